@@ -1,0 +1,40 @@
+# pycnn — every set-up step is here; a fresh machine needs only Python >= 3.10,
+# a C compiler and the package registries.
+#   make demo    build everything and run the lecture's demo (the main job)
+#   make test    build everything and run the test suite
+#   make bench   benchmarks against PyTorch and a plain-NumPy reference -> BENCHMARKS.md
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+STAMP  := $(VENV)/.installed
+SOURCES := $(shell find csrc -name '*.c' -o -name '*.h' -o -name '*.def')
+# torch is only an oracle/benchmark peer: exactly this CPU build (a plain `torch`
+# pulls a multi-GB CUDA build).
+TORCH  ?= torch==2.13.0
+
+.PHONY: demo test bench fuzz sanitize valgrind build clean
+
+$(STAMP): pyproject.toml setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet "setuptools>=64" wheel "numpy>=2.0"
+	$(PIP) install --quiet "$(TORCH)"
+	$(PIP) install --quiet --no-build-isolation -e ".[test,interop,bench]"
+	touch $(STAMP)
+
+# The extension is rebuilt whenever a C source or header changes.
+pycnn/.built: $(STAMP) $(SOURCES)
+	$(PY) setup.py --quiet build_ext --inplace
+	touch pycnn/.built
+
+build: pycnn/.built
+
+demo: build
+	$(PY) -m pycnn.demo
+
+test: build
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf build $(VENV) pycnn/*.so pycnn/.built *.egg-info

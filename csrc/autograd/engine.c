@@ -1,0 +1,138 @@
+/* autograd/engine.c — backward: one iterative topological sort, one reverse sweep.
+ *
+ * Forward(θ) = f(Parents(θ)); Backward(θ) = Σ_{c ∈ Children(θ)} ∂E/∂c · ∂c/∂θ.
+ * A depth-first walk with an explicit stack orders the tensors so that every tensor
+ * comes after its parents; sweeping that order backwards, each node adds its share
+ * into its parents' gradients, so a tensor is finished before its parents are read.
+ * No recursion: a chain of 100,000 ops needs no C stack.
+ */
+#include "autograd/node.h"
+
+static unsigned long pc_visit_epoch = 0;
+
+typedef struct {
+    TensorObject *t;
+    int next_parent;
+} pc_frame;
+
+/* Appends every tensor reachable from root (root last) to *order, parents first.
+ * Returns the count, or -1 with MemoryError. order holds new refs. */
+static Py_ssize_t
+topo_order(TensorObject *root, TensorObject ***order_out)
+{
+    Py_ssize_t cap = 64, n = 0, depth = 0, stack_cap = 64;
+    TensorObject **order = PyMem_Malloc(cap * sizeof(*order));
+    pc_frame *stack = PyMem_Malloc(stack_cap * sizeof(*stack));
+    unsigned long epoch = ++pc_visit_epoch;
+
+    if (order == NULL || stack == NULL)
+        goto nomem;
+    root->visit = epoch;
+    stack[depth++] = (pc_frame){root, 0};
+    while (depth > 0) {
+        pc_frame *f = &stack[depth - 1];
+        pc_node *node = f->t->node;
+        if (node != NULL && f->next_parent < node->n_parents) {
+            TensorObject *p = (TensorObject *)node->parents[f->next_parent++];
+            if (p->visit == epoch || !p->requires_grad)
+                continue;
+            p->visit = epoch;
+            if (depth == stack_cap) {
+                pc_frame *grown = PyMem_Realloc(stack, 2 * stack_cap * sizeof(*stack));
+                if (grown == NULL)
+                    goto nomem;
+                stack = grown;
+                stack_cap *= 2;
+            }
+            stack[depth++] = (pc_frame){p, 0};
+            continue;
+        }
+        if (n == cap) {                 /* all parents done: f->t is ordered */
+            TensorObject **grown = PyMem_Realloc(order, 2 * cap * sizeof(*order));
+            if (grown == NULL)
+                goto nomem;
+            order = grown;
+            cap *= 2;
+        }
+        order[n++] = (TensorObject *)Py_NewRef(f->t);
+        depth--;
+    }
+    PyMem_Free(stack);
+    *order_out = order;
+    return n;
+nomem:
+    for (Py_ssize_t i = 0; i < n; i++)
+        Py_DECREF(order[i]);
+    PyMem_Free(order);
+    PyMem_Free(stack);
+    PyErr_NoMemory();
+    return -1;
+}
+
+/* root.grad += seed, creating root.grad when absent */
+static int
+seed_gradient(TensorObject *root, PyArrayObject *seed)
+{
+    PyObject *sum;
+    if (root->grad == NULL) {
+        PyArrayObject *g = (PyArrayObject *)PyArray_NewCopy(seed, NPY_CORDER);
+        if (g == NULL)
+            return -1;
+        root->grad = pc_tensor_wrap(g, 0);
+        Py_DECREF(g);
+        return root->grad == NULL ? -1 : 0;
+    }
+    sum = PyNumber_InPlaceAdd((PyObject *)PC_DATA(root->grad), (PyObject *)seed);
+    Py_XDECREF(sum);
+    return sum == NULL ? -1 : 0;
+}
+
+int
+pc_backward(PyObject *root_obj, PyArrayObject *seed, int retain_graph)
+{
+    TensorObject *root = (TensorObject *)root_obj;
+    TensorObject **order = NULL;
+    Py_ssize_t n = 0;
+    int status = -1;
+
+    if (!root->requires_grad) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "backward: this tensor does not require grad and has no graph "
+                        "(was it computed under no_grad, or from inputs without "
+                        "requires_grad=True?)");
+        return -1;
+    }
+    if ((n = topo_order(root, &order)) < 0)
+        return -1;
+    for (Py_ssize_t i = 0; i < n; i++) {          /* refuse a freed graph before any work */
+        if (order[i]->node != NULL && order[i]->node->released) {
+            PyErr_Format(PyExc_RuntimeError,
+                         "backward: the graph through '%s' was already freed by an earlier "
+                         "backward; call backward(retain_graph=True) the first time to "
+                         "backpropagate through it twice",
+                         pc_op_table[order[i]->node->op].name);
+            goto done;
+        }
+    }
+    if (seed_gradient(root, seed) < 0)
+        goto done;
+    for (Py_ssize_t i = n - 1; i >= 0; i--) {
+        TensorObject *t = order[i];
+        pc_node *node = t->node;
+        if (node == NULL)
+            continue;                   /* a leaf: its .grad is the result */
+        if (t->grad != NULL &&
+            pc_op_table[node->op].backward(node, PC_DATA(t->grad)) < 0)
+            goto done;
+        if (!retain_graph)
+            pc_node_release(node);
+        if (!t->retain_grad)
+            Py_CLEAR(t->grad);          /* a non-leaf's gradient is spent */
+    }
+    status = 0;
+done:
+    for (Py_ssize_t i = 0; i < n; i++)
+        Py_DECREF(order[i]);
+    PyMem_Free(order);
+    return status;
+}

@@ -1,0 +1,33 @@
+/* autograd/ops_elementwise.h — kernel tables for the element-wise ops, shared by the
+ * forward bindings (py/elementwise.c) and the backward functions (ops_elementwise.c). */
+#ifndef PC_OPS_ELEMENTWISE_H
+#define PC_OPS_ELEMENTWISE_H
+
+#include "autograd/node.h"
+#include "kernels/elementwise.h"
+
+typedef struct {
+    pc_strided_fn_f32 forward_f32, backward_a_f32, backward_b_f32;
+    pc_strided_fn_f64 forward_f64, backward_a_f64, backward_b_f64;
+} pc_binary_kernels;
+
+typedef struct {
+    void (*forward_f32)(const float *, float *, pc_index);
+    void (*forward_f64)(const double *, double *, pc_index);
+    void (*backward_f32)(const float *, const float *, const float *, float *, pc_index);
+    void (*backward_f64)(const double *, const double *, const double *, double *, pc_index);
+} pc_unary_kernels;
+
+/* NULL when op is not a binary (resp. unary) element-wise op */
+const pc_binary_kernels *pc_binary_kernels_for(pc_op op);
+const pc_unary_kernels *pc_unary_kernels_for(pc_op op);
+
+/* Iteration over out_shape for operands of the given shapes, right-aligned
+ * (NumPy broadcasting): operand k gets stride 0 on the axes it is broadcast along. */
+void pc_iter_broadcast(pc_iter *it, int ndim, const npy_intp *out_shape, int n_ops,
+                       PyArrayObject *const *ops);
+
+/* Above this many elements a kernel runs with the GIL released. */
+#define PC_GIL_THRESHOLD 16384
+
+#endif

@@ -1,0 +1,12 @@
+/* dtype_f64.h — instantiate a *_impl.h template for double. Undo with dtype_undef.h. */
+#define T double
+#define ACC double
+#define SFX(name) name##_f64
+#define EXP exp
+#define LOG log
+#define LOG1P log1p
+#define SQRT sqrt
+#define TANH tanh
+#define FABS fabs
+#define POW pow
+#define T_MAX 1.7976931348623157e+308

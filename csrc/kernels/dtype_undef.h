@@ -1,0 +1,12 @@
+/* dtype_undef.h — forget the type macros of dtype_f32.h / dtype_f64.h. */
+#undef T
+#undef ACC
+#undef SFX
+#undef EXP
+#undef LOG
+#undef LOG1P
+#undef SQRT
+#undef TANH
+#undef FABS
+#undef POW
+#undef T_MAX

@@ -1,0 +1,381 @@
+/* elementwise_impl.h — template body, no include guard. Needs T, ACC, SFX(name), EXP...
+ * Instantiated twice by elementwise.c (float, double). Legend: see elementwise.h. */
+
+/* ---- the N-d driver ------------------------------------------------------------ */
+
+/* Odometer over every axis but the innermost, which `fn` walks as one strided row.
+ * Offsets, not pointers, advance: an unused (NULL) operand is never offset. */
+void
+SFX(pc_strided_loop)(const pc_iter *it, const T *p0, const T *p1, const T *p2, T *out,
+                     SFX(pc_strided_fn) fn)
+{
+    pc_index idx[PC_MAX_NDIM] = {0};
+    pc_index off[PC_ITER_OPS] = {0};
+    const int inner = it->ndim - 1;
+    const pc_index n = it->shape[inner];
+
+    for (int d = 0; d < it->ndim; d++)
+        if (it->shape[d] == 0)
+            return;
+    for (;;) {
+        fn(n, p0 ? p0 + off[0] : NULL, it->stride[0][inner], p1 ? p1 + off[1] : NULL,
+           it->stride[1][inner], p2 ? p2 + off[2] : NULL, it->stride[2][inner], out + off[3],
+           it->stride[3][inner]);
+        int d = inner - 1;
+        for (; d >= 0; d--) {
+            for (int k = 0; k < PC_ITER_OPS; k++)
+                off[k] += it->stride[k][d];
+            if (++idx[d] < it->shape[d])
+                break;
+            for (int k = 0; k < PC_ITER_OPS; k++)
+                off[k] -= it->stride[k][d] * it->shape[d];
+            idx[d] = 0;
+        }
+        if (d < 0)
+            return;
+    }
+}
+
+/* out[i*so] += p0[i*s0]            accumulates; so == 0 sums the whole row */
+void
+SFX(pc_accumulate)(pc_index n, const T *p0, pc_index s0, const T *p1, pc_index s1,
+                   const T *p2, pc_index s2, T *out, pc_index so)
+{
+    (void)p1, (void)s1, (void)p2, (void)s2;
+    if (so == 0) {
+        ACC acc = 0;
+        for (pc_index i = 0; i < n; i++)
+            acc += p0[i * s0];
+        out[0] += (T)acc;
+        return;
+    }
+    for (pc_index i = 0; i < n; i++)
+        out[i * so] += p0[i * s0];
+}
+
+/* ---- unary maps: forward overwrites y, backward accumulates into dx ---------------- */
+
+/* neg: y = -x                      dx += -dy */
+void
+SFX(pc_neg_forward)(const T *x, T *y, pc_index n)
+{
+    for (pc_index i = 0; i < n; i++)
+        y[i] = -x[i];
+}
+void
+SFX(pc_neg_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
+{
+    (void)x, (void)y;
+    for (pc_index i = 0; i < n; i++)
+        dx[i] -= dy[i];
+}
+
+/* abs: y = |x|                     dx += dy * sign(x); the gradient at x = 0 is 0 */
+void
+SFX(pc_abs_forward)(const T *x, T *y, pc_index n)
+{
+    for (pc_index i = 0; i < n; i++)
+        y[i] = FABS(x[i]);
+}
+void
+SFX(pc_abs_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
+{
+    (void)y;
+    for (pc_index i = 0; i < n; i++)
+        dx[i] += x[i] > 0 ? dy[i] : (x[i] < 0 ? -dy[i] : (T)0);
+}
+
+/* exp: y = e^x                     dx += dy * y   (takes the output y) */
+void
+SFX(pc_exp_forward)(const T *x, T *y, pc_index n)
+{
+    for (pc_index i = 0; i < n; i++)
+        y[i] = EXP(x[i]);
+}
+void
+SFX(pc_exp_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
+{
+    (void)x;
+    for (pc_index i = 0; i < n; i++)
+        dx[i] += dy[i] * y[i];
+}
+
+/* log: y = ln x                    dx += dy / x   (ln of x <= 0 is NaN/-inf, as NumPy) */
+void
+SFX(pc_log_forward)(const T *x, T *y, pc_index n)
+{
+    for (pc_index i = 0; i < n; i++)
+        y[i] = LOG(x[i]);
+}
+void
+SFX(pc_log_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
+{
+    (void)y;
+    for (pc_index i = 0; i < n; i++)
+        dx[i] += dy[i] / x[i];
+}
+
+/* sqrt: y = √x                     dx += dy / (2y)   (takes the output y) */
+void
+SFX(pc_sqrt_forward)(const T *x, T *y, pc_index n)
+{
+    for (pc_index i = 0; i < n; i++)
+        y[i] = SQRT(x[i]);
+}
+void
+SFX(pc_sqrt_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
+{
+    (void)x;
+    for (pc_index i = 0; i < n; i++)
+        dx[i] += dy[i] * (T)0.5 / y[i];
+}
+
+/* square: y = x²                   dx += 2 x dy */
+void
+SFX(pc_square_forward)(const T *x, T *y, pc_index n)
+{
+    for (pc_index i = 0; i < n; i++)
+        y[i] = x[i] * x[i];
+}
+void
+SFX(pc_square_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
+{
+    (void)y;
+    for (pc_index i = 0; i < n; i++)
+        dx[i] += (T)2 * x[i] * dy[i];
+}
+
+/* sigmoid: y = 1 / (1 + e^-x)      dx += dy * y (1 - y)   (takes the output y)
+ * Only ever exponentiates a non-positive number, so x = ±1000 gives exactly 0 and 1. */
+void
+SFX(pc_sigmoid_forward)(const T *x, T *y, pc_index n)
+{
+    for (pc_index i = 0; i < n; i++) {
+        if (x[i] >= 0) {
+            y[i] = (T)1 / ((T)1 + EXP(-x[i]));
+        }
+        else {
+            T e = EXP(x[i]);
+            y[i] = e / ((T)1 + e);
+        }
+    }
+}
+void
+SFX(pc_sigmoid_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
+{
+    (void)x;
+    for (pc_index i = 0; i < n; i++)
+        dx[i] += dy[i] * y[i] * ((T)1 - y[i]);
+}
+
+/* tanh: y = tanh x                 dx += dy (1 - y²)   (takes the output y) */
+void
+SFX(pc_tanh_forward)(const T *x, T *y, pc_index n)
+{
+    for (pc_index i = 0; i < n; i++)
+        y[i] = TANH(x[i]);
+}
+void
+SFX(pc_tanh_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
+{
+    (void)x;
+    for (pc_index i = 0; i < n; i++)
+        dx[i] += dy[i] * ((T)1 - y[i] * y[i]);
+}
+
+/* relu: y = max(x, 0)              dx += dy * [x > 0]; the gradient at x = 0 is 0 */
+void
+SFX(pc_relu_forward)(const T *x, T *y, pc_index n)
+{
+    for (pc_index i = 0; i < n; i++)
+        y[i] = x[i] > 0 ? x[i] : (T)0;
+}
+void
+SFX(pc_relu_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
+{
+    (void)y;
+    for (pc_index i = 0; i < n; i++)
+        dx[i] += x[i] > 0 ? dy[i] : (T)0;
+}
+
+/* ---- binary maps as strided rows: forward (a, b, -, y), backward (dy, a, b, d) ------ */
+
+/* add: y = a + b                   da += dy, db += dy */
+void
+SFX(pc_add_forward)(pc_index n, const T *a, pc_index sa, const T *b, pc_index sb,
+                    const T *unused, pc_index su, T *y, pc_index sy)
+{
+    (void)unused, (void)su;
+    for (pc_index i = 0; i < n; i++)
+        y[i * sy] = a[i * sa] + b[i * sb];
+}
+void
+SFX(pc_add_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
+                       const T *b, pc_index sb, T *da, pc_index sda)
+{
+    SFX(pc_accumulate)(n, dy, sdy, a, sa, b, sb, da, sda);
+}
+void
+SFX(pc_add_backward_b)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
+                       const T *b, pc_index sb, T *db, pc_index sdb)
+{
+    SFX(pc_accumulate)(n, dy, sdy, a, sa, b, sb, db, sdb);
+}
+
+/* sub: y = a - b                   da += dy, db -= dy */
+void
+SFX(pc_sub_forward)(pc_index n, const T *a, pc_index sa, const T *b, pc_index sb,
+                    const T *unused, pc_index su, T *y, pc_index sy)
+{
+    (void)unused, (void)su;
+    for (pc_index i = 0; i < n; i++)
+        y[i * sy] = a[i * sa] - b[i * sb];
+}
+void
+SFX(pc_sub_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
+                       const T *b, pc_index sb, T *da, pc_index sda)
+{
+    SFX(pc_accumulate)(n, dy, sdy, a, sa, b, sb, da, sda);
+}
+void
+SFX(pc_sub_backward_b)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
+                       const T *b, pc_index sb, T *db, pc_index sdb)
+{
+    (void)a, (void)sa, (void)b, (void)sb;
+    for (pc_index i = 0; i < n; i++)
+        db[i * sdb] -= dy[i * sdy];
+}
+
+/* mul: y = a b                     da += dy b, db += dy a */
+void
+SFX(pc_mul_forward)(pc_index n, const T *a, pc_index sa, const T *b, pc_index sb,
+                    const T *unused, pc_index su, T *y, pc_index sy)
+{
+    (void)unused, (void)su;
+    for (pc_index i = 0; i < n; i++)
+        y[i * sy] = a[i * sa] * b[i * sb];
+}
+void
+SFX(pc_mul_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
+                       const T *b, pc_index sb, T *da, pc_index sda)
+{
+    (void)a, (void)sa;
+    for (pc_index i = 0; i < n; i++)
+        da[i * sda] += dy[i * sdy] * b[i * sb];
+}
+void
+SFX(pc_mul_backward_b)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
+                       const T *b, pc_index sb, T *db, pc_index sdb)
+{
+    (void)b, (void)sb;
+    for (pc_index i = 0; i < n; i++)
+        db[i * sdb] += dy[i * sdy] * a[i * sa];
+}
+
+/* div: y = a / b                   da += dy / b, db -= dy a / b² */
+void
+SFX(pc_div_forward)(pc_index n, const T *a, pc_index sa, const T *b, pc_index sb,
+                    const T *unused, pc_index su, T *y, pc_index sy)
+{
+    (void)unused, (void)su;
+    for (pc_index i = 0; i < n; i++)
+        y[i * sy] = a[i * sa] / b[i * sb];
+}
+void
+SFX(pc_div_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
+                       const T *b, pc_index sb, T *da, pc_index sda)
+{
+    (void)a, (void)sa;
+    for (pc_index i = 0; i < n; i++)
+        da[i * sda] += dy[i * sdy] / b[i * sb];
+}
+void
+SFX(pc_div_backward_b)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
+                       const T *b, pc_index sb, T *db, pc_index sdb)
+{
+    for (pc_index i = 0; i < n; i++) {
+        T bi = b[i * sb];
+        db[i * sdb] -= dy[i * sdy] * a[i * sa] / (bi * bi);
+    }
+}
+
+/* pow: y = a^b                     da += dy b a^(b-1), db += dy a^b ln a
+ * (for a = 0 the exponent's gradient is taken as 0, as PyTorch does) */
+void
+SFX(pc_pow_forward)(pc_index n, const T *a, pc_index sa, const T *b, pc_index sb,
+                    const T *unused, pc_index su, T *y, pc_index sy)
+{
+    (void)unused, (void)su;
+    for (pc_index i = 0; i < n; i++)
+        y[i * sy] = POW(a[i * sa], b[i * sb]);
+}
+void
+SFX(pc_pow_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
+                       const T *b, pc_index sb, T *da, pc_index sda)
+{
+    for (pc_index i = 0; i < n; i++) {
+        T bi = b[i * sb];
+        da[i * sda] += bi == 0 ? (T)0 : dy[i * sdy] * bi * POW(a[i * sa], bi - (T)1);
+    }
+}
+void
+SFX(pc_pow_backward_b)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
+                       const T *b, pc_index sb, T *db, pc_index sdb)
+{
+    for (pc_index i = 0; i < n; i++) {
+        T ai = a[i * sa];
+        db[i * sdb] += ai == 0 ? (T)0 : dy[i * sdy] * POW(ai, b[i * sb]) * LOG(ai);
+    }
+}
+
+/* maximum: y = max(a, b)           ties send the gradient to a */
+void
+SFX(pc_maximum_forward)(pc_index n, const T *a, pc_index sa, const T *b, pc_index sb,
+                        const T *unused, pc_index su, T *y, pc_index sy)
+{
+    (void)unused, (void)su;
+    for (pc_index i = 0; i < n; i++) {
+        T ai = a[i * sa], bi = b[i * sb];
+        y[i * sy] = (ai >= bi || ai != ai) ? ai : bi;     /* NaN propagates like NumPy */
+    }
+}
+void
+SFX(pc_maximum_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
+                           const T *b, pc_index sb, T *da, pc_index sda)
+{
+    for (pc_index i = 0; i < n; i++)
+        da[i * sda] += a[i * sa] >= b[i * sb] ? dy[i * sdy] : (T)0;
+}
+void
+SFX(pc_maximum_backward_b)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
+                           const T *b, pc_index sb, T *db, pc_index sdb)
+{
+    for (pc_index i = 0; i < n; i++)
+        db[i * sdb] += b[i * sb] > a[i * sa] ? dy[i * sdy] : (T)0;
+}
+
+/* minimum: y = min(a, b)           ties send the gradient to a */
+void
+SFX(pc_minimum_forward)(pc_index n, const T *a, pc_index sa, const T *b, pc_index sb,
+                        const T *unused, pc_index su, T *y, pc_index sy)
+{
+    (void)unused, (void)su;
+    for (pc_index i = 0; i < n; i++) {
+        T ai = a[i * sa], bi = b[i * sb];
+        y[i * sy] = (ai <= bi || ai != ai) ? ai : bi;
+    }
+}
+void
+SFX(pc_minimum_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
+                           const T *b, pc_index sb, T *da, pc_index sda)
+{
+    for (pc_index i = 0; i < n; i++)
+        da[i * sda] += a[i * sa] <= b[i * sb] ? dy[i * sdy] : (T)0;
+}
+void
+SFX(pc_minimum_backward_b)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
+                           const T *b, pc_index sb, T *db, pc_index sdb)
+{
+    for (pc_index i = 0; i < n; i++)
+        db[i * sdb] += b[i * sb] < a[i * sa] ? dy[i * sdy] : (T)0;
+}

@@ -1,0 +1,148 @@
+/* py/convert.c — see convert.h. */
+#include "py/convert.h"
+
+#include "kernels/elementwise.h"
+
+PyArrayObject *
+pc_as_array(PyObject *obj, int typenum, const char *op)
+{
+    PyArrayObject *arr = NULL, *out = NULL;
+    int from_numpy, have, flags;
+    char kind;
+
+    if (pc_tensor_check(obj)) {
+        arr = (PyArrayObject *)Py_NewRef(PC_DATA(obj));
+        from_numpy = 1;
+    }
+    else {
+        from_numpy = PyArray_Check(obj) || PyArray_IsScalar(obj, Generic);
+        if (obj == Py_None) {
+            PyErr_Format(PyExc_TypeError, "%s: expected numbers (a Tensor, an array or a "
+                         "list), got None", op);
+            return NULL;
+        }
+        arr = (PyArrayObject *)PyArray_FROM_O(obj);     /* np.asarray(obj) */
+        if (arr == NULL)
+            return NULL;
+    }
+    kind = PyArray_DESCR(arr)->kind;
+    have = PyArray_TYPE(arr);
+    if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b') {
+        PyErr_Format(PyExc_TypeError, "%s: cannot make a tensor from data of dtype %R "
+                     "(expected numbers)", op, (PyObject *)PyArray_DESCR(arr));
+        goto done;
+    }
+    if (typenum < 0)
+        typenum = (from_numpy && (have == NPY_FLOAT32 || have == NPY_FLOAT64)) ? have
+                                                                                : NPY_FLOAT32;
+    flags = NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED | NPY_ARRAY_FORCECAST;
+    if (!PyArray_ISWRITEABLE(arr))
+        flags |= NPY_ARRAY_ENSURECOPY;                   /* we may write into weights */
+    out = (PyArrayObject *)PyArray_FromArray(arr, PyArray_DescrFromType(typenum), flags);
+done:
+    Py_DECREF(arr);
+    return out;
+}
+
+PyObject *
+pc_as_tensor(PyObject *obj, int typenum, const char *op)
+{
+    PyArrayObject *arr;
+    PyObject *t;
+
+    if (pc_tensor_check(obj))
+        return Py_NewRef(obj);
+    if ((arr = pc_as_array(obj, typenum, op)) == NULL)
+        return NULL;
+    t = pc_tensor_wrap(arr, 0);
+    Py_DECREF(arr);
+    return t;
+}
+
+int
+pc_parse_dtype(PyObject *dtype, const char *op)
+{
+    PyArray_Descr *descr = NULL;
+    int typenum;
+
+    if (dtype == NULL || dtype == Py_None)
+        return -1;
+    if (!PyArray_DescrConverter2(dtype, &descr))
+        return -2;
+    if (descr == NULL)
+        return -1;
+    typenum = descr->type_num;
+    if (typenum != NPY_FLOAT32 && typenum != NPY_FLOAT64) {
+        PyErr_Format(PyExc_TypeError, "%s: dtype must be float32 or float64, got %R", op,
+                     (PyObject *)descr);
+        Py_DECREF(descr);
+        return -2;
+    }
+    Py_DECREF(descr);
+    return typenum;
+}
+
+PyArrayObject *
+pc_new_array(int ndim, const npy_intp *shape, int typenum)
+{
+    return (PyArrayObject *)PyArray_SimpleNew(ndim, (npy_intp *)shape, typenum);
+}
+
+PyArrayObject *
+pc_zeros_array(int ndim, const npy_intp *shape, int typenum)
+{
+    return (PyArrayObject *)PyArray_Zeros(ndim, (npy_intp *)shape,
+                                          PyArray_DescrFromType(typenum), 0);
+}
+
+PyObject *
+pc_shape_tuple(int ndim, const npy_intp *shape)
+{
+    PyObject *t = PyTuple_New(ndim);
+    if (t == NULL)
+        return NULL;
+    for (int d = 0; d < ndim; d++) {
+        PyObject *v = PyLong_FromSsize_t(shape[d]);
+        if (v == NULL) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, d, v);
+    }
+    return t;
+}
+
+PyObject *
+pc_cast(PyObject *t, int typenum)
+{
+    PyArrayObject *x = PC_DATA(t), *y;
+    PyObject *out;
+
+    if (PyArray_TYPE(x) == typenum)
+        return Py_NewRef(t);
+    y = pc_new_array(PyArray_NDIM(x), PyArray_SHAPE(x), typenum);
+    if (y == NULL)
+        return NULL;
+    if (typenum == NPY_FLOAT64)
+        pc_cast_f32_to_f64(PyArray_DATA(x), PyArray_DATA(y), PyArray_SIZE(x));
+    else
+        pc_cast_f64_to_f32(PyArray_DATA(x), PyArray_DATA(y), PyArray_SIZE(x));
+    out = pc_record(PC_OP_CAST, y, 1, &t, NULL, 0, NULL);
+    Py_DECREF(y);
+    return out;
+}
+
+int
+pc_promote_pair(PyObject **a, PyObject **b)
+{
+    PyObject **low;
+    PyObject *cast;
+
+    if (PyArray_TYPE(PC_DATA(*a)) == PyArray_TYPE(PC_DATA(*b)))
+        return 0;
+    low = PyArray_TYPE(PC_DATA(*a)) == NPY_FLOAT32 ? a : b;
+    if ((cast = pc_cast(*low, NPY_FLOAT64)) == NULL)
+        return -1;
+    Py_SETREF(*low, cast);
+    return 0;
+}

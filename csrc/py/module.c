@@ -1,0 +1,90 @@
+/* py/module.c — pycnn._core: the function tables and types of every binding file,
+ * multi-phase init, NumPy imported once in the exec slot. */
+#define PC_NUMPY_IMPORT_HERE
+#include "py/bindings.h"
+
+static PyObject *
+py_set_grad_enabled(PyObject *Py_UNUSED(m), PyObject *flag)
+{
+    int on = PyObject_IsTrue(flag);
+    if (on < 0)
+        return NULL;
+    return PyBool_FromLong(pc_set_grad_enabled(on));
+}
+
+static PyObject *
+py_is_grad_enabled(PyObject *Py_UNUSED(m), PyObject *Py_UNUSED(ignored))
+{
+    return PyBool_FromLong(pc_grad_enabled());
+}
+
+static PyObject *
+py_op_names(PyObject *Py_UNUSED(m), PyObject *Py_UNUSED(ignored))
+{
+    PyObject *t = PyTuple_New(PC_OP_COUNT);
+    if (t == NULL)
+        return NULL;
+    for (int i = 0; i < PC_OP_COUNT; i++) {
+        PyObject *s = PyUnicode_FromString(pc_op_table[i].name);
+        if (s == NULL) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, i, s);
+    }
+    return t;
+}
+
+static PyMethodDef module_functions[] = {
+    {"_set_grad_enabled", py_set_grad_enabled, METH_O,
+     "_set_grad_enabled(flag) -> previous flag (for pycnn.no_grad)"},
+    {"is_grad_enabled", py_is_grad_enabled, METH_NOARGS,
+     "is_grad_enabled(): False inside `with pycnn.no_grad()`"},
+    {"op_names", py_op_names, METH_NOARGS, "op_names(): every op of ops.def, in order"},
+    {NULL, NULL, 0, NULL},
+};
+
+/* Every binding file's function table, in one list */
+static PyMethodDef *const function_tables[] = {
+    module_functions,
+    pc_tensor_functions,
+    pc_elementwise_functions,
+};
+
+static int
+pycnn_exec(PyObject *m)
+{
+    if (PyArray_ImportNumPyAPI() < 0)
+        return -1;
+    if (PyType_Ready(&Tensor_Type) < 0)
+        return -1;
+    /* ndarray ⋆ Tensor defers to Tensor's reflected operators */
+    if (PyDict_SetItemString(Tensor_Type.tp_dict, "__array_ufunc__", Py_None) < 0)
+        return -1;
+    PyType_Modified(&Tensor_Type);
+    if (PyModule_AddObjectRef(m, "Tensor", (PyObject *)&Tensor_Type) < 0)
+        return -1;
+    for (size_t i = 0; i < sizeof(function_tables) / sizeof(function_tables[0]); i++)
+        if (PyModule_AddFunctions(m, function_tables[i]) < 0)
+            return -1;
+    return 0;
+}
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, pycnn_exec},
+    {0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "pycnn._core",
+    .m_doc = "pycnn's C core: the Tensor, the graph of tensors and every kernel.",
+    .m_size = 0,
+    .m_slots = module_slots,
+};
+
+PyMODINIT_FUNC
+PyInit__core(void)
+{
+    return PyModuleDef_Init(&module_def);
+}

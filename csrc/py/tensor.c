@@ -1,0 +1,537 @@
+/* py/tensor.c — the Tensor type: construction, attributes, operators, backward.
+ *
+ * A Tensor holds a C-contiguous float32/float64 NumPy array (np.asarray(t) is the
+ * same memory), its gradient, and the node that produced it. It is a GC type, and
+ * its dealloc runs inside CPython's trashcan so that dropping a chain of a million
+ * ops that was never backpropagated does not recurse a million C frames deep.
+ */
+#include "py/bindings.h"
+
+PyObject *
+pc_tensor_wrap(PyArrayObject *y, int requires_grad)
+{
+    TensorObject *t = PyObject_GC_New(TensorObject, &Tensor_Type);
+    if (t == NULL)
+        return NULL;
+    t->data = (PyArrayObject *)Py_NewRef(y);
+    t->grad = NULL;
+    t->node = NULL;
+    t->name = NULL;
+    t->requires_grad = requires_grad;
+    t->retain_grad = 0;
+    t->visit = 0;
+    PyObject_GC_Track(t);
+    return (PyObject *)t;
+}
+
+/* tensor(data, dtype=None, requires_grad=False, name=None): a new leaf. A
+ * C-contiguous float32/float64 array is wrapped without copying. */
+static PyObject *
+tensor_make(PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"data", "dtype", "requires_grad", "name", NULL};
+    PyObject *data, *dtype = Py_None, *name = Py_None;
+    PyArrayObject *arr = NULL;
+    TensorObject *t = NULL;
+    int requires_grad = 0, typenum;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|OpO:tensor", kwlist, &data, &dtype,
+                                     &requires_grad, &name))
+        return NULL;
+    if ((typenum = pc_parse_dtype(dtype, "tensor")) == -2)
+        return NULL;
+    if (name != Py_None && !PyUnicode_Check(name)) {
+        PyErr_Format(PyExc_TypeError, "tensor: name must be a str, got %.100s",
+                     Py_TYPE(name)->tp_name);
+        return NULL;
+    }
+    if ((arr = pc_as_array(data, typenum, "tensor")) == NULL)
+        return NULL;
+    t = (TensorObject *)pc_tensor_wrap(arr, requires_grad);
+    Py_DECREF(arr);
+    if (t != NULL && name != Py_None)
+        t->name = Py_NewRef(name);
+    return (PyObject *)t;
+}
+
+static PyObject *
+Tensor_new(PyTypeObject *Py_UNUSED(type), PyObject *args, PyObject *kwargs)
+{
+    return tensor_make(args, kwargs);
+}
+
+static PyObject *
+py_tensor(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
+{
+    return tensor_make(args, kwargs);
+}
+
+static int
+Tensor_traverse(TensorObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->data);
+    Py_VISIT(self->grad);
+    Py_VISIT(self->name);
+    return pc_node_traverse(self->node, visit, arg);
+}
+
+static int
+Tensor_clear(TensorObject *self)
+{
+    pc_node *node = self->node;
+    self->node = NULL;
+    pc_node_free(node);
+    Py_CLEAR(self->grad);
+    Py_CLEAR(self->name);
+    return 0;
+}
+
+static void
+Tensor_dealloc(TensorObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    Py_TRASHCAN_BEGIN(self, Tensor_dealloc)
+    Tensor_clear(self);
+    Py_CLEAR(self->data);
+    PyObject_GC_Del(self);
+    Py_TRASHCAN_END
+}
+
+/* ---- attributes ----------------------------------------------------------------- */
+
+static PyObject *
+Tensor_get_shape(TensorObject *self, void *Py_UNUSED(c))
+{
+    return pc_shape_tuple(PyArray_NDIM(self->data), PyArray_SHAPE(self->data));
+}
+
+static PyObject *
+Tensor_get_ndim(TensorObject *self, void *Py_UNUSED(c))
+{
+    return PyLong_FromLong(PyArray_NDIM(self->data));
+}
+
+static PyObject *
+Tensor_get_size(TensorObject *self, void *Py_UNUSED(c))
+{
+    return PyLong_FromSsize_t(PyArray_SIZE(self->data));
+}
+
+static PyObject *
+Tensor_get_dtype(TensorObject *self, void *Py_UNUSED(c))
+{
+    return Py_NewRef((PyObject *)PyArray_DESCR(self->data));
+}
+
+static PyObject *
+Tensor_get_requires_grad(TensorObject *self, void *Py_UNUSED(c))
+{
+    return PyBool_FromLong(self->requires_grad);
+}
+
+static int
+Tensor_set_requires_grad(TensorObject *self, PyObject *value, void *Py_UNUSED(c))
+{
+    int flag;
+    if (value == NULL || (flag = PyObject_IsTrue(value)) < 0) {
+        if (value == NULL)
+            PyErr_SetString(PyExc_AttributeError, "requires_grad cannot be deleted");
+        return -1;
+    }
+    if (self->node != NULL) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "requires_grad can only be set on a leaf tensor (this one was "
+                        "computed by an op; use .detach() to make a leaf)");
+        return -1;
+    }
+    self->requires_grad = flag;
+    return 0;
+}
+
+static PyObject *
+Tensor_get_grad(TensorObject *self, void *Py_UNUSED(c))
+{
+    return Py_NewRef(self->grad != NULL ? self->grad : Py_None);
+}
+
+static int
+Tensor_set_grad(TensorObject *self, PyObject *value, void *Py_UNUSED(c))
+{
+    PyArrayObject *g;
+    PyObject *t;
+
+    if (value == NULL || value == Py_None) {
+        Py_CLEAR(self->grad);
+        return 0;
+    }
+    if ((g = pc_as_array(value, PyArray_TYPE(self->data), "grad")) == NULL)
+        return -1;
+    if (!PyArray_SAMESHAPE(g, self->data)) {
+        PyObject *sg = pc_shape_tuple(PyArray_NDIM(g), PyArray_SHAPE(g));
+        PyObject *st = pc_shape_tuple(PyArray_NDIM(self->data), PyArray_SHAPE(self->data));
+        if (sg != NULL && st != NULL)
+            PyErr_Format(PyExc_ValueError,
+                         "grad: shape %R does not match the tensor's shape %R", sg, st);
+        Py_XDECREF(sg);
+        Py_XDECREF(st);
+        Py_DECREF(g);
+        return -1;
+    }
+    t = pc_tensor_wrap(g, 0);
+    Py_DECREF(g);
+    if (t == NULL)
+        return -1;
+    Py_XSETREF(self->grad, t);
+    return 0;
+}
+
+static PyObject *
+Tensor_get_name(TensorObject *self, void *Py_UNUSED(c))
+{
+    return Py_NewRef(self->name != NULL ? self->name : Py_None);
+}
+
+static int
+Tensor_set_name(TensorObject *self, PyObject *value, void *Py_UNUSED(c))
+{
+    if (value != NULL && value != Py_None && !PyUnicode_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, "name must be a str or None");
+        return -1;
+    }
+    Py_XSETREF(self->name, (value == NULL || value == Py_None) ? NULL : Py_NewRef(value));
+    return 0;
+}
+
+static PyObject *
+Tensor_get_op(TensorObject *self, void *Py_UNUSED(c))
+{
+    if (self->node == NULL)
+        Py_RETURN_NONE;
+    return PyUnicode_FromString(pc_op_table[self->node->op].name);
+}
+
+static PyObject *
+Tensor_get_parents(TensorObject *self, void *Py_UNUSED(c))
+{
+    pc_node *node = self->node;
+    PyObject *t = PyTuple_New(node != NULL ? node->n_parents : 0);
+    if (t == NULL || node == NULL)
+        return t;
+    for (int i = 0; i < node->n_parents; i++)
+        PyTuple_SET_ITEM(t, i, Py_NewRef(node->parents[i]));
+    return t;
+}
+
+static PyObject *
+Tensor_get_is_leaf(TensorObject *self, void *Py_UNUSED(c))
+{
+    return PyBool_FromLong(self->node == NULL);
+}
+
+static PyGetSetDef Tensor_getset[] = {
+    {"shape", (getter)Tensor_get_shape, NULL, "the shape, a tuple", NULL},
+    {"ndim", (getter)Tensor_get_ndim, NULL, "number of dimensions", NULL},
+    {"size", (getter)Tensor_get_size, NULL, "number of elements", NULL},
+    {"dtype", (getter)Tensor_get_dtype, NULL, "float32 or float64 (a numpy.dtype)", NULL},
+    {"requires_grad", (getter)Tensor_get_requires_grad, (setter)Tensor_set_requires_grad,
+     "whether backward computes a gradient for this tensor (settable on leaves)", NULL},
+    {"grad", (getter)Tensor_get_grad, (setter)Tensor_set_grad,
+     "the accumulated gradient (a Tensor) or None; assign None to reset", NULL},
+    {"name", (getter)Tensor_get_name, (setter)Tensor_set_name, "an optional label", NULL},
+    {"op", (getter)Tensor_get_op, NULL,
+     "name of the operation that produced this tensor, None for a leaf", NULL},
+    {"parents", (getter)Tensor_get_parents, NULL, "the input tensors of that operation", NULL},
+    {"is_leaf", (getter)Tensor_get_is_leaf, NULL, "True when no recorded op produced it", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+/* ---- methods -------------------------------------------------------------------- */
+
+static PyObject *
+Tensor_numpy(TensorObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return Py_NewRef(self->data);
+}
+
+/* __array__(dtype=None, copy=None): the same memory unless a cast or copy is asked */
+static PyObject *
+Tensor_array(TensorObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"dtype", "copy", NULL};
+    PyObject *dtype = Py_None, *copy = Py_None;
+    PyArray_Descr *descr = NULL;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OO:__array__", kwlist, &dtype, &copy))
+        return NULL;
+    if (dtype != Py_None) {
+        if (!PyArray_DescrConverter(dtype, &descr))
+            return NULL;
+        return PyArray_CastToType(self->data, descr, 0);            /* steals descr */
+    }
+    if (copy == Py_True)
+        return PyArray_NewCopy(self->data, NPY_CORDER);
+    return Py_NewRef(self->data);
+}
+
+static PyObject *
+Tensor_backward(TensorObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"grad", "retain_graph", NULL};
+    PyObject *grad = Py_None;
+    PyArrayObject *seed = NULL;
+    int retain_graph = 0, status;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|Op:backward", kwlist, &grad,
+                                     &retain_graph))
+        return NULL;
+    if (grad == Py_None) {
+        if (PyArray_SIZE(self->data) != 1) {
+            PyObject *s = pc_shape_tuple(PyArray_NDIM(self->data), PyArray_SHAPE(self->data));
+            if (s != NULL)
+                PyErr_Format(PyExc_RuntimeError,
+                             "backward: grad can be omitted only for a tensor with one "
+                             "element; this one has shape %R", s);
+            Py_XDECREF(s);
+            return NULL;
+        }
+        seed = (PyArrayObject *)PyArray_Zeros(PyArray_NDIM(self->data),
+                                              PyArray_SHAPE(self->data),
+                                              PyArray_DescrFromType(PyArray_TYPE(self->data)), 0);
+        if (seed == NULL)
+            return NULL;
+        if (PyArray_TYPE(seed) == NPY_FLOAT32)
+            *(float *)PyArray_DATA(seed) = 1.0f;
+        else
+            *(double *)PyArray_DATA(seed) = 1.0;
+    }
+    else {
+        if ((seed = pc_as_array(grad, PyArray_TYPE(self->data), "backward")) == NULL)
+            return NULL;
+        if (!PyArray_SAMESHAPE(seed, self->data)) {
+            PyObject *sg = pc_shape_tuple(PyArray_NDIM(seed), PyArray_SHAPE(seed));
+            PyObject *st = pc_shape_tuple(PyArray_NDIM(self->data), PyArray_SHAPE(self->data));
+            if (sg != NULL && st != NULL)
+                PyErr_Format(PyExc_ValueError,
+                             "backward: grad has shape %R but the tensor has shape %R", sg, st);
+            Py_XDECREF(sg);
+            Py_XDECREF(st);
+            Py_DECREF(seed);
+            return NULL;
+        }
+    }
+    status = pc_backward((PyObject *)self, seed, retain_graph);
+    Py_DECREF(seed);
+    if (status < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Tensor_detach(TensorObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return pc_tensor_wrap(self->data, 0);      /* same memory, no graph */
+}
+
+static PyObject *
+Tensor_retain_grad(TensorObject *self, PyObject *Py_UNUSED(ignored))
+{
+    self->retain_grad = 1;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Tensor_item(TensorObject *self, PyObject *Py_UNUSED(ignored))
+{
+    if (PyArray_SIZE(self->data) != 1) {
+        PyErr_Format(PyExc_ValueError, "item: only a tensor with one element can be "
+                     "converted to a Python number (this one has %zd)",
+                     (Py_ssize_t)PyArray_SIZE(self->data));
+        return NULL;
+    }
+    return PyObject_CallMethod((PyObject *)self->data, "item", NULL);
+}
+
+static PyObject *
+Tensor_tolist(TensorObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return PyObject_CallMethod((PyObject *)self->data, "tolist", NULL);
+}
+
+static PyObject *
+Tensor_astype(TensorObject *self, PyObject *dtype)
+{
+    int typenum = pc_parse_dtype(dtype, "astype");
+    if (typenum == -2)
+        return NULL;
+    if (typenum == -1) {
+        PyErr_SetString(PyExc_TypeError, "astype: dtype must be float32 or float64, got None");
+        return NULL;
+    }
+    return pc_cast((PyObject *)self, typenum);
+}
+
+/* Jupyter and teaching hooks live in Python (pycnn.display, pycnn.explain). */
+static PyObject *
+call_python_hook(const char *module, const char *function, PyObject *self)
+{
+    PyObject *mod = PyImport_ImportModule(module), *result;
+    if (mod == NULL)
+        return NULL;
+    result = PyObject_CallMethod(mod, function, "O", self);
+    Py_DECREF(mod);
+    return result;
+}
+
+static PyObject *
+Tensor_repr_latex(TensorObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return call_python_hook("pycnn.display", "tensor_latex", (PyObject *)self);
+}
+
+static PyObject *
+Tensor_explain(TensorObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return call_python_hook("pycnn.explain", "explain", (PyObject *)self);
+}
+
+static PyMethodDef Tensor_methods[] = {
+    {"numpy", (PyCFunction)Tensor_numpy, METH_NOARGS,
+     "numpy(): the NumPy array holding the values (the same memory)"},
+    {"__array__", (PyCFunction)(void (*)(void))Tensor_array, METH_VARARGS | METH_KEYWORDS,
+     "np.asarray(t) is the tensor's own memory"},
+    {"backward", (PyCFunction)(void (*)(void))Tensor_backward, METH_VARARGS | METH_KEYWORDS,
+     "backward(grad=None, retain_graph=False): accumulate dE/dθ into .grad of every tensor "
+     "that requires grad, walking the graph once in reverse topological order"},
+    {"detach", (PyCFunction)Tensor_detach, METH_NOARGS,
+     "detach(): a leaf sharing this tensor's memory, cut from the graph"},
+    {"retain_grad", (PyCFunction)Tensor_retain_grad, METH_NOARGS,
+     "retain_grad(): keep .grad of this non-leaf tensor after backward"},
+    {"item", (PyCFunction)Tensor_item, METH_NOARGS, "item(): the single value as a float"},
+    {"tolist", (PyCFunction)Tensor_tolist, METH_NOARGS, "tolist(): nested Python lists"},
+    {"astype", (PyCFunction)Tensor_astype, METH_O,
+     "astype(dtype): cast to float32 or float64 (differentiable)"},
+    {"_repr_latex_", (PyCFunction)Tensor_repr_latex, METH_NOARGS, "LaTeX for Jupyter"},
+    {"explain", (PyCFunction)Tensor_explain, METH_NOARGS,
+     "explain(): the formula that produced this tensor, with its numbers"},
+    {NULL, NULL, 0, NULL},
+};
+
+/* ---- operators ------------------------------------------------------------------ */
+
+static PyObject *Tensor_add(PyObject *a, PyObject *b) { return pc_binary_op(PC_OP_ADD, a, b); }
+static PyObject *Tensor_sub(PyObject *a, PyObject *b) { return pc_binary_op(PC_OP_SUB, a, b); }
+static PyObject *Tensor_mul(PyObject *a, PyObject *b) { return pc_binary_op(PC_OP_MUL, a, b); }
+static PyObject *Tensor_div(PyObject *a, PyObject *b) { return pc_binary_op(PC_OP_DIV, a, b); }
+static PyObject *Tensor_neg(PyObject *a) { return pc_unary_op(PC_OP_NEG, a); }
+static PyObject *Tensor_abs(PyObject *a) { return pc_unary_op(PC_OP_ABS, a); }
+
+static PyObject *
+Tensor_pow(PyObject *a, PyObject *b, PyObject *mod)
+{
+    if (mod != Py_None) {
+        PyErr_SetString(PyExc_TypeError, "pow: a modulus is not supported for tensors");
+        return NULL;
+    }
+    return pc_binary_op(PC_OP_POW, a, b);
+}
+
+static PyObject *
+Tensor_float(PyObject *self)
+{
+    PyObject *v = Tensor_item((TensorObject *)self, NULL);
+    PyObject *f;
+    if (v == NULL)
+        return NULL;
+    f = PyNumber_Float(v);
+    Py_DECREF(v);
+    return f;
+}
+
+static int
+Tensor_bool(PyObject *self)
+{
+    PyArrayObject *a = PC_DATA(self);
+    if (PyArray_SIZE(a) != 1) {
+        PyErr_SetString(PyExc_ValueError, "the truth value of a tensor with more than one "
+                        "element is ambiguous");
+        return -1;
+    }
+    return PyObject_IsTrue((PyObject *)a);
+}
+
+static PyNumberMethods Tensor_as_number = {
+    .nb_add = Tensor_add,
+    .nb_subtract = Tensor_sub,
+    .nb_multiply = Tensor_mul,
+    .nb_true_divide = Tensor_div,
+    .nb_power = Tensor_pow,
+    .nb_negative = Tensor_neg,
+    .nb_absolute = Tensor_abs,
+    .nb_float = Tensor_float,
+    .nb_bool = Tensor_bool,
+};
+
+/* tensor([[1., 2.], [3., 4.]], op=add) — NumPy's layout plus where it came from */
+static PyObject *
+Tensor_repr(TensorObject *self)
+{
+    PyObject *np = NULL, *body = NULL, *extra = NULL, *result = NULL;
+
+    if ((np = PyImport_ImportModule("numpy")) == NULL)
+        goto done;
+    {   /* prefix makes NumPy indent continuation lines under "tensor(" */
+        PyObject *fn = PyObject_GetAttrString(np, "array2string");
+        PyObject *args = Py_BuildValue("(O)", (PyObject *)self->data);
+        PyObject *kw = Py_BuildValue("{s:s,s:s}", "separator", ", ", "prefix", "tensor(");
+        if (fn != NULL && args != NULL && kw != NULL)
+            body = PyObject_Call(fn, args, kw);
+        Py_XDECREF(fn);
+        Py_XDECREF(args);
+        Py_XDECREF(kw);
+        if (body == NULL)
+            goto done;
+    }
+    extra = PyUnicode_FromFormat(
+        "%s%s%s%s",
+        PyArray_TYPE(self->data) == NPY_FLOAT64 ? ", dtype=float64" : "",
+        self->node != NULL ? ", op=" : "",
+        self->node != NULL ? pc_op_table[self->node->op].name : "",
+        (self->node == NULL && self->requires_grad) ? ", requires_grad=True" : "");
+    if (extra == NULL)
+        goto done;
+    result = PyUnicode_FromFormat("tensor(%U%U)", body, extra);
+done:
+    Py_XDECREF(np);
+    Py_XDECREF(body);
+    Py_XDECREF(extra);
+    return result;
+}
+
+PyTypeObject Tensor_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "pycnn.Tensor",
+    .tp_doc = PyDoc_STR(
+        "Tensor(data, dtype=None, requires_grad=False, name=None)\n\n"
+        "An n-dimensional array of float32 (the default) or float64 numbers that records\n"
+        "the operations applied to it, so that backward() can compute gradients.\n"
+        "Mixing float32 and float64 promotes to float64, like NumPy; Python numbers take\n"
+        "the tensor's dtype."),
+    .tp_basicsize = sizeof(TensorObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_new = Tensor_new,
+    .tp_dealloc = (destructor)Tensor_dealloc,
+    .tp_traverse = (traverseproc)Tensor_traverse,
+    .tp_clear = (inquiry)Tensor_clear,
+    .tp_repr = (reprfunc)Tensor_repr,
+    .tp_getset = Tensor_getset,
+    .tp_methods = Tensor_methods,
+    .tp_as_number = &Tensor_as_number,
+};
+
+PyMethodDef pc_tensor_functions[] = {
+    {"tensor", (PyCFunction)(void (*)(void))py_tensor, METH_VARARGS | METH_KEYWORDS,
+     "tensor(data, dtype=None, requires_grad=False, name=None) -> Tensor\n\n"
+     "Lists, numbers and integer data become float32; float32/float64 arrays keep their\n"
+     "dtype and, when C-contiguous and writeable, their memory."},
+    {NULL, NULL, 0, NULL},
+};

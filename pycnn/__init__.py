@@ -1,0 +1,32 @@
+"""pycnn — the anatomy and arithmetic of convolutional neural networks.
+
+Taught in Jupyter, computed in C: every formula of the lecture is a C kernel with
+its backward, reached through a Keras-like Python floor.
+
+    >>> import pycnn
+    >>> a = pycnn.tensor([[1, 2], [3, 4]], requires_grad=True)
+    >>> (a * a).sum().backward()
+"""
+from ._core import (
+    Tensor,
+    abs,
+    add,
+    divide,
+    exp,
+    log,
+    maximum,
+    minimum,
+    multiply,
+    negative,
+    power,
+    relu,
+    sigmoid,
+    sqrt,
+    square,
+    subtract,
+    tanh,
+    tensor,
+)
+from .autograd import GradcheckError, enable_grad, gradcheck, is_grad_enabled, no_grad
+
+__version__ = "0.1.0"

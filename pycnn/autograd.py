@@ -1,0 +1,109 @@
+"""The graph of tensors from Python: recording switches and the gradient check.
+
+Forward(θ) = f(Parents(θ)) runs as each op is called; Backward(θ) = Σ over the
+children c of θ of ∂E/∂c · ∂c/∂θ runs in C when ``t.backward()`` is called.
+"""
+import contextlib
+import functools
+
+import numpy as np
+
+from . import _core
+
+__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "gradcheck", "GradcheckError"]
+
+is_grad_enabled = _core.is_grad_enabled
+
+
+class no_grad(contextlib.ContextDecorator):
+    """``with pycnn.no_grad():`` — ops record no graph (per thread), as in PyTorch.
+
+    Also usable as a decorator.
+    """
+
+    def __enter__(self):
+        self._previous = _core._set_grad_enabled(False)
+        return self
+
+    def __exit__(self, *exc):
+        _core._set_grad_enabled(self._previous)
+        return False
+
+
+class enable_grad(no_grad):
+    """``with pycnn.enable_grad():`` — record again inside a ``no_grad`` block."""
+
+    def __enter__(self):
+        self._previous = _core._set_grad_enabled(True)
+        return self
+
+
+class GradcheckError(AssertionError):
+    """Autograd and finite differences disagree; the message says where and by how much."""
+
+
+def _as_float64_leaf(x, i):
+    t = x if isinstance(x, _core.Tensor) else _core.tensor(np.asarray(x, dtype=np.float64))
+    if t.dtype != np.float64:
+        raise TypeError(f"gradcheck: input {i} is {t.dtype}; finite differences need float64 "
+                        f"(pass pycnn.tensor(x, dtype='float64'))")
+    if not t.is_leaf:
+        t = t.detach()
+    t.requires_grad = True
+    return t
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
+    """Compare autograd's gradients with central finite differences, in float64.
+
+    ``fn(*inputs)`` may return a tensor of any shape: the check projects it on a
+    fixed random direction r, E = Σ r · fn(x), so one backward gives ∂E/∂x for all
+    inputs, and each element of each input is nudged by ±eps to get
+    (E(x + eps) − E(x − eps)) / (2 eps).
+
+    Returns True, or raises GradcheckError naming the input, the element, the
+    analytic and numeric values and their relative error.
+    """
+    if isinstance(inputs, (_core.Tensor, np.ndarray)):
+        inputs = (inputs,)
+    leaves = [_as_float64_leaf(x, i) for i, x in enumerate(inputs)]
+    out = fn(*leaves)
+    if not isinstance(out, _core.Tensor):
+        raise TypeError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
+    r = np.random.default_rng(seed).standard_normal(out.shape)
+    for t in leaves:
+        t.grad = None
+    out.backward(r)
+    analytic = [np.zeros(t.shape) if t.grad is None else t.grad.numpy().copy() for t in leaves]
+
+    def energy():
+        with no_grad():
+            return float(np.sum(r * fn(*leaves).numpy()))
+
+    for i, t in enumerate(leaves):
+        x = t.numpy()                   # the tensor's own memory: nudged in place
+        flat = x.reshape(-1)
+        numeric = np.empty(flat.shape)
+        for j in range(flat.size):      # one nudge per element: each calls the C ops
+            old = flat[j]
+            flat[j] = old + eps
+            plus = energy()
+            flat[j] = old - eps
+            minus = energy()
+            flat[j] = old
+            numeric[j] = (plus - minus) / (2 * eps)
+        got = analytic[i].reshape(-1)
+        bad = np.abs(got - numeric) > atol + rtol * np.abs(numeric)
+        if bad.any():
+            j = int(np.argmax(np.abs(got - numeric) * bad))
+            index = np.unravel_index(j, x.shape) if x.ndim else ()
+            rel = abs(got[j] - numeric[j]) / max(abs(numeric[j]), 1e-300)
+            raise GradcheckError(
+                f"gradcheck: input {i} (shape {x.shape}), element {tuple(int(k) for k in index)}: "
+                f"analytic {got[j]:.8g} vs numeric {numeric[j]:.8g} "
+                f"(relative error {rel:.3g}; {int(bad.sum())} of {bad.size} elements disagree)")
+    for t in leaves:
+        t.grad = None
+    return True
+
+

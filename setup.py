@@ -1,0 +1,30 @@
+"""Builds pycnn._core: every .c file under csrc/, against the NumPy C API."""
+import glob
+import os
+
+import numpy
+from setuptools import Extension, setup
+
+SOURCES = sorted(glob.glob(os.path.join("csrc", "**", "*.c"), recursive=True))
+HEADERS = sorted(glob.glob(os.path.join("csrc", "**", "*.h"), recursive=True)
+                 + glob.glob(os.path.join("csrc", "**", "*.def"), recursive=True))
+
+CFLAGS = ["-O3", "-std=c11", "-Wall", "-Wextra", "-Wno-missing-field-initializers"]
+if os.environ.get("PYCNN_SANITIZE"):
+    CFLAGS = ["-O1", "-g", "-std=c11", "-Wall", "-Wextra", "-Wno-missing-field-initializers",
+              "-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
+
+setup(
+    ext_modules=[
+        Extension(
+            "pycnn._core",
+            sources=SOURCES,
+            depends=HEADERS,
+            include_dirs=[numpy.get_include(), "csrc"],
+            extra_compile_args=CFLAGS,
+            extra_link_args=(["-fsanitize=address,undefined"]
+                             if os.environ.get("PYCNN_SANITIZE") else []),
+            libraries=["m"],
+        )
+    ],
+)

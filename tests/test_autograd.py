@@ -1,0 +1,130 @@
+"""The graph of tensors: Backward(θ) = Σ over children, accumulation, freeing, limits."""
+import gc
+
+import numpy as np
+import pytest
+
+import pycnn
+
+
+def test_tensor_with_two_children_gets_both_contributions():
+    x = pycnn.tensor([3.0], requires_grad=True)
+    (x * x).backward()                       # d(x²)/dx = 2x: x is both parents
+    assert x.grad.numpy()[0] == 6.0
+
+
+def test_diamond_and_three_children_gradcheck(rng):
+    def diamond(x):
+        a = pycnn.sigmoid(x)
+        b = pycnn.exp(x) * 0.5
+        return a * b + a
+
+    def three_children(x):
+        return pycnn.tanh(x) * x + pycnn.square(x) - x / 3.0
+
+    assert pycnn.gradcheck(diamond, [rng.standard_normal((3, 4))])
+    assert pycnn.gradcheck(three_children, [rng.standard_normal((3, 4))])
+
+
+def test_three_children_sum_exactly():
+    x = pycnn.tensor([2.0], dtype="float64", requires_grad=True)
+    y = x * 3.0 + x * x + pycnn.exp(x)       # 3 + 2x + e^x
+    y.backward()
+    assert x.grad.numpy()[0] == pytest.approx(3 + 4 + np.exp(2.0))
+
+
+def test_leaf_grad_accumulates_until_reset():
+    x = pycnn.tensor([1.0, 2.0], requires_grad=True)
+    for _ in range(3):
+        (x * 2.0).backward(np.ones(2))
+    np.testing.assert_array_equal(x.grad.numpy(), [6.0, 6.0])
+    x.grad = None
+    (x * 2.0).backward(np.ones(2))
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
+
+
+def test_second_backward_through_freed_graph_raises():
+    x = pycnn.tensor([1.0], requires_grad=True)
+    y = pycnn.exp(x) * 2.0
+    y.backward()
+    with pytest.raises(RuntimeError, match="already freed"):
+        y.backward()
+
+
+def test_retain_graph_allows_second_backward():
+    x = pycnn.tensor([1.0], requires_grad=True)
+    y = pycnn.exp(x)
+    y.backward(retain_graph=True)
+    y.backward()
+    assert x.grad.numpy()[0] == pytest.approx(2 * np.e, rel=1e-6)
+
+
+def test_backward_needs_grad_for_non_scalar():
+    x = pycnn.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"shape \(2,\)"):
+        (x * 2.0).backward()
+    with pytest.raises(ValueError, match=r"grad has shape \(3,\) but the tensor has shape \(2,\)"):
+        (x * 2.0).backward(np.ones(3))
+
+
+def test_no_grad_records_nothing_and_detach_cuts():
+    x = pycnn.tensor([1.0], requires_grad=True)
+    with pycnn.no_grad():
+        y = x * 2.0
+    assert y.op is None and not y.requires_grad
+    assert pycnn.is_grad_enabled()
+    z = x.detach() * 2.0
+    assert z.op is None and not z.requires_grad
+    assert np.shares_memory(x.detach().numpy(), x.numpy())
+
+
+def test_op_and_parents_record_the_graph():
+    a = pycnn.tensor([1.0], requires_grad=True, name="a")
+    b = pycnn.tensor([2.0])
+    c = a * b
+    assert c.op == "mul" and a.op is None
+    assert c.parents[0] is a and c.parents[1] is b
+    assert not c.is_leaf and a.is_leaf
+    with pytest.raises(RuntimeError, match="leaf"):
+        c.requires_grad = False
+
+
+def test_chain_of_100000_ops_backpropagates():
+    x = pycnn.tensor([1.0], dtype="float64", requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad.numpy()[0] == 1.0
+
+
+def test_dropping_a_chain_of_1000000_ops_does_not_crash():
+    x = pycnn.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(1_000_000):
+        y = y + 0.0
+    del y
+    gc.collect()
+    assert x.grad is None
+
+
+def test_grad_of_non_leaf_is_released_unless_retained():
+    x = pycnn.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3.0
+    k = x * 4.0
+    k.retain_grad()
+    (h + k).backward(np.ones(2))
+    assert h.grad is None
+    np.testing.assert_array_equal(k.grad.numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [7.0, 7.0])
+
+
+def test_gradcheck_reports_a_wrong_gradient():
+    # detach hides a dependency from autograd, so the analytic gradient is wrong
+    with pytest.raises(pycnn.GradcheckError, match=r"input 0 \(shape \(3,\)\), element"):
+        pycnn.gradcheck(lambda a: a * a.detach(), [np.array([1.0, 2.0, 3.0])])
+
+
+def test_gradcheck_requires_float64():
+    with pytest.raises(TypeError, match="float64"):
+        pycnn.gradcheck(lambda a: a * 2.0, [pycnn.tensor([1.0, 2.0])])
