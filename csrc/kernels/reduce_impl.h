@@ -9,12 +9,14 @@ SFX(pc_sum_forward)(const pc_iter *it, const T *x, T *y, pc_index n_y, double sc
     const int inner = it->ndim - 1;
     const pc_index n = it->shape[inner], sx = it->stride[0][inner], sy = it->stride[1][inner];
 
+    int empty = n_y == 0;
+
     for (pc_index o = 0; o < n_y; o++)
         y[o] = (T)0;
     for (int d = 0; d < it->ndim; d++)
         if (it->shape[d] == 0)
-            n_y = 0;                    /* nothing to add; y stays 0 (then scaled) */
-    if (n_y > 0) {
+            empty = 1;                  /* nothing to add; y stays 0 (then scaled) */
+    if (!empty) {
         do {
             const T *xr = x + off[0];
             T *yr = y + off[1];

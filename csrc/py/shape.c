@@ -479,13 +479,13 @@ normalize_key(PyObject *key, int *advanced)
         PyObject *item = PyTuple_GET_ITEM(items, i), *v;
         if (pc_tensor_check(item))
             v = PyArray_NewCopy(PC_DATA(item), NPY_CORDER);
-        else if (is_basic_index(item) || PyBool_Check(item))
-            v = Py_NewRef(item);
         else if (PyList_Check(item) && PyList_GET_SIZE(item) == 0)
             v = PyArray_EMPTY(1, (npy_intp[]){0}, NPY_INTP, 0);   /* x[[]], as NumPy */
-        else                            /* lists and arrays: our own copy */
+        else if (PyList_Check(item) || PyArray_Check(item))       /* our own copy */
             v = PyArray_FromAny(item, NULL, 0, 0, NPY_ARRAY_ENSURECOPY | NPY_ARRAY_CARRAY,
                                 NULL);
+        else                            /* ints, slices, bools; NumPy judges the rest */
+            v = Py_NewRef(item);
         if (v == NULL) {
             Py_CLEAR(out);
             goto done;
