@@ -177,6 +177,10 @@ Tensor_set_grad(TensorObject *self, PyObject *value, void *Py_UNUSED(c))
         Py_DECREF(g);
         return -1;
     }
+    /* backward adds into .grad in place: never into the caller's own array or tensor */
+    Py_SETREF(g, (PyArrayObject *)PyArray_NewCopy(g, NPY_CORDER));
+    if (g == NULL)
+        return -1;
     t = pc_tensor_wrap(g, 0);
     Py_DECREF(g);
     if (t == NULL)
