@@ -30,3 +30,8 @@ from ._core import (
 from .autograd import GradcheckError, enable_grad, gradcheck, is_grad_enabled, no_grad
 
 __version__ = "0.1.0"
+
+# ---- core: reductions, structure, matrix products (issue 2) ----
+from ._core import concat, flatten, matmul, max, mean, reshape, stack, sum, transpose
+
+concatenate = concat        # the Keras / NumPy spelling

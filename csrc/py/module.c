@@ -49,6 +49,9 @@ static PyMethodDef *const function_tables[] = {
     module_functions,
     pc_tensor_functions,
     pc_elementwise_functions,
+    pc_reduce_functions,
+    pc_shape_functions,
+    pc_matmul_functions,
 };
 
 static int
