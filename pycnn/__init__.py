@@ -30,3 +30,7 @@ from ._core import (
 from .autograd import GradcheckError, enable_grad, gradcheck, is_grad_enabled, no_grad
 
 __version__ = "0.1.0"
+
+# ---- activations and losses (issue 3) ----
+from ._core import elu, leaky_relu, log_softmax, maxout, naive_normalize, softmax, swish
+from . import activations
