@@ -33,4 +33,4 @@ __version__ = "0.1.0"
 
 # ---- activations and losses (issue 3) ----
 from ._core import elu, leaky_relu, log_softmax, maxout, naive_normalize, softmax, swish
-from . import activations
+from . import activations, losses

@@ -14,7 +14,8 @@
 /* ---- float ---- */
 /* leaky_relu, elu: x, y, dy, dx (n,); α a plain value */
 void pc_leaky_relu_forward_f32(const float *x, float *y, pc_index n, float alpha);
-void pc_leaky_relu_backward_f32(const float *x, const float *dy, float *dx, pc_index n, float alpha);
+void pc_leaky_relu_backward_f32(const float *x, const float *dy, float *dx, pc_index n,
+                                float alpha);
 void pc_elu_forward_f32(const float *x, float *y, pc_index n, float alpha);
 void pc_elu_backward_f32(const float *x, const float *dy, float *dx, pc_index n, float alpha);
 /* swish: x σ(βx); backward fills dx and/or *dbeta (either may be NULL) */
@@ -42,7 +43,8 @@ void pc_maxout_backward_f32(const float *x, const float *dy, float *dx, pc_index
 /* ---- double ---- */
 /* leaky_relu, elu: x, y, dy, dx (n,); α a plain value */
 void pc_leaky_relu_forward_f64(const double *x, double *y, pc_index n, double alpha);
-void pc_leaky_relu_backward_f64(const double *x, const double *dy, double *dx, pc_index n, double alpha);
+void pc_leaky_relu_backward_f64(const double *x, const double *dy, double *dx, pc_index n,
+                                double alpha);
 void pc_elu_forward_f64(const double *x, double *y, pc_index n, double alpha);
 void pc_elu_backward_f64(const double *x, const double *dy, double *dx, pc_index n, double alpha);
 /* swish: x σ(βx); backward fills dx and/or *dbeta (either may be NULL) */
@@ -50,9 +52,10 @@ void pc_swish_forward_f64(const double *x, double *y, pc_index n, double beta);
 void pc_swish_backward_f64(const double *x, const double *dy, double *dx, double *dbeta, pc_index n,
                            double beta);
 /* along an axis: (outer, K, inner) */
-void pc_softmax_forward_f64(const double *z, double *y, pc_index outer, pc_index K, pc_index inner);
-void pc_softmax_backward_f64(const double *y, const double *dy, double *dz, pc_index outer, pc_index K,
-                             pc_index inner);
+void pc_softmax_forward_f64(const double *z, double *y, pc_index outer, pc_index K,
+                            pc_index inner);
+void pc_softmax_backward_f64(const double *y, const double *dy, double *dz, pc_index outer,
+                             pc_index K, pc_index inner);
 void pc_log_softmax_forward_f64(const double *z, double *y, pc_index outer, pc_index K,
                                 pc_index inner);
 void pc_log_softmax_backward_f64(const double *y, const double *dy, double *dz, pc_index outer,

@@ -14,5 +14,6 @@ PyObject *pc_unary_op(pc_op op, PyObject *x);
 extern PyMethodDef pc_tensor_functions[];       /* py/tensor.c */
 extern PyMethodDef pc_elementwise_functions[];  /* py/elementwise.c */
 extern PyMethodDef pc_activation_functions[];   /* py/activation.c */
+extern PyMethodDef pc_loss_functions[];         /* py/loss.c */
 
 #endif

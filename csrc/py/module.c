@@ -50,6 +50,7 @@ static PyMethodDef *const function_tables[] = {
     pc_tensor_functions,
     pc_elementwise_functions,
     pc_activation_functions,
+    pc_loss_functions,
 };
 
 static int
