@@ -35,3 +35,6 @@ __version__ = "0.1.0"
 from ._core import concat, flatten, matmul, max, mean, reshape, stack, sum, transpose
 
 concatenate = concat        # the Keras / NumPy spelling
+# ---- activations and losses (issue 3) ----
+from ._core import elu, leaky_relu, log_softmax, maxout, naive_normalize, softmax, swish
+from . import activations, losses

@@ -13,6 +13,8 @@ PyObject *pc_unary_op(pc_op op, PyObject *x);
 /* Module function tables, one per binding topic file; module.c adds each. */
 extern PyMethodDef pc_tensor_functions[];       /* py/tensor.c */
 extern PyMethodDef pc_elementwise_functions[];  /* py/elementwise.c */
+extern PyMethodDef pc_activation_functions[];   /* py/activation.c */
+extern PyMethodDef pc_loss_functions[];         /* py/loss.c */
 
 /* ---- core: reductions, structure, matrix products (py/reduce.c, shape.c, matmul.c) ---- */
 extern PyMethodDef pc_reduce_functions[];       /* py/reduce.c */

@@ -52,6 +52,8 @@ static PyMethodDef *const function_tables[] = {
     pc_reduce_functions,
     pc_shape_functions,
     pc_matmul_functions,
+    pc_activation_functions,
+    pc_loss_functions,
 };
 
 static int
