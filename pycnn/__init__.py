@@ -30,3 +30,7 @@ from ._core import (
 from .autograd import GradcheckError, enable_grad, gradcheck, is_grad_enabled, no_grad
 
 __version__ = "0.1.0"
+
+# ---- layers (issue 4) ----
+from ._core import clear_session, dropout, set_seed
+from . import layers
