@@ -38,3 +38,6 @@ concatenate = concat        # the Keras / NumPy spelling
 # ---- activations and losses (issue 3) ----
 from ._core import elu, leaky_relu, log_softmax, maxout, naive_normalize, softmax, swish
 from . import activations, losses
+# ---- layers (issue 4) ----
+from ._core import clear_session, dropout, set_seed
+from . import layers
