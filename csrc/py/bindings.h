@@ -13,5 +13,6 @@ PyObject *pc_unary_op(pc_op op, PyObject *x);
 /* Module function tables, one per binding topic file; module.c adds each. */
 extern PyMethodDef pc_tensor_functions[];       /* py/tensor.c */
 extern PyMethodDef pc_elementwise_functions[];  /* py/elementwise.c */
+extern PyMethodDef pc_optim_functions[];        /* py/optim.c */
 
 #endif

@@ -49,6 +49,7 @@ static PyMethodDef *const function_tables[] = {
     module_functions,
     pc_tensor_functions,
     pc_elementwise_functions,
+    pc_optim_functions,
 };
 
 static int
