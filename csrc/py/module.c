@@ -55,6 +55,7 @@ static PyMethodDef *const function_tables[] = {
     pc_matmul_functions,
     pc_activation_functions,
     pc_loss_functions,
+    pc_optim_functions,
 };
 
 static int
