@@ -30,3 +30,8 @@ from ._core import (
 from .autograd import GradcheckError, enable_grad, gradcheck, is_grad_enabled, no_grad
 
 __version__ = "0.1.0"
+
+# ---- teaching tools (issue 6) ----
+from . import display, viz
+from .explain import explain  # noqa: E402  (pycnn.explain(t) ≡ t.explain())
+from .viz import draw_graph
