@@ -41,3 +41,7 @@ from . import activations, losses
 # ---- layers (issue 4) ----
 from ._core import clear_session, dropout, set_seed
 from . import layers
+# ---- teaching tools (issue 6) ----
+from . import display, viz
+from .explain import explain  # noqa: E402  (pycnn.explain(t) ≡ t.explain())
+from .viz import draw_graph
