@@ -40,15 +40,10 @@ from pycnn.models import Sequential  # noqa: E402
 
 
 def load_digits():
-    """The 8×8 digits as (N, 8, 8, 1) float32 in [0, 1] and integer labels."""
+    """The 8×8 digits as (N, 8, 8, 1) float32 in [0, 1] (channels last) and int64 labels."""
     (x_train, y_train), (x_test, y_test) = pycnn.datasets.digits.load_data()
-
-    def images(x):
-        x = np.asarray(x, dtype=np.float32).reshape(len(x), 8, 8, 1)
-        return x / 16.0 if x.max() > 1.0 else x  # the raw digits count ink in 0..16
-
-    return (images(x_train), np.asarray(y_train, np.int64).reshape(-1),
-            images(x_test), np.asarray(y_test, np.int64).reshape(-1))
+    return (np.asarray(x_train, np.float32)[..., None], np.asarray(y_train, np.int64),
+            np.asarray(x_test, np.float32)[..., None], np.asarray(y_test, np.int64))
 
 
 def build_model(seed=0):

@@ -220,7 +220,7 @@ def _keras_activation(keras, activation):
 def _keras_initializer(keras, value, default):
     try:
         keras.initializers.get(value)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, KeyError):
         return default  # weights are copied anyway; the initializer only matters for re-init
     return value
 
