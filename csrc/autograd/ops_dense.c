@@ -132,7 +132,7 @@ pc_grad_maxout_dense(pc_node *node, PyArrayObject *dout)
 
     if ((dz = pc_new_array(2, dims, PyArray_TYPE(dout))) == NULL)
         return -1;
-    PC_DISPATCH(PyArray_TYPE(dout), pc_maxout_backward, PyArray_DATA(dout), PyArray_DATA(arg),
+    PC_DISPATCH(PyArray_TYPE(dout), pc_maxout_arg_backward, PyArray_DATA(dout), PyArray_DATA(arg),
                 PyArray_DATA(dz), M, N / K, K);
     if (node->n_parents > 2) {           /* db += Σ dz through the linear path */
         if ((db = pc_dense_dz(node, dz, PC_ACT_LINEAR, NULL, 2, N)) == NULL)

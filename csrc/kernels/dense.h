@@ -32,14 +32,14 @@ void pc_bias_backward_f64(const double *dz, double *db, pc_index M, pc_index N, 
 
 /* maxout over K pieces: y[m, u] = max_k z[m, u·K + k], arg[m, u] = the first k
  * reaching it.  z: (M, U·K), y, arg: (M, U)                         overwrites */
-void pc_maxout_forward_f32(const float *z, float *y, pc_index *arg, pc_index M, pc_index U,
+void pc_maxout_arg_forward_f32(const float *z, float *y, pc_index *arg, pc_index M, pc_index U,
                            pc_index K);
-void pc_maxout_forward_f64(const double *z, double *y, pc_index *arg, pc_index M, pc_index U,
+void pc_maxout_arg_forward_f64(const double *z, double *y, pc_index *arg, pc_index M, pc_index U,
                            pc_index K);
 /* dz[m, u·K + k] = dy[m, u] if k == arg[m, u] else 0                overwrites dz */
-void pc_maxout_backward_f32(const float *dy, const pc_index *arg, float *dz, pc_index M,
+void pc_maxout_arg_backward_f32(const float *dy, const pc_index *arg, float *dz, pc_index M,
                             pc_index U, pc_index K);
-void pc_maxout_backward_f64(const double *dy, const pc_index *arg, double *dz, pc_index M,
+void pc_maxout_arg_backward_f64(const double *dy, const pc_index *arg, double *dz, pc_index M,
                             pc_index U, pc_index K);
 
 #endif

@@ -79,7 +79,7 @@ SFX(pc_bias_backward)(const T *dz, T *db, pc_index M, pc_index N, double *acc)
 }
 
 void
-SFX(pc_maxout_forward)(const T *z, T *y, pc_index *arg, pc_index M, pc_index U, pc_index K)
+SFX(pc_maxout_arg_forward)(const T *z, T *y, pc_index *arg, pc_index M, pc_index U, pc_index K)
 {
     for (pc_index i = 0; i < M * U; i++) {
         const T *piece = z + i * K;
@@ -93,7 +93,7 @@ SFX(pc_maxout_forward)(const T *z, T *y, pc_index *arg, pc_index M, pc_index U, 
 }
 
 void
-SFX(pc_maxout_backward)(const T *dy, const pc_index *arg, T *dz, pc_index M, pc_index U,
+SFX(pc_maxout_arg_backward)(const T *dy, const pc_index *arg, T *dz, pc_index M, pc_index U,
                         pc_index K)
 {
     for (pc_index i = 0; i < M * U; i++) {

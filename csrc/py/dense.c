@@ -61,7 +61,7 @@ dense_node(DenseObject *self, PyObject *x, PyObject *w, PyObject *b)
         dims[1] = N / K;
         if ((arg = pc_new_array(2, dims, NPY_INTP)) == NULL)
             goto done;
-        PC_DISPATCH(PyArray_TYPE(y), pc_maxout_forward, PyArray_DATA(z), PyArray_DATA(y),
+        PC_DISPATCH(PyArray_TYPE(y), pc_maxout_arg_forward, PyArray_DATA(z), PyArray_DATA(y),
                     PyArray_DATA(arg), dims[0], N / K, K);
         saved = (PyObject *)arg;
     }
