@@ -36,6 +36,13 @@ demo: build
 test: build
 	$(PY) -m pytest -q
 
+# OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE may be set on this machine for old OpenBLAS
+# builds; they slow a current NumPy, so the benchmark (only) runs without them and
+# records the BLAS kernel threadpoolctl sees. BENCH_ARGS passes options through
+# (e.g. BENCH_ARGS="--only conv --no-train"; see python -m benchmarks --help).
+bench: build
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) -m benchmarks $(BENCH_ARGS)
+
 clean:
 	rm -rf build $(VENV) pycnn/*.so pycnn/.built *.egg-info
 

@@ -90,3 +90,11 @@ def test_astype_is_differentiable():
     y.backward(np.ones(2))
     assert x.grad.dtype == np.float32
     np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
+
+
+def test_more_dimensions_than_the_kernels_hold_raise():
+    # NumPy 2 allows 64 axes; the C iterators hold 32. This used to overflow a stack buffer.
+    with pytest.raises(ValueError, match="40 dimensions, at most 32"):
+        pycnn.tensor(np.zeros((1,) * 40))
+    with pytest.raises(ValueError, match="add: data has 40 dimensions"):
+        pycnn.tensor([1.0]) + np.zeros((1,) * 40)
