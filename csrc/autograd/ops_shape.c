@@ -50,8 +50,12 @@ pc_grad_reshape(pc_node *node, PyArrayObject *dout)
         return -1;
     if (dx == NULL)
         return 0;
+    NPY_BEGIN_THREADS_DEF;
+    if (n > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
     PC_DISPATCH(PyArray_TYPE(dx), pc_block_accumulate, PyArray_DATA(dout), PyArray_DATA(dx), 1,
                 n, n, 0);
+    NPY_END_THREADS;
     return 0;
 }
 
@@ -95,9 +99,14 @@ pc_grad_concat(pc_node *node, PyArrayObject *dout)
         pc_concat_blocks(x, axis, &A, &lx);
         if (pc_grad_buffer(node, p, &dx) < 0)
             return -1;
-        if (dx != NULL)
+        if (dx != NULL) {
+            NPY_BEGIN_THREADS_DEF;
+            if (A * lx > PC_GIL_THRESHOLD)
+                NPY_BEGIN_THREADS;
             PC_DISPATCH(PyArray_TYPE(dx), pc_block_accumulate, PyArray_DATA(dout),
                         PyArray_DATA(dx), A, lx, ly, off);
+            NPY_END_THREADS;
+        }
         off += lx;
     }
     return 0;
