@@ -89,3 +89,43 @@ def test_bad_indices_raise_clearly(key, exc, msg):
 def test_tensor_does_not_support_item_assignment():
     with pytest.raises(TypeError):
         pycnn.tensor([1.0, 2.0])[0] = 3.0
+
+
+# ---- properties on random shapes and keys (hypothesis) ---------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+
+@st.composite
+def array_and_key(draw, advanced):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=5))
+    x = draw(hnp.arrays(np.float64, shape, elements=st.floats(-10, 10, width=32)))
+    key = draw(hnp.integer_array_indices(shape) if advanced
+               else hnp.basic_indices(shape, allow_newaxis=True, allow_ellipsis=True))
+    return x, key
+
+
+def check_index(x, key):
+    t = pycnn.tensor(x, requires_grad=True)
+    y = t[key]
+    want = x[key]
+    np.testing.assert_array_equal(y.numpy(), want)
+    assert y.numpy().flags.c_contiguous
+    g = np.arange(1.0, want.size + 1).reshape(np.shape(want))
+    y.backward(g)
+    expected = np.zeros_like(x)
+    np.add.at(expected, key, g)                 # the reference: repeated indices add
+    np.testing.assert_array_equal(t.grad.numpy(), expected)
+
+
+@settings(max_examples=80, deadline=None)
+@given(array_and_key(advanced=False))
+def test_basic_indexing_on_random_shapes(xk):
+    check_index(*xk)
+
+
+@settings(max_examples=40, deadline=None)
+@given(array_and_key(advanced=True))
+def test_integer_array_indexing_on_random_shapes(xk):
+    check_index(*xk)
