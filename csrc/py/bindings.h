@@ -13,6 +13,8 @@ PyObject *pc_unary_op(pc_op op, PyObject *x);
 /* Module function tables, one per binding topic file; module.c adds each. */
 extern PyMethodDef pc_tensor_functions[];       /* py/tensor.c */
 extern PyMethodDef pc_elementwise_functions[];  /* py/elementwise.c */
+extern PyMethodDef pc_activation_functions[];   /* py/activation.c */
+extern PyMethodDef pc_loss_functions[];         /* py/loss.c */
 
 /* ---- core: reductions, structure, matrix products (py/reduce.c, shape.c, matmul.c) ---- */
 extern PyMethodDef pc_reduce_functions[];       /* py/reduce.c */
@@ -44,5 +46,6 @@ int pc_normalize_axis(const char *op, Py_ssize_t axis, int ndim, PyArrayObject *
     "\nBackward: the whole gradient of each output goes to the FIRST maximal element\n"  \
     "(in C order) of its group; tied elements get none, as in PyTorch's max(dim).\n"     \
     "NaN is the maximum of any group that holds one, as in NumPy."
+extern PyMethodDef pc_optim_functions[];        /* py/optim.c */
 
 #endif

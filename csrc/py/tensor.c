@@ -10,8 +10,13 @@
 PyObject *
 pc_tensor_wrap(PyArrayObject *y, int requires_grad)
 {
-    TensorObject *t = PyObject_GC_New(TensorObject, &Tensor_Type);
-    if (t == NULL)
+    TensorObject *t;
+    if (PyArray_NDIM(y) > PC_MAX_NDIM) {
+        PyErr_Format(PyExc_ValueError, "tensor: %d dimensions, at most %d are supported",
+                     PyArray_NDIM(y), PC_MAX_NDIM);
+        return NULL;
+    }
+    if ((t = PyObject_GC_New(TensorObject, &Tensor_Type)) == NULL)
         return NULL;
     t->data = (PyArrayObject *)Py_NewRef(y);
     t->grad = NULL;
@@ -252,10 +257,18 @@ static PyGetSetDef Tensor_getset[] = {
 
 /* ---- methods -------------------------------------------------------------------- */
 
+/* Python gets views of self->data, never the object itself: a view shares the memory,
+ * but setting its .shape or .dtype cannot change the tensor under a recorded graph. */
+static PyObject *
+data_view(TensorObject *self)
+{
+    return PyArray_View(self->data, NULL, &PyArray_Type);
+}
+
 static PyObject *
 Tensor_numpy(TensorObject *self, PyObject *Py_UNUSED(ignored))
 {
-    return Py_NewRef(self->data);
+    return data_view(self);
 }
 
 /* __array__(dtype=None, copy=None): the same memory unless a cast or copy is asked */
@@ -275,7 +288,7 @@ Tensor_array(TensorObject *self, PyObject *args, PyObject *kwargs)
     }
     if (copy == Py_True)
         return PyArray_NewCopy(self->data, NPY_CORDER);
-    return Py_NewRef(self->data);
+    return data_view(self);
 }
 
 static PyObject *
