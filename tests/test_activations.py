@@ -203,3 +203,9 @@ def test_get_rejects_unknown_names_and_types():
     import functools
     with pytest.raises(ValueError, match="cannot name"):
         pycnn.activations.serialize(functools.partial(pycnn.leaky_relu, alpha=0.2))
+
+
+def test_empty_axes_give_empty_results():
+    for fn in (pycnn.softmax, pycnn.log_softmax, pycnn.naive_normalize):
+        assert fn(pycnn.tensor(np.ones((3, 0)))).shape == (3, 0)
+    assert pycnn.maxout(pycnn.tensor(np.ones((2, 0))), 2).shape == (2, 0)

@@ -510,3 +510,11 @@ def test_get_passes_instances_and_callables_and_rejects_junk():
         L.get(3)
     with pytest.raises(ValueError, match="cannot store"):
         L.serialize(lambda y, p: p)
+
+
+def test_empty_batches_and_rows_do_not_crash():
+    assert L.categorical_crossentropy(np.ones((3, 0)), np.ones((3, 0)), from_logits=True
+                                      ).item() == 0.0
+    assert L.mse(np.ones((0, 3)), np.ones((0, 3))).item() == 0.0
+    assert L.sparse_categorical_crossentropy(np.zeros((0,)), np.ones((0, 4))).shape == ()
+    assert L.yolo_loss(np.zeros((0, 7, 7, 25)), np.zeros((0, 7, 7, 30))).item() == 0.0
