@@ -122,6 +122,9 @@ def test_maxout_tie_goes_to_first_piece():
 
 def test_kink_slopes_documented():
     x = pycnn.tensor([0.0], requires_grad=True)
+    pycnn.relu(x).backward(np.ones(1, dtype=np.float32))
+    assert x.grad.numpy()[0] == 0.0                     # relu: 0 at 0
+    x.grad = None
     pycnn.leaky_relu(x).backward(np.ones(1, dtype=np.float32))
     assert x.grad.numpy()[0] == np.float32(0.1)         # α at 0, as PyTorch
     x.grad = None
