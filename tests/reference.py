@@ -12,6 +12,20 @@ def sigmoid(x):
 def relu(x):
     return np.maximum(x, 0.0)
 
+# ---- core: reductions, structure, matrix products ---------------------------------
+
+
+def max_grad(x, axis=None, keepdims=False):
+    """d max(x, axis) / dx: one at the FIRST maximal element of each group (C order)."""
+    x = np.asarray(x)
+    axes = tuple(range(x.ndim)) if axis is None else tuple(np.atleast_1d(axis) % max(x.ndim, 1))
+    kept = [d for d in range(x.ndim) if d not in axes]
+    moved = np.moveaxis(x, kept + list(axes), range(x.ndim))
+    groups = moved.reshape(moved.shape[:len(kept)] + (-1,))
+    first = np.argmax(groups, axis=-1)             # argmax returns the first maximum
+    mask = np.zeros_like(groups)
+    np.put_along_axis(mask, first[..., None], 1.0, axis=-1)
+    return np.moveaxis(mask.reshape(moved.shape), range(x.ndim), kept + list(axes))
 # ---- activations and losses (issue 3) ----------------------------------------------
 
 
@@ -105,3 +119,40 @@ def multilabel_crossentropy(y, p, from_logits=False, reduction="mean"):
     known = ~np.isnan(y)
     terms = np.where(known, _binary_terms(np.where(known, y, 0), p, from_logits), 0)
     return reduce_loss(terms.sum(axis=-1), reduction)
+# ---- models: optimizer steps (Keras' formulas, keras/src/optimizers/*.py) ----------
+
+
+def sgd_step(w, g, m, lr, momentum=0.0, nesterov=False):
+    """Returns the new (w, m)."""
+    if momentum == 0.0:
+        return w - g * lr, m
+    m = m * momentum - g * lr
+    return (w + (m * momentum - g * lr) if nesterov else w + m), m
+
+
+def adam_step(w, g, m, v, t, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7, vhat=None):
+    """Returns the new (w, m, v, vhat); t counts steps from 1."""
+    alpha = lr * np.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+    m = m + (g - m) * (1 - beta_1)
+    v = v + (g * g - v) * (1 - beta_2)
+    second = v
+    if vhat is not None:
+        vhat = np.maximum(vhat, v)
+        second = vhat
+    return w - (m * alpha) / (np.sqrt(second) + epsilon), m, v, vhat
+
+
+def rmsprop_step(w, g, v, lr, rho=0.9, epsilon=1e-7, momentum=0.0, m=None, centered=False,
+                 mg=None):
+    """Returns the new (w, v, m, mg)."""
+    v = rho * v + (1 - rho) * g * g
+    if centered:
+        mg = rho * mg + (1 - rho) * g
+        denominator = v - mg * mg + epsilon
+    else:
+        denominator = v + epsilon
+    increment = lr * g / np.sqrt(denominator)
+    if momentum > 0:
+        m = momentum * m + increment
+        return w - m, v, m, mg
+    return w - increment, v, m, mg
