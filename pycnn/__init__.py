@@ -32,5 +32,5 @@ from .autograd import GradcheckError, enable_grad, gradcheck, is_grad_enabled, n
 __version__ = "0.1.0"
 
 # ---- layers (issue 4) ----
-from ._core import clear_session, dropout, set_seed
+from ._core import clear_session, conv2d, dropout, set_seed
 from . import layers

@@ -20,8 +20,6 @@ typedef struct {
     int act;                    /* the fused pc_act */
 } DenseObject;
 
-/* base.objs[] */
-enum { OBJ_ACTIVATION, OBJ_POST, OBJ_KERNEL_INIT, OBJ_BIAS_INIT };
 
 static PyTypeObject Dense_Type, Maxout_Type;
 
@@ -101,8 +99,8 @@ Dense_call(DenseObject *self, PyObject *args, PyObject *kwargs)
         return NULL;
     y = dense_node(self, x, w, b);
     Py_DECREF(x);
-    if (y != NULL && self->base.objs[OBJ_POST] != NULL)
-        Py_SETREF(y, PyObject_CallOneArg(self->base.objs[OBJ_POST], y));
+    if (y != NULL && self->base.objs[PC_OBJ_POST] != NULL)
+        Py_SETREF(y, PyObject_CallOneArg(self->base.objs[PC_OBJ_POST], y));
     return y;
 }
 
@@ -126,10 +124,10 @@ Dense_build(DenseObject *self, PyObject *input_shape)
     wshape[0] = dims[nd - 1];
     wshape[1] = self->pieces ? self->units * self->pieces : self->units;
     if (pc_layer_add_weight(&self->base, "kernel", 2, wshape,
-                            self->base.objs[OBJ_KERNEL_INIT], 1, typenum) == NULL)
+                            self->base.objs[PC_OBJ_KERNEL_INIT], 1, typenum) == NULL)
         return NULL;
     if (self->use_bias && pc_layer_add_weight(&self->base, "bias", 1, wshape + 1,
-                                              self->base.objs[OBJ_BIAS_INIT], 1, typenum) == NULL)
+                                              self->base.objs[PC_OBJ_BIAS_INIT], 1, typenum) == NULL)
         return NULL;
     self->base.built = 1;
     Py_RETURN_NONE;
@@ -158,8 +156,8 @@ Dense_compute_output_shape(DenseObject *self, PyObject *input_shape)
 static PyObject *
 Dense_get_config(DenseObject *self, PyObject *Py_UNUSED(ignored))
 {
-    PyObject *k = pc_initializer_serialize(self->base.objs[OBJ_KERNEL_INIT]);
-    PyObject *b = pc_initializer_serialize(self->base.objs[OBJ_BIAS_INIT]);
+    PyObject *k = pc_initializer_serialize(self->base.objs[PC_OBJ_KERNEL_INIT]);
+    PyObject *b = pc_initializer_serialize(self->base.objs[PC_OBJ_BIAS_INIT]);
     if (self->pieces)
         return pc_layer_config(&self->base, Py_BuildValue(
             "{s:n,s:n,s:O,s:N,s:N}", "units", self->units, "pieces", self->pieces,
@@ -167,7 +165,7 @@ Dense_get_config(DenseObject *self, PyObject *Py_UNUSED(ignored))
             "bias_initializer", b));
     return pc_layer_config(&self->base, Py_BuildValue(
         "{s:n,s:O,s:O,s:N,s:N}", "units", self->units, "activation",
-        self->base.objs[OBJ_ACTIVATION], "use_bias", self->use_bias ? Py_True : Py_False,
+        self->base.objs[PC_OBJ_ACTIVATION], "use_bias", self->use_bias ? Py_True : Py_False,
         "kernel_initializer", k, "bias_initializer", b));
 }
 
@@ -176,27 +174,15 @@ static int
 dense_init_common(DenseObject *self, const char *who, PyObject *units, PyObject *pieces,
                   PyObject *activation, int use_bias, PyObject *kinit, PyObject *binit)
 {
-    PyObject *post = NULL, *keras_name = NULL;
-    npy_intp u = PyLong_Check(units) ? PyLong_AsSsize_t(units) : -1;
-    npy_intp k = pieces == NULL ? 0 : PyLong_Check(pieces) ? PyLong_AsSsize_t(pieces) : -1;
+    npy_intp u = pc_parse_positive(units, who, "units"), k = 0;
 
-    if (u < 1 || (pieces != NULL && k < 1)) {
-        PyErr_Clear();
-        PyErr_Format(PyExc_ValueError, "%s: %s must be a positive integer, got %R", who,
-                     u < 1 ? "units" : "pieces", u < 1 ? units : pieces);
+    if (u < 0 || (pieces != NULL && (k = pc_parse_positive(pieces, who, "pieces")) < 0))
         return -1;
-    }
-    if (pc_initializer_check(kinit, who, "kernel_initializer") < 0 ||
-        pc_initializer_check(binit, who, "bias_initializer") < 0 ||
-        pc_resolve_activation(activation, who, &self->act, &post, &keras_name) < 0)
+    if (pc_kernel_layer_args(&self->base, who, activation, kinit, binit, &self->act) < 0)
         return -1;
     self->units = u;
     self->pieces = k;
     self->use_bias = use_bias;
-    Py_XSETREF(self->base.objs[OBJ_ACTIVATION], keras_name);
-    Py_XSETREF(self->base.objs[OBJ_POST], post);
-    Py_XSETREF(self->base.objs[OBJ_KERNEL_INIT], Py_NewRef(kinit));
-    Py_XSETREF(self->base.objs[OBJ_BIAS_INIT], Py_NewRef(binit));
     return 0;
 }
 
@@ -248,16 +234,17 @@ Maxout_init(DenseObject *self, PyObject *args, PyObject *kwargs)
     return status;
 }
 
-static PyObject *
-Dense_get_kernel(DenseObject *self, void *Py_UNUSED(c))
+PyObject *
+pc_layer_get_kernel(LayerObject *self, void *Py_UNUSED(c))
 {
-    return Py_NewRef(self->base.built ? pc_layer_weight(&self->base, 0) : Py_None);
+    PyObject *w = pc_layer_weight(self, 0);
+    return Py_NewRef(w != NULL ? w : Py_None);
 }
 
-static PyObject *
-Dense_get_bias(DenseObject *self, void *Py_UNUSED(c))
+PyObject *
+pc_layer_get_bias(LayerObject *self, void *Py_UNUSED(c))
 {
-    PyObject *b = self->use_bias ? pc_layer_weight(&self->base, 1) : NULL;
+    PyObject *b = pc_layer_weight(self, 1);
     return Py_NewRef(b != NULL ? b : Py_None);
 }
 
@@ -268,9 +255,9 @@ Dense_get_units(DenseObject *self, void *Py_UNUSED(c))
 }
 
 static PyGetSetDef Dense_getset[] = {
-    {"kernel", (getter)Dense_get_kernel, NULL, "the kernel Tensor (IN, units), None before build",
+    {"kernel", (getter)pc_layer_get_kernel, NULL, "the kernel Tensor (IN, units), None before build",
      NULL},
-    {"bias", (getter)Dense_get_bias, NULL, "the bias Tensor (units,), or None", NULL},
+    {"bias", (getter)pc_layer_get_bias, NULL, "the bias Tensor (units,), or None", NULL},
     {"units", (getter)Dense_get_units, NULL, "number of outputs per sample", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
