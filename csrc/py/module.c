@@ -50,6 +50,12 @@ static PyMethodDef *const function_tables[] = {
     module_functions,
     pc_tensor_functions,
     pc_elementwise_functions,
+    pc_reduce_functions,
+    pc_shape_functions,
+    pc_matmul_functions,
+    pc_activation_functions,
+    pc_loss_functions,
+    pc_optim_functions,
 };
 
 static int
