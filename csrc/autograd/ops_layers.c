@@ -1,7 +1,6 @@
 /* autograd/ops_layers.c — backward of the light layer ops.
  *
  *   dropout    y = x · m, m = 0 or 1/(1 − rate)      saved[0] = m     dx += dy · m
- *   flatten    y = x viewed in another shape          (any reshape)   dx += dy
  *   upsample   see ops_pool.c
  */
 #include "autograd/ops_layers.h"
@@ -25,25 +24,4 @@ pc_grad_dropout(pc_node *node, PyArrayObject *dout)
                 PyArray_DATA(dx), n);
     NPY_END_THREADS;
     return 0;
-}
-
-int
-pc_grad_flatten(pc_node *node, PyArrayObject *dout)
-{
-    PyArrayObject *dx, *view;
-    PyObject *sum;
-    PyArray_Dims shape;
-
-    if (pc_grad_buffer(node, 0, &dx) < 0)
-        return -1;
-    if (dx == NULL)
-        return 0;
-    shape.ptr = PyArray_SHAPE(dx);
-    shape.len = PyArray_NDIM(dx);
-    if ((view = (PyArrayObject *)PyArray_Newshape(dout, &shape, NPY_CORDER)) == NULL)
-        return -1;
-    sum = PyNumber_InPlaceAdd((PyObject *)dx, (PyObject *)view);
-    Py_DECREF(view);
-    Py_XDECREF(sum);
-    return sum == NULL ? -1 : 0;
 }

@@ -2,6 +2,7 @@
  *
  *   Dense(units)           y = act(x·W + b)           W: (IN, units), b: (units,)
  *   Maxout(units, pieces)  y[:, u] = max_k (x·W + b)[:, u·K + k]   W: (IN, units·K)
+ *                          (the dense node, then the activations' maxout op)
  *
  * x is (…, IN): leading dimensions are batch-like, as in Keras. relu, sigmoid, tanh
  * and linear are computed inside the node; any other activation is applied after it
@@ -28,9 +29,8 @@ static PyObject *
 dense_node(DenseObject *self, PyObject *x, PyObject *w, PyObject *b)
 {
     PyObject *name = pc_layer_name(&self->base), *result = NULL, *saved = NULL;
-    PyArrayObject *xa = PC_DATA(x), *wa = PC_DATA(w), *y = NULL, *z = NULL, *arg = NULL;
-    PyArrayObject *x2d = NULL, *z2d = NULL;
-    npy_intp in = PyArray_DIM(wa, 0), N = PyArray_DIM(wa, 1), K = self->pieces;
+    PyArrayObject *xa = PC_DATA(x), *wa = PC_DATA(w), *y = NULL, *x2d = NULL, *y2d = NULL;
+    npy_intp in = PyArray_DIM(wa, 0), N = PyArray_DIM(wa, 1);
     npy_intp dims[PC_MAX_NDIM];
     int nd = PyArray_NDIM(xa);
 
@@ -45,39 +45,37 @@ dense_node(DenseObject *self, PyObject *x, PyObject *w, PyObject *b)
     }
     for (int d = 0; d < nd; d++)
         dims[d] = PyArray_DIM(xa, d);
-    dims[nd - 1] = K ? N / K : N;
-    if ((y = pc_new_array(nd, dims, PyArray_TYPE(wa))) == NULL)
+    dims[nd - 1] = N;
+    if ((y = pc_new_array(nd, dims, PyArray_TYPE(wa))) == NULL ||
+        (x2d = pc_matrix_view(xa, in)) == NULL || (y2d = pc_matrix_view(y, N)) == NULL ||
+        pc_matmul(x2d, 0, wa, 0, y2d, 0) < 0)
         goto done;
-    dims[0] = PyArray_SIZE(xa) / in;                    /* z, arg: (M, N), (M, N/K) */
-    dims[1] = N;
-    z = K ? pc_new_array(2, dims, PyArray_TYPE(wa)) : (PyArrayObject *)Py_NewRef(y);
-    if (z == NULL || (x2d = pc_matrix_view(xa, in)) == NULL ||
-        (z2d = pc_matrix_view(z, N)) == NULL || pc_matmul(x2d, 0, wa, 0, z2d, 0) < 0)
-        goto done;
-    pc_dense_epilogue(z, b != NULL ? PC_DATA(b) : NULL, N, K ? PC_ACT_LINEAR : self->act);
-    if (K) {
-        dims[1] = N / K;
-        if ((arg = pc_new_array(2, dims, NPY_INTP)) == NULL)
-            goto done;
-        PC_DISPATCH(PyArray_TYPE(y), pc_maxout_forward, PyArray_DATA(z), PyArray_DATA(y),
-                    PyArray_DATA(arg), dims[0], N / K, K);
-        saved = (PyObject *)arg;
-    }
-    else if (self->act != PC_ACT_LINEAR)
+    pc_dense_epilogue(y, b != NULL ? PC_DATA(b) : NULL, N, self->act);
+    if (self->act != PC_ACT_LINEAR)
         saved = (PyObject *)y;                          /* act' reads the output */
     {
         PyObject *parents[3] = {x, w, b};
-        pc_op_args args = {.i = {K ? K : self->act}, .n_i = 1};
-        result = pc_record(K ? PC_OP_MAXOUT_DENSE : PC_OP_DENSE, y, b != NULL ? 3 : 2, parents,
-                           &args, saved != NULL, &saved);
+        pc_op_args args = {.i = {self->act}, .n_i = 1};
+        result = pc_record(PC_OP_DENSE, y, b != NULL ? 3 : 2, parents, &args, saved != NULL,
+                           &saved);
     }
 done:
     Py_XDECREF(y);
-    Py_XDECREF(z);
-    Py_XDECREF(arg);
     Py_XDECREF(x2d);
-    Py_XDECREF(z2d);
+    Py_XDECREF(y2d);
     return result;
+}
+
+/* pycnn.maxout(z, pieces): groups of `pieces` consecutive features, max of each */
+static PyObject *
+maxout(PyObject *z, npy_intp pieces)
+{
+    PyObject *core = PyImport_ImportModule("pycnn._core"), *y;
+    if (core == NULL)
+        return NULL;
+    y = PyObject_CallMethod(core, "maxout", "On", z, (Py_ssize_t)pieces);
+    Py_DECREF(core);
+    return y;
 }
 
 static PyObject *
@@ -99,6 +97,8 @@ Dense_call(DenseObject *self, PyObject *args, PyObject *kwargs)
         return NULL;
     y = dense_node(self, x, w, b);
     Py_DECREF(x);
+    if (y != NULL && self->pieces)
+        Py_SETREF(y, maxout(y, self->pieces));
     if (y != NULL && self->base.objs[PC_OBJ_POST] != NULL)
         Py_SETREF(y, PyObject_CallOneArg(self->base.objs[PC_OBJ_POST], y));
     return y;
@@ -301,7 +301,7 @@ static PyTypeObject Maxout_Type = {
         "       dtype=None)\n\n"
         "k = pieces affine maps, then their maximum: z = x·W + b with W (in, units·k),\n"
         "y[:, u] = max_j z[:, u·k + j]; (in + 1)·units·k parameters. The gradient goes to\n"
-        "the first maximal piece. One node: GEMM, bias and max."),
+        "the first maximal piece. Two nodes: dense (GEMM + bias), then maxout."),
     .tp_basicsize = sizeof(DenseObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,    /* GC inherited */
     .tp_base = &Layer_Type,                 /* not a Dense: isinstance() stays Keras-like */
