@@ -30,3 +30,7 @@ from ._core import (
 from .autograd import GradcheckError, enable_grad, gradcheck, is_grad_enabled, no_grad
 
 __version__ = "0.1.0"
+
+# ---- models, optimizers, datasets, callbacks (issue 5) ----
+from . import callbacks, datasets, metrics, models, optimizers, utils
+
