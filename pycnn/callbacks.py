@@ -79,9 +79,15 @@ class CallbackList:
         if name not in _HOOKS:
             raise AttributeError(name)
 
-        def call_all(*args, **kwargs):
+        indexed = "epoch" in name or "batch" in name    # hook(index, logs) vs hook(logs)
+
+        def call_all(*args):
+            # every callback gets a logs dict, {} when there is none (as Keras)
+            args = list(args) + [None] * ((2 if indexed else 1) - len(args))
+            if args[-1] is None:
+                args[-1] = {}
             for cb in self.callbacks:
-                getattr(cb, name)(*args, **kwargs)
+                getattr(cb, name)(*args)
         return call_all
 
 
