@@ -81,8 +81,10 @@ void
 SFX(pc_abs_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
 {
     (void)y;
-    for (pc_index i = 0; i < n; i++)
-        dx[i] += x[i] > 0 ? dy[i] : (x[i] < 0 ? -dy[i] : (T)0);
+    for (pc_index i = 0; i < n; i++) {
+        T g = dy[i];                    /* loaded unconditionally: the loop vectorizes */
+        dx[i] += x[i] > 0 ? g : (x[i] < 0 ? -g : (T)0);
+    }
 }
 
 /* exp: y = e^x                     dx += dy * y   (takes the output y) */
@@ -183,19 +185,22 @@ SFX(pc_tanh_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
         dx[i] += dy[i] * ((T)1 - y[i] * y[i]);
 }
 
-/* relu: y = max(x, 0)              dx += dy * [x > 0]; the gradient at x = 0 is 0 */
+/* relu: y = max(x, 0)              dx += dy * [x > 0]; the gradient at x = 0 is 0
+ * NaN propagates (like np.maximum and torch.relu): a diverged net must not look fine. */
 void
 SFX(pc_relu_forward)(const T *x, T *y, pc_index n)
 {
     for (pc_index i = 0; i < n; i++)
-        y[i] = x[i] > 0 ? x[i] : (T)0;
+        y[i] = x[i] < 0 ? (T)0 : x[i];
 }
 void
 SFX(pc_relu_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
 {
     (void)y;
-    for (pc_index i = 0; i < n; i++)
-        dx[i] += x[i] > 0 ? dy[i] : (T)0;
+    for (pc_index i = 0; i < n; i++) {
+        T g = dy[i];                    /* loaded unconditionally: the loop vectorizes */
+        dx[i] += x[i] > 0 ? g : (T)0;
+    }
 }
 
 /* ---- binary maps as strided rows: forward (a, b, -, y), backward (dy, a, b, d) ------ */
@@ -343,15 +348,19 @@ void
 SFX(pc_maximum_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
                            const T *b, pc_index sb, T *da, pc_index sda)
 {
-    for (pc_index i = 0; i < n; i++)
-        da[i * sda] += a[i * sa] >= b[i * sb] ? dy[i * sdy] : (T)0;
+    for (pc_index i = 0; i < n; i++) {
+        T g = dy[i * sdy];
+        da[i * sda] += a[i * sa] >= b[i * sb] ? g : (T)0;
+    }
 }
 void
 SFX(pc_maximum_backward_b)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
                            const T *b, pc_index sb, T *db, pc_index sdb)
 {
-    for (pc_index i = 0; i < n; i++)
-        db[i * sdb] += b[i * sb] > a[i * sa] ? dy[i * sdy] : (T)0;
+    for (pc_index i = 0; i < n; i++) {
+        T g = dy[i * sdy];
+        db[i * sdb] += b[i * sb] > a[i * sa] ? g : (T)0;
+    }
 }
 
 /* minimum: y = min(a, b)           ties send the gradient to a */
@@ -369,13 +378,17 @@ void
 SFX(pc_minimum_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
                            const T *b, pc_index sb, T *da, pc_index sda)
 {
-    for (pc_index i = 0; i < n; i++)
-        da[i * sda] += a[i * sa] <= b[i * sb] ? dy[i * sdy] : (T)0;
+    for (pc_index i = 0; i < n; i++) {
+        T g = dy[i * sdy];
+        da[i * sda] += a[i * sa] <= b[i * sb] ? g : (T)0;
+    }
 }
 void
 SFX(pc_minimum_backward_b)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
                            const T *b, pc_index sb, T *db, pc_index sdb)
 {
-    for (pc_index i = 0; i < n; i++)
-        db[i * sdb] += b[i * sb] < a[i * sa] ? dy[i * sdy] : (T)0;
+    for (pc_index i = 0; i < n; i++) {
+        T g = dy[i * sdy];
+        db[i * sdb] += b[i * sb] < a[i * sa] ? g : (T)0;
+    }
 }

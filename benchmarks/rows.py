@@ -1,0 +1,271 @@
+"""The rows of the in-process table: one function per row, each returning the callables
+to time side by side.
+
+Every callable does one forward + backward (or one forward for the GEMM rows) and
+leaves no state behind (gradients are reset to None, as ``zero_grad(set_to_none=True)``
+does), so repeating it measures steady-state cost. Inputs require grad in every
+framework, so each backward computes dx as well as the weight gradients.
+
+pycnn is channels_last (N, H, W, C); PyTorch runs NCHW and channels_last; the NumPy
+reference is the classic course code (NCHW), see numpy_ref.py.
+"""
+import dataclasses
+
+import numpy as np
+
+from . import numpy_ref as ref
+
+
+class NotLanded(Exception):
+    """The pycnn feature a row needs is not in this build yet."""
+
+
+@dataclasses.dataclass
+class Row:
+    key: str
+    title: str
+    impls: dict                 # column -> callable, or str (why the column is empty)
+    flops: float = 0.0          # per call, for the GEMM rows
+
+
+def _pycnn_layers(pycnn, *names):
+    layers = getattr(pycnn, "layers", None)
+    missing = [n for n in names if layers is None or not hasattr(layers, n)]
+    if missing:
+        raise NotLanded("pycnn.layers." + ", ".join(missing) + " not landed yet")
+    return [getattr(layers, n) for n in names]
+
+
+def _pycnn_step(pycnn, layer, x_np, seed_np):
+    """pycnn forward + backward through one layer; x requires grad."""
+    x = pycnn.tensor(x_np, requires_grad=True)
+    weights = list(layer.weights)
+
+    def step():
+        y = layer(x, training=True)
+        y.backward(seed_np)
+        x.grad = None
+        for w in weights:
+            w.grad = None
+    return step
+
+
+def _torch_step(torch, module, x_t, seed_t):
+    x = x_t.detach().requires_grad_(True)
+
+    def step():
+        y = module(x)
+        y.backward(seed_t)
+        x.grad = None
+        module.zero_grad(set_to_none=True)
+    return step
+
+
+def _torch_columns(torch, module, module_cl, x_nchw, seed_nchw):
+    """PyTorch in NCHW and in channels_last (module_cl already converted)."""
+    cl = torch.channels_last
+    x, seed = torch.from_numpy(x_nchw), torch.from_numpy(seed_nchw)
+    return {"torch": _torch_step(torch, module, x, seed),
+            "torch_cl": _torch_step(torch, module_cl, x.to(memory_format=cl),
+                                    seed.to(memory_format=cl))}
+
+
+def _safe(build):
+    """Build one column; a missing pycnn feature leaves the column empty with a reason."""
+    try:
+        return build()
+    except NotLanded as e:
+        return str(e)
+
+
+# ---- per-op overhead -------------------------------------------------------------
+
+CHAIN_LEN = 100
+
+
+def _chain(x, b, c, tanh):
+    """100 small element-wise ops: (+, ×, tanh, −) × 25"""
+    y = x
+    for _ in range(CHAIN_LEN // 4):
+        y = y + b
+        y = y * c
+        y = tanh(y)
+        y = y - b
+    return y
+
+
+def row_per_op(pycnn, torch, rng):
+    x, b, c = (rng.standard_normal((32, 32)).astype(np.float32) for _ in range(3))
+    seed = np.ones((32, 32), np.float32)
+
+    def pc():
+        xs = [pycnn.tensor(a, requires_grad=True) for a in (x, b, c)]
+        _chain(*xs, pycnn.tanh).backward(seed)
+
+    seed_t = torch.from_numpy(seed)
+
+    def tc():
+        xs = [torch.tensor(a, requires_grad=True) for a in (x, b, c)]
+        _chain(*xs, torch.tanh).backward(seed_t)
+
+    def npref():                # forward only: a NumPy user has no autograd
+        _chain(x, b, c, np.tanh)
+
+    return Row("per_op", "per-op overhead: 100 element-wise ops on 32×32, fwd+bwd",
+               {"pycnn": pc, "torch": tc, "numpy_ref": npref})
+
+
+# ---- Dense -----------------------------------------------------------------------
+
+
+def row_dense(pycnn, torch, rng, batch, d_in=784, units=512):
+    x = rng.standard_normal((batch, d_in)).astype(np.float32)
+    seed = np.ones((batch, units), np.float32)
+
+    def build_pc():
+        (Dense,) = _pycnn_layers(pycnn, "Dense")
+        layer = Dense(units)
+        layer.build((None, d_in))
+        return _pycnn_step(pycnn, layer, x, seed)
+
+    lin = torch.nn.Linear(d_in, units)
+    model = ref.MLP((d_in, units))
+    w, bias = model.params[0]
+
+    def npref():
+        out, cache = ref.affine_forward(x, w, bias)
+        ref.affine_backward(seed, cache)
+
+    return Row(f"dense_{batch}", f"Dense 784→512 fwd+bwd, batch {batch}",
+               {"pycnn": _safe(build_pc),
+                "torch": _torch_step(torch, lin, torch.from_numpy(x), torch.from_numpy(seed)),
+                "numpy_ref": npref})
+
+
+# ---- Conv2D ----------------------------------------------------------------------
+
+
+def row_conv(pycnn, torch, rng, n, hw, c_in, filters):
+    x = rng.standard_normal((n, hw, hw, c_in)).astype(np.float32)      # NHWC
+    seed = np.ones((n, hw, hw, filters), np.float32)
+    x_nchw = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    seed_nchw = np.ascontiguousarray(seed.transpose(0, 3, 1, 2))
+
+    def build_pc():
+        (Conv2D,) = _pycnn_layers(pycnn, "Conv2D")
+        layer = Conv2D(filters, 3, padding="same")
+        layer.build((None, hw, hw, c_in))
+        return _pycnn_step(pycnn, layer, x, seed)
+
+    conv = torch.nn.Conv2d(c_in, filters, 3, padding=1)
+    conv_cl = torch.nn.Conv2d(c_in, filters, 3, padding=1).to(memory_format=torch.channels_last)
+    w = (np.random.default_rng(0).standard_normal((filters, c_in, 3, 3)) * 0.1).astype(np.float32)
+    bias = np.zeros(filters, np.float32)
+
+    def npref():
+        out, cache = ref.conv_forward(x_nchw, w, bias)
+        ref.conv_backward(seed_nchw, cache)
+
+    return Row(f"conv_{n}_{hw}x{hw}x{c_in}_{filters}",
+               f"Conv2D ({n},{hw},{hw},{c_in})→{filters} 3×3 same, fwd+bwd",
+               {"pycnn": _safe(build_pc),
+                **_torch_columns(torch, conv, conv_cl, x_nchw, seed_nchw),
+                "numpy_ref": npref})
+
+
+# ---- MaxPooling2D ------------------------------------------------------------------
+
+
+def row_pool(pycnn, torch, rng, n, hw=28, c=32):
+    x = rng.standard_normal((n, hw, hw, c)).astype(np.float32)
+    seed = np.ones((n, hw // 2, hw // 2, c), np.float32)
+    x_nchw = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    seed_nchw = np.ascontiguousarray(seed.transpose(0, 3, 1, 2))
+
+    def build_pc():
+        (MaxPooling2D,) = _pycnn_layers(pycnn, "MaxPooling2D")
+        layer = MaxPooling2D(2)
+        return _pycnn_step(pycnn, layer, x, seed)
+
+    pool = torch.nn.MaxPool2d(2)
+
+    def npref():
+        out, cache = ref.max_pool_forward(x_nchw)
+        ref.max_pool_backward(seed_nchw, cache)
+
+    return Row(f"pool_{n}", f"MaxPooling2D 2×2 on ({n},{hw},{hw},{c}), fwd+bwd",
+               {"pycnn": _safe(build_pc),
+                **_torch_columns(torch, pool, pool, x_nchw, seed_nchw),
+                "numpy_ref": npref})
+
+
+# ---- GEMM efficiency: forward only, against NumPy's own float32 matmul ---------------
+
+
+def row_gemm_dense(pycnn, torch, rng, batch, d_in=784, units=512):
+    x = rng.standard_normal((batch, d_in)).astype(np.float32)
+    w = rng.standard_normal((d_in, units)).astype(np.float32)
+
+    def build_pc():
+        (Dense,) = _pycnn_layers(pycnn, "Dense")
+        layer = Dense(units)
+        layer.build((None, d_in))
+        xt = pycnn.tensor(x)
+        return lambda: layer(xt)
+
+    lin = torch.nn.Linear(d_in, units)
+    xt = torch.from_numpy(x)
+
+    def tc():
+        with torch.no_grad():
+            lin(xt)
+
+    return Row(f"gemm_dense_{batch}", f"Dense 784→512 forward, batch {batch}",
+               {"pycnn": _safe(build_pc), "torch": tc, "numpy_matmul": lambda: x @ w},
+               flops=2.0 * batch * d_in * units)
+
+
+def row_gemm_conv(pycnn, torch, rng, n, hw, c_in, filters):
+    x = rng.standard_normal((n, hw, hw, c_in)).astype(np.float32)
+    a = rng.standard_normal((n * hw * hw, 9 * c_in)).astype(np.float32)    # im2col shape
+    w = rng.standard_normal((9 * c_in, filters)).astype(np.float32)
+
+    def build_pc():
+        (Conv2D,) = _pycnn_layers(pycnn, "Conv2D")
+        layer = Conv2D(filters, 3, padding="same")
+        layer.build((None, hw, hw, c_in))
+        xt = pycnn.tensor(x)
+        return lambda: layer(xt)
+
+    conv = torch.nn.Conv2d(c_in, filters, 3, padding=1)
+    xt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+
+    def tc():
+        with torch.no_grad():
+            conv(xt)
+
+    return Row(f"gemm_conv_{n}_{hw}x{hw}x{c_in}_{filters}",
+               f"Conv2D ({n},{hw},{hw},{c_in})→{filters} forward",
+               {"pycnn": _safe(build_pc), "torch": tc, "numpy_matmul": lambda: a @ w},
+               flops=2.0 * n * hw * hw * 9 * c_in * filters)
+
+
+def layer_rows(pycnn, torch, rng, quick=False):
+    """Every in-process row, in report order (quick: small batches only, for tests)."""
+    batches = (32,) if quick else (32, 128)
+    rows = [row_per_op(pycnn, torch, rng)]
+    rows += [row_dense(pycnn, torch, rng, b) for b in batches]
+    for n in batches:
+        rows.append(row_conv(pycnn, torch, rng, n, 28, 1, 32))
+        rows.append(row_conv(pycnn, torch, rng, n, 14, 32, 64))
+    rows += [row_pool(pycnn, torch, rng, n) for n in batches]
+    return rows
+
+
+def gemm_rows(pycnn, torch, rng, quick=False):
+    batches = (32,) if quick else (32, 128)
+    rows = [row_gemm_dense(pycnn, torch, rng, b) for b in batches]
+    for n in batches:
+        rows.append(row_gemm_conv(pycnn, torch, rng, n, 28, 1, 32))
+        rows.append(row_gemm_conv(pycnn, torch, rng, n, 14, 32, 64))
+    return rows

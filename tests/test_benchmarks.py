@@ -1,0 +1,148 @@
+"""The benchmark suite measures what it says: its NumPy reference is a correct
+network (finite differences), its harness reports medians, its report computes ratios."""
+import numpy as np
+import pytest
+
+from benchmarks import harness, report, rows
+from benchmarks import numpy_ref as ref
+
+
+def numerical_grad(f, x, eps=1e-6):
+    g = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        old = x[i]
+        x[i] = old + eps
+        fp = f()
+        x[i] = old - eps
+        fm = f()
+        x[i] = old
+        g[i] = (fp - fm) / (2 * eps)
+    return g
+
+
+def test_im2col_col2im_are_adjoint(rng):
+    x = rng.standard_normal((2, 3, 5, 4))
+    cols = ref.im2col(x, 3, 3, 1, 1)
+    c = rng.standard_normal(cols.shape)
+    # <im2col(x), c> == <x, col2im(c)>
+    assert np.isclose(np.sum(cols * c), np.sum(x * ref.col2im(c, x.shape, 3, 3, 1, 1)))
+
+
+def test_conv_matches_direct_convolution(rng):
+    x = rng.standard_normal((2, 3, 5, 4))
+    w = rng.standard_normal((4, 3, 3, 3))
+    b = rng.standard_normal(4)
+    out, _ = ref.conv_forward(x, w, b)
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    direct = np.zeros_like(out)
+    for i in range(5):
+        for j in range(4):
+            direct[:, :, i, j] = np.einsum("nchw,fchw->nf", xp[:, :, i:i + 3, j:j + 3], w) + b
+    np.testing.assert_allclose(out, direct, rtol=1e-12, atol=1e-12)
+
+
+def test_conv_backward_matches_finite_differences(rng):
+    x = rng.standard_normal((2, 2, 4, 4))
+    w = rng.standard_normal((3, 2, 3, 3))
+    b = rng.standard_normal(3)
+    dout = rng.standard_normal((2, 3, 4, 4))
+    _, cache = ref.conv_forward(x, w, b)
+    dx, dw, db = ref.conv_backward(dout, cache)
+    loss = lambda: np.sum(ref.conv_forward(x, w, b)[0] * dout)   # noqa: E731
+    for got, arr in ((dx, x), (dw, w), (db, b)):
+        np.testing.assert_allclose(got, numerical_grad(loss, arr), rtol=1e-6, atol=1e-8)
+
+
+def test_pool_and_affine_and_relu_backward(rng):
+    x = rng.standard_normal((2, 3, 4, 6))
+    dout = rng.standard_normal((2, 3, 2, 3))
+    _, cache = ref.max_pool_forward(x)
+    dx = ref.max_pool_backward(dout, cache)
+    loss = lambda: np.sum(ref.max_pool_forward(x)[0] * dout)      # noqa: E731
+    np.testing.assert_allclose(dx, numerical_grad(loss, x), rtol=1e-6, atol=1e-8)
+
+    a, w, b = rng.standard_normal((3, 5)), rng.standard_normal((5, 4)), rng.standard_normal(4)
+    dout = rng.standard_normal((3, 4))
+    _, cache = ref.affine_forward(a, w, b)
+    grads = ref.affine_backward(dout, cache)
+    loss = lambda: np.sum(ref.affine_forward(a, w, b)[0] * dout)  # noqa: E731
+    for got, arr in zip(grads, (a, w, b)):
+        np.testing.assert_allclose(got, numerical_grad(loss, arr), rtol=1e-6, atol=1e-8)
+    x = rng.standard_normal((4, 5))
+    np.testing.assert_array_equal(ref.relu_backward(np.ones_like(x), x), (x > 0) * 1.0)
+
+
+def test_softmax_loss_gradient(rng):
+    z = rng.standard_normal((4, 5))
+    y = np.array([0, 3, 4, 1])
+    loss, dz = ref.softmax_loss(z, y)
+    p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    assert np.isclose(loss, -np.mean(np.log(p[np.arange(4), y])))
+    np.testing.assert_allclose(dz, numerical_grad(lambda: ref.softmax_loss(z, y)[0], z),
+                               rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("Model, shape", [(ref.MLP, (8, 784)), (ref.CNN, (4, 1, 28, 28))])
+def test_reference_models_learn(Model, shape, rng):
+    """A few SGD steps on one batch lower its loss: the reference is a working network."""
+    net = Model(dtype=np.float64)
+    x, y = rng.random(shape), rng.integers(0, 10, shape[0])
+    first = net.loss(x, y)[0]
+    for _ in range(5):
+        ref.sgd_epoch(net, x, y, batch_size=shape[0], lr=0.1)
+    assert net.loss(x, y)[0] < first
+
+
+def test_measure_reports_medians_per_callable():
+    calls = []
+    res = harness.measure({"a": lambda: calls.append(1), "b": lambda: None}, reps=5, warmup=1,
+                          min_block=0.001)
+    assert set(res) == {"a", "b"}
+    assert len(res["a"]["reps"]) == 5 and res["a"]["median"] > 0
+    assert len(calls) >= 5 * res["a"]["calls"]
+
+
+def test_machine_info_names_cpu_and_versions():
+    info = harness.machine_info()
+    assert info["cores"] >= 1 and info["cpu"] and info["numpy"] == np.__version__
+
+
+def _fake_results():
+    layer = {"per_op": {"title": "per-op", "flops": 0.0, "missing": {},
+                        "times": {"pycnn": 1.0, "torch": 4.0, "numpy_ref": 0.5}},
+             "conv": {"title": "conv", "flops": 0.0, "missing": {},
+                      "times": {"pycnn": 3.0, "torch": 4.0, "torch_cl": 2.0, "numpy_ref": 30.0}},
+             "pool": {"title": "pool", "flops": 0.0, "missing": {"pycnn": "not landed"},
+                      "times": {"torch": 1.0, "numpy_ref": 9.0}}}
+    gemm = {"g": {"title": "dense fwd", "flops": 2e9, "missing": {},
+                  "times": {"pycnn": 0.02, "torch": 0.02, "numpy_matmul": 0.019}}}
+    train = {"cnn/pycnn/1": {"epoch_s": 1.0, "peak_rss_mib": 100.0},
+             "cnn/torch/1": {"epoch_s": 2.0, "peak_rss_mib": 300.0},
+             "cnn/numpy_ref/1": {"epoch_s": 12.0, "peak_rss_mib": 120.0}}
+    return {"machine": harness.machine_info(), "started": "t0", "finished": "t1",
+            "threads": [1], "reps": 5, "train_reps": 5, "load_note": "busy",
+            "in_process": {1: {"layers": layer, "gemm": gemm}}, "training": train}
+
+
+def test_report_computes_ratios_and_targets():
+    text = report.render(_fake_results())
+    assert "| per-op | 1 | 1000.0 | 4000.0 | — | 500.0 | 0.25 | 2.00 |" in text
+    # against the faster PyTorch layout (channels-last 2.0): 3.0 / 2.0
+    assert "| conv | 1 | 3000.0 | 4000.0 | 2000.0 | 30000.0 | 1.50 | 0.10 |" in text
+    assert "n/a¹" in text and "**Load:** busy" in text
+    assert "per-op overhead ≤ 0.5× PyTorch: 0.25 → met" in text
+    assert "**missed** on conv (1.50)" in text
+    assert "| dense fwd | 1 | 100.0 | 105.3 | 0.95 | 100.0 |" in text
+    assert "CNN epoch ≥ 10× faster than the NumPy reference: 12.0× → met" in text
+    assert "CNN peak RSS ≤ PyTorch's: 100 vs 300 MiB → met" in text
+
+
+def test_per_op_row_runs_every_column(rng):
+    torch = pytest.importorskip("torch")
+    import pycnn
+    row = rows.row_per_op(pycnn, torch, rng)
+    assert set(row.impls) == {"pycnn", "torch", "numpy_ref"}
+    for fn in row.impls.values():
+        fn()
