@@ -45,3 +45,24 @@ bench: build
 
 clean:
 	rm -rf build $(VENV) pycnn/*.so pycnn/.built *.egg-info
+
+# ---- robustness (issue 8) --------------------------------------------------------------
+#   make sanitize   the test suite against an ASan+UBSan build (LeakSanitizer on pycnn's
+#                   own allocations), in its own tree under build/sanitize
+#   make valgrind   a subset of the suite under memcheck (PYTHONMALLOC=malloc)
+#   make fuzz       the differential fuzz tests with >= 500 examples per property
+# tools/memcheck.py explains the set-up; both exit non-zero on any finding.
+VALGRIND_TESTS ?= tests/test_tensor.py tests/test_autograd.py tests/test_elementwise.py \
+                  tests/test_bad_inputs.py tests/test_fuzz.py
+
+sanitize: $(STAMP)
+	@test -f "$$(gcc -print-file-name=libasan.so)" || \
+	    (apt-get update -qq && apt-get install -y -qq gcc)
+	$(PY) tools/memcheck.py sanitize
+
+valgrind: $(STAMP)
+	@command -v valgrind >/dev/null || (apt-get update -qq && apt-get install -y -qq valgrind)
+	$(PY) tools/memcheck.py valgrind $(wildcard $(VALGRIND_TESTS)) -k "not deep_chain"
+
+fuzz: build
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -p no:cacheprovider tests/test_fuzz.py

@@ -30,3 +30,18 @@ from ._core import (
 from .autograd import GradcheckError, enable_grad, gradcheck, is_grad_enabled, no_grad
 
 __version__ = "0.1.0"
+
+# ---- core: reductions, structure, matrix products (issue 2) ----
+from ._core import concat, flatten, matmul, max, mean, reshape, stack, sum, transpose
+
+concatenate = concat        # the Keras / NumPy spelling
+# ---- activations and losses (issue 3) ----
+from ._core import elu, leaky_relu, log_softmax, maxout, naive_normalize, softmax, swish
+from . import activations, losses
+# ---- layers (issue 4) ----
+from ._core import clear_session, dropout, set_seed
+from . import layers
+# ---- teaching tools (issue 6) ----
+from . import display, viz
+from .explain import explain  # noqa: E402  (pycnn.explain(t) ≡ t.explain())
+from .viz import draw_graph

@@ -11,3 +11,148 @@ def sigmoid(x):
 
 def relu(x):
     return np.maximum(x, 0.0)
+
+# ---- core: reductions, structure, matrix products ---------------------------------
+
+
+def max_grad(x, axis=None, keepdims=False):
+    """d max(x, axis) / dx: one at the FIRST maximal element of each group (C order)."""
+    x = np.asarray(x)
+    axes = tuple(range(x.ndim)) if axis is None else tuple(np.atleast_1d(axis) % max(x.ndim, 1))
+    kept = [d for d in range(x.ndim) if d not in axes]
+    moved = np.moveaxis(x, kept + list(axes), range(x.ndim))
+    groups = moved.reshape(moved.shape[:len(kept)] + (-1,))
+    first = np.argmax(groups, axis=-1)             # argmax returns the first maximum
+    mask = np.zeros_like(groups)
+    np.put_along_axis(mask, first[..., None], 1.0, axis=-1)
+    return np.moveaxis(mask.reshape(moved.shape), range(x.ndim), kept + list(axes))
+# ---- activations and losses (issue 3) ----------------------------------------------
+
+
+def leaky_relu(x, alpha=0.1):
+    return np.where(x > 0, x, alpha * x)
+
+
+def elu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * (np.exp(np.minimum(x, 0)) - 1))
+
+
+def swish(x, beta=1.0):
+    return x * sigmoid(beta * x)
+
+
+def softmax(z, axis=-1):
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def log_softmax(z, axis=-1):
+    m = z.max(axis=axis, keepdims=True)
+    return z - m - np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
+
+
+def naive_normalize(z, axis=-1):
+    return z / z.sum(axis=axis, keepdims=True)
+
+
+def maxout(x, pieces, axis=-1):
+    axis = axis % x.ndim
+    shape = x.shape[:axis] + (x.shape[axis] // pieces, pieces) + x.shape[axis + 1:]
+    return x.reshape(shape).max(axis=axis + 1)
+
+
+PROB_EPSILON = 1e-7      # Keras' backend.epsilon()
+
+
+def _clip(p):
+    return np.clip(p, PROB_EPSILON, 1 - PROB_EPSILON)
+
+
+def reduce_loss(per, reduction, count=None):
+    if reduction == "none":
+        return per
+    total = per.sum()
+    if reduction == "sum":
+        return total
+    count = per.size if count is None else count
+    return total / count if count else 0.0 * total
+
+
+def squared_error(y, p, reduction="mean"):
+    d2 = 0.5 * (p - y) ** 2
+    return reduce_loss(d2.reshape(len(d2), -1).sum(axis=1), reduction)
+
+
+def mean_squared_error(y, p, reduction="mean"):
+    return reduce_loss(((p - y) ** 2).mean(axis=-1), reduction)
+
+
+def categorical_crossentropy(y, p, from_logits=False, reduction="mean"):
+    if from_logits:
+        logp = log_softmax(p)
+    else:
+        logp = np.log(_clip(p / p.sum(axis=-1, keepdims=True)))
+    return reduce_loss(-(y * logp).sum(axis=-1), reduction)
+
+
+def sparse_categorical_crossentropy(labels, p, from_logits=False, ignore_index=None,
+                                    reduction="mean"):
+    labels = np.asarray(labels).reshape(p.shape[:-1])
+    keep = np.ones(labels.shape, bool) if ignore_index is None else labels != ignore_index
+    onehot = np.eye(p.shape[-1])[np.where(keep, labels, 0).astype(int)]
+    per = categorical_crossentropy(onehot, p, from_logits, reduction="none") * keep
+    return reduce_loss(per, reduction, count=int(keep.sum()))
+
+
+def _binary_terms(y, p, from_logits):
+    if from_logits:
+        return np.maximum(p, 0) - p * y + np.log1p(np.exp(-np.abs(p)))
+    q = _clip(p)
+    return -y * np.log(q) - (1 - y) * np.log(1 - q)
+
+
+def binary_crossentropy(y, p, from_logits=False, reduction="mean"):
+    return reduce_loss(_binary_terms(y, p, from_logits).mean(axis=-1), reduction)
+
+
+def multilabel_crossentropy(y, p, from_logits=False, reduction="mean"):
+    known = ~np.isnan(y)
+    terms = np.where(known, _binary_terms(np.where(known, y, 0), p, from_logits), 0)
+    return reduce_loss(terms.sum(axis=-1), reduction)
+# ---- models: optimizer steps (Keras' formulas, keras/src/optimizers/*.py) ----------
+
+
+def sgd_step(w, g, m, lr, momentum=0.0, nesterov=False):
+    """Returns the new (w, m)."""
+    if momentum == 0.0:
+        return w - g * lr, m
+    m = m * momentum - g * lr
+    return (w + (m * momentum - g * lr) if nesterov else w + m), m
+
+
+def adam_step(w, g, m, v, t, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7, vhat=None):
+    """Returns the new (w, m, v, vhat); t counts steps from 1."""
+    alpha = lr * np.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+    m = m + (g - m) * (1 - beta_1)
+    v = v + (g * g - v) * (1 - beta_2)
+    second = v
+    if vhat is not None:
+        vhat = np.maximum(vhat, v)
+        second = vhat
+    return w - (m * alpha) / (np.sqrt(second) + epsilon), m, v, vhat
+
+
+def rmsprop_step(w, g, v, lr, rho=0.9, epsilon=1e-7, momentum=0.0, m=None, centered=False,
+                 mg=None):
+    """Returns the new (w, v, m, mg)."""
+    v = rho * v + (1 - rho) * g * g
+    if centered:
+        mg = rho * mg + (1 - rho) * g
+        denominator = v - mg * mg + epsilon
+    else:
+        denominator = v + epsilon
+    increment = lr * g / np.sqrt(denominator)
+    if momentum > 0:
+        m = momentum * m + increment
+        return w - m, v, m, mg
+    return w - increment, v, m, mg

@@ -128,3 +128,16 @@ def test_gradcheck_reports_a_wrong_gradient():
 def test_gradcheck_requires_float64():
     with pytest.raises(TypeError, match="float64"):
         pycnn.gradcheck(lambda a: a * 2.0, [pycnn.tensor([1.0, 2.0])])
+
+
+def test_assigned_grad_is_copied_so_backward_never_writes_into_the_callers_array():
+    x = pycnn.tensor([1.0, 2.0], requires_grad=True)
+    mine = np.array([10.0, 10.0], dtype=np.float32)
+    other = pycnn.tensor([5.0, 5.0])
+    x.grad = mine
+    (x * 2.0).backward(np.ones(2))
+    np.testing.assert_array_equal(x.grad.numpy(), [12.0, 12.0])
+    np.testing.assert_array_equal(mine, [10.0, 10.0])
+    x.grad = other
+    (x * 2.0).backward(np.ones(2))
+    np.testing.assert_array_equal(other.numpy(), [5.0, 5.0])

@@ -24,7 +24,7 @@ def test_contiguous_float_array_is_wrapped_without_copy():
     a = np.arange(6, dtype=np.float32).reshape(2, 3)
     t = pycnn.tensor(a)
     assert np.shares_memory(np.asarray(t), a)
-    assert t.numpy() is np.asarray(t)
+    assert np.shares_memory(t.numpy(), np.asarray(t))
     a[0, 0] = 42
     assert t.numpy()[0, 0] == 42
 
@@ -90,3 +90,11 @@ def test_astype_is_differentiable():
     y.backward(np.ones(2))
     assert x.grad.dtype == np.float32
     np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
+
+
+def test_more_dimensions_than_the_kernels_hold_raise():
+    # NumPy 2 allows 64 axes; the C iterators hold 32. This used to overflow a stack buffer.
+    with pytest.raises(ValueError, match="40 dimensions, at most 32"):
+        pycnn.tensor(np.zeros((1,) * 40))
+    with pytest.raises(ValueError, match="add: data has 40 dimensions"):
+        pycnn.tensor([1.0]) + np.zeros((1,) * 40)

@@ -180,12 +180,13 @@ SFX(pc_tanh_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
         dx[i] += dy[i] * ((T)1 - y[i] * y[i]);
 }
 
-/* relu: y = max(x, 0)              dx += dy * [x > 0]; the gradient at x = 0 is 0 */
+/* relu: y = max(x, 0)              dx += dy * [x > 0]; the gradient at x = 0 is 0
+ * NaN propagates (like np.maximum and torch.relu): a diverged net must not look fine. */
 void
 SFX(pc_relu_forward)(const T *x, T *y, pc_index n)
 {
     for (pc_index i = 0; i < n; i++)
-        y[i] = x[i] > 0 ? x[i] : (T)0;
+        y[i] = x[i] < 0 ? (T)0 : x[i];
 }
 void
 SFX(pc_relu_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)

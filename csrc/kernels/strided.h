@@ -27,4 +27,22 @@ void pc_iter_coalesce(pc_iter *it);
 void pc_contiguous_strides(int ndim, const pc_index *shape, const pc_index *iter_shape,
                            pc_index *stride);
 
+/* Odometer over every axis of `it` but the innermost (which the caller walks as one
+ * row): steps idx to the next row and moves each operand's offset off[k] with it.
+ * Returns 0 once every row has been visited. idx and off start at zero. */
+static inline int
+pc_iter_next_row(const pc_iter *it, pc_index *idx, pc_index *off)
+{
+    for (int d = it->ndim - 2; d >= 0; d--) {
+        for (int k = 0; k < PC_ITER_OPS; k++)
+            off[k] += it->stride[k][d];
+        if (++idx[d] < it->shape[d])
+            return 1;
+        for (int k = 0; k < PC_ITER_OPS; k++)
+            off[k] -= it->stride[k][d] * it->shape[d];
+        idx[d] = 0;
+    }
+    return 0;
+}
+
 #endif

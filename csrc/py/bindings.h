@@ -13,5 +13,39 @@ PyObject *pc_unary_op(pc_op op, PyObject *x);
 /* Module function tables, one per binding topic file; module.c adds each. */
 extern PyMethodDef pc_tensor_functions[];       /* py/tensor.c */
 extern PyMethodDef pc_elementwise_functions[];  /* py/elementwise.c */
+extern PyMethodDef pc_activation_functions[];   /* py/activation.c */
+extern PyMethodDef pc_loss_functions[];         /* py/loss.c */
+
+/* ---- core: reductions, structure, matrix products (py/reduce.c, shape.c, matmul.c) ---- */
+extern PyMethodDef pc_reduce_functions[];       /* py/reduce.c */
+extern PyMethodDef pc_shape_functions[];        /* py/shape.c */
+extern PyMethodDef pc_matmul_functions[];       /* py/matmul.c */
+
+/* t.sum / t.mean / t.max (axis=None, keepdims=False) for op SUM, MEAN or MAX */
+PyObject *pc_reduce_method(pc_op op, PyObject *self, PyObject *args, PyObject *kwargs);
+/* t.reshape(2, 3) / t.reshape((2, 3)); t.transpose(*axes); t.T; t[key]; len(t) */
+PyObject *pc_reshape_method(PyObject *self, PyObject *args);
+PyObject *pc_flatten(PyObject *module, PyObject *x);
+PyObject *pc_transpose_method(PyObject *self, PyObject *args);
+PyObject *pc_transpose_all(PyObject *self, void *closure);
+PyObject *pc_getitem(PyObject *self, PyObject *key);
+Py_ssize_t pc_tensor_length(PyObject *self);
+PyObject *pc_tensor_item(PyObject *self, Py_ssize_t i);
+/* y = a @ b; either may be any value pc_as_tensor accepts (new ref or NULL) */
+PyObject *pc_matmul_op(PyObject *a, PyObject *b);
+
+/* axis in [-ndim, ndim) -> [0, ndim), or -1 with numpy's AxisError naming op and
+ * x's shape */
+int pc_normalize_axis(const char *op, Py_ssize_t axis, int ndim, PyArrayObject *x);
+
+/* Docstring bodies shared by the methods and the module functions */
+#define PC_DOC_REDUCE(what)                                                              \
+    ": the " what " over the given axes (None: all of them; an int; a tuple of ints;\n" \
+    "negative axes count from the end); keepdims=True keeps them with size 1."
+#define PC_DOC_MAX_GRAD                                                                  \
+    "\nBackward: the whole gradient of each output goes to the FIRST maximal element\n"  \
+    "(in C order) of its group; tied elements get none, as in PyTorch's max(dim).\n"     \
+    "NaN is the maximum of any group that holds one, as in NumPy."
+extern PyMethodDef pc_optim_functions[];        /* py/optim.c */
 
 #endif

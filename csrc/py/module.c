@@ -2,6 +2,7 @@
  * multi-phase init, NumPy imported once in the exec slot. */
 #define PC_NUMPY_IMPORT_HERE
 #include "py/bindings.h"
+#include "py/layer.h"
 
 static PyObject *
 py_set_grad_enabled(PyObject *Py_UNUSED(m), PyObject *flag)
@@ -49,6 +50,12 @@ static PyMethodDef *const function_tables[] = {
     module_functions,
     pc_tensor_functions,
     pc_elementwise_functions,
+    pc_reduce_functions,
+    pc_shape_functions,
+    pc_matmul_functions,
+    pc_activation_functions,
+    pc_loss_functions,
+    pc_optim_functions,
 };
 
 static int
@@ -63,6 +70,8 @@ pycnn_exec(PyObject *m)
         return -1;
     PyType_Modified(&Tensor_Type);
     if (PyModule_AddObjectRef(m, "Tensor", (PyObject *)&Tensor_Type) < 0)
+        return -1;
+    if (pc_layer_exec(m) < 0 || pc_dense_exec(m) < 0 || pc_layers_misc_exec(m) < 0)
         return -1;
     for (size_t i = 0; i < sizeof(function_tables) / sizeof(function_tables[0]); i++)
         if (PyModule_AddFunctions(m, function_tables[i]) < 0)

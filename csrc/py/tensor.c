@@ -10,8 +10,13 @@
 PyObject *
 pc_tensor_wrap(PyArrayObject *y, int requires_grad)
 {
-    TensorObject *t = PyObject_GC_New(TensorObject, &Tensor_Type);
-    if (t == NULL)
+    TensorObject *t;
+    if (PyArray_NDIM(y) > PC_MAX_NDIM) {
+        PyErr_Format(PyExc_ValueError, "tensor: %d dimensions, at most %d are supported",
+                     PyArray_NDIM(y), PC_MAX_NDIM);
+        return NULL;
+    }
+    if ((t = PyObject_GC_New(TensorObject, &Tensor_Type)) == NULL)
         return NULL;
     t->data = (PyArrayObject *)Py_NewRef(y);
     t->grad = NULL;
@@ -177,6 +182,10 @@ Tensor_set_grad(TensorObject *self, PyObject *value, void *Py_UNUSED(c))
         Py_DECREF(g);
         return -1;
     }
+    /* backward adds into .grad in place: never into the caller's own array or tensor */
+    Py_SETREF(g, (PyArrayObject *)PyArray_NewCopy(g, NPY_CORDER));
+    if (g == NULL)
+        return -1;
     t = pc_tensor_wrap(g, 0);
     Py_DECREF(g);
     if (t == NULL)
@@ -242,15 +251,24 @@ static PyGetSetDef Tensor_getset[] = {
      "name of the operation that produced this tensor, None for a leaf", NULL},
     {"parents", (getter)Tensor_get_parents, NULL, "the input tensors of that operation", NULL},
     {"is_leaf", (getter)Tensor_get_is_leaf, NULL, "True when no recorded op produced it", NULL},
+    {"T", (getter)pc_transpose_all, NULL, "the tensor with its axes reversed (a copy)", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
 /* ---- methods -------------------------------------------------------------------- */
 
+/* Python gets views of self->data, never the object itself: a view shares the memory,
+ * but setting its .shape or .dtype cannot change the tensor under a recorded graph. */
+static PyObject *
+data_view(TensorObject *self)
+{
+    return PyArray_View(self->data, NULL, &PyArray_Type);
+}
+
 static PyObject *
 Tensor_numpy(TensorObject *self, PyObject *Py_UNUSED(ignored))
 {
-    return Py_NewRef(self->data);
+    return data_view(self);
 }
 
 /* __array__(dtype=None, copy=None): the same memory unless a cast or copy is asked */
@@ -270,7 +288,7 @@ Tensor_array(TensorObject *self, PyObject *args, PyObject *kwargs)
     }
     if (copy == Py_True)
         return PyArray_NewCopy(self->data, NPY_CORDER);
-    return Py_NewRef(self->data);
+    return data_view(self);
 }
 
 static PyObject *
@@ -394,6 +412,30 @@ Tensor_explain(TensorObject *self, PyObject *Py_UNUSED(ignored))
     return call_python_hook("pycnn.explain", "explain", (PyObject *)self);
 }
 
+static PyObject *
+Tensor_sum(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    return pc_reduce_method(PC_OP_SUM, self, args, kwargs);
+}
+
+static PyObject *
+Tensor_mean(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    return pc_reduce_method(PC_OP_MEAN, self, args, kwargs);
+}
+
+static PyObject *
+Tensor_max(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    return pc_reduce_method(PC_OP_MAX, self, args, kwargs);
+}
+
+static PyObject *
+Tensor_flatten(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return pc_flatten(NULL, self);
+}
+
 static PyMethodDef Tensor_methods[] = {
     {"numpy", (PyCFunction)Tensor_numpy, METH_NOARGS,
      "numpy(): the NumPy array holding the values (the same memory)"},
@@ -410,6 +452,20 @@ static PyMethodDef Tensor_methods[] = {
     {"tolist", (PyCFunction)Tensor_tolist, METH_NOARGS, "tolist(): nested Python lists"},
     {"astype", (PyCFunction)Tensor_astype, METH_O,
      "astype(dtype): cast to float32 or float64 (differentiable)"},
+    {"sum", (PyCFunction)(void (*)(void))Tensor_sum, METH_VARARGS | METH_KEYWORDS,
+     "sum(axis=None, keepdims=False)" PC_DOC_REDUCE("sum")},
+    {"mean", (PyCFunction)(void (*)(void))Tensor_mean, METH_VARARGS | METH_KEYWORDS,
+     "mean(axis=None, keepdims=False)" PC_DOC_REDUCE("mean")},
+    {"max", (PyCFunction)(void (*)(void))Tensor_max, METH_VARARGS | METH_KEYWORDS,
+     "max(axis=None, keepdims=False)" PC_DOC_REDUCE("maximum") PC_DOC_MAX_GRAD},
+    {"reshape", (PyCFunction)pc_reshape_method, METH_VARARGS,
+     "reshape(*shape): the same numbers in another shape, t.reshape(2, 3) or\n"
+     "t.reshape((2, 3)); one size may be -1. Shares this tensor's memory."},
+    {"flatten", (PyCFunction)Tensor_flatten, METH_NOARGS,
+     "flatten(): all the numbers in one axis, in C (row-major) order"},
+    {"transpose", (PyCFunction)pc_transpose_method, METH_VARARGS,
+     "transpose(*axes): permute the axes, t.transpose(1, 0) or t.transpose((1, 0));\n"
+     "no axes reverses them (t.T)"},
     {"_repr_latex_", (PyCFunction)Tensor_repr_latex, METH_NOARGS, "LaTeX for Jupyter"},
     {"explain", (PyCFunction)Tensor_explain, METH_NOARGS,
      "explain(): the formula that produced this tensor, with its numbers"},
@@ -459,7 +515,14 @@ Tensor_bool(PyObject *self)
     return PyObject_IsTrue((PyObject *)a);
 }
 
+static PyObject *
+Tensor_matmul(PyObject *a, PyObject *b)
+{
+    return pc_matmul_op(a, b);
+}
+
 static PyNumberMethods Tensor_as_number = {
+    .nb_matrix_multiply = Tensor_matmul,
     .nb_add = Tensor_add,
     .nb_subtract = Tensor_sub,
     .nb_multiply = Tensor_mul,
@@ -469,6 +532,17 @@ static PyNumberMethods Tensor_as_number = {
     .nb_absolute = Tensor_abs,
     .nb_float = Tensor_float,
     .nb_bool = Tensor_bool,
+};
+
+/* t[key] (mapping), and len(t) / for row in t (sequence) */
+static PyMappingMethods Tensor_as_mapping = {
+    .mp_length = pc_tensor_length,
+    .mp_subscript = pc_getitem,
+};
+
+static PySequenceMethods Tensor_as_sequence = {
+    .sq_length = pc_tensor_length,
+    .sq_item = pc_tensor_item,
 };
 
 /* tensor([[1., 2.], [3., 4.]], op=add) — NumPy's layout plus where it came from */
@@ -526,6 +600,8 @@ PyTypeObject Tensor_Type = {
     .tp_getset = Tensor_getset,
     .tp_methods = Tensor_methods,
     .tp_as_number = &Tensor_as_number,
+    .tp_as_mapping = &Tensor_as_mapping,
+    .tp_as_sequence = &Tensor_as_sequence,
 };
 
 PyMethodDef pc_tensor_functions[] = {

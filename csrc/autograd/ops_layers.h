@@ -1,0 +1,27 @@
+/* autograd/ops_layers.h — what the layer ops' backward functions share
+ * (ops_dense.c, ops_conv.c, ops_pool.c, ops_layers.c) and hand to their bindings. */
+#ifndef PC_OPS_LAYERS_H
+#define PC_OPS_LAYERS_H
+
+#include "autograd/ops_elementwise.h"
+#include "py/blas.h"
+#include "py/convert.h"
+
+/* pc_grad_buffer, also telling whether the buffer was just created (all zeros), so
+ * that a GEMM may overwrite it rather than add through a temporary. */
+int pc_grad_buffer_fresh(pc_node *node, int i, PyArrayObject **out, int *fresh);
+
+/* A (rows, cols) view of a C-contiguous array whose size is rows·cols (new ref) */
+PyArrayObject *pc_matrix_view(PyArrayObject *a, npy_intp cols);
+
+/* Backward of "y = act(z), z = (…)·W + b" up to z: returns dz (new ref; dout itself
+ * for a linear activation, else a new array dout · act'(y)) and adds the bias
+ * gradient Σ_rows dz into parent `bias_parent` when it wants one (-1: no bias).
+ * N = the last dimension. NULL with an exception on error. */
+PyArrayObject *pc_dense_dz(pc_node *node, PyArrayObject *dout, int act, PyArrayObject *y,
+                           int bias_parent, npy_intp N);
+
+/* Forward of the bias and activation in place on y (M·N values), GIL released when big */
+void pc_dense_epilogue(PyArrayObject *y, PyArrayObject *b, npy_intp N, int act);
+
+#endif

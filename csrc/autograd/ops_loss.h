@@ -1,0 +1,36 @@
+/* autograd/ops_loss.h — kernel tables of the losses, shared by the forward bindings
+ * (py/loss.c) and the backward functions (ops_loss.c).
+ *
+ * Every loss node has parents (y_pred, y_true), y_true a constant Tensor (no gradient
+ * flows to it), and saves nothing: backward reads both parents. Node args:
+ *   i[0] = R rows, i[1] = K values per row, i[2] = gs (1 for reduction 'none', where
+ *   the output holds one loss per row; 0 for 'sum'/'mean', a scalar), f[0] = scale
+ *   (1/count for 'mean', else 1).
+ *   sparse_*: i[3] = 1 when i[4] holds an ignore_index, else 0.
+ *   yolo_loss: i[0] = N, i[1] = S, i[3] = B, i[4] = C, i[5] = the parts summed (bit
+ *   mask: 1 coord_xy, 2 coord_wh, 4 obj, 8 noobj, 16 cls), f[1] = λ_coord,
+ *   f[2] = λ_noobj, f[3] = ε inside the square roots. */
+#ifndef PC_OPS_LOSS_H
+#define PC_OPS_LOSS_H
+
+#include "autograd/node.h"
+#include "kernels/loss.h"
+#include "kernels/yolo.h"
+
+typedef struct {
+    void (*forward_f32)(const float *, const float *, float *, pc_index, pc_index);
+    void (*forward_f64)(const double *, const double *, double *, pc_index, pc_index);
+    void (*backward_f32)(const float *, const float *, const float *, pc_index, float, float *,
+                         pc_index, pc_index);
+    void (*backward_f64)(const double *, const double *, const double *, pc_index, double,
+                         double *, pc_index, pc_index);
+    int rows_are_samples;       /* a row is a whole sample (squared_error), not the last axis */
+} pc_row_loss_kernels;
+
+/* NULL when op is not a row loss (squared errors, categorical, binary, multi-label) */
+const pc_row_loss_kernels *pc_row_loss_kernels_for(pc_op op);
+
+/* The yolo_loss node's dimensions, read back from its args */
+pc_yolo_dims pc_yolo_dims_from_args(const pc_op_args *a);
+
+#endif

@@ -1,0 +1,69 @@
+/* autograd/ops_reduce.c — backward of sum, mean and max over a set of axes.
+ *
+ * Node layout: parents[0] = x; args.i[0] = the axis mask (PC_AXIS_BIT), args.f[0]
+ * = scale (1 for sum, 1/count for mean); max saves argmax (NPY_INTP, y's shape),
+ * the flat index into x of the first maximal element of each output.
+ */
+#include "autograd/ops_reduce.h"
+
+#include "autograd/ops_elementwise.h"
+
+void
+pc_reduce_iter(pc_iter *it, int ndim, const npy_intp *shape, pc_index mask)
+{
+    pc_index keep[PC_MAX_NDIM];         /* y's shape with kept dims: 1 on reduced axes */
+
+    it->ndim = ndim;
+    for (int d = 0; d < ndim; d++) {
+        it->shape[d] = shape[d];
+        keep[d] = (mask & PC_AXIS_BIT(d)) ? 1 : shape[d];
+    }
+    pc_contiguous_strides(ndim, it->shape, NULL, it->stride[0]);
+    pc_contiguous_strides(ndim, keep, it->shape, it->stride[1]);  /* 0 on reduced axes */
+    for (int k = 2; k < PC_ITER_OPS; k++)
+        for (int d = 0; d < ndim; d++)
+            it->stride[k][d] = 0;
+    pc_iter_coalesce(it);
+}
+
+/* y = scale · Σ_axes x  ->  dx += scale · dy, broadcast back over the reduced axes */
+int
+pc_grad_sum(pc_node *node, PyArrayObject *dout)
+{
+    PyArrayObject *x = PC_DATA(node->parents[0]), *dx;
+    pc_iter it;
+
+    if (pc_grad_buffer(node, 0, &dx) < 0)
+        return -1;
+    if (dx == NULL)
+        return 0;
+    pc_reduce_iter(&it, PyArray_NDIM(x), PyArray_SHAPE(x), node->args.i[0]);
+    NPY_BEGIN_THREADS_DEF;
+    if (PyArray_SIZE(x) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (PyArray_TYPE(x) == NPY_FLOAT32)
+        pc_sum_backward_f32(&it, PyArray_DATA(dout), PyArray_DATA(dx), node->args.f[0]);
+    else
+        pc_sum_backward_f64(&it, PyArray_DATA(dout), PyArray_DATA(dx), node->args.f[0]);
+    NPY_END_THREADS;
+    return 0;
+}
+
+/* y = max_axes x  ->  dx[argmax] += dy: only the first maximal element gets gradient */
+int
+pc_grad_max(pc_node *node, PyArrayObject *dout)
+{
+    PyArrayObject *argmax = (PyArrayObject *)node->saved[0], *dx;
+
+    if (pc_grad_buffer(node, 0, &dx) < 0)
+        return -1;
+    if (dx == NULL)
+        return 0;
+    if (PyArray_TYPE(dx) == NPY_FLOAT32)
+        pc_max_backward_f32(PyArray_DATA(argmax), PyArray_DATA(dout), PyArray_DATA(dx),
+                            PyArray_SIZE(dout));
+    else
+        pc_max_backward_f64(PyArray_DATA(argmax), PyArray_DATA(dout), PyArray_DATA(dx),
+                            PyArray_SIZE(dout));
+    return 0;
+}

@@ -1,0 +1,139 @@
+/* autograd/ops_shape.c — backward of reshape/flatten, transpose, concat/stack and
+ * indexing. Each gradient flows back through the same view the forward copied:
+ * reshape is the identity on the flat buffer, transpose the inverse permutation,
+ * concat/stack the slab of each input, indexing the same index into dx.
+ */
+#include "autograd/ops_shape.h"
+
+#include "autograd/ops_elementwise.h"
+#include "py/convert.h"
+
+void
+pc_transpose_iter(pc_iter *it, int ndim, const npy_intp *x_shape, const npy_intp *perm,
+                  int x_slot, int y_slot)
+{
+    pc_index xs[PC_MAX_NDIM];
+
+    pc_contiguous_strides(ndim, x_shape, NULL, xs);
+    it->ndim = ndim;
+    for (int d = 0; d < ndim; d++) {
+        it->shape[d] = x_shape[perm[d]];
+        for (int k = 0; k < PC_ITER_OPS; k++)
+            it->stride[k][d] = 0;
+        it->stride[x_slot][d] = xs[perm[d]];
+    }
+    pc_contiguous_strides(ndim, it->shape, NULL, it->stride[y_slot]);
+    pc_iter_coalesce(it);
+}
+
+void
+pc_concat_blocks(PyArrayObject *x, int axis, pc_index *A, pc_index *lx)
+{
+    *A = 1;
+    *lx = 1;
+    for (int d = 0; d < PyArray_NDIM(x); d++) {
+        if (d < axis)
+            *A *= PyArray_DIM(x, d);
+        else
+            *lx *= PyArray_DIM(x, d);
+    }
+}
+
+/* y = x with another shape, same flat buffer  ->  dx += dy, element by element */
+int
+pc_grad_reshape(pc_node *node, PyArrayObject *dout)
+{
+    PyArrayObject *dx;
+    npy_intp n = PyArray_SIZE(dout);
+
+    if (pc_grad_buffer(node, 0, &dx) < 0)
+        return -1;
+    if (dx == NULL)
+        return 0;
+    PC_DISPATCH(PyArray_TYPE(dx), pc_block_accumulate, PyArray_DATA(dout), PyArray_DATA(dx), 1,
+                n, n, 0);
+    return 0;
+}
+
+/* y = x.transpose(perm); saved[0] = perm (NPY_INTP)  ->  dx += dy through the same
+ * permuted strides (a permutation touches each element once, so += is exact) */
+int
+pc_grad_transpose(pc_node *node, PyArrayObject *dout)
+{
+    PyArrayObject *x = PC_DATA(node->parents[0]), *perm = (PyArrayObject *)node->saved[0], *dx;
+    pc_iter it;
+
+    if (pc_grad_buffer(node, 0, &dx) < 0)
+        return -1;
+    if (dx == NULL)
+        return 0;
+    pc_transpose_iter(&it, PyArray_NDIM(x), PyArray_SHAPE(x), PyArray_DATA(perm), 3, 0);
+    NPY_BEGIN_THREADS_DEF;
+    if (PyArray_SIZE(x) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (PyArray_TYPE(x) == NPY_FLOAT32)
+        pc_strided_loop_f32(&it, PyArray_DATA(dout), NULL, NULL, PyArray_DATA(dx),
+                            pc_accumulate_f32);
+    else
+        pc_strided_loop_f64(&it, PyArray_DATA(dout), NULL, NULL, PyArray_DATA(dx),
+                            pc_accumulate_f64);
+    NPY_END_THREADS;
+    return 0;
+}
+
+/* y = concat(x_0, x_1, ...) along args.i[0] (stack: along a new axis there)
+ *   ->  dx_p += the slab of dy that x_p was copied into */
+int
+pc_grad_concat(pc_node *node, PyArrayObject *dout)
+{
+    int axis = (int)node->args.i[0];
+    pc_index A, ly, lx, off = 0;
+
+    pc_concat_blocks(dout, axis, &A, &ly);
+    for (int p = 0; p < node->n_parents; p++) {
+        PyArrayObject *x = PC_DATA(node->parents[p]), *dx;
+        pc_concat_blocks(x, axis, &A, &lx);
+        if (pc_grad_buffer(node, p, &dx) < 0)
+            return -1;
+        if (dx != NULL)
+            PC_DISPATCH(PyArray_TYPE(dx), pc_block_accumulate, PyArray_DATA(dout),
+                        PyArray_DATA(dx), A, lx, ly, off);
+        off += lx;
+    }
+    return 0;
+}
+
+/* y = x[key]; saved[0] = the normalised key (a tuple), args.i[0] = 1 when it holds
+ * integer or boolean arrays. Basic index: dx[key] is a view of dx, so dx[key] += dy.
+ * Advanced index: np.add.at(dx, key, dy), which adds once per repeated index
+ * (dx[key] += dy would keep only the last of repeated indices). */
+int
+pc_grad_getitem(pc_node *node, PyArrayObject *dout)
+{
+    PyObject *key = node->saved[0], *np = NULL, *add = NULL, *view = NULL, *r = NULL;
+    PyArrayObject *dx;
+    int status = -1;
+
+    if (pc_grad_buffer(node, 0, &dx) < 0)
+        return -1;
+    if (dx == NULL)
+        return 0;
+    if (node->args.i[0]) {
+        if ((np = PyImport_ImportModule("numpy")) == NULL ||
+            (add = PyObject_GetAttrString(np, "add")) == NULL)
+            goto done;
+        r = PyObject_CallMethod(add, "at", "OOO", (PyObject *)dx, key, (PyObject *)dout);
+    }
+    else {
+        if ((view = PyObject_GetItem((PyObject *)dx, key)) == NULL)   /* a view of dx */
+            goto done;
+        r = PyNumber_InPlaceAdd(view, (PyObject *)dout);
+    }
+    status = r == NULL ? -1 : 0;
+done:
+    Py_XDECREF(np);
+    Py_XDECREF(add);
+    Py_XDECREF(view);
+    Py_XDECREF(r);
+    return status;
+}

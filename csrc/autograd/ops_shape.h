@@ -1,0 +1,19 @@
+/* autograd/ops_shape.h — what the structural bindings (py/shape.c) share with their
+ * backward functions (ops_shape.c). */
+#ifndef PC_OPS_SHAPE_H
+#define PC_OPS_SHAPE_H
+
+#include "autograd/node.h"
+#include "kernels/shape.h"
+
+/* The iteration over y = xᵀ (y's shape: y[d] = x[perm[d]]): operand `x_slot` walks x
+ * through the permuted strides, operand `y_slot` walks y contiguously; the others
+ * stay still. Forward copies slot 0 -> 3; backward accumulates slot 0 (dy) -> 3 (dx). */
+void pc_transpose_iter(pc_iter *it, int ndim, const npy_intp *x_shape, const npy_intp *perm,
+                       int x_slot, int y_slot);
+
+/* concat/stack of parents along `axis` of the output: the block layout of parent p
+ * (A blocks of lx elements, placed at *off within blocks of ly in y). */
+void pc_concat_blocks(PyArrayObject *x, int axis, pc_index *A, pc_index *lx);
+
+#endif

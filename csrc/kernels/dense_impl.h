@@ -1,0 +1,105 @@
+/* dense_impl.h — template body, no include guard. Needs T, ACC, SFX(name), EXP, TANH.
+ * Instantiated twice by dense.c (float, double). Legend: see dense.h. */
+
+/* sigmoid without overflow: only ever exponentiates a non-positive number */
+static inline T
+SFX(sigmoid_one)(T z)
+{
+    if (z >= 0)
+        return (T)1 / ((T)1 + EXP(-z));
+    T e = EXP(z);
+    return e / ((T)1 + e);
+}
+
+/* y = act(y + b): one pass over y per row, the bias row stays in cache */
+void
+SFX(pc_bias_act_forward)(T *y, const T *b, pc_index M, pc_index N, int act)
+{
+    for (pc_index m = 0; m < M; m++) {
+        T *row = y + m * N;
+        if (b != NULL)
+            for (pc_index j = 0; j < N; j++)
+                row[j] += b[j];
+        switch (act) {
+        case PC_ACT_RELU:
+            for (pc_index j = 0; j < N; j++)
+                row[j] = row[j] > 0 ? row[j] : (T)0;
+            break;
+        case PC_ACT_SIGMOID:
+            for (pc_index j = 0; j < N; j++)
+                row[j] = SFX(sigmoid_one)(row[j]);
+            break;
+        case PC_ACT_TANH:
+            for (pc_index j = 0; j < N; j++)
+                row[j] = TANH(row[j]);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+/* relu' = [y > 0] (the gradient at 0 is 0); sigmoid' = y (1 − y); tanh' = 1 − y² */
+void
+SFX(pc_act_backward)(const T *y, const T *dy, T *dz, pc_index n, int act)
+{
+    switch (act) {
+    case PC_ACT_RELU:
+        for (pc_index i = 0; i < n; i++)
+            dz[i] = y[i] > 0 ? dy[i] : (T)0;
+        break;
+    case PC_ACT_SIGMOID:
+        for (pc_index i = 0; i < n; i++)
+            dz[i] = dy[i] * y[i] * ((T)1 - y[i]);
+        break;
+    case PC_ACT_TANH:
+        for (pc_index i = 0; i < n; i++)
+            dz[i] = dy[i] * ((T)1 - y[i] * y[i]);
+        break;
+    default:
+        for (pc_index i = 0; i < n; i++)
+            dz[i] = dy[i];
+        break;
+    }
+}
+
+/* Column sums row by row (contiguous reads), in double for long batches */
+void
+SFX(pc_bias_backward)(const T *dz, T *db, pc_index M, pc_index N, double *acc)
+{
+    for (pc_index j = 0; j < N; j++)
+        acc[j] = 0;
+    for (pc_index m = 0; m < M; m++) {
+        const T *row = dz + m * N;
+        for (pc_index j = 0; j < N; j++)
+            acc[j] += row[j];
+    }
+    for (pc_index j = 0; j < N; j++)
+        db[j] += (T)acc[j];
+}
+
+void
+SFX(pc_maxout_arg_forward)(const T *z, T *y, pc_index *arg, pc_index M, pc_index U, pc_index K)
+{
+    for (pc_index i = 0; i < M * U; i++) {
+        const T *piece = z + i * K;
+        pc_index best = 0;
+        for (pc_index k = 1; k < K; k++)
+            if (piece[k] > piece[best])         /* strict: ties keep the first */
+                best = k;
+        y[i] = piece[best];
+        arg[i] = best;
+    }
+}
+
+void
+SFX(pc_maxout_arg_backward)(const T *dy, const pc_index *arg, T *dz, pc_index M, pc_index U,
+                        pc_index K)
+{
+    for (pc_index i = 0; i < M * U; i++) {
+        T *piece = dz + i * K;
+        for (pc_index k = 0; k < K; k++)
+            piece[k] = 0;
+        piece[arg[i]] = dy[i];
+    }
+}

@@ -1,0 +1,265 @@
+/* py/activation.c — bindings of pycnn.leaky_relu, elu, swish, softmax, log_softmax,
+ * naive_normalize and maxout. Each is one kernel call and one recorded node. */
+#include "py/bindings.h"
+
+#include "autograd/ops_activation.h"
+#include "autograd/ops_elementwise.h"       /* PC_GIL_THRESHOLD */
+
+/* Views x as (outer, K, inner) around `axis` (negative counts from the end).
+ * 0, or -1 with ValueError naming op, the axis and the number of dimensions. */
+static int
+split_axis(PyArrayObject *x, int axis, const char *op, pc_index *outer, pc_index *K,
+           pc_index *inner)
+{
+    int ndim = PyArray_NDIM(x);
+    if (axis < -ndim || axis >= ndim) {
+        PyErr_Format(PyExc_ValueError, "%s: axis %d is out of range for a tensor of %d "
+                     "dimension%s", op, axis, ndim, ndim == 1 ? "" : "s");
+        return -1;
+    }
+    if (axis < 0)
+        axis += ndim;
+    *outer = 1, *inner = 1;
+    for (int d = 0; d < axis; d++)
+        *outer *= PyArray_DIM(x, d);
+    for (int d = axis + 1; d < ndim; d++)
+        *inner *= PyArray_DIM(x, d);
+    *K = PyArray_DIM(x, axis);
+    return 0;
+}
+
+static PyArrayObject *
+new_like(PyObject *t)
+{
+    PyArrayObject *x = PC_DATA(t);
+    return pc_new_array(PyArray_NDIM(x), PyArray_SHAPE(x), PyArray_TYPE(x));
+}
+
+/* leaky_relu(x, alpha=0.1), elu(x, alpha=1.0): y = f(x; α) */
+static PyObject *
+scaled_op(pc_op op, double alpha_default, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"x", "alpha", NULL};
+    const pc_scaled_kernels *k = pc_scaled_kernels_for(op);
+    PyObject *x_obj, *x = NULL, *result = NULL;
+    PyArrayObject *y = NULL;
+    pc_op_args a = {{alpha_default}};
+    npy_intp n;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|d", kwlist, &x_obj, &a.f[0]))
+        return NULL;
+    if ((x = pc_as_tensor(x_obj, -1, pc_op_table[op].name)) == NULL)      /* new ref */
+        goto done;
+    if ((y = new_like(x)) == NULL)
+        goto done;
+    n = PyArray_SIZE(y);
+    NPY_BEGIN_THREADS_DEF;
+    if (n > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (PyArray_TYPE(y) == NPY_FLOAT32)
+        k->forward_f32(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n, (float)a.f[0]);
+    else
+        k->forward_f64(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n, a.f[0]);
+    NPY_END_THREADS;
+    result = pc_record(op, y, 1, &x, &a, 0, NULL);
+done:
+    Py_XDECREF(x);
+    Py_XDECREF(y);
+    return result;
+}
+
+static PyObject *
+py_leaky_relu(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
+{
+    return scaled_op(PC_OP_LEAKY_RELU, 0.1, args, kwargs);
+}
+
+static PyObject *
+py_elu(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
+{
+    return scaled_op(PC_OP_ELU, 1.0, args, kwargs);
+}
+
+/* swish(x, beta=1.0): y = x σ(βx); β a number or a one-element Tensor (trainable) */
+static PyObject *
+py_swish(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"x", "beta", NULL};
+    PyObject *x_obj, *beta_obj = NULL, *one = NULL, *x = NULL, *beta = NULL;
+    PyObject *result = NULL;
+    PyArrayObject *y = NULL;
+    npy_intp n;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O", kwlist, &x_obj, &beta_obj))
+        return NULL;
+    if ((x = pc_as_tensor(x_obj, -1, "swish")) == NULL)
+        goto done;
+    if (beta_obj == NULL) {
+        if ((one = PyFloat_FromDouble(1.0)) == NULL)
+            goto done;
+        beta_obj = one;
+    }
+    /* a number takes x's dtype; a Tensor or array keeps its own and promotes */
+    beta = pc_as_tensor(beta_obj, pc_tensor_check(beta_obj) || PyArray_Check(beta_obj)
+                                      ? -1 : PyArray_TYPE(PC_DATA(x)), "swish");
+    if (beta == NULL || pc_promote_pair(&x, &beta) < 0)
+        goto done;
+    if (PyArray_SIZE(PC_DATA(beta)) != 1) {
+        PyObject *shape = pc_shape_tuple(PyArray_NDIM(PC_DATA(beta)),
+                                         PyArray_SHAPE(PC_DATA(beta)));
+        if (shape != NULL)
+            PyErr_Format(PyExc_ValueError, "swish: beta must hold one value, got shape %R",
+                         shape);
+        Py_XDECREF(shape);
+        goto done;
+    }
+    if ((y = new_like(x)) == NULL)
+        goto done;
+    n = PyArray_SIZE(y);
+    NPY_BEGIN_THREADS_DEF;
+    if (n > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (PyArray_TYPE(y) == NPY_FLOAT32)
+        pc_swish_forward_f32(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n,
+                             *(float *)PyArray_DATA(PC_DATA(beta)));
+    else
+        pc_swish_forward_f64(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n,
+                             *(double *)PyArray_DATA(PC_DATA(beta)));
+    NPY_END_THREADS;
+    {
+        PyObject *parents[2] = {x, beta};
+        result = pc_record(PC_OP_SWISH, y, 2, parents, NULL, 0, NULL);
+    }
+done:
+    Py_XDECREF(x);
+    Py_XDECREF(beta);
+    Py_XDECREF(one);
+    Py_XDECREF(y);
+    return result;
+}
+
+/* softmax / log_softmax / naive_normalize (z, axis=-1) */
+static PyObject *
+axis_op(pc_op op, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"z", "axis", NULL};
+    const pc_axis_kernels *k = pc_axis_kernels_for(op);
+    const char *name = pc_op_table[op].name;
+    PyObject *z_obj, *z = NULL, *result = NULL;
+    PyArrayObject *y = NULL;
+    pc_op_args a = {{0}};
+    int axis = -1;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|i", kwlist, &z_obj, &axis))
+        return NULL;
+    if ((z = pc_as_tensor(z_obj, -1, name)) == NULL)
+        goto done;
+    if (split_axis(PC_DATA(z), axis, name, &a.i[0], &a.i[1], &a.i[2]) < 0)
+        goto done;
+    a.n_i = 3;
+    if ((y = new_like(z)) == NULL)
+        goto done;
+    NPY_BEGIN_THREADS_DEF;
+    if (PyArray_SIZE(y) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (PyArray_TYPE(y) == NPY_FLOAT32)
+        k->forward_f32(PyArray_DATA(PC_DATA(z)), PyArray_DATA(y), a.i[0], a.i[1], a.i[2]);
+    else
+        k->forward_f64(PyArray_DATA(PC_DATA(z)), PyArray_DATA(y), a.i[0], a.i[1], a.i[2]);
+    NPY_END_THREADS;
+    {
+        PyObject *saved = (PyObject *)y;
+        result = pc_record(op, y, 1, &z, &a, k->reads_output, &saved);
+    }
+done:
+    Py_XDECREF(z);
+    Py_XDECREF(y);
+    return result;
+}
+
+static PyObject *
+py_softmax(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
+{
+    return axis_op(PC_OP_SOFTMAX, args, kwargs);
+}
+
+static PyObject *
+py_log_softmax(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
+{
+    return axis_op(PC_OP_LOG_SOFTMAX, args, kwargs);
+}
+
+static PyObject *
+py_naive_normalize(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
+{
+    return axis_op(PC_OP_NAIVE_NORMALIZE, args, kwargs);
+}
+
+/* maxout(x, pieces, axis=-1): the axis of U·pieces features becomes U group maxima */
+static PyObject *
+py_maxout(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"x", "pieces", "axis", NULL};
+    PyObject *x_obj, *x = NULL, *result = NULL;
+    PyArrayObject *y = NULL;
+    npy_intp shape[PC_MAX_NDIM];
+    pc_op_args a = {{0}};
+    Py_ssize_t pieces;
+    pc_index features;
+    int axis = -1, ndim;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "On|i", kwlist, &x_obj, &pieces, &axis))
+        return NULL;
+    if ((x = pc_as_tensor(x_obj, -1, "maxout")) == NULL)
+        goto done;
+    if (split_axis(PC_DATA(x), axis, "maxout", &a.i[0], &features, &a.i[3]) < 0)
+        goto done;
+    if (pieces < 1 || features % pieces != 0) {
+        PyErr_Format(PyExc_ValueError, "maxout: pieces must be a positive divisor of the %zd "
+                     "features along axis %d, got pieces=%zd", (Py_ssize_t)features, axis,
+                     pieces);
+        goto done;
+    }
+    a.i[1] = features / pieces, a.i[2] = pieces, a.n_i = 4;
+    ndim = PyArray_NDIM(PC_DATA(x));
+    for (int d = 0; d < ndim; d++)
+        shape[d] = PyArray_DIM(PC_DATA(x), d);
+    shape[axis < 0 ? axis + ndim : axis] = a.i[1];
+    if ((y = pc_new_array(ndim, shape, PyArray_TYPE(PC_DATA(x)))) == NULL)
+        goto done;
+    NPY_BEGIN_THREADS_DEF;
+    if (PyArray_SIZE(PC_DATA(x)) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    PC_DISPATCH(PyArray_TYPE(y), pc_maxout_forward, PyArray_DATA(PC_DATA(x)), PyArray_DATA(y),
+                a.i[0], a.i[1], a.i[2], a.i[3]);
+    NPY_END_THREADS;
+    result = pc_record(PC_OP_MAXOUT, y, 1, &x, &a, 0, NULL);
+done:
+    Py_XDECREF(x);
+    Py_XDECREF(y);
+    return result;
+}
+
+#define KW(f) (PyCFunction)(void (*)(void))(f), METH_VARARGS | METH_KEYWORDS
+PyMethodDef pc_activation_functions[] = {
+    {"leaky_relu", KW(py_leaky_relu),
+     "leaky_relu(x, alpha=0.1): x for x > 0, alpha*x otherwise (the lecture's 0.1; Keras' "
+     "LeakyReLU layer defaults to 0.3). The slope at 0 is alpha."},
+    {"elu", KW(py_elu), "elu(x, alpha=1.0): x for x > 0, alpha*(e^x - 1) otherwise"},
+    {"swish", KW(py_swish),
+     "swish(x, beta=1.0): x * sigmoid(beta*x); beta may be a one-element Tensor with "
+     "requires_grad=True (trainable beta), which then receives a gradient"},
+    {"softmax", KW(py_softmax),
+     "softmax(z, axis=-1): e^z / sum(e^z) along axis, with the max subtracted first "
+     "(no overflow; 0 < p < 1 and sum(p) = 1 for finite z)"},
+    {"log_softmax", KW(py_log_softmax),
+     "log_softmax(z, axis=-1): z - logsumexp(z) along axis; exact for logits of +-1000"},
+    {"naive_normalize", KW(py_naive_normalize),
+     "naive_normalize(z, axis=-1): z / sum(z) along axis -- why softmax exists: "
+     "[1, -1, 2] -> [0.5, -0.5, 1.0] is no probability distribution"},
+    {"maxout", KW(py_maxout),
+     "maxout(x, pieces, axis=-1): max over groups of `pieces` consecutive features "
+     "(features u*pieces ... u*pieces+pieces-1 form group u); at ties the first piece wins"},
+    {NULL, NULL, 0, NULL},
+};
+#undef KW

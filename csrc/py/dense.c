@@ -1,0 +1,332 @@
+/* py/dense.c — Dense and Maxout: a GEMM, the bias and the activation in ONE node.
+ *
+ *   Dense(units)           y = act(x·W + b)           W: (IN, units), b: (units,)
+ *   Maxout(units, pieces)  y[:, u] = max_k (x·W + b)[:, u·K + k]   W: (IN, units·K)
+ *
+ * x is (…, IN): leading dimensions are batch-like, as in Keras. relu, sigmoid, tanh
+ * and linear are computed inside the node; any other activation is applied after it
+ * through pycnn.activations.get. Shapes: M = rows of x, N = columns of W.
+ */
+#include "py/layer.h"
+
+#include "autograd/ops_layers.h"
+#include "kernels/dense.h"
+
+typedef struct {
+    LayerObject base;
+    npy_intp units;
+    npy_intp pieces;            /* Maxout's K; 0 for Dense */
+    int use_bias;
+    int act;                    /* the fused pc_act */
+} DenseObject;
+
+/* base.objs[] */
+enum { OBJ_ACTIVATION, OBJ_POST, OBJ_KERNEL_INIT, OBJ_BIAS_INIT };
+
+static PyTypeObject Dense_Type, Maxout_Type;
+
+/* y = the node over x (a Tensor in W's dtype), W, b (NULL: no bias) */
+static PyObject *
+dense_node(DenseObject *self, PyObject *x, PyObject *w, PyObject *b)
+{
+    PyObject *name = pc_layer_name(&self->base), *result = NULL, *saved = NULL;
+    PyArrayObject *xa = PC_DATA(x), *wa = PC_DATA(w), *y = NULL, *z = NULL, *arg = NULL;
+    PyArrayObject *x2d = NULL, *z2d = NULL;
+    npy_intp in = PyArray_DIM(wa, 0), N = PyArray_DIM(wa, 1), K = self->pieces;
+    npy_intp dims[PC_MAX_NDIM];
+    int nd = PyArray_NDIM(xa);
+
+    if (nd < 2 || PyArray_DIM(xa, nd - 1) != in) {
+        PyObject *s = pc_shape_tuple(nd, PyArray_SHAPE(xa));
+        if (s != NULL)
+            PyErr_Format(PyExc_ValueError, "%U: input of shape %R, expected (batch, ..., %zd) "
+                         "(the kernel has %zd input features)", name, s, (Py_ssize_t)in,
+                         (Py_ssize_t)in);
+        Py_XDECREF(s);
+        return NULL;
+    }
+    for (int d = 0; d < nd; d++)
+        dims[d] = PyArray_DIM(xa, d);
+    dims[nd - 1] = K ? N / K : N;
+    if ((y = pc_new_array(nd, dims, PyArray_TYPE(wa))) == NULL)
+        goto done;
+    dims[0] = PyArray_SIZE(xa) / in;                    /* z, arg: (M, N), (M, N/K) */
+    dims[1] = N;
+    z = K ? pc_new_array(2, dims, PyArray_TYPE(wa)) : (PyArrayObject *)Py_NewRef(y);
+    if (z == NULL || (x2d = pc_matrix_view(xa, in)) == NULL ||
+        (z2d = pc_matrix_view(z, N)) == NULL || pc_matmul(x2d, 0, wa, 0, z2d, 0) < 0)
+        goto done;
+    pc_dense_epilogue(z, b != NULL ? PC_DATA(b) : NULL, N, K ? PC_ACT_LINEAR : self->act);
+    if (K) {
+        dims[1] = N / K;
+        if ((arg = pc_new_array(2, dims, NPY_INTP)) == NULL)
+            goto done;
+        PC_DISPATCH(PyArray_TYPE(y), pc_maxout_arg_forward, PyArray_DATA(z), PyArray_DATA(y),
+                    PyArray_DATA(arg), dims[0], N / K, K);
+        saved = (PyObject *)arg;
+    }
+    else if (self->act != PC_ACT_LINEAR)
+        saved = (PyObject *)y;                          /* act' reads the output */
+    {
+        PyObject *parents[3] = {x, w, b};
+        pc_op_args args = {.i = {K ? K : self->act}, .n_i = 1};
+        result = pc_record(K ? PC_OP_MAXOUT_DENSE : PC_OP_DENSE, y, b != NULL ? 3 : 2, parents,
+                           &args, saved != NULL, &saved);
+    }
+done:
+    Py_XDECREF(y);
+    Py_XDECREF(z);
+    Py_XDECREF(arg);
+    Py_XDECREF(x2d);
+    Py_XDECREF(z2d);
+    return result;
+}
+
+static PyObject *
+Dense_call(DenseObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"inputs", "training", NULL};
+    PyObject *inputs, *training = Py_False, *x, *y;
+    PyObject *w = pc_layer_weight(&self->base, 0);
+    PyObject *b = self->use_bias ? pc_layer_weight(&self->base, 1) : NULL;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
+        return NULL;
+    if (w == NULL || (self->use_bias && b == NULL)) {
+        PyErr_Format(PyExc_RuntimeError, "%U: call() before build(); call the layer itself, "
+                     "layer(x), to build it on its first input", pc_layer_name(&self->base));
+        return NULL;
+    }
+    if ((x = pc_layer_input(&self->base, inputs)) == NULL)
+        return NULL;
+    y = dense_node(self, x, w, b);
+    Py_DECREF(x);
+    if (y != NULL && self->base.objs[OBJ_POST] != NULL)
+        Py_SETREF(y, PyObject_CallOneArg(self->base.objs[OBJ_POST], y));
+    return y;
+}
+
+static PyObject *
+Dense_build(DenseObject *self, PyObject *input_shape)
+{
+    PyObject *name = pc_layer_name(&self->base);
+    npy_intp dims[PC_MAX_NDIM], wshape[2];
+    int nd, typenum = pc_layer_dtype(&self->base);
+
+    if (self->base.built)
+        Py_RETURN_NONE;
+    if (name == NULL || pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(name), 2, &nd,
+                                             dims) < 0)
+        return NULL;
+    if (dims[nd - 1] <= 0) {
+        PyErr_Format(PyExc_ValueError, "%U: the last dimension of the input must be known "
+                     "and positive, got input shape %R", name, input_shape);
+        return NULL;
+    }
+    wshape[0] = dims[nd - 1];
+    wshape[1] = self->pieces ? self->units * self->pieces : self->units;
+    if (pc_layer_add_weight(&self->base, "kernel", 2, wshape,
+                            self->base.objs[OBJ_KERNEL_INIT], 1, typenum) == NULL)
+        return NULL;
+    if (self->use_bias && pc_layer_add_weight(&self->base, "bias", 1, wshape + 1,
+                                              self->base.objs[OBJ_BIAS_INIT], 1, typenum) == NULL)
+        return NULL;
+    self->base.built = 1;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Dense_compute_output_shape(DenseObject *self, PyObject *input_shape)
+{
+    PyObject *name = pc_layer_name(&self->base), *w = pc_layer_weight(&self->base, 0);
+    npy_intp dims[PC_MAX_NDIM];
+    int nd;
+
+    if (name == NULL || pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(name), 2, &nd,
+                                             dims) < 0)
+        return NULL;
+    if (w != NULL && dims[nd - 1] >= 0 && dims[nd - 1] != PyArray_DIM(PC_DATA(w), 0)) {
+        PyErr_Format(PyExc_ValueError, "%U: input shape %R does not end in the kernel's "
+                     "%zd input features", name, input_shape,
+                     (Py_ssize_t)PyArray_DIM(PC_DATA(w), 0));
+        return NULL;
+    }
+    dims[nd - 1] = self->units;
+    return pc_layer_shape_tuple(nd, dims);
+}
+
+static PyObject *
+Dense_get_config(DenseObject *self, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *k = pc_initializer_serialize(self->base.objs[OBJ_KERNEL_INIT]);
+    PyObject *b = pc_initializer_serialize(self->base.objs[OBJ_BIAS_INIT]);
+    if (self->pieces)
+        return pc_layer_config(&self->base, Py_BuildValue(
+            "{s:n,s:n,s:O,s:N,s:N}", "units", self->units, "pieces", self->pieces,
+            "use_bias", self->use_bias ? Py_True : Py_False, "kernel_initializer", k,
+            "bias_initializer", b));
+    return pc_layer_config(&self->base, Py_BuildValue(
+        "{s:n,s:O,s:O,s:N,s:N}", "units", self->units, "activation",
+        self->base.objs[OBJ_ACTIVATION], "use_bias", self->use_bias ? Py_True : Py_False,
+        "kernel_initializer", k, "bias_initializer", b));
+}
+
+/* What Dense and Maxout share after their own arguments are parsed */
+static int
+dense_init_common(DenseObject *self, const char *who, PyObject *units, PyObject *pieces,
+                  PyObject *activation, int use_bias, PyObject *kinit, PyObject *binit)
+{
+    PyObject *post = NULL, *keras_name = NULL;
+    npy_intp u = PyLong_Check(units) ? PyLong_AsSsize_t(units) : -1;
+    npy_intp k = pieces == NULL ? 0 : PyLong_Check(pieces) ? PyLong_AsSsize_t(pieces) : -1;
+
+    if (u < 1 || (pieces != NULL && k < 1)) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_ValueError, "%s: %s must be a positive integer, got %R", who,
+                     u < 1 ? "units" : "pieces", u < 1 ? units : pieces);
+        return -1;
+    }
+    if (pc_initializer_check(kinit, who, "kernel_initializer") < 0 ||
+        pc_initializer_check(binit, who, "bias_initializer") < 0 ||
+        pc_resolve_activation(activation, who, &self->act, &post, &keras_name) < 0)
+        return -1;
+    self->units = u;
+    self->pieces = k;
+    self->use_bias = use_bias;
+    Py_XSETREF(self->base.objs[OBJ_ACTIVATION], keras_name);
+    Py_XSETREF(self->base.objs[OBJ_POST], post);
+    Py_XSETREF(self->base.objs[OBJ_KERNEL_INIT], Py_NewRef(kinit));
+    Py_XSETREF(self->base.objs[OBJ_BIAS_INIT], Py_NewRef(binit));
+    return 0;
+}
+
+static int
+Dense_init(DenseObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"units", "activation", "use_bias", "kernel_initializer",
+                             "bias_initializer", PC_LAYER_KWLIST, NULL};
+    PyObject *units, *activation = Py_None, *input_shape = Py_None, *name = Py_None;
+    PyObject *dtype = Py_None, *kinit = NULL, *binit = NULL;
+    int use_bias = 1, trainable = 1, status = -1;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|OpOO$" PC_LAYER_KWFMT ":Dense", kwlist,
+                                     &units, &activation, &use_bias, &kinit, &binit,
+                                     &input_shape, &name, &trainable, &dtype))
+        return -1;
+    kinit = kinit != NULL ? Py_NewRef(kinit) : PyUnicode_FromString("glorot_uniform");
+    binit = binit != NULL ? Py_NewRef(binit) : PyUnicode_FromString("zeros");
+    if (kinit != NULL && binit != NULL &&
+        dense_init_common(self, "Dense", units, NULL, activation, use_bias, kinit, binit) == 0)
+        status = pc_layer_init_common(&self->base, input_shape, name, trainable, dtype);
+    Py_XDECREF(kinit);
+    Py_XDECREF(binit);
+    return status;
+}
+
+static int
+Maxout_init(DenseObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"units", "pieces", "use_bias", "kernel_initializer",
+                             "bias_initializer", PC_LAYER_KWLIST, NULL};
+    PyObject *units, *pieces = NULL, *input_shape = Py_None, *name = Py_None;
+    PyObject *dtype = Py_None, *kinit = NULL, *binit = NULL;
+    int use_bias = 1, trainable = 1, status = -1;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|OpOO$" PC_LAYER_KWFMT ":Maxout", kwlist,
+                                     &units, &pieces, &use_bias, &kinit, &binit, &input_shape,
+                                     &name, &trainable, &dtype))
+        return -1;
+    pieces = pieces != NULL ? Py_NewRef(pieces) : PyLong_FromLong(2);
+    kinit = kinit != NULL ? Py_NewRef(kinit) : PyUnicode_FromString("glorot_uniform");
+    binit = binit != NULL ? Py_NewRef(binit) : PyUnicode_FromString("zeros");
+    if (pieces != NULL && kinit != NULL && binit != NULL &&
+        dense_init_common(self, "Maxout", units, pieces, Py_None, use_bias, kinit, binit) == 0)
+        status = pc_layer_init_common(&self->base, input_shape, name, trainable, dtype);
+    Py_XDECREF(pieces);
+    Py_XDECREF(kinit);
+    Py_XDECREF(binit);
+    return status;
+}
+
+static PyObject *
+Dense_get_kernel(DenseObject *self, void *Py_UNUSED(c))
+{
+    return Py_NewRef(self->base.built ? pc_layer_weight(&self->base, 0) : Py_None);
+}
+
+static PyObject *
+Dense_get_bias(DenseObject *self, void *Py_UNUSED(c))
+{
+    PyObject *b = self->use_bias ? pc_layer_weight(&self->base, 1) : NULL;
+    return Py_NewRef(b != NULL ? b : Py_None);
+}
+
+static PyObject *
+Dense_get_units(DenseObject *self, void *Py_UNUSED(c))
+{
+    return PyLong_FromSsize_t(self->units);
+}
+
+static PyGetSetDef Dense_getset[] = {
+    {"kernel", (getter)Dense_get_kernel, NULL, "the kernel Tensor (IN, units), None before build",
+     NULL},
+    {"bias", (getter)Dense_get_bias, NULL, "the bias Tensor (units,), or None", NULL},
+    {"units", (getter)Dense_get_units, NULL, "number of outputs per sample", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMethodDef Dense_methods[] = {
+    {"call", (PyCFunction)(void (*)(void))Dense_call, METH_VARARGS | METH_KEYWORDS,
+     "call(inputs, training=False): the layer's node on built weights"},
+    {"build", (PyCFunction)Dense_build, METH_O,
+     "build(input_shape): create kernel (input_shape[-1], units) and bias (units,)"},
+    {"compute_output_shape", (PyCFunction)Dense_compute_output_shape, METH_O,
+     "compute_output_shape(input_shape): input_shape[:-1] + (units,)"},
+    {"get_config", (PyCFunction)Dense_get_config, METH_NOARGS, "get_config(): Keras keys"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject Dense_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "pycnn.layers.Dense",
+    .tp_doc = PyDoc_STR(
+        "Dense(units, activation=None, use_bias=True, kernel_initializer='glorot_uniform',\n"
+        "      bias_initializer='zeros', *, input_shape=None, name=None, trainable=True,\n"
+        "      dtype=None)\n\n"
+        "Fully connected layer: y = activation(x·W + b), W of shape (in, units), b (units,);\n"
+        "(in + 1)·units parameters. Input (batch, ..., in) -> output (batch, ..., units).\n"
+        "GEMM, bias and relu/sigmoid/tanh run as one node (one backward).\n\n"
+        "    >>> Dense(512, activation='relu', input_shape=(784,)).build((None, 784))"),
+    .tp_basicsize = sizeof(DenseObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,    /* GC inherited */
+    .tp_base = &Layer_Type,
+    .tp_init = (initproc)Dense_init,
+    .tp_getset = Dense_getset,
+    .tp_methods = Dense_methods,
+};
+
+static PyTypeObject Maxout_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "pycnn.layers.Maxout",
+    .tp_doc = PyDoc_STR(
+        "Maxout(units, pieces=2, use_bias=True, kernel_initializer='glorot_uniform',\n"
+        "       bias_initializer='zeros', *, input_shape=None, name=None, trainable=True,\n"
+        "       dtype=None)\n\n"
+        "k = pieces affine maps, then their maximum: z = x·W + b with W (in, units·k),\n"
+        "y[:, u] = max_j z[:, u·k + j]; (in + 1)·units·k parameters. The gradient goes to\n"
+        "the first maximal piece. One node: GEMM, bias and max."),
+    .tp_basicsize = sizeof(DenseObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,    /* GC inherited */
+    .tp_base = &Layer_Type,                 /* not a Dense: isinstance() stays Keras-like */
+    .tp_init = (initproc)Maxout_init,
+    .tp_getset = Dense_getset,
+    .tp_methods = Dense_methods,
+};
+
+int
+pc_dense_exec(PyObject *m)
+{
+    if (pc_add_type(m, &Dense_Type) < 0)
+        return -1;
+    return pc_add_type(m, &Maxout_Type);
+}

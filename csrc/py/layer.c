@@ -1,0 +1,636 @@
+/* py/layer.c — the Layer base type: names, weights, build-on-first-call, config.
+ *
+ * Keras' Layer contract in C. layer(x, training=False) converts x to a Tensor,
+ * calls self.build(x.shape) the first time (weights take x's dtype unless the
+ * constructor fixed one), then self.call(x[, training=...]). Python subclasses
+ * override build/call/compute_output_shape/get_config as in Keras; add_weight
+ * creates their weights from the seeded initializers.
+ */
+#include "py/layer.h"
+
+PyObject *
+pc_layer_name(LayerObject *self)
+{
+    if (self->name == NULL)
+        self->name = pc_auto_name(Py_TYPE(self));
+    return self->name;
+}
+
+int
+pc_layer_dtype(LayerObject *self)
+{
+    return self->dtype >= 0 ? self->dtype : NPY_FLOAT32;
+}
+
+PyObject *
+pc_layer_input(LayerObject *self, PyObject *x)
+{
+    int typenum = pc_layer_dtype(self);
+    PyObject *t = pc_as_tensor(x, typenum, PyUnicode_AsUTF8(pc_layer_name(self)));
+    if (t != NULL && PyArray_TYPE(PC_DATA(t)) != typenum)
+        Py_SETREF(t, pc_cast(t, typenum));
+    return t;
+}
+
+PyObject *
+pc_layer_weight(LayerObject *self, Py_ssize_t i)
+{
+    return i < PyList_GET_SIZE(self->trainable_ws) ? PyList_GET_ITEM(self->trainable_ws, i)
+                                                   : NULL;
+}
+
+static PyObject *
+all_weights(LayerObject *self)
+{
+    return PySequence_Concat(self->trainable_ws, self->non_trainable_ws);
+}
+
+/* ---- the type: construction and lifetime -------------------------------------------- */
+
+static PyObject *
+Layer_new(PyTypeObject *type, PyObject *Py_UNUSED(args), PyObject *Py_UNUSED(kwargs))
+{
+    LayerObject *self = (LayerObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->trainable = 1;
+    self->dtype = -1;
+    self->call_training = -1;
+    self->trainable_ws = PyList_New(0);
+    self->non_trainable_ws = PyList_New(0);
+    if (self->trainable_ws == NULL || self->non_trainable_ws == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+int
+pc_layer_init_common(LayerObject *self, PyObject *input_shape, PyObject *name, int trainable,
+                     PyObject *dtype)
+{
+    const char *who = Py_TYPE(self)->tp_name;
+    int typenum;
+
+    if (name != NULL && name != Py_None && !PyUnicode_Check(name)) {
+        PyErr_Format(PyExc_TypeError, "%s: name must be a str, got %.100s", who,
+                     Py_TYPE(name)->tp_name);
+        return -1;
+    }
+    if ((typenum = pc_parse_dtype(dtype, who)) == -2)
+        return -1;
+    if (input_shape != NULL && input_shape != Py_None) {
+        npy_intp dims[PC_MAX_NDIM];
+        int ndim;
+        if (pc_layer_parse_shape(input_shape, who, 1, &ndim, dims) < 0)
+            return -1;
+        for (int d = 0; d < ndim; d++)
+            if (dims[d] == 0) {
+                PyErr_Format(PyExc_ValueError, "%s: input_shape %R has a zero dimension",
+                             who, input_shape);
+                return -1;
+            }
+        Py_XSETREF(self->input_shape, pc_layer_shape_tuple(ndim, dims));
+        if (self->input_shape == NULL)
+            return -1;
+    }
+    if (name != NULL && name != Py_None)
+        Py_XSETREF(self->name, Py_NewRef(name));
+    else if (self->name == NULL && pc_layer_name(self) == NULL)
+        return -1;
+    self->trainable = trainable;
+    self->dtype = typenum;
+    return 0;
+}
+
+static int
+Layer_init(LayerObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {PC_LAYER_KWLIST, NULL};
+    PyObject *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
+    int trainable = 1;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$" PC_LAYER_KWFMT ":Layer", kwlist,
+                                     &input_shape, &name, &trainable, &dtype))
+        return -1;
+    return pc_layer_init_common(self, input_shape, name, trainable, dtype);
+}
+
+static int
+Layer_traverse(LayerObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->dict);
+    Py_VISIT(self->name);
+    Py_VISIT(self->input_shape);
+    Py_VISIT(self->trainable_ws);
+    Py_VISIT(self->non_trainable_ws);
+    for (int i = 0; i < PC_LAYER_OBJS; i++)
+        Py_VISIT(self->objs[i]);
+    return 0;
+}
+
+static int
+Layer_clear(LayerObject *self)
+{
+    Py_CLEAR(self->dict);
+    Py_CLEAR(self->name);
+    Py_CLEAR(self->input_shape);
+    Py_CLEAR(self->trainable_ws);
+    Py_CLEAR(self->non_trainable_ws);
+    for (int i = 0; i < PC_LAYER_OBJS; i++)
+        Py_CLEAR(self->objs[i]);
+    return 0;
+}
+
+static void
+Layer_dealloc(LayerObject *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    if (self->weakrefs != NULL)
+        PyObject_ClearWeakRefs((PyObject *)self);
+    Layer_clear(self);
+    type->tp_free((PyObject *)self);   /* a Python subclass's dealloc drops its type */
+}
+
+static PyObject *
+Layer_repr(LayerObject *self)
+{
+    PyObject *name = pc_layer_name(self);
+    const char *dot = strrchr(Py_TYPE(self)->tp_name, '.');
+    if (name == NULL)
+        return NULL;
+    return PyUnicode_FromFormat("<%s name=%U, built=%s>",
+                                dot != NULL ? dot + 1 : Py_TYPE(self)->tp_name, name,
+                                self->built ? "True" : "False");
+}
+
+/* ---- attributes -------------------------------------------------------------------- */
+
+static PyObject *
+Layer_get_name(LayerObject *self, void *Py_UNUSED(c))
+{
+    return Py_XNewRef(pc_layer_name(self));
+}
+
+/* Renaming also renames the weights: "<name>/kernel" */
+static int
+Layer_set_name(LayerObject *self, PyObject *value, void *Py_UNUSED(c))
+{
+    PyObject *weights;
+    if (value == NULL || !PyUnicode_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, "name must be a str");
+        return -1;
+    }
+    if ((weights = all_weights(self)) == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(weights); i++) {
+        TensorObject *w = (TensorObject *)PyList_GET_ITEM(weights, i);
+        const char *old = w->name != NULL ? PyUnicode_AsUTF8(w->name) : NULL;
+        const char *slash = old != NULL ? strrchr(old, '/') : NULL;
+        PyObject *renamed = slash != NULL ? PyUnicode_FromFormat("%U%s", value, slash) : NULL;
+        if (renamed != NULL)
+            Py_SETREF(w->name, renamed);
+    }
+    Py_DECREF(weights);
+    Py_XSETREF(self->name, Py_NewRef(value));
+    return 0;
+}
+
+static PyObject *
+Layer_get_trainable(LayerObject *self, void *Py_UNUSED(c))
+{
+    return PyBool_FromLong(self->trainable);
+}
+
+/* A frozen layer's weights stop requiring grad: backward skips them and they
+ * count as non-trainable. */
+static int
+Layer_set_trainable(LayerObject *self, PyObject *value, void *Py_UNUSED(c))
+{
+    int flag = value != NULL ? PyObject_IsTrue(value) : -1;
+    if (flag < 0) {
+        if (value == NULL)
+            PyErr_SetString(PyExc_AttributeError, "trainable cannot be deleted");
+        return -1;
+    }
+    self->trainable = flag;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(self->trainable_ws); i++)
+        ((TensorObject *)PyList_GET_ITEM(self->trainable_ws, i))->requires_grad = flag;
+    return 0;
+}
+
+static PyObject *
+Layer_get_built(LayerObject *self, void *Py_UNUSED(c))
+{
+    return PyBool_FromLong(self->built);
+}
+
+static int
+Layer_set_built(LayerObject *self, PyObject *value, void *Py_UNUSED(c))
+{
+    int flag = value != NULL ? PyObject_IsTrue(value) : -1;
+    if (flag < 0) {
+        if (value == NULL)
+            PyErr_SetString(PyExc_AttributeError, "built cannot be deleted");
+        return -1;
+    }
+    self->built = flag;
+    return 0;
+}
+
+static PyObject *
+Layer_get_input_shape(LayerObject *self, void *Py_UNUSED(c))
+{
+    return Py_NewRef(self->input_shape != NULL ? self->input_shape : Py_None);
+}
+
+static PyObject *
+Layer_get_dtype(LayerObject *self, void *Py_UNUSED(c))
+{
+    return PyUnicode_FromString(pc_layer_dtype(self) == NPY_FLOAT64 ? "float64" : "float32");
+}
+
+static PyObject *
+Layer_get_weights_attr(LayerObject *self, void *Py_UNUSED(c))
+{
+    return all_weights(self);
+}
+
+static PyObject *
+Layer_get_trainable_weights(LayerObject *self, void *Py_UNUSED(c))
+{
+    return self->trainable ? PySequence_List(self->trainable_ws) : PyList_New(0);
+}
+
+static PyObject *
+Layer_get_non_trainable_weights(LayerObject *self, void *Py_UNUSED(c))
+{
+    return self->trainable ? PySequence_List(self->non_trainable_ws) : all_weights(self);
+}
+
+static PyGetSetDef Layer_getset[] = {
+    {"name", (getter)Layer_get_name, (setter)Layer_set_name,
+     "the layer's name: given, or automatic per type (dense_1, dense_2, ...)", NULL},
+    {"trainable", (getter)Layer_get_trainable, (setter)Layer_set_trainable,
+     "False freezes the layer: its weights get no gradient and count as non-trainable", NULL},
+    {"built", (getter)Layer_get_built, (setter)Layer_set_built,
+     "True once build() has created the weights", NULL},
+    {"input_shape", (getter)Layer_get_input_shape, NULL,
+     "the input_shape given to the constructor (without the batch dimension), or None", NULL},
+    {"dtype", (getter)Layer_get_dtype, NULL, "dtype of the weights, 'float32' or 'float64'",
+     NULL},
+    {"weights", (getter)Layer_get_weights_attr, NULL,
+     "every weight Tensor: trainable ones first, each in creation order", NULL},
+    {"trainable_weights", (getter)Layer_get_trainable_weights, NULL,
+     "the weights an optimizer updates ([] when the layer is frozen)", NULL},
+    {"non_trainable_weights", (getter)Layer_get_non_trainable_weights, NULL,
+     "the weights an optimizer leaves alone", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+/* ---- methods ----------------------------------------------------------------------- */
+
+static PyObject *
+Layer_build(LayerObject *self, PyObject *Py_UNUSED(input_shape))
+{
+    self->built = 1;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Layer_call_method(LayerObject *self, PyObject *Py_UNUSED(args), PyObject *Py_UNUSED(kw))
+{
+    PyErr_Format(PyExc_NotImplementedError, "%U: a Layer subclass must define "
+                 "call(self, inputs) (and build(self, input_shape) to create weights)",
+                 pc_layer_name(self));
+    return NULL;
+}
+
+static PyObject *
+Layer_compute_output_shape(LayerObject *self, PyObject *Py_UNUSED(input_shape))
+{
+    PyErr_Format(PyExc_NotImplementedError, "%U: %.100s does not define "
+                 "compute_output_shape(input_shape)", pc_layer_name(self),
+                 Py_TYPE(self)->tp_name);
+    return NULL;
+}
+
+static PyObject *
+Layer_count_params(LayerObject *self, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *weights = all_weights(self);
+    Py_ssize_t total = 0;
+    if (weights == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(weights); i++)
+        total += PyArray_SIZE(PC_DATA(PyList_GET_ITEM(weights, i)));
+    Py_DECREF(weights);
+    return PyLong_FromSsize_t(total);
+}
+
+static PyObject *
+Layer_get_weights(LayerObject *self, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *weights = all_weights(self), *out = NULL;
+    if (weights == NULL || (out = PyList_New(PyList_GET_SIZE(weights))) == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(weights); i++) {
+        PyObject *copy = PyArray_NewCopy(PC_DATA(PyList_GET_ITEM(weights, i)), NPY_CORDER);
+        if (copy == NULL) {
+            Py_CLEAR(out);
+            goto done;
+        }
+        PyList_SET_ITEM(out, i, copy);
+    }
+done:
+    Py_XDECREF(weights);
+    return out;
+}
+
+/* Shape of every weight, for messages: "[(784, 512), (512,)]" (new ref) */
+static PyObject *
+weight_shapes(PyObject *weights)
+{
+    PyObject *shapes = PyList_New(PyList_GET_SIZE(weights));
+    for (Py_ssize_t i = 0; shapes != NULL && i < PyList_GET_SIZE(weights); i++) {
+        PyArrayObject *w = PC_DATA(PyList_GET_ITEM(weights, i));
+        PyObject *s = pc_shape_tuple(PyArray_NDIM(w), PyArray_SHAPE(w));
+        if (s == NULL)
+            Py_CLEAR(shapes);
+        else
+            PyList_SET_ITEM(shapes, i, s);
+    }
+    return shapes;
+}
+
+/* Checks every array before copying any: a failed set_weights changes nothing */
+static PyObject *
+Layer_set_weights(LayerObject *self, PyObject *values)
+{
+    PyObject *weights = all_weights(self), *seq = NULL, *arrays = NULL, *shapes = NULL;
+    PyObject *result = NULL, *name = pc_layer_name(self);
+    Py_ssize_t n;
+
+    if (weights == NULL || name == NULL)
+        goto done;
+    if ((seq = PySequence_Fast(values, "set_weights: expected a list of arrays")) == NULL)
+        goto done;
+    n = PyList_GET_SIZE(weights);
+    if (PySequence_Fast_GET_SIZE(seq) != n) {
+        if ((shapes = weight_shapes(weights)) != NULL)
+            PyErr_Format(PyExc_ValueError, "%U: set_weights expected %zd arrays with shapes "
+                         "%R, got %zd", name, n, shapes, PySequence_Fast_GET_SIZE(seq));
+        goto done;
+    }
+    if ((arrays = PyList_New(n)) == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        TensorObject *w = (TensorObject *)PyList_GET_ITEM(weights, i);
+        PyArrayObject *a = pc_as_array(PySequence_Fast_GET_ITEM(seq, i),
+                                       PyArray_TYPE(w->data), PyUnicode_AsUTF8(name));
+        if (a == NULL)
+            goto done;
+        PyList_SET_ITEM(arrays, i, (PyObject *)a);
+        if (!PyArray_SAMESHAPE(a, w->data)) {
+            PyObject *want = pc_shape_tuple(PyArray_NDIM(w->data), PyArray_SHAPE(w->data));
+            PyObject *got = pc_shape_tuple(PyArray_NDIM(a), PyArray_SHAPE(a));
+            if (want != NULL && got != NULL)
+                PyErr_Format(PyExc_ValueError, "%U: set_weights: weight %zd (%S) has shape "
+                             "%R but the given array has shape %R", name, i,
+                             w->name != NULL ? w->name : Py_None, want, got);
+            Py_XDECREF(want);
+            Py_XDECREF(got);
+            goto done;
+        }
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (PyArray_CopyInto(PC_DATA(PyList_GET_ITEM(weights, i)),
+                             (PyArrayObject *)PyList_GET_ITEM(arrays, i)) < 0)
+            goto done;
+    result = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(weights);
+    Py_XDECREF(seq);
+    Py_XDECREF(arrays);
+    Py_XDECREF(shapes);
+    return result;
+}
+
+PyObject *
+pc_layer_config(LayerObject *self, PyObject *own)
+{
+    PyObject *config = own != NULL ? pc_layer_base_config(self) : NULL;
+    if (config != NULL && PyDict_Update(config, own) < 0)
+        Py_CLEAR(config);
+    Py_XDECREF(own);
+    return config;
+}
+
+PyObject *
+pc_layer_base_config(LayerObject *self)
+{
+    PyObject *name = pc_layer_name(self), *config;
+    if (name == NULL)
+        return NULL;
+    config = Py_BuildValue("{s:O,s:O,s:s}", "name", name, "trainable",
+                           self->trainable ? Py_True : Py_False, "dtype",
+                           pc_layer_dtype(self) == NPY_FLOAT64 ? "float64" : "float32");
+    if (config != NULL && self->input_shape != NULL &&
+        PyDict_SetItemString(config, "input_shape", self->input_shape) < 0)
+        Py_CLEAR(config);
+    return config;
+}
+
+static PyObject *
+Layer_get_config(LayerObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return pc_layer_base_config(self);
+}
+
+static PyObject *
+Layer_from_config(PyObject *cls, PyObject *config)
+{
+    PyObject *args;
+    if (!PyDict_Check(config)) {
+        PyErr_Format(PyExc_TypeError, "from_config: expected a dict, got %.100s",
+                     Py_TYPE(config)->tp_name);
+        return NULL;
+    }
+    if ((args = PyTuple_New(0)) == NULL)
+        return NULL;
+    PyObject *layer = PyObject_Call(cls, args, config);
+    Py_DECREF(args);
+    return layer;
+}
+
+/* add_weight(shape, initializer='glorot_uniform', dtype=None, trainable=True, name=None) */
+static PyObject *
+Layer_add_weight(LayerObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"shape", "initializer", "dtype", "trainable", "name", NULL};
+    PyObject *shape, *init = NULL, *dtype = Py_None, *wname = Py_None, *w;
+    npy_intp dims[PC_MAX_NDIM];
+    int ndim, trainable = 1, typenum;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|OOpO:add_weight", kwlist, &shape, &init,
+                                     &dtype, &trainable, &wname))
+        return NULL;
+    if ((typenum = pc_parse_dtype(dtype, "add_weight")) == -2 ||
+        pc_layer_parse_shape(shape, "add_weight", 0, &ndim, dims) < 0)
+        return NULL;
+    if (init == NULL || init == Py_None)
+        init = PyUnicode_FromString("glorot_uniform");
+    else
+        Py_INCREF(init);
+    if (init == NULL)
+        return NULL;
+    if (wname == Py_None) {
+        Py_ssize_t k = PyList_GET_SIZE(self->trainable_ws) +
+                       PyList_GET_SIZE(self->non_trainable_ws);
+        wname = PyUnicode_FromFormat("variable_%zd", k);
+    }
+    else
+        Py_INCREF(wname);
+    w = wname == NULL ? NULL
+        : pc_layer_add_weight(self, PyUnicode_AsUTF8(wname), ndim, dims, init, trainable,
+                              typenum >= 0 ? typenum : pc_layer_dtype(self));
+    Py_DECREF(init);
+    Py_XDECREF(wname);
+    return Py_XNewRef(w);
+}
+
+static PyMethodDef Layer_methods[] = {
+    {"build", (PyCFunction)Layer_build, METH_O,
+     "build(input_shape): create the weights for inputs of this shape (batch first)"},
+    {"call", (PyCFunction)(void (*)(void))Layer_call_method, METH_VARARGS | METH_KEYWORDS,
+     "call(inputs, training=False): the computation (subclasses define it)"},
+    {"compute_output_shape", (PyCFunction)Layer_compute_output_shape, METH_O,
+     "compute_output_shape(input_shape) -> output shape, batch first"},
+    {"count_params", (PyCFunction)Layer_count_params, METH_NOARGS,
+     "count_params(): number of weights (0 before build)"},
+    {"get_weights", (PyCFunction)Layer_get_weights, METH_NOARGS,
+     "get_weights(): copies of the weights as NumPy arrays, in Keras order and layout"},
+    {"set_weights", (PyCFunction)Layer_set_weights, METH_O,
+     "set_weights(arrays): load values into the weights (same count and shapes)"},
+    {"get_config", (PyCFunction)Layer_get_config, METH_NOARGS,
+     "get_config(): JSON-safe dict of the constructor arguments (Keras keys)"},
+    {"from_config", (PyCFunction)Layer_from_config, METH_O | METH_CLASS,
+     "from_config(config): a new layer from get_config()'s dict"},
+    {"add_weight", (PyCFunction)(void (*)(void))Layer_add_weight, METH_VARARGS | METH_KEYWORDS,
+     "add_weight(shape, initializer='glorot_uniform', dtype=None, trainable=True, name=None)\n"
+     "-> a new weight Tensor named '<layer>/<name>'"},
+    {NULL, NULL, 0, NULL},
+};
+
+/* ---- __call__ ---------------------------------------------------------------------- */
+
+/* Whether self.call accepts training= : C layers do; a Python call() is inspected
+ * once (pycnn.layers._call_accepts_training). */
+static int
+call_takes_training(LayerObject *self, PyObject *meth)
+{
+    if (self->call_training < 0) {
+        PyObject *attr = PyObject_GetAttrString((PyObject *)Py_TYPE(self), "call"), *mod, *r;
+        if (attr == NULL)
+            return -1;
+        if (Py_IS_TYPE(attr, &PyMethodDescr_Type)) {
+            self->call_training = 1;
+        }
+        else {
+            if ((mod = PyImport_ImportModule("pycnn.layers")) == NULL) {
+                Py_DECREF(attr);
+                return -1;
+            }
+            r = pc_call_method(mod, "_call_accepts_training", meth);
+            Py_DECREF(mod);
+            self->call_training = r != NULL ? PyObject_IsTrue(r) : -1;
+            Py_XDECREF(r);
+        }
+        Py_DECREF(attr);
+    }
+    return self->call_training;
+}
+
+/* Sequences of tensors pass as they are (a subclass may take several inputs) */
+static PyObject *
+call_inputs(LayerObject *self, PyObject *inputs)
+{
+    if (pc_tensor_check(inputs) ||
+        ((PyList_Check(inputs) || PyTuple_Check(inputs)) && PySequence_Size(inputs) > 0 &&
+         pc_tensor_check(PySequence_Fast_GET_ITEM(inputs, 0))))
+        return Py_NewRef(inputs);
+    return pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(pc_layer_name(self)));
+}
+
+static PyObject *
+Layer_tp_call(LayerObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"inputs", "training", NULL};
+    PyObject *inputs, *training = Py_False, *x = NULL, *meth = NULL, *r = NULL;
+    int takes;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:__call__", kwlist, &inputs, &training))
+        return NULL;
+    if (pc_layer_name(self) == NULL || (x = call_inputs(self, inputs)) == NULL)
+        return NULL;
+    if (!self->built) {
+        PyObject *shape;
+        if (self->dtype < 0 && pc_tensor_check(x))
+            self->dtype = PyArray_TYPE(PC_DATA(x));
+        shape = pc_tensor_check(x) ? PyObject_GetAttrString(x, "shape") : Py_NewRef(Py_None);
+        r = shape != NULL ? pc_call_method((PyObject *)self, "build", shape) : NULL;
+        Py_XDECREF(shape);
+        if (r == NULL)
+            goto done;
+        Py_CLEAR(r);
+        self->built = 1;
+    }
+    if ((meth = PyObject_GetAttrString((PyObject *)self, "call")) == NULL ||
+        (takes = call_takes_training(self, meth)) < 0)
+        goto done;
+    if (takes) {
+        PyObject *argv[3] = {NULL, x, training}, *names = Py_BuildValue("(s)", "training");
+        if (names != NULL)
+            r = PyObject_Vectorcall(meth, argv + 1, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, names);
+        Py_XDECREF(names);
+    }
+    else
+        r = PyObject_CallOneArg(meth, x);
+done:
+    Py_XDECREF(x);
+    Py_XDECREF(meth);
+    return r;
+}
+
+PyTypeObject Layer_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "pycnn.layers.Layer",
+    .tp_doc = PyDoc_STR(
+        "Layer(input_shape=None, name=None, trainable=True, dtype=None)\n\n"
+        "Base of every layer, as in Keras: layer(x, training=False) builds the weights on\n"
+        "the first call (build(x.shape)), then returns call(x). Subclass it in Python and\n"
+        "define build (with add_weight) and call; weights are Tensors with\n"
+        "requires_grad=True, named '<layer name>/<weight name>'."),
+    .tp_basicsize = sizeof(LayerObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_new = Layer_new,
+    .tp_init = (initproc)Layer_init,
+    .tp_dealloc = (destructor)Layer_dealloc,
+    .tp_traverse = (traverseproc)Layer_traverse,
+    .tp_clear = (inquiry)Layer_clear,
+    .tp_repr = (reprfunc)Layer_repr,
+    .tp_call = (ternaryfunc)Layer_tp_call,
+    .tp_getset = Layer_getset,
+    .tp_methods = Layer_methods,
+    .tp_dictoffset = offsetof(LayerObject, dict),
+    .tp_weaklistoffset = offsetof(LayerObject, weakrefs),
+};
+
+int
+pc_layer_exec(PyObject *m)
+{
+    if (pc_initializers_exec(m) < 0)
+        return -1;
+    return pc_add_type(m, &Layer_Type);
+}

@@ -1,0 +1,109 @@
+/* py/layer.h — the Layer base type shared by every layer type (py/dense.c,
+ * py/conv2d.c, py/pool.c, py/layers_misc.c), and the helpers they share.
+ *
+ * A layer owns its weights (Tensors with requires_grad) in creation order, split
+ * into trainable and non-trainable lists like Keras; `weights` is their
+ * concatenation. Its __call__ builds it on the first input, then runs `call`.
+ */
+#ifndef PC_LAYER_H
+#define PC_LAYER_H
+
+#include "py/convert.h"
+#include "kernels/random.h"
+
+#define PC_LAYER_OBJS 4
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *dict;                     /* instance __dict__ */
+    PyObject *weakrefs;
+    PyObject *name;                     /* str; NULL until first asked (then automatic) */
+    PyObject *input_shape;              /* tuple as given (no batch dim), or NULL */
+    PyObject *trainable_ws;             /* list of Tensors */
+    PyObject *non_trainable_ws;         /* list of Tensors */
+    PyObject *objs[PC_LAYER_OBJS];      /* Python values a layer type keeps (activation,
+                                           initializers...); owned, traversed here */
+    int trainable;
+    int built;
+    int dtype;                          /* NPY_FLOAT32/64; -1: the first input's */
+    int call_training;                  /* does call() take training=? -1: not known yet */
+} LayerObject;
+
+extern PyTypeObject Layer_Type;
+#define pc_layer_check(o) PyObject_TypeCheck((o), &Layer_Type)
+
+/* The keyword arguments every layer constructor accepts, after its own. */
+#define PC_LAYER_KWLIST "input_shape", "name", "trainable", "dtype"
+#define PC_LAYER_KWFMT "OOpO"
+/* Applies them (common part of every tp_init). 0, or -1 with an exception. */
+int pc_layer_init_common(LayerObject *self, PyObject *input_shape, PyObject *name,
+                         int trainable, PyObject *dtype);
+
+/* The layer's name (borrowed; given automatically on first use: dense_1, ...) */
+PyObject *pc_layer_name(LayerObject *self);
+/* The dtype of its weights: the constructor's, else the first input's, else float32 */
+int pc_layer_dtype(LayerObject *self);
+/* x as a Tensor in the layer's dtype (cast, differentiably, when it differs). New ref. */
+PyObject *pc_layer_input(LayerObject *self, PyObject *x);
+/* Trainable weight i (borrowed), NULL when absent */
+PyObject *pc_layer_weight(LayerObject *self, Py_ssize_t i);
+
+/* Creates a weight "<layer name>/<wname>" of the given shape filled by `initializer`
+ * (a Keras name, a {'class_name', 'config'} dict or a callable(shape, dtype)) and
+ * appends it. Returns it (borrowed) or NULL. */
+PyObject *pc_layer_add_weight(LayerObject *self, const char *wname, int ndim,
+                              const npy_intp *shape, PyObject *initializer, int trainable,
+                              int typenum);
+/* Checks an initializer identifier at construction; ValueError names `who`. */
+int pc_initializer_check(PyObject *init, const char *who, const char *arg);
+/* JSON-safe form of an initializer identifier (new ref) */
+PyObject *pc_initializer_serialize(PyObject *init);
+
+/* A shape argument → dims (-1 for None). ndim is checked against [min_ndim, max].
+ * ValueError names `who`. 0 or -1. */
+int pc_layer_parse_shape(PyObject *shape, const char *who, int min_ndim, int *ndim,
+                         npy_intp *dims);
+/* Tuple of dims, None for -1 (new ref) */
+PyObject *pc_layer_shape_tuple(int ndim, const npy_intp *dims);
+/* The common config updated with a layer type's own keys (`own` is stolen; NULL
+ * passes its error on). New dict or NULL. */
+PyObject *pc_layer_config(LayerObject *self, PyObject *own);
+/* Common config: name, trainable, dtype, input_shape when given (new dict) */
+PyObject *pc_layer_base_config(LayerObject *self);
+
+/* An int or a pair of ints (Keras kernel_size, strides, pool_size), each ≥ 1. */
+int pc_parse_pair(PyObject *obj, const char *who, const char *arg, pc_index out[2]);
+/* 'valid' → 0, 'same' → 1 (case-insensitive), else ValueError; -1 */
+int pc_parse_padding(PyObject *obj, const char *who);
+/* data_format None or 'channels_last'; anything else: ValueError. 0 or -1. */
+int pc_check_channels_last(PyObject *obj, const char *who);
+
+/* The activation argument of Dense/Conv2D: None/'linear'/'relu'/'sigmoid'/'tanh'
+ * (and the core's relu/sigmoid/tanh functions) fuse into the layer's node (*act =
+ * a pc_act, *post = NULL); any other name or callable goes through
+ * pycnn.activations.get and is applied after the node (*post: new ref). *keras_name:
+ * the name for get_config (new ref). */
+int pc_resolve_activation(PyObject *activation, const char *who, int *act, PyObject **post,
+                          PyObject **keras_name);
+
+/* "<snake_case(type name)>_<k>": dense_1, max_pooling2d_1 (new ref) */
+PyObject *pc_auto_name(PyTypeObject *type);
+
+/* The one generator of initializers and dropout masks (pycnn.set_seed) */
+pc_rng *pc_global_rng(void);
+
+/* Bindings of the layer family's functions and types (module.c) */
+int pc_initializers_exec(PyObject *m);
+int pc_layer_exec(PyObject *m);
+int pc_dense_exec(PyObject *m);
+int pc_conv2d_exec(PyObject *m);
+int pc_pool_exec(PyObject *m);
+int pc_layers_misc_exec(PyObject *m);
+
+/* obj.method(arg) — arg passed as one argument even when it is a tuple (new ref) */
+PyObject *pc_call_method(PyObject *obj, const char *method, PyObject *arg);
+
+/* Adds a ready type to the module */
+int pc_add_type(PyObject *m, PyTypeObject *type);
+
+#endif

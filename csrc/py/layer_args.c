@@ -1,0 +1,205 @@
+/* py/layer_args.c — argument parsing shared by the layer types: shapes, int pairs
+ * (kernel_size, strides, pool_size), padding, data_format, activations. Errors name
+ * the layer type and the value. */
+#include "py/layer.h"
+
+#include "kernels/dense.h"
+
+/* ---- shapes and arguments ----------------------------------------------------------- */
+
+int
+pc_layer_parse_shape(PyObject *shape, const char *who, int min_ndim, int *ndim,
+                     npy_intp *dims)
+{
+    PyObject *seq = PySequence_Check(shape) && !PyUnicode_Check(shape)
+                        ? PySequence_Fast(shape, "shape") : NULL;
+    int status = -1;
+
+    if (seq == NULL) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "%s: a shape must be a tuple of ints (None for the "
+                     "batch), got %R", who, shape);
+        return -1;
+    }
+    *ndim = (int)PySequence_Fast_GET_SIZE(seq);
+    if (*ndim < min_ndim || *ndim > PC_MAX_NDIM) {
+        PyErr_Format(PyExc_ValueError, "%s: expected a shape with at least %d dimensions "
+                     "(batch first), got %R", who, min_ndim, shape);
+        goto done;
+    }
+    for (int d = 0; d < *ndim; d++) {
+        PyObject *v = PySequence_Fast_GET_ITEM(seq, d);
+        dims[d] = v == Py_None ? -1 : PyLong_AsSsize_t(v);
+        if (dims[d] == -1 && v != Py_None) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_ValueError, "%s: shape %R: each entry must be a "
+                         "non-negative int or None", who, shape);
+            goto done;
+        }
+    }
+    status = 0;
+done:
+    Py_DECREF(seq);
+    return status;
+}
+
+PyObject *
+pc_layer_shape_tuple(int ndim, const npy_intp *dims)
+{
+    PyObject *t = PyTuple_New(ndim);
+    for (int d = 0; t != NULL && d < ndim; d++) {
+        PyObject *v = dims[d] < 0 ? Py_NewRef(Py_None) : PyLong_FromSsize_t(dims[d]);
+        if (v == NULL)
+            Py_CLEAR(t);
+        else
+            PyTuple_SET_ITEM(t, d, v);
+    }
+    return t;
+}
+
+int
+pc_parse_pair(PyObject *obj, const char *who, const char *arg, pc_index out[2])
+{
+    if (PyLong_Check(obj)) {
+        out[0] = out[1] = PyLong_AsSsize_t(obj);
+    }
+    else {
+        PyObject *seq = PySequence_Check(obj) ? PySequence_Fast(obj, arg) : NULL;
+        if (seq == NULL || PySequence_Fast_GET_SIZE(seq) != 2) {
+            Py_XDECREF(seq);
+            PyErr_Clear();
+            PyErr_Format(PyExc_ValueError, "%s: %s must be an int or a pair of ints, got %R",
+                         who, arg, obj);
+            return -1;
+        }
+        out[0] = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(seq, 0));
+        out[1] = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(seq, 1));
+        Py_DECREF(seq);
+    }
+    if (PyErr_Occurred() || out[0] < 1 || out[1] < 1) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_ValueError, "%s: %s must be positive integers, got %R", who, arg,
+                     obj);
+        return -1;
+    }
+    return 0;
+}
+
+int
+pc_parse_padding(PyObject *obj, const char *who)
+{
+    const char *s = PyUnicode_Check(obj) ? PyUnicode_AsUTF8(obj) : NULL;
+    if (s != NULL && PyOS_stricmp(s, "valid") == 0)
+        return 0;
+    if (s != NULL && PyOS_stricmp(s, "same") == 0)
+        return 1;
+    PyErr_Clear();
+    PyErr_Format(PyExc_ValueError, "%s: padding must be 'valid' or 'same', got %R", who, obj);
+    return -1;
+}
+
+int
+pc_check_channels_last(PyObject *obj, const char *who)
+{
+    const char *s = PyUnicode_Check(obj) ? PyUnicode_AsUTF8(obj) : NULL;
+    if (obj == Py_None || (s != NULL && strcmp(s, "channels_last") == 0))
+        return 0;
+    PyErr_Clear();
+    PyErr_Format(PyExc_ValueError, "%s: data_format must be 'channels_last' (N, H, W, C); "
+                 "got %R", who, obj);
+    return -1;
+}
+
+/* the core's relu/sigmoid/tanh functions, by name: they fuse */
+static int
+fused_code(const char *name)
+{
+    static const char *names[] = {"linear", "relu", "sigmoid", "tanh"};
+    static const int codes[] = {PC_ACT_LINEAR, PC_ACT_RELU, PC_ACT_SIGMOID, PC_ACT_TANH};
+    for (int i = 0; i < 4; i++)
+        if (name != NULL && strcmp(name, names[i]) == 0)
+            return codes[i];
+    return -1;
+}
+
+static PyObject *
+activations_call(const char *fn, PyObject *arg)
+{
+    PyObject *mod = PyImport_ImportModule("pycnn.activations"), *r;
+    if (mod == NULL)
+        return NULL;
+    r = pc_call_method(mod, fn, arg);
+    Py_DECREF(mod);
+    return r;
+}
+
+int
+pc_resolve_activation(PyObject *activation, const char *who, int *act, PyObject **post,
+                      PyObject **keras_name)
+{
+    *post = *keras_name = NULL;
+    if (activation == Py_None) {
+        *act = PC_ACT_LINEAR;
+        *keras_name = PyUnicode_FromString("linear");
+        return *keras_name == NULL ? -1 : 0;
+    }
+    if (PyUnicode_Check(activation)) {
+        if ((*act = fused_code(PyUnicode_AsUTF8(activation))) >= 0) {
+            *keras_name = Py_NewRef(activation);
+            return 0;
+        }
+        if ((*post = activations_call("get", activation)) == NULL) {
+            PyObject *type, *value, *tb;
+            PyErr_Fetch(&type, &value, &tb);
+            PyErr_Format(PyExc_ValueError, "%s: unknown activation %R (%S)", who, activation,
+                         value != NULL ? value : Py_None);
+            Py_XDECREF(type), Py_XDECREF(value), Py_XDECREF(tb);
+            return -1;
+        }
+        *act = PC_ACT_LINEAR;
+        *keras_name = Py_NewRef(activation);
+        return 0;
+    }
+    if (!PyCallable_Check(activation)) {
+        PyErr_Format(PyExc_TypeError, "%s: activation must be a name like 'relu' or a "
+                     "callable, got %.100s", who, Py_TYPE(activation)->tp_name);
+        return -1;
+    }
+    if (PyCFunction_Check(activation) && ((PyCFunctionObject *)activation)->m_module != NULL &&
+        PyUnicode_Check(((PyCFunctionObject *)activation)->m_module) &&
+        PyUnicode_CompareWithASCIIString(((PyCFunctionObject *)activation)->m_module,
+                                         "pycnn._core") == 0 &&
+        (*act = fused_code(((PyCFunctionObject *)activation)->m_ml->ml_name)) >= 0) {
+        *keras_name = PyUnicode_FromString(((PyCFunctionObject *)activation)->m_ml->ml_name);
+        return *keras_name == NULL ? -1 : 0;
+    }
+    *act = PC_ACT_LINEAR;
+    *post = Py_NewRef(activation);
+    *keras_name = PyObject_GetAttrString(activation, "__name__");
+    if (*keras_name == NULL) {
+        Py_CLEAR(*post);
+        return -1;
+    }
+    return 0;
+}
+
+PyObject *
+pc_call_method(PyObject *obj, const char *method, PyObject *arg)
+{
+    PyObject *name = PyUnicode_FromString(method), *r;
+    if (name == NULL)
+        return NULL;
+    r = PyObject_CallMethodOneArg(obj, name, arg);
+    Py_DECREF(name);
+    return r;
+}
+
+int
+pc_add_type(PyObject *m, PyTypeObject *type)
+{
+    const char *dot = strrchr(type->tp_name, '.');
+    if (PyType_Ready(type) < 0)
+        return -1;
+    return PyModule_AddObjectRef(m, dot != NULL ? dot + 1 : type->tp_name, (PyObject *)type);
+}
+

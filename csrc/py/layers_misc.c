@@ -1,0 +1,300 @@
+/* py/layers_misc.c — the layers without weights that move or mask values:
+ * Dropout (and pycnn.dropout), Flatten, Reshape.
+ *
+ * Legend: N = batch; x, y = input, output; m = the dropout mask.
+ */
+#include "py/layer.h"
+
+#include "autograd/ops_layers.h"
+
+/* ---- dropout ------------------------------------------------------------------------ */
+
+/* y = x · m with m = 0 (probability rate) or 1/(1 − rate), m drawn from rng */
+static PyObject *
+dropout_apply(PyObject *x, double rate, pc_rng *rng)
+{
+    PyArrayObject *xa = PC_DATA(x), *m = NULL, *y = NULL;
+    PyObject *result = NULL;
+    npy_intp n = PyArray_SIZE(xa);
+    NPY_BEGIN_THREADS_DEF;
+
+    if ((m = pc_new_array(PyArray_NDIM(xa), PyArray_SHAPE(xa), PyArray_TYPE(xa))) == NULL ||
+        (y = pc_new_array(PyArray_NDIM(xa), PyArray_SHAPE(xa), PyArray_TYPE(xa))) == NULL)
+        goto done;
+    if (n > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    PC_DISPATCH(PyArray_TYPE(xa), pc_dropout_mask, rng, PyArray_DATA(m), n, rate);
+    PC_DISPATCH(PyArray_TYPE(xa), pc_dropout_forward, PyArray_DATA(xa), PyArray_DATA(m),
+                PyArray_DATA(y), n);
+    NPY_END_THREADS;
+    {
+        PyObject *saved = (PyObject *)m;
+        result = pc_record(PC_OP_DROPOUT, y, 1, &x, NULL, 1, &saved);
+    }
+done:
+    Py_XDECREF(m);
+    Py_XDECREF(y);
+    return result;
+}
+
+static int
+check_rate(PyObject *rate_obj, const char *who, double *rate)
+{
+    *rate = PyFloat_AsDouble(rate_obj);
+    if (*rate == -1.0 && PyErr_Occurred())
+        return -1;
+    if (!(*rate >= 0.0 && *rate < 1.0)) {
+        PyErr_Format(PyExc_ValueError, "%s: rate must be in [0, 1) (the fraction of inputs "
+                     "dropped), got %R", who, rate_obj);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+check_seed(PyObject *seed, const char *who)
+{
+    if (seed == Py_None || (PyLong_Check(seed) && !PyBool_Check(seed)))
+        return 0;
+    PyErr_Format(PyExc_TypeError, "%s: seed must be an int or None, got %R", who, seed);
+    return -1;
+}
+
+/* pycnn.dropout(x, rate, training=True, seed=None) */
+static PyObject *
+py_dropout(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"x", "rate", "training", "seed", NULL};
+    PyObject *x_obj, *rate_obj, *seed = Py_None, *x, *y;
+    int training = 1;
+    double rate;
+    pc_rng rng;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|pO:dropout", kwlist, &x_obj, &rate_obj,
+                                     &training, &seed))
+        return NULL;
+    if (check_rate(rate_obj, "dropout", &rate) < 0 || check_seed(seed, "dropout") < 0 ||
+        (x = pc_as_tensor(x_obj, -1, "dropout")) == NULL)
+        return NULL;
+    if (!training || rate == 0.0)
+        return x;
+    if (seed != Py_None)
+        pc_rng_seed(&rng, (uint64_t)PyLong_AsUnsignedLongLongMask(seed));
+    y = dropout_apply(x, rate, seed != Py_None ? &rng : pc_global_rng());
+    Py_DECREF(x);
+    return y;
+}
+
+typedef struct {
+    LayerObject base;
+    double rate;
+    int seeded;
+    pc_rng rng;                 /* its own stream when seeded, as Keras' SeedGenerator */
+} DropoutObject;
+
+enum { OBJ_RATE, OBJ_SEED };    /* base.objs[]: the arguments as given, for get_config */
+
+static int
+Dropout_init(DropoutObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"rate", "seed", PC_LAYER_KWLIST, NULL};
+    PyObject *rate, *seed = Py_None, *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
+    int trainable = 1;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O$" PC_LAYER_KWFMT ":Dropout", kwlist,
+                                     &rate, &seed, &input_shape, &name, &trainable, &dtype))
+        return -1;
+    if (check_rate(rate, "Dropout", &self->rate) < 0 || check_seed(seed, "Dropout") < 0)
+        return -1;
+    self->seeded = seed != Py_None;
+    if (self->seeded)
+        pc_rng_seed(&self->rng, (uint64_t)PyLong_AsUnsignedLongLongMask(seed));
+    Py_XSETREF(self->base.objs[OBJ_RATE], PyFloat_FromDouble(self->rate));
+    Py_XSETREF(self->base.objs[OBJ_SEED], Py_NewRef(seed));
+    if (self->base.objs[OBJ_RATE] == NULL)
+        return -1;
+    return pc_layer_init_common(&self->base, input_shape, name, trainable, dtype);
+}
+
+static PyObject *
+Dropout_call(DropoutObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"inputs", "training", NULL};
+    PyObject *inputs, *x, *y;
+    int training = 0;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|p:call", kwlist, &inputs, &training))
+        return NULL;
+    if ((x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(pc_layer_name(&self->base)))) == NULL)
+        return NULL;
+    if (!training || self->rate == 0.0)
+        return x;                                   /* identity at inference */
+    y = dropout_apply(x, self->rate, self->seeded ? &self->rng : pc_global_rng());
+    Py_DECREF(x);
+    return y;
+}
+
+static PyObject *
+identity_output_shape(LayerObject *self, PyObject *input_shape)
+{
+    npy_intp dims[PC_MAX_NDIM];
+    int nd;
+    if (pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(pc_layer_name(self)), 1, &nd,
+                             dims) < 0)
+        return NULL;
+    return pc_layer_shape_tuple(nd, dims);
+}
+
+static PyObject *
+Dropout_get_config(DropoutObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return pc_layer_config(&self->base, Py_BuildValue("{s:O,s:O}", "rate",
+                                                      self->base.objs[OBJ_RATE], "seed",
+                                                      self->base.objs[OBJ_SEED]));
+}
+
+static PyMethodDef Dropout_methods[] = {
+    {"call", (PyCFunction)(void (*)(void))Dropout_call, METH_VARARGS | METH_KEYWORDS,
+     "call(inputs, training=False): x · mask / (1 − rate) when training, else x"},
+    {"compute_output_shape", (PyCFunction)identity_output_shape, METH_O,
+     "compute_output_shape(input_shape): the same shape"},
+    {"get_config", (PyCFunction)Dropout_get_config, METH_NOARGS, "get_config(): rate, seed"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject Dropout_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "pycnn.layers.Dropout",
+    .tp_doc = PyDoc_STR(
+        "Dropout(rate, seed=None, *, input_shape=None, name=None, trainable=True, dtype=None)\n\n"
+        "Inverted dropout: with training=True each input is zeroed with probability rate\n"
+        "and the survivors are scaled by 1/(1 - rate), so that nothing changes at inference,\n"
+        "where the layer is the identity. Masks come from pycnn.set_seed's generator, or\n"
+        "from the layer's own stream when seed is given."),
+    .tp_basicsize = sizeof(DropoutObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
+    .tp_base = &Layer_Type,
+    .tp_init = (initproc)Dropout_init,
+    .tp_methods = Dropout_methods,
+};
+
+/* ---- flatten and reshape ---------------------------------------------------------------- */
+
+/* y = x viewed with shape dims (same memory), recorded as one op */
+static PyObject *
+reshape_node(PyObject *x, int nd, npy_intp *dims)
+{
+    PyArray_Dims shape = {dims, nd};
+    PyArrayObject *y = (PyArrayObject *)PyArray_Newshape(PC_DATA(x), &shape, NPY_CORDER);
+    PyObject *result;
+    if (y == NULL)
+        return NULL;
+    result = pc_record(PC_OP_FLATTEN, y, 1, &x, NULL, 0, NULL);
+    Py_DECREF(y);
+    return result;
+}
+
+static int
+Flatten_init(LayerObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"data_format", PC_LAYER_KWLIST, NULL};
+    PyObject *data_format = Py_None, *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
+    int trainable = 1;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O$" PC_LAYER_KWFMT ":Flatten", kwlist,
+                                     &data_format, &input_shape, &name, &trainable, &dtype))
+        return -1;
+    if (pc_check_channels_last(data_format, "Flatten") < 0)
+        return -1;
+    return pc_layer_init_common(self, input_shape, name, trainable, dtype);
+}
+
+static PyObject *
+Flatten_call(LayerObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"inputs", "training", NULL};
+    PyObject *inputs, *training = Py_False, *x, *y;
+    npy_intp dims[2], n;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
+        return NULL;
+    if ((x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(pc_layer_name(self)))) == NULL)
+        return NULL;
+    if (PyArray_NDIM(PC_DATA(x)) < 1) {
+        PyErr_Format(PyExc_ValueError, "%U: input must have a batch dimension, got a scalar",
+                     pc_layer_name(self));
+        Py_DECREF(x);
+        return NULL;
+    }
+    dims[0] = PyArray_DIM(PC_DATA(x), 0);
+    n = 1;
+    for (int d = 1; d < PyArray_NDIM(PC_DATA(x)); d++)
+        n *= PyArray_DIM(PC_DATA(x), d);
+    dims[1] = n;
+    y = reshape_node(x, 2, dims);
+    Py_DECREF(x);
+    return y;
+}
+
+/* (N, d1, d2, ...) → (N, d1·d2·...), None when a dimension is unknown */
+static PyObject *
+Flatten_compute_output_shape(LayerObject *self, PyObject *input_shape)
+{
+    npy_intp dims[PC_MAX_NDIM], out[2];
+    int nd;
+    if (pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(pc_layer_name(self)), 1, &nd,
+                             dims) < 0)
+        return NULL;
+    out[0] = dims[0];
+    out[1] = 1;
+    for (int d = 1; d < nd; d++)
+        out[1] = (dims[d] < 0 || out[1] < 0) ? -1 : out[1] * dims[d];
+    return pc_layer_shape_tuple(2, out);
+}
+
+static PyObject *
+Flatten_get_config(LayerObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return pc_layer_config(self, Py_BuildValue("{s:s}", "data_format", "channels_last"));
+}
+
+static PyMethodDef Flatten_methods[] = {
+    {"call", (PyCFunction)(void (*)(void))Flatten_call, METH_VARARGS | METH_KEYWORDS,
+     "call(inputs, training=False): (N, ...) -> (N, product of the rest)"},
+    {"compute_output_shape", (PyCFunction)Flatten_compute_output_shape, METH_O,
+     "compute_output_shape(input_shape): (batch, product of the other dimensions)"},
+    {"get_config", (PyCFunction)Flatten_get_config, METH_NOARGS, "get_config()"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject Flatten_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "pycnn.layers.Flatten",
+    .tp_doc = PyDoc_STR(
+        "Flatten(data_format=None, *, input_shape=None, name=None, trainable=True, dtype=None)\n\n"
+        "Per sample, all values in one row: (N, H, W, C) -> (N, H·W·C), in C order (the\n"
+        "channels vary fastest), sharing the input's memory."),
+    .tp_basicsize = sizeof(LayerObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
+    .tp_base = &Layer_Type,
+    .tp_init = (initproc)Flatten_init,
+    .tp_methods = Flatten_methods,
+};
+
+static PyMethodDef misc_functions[] = {
+    {"dropout", (PyCFunction)(void (*)(void))py_dropout, METH_VARARGS | METH_KEYWORDS,
+     "dropout(x, rate, training=True, seed=None) -> Tensor\n\n"
+     "Inverted dropout: zero each value with probability rate, scale the rest by\n"
+     "1/(1 - rate); x itself when training is False. An int seed gives the same mask\n"
+     "on every call (like Keras' stateless seeds); None draws from pycnn.set_seed's\n"
+     "generator."},
+    {NULL, NULL, 0, NULL},
+};
+
+int
+pc_layers_misc_exec(PyObject *m)
+{
+    if (pc_add_type(m, &Dropout_Type) < 0 || pc_add_type(m, &Flatten_Type) < 0)
+        return -1;
+    return PyModule_AddFunctions(m, misc_functions);
+}

@@ -1,0 +1,602 @@
+/* py/shape.c — bindings of the structural ops: reshape, flatten, transpose / .T,
+ * concat, stack and indexing (t[i], t[:, 2:5], t[..., 0], t[None], t[[0, 0, 2]],
+ * t[mask]).
+ *
+ * Every Tensor stays C-contiguous. reshape/flatten keep the buffer (a C-contiguous
+ * array reshaped is still one) and so does an index whose result happens to be
+ * contiguous (t[0], t[1:3]); any other view is copied by C loops or NumPy's copy.
+ */
+#include "py/bindings.h"
+
+#include "autograd/ops_elementwise.h"
+#include "autograd/ops_reduce.h"
+#include "autograd/ops_shape.h"
+
+int
+pc_normalize_axis(const char *op, Py_ssize_t axis, int ndim, PyArrayObject *x)
+{
+    PyObject *np = NULL, *exc = NULL, *s = NULL, *msg = NULL;
+
+    if (axis >= -ndim && axis < ndim)
+        return (int)(axis < 0 ? axis + ndim : axis);
+    /* numpy.exceptions.AxisError is both a ValueError and an IndexError */
+    if ((s = pc_shape_tuple(PyArray_NDIM(x), PyArray_SHAPE(x))) == NULL)
+        goto done;
+    msg = PyUnicode_FromFormat("%s: axis %zd is out of range for %d axes (shape %R; "
+                               "valid: %d to %d)", op, axis, ndim, s, -ndim, ndim - 1);
+    if (msg == NULL)
+        goto done;
+    np = PyImport_ImportModule("numpy.exceptions");
+    exc = np != NULL ? PyObject_GetAttrString(np, "AxisError") : NULL;
+    if (exc == NULL) {
+        PyErr_Clear();
+        exc = Py_NewRef(PyExc_ValueError);
+    }
+    PyErr_SetObject(exc, msg);
+done:
+    Py_XDECREF(np);
+    Py_XDECREF(exc);
+    Py_XDECREF(s);
+    Py_XDECREF(msg);
+    return -1;
+}
+
+/* ---- reshape, flatten --------------------------------------------------------------- */
+
+static int
+reshape_error(PyArrayObject *x, PyObject *shape, const char *why)
+{
+    PyObject *s = pc_shape_tuple(PyArray_NDIM(x), PyArray_SHAPE(x));
+    if (s != NULL)
+        PyErr_Format(PyExc_ValueError, "reshape: cannot reshape a tensor of shape %R "
+                     "(%zd elements) into shape %R: %s", s, (Py_ssize_t)PyArray_SIZE(x),
+                     shape, why);
+    Py_XDECREF(s);
+    return -1;
+}
+
+/* shape (a tuple/list of ints, at most one -1) -> dims; returns ndim or -1 */
+static int
+parse_shape(PyArrayObject *x, PyObject *shape, npy_intp *dims)
+{
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(shape);
+    int unknown = -1;
+    npy_intp known = 1;
+
+    if (n > PC_MAX_NDIM)
+        return reshape_error(x, shape, "too many axes");
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(shape, i);
+        if (PyBool_Check(item) || !PyIndex_Check(item)) {
+            PyErr_Format(PyExc_TypeError, "reshape: sizes must be ints, got %.100s",
+                         Py_TYPE(item)->tp_name);
+            return -1;
+        }
+        if ((dims[i] = PyNumber_AsSsize_t(item, PyExc_OverflowError)) == -1 &&
+            PyErr_Occurred())
+            return -1;
+        if (dims[i] == -1 && unknown >= 0)
+            return reshape_error(x, shape, "only one size may be -1");
+        if (dims[i] == -1)
+            unknown = (int)i;
+        else if (dims[i] < 0)
+            return reshape_error(x, shape, "sizes must be >= 0 (or one -1)");
+        else
+            known *= dims[i];
+    }
+    if (unknown >= 0) {
+        if (known == 0 || PyArray_SIZE(x) % known != 0)
+            return reshape_error(x, shape, "-1 cannot be inferred");
+        dims[unknown] = PyArray_SIZE(x) / known;
+    }
+    else if (known != PyArray_SIZE(x))
+        return reshape_error(x, shape, "the number of elements differs");
+    return (int)n;
+}
+
+/* y = x with the given dims, sharing x's contiguous buffer */
+static PyObject *
+reshape_to(pc_op op, PyObject *x, int ndim, npy_intp *dims)
+{
+    PyArray_Dims newshape = {dims, ndim};
+    PyArrayObject *y = (PyArrayObject *)PyArray_Newshape(PC_DATA(x), &newshape, NPY_CORDER);
+    PyObject *result;
+
+    if (y == NULL)
+        return NULL;
+    result = pc_record(op, y, 1, &x, NULL, 0, NULL);
+    Py_DECREF(y);
+    return result;
+}
+
+/* reshape(x, shape): shape a tuple/list, or (from t.reshape(2, 3)) the args tuple */
+static PyObject *
+reshape(PyObject *x_obj, PyObject *shape)
+{
+    PyObject *x = NULL, *seq = NULL, *result = NULL;
+    npy_intp dims[PC_MAX_NDIM];
+    int ndim;
+
+    if ((x = pc_as_tensor(x_obj, -1, "reshape")) == NULL)
+        return NULL;
+    if (PyIndex_Check(shape))
+        seq = PyTuple_Pack(1, shape);
+    else if (PyTuple_Check(shape) || PyList_Check(shape))
+        seq = Py_NewRef(shape);
+    else
+        PyErr_Format(PyExc_TypeError, "reshape: shape must be an int or a tuple of ints, "
+                     "got %.100s", Py_TYPE(shape)->tp_name);
+    if (seq != NULL && (ndim = parse_shape(PC_DATA(x), seq, dims)) >= 0)
+        result = reshape_to(PC_OP_RESHAPE, x, ndim, dims);
+    Py_XDECREF(seq);
+    Py_DECREF(x);
+    return result;
+}
+
+PyObject *
+pc_reshape_method(PyObject *self, PyObject *args)
+{
+    if (PyTuple_GET_SIZE(args) == 1)
+        return reshape(self, PyTuple_GET_ITEM(args, 0));
+    return reshape(self, args);
+}
+
+static PyObject *
+py_reshape(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"x", "shape", NULL};
+    PyObject *x, *shape;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:reshape", kwlist, &x, &shape))
+        return NULL;
+    return reshape(x, shape);
+}
+
+PyObject *
+pc_flatten(PyObject *Py_UNUSED(m), PyObject *x_obj)
+{
+    PyObject *x = pc_as_tensor(x_obj, -1, "flatten"), *result;
+    npy_intp n;
+
+    if (x == NULL)
+        return NULL;
+    n = PyArray_SIZE(PC_DATA(x));
+    result = reshape_to(PC_OP_FLATTEN, x, 1, &n);
+    Py_DECREF(x);
+    return result;
+}
+
+/* ---- transpose ---------------------------------------------------------------------- */
+
+/* axes: NULL or None (reverse), or a sequence of ints -> perm; 0 or -1 */
+static int
+parse_perm(PyArrayObject *x, PyObject *axes, npy_intp *perm)
+{
+    int ndim = PyArray_NDIM(x);
+    pc_index seen = 0;
+
+    if (axes == NULL || axes == Py_None) {
+        for (int d = 0; d < ndim; d++)
+            perm[d] = ndim - 1 - d;
+        return 0;
+    }
+    if (PySequence_Fast_GET_SIZE(axes) != ndim) {
+        PyObject *s = pc_shape_tuple(ndim, PyArray_SHAPE(x));
+        if (s != NULL)
+            PyErr_Format(PyExc_ValueError, "transpose: axes %R do not match the %d axes of "
+                         "shape %R", axes, ndim, s);
+        Py_XDECREF(s);
+        return -1;
+    }
+    for (int d = 0; d < ndim; d++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(axes, d);
+        Py_ssize_t v;
+        if (PyBool_Check(item) || !PyIndex_Check(item)) {
+            PyErr_Format(PyExc_TypeError, "transpose: axes must be ints, got %.100s",
+                         Py_TYPE(item)->tp_name);
+            return -1;
+        }
+        if ((v = PyNumber_AsSsize_t(item, PyExc_OverflowError)) == -1 && PyErr_Occurred())
+            return -1;
+        if ((perm[d] = pc_normalize_axis("transpose", v, ndim, x)) < 0)
+            return -1;
+        if (seen & PC_AXIS_BIT(perm[d])) {
+            PyErr_Format(PyExc_ValueError, "transpose: axis %d appears twice in axes %R",
+                         (int)perm[d], axes);
+            return -1;
+        }
+        seen |= PC_AXIS_BIT(perm[d]);
+    }
+    return 0;
+}
+
+static PyObject *
+transpose(PyObject *x_obj, PyObject *axes)
+{
+    PyObject *x = NULL, *seq = NULL, *result = NULL;
+    PyArrayObject *xa, *y = NULL, *perm = NULL;
+    npy_intp ndim, shape[PC_MAX_NDIM];
+    pc_iter it;
+
+    if ((x = pc_as_tensor(x_obj, -1, "transpose")) == NULL)
+        goto done;
+    xa = PC_DATA(x);
+    ndim = PyArray_NDIM(xa);
+    if (axes != NULL && axes != Py_None &&
+        (seq = PySequence_Fast(axes, "transpose: axes must be a sequence of ints")) == NULL)
+        goto done;
+    if ((perm = pc_new_array(1, &ndim, NPY_INTP)) == NULL ||
+        parse_perm(xa, seq, PyArray_DATA(perm)) < 0)
+        goto done;
+    for (int d = 0; d < ndim; d++)
+        shape[d] = PyArray_DIM(xa, ((npy_intp *)PyArray_DATA(perm))[d]);
+    if ((y = pc_new_array((int)ndim, shape, PyArray_TYPE(xa))) == NULL)
+        goto done;
+    pc_transpose_iter(&it, (int)ndim, PyArray_SHAPE(xa), PyArray_DATA(perm), 0, 3);
+    NPY_BEGIN_THREADS_DEF;
+    if (PyArray_SIZE(xa) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (PyArray_TYPE(xa) == NPY_FLOAT32)
+        pc_strided_loop_f32(&it, PyArray_DATA(xa), NULL, NULL, PyArray_DATA(y),
+                            pc_copy_rows_f32);
+    else
+        pc_strided_loop_f64(&it, PyArray_DATA(xa), NULL, NULL, PyArray_DATA(y),
+                            pc_copy_rows_f64);
+    NPY_END_THREADS;
+    {
+        PyObject *saved = (PyObject *)perm;
+        result = pc_record(PC_OP_TRANSPOSE, y, 1, &x, NULL, 1, &saved);
+    }
+done:
+    Py_XDECREF(x);
+    Py_XDECREF(seq);
+    Py_XDECREF(perm);
+    Py_XDECREF(y);
+    return result;
+}
+
+/* t.transpose() reverses the axes; t.transpose(1, 0) or t.transpose((1, 0)) permutes */
+PyObject *
+pc_transpose_method(PyObject *self, PyObject *args)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(args);
+    if (n == 0)
+        return transpose(self, NULL);
+    if (n == 1 && !PyIndex_Check(PyTuple_GET_ITEM(args, 0)))
+        return transpose(self, PyTuple_GET_ITEM(args, 0));
+    return transpose(self, args);
+}
+
+PyObject *
+pc_transpose_all(PyObject *self, void *Py_UNUSED(closure))
+{
+    return transpose(self, NULL);
+}
+
+static PyObject *
+py_transpose(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"x", "axes", NULL};
+    PyObject *x, *axes = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:transpose", kwlist, &x, &axes))
+        return NULL;
+    return transpose(x, axes);
+}
+
+/* ---- concat, stack ------------------------------------------------------------------ */
+
+static int
+join_mismatch(pc_op op, PyObject **ts, Py_ssize_t i)
+{
+    PyArrayObject *a = PC_DATA(ts[0]), *b = PC_DATA(ts[i]);
+    PyObject *sa = pc_shape_tuple(PyArray_NDIM(a), PyArray_SHAPE(a));
+    PyObject *sb = pc_shape_tuple(PyArray_NDIM(b), PyArray_SHAPE(b));
+    if (sa != NULL && sb != NULL)
+        PyErr_Format(PyExc_ValueError, "%s: tensor %zd has shape %R but tensor 0 has shape "
+                     "%R; %s", pc_op_table[op].name, i, sb, sa,
+                     op == PC_OP_STACK ? "stacked tensors must all have one shape"
+                                       : "they must match on every axis but the joined one");
+    Py_XDECREF(sa);
+    Py_XDECREF(sb);
+    return -1;
+}
+
+/* Checks the shapes, normalises *axis and fills y's shape; returns y's ndim or -1. */
+static int
+join_shape(pc_op op, PyObject **ts, Py_ssize_t n, Py_ssize_t *axis, npy_intp *shape)
+{
+    PyArrayObject *x0 = PC_DATA(ts[0]);
+    int ndim = PyArray_NDIM(x0), stack = op == PC_OP_STACK, d;
+
+    if (!stack && ndim == 0) {
+        PyErr_SetString(PyExc_ValueError, "concat: 0-d tensors cannot be concatenated "
+                        "(tensor 0 has shape ()); use stack to give them an axis");
+        return -1;
+    }
+    if (stack && ndim + 1 > PC_MAX_NDIM) {
+        PyErr_Format(PyExc_ValueError, "stack: the result would have %d axes, at most %d "
+                     "are supported", ndim + 1, PC_MAX_NDIM);
+        return -1;
+    }
+    if ((d = pc_normalize_axis(pc_op_table[op].name, *axis, ndim + stack, x0)) < 0)
+        return -1;
+    *axis = d;
+    for (Py_ssize_t i = 1; i < n; i++) {
+        PyArrayObject *x = PC_DATA(ts[i]);
+        if (PyArray_NDIM(x) != ndim)
+            return join_mismatch(op, ts, i);
+        for (int k = 0; k < ndim; k++)
+            if (PyArray_DIM(x, k) != PyArray_DIM(x0, k) && (stack || k != d))
+                return join_mismatch(op, ts, i);
+    }
+    for (int k = 0, j = 0; k < ndim + stack; k++) {
+        if (stack && k == d)
+            shape[k] = n;
+        else
+            shape[k] = PyArray_DIM(x0, j++);
+        if (!stack && k == d)
+            for (Py_ssize_t i = 1; i < n; i++)
+                shape[k] += PyArray_DIM(PC_DATA(ts[i]), k);
+    }
+    return ndim + stack;
+}
+
+/* The list of tensors, as tensors of one dtype (float64 if any is); 0 or -1 */
+static int
+join_inputs(pc_op op, PyObject *seq, PyObject **ts, Py_ssize_t n)
+{
+    int typenum = NPY_FLOAT32;
+
+    for (Py_ssize_t i = 0; i < n; i++) {
+        ts[i] = pc_as_tensor(PySequence_Fast_GET_ITEM(seq, i), -1, pc_op_table[op].name);
+        if (ts[i] == NULL)
+            return -1;
+        if (PyArray_TYPE(PC_DATA(ts[i])) == NPY_FLOAT64)
+            typenum = NPY_FLOAT64;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *cast = pc_cast(ts[i], typenum);       /* promotes like NumPy */
+        if (cast == NULL)
+            return -1;
+        Py_SETREF(ts[i], cast);
+    }
+    return 0;
+}
+
+/* y = concat(ts, axis) or stack(ts, axis): each input is A blocks of lx elements,
+ * copied to offset `off` inside y's blocks of ly */
+static PyObject *
+join(pc_op op, PyObject *tensors, Py_ssize_t axis)
+{
+    const char *name = pc_op_table[op].name;
+    PyObject *seq = NULL, **ts = NULL, *result = NULL;
+    PyArrayObject *y = NULL;
+    npy_intp shape[PC_MAX_NDIM];
+    Py_ssize_t n = 0;
+    pc_index A, lx, ly, off = 0;
+    pc_op_args args = {{0}, {0}, 1};
+    char msg[80];
+    int ndim;
+
+    if (pc_tensor_check(tensors) || PyArray_Check(tensors)) {
+        PyErr_Format(PyExc_TypeError, "%s: expected a list or tuple of tensors, got one %s",
+                     name, Py_TYPE(tensors)->tp_name);
+        return NULL;
+    }
+    PyOS_snprintf(msg, sizeof(msg), "%s: expected a list or tuple of tensors", name);
+    if ((seq = PySequence_Fast(tensors, msg)) == NULL)
+        goto done;
+    if ((n = PySequence_Fast_GET_SIZE(seq)) == 0) {
+        PyErr_Format(PyExc_ValueError, "%s: needs at least one tensor, got none", name);
+        goto done;
+    }
+    if ((ts = PyMem_Calloc(n, sizeof(PyObject *))) == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (join_inputs(op, seq, ts, n) < 0 || (ndim = join_shape(op, ts, n, &axis, shape)) < 0)
+        goto done;
+    if ((y = pc_new_array(ndim, shape, PyArray_TYPE(PC_DATA(ts[0])))) == NULL)
+        goto done;
+    pc_concat_blocks(y, (int)axis, &A, &ly);
+    NPY_BEGIN_THREADS_DEF;
+    if (PyArray_SIZE(y) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyArrayObject *x = PC_DATA(ts[i]);
+        pc_concat_blocks(x, (int)axis, &A, &lx);
+        PC_DISPATCH(PyArray_TYPE(y), pc_block_copy, PyArray_DATA(x), PyArray_DATA(y), A, lx,
+                    ly, off);
+        off += lx;
+    }
+    NPY_END_THREADS;
+    args.i[0] = axis;
+    result = pc_record(op, y, (int)n, ts, &args, 0, NULL);
+done:
+    for (Py_ssize_t i = 0; ts != NULL && i < n; i++)
+        Py_XDECREF(ts[i]);
+    PyMem_Free(ts);
+    Py_XDECREF(seq);
+    Py_XDECREF(y);
+    return result;
+}
+
+static PyObject *
+py_concat(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"tensors", "axis", NULL};
+    PyObject *tensors;
+    Py_ssize_t axis = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|n:concat", kwlist, &tensors, &axis))
+        return NULL;
+    return join(PC_OP_CONCAT, tensors, axis);
+}
+
+static PyObject *
+py_stack(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"tensors", "axis", NULL};
+    PyObject *tensors;
+    Py_ssize_t axis = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|n:stack", kwlist, &tensors, &axis))
+        return NULL;
+    return join(PC_OP_STACK, tensors, axis);
+}
+
+/* ---- indexing ----------------------------------------------------------------------- */
+
+/* An int, slice, None or Ellipsis: NumPy answers it with a view */
+static int
+is_basic_index(PyObject *item)
+{
+    return (PyLong_Check(item) && !PyBool_Check(item)) || PyArray_IsScalar(item, Integer) ||
+           PySlice_Check(item) || item == Py_None || item == Py_Ellipsis;
+}
+
+/* key -> a tuple that does not change under us (arrays and lists copied, Tensors
+ * read) and, when basic, ends in Ellipsis so that NumPy returns a view even for a
+ * full integer index (x[1, 2, ...] is a 0-d view where x[1, 2] is a scalar).
+ * *advanced = 1 when some item is an integer or boolean array. New ref or NULL. */
+static PyObject *
+normalize_key(PyObject *key, int *advanced)
+{
+    PyObject *items = PyTuple_Check(key) ? Py_NewRef(key) : PyTuple_Pack(1, key);
+    PyObject *out = NULL;
+    Py_ssize_t n;
+    int ellipsis = 0;
+
+    if (items == NULL)
+        return NULL;
+    n = PyTuple_GET_SIZE(items);
+    *advanced = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyTuple_GET_ITEM(items, i);
+        ellipsis |= item == Py_Ellipsis;
+        *advanced |= !is_basic_index(item);
+    }
+    if ((out = PyTuple_New(n + (!*advanced && !ellipsis))) == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyTuple_GET_ITEM(items, i), *v;
+        if (pc_tensor_check(item))
+            v = PyArray_NewCopy(PC_DATA(item), NPY_CORDER);
+        else if (PyList_Check(item) && PyList_GET_SIZE(item) == 0)
+            v = PyArray_EMPTY(1, (npy_intp[]){0}, NPY_INTP, 0);   /* x[[]], as NumPy */
+        else if (PyList_Check(item) || PyArray_Check(item))       /* our own copy */
+            v = PyArray_FromAny(item, NULL, 0, 0, NPY_ARRAY_ENSURECOPY | NPY_ARRAY_CARRAY,
+                                NULL);
+        else                            /* ints, slices, bools; NumPy judges the rest */
+            v = Py_NewRef(item);
+        if (v == NULL) {
+            Py_CLEAR(out);
+            goto done;
+        }
+        PyTuple_SET_ITEM(out, i, v);
+    }
+    if (!*advanced && !ellipsis)
+        PyTuple_SET_ITEM(out, n, Py_NewRef(Py_Ellipsis));
+done:
+    Py_DECREF(items);
+    return out;
+}
+
+/* Re-raise NumPy's indexing error with the op, the key and the shape in front */
+static void
+index_error(PyArrayObject *x, PyObject *key)
+{
+    PyObject *type, *value, *tb, *s;
+
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    s = pc_shape_tuple(PyArray_NDIM(x), PyArray_SHAPE(x));
+    if (s != NULL && value != NULL)
+        PyErr_Format(type, "getitem: index %R is invalid for a tensor of shape %R: %S", key,
+                     s, value);
+    else
+        PyErr_Restore(Py_XNewRef(type), Py_XNewRef(value), Py_XNewRef(tb));
+    Py_XDECREF(s);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+}
+
+/* y = x[key], C-contiguous: the view itself when it already is, else a copy */
+PyObject *
+pc_getitem(PyObject *self, PyObject *key)
+{
+    PyArrayObject *x = PC_DATA(self), *y = NULL;
+    PyObject *norm = NULL, *view = NULL, *result = NULL;
+    pc_op_args args = {{0}, {0}, 1};
+    int advanced;
+
+    if ((norm = normalize_key(key, &advanced)) == NULL)
+        goto done;
+    if ((view = PyObject_GetItem((PyObject *)x, norm)) == NULL) {
+        index_error(x, key);
+        goto done;
+    }
+    y = (PyArrayObject *)PyArray_FromAny(view, NULL, 0, 0,
+                                         NPY_ARRAY_CARRAY | NPY_ARRAY_FORCECAST, NULL);
+    if (y == NULL)
+        goto done;
+    if (PyArray_NDIM(y) > PC_MAX_NDIM) {
+        PyErr_Format(PyExc_ValueError, "getitem: the result would have %d axes, at most %d "
+                     "are supported", PyArray_NDIM(y), PC_MAX_NDIM);
+        goto done;
+    }
+    args.i[0] = advanced;
+    result = pc_record(PC_OP_GETITEM, y, 1, &self, &args, 1, &norm);
+done:
+    Py_XDECREF(norm);
+    Py_XDECREF(view);
+    Py_XDECREF(y);
+    return result;
+}
+
+Py_ssize_t
+pc_tensor_length(PyObject *self)
+{
+    PyArrayObject *x = PC_DATA(self);
+    if (PyArray_NDIM(x) == 0) {
+        PyErr_SetString(PyExc_TypeError, "len() of a 0-d tensor");
+        return -1;
+    }
+    return PyArray_DIM(x, 0);
+}
+
+/* for row in t: t[0], t[1], ... until IndexError */
+PyObject *
+pc_tensor_item(PyObject *self, Py_ssize_t i)
+{
+    PyObject *index, *result;
+    if (PyArray_NDIM(PC_DATA(self)) == 0) {
+        PyErr_SetString(PyExc_TypeError, "iteration over a 0-d tensor");
+        return NULL;
+    }
+    if (i < 0 || i >= PyArray_DIM(PC_DATA(self), 0)) {
+        PyErr_Format(PyExc_IndexError, "getitem: index %zd is out of range for axis 0 of "
+                     "size %zd", i, (Py_ssize_t)PyArray_DIM(PC_DATA(self), 0));
+        return NULL;
+    }
+    if ((index = PyLong_FromSsize_t(i)) == NULL)
+        return NULL;
+    result = pc_getitem(self, index);
+    Py_DECREF(index);
+    return result;
+}
+
+PyMethodDef pc_shape_functions[] = {
+    {"reshape", (PyCFunction)(void (*)(void))py_reshape, METH_VARARGS | METH_KEYWORDS,
+     "reshape(x, shape): the same numbers in another shape (one size may be -1);\n"
+     "the result shares x's memory"},
+    {"flatten", pc_flatten, METH_O,
+     "flatten(x): all the numbers in one axis, in C (row-major) order:\n"
+     "flatten([[1, 2], [3, 4]]) = [1, 2, 3, 4]"},
+    {"transpose", (PyCFunction)(void (*)(void))py_transpose, METH_VARARGS | METH_KEYWORDS,
+     "transpose(x, axes=None): permute the axes (reverse them when axes is None)"},
+    {"concat", (PyCFunction)(void (*)(void))py_concat, METH_VARARGS | METH_KEYWORDS,
+     "concat(tensors, axis=0): join tensors along an existing axis; every other axis\n"
+     "must match. concat([a, b], axis=1) puts (2, 3) and (2, 3) side by side: (2, 6)"},
+    {"stack", (PyCFunction)(void (*)(void))py_stack, METH_VARARGS | METH_KEYWORDS,
+     "stack(tensors, axis=0): join tensors of one shape along a new axis"},
+    {NULL, NULL, 0, NULL},
+};

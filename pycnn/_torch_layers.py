@@ -1,0 +1,188 @@
+"""torch.nn modules for `pycnn.interop.to_torch` (imported only by it: this file imports torch).
+
+Every module takes and returns channels-last (N, H, W, C) tensors, as pycnn's layers do.
+Convolutions and pools run on `x.permute(0, 3, 1, 2)`, an NCHW *view* with channels_last
+strides that torch convolves without a copy, and permute back; so Flatten sees pycnn's order.
+Classes live at module level so that a converted model pickles (torch.multiprocessing).
+"""
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .interop import _pair, same_padding, to_nchw_kernel
+
+_ACTIVATIONS = {
+    "linear": lambda p: nn.Identity(),
+    "relu": lambda p: nn.ReLU(),
+    "sigmoid": lambda p: nn.Sigmoid(),
+    "tanh": lambda p: nn.Tanh(),
+    "softmax": lambda p: nn.Softmax(dim=p),
+    "log_softmax": lambda p: nn.LogSoftmax(dim=p),
+    "leaky_relu": lambda p: nn.LeakyReLU(negative_slope=p),
+    "elu": lambda p: nn.ELU(alpha=p),
+    "swish": lambda p: nn.SiLU(),  # x·σ(x)
+}
+
+
+def activation(spec):
+    name, param = spec
+    return _ACTIVATIONS[name](param)
+
+
+def _same_pads(x, kernel, strides):
+    """F.pad's (left, right, top, bottom) for Keras' 'same' at this input's H, W (NCHW x)."""
+    (top, bottom), (left, right) = (same_padding(n, k, s) for n, k, s in
+                                    zip(x.shape[2:], kernel, strides))
+    return left, right, top, bottom
+
+
+class Sequential(nn.Sequential):
+    """The converted model: children named like the pycnn layers; input (N, *input_shape)."""
+
+    def __init__(self, layers, input_shape):
+        super().__init__(layers)
+        self.input_shape = tuple(input_shape)
+
+
+class Dense(nn.Linear):
+    """y = act(x Wᵀ + b) on the last axis; weight (units, in) is the Keras kernel transposed."""
+
+    def __init__(self, in_features, units, use_bias, act):
+        super().__init__(in_features, units, bias=use_bias)
+        self.activation = activation(act)
+
+    def forward(self, x):
+        return self.activation(super().forward(x))
+
+
+class Maxout(nn.Linear):
+    """units outputs, each the max of `pieces` affine maps: features u·pieces … u·pieces+pieces−1."""
+
+    def __init__(self, in_features, units, pieces, use_bias):
+        super().__init__(in_features, units * pieces, bias=use_bias)
+        self.units, self.pieces = units, pieces
+
+    def forward(self, x):
+        z = super().forward(x)
+        return z.unflatten(-1, (self.units, self.pieces)).amax(dim=-1)
+
+
+class Conv2D(nn.Conv2d):
+    """Cross-correlation on NHWC input; 'same' pads like Keras (odd extra at bottom/right)."""
+
+    def __init__(self, in_channels, filters, kernel_size, strides, padding, use_bias, act):
+        super().__init__(in_channels, filters, kernel_size, stride=strides, bias=use_bias)
+        # The input arrives as a channels_last view; a channels_last kernel keeps torch on its
+        # NHWC path, and its gradient in the layout DDP's buckets expect.
+        self.weight.data = self.weight.data.contiguous(memory_format=torch.channels_last)
+        self.same = padding == "same"
+        self.activation = activation(act)
+
+    def forward(self, x):
+        x = x.permute(0, 3, 1, 2)
+        if self.same:
+            x = F.pad(x, _same_pads(x, self.kernel_size, self.stride))
+        return self.activation(super().forward(x).permute(0, 2, 3, 1))
+
+    def extra_repr(self):
+        return super().extra_repr() + (", padding='same'" if self.same else "")
+
+
+class Pool2D(nn.Module):
+    """Max or average pooling on NHWC input; 'same' pads like Keras: with −∞ for the max, and
+    the padding left out of the average (each window divides by its count of real pixels)."""
+
+    def __init__(self, kind, pool_size, strides, padding):
+        super().__init__()
+        self.kind, self.pool_size, self.strides, self.padding = kind, pool_size, strides, padding
+
+    def forward(self, x):
+        x = x.permute(0, 3, 1, 2)
+        pads = _same_pads(x, self.pool_size, self.strides) if self.padding == "same" else None
+        if self.kind == "max":
+            if pads:
+                x = F.pad(x, pads, value=-math.inf)
+            y = F.max_pool2d(x, self.pool_size, self.strides)
+        elif pads and any(pads):
+            ones = F.pad(torch.ones_like(x[:1, :1]), pads)
+            y = (F.avg_pool2d(F.pad(x, pads), self.pool_size, self.strides)
+                 / F.avg_pool2d(ones, self.pool_size, self.strides))
+        else:
+            y = F.avg_pool2d(x, self.pool_size, self.strides)
+        return y.permute(0, 2, 3, 1)
+
+    def extra_repr(self):
+        return (f"{self.kind}, pool_size={self.pool_size}, strides={self.strides}, "
+                f"padding={self.padding!r}")
+
+
+class Reshape(nn.Module):
+    """Per-sample reshape: (N, ...) -> (N, *target_shape)."""
+
+    def __init__(self, target_shape):
+        super().__init__()
+        self.target_shape = tuple(target_shape)
+
+    def forward(self, x):
+        return x.reshape(x.shape[0], *self.target_shape)
+
+    def extra_repr(self):
+        return f"target_shape={self.target_shape}"
+
+
+class UpSampling2D(nn.Module):
+    """Nearest neighbour on NHWC: each pixel repeated size[0] times down and size[1] across."""
+
+    def __init__(self, size):
+        super().__init__()
+        self.size = tuple(size)
+
+    def forward(self, x):
+        return x.repeat_interleave(self.size[0], dim=1).repeat_interleave(self.size[1], dim=2)
+
+    def extra_repr(self):
+        return f"size={self.size}"
+
+
+def _module(spec):
+    c = spec.config
+    if spec.kind == "Dense":
+        return Dense(spec.in_shape[-1], int(c["units"]), bool(c.get("use_bias", True)),
+                     spec.activation)
+    if spec.kind == "Maxout":
+        return Maxout(spec.in_shape[-1], int(c["units"]), int(c["pieces"]),
+                      len(spec.weights) > 1)
+    if spec.kind == "Conv2D":
+        return Conv2D(spec.in_shape[-1], int(c["filters"]), _pair(c["kernel_size"]),
+                      _pair(c.get("strides", 1)), c.get("padding", "valid"),
+                      bool(c.get("use_bias", True)), spec.activation)
+    if spec.kind in ("MaxPooling2D", "AveragePooling2D"):
+        pool = _pair(c.get("pool_size", 2))
+        strides = pool if c.get("strides") is None else _pair(c["strides"])
+        return Pool2D("max" if spec.kind == "MaxPooling2D" else "avg", pool, strides,
+                      c.get("padding", "valid"))
+    if spec.kind == "Dropout":
+        return nn.Dropout(float(c["rate"]))
+    if spec.kind == "Flatten":
+        return nn.Flatten()
+    if spec.kind == "Reshape":
+        return Reshape(c["target_shape"])
+    if spec.kind == "UpSampling2D":
+        return UpSampling2D(_pair(c.get("size", 2)))
+    return activation(spec.activation)  # Activation, LeakyReLU, ELU, Softmax
+
+
+def build(spec):
+    """The module for one planned layer (see interop._plan), with the layer's weights copied."""
+    module = _module(spec)
+    if spec.weights:
+        dtype = torch.from_numpy(spec.weights[0]).dtype
+        module.to(dtype)
+        with torch.no_grad():
+            module.weight.copy_(torch.from_numpy(to_nchw_kernel(spec.kind, spec.weights[0]).copy()))
+            if len(spec.weights) > 1:
+                module.bias.copy_(torch.from_numpy(spec.weights[1].reshape(-1)))
+    module.requires_grad_(bool(spec.config.get("trainable", True)))
+    return module

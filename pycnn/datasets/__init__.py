@@ -1,0 +1,12 @@
+"""Teaching data sets, loaded like ``keras.datasets``: ``(x_train, y_train), (x_test, y_test)``.
+
+- ``digits``: the 1,797 real 8×8 handwritten digits that scikit-learn ships — offline;
+  the default of the demo, the notebooks and the tests.
+- ``mnist``: the standard MNIST files (IDX, gzipped or not, or Keras' ``mnist.npz``) from a
+  folder you name; nothing is ever downloaded.
+- ``shapes``: synthetic, deterministic images of simple shapes with their bounding boxes in
+  the YOLO target layout and per-pixel class masks.
+"""
+from . import digits, mnist, shapes
+
+__all__ = ["digits", "mnist", "shapes"]

@@ -1,0 +1,147 @@
+"""MNIST from the files you already have — never downloaded.
+
+Looks, in order, in ``path`` (a folder, or the ``mnist.npz`` file itself), else in
+``$PYCNN_DATA``, else in ``~/.pycnn/datasets`` — each folder and its ``mnist/`` subfolder —
+for either the four IDX files of Yann LeCun's page, gzipped or not::
+
+    train-images-idx3-ubyte[.gz]  train-labels-idx1-ubyte[.gz]
+    t10k-images-idx3-ubyte[.gz]   t10k-labels-idx1-ubyte[.gz]
+
+or Keras' ``mnist.npz`` (arrays x_train, y_train, x_test, y_test; read without pickle).
+
+    >>> (x_train, y_train), (x_test, y_test) = pycnn.datasets.mnist.load_data()
+    >>> x_train.shape, x_train.dtype        # ((60000, 28, 28), dtype('uint8'))
+"""
+import gzip
+import os
+import zipfile
+
+import numpy as np
+
+__all__ = ["load_data", "read_idx", "search_dirs", "IDX_FILES"]
+
+IDX_FILES = {
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+NPZ_FILE = "mnist.npz"
+
+# IDX type byte -> big-endian NumPy dtype (the format's whole list)
+_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def _read_bytes(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw[:2] == b"\x1f\x8b":                  # gzip magic, whatever the file is called
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as e:
+            raise ValueError(f"{path}: corrupted or truncated gzip data ({e})") from None
+    return raw
+
+
+def read_idx(path):
+    """The array stored in one IDX file (gzipped or not).
+
+    Header: two zero bytes, a type byte (0x08 = uint8 ...), the number of dimensions,
+    then each dimension as a big-endian int32; the data follow, big-endian, row-major.
+    """
+    raw = _read_bytes(path)
+    if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] not in _IDX_TYPES:
+        raise ValueError(f"{path}: not an IDX file (magic bytes {raw[:4].hex() or 'missing'}; "
+                         f"expected 0000 then a type byte 08..0e and the dimension count)")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(f"{path}: truncated IDX header ({len(raw)} bytes for {ndim} "
+                         f"dimensions)")
+    shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
+    dtype = np.dtype(_IDX_TYPES[raw[2]])
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(raw) - header != expected:
+        raise ValueError(f"{path}: IDX shape {shape} needs {expected} data bytes but the file "
+                         f"holds {len(raw) - header} (truncated or not MNIST)")
+    data = np.frombuffer(raw, dtype, offset=header).reshape(shape)
+    return data.astype(dtype.newbyteorder("="))     # native order, own memory
+
+
+def search_dirs(path=None):
+    """The folders load_data looks in, in order."""
+    if path is not None:
+        bases = [os.fspath(path)]
+    else:
+        bases = [p for p in (os.environ.get("PYCNN_DATA"),
+                             os.path.join(os.path.expanduser("~"), ".pycnn", "datasets")) if p]
+    dirs = []
+    for base in bases:
+        dirs += [base, os.path.join(base, "mnist")]
+    return dirs
+
+
+def _find(folder, name):
+    for candidate in (name, name + ".gz"):
+        full = os.path.join(folder, candidate)
+        if os.path.isfile(full):
+            return full
+    return None
+
+
+def _load_npz(path):
+    try:
+        f = np.load(path, allow_pickle=False)
+        if not isinstance(f, np.lib.npyio.NpzFile):
+            raise ValueError("a single .npy array, not an .npz archive")
+        with f:
+            arrays = {k: f[k] for k in IDX_FILES if k in f.files}
+            held = f.files
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as e:
+        raise ValueError(f"{path}: cannot read as mnist.npz ({e})") from None
+    missing = [k for k in IDX_FILES if k not in arrays]
+    if missing:
+        raise ValueError(f"{path}: not Keras' mnist.npz (missing arrays {', '.join(missing)}; "
+                         f"it holds {', '.join(held)})")
+    return arrays
+
+
+def _check(arrays, where):
+    for part in ("train", "test"):
+        x, y = arrays["x_" + part], arrays["y_" + part]
+        if x.ndim != 3 or y.ndim != 1 or x.shape[0] != y.shape[0]:
+            raise ValueError(f"{where}: {part} images {x.shape} and labels {y.shape} do not "
+                             f"pair up (expected (n, 28, 28) and (n,))")
+    return ((arrays["x_train"].astype(np.uint8, copy=False),
+             arrays["y_train"].astype(np.uint8, copy=False)),
+            (arrays["x_test"].astype(np.uint8, copy=False),
+             arrays["y_test"].astype(np.uint8, copy=False)))
+
+
+def load_data(path=None):
+    """MNIST as ``(x_train, y_train), (x_test, y_test)``: images uint8 (n, 28, 28),
+    labels uint8 (n,) — like ``keras.datasets.mnist.load_data()``, from local files only.
+
+    Raises FileNotFoundError naming every folder searched and the file names expected.
+    """
+    if path is not None and os.path.isfile(path):
+        if not os.fspath(path).endswith(".npz"):
+            raise ValueError(f"mnist.load_data: {path} is a file but not an .npz; pass the "
+                             f"folder holding the IDX files instead")
+        return _check(_load_npz(path), path)
+    dirs = search_dirs(path)
+    for folder in dirs:
+        found = {key: _find(folder, name) for key, name in IDX_FILES.items()}
+        if all(found.values()):
+            return _check({key: read_idx(p) for key, p in found.items()}, folder)
+        npz = os.path.join(folder, NPZ_FILE)
+        if os.path.isfile(npz):
+            return _check(_load_npz(npz), npz)
+    names = ", ".join(f"{n}[.gz]" for n in IDX_FILES.values())
+    raise FileNotFoundError(
+        "mnist.load_data: no MNIST files found; pycnn never downloads. Put the four IDX files "
+        f"({names}) or Keras' {NPZ_FILE} into one of: {', '.join(dirs)} "
+        "(or set $PYCNN_DATA, or pass path=). They are published at "
+        "https://yann.lecun.com/exdb/mnist/ and as "
+        "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz")
+

@@ -1,0 +1,411 @@
+"""``explain(t)``: the formula that produced a tensor, with its actual numbers substituted.
+
+    >>> p = pycnn.tensor([[0.3, 0.6, 0.1]]); y = pycnn.tensor([[0., 1., 0.]])
+    >>> print(pycnn.losses.categorical_crossentropy(y, p).explain())
+    categorical cross-entropy: E = −Σ_k y_k · ln p_k
+    E = −(0·ln 0.3 + 1·ln 0.6 + 0·ln 0.1) = 0.5108
+
+The result is an ``Explanation``: LaTeX in Jupyter (``_repr_latex_``), text in a
+terminal (``str``). Each op the lecture teaches has an explainer here, registered by
+its op name (``Tensor.op``); it reads the numbers from the tensor and its
+``.parents`` — a loss node's parents are ``(y_pred, y_true)``. Every explainer writes
+its lines through a ``Notation`` so the LaTeX and the text are one piece of code.
+
+Batches show their first few rows, then how the rows combine (mean or sum); the last
+number on the last line is always the tensor's own value, computed by pycnn in C.
+"""
+import numpy as np
+
+from . import _core
+from .display import fmt, fmt_latex, matrix_latex
+
+__all__ = ["explain", "Explanation", "EXPLAINERS"]
+
+ROWS = 3           # rows of a batch written out in full
+ELEMENTS = 4       # elements of an element-wise result written out
+
+
+class Explanation:
+    """Lines of a derivation: ``.latex`` for Jupyter, ``.text`` for a terminal, ``.value``."""
+
+    def __init__(self, latex_lines, text_lines, value):
+        self.latex_lines = list(latex_lines)
+        self.text_lines = list(text_lines)
+        self.value = value
+
+    @property
+    def latex(self):
+        return r"\begin{aligned}" + r" \\ ".join(f"& {line}" for line in self.latex_lines) + \
+            r"\end{aligned}"
+
+    @property
+    def text(self):
+        return "\n".join(self.text_lines)
+
+    def _repr_latex_(self):
+        return f"$${self.latex}$$"
+
+    def __str__(self):
+        return self.text
+
+    def __repr__(self):
+        return self.text
+
+
+class Notation:
+    """How one explainer's symbols are written: LaTeX (``tex=True``) or plain text."""
+
+    def __init__(self, tex):
+        self.tex = tex
+        self.minus = "-" if tex else "−"
+        self.dot = r" \cdot " if tex else "·"
+        self.times = r" \times " if tex else " × "
+        self.approx = r" \approx " if tex else " ≈ "
+        self.sigma = r"\sigma" if tex else "σ"
+
+    def num(self, x):
+        """A number; negative ones in parentheses are the caller's business (``neg``)."""
+        return fmt_latex(x) if self.tex else fmt(x).replace("-", "−")
+
+    def neg(self, x):
+        """A number as an operand: ``(−1)`` when negative."""
+        s = self.num(x)
+        return f"({s})" if float(x) < 0 else s
+
+    def text(self, s):
+        """Words; in LaTeX an underscore leaves text mode (``log_softmax``)."""
+        return (r"\text{" + s.replace("_", r"}\_\text{") + "}") if self.tex else s
+
+    def ln(self, x):
+        return rf"\ln {self.neg(x)}" if self.tex else f"ln {self.neg(x)}"
+
+    def exp(self, x):
+        return f"e^{{{self.num(x)}}}" if self.tex else f"e^{self.neg(x)}"
+
+    def frac(self, a, b):
+        return rf"\frac{{{a}}}{{{b}}}" if self.tex else f"{_group(a)} / {_group(b)}"
+
+    def sq(self, a):
+        return f"({a})^2" if self.tex else f"({a})²"
+
+    def sub(self, name, index):
+        return f"{name}_{{{index}}}" if self.tex else f"{name}_{index}"
+
+    def sum(self, index, body):
+        return rf"\sum_{{{index}}} {body}" if self.tex else f"Σ_{index} {body}"
+
+    def vector(self, a):
+        a = np.asarray(a)
+        if self.tex:
+            return matrix_latex(a)
+        return "[" + ", ".join(self.num(v) for v in a.reshape(-1)) + "]"
+
+    def paren(self, s):
+        return rf"\left({s}\right)" if self.tex else f"({s})"
+
+
+def _group(s):
+    return f"({s})" if " " in s and not s.startswith("(") else s
+
+
+def _lines(explainer, t):
+    return (explainer(t, Notation(True)), explainer(t, Notation(False)))
+
+
+def explain(t):
+    """The formula that produced ``t``, with its numbers, as an ``Explanation``.
+
+    Works on any Tensor: the ops of the lecture (losses, softmax, activations,
+    element-wise arithmetic) get their own derivation; any other op is described by
+    its inputs and output; a leaf says it is one.
+    """
+    if not isinstance(t, _core.Tensor):
+        raise TypeError(f"explain: expected a pycnn Tensor, got {type(t).__name__}")
+    explainer = EXPLAINERS.get(t.op, _explain_other) if t.op is not None else _explain_leaf
+    latex, text = _lines(explainer, t)
+    value = t.item() if t.size == 1 else t.numpy().copy()
+    return Explanation(latex, text, value)
+
+
+def _shape(shape):
+    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _values(t):
+    return np.asarray(t.numpy(), dtype=np.float64)
+
+
+# ---- leaves and ops without their own explainer ------------------------------------
+
+def _explain_leaf(t, n):
+    name = t.name or "this tensor"
+    if t.requires_grad:
+        return [n.text(f"{name} is a leaf of the graph (a weight or input that requires "
+                       f"grad), shape {_shape(t.shape)}: no op computed it")]
+    return [n.text(f"{name} (shape {_shape(t.shape)}) has no recorded op: it is a constant, "
+                   f"or was computed from tensors that do not require grad (or under "
+                   f"no_grad), and pycnn records the graph only for those that do;"),
+            n.text("to explain a result, compute it from an input made with "
+                   "requires_grad=True")]
+
+
+def _explain_other(t, n):
+    parents = ", ".join(_shape(p.shape) for p in t.parents)
+    line = n.text(f"{t.op}: inputs of shape {parents} give shape {_shape(t.shape)}")
+    if t.size <= ELEMENTS:
+        return [line, f"= {n.vector(_values(t)) if t.ndim else n.num(t.item())}"]
+    return [line]
+
+
+# ---- element-wise ops: each element's formula with its numbers ----------------------
+
+def _elementwise(formula, general):
+    """An explainer for y = f(x, ...) element by element, broadcasting as NumPy does.
+
+    formula(n, *numbers) writes f at one element; general(n) the formula with symbols.
+    """
+    def explainer(t, n):
+        operands = [np.broadcast_to(_values(p), t.shape).reshape(-1) for p in t.parents]
+        y = _values(t).reshape(-1)
+        where = f" (broadcast to {_shape(t.shape)})" if len(operands) > 1 else ""
+        lines = [n.text(f"{t.op}, element by element{where}: ") + general(n)]
+        for i in range(min(ELEMENTS, y.size)):
+            lines.append(f"{formula(n, *(x[i] for x in operands))} = {n.num(y[i])}")
+        if y.size > ELEMENTS:
+            lines.append(n.text(f"… and {y.size - ELEMENTS} more elements"))
+        return lines
+    return explainer
+
+
+def _binary(at):
+    """z = x ∘ y written by at(n, x_text, y_text), for symbols and numbers alike."""
+    return _elementwise(lambda n, x, y: at(n, n.neg(x), n.neg(y)),
+                        lambda n: "z = " + at(n, "x", "y"))
+
+
+def _infix(tex, text):
+    return lambda n, x, y: f"{x} {tex if n.tex else text} {y}"
+
+
+def _call(name):
+    fn = lambda n: rf"\{name}" if n.tex else name                      # noqa: E731
+    return _elementwise(lambda n, x, y: f"{fn(n)}({n.num(x)}, {n.num(y)})",
+                        lambda n: f"z = {fn(n)}(x, y)")
+
+
+def _sigmoid_at(n, x):
+    return f"{n.sigma}({n.num(x)}) = " + n.frac("1", f"1 + {n.exp(-x)}")
+
+
+def _tanh_at(n, x):
+    return (r"\tanh" if n.tex else "tanh") + f"({n.num(x)}) = " + \
+        n.frac(f"{n.exp(x)} {n.minus} {n.exp(-x)}", f"{n.exp(x)} + {n.exp(-x)}")
+
+
+EXPLAINERS = {
+    "add": _binary(_infix("+", "+")),
+    "sub": _binary(_infix("-", "−")),
+    "mul": _binary(_infix(r"\cdot", "·")),
+    "div": _binary(_infix("/", "/")),
+    "pow": _binary(lambda n, x, y: f"{x}^{{{y}}}" if n.tex else f"{x}^{y}"),
+    "maximum": _call("max"),
+    "minimum": _call("min"),
+    "neg": _elementwise(lambda n, x: f"{n.minus}{n.neg(x)}", lambda n: f"y = {n.minus}x"),
+    "abs": _elementwise(lambda n, x: f"|{n.num(x)}|", lambda n: "y = |x|"),
+    "exp": _elementwise(lambda n, x: n.exp(x), lambda n: "y = e^x"),
+    "log": _elementwise(lambda n, x: n.ln(x), lambda n: r"y = \ln x" if n.tex else "y = ln x"),
+    "sqrt": _elementwise(lambda n, x: rf"\sqrt{{{n.num(x)}}}" if n.tex else f"√{n.neg(x)}",
+                   lambda n: r"y = \sqrt{x}" if n.tex else "y = √x"),
+    "square": _elementwise(lambda n, x: f"{n.neg(x)}^2" if n.tex else f"{n.neg(x)}²",
+                     lambda n: "y = x^2" if n.tex else "y = x²"),
+    "sigmoid": _elementwise(_sigmoid_at,
+                      lambda n: f"{n.sigma}(x) = " + n.frac("1", f"1 + e^{{{n.minus}x}}"
+                                                            if n.tex else f"1 + e^(−x)")),
+    "tanh": _elementwise(_tanh_at,
+                   lambda n: (r"\tanh" if n.tex else "tanh") + "(x) = " +
+                   n.frac(f"e^x {n.minus} e^{{-x}}" if n.tex else "e^x − e^(−x)",
+                          "e^x + e^{-x}" if n.tex else "e^x + e^(−x)")),
+    "relu": _elementwise(lambda n, x: (r"\max" if n.tex else "max") + f"(0, {n.num(x)})",
+                   lambda n: "y = " + (r"\max" if n.tex else "max") + "(0, x)"),
+}
+
+
+# ---- activations with a parameter: α and β are read back from the numbers ----------
+
+def _slope(x, y, fn):
+    """The α with y = α · fn(x) on the elements where x ≤ 0 (None when there are none)."""
+    mask = (x < 0) & (fn(x) != 0)
+    return float(np.median(y[mask] / fn(x[mask]))) if mask.any() else None
+
+
+def _piecewise(negative, general):
+    """leaky_relu / elu: y = x for x > 0, else α·negative(x); α inferred from the data."""
+    def explainer(t, n):
+        x = _values(t.parents[0]).reshape(-1)
+        y = _values(t).reshape(-1)
+        fn = {"leaky_relu": lambda v: v, "elu": np.expm1}[t.op]
+        alpha = _slope(x, y, fn)
+        a = n.num(alpha) if alpha is not None else (r"\alpha" if n.tex else "α")
+        lines = [n.text(f"{t.op}, element by element: ") + general(n)]
+        if alpha is not None:
+            lines[0] += (r",\quad \alpha = " if n.tex else ",  α = ") + a
+        for i in range(min(ELEMENTS, y.size)):
+            if x[i] > 0:
+                lines.append(f"{n.num(x[i])} > 0 " + (r"\Rightarrow " if n.tex else "⇒ ")
+                             + n.num(y[i]))
+            else:
+                lines.append(f"{a}{n.dot}{negative(n, x[i])} = {n.num(y[i])}")
+        if y.size > ELEMENTS:
+            lines.append(n.text(f"… and {y.size - ELEMENTS} more elements"))
+        return lines
+    return explainer
+
+
+def _cases(n, negative):
+    if n.tex:
+        return rf"y = \begin{{cases}} x & x > 0 \\ \alpha\,{negative} & x \le 0 \end{{cases}}"
+    return f"y = x if x > 0, else α·{negative}"
+
+
+def _swish_at(n, x, beta):
+    return f"{n.neg(x)}{n.dot}{n.sigma}({n.neg(beta)}{n.dot}{n.neg(x)})"
+
+
+EXPLAINERS.update({
+    "leaky_relu": _piecewise(lambda n, x: n.neg(x), lambda n: _cases(n, "x")),
+    "elu": _piecewise(lambda n, x: n.paren(f"{n.exp(x)} {n.minus} 1"),
+                      lambda n: _cases(n, n.paren(f"e^x {n.minus} 1"))),
+    "swish": _elementwise(_swish_at, lambda n: f"y = x{n.dot}{n.sigma}(" + (
+        r"\beta" if n.tex else "β") + f"{n.dot}x)"),
+})
+
+
+# ---- along one axis: softmax, log_softmax, naive normalisation, maxout --------------
+
+def _rows(t, reference):
+    """(z, y) as rows along the op's axis, found as the axis whose reference matches."""
+    z, y = _values(t.parents[0]), _values(t)
+    for axis in [-1] + list(range(z.ndim - 1)):
+        with np.errstate(all="ignore"):
+            ref = reference(z, axis)
+        if ref.shape == y.shape and np.allclose(ref, y, rtol=1e-4, atol=1e-6, equal_nan=True):
+            break
+    else:
+        axis = -1
+    z, y = np.moveaxis(np.atleast_1d(z), axis, -1), np.moveaxis(np.atleast_1d(y), axis, -1)
+    return z.reshape(-1, z.shape[-1]), y.reshape(-1, y.shape[-1]), axis
+
+
+def _which_row(n, rows, axis):
+    if rows == 1:
+        return []
+    return [n.text(f"the first of {rows} vectors along axis {axis} (each is treated alike):")]
+
+
+def _terms(items, n, limit=6):
+    items = list(items)
+    if len(items) > limit:
+        items = items[:limit - 1] + [r"\cdots" if n.tex else "…"]
+    return " + ".join(items)
+
+
+def _softmax_reference(z, axis):
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _shift_text(n, m):
+    """Large logits: the formula is computed with m = max z subtracted (same result)."""
+    return (n.text("large logits: computed as ") +
+            (rf"\frac{{e^{{z_k - m}}}}{{\sum_j e^{{z_j - m}}}},\ m = \max_j z_j = {n.num(m)}"
+             if n.tex else f"e^(z_k − m) / Σ_j e^(z_j − m), m = max_j z_j = {n.num(m)}") +
+            n.text(" (e^1000 would overflow in floating point; the ratio is unchanged)"))
+
+
+def _explain_softmax(t, n):
+    z, p, axis = _rows(t, _softmax_reference)
+    z0, p0 = z[0], p[0]
+    m = float(z0.max()) if np.abs(z0).max() > 50 else 0.0
+    e = np.exp(z0 - m)
+    zk = lambda v: n.exp(v - m)                                       # noqa: E731
+    lines = [n.text("softmax: ") + n.sub("p", "k") + " = " +
+             n.frac("e^{z_k}" if n.tex else "e^z_k", n.sum("j", "e^{z_j}" if n.tex else "e^z_j"))]
+    lines += _which_row(n, z.shape[0], axis)
+    if m:
+        lines.append(_shift_text(n, m))
+    lines.append(f"z = {n.vector(z0)}")
+    total = n.sum("j", ("e^{z_j - m}" if m else "e^{z_j}") if n.tex else
+                  ("e^(z_j − m)" if m else "e^z_j"))
+    lines.append(f"{total} = {_terms((zk(v) for v in z0), n)} = {n.num(e.sum())}")
+    for k in range(min(ELEMENTS, z0.size)):
+        lines.append(f"{n.sub('p', k + 1)} = {n.frac(zk(z0[k]), n.num(e.sum()))} = "
+                     f"{n.num(p0[k])}")
+    if z0.size > ELEMENTS:
+        lines.append(n.text(f"… and {z0.size - ELEMENTS} more"))
+    lines.append(f"{n.sum('k', n.sub('p', 'k'))} = {n.num(p0.sum())}" +
+                 ((r",\ \text{every } p_k > 0" if n.tex else ", every p_k > 0")
+                  if (p0 > 0).all() else ""))
+    return lines
+
+
+def _explain_log_softmax(t, n):
+    z, y, axis = _rows(t, lambda z, a: np.log(_softmax_reference(z, a)))
+    z0, y0 = z[0], y[0]
+    lse = float(np.log(np.exp(z0 - z0.max()).sum()) + z0.max())
+    ln = r"\ln" if n.tex else "ln"
+    lines = [n.text("log_softmax: ") + f"{ln} {n.sub('p', 'k')} = {n.sub('z', 'k')} {n.minus} "
+             f"{ln} " + n.sum("j", "e^{z_j}" if n.tex else "e^z_j")]
+    lines += _which_row(n, z.shape[0], axis)
+    lines.append(f"z = {n.vector(z0)}")
+    lines.append(f"{ln} " + n.sum("j", "e^{z_j}" if n.tex else "e^z_j") +
+                 f" = {ln} {n.paren(_terms((n.exp(v) for v in z0), n))} = {n.num(lse)}")
+    for k in range(min(ELEMENTS, z0.size)):
+        lines.append(f"{ln} {n.sub('p', k + 1)} = {n.num(z0[k])} {n.minus} {n.num(lse)} = "
+                     f"{n.num(y0[k])}")
+    if z0.size > ELEMENTS:
+        lines.append(n.text(f"… and {z0.size - ELEMENTS} more"))
+    return lines
+
+
+def _explain_naive_normalize(t, n):
+    z, p, axis = _rows(t, lambda z, a: z / z.sum(axis=a, keepdims=True))
+    z0, p0 = z[0], p[0]
+    lines = [n.text("naive normalisation: ") + n.sub("p", "k") + " = " +
+             n.frac(n.sub("z", "k"), n.sum("j", n.sub("z", "j")))]
+    lines += _which_row(n, z.shape[0], axis)
+    lines.append(f"z = {n.vector(z0)}")
+    lines.append(f"{n.sum('j', n.sub('z', 'j'))} = "
+                 f"{_terms((n.neg(v) for v in z0), n)} = {n.num(z0.sum())}")
+    for k in range(min(ELEMENTS, z0.size)):
+        lines.append(f"{n.sub('p', k + 1)} = {n.frac(n.num(z0[k]), n.num(z0.sum()))} = "
+                     f"{n.num(p0[k])}")
+    bad = [n.num(v) for v in p0 if v < 0 or v > 1 or not np.isfinite(v)]
+    if bad:
+        lines.append(n.text("not a probability: " + ", ".join(bad) +
+                            " lies outside [0, 1] — softmax exponentiates first"))
+    return lines
+
+
+def _explain_maxout(t, n):
+    x, y = _values(t.parents[0]), _values(t)
+    axis = next((a for a in range(-1, -x.ndim - 1, -1) if x.shape[a] != y.shape[a]), -1)
+    pieces = x.shape[axis] // y.shape[axis]
+    x0 = np.moveaxis(x, axis, -1).reshape(-1, x.shape[axis])[0]
+    y0 = np.moveaxis(y, axis, -1).reshape(-1, y.shape[axis])[0]
+    mx = r"\max" if n.tex else "max"
+    lines = [n.text(f"maxout, {pieces} pieces per unit: ") + f"{n.sub('y', 'j')} = {mx} " +
+             n.text("of the j-th group of consecutive inputs")]
+    for j in range(min(ELEMENTS, y0.size)):
+        group = ", ".join(n.num(v) for v in x0[j * pieces:(j + 1) * pieces])
+        lines.append(f"{n.sub('y', j + 1)} = {mx}({group}) = {n.num(y0[j])}")
+    if y0.size > ELEMENTS:
+        lines.append(n.text(f"… and {y0.size - ELEMENTS} more"))
+    return lines
+
+
+EXPLAINERS.update({
+    "softmax": _explain_softmax,
+    "log_softmax": _explain_log_softmax,
+    "naive_normalize": _explain_naive_normalize,
+    "maxout": _explain_maxout,
+})

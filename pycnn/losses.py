@@ -1,0 +1,348 @@
+"""Losses: every loss of the lecture, each one fused C node with a C backward.
+
+Call a function, ``loss = pycnn.losses.categorical_crossentropy(y_true, y_pred)``, or
+configure a class, ``pycnn.losses.CategoricalCrossentropy(from_logits=True)``, or name one,
+``pycnn.losses.get('mse')``. Arguments follow Keras: ``(y_true, y_pred)``; ``y_true`` may
+be a NumPy array, a list or a Tensor and never receives a gradient.
+
+Formulas (m = number of samples, per sample i; the last axis holds the K outputs)::
+
+    squared_error         (1/m) Σ_i Σ_j ½ (s_j − ŝ_j)²     the lecture's regression loss: boxes
+                                                           (c_x, c_y, w, h), landmarks and pose
+                                                           keypoints (x_1, y_1, …, x_M, y_M);
+                                                           Σ_j runs over every non-batch axis
+    mean_squared_error    (1/m) Σ_i (1/K) Σ_k (y_k − ŷ_k)²  Keras' 'mse': mean over the last
+                                                           axis, then over all leading axes
+    categorical_crossentropy          (1/m) Σ_i Σ_k −y_k ln p_k
+    sparse_categorical_crossentropy   (1/m') Σ_i −ln p_{y_i}   integer labels y_i = j; m' counts
+                                                           the labels that are not ignore_index
+    binary_crossentropy   (1/m) Σ_i (1/K) Σ_k [−y_k ln p_k − (1 − y_k) ln(1 − p_k)]
+    multilabel_crossentropy  (1/m) Σ_i Σ_{k: y_k known} [−y_k ln p_k − (1 − y_k) ln(1 − p_k)]
+                                                           y_k = NaN is the lecture's "?":
+                                                           no loss and exactly 0 gradient
+    yolo_loss             YOLO v1 (the lecture's equation 3), see yolo_loss
+
+From probabilities, p is clipped to [1e-7, 1 − 1e-7] (Keras' epsilon; the clipped part
+has gradient 0), so p = 0 or 1 gives a finite loss and gradient; categorical and sparse
+cross-entropy first rescale p to sum to 1 along the last axis, as Keras does. With
+``from_logits=True`` the cross-entropies take scores z instead, fused with log-softmax
+(categorical: ln p_k = z_k − log Σ_j e^{z_j}) or log-sigmoid (binary: max(z, 0) − z y +
+ln(1 + e^{−|z|})): exact and finite for logits of ±1000.
+
+Samples: every axis but the last is a sample axis, so (N, H, W, C) predictions with
+(N, H, W) labels are semantic segmentation as pixel-wise classification (squared_error
+is the exception: a sample is everything after the first axis).
+
+``reduction``: ``'mean'`` (default; Keras' ``'sum_over_batch_size'`` is accepted too) and
+``'sum'`` give a scalar Tensor; ``'none'`` gives one value per sample (shape
+``y_pred.shape[:-1]``, or ``(N,)`` for squared_error and yolo_loss).
+
+The graph: each loss is one node with ``t.parents == (y_pred, y_true)``, y_true a constant
+Tensor (for sparse_categorical_crossentropy: the labels as floats of y_pred's dtype, shape
+``y_pred.shape[:-1]``). ``t.op`` names the variant:
+
+    squared_error, mean_squared_error,
+    categorical_crossentropy, categorical_crossentropy_from_logits,
+    sparse_categorical_crossentropy, sparse_categorical_crossentropy_from_logits,
+    binary_crossentropy, binary_crossentropy_from_logits,
+    multilabel_crossentropy, multilabel_crossentropy_from_logits,
+    yolo_loss (the total and each of its parts)
+
+(The node only exists when y_pred requires grad and recording is on, as for every op.)
+
+    >>> import pycnn
+    >>> round(pycnn.losses.categorical_crossentropy([[0, 1, 0]], [[0.3, 0.6, 0.1]]).item(), 4)
+    0.5108
+"""
+from . import _core
+
+__all__ = ["squared_error", "mean_squared_error", "mse", "categorical_crossentropy",
+           "sparse_categorical_crossentropy", "binary_crossentropy", "multilabel_crossentropy",
+           "yolo_loss", "Loss", "SquaredError", "MeanSquaredError", "CategoricalCrossentropy",
+           "SparseCategoricalCrossentropy", "BinaryCrossentropy", "MultilabelCrossentropy",
+           "YoloLoss", "get", "serialize"]
+
+YOLO_PARTS = ("coord_xy", "coord_wh", "obj", "noobj", "cls")
+
+
+def squared_error(y_true, y_pred, reduction="mean"):
+    """The lecture's regression loss: (1/m) Σ_i Σ_j ½ (s_j − ŝ_j)².
+
+    For bounding boxes (c_x, c_y, w, h), facial landmarks and pose keypoints
+    (x_1, y_1, …, x_M, y_M). Σ_j runs over every axis after the first (the batch), so
+    keypoints may come as (N, 2M) or (N, M, 2). Compare ``mean_squared_error``.
+
+    Example: ``squared_error([[1, 2]], [[2, 4]])`` is ½ (1 + 4) = 2.5.
+    """
+    return _core._squared_error(y_true, y_pred, reduction=reduction)
+
+
+def mean_squared_error(y_true, y_pred, reduction="mean"):
+    """Keras' MSE: (1/K) Σ_k (y_k − ŷ_k)² over the last axis, then the mean over the rest.
+
+    Differs from ``squared_error`` by the ½ and by averaging (not summing) over outputs:
+    mse = 2 · squared_error / K for (N, K) data.
+    """
+    return _core._mean_squared_error(y_true, y_pred, reduction=reduction)
+
+
+mse = mean_squared_error
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False, reduction="mean"):
+    """(1/m) Σ_i Σ_k −y_k ln p_k for one-hot (or soft) targets y over the last axis.
+
+    From probabilities, p is rescaled to sum to 1 and clipped to [1e-7, 1 − 1e-7]
+    (Keras). ``from_logits=True``: y_pred are scores, fused with log-softmax (exact at
+    ±1000). Lecture check: y = [0, 1, 0], p = [0.3, 0.6, 0.1] → −ln 0.6 = 0.5108.
+    """
+    return _core._categorical_crossentropy(y_true, y_pred, from_logits, reduction=reduction)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_index=None,
+                                    reduction="mean", ignore_class=None):
+    """Cross-entropy with integer labels: −ln p_{y} per row, y = j the true class.
+
+    Args:
+        y_true: class indices of shape ``y_pred.shape[:-1]`` (or with a trailing 1), any
+            leading shape: (N,) for classification, (N, H, W) for segmentation.
+        y_pred: (..., C) probabilities (or scores with ``from_logits=True``).
+        ignore_index: a label value whose rows don't count (e.g. unlabelled pixels); the
+            mean is over the counted rows (0 when none counts). ``ignore_class`` is the
+            Keras spelling of the same.
+
+    Raises:
+        ValueError: a label that is not an integer in [0, C) (and not ignore_index),
+            naming the label and its index; shapes that do not fit.
+    """
+    if ignore_class is not None:
+        if ignore_index is not None and ignore_index != ignore_class:
+            raise ValueError(f"sparse_categorical_crossentropy: ignore_index={ignore_index} "
+                             f"and ignore_class={ignore_class} disagree; give one")
+        ignore_index = ignore_class
+    return _core._sparse_categorical_crossentropy(y_true, y_pred, from_logits, ignore_index,
+                                                  reduction=reduction)
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False, reduction="mean"):
+    """−y ln p − (1 − y) ln(1 − p), averaged over the last axis (Keras), then over samples.
+
+    p clipped to [1e-7, 1 − 1e-7]; ``from_logits=True`` uses max(z, 0) − z y +
+    ln(1 + e^{−|z|}), exact at ±1000. Lecture check: y = 1, p = 0.7 → 0.3567.
+    """
+    return _core._binary_crossentropy(y_true, y_pred, from_logits, reduction=reduction)
+
+
+def multilabel_crossentropy(y_true, y_pred, from_logits=False, reduction="mean"):
+    """The lecture's multi-label loss: Σ_k [−y_k ln p_k − (1 − y_k) ln(1 − p_k)] per sample.
+
+    Summed (not averaged) over the K labels, averaged over samples. A label given as NaN
+    is unknown (the lecture's y = [1, 1, ?, 0]): it adds nothing to the loss and exactly
+    0 to the gradient of its prediction.
+    """
+    return _core._multilabel_crossentropy(y_true, y_pred, from_logits, reduction=reduction)
+
+
+def yolo_loss(y_true, y_pred, S=7, B=2, C=20, lambda_coord=5.0, lambda_noobj=0.5,
+              return_parts=False, reduction="mean"):
+    """The YOLO v1 loss (the lecture's equation 3).
+
+    Args:
+        y_true: (N, S, S, 5 + C): per cell (x, y, w, h, object flag 1/0, one-hot class);
+            x, y the centre's offsets inside the cell, w, h relative to the image.
+        y_pred: (N, S, S, B·5 + C): per cell B boxes (x, y, w, h, confidence), then C
+            class probabilities.
+        return_parts: also return a dict of the five terms below (keys ``coord_xy``,
+            ``coord_wh``, ``obj``, ``noobj``, ``cls``), each a differentiable Tensor
+            (op ``yolo_loss``, ``name`` its key) that adds up to the total.
+
+    In an object cell (1^obj_i: flag > 0.5) the responsible predictor r is the box with
+    the highest IoU with the true box (ties → lowest j), both in image coordinates:
+    centre ((col + x)/S, (row + y)/S), size (w, h), predicted w, h clamped at 0.
+    1^obj_ij = 1 for r only; every other box (also the other box of an object cell) is
+    no-object. With v⁺ = max(v, 0) and ε = 1e-6 inside the roots (finite gradient at 0)::
+
+        coord_xy = λ_coord Σ 1^obj_ij [(x − x̂)² + (y − ŷ)²]
+        coord_wh = λ_coord Σ 1^obj_ij [(√(w + ε) − √(ŵ⁺ + ε))² + (√(h + ε) − √(ĥ⁺ + ε))²]
+        obj      = Σ 1^obj_ij (Ĉ − 1)²
+        noobj    = λ_noobj Σ 1^noobj_ij Ĉ²
+        cls      = Σ_i 1^obj_i Σ_c (p_i(c) − p̂_i(c))²
+
+    summed over cells and boxes and averaged over the N images (``reduction``). The
+    responsible box is a constant for the gradient (the winner of a max).
+
+    Returns:
+        The total, or ``(total, parts)`` with ``return_parts=True``.
+    """
+    out = _core._yolo_loss(y_true, y_pred, S, B, C, lambda_coord, lambda_noobj,
+                           reduction=reduction, return_parts=return_parts)
+    if not return_parts:
+        return out
+    total, parts = out
+    for key, part in zip(YOLO_PARTS, parts):
+        part.name = key
+    return total, dict(zip(YOLO_PARTS, parts))
+
+
+# ---- classes: a loss with its settings, for compile(loss=...) ----------------------------
+
+_REDUCTIONS = ("mean", "sum", "none", "sum_over_batch_size")
+
+
+class Loss:
+    """A loss function with fixed settings: ``loss(y_true, y_pred)`` → Tensor.
+
+    ``name`` is the Keras snake-case name, ``get_config()`` a JSON-safe dict that
+    ``from_config`` turns back into an equal loss. Subclasses set ``function``.
+    """
+
+    function = None
+
+    def __init__(self, reduction="mean", name=None, **options):
+        if reduction not in _REDUCTIONS:
+            raise ValueError(f"{type(self).__name__}: reduction must be 'mean', 'sum' or "
+                             f"'none', got {reduction!r}")
+        self.reduction = reduction
+        self.name = name if name is not None else self.function.__name__
+        self._options = options
+        for key, value in options.items():
+            setattr(self, key, value)
+
+    def __call__(self, y_true, y_pred):
+        return type(self).function(y_true, y_pred, reduction=self.reduction, **self._options)
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction, **self._options}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class SquaredError(Loss):
+    """(1/m) Σ_i Σ_j ½ (s_j − ŝ_j)²; see ``squared_error``."""
+    function = staticmethod(squared_error)
+
+    def __init__(self, reduction="mean", name="squared_error"):
+        super().__init__(reduction, name)
+
+
+class MeanSquaredError(Loss):
+    """Keras' MSE; see ``mean_squared_error``."""
+    function = staticmethod(mean_squared_error)
+
+    def __init__(self, reduction="mean", name="mean_squared_error"):
+        super().__init__(reduction, name)
+
+
+class CategoricalCrossentropy(Loss):
+    """Σ_k −y_k ln p_k per sample; see ``categorical_crossentropy``."""
+    function = staticmethod(categorical_crossentropy)
+
+    def __init__(self, from_logits=False, reduction="mean", name="categorical_crossentropy"):
+        super().__init__(reduction, name, from_logits=bool(from_logits))
+
+
+class SparseCategoricalCrossentropy(Loss):
+    """−ln p_y with integer labels; see ``sparse_categorical_crossentropy``."""
+    function = staticmethod(sparse_categorical_crossentropy)
+
+    def __init__(self, from_logits=False, ignore_index=None, reduction="mean",
+                 name="sparse_categorical_crossentropy", ignore_class=None):
+        if ignore_index is None:
+            ignore_index = ignore_class
+        super().__init__(reduction, name, from_logits=bool(from_logits),
+                         ignore_index=None if ignore_index is None else int(ignore_index))
+
+
+class BinaryCrossentropy(Loss):
+    """−y ln p − (1 − y) ln(1 − p), mean over the last axis; see ``binary_crossentropy``."""
+    function = staticmethod(binary_crossentropy)
+
+    def __init__(self, from_logits=False, reduction="mean", name="binary_crossentropy"):
+        super().__init__(reduction, name, from_logits=bool(from_logits))
+
+
+class MultilabelCrossentropy(Loss):
+    """Σ over the known labels (NaN = unknown); see ``multilabel_crossentropy``."""
+    function = staticmethod(multilabel_crossentropy)
+
+    def __init__(self, from_logits=False, reduction="mean", name="multilabel_crossentropy"):
+        super().__init__(reduction, name, from_logits=bool(from_logits))
+
+
+class YoloLoss(Loss):
+    """The YOLO v1 loss; see ``yolo_loss``. Calling it returns the total only."""
+    function = staticmethod(yolo_loss)
+
+    def __init__(self, S=7, B=2, C=20, lambda_coord=5.0, lambda_noobj=0.5, reduction="mean",
+                 name="yolo_loss"):
+        super().__init__(reduction, name, S=int(S), B=int(B), C=int(C),
+                         lambda_coord=float(lambda_coord), lambda_noobj=float(lambda_noobj))
+
+
+# ---- resolving by name ------------------------------------------------------------------
+
+_FUNCTIONS = {f.__name__: f for f in (squared_error, mean_squared_error,
+                                      categorical_crossentropy, sparse_categorical_crossentropy,
+                                      binary_crossentropy, multilabel_crossentropy, yolo_loss)}
+_FUNCTIONS["mse"] = _FUNCTIONS["MSE"] = mean_squared_error
+_CLASSES = {c.__name__: c for c in (SquaredError, MeanSquaredError, CategoricalCrossentropy,
+                                    SparseCategoricalCrossentropy, BinaryCrossentropy,
+                                    MultilabelCrossentropy, YoloLoss)}
+
+
+def get(identifier):
+    """The loss for ``identifier``, a callable ``(y_true, y_pred) -> scalar Tensor``.
+
+    Args:
+        identifier: a function name (``'categorical_crossentropy'``, ``'mse'``, …: the
+            function with its defaults), a class name (``'CategoricalCrossentropy'``: a
+            default instance), a config dict ``{'class_name': …, 'config': {…}}`` (as
+            ``serialize`` writes), a Loss instance or any callable (returned as is), or
+            None (returns None).
+
+    Raises:
+        ValueError: an unknown name. TypeError: anything else.
+    """
+    if identifier is None or isinstance(identifier, Loss) or callable(identifier):
+        return identifier
+    if isinstance(identifier, str):
+        if identifier in _FUNCTIONS:
+            return _FUNCTIONS[identifier]
+        if identifier in _CLASSES:
+            return _CLASSES[identifier]()
+        raise ValueError(f"losses.get: unknown loss {identifier!r}; known: "
+                         f"{', '.join(sorted(_FUNCTIONS))} (or a class name: "
+                         f"{', '.join(sorted(_CLASSES))})")
+    if isinstance(identifier, dict) and set(identifier) >= {"class_name"}:
+        cls = _CLASSES.get(identifier["class_name"])
+        if cls is None:
+            raise ValueError(f"losses.get: unknown loss class {identifier['class_name']!r}; "
+                             f"known: {', '.join(sorted(_CLASSES))}")
+        return cls.from_config(identifier.get("config", {}))
+    raise TypeError(f"losses.get: expected a name, a config dict, a Loss or a callable, got "
+                    f"{type(identifier).__name__}")
+
+
+def serialize(loss):
+    """What a model file stores for ``loss``: a Loss → ``{'class_name', 'config'}``, one
+    of this module's functions → its name. ``get`` reverses both.
+
+    Raises:
+        ValueError: any other callable (it could not be rebuilt from a file).
+    """
+    if isinstance(loss, Loss):
+        return {"class_name": type(loss).__name__, "config": loss.get_config()}
+    if isinstance(loss, str):
+        get(loss)
+        return loss
+    for name, fn in _FUNCTIONS.items():
+        if loss is fn:
+            return fn.__name__
+    raise ValueError(f"losses.serialize: cannot store {loss!r}; use a pycnn.losses function "
+                     f"or class")

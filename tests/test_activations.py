@@ -1,0 +1,205 @@
+"""Activations beyond the core maps: leaky_relu, elu, swish (trainable β), softmax,
+log_softmax, naive_normalize, maxout, and resolving activations by name."""
+import numpy as np
+import pytest
+
+import pycnn
+import reference as ref
+from helpers import check_op
+
+
+def away_from_zero(rng, shape, gap=0.1):
+    """Random values with |x| >= gap: finite differences never straddle a kink."""
+    x = rng.uniform(-2, 2, shape)
+    return np.sign(x) * (np.abs(x) + gap)
+
+
+# ---- forward vs NumPy and float64 gradcheck -----------------------------------------
+
+@pytest.mark.parametrize("alpha", [None, 0.3])
+def test_leaky_relu(alpha, rng):
+    kw = {} if alpha is None else {"alpha": alpha}
+    check_op(lambda x: pycnn.leaky_relu(x, **kw), lambda x: ref.leaky_relu(x, **kw), None,
+             inputs=[away_from_zero(rng, (4, 5))])
+
+
+@pytest.mark.parametrize("alpha", [None, 0.5])
+def test_elu(alpha, rng):
+    kw = {} if alpha is None else {"alpha": alpha}
+    check_op(lambda x: pycnn.elu(x, **kw), lambda x: ref.elu(x, **kw), None,
+             inputs=[away_from_zero(rng, (4, 5))])
+
+
+@pytest.mark.parametrize("beta", [1.0, 0.5, 2.0])
+def test_swish_with_fixed_beta(beta, rng):
+    check_op(lambda x: pycnn.swish(x, beta), lambda x: ref.swish(x, beta), [(4, 5)], rng=rng)
+
+
+@pytest.mark.parametrize("beta_shape", [(), (1,)])
+def test_swish_with_trainable_beta(beta_shape, rng):
+    x = rng.standard_normal((3, 4))
+    beta = np.full(beta_shape, 1.3)
+    assert pycnn.gradcheck(pycnn.swish, [x, beta])
+    b = pycnn.tensor(beta, requires_grad=True)
+    y = pycnn.swish(pycnn.tensor(x), b)
+    assert y.op == "swish" and y.parents[1] is b
+    y.backward(np.ones(x.shape))
+    s = ref.sigmoid(1.3 * x)
+    np.testing.assert_allclose(b.grad.numpy(), np.full(beta_shape, np.sum(x * x * s * (1 - s))))
+
+
+def test_swish_beta_float64_promotes_float32_input():
+    y = pycnn.swish(pycnn.tensor([1.0, -2.0]), pycnn.tensor(np.array(2.0)))
+    assert y.dtype == np.float64
+    np.testing.assert_allclose(y.numpy(), ref.swish(np.array([1.0, -2.0]), 2.0))
+
+
+@pytest.mark.parametrize("shape,axis", [((5,), -1), ((3, 4), -1), ((3, 4), 0),
+                                        ((2, 3, 4), 1), ((2, 3, 4), -3)])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_family_along_any_axis(name, shape, axis, rng):
+    check_op(lambda z: getattr(pycnn, name)(z, axis=axis),
+             lambda z: getattr(ref, name)(z, axis=axis), [shape], rng=rng)
+
+
+@pytest.mark.parametrize("axis", [-1, 0])
+def test_naive_normalize(axis, rng):
+    check_op(lambda z: pycnn.naive_normalize(z, axis=axis),
+             lambda z: ref.naive_normalize(z, axis=axis), [(3, 4)], positive=True, rng=rng)
+
+
+@pytest.mark.parametrize("shape,pieces,axis", [((3, 6), 3, -1), ((2, 4, 3), 2, 1),
+                                               ((2, 2, 2, 8), 4, -1), ((5,), 5, 0)])
+def test_maxout(shape, pieces, axis, rng):
+    x = rng.permutation(np.arange(np.prod(shape), dtype=float)).reshape(shape) / 7.0  # no ties
+    check_op(lambda t: pycnn.maxout(t, pieces, axis=axis),
+             lambda t: ref.maxout(t, pieces, axis=axis), None, inputs=[x])
+
+
+# ---- the lecture's numbers and the properties it states ----------------------------
+
+def test_naive_normalize_lecture_example():
+    np.testing.assert_array_equal(pycnn.naive_normalize(pycnn.tensor([1, -1, 2])).numpy(),
+                                  np.float32([0.5, -0.5, 1.0]))
+
+
+def test_softmax_is_a_distribution_that_keeps_order(rng):
+    z = rng.standard_normal((50, 10)) * 3
+    p = pycnn.softmax(pycnn.tensor(z)).numpy()
+    assert np.all((p > 0) & (p < 1))
+    np.testing.assert_allclose(p.sum(axis=-1), 1.0, rtol=1e-6)
+    np.testing.assert_array_equal(np.argsort(p, axis=-1), np.argsort(z, axis=-1))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_and_log_softmax_stable_at_1000(dtype):
+    z = np.array([[1000.0, -1000.0, 0.0], [1000.0, 1000.0, 1000.0]], dtype=dtype)
+    with np.errstate(all="raise"):
+        p = pycnn.softmax(pycnn.tensor(z)).numpy()
+        lp = pycnn.log_softmax(pycnn.tensor(z)).numpy()
+    np.testing.assert_array_equal(p[0], [1.0, 0.0, 0.0])
+    np.testing.assert_allclose(p[1], [1 / 3] * 3, rtol=1e-6)
+    np.testing.assert_array_equal(lp[0], [0.0, -2000.0, -1000.0])
+    np.testing.assert_allclose(lp[1], [-np.log(3)] * 3, rtol=1e-6)
+    t = pycnn.tensor(z, requires_grad=True)
+    pycnn.log_softmax(t).backward(np.ones(z.shape, dtype=dtype))
+    assert np.all(np.isfinite(t.grad.numpy()))
+
+
+def test_maxout_groups_consecutive_features():
+    x = pycnn.tensor([[1.0, 5.0, 2.0, 7.0, 3.0, 0.0]], requires_grad=True)
+    y = pycnn.maxout(x, 3)
+    np.testing.assert_array_equal(y.numpy(), [[5.0, 7.0]])
+    y.backward(np.array([[10.0, 20.0]], dtype=np.float32))
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 10, 0, 20, 0, 0]])
+
+
+def test_maxout_tie_goes_to_first_piece():
+    x = pycnn.tensor([[2.0, 2.0]], requires_grad=True)
+    pycnn.maxout(x, 2).backward(np.ones((1, 1), dtype=np.float32))
+    np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 0.0]])
+
+
+def test_kink_slopes_documented():
+    x = pycnn.tensor([0.0], requires_grad=True)
+    pycnn.leaky_relu(x).backward(np.ones(1, dtype=np.float32))
+    assert x.grad.numpy()[0] == np.float32(0.1)         # α at 0, as PyTorch
+    x.grad = None
+    pycnn.elu(x, alpha=2.0).backward(np.ones(1, dtype=np.float32))
+    assert x.grad.numpy()[0] == 2.0
+
+
+def test_leaky_relu_default_is_the_lectures_point_one():
+    np.testing.assert_allclose(pycnn.leaky_relu(pycnn.tensor([-10.0])).numpy(), [-1.0])
+
+
+def test_ops_record_their_names():
+    x = pycnn.tensor([[1.0, 2.0]], requires_grad=True)
+    for fn, name in ((pycnn.leaky_relu, "leaky_relu"), (pycnn.elu, "elu"),
+                     (pycnn.swish, "swish"), (pycnn.softmax, "softmax"),
+                     (pycnn.log_softmax, "log_softmax"),
+                     (pycnn.naive_normalize, "naive_normalize")):
+        y = fn(x)
+        assert y.op == name and y.parents[0] is x
+    assert pycnn.maxout(x, 2).op == "maxout"
+
+
+# ---- bad input ------------------------------------------------------------------------
+
+def test_bad_inputs_raise_clear_errors():
+    with pytest.raises(ValueError, match=r"maxout: pieces must be a positive divisor of the 5 "
+                                         r"features along axis -1, got pieces=2"):
+        pycnn.maxout(pycnn.tensor(np.ones((2, 5))), 2)
+    with pytest.raises(ValueError, match="maxout.*pieces=0"):
+        pycnn.maxout(pycnn.tensor(np.ones((2, 4))), 0)
+    with pytest.raises(ValueError, match="softmax: axis 2 is out of range for a tensor of 2 "
+                                         "dimensions"):
+        pycnn.softmax(pycnn.tensor(np.ones((2, 3))), axis=2)
+    with pytest.raises(ValueError, match="log_softmax: axis -1 is out of range.*0 dimensions"):
+        pycnn.log_softmax(pycnn.tensor(np.float32(1.0)))
+    with pytest.raises(ValueError, match=r"swish: beta must hold one value, got shape \(2,\)"):
+        pycnn.swish(pycnn.tensor([1.0, 2.0]), pycnn.tensor([1.0, 2.0]))
+    with pytest.raises(TypeError, match="leaky_relu"):
+        pycnn.leaky_relu("abc")
+    with pytest.raises(TypeError):
+        pycnn.elu(pycnn.tensor([1.0]), alpha="big")
+
+
+# ---- pycnn.activations.get / serialize ------------------------------------------------
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh", "softmax", "log_softmax",
+                                  "leaky_relu", "elu", "swish", "linear"])
+def test_get_resolves_keras_names(name, rng):
+    fn = pycnn.activations.get(name)
+    assert fn.__name__ == name
+    assert pycnn.activations.serialize(fn) == name
+    z = rng.standard_normal((2, 3)).astype(np.float32)
+    out = fn(pycnn.tensor(z))
+    assert isinstance(out, pycnn.Tensor)
+    expected = {"linear": lambda v: v, "tanh": np.tanh}.get(name) or getattr(ref, name)
+    np.testing.assert_allclose(out.numpy(), expected(z), rtol=1e-5, atol=1e-6)
+
+
+def test_get_none_callable_and_core_functions():
+    act = pycnn.activations
+    assert act.get(None) is act.linear and act.serialize(None) == "linear"
+    assert act.get("relu") is pycnn.relu and act.get("softmax") is pycnn.softmax
+    assert act.get("silu") is pycnn.swish
+
+    def mine(x):
+        return x * 2
+
+    assert act.get(mine) is mine and act.serialize(mine) == "mine"
+    t = pycnn.tensor([1.0])
+    assert act.linear(t) is t
+    assert isinstance(act.linear(np.ones(2)), pycnn.Tensor)
+
+
+def test_get_rejects_unknown_names_and_types():
+    with pytest.raises(ValueError, match="unknown activation 'rellu'; known: .*relu"):
+        pycnn.activations.get("rellu")
+    with pytest.raises(TypeError, match="got int"):
+        pycnn.activations.get(3)
+    import functools
+    with pytest.raises(ValueError, match="cannot name"):
+        pycnn.activations.serialize(functools.partial(pycnn.leaky_relu, alpha=0.2))

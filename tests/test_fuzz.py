@@ -1,0 +1,218 @@
+"""Differential fuzzing: pycnn's C ops against plain-NumPy references on random shapes
+and values (hypothesis). Forward values AND gradients are compared, in float32 and
+float64, including empty shapes, broadcasting, 0-d tensors and extreme values.
+
+`make test` runs a few dozen examples per property (profile pycnn-ci); `make fuzz`
+(HYPOTHESIS_PROFILE=fuzz) runs >= 500 per property.
+"""
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import pycnn
+
+settings.register_profile("pycnn-ci", max_examples=30, deadline=None, database=None,
+                          suppress_health_check=list(HealthCheck))
+settings.register_profile("pycnn-fuzz", max_examples=500, deadline=None, database=None,
+                          suppress_health_check=list(HealthCheck))
+FUZZ = settings.get_profile("pycnn-fuzz" if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz"
+                            else "pycnn-ci")
+
+DTYPES = st.sampled_from([np.float32, np.float64])
+TOL = {np.float32: dict(rtol=2e-5, atol=1e-6), np.float64: dict(rtol=1e-12, atol=1e-13)}
+
+
+def values(dtype, shape, lo=-4.0, hi=4.0):
+    lo, hi = float(np.float32(lo)), float(np.float32(hi))       # bounds exact in float32
+    return hnp.arrays(dtype, shape, elements=st.floats(lo, hi, width=32, allow_subnormal=False))
+
+
+def unbroadcast(g, shape):
+    """Sum g over the axes along which an operand of `shape` was broadcast."""
+    g = g.sum(axis=tuple(range(g.ndim - len(shape)))) if g.ndim > len(shape) else g
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    return g.sum(axis=axes, keepdims=True).reshape(shape) if axes else g.reshape(shape)
+
+
+def close(got, want, dtype, scale=1.0):
+    tol = TOL[dtype]
+    np.testing.assert_allclose(got, want, rtol=tol["rtol"] * 10 * scale,
+                               atol=tol["atol"] * 10 * scale * max(1.0, float(np.max(
+                                   np.abs(want), initial=0.0))))
+
+
+# ---- element-wise: binary ops with broadcasting -----------------------------------------
+
+# op: (pycnn fn, forward, d/da, d/db, domain of b away from 0 / a positive)
+BINARY = {
+    "add": (pycnn.add, np.add, lambda a, b: np.ones_like(a * b), lambda a, b: np.ones_like(a * b)),
+    "sub": (pycnn.subtract, np.subtract, lambda a, b: np.ones_like(a * b),
+            lambda a, b: -np.ones_like(a * b)),
+    "mul": (pycnn.multiply, np.multiply, lambda a, b: b + 0 * a, lambda a, b: a + 0 * b),
+    "div": (pycnn.divide, np.divide, lambda a, b: 1 / b + 0 * a, lambda a, b: -a / b ** 2),
+    "pow": (pycnn.power, np.power, lambda a, b: b * a ** (b - 1), lambda a, b: a ** b * np.log(a)),
+    "maximum": (pycnn.maximum, np.maximum, lambda a, b: (a >= b) * 1.0,
+                lambda a, b: (a < b) * 1.0),
+    "minimum": (pycnn.minimum, np.minimum, lambda a, b: (a <= b) * 1.0,
+                lambda a, b: (a > b) * 1.0),
+}
+
+
+@FUZZ
+@given(op=st.sampled_from(sorted(BINARY)), dtype=DTYPES,
+       shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, min_side=0,
+                                                max_side=4),
+       data=st.data())
+def test_binary_ops_match_numpy(op, dtype, shapes, data):
+    fn, fwd, da_ref, db_ref = BINARY[op]
+    sa, sb = shapes.input_shapes
+    lo = 0.25 if op == "pow" else -4.0
+    a = data.draw(values(dtype, sa, lo, 3.0 if op == "pow" else 4.0), label="a")
+    b = data.draw(values(dtype, sb, -3.0 if op == "pow" else -4.0, 3.0 if op == "pow" else 4.0),
+                  label="b")
+    if op == "div":
+        b = np.where(np.abs(b) < 0.25, np.asarray(0.25, dtype), b).astype(dtype)
+    ta, tb = pycnn.tensor(a, requires_grad=True), pycnn.tensor(b, requires_grad=True)
+    y = fn(ta, tb)
+    want = fwd(a.astype(np.float64), b.astype(np.float64))
+    assert y.shape == want.shape == shapes.result_shape and y.dtype == dtype
+    close(y.numpy(), want, dtype, scale=50 if op == "pow" else 1)
+    dy = data.draw(values(dtype, want.shape), label="dy")
+    y.backward(dy)
+    a64, b64, dy64 = a.astype(np.float64), b.astype(np.float64), dy.astype(np.float64)
+    grad_a = unbroadcast(dy64 * da_ref(a64, b64), sa)
+    grad_b = unbroadcast(dy64 * db_ref(a64, b64), sb)
+    assert ta.grad.shape == sa and tb.grad.shape == sb
+    assert ta.grad.dtype == dtype and tb.grad.dtype == dtype
+    scale = 50 if op == "pow" else 1
+    close(ta.grad.numpy(), grad_a, dtype, scale * max(1, max(sa + sb + (1,))))
+    close(tb.grad.numpy(), grad_b, dtype, scale * max(1, max(sa + sb + (1,))))
+
+
+@FUZZ
+@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3),
+       data=st.data())
+def test_mixed_dtypes_promote_and_gradients_keep_dtype(shapes, data):
+    sa, sb = shapes.input_shapes
+    a = data.draw(values(np.float32, sa), label="a")
+    b = data.draw(values(np.float64, sb), label="b")
+    ta, tb = pycnn.tensor(a, requires_grad=True), pycnn.tensor(b, requires_grad=True)
+    y = ta * tb
+    assert y.dtype == np.float64
+    close(y.numpy(), a.astype(np.float64) * b, np.float64)
+    y.backward(np.ones(y.shape))
+    assert ta.grad.dtype == np.float32 and tb.grad.dtype == np.float64
+    close(ta.grad.numpy(), unbroadcast(np.broadcast_to(b, y.shape).astype(np.float64), sa),
+          np.float32)
+
+
+@FUZZ
+@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=5),
+       data=st.data(), dtype=DTYPES)
+def test_python_numbers_and_arrays_mix_with_tensors(shapes, data, dtype):
+    sa, _ = shapes.input_shapes
+    a = data.draw(values(dtype, sa), label="a")
+    k = data.draw(st.floats(-3, 3), label="k")
+    t = pycnn.tensor(a)
+    for got, want in (((t + k).numpy(), a + dtype(k)), ((k - t).numpy(), dtype(k) - a),
+                      ((t * k).numpy(), a * dtype(k)), ((-t).numpy(), -a)):
+        assert got.dtype == dtype
+        close(got, want.astype(np.float64), dtype)
+
+
+# ---- element-wise: unary maps ------------------------------------------------------------
+
+def _sigmoid(x):
+    return np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))), np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))))
+
+
+# name: (fn, forward, derivative, domain)
+UNARY = {
+    "negative": (pycnn.negative, np.negative, lambda x: -np.ones_like(x), (-50, 50)),
+    "abs": (pycnn.abs, np.abs, np.sign, (-50, 50)),
+    "exp": (pycnn.exp, np.exp, np.exp, (-30, 30)),
+    "log": (pycnn.log, np.log, lambda x: 1 / x, (1e-3, 1e3)),
+    "sqrt": (pycnn.sqrt, np.sqrt, lambda x: 0.5 / np.sqrt(x), (1e-3, 1e3)),
+    "square": (pycnn.square, np.square, lambda x: 2 * x, (-50, 50)),
+    "sigmoid": (pycnn.sigmoid, _sigmoid, lambda x: _sigmoid(x) * (1 - _sigmoid(x)), (-200, 200)),
+    "tanh": (pycnn.tanh, np.tanh, lambda x: 1 - np.tanh(x) ** 2, (-30, 30)),
+    "relu": (pycnn.relu, lambda x: np.maximum(x, 0), lambda x: (x > 0) * 1.0, (-50, 50)),
+}
+
+
+@FUZZ
+@given(op=st.sampled_from(sorted(UNARY)), dtype=DTYPES,
+       shape=hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=5), data=st.data())
+def test_unary_ops_match_numpy(op, dtype, shape, data):
+    fn, fwd, deriv, (lo, hi) = UNARY[op]
+    x = data.draw(values(dtype, shape, lo, hi), label="x")
+    t = pycnn.tensor(x, requires_grad=True)
+    y = fn(t)
+    x64 = x.astype(np.float64)
+    assert y.shape == x.shape and y.dtype == dtype
+    close(y.numpy(), fwd(x64), dtype)
+    dy = data.draw(values(dtype, shape), label="dy")
+    y.backward(dy)
+    close(t.grad.numpy(), dy.astype(np.float64) * deriv(x64), dtype, scale=10)
+
+
+@FUZZ
+@given(op=st.sampled_from(sorted(UNARY)), dtype=DTYPES,
+       special=st.lists(st.sampled_from([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e30, -1e30]),
+                        min_size=1, max_size=8))
+def test_unary_ops_on_special_values_agree_with_numpy(op, dtype, special):
+    fn, fwd, _, _ = UNARY[op]
+    x = np.asarray(special, dtype)
+    with np.errstate(all="ignore"):
+        want = fwd(x).astype(dtype)
+    got = fn(pycnn.tensor(x)).numpy()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    ok = ~np.isnan(want)
+    np.testing.assert_allclose(got[ok], want[ok], rtol=1e-6)
+
+
+@FUZZ
+@given(op=st.sampled_from(sorted(BINARY)), dtype=DTYPES,
+       pairs=st.lists(st.tuples(*[st.sampled_from([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -2.5,
+                                                    1e30, -1e30])] * 2), min_size=1, max_size=8))
+def test_binary_ops_on_special_values_agree_with_numpy(op, dtype, pairs):
+    fn, fwd, _, _ = BINARY[op]
+    a, b = (np.asarray(v, dtype) for v in zip(*pairs))
+    with np.errstate(all="ignore"):
+        want = fwd(a, b)
+    got = fn(pycnn.tensor(a), pycnn.tensor(b)).numpy()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    ok = ~np.isnan(want)
+    np.testing.assert_allclose(got[ok], want[ok], rtol=1e-6)
+
+
+# ---- graphs --------------------------------------------------------------------------------
+
+@FUZZ
+@given(steps=st.lists(st.sampled_from(["exp_tanh", "mul_self", "add_const", "sigmoid", "square",
+                                       "div_const", "relu"]), min_size=1, max_size=12),
+       x=hnp.arrays(np.float64, st.integers(1, 6), elements=st.floats(-2, 2)))
+def test_random_chains_gradient_matches_finite_differences(steps, x):
+    def f(t):
+        for s in steps:
+            if s == "exp_tanh":
+                t = pycnn.exp(pycnn.tanh(t))
+            elif s == "mul_self":
+                t = t * pycnn.tanh(t)
+            elif s == "add_const":
+                t = t + 0.3
+            elif s == "sigmoid":
+                t = pycnn.sigmoid(t)
+            elif s == "square":
+                t = pycnn.square(pycnn.tanh(t))
+            elif s == "div_const":
+                t = t / 1.7
+            else:
+                t = pycnn.relu(t) + 0.1 * t
+        return t
+    assume(np.all(np.abs(x) > 1e-3))    # keep relu's kink away from the nudges
+    assert pycnn.gradcheck(f, [x], atol=1e-6, rtol=1e-4)

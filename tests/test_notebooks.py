@@ -1,0 +1,94 @@
+"""Every notebook of the lecture runs top to bottom, as a student would run it.
+
+Each is executed by nbclient in a fresh kernel of THIS interpreter (a kernelspec
+written to a temporary JUPYTER_PATH points at sys.executable, so the kernel sees the
+same pycnn and packages as pytest), with matplotlib's Agg backend and a time limit.
+The stored notebooks carry no outputs and are exactly what `notebooks/build.py`
+makes of their sources in `notebooks/src/`.
+"""
+import json
+import os
+import pathlib
+import sys
+import time
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+import pycnn  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+PATHS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+LIMIT = 120                 # seconds a notebook may take, start to finish
+KERNEL = "pycnn-test-python"
+
+
+def test_each_source_has_its_notebook():
+    sources = sorted(p.stem for p in (NOTEBOOKS / "src").glob("[0-9][0-9]_*.py"))
+    assert sources == [p.stem for p in PATHS]
+
+
+@pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
+def test_notebook_is_stored_clean_and_built_from_its_source(path):
+    sys.path.insert(0, str(NOTEBOOKS))
+    try:
+        import build
+    finally:
+        sys.path.remove(str(NOTEBOOKS))
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, "stored with outputs"
+    expected = nbformat.writes(build.build(NOTEBOOKS / "src" / (path.stem + ".py"))) + "\n"
+    assert path.read_text(encoding="utf-8") == expected, \
+        f"{path.name} differs from its source: run python notebooks/build.py"
+
+
+@pytest.fixture(scope="module")
+def kernel_env(tmp_path_factory):
+    """JUPYTER_PATH with a kernelspec for this interpreter; pycnn importable; Agg plots."""
+    home = tmp_path_factory.mktemp("jupyter")
+    spec = home / "kernels" / KERNEL
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher",
+                 "-f", "{connection_file}"],
+        "display_name": "pycnn tests", "language": "python"}))
+    package_root = str(pathlib.Path(pycnn.__file__).resolve().parent.parent)
+    saved = dict(os.environ)
+    os.environ["JUPYTER_PATH"] = str(home)
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [package_root] + [p for p in [saved.get("PYTHONPATH")] if p])
+    os.environ["MPLBACKEND"] = "Agg"
+    os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
+def test_notebook_runs_top_to_bottom(path, kernel_env):
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=LIMIT, kernel_name=KERNEL,
+                                     resources={"metadata": {"path": str(NOTEBOOKS)}})
+    start = time.perf_counter()
+    client.execute()                 # raises CellExecutionError naming the failing cell
+    elapsed = time.perf_counter() - start
+    assert elapsed < LIMIT, f"{path.name} took {elapsed:.0f} s (limit {LIMIT} s)"
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "error"]
+    assert not errors
+    print(f"{path.name}: {elapsed:.1f} s")
+
+
+def test_kernel_is_this_interpreter_with_this_pycnn(kernel_env):
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import sys, pycnn, matplotlib; print(sys.executable); print(pycnn.__file__); "
+        "print(matplotlib.get_backend().lower())"))
+    nbclient.NotebookClient(nb, timeout=60, kernel_name=KERNEL).execute()
+    printed = nb.cells[0].outputs[0]["text"].split()
+    assert printed == [sys.executable, pycnn.__file__, "agg"]
