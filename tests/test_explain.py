@@ -61,3 +61,17 @@ def test_every_core_op_has_an_explainer():
     assert {r.op for r in results} <= set(EXPLAINERS)
     for r in results:
         assert explain(r).text.splitlines()[-1].endswith("= " + fmt(r.item()).replace("-", "−"))
+
+
+def test_explain_calls_a_function_with_recording_inputs():
+    plain = pycnn.sigmoid(pycnn.tensor([0.5, 2.0]))          # nothing recorded
+    assert plain.op is None
+    assert "has no recorded op" in explain(plain).text
+    assert "requires_grad=True" in explain(plain).text
+    e = explain(pycnn.sigmoid, [0.5, 2.0])
+    assert e.text.splitlines()[1] == "σ(0.5) = 1 / (1 + e^(−0.5)) = 0.6225"
+    x = pycnn.tensor([1.0, -1.0])
+    assert "0.1·(−1)" not in explain(pycnn.relu, x).text and x.requires_grad is False
+    assert explain(lambda a, k: a * k, np.array([2.0]), 3).text.endswith("2 · 3 = 6")
+    with pytest.raises(TypeError, match="only taken with a function"):
+        explain(pycnn.relu(pycnn.tensor([1.0], requires_grad=True)), 2)
