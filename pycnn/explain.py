@@ -85,6 +85,10 @@ class Notation:
     def frac(self, a, b):
         return rf"\frac{{{a}}}{{{b}}}" if self.tex else f"{_group(a)} / {_group(b)}"
 
+    def over(self, k):
+        """The factor 1/k: ``\\frac{1}{k}`` or ``(1/k)``."""
+        return rf"\frac{{1}}{{{k}}}" if self.tex else f"(1/{k})"
+
     def sq(self, a):
         return f"({a})^2" if self.tex else f"({a})²"
 
@@ -463,7 +467,7 @@ def _reduce(t, n, per, counted=None):
     if m == 1:
         return []
     if np.isclose(v, counted.mean(), rtol=1e-4, atol=1e-7):
-        return [f"E = {n.frac('1', 'N')} {n.sum('i', 'E_i' if not n.tex else 'E_{i}')} = "
+        return [f"E = {n.over('N')} {n.sum('i', 'E_i' if not n.tex else 'E_{i}')} = "
                 f"{n.frac(terms, str(m))} = {n.num(v)}" +
                 (n.text(f"  (N = {m})") if n.tex else f"   (N = {m})")]
     if np.isclose(v, counted.sum(), rtol=1e-4, atol=1e-7):
@@ -472,11 +476,16 @@ def _reduce(t, n, per, counted=None):
 
 
 def _sample_lines(n, per, write, rows):
-    """E_i = (formula with numbers) = value for the first ROWS samples."""
+    """E_i = (formula with numbers) = value for the first ROWS samples; write(i) gives
+    the formula, or None for a sample that does not count."""
     lines = []
     for i in range(min(ROWS, rows)):
         name = "E" if rows == 1 else n.sub("E", i + 1)
-        lines.append(f"{name} = {write(i)} = {n.num(per[i])}")
+        formula = write(i)
+        if formula is None:                       # an ignored label: no loss at all
+            lines.append(f"{name}" + n.text(": label ignored, not counted"))
+        else:
+            lines.append(f"{name} = {formula} = {n.num(per[i])}")
     if rows > ROWS:
         lines.append(n.text(f"… and {rows - ROWS} more samples"))
     return lines
@@ -534,11 +543,14 @@ def _explain_sparse(t, n):
 
     def write(i):
         if not valid[i]:
-            return n.text(f"label {n.num(labels[i])} ignored") + " " + n.paren("0")
-        return n.text(f"label {int(labels[i])}: ") + f"{n.minus}{n.ln(q[i])}"
+            return None
+        p_y = (rf"p(\text{{class }} {int(labels[i])})" if n.tex
+               else f"p(class {int(labels[i])})")
+        return f"{n.minus}" + (r"\ln " if n.tex else "ln ") + f"{p_y} = {n.minus}{n.ln(q[i])}"
     lines += _sample_lines(n, per, write, len(per))
     if not valid.all():
-        lines.append(n.text(f"{int((~valid).sum())} ignored labels do not count"))
+        ignored = int((~valid).sum())
+        lines.append(n.text(f"{ignored} ignored label{'s do' if ignored > 1 else ' does'} not count"))
     return lines + _reduce(t, n, per, counted=per[valid])
 
 
@@ -582,7 +594,7 @@ def _explain_binary(t, n, multilabel=False):
         terms = " + ".join(n.paren(s) if len(_binary_terms(n, y[i], q[i], known[i])) > 1
                            else s for s in _binary_terms(n, y[i], q[i], known[i]))
         if not multilabel and width > 1:
-            return f"{n.frac('1', str(width))}" + n.paren(terms)
+            return n.over(width) + n.paren(terms)
         return terms or n.text("no known label") + " 0"
     lines += _sample_lines(n, per, write, len(per))
     return lines + _reduce(t, n, per)
@@ -597,7 +609,7 @@ def _explain_squared(t, n):
     s_hat = r"\hat{s}" if n.tex else "ŝ"
     diff = f"({n.sub('s', 'j')} {n.minus} {n.sub(s_hat, 'j')})"
     if mean:
-        lines = [n.text("mean squared error (Keras): ") + "E = " + n.frac("1", "K") + " " +
+        lines = [n.text("mean squared error (Keras): ") + "E = " + n.over("K") + " " +
                  n.sum("j", n.sq(f"{n.sub('y', 'j')} {n.minus} " +
                                  n.sub(r"\hat{y}" if n.tex else "ŷ", "j"))) +
                  n.text(f", K = {width} outputs")]
@@ -608,7 +620,7 @@ def _explain_squared(t, n):
     def write(i):
         terms = _terms((n.sq(f"{n.num(a)} {n.minus} {n.neg(b)}")
                         for a, b in zip(true[i], pred[i])), n, limit=5)
-        return (n.frac("1", str(width)) + n.paren(terms)) if mean else f"{half}" + \
+        return (n.over(width) + n.paren(terms)) if mean else f"{half}" + \
             (rf"\left[{terms}\right]" if n.tex else f"[{terms}]")
     lines += _sample_lines(n, per, write, len(per))
     return lines + _reduce(t, n, per)
@@ -629,17 +641,32 @@ def _explain_yolo(t, n):
               "λ_noobj Σ 1noobj_ij (C_i − Ĉ_i)²"),
              ("cls", r"\sum_i 1^{obj}_i \sum_c (p_i(c) - \hat p_i(c))^2",
               "Σ_i 1obj_i Σ_c (p_i(c) − p̂_i(c))²")]
+    value = float(t.numpy().sum())
     with _core_no_grad():
         total, parts = losses.yolo_loss(true, pred, S=S, B=B, C=C, return_parts=True)
+        weighted = np.isclose(float(total), value, rtol=1e-4, atol=1e-6)
+        if not weighted:          # other λ: show the unweighted sums, λ as symbols
+            total, parts = losses.yolo_loss(true, pred, S=S, B=B, C=C, lambda_coord=1.0,
+                                            lambda_noobj=1.0, return_parts=True)
     lines = [n.text(f"YOLO v1 loss, S = {S}, B = {B}, C = {C}, averaged over "
-                    f"{pred.shape[0]} image{'s' if pred.shape[0] != 1 else ''}:")]
-    if not np.isclose(float(total), float(t.numpy().sum()), rtol=1e-4, atol=1e-6):
-        return lines + [n.text("computed with other weights λ than the defaults (5, 0.5): ") +
-                        f"E = {n.num(float(t.numpy().sum()))}"]
+                    f"{pred.shape[0]} image{'s' if pred.shape[0] != 1 else ''}" +
+                    ("" if weighted else ", λ as given (the sums below are unweighted)") + ":")]
     for key, tex, text in names:
-        lines.append(f"{tex if n.tex else text} = {n.num(float(parts[key]))}")
-    lines.append("E = " + " + ".join(n.num(float(parts[k])) for k, _, _ in names) +
-                 f" = {n.num(float(t.numpy().sum()))}")
+        label = tex if n.tex else text
+        if not weighted:
+            for weight in (r"\lambda_{coord} ", r"\lambda_{noobj} ", "λ_coord ", "λ_noobj "):
+                label = label.replace(weight, "")
+        lines.append(f"{label} = {n.num(float(parts[key]))}")
+    if weighted:
+        lines.append("E = " + " + ".join(n.num(float(parts[k])) for k, _, _ in names) +
+                     f" = {n.num(value)}")
+    else:
+        lam = {"coord_xy": "λ_coord·", "coord_wh": "λ_coord·", "noobj": "λ_noobj·"}
+        if n.tex:
+            lam = {k: v.replace("λ_coord·", r"\lambda_{coord} \cdot ").replace(
+                "λ_noobj·", r"\lambda_{noobj} \cdot ") for k, v in lam.items()}
+        lines.append("E = " + " + ".join(lam.get(k, "") + n.num(float(parts[k]))
+                                         for k, _, _ in names) + f" = {n.num(value)}")
     return lines
 
 
