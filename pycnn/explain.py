@@ -112,6 +112,15 @@ def _group(s):
     return f"({s})" if " " in s and not s.startswith("(") else s
 
 
+def _join(terms, sep, n, limit=8):
+    """terms joined by sep; beyond limit the first ones, an ellipsis and the last."""
+    terms = list(terms)
+    if len(terms) > limit:
+        dots = (r"\cdots" if "+" in sep else r"\ldots") if n.tex else "…"
+        terms = terms[:limit - 2] + [dots, terms[-1]]
+    return sep.join(terms)
+
+
 def _lines(explainer, t):
     return (explainer(t, Notation(True)), explainer(t, Notation(False)))
 
@@ -329,13 +338,6 @@ def _which_row(n, rows, axis):
     return [n.text(f"the first of {rows} vectors along axis {axis} (each is treated alike):")]
 
 
-def _terms(items, n, limit=6):
-    items = list(items)
-    if len(items) > limit:
-        items = items[:limit - 1] + [r"\cdots" if n.tex else "…"]
-    return " + ".join(items)
-
-
 def _softmax_reference(z, axis):
     e = np.exp(z - z.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
@@ -363,7 +365,7 @@ def _explain_softmax(t, n):
     lines.append(f"z = {n.vector(z0)}")
     total = n.sum("j", ("e^{z_j - m}" if m else "e^{z_j}") if n.tex else
                   ("e^(z_j − m)" if m else "e^z_j"))
-    lines.append(f"{total} = {_terms((zk(v) for v in z0), n)} = {n.num(e.sum())}")
+    lines.append(f"{total} = {_join((zk(v) for v in z0), ' + ', n, limit=6)} = {n.num(e.sum())}")
     for k in range(min(ELEMENTS, z0.size)):
         lines.append(f"{n.sub('p', k + 1)} = {n.frac(zk(z0[k]), n.num(e.sum()))} = "
                      f"{n.num(p0[k])}")
@@ -385,7 +387,7 @@ def _explain_log_softmax(t, n):
     lines += _which_row(n, z.shape[0], axis)
     lines.append(f"z = {n.vector(z0)}")
     lines.append(f"{ln} " + n.sum("j", "e^{z_j}" if n.tex else "e^z_j") +
-                 f" = {ln} {n.paren(_terms((n.exp(v) for v in z0), n))} = {n.num(lse)}")
+                 f" = {ln} {n.paren(_join((n.exp(v) for v in z0), ' + ', n, limit=6))} = {n.num(lse)}")
     for k in range(min(ELEMENTS, z0.size)):
         lines.append(f"{ln} {n.sub('p', k + 1)} = {n.num(z0[k])} {n.minus} {n.num(lse)} = "
                      f"{n.num(y0[k])}")
@@ -402,7 +404,7 @@ def _explain_naive_normalize(t, n):
     lines += _which_row(n, z.shape[0], axis)
     lines.append(f"z = {n.vector(z0)}")
     lines.append(f"{n.sum('j', n.sub('z', 'j'))} = "
-                 f"{_terms((n.neg(v) for v in z0), n)} = {n.num(z0.sum())}")
+                 f"{_join((n.neg(v) for v in z0), ' + ', n, limit=6)} = {n.num(z0.sum())}")
     for k in range(min(ELEMENTS, z0.size)):
         lines.append(f"{n.sub('p', k + 1)} = {n.frac(n.num(z0[k]), n.num(z0.sum()))} = "
                      f"{n.num(p0[k])}")
@@ -462,7 +464,7 @@ def _reduce(t, n, per, counted=None):
     if value.shape != () and value.size == per.size:
         return [n.text(f"reduction 'none': one loss per sample, shape {_shape(value.shape)}")]
     v = float(value)
-    terms = _terms((n.num(e) for e in counted), n, limit=5)
+    terms = _join((n.num(e) for e in counted), " + ", n, limit=5)
     m = counted.size
     if m == 1:
         return []
@@ -618,8 +620,8 @@ def _explain_squared(t, n):
                                                                       if n.tex else f"½{diff}²")]
 
     def write(i):
-        terms = _terms((n.sq(f"{n.num(a)} {n.minus} {n.neg(b)}")
-                        for a, b in zip(true[i], pred[i])), n, limit=5)
+        terms = _join((n.sq(f"{n.num(a)} {n.minus} {n.neg(b)}")
+                        for a, b in zip(true[i], pred[i])), " + ", n, limit=5)
         return (n.over(width) + n.paren(terms)) if mean else f"{half}" + \
             (rf"\left[{terms}\right]" if n.tex else f"[{terms}]")
     lines += _sample_lines(n, per, write, len(per))
@@ -687,4 +689,57 @@ EXPLAINERS.update({
     "squared_error": _explain_squared,
     "mean_squared_error": _explain_squared,
     "yolo_loss": _explain_yolo,
+})
+
+
+# ---- reductions and the matrix product ----------------------------------------------
+
+def _reduction(symbol):
+    """sum / mean / max: every term written out when the result is one number."""
+    def explainer(t, n):
+        x = _values(t.parents[0]).reshape(-1)
+        y = _values(t).reshape(-1)
+        if y.size != 1:
+            return _explain_other(t, n)
+        terms = [n.num(v) if symbol == "max" else n.neg(v) for v in x]
+        if symbol == "max":
+            mx = r"\max" if n.tex else "max"
+            body = f"{mx}({_join(terms, ', ', n)})"
+        elif symbol == "mean":
+            body = n.over(x.size) + n.paren(_join(terms, " + ", n))
+        else:
+            body = _join(terms, " + ", n)
+        name = {"sum": n.sum("i", "x_i" if not n.tex else "x_{i}"),
+                "mean": n.over("n") + " " + n.sum("i", "x_i" if not n.tex else "x_{i}"),
+                "max": (r"\max_i x_i" if n.tex else "max_i x_i")}[symbol]
+        return [n.text(f"{t.op} of {x.size} numbers: ") + name,
+                f"{body} = {n.num(y[0])}"]
+    return explainer
+
+
+def _explain_matmul(t, n):
+    a, b = (_values(p) for p in t.parents)
+    c = _values(t)
+    if a.ndim != 2 or b.ndim != 2:
+        return _explain_other(t, n)
+    lines = [n.text(f"matrix product ({a.shape[0]}×{a.shape[1]}) · ({b.shape[0]}×{b.shape[1]}): ")
+             + n.sub("C", "ij") + " = " + n.sum("k", n.sub("A", "ik") + " " +
+                                                n.sub("B", "kj"))]
+    shown = 0
+    for i, j in np.ndindex(*c.shape):
+        if shown == ELEMENTS:
+            lines.append(n.text(f"… and {c.size - ELEMENTS} more elements"))
+            break
+        terms = [f"{n.neg(a[i, k])}{n.dot}{n.neg(b[k, j])}" for k in range(a.shape[1])]
+        lines.append(f"{n.sub('C', f'{i + 1}{j + 1}' if max(c.shape) < 10 else f'{i + 1},{j + 1}')}"
+                     f" = {_join(terms, ' + ', n, limit=6)} = {n.num(c[i, j])}")
+        shown += 1
+    return lines
+
+
+EXPLAINERS.update({
+    "sum": _reduction("sum"),
+    "mean": _reduction("mean"),
+    "max": _reduction("max"),
+    "matmul": _explain_matmul,
 })

@@ -223,3 +223,18 @@ def test_every_op_of_the_lecture_has_an_explainer():
                    "binary_crossentropy_from_logits", "multilabel_crossentropy",
                    "multilabel_crossentropy_from_logits", "yolo_loss"]
     assert set(lecture_ops) <= set(EXPLAINERS)
+
+
+def test_reductions_and_the_matrix_product():
+    x = pycnn.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    assert x.sum().explain().text.splitlines() == ["sum of 4 numbers: Σ_i x_i",
+                                                   "1 + 2 + 3 + 4 = 10"]
+    assert x.mean().explain().text.splitlines()[1] == "(1/4)(1 + 2 + 3 + 4) = 2.5"
+    assert x.max().explain().text.splitlines()[1] == "max(1, 2, 3, 4) = 4"
+    long = pycnn.tensor(np.arange(20.0), requires_grad=True).sum().explain().text
+    assert long.splitlines()[1] == "0 + 1 + 2 + 3 + 4 + 5 + … + 19 = 190"
+    assert "give shape (2,)" in x.sum(axis=0).explain().text
+    lines = (x @ pycnn.tensor([[5.0, 6.0], [7.0, 8.0]])).explain().text.splitlines()
+    assert lines == ["matrix product (2×2) · (2×2): C_ij = Σ_k A_ik B_kj",
+                     "C_11 = 1·5 + 2·7 = 19", "C_12 = 1·6 + 2·8 = 22",
+                     "C_21 = 3·5 + 4·7 = 43", "C_22 = 3·6 + 4·8 = 50"]
