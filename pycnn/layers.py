@@ -15,9 +15,9 @@ define ``build`` (creating weights with ``add_weight``) and ``call``.
 """
 import inspect
 
-from ._core import Dense, Dropout, Flatten, Layer, Maxout
+from ._core import Conv2D, Dense, Dropout, Flatten, Layer, Maxout
 
-__all__ = ["Layer", "Dense", "Dropout", "Flatten", "Maxout"]
+__all__ = ["Layer", "Dense", "Conv2D", "Dropout", "Flatten", "Maxout"]
 
 
 def _call_accepts_training(call):

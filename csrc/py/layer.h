@@ -71,6 +71,8 @@ PyObject *pc_layer_config(LayerObject *self, PyObject *own);
 /* Common config: name, trainable, dtype, input_shape when given (new dict) */
 PyObject *pc_layer_base_config(LayerObject *self);
 
+/* A positive integer argument (ints and NumPy integers), else -1 with ValueError */
+npy_intp pc_parse_positive(PyObject *obj, const char *who, const char *arg);
 /* An int or a pair of ints (Keras kernel_size, strides, pool_size), each ≥ 1. */
 int pc_parse_pair(PyObject *obj, const char *who, const char *arg, pc_index out[2]);
 /* 'valid' → 0, 'same' → 1 (case-insensitive), else ValueError; -1 */
@@ -88,6 +90,15 @@ int pc_resolve_activation(PyObject *activation, const char *who, int *act, PyObj
 
 /* "<snake_case(type name)>_<k>": dense_1, max_pooling2d_1 (new ref) */
 PyObject *pc_auto_name(PyTypeObject *type);
+
+/* base.objs[] of the layers with a kernel (Dense, Maxout, Conv2D) */
+enum { PC_OBJ_ACTIVATION, PC_OBJ_POST, PC_OBJ_KERNEL_INIT, PC_OBJ_BIAS_INIT };
+/* Checks and keeps their activation and initializers; *act: the fused pc_act */
+int pc_kernel_layer_args(LayerObject *self, const char *who, PyObject *activation,
+                         PyObject *kinit, PyObject *binit, int *act);
+/* Their `kernel` and `bias` attributes: weight 0 and 1, or None */
+PyObject *pc_layer_get_kernel(LayerObject *self, void *closure);
+PyObject *pc_layer_get_bias(LayerObject *self, void *closure);
 
 /* The one generator of initializers and dropout masks (pycnn.set_seed) */
 pc_rng *pc_global_rng(void);

@@ -180,9 +180,9 @@ static PyTypeObject Dropout_Type = {
 
 /* ---- flatten and reshape ---------------------------------------------------------------- */
 
-/* y = x viewed with shape dims (same memory), recorded as one op */
+/* y = x viewed with shape dims (same memory), recorded as core's flatten op */
 static PyObject *
-reshape_node(PyObject *x, int nd, npy_intp *dims)
+flatten_node(PyObject *x, int nd, npy_intp *dims)
 {
     PyArray_Dims shape = {dims, nd};
     PyArrayObject *y = (PyArrayObject *)PyArray_Newshape(PC_DATA(x), &shape, NPY_CORDER);
@@ -231,7 +231,7 @@ Flatten_call(LayerObject *self, PyObject *args, PyObject *kwargs)
     for (int d = 1; d < PyArray_NDIM(PC_DATA(x)); d++)
         n *= PyArray_DIM(PC_DATA(x), d);
     dims[1] = n;
-    y = reshape_node(x, 2, dims);
+    y = flatten_node(x, 2, dims);
     Py_DECREF(x);
     return y;
 }
