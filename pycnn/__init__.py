@@ -39,9 +39,27 @@ concatenate = concat        # the Keras / NumPy spelling
 from ._core import elu, leaky_relu, log_softmax, maxout, naive_normalize, softmax, swish
 from . import activations, losses
 # ---- layers (issue 4) ----
-from ._core import clear_session, dropout, set_seed
+from ._core import avg_pool2d, clear_session, conv2d, dropout, max_pool2d, set_seed
 from . import layers
 # ---- teaching tools (issue 6) ----
 from . import display, viz
 from .explain import explain  # noqa: E402  (pycnn.explain(t) ≡ t.explain())
 from .viz import draw_graph
+
+# ---- models, optimizers, datasets, callbacks (issue 5) ----
+from . import callbacks, datasets, metrics, models, optimizers, utils
+
+_core_set_seed, _core_clear_session = set_seed, clear_session
+
+
+def set_seed(seed):
+    """set_seed(n): seed the generator of weight initializers and dropout masks (C) and
+    the one fit shuffles with, so a whole training run is reproducible."""
+    _core_set_seed(seed)
+    models._seed_shuffle(seed)
+
+
+def clear_session():
+    """clear_session(): restart automatic layer and model names (dense_1, sequential_1)."""
+    _core_clear_session()
+    models._reset_names()

@@ -1,12 +1,10 @@
-/* autograd/ops_dense.c — backward of the fully connected ops.
+/* autograd/ops_dense.c — backward of the fully connected op.
  *
- *   dense         y = act(x·W + b)            x: (M, IN) (leading dims flattened),
- *                                             W: (IN, N), b: (N,) optional
- *   maxout_dense  z = x·W + b, y[m, u] = max_k z[m, u·K + k]        W: (IN, U·K)
+ *   dense   y = act(z), z = x·W + b     x: (M, IN) (leading dims flattened),
+ *                                       W: (IN, N), b: (N,) optional
  *
- * parents: x, W[, b]. dense saves y (when act ≠ linear), args.i[0] = act;
- * maxout_dense saves the winning piece per output (intp (M, U)), args.i[0] = K.
- * From dz = ∂E/∂z:  dx += dz·Wᵀ,  dW += xᵀ·dz,  db += Σ_m dz[m, :].
+ * parents: x, W[, b]; saved[0] = y when act ≠ linear; args.i[0] = act.
+ * From dz = dy · act'(y):  dx += dz·Wᵀ,  dW += xᵀ·dz,  db += Σ_m dz[m, :].
  */
 #include "autograd/ops_layers.h"
 
@@ -118,31 +116,6 @@ pc_grad_dense(pc_node *node, PyArrayObject *dout)
     if (dz != NULL && (dz2d = pc_matrix_view(dz, N)) != NULL)
         status = dense_gemms(node, dz2d);
     Py_XDECREF(dz);
-    Py_XDECREF(dz2d);
-    return status;
-}
-
-int
-pc_grad_maxout_dense(pc_node *node, PyArrayObject *dout)
-{
-    PyArrayObject *arg = (PyArrayObject *)node->saved[0], *dz, *dz2d = NULL, *db;
-    npy_intp K = node->args.i[0], N = PyArray_DIM(PC_DATA(node->parents[1]), 1);
-    npy_intp M = PyArray_DIM(arg, 0), dims[2] = {M, N};
-    int status = -1;
-
-    if ((dz = pc_new_array(2, dims, PyArray_TYPE(dout))) == NULL)
-        return -1;
-    PC_DISPATCH(PyArray_TYPE(dout), pc_maxout_arg_backward, PyArray_DATA(dout), PyArray_DATA(arg),
-                PyArray_DATA(dz), M, N / K, K);
-    if (node->n_parents > 2) {           /* db += Σ dz through the linear path */
-        if ((db = pc_dense_dz(node, dz, PC_ACT_LINEAR, NULL, 2, N)) == NULL)
-            goto done;
-        Py_DECREF(db);
-    }
-    dz2d = (PyArrayObject *)Py_NewRef(dz);
-    status = dense_gemms(node, dz2d);
-done:
-    Py_DECREF(dz);
     Py_XDECREF(dz2d);
     return status;
 }

@@ -1,7 +1,6 @@
 /* autograd/ops_layers.c — backward of the light layer ops.
  *
  *   dropout    y = x · m, m = 0 or 1/(1 − rate)      saved[0] = m     dx += dy · m
- *   flatten    y = x viewed in another shape          (any reshape)   dx += dy
  *   upsample   see ops_pool.c
  */
 #include "autograd/ops_layers.h"

@@ -24,4 +24,18 @@ PyArrayObject *pc_dense_dz(pc_node *node, PyArrayObject *dout, int act, PyArrayO
 /* Forward of the bias and activation in place on y (M·N values), GIL released when big */
 void pc_dense_epilogue(PyArrayObject *y, PyArrayObject *b, npy_intp N, int act);
 
+/* ---- convolution (ops_conv.c) ---- */
+#include "kernels/window.h"
+
+/* rows r0 ≤ r < r1 of a C-contiguous 2-D array, as a view (new ref) */
+PyArrayObject *pc_row_slice(PyArrayObject *a, npy_intp r0, npy_intp r1);
+
+/* How many images' patch rows go through one GEMM: the patch matrix of a chunk
+ * stays near PC_CONV_CHUNK values, so its memory is bounded for any batch. */
+#define PC_CONV_CHUNK (1 << 21)
+npy_intp pc_conv_chunk(const pc_window2d *g);
+
+/* 1 when the patch matrix is x itself: a 1×1 kernel, stride 1, no padding */
+int pc_conv_is_pointwise(const pc_window2d *g);
+
 #endif

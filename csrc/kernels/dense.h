@@ -1,5 +1,5 @@
 /* dense.h — what a fully connected (or convolution) layer does around its GEMM:
- * the bias and the activation fused into one pass, their backward, and maxout.
+ * the bias and the activation fused into one pass, and their backward.
  *
  * Legend: M = rows (samples, or output pixels of a convolution), N = columns
  * (units / filters); y, dy: (M, N) row-major; b, db: (N,).
@@ -29,17 +29,5 @@ void pc_act_backward_f64(const double *y, const double *dy, double *dz, pc_index
 /* db[j] += Σ_m dz[m, j]; acc: workspace of N doubles                accumulates */
 void pc_bias_backward_f32(const float *dz, float *db, pc_index M, pc_index N, double *acc);
 void pc_bias_backward_f64(const double *dz, double *db, pc_index M, pc_index N, double *acc);
-
-/* maxout over K pieces: y[m, u] = max_k z[m, u·K + k], arg[m, u] = the first k
- * reaching it.  z: (M, U·K), y, arg: (M, U)                         overwrites */
-void pc_maxout_arg_forward_f32(const float *z, float *y, pc_index *arg, pc_index M, pc_index U,
-                           pc_index K);
-void pc_maxout_arg_forward_f64(const double *z, double *y, pc_index *arg, pc_index M, pc_index U,
-                           pc_index K);
-/* dz[m, u·K + k] = dy[m, u] if k == arg[m, u] else 0                overwrites dz */
-void pc_maxout_arg_backward_f32(const float *dy, const pc_index *arg, float *dz, pc_index M,
-                            pc_index U, pc_index K);
-void pc_maxout_arg_backward_f64(const double *dy, const pc_index *arg, double *dz, pc_index M,
-                            pc_index U, pc_index K);
 
 #endif

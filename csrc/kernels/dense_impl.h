@@ -77,29 +77,3 @@ SFX(pc_bias_backward)(const T *dz, T *db, pc_index M, pc_index N, double *acc)
     for (pc_index j = 0; j < N; j++)
         db[j] += (T)acc[j];
 }
-
-void
-SFX(pc_maxout_arg_forward)(const T *z, T *y, pc_index *arg, pc_index M, pc_index U, pc_index K)
-{
-    for (pc_index i = 0; i < M * U; i++) {
-        const T *piece = z + i * K;
-        pc_index best = 0;
-        for (pc_index k = 1; k < K; k++)
-            if (piece[k] > piece[best])         /* strict: ties keep the first */
-                best = k;
-        y[i] = piece[best];
-        arg[i] = best;
-    }
-}
-
-void
-SFX(pc_maxout_arg_backward)(const T *dy, const pc_index *arg, T *dz, pc_index M, pc_index U,
-                        pc_index K)
-{
-    for (pc_index i = 0; i < M * U; i++) {
-        T *piece = dz + i * K;
-        for (pc_index k = 0; k < K; k++)
-            piece[k] = 0;
-        piece[arg[i]] = dy[i];
-    }
-}

@@ -2,6 +2,7 @@
  *
  *   Dense(units)           y = act(x·W + b)           W: (IN, units), b: (units,)
  *   Maxout(units, pieces)  y[:, u] = max_k (x·W + b)[:, u·K + k]   W: (IN, units·K)
+ *                          (the dense node, then the activations' maxout op)
  *
  * x is (…, IN): leading dimensions are batch-like, as in Keras. relu, sigmoid, tanh
  * and linear are computed inside the node; any other activation is applied after it
@@ -20,8 +21,6 @@ typedef struct {
     int act;                    /* the fused pc_act */
 } DenseObject;
 
-/* base.objs[] */
-enum { OBJ_ACTIVATION, OBJ_POST, OBJ_KERNEL_INIT, OBJ_BIAS_INIT };
 
 static PyTypeObject Dense_Type, Maxout_Type;
 
@@ -30,9 +29,8 @@ static PyObject *
 dense_node(DenseObject *self, PyObject *x, PyObject *w, PyObject *b)
 {
     PyObject *name = pc_layer_name(&self->base), *result = NULL, *saved = NULL;
-    PyArrayObject *xa = PC_DATA(x), *wa = PC_DATA(w), *y = NULL, *z = NULL, *arg = NULL;
-    PyArrayObject *x2d = NULL, *z2d = NULL;
-    npy_intp in = PyArray_DIM(wa, 0), N = PyArray_DIM(wa, 1), K = self->pieces;
+    PyArrayObject *xa = PC_DATA(x), *wa = PC_DATA(w), *y = NULL, *x2d = NULL, *y2d = NULL;
+    npy_intp in = PyArray_DIM(wa, 0), N = PyArray_DIM(wa, 1);
     npy_intp dims[PC_MAX_NDIM];
     int nd = PyArray_NDIM(xa);
 
@@ -47,39 +45,37 @@ dense_node(DenseObject *self, PyObject *x, PyObject *w, PyObject *b)
     }
     for (int d = 0; d < nd; d++)
         dims[d] = PyArray_DIM(xa, d);
-    dims[nd - 1] = K ? N / K : N;
-    if ((y = pc_new_array(nd, dims, PyArray_TYPE(wa))) == NULL)
+    dims[nd - 1] = N;
+    if ((y = pc_new_array(nd, dims, PyArray_TYPE(wa))) == NULL ||
+        (x2d = pc_matrix_view(xa, in)) == NULL || (y2d = pc_matrix_view(y, N)) == NULL ||
+        pc_matmul(x2d, 0, wa, 0, y2d, 0) < 0)
         goto done;
-    dims[0] = PyArray_SIZE(xa) / in;                    /* z, arg: (M, N), (M, N/K) */
-    dims[1] = N;
-    z = K ? pc_new_array(2, dims, PyArray_TYPE(wa)) : (PyArrayObject *)Py_NewRef(y);
-    if (z == NULL || (x2d = pc_matrix_view(xa, in)) == NULL ||
-        (z2d = pc_matrix_view(z, N)) == NULL || pc_matmul(x2d, 0, wa, 0, z2d, 0) < 0)
-        goto done;
-    pc_dense_epilogue(z, b != NULL ? PC_DATA(b) : NULL, N, K ? PC_ACT_LINEAR : self->act);
-    if (K) {
-        dims[1] = N / K;
-        if ((arg = pc_new_array(2, dims, NPY_INTP)) == NULL)
-            goto done;
-        PC_DISPATCH(PyArray_TYPE(y), pc_maxout_arg_forward, PyArray_DATA(z), PyArray_DATA(y),
-                    PyArray_DATA(arg), dims[0], N / K, K);
-        saved = (PyObject *)arg;
-    }
-    else if (self->act != PC_ACT_LINEAR)
+    pc_dense_epilogue(y, b != NULL ? PC_DATA(b) : NULL, N, self->act);
+    if (self->act != PC_ACT_LINEAR)
         saved = (PyObject *)y;                          /* act' reads the output */
     {
         PyObject *parents[3] = {x, w, b};
-        pc_op_args args = {.i = {K ? K : self->act}, .n_i = 1};
-        result = pc_record(K ? PC_OP_MAXOUT_DENSE : PC_OP_DENSE, y, b != NULL ? 3 : 2, parents,
-                           &args, saved != NULL, &saved);
+        pc_op_args args = {.i = {self->act}, .n_i = 1};
+        result = pc_record(PC_OP_DENSE, y, b != NULL ? 3 : 2, parents, &args, saved != NULL,
+                           &saved);
     }
 done:
     Py_XDECREF(y);
-    Py_XDECREF(z);
-    Py_XDECREF(arg);
     Py_XDECREF(x2d);
-    Py_XDECREF(z2d);
+    Py_XDECREF(y2d);
     return result;
+}
+
+/* pycnn.maxout(z, pieces): groups of `pieces` consecutive features, max of each */
+static PyObject *
+maxout(PyObject *z, npy_intp pieces)
+{
+    PyObject *core = PyImport_ImportModule("pycnn._core"), *y;
+    if (core == NULL)
+        return NULL;
+    y = PyObject_CallMethod(core, "maxout", "On", z, (Py_ssize_t)pieces);
+    Py_DECREF(core);
+    return y;
 }
 
 static PyObject *
@@ -101,8 +97,10 @@ Dense_call(DenseObject *self, PyObject *args, PyObject *kwargs)
         return NULL;
     y = dense_node(self, x, w, b);
     Py_DECREF(x);
-    if (y != NULL && self->base.objs[OBJ_POST] != NULL)
-        Py_SETREF(y, PyObject_CallOneArg(self->base.objs[OBJ_POST], y));
+    if (y != NULL && self->pieces)
+        Py_SETREF(y, maxout(y, self->pieces));
+    if (y != NULL && self->base.objs[PC_OBJ_POST] != NULL)
+        Py_SETREF(y, PyObject_CallOneArg(self->base.objs[PC_OBJ_POST], y));
     return y;
 }
 
@@ -126,10 +124,10 @@ Dense_build(DenseObject *self, PyObject *input_shape)
     wshape[0] = dims[nd - 1];
     wshape[1] = self->pieces ? self->units * self->pieces : self->units;
     if (pc_layer_add_weight(&self->base, "kernel", 2, wshape,
-                            self->base.objs[OBJ_KERNEL_INIT], 1, typenum) == NULL)
+                            self->base.objs[PC_OBJ_KERNEL_INIT], 1, typenum) == NULL)
         return NULL;
     if (self->use_bias && pc_layer_add_weight(&self->base, "bias", 1, wshape + 1,
-                                              self->base.objs[OBJ_BIAS_INIT], 1, typenum) == NULL)
+                                              self->base.objs[PC_OBJ_BIAS_INIT], 1, typenum) == NULL)
         return NULL;
     self->base.built = 1;
     Py_RETURN_NONE;
@@ -158,8 +156,8 @@ Dense_compute_output_shape(DenseObject *self, PyObject *input_shape)
 static PyObject *
 Dense_get_config(DenseObject *self, PyObject *Py_UNUSED(ignored))
 {
-    PyObject *k = pc_initializer_serialize(self->base.objs[OBJ_KERNEL_INIT]);
-    PyObject *b = pc_initializer_serialize(self->base.objs[OBJ_BIAS_INIT]);
+    PyObject *k = pc_initializer_serialize(self->base.objs[PC_OBJ_KERNEL_INIT]);
+    PyObject *b = pc_initializer_serialize(self->base.objs[PC_OBJ_BIAS_INIT]);
     if (self->pieces)
         return pc_layer_config(&self->base, Py_BuildValue(
             "{s:n,s:n,s:O,s:N,s:N}", "units", self->units, "pieces", self->pieces,
@@ -167,7 +165,7 @@ Dense_get_config(DenseObject *self, PyObject *Py_UNUSED(ignored))
             "bias_initializer", b));
     return pc_layer_config(&self->base, Py_BuildValue(
         "{s:n,s:O,s:O,s:N,s:N}", "units", self->units, "activation",
-        self->base.objs[OBJ_ACTIVATION], "use_bias", self->use_bias ? Py_True : Py_False,
+        self->base.objs[PC_OBJ_ACTIVATION], "use_bias", self->use_bias ? Py_True : Py_False,
         "kernel_initializer", k, "bias_initializer", b));
 }
 
@@ -176,27 +174,15 @@ static int
 dense_init_common(DenseObject *self, const char *who, PyObject *units, PyObject *pieces,
                   PyObject *activation, int use_bias, PyObject *kinit, PyObject *binit)
 {
-    PyObject *post = NULL, *keras_name = NULL;
-    npy_intp u = PyLong_Check(units) ? PyLong_AsSsize_t(units) : -1;
-    npy_intp k = pieces == NULL ? 0 : PyLong_Check(pieces) ? PyLong_AsSsize_t(pieces) : -1;
+    npy_intp u = pc_parse_positive(units, who, "units"), k = 0;
 
-    if (u < 1 || (pieces != NULL && k < 1)) {
-        PyErr_Clear();
-        PyErr_Format(PyExc_ValueError, "%s: %s must be a positive integer, got %R", who,
-                     u < 1 ? "units" : "pieces", u < 1 ? units : pieces);
+    if (u < 0 || (pieces != NULL && (k = pc_parse_positive(pieces, who, "pieces")) < 0))
         return -1;
-    }
-    if (pc_initializer_check(kinit, who, "kernel_initializer") < 0 ||
-        pc_initializer_check(binit, who, "bias_initializer") < 0 ||
-        pc_resolve_activation(activation, who, &self->act, &post, &keras_name) < 0)
+    if (pc_kernel_layer_args(&self->base, who, activation, kinit, binit, &self->act) < 0)
         return -1;
     self->units = u;
     self->pieces = k;
     self->use_bias = use_bias;
-    Py_XSETREF(self->base.objs[OBJ_ACTIVATION], keras_name);
-    Py_XSETREF(self->base.objs[OBJ_POST], post);
-    Py_XSETREF(self->base.objs[OBJ_KERNEL_INIT], Py_NewRef(kinit));
-    Py_XSETREF(self->base.objs[OBJ_BIAS_INIT], Py_NewRef(binit));
     return 0;
 }
 
@@ -248,16 +234,17 @@ Maxout_init(DenseObject *self, PyObject *args, PyObject *kwargs)
     return status;
 }
 
-static PyObject *
-Dense_get_kernel(DenseObject *self, void *Py_UNUSED(c))
+PyObject *
+pc_layer_get_kernel(LayerObject *self, void *Py_UNUSED(c))
 {
-    return Py_NewRef(self->base.built ? pc_layer_weight(&self->base, 0) : Py_None);
+    PyObject *w = pc_layer_weight(self, 0);
+    return Py_NewRef(w != NULL ? w : Py_None);
 }
 
-static PyObject *
-Dense_get_bias(DenseObject *self, void *Py_UNUSED(c))
+PyObject *
+pc_layer_get_bias(LayerObject *self, void *Py_UNUSED(c))
 {
-    PyObject *b = self->use_bias ? pc_layer_weight(&self->base, 1) : NULL;
+    PyObject *b = pc_layer_weight(self, 1);
     return Py_NewRef(b != NULL ? b : Py_None);
 }
 
@@ -268,9 +255,9 @@ Dense_get_units(DenseObject *self, void *Py_UNUSED(c))
 }
 
 static PyGetSetDef Dense_getset[] = {
-    {"kernel", (getter)Dense_get_kernel, NULL, "the kernel Tensor (IN, units), None before build",
+    {"kernel", (getter)pc_layer_get_kernel, NULL, "the kernel Tensor (IN, units), None before build",
      NULL},
-    {"bias", (getter)Dense_get_bias, NULL, "the bias Tensor (units,), or None", NULL},
+    {"bias", (getter)pc_layer_get_bias, NULL, "the bias Tensor (units,), or None", NULL},
     {"units", (getter)Dense_get_units, NULL, "number of outputs per sample", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
@@ -314,7 +301,7 @@ static PyTypeObject Maxout_Type = {
         "       dtype=None)\n\n"
         "k = pieces affine maps, then their maximum: z = x·W + b with W (in, units·k),\n"
         "y[:, u] = max_j z[:, u·k + j]; (in + 1)·units·k parameters. The gradient goes to\n"
-        "the first maximal piece. One node: GEMM, bias and max."),
+        "the first maximal piece. Two nodes: dense (GEMM + bias), then maxout."),
     .tp_basicsize = sizeof(DenseObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,    /* GC inherited */
     .tp_base = &Layer_Type,                 /* not a Dense: isinstance() stays Keras-like */

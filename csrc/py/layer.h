@@ -63,6 +63,8 @@ PyObject *pc_initializer_serialize(PyObject *init);
  * ValueError names `who`. 0 or -1. */
 int pc_layer_parse_shape(PyObject *shape, const char *who, int min_ndim, int *ndim,
                          npy_intp *dims);
+/* compute_output_shape of the layers that keep the shape: input_shape, checked */
+PyObject *pc_layer_identity_shape(LayerObject *self, PyObject *input_shape);
 /* Tuple of dims, None for -1 (new ref) */
 PyObject *pc_layer_shape_tuple(int ndim, const npy_intp *dims);
 /* The common config updated with a layer type's own keys (`own` is stolen; NULL
@@ -71,6 +73,8 @@ PyObject *pc_layer_config(LayerObject *self, PyObject *own);
 /* Common config: name, trainable, dtype, input_shape when given (new dict) */
 PyObject *pc_layer_base_config(LayerObject *self);
 
+/* A positive integer argument (ints and NumPy integers), else -1 with ValueError */
+npy_intp pc_parse_positive(PyObject *obj, const char *who, const char *arg);
 /* An int or a pair of ints (Keras kernel_size, strides, pool_size), each ≥ 1. */
 int pc_parse_pair(PyObject *obj, const char *who, const char *arg, pc_index out[2]);
 /* 'valid' → 0, 'same' → 1 (case-insensitive), else ValueError; -1 */
@@ -89,6 +93,15 @@ int pc_resolve_activation(PyObject *activation, const char *who, int *act, PyObj
 /* "<snake_case(type name)>_<k>": dense_1, max_pooling2d_1 (new ref) */
 PyObject *pc_auto_name(PyTypeObject *type);
 
+/* base.objs[] of the layers with a kernel (Dense, Maxout, Conv2D) */
+enum { PC_OBJ_ACTIVATION, PC_OBJ_POST, PC_OBJ_KERNEL_INIT, PC_OBJ_BIAS_INIT };
+/* Checks and keeps their activation and initializers; *act: the fused pc_act */
+int pc_kernel_layer_args(LayerObject *self, const char *who, PyObject *activation,
+                         PyObject *kinit, PyObject *binit, int *act);
+/* Their `kernel` and `bias` attributes: weight 0 and 1, or None */
+PyObject *pc_layer_get_kernel(LayerObject *self, void *closure);
+PyObject *pc_layer_get_bias(LayerObject *self, void *closure);
+
 /* The one generator of initializers and dropout masks (pycnn.set_seed) */
 pc_rng *pc_global_rng(void);
 
@@ -99,6 +112,7 @@ int pc_dense_exec(PyObject *m);
 int pc_conv2d_exec(PyObject *m);
 int pc_pool_exec(PyObject *m);
 int pc_layers_misc_exec(PyObject *m);
+int pc_activation_layers_exec(PyObject *m);
 
 /* obj.method(arg) — arg passed as one argument even when it is a tuple (new ref) */
 PyObject *pc_call_method(PyObject *obj, const char *method, PyObject *arg);

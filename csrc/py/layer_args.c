@@ -5,6 +5,18 @@
 
 #include "kernels/dense.h"
 
+/* A positive integer argument (ints and NumPy integers), else -1 with ValueError */
+npy_intp
+pc_parse_positive(PyObject *obj, const char *who, const char *arg)
+{
+    npy_intp v = PyIndex_Check(obj) ? PyNumber_AsSsize_t(obj, NULL) : -1;
+    if (v >= 1)
+        return v;
+    PyErr_Clear();
+    PyErr_Format(PyExc_ValueError, "%s: %s must be a positive integer, got %R", who, arg, obj);
+    return -1;
+}
+
 /* ---- shapes and arguments ----------------------------------------------------------- */
 
 int
@@ -29,8 +41,8 @@ pc_layer_parse_shape(PyObject *shape, const char *who, int min_ndim, int *ndim,
     }
     for (int d = 0; d < *ndim; d++) {
         PyObject *v = PySequence_Fast_GET_ITEM(seq, d);
-        dims[d] = v == Py_None ? -1 : PyLong_AsSsize_t(v);
-        if (dims[d] == -1 && v != Py_None) {
+        dims[d] = v == Py_None ? -1 : PyNumber_AsSsize_t(v, NULL);
+        if (dims[d] < 0 && v != Py_None) {
             PyErr_Clear();
             PyErr_Format(PyExc_ValueError, "%s: shape %R: each entry must be a "
                          "non-negative int or None", who, shape);
@@ -60,8 +72,8 @@ pc_layer_shape_tuple(int ndim, const npy_intp *dims)
 int
 pc_parse_pair(PyObject *obj, const char *who, const char *arg, pc_index out[2])
 {
-    if (PyLong_Check(obj)) {
-        out[0] = out[1] = PyLong_AsSsize_t(obj);
+    if (PyIndex_Check(obj)) {
+        out[0] = out[1] = PyNumber_AsSsize_t(obj, NULL);
     }
     else {
         PyObject *seq = PySequence_Check(obj) ? PySequence_Fast(obj, arg) : NULL;
@@ -72,8 +84,8 @@ pc_parse_pair(PyObject *obj, const char *who, const char *arg, pc_index out[2])
                          who, arg, obj);
             return -1;
         }
-        out[0] = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(seq, 0));
-        out[1] = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(seq, 1));
+        out[0] = PyNumber_AsSsize_t(PySequence_Fast_GET_ITEM(seq, 0), NULL);
+        out[1] = PyNumber_AsSsize_t(PySequence_Fast_GET_ITEM(seq, 1), NULL);
         Py_DECREF(seq);
     }
     if (PyErr_Occurred() || out[0] < 1 || out[1] < 1) {
@@ -183,6 +195,22 @@ pc_resolve_activation(PyObject *activation, const char *who, int *act, PyObject 
     return 0;
 }
 
+int
+pc_kernel_layer_args(LayerObject *self, const char *who, PyObject *activation,
+                     PyObject *kinit, PyObject *binit, int *act)
+{
+    PyObject *post = NULL, *keras_name = NULL;
+    if (pc_initializer_check(kinit, who, "kernel_initializer") < 0 ||
+        pc_initializer_check(binit, who, "bias_initializer") < 0 ||
+        pc_resolve_activation(activation, who, act, &post, &keras_name) < 0)
+        return -1;
+    Py_XSETREF(self->objs[PC_OBJ_ACTIVATION], keras_name);
+    Py_XSETREF(self->objs[PC_OBJ_POST], post);
+    Py_XSETREF(self->objs[PC_OBJ_KERNEL_INIT], Py_NewRef(kinit));
+    Py_XSETREF(self->objs[PC_OBJ_BIAS_INIT], Py_NewRef(binit));
+    return 0;
+}
+
 PyObject *
 pc_call_method(PyObject *obj, const char *method, PyObject *arg)
 {
@@ -203,3 +231,14 @@ pc_add_type(PyObject *m, PyTypeObject *type)
     return PyModule_AddObjectRef(m, dot != NULL ? dot + 1 : type->tp_name, (PyObject *)type);
 }
 
+
+PyObject *
+pc_layer_identity_shape(LayerObject *self, PyObject *input_shape)
+{
+    npy_intp dims[PC_MAX_NDIM];
+    int nd;
+    if (pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(pc_layer_name(self)), 1, &nd,
+                             dims) < 0)
+        return NULL;
+    return pc_layer_shape_tuple(nd, dims);
+}

@@ -135,17 +135,6 @@ Dropout_call(DropoutObject *self, PyObject *args, PyObject *kwargs)
 }
 
 static PyObject *
-identity_output_shape(LayerObject *self, PyObject *input_shape)
-{
-    npy_intp dims[PC_MAX_NDIM];
-    int nd;
-    if (pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(pc_layer_name(self)), 1, &nd,
-                             dims) < 0)
-        return NULL;
-    return pc_layer_shape_tuple(nd, dims);
-}
-
-static PyObject *
 Dropout_get_config(DropoutObject *self, PyObject *Py_UNUSED(ignored))
 {
     return pc_layer_config(&self->base, Py_BuildValue("{s:O,s:O}", "rate",
@@ -156,7 +145,7 @@ Dropout_get_config(DropoutObject *self, PyObject *Py_UNUSED(ignored))
 static PyMethodDef Dropout_methods[] = {
     {"call", (PyCFunction)(void (*)(void))Dropout_call, METH_VARARGS | METH_KEYWORDS,
      "call(inputs, training=False): x · mask / (1 − rate) when training, else x"},
-    {"compute_output_shape", (PyCFunction)identity_output_shape, METH_O,
+    {"compute_output_shape", (PyCFunction)pc_layer_identity_shape, METH_O,
      "compute_output_shape(input_shape): the same shape"},
     {"get_config", (PyCFunction)Dropout_get_config, METH_NOARGS, "get_config(): rate, seed"},
     {NULL, NULL, 0, NULL},
@@ -180,9 +169,9 @@ static PyTypeObject Dropout_Type = {
 
 /* ---- flatten and reshape ---------------------------------------------------------------- */
 
-/* y = x viewed with shape dims (same memory), recorded as one op */
+/* y = x viewed with shape dims (same memory), recorded as core's flatten op */
 static PyObject *
-reshape_node(PyObject *x, int nd, npy_intp *dims)
+flatten_node(PyObject *x, int nd, npy_intp *dims)
 {
     PyArray_Dims shape = {dims, nd};
     PyArrayObject *y = (PyArrayObject *)PyArray_Newshape(PC_DATA(x), &shape, NPY_CORDER);
@@ -231,7 +220,7 @@ Flatten_call(LayerObject *self, PyObject *args, PyObject *kwargs)
     for (int d = 1; d < PyArray_NDIM(PC_DATA(x)); d++)
         n *= PyArray_DIM(PC_DATA(x), d);
     dims[1] = n;
-    y = reshape_node(x, 2, dims);
+    y = flatten_node(x, 2, dims);
     Py_DECREF(x);
     return y;
 }

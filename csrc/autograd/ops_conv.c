@@ -1,0 +1,171 @@
+/* autograd/ops_conv.c — backward of conv2d (im2col + GEMM).
+ *
+ *   conv2d   y = act(cols(x) · Wm + b)    x (N, H, W, C), W (KH, KW, C, F) as
+ *            Wm (K = KH·KW·C, F), y (N, OH, OW, F) as (N·OH·OW, F), b (F,)
+ *   parents x, W[, b]; saved[0] = y when act ≠ linear;
+ *   args.i = {SH, SW, PT, PL, act, OH, OW}.
+ *
+ * From dz = dy · act'(y) (N·OH·OW, F):
+ *   db += Σ_rows dz,   dWm += colsᵀ · dz,   dx += col2im(dz · Wmᵀ),
+ * a chunk of images at a time, the patch matrix rebuilt from x (cheaper in memory
+ * than keeping it from the forward pass, and im2col is a fraction of the GEMMs).
+ */
+#include "autograd/ops_layers.h"
+
+#include "kernels/conv.h"
+#include "kernels/dense.h"
+
+PyArrayObject *
+pc_row_slice(PyArrayObject *a, npy_intp r0, npy_intp r1)
+{
+    npy_intp dims[2] = {r1 - r0, PyArray_DIM(a, 1)};
+    char *data = PyArray_BYTES(a) + r0 * PyArray_STRIDE(a, 0);
+    PyArrayObject *v = (PyArrayObject *)PyArray_New(&PyArray_Type, 2, dims, PyArray_TYPE(a),
+                                                    NULL, data, 0, NPY_ARRAY_CARRAY, NULL);
+    if (v != NULL && PyArray_SetBaseObject(v, Py_NewRef(a)) < 0)
+        Py_CLEAR(v);
+    return v;
+}
+
+npy_intp
+pc_conv_chunk(const pc_window2d *g)
+{
+    npy_intp per_image = g->OH * g->OW * g->KH * g->KW * g->C;
+    npy_intp k = per_image > 0 ? PC_CONV_CHUNK / per_image : g->N;
+    k = k > g->N ? g->N : k;
+    return k < 1 ? 1 : k;
+}
+
+int
+pc_conv_is_pointwise(const pc_window2d *g)
+{
+    return g->KH == 1 && g->KW == 1 && g->SH == 1 && g->SW == 1 && g->PT == 0 && g->PL == 0;
+}
+
+static void
+geometry_of(pc_node *node, pc_window2d *g)
+{
+    PyArrayObject *x = PC_DATA(node->parents[0]), *w = PC_DATA(node->parents[1]);
+    *g = (pc_window2d){
+        .N = PyArray_DIM(x, 0), .H = PyArray_DIM(x, 1), .W = PyArray_DIM(x, 2),
+        .C = PyArray_DIM(x, 3), .KH = PyArray_DIM(w, 0), .KW = PyArray_DIM(w, 1),
+        .SH = node->args.i[0], .SW = node->args.i[1], .PT = node->args.i[2],
+        .PL = node->args.i[3], .OH = node->args.i[5], .OW = node->args.i[6]};
+}
+
+/* out (=|+=) a_chunkᵀ·b_chunk through tmp (out's shape) when adding */
+static int
+gemm_into(PyArrayObject *a, int ta, PyArrayObject *b, int tb, PyArrayObject *out, int add,
+          PyArrayObject *tmp)
+{
+    PyObject *sum;
+    if (!add)
+        return pc_matmul(a, ta, b, tb, out, 0);
+    if (pc_matmul(a, ta, b, tb, tmp, 0) < 0)
+        return -1;
+    sum = PyNumber_InPlaceAdd((PyObject *)out, (PyObject *)tmp);
+    Py_XDECREF(sum);
+    return sum == NULL ? -1 : 0;
+}
+
+/* one chunk of images [n0, n1): dWm (+)= colsᵀ·dz, dx += col2im(dz·Wmᵀ) */
+static int
+conv_chunk_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *wm,
+                    PyArrayObject *dz_rows, PyArrayObject *cols, PyArrayObject *dcols,
+                    PyArrayObject *dx, PyArrayObject *dwm, int dw_add, PyArrayObject *dw_tmp,
+                    npy_intp n0, npy_intp n1)
+{
+    NPY_BEGIN_THREADS_DEF;
+    if (dwm != NULL) {
+        NPY_BEGIN_THREADS;
+        PC_DISPATCH(PyArray_TYPE(x), pc_im2col, PyArray_DATA(x), PyArray_DATA(cols), g, n0, n1);
+        NPY_END_THREADS;
+        if (gemm_into(cols, 1, dz_rows, 0, dwm, dw_add, dw_tmp) < 0)
+            return -1;
+    }
+    if (dx != NULL) {
+        if (pc_matmul(dz_rows, 0, wm, 1, dcols, 0) < 0)
+            return -1;
+        NPY_BEGIN_THREADS;
+        PC_DISPATCH(PyArray_TYPE(x), pc_col2im, PyArray_DATA(dcols), PyArray_DATA(dx), g, n0,
+                    n1);
+        NPY_END_THREADS;
+    }
+    return 0;
+}
+
+/* dx += col2im(dz·Wmᵀ), dWm += colsᵀ·dz chunk by chunk; the pointwise case is x itself */
+static int
+conv_weights_input_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dz2d)
+{
+    PyArrayObject *x = PC_DATA(node->parents[0]), *w = PC_DATA(node->parents[1]);
+    PyArrayObject *dx, *dw, *wm = NULL, *dwm = NULL, *cols = NULL, *dcols = NULL, *tmp = NULL;
+    PyArrayObject *x2d = NULL, *dx2d = NULL;
+    npy_intp F = PyArray_DIM(w, 3), K = g->KH * g->KW * g->C, per = g->OH * g->OW;
+    npy_intp chunk = pc_conv_chunk(g), dims[2] = {chunk * per, K};
+    int dx_fresh, dw_fresh, status = -1;
+
+    if (pc_grad_buffer_fresh(node, 0, &dx, &dx_fresh) < 0 ||
+        pc_grad_buffer_fresh(node, 1, &dw, &dw_fresh) < 0)
+        return -1;
+    if ((wm = pc_matrix_view(w, F)) == NULL || (dw != NULL && (dwm = pc_matrix_view(dw, F)) == NULL))
+        goto done;
+    if (pc_conv_is_pointwise(g)) {
+        if ((x2d = pc_matrix_view(x, K)) == NULL ||
+            (dwm != NULL && pc_matmul(x2d, 1, dz2d, 0, dwm, !dw_fresh) < 0) ||
+            (dx != NULL && ((dx2d = pc_matrix_view(dx, K)) == NULL ||
+                            pc_matmul(dz2d, 0, wm, 1, dx2d, !dx_fresh) < 0)))
+            goto done;
+        status = 0;
+        goto done;
+    }
+    if ((dwm != NULL && (cols = pc_new_array(2, dims, PyArray_TYPE(x))) == NULL) ||
+        (dx != NULL && (dcols = pc_new_array(2, dims, PyArray_TYPE(x))) == NULL))
+        goto done;
+    dims[0] = K, dims[1] = F;
+    if (dwm != NULL && (!dw_fresh || chunk < g->N) &&
+        (tmp = pc_new_array(2, dims, PyArray_TYPE(x))) == NULL)
+        goto done;
+    for (npy_intp n0 = 0; n0 < g->N; n0 += chunk) {
+        npy_intp n1 = n0 + chunk < g->N ? n0 + chunk : g->N, r = (n1 - n0) * per;
+        PyArrayObject *dz_rows = pc_row_slice(dz2d, n0 * per, n1 * per);
+        PyArrayObject *c = cols != NULL ? pc_row_slice(cols, 0, r) : NULL;
+        PyArrayObject *dc = dcols != NULL ? pc_row_slice(dcols, 0, r) : NULL;
+        int bad = dz_rows == NULL || (cols != NULL && c == NULL) || (dcols != NULL && dc == NULL) ||
+                  conv_chunk_backward(g, x, wm, dz_rows, c, dc, dx, dwm,
+                                      !(dw_fresh && n0 == 0), tmp, n0, n1) < 0;
+        Py_XDECREF(dz_rows);
+        Py_XDECREF(c);
+        Py_XDECREF(dc);
+        if (bad)
+            goto done;
+    }
+    status = 0;
+done:
+    Py_XDECREF(wm);
+    Py_XDECREF(dwm);
+    Py_XDECREF(cols);
+    Py_XDECREF(dcols);
+    Py_XDECREF(tmp);
+    Py_XDECREF(x2d);
+    Py_XDECREF(dx2d);
+    return status;
+}
+
+int
+pc_grad_conv2d(pc_node *node, PyArrayObject *dout)
+{
+    pc_window2d g;
+    npy_intp F = PyArray_DIM(PC_DATA(node->parents[1]), 3);
+    PyArrayObject *dz, *dz2d = NULL;
+    int status = -1;
+
+    geometry_of(node, &g);
+    dz = pc_dense_dz(node, dout, (int)node->args.i[4], (PyArrayObject *)node->saved[0],
+                     node->n_parents > 2 ? 2 : -1, F);
+    if (dz != NULL && (dz2d = pc_matrix_view(dz, F)) != NULL)
+        status = conv_weights_input_backward(&g, node, dz2d);
+    Py_XDECREF(dz);
+    Py_XDECREF(dz2d);
+    return status;
+}

@@ -1,0 +1,42 @@
+/* window.h — the geometry of a 2-D sliding window over NHWC images, shared by
+ * convolution (conv.h) and pooling (pool.h). Pure C.
+ *
+ *   valid:  O = ⌊(I − K) / S⌋ + 1, no padding
+ *   same:   O = ⌈I / S⌉, padding P = max((O − 1)·S + K − I, 0) split as
+ *           ⌊P/2⌋ before (top/left) and the rest after (bottom/right) — Keras' rule.
+ */
+#ifndef PC_WINDOW_H
+#define PC_WINDOW_H
+
+#include "pc_types.h"
+
+typedef struct {
+    pc_index N, H, W, C;        /* input (N, H, W, C) */
+    pc_index KH, KW;            /* window rows, columns */
+    pc_index SH, SW;            /* strides */
+    pc_index PT, PL;            /* padding before the first row / column */
+    pc_index OH, OW;            /* output rows, columns */
+} pc_window2d;
+
+/* Fills OH, OW, PT, PL from the other fields. Returns -1 (nothing else changed)
+ * when a 'valid' window does not fit in the input, else 0. */
+static inline int
+pc_window_geometry(pc_window2d *g, int same)
+{
+    if (same) {
+        g->OH = (g->H + g->SH - 1) / g->SH;
+        g->OW = (g->W + g->SW - 1) / g->SW;
+        pc_index ph = (g->OH - 1) * g->SH + g->KH - g->H, pw = (g->OW - 1) * g->SW + g->KW - g->W;
+        g->PT = ph > 0 ? ph / 2 : 0;
+        g->PL = pw > 0 ? pw / 2 : 0;
+        return 0;
+    }
+    if (g->KH > g->H || g->KW > g->W)
+        return -1;
+    g->OH = (g->H - g->KH) / g->SH + 1;
+    g->OW = (g->W - g->KW) / g->SW + 1;
+    g->PT = g->PL = 0;
+    return 0;
+}
+
+#endif

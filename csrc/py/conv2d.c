@@ -1,0 +1,386 @@
+/* py/conv2d.c — Conv2D and pycnn.conv2d: im2col in C, then one GEMM through NumPy's
+ * BLAS per chunk of images, then bias and activation — one node.
+ *
+ * Legend (kernels/window.h): x (N, H, W, C) channels_last; kernel (KH, KW, C, F);
+ * y (N, OH, OW, F); K = KH·KW·C patch length. Cross-correlation, like every framework:
+ * y[n, i, j, f] = b[f] + Σ_{kh, kw, c} x[n, i·SH − PT + kh, j·SW − PL + kw, c] · W[kh, kw, c, f].
+ */
+#include "py/layer.h"
+
+#include "autograd/ops_layers.h"
+#include "kernels/conv.h"
+#include "kernels/dense.h"
+
+/* cols(x) · Wm → y, chunk by chunk; the workspace is allocated once per call */
+static int
+conv_forward_gemms(const pc_window2d *g, PyArrayObject *x, PyArrayObject *wm,
+                   PyArrayObject *y2d)
+{
+    npy_intp K = PyArray_DIM(wm, 0), per = g->OH * g->OW, chunk = pc_conv_chunk(g);
+    npy_intp dims[2] = {chunk * per, K};
+    PyArrayObject *cols = NULL, *x2d = NULL;
+    int status = -1;
+    NPY_BEGIN_THREADS_DEF;
+
+    if (pc_conv_is_pointwise(g)) {
+        if ((x2d = pc_matrix_view(x, K)) != NULL)
+            status = pc_matmul(x2d, 0, wm, 0, y2d, 0);
+        Py_XDECREF(x2d);
+        return status;
+    }
+    if ((cols = pc_new_array(2, dims, PyArray_TYPE(x))) == NULL)
+        return -1;
+    for (npy_intp n0 = 0; n0 < g->N; n0 += chunk) {
+        npy_intp n1 = n0 + chunk < g->N ? n0 + chunk : g->N;
+        PyArrayObject *c = pc_row_slice(cols, 0, (n1 - n0) * per);
+        PyArrayObject *rows = pc_row_slice(y2d, n0 * per, n1 * per);
+        int bad = c == NULL || rows == NULL;
+        if (!bad) {
+            NPY_BEGIN_THREADS;
+            PC_DISPATCH(PyArray_TYPE(x), pc_im2col, PyArray_DATA(x), PyArray_DATA(c), g, n0, n1);
+            NPY_END_THREADS;
+            bad = pc_matmul(c, 0, wm, 0, rows, 0) < 0;
+        }
+        Py_XDECREF(c);
+        Py_XDECREF(rows);
+        if (bad)
+            goto done;
+    }
+    status = 0;
+done:
+    Py_DECREF(cols);
+    return status;
+}
+
+/* Shapes, channels and window checked; errors start with `who` */
+static int
+conv_geometry(const char *who, PyArrayObject *x, PyArrayObject *w, PyArrayObject *b,
+              const pc_index strides[2], int same, pc_window2d *g)
+{
+    PyObject *s = NULL;
+    if (PyArray_NDIM(x) != 4 || PyArray_NDIM(w) != 4) {
+        int bad_x = PyArray_NDIM(x) != 4;
+        PyArrayObject *a = bad_x ? x : w;
+        if ((s = pc_shape_tuple(PyArray_NDIM(a), PyArray_SHAPE(a))) != NULL)
+            PyErr_Format(PyExc_ValueError, "%s: expected a 4-D %s, got shape %R", who,
+                         bad_x ? "input (batch, height, width, channels)"
+                               : "kernel (kernel_h, kernel_w, in_channels, filters)", s);
+        Py_XDECREF(s);
+        return -1;
+    }
+    *g = (pc_window2d){.N = PyArray_DIM(x, 0), .H = PyArray_DIM(x, 1), .W = PyArray_DIM(x, 2),
+                       .C = PyArray_DIM(x, 3), .KH = PyArray_DIM(w, 0), .KW = PyArray_DIM(w, 1),
+                       .SH = strides[0], .SW = strides[1]};
+    if (PyArray_DIM(w, 2) != g->C) {
+        PyErr_Format(PyExc_ValueError, "%s: input has %zd channels but kernel expects %zd", who,
+                     (Py_ssize_t)g->C, (Py_ssize_t)PyArray_DIM(w, 2));
+        return -1;
+    }
+    if (b != NULL && (PyArray_NDIM(b) != 1 || PyArray_DIM(b, 0) != PyArray_DIM(w, 3))) {
+        if ((s = pc_shape_tuple(PyArray_NDIM(b), PyArray_SHAPE(b))) != NULL)
+            PyErr_Format(PyExc_ValueError, "%s: bias of shape %R, expected (%zd,) (one per "
+                         "filter)", who, s, (Py_ssize_t)PyArray_DIM(w, 3));
+        Py_XDECREF(s);
+        return -1;
+    }
+    if (g->H < 1 || g->W < 1 || g->C < 1) {
+        if ((s = pc_shape_tuple(4, PyArray_SHAPE(x))) != NULL)
+            PyErr_Format(PyExc_ValueError, "%s: input of shape %R has no pixels or no "
+                         "channels", who, s);
+        Py_XDECREF(s);
+        return -1;
+    }
+    if (pc_window_geometry(g, same) < 0) {
+        PyErr_Format(PyExc_ValueError, "%s: kernel %zdx%zd is larger than the %zdx%zd input "
+                     "(padding='valid'); use padding='same' or a smaller kernel", who,
+                     (Py_ssize_t)g->KH, (Py_ssize_t)g->KW, (Py_ssize_t)g->H, (Py_ssize_t)g->W);
+        return -1;
+    }
+    return 0;
+}
+
+/* y = act(conv(x, w) + b): Tensors of one dtype; b may be NULL */
+static PyObject *
+conv2d_node(const char *who, PyObject *x, PyObject *w, PyObject *b, const pc_index strides[2],
+            int same, int act)
+{
+    PyArrayObject *xa = PC_DATA(x), *wa = PC_DATA(w), *y = NULL, *y2d = NULL, *wm = NULL;
+    PyObject *result = NULL;
+    pc_window2d g;
+    npy_intp F = PyArray_DIM(wa, 3);
+
+    if (conv_geometry(who, xa, wa, b != NULL ? PC_DATA(b) : NULL, strides, same, &g) < 0)
+        return NULL;
+    {
+        npy_intp dims[4] = {g.N, g.OH, g.OW, F};
+        if ((y = pc_new_array(4, dims, PyArray_TYPE(xa))) == NULL)
+            goto done;
+    }
+    if ((y2d = pc_matrix_view(y, F)) == NULL || (wm = pc_matrix_view(wa, F)) == NULL ||
+        conv_forward_gemms(&g, xa, wm, y2d) < 0)
+        goto done;
+    pc_dense_epilogue(y, b != NULL ? PC_DATA(b) : NULL, F, act);
+    {
+        PyObject *parents[3] = {x, w, b}, *saved = (PyObject *)y;
+        pc_op_args args = {.i = {g.SH, g.SW, g.PT, g.PL, act, g.OH, g.OW}, .n_i = 7};
+        result = pc_record(PC_OP_CONV2D, y, b != NULL ? 3 : 2, parents, &args,
+                           act != PC_ACT_LINEAR, &saved);
+    }
+done:
+    Py_XDECREF(y);
+    Py_XDECREF(y2d);
+    Py_XDECREF(wm);
+    return result;
+}
+
+/* Tensors for (x, kernel, bias) in one dtype: float64 when any of them is (new refs) */
+static int
+conv_operands(PyObject *objs[3], PyObject *ts[3])
+{
+    int typenum = NPY_FLOAT32;
+    for (int i = 0; i < 3; i++) {
+        ts[i] = objs[i] == NULL || objs[i] == Py_None ? NULL
+                : pc_as_tensor(objs[i], -1, "conv2d");
+        if (objs[i] != NULL && objs[i] != Py_None && ts[i] == NULL)
+            return -1;
+        if (ts[i] != NULL && PyArray_TYPE(PC_DATA(ts[i])) == NPY_FLOAT64)
+            typenum = NPY_FLOAT64;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (ts[i] == NULL || PyArray_TYPE(PC_DATA(ts[i])) == typenum)
+            continue;
+        Py_SETREF(ts[i], pc_cast(ts[i], typenum));
+        if (ts[i] == NULL)
+            return -1;
+    }
+    return 0;
+}
+
+/* pycnn.conv2d(x, kernel, bias=None, strides=1, padding='valid') */
+static PyObject *
+py_conv2d(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"x", "kernel", "bias", "strides", "padding", NULL};
+    PyObject *objs[3] = {NULL, NULL, Py_None}, *strides_obj = NULL, *padding = NULL;
+    PyObject *ts[3] = {NULL, NULL, NULL}, *result = NULL;
+    pc_index strides[2] = {1, 1};
+    int same = 0;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|OOO:conv2d", kwlist, &objs[0], &objs[1],
+                                     &objs[2], &strides_obj, &padding))
+        return NULL;
+    if ((strides_obj != NULL && pc_parse_pair(strides_obj, "conv2d", "strides", strides) < 0) ||
+        (padding != NULL && (same = pc_parse_padding(padding, "conv2d")) < 0))
+        return NULL;
+    if (conv_operands(objs, ts) == 0)
+        result = conv2d_node("conv2d", ts[0], ts[1], ts[2], strides, same, PC_ACT_LINEAR);
+    for (int i = 0; i < 3; i++)
+        Py_XDECREF(ts[i]);
+    return result;
+}
+
+typedef struct {
+    LayerObject base;
+    npy_intp filters;
+    pc_index kernel_size[2], strides[2];
+    int same, use_bias, act;
+} Conv2DObject;
+
+static int
+Conv2D_init(Conv2DObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"filters", "kernel_size", "strides", "padding", "data_format",
+                             "activation", "use_bias", "kernel_initializer", "bias_initializer",
+                             PC_LAYER_KWLIST, NULL};
+    PyObject *filters, *ksize, *strides = NULL, *padding = NULL, *data_format = Py_None;
+    PyObject *activation = Py_None, *kinit = NULL, *binit = NULL;
+    PyObject *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
+    int use_bias = 1, trainable = 1, status = -1;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|OOOOpOO$" PC_LAYER_KWFMT ":Conv2D",
+                                     kwlist, &filters, &ksize, &strides, &padding, &data_format,
+                                     &activation, &use_bias, &kinit, &binit, &input_shape,
+                                     &name, &trainable, &dtype))
+        return -1;
+    if ((self->filters = pc_parse_positive(filters, "Conv2D", "filters")) < 0)
+        return -1;
+    self->strides[0] = self->strides[1] = 1;
+    if (pc_parse_pair(ksize, "Conv2D", "kernel_size", self->kernel_size) < 0 ||
+        (strides != NULL && pc_parse_pair(strides, "Conv2D", "strides", self->strides) < 0) ||
+        (padding != NULL && (self->same = pc_parse_padding(padding, "Conv2D")) < 0) ||
+        pc_check_channels_last(data_format, "Conv2D") < 0)
+        return -1;
+    kinit = kinit != NULL ? Py_NewRef(kinit) : PyUnicode_FromString("glorot_uniform");
+    binit = binit != NULL ? Py_NewRef(binit) : PyUnicode_FromString("zeros");
+    self->use_bias = use_bias;
+    if (kinit != NULL && binit != NULL &&
+        pc_kernel_layer_args(&self->base, "Conv2D", activation, kinit, binit, &self->act) == 0)
+        status = pc_layer_init_common(&self->base, input_shape, name, trainable, dtype);
+    Py_XDECREF(kinit);
+    Py_XDECREF(binit);
+    return status;
+}
+
+static PyObject *
+Conv2D_call(Conv2DObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"inputs", "training", NULL};
+    PyObject *inputs, *training = Py_False, *x, *y;
+    PyObject *w = pc_layer_weight(&self->base, 0);
+    PyObject *b = self->use_bias ? pc_layer_weight(&self->base, 1) : NULL;
+    PyObject *name = pc_layer_name(&self->base);
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
+        return NULL;
+    if (w == NULL || (self->use_bias && b == NULL)) {
+        PyErr_Format(PyExc_RuntimeError, "%U: call() before build(); call the layer itself, "
+                     "layer(x), to build it on its first input", name);
+        return NULL;
+    }
+    if ((x = pc_layer_input(&self->base, inputs)) == NULL)
+        return NULL;
+    y = conv2d_node(PyUnicode_AsUTF8(name), x, w, b, self->strides, self->same, self->act);
+    Py_DECREF(x);
+    if (y != NULL && self->base.objs[PC_OBJ_POST] != NULL)
+        Py_SETREF(y, PyObject_CallOneArg(self->base.objs[PC_OBJ_POST], y));
+    return y;
+}
+
+/* input_shape (batch, H, W, C) → dims; checks the rank and the channels */
+static int
+conv_input_shape(Conv2DObject *self, PyObject *input_shape, npy_intp dims[4])
+{
+    PyObject *name = pc_layer_name(&self->base);
+    int nd;
+    if (name == NULL ||
+        pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(name), 1, &nd, dims) < 0)
+        return -1;
+    if (nd != 4 || dims[3] == 0 || dims[3] < -1) {
+        PyErr_Format(PyExc_ValueError, "%U: expected an input shape (batch, height, width, "
+                     "channels), got %R", name, input_shape);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *
+Conv2D_build(Conv2DObject *self, PyObject *input_shape)
+{
+    npy_intp dims[4], wshape[4];
+
+    if (self->base.built)
+        Py_RETURN_NONE;
+    if (conv_input_shape(self, input_shape, dims) < 0)
+        return NULL;
+    if (dims[3] < 0) {
+        PyErr_Format(PyExc_ValueError, "%U: the number of input channels must be known, got "
+                     "input shape %R", pc_layer_name(&self->base), input_shape);
+        return NULL;
+    }
+    wshape[0] = self->kernel_size[0], wshape[1] = self->kernel_size[1];
+    wshape[2] = dims[3], wshape[3] = self->filters;
+    if (pc_layer_add_weight(&self->base, "kernel", 4, wshape,
+                            self->base.objs[PC_OBJ_KERNEL_INIT], 1,
+                            pc_layer_dtype(&self->base)) == NULL ||
+        (self->use_bias &&
+         pc_layer_add_weight(&self->base, "bias", 1, wshape + 3,
+                             self->base.objs[PC_OBJ_BIAS_INIT], 1,
+                             pc_layer_dtype(&self->base)) == NULL))
+        return NULL;
+    self->base.built = 1;
+    Py_RETURN_NONE;
+}
+
+/* (N, H, W, C) → (N, OH, OW, filters) by window.h's rule; None stays None */
+static PyObject *
+Conv2D_compute_output_shape(Conv2DObject *self, PyObject *input_shape)
+{
+    npy_intp dims[4];
+    if (conv_input_shape(self, input_shape, dims) < 0)
+        return NULL;
+    for (int d = 1; d <= 2; d++) {
+        pc_window2d g = {.H = dims[d], .W = 1, .KH = self->kernel_size[d - 1], .KW = 1,
+                         .SH = self->strides[d - 1], .SW = 1};
+        if (dims[d] < 0)
+            continue;
+        if (pc_window_geometry(&g, self->same) < 0) {
+            PyErr_Format(PyExc_ValueError, "%U: kernel %zdx%zd is larger than the input %R "
+                         "(padding='valid')", pc_layer_name(&self->base),
+                         (Py_ssize_t)self->kernel_size[0], (Py_ssize_t)self->kernel_size[1],
+                         input_shape);
+            return NULL;
+        }
+        dims[d] = g.OH;
+    }
+    dims[3] = self->filters;
+    return pc_layer_shape_tuple(4, dims);
+}
+
+static PyObject *
+Conv2D_get_config(Conv2DObject *self, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *k = pc_initializer_serialize(self->base.objs[PC_OBJ_KERNEL_INIT]);
+    PyObject *b = pc_initializer_serialize(self->base.objs[PC_OBJ_BIAS_INIT]);
+    return pc_layer_config(&self->base, Py_BuildValue(
+        "{s:n,s:(nn),s:(nn),s:s,s:s,s:O,s:O,s:N,s:N}", "filters", self->filters,
+        "kernel_size", self->kernel_size[0], self->kernel_size[1], "strides", self->strides[0],
+        self->strides[1], "padding", self->same ? "same" : "valid", "data_format",
+        "channels_last", "activation", self->base.objs[PC_OBJ_ACTIVATION], "use_bias",
+        self->use_bias ? Py_True : Py_False, "kernel_initializer", k, "bias_initializer", b));
+}
+
+static PyGetSetDef Conv2D_getset[] = {
+    {"kernel", (getter)pc_layer_get_kernel, NULL,
+     "the kernel Tensor (kernel_h, kernel_w, in_channels, filters), None before build", NULL},
+    {"bias", (getter)pc_layer_get_bias, NULL, "the bias Tensor (filters,), or None", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMethodDef Conv2D_methods[] = {
+    {"call", (PyCFunction)(void (*)(void))Conv2D_call, METH_VARARGS | METH_KEYWORDS,
+     "call(inputs, training=False): the convolution node on built weights"},
+    {"build", (PyCFunction)Conv2D_build, METH_O,
+     "build(input_shape): kernel (kh, kw, input_shape[-1], filters), bias (filters,)"},
+    {"compute_output_shape", (PyCFunction)Conv2D_compute_output_shape, METH_O,
+     "compute_output_shape(input_shape): (batch, out_h, out_w, filters)"},
+    {"get_config", (PyCFunction)Conv2D_get_config, METH_NOARGS, "get_config(): Keras keys"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject Conv2D_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "pycnn.layers.Conv2D",
+    .tp_doc = PyDoc_STR(
+        "Conv2D(filters, kernel_size, strides=(1, 1), padding='valid', data_format=None,\n"
+        "       activation=None, use_bias=True, kernel_initializer='glorot_uniform',\n"
+        "       bias_initializer='zeros', *, input_shape=None, name=None, trainable=True,\n"
+        "       dtype=None)\n\n"
+        "2-D convolution (cross-correlation, like every framework) over channels_last\n"
+        "inputs (batch, H, W, C) -> (batch, OH, OW, filters); kernel (kh, kw, C, filters),\n"
+        "(kh·kw·C + 1)·filters parameters. valid: O = floor((I - k)/s) + 1; same:\n"
+        "O = ceil(I/s), the odd extra padding row/column at the bottom/right like Keras.\n"
+        "im2col + one GEMM (NumPy's BLAS) + bias + activation, one node.\n\n"
+        "    >>> Conv2D(32, 3, activation='relu').build((None, 28, 28, 1))  # 320 params"),
+    .tp_basicsize = sizeof(Conv2DObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
+    .tp_base = &Layer_Type,
+    .tp_init = (initproc)Conv2D_init,
+    .tp_getset = Conv2D_getset,
+    .tp_methods = Conv2D_methods,
+};
+
+static PyMethodDef conv_functions[] = {
+    {"conv2d", (PyCFunction)(void (*)(void))py_conv2d, METH_VARARGS | METH_KEYWORDS,
+     "conv2d(x, kernel, bias=None, strides=1, padding='valid') -> Tensor\n\n"
+     "x (N, H, W, C), kernel (kh, kw, C, F), bias (F,) -> (N, OH, OW, F); the same node\n"
+     "as Conv2D (cross-correlation, Keras' 'same' padding)."},
+    {NULL, NULL, 0, NULL},
+};
+
+int
+pc_conv2d_exec(PyObject *m)
+{
+    if (pc_add_type(m, &Conv2D_Type) < 0)
+        return -1;
+    return PyModule_AddFunctions(m, conv_functions);
+}
