@@ -90,6 +90,13 @@ conv_geometry(const char *who, PyArrayObject *x, PyArrayObject *w, PyArrayObject
         Py_XDECREF(s);
         return -1;
     }
+    if (g->KH < 1 || g->KW < 1 || PyArray_DIM(w, 3) < 1) {
+        if ((s = pc_shape_tuple(4, PyArray_SHAPE(w))) != NULL)
+            PyErr_Format(PyExc_ValueError, "%s: kernel of shape %R has no rows, columns or "
+                         "filters", who, s);
+        Py_XDECREF(s);
+        return -1;
+    }
     if (pc_window_geometry(g, same) < 0) {
         PyErr_Format(PyExc_ValueError, "%s: kernel %zdx%zd is larger than the %zdx%zd input "
                      "(padding='valid'); use padding='same' or a smaller kernel", who,
