@@ -133,7 +133,8 @@ conv_weights_input_backward(const pc_window2d *g, pc_node *node, PyArrayObject *
         PyArrayObject *dc = dcols != NULL ? pc_row_slice(dcols, 0, r) : NULL;
         int bad = dz_rows == NULL || (cols != NULL && c == NULL) || (dcols != NULL && dc == NULL) ||
                   conv_chunk_backward(g, x, wm, dz_rows, c, dc, dx, dwm,
-                                      !(dw_fresh && n0 == 0), tmp, n0, n1) < 0;
+                                      !(dw_fresh && n0 == 0), tmp, n0, n1) < 0 ||
+                  PyErr_CheckSignals() < 0;        /* Ctrl-C between chunks */
         Py_XDECREF(dz_rows);
         Py_XDECREF(c);
         Py_XDECREF(dc);

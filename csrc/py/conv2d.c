@@ -41,6 +41,9 @@ conv_forward_gemms(const pc_window2d *g, PyArrayObject *x, PyArrayObject *wm,
             NPY_END_THREADS;
             bad = pc_matmul(c, 0, wm, 0, rows, 0) < 0;
         }
+        /* Ctrl-C between chunks: a long convolution stops within one chunk's time
+         * (fit's own SIGINT handler only flags it, and the batch completes) */
+        bad = bad || PyErr_CheckSignals() < 0;
         Py_XDECREF(c);
         Py_XDECREF(rows);
         if (bad)
