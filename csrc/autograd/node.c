@@ -90,6 +90,8 @@ pc_grad_buffer(pc_node *node, int i, PyArrayObject **out)
         if (p->grad == NULL)
             return -1;
     }
+    if (pc_keep_alive(p->grad) < 0)     /* alive until this node's backward returns */
+        return -1;
     *out = PC_DATA(p->grad);
     return 0;
 }
