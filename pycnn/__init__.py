@@ -45,4 +45,4 @@ from . import layers
 from . import display, viz
 from .explain import explain  # noqa: E402  (pycnn.explain(t) ≡ t.explain())
 from .viz import draw_graph
-from . import arithmetic, filters  # noqa: E402  (issue 4: the arithmetic of CNNs)
+from . import arithmetic, filters, initializers  # noqa: E402  (issue 4)
