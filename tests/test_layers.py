@@ -473,3 +473,12 @@ def test_initializer_objects_work_in_layers_and_configs():
         "Constant(value=2.0)"
     with pytest.raises(ValueError, match="unknown initializer 'lecun'"):
         initializers.get("lecun")
+
+
+def test_copying_a_layer_says_how_instead_of_losing_its_fields():
+    import copy
+    import pickle
+    with pytest.raises(TypeError, match="from_config"):
+        copy.deepcopy(Dense(3))
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(Dropout(0.5))

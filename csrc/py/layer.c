@@ -357,7 +357,18 @@ Layer_from_config(PyObject *cls, PyObject *config)
     return layer;
 }
 
+/* A copied C layer would lose its C fields silently; say how to copy instead */
+static PyObject *
+Layer_reduce(LayerObject *self, PyObject *Py_UNUSED(ignored))
+{
+    PyErr_Format(PyExc_TypeError, "%U: layers cannot be pickled or copied; make a new one "
+                 "with type(layer).from_config(layer.get_config()), build it, then "
+                 "set_weights(layer.get_weights())", pc_layer_name(self));
+    return NULL;
+}
+
 static PyMethodDef Layer_methods[] = {
+    {"__reduce__", (PyCFunction)Layer_reduce, METH_NOARGS, "layers are not copied (TypeError)"},
     {"build", (PyCFunction)Layer_build, METH_O,
      "build(input_shape): create the weights for inputs of this shape (batch first)"},
     {"call", (PyCFunction)(void (*)(void))Layer_call_method, METH_VARARGS | METH_KEYWORDS,
