@@ -1,5 +1,5 @@
 /* py/layers_misc.c — the layers without weights that move or mask values:
- * Dropout (and pycnn.dropout), Flatten, Reshape.
+ * Dropout (and pycnn.dropout) and Flatten.
  *
  * Legend: N = batch; x, y = input, output; m = the dropout mask.
  */
