@@ -19,7 +19,6 @@ over batches and layers only.
 import inspect
 import signal
 import threading
-import time
 
 import numpy as np
 
@@ -458,17 +457,22 @@ class Sequential:
         return history
 
     # ---- evaluate / predict ----------------------------------------------------------
-    def _evaluate_arrays(self, x, y, batch_size):
+    def _evaluate_arrays(self, x, y, batch_size, progbar=None):
+        """{'loss': ..., metric: ...} over (x, y) in batches, each sample weighing the
+        same; progbar (optional) shows the running values batch by batch."""
         loss_mean = metrics_module.Mean("loss")
         metrics = None
-        for idx in _batches(len(x), batch_size, np.arange(len(x))):
+        for step, idx in enumerate(_batches(len(x), batch_size, np.arange(len(x)))):
             loss, y_pred = self._test_batch(x[idx], y[idx])
             loss_mean.update_state(loss, sample_weight=len(idx))
             if metrics is None:
                 metrics = self._new_metrics(y[idx], y_pred)
             for m in metrics:
                 m.update_state(y[idx], y_pred)
-        return {"loss": loss_mean.result(), **{m.name: m.result() for m in metrics or []}}
+            logs = {"loss": loss_mean.result(), **{m.name: m.result() for m in metrics}}
+            if progbar is not None:
+                progbar.update(step + 1, logs)
+        return logs
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, return_dict=False):
         """The loss (and metrics) on (x, y), without training: a float when there are no
@@ -476,13 +480,10 @@ class Sequential:
         self._check_compiled("evaluate")
         batch_size = _check_batch_size(batch_size, "evaluate")
         x, y = self._as_xy(x, y, "evaluate")
-        start = time.time()
-        logs = self._evaluate_arrays(x, y, batch_size)
-        if verbose:
-            steps = -(-len(x) // batch_size)
-            bar = Progbar(steps, verbose=verbose)
-            bar._start = start
-            bar.update(steps, logs, finalize=True)
+        if len(x) == 0:
+            raise ValueError("evaluate: no samples")
+        bar = Progbar(-(-len(x) // batch_size), verbose=verbose) if verbose else None
+        logs = self._evaluate_arrays(x, y, batch_size, bar)
         if return_dict:
             return logs
         values = list(logs.values())
