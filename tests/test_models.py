@@ -384,3 +384,6 @@ def test_interrupt_message_with_verbose(fresh_session, digit_data, capsys):
     out = capsys.readouterr().out
     assert "Interrupted after batch 2/4 of epoch 1/3" in out
     assert "holds 0 finished epoch(s)" in out
+    model.fit(x[:100], y[:100], batch_size=25, epochs=3, verbose=1,
+              callbacks=[LambdaCallback(on_batch_begin=stop)])
+    assert "Interrupted after batch 1/4 of epoch 1/3" in capsys.readouterr().out
