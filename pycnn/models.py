@@ -406,18 +406,12 @@ class Sequential:
         of the loss and metrics, each sample weighing the same). A pending Ctrl-C is
         honoured between batches, never inside one."""
         order = _shuffle_rng.permutation(len(x)) if shuffle else np.arange(len(x))
-        loss_mean = metrics_module.Mean("loss")
-        metrics = None
+        running = _RunningLogs(self)
         for step, idx in enumerate(training.batches(len(x), batch_size, order)):
             cbs.on_train_batch_begin(step)
             loss, y_pred = self._train_batch(x[idx], y[idx])
             where["batches_done"] = step + 1
-            loss_mean.update_state(loss, sample_weight=len(idx))
-            if metrics is None:
-                metrics = self._new_metrics(y[idx], y_pred)
-            for m in metrics:
-                m.update_state(y[idx], y_pred)
-            logs = {"loss": loss_mean.result(), **{m.name: m.result() for m in metrics}}
+            logs = running.update(loss, y[idx], y_pred)
             cbs.on_train_batch_end(step, logs)
             if interrupt.pending:
                 raise KeyboardInterrupt
@@ -427,16 +421,10 @@ class Sequential:
     def _evaluate_arrays(self, x, y, batch_size, progbar=None):
         """{'loss': ..., metric: ...} over (x, y) in batches, each sample weighing the
         same; progbar (optional) shows the running values batch by batch."""
-        loss_mean = metrics_module.Mean("loss")
-        metrics = None
+        running = _RunningLogs(self)
         for step, idx in enumerate(training.batches(len(x), batch_size, np.arange(len(x)))):
             loss, y_pred = self._test_batch(x[idx], y[idx])
-            loss_mean.update_state(loss, sample_weight=len(idx))
-            if metrics is None:
-                metrics = self._new_metrics(y[idx], y_pred)
-            for m in metrics:
-                m.update_state(y[idx], y_pred)
-            logs = {"loss": loss_mean.result(), **{m.name: m.result() for m in metrics}}
+            logs = running.update(loss, y[idx], y_pred)
             if progbar is not None:
                 progbar.update(step + 1, logs)
         return logs
@@ -509,14 +497,30 @@ class Sequential:
         load_weights(self, filepath)
 
 
+class _RunningLogs:
+    """The logs of one pass over batches: the loss averaged over samples (each batch
+    weighs its size) and each metric's running value."""
+
+    def __init__(self, model):
+        self.model = model
+        self.loss = metrics_module.Mean("loss")
+        self.metrics = None
+
+    def update(self, loss, y, y_pred):
+        self.loss.update_state(loss, sample_weight=len(y))
+        if self.metrics is None:
+            self.metrics = self.model._new_metrics(y, y_pred)
+        for m in self.metrics:
+            m.update_state(y, y_pred)
+        return {"loss": self.loss.result(), **{m.name: m.result() for m in self.metrics}}
+
+
 def _batch_result(model, loss, y, y_pred, return_dict):
-    metrics = model._new_metrics(y, y_pred)
-    for m in metrics:
-        m.update_state(y, y_pred)
-    logs = {"loss": loss, **{m.name: m.result() for m in metrics}}
+    logs = _RunningLogs(model).update(loss, y, y_pred)
     if return_dict:
         return logs
     return loss if len(logs) == 1 else list(logs.values())
+
 
 def load_model(filepath, custom_objects=None, compile=True):
     """The model that ``model.save(filepath)`` wrote (see pycnn.saving.load_model)."""
