@@ -39,7 +39,7 @@ concatenate = concat        # the Keras / NumPy spelling
 from ._core import elu, leaky_relu, log_softmax, maxout, naive_normalize, softmax, swish
 from . import activations, losses
 # ---- layers (issue 4) ----
-from ._core import clear_session, conv2d, dropout, set_seed
+from ._core import avg_pool2d, clear_session, conv2d, dropout, max_pool2d, set_seed
 from . import layers
 # ---- teaching tools (issue 6) ----
 from . import display, viz

@@ -63,6 +63,8 @@ PyObject *pc_initializer_serialize(PyObject *init);
  * ValueError names `who`. 0 or -1. */
 int pc_layer_parse_shape(PyObject *shape, const char *who, int min_ndim, int *ndim,
                          npy_intp *dims);
+/* compute_output_shape of the layers that keep the shape: input_shape, checked */
+PyObject *pc_layer_identity_shape(LayerObject *self, PyObject *input_shape);
 /* Tuple of dims, None for -1 (new ref) */
 PyObject *pc_layer_shape_tuple(int ndim, const npy_intp *dims);
 /* The common config updated with a layer type's own keys (`own` is stolen; NULL
@@ -110,6 +112,7 @@ int pc_dense_exec(PyObject *m);
 int pc_conv2d_exec(PyObject *m);
 int pc_pool_exec(PyObject *m);
 int pc_layers_misc_exec(PyObject *m);
+int pc_activation_layers_exec(PyObject *m);
 
 /* obj.method(arg) — arg passed as one argument even when it is a tuple (new ref) */
 PyObject *pc_call_method(PyObject *obj, const char *method, PyObject *arg);
