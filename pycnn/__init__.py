@@ -45,4 +45,22 @@ from . import layers
 from . import display, viz
 from .explain import explain  # noqa: E402  (pycnn.explain(t) ≡ t.explain())
 from .viz import draw_graph
+
+# ---- models, optimizers, datasets, callbacks (issue 5) ----
+from . import callbacks, datasets, metrics, models, optimizers, utils
+
+_core_set_seed, _core_clear_session = set_seed, clear_session
+
+
+def set_seed(seed):
+    """set_seed(n): seed the generator of weight initializers and dropout masks (C) and
+    the one fit shuffles with, so a whole training run is reproducible."""
+    _core_set_seed(seed)
+    models._seed_shuffle(seed)
+
+
+def clear_session():
+    """clear_session(): restart automatic layer and model names (dense_1, sequential_1)."""
+    _core_clear_session()
+    models._reset_names()
 from . import arithmetic, filters, initializers  # noqa: E402  (issue 4)

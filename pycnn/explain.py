@@ -85,6 +85,10 @@ class Notation:
     def frac(self, a, b):
         return rf"\frac{{{a}}}{{{b}}}" if self.tex else f"{_group(a)} / {_group(b)}"
 
+    def over(self, k):
+        """The factor 1/k: ``\\frac{1}{k}`` or ``(1/k)``."""
+        return rf"\frac{{1}}{{{k}}}" if self.tex else f"(1/{k})"
+
     def sq(self, a):
         return f"({a})^2" if self.tex else f"({a})²"
 
@@ -108,23 +112,55 @@ def _group(s):
     return f"({s})" if " " in s and not s.startswith("(") else s
 
 
+def _join(terms, sep, n, limit=8):
+    """terms joined by sep; beyond limit the first ones, an ellipsis and the last."""
+    terms = list(terms)
+    if len(terms) > limit:
+        dots = (r"\cdots" if "+" in sep else r"\ldots") if n.tex else "…"
+        terms = terms[:limit - 2] + [dots, terms[-1]]
+    return sep.join(terms)
+
+
 def _lines(explainer, t):
     return (explainer(t, Notation(True)), explainer(t, Notation(False)))
 
 
-def explain(t):
+def explain(t, *args, **kwargs):
     """The formula that produced ``t``, with its numbers, as an ``Explanation``.
 
     Works on any Tensor: the ops of the lecture (losses, softmax, activations,
     element-wise arithmetic) get their own derivation; any other op is described by
     its inputs and output; a leaf says it is one.
+
+    pycnn records an op only when an input requires grad, so a result computed from
+    plain numbers has nothing to explain. ``explain(fn, *args, **kwargs)`` takes care
+    of that: it calls ``fn`` with every list and float array (and every Tensor) among
+    the positional arguments made a leaf that requires grad, then explains the result —
+    ``pycnn.explain(pycnn.losses.categorical_crossentropy, [[0, 1, 0]], [[.3, .6, .1]])``.
+    Integer arrays (class labels) and everything else pass unchanged.
     """
+    if callable(t) and not isinstance(t, _core.Tensor):
+        t = t(*(_recording_leaf(a) for a in args), **kwargs)
+    elif args or kwargs:
+        raise TypeError("explain: extra arguments are only taken with a function to call")
     if not isinstance(t, _core.Tensor):
         raise TypeError(f"explain: expected a pycnn Tensor, got {type(t).__name__}")
     explainer = EXPLAINERS.get(t.op, _explain_other) if t.op is not None else _explain_leaf
     latex, text = _lines(explainer, t)
     value = t.item() if t.size == 1 else t.numpy().copy()
     return Explanation(latex, text, value)
+
+
+def _recording_leaf(a):
+    """A leaf that requires grad for lists, float arrays and Tensors; a unchanged else."""
+    if isinstance(a, _core.Tensor):
+        leaf = a.detach()
+    elif isinstance(a, list) or (isinstance(a, np.ndarray) and a.dtype.kind == "f"):
+        leaf = _core.tensor(a)
+    else:
+        return a
+    leaf.requires_grad = True
+    return leaf
 
 
 def _shape(shape):
@@ -302,13 +338,6 @@ def _which_row(n, rows, axis):
     return [n.text(f"the first of {rows} vectors along axis {axis} (each is treated alike):")]
 
 
-def _terms(items, n, limit=6):
-    items = list(items)
-    if len(items) > limit:
-        items = items[:limit - 1] + [r"\cdots" if n.tex else "…"]
-    return " + ".join(items)
-
-
 def _softmax_reference(z, axis):
     e = np.exp(z - z.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
@@ -336,7 +365,7 @@ def _explain_softmax(t, n):
     lines.append(f"z = {n.vector(z0)}")
     total = n.sum("j", ("e^{z_j - m}" if m else "e^{z_j}") if n.tex else
                   ("e^(z_j − m)" if m else "e^z_j"))
-    lines.append(f"{total} = {_terms((zk(v) for v in z0), n)} = {n.num(e.sum())}")
+    lines.append(f"{total} = {_join((zk(v) for v in z0), ' + ', n, limit=6)} = {n.num(e.sum())}")
     for k in range(min(ELEMENTS, z0.size)):
         lines.append(f"{n.sub('p', k + 1)} = {n.frac(zk(z0[k]), n.num(e.sum()))} = "
                      f"{n.num(p0[k])}")
@@ -358,7 +387,7 @@ def _explain_log_softmax(t, n):
     lines += _which_row(n, z.shape[0], axis)
     lines.append(f"z = {n.vector(z0)}")
     lines.append(f"{ln} " + n.sum("j", "e^{z_j}" if n.tex else "e^z_j") +
-                 f" = {ln} {n.paren(_terms((n.exp(v) for v in z0), n))} = {n.num(lse)}")
+                 f" = {ln} {n.paren(_join((n.exp(v) for v in z0), ' + ', n, limit=6))} = {n.num(lse)}")
     for k in range(min(ELEMENTS, z0.size)):
         lines.append(f"{ln} {n.sub('p', k + 1)} = {n.num(z0[k])} {n.minus} {n.num(lse)} = "
                      f"{n.num(y0[k])}")
@@ -375,7 +404,7 @@ def _explain_naive_normalize(t, n):
     lines += _which_row(n, z.shape[0], axis)
     lines.append(f"z = {n.vector(z0)}")
     lines.append(f"{n.sum('j', n.sub('z', 'j'))} = "
-                 f"{_terms((n.neg(v) for v in z0), n)} = {n.num(z0.sum())}")
+                 f"{_join((n.neg(v) for v in z0), ' + ', n, limit=6)} = {n.num(z0.sum())}")
     for k in range(min(ELEMENTS, z0.size)):
         lines.append(f"{n.sub('p', k + 1)} = {n.frac(n.num(z0[k]), n.num(z0.sum()))} = "
                      f"{n.num(p0[k])}")
@@ -409,3 +438,355 @@ EXPLAINERS.update({
     "naive_normalize": _explain_naive_normalize,
     "maxout": _explain_maxout,
 })
+
+
+# ---- losses: one line per sample (its formula with its numbers), then the reduction --
+#
+# A loss node's parents are (y_pred, y_true); its value is the per-sample vector
+# ('none'), or their mean or sum. Which reduction it was is read from the numbers.
+
+EPSILON = 1e-7      # Keras' clip of probabilities: [ε, 1 − ε]
+
+
+def _loss_rows(t, rows_are_samples=False):
+    """(y_pred, y_true) as float64 rows: one row per sample (the first axis) for the
+    squared errors, else one row per vector along the last axis."""
+    pred, true = (_values(p) for p in t.parents)
+    pred = np.atleast_1d(pred)
+    width = int(np.prod(pred.shape[1:])) if rows_are_samples else pred.shape[-1]
+    return pred.reshape(-1, width), true.reshape(pred.size // width, -1)
+
+
+def _reduce(t, n, per, counted=None):
+    """The line combining per-sample losses E_i into the tensor's value."""
+    value = _values(t)
+    counted = per if counted is None else counted
+    if value.shape != () and value.size == per.size:
+        return [n.text(f"reduction 'none': one loss per sample, shape {_shape(value.shape)}")]
+    v = float(value)
+    terms = _join((n.num(e) for e in counted), " + ", n, limit=5)
+    m = counted.size
+    if m == 1:
+        return []
+    if np.isclose(v, counted.mean(), rtol=1e-4, atol=1e-7):
+        return [f"E = {n.over('N')} {n.sum('i', 'E_i' if not n.tex else 'E_{i}')} = "
+                f"{n.frac(terms, str(m))} = {n.num(v)}" +
+                (n.text(f"  (N = {m})") if n.tex else f"   (N = {m})")]
+    if np.isclose(v, counted.sum(), rtol=1e-4, atol=1e-7):
+        return [f"E = {n.sum('i', 'E_i' if not n.tex else 'E_{i}')} = {terms} = {n.num(v)}"]
+    return [f"E = {n.num(v)}"]
+
+
+def _sample_lines(n, per, write, rows):
+    """E_i = (formula with numbers) = value for the first ROWS samples; write(i) gives
+    the formula, or None for a sample that does not count."""
+    lines = []
+    for i in range(min(ROWS, rows)):
+        name = "E" if rows == 1 else n.sub("E", i + 1)
+        formula = write(i)
+        if formula is None:                       # an ignored label: no loss at all
+            lines.append(f"{name}" + n.text(": label ignored, not counted"))
+        else:
+            lines.append(f"{name} = {formula} = {n.num(per[i])}")
+    if rows > ROWS:
+        lines.append(n.text(f"… and {rows - ROWS} more samples"))
+    return lines
+
+
+def _softmax_rows(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _from_logits_line(n, kind, z, p):
+    """The probabilities a from-logits loss works with, shown for the first sample."""
+    fn = (r"\mathrm{softmax}" if n.tex else "softmax") if kind == "softmax" else n.sigma
+    return [n.text("from logits: ") + f"p = {fn}(z) = {fn}({n.vector(z)}) = {n.vector(p)}"]
+
+
+def _crossentropy_terms(n, y, p, known=None):
+    """−(y_1·ln p_1 + …): every term for a few classes, the y_k ≠ 0 ones for many."""
+    ks = [k for k in range(y.size) if known is None or known[k]]
+    if len(ks) > 6:
+        ks = [k for k in ks if y[k] != 0]
+    return f"{n.minus}" + n.paren(" + ".join(f"{n.num(y[k])}{n.dot}{n.ln(p[k])}" for k in ks))
+
+
+def _explain_categorical(t, n):
+    pred, true = _loss_rows(t)
+    logits = t.op.endswith("from_logits")
+    p = _softmax_rows(pred) if logits else pred / pred.sum(axis=-1, keepdims=True)
+    q = np.clip(p, EPSILON, 1 - EPSILON)
+    per = -(true * np.log(q)).sum(axis=-1)
+    lines = [n.text("categorical cross-entropy: ") + "E = " + n.minus +
+             n.sum("k", f"{n.sub('y', 'k')}{n.dot}" + (r"\ln p_k" if n.tex else "ln p_k"))]
+    if logits:
+        lines += _from_logits_line(n, "softmax", pred[0], p[0])
+    elif not np.allclose(pred.sum(axis=-1), 1, atol=1e-6):
+        lines.append(n.text("the rows of y_pred do not sum to 1: p is divided by its sum "
+                            "first, as Keras does"))
+    lines += _sample_lines(n, per, lambda i: _crossentropy_terms(n, true[i], q[i]), len(per))
+    return lines + _reduce(t, n, per)
+
+
+def _explain_sparse(t, n):
+    pred, labels = _loss_rows(t)
+    labels = labels.reshape(-1)
+    logits = t.op.endswith("from_logits")
+    p = _softmax_rows(pred) if logits else pred / pred.sum(axis=-1, keepdims=True)
+    valid = (labels >= 0) & (labels < pred.shape[-1]) & (labels == np.floor(labels))
+    rows = np.arange(len(labels))
+    q = np.clip(p[rows, np.where(valid, labels, 0).astype(int)], EPSILON, 1 - EPSILON)
+    per = np.where(valid, -np.log(q), 0.0)
+    lines = [n.text("sparse categorical cross-entropy, label j: ") +
+             f"E = {n.minus}" + (r"\ln p_j" if n.tex else "ln p_j")]
+    if logits:
+        lines += _from_logits_line(n, "softmax", pred[0], p[0])
+
+    def write(i):
+        if not valid[i]:
+            return None
+        p_y = (rf"p(\text{{class }} {int(labels[i])})" if n.tex
+               else f"p(class {int(labels[i])})")
+        return f"{n.minus}" + (r"\ln " if n.tex else "ln ") + f"{p_y} = {n.minus}{n.ln(q[i])}"
+    lines += _sample_lines(n, per, write, len(per))
+    if not valid.all():
+        ignored = int((~valid).sum())
+        lines.append(n.text(f"{ignored} ignored label{'s do' if ignored > 1 else ' does'} not count"))
+    return lines + _reduce(t, n, per, counted=per[valid])
+
+
+def _binary_terms(n, y, p, known):
+    """[−y ln p − (1 − y) ln(1 − p)] for each known label k."""
+    out = []
+    for k in np.flatnonzero(known):
+        out.append(f"{n.minus}{n.num(y[k])}{n.dot}{n.ln(p[k])} {n.minus} "
+                   f"(1 {n.minus} {n.num(y[k])}){n.dot}" +
+                   (r"\ln" if n.tex else "ln") + n.paren(f"1 {n.minus} {n.num(p[k])}"))
+    return out
+
+
+def _explain_binary(t, n, multilabel=False):
+    pred, true = _loss_rows(t)
+    logits = t.op.endswith("from_logits")
+    p = 1 / (1 + np.exp(-pred)) if logits else pred
+    q = np.clip(p, EPSILON, 1 - EPSILON)
+    known = ~np.isnan(true)
+    y = np.where(known, true, 0.0)
+    each = np.where(known, -(y * np.log(q) + (1 - y) * np.log(1 - q)), 0.0)
+    width = pred.shape[-1]
+    per = each.sum(axis=-1) if multilabel else each.mean(axis=-1)
+    formula = (f"{n.minus}y{n.dot}" + (r"\ln p" if n.tex else "ln p") +
+               f" {n.minus} (1 {n.minus} y){n.dot}" + (r"\ln(1 - p)" if n.tex else "ln(1 − p)"))
+    if multilabel:
+        lines = [n.text("multi-label cross-entropy: ") + "E = " + n.sum("k", "[" + formula
+                 .replace("y", "y_k").replace("p", "p_k") + "]") +
+                 n.text(", unknown labels (?) left out")]
+    else:
+        lines = [n.text("binary cross-entropy: ") + "E = " + formula +
+                 (n.text(f", averaged over the {width} outputs") if width > 1 else "")]
+    if logits:
+        lines += _from_logits_line(n, "sigmoid", pred[0], p[0])
+    if multilabel:
+        labels = ", ".join("?" if not k else n.num(v) for v, k in zip(true[0], known[0]))
+        lines.append(f"y = [{labels}]" + (n.text("  (? contributes nothing)")
+                                          if not known[0].all() else ""))
+
+    def write(i):
+        terms = " + ".join(n.paren(s) if len(_binary_terms(n, y[i], q[i], known[i])) > 1
+                           else s for s in _binary_terms(n, y[i], q[i], known[i]))
+        if not multilabel and width > 1:
+            return n.over(width) + n.paren(terms)
+        return terms or n.text("no known label") + " 0"
+    lines += _sample_lines(n, per, write, len(per))
+    return lines + _reduce(t, n, per)
+
+
+def _explain_squared(t, n):
+    pred, true = _loss_rows(t, rows_are_samples=True)
+    mean = t.op == "mean_squared_error"
+    width = pred.shape[-1]
+    per = ((true - pred) ** 2).mean(axis=-1) if mean else 0.5 * ((true - pred) ** 2).sum(axis=-1)
+    half = r"\tfrac{1}{2}" if n.tex else "½"
+    s_hat = r"\hat{s}" if n.tex else "ŝ"
+    diff = f"({n.sub('s', 'j')} {n.minus} {n.sub(s_hat, 'j')})"
+    if mean:
+        lines = [n.text("mean squared error (Keras): ") + "E = " + n.over("K") + " " +
+                 n.sum("j", n.sq(f"{n.sub('y', 'j')} {n.minus} " +
+                                 n.sub(r"\hat{y}" if n.tex else "ŷ", "j"))) +
+                 n.text(f", K = {width} outputs")]
+    else:
+        lines = [n.text("squared error (lecture): ") + "E = " + n.sum("j", f"{half}{diff}^2"
+                                                                      if n.tex else f"½{diff}²")]
+
+    def write(i):
+        terms = _join((n.sq(f"{n.num(a)} {n.minus} {n.neg(b)}")
+                        for a, b in zip(true[i], pred[i])), " + ", n, limit=5)
+        return (n.over(width) + n.paren(terms)) if mean else f"{half}" + \
+            (rf"\left[{terms}\right]" if n.tex else f"[{terms}]")
+    lines += _sample_lines(n, per, write, len(per))
+    return lines + _reduce(t, n, per)
+
+
+def _explain_yolo(t, n):
+    """The five terms of YOLO v1's loss, recomputed with pycnn's own yolo_loss."""
+    from . import losses
+    pred, true = (p.numpy() for p in t.parents)
+    S, C = pred.shape[1], true.shape[-1] - 5
+    B = (pred.shape[-1] - C) // 5
+    names = [("coord_xy", r"\lambda_{coord} \sum 1^{obj}_{ij} [(x - \hat x)^2 + (y - \hat y)^2]",
+              "λ_coord Σ 1obj_ij [(x − x̂)² + (y − ŷ)²]"),
+             ("coord_wh", r"\lambda_{coord} \sum 1^{obj}_{ij} [(\sqrt{w} - \sqrt{\hat w})^2 + "
+              r"(\sqrt{h} - \sqrt{\hat h})^2]", "λ_coord Σ 1obj_ij [(√w − √ŵ)² + (√h − √ĥ)²]"),
+             ("obj", r"\sum 1^{obj}_{ij} (C_i - \hat C_i)^2", "Σ 1obj_ij (C_i − Ĉ_i)²"),
+             ("noobj", r"\lambda_{noobj} \sum 1^{noobj}_{ij} (C_i - \hat C_i)^2",
+              "λ_noobj Σ 1noobj_ij (C_i − Ĉ_i)²"),
+             ("cls", r"\sum_i 1^{obj}_i \sum_c (p_i(c) - \hat p_i(c))^2",
+              "Σ_i 1obj_i Σ_c (p_i(c) − p̂_i(c))²")]
+    value = float(t.numpy().sum())
+    with _core_no_grad():
+        total, parts = losses.yolo_loss(true, pred, S=S, B=B, C=C, return_parts=True)
+        weighted = np.isclose(float(total), value, rtol=1e-4, atol=1e-6)
+        if not weighted:          # other λ: show the unweighted sums, λ as symbols
+            total, parts = losses.yolo_loss(true, pred, S=S, B=B, C=C, lambda_coord=1.0,
+                                            lambda_noobj=1.0, return_parts=True)
+    lines = [n.text(f"YOLO v1 loss, S = {S}, B = {B}, C = {C}, averaged over "
+                    f"{pred.shape[0]} image{'s' if pred.shape[0] != 1 else ''}" +
+                    ("" if weighted else ", λ as given (the sums below are unweighted)") + ":")]
+    for key, tex, text in names:
+        label = tex if n.tex else text
+        if not weighted:
+            for weight in (r"\lambda_{coord} ", r"\lambda_{noobj} ", "λ_coord ", "λ_noobj "):
+                label = label.replace(weight, "")
+        lines.append(f"{label} = {n.num(float(parts[key]))}")
+    if weighted:
+        lines.append("E = " + " + ".join(n.num(float(parts[k])) for k, _, _ in names) +
+                     f" = {n.num(value)}")
+    else:
+        lam = {"coord_xy": "λ_coord·", "coord_wh": "λ_coord·", "noobj": "λ_noobj·"}
+        if n.tex:
+            lam = {k: v.replace("λ_coord·", r"\lambda_{coord} \cdot ").replace(
+                "λ_noobj·", r"\lambda_{noobj} \cdot ") for k, v in lam.items()}
+        lines.append("E = " + " + ".join(lam.get(k, "") + n.num(float(parts[k]))
+                                         for k, _, _ in names) + f" = {n.num(value)}")
+    return lines
+
+
+def _core_no_grad():
+    from .autograd import no_grad
+    return no_grad()
+
+
+EXPLAINERS.update({
+    "categorical_crossentropy": _explain_categorical,
+    "categorical_crossentropy_from_logits": _explain_categorical,
+    "sparse_categorical_crossentropy": _explain_sparse,
+    "sparse_categorical_crossentropy_from_logits": _explain_sparse,
+    "binary_crossentropy": _explain_binary,
+    "binary_crossentropy_from_logits": _explain_binary,
+    "multilabel_crossentropy": lambda t, n: _explain_binary(t, n, multilabel=True),
+    "multilabel_crossentropy_from_logits": lambda t, n: _explain_binary(t, n, multilabel=True),
+    "squared_error": _explain_squared,
+    "mean_squared_error": _explain_squared,
+    "yolo_loss": _explain_yolo,
+})
+
+
+# ---- reductions and the matrix product ----------------------------------------------
+
+def _reduction(symbol):
+    """sum / mean / max: every term written out when the result is one number."""
+    def explainer(t, n):
+        x = _values(t.parents[0]).reshape(-1)
+        y = _values(t).reshape(-1)
+        if y.size != 1:
+            return _explain_other(t, n)
+        terms = [n.num(v) if symbol == "max" else n.neg(v) for v in x]
+        if symbol == "max":
+            mx = r"\max" if n.tex else "max"
+            body = f"{mx}({_join(terms, ', ', n)})"
+        elif symbol == "mean":
+            body = n.over(x.size) + n.paren(_join(terms, " + ", n))
+        else:
+            body = _join(terms, " + ", n)
+        name = {"sum": n.sum("i", "x_i" if not n.tex else "x_{i}"),
+                "mean": n.over("n") + " " + n.sum("i", "x_i" if not n.tex else "x_{i}"),
+                "max": (r"\max_i x_i" if n.tex else "max_i x_i")}[symbol]
+        return [n.text(f"{t.op} of {x.size} numbers: ") + name,
+                f"{body} = {n.num(y[0])}"]
+    return explainer
+
+
+def _explain_matmul(t, n):
+    a, b = (_values(p) for p in t.parents)
+    c = _values(t)
+    if a.ndim != 2 or b.ndim != 2:
+        return _explain_other(t, n)
+    lines = [n.text(f"matrix product ({a.shape[0]}×{a.shape[1]}) · ({b.shape[0]}×{b.shape[1]}): ")
+             + n.sub("C", "ij") + " = " + n.sum("k", n.sub("A", "ik") + " " +
+                                                n.sub("B", "kj"))]
+    shown = 0
+    for i, j in np.ndindex(*c.shape):
+        if shown == ELEMENTS:
+            lines.append(n.text(f"… and {c.size - ELEMENTS} more elements"))
+            break
+        terms = [f"{n.neg(a[i, k])}{n.dot}{n.neg(b[k, j])}" for k in range(a.shape[1])]
+        lines.append(f"{n.sub('C', f'{i + 1}{j + 1}' if max(c.shape) < 10 else f'{i + 1},{j + 1}')}"
+                     f" = {_join(terms, ' + ', n, limit=6)} = {n.num(c[i, j])}")
+        shown += 1
+    return lines
+
+
+EXPLAINERS.update({
+    "sum": _reduction("sum"),
+    "mean": _reduction("mean"),
+    "max": _reduction("max"),
+    "matmul": _explain_matmul,
+})
+
+
+# ---- the Dense layer: y = f(x W + b), the activation recognised from the numbers ----
+
+_ACTIVATIONS = {
+    "linear": lambda z: z,
+    "relu": lambda z: np.maximum(z, 0),
+    "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+    "tanh": np.tanh,
+    "softmax": _softmax_rows,
+}
+
+
+def _explain_dense(t, n):
+    x, w = (_values(p) for p in t.parents[:2])
+    b = _values(t.parents[2]) if len(t.parents) > 2 else np.zeros(w.shape[1])
+    y = _values(t)
+    if x.ndim != 2 or w.ndim != 2 or y.shape != (x.shape[0], w.shape[1]):
+        return _explain_other(t, n)
+    z = x @ w + b
+    with np.errstate(all="ignore"):
+        name = next((k for k, f in _ACTIVATIONS.items()
+                     if np.allclose(f(z), y, rtol=1e-4, atol=1e-5)), None)
+    if name == "linear":
+        f = ""                                     # no activation: no parentheses either
+    else:
+        f = (r"\mathrm{" + name + "}" if n.tex else name) if name else "f"
+
+    def apply(body):
+        return f + n.paren(body) if f else body
+    lines = [n.text(f"dense layer, {x.shape[1]} inputs → {w.shape[1]} units: ") +
+             f"{n.sub('y', 'j')} = " + apply(n.sum("k", n.sub("x", "k") + " " + n.sub("W", "kj"))
+                                              + " + " + n.sub("b", "j"))]
+    if x.shape[0] > 1:
+        lines.append(n.text(f"the first of {x.shape[0]} samples (each is treated alike):"))
+    for j in range(min(ELEMENTS, w.shape[1])):
+        terms = [f"{n.neg(x[0, k])}{n.dot}{n.neg(w[k, j])}" for k in range(x.shape[1])]
+        line = f"{n.sub('y', j + 1)} = " + apply(_join(terms + [n.neg(b[j])], " + ", n, limit=6))
+        if f:
+            line += f" = {f}({n.num(z[0, j])})"
+        lines.append(f"{line} = {n.num(y[0, j])}")
+    if w.shape[1] > ELEMENTS:
+        lines.append(n.text(f"… and {w.shape[1] - ELEMENTS} more units"))
+    return lines
+
+
+EXPLAINERS["dense"] = _explain_dense

@@ -73,7 +73,7 @@ def upsampling2d(x, size):
 def max_grad(x, axis=None, keepdims=False):
     """d max(x, axis) / dx: one at the FIRST maximal element of each group (C order)."""
     x = np.asarray(x)
-    axes = tuple(range(x.ndim)) if axis is None else tuple(np.atleast_1d(axis) % max(x.ndim, 1))
+    axes = tuple(range(x.ndim)) if axis is None else tuple(sorted(np.atleast_1d(axis) % max(x.ndim, 1)))
     kept = [d for d in range(x.ndim) if d not in axes]
     moved = np.moveaxis(x, kept + list(axes), range(x.ndim))
     groups = moved.reshape(moved.shape[:len(kept)] + (-1,))

@@ -122,6 +122,9 @@ def test_maxout_tie_goes_to_first_piece():
 
 def test_kink_slopes_documented():
     x = pycnn.tensor([0.0], requires_grad=True)
+    pycnn.relu(x).backward(np.ones(1, dtype=np.float32))
+    assert x.grad.numpy()[0] == 0.0                     # relu: 0 at 0
+    x.grad = None
     pycnn.leaky_relu(x).backward(np.ones(1, dtype=np.float32))
     assert x.grad.numpy()[0] == np.float32(0.1)         # α at 0, as PyTorch
     x.grad = None
@@ -203,3 +206,30 @@ def test_get_rejects_unknown_names_and_types():
     import functools
     with pytest.raises(ValueError, match="cannot name"):
         pycnn.activations.serialize(functools.partial(pycnn.leaky_relu, alpha=0.2))
+
+
+def test_empty_axes_give_empty_results():
+    for fn in (pycnn.softmax, pycnn.log_softmax, pycnn.naive_normalize):
+        assert fn(pycnn.tensor(np.ones((3, 0)))).shape == (3, 0)
+    assert pycnn.maxout(pycnn.tensor(np.ones((2, 0))), 2).shape == (2, 0)
+
+
+def test_agrees_with_pytorch(rng):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    x = away_from_zero(rng, (3, 6))
+    cases = [
+        (lambda t: pycnn.leaky_relu(t, 0.1), lambda t: F.leaky_relu(t, 0.1)),
+        (lambda t: pycnn.elu(t, 0.7), lambda t: F.elu(t, 0.7)),
+        (pycnn.swish, F.silu),
+        (lambda t: pycnn.softmax(t, axis=0), lambda t: F.softmax(t, dim=0)),
+        (pycnn.log_softmax, lambda t: F.log_softmax(t, dim=-1)),
+    ]
+    seed = rng.standard_normal(x.shape)
+    for ours, theirs in cases:
+        t, tt = pycnn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        a, b = ours(t), theirs(tt)
+        a.backward(seed)
+        b.backward(torch.tensor(seed))
+        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), rtol=1e-10, atol=1e-15)

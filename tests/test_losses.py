@@ -510,3 +510,37 @@ def test_get_passes_instances_and_callables_and_rejects_junk():
         L.get(3)
     with pytest.raises(ValueError, match="cannot store"):
         L.serialize(lambda y, p: p)
+
+
+def test_empty_batches_and_rows_do_not_crash():
+    assert L.categorical_crossentropy(np.ones((3, 0)), np.ones((3, 0)), from_logits=True
+                                      ).item() == 0.0
+    assert L.mse(np.ones((0, 3)), np.ones((0, 3))).item() == 0.0
+    assert L.sparse_categorical_crossentropy(np.zeros((0,)), np.ones((0, 4))).shape == ()
+    assert L.yolo_loss(np.zeros((0, 7, 7, 25)), np.zeros((0, 7, 7, 30))).item() == 0.0
+
+
+def test_agrees_with_pytorch_values_and_gradients(rng):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    z = rng.standard_normal((3, 4, 5)) * 4                  # (N, H, C)
+    labels = rng.integers(0, 5, (3, 4))
+    labels[0, 1] = labels[2, 3] = -100
+    y = rng.integers(0, 2, (3, 4, 5)).astype(float)
+    cases = [
+        (lambda t: L.sparse_categorical_crossentropy(labels, t, from_logits=True,
+                                                     ignore_index=-100),
+         lambda t: F.cross_entropy(t.permute(0, 2, 1), torch.tensor(labels), ignore_index=-100)),
+        (lambda t: L.binary_crossentropy(y, t, from_logits=True),
+         lambda t: F.binary_cross_entropy_with_logits(t, torch.tensor(y))),
+        (lambda t: L.mse(y, t, reduction="sum"),
+         lambda t: F.mse_loss(t, torch.tensor(y), reduction="sum") / 5),
+    ]
+    for ours, theirs in cases:
+        t = pycnn.tensor(z, requires_grad=True)
+        tt = torch.tensor(z, requires_grad=True)
+        a, b = ours(t), theirs(tt)
+        a.backward()
+        b.backward()
+        assert a.item() == pytest.approx(b.item(), rel=1e-12)
+        np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), rtol=1e-10, atol=1e-15)

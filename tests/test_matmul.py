@@ -106,3 +106,36 @@ def test_diamond_and_three_children(rng):
 
     assert pycnn.gradcheck(diamond, [rng.standard_normal((2, 3)), rng.standard_normal((3, 3))])
     assert pycnn.gradcheck(three_children, [rng.standard_normal((3, 3))])
+
+
+# ---- properties on random broadcastable shapes (hypothesis) -------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(hnp.mutually_broadcastable_shapes(signature=np.matmul.signature, max_dims=3, max_side=4))
+def test_matmul_agrees_with_numpy_on_random_shapes(shapes):
+    sa, sb = shapes.input_shapes
+    rng = np.random.default_rng(len(sa) * 10 + len(sb))
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+    ta, tb = pycnn.tensor(a, requires_grad=True), pycnn.tensor(b, requires_grad=True)
+    y = ta @ tb
+    want = a @ b
+    assert y.shape == want.shape == shapes.result_shape
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-12, atol=1e-12)
+    g = rng.standard_normal(want.shape)
+    y.backward(g)
+    # the reference gradient, from NumPy with 1-D operands promoted and batches summed
+    a2 = a[None] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    g2 = np.expand_dims(g, tuple(i for i, c in ((-2, a.ndim == 1), (-1, b.ndim == 1)) if c))
+    ga, gb = g2 @ np.swapaxes(b2, -1, -2), np.swapaxes(a2, -1, -2) @ g2
+
+    def sum_to(x, shape):
+        x = x.sum(axis=tuple(range(x.ndim - len(shape))))
+        return x.sum(axis=tuple(i for i, s in enumerate(shape) if s == 1), keepdims=True)
+
+    np.testing.assert_allclose(ta.grad.numpy(), sum_to(ga, a2.shape).reshape(sa), atol=1e-12)
+    np.testing.assert_allclose(tb.grad.numpy(), sum_to(gb, b2.shape).reshape(sb), atol=1e-12)

@@ -120,3 +120,36 @@ def test_bad_axes_raise_clearly(name):
         fn(axis=(0, 1.0))
     with pytest.raises(np.exceptions.AxisError, match=rf"{name}: axis 0 .*shape \(\)"):
         getattr(pycnn, name)(pycnn.tensor(1.0), axis=0)
+
+
+# ---- properties on random shapes and axes (hypothesis) --------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+
+@st.composite
+def array_and_axes(draw):
+    shape = draw(hnp.array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=4))
+    x = draw(hnp.arrays(np.float64, shape, elements=st.floats(-100, 100, width=32)))
+    axes = draw(st.none() | st.lists(st.integers(-len(shape), len(shape) - 1), unique_by=lambda a: a % max(len(shape), 1)).map(tuple)
+                if shape else st.none())
+    return x, axes
+
+
+@settings(max_examples=60, deadline=None)
+@given(array_and_axes(), st.booleans(), st.sampled_from(["sum", "mean", "max"]))
+def test_reductions_agree_with_numpy_on_random_shapes(xa, keepdims, name):
+    x, axis = xa
+    t = pycnn.tensor(x, requires_grad=True)
+    y = getattr(t, name)(axis=axis, keepdims=keepdims)
+    want = getattr(np, name)(x, axis=axis, keepdims=keepdims)
+    assert y.shape == want.shape
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-12, atol=1e-12)
+    y.backward(np.ones(y.shape))
+    if name == "max":
+        expected = max_grad(x, axis)
+    else:
+        scale = 1.0 if name == "sum" else want.size / max(x.size, 1)
+        expected = np.full(x.shape, scale)
+    np.testing.assert_allclose(t.grad.numpy(), expected, rtol=1e-12)

@@ -1,7 +1,7 @@
-/* autograd/ops_shape.c — backward of reshape/flatten, transpose, concat/stack and
- * indexing. Each gradient flows back through the same view the forward copied:
- * reshape is the identity on the flat buffer, transpose the inverse permutation,
- * concat/stack the slab of each input, indexing the same index into dx.
+/* autograd/ops_shape.c — backward of reshape/flatten, transpose and concat/stack.
+ * Each gradient flows back through the same view the forward copied: reshape is
+ * the identity on the flat buffer, transpose the same permuted strides, concat/stack
+ * the slab of each input. (Indexing: ops_index.c.)
  */
 #include "autograd/ops_shape.h"
 
@@ -50,8 +50,12 @@ pc_grad_reshape(pc_node *node, PyArrayObject *dout)
         return -1;
     if (dx == NULL)
         return 0;
+    NPY_BEGIN_THREADS_DEF;
+    if (n > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
     PC_DISPATCH(PyArray_TYPE(dx), pc_block_accumulate, PyArray_DATA(dout), PyArray_DATA(dx), 1,
                 n, n, 0);
+    NPY_END_THREADS;
     return 0;
 }
 
@@ -95,45 +99,15 @@ pc_grad_concat(pc_node *node, PyArrayObject *dout)
         pc_concat_blocks(x, axis, &A, &lx);
         if (pc_grad_buffer(node, p, &dx) < 0)
             return -1;
-        if (dx != NULL)
+        if (dx != NULL) {
+            NPY_BEGIN_THREADS_DEF;
+            if (A * lx > PC_GIL_THRESHOLD)
+                NPY_BEGIN_THREADS;
             PC_DISPATCH(PyArray_TYPE(dx), pc_block_accumulate, PyArray_DATA(dout),
                         PyArray_DATA(dx), A, lx, ly, off);
+            NPY_END_THREADS;
+        }
         off += lx;
     }
     return 0;
-}
-
-/* y = x[key]; saved[0] = the normalised key (a tuple), args.i[0] = 1 when it holds
- * integer or boolean arrays. Basic index: dx[key] is a view of dx, so dx[key] += dy.
- * Advanced index: np.add.at(dx, key, dy), which adds once per repeated index
- * (dx[key] += dy would keep only the last of repeated indices). */
-int
-pc_grad_getitem(pc_node *node, PyArrayObject *dout)
-{
-    PyObject *key = node->saved[0], *np = NULL, *add = NULL, *view = NULL, *r = NULL;
-    PyArrayObject *dx;
-    int status = -1;
-
-    if (pc_grad_buffer(node, 0, &dx) < 0)
-        return -1;
-    if (dx == NULL)
-        return 0;
-    if (node->args.i[0]) {
-        if ((np = PyImport_ImportModule("numpy")) == NULL ||
-            (add = PyObject_GetAttrString(np, "add")) == NULL)
-            goto done;
-        r = PyObject_CallMethod(add, "at", "OOO", (PyObject *)dx, key, (PyObject *)dout);
-    }
-    else {
-        if ((view = PyObject_GetItem((PyObject *)dx, key)) == NULL)   /* a view of dx */
-            goto done;
-        r = PyNumber_InPlaceAdd(view, (PyObject *)dout);
-    }
-    status = r == NULL ? -1 : 0;
-done:
-    Py_XDECREF(np);
-    Py_XDECREF(add);
-    Py_XDECREF(view);
-    Py_XDECREF(r);
-    return status;
 }

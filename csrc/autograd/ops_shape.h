@@ -12,8 +12,9 @@
 void pc_transpose_iter(pc_iter *it, int ndim, const npy_intp *x_shape, const npy_intp *perm,
                        int x_slot, int y_slot);
 
-/* concat/stack of parents along `axis` of the output: the block layout of parent p
- * (A blocks of lx elements, placed at *off within blocks of ly in y). */
+/* concat/stack along `axis` of the output y: x (an input, or y itself) seen as A
+ * blocks of lx elements, A = Π shape[:axis], lx = Π shape[axis:]. Input p's blocks
+ * sit in y's blocks (of ly) at off = the lx of the inputs before it, summed. */
 void pc_concat_blocks(PyArrayObject *x, int axis, pc_index *A, pc_index *lx);
 
 #endif

@@ -1,12 +1,15 @@
-/* dtype_f32.h — instantiate a *_impl.h template for float. Undo with dtype_undef.h. */
+/* dtype_f32.h — instantiate a *_impl.h template for float. Undo with dtype_undef.h.
+ * EXP and TANH are vmath.h's vectorizable versions (within 2 ulp; libm's are opaque
+ * scalar calls); the float64 kernels keep libm. */
+#include "vmath.h"
 #define T float
 #define ACC double
 #define SFX(name) name##_f32
-#define EXP expf
+#define EXP pc_vexpf
 #define LOG logf
 #define LOG1P log1pf
 #define SQRT sqrtf
-#define TANH tanhf
+#define TANH pc_vtanhf
 #define FABS fabsf
 #define POW powf
 #define T_MAX 3.402823466e+38F

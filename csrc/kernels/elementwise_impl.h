@@ -153,13 +153,8 @@ void
 SFX(pc_sigmoid_forward)(const T *x, T *y, pc_index n)
 {
     for (pc_index i = 0; i < n; i++) {
-        if (x[i] >= 0) {
-            y[i] = (T)1 / ((T)1 + EXP(-x[i]));
-        }
-        else {
-            T e = EXP(x[i]);
-            y[i] = e / ((T)1 + e);
-        }
+        T e = EXP(-FABS(x[i]));         /* e^-|x|; both cases computed, one kept: */
+        y[i] = x[i] >= 0 ? (T)1 / ((T)1 + e) : e / ((T)1 + e);     /* no branch */
     }
 }
 void

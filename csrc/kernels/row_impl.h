@@ -2,10 +2,12 @@
  * activation and loss kernels (included by activation_impl.h and loss_impl.h).
  * Needs T, ACC, SFX(name), EXP, LOG. A "row" is K values `stride` elements apart. */
 
-/* max_k z_k */
+/* max_k z_k; 0 for an empty row (K = 0), which then reads nothing */
 static inline T
 SFX(pc_row_max)(const T *z, pc_index K, pc_index stride)
 {
+    if (K <= 0)
+        return 0;
     T m = z[0];
     for (pc_index k = 1; k < K; k++)
         m = z[k * stride] > m ? z[k * stride] : m;

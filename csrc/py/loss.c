@@ -219,6 +219,20 @@ label_error(const char *op, PyArrayObject *labels, pc_index row, pc_index K)
     Py_XDECREF(where);
 }
 
+/* ignore_index: None, or an integer (NumPy's too) stored in a->i[4] with a->i[3] = 1 */
+static int
+parse_ignore_index(PyObject *obj, pc_op_args *a)
+{
+    PyObject *index;
+    if (obj == Py_None)
+        return 0;
+    if ((index = PyNumber_Index(obj)) == NULL)
+        return -1;
+    a->i[3] = 1, a->i[4] = PyLong_AsSsize_t(index);
+    Py_DECREF(index);
+    return a->i[4] == -1 && PyErr_Occurred() ? -1 : 0;
+}
+
 /* sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_index=None,
  * reduction='mean'): labels over any leading shape; 'mean' is over the counted rows */
 static PyObject *
@@ -241,15 +255,8 @@ py_sparse_categorical_crossentropy(PyObject *Py_UNUSED(m), PyObject *args, PyObj
         return NULL;
     if (from_logits)
         op = PC_OP_SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS;
-    if (ign_obj != Py_None) {
-        PyObject *index = PyNumber_Index(ign_obj);     /* ints and NumPy ints */
-        if (index == NULL)
-            return NULL;
-        a.i[3] = 1, a.i[4] = PyLong_AsSsize_t(index);
-        Py_DECREF(index);
-        if (a.i[4] == -1 && PyErr_Occurred())
-            return NULL;
-    }
+    if (parse_ignore_index(ign_obj, &a) < 0)
+        return NULL;
     if ((pred = prediction(p_obj, name)) == NULL)
         goto done;
     p = PC_DATA(pred);
@@ -307,6 +314,31 @@ yolo_part(PyArrayObject *parts, int mask, int reduction, PyObject *pred, PyObjec
     return result;
 }
 
+/* The total (all parts), or (total, (coord_xy, coord_wh, obj, noobj, cls)) (new ref) */
+static PyObject *
+yolo_result(PyArrayObject *parts, int return_parts, int reduction, PyObject *pred,
+            PyObject *truth, pc_op_args a)
+{
+    PyObject *total, *each = NULL, *result = NULL;
+
+    total = yolo_part(parts, (1 << PC_YOLO_PARTS) - 1, reduction, pred, truth, a);
+    if (total == NULL || !return_parts)
+        return total;
+    if ((each = PyTuple_New(PC_YOLO_PARTS)) == NULL)
+        goto done;
+    for (int t = 0; t < PC_YOLO_PARTS; t++) {
+        PyObject *part = yolo_part(parts, 1 << t, reduction, pred, truth, a);
+        if (part == NULL)
+            goto done;
+        PyTuple_SET_ITEM(each, t, part);
+    }
+    result = PyTuple_Pack(2, total, each);
+done:
+    Py_DECREF(total);
+    Py_XDECREF(each);
+    return result;
+}
+
 /* ValueError unless y_pred is (N, S, S, B·5 + C) and y_true (N, S, S, 5 + C) */
 static int
 yolo_check_shapes(PyArrayObject *p, PyArrayObject *t, const pc_yolo_dims *d)
@@ -337,7 +369,6 @@ py_yolo_loss(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
     static char *kwlist[] = {"y_true", "y_pred", "S", "B", "C", "lambda_coord",
                              "lambda_noobj", "reduction", "return_parts", NULL};
     PyObject *t_obj, *p_obj, *red_obj = NULL, *pred = NULL, *truth = NULL, *result = NULL;
-    PyObject *total = NULL, *parts_t = NULL;
     PyArrayObject *p, *parts = NULL;
     Py_ssize_t S = 7, B = 2, C = 20;
     pc_op_args a = {{0}};
@@ -373,27 +404,11 @@ py_yolo_loss(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
     PC_DISPATCH(PyArray_TYPE(p), pc_yolo_forward, PyArray_DATA(p),
                 PyArray_DATA(PC_DATA(truth)), PyArray_DATA(parts), &d);
     NPY_END_THREADS;
-    if ((total = yolo_part(parts, (1 << PC_YOLO_PARTS) - 1, reduction, pred, truth, a)) == NULL)
-        goto done;
-    if (!return_parts) {
-        result = Py_NewRef(total);
-        goto done;
-    }
-    if ((parts_t = PyTuple_New(PC_YOLO_PARTS)) == NULL)
-        goto done;
-    for (int t = 0; t < PC_YOLO_PARTS; t++) {
-        PyObject *part = yolo_part(parts, 1 << t, reduction, pred, truth, a);
-        if (part == NULL)
-            goto done;
-        PyTuple_SET_ITEM(parts_t, t, part);
-    }
-    result = PyTuple_Pack(2, total, parts_t);
+    result = yolo_result(parts, return_parts, reduction, pred, truth, a);
 done:
     Py_XDECREF(pred);
     Py_XDECREF(truth);
     Py_XDECREF(parts);
-    Py_XDECREF(total);
-    Py_XDECREF(parts_t);
     return result;
 }
 

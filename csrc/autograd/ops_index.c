@@ -1,0 +1,37 @@
+/* autograd/ops_index.c — backward of indexing, y = x[key] (py/index.c). */
+#include "autograd/node.h"
+
+/* y = x[key]; saved[0] = the normalised key (a tuple), args.i[0] = 1 when it holds
+ * integer or boolean arrays. Basic index: dx[key] is a view of dx, so dx[key] += dy.
+ * Advanced index: np.add.at(dx, key, dy), which adds once per repeated index
+ * (dx[key] += dy would keep only the last of repeated indices). */
+int
+pc_grad_getitem(pc_node *node, PyArrayObject *dout)
+{
+    PyObject *key = node->saved[0], *np = NULL, *add = NULL, *view = NULL, *r = NULL;
+    PyArrayObject *dx;
+    int status = -1;
+
+    if (pc_grad_buffer(node, 0, &dx) < 0)
+        return -1;
+    if (dx == NULL)
+        return 0;
+    if (node->args.i[0]) {
+        if ((np = PyImport_ImportModule("numpy")) == NULL ||
+            (add = PyObject_GetAttrString(np, "add")) == NULL)
+            goto done;
+        r = PyObject_CallMethod(add, "at", "OOO", (PyObject *)dx, key, (PyObject *)dout);
+    }
+    else {
+        if ((view = PyObject_GetItem((PyObject *)dx, key)) == NULL)   /* a view of dx */
+            goto done;
+        r = PyNumber_InPlaceAdd(view, (PyObject *)dout);
+    }
+    status = r == NULL ? -1 : 0;
+done:
+    Py_XDECREF(np);
+    Py_XDECREF(add);
+    Py_XDECREF(view);
+    Py_XDECREF(r);
+    return status;
+}
