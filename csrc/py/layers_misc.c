@@ -21,9 +21,10 @@ dropout_apply(PyObject *x, double rate, pc_rng *rng)
     if ((m = pc_new_array(PyArray_NDIM(xa), PyArray_SHAPE(xa), PyArray_TYPE(xa))) == NULL ||
         (y = pc_new_array(PyArray_NDIM(xa), PyArray_SHAPE(xa), PyArray_TYPE(xa))) == NULL)
         goto done;
+    /* the generator is shared state: drawn under the GIL, so threads take turns */
+    PC_DISPATCH(PyArray_TYPE(xa), pc_dropout_mask, rng, PyArray_DATA(m), n, rate);
     if (n > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(xa), pc_dropout_mask, rng, PyArray_DATA(m), n, rate);
     PC_DISPATCH(PyArray_TYPE(xa), pc_dropout_forward, PyArray_DATA(xa), PyArray_DATA(m),
                 PyArray_DATA(y), n);
     NPY_END_THREADS;
