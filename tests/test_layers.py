@@ -506,3 +506,24 @@ def test_inputs_without_pixels_or_features_raise():
     with pytest.raises(ValueError, match=r"dense_\d+: the last dimension of the input must be "
                                          r"known and positive, got input shape \(2, 0\)"):
         Dense(3)(np.zeros((2, 0)))
+
+
+def test_subclass_that_skips_init_gets_an_error_not_a_crash():
+    from pycnn.layers import Conv2D, MaxPooling2D, UpSampling2D
+
+    def lazy(cls):
+        return type("Lazy" + cls.__name__, (cls,), {"__init__": lambda self: None})()
+    for cls, x in [(Dense, np.zeros((2, 3))), (Conv2D, np.zeros((1, 5, 5, 1))),
+                   (MaxPooling2D, np.zeros((1, 4, 4, 1))), (UpSampling2D, np.zeros((1, 2, 2, 1))),
+                   (Dropout, np.zeros((2, 3))), (Softmax, np.zeros((2, 3))),
+                   (Reshape, np.zeros((2, 3)))]:
+        layer = lazy(cls)
+        with pytest.raises(RuntimeError, match=r"super\(\)\.__init__"):
+            layer(x, training=True)
+        with pytest.raises(RuntimeError, match=r"super\(\)\.__init__"):
+            layer.call(x, training=True)
+    for cls in (Dense, Conv2D):
+        with pytest.raises(RuntimeError, match="was not initialised"):
+            lazy(cls).get_config()
+    with pytest.raises(RuntimeError, match="was not initialised"):
+        lazy(MaxPooling2D).compute_output_shape((None, 4, 4, 1))

@@ -230,6 +230,9 @@ Conv2D_call(Conv2DObject *self, PyObject *args, PyObject *kwargs)
     PyObject *b = self->use_bias ? pc_layer_weight(&self->base, 1) : NULL;
     PyObject *name = pc_layer_name(&self->base);
 
+    if (pc_layer_check_init(&self->base) < 0)
+        return NULL;
+
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
         return NULL;
     if (w == NULL || (self->use_bias && b == NULL)) {
@@ -268,6 +271,9 @@ Conv2D_build(Conv2DObject *self, PyObject *input_shape)
 {
     npy_intp dims[4], wshape[4];
 
+    if (pc_layer_check_init(&self->base) < 0)
+        return NULL;
+
     if (self->base.built)
         Py_RETURN_NONE;
     if (conv_input_shape(self, input_shape, dims) < 0)
@@ -296,6 +302,9 @@ static PyObject *
 Conv2D_compute_output_shape(Conv2DObject *self, PyObject *input_shape)
 {
     npy_intp dims[4];
+
+    if (pc_layer_check_init(&self->base) < 0)
+        return NULL;
     if (conv_input_shape(self, input_shape, dims) < 0)
         return NULL;
     for (int d = 1; d <= 2; d++) {
@@ -319,8 +328,12 @@ Conv2D_compute_output_shape(Conv2DObject *self, PyObject *input_shape)
 static PyObject *
 Conv2D_get_config(Conv2DObject *self, PyObject *Py_UNUSED(ignored))
 {
-    PyObject *k = pc_initializer_serialize(self->base.objs[PC_OBJ_KERNEL_INIT]);
-    PyObject *b = pc_initializer_serialize(self->base.objs[PC_OBJ_BIAS_INIT]);
+    PyObject *k, *b;
+
+    if (pc_layer_check_init(&self->base) < 0)
+        return NULL;
+    k = pc_initializer_serialize(self->base.objs[PC_OBJ_KERNEL_INIT]);
+    b = pc_initializer_serialize(self->base.objs[PC_OBJ_BIAS_INIT]);
     return pc_layer_config(&self->base, Py_BuildValue(
         "{s:n,s:(nn),s:(nn),s:s,s:s,s:O,s:O,s:N,s:N}", "filters", self->filters,
         "kernel_size", self->kernel_size[0], self->kernel_size[1], "strides", self->strides[0],

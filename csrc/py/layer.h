@@ -27,6 +27,7 @@ typedef struct {
     int built;
     int dtype;                          /* NPY_FLOAT32/64; -1: the first input's */
     int call_training;                  /* does call() take training=? -1: not known yet */
+    int initialized;                    /* pc_layer_init_common succeeded */
 } LayerObject;
 
 extern PyTypeObject Layer_Type;
@@ -39,6 +40,9 @@ extern PyTypeObject Layer_Type;
 int pc_layer_init_common(LayerObject *self, PyObject *input_shape, PyObject *name,
                          int trainable, PyObject *dtype);
 
+/* 0 when the layer's __init__ ran (a subclass's __init__ must call super().__init__),
+ * else -1 with RuntimeError: the C fields of an uninitialised layer are not usable */
+int pc_layer_check_init(LayerObject *self);
 /* The layer's name (borrowed; given automatically on first use: dense_1, ...) */
 PyObject *pc_layer_name(LayerObject *self);
 /* The dtype of its weights: the constructor's, else the first input's, else float32 */

@@ -124,6 +124,9 @@ Dropout_call(DropoutObject *self, PyObject *args, PyObject *kwargs)
     PyObject *inputs, *x, *y;
     int training = 0;
 
+    if (pc_layer_check_init(&self->base) < 0)
+        return NULL;
+
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|p:call", kwlist, &inputs, &training))
         return NULL;
     if ((x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(pc_layer_name(&self->base)))) == NULL)

@@ -160,6 +160,9 @@ Pool_call(PoolObject *self, PyObject *args, PyObject *kwargs)
     static char *kwlist[] = {"inputs", "training", NULL};
     PyObject *inputs, *training = Py_False, *x, *y, *name = pc_layer_name(&self->base);
 
+    if (pc_layer_check_init(&self->base) < 0)
+        return NULL;
+
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
         return NULL;
     if (name == NULL || (x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(name))) == NULL)
@@ -191,6 +194,9 @@ static PyObject *
 Pool_compute_output_shape(PoolObject *self, PyObject *input_shape)
 {
     npy_intp dims[4];
+
+    if (pc_layer_check_init(&self->base) < 0)
+        return NULL;
     if (image_shape(&self->base, input_shape, dims) < 0)
         return NULL;
     for (int d = 1; d <= 2; d++) {
@@ -302,6 +308,9 @@ UpSampling2D_call(UpSamplingObject *self, PyObject *args, PyObject *kwargs)
     PyArrayObject *xa, *y = NULL;
     NPY_BEGIN_THREADS_DEF;
 
+    if (pc_layer_check_init(&self->base) < 0)
+        return NULL;
+
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
         return NULL;
     if (name == NULL || (x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(name))) == NULL)
@@ -338,6 +347,9 @@ static PyObject *
 UpSampling2D_compute_output_shape(UpSamplingObject *self, PyObject *input_shape)
 {
     npy_intp dims[4];
+
+    if (pc_layer_check_init(&self->base) < 0)
+        return NULL;
     if (image_shape(&self->base, input_shape, dims) < 0)
         return NULL;
     for (int d = 1; d <= 2; d++)
