@@ -173,23 +173,6 @@ Pool_call(PoolObject *self, PyObject *args, PyObject *kwargs)
     return y;
 }
 
-/* input_shape (batch, H, W, C) → dims; checks the rank */
-static int
-image_shape(LayerObject *self, PyObject *input_shape, npy_intp dims[4])
-{
-    PyObject *name = pc_layer_name(self);
-    int nd;
-    if (name == NULL ||
-        pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(name), 1, &nd, dims) < 0)
-        return -1;
-    if (nd != 4) {
-        PyErr_Format(PyExc_ValueError, "%U: expected an input shape (batch, height, width, "
-                     "channels), got %R", name, input_shape);
-        return -1;
-    }
-    return 0;
-}
-
 static PyObject *
 Pool_compute_output_shape(PoolObject *self, PyObject *input_shape)
 {
@@ -197,21 +180,9 @@ Pool_compute_output_shape(PoolObject *self, PyObject *input_shape)
 
     if (pc_layer_check_init(&self->base) < 0)
         return NULL;
-    if (image_shape(&self->base, input_shape, dims) < 0)
+    if (pc_layer_window_dims(&self->base, input_shape, "pool", self->pool, self->strides,
+                             self->same, dims) < 0)
         return NULL;
-    for (int d = 1; d <= 2; d++) {
-        pc_window2d g = {.H = dims[d], .W = 1, .KH = self->pool[d - 1], .KW = 1,
-                         .SH = self->strides[d - 1], .SW = 1};
-        if (dims[d] < 0)
-            continue;
-        if (pc_window_geometry(&g, self->same) < 0) {
-            PyErr_Format(PyExc_ValueError, "%U: pool %zdx%zd is larger than the input %R "
-                         "(padding='valid')", pc_layer_name(&self->base),
-                         (Py_ssize_t)self->pool[0], (Py_ssize_t)self->pool[1], input_shape);
-            return NULL;
-        }
-        dims[d] = g.OH;
-    }
     return pc_layer_shape_tuple(4, dims);
 }
 
@@ -350,7 +321,7 @@ UpSampling2D_compute_output_shape(UpSamplingObject *self, PyObject *input_shape)
 
     if (pc_layer_check_init(&self->base) < 0)
         return NULL;
-    if (image_shape(&self->base, input_shape, dims) < 0)
+    if (pc_layer_image_shape(&self->base, input_shape, dims) < 0)
         return NULL;
     for (int d = 1; d <= 2; d++)
         dims[d] = dims[d] < 0 ? -1 : dims[d] * self->size[d - 1];
