@@ -106,7 +106,8 @@ class History(Callback):
 
     def plot(self, metrics=None, figsize=None):
         """Learning curves with matplotlib: one panel for the loss and one per metric,
-        training solid and validation dashed. Returns the Figure."""
+        training solid and validation dashed. Returns the panels' Axes (as pandas'
+        ``plot`` does: a notebook shows the figure once; ``axes[0].figure`` saves it)."""
         import matplotlib.pyplot as plt
         from matplotlib.ticker import MaxNLocator
         names = metrics or [k for k in self.history if not k.startswith("val_")]
@@ -128,7 +129,7 @@ class History(Callback):
             ax.grid(alpha=0.3)
             ax.legend()
         fig.tight_layout()
-        return fig
+        return axes[0]
 
 
 def _monitor_op(monitor, mode, cls):

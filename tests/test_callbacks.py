@@ -86,7 +86,9 @@ def test_history_records_each_epoch_and_plots(data):
     assert isinstance(history, History) and history.epoch == [0, 1, 2]
     assert {k: len(v) for k, v in history.history.items()} == {
         "loss": 3, "accuracy": 3, "val_loss": 3, "val_accuracy": 3}
-    fig = history.plot()
+    axes = history.plot()
+    fig = axes[0].figure
+    assert list(fig.axes) == list(axes)
     assert [ax.get_title() for ax in fig.axes] == ["loss", "accuracy"]
     assert [line.get_label() for line in fig.axes[0].get_lines()] == ["loss", "val_loss"]
     np.testing.assert_allclose(fig.axes[1].get_lines()[1].get_ydata(),
