@@ -113,6 +113,14 @@ def test_early_stopping_patience_and_restore(data):
     for a, b in zip(weights[1], model.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert model.stop_training
+    # no early stop, but the best weights still come back at the end (Keras 3)
+    weights.clear()
+    keep_best = EarlyStopping(monitor="score", patience=10, restore_best_weights=True)
+    model.fit(x, y, epochs=3, verbose=0, callbacks=[scripted("score", [0.3, 0.1, 0.2]),
+                                                     recorder(model, weights), keep_best])
+    assert keep_best.stopped_epoch == 0
+    for a, b in zip(weights[1], model.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_early_stopping_modes_and_min_delta(data):
