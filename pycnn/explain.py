@@ -743,3 +743,50 @@ EXPLAINERS.update({
     "max": _reduction("max"),
     "matmul": _explain_matmul,
 })
+
+
+# ---- the Dense layer: y = f(x W + b), the activation recognised from the numbers ----
+
+_ACTIVATIONS = {
+    "linear": lambda z: z,
+    "relu": lambda z: np.maximum(z, 0),
+    "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+    "tanh": np.tanh,
+    "softmax": _softmax_rows,
+}
+
+
+def _explain_dense(t, n):
+    x, w = (_values(p) for p in t.parents[:2])
+    b = _values(t.parents[2]) if len(t.parents) > 2 else np.zeros(w.shape[1])
+    y = _values(t)
+    if x.ndim != 2 or w.ndim != 2 or y.shape != (x.shape[0], w.shape[1]):
+        return _explain_other(t, n)
+    z = x @ w + b
+    with np.errstate(all="ignore"):
+        name = next((k for k, f in _ACTIVATIONS.items()
+                     if np.allclose(f(z), y, rtol=1e-4, atol=1e-5)), None)
+    if name == "linear":
+        f = ""                                     # no activation: no parentheses either
+    else:
+        f = (r"\mathrm{" + name + "}" if n.tex else name) if name else "f"
+
+    def apply(body):
+        return f + n.paren(body) if f else body
+    lines = [n.text(f"dense layer, {x.shape[1]} inputs → {w.shape[1]} units: ") +
+             f"{n.sub('y', 'j')} = " + apply(n.sum("k", n.sub("x", "k") + " " + n.sub("W", "kj"))
+                                              + " + " + n.sub("b", "j"))]
+    if x.shape[0] > 1:
+        lines.append(n.text(f"the first of {x.shape[0]} samples (each is treated alike):"))
+    for j in range(min(ELEMENTS, w.shape[1])):
+        terms = [f"{n.neg(x[0, k])}{n.dot}{n.neg(w[k, j])}" for k in range(x.shape[1])]
+        line = f"{n.sub('y', j + 1)} = " + apply(_join(terms + [n.neg(b[j])], " + ", n, limit=6))
+        if f:
+            line += f" = {f}({n.num(z[0, j])})"
+        lines.append(f"{line} = {n.num(y[0, j])}")
+    if w.shape[1] > ELEMENTS:
+        lines.append(n.text(f"… and {w.shape[1] - ELEMENTS} more units"))
+    return lines
+
+
+EXPLAINERS["dense"] = _explain_dense

@@ -292,8 +292,13 @@ def image_grid(images, titles=None, ncols=8, cmap="gray", size=1.4, vmin=None, v
     return fig
 
 
-def feature_maps(maps, ncols=8, cmap="viridis", titles=None, size=1.4):
-    """The channels of a feature map ``(H, W, C)`` or ``(1, H, W, C)`` as a grid."""
+def feature_maps(maps, ncols=8, cmap="viridis", titles=None, size=1.4, symmetric=False):
+    """The channels of a feature map ``(H, W, C)`` or ``(1, H, W, C)`` as a grid.
+
+    ``symmetric=True`` puts every channel on one colour scale centred on 0 (for signed
+    responses such as edge filters' with ``cmap="RdBu_r"``); otherwise each channel is
+    scaled to its own range.
+    """
     maps = np.asarray(maps)
     if maps.ndim == 4:
         if maps.shape[0] != 1:
@@ -302,7 +307,9 @@ def feature_maps(maps, ncols=8, cmap="viridis", titles=None, size=1.4):
     if maps.ndim != 3:
         raise ValueError(f"feature_maps: expected (H, W, C) or (1, H, W, C), got {maps.shape}")
     titles = titles if titles is not None else [f"channel {c}" for c in range(maps.shape[-1])]
-    return image_grid(np.moveaxis(maps, -1, 0), titles=titles, ncols=ncols, cmap=cmap, size=size)
+    bound = (float(np.abs(maps).max()) or 1.0) if symmetric else None
+    return image_grid(np.moveaxis(maps, -1, 0), titles=titles, ncols=ncols, cmap=cmap, size=size,
+                      vmin=-bound if symmetric else None, vmax=bound)
 
 
 def filter_grid(kernel, input_channel=0, ncols=8, cmap="RdBu_r", size=1.2):

@@ -238,3 +238,18 @@ def test_reductions_and_the_matrix_product():
     assert lines == ["matrix product (2×2) · (2×2): C_ij = Σ_k A_ik B_kj",
                      "C_11 = 1·5 + 2·7 = 19", "C_12 = 1·6 + 2·8 = 22",
                      "C_21 = 3·5 + 4·7 = 43", "C_22 = 3·6 + 4·8 = 50"]
+
+
+def test_dense_layer_recognises_its_activation():
+    from pycnn.layers import Dense
+    x = pycnn.tensor([[1.0, 2.0]], dtype="float64")
+    for activation, f in [("relu", "relu"), ("tanh", "tanh"), (None, "")]:
+        layer = Dense(2, activation=activation)
+        layer.build((None, 2))
+        layer.set_weights([np.array([[0.5, -1.0], [0.25, 0.5]]), np.array([0.1, -0.2])])
+        lines = layer(x).explain().text.splitlines()
+        z = 1 * 0.5 + 2 * 0.25 + 0.1
+        head = f"{f}(" if f else ""
+        tail = f") = {f}({fmt(z)})" if f else ""
+        expected_y = {"relu": max(z, 0), "tanh": np.tanh(z), "": z}[f]
+        assert lines[1] == f"y_1 = {head}1·0.5 + 2·0.25 + 0.1{tail} = {fmt(expected_y)}"

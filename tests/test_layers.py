@@ -452,3 +452,33 @@ def test_reshape_layer(rng):
         Reshape((0, 3))
     with pytest.raises(TypeError, match="target_shape must be a tuple"):
         Reshape(12)
+
+
+def test_initializer_objects_work_in_layers_and_configs():
+    from pycnn import initializers
+    layer = Dense(3, kernel_initializer=initializers.Constant(0.5), bias_initializer="ones")
+    layer.build((None, 2))
+    assert np.all(layer.kernel.numpy() == 0.5) and np.all(layer.bias.numpy() == 1)
+    config = layer.get_config()
+    assert config["kernel_initializer"] == {"class_name": "Constant", "config": {"value": 0.5}}
+    json.dumps(config)
+    again = Dense.from_config(config)
+    again.build((None, 2))
+    assert np.all(again.kernel.numpy() == 0.5)
+    pycnn.set_seed(3)
+    a = initializers.get("HeNormal")((4, 5))
+    pycnn.set_seed(3)
+    np.testing.assert_array_equal(a, pycnn._core.initialize("he_normal", (4, 5)))
+    assert repr(initializers.get({"class_name": "Constant", "config": {"value": 2}})) == \
+        "Constant(value=2.0)"
+    with pytest.raises(ValueError, match="unknown initializer 'lecun'"):
+        initializers.get("lecun")
+
+
+def test_copying_a_layer_says_how_instead_of_losing_its_fields():
+    import copy
+    import pickle
+    with pytest.raises(TypeError, match="from_config"):
+        copy.deepcopy(Dense(3))
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(Dropout(0.5))

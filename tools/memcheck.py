@@ -25,7 +25,7 @@ SKIP = {"build", ".venv", ".git", ".hypothesis", ".pytest_cache", "__pycache__",
         "demo_output", ".ipynb_checkpoints"}
 # Tests that measure time or RSS, or run notebooks, say nothing under instrumentation.
 DESELECT = ["--ignore=tests/test_memory.py", "--ignore=tests/test_notebooks.py"]
-OURS = re.compile(r"_core\.cpython|/csrc/")
+OURS = re.compile(r"pycnn/_core\.cpython|\bcsrc/")
 
 
 def stage(name):
@@ -91,7 +91,8 @@ def sanitize(args):
         PYTHONMALLOC="malloc",
         # leaks are judged below (exitcode=0 at exit); memory errors stop the process
         ASAN_OPTIONS=f"detect_leaks=1:halt_on_error=1:log_path={logs}/asan:"
-                     "allocator_may_return_null=1:detect_stack_use_after_return=0",
+                     "allocator_may_return_null=1:detect_stack_use_after_return=0:"
+                     "fast_unwind_on_malloc=0:malloc_context_size=10",
         LSAN_OPTIONS="exitcode=0:max_leaks=0:report_objects=0",
         UBSAN_OPTIONS=f"print_stacktrace=1:halt_on_error=1:log_path={logs}/ubsan",
         PYTHONPATH=shadow_oracles("sanitize"),

@@ -1,6 +1,8 @@
 /* autograd/node.c — nodes: the op table, recording, gradient buffers, release. */
 #include "autograd/node.h"
 
+#include "py/bufpool.h"
+
 const pc_op_info pc_op_table[PC_OP_COUNT] = {
 #define X(op, name, n_in, bwd) [PC_OP_##op] = {name, n_in, bwd},
 #include "autograd/ops.def"
@@ -81,8 +83,8 @@ pc_grad_buffer(pc_node *node, int i, PyArrayObject **out)
     if (!p->requires_grad)
         return 0;
     if (p->grad == NULL) {
-        g = (PyArrayObject *)PyArray_Zeros(PyArray_NDIM(p->data), PyArray_SHAPE(p->data),
-                                           PyArray_DescrFromType(PyArray_TYPE(p->data)), 0);
+        g = pc_pool_array(PyArray_NDIM(p->data), PyArray_SHAPE(p->data),
+                          PyArray_TYPE(p->data), 1);
         if (g == NULL)
             return -1;
         p->grad = pc_tensor_wrap(g, 0);

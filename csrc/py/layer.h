@@ -45,6 +45,13 @@ PyObject *pc_layer_name(LayerObject *self);
 int pc_layer_dtype(LayerObject *self);
 /* x as a Tensor in the layer's dtype (cast, differentiably, when it differs). New ref. */
 PyObject *pc_layer_input(LayerObject *self, PyObject *x);
+/* Every weight, trainable ones first (new list) */
+PyObject *pc_layer_all_weights(LayerObject *self);
+/* The weight methods of Layer (py/layer_weights.c) */
+PyObject *pc_layer_count_params(LayerObject *self, PyObject *ignored);
+PyObject *pc_layer_get_weights(LayerObject *self, PyObject *ignored);
+PyObject *pc_layer_set_weights(LayerObject *self, PyObject *values);
+PyObject *pc_layer_add_weight_method(LayerObject *self, PyObject *args, PyObject *kwargs);
 /* Trainable weight i (borrowed), NULL when absent */
 PyObject *pc_layer_weight(LayerObject *self, Py_ssize_t i);
 

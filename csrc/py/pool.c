@@ -29,6 +29,11 @@ pool_geometry(const char *who, PyArrayObject *x, const pc_index pool[2],
                      (Py_ssize_t)g->KH, (Py_ssize_t)g->KW, (Py_ssize_t)g->H, (Py_ssize_t)g->W);
         return -1;
     }
+    if ((double)g->KH * (double)g->W * (double)g->C >= 2147483647.0) {   /* int32 offsets */
+        PyErr_Format(PyExc_ValueError, "%s: pool rows of %zd x %zd x %zd values are too large",
+                     who, (Py_ssize_t)g->KH, (Py_ssize_t)g->W, (Py_ssize_t)g->C);
+        return -1;
+    }
     return 0;
 }
 
@@ -47,7 +52,7 @@ pool_node(const char *who, PyObject *x, const pc_index pool[2], const pc_index s
     {
         npy_intp dims[4] = {g.N, g.OH, g.OW, g.C};
         if ((y = pc_new_array(4, dims, PyArray_TYPE(xa))) == NULL ||
-            (is_max && (arg = pc_new_array(4, dims, NPY_INTP)) == NULL))
+            (is_max && (arg = pc_new_array(4, dims, NPY_INT32)) == NULL))
             goto done;
     }
     if (PyArray_SIZE(xa) > PC_GIL_THRESHOLD)
