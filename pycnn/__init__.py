@@ -39,7 +39,7 @@ concatenate = concat        # the Keras / NumPy spelling
 from ._core import elu, leaky_relu, log_softmax, maxout, naive_normalize, softmax, swish
 from . import activations, losses
 # ---- layers (issue 4) ----
-from ._core import clear_session, conv2d, dropout, set_seed
+from ._core import avg_pool2d, clear_session, conv2d, dropout, max_pool2d, set_seed
 from . import layers
 # ---- teaching tools (issue 6) ----
 from . import display, viz
@@ -63,3 +63,4 @@ def clear_session():
     """clear_session(): restart automatic layer and model names (dense_1, sequential_1)."""
     _core_clear_session()
     models._reset_names()
+from . import arithmetic, filters, initializers  # noqa: E402  (issue 4)

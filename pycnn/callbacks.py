@@ -108,6 +108,7 @@ class History(Callback):
         """Learning curves with matplotlib: one panel for the loss and one per metric,
         training solid and validation dashed. Returns the Figure."""
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
         names = metrics or [k for k in self.history if not k.startswith("val_")]
         if not names:
             raise ValueError("History.plot: nothing recorded yet (fit for at least one epoch)")
@@ -122,6 +123,7 @@ class History(Callback):
             if "val_" + name in self.history:
                 ax.plot(epochs, self.history["val_" + name], "--o", ms=3, label="val_" + name)
             ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_title(name)
             ax.grid(alpha=0.3)
             ax.legend()

@@ -85,6 +85,10 @@ class Notation:
     def frac(self, a, b):
         return rf"\frac{{{a}}}{{{b}}}" if self.tex else f"{_group(a)} / {_group(b)}"
 
+    def over(self, k):
+        """The factor 1/k: ``\\frac{1}{k}`` or ``(1/k)``."""
+        return rf"\frac{{1}}{{{k}}}" if self.tex else f"(1/{k})"
+
     def sq(self, a):
         return f"({a})^2" if self.tex else f"({a})²"
 
@@ -106,6 +110,15 @@ class Notation:
 
 def _group(s):
     return f"({s})" if " " in s and not s.startswith("(") else s
+
+
+def _join(terms, sep, n, limit=8):
+    """terms joined by sep; beyond limit the first ones, an ellipsis and the last."""
+    terms = list(terms)
+    if len(terms) > limit:
+        dots = (r"\cdots" if "+" in sep else r"\ldots") if n.tex else "…"
+        terms = terms[:limit - 2] + [dots, terms[-1]]
+    return sep.join(terms)
 
 
 def _lines(explainer, t):
@@ -325,13 +338,6 @@ def _which_row(n, rows, axis):
     return [n.text(f"the first of {rows} vectors along axis {axis} (each is treated alike):")]
 
 
-def _terms(items, n, limit=6):
-    items = list(items)
-    if len(items) > limit:
-        items = items[:limit - 1] + [r"\cdots" if n.tex else "…"]
-    return " + ".join(items)
-
-
 def _softmax_reference(z, axis):
     e = np.exp(z - z.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
@@ -359,7 +365,7 @@ def _explain_softmax(t, n):
     lines.append(f"z = {n.vector(z0)}")
     total = n.sum("j", ("e^{z_j - m}" if m else "e^{z_j}") if n.tex else
                   ("e^(z_j − m)" if m else "e^z_j"))
-    lines.append(f"{total} = {_terms((zk(v) for v in z0), n)} = {n.num(e.sum())}")
+    lines.append(f"{total} = {_join((zk(v) for v in z0), ' + ', n, limit=6)} = {n.num(e.sum())}")
     for k in range(min(ELEMENTS, z0.size)):
         lines.append(f"{n.sub('p', k + 1)} = {n.frac(zk(z0[k]), n.num(e.sum()))} = "
                      f"{n.num(p0[k])}")
@@ -381,7 +387,7 @@ def _explain_log_softmax(t, n):
     lines += _which_row(n, z.shape[0], axis)
     lines.append(f"z = {n.vector(z0)}")
     lines.append(f"{ln} " + n.sum("j", "e^{z_j}" if n.tex else "e^z_j") +
-                 f" = {ln} {n.paren(_terms((n.exp(v) for v in z0), n))} = {n.num(lse)}")
+                 f" = {ln} {n.paren(_join((n.exp(v) for v in z0), ' + ', n, limit=6))} = {n.num(lse)}")
     for k in range(min(ELEMENTS, z0.size)):
         lines.append(f"{ln} {n.sub('p', k + 1)} = {n.num(z0[k])} {n.minus} {n.num(lse)} = "
                      f"{n.num(y0[k])}")
@@ -398,7 +404,7 @@ def _explain_naive_normalize(t, n):
     lines += _which_row(n, z.shape[0], axis)
     lines.append(f"z = {n.vector(z0)}")
     lines.append(f"{n.sum('j', n.sub('z', 'j'))} = "
-                 f"{_terms((n.neg(v) for v in z0), n)} = {n.num(z0.sum())}")
+                 f"{_join((n.neg(v) for v in z0), ' + ', n, limit=6)} = {n.num(z0.sum())}")
     for k in range(min(ELEMENTS, z0.size)):
         lines.append(f"{n.sub('p', k + 1)} = {n.frac(n.num(z0[k]), n.num(z0.sum()))} = "
                      f"{n.num(p0[k])}")
@@ -458,12 +464,12 @@ def _reduce(t, n, per, counted=None):
     if value.shape != () and value.size == per.size:
         return [n.text(f"reduction 'none': one loss per sample, shape {_shape(value.shape)}")]
     v = float(value)
-    terms = _terms((n.num(e) for e in counted), n, limit=5)
+    terms = _join((n.num(e) for e in counted), " + ", n, limit=5)
     m = counted.size
     if m == 1:
         return []
     if np.isclose(v, counted.mean(), rtol=1e-4, atol=1e-7):
-        return [f"E = {n.frac('1', 'N')} {n.sum('i', 'E_i' if not n.tex else 'E_{i}')} = "
+        return [f"E = {n.over('N')} {n.sum('i', 'E_i' if not n.tex else 'E_{i}')} = "
                 f"{n.frac(terms, str(m))} = {n.num(v)}" +
                 (n.text(f"  (N = {m})") if n.tex else f"   (N = {m})")]
     if np.isclose(v, counted.sum(), rtol=1e-4, atol=1e-7):
@@ -472,11 +478,16 @@ def _reduce(t, n, per, counted=None):
 
 
 def _sample_lines(n, per, write, rows):
-    """E_i = (formula with numbers) = value for the first ROWS samples."""
+    """E_i = (formula with numbers) = value for the first ROWS samples; write(i) gives
+    the formula, or None for a sample that does not count."""
     lines = []
     for i in range(min(ROWS, rows)):
         name = "E" if rows == 1 else n.sub("E", i + 1)
-        lines.append(f"{name} = {write(i)} = {n.num(per[i])}")
+        formula = write(i)
+        if formula is None:                       # an ignored label: no loss at all
+            lines.append(f"{name}" + n.text(": label ignored, not counted"))
+        else:
+            lines.append(f"{name} = {formula} = {n.num(per[i])}")
     if rows > ROWS:
         lines.append(n.text(f"… and {rows - ROWS} more samples"))
     return lines
@@ -534,11 +545,14 @@ def _explain_sparse(t, n):
 
     def write(i):
         if not valid[i]:
-            return n.text(f"label {n.num(labels[i])} ignored") + " " + n.paren("0")
-        return n.text(f"label {int(labels[i])}: ") + f"{n.minus}{n.ln(q[i])}"
+            return None
+        p_y = (rf"p(\text{{class }} {int(labels[i])})" if n.tex
+               else f"p(class {int(labels[i])})")
+        return f"{n.minus}" + (r"\ln " if n.tex else "ln ") + f"{p_y} = {n.minus}{n.ln(q[i])}"
     lines += _sample_lines(n, per, write, len(per))
     if not valid.all():
-        lines.append(n.text(f"{int((~valid).sum())} ignored labels do not count"))
+        ignored = int((~valid).sum())
+        lines.append(n.text(f"{ignored} ignored label{'s do' if ignored > 1 else ' does'} not count"))
     return lines + _reduce(t, n, per, counted=per[valid])
 
 
@@ -582,7 +596,7 @@ def _explain_binary(t, n, multilabel=False):
         terms = " + ".join(n.paren(s) if len(_binary_terms(n, y[i], q[i], known[i])) > 1
                            else s for s in _binary_terms(n, y[i], q[i], known[i]))
         if not multilabel and width > 1:
-            return f"{n.frac('1', str(width))}" + n.paren(terms)
+            return n.over(width) + n.paren(terms)
         return terms or n.text("no known label") + " 0"
     lines += _sample_lines(n, per, write, len(per))
     return lines + _reduce(t, n, per)
@@ -597,7 +611,7 @@ def _explain_squared(t, n):
     s_hat = r"\hat{s}" if n.tex else "ŝ"
     diff = f"({n.sub('s', 'j')} {n.minus} {n.sub(s_hat, 'j')})"
     if mean:
-        lines = [n.text("mean squared error (Keras): ") + "E = " + n.frac("1", "K") + " " +
+        lines = [n.text("mean squared error (Keras): ") + "E = " + n.over("K") + " " +
                  n.sum("j", n.sq(f"{n.sub('y', 'j')} {n.minus} " +
                                  n.sub(r"\hat{y}" if n.tex else "ŷ", "j"))) +
                  n.text(f", K = {width} outputs")]
@@ -606,9 +620,9 @@ def _explain_squared(t, n):
                                                                       if n.tex else f"½{diff}²")]
 
     def write(i):
-        terms = _terms((n.sq(f"{n.num(a)} {n.minus} {n.neg(b)}")
-                        for a, b in zip(true[i], pred[i])), n, limit=5)
-        return (n.frac("1", str(width)) + n.paren(terms)) if mean else f"{half}" + \
+        terms = _join((n.sq(f"{n.num(a)} {n.minus} {n.neg(b)}")
+                        for a, b in zip(true[i], pred[i])), " + ", n, limit=5)
+        return (n.over(width) + n.paren(terms)) if mean else f"{half}" + \
             (rf"\left[{terms}\right]" if n.tex else f"[{terms}]")
     lines += _sample_lines(n, per, write, len(per))
     return lines + _reduce(t, n, per)
@@ -629,17 +643,32 @@ def _explain_yolo(t, n):
               "λ_noobj Σ 1noobj_ij (C_i − Ĉ_i)²"),
              ("cls", r"\sum_i 1^{obj}_i \sum_c (p_i(c) - \hat p_i(c))^2",
               "Σ_i 1obj_i Σ_c (p_i(c) − p̂_i(c))²")]
+    value = float(t.numpy().sum())
     with _core_no_grad():
         total, parts = losses.yolo_loss(true, pred, S=S, B=B, C=C, return_parts=True)
+        weighted = np.isclose(float(total), value, rtol=1e-4, atol=1e-6)
+        if not weighted:          # other λ: show the unweighted sums, λ as symbols
+            total, parts = losses.yolo_loss(true, pred, S=S, B=B, C=C, lambda_coord=1.0,
+                                            lambda_noobj=1.0, return_parts=True)
     lines = [n.text(f"YOLO v1 loss, S = {S}, B = {B}, C = {C}, averaged over "
-                    f"{pred.shape[0]} image{'s' if pred.shape[0] != 1 else ''}:")]
-    if not np.isclose(float(total), float(t.numpy().sum()), rtol=1e-4, atol=1e-6):
-        return lines + [n.text("computed with other weights λ than the defaults (5, 0.5): ") +
-                        f"E = {n.num(float(t.numpy().sum()))}"]
+                    f"{pred.shape[0]} image{'s' if pred.shape[0] != 1 else ''}" +
+                    ("" if weighted else ", λ as given (the sums below are unweighted)") + ":")]
     for key, tex, text in names:
-        lines.append(f"{tex if n.tex else text} = {n.num(float(parts[key]))}")
-    lines.append("E = " + " + ".join(n.num(float(parts[k])) for k, _, _ in names) +
-                 f" = {n.num(float(t.numpy().sum()))}")
+        label = tex if n.tex else text
+        if not weighted:
+            for weight in (r"\lambda_{coord} ", r"\lambda_{noobj} ", "λ_coord ", "λ_noobj "):
+                label = label.replace(weight, "")
+        lines.append(f"{label} = {n.num(float(parts[key]))}")
+    if weighted:
+        lines.append("E = " + " + ".join(n.num(float(parts[k])) for k, _, _ in names) +
+                     f" = {n.num(value)}")
+    else:
+        lam = {"coord_xy": "λ_coord·", "coord_wh": "λ_coord·", "noobj": "λ_noobj·"}
+        if n.tex:
+            lam = {k: v.replace("λ_coord·", r"\lambda_{coord} \cdot ").replace(
+                "λ_noobj·", r"\lambda_{noobj} \cdot ") for k, v in lam.items()}
+        lines.append("E = " + " + ".join(lam.get(k, "") + n.num(float(parts[k]))
+                                         for k, _, _ in names) + f" = {n.num(value)}")
     return lines
 
 
@@ -661,3 +690,103 @@ EXPLAINERS.update({
     "mean_squared_error": _explain_squared,
     "yolo_loss": _explain_yolo,
 })
+
+
+# ---- reductions and the matrix product ----------------------------------------------
+
+def _reduction(symbol):
+    """sum / mean / max: every term written out when the result is one number."""
+    def explainer(t, n):
+        x = _values(t.parents[0]).reshape(-1)
+        y = _values(t).reshape(-1)
+        if y.size != 1:
+            return _explain_other(t, n)
+        terms = [n.num(v) if symbol == "max" else n.neg(v) for v in x]
+        if symbol == "max":
+            mx = r"\max" if n.tex else "max"
+            body = f"{mx}({_join(terms, ', ', n)})"
+        elif symbol == "mean":
+            body = n.over(x.size) + n.paren(_join(terms, " + ", n))
+        else:
+            body = _join(terms, " + ", n)
+        name = {"sum": n.sum("i", "x_i" if not n.tex else "x_{i}"),
+                "mean": n.over("n") + " " + n.sum("i", "x_i" if not n.tex else "x_{i}"),
+                "max": (r"\max_i x_i" if n.tex else "max_i x_i")}[symbol]
+        return [n.text(f"{t.op} of {x.size} numbers: ") + name,
+                f"{body} = {n.num(y[0])}"]
+    return explainer
+
+
+def _explain_matmul(t, n):
+    a, b = (_values(p) for p in t.parents)
+    c = _values(t)
+    if a.ndim != 2 or b.ndim != 2:
+        return _explain_other(t, n)
+    lines = [n.text(f"matrix product ({a.shape[0]}×{a.shape[1]}) · ({b.shape[0]}×{b.shape[1]}): ")
+             + n.sub("C", "ij") + " = " + n.sum("k", n.sub("A", "ik") + " " +
+                                                n.sub("B", "kj"))]
+    shown = 0
+    for i, j in np.ndindex(*c.shape):
+        if shown == ELEMENTS:
+            lines.append(n.text(f"… and {c.size - ELEMENTS} more elements"))
+            break
+        terms = [f"{n.neg(a[i, k])}{n.dot}{n.neg(b[k, j])}" for k in range(a.shape[1])]
+        lines.append(f"{n.sub('C', f'{i + 1}{j + 1}' if max(c.shape) < 10 else f'{i + 1},{j + 1}')}"
+                     f" = {_join(terms, ' + ', n, limit=6)} = {n.num(c[i, j])}")
+        shown += 1
+    return lines
+
+
+EXPLAINERS.update({
+    "sum": _reduction("sum"),
+    "mean": _reduction("mean"),
+    "max": _reduction("max"),
+    "matmul": _explain_matmul,
+})
+
+
+# ---- the Dense layer: y = f(x W + b), the activation recognised from the numbers ----
+
+_ACTIVATIONS = {
+    "linear": lambda z: z,
+    "relu": lambda z: np.maximum(z, 0),
+    "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+    "tanh": np.tanh,
+    "softmax": _softmax_rows,
+}
+
+
+def _explain_dense(t, n):
+    x, w = (_values(p) for p in t.parents[:2])
+    b = _values(t.parents[2]) if len(t.parents) > 2 else np.zeros(w.shape[1])
+    y = _values(t)
+    if x.ndim != 2 or w.ndim != 2 or y.shape != (x.shape[0], w.shape[1]):
+        return _explain_other(t, n)
+    z = x @ w + b
+    with np.errstate(all="ignore"):
+        name = next((k for k, f in _ACTIVATIONS.items()
+                     if np.allclose(f(z), y, rtol=1e-4, atol=1e-5)), None)
+    if name == "linear":
+        f = ""                                     # no activation: no parentheses either
+    else:
+        f = (r"\mathrm{" + name + "}" if n.tex else name) if name else "f"
+
+    def apply(body):
+        return f + n.paren(body) if f else body
+    lines = [n.text(f"dense layer, {x.shape[1]} inputs → {w.shape[1]} units: ") +
+             f"{n.sub('y', 'j')} = " + apply(n.sum("k", n.sub("x", "k") + " " + n.sub("W", "kj"))
+                                              + " + " + n.sub("b", "j"))]
+    if x.shape[0] > 1:
+        lines.append(n.text(f"the first of {x.shape[0]} samples (each is treated alike):"))
+    for j in range(min(ELEMENTS, w.shape[1])):
+        terms = [f"{n.neg(x[0, k])}{n.dot}{n.neg(w[k, j])}" for k in range(x.shape[1])]
+        line = f"{n.sub('y', j + 1)} = " + apply(_join(terms + [n.neg(b[j])], " + ", n, limit=6))
+        if f:
+            line += f" = {f}({n.num(z[0, j])})"
+        lines.append(f"{line} = {n.num(y[0, j])}")
+    if w.shape[1] > ELEMENTS:
+        lines.append(n.text(f"… and {w.shape[1] - ELEMENTS} more units"))
+    return lines
+
+
+EXPLAINERS["dense"] = _explain_dense

@@ -225,9 +225,10 @@ def _keras_initializer(keras, value, default):
     return value
 
 
-def _keras_layer(keras, spec, dtype):
+def _keras_layer(keras, spec):
     c, kl = spec.config, keras.layers
-    common = dict(name=spec.name, trainable=bool(c.get("trainable", True)), dtype=dtype)
+    common = dict(name=spec.name, trainable=bool(c.get("trainable", True)),
+                  dtype=c.get("dtype", "float32"))
     if spec.kind in ("Dense", "Conv2D"):
         common.update(activation=_keras_activation(keras, spec.activation),
                       use_bias=bool(c.get("use_bias", True)),
@@ -273,9 +274,8 @@ def to_keras(model, input_shape=None):
     """
     keras = _import_keras()
     plan = _plan(model, "Keras", input_shape)
-    dtype = next((str(s.weights[0].dtype) for s in plan if s.weights), "float32")
-    layers = [keras.Input(shape=plan[0].in_shape, dtype=dtype)]
-    layers += [_keras_layer(keras, spec, dtype) for spec in plan]
+    layers = [keras.Input(shape=plan[0].in_shape, dtype=plan[0].config.get("dtype", "float32"))]
+    layers += [_keras_layer(keras, spec) for spec in plan]
     kmodel = keras.Sequential(layers, name=getattr(model, "name", None))
     for spec, klayer in zip(plan, kmodel.layers):
         if spec.weights:
@@ -316,7 +316,10 @@ def _from_keras_configs(keras, klayer):
             raise ConversionError(f"cannot convert {where}: pycnn has no {key}")
     if c.get("data_format", "channels_last") != "channels_last":
         raise ConversionError(f"cannot convert {where}: pycnn is channels_last only")
-    out = {"name": c["name"], "trainable": bool(c.get("trainable", True))}
+    if klayer.dtype not in ("float32", "float64"):
+        raise ConversionError(f"cannot convert {where}: pycnn computes in float32 or float64, "
+                              f"not {klayer.dtype}")
+    out = {"name": c["name"], "trainable": bool(c.get("trainable", True)), "dtype": klayer.dtype}
     split = None
     if kind in ("Dense", "Conv2D", "Activation"):
         act = _from_keras_activation(keras, klayer.activation, where)
@@ -387,18 +390,10 @@ def from_keras(keras_model):
         if klayer.get_weights():
             weighted.append((layers[-len(pieces)], klayer.get_weights()))
     model = Sequential(layers, name=keras_model.name)
-    _ensure_built(model, input_shape)
+    model.build((None,) + input_shape)
     for layer, weights in weighted:
         layer.set_weights(weights)
     return model
-
-
-def _ensure_built(model, input_shape):
-    shape = (None,) + tuple(input_shape)
-    for layer in model.layers:
-        if not layer.built:
-            layer.build(shape)
-        shape = tuple(layer.compute_output_shape(shape))
 
 
 # ------------------------------------------------------------------ PyTorch

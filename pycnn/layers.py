@@ -15,9 +15,11 @@ define ``build`` (creating weights with ``add_weight``) and ``call``.
 """
 import inspect
 
-from ._core import Conv2D, Dense, Dropout, Flatten, Layer, Maxout
+from ._core import (ELU, Activation, AveragePooling2D, Conv2D, Dense, Dropout, Flatten, Layer,
+                    LeakyReLU, MaxPooling2D, Maxout, Reshape, Softmax, UpSampling2D)
 
-__all__ = ["Layer", "Dense", "Conv2D", "Dropout", "Flatten", "Maxout"]
+__all__ = ["Layer", "Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Dropout", "Flatten",
+           "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "Maxout", "UpSampling2D"]
 
 
 def _call_accepts_training(call):

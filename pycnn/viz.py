@@ -4,8 +4,9 @@
 ``.parents``) and returns a ``Graph``: its ``.source`` is Graphviz DOT text, it shows
 as SVG in Jupyter when the ``dot`` program is installed, and as an indented text tree
 (its ``str``/``repr``) otherwise. Plot helpers draw activation curves with their
-derivatives taken by pycnn's autograd, image and feature-map grids, learned filters,
-learning curves and bounding boxes. matplotlib is imported only when a plot is asked.
+derivatives taken by pycnn's autograd, image and feature-map grids, learned filters
+and bounding boxes; learning curves are ``History.plot()``. matplotlib is imported
+only when a plot is asked.
 """
 import shutil
 import subprocess
@@ -17,7 +18,7 @@ from .display import fmt
 
 __all__ = [
     "Graph", "draw_graph", "plot_activation", "plot_activations", "image_grid",
-    "feature_maps", "filter_grid", "plot_history", "draw_boxes",
+    "feature_maps", "filter_grid", "draw_boxes",
 ]
 
 SMALL = 4          # a tensor with at most this many numbers shows them; larger ones a norm
@@ -291,8 +292,13 @@ def image_grid(images, titles=None, ncols=8, cmap="gray", size=1.4, vmin=None, v
     return fig
 
 
-def feature_maps(maps, ncols=8, cmap="viridis", titles=None, size=1.4):
-    """The channels of a feature map ``(H, W, C)`` or ``(1, H, W, C)`` as a grid."""
+def feature_maps(maps, ncols=8, cmap="viridis", titles=None, size=1.4, symmetric=False):
+    """The channels of a feature map ``(H, W, C)`` or ``(1, H, W, C)`` as a grid.
+
+    ``symmetric=True`` puts every channel on one colour scale centred on 0 (for signed
+    responses such as edge filters' with ``cmap="RdBu_r"``); otherwise each channel is
+    scaled to its own range.
+    """
     maps = np.asarray(maps)
     if maps.ndim == 4:
         if maps.shape[0] != 1:
@@ -301,7 +307,9 @@ def feature_maps(maps, ncols=8, cmap="viridis", titles=None, size=1.4):
     if maps.ndim != 3:
         raise ValueError(f"feature_maps: expected (H, W, C) or (1, H, W, C), got {maps.shape}")
     titles = titles if titles is not None else [f"channel {c}" for c in range(maps.shape[-1])]
-    return image_grid(np.moveaxis(maps, -1, 0), titles=titles, ncols=ncols, cmap=cmap, size=size)
+    bound = (float(np.abs(maps).max()) or 1.0) if symmetric else None
+    return image_grid(np.moveaxis(maps, -1, 0), titles=titles, ncols=ncols, cmap=cmap, size=size,
+                      vmin=-bound if symmetric else None, vmax=bound)
 
 
 def filter_grid(kernel, input_channel=0, ncols=8, cmap="RdBu_r", size=1.2):
@@ -317,30 +325,6 @@ def filter_grid(kernel, input_channel=0, ncols=8, cmap="RdBu_r", size=1.2):
     bound = float(np.abs(maps).max()) or 1.0
     return image_grid(maps, titles=[f"filter {i}" for i in range(maps.shape[0])], ncols=ncols,
                       cmap=cmap, size=size, vmin=-bound, vmax=bound)
-
-
-def plot_history(history, metrics=None, ax=None):
-    """Learning curves: ``history`` is a ``History`` (``.history``) or a dict of lists.
-
-    One panel per metric; ``val_<metric>`` is drawn on the same panel as ``<metric>``.
-    Returns the matplotlib Figure.
-    """
-    plt = _pyplot()
-    logs = getattr(history, "history", history)
-    if not isinstance(logs, dict) or not logs:
-        raise ValueError("plot_history: expected a History or a non-empty dict of lists")
-    names = metrics or [k for k in logs if not k.startswith("val_")]
-    fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3), squeeze=False)
-    for axis, name in zip(axes.flat, names):
-        epochs = np.arange(1, len(logs[name]) + 1)
-        axis.plot(epochs, logs[name], "o-", label=name)
-        if f"val_{name}" in logs:
-            axis.plot(epochs, logs[f"val_{name}"], "o-", label=f"val_{name}")
-        axis.set_xlabel("epoch")
-        axis.set_title(name)
-        axis.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
 
 
 def draw_boxes(image, boxes, labels=None, ax=None, box_format="cxcywh", normalized=True,

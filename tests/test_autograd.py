@@ -1,5 +1,7 @@
 """The graph of tensors: Backward(θ) = Σ over children, accumulation, freeing, limits."""
 import gc
+import pathlib
+import re
 
 import numpy as np
 import pytest
@@ -141,3 +143,35 @@ def test_assigned_grad_is_copied_so_backward_never_writes_into_the_callers_array
     x.grad = other
     (x * 2.0).backward(np.ones(2))
     np.testing.assert_array_equal(other.numpy(), [5.0, 5.0])
+
+
+# ---- every op of the "core: reductions, structure, matrix products" section of ops.def --------
+
+def _ops_def_section(title):
+    text = (pathlib.Path(__file__).resolve().parents[1] / "csrc" / "autograd" / "ops.def").read_text()
+    section = text.split(f"---- {title}")[1].split("/* ----")[0]
+    return re.findall(r'^X\(\w+,\s*"(\w+)"', section, flags=re.M)
+
+
+CORE_STRUCTURE_CASES = {                 # op name -> (fn, input shapes)
+    "sum": (lambda x: x.sum(axis=(0, 2)), [(2, 3, 2)]),
+    "mean": (lambda x: pycnn.mean(x, axis=-1, keepdims=True), [(3, 4)]),
+    "max": (lambda x: x.max(axis=0), [(4, 3)]),
+    "reshape": (lambda x: x.reshape(3, -1), [(2, 3)]),
+    "flatten": (pycnn.flatten, [(2, 2, 2)]),
+    "transpose": (lambda x: x.transpose(2, 0, 1), [(2, 3, 4)]),
+    "concat": (lambda a, b: pycnn.concat([a, b, a], axis=1), [(2, 1), (2, 3)]),
+    "stack": (lambda a, b: pycnn.stack([b, a], axis=-1), [(2, 3), (2, 3)]),
+    "getitem": (lambda x: x[1:, [0, 0, 2]], [(3, 4)]),
+    "matmul": (lambda a, b: a @ b, [(2, 3, 4), (4, 2)]),
+}
+
+
+@pytest.mark.parametrize("name", _ops_def_section("core: reductions, structure, matrix products"))
+def test_every_core_structure_op_records_itself_and_passes_gradcheck(name, rng):
+    assert name in CORE_STRUCTURE_CASES, f"op {name!r} of ops.def has no gradcheck case"
+    fn, shapes = CORE_STRUCTURE_CASES[name]
+    xs = [rng.standard_normal(s) for s in shapes]
+    out = fn(*[pycnn.tensor(x, requires_grad=True) for x in xs])
+    assert out.op == name
+    assert pycnn.gradcheck(fn, xs)

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import pycnn
+import pycnn.optimizers
 
 import crashguard
 
@@ -77,7 +78,7 @@ survives("tensor_float16", lambda: T(np.ones(3, np.float16)))
 survives("tensor_longdouble", lambda: T(np.ones(3, np.longdouble)))
 survives("tensor_readonly", lambda: T(np.broadcast_to(np.ones(3), (4, 3))))
 survives("tensor_noncontiguous", lambda: T(np.ones((4, 6))[::2, ::3]))
-survives("tensor_matrix_subclass", lambda: T(np.matrix([[1.0, 2.0]])) * 2)
+survives("tensor_matrix_subclass", lambda: T(np.asmatrix(np.ones((1, 2)))) * 2)
 for key, value in NASTY_FLOATS.items():
     survives(f"tensor_{key}", lambda v=value: T(v))
 
@@ -210,6 +211,322 @@ def _numpy_view_dtype_changed_then_backward():
 
 survives("numpy_view_reshaped_then_backward", _numpy_view_reshaped_then_backward)
 survives("numpy_view_dtype_changed_then_backward", _numpy_view_dtype_changed_then_backward)
+
+# ---- reductions, structure, indexing, matmul -------------------------------------------
+
+for red in ("sum", "mean", "max"):
+    f = getattr(pycnn, red)
+    bad(f"{red}_axis_out_of_range", IndexError, rf"{red}: axis 5 is out of range for 2 axes",
+        lambda f=f: f(grad_leaf(), axis=5))
+    bad(f"{red}_axis_negative_out_of_range", IndexError, rf"{red}: axis -3 is out of range",
+        lambda f=f: f(grad_leaf(), axis=-3))
+    bad(f"{red}_axis_twice", ValueError, rf"{red}: axis 0 appears twice",
+        lambda f=f: f(grad_leaf(), axis=(0, 0)))
+    bad(f"{red}_axis_str", TypeError, rf"{red}: axis must be None, an int or a tuple of ints, "
+        r"got str", lambda f=f: f(grad_leaf(), axis="0"))
+    bad(f"{red}_axis_float", TypeError, rf"{red}: axis must be", lambda f=f: f(grad_leaf(), axis=1.0))
+    bad(f"{red}_axis_huge", (OverflowError, IndexError), r".", lambda f=f: f(grad_leaf(), axis=2**70))
+    bad(f"{red}_none", TypeError, rf"{red}: .*None", lambda f=f: f(None))
+    bad(f"{red}_str", TypeError, rf"{red}: .*dtype", lambda f=f: f("abc"))
+    survives(f"{red}_empty_inner_axis", lambda f=f: f(grad_leaf((0, 3)), axis=1))
+    for key, value in NASTY_FLOATS.items():
+        survives(f"{red}_{key}_backward",
+                 lambda f=f, v=value: f(T(v, requires_grad=True)).backward())
+bad("max_of_empty", ValueError, r"max: the reduced axes \(axis=None\) of shape \(0, 3\) hold no "
+    r"elements", lambda: pycnn.max(grad_leaf((0, 3))))
+bad("max_of_empty_axis", ValueError, r"max: .*\(axis=0\) of shape \(0, 3\)",
+    lambda: pycnn.max(grad_leaf((0, 3)), axis=0))
+survives("mean_of_empty", lambda: pycnn.mean(grad_leaf((0, 3))).backward())
+survives("sum_of_empty_backward", lambda: pycnn.sum(grad_leaf((0, 3))).backward())
+
+bad("reshape_wrong_size", ValueError, r"reshape: cannot reshape a tensor of shape \(2, 3\) \(6 "
+    r"elements\) into shape \(4, 2\)", lambda: grad_leaf().reshape(4, 2))
+bad("reshape_two_unknown", ValueError, r"only one size may be -1", lambda: grad_leaf().reshape(-1, -1))
+bad("reshape_negative", ValueError, r"sizes must be >= 0", lambda: grad_leaf().reshape(-2, 3))
+bad("reshape_zero", ValueError, r"\(0, 6\).*number of elements differs",
+    lambda: grad_leaf().reshape(0, 6))
+bad("reshape_overflowing_product", ValueError, r"reshape: .*4611686018427387904",
+    lambda: grad_leaf().reshape(2 ** 62, 2 ** 62))
+bad("reshape_overflowing_product_of_empty", ValueError, r"reshape",
+    lambda: pycnn.reshape(T(np.zeros(0)), (2 ** 62, 2 ** 62, 0)))
+bad("reshape_overflowing_with_unknown", ValueError, r"reshape",
+    lambda: grad_leaf().reshape(-1, 2 ** 62, 4))
+bad("reshape_too_big_int", (OverflowError, ValueError), r".", lambda: grad_leaf().reshape(2 ** 70))
+bad("reshape_str", TypeError, r"reshape: shape must be an int or a tuple of ints, got str",
+    lambda: grad_leaf().reshape("6"))
+bad("reshape_none", TypeError, r"reshape: shape must be", lambda: grad_leaf().reshape(None))
+bad("reshape_float", TypeError, r"reshape: sizes must be ints, got float",
+    lambda: grad_leaf().reshape(2.0, 3))
+bad("reshape_40_axes", ValueError, r"reshape: .*too many axes",
+    lambda: T(np.zeros(1)).reshape(*(1,) * 40))
+bad("reshape_unknown_of_empty", ValueError, r"-1 cannot be inferred",
+    lambda: T(np.zeros((0, 3))).reshape(-1, 0))
+bad("transpose_repeated_axis", ValueError, r"transpose: axis 0 appears twice",
+    lambda: grad_leaf().transpose(0, 0))
+bad("transpose_axis_out_of_range", IndexError, r"transpose: axis 5 is out of range",
+    lambda: grad_leaf().transpose(0, 5))
+bad("transpose_too_few_axes", ValueError, r"transpose: axes \(0,\) do not match the 2 axes",
+    lambda: grad_leaf().transpose(0))
+bad("transpose_str", TypeError, r"transpose: axes must be ints, got str",
+    lambda: grad_leaf().transpose("a", "b"))
+survives("flatten_0d", lambda: pycnn.flatten(T(1.0, requires_grad=True)).backward(np.ones(1)))
+bad("flatten_none", TypeError, r"flatten: .*None", lambda: pycnn.flatten(None))
+
+for join in ("concat", "stack"):
+    f = getattr(pycnn, join)
+    bad(f"{join}_nothing", ValueError, rf"{join}: needs at least one tensor, got none",
+        lambda f=f: f([]))
+    bad(f"{join}_shape_mismatch", ValueError, rf"{join}: tensor 1 has shape \(2, 4\) but tensor 0 "
+        r"has shape \(2, 3\)", lambda f=f: f([grad_leaf((2, 3)), grad_leaf((2, 4))]))
+    bad(f"{join}_rank_mismatch", ValueError, rf"{join}: tensor 1 has shape \(2,\)",
+        lambda f=f: f([grad_leaf((2, 3)), grad_leaf((2,))]))
+    bad(f"{join}_axis_out_of_range", IndexError, rf"{join}: axis 4 is out of range",
+        lambda f=f: f([grad_leaf(), grad_leaf()], axis=4))
+    bad(f"{join}_one_tensor_not_list", TypeError, rf"{join}: expected a list or tuple of tensors",
+        lambda f=f: f(grad_leaf()))
+    bad(f"{join}_none", TypeError, rf"{join}: expected a list or tuple", lambda f=f: f(None))
+    bad(f"{join}_strings", TypeError, rf"{join}: .*dtype", lambda f=f: f(["a", "b"]))
+    bad(f"{join}_ragged_member", ValueError, rf"{join}: ", lambda f=f: f([RAGGED, RAGGED]))
+    survives(f"{join}_mixed_dtypes_backward", lambda f=f: f(
+        [grad_leaf(dtype="float32"), grad_leaf(dtype="float64")]).backward(
+        np.ones((4, 3) if f is pycnn.concat else (2, 2, 3))))
+    survives(f"{join}_empty_members", lambda f=f: f([grad_leaf((0, 3)), grad_leaf((0, 3))]))
+bad("concat_0d", ValueError, r"concat: 0-d tensors cannot be concatenated",
+    lambda: pycnn.concat([T(1.0), T(2.0)]))
+bad("stack_33_axes", ValueError, r"stack: the result would have 33 axes, at most 32",
+    lambda: pycnn.stack([T(np.zeros((1,) * 32))] * 2))
+
+bad("index_out_of_range", IndexError, r"getitem: index 5 is invalid for a tensor of shape \(2, 3\)",
+    lambda: grad_leaf()[5])
+bad("index_str", IndexError, r"getitem: index 'a' is invalid", lambda: grad_leaf()["a"])
+bad("index_float", IndexError, r"getitem: index 1.5 is invalid", lambda: grad_leaf()[1.5])
+bad("index_list_out_of_range", IndexError, r"getitem: index \[0, 7\] is invalid",
+    lambda: grad_leaf()[[0, 7]])
+bad("index_bool_wrong_length", IndexError, r"getitem: .*boolean index did not match",
+    lambda: grad_leaf()[np.array([True])])
+bad("index_two_ellipses", IndexError, r"getitem: .*single ellipsis", lambda: grad_leaf()[..., ...])
+bad("index_too_many", IndexError, r"getitem: .*too many indices", lambda: grad_leaf()[0, 0, 0])
+bad("index_assignment", TypeError, r"does not support item assignment",
+    lambda: grad_leaf().__setitem__(0, 1.0) if hasattr(pycnn.Tensor, "__setitem__")
+    else _assign_item(grad_leaf()))
+survives("index_repeated_backward", lambda: grad_leaf()[[0, 0, 1]].backward(np.ones((3, 3))))
+survives("index_empty_slice_backward", lambda: grad_leaf()[5:].backward(np.zeros((0, 3))))
+survives("index_negative_step_backward", lambda: grad_leaf()[::-1, ::-2].backward(np.ones((2, 2))))
+
+bad("matmul_inner_mismatch", ValueError, r"matmul: shapes \(2, 3\) and \(2, 3\) do not align: 3 "
+    r"\(last axis of the first\) != 2", lambda: grad_leaf((2, 3)) @ grad_leaf((2, 3)))
+bad("matmul_0d", ValueError, r"matmul: shapes \(\) and \(\) cannot be multiplied",
+    lambda: T(1.0) @ T(2.0))
+bad("matmul_batch_mismatch", ValueError, r"matmul: shapes \(2, 2, 3\) and \(3, 3, 4\) have batch "
+    r"axes that cannot broadcast", lambda: grad_leaf((2, 2, 3)) @ grad_leaf((3, 3, 4)))
+bad("matmul_str", TypeError, r"matmul: .*dtype", lambda: grad_leaf() @ "a")
+bad("matmul_none", TypeError, r"matmul: .*None", lambda: pycnn.matmul(grad_leaf(), None))
+bad("matmul_one_arg", TypeError, r"matmul", lambda: pycnn.matmul(grad_leaf()))
+survives("matmul_empty_rows_backward",
+         lambda: (grad_leaf((0, 3)) @ grad_leaf((3, 4))).backward(np.zeros((0, 4))))
+survives("matmul_empty_inner_backward",
+         lambda: (grad_leaf((2, 0)) @ grad_leaf((0, 4))).backward(np.ones((2, 4))))
+survives("matmul_vectors_backward", lambda: (grad_leaf((3,)) @ grad_leaf((3,))).backward())
+survives("matmul_mixed_dtypes_backward", lambda: (grad_leaf((2, 3)) @ grad_leaf(
+    (3, 2), dtype="float64")).backward(np.ones((2, 2))))
+survives("matmul_nan_backward", lambda: (T(np.full((2, 3), np.nan), requires_grad=True)
+                                         @ grad_leaf((3, 2))).backward(np.ones((2, 2))))
+
+# ---- activations ---------------------------------------------------------------------------
+
+for act in ("softmax", "log_softmax", "naive_normalize"):
+    f = getattr(pycnn, act)
+    bad(f"{act}_axis_out_of_range", (IndexError, ValueError), rf"{act}: axis 2 is out of range",
+        lambda f=f: f(grad_leaf(), axis=2))
+    bad(f"{act}_axis_str", TypeError, r"str.*integer", lambda f=f: f(grad_leaf(), axis="x"))
+    bad(f"{act}_0d", (ValueError, IndexError), rf"{act}", lambda f=f: f(T(1.0)))
+    bad(f"{act}_none", TypeError, rf"{act}: .*None", lambda f=f: f(None))
+    survives(f"{act}_empty_backward", lambda f=f: f(grad_leaf((0, 3))).backward(np.zeros((0, 3))))
+    survives(f"{act}_empty_axis_backward",
+             lambda f=f: f(grad_leaf((3, 0))).backward(np.zeros((3, 0))))
+    for key, value in NASTY_FLOATS.items():
+        survives(f"{act}_{key}_backward",
+                 lambda f=f, v=value: f(T(v, requires_grad=True)).backward(np.ones(v.shape)))
+for act in ("leaky_relu", "elu", "swish"):
+    f = getattr(pycnn, act)
+    bad(f"{act}_str", TypeError, rf"{act}: .*dtype", lambda f=f: f("abc"))
+    bad(f"{act}_alpha_str", TypeError, r".", lambda f=f: f(grad_leaf(), "x"))
+    survives(f"{act}_empty_backward", lambda f=f: f(grad_leaf((0, 2))).backward(np.zeros((0, 2))))
+    for key, value in NASTY_FLOATS.items():
+        survives(f"{act}_{key}_backward",
+                 lambda f=f, v=value: f(T(v, requires_grad=True)).backward(np.ones(v.shape)))
+bad("swish_beta_tensor_of_many", ValueError, r"swish: .*beta",
+    lambda: pycnn.swish(grad_leaf(), grad_leaf((2,))))
+bad("maxout_pieces_do_not_divide", ValueError, r"maxout: .*3.*2|maxout: .*2.*3",
+    lambda: pycnn.maxout(grad_leaf((2, 3)), 2))
+bad("maxout_zero_pieces", ValueError, r"maxout: .*pieces", lambda: pycnn.maxout(grad_leaf((2, 4)), 0))
+bad("maxout_negative_pieces", ValueError, r"maxout: .*pieces",
+    lambda: pycnn.maxout(grad_leaf((2, 4)), -2))
+bad("maxout_axis_out_of_range", (IndexError, ValueError), r"maxout: axis 3 is out of range",
+    lambda: pycnn.maxout(grad_leaf((2, 4)), 2, axis=3))
+bad("maxout_huge_pieces", (ValueError, OverflowError), r"maxout|pieces",
+    lambda: pycnn.maxout(grad_leaf((2, 4)), 2 ** 62))
+bad("activations_get_unknown", ValueError, r"relux|unknown", lambda: pycnn.activations.get("relux"))
+bad("activations_get_number", (TypeError, ValueError), r".", lambda: pycnn.activations.get(3))
+
+# ---- losses --------------------------------------------------------------------------------
+
+LOSSES = ["squared_error", "mean_squared_error", "categorical_crossentropy",
+          "binary_crossentropy", "multilabel_crossentropy"]
+PROBS = np.array([[0.2, 0.3, 0.5], [0.1, 0.8, 0.1]], np.float32)
+ONEHOT = np.array([[0, 0, 1], [0, 1, 0]], np.float32)
+
+for name in LOSSES:
+    f = getattr(pycnn.losses, name)
+    bad(f"loss_{name}_shape_mismatch", ValueError, r"\(2, 3\).*\(2, 4\)|\(2, 4\).*\(2, 3\)",
+        lambda f=f: f(np.zeros((2, 4)), T(PROBS, requires_grad=True)))
+    bad(f"loss_{name}_batch_mismatch", ValueError, r"\(3, 3\).*\(2, 3\)|\(2, 3\).*\(3, 3\)",
+        lambda f=f: f(np.zeros((3, 3)), T(PROBS, requires_grad=True)))
+    bad(f"loss_{name}_none", TypeError, r"None", lambda f=f: f(None, T(PROBS)))
+    bad(f"loss_{name}_str", TypeError, r"dtype", lambda f=f: f(ONEHOT, "abc"))
+    bad(f"loss_{name}_reduction", ValueError, r"reduction.*'average'|'average'.*reduction",
+        lambda f=f: f(ONEHOT, T(PROBS), reduction="average"))
+    survives(f"loss_{name}_empty_batch", lambda f=f: f(np.zeros((0, 3)), T(np.zeros(
+        (0, 3), np.float32), requires_grad=True)).backward())
+    survives(f"loss_{name}_nan", lambda f=f: f(ONEHOT, T(np.full((2, 3), np.nan, np.float32),
+                                                          requires_grad=True)).backward())
+    survives(f"loss_{name}_probabilities_at_0_and_1", lambda f=f: f(ONEHOT, T(
+        ONEHOT[::-1].copy(), requires_grad=True)).backward())
+bad("loss_sparse_label_out_of_range", (ValueError, IndexError), r"3|label|class",
+    lambda: pycnn.losses.sparse_categorical_crossentropy(np.array([0, 3]), T(PROBS)))
+bad("loss_sparse_label_negative", (ValueError, IndexError), r"-1|label|class",
+    lambda: pycnn.losses.sparse_categorical_crossentropy(np.array([0, -1]), T(PROBS)))
+bad("loss_sparse_label_fraction", (ValueError, TypeError), r"0.5|integer|label",
+    lambda: pycnn.losses.sparse_categorical_crossentropy(np.array([0, 0.5]), T(PROBS)))
+bad("loss_sparse_label_nan", (ValueError, TypeError), r"nan|integer|label",
+    lambda: pycnn.losses.sparse_categorical_crossentropy(np.array([0, np.nan]), T(PROBS)))
+bad("loss_sparse_label_huge", (ValueError, IndexError, OverflowError), r".",
+    lambda: pycnn.losses.sparse_categorical_crossentropy(np.array([0, 2 ** 62]), T(PROBS)))
+bad("loss_sparse_batch_mismatch", ValueError, r"3.*2|2.*3",
+    lambda: pycnn.losses.sparse_categorical_crossentropy(np.array([0, 1, 2]), T(PROBS)))
+bad("loss_sparse_str_labels", TypeError, r"dtype|label",
+    lambda: pycnn.losses.sparse_categorical_crossentropy(np.array(["a", "b"]), T(PROBS)))
+survives("loss_sparse_ignore_all", lambda: pycnn.losses.sparse_categorical_crossentropy(
+    np.array([1, 1]), T(PROBS, requires_grad=True), ignore_index=1).backward())
+bad("loss_get_unknown", ValueError, r"mean_squared_eror", lambda: pycnn.losses.get("mean_squared_eror"))
+bad("loss_get_number", (TypeError, ValueError), r".", lambda: pycnn.losses.get(3))
+bad("loss_yolo_wrong_last_axis", ValueError, r"yolo",
+    lambda: pycnn.losses.yolo_loss(np.zeros((1, 7, 7, 30)), T(np.zeros((1, 7, 7, 29)))))
+bad("loss_yolo_zero_grid", ValueError, r"yolo|S",
+    lambda: pycnn.losses.yolo_loss(np.zeros((1, 0, 0, 30)), T(np.zeros((1, 0, 0, 30))), S=0))
+bad("loss_yolo_negative_boxes", ValueError, r"yolo|B",
+    lambda: pycnn.losses.yolo_loss(np.zeros((1, 7, 7, 30)), T(np.zeros((1, 7, 7, 30))), B=-1))
+survives("loss_yolo_nan", lambda: pycnn.losses.yolo_loss(
+    np.zeros((1, 7, 7, 30)), T(np.full((1, 7, 7, 30), np.nan), requires_grad=True)).backward())
+
+# ---- layers --------------------------------------------------------------------------------
+
+L = pycnn.layers
+bad("dense_zero_units", ValueError, r"Dense: units must be .*0|units.*0",
+    lambda: L.Dense(0))
+bad("dense_negative_units", ValueError, r"units.*-3", lambda: L.Dense(-3))
+bad("dense_units_str", (TypeError, ValueError), r"Dense: units must be a positive integer, got '10'",
+    lambda: L.Dense("10"))
+bad("dense_units_float", (TypeError, ValueError), r"Dense: units .* got 2.5", lambda: L.Dense(2.5))
+bad("dense_units_huge", (ValueError, OverflowError, MemoryError), r".",
+    lambda: L.Dense(2 ** 62)(np.ones((1, 4))))
+bad("dense_units_huge_times_input", (ValueError, OverflowError, MemoryError), r".",
+    lambda: L.Dense(2 ** 40)(np.ones((1, 2 ** 24), np.float32)[:, :2 ** 24]))
+bad("dense_unknown_activation", ValueError, r"relux", lambda: L.Dense(3, activation="relux"))
+bad("dense_unknown_initializer", ValueError, r"glorot_unifrm",
+    lambda: L.Dense(3, kernel_initializer="glorot_unifrm"))
+bad("dense_input_features_mismatch", ValueError, r"dense.*4.*5|dense.*5.*4",
+    lambda: _built(L.Dense(3), (2, 4))(np.ones((2, 5))))
+bad("dense_0d_input", ValueError, r"dense|Dense", lambda: L.Dense(3)(T(1.0)))
+bad("dense_str_input", TypeError, r"dtype", lambda: L.Dense(3)("abc"))
+bad("dense_none_input", TypeError, r"None", lambda: L.Dense(3)(None))
+bad("dense_set_weights_wrong_shape", ValueError, r"\(4, 3\).*\(3, 4\)|\(3, 4\).*\(4, 3\)",
+    lambda: _built(L.Dense(3), (2, 4)).set_weights([np.ones((3, 4)), np.ones(3)]))
+bad("dense_set_weights_wrong_count", ValueError, r"2.*1|1.*2",
+    lambda: _built(L.Dense(3), (2, 4)).set_weights([np.ones((4, 3))]))
+bad("dense_set_weights_str", (TypeError, ValueError), r".",
+    lambda: _built(L.Dense(3), (2, 4)).set_weights(["a", "b"]))
+bad("dense_build_bad_shape", (ValueError, TypeError), r".", lambda: L.Dense(3).build((None,)))
+bad("dense_build_zero_features", ValueError, r"0", lambda: L.Dense(3).build((None, 0)))
+bad("dense_from_config_garbage", (TypeError, ValueError, KeyError), r".",
+    lambda: L.Dense.from_config({"units": "x"}))
+survives("dense_empty_batch_backward", lambda: _sum(L.Dense(3)(grad_leaf((0, 4)))).backward())
+survives("dense_nan_input_backward", lambda: _sum(L.Dense(3, activation="relu")(
+    T(np.full((2, 4), np.nan), requires_grad=True))).backward())
+survives("dense_float64_after_float32", lambda: _twice_dtypes(L.Dense(3)))
+bad("dropout_rate_1", ValueError, r"rate", lambda: L.Dropout(1.0))
+bad("dropout_rate_negative", ValueError, r"rate", lambda: L.Dropout(-0.1))
+bad("dropout_rate_nan", ValueError, r"rate", lambda: L.Dropout(float("nan")))
+bad("dropout_rate_str", TypeError, r"rate|real number", lambda: L.Dropout("half"))
+bad("dropout_fn_rate_2", ValueError, r"rate", lambda: pycnn.dropout(grad_leaf(), 2.0))
+survives("dropout_empty_backward", lambda: _sum(pycnn.dropout(grad_leaf((0, 3)), 0.5, True)).backward())
+bad("maxout_layer_zero_units", ValueError, r"units", lambda: L.Maxout(0))
+bad("maxout_layer_zero_pieces", ValueError, r"pieces", lambda: L.Maxout(3, pieces=0))
+bad("flatten_layer_0d", ValueError, r"flatten|Flatten", lambda: L.Flatten()(T(1.0)))
+survives("flatten_layer_empty_batch", lambda: L.Flatten()(np.zeros((0, 2, 3))))
+bad("layer_call_training_str", (TypeError, ValueError), r".",
+    lambda: L.Dropout(0.5)(grad_leaf(), training="yes please") and _raise_type())
+bad("set_seed_str", TypeError, r".", lambda: pycnn.set_seed("x"))
+survives("set_seed_negative", lambda: pycnn.set_seed(-1))
+survives("set_seed_huge", lambda: pycnn.set_seed(2 ** 80))
+
+# ---- optimizers ----------------------------------------------------------------------------
+
+O = pycnn.optimizers
+bad("optimizer_get_unknown", ValueError, r"adamm", lambda: O.get("adamm"))
+bad("optimizer_get_number", (TypeError, ValueError), r".", lambda: O.get(3))
+bad("optimizer_negative_lr", ValueError, r"learning_rate", lambda: O.SGD(-0.1))
+bad("optimizer_lr_str", (TypeError, ValueError), r"learning_rate|'fast'", lambda: O.Adam("fast"))
+bad("optimizer_momentum_out_of_range", ValueError, r"momentum", lambda: O.SGD(0.1, momentum=1.5))
+bad("optimizer_unknown_kwarg", TypeError, r"decay_rat", lambda: O.SGD(0.1, decay_rat=0.1))
+bad("optimizer_grad_shape_mismatch", ValueError, r"\(3,\).*\(2, 3\)|\(2, 3\).*\(3,\)",
+    lambda: O.SGD(0.1).apply_gradients([(np.ones(3), grad_leaf())]))
+survives("optimizer_var_ndarray", lambda: O.SGD(0.1).apply_gradients([(np.ones(3), np.ones(3))]))
+for _opt in ("SGD", "Adam", "RMSprop"):
+    _step = {"SGD": "sgd_step", "Adam": "adam_step", "RMSprop": "rmsprop_step"}[_opt]
+    for _key, _make, _exc, _msg in (
+            ("int", lambda: np.ones(3, int), TypeError, r"must be float32 or float64.*int64"),
+            ("float16", lambda: np.ones(3, np.float16), TypeError, r"float32 or float64"),
+            ("strided", lambda: np.ones(6)[::2], ValueError, r"C-contiguous, aligned, writeable"),
+            ("transposed", lambda: np.ones((3, 4)).T, ValueError, r"C-contiguous"),
+            ("readonly", lambda: np.broadcast_to(np.ones(1), (3,)), ValueError, r"writeable"),
+            ("list", lambda: [1.0, 2.0, 3.0], TypeError, r"a Tensor or a NumPy array, got list")):
+        bad(f"optimizer_{_opt}_var_{_key}", _exc, _step + ": the weight .*" + _msg,
+            lambda o=_opt, m=_make: _apply(getattr(O, o)(), m()))
+bad("optimizer_grad_str", (TypeError, ValueError), r"dtype|gradient of shape \(\)",
+    lambda: O.Adam().apply_gradients(
+    [("abc", grad_leaf())]))
+survives("optimizer_nan_gradient", lambda: O.Adam().apply_gradients(
+    [(np.full((2, 3), np.nan), grad_leaf())]))
+survives("optimizer_empty_weight", lambda: O.RMSprop().apply_gradients(
+    [(np.zeros((0, 3)), grad_leaf((0, 3)))]))
+
+
+def _apply(opt, w):
+    return opt.apply_gradients([(np.ones(np.shape(w)), w)])
+
+
+def _assign_item(t):
+    t[0] = 1.0
+
+
+def _built(layer, shape):
+    layer(np.ones(shape))
+    return layer
+
+
+def _sum(t):
+    return pycnn.sum(t)
+
+
+def _twice_dtypes(layer):
+    layer(np.ones((2, 4), np.float32))
+    return layer(np.ones((2, 4), np.float64))
+
+
+def _raise_type():
+    raise TypeError("the call returned")
+
 
 # ---- gradcheck and no_grad --------------------------------------------------------------
 

@@ -386,3 +386,99 @@ def test_python_subclass_builds_names_and_trains(rng):
     assert Noisy()(np.zeros(2), training=True).numpy().tolist() == [1.0, 1.0]
     with pytest.raises(NotImplementedError, match="must define"):
         Layer()(np.zeros(2))
+
+
+# ---- Reshape, Activation, LeakyReLU, ELU, Softmax --------------------------------------------
+
+from pycnn.layers import ELU, Activation, LeakyReLU, Reshape, Softmax  # noqa: E402
+
+
+@pytest.mark.parametrize("make,ref", [
+    (lambda: Activation("relu"), lambda x: np.maximum(x, 0)),
+    (lambda: Activation("tanh"), np.tanh),
+    (lambda: Activation(pycnn.sigmoid), lambda x: 1 / (1 + np.exp(-x))),
+    (lambda: Activation("softmax"), lambda x: np.exp(x) / np.exp(x).sum(-1, keepdims=True)),
+    (lambda: LeakyReLU(), lambda x: np.where(x > 0, x, 0.1 * x)),
+    (lambda: LeakyReLU(0.3), lambda x: np.where(x > 0, x, 0.3 * x)),
+    (lambda: LeakyReLU(negative_slope=0.2), lambda x: np.where(x > 0, x, 0.2 * x)),
+    (lambda: ELU(), lambda x: np.where(x > 0, x, np.expm1(x))),
+    (lambda: ELU(0.5), lambda x: np.where(x > 0, x, 0.5 * np.expm1(x))),
+    (lambda: Softmax(axis=1), lambda x: np.exp(x) / np.exp(x).sum(1, keepdims=True)),
+])
+def test_activation_layers_forward_gradcheck_config(make, ref, rng):
+    layer = make()
+    x = rng.standard_normal((2, 3, 4))
+    np.testing.assert_allclose(layer(x).numpy(), ref(x), atol=1e-12)
+    assert layer.compute_output_shape((None, 3, 4)) == (None, 3, 4)
+    assert layer.count_params() == 0
+    assert pycnn.gradcheck(lambda x: layer(x), [x])
+    config = layer.get_config()
+    json.dumps(config)
+    assert type(layer).from_config(config).get_config() == config
+
+
+def test_activation_layer_configs_use_keras_keys():
+    assert Activation("relu").get_config()["activation"] == "relu"
+    assert Activation(pycnn.tanh).get_config()["activation"] == "tanh"
+    assert LeakyReLU().get_config()["alpha"] == 0.1
+    assert ELU().get_config()["alpha"] == 1.0
+    assert Softmax().get_config()["axis"] == -1
+    assert LeakyReLU().name == "leaky_re_lu_2"      # the second one of this test
+    with pytest.raises(ValueError, match="unknown activation 'nope'"):
+        Activation("nope")
+    with pytest.raises(ValueError, match="LeakyReLU: alpha must be a finite number"):
+        LeakyReLU(float("nan"))
+    with pytest.raises(TypeError, match="Softmax: axis must be an int"):
+        Softmax(axis=1.5)
+
+
+def test_reshape_layer(rng):
+    x = rng.standard_normal((2, 3, 4))
+    layer = Reshape((4, 3))
+    np.testing.assert_array_equal(layer(x).numpy(), x.reshape(2, 4, 3))
+    assert Reshape((-1, 2))(x).shape == (2, 6, 2)
+    assert Reshape((-1, 2)).compute_output_shape((None, 3, 4)) == (None, 6, 2)
+    assert Reshape((-1, 2)).compute_output_shape((None, None, 4)) == (None, None, 2)
+    assert Reshape((12,))(np.zeros((0, 3, 4))).shape == (0, 12)
+    assert pycnn.gradcheck(lambda x: Reshape((2, 6))(x) * 3.0, [x])
+    assert Reshape((-1, 2)).get_config()["target_shape"] == (-1, 2)
+    with pytest.raises(ValueError, match=r"reshape_\d+: cannot reshape an input of shape "
+                                         r"\(2, 3, 4\) \(12 values per sample\) to target_shape "
+                                         r"\(5, -1\)"):
+        Reshape((5, -1))(x)
+    with pytest.raises(ValueError, match="at most one -1"):
+        Reshape((-1, -1))
+    with pytest.raises(ValueError, match="positive ints"):
+        Reshape((0, 3))
+    with pytest.raises(TypeError, match="target_shape must be a tuple"):
+        Reshape(12)
+
+
+def test_initializer_objects_work_in_layers_and_configs():
+    from pycnn import initializers
+    layer = Dense(3, kernel_initializer=initializers.Constant(0.5), bias_initializer="ones")
+    layer.build((None, 2))
+    assert np.all(layer.kernel.numpy() == 0.5) and np.all(layer.bias.numpy() == 1)
+    config = layer.get_config()
+    assert config["kernel_initializer"] == {"class_name": "Constant", "config": {"value": 0.5}}
+    json.dumps(config)
+    again = Dense.from_config(config)
+    again.build((None, 2))
+    assert np.all(again.kernel.numpy() == 0.5)
+    pycnn.set_seed(3)
+    a = initializers.get("HeNormal")((4, 5))
+    pycnn.set_seed(3)
+    np.testing.assert_array_equal(a, pycnn._core.initialize("he_normal", (4, 5)))
+    assert repr(initializers.get({"class_name": "Constant", "config": {"value": 2}})) == \
+        "Constant(value=2.0)"
+    with pytest.raises(ValueError, match="unknown initializer 'lecun'"):
+        initializers.get("lecun")
+
+
+def test_copying_a_layer_says_how_instead_of_losing_its_fields():
+    import copy
+    import pickle
+    with pytest.raises(TypeError, match="from_config"):
+        copy.deepcopy(Dense(3))
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(Dropout(0.5))

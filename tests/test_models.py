@@ -9,7 +9,7 @@ import pytest
 import pycnn
 from pycnn.callbacks import LambdaCallback
 from pycnn.datasets import digits
-from pycnn.layers import Dense, Dropout, Flatten
+from pycnn.layers import Conv2D, Dense, Dropout, Flatten, MaxPooling2D
 from pycnn.models import Sequential
 from pycnn.utils import to_categorical
 
@@ -156,11 +156,11 @@ def test_fit_reaches_the_target_on_the_digits(fresh_session, digit_data):
     """The demo's MLP: ≥ 95 % test accuracy, the loss going down."""
     (x, y), (xt, yt) = digit_data
     pycnn.set_seed(7)
-    model = Sequential([Dense(128, activation="relu", input_shape=(64,)), Dropout(0.2),
+    model = Sequential([Dense(256, activation="relu", input_shape=(64,)), Dropout(0.2),
                         Dense(10, activation="softmax")])
-    model.compile(optimizer=pycnn.optimizers.Adam(0.003), loss="categorical_crossentropy",
+    model.compile(optimizer=pycnn.optimizers.Adam(0.002), loss="categorical_crossentropy",
                   metrics=["accuracy"])
-    history = model.fit(x, to_categorical(y), epochs=20, verbose=0)
+    history = model.fit(x, to_categorical(y), epochs=40, verbose=0)
     losses = history.history["loss"]
     assert losses[-1] < 0.2 * losses[0]
     assert losses[-1] < losses[len(losses) // 2] < losses[0]
@@ -168,6 +168,32 @@ def test_fit_reaches_the_target_on_the_digits(fresh_session, digit_data):
     assert accuracy >= 0.95
     assert model.evaluate(xt, to_categorical(yt), verbose=0, return_dict=True) == {
         "loss": loss, "accuracy": accuracy}
+
+
+def test_cnn_reaches_the_target_on_the_digits(fresh_session):
+    """The demo's CNN (Conv2D → MaxPooling2D → Conv2D → MaxPooling2D → Flatten → Dense):
+    ≥ 97 % test accuracy."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    (x, y), (xt, yt) = digits.load_data(seed=0)
+    pycnn.set_seed(7)
+    model = Sequential([
+        Conv2D(32, (3, 3), padding="same", activation="relu", input_shape=(8, 8, 1)),
+        MaxPooling2D((2, 2)),
+        Conv2D(64, (3, 3), padding="same", activation="relu"),
+        MaxPooling2D((2, 2)),
+        Flatten(),
+        Dense(10, activation="softmax")])
+    assert model.output_shape == (None, 10)
+    assert [s for s in model._output_shapes] == [(None, 8, 8, 32), (None, 4, 4, 32),
+                                                 (None, 4, 4, 64), (None, 2, 2, 64),
+                                                 (None, 256), (None, 10)]
+    model.compile(optimizer=pycnn.optimizers.Adam(0.003),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):     # small matrices
+        history = model.fit(x[..., None], y, epochs=30, verbose=0)
+        loss, accuracy = model.evaluate(xt[..., None], yt, verbose=0)
+    assert history.history["loss"][-1] < 0.05 * history.history["loss"][0]
+    assert accuracy >= 0.97
 
 
 def test_seeded_fits_are_identical(fresh_session, digit_data):
@@ -288,6 +314,9 @@ def test_fit_output_verbose_1_and_2(fresh_session, digit_data, capsys):
     assert re.search(r"^8/8 - \d+s - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: "
                      r"\d\.\d{4} - val_accuracy: \d\.\d{4} - \d+s/epoch - \d+(us|ms)/step$",
                      out, re.M), out
+    model.evaluate(x[:100], y[:100], batch_size=25, verbose=1)
+    assert re.fullmatch(r"4/4 \[={30}\] - \d+s \d+(us|ms)/step - loss: \d\.\d{4} - "
+                        r"accuracy: \d\.\d{4}\n", capsys.readouterr().out)
     model.fit(x[:100], y[:100], epochs=1, verbose=0)
     model.evaluate(x[:10], y[:10], verbose=0)
     assert capsys.readouterr().out == ""
@@ -355,3 +384,6 @@ def test_interrupt_message_with_verbose(fresh_session, digit_data, capsys):
     out = capsys.readouterr().out
     assert "Interrupted after batch 2/4 of epoch 1/3" in out
     assert "holds 0 finished epoch(s)" in out
+    model.fit(x[:100], y[:100], batch_size=25, epochs=3, verbose=1,
+              callbacks=[LambdaCallback(on_batch_begin=stop)])
+    assert "Interrupted after batch 1/4 of epoch 1/3" in capsys.readouterr().out

@@ -62,11 +62,6 @@ pc_as_array(PyObject *obj, int typenum, const char *op)
                      op, PyArray_NDIM(arr), PC_MAX_NDIM);
         goto done;
     }
-    if (PyArray_NDIM(arr) > PC_MAX_NDIM) {      /* the kernels' iterators hold PC_MAX_NDIM axes */
-        PyErr_Format(PyExc_ValueError, "%s: data has %d dimensions, at most %d are supported",
-                     op, PyArray_NDIM(arr), PC_MAX_NDIM);
-        goto done;
-    }
     kind = PyArray_DESCR(arr)->kind;
     have = PyArray_TYPE(arr);
     if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b') {

@@ -45,6 +45,13 @@ PyObject *pc_layer_name(LayerObject *self);
 int pc_layer_dtype(LayerObject *self);
 /* x as a Tensor in the layer's dtype (cast, differentiably, when it differs). New ref. */
 PyObject *pc_layer_input(LayerObject *self, PyObject *x);
+/* Every weight, trainable ones first (new list) */
+PyObject *pc_layer_all_weights(LayerObject *self);
+/* The weight methods of Layer (py/layer_weights.c) */
+PyObject *pc_layer_count_params(LayerObject *self, PyObject *ignored);
+PyObject *pc_layer_get_weights(LayerObject *self, PyObject *ignored);
+PyObject *pc_layer_set_weights(LayerObject *self, PyObject *values);
+PyObject *pc_layer_add_weight_method(LayerObject *self, PyObject *args, PyObject *kwargs);
 /* Trainable weight i (borrowed), NULL when absent */
 PyObject *pc_layer_weight(LayerObject *self, Py_ssize_t i);
 
@@ -63,6 +70,8 @@ PyObject *pc_initializer_serialize(PyObject *init);
  * ValueError names `who`. 0 or -1. */
 int pc_layer_parse_shape(PyObject *shape, const char *who, int min_ndim, int *ndim,
                          npy_intp *dims);
+/* compute_output_shape of the layers that keep the shape: input_shape, checked */
+PyObject *pc_layer_identity_shape(LayerObject *self, PyObject *input_shape);
 /* Tuple of dims, None for -1 (new ref) */
 PyObject *pc_layer_shape_tuple(int ndim, const npy_intp *dims);
 /* The common config updated with a layer type's own keys (`own` is stolen; NULL
@@ -110,6 +119,7 @@ int pc_dense_exec(PyObject *m);
 int pc_conv2d_exec(PyObject *m);
 int pc_pool_exec(PyObject *m);
 int pc_layers_misc_exec(PyObject *m);
+int pc_activation_layers_exec(PyObject *m);
 
 /* obj.method(arg) — arg passed as one argument even when it is a tuple (new ref) */
 PyObject *pc_call_method(PyObject *obj, const char *method, PyObject *arg);

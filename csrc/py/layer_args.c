@@ -231,3 +231,14 @@ pc_add_type(PyObject *m, PyTypeObject *type)
     return PyModule_AddObjectRef(m, dot != NULL ? dot + 1 : type->tp_name, (PyObject *)type);
 }
 
+
+PyObject *
+pc_layer_identity_shape(LayerObject *self, PyObject *input_shape)
+{
+    npy_intp dims[PC_MAX_NDIM];
+    int nd;
+    if (pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(pc_layer_name(self)), 1, &nd,
+                             dims) < 0)
+        return NULL;
+    return pc_layer_shape_tuple(nd, dims);
+}

@@ -135,17 +135,6 @@ Dropout_call(DropoutObject *self, PyObject *args, PyObject *kwargs)
 }
 
 static PyObject *
-identity_output_shape(LayerObject *self, PyObject *input_shape)
-{
-    npy_intp dims[PC_MAX_NDIM];
-    int nd;
-    if (pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(pc_layer_name(self)), 1, &nd,
-                             dims) < 0)
-        return NULL;
-    return pc_layer_shape_tuple(nd, dims);
-}
-
-static PyObject *
 Dropout_get_config(DropoutObject *self, PyObject *Py_UNUSED(ignored))
 {
     return pc_layer_config(&self->base, Py_BuildValue("{s:O,s:O}", "rate",
@@ -156,7 +145,7 @@ Dropout_get_config(DropoutObject *self, PyObject *Py_UNUSED(ignored))
 static PyMethodDef Dropout_methods[] = {
     {"call", (PyCFunction)(void (*)(void))Dropout_call, METH_VARARGS | METH_KEYWORDS,
      "call(inputs, training=False): x · mask / (1 − rate) when training, else x"},
-    {"compute_output_shape", (PyCFunction)identity_output_shape, METH_O,
+    {"compute_output_shape", (PyCFunction)pc_layer_identity_shape, METH_O,
      "compute_output_shape(input_shape): the same shape"},
     {"get_config", (PyCFunction)Dropout_get_config, METH_NOARGS, "get_config(): rate, seed"},
     {NULL, NULL, 0, NULL},

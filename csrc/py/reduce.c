@@ -63,7 +63,8 @@ refuse_empty_max(PyArrayObject *x, PyObject *axis)
     return -1;
 }
 
-static int
+/* the kernel, with the GIL released over large inputs */
+static void
 run_reduce(pc_op op, PyArrayObject *x, PyArrayObject *y, PyArrayObject *argmax,
            pc_index mask, double scale)
 {
@@ -79,10 +80,10 @@ run_reduce(pc_op op, PyArrayObject *x, PyArrayObject *y, PyArrayObject *argmax,
         PC_DISPATCH(PyArray_TYPE(x), pc_sum_forward, &it, PyArray_DATA(x), PyArray_DATA(y),
                     PyArray_SIZE(y), scale);
     NPY_END_THREADS;
-    return 0;
 }
 
-/* y = sum / mean / max of x over `axis` */
+/* y = sum / mean / max of x over `axis`. Node: args.i[0] = axis mask, args.f[0] =
+ * scale (1, or 1/count for mean); max saves argmax (see ops_reduce.c). */
 static PyObject *
 reduce(pc_op op, PyObject *x_obj, PyObject *axis, int keepdims)
 {

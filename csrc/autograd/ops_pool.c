@@ -1,0 +1,79 @@
+/* autograd/ops_pool.c — backward of pooling and upsampling (kernels/pool.h).
+ *
+ *   max_pool2d   saved[0] = arg (int32, y's shape): where each maximum came from
+ *   avg_pool2d   both: args.i = {KH, KW, SH, SW, PT, PL, OH, OW}
+ *   upsampling2d args.i = {SH, SW}
+ * x is parent 0 for all three; its shape gives N, H, W, C.
+ */
+#include "autograd/ops_layers.h"
+
+#include "kernels/pool.h"
+
+/* x's N, H, W, C with the window in args.i[first...] */
+static pc_window2d
+window_of(pc_node *node)
+{
+    PyArrayObject *x = PC_DATA(node->parents[0]);
+    const pc_index *a = node->args.i;
+    return (pc_window2d){.N = PyArray_DIM(x, 0), .H = PyArray_DIM(x, 1), .W = PyArray_DIM(x, 2),
+                         .C = PyArray_DIM(x, 3), .KH = a[0], .KW = a[1], .SH = a[2], .SW = a[3],
+                         .PT = a[4], .PL = a[5], .OH = a[6], .OW = a[7]};
+}
+
+/* dx += kernel(dy) for the window-geometry kernels (average pooling, upsampling) */
+static int
+window_backward(pc_node *node, PyArrayObject *dout, const pc_window2d *g,
+                void (*f32)(const float *, float *, const pc_window2d *),
+                void (*f64)(const double *, double *, const pc_window2d *))
+{
+    PyArrayObject *dx;
+    NPY_BEGIN_THREADS_DEF;
+
+    if (pc_grad_buffer(node, 0, &dx) < 0)
+        return -1;
+    if (dx == NULL)
+        return 0;
+    if (PyArray_SIZE(dout) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (PyArray_TYPE(dout) == NPY_FLOAT32)
+        f32(PyArray_DATA(dout), PyArray_DATA(dx), g);
+    else
+        f64(PyArray_DATA(dout), PyArray_DATA(dx), g);
+    NPY_END_THREADS;
+    return 0;
+}
+
+int
+pc_grad_max_pool2d(pc_node *node, PyArrayObject *dout)
+{
+    pc_window2d g = window_of(node);
+    PyArrayObject *arg = (PyArrayObject *)node->saved[0], *dx;
+    NPY_BEGIN_THREADS_DEF;
+
+    if (pc_grad_buffer(node, 0, &dx) < 0)
+        return -1;
+    if (dx == NULL)
+        return 0;
+    if (PyArray_SIZE(dout) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    PC_DISPATCH(PyArray_TYPE(dout), pc_max_pool_backward, PyArray_DATA(dout), PyArray_DATA(arg),
+                PyArray_DATA(dx), &g);
+    NPY_END_THREADS;
+    return 0;
+}
+
+int
+pc_grad_avg_pool2d(pc_node *node, PyArrayObject *dout)
+{
+    pc_window2d g = window_of(node);
+    return window_backward(node, dout, &g, pc_avg_pool_backward_f32, pc_avg_pool_backward_f64);
+}
+
+int
+pc_grad_upsampling2d(pc_node *node, PyArrayObject *dout)
+{
+    PyArrayObject *x = PC_DATA(node->parents[0]);
+    pc_window2d g = {.N = PyArray_DIM(x, 0), .H = PyArray_DIM(x, 1), .W = PyArray_DIM(x, 2),
+                     .C = PyArray_DIM(x, 3), .SH = node->args.i[0], .SW = node->args.i[1]};
+    return window_backward(node, dout, &g, pc_upsample_backward_f32, pc_upsample_backward_f64);
+}

@@ -1,0 +1,398 @@
+/* py/pool.c — MaxPooling2D, AveragePooling2D, UpSampling2D and the functional
+ * pycnn.max_pool2d / avg_pool2d. Legend: kernels/window.h and kernels/pool.h.
+ */
+#include "py/layer.h"
+
+#include "autograd/ops_layers.h"
+#include "kernels/pool.h"
+
+/* Window checked against x (a Tensor): 4-D, non-empty, fits when 'valid' */
+static int
+pool_geometry(const char *who, PyArrayObject *x, const pc_index pool[2],
+              const pc_index strides[2], int same, pc_window2d *g)
+{
+    PyObject *s = NULL;
+    if (PyArray_NDIM(x) != 4 || PyArray_DIM(x, 1) < 1 || PyArray_DIM(x, 2) < 1 ||
+        PyArray_DIM(x, 3) < 1) {
+        if ((s = pc_shape_tuple(PyArray_NDIM(x), PyArray_SHAPE(x))) != NULL)
+            PyErr_Format(PyExc_ValueError, "%s: expected a 4-D input (batch, height, width, "
+                         "channels) with pixels and channels, got shape %R", who, s);
+        Py_XDECREF(s);
+        return -1;
+    }
+    *g = (pc_window2d){.N = PyArray_DIM(x, 0), .H = PyArray_DIM(x, 1), .W = PyArray_DIM(x, 2),
+                       .C = PyArray_DIM(x, 3), .KH = pool[0], .KW = pool[1], .SH = strides[0],
+                       .SW = strides[1]};
+    if (pc_window_geometry(g, same) < 0) {
+        PyErr_Format(PyExc_ValueError, "%s: pool %zdx%zd is larger than the %zdx%zd input "
+                     "(padding='valid'); use padding='same' or a smaller pool_size", who,
+                     (Py_ssize_t)g->KH, (Py_ssize_t)g->KW, (Py_ssize_t)g->H, (Py_ssize_t)g->W);
+        return -1;
+    }
+    if ((double)g->KH * (double)g->W * (double)g->C >= 2147483647.0) {   /* int32 offsets */
+        PyErr_Format(PyExc_ValueError, "%s: pool rows of %zd x %zd x %zd values are too large",
+                     who, (Py_ssize_t)g->KH, (Py_ssize_t)g->W, (Py_ssize_t)g->C);
+        return -1;
+    }
+    return 0;
+}
+
+/* y = max or mean over each window of x (a Tensor); one node */
+static PyObject *
+pool_node(const char *who, PyObject *x, const pc_index pool[2], const pc_index strides[2],
+          int same, int is_max)
+{
+    PyArrayObject *xa = PC_DATA(x), *y = NULL, *arg = NULL;
+    PyObject *result = NULL, *saved = NULL;
+    pc_window2d g;
+    NPY_BEGIN_THREADS_DEF;
+
+    if (pool_geometry(who, xa, pool, strides, same, &g) < 0)
+        return NULL;
+    {
+        npy_intp dims[4] = {g.N, g.OH, g.OW, g.C};
+        if ((y = pc_new_array(4, dims, PyArray_TYPE(xa))) == NULL ||
+            (is_max && (arg = pc_new_array(4, dims, NPY_INT32)) == NULL))
+            goto done;
+    }
+    if (PyArray_SIZE(xa) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (is_max)
+        PC_DISPATCH(PyArray_TYPE(xa), pc_max_pool_forward, PyArray_DATA(xa), PyArray_DATA(y),
+                    PyArray_DATA(arg), &g);
+    else
+        PC_DISPATCH(PyArray_TYPE(xa), pc_avg_pool_forward, PyArray_DATA(xa), PyArray_DATA(y),
+                    &g);
+    NPY_END_THREADS;
+    saved = (PyObject *)arg;
+    {
+        pc_op_args args = {.i = {g.KH, g.KW, g.SH, g.SW, g.PT, g.PL, g.OH, g.OW}, .n_i = 8};
+        result = pc_record(is_max ? PC_OP_MAX_POOL2D : PC_OP_AVG_POOL2D, y, 1, &x, &args,
+                           is_max, &saved);
+    }
+done:
+    Py_XDECREF(y);
+    Py_XDECREF(arg);
+    return result;
+}
+
+/* max_pool2d / avg_pool2d (x, pool_size, strides=None, padding='valid') */
+static PyObject *
+pool_function(const char *who, int is_max, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"x", "pool_size", "strides", "padding", NULL};
+    PyObject *x_obj, *pool_obj, *strides_obj = Py_None, *padding = NULL, *x, *y;
+    pc_index pool[2], strides[2];
+    int same = 0;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|OO", kwlist, &x_obj, &pool_obj,
+                                     &strides_obj, &padding))
+        return NULL;
+    if (pc_parse_pair(pool_obj, who, "pool_size", pool) < 0 ||
+        (strides_obj != Py_None && pc_parse_pair(strides_obj, who, "strides", strides) < 0) ||
+        (padding != NULL && (same = pc_parse_padding(padding, who)) < 0))
+        return NULL;
+    if (strides_obj == Py_None)
+        strides[0] = pool[0], strides[1] = pool[1];
+    if ((x = pc_as_tensor(x_obj, -1, who)) == NULL)
+        return NULL;
+    y = pool_node(who, x, pool, strides, same, is_max);
+    Py_DECREF(x);
+    return y;
+}
+
+static PyObject *
+py_max_pool2d(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
+{
+    return pool_function("max_pool2d", 1, args, kwargs);
+}
+
+static PyObject *
+py_avg_pool2d(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
+{
+    return pool_function("avg_pool2d", 0, args, kwargs);
+}
+
+/* ---- the pooling layers -------------------------------------------------------------- */
+
+typedef struct {
+    LayerObject base;
+    pc_index pool[2], strides[2];
+    int same;
+} PoolObject;
+
+static PyTypeObject MaxPooling2D_Type;
+
+static int
+is_max_pool(PoolObject *self)
+{
+    return PyType_IsSubtype(Py_TYPE(self), &MaxPooling2D_Type);
+}
+
+static int
+Pool_init(PoolObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"pool_size", "strides", "padding", "data_format", PC_LAYER_KWLIST,
+                             NULL};
+    PyObject *pool = NULL, *strides = Py_None, *padding = NULL, *data_format = Py_None;
+    PyObject *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
+    const char *who = is_max_pool(self) ? "MaxPooling2D" : "AveragePooling2D";
+    int trainable = 1;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OOOO$" PC_LAYER_KWFMT, kwlist, &pool,
+                                     &strides, &padding, &data_format, &input_shape, &name,
+                                     &trainable, &dtype))
+        return -1;
+    self->pool[0] = self->pool[1] = 2;
+    if ((pool != NULL && pc_parse_pair(pool, who, "pool_size", self->pool) < 0) ||
+        (padding != NULL && (self->same = pc_parse_padding(padding, who)) < 0) ||
+        pc_check_channels_last(data_format, who) < 0)
+        return -1;
+    self->strides[0] = self->pool[0], self->strides[1] = self->pool[1];
+    if (strides != Py_None && pc_parse_pair(strides, who, "strides", self->strides) < 0)
+        return -1;
+    return pc_layer_init_common(&self->base, input_shape, name, trainable, dtype);
+}
+
+static PyObject *
+Pool_call(PoolObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"inputs", "training", NULL};
+    PyObject *inputs, *training = Py_False, *x, *y, *name = pc_layer_name(&self->base);
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
+        return NULL;
+    if (name == NULL || (x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(name))) == NULL)
+        return NULL;
+    y = pool_node(PyUnicode_AsUTF8(name), x, self->pool, self->strides, self->same,
+                  is_max_pool(self));
+    Py_DECREF(x);
+    return y;
+}
+
+/* input_shape (batch, H, W, C) → dims; checks the rank */
+static int
+image_shape(LayerObject *self, PyObject *input_shape, npy_intp dims[4])
+{
+    PyObject *name = pc_layer_name(self);
+    int nd;
+    if (name == NULL ||
+        pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(name), 1, &nd, dims) < 0)
+        return -1;
+    if (nd != 4) {
+        PyErr_Format(PyExc_ValueError, "%U: expected an input shape (batch, height, width, "
+                     "channels), got %R", name, input_shape);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *
+Pool_compute_output_shape(PoolObject *self, PyObject *input_shape)
+{
+    npy_intp dims[4];
+    if (image_shape(&self->base, input_shape, dims) < 0)
+        return NULL;
+    for (int d = 1; d <= 2; d++) {
+        pc_window2d g = {.H = dims[d], .W = 1, .KH = self->pool[d - 1], .KW = 1,
+                         .SH = self->strides[d - 1], .SW = 1};
+        if (dims[d] < 0)
+            continue;
+        if (pc_window_geometry(&g, self->same) < 0) {
+            PyErr_Format(PyExc_ValueError, "%U: pool %zdx%zd is larger than the input %R "
+                         "(padding='valid')", pc_layer_name(&self->base),
+                         (Py_ssize_t)self->pool[0], (Py_ssize_t)self->pool[1], input_shape);
+            return NULL;
+        }
+        dims[d] = g.OH;
+    }
+    return pc_layer_shape_tuple(4, dims);
+}
+
+static PyObject *
+Pool_get_config(PoolObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return pc_layer_config(&self->base, Py_BuildValue(
+        "{s:(nn),s:(nn),s:s,s:s}", "pool_size", self->pool[0], self->pool[1], "strides",
+        self->strides[0], self->strides[1], "padding", self->same ? "same" : "valid",
+        "data_format", "channels_last"));
+}
+
+static PyMethodDef Pool_methods[] = {
+    {"call", (PyCFunction)(void (*)(void))Pool_call, METH_VARARGS | METH_KEYWORDS,
+     "call(inputs, training=False): pool each window"},
+    {"compute_output_shape", (PyCFunction)Pool_compute_output_shape, METH_O,
+     "compute_output_shape(input_shape): (batch, out_h, out_w, channels)"},
+    {"get_config", (PyCFunction)Pool_get_config, METH_NOARGS,
+     "get_config(): pool_size, strides, padding, data_format"},
+    {NULL, NULL, 0, NULL},
+};
+
+#define POOL_DOC(cls, what)                                                               \
+    cls "(pool_size=(2, 2), strides=None, padding='valid', data_format=None, *,\n"       \
+    "      input_shape=None, name=None, trainable=True, dtype=None)\n\n" what            \
+    " over each pool_size window of channels_last inputs, channel by channel;\n"          \
+    "strides default to pool_size. valid: O = floor((I - k)/s) + 1; same: O = ceil(I/s),\n" \
+    "windows over the padding use only real pixels. No weights."
+
+static PyTypeObject MaxPooling2D_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "pycnn.layers.MaxPooling2D",
+    .tp_doc = PyDoc_STR(POOL_DOC("MaxPooling2D", "The maximum") "\nBackward: the whole "
+                        "gradient of an output goes to the FIRST maximal element of its\n"
+                        "window (scanning rows, then columns); tied elements get none."),
+    .tp_basicsize = sizeof(PoolObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
+    .tp_base = &Layer_Type,
+    .tp_init = (initproc)Pool_init,
+    .tp_methods = Pool_methods,
+};
+
+static PyTypeObject AveragePooling2D_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "pycnn.layers.AveragePooling2D",
+    .tp_doc = PyDoc_STR(POOL_DOC("AveragePooling2D", "The mean") "\nBackward: each real "
+                        "pixel of a window gets the output's gradient / (real pixels)."),
+    .tp_basicsize = sizeof(PoolObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
+    .tp_base = &Layer_Type,
+    .tp_init = (initproc)Pool_init,
+    .tp_methods = Pool_methods,
+};
+
+/* ---- nearest-neighbour upsampling ------------------------------------------------------- */
+
+typedef struct {
+    LayerObject base;
+    pc_index size[2];
+} UpSamplingObject;
+
+static int
+UpSampling2D_init(UpSamplingObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"size", "data_format", "interpolation", PC_LAYER_KWLIST, NULL};
+    PyObject *size = NULL, *data_format = Py_None, *interpolation = NULL;
+    PyObject *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
+    int trainable = 1;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OOO$" PC_LAYER_KWFMT ":UpSampling2D",
+                                     kwlist, &size, &data_format, &interpolation, &input_shape,
+                                     &name, &trainable, &dtype))
+        return -1;
+    self->size[0] = self->size[1] = 2;
+    if ((size != NULL && pc_parse_pair(size, "UpSampling2D", "size", self->size) < 0) ||
+        pc_check_channels_last(data_format, "UpSampling2D") < 0)
+        return -1;
+    if (interpolation != NULL &&
+        !(PyUnicode_Check(interpolation) &&
+          PyUnicode_CompareWithASCIIString(interpolation, "nearest") == 0)) {
+        PyErr_Format(PyExc_ValueError, "UpSampling2D: only interpolation='nearest' is "
+                     "implemented, got %R", interpolation);
+        return -1;
+    }
+    return pc_layer_init_common(&self->base, input_shape, name, trainable, dtype);
+}
+
+static PyObject *
+UpSampling2D_call(UpSamplingObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"inputs", "training", NULL};
+    PyObject *inputs, *training = Py_False, *x = NULL, *result = NULL;
+    PyObject *name = pc_layer_name(&self->base);
+    PyArrayObject *xa, *y = NULL;
+    NPY_BEGIN_THREADS_DEF;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
+        return NULL;
+    if (name == NULL || (x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(name))) == NULL)
+        return NULL;
+    xa = PC_DATA(x);
+    if (PyArray_NDIM(xa) != 4) {
+        PyObject *s = pc_shape_tuple(PyArray_NDIM(xa), PyArray_SHAPE(xa));
+        if (s != NULL)
+            PyErr_Format(PyExc_ValueError, "%U: expected a 4-D input (batch, height, width, "
+                         "channels), got shape %R", name, s);
+        Py_XDECREF(s);
+        goto done;
+    }
+    pc_window2d g = {.N = PyArray_DIM(xa, 0), .H = PyArray_DIM(xa, 1), .W = PyArray_DIM(xa, 2),
+                     .C = PyArray_DIM(xa, 3), .SH = self->size[0], .SW = self->size[1]};
+    npy_intp dims[4] = {g.N, g.H * g.SH, g.W * g.SW, g.C};
+    if ((y = pc_new_array(4, dims, PyArray_TYPE(xa))) == NULL)
+        goto done;
+    if (PyArray_SIZE(y) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    PC_DISPATCH(PyArray_TYPE(xa), pc_upsample_forward, PyArray_DATA(xa), PyArray_DATA(y), &g);
+    NPY_END_THREADS;
+    {
+        pc_op_args a = {.i = {g.SH, g.SW}, .n_i = 2};
+        result = pc_record(PC_OP_UPSAMPLING2D, y, 1, &x, &a, 0, NULL);
+    }
+done:
+    Py_XDECREF(x);
+    Py_XDECREF(y);
+    return result;
+}
+
+static PyObject *
+UpSampling2D_compute_output_shape(UpSamplingObject *self, PyObject *input_shape)
+{
+    npy_intp dims[4];
+    if (image_shape(&self->base, input_shape, dims) < 0)
+        return NULL;
+    for (int d = 1; d <= 2; d++)
+        dims[d] = dims[d] < 0 ? -1 : dims[d] * self->size[d - 1];
+    return pc_layer_shape_tuple(4, dims);
+}
+
+static PyObject *
+UpSampling2D_get_config(UpSamplingObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return pc_layer_config(&self->base, Py_BuildValue(
+        "{s:(nn),s:s,s:s}", "size", self->size[0], self->size[1], "data_format",
+        "channels_last", "interpolation", "nearest"));
+}
+
+static PyMethodDef UpSampling2D_methods[] = {
+    {"call", (PyCFunction)(void (*)(void))UpSampling2D_call, METH_VARARGS | METH_KEYWORDS,
+     "call(inputs, training=False): repeat rows and columns"},
+    {"compute_output_shape", (PyCFunction)UpSampling2D_compute_output_shape, METH_O,
+     "compute_output_shape(input_shape): (batch, H·size[0], W·size[1], channels)"},
+    {"get_config", (PyCFunction)UpSampling2D_get_config, METH_NOARGS,
+     "get_config(): size, data_format, interpolation"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject UpSampling2D_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "pycnn.layers.UpSampling2D",
+    .tp_doc = PyDoc_STR(
+        "UpSampling2D(size=(2, 2), data_format=None, interpolation='nearest', *,\n"
+        "             input_shape=None, name=None, trainable=True, dtype=None)\n\n"
+        "Nearest-neighbour upsampling: each pixel becomes a size[0]×size[1] block,\n"
+        "(N, H, W, C) -> (N, H·size[0], W·size[1], C). Backward sums each block."),
+    .tp_basicsize = sizeof(UpSamplingObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
+    .tp_base = &Layer_Type,
+    .tp_init = (initproc)UpSampling2D_init,
+    .tp_methods = UpSampling2D_methods,
+};
+
+static PyMethodDef pool_functions[] = {
+    {"max_pool2d", (PyCFunction)(void (*)(void))py_max_pool2d, METH_VARARGS | METH_KEYWORDS,
+     "max_pool2d(x, pool_size, strides=None, padding='valid') -> Tensor\n\n"
+     "The MaxPooling2D node: the gradient goes to the first maximal element of a window."},
+    {"avg_pool2d", (PyCFunction)(void (*)(void))py_avg_pool2d, METH_VARARGS | METH_KEYWORDS,
+     "avg_pool2d(x, pool_size, strides=None, padding='valid') -> Tensor\n\n"
+     "The AveragePooling2D node: 'same' windows average their real pixels only."},
+    {NULL, NULL, 0, NULL},
+};
+
+int
+pc_pool_exec(PyObject *m)
+{
+    if (pc_add_type(m, &MaxPooling2D_Type) < 0 || pc_add_type(m, &AveragePooling2D_Type) < 0 ||
+        pc_add_type(m, &UpSampling2D_Type) < 0)
+        return -1;
+    return PyModule_AddFunctions(m, pool_functions);
+}
