@@ -41,6 +41,9 @@ conv_forward_gemms(const pc_window2d *g, PyArrayObject *x, PyArrayObject *wm,
             NPY_END_THREADS;
             bad = pc_matmul(c, 0, wm, 0, rows, 0) < 0;
         }
+        /* Ctrl-C between chunks: a long convolution stops within one chunk's time
+         * (fit's own SIGINT handler only flags it, and the batch completes) */
+        bad = bad || PyErr_CheckSignals() < 0;
         Py_XDECREF(c);
         Py_XDECREF(rows);
         if (bad)
@@ -87,6 +90,13 @@ conv_geometry(const char *who, PyArrayObject *x, PyArrayObject *w, PyArrayObject
         if ((s = pc_shape_tuple(4, PyArray_SHAPE(x))) != NULL)
             PyErr_Format(PyExc_ValueError, "%s: input of shape %R has no pixels or no "
                          "channels", who, s);
+        Py_XDECREF(s);
+        return -1;
+    }
+    if (g->KH < 1 || g->KW < 1 || PyArray_DIM(w, 3) < 1) {
+        if ((s = pc_shape_tuple(4, PyArray_SHAPE(w))) != NULL)
+            PyErr_Format(PyExc_ValueError, "%s: kernel of shape %R has no rows, columns or "
+                         "filters", who, s);
         Py_XDECREF(s);
         return -1;
     }

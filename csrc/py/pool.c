@@ -297,7 +297,13 @@ UpSampling2D_call(UpSamplingObject *self, PyObject *args, PyObject *kwargs)
     }
     pc_window2d g = {.N = PyArray_DIM(xa, 0), .H = PyArray_DIM(xa, 1), .W = PyArray_DIM(xa, 2),
                      .C = PyArray_DIM(xa, 3), .SH = self->size[0], .SW = self->size[1]};
-    npy_intp dims[4] = {g.N, g.H * g.SH, g.W * g.SW, g.C};
+    npy_intp dims[4] = {g.N, 0, 0, g.C};
+    if (pc_mul_overflows(g.H, g.SH, &dims[1]) || pc_mul_overflows(g.W, g.SW, &dims[2])) {
+        PyErr_Format(PyExc_ValueError, "%U: upsampling a %zdx%zd input by %zdx%zd gives more "
+                     "rows or columns than an array can index", name, (Py_ssize_t)g.H,
+                     (Py_ssize_t)g.W, (Py_ssize_t)g.SH, (Py_ssize_t)g.SW);
+        goto done;
+    }
     if ((y = pc_new_array(4, dims, PyArray_TYPE(xa))) == NULL)
         goto done;
     if (PyArray_SIZE(y) > PC_GIL_THRESHOLD)
@@ -323,8 +329,14 @@ UpSampling2D_compute_output_shape(UpSamplingObject *self, PyObject *input_shape)
         return NULL;
     if (pc_layer_image_shape(&self->base, input_shape, dims) < 0)
         return NULL;
-    for (int d = 1; d <= 2; d++)
-        dims[d] = dims[d] < 0 ? -1 : dims[d] * self->size[d - 1];
+    for (int d = 1; d <= 2; d++) {
+        if (dims[d] >= 0 && pc_mul_overflows(dims[d], self->size[d - 1], &dims[d])) {
+            PyErr_Format(PyExc_ValueError, "%U: upsampling %R by %zd along axis %d gives more "
+                         "rows or columns than an array can index", pc_layer_name(&self->base),
+                         input_shape, (Py_ssize_t)self->size[d - 1], d);
+            return NULL;
+        }
+    }
     return pc_layer_shape_tuple(4, dims);
 }
 
