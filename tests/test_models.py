@@ -418,3 +418,15 @@ def test_interrupt_message_with_verbose(fresh_session, digit_data, capsys):
     model.fit(x[:100], y[:100], batch_size=25, epochs=3, verbose=1,
               callbacks=[LambdaCallback(on_batch_begin=stop)])
     assert "Interrupted after batch 1/4 of epoch 1/3" in capsys.readouterr().out
+
+
+def test_to_categorical():
+    np.testing.assert_array_equal(to_categorical([1, 0, 2]), np.eye(3)[[1, 0, 2]])
+    assert to_categorical([[1], [3]], 5).shape == (2, 5)
+    assert to_categorical(np.zeros((2, 3), int), 4).shape == (2, 3, 4)
+    assert to_categorical([1], 2).dtype == np.float32
+    with pytest.raises(ValueError, match="class indices must be in \\[0, 3\\), got values "
+                                         "from 0 to 3"):
+        to_categorical([0, 3], 3)
+    with pytest.raises(ValueError, match="integer class indices"):
+        to_categorical([0.5])
