@@ -276,6 +276,11 @@ def test_validation_split_takes_the_last_samples(fresh_session, digit_data):
         model.fit(x[:100], y[:99])
     with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
         model.fit(x, y, batch_size=0)
+    before = model.get_weights()
+    with pytest.raises(ValueError, match="y_true shape \\(2, 10\\) does not"):
+        model.fit(x[:100], y[:100], validation_data=(x[:5], to_categorical(y[:5], 10)))
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_accuracy_follows_the_loss(fresh_session, digit_data):
