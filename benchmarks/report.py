@@ -46,8 +46,8 @@ def _machine(results):
 
 def _layer_table(rows_by_n):
     out = ["| row | threads | " + " | ".join(label + " (ms)" for _, label in COLUMNS)
-           + " | pycnn / PyTorch | pycnn / NumPy ref |",
-           "|---|---|" + "---:|" * (len(COLUMNS) + 2)]
+           + " | pycnn / PyTorch | pycnn / NumPy ref | pycnn / PyTorch, CPU time² |",
+           "|---|---|" + "---:|" * (len(COLUMNS) + 3)]
     keys = list(next(iter(rows_by_n.values())).keys())
     for key in keys:
         for n, rows in rows_by_n.items():
@@ -59,8 +59,11 @@ def _layer_table(rows_by_n):
             cells = [_ms(t.get(k)) for k, _ in COLUMNS]
             if pc is None and "pycnn" in r["missing"]:
                 cells[0] = "n/a¹"
+            c = r.get("cpu_times", {})
+            cpu = _ratio(c.get("pycnn"), _best_torch(c)) if n == 1 else "—"
             out.append(f"| {r['title']} | {n} | " + " | ".join(cells)
-                       + f" | {_ratio(pc, _best_torch(t))} | {_ratio(pc, t.get('numpy_ref'))} |")
+                       + f" | {_ratio(pc, _best_torch(t))} | {_ratio(pc, t.get('numpy_ref'))} "
+                       f"| {cpu} |")
     return out
 
 
@@ -84,8 +87,8 @@ def _gemm_table(rows_by_n):
 def _train_table(training, threads):
     out = ["| model | threads | pycnn s/epoch | PyTorch s/epoch | NumPy ref s/epoch | "
            "pycnn / PyTorch | NumPy ref / pycnn (speed-up) | peak RSS MiB pycnn / PyTorch / "
-           "NumPy ref | pycnn RSS / PyTorch RSS |",
-           "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+           "NumPy ref | pycnn RSS / PyTorch RSS | pycnn / PyTorch, CPU time² |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for model, title in (("mlp", "MLP 784-512-512-10, batch 128, 10,000 samples"),
                          ("cnn", "CNN conv32-pool-conv64-pool-dense10, batch 64, 2,000 images")):
         for n in threads:
@@ -99,9 +102,11 @@ def _train_table(training, threads):
                 f"{t['numpy_ref'] / t['pycnn']:.1f}×"
             rss_s = " / ".join("—" if v is None else f"{v:.0f}" for v in rss.values())
             pc = "n/a¹" if t["pycnn"] is None else f"{t['pycnn']:.3f}"
+            c = {fw: v.get("epoch_cpu_s") for fw, v in r.items()}
+            cpu = _ratio(c["pycnn"], c["torch"]) if n == 1 else "—"
             out.append(f"| {title} | {n} | {pc} | {_fmt_s(t['torch'])} | "
                        f"{_fmt_s(t['numpy_ref'])} | {_ratio(t['pycnn'], t['torch'])} | {speed} "
-                       f"| {rss_s} | {_ratio(rss['pycnn'], rss['torch'])} |")
+                       f"| {rss_s} | {_ratio(rss['pycnn'], rss['torch'])} | {cpu} |")
     return out
 
 
@@ -175,7 +180,10 @@ def render(results, notes_path=None):
               "pycnn / PyTorch is against the faster of PyTorch's two layouts. The NumPy "
               "reference is the classic course code (NCHW, im2col by fancy indexing, col2im by "
               "`np.add.at`); in the per-op row it runs the forward chain only (NumPy has no "
-              "autograd).", ""] + _layer_table(layer_rows) + [""]
+              "autograd). ² The same ratio from this process's CPU time instead of the wall "
+              "clock: less inflated by other jobs on the machine, so a cross-check of the "
+              "1-thread ratios (at 2 threads, threads that spin while waiting count too, so it "
+              "is not shown).", ""] + _layer_table(layer_rows) + [""]
     lines += ["## GEMM efficiency (forward only)", "",
               "pycnn's layer forward (bias included; Conv2D includes its im2col) in GFLOP/s, "
               "against NumPy's own float32 `a @ b` on the GEMM shape of the same layer "

@@ -119,7 +119,7 @@ def save_figures(out, mlp_history, cnn_history, digit):
 
     paths = []
     for name, history in (("mlp", mlp_history), ("cnn", cnn_history)):
-        fig = history.plot()
+        fig = history.plot()[0].figure
         fig.suptitle(f"{name.upper()} on the 8×8 digits", y=1.02)
         paths.append(os.path.join(out, f"learning_curves_{name}.png"))
         fig.savefig(paths[-1], dpi=110, bbox_inches="tight")

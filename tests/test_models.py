@@ -307,15 +307,15 @@ def test_fit_output_verbose_1_and_2(fresh_session, digit_data, capsys):
     model.fit(x[:100], y[:100], batch_size=10, epochs=2, verbose=1)
     out = capsys.readouterr().out
     assert out.startswith("Epoch 1/2\n")
-    assert re.search(r"^10/10 \[={30}\] - \d+s \d+(us|ms)/step - loss: \d\.\d{4} - "
+    assert re.search(r"^10/10 \[={30}\] - \d+s \d+(us|ms|s)/step - loss: \d\.\d{4} - "
                      r"accuracy: \d\.\d{4}$", out, re.M), out
     model.fit(x[:100], y[:100], batch_size=10, epochs=1, verbose=2, validation_split=0.2)
     out = capsys.readouterr().out
     assert re.search(r"^8/8 - \d+s - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: "
-                     r"\d\.\d{4} - val_accuracy: \d\.\d{4} - \d+s/epoch - \d+(us|ms)/step$",
+                     r"\d\.\d{4} - val_accuracy: \d\.\d{4} - \d+s/epoch - \d+(us|ms|s)/step$",
                      out, re.M), out
     model.evaluate(x[:100], y[:100], batch_size=25, verbose=1)
-    assert re.fullmatch(r"4/4 \[={30}\] - \d+s \d+(us|ms)/step - loss: \d\.\d{4} - "
+    assert re.fullmatch(r"4/4 \[={30}\] - \d+s \d+(us|ms|s)/step - loss: \d\.\d{4} - "
                         r"accuracy: \d\.\d{4}\n", capsys.readouterr().out)
     model.fit(x[:100], y[:100], epochs=1, verbose=0)
     model.evaluate(x[:10], y[:10], verbose=0)

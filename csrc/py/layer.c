@@ -94,7 +94,18 @@ pc_layer_init_common(LayerObject *self, PyObject *input_shape, PyObject *name, i
         return -1;
     self->trainable = trainable;
     self->dtype = typenum;
+    self->initialized = 1;
     return 0;
+}
+
+int
+pc_layer_check_init(LayerObject *self)
+{
+    if (self->initialized)
+        return 0;
+    PyErr_Format(PyExc_RuntimeError, "%.100s was not initialised: a subclass's __init__ must "
+                 "call super().__init__(...)", Py_TYPE(self)->tp_name);
+    return -1;
 }
 
 static int
