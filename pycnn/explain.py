@@ -122,7 +122,18 @@ def _join(terms, sep, n, limit=8):
 
 
 def _lines(explainer, t):
-    return (explainer(t, Notation(True)), explainer(t, Notation(False)))
+    """(LaTeX lines, text lines). Numbers that do not fit an explainer's formula (an empty
+    batch, a shape it does not know) get the generic description instead of an error:
+    explaining must never be what breaks a student's session."""
+    with np.errstate(all="ignore"):
+        try:
+            return (explainer(t, Notation(True)), explainer(t, Notation(False)))
+        except (ValueError, IndexError, ZeroDivisionError) as error:
+            if explainer is _explain_other:
+                raise
+            lines = _lines(_explain_other, t)
+            note = f"({t.op}'s own derivation does not apply here: {error})"
+            return (lines[0] + [Notation(True).text(note)], lines[1] + [note])
 
 
 def explain(t, *args, **kwargs):
@@ -137,10 +148,13 @@ def explain(t, *args, **kwargs):
     of that: it calls ``fn`` with every list and float array (and every Tensor) among
     the positional arguments made a leaf that requires grad, then explains the result —
     ``pycnn.explain(pycnn.losses.categorical_crossentropy, [[0, 1, 0]], [[.3, .6, .1]])``.
-    Integer arrays (class labels) and everything else pass unchanged.
+    Integer arrays (class labels) and everything else pass unchanged; a function that
+    returns a tuple has its first element explained.
     """
     if callable(t) and not isinstance(t, _core.Tensor):
         t = t(*(_recording_leaf(a) for a in args), **kwargs)
+        if isinstance(t, tuple) and t and isinstance(t[0], _core.Tensor):
+            t = t[0]                           # e.g. yolo_loss(..., return_parts=True)
     elif args or kwargs:
         raise TypeError("explain: extra arguments are only taken with a function to call")
     if not isinstance(t, _core.Tensor):
@@ -387,7 +401,8 @@ def _explain_log_softmax(t, n):
     lines += _which_row(n, z.shape[0], axis)
     lines.append(f"z = {n.vector(z0)}")
     lines.append(f"{ln} " + n.sum("j", "e^{z_j}" if n.tex else "e^z_j") +
-                 f" = {ln} {n.paren(_join((n.exp(v) for v in z0), ' + ', n, limit=6))} = {n.num(lse)}")
+                 f" = {ln} {n.paren(_join((n.exp(v) for v in z0), ' + ', n, limit=6))}"
+                 f" = {n.num(lse)}")
     for k in range(min(ELEMENTS, z0.size)):
         lines.append(f"{ln} {n.sub('p', k + 1)} = {n.num(z0[k])} {n.minus} {n.num(lse)} = "
                      f"{n.num(y0[k])}")
@@ -477,17 +492,19 @@ def _reduce(t, n, per, counted=None):
     return [f"E = {n.num(v)}"]
 
 
-def _sample_lines(n, per, write, rows):
+def _sample_lines(n, t, per, write, rows):
     """E_i = (formula with numbers) = value for the first ROWS samples; write(i) gives
     the formula, or None for a sample that does not count."""
     lines = []
     for i in range(min(ROWS, rows)):
         name = "E" if rows == 1 else n.sub("E", i + 1)
         formula = write(i)
+        # one sample: its loss is the tensor itself, so the line ends with pycnn's number
+        value = float(t.numpy().reshape(-1)[0]) if rows == 1 and t.size == 1 else per[i]
         if formula is None:                       # an ignored label: no loss at all
             lines.append(f"{name}" + n.text(": label ignored, not counted"))
         else:
-            lines.append(f"{name} = {formula} = {n.num(per[i])}")
+            lines.append(f"{name} = {formula} = {n.num(value)}")
     if rows > ROWS:
         lines.append(n.text(f"… and {rows - ROWS} more samples"))
     return lines
@@ -525,7 +542,7 @@ def _explain_categorical(t, n):
     elif not np.allclose(pred.sum(axis=-1), 1, atol=1e-6):
         lines.append(n.text("the rows of y_pred do not sum to 1: p is divided by its sum "
                             "first, as Keras does"))
-    lines += _sample_lines(n, per, lambda i: _crossentropy_terms(n, true[i], q[i]), len(per))
+    lines += _sample_lines(n, t, per, lambda i: _crossentropy_terms(n, true[i], q[i]), len(per))
     return lines + _reduce(t, n, per)
 
 
@@ -549,10 +566,11 @@ def _explain_sparse(t, n):
         p_y = (rf"p(\text{{class }} {int(labels[i])})" if n.tex
                else f"p(class {int(labels[i])})")
         return f"{n.minus}" + (r"\ln " if n.tex else "ln ") + f"{p_y} = {n.minus}{n.ln(q[i])}"
-    lines += _sample_lines(n, per, write, len(per))
+    lines += _sample_lines(n, t, per, write, len(per))
     if not valid.all():
         ignored = int((~valid).sum())
-        lines.append(n.text(f"{ignored} ignored label{'s do' if ignored > 1 else ' does'} not count"))
+        verb = "labels do" if ignored > 1 else "label does"
+        lines.append(n.text(f"{ignored} ignored {verb} not count"))
     return lines + _reduce(t, n, per, counted=per[valid])
 
 
@@ -598,7 +616,7 @@ def _explain_binary(t, n, multilabel=False):
         if not multilabel and width > 1:
             return n.over(width) + n.paren(terms)
         return terms or n.text("no known label") + " 0"
-    lines += _sample_lines(n, per, write, len(per))
+    lines += _sample_lines(n, t, per, write, len(per))
     return lines + _reduce(t, n, per)
 
 
@@ -624,7 +642,7 @@ def _explain_squared(t, n):
                         for a, b in zip(true[i], pred[i])), " + ", n, limit=5)
         return (n.over(width) + n.paren(terms)) if mean else f"{half}" + \
             (rf"\left[{terms}\right]" if n.tex else f"[{terms}]")
-    lines += _sample_lines(n, per, write, len(per))
+    lines += _sample_lines(n, t, per, write, len(per))
     return lines + _reduce(t, n, per)
 
 
@@ -637,7 +655,8 @@ def _explain_yolo(t, n):
     names = [("coord_xy", r"\lambda_{coord} \sum 1^{obj}_{ij} [(x - \hat x)^2 + (y - \hat y)^2]",
               "λ_coord Σ 1obj_ij [(x − x̂)² + (y − ŷ)²]"),
              ("coord_wh", r"\lambda_{coord} \sum 1^{obj}_{ij} [(\sqrt{w} - \sqrt{\hat w})^2 + "
-              r"(\sqrt{h} - \sqrt{\hat h})^2]", "λ_coord Σ 1obj_ij [(√w − √ŵ)² + (√h − √ĥ)²]"),
+              r"(\sqrt{h} - \sqrt{\hat h})^2]",
+              "λ_coord Σ 1obj_ij [(√w − √ŵ)² + (√h − √ĥ)²]"),
              ("obj", r"\sum 1^{obj}_{ij} (C_i - \hat C_i)^2", "Σ 1obj_ij (C_i − Ĉ_i)²"),
              ("noobj", r"\lambda_{noobj} \sum 1^{noobj}_{ij} (C_i - \hat C_i)^2",
               "λ_noobj Σ 1noobj_ij (C_i − Ĉ_i)²"),
@@ -722,7 +741,8 @@ def _explain_matmul(t, n):
     c = _values(t)
     if a.ndim != 2 or b.ndim != 2:
         return _explain_other(t, n)
-    lines = [n.text(f"matrix product ({a.shape[0]}×{a.shape[1]}) · ({b.shape[0]}×{b.shape[1]}): ")
+    (m, k), (_, p) = a.shape, b.shape
+    lines = [n.text(f"matrix product ({m}×{k}) · ({k}×{p}): ")
              + n.sub("C", "ij") + " = " + n.sum("k", n.sub("A", "ik") + " " +
                                                 n.sub("B", "kj"))]
     shown = 0

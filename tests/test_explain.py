@@ -279,3 +279,16 @@ def test_convolution_pooling_and_upsampling_show_one_window():
     assert corner.numpy()[0, 3, 3, 0] == 15              # padding takes no part
     up = UpSampling2D(2)(x).explain().text.splitlines()
     assert up[1] == "image 1, channel 0: x[3, 3] = 15 → y[6:8, 6:8] = [15, 15, 15, 15]"
+
+
+def test_odd_inputs_fall_back_instead_of_failing():
+    empty = pycnn.losses.categorical_crossentropy(np.zeros((0, 3)),
+                                                  pycnn.tensor(np.zeros((0, 3)),
+                                                               requires_grad=True))
+    text = explain(empty).text
+    assert text.startswith("categorical_crossentropy: inputs of shape (0, 3), (0, 3)")
+    zero_rows = pycnn.explain(pycnn.losses.categorical_crossentropy, [[0.0, 1.0]], [[0.0, 0.0]])
+    assert zero_rows.text.splitlines()[-1].startswith("E = ")
+    total = pycnn.explain(pycnn.losses.yolo_loss, np.zeros((1, 1, 1, 6)),
+                          np.full((1, 1, 1, 11), 0.5), S=1, B=2, C=1, return_parts=True)
+    assert total.text.startswith("YOLO v1 loss, S = 1, B = 2, C = 1")
