@@ -182,6 +182,11 @@ def render(results, notes_path=None):
              "PyTorch (`torch.set_num_threads`) and pycnn. Ratios below 1 favour pycnn.", ""]
     if results.get("load_note"):
         lines += [f"**Load:** {results['load_note']}", ""]
+    la, cores = results["machine"].get("load_average"), results["machine"].get("cores") or 1
+    if la and max(la[0], (results.get("load_average_end") or la)[0]) > 0.5 * cores:
+        lines += [f"**Taken with other load on the machine** (load average {la[0]:.1f} at the "
+                  f"start on {cores} cores): wall-clock times are inflated and noisy; the "
+                  "CPU-time ratios at 1 thread are the steadier comparison.", ""]
     lines += ["## Machine", ""] + _machine(results) + [""]
     lines += ["## Targets", ""] + _targets(results) + [""]
     lines += ["## Per-op overhead and layers (forward + backward)", "",
