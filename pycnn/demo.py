@@ -158,6 +158,7 @@ def main(argv=None):
                         help=f"seed of weights, dropout and shuffling (default: {SEED})")
     args = parser.parse_args(argv)
     start = time.time()
+    pycnn.clear_session()               # names from dense_1, as in the lecture
     pycnn.set_seed(args.seed)
     with _one_blas_thread():
         status = run(args, start)
