@@ -95,6 +95,8 @@ grad_buffer(pc_node *node, int i, int zero, PyArrayObject **out, int *fresh)
             return -1;
         *fresh = 1;
     }
+    if (pc_keep_alive(p->grad) < 0)     /* alive until this node's backward returns */
+        return -1;
     *out = PC_DATA(p->grad);
     return 0;
 }

@@ -102,4 +102,7 @@ int pc_node_traverse(pc_node *node, visitproc visit, void *arg);
  * node is visited once in reverse topological order. 0, or -1 with an exception. */
 int pc_backward(PyObject *root, PyArrayObject *seed, int retain_graph);
 
+/* Keeps obj alive until the running node's backward returns (engine.c); 0 or -1. */
+int pc_keep_alive(PyObject *obj);
+
 #endif
