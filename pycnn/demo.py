@@ -119,20 +119,20 @@ def save_figures(out, mlp_history, cnn_history, digit):
 
     paths = []
     for name, history in (("mlp", mlp_history), ("cnn", cnn_history)):
-        fig = history.plot()
+        fig = history.plot()[0].figure
         fig.suptitle(f"{name.upper()} on the 8×8 digits", y=1.02)
         paths.append(os.path.join(out, f"learning_curves_{name}.png"))
         fig.savefig(paths[-1], dpi=110, bbox_inches="tight")
         plt.close(fig)
 
     image = upsample(digit, 4)                              # 32×32, smoother edges
-    kernel = np.stack([filters.sobel_x(), filters.sobel_y()], axis=-1)[:, :, None, :]
+    kernel = filters.to_kernel(filters.sobel_x(), filters.sobel_y())        # (3, 3, 1, 2)
     maps = pycnn.conv2d(image[None, :, :, None], kernel, padding="same").numpy()[0]
     gx, gy = maps[..., 0], maps[..., 1]
     fig, axes = plt.subplots(1, 4, figsize=(12, 3.4))
     panels = [(image, "the digit (upsampled 4×)", "gray"),
-              (gx, "Sobel x: ∂/∂x  (vertical edges)", "RdBu_r"),
-              (gy, "Sobel y: ∂/∂y  (horizontal edges)", "RdBu_r"),
+              (gx, "Sobel x: vertical edges (red: brighter left)", "RdBu_r"),
+              (gy, "Sobel y: horizontal edges (red: brighter above)", "RdBu_r"),
               (np.hypot(gx, gy), "edge strength √(gx² + gy²)", "magma")]
     for ax, (data, title, cmap) in zip(axes, panels):
         limit = np.abs(data).max() or 1.0

@@ -21,6 +21,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -168,7 +169,8 @@ class _Archive:
             self.zip = zipfile.ZipFile(self.path, "r")
         except FileNotFoundError:
             raise
-        except (zipfile.BadZipFile, OSError, EOFError) as e:
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as e:
+            # NotImplementedError: a damaged header names a zip version zipfile lacks
             raise ValueError(f"{self.path}: not a pycnn model file, or truncated ({e})") \
                 from None
         try:
@@ -197,7 +199,10 @@ class _Archive:
             return self.zip.read(name)
         except KeyError:
             raise
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:  # CRC, truncation
+        # CRC, truncation; a damaged header can name a compression method zipfile lacks
+        # (NotImplementedError) or corrupt a deflate stream (zlib.error)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
+                zlib.error) as e:
             raise ValueError(f"{self.path}: corrupted pycnn file ({name}: {e})") from None
 
     def read_array(self, name, shape=None, dtype=None):

@@ -216,3 +216,121 @@ def test_random_chains_gradient_matches_finite_differences(steps, x):
         return t
     assume(np.all(np.abs(x) > 1e-3))    # keep relu's kink away from the nudges
     assert pycnn.gradcheck(f, [x], atol=1e-6, rtol=1e-4)
+
+
+# ---- convolution, pooling, dense ------------------------------------------------------------
+
+def _same_pads(n, k, s):
+    o = (n - 1) // s + 1
+    p = max((o - 1) * s + k - n, 0)
+    return o, p // 2, p - p // 2
+
+
+def _geometry(h, w, kh, kw, s, padding):
+    if padding == "valid":
+        return (h - kh) // s + 1, (w - kw) // s + 1, (0, 0), (0, 0)
+    oh, t, b = _same_pads(h, kh, s)
+    ow, l, r = _same_pads(w, kw, s)
+    return oh, ow, (t, b), (l, r)
+
+
+def conv_reference(x, k, b, dy, s, padding):
+    """y, dx, dk, db of cross-correlation, NHWC, Keras' 'same' padding (zeros)."""
+    n, h, w, c = x.shape
+    kh, kw, _, f = k.shape
+    oh, ow, ph, pw = _geometry(h, w, kh, kw, s, padding)
+    xp = np.pad(x, ((0, 0), ph, pw, (0, 0)))
+    y = np.zeros((n, oh, ow, f)) + b
+    dxp = np.zeros_like(xp)
+    dk = np.zeros_like(k)
+    for i in range(kh):
+        for j in range(kw):
+            patch = xp[:, i:i + s * (oh - 1) + 1:s, j:j + s * (ow - 1) + 1:s, :]
+            y += patch @ k[i, j]
+            dk[i, j] = np.einsum("nhwc,nhwf->cf", patch, dy)
+            dxp[:, i:i + s * (oh - 1) + 1:s, j:j + s * (ow - 1) + 1:s, :] += dy @ k[i, j].T
+    dx = dxp[:, ph[0]:ph[0] + h, pw[0]:pw[0] + w, :]
+    return y, dx, dk, dy.sum(axis=(0, 1, 2))
+
+
+@FUZZ
+@given(n=st.integers(0, 3), h=st.integers(1, 7), w=st.integers(1, 7), c=st.integers(1, 3),
+       f=st.integers(1, 3), kh=st.integers(1, 4), kw=st.integers(1, 4), s=st.integers(1, 3),
+       padding=st.sampled_from(["valid", "same"]), dtype=DTYPES, data=st.data())
+def test_conv2d_matches_numpy(n, h, w, c, f, kh, kw, s, padding, dtype, data):
+    assume(padding == "same" or (kh <= h and kw <= w))
+    x = data.draw(values(dtype, (n, h, w, c)), label="x")
+    k = data.draw(values(dtype, (kh, kw, c, f)), label="k")
+    b = data.draw(values(dtype, (f,)), label="b")
+    tx, tk, tb = (pycnn.tensor(a, requires_grad=True) for a in (x, k, b))
+    y = pycnn.conv2d(tx, tk, tb, strides=s, padding=padding)
+    dy = data.draw(values(dtype, y.shape), label="dy")
+    want, dx, dk, db = conv_reference(*(a.astype(np.float64) for a in (x, k, b, dy)), s, padding)
+    assert y.shape == want.shape and y.dtype == dtype
+    scale = 10 * kh * kw * c
+    close(y.numpy(), want, dtype, scale)
+    y.backward(dy)
+    close(tx.grad.numpy(), dx, dtype, scale)
+    close(tk.grad.numpy(), dk, dtype, scale * max(n, 1) * h * w)
+    close(tb.grad.numpy(), db, dtype, scale * max(n, 1) * h * w)
+
+
+def pool_reference(x, dy, p, s, padding, kind):
+    """y and dx of max/avg pooling; 'same' windows average over their valid cells (Keras),
+    a max window sends its gradient to its first maximum."""
+    n, h, w, c = x.shape
+    oh, ow, ph, pw = _geometry(h, w, p, p, s, padding)
+    y = np.empty((n, oh, ow, c))
+    dx = np.zeros_like(x)
+    for i in range(oh):
+        for j in range(ow):
+            r0, c0 = max(i * s - ph[0], 0), max(j * s - pw[0], 0)
+            r1, c1 = min(i * s - ph[0] + p, h), min(j * s - pw[0] + p, w)
+            win = x[:, r0:r1, c0:c1, :]
+            if kind == "avg":
+                y[:, i, j] = win.mean(axis=(1, 2))
+                dx[:, r0:r1, c0:c1, :] += dy[:, i:i + 1, j:j + 1, :] / ((r1 - r0) * (c1 - c0))
+                continue
+            y[:, i, j] = win.max(axis=(1, 2))
+            flat = win.reshape(n, (r1 - r0) * (c1 - c0), c).argmax(axis=1)      # first max
+            rr, cc = np.unravel_index(flat, win.shape[1:3])
+            for a in range(n):
+                for ch in range(c):
+                    dx[a, r0 + rr[a, ch], c0 + cc[a, ch], ch] += dy[a, i, j, ch]
+    return y, dx
+
+
+@FUZZ
+@given(n=st.integers(0, 3), h=st.integers(1, 7), w=st.integers(1, 7), c=st.integers(1, 3),
+       p=st.integers(1, 4), s=st.integers(1, 3), padding=st.sampled_from(["valid", "same"]),
+       kind=st.sampled_from(["max", "avg"]), dtype=DTYPES, data=st.data())
+def test_pooling_matches_numpy(n, h, w, c, p, s, padding, kind, dtype, data):
+    assume(padding == "same" or (p <= h and p <= w))
+    x = data.draw(values(dtype, (n, h, w, c)), label="x")
+    tx = pycnn.tensor(x, requires_grad=True)
+    fn = pycnn.max_pool2d if kind == "max" else pycnn.avg_pool2d
+    y = fn(tx, p, strides=s, padding=padding)
+    dy = data.draw(values(dtype, y.shape), label="dy")
+    want, dx = pool_reference(x.astype(np.float64), dy.astype(np.float64), p, s, padding, kind)
+    assert y.shape == want.shape and y.dtype == dtype
+    close(y.numpy(), want, dtype)
+    y.backward(dy)
+    close(tx.grad.numpy(), dx, dtype, scale=p * p)
+
+
+@FUZZ
+@given(batch=st.integers(0, 4), n_in=st.integers(1, 6), units=st.integers(1, 5),
+       act=st.sampled_from([None, "relu", "sigmoid", "tanh"]), dtype=DTYPES, data=st.data())
+def test_dense_layer_matches_numpy(batch, n_in, units, act, dtype, data):
+    from pycnn import layers as L
+    layer = L.Dense(units, activation=act, dtype=np.dtype(dtype).name)
+    x = data.draw(values(dtype, (batch, n_in)), label="x")
+    layer.build((None, n_in))
+    k = data.draw(values(dtype, (n_in, units)), label="k")
+    b = data.draw(values(dtype, (units,)), label="b")
+    layer.set_weights([k, b])
+    z = x.astype(np.float64) @ k.astype(np.float64) + b
+    want = {None: z, "relu": np.maximum(z, 0), "sigmoid": _sigmoid(z), "tanh": np.tanh(z)}[act]
+    y = layer(pycnn.tensor(x))
+    assert y.shape == (batch, units)
+    close(y.numpy(), want, dtype, scale=10 * n_in)

@@ -136,6 +136,16 @@ def test_missing_library_raises_import_error_naming_pip(monkeypatch, tmp_path, m
     assert not os.path.exists(tmp_path / "never.onnx")
 
 
+def test_keras_without_its_backend_says_how_to_choose_one(keras):
+    code = ("import sys; sys.modules['jax'] = None\n"  # as if jax were not installed
+            "import pycnn.interop as interop\n"
+            "try:\n    interop.to_keras(None)\n"
+            "except ImportError as e:\n    print(e)\n")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         env=dict(os.environ, KERAS_BACKEND="jax"), check=True)
+    assert "backend" in run.stdout and "KERAS_BACKEND=torch" in run.stdout, run.stdout
+
+
 # ---------------------------------------------------------------- Keras 3
 @pytest.mark.parametrize("which", sorted(MODELS))
 def test_keras_round_trip(keras, which):
@@ -155,6 +165,21 @@ def test_keras_round_trip(keras, which):
         for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
             assert wa.dtype == wb.dtype and np.array_equal(wa, wb)  # bit-identical
     np.testing.assert_array_equal(predict(back, x), predict(model, x))
+
+
+def test_float64_models_keep_their_dtype(keras, torch):
+    pycnn.clear_session()
+    model = Sequential([Conv2D(3, 3, padding="same", activation="tanh", input_shape=(6, 6, 2),
+                               dtype="float64"),
+                        MaxPooling2D(dtype="float64"), Flatten(dtype="float64"),
+                        Dense(4, dtype="float64")])
+    back = interop.from_keras(interop.to_keras(model))
+    for a, b in zip(model.get_weights(), back.get_weights(), strict=True):
+        assert a.dtype == b.dtype == np.float64 and np.array_equal(a, b)
+    x = np.random.default_rng(5).standard_normal((3, 6, 6, 2))
+    with torch.no_grad():
+        got = interop.to_torch(model)(torch.from_numpy(x)).numpy()
+    assert got.dtype == np.float64 and max_diff(got, predict(model, x)) <= 1e-12
 
 
 def test_keras_layers_keep_their_configuration(keras):

@@ -59,14 +59,14 @@ def report(name, got):
 def test_20000_small_graphs_forward_backward_do_not_grow_rss():
     got = run("""
         rng = np.random.default_rng(0)
-        w = pycnn.tensor(rng.standard_normal(8), requires_grad=True)
+        w = pycnn.tensor(rng.standard_normal((8, 8)), requires_grad=True)
         b = pycnn.tensor(rng.standard_normal(8), requires_grad=True)
         x = rng.standard_normal((4, 8)).astype(np.float32)
 
         def step(i):
-            h = pycnn.tanh(pycnn.tensor(x) * w)
+            h = pycnn.tanh(pycnn.tensor(x) @ w)
             y = pycnn.sigmoid(h + b) * pycnn.exp(-pycnn.square(h)) - pycnn.relu(h) / 3.0
-            y.backward(np.ones(y.shape))
+            pycnn.mean(pycnn.sum(y * y, axis=1)).backward()
             if i % 100 == 0:
                 w.grad = None
                 b.grad = None
@@ -118,5 +118,30 @@ def test_graphs_dropped_without_backward_are_freed():
         measure(step, 200, 2000)
     """)
     report("dropped", got)
+    assert got["growth_mb"] < LIMIT_MB
+    assert got["tensor_growth"] <= 0
+
+
+def test_5000_train_on_batch_steps_do_not_grow_rss():
+    got = run("""
+        from pycnn import layers as L
+        from pycnn.models import Sequential
+        pycnn.set_seed(0)
+        model = Sequential([L.Conv2D(4, 3, activation="relu", input_shape=(8, 8, 1)),
+                            L.MaxPooling2D(2), L.Flatten(), L.Dropout(0.25),
+                            L.Dense(10, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        rng = np.random.default_rng(0)
+        x = rng.random((16, 8, 8, 1), dtype=np.float32)
+        y = rng.integers(0, 10, 16)
+
+        def step(i):
+            model.train_on_batch(x, y)
+            if i % 50 == 0:
+                model.predict_on_batch(x)
+        measure(step, 500, 5000)
+    """)
+    report("train_on_batch", got)
     assert got["growth_mb"] < LIMIT_MB
     assert got["tensor_growth"] <= 0

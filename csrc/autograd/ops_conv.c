@@ -134,7 +134,8 @@ conv_weights_input_backward(const pc_window2d *g, pc_node *node, PyArrayObject *
         PyArrayObject *w = pc_row_slice(work, 0, r);
         int bad = dz_rows == NULL || w == NULL ||
                   conv_chunk_backward(g, x, wm, dz_rows, w, dx, dwm, !(dw_fresh && n0 == 0), tmp,
-                                      n0, n1) < 0;
+                                      n0, n1) < 0 ||
+                  PyErr_CheckSignals() < 0;         /* Ctrl-C between chunks */
         Py_XDECREF(dz_rows);
         Py_XDECREF(w);
         if (bad)

@@ -23,7 +23,7 @@ SFX(pc_bias_act_forward)(T *y, const T *b, pc_index M, pc_index N, int act)
         switch (act) {
         case PC_ACT_RELU:
             for (pc_index j = 0; j < N; j++)
-                row[j] = row[j] > 0 ? row[j] : (T)0;
+                row[j] = row[j] < 0 ? (T)0 : row[j];     /* NaN stays NaN, as relu */
             break;
         case PC_ACT_SIGMOID:
             for (pc_index j = 0; j < N; j++)

@@ -8,4 +8,12 @@ typedef ptrdiff_t pc_index;     /* every size, index and stride (in elements) */
 
 #define PC_MAX_NDIM 32          /* as NumPy's NPY_MAXDIMS before 2.0 */
 
+/* *out = a · b; returns 1 (and leaves *out undefined) when the product overflows
+ * pc_index: every size computed from user numbers goes through it. */
+static inline int
+pc_mul_overflows(pc_index a, pc_index b, pc_index *out)
+{
+    return __builtin_mul_overflow(a, b, out);
+}
+
 #endif

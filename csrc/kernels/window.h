@@ -23,10 +23,11 @@ typedef struct {
 static inline int
 pc_window_geometry(pc_window2d *g, int same)
 {
-    if (same) {
-        g->OH = (g->H + g->SH - 1) / g->SH;
-        g->OW = (g->W + g->SW - 1) / g->SW;
-        pc_index ph = (g->OH - 1) * g->SH + g->KH - g->H, pw = (g->OW - 1) * g->SW + g->KW - g->W;
+    if (same) {     /* ⌈I / S⌉ and P without overflow for any size, stride or window */
+        g->OH = g->H > 0 ? (g->H - 1) / g->SH + 1 : 0;
+        g->OW = g->W > 0 ? (g->W - 1) / g->SW + 1 : 0;
+        pc_index ph = ((g->OH - 1) * g->SH - g->H) + g->KH;  /* (O−1)·S ≤ I − 1 */
+        pc_index pw = ((g->OW - 1) * g->SW - g->W) + g->KW;
         g->PT = ph > 0 ? ph / 2 : 0;
         g->PL = pw > 0 ? pw / 2 : 0;
         return 0;

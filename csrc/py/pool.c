@@ -160,6 +160,9 @@ Pool_call(PoolObject *self, PyObject *args, PyObject *kwargs)
     static char *kwlist[] = {"inputs", "training", NULL};
     PyObject *inputs, *training = Py_False, *x, *y, *name = pc_layer_name(&self->base);
 
+    if (pc_layer_check_init(&self->base) < 0)
+        return NULL;
+
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
         return NULL;
     if (name == NULL || (x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(name))) == NULL)
@@ -170,42 +173,16 @@ Pool_call(PoolObject *self, PyObject *args, PyObject *kwargs)
     return y;
 }
 
-/* input_shape (batch, H, W, C) → dims; checks the rank */
-static int
-image_shape(LayerObject *self, PyObject *input_shape, npy_intp dims[4])
-{
-    PyObject *name = pc_layer_name(self);
-    int nd;
-    if (name == NULL ||
-        pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(name), 1, &nd, dims) < 0)
-        return -1;
-    if (nd != 4) {
-        PyErr_Format(PyExc_ValueError, "%U: expected an input shape (batch, height, width, "
-                     "channels), got %R", name, input_shape);
-        return -1;
-    }
-    return 0;
-}
-
 static PyObject *
 Pool_compute_output_shape(PoolObject *self, PyObject *input_shape)
 {
     npy_intp dims[4];
-    if (image_shape(&self->base, input_shape, dims) < 0)
+
+    if (pc_layer_check_init(&self->base) < 0)
         return NULL;
-    for (int d = 1; d <= 2; d++) {
-        pc_window2d g = {.H = dims[d], .W = 1, .KH = self->pool[d - 1], .KW = 1,
-                         .SH = self->strides[d - 1], .SW = 1};
-        if (dims[d] < 0)
-            continue;
-        if (pc_window_geometry(&g, self->same) < 0) {
-            PyErr_Format(PyExc_ValueError, "%U: pool %zdx%zd is larger than the input %R "
-                         "(padding='valid')", pc_layer_name(&self->base),
-                         (Py_ssize_t)self->pool[0], (Py_ssize_t)self->pool[1], input_shape);
-            return NULL;
-        }
-        dims[d] = g.OH;
-    }
+    if (pc_layer_window_dims(&self->base, input_shape, "pool", self->pool, self->strides,
+                             self->same, dims) < 0)
+        return NULL;
     return pc_layer_shape_tuple(4, dims);
 }
 
@@ -302,6 +279,9 @@ UpSampling2D_call(UpSamplingObject *self, PyObject *args, PyObject *kwargs)
     PyArrayObject *xa, *y = NULL;
     NPY_BEGIN_THREADS_DEF;
 
+    if (pc_layer_check_init(&self->base) < 0)
+        return NULL;
+
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
         return NULL;
     if (name == NULL || (x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(name))) == NULL)
@@ -317,7 +297,13 @@ UpSampling2D_call(UpSamplingObject *self, PyObject *args, PyObject *kwargs)
     }
     pc_window2d g = {.N = PyArray_DIM(xa, 0), .H = PyArray_DIM(xa, 1), .W = PyArray_DIM(xa, 2),
                      .C = PyArray_DIM(xa, 3), .SH = self->size[0], .SW = self->size[1]};
-    npy_intp dims[4] = {g.N, g.H * g.SH, g.W * g.SW, g.C};
+    npy_intp dims[4] = {g.N, 0, 0, g.C};
+    if (pc_mul_overflows(g.H, g.SH, &dims[1]) || pc_mul_overflows(g.W, g.SW, &dims[2])) {
+        PyErr_Format(PyExc_ValueError, "%U: upsampling a %zdx%zd input by %zdx%zd gives more "
+                     "rows or columns than an array can index", name, (Py_ssize_t)g.H,
+                     (Py_ssize_t)g.W, (Py_ssize_t)g.SH, (Py_ssize_t)g.SW);
+        goto done;
+    }
     if ((y = pc_new_array(4, dims, PyArray_TYPE(xa))) == NULL)
         goto done;
     if (PyArray_SIZE(y) > PC_GIL_THRESHOLD)
@@ -338,10 +324,19 @@ static PyObject *
 UpSampling2D_compute_output_shape(UpSamplingObject *self, PyObject *input_shape)
 {
     npy_intp dims[4];
-    if (image_shape(&self->base, input_shape, dims) < 0)
+
+    if (pc_layer_check_init(&self->base) < 0)
         return NULL;
-    for (int d = 1; d <= 2; d++)
-        dims[d] = dims[d] < 0 ? -1 : dims[d] * self->size[d - 1];
+    if (pc_layer_image_shape(&self->base, input_shape, dims) < 0)
+        return NULL;
+    for (int d = 1; d <= 2; d++) {
+        if (dims[d] >= 0 && pc_mul_overflows(dims[d], self->size[d - 1], &dims[d])) {
+            PyErr_Format(PyExc_ValueError, "%U: upsampling %R by %zd along axis %d gives more "
+                         "rows or columns than an array can index", pc_layer_name(&self->base),
+                         input_shape, (Py_ssize_t)self->size[d - 1], d);
+            return NULL;
+        }
+    }
     return pc_layer_shape_tuple(4, dims);
 }
 
