@@ -10,7 +10,9 @@ def _ms(t):
 
 
 def _ratio(a, b):
-    return "—" if a is None or b is None else f"{a / b:.2f}"
+    if a is None or b is None:
+        return "—"
+    return f"{a / b:.2f}" if a / b >= 0.1 else f"{a / b:.3f}"
 
 
 def _best_torch(times):
