@@ -10,7 +10,9 @@ def _ms(t):
 
 
 def _ratio(a, b):
-    return "—" if a is None or b is None else f"{a / b:.2f}"
+    if a is None or b is None:
+        return "—"
+    return f"{a / b:.2f}" if a / b >= 0.1 else f"{a / b:.3f}"
 
 
 def _best_torch(times):
@@ -69,7 +71,8 @@ def _layer_table(rows_by_n):
 
 def _gemm_table(rows_by_n):
     out = ["| forward | threads | pycnn GFLOP/s | NumPy matmul GFLOP/s | pycnn / NumPy "
-           "(target ≥ 0.90) | PyTorch GFLOP/s |", "|---|---|---:|---:|---:|---:|"]
+           "(target ≥ 0.90) | PyTorch GFLOP/s | pycnn / NumPy, CPU time² |",
+           "|---|---|---:|---:|---:|---:|---:|"]
     for key in next(iter(rows_by_n.values())):
         for n, rows in rows_by_n.items():
             r = rows.get(key)
@@ -79,8 +82,11 @@ def _gemm_table(rows_by_n):
             g = {k: (f / v / 1e9 if v else None) for k, v in t.items()}
             pc = g.get("pycnn")
             frac = "—" if pc is None else f"{pc / g['numpy_matmul']:.2f}"
+            c = r.get("cpu_times", {})
+            cpu = (f"{c['numpy_matmul'] / c['pycnn']:.2f}" if n == 1 and c.get("pycnn")
+                   and c.get("numpy_matmul") else "—")
             out.append(f"| {r['title']} | {n} | {'n/a¹' if pc is None else f'{pc:.1f}'} | "
-                       f"{g['numpy_matmul']:.1f} | {frac} | {g['torch']:.1f} |")
+                       f"{g['numpy_matmul']:.1f} | {frac} | {g['torch']:.1f} | {cpu} |")
     return out
 
 
