@@ -9,8 +9,8 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 SOURCES := $(shell find csrc -name '*.c' -o -name '*.h' -o -name '*.def')
-# torch is only an oracle/benchmark peer: exactly this CPU build (a plain `torch`
-# pulls a multi-GB CUDA build).
+# torch is an oracle, the benchmark peer and pycnn.interop's engine (Keras runs its tests
+# on it): exactly this CPU build (a plain `torch` pulls a multi-GB CUDA build).
 TORCH  ?= torch==2.13.0
 
 .PHONY: demo test bench fuzz sanitize valgrind build clean

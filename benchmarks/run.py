@@ -33,6 +33,7 @@ def _measure_rows(row_list, reps, only):
         results[row.key] = {
             "title": row.title, "flops": row.flops,
             "times": {k: res[k]["median"] for k in timed},
+            "cpu_times": {k: res[k]["cpu_median"] for k in timed},
             "missing": {k: v for k, v in row.impls.items() if not callable(v)},
         }
         print(f"  {row.title}: " + ", ".join(f"{k} {v['median'] * 1e3:.3f} ms"

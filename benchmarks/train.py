@@ -135,13 +135,15 @@ def main(argv):
     with harness.threads(n_threads, torch=torch_mod, pycnn=pycnn_mod):
         epoch = RUNNERS[framework](model, x, y)
         epoch(slice(0, 3 * SPECS[model]["batch"]))         # warm-up: three steps
-        times = []
+        times, cpu = [], []
         for _ in range(reps):
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             epoch(slice(None))
             times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
     print(json.dumps({"framework": framework, "model": model, "threads": n_threads,
                       "epoch_s": sorted(times)[len(times) // 2], "reps": times,
+                      "epoch_cpu_s": sorted(cpu)[len(cpu) // 2],
                       "peak_rss_mib": harness.peak_rss_mib(), "rss_before_mib": rss_before}))
 
 

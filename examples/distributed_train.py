@@ -1,6 +1,6 @@
 """When one machine is not enough: a pycnn CNN trained by PyTorch DistributedDataParallel.
 
-    python examples/distributed_train.py                   # 2 processes, 5 epochs on the digits
+    python examples/distributed_train.py                   # 2 processes, 10 epochs on the digits
     python examples/distributed_train.py --steps 10 --json result.json
 
 pycnn does not grow a distributed engine; it hands the model to one that scales, for real,
@@ -22,6 +22,7 @@ and sets MASTER_ADDR/MASTER_PORT; the model, the sampler and DDP stay as they ar
 """
 import argparse
 import datetime
+import gc
 import json
 import os
 import socket
@@ -64,13 +65,45 @@ def _loopback_interface():
     return names[0] if names else None
 
 
-def _worker(rank, world_size, port, module, data, args, out_dir):
-    """One rank: join the group, train its shard with DDP, compare weights, report (rank 0)."""
+def _train(rank, world_size, module, data, args):
+    """The usual training loop, with DDP around the module and a DistributedSampler."""
     import torch
     import torch.distributed as dist
     import torch.nn.functional as F
     from torch.nn.parallel import DistributedDataParallel
     from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
+
+    dataset = TensorDataset(*(torch.from_numpy(a) for a in data))
+    sampler = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=True,
+                                 seed=args.seed)
+    loader = DataLoader(dataset, batch_size=args.batch_size, sampler=sampler)
+    # DDP broadcasts rank 0's weights, then averages the gradients during backward
+    model = DistributedDataParallel(module)
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.learning_rate)
+    losses, seen, start = [], 0, time.perf_counter()
+    for epoch in range(args.epochs):
+        sampler.set_epoch(epoch)  # a new shuffle per epoch, still disjoint shards
+        for x, y in loader:
+            p = model(x)  # softmax probabilities, clipped like Keras' cross-entropy
+            loss = F.nll_loss(torch.log(p.clamp(1e-7, 1 - 1e-7)), y)
+            optimizer.zero_grad()
+            loss.backward()  # DDP all-reduces the gradients here
+            optimizer.step()
+            mean_loss = loss.detach().clone()
+            dist.all_reduce(mean_loss)
+            losses.append(mean_loss.item() / world_size)
+            seen += len(y)
+            if rank == 0 and (len(losses) % args.log_every == 0 or len(losses) == 1):
+                print(f"epoch {epoch + 1} step {len(losses)}: loss {losses[-1]:.4f}", flush=True)
+            if len(losses) == args.steps:
+                return losses, seen, time.perf_counter() - start
+    return losses, seen, time.perf_counter() - start
+
+
+def _worker(rank, world_size, port, module, data, args, out_dir):
+    """One rank: join the group, train its shard, compare weights, report (rank 0)."""
+    import torch
+    import torch.distributed as dist
 
     torch.set_num_threads(1)  # the ranks share this machine's cores
     torch.manual_seed(args.seed)
@@ -79,33 +112,8 @@ def _worker(rank, world_size, port, module, data, args, out_dir):
     dist.init_process_group("gloo", store=store, rank=rank, world_size=world_size,
                             timeout=timeout)
     try:
-        x_train, y_train = (torch.from_numpy(a) for a in data)
-        sampler = DistributedSampler(TensorDataset(x_train, y_train), num_replicas=world_size,
-                                     rank=rank, shuffle=True, seed=args.seed)
-        loader = DataLoader(TensorDataset(x_train, y_train), batch_size=args.batch_size,
-                            sampler=sampler)
-        model = DistributedDataParallel(module)  # broadcasts rank 0's weights to every rank
-        optimizer = torch.optim.Adam(model.parameters(), lr=args.learning_rate)
-        losses, seen, step, start = [], 0, 0, time.perf_counter()
-        for epoch in range(args.epochs):
-            sampler.set_epoch(epoch)  # a new shuffle per epoch, still disjoint shards
-            for x, y in loader:
-                p = model(x)  # softmax probabilities, clipped like Keras' cross-entropy
-                loss = F.nll_loss(torch.log(p.clamp(1e-7, 1 - 1e-7)), y)
-                optimizer.zero_grad()
-                loss.backward()  # DDP averages the gradients over the ranks here
-                optimizer.step()
-                mean_loss = loss.detach().clone()
-                dist.all_reduce(mean_loss)
-                losses.append(mean_loss.item() / world_size)
-                seen += len(y)
-                step += 1
-                if rank == 0 and (step % args.log_every == 0 or step == 1):
-                    print(f"epoch {epoch + 1} step {step}: loss {losses[-1]:.4f}", flush=True)
-                if step == args.steps:
-                    break
-            if step == args.steps:
-                break
+        losses, seen, seconds = _train(rank, world_size, module, data, args)
+        gc.collect()  # DDP (holding the process group) is gone before the group is destroyed
         # every rank's weights, gathered and compared with rank 0's
         flat = torch.cat([p.detach().reshape(-1) for p in module.parameters()])
         gathered = [torch.empty_like(flat) for _ in range(world_size)]
@@ -116,13 +124,13 @@ def _worker(rank, world_size, port, module, data, args, out_dir):
             spread = max((g - gathered[0]).abs().max().item() for g in gathered)
             state = {k: v.detach().numpy() for k, v in module.state_dict().items()}
             _save_npz(os.path.join(out_dir, "state.npz"), state)
-            report = {"world_size": world_size, "steps": step, "losses": losses,
+            report = {"world_size": world_size, "steps": len(losses), "losses": losses,
                       "samples_per_rank_step": args.batch_size,
                       "samples_seen": int(samples.item()),
-                      "rank_weight_max_abs_diff": spread,
-                      "train_seconds": time.perf_counter() - start}
+                      "rank_weight_max_abs_diff": spread, "train_seconds": seconds}
             with open(os.path.join(out_dir, "report.json"), "w") as f:
                 json.dump(report, f)
+        dist.barrier()  # all ranks finish together: none tears down while another still works
     finally:
         dist.destroy_process_group()
 
@@ -160,7 +168,7 @@ def train_distributed(model, x_train, y_train, args):
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--world-size", type=int, default=2, help="processes (ranks)")
-    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--steps", type=int, default=-1, help="stop after this many steps (-1: all)")
     ap.add_argument("--batch-size", type=int, default=32, help="per rank")
     ap.add_argument("--learning-rate", type=float, default=3e-3)

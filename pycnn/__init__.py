@@ -63,3 +63,4 @@ def clear_session():
     """clear_session(): restart automatic layer and model names (dense_1, sequential_1)."""
     _core_clear_session()
     models._reset_names()
+from . import arithmetic, filters, initializers  # noqa: E402  (issue 4)

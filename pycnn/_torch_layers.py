@@ -75,8 +75,11 @@ class Conv2D(nn.Conv2d):
     def __init__(self, in_channels, filters, kernel_size, strides, padding, use_bias, act):
         super().__init__(in_channels, filters, kernel_size, stride=strides, bias=use_bias)
         # The input arrives as a channels_last view; a channels_last kernel keeps torch on its
-        # NHWC path, and its gradient in the layout DDP's buckets expect.
-        self.weight.data = self.weight.data.contiguous(memory_format=torch.channels_last)
+        # NHWC path, and its strides equal those of its gradient, as DDP's buckets expect.
+        # Spelled out: .contiguous(memory_format=...) keeps a one-channel kernel's old strides.
+        oc, ic, kh, kw = self.weight.shape
+        nhwc = torch.empty_strided(self.weight.shape, (kh * kw * ic, 1, kw * ic, ic))
+        self.weight.data = nhwc.copy_(self.weight.data)
         self.same = padding == "same"
         self.activation = activation(act)
 

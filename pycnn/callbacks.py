@@ -106,8 +106,10 @@ class History(Callback):
 
     def plot(self, metrics=None, figsize=None):
         """Learning curves with matplotlib: one panel for the loss and one per metric,
-        training solid and validation dashed. Returns the Figure."""
+        training solid and validation dashed. Returns the panels' Axes (as pandas'
+        ``plot`` does: a notebook shows the figure once; ``axes[0].figure`` saves it)."""
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
         names = metrics or [k for k in self.history if not k.startswith("val_")]
         if not names:
             raise ValueError("History.plot: nothing recorded yet (fit for at least one epoch)")
@@ -122,11 +124,12 @@ class History(Callback):
             if "val_" + name in self.history:
                 ax.plot(epochs, self.history["val_" + name], "--o", ms=3, label="val_" + name)
             ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_title(name)
             ax.grid(alpha=0.3)
             ax.legend()
         fig.tight_layout()
-        return fig
+        return axes[0]
 
 
 def _monitor_op(monitor, mode, cls):
@@ -146,8 +149,8 @@ class EarlyStopping(Callback):
 
     Improvement: better than the best so far by more than ``min_delta``; 'auto' mode
     maximises names with 'acc' and minimises the rest. With ``restore_best_weights``
-    the model gets back the weights of its best epoch when it stops (as Keras: only if
-    it stops early). ``baseline``: the value to beat before patience starts counting
+    the model ends training with the weights of its best epoch, stopped early or not
+    (as Keras 3). ``baseline``: the value to beat before patience starts counting
     down from a real improvement. ``start_from_epoch``: epochs of warm-up not watched.
     """
 
@@ -196,15 +199,15 @@ class EarlyStopping(Callback):
         if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
             self.model.stop_training = True
-            if self.restore_best_weights and self.best_weights is not None:
-                if self.verbose > 0:
-                    print(f"Restoring model weights from the end of the best epoch: "
-                          f"{self.best_epoch + 1}.")
-                self.model.set_weights(self.best_weights)
 
     def on_train_end(self, logs=None):
         if self.stopped_epoch > 0 and self.verbose > 0:
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose > 0:
+                print(f"Restoring model weights from the end of the best epoch: "
+                      f"{self.best_epoch + 1}.")
+            self.model.set_weights(self.best_weights)
 
 
 class ModelCheckpoint(Callback):

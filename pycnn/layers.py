@@ -1,9 +1,12 @@
 """Layers as C extension types, with Keras' names, arguments, defaults and weight layouts.
 
+    >>> import numpy as np
     >>> from pycnn.layers import Dense, Conv2D, MaxPooling2D, Flatten, Dropout
     >>> layer = Dense(512, activation='relu', input_shape=(784,))
-    >>> y = layer(x)                      # builds on the first call: kernel (784, 512), bias (512,)
-    >>> layer.count_params()              # (784 + 1) · 512
+    >>> y = layer(np.zeros((32, 784), np.float32))   # builds: kernel (784, 512), bias (512,)
+    >>> y.shape
+    (32, 512)
+    >>> layer.count_params()                         # (784 + 1) · 512
     401920
 
 Every layer: ``layer(x, training=False)``, ``name`` (``dense_1``, ``dense_2``, … counted per

@@ -16,14 +16,9 @@ node), the loss (a C op) records its node, ``loss.backward()`` walks the graph i
 and the optimizer's C kernel updates every weight buffer in place. The loops here are
 over batches and layers only.
 """
-import inspect
-import signal
-import threading
-import time
-
 import numpy as np
 
-from . import callbacks as callbacks_module, metrics as metrics_module, optimizers
+from . import callbacks as callbacks_module, metrics as metrics_module, optimizers, training
 from .autograd import no_grad
 from .progbar import Progbar
 
@@ -51,45 +46,6 @@ _shuffle_rng = np.random.default_rng()
 def _seed_shuffle(seed):
     global _shuffle_rng
     _shuffle_rng = np.random.default_rng(seed)
-
-
-class _DeferredInterrupt:
-    """Inside ``with``: Ctrl-C (SIGINT) sets ``pending`` instead of raising, so the batch
-    being trained finishes and the weights are never left half-updated. Only the main
-    thread can own signal handlers; elsewhere it does nothing."""
-
-    def __init__(self):
-        self.pending = False
-        self._previous = None
-
-    def _handler(self, signum, frame):
-        self.pending = True
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            try:
-                self._previous = signal.signal(signal.SIGINT, self._handler)
-            except ValueError:          # not the main interpreter
-                self._previous = None
-        return self
-
-    def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-        return False
-
-
-def _batches(n, batch_size, order):
-    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
-
-
-def _check_batch_size(batch_size, who):
-    batch_size = 32 if batch_size is None else batch_size
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-            or batch_size < 1:
-        raise ValueError(f"{who}: batch_size must be a positive int, got {batch_size!r}")
-    return int(batch_size)
-
 
 class Sequential:
     """A linear stack of layers: ``y = layers[-1](...layers[1](layers[0](x)))``.
@@ -362,7 +318,7 @@ class Sequential:
         """The loss Tensor. When the output is a softmax and the loss a cross-entropy on
         probabilities, Keras computes it from the softmax's input (the logits) with the
         fused, stable op; so does this, when the loss offers from_logits."""
-        fused = _fused_from_logits(self._loss_fn, self.loss_name, self._layers[-1], y_pred)
+        fused = training.fused_from_logits(self._loss_fn, self.loss_name, self._layers[-1], y_pred)
         if fused is not None:
             return fused(y_true)
         return self._loss_fn(y_true, y_pred)
@@ -401,11 +357,13 @@ class Sequential:
           returned History holds the epochs that finished.
         """
         self._check_compiled("fit")
-        batch_size = _check_batch_size(batch_size, "fit")
+        batch_size = training.check_batch_size(batch_size, "fit")
         x, y = self._as_xy(x, y, "fit")
-        (x, y), val = _split_validation(x, y, validation_split, validation_data)
+        (x, y), val = training.split_validation(x, y, validation_split, validation_data)
         if val is not None:
             val = self._as_xy(val[0], val[1], "fit (validation_data)")
+            self._test_batch(val[0][:2], val[1][:2])    # bad targets fail now, not after
+                                                        # a whole epoch of training
         if len(x) == 0:
             raise ValueError("fit: no training samples (after the validation split)")
         steps = -(-len(x) // batch_size)
@@ -417,28 +375,14 @@ class Sequential:
         self.history = history
         self.stop_training = False
         cbs.on_train_begin()
-        epoch, step = initial_epoch, -1
+        where = {"epoch": initial_epoch, "batches_done": 0}
         try:
-            with _DeferredInterrupt() as interrupt:
+            with training.DeferredInterrupt() as interrupt:
                 for epoch in range(initial_epoch, epochs):
+                    where.update(epoch=epoch, batches_done=0)
                     cbs.on_epoch_begin(epoch)
-                    order = _shuffle_rng.permutation(len(x)) if shuffle else np.arange(len(x))
-                    loss_mean = metrics_module.Mean("loss")
-                    metrics = None
-                    for step, idx in enumerate(_batches(len(x), batch_size, order)):
-                        cbs.on_train_batch_begin(step)
-                        loss, y_pred = self._train_batch(x[idx], y[idx])
-                        loss_mean.update_state(loss, sample_weight=len(idx))
-                        if metrics is None:
-                            metrics = self._new_metrics(y[idx], y_pred)
-                        for m in metrics:
-                            m.update_state(y[idx], y_pred)
-                        logs = {"loss": loss_mean.result(),
-                                **{m.name: m.result() for m in metrics}}
-                        cbs.on_train_batch_end(step, logs)
-                        if interrupt.pending:
-                            raise KeyboardInterrupt
-                    step = -1
+                    logs = self._train_epoch(x, y, batch_size, shuffle, cbs, interrupt, where)
+                    where["batches_done"] = None            # the epoch's batches are done
                     if val is not None:
                         val_logs = self._evaluate_arrays(val[0], val[1],
                                                          validation_batch_size or batch_size)
@@ -450,39 +394,53 @@ class Sequential:
                         break
         except KeyboardInterrupt:
             if verbose:
-                where = f"after batch {step + 1}/{steps} of" if step >= 0 else "at the end of"
-                print(f"\nInterrupted {where} epoch {epoch + 1}/{epochs}: training stopped; "
-                      f"the weights are those after the last finished batch; the history "
-                      f"holds {len(history.epoch)} finished epoch(s).")
+                done = where["batches_done"]
+                at = (f"after batch {done}/{steps} of" if done is not None
+                      else "at the end of")
+                print(f"\nInterrupted {at} epoch {where['epoch'] + 1}/{epochs}: training "
+                      f"stopped; the weights are those after the last finished batch; the "
+                      f"history holds {len(history.epoch)} finished epoch(s).")
         cbs.on_train_end()
         return history
 
+    def _train_epoch(self, x, y, batch_size, shuffle, cbs, interrupt, where):
+        """One pass over (x, y) in mini-batches; returns the epoch's logs (running means
+        of the loss and metrics, each sample weighing the same). A pending Ctrl-C is
+        honoured between batches, never inside one."""
+        order = _shuffle_rng.permutation(len(x)) if shuffle else np.arange(len(x))
+        running = _RunningLogs(self)
+        for step, idx in enumerate(training.batches(len(x), batch_size, order)):
+            cbs.on_train_batch_begin(step)
+            loss, y_pred = self._train_batch(x[idx], y[idx])
+            where["batches_done"] = step + 1
+            logs = running.update(loss, y[idx], y_pred)
+            cbs.on_train_batch_end(step, logs)
+            if interrupt.pending:
+                raise KeyboardInterrupt
+        return logs
+
     # ---- evaluate / predict ----------------------------------------------------------
-    def _evaluate_arrays(self, x, y, batch_size):
-        loss_mean = metrics_module.Mean("loss")
-        metrics = None
-        for idx in _batches(len(x), batch_size, np.arange(len(x))):
+    def _evaluate_arrays(self, x, y, batch_size, progbar=None):
+        """{'loss': ..., metric: ...} over (x, y) in batches, each sample weighing the
+        same; progbar (optional) shows the running values batch by batch."""
+        running = _RunningLogs(self)
+        for step, idx in enumerate(training.batches(len(x), batch_size, np.arange(len(x)))):
             loss, y_pred = self._test_batch(x[idx], y[idx])
-            loss_mean.update_state(loss, sample_weight=len(idx))
-            if metrics is None:
-                metrics = self._new_metrics(y[idx], y_pred)
-            for m in metrics:
-                m.update_state(y[idx], y_pred)
-        return {"loss": loss_mean.result(), **{m.name: m.result() for m in metrics or []}}
+            logs = running.update(loss, y[idx], y_pred)
+            if progbar is not None:
+                progbar.update(step + 1, logs)
+        return logs
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, return_dict=False):
         """The loss (and metrics) on (x, y), without training: a float when there are no
         metrics, else [loss, *metrics] (or a dict with return_dict=True), as Keras."""
         self._check_compiled("evaluate")
-        batch_size = _check_batch_size(batch_size, "evaluate")
+        batch_size = training.check_batch_size(batch_size, "evaluate")
         x, y = self._as_xy(x, y, "evaluate")
-        start = time.time()
-        logs = self._evaluate_arrays(x, y, batch_size)
-        if verbose:
-            steps = -(-len(x) // batch_size)
-            bar = Progbar(steps, verbose=verbose)
-            bar._start = start
-            bar.update(steps, logs, finalize=True)
+        if len(x) == 0:
+            raise ValueError("evaluate: no samples")
+        bar = Progbar(-(-len(x) // batch_size), verbose=verbose) if verbose else None
+        logs = self._evaluate_arrays(x, y, batch_size, bar)
         if return_dict:
             return logs
         values = list(logs.values())
@@ -490,12 +448,12 @@ class Sequential:
 
     def predict(self, x, batch_size=None, verbose=0):
         """The model's outputs for x, batch by batch, as one NumPy array."""
-        batch_size = _check_batch_size(batch_size, "predict")
+        batch_size = training.check_batch_size(batch_size, "predict")
         x = self._as_x(x, "predict")
         bar = Progbar(-(-len(x) // batch_size), verbose=verbose) if verbose else None
         outputs = []
         with no_grad():
-            for step, idx in enumerate(_batches(len(x), batch_size, np.arange(len(x)))):
+            for step, idx in enumerate(training.batches(len(x), batch_size, np.arange(len(x)))):
                 outputs.append(np.asarray(self(x[idx], training=False)))
                 if bar is not None:
                     bar.update(step + 1)
@@ -541,61 +499,29 @@ class Sequential:
         load_weights(self, filepath)
 
 
+class _RunningLogs:
+    """The logs of one pass over batches: the loss averaged over samples (each batch
+    weighs its size) and each metric's running value."""
+
+    def __init__(self, model):
+        self.model = model
+        self.loss = metrics_module.Mean("loss")
+        self.metrics = None
+
+    def update(self, loss, y, y_pred):
+        self.loss.update_state(loss, sample_weight=len(y))
+        if self.metrics is None:
+            self.metrics = self.model._new_metrics(y, y_pred)
+        for m in self.metrics:
+            m.update_state(y, y_pred)
+        return {"loss": self.loss.result(), **{m.name: m.result() for m in self.metrics}}
+
+
 def _batch_result(model, loss, y, y_pred, return_dict):
-    metrics = model._new_metrics(y, y_pred)
-    for m in metrics:
-        m.update_state(y, y_pred)
-    logs = {"loss": loss, **{m.name: m.result() for m in metrics}}
+    logs = _RunningLogs(model).update(loss, y, y_pred)
     if return_dict:
         return logs
     return loss if len(logs) == 1 else list(logs.values())
-
-
-def _split_validation(x, y, validation_split, validation_data):
-    if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ValueError("fit: validation_data must be a tuple (x_val, y_val)")
-        return (x, y), tuple(validation_data)
-    if not 0.0 <= validation_split < 1.0:
-        raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
-    if validation_split == 0.0:
-        return (x, y), None
-    cut = int(len(x) * (1.0 - validation_split))
-    if cut == len(x):
-        raise ValueError(f"fit: validation_split {validation_split} of {len(x)} samples "
-                         f"leaves no validation sample")
-    return (x[:cut], y[:cut]), (x[cut:], y[cut:])
-
-
-_CROSSENTROPIES = ("categorical_crossentropy", "sparse_categorical_crossentropy")
-
-
-def _fused_from_logits(loss_fn, loss_name, last_layer, y_pred):
-    """A function y_true -> loss computed from the logits feeding a final softmax over
-    the last axis, or None when that does not apply (not a softmax output, not a
-    cross-entropy on probabilities, or no from_logits variant available)."""
-    if loss_name not in _CROSSENTROPIES or getattr(y_pred, "op", None) != "softmax":
-        return None
-    if last_layer.get_config().get("axis", -1) not in (-1, y_pred.ndim - 1):
-        return None
-    config = loss_fn.get_config() if hasattr(loss_fn, "get_config") else {}
-    if config.get("from_logits") or config.get("axis", -1) not in (-1, y_pred.ndim - 1):
-        return None
-    from . import losses
-    fn = getattr(losses, loss_name, None)
-    try:
-        if fn is None or "from_logits" not in inspect.signature(fn).parameters:
-            return None
-    except (TypeError, ValueError):
-        return None
-    logits = y_pred.parents[0]
-    if isinstance(loss_fn, getattr(losses, "Loss", ())):
-        # the same loss object with the same settings, reading logits
-        twin = type(loss_fn).from_config({**config, "from_logits": True})
-        return lambda y_true: twin(y_true, logits)
-    if loss_fn is not fn:           # some other callable under that name: leave it alone
-        return None
-    return lambda y_true: fn(y_true, logits, from_logits=True)
 
 
 def load_model(filepath, custom_objects=None, compile=True):

@@ -101,6 +101,7 @@ def test_measure_reports_medians_per_callable():
                           min_block=0.001)
     assert set(res) == {"a", "b"}
     assert len(res["a"]["reps"]) == 5 and res["a"]["median"] > 0
+    assert res["a"]["cpu_median"] >= 0
     assert len(calls) >= 5 * res["a"]["calls"]
 
 
@@ -113,7 +114,8 @@ def _fake_results():
     layer = {"per_op": {"title": "per-op", "flops": 0.0, "missing": {},
                         "times": {"pycnn": 1.0, "torch": 4.0, "numpy_ref": 0.5}},
              "conv": {"title": "conv", "flops": 0.0, "missing": {},
-                      "times": {"pycnn": 3.0, "torch": 4.0, "torch_cl": 2.0, "numpy_ref": 30.0}},
+                      "times": {"pycnn": 3.0, "torch": 4.0, "torch_cl": 2.0, "numpy_ref": 30.0},
+                      "cpu_times": {"pycnn": 1.0, "torch": 3.0, "torch_cl": 2.0}},
              "pool": {"title": "pool", "flops": 0.0, "missing": {"pycnn": "not landed"},
                       "times": {"torch": 1.0, "numpy_ref": 9.0}}}
     gemm = {"g": {"title": "dense fwd", "flops": 2e9, "missing": {},
@@ -128,13 +130,13 @@ def _fake_results():
 
 def test_report_computes_ratios_and_targets():
     text = report.render(_fake_results())
-    assert "| per-op | 1 | 1000.0 | 4000.0 | — | 500.0 | 0.25 | 2.00 |" in text
+    assert "| per-op | 1 | 1000.0 | 4000.0 | — | 500.0 | 0.25 | 2.00 | — |" in text
     # against the faster PyTorch layout (channels-last 2.0): 3.0 / 2.0
-    assert "| conv | 1 | 3000.0 | 4000.0 | 2000.0 | 30000.0 | 1.50 | 0.10 |" in text
+    assert "| conv | 1 | 3000.0 | 4000.0 | 2000.0 | 30000.0 | 1.50 | 0.10 | 0.50 |" in text
     assert "n/a¹" in text and "**Load:** busy" in text
     assert "per-op overhead ≤ 0.5× PyTorch: 0.25 → met" in text
-    assert "**missed** on conv (1.50)" in text
-    assert "| dense fwd | 1 | 100.0 | 105.3 | 0.95 | 100.0 |" in text
+    assert "**missed** on conv (1.50; CPU time 0.50)" in text
+    assert "| dense fwd | 1 | 100.0 | 105.3 | 0.95 | 100.0 | — |" in text
     assert "CNN epoch ≥ 10× faster than the NumPy reference: 12.0× → met" in text
     assert "CNN peak RSS ≤ PyTorch's: 100 vs 300 MiB → met" in text
 

@@ -204,3 +204,32 @@ def test_shapes_bad_arguments():
         shapes.load_data(grid_size=2, max_objects=5)
     with pytest.raises(ValueError, match="at least 4 pixels per grid cell"):
         shapes.load_data(image_size=8, grid_size=4)
+
+
+def test_shapes_train_a_yolo_detector():
+    """The data are learnable: a small CNN with the YOLO loss finds the objects and
+    names their class after a few seconds of training."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import pycnn
+    from pycnn.layers import Conv2D, MaxPooling2D
+    from pycnn.models import Sequential
+    pycnn.set_seed(0)
+    (x, y), (xt, yt) = shapes.load_data(n_train=384, n_test=128, target="yolo")
+    model = Sequential([
+        Conv2D(16, 3, padding="same", activation="relu", input_shape=(32, 32, 1)),
+        MaxPooling2D(2),
+        Conv2D(32, 3, padding="same", activation="relu"), MaxPooling2D(2),
+        Conv2D(32, 3, padding="same", activation="relu"), MaxPooling2D(2),
+        Conv2D(5 + len(shapes.CLASSES), 1, activation="sigmoid")])     # (N, 4, 4, 8)
+    model.compile(pycnn.optimizers.Adam(0.003),
+                  pycnn.losses.YoloLoss(S=4, B=1, C=len(shapes.CLASSES)))
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        history = model.fit(x, y, epochs=8, verbose=0)
+        p = model.predict(xt)
+    assert history.history["loss"][-1] < 0.3 * history.history["loss"][0]
+    obj = yt[..., 4] == 1
+    found = p[..., 4] > 0.5
+    assert (found & obj).sum() / obj.sum() > 0.9
+    assert (found & ~obj).sum() / (~obj).sum() < 0.05
+    assert np.mean(np.argmax(p[..., 5:], -1)[obj] == np.argmax(yt[..., 5:], -1)[obj]) > 0.75
+    assert np.abs(p[..., :4] - yt[..., :4])[obj].mean() < 0.1

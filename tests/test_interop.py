@@ -16,7 +16,8 @@ import pytest
 import pycnn
 from pycnn import interop
 from pycnn.interop import ConversionError
-from pycnn.layers import Conv2D, Dense, Dropout, Flatten, Maxout
+from pycnn.layers import (ELU, Activation, AveragePooling2D, Conv2D, Dense, Dropout, Flatten,
+                          LeakyReLU, Maxout, MaxPooling2D, Reshape, Softmax, UpSampling2D)
 from pycnn.models import Sequential
 
 pytestmark = pytest.mark.filterwarnings(  # Keras 3.15 on torch calls np.array(tensor)
@@ -64,13 +65,36 @@ def every_layer_cnn():
         Conv2D(4, (3, 2), strides=(2, 1), padding="same", activation="relu",
                input_shape=(12, 10, 3)),
         Conv2D(6, 3, padding="valid", activation="leaky_relu"),
+        MaxPooling2D(2, strides=1, padding="same"),
         Conv2D(5, 2, strides=2, padding="same", activation="elu"),
+        AveragePooling2D(3, strides=1, padding="same"),
+        UpSampling2D(2),
         Conv2D(4, 3, padding="same", activation="swish"),
+        AveragePooling2D(2),
+        Activation("tanh"),
+        LeakyReLU(alpha=0.1),
+        ELU(alpha=1.0),
+        Softmax(axis=-1),
+        UpSampling2D((2, 1)),  # this one on NHWC data, the first on NCHW (inside ONNX)
         Flatten(),
         Dropout(0.5),
         Dense(12, activation="sigmoid"),
+        Reshape((3, 4)),
+        Activation("softmax"),
+        Reshape((12,)),
         Dense(10),
     ], name="every_layer_cnn")
+
+
+def padded_pools():
+    """'same' pools whose padding is asymmetric: 7×6 with window 3, stride 2 pads (1, 1) rows and
+    (0, 1) columns; window 2 stride 1 pads only the bottom/right."""
+    pycnn.clear_session()
+    return Sequential([
+        MaxPooling2D(3, strides=2, padding="same", input_shape=(7, 6, 2)),
+        AveragePooling2D(2, strides=1, padding="same"),
+        AveragePooling2D(3, strides=2, padding="same"),
+    ], name="padded_pools")
 
 
 MODELS = {"mlp": (lecture_mlp, (784,)), "cnn": (every_layer_cnn, (12, 10, 3))}
@@ -112,6 +136,16 @@ def test_missing_library_raises_import_error_naming_pip(monkeypatch, tmp_path, m
     assert not os.path.exists(tmp_path / "never.onnx")
 
 
+def test_keras_without_its_backend_says_how_to_choose_one(keras):
+    code = ("import sys; sys.modules['jax'] = None\n"  # as if jax were not installed
+            "import pycnn.interop as interop\n"
+            "try:\n    interop.to_keras(None)\n"
+            "except ImportError as e:\n    print(e)\n")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         env=dict(os.environ, KERAS_BACKEND="jax"), check=True)
+    assert "backend" in run.stdout and "KERAS_BACKEND=torch" in run.stdout, run.stdout
+
+
 # ---------------------------------------------------------------- Keras 3
 @pytest.mark.parametrize("which", sorted(MODELS))
 def test_keras_round_trip(keras, which):
@@ -133,12 +167,30 @@ def test_keras_round_trip(keras, which):
     np.testing.assert_array_equal(predict(back, x), predict(model, x))
 
 
+def test_float64_models_keep_their_dtype(keras, torch):
+    pycnn.clear_session()
+    model = Sequential([Conv2D(3, 3, padding="same", activation="tanh", input_shape=(6, 6, 2),
+                               dtype="float64"),
+                        MaxPooling2D(dtype="float64"), Flatten(dtype="float64"),
+                        Dense(4, dtype="float64")])
+    back = interop.from_keras(interop.to_keras(model))
+    for a, b in zip(model.get_weights(), back.get_weights(), strict=True):
+        assert a.dtype == b.dtype == np.float64 and np.array_equal(a, b)
+    x = np.random.default_rng(5).standard_normal((3, 6, 6, 2))
+    with torch.no_grad():
+        got = interop.to_torch(model)(torch.from_numpy(x)).numpy()
+    assert got.dtype == np.float64 and max_diff(got, predict(model, x)) <= 1e-12
+
+
 def test_keras_layers_keep_their_configuration(keras):
     kmodel = interop.to_keras(every_layer_cnn())
     conv = kmodel.get_layer("conv2d_1").get_config()
     assert (conv["filters"], conv["kernel_size"], conv["strides"], conv["padding"],
             conv["activation"]) == (4, (3, 2), (2, 1), "same", "relu")
+    assert kmodel.get_layer("leaky_re_lu_1").get_config()["negative_slope"] == pytest.approx(0.1)
     assert kmodel.get_layer("dropout_1").get_config()["rate"] == 0.5
+    assert kmodel.get_layer("reshape_1").get_config()["target_shape"] == (3, 4)
+    assert kmodel.get_layer("up_sampling2d_1").get_config()["size"] == (2, 2)
     # pycnn's leaky_relu is the lecture's slope 0.1 (Keras' own string means 0.2)
     x = np.array([[-10.0, 10.0]], np.float32)
     fn = kmodel.get_layer("conv2d_2").activation
@@ -149,13 +201,18 @@ def test_from_keras_model_built_in_keras(keras):
     keras.utils.set_random_seed(3)
     kmodel = keras.Sequential([
         keras.Input((8, 8, 1)),
-        keras.layers.Conv2D(3, 3, strides=2, padding="same", activation="silu"),
+        keras.layers.Conv2D(3, 3, padding="same", activation="leaky_relu"),  # slope 0.2
+        keras.layers.ReLU(),
+        keras.layers.MaxPooling2D(),
         keras.layers.Flatten(),
+        keras.layers.Dense(5, activation="silu"),
         keras.layers.Dense(4, activation="softmax"),
     ], name="made_in_keras")
     model = interop.from_keras(kmodel)
-    assert [l.name for l in model.layers] == [l.name for l in kmodel.layers]
-    assert model.layers[0].get_config()["activation"] == "swish"
+    names = [l.name for l in model.layers]
+    conv = kmodel.layers[0].name
+    assert names[:2] == [conv, f"{conv}_leaky_relu"]  # Keras' slope-0.2 activation split off
+    assert model.layers[1].get_config()["alpha"] == pytest.approx(0.2)
     x = batch((8, 8, 1), n=6)
     assert max_diff(predict(model, x), kmodel.predict(x, verbose=0)) <= ATOL
 
@@ -183,6 +240,19 @@ def test_torch_round_trip(torch, which):
         if isinstance(layer, Dense):
             np.testing.assert_array_equal(layer.get_weights()[0],
                                           state[f"{layer.name}.weight"].numpy().T)
+
+
+def test_torch_padded_pools_match(torch, ort, tmp_path):
+    # Keras' own torch backend averages 'same' pools over replicated edge pixels when the
+    # padding is asymmetric (keras-team/keras#19721); pycnn follows TensorFlow/JAX and leaves
+    # the padding out, so these are compared with PyTorch and ONNX Runtime only.
+    model, x = padded_pools(), batch((7, 6, 2), n=3)
+    with torch.no_grad():
+        got = interop.to_torch(model)(torch.from_numpy(x)).numpy()
+    assert max_diff(got, predict(model, x)) <= ATOL
+    interop.to_onnx(model, tmp_path / "pools.onnx")
+    got = ort.InferenceSession(str(tmp_path / "pools.onnx")).run(None, {"input": x})[0]
+    assert max_diff(got, predict(model, x)) <= ATOL
 
 
 def test_load_torch_state_checks_everything_before_copying(torch):
@@ -251,7 +321,7 @@ def test_layer_without_counterpart_fails_before_anything_is_written(torch, keras
         return x * x * x
 
     pycnn.clear_session()
-    odd = [Sequential([Dense(3, input_shape=(4,)), Dense(2, activation=cube)], name="custom"),
+    odd = [Sequential([Dense(3, input_shape=(4,)), Activation(cube)], name="custom_activation"),
            Sequential([Doubling(3, input_shape=(4,), name="doubling_1")], name="subclass")]
     path = tmp_path / "model.onnx"
     for model in odd:
@@ -277,3 +347,21 @@ def test_onnx_rejects_unsupported_opset(ort, tmp_path):
     with pytest.raises(ValueError, match="opset 9"):
         interop.to_onnx(lecture_mlp(), tmp_path / "m.onnx", opset=9)
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- scale-out
+def test_distributed_example_trains_on_two_ranks(torch, tmp_path):
+    out = tmp_path / "result.json"
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    run = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "examples", "distributed_train.py"),
+         "--world-size", "2", "--steps", "16", "--json", str(out)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=170)
+    assert run.returncode == 0, run.stdout + run.stderr
+    report = json.loads(out.read_text())
+    assert report["world_size"] == 2 and report["steps"] == 16
+    assert report["samples_seen"] == 2 * 16 * report["samples_per_rank_step"]
+    assert report["last_loss"] < report["first_loss"]
+    assert report["rank_weight_max_abs_diff"] == 0.0  # DDP keeps the ranks identical
+    assert report["pycnn_test_accuracy"] == report["torch_test_accuracy"]
+    assert report["pycnn_test_accuracy"] > 0.3  # well above chance (0.1) after 16 steps

@@ -452,3 +452,96 @@ def test_reshape_layer(rng):
         Reshape((0, 3))
     with pytest.raises(TypeError, match="target_shape must be a tuple"):
         Reshape(12)
+
+
+def test_initializer_objects_work_in_layers_and_configs():
+    from pycnn import initializers
+    layer = Dense(3, kernel_initializer=initializers.Constant(0.5), bias_initializer="ones")
+    layer.build((None, 2))
+    assert np.all(layer.kernel.numpy() == 0.5) and np.all(layer.bias.numpy() == 1)
+    config = layer.get_config()
+    assert config["kernel_initializer"] == {"class_name": "Constant", "config": {"value": 0.5}}
+    json.dumps(config)
+    again = Dense.from_config(config)
+    again.build((None, 2))
+    assert np.all(again.kernel.numpy() == 0.5)
+    pycnn.set_seed(3)
+    a = initializers.get("HeNormal")((4, 5))
+    pycnn.set_seed(3)
+    np.testing.assert_array_equal(a, pycnn._core.initialize("he_normal", (4, 5)))
+    assert repr(initializers.get({"class_name": "Constant", "config": {"value": 2}})) == \
+        "Constant(value=2.0)"
+    with pytest.raises(ValueError, match="unknown initializer 'lecun'"):
+        initializers.get("lecun")
+
+
+def test_copying_a_layer_says_how_instead_of_losing_its_fields():
+    import copy
+    import pickle
+    with pytest.raises(TypeError, match="from_config"):
+        copy.deepcopy(Dense(3))
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(Dropout(0.5))
+
+
+def test_empty_batches_flow_forward_and_backward():
+    from pycnn.layers import AveragePooling2D, Conv2D, MaxPooling2D, UpSampling2D
+    cases = [(Dense(3), (0, 4)), (Conv2D(2, 3), (0, 5, 5, 1)), (MaxPooling2D(), (0, 4, 4, 2)),
+             (AveragePooling2D(), (0, 4, 4, 2)), (UpSampling2D(), (0, 2, 2, 1)),
+             (Flatten(), (0, 3, 2)), (Dropout(0.5), (0, 3)), (Reshape((2, 3)), (0, 6))]
+    for layer, shape in cases:
+        x = pycnn.tensor(np.zeros(shape, np.float32), requires_grad=True)
+        y = layer(x, training=True)
+        assert y.shape[0] == 0
+        y.backward(np.zeros(y.shape, np.float32))
+        assert x.grad.shape == shape
+
+
+def test_inputs_without_pixels_or_features_raise():
+    with pytest.raises(ValueError, match=r"conv2d: input of shape \(1, 0, 5, 1\) has no pixels"):
+        pycnn.conv2d(np.zeros((1, 0, 5, 1)), np.zeros((3, 3, 1, 2)))
+    with pytest.raises(ValueError, match=r"max_pool2d: expected a 4-D input .* got shape "
+                                         r"\(1, 4, 4, 0\)"):
+        pycnn.max_pool2d(np.zeros((1, 4, 4, 0)), 2)
+    with pytest.raises(ValueError, match=r"dense_\d+: the last dimension of the input must be "
+                                         r"known and positive, got input shape \(2, 0\)"):
+        Dense(3)(np.zeros((2, 0)))
+
+
+def test_subclass_that_skips_init_gets_an_error_not_a_crash():
+    from pycnn.layers import Conv2D, MaxPooling2D, UpSampling2D
+
+    def lazy(cls):
+        return type("Lazy" + cls.__name__, (cls,), {"__init__": lambda self: None})()
+    for cls, x in [(Dense, np.zeros((2, 3))), (Conv2D, np.zeros((1, 5, 5, 1))),
+                   (MaxPooling2D, np.zeros((1, 4, 4, 1))), (UpSampling2D, np.zeros((1, 2, 2, 1))),
+                   (Dropout, np.zeros((2, 3))), (Softmax, np.zeros((2, 3))),
+                   (Reshape, np.zeros((2, 3)))]:
+        layer = lazy(cls)
+        with pytest.raises(RuntimeError, match=r"super\(\)\.__init__"):
+            layer(x, training=True)
+        with pytest.raises(RuntimeError, match=r"super\(\)\.__init__"):
+            layer.call(x, training=True)
+    for cls in (Dense, Conv2D):
+        with pytest.raises(RuntimeError, match="was not initialised"):
+            lazy(cls).get_config()
+    with pytest.raises(RuntimeError, match="was not initialised"):
+        lazy(MaxPooling2D).compute_output_shape((None, 4, 4, 1))
+
+
+class Add2(Layer):
+    """Two inputs: build gets the list of their shapes, as in Keras."""
+
+    def build(self, input_shape):
+        self.shapes = input_shape
+
+    def call(self, inputs):
+        a, b = inputs
+        return a + b
+
+
+def test_python_layer_with_several_inputs():
+    a, b = pycnn.tensor(np.ones((2, 3))), pycnn.tensor(np.full((2, 3), 2.0))
+    layer = Add2()
+    assert layer([a, b]).numpy().tolist() == [[3.0] * 3] * 2
+    assert layer.shapes == [(2, 3), (2, 3)]

@@ -9,7 +9,7 @@ import pytest
 import pycnn
 from pycnn.callbacks import LambdaCallback
 from pycnn.datasets import digits
-from pycnn.layers import Dense, Dropout, Flatten
+from pycnn.layers import Conv2D, Dense, Dropout, Flatten, MaxPooling2D
 from pycnn.models import Sequential
 from pycnn.utils import to_categorical
 
@@ -95,6 +95,37 @@ def test_summary_positions_and_line_length(fresh_session):
     assert lines[4].startswith("dense_1 (Dense)") and len(lines[4]) == 80
     assert lines[4].index("(None, 512)") == 36          # int(0.45 · 80)
 
+
+def test_summary_with_arithmetic(fresh_session):
+    lines = []
+    lecture_model().summary(print_fn=lines.append, show_arithmetic=True)
+    assert lines[2].split() == ["Layer", "(type)", "Output", "Shape", "Param", "#", "Arithmetic"]
+    assert lines[4].startswith("dense_1 (Dense)              (None, 512)               401920"
+                               "    (784 + 1) · 512 = 401920")
+    assert lines[6].rstrip() == "dropout_1 (Dropout)          (None, 512)               0"
+    assert "(512 + 1) · 512 = 262656" in lines[8]
+    assert "(512 + 1) · 10 = 5130" in lines[12]
+    assert lines[-4:-1] == ["Total params: 669,706", "Trainable params: 669,706",
+                            "Non-trainable params: 0"]
+    assert len({len(line) for line in lines[1:14]}) == 1, "every row as wide as the rules"
+    cnn = Sequential([Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)),
+                      MaxPooling2D((2, 2)), Flatten(), Dense(10, use_bias=False)])
+    lines = []
+    cnn.summary(print_fn=lines.append, show_arithmetic=True)
+    assert lines[4].startswith("conv2d_1 (Conv2D)            (None, 26, 26, 32)        320"
+                               "       (3·3·1 + 1) · 32 = 320")
+    assert lines[6].startswith("max_pooling2d_1 (MaxPooling2 (None, 13, 13, 32)        0 ")
+    assert "5408 · 10 = 54080" in lines[10]
+
+
+def test_jupyter_html_table(fresh_session):
+    html = lecture_model()._repr_html_()
+    assert html.count("<tr>") == 6                      # header + 5 layers
+    assert "<td style='text-align:left'>dense_1 (Dense)</td>" in html
+    assert "(784 + 1) · 512 = 401920" in html
+    assert "Total params: 669,706" in html
+    assert "not built yet" in Sequential([Dense(3)])._repr_html_()
+
 # ---- the stack -------------------------------------------------------------------------
 
 
@@ -156,11 +187,11 @@ def test_fit_reaches_the_target_on_the_digits(fresh_session, digit_data):
     """The demo's MLP: ≥ 95 % test accuracy, the loss going down."""
     (x, y), (xt, yt) = digit_data
     pycnn.set_seed(7)
-    model = Sequential([Dense(128, activation="relu", input_shape=(64,)), Dropout(0.2),
+    model = Sequential([Dense(256, activation="relu", input_shape=(64,)), Dropout(0.2),
                         Dense(10, activation="softmax")])
-    model.compile(optimizer=pycnn.optimizers.Adam(0.003), loss="categorical_crossentropy",
+    model.compile(optimizer=pycnn.optimizers.Adam(0.002), loss="categorical_crossentropy",
                   metrics=["accuracy"])
-    history = model.fit(x, to_categorical(y), epochs=20, verbose=0)
+    history = model.fit(x, to_categorical(y), epochs=40, verbose=0)
     losses = history.history["loss"]
     assert losses[-1] < 0.2 * losses[0]
     assert losses[-1] < losses[len(losses) // 2] < losses[0]
@@ -168,6 +199,32 @@ def test_fit_reaches_the_target_on_the_digits(fresh_session, digit_data):
     assert accuracy >= 0.95
     assert model.evaluate(xt, to_categorical(yt), verbose=0, return_dict=True) == {
         "loss": loss, "accuracy": accuracy}
+
+
+def test_cnn_reaches_the_target_on_the_digits(fresh_session):
+    """The demo's CNN (Conv2D → MaxPooling2D → Conv2D → MaxPooling2D → Flatten → Dense):
+    ≥ 97 % test accuracy."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    (x, y), (xt, yt) = digits.load_data(seed=0)
+    pycnn.set_seed(7)
+    model = Sequential([
+        Conv2D(32, (3, 3), padding="same", activation="relu", input_shape=(8, 8, 1)),
+        MaxPooling2D((2, 2)),
+        Conv2D(64, (3, 3), padding="same", activation="relu"),
+        MaxPooling2D((2, 2)),
+        Flatten(),
+        Dense(10, activation="softmax")])
+    assert model.output_shape == (None, 10)
+    assert [s for s in model._output_shapes] == [(None, 8, 8, 32), (None, 4, 4, 32),
+                                                 (None, 4, 4, 64), (None, 2, 2, 64),
+                                                 (None, 256), (None, 10)]
+    model.compile(optimizer=pycnn.optimizers.Adam(0.003),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):     # small matrices
+        history = model.fit(x[..., None], y, epochs=30, verbose=0)
+        loss, accuracy = model.evaluate(xt[..., None], yt, verbose=0)
+    assert history.history["loss"][-1] < 0.05 * history.history["loss"][0]
+    assert accuracy >= 0.97
 
 
 def test_seeded_fits_are_identical(fresh_session, digit_data):
@@ -219,6 +276,11 @@ def test_validation_split_takes_the_last_samples(fresh_session, digit_data):
         model.fit(x[:100], y[:99])
     with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
         model.fit(x, y, batch_size=0)
+    before = model.get_weights()
+    with pytest.raises(ValueError, match="y_true shape \\(2, 10\\) does not"):
+        model.fit(x[:100], y[:100], validation_data=(x[:5], to_categorical(y[:5], 10)))
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_accuracy_follows_the_loss(fresh_session, digit_data):
@@ -281,13 +343,16 @@ def test_fit_output_verbose_1_and_2(fresh_session, digit_data, capsys):
     model.fit(x[:100], y[:100], batch_size=10, epochs=2, verbose=1)
     out = capsys.readouterr().out
     assert out.startswith("Epoch 1/2\n")
-    assert re.search(r"^10/10 \[={30}\] - \d+s \d+(us|ms)/step - loss: \d\.\d{4} - "
+    assert re.search(r"^10/10 \[={30}\] - \d+s \d+(us|ms|s)/step - loss: \d\.\d{4} - "
                      r"accuracy: \d\.\d{4}$", out, re.M), out
     model.fit(x[:100], y[:100], batch_size=10, epochs=1, verbose=2, validation_split=0.2)
     out = capsys.readouterr().out
     assert re.search(r"^8/8 - \d+s - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: "
-                     r"\d\.\d{4} - val_accuracy: \d\.\d{4} - \d+s/epoch - \d+(us|ms)/step$",
+                     r"\d\.\d{4} - val_accuracy: \d\.\d{4} - \d+s/epoch - \d+(us|ms|s)/step$",
                      out, re.M), out
+    model.evaluate(x[:100], y[:100], batch_size=25, verbose=1)
+    assert re.fullmatch(r"4/4 \[={30}\] - \d+s \d+(us|ms|s)/step - loss: \d\.\d{4} - "
+                        r"accuracy: \d\.\d{4}\n", capsys.readouterr().out)
     model.fit(x[:100], y[:100], epochs=1, verbose=0)
     model.evaluate(x[:10], y[:10], verbose=0)
     assert capsys.readouterr().out == ""
@@ -355,3 +420,18 @@ def test_interrupt_message_with_verbose(fresh_session, digit_data, capsys):
     out = capsys.readouterr().out
     assert "Interrupted after batch 2/4 of epoch 1/3" in out
     assert "holds 0 finished epoch(s)" in out
+    model.fit(x[:100], y[:100], batch_size=25, epochs=3, verbose=1,
+              callbacks=[LambdaCallback(on_batch_begin=stop)])
+    assert "Interrupted after batch 1/4 of epoch 1/3" in capsys.readouterr().out
+
+
+def test_to_categorical():
+    np.testing.assert_array_equal(to_categorical([1, 0, 2]), np.eye(3)[[1, 0, 2]])
+    assert to_categorical([[1], [3]], 5).shape == (2, 5)
+    assert to_categorical(np.zeros((2, 3), int), 4).shape == (2, 3, 4)
+    assert to_categorical([1], 2).dtype == np.float32
+    with pytest.raises(ValueError, match="class indices must be in \\[0, 3\\), got values "
+                                         "from 0 to 3"):
+        to_categorical([0, 3], 3)
+    with pytest.raises(ValueError, match="integer class indices"):
+        to_categorical([0.5])

@@ -138,6 +138,8 @@ def test_plots_draw_what_they_are_given():
     assert len(fig.axes) == 6 and sum(bool(a.images) for a in fig.axes) == 5
     fig = feature_maps(np.random.default_rng(0).random((1, 6, 6, 4)))
     assert sum(bool(a.images) for a in fig.axes) == 4
+    fig = feature_maps(np.array([[[-1.0, 0.5]]]), symmetric=True)
+    assert fig.axes[1].images[0].get_clim() == (-1.0, 1.0)
     fig = filter_grid(np.random.default_rng(0).standard_normal((3, 3, 1, 8)))
     vmin, vmax = fig.axes[0].images[0].get_clim()
     assert vmin == -vmax

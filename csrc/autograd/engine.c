@@ -8,6 +8,8 @@
  */
 #include "autograd/node.h"
 
+#include "py/bufpool.h"
+
 static unsigned long pc_visit_epoch = 0;
 
 typedef struct {
@@ -75,9 +77,12 @@ seed_gradient(TensorObject *root, PyArrayObject *seed)
 {
     PyObject *sum;
     if (root->grad == NULL) {
-        PyArrayObject *g = (PyArrayObject *)PyArray_NewCopy(seed, NPY_CORDER);
-        if (g == NULL)
+        PyArrayObject *g = pc_pool_array(PyArray_NDIM(seed), PyArray_SHAPE(seed),
+                                         PyArray_TYPE(seed), 0);    /* a big seed recycles */
+        if (g == NULL || PyArray_CopyInto(g, seed) < 0) {
+            Py_XDECREF(g);
             return -1;
+        }
         root->grad = pc_tensor_wrap(g, 0);
         Py_DECREF(g);
         return root->grad == NULL ? -1 : 0;

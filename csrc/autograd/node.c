@@ -1,6 +1,8 @@
 /* autograd/node.c — nodes: the op table, recording, gradient buffers, release. */
 #include "autograd/node.h"
 
+#include "py/bufpool.h"
+
 const pc_op_info pc_op_table[PC_OP_COUNT] = {
 #define X(op, name, n_in, bwd) [PC_OP_##op] = {name, n_in, bwd},
 #include "autograd/ops.def"
@@ -71,29 +73,45 @@ fail:
     return NULL;
 }
 
-int
-pc_grad_buffer(pc_node *node, int i, PyArrayObject **out)
+/* parent i's gradient array, created (zero-filled when `zero`) if absent */
+static int
+grad_buffer(pc_node *node, int i, int zero, PyArrayObject **out, int *fresh)
 {
     TensorObject *p = (TensorObject *)node->parents[i];
     PyArrayObject *g = NULL;
 
     *out = NULL;
+    *fresh = 0;
     if (!p->requires_grad)
         return 0;
     if (p->grad == NULL) {
-        g = (PyArrayObject *)PyArray_Zeros(PyArray_NDIM(p->data), PyArray_SHAPE(p->data),
-                                           PyArray_DescrFromType(PyArray_TYPE(p->data)), 0);
+        g = pc_pool_array(PyArray_NDIM(p->data), PyArray_SHAPE(p->data),
+                          PyArray_TYPE(p->data), zero);
         if (g == NULL)
             return -1;
         p->grad = pc_tensor_wrap(g, 0);
         Py_DECREF(g);
         if (p->grad == NULL)
             return -1;
+        *fresh = 1;
     }
     if (pc_keep_alive(p->grad) < 0)     /* alive until this node's backward returns */
         return -1;
     *out = PC_DATA(p->grad);
     return 0;
+}
+
+int
+pc_grad_buffer(pc_node *node, int i, PyArrayObject **out)
+{
+    int fresh;
+    return grad_buffer(node, i, 1, out, &fresh);
+}
+
+int
+pc_grad_buffer_to_overwrite(pc_node *node, int i, PyArrayObject **out, int *fresh)
+{
+    return grad_buffer(node, i, 0, out, fresh);
 }
 
 void

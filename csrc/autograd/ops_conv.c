@@ -68,26 +68,27 @@ gemm_into(PyArrayObject *a, int ta, PyArrayObject *b, int tb, PyArrayObject *out
     return sum == NULL ? -1 : 0;
 }
 
-/* one chunk of images [n0, n1): dWm (+)= colsᵀ·dz, dx += col2im(dz·Wmᵀ) */
+/* one chunk of images [n0, n1): dWm (+)= colsᵀ·dz, then dx += col2im(dz·Wmᵀ); the
+ * patch matrix and its gradient take turns in one workspace */
 static int
 conv_chunk_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *wm,
-                    PyArrayObject *dz_rows, PyArrayObject *cols, PyArrayObject *dcols,
-                    PyArrayObject *dx, PyArrayObject *dwm, int dw_add, PyArrayObject *dw_tmp,
-                    npy_intp n0, npy_intp n1)
+                    PyArrayObject *dz_rows, PyArrayObject *work, PyArrayObject *dx,
+                    PyArrayObject *dwm, int dw_add, PyArrayObject *dw_tmp, npy_intp n0,
+                    npy_intp n1)
 {
     NPY_BEGIN_THREADS_DEF;
     if (dwm != NULL) {
         NPY_BEGIN_THREADS;
-        PC_DISPATCH(PyArray_TYPE(x), pc_im2col, PyArray_DATA(x), PyArray_DATA(cols), g, n0, n1);
+        PC_DISPATCH(PyArray_TYPE(x), pc_im2col, PyArray_DATA(x), PyArray_DATA(work), g, n0, n1);
         NPY_END_THREADS;
-        if (gemm_into(cols, 1, dz_rows, 0, dwm, dw_add, dw_tmp) < 0)
+        if (gemm_into(work, 1, dz_rows, 0, dwm, dw_add, dw_tmp) < 0)
             return -1;
     }
     if (dx != NULL) {
-        if (pc_matmul(dz_rows, 0, wm, 1, dcols, 0) < 0)
+        if (pc_matmul(dz_rows, 0, wm, 1, work, 0) < 0)
             return -1;
         NPY_BEGIN_THREADS;
-        PC_DISPATCH(PyArray_TYPE(x), pc_col2im, PyArray_DATA(dcols), PyArray_DATA(dx), g, n0,
+        PC_DISPATCH(PyArray_TYPE(x), pc_col2im, PyArray_DATA(work), PyArray_DATA(dx), g, n0,
                     n1);
         NPY_END_THREADS;
     }
@@ -99,7 +100,7 @@ static int
 conv_weights_input_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dz2d)
 {
     PyArrayObject *x = PC_DATA(node->parents[0]), *w = PC_DATA(node->parents[1]);
-    PyArrayObject *dx, *dw, *wm = NULL, *dwm = NULL, *cols = NULL, *dcols = NULL, *tmp = NULL;
+    PyArrayObject *dx, *dw, *wm = NULL, *dwm = NULL, *work = NULL, *tmp = NULL;
     PyArrayObject *x2d = NULL, *dx2d = NULL;
     npy_intp F = PyArray_DIM(w, 3), K = g->KH * g->KW * g->C, per = g->OH * g->OW;
     npy_intp chunk = pc_conv_chunk(g), dims[2] = {chunk * per, K};
@@ -108,6 +109,8 @@ conv_weights_input_backward(const pc_window2d *g, pc_node *node, PyArrayObject *
     if (pc_grad_buffer_fresh(node, 0, &dx, &dx_fresh) < 0 ||
         pc_grad_buffer_fresh(node, 1, &dw, &dw_fresh) < 0)
         return -1;
+    if (dx == NULL && dw == NULL)
+        return 0;
     if ((wm = pc_matrix_view(w, F)) == NULL || (dw != NULL && (dwm = pc_matrix_view(dw, F)) == NULL))
         goto done;
     if (pc_conv_is_pointwise(g)) {
@@ -119,8 +122,7 @@ conv_weights_input_backward(const pc_window2d *g, pc_node *node, PyArrayObject *
         status = 0;
         goto done;
     }
-    if ((dwm != NULL && (cols = pc_new_array(2, dims, PyArray_TYPE(x))) == NULL) ||
-        (dx != NULL && (dcols = pc_new_array(2, dims, PyArray_TYPE(x))) == NULL))
+    if ((work = pc_new_array(2, dims, PyArray_TYPE(x))) == NULL)
         goto done;
     dims[0] = K, dims[1] = F;
     if (dwm != NULL && (!dw_fresh || chunk < g->N) &&
@@ -129,15 +131,13 @@ conv_weights_input_backward(const pc_window2d *g, pc_node *node, PyArrayObject *
     for (npy_intp n0 = 0; n0 < g->N; n0 += chunk) {
         npy_intp n1 = n0 + chunk < g->N ? n0 + chunk : g->N, r = (n1 - n0) * per;
         PyArrayObject *dz_rows = pc_row_slice(dz2d, n0 * per, n1 * per);
-        PyArrayObject *c = cols != NULL ? pc_row_slice(cols, 0, r) : NULL;
-        PyArrayObject *dc = dcols != NULL ? pc_row_slice(dcols, 0, r) : NULL;
-        int bad = dz_rows == NULL || (cols != NULL && c == NULL) || (dcols != NULL && dc == NULL) ||
-                  conv_chunk_backward(g, x, wm, dz_rows, c, dc, dx, dwm,
-                                      !(dw_fresh && n0 == 0), tmp, n0, n1) < 0 ||
-                  PyErr_CheckSignals() < 0;        /* Ctrl-C between chunks */
+        PyArrayObject *w = pc_row_slice(work, 0, r);
+        int bad = dz_rows == NULL || w == NULL ||
+                  conv_chunk_backward(g, x, wm, dz_rows, w, dx, dwm, !(dw_fresh && n0 == 0), tmp,
+                                      n0, n1) < 0 ||
+                  PyErr_CheckSignals() < 0;         /* Ctrl-C between chunks */
         Py_XDECREF(dz_rows);
-        Py_XDECREF(c);
-        Py_XDECREF(dc);
+        Py_XDECREF(w);
         if (bad)
             goto done;
     }
@@ -145,8 +145,7 @@ conv_weights_input_backward(const pc_window2d *g, pc_node *node, PyArrayObject *
 done:
     Py_XDECREF(wm);
     Py_XDECREF(dwm);
-    Py_XDECREF(cols);
-    Py_XDECREF(dcols);
+    Py_XDECREF(work);
     Py_XDECREF(tmp);
     Py_XDECREF(x2d);
     Py_XDECREF(dx2d);

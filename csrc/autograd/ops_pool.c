@@ -1,32 +1,13 @@
 /* autograd/ops_pool.c — backward of pooling and upsampling (kernels/pool.h).
  *
- *   max_pool2d   saved[0] = arg (intp, y's shape): where each maximum came from
- *   avg_pool2d   args.i = {KH, KW, SH, SW, PT, PL, OH, OW}
+ *   max_pool2d   saved[0] = arg (int32, y's shape): where each maximum came from
+ *   avg_pool2d   both: args.i = {KH, KW, SH, SW, PT, PL, OH, OW}
  *   upsampling2d args.i = {SH, SW}
  * x is parent 0 for all three; its shape gives N, H, W, C.
  */
 #include "autograd/ops_layers.h"
 
 #include "kernels/pool.h"
-
-int
-pc_grad_max_pool2d(pc_node *node, PyArrayObject *dout)
-{
-    PyArrayObject *arg = (PyArrayObject *)node->saved[0], *dx;
-    npy_intp n = PyArray_SIZE(dout);
-    NPY_BEGIN_THREADS_DEF;
-
-    if (pc_grad_buffer(node, 0, &dx) < 0)
-        return -1;
-    if (dx == NULL)
-        return 0;
-    if (n > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(dout), pc_max_pool_backward, PyArray_DATA(dout), PyArray_DATA(arg),
-                PyArray_DATA(dx), n);
-    NPY_END_THREADS;
-    return 0;
-}
 
 /* x's N, H, W, C with the window in args.i[first...] */
 static pc_window2d
@@ -58,6 +39,25 @@ window_backward(pc_node *node, PyArrayObject *dout, const pc_window2d *g,
         f32(PyArray_DATA(dout), PyArray_DATA(dx), g);
     else
         f64(PyArray_DATA(dout), PyArray_DATA(dx), g);
+    NPY_END_THREADS;
+    return 0;
+}
+
+int
+pc_grad_max_pool2d(pc_node *node, PyArrayObject *dout)
+{
+    pc_window2d g = window_of(node);
+    PyArrayObject *arg = (PyArrayObject *)node->saved[0], *dx;
+    NPY_BEGIN_THREADS_DEF;
+
+    if (pc_grad_buffer(node, 0, &dx) < 0)
+        return -1;
+    if (dx == NULL)
+        return 0;
+    if (PyArray_SIZE(dout) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    PC_DISPATCH(PyArray_TYPE(dout), pc_max_pool_backward, PyArray_DATA(dout), PyArray_DATA(arg),
+                PyArray_DATA(dx), &g);
     NPY_END_THREADS;
     return 0;
 }

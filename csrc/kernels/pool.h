@@ -8,16 +8,21 @@
 #ifndef PC_POOL_H
 #define PC_POOL_H
 
+#include <stdint.h>
+
 #include "window.h"
 
-/* y = max over each window; arg = flat index into x of the FIRST maximal element
- * (row-major scan of the window), which alone receives the gradient. A NaN is the
- * maximum of any window that holds one, as in NumPy.        overwrites y, arg */
-void pc_max_pool_forward_f32(const float *x, float *y, pc_index *arg, const pc_window2d *g);
-void pc_max_pool_forward_f64(const double *x, double *y, pc_index *arg, const pc_window2d *g);
-/* dx[arg[i]] += dy[i], i < n = N·OH·OW·C                                 accumulates */
-void pc_max_pool_backward_f32(const float *dy, const pc_index *arg, float *dx, pc_index n);
-void pc_max_pool_backward_f64(const double *dy, const pc_index *arg, double *dx, pc_index n);
+/* y = max over each window; arg = where the FIRST maximal element (row-major scan of
+ * the window) lies, as the x offset (kh·W + kw)·C from the window's corner: it alone
+ * receives the gradient. A NaN is the maximum of any window that holds one, as in
+ * NumPy. arg has y's shape; KH·W·C must fit in int32.       overwrites y, arg */
+void pc_max_pool_forward_f32(const float *x, float *y, int32_t *arg, const pc_window2d *g);
+void pc_max_pool_forward_f64(const double *x, double *y, int32_t *arg, const pc_window2d *g);
+/* dx[corner(window) + arg + c] += dy                                      accumulates */
+void pc_max_pool_backward_f32(const float *dy, const int32_t *arg, float *dx,
+                              const pc_window2d *g);
+void pc_max_pool_backward_f64(const double *dy, const int32_t *arg, double *dx,
+                              const pc_window2d *g);
 
 /* y = mean over the real pixels of each window                            overwrites */
 void pc_avg_pool_forward_f32(const float *x, float *y, const pc_window2d *g);

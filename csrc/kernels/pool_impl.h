@@ -13,37 +13,54 @@ SFX(window_bounds)(const pc_window2d *g, pc_index oh, pc_index ow, pc_index *h0,
     *w1 = c + g->KW > g->W ? g->W : c + g->KW;
 }
 
-/* Channels innermost: each window pixel updates C running maxima at once */
+/* Channels innermost, branch-free: each window pixel updates C running maxima and
+ * their offsets at once (float and int32 lanes line up, so it vectorizes) */
 void
-SFX(pc_max_pool_forward)(const T *x, T *y, pc_index *arg, const pc_window2d *g)
+SFX(pc_max_pool_forward)(const T *x, T *y, int32_t *arg, const pc_window2d *g)
 {
     const pc_index C = g->C;
     for (pc_index n = 0; n < g->N; n++)
         for (pc_index oh = 0; oh < g->OH; oh++)
             for (pc_index ow = 0; ow < g->OW; ow++) {
                 pc_index h0, h1, w0, w1, out = ((n * g->OH + oh) * g->OW + ow) * C;
-                T *yo = y + out;
-                pc_index *ao = arg + out;
+                const pc_index r = oh * g->SH - g->PT, q = ow * g->SW - g->PL;
+                T *restrict yo = y + out;
+                int32_t *restrict ao = arg + out;
                 SFX(window_bounds)(g, oh, ow, &h0, &h1, &w0, &w1);
+                const T *first = x + ((n * g->H + h0) * g->W + w0) * C;
+                const int32_t first_off = (int32_t)(((h0 - r) * g->W + (w0 - q)) * C);
+                for (pc_index c = 0; c < C; c++) {
+                    yo[c] = first[c];
+                    ao[c] = first_off;
+                }
                 for (pc_index ih = h0; ih < h1; ih++)
-                    for (pc_index iw = w0; iw < w1; iw++) {
-                        const pc_index at = ((n * g->H + ih) * g->W + iw) * C;
-                        const T *xp = x + at;
-                        const int first = ih == h0 && iw == w0;
-                        for (pc_index c = 0; c < C; c++)
-                            if (first || xp[c] > yo[c] || (xp[c] != xp[c] && yo[c] == yo[c])) {
-                                yo[c] = xp[c];
-                                ao[c] = at + c;
-                            }
+                    for (pc_index iw = ih == h0 ? w0 + 1 : w0; iw < w1; iw++) {
+                        const T *restrict xp = x + ((n * g->H + ih) * g->W + iw) * C;
+                        const int32_t off = (int32_t)(((ih - r) * g->W + (iw - q)) * C);
+                        for (pc_index c = 0; c < C; c++) {
+                            const T v = xp[c], m = yo[c];
+                            const int take = (v > m) | ((v != v) & (m == m));
+                            yo[c] = take ? v : m;
+                            ao[c] = take ? off : ao[c];
+                        }
                     }
             }
 }
 
 void
-SFX(pc_max_pool_backward)(const T *dy, const pc_index *arg, T *dx, pc_index n)
+SFX(pc_max_pool_backward)(const T *dy, const int32_t *arg, T *dx, const pc_window2d *g)
 {
-    for (pc_index i = 0; i < n; i++)
-        dx[arg[i]] += dy[i];
+    const pc_index C = g->C;
+    for (pc_index n = 0; n < g->N; n++)
+        for (pc_index oh = 0; oh < g->OH; oh++)
+            for (pc_index ow = 0; ow < g->OW; ow++) {
+                const pc_index out = ((n * g->OH + oh) * g->OW + ow) * C;
+                /* x offset of the window's corner (may lie in the padding) */
+                const pc_index corner = ((n * g->H + oh * g->SH - g->PT) * g->W
+                                         + ow * g->SW - g->PL) * C;
+                for (pc_index c = 0; c < C; c++)
+                    dx[corner + arg[out + c] + c] += dy[out + c];
+            }
 }
 
 void

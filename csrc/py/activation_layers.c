@@ -36,6 +36,9 @@ FunctionLayer_call(FunctionLayerObject *self, PyObject *args, PyObject *kwargs)
     PyObject *inputs, *training = Py_False, *x, *y, *name = pc_layer_name(&self->base);
     PyObject *argv[2];
 
+    if (pc_layer_check_init(&self->base) < 0)
+        return NULL;
+
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
         return NULL;
     if (name == NULL || (x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(name))) == NULL)
@@ -270,6 +273,9 @@ Reshape_call(FunctionLayerObject *self, PyObject *args, PyObject *kwargs)
     npy_intp dims[PC_MAX_NDIM + 1], per = 1;
     PyArrayObject *xa;
 
+    if (pc_layer_check_init(&self->base) < 0)
+        return NULL;
+
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
         return NULL;
     if (name == NULL || (x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(name))) == NULL)
@@ -302,6 +308,9 @@ Reshape_compute_output_shape(FunctionLayerObject *self, PyObject *input_shape)
 {
     npy_intp in[PC_MAX_NDIM], dims[PC_MAX_NDIM + 1], per = 1;
     int nd;
+
+    if (pc_layer_check_init(&self->base) < 0)
+        return NULL;
     if (pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(pc_layer_name(&self->base)), 1, &nd,
                              in) < 0)
         return NULL;

@@ -47,5 +47,6 @@ int pc_normalize_axis(const char *op, Py_ssize_t axis, int ndim, PyArrayObject *
     "(in C order) of its group; tied elements get none, as in PyTorch's max(dim).\n"     \
     "NaN is the maximum of any group that holds one, as in NumPy."
 extern PyMethodDef pc_optim_functions[];        /* py/optim.c */
+extern PyMethodDef pc_bufpool_functions[];      /* py/bufpool.c */
 
 #endif

@@ -1,5 +1,5 @@
 /* py/blas.h — matrix products through the BLAS NumPy already ships.
- * NumPy's PyArray_MatrixProduct2 calls cblas ?gemm for float32/float64 when each
+ * np.matmul calls cblas ?gemm for float32/float64 when each
  * operand is C- or Fortran-contiguous, so a transposed view costs no copy, and it
  * writes straight into `out` and releases the GIL while BLAS runs. */
 #ifndef PC_BLAS_H

@@ -240,6 +240,9 @@ Conv2D_call(Conv2DObject *self, PyObject *args, PyObject *kwargs)
     PyObject *b = self->use_bias ? pc_layer_weight(&self->base, 1) : NULL;
     PyObject *name = pc_layer_name(&self->base);
 
+    if (pc_layer_check_init(&self->base) < 0)
+        return NULL;
+
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
         return NULL;
     if (w == NULL || (self->use_bias && b == NULL)) {
@@ -256,31 +259,17 @@ Conv2D_call(Conv2DObject *self, PyObject *args, PyObject *kwargs)
     return y;
 }
 
-/* input_shape (batch, H, W, C) → dims; checks the rank and the channels */
-static int
-conv_input_shape(Conv2DObject *self, PyObject *input_shape, npy_intp dims[4])
-{
-    PyObject *name = pc_layer_name(&self->base);
-    int nd;
-    if (name == NULL ||
-        pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(name), 1, &nd, dims) < 0)
-        return -1;
-    if (nd != 4 || dims[3] == 0 || dims[3] < -1) {
-        PyErr_Format(PyExc_ValueError, "%U: expected an input shape (batch, height, width, "
-                     "channels), got %R", name, input_shape);
-        return -1;
-    }
-    return 0;
-}
-
 static PyObject *
 Conv2D_build(Conv2DObject *self, PyObject *input_shape)
 {
     npy_intp dims[4], wshape[4];
 
+    if (pc_layer_check_init(&self->base) < 0)
+        return NULL;
+
     if (self->base.built)
         Py_RETURN_NONE;
-    if (conv_input_shape(self, input_shape, dims) < 0)
+    if (pc_layer_image_shape(&self->base, input_shape, dims) < 0)
         return NULL;
     if (dims[3] < 0) {
         PyErr_Format(PyExc_ValueError, "%U: the number of input channels must be known, got "
@@ -306,22 +295,12 @@ static PyObject *
 Conv2D_compute_output_shape(Conv2DObject *self, PyObject *input_shape)
 {
     npy_intp dims[4];
-    if (conv_input_shape(self, input_shape, dims) < 0)
+
+    if (pc_layer_check_init(&self->base) < 0)
         return NULL;
-    for (int d = 1; d <= 2; d++) {
-        pc_window2d g = {.H = dims[d], .W = 1, .KH = self->kernel_size[d - 1], .KW = 1,
-                         .SH = self->strides[d - 1], .SW = 1};
-        if (dims[d] < 0)
-            continue;
-        if (pc_window_geometry(&g, self->same) < 0) {
-            PyErr_Format(PyExc_ValueError, "%U: kernel %zdx%zd is larger than the input %R "
-                         "(padding='valid')", pc_layer_name(&self->base),
-                         (Py_ssize_t)self->kernel_size[0], (Py_ssize_t)self->kernel_size[1],
-                         input_shape);
-            return NULL;
-        }
-        dims[d] = g.OH;
-    }
+    if (pc_layer_window_dims(&self->base, input_shape, "kernel", self->kernel_size,
+                             self->strides, self->same, dims) < 0)
+        return NULL;
     dims[3] = self->filters;
     return pc_layer_shape_tuple(4, dims);
 }
@@ -329,8 +308,12 @@ Conv2D_compute_output_shape(Conv2DObject *self, PyObject *input_shape)
 static PyObject *
 Conv2D_get_config(Conv2DObject *self, PyObject *Py_UNUSED(ignored))
 {
-    PyObject *k = pc_initializer_serialize(self->base.objs[PC_OBJ_KERNEL_INIT]);
-    PyObject *b = pc_initializer_serialize(self->base.objs[PC_OBJ_BIAS_INIT]);
+    PyObject *k, *b;
+
+    if (pc_layer_check_init(&self->base) < 0)
+        return NULL;
+    k = pc_initializer_serialize(self->base.objs[PC_OBJ_KERNEL_INIT]);
+    b = pc_initializer_serialize(self->base.objs[PC_OBJ_BIAS_INIT]);
     return pc_layer_config(&self->base, Py_BuildValue(
         "{s:n,s:(nn),s:(nn),s:s,s:s,s:O,s:O,s:N,s:N}", "filters", self->filters,
         "kernel_size", self->kernel_size[0], self->kernel_size[1], "strides", self->strides[0],

@@ -2,6 +2,7 @@
 #include "py/convert.h"
 
 #include "kernels/elementwise.h"
+#include "py/bufpool.h"
 
 /* NumPy's ValueError about the data (ragged nested lists...) gets the op's name in
  * front; the original stays attached as __cause__. */
@@ -127,14 +128,13 @@ pc_parse_dtype(PyObject *dtype, const char *op)
 PyArrayObject *
 pc_new_array(int ndim, const npy_intp *shape, int typenum)
 {
-    return (PyArrayObject *)PyArray_SimpleNew(ndim, (npy_intp *)shape, typenum);
+    return pc_pool_array(ndim, shape, typenum, 0);
 }
 
 PyArrayObject *
 pc_zeros_array(int ndim, const npy_intp *shape, int typenum)
 {
-    return (PyArrayObject *)PyArray_Zeros(ndim, (npy_intp *)shape,
-                                          PyArray_DescrFromType(typenum), 0);
+    return pc_pool_array(ndim, shape, typenum, 1);
 }
 
 PyObject *

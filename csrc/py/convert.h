@@ -24,7 +24,8 @@ PyObject *pc_as_tensor(PyObject *obj, int typenum, const char *op);
  * Returns NPY_FLOAT32/NPY_FLOAT64, -1 for None, -2 with TypeError otherwise. */
 int pc_parse_dtype(PyObject *dtype, const char *op);
 
-/* A new uninitialised C-contiguous array (new ref) */
+/* A new uninitialised / zero-filled C-contiguous array (new ref); big ones reuse
+ * the buffers of freed arrays of the same size (py/bufpool.c). */
 PyArrayObject *pc_new_array(int ndim, const npy_intp *shape, int typenum);
 PyArrayObject *pc_zeros_array(int ndim, const npy_intp *shape, int typenum);
 

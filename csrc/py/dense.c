@@ -86,6 +86,9 @@ Dense_call(DenseObject *self, PyObject *args, PyObject *kwargs)
     PyObject *w = pc_layer_weight(&self->base, 0);
     PyObject *b = self->use_bias ? pc_layer_weight(&self->base, 1) : NULL;
 
+    if (pc_layer_check_init(&self->base) < 0)
+        return NULL;
+
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
         return NULL;
     if (w == NULL || (self->use_bias && b == NULL)) {
@@ -110,6 +113,9 @@ Dense_build(DenseObject *self, PyObject *input_shape)
     PyObject *name = pc_layer_name(&self->base);
     npy_intp dims[PC_MAX_NDIM], wshape[2];
     int nd, typenum = pc_layer_dtype(&self->base);
+
+    if (pc_layer_check_init(&self->base) < 0)
+        return NULL;
 
     if (self->base.built)
         Py_RETURN_NONE;
@@ -140,6 +146,9 @@ Dense_compute_output_shape(DenseObject *self, PyObject *input_shape)
     npy_intp dims[PC_MAX_NDIM];
     int nd;
 
+    if (pc_layer_check_init(&self->base) < 0)
+        return NULL;
+
     if (name == NULL || pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(name), 2, &nd,
                                              dims) < 0)
         return NULL;
@@ -156,8 +165,12 @@ Dense_compute_output_shape(DenseObject *self, PyObject *input_shape)
 static PyObject *
 Dense_get_config(DenseObject *self, PyObject *Py_UNUSED(ignored))
 {
-    PyObject *k = pc_initializer_serialize(self->base.objs[PC_OBJ_KERNEL_INIT]);
-    PyObject *b = pc_initializer_serialize(self->base.objs[PC_OBJ_BIAS_INIT]);
+    PyObject *k, *b;
+
+    if (pc_layer_check_init(&self->base) < 0)
+        return NULL;
+    k = pc_initializer_serialize(self->base.objs[PC_OBJ_KERNEL_INIT]);
+    b = pc_initializer_serialize(self->base.objs[PC_OBJ_BIAS_INIT]);
     if (self->pieces)
         return pc_layer_config(&self->base, Py_BuildValue(
             "{s:n,s:n,s:O,s:N,s:N}", "units", self->units, "pieces", self->pieces,

@@ -39,12 +39,6 @@ pc_layer_weight(LayerObject *self, Py_ssize_t i)
                                                    : NULL;
 }
 
-static PyObject *
-all_weights(LayerObject *self)
-{
-    return PySequence_Concat(self->trainable_ws, self->non_trainable_ws);
-}
-
 /* ---- the type: construction and lifetime -------------------------------------------- */
 
 static PyObject *
@@ -100,7 +94,18 @@ pc_layer_init_common(LayerObject *self, PyObject *input_shape, PyObject *name, i
         return -1;
     self->trainable = trainable;
     self->dtype = typenum;
+    self->initialized = 1;
     return 0;
+}
+
+int
+pc_layer_check_init(LayerObject *self)
+{
+    if (self->initialized)
+        return 0;
+    PyErr_Format(PyExc_RuntimeError, "%.100s was not initialised: a subclass's __init__ must "
+                 "call super().__init__(...)", Py_TYPE(self)->tp_name);
+    return -1;
 }
 
 static int
@@ -182,7 +187,7 @@ Layer_set_name(LayerObject *self, PyObject *value, void *Py_UNUSED(c))
         PyErr_SetString(PyExc_TypeError, "name must be a str");
         return -1;
     }
-    if ((weights = all_weights(self)) == NULL)
+    if ((weights = pc_layer_all_weights(self)) == NULL)
         return -1;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(weights); i++) {
         TensorObject *w = (TensorObject *)PyList_GET_ITEM(weights, i);
@@ -252,9 +257,9 @@ Layer_get_dtype(LayerObject *self, void *Py_UNUSED(c))
 }
 
 static PyObject *
-Layer_get_weights_attr(LayerObject *self, void *Py_UNUSED(c))
+pc_layer_get_weights_attr(LayerObject *self, void *Py_UNUSED(c))
 {
-    return all_weights(self);
+    return pc_layer_all_weights(self);
 }
 
 static PyObject *
@@ -266,7 +271,7 @@ Layer_get_trainable_weights(LayerObject *self, void *Py_UNUSED(c))
 static PyObject *
 Layer_get_non_trainable_weights(LayerObject *self, void *Py_UNUSED(c))
 {
-    return self->trainable ? PySequence_List(self->non_trainable_ws) : all_weights(self);
+    return self->trainable ? PySequence_List(self->non_trainable_ws) : pc_layer_all_weights(self);
 }
 
 static PyGetSetDef Layer_getset[] = {
@@ -280,7 +285,7 @@ static PyGetSetDef Layer_getset[] = {
      "the input_shape given to the constructor (without the batch dimension), or None", NULL},
     {"dtype", (getter)Layer_get_dtype, NULL, "dtype of the weights, 'float32' or 'float64'",
      NULL},
-    {"weights", (getter)Layer_get_weights_attr, NULL,
+    {"weights", (getter)pc_layer_get_weights_attr, NULL,
      "every weight Tensor: trainable ones first, each in creation order", NULL},
     {"trainable_weights", (getter)Layer_get_trainable_weights, NULL,
      "the weights an optimizer updates ([] when the layer is frozen)", NULL},
@@ -314,107 +319,6 @@ Layer_compute_output_shape(LayerObject *self, PyObject *Py_UNUSED(input_shape))
                  "compute_output_shape(input_shape)", pc_layer_name(self),
                  Py_TYPE(self)->tp_name);
     return NULL;
-}
-
-static PyObject *
-Layer_count_params(LayerObject *self, PyObject *Py_UNUSED(ignored))
-{
-    PyObject *weights = all_weights(self);
-    Py_ssize_t total = 0;
-    if (weights == NULL)
-        return NULL;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(weights); i++)
-        total += PyArray_SIZE(PC_DATA(PyList_GET_ITEM(weights, i)));
-    Py_DECREF(weights);
-    return PyLong_FromSsize_t(total);
-}
-
-static PyObject *
-Layer_get_weights(LayerObject *self, PyObject *Py_UNUSED(ignored))
-{
-    PyObject *weights = all_weights(self), *out = NULL;
-    if (weights == NULL || (out = PyList_New(PyList_GET_SIZE(weights))) == NULL)
-        goto done;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(weights); i++) {
-        PyObject *copy = PyArray_NewCopy(PC_DATA(PyList_GET_ITEM(weights, i)), NPY_CORDER);
-        if (copy == NULL) {
-            Py_CLEAR(out);
-            goto done;
-        }
-        PyList_SET_ITEM(out, i, copy);
-    }
-done:
-    Py_XDECREF(weights);
-    return out;
-}
-
-/* Shape of every weight, for messages: "[(784, 512), (512,)]" (new ref) */
-static PyObject *
-weight_shapes(PyObject *weights)
-{
-    PyObject *shapes = PyList_New(PyList_GET_SIZE(weights));
-    for (Py_ssize_t i = 0; shapes != NULL && i < PyList_GET_SIZE(weights); i++) {
-        PyArrayObject *w = PC_DATA(PyList_GET_ITEM(weights, i));
-        PyObject *s = pc_shape_tuple(PyArray_NDIM(w), PyArray_SHAPE(w));
-        if (s == NULL)
-            Py_CLEAR(shapes);
-        else
-            PyList_SET_ITEM(shapes, i, s);
-    }
-    return shapes;
-}
-
-/* Checks every array before copying any: a failed set_weights changes nothing */
-static PyObject *
-Layer_set_weights(LayerObject *self, PyObject *values)
-{
-    PyObject *weights = all_weights(self), *seq = NULL, *arrays = NULL, *shapes = NULL;
-    PyObject *result = NULL, *name = pc_layer_name(self);
-    Py_ssize_t n;
-
-    if (weights == NULL || name == NULL)
-        goto done;
-    if ((seq = PySequence_Fast(values, "set_weights: expected a list of arrays")) == NULL)
-        goto done;
-    n = PyList_GET_SIZE(weights);
-    if (PySequence_Fast_GET_SIZE(seq) != n) {
-        if ((shapes = weight_shapes(weights)) != NULL)
-            PyErr_Format(PyExc_ValueError, "%U: set_weights expected %zd arrays with shapes "
-                         "%R, got %zd", name, n, shapes, PySequence_Fast_GET_SIZE(seq));
-        goto done;
-    }
-    if ((arrays = PyList_New(n)) == NULL)
-        goto done;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        TensorObject *w = (TensorObject *)PyList_GET_ITEM(weights, i);
-        PyArrayObject *a = pc_as_array(PySequence_Fast_GET_ITEM(seq, i),
-                                       PyArray_TYPE(w->data), PyUnicode_AsUTF8(name));
-        if (a == NULL)
-            goto done;
-        PyList_SET_ITEM(arrays, i, (PyObject *)a);
-        if (!PyArray_SAMESHAPE(a, w->data)) {
-            PyObject *want = pc_shape_tuple(PyArray_NDIM(w->data), PyArray_SHAPE(w->data));
-            PyObject *got = pc_shape_tuple(PyArray_NDIM(a), PyArray_SHAPE(a));
-            if (want != NULL && got != NULL)
-                PyErr_Format(PyExc_ValueError, "%U: set_weights: weight %zd (%S) has shape "
-                             "%R but the given array has shape %R", name, i,
-                             w->name != NULL ? w->name : Py_None, want, got);
-            Py_XDECREF(want);
-            Py_XDECREF(got);
-            goto done;
-        }
-    }
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (PyArray_CopyInto(PC_DATA(PyList_GET_ITEM(weights, i)),
-                             (PyArrayObject *)PyList_GET_ITEM(arrays, i)) < 0)
-            goto done;
-    result = Py_NewRef(Py_None);
-done:
-    Py_XDECREF(weights);
-    Py_XDECREF(seq);
-    Py_XDECREF(arrays);
-    Py_XDECREF(shapes);
-    return result;
 }
 
 PyObject *
@@ -464,60 +368,35 @@ Layer_from_config(PyObject *cls, PyObject *config)
     return layer;
 }
 
-/* add_weight(shape, initializer='glorot_uniform', dtype=None, trainable=True, name=None) */
+/* A copied C layer would lose its C fields silently; say how to copy instead */
 static PyObject *
-Layer_add_weight(LayerObject *self, PyObject *args, PyObject *kwargs)
+Layer_reduce(LayerObject *self, PyObject *Py_UNUSED(ignored))
 {
-    static char *kwlist[] = {"shape", "initializer", "dtype", "trainable", "name", NULL};
-    PyObject *shape, *init = NULL, *dtype = Py_None, *wname = Py_None, *w;
-    npy_intp dims[PC_MAX_NDIM];
-    int ndim, trainable = 1, typenum;
-
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|OOpO:add_weight", kwlist, &shape, &init,
-                                     &dtype, &trainable, &wname))
-        return NULL;
-    if ((typenum = pc_parse_dtype(dtype, "add_weight")) == -2 ||
-        pc_layer_parse_shape(shape, "add_weight", 0, &ndim, dims) < 0)
-        return NULL;
-    if (init == NULL || init == Py_None)
-        init = PyUnicode_FromString("glorot_uniform");
-    else
-        Py_INCREF(init);
-    if (init == NULL)
-        return NULL;
-    if (wname == Py_None) {
-        Py_ssize_t k = PyList_GET_SIZE(self->trainable_ws) +
-                       PyList_GET_SIZE(self->non_trainable_ws);
-        wname = PyUnicode_FromFormat("variable_%zd", k);
-    }
-    else
-        Py_INCREF(wname);
-    w = wname == NULL ? NULL
-        : pc_layer_add_weight(self, PyUnicode_AsUTF8(wname), ndim, dims, init, trainable,
-                              typenum >= 0 ? typenum : pc_layer_dtype(self));
-    Py_DECREF(init);
-    Py_XDECREF(wname);
-    return Py_XNewRef(w);
+    PyErr_Format(PyExc_TypeError, "%U: layers cannot be pickled or copied; make a new one "
+                 "with type(layer).from_config(layer.get_config()), build it, then "
+                 "set_weights(layer.get_weights())", pc_layer_name(self));
+    return NULL;
 }
 
 static PyMethodDef Layer_methods[] = {
+    {"__reduce__", (PyCFunction)Layer_reduce, METH_NOARGS, "layers are not copied (TypeError)"},
     {"build", (PyCFunction)Layer_build, METH_O,
      "build(input_shape): create the weights for inputs of this shape (batch first)"},
     {"call", (PyCFunction)(void (*)(void))Layer_call_method, METH_VARARGS | METH_KEYWORDS,
      "call(inputs, training=False): the computation (subclasses define it)"},
     {"compute_output_shape", (PyCFunction)Layer_compute_output_shape, METH_O,
      "compute_output_shape(input_shape) -> output shape, batch first"},
-    {"count_params", (PyCFunction)Layer_count_params, METH_NOARGS,
+    {"count_params", (PyCFunction)pc_layer_count_params, METH_NOARGS,
      "count_params(): number of weights (0 before build)"},
-    {"get_weights", (PyCFunction)Layer_get_weights, METH_NOARGS,
+    {"get_weights", (PyCFunction)pc_layer_get_weights, METH_NOARGS,
      "get_weights(): copies of the weights as NumPy arrays, in Keras order and layout"},
-    {"set_weights", (PyCFunction)Layer_set_weights, METH_O,
+    {"set_weights", (PyCFunction)pc_layer_set_weights, METH_O,
      "set_weights(arrays): load values into the weights (same count and shapes)"},
     {"get_config", (PyCFunction)Layer_get_config, METH_NOARGS,
      "get_config(): JSON-safe dict of the constructor arguments (Keras keys)"},
     {"from_config", (PyCFunction)Layer_from_config, METH_O | METH_CLASS,
      "from_config(config): a new layer from get_config()'s dict"},
-    {"add_weight", (PyCFunction)(void (*)(void))Layer_add_weight, METH_VARARGS | METH_KEYWORDS,
+    {"add_weight", (PyCFunction)(void (*)(void))pc_layer_add_weight_method, METH_VARARGS | METH_KEYWORDS,
      "add_weight(shape, initializer='glorot_uniform', dtype=None, trainable=True, name=None)\n"
      "-> a new weight Tensor named '<layer>/<name>'"},
     {NULL, NULL, 0, NULL},
@@ -563,6 +442,29 @@ call_inputs(LayerObject *self, PyObject *inputs)
     return pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(pc_layer_name(self)));
 }
 
+/* x.shape, or for several tensors the list of their shapes (what Keras' build gets) */
+static PyObject *
+input_shapes(PyObject *x)
+{
+    PyObject *shapes;
+    if (pc_tensor_check(x))
+        return PyObject_GetAttrString(x, "shape");
+    if ((shapes = PySequence_List(x)) == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(shapes); i++) {
+        PyObject *item = PyList_GET_ITEM(shapes, i);
+        PyObject *shape = pc_tensor_check(item) ? PyObject_GetAttrString(item, "shape")
+                                                : Py_NewRef(Py_None);
+        if (shape == NULL) {
+            Py_DECREF(shapes);
+            return NULL;
+        }
+        PyList_SET_ITEM(shapes, i, shape);          /* steals; drops the item */
+        Py_DECREF(item);
+    }
+    return shapes;
+}
+
 static PyObject *
 Layer_tp_call(LayerObject *self, PyObject *args, PyObject *kwargs)
 {
@@ -578,7 +480,7 @@ Layer_tp_call(LayerObject *self, PyObject *args, PyObject *kwargs)
         PyObject *shape;
         if (self->dtype < 0 && pc_tensor_check(x))
             self->dtype = PyArray_TYPE(PC_DATA(x));
-        shape = pc_tensor_check(x) ? PyObject_GetAttrString(x, "shape") : Py_NewRef(Py_None);
+        shape = input_shapes(x);
         r = shape != NULL ? pc_call_method((PyObject *)self, "build", shape) : NULL;
         Py_XDECREF(shape);
         if (r == NULL)

@@ -27,6 +27,7 @@ typedef struct {
     int built;
     int dtype;                          /* NPY_FLOAT32/64; -1: the first input's */
     int call_training;                  /* does call() take training=? -1: not known yet */
+    int initialized;                    /* pc_layer_init_common succeeded */
 } LayerObject;
 
 extern PyTypeObject Layer_Type;
@@ -39,12 +40,22 @@ extern PyTypeObject Layer_Type;
 int pc_layer_init_common(LayerObject *self, PyObject *input_shape, PyObject *name,
                          int trainable, PyObject *dtype);
 
+/* 0 when the layer's __init__ ran (a subclass's __init__ must call super().__init__),
+ * else -1 with RuntimeError: the C fields of an uninitialised layer are not usable */
+int pc_layer_check_init(LayerObject *self);
 /* The layer's name (borrowed; given automatically on first use: dense_1, ...) */
 PyObject *pc_layer_name(LayerObject *self);
 /* The dtype of its weights: the constructor's, else the first input's, else float32 */
 int pc_layer_dtype(LayerObject *self);
 /* x as a Tensor in the layer's dtype (cast, differentiably, when it differs). New ref. */
 PyObject *pc_layer_input(LayerObject *self, PyObject *x);
+/* Every weight, trainable ones first (new list) */
+PyObject *pc_layer_all_weights(LayerObject *self);
+/* The weight methods of Layer (py/layer_weights.c) */
+PyObject *pc_layer_count_params(LayerObject *self, PyObject *ignored);
+PyObject *pc_layer_get_weights(LayerObject *self, PyObject *ignored);
+PyObject *pc_layer_set_weights(LayerObject *self, PyObject *values);
+PyObject *pc_layer_add_weight_method(LayerObject *self, PyObject *args, PyObject *kwargs);
 /* Trainable weight i (borrowed), NULL when absent */
 PyObject *pc_layer_weight(LayerObject *self, Py_ssize_t i);
 
@@ -63,6 +74,14 @@ PyObject *pc_initializer_serialize(PyObject *init);
  * ValueError names `who`. 0 or -1. */
 int pc_layer_parse_shape(PyObject *shape, const char *who, int min_ndim, int *ndim,
                          npy_intp *dims);
+/* input_shape (batch, H, W, C) → dims (-1 for None); ValueError naming the layer unless
+ * it has 4 entries and channels ≠ 0. 0 or -1. */
+int pc_layer_image_shape(LayerObject *self, PyObject *input_shape, npy_intp dims[4]);
+/* The same, then H and W replaced by the output sizes of a sliding window (what:
+ * "kernel" / "pool" for the message). 0 or -1. */
+int pc_layer_window_dims(LayerObject *self, PyObject *input_shape, const char *what,
+                         const pc_index window[2], const pc_index strides[2], int same,
+                         npy_intp dims[4]);
 /* compute_output_shape of the layers that keep the shape: input_shape, checked */
 PyObject *pc_layer_identity_shape(LayerObject *self, PyObject *input_shape);
 /* Tuple of dims, None for -1 (new ref) */

@@ -4,6 +4,7 @@
 #include "py/layer.h"
 
 #include "kernels/dense.h"
+#include "kernels/window.h"
 
 /* A positive integer argument (ints and NumPy integers), else -1 with ValueError */
 npy_intp
@@ -241,4 +242,43 @@ pc_layer_identity_shape(LayerObject *self, PyObject *input_shape)
                              dims) < 0)
         return NULL;
     return pc_layer_shape_tuple(nd, dims);
+}
+
+int
+pc_layer_image_shape(LayerObject *self, PyObject *input_shape, npy_intp dims[4])
+{
+    PyObject *name = pc_layer_name(self);
+    int nd;
+    if (name == NULL ||
+        pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(name), 1, &nd, dims) < 0)
+        return -1;
+    if (nd != 4 || dims[3] == 0) {
+        PyErr_Format(PyExc_ValueError, "%U: expected an input shape (batch, height, width, "
+                     "channels), got %R", name, input_shape);
+        return -1;
+    }
+    return 0;
+}
+
+int
+pc_layer_window_dims(LayerObject *self, PyObject *input_shape, const char *what,
+                     const pc_index window[2], const pc_index strides[2], int same,
+                     npy_intp dims[4])
+{
+    if (pc_layer_image_shape(self, input_shape, dims) < 0)
+        return -1;
+    for (int d = 1; d <= 2; d++) {
+        pc_window2d g = {.H = dims[d], .W = 1, .KH = window[d - 1], .KW = 1,
+                         .SH = strides[d - 1], .SW = 1};
+        if (dims[d] < 0)
+            continue;
+        if (pc_window_geometry(&g, same) < 0) {
+            PyErr_Format(PyExc_ValueError, "%U: %s %zdx%zd is larger than the input %R "
+                         "(padding='valid')", pc_layer_name(self), what,
+                         (Py_ssize_t)window[0], (Py_ssize_t)window[1], input_shape);
+            return -1;
+        }
+        dims[d] = g.OH;
+    }
+    return 0;
 }

@@ -1,5 +1,5 @@
 /* py/layers_misc.c — the layers without weights that move or mask values:
- * Dropout (and pycnn.dropout), Flatten, Reshape.
+ * Dropout (and pycnn.dropout) and Flatten.
  *
  * Legend: N = batch; x, y = input, output; m = the dropout mask.
  */
@@ -21,9 +21,10 @@ dropout_apply(PyObject *x, double rate, pc_rng *rng)
     if ((m = pc_new_array(PyArray_NDIM(xa), PyArray_SHAPE(xa), PyArray_TYPE(xa))) == NULL ||
         (y = pc_new_array(PyArray_NDIM(xa), PyArray_SHAPE(xa), PyArray_TYPE(xa))) == NULL)
         goto done;
+    /* the generator is shared state: drawn under the GIL, so threads take turns */
+    PC_DISPATCH(PyArray_TYPE(xa), pc_dropout_mask, rng, PyArray_DATA(m), n, rate);
     if (n > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(xa), pc_dropout_mask, rng, PyArray_DATA(m), n, rate);
     PC_DISPATCH(PyArray_TYPE(xa), pc_dropout_forward, PyArray_DATA(xa), PyArray_DATA(m),
                 PyArray_DATA(y), n);
     NPY_END_THREADS;
@@ -122,6 +123,9 @@ Dropout_call(DropoutObject *self, PyObject *args, PyObject *kwargs)
     static char *kwlist[] = {"inputs", "training", NULL};
     PyObject *inputs, *x, *y;
     int training = 0;
+
+    if (pc_layer_check_init(&self->base) < 0)
+        return NULL;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|p:call", kwlist, &inputs, &training))
         return NULL;

@@ -56,6 +56,7 @@ static PyMethodDef *const function_tables[] = {
     pc_activation_functions,
     pc_loss_functions,
     pc_optim_functions,
+    pc_bufpool_functions,
 };
 
 static int

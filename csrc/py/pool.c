@@ -29,6 +29,11 @@ pool_geometry(const char *who, PyArrayObject *x, const pc_index pool[2],
                      (Py_ssize_t)g->KH, (Py_ssize_t)g->KW, (Py_ssize_t)g->H, (Py_ssize_t)g->W);
         return -1;
     }
+    if ((double)g->KH * (double)g->W * (double)g->C >= 2147483647.0) {   /* int32 offsets */
+        PyErr_Format(PyExc_ValueError, "%s: pool rows of %zd x %zd x %zd values are too large",
+                     who, (Py_ssize_t)g->KH, (Py_ssize_t)g->W, (Py_ssize_t)g->C);
+        return -1;
+    }
     return 0;
 }
 
@@ -47,7 +52,7 @@ pool_node(const char *who, PyObject *x, const pc_index pool[2], const pc_index s
     {
         npy_intp dims[4] = {g.N, g.OH, g.OW, g.C};
         if ((y = pc_new_array(4, dims, PyArray_TYPE(xa))) == NULL ||
-            (is_max && (arg = pc_new_array(4, dims, NPY_INTP)) == NULL))
+            (is_max && (arg = pc_new_array(4, dims, NPY_INT32)) == NULL))
             goto done;
     }
     if (PyArray_SIZE(xa) > PC_GIL_THRESHOLD)
@@ -155,6 +160,9 @@ Pool_call(PoolObject *self, PyObject *args, PyObject *kwargs)
     static char *kwlist[] = {"inputs", "training", NULL};
     PyObject *inputs, *training = Py_False, *x, *y, *name = pc_layer_name(&self->base);
 
+    if (pc_layer_check_init(&self->base) < 0)
+        return NULL;
+
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
         return NULL;
     if (name == NULL || (x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(name))) == NULL)
@@ -165,42 +173,16 @@ Pool_call(PoolObject *self, PyObject *args, PyObject *kwargs)
     return y;
 }
 
-/* input_shape (batch, H, W, C) → dims; checks the rank */
-static int
-image_shape(LayerObject *self, PyObject *input_shape, npy_intp dims[4])
-{
-    PyObject *name = pc_layer_name(self);
-    int nd;
-    if (name == NULL ||
-        pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(name), 1, &nd, dims) < 0)
-        return -1;
-    if (nd != 4) {
-        PyErr_Format(PyExc_ValueError, "%U: expected an input shape (batch, height, width, "
-                     "channels), got %R", name, input_shape);
-        return -1;
-    }
-    return 0;
-}
-
 static PyObject *
 Pool_compute_output_shape(PoolObject *self, PyObject *input_shape)
 {
     npy_intp dims[4];
-    if (image_shape(&self->base, input_shape, dims) < 0)
+
+    if (pc_layer_check_init(&self->base) < 0)
         return NULL;
-    for (int d = 1; d <= 2; d++) {
-        pc_window2d g = {.H = dims[d], .W = 1, .KH = self->pool[d - 1], .KW = 1,
-                         .SH = self->strides[d - 1], .SW = 1};
-        if (dims[d] < 0)
-            continue;
-        if (pc_window_geometry(&g, self->same) < 0) {
-            PyErr_Format(PyExc_ValueError, "%U: pool %zdx%zd is larger than the input %R "
-                         "(padding='valid')", pc_layer_name(&self->base),
-                         (Py_ssize_t)self->pool[0], (Py_ssize_t)self->pool[1], input_shape);
-            return NULL;
-        }
-        dims[d] = g.OH;
-    }
+    if (pc_layer_window_dims(&self->base, input_shape, "pool", self->pool, self->strides,
+                             self->same, dims) < 0)
+        return NULL;
     return pc_layer_shape_tuple(4, dims);
 }
 
@@ -297,6 +279,9 @@ UpSampling2D_call(UpSamplingObject *self, PyObject *args, PyObject *kwargs)
     PyArrayObject *xa, *y = NULL;
     NPY_BEGIN_THREADS_DEF;
 
+    if (pc_layer_check_init(&self->base) < 0)
+        return NULL;
+
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
         return NULL;
     if (name == NULL || (x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(name))) == NULL)
@@ -339,7 +324,10 @@ static PyObject *
 UpSampling2D_compute_output_shape(UpSamplingObject *self, PyObject *input_shape)
 {
     npy_intp dims[4];
-    if (image_shape(&self->base, input_shape, dims) < 0)
+
+    if (pc_layer_check_init(&self->base) < 0)
+        return NULL;
+    if (pc_layer_image_shape(&self->base, input_shape, dims) < 0)
         return NULL;
     for (int d = 1; d <= 2; d++) {
         if (dims[d] >= 0 && pc_mul_overflows(dims[d], self->size[d - 1], &dims[d])) {
