@@ -64,4 +64,5 @@ valgrind: $(STAMP)
 	$(PY) tools/memcheck.py valgrind $(wildcard $(VALGRIND_TESTS)) -k "not deep_chain"
 
 fuzz: build
-	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -p no:cacheprovider tests/test_fuzz.py
+	HYPOTHESIS_PROFILE=fuzz PYCNN_FLIP_FILES=2000 $(PY) -m pytest -q -p no:cacheprovider \
+	    tests/test_fuzz.py tests/test_interrupt_and_persistence.py -k "not ctrl_c"
