@@ -636,6 +636,47 @@ def _assert_nan_loss(history):
         raise AssertionError(f"NaN inputs gave the loss {history.history['loss']}")
 
 
+# ---- teaching tools, datasets, callbacks ---------------------------------------------------
+
+import pycnn.callbacks  # noqa: E402
+import pycnn.datasets  # noqa: E402
+
+bad("explain_none", TypeError, r"explain: expected a pycnn Tensor, got NoneType",
+    lambda: pycnn.explain(None))
+bad("explain_str", TypeError, r"explain: expected a pycnn Tensor, got str",
+    lambda: pycnn.explain("abc"))
+bad("draw_graph_none", TypeError, r"draw_graph: expected a pycnn Tensor, got NoneType",
+    lambda: pycnn.draw_graph(None))
+survives("explain_leaf", lambda: pycnn.explain(T([1.0])))
+survives("explain_empty", lambda: pycnn.explain(grad_leaf((0, 3)) * 2))
+survives("draw_graph_nan", lambda: pycnn.draw_graph(T([np.nan], requires_grad=True) * 2))
+survives("draw_graph_deep", lambda: pycnn.draw_graph(_deep(3000)))
+for _key, _value in (("empty", np.zeros((0, 3))), ("nan_inf", [np.nan, np.inf, -np.inf]),
+                     ("0d", 1.0), ("big", np.ones((500, 500))), ("5d", np.ones((2,) * 5))):
+    survives(f"latex_{_key}", lambda v=_value: T(v)._repr_latex_())
+    survives(f"repr_{_key}", lambda v=_value: repr(T(v)))
+bad("mnist_missing_files", FileNotFoundError, r"mnist.load_data: no MNIST files found",
+    lambda: pycnn.datasets.mnist.load_data(path="/nonexistent"))
+bad("shapes_negative_count", ValueError, r"must be >= 0, got -5",
+    lambda: pycnn.datasets.shapes.load_data(n_train=-5))
+survives("shapes_zero_count", lambda: pycnn.datasets.shapes.load_data(n_train=0, n_test=0))
+bad("shapes_zero_grid", ValueError, r"grid_size 0",
+    lambda: pycnn.datasets.shapes.load_data(n_train=4, n_test=1, grid_size=0))
+bad("digits_split_2", ValueError, r"test_split|2", lambda: pycnn.datasets.digits.load_data(
+    test_split=2.0))
+bad("early_stopping_mode", ValueError, r"EarlyStopping: mode must be 'auto', 'min' or 'max', "
+    r"got 'sideways'", lambda: pycnn.callbacks.EarlyStopping(mode="sideways"))
+bad("conv_output_size_negative", ValueError, r"must be positive, got -5",
+    lambda: pycnn.arithmetic.conv_output_size(-5, 3))
+
+
+def _deep(n):
+    y = grad_leaf((1,))
+    for _ in range(n):
+        y = y * 1.0
+    return y
+
+
 # ---- optimizers ----------------------------------------------------------------------------
 
 O = pycnn.optimizers
