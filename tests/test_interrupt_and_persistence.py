@@ -101,8 +101,8 @@ def test_ctrl_c_interrupts_one_long_convolution():
         import os, signal, threading, time
         import numpy as np
         import pycnn
-        x = np.random.default_rng(0).random((4096, 64, 64, 3), dtype=np.float32)
-        k = np.ones((5, 5, 3, 32), np.float32)
+        x = np.random.default_rng(0).random((2048, 64, 64, 3), dtype=np.float32)  # 100 MB
+        k = np.ones((11, 11, 3, 8), np.float32)         # ~1.7e10 multiply-adds: seconds
         threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
         start = time.monotonic()
         try:
