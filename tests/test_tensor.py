@@ -98,3 +98,12 @@ def test_more_dimensions_than_the_kernels_hold_raise():
         pycnn.tensor(np.zeros((1,) * 40))
     with pytest.raises(ValueError, match="add: data has 40 dimensions"):
         pycnn.tensor([1.0]) + np.zeros((1,) * 40)
+
+
+def test_array_protocol_copies_only_when_asked_or_needed():
+    t = pycnn.tensor([1.0, 2.0])
+    assert np.shares_memory(np.asarray(t, dtype=np.float32), t.numpy())
+    assert not np.shares_memory(np.array(t, copy=True), t.numpy())
+    assert np.asarray(t, dtype=np.float64).dtype == np.float64
+    with pytest.raises(ValueError, match="without a copy"):
+        np.asarray(t, dtype=np.float64, copy=False)

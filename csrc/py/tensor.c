@@ -284,7 +284,17 @@ Tensor_array(TensorObject *self, PyObject *args, PyObject *kwargs)
     if (dtype != Py_None) {
         if (!PyArray_DescrConverter(dtype, &descr))
             return NULL;
-        return PyArray_CastToType(self->data, descr, 0);            /* steals descr */
+        if (!PyArray_EquivTypes(descr, PyArray_DESCR(self->data))) {
+            if (copy == Py_False) {                 /* NumPy 2's protocol: never copy */
+                Py_DECREF(descr);
+                PyErr_Format(PyExc_ValueError, "__array__: a tensor of dtype %R cannot become "
+                             "%R without a copy", (PyObject *)PyArray_DESCR(self->data),
+                             (PyObject *)descr);
+                return NULL;
+            }
+            return PyArray_CastToType(self->data, descr, 0);        /* steals descr */
+        }
+        Py_DECREF(descr);
     }
     if (copy == Py_True)
         return PyArray_NewCopy(self->data, NPY_CORDER);
