@@ -73,7 +73,17 @@ def measure(impls, reps=7, warmup=2, min_block=0.05, max_block_calls=10000):
 
 
 def peak_rss_mib():
-    """This process's peak resident set size so far, in MiB (Linux reports KiB)."""
+    """This process's peak resident set size so far, in MiB.
+
+    Linux's VmHWM belongs to this program's own address space; getrusage's ru_maxrss
+    would also carry the peak of the process that forked us (it survives exec)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
