@@ -84,13 +84,13 @@ dense_gemms(pc_node *node, PyArrayObject *dz2d)
     npy_intp in = PyArray_DIM(w, 0);
     int fresh, status = -1;
 
-    if (pc_grad_buffer_fresh(node, 0, &dx, &fresh) < 0)
+    if (pc_grad_buffer_to_overwrite(node, 0, &dx, &fresh) < 0)      /* fresh: not zeroed */
         return -1;
     if (dx != NULL) {
         if ((dx2d = pc_matrix_view(dx, in)) == NULL || pc_matmul(dz2d, 0, w, 1, dx2d, !fresh) < 0)
             goto done;
     }
-    if (pc_grad_buffer_fresh(node, 1, &dw, &fresh) < 0)
+    if (pc_grad_buffer_to_overwrite(node, 1, &dw, &fresh) < 0)
         goto done;
     if (dw != NULL) {
         if ((x2d = pc_matrix_view(x, in)) == NULL || pc_matmul(x2d, 1, dz2d, 0, dw, !fresh) < 0)

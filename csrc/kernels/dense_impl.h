@@ -45,8 +45,10 @@ SFX(pc_act_backward)(const T *y, const T *dy, T *dz, pc_index n, int act)
 {
     switch (act) {
     case PC_ACT_RELU:
-        for (pc_index i = 0; i < n; i++)
-            dz[i] = y[i] > 0 ? dy[i] : (T)0;
+        for (pc_index i = 0; i < n; i++) {
+            T g = dy[i];            /* loaded unconditionally: the loop vectorizes */
+            dz[i] = y[i] > 0 ? g : (T)0;
+        }
         break;
     case PC_ACT_SIGMOID:
         for (pc_index i = 0; i < n; i++)
