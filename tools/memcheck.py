@@ -45,6 +45,7 @@ ORACLES = ("keras", "onnxruntime", "tensorflow", "jax")
 
 def shadow_oracles(name):
     shadow = os.path.join(ROOT, "build", name, "shadow")
+    shutil.rmtree(shadow, ignore_errors=True)
     for mod in ORACLES:
         os.makedirs(os.path.join(shadow, mod), exist_ok=True)
         with open(os.path.join(shadow, mod, "__init__.py"), "w") as f:
