@@ -2,6 +2,7 @@
  * categorical, binary, multi-label and sparse categorical cross-entropy, YOLO.
  * Each is one kernel call and one recorded node with parents (y_pred, y_true).
  * Legend: R rows of K values (see kernels/loss.h); N images (YOLO). */
+#include "py/args.h"
 #include "py/bindings.h"
 
 #include <math.h>
@@ -42,13 +43,7 @@ constant_truth(PyObject *obj, int typenum, const char *op)
 static void
 shape_error(const char *op, PyArrayObject *t, PyArrayObject *p, const char *detail)
 {
-    PyObject *st = pc_shape_tuple(PyArray_NDIM(t), PyArray_SHAPE(t));
-    PyObject *sp = pc_shape_tuple(PyArray_NDIM(p), PyArray_SHAPE(p));
-    if (st != NULL && sp != NULL)
-        PyErr_Format(PyExc_ValueError, "%s: y_true shape %R does not match y_pred shape %R%s",
-                     op, st, sp, detail);
-    Py_XDECREF(st);
-    Py_XDECREF(sp);
+    pc_shape_mismatch("%s: y_true shape %R does not match y_pred shape %R%s", op, t, p, detail);
 }
 
 /* y_pred as a Tensor with at least one dimension (new ref) */
