@@ -240,7 +240,9 @@ py_sparse_categorical_crossentropy(PyObject *Py_UNUSED(m), PyObject *args, PyObj
     PyArrayObject *p, *per = NULL;
     pc_op op = PC_OP_SPARSE_CATEGORICAL_CROSSENTROPY;
     const char *name = pc_op_table[op].name;
+    const pc_sparse_loss_kernels *k;
     pc_op_args a = {{0}};
+    const pc_index *ignore;
     pc_index count, bad;
     int from_logits = 0, reduction;
 
@@ -250,8 +252,10 @@ py_sparse_categorical_crossentropy(PyObject *Py_UNUSED(m), PyObject *args, PyObj
         return NULL;
     if (from_logits)
         op = PC_OP_SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS;
+    k = pc_sparse_loss_kernels_for(op);
     if (parse_ignore_index(ign_obj, &a) < 0)
         return NULL;
+    ignore = a.i[3] ? &a.i[4] : NULL;
     if ((pred = prediction(p_obj, name)) == NULL)
         goto done;
     p = PC_DATA(pred);
@@ -260,7 +264,7 @@ py_sparse_categorical_crossentropy(PyObject *Py_UNUSED(m), PyObject *args, PyObj
     a.i[1] = PyArray_DIM(p, PyArray_NDIM(p) - 1);
     a.i[0] = PyArray_SIZE(PC_DATA(labels));
     bad = PC_DISPATCH(PyArray_TYPE(p), pc_sparse_labels_check, PyArray_DATA(PC_DATA(labels)),
-                      a.i[0], a.i[1], a.i[3] ? &a.i[4] : NULL, &count);
+                      a.i[0], a.i[1], ignore, &count);
     if (bad >= 0) {
         label_error(name, PC_DATA(labels), bad, a.i[1]);
         goto done;
@@ -272,15 +276,11 @@ py_sparse_categorical_crossentropy(PyObject *Py_UNUSED(m), PyObject *args, PyObj
     if (PyArray_SIZE(p) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
     if (PyArray_TYPE(p) == NPY_FLOAT32)
-        (from_logits ? pc_sparse_categorical_crossentropy_from_logits_forward_f32
-                     : pc_sparse_categorical_crossentropy_forward_f32)(
-            PyArray_DATA(p), PyArray_DATA(PC_DATA(labels)), PyArray_DATA(per), a.i[0], a.i[1],
-            a.i[3] ? &a.i[4] : NULL);
+        k->forward_f32(PyArray_DATA(p), PyArray_DATA(PC_DATA(labels)), PyArray_DATA(per),
+                       a.i[0], a.i[1], ignore);
     else
-        (from_logits ? pc_sparse_categorical_crossentropy_from_logits_forward_f64
-                     : pc_sparse_categorical_crossentropy_forward_f64)(
-            PyArray_DATA(p), PyArray_DATA(PC_DATA(labels)), PyArray_DATA(per), a.i[0], a.i[1],
-            a.i[3] ? &a.i[4] : NULL);
+        k->forward_f64(PyArray_DATA(p), PyArray_DATA(PC_DATA(labels)), PyArray_DATA(per),
+                       a.i[0], a.i[1], ignore);
     NPY_END_THREADS;
     result = record_loss(op, per, reduction, count, pred, labels, &a);
 done:
