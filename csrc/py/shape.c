@@ -79,6 +79,8 @@ parse_shape(PyArrayObject *x, PyObject *shape, npy_intp *dims)
             unknown = (int)i;
         else if (dims[i] < 0)
             return reshape_error(x, shape, "sizes must be >= 0 (or one -1)");
+        else if (dims[i] > 0 && known > NPY_MAX_INTP / dims[i])   /* known·dims[i] overflows */
+            return reshape_error(x, shape, "the number of elements differs");
         else
             known *= dims[i];
     }
