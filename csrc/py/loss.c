@@ -216,11 +216,16 @@ label_error(const char *op, PyArrayObject *labels, pc_index row, pc_index K)
 
 /* ignore_index: None, or an integer (NumPy's too) stored in a->i[4] with a->i[3] = 1 */
 static int
-parse_ignore_index(PyObject *obj, pc_op_args *a)
+parse_ignore_index(PyObject *obj, pc_op_args *a, const char *op)
 {
     PyObject *index;
     if (obj == Py_None)
         return 0;
+    if (!PyIndex_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s: ignore_index must be None or an int, got %.100s",
+                     op, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
     if ((index = PyNumber_Index(obj)) == NULL)
         return -1;
     a->i[3] = 1, a->i[4] = PyLong_AsSsize_t(index);
@@ -253,7 +258,7 @@ py_sparse_categorical_crossentropy(PyObject *Py_UNUSED(m), PyObject *args, PyObj
     if (from_logits)
         op = PC_OP_SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS;
     k = pc_sparse_loss_kernels_for(op);
-    if (parse_ignore_index(ign_obj, &a) < 0)
+    if (parse_ignore_index(ign_obj, &a, name) < 0)
         return NULL;
     ignore = a.i[3] ? &a.i[4] : NULL;
     if ((pred = prediction(p_obj, name)) == NULL)
