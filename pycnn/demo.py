@@ -126,13 +126,13 @@ def save_figures(out, mlp_history, cnn_history, digit):
         plt.close(fig)
 
     image = upsample(digit, 4)                              # 32×32, smoother edges
-    kernel = np.stack([filters.sobel_x(), filters.sobel_y()], axis=-1)[:, :, None, :]
+    kernel = filters.to_kernel(filters.sobel_x(), filters.sobel_y())        # (3, 3, 1, 2)
     maps = pycnn.conv2d(image[None, :, :, None], kernel, padding="same").numpy()[0]
     gx, gy = maps[..., 0], maps[..., 1]
     fig, axes = plt.subplots(1, 4, figsize=(12, 3.4))
     panels = [(image, "the digit (upsampled 4×)", "gray"),
-              (gx, "Sobel x: ∂/∂x  (vertical edges)", "RdBu_r"),
-              (gy, "Sobel y: ∂/∂y  (horizontal edges)", "RdBu_r"),
+              (gx, "Sobel x: vertical edges (red: brighter left)", "RdBu_r"),
+              (gy, "Sobel y: horizontal edges (red: brighter above)", "RdBu_r"),
               (np.hypot(gx, gy), "edge strength √(gx² + gy²)", "magma")]
     for ax, (data, title, cmap) in zip(axes, panels):
         limit = np.abs(data).max() or 1.0
@@ -158,6 +158,7 @@ def main(argv=None):
                         help=f"seed of weights, dropout and shuffling (default: {SEED})")
     args = parser.parse_args(argv)
     start = time.time()
+    pycnn.clear_session()               # names from dense_1, as in the lecture
     pycnn.set_seed(args.seed)
     with _one_blas_thread():
         status = run(args, start)

@@ -120,6 +120,7 @@ def tensor_latex(t, max_elements=MAX_ELEMENTS, digits=4):
         for index in np.ndindex(*a.shape[:-3], a.shape[-1]):
             *lead, c = index
             label = ", ".join([str(i) for i in lead] + [":", ":", str(c)])
-            parts.append(rf"[{label}] = {matrix_latex(a[(*lead, slice(None), slice(None), c)], digits)}")
+            plane = a[(*lead, slice(None), slice(None), c)]
+            parts.append(rf"[{label}] = {matrix_latex(plane, digits)}")
         return f"$${head}" + r" \quad ".join(parts) + f"{dims}$$"
     return f"$${head}" + rf"\text{{{summary_text(a)}}}$$"

@@ -122,7 +122,18 @@ def _join(terms, sep, n, limit=8):
 
 
 def _lines(explainer, t):
-    return (explainer(t, Notation(True)), explainer(t, Notation(False)))
+    """(LaTeX lines, text lines). Numbers that do not fit an explainer's formula (an empty
+    batch, a shape it does not know) get the generic description instead of an error:
+    explaining must never be what breaks a student's session."""
+    with np.errstate(all="ignore"):
+        try:
+            return (explainer(t, Notation(True)), explainer(t, Notation(False)))
+        except (ValueError, IndexError, ZeroDivisionError) as error:
+            if explainer is _explain_other:
+                raise
+            lines = _lines(_explain_other, t)
+            note = f"({t.op}'s own derivation does not apply here: {error})"
+            return (lines[0] + [Notation(True).text(note)], lines[1] + [note])
 
 
 def explain(t, *args, **kwargs):
@@ -137,10 +148,13 @@ def explain(t, *args, **kwargs):
     of that: it calls ``fn`` with every list and float array (and every Tensor) among
     the positional arguments made a leaf that requires grad, then explains the result —
     ``pycnn.explain(pycnn.losses.categorical_crossentropy, [[0, 1, 0]], [[.3, .6, .1]])``.
-    Integer arrays (class labels) and everything else pass unchanged.
+    Integer arrays (class labels) and everything else pass unchanged; a function that
+    returns a tuple has its first element explained.
     """
     if callable(t) and not isinstance(t, _core.Tensor):
         t = t(*(_recording_leaf(a) for a in args), **kwargs)
+        if isinstance(t, tuple) and t and isinstance(t[0], _core.Tensor):
+            t = t[0]                           # e.g. yolo_loss(..., return_parts=True)
     elif args or kwargs:
         raise TypeError("explain: extra arguments are only taken with a function to call")
     if not isinstance(t, _core.Tensor):
@@ -387,7 +401,8 @@ def _explain_log_softmax(t, n):
     lines += _which_row(n, z.shape[0], axis)
     lines.append(f"z = {n.vector(z0)}")
     lines.append(f"{ln} " + n.sum("j", "e^{z_j}" if n.tex else "e^z_j") +
-                 f" = {ln} {n.paren(_join((n.exp(v) for v in z0), ' + ', n, limit=6))} = {n.num(lse)}")
+                 f" = {ln} {n.paren(_join((n.exp(v) for v in z0), ' + ', n, limit=6))}"
+                 f" = {n.num(lse)}")
     for k in range(min(ELEMENTS, z0.size)):
         lines.append(f"{ln} {n.sub('p', k + 1)} = {n.num(z0[k])} {n.minus} {n.num(lse)} = "
                      f"{n.num(y0[k])}")
@@ -477,17 +492,19 @@ def _reduce(t, n, per, counted=None):
     return [f"E = {n.num(v)}"]
 
 
-def _sample_lines(n, per, write, rows):
+def _sample_lines(n, t, per, write, rows):
     """E_i = (formula with numbers) = value for the first ROWS samples; write(i) gives
     the formula, or None for a sample that does not count."""
     lines = []
     for i in range(min(ROWS, rows)):
         name = "E" if rows == 1 else n.sub("E", i + 1)
         formula = write(i)
+        # one sample: its loss is the tensor itself, so the line ends with pycnn's number
+        value = float(t.numpy().reshape(-1)[0]) if rows == 1 and t.size == 1 else per[i]
         if formula is None:                       # an ignored label: no loss at all
             lines.append(f"{name}" + n.text(": label ignored, not counted"))
         else:
-            lines.append(f"{name} = {formula} = {n.num(per[i])}")
+            lines.append(f"{name} = {formula} = {n.num(value)}")
     if rows > ROWS:
         lines.append(n.text(f"… and {rows - ROWS} more samples"))
     return lines
@@ -525,7 +542,7 @@ def _explain_categorical(t, n):
     elif not np.allclose(pred.sum(axis=-1), 1, atol=1e-6):
         lines.append(n.text("the rows of y_pred do not sum to 1: p is divided by its sum "
                             "first, as Keras does"))
-    lines += _sample_lines(n, per, lambda i: _crossentropy_terms(n, true[i], q[i]), len(per))
+    lines += _sample_lines(n, t, per, lambda i: _crossentropy_terms(n, true[i], q[i]), len(per))
     return lines + _reduce(t, n, per)
 
 
@@ -549,10 +566,11 @@ def _explain_sparse(t, n):
         p_y = (rf"p(\text{{class }} {int(labels[i])})" if n.tex
                else f"p(class {int(labels[i])})")
         return f"{n.minus}" + (r"\ln " if n.tex else "ln ") + f"{p_y} = {n.minus}{n.ln(q[i])}"
-    lines += _sample_lines(n, per, write, len(per))
+    lines += _sample_lines(n, t, per, write, len(per))
     if not valid.all():
         ignored = int((~valid).sum())
-        lines.append(n.text(f"{ignored} ignored label{'s do' if ignored > 1 else ' does'} not count"))
+        verb = "labels do" if ignored > 1 else "label does"
+        lines.append(n.text(f"{ignored} ignored {verb} not count"))
     return lines + _reduce(t, n, per, counted=per[valid])
 
 
@@ -598,7 +616,7 @@ def _explain_binary(t, n, multilabel=False):
         if not multilabel and width > 1:
             return n.over(width) + n.paren(terms)
         return terms or n.text("no known label") + " 0"
-    lines += _sample_lines(n, per, write, len(per))
+    lines += _sample_lines(n, t, per, write, len(per))
     return lines + _reduce(t, n, per)
 
 
@@ -624,7 +642,7 @@ def _explain_squared(t, n):
                         for a, b in zip(true[i], pred[i])), " + ", n, limit=5)
         return (n.over(width) + n.paren(terms)) if mean else f"{half}" + \
             (rf"\left[{terms}\right]" if n.tex else f"[{terms}]")
-    lines += _sample_lines(n, per, write, len(per))
+    lines += _sample_lines(n, t, per, write, len(per))
     return lines + _reduce(t, n, per)
 
 
@@ -637,7 +655,8 @@ def _explain_yolo(t, n):
     names = [("coord_xy", r"\lambda_{coord} \sum 1^{obj}_{ij} [(x - \hat x)^2 + (y - \hat y)^2]",
               "λ_coord Σ 1obj_ij [(x − x̂)² + (y − ŷ)²]"),
              ("coord_wh", r"\lambda_{coord} \sum 1^{obj}_{ij} [(\sqrt{w} - \sqrt{\hat w})^2 + "
-              r"(\sqrt{h} - \sqrt{\hat h})^2]", "λ_coord Σ 1obj_ij [(√w − √ŵ)² + (√h − √ĥ)²]"),
+              r"(\sqrt{h} - \sqrt{\hat h})^2]",
+              "λ_coord Σ 1obj_ij [(√w − √ŵ)² + (√h − √ĥ)²]"),
              ("obj", r"\sum 1^{obj}_{ij} (C_i - \hat C_i)^2", "Σ 1obj_ij (C_i − Ĉ_i)²"),
              ("noobj", r"\lambda_{noobj} \sum 1^{noobj}_{ij} (C_i - \hat C_i)^2",
               "λ_noobj Σ 1noobj_ij (C_i − Ĉ_i)²"),
@@ -722,7 +741,8 @@ def _explain_matmul(t, n):
     c = _values(t)
     if a.ndim != 2 or b.ndim != 2:
         return _explain_other(t, n)
-    lines = [n.text(f"matrix product ({a.shape[0]}×{a.shape[1]}) · ({b.shape[0]}×{b.shape[1]}): ")
+    (m, k), (_, p) = a.shape, b.shape
+    lines = [n.text(f"matrix product ({m}×{k}) · ({k}×{p}): ")
              + n.sub("C", "ij") + " = " + n.sum("k", n.sub("A", "ik") + " " +
                                                 n.sub("B", "kj"))]
     shown = 0
@@ -756,6 +776,16 @@ _ACTIVATIONS = {
 }
 
 
+def _activation_candidates(y):
+    """The activations to try, most telling first: exact zeros and no negative value
+    point to a ReLU (a linear map would rarely give either)."""
+    names = list(_ACTIVATIONS)
+    if (y >= 0).all() and (y == 0).any():
+        names.remove("relu")
+        names.insert(0, "relu")
+    return [(k, _ACTIVATIONS[k]) for k in names]
+
+
 def _explain_dense(t, n):
     x, w = (_values(p) for p in t.parents[:2])
     b = _values(t.parents[2]) if len(t.parents) > 2 else np.zeros(w.shape[1])
@@ -764,7 +794,7 @@ def _explain_dense(t, n):
         return _explain_other(t, n)
     z = x @ w + b
     with np.errstate(all="ignore"):
-        name = next((k for k, f in _ACTIVATIONS.items()
+        name = next((k for k, f in _activation_candidates(y)
                      if np.allclose(f(z), y, rtol=1e-4, atol=1e-5)), None)
     if name == "linear":
         f = ""                                     # no activation: no parentheses either
@@ -790,3 +820,131 @@ def _explain_dense(t, n):
 
 
 EXPLAINERS["dense"] = _explain_dense
+
+
+# ---- convolution and pooling: one output value and the window it reads ------------
+#
+# Strides and padding are not stored on the tensor; the geometry that reproduces the
+# output's size and value is found by trying the few that fit (Keras' 'same' puts the
+# odd extra row/column of padding at the bottom/right, so the top/left pad is ⌊total/2⌋).
+
+def _geometries(n_in, n_out, k):
+    """(stride, pad_before, padding name) along one axis that give n_out from n_in."""
+    out = []
+    for s in range(1, max(k, 1) + 3):
+        if n_in >= k and (n_in - k) // s + 1 == n_out:
+            out.append((s, 0, "valid"))
+        if -(-n_in // s) == n_out:
+            out.append((s, max((n_out - 1) * s + k - n_in, 0) // 2, "same"))
+    return out
+
+
+def _window(x, i, j, kh, kw, geometry, fill=0.0):
+    """x[n=0] around output (i, j): (kh, kw, C), ``fill`` where padding lies."""
+    (sh, ph, _), (sw, pw, _) = geometry
+    rows, cols = i * sh - ph + np.arange(kh), j * sw - pw + np.arange(kw)
+    inside = ((rows >= 0) & (rows < x.shape[1]))[:, None] & ((cols >= 0) & (cols < x.shape[2]))
+    window = np.full((kh, kw, x.shape[3]), fill)
+    window[inside] = x[0][np.clip(rows, 0, x.shape[1] - 1)[:, None],
+                          np.clip(cols, 0, x.shape[2] - 1)[None, :]][inside]
+    return window
+
+
+def _find_geometry(x, y, kh, kw, value_at, fill=0.0):
+    """The (row, column) geometry whose value_at(window) matches y, channel 0, at the
+    corners and the centre of the output (one position alone can be ambiguous)."""
+    last_i, last_j = y.shape[1] - 1, y.shape[2] - 1
+    i, j = y.shape[1] // 2, y.shape[2] // 2
+    probes = [(i, j), (0, 0), (last_i, last_j), (0, last_j), (last_i, 0)]
+    for gh in _geometries(x.shape[1], y.shape[1], kh):
+        for gw in _geometries(x.shape[2], y.shape[2], kw):
+            if gh[2] == gw[2] and all(
+                    np.isclose(value_at(_window(x, a, c, kh, kw, (gh, gw), fill)), y[0, a, c, 0],
+                               rtol=1e-4, atol=1e-5) for a, c in probes):
+                return (gh, gw), i, j
+    return None, i, j
+
+
+def _explain_conv2d(t, n):
+    x, k = (_values(p) for p in t.parents[:2])
+    b = _values(t.parents[2]) if len(t.parents) > 2 else np.zeros(k.shape[3])
+    y = _values(t)
+    kh, kw, cin, cout = k.shape
+    found = None
+    for name, f in _activation_candidates(y):
+        if name == "softmax":
+            continue
+        geometry, i, j = _find_geometry(x, y, kh, kw,
+                                        lambda w, f=f: f(b[0] + (w * k[:, :, :, 0]).sum()))
+        if geometry:
+            found = (name, f, geometry)
+            break
+    if found is None:
+        return _explain_other(t, n)
+    name, f, ((sh, _, padding), (sw, _, _)) = found
+    window = _window(x, i, j, kh, kw, found[2])
+    z = b[0] + (window * k[:, :, :, 0]).sum()
+    fn = "" if name == "linear" else (r"\mathrm{" + name + "}" if n.tex else name)
+    sub = (lambda s: f"_{{{s}}}") if n.tex else (lambda s: f"[{s}]")
+    lines = [n.text(f"convolution (cross-correlation), kernel {kh}×{kw}, {cin} → {cout} "
+                    f"channels, stride ({sh}, {sw}), padding '{padding}':"),
+             f"y{sub('i,j,o')} = " + (fn + "(" if fn else "") + f"b{sub('o')} + " +
+             n.sum("u,v,c", f"x{sub('is+u, js+v, c')}" + (" " if n.tex else "·") +
+                                     f"K{sub('u,v,c,o')}") + (")" if fn else "")]
+    lines.append(n.text(f"image 1, output ({i}, {j}), channel 0 — "
+                        f"{kh * kw * cin} products with the window it reads:"))
+    terms = [f"{n.neg(w)}{n.dot}{n.neg(kv)}" for w, kv in
+             zip(window.reshape(-1), k[:, :, :, 0].reshape(-1))]
+    value = f"{n.num(b[0])} + {_join(terms, ' + ', n, limit=10)}"
+    if fn:
+        value = f"{fn}({value}) = {fn}({n.num(z)})"
+    lines.append(f"y{sub(f'{i},{j},0')} = {value} = {n.num(y[0, i, j, 0])}")
+    return lines
+
+
+def _explain_pool(t, n):
+    x, y = _values(t.parents[0]), _values(t)
+    # padding takes no part in a pool (Keras): NaN marks it, nanmax/nanmean skip it
+    reduce = np.nanmax if t.op == "max_pool2d" else np.nanmean
+    for p in range(1, x.shape[1] + 1):
+        for q in (p, *range(1, x.shape[2] + 1)):
+            geometry, i, j = _find_geometry(x, y, p, q, lambda w: reduce(w[:, :, 0]), np.nan)
+            if geometry:
+                break
+        else:
+            continue
+        break
+    else:
+        return _explain_other(t, n)
+    window = _window(x, i, j, p, q, geometry, np.nan)[:, :, 0]
+    window = window[~np.isnan(window)]
+    (sh, _, padding), (sw, _, _) = geometry
+    kind = "max" if t.op == "max_pool2d" else "average"
+    fn = (r"\max" if n.tex else "max") if kind == "max" else (r"\mathrm{mean}" if n.tex
+                                                               else "mean")
+    return [n.text(f"{kind} pooling, window {p}×{q}, stride ({sh}, {sw}), padding '{padding}': "
+                   f"each output is the {kind} of its window, channel by channel"),
+            n.text(f"image 1, output ({i}, {j}), channel 0: ") +
+            f"{fn}({_join((n.num(v) for v in window.reshape(-1)), ', ', n, limit=10)}) = "
+            f"{n.num(y[0, i, j, 0])}"]
+
+
+def _explain_upsampling(t, n):
+    x, y = _values(t.parents[0]), _values(t)
+    fh, fw = y.shape[1] // x.shape[1], y.shape[2] // x.shape[2]
+    i, j = np.unravel_index(np.argmax(np.abs(x[0, :, :, 0])), x.shape[1:3])
+    block = y[0, i * fh:(i + 1) * fh, j * fw:(j + 1) * fw, 0]
+    where = f"_{{{i},{j}}}" if n.tex else f"[{i}, {j}]"
+    return [n.text(f"up-sampling by ({fh}, {fw}), nearest neighbour: each value is copied "
+                   f"into a {fh}×{fw} block"),
+            n.text("image 1, channel 0: ") + f"x{where} = {n.num(x[0, i, j, 0])} " +
+            (r"\to " if n.tex else "→ ") +
+            n.text(f"y[{i * fh}:{(i + 1) * fh}, {j * fw}:{(j + 1) * fw}] = ") + n.vector(block)]
+
+
+EXPLAINERS.update({
+    "conv2d": _explain_conv2d,
+    "max_pool2d": _explain_pool,
+    "avg_pool2d": _explain_pool,
+    "upsampling2d": _explain_upsampling,
+})

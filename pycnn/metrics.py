@@ -6,7 +6,8 @@ trained on). A ``Metric`` object averages a function over the batches of an epoc
 weighting each sample equally, as ``fit`` reports it.
 
 ``'accuracy'`` (or ``'acc'``) means, as in Keras, the accuracy that fits the loss:
-binary_crossentropy → binary_accuracy, sparse_categorical_crossentropy →
+binary_crossentropy and multilabel_crossentropy → binary_accuracy (NaN labels, unknown,
+left out), sparse_categorical_crossentropy →
 sparse_categorical_accuracy, categorical_crossentropy → categorical_accuracy; for any
 other loss it is chosen from the shapes (one output unit → binary; labels of lower rank
 than the predictions, or a last dimension of 1 against several classes → sparse).
@@ -36,12 +37,20 @@ def _sparse_labels(y_true, y_pred):
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
-    """mean over the last axis of [ (y_pred > threshold) == y_true ]      per sample"""
+    """mean over the last axis of [ (y_pred > threshold) == y_true ]      per sample
+
+    A label given as NaN is unknown (the lecture's multi-label "?"): it is left out
+    of the mean (a sample with no known label scores NaN)."""
     y_true, y_pred = _arrays(y_true, y_pred)
     if y_true.shape != y_pred.shape and y_true.shape == y_pred.shape[:-1]:
         y_true = y_true[..., None]
     hits = (y_pred > threshold) == (y_true > 0.5)
-    return hits.mean(axis=-1) if hits.ndim > 1 else hits.astype(np.float64)
+    if hits.ndim == 1:
+        return hits.astype(np.float64)
+    known = ~np.isnan(y_true) if y_true.dtype.kind == "f" else np.ones(hits.shape, bool)
+    known = np.broadcast_to(known, hits.shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.sum(hits & known, axis=-1) / np.sum(known, axis=-1)
 
 
 def categorical_accuracy(y_true, y_pred):
@@ -191,6 +200,7 @@ _FUNCTIONS.update(mse=mean_squared_error, mae=mean_absolute_error)
 
 _ACCURACY_FOR_LOSS = {
     "binary_crossentropy": binary_accuracy,
+    "multilabel_crossentropy": binary_accuracy,
     "categorical_crossentropy": categorical_accuracy,
     "sparse_categorical_crossentropy": sparse_categorical_accuracy,
 }

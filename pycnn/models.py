@@ -362,6 +362,8 @@ class Sequential:
         (x, y), val = training.split_validation(x, y, validation_split, validation_data)
         if val is not None:
             val = self._as_xy(val[0], val[1], "fit (validation_data)")
+            self._test_batch(val[0][:2], val[1][:2])    # bad targets fail now, not after
+                                                        # a whole epoch of training
         if len(x) == 0:
             raise ValueError("fit: no training samples (after the validation split)")
         steps = -(-len(x) // batch_size)

@@ -56,7 +56,8 @@ class GraphNode:
 
     def lines(self):
         """The facts shown for this node: name and op, shape, value, gradient."""
-        shape = "(" + ", ".join(str(n) for n in self.shape) + ("," if len(self.shape) == 1 else "") + ")"
+        shape = "(" + ", ".join(str(n) for n in self.shape)
+        shape += ",)" if len(self.shape) == 1 else ")"
         out = [f"{self.label} = {self.kind}" if self.op else f"{self.label} ({self.kind})",
                f"shape {shape}"]
         if self.value is not None:
@@ -148,9 +149,9 @@ class Graph:
         marked ``(shown above)``.
         """
         out, seen = [], set()
-        stack = [(0, "", "", True)]                   # (key, prefix, connector, is_last)
+        stack = [(0, "", "")]                         # (key, prefix, connector)
         while stack:
-            key, prefix, connector, _ = stack.pop()
+            key, prefix, connector = stack.pop()
             node = self.nodes[key]
             facts = "  ".join(node.lines())
             if key in seen:
@@ -158,11 +159,14 @@ class Graph:
                 continue
             seen.add(key)
             out.append(f"{prefix}{connector}{facts}")
-            child_prefix = prefix + ("" if not connector else ("    " if connector.startswith("└") else "│   "))
+            if not connector:
+                child_prefix = prefix
+            else:
+                child_prefix = prefix + ("    " if connector.startswith("└") else "│   ")
             parents = self._parents[key]
             for i in reversed(range(len(parents))):
                 last = i == len(parents) - 1
-                stack.append((parents[i], child_prefix, "└── " if last else "├── ", last))
+                stack.append((parents[i], child_prefix, "└── " if last else "├── "))
         return "\n".join(out)
 
     def __str__(self):
@@ -320,7 +324,8 @@ def filter_grid(kernel, input_channel=0, ncols=8, cmap="RdBu_r", size=1.2):
     """
     kernel = np.asarray(kernel)
     if kernel.ndim != 4:
-        raise ValueError(f"filter_grid: expected a (KH, KW, C_in, filters) kernel, got {kernel.shape}")
+        raise ValueError(f"filter_grid: expected a (KH, KW, C_in, filters) kernel, "
+                         f"got {kernel.shape}")
     maps = np.moveaxis(kernel[:, :, input_channel, :], -1, 0)
     bound = float(np.abs(maps).max()) or 1.0
     return image_grid(maps, titles=[f"filter {i}" for i in range(maps.shape[0])], ncols=ncols,

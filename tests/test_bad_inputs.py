@@ -470,6 +470,172 @@ bad("set_seed_str", TypeError, r".", lambda: pycnn.set_seed("x"))
 survives("set_seed_negative", lambda: pycnn.set_seed(-1))
 survives("set_seed_huge", lambda: pycnn.set_seed(2 ** 80))
 
+# ---- convolution, pooling, image layers --------------------------------------------------
+
+IMG = np.ones((1, 5, 5, 1), np.float32)
+BIG = 2 ** 63 - 1
+bad("conv_kernel_larger_than_input", ValueError, r"kernel 7x7 is larger than the 5x5 input",
+    lambda: L.Conv2D(2, 7)(IMG))
+survives("conv_kernel_larger_than_input_same", lambda: L.Conv2D(2, 7, padding="same")(IMG))
+bad("conv_channels_mismatch", ValueError, r"3 channels but kernel expects 1",
+    lambda: _built(L.Conv2D(2, 3), (1, 5, 5, 1))(np.ones((1, 5, 5, 3))))
+bad("conv_rank_3_input", ValueError,
+    r"expected an input shape \(batch, height, width, channels\), got \(5, 5, 1\)",
+    lambda: L.Conv2D(2, 3)(np.ones((5, 5, 1))))
+bad("conv_zero_filters", ValueError, r"filters", lambda: L.Conv2D(0, 3))
+bad("conv_negative_kernel", ValueError, r"kernel_size must be positive integers, got -3",
+    lambda: L.Conv2D(2, -3))
+bad("conv_zero_stride", ValueError, r"strides must be positive integers, got 0",
+    lambda: L.Conv2D(2, 3, strides=0))
+bad("conv_negative_stride", ValueError, r"strides .* got -1", lambda: L.Conv2D(2, 3, strides=-1))
+bad("conv_unknown_padding", ValueError, r"padding must be 'valid' or 'same', got 'full'",
+    lambda: L.Conv2D(2, 3, padding="full"))
+bad("conv_kernel_3_sizes", ValueError, r"kernel_size must be an int or a pair",
+    lambda: L.Conv2D(2, (3, 3, 3)))
+bad("conv_kernel_str", (TypeError, ValueError), r"kernel_size", lambda: L.Conv2D(2, "3"))
+bad("conv_huge_kernel", (ValueError, MemoryError), r".", lambda: L.Conv2D(2, 2 ** 40)(IMG))
+bad("conv_huge_filters", (ValueError, MemoryError), r".", lambda: L.Conv2D(2 ** 40, 3)(IMG))
+survives("conv_huge_stride_same", lambda: _expect_shape(
+    L.Conv2D(2, 3, strides=BIG, padding="same")(IMG), (1, 1, 1, 2)))
+survives("conv_huge_stride_output_shape", lambda: _expect_shape(
+    L.Conv2D(2, 3, strides=BIG, padding="same").compute_output_shape((None, 5, 5, 1)),
+    (None, 1, 1, 2)))
+survives("conv_empty_batch_backward", lambda: pycnn.sum(L.Conv2D(2, 3)(
+    T(np.ones((0, 5, 5, 1)), requires_grad=True))).backward())
+survives("conv_nan_backward", lambda: pycnn.sum(L.Conv2D(2, 3, activation="relu")(
+    T(np.full((1, 5, 5, 1), np.nan), requires_grad=True))).backward())
+bad("conv_fn_kernel_2d", ValueError, r"conv2d: expected a 4-D kernel", lambda: pycnn.conv2d(
+    IMG, np.ones((3, 3))))
+bad("conv_fn_bias_shape", ValueError, r"conv2d: bias of shape \(3,\), expected \(4,\)",
+    lambda: pycnn.conv2d(IMG, np.ones((3, 3, 1, 4)), bias=np.ones(3)))
+bad("conv_fn_zero_rows_kernel", ValueError, r"conv2d: kernel of shape \(0, 3, 1, 4\) has no rows",
+    lambda: pycnn.conv2d(IMG, np.ones((0, 3, 1, 4))))
+bad("conv_fn_zero_filters_kernel", ValueError, r"has no rows, columns or filters",
+    lambda: pycnn.conv2d(IMG, np.ones((3, 3, 1, 0))))
+bad("conv_fn_no_pixels", ValueError, r"conv2d: input of shape \(1, 0, 5, 1\) has no pixels",
+    lambda: pycnn.conv2d(np.ones((1, 0, 5, 1)), np.ones((1, 1, 1, 4))))
+bad("conv_fn_str_kernel", TypeError, r"dtype", lambda: pycnn.conv2d(IMG, "k"))
+for _pool in ("MaxPooling2D", "AveragePooling2D"):
+    P = getattr(L, _pool)
+    bad(f"{_pool}_larger_than_input", ValueError, r"pool 7x7 is larger than the 5x5 input",
+        lambda P=P: P(7)(IMG))
+    bad(f"{_pool}_zero", ValueError, r"pool_size must be positive integers, got 0",
+        lambda P=P: P(0))
+    bad(f"{_pool}_negative_stride", ValueError, r"strides must be positive integers, got -2",
+        lambda P=P: P(2, strides=-2))
+    bad(f"{_pool}_rank_2", ValueError, r"4-D input", lambda P=P: P(2)(np.ones((3, 3))))
+    survives(f"{_pool}_huge_pool_same", lambda P=P: _expect_shape(
+        P(BIG, padding="same")(IMG), (1, 1, 1, 1)))
+    survives(f"{_pool}_huge_stride_same", lambda P=P: _expect_shape(
+        P(2, strides=BIG, padding="same")(IMG), (1, 1, 1, 1)))
+    survives(f"{_pool}_huge_pool_same_backward", lambda P=P: pycnn.sum(P(2 ** 62, padding="same")(
+        T(IMG, requires_grad=True))).backward())
+    survives(f"{_pool}_empty_batch_backward", lambda P=P: pycnn.sum(P(2)(
+        T(np.ones((0, 4, 4, 1)), requires_grad=True))).backward())
+    survives(f"{_pool}_nan_backward", lambda P=P: pycnn.sum(P(2)(
+        T(np.full((1, 4, 4, 1), np.nan), requires_grad=True))).backward())
+bad("max_pool_fn_rank", ValueError, r"max_pool2d: expected a 4-D input",
+    lambda: pycnn.max_pool2d(np.ones((3, 3)), 2))
+bad("upsampling_zero", ValueError, r"size must be positive integers, got 0",
+    lambda: L.UpSampling2D(0))
+bad("upsampling_overflow", ValueError, r"upsampling a 3x3 input by 9223372036854775807x1 gives "
+    r"more rows", lambda: L.UpSampling2D((BIG, 1))(np.ones((1, 3, 3, 1))))
+bad("upsampling_overflow_output_shape", ValueError, r"upsampling .* gives more rows",
+    lambda: L.UpSampling2D((BIG, 1)).compute_output_shape((None, 3, 3, 1)))
+bad("upsampling_too_big", (ValueError, MemoryError), r".",
+    lambda: L.UpSampling2D(2 ** 40)(np.ones((1, 3, 3, 1))))
+bad("reshape_layer_wrong_size", ValueError, r"cannot reshape an input of shape \(2, 3\)",
+    lambda: L.Reshape((4,))(np.ones((2, 3))))
+bad("reshape_layer_two_unknown", ValueError, r"at most one -1", lambda: L.Reshape((-1, -1)))
+bad("reshape_layer_huge", ValueError, r"reshape", lambda: L.Reshape((2 ** 62, 2 ** 62))(
+    np.ones((2, 0))))
+bad("activation_layer_unknown", ValueError, r"unknown activation 'relux'",
+    lambda: L.Activation("relux"))
+bad("softmax_layer_axis", (ValueError, IndexError), r"softmax: axis 5 is out of range",
+    lambda: L.Softmax(axis=5)(np.ones((2, 3))))
+bad("leaky_relu_layer_alpha_str", TypeError, r"real number|alpha", lambda: L.LeakyReLU("a"))
+bad("elu_alpha_nan", ValueError, r"ELU: alpha must be a finite number, got nan",
+    lambda: L.ELU(float("nan")))
+
+# ---- Sequential ---------------------------------------------------------------------------
+
+from pycnn.models import Sequential, load_model  # noqa: E402
+
+XS = np.random.default_rng(0).random((10, 3)).astype(np.float32)
+YS = np.arange(10) % 2
+
+
+def _model(compiled=True):
+    model = Sequential([L.Dense(4, activation="relu", input_shape=(3,)),
+                        L.Dense(2, activation="softmax")])
+    if compiled:
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+    return model
+
+
+for _m in ("fit", "evaluate", "train_on_batch", "test_on_batch"):
+    bad(f"model_{_m}_before_compile", RuntimeError, rf"{_m}: you must compile your model",
+        lambda m=_m: getattr(_model(False), m)(XS, YS, **({"verbose": 0} if m in (
+            "fit", "evaluate") else {})))
+bad("model_fit_xy_lengths", ValueError, r"fit: x has 10 samples but y has 7",
+    lambda: _model().fit(XS, YS[:7], verbose=0))
+bad("model_fit_empty", ValueError, r"fit: no training samples",
+    lambda: _model().fit(XS[:0], YS[:0], verbose=0))
+bad("model_fit_label_out_of_range", ValueError, r"label [56] .* not a class index in \[0, 2\)",
+    lambda: _model().fit(XS, YS + 5, verbose=0))
+bad("model_fit_wrong_features", ValueError, r"input of shape \(10, 5\), expected \(batch, \.\.\., 3\)",
+    lambda: _model().fit(np.ones((10, 5)), YS, verbose=0))
+bad("model_fit_str", TypeError, r"fit: x must be numbers", lambda: _model().fit("abc", YS, verbose=0))
+bad("model_fit_y_none", ValueError, r"fit: y is None", lambda: _model().fit(XS, None, verbose=0))
+bad("model_fit_batch_zero", ValueError, r"batch_size must be a positive int, got 0",
+    lambda: _model().fit(XS, YS, batch_size=0, verbose=0))
+bad("model_fit_validation_split_2", ValueError, r"validation_split must be in \[0, 1\), got 2.0",
+    lambda: _model().fit(XS, YS, validation_split=2.0, verbose=0))
+bad("model_fit_ragged", ValueError, r"inhomogeneous|ragged",
+    lambda: _model().fit([[1, 2, 3], [1, 2]], [0, 1], verbose=0))
+survives("model_fit_nan_gives_nan_loss", lambda: _assert_nan_loss(_model().fit(
+    np.full_like(XS, np.nan), YS, verbose=0)))
+survives("model_fit_zero_epochs", lambda: _model().fit(XS, YS, epochs=0, verbose=0))
+bad("model_compile_unknown_loss", ValueError, r"unknown loss 'crossentropyy'",
+    lambda: _model(False).compile(optimizer="sgd", loss="crossentropyy"))
+bad("model_compile_unknown_optimizer", ValueError, r"unknown optimizer 'sgdd'",
+    lambda: _model(False).compile(optimizer="sgdd", loss="mse"))
+bad("model_compile_unknown_metric", ValueError, r"unknown metric 'acc_uracy'",
+    lambda: _model(False).compile(optimizer="sgd", loss="mse", metrics=["acc_uracy"]))
+bad("model_predict_wrong_features", ValueError, r"input of shape \(2, 7\)",
+    lambda: _model().predict(np.ones((2, 7)), verbose=0))
+survives("model_predict_empty", lambda: _model().predict(np.ones((0, 3)), verbose=0))
+bad("model_add_str", TypeError, r"Sequential.add: expected a layer .* got str",
+    lambda: Sequential().add("dense"))
+bad("model_pop_empty", IndexError, r"Sequential.pop: the model has no layers",
+    lambda: Sequential().pop())
+bad("model_get_layer_missing", ValueError, r"no layer named 'nope'",
+    lambda: _model().get_layer("nope"))
+bad("model_get_layer_index", ValueError, r"index 7 is out of range",
+    lambda: _model().get_layer(index=7))
+bad("model_summary_unbuilt", ValueError, r"has not yet been built",
+    lambda: Sequential([L.Dense(3)]).summary())
+bad("model_set_weights_count", ValueError, r"has 4 weight arrays but 1 were given",
+    lambda: _model().set_weights([np.ones(3)]))
+bad("model_save_missing_folder", FileNotFoundError, r"the folder '/nonexistent/dir' does not exist",
+    lambda: _model().save("/nonexistent/dir/model.pycnn"))
+bad("model_load_missing_file", FileNotFoundError, r"nope.pycnn",
+    lambda: load_model("/nonexistent/nope.pycnn"))
+bad("model_load_directory", ValueError, r"not a pycnn model file", lambda: load_model("/"))
+
+
+def _expect_shape(got, shape):
+    got = tuple(got.shape) if hasattr(got, "shape") else tuple(got)
+    if got != shape:
+        raise AssertionError(f"shape {got}, expected {shape}")
+
+
+def _assert_nan_loss(history):
+    if not np.isnan(history.history["loss"][-1]):
+        raise AssertionError(f"NaN inputs gave the loss {history.history['loss']}")
+
+
 # ---- optimizers ----------------------------------------------------------------------------
 
 O = pycnn.optimizers

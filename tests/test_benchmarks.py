@@ -135,8 +135,8 @@ def test_report_computes_ratios_and_targets():
     assert "| conv | 1 | 3000.0 | 4000.0 | 2000.0 | 30000.0 | 1.50 | 0.10 | 0.50 |" in text
     assert "n/a¹" in text and "**Load:** busy" in text
     assert "per-op overhead ≤ 0.5× PyTorch: 0.25 → met" in text
-    assert "**missed** on conv (1.50)" in text
-    assert "| dense fwd | 1 | 100.0 | 105.3 | 0.95 | 100.0 |" in text
+    assert "**missed** on conv (1.50; CPU time 0.50)" in text
+    assert "| dense fwd | 1 | 100.0 | 105.3 | 0.95 | 100.0 | — |" in text
     assert "CNN epoch ≥ 10× faster than the NumPy reference: 12.0× → met" in text
     assert "CNN peak RSS ≤ PyTorch's: 100 vs 300 MiB → met" in text
 

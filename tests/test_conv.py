@@ -64,22 +64,26 @@ def test_conv2d_against_reference_on_random_shapes(rng):
 
 
 def test_conv2d_large_batch_runs_in_chunks_and_matches(rng):
-    # 40 images of 30×30×8 with a 5×5 kernel: the patch matrix spans several chunks
+    # 40 images of 30×30×8 with a 5×5 kernel: the patch matrix spans several chunks. The
+    # batch's gradients must equal those of each image alone (one chunk each): dx image by
+    # image, dkernel and dbias summed over the images.
     x = rng.standard_normal((40, 30, 30, 8))
     k = rng.standard_normal((5, 5, 8, 3))
-    xt = pycnn.tensor(x, requires_grad=True)
-    kt = pycnn.tensor(k, requires_grad=True)
-    y = pycnn.conv2d(xt, kt, padding="same")
-    np.testing.assert_allclose(y.numpy(), R.conv2d(x, k, None, (1, 1), "same"), atol=1e-10)
-    g = rng.standard_normal(y.shape)
-    y.backward(g)
-    import torch
-    tx = torch.tensor(x.transpose(0, 3, 1, 2), requires_grad=True)
-    tk = torch.tensor(k.transpose(3, 2, 0, 1), requires_grad=True)
-    ty = torch.nn.functional.conv2d(tx, tk, padding=2)
-    ty.backward(torch.tensor(g.transpose(0, 3, 1, 2)))
-    np.testing.assert_allclose(xt.grad.numpy(), tx.grad.numpy().transpose(0, 2, 3, 1), atol=1e-9)
-    np.testing.assert_allclose(kt.grad.numpy(), tk.grad.numpy().transpose(2, 3, 1, 0), atol=1e-8)
+    b = rng.standard_normal(3)
+    g = rng.standard_normal((40, 30, 30, 3))
+
+    def grads(xs, gs):
+        xt, kt, bt = (pycnn.tensor(a, requires_grad=True) for a in (xs, k, b))
+        y = pycnn.conv2d(xt, kt, bt, padding="same")
+        y.backward(gs)
+        return y.numpy(), xt.grad.numpy(), kt.grad.numpy(), bt.grad.numpy()
+
+    y, dx, dk, db = grads(x, g)
+    np.testing.assert_allclose(y, R.conv2d(x, k, b, (1, 1), "same"), atol=1e-10)
+    alone = [grads(x[i:i + 1], g[i:i + 1]) for i in range(len(x))]
+    np.testing.assert_allclose(dx, np.concatenate([a[1] for a in alone]), atol=1e-10)
+    np.testing.assert_allclose(dk, sum(a[2] for a in alone), atol=1e-8)
+    np.testing.assert_allclose(db, sum(a[3] for a in alone), atol=1e-9)
 
 
 def test_conv2d_weight_gradients_accumulate_across_calls(rng):

@@ -253,3 +253,42 @@ def test_dense_layer_recognises_its_activation():
         tail = f") = {f}({fmt(z)})" if f else ""
         expected_y = {"relu": max(z, 0), "tanh": np.tanh(z), "": z}[f]
         assert lines[1] == f"y_1 = {head}1·0.5 + 2·0.25 + 0.1{tail} = {fmt(expected_y)}"
+
+
+def test_convolution_pooling_and_upsampling_show_one_window():
+    from pycnn.layers import UpSampling2D
+    x = pycnn.tensor(np.arange(16.0).reshape(1, 4, 4, 1), dtype="float64", requires_grad=True)
+    sobel = pycnn.filters.sobel_x().astype(np.float64)[:, :, None, None]
+    lines = pycnn.conv2d(x, sobel, bias=np.array([0.5])).explain().text.splitlines()
+    assert lines[0] == ("convolution (cross-correlation), kernel 3×3, 1 → 1 channels, "
+                        "stride (1, 1), padding 'valid':")
+    # output (1, 1) reads rows 1..3, columns 1..3: 5 6 7 / 9 10 11 / 13 14 15
+    assert lines[3] == ("y[1,1,0] = 0.5 + 5·1 + 6·0 + 7·(−1) + 9·2 + 10·0 + 11·(−2) + 13·1 + "
+                        "14·0 + 15·(−1) = −7.5")
+    same = pycnn.conv2d(x, np.ones((3, 3, 1, 1)), strides=2, padding="same").explain().text
+    assert "stride (2, 2), padding 'same'" in same
+    relu = pycnn.relu(pycnn.conv2d(x - 8.0, np.ones((1, 1, 1, 1))))
+    assert relu.op == "relu"                       # a separate op: explained as relu
+    pool = pycnn.max_pool2d(x, 2).explain().text.splitlines()
+    assert pool[1] == "image 1, output (1, 1), channel 0: max(10, 11, 14, 15) = 15"
+    pool = pycnn.max_pool2d(x, 2, strides=1).explain().text
+    assert "window 2×2, stride (1, 1)" in pool
+    avg = pycnn.avg_pool2d(x, 2, strides=1, padding="same").explain().text.splitlines()
+    assert avg[1] == "image 1, output (2, 2), channel 0: mean(10, 11, 14, 15) = 12.5"
+    corner = pycnn.avg_pool2d(x, 2, strides=1, padding="same")
+    assert corner.numpy()[0, 3, 3, 0] == 15              # padding takes no part
+    up = UpSampling2D(2)(x).explain().text.splitlines()
+    assert up[1] == "image 1, channel 0: x[3, 3] = 15 → y[6:8, 6:8] = [15, 15, 15, 15]"
+
+
+def test_odd_inputs_fall_back_instead_of_failing():
+    empty = pycnn.losses.categorical_crossentropy(np.zeros((0, 3)),
+                                                  pycnn.tensor(np.zeros((0, 3)),
+                                                               requires_grad=True))
+    text = explain(empty).text
+    assert text.startswith("categorical_crossentropy: inputs of shape (0, 3), (0, 3)")
+    zero_rows = pycnn.explain(pycnn.losses.categorical_crossentropy, [[0.0, 1.0]], [[0.0, 0.0]])
+    assert zero_rows.text.splitlines()[-1].startswith("E = ")
+    total = pycnn.explain(pycnn.losses.yolo_loss, np.zeros((1, 1, 1, 6)),
+                          np.full((1, 1, 1, 11), 0.5), S=1, B=2, C=1, return_parts=True)
+    assert total.text.startswith("YOLO v1 loss, S = 1, B = 2, C = 1")

@@ -527,3 +527,21 @@ def test_subclass_that_skips_init_gets_an_error_not_a_crash():
             lazy(cls).get_config()
     with pytest.raises(RuntimeError, match="was not initialised"):
         lazy(MaxPooling2D).compute_output_shape((None, 4, 4, 1))
+
+
+class Add2(Layer):
+    """Two inputs: build gets the list of their shapes, as in Keras."""
+
+    def build(self, input_shape):
+        self.shapes = input_shape
+
+    def call(self, inputs):
+        a, b = inputs
+        return a + b
+
+
+def test_python_layer_with_several_inputs():
+    a, b = pycnn.tensor(np.ones((2, 3))), pycnn.tensor(np.full((2, 3), 2.0))
+    layer = Add2()
+    assert layer([a, b]).numpy().tolist() == [[3.0] * 3] * 2
+    assert layer.shapes == [(2, 3), (2, 3)]

@@ -22,6 +22,9 @@ def test_accuracies_per_sample():
     p = np.array([[0.9], [0.2], [0.6]])
     np.testing.assert_array_equal(metrics.binary_accuracy(np.array([1, 1, 0]), p), [1, 0, 0])
     np.testing.assert_array_equal(metrics.binary_accuracy([[1, 0]], [[0.7, 0.7]]), [0.5])
+    nan = float("nan")
+    np.testing.assert_allclose(metrics.binary_accuracy([[1, 1, nan, 0]], [[0.9, 0.2, 0.9, 0.1]]),
+                               [2 / 3])
     np.testing.assert_allclose(metrics.mean_squared_error([[1.0, 3.0]], [[0.0, 1.0]]), [2.5])
     np.testing.assert_allclose(metrics.mean_absolute_error([[1.0, 3.0]], [[0.0, 1.0]]), [1.5])
 
@@ -60,6 +63,7 @@ def test_running_mean_weights_every_sample_equally():
 
 @pytest.mark.parametrize("loss,expected", [
     ("binary_crossentropy", metrics.binary_accuracy),
+    ("multilabel_crossentropy", metrics.binary_accuracy),
     ("categorical_crossentropy", metrics.categorical_accuracy),
     ("sparse_categorical_crossentropy", metrics.sparse_categorical_accuracy)])
 def test_accuracy_follows_the_loss(loss, expected):

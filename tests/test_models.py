@@ -95,6 +95,37 @@ def test_summary_positions_and_line_length(fresh_session):
     assert lines[4].startswith("dense_1 (Dense)") and len(lines[4]) == 80
     assert lines[4].index("(None, 512)") == 36          # int(0.45 · 80)
 
+
+def test_summary_with_arithmetic(fresh_session):
+    lines = []
+    lecture_model().summary(print_fn=lines.append, show_arithmetic=True)
+    assert lines[2].split() == ["Layer", "(type)", "Output", "Shape", "Param", "#", "Arithmetic"]
+    assert lines[4].startswith("dense_1 (Dense)              (None, 512)               401920"
+                               "    (784 + 1) · 512 = 401920")
+    assert lines[6].rstrip() == "dropout_1 (Dropout)          (None, 512)               0"
+    assert "(512 + 1) · 512 = 262656" in lines[8]
+    assert "(512 + 1) · 10 = 5130" in lines[12]
+    assert lines[-4:-1] == ["Total params: 669,706", "Trainable params: 669,706",
+                            "Non-trainable params: 0"]
+    assert len({len(line) for line in lines[1:14]}) == 1, "every row as wide as the rules"
+    cnn = Sequential([Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)),
+                      MaxPooling2D((2, 2)), Flatten(), Dense(10, use_bias=False)])
+    lines = []
+    cnn.summary(print_fn=lines.append, show_arithmetic=True)
+    assert lines[4].startswith("conv2d_1 (Conv2D)            (None, 26, 26, 32)        320"
+                               "       (3·3·1 + 1) · 32 = 320")
+    assert lines[6].startswith("max_pooling2d_1 (MaxPooling2 (None, 13, 13, 32)        0 ")
+    assert "5408 · 10 = 54080" in lines[10]
+
+
+def test_jupyter_html_table(fresh_session):
+    html = lecture_model()._repr_html_()
+    assert html.count("<tr>") == 6                      # header + 5 layers
+    assert "<td style='text-align:left'>dense_1 (Dense)</td>" in html
+    assert "(784 + 1) · 512 = 401920" in html
+    assert "Total params: 669,706" in html
+    assert "not built yet" in Sequential([Dense(3)])._repr_html_()
+
 # ---- the stack -------------------------------------------------------------------------
 
 
@@ -245,6 +276,11 @@ def test_validation_split_takes_the_last_samples(fresh_session, digit_data):
         model.fit(x[:100], y[:99])
     with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
         model.fit(x, y, batch_size=0)
+    before = model.get_weights()
+    with pytest.raises(ValueError, match="y_true shape \\(2, 10\\) does not"):
+        model.fit(x[:100], y[:100], validation_data=(x[:5], to_categorical(y[:5], 10)))
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_accuracy_follows_the_loss(fresh_session, digit_data):
@@ -387,3 +423,15 @@ def test_interrupt_message_with_verbose(fresh_session, digit_data, capsys):
     model.fit(x[:100], y[:100], batch_size=25, epochs=3, verbose=1,
               callbacks=[LambdaCallback(on_batch_begin=stop)])
     assert "Interrupted after batch 1/4 of epoch 1/3" in capsys.readouterr().out
+
+
+def test_to_categorical():
+    np.testing.assert_array_equal(to_categorical([1, 0, 2]), np.eye(3)[[1, 0, 2]])
+    assert to_categorical([[1], [3]], 5).shape == (2, 5)
+    assert to_categorical(np.zeros((2, 3), int), 4).shape == (2, 3, 4)
+    assert to_categorical([1], 2).dtype == np.float32
+    with pytest.raises(ValueError, match="class indices must be in \\[0, 3\\), got values "
+                                         "from 0 to 3"):
+        to_categorical([0, 3], 3)
+    with pytest.raises(ValueError, match="integer class indices"):
+        to_categorical([0.5])

@@ -49,7 +49,8 @@ def test_notebook_is_stored_clean_and_built_from_its_source(path):
 
 @pytest.fixture(scope="module")
 def kernel_env(tmp_path_factory):
-    """JUPYTER_PATH with a kernelspec for this interpreter; pycnn importable; Agg plots."""
+    """JUPYTER_PATH with a kernelspec for this interpreter; pycnn importable; Agg plots;
+    a fresh IPython profile."""
     home = tmp_path_factory.mktemp("jupyter")
     spec = home / "kernels" / KERNEL
     spec.mkdir(parents=True)
@@ -63,6 +64,7 @@ def kernel_env(tmp_path_factory):
     os.environ["PYTHONPATH"] = os.pathsep.join(
         [package_root] + [p for p in [saved.get("PYTHONPATH")] if p])
     os.environ["MPLBACKEND"] = "Agg"
+    os.environ["IPYTHONDIR"] = str(home / "ipython")   # no user profile or startup files
     os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     yield
     os.environ.clear()

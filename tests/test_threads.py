@@ -74,3 +74,30 @@ def test_no_grad_is_per_thread():
     t.join(30)
     assert y.requires_grad and y.op == "mul"
     assert seen == [False]
+
+
+def test_resetting_grads_while_another_thread_backpropagates_does_not_crash():
+    """Thread A backpropagates into w (kernels without the GIL) while thread B keeps
+    assigning w.grad = None: the buffers A writes into stay alive until A's node is done."""
+    rng = np.random.default_rng(0)
+    w = pycnn.tensor(rng.standard_normal(N).astype(np.float32), requires_grad=True)
+    x = rng.standard_normal(N).astype(np.float32)
+    stop = threading.Event()
+
+    def backprop():
+        for _ in range(40):
+            y = pycnn.tanh(x * w) * w + pycnn.exp(-pycnn.square(w))
+            y.backward(np.ones(N, np.float32))
+        stop.set()
+
+    def reset():
+        while not stop.is_set():
+            w.grad = None
+
+    _run_in_threads([backprop, reset])
+    y = pycnn.tanh(x * w) * w
+    w.grad = None
+    y.backward(np.ones(N, np.float32))
+    t = np.tanh(x * w.numpy())
+    np.testing.assert_allclose(w.grad.numpy(), (1 - t ** 2) * x * w.numpy() + t, rtol=1e-5,
+                               atol=1e-6)

@@ -8,6 +8,8 @@
  */
 #include "autograd/node.h"
 
+#include "py/bufpool.h"
+
 static unsigned long pc_visit_epoch = 0;
 
 typedef struct {
@@ -75,9 +77,12 @@ seed_gradient(TensorObject *root, PyArrayObject *seed)
 {
     PyObject *sum;
     if (root->grad == NULL) {
-        PyArrayObject *g = (PyArrayObject *)PyArray_NewCopy(seed, NPY_CORDER);
-        if (g == NULL)
+        PyArrayObject *g = pc_pool_array(PyArray_NDIM(seed), PyArray_SHAPE(seed),
+                                         PyArray_TYPE(seed), 0);    /* a big seed recycles */
+        if (g == NULL || PyArray_CopyInto(g, seed) < 0) {
+            Py_XDECREF(g);
             return -1;
+        }
         root->grad = pc_tensor_wrap(g, 0);
         Py_DECREF(g);
         return root->grad == NULL ? -1 : 0;
@@ -87,11 +92,24 @@ seed_gradient(TensorObject *root, PyArrayObject *seed)
     return sum == NULL ? -1 : 0;
 }
 
+/* The gradient buffers a backward function writes into are borrowed, and kernels run
+ * with the GIL released: another thread could meanwhile assign t.grad = None and free
+ * the buffer under the kernel. While a node's backward runs, its dout and every buffer
+ * pc_grad_buffer hands out are kept alive here (per thread; emptied after each node). */
+static _Thread_local PyObject *pc_keepalive = NULL;
+
+int
+pc_keep_alive(PyObject *obj)
+{
+    return pc_keepalive != NULL ? PyList_Append(pc_keepalive, obj) : 0;
+}
+
 int
 pc_backward(PyObject *root_obj, PyArrayObject *seed, int retain_graph)
 {
     TensorObject *root = (TensorObject *)root_obj;
     TensorObject **order = NULL;
+    PyObject *keep = NULL, *outer_keep = NULL;
     Py_ssize_t n = 0;
     int status = -1;
 
@@ -116,13 +134,22 @@ pc_backward(PyObject *root_obj, PyArrayObject *seed, int retain_graph)
     }
     if (seed_gradient(root, seed) < 0)
         goto done;
+    if ((keep = PyList_New(0)) == NULL)
+        goto done;
+    outer_keep = pc_keepalive;
+    pc_keepalive = keep;
     for (Py_ssize_t i = n - 1; i >= 0; i--) {
         TensorObject *t = order[i];
         pc_node *node = t->node;
+        int failed;
         if (node == NULL)
             continue;                   /* a leaf: its .grad is the result */
-        if (t->grad != NULL &&
-            pc_op_table[node->op].backward(node, PC_DATA(t->grad)) < 0)
+        if (t->grad == NULL)
+            failed = 0;
+        else if ((failed = PyList_Append(keep, t->grad) < 0) == 0)
+            failed = pc_op_table[node->op].backward(node, PC_DATA(PyList_GET_ITEM(keep, 0)))
+                     < 0;
+        if (PyList_SetSlice(keep, 0, PyList_GET_SIZE(keep), NULL) < 0 || failed)
             goto done;
         if (!retain_graph)
             pc_node_release(node);
@@ -131,6 +158,10 @@ pc_backward(PyObject *root_obj, PyArrayObject *seed, int retain_graph)
     }
     status = 0;
 done:
+    if (keep != NULL) {
+        pc_keepalive = outer_keep;
+        Py_DECREF(keep);
+    }
     for (Py_ssize_t i = 0; i < n; i++)
         Py_DECREF(order[i]);
     PyMem_Free(order);

@@ -73,27 +73,45 @@ fail:
     return NULL;
 }
 
-int
-pc_grad_buffer(pc_node *node, int i, PyArrayObject **out)
+/* parent i's gradient array, created (zero-filled when `zero`) if absent */
+static int
+grad_buffer(pc_node *node, int i, int zero, PyArrayObject **out, int *fresh)
 {
     TensorObject *p = (TensorObject *)node->parents[i];
     PyArrayObject *g = NULL;
 
     *out = NULL;
+    *fresh = 0;
     if (!p->requires_grad)
         return 0;
     if (p->grad == NULL) {
         g = pc_pool_array(PyArray_NDIM(p->data), PyArray_SHAPE(p->data),
-                          PyArray_TYPE(p->data), 1);
+                          PyArray_TYPE(p->data), zero);
         if (g == NULL)
             return -1;
         p->grad = pc_tensor_wrap(g, 0);
         Py_DECREF(g);
         if (p->grad == NULL)
             return -1;
+        *fresh = 1;
     }
+    if (pc_keep_alive(p->grad) < 0)     /* alive until this node's backward returns */
+        return -1;
     *out = PC_DATA(p->grad);
     return 0;
+}
+
+int
+pc_grad_buffer(pc_node *node, int i, PyArrayObject **out)
+{
+    int fresh;
+    return grad_buffer(node, i, 1, out, &fresh);
+}
+
+int
+pc_grad_buffer_to_overwrite(pc_node *node, int i, PyArrayObject **out, int *fresh)
+{
+    return grad_buffer(node, i, 0, out, fresh);
 }
 
 void

@@ -89,6 +89,11 @@ PyObject *pc_record(pc_op op, PyArrayObject *y, int n_parents, PyObject *const *
  * (and 0 returned) when that parent does not require grad. -1 on error. */
 int pc_grad_buffer(pc_node *node, int i, PyArrayObject **out);
 
+/* The same, except that a gradient created by this call is left UNINITIALISED and
+ * *fresh is set to 1 (else 0): the caller must then write every element with `=`
+ * (a GEMM into it, say) instead of adding. Saves zero-filling what is overwritten. */
+int pc_grad_buffer_to_overwrite(pc_node *node, int i, PyArrayObject **out, int *fresh);
+
 void pc_node_release(pc_node *node);            /* drop the saved buffers */
 void pc_node_free(pc_node *node);               /* drop everything */
 int pc_node_traverse(pc_node *node, visitproc visit, void *arg);
@@ -96,5 +101,8 @@ int pc_node_traverse(pc_node *node, visitproc visit, void *arg);
 /* Backward from root: seed (root's shape) is added to root's gradient, then every
  * node is visited once in reverse topological order. 0, or -1 with an exception. */
 int pc_backward(PyObject *root, PyArrayObject *seed, int retain_graph);
+
+/* Keeps obj alive until the running node's backward returns (engine.c); 0 or -1. */
+int pc_keep_alive(PyObject *obj);
 
 #endif

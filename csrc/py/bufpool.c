@@ -13,6 +13,8 @@
  */
 #include "py/bufpool.h"
 
+#include "py/convert.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,6 +78,17 @@ capsule_release(PyObject *capsule)
         PyErr_Clear();
 }
 
+/* ValueError naming the shape whose byte count does not fit in npy_intp; NULL */
+static PyArrayObject *
+too_large(int ndim, const npy_intp *shape)
+{
+    PyObject *s = pc_shape_tuple(ndim, shape);
+    if (s != NULL)
+        PyErr_Format(PyExc_ValueError, "an array of shape %R is too large", s);
+    Py_XDECREF(s);
+    return NULL;
+}
+
 PyArrayObject *
 pc_pool_array(int ndim, const npy_intp *shape, int typenum, int zero)
 {
@@ -87,8 +100,17 @@ pc_pool_array(int ndim, const npy_intp *shape, int typenum, int zero)
 
     if (descr == NULL)
         return NULL;
-    for (int d = 0; d < ndim; d++)
+    for (int d = 0; d < ndim; d++) {                     /* n = ∏ shape, checked */
+        if (shape[d] < 0 || (shape[d] > 0 && n > NPY_MAX_INTP / shape[d])) {
+            Py_DECREF(descr);
+            return too_large(ndim, shape);
+        }
         n *= shape[d];
+    }
+    if ((size_t)n > (size_t)NPY_MAX_INTP / (size_t)PyDataType_ELSIZE(descr)) {
+        Py_DECREF(descr);
+        return too_large(ndim, shape);
+    }
     nbytes = (size_t)n * (size_t)PyDataType_ELSIZE(descr);
     if (nbytes < PC_POOL_MIN_BYTES) {
         if (zero)
@@ -97,8 +119,13 @@ pc_pool_array(int ndim, const npy_intp *shape, int typenum, int zero)
                                                      (npy_intp *)shape, NULL, NULL, 0, NULL);
     }
     if ((buf = buffer_alloc(nbytes)) == NULL) {
+        PyObject *s = pc_shape_tuple(ndim, shape);
+        if (s != NULL)
+            PyErr_Format(PyExc_MemoryError, "unable to allocate %zu bytes for an array of "
+                         "shape %R", nbytes, s);
+        Py_XDECREF(s);
         Py_DECREF(descr);
-        return (PyArrayObject *)PyErr_NoMemory();
+        return NULL;
     }
     if ((capsule = PyCapsule_New(buf, capsule_name, capsule_release)) == NULL) {
         buffer_release(buf, nbytes);

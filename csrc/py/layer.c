@@ -442,6 +442,29 @@ call_inputs(LayerObject *self, PyObject *inputs)
     return pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(pc_layer_name(self)));
 }
 
+/* x.shape, or for several tensors the list of their shapes (what Keras' build gets) */
+static PyObject *
+input_shapes(PyObject *x)
+{
+    PyObject *shapes;
+    if (pc_tensor_check(x))
+        return PyObject_GetAttrString(x, "shape");
+    if ((shapes = PySequence_List(x)) == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(shapes); i++) {
+        PyObject *item = PyList_GET_ITEM(shapes, i);
+        PyObject *shape = pc_tensor_check(item) ? PyObject_GetAttrString(item, "shape")
+                                                : Py_NewRef(Py_None);
+        if (shape == NULL) {
+            Py_DECREF(shapes);
+            return NULL;
+        }
+        PyList_SET_ITEM(shapes, i, shape);          /* steals; drops the item */
+        Py_DECREF(item);
+    }
+    return shapes;
+}
+
 static PyObject *
 Layer_tp_call(LayerObject *self, PyObject *args, PyObject *kwargs)
 {
@@ -457,7 +480,7 @@ Layer_tp_call(LayerObject *self, PyObject *args, PyObject *kwargs)
         PyObject *shape;
         if (self->dtype < 0 && pc_tensor_check(x))
             self->dtype = PyArray_TYPE(PC_DATA(x));
-        shape = pc_tensor_check(x) ? PyObject_GetAttrString(x, "shape") : Py_NewRef(Py_None);
+        shape = input_shapes(x);
         r = shape != NULL ? pc_call_method((PyObject *)self, "build", shape) : NULL;
         Py_XDECREF(shape);
         if (r == NULL)

@@ -150,7 +150,19 @@ box_loss.explain()
 
 # %% [markdown]
 # Facial landmarks ($M$ points, $2M$ numbers) and pose (one point per joint) are the same
-# loss on longer vectors. A stick figure with $J = 6$ joints:
+# loss on longer vectors. Five landmarks — two eyes, the nose, two mouth corners — are
+# $(x_1, y_1, \dots, x_5, y_5)$, ten numbers:
+
+# %%
+landmarks = np.array([[0.35, 0.40, 0.65, 0.40, 0.50, 0.55, 0.38, 0.72, 0.62, 0.72]])
+predicted = pycnn.tensor(landmarks + rng.normal(scale=0.02, size=landmarks.shape),
+                         requires_grad=True)
+face_loss = pycnn.losses.squared_error(landmarks, predicted)
+print("output", predicted.shape, " target", landmarks.shape,
+      " squared error:", round(face_loss.item(), 5))
+
+# %% [markdown]
+# A stick figure with $J = 6$ joints:
 
 # %%
 joints = np.array([[0.5, 0.15], [0.5, 0.45], [0.3, 0.3], [0.7, 0.3], [0.35, 0.85], [0.65, 0.85]])

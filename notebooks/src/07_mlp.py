@@ -45,6 +45,12 @@ model.summary()
 # %%
 model.summary(show_arithmetic=True)
 
+# %% [markdown]
+# In Jupyter the model itself shows the same table, arithmetic included:
+
+# %%
+model
+
 # %%
 for n_in, n_out in [(784, 512), (512, 512), (512, 10)]:
     print(repr(pycnn.arithmetic.dense_params(n_in, n_out)))

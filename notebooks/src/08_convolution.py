@@ -55,6 +55,13 @@ feature_maps(maps.numpy(), titles=["K_x: vertical edges", "K_y: horizontal edges
              symmetric=True, size=2.2);
 
 # %% [markdown]
+# One value of the first feature map, with the $3 \times 3$ window of the digit it reads
+# and the kernel's weights:
+
+# %%
+pycnn.explain(pycnn.conv2d, x, kernel, padding='same')
+
+# %% [markdown]
 # The strength of the edge at every pixel, $\sqrt{G_x^2 + G_y^2}$, is a simple descriptor
 # of the digit's shape:
 
