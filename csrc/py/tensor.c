@@ -162,9 +162,8 @@ Tensor_backward(TensorObject *self, PyObject *args, PyObject *kwargs)
             Py_XDECREF(s);
             return NULL;
         }
-        seed = (PyArrayObject *)PyArray_Zeros(PyArray_NDIM(self->data),
-                                              PyArray_SHAPE(self->data),
-                                              PyArray_DescrFromType(PyArray_TYPE(self->data)), 0);
+        seed = pc_zeros_array(PyArray_NDIM(self->data), PyArray_SHAPE(self->data),
+                              PyArray_TYPE(self->data));
         if (seed == NULL)
             return NULL;
         if (PyArray_TYPE(seed) == NPY_FLOAT32)
