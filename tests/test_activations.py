@@ -233,3 +233,12 @@ def test_agrees_with_pytorch(rng):
         b.backward(torch.tensor(seed))
         np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), rtol=1e-10, atol=1e-15)
+
+
+def test_an_axis_beyond_int_range_is_out_of_range_not_an_overflow():
+    # the axis used to be parsed as a C int: 2**40 raised a bare OverflowError
+    with pytest.raises(ValueError, match=r"softmax: axis 1099511627776 is out of range for a "
+                                         r"tensor of 2 dimensions"):
+        pycnn.softmax(pycnn.tensor(np.ones((2, 3))), axis=2**40)
+    with pytest.raises(ValueError, match=r"maxout: axis -1099511627776 is out of range"):
+        pycnn.maxout(pycnn.tensor(np.ones((2, 4))), 2, axis=-2**40)

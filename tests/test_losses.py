@@ -544,3 +544,11 @@ def test_agrees_with_pytorch_values_and_gradients(rng):
         b.backward()
         assert a.item() == pytest.approx(b.item(), rel=1e-12)
         np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), rtol=1e-10, atol=1e-15)
+
+
+def test_ignore_index_of_the_wrong_type_names_the_loss():
+    with pytest.raises(TypeError, match="sparse_categorical_crossentropy: ignore_index must be "
+                                        "None or an int, got str"):
+        L.sparse_categorical_crossentropy([0, 1], np.ones((2, 3)), ignore_index="x")
+    with pytest.raises(TypeError, match="ignore_index must be None or an int, got float"):
+        L.sparse_categorical_crossentropy([0, 1], np.ones((2, 3)), ignore_index=1.5)

@@ -179,3 +179,11 @@ def test_diamond_and_three_children_through_structural_ops(rng):
 
     assert pycnn.gradcheck(diamond, [rng.standard_normal((2, 6))])
     assert pycnn.gradcheck(three_children, [rng.standard_normal((4, 3))])
+
+
+def test_reshape_to_a_shape_whose_size_overflows_is_a_clear_error():
+    # the product of the sizes used to overflow (undefined behaviour in C) and wrap to 0
+    with pytest.raises(ValueError, match=r"reshape: .*\(0 elements\).*number of elements"):
+        pycnn.reshape(pycnn.tensor(np.ones(0)), (2**62, 4))
+    with pytest.raises(ValueError, match=r"reshape: .*number of elements"):
+        pycnn.tensor(np.ones(0)).reshape(2**62, 4, 0)

@@ -26,6 +26,22 @@ pc_row_loss_kernels_for(pc_op op)
     return row_kernels[op].forward_f32 != NULL ? &row_kernels[op] : NULL;
 }
 
+#define SPARSE(name)                                                                     \
+    {pc_##name##_forward_f32, pc_##name##_forward_f64, pc_##name##_backward_f32,         \
+     pc_##name##_backward_f64}
+static const pc_sparse_loss_kernels sparse_kernels[PC_OP_COUNT] = {
+    [PC_OP_SPARSE_CATEGORICAL_CROSSENTROPY] = SPARSE(sparse_categorical_crossentropy),
+    [PC_OP_SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS] =
+        SPARSE(sparse_categorical_crossentropy_from_logits),
+};
+#undef SPARSE
+
+const pc_sparse_loss_kernels *
+pc_sparse_loss_kernels_for(pc_op op)
+{
+    return sparse_kernels[op].forward_f32 != NULL ? &sparse_kernels[op] : NULL;
+}
+
 pc_yolo_dims
 pc_yolo_dims_from_args(const pc_op_args *a)
 {
@@ -64,7 +80,7 @@ pc_grad_sparse_loss(pc_node *node, PyArrayObject *dout)
     PyArrayObject *p = PC_DATA(node->parents[0]), *labels = PC_DATA(node->parents[1]), *dp;
     const pc_op_args *a = &node->args;
     const pc_index *ignore = a->i[3] ? &a->i[4] : NULL;
-    int logits = node->op == PC_OP_SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS;
+    const pc_sparse_loss_kernels *k = pc_sparse_loss_kernels_for(node->op);
 
     if (pc_grad_buffer(node, 0, &dp) < 0)
         return -1;
@@ -74,15 +90,11 @@ pc_grad_sparse_loss(pc_node *node, PyArrayObject *dout)
     if (PyArray_SIZE(p) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
     if (PyArray_TYPE(p) == NPY_FLOAT32)
-        (logits ? pc_sparse_categorical_crossentropy_from_logits_backward_f32
-                : pc_sparse_categorical_crossentropy_backward_f32)(
-            PyArray_DATA(p), PyArray_DATA(labels), PyArray_DATA(dout), a->i[2], (float)a->f[0],
-            PyArray_DATA(dp), a->i[0], a->i[1], ignore);
+        k->backward_f32(PyArray_DATA(p), PyArray_DATA(labels), PyArray_DATA(dout), a->i[2],
+                        (float)a->f[0], PyArray_DATA(dp), a->i[0], a->i[1], ignore);
     else
-        (logits ? pc_sparse_categorical_crossentropy_from_logits_backward_f64
-                : pc_sparse_categorical_crossentropy_backward_f64)(
-            PyArray_DATA(p), PyArray_DATA(labels), PyArray_DATA(dout), a->i[2], a->f[0],
-            PyArray_DATA(dp), a->i[0], a->i[1], ignore);
+        k->backward_f64(PyArray_DATA(p), PyArray_DATA(labels), PyArray_DATA(dout), a->i[2],
+                        a->f[0], PyArray_DATA(dp), a->i[0], a->i[1], ignore);
     NPY_END_THREADS;
     return 0;
 }

@@ -30,6 +30,22 @@ typedef struct {
 /* NULL when op is not a row loss (squared errors, categorical, binary, multi-label) */
 const pc_row_loss_kernels *pc_row_loss_kernels_for(pc_op op);
 
+/* sparse categorical cross-entropy (plain and from_logits): ignore is NULL or the
+ * ignore_index, so one call serves both variants in either dtype */
+typedef struct {
+    void (*forward_f32)(const float *, const float *, float *, pc_index, pc_index,
+                        const pc_index *);
+    void (*forward_f64)(const double *, const double *, double *, pc_index, pc_index,
+                        const pc_index *);
+    void (*backward_f32)(const float *, const float *, const float *, pc_index, float, float *,
+                         pc_index, pc_index, const pc_index *);
+    void (*backward_f64)(const double *, const double *, const double *, pc_index, double,
+                         double *, pc_index, pc_index, const pc_index *);
+} pc_sparse_loss_kernels;
+
+/* NULL when op is not one of the two sparse categorical cross-entropies */
+const pc_sparse_loss_kernels *pc_sparse_loss_kernels_for(pc_op op);
+
 /* The yolo_loss node's dimensions, read back from its args */
 pc_yolo_dims pc_yolo_dims_from_args(const pc_op_args *a);
 

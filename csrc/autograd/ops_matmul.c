@@ -8,19 +8,15 @@
  */
 #include "autograd/ops_matmul.h"
 
+#include "py/args.h"
 #include "py/blas.h"
 #include "py/convert.h"
 
+/* ValueError "matmul: shapes (..) and (..) <why>"; returns -1 */
 static int
 layout_error(PyArrayObject *a, PyArrayObject *b, const char *why)
 {
-    PyObject *sa = pc_shape_tuple(PyArray_NDIM(a), PyArray_SHAPE(a));
-    PyObject *sb = pc_shape_tuple(PyArray_NDIM(b), PyArray_SHAPE(b));
-    if (sa != NULL && sb != NULL)
-        PyErr_Format(PyExc_ValueError, "matmul: shapes %R and %R %s", sa, sb, why);
-    Py_XDECREF(sa);
-    Py_XDECREF(sb);
-    return -1;
+    return pc_shape_mismatch("%s: shapes %R and %R %s", "matmul", a, b, why);
 }
 
 /* stride[w][d] for operand w whose batch shape (nd axes, right-aligned) is `shape` */

@@ -8,12 +8,12 @@
 /* Views x as (outer, K, inner) around `axis` (negative counts from the end).
  * 0, or -1 with ValueError naming op, the axis and the number of dimensions. */
 static int
-split_axis(PyArrayObject *x, int axis, const char *op, pc_index *outer, pc_index *K,
+split_axis(PyArrayObject *x, Py_ssize_t axis, const char *op, pc_index *outer, pc_index *K,
            pc_index *inner)
 {
     int ndim = PyArray_NDIM(x);
     if (axis < -ndim || axis >= ndim) {
-        PyErr_Format(PyExc_ValueError, "%s: axis %d is out of range for a tensor of %d "
+        PyErr_Format(PyExc_ValueError, "%s: axis %zd is out of range for a tensor of %d "
                      "dimension%s", op, axis, ndim, ndim == 1 ? "" : "s");
         return -1;
     }
@@ -148,9 +148,9 @@ axis_op(pc_op op, PyObject *args, PyObject *kwargs)
     PyObject *z_obj, *z = NULL, *result = NULL;
     PyArrayObject *y = NULL;
     pc_op_args a = {{0}};
-    int axis = -1;
+    Py_ssize_t axis = -1;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|i", kwlist, &z_obj, &axis))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|n", kwlist, &z_obj, &axis))
         return NULL;
     if ((z = pc_as_tensor(z_obj, -1, name)) == NULL)
         goto done;
@@ -204,11 +204,11 @@ py_maxout(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
     PyArrayObject *y = NULL;
     npy_intp shape[PC_MAX_NDIM];
     pc_op_args a = {{0}};
-    Py_ssize_t pieces;
+    Py_ssize_t pieces, axis = -1;
     pc_index features;
-    int axis = -1, ndim;
+    int ndim;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "On|i", kwlist, &x_obj, &pieces, &axis))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "On|n", kwlist, &x_obj, &pieces, &axis))
         return NULL;
     if ((x = pc_as_tensor(x_obj, -1, "maxout")) == NULL)
         goto done;
@@ -216,7 +216,7 @@ py_maxout(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
         goto done;
     if (pieces < 1 || features % pieces != 0) {
         PyErr_Format(PyExc_ValueError, "maxout: pieces must be a positive divisor of the %zd "
-                     "features along axis %d, got pieces=%zd", (Py_ssize_t)features, axis,
+                     "features along axis %zd, got pieces=%zd", (Py_ssize_t)features, axis,
                      pieces);
         goto done;
     }

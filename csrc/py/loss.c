@@ -2,6 +2,7 @@
  * categorical, binary, multi-label and sparse categorical cross-entropy, YOLO.
  * Each is one kernel call and one recorded node with parents (y_pred, y_true).
  * Legend: R rows of K values (see kernels/loss.h); N images (YOLO). */
+#include "py/args.h"
 #include "py/bindings.h"
 
 #include <math.h>
@@ -42,13 +43,7 @@ constant_truth(PyObject *obj, int typenum, const char *op)
 static void
 shape_error(const char *op, PyArrayObject *t, PyArrayObject *p, const char *detail)
 {
-    PyObject *st = pc_shape_tuple(PyArray_NDIM(t), PyArray_SHAPE(t));
-    PyObject *sp = pc_shape_tuple(PyArray_NDIM(p), PyArray_SHAPE(p));
-    if (st != NULL && sp != NULL)
-        PyErr_Format(PyExc_ValueError, "%s: y_true shape %R does not match y_pred shape %R%s",
-                     op, st, sp, detail);
-    Py_XDECREF(st);
-    Py_XDECREF(sp);
+    pc_shape_mismatch("%s: y_true shape %R does not match y_pred shape %R%s", op, t, p, detail);
 }
 
 /* y_pred as a Tensor with at least one dimension (new ref) */
@@ -221,11 +216,16 @@ label_error(const char *op, PyArrayObject *labels, pc_index row, pc_index K)
 
 /* ignore_index: None, or an integer (NumPy's too) stored in a->i[4] with a->i[3] = 1 */
 static int
-parse_ignore_index(PyObject *obj, pc_op_args *a)
+parse_ignore_index(PyObject *obj, pc_op_args *a, const char *op)
 {
     PyObject *index;
     if (obj == Py_None)
         return 0;
+    if (!PyIndex_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s: ignore_index must be None or an int, got %.100s",
+                     op, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
     if ((index = PyNumber_Index(obj)) == NULL)
         return -1;
     a->i[3] = 1, a->i[4] = PyLong_AsSsize_t(index);
@@ -245,7 +245,9 @@ py_sparse_categorical_crossentropy(PyObject *Py_UNUSED(m), PyObject *args, PyObj
     PyArrayObject *p, *per = NULL;
     pc_op op = PC_OP_SPARSE_CATEGORICAL_CROSSENTROPY;
     const char *name = pc_op_table[op].name;
+    const pc_sparse_loss_kernels *k;
     pc_op_args a = {{0}};
+    const pc_index *ignore;
     pc_index count, bad;
     int from_logits = 0, reduction;
 
@@ -255,8 +257,10 @@ py_sparse_categorical_crossentropy(PyObject *Py_UNUSED(m), PyObject *args, PyObj
         return NULL;
     if (from_logits)
         op = PC_OP_SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS;
-    if (parse_ignore_index(ign_obj, &a) < 0)
+    k = pc_sparse_loss_kernels_for(op);
+    if (parse_ignore_index(ign_obj, &a, name) < 0)
         return NULL;
+    ignore = a.i[3] ? &a.i[4] : NULL;
     if ((pred = prediction(p_obj, name)) == NULL)
         goto done;
     p = PC_DATA(pred);
@@ -265,7 +269,7 @@ py_sparse_categorical_crossentropy(PyObject *Py_UNUSED(m), PyObject *args, PyObj
     a.i[1] = PyArray_DIM(p, PyArray_NDIM(p) - 1);
     a.i[0] = PyArray_SIZE(PC_DATA(labels));
     bad = PC_DISPATCH(PyArray_TYPE(p), pc_sparse_labels_check, PyArray_DATA(PC_DATA(labels)),
-                      a.i[0], a.i[1], a.i[3] ? &a.i[4] : NULL, &count);
+                      a.i[0], a.i[1], ignore, &count);
     if (bad >= 0) {
         label_error(name, PC_DATA(labels), bad, a.i[1]);
         goto done;
@@ -277,15 +281,11 @@ py_sparse_categorical_crossentropy(PyObject *Py_UNUSED(m), PyObject *args, PyObj
     if (PyArray_SIZE(p) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
     if (PyArray_TYPE(p) == NPY_FLOAT32)
-        (from_logits ? pc_sparse_categorical_crossentropy_from_logits_forward_f32
-                     : pc_sparse_categorical_crossentropy_forward_f32)(
-            PyArray_DATA(p), PyArray_DATA(PC_DATA(labels)), PyArray_DATA(per), a.i[0], a.i[1],
-            a.i[3] ? &a.i[4] : NULL);
+        k->forward_f32(PyArray_DATA(p), PyArray_DATA(PC_DATA(labels)), PyArray_DATA(per),
+                       a.i[0], a.i[1], ignore);
     else
-        (from_logits ? pc_sparse_categorical_crossentropy_from_logits_forward_f64
-                     : pc_sparse_categorical_crossentropy_forward_f64)(
-            PyArray_DATA(p), PyArray_DATA(PC_DATA(labels)), PyArray_DATA(per), a.i[0], a.i[1],
-            a.i[3] ? &a.i[4] : NULL);
+        k->forward_f64(PyArray_DATA(p), PyArray_DATA(PC_DATA(labels)), PyArray_DATA(per),
+                       a.i[0], a.i[1], ignore);
     NPY_END_THREADS;
     result = record_loss(op, per, reduction, count, pred, labels, &a);
 done:

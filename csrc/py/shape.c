@@ -79,6 +79,8 @@ parse_shape(PyArrayObject *x, PyObject *shape, npy_intp *dims)
             unknown = (int)i;
         else if (dims[i] < 0)
             return reshape_error(x, shape, "sizes must be >= 0 (or one -1)");
+        else if (dims[i] > 0 && known > NPY_MAX_INTP / dims[i])   /* known·dims[i] overflows */
+            return reshape_error(x, shape, "the number of elements differs");
         else
             known *= dims[i];
     }
@@ -418,26 +420,30 @@ done:
     return result;
 }
 
+/* concat(tensors, axis=0) / stack(tensors, axis=0) */
+static PyObject *
+join_function(pc_op op, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"tensors", "axis", NULL};
+    const char *format = op == PC_OP_STACK ? "O|n:stack" : "O|n:concat";
+    PyObject *tensors;
+    Py_ssize_t axis = 0;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, format, kwlist, &tensors, &axis))
+        return NULL;
+    return join(op, tensors, axis);
+}
+
 static PyObject *
 py_concat(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"tensors", "axis", NULL};
-    PyObject *tensors;
-    Py_ssize_t axis = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|n:concat", kwlist, &tensors, &axis))
-        return NULL;
-    return join(PC_OP_CONCAT, tensors, axis);
+    return join_function(PC_OP_CONCAT, args, kwargs);
 }
 
 static PyObject *
 py_stack(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"tensors", "axis", NULL};
-    PyObject *tensors;
-    Py_ssize_t axis = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|n:stack", kwlist, &tensors, &axis))
-        return NULL;
-    return join(PC_OP_STACK, tensors, axis);
+    return join_function(PC_OP_STACK, args, kwargs);
 }
 
 PyMethodDef pc_shape_functions[] = {

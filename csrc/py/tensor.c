@@ -1,11 +1,14 @@
-/* py/tensor.c — the Tensor type: construction, attributes, operators, backward.
+/* py/tensor.c — the Tensor type: construction, methods, operators, backward
+ * (its attributes live in py/tensor_attrs.c).
  *
  * A Tensor holds a C-contiguous float32/float64 NumPy array (np.asarray(t) is the
  * same memory), its gradient, and the node that produced it. It is a GC type, and
  * its dealloc runs inside CPython's trashcan so that dropping a chain of a million
  * ops that was never backpropagated does not recurse a million C frames deep.
  */
+#include "py/args.h"
 #include "py/bindings.h"
+#include "py/tensor.h"
 
 PyObject *
 pc_tensor_wrap(PyArrayObject *y, int requires_grad)
@@ -102,159 +105,6 @@ Tensor_dealloc(TensorObject *self)
     Py_TRASHCAN_END
 }
 
-/* ---- attributes ----------------------------------------------------------------- */
-
-static PyObject *
-Tensor_get_shape(TensorObject *self, void *Py_UNUSED(c))
-{
-    return pc_shape_tuple(PyArray_NDIM(self->data), PyArray_SHAPE(self->data));
-}
-
-static PyObject *
-Tensor_get_ndim(TensorObject *self, void *Py_UNUSED(c))
-{
-    return PyLong_FromLong(PyArray_NDIM(self->data));
-}
-
-static PyObject *
-Tensor_get_size(TensorObject *self, void *Py_UNUSED(c))
-{
-    return PyLong_FromSsize_t(PyArray_SIZE(self->data));
-}
-
-static PyObject *
-Tensor_get_dtype(TensorObject *self, void *Py_UNUSED(c))
-{
-    return Py_NewRef((PyObject *)PyArray_DESCR(self->data));
-}
-
-static PyObject *
-Tensor_get_requires_grad(TensorObject *self, void *Py_UNUSED(c))
-{
-    return PyBool_FromLong(self->requires_grad);
-}
-
-static int
-Tensor_set_requires_grad(TensorObject *self, PyObject *value, void *Py_UNUSED(c))
-{
-    int flag;
-    if (value == NULL || (flag = PyObject_IsTrue(value)) < 0) {
-        if (value == NULL)
-            PyErr_SetString(PyExc_AttributeError, "requires_grad cannot be deleted");
-        return -1;
-    }
-    if (self->node != NULL) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "requires_grad can only be set on a leaf tensor (this one was "
-                        "computed by an op; use .detach() to make a leaf)");
-        return -1;
-    }
-    self->requires_grad = flag;
-    return 0;
-}
-
-static PyObject *
-Tensor_get_grad(TensorObject *self, void *Py_UNUSED(c))
-{
-    return Py_NewRef(self->grad != NULL ? self->grad : Py_None);
-}
-
-static int
-Tensor_set_grad(TensorObject *self, PyObject *value, void *Py_UNUSED(c))
-{
-    PyArrayObject *g;
-    PyObject *t;
-
-    if (value == NULL || value == Py_None) {
-        Py_CLEAR(self->grad);
-        return 0;
-    }
-    if ((g = pc_as_array(value, PyArray_TYPE(self->data), "grad")) == NULL)
-        return -1;
-    if (!PyArray_SAMESHAPE(g, self->data)) {
-        PyObject *sg = pc_shape_tuple(PyArray_NDIM(g), PyArray_SHAPE(g));
-        PyObject *st = pc_shape_tuple(PyArray_NDIM(self->data), PyArray_SHAPE(self->data));
-        if (sg != NULL && st != NULL)
-            PyErr_Format(PyExc_ValueError,
-                         "grad: shape %R does not match the tensor's shape %R", sg, st);
-        Py_XDECREF(sg);
-        Py_XDECREF(st);
-        Py_DECREF(g);
-        return -1;
-    }
-    /* backward adds into .grad in place: never into the caller's own array or tensor */
-    Py_SETREF(g, (PyArrayObject *)PyArray_NewCopy(g, NPY_CORDER));
-    if (g == NULL)
-        return -1;
-    t = pc_tensor_wrap(g, 0);
-    Py_DECREF(g);
-    if (t == NULL)
-        return -1;
-    Py_XSETREF(self->grad, t);
-    return 0;
-}
-
-static PyObject *
-Tensor_get_name(TensorObject *self, void *Py_UNUSED(c))
-{
-    return Py_NewRef(self->name != NULL ? self->name : Py_None);
-}
-
-static int
-Tensor_set_name(TensorObject *self, PyObject *value, void *Py_UNUSED(c))
-{
-    if (value != NULL && value != Py_None && !PyUnicode_Check(value)) {
-        PyErr_SetString(PyExc_TypeError, "name must be a str or None");
-        return -1;
-    }
-    Py_XSETREF(self->name, (value == NULL || value == Py_None) ? NULL : Py_NewRef(value));
-    return 0;
-}
-
-static PyObject *
-Tensor_get_op(TensorObject *self, void *Py_UNUSED(c))
-{
-    if (self->node == NULL)
-        Py_RETURN_NONE;
-    return PyUnicode_FromString(pc_op_table[self->node->op].name);
-}
-
-static PyObject *
-Tensor_get_parents(TensorObject *self, void *Py_UNUSED(c))
-{
-    pc_node *node = self->node;
-    PyObject *t = PyTuple_New(node != NULL ? node->n_parents : 0);
-    if (t == NULL || node == NULL)
-        return t;
-    for (int i = 0; i < node->n_parents; i++)
-        PyTuple_SET_ITEM(t, i, Py_NewRef(node->parents[i]));
-    return t;
-}
-
-static PyObject *
-Tensor_get_is_leaf(TensorObject *self, void *Py_UNUSED(c))
-{
-    return PyBool_FromLong(self->node == NULL);
-}
-
-static PyGetSetDef Tensor_getset[] = {
-    {"shape", (getter)Tensor_get_shape, NULL, "the shape, a tuple", NULL},
-    {"ndim", (getter)Tensor_get_ndim, NULL, "number of dimensions", NULL},
-    {"size", (getter)Tensor_get_size, NULL, "number of elements", NULL},
-    {"dtype", (getter)Tensor_get_dtype, NULL, "float32 or float64 (a numpy.dtype)", NULL},
-    {"requires_grad", (getter)Tensor_get_requires_grad, (setter)Tensor_set_requires_grad,
-     "whether backward computes a gradient for this tensor (settable on leaves)", NULL},
-    {"grad", (getter)Tensor_get_grad, (setter)Tensor_set_grad,
-     "the accumulated gradient (a Tensor) or None; assign None to reset", NULL},
-    {"name", (getter)Tensor_get_name, (setter)Tensor_set_name, "an optional label", NULL},
-    {"op", (getter)Tensor_get_op, NULL,
-     "name of the operation that produced this tensor, None for a leaf", NULL},
-    {"parents", (getter)Tensor_get_parents, NULL, "the input tensors of that operation", NULL},
-    {"is_leaf", (getter)Tensor_get_is_leaf, NULL, "True when no recorded op produced it", NULL},
-    {"T", (getter)pc_transpose_all, NULL, "the tensor with its axes reversed (a copy)", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
-};
-
 /* ---- methods -------------------------------------------------------------------- */
 
 /* Python gets views of self->data, never the object itself: a view shares the memory,
@@ -322,9 +172,8 @@ Tensor_backward(TensorObject *self, PyObject *args, PyObject *kwargs)
             Py_XDECREF(s);
             return NULL;
         }
-        seed = (PyArrayObject *)PyArray_Zeros(PyArray_NDIM(self->data),
-                                              PyArray_SHAPE(self->data),
-                                              PyArray_DescrFromType(PyArray_TYPE(self->data)), 0);
+        seed = pc_zeros_array(PyArray_NDIM(self->data), PyArray_SHAPE(self->data),
+                              PyArray_TYPE(self->data));
         if (seed == NULL)
             return NULL;
         if (PyArray_TYPE(seed) == NPY_FLOAT32)
@@ -336,13 +185,8 @@ Tensor_backward(TensorObject *self, PyObject *args, PyObject *kwargs)
         if ((seed = pc_as_array(grad, PyArray_TYPE(self->data), "backward")) == NULL)
             return NULL;
         if (!PyArray_SAMESHAPE(seed, self->data)) {
-            PyObject *sg = pc_shape_tuple(PyArray_NDIM(seed), PyArray_SHAPE(seed));
-            PyObject *st = pc_shape_tuple(PyArray_NDIM(self->data), PyArray_SHAPE(self->data));
-            if (sg != NULL && st != NULL)
-                PyErr_Format(PyExc_ValueError,
-                             "backward: grad has shape %R but the tensor has shape %R", sg, st);
-            Py_XDECREF(sg);
-            Py_XDECREF(st);
+            pc_shape_mismatch("%s: grad has shape %R but the tensor has shape %R%s", "backward",
+                              seed, self->data, "");
             Py_DECREF(seed);
             return NULL;
         }
@@ -607,7 +451,7 @@ PyTypeObject Tensor_Type = {
     .tp_traverse = (traverseproc)Tensor_traverse,
     .tp_clear = (inquiry)Tensor_clear,
     .tp_repr = (reprfunc)Tensor_repr,
-    .tp_getset = Tensor_getset,
+    .tp_getset = pc_tensor_getset,
     .tp_methods = Tensor_methods,
     .tp_as_number = &Tensor_as_number,
     .tp_as_mapping = &Tensor_as_mapping,
