@@ -20,15 +20,24 @@ from . import _core
 __all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "get", "serialize", "deserialize"]
 
 
+def _real(name, value, cls):
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{cls}: {name} must be a number, got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{cls}: {name} must be a number, got {type(value).__name__}") from None
+
+
 def _positive(name, value, cls):
-    value = float(value)
+    value = _real(name, value, cls)
     if not value > 0:
         raise ValueError(f"{cls}: {name} must be > 0, got {value}")
     return value
 
 
 def _unit_interval(name, value, cls):
-    value = float(value)
+    value = _real(name, value, cls)
     if not 0.0 <= value < 1.0:
         raise ValueError(f"{cls}: {name} must be in [0, 1), got {value}")
     return value

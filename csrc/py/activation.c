@@ -1,6 +1,7 @@
 /* py/activation.c — bindings of pycnn.leaky_relu, elu, swish, softmax, log_softmax,
  * naive_normalize and maxout. Each is one kernel call and one recorded node. */
 #include "py/bindings.h"
+#include "py/args.h"
 
 #include "autograd/ops_activation.h"
 #include "autograd/ops_elementwise.h"       /* PC_GIL_THRESHOLD */
@@ -43,10 +44,13 @@ scaled_op(pc_op op, double alpha_default, PyObject *args, PyObject *kwargs)
     const pc_scaled_kernels *k = pc_scaled_kernels_for(op);
     PyObject *x_obj, *x = NULL, *result = NULL;
     PyArrayObject *y = NULL;
+    PyObject *alpha = NULL;
     pc_op_args a = {{alpha_default}};
     npy_intp n;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|d", kwlist, &x_obj, &a.f[0]))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O", kwlist, &x_obj, &alpha))
+        return NULL;
+    if (alpha != NULL && pc_parse_real(alpha, pc_op_table[op].name, "alpha", &a.f[0]) < 0)
         return NULL;
     if ((x = pc_as_tensor(x_obj, -1, pc_op_table[op].name)) == NULL)      /* new ref */
         goto done;
@@ -148,9 +152,12 @@ axis_op(pc_op op, PyObject *args, PyObject *kwargs)
     PyObject *z_obj, *z = NULL, *result = NULL;
     PyArrayObject *y = NULL;
     pc_op_args a = {{0}};
+    PyObject *axis_obj = NULL;
     Py_ssize_t axis = -1;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|n", kwlist, &z_obj, &axis))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O", kwlist, &z_obj, &axis_obj))
+        return NULL;
+    if (axis_obj != NULL && pc_parse_index(axis_obj, name, "axis", &axis) < 0)
         return NULL;
     if ((z = pc_as_tensor(z_obj, -1, name)) == NULL)
         goto done;
@@ -204,11 +211,16 @@ py_maxout(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
     PyArrayObject *y = NULL;
     npy_intp shape[PC_MAX_NDIM];
     pc_op_args a = {{0}};
+    PyObject *pieces_obj, *axis_obj = NULL;
     Py_ssize_t pieces, axis = -1;
     pc_index features;
     int ndim;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "On|n", kwlist, &x_obj, &pieces, &axis))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|O", kwlist, &x_obj, &pieces_obj,
+                                     &axis_obj))
+        return NULL;
+    if (pc_parse_index(pieces_obj, "maxout", "pieces", &pieces) < 0 ||
+        (axis_obj != NULL && pc_parse_index(axis_obj, "maxout", "axis", &axis) < 0))
         return NULL;
     if ((x = pc_as_tensor(x_obj, -1, "maxout")) == NULL)
         goto done;

@@ -4,6 +4,7 @@
  * Reshape.
  */
 #include "py/layer.h"
+#include "py/args.h"
 
 /* base.objs[]: the function applied, and its second argument (alpha, axis) or NULL */
 enum { OBJ_FN, OBJ_ARG, OBJ_NAME };
@@ -114,8 +115,8 @@ Activation_init(FunctionLayerObject *self, PyObject *args, PyObject *kwargs)
 static PyObject *
 parse_alpha(PyObject *alpha, const char *who)
 {
-    double a = PyFloat_AsDouble(alpha);
-    if (a == -1.0 && PyErr_Occurred())
+    double a;
+    if (pc_parse_real(alpha, who, "alpha", &a) < 0)
         return NULL;
     if (!isfinite(a)) {
         PyErr_Format(PyExc_ValueError, "%s: alpha must be a finite number, got %R", who, alpha);

@@ -4,6 +4,7 @@
  * Legend: N = batch; x, y = input, output; m = the dropout mask.
  */
 #include "py/layer.h"
+#include "py/args.h"
 
 #include "autograd/ops_layers.h"
 
@@ -41,8 +42,7 @@ done:
 static int
 check_rate(PyObject *rate_obj, const char *who, double *rate)
 {
-    *rate = PyFloat_AsDouble(rate_obj);
-    if (*rate == -1.0 && PyErr_Occurred())
+    if (pc_parse_real(rate_obj, who, "rate", rate) < 0)
         return -1;
     if (!(*rate >= 0.0 && *rate < 1.0)) {
         PyErr_Format(PyExc_ValueError, "%s: rate must be in [0, 1) (the fraction of inputs "
