@@ -5,6 +5,7 @@
  */
 #include "py/layer.h"
 #include "py/args.h"
+#include "py/bindings.h"
 
 #include "autograd/ops_layers.h"
 
@@ -173,20 +174,6 @@ static PyTypeObject Dropout_Type = {
 
 /* ---- flatten and reshape ---------------------------------------------------------------- */
 
-/* y = x viewed with shape dims (same memory), recorded as core's flatten op */
-static PyObject *
-flatten_node(PyObject *x, int nd, npy_intp *dims)
-{
-    PyArray_Dims shape = {dims, nd};
-    PyArrayObject *y = (PyArrayObject *)PyArray_Newshape(PC_DATA(x), &shape, NPY_CORDER);
-    PyObject *result;
-    if (y == NULL)
-        return NULL;
-    result = pc_record(PC_OP_FLATTEN, y, 1, &x, NULL, 0, NULL);
-    Py_DECREF(y);
-    return result;
-}
-
 static int
 Flatten_init(LayerObject *self, PyObject *args, PyObject *kwargs)
 {
@@ -224,7 +211,7 @@ Flatten_call(LayerObject *self, PyObject *args, PyObject *kwargs)
     for (int d = 1; d < PyArray_NDIM(PC_DATA(x)); d++)
         n *= PyArray_DIM(PC_DATA(x), d);
     dims[1] = n;
-    y = flatten_node(x, 2, dims);
+    y = pc_reshape_to(PC_OP_FLATTEN, x, 2, dims);
     Py_DECREF(x);
     return y;
 }

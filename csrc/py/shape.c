@@ -94,9 +94,9 @@ parse_shape(PyArrayObject *x, PyObject *shape, npy_intp *dims)
     return (int)n;
 }
 
-/* y = x with the given dims, sharing x's contiguous buffer */
-static PyObject *
-reshape_to(pc_op op, PyObject *x, int ndim, npy_intp *dims)
+/* y = x with the given dims, sharing x's contiguous buffer (see bindings.h) */
+PyObject *
+pc_reshape_to(pc_op op, PyObject *x, int ndim, npy_intp *dims)
 {
     PyArray_Dims newshape = {dims, ndim};
     PyArrayObject *y = (PyArrayObject *)PyArray_Newshape(PC_DATA(x), &newshape, NPY_CORDER);
@@ -127,7 +127,7 @@ reshape(PyObject *x_obj, PyObject *shape)
         PyErr_Format(PyExc_TypeError, "reshape: shape must be an int or a tuple of ints, "
                      "got %.100s", Py_TYPE(shape)->tp_name);
     if (seq != NULL && (ndim = parse_shape(PC_DATA(x), seq, dims)) >= 0)
-        result = reshape_to(PC_OP_RESHAPE, x, ndim, dims);
+        result = pc_reshape_to(PC_OP_RESHAPE, x, ndim, dims);
     Py_XDECREF(seq);
     Py_DECREF(x);
     return result;
@@ -160,7 +160,7 @@ pc_flatten(PyObject *Py_UNUSED(m), PyObject *x_obj)
     if (x == NULL)
         return NULL;
     n = PyArray_SIZE(PC_DATA(x));
-    result = reshape_to(PC_OP_FLATTEN, x, 1, &n);
+    result = pc_reshape_to(PC_OP_FLATTEN, x, 1, &n);
     Py_DECREF(x);
     return result;
 }
