@@ -169,7 +169,10 @@ now_ns(void)
 }
 
 /* Spins (lock NOT held) until no new job was posted since `seen` (worker) or the
- * blocks are all done (caller, seen = 0), or ns have passed */
+ * blocks are all done (caller, seen = 0), or ns have passed. It yields the core at
+ * every turn: when the scheduler has put the worker on the caller's core (the other
+ * one looks busy with OpenBLAS's own spinning thread), a pure spin would keep the
+ * thread it waits for from running until the end of the spin. */
 static void
 spin(int worker, unsigned long seen, long long ns)
 {
@@ -177,8 +180,9 @@ spin(int worker, unsigned long seen, long long ns)
     for (;;) {
         if (worker ? atomic_load(&posted) != seen : atomic_load(&job.unfinished) == 0)
             return;
-        for (int i = 0; i < 64; i++)
+        for (int i = 0; i < 16; i++)
             cpu_relax();
+        (void)sched_yield();
         if (now_ns() >= end)
             return;
     }
