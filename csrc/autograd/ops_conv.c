@@ -2,13 +2,15 @@
  *
  *   conv2d   y = act(cols(x) · Wm + b)    x (N, H, W, C), W (KH, KW, C, F) as
  *            Wm (K = KH·KW·C, F), y (N, OH, OW, F) as (N·OH·OW, F), b (F,)
- *   parents x, W[, b]; saved[0] = y when act ≠ linear;
+ *   parents x, W[, b]; saved[0] = y when act ≠ linear, saved[1] = the Winograd
+ *   input transforms V when the kernel wants a gradient (ops_conv_winograd.c);
  *   args.i = {SH, SW, PT, PL, act, OH, OW}.
  *
  * From dz = dy · act'(y) (N·OH·OW, F):
  *   db += Σ_rows dz,   dWm += colsᵀ · dz,   dx += col2im(dz · Wmᵀ),
  * a chunk of images at a time, the patch matrix rebuilt from x (cheaper in memory
  * than keeping it from the forward pass, and im2col is a fraction of the GEMMs).
+ * 3×3 stride-1 windows go through Winograd instead (ops_conv_winograd.c).
  */
 #include "autograd/ops_layers.h"
 
@@ -152,6 +154,24 @@ done:
     return status;
 }
 
+/* the Winograd route (ops_conv_winograd.c) for the same gradients */
+static int
+winograd_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dz)
+{
+    PyArrayObject *dx, *dw, *dzc;
+    int dx_fresh, dw_fresh, status;
+
+    if (pc_grad_buffer_fresh(node, 0, &dx, &dx_fresh) < 0 ||
+        pc_grad_buffer_fresh(node, 1, &dw, &dw_fresh) < 0 ||
+        (dzc = (PyArrayObject *)PyArray_GETCONTIGUOUS(dz)) == NULL)
+        return -1;
+    status = pc_conv_winograd_backward(g, PC_DATA(node->parents[0]),
+                                       PC_DATA(node->parents[1]), dzc, dx, dw, dw_fresh,
+                                       (PyArrayObject *)node->saved[1]);
+    Py_DECREF(dzc);
+    return status;
+}
+
 int
 pc_grad_conv2d(pc_node *node, PyArrayObject *dout)
 {
@@ -163,7 +183,9 @@ pc_grad_conv2d(pc_node *node, PyArrayObject *dout)
     geometry_of(node, &g);
     dz = pc_dense_dz(node, dout, (int)node->args.i[4], (PyArrayObject *)node->saved[0],
                      node->n_parents > 2 ? 2 : -1, F);
-    if (dz != NULL && (dz2d = pc_matrix_view(dz, F)) != NULL)
+    if (dz != NULL && pc_conv_use_winograd(&g, F))
+        status = winograd_backward(&g, node, dz);
+    else if (dz != NULL && (dz2d = pc_matrix_view(dz, F)) != NULL)
         status = conv_weights_input_backward(&g, node, dz2d);
     Py_XDECREF(dz);
     Py_XDECREF(dz2d);
