@@ -11,12 +11,13 @@ HEADERS = sorted(glob.glob(os.path.join("csrc", "**", "*.h"), recursive=True)
 
 # No kernel reads errno or the floating-point exception flags; without these two,
 # GCC keeps sqrt() a scalar call and will not turn float selects into SIMD blends.
-CFLAGS = ["-O3", "-std=c11", "-fno-math-errno", "-fno-trapping-math", "-Wall", "-Wextra",
-          "-Wno-missing-field-initializers"]
+# -pthread: the kernels' thread pool (csrc/kernels/parallel.c).
+CFLAGS = ["-O3", "-std=c11", "-pthread", "-fno-math-errno", "-fno-trapping-math", "-Wall",
+          "-Wextra", "-Wno-missing-field-initializers"]
 if os.environ.get("PYCNN_SANITIZE"):
-    CFLAGS = ["-O1", "-g", "-std=c11", "-fno-math-errno", "-fno-trapping-math", "-Wall",
-              "-Wextra", "-Wno-missing-field-initializers", "-fsanitize=address,undefined",
-              "-fno-omit-frame-pointer"]
+    CFLAGS = ["-O1", "-g", "-std=c11", "-pthread", "-fno-math-errno", "-fno-trapping-math",
+              "-Wall", "-Wextra", "-Wno-missing-field-initializers",
+              "-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
 
 setup(
     ext_modules=[
@@ -26,8 +27,8 @@ setup(
             depends=HEADERS,
             include_dirs=[numpy.get_include(), "csrc"],
             extra_compile_args=CFLAGS,
-            extra_link_args=(["-fsanitize=address,undefined"]
-                             if os.environ.get("PYCNN_SANITIZE") else []),
+            extra_link_args=["-pthread"] + (["-fsanitize=address,undefined"]
+                                            if os.environ.get("PYCNN_SANITIZE") else []),
             libraries=["m"],
         )
     ],

@@ -64,3 +64,8 @@ def clear_session():
     _core_clear_session()
     models._reset_names()
 from . import arithmetic, filters, initializers  # noqa: E402  (issue 4)
+# ---- threads: pycnn's own thread pool (issue 7) ----
+from ._core import get_num_threads, set_num_threads  # noqa: E402
+from . import _threadpool  # noqa: E402
+
+_threadpool.register()      # threadpoolctl, when installed, sees and limits the pool

@@ -48,16 +48,21 @@ pc_grad_max_pool2d(pc_node *node, PyArrayObject *dout)
 {
     pc_window2d g = window_of(node);
     PyArrayObject *arg = (PyArrayObject *)node->saved[0], *dx;
+    int fresh;
     NPY_BEGIN_THREADS_DEF;
 
-    if (pc_grad_buffer(node, 0, &dx) < 0)
+    if (pc_grad_buffer_to_overwrite(node, 0, &dx, &fresh) < 0)  /* fresh: not zeroed */
         return -1;
     if (dx == NULL)
         return 0;
     if (PyArray_SIZE(dout) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(dout), pc_max_pool_backward, PyArray_DATA(dout), PyArray_DATA(arg),
-                PyArray_DATA(dx), &g);
+    if (fresh)
+        PC_DISPATCH(PyArray_TYPE(dout), pc_max_pool_backward_overwrite, PyArray_DATA(dout),
+                    PyArray_DATA(arg), PyArray_DATA(dx), &g);
+    else
+        PC_DISPATCH(PyArray_TYPE(dout), pc_max_pool_backward, PyArray_DATA(dout),
+                    PyArray_DATA(arg), PyArray_DATA(dx), &g);
     NPY_END_THREADS;
     return 0;
 }

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "conv.h"
+#include "parallel.h"
 
 #include "dtype_f32.h"
 #include "conv_impl.h"

@@ -1,45 +1,72 @@
 /* conv_impl.h — template body, no include guard. Needs T, SFX(name).
- * Instantiated twice by conv.c (float, double). Legend: see conv.h. */
+ * Instantiated twice by conv.c (float, double). Legend: see conv.h.
+ * Both kernels run on the thread pool (parallel.h): im2col split over output rows
+ * (each writes its own rows of cols), col2im over images (each image's dx is its own,
+ * so overlapping windows never meet across threads). */
 
-/* A whole kernel row (KW·C values) is one memcpy when it lies inside the image */
-void
-SFX(pc_im2col)(const T *x, T *cols, const pc_window2d *g, pc_index n0, pc_index n1)
+typedef struct {
+    const T *src;               /* im2col: x; col2im: cols */
+    T *dst;                     /* im2col: cols; col2im: dx */
+    const pc_window2d *g;
+    pc_index n0;                /* first image of the chunk: row 0 of cols */
+} SFX(conv_job);
+
+/* cols rows of the output rows r = (n − n0)·OH + oh in [r0, r1). A whole kernel row
+ * (KW·C values) is one memcpy when it lies inside the image. */
+static void
+SFX(im2col_rows)(void *ctx, pc_index r0, pc_index r1)
 {
+    const SFX(conv_job) *job = ctx;
+    const pc_window2d *g = job->g;
+    const T *x = job->src;
     const pc_index C = g->C, KWC = g->KW * C, K = g->KH * KWC;
-    T *row = cols;
-    for (pc_index n = n0; n < n1; n++)
-        for (pc_index oh = 0; oh < g->OH; oh++)
-            for (pc_index ow = 0; ow < g->OW; ow++, row += K) {
-                const pc_index iw0 = ow * g->SW - g->PL;
-                for (pc_index kh = 0; kh < g->KH; kh++) {
-                    const pc_index ih = oh * g->SH - g->PT + kh;
-                    T *dst = row + kh * KWC;
-                    const pc_index at = ((n * g->H + ih) * g->W + iw0) * C;  /* x[n, ih, iw0] */
-                    if (ih < 0 || ih >= g->H) {
-                        memset(dst, 0, (size_t)KWC * sizeof(T));
-                        continue;
-                    }
-                    if (iw0 >= 0 && iw0 + g->KW <= g->W) {
-                        memcpy(dst, x + at, (size_t)KWC * sizeof(T));
-                        continue;
-                    }
-                    for (pc_index kw = 0; kw < g->KW; kw++) {
-                        const pc_index iw = iw0 + kw;
-                        if (iw < 0 || iw >= g->W)
-                            memset(dst + kw * C, 0, (size_t)C * sizeof(T));
-                        else
-                            memcpy(dst + kw * C, x + at + kw * C, (size_t)C * sizeof(T));
-                    }
+    T *row = job->dst + r0 * g->OW * K;
+    for (pc_index r = r0; r < r1; r++) {
+        const pc_index n = job->n0 + r / g->OH, oh = r % g->OH;
+        for (pc_index ow = 0; ow < g->OW; ow++, row += K) {
+            const pc_index iw0 = ow * g->SW - g->PL;
+            for (pc_index kh = 0; kh < g->KH; kh++) {
+                const pc_index ih = oh * g->SH - g->PT + kh;
+                T *dst = row + kh * KWC;
+                const pc_index at = ((n * g->H + ih) * g->W + iw0) * C;  /* x[n, ih, iw0] */
+                if (ih < 0 || ih >= g->H) {
+                    memset(dst, 0, (size_t)KWC * sizeof(T));
+                    continue;
+                }
+                if (iw0 >= 0 && iw0 + g->KW <= g->W) {
+                    memcpy(dst, x + at, (size_t)KWC * sizeof(T));
+                    continue;
+                }
+                for (pc_index kw = 0; kw < g->KW; kw++) {
+                    const pc_index iw = iw0 + kw;
+                    if (iw < 0 || iw >= g->W)
+                        memset(dst + kw * C, 0, (size_t)C * sizeof(T));
+                    else
+                        memcpy(dst + kw * C, x + at + kw * C, (size_t)C * sizeof(T));
                 }
             }
+        }
+    }
 }
 
 void
-SFX(pc_col2im)(const T *cols, T *dx, const pc_window2d *g, pc_index n0, pc_index n1)
+SFX(pc_im2col)(const T *x, T *cols, const pc_window2d *g, pc_index n0, pc_index n1)
 {
+    SFX(conv_job) job = {x, cols, g, n0};
+    pc_parallel_for((n1 - n0) * g->OH, pc_parallel_grain(g->OW * g->KH * g->KW * g->C),
+                    SFX(im2col_rows), &job);
+}
+
+/* dx of the images n in [n0 + i0, n0 + i1) from their cols rows */
+static void
+SFX(col2im_images)(void *ctx, pc_index i0, pc_index i1)
+{
+    const SFX(conv_job) *job = ctx;
+    const pc_window2d *g = job->g;
+    T *dx = job->dst;
     const pc_index C = g->C, KWC = g->KW * C, K = g->KH * KWC;
-    const T *row = cols;
-    for (pc_index n = n0; n < n1; n++)
+    const T *row = job->src + i0 * g->OH * g->OW * K;
+    for (pc_index n = job->n0 + i0; n < job->n0 + i1; n++)
         for (pc_index oh = 0; oh < g->OH; oh++)
             for (pc_index ow = 0; ow < g->OW; ow++, row += K) {
                 const pc_index iw0 = ow * g->SW - g->PL;
@@ -55,4 +82,12 @@ SFX(pc_col2im)(const T *cols, T *dx, const pc_window2d *g, pc_index n0, pc_index
                         dx[at + i] += src[i];
                 }
             }
+}
+
+void
+SFX(pc_col2im)(const T *cols, T *dx, const pc_window2d *g, pc_index n0, pc_index n1)
+{
+    SFX(conv_job) job = {cols, dx, g, n0};
+    pc_parallel_for(n1 - n0, pc_parallel_grain(g->OH * g->OW * g->KH * g->KW * g->C),
+                    SFX(col2im_images), &job);
 }

@@ -2,6 +2,7 @@
 #include <math.h>
 
 #include "dense.h"
+#include "parallel.h"
 
 #include "dtype_f32.h"
 #include "dense_impl.h"

@@ -11,16 +11,27 @@ SFX(sigmoid_one)(T z)
     return e / ((T)1 + e);
 }
 
-/* y = act(y + b): one pass over y per row, the bias row stays in cache */
-void
-SFX(pc_bias_act_forward)(T *y, const T *b, pc_index M, pc_index N, int act)
+typedef struct {
+    const T *y, *dy, *b;
+    T *out;                     /* bias_act: y; act_backward: dz; bias_backward: db */
+    double *acc;
+    pc_index M, N;
+    int act;
+} SFX(dense_job);
+
+/* y = act(y + b) for the rows [m0, m1): one pass per row, the bias row stays in cache */
+static void
+SFX(bias_act_rows)(void *ctx, pc_index m0, pc_index m1)
 {
-    for (pc_index m = 0; m < M; m++) {
-        T *row = y + m * N;
+    const SFX(dense_job) *job = ctx;
+    const pc_index N = job->N;
+    const T *b = job->b;
+    for (pc_index m = m0; m < m1; m++) {
+        T *row = job->out + m * N;
         if (b != NULL)
             for (pc_index j = 0; j < N; j++)
                 row[j] += b[j];
-        switch (act) {
+        switch (job->act) {
         case PC_ACT_RELU:
             for (pc_index j = 0; j < N; j++)
                 row[j] = row[j] < 0 ? (T)0 : row[j];     /* NaN stays NaN, as relu */
@@ -39,43 +50,74 @@ SFX(pc_bias_act_forward)(T *y, const T *b, pc_index M, pc_index N, int act)
     }
 }
 
-/* relu' = [y > 0] (the gradient at 0 is 0); sigmoid' = y (1 − y); tanh' = 1 − y² */
 void
-SFX(pc_act_backward)(const T *y, const T *dy, T *dz, pc_index n, int act)
+SFX(pc_bias_act_forward)(T *y, const T *b, pc_index M, pc_index N, int act)
 {
-    switch (act) {
+    SFX(dense_job) job = {.b = b, .out = y, .M = M, .N = N, .act = act};
+    pc_parallel_for(M, pc_parallel_grain(N), SFX(bias_act_rows), &job);
+}
+
+/* relu' = [y > 0] (the gradient at 0 is 0); sigmoid' = y (1 − y); tanh' = 1 − y² */
+static void
+SFX(act_backward_range)(void *ctx, pc_index i0, pc_index i1)
+{
+    const SFX(dense_job) *job = ctx;
+    const T *y = job->y, *dy = job->dy;
+    T *dz = job->out;
+    switch (job->act) {
     case PC_ACT_RELU:
-        for (pc_index i = 0; i < n; i++) {
+        for (pc_index i = i0; i < i1; i++) {
             T g = dy[i];            /* loaded unconditionally: the loop vectorizes */
             dz[i] = y[i] > 0 ? g : (T)0;
         }
         break;
     case PC_ACT_SIGMOID:
-        for (pc_index i = 0; i < n; i++)
+        for (pc_index i = i0; i < i1; i++)
             dz[i] = dy[i] * y[i] * ((T)1 - y[i]);
         break;
     case PC_ACT_TANH:
-        for (pc_index i = 0; i < n; i++)
+        for (pc_index i = i0; i < i1; i++)
             dz[i] = dy[i] * ((T)1 - y[i] * y[i]);
         break;
     default:
-        for (pc_index i = 0; i < n; i++)
+        for (pc_index i = i0; i < i1; i++)
             dz[i] = dy[i];
         break;
     }
 }
 
-/* Column sums row by row (contiguous reads), in double for long batches */
+void
+SFX(pc_act_backward)(const T *y, const T *dy, T *dz, pc_index n, int act)
+{
+    SFX(dense_job) job = {.y = y, .dy = dy, .out = dz, .act = act};
+    pc_parallel_for(n, PC_PARALLEL_GRAIN, SFX(act_backward_range), &job);
+}
+
+/* Column sums of the columns [j0, j1), row by row, in double for long batches. A
+ * thread owns whole columns and adds their rows in order: the sums are the same
+ * for any split, so for any thread count. */
+static void
+SFX(bias_backward_columns)(void *ctx, pc_index j0, pc_index j1)
+{
+    const SFX(dense_job) *job = ctx;
+    double *acc = job->acc;
+    for (pc_index j = j0; j < j1; j++)
+        acc[j] = 0;
+    for (pc_index m = 0; m < job->M; m++) {
+        const T *row = job->dy + m * job->N;
+        for (pc_index j = j0; j < j1; j++)
+            acc[j] += row[j];
+    }
+    for (pc_index j = j0; j < j1; j++)
+        job->out[j] += (T)acc[j];
+}
+
+/* Columns come in blocks of at least 16 (64 bytes of floats): a thread's share of
+ * each row is a cache line or more, not a few scattered values */
 void
 SFX(pc_bias_backward)(const T *dz, T *db, pc_index M, pc_index N, double *acc)
 {
-    for (pc_index j = 0; j < N; j++)
-        acc[j] = 0;
-    for (pc_index m = 0; m < M; m++) {
-        const T *row = dz + m * N;
-        for (pc_index j = 0; j < N; j++)
-            acc[j] += row[j];
-    }
-    for (pc_index j = 0; j < N; j++)
-        db[j] += (T)acc[j];
+    SFX(dense_job) job = {.dy = dz, .out = db, .acc = acc, .M = M, .N = N};
+    pc_index per_column = M > 0 ? M : 1, min_columns = pc_parallel_grain(per_column);
+    pc_parallel_for(N, min_columns > 16 ? min_columns : 16, SFX(bias_backward_columns), &job);
 }

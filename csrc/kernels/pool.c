@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "pool.h"
+#include "parallel.h"
 
 #include "dtype_f32.h"
 #include "pool_impl.h"

@@ -4,6 +4,7 @@
  * strides SH, SW. Windows that overlap the 'same' padding only look at real pixels:
  * the max ignores the padding, the average divides by the number of real pixels
  * (TensorFlow/Keras). Every window holds at least one real pixel.
+ * Pooling runs on the thread pool (parallel.h), split by rows of y.
  */
 #ifndef PC_POOL_H
 #define PC_POOL_H
@@ -23,6 +24,12 @@ void pc_max_pool_backward_f32(const float *dy, const int32_t *arg, float *dx,
                               const pc_window2d *g);
 void pc_max_pool_backward_f64(const double *dy, const int32_t *arg, double *dx,
                               const pc_window2d *g);
+/* The same into a buffer that holds garbage: every dx element is written (0 where
+ * no maximum came from), with no zero-fill pass of its own                 overwrites */
+void pc_max_pool_backward_overwrite_f32(const float *dy, const int32_t *arg, float *dx,
+                                        const pc_window2d *g);
+void pc_max_pool_backward_overwrite_f64(const double *dy, const int32_t *arg, double *dx,
+                                        const pc_window2d *g);
 
 /* y = mean over the real pixels of each window                            overwrites */
 void pc_avg_pool_forward_f32(const float *x, float *y, const pc_window2d *g);

@@ -13,98 +13,195 @@ SFX(window_bounds)(const pc_window2d *g, pc_index oh, pc_index ow, pc_index *h0,
     *w1 = c + g->KW > g->W ? g->W : c + g->KW;
 }
 
+typedef struct {
+    const T *src;               /* forward: x; backward: dy */
+    T *dst;                     /* forward: y; backward: dx */
+    int32_t *arg;               /* max pooling: where each maximum lies */
+    const pc_window2d *g;
+    pc_index per;               /* rows of y per item: 1 (split by rows) or OH (by images) */
+} SFX(pool_job);
+
+/* body over the rows (n, oh) of y on the thread pool, split by rows or, for backward
+ * passes whose windows overlap in x (SH < KH), by images: no dx element is then
+ * written by two threads */
+static void
+SFX(pool_parallel)(SFX(pool_job) *job, pc_parallel_fn body, int by_image)
+{
+    const pc_window2d *g = job->g;
+    job->per = by_image ? g->OH : 1;
+    pc_parallel_for(by_image ? g->N : g->N * g->OH,
+                    pc_parallel_grain(job->per * g->OW * g->KH * g->KW * g->C), body, job);
+}
+
 /* Channels innermost, branch-free: each window pixel updates C running maxima and
  * their offsets at once (float and int32 lanes line up, so it vectorizes) */
+static void
+SFX(max_pool_forward_rows)(void *ctx, pc_index i0, pc_index i1)
+{
+    const SFX(pool_job) *job = ctx;
+    const pc_window2d *g = job->g;
+    const T *x = job->src;
+    const pc_index C = g->C;
+    for (pc_index row = i0 * job->per; row < i1 * job->per; row++) {
+        const pc_index n = row / g->OH, oh = row % g->OH;
+        for (pc_index ow = 0; ow < g->OW; ow++) {
+            pc_index h0, h1, w0, w1, out = (row * g->OW + ow) * C;
+            const pc_index r = oh * g->SH - g->PT, q = ow * g->SW - g->PL;
+            T *restrict yo = job->dst + out;
+            int32_t *restrict ao = job->arg + out;
+            SFX(window_bounds)(g, oh, ow, &h0, &h1, &w0, &w1);
+            const T *first = x + ((n * g->H + h0) * g->W + w0) * C;
+            const int32_t first_off = (int32_t)(((h0 - r) * g->W + (w0 - q)) * C);
+            for (pc_index c = 0; c < C; c++) {
+                yo[c] = first[c];
+                ao[c] = first_off;
+            }
+            for (pc_index ih = h0; ih < h1; ih++)
+                for (pc_index iw = ih == h0 ? w0 + 1 : w0; iw < w1; iw++) {
+                    const T *restrict xp = x + ((n * g->H + ih) * g->W + iw) * C;
+                    const int32_t off = (int32_t)(((ih - r) * g->W + (iw - q)) * C);
+                    for (pc_index c = 0; c < C; c++) {
+                        const T v = xp[c], m = yo[c];
+                        const int take = (v > m) | ((v != v) & (m == m));
+                        yo[c] = take ? v : m;
+                        ao[c] = take ? off : ao[c];
+                    }
+                }
+        }
+    }
+}
+
 void
 SFX(pc_max_pool_forward)(const T *x, T *y, int32_t *arg, const pc_window2d *g)
 {
+    SFX(pool_job) job = {.src = x, .dst = y, .arg = arg, .g = g};
+    SFX(pool_parallel)(&job, SFX(max_pool_forward_rows), 0);
+}
+
+/* dx[corner + arg] += dy over the windows of rows (n, oh) */
+static void
+SFX(max_pool_scatter)(const SFX(pool_job) *job, pc_index n, pc_index oh)
+{
+    const pc_window2d *g = job->g;
     const pc_index C = g->C;
-    for (pc_index n = 0; n < g->N; n++)
-        for (pc_index oh = 0; oh < g->OH; oh++)
-            for (pc_index ow = 0; ow < g->OW; ow++) {
-                pc_index h0, h1, w0, w1, out = ((n * g->OH + oh) * g->OW + ow) * C;
-                const pc_index r = oh * g->SH - g->PT, q = ow * g->SW - g->PL;
-                T *restrict yo = y + out;
-                int32_t *restrict ao = arg + out;
-                SFX(window_bounds)(g, oh, ow, &h0, &h1, &w0, &w1);
-                const T *first = x + ((n * g->H + h0) * g->W + w0) * C;
-                const int32_t first_off = (int32_t)(((h0 - r) * g->W + (w0 - q)) * C);
-                for (pc_index c = 0; c < C; c++) {
-                    yo[c] = first[c];
-                    ao[c] = first_off;
-                }
-                for (pc_index ih = h0; ih < h1; ih++)
-                    for (pc_index iw = ih == h0 ? w0 + 1 : w0; iw < w1; iw++) {
-                        const T *restrict xp = x + ((n * g->H + ih) * g->W + iw) * C;
-                        const int32_t off = (int32_t)(((ih - r) * g->W + (iw - q)) * C);
-                        for (pc_index c = 0; c < C; c++) {
-                            const T v = xp[c], m = yo[c];
-                            const int take = (v > m) | ((v != v) & (m == m));
-                            yo[c] = take ? v : m;
-                            ao[c] = take ? off : ao[c];
-                        }
-                    }
-            }
+    for (pc_index ow = 0; ow < g->OW; ow++) {
+        const pc_index out = ((n * g->OH + oh) * g->OW + ow) * C;
+        /* x offset of the window's corner (may lie in the padding) */
+        const pc_index corner = ((n * g->H + oh * g->SH - g->PT) * g->W
+                                 + ow * g->SW - g->PL) * C;
+        for (pc_index c = 0; c < C; c++)
+            job->dst[corner + job->arg[out + c] + c] += job->src[out + c];
+    }
+}
+
+static void
+SFX(max_pool_backward_rows)(void *ctx, pc_index i0, pc_index i1)
+{
+    const SFX(pool_job) *job = ctx;
+    for (pc_index row = i0 * job->per; row < i1 * job->per; row++)
+        SFX(max_pool_scatter)(job, row / job->g->OH, row % job->g->OH);
 }
 
 void
 SFX(pc_max_pool_backward)(const T *dy, const int32_t *arg, T *dx, const pc_window2d *g)
 {
+    SFX(pool_job) job = {.src = dy, .dst = dx, .arg = (int32_t *)arg, .g = g};
+    SFX(pool_parallel)(&job, SFX(max_pool_backward_rows), g->SH < g->KH);
+}
+
+/* As above, but each row (n, oh) first zeroes the x rows it owns — from its window's
+ * top to the next window's (to H after the last; from 0 for the first) — so dx is
+ * written once, in cache, instead of zero-filled in a pass of its own. Rows own
+ * disjoint bands only when SH ≥ KH; otherwise an image at a time owns all of it. */
+static void
+SFX(max_pool_backward_overwrite_rows)(void *ctx, pc_index i0, pc_index i1)
+{
+    const SFX(pool_job) *job = ctx;
+    const pc_window2d *g = job->g;
+    const pc_index WC = g->W * g->C;
+    for (pc_index row = i0 * job->per; row < i1 * job->per; row++) {
+        const pc_index n = row / g->OH, oh = row % g->OH;
+        pc_index b0 = oh * g->SH - g->PT, b1 = b0 + g->SH;
+        if (job->per > 1 || oh == 0)
+            b0 = 0;
+        if (job->per > 1 || oh == g->OH - 1 || b1 > g->H)
+            b1 = g->H;
+        if (job->per == 1 || oh == 0)
+            memset(job->dst + (n * g->H + b0) * WC, 0, (size_t)((b1 - b0) * WC) * sizeof(T));
+        SFX(max_pool_scatter)(job, n, oh);
+    }
+}
+
+void
+SFX(pc_max_pool_backward_overwrite)(const T *dy, const int32_t *arg, T *dx,
+                                    const pc_window2d *g)
+{
+    SFX(pool_job) job = {.src = dy, .dst = dx, .arg = (int32_t *)arg, .g = g};
+    SFX(pool_parallel)(&job, SFX(max_pool_backward_overwrite_rows), g->SH < g->KH);
+}
+
+static void
+SFX(avg_pool_forward_rows)(void *ctx, pc_index i0, pc_index i1)
+{
+    const SFX(pool_job) *job = ctx;
+    const pc_window2d *g = job->g;
     const pc_index C = g->C;
-    for (pc_index n = 0; n < g->N; n++)
-        for (pc_index oh = 0; oh < g->OH; oh++)
-            for (pc_index ow = 0; ow < g->OW; ow++) {
-                const pc_index out = ((n * g->OH + oh) * g->OW + ow) * C;
-                /* x offset of the window's corner (may lie in the padding) */
-                const pc_index corner = ((n * g->H + oh * g->SH - g->PT) * g->W
-                                         + ow * g->SW - g->PL) * C;
-                for (pc_index c = 0; c < C; c++)
-                    dx[corner + arg[out + c] + c] += dy[out + c];
-            }
+    for (pc_index row = i0 * job->per; row < i1 * job->per; row++) {
+        const pc_index n = row / g->OH, oh = row % g->OH;
+        for (pc_index ow = 0; ow < g->OW; ow++) {
+            pc_index h0, h1, w0, w1;
+            T *yo = job->dst + (row * g->OW + ow) * C;
+            SFX(window_bounds)(g, oh, ow, &h0, &h1, &w0, &w1);
+            const T inv = (T)1 / (T)((h1 - h0) * (w1 - w0));
+            for (pc_index c = 0; c < C; c++)
+                yo[c] = 0;
+            for (pc_index ih = h0; ih < h1; ih++)
+                for (pc_index iw = w0; iw < w1; iw++) {
+                    const T *xp = job->src + ((n * g->H + ih) * g->W + iw) * C;
+                    for (pc_index c = 0; c < C; c++)
+                        yo[c] += xp[c];
+                }
+            for (pc_index c = 0; c < C; c++)
+                yo[c] *= inv;
+        }
+    }
 }
 
 void
 SFX(pc_avg_pool_forward)(const T *x, T *y, const pc_window2d *g)
 {
+    SFX(pool_job) job = {.src = x, .dst = y, .g = g};
+    SFX(pool_parallel)(&job, SFX(avg_pool_forward_rows), 0);
+}
+
+static void
+SFX(avg_pool_backward_rows)(void *ctx, pc_index i0, pc_index i1)
+{
+    const SFX(pool_job) *job = ctx;
+    const pc_window2d *g = job->g;
     const pc_index C = g->C;
-    for (pc_index n = 0; n < g->N; n++)
-        for (pc_index oh = 0; oh < g->OH; oh++)
-            for (pc_index ow = 0; ow < g->OW; ow++) {
-                pc_index h0, h1, w0, w1;
-                T *yo = y + ((n * g->OH + oh) * g->OW + ow) * C;
-                SFX(window_bounds)(g, oh, ow, &h0, &h1, &w0, &w1);
-                const T inv = (T)1 / (T)((h1 - h0) * (w1 - w0));
-                for (pc_index c = 0; c < C; c++)
-                    yo[c] = 0;
-                for (pc_index ih = h0; ih < h1; ih++)
-                    for (pc_index iw = w0; iw < w1; iw++) {
-                        const T *xp = x + ((n * g->H + ih) * g->W + iw) * C;
-                        for (pc_index c = 0; c < C; c++)
-                            yo[c] += xp[c];
-                    }
-                for (pc_index c = 0; c < C; c++)
-                    yo[c] *= inv;
-            }
+    for (pc_index row = i0 * job->per; row < i1 * job->per; row++) {
+        const pc_index n = row / g->OH, oh = row % g->OH;
+        for (pc_index ow = 0; ow < g->OW; ow++) {
+            pc_index h0, h1, w0, w1;
+            const T *dyo = job->src + (row * g->OW + ow) * C;
+            SFX(window_bounds)(g, oh, ow, &h0, &h1, &w0, &w1);
+            const T inv = (T)1 / (T)((h1 - h0) * (w1 - w0));
+            for (pc_index ih = h0; ih < h1; ih++)
+                for (pc_index iw = w0; iw < w1; iw++) {
+                    T *dxp = job->dst + ((n * g->H + ih) * g->W + iw) * C;
+                    for (pc_index c = 0; c < C; c++)
+                        dxp[c] += dyo[c] * inv;
+                }
+        }
+    }
 }
 
 void
 SFX(pc_avg_pool_backward)(const T *dy, T *dx, const pc_window2d *g)
 {
-    const pc_index C = g->C;
-    for (pc_index n = 0; n < g->N; n++)
-        for (pc_index oh = 0; oh < g->OH; oh++)
-            for (pc_index ow = 0; ow < g->OW; ow++) {
-                pc_index h0, h1, w0, w1;
-                const T *dyo = dy + ((n * g->OH + oh) * g->OW + ow) * C;
-                SFX(window_bounds)(g, oh, ow, &h0, &h1, &w0, &w1);
-                const T inv = (T)1 / (T)((h1 - h0) * (w1 - w0));
-                for (pc_index ih = h0; ih < h1; ih++)
-                    for (pc_index iw = w0; iw < w1; iw++) {
-                        T *dxp = dx + ((n * g->H + ih) * g->W + iw) * C;
-                        for (pc_index c = 0; c < C; c++)
-                            dxp[c] += dyo[c] * inv;
-                    }
-            }
+    SFX(pool_job) job = {.src = dy, .dst = dx, .g = g};
+    SFX(pool_parallel)(&job, SFX(avg_pool_backward_rows), g->SH < g->KH);
 }
 
 void

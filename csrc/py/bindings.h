@@ -51,5 +51,6 @@ int pc_normalize_axis(const char *op, Py_ssize_t axis, int ndim, PyArrayObject *
     "NaN is the maximum of any group that holds one, as in NumPy."
 extern PyMethodDef pc_optim_functions[];        /* py/optim.c */
 extern PyMethodDef pc_bufpool_functions[];      /* py/bufpool.c */
+extern PyMethodDef pc_threads_functions[];      /* py/threads.c */
 
 #endif

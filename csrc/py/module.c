@@ -57,6 +57,7 @@ static PyMethodDef *const function_tables[] = {
     pc_loss_functions,
     pc_optim_functions,
     pc_bufpool_functions,
+    pc_threads_functions,
 };
 
 static int
