@@ -22,7 +22,7 @@ int pc_conv_algorithm = PC_CONV_AUTO;
 #define WINO_MIN_CHANNELS 8
 #define WINO_MIN_FILTERS 8
 /* One chunk's V and M together hold about this many values */
-#define WINO_CHUNK (1 << 20)
+#define WINO_CHUNK (1 << 19)
 
 int
 pc_conv_use_winograd(const pc_window2d *g, npy_intp F)

@@ -10,13 +10,22 @@
 #define WINO_BLK 64
 #endif
 
-/* for each tile t = 0, 1, … of images [n0, n1), in (n, th, tw) order */
+/* for each tile of the chunk's images i0 ≤ i < i1 (image n = n0 + i), t counting the
+ * chunk's tiles in (n, th, tw) order */
 #ifndef WINO_FOR_EACH_TILE
-#define WINO_FOR_EACH_TILE(n0, n1, TH, TW, n, th, tw, t)                            \
-    for (pc_index n = (n0), t = 0; n < (n1); n++)                                      \
+#define WINO_FOR_EACH_TILE(job, TH, TW, i0, i1, n, th, tw, t)                        \
+    for (pc_index n = (job)->n0 + (i0), t = (i0) * (TH) * (TW); n < (job)->n0 + (i1); n++) \
         for (pc_index th = 0; th < (TH); th++)                                         \
             for (pc_index tw = 0; tw < (TW); tw++, t++)
 #endif
+
+/* One tile kernel's operands; the pool (parallel.h) splits the chunk's images */
+typedef struct {
+    const T *src;
+    T *dst;
+    const pc_window2d *g;
+    pc_index F, n0, n1;
+} SFX(wino_job);
 
 /* 1-D transforms of four values (or three) — one row or column of a tile */
 #define WINO_BT(d0, d1, d2, d3, o0, o1, o2, o3) \
@@ -115,13 +124,18 @@ SFX(wino_in_block)(const T *const d[16], T *restrict v, pc_index stride, pc_inde
     }
 }
 
-PC_SIMD_CLONES void
-SFX(pc_wino_input)(const T *x, T *v, const pc_window2d *g, pc_index n0, pc_index n1)
+PC_SIMD_CLONES static void
+SFX(wino_input_range)(void *ctx, pc_index i0, pc_index i1)
 {
+    const SFX(wino_job) *job = ctx;
+    const pc_window2d *g = job->g;
+    const T *x = job->src;
+    T *v = job->dst;
+    const pc_index n0 = job->n0, n1 = job->n1;
     static const T zeros[WINO_BLK];
     const pc_index TH = (g->OH + 1) / 2, TW = (g->OW + 1) / 2, C = g->C;
     const pc_index stride = (n1 - n0) * TH * TW * C;          /* between positions p */
-    WINO_FOR_EACH_TILE(n0, n1, TH, TW, n, th, tw, t) {
+    WINO_FOR_EACH_TILE(job, TH, TW, i0, i1, n, th, tw, t) {
         pc_index at[16];
         SFX(wino_patch)(g, n, th, tw, at);
         for (pc_index c0 = 0; c0 < C; c0 += WINO_BLK) {
@@ -134,13 +148,25 @@ SFX(pc_wino_input)(const T *x, T *v, const pc_window2d *g, pc_index n0, pc_index
     }
 }
 
-PC_SIMD_CLONES void
-SFX(pc_wino_input_backward)(const T *dv, T *dx, const pc_window2d *g, pc_index n0,
-                            pc_index n1)
+void
+SFX(pc_wino_input)(const T *x, T *v, const pc_window2d *g, pc_index n0, pc_index n1)
 {
+    SFX(wino_job) job = {x, v, g, 0, n0, n1};
+    pc_parallel_for(n1 - n0, pc_parallel_grain(16 * pc_wino_tiles_per_image(g) * g->C),
+                    SFX(wino_input_range), &job);
+}
+
+PC_SIMD_CLONES static void
+SFX(wino_input_backward_range)(void *ctx, pc_index i0, pc_index i1)
+{
+    const SFX(wino_job) *job = ctx;
+    const pc_window2d *g = job->g;
+    const T *dv = job->src;
+    T *dx = job->dst;
+    const pc_index n0 = job->n0, n1 = job->n1;
     const pc_index TH = (g->OH + 1) / 2, TW = (g->OW + 1) / 2, C = g->C;
     const pc_index stride = (n1 - n0) * TH * TW * C;
-    WINO_FOR_EACH_TILE(n0, n1, TH, TW, n, th, tw, t) {
+    WINO_FOR_EACH_TILE(job, TH, TW, i0, i1, n, th, tw, t) {
         pc_index at[16];
         SFX(wino_patch)(g, n, th, tw, at);
         for (pc_index c0 = 0; c0 < C; c0 += WINO_BLK) {
@@ -170,13 +196,27 @@ SFX(pc_wino_input_backward)(const T *dv, T *dx, const pc_window2d *g, pc_index n
     }
 }
 
-PC_SIMD_CLONES void
-SFX(pc_wino_output)(const T *m, T *y, const pc_window2d *g, pc_index F, pc_index n0,
-                    pc_index n1)
+void
+SFX(pc_wino_input_backward)(const T *dv, T *dx, const pc_window2d *g, pc_index n0,
+                            pc_index n1)
 {
+    SFX(wino_job) job = {dv, dx, g, 0, n0, n1};
+    pc_parallel_for(n1 - n0, pc_parallel_grain(16 * pc_wino_tiles_per_image(g) * g->C),
+                    SFX(wino_input_backward_range), &job);
+}
+
+PC_SIMD_CLONES static void
+SFX(wino_output_range)(void *ctx, pc_index i0, pc_index i1)
+{
+    const SFX(wino_job) *job = ctx;
+    const pc_window2d *g = job->g;
+    const T *m = job->src;
+    T *y = job->dst;
+    const pc_index n0 = job->n0, n1 = job->n1;
+    const pc_index F = job->F;
     const pc_index TH = (g->OH + 1) / 2, TW = (g->OW + 1) / 2;
     const pc_index stride = (n1 - n0) * TH * TW * F;
-    WINO_FOR_EACH_TILE(n0, n1, TH, TW, n, th, tw, t) {
+    WINO_FOR_EACH_TILE(job, TH, TW, i0, i1, n, th, tw, t) {
         pc_index at[4];
         SFX(wino_outputs)(g, F, n, th, tw, at);
         for (pc_index f0 = 0; f0 < F; f0 += WINO_BLK) {
@@ -199,14 +239,28 @@ SFX(pc_wino_output)(const T *m, T *y, const pc_window2d *g, pc_index F, pc_index
     }
 }
 
-PC_SIMD_CLONES void
-SFX(pc_wino_output_backward)(const T *dy, T *dm, const pc_window2d *g, pc_index F,
-                             pc_index n0, pc_index n1)
+void
+SFX(pc_wino_output)(const T *m, T *y, const pc_window2d *g, pc_index F, pc_index n0,
+                    pc_index n1)
 {
+    SFX(wino_job) job = {m, y, g, F, n0, n1};
+    pc_parallel_for(n1 - n0, pc_parallel_grain(16 * pc_wino_tiles_per_image(g) * F),
+                    SFX(wino_output_range), &job);
+}
+
+PC_SIMD_CLONES static void
+SFX(wino_output_backward_range)(void *ctx, pc_index i0, pc_index i1)
+{
+    const SFX(wino_job) *job = ctx;
+    const pc_window2d *g = job->g;
+    const T *dy = job->src;
+    T *dm = job->dst;
+    const pc_index n0 = job->n0, n1 = job->n1;
+    const pc_index F = job->F;
     static const T zeros[WINO_BLK];
     const pc_index TH = (g->OH + 1) / 2, TW = (g->OW + 1) / 2;
     const pc_index stride = (n1 - n0) * TH * TW * F;
-    WINO_FOR_EACH_TILE(n0, n1, TH, TW, n, th, tw, t) {
+    WINO_FOR_EACH_TILE(job, TH, TW, i0, i1, n, th, tw, t) {
         pc_index at[4];
         SFX(wino_outputs)(g, F, n, th, tw, at);
         for (pc_index f0 = 0; f0 < F; f0 += WINO_BLK) {
@@ -229,4 +283,13 @@ SFX(pc_wino_output_backward)(const T *dy, T *dm, const pc_window2d *g, pc_index 
             }
         }
     }
+}
+
+void
+SFX(pc_wino_output_backward)(const T *dy, T *dm, const pc_window2d *g, pc_index F,
+                             pc_index n0, pc_index n1)
+{
+    SFX(wino_job) job = {dy, dm, g, F, n0, n1};
+    pc_parallel_for(n1 - n0, pc_parallel_grain(16 * pc_wino_tiles_per_image(g) * F),
+                    SFX(wino_output_backward_range), &job);
 }
