@@ -41,10 +41,16 @@ int pc_conv_is_pointwise(const pc_window2d *g);
 /* ---- Winograd F(2×2, 3×3) convolution (ops_conv_winograd.c, kernels/winograd.h) ---- */
 
 /* Which algorithm conv2d uses: automatic (Winograd for 3×3 stride-1 windows with
- * enough channels, im2col + GEMM otherwise), or one forced (tests, benchmarks; a
- * forced Winograd still needs a 3×3 stride-1 window) */
-enum { PC_CONV_AUTO, PC_CONV_IM2COL, PC_CONV_WINOGRAD };
+ * enough channels, direct for short patches, im2col + GEMM otherwise), or one forced
+ * (tests, benchmarks; a forced Winograd still needs a 3×3 stride-1 window, a forced
+ * direct a patch of at most PC_CONV_DIRECT_MAX_K values) */
+enum { PC_CONV_AUTO, PC_CONV_IM2COL, PC_CONV_WINOGRAD, PC_CONV_DIRECT };
 extern int pc_conv_algorithm;
+
+/* 1 when conv2d of this geometry goes straight from the image (kernels/conv_direct.h):
+ * short patches (K ≤ PC_CONV_DIRECT_MAX_K), unless x itself is the patch matrix */
+int pc_conv_use_direct(const pc_window2d *g);
+
 
 /* 1 when conv2d of this geometry with F filters goes through Winograd */
 int pc_conv_use_winograd(const pc_window2d *g, npy_intp F);

@@ -1,6 +1,8 @@
-"""Conv2D's Winograd F(2×2, 3×3) route: forward and both gradients against the plain-NumPy
+"""Conv2D's other routes besides im2col + GEMM: Winograd F(2×2, 3×3) and the direct
+convolution for short patches. Forward and every gradient against the plain-NumPy
 reference and against the im2col route, float64 gradchecks, and the bookkeeping around
-it (which geometries take it, the saved input transforms, retain_graph, frozen kernels)."""
+them (which geometries take which route, saved transforms, retain_graph, frozen kernels,
+thread counts)."""
 import contextlib
 
 import numpy as np
@@ -91,13 +93,13 @@ def test_auto_takes_winograd_for_many_channels_and_im2col_otherwise(rng):
         x = rng.standard_normal((2, 6, 6, c)).astype(np.float32)
         k = rng.standard_normal((3, 3, c, f)).astype(np.float32)
         outs = {}
-        for a in ("auto", "im2col", "winograd"):
+        for a in ("auto", "im2col", "winograd", "direct"):
             with algorithm(a):
                 outs[a] = pycnn.conv2d(x, k, padding="same").numpy()
         assert not np.array_equal(outs["im2col"], outs["winograd"])
         np.testing.assert_array_equal(outs["auto"], outs[algo])
     run(16, 16, "winograd")
-    run(1, 32, "im2col")            # one input channel: the transforms would cost more
+    run(1, 32, "direct")            # one input channel: a 9-value patch, no transforms
 
 
 def test_winograd_only_for_3x3_stride_1(rng):
@@ -154,8 +156,106 @@ def test_gradient_accumulates_across_backward_calls(rng):
 
 
 def test_set_conv_algorithm_rejects_unknown_names():
-    with pytest.raises(ValueError, match="'auto', 'im2col' or 'winograd'"):
+    with pytest.raises(ValueError, match="'auto', 'im2col', 'winograd' or 'direct'"):
         _core._set_conv_algorithm("fft")
     with pytest.raises(TypeError, match="got int"):
         _core._set_conv_algorithm(3)
     assert _core._set_conv_algorithm("auto") == "auto"
+
+
+# ---- direct convolution (patches of at most 32 values) --------------------------------
+
+# (N, H, W, C, KH, KW, F, strides, padding): one to three channels, strides, even kernels,
+# filter counts around the vector widths (4, 8, 16, 32 per register block), a batch
+# past the 64 blocks of the kernel gradient
+DIRECT = [
+    (2, 5, 7, 1, 3, 3, 9, (1, 1), "same"),
+    (3, 6, 6, 3, 3, 3, 33, (2, 2), "valid"),
+    (2, 8, 5, 2, 5, 3, 5, (2, 1), "same"),
+    (2, 6, 6, 2, 4, 4, 70, (1, 1), "same"),
+    (70, 4, 5, 1, 3, 3, 8, (1, 1), "same"),
+    (1, 2, 2, 1, 3, 3, 16, (1, 1), "same"),     # every window mostly padding
+]
+
+
+@pytest.mark.parametrize("n,h,w,c,kh,kw,f,strides,padding", DIRECT)
+@pytest.mark.parametrize("act", ["linear", "relu", "sigmoid", "tanh"])
+def test_direct_matches_reference_and_im2col_float64(n, h, w, c, kh, kw, f, strides, padding,
+                                                      act, rng):
+    layer = Conv2D(f, (kh, kw), strides=strides, padding=padding, activation=act,
+                   dtype="float64")
+    x = rng.standard_normal((n, h, w, c))
+    layer.build(x.shape)
+    layer.bias.numpy()[:] = rng.standard_normal(f)
+    acts = {"linear": lambda z: z, "relu": lambda z: np.maximum(z, 0),
+            "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "tanh": np.tanh}
+    y_ref = acts[act](R.conv2d(x, layer.kernel.numpy(), layer.bias.numpy(), strides, padding))
+    seed = rng.standard_normal(y_ref.shape)
+    outs = {}
+    for algo in ("direct", "im2col"):
+        with algorithm(algo):
+            xt = pycnn.tensor(x, requires_grad=True)
+            y = layer(xt)
+            y.backward(seed)
+            outs[algo] = [y.numpy(), xt.grad.numpy(), layer.kernel.grad.numpy().copy(),
+                          layer.bias.grad.numpy().copy()]
+            layer.kernel.grad = layer.bias.grad = None
+    np.testing.assert_allclose(outs["direct"][0], y_ref, rtol=1e-12, atol=1e-12)
+    for a, r, name in zip(outs["direct"], outs["im2col"], ("y", "dx", "dkernel", "dbias")):
+        np.testing.assert_allclose(a, r, rtol=1e-11, atol=1e-11, err_msg=name)
+
+
+@pytest.mark.parametrize("act", ["linear", "relu", "tanh"])
+def test_direct_gradcheck(act, rng):
+    layer = Conv2D(5, 3, strides=(1, 2), padding="same", activation=act)
+    x = rng.standard_normal((2, 5, 6, 2))
+    layer(x)
+    with algorithm("direct"):
+        assert pycnn.gradcheck(lambda x, k, b: layer(x), [x, layer.kernel, layer.bias])
+        assert pycnn.gradcheck(lambda x, k, b: pycnn.conv2d(x, k, b, padding="valid"),
+                               [x, rng.standard_normal((3, 2, 2, 4)), rng.standard_normal(4)])
+
+
+def test_auto_takes_direct_for_short_patches(rng):
+    """Forward direct for K ≤ 32; kernel gradient direct when the input wants none"""
+    x = rng.standard_normal((3, 7, 7, 3)).astype(np.float32)
+    k = rng.standard_normal((3, 3, 3, 16)).astype(np.float32)
+    runs = {}
+    for algo in ("auto", "direct", "im2col"):
+        with algorithm(algo):
+            kt = pycnn.tensor(k, requires_grad=True)
+            y = pycnn.conv2d(x, kt, padding="same")
+            y.backward(np.cos(np.arange(y.numpy().size)).reshape(y.shape).astype(np.float32))
+            runs[algo] = y.numpy(), kt.grad.numpy()
+    assert not np.array_equal(runs["direct"][1], runs["im2col"][1])
+    np.testing.assert_array_equal(runs["auto"][0], runs["direct"][0])
+    np.testing.assert_array_equal(runs["auto"][1], runs["direct"][1])
+
+
+def test_direct_gradients_do_not_depend_on_thread_count(rng):
+    x = rng.standard_normal((70, 6, 6, 1)).astype(np.float32)
+    layer = Conv2D(12, 3, padding="same", activation="relu")
+    layer.build(x.shape)
+    seed = rng.standard_normal((70, 6, 6, 12)).astype(np.float32)
+    grads, before = [], pycnn.get_num_threads()
+    try:
+        for threads in (1, 2, 3):
+            pycnn.set_num_threads(threads)
+            with algorithm("direct"):
+                xt = pycnn.tensor(x, requires_grad=True)
+                layer(xt).backward(seed)
+            grads.append([xt.grad.numpy(), layer.kernel.grad.numpy().copy(),
+                          layer.bias.grad.numpy().copy()])
+            layer.kernel.grad = layer.bias.grad = None
+    finally:
+        pycnn.set_num_threads(before)
+    for other in grads[1:]:
+        for a, b in zip(grads[0], other):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_forced_direct_leaves_long_patches_to_im2col(rng):
+    x, k = rng.standard_normal((2, 6, 6, 4)), rng.standard_normal((3, 3, 4, 3))    # K = 36
+    with algorithm("direct"):
+        y = pycnn.conv2d(x, k, padding="same").numpy()
+    np.testing.assert_allclose(y, R.conv2d(x, k, None, (1, 1), "same"), rtol=1e-12, atol=1e-12)
