@@ -235,7 +235,11 @@ def row_gemm_conv(pycnn, torch, rng, n, hw, c_in, filters):
         layer = Conv2D(filters, 3, padding="same")
         layer.build((None, hw, hw, c_in))
         xt = pycnn.tensor(x)
-        return lambda: layer(xt)
+
+        def forward():                  # inference, as PyTorch's column: no graph kept
+            with pycnn.no_grad():
+                layer(xt)
+        return forward
 
     conv = torch.nn.Conv2d(c_in, filters, 3, padding=1)
     xt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
