@@ -178,10 +178,17 @@ DIRECT = [
 ]
 
 
-@pytest.mark.parametrize("n,h,w,c,kh,kw,f,strides,padding", DIRECT)
+WINOGRAD_LAYERS = [(2, 5, 7, 8, 3, 3, 9, (1, 1), "same"), (70, 4, 3, 8, 3, 3, 65, (1, 1), "same"),
+                   (2, 6, 5, 9, 3, 3, 8, (1, 1), "valid")]
+
+
+@pytest.mark.parametrize("algo,n,h,w,c,kh,kw,f,strides,padding",
+                         [("direct",) + case for case in DIRECT] +
+                         [("winograd",) + case for case in WINOGRAD_LAYERS])
 @pytest.mark.parametrize("act", ["linear", "relu", "sigmoid", "tanh"])
-def test_direct_matches_reference_and_im2col_float64(n, h, w, c, kh, kw, f, strides, padding,
-                                                      act, rng):
+def test_layer_route_matches_reference_and_im2col_float64(algo, n, h, w, c, kh, kw, f, strides,
+                                                          padding, act, rng):
+    """Bias and activation folded into the route, forward and backward"""
     layer = Conv2D(f, (kh, kw), strides=strides, padding=padding, activation=act,
                    dtype="float64")
     x = rng.standard_normal((n, h, w, c))
@@ -192,16 +199,16 @@ def test_direct_matches_reference_and_im2col_float64(n, h, w, c, kh, kw, f, stri
     y_ref = acts[act](R.conv2d(x, layer.kernel.numpy(), layer.bias.numpy(), strides, padding))
     seed = rng.standard_normal(y_ref.shape)
     outs = {}
-    for algo in ("direct", "im2col"):
-        with algorithm(algo):
+    for route in (algo, "im2col"):
+        with algorithm(route):
             xt = pycnn.tensor(x, requires_grad=True)
             y = layer(xt)
             y.backward(seed)
-            outs[algo] = [y.numpy(), xt.grad.numpy(), layer.kernel.grad.numpy().copy(),
-                          layer.bias.grad.numpy().copy()]
+            outs[route] = [y.numpy(), xt.grad.numpy(), layer.kernel.grad.numpy().copy(),
+                           layer.bias.grad.numpy().copy()]
             layer.kernel.grad = layer.bias.grad = None
-    np.testing.assert_allclose(outs["direct"][0], y_ref, rtol=1e-12, atol=1e-12)
-    for a, r, name in zip(outs["direct"], outs["im2col"], ("y", "dx", "dkernel", "dbias")):
+    np.testing.assert_allclose(outs[algo][0], y_ref, rtol=1e-12, atol=1e-12)
+    for a, r, name in zip(outs[algo], outs["im2col"], ("y", "dx", "dkernel", "dbias")):
         np.testing.assert_allclose(a, r, rtol=1e-11, atol=1e-11, err_msg=name)
 
 
@@ -232,8 +239,9 @@ def test_auto_takes_direct_for_short_patches(rng):
     np.testing.assert_array_equal(runs["auto"][1], runs["direct"][1])
 
 
-def test_direct_gradients_do_not_depend_on_thread_count(rng):
-    x = rng.standard_normal((70, 6, 6, 1)).astype(np.float32)
+@pytest.mark.parametrize("algo,c", [("direct", 1), ("winograd", 8)])
+def test_route_gradients_do_not_depend_on_thread_count(algo, c, rng):
+    x = rng.standard_normal((70, 6, 6, c)).astype(np.float32)
     layer = Conv2D(12, 3, padding="same", activation="relu")
     layer.build(x.shape)
     seed = rng.standard_normal((70, 6, 6, 12)).astype(np.float32)
@@ -241,7 +249,7 @@ def test_direct_gradients_do_not_depend_on_thread_count(rng):
     try:
         for threads in (1, 2, 3):
             pycnn.set_num_threads(threads)
-            with algorithm("direct"):
+            with algorithm(algo):
                 xt = pycnn.tensor(x, requires_grad=True)
                 layer(xt).backward(seed)
             grads.append([xt.grad.numpy(), layer.kernel.grad.numpy().copy(),

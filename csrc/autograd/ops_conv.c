@@ -201,21 +201,26 @@ direct_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout)
     return 0;
 }
 
-/* the Winograd route (ops_conv_winograd.c) for the same gradients */
+/* the Winograd route (ops_conv_winograd.c) for the same gradients, from dout: the
+ * activation's derivative and the bias gradient are folded into its first transform */
 static int
-winograd_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dz)
+winograd_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout)
 {
-    PyArrayObject *dx, *dw, *dzc;
-    int dx_fresh, dw_fresh, status;
+    PyArrayObject *dx, *dw, *db = NULL, *dy;
+    int dx_fresh, dw_fresh, status, act = (int)node->args.i[4];
 
     if (pc_grad_buffer_fresh(node, 0, &dx, &dx_fresh) < 0 ||
         pc_grad_buffer_fresh(node, 1, &dw, &dw_fresh) < 0 ||
-        (dzc = (PyArrayObject *)PyArray_GETCONTIGUOUS(dz)) == NULL)
+        (node->n_parents > 2 && pc_grad_buffer(node, 2, &db) < 0) ||
+        (dy = (PyArrayObject *)PyArray_GETCONTIGUOUS(dout)) == NULL)
         return -1;
     status = pc_conv_winograd_backward(g, PC_DATA(node->parents[0]),
-                                       PC_DATA(node->parents[1]), dzc, dx, dw, dw_fresh,
+                                       PC_DATA(node->parents[1]), dy,
+                                       act != PC_ACT_LINEAR ? (PyArrayObject *)node->saved[0]
+                                                            : NULL,
+                                       act, dx, dw, dw_fresh, db,
                                        (PyArrayObject *)node->saved[1]);
-    Py_DECREF(dzc);
+    Py_DECREF(dy);
     return status;
 }
 
@@ -233,11 +238,11 @@ pc_grad_conv2d(pc_node *node, PyArrayObject *dout)
     if (pc_conv_use_direct(&g) && (pc_conv_algorithm == PC_CONV_DIRECT ||
                                    !((TensorObject *)node->parents[0])->requires_grad))
         return direct_backward(&g, node, dout);
+    if (pc_conv_use_winograd(&g, F))
+        return winograd_backward(&g, node, dout);
     dz = pc_dense_dz(node, dout, (int)node->args.i[4], (PyArrayObject *)node->saved[0],
                      node->n_parents > 2 ? 2 : -1, F);
-    if (dz != NULL && pc_conv_use_winograd(&g, F))
-        status = winograd_backward(&g, node, dz);
-    else if (dz != NULL && (dz2d = pc_matrix_view(dz, F)) != NULL)
+    if (dz != NULL && (dz2d = pc_matrix_view(dz, F)) != NULL)
         status = conv_weights_input_backward(&g, node, dz2d);
     Py_XDECREF(dz);
     Py_XDECREF(dz2d);

@@ -55,16 +55,19 @@ int pc_conv_use_direct(const pc_window2d *g);
 /* 1 when conv2d of this geometry with F filters goes through Winograd */
 int pc_conv_use_winograd(const pc_window2d *g, npy_intp F);
 
-/* y (N, OH, OW, F) = x ⋆ w, overwritten (no bias, no activation). With keep_v, also
+/* y (N, OH, OW, F) = act(x ⋆ w + b), overwritten; b may be NULL. With keep_v, also
  * hands back (new ref) the input tiles' transforms V, which the backward then reuses
  * for dw instead of rebuilding them */
 int pc_conv_winograd_forward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *w,
-                             PyArrayObject *y, PyArrayObject **keep_v);
+                             PyArrayObject *b, int act, PyArrayObject *y,
+                             PyArrayObject **keep_v);
 
-/* From dz (N, OH, OW, F): dx += ∂/∂x when dx ≠ NULL; dw (=|+=) ∂/∂w when dw ≠ NULL
- * (overwritten when dw_fresh); kept_v: the forward's V, or NULL */
+/* From dy (N, OH, OW, F) and the forward's output y (NULL for a linear activation):
+ * dx += ∂/∂x when dx ≠ NULL; dw (=|+=) ∂/∂w when dw ≠ NULL (overwritten when
+ * dw_fresh); db += ∂/∂b when db ≠ NULL; kept_v: the forward's V, or NULL */
 int pc_conv_winograd_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *w,
-                              PyArrayObject *dz, PyArrayObject *dx, PyArrayObject *dw,
-                              int dw_fresh, PyArrayObject *kept_v);
+                              PyArrayObject *dy, PyArrayObject *y, int act, PyArrayObject *dx,
+                              PyArrayObject *dw, int dw_fresh, PyArrayObject *db,
+                              PyArrayObject *kept_v);
 
 #endif

@@ -216,20 +216,7 @@ SFX(cd_dz)(SFX(cdvec) *d, const T *yp, int act)
     }
 }
 
-static inline T
-SFX(cd_dz_one)(T dy, T y, int act)
-{
-    switch (act) {
-    case PC_ACT_RELU:
-        return y > 0 ? dy : (T)0;
-    case PC_ACT_SIGMOID:
-        return dy * y * (1 - y);
-    case PC_ACT_TANH:
-        return dy * (1 - y * y);
-    default:
-        return dy;
-    }
-}
+#include "act_grad_impl.h"
 
 /* One pixel of the backward, from its dy and y rows: dz = dy·act'(y);
  * scratch[k, f] += p[k]·dz[f] for the K + 1 rows of the patch and a constant 1 (the
@@ -271,7 +258,7 @@ SFX(cd_pixel_backward)(const SFX(cd_job) *job, const T *p, const T *dyo, const T
             }
     }
     for (; f < F; f++) {
-        const T dz = SFX(cd_dz_one)(dyo[f], yo != NULL ? yo[f] : (T)0, act);
+        const T dz = SFX(pc_act_grad)(dyo[f], yo != NULL ? yo[f] : (T)0, act);
         if (scratch != NULL)
             for (pc_index k = 0; k < K1; k++)
                 scratch[k * F + f] += p[k] * dz;

@@ -1,6 +1,7 @@
 /* winograd.c — instantiation only; the kernels live in winograd_impl.h. */
 #include <string.h>
 
+#include "dense.h"
 #include "parallel.h"
 #include "simd.h"
 #include "winograd.h"

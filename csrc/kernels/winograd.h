@@ -59,16 +59,21 @@ void pc_wino_input_backward_f32(const float *dv, float *dx, const pc_window2d *g
 void pc_wino_input_backward_f64(const double *dv, double *dx, const pc_window2d *g,
                                 pc_index n0, pc_index n1);
 
-/* y[n, 2th + i, 2tw + j, f] = (Aᵀ M A)[i, j] inside the image              overwrites y */
+/* y[n, 2th + i, 2tw + j, f] = act((Aᵀ M A)[i, j] + b[f]) inside the image; b may be
+ * NULL, act a pc_act (dense.h)                                            overwrites y */
 void pc_wino_output_f32(const float *m, float *y, const pc_window2d *g, pc_index F,
-                        pc_index n0, pc_index n1);
+                        pc_index n0, pc_index n1, const float *b, int act);
 void pc_wino_output_f64(const double *m, double *y, const pc_window2d *g, pc_index F,
-                        pc_index n0, pc_index n1);
+                        pc_index n0, pc_index n1, const double *b, int act);
 
-/* dM[p, t, f] = (A dy_tile Aᵀ)[p], dy_tile 0 past the image's edge        overwrites dM */
+/* dM[p, t, f] = (A dz_tile Aᵀ)[p], dz = dy · act'(y) (y: the forward's output, NULL for
+ * a linear activation), dz_tile 0 past the image's edge; with db ≠ NULL also
+ * db[(n − n0)·F + f] = Σ over image n's pixels of dz[…, f]       overwrites dM and db */
 void pc_wino_output_backward_f32(const float *dy, float *dm, const pc_window2d *g, pc_index F,
-                                 pc_index n0, pc_index n1);
+                                 pc_index n0, pc_index n1, const float *y, int act,
+                                 double *db);
 void pc_wino_output_backward_f64(const double *dy, double *dm, const pc_window2d *g,
-                                 pc_index F, pc_index n0, pc_index n1);
+                                 pc_index F, pc_index n0, pc_index n1, const double *y,
+                                 int act, double *db);
 
 #endif

@@ -25,7 +25,12 @@ typedef struct {
     T *dst;
     const pc_window2d *g;
     pc_index F, n0, n1;
+    const T *b, *y;             /* output kernels: the bias; the activation's output */
+    double *db;                 /* output backward: per-image bias-gradient sums */
+    int act;
 } SFX(wino_job);
+
+#include "act_grad_impl.h"
 
 /* 1-D transforms of four values (or three) — one row or column of a tile */
 #define WINO_BT(d0, d1, d2, d3, o0, o1, o2, o3) \
@@ -236,14 +241,17 @@ SFX(wino_output_range)(void *ctx, pc_index i0, pc_index i1)
                 if (at[k] >= 0)
                     memcpy(y + at[k] + f0, buf[k], (size_t)len * sizeof(T));
         }
+        if (th == TH - 1 && tw == TW - 1 && (job->b != NULL || job->act != PC_ACT_LINEAR))
+            SFX(pc_bias_act_forward)(y + n * g->OH * g->OW * F, job->b, g->OH * g->OW, F,
+                                     job->act);     /* the image done, still in cache */
     }
 }
 
 void
 SFX(pc_wino_output)(const T *m, T *y, const pc_window2d *g, pc_index F, pc_index n0,
-                    pc_index n1)
+                    pc_index n1, const T *b, int act)
 {
-    SFX(wino_job) job = {m, y, g, F, n0, n1};
+    SFX(wino_job) job = {m, y, g, F, n0, n1, .b = b, .act = act};
     pc_parallel_for(n1 - n0, pc_parallel_grain(16 * pc_wino_tiles_per_image(g) * F),
                     SFX(wino_output_range), &job);
 }
@@ -263,12 +271,26 @@ SFX(wino_output_backward_range)(void *ctx, pc_index i0, pc_index i1)
     WINO_FOR_EACH_TILE(job, TH, TW, i0, i1, n, th, tw, t) {
         pc_index at[4];
         SFX(wino_outputs)(g, F, n, th, tw, at);
+        double *db = job->db != NULL ? job->db + (n - n0) * F : NULL;
+        if (db != NULL && th == 0 && tw == 0)
+            memset(db, 0, (size_t)F * sizeof(double));
         for (pc_index f0 = 0; f0 < F; f0 += WINO_BLK) {
             const pc_index len = F - f0 < WINO_BLK ? F - f0 : WINO_BLK;
             const T *e[4];
-            T *restrict o = dm + t * F + f0;
-            for (int k = 0; k < 4; k++)
+            T *restrict o = dm + t * F + f0, dz[4][WINO_BLK];
+            for (int k = 0; k < 4; k++) {
                 e[k] = at[k] < 0 ? zeros : dy + at[k] + f0;
+                if (at[k] < 0 || (job->y == NULL && db == NULL))
+                    continue;
+                for (pc_index f = 0; f < len; f++)      /* dz = dy · act'(y) */
+                    dz[k][f] = job->y != NULL ? SFX(pc_act_grad)(e[k][f], job->y[at[k] + f0 + f],
+                                                                job->act)
+                                              : e[k][f];
+                if (db != NULL)
+                    for (pc_index f = 0; f < len; f++)
+                        db[f0 + f] += dz[k][f];
+                e[k] = dz[k];
+            }
 #pragma GCC ivdep
             for (pc_index f = 0; f < len; f++) {
                 T s[4], r[8];
@@ -287,9 +309,9 @@ SFX(wino_output_backward_range)(void *ctx, pc_index i0, pc_index i1)
 
 void
 SFX(pc_wino_output_backward)(const T *dy, T *dm, const pc_window2d *g, pc_index F,
-                             pc_index n0, pc_index n1)
+                             pc_index n0, pc_index n1, const T *y, int act, double *db)
 {
-    SFX(wino_job) job = {dy, dm, g, F, n0, n1};
+    SFX(wino_job) job = {dy, dm, g, F, n0, n1, .y = y, .db = db, .act = act};
     pc_parallel_for(n1 - n0, pc_parallel_grain(16 * pc_wino_tiles_per_image(g) * F),
                     SFX(wino_output_backward_range), &job);
 }

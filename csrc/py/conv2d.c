@@ -133,8 +133,10 @@ conv2d_node(const char *who, PyObject *x, PyObject *w, PyObject *b, const pc_ind
         PyObject *parents[3] = {x, w, b};
         int keep = ((TensorObject *)w)->requires_grad && pc_needs_record(b != NULL ? 3 : 2,
                                                                           parents);
-        if (pc_conv_winograd_forward(&g, xa, wa, y, keep ? &v : NULL) < 0)
+        if (pc_conv_winograd_forward(&g, xa, wa, b != NULL ? PC_DATA(b) : NULL, act, y,
+                                     keep ? &v : NULL) < 0)
             goto done;
+        fused = 1;
     }
     else if (pc_conv_use_direct(&g)) {         /* bias and activation included */
         NPY_BEGIN_THREADS_DEF;
