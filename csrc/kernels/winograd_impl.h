@@ -282,10 +282,14 @@ SFX(wino_output_backward_range)(void *ctx, pc_index i0, pc_index i1)
                 e[k] = at[k] < 0 ? zeros : dy + at[k] + f0;
                 if (at[k] < 0 || (job->y == NULL && db == NULL))
                     continue;
-                for (pc_index f = 0; f < len; f++)      /* dz = dy · act'(y) */
-                    dz[k][f] = job->y != NULL ? SFX(pc_act_grad)(e[k][f], job->y[at[k] + f0 + f],
-                                                                job->act)
-                                              : e[k][f];
+                if (job->y != NULL) {                   /* dz = dy · act'(y) */
+                    const T *restrict yk = job->y + at[k] + f0, *restrict ek = e[k];
+                    const int act = job->act;
+                    for (pc_index f = 0; f < len; f++)
+                        dz[k][f] = SFX(pc_act_grad)(ek[f], yk[f], act);
+                }
+                else
+                    memcpy(dz[k], e[k], (size_t)len * sizeof(T));
                 if (db != NULL)
                     for (pc_index f = 0; f < len; f++)
                         db[f0 + f] += dz[k][f];
