@@ -13,7 +13,7 @@ SOURCES := $(shell find csrc -name '*.c' -o -name '*.h' -o -name '*.def')
 # on it): exactly this CPU build (a plain `torch` pulls a multi-GB CUDA build).
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test bench fuzz sanitize valgrind build clean
+.PHONY: demo test bench fuzz sanitize valgrind race build clean
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,7 @@ clean:
 #                   own allocations), in its own tree under build/sanitize
 #   make valgrind   a subset of the suite under memcheck (PYTHONMALLOC=malloc)
 #   make fuzz       the differential fuzz tests with >= 500 examples per property
+#   make race       the kernels' thread pool under ThreadSanitizer (tools/parallel_stress.c)
 # tools/memcheck.py explains the set-up; both exit non-zero on any finding.
 VALGRIND_TESTS ?= tests/test_tensor.py tests/test_autograd.py tests/test_bad_inputs.py
 
@@ -66,3 +67,9 @@ valgrind: $(STAMP)
 fuzz: build
 	HYPOTHESIS_PROFILE=fuzz PYCNN_FLIP_FILES=2000 $(PY) -m pytest -q -p no:cacheprovider \
 	    tests/test_fuzz.py tests/test_interrupt_and_persistence.py -k "not ctrl_c"
+
+race:
+	mkdir -p build
+	gcc -O1 -g -std=c11 -pthread -fsanitize=thread -Icsrc tools/parallel_stress.c \
+	    csrc/kernels/parallel.c -o build/parallel_stress
+	TSAN_OPTIONS="die_after_fork=0 halt_on_error=1 exitcode=66" build/parallel_stress

@@ -22,7 +22,8 @@ def _threadpool_limits(n):
 
 @contextlib.contextmanager
 def threads(n, torch=None, pycnn=None):
-    """Run the block with n threads in NumPy's BLAS, PyTorch and pycnn alike."""
+    """Run the block with n threads in NumPy's BLAS, PyTorch and pycnn alike (pycnn's own
+    pool is set directly, and threadpoolctl limits it too when it sees it)."""
     previous_torch = torch.get_num_threads() if torch is not None else None
     previous_pycnn = None
     if pycnn is not None and hasattr(pycnn, "set_num_threads"):
@@ -133,11 +134,20 @@ def machine_info():
     except ImportError:
         info["torch"] = None
     try:
+        import pycnn             # its threadpoolctl controller registers on import
+        info["pycnn_threads"] = {"default": pycnn.get_num_threads(),
+                                 "env": {k: os.environ.get(k) for k in ("PYCNN_NUM_THREADS",
+                                                                        "OMP_NUM_THREADS")}}
+    except (ImportError, AttributeError):
+        info["pycnn_threads"] = None
+    try:
         from threadpoolctl import threadpool_info
+        pools = threadpool_info()
         info["blas"] = [
             {k: lib.get(k) for k in ("internal_api", "version", "architecture",
                                      "threading_layer", "num_threads", "filepath")}
-            for lib in threadpool_info()]
+            for lib in pools if lib.get("user_api") != "pycnn"]
+        info["threadpoolctl_sees_pycnn"] = any(lib.get("user_api") == "pycnn" for lib in pools)
     except ImportError:
         info["blas"] = []
     return info

@@ -34,6 +34,13 @@ def _machine(results):
         lines.append(f"| BLAS ({lib['internal_api']}) | {lib['version']}, kernel "
                      f"{lib['architecture']}, {lib['threading_layer']} threads — "
                      f"`{pathlib.Path(lib['filepath'] or '').name}` |")
+    pt = m.get("pycnn_threads")
+    if pt:
+        env = ", ".join(f"{k}={v}" for k, v in pt["env"].items() if v) or "neither set"
+        seen = "; threadpoolctl sees it" if m.get("threadpoolctl_sees_pycnn") else ""
+        lines.append(f"| pycnn's own threads | pthreads pool (im2col, col2im, pooling, bias and "
+                     f"activation passes), set to each row's thread count; default here "
+                     f"{pt['default']} (PYCNN_NUM_THREADS / OMP_NUM_THREADS: {env}){seen} |")
     env = ", ".join(f"{k}={v}" for k, v in m["openblas_env"].items() if v) or "both unset"
     lines.append(f"| OPENBLAS_CORETYPE / L2_SIZE | {env} |")
     la, le = m.get("load_average"), results.get("load_average_end")

@@ -62,6 +62,7 @@ def run_training(thread_counts, reps, models=("mlp", "cnn"),
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     for n in thread_counts:
+        env["PYCNN_NUM_THREADS"] = str(n)      # train.py also sets it, as for the others
         for model in models:
             for fw in frameworks:
                 print(f"[{n} thread(s)] training {model} with {fw}", flush=True)

@@ -136,6 +136,7 @@ def main(argv):
         epoch = RUNNERS[framework](model, x, y)
         epoch(slice(0, 3 * SPECS[model]["batch"]))         # warm-up: three steps
         times, cpu = [], []
+        own_threads = pycnn_mod.get_num_threads() if pycnn_mod is not None else None
         for _ in range(reps):
             c0, t0 = time.process_time(), time.perf_counter()
             epoch(slice(None))
@@ -144,7 +145,8 @@ def main(argv):
     print(json.dumps({"framework": framework, "model": model, "threads": n_threads,
                       "epoch_s": sorted(times)[len(times) // 2], "reps": times,
                       "epoch_cpu_s": sorted(cpu)[len(cpu) // 2],
-                      "peak_rss_mib": harness.peak_rss_mib(), "rss_before_mib": rss_before}))
+                      "peak_rss_mib": harness.peak_rss_mib(), "rss_before_mib": rss_before,
+                      "pycnn_threads": own_threads}))
 
 
 if __name__ == "__main__":

@@ -108,6 +108,9 @@ def test_measure_reports_medians_per_callable():
 def test_machine_info_names_cpu_and_versions():
     info = harness.machine_info()
     assert info["cores"] >= 1 and info["cpu"] and info["numpy"] == np.__version__
+    import pycnn
+    assert info["pycnn_threads"]["default"] == pycnn.get_num_threads()
+    assert all(lib["internal_api"] != "pycnn" for lib in info["blas"])   # not a BLAS
 
 
 def _fake_results():
@@ -139,6 +142,7 @@ def test_report_computes_ratios_and_targets():
     assert "| dense fwd | 1 | 100.0 | 105.3 | 0.95 | 100.0 | — |" in text
     assert "CNN epoch ≥ 10× faster than the NumPy reference: 12.0× → met" in text
     assert "CNN peak RSS ≤ PyTorch's: 100 vs 300 MiB → met" in text
+    assert "| pycnn's own threads | pthreads pool" in text
 
 
 def test_per_op_row_runs_every_column(rng):

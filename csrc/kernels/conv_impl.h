@@ -4,6 +4,15 @@
  * (each writes its own rows of cols), col2im over images (each image's dx is its own,
  * so overlapping windows never meet across threads). */
 
+/* GCC turns short copy loops back into memcpy/memmove calls unless told not to */
+#ifndef PC_NO_MEMCPY_IDIOM
+#if defined(__GNUC__) && !defined(__clang__)
+#define PC_NO_MEMCPY_IDIOM __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define PC_NO_MEMCPY_IDIOM
+#endif
+#endif
+
 typedef struct {
     const T *src;               /* im2col: x; col2im: cols */
     T *dst;                     /* im2col: cols; col2im: dx */
@@ -11,9 +20,22 @@ typedef struct {
     pc_index n0;                /* first image of the chunk: row 0 of cols */
 } SFX(conv_job);
 
+/* dst[0:n] = src[0:n]. Rows of few channels (3 values for a 3×3 kernel over a grey
+ * image) are copied in the loop: a memcpy call costs more than its 12 bytes. */
+static inline PC_NO_MEMCPY_IDIOM void
+SFX(copy_row)(T *restrict dst, const T *restrict src, pc_index n)
+{
+    if (n > 16) {
+        memcpy(dst, src, (size_t)n * sizeof(T));
+        return;
+    }
+    for (pc_index i = 0; i < n; i++)
+        dst[i] = src[i];
+}
+
 /* cols rows of the output rows r = (n − n0)·OH + oh in [r0, r1). A whole kernel row
  * (KW·C values) is one memcpy when it lies inside the image. */
-static void
+static PC_NO_MEMCPY_IDIOM void
 SFX(im2col_rows)(void *ctx, pc_index r0, pc_index r1)
 {
     const SFX(conv_job) *job = ctx;
@@ -34,7 +56,7 @@ SFX(im2col_rows)(void *ctx, pc_index r0, pc_index r1)
                     continue;
                 }
                 if (iw0 >= 0 && iw0 + g->KW <= g->W) {
-                    memcpy(dst, x + at, (size_t)KWC * sizeof(T));
+                    SFX(copy_row)(dst, x + at, KWC);
                     continue;
                 }
                 for (pc_index kw = 0; kw < g->KW; kw++) {

@@ -22,11 +22,18 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 /* More blocks than threads, so a thread that starts late (the core is shared with
  * OpenBLAS's threads and other processes) leaves its share to the others */
 #define BLOCKS_PER_THREAD 4
+
+/* Before sleeping, a worker watches for the next job and the caller for the last
+ * block this long: waking a sleeping thread costs tens of µs on a VM (an IPI), a
+ * large share of a 100 µs pass; longer spins would take the core from OpenBLAS. */
+#define WORKER_SPIN_NS 50000
+#define CALLER_SPIN_NS 200000
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t work_posted = PTHREAD_COND_INITIALIZER;  /* workers wait here */
@@ -37,12 +44,13 @@ static struct {                 /* the current job; every field under lock */
     pc_parallel_fn fn;          /* NULL: no job */
     void *ctx;
     pc_index n, block, next;    /* blocks [next, next + block) are still to take */
-    pc_index unfinished;        /* blocks not yet done */
+    _Atomic pc_index unfinished;   /* blocks not yet done (changed under lock only) */
     int helpers, joined;        /* workers allowed in, and in so far */
 } job;
 static int n_workers;           /* started; under lock */
 static int atfork_ok;           /* pthread_atfork registered: workers may start */
 static atomic_int busy;         /* 1 while a caller owns the pool */
+static atomic_ulong posted;     /* jobs posted so far: what spinning workers watch */
 static atomic_int num_threads;  /* 0: not yet read from the environment */
 static _Thread_local int in_region;     /* a worker, or a caller running its job */
 
@@ -141,6 +149,41 @@ register_atfork(void)
 
 /* ---- the pool ----------------------------------------------------------------------- */
 
+static void
+cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static long long
+now_ns(void)
+{
+    struct timespec t;
+    if (clock_gettime(CLOCK_MONOTONIC, &t) != 0)
+        return 0;               /* no clock: the spins below end at once */
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* Spins (lock NOT held) until no new job was posted since `seen` (worker) or the
+ * blocks are all done (caller, seen = 0), or ns have passed */
+static void
+spin(int worker, unsigned long seen, long long ns)
+{
+    long long end = now_ns() + ns;
+    for (;;) {
+        if (worker ? atomic_load(&posted) != seen : atomic_load(&job.unfinished) == 0)
+            return;
+        for (int i = 0; i < 64; i++)
+            cpu_relax();
+        if (now_ns() >= end)
+            return;
+    }
+}
+
 /* Takes and runs blocks until none is left; lock held on entry and on return */
 static void
 run_blocks(void)
@@ -162,6 +205,7 @@ static void *
 worker_main(void *arg)
 {
     (void)arg;
+    int spun = 0;
     in_region = 1;              /* a parallel loop inside a block runs inline */
     if (pthread_mutex_lock(&lock) != 0)
         return NULL;
@@ -169,8 +213,18 @@ worker_main(void *arg)
         if (job.fn != NULL && job.next < job.n && job.joined < job.helpers) {
             job.joined++;
             run_blocks();
+            spun = 0;
             continue;
         }
+        if (!spun) {            /* the next job often follows within µs */
+            unsigned long seen = atomic_load(&posted);
+            (void)pthread_mutex_unlock(&lock);
+            spin(1, seen, WORKER_SPIN_NS);
+            (void)pthread_mutex_lock(&lock);
+            spun = 1;
+            continue;
+        }
+        spun = 0;
         if (pthread_cond_wait(&work_posted, &lock) != 0)
             break;              /* cannot happen; the callers do the work without us */
     }
@@ -234,11 +288,17 @@ pc_parallel_for(pc_index n, pc_index min_items, pc_parallel_fn fn, void *ctx)
     job.unfinished = (n + job.block - 1) / job.block;
     job.helpers = helpers;
     job.joined = 0;
+    atomic_fetch_add(&posted, 1);
     for (int i = 0; i < helpers; i++)
         (void)pthread_cond_signal(&work_posted);
     in_region = 1;
     run_blocks();               /* with helpers = 0 this is the whole loop, inline */
     in_region = 0;
+    if (job.unfinished > 0) {   /* a worker is finishing its last block */
+        (void)pthread_mutex_unlock(&lock);
+        spin(0, 0, CALLER_SPIN_NS);
+        (void)pthread_mutex_lock(&lock);
+    }
     while (job.unfinished > 0)
         if (pthread_cond_wait(&work_done, &lock) != 0) {   /* cannot happen: poll */
             (void)pthread_mutex_unlock(&lock);
