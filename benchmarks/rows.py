@@ -211,7 +211,11 @@ def row_gemm_dense(pycnn, torch, rng, batch, d_in=784, units=512):
         layer = Dense(units)
         layer.build((None, d_in))
         xt = pycnn.tensor(x)
-        return lambda: layer(xt)
+
+        def forward():                  # inference, as PyTorch's column: no graph kept
+            with pycnn.no_grad():
+                layer(xt)
+        return forward
 
     lin = torch.nn.Linear(d_in, units)
     xt = torch.from_numpy(x)
@@ -235,7 +239,11 @@ def row_gemm_conv(pycnn, torch, rng, n, hw, c_in, filters):
         layer = Conv2D(filters, 3, padding="same")
         layer.build((None, hw, hw, c_in))
         xt = pycnn.tensor(x)
-        return lambda: layer(xt)
+
+        def forward():                  # inference, as PyTorch's column: no graph kept
+            with pycnn.no_grad():
+                layer(xt)
+        return forward
 
     conv = torch.nn.Conv2d(c_in, filters, 3, padding=1)
     xt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))

@@ -2,17 +2,20 @@
  *
  *   conv2d   y = act(cols(x) · Wm + b)    x (N, H, W, C), W (KH, KW, C, F) as
  *            Wm (K = KH·KW·C, F), y (N, OH, OW, F) as (N·OH·OW, F), b (F,)
- *   parents x, W[, b]; saved[0] = y when act ≠ linear;
+ *   parents x, W[, b]; saved[0] = y when act ≠ linear, saved[1] = the Winograd
+ *   input transforms V when the kernel wants a gradient (ops_conv_winograd.c);
  *   args.i = {SH, SW, PT, PL, act, OH, OW}.
  *
  * From dz = dy · act'(y) (N·OH·OW, F):
  *   db += Σ_rows dz,   dWm += colsᵀ · dz,   dx += col2im(dz · Wmᵀ),
  * a chunk of images at a time, the patch matrix rebuilt from x (cheaper in memory
  * than keeping it from the forward pass, and im2col is a fraction of the GEMMs).
+ * 3×3 stride-1 windows go through Winograd instead (ops_conv_winograd.c).
  */
 #include "autograd/ops_layers.h"
 
 #include "kernels/conv.h"
+#include "kernels/conv_direct.h"
 #include "kernels/dense.h"
 
 PyArrayObject *
@@ -153,6 +156,75 @@ done:
 }
 
 int
+pc_conv_use_direct(const pc_window2d *g)
+{
+    int fits = g->KH * g->KW * g->C <= PC_CONV_DIRECT_MAX_K;
+    if (pc_conv_algorithm != PC_CONV_AUTO)
+        return fits && pc_conv_algorithm == PC_CONV_DIRECT;
+    return fits && !pc_conv_is_pointwise(g);
+}
+
+/* The direct route's whole backward from dout: the activation's derivative and the
+ * bias gradient are folded into the kernel (kernels/conv_direct.h) */
+static int
+direct_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout)
+{
+    PyArrayObject *x = PC_DATA(node->parents[0]), *w = PC_DATA(node->parents[1]);
+    PyArrayObject *y = (PyArrayObject *)node->saved[0], *dx, *dw, *db = NULL, *dy;
+    npy_intp F = PyArray_DIM(w, 3);
+    double *acc = NULL;
+    int act = (int)node->args.i[4];
+    NPY_BEGIN_THREADS_DEF;
+
+    if (pc_grad_buffer(node, 0, &dx) < 0 || pc_grad_buffer(node, 1, &dw) < 0 ||
+        (node->n_parents > 2 && pc_grad_buffer(node, 2, &db) < 0))
+        return -1;
+    if (dx == NULL && dw == NULL && db == NULL)
+        return 0;
+    if ((dw != NULL || db != NULL) &&
+        (acc = PyMem_Malloc((size_t)pc_conv_direct_workspace(g, F) * sizeof(double))) == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if ((dy = (PyArrayObject *)PyArray_GETCONTIGUOUS(dout)) == NULL) {
+        PyMem_Free(acc);
+        return -1;
+    }
+    NPY_BEGIN_THREADS;
+    PC_DISPATCH(PyArray_TYPE(x), pc_conv_direct_backward, PyArray_DATA(x), PyArray_DATA(w),
+                act != PC_ACT_LINEAR ? PyArray_DATA(y) : NULL, PyArray_DATA(dy),
+                dx != NULL ? PyArray_DATA(dx) : NULL, dw != NULL ? PyArray_DATA(dw) : NULL,
+                db != NULL ? PyArray_DATA(db) : NULL, g, F, act, acc);
+    NPY_END_THREADS;
+    Py_DECREF(dy);
+    PyMem_Free(acc);
+    return 0;
+}
+
+/* the Winograd route (ops_conv_winograd.c) for the same gradients, from dout: the
+ * activation's derivative and the bias gradient are folded into its first transform */
+static int
+winograd_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout)
+{
+    PyArrayObject *dx, *dw, *db = NULL, *dy;
+    int dx_fresh, dw_fresh, status, act = (int)node->args.i[4];
+
+    if (pc_grad_buffer_fresh(node, 0, &dx, &dx_fresh) < 0 ||
+        pc_grad_buffer_fresh(node, 1, &dw, &dw_fresh) < 0 ||
+        (node->n_parents > 2 && pc_grad_buffer(node, 2, &db) < 0) ||
+        (dy = (PyArrayObject *)PyArray_GETCONTIGUOUS(dout)) == NULL)
+        return -1;
+    status = pc_conv_winograd_backward(g, PC_DATA(node->parents[0]),
+                                       PC_DATA(node->parents[1]), dy,
+                                       act != PC_ACT_LINEAR ? (PyArrayObject *)node->saved[0]
+                                                            : NULL,
+                                       act, dx, dw, dw_fresh, db,
+                                       (PyArrayObject *)node->saved[1]);
+    Py_DECREF(dy);
+    return status;
+}
+
+int
 pc_grad_conv2d(pc_node *node, PyArrayObject *dout)
 {
     pc_window2d g;
@@ -161,6 +233,13 @@ pc_grad_conv2d(pc_node *node, PyArrayObject *dout)
     int status = -1;
 
     geometry_of(node, &g);
+    /* direct for the kernel and bias gradients; an input gradient goes faster through
+     * the patch-matrix GEMM (dz·Wmᵀ) and col2im, unless direct is forced */
+    if (pc_conv_use_direct(&g) && (pc_conv_algorithm == PC_CONV_DIRECT ||
+                                   !((TensorObject *)node->parents[0])->requires_grad))
+        return direct_backward(&g, node, dout);
+    if (pc_conv_use_winograd(&g, F))
+        return winograd_backward(&g, node, dout);
     dz = pc_dense_dz(node, dout, (int)node->args.i[4], (PyArrayObject *)node->saved[0],
                      node->n_parents > 2 ? 2 : -1, F);
     if (dz != NULL && (dz2d = pc_matrix_view(dz, F)) != NULL)

@@ -38,4 +38,36 @@ npy_intp pc_conv_chunk(const pc_window2d *g);
 /* 1 when the patch matrix is x itself: a 1×1 kernel, stride 1, no padding */
 int pc_conv_is_pointwise(const pc_window2d *g);
 
+/* ---- Winograd F(2×2, 3×3) convolution (ops_conv_winograd.c, kernels/winograd.h) ---- */
+
+/* Which algorithm conv2d uses: automatic (Winograd for 3×3 stride-1 windows with
+ * enough channels, direct for short patches, im2col + GEMM otherwise), or one forced
+ * (tests, benchmarks; a forced Winograd still needs a 3×3 stride-1 window, a forced
+ * direct a patch of at most PC_CONV_DIRECT_MAX_K values) */
+enum { PC_CONV_AUTO, PC_CONV_IM2COL, PC_CONV_WINOGRAD, PC_CONV_DIRECT };
+extern int pc_conv_algorithm;
+
+/* 1 when conv2d of this geometry goes straight from the image (kernels/conv_direct.h):
+ * short patches (K ≤ PC_CONV_DIRECT_MAX_K), unless x itself is the patch matrix */
+int pc_conv_use_direct(const pc_window2d *g);
+
+
+/* 1 when conv2d of this geometry with F filters goes through Winograd */
+int pc_conv_use_winograd(const pc_window2d *g, npy_intp F);
+
+/* y (N, OH, OW, F) = act(x ⋆ w + b), overwritten; b may be NULL. With keep_v, also
+ * hands back (new ref) the input tiles' transforms V, which the backward then reuses
+ * for dw instead of rebuilding them */
+int pc_conv_winograd_forward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *w,
+                             PyArrayObject *b, int act, PyArrayObject *y,
+                             PyArrayObject **keep_v);
+
+/* From dy (N, OH, OW, F) and the forward's output y (NULL for a linear activation):
+ * dx += ∂/∂x when dx ≠ NULL; dw (=|+=) ∂/∂w when dw ≠ NULL (overwritten when
+ * dw_fresh); db += ∂/∂b when db ≠ NULL; kept_v: the forward's V, or NULL */
+int pc_conv_winograd_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *w,
+                              PyArrayObject *dy, PyArrayObject *y, int act, PyArrayObject *dx,
+                              PyArrayObject *dw, int dw_fresh, PyArrayObject *db,
+                              PyArrayObject *kept_v);
+
 #endif

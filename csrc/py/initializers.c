@@ -6,9 +6,9 @@
  * a Keras config dict ({'class_name': 'Constant', 'config': {'value': 0.5}}) or a
  * callable(shape, dtype) returning an array of that shape.
  */
-#include <time.h>
-
 #include "py/layer.h"
+
+#include <time.h>         /* after Python.h, which must come first */
 
 static pc_rng global_rng;
 static PyObject *name_counts;          /* {'dense': 2, ...}: the last number given */

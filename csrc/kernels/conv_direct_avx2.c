@@ -1,0 +1,34 @@
+/* conv_direct_avx2.c — conv_direct_impl.h's kernels once more, for CPUs with AVX2 and
+ * FMA (conv_direct.c calls them when the CPU has both; simd.h). The whole translation
+ * unit is compiled for that target, so the inline helpers inline; multiply-adds
+ * contract to FMAs (one rounding instead of two: results differ from the other builds
+ * in the last bits). Empty where simd.h has no AVX2 build. */
+#include "simd.h"
+
+#ifdef PC_HAVE_AVX2_FMA
+#pragma GCC target("avx2,fma")
+#pragma GCC optimize("fp-contract=fast")
+
+#include <string.h>
+
+#include "conv_direct.h"
+#include "conv_direct_isa.h"
+#include "dense.h"
+#include "parallel.h"
+
+#define PC_CONV_DIRECT_DISPATCH(fn, ...) ((void)0)
+#define pc_conv_direct_forward_f32 pc_conv_direct_forward_avx2_f32
+#define pc_conv_direct_forward_f64 pc_conv_direct_forward_avx2_f64
+#define pc_conv_direct_backward_f32 pc_conv_direct_backward_avx2_f32
+#define pc_conv_direct_backward_f64 pc_conv_direct_backward_avx2_f64
+
+#include "dtype_f32.h"
+#include "conv_direct_impl.h"
+#include "dtype_undef.h"
+
+#include "dtype_f64.h"
+#include "conv_direct_impl.h"
+#include "dtype_undef.h"
+#else
+typedef int pc_conv_direct_avx2_unused;     /* ISO C: no empty translation unit */
+#endif
