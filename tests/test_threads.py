@@ -208,9 +208,21 @@ def _assert_bit_identical(step):
             np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_conv_is_bit_identical_at_any_thread_count(dtype, restore_threads):
-    x = np.random.default_rng(0).standard_normal((4, 32, 32, 8)).astype(dtype)
+@pytest.fixture
+def conv_algorithm():
+    previous = pycnn._core._set_conv_algorithm("auto")
+    yield pycnn._core._set_conv_algorithm
+    pycnn._core._set_conv_algorithm(previous)
+
+
+@pytest.mark.parametrize("algorithm,channels,dtype", [
+    ("im2col", 8, np.float32), ("im2col", 8, np.float64),
+    ("winograd", 8, np.float32), ("direct", 3, np.float32),
+])
+def test_conv_is_bit_identical_at_any_thread_count(algorithm, channels, dtype, conv_algorithm,
+                                                   restore_threads):
+    conv_algorithm(algorithm)
+    x = np.random.default_rng(0).standard_normal((4, 32, 32, channels)).astype(dtype)
     _assert_bit_identical(lambda t: _conv_step(x, t))
 
 
