@@ -336,3 +336,14 @@ def test_threadpoolctl_sees_and_limits_pycnn(restore_threads):
     with threadpoolctl.threadpool_limits(limits=1, user_api="pycnn"):
         assert pycnn.get_num_threads() == 1
     assert pycnn.get_num_threads() == 2
+
+
+def test_pycnn_imports_without_threadpoolctl():
+    code = ("import sys; sys.modules['threadpoolctl'] = None\n"
+            "import pycnn; pycnn.set_num_threads(1); print(pycnn.get_num_threads())")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT,
+                                                                    os.environ.get("PYTHONPATH")])))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] == "1"
