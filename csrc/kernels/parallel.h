@@ -7,14 +7,15 @@
  *   pc_parallel_for(n, min_items, fn, ctx)  runs fn(ctx, i0, i1) over contiguous
  *       blocks that cover [0, n) exactly once, on the calling thread and up to
  *       (pc_get_num_threads() − 1) workers, and returns when every block is done.
- *       Every block holds at least min_items items (so small loops run inline, as
- *       one call fn(ctx, 0, n)), and so does it when there is 1 thread, when the
- *       caller is itself inside a parallel region (no nesting), when another
- *       thread owns the pool at the moment, or when a thread cannot be started.
+ *       Every block holds at least min_items items, so a small loop runs inline as
+ *       one call fn(ctx, 0, n); so does any loop when there is 1 thread, when the
+ *       caller is itself inside a parallel region (no nesting), when another thread
+ *       owns the pool at the moment, or when no worker can be started.
  *       fn must not depend on where the blocks start and end (results are then the
  *       same for any thread count) and must only write what items i0..i1−1 own.
  *
- * Workers are started on first use and sleep on a condition variable when idle.
+ * Workers are started on first use; when idle they watch for the next job for 50 µs
+ * (yielding the core) and then sleep on a condition variable.
  * After fork() the child has no workers and starts new ones on demand.
  * Default thread count: PYCNN_NUM_THREADS, else OMP_NUM_THREADS, else the CPUs in
  * this process's affinity mask.
