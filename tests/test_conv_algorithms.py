@@ -212,6 +212,27 @@ def test_layer_route_matches_reference_and_im2col_float64(algo, n, h, w, c, kh, 
         np.testing.assert_allclose(a, r, rtol=1e-11, atol=1e-11, err_msg=name)
 
 
+@pytest.mark.parametrize("n,h,w,c,kh,kw,f,strides,padding", DIRECT)
+@pytest.mark.parametrize("act", ["linear", "relu", "sigmoid"])
+def test_direct_kernel_gradient_without_input_gradient(n, h, w, c, kh, kw, f, strides,
+                                                       padding, act, rng):
+    """An input that wants no gradient (a first layer): the strip-by-strip kernel and bias
+    gradients against the im2col route's"""
+    layer = Conv2D(f, (kh, kw), strides=strides, padding=padding, activation=act,
+                   dtype="float64")
+    x = rng.standard_normal((n, h, w, c))
+    layer.build(x.shape)
+    seed = rng.standard_normal(layer(x).shape)
+    grads = {}
+    for algo in ("auto", "im2col"):
+        with algorithm(algo):
+            layer(x).backward(seed)
+        grads[algo] = layer.kernel.grad.numpy().copy(), layer.bias.grad.numpy().copy()
+        layer.kernel.grad = layer.bias.grad = None
+    for a, r in zip(grads["auto"], grads["im2col"]):
+        np.testing.assert_allclose(a, r, rtol=1e-11, atol=1e-11)
+
+
 @pytest.mark.parametrize("act", ["linear", "relu", "tanh"])
 def test_direct_gradcheck(act, rng):
     layer = Conv2D(5, 3, strides=(1, 2), padding="same", activation=act)
@@ -252,9 +273,12 @@ def test_route_gradients_do_not_depend_on_thread_count(algo, c, rng):
             with algorithm(algo):
                 xt = pycnn.tensor(x, requires_grad=True)
                 layer(xt).backward(seed)
-            grads.append([xt.grad.numpy(), layer.kernel.grad.numpy().copy(),
-                          layer.bias.grad.numpy().copy()])
-            layer.kernel.grad = layer.bias.grad = None
+                grads.append([xt.grad.numpy(), layer.kernel.grad.numpy().copy(),
+                              layer.bias.grad.numpy().copy()])
+                layer.kernel.grad = layer.bias.grad = None
+                layer(x).backward(seed)                 # no input gradient
+                grads[-1] += [layer.kernel.grad.numpy().copy(), layer.bias.grad.numpy().copy()]
+                layer.kernel.grad = layer.bias.grad = None
     finally:
         pycnn.set_num_threads(before)
     for other in grads[1:]:

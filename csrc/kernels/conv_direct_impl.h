@@ -268,6 +268,81 @@ SFX(cd_pixel_backward)(const SFX(cd_job) *job, const T *p, const T *dyo, const T
     }
 }
 
+/* scratch[k, f] += Σ_r P[r, k]·Z[r, f] over a strip of R pixels: P (R, K1) their patches
+ * (and the constant 1 of the bias), Z (R, F) their dz. Eight rows k of one vector of
+ * filters stay in registers for the whole strip. */
+static inline void
+SFX(cd_strip_dw)(const T *P, const T *Z, pc_index R, pc_index K1, pc_index F, T *scratch)
+{
+    pc_index f = 0;
+    for (; f + CD_VL <= F; f += CD_VL) {
+        pc_index k0 = 0;
+        for (; k0 + 8 <= K1; k0 += 8) {
+            SFX(cdvec) acc[8], d;
+            for (int j = 0; j < 8; j++)
+                CD_LOAD(acc[j], scratch + (k0 + j) * F + f);
+            for (pc_index r = 0; r < R; r++) {
+                const T *pr = P + r * K1 + k0;
+                CD_LOAD(d, Z + r * F + f);
+                for (int j = 0; j < 8; j++)
+                    acc[j] += pr[j] * d;
+            }
+            for (int j = 0; j < 8; j++)
+                CD_STORE(scratch + (k0 + j) * F + f, acc[j]);
+        }
+        for (; k0 < K1; k0++) {     /* the last rows: four chains of FMAs, not one */
+            SFX(cdvec) acc[4] = {{0}}, d;
+            pc_index r = 0;
+            CD_LOAD(acc[0], scratch + k0 * F + f);
+            for (; r + 4 <= R; r += 4)
+                for (int j = 0; j < 4; j++) {
+                    CD_LOAD(d, Z + (r + j) * F + f);
+                    acc[j] += P[(r + j) * K1 + k0] * d;
+                }
+            for (; r < R; r++) {
+                CD_LOAD(d, Z + r * F + f);
+                acc[0] += P[r * K1 + k0] * d;
+            }
+            acc[0] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+            CD_STORE(scratch + k0 * F + f, acc[0]);
+        }
+    }
+    for (; f < F; f++)
+        for (pc_index k = 0; k < K1; k++) {
+            T acc = scratch[k * F + f];
+            for (pc_index r = 0; r < R; r++)
+                acc += P[r * K1 + k] * Z[r * F + f];
+            scratch[k * F + f] = acc;
+        }
+}
+
+/* Pixels [q0, q0 + R) of image n (q = oh·OW + ow): their patches into P and their
+ * dz = dy·act'(y) into Z, then their kernel and bias gradient into scratch */
+static inline void
+SFX(cd_strip_backward)(const SFX(cd_job) *job, const pc_index *off, pc_index n, pc_index q0,
+                       pc_index R, T *P, T *Z, T *scratch)
+{
+    const pc_window2d *g = job->g;
+    const pc_index F = job->F, K = job->K, K1 = K + 1;
+    const int act = job->yout != NULL ? job->act : PC_ACT_LINEAR;
+    pc_index oh = q0 / g->OW, ow = q0 % g->OW;         /* one division per strip */
+    for (pc_index r = 0; r < R; r++, ow++) {
+        const pc_index px = (n * g->OH * g->OW + q0 + r) * F;
+        const T *dy = job->dy + px, *y = job->yout != NULL ? job->yout + px : dy;
+        T *z = Z + r * F;
+        if (ow == g->OW)
+            ow = 0, oh++;
+        SFX(cd_patch)(g, off, job->x, n, oh, ow, NULL, P + r * K1);
+        P[r * K1 + K] = 1;
+        for (pc_index f = 0; f < F; f++)
+            z[f] = SFX(pc_act_grad)(dy[f], y[f], act);
+    }
+    SFX(cd_strip_dw)(P, Z, R, K1, F, scratch);
+}
+
+#define CD_STRIP_PIXELS 32
+#define CD_STRIP_VALUES 4096            /* Z's values on the stack */
+
 /* Image blocks [b0, b1): each block's kernel and bias gradient into its own slot of acc
  * (the first `blocks`·(K + 1)·F doubles; the next as many hold each block's scratch
  * sums in T) */
@@ -287,6 +362,18 @@ SFX(cd_backward_blocks)(void *ctx, pc_index b0, pc_index b1)
         n1 = n1 < g->N ? n1 : g->N;
         if (scratch != NULL)
             memset(scratch, 0, (size_t)K1F * sizeof(T));
+        if (job->dx == NULL) {      /* no input gradient: strips of pixels */
+            const pc_index per = g->OH * g->OW;
+            pc_index R = CD_STRIP_VALUES / (F > 0 ? F : 1);
+            T P[CD_STRIP_PIXELS * (PC_CONV_DIRECT_MAX_K + 1)], Z[CD_STRIP_VALUES];
+            R = R < 1 ? 1 : R > CD_STRIP_PIXELS ? CD_STRIP_PIXELS : R;
+            for (pc_index n = n0; n < n1 && F <= CD_STRIP_VALUES; n++)
+                for (pc_index q0 = 0; q0 < per; q0 += R)
+                    SFX(cd_strip_backward)(job, off, n, q0, per - q0 < R ? per - q0 : R, P, Z,
+                                           scratch);
+            if (F <= CD_STRIP_VALUES)
+                n1 = n0;            /* done: the loop below has nothing left */
+        }
         for (pc_index n = n0; n < n1; n++)
             for (pc_index oh = 0; oh < g->OH; oh++)
                 for (pc_index ow = 0; ow < g->OW; ow++) {
