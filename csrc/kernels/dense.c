@@ -3,6 +3,7 @@
 
 #include "dense.h"
 #include "parallel.h"
+#include "simd.h"
 
 #include "dtype_f32.h"
 #include "dense_impl.h"

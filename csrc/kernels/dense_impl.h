@@ -20,7 +20,7 @@ typedef struct {
 } SFX(dense_job);
 
 /* y = act(y + b) for the rows [m0, m1): one pass per row, the bias row stays in cache */
-static void
+PC_SIMD_CLONES static void
 SFX(bias_act_rows)(void *ctx, pc_index m0, pc_index m1)
 {
     const SFX(dense_job) *job = ctx;
@@ -58,7 +58,7 @@ SFX(pc_bias_act_forward)(T *y, const T *b, pc_index M, pc_index N, int act)
 }
 
 /* relu' = [y > 0] (the gradient at 0 is 0); sigmoid' = y (1 − y); tanh' = 1 − y² */
-static void
+PC_SIMD_CLONES static void
 SFX(act_backward_range)(void *ctx, pc_index i0, pc_index i1)
 {
     const SFX(dense_job) *job = ctx;
@@ -96,7 +96,7 @@ SFX(pc_act_backward)(const T *y, const T *dy, T *dz, pc_index n, int act)
 /* Column sums of the columns [j0, j1), row by row, in double for long batches. A
  * thread owns whole columns and adds their rows in order: the sums are the same
  * for any split, so for any thread count. */
-static void
+PC_SIMD_CLONES static void
 SFX(bias_backward_columns)(void *ctx, pc_index j0, pc_index j1)
 {
     const SFX(dense_job) *job = ctx;

@@ -3,6 +3,7 @@
 
 #include "pool.h"
 #include "parallel.h"
+#include "simd.h"
 
 #include "dtype_f32.h"
 #include "pool_impl.h"

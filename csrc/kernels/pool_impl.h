@@ -35,7 +35,7 @@ SFX(pool_parallel)(SFX(pool_job) *job, pc_parallel_fn body, int by_image)
 
 /* Channels innermost, branch-free: each window pixel updates C running maxima and
  * their offsets at once (float and int32 lanes line up, so it vectorizes) */
-static void
+PC_SIMD_CLONES static void
 SFX(max_pool_forward_rows)(void *ctx, pc_index i0, pc_index i1)
 {
     const SFX(pool_job) *job = ctx;
@@ -113,7 +113,7 @@ SFX(pc_max_pool_backward)(const T *dy, const int32_t *arg, T *dx, const pc_windo
  * top to the next window's (to H after the last; from 0 for the first) — so dx is
  * written once, in cache, instead of zero-filled in a pass of its own. Rows own
  * disjoint bands only when SH ≥ KH; otherwise an image at a time owns all of it. */
-static void
+PC_SIMD_CLONES static void
 SFX(max_pool_backward_overwrite_rows)(void *ctx, pc_index i0, pc_index i1)
 {
     const SFX(pool_job) *job = ctx;
@@ -140,7 +140,7 @@ SFX(pc_max_pool_backward_overwrite)(const T *dy, const int32_t *arg, T *dx,
     SFX(pool_parallel)(&job, SFX(max_pool_backward_overwrite_rows), g->SH < g->KH);
 }
 
-static void
+PC_SIMD_CLONES static void
 SFX(avg_pool_forward_rows)(void *ctx, pc_index i0, pc_index i1)
 {
     const SFX(pool_job) *job = ctx;
@@ -174,7 +174,7 @@ SFX(pc_avg_pool_forward)(const T *x, T *y, const pc_window2d *g)
     SFX(pool_parallel)(&job, SFX(avg_pool_forward_rows), 0);
 }
 
-static void
+PC_SIMD_CLONES static void
 SFX(avg_pool_backward_rows)(void *ctx, pc_index i0, pc_index i1)
 {
     const SFX(pool_job) *job = ctx;
