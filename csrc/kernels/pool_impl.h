@@ -132,11 +132,53 @@ SFX(max_pool_backward_overwrite_rows)(void *ctx, pc_index i0, pc_index i1)
     }
 }
 
+/* The same when the windows tile x (stride = window, none in the padding): every dx element of
+ * window rows (n, oh) is written once, dy where the window's maximum was and 0
+ * elsewhere, channels innermost (it vectorizes); what no window covers (the last rows
+ * and columns of an odd size) is zeroed by the rows next to it */
+PC_SIMD_CLONES static void
+SFX(max_pool_backward_tiled_rows)(void *ctx, pc_index i0, pc_index i1)
+{
+    const SFX(pool_job) *job = ctx;
+    const pc_window2d *g = job->g;
+    const pc_index C = g->C, WC = g->W * C, covered = g->OW * g->SW * C;
+    for (pc_index row = i0; row < i1; row++) {
+        const pc_index n = row / g->OH, oh = row % g->OH;
+        const pc_index h1 = oh == g->OH - 1 ? g->H : (oh + 1) * g->SH;
+        const T *dyr = job->src + row * g->OW * C;
+        const int32_t *ar = job->arg + row * g->OW * C;
+        for (pc_index ih = oh * g->SH; ih < h1; ih++) {
+            T *restrict dxr = job->dst + (n * g->H + ih) * WC;
+            const pc_index kh = ih - oh * g->SH;
+            if (kh >= g->KH) {                 /* below the last window */
+                memset(dxr, 0, (size_t)WC * sizeof(T));
+                continue;
+            }
+            for (pc_index ow = 0; ow < g->OW; ow++)
+                for (pc_index kw = 0; kw < g->KW; kw++) {
+                    const int32_t off = (int32_t)((kh * g->W + kw) * C);
+                    const T *restrict d = dyr + ow * C;
+                    const int32_t *restrict a = ar + ow * C;
+                    T *restrict o = dxr + (ow * g->SW + kw) * C;
+                    for (pc_index c = 0; c < C; c++)
+                        o[c] = a[c] == off ? d[c] : (T)0;
+                }
+            memset(dxr + covered, 0, (size_t)(WC - covered) * sizeof(T));
+        }
+    }
+}
+
 void
 SFX(pc_max_pool_backward_overwrite)(const T *dy, const int32_t *arg, T *dx,
                                     const pc_window2d *g)
 {
     SFX(pool_job) job = {.src = dy, .dst = dx, .arg = (int32_t *)arg, .g = g};
+    if (g->SH == g->KH && g->SW == g->KW && g->PT == 0 && g->PL == 0 &&
+        g->OH * g->SH <= g->H && g->OW * g->SW <= g->W) {     /* no window in the padding */
+        pc_parallel_for(g->N * g->OH, pc_parallel_grain(g->OW * g->KH * g->KW * g->C),
+                        SFX(max_pool_backward_tiled_rows), &job);
+        return;
+    }
     SFX(pool_parallel)(&job, SFX(max_pool_backward_overwrite_rows), g->SH < g->KH);
 }
 
