@@ -2,8 +2,8 @@
  *
  *   conv2d   y = act(cols(x) · Wm + b)    x (N, H, W, C), W (KH, KW, C, F) as
  *            Wm (K = KH·KW·C, F), y (N, OH, OW, F) as (N·OH·OW, F), b (F,)
- *   parents x, W[, b]; saved[0] = y when act ≠ linear, saved[1] = the Winograd
- *   input transforms V when the kernel wants a gradient (ops_conv_winograd.c);
+ *   parents x, W[, b]; saved[0] = y when act ≠ linear, saved[1], saved[2] = the
+ *   Winograd transforms V and U when the kernel wants a gradient (ops_conv_winograd.c);
  *   args.i = {SH, SW, PT, PL, act, OH, OW}.
  *
  * From dz = dy · act'(y) (N·OH·OW, F):
@@ -219,7 +219,8 @@ winograd_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout)
                                        act != PC_ACT_LINEAR ? (PyArrayObject *)node->saved[0]
                                                             : NULL,
                                        act, dx, dw, dw_fresh, db,
-                                       (PyArrayObject *)node->saved[1]);
+                                       (PyArrayObject *)node->saved[1],
+                                       (PyArrayObject *)node->saved[2]);
     Py_DECREF(dy);
     return status;
 }

@@ -80,7 +80,8 @@ transformed_weights(PyArrayObject *w, npy_intp C, npy_intp F)
 
 int
 pc_conv_winograd_forward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *w,
-                         PyArrayObject *b, int act, PyArrayObject *y, PyArrayObject **keep_v)
+                         PyArrayObject *b, int act, PyArrayObject *y, PyArrayObject **keep_v,
+                         PyArrayObject **keep_u)
 {
     const int type = PyArray_TYPE(x);
     npy_intp C = g->C, F = PyArray_DIM(w, 3), per = pc_wino_tiles_per_image(g);
@@ -119,6 +120,8 @@ pc_conv_winograd_forward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *
     }
     if (keep_v != NULL)
         *keep_v = (PyArrayObject *)Py_NewRef(vbuf);
+    if (keep_u != NULL)
+        *keep_u = (PyArrayObject *)Py_NewRef(u);
     status = 0;
 done:
     Py_XDECREF(u);
@@ -175,7 +178,7 @@ int
 pc_conv_winograd_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *w,
                           PyArrayObject *dy, PyArrayObject *y, int act, PyArrayObject *dx,
                           PyArrayObject *dw, int dw_fresh, PyArrayObject *db,
-                          PyArrayObject *kept_v)
+                          PyArrayObject *kept_v, PyArrayObject *kept_u)
 {
     const int type = PyArray_TYPE(x);
     npy_intp C = g->C, F = PyArray_DIM(w, 3), per = pc_wino_tiles_per_image(g);
@@ -202,8 +205,9 @@ pc_conv_winograd_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject 
         return -1;
     }
     dims[0] = 16 * chunk * per * C;
-    if ((u = transformed_weights(w, C, F)) == NULL ||
-        (wbuf = pc_new_array(1, dims, type)) == NULL)
+    u = kept_u != NULL && PyArray_SIZE(kept_u) == 16 * C * F
+        ? (PyArrayObject *)Py_NewRef(kept_u) : transformed_weights(w, C, F);
+    if (u == NULL || (wbuf = pc_new_array(1, dims, type)) == NULL)
         goto done;
     dims[0] = 16 * chunk * per * F;
     if ((mbuf = pc_new_array(1, dims, type)) == NULL)

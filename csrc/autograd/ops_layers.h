@@ -55,19 +55,20 @@ int pc_conv_use_direct(const pc_window2d *g);
 /* 1 when conv2d of this geometry with F filters goes through Winograd */
 int pc_conv_use_winograd(const pc_window2d *g, npy_intp F);
 
-/* y (N, OH, OW, F) = act(x ⋆ w + b), overwritten; b may be NULL. With keep_v, also
- * hands back (new ref) the input tiles' transforms V, which the backward then reuses
- * for dw instead of rebuilding them */
+/* y (N, OH, OW, F) = act(x ⋆ w + b), overwritten; b may be NULL. With keep_v and
+ * keep_u, also hands back (new refs) the input tiles' transforms V and the kernel's U,
+ * which the backward then reuses instead of rebuilding them */
 int pc_conv_winograd_forward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *w,
                              PyArrayObject *b, int act, PyArrayObject *y,
-                             PyArrayObject **keep_v);
+                             PyArrayObject **keep_v, PyArrayObject **keep_u);
 
 /* From dy (N, OH, OW, F) and the forward's output y (NULL for a linear activation):
  * dx += ∂/∂x when dx ≠ NULL; dw (=|+=) ∂/∂w when dw ≠ NULL (overwritten when
- * dw_fresh); db += ∂/∂b when db ≠ NULL; kept_v: the forward's V, or NULL */
+ * dw_fresh); db += ∂/∂b when db ≠ NULL; kept_v, kept_u: the forward's V and U, or
+ * NULL */
 int pc_conv_winograd_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *w,
                               PyArrayObject *dy, PyArrayObject *y, int act, PyArrayObject *dx,
                               PyArrayObject *dw, int dw_fresh, PyArrayObject *db,
-                              PyArrayObject *kept_v);
+                              PyArrayObject *kept_v, PyArrayObject *kept_u);
 
 #endif

@@ -116,7 +116,7 @@ conv2d_node(const char *who, PyObject *x, PyObject *w, PyObject *b, const pc_ind
             int same, int act)
 {
     PyArrayObject *xa = PC_DATA(x), *wa = PC_DATA(w), *y = NULL, *y2d = NULL, *wm = NULL;
-    PyArrayObject *v = NULL;
+    PyArrayObject *v = NULL, *u = NULL;        /* Winograd's transforms, kept for backward */
     PyObject *result = NULL;
     int fused = 0;                  /* the bias and activation already applied */
     pc_window2d g;
@@ -134,7 +134,7 @@ conv2d_node(const char *who, PyObject *x, PyObject *w, PyObject *b, const pc_ind
         int keep = ((TensorObject *)w)->requires_grad && pc_needs_record(b != NULL ? 3 : 2,
                                                                           parents);
         if (pc_conv_winograd_forward(&g, xa, wa, b != NULL ? PC_DATA(b) : NULL, act, y,
-                                     keep ? &v : NULL) < 0)
+                                     keep ? &v : NULL, keep ? &u : NULL) < 0)
             goto done;
         fused = 1;
     }
@@ -154,12 +154,14 @@ conv2d_node(const char *who, PyObject *x, PyObject *w, PyObject *b, const pc_ind
         pc_dense_epilogue(y, b != NULL ? PC_DATA(b) : NULL, F, act);
     {
         PyObject *parents[3] = {x, w, b};
-        PyObject *saved[2] = {act != PC_ACT_LINEAR ? (PyObject *)y : NULL, (PyObject *)v};
+        PyObject *saved[3] = {act != PC_ACT_LINEAR ? (PyObject *)y : NULL, (PyObject *)v,
+                              (PyObject *)u};
         pc_op_args args = {.i = {g.SH, g.SW, g.PT, g.PL, act, g.OH, g.OW}, .n_i = 7};
-        result = pc_record(PC_OP_CONV2D, y, b != NULL ? 3 : 2, parents, &args, 2, saved);
+        result = pc_record(PC_OP_CONV2D, y, b != NULL ? 3 : 2, parents, &args, 3, saved);
     }
 done:
     Py_XDECREF(v);
+    Py_XDECREF(u);
     Py_XDECREF(y);
     Py_XDECREF(y2d);
     Py_XDECREF(wm);
