@@ -291,3 +291,20 @@ def test_forced_direct_leaves_long_patches_to_im2col(rng):
     with algorithm("direct"):
         y = pycnn.conv2d(x, k, padding="same").numpy()
     np.testing.assert_allclose(y, R.conv2d(x, k, None, (1, 1), "same"), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("algo,c", [("direct", 1), ("winograd", 8)])
+def test_relu_keeps_nan_in_every_route(algo, c, rng):
+    """A NaN in the input stays NaN through the fused relu, as in the im2col route"""
+    x = rng.standard_normal((2, 6, 6, c)).astype(np.float32)
+    x[0, 2, 3, 0] = np.nan
+    layer = Conv2D(33, 3, padding="same", activation="relu")
+    layer.build(x.shape)
+    outs = {}
+    for route in (algo, "im2col"):
+        with algorithm(route):
+            outs[route] = layer(x).numpy()
+    assert np.isnan(outs["im2col"]).any()
+    np.testing.assert_array_equal(np.isnan(outs[algo]), np.isnan(outs["im2col"]))
+    ok = ~np.isnan(outs["im2col"])
+    np.testing.assert_allclose(outs[algo][ok], outs["im2col"][ok], rtol=1e-4, atol=1e-5)

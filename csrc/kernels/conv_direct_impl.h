@@ -64,10 +64,14 @@ SFX(cd_patch)(const pc_window2d *g, const pc_index *off, const T *x, pc_index n,
     }
 }
 
-/* yo[f] = b[f] + Σ_k p[k]·w[k, f] for one pixel and the F filters f < F; the rows of w
+/* relu on a vector: negatives to 0, NaN stays NaN (as pycnn's relu) */
+#define CD_RELU(v) ((v) = (SFX(cdvec))((__typeof__((v) < 0))(v) & ~((v) < 0)))
+
+/* yo[f] = b[f] + Σ_k p[k]·w[k, f] for one pixel (then relu'd when relu ≠ 0) and the F filters f < F; the rows of w
  * lie ld apart */
 static inline void
-SFX(cd_pixel)(const T *p, const T *w, const T *b, T *yo, pc_index K, pc_index F, pc_index ld)
+SFX(cd_pixel)(const T *p, const T *w, const T *b, T *yo, pc_index K, pc_index F, pc_index ld,
+              int relu)
 {
     pc_index f = 0;
     for (; f + 4 * CD_VL <= F; f += 4 * CD_VL) {
@@ -82,6 +86,8 @@ SFX(cd_pixel)(const T *p, const T *w, const T *b, T *yo, pc_index K, pc_index F,
             CD_LOAD(w2, wk + 2 * CD_VL), CD_LOAD(w3, wk + 3 * CD_VL);
             a0 += s * w0, a1 += s * w1, a2 += s * w2, a3 += s * w3;
         }
+        if (relu)
+            CD_RELU(a0), CD_RELU(a1), CD_RELU(a2), CD_RELU(a3);
         CD_STORE(yo + f, a0), CD_STORE(yo + f + CD_VL, a1);
         CD_STORE(yo + f + 2 * CD_VL, a2), CD_STORE(yo + f + 3 * CD_VL, a3);
     }
@@ -89,7 +95,7 @@ SFX(cd_pixel)(const T *p, const T *w, const T *b, T *yo, pc_index K, pc_index F,
         T a = b != NULL ? b[f] : (T)0;
         for (pc_index k = 0; k < K; k++)
             a += p[k] * w[k * ld + f];
-        yo[f] = a;
+        yo[f] = relu && a < 0 ? (T)0 : a;
     }
 }
 
@@ -98,7 +104,7 @@ SFX(cd_pixel)(const T *p, const T *w, const T *b, T *yo, pc_index K, pc_index F,
  * each weight vector loaded serves both */
 static inline void
 SFX(cd_pixel_pair)(const T *p, const T *q, const pc_index *po, const T *w, const T *b, T *yp,
-                   T *yq, pc_index K, pc_index F)
+                   T *yq, pc_index K, pc_index F, int relu)
 {
     pc_index f = 0;
     for (; f + 4 * CD_VL <= F; f += 4 * CD_VL) {
@@ -118,6 +124,8 @@ SFX(cd_pixel_pair)(const T *p, const T *q, const pc_index *po, const T *w, const
             }
         }
         for (int i = 0; i < 4; i++) {
+            if (relu)
+                CD_RELU(a[i]), CD_RELU(c[i]);
             CD_STORE(yp + f + i * CD_VL, a[i]);
             CD_STORE(yq + f + i * CD_VL, c[i]);
         }
@@ -126,8 +134,8 @@ SFX(cd_pixel_pair)(const T *p, const T *q, const pc_index *po, const T *w, const
         T pp[PC_CONV_DIRECT_MAX_K], qq[PC_CONV_DIRECT_MAX_K];
         for (pc_index k = 0; k < K; k++)
             pp[k] = p[po[k]], qq[k] = q[po[k]];
-        SFX(cd_pixel)(pp, w + f, b != NULL ? b + f : NULL, yp + f, K, F - f, F);
-        SFX(cd_pixel)(qq, w + f, b != NULL ? b + f : NULL, yq + f, K, F - f, F);
+        SFX(cd_pixel)(pp, w + f, b != NULL ? b + f : NULL, yp + f, K, F - f, F, relu);
+        SFX(cd_pixel)(qq, w + f, b != NULL ? b + f : NULL, yq + f, K, F - f, F, relu);
     }
 }
 
@@ -137,6 +145,7 @@ SFX(cd_forward_images)(void *ctx, pc_index n0, pc_index n1)
     const SFX(cd_job) *job = ctx;
     const pc_window2d *g = job->g;
     const pc_index F = job->F, per = g->OH * g->OW;
+    const int relu = job->act == PC_ACT_RELU;      /* applied as the pixels are stored */
     pc_index off[PC_CONV_DIRECT_MAX_K], identity[PC_CONV_DIRECT_MAX_K];
     SFX(cd_offsets)(g, off);
     for (pc_index k = 0; k < PC_CONV_DIRECT_MAX_K; k++)
@@ -153,14 +162,14 @@ SFX(cd_forward_images)(void *ctx, pc_index n0, pc_index n1)
                 if (rows_inside && iw0 >= 0 && iw0 + g->SW + g->KW <= g->W) {
                     const T *corner = job->x + ((n * g->H + ih0) * g->W + iw0) * g->C;
                     SFX(cd_pixel_pair)(corner, corner + step, off, job->w, job->b,
-                                       yrow + ow * F, yrow + (ow + 1) * F, job->K, F);
+                                       yrow + ow * F, yrow + (ow + 1) * F, job->K, F, relu);
                     ow += 2;
                     continue;
                 }
                 if (rows_inside) {      /* a column in the padding: alone, then pairs again */
                     T p[PC_CONV_DIRECT_MAX_K];
                     SFX(cd_patch)(g, off, job->x, n, oh, ow, NULL, p);
-                    SFX(cd_pixel)(p, job->w, job->b, yrow + ow * F, job->K, F, F);
+                    SFX(cd_pixel)(p, job->w, job->b, yrow + ow * F, job->K, F, F, relu);
                     ow += 1;
                     continue;
                 }
@@ -168,16 +177,16 @@ SFX(cd_forward_images)(void *ctx, pc_index n0, pc_index n1)
                 SFX(cd_patch)(g, off, job->x, n, oh, ow, NULL, p);
                 SFX(cd_patch)(g, off, job->x, n, oh, ow + 1, NULL, q);
                 SFX(cd_pixel_pair)(p, q, identity, job->w, job->b, yrow + ow * F,
-                                   yrow + (ow + 1) * F, job->K, F);
+                                   yrow + (ow + 1) * F, job->K, F, relu);
                 ow += 2;
             }
             if (ow < g->OW) {
                 T p[PC_CONV_DIRECT_MAX_K];
                 SFX(cd_patch)(g, off, job->x, n, oh, ow, NULL, p);
-                SFX(cd_pixel)(p, job->w, job->b, yrow + ow * F, job->K, F, F);
+                SFX(cd_pixel)(p, job->w, job->b, yrow + ow * F, job->K, F, F, relu);
             }
         }
-        if (job->act != PC_ACT_LINEAR)      /* while the image is in cache */
+        if (job->act != PC_ACT_LINEAR && !relu)     /* while the image is in cache */
             SFX(pc_bias_act_forward)(yn, NULL, per, F, job->act);
     }
 }
