@@ -18,7 +18,7 @@ TORCH  ?= torch==2.13.0
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet "setuptools>=64" wheel "numpy>=2.0"
+	$(PIP) install --quiet "setuptools>=77" wheel "numpy>=2.0"
 	$(PIP) install --quiet "$(TORCH)"
 	$(PIP) install --quiet --no-build-isolation -e ".[test,interop,bench]"
 	touch $(STAMP)
