@@ -191,6 +191,11 @@ pc_conv_winograd_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject 
 
     if (dx == NULL && dw == NULL && db == NULL)
         return 0;
+    if (kept_v != NULL && PyArray_SIZE(kept_v) != 16 * g->N * per * C) {
+        PyErr_SetString(PyExc_RuntimeError, "conv2d backward: the saved Winograd tiles do not "
+                        "match the input");
+        return -1;
+    }
     if (db != NULL) {
         dbsum = PyMem_Calloc((size_t)F * (size_t)(chunk + 1), sizeof(double));
         if (dbsum == NULL) {
@@ -198,11 +203,6 @@ pc_conv_winograd_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject 
             return -1;
         }
         in.db = dbsum + F;
-    }
-    if (kept_v != NULL && PyArray_SIZE(kept_v) != 16 * g->N * per * C) {
-        PyErr_SetString(PyExc_RuntimeError, "conv2d backward: the saved Winograd tiles do not "
-                        "match the input");
-        return -1;
     }
     dims[0] = 16 * chunk * per * C;
     u = kept_u != NULL && PyArray_SIZE(kept_u) == 16 * C * F
