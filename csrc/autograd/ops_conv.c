@@ -156,9 +156,9 @@ done:
 }
 
 int
-pc_conv_use_direct(const pc_window2d *g)
+pc_conv_use_direct(const pc_window2d *g, npy_intp F)
 {
-    int fits = g->KH * g->KW * g->C <= PC_CONV_DIRECT_MAX_K;
+    int fits = g->KH * g->KW * g->C <= PC_CONV_DIRECT_MAX_K && F <= PC_CONV_DIRECT_MAX_F;
     if (pc_conv_algorithm != PC_CONV_AUTO)
         return fits && pc_conv_algorithm == PC_CONV_DIRECT;
     return fits && !pc_conv_is_pointwise(g);
@@ -236,7 +236,7 @@ pc_grad_conv2d(pc_node *node, PyArrayObject *dout)
     geometry_of(node, &g);
     /* direct for the kernel and bias gradients; an input gradient goes faster through
      * the patch-matrix GEMM (dz·Wmᵀ) and col2im, unless direct is forced */
-    if (pc_conv_use_direct(&g) && (pc_conv_algorithm == PC_CONV_DIRECT ||
+    if (pc_conv_use_direct(&g, F) && (pc_conv_algorithm == PC_CONV_DIRECT ||
                                    !((TensorObject *)node->parents[0])->requires_grad))
         return direct_backward(&g, node, dout);
     if (pc_conv_use_winograd(&g, F))

@@ -48,8 +48,9 @@ enum { PC_CONV_AUTO, PC_CONV_IM2COL, PC_CONV_WINOGRAD, PC_CONV_DIRECT };
 extern int pc_conv_algorithm;
 
 /* 1 when conv2d of this geometry goes straight from the image (kernels/conv_direct.h):
- * short patches (K ≤ PC_CONV_DIRECT_MAX_K), unless x itself is the patch matrix */
-int pc_conv_use_direct(const pc_window2d *g);
+ * short patches (K ≤ PC_CONV_DIRECT_MAX_K) and at most PC_CONV_DIRECT_MAX_F filters,
+ * unless x itself is the patch matrix */
+int pc_conv_use_direct(const pc_window2d *g, npy_intp F);
 
 
 /* 1 when conv2d of this geometry with F filters goes through Winograd */

@@ -1,6 +1,6 @@
 /* conv_direct.h — convolution straight from the image, without a patch matrix, for
- * layers whose patch is short (K = KH·KW·C ≤ PC_CONV_DIRECT_MAX_K: the first layer
- * of an image network, 1–3 channels). There im2col + GEMM is memory-bound: the GEMM's
+ * layers whose patch is short (K = KH·KW·C ≤ PC_CONV_DIRECT_MAX_K, F ≤ PC_CONV_DIRECT_MAX_F:
+ * the first layer of an image network, 1–3 channels). There im2col + GEMM is memory-bound: the GEMM's
  * inner dimension is 9 or 27, and building the patch matrix costs more than the
  * multiplications. Here each output pixel gathers its K inputs once and updates F
  * accumulators held in registers; the bias and the activation are applied while the
@@ -15,6 +15,7 @@
 #include "window.h"
 
 #define PC_CONV_DIRECT_MAX_K 32
+#define PC_CONV_DIRECT_MAX_F 4096           /* filters: one pixel's gradient on the stack */
 #define PC_CONV_DIRECT_BLOCKS 64            /* image blocks of the kernel gradient */
 
 /* Doubles of workspace the backward needs for a batch of N images and F filters */

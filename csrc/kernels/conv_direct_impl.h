@@ -201,81 +201,7 @@ SFX(pc_conv_direct_forward)(const T *x, const T *w, const T *b, T *y, const pc_w
     pc_parallel_for(g->N, pc_parallel_grain(g->OH * g->OW * F), SFX(cd_forward_images), &job);
 }
 
-/* *d = dy · act'(y) on one vector, y read from yp (relu' = [y > 0],
- * sigmoid' = y (1 − y), tanh' = 1 − y²) */
-static inline void
-SFX(cd_dz)(SFX(cdvec) *d, const T *yp, int act)
-{
-    SFX(cdvec) y;
-    CD_LOAD(y, yp);
-    switch (act) {
-    case PC_ACT_RELU: {
-        __typeof__(y > 0) positive = y > 0;
-        *d = (SFX(cdvec))((__typeof__(positive))*d & positive);
-        break;
-    }
-    case PC_ACT_SIGMOID:
-        *d = *d * y * (1 - y);
-        break;
-    case PC_ACT_TANH:
-        *d = *d * (1 - y * y);
-        break;
-    default:
-        break;
-    }
-}
-
 #include "act_grad_impl.h"
-
-/* One pixel of the backward, from its dy and y rows: dz = dy·act'(y);
- * scratch[k, f] += p[k]·dz[f] for the K + 1 rows of the patch and a constant 1 (the
- * last row is the bias gradient); dots[k] = Σ_f w[k, f]·dz[f] when dots ≠ NULL */
-static inline void
-SFX(cd_pixel_backward)(const SFX(cd_job) *job, const T *p, const T *dyo, const T *yo,
-                       T *scratch, T *dots)
-{
-    const pc_index K1 = job->K + 1, F = job->F;
-    const int act = yo != NULL ? job->act : PC_ACT_LINEAR;
-    pc_index f = 0;
-    for (; f + 4 * CD_VL <= F; f += 4 * CD_VL) {     /* dz's vectors stay in registers */
-        SFX(cdvec) d[4], v, s;
-        for (int i = 0; i < 4; i++) {
-            CD_LOAD(d[i], dyo + f + i * CD_VL);
-            if (act != PC_ACT_LINEAR)
-                SFX(cd_dz)(&d[i], yo + f + i * CD_VL, act);
-        }
-        if (scratch != NULL)
-            for (pc_index k = 0; k < K1; k++) {
-                T *sk = scratch + k * F + f;
-                const T pk = p[k];
-                for (int i = 0; i < 4; i++) {
-                    CD_LOAD(s, sk + i * CD_VL);
-                    s += pk * d[i];
-                    CD_STORE(sk + i * CD_VL, s);
-                }
-            }
-        if (dots != NULL)
-            for (pc_index k = 0; k < K1 - 1; k++) {
-                const T *wk = job->w + k * F + f;
-                SFX(cdvec) a = {0};
-                for (int i = 0; i < 4; i++) {
-                    CD_LOAD(v, wk + i * CD_VL);
-                    a += v * d[i];
-                }
-                for (pc_index l = 0; l < CD_VL; l++)
-                    dots[k] += a[l];
-            }
-    }
-    for (; f < F; f++) {
-        const T dz = SFX(pc_act_grad)(dyo[f], yo != NULL ? yo[f] : (T)0, act);
-        if (scratch != NULL)
-            for (pc_index k = 0; k < K1; k++)
-                scratch[k * F + f] += p[k] * dz;
-        if (dots != NULL)
-            for (pc_index k = 0; k < K1 - 1; k++)
-                dots[k] += job->w[k * F + f] * dz;
-    }
-}
 
 /* scratch[k, f] += Σ_r P[r, k]·Z[r, f] over a strip of R pixels: P (R, K1) their patches
  * (and the constant 1 of the bias), Z (R, F) their dz. Eight rows k of one vector of
@@ -325,11 +251,32 @@ SFX(cd_strip_dw)(const T *P, const T *Z, pc_index R, pc_index K1, pc_index F, T 
         }
 }
 
-/* Pixels [q0, q0 + R) of image n (q = oh·OW + ow): their patches into P and their
- * dz = dy·act'(y) into Z, then their kernel and bias gradient into scratch */
+/* Σ_f a[f]·b[f], in vectors */
+static inline T
+SFX(cd_dot)(const T *a, const T *b, pc_index F)
+{
+    SFX(cdvec) acc = {0}, u, v;
+    pc_index f = 0;
+    T sum = 0;
+    for (; f + CD_VL <= F; f += CD_VL) {
+        CD_LOAD(u, a + f), CD_LOAD(v, b + f);
+        acc += u * v;
+    }
+    for (; f < F; f++)
+        sum += a[f] * b[f];
+    for (pc_index l = 0; l < CD_VL; l++)
+        sum += acc[l];
+    return sum;
+}
+
+#define CD_STRIP_PIXELS 32
+
+/* Pixels [q0, q0 + R) of image n (q = oh·OW + ow): their patches into P (with their x
+ * offsets into at when dx is wanted) and their dz = dy·act'(y) into Z; then their kernel
+ * and bias gradient into scratch (when not NULL) and dx += dz · wᵀ onto each patch */
 static inline void
 SFX(cd_strip_backward)(const SFX(cd_job) *job, const pc_index *off, pc_index n, pc_index q0,
-                       pc_index R, T *P, T *Z, T *scratch)
+                       pc_index R, T *P, T *Z, pc_index *at, T *scratch)
 {
     const pc_window2d *g = job->g;
     const pc_index F = job->F, K = job->K, K1 = K + 1;
@@ -341,66 +288,48 @@ SFX(cd_strip_backward)(const SFX(cd_job) *job, const pc_index *off, pc_index n, 
         T *z = Z + r * F;
         if (ow == g->OW)
             ow = 0, oh++;
-        SFX(cd_patch)(g, off, job->x, n, oh, ow, NULL, P + r * K1);
+        SFX(cd_patch)(g, off, job->x, n, oh, ow, job->dx != NULL ? at + r * K : NULL,
+                      P + r * K1);
         P[r * K1 + K] = 1;
         for (pc_index f = 0; f < F; f++)
             z[f] = SFX(pc_act_grad)(dy[f], y[f], act);
     }
-    SFX(cd_strip_dw)(P, Z, R, K1, F, scratch);
+    if (scratch != NULL)
+        SFX(cd_strip_dw)(P, Z, R, K1, F, scratch);
+    if (job->dx != NULL)
+        for (pc_index r = 0; r < R; r++)
+            for (pc_index k = 0; k < K; k++)
+                if (at[r * K + k] >= 0)
+                    job->dx[at[r * K + k]] += SFX(cd_dot)(job->w + k * F, Z + r * F, F);
 }
-
-#define CD_STRIP_PIXELS 32
-#define CD_STRIP_VALUES 4096            /* Z's values on the stack */
 
 /* Image blocks [b0, b1): each block's kernel and bias gradient into its own slot of acc
  * (the first `blocks`·(K + 1)·F doubles; the next as many hold each block's scratch
- * sums in T) */
+ * sums in T), strip by strip of pixels */
 static void
 SFX(cd_backward_blocks)(void *ctx, pc_index b0, pc_index b1)
 {
     const SFX(cd_job) *job = ctx;
     const pc_window2d *g = job->g;
-    const pc_index F = job->F, K = job->K, K1F = (K + 1) * F, blocks = job->blocks;
-    const int sums = job->dw != NULL || job->db != NULL;
-    pc_index off[PC_CONV_DIRECT_MAX_K];
+    const pc_index F = job->F, K1F = (job->K + 1) * F, blocks = job->blocks;
+    const pc_index per = g->OH * g->OW;
+    pc_index R = PC_CONV_DIRECT_MAX_F / (F > 0 ? F : 1);
+    pc_index off[PC_CONV_DIRECT_MAX_K], at[CD_STRIP_PIXELS * PC_CONV_DIRECT_MAX_K];
+    T P[CD_STRIP_PIXELS * (PC_CONV_DIRECT_MAX_K + 1)], Z[PC_CONV_DIRECT_MAX_F];
+    R = R < 1 ? 1 : R > CD_STRIP_PIXELS ? CD_STRIP_PIXELS : R;
     SFX(cd_offsets)(g, off);
     for (pc_index blk = b0; blk < b1; blk++) {
         pc_index n0 = blk * job->per_block, n1 = n0 + job->per_block;
         double *partial = job->acc + blk * K1F;
-        T *scratch = sums ? (T *)(job->acc + (blocks + blk) * K1F) : NULL;
+        T *scratch = job->dw != NULL || job->db != NULL
+                     ? (T *)(job->acc + (blocks + blk) * K1F) : NULL;
         n1 = n1 < g->N ? n1 : g->N;
         if (scratch != NULL)
             memset(scratch, 0, (size_t)K1F * sizeof(T));
-        if (job->dx == NULL) {      /* no input gradient: strips of pixels */
-            const pc_index per = g->OH * g->OW;
-            pc_index R = CD_STRIP_VALUES / (F > 0 ? F : 1);
-            T P[CD_STRIP_PIXELS * (PC_CONV_DIRECT_MAX_K + 1)], Z[CD_STRIP_VALUES];
-            R = R < 1 ? 1 : R > CD_STRIP_PIXELS ? CD_STRIP_PIXELS : R;
-            for (pc_index n = n0; n < n1 && F <= CD_STRIP_VALUES; n++)
-                for (pc_index q0 = 0; q0 < per; q0 += R)
-                    SFX(cd_strip_backward)(job, off, n, q0, per - q0 < R ? per - q0 : R, P, Z,
-                                           scratch);
-            if (F <= CD_STRIP_VALUES)
-                n1 = n0;            /* done: the loop below has nothing left */
-        }
         for (pc_index n = n0; n < n1; n++)
-            for (pc_index oh = 0; oh < g->OH; oh++)
-                for (pc_index ow = 0; ow < g->OW; ow++) {
-                    const pc_index px = ((n * g->OH + oh) * g->OW + ow) * F;
-                    pc_index at[PC_CONV_DIRECT_MAX_K];
-                    T p[PC_CONV_DIRECT_MAX_K + 1], dots[PC_CONV_DIRECT_MAX_K];
-                    SFX(cd_patch)(g, off, job->x, n, oh, ow, job->dx != NULL ? at : NULL, p);
-                    p[K] = 1;
-                    if (job->dx != NULL)
-                        memset(dots, 0, (size_t)K * sizeof(T));
-                    SFX(cd_pixel_backward)(job, p, job->dy + px,
-                                           job->yout != NULL ? job->yout + px : NULL, scratch,
-                                           job->dx != NULL ? dots : NULL);
-                    if (job->dx != NULL)
-                        for (pc_index k = 0; k < K; k++)
-                            if (at[k] >= 0)
-                                job->dx[at[k]] += dots[k];
-                }
+            for (pc_index q0 = 0; q0 < per; q0 += R)
+                SFX(cd_strip_backward)(job, off, n, q0, per - q0 < R ? per - q0 : R, P, Z, at,
+                                       scratch);
         if (scratch != NULL)
             for (pc_index i = 0; i < K1F; i++)
                 partial[i] = scratch[i];

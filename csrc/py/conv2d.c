@@ -138,7 +138,7 @@ conv2d_node(const char *who, PyObject *x, PyObject *w, PyObject *b, const pc_ind
             goto done;
         fused = 1;
     }
-    else if (pc_conv_use_direct(&g)) {         /* bias and activation included */
+    else if (pc_conv_use_direct(&g, F)) {         /* bias and activation included */
         NPY_BEGIN_THREADS_DEF;
         fused = 1;
         NPY_BEGIN_THREADS;
