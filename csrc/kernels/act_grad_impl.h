@@ -1,7 +1,8 @@
 /* act_grad_impl.h — template body, no include guard. Needs T, SFX(name) and dense.h.
- * dz = dy · act'(z) read from the activation's output y, one value at a time, for the
- * kernels that fold the activation's backward into their own pass (conv_direct,
- * winograd); dense_impl.h's pc_act_backward is the same over whole arrays.
+ * dz = dy · act'(z) read from the activation's output y, one value at a time: the one
+ * statement of these derivatives, for dense_impl.h's pc_act_backward over whole arrays
+ * and for the kernels that fold the activation's backward into their own pass
+ * (conv_direct, winograd).
  *   relu' = [y > 0] (the gradient at 0 is 0); sigmoid' = y (1 − y); tanh' = 1 − y² */
 static inline T
 SFX(pc_act_grad)(T dy, T y, int act)

@@ -57,33 +57,19 @@ SFX(pc_bias_act_forward)(T *y, const T *b, pc_index M, pc_index N, int act)
     pc_parallel_for(M, pc_parallel_grain(N), SFX(bias_act_rows), &job);
 }
 
-/* relu' = [y > 0] (the gradient at 0 is 0); sigmoid' = y (1 − y); tanh' = 1 − y² */
+#include "act_grad_impl.h"
+
+/* dz = dy · act'(y), the derivatives of act_grad_impl.h; the loop over an invariant act
+ * is unswitched and each version vectorizes */
 PC_SIMD_CLONES static void
 SFX(act_backward_range)(void *ctx, pc_index i0, pc_index i1)
 {
     const SFX(dense_job) *job = ctx;
-    const T *y = job->y, *dy = job->dy;
-    T *dz = job->out;
-    switch (job->act) {
-    case PC_ACT_RELU:
-        for (pc_index i = i0; i < i1; i++) {
-            T g = dy[i];            /* loaded unconditionally: the loop vectorizes */
-            dz[i] = y[i] > 0 ? g : (T)0;
-        }
-        break;
-    case PC_ACT_SIGMOID:
-        for (pc_index i = i0; i < i1; i++)
-            dz[i] = dy[i] * y[i] * ((T)1 - y[i]);
-        break;
-    case PC_ACT_TANH:
-        for (pc_index i = i0; i < i1; i++)
-            dz[i] = dy[i] * ((T)1 - y[i] * y[i]);
-        break;
-    default:
-        for (pc_index i = i0; i < i1; i++)
-            dz[i] = dy[i];
-        break;
-    }
+    const T *restrict y = job->y, *restrict dy = job->dy;
+    T *restrict dz = job->out;
+    const int act = job->act;
+    for (pc_index i = i0; i < i1; i++)
+        dz[i] = SFX(pc_act_grad)(dy[i], y[i], act);
 }
 
 void
