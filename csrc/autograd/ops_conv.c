@@ -170,9 +170,9 @@ static int
 direct_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout)
 {
     PyArrayObject *x = PC_DATA(node->parents[0]), *w = PC_DATA(node->parents[1]);
-    PyArrayObject *y = (PyArrayObject *)node->saved[0], *dx, *dw, *db = NULL, *dy;
-    npy_intp F = PyArray_DIM(w, 3);
-    double *acc = NULL;
+    PyArrayObject *y = (PyArrayObject *)node->saved[0], *dx, *dw, *db = NULL;
+    PyArrayObject *dy = NULL, *acc = NULL;
+    npy_intp F = PyArray_DIM(w, 3), size = pc_conv_direct_workspace(g, F);
     int act = (int)node->args.i[4];
     NPY_BEGIN_THREADS_DEF;
 
@@ -181,23 +181,21 @@ direct_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout)
         return -1;
     if (dx == NULL && dw == NULL && db == NULL)
         return 0;
-    if ((dw != NULL || db != NULL) &&
-        (acc = PyMem_Malloc((size_t)pc_conv_direct_workspace(g, F) * sizeof(double))) == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    if ((dy = (PyArrayObject *)PyArray_GETCONTIGUOUS(dout)) == NULL) {
-        PyMem_Free(acc);
+    /* the workspace comes from the buffer pool: the same pages every step */
+    if (((dw != NULL || db != NULL) && (acc = pc_new_array(1, &size, NPY_FLOAT64)) == NULL) ||
+        (dy = (PyArrayObject *)PyArray_GETCONTIGUOUS(dout)) == NULL) {
+        Py_XDECREF(acc);
         return -1;
     }
     NPY_BEGIN_THREADS;
     PC_DISPATCH(PyArray_TYPE(x), pc_conv_direct_backward, PyArray_DATA(x), PyArray_DATA(w),
                 act != PC_ACT_LINEAR ? PyArray_DATA(y) : NULL, PyArray_DATA(dy),
                 dx != NULL ? PyArray_DATA(dx) : NULL, dw != NULL ? PyArray_DATA(dw) : NULL,
-                db != NULL ? PyArray_DATA(db) : NULL, g, F, act, acc);
+                db != NULL ? PyArray_DATA(db) : NULL, g, F, act,
+                acc != NULL ? (double *)PyArray_DATA(acc) : NULL);
     NPY_END_THREADS;
     Py_DECREF(dy);
-    PyMem_Free(acc);
+    Py_XDECREF(acc);
     return 0;
 }
 
