@@ -15,6 +15,7 @@
  */
 #include "autograd/ops_layers.h"
 
+#include "kernels/gemm.h"
 #include "kernels/winograd.h"
 
 int pc_conv_algorithm = PC_CONV_AUTO;
@@ -60,11 +61,36 @@ stack_view(PyArrayObject *buf, npy_intp at, npy_intp tiles, npy_intp cols)
     return v;
 }
 
-/* a (16, r, c) → its (16, c, r) transposed view (new ref) */
-static PyArrayObject *
-swap_last(PyArrayObject *a)
+/* c[p] (=|+=) op(a[p]) · op(b[p]) for the 16 planes of C-contiguous (16, r, c) stacks,
+ * op(x) = xᵀ when its trans flag is set. On NumPy's CBLAS without the GIL, the planes
+ * cut into pieces on pycnn's threads (kernels/gemm.h); else one batched np.matmul. */
+static int
+plane_products(PyArrayObject *a, int trans_a, PyArrayObject *b, int trans_b,
+               PyArrayObject *c, int accumulate)
 {
-    return (PyArrayObject *)PyArray_SwapAxes(a, 1, 2);
+    const npy_intp ra = PyArray_DIM(a, 1), ca = PyArray_DIM(a, 2);
+    const npy_intp rb = PyArray_DIM(b, 1), cb = PyArray_DIM(b, 2);
+    pc_gemm_batch job = {PyArray_TYPE(c) == NPY_FLOAT64, trans_a, trans_b, accumulate, 16,
+                         trans_a ? ca : ra, trans_b ? rb : cb, trans_a ? ra : ca,
+                         PyArray_DATA(a), ca, ra * ca, PyArray_DATA(b), cb, rb * cb,
+                         PyArray_DATA(c), PyArray_DIM(c, 2), PyArray_DIM(c, 1) * PyArray_DIM(c, 2)};
+    PyArrayObject *at = NULL, *bt = NULL;
+    int status = -1;
+    NPY_BEGIN_THREADS_DEF;
+
+    if (pc_gemm_ready() && pc_gemm_fits(job.m, job.n, job.k)) {
+        NPY_BEGIN_THREADS;
+        pc_gemm_batched(&job);
+        NPY_END_THREADS;
+        return 0;
+    }
+    at = trans_a ? (PyArrayObject *)PyArray_SwapAxes(a, 1, 2) : (PyArrayObject *)Py_NewRef(a);
+    bt = trans_b ? (PyArrayObject *)PyArray_SwapAxes(b, 1, 2) : (PyArrayObject *)Py_NewRef(b);
+    if (at != NULL && bt != NULL && pc_matmul(at, 0, bt, 0, c, accumulate) == 0)
+        status = 0;
+    Py_XDECREF(at);
+    Py_XDECREF(bt);
+    return status;
 }
 
 /* U = G g Gᵀ as a new (16, C, F) array (new ref) */
@@ -109,7 +135,7 @@ pc_conv_winograd_forward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *
         NPY_BEGIN_THREADS;
         PC_DISPATCH(type, pc_wino_input, PyArray_DATA(x), PyArray_DATA(v), g, n0, n1);
         NPY_END_THREADS;
-        if (pc_matmul(v, 0, u, 0, m, 0) < 0)
+        if (plane_products(v, 0, u, 0, m, 0) < 0)
             goto done;
         NPY_BEGIN_THREADS;
         PC_DISPATCH(type, pc_wino_output, PyArray_DATA(m), PyArray_DATA(y), g, F, n0, n1,
@@ -147,8 +173,6 @@ wino_chunk_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *u,
                     npy_intp F, npy_intp n0, npy_intp n1)
 {
     const int type = PyArray_TYPE(x);
-    PyArrayObject *t = NULL;
-    int status = -1;
     NPY_BEGIN_THREADS_DEF;
 
     NPY_BEGIN_THREADS;
@@ -157,21 +181,17 @@ wino_chunk_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *u,
     if (du != NULL && !v_kept)
         PC_DISPATCH(type, pc_wino_input, PyArray_DATA(x), PyArray_DATA(v), g, n0, n1);
     NPY_END_THREADS;
-    if (du != NULL && ((t = swap_last(v)) == NULL || pc_matmul(t, 0, dm, 0, du, du_add) < 0))
-        goto done;
+    if (du != NULL && plane_products(v, 1, dm, 0, du, du_add) < 0)
+        return -1;
     if (dx != NULL) {
-        Py_CLEAR(t);
-        if ((t = swap_last(u)) == NULL || pc_matmul(dm, 0, t, 0, work, 0) < 0)
-            goto done;
+        if (plane_products(dm, 0, u, 1, work, 0) < 0)
+            return -1;
         NPY_BEGIN_THREADS;
         PC_DISPATCH(type, pc_wino_input_backward, PyArray_DATA(work), PyArray_DATA(dx), g, n0,
                     n1);
         NPY_END_THREADS;
     }
-    status = 0;
-done:
-    Py_XDECREF(t);
-    return status;
+    return 0;
 }
 
 int

@@ -1,6 +1,14 @@
 /* py/blas.c — see blas.h. */
 #include "py/blas.h"
 
+#include <string.h>
+#ifdef __linux__
+#include <dlfcn.h>
+#include <link.h>
+#define PC_FIND_CBLAS 1
+#endif
+
+#include "kernels/gemm.h"
 #include "py/bufpool.h"
 
 /* np.matmul, looked up once. Not np.dot (PyArray_MatrixProduct2): dot memsets its
@@ -70,3 +78,153 @@ done:
     Py_XDECREF(bv);
     return status;
 }
+
+/* ---- NumPy's BLAS, called directly ---------------------------------------------------
+ * NumPy links its BLAS privately (RTLD_LOCAL), so its symbols are not global: walk the
+ * loaded libraries, and ask each whose name says BLAS for the CBLAS entry points under
+ * the names NumPy's builds give them. dl_iterate_phdr only collects the names; dlopen
+ * (RTLD_NOLOAD: never a new library) runs after it, outside the loader's lock. */
+static const struct {
+    const char *sgemm, *dgemm;
+    int ilp64;
+} cblas_names[] = {
+    {"scipy_cblas_sgemm64_", "scipy_cblas_dgemm64_", 1},     /* NumPy ≥ 2 wheels */
+    {"cblas_sgemm64_", "cblas_dgemm64_", 1},                 /* ILP64 OpenBLAS builds */
+    {"scipy_cblas_sgemm", "scipy_cblas_dgemm", 0},           /* scipy-openblas32 */
+    {"cblas_sgemm", "cblas_dgemm", 0},                       /* LP64 libcblas, MKL */
+};
+#define N_CBLAS_NAMES ((int)(sizeof(cblas_names) / sizeof(cblas_names[0])))
+#define MAX_BLAS_LIBS 8
+
+static pc_cblas found_cblas;                /* what pc_blas_init found, or zeros */
+static char found_library[1024], found_symbol[64];
+
+#ifdef PC_FIND_CBLAS
+typedef struct {
+    int count;
+    char path[MAX_BLAS_LIBS][1024];
+} blas_libs;
+
+static int
+collect_blas_lib(struct dl_phdr_info *info, size_t size, void *data)
+{
+    blas_libs *libs = data;
+    const char *name = info->dlpi_name, *base;
+    (void)size;
+    if (name == NULL || name[0] == '\0' || libs->count == MAX_BLAS_LIBS)
+        return 0;
+    base = strrchr(name, '/');
+    base = base != NULL ? base + 1 : name;
+    if ((strstr(base, "blas") != NULL || strstr(base, "mkl") != NULL) &&
+        strlen(name) < sizeof(libs->path[0]))
+        strcpy(libs->path[libs->count++], name);
+    return 0;
+}
+#endif
+
+/* 1 when the installed entry points compute [[1,2,3],[4,5,6]]·[[1,0],[0,1],[1,1]]
+ * = [[4,5],[10,11]], plain and with the first operand stored transposed */
+static int
+cblas_checks_out(void)
+{
+    static const double a[6] = {1, 2, 3, 4, 5, 6}, at[6] = {1, 4, 2, 5, 3, 6};
+    static const double b[6] = {1, 0, 0, 1, 1, 1}, want[4] = {4, 5, 10, 11};
+    float af[6], atf[6], bf[6], cf[4];
+    double cd[4];
+    for (int i = 0; i < 6; i++)
+        af[i] = (float)a[i], atf[i] = (float)at[i], bf[i] = (float)b[i];
+    for (int trans = 0; trans < 2; trans++) {
+        pc_gemm(0, trans, 0, 2, 2, 3, trans ? atf : af, trans ? 2 : 3, bf, 2, 0, cf, 2);
+        pc_gemm(1, trans, 0, 2, 2, 3, trans ? at : a, trans ? 2 : 3, b, 2, 0, cd, 2);
+        for (int i = 0; i < 4; i++)
+            if (cf[i] != (float)want[i] || cd[i] != want[i])
+                return 0;
+    }
+    return 1;
+}
+
+void
+pc_blas_init(void)
+{
+#ifdef PC_FIND_CBLAS
+    static blas_libs libs;      /* 8 KB: not on the stack */
+    int best = N_CBLAS_NAMES;
+    libs.count = 0;
+    dl_iterate_phdr(collect_blas_lib, &libs);
+    for (int l = 0; l < libs.count && best > 0; l++) {
+        void *h = dlopen(libs.path[l], RTLD_LAZY | RTLD_NOLOAD);
+        if (h == NULL)
+            continue;
+        for (int i = 0; i < best; i++) {
+            void *s = dlsym(h, cblas_names[i].sgemm), *d = dlsym(h, cblas_names[i].dgemm);
+            if (s != NULL && d != NULL) {
+                best = i;
+                found_cblas = (pc_cblas){s, d, cblas_names[i].ilp64};
+                strcpy(found_library, libs.path[l]);
+                strcpy(found_symbol, cblas_names[i].sgemm);
+                break;
+            }
+        }
+        dlclose(h);     /* NumPy keeps the library loaded: the pointers stay valid */
+    }
+#endif
+    pc_gemm_install(&found_cblas);
+    if (pc_gemm_ready() && !cblas_checks_out()) {
+        found_cblas = (pc_cblas){NULL, NULL, 0};
+        pc_gemm_install(NULL);
+    }
+}
+
+/* pycnn._core._gemm_backend(name=None) -> the previous name */
+static PyObject *
+py_gemm_backend(PyObject *Py_UNUSED(m), PyObject *const *args, Py_ssize_t nargs)
+{
+    const char *previous = pc_gemm_ready() ? "cblas" : "matmul", *name;
+    if (nargs > 1) {
+        PyErr_SetString(PyExc_TypeError, "_gemm_backend takes at most one argument");
+        return NULL;
+    }
+    if (nargs == 1 && args[0] != Py_None) {
+        if ((name = PyUnicode_Check(args[0]) ? PyUnicode_AsUTF8(args[0]) : NULL) == NULL) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_TypeError, "_gemm_backend: expected 'cblas' or 'matmul', "
+                             "got %s", Py_TYPE(args[0])->tp_name);
+            return NULL;
+        }
+        if (strcmp(name, "matmul") == 0)
+            pc_gemm_install(NULL);
+        else if (strcmp(name, "cblas") == 0 && found_cblas.sgemm != NULL)
+            pc_gemm_install(&found_cblas);
+        else if (strcmp(name, "cblas") == 0) {
+            PyErr_SetString(PyExc_RuntimeError, "_gemm_backend: no CBLAS entry points were "
+                            "found in the BLAS NumPy loaded");
+            return NULL;
+        }
+        else {
+            PyErr_Format(PyExc_ValueError, "_gemm_backend: expected 'cblas' or 'matmul', got "
+                         "%R", args[0]);
+            return NULL;
+        }
+    }
+    return PyUnicode_FromString(previous);
+}
+
+/* pycnn._core._cblas_library() -> (path, symbol) or None */
+static PyObject *
+py_cblas_library(PyObject *Py_UNUSED(m), PyObject *Py_UNUSED(ignored))
+{
+    if (found_cblas.sgemm == NULL)
+        Py_RETURN_NONE;
+    return Py_BuildValue("(ss)", found_library, found_symbol);
+}
+
+PyMethodDef pc_blas_functions[] = {
+    {"_gemm_backend", (PyCFunction)(void (*)(void))py_gemm_backend, METH_FASTCALL,
+     "_gemm_backend(name=None) -> previous name. 'cblas': the kernels call the CBLAS\n"
+     "?gemm of NumPy's BLAS directly, without the GIL (Winograd's batched products on\n"
+     "pycnn's threads); 'matmul': they call np.matmul. Without an argument, only reports.\n"
+     "For tests and benchmarks."},
+    {"_cblas_library", py_cblas_library, METH_NOARGS,
+     "_cblas_library() -> (library path, sgemm symbol) found at import, or None"},
+    {NULL, NULL, 0, NULL},
+};

@@ -13,4 +13,14 @@
 int pc_matmul(PyArrayObject *a, int trans_a, PyArrayObject *b, int trans_b,
               PyArrayObject *out, int accumulate);
 
+/* Finds the CBLAS ?gemm of the BLAS library NumPy loaded (scipy-openblas in NumPy's
+ * wheels, or a system libcblas / libopenblas / MKL) and installs it for the kernels
+ * (kernels/gemm.h), after checking two small products. Finding none is not an error:
+ * the kernels' callers then take np.matmul. Called once from the module's exec slot,
+ * after NumPy is imported. */
+void pc_blas_init(void);
+
+/* pycnn._core._gemm_backend: which of the two the kernels use (blas.c) */
+extern PyMethodDef pc_blas_functions[];
+
 #endif

@@ -2,6 +2,7 @@
  * multi-phase init, NumPy imported once in the exec slot. */
 #define PC_NUMPY_IMPORT_HERE
 #include "py/bindings.h"
+#include "py/blas.h"
 #include "py/layer.h"
 
 static PyObject *
@@ -58,6 +59,7 @@ static PyMethodDef *const function_tables[] = {
     pc_optim_functions,
     pc_bufpool_functions,
     pc_threads_functions,
+    pc_blas_functions,
 };
 
 static int
@@ -65,6 +67,7 @@ pycnn_exec(PyObject *m)
 {
     if (PyArray_ImportNumPyAPI() < 0)
         return -1;
+    pc_blas_init();
     if (PyType_Ready(&Tensor_Type) < 0)
         return -1;
     /* ndarray ⋆ Tensor defers to Tensor's reflected operators */

@@ -1,0 +1,137 @@
+/* gemm.c — see gemm.h. */
+#include "gemm.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "parallel.h"
+
+enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };     /* CBLAS's enum values */
+
+typedef void (*sgemm32_fn)(int, int, int, int, int, int, float, const float *, int,
+                           const float *, int, float, float *, int);
+typedef void (*sgemm64_fn)(int, int, int, int64_t, int64_t, int64_t, float, const float *,
+                           int64_t, const float *, int64_t, float, float *, int64_t);
+typedef void (*dgemm32_fn)(int, int, int, int, int, int, double, const double *, int,
+                           const double *, int, double, double *, int);
+typedef void (*dgemm64_fn)(int, int, int, int64_t, int64_t, int64_t, double, const double *,
+                           int64_t, const double *, int64_t, double, double *, int64_t);
+
+static pc_cblas installed;
+
+void
+pc_gemm_install(const pc_cblas *api)
+{
+    if (api != NULL && api->sgemm != NULL && api->dgemm != NULL)
+        installed = *api;
+    else
+        installed = (pc_cblas){NULL, NULL, 0};
+}
+
+int
+pc_gemm_ready(void)
+{
+    return installed.sgemm != NULL;
+}
+
+int
+pc_gemm_fits(pc_index m, pc_index n, pc_index k)
+{
+    pc_index most = m > n ? m : n;
+    most = k > most ? k : most;
+    return installed.ilp64 || most <= INT_MAX;
+}
+
+void
+pc_gemm(int dbl, int trans_a, int trans_b, pc_index m, pc_index n, pc_index k, const void *a,
+        pc_index lda, const void *b, pc_index ldb, int accumulate, void *c, pc_index ldc)
+{
+    const int ta = trans_a ? TRANS : NO_TRANS, tb = trans_b ? TRANS : NO_TRANS;
+    if (m == 0 || n == 0)
+        return;
+    if (k == 0) {               /* an empty sum; the BLAS would reject lda = 0 */
+        const size_t row = (size_t)n * (dbl ? sizeof(double) : sizeof(float));
+        for (pc_index i = 0; i < m && !accumulate; i++)
+            memset((char *)c + (size_t)(i * ldc) * (row / (size_t)n), 0, row);
+        return;
+    }
+    if (dbl && installed.ilp64)
+        ((dgemm64_fn)installed.dgemm)(ROW_MAJOR, ta, tb, m, n, k, 1.0, a, lda, b, ldb,
+                                      accumulate ? 1.0 : 0.0, c, ldc);
+    else if (dbl)
+        ((dgemm32_fn)installed.dgemm)(ROW_MAJOR, ta, tb, (int)m, (int)n, (int)k, 1.0, a,
+                                      (int)lda, b, (int)ldb, accumulate ? 1.0 : 0.0, c,
+                                      (int)ldc);
+    else if (installed.ilp64)
+        ((sgemm64_fn)installed.sgemm)(ROW_MAJOR, ta, tb, m, n, k, 1.0f, a, lda, b, ldb,
+                                      accumulate ? 1.0f : 0.0f, c, ldc);
+    else
+        ((sgemm32_fn)installed.sgemm)(ROW_MAJOR, ta, tb, (int)m, (int)n, (int)k, 1.0f, a,
+                                      (int)lda, b, (int)ldb, accumulate ? 1.0f : 0.0f, c,
+                                      (int)ldc);
+}
+
+typedef struct {
+    const pc_gemm_batch *job;
+    pc_index rows, deep;        /* block sizes along m and along k */
+    pc_index row_blocks;        /* pieces per product */
+} batch_plan;
+
+/* Pieces i0..i1-1: piece i is block i % row_blocks of product i / row_blocks */
+static void
+batch_range(void *ctx, pc_index i0, pc_index i1)
+{
+    const batch_plan *plan = ctx;
+    const pc_gemm_batch *j = plan->job;
+    const pc_index size = j->dbl ? (pc_index)sizeof(double) : (pc_index)sizeof(float);
+    for (pc_index i = i0; i < i1; i++) {
+        const pc_index p = i / plan->row_blocks, r0 = i % plan->row_blocks * plan->rows;
+        const pc_index m = j->m - r0 < plan->rows ? j->m - r0 : plan->rows;
+        /* rows r0.. of op(A) and of C */
+        const char *a = (const char *)j->a + (p * j->stride_a + (j->trans_a ? r0 : r0 * j->lda))
+                                             * size;
+        const char *b = (const char *)j->b + p * j->stride_b * size;
+        char *c = (char *)j->c + (p * j->stride_c + r0 * j->ldc) * size;
+        for (pc_index k0 = 0; k0 < j->k || k0 == 0; k0 += plan->deep) {
+            /* columns k0.. of op(A), rows k0.. of op(B), summed in order */
+            const pc_index k = j->k - k0 < plan->deep ? j->k - k0 : plan->deep;
+            pc_gemm(j->dbl, j->trans_a, j->trans_b, m, j->n, k,
+                    a + (j->trans_a ? k0 * j->lda : k0) * size, j->lda,
+                    b + (j->trans_b ? k0 : k0 * j->ldb) * size, j->ldb,
+                    j->accumulate || k0 > 0, c, j->ldc);
+        }
+    }
+}
+
+void
+pc_gemm_batched(const pc_gemm_batch *job)
+{
+    batch_plan plan = {job, job->m, job->k > 0 ? job->k : 1, 1};
+    const pc_index nk = job->n * job->k, mn = job->m * job->n;
+    /* a piece worth waking a thread for: some tens of µs of arithmetic */
+    pc_index piece = job->m * nk, min_pieces;
+
+    if (job->count <= 0 || job->m == 0 || job->n == 0)
+        return;
+    if (piece > PC_GEMM_PIECE) {
+        /* as few blocks as fit, all of about one size */
+        pc_index blocks;
+        if (nk > 0 && PC_GEMM_PIECE / nk >= 16) {                /* blocks of rows */
+            blocks = (job->m + PC_GEMM_PIECE / nk - 1) / (PC_GEMM_PIECE / nk);
+            plan.rows = (job->m + blocks - 1) / blocks;
+            plan.row_blocks = (job->m + plan.rows - 1) / plan.rows;
+            piece = plan.rows * nk;
+        } else if (mn > 0 && PC_GEMM_PIECE / mn >= 16) {         /* blocks of k */
+            blocks = (job->k + PC_GEMM_PIECE / mn - 1) / (PC_GEMM_PIECE / mn);
+            plan.deep = (job->k + blocks - 1) / blocks;
+            piece = plan.deep * mn;
+        } else {                /* too wide to cut: the BLAS threads each product */
+            for (pc_index i = 0; i < job->count; i++)
+                batch_range(&plan, i, i + 1);
+            return;
+        }
+    }
+    min_pieces = piece >= PC_GEMM_PIECE / 4 ? 1 : PC_GEMM_PIECE / 4 / (piece > 0 ? piece : 1);
+    pc_parallel_for(job->count * plan.row_blocks, min_pieces, batch_range, &plan);
+}
