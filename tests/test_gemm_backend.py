@@ -110,3 +110,30 @@ def test_cblas_products_do_not_depend_on_thread_count(n, h, w, c, f, rng):
     exact = products(*(a.astype(np.float64) for a in (x, k, b, seed)), "matmul")
     for a, r, name in zip(results[0], exact, ("y", "dx", "dkernel", "dbias")):
         assert np.abs(a - r).max() <= 1e-5 * np.abs(r).max(), name
+
+
+@pytest.mark.skipif(_core._cblas_library() is None,
+                    reason="this NumPy's BLAS has no CBLAS entry points pycnn can find")
+@pytest.mark.parametrize("batch,d_in,units", [
+    (64, 3136, 10),     # the lecture CNN's head: k cut (forward), rows (dW), columns (dx)
+    (32, 784, 512),     # too big to cut: the BLAS threads it
+    (3, 5, 4),          # tiny
+])
+def test_dense_on_cblas_matches_np_matmul_float64(batch, d_in, units, rng):
+    x = rng.standard_normal((batch, d_in))
+    seed = rng.standard_normal((batch, units))
+    layer = pycnn.layers.Dense(units, activation="tanh", dtype="float64")
+    layer.build((None, d_in))
+    layer.set_weights([rng.standard_normal((d_in, units)) * 0.05,
+                       rng.standard_normal(units)])
+    out = {}
+    for backend in ("cblas", "matmul"):
+        with gemm_backend(backend):
+            xt = pycnn.tensor(x, requires_grad=True)
+            layer(xt).backward(seed)
+            out[backend] = [np.asarray(a) for a in (layer(xt), xt.grad, layer.kernel.grad,
+                                                    layer.bias.grad)]
+            layer.kernel.grad = layer.bias.grad = None
+    for a, r, name in zip(out["cblas"], out["matmul"], ("y", "dx", "dkernel", "dbias")):
+        np.testing.assert_allclose(a, r, rtol=1e-12, atol=1e-12 * np.abs(r).max(),
+                                   err_msg=name)

@@ -7,6 +7,11 @@
 
 #include "parallel.h"
 
+/* Cut blocks are at least this many rows, columns or terms long */
+#define PC_GEMM_MIN_CUT 32
+/* A lone product's k is cut only up to this many multiply-adds (~100 µs on one core) */
+#define PC_GEMM_LONE (16 * PC_GEMM_PIECE)
+
 enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };     /* CBLAS's enum values */
 
 typedef void (*sgemm32_fn)(int, int, int, int, int, int, float, const float *, int,
@@ -74,11 +79,12 @@ pc_gemm(int dbl, int trans_a, int trans_b, pc_index m, pc_index n, pc_index k, c
 
 typedef struct {
     const pc_gemm_batch *job;
-    pc_index rows, deep;        /* block sizes along m and along k */
-    pc_index row_blocks;        /* pieces per product */
+    pc_index rows, cols, deep;  /* block sizes along m, n and k */
+    pc_index row_blocks, col_blocks;
 } batch_plan;
 
-/* Pieces i0..i1-1: piece i is block i % row_blocks of product i / row_blocks */
+/* Pieces i0..i1-1: piece i is block (i / col_blocks) % row_blocks, i % col_blocks of
+ * product i / (row_blocks · col_blocks) */
 static void
 batch_range(void *ctx, pc_index i0, pc_index i1)
 {
@@ -86,17 +92,21 @@ batch_range(void *ctx, pc_index i0, pc_index i1)
     const pc_gemm_batch *j = plan->job;
     const pc_index size = j->dbl ? (pc_index)sizeof(double) : (pc_index)sizeof(float);
     for (pc_index i = i0; i < i1; i++) {
-        const pc_index p = i / plan->row_blocks, r0 = i % plan->row_blocks * plan->rows;
+        const pc_index p = i / (plan->row_blocks * plan->col_blocks);
+        const pc_index r0 = i / plan->col_blocks % plan->row_blocks * plan->rows;
+        const pc_index c0 = i % plan->col_blocks * plan->cols;
         const pc_index m = j->m - r0 < plan->rows ? j->m - r0 : plan->rows;
-        /* rows r0.. of op(A) and of C */
+        const pc_index n = j->n - c0 < plan->cols ? j->n - c0 : plan->cols;
+        /* rows r0.. of op(A) and of C, columns c0.. of op(B) and of C */
         const char *a = (const char *)j->a + (p * j->stride_a + (j->trans_a ? r0 : r0 * j->lda))
                                              * size;
-        const char *b = (const char *)j->b + p * j->stride_b * size;
-        char *c = (char *)j->c + (p * j->stride_c + r0 * j->ldc) * size;
+        const char *b = (const char *)j->b + (p * j->stride_b + (j->trans_b ? c0 * j->ldb : c0))
+                                             * size;
+        char *c = (char *)j->c + (p * j->stride_c + r0 * j->ldc + c0) * size;
         for (pc_index k0 = 0; k0 < j->k || k0 == 0; k0 += plan->deep) {
             /* columns k0.. of op(A), rows k0.. of op(B), summed in order */
             const pc_index k = j->k - k0 < plan->deep ? j->k - k0 : plan->deep;
-            pc_gemm(j->dbl, j->trans_a, j->trans_b, m, j->n, k,
+            pc_gemm(j->dbl, j->trans_a, j->trans_b, m, n, k,
                     a + (j->trans_a ? k0 * j->lda : k0) * size, j->lda,
                     b + (j->trans_b ? k0 : k0 * j->ldb) * size, j->ldb,
                     j->accumulate || k0 > 0, c, j->ldc);
@@ -104,34 +114,47 @@ batch_range(void *ctx, pc_index i0, pc_index i1)
     }
 }
 
+/* Blocks of at most `most` along a dimension of `size`: as few as fit, all of about
+ * one size; returns the block size */
+static pc_index
+even_blocks(pc_index size, pc_index most, pc_index *blocks)
+{
+    pc_index count = (size + most - 1) / most, block = (size + count - 1) / count;
+    *blocks = (size + block - 1) / block;
+    return block;
+}
+
 void
 pc_gemm_batched(const pc_gemm_batch *job)
 {
-    batch_plan plan = {job, job->m, job->k > 0 ? job->k : 1, 1};
-    const pc_index nk = job->n * job->k, mn = job->m * job->n;
-    /* a piece worth waking a thread for: some tens of µs of arithmetic */
-    pc_index piece = job->m * nk, min_pieces;
+    batch_plan plan = {job, job->m, job->n, job->k > 0 ? job->k : 1, 1, 1};
+    const pc_index m = job->m, n = job->n, k = job->k;
+    pc_index piece = m * n * k, min_pieces;
 
-    if (job->count <= 0 || job->m == 0 || job->n == 0)
+    if (job->count <= 0 || m == 0 || n == 0)
         return;
-    if (piece > PC_GEMM_PIECE) {
-        /* as few blocks as fit, all of about one size */
-        pc_index blocks;
-        if (nk > 0 && PC_GEMM_PIECE / nk >= 16) {                /* blocks of rows */
-            blocks = (job->m + PC_GEMM_PIECE / nk - 1) / (PC_GEMM_PIECE / nk);
-            plan.rows = (job->m + blocks - 1) / blocks;
-            plan.row_blocks = (job->m + plan.rows - 1) / plan.rows;
-            piece = plan.rows * nk;
-        } else if (mn > 0 && PC_GEMM_PIECE / mn >= 16) {         /* blocks of k */
-            blocks = (job->k + PC_GEMM_PIECE / mn - 1) / (PC_GEMM_PIECE / mn);
-            plan.deep = (job->k + blocks - 1) / blocks;
-            piece = plan.deep * mn;
-        } else {                /* too wide to cut: the BLAS threads each product */
-            for (pc_index i = 0; i < job->count; i++)
-                batch_range(&plan, i, i + 1);
-            return;
-        }
+    if (piece > PC_GEMM_PIECE) {        /* so m, n, k >= 1 */
+        /* cut one dimension, the first that leaves blocks of >= PC_GEMM_MIN_CUT along it */
+        if (PC_GEMM_PIECE / (n * k) >= PC_GEMM_MIN_CUT)
+            plan.rows = even_blocks(m, PC_GEMM_PIECE / (n * k), &plan.row_blocks);
+        else if (PC_GEMM_PIECE / (m * k) >= PC_GEMM_MIN_CUT)
+            plan.cols = even_blocks(n, PC_GEMM_PIECE / (m * k), &plan.col_blocks);
+        else if (PC_GEMM_PIECE / (m * n) >= PC_GEMM_MIN_CUT &&
+                 (job->count > 1 || piece <= PC_GEMM_LONE))
+            /* one thread sums a product's blocks in order: worth it beside other
+             * products, or for a lone product small enough that waking the BLAS's own
+             * threads would cost more than one core loses */
+            plan.deep = even_blocks(k, PC_GEMM_PIECE / (m * n), &(pc_index){0});
+        else
+            goto whole;
+        piece = plan.rows * plan.cols * plan.deep;
     }
+    /* a piece worth waking a thread for: some tens of µs of arithmetic */
     min_pieces = piece >= PC_GEMM_PIECE / 4 ? 1 : PC_GEMM_PIECE / 4 / (piece > 0 ? piece : 1);
-    pc_parallel_for(job->count * plan.row_blocks, min_pieces, batch_range, &plan);
+    pc_parallel_for(job->count * plan.row_blocks * plan.col_blocks, min_pieces, batch_range,
+                    &plan);
+    return;
+whole:                          /* too big to cut well: the BLAS threads each product */
+    for (pc_index i = 0; i < job->count; i++)
+        batch_range(&plan, i, i + 1);
 }

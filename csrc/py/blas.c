@@ -45,6 +45,59 @@ matmul_into(PyObject *a, PyObject *b, PyArrayObject *out)
     return r == NULL ? -1 : 0;
 }
 
+/* A 2-D operand as CBLAS takes it: *trans flipped when it is stored transposed
+ * (F-contiguous), *ld its leading dimension; 0 when CBLAS cannot take it */
+static int
+cblas_operand(PyArrayObject *a, int type, int *trans, npy_intp *ld)
+{
+    if (PyArray_NDIM(a) != 2 || PyArray_TYPE(a) != type || !PyArray_ISALIGNED(a) ||
+        !PyArray_ISNOTSWAPPED(a))
+        return 0;
+    if (PyArray_IS_C_CONTIGUOUS(a))
+        *ld = PyArray_DIM(a, 1);
+    else if (PyArray_IS_F_CONTIGUOUS(a)) {
+        *ld = PyArray_DIM(a, 0);
+        *trans = !*trans;
+    }
+    else
+        return 0;
+    *ld = *ld > 1 ? *ld : 1;
+    return 1;
+}
+
+/* out (=|+=) op(a)·op(b) on NumPy's CBLAS without the GIL (kernels/gemm.h); 0 when the
+ * operands are not plain 2-D float matrices of out's dtype, nothing done */
+static int
+cblas_product(PyArrayObject *a, int trans_a, PyArrayObject *b, int trans_b,
+              PyArrayObject *out, int accumulate)
+{
+    const int type = PyArray_TYPE(out);
+    pc_gemm_batch job = {type == NPY_FLOAT64, trans_a, trans_b, accumulate, 1};
+    NPY_BEGIN_THREADS_DEF;
+
+    if (!pc_gemm_ready() || (type != NPY_FLOAT32 && type != NPY_FLOAT64) ||
+        PyArray_NDIM(out) != 2 || !PyArray_IS_C_CONTIGUOUS(out) || !PyArray_ISALIGNED(out) ||
+        !PyArray_ISNOTSWAPPED(out) || !PyArray_ISWRITEABLE(out) ||
+        !cblas_operand(a, type, &job.trans_a, &job.lda) ||
+        !cblas_operand(b, type, &job.trans_b, &job.ldb))
+        return 0;
+    job.m = PyArray_DIM(a, trans_a ? 1 : 0);
+    job.k = PyArray_DIM(a, trans_a ? 0 : 1);
+    job.n = PyArray_DIM(b, trans_b ? 0 : 1);
+    if (PyArray_DIM(b, trans_b ? 1 : 0) != job.k || PyArray_DIM(out, 0) != job.m ||
+        PyArray_DIM(out, 1) != job.n || !pc_gemm_fits(job.m, job.n, job.k) ||
+        !pc_gemm_fits(job.lda, job.ldb, 0))
+        return 0;               /* np.matmul names the mismatch */
+    job.a = PyArray_DATA(a);
+    job.b = PyArray_DATA(b);
+    job.c = PyArray_DATA(out);
+    job.ldc = job.n > 1 ? job.n : 1;
+    NPY_BEGIN_THREADS;
+    pc_gemm_batched(&job);
+    NPY_END_THREADS;
+    return 1;
+}
+
 int
 pc_matmul(PyArrayObject *a, int trans_a, PyArrayObject *b, int trans_b, PyArrayObject *out,
           int accumulate)
@@ -53,6 +106,8 @@ pc_matmul(PyArrayObject *a, int trans_a, PyArrayObject *b, int trans_b, PyArrayO
     PyArrayObject *target = out;
     int status = -1;
 
+    if (cblas_product(a, trans_a, b, trans_b, out, accumulate))
+        return 0;
     av = trans_a ? PyArray_Transpose(a, NULL) : Py_NewRef(a);         /* new refs */
     bv = trans_b ? PyArray_Transpose(b, NULL) : Py_NewRef(b);
     if (av == NULL || bv == NULL)
