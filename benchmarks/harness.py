@@ -41,11 +41,19 @@ def threads(n, torch=None, pycnn=None):
             pycnn.set_num_threads(previous_pycnn)
 
 
-def measure(impls, reps=7, warmup=2, min_block=0.05, max_block_calls=10000):
+# After a multi-threaded call, OpenBLAS's idle workers keep polling for more work for
+# about 0.1 s (its THREAD_TIMEOUT) and PyTorch's OpenMP workers for a while too: a block
+# timed right after another library's would share the cores with them.
+SETTLE_S = 0.12
+
+
+def measure(impls, reps=7, warmup=2, min_block=0.05, max_block_calls=10000, settle=0.0):
     """Median seconds per call of each callable in ``impls`` (name -> fn).
 
     Each fn is warmed up, then the number of calls per block is chosen so one block
-    takes about ``min_block`` seconds; then ``reps`` rounds run every fn's block in turn.
+    takes about ``min_block`` seconds; then ``reps`` rounds run every fn's block in turn,
+    each block after ``settle`` seconds of sleep (SETTLE_S with several threads, so that
+    no library's idle threads spin into the next one's block).
     Returns {name: {"median": s, "cpu_median": s, "reps": [s, ...], "calls": k}}: wall
     clock, and this process's CPU time per call, which a busy machine inflates less
     (at one thread; with more, spinning worker threads count too).
@@ -63,6 +71,9 @@ def measure(impls, reps=7, warmup=2, min_block=0.05, max_block_calls=10000):
     for _ in range(reps):
         for name, fn in impls.items():
             k = calls[name]
+            if settle:
+                time.sleep(settle)
+                fn()                    # this library's own threads awake again
             c0, t0 = time.process_time(), time.perf_counter()
             for _ in range(k):
                 fn()

@@ -23,13 +23,14 @@ from . import harness, report, rows
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-def _measure_rows(row_list, reps, only):
+def _measure_rows(row_list, reps, only, threads):
     results = {}
     for row in row_list:
         if only and only not in row.key:
             continue
         timed = {k: v for k, v in row.impls.items() if callable(v)}
-        res = harness.measure(timed, reps=reps)
+        res = harness.measure(timed, reps=reps,
+                              settle=harness.SETTLE_S if threads > 1 else 0.0)
         results[row.key] = {
             "title": row.title, "flops": row.flops,
             "times": {k: res[k]["median"] for k in timed},
@@ -50,9 +51,9 @@ def run_in_process(thread_counts, reps, quick, only):
         rng = np.random.default_rng(0)
         with harness.threads(n, torch=torch, pycnn=pycnn):
             out[n] = {"layers": _measure_rows(rows.layer_rows(pycnn, torch, rng, quick), reps,
-                                              only),
+                                              only, n),
                       "gemm": _measure_rows(rows.gemm_rows(pycnn, torch, rng, quick), reps,
-                                            only)}
+                                            only, n)}
     return out
 
 
