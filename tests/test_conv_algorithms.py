@@ -182,8 +182,10 @@ WINOGRAD_LAYERS = [(2, 5, 7, 8, 3, 3, 9, (1, 1), "same"), (70, 4, 3, 8, 3, 3, 65
                    (2, 6, 5, 9, 3, 3, 8, (1, 1), "valid")]
 
 
+# "auto" with an input gradient: the kernel gradient direct, dx through dz·Wmᵀ and col2im
 @pytest.mark.parametrize("algo,n,h,w,c,kh,kw,f,strides,padding",
                          [("direct",) + case for case in DIRECT] +
+                         [("auto",) + case for case in DIRECT] +
                          [("winograd",) + case for case in WINOGRAD_LAYERS])
 @pytest.mark.parametrize("act", ["linear", "relu", "sigmoid", "tanh"])
 def test_layer_route_matches_reference_and_im2col_float64(algo, n, h, w, c, kh, kw, f, strides,
@@ -238,8 +240,10 @@ def test_direct_gradcheck(act, rng):
     layer = Conv2D(5, 3, strides=(1, 2), padding="same", activation=act)
     x = rng.standard_normal((2, 5, 6, 2))
     layer(x)
+    for algo in ("direct", "auto"):     # auto: the kernel gradient direct, dx by GEMM
+        with algorithm(algo):
+            assert pycnn.gradcheck(lambda x, k, b: layer(x), [x, layer.kernel, layer.bias])
     with algorithm("direct"):
-        assert pycnn.gradcheck(lambda x, k, b: layer(x), [x, layer.kernel, layer.bias])
         assert pycnn.gradcheck(lambda x, k, b: pycnn.conv2d(x, k, b, padding="valid"),
                                [x, rng.standard_normal((3, 2, 2, 4)), rng.standard_normal(4)])
 

@@ -98,9 +98,11 @@ conv_chunk_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *wm,
     return 0;
 }
 
-/* dx += col2im(dz·Wmᵀ), dWm += colsᵀ·dz chunk by chunk; the pointwise case is x itself */
+/* dx += col2im(dz·Wmᵀ), and dWm += colsᵀ·dz unless skip_dw, chunk by chunk; the
+ * pointwise case is x itself */
 static int
-conv_weights_input_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dz2d)
+conv_weights_input_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dz2d,
+                            int skip_dw)
 {
     PyArrayObject *x = PC_DATA(node->parents[0]), *w = PC_DATA(node->parents[1]);
     PyArrayObject *dx, *dw, *wm = NULL, *dwm = NULL, *work = NULL, *tmp = NULL;
@@ -110,8 +112,10 @@ conv_weights_input_backward(const pc_window2d *g, pc_node *node, PyArrayObject *
     int dx_fresh, dw_fresh, status = -1;
 
     if (pc_grad_buffer_fresh(node, 0, &dx, &dx_fresh) < 0 ||
-        pc_grad_buffer_fresh(node, 1, &dw, &dw_fresh) < 0)
+        (!skip_dw && pc_grad_buffer_fresh(node, 1, &dw, &dw_fresh) < 0))
         return -1;
+    if (skip_dw)
+        dw = NULL, dw_fresh = 0;
     if (dx == NULL && dw == NULL)
         return 0;
     if ((wm = pc_matrix_view(w, F)) == NULL || (dw != NULL && (dwm = pc_matrix_view(dw, F)) == NULL))
@@ -164,20 +168,21 @@ pc_conv_use_direct(const pc_window2d *g, npy_intp F)
     return fits && !pc_conv_is_pointwise(g);
 }
 
-/* The direct route's whole backward from dout: the activation's derivative and the
- * bias gradient are folded into the kernel (kernels/conv_direct.h) */
+/* The direct route's backward from dout: the activation's derivative and the bias
+ * gradient are folded into the kernel (kernels/conv_direct.h). kernel_only: dout is
+ * already dz, and only the kernel's gradient is wanted */
 static int
-direct_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout)
+direct_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout, int kernel_only)
 {
     PyArrayObject *x = PC_DATA(node->parents[0]), *w = PC_DATA(node->parents[1]);
-    PyArrayObject *y = (PyArrayObject *)node->saved[0], *dx, *dw, *db = NULL;
+    PyArrayObject *y = (PyArrayObject *)node->saved[0], *dx = NULL, *dw, *db = NULL;
     PyArrayObject *dy = NULL, *acc = NULL;
     npy_intp F = PyArray_DIM(w, 3), size = pc_conv_direct_workspace(g, F);
-    int act = (int)node->args.i[4];
+    int act = kernel_only ? PC_ACT_LINEAR : (int)node->args.i[4];
     NPY_BEGIN_THREADS_DEF;
 
-    if (pc_grad_buffer(node, 0, &dx) < 0 || pc_grad_buffer(node, 1, &dw) < 0 ||
-        (node->n_parents > 2 && pc_grad_buffer(node, 2, &db) < 0))
+    if ((!kernel_only && pc_grad_buffer(node, 0, &dx) < 0) || pc_grad_buffer(node, 1, &dw) < 0 ||
+        (!kernel_only && node->n_parents > 2 && pc_grad_buffer(node, 2, &db) < 0))
         return -1;
     if (dx == NULL && dw == NULL && db == NULL)
         return 0;
@@ -229,20 +234,23 @@ pc_grad_conv2d(pc_node *node, PyArrayObject *dout)
     pc_window2d g;
     npy_intp F = PyArray_DIM(PC_DATA(node->parents[1]), 3);
     PyArrayObject *dz, *dz2d = NULL;
-    int status = -1;
+    int direct, status = -1;
 
     geometry_of(node, &g);
-    /* direct for the kernel and bias gradients; an input gradient goes faster through
-     * the patch-matrix GEMM (dz·Wmᵀ) and col2im, unless direct is forced */
-    if (pc_conv_use_direct(&g, F) && (pc_conv_algorithm == PC_CONV_DIRECT ||
-                                   !((TensorObject *)node->parents[0])->requires_grad))
-        return direct_backward(&g, node, dout);
+    /* direct: all of it without an input gradient (or when forced); with one, dz first,
+     * then the kernel gradient direct and dx through the patch-matrix GEMM (dz·Wmᵀ) and
+     * col2im, which is faster for dx than the direct kernel's horizontal sums */
+    direct = pc_conv_use_direct(&g, F);
+    if (direct && (pc_conv_algorithm == PC_CONV_DIRECT ||
+                   !((TensorObject *)node->parents[0])->requires_grad))
+        return direct_backward(&g, node, dout, 0);
     if (pc_conv_use_winograd(&g, F))
         return winograd_backward(&g, node, dout);
     dz = pc_dense_dz(node, dout, (int)node->args.i[4], (PyArrayObject *)node->saved[0],
                      node->n_parents > 2 ? 2 : -1, F);
-    if (dz != NULL && (dz2d = pc_matrix_view(dz, F)) != NULL)
-        status = conv_weights_input_backward(&g, node, dz2d);
+    if (dz != NULL && (dz2d = pc_matrix_view(dz, F)) != NULL &&
+        (!direct || direct_backward(&g, node, dz, 1) == 0))
+        status = conv_weights_input_backward(&g, node, dz2d, direct);
     Py_XDECREF(dz);
     Py_XDECREF(dz2d);
     return status;
