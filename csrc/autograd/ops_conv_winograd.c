@@ -1,6 +1,7 @@
 /* autograd/ops_conv_winograd.c — 3×3 stride-1 convolution forward and backward by
  * Winograd's F(2×2, 3×3) (formulas in kernels/winograd.h): the kernels transform
- * tiles, NumPy's BLAS does the 16 GEMMs per chunk of images (one batched np.matmul).
+ * tiles, NumPy's BLAS does the 16 GEMMs per chunk of images (CBLAS calls cut into
+ * pieces on pycnn's threads, kernels/gemm.h; else one batched np.matmul).
  *
  *   forward   V = Bᵀ d B,  U = G g Gᵀ,  M[p] = V[p]·U[p],  y = Aᵀ M A
  *   backward  dM = A dz Aᵀ,  dU[p] += V[p]ᵀ·dM[p],  dV[p] = dM[p]·U[p]ᵀ,

@@ -1,8 +1,9 @@
 /* parallel.h — pycnn's own thread pool: a parallel for over [0, n). Pure C (pthreads).
  *
  * The kernels' memory-bound loops (im2col, col2im, pooling, the bias/activation
- * passes) split their outer index with pc_parallel_for; the GEMMs are NumPy's
- * OpenBLAS, which has threads of its own.
+ * passes) split their outer index with pc_parallel_for, and so do the pieces of
+ * products small enough to cut (kernels/gemm.h); bigger GEMMs are threaded by NumPy's
+ * OpenBLAS itself.
  *
  *   pc_parallel_for(n, min_items, fn, ctx)  runs fn(ctx, i0, i1) over contiguous
  *       blocks that cover [0, n) exactly once, on the calling thread and up to

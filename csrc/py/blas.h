@@ -1,7 +1,9 @@
 /* py/blas.h — matrix products through the BLAS NumPy already ships.
- * np.matmul calls cblas ?gemm for float32/float64 when each
- * operand is C- or Fortran-contiguous, so a transposed view costs no copy, and it
- * writes straight into `out` and releases the GIL while BLAS runs. */
+ * pc_matmul calls that library's CBLAS ?gemm itself (found by pc_blas_init), without the
+ * GIL and cut into pieces on pycnn's pool when that pays (kernels/gemm.h), whenever the
+ * operands are plain C- or Fortran-contiguous float matrices of out's dtype; a
+ * transposed view costs no copy. Otherwise, or when no CBLAS entry point was found, it
+ * calls np.matmul, which writes straight into `out` and releases the GIL while BLAS runs. */
 #ifndef PC_BLAS_H
 #define PC_BLAS_H
 
