@@ -175,6 +175,8 @@ DIRECT = [
     (2, 6, 6, 2, 4, 4, 70, (1, 1), "same"),
     (70, 4, 5, 1, 3, 3, 8, (1, 1), "same"),
     (1, 2, 2, 1, 3, 3, 16, (1, 1), "same"),     # every window mostly padding
+    (2, 7, 8, 2, 2, 2, 6, (3, 3), "same"),      # padding only after, windows skip columns
+    (2, 9, 7, 1, 2, 2, 5, (3, 3), "same"),      # the last row unused, a column padded
 ]
 
 

@@ -176,9 +176,10 @@ direct_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout, int ke
 {
     PyArrayObject *x = PC_DATA(node->parents[0]), *w = PC_DATA(node->parents[1]);
     PyArrayObject *y = (PyArrayObject *)node->saved[0], *dx = NULL, *dw, *db = NULL;
-    PyArrayObject *dy = NULL, *acc = NULL;
+    PyArrayObject *dy = NULL, *acc = NULL, *xp = NULL;
     npy_intp F = PyArray_DIM(w, 3), size = pc_conv_direct_workspace(g, F);
-    int act = kernel_only ? PC_ACT_LINEAR : (int)node->args.i[4];
+    int act = kernel_only ? PC_ACT_LINEAR : (int)node->args.i[4], status = -1;
+    pc_window2d gp;
     NPY_BEGIN_THREADS_DEF;
 
     if ((!kernel_only && pc_grad_buffer(node, 0, &dx) < 0) || pc_grad_buffer(node, 1, &dw) < 0 ||
@@ -192,16 +193,28 @@ direct_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout, int ke
         Py_XDECREF(acc);
         return -1;
     }
+    /* without dx, the kernel gradient reads a padded copy of x, as the forward does */
+    if (dx == NULL && dw != NULL && pc_conv_direct_padded(g, &gp)) {
+        npy_intp dims[4] = {g->N, gp.H, gp.W, g->C};
+        if ((xp = pc_new_array(4, dims, PyArray_TYPE(x))) == NULL)
+            goto done;
+    }
     NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(x), pc_conv_direct_backward, PyArray_DATA(x), PyArray_DATA(w),
-                act != PC_ACT_LINEAR ? PyArray_DATA(y) : NULL, PyArray_DATA(dy),
-                dx != NULL ? PyArray_DATA(dx) : NULL, dw != NULL ? PyArray_DATA(dw) : NULL,
-                db != NULL ? PyArray_DATA(db) : NULL, g, F, act,
-                acc != NULL ? (double *)PyArray_DATA(acc) : NULL);
+    if (xp != NULL)
+        pc_conv_direct_pad(PyArray_DATA(x), PyArray_DATA(xp), g, &gp,
+                           (size_t)PyArray_ITEMSIZE(x));
+    PC_DISPATCH(PyArray_TYPE(x), pc_conv_direct_backward, PyArray_DATA(xp != NULL ? xp : x),
+                PyArray_DATA(w), act != PC_ACT_LINEAR ? PyArray_DATA(y) : NULL,
+                PyArray_DATA(dy), dx != NULL ? PyArray_DATA(dx) : NULL,
+                dw != NULL ? PyArray_DATA(dw) : NULL, db != NULL ? PyArray_DATA(db) : NULL,
+                xp != NULL ? &gp : g, F, act, acc != NULL ? (double *)PyArray_DATA(acc) : NULL);
     NPY_END_THREADS;
+    status = 0;
+done:
     Py_DECREF(dy);
     Py_XDECREF(acc);
-    return 0;
+    Py_XDECREF(xp);
+    return status;
 }
 
 /* the Winograd route (ops_conv_winograd.c) for the same gradients, from dout: the

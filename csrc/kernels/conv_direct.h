@@ -26,6 +26,25 @@ pc_conv_direct_workspace(const pc_window2d *g, pc_index F)
     return 2 * blocks * (g->KH * g->KW * g->C + 1) * F;     /* partial sums + scratch */
 }
 
+/* The window's padding made real: *padded is g over images of the rows and columns
+ * the windows span, with the padding inside them and none around (PT = PL = 0).
+ * Returns 0 when g has no padding (nothing to do). The direct kernels run fastest on
+ * windows that lie wholly inside the image. */
+static inline int
+pc_conv_direct_padded(const pc_window2d *g, pc_window2d *padded)
+{
+    *padded = *g;
+    padded->H = (g->OH - 1) * g->SH + g->KH;
+    padded->W = (g->OW - 1) * g->SW + g->KW;
+    padded->PT = padded->PL = 0;
+    return g->PT != 0 || g->PL != 0 || padded->H > g->H || padded->W > g->W;
+}
+
+/* xp (padded->N, H, W, C) = x placed at (PT, PL) of g, zeros around; item: bytes per
+ * value                                                                   overwrites xp */
+void pc_conv_direct_pad(const void *x, void *xp, const pc_window2d *g,
+                        const pc_window2d *padded, size_t item);
+
 /* y = act(x ⋆ w + b); b may be NULL; act a pc_act (dense.h)              overwrites y */
 void pc_conv_direct_forward_f32(const float *x, const float *w, const float *b, float *y,
                                 const pc_window2d *g, pc_index F, int act);

@@ -37,7 +37,7 @@ SFX(cd_offsets)(const pc_window2d *g, pc_index off[PC_CONV_DIRECT_MAX_K])
 
 /* The values of output pixel (n, oh, ow)'s patch (0 in the padding), and with at ≠
  * NULL their x offsets (-1 in the padding) */
-static inline void
+static inline PC_NO_MEMCPY_IDIOM void
 SFX(cd_patch)(const pc_window2d *g, const pc_index *off, const T *x, pc_index n, pc_index oh,
               pc_index ow, pc_index *at, T p[PC_CONV_DIRECT_MAX_K])
 {
@@ -166,13 +166,7 @@ SFX(cd_forward_images)(void *ctx, pc_index n0, pc_index n1)
                     ow += 2;
                     continue;
                 }
-                if (rows_inside) {      /* a column in the padding: alone, then pairs again */
-                    T p[PC_CONV_DIRECT_MAX_K];
-                    SFX(cd_patch)(g, off, job->x, n, oh, ow, NULL, p);
-                    SFX(cd_pixel)(p, job->w, job->b, yrow + ow * F, job->K, F, F, relu);
-                    ow += 1;
-                    continue;
-                }
+                /* a pair that touches the padding: its two patches gathered */
                 T p[PC_CONV_DIRECT_MAX_K], q[PC_CONV_DIRECT_MAX_K];
                 SFX(cd_patch)(g, off, job->x, n, oh, ow, NULL, p);
                 SFX(cd_patch)(g, off, job->x, n, oh, ow + 1, NULL, q);

@@ -4,15 +4,6 @@
  * (each writes its own rows of cols), col2im over images (each image's dx is its own,
  * so overlapping windows never meet across threads). */
 
-/* GCC turns short copy loops back into memcpy/memmove calls unless told not to */
-#ifndef PC_NO_MEMCPY_IDIOM
-#if defined(__GNUC__) && !defined(__clang__)
-#define PC_NO_MEMCPY_IDIOM __attribute__((optimize("no-tree-loop-distribute-patterns")))
-#else
-#define PC_NO_MEMCPY_IDIOM
-#endif
-#endif
-
 typedef struct {
     const T *src;               /* im2col: x; col2im: cols */
     T *dst;                     /* im2col: cols; col2im: dx */

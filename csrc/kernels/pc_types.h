@@ -16,4 +16,12 @@ pc_mul_overflows(pc_index a, pc_index b, pc_index *out)
     return __builtin_mul_overflow(a, b, out);
 }
 
+/* GCC turns short copy loops back into memcpy/memmove calls (a call per few values)
+ * unless told not to */
+#if defined(__GNUC__) && !defined(__clang__)
+#define PC_NO_MEMCPY_IDIOM __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define PC_NO_MEMCPY_IDIOM
+#endif
+
 #endif

@@ -139,13 +139,26 @@ conv2d_node(const char *who, PyObject *x, PyObject *w, PyObject *b, const pc_ind
         fused = 1;
     }
     else if (pc_conv_use_direct(&g, F)) {         /* bias and activation included */
+        /* over a padded copy of x (1/F of y's size) every window lies inside */
+        pc_window2d gp;
+        PyArrayObject *xp = NULL;
         NPY_BEGIN_THREADS_DEF;
+        if (pc_conv_direct_padded(&g, &gp)) {
+            npy_intp dims[4] = {g.N, gp.H, gp.W, g.C};
+            if ((xp = pc_new_array(4, dims, PyArray_TYPE(xa))) == NULL)
+                goto done;
+        }
         fused = 1;
         NPY_BEGIN_THREADS;
-        PC_DISPATCH(PyArray_TYPE(xa), pc_conv_direct_forward, PyArray_DATA(xa),
-                    PyArray_DATA(wa), b != NULL ? PyArray_DATA(PC_DATA(b)) : NULL,
-                    PyArray_DATA(y), &g, F, act);
+        if (xp != NULL)
+            pc_conv_direct_pad(PyArray_DATA(xa), PyArray_DATA(xp), &g, &gp,
+                               (size_t)PyArray_ITEMSIZE(xa));
+        PC_DISPATCH(PyArray_TYPE(xa), pc_conv_direct_forward,
+                    PyArray_DATA(xp != NULL ? xp : xa), PyArray_DATA(wa),
+                    b != NULL ? PyArray_DATA(PC_DATA(b)) : NULL, PyArray_DATA(y),
+                    xp != NULL ? &gp : &g, F, act);
         NPY_END_THREADS;
+        Py_XDECREF(xp);
     }
     else if ((y2d = pc_matrix_view(y, F)) == NULL || (wm = pc_matrix_view(wa, F)) == NULL ||
              conv_forward_gemms(&g, xa, wm, y2d) < 0)
