@@ -102,7 +102,7 @@ def test_ctrl_c_interrupts_one_long_convolution():
         import numpy as np
         import pycnn
         x = np.random.default_rng(0).random((2048, 64, 64, 3), dtype=np.float32)  # 100 MB
-        k = np.ones((11, 11, 3, 8), np.float32)         # ~1.7e10 multiply-adds: seconds
+        k = np.ones((25, 25, 3, 16), np.float32)        # ~1e11 multiply-adds: seconds
         threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
         start = time.monotonic()
         try:
