@@ -168,7 +168,7 @@ typedef struct {                /* what every chunk's backward reads */
 } wino_grad_in;
 
 static int
-wino_chunk_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *u,
+wino_chunk_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *ut,
                     const wino_grad_in *in, PyArrayObject *v, int v_kept, PyArrayObject *work,
                     PyArrayObject *dm, PyArrayObject *dx, PyArrayObject *du, int du_add,
                     npy_intp F, npy_intp n0, npy_intp n1)
@@ -185,7 +185,7 @@ wino_chunk_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *u,
     if (du != NULL && plane_products(v, 1, dm, 0, du, du_add) < 0)
         return -1;
     if (dx != NULL) {
-        if (plane_products(dm, 0, u, 1, work, 0) < 0)
+        if (plane_products(dm, 0, ut, 0, work, 0) < 0)
             return -1;
         NPY_BEGIN_THREADS;
         PC_DISPATCH(type, pc_wino_input_backward, PyArray_DATA(work), PyArray_DATA(dx), g, n0,
@@ -204,7 +204,7 @@ pc_conv_winograd_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject 
     const int type = PyArray_TYPE(x);
     npy_intp C = g->C, F = PyArray_DIM(w, 3), per = pc_wino_tiles_per_image(g);
     npy_intp chunk = wino_chunk(g, F), dims[3];
-    PyArrayObject *u = NULL, *du = NULL, *wbuf = NULL, *mbuf = NULL;
+    PyArrayObject *u = NULL, *ut = NULL, *du = NULL, *wbuf = NULL, *mbuf = NULL;
     PyArrayObject *v = NULL, *work = NULL, *dm = NULL;
     double *dbsum = NULL;           /* Σ over images, in order: the same for any threads */
     wino_grad_in in = {dy, y, act, NULL};
@@ -230,6 +230,16 @@ pc_conv_winograd_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject 
         ? (PyArrayObject *)Py_NewRef(kept_u) : transformed_weights(w, C, F);
     if (u == NULL || (wbuf = pc_new_array(1, dims, type)) == NULL)
         goto done;
+    /* Uᵀ plane by plane, contiguous: dV = dM·Uᵀ is then a plain product, which
+     * OpenBLAS's small-matrix kernels take (a transposed operand sends it to the
+     * general kernel and its packing) */
+    if (dx != NULL) {
+        PyArrayObject *view = (PyArrayObject *)PyArray_SwapAxes(u, 1, 2);
+        ut = view != NULL ? (PyArrayObject *)PyArray_NewCopy(view, NPY_CORDER) : NULL;
+        Py_XDECREF(view);
+        if (ut == NULL)
+            goto done;
+    }
     dims[0] = 16 * chunk * per * F;
     if ((mbuf = pc_new_array(1, dims, type)) == NULL)
         goto done;
@@ -245,7 +255,7 @@ pc_conv_winograd_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject 
             (v = kept_v != NULL ? stack_view(kept_v, 16 * n0 * per * C, tiles, C)
                                 : (PyArrayObject *)Py_NewRef(work)) == NULL ||
             (dm = stack_view(mbuf, 0, tiles, F)) == NULL ||
-            wino_chunk_backward(g, x, u, &in, v, kept_v != NULL, work, dm, dx, du, n0 > 0, F,
+            wino_chunk_backward(g, x, ut, &in, v, kept_v != NULL, work, dm, dx, du, n0 > 0, F,
                                 n0, n1) < 0 ||
             PyErr_CheckSignals() < 0)       /* Ctrl-C between chunks */
             goto done;
@@ -265,6 +275,7 @@ pc_conv_winograd_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject 
 done:
     PyMem_Free(dbsum);
     Py_XDECREF(u);
+    Py_XDECREF(ut);
     Py_XDECREF(du);
     Py_XDECREF(wbuf);
     Py_XDECREF(mbuf);

@@ -37,7 +37,7 @@ SFX(cd_offsets)(const pc_window2d *g, pc_index off[PC_CONV_DIRECT_MAX_K])
 
 /* The values of output pixel (n, oh, ow)'s patch (0 in the padding), and with at ≠
  * NULL their x offsets (-1 in the padding) */
-static inline PC_NO_MEMCPY_IDIOM void
+static inline void
 SFX(cd_patch)(const pc_window2d *g, const pc_index *off, const T *x, pc_index n, pc_index oh,
               pc_index ow, pc_index *at, T p[PC_CONV_DIRECT_MAX_K])
 {
