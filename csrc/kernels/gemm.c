@@ -149,8 +149,12 @@ pc_gemm_batched(const pc_gemm_batch *job)
             goto whole;
         piece = plan.rows * plan.cols * plan.deep;
     }
-    /* a piece worth waking a thread for: some tens of µs of arithmetic */
+    /* a piece worth waking a thread for: some tens of µs of arithmetic. A lone small
+     * product stays on the calling thread: beside the bigger products of the same
+     * model, which OpenBLAS threads, its workers would spin on the core ours wants */
     min_pieces = piece >= PC_GEMM_PIECE / 4 ? 1 : PC_GEMM_PIECE / 4 / (piece > 0 ? piece : 1);
+    if (job->count == 1 && m * n * k <= PC_GEMM_LONE)
+        min_pieces = plan.row_blocks * plan.col_blocks;
     pc_parallel_for(job->count * plan.row_blocks * plan.col_blocks, min_pieces, batch_range,
                     &plan);
     return;
