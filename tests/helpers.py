@@ -4,6 +4,8 @@ For an op `fn` (taking pycnn Tensors) and its plain-NumPy twin `ref`:
   * float32 and float64 forward agree with the reference on random inputs;
   * float64 central-difference gradcheck passes.
 """
+import contextlib
+
 import numpy as np
 
 import pycnn
@@ -30,3 +32,14 @@ def check_op(fn, ref, shapes, rng=None, positive=False, grad=True, atol32=1e-5, 
         np.testing.assert_allclose(got.numpy(), expected, atol=atol, rtol=rtol)
     if grad:
         assert pycnn.gradcheck(fn, [np.asarray(x, dtype=np.float64) for x in xs])
+
+
+@contextlib.contextmanager
+def switched(setter, value):
+    """Within the block, the private switch `setter` (which returns its previous value,
+    as pycnn._core._set_conv_algorithm and _gemm_backend do) is set to value."""
+    previous = setter(value)
+    try:
+        yield
+    finally:
+        setter(previous)

@@ -3,8 +3,6 @@ convolution for short patches. Forward and every gradient against the plain-NumP
 reference and against the im2col route, float64 gradchecks, and the bookkeeping around
 them (which geometries take which route, saved transforms, retain_graph, frozen kernels,
 thread counts)."""
-import contextlib
-
 import numpy as np
 import pytest
 
@@ -12,15 +10,11 @@ import pycnn
 from pycnn import _core
 from pycnn.layers import Conv2D
 from tests import reference as R
+from tests.helpers import switched
 
 
-@contextlib.contextmanager
 def algorithm(name):
-    previous = _core._set_conv_algorithm(name)
-    try:
-        yield
-    finally:
-        _core._set_conv_algorithm(previous)
+    return switched(_core._set_conv_algorithm, name)
 
 
 def forward_backward(x, k, b, padding, seed, algo):

@@ -1,32 +1,21 @@
 """The kernels' matrix products on NumPy's own CBLAS, called without the GIL
 (kernels/gemm.h): found at import, checked against np.matmul on every way the batched
-products are cut (whole, blocks of rows, blocks of the inner dimension summed in order,
+products are cut (whole, blocks of rows or of columns, blocks of the inner dimension summed in order,
 too wide to cut), and the same at every thread count."""
-import contextlib
-
 import numpy as np
 import pytest
 
 import pycnn
 from pycnn import _core
+from tests.helpers import switched
 
 
-@contextlib.contextmanager
 def gemm_backend(name):
-    previous = _core._gemm_backend(name)
-    try:
-        yield
-    finally:
-        _core._gemm_backend(previous)
+    return switched(_core._gemm_backend, name)
 
 
-@contextlib.contextmanager
 def winograd():
-    previous = _core._set_conv_algorithm("winograd")
-    try:
-        yield
-    finally:
-        _core._set_conv_algorithm(previous)
+    return switched(_core._set_conv_algorithm, "winograd")
 
 
 def numpy_blas_name():

@@ -129,7 +129,9 @@ pc_gemm_batched(const pc_gemm_batch *job)
 {
     batch_plan plan = {job, job->m, job->n, job->k > 0 ? job->k : 1, 1, 1};
     const pc_index m = job->m, n = job->n, k = job->k;
-    pc_index piece = m * n * k, min_pieces;
+    /* m·k, k·n and m·n count the operands' values, so they fit; m·n·k might not */
+    const double mnk = (double)m * (double)n * (double)k;
+    pc_index piece = mnk > PC_GEMM_PIECE ? PC_GEMM_PIECE + 1 : m * n * k, min_pieces;
 
     if (job->count <= 0 || m == 0 || n == 0)
         return;
@@ -140,7 +142,7 @@ pc_gemm_batched(const pc_gemm_batch *job)
         else if (PC_GEMM_PIECE / (m * k) >= PC_GEMM_MIN_CUT)
             plan.cols = even_blocks(n, PC_GEMM_PIECE / (m * k), &plan.col_blocks);
         else if (PC_GEMM_PIECE / (m * n) >= PC_GEMM_MIN_CUT &&
-                 (job->count > 1 || piece <= PC_GEMM_LONE))
+                 (job->count > 1 || mnk <= PC_GEMM_LONE))
             /* one thread sums a product's blocks in order: worth it beside other
              * products, or for a lone product small enough that waking the BLAS's own
              * threads would cost more than one core loses */
@@ -153,7 +155,7 @@ pc_gemm_batched(const pc_gemm_batch *job)
      * product stays on the calling thread: beside the bigger products of the same
      * model, which OpenBLAS threads, its workers would spin on the core ours wants */
     min_pieces = piece >= PC_GEMM_PIECE / 4 ? 1 : PC_GEMM_PIECE / 4 / (piece > 0 ? piece : 1);
-    if (job->count == 1 && m * n * k <= PC_GEMM_LONE)
+    if (job->count == 1 && mnk <= PC_GEMM_LONE)
         min_pieces = plan.row_blocks * plan.col_blocks;
     pc_parallel_for(job->count * plan.row_blocks * plan.col_blocks, min_pieces, batch_range,
                     &plan);
