@@ -1,7 +1,7 @@
 """The kernels' matrix products on NumPy's own CBLAS, called without the GIL
 (kernels/gemm.h): found at import, checked against np.matmul on every way the batched
-products are cut (whole, blocks of rows or of columns, blocks of the inner dimension summed in order,
-too wide to cut), and the same at every thread count."""
+products are cut (whole, blocks of rows or of columns, blocks of the inner dimension
+summed in order, too wide to cut), and the same at every thread count."""
 import numpy as np
 import pytest
 
