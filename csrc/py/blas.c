@@ -65,8 +65,17 @@ cblas_operand(PyArrayObject *a, int type, int *trans, npy_intp *ld)
     return 1;
 }
 
+/* 1 when the memory of a and b may overlap */
+static int
+may_overlap(PyArrayObject *a, PyArrayObject *b)
+{
+    const char *a0 = PyArray_BYTES(a), *b0 = PyArray_BYTES(b);
+    return a0 < b0 + PyArray_NBYTES(b) && b0 < a0 + PyArray_NBYTES(a);
+}
+
 /* out (=|+=) op(a)·op(b) on NumPy's CBLAS without the GIL (kernels/gemm.h); 0 when the
- * operands are not plain 2-D float matrices of out's dtype, nothing done */
+ * operands are not plain 2-D float matrices of out's dtype, or out shares memory with
+ * one of them (np.matmul copies then), nothing done */
 static int
 cblas_product(PyArrayObject *a, int trans_a, PyArrayObject *b, int trans_b,
               PyArrayObject *out, int accumulate)
@@ -79,7 +88,8 @@ cblas_product(PyArrayObject *a, int trans_a, PyArrayObject *b, int trans_b,
         PyArray_NDIM(out) != 2 || !PyArray_IS_C_CONTIGUOUS(out) || !PyArray_ISALIGNED(out) ||
         !PyArray_ISNOTSWAPPED(out) || !PyArray_ISWRITEABLE(out) ||
         !cblas_operand(a, type, &job.trans_a, &job.lda) ||
-        !cblas_operand(b, type, &job.trans_b, &job.ldb))
+        !cblas_operand(b, type, &job.trans_b, &job.ldb) || may_overlap(out, a) ||
+        may_overlap(out, b))
         return 0;
     job.m = PyArray_DIM(a, trans_a ? 1 : 0);
     job.k = PyArray_DIM(a, trans_a ? 0 : 1);
