@@ -42,9 +42,9 @@ def threads(n, torch=None, pycnn=None):
 
 
 # After a multi-threaded call, OpenBLAS's idle workers keep polling for more work for
-# about 0.1 s (its THREAD_TIMEOUT) and PyTorch's OpenMP workers for a while too: a block
+# about 0.1 s (its THREAD_TIMEOUT; 0.25 s leaves a margin) and PyTorch's OpenMP workers for a while too: a block
 # timed right after another library's would share the cores with them.
-SETTLE_S = 0.12
+SETTLE_S = 0.25
 
 
 def measure(impls, reps=7, warmup=2, min_block=0.05, max_block_calls=10000, settle=0.0):
