@@ -189,10 +189,8 @@ direct_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout, int ke
         return 0;
     /* the workspace comes from the buffer pool: the same pages every step */
     if (((dw != NULL || db != NULL) && (acc = pc_new_array(1, &size, NPY_FLOAT64)) == NULL) ||
-        (dy = (PyArrayObject *)PyArray_GETCONTIGUOUS(dout)) == NULL) {
-        Py_XDECREF(acc);
-        return -1;
-    }
+        (dy = (PyArrayObject *)PyArray_GETCONTIGUOUS(dout)) == NULL)
+        goto done;
     /* without dx, the kernel gradient reads a padded copy of x, as the forward does */
     if (dx == NULL && dw != NULL && pc_conv_direct_padded(g, &gp)) {
         npy_intp dims[4] = {g->N, gp.H, gp.W, g->C};
@@ -211,7 +209,7 @@ direct_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout, int ke
     NPY_END_THREADS;
     status = 0;
 done:
-    Py_DECREF(dy);
+    Py_XDECREF(dy);
     Py_XDECREF(acc);
     Py_XDECREF(xp);
     return status;
