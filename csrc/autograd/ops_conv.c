@@ -56,35 +56,19 @@ geometry_of(pc_node *node, pc_window2d *g)
         .PL = node->args.i[3], .OH = node->args.i[5], .OW = node->args.i[6]};
 }
 
-/* out (=|+=) a_chunkᵀ·b_chunk through tmp (out's shape) when adding */
-static int
-gemm_into(PyArrayObject *a, int ta, PyArrayObject *b, int tb, PyArrayObject *out, int add,
-          PyArrayObject *tmp)
-{
-    PyObject *sum;
-    if (!add)
-        return pc_matmul(a, ta, b, tb, out, 0);
-    if (pc_matmul(a, ta, b, tb, tmp, 0) < 0)
-        return -1;
-    sum = PyNumber_InPlaceAdd((PyObject *)out, (PyObject *)tmp);
-    Py_XDECREF(sum);
-    return sum == NULL ? -1 : 0;
-}
-
 /* one chunk of images [n0, n1): dWm (+)= colsᵀ·dz, then dx += col2im(dz·Wmᵀ); the
  * patch matrix and its gradient take turns in one workspace */
 static int
 conv_chunk_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *wm,
                     PyArrayObject *dz_rows, PyArrayObject *work, PyArrayObject *dx,
-                    PyArrayObject *dwm, int dw_add, PyArrayObject *dw_tmp, npy_intp n0,
-                    npy_intp n1)
+                    PyArrayObject *dwm, int dw_add, npy_intp n0, npy_intp n1)
 {
     NPY_BEGIN_THREADS_DEF;
     if (dwm != NULL) {
         NPY_BEGIN_THREADS;
         PC_DISPATCH(PyArray_TYPE(x), pc_im2col, PyArray_DATA(x), PyArray_DATA(work), g, n0, n1);
         NPY_END_THREADS;
-        if (gemm_into(work, 1, dz_rows, 0, dwm, dw_add, dw_tmp) < 0)
+        if (pc_matmul(work, 1, dz_rows, 0, dwm, dw_add) < 0)
             return -1;
     }
     if (dx != NULL) {
@@ -105,7 +89,7 @@ conv_weights_input_backward(const pc_window2d *g, pc_node *node, PyArrayObject *
                             int skip_dw)
 {
     PyArrayObject *x = PC_DATA(node->parents[0]), *w = PC_DATA(node->parents[1]);
-    PyArrayObject *dx, *dw, *wm = NULL, *dwm = NULL, *work = NULL, *tmp = NULL;
+    PyArrayObject *dx, *dw, *wm = NULL, *dwm = NULL, *work = NULL;
     PyArrayObject *x2d = NULL, *dx2d = NULL;
     npy_intp F = PyArray_DIM(w, 3), K = g->KH * g->KW * g->C, per = g->OH * g->OW;
     npy_intp chunk = pc_conv_chunk(g), dims[2] = {chunk * per, K};
@@ -131,17 +115,13 @@ conv_weights_input_backward(const pc_window2d *g, pc_node *node, PyArrayObject *
     }
     if ((work = pc_new_array(2, dims, PyArray_TYPE(x))) == NULL)
         goto done;
-    dims[0] = K, dims[1] = F;
-    if (dwm != NULL && (!dw_fresh || chunk < g->N) &&
-        (tmp = pc_new_array(2, dims, PyArray_TYPE(x))) == NULL)
-        goto done;
     for (npy_intp n0 = 0; n0 < g->N; n0 += chunk) {
         npy_intp n1 = n0 + chunk < g->N ? n0 + chunk : g->N, r = (n1 - n0) * per;
         PyArrayObject *dz_rows = pc_row_slice(dz2d, n0 * per, n1 * per);
         PyArrayObject *w = pc_row_slice(work, 0, r);
         int bad = dz_rows == NULL || w == NULL ||
-                  conv_chunk_backward(g, x, wm, dz_rows, w, dx, dwm, !(dw_fresh && n0 == 0), tmp,
-                                      n0, n1) < 0 ||
+                  conv_chunk_backward(g, x, wm, dz_rows, w, dx, dwm, !(dw_fresh && n0 == 0), n0,
+                                      n1) < 0 ||
                   PyErr_CheckSignals() < 0;         /* Ctrl-C between chunks */
         Py_XDECREF(dz_rows);
         Py_XDECREF(w);
@@ -153,7 +133,6 @@ done:
     Py_XDECREF(wm);
     Py_XDECREF(dwm);
     Py_XDECREF(work);
-    Py_XDECREF(tmp);
     Py_XDECREF(x2d);
     Py_XDECREF(dx2d);
     return status;
