@@ -3,7 +3,8 @@
  *   conv2d   y = act(cols(x) · Wm + b)    x (N, H, W, C), W (KH, KW, C, F) as
  *            Wm (K = KH·KW·C, F), y (N, OH, OW, F) as (N·OH·OW, F), b (F,)
  *   parents x, W[, b]; saved[0] = y when act ≠ linear, saved[1], saved[2] = the
- *   Winograd transforms V and U when the kernel wants a gradient (ops_conv_winograd.c);
+ *   Winograd transforms V and U when the kernel wants a gradient (ops_conv_winograd.c),
+ *   or saved[1] = the direct route's zero-padded x, for the same gradient;
  *   args.i = {SH, SW, PT, PL, act, OH, OW}.
  *
  * From dz = dy · act'(y) (N·OH·OW, F):
@@ -155,7 +156,7 @@ direct_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout, int ke
 {
     PyArrayObject *x = PC_DATA(node->parents[0]), *w = PC_DATA(node->parents[1]);
     PyArrayObject *y = (PyArrayObject *)node->saved[0], *dx = NULL, *dw, *db = NULL;
-    PyArrayObject *dy = NULL, *acc = NULL, *xp = NULL;
+    PyArrayObject *dy = NULL, *acc = NULL, *xp = NULL;    /* xp: borrowed */
     npy_intp F = PyArray_DIM(w, 3), size = pc_conv_direct_workspace(g, F);
     int act = kernel_only ? PC_ACT_LINEAR : (int)node->args.i[4], status = -1;
     pc_window2d gp;
@@ -170,16 +171,15 @@ direct_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout, int ke
     if (((dw != NULL || db != NULL) && (acc = pc_new_array(1, &size, NPY_FLOAT64)) == NULL) ||
         (dy = (PyArrayObject *)PyArray_GETCONTIGUOUS(dout)) == NULL)
         goto done;
-    /* without dx, the kernel gradient reads a padded copy of x, as the forward does */
-    if (dx == NULL && dw != NULL && pc_conv_direct_padded(g, &gp)) {
-        npy_intp dims[4] = {g->N, gp.H, gp.W, g->C};
-        if ((xp = pc_new_array(4, dims, PyArray_TYPE(x))) == NULL)
-            goto done;
+    /* without dx, the kernel gradient reads the forward's padded copy of x */
+    if (dx == NULL && dw != NULL && pc_conv_direct_padded(g, &gp) && node->saved[1] != NULL) {
+        PyArrayObject *kept = (PyArrayObject *)node->saved[1];     /* 1-D when Winograd's */
+        if (PyArray_NDIM(kept) == 4 && PyArray_DIM(kept, 0) == g->N &&
+            PyArray_DIM(kept, 1) == gp.H && PyArray_DIM(kept, 2) == gp.W &&
+            PyArray_DIM(kept, 3) == g->C)
+            xp = kept;
     }
     NPY_BEGIN_THREADS;
-    if (xp != NULL)
-        pc_conv_direct_pad(PyArray_DATA(x), PyArray_DATA(xp), g, &gp,
-                           (size_t)PyArray_ITEMSIZE(x));
     PC_DISPATCH(PyArray_TYPE(x), pc_conv_direct_backward, PyArray_DATA(xp != NULL ? xp : x),
                 PyArray_DATA(w), act != PC_ACT_LINEAR ? PyArray_DATA(y) : NULL,
                 PyArray_DATA(dy), dx != NULL ? PyArray_DATA(dx) : NULL,
@@ -190,7 +190,6 @@ direct_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout, int ke
 done:
     Py_XDECREF(dy);
     Py_XDECREF(acc);
-    Py_XDECREF(xp);
     return status;
 }
 
@@ -200,7 +199,13 @@ static int
 winograd_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout)
 {
     PyArrayObject *dx, *dw, *db = NULL, *dy;
+    /* saved[1]: the tiles V (1-D), or the direct route's padded x (4-D) when the forward
+     * took that route under another pc_conv_algorithm */
+    PyArrayObject *kept_v = (PyArrayObject *)node->saved[1];
     int dx_fresh, dw_fresh, status, act = (int)node->args.i[4];
+
+    if (kept_v != NULL && PyArray_NDIM(kept_v) != 1)
+        kept_v = NULL;
 
     if (pc_grad_buffer_fresh(node, 0, &dx, &dx_fresh) < 0 ||
         pc_grad_buffer_fresh(node, 1, &dw, &dw_fresh) < 0 ||
@@ -212,8 +217,7 @@ winograd_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout)
                                        act != PC_ACT_LINEAR ? (PyArrayObject *)node->saved[0]
                                                             : NULL,
                                        act, dx, dw, dw_fresh, db,
-                                       (PyArrayObject *)node->saved[1],
-                                       (PyArrayObject *)node->saved[2]);
+                                       kept_v, (PyArrayObject *)node->saved[2]);
     Py_DECREF(dy);
     return status;
 }

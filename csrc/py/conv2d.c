@@ -117,6 +117,7 @@ conv2d_node(const char *who, PyObject *x, PyObject *w, PyObject *b, const pc_ind
 {
     PyArrayObject *xa = PC_DATA(x), *wa = PC_DATA(w), *y = NULL, *y2d = NULL, *wm = NULL;
     PyArrayObject *v = NULL, *u = NULL;        /* Winograd's transforms, kept for backward */
+    PyArrayObject *xp = NULL;                   /* the direct route's padded x, likewise */
     PyObject *result = NULL;
     int fused = 0;                  /* the bias and activation already applied */
     pc_window2d g;
@@ -139,9 +140,9 @@ conv2d_node(const char *who, PyObject *x, PyObject *w, PyObject *b, const pc_ind
         fused = 1;
     }
     else if (pc_conv_use_direct(&g, F)) {         /* bias and activation included */
-        /* over a padded copy of x (1/F of y's size) every window lies inside */
+        /* over a padded copy of x (1/F of y's size) every window lies inside; the
+         * kernel gradient reads the same copy */
         pc_window2d gp;
-        PyArrayObject *xp = NULL;
         NPY_BEGIN_THREADS_DEF;
         if (pc_conv_direct_padded(&g, &gp)) {
             npy_intp dims[4] = {g.N, gp.H, gp.W, g.C};
@@ -158,7 +159,6 @@ conv2d_node(const char *who, PyObject *x, PyObject *w, PyObject *b, const pc_ind
                     b != NULL ? PyArray_DATA(PC_DATA(b)) : NULL, PyArray_DATA(y),
                     xp != NULL ? &gp : &g, F, act);
         NPY_END_THREADS;
-        Py_XDECREF(xp);
     }
     else if ((y2d = pc_matrix_view(y, F)) == NULL || (wm = pc_matrix_view(wa, F)) == NULL ||
              conv_forward_gemms(&g, xa, wm, y2d) < 0)
@@ -167,7 +167,9 @@ conv2d_node(const char *who, PyObject *x, PyObject *w, PyObject *b, const pc_ind
         pc_dense_epilogue(y, b != NULL ? PC_DATA(b) : NULL, F, act);
     {
         PyObject *parents[3] = {x, w, b};
-        PyObject *saved[3] = {act != PC_ACT_LINEAR ? (PyObject *)y : NULL, (PyObject *)v,
+        PyObject *saved[3] = {act != PC_ACT_LINEAR ? (PyObject *)y : NULL,
+                              xp != NULL && ((TensorObject *)w)->requires_grad
+                                  ? (PyObject *)xp : (PyObject *)v,
                               (PyObject *)u};
         pc_op_args args = {.i = {g.SH, g.SW, g.PT, g.PL, act, g.OH, g.OW}, .n_i = 7};
         result = pc_record(PC_OP_CONV2D, y, b != NULL ? 3 : 2, parents, &args, 3, saved);
@@ -175,6 +177,7 @@ conv2d_node(const char *who, PyObject *x, PyObject *w, PyObject *b, const pc_ind
 done:
     Py_XDECREF(v);
     Py_XDECREF(u);
+    Py_XDECREF(xp);
     Py_XDECREF(y);
     Py_XDECREF(y2d);
     Py_XDECREF(wm);
