@@ -48,6 +48,7 @@ from .viz import draw_graph
 
 # ---- models, optimizers, datasets, callbacks (issue 5) ----
 from . import callbacks, datasets, metrics, models, optimizers, utils
+from .models import Input, Model, Sequential  # noqa: E402  (issue 14: the graph of layers)
 
 _core_set_seed, _core_clear_session = set_seed, clear_session
 

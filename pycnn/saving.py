@@ -105,16 +105,37 @@ def _compile_config(model):
         return None
     from . import optimizers
     from . import losses
-    try:
-        loss = losses.serialize(model._loss_fn)
-    except ValueError:              # your own function: stored by name (custom_objects)
-        loss = model.loss_name
-    metrics = []
-    for m in model._metric_ids:
-        metrics.append(m if isinstance(m, str) else getattr(m, "name", None)
-                       or getattr(m, "__name__", None))
-    return {"optimizer": optimizers.serialize(model.optimizer), "loss": loss,
-            "metrics": metrics}
+
+    def one_loss(loss):
+        fn = model._one_loss(loss)
+        try:
+            return losses.serialize(fn)
+        except ValueError:          # your own function: stored by name (custom_objects)
+            return getattr(fn, "__name__", None) or getattr(fn, "name", None)
+
+    loss = model.loss
+    if isinstance(loss, (list, tuple)):
+        loss = [one_loss(v) for v in loss]
+    elif isinstance(loss, dict):
+        loss = {k: one_loss(v) for k, v in loss.items()}
+    else:
+        loss = one_loss(loss)
+
+    def metric(m):
+        return m if isinstance(m, str) else getattr(m, "name", None) or \
+            getattr(m, "__name__", None)
+    metrics = model._metric_ids
+    if isinstance(metrics, dict):
+        metrics = {k: [metric(x) for x in v] if isinstance(v, (list, tuple)) else metric(v)
+                   for k, v in metrics.items()}
+    else:
+        metrics = [[metric(x) for x in m] if isinstance(m, (list, tuple)) else metric(m)
+                   for m in model._metric_list(metrics)]
+    config = {"optimizer": optimizers.serialize(model.optimizer), "loss": loss,
+              "metrics": metrics}
+    if getattr(model, "loss_weights", None) is not None:
+        config["loss_weights"] = model.loss_weights
+    return config
 
 
 def _write_archive(f, manifest, arrays):
@@ -122,6 +143,12 @@ def _write_archive(f, manifest, arrays):
         archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
         for entry, array in arrays:
             _write_array(archive, entry, array)
+
+
+def _model_config(model):
+    """{'class_name', 'config', 'registered_name', ...}: pycnn.models.serialization."""
+    from .models.serialization import serialize_layer
+    return serialize_layer(model)
 
 
 def save_model(model, filepath, include_optimizer=True):
@@ -132,8 +159,7 @@ def save_model(model, filepath, include_optimizer=True):
     entries, arrays = _weight_entries(model)
     files = [(e["file"], a) for e, a in zip(entries, arrays)]
     manifest = {"format": MODEL_FORMAT, "format_version": FORMAT_VERSION,
-                "model_config": {"class_name": type(model).__name__,
-                                 "config": model.get_config()},
+                "model_config": _model_config(model),
                 "compile_config": _compile_config(model), "weights": entries,
                 "optimizer_slots": [], "optimizer_iterations": 0}
     if include_optimizer and model.compiled and model.optimizer is not None:
@@ -240,21 +266,47 @@ class _Archive:
 
 
 def _compile_from_config(model, config, custom_objects):
-    from . import optimizers
+    """compile() again from the saved settings; class names resolve through registries
+    (custom_objects, registered classes, pycnn's own), never getattr on a module."""
+    from . import losses, optimizers
+    from .models.serialization import get_registered_object
+
+    def one_loss(loss):
+        if isinstance(loss, dict):
+            name = loss.get("class_name")
+            cls = get_registered_object(name, custom_objects, loss.get("registered_name"))
+            if cls is None:
+                try:
+                    return losses.get(loss)
+                except ValueError:
+                    raise ValueError(f"load_model: unknown loss class {name!r}; pass it in "
+                                     f"custom_objects, or load with compile=False") from None
+            return cls(**loss.get("config", {}))
+        if isinstance(loss, str):
+            found = get_registered_object(loss, custom_objects)
+            return found if found is not None and callable(found) else loss
+        return loss
+
     loss = config.get("loss")
-    if isinstance(loss, dict):
-        from . import losses
-        loss_cls = (custom_objects or {}).get(loss.get("class_name")) \
-            or getattr(losses, str(loss.get("class_name")), None)
-        if loss_cls is None:
-            raise ValueError(f"load_model: unknown loss class {loss.get('class_name')!r}; "
-                             f"pass it in custom_objects, or load with compile=False")
-        loss = loss_cls(**loss.get("config", {}))
-    elif isinstance(loss, str) and loss in (custom_objects or {}):
-        loss = custom_objects[loss]
-    metrics = [(custom_objects or {}).get(m, m) for m in config.get("metrics", [])]
+    if isinstance(loss, list):
+        loss = [one_loss(v) for v in loss]
+    elif isinstance(loss, dict) and "class_name" not in loss:
+        loss = {k: one_loss(v) for k, v in loss.items()}
+    else:
+        loss = one_loss(loss)
+
+    def metric(m):
+        found = get_registered_object(m, custom_objects) if isinstance(m, str) else None
+        return found if found is not None else m
+    metrics = config.get("metrics", [])
+    if isinstance(metrics, dict):
+        metrics = {k: [metric(m) for m in v] if isinstance(v, list) else metric(v)
+                   for k, v in metrics.items()}
+    else:
+        metrics = [[metric(x) for x in m] if isinstance(m, list) else metric(m)
+                   for m in metrics]
     model.compile(optimizer=optimizers.deserialize(config["optimizer"]), loss=loss,
-                  metrics=metrics)
+                  metrics=metrics, loss_weights=config.get("loss_weights"))
 
 
 def _restore_optimizer(model, archive):
@@ -271,19 +323,18 @@ def _restore_optimizer(model, archive):
 def load_model(filepath, custom_objects=None, compile=True):
     """The model save_model wrote: same architecture, weights, compile settings and
     optimizer state. custom_objects maps class names to your own layer / loss classes."""
-    from .models import Sequential
+    from .models.serialization import deserialize_layer
     with _Archive(filepath) as archive:
         manifest = archive.manifest
         if manifest["format"] != MODEL_FORMAT:
             raise ValueError(f"{archive.path}: holds weights only (save_weights); build the "
                              f"model and call model.load_weights() instead")
         model_config = manifest.get("model_config") or {}
-        if model_config.get("class_name") != "Sequential":
-            raise ValueError(f"{archive.path}: unknown model class "
-                             f"{model_config.get('class_name')!r}")
         weights = archive.weights()
-        model = Sequential.from_config(model_config.get("config", {}),
-                                       custom_objects=custom_objects)
+        try:
+            model = deserialize_layer(model_config, custom_objects=custom_objects)
+        except ValueError as e:
+            raise ValueError(f"{archive.path}: {e}") from None
         if weights and not model.built:
             raise ValueError(f"{archive.path}: the saved architecture has no input shape, "
                              f"so its weights cannot be placed")
@@ -308,3 +359,12 @@ def load_weights(model, filepath):
                          f"{got}, but the model {model.name!r} has {len(expected)} of shapes "
                          f"{expected}")
     model.set_weights(weights)
+
+
+# The registry through which saved configs name classes (pycnn/models/serialization.py)
+from .models.serialization import (custom_object_scope, get_custom_objects,  # noqa: E402
+                                   get_registered_name, get_registered_object,
+                                   register_keras_serializable, register_pycnn_serializable)
+
+__all__ += ["register_pycnn_serializable", "register_keras_serializable", "get_custom_objects",
+            "custom_object_scope", "get_registered_name", "get_registered_object"]
