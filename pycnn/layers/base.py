@@ -216,7 +216,7 @@ class Layer(_core.Layer):
     def weights(self):
         """Every weight: this layer's own (trainable first), then its sublayers'."""
         weights, seen = [], set()
-        layers, tensors = self._tracked()
+        layers, tensors = self._layers, self._tracked()[1]
         for w in _core.Layer.weights.__get__(self) + tensors:
             if id(w) not in seen:
                 seen.add(id(w))
@@ -268,8 +268,7 @@ class Layer(_core.Layer):
 
     def set_weights(self, weights):
         """Loads arrays into every weight (same count and shapes; checked before any write)."""
-        layers, tensors = self._tracked()
-        if not layers and not tensors:
+        if not self._layers and not self._tracked()[1]:
             return _core.Layer.set_weights(self, weights)
         mine = self.weights
         weights = list(weights)
