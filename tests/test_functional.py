@@ -13,11 +13,7 @@ from pycnn.layers import Dense
 from pycnn.models import Sequential, clone_model, load_model, model_from_json
 
 
-@pytest.fixture(autouse=True)
-def fresh_session():
-    pycnn.clear_session()
-    yield
-    pycnn.clear_session()
+pytestmark = pytest.mark.usefixtures("fresh_session")
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,7 @@ from pycnn.layers import Dense, Dropout, Layer
 from pycnn.models import Sequential, load_model
 
 
-@pytest.fixture(autouse=True)
-def fresh_session():
-    pycnn.clear_session()
-    yield
-    pycnn.clear_session()
+pytestmark = pytest.mark.usefixtures("fresh_session")
 
 
 class Scale(Layer):

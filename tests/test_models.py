@@ -46,13 +46,6 @@ def lecture_model():
     return model
 
 
-@pytest.fixture
-def fresh_session():
-    pycnn.clear_session()
-    yield
-    pycnn.clear_session()
-
-
 @pytest.fixture(scope="module")
 def digit_data():
     (x, y), (xt, yt) = digits.load_data(seed=0)
