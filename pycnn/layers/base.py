@@ -40,6 +40,10 @@ _UNTRACKED = frozenset({"_inbound_nodes", "_outbound_nodes", "_losses", "_losses
                         "_build_shapes_dict", "_build_input_shape", "_probe_shapes"})
 
 
+_c_weights = _core.Layer.weights.__get__
+_TRACKABLE = (_core.Layer, _core.Tensor, list, tuple, dict)
+
+
 def _call_accepts_training(call):
     """Whether a Python ``call`` method takes ``training=`` (Keras inspects it the same way)."""
     try:
@@ -171,8 +175,12 @@ class Layer(_core.Layer):
     # ---- tracking ------------------------------------------------------------------------
     def _tracked(self):
         """(sublayers, attribute weights) assigned as attributes, in assignment order."""
+        stack = [v for k, v in self.__dict__.items()
+                 if isinstance(v, _TRACKABLE) and k not in _UNTRACKED]
+        if not stack:
+            return [], []
+        stack.reverse()
         layers, tensors, seen = [], [], set()
-        stack = [v for k, v in reversed(self.__dict__.items()) if k not in _UNTRACKED]
         while stack:
             value = stack.pop()
             if id(value) in seen:
@@ -193,10 +201,14 @@ class Layer(_core.Layer):
                 stack.extend(reversed(list(value.values())))
         return layers, tensors
 
+    def _parts(self):
+        """(direct sublayers, attribute weights); models read their graph instead."""
+        return self._tracked()
+
     @property
     def _layers(self):
         """The direct sublayers (Keras' layer._layers)."""
-        return self._tracked()[0]
+        return self._parts()[0]
 
     def _flatten_layers(self, include_self=True):
         """This layer and every sublayer, depth first, each once."""
@@ -215,9 +227,12 @@ class Layer(_core.Layer):
     @property
     def weights(self):
         """Every weight: this layer's own (trainable first), then its sublayers'."""
+        own = _c_weights(self)
+        layers, tensors = self._parts()
+        if not layers and not tensors:          # a C layer: its own lists, as they are
+            return own
         weights, seen = [], set()
-        layers, tensors = self._layers, self._tracked()[1]
-        for w in _core.Layer.weights.__get__(self) + tensors:
+        for w in own + tensors:
             if id(w) not in seen:
                 seen.add(id(w))
                 weights.append(w)
@@ -227,9 +242,6 @@ class Layer(_core.Layer):
                     seen.add(id(w))
                     weights.append(w)
         return weights
-
-    def _own_trainable_ids(self):
-        return {id(w) for w in _core.Layer.trainable_weights.__get__(self)}
 
     @property
     def trainable_weights(self):
@@ -255,7 +267,7 @@ class Layer(_core.Layer):
         _core.Layer.trainable.__set__(self, value)
         for layer in self._layers:
             layer.trainable = value
-        for w in self._tracked()[1]:
+        for w in self._parts()[1]:
             w.requires_grad = bool(value)
 
     def count_params(self):
@@ -268,7 +280,8 @@ class Layer(_core.Layer):
 
     def set_weights(self, weights):
         """Loads arrays into every weight (same count and shapes; checked before any write)."""
-        if not self._layers and not self._tracked()[1]:
+        layers, tensors = self._parts()
+        if not layers and not tensors:
             return _core.Layer.set_weights(self, weights)
         mine = self.weights
         weights = list(weights)
@@ -318,24 +331,22 @@ class Layer(_core.Layer):
                 item = _core.tensor(item)
             self.__dict__["_losses"].append(item)
 
-    def _own_losses(self):
-        if self.__dict__.get("_losses_gen") != _core.Layer._call_state()[0]:
-            return []
-        return list(self.__dict__.get("_losses", ()))
+    def _own_losses(self, generation):
+        d = self.__dict__
+        return d["_losses"] if d.get("_losses") and d.get("_losses_gen") == generation else ()
 
     def _regularization_losses(self):
-        out = []
-        for w, reg in self.__dict__.get("_regularized", ()):
-            if w.requires_grad and self.trainable:
-                out.append(reg(w))
-        return out
+        if not self.trainable:
+            return []
+        return [reg(w) for w, reg in self.__dict__.get("_regularized", ()) if w.requires_grad]
 
     @property
     def losses(self):
         """The losses of the last call (add_loss, activity regularizers) of this layer and
         its sublayers, then every weight regularizer's penalty (computed now)."""
         layers = self._flatten_layers()
-        losses = [loss for layer in layers for loss in layer._own_losses()]
+        generation = _core.Layer._call_state()[0]
+        losses = [loss for layer in layers for loss in layer._own_losses(generation)]
         return losses + [loss for layer in layers for loss in layer._regularization_losses()]
 
     # ---- config --------------------------------------------------------------------------

@@ -25,7 +25,8 @@ class _Regularized:
         self.activity_regularizer = get_regularizer(activity, who)
 
     def _regularization_losses(self):
-        if not self.trainable:
+        if (self.kernel_regularizer is None and self.bias_regularizer is None) or \
+                not self.trainable:
             return []
         out = []
         for reg, w in ((self.kernel_regularizer, self.kernel), (self.bias_regularizer,

@@ -462,8 +462,25 @@ class GraphRunner:
         self.input_ids = [id(t) for t in inputs]
         self.output_ids = [id(t) for t in outputs]
         self.steps = [_Step(node) for node in nodes if not node.is_input]
+        self.chain = self._chain()
+
+    def _chain(self):
+        """The layers in order when the graph is one path (a Sequential's), else None."""
+        if len(self.input_ids) != 1 or len(self.output_ids) != 1:
+            return None
+        current = self.input_ids[0]
+        for step in self.steps:
+            if not step.simple or step.training is not None or step.in_ids[0] != current:
+                return None
+            current = step.out_ids[0]
+        return [step.layer for step in self.steps] if current == self.output_ids[0] else None
 
     def __call__(self, inputs, training=None):
+        if self.chain is not None:              # one path: a loop over the layers
+            x = inputs[0]
+            for layer in self.chain:
+                x = layer(x, training=training)
+            return [x]
         values = dict(zip(self.input_ids, inputs))
         for step in self.steps:
             flag = training if step.training is None else step.training

@@ -23,7 +23,8 @@ import numpy as np
 from .. import _core, callbacks as callbacks_module, metrics as metrics_module, optimizers
 from .. import training
 from ..autograd import no_grad
-from ..layers.base import Layer, _call_accepts_training
+from ..layers.base import Layer
+from ..layers.input_layer import InputLayer
 from ..progbar import Progbar
 from . import graph
 
@@ -60,10 +61,42 @@ class _Graph:
                                  f"pycnn.Input")
         self.map = graph.map_graph(self.inputs, self.outputs)
         self.runner = graph.GraphRunner(self.inputs, self.outputs, self.map.nodes)
+        self.weighted_layers = [op for op in self.map.operations
+                                if not isinstance(op, InputLayer)]
+        self.dtype = None                   # of the weights, found on first use
+        # the fast path of fit: when every layer is one of pycnn's own (its weights are
+        # its C lists, it has no sublayers), weights and losses are read from them directly
+        self.leaves = self.weighted_layers if all(
+            type(op) in _leaf_types() for op in self.weighted_layers) else None
+        self.single_output = isinstance(outputs, graph.KerasTensor)
+        self.input_names = _end_names(inputs, self.inputs)
+        self.output_names = _end_names(outputs, self.outputs)
 
     @property
     def layers(self):
         return list(self.map.operations)
+
+
+_LEAF_TYPES = []
+
+
+def _leaf_types():
+    """pycnn's layer classes that never hold sublayers (C layers, merges, op layers)."""
+    if not _LEAF_TYPES:
+        from ..layers import core, merging
+        _LEAF_TYPES.append(frozenset(
+            [getattr(core, n) for n in core.__all__] + [InputLayer, merging.TensorOp] +
+            [getattr(merging, n) for n in merging.__all__ if n[0].isupper()]))
+    return _LEAF_TYPES[0]
+
+
+_c_trainable = _core.Layer.trainable_weights.__get__
+
+
+def _end_names(struct, tensors):
+    if isinstance(struct, dict):
+        return list(struct)
+    return [t.node.operation.name for t in tensors]
 
 
 class Model(Layer):
@@ -104,6 +137,7 @@ class Model(Layer):
         self.__dict__["_loss_fns"] = None
         self.__dict__["_metric_ids"] = []
         self.__dict__["_graph"] = None
+        self.__dict__["_compiled_outputs"] = None
         if inputs is not None or outputs is not None:
             if inputs is None or outputs is None:
                 raise ValueError("Model: give both inputs and outputs, e.g. "
@@ -116,6 +150,7 @@ class Model(Layer):
                for op in g.layers):
             raise ValueError(f"{self.name}: a model cannot contain itself (a cycle)")
         self.__dict__["_graph"] = g
+        self.__dict__["_compiled_outputs"] = None      # their layers may have changed
         self.built = True
 
     # ---- the graph ------------------------------------------------------------------------
@@ -156,28 +191,51 @@ class Model(Layer):
         return self.operations
 
     @property
-    def _layers(self):
+    def trainable_weights(self):
+        """The weights fit updates: none when the model is frozen."""
+        g = self.__dict__.get("_graph")
+        if g is None or g.leaves is None:
+            return Layer.trainable_weights.fget(self)
+        if not self.trainable:
+            return []
+        return [w for layer in g.leaves for w in _c_trainable(layer)]
+
+    @property
+    def losses(self):
+        """add_loss / activity losses of the last call and every regularizer's penalty."""
+        g = self.__dict__.get("_graph")
+        if g is None or g.leaves is None:
+            return Layer.losses.fget(self)
+        out, generation = [], None
+        for layer in g.leaves:
+            d = layer.__dict__
+            if d.get("_losses"):
+                generation = generation or _core.Layer._call_state()[0]
+                out.extend(layer._own_losses(generation))
+        for layer in g.leaves:
+            d = layer.__dict__
+            if d.get("kernel_regularizer") is not None or d.get("bias_regularizer") is not None \
+                    or d.get("_regularized"):
+                out.extend(layer._regularization_losses())
+        return out
+
+    def _parts(self):
         g = self.__dict__.get("_graph")
         if g is not None:
-            return [op for op in g.layers if type(op).__name__ != "InputLayer"]
-        return Layer._layers.fget(self)
-
-    def _end_names(self, struct, tensors):
-        if isinstance(struct, dict):
-            return list(struct)
-        return [t.node.operation.name for t in tensors]
+            return g.weighted_layers, []
+        return self._tracked()
 
     @property
     def output_names(self):
         """Names of the outputs: the dict keys, else the layers that make them."""
         g = self.__dict__.get("_graph")
-        return None if g is None else self._end_names(g.outputs_struct, g.outputs)
+        return None if g is None else list(g.output_names)
 
     @property
     def input_names(self):
         """Names of the inputs: the dict keys, else their InputLayers' names."""
         g = self.__dict__.get("_graph")
-        return None if g is None else self._end_names(g.inputs_struct, g.inputs)
+        return None if g is None else list(g.input_names)
 
     def get_layer(self, name=None, index=None):
         """The layer of that name, or at that index of ``layers``."""
@@ -202,15 +260,21 @@ class Model(Layer):
         if g is None:
             raise NotImplementedError(f"{self.name}: a Model subclass must define "
                                       f"call(self, inputs, training=None)")
-        flat = self._flatten_inputs(inputs, "call")
-        outputs = g.runner(flat, training=training)
-        return graph.pack_like(g.outputs_struct, outputs)
+        chain = g.runner.chain
+        if chain is not None and type(inputs) is _core.Tensor:     # one path, one input
+            for layer in chain:
+                inputs = layer(inputs, training=training)
+            return inputs
+        outputs = g.runner(self._flatten_inputs(inputs, "call"), training=training)
+        return outputs[0] if g.single_output else graph.pack_like(g.outputs_struct, outputs)
 
     def _flatten_inputs(self, inputs, who):
         """The inputs as a flat list in model.inputs order (from one array, a list, a
         dict by input name)."""
         g = self.__dict__.get("_graph")
         n = len(g.inputs)
+        if n == 1 and isinstance(inputs, (_core.Tensor, np.ndarray)):
+            return [inputs]
         if isinstance(inputs, dict):
             names = self.input_names
             missing = [k for k in names if k not in inputs]
@@ -337,14 +401,22 @@ class Model(Layer):
             specs.append(_OutputSpec(name, self._one_loss(_per_output(loss, i, name, "loss")),
                                      _per_output(weights, i, name, "loss_weights", 1.0),
                                      self._metric_list(_per_output(metrics, i, name, "metrics",
-                                                                   [], nested=True))))
+                                                                   [], nested=True)),
+                                     self._output_layer(i)))
         self._compiled_outputs = specs
         return specs
 
     # ---- data ---------------------------------------------------------------------------------
     def _dtype(self):
+        """The dtype of the weights (float32 when there are none), found once per graph."""
+        g = self.__dict__.get("_graph")
+        if g is not None and g.dtype is not None:
+            return g.dtype
         weights = self.weights
-        return np.dtype(weights[0].dtype) if weights else np.dtype(np.float32)
+        dtype = np.dtype(weights[0].dtype) if weights else np.dtype(np.float32)
+        if g is not None:
+            g.dtype = dtype
+        return dtype
 
     def _data_list(self, data, names, who, what):
         """data (an array, a list, a dict by name) as a list of arrays in `names` order."""
@@ -412,8 +484,8 @@ class Model(Layer):
 
     def _forward(self, xs, training):
         """Model outputs for the arrays xs, as a flat list of Tensors."""
-        out = self(self._model_inputs(xs), training=training)
-        return graph.flatten(out)
+        out = self(xs[0] if len(xs) == 1 else self._model_inputs(xs), training=training)
+        return [out] if isinstance(out, _core.Tensor) else graph.flatten(out)
 
     # ---- one step ------------------------------------------------------------------------------
     def _output_layer(self, i):
@@ -430,12 +502,11 @@ class Model(Layer):
         computes it from the softmax's input (the logits) with the fused, stable op;
         so does this, when the loss offers from_logits."""
         total, parts = None, []
-        for i, (spec, y, y_pred) in enumerate(zip(self._outputs_spec(len(preds)), ys, preds)):
+        for spec, y, y_pred in zip(self._outputs_spec(len(preds)), ys, preds):
             fused = None
-            layer = self._output_layer(i)
-            if layer is not None:
-                fused = training.fused_from_logits(spec.loss_fn, _loss_name(spec.loss_fn),
-                                                   layer, y_pred)
+            if spec.layer is not None:
+                fused = training.fused_from_logits(spec.loss_fn, spec.loss_name, spec.layer,
+                                                   y_pred)
             loss = fused(y) if fused is not None else spec.loss_fn(y, y_pred)
             parts.append(loss)
             term = loss if spec.weight == 1.0 else loss * spec.weight
@@ -455,15 +526,13 @@ class Model(Layer):
         self.optimizer.apply_gradients([(w.grad, w) for w in trainable if w.grad is not None])
         for w in trainable:
             w.grad = None
-        return float(loss.item()), [float(p.item()) for p in parts], \
-            [np.asarray(p) for p in preds]
+        return _batch_values(loss, parts, preds)
 
     def _test_batch(self, xs, ys):
         with no_grad():
             preds = self._forward(xs, training=False)
             loss, parts = self._total_loss(ys, preds)
-        return float(loss.item()), [float(p.item()) for p in parts], \
-            [np.asarray(p) for p in preds]
+        return _batch_values(loss, parts, preds)
 
     # ---- fit -----------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
@@ -577,9 +646,9 @@ class Model(Layer):
 
     def _pack_outputs(self, arrays):
         g = self.__dict__.get("_graph")
-        if g is not None:
+        if g is not None and not g.single_output:
             return graph.pack_like(g.outputs_struct, arrays)
-        return arrays[0] if len(arrays) == 1 else arrays
+        return arrays[0] if len(arrays) == 1 or g is not None else arrays
 
     def predict(self, x, batch_size=None, verbose=0):
         """The model's outputs for x, batch by batch: one NumPy array (a list or dict of
@@ -672,14 +741,22 @@ def _loss_name(fn):
     return name if isinstance(name, str) else None
 
 
-class _OutputSpec:
-    __slots__ = ("name", "loss_fn", "weight", "metric_ids")
+def _batch_values(loss, parts, preds):
+    """(loss, [each output's loss] when there are several, [outputs as arrays])"""
+    return float(loss.item()), [float(p.item()) for p in parts] if len(parts) > 1 else [], \
+        [np.asarray(p) for p in preds]
 
-    def __init__(self, name, loss_fn, weight, metric_ids):
+
+class _OutputSpec:
+    """What compile says about one output, and the layer that makes it (None: subclassed)."""
+    __slots__ = ("name", "loss_fn", "loss_name", "weight", "metric_ids", "layer")
+
+    def __init__(self, name, loss_fn, weight, metric_ids, layer):
         if loss_fn is None:
             raise ValueError(f"compile: no loss for the output {name!r}")
         self.name, self.loss_fn, self.weight, self.metric_ids = name, loss_fn, float(weight), \
             metric_ids
+        self.loss_name, self.layer = _loss_name(loss_fn), layer
 
 
 def _per_output(value, i, name, what, default=None, nested=False):

@@ -49,9 +49,8 @@ class Sequential(Model):
     def layers(self):
         return list(self.__dict__["_seq"])
 
-    @property
-    def _layers(self):
-        return list(self.__dict__["_seq"])
+    def _parts(self):
+        return list(self.__dict__["_seq"]), []
 
     def add(self, layer, rebuild=True):
         """Appends a layer (or sets the input, for ``pycnn.Input(shape)`` / an InputLayer);
@@ -149,11 +148,6 @@ class Sequential(Model):
 
     def __repr__(self):
         return f"<Sequential name={self.name!r}, {len(self._seq)} layers>"
-
-    def call(self, inputs, training=None):
-        if self.__dict__.get("_graph") is None:
-            self.build((None,) + tuple(np.shape(inputs)[1:]))
-        return Model.call(self, inputs, training=training)
 
     # ---- config ----------------------------------------------------------------------------
     def get_config(self):
