@@ -199,13 +199,14 @@ def _weights_bytes(weights):
 def _wrap(text, width):
     """rich's wrapping of a cell: words greedily, a word longer than the width alone on
     its line and cut with an ellipsis."""
-    lines, line = [], ""
-    for word in text.split(" "):
-        candidate = word if not line else line + " " + word
+    body = text.lstrip(" ")
+    lines, line = [], text[:len(text) - len(body)]       # a nested row's indent stays
+    for word in body.split(" "):
+        candidate = line + word if not line.strip() else line + " " + word
         if len(candidate) <= width:
             line = candidate
             continue
-        if line:
+        if line.strip():
             lines.append(line)
         line = word
     lines.append(line)

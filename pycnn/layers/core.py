@@ -68,23 +68,26 @@ class Conv2D(_Regularized, _core.Conv2D, Layer):
         return self._regularizer_config(_core.Conv2D.get_config(self))
 
 
-def _native(c_type):
-    """The public layer class of a C layer type without extra arguments."""
+def _native(c_type, build_config=True):
+    """The public layer class of a C layer type without extra arguments. build_config:
+    whether Keras writes a 'build_config' for it in a model config (not for the layers it
+    builds in __init__)."""
     cls = type(c_type.__name__, (c_type, Layer), {"__doc__": c_type.__doc__,
                                                   "__module__": __name__,
-                                                  "_pycnn_native": True})
+                                                  "_pycnn_native": True,
+                                                  "_keras_build_config": build_config})
     cls.__qualname__ = c_type.__name__
     return cls
 
 
 Maxout = _native(_core.Maxout)
-MaxPooling2D = _native(_core.MaxPooling2D)
-AveragePooling2D = _native(_core.AveragePooling2D)
-Dropout = _native(_core.Dropout)
+MaxPooling2D = _native(_core.MaxPooling2D, build_config=False)
+AveragePooling2D = _native(_core.AveragePooling2D, build_config=False)
+Dropout = _native(_core.Dropout, build_config=False)
 Flatten = _native(_core.Flatten)
-Reshape = _native(_core.Reshape)
-Activation = _native(_core.Activation)
-LeakyReLU = _native(_core.LeakyReLU)
-ELU = _native(_core.ELU)
-Softmax = _native(_core.Softmax)
+Reshape = _native(_core.Reshape, build_config=False)
+Activation = _native(_core.Activation, build_config=False)
+LeakyReLU = _native(_core.LeakyReLU, build_config=False)
+ELU = _native(_core.ELU, build_config=False)
+Softmax = _native(_core.Softmax, build_config=False)
 UpSampling2D = _native(_core.UpSampling2D)

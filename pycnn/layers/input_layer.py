@@ -13,6 +13,7 @@ class InputLayer(Layer):
     """
 
     _pycnn_native = True        # its config is written below, not captured
+    _keras_build_config = False
 
     def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
                  input_tensor=None, name=None, ragged=None, optional=False, **kwargs):
