@@ -6,10 +6,12 @@
     E = −(0·ln 0.3 + 1·ln 0.6 + 0·ln 0.1) = 0.5108
 
 The result is an ``Explanation``: LaTeX in Jupyter (``_repr_latex_``), text in a
-terminal (``str``). Each op the lecture teaches has an explainer here, registered by
-its op name (``Tensor.op``); it reads the numbers from the tensor and its
+terminal (``str``). Each op the lecture teaches has an explainer, registered by its op
+name (``Tensor.op``) in ``EXPLAINERS``; it reads the numbers from the tensor and its
 ``.parents`` — a loss node's parents are ``(y_pred, y_true)``. Every explainer writes
-its lines through a ``Notation`` so the LaTeX and the text are one piece of code.
+its lines through a ``Notation`` (``render``) so the LaTeX and the text are one piece
+of code. The explainers live in one module per section of ``csrc/autograd/ops.def``:
+``elementwise``, ``reductions``, ``activations``, ``losses``, ``layers``.
 
 Batches show their first few rows, then how the rows combine (mean or sum); the last
 number on the last line is always the tensor's own value, computed by pycnn in C.
