@@ -16,8 +16,7 @@ layer's ``input_shape``, from ``build((None, ...))`` or from the first call, fit
 or predict. Once it is known, every ``add``/``pop`` rebuilds the graph: an InputLayer
 (not among ``layers``, as in Keras) followed by each layer called on the previous output.
 """
-import numpy as np
-
+from .. import _core
 from ..layers.base import Layer
 from ..layers.input_layer import InputLayer
 from . import graph
@@ -117,6 +116,8 @@ class Sequential(Model):
                                  "layer an input_shape, or call build((None, ...))")
         else:
             shape = tuple(None if d is None else int(d) for d in input_shape)
+            if shape and _core.Layer._call_state()[1] > 0:
+                shape = (None,) + shape[1:]     # built by a first call: any batch size
             current = self.__dict__["_input_layer"]
             if current is None or current.batch_shape != shape:
                 self.__dict__["_input_layer"] = InputLayer(batch_shape=shape)
