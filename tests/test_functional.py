@@ -262,3 +262,22 @@ def test_model_inputs_must_come_from_input():
         pycnn.Model(h, Dense(2)(h))
     with pytest.raises(TypeError, match="symbolic tensors"):
         pycnn.Model(x, np.zeros(3))
+
+
+def test_training_given_at_a_call_is_kept_in_the_node_and_its_config():
+    x = pycnn.Input((200,))
+    model = pycnn.Model(x, layers.Dropout(0.5)(x, training=True))
+    data = np.ones((4, 200), np.float32)
+    assert (model.predict(data) == 0).any()               # dropout even in predict
+    entry = model.get_config()["layers"][1]
+    assert entry["inbound_nodes"][0]["kwargs"] == {"training": True}
+    assert (clone_model(model).predict(data) == 0).any()
+
+
+def test_a_subclass_may_build_its_graph_in_init():
+    class Wrapped(pycnn.Model):
+        def __init__(self, **kwargs):
+            x = pycnn.Input((4,))
+            super().__init__(x, Dense(2)(x), **kwargs)
+    model = Wrapped()
+    assert model.predict(np.ones((3, 4))).shape == (3, 2) and len(model.weights) == 2

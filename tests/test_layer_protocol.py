@@ -174,3 +174,18 @@ def test_symbolic_inputs_build_once_with_unknown_batch():
     y2 = scale(pycnn.Input((5,)))                 # a second call shares the weights
     assert scale.build_calls == 1 and len(scale.weights) == 1 and y2.shape == (None, 5)
     assert scale.output is y and len(scale.inbound_nodes) == 2
+
+
+def test_add_weight_takes_initializer_objects_and_callables():
+    class L(Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight((input_shape[-1],),
+                                     initializer=pycnn.initializers.Constant(0.5))
+            self.v = self.add_weight((2,), initializer=lambda shape, dtype: np.full(shape, 3.0,
+                                                                                   dtype))
+    layer = L()
+    layer.build((None, 3))
+    np.testing.assert_array_equal(layer.w.numpy(), [0.5] * 3)
+    np.testing.assert_array_equal(layer.v.numpy(), [3.0, 3.0])
+    with pytest.raises(ValueError, match="constraint"):
+        layer.add_weight((1,), constraint=lambda w: w)
