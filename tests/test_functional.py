@@ -281,3 +281,18 @@ def test_a_subclass_may_build_its_graph_in_init():
             super().__init__(x, Dense(2)(x), **kwargs)
     model = Wrapped()
     assert model.predict(np.ones((3, 4))).shape == (3, 2) and len(model.weights) == 2
+
+
+def test_validation_split_keeps_the_arrays_shapes_and_from_config(digit_data):
+    x, y = digit_data
+    model = residual_mlp()
+    model.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x[:100], y[:100], epochs=1, batch_size=50, verbose=0,
+                        validation_split=0.2)
+    expected = model.evaluate(x[80:100], y[80:100], verbose=0)
+    np.testing.assert_allclose([history.history["val_loss"][0],
+                                history.history["val_accuracy"][0]], expected, rtol=1e-6)
+    again = pycnn.Model.from_config(model.get_config())        # Keras' spelling
+    assert type(again).__name__ == "Functional" and again.count_params() == model.count_params()
+    assert model.input_shape == (None, 64) and model.output_shape == (None, 10)
+    assert two_in_two_out().output_shape == [(None, 10), (None, 1)]

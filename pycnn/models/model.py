@@ -175,6 +175,24 @@ class Model(Layer):
         return g.outputs_struct if g is not None else Layer.output.fget(self)
 
     @property
+    def input_shape(self):
+        """The inputs' shapes (batch first): one tuple, or a list for several."""
+        g = self.__dict__.get("_graph")
+        if g is None:
+            return _core.Layer.input_shape.__get__(self)
+        shapes = [t.shape for t in g.inputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def output_shape(self):
+        """The outputs' shapes (batch first): one tuple, or a list for several."""
+        g = self.__dict__.get("_graph")
+        if g is None:
+            return Layer.output_shape.fget(self)
+        shapes = [t.shape for t in g.outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
     def _nodes(self):
         """The graph's nodes in execution (topological) order (graph.py); [] when none."""
         g = self.__dict__.get("_graph")
@@ -553,8 +571,9 @@ class Model(Layer):
         batch_size = training.check_batch_size(batch_size, "fit")
         xs, ys = self._as_xy(x, y, "fit")
         (xs, ys), val = _split_validation(xs, ys, validation_split, validation_data)
-        if val is not None:
+        if validation_data is not None:
             val = self._as_xy(val[0], val[1], "fit (validation_data)")
+        if val is not None:
             self._test_batch(_take(val[0], slice(0, 2)), _take(val[1], slice(0, 2)))
             # bad targets fail now, not after a whole epoch of training
         n = len(xs[0])
@@ -713,6 +732,15 @@ class Model(Layer):
         are JSON-safe) — define get_config() otherwise. Functional models write their
         graph (functional.py)."""
         return Layer.get_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A functional config (layers, input_layers, output_layers) makes a functional
+        model, as Keras' Model.from_config; any other is a subclass's constructor keywords."""
+        if "layers" in config and "input_layers" in config and "output_layers" in config:
+            from .functional import Functional
+            return Functional.from_config(config, custom_objects=custom_objects)
+        return cls(**config)
 
     def to_json(self, **kwargs):
         """The architecture as a JSON string ({'class_name', 'config', ...})."""
