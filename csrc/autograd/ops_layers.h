@@ -4,8 +4,7 @@
 #define PC_OPS_LAYERS_H
 
 #include "autograd/ops_elementwise.h"
-#include "py/blas.h"
-#include "py/convert.h"
+#include "core/blas.h"
 
 /* pc_grad_buffer, also telling whether the buffer was just created (all zeros), so
  * that a GEMM may overwrite it rather than add through a temporary. */

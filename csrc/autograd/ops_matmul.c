@@ -8,9 +8,7 @@
  */
 #include "autograd/ops_matmul.h"
 
-#include "py/args.h"
-#include "py/blas.h"
-#include "py/convert.h"
+#include "core/blas.h"
 
 /* ValueError "matmul: shapes (..) and (..) <why>"; returns -1 */
 static int

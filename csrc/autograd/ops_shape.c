@@ -6,7 +6,6 @@
 #include "autograd/ops_shape.h"
 
 #include "autograd/ops_elementwise.h"
-#include "py/convert.h"
 
 void
 pc_transpose_iter(pc_iter *it, int ndim, const npy_intp *x_shape, const npy_intp *perm,

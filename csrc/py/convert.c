@@ -2,7 +2,7 @@
 #include "py/convert.h"
 
 #include "kernels/elementwise.h"
-#include "py/bufpool.h"
+#include "core/bufpool.h"
 
 /* NumPy's ValueError about the data (ragged nested lists...) gets the op's name in
  * front; the original stays attached as __cause__. */
@@ -123,35 +123,6 @@ pc_parse_dtype(PyObject *dtype, const char *op)
     }
     Py_DECREF(descr);
     return typenum;
-}
-
-PyArrayObject *
-pc_new_array(int ndim, const npy_intp *shape, int typenum)
-{
-    return pc_pool_array(ndim, shape, typenum, 0);
-}
-
-PyArrayObject *
-pc_zeros_array(int ndim, const npy_intp *shape, int typenum)
-{
-    return pc_pool_array(ndim, shape, typenum, 1);
-}
-
-PyObject *
-pc_shape_tuple(int ndim, const npy_intp *shape)
-{
-    PyObject *t = PyTuple_New(ndim);
-    if (t == NULL)
-        return NULL;
-    for (int d = 0; d < ndim; d++) {
-        PyObject *v = PyLong_FromSsize_t(shape[d]);
-        if (v == NULL) {
-            Py_DECREF(t);
-            return NULL;
-        }
-        PyTuple_SET_ITEM(t, d, v);
-    }
-    return t;
 }
 
 PyObject *

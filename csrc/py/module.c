@@ -2,8 +2,9 @@
  * multi-phase init, NumPy imported once in the exec slot. */
 #define PC_NUMPY_IMPORT_HERE
 #include "py/bindings.h"
-#include "py/blas.h"
+#include "core/blas.h"
 #include "py/layer.h"
+#include "py/tensor.h"
 
 static PyObject *
 py_set_grad_enabled(PyObject *Py_UNUSED(m), PyObject *flag)
@@ -68,12 +69,8 @@ pycnn_exec(PyObject *m)
     if (PyArray_ImportNumPyAPI() < 0)
         return -1;
     pc_blas_init();
-    if (PyType_Ready(&Tensor_Type) < 0)
+    if (pc_tensor_type_ready() < 0)
         return -1;
-    /* ndarray ⋆ Tensor defers to Tensor's reflected operators */
-    if (PyDict_SetItemString(Tensor_Type.tp_dict, "__array_ufunc__", Py_None) < 0)
-        return -1;
-    PyType_Modified(&Tensor_Type);
     if (PyModule_AddObjectRef(m, "Tensor", (PyObject *)&Tensor_Type) < 0)
         return -1;
     if (pc_layer_exec(m) < 0 || pc_dense_exec(m) < 0 || pc_layers_misc_exec(m) < 0 ||
