@@ -3,7 +3,7 @@
 #ifndef PC_CONVERT_H
 #define PC_CONVERT_H
 
-#include "autograd/node.h"
+#include "autograd/ops_elementwise.h"
 
 /* A C-contiguous, aligned, writeable float32/float64 array holding obj's values
  * (new ref). typenum -1 picks the default: float32/float64 NumPy data keeps its
@@ -19,12 +19,5 @@ PyObject *pc_as_tensor(PyObject *obj, int typenum, const char *op);
 /* The dtype argument of tensor(), astype(): None (→ -1), 'float32', np.float64...
  * Returns NPY_FLOAT32/NPY_FLOAT64, -1 for None, -2 with TypeError otherwise. */
 int pc_parse_dtype(PyObject *dtype, const char *op);
-
-/* y = (typenum)t, recorded so the gradient flows back in t's dtype (new ref) */
-PyObject *pc_cast(PyObject *t, int typenum);
-
-/* Brings a and b (owned refs, replaced in place) to one dtype: float64 if either
- * is, like NumPy. 0, or -1 with an exception set. */
-int pc_promote_pair(PyObject **a, PyObject **b);
 
 #endif
