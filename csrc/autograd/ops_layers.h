@@ -1,5 +1,5 @@
-/* autograd/ops_layers.h — what the layer ops' backward functions share
- * (ops_dense.c, ops_conv.c, ops_pool.c, ops_layers.c) and hand to their bindings. */
+/* autograd/ops_layers.h — the layer ops' recorders and what their backward functions
+ * share (ops_dense.c, ops_conv.c, ops_conv_winograd.c, ops_pool.c, ops_layers.c). */
 #ifndef PC_OPS_LAYERS_H
 #define PC_OPS_LAYERS_H
 
@@ -22,6 +22,10 @@ PyArrayObject *pc_dense_dz(pc_node *node, PyArrayObject *dout, int act, PyArrayO
 
 /* Forward of the bias and activation in place on y (M·N values), GIL released when big */
 void pc_dense_epilogue(PyArrayObject *y, PyArrayObject *b, npy_intp N, int act);
+
+/* y = act(x·W + b) as one node; x (…, IN) in W's dtype, W (IN, N), b (N,) or NULL.
+ * New ref or NULL. */
+PyObject *pc_dense(PyObject *x, PyObject *w, PyObject *b, int act);
 
 /* ---- convolution (ops_conv.c) ---- */
 #include "kernels/window.h"
