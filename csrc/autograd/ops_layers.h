@@ -41,6 +41,11 @@ npy_intp pc_conv_chunk(const pc_window2d *g);
 /* 1 when the patch matrix is x itself: a 1×1 kernel, stride 1, no padding */
 int pc_conv_is_pointwise(const pc_window2d *g);
 
+/* y (N, OH, OW, F) = act(conv(x, w) + b) as one node, by the route the geometry picks;
+ * x, w, b (or NULL) Tensors of one dtype whose shapes match the geometry (checked by
+ * the binding, which also derived OH, OW, PT, PL). New ref or NULL. */
+PyObject *pc_conv2d(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *g, int act);
+
 /* ---- Winograd F(2×2, 3×3) convolution (ops_conv_winograd.c, kernels/winograd.h) ---- */
 
 /* Which algorithm conv2d uses: automatic (Winograd for 3×3 stride-1 windows with
