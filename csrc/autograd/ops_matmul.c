@@ -154,6 +154,33 @@ pc_matmul_batched(const pc_matmul_layout *L, pc_mm_operand p, pc_mm_operand q,
     }
 }
 
+PyObject *
+pc_matmul_tensors(PyObject *a, PyObject *b)
+{
+    PyArrayObject *y = NULL;
+    PyObject *result = NULL;
+    pc_matmul_layout L;
+
+    if (pc_matmul_layout_init(&L, PC_DATA(a), PC_DATA(b)) < 0)
+        return NULL;
+    if ((y = pc_zeros_array(L.y_ndim, L.y_shape, PyArray_TYPE(PC_DATA(a)))) == NULL)
+        return NULL;
+    {
+        pc_mm_operand ma = {PC_DATA(a), PC_MM_A, L.M, L.K, 0};
+        pc_mm_operand mb = {PC_DATA(b), PC_MM_B, L.K, L.N, 0};
+        pc_mm_operand my = {y, PC_MM_Y, L.M, L.N, 0};
+        if (pc_matmul_batched(&L, ma, mb, my, 0) < 0)
+            goto done;
+    }
+    {
+        PyObject *parents[2] = {a, b};
+        result = pc_record(PC_OP_MATMUL, y, 2, parents, NULL, 0, NULL);
+    }
+done:
+    Py_DECREF(y);
+    return result;
+}
+
 /* y = a · b (batched)  ->  da += dy · bᵀ,  db += aᵀ · dy */
 int
 pc_grad_matmul(pc_node *node, PyArrayObject *dout)
