@@ -27,6 +27,11 @@ void pc_dense_epilogue(PyArrayObject *y, PyArrayObject *b, npy_intp N, int act);
  * New ref or NULL. */
 PyObject *pc_dense(PyObject *x, PyObject *w, PyObject *b, int act);
 
+/* y = x · m with m = 0 (probability rate) or 1/(1 − rate), m drawn from rng (under
+ * the GIL: the generator is shared state); 0 ≤ rate < 1 checked by the binding */
+#include "kernels/random.h"
+PyObject *pc_dropout(PyObject *x, double rate, pc_rng *rng);
+
 /* ---- convolution (ops_conv.c) ---- */
 #include "kernels/window.h"
 

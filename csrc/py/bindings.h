@@ -25,9 +25,6 @@ extern PyMethodDef pc_matmul_functions[];       /* py/matmul.c */
 PyObject *pc_reduce_method(pc_op op, PyObject *self, PyObject *args, PyObject *kwargs);
 /* t.reshape(2, 3) / t.reshape((2, 3)); t.transpose(*axes); t.T; t[key]; len(t) */
 PyObject *pc_reshape_method(PyObject *self, PyObject *args);
-/* y = x viewed with dims (x's own C-contiguous buffer), recorded as op (reshape or
- * flatten, both backpropagating through pc_grad_reshape); new ref or NULL */
-PyObject *pc_reshape_to(pc_op op, PyObject *x, int ndim, npy_intp *dims);
 PyObject *pc_flatten(PyObject *module, PyObject *x);
 PyObject *pc_transpose_method(PyObject *self, PyObject *args);
 PyObject *pc_transpose_all(PyObject *self, void *closure);
