@@ -1,6 +1,6 @@
 /* autograd/ops_matmul.c — the batched matrix product and its backward.
  *
- * Every product runs in NumPy's BLAS through pc_matmul (py/blas.h): 2-D views of
+ * Every product runs in NumPy's BLAS through pc_matmul (core/blas.h): 2-D views of
  * the operands' buffers, transposed views instead of transposed copies.
  *   y = a · b   ->   da += dy · bᵀ,   db += aᵀ · dy
  * summed over the batch axes an operand was broadcast along (its matrix is then

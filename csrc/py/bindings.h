@@ -47,7 +47,24 @@ int pc_normalize_axis(const char *op, Py_ssize_t axis, int ndim, PyArrayObject *
     "(in C order) of its group; tied elements get none, as in PyTorch's max(dim).\n"     \
     "NaN is the maximum of any group that holds one, as in NumPy."
 extern PyMethodDef pc_optim_functions[];        /* py/optim.c */
-extern PyMethodDef pc_bufpool_functions[];      /* py/bufpool.c */
+extern PyMethodDef pc_hooks_functions[];        /* py/hooks.c */
+
+/* The Python callables C calls back (py/hooks.c), registered by pycnn/__init__.py */
+typedef enum {
+    PC_HOOK_ACTIVATIONS_GET,            /* pycnn.activations.get */
+    PC_HOOK_ACTIVATIONS_SERIALIZE,      /* pycnn.activations.serialize */
+    PC_HOOK_CALL_ACCEPTS_TRAINING,      /* pycnn.layers._call_accepts_training */
+    PC_HOOK_TENSOR_LATEX,               /* pycnn.display.tensor_latex */
+    PC_HOOK_EXPLAIN,                    /* pycnn.explain.explain */
+    PC_HOOK_COUNT
+} pc_hook;
+/* hook(arg) (new ref), or NULL with RuntimeError when it was never registered */
+PyObject *pc_call_hook(pc_hook which, PyObject *arg);
+
+/* pycnn._core.<name> as a new function object (new ref), from the module's own method
+ * tables (py/module.c); NULL with AttributeError when there is none */
+PyObject *pc_core_function(const char *name);
+extern PyMethodDef pc_bufpool_functions[];      /* core/bufpool.c */
 extern PyMethodDef pc_threads_functions[];      /* py/threads.c */
 
 #endif

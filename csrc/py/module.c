@@ -6,6 +6,8 @@
 #include "py/layer.h"
 #include "py/tensor.h"
 
+#include <string.h>
+
 static PyObject *
 py_set_grad_enabled(PyObject *Py_UNUSED(m), PyObject *flag)
 {
@@ -58,10 +60,25 @@ static PyMethodDef *const function_tables[] = {
     pc_activation_functions,
     pc_loss_functions,
     pc_optim_functions,
+    pc_hooks_functions,
     pc_bufpool_functions,
     pc_threads_functions,
     pc_blas_functions,
 };
+
+PyObject *
+pc_core_function(const char *name)
+{
+    static PyObject *module_name = NULL;        /* "pycnn._core", as m_module */
+    if (module_name == NULL && (module_name = PyUnicode_FromString("pycnn._core")) == NULL)
+        return NULL;
+    for (size_t i = 0; i < sizeof(function_tables) / sizeof(function_tables[0]); i++)
+        for (PyMethodDef *def = function_tables[i]; def->ml_name != NULL; def++)
+            if (strcmp(def->ml_name, name) == 0)
+                return PyCFunction_NewEx(def, NULL, module_name);
+    PyErr_Format(PyExc_AttributeError, "pycnn._core has no function %s", name);
+    return NULL;
+}
 
 static int
 pycnn_exec(PyObject *m)

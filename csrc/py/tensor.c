@@ -189,28 +189,17 @@ Tensor_astype(TensorObject *self, PyObject *dtype)
     return pc_cast((PyObject *)self, typenum);
 }
 
-/* Jupyter and teaching hooks live in Python (pycnn.display, pycnn.explain). */
-static PyObject *
-call_python_hook(const char *module, const char *function, PyObject *self)
-{
-    PyObject *mod = PyImport_ImportModule(module), *result;
-    if (mod == NULL)
-        return NULL;
-    result = PyObject_CallMethod(mod, function, "O", self);
-    Py_DECREF(mod);
-    return result;
-}
-
+/* Jupyter and teaching hooks live in Python (pycnn.display, pycnn.explain; py/hooks.c). */
 static PyObject *
 Tensor_repr_latex(TensorObject *self, PyObject *Py_UNUSED(ignored))
 {
-    return call_python_hook("pycnn.display", "tensor_latex", (PyObject *)self);
+    return pc_call_hook(PC_HOOK_TENSOR_LATEX, (PyObject *)self);
 }
 
 static PyObject *
 Tensor_explain(TensorObject *self, PyObject *Py_UNUSED(ignored))
 {
-    return call_python_hook("pycnn.explain", "explain", (PyObject *)self);
+    return pc_call_hook(PC_HOOK_EXPLAIN, (PyObject *)self);
 }
 
 static PyObject *
