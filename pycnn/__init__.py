@@ -27,6 +27,7 @@ from ._core import (
     tanh,
     tensor,
 )
+from . import _core
 from .autograd import GradcheckError, enable_grad, gradcheck, is_grad_enabled, no_grad
 
 __version__ = "0.1.0"
@@ -46,10 +47,23 @@ from . import display, viz
 from .explain import explain  # noqa: E402  (pycnn.explain(t) ≡ t.explain())
 from .viz import draw_graph
 
+# The Python functions the C floor calls back (csrc/py/hooks.c): handed in here, once
+# the modules that define them are imported, instead of C importing them.
+_core._register_hooks(
+    activations_get=activations.get,
+    activations_serialize=activations.serialize,
+    call_accepts_training=layers.base._call_accepts_training,
+    tensor_latex=display.tensor_latex,
+    explain=explain,
+)
+
 # models, optimizers, datasets, callbacks, metrics
 from . import callbacks, datasets, metrics, models, optimizers, utils
 # the graph of layers: symbolic inputs, functional / Sequential / subclassed models
 from .models import Input, Model, Sequential
+_core._register_hooks(keras_tensor=models.graph.KerasTensor,
+                      symbolic_call=models.graph.symbolic_call,
+                      activity_loss=layers.base._activity_loss)
 # output sizes and parameter counts with their formulas, Sobel kernels, initializers by name
 from . import arithmetic, filters, initializers
 # pycnn's own thread pool

@@ -6,6 +6,7 @@
  * override build/call/compute_output_shape/get_config as in Keras; add_weight
  * creates their weights from the seeded initializers.
  */
+#include "py/bindings.h"
 #include "py/layer.h"
 
 PyObject *

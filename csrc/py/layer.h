@@ -125,16 +125,12 @@ PyObject *pc_layer_get_bias(LayerObject *self, void *closure);
 pc_rng *pc_global_rng(void);
 
 /* The call protocol (py/layer_call.c): __call__ of every layer, and the static methods
- * through which pycnn.layers registers its hooks and models enter the call context */
+ * through which models enter the call context */
 PyObject *pc_layer_tp_call(LayerObject *self, PyObject *args, PyObject *kwargs);
-PyObject *pc_layer_set_hooks(PyObject *cls, PyObject *args);
 PyObject *pc_layer_enter_call(PyObject *cls, PyObject *training);
 PyObject *pc_layer_exit_call(PyObject *cls, PyObject *token);
 PyObject *pc_layer_call_state(PyObject *cls, PyObject *ignored);
 #define PC_LAYER_CALL_METHODS                                                               \
-    {"_set_hooks", (PyCFunction)pc_layer_set_hooks, METH_VARARGS | METH_STATIC,             \
-     "_set_hooks(KerasTensor, symbolic_call, accepts_training, activity_loss): once, "      \
-     "by pycnn.layers"},                                                                    \
     {"_enter_call", (PyCFunction)pc_layer_enter_call, METH_O | METH_STATIC,                 \
      "_enter_call(training) -> token: a model's call enters the layers' call context"},     \
     {"_exit_call", (PyCFunction)pc_layer_exit_call, METH_O | METH_STATIC,                   \

@@ -1,15 +1,16 @@
 /* py/layer_call.c — layer(inputs, training=None, **kwargs): the one __call__ of every layer.
  *
  * The fast path (real data) stays in C: convert the inputs, build once (build(shape),
- * then built = True), resolve `training`, call self.call. Two things are Python's and
- * are reached through hooks that pycnn.layers registers ONCE at import
- * (Layer._set_hooks), so C never imports a module while it runs:
+ * then built = True), resolve `training`, call self.call. What is Python's is reached
+ * through the hooks pycnn/__init__.py hands in once (py/hooks.c), so C never imports
+ * a module while it runs:
  *
- *   symbolic_call(layer, args, kwargs)   when an input is a KerasTensor (pycnn.Input):
- *                                        builds the layer, infers the output and records
- *                                        a graph Node (pycnn/models/graph.py)
- *   accepts_training(call)               whether a Python call() takes training=
- *   activity_loss(layer, outputs)        after a call, when the layer has an
+ *   keras_tensor                         the type of symbolic tensors (pycnn.Input)
+ *   symbolic_call((layer, args, kwargs)) when an input is one: builds the layer, infers
+ *                                        the output and records a graph Node
+ *                                        (pycnn/models/graph.py)
+ *   call_accepts_training(call)          whether a Python call() takes training=
+ *   activity_loss((layer, outputs))      after a call, when the layer has an
  *                                        activity_regularizer
  *
  * The call context (Keras' CallContext) lives here because C layers are the hot path:
@@ -20,16 +21,13 @@
  *               (Keras clears layer.losses when a new outermost call starts)
  * Models (Python) enter and leave the same context with Layer._enter_call/_exit_call.
  */
+#include "py/bindings.h"
 #include "py/layer.h"
 
-static PyObject *hook_symbolic;         /* owned; NULL until pycnn.layers registers it */
-static PyObject *hook_accepts_training;
-static PyObject *hook_activity_loss;
-static PyTypeObject *keras_tensor_type;
 static PyObject *ctx_training;          /* owned; NULL: no enclosing call gave training */
 static Py_ssize_t ctx_depth;
 static unsigned long long ctx_generation;
-static PyObject *str_activity_regularizer;  /* interned "activity_regularizer" */
+static PyObject *str_activity_regularizer;  /* interned "activity_regularizer"; made once */
 
 /* ---- the context --------------------------------------------------------------------- */
 
@@ -65,29 +63,7 @@ resolve_training(PyObject *training)
     return ctx_training != NULL ? ctx_training : Py_False;
 }
 
-/* ---- the hooks and the context as static methods of Layer ---------------------------- */
-
-PyObject *
-pc_layer_set_hooks(PyObject *Py_UNUSED(cls), PyObject *args)
-{
-    PyObject *kt, *symbolic, *accepts, *activity;
-    if (!PyArg_ParseTuple(args, "O!OOO:_set_hooks", &PyType_Type, &kt, &symbolic, &accepts,
-                          &activity))
-        return NULL;
-    if (!PyCallable_Check(symbolic) || !PyCallable_Check(accepts) ||
-        !PyCallable_Check(activity)) {
-        PyErr_SetString(PyExc_TypeError, "Layer._set_hooks: the hooks must be callables");
-        return NULL;
-    }
-    if (str_activity_regularizer == NULL &&
-        (str_activity_regularizer = PyUnicode_InternFromString("activity_regularizer")) == NULL)
-        return NULL;
-    Py_XSETREF(keras_tensor_type, (PyTypeObject *)Py_NewRef(kt));
-    Py_XSETREF(hook_symbolic, Py_NewRef(symbolic));
-    Py_XSETREF(hook_accepts_training, Py_NewRef(accepts));
-    Py_XSETREF(hook_activity_loss, Py_NewRef(activity));
-    Py_RETURN_NONE;
-}
+/* ---- the context as static methods of Layer (models enter it from Python) ----------- */
 
 /* _enter_call(training) -> token; _exit_call(token). A capsule-free token: the
  * previous flag itself, wrapped in a 1-tuple so None/NULL stay distinct. */
@@ -126,29 +102,31 @@ pc_layer_call_state(PyObject *Py_UNUSED(cls), PyObject *Py_UNUSED(ignored))
 /* ---- the inputs ---------------------------------------------------------------------- */
 
 static int
-is_keras_tensor(PyObject *o)
+is_keras_tensor(PyTypeObject *type, PyObject *o)
 {
-    return keras_tensor_type != NULL && PyObject_TypeCheck(o, keras_tensor_type);
+    return PyObject_TypeCheck(o, type);
 }
 
 /* Whether a KerasTensor is among the inputs (or one level inside a list, tuple, dict) */
 static int
 has_keras_tensor(PyObject *inputs)
 {
-    if (keras_tensor_type == NULL || pc_tensor_check(inputs))
+    PyObject *kt = pc_hook_object(PC_HOOK_KERAS_TENSOR);         /* borrowed */
+    PyTypeObject *type = kt != NULL && PyType_Check(kt) ? (PyTypeObject *)kt : NULL;
+    if (type == NULL || pc_tensor_check(inputs))
         return 0;
-    if (is_keras_tensor(inputs))
+    if (is_keras_tensor(type, inputs))
         return 1;
     if (PyList_Check(inputs) || PyTuple_Check(inputs)) {
         for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(inputs); i++)
-            if (is_keras_tensor(PySequence_Fast_GET_ITEM(inputs, i)))
+            if (is_keras_tensor(type, PySequence_Fast_GET_ITEM(inputs, i)))
                 return 1;
     }
     else if (PyDict_Check(inputs)) {
         PyObject *key, *value;
         Py_ssize_t pos = 0;
         while (PyDict_Next(inputs, &pos, &key, &value))
-            if (is_keras_tensor(value))
+            if (is_keras_tensor(type, value))
                 return 1;
     }
     return 0;
@@ -253,11 +231,11 @@ call_takes_training(LayerObject *self, PyObject *meth)
         PyObject *attr = PyObject_GetAttrString((PyObject *)Py_TYPE(self), "call"), *r;
         if (attr == NULL)
             return -1;
-        if (Py_IS_TYPE(attr, &PyMethodDescr_Type) || hook_accepts_training == NULL) {
+        if (Py_IS_TYPE(attr, &PyMethodDescr_Type)) {
             self->call_training = 1;
         }
         else {
-            r = PyObject_CallOneArg(hook_accepts_training, meth);
+            r = pc_call_hook(PC_HOOK_CALL_ACCEPTS_TRAINING, meth);
             self->call_training = r != NULL ? PyObject_IsTrue(r) : -1;
             Py_XDECREF(r);
         }
@@ -309,13 +287,19 @@ done:
 static int
 activity_loss(LayerObject *self, PyObject *outputs)
 {
-    PyObject *reg, *r;
-    if (self->dict == NULL || hook_activity_loss == NULL || str_activity_regularizer == NULL)
+    PyObject *reg, *pair, *r;
+    if (self->dict == NULL)
         return 0;
+    if (str_activity_regularizer == NULL &&
+        (str_activity_regularizer = PyUnicode_InternFromString("activity_regularizer")) == NULL)
+        return -1;
     reg = PyDict_GetItemWithError(self->dict, str_activity_regularizer);    /* borrowed */
     if (reg == NULL || reg == Py_None)
         return PyErr_Occurred() ? -1 : 0;
-    r = PyObject_CallFunctionObjArgs(hook_activity_loss, (PyObject *)self, outputs, NULL);
+    if ((pair = PyTuple_Pack(2, (PyObject *)self, outputs)) == NULL)
+        return -1;
+    r = pc_call_hook(PC_HOOK_ACTIVITY_LOSS, pair);
+    Py_DECREF(pair);
     Py_XDECREF(r);
     return r != NULL ? 0 : -1;
 }
@@ -361,10 +345,11 @@ pc_layer_tp_call(LayerObject *self, PyObject *args, PyObject *kwargs)
     if (split_args(args, kwargs, &inputs, &rest, &kw, &training) < 0 ||
         pc_layer_name(self) == NULL)
         goto done;
-    if (hook_symbolic != NULL &&
-        (has_keras_tensor(inputs) || (rest != NULL && has_keras_tensor(rest)))) {
-        r = PyObject_CallFunctionObjArgs(hook_symbolic, (PyObject *)self, args,
-                                         kwargs != NULL ? kwargs : Py_None, NULL);
+    if (has_keras_tensor(inputs) || (rest != NULL && has_keras_tensor(rest))) {
+        PyObject *call = PyTuple_Pack(3, (PyObject *)self, args,
+                                      kwargs != NULL ? kwargs : Py_None);
+        r = call != NULL ? pc_call_hook(PC_HOOK_SYMBOLIC_CALL, call) : NULL;
+        Py_XDECREF(call);
         goto done;
     }
     if ((x = call_inputs(self, inputs)) == NULL)

@@ -53,8 +53,10 @@ def _call_accepts_training(call):
     return any(p.name == "training" or p.kind is p.VAR_KEYWORD for p in params)
 
 
-def _activity_loss(layer, outputs):
-    """The C __call__'s hook: activity_regularizer(output) for each output, as a loss."""
+def _activity_loss(call):
+    """The C __call__'s hook, call = (layer, outputs): activity_regularizer(output) for
+    each output, as a loss."""
+    layer, outputs = call
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     for y in outputs:
         if isinstance(y, _core.Tensor):

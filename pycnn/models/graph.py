@@ -35,7 +35,6 @@ import numpy as np
 
 from .. import _core
 from ..autograd import no_grad
-from ..layers.base import _activity_loss, _call_accepts_training
 
 __all__ = ["KerasTensor", "KerasHistory", "Node", "Input", "is_keras_tensor", "map_graph",
            "GraphMap", "GraphRunner", "symbolic_call", "probe_output_shape", "flatten",
@@ -230,9 +229,11 @@ def _describe_inputs(layer, tensors):
     return f"layer {layer.name!r} ({type(layer).__name__}) called on " + ", ".join(parts)
 
 
-def symbolic_call(layer, args, kwargs):
-    """layer(*args, **kwargs) with KerasTensors among the inputs: builds the layer once,
-    infers its outputs and records the Node. The C __call__ comes here."""
+def symbolic_call(call):
+    """layer(*args, **kwargs) with KerasTensors among the inputs, call = (layer, args,
+    kwargs): builds the layer once, infers its outputs and records the Node. The C
+    __call__ comes here (the hook pycnn/__init__.py registers)."""
+    layer, args, kwargs = call
     kwargs = dict(kwargs or {})
     if kwargs.get("training", 0) is None:
         del kwargs["training"]
@@ -493,8 +494,3 @@ class GraphRunner:
             for key, value in zip(step.out_ids, flatten(out)):
                 values[key] = value
         return [values[key] for key in self.output_ids]
-
-
-# The hooks through which the C __call__ reaches this module and the Layer protocol:
-# registered once, at import (csrc/py/layer_call.c)
-_core.Layer._set_hooks(KerasTensor, symbolic_call, _call_accepts_training, _activity_loss)
