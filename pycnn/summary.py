@@ -317,7 +317,12 @@ def graph_summary_lines(model, line_length=None, positions=None, expand_nested=F
 
 
 def summary_html(model):
-    """The summary as an HTML table (Sequential._repr_html_), with the arithmetic."""
+    """The summary as an HTML table (Sequential._repr_html_), with the arithmetic; for
+    other models Keras 3's table in a <pre> block."""
+    from .models import Sequential
+    if not isinstance(model, Sequential):
+        return ("<pre style='font-family:monospace'>" +
+                html.escape("\n".join(graph_summary_lines(model, line_length=108))) + "</pre>")
     if not model.built:
         return (f"<p><b>{html.escape(model.name)}</b>: {len(model.layers)} layers, not built "
                 f"yet (no input shape)</p>")

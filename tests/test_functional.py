@@ -296,3 +296,8 @@ def test_validation_split_keeps_the_arrays_shapes_and_from_config(digit_data):
     assert type(again).__name__ == "Functional" and again.count_params() == model.count_params()
     assert model.input_shape == (None, 64) and model.output_shape == (None, 10)
     assert two_in_two_out().output_shape == [(None, 10), (None, 1)]
+
+
+def test_jupyter_repr_of_graph_models():
+    html = residual_mlp()._repr_html_()
+    assert html.startswith("<pre") and "Connected to" in html and "add_1 (Add)" in html
