@@ -189,3 +189,43 @@ def test_add_weight_takes_initializer_objects_and_callables():
     np.testing.assert_array_equal(layer.v.numpy(), [3.0, 3.0])
     with pytest.raises(ValueError, match="constraint"):
         layer.add_weight((1,), constraint=lambda w: w)
+
+
+def test_guide_losses_reset_per_outer_call_and_fit_with_only_added_losses():
+    """Keras' 'making new layers' guide: layer.losses holds the last call's; compile()
+    without a loss trains on the added losses alone."""
+    class ActivityRegularization(Layer):
+        def __init__(self, rate=1e-2):
+            super().__init__()
+            self.rate = rate
+
+        def call(self, inputs):
+            self.add_loss(self.rate * pycnn.mean(inputs))
+            return inputs
+
+    class Outer(Layer):
+        def __init__(self):
+            super().__init__()
+            self.activity_reg = ActivityRegularization(1e-2)
+
+        def call(self, inputs):
+            return self.activity_reg(inputs)
+    layer = Outer()
+    assert len(layer.losses) == 0
+    layer(np.zeros((1, 1)))
+    assert len(layer.losses) == 1
+    layer(np.zeros((1, 1)))
+    assert len(layer.losses) == 1
+    inputs = pycnn.Input((3,))
+    model = pycnn.Model(inputs, Dense(3)(ActivityRegularization()(inputs)))
+    x, y = np.random.default_rng(0).random((2, 3)), np.random.default_rng(1).random((2, 3))
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, y, verbose=0)
+    model.compile(optimizer="adam")
+    logs = model.fit(x, y, verbose=0).history
+    expected = 1e-2 * float(x.mean())
+    assert logs["loss"][0] == pytest.approx(expected, rel=1e-5)
+    bare = pycnn.Model(inputs, Dense(2)(inputs))
+    bare.compile("sgd")
+    with pytest.raises(RuntimeError, match="compiled without a loss and adds none"):
+        bare.fit(x, y[:, :2], verbose=0)

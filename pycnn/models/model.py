@@ -402,9 +402,6 @@ class Model(Layer):
         if not self.compiled:
             raise RuntimeError(f"{who}: you must compile your model before training/testing. "
                                f"Use `model.compile(optimizer, loss)`.")
-        if self.__dict__.get("_loss_fns") is None:
-            raise RuntimeError(f"{who}: the model was compiled without a loss; use "
-                               f"`model.compile(optimizer, loss=...)`")
 
     def _outputs_spec(self, n):
         """Per output: its name, loss function, weight and metric identifiers."""
@@ -514,6 +511,7 @@ class Model(Layer):
         """The loss Tensor of a single-output model (see _total_loss)."""
         return self._total_loss([y_true], [y_pred], with_layer_losses=False)[0]
 
+
     def _total_loss(self, ys, preds, with_layer_losses=True):
         """(total, [loss of each output]): Σ weight_i · loss_i(y_i, ŷ_i) + model.losses.
         When an output is a softmax and its loss a cross-entropy on probabilities, Keras
@@ -521,6 +519,8 @@ class Model(Layer):
         so does this, when the loss offers from_logits."""
         total, parts = None, []
         for spec, y, y_pred in zip(self._outputs_spec(len(preds)), ys, preds):
+            if spec.loss_fn is None:            # compiled without a loss for this output
+                continue
             fused = None
             if spec.layer is not None:
                 fused = training.fused_from_logits(spec.loss_fn, spec.loss_name, spec.layer,
@@ -531,7 +531,11 @@ class Model(Layer):
             total = term if total is None else total + term
         if with_layer_losses:
             for extra in self.losses:
-                total = total + extra
+                total = extra if total is None else total + extra
+        if total is None:
+            raise RuntimeError(f"{self.name}: the model was compiled without a loss and adds "
+                               f"none (add_loss, regularizers); use "
+                               f"`model.compile(optimizer, loss=...)`")
         return total, parts
 
     def _train_batch(self, xs, ys):
@@ -540,8 +544,10 @@ class Model(Layer):
             w.grad = None
         preds = self._forward(xs, training=True)
         loss, parts = self._total_loss(ys, preds)
-        loss.backward()
-        self.optimizer.apply_gradients([(w.grad, w) for w in trainable if w.grad is not None])
+        if loss.requires_grad:                  # else no weight reaches the loss: no step
+            loss.backward()
+            self.optimizer.apply_gradients([(w.grad, w) for w in trainable
+                                            if w.grad is not None])
         for w in trainable:
             w.grad = None
         return _batch_values(loss, parts, preds)
@@ -770,8 +776,8 @@ def _loss_name(fn):
 
 
 def _batch_values(loss, parts, preds):
-    """(loss, [each output's loss] when there are several, [outputs as arrays])"""
-    return float(loss.item()), [float(p.item()) for p in parts] if len(parts) > 1 else [], \
+    """(loss, [each output's loss] when there are several outputs, [outputs as arrays])"""
+    return float(loss.item()), [float(p.item()) for p in parts] if len(preds) > 1 else [], \
         [np.asarray(p) for p in preds]
 
 
@@ -780,8 +786,6 @@ class _OutputSpec:
     __slots__ = ("name", "loss_fn", "loss_name", "weight", "metric_ids", "layer")
 
     def __init__(self, name, loss_fn, weight, metric_ids, layer):
-        if loss_fn is None:
-            raise ValueError(f"compile: no loss for the output {name!r}")
         self.name, self.loss_fn, self.weight, self.metric_ids = name, loss_fn, float(weight), \
             metric_ids
         self.loss_name, self.layer = _loss_name(loss_fn), layer
@@ -840,7 +844,7 @@ class _RunningLogs:
         specs = self.model._compiled_outputs or []
         keys = ["loss"]
         if len(specs) > 1:
-            keys += [f"{s.name}_loss" for s in specs]
+            keys += [f"{s.name}_loss" for s in specs if s.loss_fn is not None]
         for s in specs:
             for m in s.metric_ids:
                 name = metrics_module.get(m, _loss_name(s.loss_fn)).name
@@ -852,8 +856,8 @@ class _RunningLogs:
         self.loss.update_state(loss, sample_weight=n)
         specs = self.model._outputs_spec(len(preds))
         if self.metrics is None:
-            self.parts = [metrics_module.Mean(f"{s.name}_loss") for s in specs] \
-                if len(specs) > 1 else []
+            self.parts = [metrics_module.Mean(f"{s.name}_loss") for s in specs
+                          if s.loss_fn is not None] if len(specs) > 1 else []
             self.metrics = []                   # (log key, Metric, output index)
             for i, (s, y, p) in enumerate(zip(specs, ys, preds)):
                 for ident in s.metric_ids:
