@@ -3,7 +3,8 @@ one graph of layers, with Keras' compile / fit / evaluate / predict / save.
 
 - graph.py          KerasTensor, Node, Input, map_graph, GraphRunner: the data structure
                     summary, saving, plot_model and interop read (see its docstring)
-- model.py          Model: the one training loop, for every kind of model
+- model.py          Model: a Layer whose graph (or call) is the network, for every kind
+- trainer.py        compile / fit / evaluate / predict: the one training loop
 - functional.py     Functional: Model(inputs, outputs) and its Keras 3 config
 - sequential.py     Sequential: the same graph with one path
 - serialization.py  class registry, to_json / model_from_json, clone_model
