@@ -166,8 +166,15 @@ def _shape_text(layer, nodes):
     own = [n for n in layer.__dict__.get("_inbound_nodes", ()) if nodes is None or id(n) in nodes]
     if not own:
         own = layer.__dict__.get("_inbound_nodes", ())
-    if not own:
-        return "?"
+    if not own:             # built by a call on data (a subclassed model): Keras' rule
+        shape = layer.__dict__.get("_build_input_shape")
+        if shape is None or not getattr(type(layer), "_keras_build_config", True):
+            return "?"
+        try:
+            out = layer.compute_output_shape(shape)
+        except (NotImplementedError, ValueError, TypeError):
+            return "?"
+        return f"({', '.join(str(d) for d in out)})" if isinstance(out, tuple) else "?"
     shapes = [f"({', '.join(str(d) for d in t.shape)})" for t in own[-1].output_tensors]
     return shapes[0] if len(shapes) == 1 else "[" + ", ".join(shapes) + "]"
 

@@ -146,3 +146,25 @@ def test_residual_block_trains_on_digits_and_matches_keras_after_a_step(keras):
             assert np.max(np.abs(a - b)) < 1e-5, pl.name
     history = pmodel.fit(x, y, epochs=3, batch_size=32, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_summary_of_a_subclassed_model_is_keras_3s(keras):
+    def build(lib):
+        L = lib.layers
+
+        class M(lib.Model):
+            def __init__(self):
+                super().__init__(name="m")
+                self.a = L.Dense(4, name="a")
+                self.b = L.Dense(2, name="b")
+                self.d = L.Dropout(0.1, name="d")
+
+            def call(self, x):
+                return self.b(self.d(self.a(x)))
+        model = M()
+        model(np.zeros((3, 5), np.float32))
+        return model
+    lines, out = [], []
+    build(pycnn).summary(print_fn=lines.append, line_length=88)
+    build(keras).summary(print_fn=lambda s, line_break=None: out.append(s), line_length=88)
+    assert "\n".join(lines) == out[0].rstrip("\n")

@@ -204,23 +204,29 @@ input_shapes(PyObject *x)
 
 /* ---- build once, then call ----------------------------------------------------------- */
 
-/* build(shape of x) unless built; then built = True. 0 or -1. */
+/* build(shape of x) unless built; then built = True, and the shape is kept as
+ * _build_input_shape (Keras' build config; summary() of a subclassed model). 0 or -1. */
 static int
 build_once(LayerObject *self, PyObject *x)
 {
     PyObject *shape, *r;
+    int status = -1;
     if (self->built)
         return 0;
     if (self->dtype < 0 && pc_tensor_check(x))
         self->dtype = PyArray_TYPE(PC_DATA(x));
-    shape = input_shapes(x);
-    r = shape != NULL ? pc_call_method((PyObject *)self, "build", shape) : NULL;
-    Py_XDECREF(shape);
-    if (r == NULL)
+    if ((shape = input_shapes(x)) == NULL)
         return -1;
-    Py_DECREF(r);
-    self->built = 1;
-    return 0;
+    if ((r = pc_call_method((PyObject *)self, "build", shape)) != NULL) {
+        Py_DECREF(r);
+        self->built = 1;
+        if (self->dict == NULL)
+            self->dict = PyDict_New();              /* the instance __dict__, owned */
+        if (self->dict != NULL)
+            status = PyDict_SetItemString(self->dict, "_build_input_shape", shape);
+    }
+    Py_DECREF(shape);
+    return status;
 }
 
 /* Whether self.call accepts training= : C layers do; a Python call() is asked once */

@@ -65,13 +65,6 @@ class Functional(Model):
         mine = {id(n) for n in self._graph.map.nodes}
         for op in self._graph.layers:
             entry = serialize_layer(op)
-            first = next((n for n in op.__dict__.get("_inbound_nodes", ())
-                          if id(n) in mine and not n.is_input), None)
-            if first is not None and "build_config" not in entry and \
-                    getattr(op, "_keras_build_config", True):
-                shapes = [list(t.shape) for t in first.input_tensors]
-                entry["build_config"] = {"input_shape": shapes[0] if len(shapes) == 1
-                                         else shapes}
             entry["name"] = op.name
             entry["inbound_nodes"] = [
                 {"args": arg(list(node.arguments[0])), "kwargs": arg(node.arguments[1])}

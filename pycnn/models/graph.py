@@ -244,8 +244,11 @@ def symbolic_call(call):
         if not layer.built:
             layer._adopt_dtype(next((t.dtype for t in tensors
                                      if t.dtype in ("float32", "float64")), None))
-            layer.build(_shapes_of(args[0]))
+            shapes = _shapes_of(args[0])
+            layer.build(shapes)
             layer.built = True
+            if any(isinstance(x, KerasTensor) for x in flatten(args[0])):
+                layer.__dict__["_build_input_shape"] = shapes
         outputs = _infer_outputs(layer, args, kwargs)
     except (ValueError, TypeError) as e:
         raise type(e)(f"{_describe_inputs(layer, tensors)}: {e}") from None

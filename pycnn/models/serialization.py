@@ -97,7 +97,7 @@ def serialize_layer(layer):
              "class_name": cls.__name__, "config": layer.get_config(),
              "registered_name": None if builtin else get_registered_name(cls)}
     shape = layer.__dict__.get("_build_input_shape")
-    if shape is not None:
+    if shape is not None and getattr(cls, "_keras_build_config", True):
         entry["build_config"] = {"input_shape": _jsonable_shape(shape)}
     return entry
 
@@ -138,9 +138,11 @@ def deserialize_layer(entry, custom_objects=None):
         obj = cls.from_config(config)
     build = entry.get("build_config")
     if build and build.get("input_shape") is not None and not obj.built:
+        shape = _as_shape(build["input_shape"])
         with custom_object_scope(custom_objects or {}):
-            obj.build(_as_shape(build["input_shape"]))
+            obj.build(shape)
             obj.built = True
+        obj.__dict__["_build_input_shape"] = shape
     return obj
 
 
