@@ -520,8 +520,9 @@ def _batch_result(model, loss, y, y_pred, return_dict):
     return loss if len(logs) == 1 else list(logs.values())
 
 
-def load_model(filepath, custom_objects=None, compile=True):
-    """The model that ``model.save(filepath)`` wrote (see pycnn.saving.load_model)."""
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """The model that ``model.save(filepath)`` wrote, or a Keras ``.keras`` / ``.h5`` file
+    (see pycnn.saving.load_model)."""
     from .saving import load_model as _load
-    return _load(filepath, custom_objects=custom_objects, compile=compile)
+    return _load(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
 

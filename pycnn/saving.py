@@ -127,8 +127,37 @@ def _write_archive(f, manifest, arrays):
             _write_array(archive, entry, array)
 
 
+# ---- which format: the file's extension ---------------------------------------------------
+EXTENSION = ".pycnn"
+MODEL_EXTENSIONS = (".pycnn", ".keras", ".h5")
+WEIGHTS_EXTENSIONS = (".pycnn", ".weights.h5", ".h5")
+
+
+def _format(filepath, what, known):
+    """'pycnn', 'keras', 'weights.h5' or 'h5' from the path's extension, else ValueError."""
+    name = os.fspath(filepath).lower()
+    for ext in sorted(known, key=len, reverse=True):
+        if name.endswith(ext):
+            return ext[1:]
+    raise ValueError(f"{what}: {os.fspath(filepath)!r} has none of the extensions pycnn "
+                     f"reads and writes: {', '.join(known)} (pycnn's own format, Keras 3, "
+                     f"Keras' HDF5)")
+
+
 def save_model(model, filepath, include_optimizer=True):
-    """Writes the model to one file, atomically (see the module docstring)."""
+    """Writes the model to one file, atomically, in the format its extension names:
+    ``.pycnn`` (pycnn's own, see the module docstring), ``.keras`` (Keras 3) or ``.h5``
+    (Keras' legacy HDF5); see pycnn.keras_format for the Keras ones."""
+    kind = _format(filepath, "save", MODEL_EXTENSIONS)
+    if kind != "pycnn" and not model.built:
+        raise ValueError(f"save: the model {model.name!r} is not built yet, so it has no "
+                         f"weights to save; call build() or fit() first")
+    if kind == "keras":
+        from .keras_format import save_keras
+        return save_keras(model, filepath)
+    if kind == "h5":
+        from .keras_format import save_h5
+        return save_h5(model, filepath)
     if not model.built:
         raise ValueError(f"save: the model {model.name!r} is not built yet, so it has no "
                          f"weights to save; call build() or fit() first")
@@ -152,7 +181,16 @@ def save_model(model, filepath, include_optimizer=True):
 
 
 def save_weights(model, filepath):
-    """Writes the weights only, atomically; layer names and shapes go into the manifest."""
+    """Writes the weights only, atomically: ``.pycnn`` (layer names and shapes go into the
+    manifest), ``.weights.h5`` (Keras 3's) or ``.h5`` (Keras' legacy weights file)."""
+    kind = _format(filepath, "save_weights", WEIGHTS_EXTENSIONS)
+    if kind != "pycnn":
+        if not model.built:
+            raise ValueError(f"save_weights: the model {model.name!r} is not built yet, so it "
+                             f"has no weights; call build() or fit() first")
+        from .keras_format import save_h5, save_weights_h5
+        return save_weights_h5(model, filepath) if kind == "weights.h5" else \
+            save_h5(model, filepath, weights_only=True)
     if not model.built:
         raise ValueError(f"save_weights: the model {model.name!r} is not built yet, so it "
                          f"has no weights; call build() or fit() first")
@@ -541,6 +579,12 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     then are the arrays read. Every damaged or hostile file raises ValueError naming the file
     and the entry. safe_mode is Keras' argument: pycnn's files hold no code, so there is
     nothing it would let through."""
+    kind = _format(filepath, "load_model", MODEL_EXTENSIONS)
+    if kind != "pycnn":
+        from . import keras_format
+        load = keras_format.load_keras if kind == "keras" else keras_format.load_h5
+        return load(filepath, custom_objects=custom_objects, compile=compile,
+                    safe_mode=safe_mode)
     with _open(filepath) as archive:
         manifest = archive.manifest
         where = f"{archive.path}: {MANIFEST}"
@@ -593,7 +637,12 @@ def _check_weight_shapes(archive, model, entries):
 
 
 def load_weights(model, filepath):
-    """Reads weights (from save_weights or save) into model, checking counts and shapes."""
+    """Reads weights (from save_weights or save) into model, checking counts and shapes:
+    ``.pycnn``, or Keras' ``.weights.h5`` / legacy ``.h5``."""
+    kind = _format(filepath, "load_weights", WEIGHTS_EXTENSIONS)
+    if kind != "pycnn":
+        from .keras_format import load_weights_h5
+        return load_weights_h5(model, filepath)
     if not model.built:
         raise ValueError(f"load_weights: build the model {model.name!r} first (give the "
                          f"first layer an input_shape, or call build())")
