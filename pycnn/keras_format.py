@@ -376,6 +376,16 @@ class _Where:
     def at(self, entry):
         return _Where(self.path, entry)
 
+    def run(self, fn, *args):
+        """fn(*args), with whatever a hostile config makes it raise as a ValueError naming
+        the file and the entry."""
+        try:
+            return fn(*args)
+        except saving._CONFIG_ERRORS as e:
+            if isinstance(e, ValueError) and self.path in str(e):
+                raise
+            raise self.error(f"not a config pycnn can use ({type(e).__name__}: {e})") from e
+
 
 def _dtype_name(value, where):
     if isinstance(value, dict):
@@ -645,10 +655,10 @@ def load_keras(filepath, custom_objects=None, compile=True, safe_mode=True):
                 from None
         config = saving.parse_json(data, path, CONFIG, what="Keras file")
         where = _Where(path, CONFIG)
-        model, keras_layers = _build_model(config, where)
+        model, keras_layers = where.run(_build_model, config, where)
         if compile and isinstance(config, dict) and config.get("compile_config"):
-            _compile_from_keras(model, config["compile_config"], custom_objects,
-                                where.at(f"{CONFIG}: compile_config"))
+            here = where.at(f"{CONFIG}: compile_config")
+            here.run(_compile_from_keras, model, config["compile_config"], custom_objects, here)
         archive.budget = _weights_budget(model)
         try:
             weights = archive.read_bytes(WEIGHTS, archive.budget)
@@ -748,16 +758,17 @@ def load_h5(filepath, custom_objects=None, compile=True, safe_mode=True):
                              f"build the model and call load_weights)")
         config = saving.parse_json(text.encode("utf8"), path, "model_config",
                                    what="Keras file")
-        model, keras_layers = _build_model(config, where)
+        model, keras_layers = where.run(_build_model, config, where)
         if os.path.getsize(path) > _weights_budget(model):
             raise ValueError(f"{path}: {os.path.getsize(path)} bytes, more than the model's "
                              f"weights and the HDF5 structure around them need")
         if compile:
             training = _attr_text(h5, "training_config", where.at("training_config"))
             if training:
-                _compile_from_keras(model, saving.parse_json(
+                here = where.at("training_config")
+                here.run(_compile_from_keras, model, saving.parse_json(
                     training.encode("utf8"), path, "training_config", what="Keras file"),
-                    custom_objects, where.at("training_config"))
+                    custom_objects, here)
         try:
             group = h5["model_weights"]
         except _h5_errors():

@@ -599,6 +599,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         compile_args = None
         if compile and manifest.get("compile_config"):
             compile_args = _compile_args(manifest["compile_config"], custom_objects, where)
+        _check_architecture_size(archive, model_config, custom_objects, where)
         try:
             model = cls.from_config(model_config.get("config", {}),
                                     custom_objects=custom_objects)
@@ -621,6 +622,55 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                 raise ValueError(f"{where}: compile_config cannot be restored "
                                  f"({type(e).__name__}: {e})") from e
     return model
+
+
+def _weight_elements(kind, config, shape):
+    """How many weight elements one of pycnn's weighted layers will allocate at build for an
+    input of `shape` (batch dim included), from its config alone; 0 for the others."""
+    bias = 1 if config.get("use_bias", True) else 0
+    if kind == "Dense":
+        return (int(shape[-1]) + bias) * int(config["units"])
+    if kind == "Conv2D":
+        kh, kw = config["kernel_size"] if isinstance(config["kernel_size"], (list, tuple)) \
+            else (config["kernel_size"],) * 2
+        return (int(kh) * int(kw) * int(shape[-1]) + bias) * int(config["filters"])
+    return 0
+
+
+def _check_architecture_size(archive, model_config, custom_objects, where):
+    """Refuses a Sequential config whose Dense / Conv2D layers would allocate more weights
+    than the manifest declares, before any layer is built (a hostile 'units': 10**9)."""
+    config = model_config.get("config", {})
+    if model_config.get("class_name") != "Sequential" or not isinstance(
+            config.get("layers"), list):
+        return
+    layers = config["layers"]
+    shape = config.get("build_input_shape")
+    if layers and isinstance(layers[0], dict) and isinstance(layers[0].get("config"), dict):
+        first = layers[0]["config"].get("input_shape")      # wins, as in Sequential.add
+        shape = shape if first is None else [None, *first] if isinstance(
+            first, (list, tuple)) else first
+    if not isinstance(shape, (list, tuple)):
+        return                          # from_config builds nothing, or reports the shape
+    declared = sum(declared_nbytes(e["shape"], e["dtype"], archive.path, e["file"], archive.what)
+                   for e in archive.weight_entries())
+    needed = 0
+    shape = tuple(shape)
+    for i, entry in enumerate(layers):
+        if not isinstance(entry, dict) or not isinstance(entry.get("config", {}), dict):
+            return                      # from_config reports it
+        kind, c = entry.get("class_name"), entry.get("config", {})
+        cls = _resolve_class("layer", kind, custom_objects, where)
+        try:
+            itemsize = np.dtype(c.get("dtype", "float32")).itemsize
+            needed += _weight_elements(kind, c, shape) * itemsize
+            shape = tuple(cls.from_config(c).compute_output_shape(shape))
+        except _CONFIG_ERRORS + (MemoryError,) as e:
+            raise ValueError(f"{where}: layers[{i}] ({kind}) cannot be built "
+                             f"({type(e).__name__}: {e})") from e
+        if needed > declared:
+            raise ValueError(f"{where}: layers[{i}] ({kind}) would need {needed} bytes of "
+                             f"weights by then, the manifest declares {declared}")
 
 
 def _check_weight_shapes(archive, model, entries):

@@ -143,6 +143,8 @@ def files(tmp_path_factory):
         {**m["optimizer_slots"][0], "weight": 99}]})
     bad_units = str(d / "bad_units.pycnn")
     _rewrite(good, bad_units, manifest=lambda m: _set_layer_config(m, units="many"))
+    huge_units = str(d / "huge_units.pycnn")       # Dense(10**9) would allocate 4 TB at build
+    _rewrite(good, huge_units, manifest=lambda m: _set_layer_config(m, units=10 ** 9))
     return {"good": good, "declared": _declared(good), "cases": {
         # file: (entry the message must name, what it must say)
         huge: ("weights/0000.npy", "header says float32 \\(100000, 100000\\)"),
@@ -161,7 +163,8 @@ def files(tmp_path_factory):
         short: ("weights/0000.npy", "short"),
         bad_shape: ("weights/0000.npy", "shape \\[-1, 512\\] is not a list"),
         bad_slot: ("pycnn.json", "optimizer_slots\\[0\\] names weight 99"),
-        bad_units: ("pycnn.json", "model_config cannot be built"),
+        bad_units: ("pycnn.json", "layers\\[0\\] \\(Dense\\) cannot be built"),
+        huge_units: ("pycnn.json", "layers\\[0\\] \\(Dense\\) would need 4100000000000 bytes"),
     }}
 
 
