@@ -43,7 +43,7 @@ import zipfile
 import numpy as np
 
 from . import saving
-from .interop import ConversionError, _ACTIVATIONS, _plan
+from .interop.plan import _ACTIVATIONS, ConversionError, _plan
 
 __all__ = ["save_keras", "load_keras", "save_h5", "load_h5", "save_weights_h5",
            "load_weights_h5", "KERAS_FORMAT_VERSION"]
