@@ -108,8 +108,9 @@ class History(Callback):
         """Learning curves with matplotlib: one panel for the loss and one per metric,
         training solid and validation dashed. Returns the panels' Axes (as pandas'
         ``plot`` does: a notebook shows the figure once; ``axes[0].figure`` saves it)."""
-        import matplotlib.pyplot as plt
-        from matplotlib.ticker import MaxNLocator
+        from ._optional import require
+        plt = require("matplotlib.pyplot", "History.plot")
+        MaxNLocator = require("matplotlib.ticker", "History.plot").MaxNLocator
         names = metrics or [k for k in self.history if not k.startswith("val_")]
         if not names:
             raise ValueError("History.plot: nothing recorded yet (fit for at least one epoch)")

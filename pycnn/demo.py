@@ -113,8 +113,8 @@ def upsample(image, factor):
 
 
 def save_figures(out, mlp_history, cnn_history, digit):
-    import matplotlib
-    matplotlib.use("Agg")
+    from ._optional import require
+    require("matplotlib", "the demo's figures").use("Agg")
     import matplotlib.pyplot as plt
 
     paths = []

@@ -31,7 +31,7 @@ has (a Lambda layer, which holds Python bytecode, is refused whatever ``safe_mod
 pycnn never runs code from a file), every dataset's shape and dtype is checked against the
 architecture before it is read, and the weights entry may be no larger than the weights it
 must hold. Every damaged or hostile file raises ValueError naming the file and the entry.
-Needs h5py (``pip install pycnn[keras]``, also in ``[interop]``).
+Needs h5py (``pip install pycnn[hdf5]``, also in ``[interop]``).
 """
 import datetime
 import io
@@ -50,21 +50,14 @@ __all__ = ["save_keras", "load_keras", "save_h5", "load_h5", "save_weights_h5",
 
 KERAS_FORMAT_VERSION = "3.15.1"     # the Keras release these files are checked against
 CONFIG, METADATA, WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
-_PIP = "pip install pycnn[keras]"
 # the HDF5 file around the arrays: superblock, groups, attributes (Keras' are ~2 KB a layer)
 _H5_OVERHEAD = 1 << 20
 _H5_PER_LAYER = 64 << 10
 
 
 def _h5py():
-    try:
-        import h5py
-    except ModuleNotFoundError as exc:
-        if exc.name != "h5py":
-            raise
-        raise ImportError(f"Keras files (.keras, .h5) need h5py, which is not installed: "
-                          f"{_PIP}") from exc
-    return h5py
+    from ._optional import require
+    return require("h5py", "reading or writing a Keras file (.keras, .h5)")
 
 
 def _snake(name):

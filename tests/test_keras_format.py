@@ -16,7 +16,7 @@ import pycnn
 from pycnn.layers import Conv2D, Dense, Dropout, Flatten, LeakyReLU, MaxPooling2D
 from pycnn.models import Sequential, load_model
 
-h5py = pytest.importorskip("h5py", reason="Keras files need h5py: pip install pycnn[keras]")
+h5py = pytest.importorskip("h5py", reason="Keras files need h5py: pip install pycnn[hdf5]")
 
 
 @pytest.fixture(scope="module")
@@ -226,5 +226,5 @@ def test_other_extensions_are_refused_naming_the_supported_ones(tmp_path):
 
 def test_missing_h5py_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "h5py", None)
-    with pytest.raises(ImportError, match=r"pip install pycnn\[keras\]"):
+    with pytest.raises(ImportError, match=r"pip install pycnn\[hdf5\]"):
         lecture_mlp().save(tmp_path / "m.keras")
