@@ -1,13 +1,14 @@
 """The Adam family: Adam (Kingma & Ba), AdamW (Loshchilov & Hutter: Adam with decoupled
 weight decay) and Nadam (Dozat: Adam with Nesterov momentum) — Keras' formulations."""
 from .. import _core
-from ._checks import non_negative, positive, unit_interval
-from .optimizer import Optimizer
+from ._checks import non_negative as _non_negative, positive as _positive
+from ._checks import unit_interval as _unit_interval
+from .optimizer import Optimizer as _Optimizer
 
 __all__ = ["Adam", "AdamW", "Nadam"]
 
 
-class Adam(Optimizer):
+class Adam(_Optimizer):
     """Adam (Kingma & Ba), Keras' formulation with the bias correction folded into α:
 
         m ← m + (g − m)(1 − β1);   v ← v + (g² − v)(1 − β2)
@@ -24,9 +25,9 @@ class Adam(Optimizer):
                  amsgrad=False, name=None, **kwargs):
         super().__init__(learning_rate, name=name, **kwargs)
         cls = type(self).__name__
-        self.beta_1 = unit_interval("beta_1", beta_1, cls)
-        self.beta_2 = unit_interval("beta_2", beta_2, cls)
-        self.epsilon = positive("epsilon", epsilon, cls)
+        self.beta_1 = _unit_interval("beta_1", beta_1, cls)
+        self.beta_2 = _unit_interval("beta_2", beta_2, cls)
+        self.epsilon = _positive("epsilon", epsilon, cls)
         self.amsgrad = bool(amsgrad)
 
     def _slot_names(self, var):
@@ -57,12 +58,12 @@ class AdamW(Adam):
         if weight_decay is None:
             raise ValueError("AdamW: weight_decay must be a float, got None (use Adam for "
                              "no weight decay)")
-        non_negative("weight_decay", weight_decay, "AdamW")
+        _non_negative("weight_decay", weight_decay, "AdamW")
         super().__init__(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
                          amsgrad=amsgrad, name=name, weight_decay=weight_decay, **kwargs)
 
 
-class Nadam(Optimizer):
+class Nadam(_Optimizer):
     """Nadam (Dozat, 2016): Adam with Nesterov momentum, Keras' formulation with the
     momentum schedule u_t = β1·(1 − ½·0.96^t):
 
@@ -79,9 +80,9 @@ class Nadam(Optimizer):
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  name=None, **kwargs):
         super().__init__(learning_rate, name=name, **kwargs)
-        self.beta_1 = unit_interval("beta_1", beta_1, "Nadam")
-        self.beta_2 = unit_interval("beta_2", beta_2, "Nadam")
-        self.epsilon = positive("epsilon", epsilon, "Nadam")
+        self.beta_1 = _unit_interval("beta_1", beta_1, "Nadam")
+        self.beta_2 = _unit_interval("beta_2", beta_2, "Nadam")
+        self.epsilon = _positive("epsilon", epsilon, "Nadam")
         self._u_product, self._u_step = 1.0, 0      # Π_{s≤_u_step} u_s
 
     def _u(self, s):

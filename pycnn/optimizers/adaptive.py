@@ -1,13 +1,14 @@
 """Per-coordinate step sizes from a running sum or average of g²: RMSprop (Hinton),
 Adagrad (Duchi et al.) and Adadelta (Zeiler) — Keras' formulations."""
 from .. import _core
-from ._checks import non_negative, positive, unit_interval
-from .optimizer import Optimizer
+from ._checks import non_negative as _non_negative, positive as _positive
+from ._checks import unit_interval as _unit_interval
+from .optimizer import Optimizer as _Optimizer
 
 __all__ = ["RMSprop", "Adagrad", "Adadelta"]
 
 
-class RMSprop(Optimizer):
+class RMSprop(_Optimizer):
     """RMSprop (Hinton), Keras' formulation:
 
         v ← ρ·v + (1 − ρ)·g²;   Δ = lr·g / √(v + ε);   θ ← θ − Δ
@@ -23,9 +24,9 @@ class RMSprop(Optimizer):
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
                  centered=False, name=None, **kwargs):
         super().__init__(learning_rate, name=name, **kwargs)
-        self.rho = unit_interval("rho", rho, "RMSprop")
-        self.momentum = unit_interval("momentum", momentum, "RMSprop")
-        self.epsilon = positive("epsilon", epsilon, "RMSprop")
+        self.rho = _unit_interval("rho", rho, "RMSprop")
+        self.momentum = _unit_interval("momentum", momentum, "RMSprop")
+        self.epsilon = _positive("epsilon", epsilon, "RMSprop")
         self.centered = bool(centered)
 
     def _slot_names(self, var):
@@ -46,7 +47,7 @@ class RMSprop(Optimizer):
                 "epsilon": self.epsilon, "centered": self.centered}
 
 
-class Adagrad(Optimizer):
+class Adagrad(_Optimizer):
     """Adagrad (Duchi, Hazan & Singer): the step of each coordinate shrinks with the sum
     of its squared gradients so far:
 
@@ -61,9 +62,9 @@ class Adagrad(Optimizer):
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
                  name=None, **kwargs):
         super().__init__(learning_rate, name=name, **kwargs)
-        self.initial_accumulator_value = non_negative(
+        self.initial_accumulator_value = _non_negative(
             "initial_accumulator_value", initial_accumulator_value, "Adagrad")
-        self.epsilon = positive("epsilon", epsilon, "Adagrad")
+        self.epsilon = _positive("epsilon", epsilon, "Adagrad")
         self._slot_initial = {"accumulator": self.initial_accumulator_value}
 
     def _slot_names(self, var):
@@ -78,7 +79,7 @@ class Adagrad(Optimizer):
                 "epsilon": self.epsilon}
 
 
-class Adadelta(Optimizer):
+class Adadelta(_Optimizer):
     """Adadelta (Zeiler, 2012): the step's units come from a running average of past
     steps, so the learning rate (1.0 in the paper, 0.001 in Keras) only scales it:
 
@@ -93,8 +94,8 @@ class Adadelta(Optimizer):
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, name=None, **kwargs):
         super().__init__(learning_rate, name=name, **kwargs)
-        self.rho = unit_interval("rho", rho, "Adadelta")
-        self.epsilon = positive("epsilon", epsilon, "Adadelta")
+        self.rho = _unit_interval("rho", rho, "Adadelta")
+        self.epsilon = _positive("epsilon", epsilon, "Adadelta")
 
     def _slot_names(self, var):
         return ("accumulated_grad", "accumulated_delta_var")

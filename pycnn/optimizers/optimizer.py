@@ -17,24 +17,24 @@ The slot buffers (m, v, ...) are NumPy arrays allocated once per weight, on that
 first update; the kernels update the weight's own memory and its slots in place, so a
 step allocates nothing.
 """
-import math
-import re
+import math as _math
+import re as _re
 
-import numpy as np
+import numpy as _np
 
 from .. import _core
 from ._checks import non_negative as _non_negative, optional as _optional
 from ._checks import positive as _positive, real as _real, unit_interval as _unit_interval
-from .schedules import LearningRateSchedule, deserialize as deserialize_schedule
-from .schedules import serialize as serialize_schedule
+from .schedules import LearningRateSchedule as _LearningRateSchedule
+from .schedules import deserialize as _deserialize_schedule, serialize as _serialize_schedule
 
 __all__ = ["Optimizer"]
 
 
 def _norm(g):
     """‖g‖₂ in float64 (BLAS dot: no Python loop over elements)."""
-    flat = np.ravel(g).astype(np.float64, copy=False)
-    return math.sqrt(float(np.dot(flat, flat)))
+    flat = _np.ravel(g).astype(_np.float64, copy=False)
+    return _math.sqrt(float(_np.dot(flat, flat)))
 
 
 class Optimizer:
@@ -86,7 +86,7 @@ class Optimizer:
         self.ema_momentum = _unit_interval("ema_momentum", ema_momentum, cls, closed=True)
         if ema_overwrite_frequency is not None and (
                 isinstance(ema_overwrite_frequency, bool)
-                or not isinstance(ema_overwrite_frequency, (int, np.integer))
+                or not isinstance(ema_overwrite_frequency, (int, _np.integer))
                 or ema_overwrite_frequency < 1):
             raise ValueError(f"{cls}: ema_overwrite_frequency must be an integer >= 1 or None, "
                              f"got {ema_overwrite_frequency!r}")
@@ -102,7 +102,7 @@ class Optimizer:
     def learning_rate(self):
         """The learning rate of the next step (a schedule's value at ``iterations``)."""
         lr = self._learning_rate
-        if isinstance(lr, LearningRateSchedule):
+        if isinstance(lr, _LearningRateSchedule):
             return float(lr(self.iterations))
         if callable(lr):
             return _real("learning_rate", lr(), type(self).__name__)
@@ -110,10 +110,10 @@ class Optimizer:
 
     @learning_rate.setter
     def learning_rate(self, value):
-        if isinstance(value, LearningRateSchedule) or callable(value):
+        if isinstance(value, _LearningRateSchedule) or callable(value):
             self._learning_rate = value
             return
-        if isinstance(self._learning_rate, LearningRateSchedule):
+        if isinstance(self._learning_rate, _LearningRateSchedule):
             raise TypeError(f"{type(self).__name__}: this optimizer was created with a "
                             f"LearningRateSchedule ({type(self._learning_rate).__name__}) as "
                             f"its learning_rate, hence its learning rate is not settable; "
@@ -135,13 +135,13 @@ class Optimizer:
     def _slots_for(self, var):
         entry = self._slots.get(id(var))
         if entry is None or entry[0] is not var:
-            data = np.asarray(var)
+            data = _np.asarray(var)
             slots = {}
             for name in self._all_slot_names(var):
                 if name == "average":       # starts at the weight: step 1 sets it so anyway
                     slots[name] = data.copy()
                 else:
-                    slots[name] = np.full_like(data, self._slot_initial.get(name, 0.0))
+                    slots[name] = _np.full_like(data, self._slot_initial.get(name, 0.0))
             entry = self._slots[id(var)] = (var, slots)
         return entry[1]
 
@@ -165,10 +165,10 @@ class Optimizer:
                 continue
             slots = self._slots_for(var)
             for name, value in saved.items():
-                if name not in slots or np.shape(value) != slots[name].shape:
+                if name not in slots or _np.shape(value) != slots[name].shape:
                     raise ValueError(f"{type(self).__name__}.set_state: slot {name!r} of shape "
-                                     f"{np.shape(value)} does not fit weight of shape "
-                                     f"{np.shape(var)}")
+                                     f"{_np.shape(value)} does not fit weight of shape "
+                                     f"{_np.shape(var)}")
                 slots[name][...] = value
         self.iterations = int(state["iterations"])
 
@@ -177,7 +177,7 @@ class Optimizer:
         """Exempts weights from weight decay: those in var_list (by identity) and those
         whose name contains any of the strings in var_names (e.g. ``['bias']``)."""
         self._exclude_ids = {id(v) for v in (var_list or ())}
-        self._exclude_pattern = (re.compile("|".join(sorted(set(var_names))))
+        self._exclude_pattern = (_re.compile("|".join(sorted(set(var_names))))
                                  if var_names else None)
 
     def _use_weight_decay(self, var):
@@ -194,13 +194,13 @@ class Optimizer:
         ‖G‖ is not finite, so a NaN gradient poisons the step rather than vanishing)."""
         if self.clipnorm is not None:
             c = self.clipnorm
-            return [c / n if n > c else (1.0 if n <= c else math.nan)
+            return [c / n if n > c else (1.0 if n <= c else _math.nan)
                     for n in map(_norm, grads)]
         if self.global_clipnorm is not None:
             c = self.global_clipnorm
-            total = math.sqrt(sum(_norm(g) ** 2 for g in grads))
-            if not math.isfinite(total):
-                return [math.nan] * len(grads)
+            total = _math.sqrt(sum(_norm(g) ** 2 for g in grads))
+            if not _math.isfinite(total):
+                return [_math.nan] * len(grads)
             return [c / total if total > c else 1.0] * len(grads)
         return [1.0] * len(grads)
 
@@ -213,12 +213,12 @@ class Optimizer:
         pairs = [(g, v) for g, v in grads_and_vars if g is not None]
         if not pairs:
             return self.iterations
-        grads = [np.asarray(g) for g, _ in pairs]
+        grads = [_np.asarray(g) for g, _ in pairs]
         variables = [v for _, v in pairs]
         for g, v in zip(grads, variables):
-            if g.shape != tuple(np.shape(v)):
+            if g.shape != tuple(_np.shape(v)):
                 raise ValueError(f"{type(self).__name__}: gradient of shape {g.shape} for a "
-                                 f"weight of shape {tuple(np.shape(v))}")
+                                 f"weight of shape {tuple(_np.shape(v))}")
         lr = self.learning_rate                 # at the step count before this step
         t = self.iterations + 1
         self._before_step(t)
@@ -252,7 +252,7 @@ class Optimizer:
                    else [(v, self.get_slots(v)) for v in var_list])
         for var, slots in entries:
             if "average" in slots:
-                np.copyto(np.asarray(var), slots["average"])
+                _np.copyto(_np.asarray(var), slots["average"])
 
     def finalize_variable_values(self, var_list):
         """With use_ema, sets every weight of var_list to its moving average (Keras calls
@@ -276,8 +276,8 @@ class Optimizer:
     # ---- config -------------------------------------------------------------------
     def get_config(self):
         lr = self._learning_rate
-        if isinstance(lr, LearningRateSchedule):
-            lr = serialize_schedule(lr)
+        if isinstance(lr, _LearningRateSchedule):
+            lr = _serialize_schedule(lr)
         return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
                 "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm,
                 "clipvalue": self.clipvalue, "use_ema": self.use_ema,
@@ -288,7 +288,7 @@ class Optimizer:
     def from_config(cls, config):
         config = dict(config)
         if isinstance(config.get("learning_rate"), dict):
-            config["learning_rate"] = deserialize_schedule(config["learning_rate"])
+            config["learning_rate"] = _deserialize_schedule(config["learning_rate"])
         return cls(**config)
 
     def __repr__(self):

@@ -7,7 +7,7 @@ first step) to a learning rate; pass it as any optimizer's ``learning_rate``:
     >>> opt = pycnn.optimizers.SGD(learning_rate=lr)
 
 A schedule also takes an array of steps (NumPy, vectorised), handy for plotting it:
-``lr(np.arange(1100))``. Values are float64 (Keras computes them in float32).
+``lr(_np.arange(1100))``. Values are float64 (Keras computes them in float32).
 
     ExponentialDecay      lr₀ · rate^(step / decay_steps)           (staircase: ⌊·⌋)
     PiecewiseConstantDecay values[i] for boundaries[i-1] < step ≤ boundaries[i]
@@ -15,11 +15,11 @@ A schedule also takes an array of steps (NumPy, vectorised), handy for plotting 
     CosineDecay           lr₀ · ((1 − α)·½(1 + cos(π·min(step, D)/D)) + α), after an optional
                           linear warm-up from lr₀ to warmup_target over warmup_steps
 """
-import math
+import math as _math
 
-import numpy as np
+import numpy as _np
 
-from ._checks import positive, real
+from ._checks import positive as _positive, real as _real
 
 __all__ = ["LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay",
            "InverseTimeDecay", "CosineDecay", "serialize", "deserialize", "get"]
@@ -27,14 +27,14 @@ __all__ = ["LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay",
 
 def _steps(step):
     """The step(s) as float64: a scalar stays a 0-d array, an array keeps its shape."""
-    step = np.asarray(step, dtype=np.float64)
-    if not np.all(np.isfinite(step)):
+    step = _np.asarray(step, dtype=_np.float64)
+    if not _np.all(_np.isfinite(step)):
         raise ValueError(f"learning-rate schedule: steps must be finite, got {step}")
     return step
 
 
 def _out(value):
-    value = np.asarray(value, dtype=np.float64)
+    value = _np.asarray(value, dtype=_np.float64)
     return float(value) if value.ndim == 0 else value
 
 
@@ -68,15 +68,15 @@ class _StepDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase, name):
         cls = type(self).__name__
-        self.initial_learning_rate = real("initial_learning_rate", initial_learning_rate, cls)
-        self.decay_steps = positive("decay_steps", decay_steps, cls)
-        self.decay_rate = real("decay_rate", decay_rate, cls)
+        self.initial_learning_rate = _real("initial_learning_rate", initial_learning_rate, cls)
+        self.decay_steps = _positive("decay_steps", decay_steps, cls)
+        self.decay_rate = _real("decay_rate", decay_rate, cls)
         self.staircase = bool(staircase)
         self.name = name
 
     def _progress(self, step):
         p = _steps(step) / self.decay_steps
-        return np.floor(p) if self.staircase else p
+        return _np.floor(p) if self.staircase else p
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate,
@@ -93,7 +93,7 @@ class ExponentialDecay(_StepDecay):
         super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
     def __call__(self, step):
-        return _out(self.initial_learning_rate * np.power(self.decay_rate,
+        return _out(self.initial_learning_rate * _np.power(self.decay_rate,
                                                           self._progress(step)))
 
 
@@ -108,18 +108,18 @@ class PiecewiseConstantDecay(LearningRateSchedule):
             raise ValueError(f"{cls}: the length of boundaries should be 1 less than the "
                              f"length of values; got boundaries={boundaries} of length "
                              f"{len(boundaries)} and values={values} of length {len(values)}")
-        self.boundaries = [real("boundaries", b, cls) for b in boundaries]
-        self.values = [real("values", v, cls) for v in values]
+        self.boundaries = [_real("boundaries", b, cls) for b in boundaries]
+        self.values = [_real("values", v, cls) for v in values]
         if any(b >= c for b, c in zip(self.boundaries, self.boundaries[1:])):
             raise ValueError(f"{cls}: boundaries must be strictly increasing, got "
                              f"{self.boundaries}")
-        self._boundaries = np.asarray(self.boundaries, dtype=np.float64)
-        self._values = np.asarray(self.values, dtype=np.float64)
+        self._boundaries = _np.asarray(self.boundaries, dtype=_np.float64)
+        self._values = _np.asarray(self.values, dtype=_np.float64)
         self.name = name
 
     def __call__(self, step):
         # index = how many boundaries lie strictly below step  (step ≤ b stays left of b)
-        index = np.searchsorted(self._boundaries, _steps(step), side="left")
+        index = _np.searchsorted(self._boundaries, _steps(step), side="left")
         return _out(self._values[index])
 
     def get_config(self):
@@ -150,31 +150,31 @@ class CosineDecay(LearningRateSchedule):
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
                  warmup_target=None, warmup_steps=0):
         cls = type(self).__name__
-        self.initial_learning_rate = real("initial_learning_rate", initial_learning_rate, cls)
-        self.decay_steps = positive("decay_steps", decay_steps, cls)
-        self.alpha = real("alpha", alpha, cls)
+        self.initial_learning_rate = _real("initial_learning_rate", initial_learning_rate, cls)
+        self.decay_steps = _positive("decay_steps", decay_steps, cls)
+        self.alpha = _real("alpha", alpha, cls)
         self.name = name
         self.warmup_target = (None if warmup_target is None
-                              else real("warmup_target", warmup_target, cls))
-        self.warmup_steps = real("warmup_steps", warmup_steps, cls)
+                              else _real("warmup_target", warmup_target, cls))
+        self.warmup_steps = _real("warmup_steps", warmup_steps, cls)
         if self.warmup_steps < 0:
             raise ValueError(f"{cls}: warmup_steps must be >= 0, got {self.warmup_steps:g}")
 
     def _decay(self, step, start):
-        cosine = 0.5 * (1.0 + np.cos(math.pi * step / self.decay_steps))
+        cosine = 0.5 * (1.0 + _np.cos(_math.pi * step / self.decay_steps))
         return start * ((1.0 - self.alpha) * cosine + self.alpha)
 
     def __call__(self, step):
         step = _steps(step)
         if self.warmup_target is None:
-            return _out(self._decay(np.minimum(step, self.decay_steps),
+            return _out(self._decay(_np.minimum(step, self.decay_steps),
                                     self.initial_learning_rate))
-        step = np.minimum(step, self.decay_steps + self.warmup_steps)
-        with np.errstate(divide="ignore", invalid="ignore"):      # warmup_steps 0: unused
+        step = _np.minimum(step, self.decay_steps + self.warmup_steps)
+        with _np.errstate(divide="ignore", invalid="ignore"):      # warmup_steps 0: unused
             warm = (self.warmup_target - self.initial_learning_rate) \
                 * (step / self.warmup_steps) + self.initial_learning_rate
-        decayed = self._decay(np.maximum(step - self.warmup_steps, 0.0), self.warmup_target)
-        return _out(np.where(step < self.warmup_steps, warm, decayed))
+        decayed = self._decay(_np.maximum(step - self.warmup_steps, 0.0), self.warmup_target)
+        return _out(_np.where(step < self.warmup_steps, warm, decayed))
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate,

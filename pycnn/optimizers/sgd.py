@@ -1,12 +1,12 @@
 """Stochastic gradient descent, with optional (Nesterov) momentum, as in Keras."""
 from .. import _core
-from ._checks import unit_interval
-from .optimizer import Optimizer
+from ._checks import unit_interval as _unit_interval
+from .optimizer import Optimizer as _Optimizer
 
 __all__ = ["SGD"]
 
 
-class SGD(Optimizer):
+class SGD(_Optimizer):
     """Stochastic gradient descent, with optional (Nesterov) momentum, as in Keras.
 
         momentum = 0:  θ ← θ − lr·g
@@ -21,7 +21,7 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name=None, **kwargs):
         super().__init__(learning_rate, name=name, **kwargs)
-        self.momentum = unit_interval("momentum", momentum, "SGD")
+        self.momentum = _unit_interval("momentum", momentum, "SGD")
         self.nesterov = bool(nesterov)
 
     def _slot_names(self, var):
