@@ -52,5 +52,6 @@ int pc_normalize_axis(const char *op, Py_ssize_t axis, int ndim, PyArrayObject *
 extern PyMethodDef pc_optim_functions[];        /* py/optim.c */
 extern PyMethodDef pc_bufpool_functions[];      /* py/bufpool.c */
 extern PyMethodDef pc_threads_functions[];      /* py/threads.c */
+extern PyMethodDef pc_boxes_functions[];        /* py/boxes.c */
 
 #endif
