@@ -53,5 +53,6 @@ extern PyMethodDef pc_optim_functions[];        /* py/optim.c */
 extern PyMethodDef pc_bufpool_functions[];      /* py/bufpool.c */
 extern PyMethodDef pc_threads_functions[];      /* py/threads.c */
 extern PyMethodDef pc_boxes_functions[];        /* py/boxes.c */
+extern PyMethodDef pc_shapes_functions[];       /* py/shapes.c */
 
 #endif

@@ -61,6 +61,7 @@ static PyMethodDef *const function_tables[] = {
     pc_threads_functions,
     pc_blas_functions,
     pc_boxes_functions,
+    pc_shapes_functions,
 };
 
 static int
