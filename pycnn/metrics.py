@@ -253,3 +253,6 @@ from ._point_metrics import mean_point_error, pck  # noqa: E402
 __all__ += ["iou", "non_max_suppression", "batched_non_max_suppression", "average_precision",
             "mean_average_precision", "MeanIoU", "PixelAccuracy", "pixel_accuracy",
             "confusion_matrix", "pck", "mean_point_error", "multilabel_precision_recall_f1"]
+from ._yolo_metrics import YOLO_PARTS, YoloLossPart, yolo_loss_parts  # noqa: E402
+
+__all__ += ["YoloLossPart", "yolo_loss_parts", "YOLO_PARTS"]
