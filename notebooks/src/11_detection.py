@@ -117,8 +117,9 @@ fig.tight_layout();
 
 # %%
 predictions = model.predict(x_test)
-boxes, scores, classes = yolo_decode(predictions, S=S, B=B, C=C, score_threshold=0.01)
-kept = [metrics.batched_non_max_suppression(b, s, c, iou_threshold=0.5)
+boxes, scores, classes = yolo_decode(predictions, S=S, B=B, C=C, score_threshold=0.01,
+                                     box_format="cxcywh")
+kept = [metrics.batched_non_max_suppression(b, s, c, iou_threshold=0.5, box_format="cxcywh")
         for b, s, c in zip(boxes, scores, classes)]
 pred_boxes = [b[k] for b, k in zip(boxes, kept)]
 pred_scores = [s[k] for s, k in zip(scores, kept)]
@@ -142,13 +143,12 @@ def true_lists(t):
 
 
 true_boxes, true_classes = true_lists(t_test)
-true_xyxy = [np.column_stack([b[:, :2] - b[:, 2:] / 2, b[:, :2] + b[:, 2:] / 2])
-             for b in true_boxes]
-map50, per_class = metrics.mean_average_precision(true_xyxy, true_classes, pred_boxes,
+map50, per_class = metrics.mean_average_precision(true_boxes, true_classes, pred_boxes,
                                                   pred_classes, pred_scores, iou_threshold=0.5,
-                                                  per_class=True)
-map_coco = metrics.mean_average_precision(true_xyxy, true_classes, pred_boxes, pred_classes,
-                                          pred_scores, iou_threshold=np.arange(0.5, 1.0, 0.05))
+                                                  box_format="cxcywh", per_class=True)
+map_coco = metrics.mean_average_precision(true_boxes, true_classes, pred_boxes, pred_classes,
+                                          pred_scores, iou_threshold=np.arange(0.5, 1.0, 0.05),
+                                          box_format="cxcywh")
 for c, ap in per_class.items():
     print(f"AP@0.5 {shapes.CLASSES[c]:>9}: {ap:.3f}")
 print(f"mAP@0.5 = {map50:.3f}    mAP@[.5:.95] = {map_coco:.3f}")
@@ -161,7 +161,7 @@ fig, axes = plt.subplots(2, 6, figsize=(13, 5))
 for i, ax in enumerate(axes.flat):
     draw_boxes(x_test[i], true_boxes[i], ax=ax, colors=["lime"])
     shown = pred_scores[i] > 0.3
-    draw_boxes(x_test[i], pred_boxes[i][shown], box_format="xyxy", ax=ax, colors=["red"],
+    draw_boxes(x_test[i], pred_boxes[i][shown], ax=ax, colors=["red"],
                labels=[f"{shapes.CLASSES[c][:4]} {s:.2f}"
                        for c, s in zip(pred_classes[i][shown], pred_scores[i][shown])])
 fig.suptitle("test images: true boxes (green), detections with score > 0.3 (red)", fontsize=9)
