@@ -212,7 +212,9 @@ def average_precision(true_boxes, pred_boxes, pred_scores, iou_threshold=0.5,
     Detections of all images are ranked by score. Going down the ranking, a detection
     is a true positive when the true box of its image that it overlaps most has
     IoU >= ``iou_threshold`` and was not claimed by a better-scored detection; else it
-    is a false positive (VOC devkit's rule, duplicates included). AP is the area under
+    is a false positive (the VOC devkit's rule: a duplicate of a found box is false, even
+    when another true box would fit; the comparison is COCO's >=, where the devkit has >,
+    which differs only at exact equality). AP is the area under
     the precision-recall curve after making precision monotone (every recall level, no
     11-point sampling).
 

@@ -32,7 +32,7 @@ def test_decode_hand_case_and_xyxy():
     S, B, C = 2, 2, 2
     y = np.zeros((1, S, S, B * 5 + C), np.float32)
     y[0, 1, 0, :5] = [0.5, 0.25, 0.4, 0.2, 0.9]          # cell row 1, col 0, box 0
-    y[0, 1, 0, 5:10] = [0.0, 0.0, -0.3, 0.5, 0.5]        # box 1: centre (0, 0.5), negative width -> 0
+    y[0, 1, 0, 5:10] = [0.0, 0.0, -0.3, 0.5, 0.5]        # box 1: centre (0, 0.5), width -> 0
     y[0, 1, 0, 10:] = [0.2, 0.8]
     boxes, scores, classes = yolo_decode(y, S, B, C, score_threshold=0.1)
     # centre ((0 + 0.5)/2, (1 + 0.25)/2) = (0.25, 0.625), size (0.4, 0.2)

@@ -25,9 +25,10 @@ pc_index pc_nms_f32(const float *boxes, const pc_index *cls, const pc_index *ord
 pc_index pc_nms_f64(const double *boxes, const pc_index *cls, const pc_index *order, pc_index N,
                     double thresh, pc_index max_keep, unsigned char *suppressed, pc_index *keep);
 
-/* VOC matching (devkit voc_eval): detections visited in `order` (highest score first,
- * across images); detection d belongs to image det_image[d], whose true boxes are rows
- * truth_start[i] .. truth_start[i + 1] - 1 of truth. A detection is a true positive
+/* VOC matching (devkit voc_eval; IoU >= thresh as COCO, where the devkit has >): detections
+ * visited in `order` (highest score first, across images); detection d belongs to image
+ * det_image[d], whose true boxes are rows truth_start[i] .. truth_start[i + 1] - 1 of
+ * truth. A detection is a true positive
  * (tp[d] = 1) when the true box of its image it overlaps most (first of equals) has
  * IoU >= thresh and was not matched by an earlier detection; that box is then matched.
  * Else tp[d] = 0 (a false positive, also when the best box was already taken).

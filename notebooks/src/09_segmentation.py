@@ -63,8 +63,8 @@ print("share of pixels per class:",
       f" don't care: {1 - counted.mean():.3f}")
 image_grid(x_train[:6], titles=["image"] * 6, ncols=6)
 image_grid(colour(m_train[:6]), titles=["mask"] * 6, ncols=6)
-print("colours: " + ", ".join(f"{n} {c}" for n, c in zip(NAMES + ("don't care",),
-                                                        ("black", "red", "green", "blue", "white"))))
+COLOUR_NAMES = ("black", "red", "green", "blue", "white")
+print("colours: " + ", ".join(f"{n} {c}" for n, c in zip(NAMES + ("don't care",), COLOUR_NAMES)))
 
 # %% [markdown]
 # ## A small fully-convolutional network

@@ -108,12 +108,13 @@ fig.tight_layout();
 # ## From the grid to boxes: decoding and non-maximum suppression
 #
 # `yolo_decode` turns every cell's boxes into image coordinates and scores each by
-# confidence × class probability; boxes scoring 0.01 or less are dropped at once. Neighbouring cells (and the two boxes of one cell) often
-# find the same object; **non-maximum suppression** keeps the best-scored box and drops
-# every box of the same class that overlaps it with IoU > 0.5. On these images it has
-# little left to do: each object's centre lies in exactly one cell, and the trained network
-# gives the boxes of the other cells — and the second box of the responsible cell —
-# scores near 0, below the 0.01 cut.
+# confidence × class probability; boxes scoring 0.01 or less are dropped at once.
+# Neighbouring cells (and the two boxes of one cell) often find the same object;
+# **non-maximum suppression** keeps the best-scored box and drops every box of the same
+# class that overlaps it with IoU > 0.5. On these images it has little left to do: each
+# object's centre lies in exactly one cell, and the trained network gives the boxes of
+# the other cells — and the second box of the responsible cell — scores near 0, below
+# the 0.01 cut.
 
 # %%
 predictions = model.predict(x_test)

@@ -10,7 +10,8 @@
 # $y = (1, 1, ?, 0)$. A "?" must not be guessed as 0 — it is left out of the loss, so its
 # gradient is exactly zero:
 #
-# $$E = \frac{1}{m} \sum_i \sum_{k:\ y_{ik} \neq ?} -y_{ik} \ln p_{ik} - (1 - y_{ik}) \ln(1 - p_{ik})$$
+# $$E = \frac{1}{m} \sum_i \sum_{k:\ y_{ik} \neq ?}
+#   -y_{ik} \ln p_{ik} - (1 - y_{ik}) \ln(1 - p_{ik})$$
 
 # %%
 import time
