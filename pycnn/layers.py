@@ -18,11 +18,13 @@ define ``build`` (creating weights with ``add_weight``) and ``call``.
 """
 import inspect
 
-from ._core import (ELU, Activation, AveragePooling2D, Conv2D, Dense, Dropout, Flatten, Layer,
-                    LeakyReLU, MaxPooling2D, Maxout, Reshape, Softmax, UpSampling2D)
+from ._core import (ELU, Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout,
+                    Flatten, Layer, LeakyReLU, MaxPooling2D, Maxout, Reshape, Softmax,
+                    UpSampling2D)
 
 __all__ = ["Layer", "Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Dropout", "Flatten",
-           "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "Maxout", "UpSampling2D"]
+           "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "Maxout", "UpSampling2D",
+           "BatchNormalization"]
 
 
 def _call_accepts_training(call):

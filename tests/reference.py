@@ -211,3 +211,34 @@ def rmsprop_step(w, g, v, lr, rho=0.9, epsilon=1e-7, momentum=0.0, m=None, cente
         m = momentum * m + increment
         return w - m, v, m, mg
     return w - increment, v, m, mg
+
+
+# ---- normalisation -------------------------------------------------------------------
+
+
+def _along(v, ndim, axis):
+    shape = [1] * ndim
+    shape[axis] = -1
+    return np.reshape(v, shape)
+
+
+def batch_norm(x, gamma=None, beta=None, axis=-1, epsilon=1e-3, mean=None, var=None):
+    """y = γ·(x − μ)/√(σ² + ε) + β per feature along `axis`; μ, σ² are the batch's mean and
+    BIASED variance over every other axis unless given (the moving statistics)."""
+    x = np.asarray(x, np.float64)
+    axis %= x.ndim
+    others = tuple(d for d in range(x.ndim) if d != axis)
+    if mean is None:
+        mean, var = x.mean(axis=others), x.var(axis=others)
+    y = (x - _along(mean, x.ndim, axis)) / np.sqrt(_along(var, x.ndim, axis) + epsilon)
+    if gamma is not None:
+        y = y * _along(gamma, x.ndim, axis)
+    return y if beta is None else y + _along(beta, x.ndim, axis)
+
+
+def batch_norm_moving(moving_mean, moving_var, x, axis=-1, momentum=0.99):
+    """Keras' update: moving = moving·momentum + batch·(1 − momentum), biased batch variance."""
+    x = np.asarray(x, np.float64)
+    others = tuple(d for d in range(x.ndim) if d != axis % x.ndim)
+    return (moving_mean * momentum + x.mean(axis=others) * (1 - momentum),
+            moving_var * momentum + x.var(axis=others) * (1 - momentum))
