@@ -316,3 +316,80 @@ def test_bad_inputs_name_the_layer_and_numbers():
         BatchNormalization().build((None, None))
     with pytest.raises(RuntimeError, match="call\\(\\) before build"):
         BatchNormalization(name="bn3").call(np.zeros((2, 3)))
+
+
+# ---- interop: Keras 3, PyTorch, ONNX -------------------------------------------------------
+
+
+def bn_model(rng):
+    """Conv → BN (channels) → Flatten → Dense → BN(scale=False) → BN(axis=1 of a 2-D input)."""
+    model = Sequential([Conv2D(4, 3, input_shape=(6, 6, 2)), BatchNormalization(momentum=0.9),
+                        Flatten(), Dense(5), BatchNormalization(scale=False, epsilon=1e-2),
+                        BatchNormalization(axis=1, center=False)])
+    for layer in model.layers:
+        if isinstance(layer, BatchNormalization):
+            w = layer.get_weights()
+            layer.set_weights([rng.normal(1 if i == len(w) - 1 else 0, 0.3, v.shape).__abs__()
+                               .astype(np.float32) if i == len(w) - 1 else
+                               rng.normal(0, 0.5, v.shape).astype(np.float32)
+                               for i, v in enumerate(w)])
+    return model
+
+
+def test_to_keras_and_back(rng, keras):
+    from pycnn.interop import from_keras, to_keras
+    model = bn_model(rng)
+    x = rng.normal(1, 2, (8, 6, 6, 2)).astype(np.float32)
+    k = to_keras(model)
+    assert np.abs(keras.ops.convert_to_numpy(k(x, training=False)) -
+                  model.predict(x, verbose=0)).max() < 1e-5
+    got = np.asarray(model(x, training=True))
+    want = keras.ops.convert_to_numpy(k(x, training=True))
+    assert np.abs(got - want).max() < 1e-4
+    for a, b in zip(model.get_weights(), k.get_weights()):   # moving statistics moved alike
+        assert np.abs(a - b).max() < 1e-5
+    back = from_keras(k)
+    assert [type(l).__name__ for l in back.layers] == [type(l).__name__ for l in model.layers]
+    assert back.layers[4].get_config()["scale"] is False
+    assert back.layers[5].get_config()["axis"] == 1
+    assert np.abs(back.predict(x, verbose=0) - model.predict(x, verbose=0)).max() < 1e-5
+
+
+def test_from_keras_refuses_renorm(keras):
+    from pycnn.interop import ConversionError, from_keras
+    k = keras.Sequential([keras.Input((3,)), keras.layers.BatchNormalization(renorm=True)])
+    with pytest.raises(ConversionError, match="batch_normalization.*renorm=True"):
+        from_keras(k)
+
+
+def test_to_torch_eval_train_and_back(rng, torch):
+    from pycnn.interop import load_torch_state, to_torch
+    model = bn_model(rng)
+    x = rng.normal(1, 2, (8, 6, 6, 2)).astype(np.float32)
+    t = to_torch(model)
+    assert np.abs(t.eval()(torch.from_numpy(x)).detach().numpy() -
+                  model.predict(x, verbose=0)).max() < 1e-5
+    got = np.asarray(model(x, training=True))          # moves pycnn's moving statistics
+    want = t.train()(torch.from_numpy(x)).detach().numpy()
+    assert np.abs(got - want).max() < 1e-4
+    state = t.state_dict()
+    bn = model.layers[1]
+    assert np.abs(state[f"{bn.name}.running_mean"].numpy() - bn.moving_mean.numpy()).max() < 1e-6
+    assert np.abs(state[f"{bn.name}.running_var"].numpy() - bn.moving_variance.numpy()).max() < 1e-6
+    with torch.no_grad():
+        state[f"{bn.name}.running_var"].mul_(2.0)
+    load_torch_state(model, t)
+    np.testing.assert_allclose(bn.moving_variance.numpy(), state[f"{bn.name}.running_var"].numpy())
+    assert f"{model.layers[4].name}.weight" not in state      # scale=False: no γ
+
+
+def test_to_onnx_matches(rng, tmp_path):
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    from pycnn.interop import to_onnx
+    model = bn_model(rng)
+    to_onnx(model, tmp_path / "bn.onnx")
+    x = rng.normal(1, 2, (3, 6, 6, 2)).astype(np.float32)
+    session = ort.InferenceSession(str(tmp_path / "bn.onnx"))
+    got = session.run(None, {"input": x})[0]
+    assert np.abs(got - model.predict(x, verbose=0)).max() < 1e-5

@@ -43,6 +43,10 @@ def _keras_initializer(keras, value, default):
     return value
 
 
+_BN_INITIALIZERS = {"beta_initializer": "zeros", "gamma_initializer": "ones",
+                    "moving_mean_initializer": "zeros", "moving_variance_initializer": "ones"}
+
+
 def _keras_layer(keras, spec):
     c, kl = spec.config, keras.layers
     common = dict(name=spec.name, trainable=bool(c.get("trainable", True)),
@@ -71,6 +75,12 @@ def _keras_layer(keras, spec):
         return kl.Reshape(tuple(c["target_shape"]), **common)
     if spec.kind == "UpSampling2D":
         return kl.UpSampling2D(_pair(c.get("size", 2)), interpolation="nearest", **common)
+    if spec.kind == "BatchNormalization":
+        inits = {key: _keras_initializer(keras, c.get(key, default), default)
+                 for key, default in _BN_INITIALIZERS.items()}
+        return kl.BatchNormalization(axis=int(c["axis"]), momentum=float(c["momentum"]),
+                                     epsilon=float(c["epsilon"]), center=bool(c["center"]),
+                                     scale=bool(c["scale"]), **inits, **common)
     if spec.kind == "LeakyReLU":
         return kl.LeakyReLU(negative_slope=spec.activation[1], **common)
     if spec.kind == "ELU":
@@ -129,7 +139,8 @@ def _from_keras_configs(keras, klayer):
     kind, c = type(klayer).__name__, klayer.get_config()
     where = f"Keras layer '{klayer.name}' ({kind}) to pycnn"
     for key in ("kernel_regularizer", "bias_regularizer", "activity_regularizer",
-                "kernel_constraint", "bias_constraint"):
+                "kernel_constraint", "bias_constraint", "beta_regularizer", "gamma_regularizer",
+                "beta_constraint", "gamma_constraint"):
         if c.get(key) is not None:
             raise ConversionError(f"cannot convert {where}: pycnn has no {key}")
     if c.get("data_format", "channels_last") != "channels_last":
@@ -169,6 +180,16 @@ def _from_keras_configs(keras, klayer):
         if c.get("interpolation", "nearest") != "nearest":
             raise ConversionError(f"cannot convert {where}: pycnn upsamples by nearest neighbour")
         out["size"] = _pair(c["size"])
+    elif kind == "BatchNormalization":
+        for key in ("renorm", "synchronized"):
+            if c.get(key):
+                raise ConversionError(f"cannot convert {where}: pycnn has no {key}=True")
+        if not isinstance(c["axis"], int):
+            raise ConversionError(f"cannot convert {where}: pycnn normalises along one axis, "
+                                  f"not {c['axis']!r}")
+        out.update(axis=c["axis"], momentum=float(c["momentum"]), epsilon=float(c["epsilon"]),
+                   center=bool(c["center"]), scale=bool(c["scale"]),
+                   **{key: _snake(c.get(key), default) for key, default in _BN_INITIALIZERS.items()})
     elif kind == "LeakyReLU":
         out["alpha"] = float(c["negative_slope"])
     elif kind == "ELU":

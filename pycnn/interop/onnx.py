@@ -61,6 +61,31 @@ def _onnx_pads(spec, kernel, strides):
     return [top, left, bottom, right]
 
 
+def _onnx_batch_norm(g, spec, w):
+    """ONNX's BatchNormalization (inference: the moving statistics) normalises axis 1: a 4-D
+    channels-last input goes to NCHW like a convolution's; any other axis is moved to 1 and back."""
+    c, name = spec.config, spec.name
+    rank = len(spec.in_shape) + 1
+    axis = int(c["axis"]) % rank
+    channels = spec.in_shape[axis - 1]
+    gamma = w.pop(0) if c.get("scale", True) else np.ones(channels, np.float32)
+    beta = w.pop(0) if c.get("center", True) else np.zeros(channels, np.float32)
+    perm = None
+    if rank == 4 and axis == 3:
+        g.to("NCHW", name)
+    else:
+        g.to("NHWC", name)
+        if axis != 1:
+            perm = [0, axis] + [d for d in range(1, rank) if d != axis]
+            g.node("Transpose", [g.x], f"{name}/to_channels_first", perm=perm)
+    inputs = [g.x] + [g.const(f"{name}/{key}", v) for key, v in
+                      zip(("gamma", "beta", "moving_mean", "moving_variance"), [gamma, beta] + w)]
+    g.node("BatchNormalization", inputs, name, epsilon=float(c["epsilon"]))
+    if perm is not None:
+        g.node("Transpose", [g.x], f"{name}/from_channels_first",
+               perm=[int(d) for d in np.argsort(perm)])
+
+
 def _onnx_layer(g, spec, opset):
     c, name, f32 = spec.config, spec.name, np.float32
     w = [np.asarray(a, dtype=f32) for a in spec.weights]
@@ -105,6 +130,8 @@ def _onnx_layer(g, spec, opset):
         # asymmetric + floor: output pixel i reads input pixel ⌊i/s⌋, a plain repetition
         g.node("Resize", [g.x, "", g.const(f"{name}/scales", np.array(scales, f32))], name,
                mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    elif spec.kind == "BatchNormalization":
+        _onnx_batch_norm(g, spec, w)
     if spec.activation is not None:
         _onnx_activation(g, spec.activation, name)
     g.rank = len(spec.out_shape) + 1

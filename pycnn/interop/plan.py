@@ -28,7 +28,8 @@ def _require(name, purpose, pip=_PIP):
 # ------------------------------------------------------------------ the plan: layers, checked
 # pycnn layer class -> the kinds each target converts.
 _COMMON_KINDS = ("Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Dropout", "Flatten",
-                 "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "UpSampling2D")
+                 "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "UpSampling2D",
+                 "BatchNormalization")
 _TARGET_KINDS = {
     "Keras": frozenset(_COMMON_KINDS),
     "PyTorch": frozenset(_COMMON_KINDS + ("Maxout",)),
@@ -122,7 +123,7 @@ def _plan(model, target, input_shape=None):
         kind = _kind(layer, target)
         where = f"layer '{layer.name}' ({kind}) to {target}"
         weights = [np.asarray(w) for w in layer.get_weights()]
-        if kind in ("Dense", "Conv2D", "Maxout") and not weights:
+        if kind in ("Dense", "Conv2D", "Maxout", "BatchNormalization") and not weights:
             raise ValueError(f"cannot convert {where}: it has no weights yet; build the model "
                              "(call it on a batch, or give the first layer input_shape=…)")
         config = layer.get_config()
@@ -146,6 +147,16 @@ def same_padding(n, kernel, stride):
 def to_nchw_kernel(kind, kernel):
     """A Keras-layout kernel in torch's layout (Dense (units, in); Conv2D (filters, c_in, kh, kw))."""
     return kernel.T if kind != "Conv2D" else kernel.transpose(3, 2, 0, 1)
+
+
+def torch_state_keys(spec):
+    """The torch state-dict names of spec.weights, in order (BatchNormalization: weight = γ,
+    bias = β, running_mean, running_var, each present as in the pycnn layer)."""
+    if spec.kind == "BatchNormalization":
+        c = spec.config
+        return ((["weight"] if c.get("scale", True) else []) +
+                (["bias"] if c.get("center", True) else []) + ["running_mean", "running_var"])
+    return ["weight", "bias"][:len(spec.weights)]
 
 
 def _from_nchw_kernel(kind, weight):

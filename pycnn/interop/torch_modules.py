@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .plan import _pair, same_padding, to_nchw_kernel
+from .plan import _pair, same_padding, to_nchw_kernel, torch_state_keys
 
 _ACTIVATIONS = {
     "linear": lambda p: nn.Identity(),
@@ -149,6 +149,40 @@ class UpSampling2D(nn.Module):
         return f"size={self.size}"
 
 
+class BatchNorm(nn.Module):
+    """Keras' BatchNormalization along `axis` of the (channels-last) input. The output is
+    F.batch_norm's (batch statistics with the biased variance in train() mode, the running
+    ones in eval()); the running statistics move by Keras' rule, running · momentum + batch ·
+    (1 − momentum) with the BIASED batch variance — torch's own BatchNorm2d would use
+    momentum 1 − m and the unbiased variance — so training in torch continues pycnn's."""
+
+    def __init__(self, channels, axis, momentum, epsilon, center, scale):
+        super().__init__()
+        self.axis, self.momentum, self.eps = axis, momentum, epsilon
+        self.weight = nn.Parameter(torch.ones(channels)) if scale else None
+        self.bias = nn.Parameter(torch.zeros(channels)) if center else None
+        self.register_buffer("running_mean", torch.zeros(channels))
+        self.register_buffer("running_var", torch.ones(channels))
+
+    def forward(self, x):
+        x1 = x.movedim(self.axis, 1)
+        if self.training:
+            with torch.no_grad():
+                dims = [d for d in range(x1.dim()) if d != 1]
+                var, mean = torch.var_mean(x1, dim=dims, correction=0)
+                self.running_mean.mul_(self.momentum).add_(mean, alpha=1 - self.momentum)
+                self.running_var.mul_(self.momentum).add_(var, alpha=1 - self.momentum)
+            y = F.batch_norm(x1, None, None, self.weight, self.bias, True, 0.0, self.eps)
+        else:
+            y = F.batch_norm(x1, self.running_mean, self.running_var, self.weight, self.bias,
+                             False, 0.0, self.eps)
+        return y.movedim(1, self.axis)
+
+    def extra_repr(self):
+        return f"{self.running_mean.numel()}, axis={self.axis}, momentum={self.momentum}, " \
+               f"eps={self.eps}"
+
+
 def _module(spec):
     c = spec.config
     if spec.kind == "Dense":
@@ -174,6 +208,10 @@ def _module(spec):
         return Reshape(c["target_shape"])
     if spec.kind == "UpSampling2D":
         return UpSampling2D(_pair(c.get("size", 2)))
+    if spec.kind == "BatchNormalization":
+        axis = int(c["axis"]) % (len(spec.in_shape) + 1)      # counting the batch axis
+        return BatchNorm(spec.in_shape[axis - 1], axis, float(c["momentum"]),
+                         float(c["epsilon"]), bool(c["center"]), bool(c["scale"]))
     return activation(spec.activation)  # Activation, LeakyReLU, ELU, Softmax
 
 
@@ -184,8 +222,10 @@ def build(spec):
         dtype = torch.from_numpy(spec.weights[0]).dtype
         module.to(dtype)
         with torch.no_grad():
-            module.weight.copy_(torch.from_numpy(to_nchw_kernel(spec.kind, spec.weights[0]).copy()))
-            if len(spec.weights) > 1:
-                module.bias.copy_(torch.from_numpy(spec.weights[1].reshape(-1)))
+            for key, value in zip(torch_state_keys(spec), spec.weights):
+                if key == "weight" and spec.kind != "BatchNormalization":
+                    value = to_nchw_kernel(spec.kind, value)
+                getattr(module, key).copy_(torch.from_numpy(value.reshape(-1) if key != "weight"
+                                                            else value.copy()))
     module.requires_grad_(bool(spec.config.get("trainable", True)))
     return module
