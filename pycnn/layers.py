@@ -18,13 +18,15 @@ define ``build`` (creating weights with ``add_weight``) and ``call``.
 """
 import inspect
 
-from ._core import (ELU, Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout,
-                    Flatten, Layer, LeakyReLU, MaxPooling2D, Maxout, Reshape, Softmax,
-                    UpSampling2D)
+from ._core import (ELU, Activation, AveragePooling2D, BatchNormalization, Conv2D, Cropping2D,
+                    Dense, Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, Layer,
+                    LeakyReLU, MaxPooling2D, Maxout, Reshape, Softmax, UpSampling2D,
+                    ZeroPadding2D)
 
 __all__ = ["Layer", "Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Dropout", "Flatten",
            "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "Maxout", "UpSampling2D",
-           "BatchNormalization"]
+           "BatchNormalization", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "ZeroPadding2D",
+           "Cropping2D"]
 
 
 def _call_accepts_training(call):

@@ -242,3 +242,24 @@ def batch_norm_moving(moving_mean, moving_var, x, axis=-1, momentum=0.99):
     others = tuple(d for d in range(x.ndim) if d != axis % x.ndim)
     return (moving_mean * momentum + x.mean(axis=others) * (1 - momentum),
             moving_var * momentum + x.var(axis=others) * (1 - momentum))
+
+
+# ---- whole-image pooling, zero padding, cropping ---------------------------------------
+
+
+def global_pool2d(x, mode="avg", keepdims=False):
+    """Mean or max of each channel of x (N, H, W, C) over H and W."""
+    x = np.asarray(x, np.float64)
+    return x.mean(axis=(1, 2), keepdims=keepdims) if mode == "avg" else \
+        x.max(axis=(1, 2), keepdims=keepdims)
+
+
+def zero_padding2d(x, padding):
+    """padding ((top, bottom), (left, right)): zeros around each image."""
+    return np.pad(np.asarray(x, np.float64), ((0, 0), padding[0], padding[1], (0, 0)))
+
+
+def cropping2d(x, cropping):
+    (top, bottom), (left, right) = cropping
+    x = np.asarray(x, np.float64)
+    return x[:, top:x.shape[1] - bottom, left:x.shape[2] - right, :]

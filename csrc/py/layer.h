@@ -133,6 +133,7 @@ int pc_pool_exec(PyObject *m);
 int pc_layers_misc_exec(PyObject *m);
 int pc_activation_layers_exec(PyObject *m);
 int pc_norm_exec(PyObject *m);
+int pc_spatial_exec(PyObject *m);
 
 /* obj.method(arg) — arg passed as one argument even when it is a tuple (new ref) */
 PyObject *pc_call_method(PyObject *obj, const char *method, PyObject *arg);

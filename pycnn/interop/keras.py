@@ -1,7 +1,7 @@
 """Keras 3: ``to_keras`` (a plain copy: pycnn keeps Keras' layouts) and ``from_keras``."""
 import re
 
-from .plan import _ACTIVATIONS, _PIP, ConversionError, _pair, _plan, _require
+from .plan import _ACTIVATIONS, _PIP, ConversionError, _pair, _plan, _require, borders
 
 
 def _import_keras():
@@ -81,6 +81,12 @@ def _keras_layer(keras, spec):
         return kl.BatchNormalization(axis=int(c["axis"]), momentum=float(c["momentum"]),
                                      epsilon=float(c["epsilon"]), center=bool(c["center"]),
                                      scale=bool(c["scale"]), **inits, **common)
+    if spec.kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
+        return getattr(kl, spec.kind)(keepdims=bool(c.get("keepdims", False)), **common)
+    if spec.kind == "ZeroPadding2D":
+        return kl.ZeroPadding2D(borders(c["padding"]), **common)
+    if spec.kind == "Cropping2D":
+        return kl.Cropping2D(borders(c["cropping"]), **common)
     if spec.kind == "LeakyReLU":
         return kl.LeakyReLU(negative_slope=spec.activation[1], **common)
     if spec.kind == "ELU":
@@ -190,6 +196,12 @@ def _from_keras_configs(keras, klayer):
         out.update(axis=c["axis"], momentum=float(c["momentum"]), epsilon=float(c["epsilon"]),
                    center=bool(c["center"]), scale=bool(c["scale"]),
                    **{key: _snake(c.get(key), default) for key, default in _BN_INITIALIZERS.items()})
+    elif kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
+        out["keepdims"] = bool(c.get("keepdims", False))
+    elif kind == "ZeroPadding2D":
+        out["padding"] = borders(c["padding"])
+    elif kind == "Cropping2D":
+        out["cropping"] = borders(c["cropping"])
     elif kind == "LeakyReLU":
         out["alpha"] = float(c["negative_slope"])
     elif kind == "ELU":

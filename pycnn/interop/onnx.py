@@ -4,7 +4,7 @@ import tempfile
 
 import numpy as np
 
-from .plan import _pair, _plan, _require, same_padding, to_nchw_kernel
+from .plan import _pair, _plan, _require, borders, same_padding, to_nchw_kernel
 
 
 class _OnnxGraph:
@@ -132,6 +132,26 @@ def _onnx_layer(g, spec, opset):
                mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
     elif spec.kind == "BatchNormalization":
         _onnx_batch_norm(g, spec, w)
+    elif spec.kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
+        op = "ReduceMax" if spec.kind == "GlobalMaxPooling2D" else "ReduceMean"
+        keep = int(bool(c.get("keepdims", False)))
+        g.to("NHWC", name)
+        if opset >= 18:  # axes moved from an attribute to an input in opset 18
+            g.node(op, [g.x, g.const(f"{name}/axes", np.array([1, 2], np.int64))], name,
+                   keepdims=keep)
+        else:
+            g.node(op, [g.x], name, axes=[1, 2], keepdims=keep)
+    elif spec.kind == "ZeroPadding2D":
+        (top, bottom), (left, right) = borders(c["padding"])
+        pads = np.array([0, top, left, 0, 0, bottom, right, 0], np.int64)
+        g.node("Pad", [g.to("NHWC", name), g.const(f"{name}/pads", pads)], name)
+    elif spec.kind == "Cropping2D":
+        (top, bottom), (left, right) = borders(c["cropping"])
+        h, w_ = spec.in_shape[0], spec.in_shape[1]
+        g.node("Slice", [g.to("NHWC", name),
+                         g.const(f"{name}/starts", np.array([top, left], np.int64)),
+                         g.const(f"{name}/ends", np.array([h - bottom, w_ - right], np.int64)),
+                         g.const(f"{name}/axes", np.array([1, 2], np.int64))], name)
     if spec.activation is not None:
         _onnx_activation(g, spec.activation, name)
     g.rank = len(spec.out_shape) + 1

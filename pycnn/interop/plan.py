@@ -29,7 +29,8 @@ def _require(name, purpose, pip=_PIP):
 # pycnn layer class -> the kinds each target converts.
 _COMMON_KINDS = ("Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Dropout", "Flatten",
                  "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "UpSampling2D",
-                 "BatchNormalization")
+                 "BatchNormalization", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
+                 "ZeroPadding2D", "Cropping2D")
 _TARGET_KINDS = {
     "Keras": frozenset(_COMMON_KINDS),
     "PyTorch": frozenset(_COMMON_KINDS + ("Maxout",)),
@@ -51,6 +52,14 @@ class _Spec:
     def __init__(self, **fields):
         for key, value in fields.items():
             setattr(self, key, value)
+
+
+def borders(value):
+    """((top, bottom), (left, right)) from ZeroPadding2D's padding / Cropping2D's cropping."""
+    if isinstance(value, int):
+        return (value, value), (value, value)
+    return tuple((int(v), int(v)) if isinstance(v, int) else (int(v[0]), int(v[1]))
+                 for v in value)
 
 
 def _pair(value):

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .plan import _pair, same_padding, to_nchw_kernel, torch_state_keys
+from .plan import _pair, borders, same_padding, to_nchw_kernel, torch_state_keys
 
 _ACTIVATIONS = {
     "linear": lambda p: nn.Identity(),
@@ -183,6 +183,40 @@ class BatchNorm(nn.Module):
                f"eps={self.eps}"
 
 
+class GlobalPool2D(nn.Module):
+    """Mean or max of each channel over H, W of NHWC input; (N, C) or (N, 1, 1, C)."""
+
+    def __init__(self, kind, keepdims):
+        super().__init__()
+        self.kind, self.keepdims = kind, keepdims
+
+    def forward(self, x):
+        if self.kind == "max":
+            return x.amax(dim=(1, 2), keepdim=self.keepdims)
+        return x.mean(dim=(1, 2), keepdim=self.keepdims)
+
+    def extra_repr(self):
+        return f"{self.kind}, keepdims={self.keepdims}"
+
+
+class Border2D(nn.Module):
+    """Zero padding (crop=False) or cropping of H and W of NHWC input by
+    ((top, bottom), (left, right))."""
+
+    def __init__(self, amounts, crop):
+        super().__init__()
+        self.amounts, self.crop = tuple(amounts), crop
+
+    def forward(self, x):
+        (top, bottom), (left, right) = self.amounts
+        if self.crop:
+            return x[:, top:x.shape[1] - bottom, left:x.shape[2] - right, :]
+        return F.pad(x, (0, 0, left, right, top, bottom))
+
+    def extra_repr(self):
+        return f"{'cropping' if self.crop else 'padding'}={self.amounts}"
+
+
 def _module(spec):
     c = spec.config
     if spec.kind == "Dense":
@@ -208,6 +242,12 @@ def _module(spec):
         return Reshape(c["target_shape"])
     if spec.kind == "UpSampling2D":
         return UpSampling2D(_pair(c.get("size", 2)))
+    if spec.kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
+        return GlobalPool2D("max" if spec.kind == "GlobalMaxPooling2D" else "avg",
+                            bool(c.get("keepdims", False)))
+    if spec.kind in ("ZeroPadding2D", "Cropping2D"):
+        crop = spec.kind == "Cropping2D"
+        return Border2D(borders(c["cropping" if crop else "padding"]), crop)
     if spec.kind == "BatchNormalization":
         axis = int(c["axis"]) % (len(spec.in_shape) + 1)      # counting the batch axis
         return BatchNorm(spec.in_shape[axis - 1], axis, float(c["momentum"]),
