@@ -236,6 +236,16 @@ def batch_norm(x, gamma=None, beta=None, axis=-1, epsilon=1e-3, mean=None, var=N
     return y if beta is None else y + _along(beta, x.ndim, axis)
 
 
+def layer_norm(x, gamma=None, beta=None, axes=(-1,), epsilon=1e-3):
+    """y = γ·(x − μ)/√(σ² + ε) + β with μ, σ² (biased) of each sample over `axes`."""
+    x = np.asarray(x, np.float64)
+    axes = tuple(a % x.ndim for a in axes)
+    mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    y = (x - mean) / np.sqrt(var + epsilon)
+    y = y if gamma is None else y * gamma
+    return y if beta is None else y + beta
+
+
 def batch_norm_moving(moving_mean, moving_var, x, axis=-1, momentum=0.99):
     """Keras' update: moving = moving·momentum + batch·(1 − momentum), biased batch variance."""
     x = np.asarray(x, np.float64)

@@ -393,3 +393,127 @@ def test_to_onnx_matches(rng, tmp_path):
     session = ort.InferenceSession(str(tmp_path / "bn.onnx"))
     got = session.run(None, {"input": x})[0]
     assert np.abs(got - model.predict(x, verbose=0)).max() < 1e-5
+
+
+# ---- LayerNormalization ----------------------------------------------------------------------
+
+from pycnn.layers import LayerNormalization  # noqa: E402
+
+
+def random_ln(rng, shape, axis=-1, dtype="float32", **kwargs):
+    layer = LayerNormalization(axis=axis, dtype=dtype, **kwargs)
+    layer.build((None,) + tuple(shape[1:]))
+    layer.set_weights([rng.normal(1, 0.5, w.shape).astype(dtype) for w in layer.weights])
+    return layer
+
+
+LN_CASES = [(-1, (6, 5)), (-1, (3, 4, 5, 3)), ([2, 3], (3, 4, 5, 3)), ([1, 2, 3], (2, 3, 4, 2)),
+            ([-2, -1], (4, 3, 5))]
+
+
+@pytest.mark.parametrize("axis, shape", LN_CASES)
+@pytest.mark.parametrize("center, scale", [(True, True), (False, True), (True, False),
+                                           (False, False)])
+def test_layer_norm_forward_matches_reference(rng, axis, shape, center, scale):
+    axes = axis if isinstance(axis, list) else [axis]
+    for dtype, atol in (("float32", 2e-5), ("float64", 1e-12)):
+        layer = random_ln(rng, shape, axis, dtype, center=center, scale=scale)
+        w = layer.get_weights()
+        gamma = w.pop(0) if scale else None
+        beta = w.pop(0) if center else None
+        x = rng.normal(1, 2, shape).astype(dtype)
+        for training in (False, True):          # the same in both modes
+            y = layer(x, training=training)
+            assert y.dtype == dtype
+            np.testing.assert_allclose(y.numpy(), reference.layer_norm(x, gamma, beta, axes),
+                                       atol=atol)
+
+
+@pytest.mark.parametrize("axis, shape", LN_CASES)
+def test_layer_norm_gradcheck(rng, axis, shape):
+    layer = random_ln(rng, shape, axis, "float64")
+    x = rng.normal(size=(2,) + shape[1:])
+    assert pycnn.gradcheck(lambda x, g, b: layer(x) * layer(x * 3.0), [x, layer.gamma,
+                                                                      layer.beta])
+    layer = random_ln(rng, shape, axis, "float64", scale=False)
+    assert pycnn.gradcheck(lambda x, b: layer(x), [x, layer.beta])
+
+
+def test_layer_norm_matches_keras_and_torch(rng, keras, torch):
+    shape = (5, 4, 6, 3)
+    for axis in (-1, [2, 3], [1, 2, 3]):
+        layer = random_ln(rng, shape, axis, epsilon=1e-5)
+        k = keras.layers.LayerNormalization(axis=axis, epsilon=1e-5)
+        k.build(shape)
+        k.set_weights(layer.get_weights())
+        x = rng.normal(1, 2, shape).astype(np.float32)
+        px = pycnn.tensor(x, requires_grad=True)
+        y = layer(px)
+        assert np.abs(y.numpy() - keras.ops.convert_to_numpy(k(x))).max() < 2e-5
+        norm_shape = layer.gamma.shape
+        t = torch.nn.LayerNorm(norm_shape, eps=1e-5)
+        with torch.no_grad():
+            t.weight.copy_(torch.from_numpy(layer.gamma.numpy()))
+            t.bias.copy_(torch.from_numpy(layer.beta.numpy()))
+        tx = torch.from_numpy(x).requires_grad_()
+        ty = t(tx)
+        dy = rng.normal(size=shape).astype(np.float32)
+        y.backward(dy)
+        ty.backward(torch.from_numpy(dy))
+        assert np.abs(y.numpy() - ty.detach().numpy()).max() < 2e-5
+        assert np.abs(px.grad.numpy() - tx.grad.numpy()).max() < 2e-5
+        assert np.abs(layer.gamma.grad.numpy() - t.weight.grad.numpy()).max() < 1e-4
+        assert np.abs(layer.beta.grad.numpy() - t.bias.grad.numpy()).max() < 1e-4
+
+
+def test_layer_norm_config_summary_saving_and_interop(rng, tmp_path, keras, torch):
+    from pycnn.interop import from_keras, to_keras, to_onnx, to_torch
+    from pycnn.saving import load_model, save_model
+    model = Sequential([Conv2D(3, 3, input_shape=(5, 5, 2)), LayerNormalization(axis=[1, 2, 3]),
+                        Flatten(), Dense(4), LayerNormalization(center=False)])
+    for layer in (model.layers[1], model.layers[4]):
+        layer.set_weights([rng.normal(1, 0.5, w.shape).astype(np.float32)
+                           for w in layer.weights])
+    config = model.layers[1].get_config()
+    assert config["axis"] == [1, 2, 3] and config["epsilon"] == 1e-3
+    assert LayerNormalization.from_config(config).get_config() == config
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert "Non-trainable params: 0" in "\n".join(lines)
+    assert model.layers[1].count_params() == 2 * 3 * 3 * 3
+    x = rng.normal(size=(4, 5, 5, 2)).astype(np.float32)
+    want = model.predict(x, verbose=0)
+    save_model(model, tmp_path / "ln.pycnn")
+    np.testing.assert_array_equal(load_model(tmp_path / "ln.pycnn").predict(x, verbose=0), want)
+    k = to_keras(model)
+    assert np.abs(keras.ops.convert_to_numpy(k(x)) - want).max() < 1e-5
+    back = from_keras(k)
+    np.testing.assert_array_equal(back.predict(x, verbose=0), want)
+    assert np.abs(to_torch(model)(torch.from_numpy(x)).detach().numpy() - want).max() < 1e-5
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    to_onnx(model, tmp_path / "ln.onnx")
+    got = ort.InferenceSession(str(tmp_path / "ln.onnx")).run(None, {"input": x})[0]
+    assert np.abs(got - want).max() < 1e-5
+    from pycnn.interop import ConversionError
+    with pytest.raises(ConversionError, match="LayerNormalization.*opset 16"):
+        to_onnx(model, tmp_path / "old.onnx", opset=16)
+    assert not (tmp_path / "old.onnx").exists()
+
+
+def test_layer_norm_errors():
+    with pytest.raises(ValueError, match="ln: axis \\[1\\]: pycnn normalises over the trailing"):
+        LayerNormalization(axis=[1], name="ln").build((None, 3, 4))
+    with pytest.raises(ValueError, match="rms_scaling=True is not supported"):
+        LayerNormalization(rms_scaling=True)
+    with pytest.raises(TypeError, match="axis must be an int or a non-empty list"):
+        LayerNormalization(axis=[])
+    with pytest.raises(ValueError, match="epsilon must be a positive"):
+        LayerNormalization(epsilon=-1)
+    layer = LayerNormalization(name="ln2")
+    layer(np.zeros((2, 3), np.float32))
+    with pytest.raises(ValueError, match=r"ln2: input of shape \(2, 4\) has 4 values along "
+                                         r"axis -1, but the layer was built for 3"):
+        layer(np.zeros((2, 4), np.float32))
+    with pytest.raises(ValueError, match="axis 5 does not name distinct non-batch axes"):
+        LayerNormalization(axis=5).build((None, 3))

@@ -1,10 +1,12 @@
-/* autograd/ops_norm.c — batch normalisation: the recorder and its fused backward
- * (kernels/norm.h).
+/* autograd/ops_norm.c — batch and layer normalisation: each recorder right above its
+ * fused backward (kernels/norm.h).
  *
  *   batch_norm   parents: x, then γ and β when present
  *                saved[0] = mean, saved[1] = inv = 1/√(var + ε)   (C,) each
  *                args.i = {A, C, B, batch_stats, parent of γ (or −1), parent of β (or −1)}
- * x is viewed as (A, C, B) around the normalised axis (legend: kernels/norm.h).
+ *                x is viewed as (A, C, B) around the normalised axis
+ *   layer_norm   parents as batch_norm; saved mean, inv (M,) per row of x viewed (M, K)
+ *                args.i = {M, K, −, −, parent of γ (or −1), parent of β (or −1)}
  */
 #include "autograd/ops_norm.h"
 
@@ -13,6 +15,27 @@
 #include "py/convert.h"
 
 enum { ARG_A, ARG_C, ARG_B, ARG_BATCH_STATS, ARG_GAMMA, ARG_BETA };
+enum { ARG_M = ARG_A, ARG_K = ARG_C };
+
+/* parents[] = x, then γ and β when present; their indices into args */
+static int
+norm_parents(PyObject *x, PyObject *gamma, PyObject *beta, PyObject *parents[3],
+             pc_op_args *args)
+{
+    int n = 0;
+    parents[n++] = x;
+    args->i[ARG_GAMMA] = args->i[ARG_BETA] = -1;
+    if (gamma != NULL) {
+        args->i[ARG_GAMMA] = n;
+        parents[n++] = gamma;
+    }
+    if (beta != NULL) {
+        args->i[ARG_BETA] = n;
+        parents[n++] = beta;
+    }
+    args->n_i = 6;
+    return n;
+}
 
 /* x's shape around `axis`: A = Π before, C, B = Π after */
 static void
@@ -48,11 +71,11 @@ pc_batch_norm(PyObject *x, PyObject *gamma, PyObject *beta, PyArrayObject *movin
 {
     PyArrayObject *xa = PC_DATA(x), *mean = NULL, *var = NULL, *inv = NULL, *scale = NULL;
     PyArrayObject *shift = NULL, *work = NULL, *y = NULL;
-    PyObject *result = NULL, *parents[3] = {x, NULL, NULL};
+    PyObject *result = NULL, *parents[3];
     void *g = gamma != NULL ? PyArray_DATA(PC_DATA(gamma)) : NULL;
     void *b = beta != NULL ? PyArray_DATA(PC_DATA(beta)) : NULL;
     pc_index A, C, B;
-    int n_parents = 1, typenum = PyArray_TYPE(xa);
+    int typenum = PyArray_TYPE(xa);
     NPY_BEGIN_THREADS_DEF;
 
     split_at_axis(xa, axis, &A, &C, &B);
@@ -85,16 +108,9 @@ pc_batch_norm(PyObject *x, PyObject *gamma, PyObject *beta, PyArrayObject *movin
                     momentum);
     NPY_END_THREADS;
     {
-        pc_op_args args = {.i = {A, C, B, batch_stats, -1, -1}, .n_i = 6};
+        pc_op_args args = {.i = {A, C, B, batch_stats}};
         PyObject *saved[2] = {(PyObject *)mean, (PyObject *)inv};
-        if (gamma != NULL) {
-            args.i[ARG_GAMMA] = n_parents;
-            parents[n_parents++] = gamma;
-        }
-        if (beta != NULL) {
-            args.i[ARG_BETA] = n_parents;
-            parents[n_parents++] = beta;
-        }
+        int n_parents = norm_parents(x, gamma, beta, parents, &args);
         result = pc_record(PC_OP_BATCH_NORM, y, n_parents, parents, &args, 2, saved);
     }
 done:
@@ -137,6 +153,64 @@ pc_grad_batch_norm(pc_node *node, PyArrayObject *dout)
     PC_DISPATCH(PyArray_TYPE(dout), pc_batch_norm_backward, PyArray_DATA(x), PyArray_DATA(dout),
                 a[ARG_A], a[ARG_C], a[ARG_B], PyArray_DATA(mean), PyArray_DATA(inv), g,
                 (int)a[ARG_BATCH_STATS], PyArray_DATA(work), dx ? PyArray_DATA(dx) : NULL,
+                dgamma ? PyArray_DATA(dgamma) : NULL, dbeta ? PyArray_DATA(dbeta) : NULL);
+    NPY_END_THREADS;
+    Py_DECREF(work);
+    return 0;
+}
+
+PyObject *
+pc_layer_norm(PyObject *x, PyObject *gamma, PyObject *beta, pc_index K, double epsilon)
+{
+    PyArrayObject *xa = PC_DATA(x), *y = NULL, *mean = NULL, *inv = NULL;
+    PyObject *result = NULL, *parents[3];
+    pc_index M = PyArray_SIZE(xa) / K;
+    NPY_BEGIN_THREADS_DEF;
+
+    if ((y = pc_new_array(PyArray_NDIM(xa), PyArray_SHAPE(xa), PyArray_TYPE(xa))) == NULL ||
+        (mean = channel_array(xa, M)) == NULL || (inv = channel_array(xa, M)) == NULL)
+        goto done;
+    if (PyArray_SIZE(xa) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    PC_DISPATCH(PyArray_TYPE(xa), pc_layer_norm_forward, PyArray_DATA(xa), M, K,
+                gamma != NULL ? PyArray_DATA(PC_DATA(gamma)) : NULL,
+                beta != NULL ? PyArray_DATA(PC_DATA(beta)) : NULL, epsilon, PyArray_DATA(y),
+                PyArray_DATA(mean), PyArray_DATA(inv));
+    NPY_END_THREADS;
+    {
+        pc_op_args args = {.i = {M, K}};
+        PyObject *saved[2] = {(PyObject *)mean, (PyObject *)inv};
+        int n_parents = norm_parents(x, gamma, beta, parents, &args);
+        result = pc_record(PC_OP_LAYER_NORM, y, n_parents, parents, &args, 2, saved);
+    }
+done:
+    Py_XDECREF(y);
+    Py_XDECREF(mean);
+    Py_XDECREF(inv);
+    return result;
+}
+
+int
+pc_grad_layer_norm(pc_node *node, PyArrayObject *dout)
+{
+    const pc_index *a = node->args.i;
+    PyArrayObject *x = PC_DATA(node->parents[0]), *dx, *dgamma, *dbeta, *work;
+    PyArrayObject *mean = (PyArrayObject *)node->saved[0], *inv = (PyArrayObject *)node->saved[1];
+    void *g = a[ARG_GAMMA] >= 0 ? PyArray_DATA(PC_DATA(node->parents[a[ARG_GAMMA]])) : NULL;
+    NPY_BEGIN_THREADS_DEF;
+
+    if (pc_grad_buffer(node, 0, &dx) < 0 || optional_grad(node, a[ARG_GAMMA], &dgamma) < 0 ||
+        optional_grad(node, a[ARG_BETA], &dbeta) < 0)
+        return -1;
+    if (dx == NULL && dgamma == NULL && dbeta == NULL)
+        return 0;
+    if ((work = norm_workspace(a[ARG_M], a[ARG_K], 1)) == NULL)
+        return -1;
+    if (PyArray_SIZE(dout) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    PC_DISPATCH(PyArray_TYPE(dout), pc_layer_norm_backward, PyArray_DATA(x), PyArray_DATA(dout),
+                a[ARG_M], a[ARG_K], PyArray_DATA(mean), PyArray_DATA(inv), g,
+                PyArray_DATA(work), dx ? PyArray_DATA(dx) : NULL,
                 dgamma ? PyArray_DATA(dgamma) : NULL, dbeta ? PyArray_DATA(dbeta) : NULL);
     NPY_END_THREADS;
     Py_DECREF(work);

@@ -16,4 +16,10 @@ PyObject *pc_batch_norm(PyObject *x, PyObject *gamma, PyObject *beta,
                         PyArrayObject *moving_mean, PyArrayObject *moving_var, int axis,
                         double epsilon, double momentum, int batch_stats);
 
+/* y = γ·(x − mean)/√(var + ε) + β with mean and var of each run of K consecutive values
+ * of x (the trailing axes being normalised), one node. gamma, beta: Tensors of K values
+ * or NULL, x's dtype; K ≥ 1 divides x's size (checked by the caller). New ref or NULL. */
+PyObject *pc_layer_norm(PyObject *x, PyObject *gamma, PyObject *beta, pc_index K,
+                        double epsilon);
+
 #endif

@@ -65,4 +65,26 @@ void pc_batch_norm_backward_f64(const double *x, const double *dy, pc_index A, p
                                 const double *gamma, int batch_stats, double *work,
                                 double *dx, double *dgamma, double *dbeta);
 
+/* ---- layer normalisation: each row of x (M, K) normalised over its K values ----------
+ *   mean[r], inv[r] = 1/√(var[r] + ε) of row r; y = γ[k]·x̂ + β[k], x̂ = (x − mean)·inv
+ *   (γ, β (K,) or NULL). Rows run in parallel; the column sums of the backward use the
+ *   same shape-only chunks as above (workspace pc_norm_workspace(M, K, 1)).       */
+
+/* y, mean, inv                                                           overwrites */
+void pc_layer_norm_forward_f32(const float *x, pc_index M, pc_index K, const float *gamma,
+                               const float *beta, double eps, float *y, float *mean,
+                               float *inv);
+void pc_layer_norm_forward_f64(const double *x, pc_index M, pc_index K, const double *gamma,
+                               const double *beta, double eps, double *y, double *mean,
+                               double *inv);
+
+/* With g = dy·γ per row:  dx += inv · (g − mean_k(g) − x̂ · mean_k(g·x̂))
+ *   dγ[k] += Σ_r dy·x̂,  dβ[k] += Σ_r dy.  dx, dgamma, dbeta may be NULL.  accumulates */
+void pc_layer_norm_backward_f32(const float *x, const float *dy, pc_index M, pc_index K,
+                                const float *mean, const float *inv, const float *gamma,
+                                double *work, float *dx, float *dgamma, float *dbeta);
+void pc_layer_norm_backward_f64(const double *x, const double *dy, pc_index M, pc_index K,
+                                const double *mean, const double *inv, const double *gamma,
+                                double *work, double *dx, double *dgamma, double *dbeta);
+
 #endif

@@ -241,3 +241,118 @@ SFX(pc_batch_norm_backward)(const T *x, const T *dy, pc_index A, pc_index C, pc_
         pc_parallel_for(A, pc_parallel_grain(C * B), SFX(norm_dx_rows), &jx);
     }
 }
+
+/* ---- layer normalisation ------------------------------------------------------------ */
+
+typedef struct {
+    const T *x, *dy, *gamma, *beta, *mean, *inv;
+    T *y, *dx, *mean_out, *inv_out;
+    ACC *part;                  /* backward: (chunks, 2, K) column sums */
+    pc_index M, K, rows;
+    double eps;
+} SFX(layer_norm_job);
+
+static void
+SFX(layer_norm_forward_rows)(void *ctx, pc_index r0, pc_index r1)
+{
+    const SFX(layer_norm_job) *j = ctx;
+    pc_index K = j->K;
+    for (pc_index r = r0; r < r1; r++) {
+        const T *x = j->x + r * K;
+        T *y = j->y + r * K;
+        ACC m = 0, v = 0;
+        for (pc_index k = 0; k < K; k++)
+            m += (ACC)x[k];
+        m /= (ACC)K;
+        for (pc_index k = 0; k < K; k++)       /* two passes: Σ(x − mean)² does not cancel */
+            v += ((ACC)x[k] - m) * ((ACC)x[k] - m);
+        ACC i = 1 / sqrt(v / (ACC)K + j->eps);
+        for (pc_index k = 0; k < K; k++) {
+            ACC h = ((ACC)x[k] - m) * i;
+            y[k] = (T)((j->gamma != NULL ? (ACC)j->gamma[k] * h : h) +
+                       (j->beta != NULL ? (ACC)j->beta[k] : 0));
+        }
+        j->mean_out[r] = (T)m;
+        j->inv_out[r] = (T)i;
+    }
+}
+
+void
+SFX(pc_layer_norm_forward)(const T *x, pc_index M, pc_index K, const T *gamma, const T *beta,
+                           double eps, T *y, T *mean, T *inv)
+{
+    SFX(layer_norm_job) j = {.x = x, .gamma = gamma, .beta = beta, .y = y, .mean_out = mean,
+                             .inv_out = inv, .M = M, .K = K, .eps = eps};
+    pc_parallel_for(M, pc_parallel_grain(K), SFX(layer_norm_forward_rows), &j);
+}
+
+static void
+SFX(layer_norm_dx_rows)(void *ctx, pc_index r0, pc_index r1)
+{
+    const SFX(layer_norm_job) *j = ctx;
+    pc_index K = j->K;
+    for (pc_index r = r0; r < r1; r++) {
+        const T *x = j->x + r * K, *dy = j->dy + r * K;
+        ACC m = (ACC)j->mean[r], i = (ACC)j->inv[r], a1 = 0, a2 = 0;
+        for (pc_index k = 0; k < K; k++) {
+            ACC g = j->gamma != NULL ? (ACC)dy[k] * (ACC)j->gamma[k] : (ACC)dy[k];
+            a1 += g;
+            a2 += g * ((ACC)x[k] - m) * i;
+        }
+        a1 /= (ACC)K;
+        a2 /= (ACC)K;
+        for (pc_index k = 0; k < K; k++) {
+            ACC g = j->gamma != NULL ? (ACC)dy[k] * (ACC)j->gamma[k] : (ACC)dy[k];
+            j->dx[r * K + k] += (T)(i * (g - a1 - ((ACC)x[k] - m) * i * a2));
+        }
+    }
+}
+
+/* per chunk of rows: part[k] = Σ dy·x̂ (γ's), part[K + k] = Σ dy (β's) */
+static void
+SFX(layer_norm_column_chunks)(void *ctx, pc_index c0, pc_index c1)
+{
+    const SFX(layer_norm_job) *j = ctx;
+    pc_index K = j->K;
+    for (pc_index c = c0; c < c1; c++) {
+        ACC *sg = j->part + c * 2 * K, *sb = sg + K;
+        pc_index r1 = (c + 1) * j->rows < j->M ? (c + 1) * j->rows : j->M;
+        for (pc_index k = 0; k < 2 * K; k++)
+            sg[k] = 0;
+        for (pc_index r = c * j->rows; r < r1; r++) {
+            const T *x = j->x + r * K, *dy = j->dy + r * K;
+            ACC m = (ACC)j->mean[r], i = (ACC)j->inv[r];
+            for (pc_index k = 0; k < K; k++) {
+                sg[k] += (ACC)dy[k] * ((ACC)x[k] - m) * i;
+                sb[k] += (ACC)dy[k];
+            }
+        }
+    }
+}
+
+void
+SFX(pc_layer_norm_backward)(const T *x, const T *dy, pc_index M, pc_index K, const T *mean,
+                            const T *inv, const T *gamma, ACC *work, T *dx, T *dgamma,
+                            T *dbeta)
+{
+    SFX(layer_norm_job) j = {.x = x, .dy = dy, .gamma = gamma, .mean = mean, .inv = inv,
+                             .dx = dx, .part = work, .M = M, .K = K,
+                             .rows = pc_norm_rows(K, 1)};
+    if (dx != NULL)
+        pc_parallel_for(M, pc_parallel_grain(K), SFX(layer_norm_dx_rows), &j);
+    if (dgamma == NULL && dbeta == NULL)
+        return;
+    pc_index chunks = pc_norm_chunks(M, K, 1);
+    pc_parallel_for(chunks, 1, SFX(layer_norm_column_chunks), &j);
+    for (pc_index k = 0; k < K; k++) {         /* the chunks in order: thread-independent */
+        ACC sg = 0, sb = 0;
+        for (pc_index c = 0; c < chunks; c++) {
+            sg += work[c * 2 * K + k];
+            sb += work[c * 2 * K + K + k];
+        }
+        if (dgamma != NULL)
+            dgamma[k] += (T)sg;
+        if (dbeta != NULL)
+            dbeta[k] += (T)sb;
+    }
+}

@@ -1,5 +1,5 @@
 /* py/norm.c — BatchNormalization: Keras' arguments, weights and modes; the node is
- * autograd/ops_norm.c's pc_batch_norm.
+ * autograd/ops_norm.c's pc_batch_norm (LayerNormalization: py/layer_norm.c).
  *
  *   training=True (and the layer trainable): y = γ·(x − μ_B)/√(σ²_B + ε) + β with the
  *       batch's mean and biased variance over every axis but `axis`; the moving
@@ -23,9 +23,8 @@ typedef struct {
 /* base.objs[]: the initializers as given */
 enum { OBJ_GAMMA_INIT, OBJ_BETA_INIT, OBJ_MEAN_INIT, OBJ_VAR_INIT };
 
-/* Keras arguments pycnn accepts only at their defaults (None / False): named if set */
-static int
-check_unsupported(PyObject *const *values, const char *const *names, int n, const char *who)
+int
+pc_check_unsupported(PyObject *const *values, const char *const *names, int n, const char *who)
 {
     for (int i = 0; i < n; i++) {
         int set = values[i] != Py_None && PyObject_IsTrue(values[i]);
@@ -86,7 +85,7 @@ BatchNorm_init(BatchNormObject *self, PyObject *args, PyObject *kwargs)
     if ((axis != NULL && pc_parse_index(axis, who, "axis", &ax) < 0) ||
         (momentum != NULL && pc_parse_real(momentum, who, "momentum", &self->momentum) < 0) ||
         (epsilon != NULL && pc_parse_real(epsilon, who, "epsilon", &self->epsilon) < 0) ||
-        check_unsupported(off, unsupported, 7, who) < 0)
+        pc_check_unsupported(off, unsupported, 7, who) < 0)
         return -1;
     if (ax < -PC_MAX_NDIM || ax >= PC_MAX_NDIM) {
         PyErr_Format(PyExc_ValueError, "%s: axis %zd is out of range (at most %d dimensions)",

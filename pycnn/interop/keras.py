@@ -45,6 +45,7 @@ def _keras_initializer(keras, value, default):
 
 _BN_INITIALIZERS = {"beta_initializer": "zeros", "gamma_initializer": "ones",
                     "moving_mean_initializer": "zeros", "moving_variance_initializer": "ones"}
+_LN_INITIALIZERS = {"beta_initializer": "zeros", "gamma_initializer": "ones"}
 
 
 def _keras_layer(keras, spec):
@@ -81,6 +82,14 @@ def _keras_layer(keras, spec):
         return kl.BatchNormalization(axis=int(c["axis"]), momentum=float(c["momentum"]),
                                      epsilon=float(c["epsilon"]), center=bool(c["center"]),
                                      scale=bool(c["scale"]), **inits, **common)
+    if spec.kind == "LayerNormalization":
+        inits = {key: _keras_initializer(keras, c.get(key, default), default)
+                 for key, default in _LN_INITIALIZERS.items()}
+        axis = c["axis"]
+        return kl.LayerNormalization(axis=list(axis) if isinstance(axis, (list, tuple)) else
+                                     int(axis), epsilon=float(c["epsilon"]),
+                                     center=bool(c["center"]), scale=bool(c["scale"]), **inits,
+                                     **common)
     if spec.kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
         return getattr(kl, spec.kind)(keepdims=bool(c.get("keepdims", False)), **common)
     if spec.kind == "ZeroPadding2D":
@@ -196,6 +205,14 @@ def _from_keras_configs(keras, klayer):
         out.update(axis=c["axis"], momentum=float(c["momentum"]), epsilon=float(c["epsilon"]),
                    center=bool(c["center"]), scale=bool(c["scale"]),
                    **{key: _snake(c.get(key), default) for key, default in _BN_INITIALIZERS.items()})
+    elif kind == "LayerNormalization":
+        if c.get("rms_scaling"):
+            raise ConversionError(f"cannot convert {where}: pycnn has no rms_scaling=True")
+        axis = c["axis"]
+        out.update(axis=list(axis) if isinstance(axis, (list, tuple)) else int(axis),
+                   epsilon=float(c["epsilon"]), center=bool(c["center"]),
+                   scale=bool(c["scale"]),
+                   **{key: _snake(c.get(key), default) for key, default in _LN_INITIALIZERS.items()})
     elif kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
         out["keepdims"] = bool(c.get("keepdims", False))
     elif kind == "ZeroPadding2D":

@@ -4,7 +4,8 @@ import tempfile
 
 import numpy as np
 
-from .plan import _pair, _plan, _require, borders, same_padding, to_nchw_kernel
+from .plan import (ConversionError, _pair, _plan, _require, borders, normalised_axes,
+                   same_padding, to_nchw_kernel)
 
 
 class _OnnxGraph:
@@ -132,6 +133,17 @@ def _onnx_layer(g, spec, opset):
                mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
     elif spec.kind == "BatchNormalization":
         _onnx_batch_norm(g, spec, w)
+    elif spec.kind == "LayerNormalization":
+        if opset < 17:
+            raise ConversionError(f"cannot convert layer '{name}' (LayerNormalization) to ONNX "
+                                  f"opset {opset}: its LayerNormalization operator needs >= 17")
+        axes = normalised_axes(spec)
+        shape = [spec.in_shape[a - 1] for a in axes]
+        gamma = w.pop(0) if c.get("scale", True) else np.ones(shape, f32)
+        inputs = [g.to("NHWC", name), g.const(f"{name}/gamma", gamma.reshape(shape))]
+        if c.get("center", True):
+            inputs.append(g.const(f"{name}/beta", w.pop(0).reshape(shape)))
+        g.node("LayerNormalization", inputs, name, axis=axes[0], epsilon=float(c["epsilon"]))
     elif spec.kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
         op = "ReduceMax" if spec.kind == "GlobalMaxPooling2D" else "ReduceMean"
         keep = int(bool(c.get("keepdims", False)))

@@ -30,7 +30,7 @@ def _require(name, purpose, pip=_PIP):
 _COMMON_KINDS = ("Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Dropout", "Flatten",
                  "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "UpSampling2D",
                  "BatchNormalization", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
-                 "ZeroPadding2D", "Cropping2D")
+                 "ZeroPadding2D", "Cropping2D", "LayerNormalization")
 _TARGET_KINDS = {
     "Keras": frozenset(_COMMON_KINDS),
     "PyTorch": frozenset(_COMMON_KINDS + ("Maxout",)),
@@ -132,7 +132,8 @@ def _plan(model, target, input_shape=None):
         kind = _kind(layer, target)
         where = f"layer '{layer.name}' ({kind}) to {target}"
         weights = [np.asarray(w) for w in layer.get_weights()]
-        if kind in ("Dense", "Conv2D", "Maxout", "BatchNormalization") and not weights:
+        if kind in ("Dense", "Conv2D", "Maxout", "BatchNormalization") and not weights \
+                or kind == "LayerNormalization" and not layer.built:
             raise ValueError(f"cannot convert {where}: it has no weights yet; build the model "
                              "(call it on a batch, or give the first layer input_shape=…)")
         config = layer.get_config()
@@ -161,11 +162,18 @@ def to_nchw_kernel(kind, kernel):
 def torch_state_keys(spec):
     """The torch state-dict names of spec.weights, in order (BatchNormalization: weight = γ,
     bias = β, running_mean, running_var, each present as in the pycnn layer)."""
-    if spec.kind == "BatchNormalization":
+    if spec.kind in ("BatchNormalization", "LayerNormalization"):
         c = spec.config
         return ((["weight"] if c.get("scale", True) else []) +
-                (["bias"] if c.get("center", True) else []) + ["running_mean", "running_var"])
+                (["bias"] if c.get("center", True) else []) +
+                (["running_mean", "running_var"] if spec.kind == "BatchNormalization" else []))
     return ["weight", "bias"][:len(spec.weights)]
+
+
+def normalised_axes(spec):
+    """LayerNormalization's axes, counted with the batch axis and sorted."""
+    axis, rank = spec.config["axis"], len(spec.in_shape) + 1
+    return sorted(int(a) % rank for a in (axis if isinstance(axis, (list, tuple)) else [axis]))
 
 
 def _from_nchw_kernel(kind, weight):

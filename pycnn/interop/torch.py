@@ -47,7 +47,7 @@ def load_torch_state(model, module):
                                  f"({spec.kind}); the module has {sorted(state)}")
             value = state[key]
             value = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
-            if suffix == "weight" and spec.kind != "BatchNormalization":
+            if suffix == "weight" and spec.kind in ("Dense", "Conv2D", "Maxout"):
                 value = _from_nchw_kernel(spec.kind, value)
             if value.shape != current.shape:
                 raise ValueError(f"load_torch_state: '{key}' has shape {value.shape} in pycnn's "

@@ -7,11 +7,14 @@ Classes live at module level so that a converted model pickles (torch.multiproce
 """
 import math
 
+import numpy as np
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .plan import _pair, borders, same_padding, to_nchw_kernel, torch_state_keys
+from .plan import (_pair, borders, normalised_axes, same_padding, to_nchw_kernel,
+                   torch_state_keys)
 
 _ACTIVATIONS = {
     "linear": lambda p: nn.Identity(),
@@ -183,6 +186,23 @@ class BatchNorm(nn.Module):
                f"eps={self.eps}"
 
 
+class LayerNorm(nn.Module):
+    """F.layer_norm over the trailing `shape` (γ = weight and β = bias each optional, as
+    Keras' scale and center; torch's nn.LayerNorm has them both or neither)."""
+
+    def __init__(self, shape, epsilon, center, scale):
+        super().__init__()
+        self.shape, self.eps = tuple(shape), epsilon
+        self.weight = nn.Parameter(torch.ones(self.shape)) if scale else None
+        self.bias = nn.Parameter(torch.zeros(self.shape)) if center else None
+
+    def forward(self, x):
+        return F.layer_norm(x, self.shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.shape}, eps={self.eps}"
+
+
 class GlobalPool2D(nn.Module):
     """Mean or max of each channel over H, W of NHWC input; (N, C) or (N, 1, 1, C)."""
 
@@ -248,6 +268,9 @@ def _module(spec):
     if spec.kind in ("ZeroPadding2D", "Cropping2D"):
         crop = spec.kind == "Cropping2D"
         return Border2D(borders(c["cropping" if crop else "padding"]), crop)
+    if spec.kind == "LayerNormalization":
+        shape = [spec.in_shape[a - 1] for a in normalised_axes(spec)]
+        return LayerNorm(shape, float(c["epsilon"]), bool(c["center"]), bool(c["scale"]))
     if spec.kind == "BatchNormalization":
         axis = int(c["axis"]) % (len(spec.in_shape) + 1)      # counting the batch axis
         return BatchNorm(spec.in_shape[axis - 1], axis, float(c["momentum"]),
@@ -263,9 +286,9 @@ def build(spec):
         module.to(dtype)
         with torch.no_grad():
             for key, value in zip(torch_state_keys(spec), spec.weights):
-                if key == "weight" and spec.kind != "BatchNormalization":
+                if key == "weight" and spec.kind in ("Dense", "Conv2D", "Maxout"):
                     value = to_nchw_kernel(spec.kind, value)
-                getattr(module, key).copy_(torch.from_numpy(value.reshape(-1) if key != "weight"
-                                                            else value.copy()))
+                getattr(module, key).copy_(torch.from_numpy(np.ascontiguousarray(value)).reshape(
+                    getattr(module, key).shape))
     module.requires_grad_(bool(spec.config.get("trainable", True)))
     return module
