@@ -20,13 +20,13 @@ import inspect
 
 from ._core import (ELU, Activation, AveragePooling2D, BatchNormalization, Conv2D, Cropping2D,
                     Dense, Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, Layer,
-                    LayerNormalization, LeakyReLU, MaxPooling2D, Maxout, Reshape, Softmax, UpSampling2D,
+                    LayerNormalization, LeakyReLU, MaxPooling2D, Maxout, Rescaling, Reshape, Softmax, UpSampling2D,
                     ZeroPadding2D)
 
 __all__ = ["Layer", "Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Dropout", "Flatten",
            "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "Maxout", "UpSampling2D",
            "BatchNormalization", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "ZeroPadding2D",
-           "Cropping2D", "LayerNormalization"]
+           "Cropping2D", "LayerNormalization", "Rescaling"]
 
 
 def _call_accepts_training(call):

@@ -90,6 +90,8 @@ def _keras_layer(keras, spec):
                                      int(axis), epsilon=float(c["epsilon"]),
                                      center=bool(c["center"]), scale=bool(c["scale"]), **inits,
                                      **common)
+    if spec.kind == "Rescaling":
+        return kl.Rescaling(c["scale"], offset=c.get("offset", 0.0), **common)
     if spec.kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
         return getattr(kl, spec.kind)(keepdims=bool(c.get("keepdims", False)), **common)
     if spec.kind == "ZeroPadding2D":
@@ -213,6 +215,8 @@ def _from_keras_configs(keras, klayer):
                    epsilon=float(c["epsilon"]), center=bool(c["center"]),
                    scale=bool(c["scale"]),
                    **{key: _snake(c.get(key), default) for key, default in _LN_INITIALIZERS.items()})
+    elif kind == "Rescaling":
+        out.update(scale=c["scale"], offset=c.get("offset", 0.0))
     elif kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
         out["keepdims"] = bool(c.get("keepdims", False))
     elif kind == "ZeroPadding2D":

@@ -133,6 +133,11 @@ def _onnx_layer(g, spec, opset):
                mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
     elif spec.kind == "BatchNormalization":
         _onnx_batch_norm(g, spec, w)
+    elif spec.kind == "Rescaling":
+        g.to("NHWC", name)      # a per-channel scale broadcasts along the last axis
+        g.node("Mul", [g.x, g.const(f"{name}/scale", np.asarray(c["scale"], f32))], name)
+        g.node("Add", [g.x, g.const(f"{name}/offset", np.asarray(c.get("offset", 0.0), f32))],
+               name)
     elif spec.kind == "LayerNormalization":
         if opset < 17:
             raise ConversionError(f"cannot convert layer '{name}' (LayerNormalization) to ONNX "

@@ -30,7 +30,7 @@ def _require(name, purpose, pip=_PIP):
 _COMMON_KINDS = ("Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Dropout", "Flatten",
                  "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "UpSampling2D",
                  "BatchNormalization", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
-                 "ZeroPadding2D", "Cropping2D", "LayerNormalization")
+                 "ZeroPadding2D", "Cropping2D", "LayerNormalization", "Rescaling")
 _TARGET_KINDS = {
     "Keras": frozenset(_COMMON_KINDS),
     "PyTorch": frozenset(_COMMON_KINDS + ("Maxout",)),

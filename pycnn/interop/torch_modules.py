@@ -203,6 +203,18 @@ class LayerNorm(nn.Module):
         return f"{self.shape}, eps={self.eps}"
 
 
+class Rescaling(nn.Module):
+    """x · scale + offset, scale and offset broadcast against x (kept as buffers)."""
+
+    def __init__(self, scale, offset):
+        super().__init__()
+        self.register_buffer("scale", torch.as_tensor(np.asarray(scale, np.float32)))
+        self.register_buffer("offset", torch.as_tensor(np.asarray(offset, np.float32)))
+
+    def forward(self, x):
+        return x * self.scale + self.offset
+
+
 class GlobalPool2D(nn.Module):
     """Mean or max of each channel over H, W of NHWC input; (N, C) or (N, 1, 1, C)."""
 
@@ -262,6 +274,8 @@ def _module(spec):
         return Reshape(c["target_shape"])
     if spec.kind == "UpSampling2D":
         return UpSampling2D(_pair(c.get("size", 2)))
+    if spec.kind == "Rescaling":
+        return Rescaling(c["scale"], c.get("offset", 0.0))
     if spec.kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
         return GlobalPool2D("max" if spec.kind == "GlobalMaxPooling2D" else "avg",
                             bool(c.get("keepdims", False)))
