@@ -20,13 +20,15 @@ import inspect
 
 from ._core import (ELU, Activation, AveragePooling2D, BatchNormalization, Conv2D, Cropping2D,
                     Dense, Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, Layer,
-                    LayerNormalization, LeakyReLU, MaxPooling2D, Maxout, Rescaling, Reshape, Softmax, UpSampling2D,
-                    ZeroPadding2D)
+                    LayerNormalization, LeakyReLU, MaxPooling2D, Maxout, RandomContrast,
+                    RandomCrop, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
+                    Rescaling, Reshape, Softmax, UpSampling2D, ZeroPadding2D)
 
 __all__ = ["Layer", "Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Dropout", "Flatten",
            "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "Maxout", "UpSampling2D",
            "BatchNormalization", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "ZeroPadding2D",
-           "Cropping2D", "LayerNormalization", "Rescaling"]
+           "Cropping2D", "LayerNormalization", "Rescaling", "RandomFlip", "RandomTranslation",
+           "RandomRotation", "RandomZoom", "RandomCrop", "RandomContrast"]
 
 
 def _call_accepts_training(call):

@@ -20,3 +20,13 @@ def keras(torch):
     """The Keras 3 oracle on its torch backend (KERAS_BACKEND=torch before keras is imported)."""
     os.environ.setdefault("KERAS_BACKEND", "torch")
     return pytest.importorskip("keras", reason="Keras 3 is optional: pip install pycnn[interop]")
+
+
+@pytest.fixture
+def fresh_session():
+    """A new naming session (dense_1, ...) and pycnn.set_seed(0) around the test."""
+    import pycnn
+    pycnn.clear_session()
+    pycnn.set_seed(0)
+    yield
+    pycnn.clear_session()

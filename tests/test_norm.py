@@ -14,16 +14,10 @@ from pycnn.models import Sequential
 
 import reference
 
-pytestmark = pytest.mark.filterwarnings(  # Keras 3.15 on torch calls np.array(tensor)
-    "ignore:__array__ implementation doesn.t accept a copy keyword:DeprecationWarning")
-
-
-@pytest.fixture(autouse=True)
-def fresh_session():
-    pycnn.clear_session()
-    pycnn.set_seed(0)
-    yield
-    pycnn.clear_session()
+pytestmark = [pytest.mark.usefixtures("fresh_session"),
+              pytest.mark.filterwarnings(  # Keras 3.15 on torch calls np.array(tensor)
+                  "ignore:__array__ implementation doesn.t accept a copy keyword:"
+                  "DeprecationWarning")]
 
 
 @pytest.fixture

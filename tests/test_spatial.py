@@ -16,16 +16,10 @@ from pycnn.models import Sequential
 import reference
 from helpers import check_op
 
-pytestmark = pytest.mark.filterwarnings(  # Keras 3.15 on torch calls np.array(tensor)
-    "ignore:__array__ implementation doesn.t accept a copy keyword:DeprecationWarning")
-
-
-@pytest.fixture(autouse=True)
-def fresh_session():
-    pycnn.clear_session()
-    pycnn.set_seed(0)
-    yield
-    pycnn.clear_session()
+pytestmark = [pytest.mark.usefixtures("fresh_session"),
+              pytest.mark.filterwarnings(  # Keras 3.15 on torch calls np.array(tensor)
+                  "ignore:__array__ implementation doesn.t accept a copy keyword:"
+                  "DeprecationWarning")]
 
 
 # (layer factory, NumPy twin, Keras factory, torch function on NHWC)

@@ -136,6 +136,8 @@ int pc_norm_exec(PyObject *m);
 int pc_spatial_exec(PyObject *m);
 int pc_layer_norm_exec(PyObject *m);
 int pc_preprocessing_exec(PyObject *m);
+int pc_augment_exec(PyObject *m);
+int pc_augment_crop_exec(PyObject *m);
 
 /* Keras arguments pycnn accepts only at their defaults (None / False): ValueError naming
  * the first that is set (values[i] is the argument names[i] of `who`). 0 or -1. */

@@ -1,7 +1,8 @@
 """Keras 3: ``to_keras`` (a plain copy: pycnn keeps Keras' layouts) and ``from_keras``."""
 import re
 
-from .plan import _ACTIVATIONS, _PIP, ConversionError, _pair, _plan, _require, borders
+from .plan import (_ACTIVATIONS, _PIP, AUGMENTATION_KINDS, ConversionError, _pair, _plan,
+                   _require, borders)
 
 
 def _import_keras():
@@ -90,6 +91,10 @@ def _keras_layer(keras, spec):
                                      int(axis), epsilon=float(c["epsilon"]),
                                      center=bool(c["center"]), scale=bool(c["scale"]), **inits,
                                      **common)
+    if spec.kind in AUGMENTATION_KINDS:
+        kwargs = {k: v for k, v in c.items() if k not in ("name", "trainable", "dtype",
+                                                          "input_shape")}
+        return getattr(kl, spec.kind)(**kwargs, **common)
     if spec.kind == "Rescaling":
         return kl.Rescaling(c["scale"], offset=c.get("offset", 0.0), **common)
     if spec.kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
@@ -215,6 +220,9 @@ def _from_keras_configs(keras, klayer):
                    epsilon=float(c["epsilon"]), center=bool(c["center"]),
                    scale=bool(c["scale"]),
                    **{key: _snake(c.get(key), default) for key, default in _LN_INITIALIZERS.items()})
+    elif kind in AUGMENTATION_KINDS:
+        out.update({k: v for k, v in c.items()
+                    if k not in ("name", "trainable", "dtype", "data_format")})
     elif kind == "Rescaling":
         out.update(scale=c["scale"], offset=c.get("offset", 0.0))
     elif kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):

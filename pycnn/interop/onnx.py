@@ -4,8 +4,8 @@ import tempfile
 
 import numpy as np
 
-from .plan import (ConversionError, _pair, _plan, _require, borders, normalised_axes,
-                   same_padding, to_nchw_kernel)
+from .plan import (AUGMENTATION_KINDS, ConversionError, _pair, _plan, _require, borders,
+                   normalised_axes, same_padding, to_nchw_kernel)
 
 
 class _OnnxGraph:
@@ -119,8 +119,12 @@ def _onnx_layer(g, spec, opset):
         g.node("MaxPool" if spec.kind == "MaxPooling2D" else "AveragePool", [g.to("NCHW", name)],
                name, kernel_shape=list(pool), strides=list(strides),
                pads=_onnx_pads(spec, pool, strides), **extra)
-    elif spec.kind == "Dropout":
-        g.node("Identity", [g.x], name)  # dropout is the identity at inference
+    elif spec.kind == "RandomCrop" and spec.in_shape != spec.out_shape:
+        raise ConversionError(f"cannot convert layer '{name}' (RandomCrop) to ONNX: at inference "
+                              f"it returns its input {spec.in_shape}, while the layers after it "
+                              f"expect its declared {spec.out_shape}")
+    elif spec.kind == "Dropout" or spec.kind in AUGMENTATION_KINDS:
+        g.node("Identity", [g.x], name)  # dropout and augmentation: the identity at inference
     elif spec.kind in ("Flatten", "Reshape"):
         target = [-1] if spec.kind == "Flatten" else list(c["target_shape"])
         shape = g.const(f"{name}/shape", np.array([0] + target, np.int64))  # 0: keep the batch

@@ -31,12 +31,20 @@ _COMMON_KINDS = ("Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Dropout
                  "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "UpSampling2D",
                  "BatchNormalization", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
                  "ZeroPadding2D", "Cropping2D", "LayerNormalization", "Rescaling")
+# The augmentation layers act only in training: Keras has them all; an ONNX graph is an
+# inference graph, where they are the identity; torch.nn has no counterparts.
+AUGMENTATION_KINDS = ("RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom",
+                      "RandomCrop", "RandomContrast")
 _TARGET_KINDS = {
-    "Keras": frozenset(_COMMON_KINDS),
+    "Keras": frozenset(_COMMON_KINDS + AUGMENTATION_KINDS),
     "PyTorch": frozenset(_COMMON_KINDS + ("Maxout",)),
-    "ONNX": frozenset(_COMMON_KINDS + ("Maxout",)),
+    "ONNX": frozenset(_COMMON_KINDS + ("Maxout",) + AUGMENTATION_KINDS),
 }
-_WHY_NOT = {("Maxout", "Keras"): "Keras has no Maxout layer"}
+_WHY_NOT = {("Maxout", "Keras"): "Keras has no Maxout layer",
+            **{(kind, "PyTorch"): f"torch.nn has no {kind} (it would train without the "
+                                  "augmentation); convert the model without its augmentation "
+                                  "layers, e.g. Sequential(model.layers[k:])"
+               for kind in AUGMENTATION_KINDS}}
 # Activation names every target computes; the number is the default parameter
 # (pycnn's leaky_relu is the lecture's max(0.1·x, x); softmax's is the axis).
 _ACTIVATIONS = {"linear": None, "relu": None, "sigmoid": None, "tanh": None, "softmax": -1,
