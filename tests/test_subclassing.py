@@ -105,7 +105,7 @@ def test_subclassed_model_trains_saves_and_loads(digit_data, tmp_path):
     history = model.fit(x, y, epochs=3, batch_size=32, verbose=0)
     assert history.history["accuracy"][-1] > 0.85
     model.save(tmp_path / "sub.pycnn")
-    with pytest.raises(ValueError, match="unknown layer class 'ResidualMLP'"):
+    with pytest.raises(ValueError, match="unknown model class 'ResidualMLP'"):
         load_model(tmp_path / "sub.pycnn")
     loaded = load_model(tmp_path / "sub.pycnn", custom_objects={"ResidualMLP": ResidualMLP})
     assert isinstance(loaded, ResidualMLP) and loaded.block[0].units == 24

@@ -23,8 +23,11 @@ Merge layers (merging.py): ``Add``, ``Subtract``, ``Multiply``, ``Average``, ``M
 (``pycnn.Input``) starts a graph.
 """
 from .base import Layer
-from .core import (ELU, Activation, AveragePooling2D, Conv2D, Dense, Dropout, Flatten,
-                   LeakyReLU, MaxPooling2D, Maxout, Reshape, Softmax, UpSampling2D)
+from .core import (ELU, Activation, AveragePooling2D, BatchNormalization, Conv2D, Cropping2D,
+                   Dense, Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D,
+                   LayerNormalization, LeakyReLU, MaxPooling2D, Maxout, RandomContrast,
+                   RandomCrop, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
+                   Rescaling, Reshape, Softmax, UpSampling2D, ZeroPadding2D)
 from .input_layer import InputLayer
 from .merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract,
                       TensorOp, add, average, concatenate, maximum, minimum, multiply,
@@ -32,7 +35,10 @@ from .merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Sub
 
 __all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv2D", "MaxPooling2D",
            "AveragePooling2D", "Dropout", "Flatten", "Reshape", "Activation", "LeakyReLU",
-           "ELU", "Softmax", "Maxout", "UpSampling2D", "Add", "Subtract", "Multiply",
+           "ELU", "Softmax", "Maxout", "UpSampling2D", "BatchNormalization",
+           "GlobalAveragePooling2D", "GlobalMaxPooling2D", "ZeroPadding2D", "Cropping2D",
+           "LayerNormalization", "Rescaling", "RandomFlip", "RandomTranslation",
+           "RandomRotation", "RandomZoom", "RandomCrop", "RandomContrast", "Add", "Subtract", "Multiply",
            "Average", "Maximum", "Minimum", "Concatenate", "TensorOp", "add", "subtract",
            "multiply", "average", "maximum", "minimum", "concatenate"]
 

@@ -10,7 +10,10 @@ from .. import _core
 from .base import Layer, get_regularizer, serialize_regularizer
 
 __all__ = ["Dense", "Conv2D", "Maxout", "MaxPooling2D", "AveragePooling2D", "Dropout",
-           "Flatten", "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "UpSampling2D"]
+           "Flatten", "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "UpSampling2D",
+           "BatchNormalization", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "ZeroPadding2D",
+           "Cropping2D", "LayerNormalization", "Rescaling", "RandomFlip", "RandomTranslation",
+           "RandomRotation", "RandomZoom", "RandomCrop", "RandomContrast"]
 
 
 class _Regularized:
@@ -91,3 +94,16 @@ LeakyReLU = _native(_core.LeakyReLU, build_config=False)
 ELU = _native(_core.ELU, build_config=False)
 Softmax = _native(_core.Softmax, build_config=False)
 UpSampling2D = _native(_core.UpSampling2D)
+BatchNormalization = _native(_core.BatchNormalization)
+GlobalAveragePooling2D = _native(_core.GlobalAveragePooling2D, build_config=False)
+GlobalMaxPooling2D = _native(_core.GlobalMaxPooling2D, build_config=False)
+ZeroPadding2D = _native(_core.ZeroPadding2D)
+Cropping2D = _native(_core.Cropping2D)
+LayerNormalization = _native(_core.LayerNormalization)
+Rescaling = _native(_core.Rescaling)
+RandomFlip = _native(_core.RandomFlip)
+RandomTranslation = _native(_core.RandomTranslation)
+RandomRotation = _native(_core.RandomRotation)
+RandomZoom = _native(_core.RandomZoom)
+RandomCrop = _native(_core.RandomCrop)
+RandomContrast = _native(_core.RandomContrast)

@@ -23,7 +23,8 @@ def _reset_names():
     """Kept for pycnn.clear_session(): model names are counted with the layers' (C)."""
 
 
-def load_model(filepath, custom_objects=None, compile=True):
-    """The model that ``model.save(filepath)`` wrote (see pycnn.saving.load_model)."""
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """The model that ``model.save(filepath)`` wrote, or a Keras ``.keras`` / ``.h5``
+    file (see pycnn.saving.load_model)."""
     from ..saving import load_model as _load
-    return _load(filepath, custom_objects=custom_objects, compile=compile)
+    return _load(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)

@@ -74,7 +74,9 @@ def _builtin_classes():
     from .model import Model
     from .sequential import Sequential
     table = {name: getattr(layers, name) for name in layers.__all__
-             if isinstance(getattr(layers, name), type)}
+             if isinstance(getattr(layers, name), type)
+             and issubclass(getattr(layers, name), layers.Layer)
+             and getattr(layers, name) is not layers.Layer}     # the base builds nothing
     table.update({"Sequential": Sequential, "Functional": Functional, "Model": Model})
     return table
 
@@ -118,17 +120,16 @@ def _as_shape(spec):
     return tuple(spec)
 
 
-def deserialize_layer(entry, custom_objects=None):
+def deserialize_layer(entry, custom_objects=None, where="deserialize"):
     """The layer (or model) an entry of serialize_layer describes, with fresh weights."""
     if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str):
         raise ValueError(f"deserialize: expected {{'class_name': ..., 'config': ...}}, got "
                          f"{entry!r:.200}")
     name = entry["class_name"]
     cls = get_registered_object(name, custom_objects, entry.get("registered_name"))
-    if cls is None:
-        raise ValueError(f"deserialize: unknown layer class {name!r}; pass it in "
-                         f"custom_objects={{'{name}': cls}}, or register it with "
-                         f"@pycnn.saving.register_pycnn_serializable()")
+    if cls is None:                 # pycnn.saving's message, naming the known classes
+        from ..saving import _resolve_class
+        _resolve_class("layer", name, custom_objects, where)
     config = entry.get("config") or {}
     from .model import Model
     if isinstance(cls, type) and issubclass(cls, Model) and \
