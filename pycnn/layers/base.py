@@ -32,12 +32,12 @@ from .. import _core
 __all__ = ["Layer"]
 
 # attributes of the protocol itself: never scanned for sublayers or weights
-_UNTRACKED = frozenset({"_inbound_nodes", "_outbound_nodes", "_losses", "_losses_gen",
-                        "_regularized", "_auto_config", "activity_regularizer", "_graph",
-                        "_nodes", "_node_plan", "_inputs_struct", "_outputs_struct",
-                        "_input_layers_list", "_output_layers_list", "_layers_cache",
-                        "_loss_fns", "_metric_ids", "optimizer", "history", "_compiled_loss",
-                        "_build_shapes_dict", "_build_input_shape", "_probe_shapes"})
+_UNTRACKED = frozenset({
+    "_inbound_nodes", "_outbound_nodes",                    # the graph (models/graph.py)
+    "_losses", "_losses_gen", "_regularized", "activity_regularizer", "_auto_config",
+    "_build_input_shape",                                   # this module
+    "_graph", "_seq", "_input_layer", "_loss_fns", "_metric_ids", "_compiled_outputs",
+    "optimizer", "history", "loss", "loss_weights"})        # models
 
 
 _c_weights = _core.Layer.weights.__get__
