@@ -69,3 +69,4 @@ from ._core import get_num_threads, set_num_threads  # noqa: E402
 from . import _threadpool  # noqa: E402
 
 _threadpool.register()      # threadpoolctl, when installed, sees and limits the pool
+from . import ops  # noqa: E402  (issue 14: keras.ops over pycnn tensors)
