@@ -70,3 +70,4 @@ from . import _threadpool  # noqa: E402
 
 _threadpool.register()      # threadpoolctl, when installed, sees and limits the pool
 from . import ops  # noqa: E402  (issue 14: keras.ops over pycnn tensors)
+from . import random  # noqa: E402  (issue 14: keras.random, seeded by pycnn.set_seed)
