@@ -71,3 +71,4 @@ from . import _threadpool  # noqa: E402
 _threadpool.register()      # threadpoolctl, when installed, sees and limits the pool
 from . import ops  # noqa: E402  (issue 14: keras.ops over pycnn tensors)
 from . import random  # noqa: E402  (issue 14: keras.random, seeded by pycnn.set_seed)
+from . import regularizers  # noqa: E402  (issue 14: L1, L2, L1L2 weight penalties)
