@@ -72,3 +72,6 @@ _threadpool.register()      # threadpoolctl, when installed, sees and limits the
 from . import ops  # noqa: E402  (issue 14: keras.ops over pycnn tensors)
 from . import random  # noqa: E402  (issue 14: keras.random, seeded by pycnn.set_seed)
 from . import regularizers  # noqa: E402  (issue 14: L1, L2, L1L2 weight penalties)
+# ---- the Keras namespace: `import pycnn as keras` (issue 14) ----
+from . import saving  # noqa: E402
+from .models import Sequential  # noqa: E402

@@ -14,10 +14,10 @@ its lines through a ``Notation`` so the LaTeX and the text are one piece of code
 Batches show their first few rows, then how the rows combine (mean or sum); the last
 number on the last line is always the tensor's own value, computed by pycnn in C.
 """
-import numpy as np
+import numpy as _np
 
 from . import _core
-from .display import fmt, fmt_latex, matrix_latex
+from .display import fmt as _fmt, fmt_latex as _fmt_latex, matrix_latex as _matrix_latex
 
 __all__ = ["explain", "Explanation", "EXPLAINERS"]
 
@@ -65,7 +65,7 @@ class Notation:
 
     def num(self, x):
         """A number; negative ones in parentheses are the caller's business (``neg``)."""
-        return fmt_latex(x) if self.tex else fmt(x).replace("-", "−")
+        return _fmt_latex(x) if self.tex else _fmt(x).replace("-", "−")
 
     def neg(self, x):
         """A number as an operand: ``(−1)`` when negative."""
@@ -99,9 +99,9 @@ class Notation:
         return rf"\sum_{{{index}}} {body}" if self.tex else f"Σ_{index} {body}"
 
     def vector(self, a):
-        a = np.asarray(a)
+        a = _np.asarray(a)
         if self.tex:
-            return matrix_latex(a)
+            return _matrix_latex(a)
         return "[" + ", ".join(self.num(v) for v in a.reshape(-1)) + "]"
 
     def paren(self, s):
@@ -125,7 +125,7 @@ def _lines(explainer, t):
     """(LaTeX lines, text lines). Numbers that do not fit an explainer's formula (an empty
     batch, a shape it does not know) get the generic description instead of an error:
     explaining must never be what breaks a student's session."""
-    with np.errstate(all="ignore"):
+    with _np.errstate(all="ignore"):
         try:
             return (explainer(t, Notation(True)), explainer(t, Notation(False)))
         except (ValueError, IndexError, ZeroDivisionError) as error:
@@ -169,7 +169,7 @@ def _recording_leaf(a):
     """A leaf that requires grad for lists, float arrays and Tensors; a unchanged else."""
     if isinstance(a, _core.Tensor):
         leaf = a.detach()
-    elif isinstance(a, list) or (isinstance(a, np.ndarray) and a.dtype.kind == "f"):
+    elif isinstance(a, list) or (isinstance(a, _np.ndarray) and a.dtype.kind == "f"):
         leaf = _core.tensor(a)
     else:
         return a
@@ -182,7 +182,7 @@ def _shape(shape):
 
 
 def _values(t):
-    return np.asarray(t.numpy(), dtype=np.float64)
+    return _np.asarray(t.numpy(), dtype=_np.float64)
 
 
 # ---- leaves and ops without their own explainer ------------------------------------
@@ -215,7 +215,7 @@ def _elementwise(formula, general):
     formula(n, *numbers) writes f at one element; general(n) the formula with symbols.
     """
     def explainer(t, n):
-        operands = [np.broadcast_to(_values(p), t.shape).reshape(-1) for p in t.parents]
+        operands = [_np.broadcast_to(_values(p), t.shape).reshape(-1) for p in t.parents]
         y = _values(t).reshape(-1)
         where = f" (broadcast to {_shape(t.shape)})" if len(operands) > 1 else ""
         lines = [n.text(f"{t.op}, element by element{where}: ") + general(n)]
@@ -285,7 +285,7 @@ EXPLAINERS = {
 def _slope(x, y, fn):
     """The α with y = α · fn(x) on the elements where x ≤ 0 (None when there are none)."""
     mask = (x < 0) & (fn(x) != 0)
-    return float(np.median(y[mask] / fn(x[mask]))) if mask.any() else None
+    return float(_np.median(y[mask] / fn(x[mask]))) if mask.any() else None
 
 
 def _piecewise(negative, general):
@@ -293,7 +293,7 @@ def _piecewise(negative, general):
     def explainer(t, n):
         x = _values(t.parents[0]).reshape(-1)
         y = _values(t).reshape(-1)
-        fn = {"leaky_relu": lambda v: v, "elu": np.expm1}[t.op]
+        fn = {"leaky_relu": lambda v: v, "elu": _np.expm1}[t.op]
         alpha = _slope(x, y, fn)
         a = n.num(alpha) if alpha is not None else (r"\alpha" if n.tex else "α")
         lines = [n.text(f"{t.op}, element by element: ") + general(n)]
@@ -336,13 +336,13 @@ def _rows(t, reference):
     """(z, y) as rows along the op's axis, found as the axis whose reference matches."""
     z, y = _values(t.parents[0]), _values(t)
     for axis in [-1] + list(range(z.ndim - 1)):
-        with np.errstate(all="ignore"):
+        with _np.errstate(all="ignore"):
             ref = reference(z, axis)
-        if ref.shape == y.shape and np.allclose(ref, y, rtol=1e-4, atol=1e-6, equal_nan=True):
+        if ref.shape == y.shape and _np.allclose(ref, y, rtol=1e-4, atol=1e-6, equal_nan=True):
             break
     else:
         axis = -1
-    z, y = np.moveaxis(np.atleast_1d(z), axis, -1), np.moveaxis(np.atleast_1d(y), axis, -1)
+    z, y = _np.moveaxis(_np.atleast_1d(z), axis, -1), _np.moveaxis(_np.atleast_1d(y), axis, -1)
     return z.reshape(-1, z.shape[-1]), y.reshape(-1, y.shape[-1]), axis
 
 
@@ -353,7 +353,7 @@ def _which_row(n, rows, axis):
 
 
 def _softmax_reference(z, axis):
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    e = _np.exp(z - z.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 
 
@@ -368,8 +368,8 @@ def _shift_text(n, m):
 def _explain_softmax(t, n):
     z, p, axis = _rows(t, _softmax_reference)
     z0, p0 = z[0], p[0]
-    m = float(z0.max()) if np.abs(z0).max() > 50 else 0.0
-    e = np.exp(z0 - m)
+    m = float(z0.max()) if _np.abs(z0).max() > 50 else 0.0
+    e = _np.exp(z0 - m)
     zk = lambda v: n.exp(v - m)                                       # noqa: E731
     lines = [n.text("softmax: ") + n.sub("p", "k") + " = " +
              n.frac("e^{z_k}" if n.tex else "e^z_k", n.sum("j", "e^{z_j}" if n.tex else "e^z_j"))]
@@ -392,9 +392,9 @@ def _explain_softmax(t, n):
 
 
 def _explain_log_softmax(t, n):
-    z, y, axis = _rows(t, lambda z, a: np.log(_softmax_reference(z, a)))
+    z, y, axis = _rows(t, lambda z, a: _np.log(_softmax_reference(z, a)))
     z0, y0 = z[0], y[0]
-    lse = float(np.log(np.exp(z0 - z0.max()).sum()) + z0.max())
+    lse = float(_np.log(_np.exp(z0 - z0.max()).sum()) + z0.max())
     ln = r"\ln" if n.tex else "ln"
     lines = [n.text("log_softmax: ") + f"{ln} {n.sub('p', 'k')} = {n.sub('z', 'k')} {n.minus} "
              f"{ln} " + n.sum("j", "e^{z_j}" if n.tex else "e^z_j")]
@@ -423,7 +423,7 @@ def _explain_naive_normalize(t, n):
     for k in range(min(ELEMENTS, z0.size)):
         lines.append(f"{n.sub('p', k + 1)} = {n.frac(n.num(z0[k]), n.num(z0.sum()))} = "
                      f"{n.num(p0[k])}")
-    bad = [n.num(v) for v in p0 if v < 0 or v > 1 or not np.isfinite(v)]
+    bad = [n.num(v) for v in p0 if v < 0 or v > 1 or not _np.isfinite(v)]
     if bad:
         lines.append(n.text("not a probability: " + ", ".join(bad) +
                             " lies outside [0, 1] — softmax exponentiates first"))
@@ -434,8 +434,8 @@ def _explain_maxout(t, n):
     x, y = _values(t.parents[0]), _values(t)
     axis = next((a for a in range(-1, -x.ndim - 1, -1) if x.shape[a] != y.shape[a]), -1)
     pieces = x.shape[axis] // y.shape[axis]
-    x0 = np.moveaxis(x, axis, -1).reshape(-1, x.shape[axis])[0]
-    y0 = np.moveaxis(y, axis, -1).reshape(-1, y.shape[axis])[0]
+    x0 = _np.moveaxis(x, axis, -1).reshape(-1, x.shape[axis])[0]
+    y0 = _np.moveaxis(y, axis, -1).reshape(-1, y.shape[axis])[0]
     mx = r"\max" if n.tex else "max"
     lines = [n.text(f"maxout, {pieces} pieces per unit: ") + f"{n.sub('y', 'j')} = {mx} " +
              n.text("of the j-th group of consecutive inputs")]
@@ -467,8 +467,8 @@ def _loss_rows(t, rows_are_samples=False):
     """(y_pred, y_true) as float64 rows: one row per sample (the first axis) for the
     squared errors, else one row per vector along the last axis."""
     pred, true = (_values(p) for p in t.parents)
-    pred = np.atleast_1d(pred)
-    width = int(np.prod(pred.shape[1:])) if rows_are_samples else pred.shape[-1]
+    pred = _np.atleast_1d(pred)
+    width = int(_np.prod(pred.shape[1:])) if rows_are_samples else pred.shape[-1]
     return pred.reshape(-1, width), true.reshape(pred.size // width, -1)
 
 
@@ -483,11 +483,11 @@ def _reduce(t, n, per, counted=None):
     m = counted.size
     if m == 1:
         return []
-    if np.isclose(v, counted.mean(), rtol=1e-4, atol=1e-7):
+    if _np.isclose(v, counted.mean(), rtol=1e-4, atol=1e-7):
         return [f"E = {n.over('N')} {n.sum('i', 'E_i' if not n.tex else 'E_{i}')} = "
                 f"{n.frac(terms, str(m))} = {n.num(v)}" +
                 (n.text(f"  (N = {m})") if n.tex else f"   (N = {m})")]
-    if np.isclose(v, counted.sum(), rtol=1e-4, atol=1e-7):
+    if _np.isclose(v, counted.sum(), rtol=1e-4, atol=1e-7):
         return [f"E = {n.sum('i', 'E_i' if not n.tex else 'E_{i}')} = {terms} = {n.num(v)}"]
     return [f"E = {n.num(v)}"]
 
@@ -511,7 +511,7 @@ def _sample_lines(n, t, per, write, rows):
 
 
 def _softmax_rows(z):
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    e = _np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
 
@@ -533,13 +533,13 @@ def _explain_categorical(t, n):
     pred, true = _loss_rows(t)
     logits = t.op.endswith("from_logits")
     p = _softmax_rows(pred) if logits else pred / pred.sum(axis=-1, keepdims=True)
-    q = np.clip(p, EPSILON, 1 - EPSILON)
-    per = -(true * np.log(q)).sum(axis=-1)
+    q = _np.clip(p, EPSILON, 1 - EPSILON)
+    per = -(true * _np.log(q)).sum(axis=-1)
     lines = [n.text("categorical cross-entropy: ") + "E = " + n.minus +
              n.sum("k", f"{n.sub('y', 'k')}{n.dot}" + (r"\ln p_k" if n.tex else "ln p_k"))]
     if logits:
         lines += _from_logits_line(n, "softmax", pred[0], p[0])
-    elif not np.allclose(pred.sum(axis=-1), 1, atol=1e-6):
+    elif not _np.allclose(pred.sum(axis=-1), 1, atol=1e-6):
         lines.append(n.text("the rows of y_pred do not sum to 1: p is divided by its sum "
                             "first, as Keras does"))
     lines += _sample_lines(n, t, per, lambda i: _crossentropy_terms(n, true[i], q[i]), len(per))
@@ -551,10 +551,10 @@ def _explain_sparse(t, n):
     labels = labels.reshape(-1)
     logits = t.op.endswith("from_logits")
     p = _softmax_rows(pred) if logits else pred / pred.sum(axis=-1, keepdims=True)
-    valid = (labels >= 0) & (labels < pred.shape[-1]) & (labels == np.floor(labels))
-    rows = np.arange(len(labels))
-    q = np.clip(p[rows, np.where(valid, labels, 0).astype(int)], EPSILON, 1 - EPSILON)
-    per = np.where(valid, -np.log(q), 0.0)
+    valid = (labels >= 0) & (labels < pred.shape[-1]) & (labels == _np.floor(labels))
+    rows = _np.arange(len(labels))
+    q = _np.clip(p[rows, _np.where(valid, labels, 0).astype(int)], EPSILON, 1 - EPSILON)
+    per = _np.where(valid, -_np.log(q), 0.0)
     lines = [n.text("sparse categorical cross-entropy, label j: ") +
              f"E = {n.minus}" + (r"\ln p_j" if n.tex else "ln p_j")]
     if logits:
@@ -577,7 +577,7 @@ def _explain_sparse(t, n):
 def _binary_terms(n, y, p, known):
     """[−y ln p − (1 − y) ln(1 − p)] for each known label k."""
     out = []
-    for k in np.flatnonzero(known):
+    for k in _np.flatnonzero(known):
         out.append(f"{n.minus}{n.num(y[k])}{n.dot}{n.ln(p[k])} {n.minus} "
                    f"(1 {n.minus} {n.num(y[k])}){n.dot}" +
                    (r"\ln" if n.tex else "ln") + n.paren(f"1 {n.minus} {n.num(p[k])}"))
@@ -587,11 +587,11 @@ def _binary_terms(n, y, p, known):
 def _explain_binary(t, n, multilabel=False):
     pred, true = _loss_rows(t)
     logits = t.op.endswith("from_logits")
-    p = 1 / (1 + np.exp(-pred)) if logits else pred
-    q = np.clip(p, EPSILON, 1 - EPSILON)
-    known = ~np.isnan(true)
-    y = np.where(known, true, 0.0)
-    each = np.where(known, -(y * np.log(q) + (1 - y) * np.log(1 - q)), 0.0)
+    p = 1 / (1 + _np.exp(-pred)) if logits else pred
+    q = _np.clip(p, EPSILON, 1 - EPSILON)
+    known = ~_np.isnan(true)
+    y = _np.where(known, true, 0.0)
+    each = _np.where(known, -(y * _np.log(q) + (1 - y) * _np.log(1 - q)), 0.0)
     width = pred.shape[-1]
     per = each.sum(axis=-1) if multilabel else each.mean(axis=-1)
     formula = (f"{n.minus}y{n.dot}" + (r"\ln p" if n.tex else "ln p") +
@@ -665,7 +665,7 @@ def _explain_yolo(t, n):
     value = float(t.numpy().sum())
     with _core_no_grad():
         total, parts = losses.yolo_loss(true, pred, S=S, B=B, C=C, return_parts=True)
-        weighted = np.isclose(float(total), value, rtol=1e-4, atol=1e-6)
+        weighted = _np.isclose(float(total), value, rtol=1e-4, atol=1e-6)
         if not weighted:          # other λ: show the unweighted sums, λ as symbols
             total, parts = losses.yolo_loss(true, pred, S=S, B=B, C=C, lambda_coord=1.0,
                                             lambda_noobj=1.0, return_parts=True)
@@ -746,7 +746,7 @@ def _explain_matmul(t, n):
              + n.sub("C", "ij") + " = " + n.sum("k", n.sub("A", "ik") + " " +
                                                 n.sub("B", "kj"))]
     shown = 0
-    for i, j in np.ndindex(*c.shape):
+    for i, j in _np.ndindex(*c.shape):
         if shown == ELEMENTS:
             lines.append(n.text(f"… and {c.size - ELEMENTS} more elements"))
             break
@@ -769,9 +769,9 @@ EXPLAINERS.update({
 
 _ACTIVATIONS = {
     "linear": lambda z: z,
-    "relu": lambda z: np.maximum(z, 0),
-    "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
-    "tanh": np.tanh,
+    "relu": lambda z: _np.maximum(z, 0),
+    "sigmoid": lambda z: 1 / (1 + _np.exp(-z)),
+    "tanh": _np.tanh,
     "softmax": _softmax_rows,
 }
 
@@ -788,14 +788,14 @@ def _activation_candidates(y):
 
 def _explain_dense(t, n):
     x, w = (_values(p) for p in t.parents[:2])
-    b = _values(t.parents[2]) if len(t.parents) > 2 else np.zeros(w.shape[1])
+    b = _values(t.parents[2]) if len(t.parents) > 2 else _np.zeros(w.shape[1])
     y = _values(t)
     if x.ndim != 2 or w.ndim != 2 or y.shape != (x.shape[0], w.shape[1]):
         return _explain_other(t, n)
     z = x @ w + b
-    with np.errstate(all="ignore"):
+    with _np.errstate(all="ignore"):
         name = next((k for k, f in _activation_candidates(y)
-                     if np.allclose(f(z), y, rtol=1e-4, atol=1e-5)), None)
+                     if _np.allclose(f(z), y, rtol=1e-4, atol=1e-5)), None)
     if name == "linear":
         f = ""                                     # no activation: no parentheses either
     else:
@@ -842,11 +842,11 @@ def _geometries(n_in, n_out, k):
 def _window(x, i, j, kh, kw, geometry, fill=0.0):
     """x[n=0] around output (i, j): (kh, kw, C), ``fill`` where padding lies."""
     (sh, ph, _), (sw, pw, _) = geometry
-    rows, cols = i * sh - ph + np.arange(kh), j * sw - pw + np.arange(kw)
+    rows, cols = i * sh - ph + _np.arange(kh), j * sw - pw + _np.arange(kw)
     inside = ((rows >= 0) & (rows < x.shape[1]))[:, None] & ((cols >= 0) & (cols < x.shape[2]))
-    window = np.full((kh, kw, x.shape[3]), fill)
-    window[inside] = x[0][np.clip(rows, 0, x.shape[1] - 1)[:, None],
-                          np.clip(cols, 0, x.shape[2] - 1)[None, :]][inside]
+    window = _np.full((kh, kw, x.shape[3]), fill)
+    window[inside] = x[0][_np.clip(rows, 0, x.shape[1] - 1)[:, None],
+                          _np.clip(cols, 0, x.shape[2] - 1)[None, :]][inside]
     return window
 
 
@@ -859,15 +859,15 @@ def _find_geometry(x, y, kh, kw, value_at, fill=0.0):
     for gh in _geometries(x.shape[1], y.shape[1], kh):
         for gw in _geometries(x.shape[2], y.shape[2], kw):
             if gh[2] == gw[2] and all(
-                    np.isclose(value_at(_window(x, a, c, kh, kw, (gh, gw), fill)), y[0, a, c, 0],
-                               rtol=1e-4, atol=1e-5) for a, c in probes):
+                    _np.isclose(value_at(_window(x, a, c, kh, kw, (gh, gw), fill)), y[0, a, c, 0],
+                                rtol=1e-4, atol=1e-5) for a, c in probes):
                 return (gh, gw), i, j
     return None, i, j
 
 
 def _explain_conv2d(t, n):
     x, k = (_values(p) for p in t.parents[:2])
-    b = _values(t.parents[2]) if len(t.parents) > 2 else np.zeros(k.shape[3])
+    b = _values(t.parents[2]) if len(t.parents) > 2 else _np.zeros(k.shape[3])
     y = _values(t)
     kh, kw, cin, cout = k.shape
     found = None
@@ -905,10 +905,10 @@ def _explain_conv2d(t, n):
 def _explain_pool(t, n):
     x, y = _values(t.parents[0]), _values(t)
     # padding takes no part in a pool (Keras): NaN marks it, nanmax/nanmean skip it
-    reduce = np.nanmax if t.op == "max_pool2d" else np.nanmean
+    reduce = _np.nanmax if t.op == "max_pool2d" else _np.nanmean
     for p in range(1, x.shape[1] + 1):
         for q in (p, *range(1, x.shape[2] + 1)):
-            geometry, i, j = _find_geometry(x, y, p, q, lambda w: reduce(w[:, :, 0]), np.nan)
+            geometry, i, j = _find_geometry(x, y, p, q, lambda w: reduce(w[:, :, 0]), _np.nan)
             if geometry:
                 break
         else:
@@ -916,8 +916,8 @@ def _explain_pool(t, n):
         break
     else:
         return _explain_other(t, n)
-    window = _window(x, i, j, p, q, geometry, np.nan)[:, :, 0]
-    window = window[~np.isnan(window)]
+    window = _window(x, i, j, p, q, geometry, _np.nan)[:, :, 0]
+    window = window[~_np.isnan(window)]
     (sh, _, padding), (sw, _, _) = geometry
     kind = "max" if t.op == "max_pool2d" else "average"
     fn = (r"\max" if n.tex else "max") if kind == "max" else (r"\mathrm{mean}" if n.tex
@@ -932,7 +932,7 @@ def _explain_pool(t, n):
 def _explain_upsampling(t, n):
     x, y = _values(t.parents[0]), _values(t)
     fh, fw = y.shape[1] // x.shape[1], y.shape[2] // x.shape[2]
-    i, j = np.unravel_index(np.argmax(np.abs(x[0, :, :, 0])), x.shape[1:3])
+    i, j = _np.unravel_index(_np.argmax(_np.abs(x[0, :, :, 0])), x.shape[1:3])
     block = y[0, i * fh:(i + 1) * fh, j * fw:(j + 1) * fw, 0]
     where = f"_{{{i},{j}}}" if n.tex else f"[{i}, {j}]"
     return [n.text(f"up-sampling by ({fh}, {fw}), nearest neighbour: each value is copied "

@@ -25,13 +25,13 @@ and, when it is missing, raises ImportError naming the pip command. A layer with
 in the target (Maxout in Keras, a custom activation, a subclassed layer) raises ConversionError
 naming the layer and the target before anything is built or written.
 """
-import importlib
-import os
-import re
-import tempfile
-from collections import OrderedDict
+import importlib as _importlib
+import os as _os
+import re as _re
+import tempfile as _tempfile
+from collections import OrderedDict as _OrderedDict
 
-import numpy as np
+import numpy as _np
 
 __all__ = ["ConversionError", "to_keras", "from_keras", "to_torch", "load_torch_state", "to_onnx"]
 
@@ -46,7 +46,7 @@ class ConversionError(ValueError):
 def _require(name, purpose, pip=_PIP):
     """Import an optional library, or ImportError naming the pip command that installs it."""
     try:
-        return importlib.import_module(name)
+        return _importlib.import_module(name)
     except ModuleNotFoundError as exc:
         if exc.name != name:
             raise
@@ -68,7 +68,7 @@ def _import_keras():
 
 def _import_torch():
     _require("torch", "this converter", f"{_PIP} torch==2.13.0")
-    return importlib.import_module("pycnn._torch_layers")
+    return _importlib.import_module("pycnn._torch_layers")
 
 
 # ------------------------------------------------------------------ the plan: layers, checked
@@ -167,7 +167,7 @@ def _plan(model, target, input_shape=None):
     for layer in layers:
         kind = _kind(layer, target)
         where = f"layer '{layer.name}' ({kind}) to {target}"
-        weights = [np.asarray(w) for w in layer.get_weights()]
+        weights = [_np.asarray(w) for w in layer.get_weights()]
         if kind in ("Dense", "Conv2D", "Maxout") and not weights:
             raise ValueError(f"cannot convert {where}: it has no weights yet; build the model "
                              "(call it on a batch, or give the first layer input_shape=…)")
@@ -302,7 +302,7 @@ def _from_keras_activation(keras, fn, where):
 
 def _snake(initializer, default):
     if isinstance(initializer, dict):
-        initializer = re.sub(r"(?<!^)(?=[A-Z])", "_", initializer.get("class_name", "")).lower()
+        initializer = _re.sub(r"(?<!^)(?=[A-Z])", "_", initializer.get("class_name", "")).lower()
     return initializer if initializer in _PYCNN_INITIALIZERS else default
 
 
@@ -407,7 +407,7 @@ def to_torch(model, input_shape=None):
     """
     torch_layers = _import_torch()
     plan = _plan(model, "PyTorch", input_shape)
-    return torch_layers.Sequential(OrderedDict((s.name, torch_layers.build(s)) for s in plan),
+    return torch_layers.Sequential(_OrderedDict((s.name, torch_layers.build(s)) for s in plan),
                                    input_shape=plan[0].in_shape)
 
 
@@ -430,12 +430,12 @@ def load_torch_state(model, module):
                 raise ValueError(f"load_torch_state: no tensor '{key}' for layer '{spec.name}' "
                                  f"({spec.kind}); the module has {sorted(state)}")
             value = state[key]
-            value = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
+            value = _np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
             value = _from_nchw_kernel(spec.kind, value) if suffix == "weight" else value
             if value.shape != current.shape:
                 raise ValueError(f"load_torch_state: '{key}' has shape {value.shape} in pycnn's "
                                  f"layout but layer '{spec.name}' expects {current.shape}")
-            arrays.append(np.ascontiguousarray(value, dtype=current.dtype))
+            arrays.append(_np.ascontiguousarray(value, dtype=current.dtype))
         if arrays:
             updates.append((spec.layer, arrays))
     for layer, arrays in updates:
@@ -461,7 +461,7 @@ class _OnnxGraph:
         return out
 
     def const(self, name, array):
-        self.initializers.append(self.numpy_helper.from_array(np.ascontiguousarray(array), name))
+        self.initializers.append(self.numpy_helper.from_array(_np.ascontiguousarray(array), name))
         return name
 
     def to(self, layout, name):
@@ -499,8 +499,8 @@ def _onnx_pads(spec, kernel, strides):
 
 
 def _onnx_layer(g, spec, opset):
-    c, name, f32 = spec.config, spec.name, np.float32
-    w = [np.asarray(a, dtype=f32) for a in spec.weights]
+    c, name, f32 = spec.config, spec.name, _np.float32
+    w = [_np.asarray(a, dtype=f32) for a in spec.weights]
     if spec.kind in ("Dense", "Maxout"):
         g.to("NHWC", name)
         kernel = w[0].reshape(w[0].shape[0], -1)  # Maxout: (in, units·pieces), grouped per unit
@@ -509,10 +509,10 @@ def _onnx_layer(g, spec, opset):
             g.node("Add", [g.x, g.const(f"{name}/bias", w[1].reshape(-1))], name)
         if spec.kind == "Maxout":
             units, pieces = int(c["units"]), int(c["pieces"])
-            shape = g.const(f"{name}/pieces_shape", np.array([0, units, pieces], np.int64))
+            shape = g.const(f"{name}/pieces_shape", _np.array([0, units, pieces], _np.int64))
             g.node("Reshape", [g.x, shape], name)
             if opset >= 18:  # axes moved from an attribute to an input in opset 18
-                g.node("ReduceMax", [g.x, g.const(f"{name}/axes", np.array([2], np.int64))],
+                g.node("ReduceMax", [g.x, g.const(f"{name}/axes", _np.array([2], _np.int64))],
                        name, keepdims=0)
             else:
                 g.node("ReduceMax", [g.x], name, axes=[2], keepdims=0)
@@ -534,13 +534,13 @@ def _onnx_layer(g, spec, opset):
         g.node("Identity", [g.x], name)  # dropout is the identity at inference
     elif spec.kind in ("Flatten", "Reshape"):
         target = [-1] if spec.kind == "Flatten" else list(c["target_shape"])
-        shape = g.const(f"{name}/shape", np.array([0] + target, np.int64))  # 0: keep the batch
+        shape = g.const(f"{name}/shape", _np.array([0] + target, _np.int64))  # 0: keep the batch
         g.node("Reshape", [g.to("NHWC", name), shape], name)
     elif spec.kind == "UpSampling2D":
         sh, sw = _pair(c.get("size", 2))
         scales = [1, 1, sh, sw] if g.layout == "NCHW" else [1, sh, sw, 1]
         # asymmetric + floor: output pixel i reads input pixel ⌊i/s⌋, a plain repetition
-        g.node("Resize", [g.x, "", g.const(f"{name}/scales", np.array(scales, f32))], name,
+        g.node("Resize", [g.x, "", g.const(f"{name}/scales", _np.array(scales, f32))], name,
                mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
     if spec.activation is not None:
         _onnx_activation(g, spec.activation, name)
@@ -576,20 +576,20 @@ def to_onnx(model, path, opset=17, input_name="input", output_name="output", inp
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", int(opset))],
                               producer_name="pycnn", producer_version=__version__)
     onnx.checker.check_model(proto, full_check=True)
-    _write_atomically(os.fspath(path), proto.SerializeToString())
+    _write_atomically(_os.fspath(path), proto.SerializeToString())
     return proto
 
 
 def _write_atomically(path, data):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".onnx", dir=directory)
+    directory = _os.path.dirname(_os.path.abspath(path))
+    fd, tmp = _tempfile.mkstemp(prefix=".tmp-", suffix=".onnx", dir=directory)
     try:
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a model file is for sharing
-        with os.fdopen(fd, "wb") as f:
+        _os.chmod(tmp, 0o644)  # mkstemp makes 0600; a model file is for sharing
+        with _os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+            _os.fsync(f.fileno())
+        _os.replace(tmp, path)
     except BaseException:
-        os.unlink(tmp)
+        _os.unlink(tmp)
         raise

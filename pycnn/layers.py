@@ -16,7 +16,7 @@ type; ``pycnn.clear_session()`` restarts), ``trainable``, ``built``, ``build(inp
 ``get_config()`` / ``from_config()``. Subclass :class:`Layer` in Python to write your own:
 define ``build`` (creating weights with ``add_weight``) and ``call``.
 """
-import inspect
+import inspect as _inspect
 
 from ._core import (ELU, Activation, AveragePooling2D, Conv2D, Dense, Dropout, Flatten, Layer,
                     LeakyReLU, MaxPooling2D, Maxout, Reshape, Softmax, UpSampling2D)
@@ -28,7 +28,7 @@ __all__ = ["Layer", "Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Drop
 def _call_accepts_training(call):
     """Whether a Python ``call`` method takes ``training=`` (Keras inspects it the same way)."""
     try:
-        params = inspect.signature(call).parameters.values()
+        params = _inspect.signature(call).parameters.values()
     except (TypeError, ValueError):
         return False
     return any(p.name == "training" or p.kind is p.VAR_KEYWORD for p in params)

@@ -16,11 +16,11 @@ node), the loss (a C op) records its node, ``loss.backward()`` walks the graph i
 and the optimizer's C kernel updates every weight buffer in place. The loops here are
 over batches and layers only.
 """
-import numpy as np
+import numpy as _np
 
 from . import callbacks as callbacks_module, metrics as metrics_module, optimizers, training
-from .autograd import no_grad
-from .progbar import Progbar
+from .autograd import no_grad as _no_grad
+from .progbar import Progbar as _Progbar
 
 __all__ = ["Sequential", "load_model"]
 
@@ -40,12 +40,12 @@ def _reset_names():
 # ---- the shuffling generator --------------------------------------------------------
 # fit shuffles with NumPy; pycnn.set_seed(n) reseeds it (with the C generator of the
 # initializers and dropout masks), so a seeded run is reproducible end to end.
-_shuffle_rng = np.random.default_rng()
+_shuffle_rng = _np.random.default_rng()
 
 
 def _seed_shuffle(seed):
     global _shuffle_rng
-    _shuffle_rng = np.random.default_rng(seed)
+    _shuffle_rng = _np.random.default_rng(seed)
 
 class Sequential:
     """A linear stack of layers: ``y = layers[-1](...layers[1](layers[0](x)))``.
@@ -125,7 +125,7 @@ class Sequential:
 
     def _ensure_built(self, x):
         if not self.built or len(self._output_shapes) != len(self._layers):
-            self.build((None,) + tuple(np.shape(x)[1:]))
+            self.build((None,) + tuple(_np.shape(x)[1:]))
 
     @property
     def input_shape(self):
@@ -279,7 +279,7 @@ class Sequential:
 
     def _new_metrics(self, y_true, y_pred):
         """Metric objects with empty state; 'accuracy' resolved from the loss and shapes."""
-        metrics = [metrics_module.get(m, self.loss_name, np.shape(y_true), np.shape(y_pred))
+        metrics = [metrics_module.get(m, self.loss_name, _np.shape(y_true), _np.shape(y_pred))
                    for m in self._metric_ids]
         for m in metrics:
             m.reset_state()             # a Metric instance given to compile is reused
@@ -288,12 +288,12 @@ class Sequential:
     # ---- data --------------------------------------------------------------------------
     def _dtype(self):
         weights = self.weights
-        return np.dtype(weights[0].dtype) if weights else np.dtype(np.float32)
+        return _np.dtype(weights[0].dtype) if weights else _np.dtype(_np.float32)
 
     def _as_x(self, x, who):
         if x is None:
             raise ValueError(f"{who}: x is None; pass the input data")
-        x = np.asarray(x)
+        x = _np.asarray(x)
         if x.dtype.kind not in "fiub":
             raise TypeError(f"{who}: x must be numbers, got dtype {x.dtype}")
         if x.ndim == 0:
@@ -306,7 +306,7 @@ class Sequential:
         x = self._as_x(x, who)
         if y is None:
             raise ValueError(f"{who}: y is None; pass the targets")
-        y = np.asarray(y)
+        y = _np.asarray(y)
         if y.dtype.kind == "f" and y.dtype != x.dtype:
             y = y.astype(x.dtype)
         if len(y) != len(x):
@@ -333,13 +333,13 @@ class Sequential:
         self.optimizer.apply_gradients([(w.grad, w) for w in trainable])
         for w in trainable:
             w.grad = None
-        return float(loss.item()), np.asarray(y_pred)
+        return float(loss.item()), _np.asarray(y_pred)
 
     def _test_batch(self, x, y):
-        with no_grad():
+        with _no_grad():
             y_pred = self(x, training=False)
             loss = self._compute_loss(y, y_pred)
-        return float(loss.item()), np.asarray(y_pred)
+        return float(loss.item()), _np.asarray(y_pred)
 
     # ---- fit -----------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
@@ -407,7 +407,7 @@ class Sequential:
         """One pass over (x, y) in mini-batches; returns the epoch's logs (running means
         of the loss and metrics, each sample weighing the same). A pending Ctrl-C is
         honoured between batches, never inside one."""
-        order = _shuffle_rng.permutation(len(x)) if shuffle else np.arange(len(x))
+        order = _shuffle_rng.permutation(len(x)) if shuffle else _np.arange(len(x))
         running = _RunningLogs(self)
         for step, idx in enumerate(training.batches(len(x), batch_size, order)):
             cbs.on_train_batch_begin(step)
@@ -424,7 +424,7 @@ class Sequential:
         """{'loss': ..., metric: ...} over (x, y) in batches, each sample weighing the
         same; progbar (optional) shows the running values batch by batch."""
         running = _RunningLogs(self)
-        for step, idx in enumerate(training.batches(len(x), batch_size, np.arange(len(x)))):
+        for step, idx in enumerate(training.batches(len(x), batch_size, _np.arange(len(x)))):
             loss, y_pred = self._test_batch(x[idx], y[idx])
             logs = running.update(loss, y[idx], y_pred)
             if progbar is not None:
@@ -439,7 +439,7 @@ class Sequential:
         x, y = self._as_xy(x, y, "evaluate")
         if len(x) == 0:
             raise ValueError("evaluate: no samples")
-        bar = Progbar(-(-len(x) // batch_size), verbose=verbose) if verbose else None
+        bar = _Progbar(-(-len(x) // batch_size), verbose=verbose) if verbose else None
         logs = self._evaluate_arrays(x, y, batch_size, bar)
         if return_dict:
             return logs
@@ -450,16 +450,16 @@ class Sequential:
         """The model's outputs for x, batch by batch, as one NumPy array."""
         batch_size = training.check_batch_size(batch_size, "predict")
         x = self._as_x(x, "predict")
-        bar = Progbar(-(-len(x) // batch_size), verbose=verbose) if verbose else None
+        bar = _Progbar(-(-len(x) // batch_size), verbose=verbose) if verbose else None
         outputs = []
-        with no_grad():
-            for step, idx in enumerate(training.batches(len(x), batch_size, np.arange(len(x)))):
-                outputs.append(np.asarray(self(x[idx], training=False)))
+        with _no_grad():
+            for step, idx in enumerate(training.batches(len(x), batch_size, _np.arange(len(x)))):
+                outputs.append(_np.asarray(self(x[idx], training=False)))
                 if bar is not None:
                     bar.update(step + 1)
         if not outputs:
-            return np.zeros((0,) + tuple(d for d in self.output_shape[1:]), self._dtype())
-        return np.concatenate(outputs)
+            return _np.zeros((0,) + tuple(d for d in self.output_shape[1:]), self._dtype())
+        return _np.concatenate(outputs)
 
     def train_on_batch(self, x, y, return_dict=False):
         """One optimizer step on this batch; returns its loss (and metrics)."""
@@ -478,8 +478,8 @@ class Sequential:
     def predict_on_batch(self, x):
         """The outputs for one batch, as a NumPy array."""
         x = self._as_x(x, "predict_on_batch")
-        with no_grad():
-            return np.asarray(self(x, training=False))
+        with _no_grad():
+            return _np.asarray(self(x, training=False))
 
     # ---- persistence -------------------------------------------------------------------
     def save(self, filepath, include_optimizer=True):

@@ -13,7 +13,7 @@ its slots in place, so a step allocates nothing but the clipped gradient (if cli
     >>> opt = pycnn.optimizers.Adam(learning_rate=1e-3)
     >>> opt.apply_gradients(zip(grads, weights))     # weights: Tensors, updated in place
 """
-import numpy as np
+import numpy as _np
 
 from . import _core
 
@@ -93,8 +93,8 @@ class Optimizer:
     def _slots_for(self, var):
         entry = self._slots.get(id(var))
         if entry is None or entry[0] is not var:
-            data = np.asarray(var)
-            slots = {name: np.zeros_like(data) for name in self._slot_names(var)}
+            data = _np.asarray(var)
+            slots = {name: _np.zeros_like(data) for name in self._slot_names(var)}
             entry = self._slots[id(var)] = (var, slots)
         return entry[1]
 
@@ -118,25 +118,25 @@ class Optimizer:
                 continue
             slots = self._slots_for(var)
             for name, value in saved.items():
-                if name not in slots or np.shape(value) != slots[name].shape:
+                if name not in slots or _np.shape(value) != slots[name].shape:
                     raise ValueError(f"{type(self).__name__}.set_state: slot {name!r} of shape "
-                                     f"{np.shape(value)} does not fit weight of shape "
-                                     f"{np.shape(var)}")
+                                     f"{_np.shape(value)} does not fit weight of shape "
+                                     f"{_np.shape(var)}")
                 slots[name][...] = value
         self.iterations = int(state["iterations"])
 
     # ---- the step -----------------------------------------------------------------
     def _clip(self, grads):
         if self.clipvalue is not None:
-            return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+            return [_np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
         if self.clipnorm is not None:
             out = []
             for g in grads:
-                norm = float(np.sqrt(np.sum(np.square(g, dtype=np.float64))))
+                norm = float(_np.sqrt(_np.sum(_np.square(g, dtype=_np.float64))))
                 out.append(g * (self.clipnorm / norm) if norm > self.clipnorm else g)
             return out
         if self.global_clipnorm is not None:
-            norm = float(np.sqrt(sum(np.sum(np.square(g, dtype=np.float64)) for g in grads)))
+            norm = float(_np.sqrt(sum(_np.sum(_np.square(g, dtype=_np.float64)) for g in grads)))
             if norm > self.global_clipnorm:
                 return [g * (self.global_clipnorm / norm) for g in grads]
         return grads
@@ -150,12 +150,12 @@ class Optimizer:
         pairs = [(g, v) for g, v in grads_and_vars if g is not None]
         if not pairs:
             return self.iterations
-        grads = [np.asarray(g) for g, _ in pairs]
+        grads = [_np.asarray(g) for g, _ in pairs]
         variables = [v for _, v in pairs]
         for g, v in zip(grads, variables):
-            if g.shape != tuple(np.shape(v)):
+            if g.shape != tuple(_np.shape(v)):
                 raise ValueError(f"{type(self).__name__}: gradient of shape {g.shape} for a "
-                                 f"weight of shape {tuple(np.shape(v))}")
+                                 f"weight of shape {tuple(_np.shape(v))}")
         grads = self._clip(grads)
         self.iterations += 1
         for g, v in zip(grads, variables):

@@ -16,14 +16,14 @@ flushed, fsync'ed and then renamed over the target (``os.replace``, atomic on PO
 Windows): a crash mid-save leaves the previous file as it was. A truncated, corrupted
 or foreign file raises ValueError saying so.
 """
-import io
-import json
-import os
-import tempfile
-import zipfile
-import zlib
+import io as _io
+import json as _json
+import os as _os
+import tempfile as _tempfile
+import zipfile as _zipfile
+import zlib as _zlib
 
-import numpy as np
+import numpy as _np
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "atomic_write"]
 
@@ -38,47 +38,47 @@ WEIGHTS_FORMAT = "pycnn.weights"
 def _file_mode(path):
     """The mode the saved file gets: the old file's, else what open() would give."""
     try:
-        return os.stat(path).st_mode & 0o7777
+        return _os.stat(path).st_mode & 0o7777
     except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
+        umask = _os.umask(0)
+        _os.umask(umask)
         return 0o666 & ~umask
 
 
 def _fsync_dir(folder):
     try:
-        fd = os.open(folder, os.O_RDONLY)
+        fd = _os.open(folder, _os.O_RDONLY)
     except OSError:                     # e.g. Windows: directories cannot be opened
         return
     try:
-        os.fsync(fd)
+        _os.fsync(fd)
     except OSError:
         pass
     finally:
-        os.close(fd)
+        _os.close(fd)
 
 
 def atomic_write(path, write):
     """Calls write(binary_file) on a temporary file beside path, then renames it over
     path. On any exception (or Ctrl-C) the temporary file is removed and path is left
     untouched."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
+    path = _os.fspath(path)
+    folder = _os.path.dirname(_os.path.abspath(path))
+    if not _os.path.isdir(folder):
         raise FileNotFoundError(f"save: the folder {folder!r} does not exist")
     mode = _file_mode(path)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=folder)
+    fd, tmp = _tempfile.mkstemp(prefix="." + _os.path.basename(path) + ".", suffix=".tmp",
+                                dir=folder)
     try:
-        with os.fdopen(fd, "wb") as f:
+        with _os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+            _os.fsync(f.fileno())
+        _os.chmod(tmp, mode)
+        _os.replace(tmp, path)
     except BaseException:
         try:
-            os.unlink(tmp)
+            _os.unlink(tmp)
         except FileNotFoundError:
             pass
         raise
@@ -86,8 +86,8 @@ def atomic_write(path, write):
 
 
 def _write_array(archive, name, array):
-    buffer = io.BytesIO()
-    np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    buffer = _io.BytesIO()
+    _np.lib.format.write_array(buffer, _np.ascontiguousarray(array), allow_pickle=False)
     archive.writestr(name, buffer.getvalue())
 
 
@@ -118,8 +118,8 @@ def _compile_config(model):
 
 
 def _write_archive(f, manifest, arrays):
-    with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as archive:
-        archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
+    with _zipfile.ZipFile(f, "w", compression=_zipfile.ZIP_STORED) as archive:
+        archive.writestr(MANIFEST, _json.dumps(manifest, indent=1))
         for entry, array in arrays:
             _write_array(archive, entry, array)
 
@@ -164,22 +164,22 @@ class _Archive:
     """A pycnn file opened for reading; every failure becomes a ValueError naming it."""
 
     def __init__(self, filepath):
-        self.path = os.fspath(filepath)
+        self.path = _os.fspath(filepath)
         try:
-            self.zip = zipfile.ZipFile(self.path, "r")
+            self.zip = _zipfile.ZipFile(self.path, "r")
         except FileNotFoundError:
             raise
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as e:
+        except (_zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as e:
             # NotImplementedError: a damaged header names a zip version zipfile lacks
             raise ValueError(f"{self.path}: not a pycnn model file, or truncated ({e})") \
                 from None
         try:
-            self.manifest = json.loads(self.read_bytes(MANIFEST).decode("utf-8"))
+            self.manifest = _json.loads(self.read_bytes(MANIFEST).decode("utf-8"))
         except KeyError:
             self.zip.close()
             raise ValueError(f"{self.path}: a zip archive but not a pycnn file (no "
                              f"{MANIFEST}; saved by another program?)") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        except (UnicodeDecodeError, _json.JSONDecodeError) as e:
             self.zip.close()
             raise ValueError(f"{self.path}: corrupted pycnn file (unreadable {MANIFEST}: "
                              f"{e})") from None
@@ -201,8 +201,8 @@ class _Archive:
             raise
         # CRC, truncation; a damaged header can name a compression method zipfile lacks
         # (NotImplementedError) or corrupt a deflate stream (zlib.error)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
-                zlib.error) as e:
+        except (_zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
+                _zlib.error) as e:
             raise ValueError(f"{self.path}: corrupted pycnn file ({name}: {e})") from None
 
     def read_array(self, name, shape=None, dtype=None):
@@ -211,7 +211,7 @@ class _Archive:
         except KeyError:
             raise ValueError(f"{self.path}: corrupted pycnn file (missing {name})") from None
         try:
-            array = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
+            array = _np.lib.format.read_array(_io.BytesIO(data), allow_pickle=False)
         except (ValueError, OSError, EOFError) as e:
             raise ValueError(f"{self.path}: corrupted pycnn file ({name}: {e})") from None
         if shape is not None and (list(array.shape) != list(shape) or str(array.dtype) != dtype):
@@ -301,7 +301,7 @@ def load_weights(model, filepath):
     if not model.built:
         raise ValueError(f"load_weights: build the model {model.name!r} first (give the "
                          f"first layer an input_shape, or call build())")
-    expected = [tuple(np.shape(w)) for w in model.weights]
+    expected = [tuple(_np.shape(w)) for w in model.weights]
     got = [tuple(w.shape) for w in weights]
     if expected != got:
         raise ValueError(f"load_weights: {archive.path} holds {len(got)} weights of shapes "

@@ -17,9 +17,9 @@ and the same table as HTML for Jupyter.
 Rows are laid out exactly as Keras 2 does (``print_row``: each field cut at its column's
 end, one space kept before the next), trailing spaces included.
 """
-import html
+import html as _html
 
-import numpy as np
+import numpy as _np
 
 __all__ = ["print_summary", "summary_lines", "summary_html", "layer_arithmetic"]
 
@@ -69,8 +69,8 @@ def _rows(model, with_arithmetic):
 
 
 def _param_counts(model):
-    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-    non_trainable = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
+    trainable = sum(int(_np.prod(w.shape)) for w in model.trainable_weights)
+    non_trainable = sum(int(_np.prod(w.shape)) for w in model.non_trainable_weights)
     return trainable, non_trainable
 
 
@@ -138,17 +138,17 @@ def print_summary(model, line_length=None, positions=None, print_fn=None,
 def summary_html(model):
     """The summary as an HTML table (Sequential._repr_html_), with the arithmetic."""
     if not model.built:
-        return (f"<p><b>{html.escape(model.name)}</b>: {len(model.layers)} layers, not built "
+        return (f"<p><b>{_html.escape(model.name)}</b>: {len(model.layers)} layers, not built "
                 f"yet (no input shape)</p>")
     rows = _rows(model, with_arithmetic=True)
     trainable, non_trainable = _param_counts(model)
-    head = "".join(f"<th style='text-align:left'>{html.escape(h)}</th>"
+    head = "".join(f"<th style='text-align:left'>{_html.escape(h)}</th>"
                    for h in HEADER + [ARITHMETIC_HEADER])
     body = "".join(
-        "<tr>" + "".join(f"<td style='text-align:{a}'>{html.escape(str(v))}</td>"
+        "<tr>" + "".join(f"<td style='text-align:{a}'>{_html.escape(str(v))}</td>"
                          for v, a in zip(row, ("left", "left", "right", "left"))) + "</tr>"
         for row in rows)
-    return (f"<div><b>Model: \"{html.escape(model.name)}\"</b>"
+    return (f"<div><b>Model: \"{_html.escape(model.name)}\"</b>"
             f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
             f"<p>Total params: {trainable + non_trainable:,}<br>"
             f"Trainable params: {trainable:,}<br>"

@@ -1,7 +1,13 @@
-"""Small helpers Keras users expect under ``keras.utils``."""
-import numpy as np
+"""Small helpers Keras users expect under ``keras.utils``: ``to_categorical``, ``normalize``,
+``set_random_seed``, ``Progbar``."""
+import random as _python_random
 
-__all__ = ["to_categorical"]
+import numpy as _np
+
+from . import _core
+from .progbar import Progbar
+
+__all__ = ["to_categorical", "normalize", "set_random_seed", "Progbar"]
 
 
 def to_categorical(y, num_classes=None, dtype="float32"):
@@ -13,10 +19,10 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     Returns:
         An array of shape y.shape + (num_classes,).
     """
-    y = np.asarray(y)
-    if y.size and (y.dtype.kind not in "iub" and not np.all(y == np.round(y))):
+    y = _np.asarray(y)
+    if y.size and (y.dtype.kind not in "iub" and not _np.all(y == _np.round(y))):
         raise ValueError("to_categorical: y must hold integer class indices")
-    y = y.astype(np.int64)
+    y = y.astype(_np.int64)
     if y.ndim > 1 and y.shape[-1] == 1:
         y = y[..., 0]
     if num_classes is None:
@@ -24,4 +30,39 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     if y.size and (y.min() < 0 or y.max() >= num_classes):
         raise ValueError(f"to_categorical: class indices must be in [0, {num_classes}), got "
                          f"values from {int(y.min())} to {int(y.max())}")
-    return np.eye(num_classes, dtype=dtype)[y]
+    return _np.eye(num_classes, dtype=dtype)[y]
+
+
+def normalize(x, axis=-1, order=2):
+    """x divided by its ``order``-norm along ``axis``, as Keras' ``utils.normalize``.
+
+    A NumPy array (or list) gives a NumPy array; a norm of 0 is taken as 1, so zero vectors
+    stay zero. A pycnn Tensor gives a differentiable Tensor, x / max(‖x‖, 1e-7) (Keras'
+    ``ops.normalize``), for order 1 or 2.
+    """
+    if isinstance(x, _core.Tensor):
+        if order == 2:
+            norm = _core.sqrt(_core.maximum(_core.sum(_core.square(x), axis=axis,
+                                                      keepdims=True), 1e-14))
+        elif order == 1:
+            norm = _core.maximum(_core.sum(_core.abs(x), axis=axis, keepdims=True), 1e-7)
+        else:
+            raise ValueError(f"normalize: a Tensor is normalized by its 1- or 2-norm, got "
+                             f"order={order!r}")
+        return _core.divide(x, norm)
+    x = _np.asarray(x)
+    norm = _np.atleast_1d(_np.linalg.norm(x, order, axis))
+    norm[norm == 0] = 1
+    return x / _np.expand_dims(norm, axis if axis is not None else -1)
+
+
+def set_random_seed(seed):
+    """Seed every generator a pycnn run draws from: Python's ``random``, NumPy's global one,
+    and pycnn's own (weights, dropout masks, ``fit``'s shuffling, ``pycnn.random``), as
+    Keras' ``utils.set_random_seed`` does for its backends."""
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ValueError(f"set_random_seed: seed must be an int, got {seed!r}")
+    from . import set_seed          # the package's set_seed also seeds fit's shuffling
+    _python_random.seed(seed)
+    _np.random.seed(seed % 2 ** 32)
+    set_seed(seed)

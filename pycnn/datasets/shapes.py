@@ -19,7 +19,7 @@ Targets:
     >>> (x_train, y_train), (x_test, y_test) = pycnn.datasets.shapes.load_data()
     >>> x_train.shape, y_train.shape        # ((512, 32, 32, 1), (512, 4, 4, 8))
 """
-import numpy as np
+import numpy as _np
 
 __all__ = ["load_data", "generate", "CLASSES", "TARGETS"]
 
@@ -42,19 +42,19 @@ def _layout(rng, n, size, grid, max_objects):
     """Where each object goes: (present, class, cx, cy, w, h, brightness), each (n, K)."""
     cell = size / grid
     count = rng.integers(1, max_objects + 1, size=n)
-    present = np.arange(max_objects)[None, :] < count[:, None]
+    present = _np.arange(max_objects)[None, :] < count[:, None]
     # distinct cells per image: the first K of a random order of the S·S cells
-    cells = np.argsort(rng.random((n, grid * grid)), axis=1)[:, :max_objects]
-    row, col = np.divmod(cells, grid)
+    cells = _np.argsort(rng.random((n, grid * grid)), axis=1)[:, :max_objects]
+    row, col = _np.divmod(cells, grid)
     label = rng.integers(0, len(CLASSES), size=(n, max_objects))
     w = rng.uniform(0.7, 1.3, size=(n, max_objects)) * cell
     # rectangles get their own aspect ratio; circles and triangles are as tall as wide
-    h = np.where(label == 0, rng.uniform(0.6, 1.3, size=(n, max_objects)) * cell, w)
+    h = _np.where(label == 0, rng.uniform(0.6, 1.3, size=(n, max_objects)) * cell, w)
     cx = (col + rng.uniform(0.2, 0.8, size=(n, max_objects))) * cell
     cy = (row + rng.uniform(0.2, 0.8, size=(n, max_objects))) * cell
     # keep each shape inside the image; its centre stays in its own cell (w/2 < cell)
-    cx = np.clip(cx, w / 2, size - w / 2)
-    cy = np.clip(cy, h / 2, size - h / 2)
+    cx = _np.clip(cx, w / 2, size - w / 2)
+    cy = _np.clip(cy, h / 2, size - h / 2)
     brightness = rng.uniform(0.6, 1.0, size=(n, max_objects))
     return present, label, cx, cy, w, h, brightness
 
@@ -62,32 +62,32 @@ def _layout(rng, n, size, grid, max_objects):
 def _rasterise(layout, n, size):
     """Images (n, H, W) and masks (n, H, W): one vectorised pass per object slot."""
     present, label, cx, cy, w, h, brightness = layout
-    centres = np.arange(size, dtype=np.float64) + 0.5
-    images = np.zeros((n, size, size))
-    masks = np.zeros((n, size, size), np.uint8)
+    centres = _np.arange(size, dtype=_np.float64) + 0.5
+    images = _np.zeros((n, size, size))
+    masks = _np.zeros((n, size, size), _np.uint8)
     for k in range(present.shape[1]):           # a few object slots, not pixels
         dx = centres[None, None, :] - cx[:, k, None, None]
         dy = centres[None, :, None] - cy[:, k, None, None]
         hw, hh = w[:, k, None, None] / 2, h[:, k, None, None] / 2
-        rectangle = (np.abs(dx) <= hw) & (np.abs(dy) <= hh)
+        rectangle = (_np.abs(dx) <= hw) & (_np.abs(dy) <= hh)
         circle = dx * dx + dy * dy <= hw * hw
         # apex at the top, base at the bottom: half-width grows linearly going down
-        triangle = (np.abs(dy) <= hh) & (np.abs(dx) <= hw * (dy + hh) / (2 * hh))
+        triangle = (_np.abs(dy) <= hh) & (_np.abs(dx) <= hw * (dy + hh) / (2 * hh))
         kind = label[:, k, None, None]
-        inside = np.where(kind == 0, rectangle, np.where(kind == 1, circle, triangle))
+        inside = _np.where(kind == 0, rectangle, _np.where(kind == 1, circle, triangle))
         inside &= present[:, k, None, None]
-        images = np.where(inside, brightness[:, k, None, None], images)
-        masks = np.where(inside, (label[:, k, None, None] + 1).astype(np.uint8), masks)
+        images = _np.where(inside, brightness[:, k, None, None], images)
+        masks = _np.where(inside, (label[:, k, None, None] + 1).astype(_np.uint8), masks)
     return images, masks
 
 
 def _yolo_targets(layout, n, size, grid):
     present, label, cx, cy, w, h, _ = layout
     cell = size / grid
-    y = np.zeros((n, grid, grid, 5 + len(CLASSES)), np.float32)
-    img, slot = np.nonzero(present)
-    col = np.minimum((cx[img, slot] // cell).astype(np.intp), grid - 1)
-    row = np.minimum((cy[img, slot] // cell).astype(np.intp), grid - 1)
+    y = _np.zeros((n, grid, grid, 5 + len(CLASSES)), _np.float32)
+    img, slot = _np.nonzero(present)
+    col = _np.minimum((cx[img, slot] // cell).astype(_np.intp), grid - 1)
+    row = _np.minimum((cy[img, slot] // cell).astype(_np.intp), grid - 1)
     y[img, row, col, 0] = cx[img, slot] / cell - col
     y[img, row, col, 1] = cy[img, slot] / cell - row
     y[img, row, col, 2] = w[img, slot] / size
@@ -101,16 +101,16 @@ def generate(n, image_size=32, grid_size=4, max_objects=3, noise=0.05, seed=0):
     """n images and all their targets: (images (n, H, W, 1) float32, dict of targets)."""
     _check_args(n, image_size, grid_size, max_objects)
     n, size, grid, k = int(n), int(image_size), int(grid_size), int(max_objects)
-    rng = np.random.default_rng(seed)
+    rng = _np.random.default_rng(seed)
     layout = _layout(rng, n, size, grid, k)
     images, masks = _rasterise(layout, n, size)
-    images = np.clip(images + rng.normal(0.0, noise, size=images.shape), 0.0, 1.0)
+    images = _np.clip(images + rng.normal(0.0, noise, size=images.shape), 0.0, 1.0)
     present, label, cx, cy, w, h, _ = layout
-    boxes = np.stack([np.where(present, label, -1), cx / size, cy / size, w / size,
-                      h / size, present], axis=-1).astype(np.float32)
+    boxes = _np.stack([_np.where(present, label, -1), cx / size, cy / size, w / size,
+                       h / size, present], axis=-1).astype(_np.float32)
     boxes[~present, 1:5] = 0.0
     targets = {"yolo": _yolo_targets(layout, n, size, grid), "mask": masks, "boxes": boxes}
-    return images[..., None].astype(np.float32), targets
+    return images[..., None].astype(_np.float32), targets
 
 
 def load_data(n_train=512, n_test=128, image_size=32, grid_size=4, max_objects=3,
@@ -131,7 +131,7 @@ def load_data(n_train=512, n_test=128, image_size=32, grid_size=4, max_objects=3
     """
     if target not in TARGETS:
         raise ValueError(f"shapes.load_data: target must be one of {TARGETS}, got {target!r}")
-    train_seed, test_seed = np.random.SeedSequence(seed).spawn(2)
+    train_seed, test_seed = _np.random.SeedSequence(seed).spawn(2)
     parts = []
     for n, s in ((n_train, train_seed), (n_test, test_seed)):
         x, targets = generate(n, image_size, grid_size, max_objects, noise, s)
