@@ -33,9 +33,17 @@ Samples: every axis but the last is a sample axis, so (N, H, W, C) predictions w
 (N, H, W) labels are semantic segmentation as pixel-wise classification (squared_error
 is the exception: a sample is everything after the first axis).
 
+Shapes as Keras aligns them: when the ranks of y_true and y_pred differ by one and the
+longer ends in an axis of 1, mean_squared_error, categorical and binary cross-entropy drop
+that axis, or add it to a rank-1 side (labels (n,) with a Dense(1) output (n, 1) are fine).
+mean_squared_error then broadcasts y_true − y_pred, as Keras computes it ((n, 3) against
+(n, 1) or (3,)); the cross-entropies need equal shapes.
+
 ``reduction``: ``'mean'`` (default; Keras' ``'sum_over_batch_size'`` is accepted too) and
 ``'sum'`` give a scalar Tensor; ``'none'`` gives one value per sample (shape
-``y_pred.shape[:-1]``, or ``(N,)`` for squared_error and yolo_loss).
+``y_pred.shape[:-1]``, or ``(N,)`` for squared_error and yolo_loss); ``None`` is 'none'.
+A Loss object also takes Keras' ``sample_weight`` (see ``Loss``). Unlike Keras' functions
+(which return per-sample values), these functions reduce by default, as their classes do.
 
 The graph: each loss is one node with ``t.parents == (y_pred, y_true)``, y_true a constant
 Tensor (for sparse_categorical_crossentropy: the labels as floats of y_pred's dtype, shape
@@ -54,6 +62,8 @@ Tensor (for sparse_categorical_crossentropy: the labels as floats of y_pred's dt
     >>> round(pycnn.losses.categorical_crossentropy([[0, 1, 0]], [[0.3, 0.6, 0.1]]).item(), 4)
     0.5108
 """
+import numpy as _np
+
 from . import _core
 
 __all__ = ["squared_error", "mean_squared_error", "mse", "categorical_crossentropy",
@@ -65,6 +75,75 @@ __all__ = ["squared_error", "mean_squared_error", "mse", "categorical_crossentro
 YOLO_PARTS = ("coord_xy", "coord_wh", "obj", "noobj", "cls")
 
 
+
+# ---- Keras' shape rules, applied before the C loss ----------------------------------------
+
+def _shape(x):
+    return tuple(x.shape) if isinstance(x, _core.Tensor) else _np.shape(x)
+
+
+def _reshape(x, shape):
+    if isinstance(x, _core.Tensor):
+        return _core.reshape(x, shape)
+    return _np.reshape(_np.asarray(x), shape)
+
+
+def _align_ranks(y_true, y_pred):
+    """Keras' squeeze_or_expand_to_same_rank: when the ranks differ by one and the longer
+    one ends in an axis of 1, a rank-1 side gains that axis ((n,) with (n, 1) → both
+    (n, 1)), otherwise the longer side loses it ((n, h, w) with (n, h, w, 1) → (n, h, w))."""
+    st, sp = _shape(y_true), _shape(y_pred)
+    if len(st) == len(sp) + 1 and st[-1] == 1:
+        if len(sp) == 1:
+            y_pred = _reshape(y_pred, sp + (1,))
+        else:
+            y_true = _reshape(y_true, st[:-1])
+    elif len(sp) == len(st) + 1 and sp[-1] == 1:
+        if len(st) == 1:
+            y_true = _reshape(y_true, st + (1,))
+        else:
+            y_pred = _reshape(y_pred, sp[:-1])
+    return y_true, y_pred
+
+
+def _broadcast_together(y_true, y_pred):
+    """Both sides broadcast to their common shape, as Keras' MSE computes y_true − y_pred
+    (the gradient of a broadcast y_pred sums back). Shapes that do not broadcast are left
+    for the C loss to reject with its message."""
+    st, sp = _shape(y_true), _shape(y_pred)
+    if st == sp:
+        return y_true, y_pred
+    try:
+        shape = _np.broadcast_shapes(st, sp)
+    except ValueError:
+        return y_true, y_pred
+    if st != shape:
+        values = y_true.numpy() if isinstance(y_true, _core.Tensor) else _np.asarray(y_true)
+        if values.dtype.kind not in "biuf":
+            return y_true, y_pred       # not numbers: the C loss names the problem
+        y_true = _np.ascontiguousarray(_np.broadcast_to(values, shape))
+    if sp != shape:
+        if isinstance(y_pred, _core.Tensor):
+            y_pred = _core.multiply(y_pred, _core.tensor(_np.ones(shape, y_pred.dtype)))
+        else:
+            y_pred = _np.ascontiguousarray(_np.broadcast_to(_np.asarray(y_pred), shape))
+    return y_true, y_pred
+
+
+_REDUCTION_NAMES = {None: "none", "none": "none", "mean": "mean", "sum": "sum",
+                    "sum_over_batch_size": "mean", "mean_with_sample_weight": "mean"}
+
+
+def _reduction(reduction, who):
+    """pycnn's name ('mean', 'sum', 'none') for a Keras reduction."""
+    try:
+        return _REDUCTION_NAMES[reduction]
+    except (KeyError, TypeError):
+        raise ValueError(f"{who}: reduction must be 'mean', 'sum' or 'none', got "
+                         f"{reduction!r} (Keras' 'sum_over_batch_size', "
+                         f"'mean_with_sample_weight' and None are accepted too)") from None
+
+
 def squared_error(y_true, y_pred, reduction="mean"):
     """The lecture's regression loss: (1/m) Σ_i Σ_j ½ (s_j − ŝ_j)².
 
@@ -74,7 +153,8 @@ def squared_error(y_true, y_pred, reduction="mean"):
 
     Example: ``squared_error([[1, 2]], [[2, 4]])`` is ½ (1 + 4) = 2.5.
     """
-    return _core._squared_error(y_true, y_pred, reduction=reduction)
+    return _core._squared_error(y_true, y_pred,
+                                reduction=_reduction(reduction, "squared_error"))
 
 
 def mean_squared_error(y_true, y_pred, reduction="mean"):
@@ -83,7 +163,9 @@ def mean_squared_error(y_true, y_pred, reduction="mean"):
     Differs from ``squared_error`` by the ½ and by averaging (not summing) over outputs:
     mse = 2 · squared_error / K for (N, K) data.
     """
-    return _core._mean_squared_error(y_true, y_pred, reduction=reduction)
+    y_true, y_pred = _broadcast_together(*_align_ranks(y_true, y_pred))
+    return _core._mean_squared_error(y_true, y_pred,
+                                     reduction=_reduction(reduction, "mean_squared_error"))
 
 
 mse = mean_squared_error
@@ -96,7 +178,9 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, reduction="mean"
     (Keras). ``from_logits=True``: y_pred are scores, fused with log-softmax (exact at
     ±1000). Lecture check: y = [0, 1, 0], p = [0.3, 0.6, 0.1] → −ln 0.6 = 0.5108.
     """
-    return _core._categorical_crossentropy(y_true, y_pred, from_logits, reduction=reduction)
+    y_true, y_pred = _align_ranks(y_true, y_pred)
+    return _core._categorical_crossentropy(
+        y_true, y_pred, from_logits, reduction=_reduction(reduction, "categorical_crossentropy"))
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_index=None,
@@ -120,8 +204,9 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_in
             raise ValueError(f"sparse_categorical_crossentropy: ignore_index={ignore_index} "
                              f"and ignore_class={ignore_class} disagree; give one")
         ignore_index = ignore_class
-    return _core._sparse_categorical_crossentropy(y_true, y_pred, from_logits, ignore_index,
-                                                  reduction=reduction)
+    return _core._sparse_categorical_crossentropy(
+        y_true, y_pred, from_logits, ignore_index,
+        reduction=_reduction(reduction, "sparse_categorical_crossentropy"))
 
 
 def binary_crossentropy(y_true, y_pred, from_logits=False, reduction="mean"):
@@ -130,7 +215,9 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, reduction="mean"):
     p clipped to [1e-7, 1 − 1e-7]; ``from_logits=True`` uses max(z, 0) − z y +
     ln(1 + e^{−|z|}), exact at ±1000. Lecture check: y = 1, p = 0.7 → 0.3567.
     """
-    return _core._binary_crossentropy(y_true, y_pred, from_logits, reduction=reduction)
+    y_true, y_pred = _align_ranks(y_true, y_pred)
+    return _core._binary_crossentropy(y_true, y_pred, from_logits,
+                                      reduction=_reduction(reduction, "binary_crossentropy"))
 
 
 def multilabel_crossentropy(y_true, y_pred, from_logits=False, reduction="mean"):
@@ -140,7 +227,8 @@ def multilabel_crossentropy(y_true, y_pred, from_logits=False, reduction="mean")
     is unknown (the lecture's y = [1, 1, ?, 0]): it adds nothing to the loss and exactly
     0 to the gradient of its prediction.
     """
-    return _core._multilabel_crossentropy(y_true, y_pred, from_logits, reduction=reduction)
+    return _core._multilabel_crossentropy(
+        y_true, y_pred, from_logits, reduction=_reduction(reduction, "multilabel_crossentropy"))
 
 
 def yolo_loss(y_true, y_pred, S=7, B=2, C=20, lambda_coord=5.0, lambda_noobj=0.5,
@@ -175,7 +263,8 @@ def yolo_loss(y_true, y_pred, S=7, B=2, C=20, lambda_coord=5.0, lambda_noobj=0.5
         The total, or ``(total, parts)`` with ``return_parts=True``.
     """
     out = _core._yolo_loss(y_true, y_pred, S, B, C, lambda_coord, lambda_noobj,
-                           reduction=reduction, return_parts=return_parts)
+                           reduction=_reduction(reduction, "yolo_loss"),
+                           return_parts=return_parts)
     if not return_parts:
         return out
     total, parts = out
@@ -186,7 +275,6 @@ def yolo_loss(y_true, y_pred, S=7, B=2, C=20, lambda_coord=5.0, lambda_noobj=0.5
 
 # ---- classes: a loss with its settings, for compile(loss=...) ----------------------------
 
-_REDUCTIONS = ("mean", "sum", "none", "sum_over_batch_size")
 
 
 class Loss:
@@ -194,22 +282,30 @@ class Loss:
 
     ``name`` is the Keras snake-case name, ``get_config()`` a JSON-safe dict that
     ``from_config`` turns back into an equal loss. Subclasses set ``function``.
+
+    ``loss(y_true, y_pred, sample_weight=w)`` weighs each value of the unreduced loss (w
+    broadcast over it after Keras' rank alignment), then reduces as Keras does: 'mean'
+    ('sum_over_batch_size') divides the weighted sum by the number of values,
+    'mean_with_sample_weight' by the sum of the weights, 'sum' not at all.
     """
 
     function = None
 
     def __init__(self, reduction="mean", name=None, **options):
-        if reduction not in _REDUCTIONS:
-            raise ValueError(f"{type(self).__name__}: reduction must be 'mean', 'sum' or "
-                             f"'none', got {reduction!r}")
+        _reduction(reduction, type(self).__name__)
         self.reduction = reduction
         self.name = name if name is not None else self.function.__name__
         self._options = options
         for key, value in options.items():
             setattr(self, key, value)
 
-    def __call__(self, y_true, y_pred):
-        return type(self).function(y_true, y_pred, reduction=self.reduction, **self._options)
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        function = type(self).function
+        if sample_weight is None:
+            return function(y_true, y_pred, reduction=_reduction(self.reduction, self.name),
+                            **self._options)
+        values = function(y_true, y_pred, reduction="none", **self._options)
+        return _weigh_and_reduce(values, sample_weight, self.reduction)
 
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction, **self._options}
@@ -221,6 +317,29 @@ class Loss:
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
+
+
+def _weigh_and_reduce(values, sample_weight, reduction):
+    """Keras' reduce_weighted_values: values · w (ranks aligned, w broadcast), then summed
+    and divided by the number of values ('mean'), by Σ w ('mean_with_sample_weight'; 0
+    when Σ w = 0, as divide_no_nan) or by nothing ('sum'); 'none' keeps values · w."""
+    weights = sample_weight.numpy() if isinstance(sample_weight, _core.Tensor) else \
+        _np.asarray(sample_weight, dtype=_np.float64)
+    values, weights = _align_ranks(values, weights)
+    try:
+        weights = _np.broadcast_to(weights, tuple(values.shape)).astype(values.dtype)
+    except ValueError:
+        raise ValueError(f"sample_weight of shape {_np.shape(weights)} does not fit the "
+                         f"per-sample losses of shape {tuple(values.shape)}") from None
+    weighted = _core.multiply(values, _core.tensor(_np.ascontiguousarray(weights)))
+    if reduction in (None, "none") or weighted.ndim == 0:
+        return weighted
+    total = _core.sum(weighted)
+    if reduction == "sum":
+        return total
+    divisor = float(weights.sum()) if reduction == "mean_with_sample_weight" else \
+        float(weighted.size)
+    return _core.multiply(total, 1.0 / divisor if divisor else 0.0)
 
 
 class SquaredError(Loss):

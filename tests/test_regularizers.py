@@ -59,7 +59,7 @@ def test_value_and_gradient_match_keras(keras, torch, name, kwargs, dtype):
     # 0.0099999998), so in float64 those two agree to float32's precision only
     rounded = name in ("L1", "OrthogonalRegularizer")
     tol = 1e-6 if dtype == "float32" or rounded else 1e-12
-    np.testing.assert_allclose(value.item(), float(kvalue), rtol=tol * 10)
+    np.testing.assert_allclose(value.item(), kvalue.detach().item(), rtol=tol * 10)
     if kvalue.requires_grad:
         value.backward()
         kvalue.backward()

@@ -1,0 +1,176 @@
+"""pycnn.losses against keras.losses (torch backend), side by side: a table of shape
+combinations × reductions × from_logits, values and gradients on the same arrays, sample
+weights; float64 gradchecks of the aligned and broadcast cases."""
+import os
+
+os.environ["KERAS_BACKEND"] = "torch"
+
+import numpy as np
+import pytest
+
+import pycnn
+from pycnn import losses as L
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:__array__ implementation doesn.t accept a copy keyword:DeprecationWarning",
+    "ignore:Converting a tensor with requires_grad=True:UserWarning")
+
+N = 4
+SHAPES = {
+    "MeanSquaredError": [((N,), (N, 1)), ((N, 1), (N,)), ((N, 3), (N, 3)), ((N,), (N,)),
+                         ((N, 2, 2), (N, 2, 2, 1)), ((N, 2, 2, 1), (N, 2, 2)),
+                         ((N, 1), (N, 1)), ((N, 3), (N, 1)), ((N, 1), (N, 3)),
+                         ((3,), (N, 3)), ((N, 3), (3,))],
+    "BinaryCrossentropy": [((N,), (N, 1)), ((N, 1), (N,)), ((N, 3), (N, 3)), ((N,), (N,)),
+                           ((N, 1), (N, 1)), ((N, 2, 2), (N, 2, 2, 1))],
+    "CategoricalCrossentropy": [((N, 3), (N, 3)), ((N, 2, 2, 3), (N, 2, 2, 3))],
+    "SparseCategoricalCrossentropy": [((N,), (N, 3)), ((N, 1), (N, 3)),
+                                      ((N, 2, 2), (N, 2, 2, 3)), ((N, 2, 2, 1), (N, 2, 2, 3))],
+}
+REDUCTIONS = ["sum_over_batch_size", "sum", "none", None, "mean", "mean_with_sample_weight"]
+TABLE = [(cls, st, sp, logits) for cls, shapes in SHAPES.items() for st, sp in shapes
+         for logits in ((False, True) if "Crossentropy" in cls else (False,))]
+IDS = [f"{c}-{st}-{sp}{'-logits' if lg else ''}" for c, st, sp, lg in TABLE]
+
+
+@pytest.fixture(scope="module")
+def keras():
+    pytest.importorskip("torch", reason="PyTorch is optional")
+    return pytest.importorskip("keras", reason="Keras 3 is optional: pip install pycnn[interop]")
+
+
+def data(cls, st, sp, logits, seed=0):
+    rng = np.random.default_rng(seed)
+    if cls.startswith("Sparse"):
+        y_true = rng.integers(0, sp[-1], st).astype(np.float64)
+    elif cls.startswith("Categorical"):
+        y_true = np.eye(st[-1])[rng.integers(0, st[-1], st[:-1])]
+    elif cls.startswith("Binary"):
+        y_true = rng.integers(0, 2, st).astype(np.float64)
+    else:
+        y_true = rng.standard_normal(st)
+    if logits or cls == "MeanSquaredError":
+        y_pred = rng.standard_normal(sp) * 2
+    else:
+        y_pred = rng.uniform(0.05, 0.95, sp)
+        if "Categorical" in cls:
+            y_pred /= y_pred.sum(axis=-1, keepdims=True)
+    return y_true, y_pred
+
+
+def make(module, cls, logits, **kwargs):
+    if cls != "MeanSquaredError":
+        kwargs["from_logits"] = logits
+    return getattr(module, cls)(**kwargs)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("cls, st, sp, logits", TABLE, ids=IDS)
+def test_loss_matches_keras_value_and_gradient(keras, cls, st, sp, logits, reduction):
+    import torch
+    y_true, y_pred = data(cls, st, sp, logits)
+    ours = make(L, cls, logits, reduction=reduction)
+    theirs = make(keras.losses, cls, logits, reduction=reduction)
+    t = pycnn.tensor(y_pred, requires_grad=True)
+    value = ours(y_true, t)
+    kp = torch.tensor(y_pred, requires_grad=True)
+    if cls.startswith("Sparse") and len(sp) > 2:
+        # Keras' torch backward of an N-D sparse cross-entropy fails ("grad_input must be
+        # contiguous"): give it the pixels as rows, the same per-pixel losses
+        kvalue = theirs(torch.tensor(y_true.reshape(-1)), kp.reshape(-1, sp[-1]))
+        if kvalue.ndim:
+            kvalue = kvalue.reshape(sp[:-1])
+    else:
+        kvalue = theirs(torch.tensor(y_true), kp)
+    want = kvalue.detach().numpy()
+    assert value.shape == want.shape
+    np.testing.assert_allclose(value.numpy(), want, rtol=1e-5, atol=1e-7)
+    r = np.random.default_rng(1).standard_normal(want.shape)
+    value.backward(r)
+    kvalue.backward(torch.tensor(r, dtype=kvalue.dtype))
+    np.testing.assert_allclose(t.grad.numpy(), kp.grad.numpy(), rtol=1e-4, atol=1e-7)
+
+
+@pytest.mark.parametrize("cls, st, sp", [
+    ("MeanSquaredError", (N,), (N, 1)), ("MeanSquaredError", (N, 2, 2), (N, 2, 2, 1)),
+    ("MeanSquaredError", (N, 3), (N, 1)), ("MeanSquaredError", (3,), (N, 3)),
+    ("BinaryCrossentropy", (N,), (N, 1)), ("BinaryCrossentropy", (N, 1), (N,)),
+    ("CategoricalCrossentropy", (N, 3, 1), (N, 3)),
+])
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_aligned_and_broadcast_losses_gradcheck(cls, st, sp, reduction):
+    if cls == "CategoricalCrossentropy":
+        y_true = np.eye(3)[np.arange(N) % 3][:, :, None]         # (N, 3, 1) → (N, 3)
+        _, y_pred = data(cls, (N, 3), sp, False)
+    else:
+        y_true, y_pred = data(cls, st, sp, False)
+    loss = make(L, cls, False, reduction=reduction)
+    assert pycnn.gradcheck(lambda p: loss(y_true, p), [y_pred])
+
+
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "none",
+                                       "mean_with_sample_weight"])
+@pytest.mark.parametrize("cls, st, sp, weight_shape", [
+    ("MeanSquaredError", (N, 3), (N, 3), (N,)), ("MeanSquaredError", (N,), (N, 1), (N, 1)),
+    ("CategoricalCrossentropy", (N, 3), (N, 3), (N, 1)),
+    ("SparseCategoricalCrossentropy", (N, 2, 2), (N, 2, 2, 3), (N, 2, 2)),
+    ("SparseCategoricalCrossentropy", (N,), (N, 3), (N,)),
+    ("BinaryCrossentropy", (N, 3), (N, 3), (N,)),
+])
+def test_sample_weight_matches_keras(keras, cls, st, sp, weight_shape, reduction):
+    import torch
+    y_true, y_pred = data(cls, st, sp, False)
+    weights = np.random.default_rng(2).uniform(0, 2, weight_shape)
+    ours = make(L, cls, False, reduction=reduction)
+    theirs = make(keras.losses, cls, False, reduction=reduction)
+    t = pycnn.tensor(y_pred, requires_grad=True)
+    value = ours(y_true, t, sample_weight=weights)
+    kp = torch.tensor(y_pred, requires_grad=True)
+    if cls.startswith("Sparse") and len(sp) > 2:         # as above: pixels as rows
+        kvalue = theirs(torch.tensor(y_true.reshape(-1)), kp.reshape(-1, sp[-1]),
+                        sample_weight=torch.tensor(weights.reshape(-1)))
+        if kvalue.ndim:
+            kvalue = kvalue.reshape(sp[:-1])
+    else:
+        kvalue = theirs(torch.tensor(y_true), kp, sample_weight=torch.tensor(weights))
+    np.testing.assert_allclose(value.numpy(), kvalue.detach().numpy(), rtol=1e-5, atol=1e-7)
+    value.sum().backward()
+    kvalue.sum().backward()
+    np.testing.assert_allclose(t.grad.numpy(), kp.grad.numpy(), rtol=1e-4, atol=1e-7)
+    assert pycnn.gradcheck(lambda p: ours(y_true, p, sample_weight=weights), [y_pred.copy()])
+
+
+def test_zero_sample_weights_give_zero_like_divide_no_nan():
+    loss = L.MeanSquaredError(reduction="mean_with_sample_weight")
+    assert loss(np.ones((2, 3)), np.zeros((2, 3)), sample_weight=np.zeros(2)).item() == 0.0
+
+
+def test_fit_with_labels_of_rank_one_and_a_dense_1_output():
+    """The issue's example: y (n,) against predictions (n, 1) trains as in Keras."""
+    import pycnn as keras
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 3)).astype(np.float32)
+    y = (x @ np.array([1.0, -2.0, 0.5])).astype(np.float32)          # shape (64,)
+    model = keras.Sequential([keras.layers.Dense(1, input_shape=(3,))])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    history = model.fit(x, y, epochs=20, batch_size=16, verbose=0)
+    assert history.history["loss"][-1] < 0.01 * history.history["loss"][0]
+    labels = (y > 0).astype(np.float32)
+    clf = keras.Sequential([keras.layers.Dense(1, activation="sigmoid", input_shape=(3,))])
+    clf.compile(optimizer="adam", loss="binary_crossentropy")
+    clf.fit(x, labels, epochs=2, verbose=0)
+
+
+@pytest.mark.parametrize("call, msg", [
+    (lambda: L.mse(np.zeros((2, 3)), np.zeros((2, 4))), r"y_true shape \(2, 3\) does not match"),
+    (lambda: L.categorical_crossentropy(np.zeros((2, 3)), np.full((2, 1), 0.5)),
+     r"y_true shape \(2, 3\) does not match y_pred shape \(2, 1\)"),
+    (lambda: L.binary_crossentropy(np.zeros((4, 3)), np.full((4, 1), 0.5)), "does not match"),
+    (lambda: L.MeanSquaredError()(np.zeros((2, 3)), np.zeros((2, 3)),
+                                  sample_weight=np.ones(5)), "sample_weight of shape"),
+    (lambda: L.MeanSquaredError(reduction="avg"), "reduction must be"),
+    (lambda: L.mse([1.0], [2.0], reduction="batch"), "reduction must be"),
+])
+def test_mismatches_still_raise_clearly(call, msg):
+    with pytest.raises(ValueError, match=msg):
+        call()
