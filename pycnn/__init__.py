@@ -31,23 +31,34 @@ from .autograd import GradcheckError, enable_grad, gradcheck, is_grad_enabled, n
 
 __version__ = "0.1.0"
 
-# ---- core: reductions, structure, matrix products (issue 2) ----
+# reductions, structure and matrix products
 from ._core import concat, flatten, matmul, max, mean, reshape, stack, sum, transpose
 
 concatenate = concat        # the Keras / NumPy spelling
-# ---- activations and losses (issue 3) ----
+# activations and losses
 from ._core import elu, leaky_relu, log_softmax, maxout, naive_normalize, softmax, swish
 from . import activations, losses
-# ---- layers (issue 4) ----
+# layers and their functional forms (set_seed and clear_session are wrapped at the end)
 from ._core import avg_pool2d, clear_session, conv2d, dropout, max_pool2d, set_seed
 from . import layers
-# ---- teaching tools (issue 6) ----
+# teaching tools: LaTeX display, formulas with their numbers, graph drawing
 from . import display, viz
 from .explain import explain  # noqa: E402  (pycnn.explain(t) ≡ t.explain())
 from .viz import draw_graph
 
-# ---- models, optimizers, datasets, callbacks (issue 5) ----
+# models, optimizers, datasets, callbacks, metrics
 from . import callbacks, datasets, metrics, models, optimizers, utils
+# output sizes and parameter counts with their formulas, Sobel kernels, initializers by name
+from . import arithmetic, filters, initializers
+# pycnn's own thread pool
+from ._core import get_num_threads, set_num_threads
+from . import _threadpool
+
+_threadpool.register()      # threadpoolctl, when installed, sees and limits the pool
+# the Keras namespace, so `import pycnn as keras` runs Keras 3 code: keras.ops, keras.random,
+# keras.regularizers, keras.saving and keras.Sequential
+from . import ops, random, regularizers, saving
+from .models import Sequential
 
 _core_set_seed, _core_clear_session = set_seed, clear_session
 
@@ -63,15 +74,3 @@ def clear_session():
     """clear_session(): restart automatic layer and model names (dense_1, sequential_1)."""
     _core_clear_session()
     models._reset_names()
-from . import arithmetic, filters, initializers  # noqa: E402  (issue 4)
-# ---- threads: pycnn's own thread pool (issue 7) ----
-from ._core import get_num_threads, set_num_threads  # noqa: E402
-from . import _threadpool  # noqa: E402
-
-_threadpool.register()      # threadpoolctl, when installed, sees and limits the pool
-from . import ops  # noqa: E402  (issue 14: keras.ops over pycnn tensors)
-from . import random  # noqa: E402  (issue 14: keras.random, seeded by pycnn.set_seed)
-from . import regularizers  # noqa: E402  (issue 14: L1, L2, L1L2 weight penalties)
-# ---- the Keras namespace: `import pycnn as keras` (issue 14) ----
-from . import saving  # noqa: E402
-from .models import Sequential  # noqa: E402

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .interop import _pair, same_padding, to_nchw_kernel
+from .plan import _pair, same_padding, to_nchw_kernel
 
 _ACTIVATIONS = {
     "linear": lambda p: nn.Identity(),
@@ -178,7 +178,7 @@ def _module(spec):
 
 
 def build(spec):
-    """The module for one planned layer (see interop._plan), with the layer's weights copied."""
+    """The module for one planned layer (see plan._plan), with the layer's weights copied."""
     module = _module(spec)
     if spec.weights:
         dtype = torch.from_numpy(spec.weights[0]).dtype

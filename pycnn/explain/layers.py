@@ -1,0 +1,194 @@
+"""Explainers of the layers (ops.def: layers): Dense, Conv2D, the pools, UpSampling2D.
+
+A layer's activation, strides and padding are not stored on its tensor: the activation
+and geometry that reproduce the numbers are found by trying the few that fit
+(_activation_candidates, _find_geometry).
+"""
+import numpy as np
+
+from .activations import _softmax_reference as _softmax_rows
+from .render import ELEMENTS, _explain_other, _join, _values
+
+# ---- the Dense layer: y = f(x W + b), the activation recognised from the numbers ----
+
+_ACTIVATIONS = {
+    "linear": lambda z: z,
+    "relu": lambda z: np.maximum(z, 0),
+    "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+    "tanh": np.tanh,
+    "softmax": _softmax_rows,
+}
+
+
+def _activation_candidates(y):
+    """The activations to try, most telling first: exact zeros and no negative value
+    point to a ReLU (a linear map would rarely give either)."""
+    names = list(_ACTIVATIONS)
+    if (y >= 0).all() and (y == 0).any():
+        names.remove("relu")
+        names.insert(0, "relu")
+    return [(k, _ACTIVATIONS[k]) for k in names]
+
+
+def _explain_dense(t, n):
+    x, w = (_values(p) for p in t.parents[:2])
+    b = _values(t.parents[2]) if len(t.parents) > 2 else np.zeros(w.shape[1])
+    y = _values(t)
+    if x.ndim != 2 or w.ndim != 2 or y.shape != (x.shape[0], w.shape[1]):
+        return _explain_other(t, n)
+    z = x @ w + b
+    with np.errstate(all="ignore"):
+        name = next((k for k, f in _activation_candidates(y)
+                     if np.allclose(f(z), y, rtol=1e-4, atol=1e-5)), None)
+    if name == "linear":
+        f = ""                                     # no activation: no parentheses either
+    else:
+        f = (r"\mathrm{" + name + "}" if n.tex else name) if name else "f"
+
+    def apply(body):
+        return f + n.paren(body) if f else body
+    lines = [n.text(f"dense layer, {x.shape[1]} inputs → {w.shape[1]} units: ") +
+             f"{n.sub('y', 'j')} = " + apply(n.sum("k", n.sub("x", "k") + " " + n.sub("W", "kj"))
+                                              + " + " + n.sub("b", "j"))]
+    if x.shape[0] > 1:
+        lines.append(n.text(f"the first of {x.shape[0]} samples (each is treated alike):"))
+    for j in range(min(ELEMENTS, w.shape[1])):
+        terms = [f"{n.neg(x[0, k])}{n.dot}{n.neg(w[k, j])}" for k in range(x.shape[1])]
+        line = f"{n.sub('y', j + 1)} = " + apply(_join(terms + [n.neg(b[j])], " + ", n, limit=6))
+        if f:
+            line += f" = {f}({n.num(z[0, j])})"
+        lines.append(f"{line} = {n.num(y[0, j])}")
+    if w.shape[1] > ELEMENTS:
+        lines.append(n.text(f"… and {w.shape[1] - ELEMENTS} more units"))
+    return lines
+
+
+EXPLAINERS = {"dense": _explain_dense}
+
+
+# ---- convolution and pooling: one output value and the window it reads ------------
+#
+# Strides and padding are not stored on the tensor; the geometry that reproduces the
+# output's size and value is found by trying the few that fit (Keras' 'same' puts the
+# odd extra row/column of padding at the bottom/right, so the top/left pad is ⌊total/2⌋).
+
+def _geometries(n_in, n_out, k):
+    """(stride, pad_before, padding name) along one axis that give n_out from n_in."""
+    out = []
+    for s in range(1, max(k, 1) + 3):
+        if n_in >= k and (n_in - k) // s + 1 == n_out:
+            out.append((s, 0, "valid"))
+        if -(-n_in // s) == n_out:
+            out.append((s, max((n_out - 1) * s + k - n_in, 0) // 2, "same"))
+    return out
+
+
+def _window(x, i, j, kh, kw, geometry, fill=0.0):
+    """x[n=0] around output (i, j): (kh, kw, C), ``fill`` where padding lies."""
+    (sh, ph, _), (sw, pw, _) = geometry
+    rows, cols = i * sh - ph + np.arange(kh), j * sw - pw + np.arange(kw)
+    inside = ((rows >= 0) & (rows < x.shape[1]))[:, None] & ((cols >= 0) & (cols < x.shape[2]))
+    window = np.full((kh, kw, x.shape[3]), fill)
+    window[inside] = x[0][np.clip(rows, 0, x.shape[1] - 1)[:, None],
+                          np.clip(cols, 0, x.shape[2] - 1)[None, :]][inside]
+    return window
+
+
+def _find_geometry(x, y, kh, kw, value_at, fill=0.0):
+    """The (row, column) geometry whose value_at(window) matches y, channel 0, at the
+    corners and the centre of the output (one position alone can be ambiguous)."""
+    last_i, last_j = y.shape[1] - 1, y.shape[2] - 1
+    i, j = y.shape[1] // 2, y.shape[2] // 2
+    probes = [(i, j), (0, 0), (last_i, last_j), (0, last_j), (last_i, 0)]
+    for gh in _geometries(x.shape[1], y.shape[1], kh):
+        for gw in _geometries(x.shape[2], y.shape[2], kw):
+            if gh[2] == gw[2] and all(
+                    np.isclose(value_at(_window(x, a, c, kh, kw, (gh, gw), fill)), y[0, a, c, 0],
+                               rtol=1e-4, atol=1e-5) for a, c in probes):
+                return (gh, gw), i, j
+    return None, i, j
+
+
+def _explain_conv2d(t, n):
+    x, k = (_values(p) for p in t.parents[:2])
+    b = _values(t.parents[2]) if len(t.parents) > 2 else np.zeros(k.shape[3])
+    y = _values(t)
+    kh, kw, cin, cout = k.shape
+    found = None
+    for name, f in _activation_candidates(y):
+        if name == "softmax":
+            continue
+        geometry, i, j = _find_geometry(x, y, kh, kw,
+                                        lambda w, f=f: f(b[0] + (w * k[:, :, :, 0]).sum()))
+        if geometry:
+            found = (name, f, geometry)
+            break
+    if found is None:
+        return _explain_other(t, n)
+    name, f, ((sh, _, padding), (sw, _, _)) = found
+    window = _window(x, i, j, kh, kw, found[2])
+    z = b[0] + (window * k[:, :, :, 0]).sum()
+    fn = "" if name == "linear" else (r"\mathrm{" + name + "}" if n.tex else name)
+    sub = (lambda s: f"_{{{s}}}") if n.tex else (lambda s: f"[{s}]")
+    lines = [n.text(f"convolution (cross-correlation), kernel {kh}×{kw}, {cin} → {cout} "
+                    f"channels, stride ({sh}, {sw}), padding '{padding}':"),
+             f"y{sub('i,j,o')} = " + (fn + "(" if fn else "") + f"b{sub('o')} + " +
+             n.sum("u,v,c", f"x{sub('is+u, js+v, c')}" + (" " if n.tex else "·") +
+                                     f"K{sub('u,v,c,o')}") + (")" if fn else "")]
+    lines.append(n.text(f"image 1, output ({i}, {j}), channel 0 — "
+                        f"{kh * kw * cin} products with the window it reads:"))
+    terms = [f"{n.neg(w)}{n.dot}{n.neg(kv)}" for w, kv in
+             zip(window.reshape(-1), k[:, :, :, 0].reshape(-1))]
+    value = f"{n.num(b[0])} + {_join(terms, ' + ', n, limit=10)}"
+    if fn:
+        value = f"{fn}({value}) = {fn}({n.num(z)})"
+    lines.append(f"y{sub(f'{i},{j},0')} = {value} = {n.num(y[0, i, j, 0])}")
+    return lines
+
+
+def _explain_pool(t, n):
+    x, y = _values(t.parents[0]), _values(t)
+    # padding takes no part in a pool (Keras): NaN marks it, nanmax/nanmean skip it
+    reduce = np.nanmax if t.op == "max_pool2d" else np.nanmean
+    for p in range(1, x.shape[1] + 1):
+        for q in (p, *range(1, x.shape[2] + 1)):
+            geometry, i, j = _find_geometry(x, y, p, q, lambda w: reduce(w[:, :, 0]), np.nan)
+            if geometry:
+                break
+        else:
+            continue
+        break
+    else:
+        return _explain_other(t, n)
+    window = _window(x, i, j, p, q, geometry, np.nan)[:, :, 0]
+    window = window[~np.isnan(window)]
+    (sh, _, padding), (sw, _, _) = geometry
+    kind = "max" if t.op == "max_pool2d" else "average"
+    fn = (r"\max" if n.tex else "max") if kind == "max" else (r"\mathrm{mean}" if n.tex
+                                                               else "mean")
+    return [n.text(f"{kind} pooling, window {p}×{q}, stride ({sh}, {sw}), padding '{padding}': "
+                   f"each output is the {kind} of its window, channel by channel"),
+            n.text(f"image 1, output ({i}, {j}), channel 0: ") +
+            f"{fn}({_join((n.num(v) for v in window.reshape(-1)), ', ', n, limit=10)}) = "
+            f"{n.num(y[0, i, j, 0])}"]
+
+
+def _explain_upsampling(t, n):
+    x, y = _values(t.parents[0]), _values(t)
+    fh, fw = y.shape[1] // x.shape[1], y.shape[2] // x.shape[2]
+    i, j = np.unravel_index(np.argmax(np.abs(x[0, :, :, 0])), x.shape[1:3])
+    block = y[0, i * fh:(i + 1) * fh, j * fw:(j + 1) * fw, 0]
+    where = f"_{{{i},{j}}}" if n.tex else f"[{i}, {j}]"
+    return [n.text(f"up-sampling by ({fh}, {fw}), nearest neighbour: each value is copied "
+                   f"into a {fh}×{fw} block"),
+            n.text("image 1, channel 0: ") + f"x{where} = {n.num(x[0, i, j, 0])} " +
+            (r"\to " if n.tex else "→ ") +
+            n.text(f"y[{i * fh}:{(i + 1) * fh}, {j * fw}:{(j + 1) * fw}] = ") + n.vector(block)]
+
+
+EXPLAINERS.update({
+    "conv2d": _explain_conv2d,
+    "max_pool2d": _explain_pool,
+    "avg_pool2d": _explain_pool,
+    "upsampling2d": _explain_upsampling,
+})

@@ -1,0 +1,214 @@
+"""Keras 3: ``to_keras`` (a plain copy: pycnn keeps Keras' layouts) and ``from_keras``."""
+import re
+
+from .plan import _ACTIVATIONS, _PIP, ConversionError, _pair, _plan, _require
+
+
+def _import_keras():
+    try:
+        keras = _require("keras", "this converter")
+    except ModuleNotFoundError as exc:  # keras is there, the backend it was told to use is not
+        raise ImportError(
+            f"Keras is installed but its backend cannot be imported ({exc}); choose one that is "
+            "installed, e.g. KERAS_BACKEND=torch with `pip install torch==2.13.0`, before "
+            "keras is first imported") from exc
+    if int(keras.__version__.split(".")[0]) < 3:
+        raise ImportError(f"this converter needs Keras 3, found {keras.__version__}: {_PIP}")
+    return keras
+
+
+_keras_leaky_relu = None
+
+
+def _keras_activation(keras, activation):
+    """The Keras activation for (name, parameter); pycnn's leaky_relu slope 0.1 is registered."""
+    global _keras_leaky_relu
+    name, _ = activation
+    if name != "leaky_relu":
+        return name
+    if _keras_leaky_relu is None:
+        # Keras' own 'leaky_relu' string means slope 0.2; pycnn's, like the lecture, 0.1.
+        @keras.saving.register_keras_serializable(package="pycnn", name="leaky_relu")
+        def leaky_relu(x):
+            return keras.activations.leaky_relu(x, negative_slope=0.1)
+        _keras_leaky_relu = leaky_relu
+    return _keras_leaky_relu
+
+
+def _keras_initializer(keras, value, default):
+    try:
+        keras.initializers.get(value)
+    except (ValueError, TypeError, KeyError):
+        return default  # weights are copied anyway; the initializer only matters for re-init
+    return value
+
+
+def _keras_layer(keras, spec):
+    c, kl = spec.config, keras.layers
+    common = dict(name=spec.name, trainable=bool(c.get("trainable", True)),
+                  dtype=c.get("dtype", "float32"))
+    if spec.kind in ("Dense", "Conv2D"):
+        common.update(activation=_keras_activation(keras, spec.activation),
+                      use_bias=bool(c.get("use_bias", True)),
+                      kernel_initializer=_keras_initializer(
+                          keras, c.get("kernel_initializer", "glorot_uniform"), "glorot_uniform"),
+                      bias_initializer=_keras_initializer(
+                          keras, c.get("bias_initializer", "zeros"), "zeros"))
+        if spec.kind == "Dense":
+            return kl.Dense(int(c["units"]), **common)
+        return kl.Conv2D(int(c["filters"]), _pair(c["kernel_size"]), _pair(c.get("strides", 1)),
+                         padding=c.get("padding", "valid"), **common)
+    if spec.kind in ("MaxPooling2D", "AveragePooling2D"):
+        strides = c.get("strides")
+        return getattr(kl, spec.kind)(_pair(c.get("pool_size", 2)),
+                                      None if strides is None else _pair(strides),
+                                      padding=c.get("padding", "valid"), **common)
+    if spec.kind == "Dropout":
+        return kl.Dropout(float(c["rate"]), seed=c.get("seed"), **common)
+    if spec.kind == "Flatten":
+        return kl.Flatten(**common)
+    if spec.kind == "Reshape":
+        return kl.Reshape(tuple(c["target_shape"]), **common)
+    if spec.kind == "UpSampling2D":
+        return kl.UpSampling2D(_pair(c.get("size", 2)), interpolation="nearest", **common)
+    if spec.kind == "LeakyReLU":
+        return kl.LeakyReLU(negative_slope=spec.activation[1], **common)
+    if spec.kind == "ELU":
+        return kl.ELU(alpha=spec.activation[1], **common)
+    if spec.kind == "Softmax":
+        return kl.Softmax(axis=spec.activation[1], **common)
+    return kl.Activation(_keras_activation(keras, spec.activation), **common)  # Activation
+
+
+def to_keras(model, input_shape=None):
+    """A `keras.Sequential` with the same layers, names, configuration and weights (Keras 3).
+
+    Args:
+        model: a pycnn Sequential whose weights exist (built).
+        input_shape: the input shape without the batch dimension, when the model does not know it.
+    Raises:
+        ConversionError: a layer has no Keras counterpart (e.g. Maxout); raised before any Keras
+            layer is made.
+    """
+    keras = _import_keras()
+    plan = _plan(model, "Keras", input_shape)
+    layers = [keras.Input(shape=plan[0].in_shape, dtype=plan[0].config.get("dtype", "float32"))]
+    layers += [_keras_layer(keras, spec) for spec in plan]
+    kmodel = keras.Sequential(layers, name=getattr(model, "name", None))
+    for spec, klayer in zip(plan, kmodel.layers):
+        if spec.weights:
+            klayer.set_weights(spec.weights)
+    return kmodel
+
+
+_KERAS_ACTIVATION_NAMES = {"silu": "swish", "pycnn>leaky_relu": "leaky_relu"}
+_PYCNN_INITIALIZERS = {"glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "zeros",
+                       "ones"}
+
+
+def _from_keras_activation(keras, fn, where):
+    """pycnn's activation name for a Keras activation function; 'leaky_relu@0.2' for Keras' own."""
+    name = keras.activations.serialize(fn)
+    name = name.get("config") if isinstance(name, dict) else name
+    name = _KERAS_ACTIVATION_NAMES.get(name, name)
+    if name == "leaky_relu" and keras.activations.serialize(fn) == "leaky_relu":
+        return "leaky_relu@0.2"  # Keras' string means slope 0.2: becomes a LeakyReLU layer
+    if name not in _ACTIVATIONS:
+        raise ConversionError(f"cannot convert {where}: activation {name!r} has no counterpart")
+    return name
+
+
+def _snake(initializer, default):
+    if isinstance(initializer, dict):
+        initializer = re.sub(r"(?<!^)(?=[A-Z])", "_", initializer.get("class_name", "")).lower()
+    return initializer if initializer in _PYCNN_INITIALIZERS else default
+
+
+def _from_keras_configs(keras, klayer):
+    """pycnn (class name, config) pairs for one Keras layer (two when an activation splits off)."""
+    kind, c = type(klayer).__name__, klayer.get_config()
+    where = f"Keras layer '{klayer.name}' ({kind}) to pycnn"
+    for key in ("kernel_regularizer", "bias_regularizer", "activity_regularizer",
+                "kernel_constraint", "bias_constraint"):
+        if c.get(key) is not None:
+            raise ConversionError(f"cannot convert {where}: pycnn has no {key}")
+    if c.get("data_format", "channels_last") != "channels_last":
+        raise ConversionError(f"cannot convert {where}: pycnn is channels_last only")
+    if klayer.dtype not in ("float32", "float64"):
+        raise ConversionError(f"cannot convert {where}: pycnn computes in float32 or float64, "
+                              f"not {klayer.dtype}")
+    out = {"name": c["name"], "trainable": bool(c.get("trainable", True)), "dtype": klayer.dtype}
+    split = None
+    if kind in ("Dense", "Conv2D", "Activation"):
+        act = _from_keras_activation(keras, klayer.activation, where)
+        if act == "leaky_relu@0.2":
+            split, act = ("LeakyReLU", {"name": f"{c['name']}_leaky_relu", "alpha": 0.2}), "linear"
+        out["activation"] = act
+    if kind in ("Dense", "Conv2D"):
+        out.update(use_bias=bool(c["use_bias"]),
+                   kernel_initializer=_snake(c.get("kernel_initializer"), "glorot_uniform"),
+                   bias_initializer=_snake(c.get("bias_initializer"), "zeros"))
+        if kind == "Dense":
+            out["units"] = int(c["units"])
+        else:
+            if _pair(c.get("dilation_rate", 1)) != (1, 1) or c.get("groups", 1) != 1:
+                raise ConversionError(f"cannot convert {where}: pycnn has no dilated or grouped "
+                                      "convolution")
+            out.update(filters=int(c["filters"]), kernel_size=_pair(c["kernel_size"]),
+                       strides=_pair(c["strides"]), padding=c["padding"])
+    elif kind in ("MaxPooling2D", "AveragePooling2D"):
+        out.update(pool_size=_pair(c["pool_size"]), strides=_pair(c["strides"] or c["pool_size"]),
+                   padding=c["padding"])
+    elif kind == "Dropout":
+        if c.get("noise_shape") is not None:
+            raise ConversionError(f"cannot convert {where}: pycnn's Dropout has no noise_shape")
+        out.update(rate=float(c["rate"]), seed=c.get("seed"))
+    elif kind == "Reshape":
+        out["target_shape"] = tuple(c["target_shape"])
+    elif kind == "UpSampling2D":
+        if c.get("interpolation", "nearest") != "nearest":
+            raise ConversionError(f"cannot convert {where}: pycnn upsamples by nearest neighbour")
+        out["size"] = _pair(c["size"])
+    elif kind == "LeakyReLU":
+        out["alpha"] = float(c["negative_slope"])
+    elif kind == "ELU":
+        out["alpha"] = float(c.get("alpha", 1.0))
+    elif kind == "Softmax":
+        out["axis"] = c["axis"] if isinstance(c["axis"], int) else int(c["axis"][0])
+    elif kind == "ReLU" and all(not c.get(k) for k in ("max_value", "negative_slope", "threshold")):
+        kind, out["activation"] = "Activation", "relu"
+    elif kind not in ("Flatten", "Activation"):
+        raise ConversionError(f"cannot convert {where}: pycnn has no {kind} counterpart")
+    return [(kind, out)] + ([split] if split else [])
+
+
+def from_keras(keras_model):
+    """A pycnn Sequential with the layers, names, configuration and weights of a Keras Sequential.
+
+    Raises ConversionError, before any pycnn layer is made, when a Keras layer has no pycnn
+    counterpart (a dilated convolution, a GELU activation, a regularizer, ...).
+    """
+    keras = _import_keras()
+    from .. import layers as pycnn_layers
+    from ..models import Sequential
+    if not isinstance(keras_model, keras.Sequential):
+        raise TypeError(f"from_keras takes a keras.Sequential, got {type(keras_model).__name__}")
+    if not keras_model.built:
+        raise ValueError(f"Keras model '{keras_model.name}' is not built: give it keras.Input(...) "
+                         "or call it on a batch first")
+    klayers = [kl for kl in keras_model.layers if not isinstance(kl, keras.layers.InputLayer)]
+    configs = [(kl, _from_keras_configs(keras, kl)) for kl in klayers]  # all checked first
+    input_shape = tuple(keras_model.input_shape[1:])
+    layers, weighted = [], []
+    for klayer, pieces in configs:
+        for kind, config in pieces:
+            if not layers:
+                config["input_shape"] = input_shape
+            layers.append(getattr(pycnn_layers, kind).from_config(config))
+        if klayer.get_weights():
+            weighted.append((layers[-len(pieces)], klayer.get_weights()))
+    model = Sequential(layers, name=keras_model.name)
+    model.build((None,) + input_shape)
+    for layer, weights in weighted:
+        layer.set_weights(weights)
+    return model

@@ -1,0 +1,158 @@
+"""ONNX: ``to_onnx`` writes the plan as an ONNX graph built with ``onnx.helper``."""
+import os
+import tempfile
+
+import numpy as np
+
+from .plan import _pair, _plan, _require, same_padding, to_nchw_kernel
+
+
+class _OnnxGraph:
+    """Nodes and initializers of one graph; tracks whether the running tensor is NHWC or NCHW
+    so that consecutive convolutions and pools share one pair of transposes."""
+
+    def __init__(self, helper, numpy_helper, x, shape):
+        self.helper, self.numpy_helper = helper, numpy_helper
+        self.nodes, self.initializers = [], []
+        self.x, self.layout, self.rank = x, "NHWC", len(shape) + 1
+
+    def node(self, op, inputs, name, **attrs):
+        """Append `op(inputs)`; its output becomes the running tensor and is returned."""
+        out = f"{name}/{op}"
+        self.nodes.append(self.helper.make_node(op, list(inputs), [out], name=out, **attrs))
+        self.x = out
+        return out
+
+    def const(self, name, array):
+        self.initializers.append(self.numpy_helper.from_array(np.ascontiguousarray(array), name))
+        return name
+
+    def to(self, layout, name):
+        """Transpose the running 4-D tensor to `layout` if it is not there already."""
+        if self.rank == 4 and self.layout != layout:
+            self.node("Transpose", [self.x], f"{name}/to_{layout}",
+                      perm=[0, 3, 1, 2] if layout == "NCHW" else [0, 2, 3, 1])
+            self.layout = layout
+        return self.x
+
+
+def _onnx_activation(g, activation, name):
+    act, param = activation
+    if act in ("softmax", "log_softmax"):
+        g.to("NHWC", name)
+        g.node("Softmax" if act == "softmax" else "LogSoftmax", [g.x], name, axis=param)
+    elif act == "leaky_relu":
+        g.node("LeakyRelu", [g.x], name, alpha=param)
+    elif act == "elu":
+        g.node("Elu", [g.x], name, alpha=param)
+    elif act == "swish":  # x·σ(x); opset 17 has no Swish operator
+        x = g.x
+        g.node("Mul", [x, g.node("Sigmoid", [x], name)], name)
+    elif act != "linear":
+        g.node({"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh"}[act], [g.x], name)
+
+
+def _onnx_pads(spec, kernel, strides):
+    """ONNX pads [top, left, bottom, right] for the layer's padding at its input size."""
+    if spec.config.get("padding", "valid") != "same":
+        return [0, 0, 0, 0]
+    (top, bottom), (left, right) = (same_padding(n, k, s) for n, k, s in
+                                    zip(spec.in_shape[:2], kernel, strides))
+    return [top, left, bottom, right]
+
+
+def _onnx_layer(g, spec, opset):
+    c, name, f32 = spec.config, spec.name, np.float32
+    w = [np.asarray(a, dtype=f32) for a in spec.weights]
+    if spec.kind in ("Dense", "Maxout"):
+        g.to("NHWC", name)
+        kernel = w[0].reshape(w[0].shape[0], -1)  # Maxout: (in, units·pieces), grouped per unit
+        g.node("MatMul", [g.x, g.const(f"{name}/kernel", kernel)], name)
+        if len(w) > 1:
+            g.node("Add", [g.x, g.const(f"{name}/bias", w[1].reshape(-1))], name)
+        if spec.kind == "Maxout":
+            units, pieces = int(c["units"]), int(c["pieces"])
+            shape = g.const(f"{name}/pieces_shape", np.array([0, units, pieces], np.int64))
+            g.node("Reshape", [g.x, shape], name)
+            if opset >= 18:  # axes moved from an attribute to an input in opset 18
+                g.node("ReduceMax", [g.x, g.const(f"{name}/axes", np.array([2], np.int64))],
+                       name, keepdims=0)
+            else:
+                g.node("ReduceMax", [g.x], name, axes=[2], keepdims=0)
+    elif spec.kind == "Conv2D":
+        kernel_size, strides = _pair(c["kernel_size"]), _pair(c.get("strides", 1))
+        inputs = [g.to("NCHW", name), g.const(f"{name}/kernel", to_nchw_kernel("Conv2D", w[0]))]
+        if len(w) > 1:
+            inputs.append(g.const(f"{name}/bias", w[1]))
+        g.node("Conv", inputs, name, kernel_shape=list(kernel_size), strides=list(strides),
+               pads=_onnx_pads(spec, kernel_size, strides))
+    elif spec.kind in ("MaxPooling2D", "AveragePooling2D"):
+        pool = _pair(c.get("pool_size", 2))
+        strides = pool if c.get("strides") is None else _pair(c["strides"])
+        extra = {} if spec.kind == "MaxPooling2D" else {"count_include_pad": 0}
+        g.node("MaxPool" if spec.kind == "MaxPooling2D" else "AveragePool", [g.to("NCHW", name)],
+               name, kernel_shape=list(pool), strides=list(strides),
+               pads=_onnx_pads(spec, pool, strides), **extra)
+    elif spec.kind == "Dropout":
+        g.node("Identity", [g.x], name)  # dropout is the identity at inference
+    elif spec.kind in ("Flatten", "Reshape"):
+        target = [-1] if spec.kind == "Flatten" else list(c["target_shape"])
+        shape = g.const(f"{name}/shape", np.array([0] + target, np.int64))  # 0: keep the batch
+        g.node("Reshape", [g.to("NHWC", name), shape], name)
+    elif spec.kind == "UpSampling2D":
+        sh, sw = _pair(c.get("size", 2))
+        scales = [1, 1, sh, sw] if g.layout == "NCHW" else [1, sh, sw, 1]
+        # asymmetric + floor: output pixel i reads input pixel ⌊i/s⌋, a plain repetition
+        g.node("Resize", [g.x, "", g.const(f"{name}/scales", np.array(scales, f32))], name,
+               mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    if spec.activation is not None:
+        _onnx_activation(g, spec.activation, name)
+    g.rank = len(spec.out_shape) + 1
+
+
+def to_onnx(model, path, opset=17, input_name="input", output_name="output", input_shape=None):
+    """Write `model` as an ONNX file (float32) built with `onnx.helper`; returns the ModelProto.
+
+    The batch dimension is dynamic ('batch'); the input is NHWC like pycnn's. The file is checked
+    with `onnx.checker` and written to a temporary file that is then renamed, so a failed
+    conversion (e.g. an unconvertible layer, raised before anything is built) writes nothing.
+    """
+    onnx = _require("onnx", "to_onnx")
+    from onnx import TensorProto, helper, numpy_helper
+    if not 13 <= int(opset) <= onnx.defs.onnx_opset_version():
+        raise ValueError(f"to_onnx: opset {opset} is outside the supported range 13 to "
+                         f"{onnx.defs.onnx_opset_version()}")
+    plan = _plan(model, "ONNX", input_shape)
+    g = _OnnxGraph(helper, numpy_helper, input_name, plan[0].in_shape)
+    for spec in plan:
+        _onnx_layer(g, spec, int(opset))
+    g.to("NHWC", "output")
+    g.nodes.append(helper.make_node("Identity", [g.x], [output_name], name=output_name))
+    graph = helper.make_graph(
+        g.nodes, getattr(model, "name", None) or "pycnn_model",
+        [helper.make_tensor_value_info(input_name, TensorProto.FLOAT,
+                                       ["batch", *plan[0].in_shape])],
+        [helper.make_tensor_value_info(output_name, TensorProto.FLOAT,
+                                       ["batch", *plan[-1].out_shape])],
+        initializer=g.initializers)
+    from .. import __version__
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", int(opset))],
+                              producer_name="pycnn", producer_version=__version__)
+    onnx.checker.check_model(proto, full_check=True)
+    _write_atomically(os.fspath(path), proto.SerializeToString())
+    return proto
+
+
+def _write_atomically(path, data):
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".onnx", dir=directory)
+    try:
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a model file is for sharing
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

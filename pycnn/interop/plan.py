@@ -1,0 +1,152 @@
+"""The neutral layer plan every converter builds from: each layer of a pycnn model checked
+against the target (kind, activation, weights present) and described by a ``_Spec``, before
+anything is built or written; the layout helpers the converters share; and importing an
+optional library with an ImportError that names the pip command.
+"""
+import importlib
+
+import numpy as np
+
+_PIP = "pip install pycnn[interop]"
+
+
+class ConversionError(ValueError):
+    """A layer, or its activation, has no counterpart in the target framework."""
+
+
+# ------------------------------------------------------------------ optional imports
+def _require(name, purpose, pip=_PIP):
+    """Import an optional library, or ImportError naming the pip command that installs it."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        raise ImportError(f"{purpose} needs {name}, which is not installed: {pip}") from exc
+
+
+# ------------------------------------------------------------------ the plan: layers, checked
+# pycnn layer class -> the kinds each target converts.
+_COMMON_KINDS = ("Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Dropout", "Flatten",
+                 "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "UpSampling2D")
+_TARGET_KINDS = {
+    "Keras": frozenset(_COMMON_KINDS),
+    "PyTorch": frozenset(_COMMON_KINDS + ("Maxout",)),
+    "ONNX": frozenset(_COMMON_KINDS + ("Maxout",)),
+}
+_WHY_NOT = {("Maxout", "Keras"): "Keras has no Maxout layer"}
+# Activation names every target computes; the number is the default parameter
+# (pycnn's leaky_relu is the lecture's max(0.1·x, x); softmax's is the axis).
+_ACTIVATIONS = {"linear": None, "relu": None, "sigmoid": None, "tanh": None, "softmax": -1,
+                "log_softmax": -1, "leaky_relu": 0.1, "elu": 1.0, "swish": None}
+
+
+class _Spec:
+    """One layer as the converters see it: kind, config, weights, shapes without the batch."""
+
+    __slots__ = ("layer", "kind", "name", "config", "activation", "weights", "in_shape",
+                 "out_shape")
+
+    def __init__(self, **fields):
+        for key, value in fields.items():
+            setattr(self, key, value)
+
+
+def _pair(value):
+    return tuple(int(v) for v in value) if isinstance(value, (tuple, list)) else (int(value),) * 2
+
+
+def _activation(kind, config, where):
+    """(name, parameter) of the activation a layer applies, or ConversionError."""
+    if kind == "LeakyReLU":
+        return "leaky_relu", float(config["alpha"])
+    if kind == "ELU":
+        return "elu", float(config["alpha"])
+    if kind == "Softmax":
+        return "softmax", int(config.get("axis", -1))
+    if kind not in ("Dense", "Conv2D", "Activation"):
+        return None
+    name = config.get("activation")
+    name = "linear" if name is None else name
+    if not isinstance(name, str) or name not in _ACTIVATIONS:
+        raise ConversionError(f"cannot convert {where}: activation {name!r} has no counterpart "
+                              f"(convertible: {', '.join(_ACTIVATIONS)})")
+    return name, _ACTIVATIONS[name]
+
+
+def _kind(layer, target):
+    """The pycnn class name of `layer` if `target` converts it, else ConversionError."""
+    from .. import layers as pycnn_layers
+    cls = type(layer)
+    name = cls.__name__
+    where = f"layer '{getattr(layer, 'name', '?')}' ({name}) to {target}"
+    if getattr(pycnn_layers, name, None) is not cls:
+        raise ConversionError(f"cannot convert {where}: only pycnn's own layer classes convert "
+                              "(a subclass may compute something else)")
+    if name not in _TARGET_KINDS[target]:
+        why = _WHY_NOT.get((name, target), f"{target} has no {name} counterpart")
+        raise ConversionError(f"cannot convert {where}: {why}")
+    return name
+
+
+def _input_shape(model, given):
+    """The model's input shape without the batch dimension."""
+    if given is not None:
+        return tuple(int(d) for d in given)
+    shape = getattr(model, "input_shape", None)
+    if shape is None and model.layers:
+        shape = getattr(model.layers[0], "input_shape", None)
+    if shape is None:
+        raise ValueError(f"the input shape of model '{getattr(model, 'name', '?')}' is unknown: "
+                         "give the first layer input_shape=…, build or call the model first, or "
+                         "pass input_shape=(…) to the converter")
+    shape = tuple(shape)
+    if shape and shape[0] is None:  # a Keras-style shape with the batch dimension
+        shape = shape[1:]
+    return tuple(int(d) for d in shape)
+
+
+def _plan(model, target, input_shape=None):
+    """Check every layer against `target` and collect what the builders need.
+
+    Runs completely before anything is built or written, so an unconvertible layer
+    leaves no half-made model or file behind.
+    """
+    layers = list(getattr(model, "layers", ()))
+    if not layers:
+        raise ValueError(f"cannot convert model '{getattr(model, 'name', '?')}' to {target}: "
+                         "it has no layers")
+    shape = _input_shape(model, input_shape)
+    plan = []
+    for layer in layers:
+        kind = _kind(layer, target)
+        where = f"layer '{layer.name}' ({kind}) to {target}"
+        weights = [np.asarray(w) for w in layer.get_weights()]
+        if kind in ("Dense", "Conv2D", "Maxout") and not weights:
+            raise ValueError(f"cannot convert {where}: it has no weights yet; build the model "
+                             "(call it on a batch, or give the first layer input_shape=…)")
+        config = layer.get_config()
+        out_shape = tuple(layer.compute_output_shape((None,) + shape))[1:]
+        plan.append(_Spec(layer=layer, kind=kind, name=layer.name, config=config,
+                          activation=_activation(kind, config, where), weights=weights,
+                          in_shape=shape, out_shape=tuple(int(d) for d in out_shape)))
+        shape = plan[-1].out_shape
+    return plan
+
+
+def same_padding(n, kernel, stride):
+    """(before, after) padding of 'same' along one axis, Keras' way: the odd one at the end.
+
+    out = ⌈n/s⌉,  p = max((out − 1)·s + k − n, 0),  before = ⌊p/2⌋,  after = p − before.
+    """
+    total = max((-(-n // stride) - 1) * stride + kernel - n, 0)
+    return total // 2, total - total // 2
+
+
+def to_nchw_kernel(kind, kernel):
+    """A Keras-layout kernel in torch's layout (Dense (units, in); Conv2D (filters, c_in, kh, kw))."""
+    return kernel.T if kind != "Conv2D" else kernel.transpose(3, 2, 0, 1)
+
+
+def _from_nchw_kernel(kind, weight):
+    return weight.T if kind != "Conv2D" else weight.transpose(2, 3, 1, 0)

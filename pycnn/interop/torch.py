@@ -1,0 +1,59 @@
+"""PyTorch: ``to_torch`` builds the modules of ``torch_modules`` from the plan, and
+``load_torch_state`` copies trained weights back. torch itself is imported when called."""
+import importlib
+from collections import OrderedDict
+
+import numpy as np
+
+from .plan import _PIP, _from_nchw_kernel, _plan, _require
+
+
+def _import_torch():
+    _require("torch", "this converter", f"{_PIP} torch==2.13.0")
+    return importlib.import_module("pycnn.interop.torch_modules")
+
+
+def to_torch(model, input_shape=None):
+    """A `torch.nn.Sequential` computing what `model` computes, on the same NHWC input.
+
+    Its children carry the pycnn layer names (`dense_1.weight`, `conv2d_1.bias`, ...), kernels in
+    torch's layout. Convolutions and pools permute to NCHW views and back inside, so Flatten keeps
+    channels-last order; 'same' padding is explicit and asymmetric like Keras'. Dropout drops only
+    in `module.train()` mode. Trained weights go back with `load_torch_state(model, module)`.
+    """
+    torch_modules = _import_torch()
+    plan = _plan(model, "PyTorch", input_shape)
+    return torch_modules.Sequential(OrderedDict((s.name, torch_modules.build(s)) for s in plan),
+                                   input_shape=plan[0].in_shape)
+
+
+def load_torch_state(model, module):
+    """Copy weights from a torch module made by `to_torch` (or its DDP wrapper, or a state_dict)
+    back into the pycnn `model`, in place; returns `model`.
+
+    Every tensor is found and shape-checked before the first one is copied, so a mismatch leaves
+    the model unchanged.
+    """
+    _import_torch()
+    state = module.state_dict() if hasattr(module, "state_dict") else dict(module)
+    state = {(k[len("module."):] if k.startswith("module.") else k): v for k, v in state.items()}
+    updates = []
+    for spec in _plan(model, "PyTorch"):
+        arrays = []
+        for suffix, current in zip(("weight", "bias"), spec.weights):
+            key = f"{spec.name}.{suffix}"
+            if key not in state:
+                raise ValueError(f"load_torch_state: no tensor '{key}' for layer '{spec.name}' "
+                                 f"({spec.kind}); the module has {sorted(state)}")
+            value = state[key]
+            value = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
+            value = _from_nchw_kernel(spec.kind, value) if suffix == "weight" else value
+            if value.shape != current.shape:
+                raise ValueError(f"load_torch_state: '{key}' has shape {value.shape} in pycnn's "
+                                 f"layout but layer '{spec.name}' expects {current.shape}")
+            arrays.append(np.ascontiguousarray(value, dtype=current.dtype))
+        if arrays:
+            updates.append((spec.layer, arrays))
+    for layer, arrays in updates:
+        layer.set_weights(arrays)
+    return model
