@@ -10,7 +10,8 @@ import pycnn
 from pycnn import ops
 
 pytestmark = pytest.mark.filterwarnings(
-    "ignore:__array__ implementation doesn.t accept a copy keyword:DeprecationWarning")
+    "ignore:__array__ implementation doesn.t accept a copy keyword:DeprecationWarning",
+    "ignore:The use of `x.T` on tensors:UserWarning")   # keras.ops.transpose on torch
 
 
 @pytest.fixture(scope="module")

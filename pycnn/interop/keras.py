@@ -1,5 +1,5 @@
 """Keras 3: ``to_keras`` (a plain copy: pycnn keeps Keras' layouts) and ``from_keras``."""
-import re
+import re as _re
 
 from .plan import _ACTIVATIONS, _PIP, ConversionError, _pair, _plan, _require
 
@@ -120,7 +120,7 @@ def _from_keras_activation(keras, fn, where):
 
 def _snake(initializer, default):
     if isinstance(initializer, dict):
-        initializer = re.sub(r"(?<!^)(?=[A-Z])", "_", initializer.get("class_name", "")).lower()
+        initializer = _re.sub(r"(?<!^)(?=[A-Z])", "_", initializer.get("class_name", "")).lower()
     return initializer if initializer in _PYCNN_INITIALIZERS else default
 
 

@@ -1,8 +1,8 @@
 """ONNX: ``to_onnx`` writes the plan as an ONNX graph built with ``onnx.helper``."""
-import os
-import tempfile
+import os as _os
+import tempfile as _tempfile
 
-import numpy as np
+import numpy as _np
 
 from .plan import _pair, _plan, _require, same_padding, to_nchw_kernel
 
@@ -24,7 +24,7 @@ class _OnnxGraph:
         return out
 
     def const(self, name, array):
-        self.initializers.append(self.numpy_helper.from_array(np.ascontiguousarray(array), name))
+        self.initializers.append(self.numpy_helper.from_array(_np.ascontiguousarray(array), name))
         return name
 
     def to(self, layout, name):
@@ -62,8 +62,8 @@ def _onnx_pads(spec, kernel, strides):
 
 
 def _onnx_layer(g, spec, opset):
-    c, name, f32 = spec.config, spec.name, np.float32
-    w = [np.asarray(a, dtype=f32) for a in spec.weights]
+    c, name, f32 = spec.config, spec.name, _np.float32
+    w = [_np.asarray(a, dtype=f32) for a in spec.weights]
     if spec.kind in ("Dense", "Maxout"):
         g.to("NHWC", name)
         kernel = w[0].reshape(w[0].shape[0], -1)  # Maxout: (in, units·pieces), grouped per unit
@@ -72,10 +72,10 @@ def _onnx_layer(g, spec, opset):
             g.node("Add", [g.x, g.const(f"{name}/bias", w[1].reshape(-1))], name)
         if spec.kind == "Maxout":
             units, pieces = int(c["units"]), int(c["pieces"])
-            shape = g.const(f"{name}/pieces_shape", np.array([0, units, pieces], np.int64))
+            shape = g.const(f"{name}/pieces_shape", _np.array([0, units, pieces], _np.int64))
             g.node("Reshape", [g.x, shape], name)
             if opset >= 18:  # axes moved from an attribute to an input in opset 18
-                g.node("ReduceMax", [g.x, g.const(f"{name}/axes", np.array([2], np.int64))],
+                g.node("ReduceMax", [g.x, g.const(f"{name}/axes", _np.array([2], _np.int64))],
                        name, keepdims=0)
             else:
                 g.node("ReduceMax", [g.x], name, axes=[2], keepdims=0)
@@ -97,13 +97,13 @@ def _onnx_layer(g, spec, opset):
         g.node("Identity", [g.x], name)  # dropout is the identity at inference
     elif spec.kind in ("Flatten", "Reshape"):
         target = [-1] if spec.kind == "Flatten" else list(c["target_shape"])
-        shape = g.const(f"{name}/shape", np.array([0] + target, np.int64))  # 0: keep the batch
+        shape = g.const(f"{name}/shape", _np.array([0] + target, _np.int64))  # 0: keep the batch
         g.node("Reshape", [g.to("NHWC", name), shape], name)
     elif spec.kind == "UpSampling2D":
         sh, sw = _pair(c.get("size", 2))
         scales = [1, 1, sh, sw] if g.layout == "NCHW" else [1, sh, sw, 1]
         # asymmetric + floor: output pixel i reads input pixel ⌊i/s⌋, a plain repetition
-        g.node("Resize", [g.x, "", g.const(f"{name}/scales", np.array(scales, f32))], name,
+        g.node("Resize", [g.x, "", g.const(f"{name}/scales", _np.array(scales, f32))], name,
                mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
     if spec.activation is not None:
         _onnx_activation(g, spec.activation, name)
@@ -139,20 +139,20 @@ def to_onnx(model, path, opset=17, input_name="input", output_name="output", inp
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", int(opset))],
                               producer_name="pycnn", producer_version=__version__)
     onnx.checker.check_model(proto, full_check=True)
-    _write_atomically(os.fspath(path), proto.SerializeToString())
+    _write_atomically(_os.fspath(path), proto.SerializeToString())
     return proto
 
 
 def _write_atomically(path, data):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".onnx", dir=directory)
+    directory = _os.path.dirname(_os.path.abspath(path))
+    fd, tmp = _tempfile.mkstemp(prefix=".tmp-", suffix=".onnx", dir=directory)
     try:
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a model file is for sharing
-        with os.fdopen(fd, "wb") as f:
+        _os.chmod(tmp, 0o644)  # mkstemp makes 0600; a model file is for sharing
+        with _os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+            _os.fsync(f.fileno())
+        _os.replace(tmp, path)
     except BaseException:
-        os.unlink(tmp)
+        _os.unlink(tmp)
         raise

@@ -5,24 +5,24 @@ Convolutions and pools run on `x.permute(0, 3, 1, 2)`, an NCHW *view* with chann
 strides that torch convolves without a copy, and permute back; so Flatten sees pycnn's order.
 Classes live at module level so that a converted model pickles (torch.multiprocessing).
 """
-import math
+import math as _math
 
-import torch
-import torch.nn.functional as F
-from torch import nn
+import torch as _torch
+import torch.nn.functional as _F
+from torch import nn as _nn
 
 from .plan import _pair, same_padding, to_nchw_kernel
 
 _ACTIVATIONS = {
-    "linear": lambda p: nn.Identity(),
-    "relu": lambda p: nn.ReLU(),
-    "sigmoid": lambda p: nn.Sigmoid(),
-    "tanh": lambda p: nn.Tanh(),
-    "softmax": lambda p: nn.Softmax(dim=p),
-    "log_softmax": lambda p: nn.LogSoftmax(dim=p),
-    "leaky_relu": lambda p: nn.LeakyReLU(negative_slope=p),
-    "elu": lambda p: nn.ELU(alpha=p),
-    "swish": lambda p: nn.SiLU(),  # x·σ(x)
+    "linear": lambda p: _nn.Identity(),
+    "relu": lambda p: _nn.ReLU(),
+    "sigmoid": lambda p: _nn.Sigmoid(),
+    "tanh": lambda p: _nn.Tanh(),
+    "softmax": lambda p: _nn.Softmax(dim=p),
+    "log_softmax": lambda p: _nn.LogSoftmax(dim=p),
+    "leaky_relu": lambda p: _nn.LeakyReLU(negative_slope=p),
+    "elu": lambda p: _nn.ELU(alpha=p),
+    "swish": lambda p: _nn.SiLU(),  # x·σ(x)
 }
 
 
@@ -38,7 +38,7 @@ def _same_pads(x, kernel, strides):
     return left, right, top, bottom
 
 
-class Sequential(nn.Sequential):
+class Sequential(_nn.Sequential):
     """The converted model: children named like the pycnn layers; input (N, *input_shape)."""
 
     def __init__(self, layers, input_shape):
@@ -46,7 +46,7 @@ class Sequential(nn.Sequential):
         self.input_shape = tuple(input_shape)
 
 
-class Dense(nn.Linear):
+class Dense(_nn.Linear):
     """y = act(x Wᵀ + b) on the last axis; weight (units, in) is the Keras kernel transposed."""
 
     def __init__(self, in_features, units, use_bias, act):
@@ -57,7 +57,7 @@ class Dense(nn.Linear):
         return self.activation(super().forward(x))
 
 
-class Maxout(nn.Linear):
+class Maxout(_nn.Linear):
     """units outputs, each the max of `pieces` affine maps: features u·pieces … u·pieces+pieces−1."""
 
     def __init__(self, in_features, units, pieces, use_bias):
@@ -69,7 +69,7 @@ class Maxout(nn.Linear):
         return z.unflatten(-1, (self.units, self.pieces)).amax(dim=-1)
 
 
-class Conv2D(nn.Conv2d):
+class Conv2D(_nn.Conv2d):
     """Cross-correlation on NHWC input; 'same' pads like Keras (odd extra at bottom/right)."""
 
     def __init__(self, in_channels, filters, kernel_size, strides, padding, use_bias, act):
@@ -78,7 +78,7 @@ class Conv2D(nn.Conv2d):
         # NHWC path, and its strides equal those of its gradient, as DDP's buckets expect.
         # Spelled out: .contiguous(memory_format=...) keeps a one-channel kernel's old strides.
         oc, ic, kh, kw = self.weight.shape
-        nhwc = torch.empty_strided(self.weight.shape, (kh * kw * ic, 1, kw * ic, ic))
+        nhwc = _torch.empty_strided(self.weight.shape, (kh * kw * ic, 1, kw * ic, ic))
         self.weight.data = nhwc.copy_(self.weight.data)
         self.same = padding == "same"
         self.activation = activation(act)
@@ -86,14 +86,14 @@ class Conv2D(nn.Conv2d):
     def forward(self, x):
         x = x.permute(0, 3, 1, 2)
         if self.same:
-            x = F.pad(x, _same_pads(x, self.kernel_size, self.stride))
+            x = _F.pad(x, _same_pads(x, self.kernel_size, self.stride))
         return self.activation(super().forward(x).permute(0, 2, 3, 1))
 
     def extra_repr(self):
         return super().extra_repr() + (", padding='same'" if self.same else "")
 
 
-class Pool2D(nn.Module):
+class Pool2D(_nn.Module):
     """Max or average pooling on NHWC input; 'same' pads like Keras: with −∞ for the max, and
     the padding left out of the average (each window divides by its count of real pixels)."""
 
@@ -106,14 +106,14 @@ class Pool2D(nn.Module):
         pads = _same_pads(x, self.pool_size, self.strides) if self.padding == "same" else None
         if self.kind == "max":
             if pads:
-                x = F.pad(x, pads, value=-math.inf)
-            y = F.max_pool2d(x, self.pool_size, self.strides)
+                x = _F.pad(x, pads, value=-_math.inf)
+            y = _F.max_pool2d(x, self.pool_size, self.strides)
         elif pads and any(pads):
-            ones = F.pad(torch.ones_like(x[:1, :1]), pads)
-            y = (F.avg_pool2d(F.pad(x, pads), self.pool_size, self.strides)
-                 / F.avg_pool2d(ones, self.pool_size, self.strides))
+            ones = _F.pad(_torch.ones_like(x[:1, :1]), pads)
+            y = (_F.avg_pool2d(_F.pad(x, pads), self.pool_size, self.strides)
+                 / _F.avg_pool2d(ones, self.pool_size, self.strides))
         else:
-            y = F.avg_pool2d(x, self.pool_size, self.strides)
+            y = _F.avg_pool2d(x, self.pool_size, self.strides)
         return y.permute(0, 2, 3, 1)
 
     def extra_repr(self):
@@ -121,7 +121,7 @@ class Pool2D(nn.Module):
                 f"padding={self.padding!r}")
 
 
-class Reshape(nn.Module):
+class Reshape(_nn.Module):
     """Per-sample reshape: (N, ...) -> (N, *target_shape)."""
 
     def __init__(self, target_shape):
@@ -135,7 +135,7 @@ class Reshape(nn.Module):
         return f"target_shape={self.target_shape}"
 
 
-class UpSampling2D(nn.Module):
+class UpSampling2D(_nn.Module):
     """Nearest neighbour on NHWC: each pixel repeated size[0] times down and size[1] across."""
 
     def __init__(self, size):
@@ -167,9 +167,9 @@ def _module(spec):
         return Pool2D("max" if spec.kind == "MaxPooling2D" else "avg", pool, strides,
                       c.get("padding", "valid"))
     if spec.kind == "Dropout":
-        return nn.Dropout(float(c["rate"]))
+        return _nn.Dropout(float(c["rate"]))
     if spec.kind == "Flatten":
-        return nn.Flatten()
+        return _nn.Flatten()
     if spec.kind == "Reshape":
         return Reshape(c["target_shape"])
     if spec.kind == "UpSampling2D":
@@ -181,11 +181,12 @@ def build(spec):
     """The module for one planned layer (see plan._plan), with the layer's weights copied."""
     module = _module(spec)
     if spec.weights:
-        dtype = torch.from_numpy(spec.weights[0]).dtype
+        dtype = _torch.from_numpy(spec.weights[0]).dtype
         module.to(dtype)
-        with torch.no_grad():
-            module.weight.copy_(torch.from_numpy(to_nchw_kernel(spec.kind, spec.weights[0]).copy()))
+        with _torch.no_grad():
+            kernel = to_nchw_kernel(spec.kind, spec.weights[0]).copy()
+            module.weight.copy_(_torch.from_numpy(kernel))
             if len(spec.weights) > 1:
-                module.bias.copy_(torch.from_numpy(spec.weights[1].reshape(-1)))
+                module.bias.copy_(_torch.from_numpy(spec.weights[1].reshape(-1)))
     module.requires_grad_(bool(spec.config.get("trainable", True)))
     return module
