@@ -19,11 +19,13 @@ become Tensors: float64 arrays stay float64, everything else is float32 (``float
     >>> ops.convert_to_numpy(ops.mean(ops.square(x), axis=-1))
     array([ 2.5, 12.5], dtype=float32)
 """
+import builtins as _builtins
 import math as _math
 
 import numpy as _np
 
 from . import _core
+from . import losses as _losses
 
 __all__ = [
     # creation and conversion
@@ -45,7 +47,11 @@ __all__ = [
     "clip", "where", "matmul", "dot",
     # comparisons and logic (NumPy booleans)
     "equal", "not_equal", "greater", "greater_equal", "less", "less_equal", "logical_and",
-    "logical_or", "logical_not", "isfinite", "isnan",
+    "logical_or", "logical_not", "isfinite", "isnan", "all", "any", "count_nonzero",
+    # more: norms, sorting, cumulative sums, per-sample cross-entropies, rounding
+    "normalize", "norm", "average", "linspace", "cumsum", "sort", "top_k", "hard_sigmoid",
+    "log_sigmoid", "floor", "ceil", "round", "binary_crossentropy", "categorical_crossentropy",
+    "sparse_categorical_crossentropy",
 ]
 
 _FLOATS = (_np.float32, _np.float64)
@@ -193,7 +199,7 @@ def arange(start, stop=None, step=None, dtype=None):
         start, stop = 0, start
     dtype = _dtype_of(dtype)
     if dtype is None:
-        integral = all(isinstance(v, (int, _np.integer)) for v in (start, stop, step))
+        integral = _builtins.all(isinstance(v, (int, _np.integer)) for v in (start, stop, step))
         dtype = _np.dtype(_np.int32 if integral else _np.float32)
     return _wrap(_np.arange(start, stop, step).astype(dtype))
 
@@ -277,7 +283,7 @@ def moveaxis(x, source, destination):
 def _common_float(xs):
     """Tensors for a list of inputs, all of one dtype (float64 if any is float64)."""
     ts = [_t(x) for x in xs]
-    if any(t.dtype == _np.float64 for t in ts):
+    if _builtins.any(t.dtype == _np.float64 for t in ts):
         ts = [t if t.dtype == _np.float64 else t.astype("float64") for t in ts]
     return ts
 
@@ -641,3 +647,219 @@ def isfinite(x):
 def isnan(x):
     return _np.isnan(_value(x))
 
+
+
+def all(x, axis=None, keepdims=False):
+    return _np.all(_value(x), axis=_axis_arg(axis), keepdims=keepdims)
+
+
+def any(x, axis=None, keepdims=False):
+    return _np.any(_value(x), axis=_axis_arg(axis), keepdims=keepdims)
+
+
+def count_nonzero(x, axis=None):
+    return _np.asarray(_np.count_nonzero(_value(x), axis=_axis_arg(axis)), dtype=_np.int32)
+
+
+# ---- norms, averages, sequences ----------------------------------------------------------
+
+def normalize(x, axis=-1, order=2, epsilon=None):
+    """x / max(‖x‖_order, epsilon) along axis (epsilon 1e-7, as Keras); order ≥ 1. The
+    2-norm takes the max inside its root, so an all-zero vector has a finite gradient."""
+    if not isinstance(order, (int, float)) or order < 1:
+        raise ValueError(f"normalize: order must be a number >= 1, got order={order!r}")
+    x = _t(x)
+    eps = 1e-7 if epsilon is None else float(epsilon)
+    if order == 2:
+        norm_ = _core.sqrt(_core.maximum(_core.sum(_core.square(x), axis=axis, keepdims=True),
+                                         eps * eps))
+    elif order == 1:
+        norm_ = _core.maximum(_core.sum(_core.abs(x), axis=axis, keepdims=True), eps)
+    else:
+        norm_ = _core.maximum(_core.power(_core.sum(_core.power(_core.abs(x), float(order)),
+                                                    axis=axis, keepdims=True),
+                                          1.0 / order), eps)
+    return _core.divide(x, norm_)
+
+
+def _vector_norm(x, ord, axis, keepdims):
+    a = _core.abs(x)
+    if ord == float("inf"):
+        return max(a, axis, keepdims)
+    if ord == -float("inf"):
+        return min(a, axis, keepdims)
+    if ord == 1:
+        return _core.sum(a, axis=axis, keepdims=keepdims)
+    if ord is None or ord == 2:
+        return _core.sqrt(_core.sum(_core.square(x), axis=axis, keepdims=keepdims))
+    if ord == 0:
+        return _wrap(_np.count_nonzero(x.numpy(), axis=axis, keepdims=keepdims)
+                     .astype(x.dtype))
+    return _core.power(_core.sum(_core.power(a, float(ord)), axis=axis, keepdims=keepdims),
+                       1.0 / ord)
+
+
+def norm(x, ord=None, axis=None, keepdims=False):
+    """np.linalg.norm: the 2-norm of everything (axis None), a vector norm along one axis
+    (ord None/2, 1, inf, −inf, 0 or any p), or a matrix norm over two axes (ord None/'fro',
+    1, −1, inf, −inf). The spectral and nuclear norms need an SVD pycnn lacks: they raise."""
+    x = _t(x)
+    if axis is None:
+        if ord not in (None, "fro"):
+            if x.ndim == 1:
+                return _vector_norm(x, ord, 0, keepdims)
+            if x.ndim != 2:
+                raise ValueError(f"norm: ord={ord!r} needs a 1-D or 2-D input or an axis, got "
+                                 f"shape {tuple(x.shape)}")
+            return norm(x, ord, (0, 1), keepdims)
+        return _core.sqrt(_core.sum(_core.square(x), axis=None, keepdims=keepdims))
+    axes = _axes(axis, x.ndim, "norm")
+    if len(axes) == 1:
+        if ord == "fro":
+            raise ValueError("norm: ord='fro' is a matrix norm; give two axes")
+        return _vector_norm(x, ord, axes[0], keepdims)
+    if len(axes) != 2:
+        raise ValueError(f"norm: axis must be an int or a pair of ints, got {axis!r}")
+    rows, cols = axes
+    if ord in (None, "fro"):
+        return _core.sqrt(_core.sum(_core.square(x), axis=axes, keepdims=keepdims))
+    if ord in (1, -1, float("inf"), -float("inf")):
+        summed, other = (rows, cols) if ord in (1, -1) else (cols, rows)
+        sums = _core.sum(_core.abs(x), axis=summed, keepdims=True)
+        pick = max if ord in (1, float("inf")) else min
+        out = pick(sums, other, True)
+        if keepdims:
+            return out
+        return _core.reshape(out, tuple(d for i, d in enumerate(x.shape) if i not in axes))
+    raise ValueError(f"norm: matrix norm ord={ord!r} needs a singular value decomposition, "
+                     f"which pycnn has no op for; use None/'fro', 1, -1, inf or -inf")
+
+
+def average(x, axis=None, weights=None):
+    """The mean, or Σ w·x / Σ w with weights (1-D weights of length x.shape[axis] weigh
+    along axis, as np.average)."""
+    x = _t(x)
+    if weights is None:
+        return _core.mean(x, axis=axis)
+    w = weights if _is_tensor(weights) else _core.tensor(_np.asarray(weights, x.dtype))
+    if axis is not None and w.ndim == 1 and x.ndim > 1:
+        (a,) = _axes(axis, x.ndim, "average")
+        if w.shape[0] != x.shape[a]:
+            raise ValueError(f"average: {w.shape[0]} weights for axis {a} of length "
+                             f"{x.shape[a]}")
+        w = _core.reshape(w, tuple(x.shape[a] if i == a else 1 for i in range(x.ndim)))
+    elif tuple(w.shape) != tuple(x.shape):
+        raise ValueError(f"average: weights of shape {tuple(w.shape)} do not fit x of shape "
+                         f"{tuple(x.shape)} (give 1-D weights with an axis, or x's shape)")
+    total = _core.sum(_core.multiply(x, w), axis=axis)
+    return _core.divide(total, _core.sum(broadcast_to(w, tuple(x.shape)), axis=axis))
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    """num evenly spaced values from start to stop (float32 unless dtype says)."""
+    values, step = _np.linspace(_value(start), _value(stop), num, endpoint=endpoint,
+                                retstep=True, axis=axis)
+    out = _wrap(values.astype(_float_or(dtype)))
+    return (out, step) if retstep else out
+
+
+def cumsum(x, axis=None, dtype=None):
+    """Running sums along axis (of the flattened x when None): a product with an
+    upper-triangular matrix of ones, so the gradient is the reversed running sum."""
+    x = _t(x) if dtype is None else cast(_t(x), dtype)
+    if axis is None:
+        x, axis = _core.flatten(x), 0
+    (axis,) = _axes(axis, x.ndim, "cumsum")
+    n = x.shape[axis]
+    last = moveaxis(x, axis, -1)
+    out = _core.matmul(last, _core.tensor(_np.triu(_np.ones((n, n), x.dtype))))
+    return moveaxis(out, -1, axis)
+
+
+def _gather_last(x, order):
+    """x's entries at integer positions ``order`` along the last axis (differentiable)."""
+    lead = _np.indices(order.shape, sparse=True)[:-1]
+    return x[tuple(lead) + (order,)]
+
+
+def sort(x, axis=-1):
+    """The values sorted ascending along axis; each gradient goes back to its entry."""
+    x = _t(x)
+    (axis,) = _axes(axis, x.ndim, "sort")
+    last = moveaxis(x, axis, -1)
+    order = _np.argsort(last.numpy(), axis=-1, kind="stable")
+    return moveaxis(_gather_last(last, order), -1, axis)
+
+
+def top_k(x, k, sorted=True):
+    """(values, indices) of the k largest entries along the last axis, largest first (the
+    values differentiable; the indices int32)."""
+    x = _t(x)
+    if not 0 < k <= x.shape[-1]:
+        raise ValueError(f"top_k: k={k} must be in [1, {x.shape[-1]}] for shape "
+                         f"{tuple(x.shape)}")
+    order = _np.argsort(-x.numpy(), axis=-1, kind="stable")[..., :k]
+    return _gather_last(x, order), order.astype(_np.int32)
+
+
+def hard_sigmoid(x):
+    """relu6(x + 3) / 6: 0 below −3, 1 above 3, linear between."""
+    return _core.divide(relu6(_core.add(_t(x), 3.0)), 6.0)
+
+
+def log_sigmoid(x):
+    """ln sigmoid(x) = −softplus(−x), finite for any x."""
+    return _core.negative(softplus(_core.negative(_t(x))))
+
+
+def _rounded(np_fn, x, *args):
+    value = _value(x)
+    return _wrap(np_fn(value, *args).astype(value.dtype if value.dtype in _FLOATS
+                                             else _np.float32))
+
+
+def floor(x):
+    """⌊x⌋ (a constant: the gradient is 0 almost everywhere)."""
+    return _rounded(_np.floor, x)
+
+
+def ceil(x):
+    """⌈x⌉ (a constant: the gradient is 0 almost everywhere)."""
+    return _rounded(_np.ceil, x)
+
+
+def round(x, decimals=0):
+    """x rounded half to even at ``decimals`` (a constant: the gradient is 0 almost
+    everywhere)."""
+    return _rounded(_np.round, x, decimals)
+
+
+# ---- per-sample cross-entropies (keras.ops' forms: no reduction) -------------------------
+
+def binary_crossentropy(target, output, from_logits=False):
+    """−t ln p − (1 − t) ln(1 − p) per element (p clipped to [1e-7, 1 − 1e-7]; with
+    from_logits the exact log-sigmoid form)."""
+    output = _t(output)
+    shape = tuple(output.shape)
+    values = _losses.binary_crossentropy(_np.reshape(_value(target), shape + (1,)),
+                                        _core.reshape(output, shape + (1,)),
+                                        from_logits=from_logits, reduction="none")
+    return _core.reshape(values, shape)
+
+
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """−Σ_k t_k ln p_k along axis (p rescaled to sum 1 and clipped; with from_logits the
+    fused log-softmax)."""
+    output = _t(output)
+    (axis,) = _axes(axis, output.ndim, "categorical_crossentropy")
+    target = _np.moveaxis(_np.asarray(_value(target)), axis, -1)
+    return _losses.categorical_crossentropy(target, moveaxis(output, axis, -1),
+                                           from_logits=from_logits, reduction="none")
+
+
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """−ln p_t per label t along axis (integer labels in [0, C))."""
+    output = _t(output)
+    (axis,) = _axes(axis, output.ndim, "sparse_categorical_crossentropy")
+    return _losses.sparse_categorical_crossentropy(_value(target), moveaxis(output, axis, -1),
+                                                  from_logits=from_logits, reduction="none")

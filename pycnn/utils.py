@@ -5,6 +5,7 @@ import random as _python_random
 import numpy as _np
 
 from . import _core
+from . import ops as _ops
 from .progbar import Progbar
 
 __all__ = ["to_categorical", "normalize", "set_random_seed", "Progbar"]
@@ -38,18 +39,10 @@ def normalize(x, axis=-1, order=2):
 
     A NumPy array (or list) gives a NumPy array; a norm of 0 is taken as 1, so zero vectors
     stay zero. A pycnn Tensor gives a differentiable Tensor, x / max(‖x‖, 1e-7) (Keras'
-    ``ops.normalize``), for order 1 or 2.
+    ``ops.normalize``, order >= 1).
     """
     if isinstance(x, _core.Tensor):
-        if order == 2:
-            norm = _core.sqrt(_core.maximum(_core.sum(_core.square(x), axis=axis,
-                                                      keepdims=True), 1e-14))
-        elif order == 1:
-            norm = _core.maximum(_core.sum(_core.abs(x), axis=axis, keepdims=True), 1e-7)
-        else:
-            raise ValueError(f"normalize: a Tensor is normalized by its 1- or 2-norm, got "
-                             f"order={order!r}")
-        return _core.divide(x, norm)
+        return _ops.normalize(x, axis=axis, order=order)
     x = _np.asarray(x)
     norm = _np.atleast_1d(_np.linalg.norm(x, order, axis))
     norm[norm == 0] = 1

@@ -143,6 +143,51 @@ CASES = [
     ("logical_not", lambda o, x: o.logical_not(o.greater(x, 0)), [M], False),
     ("isfinite", lambda o: o.isfinite(np.array([1.0, np.inf, np.nan])), [], False),
     ("isnan", lambda o: o.isnan(np.array([1.0, np.inf, np.nan])), [], False),
+    ("all", lambda o, x: o.all(o.greater(x, -1.0), axis=1), [Q], False),
+    ("any", lambda o, x: o.any(o.greater(x, 1.0)), [Q], False),
+    ("count_nonzero", lambda o, x: o.count_nonzero(o.greater(x, 0), axis=0), [Q], False),
+    ("normalize", lambda o, x: o.normalize(x), [M], True),
+    ("normalize_l1_axis0", lambda o, x: o.normalize(x, axis=0, order=1), [M], True),
+    ("normalize_l3", lambda o, x: o.normalize(x, order=3), [M], True),
+    ("norm", lambda o, x: o.norm(x), [A], True),
+    ("norm_axis", lambda o, x: o.norm(x, axis=-1, keepdims=True), [A], True),
+    ("norm_l1", lambda o, x: o.norm(x, ord=1, axis=0), [M], True),
+    ("norm_inf", lambda o, x: o.norm(x, ord=np.inf, axis=1), [M], True),
+    ("norm_p3", lambda o, x: o.norm(x, ord=3, axis=1), [M], True),
+    ("norm_fro", lambda o, x: o.norm(x, ord="fro", axis=(1, 2)), [A], True),
+    ("norm_matrix_1", lambda o, x: o.norm(x, ord=1, axis=(0, 1)), [M], True),
+    ("norm_matrix_inf", lambda o, x: o.norm(x, ord=np.inf, axis=(1, 2)), [A], True),
+    ("norm_matrix_neg1", lambda o, x: o.norm(x, ord=-1), [M], True),
+    ("average", lambda o, x: o.average(x, axis=1), [M], True),
+    ("average_weights", lambda o, x, w: o.average(x, axis=1, weights=w), [M, P[0]], True),
+    ("linspace", lambda o: o.linspace(0.0, 1.0, 7), [], False),
+    ("linspace_open", lambda o: o.linspace(2.0, 3.0, 4, endpoint=False), [], False),
+    ("cumsum", lambda o, x: o.cumsum(x, axis=1), [A], True),
+    ("cumsum_flat", lambda o, x: o.cumsum(x), [M], True),
+    ("sort", lambda o, x: o.sort(x), [A], True),
+    ("sort_axis0", lambda o, x: o.sort(x, axis=0), [M], True),
+    ("top_k_values", lambda o, x: o.top_k(x, 2)[0], [A], True),
+    ("top_k_indices", lambda o, x: o.top_k(x, 3)[1], [M], False),
+    ("hard_sigmoid", lambda o, x: o.hard_sigmoid(x * 3), [Q], True),
+    ("log_sigmoid", lambda o, x: o.log_sigmoid(x * 20), [Q], True),
+    ("floor", lambda o, x: o.floor(x * 3), [Q], False),
+    ("ceil", lambda o, x: o.ceil(x * 3), [Q], False),
+    ("round", lambda o, x: o.round(x * 3), [Q], False),
+    ("round_decimals", lambda o, x: o.round(x, 1), [Q], False),
+    ("binary_crossentropy", lambda o, t, p: o.binary_crossentropy(t, p),
+     [(Q > 0).astype(float), (P - 0.4) / 1.7], True),
+    ("binary_crossentropy_logits", lambda o, t, p: o.binary_crossentropy(t, p, True),
+     [(Q > 0).astype(float), Q], True),
+    ("categorical_crossentropy", lambda o, t, p: o.categorical_crossentropy(t, p),
+     [np.eye(4)[[0, 3, 1]], P], True),
+    ("categorical_crossentropy_logits_axis0",
+     lambda o, t, p: o.categorical_crossentropy(t, p, from_logits=True, axis=0),
+     [np.eye(3)[[0, 2, 1, 1]].T, Q], True),
+    ("sparse_categorical_crossentropy",
+     lambda o, t, p: o.sparse_categorical_crossentropy(t, p), [np.array([0, 3, 1]), P], True),
+    ("sparse_categorical_crossentropy_logits",
+     lambda o, t, p: o.sparse_categorical_crossentropy(t, p, from_logits=True),
+     [np.array([2, 0, 1]), Q], True),
 ]
 IDS = [c[0] for c in CASES]
 
@@ -160,7 +205,9 @@ def test_op_matches_keras(keras, case, dtype):
     want = _numpy(keras, call(keras.ops, *[keras.ops.convert_to_tensor(x) for x in inputs]))
     got_np = ops.convert_to_numpy(got)
     assert got_np.shape == want.shape, name
-    if dtype == "float64" and inputs and want.dtype == np.float32 and name != "cast_f32":
+    if name == "top_k_indices":           # Keras-torch gives int64, TF int32: both ints
+        assert got_np.dtype.kind == want.dtype.kind == "i"
+    elif dtype == "float64" and inputs and want.dtype == np.float32 and name != "cast_f32":
         assert got_np.dtype == np.float64, name   # pycnn keeps float64 (Keras-torch may not)
     else:
         assert got_np.dtype == want.dtype, f"{name}: {got_np.dtype} vs Keras' {want.dtype}"
@@ -174,8 +221,12 @@ def test_op_matches_keras(keras, case, dtype):
 def test_differentiable_op_gradcheck(case):
     name, call, inputs, _ = case
     # copies: gradcheck nudges each input's memory, and two inputs may be one array
-    assert pycnn.gradcheck(lambda *xs: call(ops, *xs), [np.array(x, np.float64)
-                                                        for x in inputs])
+    inputs = [np.array(x, np.float64) for x in inputs]
+    if "crossentropy" in name:              # the target is data, not a variable
+        target = inputs.pop(0)
+        assert pycnn.gradcheck(lambda p: call(ops, target, p), inputs)
+    else:
+        assert pycnn.gradcheck(lambda *xs: call(ops, *xs), inputs)
 
 
 def test_dot_of_nd_tensors_is_numpys_dot():
@@ -185,6 +236,16 @@ def test_dot_of_nd_tensors_is_numpys_dot():
     np.testing.assert_allclose(got.numpy(), np.dot(A, B), rtol=1e-12)
     assert got.shape == (2, 3, 2, 3)
     assert pycnn.gradcheck(ops.dot, [A, B])
+
+
+def test_average_with_full_weights_is_numpys():
+    """Keras-torch divides by the weights summed over the last axis only when axis is None
+    (a vector, not np.average's scalar); NumPy is the oracle here."""
+    got = ops.average(M, weights=P)
+    np.testing.assert_allclose(got.numpy(), np.average(M, weights=P), rtol=1e-12)
+    assert pycnn.gradcheck(lambda x, w: ops.average(x, weights=w), [M.copy(), P.copy()])
+    np.testing.assert_allclose(ops.average(M, axis=0, weights=P[:, 0]).numpy(),
+                               np.average(M, axis=0, weights=P[:, 0]), rtol=1e-12)
 
 
 def test_where_does_not_leak_the_branch_not_taken():
@@ -265,6 +326,16 @@ def test_ops_compose_into_a_keras_style_loss():
     (lambda: ops.dot(np.ones((2, 3)), np.ones((2, 4, 5))), ValueError, "do not fit"),
     (lambda: ops.cast(np.ones(2), "complex_thing"), ValueError, "unknown dtype"),
     (lambda: ops.gelu(np.ones(2), approximate=False), ValueError, "erf"),
+    (lambda: ops.norm(np.ones((2, 2)), ord=2, axis=(0, 1)), ValueError, "singular value"),
+    (lambda: ops.norm(np.ones((2, 2, 2)), ord=1), ValueError, "1-D or 2-D"),
+    (lambda: ops.norm(np.ones(3), ord="fro", axis=0), ValueError, "matrix norm"),
+    (lambda: ops.normalize(np.ones(3), order=0.5), ValueError, ">= 1"),
+    (lambda: ops.average(np.ones((2, 3)), axis=1, weights=np.ones(2)), ValueError,
+     "2 weights for axis 1 of length 3"),
+    (lambda: ops.average(np.ones((2, 3)), weights=np.ones(3)), ValueError, "do not fit"),
+    (lambda: ops.top_k(np.ones((2, 3)), 4), ValueError, r"k=4 must be in \[1, 3\]"),
+    (lambda: ops.sparse_categorical_crossentropy([0, 5], np.full((2, 3), 0.3)), ValueError,
+     "not a class index"),
 ])
 def test_bad_input_raises_clearly(call, exc, msg):
     with pytest.raises(exc, match=msg):
