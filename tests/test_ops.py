@@ -154,6 +154,8 @@ CASES = [
     ("norm_l1", lambda o, x: o.norm(x, ord=1, axis=0), [M], True),
     ("norm_inf", lambda o, x: o.norm(x, ord=np.inf, axis=1), [M], True),
     ("norm_p3", lambda o, x: o.norm(x, ord=3, axis=1), [M], True),
+    ("norm_ord0", lambda o, x: o.norm(o.relu(x), ord=0, axis=1), [M], False),
+    ("norm_neg_inf", lambda o, x: o.norm(x, ord=-np.inf, axis=0, keepdims=True), [M], True),
     ("norm_fro", lambda o, x: o.norm(x, ord="fro", axis=(1, 2)), [A], True),
     ("norm_matrix_1", lambda o, x: o.norm(x, ord=1, axis=(0, 1)), [M], True),
     ("norm_matrix_inf", lambda o, x: o.norm(x, ord=np.inf, axis=(1, 2)), [A], True),
