@@ -1,14 +1,13 @@
 """Small helpers Keras users expect under ``keras.utils``: ``to_categorical``, ``normalize``,
-``set_random_seed``, ``Progbar``."""
+``set_random_seed``."""
 import random as _python_random
 
 import numpy as _np
 
 from . import _core
 from . import ops as _ops
-from .progbar import Progbar
 
-__all__ = ["to_categorical", "normalize", "set_random_seed", "Progbar"]
+__all__ = ["to_categorical", "normalize", "set_random_seed"]
 
 
 def to_categorical(y, num_classes=None, dtype="float32"):
