@@ -140,3 +140,15 @@ def test_set_random_seed_seeds_python_numpy_and_pycnn():
         np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="seed must be an int"):
         pycnn.utils.set_random_seed(1.5)
+
+
+def test_readme_keras_namespace_example_runs():
+    """The README's `import pycnn as keras` block, executed as written."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    text = open(os.path.join(root, "README.md"), encoding="utf-8").read()
+    section = text.split("## `import pycnn as keras`", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    scope = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    assert tuple(scope["y"].shape) == (8, 4)
+    assert scope["loss"].shape == () and scope["penalty"].item() > 0
