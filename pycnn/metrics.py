@@ -14,6 +14,8 @@ than the predictions, or a last dimension of 1 against several classes → spars
 """
 import numpy as _np
 
+from .losses import _align_ranks
+
 __all__ = ["binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
            "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
            "mean_squared_error", "mean_absolute_error", "Metric", "Mean",
@@ -24,6 +26,12 @@ __all__ = ["binary_accuracy", "categorical_accuracy", "sparse_categorical_accura
 
 def _arrays(y_true, y_pred):
     return _np.asarray(y_true), _np.asarray(y_pred)
+
+
+def _aligned(y_true, y_pred):
+    """As arrays, ranks aligned as Keras' losses and metrics do ((n,) against (n, 1) →
+    both (n, 1)), so an error is not broadcast into an (n, n) table."""
+    return _align_ranks(*_arrays(y_true, y_pred))
 
 
 def _sparse_labels(y_true, y_pred):
@@ -41,7 +49,7 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
 
     A label given as NaN is unknown (the lecture's multi-label "?"): it is left out
     of the mean (a sample with no known label scores NaN)."""
-    y_true, y_pred = _arrays(y_true, y_pred)
+    y_true, y_pred = _aligned(y_true, y_pred)
     if y_true.shape != y_pred.shape and y_true.shape == y_pred.shape[:-1]:
         y_true = y_true[..., None]
     hits = (y_pred > threshold) == (y_true > 0.5)
@@ -90,13 +98,13 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
 
 def mean_squared_error(y_true, y_pred):
     """mean over the last axis of (y_true − y_pred)²                       per sample"""
-    y_true, y_pred = _arrays(y_true, y_pred)
+    y_true, y_pred = _aligned(y_true, y_pred)
     return _np.mean(_np.square(y_true - y_pred), axis=-1)
 
 
 def mean_absolute_error(y_true, y_pred):
     """mean over the last axis of |y_true − y_pred|                        per sample"""
-    y_true, y_pred = _arrays(y_true, y_pred)
+    y_true, y_pred = _aligned(y_true, y_pred)
     return _np.mean(_np.abs(y_true - y_pred), axis=-1)
 
 

@@ -174,3 +174,20 @@ def test_fit_with_labels_of_rank_one_and_a_dense_1_output():
 def test_mismatches_still_raise_clearly(call, msg):
     with pytest.raises(ValueError, match=msg):
         call()
+
+
+@pytest.mark.parametrize("st, sp", [((N,), (N, 1)), ((N, 1), (N,)), ((N, 3), (N, 3)),
+                                    ((N,), (N,)), ((N, 2, 2), (N, 2, 2, 1))])
+@pytest.mark.parametrize("name", ["MeanSquaredError", "MeanAbsoluteError", "BinaryAccuracy"])
+def test_metrics_align_ranks_as_keras(keras, name, st, sp):
+    """Metrics follow the same rule: (n,) labels against (n, 1) predictions score per
+    sample, not as an (n, n) table of every pair."""
+    rng = np.random.default_rng(3)
+    y_true = rng.integers(0, 2, st).astype(np.float64) if name == "BinaryAccuracy" else \
+        rng.standard_normal(st)
+    y_pred = rng.uniform(0, 1, sp)
+    ours = getattr(pycnn.metrics, name)()
+    ours.update_state(y_true, y_pred)
+    theirs = getattr(keras.metrics, name)()
+    theirs.update_state(y_true, y_pred)
+    np.testing.assert_allclose(ours.result(), float(theirs.result()), rtol=1e-6)
