@@ -22,6 +22,11 @@ Formulas (m = number of samples, per sample i; the last axis holds the K outputs
                                                            no loss and exactly 0 gradient
     yolo_loss             YOLO v1 (the lecture's equation 3), see yolo_loss
 
+Keras' other losses, ``mean_absolute_error`` ('mae'), ``mean_absolute_percentage_error``,
+``mean_squared_logarithmic_error``, ``huber``, ``log_cosh``, ``kl_divergence``, ``poisson``,
+``hinge``, ``squared_hinge``, ``categorical_hinge`` and ``cosine_similarity`` (and their
+classes), are composed from pycnn.ops: a few element-wise nodes and a mean, Keras' formulas.
+
 From probabilities, p is clipped to [1e-7, 1 − 1e-7] (Keras' epsilon; the clipped part
 has gradient 0), so p = 0 or 1 gives a finite loss and gradient; categorical and sparse
 cross-entropy first rescale p to sum to 1 along the last axis, as Keras does. With
@@ -64,6 +69,7 @@ Tensor (for sparse_categorical_crossentropy: the labels as floats of y_pred's dt
 """
 import numpy as _np
 
+from . import _composed_losses as _cl
 from . import _core
 
 __all__ = ["squared_error", "mean_squared_error", "mse", "categorical_crossentropy",
@@ -404,15 +410,142 @@ class YoloLoss(Loss):
                          lambda_coord=float(lambda_coord), lambda_noobj=float(lambda_noobj))
 
 
+# ---- Keras' other losses, composed from pycnn.ops (see _composed_losses) -----------------
+
+def _composed(values_fn, y_true, y_pred, reduction, who, **options):
+    """A composed loss: y_pred as a Tensor, y_true as numbers of its dtype, Keras' rank
+    alignment, the per-sample values, then the reduction."""
+    if not isinstance(y_pred, _core.Tensor):        # NumPy float64 stays, the rest: float32
+        array = _np.asarray(y_pred)
+        keep = isinstance(y_pred, _np.ndarray) and array.dtype == _np.float64
+        y_pred = _core.tensor(array if keep else array.astype(_np.float32))
+    values = y_true.numpy() if isinstance(y_true, _core.Tensor) else _np.asarray(y_true)
+    y_true, y_pred = _align_ranks(values.astype(y_pred.dtype), y_pred)
+    per_sample = values_fn(y_true, y_pred, **options)
+    reduction = _reduction(reduction, who)
+    if reduction == "none" or per_sample.ndim == 0:
+        return per_sample
+    if reduction == "sum" or per_sample.size == 0:
+        return _core.sum(per_sample)
+    return _core.mean(per_sample)
+
+
+def mean_absolute_error(y_true, y_pred, reduction="mean"):
+    """mean over the last axis of |y − ŷ|, then over the samples (Keras' 'mae')."""
+    return _composed(_cl.mean_absolute_error, y_true, y_pred, reduction, "mean_absolute_error")
+
+
+def mean_absolute_percentage_error(y_true, y_pred, reduction="mean"):
+    """100 · mean |y − ŷ| / max(|y|, 1e-7) over the last axis (Keras' 'mape')."""
+    return _composed(_cl.mean_absolute_percentage_error, y_true, y_pred, reduction,
+                     "mean_absolute_percentage_error")
+
+
+def mean_squared_logarithmic_error(y_true, y_pred, reduction="mean"):
+    """mean (ln(max(ŷ, ε) + 1) − ln(max(y, ε) + 1))² over the last axis (Keras' 'msle')."""
+    return _composed(_cl.mean_squared_logarithmic_error, y_true, y_pred, reduction,
+                     "mean_squared_logarithmic_error")
+
+
+def huber(y_true, y_pred, delta=1.0, reduction="mean"):
+    """½ e² where |e| ≤ delta, else delta·|e| − ½ delta² (e = ŷ − y), mean over the last axis."""
+    return _composed(_cl.huber, y_true, y_pred, reduction, "huber", delta=float(delta))
+
+
+def log_cosh(y_true, y_pred, reduction="mean"):
+    """mean ln cosh(ŷ − y) over the last axis: ½ e² near 0, |e| − ln 2 far out."""
+    return _composed(_cl.log_cosh, y_true, y_pred, reduction, "log_cosh")
+
+
+def kl_divergence(y_true, y_pred, reduction="mean"):
+    """Σ y ln(y / ŷ) over the last axis, both clipped to [1e-7, 1] (Keras' 'kld')."""
+    return _composed(_cl.kl_divergence, y_true, y_pred, reduction, "kl_divergence")
+
+
+def poisson(y_true, y_pred, reduction="mean"):
+    """mean ŷ − y ln(ŷ + 1e-7) over the last axis."""
+    return _composed(_cl.poisson, y_true, y_pred, reduction, "poisson")
+
+
+def hinge(y_true, y_pred, reduction="mean"):
+    """mean max(1 − y·ŷ, 0) over the last axis; labels −1/1 (0/1 are converted)."""
+    return _composed(_cl.hinge, y_true, y_pred, reduction, "hinge")
+
+
+def squared_hinge(y_true, y_pred, reduction="mean"):
+    """mean max(1 − y·ŷ, 0)² over the last axis; labels −1/1 (0/1 are converted)."""
+    return _composed(_cl.squared_hinge, y_true, y_pred, reduction, "squared_hinge")
+
+
+def categorical_hinge(y_true, y_pred, reduction="mean"):
+    """max(max_k (1 − y_k) ŷ_k − Σ_k y_k ŷ_k + 1, 0) with one-hot y."""
+    return _composed(_cl.categorical_hinge, y_true, y_pred, reduction, "categorical_hinge")
+
+
+def cosine_similarity(y_true, y_pred, axis=-1, reduction="mean"):
+    """−cos(y, ŷ) along axis: −1 when they point the same way, 0 when orthogonal."""
+    return _composed(_cl.cosine_similarity, y_true, y_pred, reduction, "cosine_similarity",
+                     axis=axis)
+
+
+def _keras_loss_class(name, function, default_name, **settings):
+    """A Loss class for one of the composed losses (its settings become arguments)."""
+    def __init__(self, *args, **kwargs):
+        names = list(settings) + ["reduction", "name"]
+        values = {**settings, "reduction": "mean", "name": default_name}
+        if len(args) > len(names):
+            raise TypeError(f"{name}() takes at most {len(names)} arguments")
+        if set(kwargs) - set(names):
+            raise TypeError(f"{name}() got unexpected keyword arguments "
+                            f"{sorted(set(kwargs) - set(names))}")
+        values.update(dict(zip(names, args)), **kwargs)
+        Loss.__init__(self, values.pop("reduction"), values.pop("name"), **values)
+    doc = f"Keras' {name}; see ``{function.__name__}``."
+    return type(name, (Loss,), {"function": staticmethod(function), "__init__": __init__,
+                                "__doc__": doc, "__module__": __name__})
+
+
+MeanAbsoluteError = _keras_loss_class("MeanAbsoluteError", mean_absolute_error,
+                                      "mean_absolute_error")
+MeanAbsolutePercentageError = _keras_loss_class(
+    "MeanAbsolutePercentageError", mean_absolute_percentage_error,
+    "mean_absolute_percentage_error")
+MeanSquaredLogarithmicError = _keras_loss_class(
+    "MeanSquaredLogarithmicError", mean_squared_logarithmic_error,
+    "mean_squared_logarithmic_error")
+Huber = _keras_loss_class("Huber", huber, "huber_loss", delta=1.0)
+LogCosh = _keras_loss_class("LogCosh", log_cosh, "log_cosh")
+KLDivergence = _keras_loss_class("KLDivergence", kl_divergence, "kl_divergence")
+Poisson = _keras_loss_class("Poisson", poisson, "poisson")
+Hinge = _keras_loss_class("Hinge", hinge, "hinge")
+SquaredHinge = _keras_loss_class("SquaredHinge", squared_hinge, "squared_hinge")
+CategoricalHinge = _keras_loss_class("CategoricalHinge", categorical_hinge, "categorical_hinge")
+CosineSimilarity = _keras_loss_class("CosineSimilarity", cosine_similarity, "cosine_similarity",
+                                     axis=-1)
+mae = MAE = mean_absolute_error
+mape = MAPE = mean_absolute_percentage_error
+msle = MSLE = mean_squared_logarithmic_error
+kld = KLD = kl_divergence
+_COMPOSED_CLASSES = (MeanAbsoluteError, MeanAbsolutePercentageError,
+                     MeanSquaredLogarithmicError, Huber, LogCosh, KLDivergence, Poisson, Hinge,
+                     SquaredHinge, CategoricalHinge, CosineSimilarity)
+_COMPOSED = tuple(c.function for c in _COMPOSED_CLASSES)
+__all__ += [f.__name__ for f in _COMPOSED] + [c.__name__ for c in _COMPOSED_CLASSES] + [
+    "mae", "MAE", "mape", "MAPE", "msle", "MSLE", "kld", "KLD"]
+
+
 # ---- resolving by name ------------------------------------------------------------------
 
 _FUNCTIONS = {f.__name__: f for f in (squared_error, mean_squared_error,
                                       categorical_crossentropy, sparse_categorical_crossentropy,
                                       binary_crossentropy, multilabel_crossentropy, yolo_loss)}
+_FUNCTIONS.update({f.__name__: f for f in _COMPOSED})
 _FUNCTIONS["mse"] = _FUNCTIONS["MSE"] = mean_squared_error
+_FUNCTIONS.update(mae=mae, MAE=mae, mape=mape, MAPE=mape, msle=msle, MSLE=msle, kld=kld,
+                  KLD=kld)
 _CLASSES = {c.__name__: c for c in (SquaredError, MeanSquaredError, CategoricalCrossentropy,
                                     SparseCategoricalCrossentropy, BinaryCrossentropy,
-                                    MultilabelCrossentropy, YoloLoss)}
+                                    MultilabelCrossentropy, YoloLoss) + _COMPOSED_CLASSES}
 
 
 def get(identifier):

@@ -191,3 +191,91 @@ def test_metrics_align_ranks_as_keras(keras, name, st, sp):
     theirs = getattr(keras.metrics, name)()
     theirs.update_state(y_true, y_pred)
     np.testing.assert_allclose(ours.result(), float(theirs.result()), rtol=1e-6)
+
+
+# ---- Keras' other losses, composed from pycnn.ops ----------------------------------------
+
+COMPOSED = {          # class: (kwargs, y_true kind, y_pred kind)
+    "MeanAbsoluteError": ({}, "real", "real"),
+    "MeanAbsolutePercentageError": ({}, "real", "real"),
+    "MeanSquaredLogarithmicError": ({}, "positive", "positive"),
+    "Huber": ({"delta": 0.7}, "real", "real"),
+    "LogCosh": ({}, "real", "real"),
+    "KLDivergence": ({}, "probs", "probs"),
+    "Poisson": ({}, "positive", "positive"),
+    "Hinge": ({}, "binary", "real"),
+    "SquaredHinge": ({}, "signs", "real"),
+    "CategoricalHinge": ({}, "onehot", "real"),
+    "CosineSimilarity": ({"axis": -1}, "real", "real"),
+}
+COMPOSED_SHAPES = [((N, 3), (N, 3)), ((N,), (N, 1)), ((N, 2, 3), (N, 2, 3))]
+
+
+def _values(kind, shape, rng):
+    if kind == "real":
+        return rng.standard_normal(shape) * 1.5
+    if kind == "positive":
+        return rng.uniform(0.1, 3.0, shape)
+    if kind == "probs":         # a distribution over the last axis (when it has several)
+        p = rng.uniform(0.05, 0.95, shape)
+        return p / p.sum(axis=-1, keepdims=True) if shape[-1] > 1 else p
+    if kind == "binary":
+        return rng.integers(0, 2, shape).astype(np.float64)
+    if kind == "signs":
+        return rng.choice([-1.0, 1.0], shape)
+    return np.eye(shape[-1])[rng.integers(0, shape[-1], shape[:-1])]        # onehot
+
+
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "none"])
+@pytest.mark.parametrize("st, sp", COMPOSED_SHAPES, ids=str)
+@pytest.mark.parametrize("cls", list(COMPOSED))
+def test_composed_loss_matches_keras(keras, cls, st, sp, reduction):
+    import torch
+    kwargs, true_kind, pred_kind = COMPOSED[cls]
+    if cls == "CategoricalHinge" and st[-1] == 1 or (cls == "CategoricalHinge" and
+                                                     len(st) == 1):
+        st, sp = (N, 3), (N, 3)
+    rng = np.random.default_rng(5)
+    y_true, y_pred = _values(true_kind, st, rng), _values(pred_kind, sp, rng)
+    ours = getattr(L, cls)(reduction=reduction, **kwargs)
+    theirs = getattr(keras.losses, cls)(reduction=reduction, **kwargs)
+    t = pycnn.tensor(y_pred, requires_grad=True)
+    value = ours(y_true, t)
+    kp = torch.tensor(y_pred, requires_grad=True)
+    kvalue = theirs(torch.tensor(y_true), kp)
+    # Keras computes a few of these in float32 (its epsilon is a float32 tensor)
+    rtol = 1e-5 if kvalue.dtype == torch.float32 else 1e-9
+    np.testing.assert_allclose(value.numpy(), kvalue.detach().numpy(), rtol=rtol, atol=1e-9)
+    r = np.random.default_rng(1).standard_normal(kvalue.shape)
+    value.backward(r)
+    kvalue.backward(torch.tensor(r, dtype=kvalue.dtype))
+    np.testing.assert_allclose(t.grad.numpy(), kp.grad.numpy(), rtol=1e-5, atol=1e-6)
+    assert pycnn.gradcheck(lambda p: ours(y_true, p), [y_pred.copy()])
+    assert ours.name == theirs.name
+    assert value.dtype == np.float64
+    assert ours(y_true.tolist(), y_pred.astype(np.float32)).dtype == np.float32
+
+
+def test_composed_losses_by_name_and_config():
+    for alias, fn in (("mae", L.mean_absolute_error), ("MAPE", L.mean_absolute_percentage_error),
+                      ("msle", L.mean_squared_logarithmic_error), ("kld", L.kl_divergence),
+                      ("huber", L.huber), ("log_cosh", L.log_cosh), ("poisson", L.poisson)):
+        assert L.get(alias) is fn
+    huber = L.get({"class_name": "Huber", "config": {"delta": 0.25, "name": "h"}})
+    assert huber.delta == 0.25 and huber.name == "h"
+    assert L.get(L.serialize(huber)).get_config() == huber.get_config()
+    assert L.serialize(L.log_cosh) == "log_cosh"
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        L.Huber(alpha=1.0)
+
+
+def test_fit_with_a_composed_loss():
+    import pycnn as keras
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 3)).astype(np.float32)
+    y = (x @ np.array([1.0, -2.0, 0.5])).astype(np.float32)
+    model = keras.Sequential([keras.layers.Dense(1, input_shape=(3,))])
+    model.compile(optimizer=keras.optimizers.SGD(0.2), loss=keras.losses.Huber(delta=0.5))
+    history = model.fit(x, y, epochs=30, batch_size=16, verbose=0)
+    assert history.history["loss"][-1] < 1e-3 * history.history["loss"][0]

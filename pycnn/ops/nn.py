@@ -6,7 +6,6 @@ import math as _math
 import numpy as _np
 
 from .. import _core
-from .. import losses as _losses
 from .core import _axes, _float_or, _t, _unary, _value, _wrap
 from .numpy import moveaxis
 
@@ -126,9 +125,9 @@ def binary_crossentropy(target, output, from_logits=False):
     from_logits the exact log-sigmoid form)."""
     output = _t(output)
     shape = tuple(output.shape)
-    values = _losses.binary_crossentropy(_np.reshape(_value(target), shape + (1,)),
-                                        _core.reshape(output, shape + (1,)),
-                                        from_logits=from_logits, reduction="none")
+    values = _core._binary_crossentropy(_np.reshape(_value(target), shape + (1,)),
+                                        _core.reshape(output, shape + (1,)), from_logits,
+                                        reduction="none")
     return _core.reshape(values, shape)
 
 
@@ -138,13 +137,13 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     output = _t(output)
     (axis,) = _axes(axis, output.ndim, "categorical_crossentropy")
     target = _np.moveaxis(_np.asarray(_value(target)), axis, -1)
-    return _losses.categorical_crossentropy(target, moveaxis(output, axis, -1),
-                                           from_logits=from_logits, reduction="none")
+    return _core._categorical_crossentropy(target, moveaxis(output, axis, -1), from_logits,
+                                           reduction="none")
 
 
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """−ln p_t per label t along axis (integer labels in [0, C))."""
     output = _t(output)
     (axis,) = _axes(axis, output.ndim, "sparse_categorical_crossentropy")
-    return _losses.sparse_categorical_crossentropy(_value(target), moveaxis(output, axis, -1),
-                                                  from_logits=from_logits, reduction="none")
+    return _core._sparse_categorical_crossentropy(_value(target), moveaxis(output, axis, -1),
+                                                  from_logits, None, reduction="none")
