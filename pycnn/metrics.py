@@ -14,7 +14,7 @@ than the predictions, or a last dimension of 1 against several classes → spars
 """
 import numpy as _np
 
-from .losses import _align_ranks
+from .losses.base import _align_ranks
 
 __all__ = ["binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
            "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",

@@ -279,3 +279,49 @@ def test_fit_with_a_composed_loss():
     model.compile(optimizer=keras.optimizers.SGD(0.2), loss=keras.losses.Huber(delta=0.5))
     history = model.fit(x, y, epochs=30, batch_size=16, verbose=0)
     assert history.history["loss"][-1] < 1e-3 * history.history["loss"][0]
+
+
+def test_a_keras_style_loss_subclass_runs_as_in_keras(keras):
+    """Keras' guide's CustomMSE (a Loss subclass with call()), written once against each
+    library: same values and gradients, with and without sample_weight; it trains in fit."""
+    import torch
+
+    def custom_mse(base, ops):
+        class CustomMSE(base.losses.Loss):
+            def __init__(self, regularization_factor=0.1, name="custom_mse"):
+                super().__init__(name=name)
+                self.regularization_factor = regularization_factor
+
+            def call(self, y_true, y_pred):
+                mse = ops.mean(ops.square(y_true - y_pred), axis=-1)
+                reg = ops.mean(ops.square(0.5 - y_pred), axis=-1)
+                return mse + reg * self.regularization_factor
+        return CustomMSE()
+
+    ours, theirs = custom_mse(pycnn, pycnn.ops), custom_mse(keras, keras.ops)
+    assert ours.name == theirs.name == "custom_mse"
+    rng = np.random.default_rng(4)
+    y_true, y_pred = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
+    weights = rng.uniform(0, 1, 5)
+    for sample_weight in (None, weights):
+        t = pycnn.tensor(y_pred, requires_grad=True)
+        value = ours(y_true, t, sample_weight=sample_weight)
+        kp = torch.tensor(y_pred, requires_grad=True)
+        kvalue = theirs(torch.tensor(y_true), kp, sample_weight=None if sample_weight is None
+                        else torch.tensor(sample_weight))
+        np.testing.assert_allclose(value.item(), kvalue.item(), rtol=1e-6)
+        value.backward()
+        kvalue.backward()
+        np.testing.assert_allclose(t.grad.numpy(), kp.grad.numpy(), rtol=1e-5)
+
+    class Named(L.Loss):
+        def call(self, y_true, y_pred):
+            return pycnn.ops.abs(y_true - y_pred)
+    assert Named().name == "named" and Named().get_config()["reduction"] == "mean"
+    with pytest.raises(NotImplementedError, match="defines call"):
+        L.Loss()(np.ones(2), np.ones(2))
+    model = pycnn.Sequential([pycnn.layers.Dense(3, input_shape=(4,))])
+    model.compile(optimizer="adam", loss=ours)
+    history = model.fit(rng.standard_normal((32, 4)), rng.standard_normal((32, 3)), epochs=2,
+                        verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
