@@ -34,6 +34,7 @@ import numpy as _np
 
 from . import _core
 from . import random as _random
+from ._configurable import Configurable as _Configurable, snake_case as _snake_case
 
 __all__ = ["Initializer", "Constant", "Zeros", "Ones", "Identity", "RandomNormal",
            "RandomUniform", "TruncatedNormal", "VarianceScaling", "GlorotUniform",
@@ -68,7 +69,7 @@ def compute_fans(shape, input_axes=None, output_axes=None):
     return shape[-2] * receptive, shape[-1] * receptive
 
 
-class Initializer:
+class Initializer(_Configurable):
     """Base: ``init(shape, dtype=None)`` → a new NumPy array (float32 unless dtype says).
 
     Subclasses define ``__call__`` and ``get_config``; ``from_config(get_config())`` makes an
@@ -80,16 +81,8 @@ class Initializer:
     def get_config(self):
         return {}
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
     def clone(self):
         return type(self).from_config(self.get_config())
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 # ---- constants ---------------------------------------------------------------------------
@@ -304,17 +297,11 @@ class Orthogonal(_RandomInitializer):
 
 # ---- by name -----------------------------------------------------------------------------
 
-def _snake(name):
-    """Keras' to_snake_case for these class names: 'GlorotUniform' → 'glorot_uniform'."""
-    return "".join("_" + c.lower() if c.isupper() and i else c.lower()
-                   for i, c in enumerate(name))
-
-
 _CLASS_LIST = (Constant, Zeros, Ones, Identity, RandomNormal, RandomUniform, TruncatedNormal,
                VarianceScaling, GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform,
                LecunNormal, Orthogonal)
 _CLASSES = {c.__name__: c for c in _CLASS_LIST}
-_CLASSES.update({_snake(c.__name__): c for c in _CLASS_LIST})
+_CLASSES.update({_snake_case(c.__name__): c for c in _CLASS_LIST})
 constant, zeros, ones, identity = Constant, Zeros, Ones, Identity      # Keras' aliases
 random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
 variance_scaling, orthogonal = VarianceScaling, Orthogonal
@@ -322,8 +309,8 @@ glorot_uniform, glorot_normal, he_uniform, he_normal = GlorotUniform, GlorotNorm
     HeNormal
 lecun_uniform, lecun_normal = LecunUniform, LecunNormal
 IdentityInitializer, OrthogonalInitializer = Identity, Orthogonal
-__all__ += sorted(_snake(c.__name__) for c in _CLASS_LIST) + ["IdentityInitializer",
-                                                              "OrthogonalInitializer"]
+__all__ += sorted(_snake_case(c.__name__) for c in _CLASS_LIST)
+__all__ += ["IdentityInitializer", "OrthogonalInitializer"]
 _CLASSES.update({"normal": RandomNormal, "uniform": RandomUniform, "one": Ones, "zero": Zeros,
                  "IdentityInitializer": Identity, "OrthogonalInitializer": Orthogonal})
 

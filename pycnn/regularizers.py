@@ -21,6 +21,7 @@ as in Keras. The gradient of |w| at w = 0 is 0.
 import numpy as _np
 
 from . import _core
+from ._configurable import Configurable as _Configurable
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "l1", "l2", "l1_l2",
            "orthogonal_regularizer", "get", "serialize", "deserialize"]
@@ -43,23 +44,12 @@ def _weight(x):
     return _core.tensor(a if a.dtype == _np.float64 else a.astype(_np.float32))
 
 
-class Regularizer:
+class Regularizer(_Configurable):
     """Base: ``reg(weight)`` → a scalar Tensor (0 here). Subclasses define ``__call__``
     and ``get_config``; ``from_config(get_config())`` makes an equal regularizer."""
 
     def __call__(self, x):
         return _core.tensor(_np.zeros((), dtype=_weight(x).dtype))
-
-    def get_config(self):
-        raise NotImplementedError(f"{type(self).__name__} does not define get_config()")
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class L1L2(Regularizer):

@@ -1,10 +1,9 @@
 """The pieces every pycnn loss shares: the Loss class (Keras' protocol: settings, config,
 sample_weight, subclasses with call()), Keras' shape rules and its reductions."""
-import re as _re
-
 import numpy as _np
 
 from .. import _core
+from .._configurable import Configurable as _Configurable, snake_case as _snake_case
 
 
 # ---- Keras' shape rules, applied before the C loss ----------------------------------------
@@ -79,7 +78,7 @@ def _reduction(reduction, who):
 
 
 
-class Loss:
+class Loss(_Configurable):
     """A loss function with fixed settings: ``loss(y_true, y_pred)`` → Tensor.
 
     ``name`` is the Keras snake-case name, ``get_config()`` a JSON-safe dict that
@@ -126,20 +125,6 @@ class Loss:
 
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction, **self._options}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
-
-
-def _snake_case(name):
-    """Keras' to_snake_case: 'CustomMSE' → 'custom_mse', 'MyLoss' → 'my_loss'."""
-    name = _re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return _re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def _as_float_tensor(x):
