@@ -1,5 +1,5 @@
-"""Small helpers Keras users expect under ``keras.utils``: ``to_categorical``, ``normalize``,
-``set_random_seed``."""
+"""Small helpers Keras users expect under ``keras.utils`` (``to_categorical``, ``normalize``,
+``set_random_seed``), and ``yolo_decode``."""
 import random as _python_random
 
 import numpy as _np
@@ -7,7 +7,7 @@ import numpy as _np
 from . import _core
 from . import ops as _ops
 
-__all__ = ["to_categorical", "normalize", "set_random_seed"]
+__all__ = ["to_categorical", "normalize", "set_random_seed", "yolo_decode"]
 
 
 def to_categorical(y, num_classes=None, dtype="float32"):
@@ -31,6 +31,60 @@ def to_categorical(y, num_classes=None, dtype="float32"):
         raise ValueError(f"to_categorical: class indices must be in [0, {num_classes}), got "
                          f"values from {int(y.min())} to {int(y.max())}")
     return _np.eye(num_classes, dtype=dtype)[y]
+
+
+def yolo_decode(y_pred, S=7, B=2, C=20, score_threshold=0.0, box_format="xyxy"):
+    """The boxes a YOLO v1 grid predicts: per image, every cell's B boxes with their
+    class and score, in image fractions (multiply by the image size for pixels).
+
+    Cell (row, col) box j holds (x, y, w, h, confidence): its centre is
+    ((col + x) / S, (row + y) / S), its size (w, h) clamped at 0 (as ``yolo_loss`` reads
+    them). The cell's C class probabilities p give each box its class argmax p and its
+    score confidence · max p — YOLO v1's class-specific confidence
+    Pr(class | object) · Pr(object) · IoU. Boxes scoring at most ``score_threshold`` are
+    dropped; follow with ``pycnn.metrics.batched_non_max_suppression`` per image.
+
+    Args:
+        y_pred: (N, S, S, B·5 + C) network outputs.
+        box_format: ``"xyxy"`` (x1, y1, x2, y2) or ``"cxcywh"``.
+
+    Returns:
+        ``(boxes, scores, classes)``: three lists with one array per image, (m, 4)
+        float32, (m,) float32 and (m,) int64, best score first — the per-image lists
+        ``pycnn.metrics.mean_average_precision`` takes.
+    """
+    p = _np.asarray(y_pred)
+    S, B, C = int(S), int(B), int(C)
+    if p.ndim != 4 or p.shape[1:] != (S, S, B * 5 + C):
+        raise ValueError(f"yolo_decode: y_pred must have shape (N, {S}, {S}, {B * 5 + C}) for "
+                         f"S={S}, B={B}, C={C}, got {p.shape}")
+    if box_format not in ("xyxy", "cxcywh"):
+        raise ValueError(f"yolo_decode: box_format must be 'xyxy' or 'cxcywh', got "
+                         f"{box_format!r}")
+    n = len(p)
+    cells = p[..., :B * 5].reshape(n, S, S, B, 5).astype(_np.float64)
+    probs = p[..., B * 5:].astype(_np.float64)
+    row, col = _np.meshgrid(_np.arange(S), _np.arange(S), indexing="ij")
+    cx = (col[None, :, :, None] + cells[..., 0]) / S
+    cy = (row[None, :, :, None] + cells[..., 1]) / S
+    w, h = _np.maximum(cells[..., 2], 0), _np.maximum(cells[..., 3], 0)
+    classes = _np.broadcast_to(_np.argmax(probs, axis=-1)[..., None], cx.shape) if C else \
+        _np.zeros(cx.shape, _np.int64)
+    scores = cells[..., 4] * (_np.max(probs, axis=-1)[..., None] if C else 1.0)
+    if box_format == "xyxy":
+        boxes = _np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=-1)
+    else:
+        boxes = _np.stack([cx, cy, w, h], axis=-1)
+    boxes, scores, classes = boxes.reshape(n, -1, 4), scores.reshape(n, -1), \
+        classes.reshape(n, -1)
+    out_boxes, out_scores, out_classes = [], [], []
+    for i in range(n):                      # per image: its kept boxes, best first
+        keep = _np.nonzero(scores[i] > score_threshold)[0]
+        keep = keep[_np.argsort(-scores[i, keep], kind="stable")]
+        out_boxes.append(boxes[i, keep].astype(_np.float32))
+        out_scores.append(scores[i, keep].astype(_np.float32))
+        out_classes.append(classes[i, keep].astype(_np.int64))
+    return out_boxes, out_scores, out_classes
 
 
 def normalize(x, axis=-1, order=2):

@@ -14,7 +14,7 @@ import subprocess as _subprocess
 import numpy as _np
 
 from . import _core
-from .display import fmt as _fmt
+from .display import fmt
 
 __all__ = [
     "Graph", "draw_graph", "plot_activation", "plot_activations", "image_grid",
@@ -31,9 +31,9 @@ def _numbers(a):
     a = _np.asarray(a)
     if a.size <= SMALL:
         if a.ndim == 0:
-            return _fmt(a)
-        return "[" + ", ".join(_fmt(v) for v in a.reshape(-1)) + "]"
-    return f"‖·‖ = {_fmt(_np.linalg.norm(a.reshape(-1)))} (mean {_fmt(a.mean())})"
+            return fmt(a)
+        return "[" + ", ".join(fmt(v) for v in a.reshape(-1)) + "]"
+    return f"‖·‖ = {fmt(_np.linalg.norm(a.reshape(-1)))} (mean {fmt(a.mean())})"
 
 
 class GraphNode:
@@ -207,8 +207,8 @@ def draw_graph(tensor, show_values=True, show_grads=True):
 # ---- plots --------------------------------------------------------------------------
 
 def _pyplot():
-    import matplotlib.pyplot as plt               # imported on first plot only
-    return plt
+    from ._optional import require                # imported on first plot only
+    return require("matplotlib.pyplot", "pycnn.viz's plots")
 
 
 def activation_curve(fn, x):
@@ -344,7 +344,8 @@ def draw_boxes(image, boxes, labels=None, ax=None, box_format="cxcywh", normaliz
         labels: optional K strings written at each box's corner.
     """
     plt = _pyplot()
-    from matplotlib.patches import Rectangle
+    from ._optional import require
+    Rectangle = require("matplotlib.patches", "pycnn.viz.draw_boxes").Rectangle
     image = _np.asarray(image)
     if image.ndim == 3 and image.shape[-1] == 1:
         image = image[..., 0]
