@@ -43,7 +43,7 @@ import zipfile as _zipfile
 import numpy as _np
 
 from . import saving
-from .interop.plan import _ACTIVATIONS, ConversionError, _plan
+from .interop.plan import _ACTIVATIONS, ConversionError as _ConversionError, _plan
 
 __all__ = ["save_keras", "load_keras", "save_h5", "load_h5", "save_weights_h5",
            "load_weights_h5", "KERAS_FORMAT_VERSION"]
@@ -94,7 +94,7 @@ def _keras_activation(spec):
     name, parameter = spec.activation
     if name == "leaky_relu":
         # Keras' 'leaky_relu' string means slope 0.2; pycnn's (the lecture's) is 0.1
-        raise ConversionError(f"cannot save layer '{spec.name}' ({spec.kind}) to a Keras file: "
+        raise _ConversionError(f"cannot save layer '{spec.name}' ({spec.kind}) to a Keras file: "
                               f"its activation leaky_relu has slope 0.1, which Keras can only "
                               f"name with code of its own; use a LeakyReLU layer instead")
     return name

@@ -14,7 +14,7 @@ import subprocess as _subprocess
 import numpy as _np
 
 from . import _core
-from .display import fmt
+from .display import fmt as _fmt
 
 __all__ = [
     "Graph", "draw_graph", "plot_activation", "plot_activations", "image_grid",
@@ -31,9 +31,9 @@ def _numbers(a):
     a = _np.asarray(a)
     if a.size <= SMALL:
         if a.ndim == 0:
-            return fmt(a)
-        return "[" + ", ".join(fmt(v) for v in a.reshape(-1)) + "]"
-    return f"‖·‖ = {fmt(_np.linalg.norm(a.reshape(-1)))} (mean {fmt(a.mean())})"
+            return _fmt(a)
+        return "[" + ", ".join(_fmt(v) for v in a.reshape(-1)) + "]"
+    return f"‖·‖ = {_fmt(_np.linalg.norm(a.reshape(-1)))} (mean {_fmt(a.mean())})"
 
 
 class GraphNode:
