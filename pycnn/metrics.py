@@ -41,7 +41,7 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
 
     A label given as NaN is unknown (the lecture's multi-label "?"): it is left out
     of the mean (a sample with no known label scores NaN)."""
-    y_true, y_pred = _arrays(y_true, y_pred)
+    y_true, y_pred = _same_rank(*_arrays(y_true, y_pred))
     if y_true.shape != y_pred.shape and y_true.shape == y_pred.shape[:-1]:
         y_true = y_true[..., None]
     hits = (y_pred > threshold) == (y_true > 0.5)

@@ -69,8 +69,8 @@ def _onnx_batch_norm(g, spec, w):
     rank = len(spec.in_shape) + 1
     axis = int(c["axis"]) % rank
     channels = spec.in_shape[axis - 1]
-    gamma = w.pop(0) if c.get("scale", True) else np.ones(channels, np.float32)
-    beta = w.pop(0) if c.get("center", True) else np.zeros(channels, np.float32)
+    gamma = w.pop(0) if c.get("scale", True) else _np.ones(channels, _np.float32)
+    beta = w.pop(0) if c.get("center", True) else _np.zeros(channels, _np.float32)
     perm = None
     if rank == 4 and axis == 3:
         g.to("NCHW", name)
@@ -84,7 +84,7 @@ def _onnx_batch_norm(g, spec, w):
     g.node("BatchNormalization", inputs, name, epsilon=float(c["epsilon"]))
     if perm is not None:
         g.node("Transpose", [g.x], f"{name}/from_channels_first",
-               perm=[int(d) for d in np.argsort(perm)])
+               perm=[int(d) for d in _np.argsort(perm)])
 
 
 def _onnx_layer(g, spec, opset):
@@ -139,8 +139,8 @@ def _onnx_layer(g, spec, opset):
         _onnx_batch_norm(g, spec, w)
     elif spec.kind == "Rescaling":
         g.to("NHWC", name)      # a per-channel scale broadcasts along the last axis
-        g.node("Mul", [g.x, g.const(f"{name}/scale", np.asarray(c["scale"], f32))], name)
-        g.node("Add", [g.x, g.const(f"{name}/offset", np.asarray(c.get("offset", 0.0), f32))],
+        g.node("Mul", [g.x, g.const(f"{name}/scale", _np.asarray(c["scale"], f32))], name)
+        g.node("Add", [g.x, g.const(f"{name}/offset", _np.asarray(c.get("offset", 0.0), f32))],
                name)
     elif spec.kind == "LayerNormalization":
         if opset < 17:
@@ -148,7 +148,7 @@ def _onnx_layer(g, spec, opset):
                                   f"opset {opset}: its LayerNormalization operator needs >= 17")
         axes = normalised_axes(spec)
         shape = [spec.in_shape[a - 1] for a in axes]
-        gamma = w.pop(0) if c.get("scale", True) else np.ones(shape, f32)
+        gamma = w.pop(0) if c.get("scale", True) else _np.ones(shape, f32)
         inputs = [g.to("NHWC", name), g.const(f"{name}/gamma", gamma.reshape(shape))]
         if c.get("center", True):
             inputs.append(g.const(f"{name}/beta", w.pop(0).reshape(shape)))
@@ -158,21 +158,21 @@ def _onnx_layer(g, spec, opset):
         keep = int(bool(c.get("keepdims", False)))
         g.to("NHWC", name)
         if opset >= 18:  # axes moved from an attribute to an input in opset 18
-            g.node(op, [g.x, g.const(f"{name}/axes", np.array([1, 2], np.int64))], name,
+            g.node(op, [g.x, g.const(f"{name}/axes", _np.array([1, 2], _np.int64))], name,
                    keepdims=keep)
         else:
             g.node(op, [g.x], name, axes=[1, 2], keepdims=keep)
     elif spec.kind == "ZeroPadding2D":
         (top, bottom), (left, right) = borders(c["padding"])
-        pads = np.array([0, top, left, 0, 0, bottom, right, 0], np.int64)
+        pads = _np.array([0, top, left, 0, 0, bottom, right, 0], _np.int64)
         g.node("Pad", [g.to("NHWC", name), g.const(f"{name}/pads", pads)], name)
     elif spec.kind == "Cropping2D":
         (top, bottom), (left, right) = borders(c["cropping"])
         h, w_ = spec.in_shape[0], spec.in_shape[1]
         g.node("Slice", [g.to("NHWC", name),
-                         g.const(f"{name}/starts", np.array([top, left], np.int64)),
-                         g.const(f"{name}/ends", np.array([h - bottom, w_ - right], np.int64)),
-                         g.const(f"{name}/axes", np.array([1, 2], np.int64))], name)
+                         g.const(f"{name}/starts", _np.array([top, left], _np.int64)),
+                         g.const(f"{name}/ends", _np.array([h - bottom, w_ - right], _np.int64)),
+                         g.const(f"{name}/axes", _np.array([1, 2], _np.int64))], name)
     if spec.activation is not None:
         _onnx_activation(g, spec.activation, name)
     g.rank = len(spec.out_shape) + 1
