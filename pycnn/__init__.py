@@ -71,6 +71,10 @@ from ._core import get_num_threads, set_num_threads
 from . import _threadpool
 
 _threadpool.register()      # threadpoolctl, when installed, sees and limits the pool
+# the Keras namespace, so `import pycnn as keras` runs Keras 3 code: keras.ops, keras.random,
+# keras.regularizers, keras.saving and keras.Sequential
+from . import ops, random, regularizers, saving
+from .models import Sequential
 
 _core_set_seed, _core_clear_session = set_seed, clear_session
 

@@ -19,14 +19,14 @@ flushed, fsync'ed and then renamed over the target (``os.replace``, atomic on PO
 Windows): a crash mid-save leaves the previous file as it was. A truncated, corrupted
 or foreign file raises ValueError saying so.
 """
-import io
-import json
-import os
-import tempfile
-import zipfile
-import zlib
+import io as _io
+import json as _json
+import os as _os
+import tempfile as _tempfile
+import zipfile as _zipfile
+import zlib as _zlib
 
-import numpy as np
+import numpy as _np
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "atomic_write"]
 
@@ -41,47 +41,47 @@ WEIGHTS_FORMAT = "pycnn.weights"
 def _file_mode(path):
     """The mode the saved file gets: the old file's, else what open() would give."""
     try:
-        return os.stat(path).st_mode & 0o7777
+        return _os.stat(path).st_mode & 0o7777
     except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
+        umask = _os.umask(0)
+        _os.umask(umask)
         return 0o666 & ~umask
 
 
 def _fsync_dir(folder):
     try:
-        fd = os.open(folder, os.O_RDONLY)
+        fd = _os.open(folder, _os.O_RDONLY)
     except OSError:                     # e.g. Windows: directories cannot be opened
         return
     try:
-        os.fsync(fd)
+        _os.fsync(fd)
     except OSError:
         pass
     finally:
-        os.close(fd)
+        _os.close(fd)
 
 
 def atomic_write(path, write):
     """Calls write(binary_file) on a temporary file beside path, then renames it over
     path. On any exception (or Ctrl-C) the temporary file is removed and path is left
     untouched."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
+    path = _os.fspath(path)
+    folder = _os.path.dirname(_os.path.abspath(path))
+    if not _os.path.isdir(folder):
         raise FileNotFoundError(f"save: the folder {folder!r} does not exist")
     mode = _file_mode(path)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=folder)
+    fd, tmp = _tempfile.mkstemp(prefix="." + _os.path.basename(path) + ".", suffix=".tmp",
+                                dir=folder)
     try:
-        with os.fdopen(fd, "wb") as f:
+        with _os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+            _os.fsync(f.fileno())
+        _os.chmod(tmp, mode)
+        _os.replace(tmp, path)
     except BaseException:
         try:
-            os.unlink(tmp)
+            _os.unlink(tmp)
         except FileNotFoundError:
             pass
         raise
@@ -89,8 +89,8 @@ def atomic_write(path, write):
 
 
 def _write_array(archive, name, array):
-    buffer = io.BytesIO()
-    np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    buffer = _io.BytesIO()
+    _np.lib.format.write_array(buffer, _np.ascontiguousarray(array), allow_pickle=False)
     archive.writestr(name, buffer.getvalue())
 
 
@@ -142,8 +142,8 @@ def _compile_config(model):
 
 
 def _write_archive(f, manifest, arrays):
-    with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as archive:
-        archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
+    with _zipfile.ZipFile(f, "w", compression=_zipfile.ZIP_STORED) as archive:
+        archive.writestr(MANIFEST, _json.dumps(manifest, indent=1))
         for entry, array in arrays:
             _write_array(archive, entry, array)
 
@@ -156,11 +156,11 @@ WEIGHTS_EXTENSIONS = (".pycnn", ".weights.h5", ".h5")
 
 def _format(filepath, what, known):
     """'pycnn', 'keras', 'weights.h5' or 'h5' from the path's extension, else ValueError."""
-    name = os.fspath(filepath).lower()
+    name = _os.fspath(filepath).lower()
     for ext in sorted(known, key=len, reverse=True):
         if name.endswith(ext):
             return ext[1:]
-    raise ValueError(f"{what}: {os.fspath(filepath)!r} has none of the extensions pycnn "
+    raise ValueError(f"{what}: {_os.fspath(filepath)!r} has none of the extensions pycnn "
                      f"reads and writes: {', '.join(known)} (pycnn's own format, Keras 3, "
                      f"Keras' HDF5)")
 
@@ -201,8 +201,8 @@ def save_model(model, filepath, include_optimizer=True):
             for slot, array in sorted(model.optimizer.get_slots(w).items()):
                 name = f"optimizer/{i:04d}_{slot}.npy"
                 manifest["optimizer_slots"].append({"weight": i, "slot": slot, "file": name,
-                                                     "shape": list(np.shape(array)),
-                                                     "dtype": str(np.asarray(array).dtype)})
+                                                     "shape": list(_np.shape(array)),
+                                                     "dtype": str(_np.asarray(array).dtype)})
                 files.append((name, array))
     atomic_write(filepath, lambda f: _write_archive(f, manifest, files))
 
@@ -263,8 +263,8 @@ def parse_json(data, path, name, max_depth=MAX_MANIFEST_DEPTH, what="pycnn file"
     UTF-8 JSON or nests deeper than max_depth (json.loads itself would raise
     RecursionError ~1,000 levels down)."""
     try:
-        value = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        value = _json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, _json.JSONDecodeError) as e:
         raise ValueError(f"{path}: corrupted {what} (unreadable {name}: {e})") from None
     except RecursionError:
         raise ValueError(f"{path}: corrupted {what} ({name} nests deeper than "
@@ -285,7 +285,7 @@ def declared_nbytes(shape, dtype, path, name, what="pycnn file"):
             or not all(type(d) is int and d >= 0 for d in shape)):
         raise ValueError(f"{path}: corrupted {what} ({name}: the manifest's shape {shape!r} is "
                          f"not a list of at most 32 non-negative integers)")
-    n = np.dtype(dtype).itemsize
+    n = _np.dtype(dtype).itemsize
     for d in shape:
         n *= d
     return n
@@ -296,14 +296,14 @@ class _Archive:
     and the entry. ``budget`` bounds the uncompressed bytes all reads together may take."""
 
     def __init__(self, filepath, what="pycnn file"):
-        self.path = os.fspath(filepath)
+        self.path = _os.fspath(filepath)
         self.what = what
         self.budget = MAX_MANIFEST_BYTES
         try:
-            self.zip = zipfile.ZipFile(self.path, "r")
+            self.zip = _zipfile.ZipFile(self.path, "r")
         except FileNotFoundError:
             raise
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, ValueError) as e:
+        except (_zipfile.BadZipFile, OSError, EOFError, NotImplementedError, ValueError) as e:
             # NotImplementedError: a damaged header names a zip version zipfile lacks
             raise ValueError(f"{self.path}: not a {what[:-5]} model file, or truncated "
                              f"({e})") from None
@@ -361,8 +361,8 @@ class _Archive:
         try:
             with self.zip.open(info) as f:
                 data = f.read(limit + 1)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
-                zlib.error) as e:
+        except (_zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
+                _zlib.error) as e:
             raise self._failed(name, e) from None
         if len(data) != info.file_size:
             raise ValueError(f"{self.path}: corrupted {self.what} ({name} holds {len(data)} bytes, "
@@ -380,11 +380,11 @@ class _Archive:
         info = self.info(name)
         try:
             with self.zip.open(info) as f:
-                version = np.lib.format.read_magic(f)
+                version = _np.lib.format.read_magic(f)
                 if version == (1, 0):
-                    header = np.lib.format.read_array_header_1_0(f, MAX_NPY_HEADER)
+                    header = _np.lib.format.read_array_header_1_0(f, MAX_NPY_HEADER)
                 elif version == (2, 0):
-                    header = np.lib.format.read_array_header_2_0(f, MAX_NPY_HEADER)
+                    header = _np.lib.format.read_array_header_2_0(f, MAX_NPY_HEADER)
                 else:
                     raise ValueError(f"unsupported .npy version {version}")
                 shape_h, fortran, dtype_h = header
@@ -398,8 +398,8 @@ class _Archive:
                                      f"the data are {-extra} bytes short of the {nbytes} its "
                                      f"header declares")
                 self._charge(name, info.file_size)
-                array = np.empty(shape_h, dtype=dtype_h, order="F" if fortran else "C")
-                view = memoryview(array.reshape(-1, order="A").view(np.uint8))
+                array = _np.empty(shape_h, dtype=dtype_h, order="F" if fortran else "C")
+                view = memoryview(array.reshape(-1, order="A").view(_np.uint8))
                 done = 0
                 while done < nbytes:
                     chunk = f.read(min(_READ_CHUNK, nbytes - done))
@@ -409,10 +409,10 @@ class _Archive:
                     done += len(chunk)
                 if f.read(1):
                     raise ValueError("trailing bytes after the data")
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
-                zlib.error, SyntaxError, TypeError) as e:
+        except (_zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
+                _zlib.error, SyntaxError, TypeError) as e:
             raise self._failed(name, e) from None
-        return np.ascontiguousarray(array)
+        return _np.ascontiguousarray(array)
 
     def declare(self):
         """Sets the budget to what the manifest declares: its weights' and optimizer slots'
@@ -728,7 +728,7 @@ def _check_architecture_size(archive, model_config, custom_objects, where):
         kind, c = entry.get("class_name"), entry.get("config", {})
         cls = _resolve_class("layer", kind, custom_objects, where)
         try:
-            itemsize = np.dtype(c.get("dtype", "float32")).itemsize
+            itemsize = _np.dtype(c.get("dtype", "float32")).itemsize
             needed += _weight_elements(kind, c, shape) * itemsize
             shape = tuple(cls.from_config(c).compute_output_shape(shape))
         except _CONFIG_ERRORS + (MemoryError,) as e:
@@ -741,7 +741,7 @@ def _check_architecture_size(archive, model_config, custom_objects, where):
 
 def _check_weight_shapes(archive, model, entries):
     """The manifest's weights against the model's, before any array is read."""
-    expected = [tuple(np.shape(w)) for w in model.weights]
+    expected = [tuple(_np.shape(w)) for w in model.weights]
     for i, (entry, shape) in enumerate(zip(entries, expected)):
         if tuple(entry["shape"]) != shape:
             raise ValueError(f"{archive.path}: corrupted {archive.what} ({entry['file']}: the "
@@ -763,7 +763,7 @@ def load_weights(model, filepath):
         raise ValueError(f"load_weights: build the model {model.name!r} first (give the "
                          f"first layer an input_shape, or call build())")
     with _open(filepath) as archive:
-        expected = [tuple(np.shape(w)) for w in model.weights]
+        expected = [tuple(_np.shape(w)) for w in model.weights]
         got = [tuple(e["shape"]) for e in archive.weight_entries()]
         if expected != got:
             raise ValueError(f"load_weights: {archive.path} holds {len(got)} weights of shapes "

@@ -19,9 +19,9 @@ is not a chain, memory sizes), laid out as Keras 3 lays it out (``graph_summary_
 Rows are laid out exactly as Keras 2 does (``print_row``: each field cut at its column's
 end, one space kept before the next), trailing spaces included.
 """
-import html
+import html as _html
 
-import numpy as np
+import numpy as _np
 
 __all__ = ["print_summary", "summary_lines", "graph_summary_lines", "summary_html",
            "layer_arithmetic"]
@@ -77,8 +77,8 @@ def _rows(model, with_arithmetic):
 
 
 def _param_counts(model):
-    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-    non_trainable = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
+    trainable = sum(int(_np.prod(w.shape)) for w in model.trainable_weights)
+    non_trainable = sum(int(_np.prod(w.shape)) for w in model.non_trainable_weights)
     return trainable, non_trainable
 
 
@@ -336,17 +336,17 @@ def summary_html(model):
         return ("<pre style='font-family:monospace'>" +
                 html.escape("\n".join(graph_summary_lines(model, line_length=108))) + "</pre>")
     if not model.built:
-        return (f"<p><b>{html.escape(model.name)}</b>: {len(model.layers)} layers, not built "
+        return (f"<p><b>{_html.escape(model.name)}</b>: {len(model.layers)} layers, not built "
                 f"yet (no input shape)</p>")
     rows = _rows(model, with_arithmetic=True)
     trainable, non_trainable = _param_counts(model)
-    head = "".join(f"<th style='text-align:left'>{html.escape(h)}</th>"
+    head = "".join(f"<th style='text-align:left'>{_html.escape(h)}</th>"
                    for h in HEADER + [ARITHMETIC_HEADER])
     body = "".join(
-        "<tr>" + "".join(f"<td style='text-align:{a}'>{html.escape(str(v))}</td>"
+        "<tr>" + "".join(f"<td style='text-align:{a}'>{_html.escape(str(v))}</td>"
                          for v, a in zip(row, ("left", "left", "right", "left"))) + "</tr>"
         for row in rows)
-    return (f"<div><b>Model: \"{html.escape(model.name)}\"</b>"
+    return (f"<div><b>Model: \"{_html.escape(model.name)}\"</b>"
             f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
             f"<p>Total params: {trainable + non_trainable:,}<br>"
             f"Trainable params: {trainable:,}<br>"
