@@ -47,12 +47,14 @@ from . import display, viz
 from .explain import explain  # noqa: E402  (pycnn.explain(t) ≡ t.explain())
 from .viz import draw_graph
 
+from .layers import base as _layer_base  # noqa: E402
+
 # The Python functions the C floor calls back (csrc/py/hooks.c): handed in here, once
 # the modules that define them are imported, instead of C importing them.
 _core._register_hooks(
     activations_get=activations.get,
     activations_serialize=activations.serialize,
-    call_accepts_training=layers.base._call_accepts_training,
+    call_accepts_training=_layer_base._call_accepts_training,
     tensor_latex=display.tensor_latex,
     explain=explain,
 )
@@ -63,7 +65,7 @@ from . import callbacks, datasets, metrics, models, optimizers, utils
 from .models import Input, Model, Sequential
 _core._register_hooks(keras_tensor=models.graph.KerasTensor,
                       symbolic_call=models.graph.symbolic_call,
-                      activity_loss=layers.base._activity_loss)
+                      activity_loss=_layer_base._activity_loss)
 # output sizes and parameter counts with their formulas, Sobel kernels, initializers by name
 from . import arithmetic, filters, initializers
 # pycnn's own thread pool

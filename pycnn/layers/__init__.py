@@ -47,3 +47,7 @@ def Input(*args, **kwargs):
     """pycnn.layers.Input ≡ pycnn.Input (see pycnn.models.graph.Input)."""
     from ..models.graph import Input as _input
     return _input(*args, **kwargs)
+
+
+# The submodules are the implementation; the package shows only the layers (__all__).
+del base, core, input_layer, merging  # noqa: F821

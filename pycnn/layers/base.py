@@ -21,11 +21,11 @@ weight lists, ``built``, and ``__call__`` (convert, build once, resolve ``traini
 - the graph: ``input``, ``output``, ``input_shape``/``output_shape`` once the layer has
   been called on symbolic tensors (``pycnn.Input``); see pycnn/models/graph.py.
 """
-import functools
-import inspect
-import json
+import functools as _functools
+import inspect as _inspect
+import json as _json
 
-import numpy as np
+import numpy as _np
 
 from .. import _core
 
@@ -47,7 +47,7 @@ _TRACKABLE = (_core.Layer, _core.Tensor, list, tuple, dict)
 def _call_accepts_training(call):
     """Whether a Python ``call`` method takes ``training=`` (Keras inspects it the same way)."""
     try:
-        params = inspect.signature(call).parameters.values()
+        params = _inspect.signature(call).parameters.values()
     except (TypeError, ValueError):
         return False
     return any(p.name == "training" or p.kind is p.VAR_KEYWORD for p in params)
@@ -65,7 +65,7 @@ def _activity_loss(call):
 
 def _is_json_safe(value):
     try:
-        json.dumps(value)
+        _json.dumps(value)
     except (TypeError, ValueError):
         return False
     return True
@@ -100,7 +100,7 @@ def serialize_regularizer(reg):
 
 
 def _wrap_build(build):
-    @functools.wraps(build)
+    @_functools.wraps(build)
     def build_wrapper(self, *args, **kwargs):
         result = build(self, *args, **kwargs)
         _core.Layer.built.__set__(self, True)
@@ -111,9 +111,9 @@ def _wrap_build(build):
 
 def _wrap_init(init):
     """Records the constructor's arguments (Keras' auto config) on the outermost call."""
-    signature = inspect.signature(init)
+    signature = _inspect.signature(init)
 
-    @functools.wraps(init)
+    @_functools.wraps(init)
     def init_wrapper(self, *args, **kwargs):
         if "_auto_config" not in self.__dict__:
             try:
@@ -124,9 +124,9 @@ def _wrap_init(init):
                 config = {}
                 for name, value in list(bound.arguments.items())[1:]:
                     kind = signature.parameters[name].kind
-                    if kind is inspect.Parameter.VAR_KEYWORD:
+                    if kind is _inspect.Parameter.VAR_KEYWORD:
                         config.update(value)
-                    elif kind is not inspect.Parameter.VAR_POSITIONAL:
+                    elif kind is not _inspect.Parameter.VAR_POSITIONAL:
                         config[name] = value
                 self.__dict__["_auto_config"] = config
         init(self, *args, **kwargs)
@@ -274,11 +274,11 @@ class Layer(_core.Layer):
 
     def count_params(self):
         """The number of weights (own and sublayers')."""
-        return sum(int(np.prod(w.shape)) for w in self.weights)
+        return sum(int(_np.prod(w.shape)) for w in self.weights)
 
     def get_weights(self):
         """Copies of every weight as NumPy arrays, in ``weights`` order."""
-        return [np.array(w, copy=True) for w in self.weights]
+        return [_np.array(w, copy=True) for w in self.weights]
 
     def set_weights(self, weights):
         """Loads arrays into every weight (same count and shapes; checked before any write)."""
@@ -292,13 +292,13 @@ class Layer(_core.Layer):
                              f"{[tuple(w.shape) for w in mine]}, got {len(weights)}")
         arrays = []
         for i, (w, value) in enumerate(zip(mine, weights)):
-            a = np.asarray(value, dtype=w.dtype)
+            a = _np.asarray(value, dtype=w.dtype)
             if a.shape != tuple(w.shape):
                 raise ValueError(f"{self.name}: set_weights: weight {i} ({w.name}) has shape "
                                  f"{tuple(w.shape)} but the given array has shape {a.shape}")
             arrays.append(a)
         for w, a in zip(mine, arrays):
-            np.copyto(np.asarray(w), a)
+            _np.copyto(_np.asarray(w), a)
 
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
                    autocast=True, regularizer=None, constraint=None, aggregation=None,
@@ -311,8 +311,8 @@ class Layer(_core.Layer):
             raise ValueError(f"{self.name}: add_weight(constraint=...) is not supported")
         shape = () if shape is None else tuple(shape)
         if initializer is None:
-            initializer = "glorot_uniform" if np.issubdtype(np.dtype(dtype or "float32"),
-                                                            np.floating) else "zeros"
+            initializer = "glorot_uniform" if _np.issubdtype(_np.dtype(dtype or "float32"),
+                                                            _np.floating) else "zeros"
         initializer = _resolve_initializer(initializer)
         w = _core.Layer.add_weight(self, shape, initializer, dtype, bool(trainable), name)
         if regularizer is not None:

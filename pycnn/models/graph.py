@@ -29,18 +29,18 @@ shapes, infers the output (the layer's own ``compute_output_shape`` when it defi
 otherwise the layer's computation run on a tiny zero probe: batch 1, unknown sizes
 replaced by small ones, twice when some are unknown), and records a Node.
 """
-import collections
+import collections as _collections
 
-import numpy as np
+import numpy as _np
 
 from .. import _core
-from ..autograd import no_grad
+from ..autograd import no_grad as _no_grad
 
 __all__ = ["KerasTensor", "KerasHistory", "Node", "Input", "is_keras_tensor", "map_graph",
            "GraphMap", "GraphRunner", "symbolic_call", "probe_output_shape", "flatten",
            "pack_like"]
 
-KerasHistory = collections.namedtuple("KerasHistory", ["operation", "node_index",
+KerasHistory = _collections.namedtuple("KerasHistory", ["operation", "node_index",
                                                        "tensor_index"])
 
 _tensor_count = [0]
@@ -57,7 +57,7 @@ class KerasTensor:
 
     def __init__(self, shape, dtype="float32", name=None):
         self.shape = tuple(None if d is None else int(d) for d in shape)
-        self.dtype = str(np.dtype(dtype))
+        self.dtype = str(_np.dtype(dtype))
         self.name = name if name is not None else _tensor_name()
         self.node = None            # the Node whose output this is
         self.tensor_index = 0
@@ -275,7 +275,7 @@ def _infer_outputs(layer, args, kwargs):
 
 
 def _is_shape(x):
-    return isinstance(x, (tuple, list)) and all(d is None or isinstance(d, (int, np.integer))
+    return isinstance(x, (tuple, list)) and all(d is None or isinstance(d, (int, _np.integer))
                                                 for d in x)
 
 
@@ -294,7 +294,7 @@ def _probe_value(t, batch, size):
     shape = tuple(batch if (d is None and i == 0) else size if d is None else d
                   for i, d in enumerate(t.shape))
     dtype = t.dtype if t.dtype in ("float32", "float64") else "float32"
-    return _core.tensor(np.zeros(shape, dtype))
+    return _core.tensor(_np.zeros(shape, dtype))
 
 
 def _run_probe(layer, args, kwargs, batch, size):
@@ -303,7 +303,7 @@ def _run_probe(layer, args, kwargs, batch, size):
     probe_kwargs.setdefault("training", False)
     token = _core.Layer._enter_call(False)      # its add_loss calls stay out of .losses
     try:
-        with no_grad():
+        with _no_grad():
             return layer(*probe_args, **probe_kwargs)
     finally:
         _core.Layer._exit_call(token)
@@ -346,7 +346,7 @@ def probe_output_shape(layer, input_shape):
 
 # ---- the part of the graph between inputs and outputs -----------------------------------------
 
-GraphMap = collections.namedtuple("GraphMap", ["nodes", "nodes_by_depth", "operations"])
+GraphMap = _collections.namedtuple("GraphMap", ["nodes", "nodes_by_depth", "operations"])
 
 
 def _build_map(inputs, outputs):
@@ -394,10 +394,10 @@ def map_graph(inputs, outputs):
             op_index.setdefault(id(op), len(op_index))
             node_depth[id(t.node)] = 0
             nodes.append(t.node)
-    by_depth = collections.defaultdict(list)
+    by_depth = _collections.defaultdict(list)
     for node in nodes:
         by_depth[node_depth[id(node)]].append(node)
-    ops_by_depth = collections.defaultdict(list)
+    ops_by_depth = _collections.defaultdict(list)
     ops = {}
     for node in nodes:
         ops[id(node.operation)] = node.operation

@@ -11,11 +11,11 @@ evaluate, predict — the one training loop). Graph models keep their graph in
 ``_Graph`` below: ``inputs``/``outputs`` as given, their flat lists, the GraphMap
 (``map.nodes`` in execution order, ``map.operations`` = ``model.layers``) and the runner.
 """
-import numpy as np
+import numpy as _np
 
 from .. import _core
-from ..layers.base import Layer
-from ..layers.input_layer import InputLayer
+from ..layers.base import Layer as _Layer
+from ..layers.input_layer import InputLayer as _InputLayer
 from . import graph
 from .trainer import Trainer, _seed_shuffle  # noqa: F401  (pycnn.set_seed reseeds fit)
 
@@ -43,7 +43,7 @@ class _Graph:
         self.map = graph.map_graph(self.inputs, self.outputs)
         self.runner = graph.GraphRunner(self.inputs, self.outputs, self.map.nodes)
         self.weighted_layers = [op for op in self.map.operations
-                                if not isinstance(op, InputLayer)]
+                                if not isinstance(op, _InputLayer)]
         self.dtype = None                   # of the weights, found on first use
         # the fast path of fit: when every layer is one of pycnn's own (its weights are
         # its C lists, it has no sublayers), weights and losses are read from them directly
@@ -66,7 +66,7 @@ def _leaf_types():
     if not _LEAF_TYPES:
         from ..layers import core, merging
         _LEAF_TYPES.append(frozenset(
-            [getattr(core, n) for n in core.__all__] + [InputLayer, merging.TensorOp] +
+            [getattr(core, n) for n in core.__all__] + [_InputLayer, merging.TensorOp] +
             [getattr(merging, n) for n in merging.__all__ if n[0].isupper()]))
     return _LEAF_TYPES[0]
 
@@ -80,7 +80,7 @@ def _end_names(struct, tensors):
     return [t.node.operation.name for t in tensors]
 
 
-class Model(Trainer, Layer):
+class Model(Trainer, _Layer):
     """Model(inputs, outputs, name=None) — a functional model; or subclass it.
 
         >>> inputs = pycnn.Input((64,))
@@ -148,12 +148,12 @@ class Model(Trainer, Layer):
     @property
     def input(self):
         g = self.__dict__.get("_graph")
-        return g.inputs_struct if g is not None else Layer.input.fget(self)
+        return g.inputs_struct if g is not None else _Layer.input.fget(self)
 
     @property
     def output(self):
         g = self.__dict__.get("_graph")
-        return g.outputs_struct if g is not None else Layer.output.fget(self)
+        return g.outputs_struct if g is not None else _Layer.output.fget(self)
 
     @property
     def input_shape(self):
@@ -169,7 +169,7 @@ class Model(Trainer, Layer):
         """The outputs' shapes (batch first): one tuple, or a list for several."""
         g = self.__dict__.get("_graph")
         if g is None:
-            return Layer.output_shape.fget(self)
+            return _Layer.output_shape.fget(self)
         shapes = [t.shape for t in g.outputs]
         return shapes[0] if len(shapes) == 1 else shapes
 
@@ -194,7 +194,7 @@ class Model(Trainer, Layer):
         """The weights fit updates: none when the model is frozen."""
         g = self.__dict__.get("_graph")
         if g is None or g.leaves is None:
-            return Layer.trainable_weights.fget(self)
+            return _Layer.trainable_weights.fget(self)
         if not self.trainable:
             return []
         return [w for layer in g.leaves for w in _c_trainable(layer)]
@@ -204,7 +204,7 @@ class Model(Trainer, Layer):
         """add_loss / activity losses of the last call and every regularizer's penalty."""
         g = self.__dict__.get("_graph")
         if g is None or g.leaves is None:
-            return Layer.losses.fget(self)
+            return _Layer.losses.fget(self)
         out, generation = [], None
         for layer in g.leaves:
             d = layer.__dict__
@@ -272,7 +272,7 @@ class Model(Trainer, Layer):
         dict by input name)."""
         g = self.__dict__.get("_graph")
         n = len(g.inputs)
-        if n == 1 and isinstance(inputs, (_core.Tensor, np.ndarray)):
+        if n == 1 and isinstance(inputs, (_core.Tensor, _np.ndarray)):
             return [inputs]
         if isinstance(inputs, dict):
             names = self.input_names
@@ -283,7 +283,7 @@ class Model(Trainer, Layer):
             return [inputs[k] for k in names]
         if isinstance(inputs, (list, tuple)) and n > 1 or \
                 (isinstance(inputs, (list, tuple)) and len(inputs) == 1 and n == 1 and
-                 (_core.Tensor is type(inputs[0]) or isinstance(inputs[0], np.ndarray))):
+                 (_core.Tensor is type(inputs[0]) or isinstance(inputs[0], _np.ndarray))):
             if len(inputs) != n:
                 raise ValueError(f"{who}: the model has {n} inputs "
                                  f"({', '.join(f'{t.name} {t.shape}' for t in g.inputs)}) "
@@ -312,13 +312,13 @@ class Model(Trainer, Layer):
         if len(weights) != n:
             raise ValueError(f"set_weights: the model {self.name!r} has {n} weight arrays but "
                              f"{len(weights)} were given")
-        Layer.set_weights(self, weights)
+        _Layer.set_weights(self, weights)
 
     def count_params(self):
         if not self.built:
             raise ValueError(f"{self.name}: the model is not built yet; give the first layer "
                              f"an input_shape or call build()/fit() first")
-        return Layer.count_params(self)
+        return _Layer.count_params(self)
 
     # ---- description and persistence --------------------------------------------------------
     def summary(self, line_length=None, positions=None, print_fn=None, show_arithmetic=False,
@@ -341,7 +341,7 @@ class Model(Trainer, Layer):
         """A subclassed model's config: its constructor's arguments (captured when they
         are JSON-safe) — define get_config() otherwise. Functional models write their
         graph (functional.py)."""
-        return Layer.get_config(self)
+        return _Layer.get_config(self)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):

@@ -17,8 +17,8 @@ or predict. Once it is known, every ``add``/``pop`` rebuilds the graph: an Input
 (not among ``layers``, as in Keras) followed by each layer called on the previous output.
 """
 from .. import _core
-from ..layers.base import Layer
-from ..layers.input_layer import InputLayer
+from ..layers.base import Layer as _Layer
+from ..layers.input_layer import InputLayer as _InputLayer
 from . import graph
 from .model import Model
 
@@ -55,9 +55,9 @@ class Sequential(Model):
         """Appends a layer (or sets the input, for ``pycnn.Input(shape)`` / an InputLayer);
         rebuilds the graph when the input shape is known."""
         if isinstance(layer, graph.KerasTensor) and layer.node is not None and \
-                isinstance(layer.node.operation, InputLayer):
+                isinstance(layer.node.operation, _InputLayer):
             layer = layer.node.operation
-        if isinstance(layer, InputLayer):
+        if isinstance(layer, _InputLayer):
             if self.__dict__["_seq"] or self.__dict__["_input_layer"] is not None:
                 raise ValueError(f"Sequential.add: an InputLayer can only come first "
                                  f"(model {self.name!r} already has "
@@ -66,7 +66,7 @@ class Sequential(Model):
             if rebuild:
                 self._rebuild()
             return
-        if not isinstance(layer, Layer):
+        if not isinstance(layer, _Layer):
             raise TypeError(f"Sequential.add: expected a layer (e.g. pycnn.layers.Dense), got "
                             f"{type(layer).__name__}")
         if any(other.name == layer.name for other in self._seq):
@@ -75,7 +75,7 @@ class Sequential(Model):
         if not self._seq and self.__dict__["_input_layer"] is None:
             given = getattr(layer, "input_shape", None) if not isinstance(layer, Model) else None
             if isinstance(given, tuple):
-                self.__dict__["_input_layer"] = InputLayer(shape=given, dtype=_given_dtype(layer))
+                self.__dict__["_input_layer"] = _InputLayer(shape=given, dtype=_given_dtype(layer))
         self._seq.append(layer)
         if rebuild:
             self._rebuild()
@@ -120,7 +120,7 @@ class Sequential(Model):
                 shape = (None,) + shape[1:]     # built by a first call: any batch size
             current = self.__dict__["_input_layer"]
             if current is None or current.batch_shape != shape:
-                self.__dict__["_input_layer"] = InputLayer(batch_shape=shape)
+                self.__dict__["_input_layer"] = _InputLayer(batch_shape=shape)
         self._rebuild()
 
     # ---- shapes --------------------------------------------------------------------------
@@ -168,7 +168,7 @@ class Sequential(Model):
             model.add(deserialize_layer(entry, custom_objects), rebuild=False)
         shape = config.get("build_input_shape")
         if shape is not None and model.__dict__["_input_layer"] is None:
-            model.__dict__["_input_layer"] = InputLayer(batch_shape=tuple(shape))
+            model.__dict__["_input_layer"] = _InputLayer(batch_shape=tuple(shape))
         model._rebuild()
         return model
 

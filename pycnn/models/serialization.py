@@ -11,7 +11,7 @@ module: a file cannot name an arbitrary attribute of pycnn.
     >>> Scale._registered_name
     'my_package>Scale'
 """
-import json
+import json as _json
 
 __all__ = ["register_pycnn_serializable", "register_keras_serializable", "get_custom_objects",
            "custom_object_scope", "get_registered_name", "get_registered_object",
@@ -157,14 +157,14 @@ def _from_config_params(cls):
 
 def model_to_json(model, **kwargs):
     """The architecture as JSON: {'module', 'class_name', 'config', 'registered_name'}."""
-    return json.dumps(serialize_layer(model), **kwargs)
+    return _json.dumps(serialize_layer(model), **kwargs)
 
 
 def model_from_json(json_string, custom_objects=None):
     """The model (fresh weights) that model.to_json() described."""
     try:
-        entry = json.loads(json_string)
-    except (TypeError, json.JSONDecodeError) as e:
+        entry = _json.loads(json_string)
+    except (TypeError, _json.JSONDecodeError) as e:
         raise ValueError(f"model_from_json: not JSON ({e})") from None
     return deserialize_layer(entry, custom_objects)
 

@@ -13,12 +13,12 @@ metrics are given once (every output) or per output as a list or dict; ``loss_we
 likewise. The logs are Keras': ``loss``, and with several outputs ``<output>_loss`` and
 ``<output>_<metric>``.
 """
-import numpy as np
+import numpy as _np
 
 from .. import _core, callbacks as callbacks_module, metrics as metrics_module, optimizers
 from .. import training
-from ..autograd import no_grad
-from ..progbar import Progbar
+from ..autograd import no_grad as _no_grad
+from ..progbar import Progbar as _Progbar
 from . import graph
 
 __all__ = ["Trainer"]
@@ -26,11 +26,11 @@ __all__ = ["Trainer"]
 # ---- the shuffling generator --------------------------------------------------------
 # fit shuffles with NumPy; pycnn.set_seed(n) reseeds it (with the C generator of the
 # initializers and dropout masks), so a seeded run is reproducible end to end.
-_shuffle_rng = [np.random.default_rng()]
+_shuffle_rng = [_np.random.default_rng()]
 
 
 def _seed_shuffle(seed):
-    _shuffle_rng[0] = np.random.default_rng(seed)
+    _shuffle_rng[0] = _np.random.default_rng(seed)
 
 
 class Trainer:
@@ -126,7 +126,7 @@ class Trainer:
         if g is not None and g.dtype is not None:
             return g.dtype
         weights = self.weights
-        dtype = np.dtype(weights[0].dtype) if weights else np.dtype(np.float32)
+        dtype = _np.dtype(weights[0].dtype) if weights else _np.dtype(_np.float32)
         if g is not None:
             g.dtype = dtype
         return dtype
@@ -154,7 +154,7 @@ class Trainer:
         xs = self._data_list(x, self.input_names if g is not None else None, who, "x")
         out = []
         for a in xs:
-            a = np.asarray(a)
+            a = _np.asarray(a)
             if a.dtype.kind not in "fiub":
                 raise TypeError(f"{who}: x must be numbers, got dtype {a.dtype}")
             if a.ndim == 0:
@@ -170,7 +170,7 @@ class Trainer:
 
     def _ensure_built(self, xs):
         if not self.built and self.__dict__.get("_graph") is None and len(xs) == 1:
-            self.build((None,) + tuple(np.shape(xs[0])[1:]))
+            self.build((None,) + tuple(_np.shape(xs[0])[1:]))
 
     def _as_xy(self, x, y, who):
         xs = self._as_x(x, who)
@@ -180,7 +180,7 @@ class Trainer:
         names = self.output_names if g is not None and len(g.outputs) > 1 else None
         ys = []
         for a in self._data_list(y, names, who, "y"):
-            a = np.asarray(a)
+            a = _np.asarray(a)
             if a.dtype.kind == "f" and a.dtype != xs[0].dtype:
                 a = a.astype(xs[0].dtype)
             if len(a) != len(xs[0]):
@@ -251,7 +251,7 @@ class Trainer:
         return _batch_values(loss, parts, preds)
 
     def _test_batch(self, xs, ys):
-        with no_grad():
+        with _no_grad():
             preds = self._forward(xs, training=False)
             loss, parts = self._total_loss(ys, preds)
         return _batch_values(loss, parts, preds)
@@ -325,7 +325,7 @@ class Trainer:
         of the loss and metrics, each sample weighing the same). A pending Ctrl-C is
         honoured between batches, never inside one."""
         n = len(xs[0])
-        order = _shuffle_rng[0].permutation(n) if shuffle else np.arange(n)
+        order = _shuffle_rng[0].permutation(n) if shuffle else _np.arange(n)
         running = _RunningLogs(self)
         for step, idx in enumerate(training.batches(n, batch_size, order)):
             cbs.on_train_batch_begin(step)
@@ -344,7 +344,7 @@ class Trainer:
         same; progbar (optional) shows the running values batch by batch."""
         running = _RunningLogs(self)
         n = len(xs[0])
-        for step, idx in enumerate(training.batches(n, batch_size, np.arange(n))):
+        for step, idx in enumerate(training.batches(n, batch_size, _np.arange(n))):
             by = _take(ys, idx)
             loss, parts, preds = self._test_batch(_take(xs, idx), by)
             logs = running.update(loss, parts, by, preds)
@@ -360,7 +360,7 @@ class Trainer:
         xs, ys = self._as_xy(x, y, "evaluate")
         if len(xs[0]) == 0:
             raise ValueError("evaluate: no samples")
-        bar = Progbar(-(-len(xs[0]) // batch_size), verbose=verbose) if verbose else None
+        bar = _Progbar(-(-len(xs[0]) // batch_size), verbose=verbose) if verbose else None
         logs = self._evaluate_arrays(xs, ys, batch_size, bar)
         if return_dict:
             return logs
@@ -379,20 +379,20 @@ class Trainer:
         batch_size = training.check_batch_size(batch_size, "predict")
         xs = self._as_x(x, "predict")
         n = len(xs[0])
-        bar = Progbar(-(-n // batch_size), verbose=verbose) if verbose else None
+        bar = _Progbar(-(-n // batch_size), verbose=verbose) if verbose else None
         chunks = []
-        with no_grad():
-            for step, idx in enumerate(training.batches(n, batch_size, np.arange(n))):
-                chunks.append([np.asarray(p) for p in self._forward(_take(xs, idx), False)])
+        with _no_grad():
+            for step, idx in enumerate(training.batches(n, batch_size, _np.arange(n))):
+                chunks.append([_np.asarray(p) for p in self._forward(_take(xs, idx), False)])
                 if bar is not None:
                     bar.update(step + 1)
         if not chunks:
-            with no_grad():
-                probe = [np.asarray(p) for p in self._forward(_take(xs, slice(0, 0)), False)] \
+            with _no_grad():
+                probe = [_np.asarray(p) for p in self._forward(_take(xs, slice(0, 0)), False)] \
                     if n == 0 and self.built else None
             return self._pack_outputs(probe) if probe is not None else \
-                np.zeros((0,), self._dtype())
-        return self._pack_outputs([np.concatenate(parts) for parts in zip(*chunks)])
+                _np.zeros((0,), self._dtype())
+        return self._pack_outputs([_np.concatenate(parts) for parts in zip(*chunks)])
 
     def train_on_batch(self, x, y, return_dict=False):
         """One optimizer step on this batch; returns its loss (and metrics)."""
@@ -411,8 +411,8 @@ class Trainer:
     def predict_on_batch(self, x):
         """The outputs for one batch, as a NumPy array (a list or dict for several)."""
         xs = self._as_x(x, "predict_on_batch")
-        with no_grad():
-            return self._pack_outputs([np.asarray(p) for p in self._forward(xs, False)])
+        with _no_grad():
+            return self._pack_outputs([_np.asarray(p) for p in self._forward(xs, False)])
 
 
 def _loss_name(fn):
@@ -423,7 +423,7 @@ def _loss_name(fn):
 def _batch_values(loss, parts, preds):
     """(loss, [each output's loss] when there are several outputs, [outputs as arrays])"""
     return float(loss.item()), [float(p.item()) for p in parts] if len(preds) > 1 else [], \
-        [np.asarray(p) for p in preds]
+        [_np.asarray(p) for p in preds]
 
 
 class _OutputSpec:
@@ -465,7 +465,7 @@ def _split_validation(xs, ys, validation_split, validation_data):
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError("fit: validation_data must be a tuple (x_val, y_val)")
         return (xs, ys), tuple(validation_data)
-    (_, _), val = training.split_validation(np.arange(len(xs[0])), np.arange(len(xs[0])),
+    (_, _), val = training.split_validation(_np.arange(len(xs[0])), _np.arange(len(xs[0])),
                                             validation_split, None)
     if val is None:
         return (xs, ys), None
@@ -506,8 +506,8 @@ class _RunningLogs:
             self.metrics = []                   # (log key, Metric, output index)
             for i, (s, y, p) in enumerate(zip(specs, ys, preds)):
                 for ident in s.metric_ids:
-                    m = metrics_module.get(ident, _loss_name(s.loss_fn), np.shape(y),
-                                           np.shape(p))
+                    m = metrics_module.get(ident, _loss_name(s.loss_fn), _np.shape(y),
+                                           _np.shape(p))
                     m.reset_state()         # a Metric instance given to compile is reused
                     self.metrics.append((f"{s.name}_{m.name}" if len(specs) > 1 else m.name,
                                          m, i))
