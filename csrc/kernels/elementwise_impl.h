@@ -1,6 +1,8 @@
 /* elementwise_impl.h — template body, no include guard. Needs T, ACC, SFX(name), EXP...
  * Instantiated twice by elementwise.c (float, double). Legend: see elementwise.h. */
 
+#include "scalar_impl.h"
+
 /* ---- the N-d driver ------------------------------------------------------------ */
 
 /* Odometer over every axis but the innermost, which `fn` walks as one strided row.
@@ -152,10 +154,8 @@ SFX(pc_square_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
 void
 SFX(pc_sigmoid_forward)(const T *x, T *y, pc_index n)
 {
-    for (pc_index i = 0; i < n; i++) {
-        T e = EXP(-FABS(x[i]));         /* e^-|x|; both cases computed, one kept: */
-        y[i] = x[i] >= 0 ? (T)1 / ((T)1 + e) : e / ((T)1 + e);     /* no branch */
-    }
+    for (pc_index i = 0; i < n; i++)
+        y[i] = SFX(pc_sigmoid_scalar)(x[i]);
 }
 void
 SFX(pc_sigmoid_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
