@@ -16,26 +16,29 @@
 #include "core/tensor.h"
 
 typedef enum {
-#define X(op, name, n_in, bwd) PC_OP_##op,
+#define OP(op, name, n_in, bwd, family, inputs) PC_OP_##op,
 #include "autograd/ops.def"
-#undef X
     PC_OP_COUNT
 } pc_op;
 
 /* Adds this node's contribution to each parent's .grad: 0, or -1 with an exception set. */
 typedef int (*pc_backward_fn)(pc_node *node, PyArrayObject *dout);
 
+/* One row of ops.def: the op's name, how many inputs (-1: any), its backward, its
+ * family ("elementwise", "activation", "loss", "layer"...) and the names of the inputs
+ * a gradient flows to, space-separated. */
 typedef struct {
     const char *name;
     int n_inputs;
     pc_backward_fn backward;
+    const char *family;
+    const char *inputs;
 } pc_op_info;
 
 extern const pc_op_info pc_op_table[PC_OP_COUNT];
 
-#define X(op, name, n_in, bwd) int bwd(pc_node *node, PyArrayObject *dout);
+#define OP(op, name, n_in, bwd, family, inputs) int bwd(pc_node *node, PyArrayObject *dout);
 #include "autograd/ops.def"
-#undef X
 
 /* Recording is on unless `with pycnn.no_grad()` (per thread). */
 int pc_grad_enabled(void);

@@ -5,24 +5,25 @@
 
 #include "autograd/ops_elementwise.h"       /* PC_GIL_THRESHOLD */
 
-#define SCALED(name)                                                                     \
+#define SCALED_KERNELS(name)                                                             \
     {pc_##name##_forward_f32, pc_##name##_forward_f64, pc_##name##_backward_f32,         \
      pc_##name##_backward_f64}
 static const pc_scaled_kernels scaled_kernels[PC_OP_COUNT] = {
-    [PC_OP_LEAKY_RELU] = SCALED(leaky_relu),
-    [PC_OP_ELU] = SCALED(elu),
+#define OP(...)
+#define SCALED(op, name, kernel, alpha, doc) [PC_OP_##op] = SCALED_KERNELS(kernel),
+#include "autograd/ops.def"
 };
-#undef SCALED
+#undef SCALED_KERNELS
 
-#define AXIS(name, reads_output)                                                         \
+#define AXIS_KERNELS(name, reads_output)                                                 \
     {pc_##name##_forward_f32, pc_##name##_forward_f64, pc_##name##_backward_f32,         \
      pc_##name##_backward_f64, reads_output}
 static const pc_axis_kernels axis_kernels[PC_OP_COUNT] = {
-    [PC_OP_SOFTMAX] = AXIS(softmax, 1),
-    [PC_OP_LOG_SOFTMAX] = AXIS(log_softmax, 1),
-    [PC_OP_NAIVE_NORMALIZE] = AXIS(naive_normalize, 0),
+#define OP(...)
+#define AXIS(op, name, kernel, reads_output, doc) [PC_OP_##op] = AXIS_KERNELS(kernel, reads_output),
+#include "autograd/ops.def"
 };
-#undef AXIS
+#undef AXIS_KERNELS
 
 const pc_scaled_kernels *
 pc_scaled_kernels_for(pc_op op)

@@ -6,10 +6,9 @@
     {pc_##name##_forward_f32, pc_##name##_backward_a_f32, pc_##name##_backward_b_f32,    \
      pc_##name##_forward_f64, pc_##name##_backward_a_f64, pc_##name##_backward_b_f64}
 static const pc_binary_kernels binary_kernels[PC_OP_COUNT] = {
-    [PC_OP_ADD] = BIN(add),         [PC_OP_SUB] = BIN(sub),
-    [PC_OP_MUL] = BIN(mul),         [PC_OP_DIV] = BIN(div),
-    [PC_OP_POW] = BIN(pow),         [PC_OP_MAXIMUM] = BIN(maximum),
-    [PC_OP_MINIMUM] = BIN(minimum),
+#define OP(...)
+#define BINARY(op, name, kernel, pyname, doc) [PC_OP_##op] = BIN(kernel),
+#include "autograd/ops.def"
 };
 #undef BIN
 
@@ -17,11 +16,9 @@ static const pc_binary_kernels binary_kernels[PC_OP_COUNT] = {
     {pc_##name##_forward_f32, pc_##name##_forward_f64, pc_##name##_backward_f32,         \
      pc_##name##_backward_f64}
 static const pc_unary_kernels unary_kernels[PC_OP_COUNT] = {
-    [PC_OP_NEG] = UN(neg),          [PC_OP_ABS] = UN(abs),
-    [PC_OP_EXP] = UN(exp),          [PC_OP_LOG] = UN(log),
-    [PC_OP_SQRT] = UN(sqrt),        [PC_OP_SQUARE] = UN(square),
-    [PC_OP_SIGMOID] = UN(sigmoid),  [PC_OP_TANH] = UN(tanh),
-    [PC_OP_RELU] = UN(relu),
+#define OP(...)
+#define UNARY(op, name, kernel, pyname, doc) [PC_OP_##op] = UN(kernel),
+#include "autograd/ops.def"
 };
 #undef UN
 

@@ -10,14 +10,9 @@
     {pc_##name##_forward_f32, pc_##name##_forward_f64, pc_##name##_backward_f32,         \
      pc_##name##_backward_f64, samples}
 static const pc_row_loss_kernels row_kernels[PC_OP_COUNT] = {
-    [PC_OP_SQUARED_ERROR] = ROW(squared_error, 1),
-    [PC_OP_MEAN_SQUARED_ERROR] = ROW(mean_squared_error, 0),
-    [PC_OP_CATEGORICAL_CROSSENTROPY] = ROW(categorical_crossentropy, 0),
-    [PC_OP_CATEGORICAL_CROSSENTROPY_FROM_LOGITS] = ROW(categorical_crossentropy_from_logits, 0),
-    [PC_OP_BINARY_CROSSENTROPY] = ROW(binary_crossentropy, 0),
-    [PC_OP_BINARY_CROSSENTROPY_FROM_LOGITS] = ROW(binary_crossentropy_from_logits, 0),
-    [PC_OP_MULTILABEL_CROSSENTROPY] = ROW(multilabel_crossentropy, 0),
-    [PC_OP_MULTILABEL_CROSSENTROPY_FROM_LOGITS] = ROW(multilabel_crossentropy_from_logits, 0),
+#define OP(...)
+#define ROW_LOSS(op, name, kernel, samples) [PC_OP_##op] = ROW(kernel, samples),
+#include "autograd/ops.def"
 };
 #undef ROW
 
@@ -31,9 +26,9 @@ pc_row_loss_kernels_for(pc_op op)
     {pc_##name##_forward_f32, pc_##name##_forward_f64, pc_##name##_backward_f32,         \
      pc_##name##_backward_f64}
 static const pc_sparse_loss_kernels sparse_kernels[PC_OP_COUNT] = {
-    [PC_OP_SPARSE_CATEGORICAL_CROSSENTROPY] = SPARSE(sparse_categorical_crossentropy),
-    [PC_OP_SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS] =
-        SPARSE(sparse_categorical_crossentropy_from_logits),
+#define OP(...)
+#define SPARSE_LOSS(op, name, kernel) [PC_OP_##op] = SPARSE(kernel),
+#include "autograd/ops.def"
 };
 #undef SPARSE
 

@@ -50,17 +50,14 @@ done:
     return result;
 }
 
-static PyObject *
-py_leaky_relu(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
-{
-    return scaled_op(PC_OP_LEAKY_RELU, 0.1, args, kwargs);
-}
-
-static PyObject *
-py_elu(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
-{
-    return scaled_op(PC_OP_ELU, 1.0, args, kwargs);
-}
+/* pycnn.leaky_relu, pycnn.elu: one function per SCALED row of ops.def */
+#define OP(...)
+#define SCALED(op, name, kernel, alpha, doc)                                             \
+    static PyObject *py_##op(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)   \
+    {                                                                                    \
+        return scaled_op(PC_OP_##op, alpha, args, kwargs);                               \
+    }
+#include "autograd/ops.def"
 
 /* swish(x, beta=1.0): y = x σ(βx); β a number or a one-element Tensor (trainable) */
 static PyObject *
@@ -126,23 +123,14 @@ done:
     return result;
 }
 
-static PyObject *
-py_softmax(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
-{
-    return axis_op(PC_OP_SOFTMAX, args, kwargs);
-}
-
-static PyObject *
-py_log_softmax(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
-{
-    return axis_op(PC_OP_LOG_SOFTMAX, args, kwargs);
-}
-
-static PyObject *
-py_naive_normalize(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
-{
-    return axis_op(PC_OP_NAIVE_NORMALIZE, args, kwargs);
-}
+/* pycnn.softmax, log_softmax, naive_normalize: one function per AXIS row of ops.def */
+#define OP(...)
+#define AXIS(op, name, kernel, reads_output, doc)                                        \
+    static PyObject *py_##op(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)   \
+    {                                                                                    \
+        return axis_op(PC_OP_##op, args, kwargs);                                        \
+    }
+#include "autograd/ops.def"
 
 /* maxout(x, pieces, axis=-1): the axis of U·pieces features becomes U group maxima */
 static PyObject *
@@ -181,21 +169,13 @@ done:
 
 #define KW(f) (PyCFunction)(void (*)(void))(f), METH_VARARGS | METH_KEYWORDS
 PyMethodDef pc_activation_functions[] = {
-    {"leaky_relu", KW(py_leaky_relu),
-     "leaky_relu(x, alpha=0.1): x for x > 0, alpha*x otherwise (the lecture's 0.1; Keras' "
-     "LeakyReLU layer defaults to 0.3). The slope at 0 is alpha."},
-    {"elu", KW(py_elu), "elu(x, alpha=1.0): x for x > 0, alpha*(e^x - 1) otherwise"},
+#define OP(...)
+#define SCALED(op, name, kernel, alpha, doc) {name, KW(py_##op), doc},
+#define AXIS(op, name, kernel, reads_output, doc) {name, KW(py_##op), doc},
+#include "autograd/ops.def"
     {"swish", KW(py_swish),
      "swish(x, beta=1.0): x * sigmoid(beta*x); beta may be a one-element Tensor with "
      "requires_grad=True (trainable beta), which then receives a gradient"},
-    {"softmax", KW(py_softmax),
-     "softmax(z, axis=-1): e^z / sum(e^z) along axis, with the max subtracted first "
-     "(no overflow; 0 < p < 1 and sum(p) = 1 for finite z)"},
-    {"log_softmax", KW(py_log_softmax),
-     "log_softmax(z, axis=-1): z - logsumexp(z) along axis; exact for logits of +-1000"},
-    {"naive_normalize", KW(py_naive_normalize),
-     "naive_normalize(z, axis=-1): z / sum(z) along axis -- why softmax exists: "
-     "[1, -1, 2] -> [0.5, -0.5, 1.0] is no probability distribution"},
     {"maxout", KW(py_maxout),
      "maxout(x, pieces, axis=-1): max over groups of `pieces` consecutive features "
      "(features u*pieces ... u*pieces+pieces-1 form group u); at ties the first piece wins"},

@@ -40,12 +40,67 @@ py_op_names(PyObject *Py_UNUSED(m), PyObject *Py_UNUSED(ignored))
     return t;
 }
 
+/* What op_registry() adds to pc_op_table: the backward's C name, and for the rows of a
+ * kernel family the kernel stem (pc_<kernel>_forward_f32...) and the pycnn function */
+static const char *const backward_names[PC_OP_COUNT] = {
+#define OP(op, name, n_in, bwd, family, inputs) [PC_OP_##op] = #bwd,
+#include "autograd/ops.def"
+};
+
+static const struct {
+    const char *kernel, *function;
+} op_kernels[PC_OP_COUNT] = {
+#define OP(...)
+#define UNARY(op, name, kernel, pyname, doc) [PC_OP_##op] = {#kernel, pyname},
+#define BINARY(op, name, kernel, pyname, doc) [PC_OP_##op] = {#kernel, pyname},
+#define SCALED(op, name, kernel, alpha, doc) [PC_OP_##op] = {#kernel, name},
+#define AXIS(op, name, kernel, reads_output, doc) [PC_OP_##op] = {#kernel, name},
+#define ROW_LOSS(op, name, kernel, samples) [PC_OP_##op] = {#kernel, NULL},
+#define SPARSE_LOSS(op, name, kernel) [PC_OP_##op] = {#kernel, NULL},
+#include "autograd/ops.def"
+};
+
+/* {name, family, arity, differentiable_inputs, backward, kernel, function} for op i */
+static PyObject *
+registry_entry(int i)
+{
+    const pc_op_info *info = &pc_op_table[i];
+    PyObject *inputs = PyUnicode_FromString(info->inputs), *names = NULL, *entry = NULL;
+
+    if (inputs != NULL && (names = PyUnicode_Split(inputs, NULL, -1)) != NULL)
+        entry = Py_BuildValue("{s:s,s:s,s:i,s:O,s:s,s:z,s:z}", "name", info->name, "family",
+                              info->family, "arity", info->n_inputs, "differentiable_inputs",
+                              names, "backward", backward_names[i], "kernel",
+                              op_kernels[i].kernel, "function", op_kernels[i].function);
+    Py_XDECREF(inputs);
+    Py_XDECREF(names);
+    return entry;
+}
+
+static PyObject *
+py_op_registry(PyObject *Py_UNUSED(m), PyObject *Py_UNUSED(ignored))
+{
+    PyObject *list = PyList_New(PC_OP_COUNT);
+    for (int i = 0; list != NULL && i < PC_OP_COUNT; i++) {
+        PyObject *entry = registry_entry(i);
+        if (entry == NULL)
+            Py_CLEAR(list);
+        else
+            PyList_SET_ITEM(list, i, entry);
+    }
+    return list;
+}
+
 static PyMethodDef module_functions[] = {
     {"_set_grad_enabled", py_set_grad_enabled, METH_O,
      "_set_grad_enabled(flag) -> previous flag (for pycnn.no_grad)"},
     {"is_grad_enabled", py_is_grad_enabled, METH_NOARGS,
      "is_grad_enabled(): False inside `with pycnn.no_grad()`"},
     {"op_names", py_op_names, METH_NOARGS, "op_names(): every op of ops.def, in order"},
+    {"op_registry", py_op_registry, METH_NOARGS,
+     "op_registry(): one dict per op of ops.def, in order: name, family, arity (-1: any\n"
+     "number), differentiable_inputs, backward (its C function), kernel (the kernel stem,\n"
+     "or None) and function (the pycnn function recording it, or None)"},
     {NULL, NULL, 0, NULL},
 };
 
