@@ -59,10 +59,8 @@ pc_scaled_activation(pc_op op, PyObject *x, double alpha)
     NPY_BEGIN_THREADS_DEF;
     if (n > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(y) == NPY_FLOAT32)
-        k->forward_f32(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n, (float)a.f[0]);
-    else
-        k->forward_f64(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n, a.f[0]);
+    PC_DISPATCH(PyArray_TYPE(y), k->forward, PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n,
+                a.f[0]);
     NPY_END_THREADS;
     result = pc_record(op, y, 1, &x, &a, 0, NULL);
     Py_DECREF(y);
@@ -85,10 +83,8 @@ pc_grad_scaled_activation(pc_node *node, PyArrayObject *dout)
     NPY_BEGIN_THREADS_DEF;
     if (n > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(x) == NPY_FLOAT32)
-        k->backward_f32(PyArray_DATA(x), PyArray_DATA(dout), PyArray_DATA(dx), n, (float)alpha);
-    else
-        k->backward_f64(PyArray_DATA(x), PyArray_DATA(dout), PyArray_DATA(dx), n, alpha);
+    PC_DISPATCH(PyArray_TYPE(x), k->backward, PyArray_DATA(x), PyArray_DATA(dout),
+                PyArray_DATA(dx), n, alpha);
     NPY_END_THREADS;
     return 0;
 }
@@ -106,12 +102,8 @@ pc_swish(PyObject *x, PyObject *beta)
     NPY_BEGIN_THREADS_DEF;
     if (n > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(y) == NPY_FLOAT32)
-        pc_swish_forward_f32(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n,
-                             *(float *)PyArray_DATA(PC_DATA(beta)));
-    else
-        pc_swish_forward_f64(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n,
-                             *(double *)PyArray_DATA(PC_DATA(beta)));
+    PC_DISPATCH(PyArray_TYPE(y), pc_swish_forward, PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n,
+                pc_value_at(PC_DATA(beta), 0));
     NPY_END_THREADS;
     result = pc_record(PC_OP_SWISH, y, 2, parents, NULL, 0, NULL);
     Py_DECREF(y);
@@ -134,14 +126,9 @@ pc_grad_swish(pc_node *node, PyArrayObject *dout)
     NPY_BEGIN_THREADS_DEF;
     if (n > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(x) == NPY_FLOAT32)
-        pc_swish_backward_f32(PyArray_DATA(x), PyArray_DATA(dout),
-                              dx ? PyArray_DATA(dx) : NULL, dbeta ? PyArray_DATA(dbeta) : NULL,
-                              n, *(float *)PyArray_DATA(beta));
-    else
-        pc_swish_backward_f64(PyArray_DATA(x), PyArray_DATA(dout),
-                              dx ? PyArray_DATA(dx) : NULL, dbeta ? PyArray_DATA(dbeta) : NULL,
-                              n, *(double *)PyArray_DATA(beta));
+    PC_DISPATCH(PyArray_TYPE(x), pc_swish_backward, PyArray_DATA(x), PyArray_DATA(dout),
+                dx ? PyArray_DATA(dx) : NULL, dbeta ? PyArray_DATA(dbeta) : NULL, n,
+                pc_value_at(beta, 0));
     NPY_END_THREADS;
     return 0;
 }
@@ -159,10 +146,8 @@ pc_along_axis(pc_op op, PyObject *z, pc_index outer, pc_index K, pc_index inner)
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(y) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(y) == NPY_FLOAT32)
-        k->forward_f32(PyArray_DATA(PC_DATA(z)), PyArray_DATA(y), a.i[0], a.i[1], a.i[2]);
-    else
-        k->forward_f64(PyArray_DATA(PC_DATA(z)), PyArray_DATA(y), a.i[0], a.i[1], a.i[2]);
+    PC_DISPATCH(PyArray_TYPE(y), k->forward, PyArray_DATA(PC_DATA(z)), PyArray_DATA(y), a.i[0],
+                a.i[1], a.i[2]);
     NPY_END_THREADS;
     saved = (PyObject *)y;
     result = pc_record(op, y, 1, &z, &a, k->reads_output, &saved);
@@ -187,12 +172,8 @@ pc_grad_along_axis(pc_node *node, PyArrayObject *dout)
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(z) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(z) == NPY_FLOAT32)
-        k->backward_f32(PyArray_DATA(read), PyArray_DATA(dout), PyArray_DATA(dz), a[0], a[1],
-                        a[2]);
-    else
-        k->backward_f64(PyArray_DATA(read), PyArray_DATA(dout), PyArray_DATA(dz), a[0], a[1],
-                        a[2]);
+    PC_DISPATCH(PyArray_TYPE(z), k->backward, PyArray_DATA(read), PyArray_DATA(dout),
+                PyArray_DATA(dz), a[0], a[1], a[2]);
     NPY_END_THREADS;
     return 0;
 }
@@ -236,12 +217,8 @@ pc_grad_maxout(pc_node *node, PyArrayObject *dout)
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(x) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(x) == NPY_FLOAT32)
-        pc_maxout_backward_f32(PyArray_DATA(x), PyArray_DATA(dout), PyArray_DATA(dx), a[0], a[1],
-                               a[2], a[3]);
-    else
-        pc_maxout_backward_f64(PyArray_DATA(x), PyArray_DATA(dout), PyArray_DATA(dx), a[0], a[1],
-                               a[2], a[3]);
+    PC_DISPATCH(PyArray_TYPE(x), pc_maxout_backward, PyArray_DATA(x), PyArray_DATA(dout),
+                PyArray_DATA(dx), a[0], a[1], a[2], a[3]);
     NPY_END_THREADS;
     return 0;
 }

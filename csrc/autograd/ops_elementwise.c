@@ -94,12 +94,8 @@ pc_binary(pc_op op, PyObject *a, PyObject *b)
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(y) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(y) == NPY_FLOAT32)
-        pc_strided_loop_f32(&it, PyArray_DATA(PC_DATA(a)), PyArray_DATA(PC_DATA(b)), NULL,
-                            PyArray_DATA(y), k->forward_f32);
-    else
-        pc_strided_loop_f64(&it, PyArray_DATA(PC_DATA(a)), PyArray_DATA(PC_DATA(b)), NULL,
-                            PyArray_DATA(y), k->forward_f64);
+    PC_DISPATCH_ROWS(PyArray_TYPE(y), pc_strided_loop, k->forward, &it,
+                     PyArray_DATA(PC_DATA(a)), PyArray_DATA(PC_DATA(b)), NULL, PyArray_DATA(y));
     NPY_END_THREADS;
     {
         PyObject *parents[2] = {a, b};
@@ -130,12 +126,14 @@ pc_grad_binary(pc_node *node, PyArrayObject *dout)
         NPY_BEGIN_THREADS_DEF;
         if (PyArray_SIZE(dout) > PC_GIL_THRESHOLD)
             NPY_BEGIN_THREADS;
-        if (PyArray_TYPE(dout) == NPY_FLOAT32)
-            pc_strided_loop_f32(&it, PyArray_DATA(dout), PyArray_DATA(a), PyArray_DATA(b),
-                                PyArray_DATA(d), w == 0 ? k->backward_a_f32 : k->backward_b_f32);
+        if (w == 0)
+            PC_DISPATCH_ROWS(PyArray_TYPE(dout), pc_strided_loop, k->backward_a, &it,
+                             PyArray_DATA(dout), PyArray_DATA(a), PyArray_DATA(b),
+                             PyArray_DATA(d));
         else
-            pc_strided_loop_f64(&it, PyArray_DATA(dout), PyArray_DATA(a), PyArray_DATA(b),
-                                PyArray_DATA(d), w == 0 ? k->backward_a_f64 : k->backward_b_f64);
+            PC_DISPATCH_ROWS(PyArray_TYPE(dout), pc_strided_loop, k->backward_b, &it,
+                             PyArray_DATA(dout), PyArray_DATA(a), PyArray_DATA(b),
+                             PyArray_DATA(d));
         NPY_END_THREADS;
     }
     return 0;
@@ -157,10 +155,7 @@ pc_unary(pc_op op, PyObject *x)
     NPY_BEGIN_THREADS_DEF;
     if (n > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(y) == NPY_FLOAT32)
-        k->forward_f32(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n);
-    else
-        k->forward_f64(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n);
+    PC_DISPATCH(PyArray_TYPE(y), k->forward, PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n);
     NPY_END_THREADS;
     saved = (PyObject *)y;                      /* backward reads the output */
     result = pc_record(op, y, 1, &x, NULL, 1, &saved);
@@ -186,10 +181,8 @@ pc_grad_unary(pc_node *node, PyArrayObject *dout)
     NPY_BEGIN_THREADS_DEF;
     if (n > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(x) == NPY_FLOAT32)
-        k->backward_f32(PyArray_DATA(x), PyArray_DATA(y), PyArray_DATA(dout), PyArray_DATA(dx), n);
-    else
-        k->backward_f64(PyArray_DATA(x), PyArray_DATA(y), PyArray_DATA(dout), PyArray_DATA(dx), n);
+    PC_DISPATCH(PyArray_TYPE(x), k->backward, PyArray_DATA(x), PyArray_DATA(y),
+                PyArray_DATA(dout), PyArray_DATA(dx), n);
     NPY_END_THREADS;
     return 0;
 }

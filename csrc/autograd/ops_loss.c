@@ -60,10 +60,8 @@ record_loss(pc_op op, PyArrayObject *per, int reduction, pc_index count, PyObjec
         return pc_record(op, per, 2, parents, a, 0, NULL);
     if ((out = pc_new_array(0, NULL, PyArray_TYPE(per))) == NULL)
         return NULL;
-    if (PyArray_TYPE(per) == NPY_FLOAT32)
-        *(float *)PyArray_DATA(out) = pc_loss_total_f32(PyArray_DATA(per), n, (float)a->f[0]);
-    else
-        *(double *)PyArray_DATA(out) = pc_loss_total_f64(PyArray_DATA(per), n, a->f[0]);
+    pc_value_store(out, 0, PC_DISPATCH(PyArray_TYPE(per), pc_loss_total, PyArray_DATA(per), n,
+                                       a->f[0]), 0);
     result = pc_record(op, out, 2, parents, a, 0, NULL);
     Py_DECREF(out);
     return result;
@@ -88,12 +86,8 @@ pc_row_loss(pc_op op, PyObject *pred, PyObject *truth, int reduction)
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(p) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(p) == NPY_FLOAT32)
-        k->forward_f32(PyArray_DATA(p), PyArray_DATA(PC_DATA(truth)), PyArray_DATA(per),
-                       a.i[0], a.i[1]);
-    else
-        k->forward_f64(PyArray_DATA(p), PyArray_DATA(PC_DATA(truth)), PyArray_DATA(per),
-                       a.i[0], a.i[1]);
+    PC_DISPATCH(PyArray_TYPE(p), k->forward, PyArray_DATA(p), PyArray_DATA(PC_DATA(truth)),
+                PyArray_DATA(per), a.i[0], a.i[1]);
     NPY_END_THREADS;
     result = record_loss(op, per, reduction, a.i[0], pred, truth, &a);
     Py_DECREF(per);
@@ -115,12 +109,8 @@ pc_grad_row_loss(pc_node *node, PyArrayObject *dout)
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(p) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(p) == NPY_FLOAT32)
-        k->backward_f32(PyArray_DATA(p), PyArray_DATA(y), PyArray_DATA(dout), a->i[2],
-                        (float)a->f[0], PyArray_DATA(dp), a->i[0], a->i[1]);
-    else
-        k->backward_f64(PyArray_DATA(p), PyArray_DATA(y), PyArray_DATA(dout), a->i[2], a->f[0],
-                        PyArray_DATA(dp), a->i[0], a->i[1]);
+    PC_DISPATCH(PyArray_TYPE(p), k->backward, PyArray_DATA(p), PyArray_DATA(y),
+                PyArray_DATA(dout), a->i[2], a->f[0], PyArray_DATA(dp), a->i[0], a->i[1]);
     NPY_END_THREADS;
     return 0;
 }
@@ -144,12 +134,8 @@ pc_sparse_loss(pc_op op, PyObject *pred, PyObject *labels, int reduction, pc_ind
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(p) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(p) == NPY_FLOAT32)
-        k->forward_f32(PyArray_DATA(p), PyArray_DATA(PC_DATA(labels)), PyArray_DATA(per),
-                       a.i[0], a.i[1], ignore);
-    else
-        k->forward_f64(PyArray_DATA(p), PyArray_DATA(PC_DATA(labels)), PyArray_DATA(per),
-                       a.i[0], a.i[1], ignore);
+    PC_DISPATCH(PyArray_TYPE(p), k->forward, PyArray_DATA(p), PyArray_DATA(PC_DATA(labels)),
+                PyArray_DATA(per), a.i[0], a.i[1], ignore);
     NPY_END_THREADS;
     result = record_loss(op, per, reduction, count, pred, labels, &a);
     Py_DECREF(per);
@@ -172,12 +158,9 @@ pc_grad_sparse_loss(pc_node *node, PyArrayObject *dout)
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(p) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(p) == NPY_FLOAT32)
-        k->backward_f32(PyArray_DATA(p), PyArray_DATA(labels), PyArray_DATA(dout), a->i[2],
-                        (float)a->f[0], PyArray_DATA(dp), a->i[0], a->i[1], ignore);
-    else
-        k->backward_f64(PyArray_DATA(p), PyArray_DATA(labels), PyArray_DATA(dout), a->i[2],
-                        a->f[0], PyArray_DATA(dp), a->i[0], a->i[1], ignore);
+    PC_DISPATCH(PyArray_TYPE(p), k->backward, PyArray_DATA(p), PyArray_DATA(labels),
+                PyArray_DATA(dout), a->i[2], a->f[0], PyArray_DATA(dp), a->i[0], a->i[1],
+                ignore);
     NPY_END_THREADS;
     return 0;
 }
@@ -266,12 +249,8 @@ pc_grad_yolo_loss(pc_node *node, PyArrayObject *dout)
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(p) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(p) == NPY_FLOAT32)
-        pc_yolo_backward_f32(PyArray_DATA(p), PyArray_DATA(t), PyArray_DATA(dout), a->i[2],
-                             (float)a->f[0], mask, PyArray_DATA(dp), &d);
-    else
-        pc_yolo_backward_f64(PyArray_DATA(p), PyArray_DATA(t), PyArray_DATA(dout), a->i[2],
-                             a->f[0], mask, PyArray_DATA(dp), &d);
+    PC_DISPATCH(PyArray_TYPE(p), pc_yolo_backward, PyArray_DATA(p), PyArray_DATA(t),
+                PyArray_DATA(dout), a->i[2], a->f[0], mask, PyArray_DATA(dp), &d);
     NPY_END_THREADS;
     return 0;
 }

@@ -23,8 +23,8 @@ window_of(pc_node *node)
 /* dx += kernel(dy) for the window-geometry kernels (average pooling, upsampling) */
 static int
 window_backward(pc_node *node, PyArrayObject *dout, const pc_window2d *g,
-                void (*f32)(const float *, float *, const pc_window2d *),
-                void (*f64)(const double *, double *, const pc_window2d *))
+                void (*kernel_f32)(const float *, float *, const pc_window2d *),
+                void (*kernel_f64)(const double *, double *, const pc_window2d *))
 {
     PyArrayObject *dx;
     NPY_BEGIN_THREADS_DEF;
@@ -35,10 +35,7 @@ window_backward(pc_node *node, PyArrayObject *dout, const pc_window2d *g,
         return 0;
     if (PyArray_SIZE(dout) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(dout) == NPY_FLOAT32)
-        f32(PyArray_DATA(dout), PyArray_DATA(dx), g);
-    else
-        f64(PyArray_DATA(dout), PyArray_DATA(dx), g);
+    PC_DISPATCH(PyArray_TYPE(dout), kernel, PyArray_DATA(dout), PyArray_DATA(dx), g);
     NPY_END_THREADS;
     return 0;
 }

@@ -86,10 +86,8 @@ pc_grad_sum(pc_node *node, PyArrayObject *dout)
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(x) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(x) == NPY_FLOAT32)
-        pc_sum_backward_f32(&it, PyArray_DATA(dout), PyArray_DATA(dx), node->args.f[0]);
-    else
-        pc_sum_backward_f64(&it, PyArray_DATA(dout), PyArray_DATA(dx), node->args.f[0]);
+    PC_DISPATCH(PyArray_TYPE(x), pc_sum_backward, &it, PyArray_DATA(dout), PyArray_DATA(dx),
+                node->args.f[0]);
     NPY_END_THREADS;
     return 0;
 }
@@ -104,11 +102,7 @@ pc_grad_max(pc_node *node, PyArrayObject *dout)
         return -1;
     if (dx == NULL)
         return 0;
-    if (PyArray_TYPE(dx) == NPY_FLOAT32)
-        pc_max_backward_f32(PyArray_DATA(argmax), PyArray_DATA(dout), PyArray_DATA(dx),
-                            PyArray_SIZE(dout));
-    else
-        pc_max_backward_f64(PyArray_DATA(argmax), PyArray_DATA(dout), PyArray_DATA(dx),
-                            PyArray_SIZE(dout));
+    PC_DISPATCH(PyArray_TYPE(dx), pc_max_backward, PyArray_DATA(argmax), PyArray_DATA(dout),
+                PyArray_DATA(dx), PyArray_SIZE(dout));
     return 0;
 }

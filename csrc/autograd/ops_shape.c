@@ -90,12 +90,8 @@ pc_transpose(PyObject *x, PyArrayObject *perm)
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(xa) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(xa) == NPY_FLOAT32)
-        pc_strided_loop_f32(&it, PyArray_DATA(xa), NULL, NULL, PyArray_DATA(y),
-                            pc_copy_rows_f32);
-    else
-        pc_strided_loop_f64(&it, PyArray_DATA(xa), NULL, NULL, PyArray_DATA(y),
-                            pc_copy_rows_f64);
+    PC_DISPATCH_ROWS(PyArray_TYPE(xa), pc_strided_loop, pc_copy_rows, &it, PyArray_DATA(xa),
+                     NULL, NULL, PyArray_DATA(y));
     NPY_END_THREADS;
     {
         PyObject *saved = (PyObject *)perm;
@@ -121,12 +117,8 @@ pc_grad_transpose(pc_node *node, PyArrayObject *dout)
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(x) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(x) == NPY_FLOAT32)
-        pc_strided_loop_f32(&it, PyArray_DATA(dout), NULL, NULL, PyArray_DATA(dx),
-                            pc_accumulate_f32);
-    else
-        pc_strided_loop_f64(&it, PyArray_DATA(dout), NULL, NULL, PyArray_DATA(dx),
-                            pc_accumulate_f64);
+    PC_DISPATCH_ROWS(PyArray_TYPE(x), pc_strided_loop, pc_accumulate, &it, PyArray_DATA(dout),
+                     NULL, NULL, PyArray_DATA(dx));
     NPY_END_THREADS;
     return 0;
 }

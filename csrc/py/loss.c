@@ -146,8 +146,7 @@ sparse_labels(PyObject *obj, PyArrayObject *p, const char *op)
 static void
 label_error(const char *op, PyArrayObject *labels, pc_index row, pc_index K)
 {
-    double v = PyArray_TYPE(labels) == NPY_FLOAT32 ? ((float *)PyArray_DATA(labels))[row]
-                                                   : ((double *)PyArray_DATA(labels))[row];
+    double v = pc_value_at(labels, row);
     int integral = isfinite(v) && fabs(v) < 1e18 && v == (double)(long long)v;
     PyObject *value = integral ? PyLong_FromLongLong((long long)v) : PyFloat_FromDouble(v);
     npy_intp idx[PC_MAX_NDIM];

@@ -116,12 +116,8 @@ py_sgd_step(PyObject *Py_UNUSED(mod), PyObject *args)
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(w) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(w) == NPY_FLOAT32)
-        pc_sgd_step_f32(PyArray_DATA(w), PyArray_DATA(g), m ? PyArray_DATA(m) : NULL,
-                        PyArray_SIZE(w), (float)lr, (float)momentum, nesterov);
-    else
-        pc_sgd_step_f64(PyArray_DATA(w), PyArray_DATA(g), m ? PyArray_DATA(m) : NULL,
-                        PyArray_SIZE(w), lr, momentum, nesterov);
+    PC_DISPATCH(PyArray_TYPE(w), pc_sgd_step, PyArray_DATA(w), PyArray_DATA(g),
+                m ? PyArray_DATA(m) : NULL, PyArray_SIZE(w), lr, momentum, nesterov);
     NPY_END_THREADS;
     result = Py_NewRef(Py_None);
 done:
@@ -155,14 +151,9 @@ py_adam_step(PyObject *Py_UNUSED(mod), PyObject *args)
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(w) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(w) == NPY_FLOAT32)
-        pc_adam_step_f32(PyArray_DATA(w), PyArray_DATA(g), PyArray_DATA(m), PyArray_DATA(v),
-                         vhat ? PyArray_DATA(vhat) : NULL, PyArray_SIZE(w), (float)lr,
-                         (float)beta_1, (float)beta_2, (float)epsilon, t);
-    else
-        pc_adam_step_f64(PyArray_DATA(w), PyArray_DATA(g), PyArray_DATA(m), PyArray_DATA(v),
-                         vhat ? PyArray_DATA(vhat) : NULL, PyArray_SIZE(w), lr, beta_1,
-                         beta_2, epsilon, t);
+    PC_DISPATCH(PyArray_TYPE(w), pc_adam_step, PyArray_DATA(w), PyArray_DATA(g),
+                PyArray_DATA(m), PyArray_DATA(v), vhat ? PyArray_DATA(vhat) : NULL,
+                PyArray_SIZE(w), lr, beta_1, beta_2, epsilon, t);
     NPY_END_THREADS;
     result = Py_NewRef(Py_None);
 done:
@@ -191,15 +182,9 @@ py_rmsprop_step(PyObject *Py_UNUSED(mod), PyObject *args)
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(w) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(w) == NPY_FLOAT32)
-        pc_rmsprop_step_f32(PyArray_DATA(w), PyArray_DATA(g), PyArray_DATA(v),
-                            m ? PyArray_DATA(m) : NULL, mg ? PyArray_DATA(mg) : NULL,
-                            PyArray_SIZE(w), (float)lr, (float)rho, (float)momentum,
-                            (float)epsilon);
-    else
-        pc_rmsprop_step_f64(PyArray_DATA(w), PyArray_DATA(g), PyArray_DATA(v),
-                            m ? PyArray_DATA(m) : NULL, mg ? PyArray_DATA(mg) : NULL,
-                            PyArray_SIZE(w), lr, rho, momentum, epsilon);
+    PC_DISPATCH(PyArray_TYPE(w), pc_rmsprop_step, PyArray_DATA(w), PyArray_DATA(g),
+                PyArray_DATA(v), m ? PyArray_DATA(m) : NULL, mg ? PyArray_DATA(mg) : NULL,
+                PyArray_SIZE(w), lr, rho, momentum, epsilon);
     NPY_END_THREADS;
     result = Py_NewRef(Py_None);
 done:

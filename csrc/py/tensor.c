@@ -123,10 +123,7 @@ Tensor_backward(TensorObject *self, PyObject *args, PyObject *kwargs)
                               PyArray_TYPE(self->data));
         if (seed == NULL)
             return NULL;
-        if (PyArray_TYPE(seed) == NPY_FLOAT32)
-            *(float *)PyArray_DATA(seed) = 1.0f;
-        else
-            *(double *)PyArray_DATA(seed) = 1.0;
+        pc_value_store(seed, 0, 1.0, 0);
     }
     else {
         if ((seed = pc_as_array(grad, PyArray_TYPE(self->data), "backward")) == NULL)
