@@ -1,7 +1,5 @@
 """The graph of tensors: Backward(θ) = Σ over children, accumulation, freeing, limits."""
 import gc
-import pathlib
-import re
 
 import numpy as np
 import pytest
