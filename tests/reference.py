@@ -1,5 +1,7 @@
 """Plain-NumPy twins of pycnn's ops: the references the C kernels are tested against.
 Each topic keeps its own section."""
+import math
+
 import numpy as np
 
 # ---- core: element-wise ----------------------------------------------------------
@@ -11,6 +13,30 @@ def sigmoid(x):
 
 def relu(x):
     return np.maximum(x, 0.0)
+
+
+def softplus(x):
+    return np.log1p(np.exp(x))
+
+
+_erf = np.vectorize(math.erf, otypes=[float])
+
+
+def gelu(x):
+    return 0.5 * x * (1.0 + _erf(np.asarray(x, dtype=np.float64) / math.sqrt(2.0)))
+
+
+# Every element-wise op of ops.def by its name there (tests/test_op_registry.py runs each
+# against its twin; an op missing here fails that test), and those whose inputs must be
+# positive (both inputs, for the binary ones).
+ELEMENTWISE = {
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
+    "pow": np.power, "maximum": np.maximum, "minimum": np.minimum,
+    "neg": np.negative, "abs": np.abs, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
+    "square": np.square, "sigmoid": sigmoid, "tanh": np.tanh, "relu": relu,
+    "softplus": softplus, "gelu": gelu,
+}
+POSITIVE = {"div", "pow", "log", "sqrt"}
 
 
 # ---- layers: convolution and pooling (issue 4) ---------------------------------------------

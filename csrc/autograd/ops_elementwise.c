@@ -17,7 +17,7 @@ static const pc_binary_kernels binary_kernels[PC_OP_COUNT] = {
      pc_##name##_backward_f64}
 static const pc_unary_kernels unary_kernels[PC_OP_COUNT] = {
 #define OP(...)
-#define UNARY(op, name, kernel, pyname, doc) [PC_OP_##op] = UN(kernel),
+#define UNARY(op, name, kernel, pyname, doc, activation) [PC_OP_##op] = UN(kernel),
 #include "autograd/ops.def"
 };
 #undef UN

@@ -198,6 +198,43 @@ SFX(pc_relu_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
     }
 }
 
+/* softplus: y = ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|)     dx += dy σ(x)
+ * (Keras' and torch's softplus). The second form never overflows: e^-|x| ≤ 1. */
+void
+SFX(pc_softplus_forward)(const T *x, T *y, pc_index n)
+{
+    for (pc_index i = 0; i < n; i++)
+        y[i] = (x[i] > 0 ? x[i] : (T)0) + LOG1P(EXP(-FABS(x[i])));
+}
+void
+SFX(pc_softplus_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
+{
+    (void)y;
+    for (pc_index i = 0; i < n; i++)
+        dx[i] += dy[i] * SFX(pc_sigmoid_scalar)(x[i]);
+}
+
+/* gelu (exact, Keras' default approximate=False and torch's approximate='none'):
+ *   y = x Φ(x),  Φ(x) = ½ erfc(−x/√2)            dx += dy (Φ(x) + x φ(x)),
+ *   φ(x) = e^(−x²/2) / √(2π). erfc keeps Φ accurate far into the negative tail, where
+ *   1 + erf(x/√2) would cancel to 0. */
+void
+SFX(pc_gelu_forward)(const T *x, T *y, pc_index n)
+{
+    for (pc_index i = 0; i < n; i++)
+        y[i] = x[i] * (T)0.5 * ERFC(-x[i] * (T)0.70710678118654752440);
+}
+void
+SFX(pc_gelu_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
+{
+    (void)y;
+    for (pc_index i = 0; i < n; i++) {
+        T cdf = (T)0.5 * ERFC(-x[i] * (T)0.70710678118654752440);
+        T pdf = EXP((T)-0.5 * x[i] * x[i]) * (T)0.39894228040143267794;
+        dx[i] += dy[i] * (cdf + x[i] * pdf);
+    }
+}
+
 /* ---- binary maps as strided rows: forward (a, b, -, y), backward (dy, a, b, d) ------ */
 
 /* add: y = a + b                   da += dy, db += dy */

@@ -59,7 +59,7 @@ pc_unary_op(pc_op op, PyObject *x_obj)
         }                                                                                \
         return pc_binary_op(PC_OP_##op, args[0], args[1]);                               \
     }
-#define UNARY(op, name, kernel, pyname, doc)                                             \
+#define UNARY(op, name, kernel, pyname, doc, activation)                                 \
     static PyObject *py_##op(PyObject *Py_UNUSED(m), PyObject *x)                        \
     {                                                                                    \
         return pc_unary_op(PC_OP_##op, x);                                               \
@@ -70,7 +70,7 @@ PyMethodDef pc_elementwise_functions[] = {
 #define OP(...)
 #define BINARY(op, name, kernel, pyname, doc)                                            \
     {pyname, (PyCFunction)(void (*)(void))py_##op, METH_FASTCALL, doc},
-#define UNARY(op, name, kernel, pyname, doc) {pyname, py_##op, METH_O, doc},
+#define UNARY(op, name, kernel, pyname, doc, activation) {pyname, py_##op, METH_O, doc},
 #include "autograd/ops.def"
     {NULL, NULL, 0, NULL},
 };

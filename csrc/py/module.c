@@ -49,18 +49,20 @@ static const char *const backward_names[PC_OP_COUNT] = {
 
 static const struct {
     const char *kernel, *function;
+    int activation;
 } op_kernels[PC_OP_COUNT] = {
 #define OP(...)
-#define UNARY(op, name, kernel, pyname, doc) [PC_OP_##op] = {#kernel, pyname},
-#define BINARY(op, name, kernel, pyname, doc) [PC_OP_##op] = {#kernel, pyname},
-#define SCALED(op, name, kernel, alpha, doc) [PC_OP_##op] = {#kernel, name},
-#define AXIS(op, name, kernel, reads_output, doc) [PC_OP_##op] = {#kernel, name},
-#define ROW_LOSS(op, name, kernel, samples) [PC_OP_##op] = {#kernel, NULL},
-#define SPARSE_LOSS(op, name, kernel) [PC_OP_##op] = {#kernel, NULL},
+#define UNARY(op, name, kernel, pyname, doc, act) [PC_OP_##op] = {#kernel, pyname, act},
+#define BINARY(op, name, kernel, pyname, doc) [PC_OP_##op] = {#kernel, pyname, 0},
+#define SCALED(op, name, kernel, alpha, doc) [PC_OP_##op] = {#kernel, name, 0},
+#define AXIS(op, name, kernel, reads_output, doc) [PC_OP_##op] = {#kernel, name, 0},
+#define ROW_LOSS(op, name, kernel, samples) [PC_OP_##op] = {#kernel, NULL, 0},
+#define SPARSE_LOSS(op, name, kernel) [PC_OP_##op] = {#kernel, NULL, 0},
 #include "autograd/ops.def"
 };
 
-/* {name, family, arity, differentiable_inputs, backward, kernel, function} for op i */
+/* {name, family, arity, differentiable_inputs, backward, kernel, function, activation}
+ * for op i */
 static PyObject *
 registry_entry(int i)
 {
@@ -68,10 +70,12 @@ registry_entry(int i)
     PyObject *inputs = PyUnicode_FromString(info->inputs), *names = NULL, *entry = NULL;
 
     if (inputs != NULL && (names = PyUnicode_Split(inputs, NULL, -1)) != NULL)
-        entry = Py_BuildValue("{s:s,s:s,s:i,s:O,s:s,s:z,s:z}", "name", info->name, "family",
-                              info->family, "arity", info->n_inputs, "differentiable_inputs",
-                              names, "backward", backward_names[i], "kernel",
-                              op_kernels[i].kernel, "function", op_kernels[i].function);
+        entry = Py_BuildValue("{s:s,s:s,s:i,s:O,s:s,s:z,s:z,s:O}", "name", info->name,
+                              "family", info->family, "arity", info->n_inputs,
+                              "differentiable_inputs", names, "backward", backward_names[i],
+                              "kernel", op_kernels[i].kernel, "function",
+                              op_kernels[i].function, "activation",
+                              op_kernels[i].activation ? Py_True : Py_False);
     Py_XDECREF(inputs);
     Py_XDECREF(names);
     return entry;
@@ -100,7 +104,8 @@ static PyMethodDef module_functions[] = {
     {"op_registry", py_op_registry, METH_NOARGS,
      "op_registry(): one dict per op of ops.def, in order: name, family, arity (-1: any\n"
      "number), differentiable_inputs, backward (its C function), kernel (the kernel stem,\n"
-     "or None) and function (the pycnn function recording it, or None)"},
+     "or None), function (the pycnn function recording it, or None) and activation (a\n"
+     "name pycnn.activations.get resolves through the registry)"},
     {NULL, NULL, 0, NULL},
 };
 
