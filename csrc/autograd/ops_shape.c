@@ -128,7 +128,7 @@ pc_join(pc_op op, PyObject *const *ts, int n, int axis, int ndim, const npy_intp
 {
     PyArrayObject *y;
     pc_index A, lx, ly, off = 0;
-    pc_op_args args = {{0}, {0}, 1};
+    pc_op_args args = {.join = {axis}};
     PyObject *result;
 
     if ((y = pc_new_array(ndim, shape, PyArray_TYPE(PC_DATA(ts[0])))) == NULL)
@@ -145,18 +145,17 @@ pc_join(pc_op op, PyObject *const *ts, int n, int axis, int ndim, const npy_intp
         off += lx;
     }
     NPY_END_THREADS;
-    args.i[0] = axis;
     result = pc_record(op, y, n, ts, &args, 0, NULL);
     Py_DECREF(y);
     return result;
 }
 
-/* y = concat(x_0, x_1, ...) along args.i[0] (stack: along a new axis there)
+/* y = concat(x_0, x_1, ...) along args.join.axis (stack: along a new axis there)
  *   ->  dx_p += the slab of dy that x_p was copied into */
 int
 pc_grad_concat(pc_node *node, PyArrayObject *dout)
 {
-    int axis = (int)node->args.i[0];
+    int axis = (int)node->args.join.axis;
     pc_index A, ly, lx, off = 0;
 
     pc_concat_blocks(dout, axis, &A, &ly);

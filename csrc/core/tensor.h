@@ -21,14 +21,40 @@
 #include "core/numpy_api.h"
 
 #define PC_MAX_SAVED 6
-#define PC_MAX_IARGS 16
-
-/* Plain values an op needs again in backward (what each means is the op's business,
- * documented beside its backward): axes, strides, pads in i[], α, ε... in f[]. */
-typedef struct {
-    double f[4];
-    pc_index i[PC_MAX_IARGS];
-    int n_i;
+/* The plain values an op needs again in backward, by name, one struct per op family
+ * (which one a node holds is its op's business; Tensor.op_args shows them to Python
+ * under Keras' names). The two loss structs share their first four members, which the
+ * loss recorders write for every loss. */
+typedef union {
+    struct { double alpha; } scaled;                            /* leaky_relu, elu */
+    struct { pc_index outer, k, inner, axis; } along_axis;      /* softmax family */
+    struct { pc_index outer, units, pieces, inner, axis; } maxout;
+    struct { pc_index mask; double scale; int keepdims; } reduce;   /* sum, mean, max */
+    struct { pc_index axis; } join;                             /* concat, stack */
+    struct { int advanced; } getitem;
+    struct {                                                    /* row and sparse losses */
+        pc_index rows, k;       /* R rows of K values */
+        int per_row;            /* 1: reduction 'none' (one loss per row) */
+        double scale;           /* 1/count for 'mean', else 1 */
+        int reduction;          /* PC_REDUCE_NONE / _SUM / _MEAN (autograd/ops_loss.h) */
+        int has_ignore;         /* sparse: ignore holds an ignore_index */
+        pc_index ignore;
+    } loss;
+    struct {                                                    /* yolo_loss */
+        pc_index n, s;
+        int per_row;
+        double scale;
+        int reduction;
+        pc_index b, c;
+        int parts;              /* the parts summed, a bit mask: 1 coord_xy, 2 coord_wh,
+                                   4 obj, 8 noobj, 16 cls */
+        double lambda_coord, lambda_noobj, eps;
+    } yolo;
+    struct { int act; } dense;                                  /* act: a pc_act */
+    struct { pc_index sh, sw, pt, pl, oh, ow; int act, same; } conv2d;
+    struct { pc_index kh, kw, sh, sw, pt, pl, oh, ow; int same; } pool2d;
+    struct { pc_index sh, sw; } upsampling2d;
+    struct { double rate; } dropout;
 } pc_op_args;
 
 typedef struct pc_node {

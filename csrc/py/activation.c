@@ -36,15 +36,15 @@ scaled_op(pc_op op, double alpha_default, PyObject *args, PyObject *kwargs)
     static char *kwlist[] = {"x", "alpha", NULL};
     PyObject *x_obj, *x = NULL, *result = NULL;
     PyObject *alpha = NULL;
-    pc_op_args a = {{alpha_default}};
+    double a = alpha_default;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O", kwlist, &x_obj, &alpha))
         return NULL;
-    if (alpha != NULL && pc_parse_real(alpha, pc_op_table[op].name, "alpha", &a.f[0]) < 0)
+    if (alpha != NULL && pc_parse_real(alpha, pc_op_table[op].name, "alpha", &a) < 0)
         return NULL;
     if ((x = pc_as_tensor(x_obj, -1, pc_op_table[op].name)) == NULL)      /* new ref */
         goto done;
-    result = pc_scaled_activation(op, x, a.f[0]);
+    result = pc_scaled_activation(op, x, a);
 done:
     Py_XDECREF(x);
     return result;
@@ -105,9 +105,10 @@ axis_op(pc_op op, PyObject *args, PyObject *kwargs)
     static char *kwlist[] = {"z", "axis", NULL};
     const char *name = pc_op_table[op].name;
     PyObject *z_obj, *z = NULL, *result = NULL;
-    pc_op_args a = {{0}};
     PyObject *axis_obj = NULL;
     Py_ssize_t axis = -1;
+    pc_index outer, K, inner;
+    int ndim;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O", kwlist, &z_obj, &axis_obj))
         return NULL;
@@ -115,9 +116,10 @@ axis_op(pc_op op, PyObject *args, PyObject *kwargs)
         return NULL;
     if ((z = pc_as_tensor(z_obj, -1, name)) == NULL)
         goto done;
-    if (split_axis(PC_DATA(z), axis, name, &a.i[0], &a.i[1], &a.i[2]) < 0)
+    if (split_axis(PC_DATA(z), axis, name, &outer, &K, &inner) < 0)
         goto done;
-    result = pc_along_axis(op, z, a.i[0], a.i[1], a.i[2]);
+    ndim = PyArray_NDIM(PC_DATA(z));
+    result = pc_along_axis(op, z, (int)(axis < 0 ? axis + ndim : axis), outer, K, inner);
 done:
     Py_XDECREF(z);
     return result;
@@ -138,10 +140,9 @@ py_maxout(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"x", "pieces", "axis", NULL};
     PyObject *x_obj, *x = NULL, *result = NULL;
-    pc_op_args a = {{0}};
     PyObject *pieces_obj, *axis_obj = NULL;
     Py_ssize_t pieces, axis = -1;
-    pc_index features;
+    pc_index outer, features, inner;
     int ndim;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|O", kwlist, &x_obj, &pieces_obj,
@@ -152,7 +153,7 @@ py_maxout(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
         return NULL;
     if ((x = pc_as_tensor(x_obj, -1, "maxout")) == NULL)
         goto done;
-    if (split_axis(PC_DATA(x), axis, "maxout", &a.i[0], &features, &a.i[3]) < 0)
+    if (split_axis(PC_DATA(x), axis, "maxout", &outer, &features, &inner) < 0)
         goto done;
     if (pieces < 1 || features % pieces != 0) {
         PyErr_Format(PyExc_ValueError, "maxout: pieces must be a positive divisor of the %zd "
@@ -161,7 +162,7 @@ py_maxout(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
         goto done;
     }
     ndim = PyArray_NDIM(PC_DATA(x));
-    result = pc_maxout(x, (int)(axis < 0 ? axis + ndim : axis), a.i[0], pieces, a.i[3]);
+    result = pc_maxout(x, (int)(axis < 0 ? axis + ndim : axis), outer, pieces, inner);
 done:
     Py_XDECREF(x);
     return result;

@@ -76,7 +76,7 @@ conv2d_node(const char *who, PyObject *x, PyObject *w, PyObject *b, const pc_ind
     if (conv_geometry(who, PC_DATA(x), PC_DATA(w), b != NULL ? PC_DATA(b) : NULL, strides,
                       same, &g) < 0)
         return NULL;
-    return pc_conv2d(x, w, b, &g, act);
+    return pc_conv2d(x, w, b, &g, same, act);
 }
 
 /* Tensors for (x, kernel, bias) in one dtype: float64 when any of them is (new refs) */

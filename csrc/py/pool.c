@@ -48,7 +48,7 @@ pool_node(const char *who, PyObject *x, const pc_index pool[2], const pc_index s
 
     if (pool_geometry(who, PC_DATA(x), pool, strides, same, &g) < 0)
         return NULL;
-    return pc_pool2d(x, &g, is_max);
+    return pc_pool2d(x, &g, same, is_max);
 }
 
 /* max_pool2d / avg_pool2d (x, pool_size, strides=None, padding='valid') */

@@ -90,7 +90,7 @@ reduce(pc_op op, PyObject *x_obj, PyObject *axis, int keepdims)
     }
     if (op == PC_OP_MAX && count == 0 && out_size > 0 && refuse_empty_max(xa, axis) < 0)
         goto done;
-    result = pc_reduce(op, x, mask, ndim, shape, count);
+    result = pc_reduce(op, x, mask, keepdims, ndim, shape, count);
 done:
     Py_XDECREF(x);
     return result;
