@@ -225,3 +225,33 @@ def test_activation_rows_resolve_by_name():
     for op in REGISTRY:
         if op["activation"]:
             assert pycnn.activations.get(op["function"]) is getattr(pycnn, op["function"])
+
+
+def test_op_args_name_what_the_op_was_called_with():
+    x = pycnn.tensor(np.ones((1, 6, 6, 2)), requires_grad=True)
+    assert x.op_args == {}
+    assert pycnn.conv2d(x, np.ones((3, 3, 2, 4)), strides=(2, 1), padding="same").op_args == {
+        "strides": (2, 1), "padding": "same", "activation": "linear"}
+    assert pycnn.layers.Conv2D(3, 3, activation="relu")(x).op_args["activation"] == "relu"
+    assert pycnn.avg_pool2d(x, 3, strides=2).op_args == {
+        "pool_size": (3, 3), "strides": (2, 2), "padding": "valid"}
+    assert pycnn.layers.UpSampling2D((2, 3))(x).op_args == {"size": (2, 3)}
+    assert pycnn.leaky_relu(x, 0.25).op_args == {"alpha": 0.25}
+    assert pycnn.softmax(x, axis=-2).op_args == {"axis": -2}
+    assert pycnn.maxout(x, 2, axis=1).op_args == {"pieces": 2, "axis": 1}
+    assert x.sum(axis=(1, 2), keepdims=True).op_args == {"axis": (1, 2), "keepdims": True}
+    assert pycnn.concat([x, x], axis=3).op_args == {"axis": 3}
+    assert pycnn.dropout(x, 0.5, seed=1).op_args == {"rate": 0.5}
+    dense = pycnn.layers.Dense(2, activation="sigmoid")
+    assert dense(pycnn.tensor(np.ones((2, 3)), requires_grad=True)).op_args == {
+        "activation": "sigmoid"}
+    p = pycnn.tensor(np.full((2, 3), 1 / 3), requires_grad=True)
+    assert L.sparse_categorical_crossentropy([0, 2], p, ignore_index=2,
+                                             reduction="sum").op_args == {
+        "reduction": "sum", "ignore_index": 2}
+    assert L.categorical_crossentropy(np.eye(3)[:2], p).op_args == {"reduction": "mean"}
+    args = pycnn.leaky_relu(x).op_args
+    args["alpha"] = 5.0                       # a new dict each time: the node is untouched
+    assert pycnn.leaky_relu(x).op_args == {"alpha": 0.1}
+    with pytest.raises(AttributeError):
+        x.op_args = {}

@@ -182,13 +182,14 @@ PyObject *
 pc_maxout(PyObject *x, int axis, pc_index outer, pc_index pieces, pc_index inner)
 {
     PyArrayObject *xd = PC_DATA(x), *y;
-    pc_op_args a = {.maxout = {outer, PyArray_DIM(xd, axis) / pieces, pieces, inner, axis}};
+    int ax = axis < 0 ? axis + PyArray_NDIM(xd) : axis;
+    pc_op_args a = {.maxout = {outer, PyArray_DIM(xd, ax) / pieces, pieces, inner, axis}};
     npy_intp shape[PC_MAX_NDIM];
     PyObject *result;
 
     for (int d = 0; d < PyArray_NDIM(xd); d++)
         shape[d] = PyArray_DIM(xd, d);
-    shape[axis] = a.maxout.units;
+    shape[ax] = a.maxout.units;
     if ((y = pc_new_array(PyArray_NDIM(xd), shape, PyArray_TYPE(xd))) == NULL)
         return NULL;
     NPY_BEGIN_THREADS_DEF;

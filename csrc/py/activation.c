@@ -108,7 +108,6 @@ axis_op(pc_op op, PyObject *args, PyObject *kwargs)
     PyObject *axis_obj = NULL;
     Py_ssize_t axis = -1;
     pc_index outer, K, inner;
-    int ndim;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O", kwlist, &z_obj, &axis_obj))
         return NULL;
@@ -118,8 +117,7 @@ axis_op(pc_op op, PyObject *args, PyObject *kwargs)
         goto done;
     if (split_axis(PC_DATA(z), axis, name, &outer, &K, &inner) < 0)
         goto done;
-    ndim = PyArray_NDIM(PC_DATA(z));
-    result = pc_along_axis(op, z, (int)(axis < 0 ? axis + ndim : axis), outer, K, inner);
+    result = pc_along_axis(op, z, (int)axis, outer, K, inner);
 done:
     Py_XDECREF(z);
     return result;
@@ -143,7 +141,6 @@ py_maxout(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
     PyObject *pieces_obj, *axis_obj = NULL;
     Py_ssize_t pieces, axis = -1;
     pc_index outer, features, inner;
-    int ndim;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|O", kwlist, &x_obj, &pieces_obj,
                                      &axis_obj))
@@ -161,8 +158,7 @@ py_maxout(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
                      pieces);
         goto done;
     }
-    ndim = PyArray_NDIM(PC_DATA(x));
-    result = pc_maxout(x, (int)(axis < 0 ? axis + ndim : axis), outer, pieces, inner);
+    result = pc_maxout(x, (int)axis, outer, pieces, inner);
 done:
     Py_XDECREF(x);
     return result;
