@@ -46,7 +46,23 @@ def row_loss(fn, reffn, truth, positive):
                 r"y_true shape \(3, 5\) does not match y_pred shape \(4, 5\)")
 
 
+def fixed_layer(layer, shape):
+    """A float64 layer built on shape, with weights drawn from a fixed generator."""
+    layer.build(shape)
+    rng = np.random.default_rng(5)
+    layer.set_weights([rng.uniform(0.5, 1.5, w.shape) for w in layer.get_weights()])
+    return layer
+
+
+def training(layer):
+    return lambda x: layer(x, training=True)
+
+
 LABELS = np.array([0, 3, 1, 4])
+BN = fixed_layer(pycnn.layers.BatchNormalization(dtype="float64"), (None, 3, 4))
+LN = fixed_layer(pycnn.layers.LayerNormalization(dtype="float64"), (None, 3, 4))
+BN_W, LN_W = BN.get_weights(), LN.get_weights()
+ZOOM = [1.3, 0, (5 - 1) / 2 * -0.3, 0, 1.3, (4 - 1) / 2 * -0.3]   # RandomZoom((0.3, 0.3))
 YOLO_TRUE, YOLO_PRED = yolo_batch(np.random.default_rng(2), S=2, B=2, C=3)
 W_DENSE, B_DENSE = np.random.default_rng(3).standard_normal((3, 4)), np.arange(4) / 4
 DENSE = pycnn.layers.Dense(4, activation="tanh", dtype="float64")
@@ -161,6 +177,40 @@ CASES = {
                        lambda x: ref.pool2d(x, (2, 2), (1, 1), "same", mode="avg"),
                        normal((2, 4, 4, 3)), lambda: pycnn.avg_pool2d(np.ones((4, 4)), 2),
                        ValueError, r"avg_pool2d: expected a 4-D input"),
+    "batch_norm": Case(training(BN),
+                       lambda x: ref.batch_norm(x, BN_W[0], BN_W[1], epsilon=1e-3),
+                       normal((5, 3, 4)), lambda: BN(np.ones((2, 3, 5))), ValueError,
+                       r"batch_normalization"),
+    "layer_norm": Case(LN, lambda x: ref.layer_norm(x, LN_W[0], LN_W[1], epsilon=1e-3),
+                       normal((5, 3, 4)), lambda: LN(np.ones((2, 3, 5))), ValueError,
+                       r"layer_normalization"),
+    "global_avg_pool2d": Case(pycnn.layers.GlobalAveragePooling2D(),
+                              lambda x: ref.global_pool2d(x, "avg"), normal((2, 3, 4, 2)),
+                              lambda: pycnn.layers.GlobalAveragePooling2D()(np.ones((2, 3))),
+                              ValueError, r"4-D"),
+    "global_max_pool2d": Case(pycnn.layers.GlobalMaxPooling2D(keepdims=True),
+                              lambda x: ref.global_pool2d(x, "max", keepdims=True),
+                              normal((2, 3, 4, 2)),
+                              lambda: pycnn.layers.GlobalMaxPooling2D(data_format="x"),
+                              ValueError, r"data_format"),
+    "pad2d": Case(pycnn.layers.ZeroPadding2D(((1, 0), (2, 1))),
+                  lambda x: ref.zero_padding2d(x, ((1, 0), (2, 1))), normal((2, 3, 4, 2)),
+                  lambda: pycnn.layers.Cropping2D(((2, 2), (0, 0)))(np.ones((1, 3, 4, 1))),
+                  ValueError, r"cropping2d"),
+    "affine_transform": Case(
+        training(pycnn.layers.RandomZoom((0.3, 0.3), dtype="float64")),
+        lambda x: ref.affine_transform(x, np.array([ZOOM] * len(x)), "bilinear", "reflect"),
+        lambda rng: [rng.uniform(0, 1, (2, 4, 5, 2))],
+        lambda: pycnn.layers.RandomZoom(0.3, fill_mode="mirror"), ValueError, r"fill_mode"),
+    "resize_bilinear": Case(training(pycnn.layers.RandomCrop(8, 10, dtype="float64")),
+                            lambda x: ref.resize_bilinear(x, 8, 10),
+                            lambda rng: [rng.uniform(0, 1, (2, 4, 5, 2))],
+                            lambda: pycnn.layers.RandomCrop(0, 3), ValueError, r"RandomCrop"),
+    "contrast": Case(training(pycnn.layers.RandomContrast(0.0, value_range=(0.2, 0.8),
+                                                          dtype="float64")),
+                     lambda x: ref.contrast(x, np.ones(len(x)), 0.2, 0.8),
+                     lambda rng: [rng.uniform(0, 1, (2, 4, 5, 2))],
+                     lambda: pycnn.layers.RandomContrast(1.5), ValueError, r"RandomContrast"),
     "upsampling2d": Case(pycnn.layers.UpSampling2D((2, 3)),
                          lambda x: ref.upsampling2d(x, (2, 3)), normal((2, 2, 3, 2)),
                          lambda: pycnn.layers.UpSampling2D()(np.ones((2, 3))), ValueError,

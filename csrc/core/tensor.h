@@ -55,6 +55,14 @@ typedef union {
     struct { pc_index kh, kw, sh, sw, pt, pl, oh, ow; int same; } pool2d;
     struct { pc_index sh, sw; } upsampling2d;
     struct { double rate; } dropout;
+    struct pc_norm_args {           /* batch_norm: x as (A, C, B); layer_norm: (M, K) in a, c */
+        pc_index a, c, b;
+        int batch_stats;            /* batch_norm: normalised by the batch's own statistics */
+        int gamma, beta;            /* which parent γ and β are, or −1 */
+    } norm;
+    struct { pc_index pt, pb, pl, pr; } pad2d;          /* negative: cropped */
+    struct { int interpolation, fill_mode; double fill_value; } affine_transform;
+    struct { double lo, hi; } contrast;
 } pc_op_args;
 
 typedef struct pc_node {
