@@ -69,8 +69,10 @@ pc_unary_op(pc_op op, PyObject *x_obj)
 PyMethodDef pc_elementwise_functions[] = {
 #define OP(...)
 #define BINARY(op, name, kernel, pyname, doc)                                            \
-    {pyname, (PyCFunction)(void (*)(void))py_##op, METH_FASTCALL, doc},
-#define UNARY(op, name, kernel, pyname, doc, activation) {pyname, py_##op, METH_O, doc},
+    {pyname, (PyCFunction)(void (*)(void))py_##op, METH_FASTCALL,                        \
+     pyname "(a, b)\n--\n\n" doc},
+#define UNARY(op, name, kernel, pyname, doc, activation)                                 \
+    {pyname, py_##op, METH_O, pyname "(x)\n--\n\n" doc},
 #include "autograd/ops.def"
     {NULL, NULL, 0, NULL},
 };

@@ -294,24 +294,24 @@ done:
 #define KW(f) (PyCFunction)(void (*)(void))(f), METH_VARARGS | METH_KEYWORDS
 PyMethodDef pc_loss_functions[] = {
     {"_squared_error", KW(py_squared_error),
-     "_squared_error(y_true, y_pred, *, reduction='mean'); see pycnn.losses"},
+     "_squared_error(y_true, y_pred, *, reduction='mean')\n--\n\nsee pycnn.losses"},
     {"_mean_squared_error", KW(py_mean_squared_error),
-     "_mean_squared_error(y_true, y_pred, *, reduction='mean'); see pycnn.losses"},
+     "_mean_squared_error(y_true, y_pred, *, reduction='mean')\n--\n\nsee pycnn.losses"},
     {"_categorical_crossentropy", KW(py_categorical_crossentropy),
-     "_categorical_crossentropy(y_true, y_pred, from_logits=False, *, reduction='mean'); "
+     "_categorical_crossentropy(y_true, y_pred, from_logits=False, *, reduction='mean')\n--\n\n"
      "see pycnn.losses"},
     {"_sparse_categorical_crossentropy", KW(py_sparse_categorical_crossentropy),
      "_sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_index=None, "
-     "*, reduction='mean'); see pycnn.losses"},
+     "*, reduction='mean')\n--\n\nsee pycnn.losses"},
     {"_binary_crossentropy", KW(py_binary_crossentropy),
-     "_binary_crossentropy(y_true, y_pred, from_logits=False, *, reduction='mean'); "
+     "_binary_crossentropy(y_true, y_pred, from_logits=False, *, reduction='mean')\n--\n\n"
      "see pycnn.losses"},
     {"_multilabel_crossentropy", KW(py_multilabel_crossentropy),
-     "_multilabel_crossentropy(y_true, y_pred, from_logits=False, *, reduction='mean'); "
+     "_multilabel_crossentropy(y_true, y_pred, from_logits=False, *, reduction='mean')\n--\n\n"
      "see pycnn.losses"},
     {"_yolo_loss", KW(py_yolo_loss),
      "_yolo_loss(y_true, y_pred, S=7, B=2, C=20, lambda_coord=5.0, lambda_noobj=0.5, "
-     "reduction='mean', return_parts=False); see pycnn.losses"},
+     "reduction='mean', return_parts=False)\n--\n\nsee pycnn.losses"},
     {NULL, NULL, 0, NULL},
 };
 #undef KW

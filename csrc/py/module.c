@@ -99,10 +99,10 @@ static PyMethodDef module_functions[] = {
     {"_set_grad_enabled", py_set_grad_enabled, METH_O,
      "_set_grad_enabled(flag) -> previous flag (for pycnn.no_grad)"},
     {"is_grad_enabled", py_is_grad_enabled, METH_NOARGS,
-     "is_grad_enabled(): False inside `with pycnn.no_grad()`"},
-    {"op_names", py_op_names, METH_NOARGS, "op_names(): every op of ops.def, in order"},
+     "is_grad_enabled()\n--\n\nFalse inside `with pycnn.no_grad()`"},
+    {"op_names", py_op_names, METH_NOARGS, "op_names()\n--\n\nevery op of ops.def, in order"},
     {"op_registry", py_op_registry, METH_NOARGS,
-     "op_registry(): one dict per op of ops.def, in order: name, family, arity (-1: any\n"
+     "op_registry()\n--\n\none dict per op of ops.def, in order: name, family, arity (-1: any\n"
      "number), differentiable_inputs, backward (its C function), kernel (the kernel stem,\n"
      "or None), function (the pycnn function recording it, or None) and activation (a\n"
      "name pycnn.activations.get resolves through the registry)"},
