@@ -39,7 +39,7 @@ ELEMENTWISE = {
 POSITIVE = {"div", "pow", "log", "sqrt"}
 
 
-# ---- layers: convolution and pooling (issue 4) ---------------------------------------------
+# ---- layers: convolution and pooling -----------------------------------------------------
 # Written from the definitions, one output pixel at a time: slow, obvious, independent of
 # the C path (no im2col, no GEMM).
 
@@ -107,7 +107,7 @@ def max_grad(x, axis=None, keepdims=False):
     mask = np.zeros_like(groups)
     np.put_along_axis(mask, first[..., None], 1.0, axis=-1)
     return np.moveaxis(mask.reshape(moved.shape), range(x.ndim), kept + list(axes))
-# ---- activations and losses (issue 3) ----------------------------------------------
+# ---- activations and losses ------------------------------------------------------
 
 
 def leaky_relu(x, alpha=0.1):

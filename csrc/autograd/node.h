@@ -1,5 +1,10 @@
 /* autograd/node.h — the graph of tensors.
  *
+ * The autograd floor (csrc/autograd) records and differentiates: ops.def is the one op
+ * table; ops_<topic>.c holds each op's recorder pc_<op>() (which runs the forward kernel
+ * and records a node) right above its backward pc_grad_<op>(); engine.c walks the graph
+ * once, iteratively, in reverse topological order. It calls only core and kernels.
+ *
  * A Tensor is a vertex (core/tensor.h holds its struct and the node's memory): its
  * value, its gradient, and, when an op produced it while recording, the node
  * out = op(parents). This floor gives nodes their meaning: the op table generated

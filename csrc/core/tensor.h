@@ -1,6 +1,11 @@
 /* core/tensor.h — the Tensor object and the node it may own, as data: allocation,
  * wrapping an array, and the garbage-collector support (traverse, clear, dealloc).
  *
+ * The array floor (csrc/core) is what the graph needs of NumPy and nothing more: the
+ * one NumPy include (numpy_api.h), this Tensor struct, array allocation and the dtype
+ * dispatch PC_DISPATCH (array.h), the buffer pool (bufpool.h) and NumPy's CBLAS found
+ * at import with pc_matmul (blas.h). It calls only the kernels.
+ *
  * A Tensor is a vertex of the graph: its value (a C-contiguous float32/float64 NumPy
  * array), its gradient, and, when an op produced it while recording, the node
  * out = op(parents). The node owns its parents and exactly the buffers its backward

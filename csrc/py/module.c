@@ -1,5 +1,13 @@
 /* py/module.c — pycnn._core: the function tables and types of every binding file,
- * multi-phase init, NumPy imported once in the exec slot. */
+ * multi-phase init, NumPy imported once in the exec slot.
+ *
+ * The binding floor (csrc/py) is what Python sees: one Python type or function family
+ * per file. Each function parses its arguments, checks shapes and raises clear
+ * exceptions naming the op and the numbers, then calls the op's recorder pc_<op>() in
+ * csrc/autograd; it records nothing itself. It calls only the floors below it
+ * (autograd, core, kernels); the few Python functions it needs back are handed in by
+ * pycnn/__init__.py (py/hooks.c), and the op registry (_core.op_registry()) is read
+ * from ops.def. */
 #define PC_NUMPY_IMPORT_HERE
 #include "py/bindings.h"
 #include "core/blas.h"
