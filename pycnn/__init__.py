@@ -27,7 +27,8 @@ from ._core import (
     tanh,
     tensor,
 )
-from .autograd import GradcheckError, enable_grad, gradcheck, is_grad_enabled, no_grad
+from .autograd import (GradcheckError, enable_grad, gradcheck, is_grad_enabled, keep_grads,
+                       no_grad)
 
 __version__ = "0.1.0"
 
@@ -44,6 +45,7 @@ from . import layers
 # teaching tools: LaTeX display, formulas with their numbers, graph drawing
 from . import display, viz
 from .explain import explain  # noqa: E402  (pycnn.explain(t) ≡ t.explain())
+from .explain.backward import explain_backward
 from .viz import draw_graph
 
 # models, optimizers, datasets, callbacks, metrics

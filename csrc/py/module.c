@@ -21,6 +21,21 @@ py_is_grad_enabled(PyObject *Py_UNUSED(m), PyObject *Py_UNUSED(ignored))
 }
 
 static PyObject *
+py_set_keep_grads(PyObject *Py_UNUSED(m), PyObject *flag)
+{
+    int on = PyObject_IsTrue(flag);
+    if (on < 0)
+        return NULL;
+    return PyBool_FromLong(pc_set_keep_grads(on));
+}
+
+static PyObject *
+py_last_kept_root(PyObject *Py_UNUSED(m), PyObject *Py_UNUSED(ignored))
+{
+    return pc_last_kept_root();
+}
+
+static PyObject *
 py_op_names(PyObject *Py_UNUSED(m), PyObject *Py_UNUSED(ignored))
 {
     PyObject *t = PyTuple_New(PC_OP_COUNT);
@@ -42,6 +57,10 @@ static PyMethodDef module_functions[] = {
      "_set_grad_enabled(flag) -> previous flag (for pycnn.no_grad)"},
     {"is_grad_enabled", py_is_grad_enabled, METH_NOARGS,
      "is_grad_enabled(): False inside `with pycnn.no_grad()`"},
+    {"_set_keep_grads", py_set_keep_grads, METH_O,
+     "_set_keep_grads(flag) -> previous flag (for pycnn.keep_grads)"},
+    {"_last_kept_root", py_last_kept_root, METH_NOARGS,
+     "_last_kept_root(): the root of the last backward that kept every gradient, or None"},
     {"op_names", py_op_names, METH_NOARGS, "op_names(): every op of ops.def, in order"},
     {NULL, NULL, 0, NULL},
 };
