@@ -1,12 +1,15 @@
 """Pictures of what the lecture computes: the graph of tensors and matplotlib plots.
 
 ``draw_graph(e)`` walks the graph that produced ``e`` (each Tensor's ``.op`` and
-``.parents``) and returns a ``Graph``: its ``.source`` is Graphviz DOT text, it shows
-as SVG in Jupyter when the ``dot`` program is installed, and as an indented text tree
-(its ``str``/``repr``) otherwise. Plot helpers draw activation curves with their
-derivatives taken by pycnn's autograd, image and feature-map grids, learned filters
-and bounding boxes; learning curves are ``History.plot()``. matplotlib is imported
-only when a plot is asked.
+``.parents``) and returns a ``Graph``: it shows as SVG in Jupyter, laid out and drawn by
+pycnn itself (``pycnn.layout``; Graphviz is not needed — ``engine="graphviz"`` uses it
+when installed), as an indented text tree in a terminal (its ``str``/``repr``), and
+``.source`` is its Graphviz DOT text. Every node carries its value and gradient (keep
+every node's gradient with ``backward(retain_grads=True)`` or ``pycnn.keep_grads()``);
+``gradcheck=`` colours the leaves by the relative error of their gradient against
+finite differences. Plot helpers draw activation curves with their derivatives taken
+by pycnn's autograd, image and feature-map grids, learned filters and bounding boxes;
+learning curves are ``History.plot()``. matplotlib is imported only when a plot is asked.
 """
 import shutil
 import subprocess
@@ -14,14 +17,21 @@ import subprocess
 import numpy as np
 
 from . import _core
+from .autograd import walk
 from .display import fmt
+from .layout import Box, layered
 
 __all__ = [
     "Graph", "draw_graph", "plot_activation", "plot_activations", "image_grid",
-    "feature_maps", "filter_grid", "draw_boxes",
+    "feature_maps", "filter_grid", "draw_boxes", "backward_stepper", "backward_step_graph",
+    "relative_error",
 ]
 
 SMALL = 4          # a tensor with at most this many numbers shows them; larger ones a norm
+COLORS = {"parameter": "#cfe2f3", "constant": "#eeeeee", "op": "#fff2cc"}
+# cs231n's reading of a gradient check's relative error
+ERROR_BANDS = [(1e-7, "#a8dba8", "fine"), (1e-4, "#e6f0a3", "fine at a kink"),
+               (1e-2, "#ffd591", "suspicious"), (np.inf, "#f4a6a6", "wrong")]
 
 
 # ---- the graph of tensors -----------------------------------------------------------
@@ -36,10 +46,22 @@ def _numbers(a):
     return f"‖·‖ = {fmt(np.linalg.norm(a.reshape(-1)))} (mean {fmt(a.mean())})"
 
 
+def relative_error(analytic, numeric):
+    """cs231n's max_i |a_i − n_i| / max(|a_i|, |n_i|) (0 where both are 0)."""
+    a, n = np.asarray(analytic, np.float64), np.asarray(numeric, np.float64)
+    scale = np.maximum(np.abs(a), np.abs(n))
+    err = np.where(scale > 0, np.abs(a - n) / np.where(scale > 0, scale, 1), 0.0)
+    return float(err.max()) if err.size else 0.0
+
+
+def _band(error):
+    return next((color, word) for limit, color, word in ERROR_BANDS if error < limit)
+
+
 class GraphNode:
     """One tensor of the graph: ``key`` (its place in the walk), label, op and numbers."""
 
-    def __init__(self, key, tensor, show_values, show_grads):
+    def __init__(self, key, tensor, show_values, show_grads, grad=None):
         self.key = key
         self.tensor = tensor
         self.op = tensor.op
@@ -50,9 +72,11 @@ class GraphNode:
         else:
             self.kind = self.op
         self.value = _numbers(tensor.numpy()) if show_values else None
-        grad = tensor.grad
-        self.grad = (None if grad is None else _numbers(grad.numpy())) if show_grads else None
+        if grad is None and tensor.grad is not None:
+            grad = tensor.grad.numpy()
+        self.grad = (None if grad is None else _numbers(grad)) if show_grads else None
         self.show_grads = show_grads
+        self.error = None                  # gradcheck's relative error, when checked
 
     def lines(self):
         """The facts shown for this node: name and op, shape, value, gradient."""
@@ -64,35 +88,65 @@ class GraphNode:
             out.append(f"value {self.value}")
         if self.show_grads:
             out.append(f"grad {self.grad if self.grad is not None else '—'}")
+        if self.error is not None:
+            out.append(f"gradcheck {self.error:.1e} ({_band(self.error)[1]})")
         return out
+
+    def fill(self):
+        if self.error is not None:
+            return _band(self.error)[0]
+        return COLORS.get(self.kind, COLORS["op"])
 
 
 class Graph:
-    """The graph of tensors behind one result: nodes, edges, DOT text, SVG or a text tree.
+    """The graph of tensors behind one result: nodes, edges, SVG, DOT text or a text tree.
 
     ``nodes`` lists the tensors root first (``GraphNode``: label, op, shape, value,
     grad); ``edges`` holds ``(parent_key, child_key)`` pairs, one per use of a parent,
-    so an input used twice by one op appears twice.
+    so an input used twice by one op appears twice. ``svg()`` is pycnn's own drawing
+    (Jupyter shows it), ``save(path)`` writes it (``.svg`` or, through matplotlib,
+    ``.png``), ``pipe(format)`` asks Graphviz instead.
     """
 
-    def __init__(self, root, show_values=True, show_grads=True):
-        self.nodes = []
-        self.edges = []
-        keys = {}
-        stack = [root]
-        while stack:                                   # iterative: deep graphs are fine
-            t = stack.pop()
-            if id(t) in keys:
-                continue
-            keys[id(t)] = len(self.nodes)
-            self.nodes.append(GraphNode(len(self.nodes), t, show_values, show_grads))
-            stack.extend(reversed(t.parents))
-        for node in self.nodes:
-            for p in node.tensor.parents:
-                self.edges.append((keys[id(p)], node.key))
-        self._parents = {n.key: [keys[id(p)] for p in n.tensor.parents] for n in self.nodes}
+    def __init__(self, root, show_values=True, show_grads=True, grads=None, highlight=(),
+                 marked=(), engine="pycnn"):
+        if engine not in ("pycnn", "graphviz"):
+            raise ValueError(f"draw_graph: engine must be 'pycnn' or 'graphviz', got "
+                             f"{engine!r}")
+        self.engine = engine
+        tensors, parents = walk(root)
+        grads = grads or {}
+        self.nodes = [GraphNode(k, t, show_values, show_grads, grads.get(id(t)))
+                      for k, t in enumerate(tensors)]
+        self.edges = [(p, node.key) for node in self.nodes for p in parents[node.key]]
+        self._parents = dict(enumerate(parents))
+        self.highlight = {k for k, t in enumerate(tensors) if any(t is h for h in highlight)}
+        self.marked = {k for k, t in enumerate(tensors) if any(t is m for m in marked)}
+        self._ids = {id(t): k for k, t in enumerate(tensors)}
         for node in self.nodes:                        # the walk is done: hold no tensors
             node.tensor = None
+
+    # pycnn's own picture ----------------------------------------------------------------
+    def layout(self):
+        """Boxes and arrows laid out by ``pycnn.layout`` (the result on top)."""
+        boxes = []
+        for n in self.nodes:
+            stroke, width = "#555555", 1.0
+            if n.key in self.highlight:
+                stroke, width = "#d62728", 3.0
+            elif n.key in self.marked:
+                stroke, width = "#2ca02c", 2.5
+            boxes.append(Box(n.key, n.lines(), fill=n.fill(), stroke=stroke,
+                             stroke_width=width, title=n.label))
+        return layered(boxes, self.edges, direction="up")
+
+    def svg(self):
+        """The picture as SVG text, drawn by pycnn (no Graphviz)."""
+        return self.layout().svg()
+
+    def save(self, path, dpi=100):
+        """Write the picture: ``.svg`` as pycnn draws it, ``.png`` etc. via matplotlib."""
+        self.layout().save(path, dpi=dpi)
 
     # DOT ----------------------------------------------------------------------------
     @property
@@ -100,11 +154,9 @@ class Graph:
         """Graphviz DOT text: one box per tensor, arrows from parents to children."""
         out = ["digraph pycnn {", '  rankdir="BT";',
                '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];']
-        colors = {"parameter": "#cfe2f3", "constant": "#eeeeee"}
         for n in self.nodes:
             label = "\\n".join(_dot_escape(line) for line in n.lines())
-            color = colors.get(n.kind, "#fff2cc")
-            out.append(f'  n{n.key} [label="{label}", fillcolor="{color}"];')
+            out.append(f'  n{n.key} [label="{label}", fillcolor="{n.fill()}"];')
         for parent, child in self.edges:
             out.append(f"  n{parent} -> n{child};")
         out.append("}")
@@ -113,7 +165,7 @@ class Graph:
     def pipe(self, format="svg"):
         """The picture as bytes, drawn by Graphviz (the ``graphviz`` package or ``dot``).
 
-        Raises RuntimeError when neither is installed.
+        Raises RuntimeError when neither is installed (``svg()`` needs neither).
         """
         try:
             import graphviz                            # optional: used only if present
@@ -127,7 +179,7 @@ class Graph:
         dot = shutil.which("dot")
         if dot is None:
             raise RuntimeError("draw_graph: Graphviz's `dot` program is not installed; "
-                               "str(graph) is the text tree, graph.source the DOT text")
+                               "graph.svg() is pycnn's own drawing, str(graph) the text tree")
         done = subprocess.run([dot, f"-T{format}"], input=self.source.encode(),
                               capture_output=True, timeout=60, check=False)
         if done.returncode != 0:
@@ -135,12 +187,14 @@ class Graph:
         return done.stdout
 
     def _repr_svg_(self):
-        """SVG for Jupyter when Graphviz is installed; None lets Jupyter show the text."""
-        try:
-            return self.pipe("svg").decode()
-        except (RuntimeError, OSError, subprocess.SubprocessError):
-            return None
-
+        """SVG for Jupyter: pycnn's own, or Graphviz's with ``engine="graphviz"`` (falling
+        back to pycnn's when Graphviz is missing)."""
+        if self.engine == "graphviz":
+            try:
+                return self.pipe("svg").decode()
+            except (RuntimeError, OSError, subprocess.SubprocessError):
+                pass
+        return self.svg()
     # text tree ------------------------------------------------------------------------
     def text(self):
         """An indented tree from the result down to the leaves.
@@ -180,28 +234,121 @@ def _dot_escape(s):
     return s.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def draw_graph(tensor, show_values=True, show_grads=True):
+def draw_graph(tensor, show_values=True, show_grads=True, gradcheck=None, engine="pycnn",
+               eps=1e-6):
     """The graph of tensors that produced ``tensor``.
 
     Args:
         tensor: a pycnn Tensor (usually a loss).
         show_values: write each tensor's numbers (a norm and mean beyond 4 numbers).
         show_grads: write each tensor's ``.grad`` after ``backward()`` (``—`` when
-            there is none; call ``t.retain_grad()`` before backward to keep an
-            intermediate tensor's gradient).
+            there is none: call ``backward(retain_grads=True)``, or backward inside
+            ``with pycnn.keep_grads():``, to keep every node's gradient).
+        gradcheck: a function of no arguments that recomputes ``tensor`` from the same
+            leaves (``lambda: loss(w, x)``). Each leaf that requires grad is then
+            checked against central finite differences (step ``eps``, float64 leaves)
+            and coloured by the relative error: green below 1e-7 (fine), yellow below
+            1e-4 (fine at a kink), orange below 1e-2 (suspicious), red above (wrong).
+            The analytic gradient is autograd's, taken here without touching ``.grad``.
+        engine: ``"pycnn"`` (pycnn's own layout and SVG) or ``"graphviz"`` (the
+            ``dot`` program when installed, else pycnn's).
 
     Returns:
-        a ``Graph``: ``.source`` (DOT), ``.nodes``, ``.edges``; SVG in Jupyter when
-        Graphviz is installed, otherwise its text tree.
+        a ``Graph``: ``.nodes``, ``.edges``, ``.svg()``, ``.save(path)``, ``.source``
+        (DOT); SVG in Jupyter, its text tree in a terminal.
 
     Example:
         >>> a = pycnn.tensor([1., 2.], requires_grad=True, name="a")
-        >>> e = (a * a).sum(); e.backward()
-        >>> print(pycnn.viz.draw_graph(e))
+        >>> e = (a * a).sum(); e.backward(retain_grads=True)
+        >>> pycnn.viz.draw_graph(e).save("graph.svg")
     """
     if not isinstance(tensor, _core.Tensor):
         raise TypeError(f"draw_graph: expected a pycnn Tensor, got {type(tensor).__name__}")
-    return Graph(tensor, show_values=show_values, show_grads=show_grads)
+    graph = Graph(tensor, show_values=show_values, show_grads=show_grads, engine=engine)
+    if gradcheck is not None:
+        errors = _leaf_errors(tensor, gradcheck, eps)
+        for node in graph.nodes:
+            node.error = errors.get(node.key)
+    return graph
+
+
+def _leaf_errors(E, fn, eps):
+    """{walk key: relative error} for every leaf of E's graph that requires grad."""
+    from .explain.backward import _sweep
+    if not callable(fn):
+        raise TypeError(f"draw_graph: gradcheck must be a function recomputing the result "
+                        f"(lambda: ...), got {type(fn).__name__}")
+    if E.size != 1:
+        raise ValueError(f"draw_graph: gradcheck needs a scalar result, this one has shape "
+                         f"{tuple(E.shape)}")
+    _, grads, _, _ = _sweep(E)
+    tensors, _ = walk(E)
+    errors = {}
+    from .autograd import no_grad
+    for key, t in enumerate(tensors):
+        if t.op is not None or not t.requires_grad:
+            continue
+        if t.dtype != np.float64:
+            raise TypeError(f"draw_graph: gradcheck needs float64 leaves ({t.name or f't{key}'}"
+                            f" is {t.dtype}): finite differences in float32 are too coarse")
+        flat = t.numpy().reshape(-1)                 # the leaf's own memory, nudged in place
+        numeric = np.empty(flat.size)
+        with no_grad():
+            for j in range(flat.size):
+                old = flat[j]
+                flat[j] = old + eps
+                plus = float(np.asarray(fn()).reshape(-1)[0])
+                flat[j] = old - eps
+                minus = float(np.asarray(fn()).reshape(-1)[0])
+                flat[j] = old
+                numeric[j] = (plus - minus) / (2 * eps)
+        errors[key] = relative_error(grads[id(t)].reshape(-1), numeric)
+    return errors
+
+
+def backward_stepper(E, grad=None):
+    """Step through ``E``'s backward one node at a time (ipywidgets): a slider (and a
+    play button) over the reverse topological order; the graph shows each tensor's
+    gradient as far as the sweep has got, the current node outlined red and the parents
+    it adds to green, and the step's numbers below it.
+
+    Without a kernel, ``backward_steps(E)`` (``pycnn.explain.backward``) gives the same
+    steps and ``backward_step_graph(E, steps, i)`` the graph of step ``i``.
+    """
+    import ipywidgets as widgets
+    from .explain.backward import backward_steps
+    steps = backward_steps(E, grad)
+    picture, words = widgets.HTML(), widgets.HTML()
+    slider = widgets.IntSlider(value=0, min=0, max=len(steps) - 1, description="step")
+    play = widgets.Play(value=0, min=0, max=len(steps) - 1, interval=1200)
+    widgets.jslink((play, "value"), (slider, "value"))
+
+    def show(change=None):
+        i = slider.value
+        picture.value = backward_step_graph(E, steps, i).svg()
+        words.value = "<pre>" + "\n".join(_html_escape(line) for line in steps[i].text()) + \
+            "</pre>"
+    slider.observe(show, names="value")
+    show()
+    box = widgets.VBox([widgets.HBox([play, slider]), picture, words])
+    box.steps = steps
+    return box
+
+
+def backward_step_graph(E, steps, i):
+    """The graph after step ``i`` of the sweep: gradients so far, node ``i`` outlined."""
+    grads = {}
+    for s in steps[:i + 1]:
+        grads[id(s.tensor)] = s.grad
+        for p, _, _, total in s.contributions:
+            grads[id(p)] = total
+    parents = [p for p, _, _, _ in steps[i].contributions]
+    return Graph(E, grads=grads, highlight=[steps[i].tensor], marked=parents)
+
+
+def _html_escape(s):
+    import html
+    return html.escape(s)
 
 
 # ---- plots --------------------------------------------------------------------------
