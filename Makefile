@@ -13,14 +13,14 @@ SOURCES := $(shell find csrc -name '*.c' -o -name '*.h' -o -name '*.def')
 # on it): exactly this CPU build (a plain `torch` pulls a multi-GB CUDA build).
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test bench fuzz sanitize valgrind race build clean
+.PHONY: demo test bench fuzz sanitize valgrind race build clean browser-deps
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet "setuptools>=77" wheel "numpy>=2.0"
 	$(PIP) install --quiet "$(TORCH)"
-	$(PIP) install --quiet --no-build-isolation -e ".[test,interop,bench]"
+	$(PIP) install --quiet --no-build-isolation -e ".[test,interop,bench,browser]"
 	touch $(STAMP)
 
 # The extension is rebuilt whenever a C source or header changes.
@@ -33,7 +33,13 @@ build: pycnn/.built
 demo: build
 	$(PY) -m pycnn.demo
 
-test: build
+# tests/test_browser.py drives Debian's Chromium through chromium-driver (installed when
+# missing; it fails with the reason where they cannot be installed)
+browser-deps:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	    (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
+
+test: build browser-deps
 	$(PY) -m pytest -q
 
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE may be set on this machine for old OpenBLAS

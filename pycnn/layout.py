@@ -74,7 +74,7 @@ class Layout:
         for b in self.boxes:
             x0, y0 = b.x - b.w / 2, b.y - b.h / 2
             tip = f"<title>{html.escape(b.title)}</title>" if b.title else ""
-            out.append(f'<g class="pycnn-node" id="node-{html.escape(str(b.key))}">{tip}'
+            out.append(f'<g class="pycnn-node" data-key="{html.escape(str(b.key))}">{tip}'
                        f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{b.w:.1f}" height="{b.h:.1f}" '
                        f'rx="6" fill="{b.fill}" stroke="{b.stroke}" '
                        f'stroke-width="{b.stroke_width}"/>')

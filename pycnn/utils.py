@@ -83,6 +83,9 @@ class ModelPlot:
     def _repr_svg_(self):
         return self.svg()
 
+    def _repr_html_(self):
+        return f"<div class='pycnn-graph'>{self.svg()}</div>"
+
     def save(self, path, dpi=100):
         self.layout.save(path, dpi=dpi)
 

@@ -195,6 +195,11 @@ class Graph:
             except (RuntimeError, OSError, subprocess.SubprocessError):
                 pass
         return self.svg()
+    def _repr_html_(self):
+        """The SVG inline (JupyterLab shows an SVG output as an image; inline, its text
+        can be selected and searched)."""
+        return f"<div class='pycnn-graph'>{self._repr_svg_()}</div>"
+
     # text tree ------------------------------------------------------------------------
     def text(self):
         """An indented tree from the result down to the leaves.
