@@ -240,3 +240,41 @@ def get(identifier, loss_name=None, y_true_shape=None, y_pred_shape=None):
         return MeanMetricWrapper(identifier, name=getattr(identifier, "__name__", "metric"))
     raise TypeError(f"metrics.get: expected a name, a function or a Metric, got "
                     f"{type(identifier).__name__}")
+
+
+# ---- the confusion matrix (counts, not a running mean) ------------------------------
+
+def _class_labels(y, who):
+    """Class indices from labels (n,) / (n, 1) or one-hot / probability rows (n, C)."""
+    y = np.asarray(y.numpy() if hasattr(y, "numpy") else y)
+    if y.ndim == 2 and y.shape[1] > 1:
+        return y.argmax(axis=1)
+    y = y.reshape(-1)
+    if y.size and (y.dtype.kind == "f" and not np.all(y == np.round(y))):
+        raise ValueError(f"confusion_matrix: {who} must hold class indices or rows of "
+                         f"class scores, got non-integer values")
+    return y.astype(np.int64)
+
+
+def confusion_matrix(y_true, y_pred, num_classes=None):
+    """counts[i, j] = how many samples of true class i were predicted as class j.
+
+    ``y_true`` and ``y_pred`` are class indices ``(n,)`` or one-hot / probability rows
+    ``(n, C)`` (the predicted class is the row's argmax). Rows are the true classes,
+    columns the predicted ones (scikit-learn's layout); the diagonal is what is right.
+    """
+    t, p = _class_labels(y_true, "y_true"), _class_labels(y_pred, "y_pred")
+    if t.shape != p.shape:
+        raise ValueError(f"confusion_matrix: {t.shape[0]} true labels but {p.shape[0]} "
+                         f"predictions")
+    if num_classes is None:
+        num_classes = int(max(t.max(initial=-1), p.max(initial=-1))) + 1
+    if t.size and (min(t.min(), p.min()) < 0 or max(t.max(), p.max()) >= num_classes):
+        raise ValueError(f"confusion_matrix: class indices must lie in [0, {num_classes}), "
+                         f"got {int(min(t.min(), p.min()))} to {int(max(t.max(), p.max()))}")
+    counts = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(counts, (t, p), 1)
+    return counts
+
+
+__all__ += ["confusion_matrix"]

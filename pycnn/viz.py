@@ -24,7 +24,8 @@ from .layout import Box, layered
 __all__ = [
     "Graph", "draw_graph", "plot_activation", "plot_activations", "image_grid",
     "feature_maps", "filter_grid", "draw_boxes", "backward_stepper", "backward_step_graph",
-    "relative_error",
+    "relative_error", "activations", "filters", "saliency", "grad_cam", "confusion_matrix",
+    "mistakes",
 ]
 
 SMALL = 4          # a tensor with at most this many numbers shows them; larger ones a norm
@@ -524,3 +525,169 @@ def draw_boxes(image, boxes, labels=None, ax=None, box_format="cxcywh", normaliz
                     va="bottom")
     ax.axis("off")
     return ax
+
+
+# ---- any model, opened up (the numbers come from pycnn.inside) -------------------------
+
+def _image(x):
+    x = np.asarray(x)
+    if x.ndim == 4:
+        x = x[0]
+    return x[..., 0] if x.ndim == 3 and x.shape[-1] == 1 else x
+
+
+def activations(model, x, max_channels=8, cmap="viridis", size=1.1):
+    """Every layer's output for one image: feature maps as rows of channels, vector
+    outputs (Dense, softmax) as bars. Returns the Figure; ``fig.outputs`` holds the
+    arrays by layer name (``pycnn.inside.layer_outputs``)."""
+    from .inside import layer_outputs
+    plt = _pyplot()
+    outputs = layer_outputs(model, np.asarray(x)[:1] if np.asarray(x).ndim == 4 else x)
+    names = list(outputs)
+    ncols = max_channels + 1
+    fig, axes = plt.subplots(len(names) + 1, ncols, squeeze=False,
+                             figsize=(size * ncols, size * (len(names) + 1) + 0.2))
+    for ax in axes.flat:
+        ax.axis("off")
+    axes[0, 0].imshow(_image(x), cmap="gray")
+    axes[0, 0].set_title("input", fontsize=8)
+    for row, name in enumerate(names, start=1):
+        out = outputs[name][0]
+        axes[row, 0].text(0, 0.5, f"{name}\n{tuple(out.shape)}", fontsize=7, va="center")
+        if out.ndim == 3:
+            for c in range(min(max_channels, out.shape[-1])):
+                axes[row, c + 1].imshow(out[..., c], cmap=cmap)
+                if row == 1 or c == 0:
+                    axes[row, c + 1].set_title(f"ch {c}", fontsize=7)
+        else:
+            flat = out.reshape(-1)
+            bar = fig.add_subplot(axes.shape[0], 1, row + 1)
+            bar.bar(np.arange(flat.size), flat, color="tab:blue", width=0.8)
+            bar.set_xlim(-0.5, flat.size - 0.5)
+            bar.set_yticks([])
+            bar.set_xticks([] if flat.size > 20 else np.arange(flat.size))
+            bar.tick_params(labelsize=6)
+            pos = bar.get_position()
+            left = axes[row, 1].get_position().x0
+            bar.set_position([left, pos.y0, pos.x1 - left, pos.height])
+    fig.outputs = outputs
+    return fig
+
+
+def filters(layer, input_channel=0, ncols=8):
+    """A Conv2D layer's learned kernels (one panel per filter, input channel
+    ``input_channel``; RGB when the layer reads 3 channels and ``input_channel="rgb"``)."""
+    weights = layer.get_weights() if hasattr(layer, "get_weights") else []
+    if type(layer).__name__ != "Conv2D" or not weights:
+        raise ValueError(f"filters: {getattr(layer, 'name', layer)!r} is not a built Conv2D "
+                         f"layer (its kernels are what is drawn)")
+    kernel = np.asarray(weights[0])
+    if input_channel == "rgb":
+        if kernel.shape[2] != 3:
+            raise ValueError(f"filters: rgb needs 3 input channels, {layer.name} has "
+                             f"{kernel.shape[2]}")
+        k = np.moveaxis(kernel, -1, 0)
+        lo, hi = k.min(), k.max()
+        fig = image_grid((k - lo) / (hi - lo or 1), ncols=ncols,
+                         titles=[f"filter {i}" for i in range(k.shape[0])])
+    else:
+        fig = filter_grid(kernel, input_channel=input_channel, ncols=ncols)
+    fig.suptitle(f"{layer.name}: {kernel.shape[0]}×{kernel.shape[1]} kernels, "
+                 f"input channel {input_channel}", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def saliency(model, x, class_index=None):
+    """The image and |∂ score/∂x| (Simonyan et al. 2014) side by side, and overlaid.
+    Returns the Figure; ``fig.map`` is the saliency map, ``fig.class_index`` the class."""
+    from .inside import saliency_map
+    plt = _pyplot()
+    sal, c = saliency_map(model, x, class_index)
+    fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.8))
+    img = _image(x)
+    axes[0].imshow(img, cmap="gray")
+    axes[0].set_title("input", fontsize=9)
+    axes[1].imshow(sal, cmap="hot")
+    axes[1].set_title(f"|∂ score_{c} / ∂x|", fontsize=9)
+    axes[2].imshow(img, cmap="gray")
+    axes[2].imshow(sal, cmap="hot", alpha=0.6)
+    axes[2].set_title("overlaid", fontsize=9)
+    for ax in axes:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.map, fig.class_index = sal, c
+    return fig
+
+
+def grad_cam(model, x, layer, class_index=None, alpha=0.5):
+    """Grad-CAM of ``layer`` for ``class_index`` (default: the predicted class), upsampled
+    and overlaid on the image. Returns the Figure; ``fig.map`` is the (H, W) heat map,
+    ``fig.coarse`` the layer-sized one, ``fig.class_index`` the class."""
+    from .inside import _layer, grad_cam_map
+    plt = _pyplot()
+    heat, coarse, c = grad_cam_map(model, x, layer, class_index)
+    name = _layer(model, layer).name
+    fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.8))
+    img = _image(x)
+    axes[0].imshow(img, cmap="gray")
+    axes[0].set_title("input", fontsize=9)
+    axes[1].imshow(coarse, cmap="jet", vmin=0, vmax=1)
+    axes[1].set_title(f"Grad-CAM at {name} {coarse.shape}", fontsize=9)
+    axes[2].imshow(img, cmap="gray")
+    axes[2].imshow(heat, cmap="jet", alpha=alpha, vmin=0, vmax=1)
+    axes[2].set_title(f"class {c}, overlaid", fontsize=9)
+    for ax in axes:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.map, fig.coarse, fig.class_index = heat, coarse, c
+    return fig
+
+
+def confusion_matrix(y_true, y_pred, class_names=None, normalize=False, cmap="Blues"):
+    """``metrics.confusion_matrix`` drawn: true classes down, predictions across, each
+    cell's count written in it (row fractions with ``normalize=True``). Returns the
+    Figure; ``fig.counts`` is the matrix."""
+    from .metrics import confusion_matrix as counts_of
+    plt = _pyplot()
+    counts = counts_of(y_true, y_pred, None if class_names is None else len(class_names))
+    shown = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1) if normalize else counts
+    n = counts.shape[0]
+    names = class_names or [str(i) for i in range(n)]
+    fig, ax = plt.subplots(figsize=(1.0 + 0.45 * n, 0.8 + 0.45 * n))
+    ax.imshow(shown, cmap=cmap)
+    top = shown.max() or 1
+    for i in range(n):
+        for j in range(n):
+            text = f"{shown[i, j]:.2f}" if normalize else str(int(counts[i, j]))
+            ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                    color="white" if shown[i, j] > top / 2 else "black")
+    ax.set_xticks(range(n), names, fontsize=8)
+    ax.set_yticks(range(n), names, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    accuracy = np.trace(counts) / max(counts.sum(), 1)
+    ax.set_title(f"accuracy {accuracy:.1%} ({int(np.trace(counts))} of {int(counts.sum())})",
+                 fontsize=9)
+    fig.tight_layout()
+    fig.counts = counts
+    return fig
+
+
+def mistakes(model, x, y, n=8, class_names=None, ncols=8):
+    """The ``n`` most confident wrong predictions, each titled "true → predicted (p)".
+    Returns the Figure; ``fig.indices`` are their positions in x."""
+    from .inside import most_confident_mistakes
+    idx, true, pred, prob = most_confident_mistakes(model, x, y, n)
+    name = (lambda k: class_names[k]) if class_names else str
+    if idx.size == 0:
+        plt = _pyplot()
+        fig, ax = plt.subplots(figsize=(3, 1))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no mistakes", ha="center", va="center")
+    else:
+        fig = image_grid(np.asarray(x)[idx], ncols=ncols,
+                         titles=[f"{name(t)} → {name(p)} ({q:.0%})"
+                                 for t, p, q in zip(true, pred, prob)])
+    fig.indices = idx
+    return fig
