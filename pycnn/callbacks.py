@@ -314,3 +314,81 @@ class ProgbarLogger(Callback):
         if self.progbar is not None:
             self.progbar.update(self.progbar.target, logs or {}, finalize=True)
             self.progbar = None
+
+
+class Doctor(Callback):
+    """The training doctor during ``fit`` (see ``pycnn.doctor``): at the first batch, the
+    initial loss against ln C and the update/weight ratio of that step; at every batch,
+    a NaN/Inf loss stops training with the reason. Given a sample ``x``, ``y``, it also
+    runs every check of ``model.diagnose`` before training starts (``overfit=True`` adds
+    the overfit-20-examples check). Findings are printed (``print_fn``) and kept in
+    ``self.findings``."""
+
+    def __init__(self, x=None, y=None, overfit=False, print_fn=print):
+        super().__init__()
+        if (x is None) != (y is None):
+            raise ValueError("Doctor: give both x and y (a sample to examine), or neither")
+        self.x, self.y, self.overfit, self.print_fn = x, y, overfit, print_fn
+        self.findings = []
+
+    def _report(self, findings):
+        self.findings += findings
+        for f in findings:
+            self.print_fn(f"doctor: {f!r}")
+
+    def on_train_begin(self, logs=None):
+        from .doctor import diagnose
+        self.findings, self._first, self._before = [], True, None
+        if self.x is not None:
+            self._report(diagnose(self.model, self.x, self.y, overfit=self.overfit).findings)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._first:
+            from .doctor import _kernels
+            self._before = [(w, np.array(w.numpy(), dtype=np.float64))
+                            for w in _kernels(self.model)]
+
+    def on_train_batch_end(self, batch, logs=None):
+        from .doctor import RATIO_HIGH, RATIO_LOW, Finding, _weight_name
+        loss = float((logs or {}).get("loss", float("nan")))
+        if not math.isfinite(loss):
+            self._report([Finding("NaN/Inf", "problem", f"the loss became {loss} at batch "
+                                  f"{batch + 1}: training stopped (lower the learning rate, "
+                                  f"check the inputs for NaN, or clip the gradients)", loss)])
+            self.model.stop_training = True
+            self._first = False
+            return
+        if not self._first:
+            return
+        self._first = False
+        found = []
+        units = self.model.output_shape[-1]
+        name = (self.model.loss_name or "").lower()
+        if "categorical" in name and units > 1:
+            expected = math.log(units)
+            status = "ok" if abs(loss - expected) <= 0.25 * expected + 0.05 else "problem"
+            found.append(Finding("initial loss", status, f"first batch {loss:.4g}; an untrained "
+                                 f"{units}-class network gives ln({units}) = {expected:.4g}"
+                                 + ("" if status == "ok" else ": the output layer starts "
+                                    "too confident, or the loss does not fit the output"),
+                                 loss))
+        ratios = []
+        for w, w0 in self._before or []:
+            norm = np.linalg.norm(w0)
+            if norm:
+                ratios.append((_weight_name(self.model, w),
+                               float(np.linalg.norm(np.asarray(w.numpy(), np.float64) - w0)
+                                     / norm)))
+        off = [(n, r) for n, r in ratios if not RATIO_LOW <= r <= RATIO_HIGH]
+        if ratios:
+            text = ", ".join(f"{n} {r:.1e}" for n, r in (off or ratios))
+            found.append(Finding("update/weight ratio", "warning" if off else "ok",
+                                 f"‖Δw‖/‖w‖ of the first step: {text}" +
+                                 (" — far from ~1e-3: adjust the learning rate" if off else
+                                  " (about 1e-3 is healthy)"),
+                                 float(np.median([r for _, r in ratios]))))
+        self._report(found)
+        self._before = None
+
+
+__all__ += ["Doctor"]

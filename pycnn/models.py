@@ -482,6 +482,12 @@ class Sequential:
             return np.asarray(self(x, training=False))
 
     # ---- persistence -------------------------------------------------------------------
+    # ---- seeing inside (pycnn.doctor, pycnn.cost) ----------------------------------
+    def diagnose(self, x, y, **kwargs):
+        """The training doctor's checks on a sample (``pycnn.doctor.diagnose``)."""
+        from .doctor import diagnose
+        return diagnose(self, x, y, **kwargs)
+
     def save(self, filepath, include_optimizer=True):
         """Writes architecture, compile settings, weights (and optimizer slots) to ONE
         file, atomically: see pycnn.saving.save_model."""
