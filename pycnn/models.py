@@ -195,12 +195,15 @@ class Sequential:
         return sum(int(layer.count_params()) for layer in self._layers)
 
     # ---- description -------------------------------------------------------------------
-    def summary(self, line_length=None, positions=None, print_fn=None, show_arithmetic=False):
+    def summary(self, line_length=None, positions=None, print_fn=None, show_arithmetic=False,
+                show_flops=False, show_memory=False):
         """Prints Keras 2's table (Layer (type) | Output Shape | Param #) and the totals;
-        ``show_arithmetic=True`` adds the formula behind each count."""
+        ``show_arithmetic=True`` adds the formula behind each count, ``show_flops`` and
+        ``show_memory`` each layer's multiply-adds and activation memory per example."""
         from .summary import print_summary
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
-                      show_arithmetic=show_arithmetic)
+                      show_arithmetic=show_arithmetic, show_flops=show_flops,
+                      show_memory=show_memory)
 
     def _repr_html_(self):
         from .summary import summary_html
@@ -487,6 +490,11 @@ class Sequential:
         """The training doctor's checks on a sample (``pycnn.doctor.diagnose``)."""
         from .doctor import diagnose
         return diagnose(self, x, y, **kwargs)
+
+    def profile(self, x, **kwargs):
+        """Forward and backward time per layer against the GEMM peak (``pycnn.cost``)."""
+        from .cost import profile
+        return profile(self, x, **kwargs)
 
     def save(self, filepath, include_optimizer=True):
         """Writes architecture, compile settings, weights (and optimizer slots) to ONE

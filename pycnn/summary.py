@@ -94,8 +94,11 @@ def _check_built(model):
                          f"input_shape in the first layer for automatic build.")
 
 
-def summary_lines(model, line_length=None, positions=None, show_arithmetic=False):
-    """The summary as a list of lines (what print_summary prints)."""
+def summary_lines(model, line_length=None, positions=None, show_arithmetic=False,
+                  show_flops=False, show_memory=False):
+    """The summary as a list of lines (what print_summary prints). ``show_flops`` and
+    ``show_memory`` add each layer's multiply-adds and activation memory per example,
+    with their arithmetic (``pycnn.cost``), and their totals."""
     _check_built(model)
     rows = _rows(model, show_arithmetic)
     header = list(HEADER)
@@ -109,6 +112,17 @@ def summary_lines(model, line_length=None, positions=None, show_arithmetic=False
         positions = positions or [0.45, 0.85, 1.0]
     if positions[-1] <= 1:
         positions = [int(line_length * p) for p in positions]
+    totals = []
+    if show_flops or show_memory:
+        from .cost import cost_columns
+        shapes = [model.input_shape] + list(model._output_shapes)
+        extra_header, extra, totals = cost_columns(model, shapes, show_flops, show_memory)
+        for k, name in enumerate(extra_header):
+            widest = max([len(name)] + [len(fields[k]) for fields in extra]) + 2
+            positions = list(positions) + [positions[-1] + widest]
+        header += extra_header
+        rows = [tuple(row) + tuple(fields) for row, fields in zip(rows, extra)]
+        line_length = positions[-1]
     if len(positions) != len(header):
         raise ValueError(f"summary: positions must give {len(header)} column ends, got "
                          f"{len(positions)}")
@@ -122,16 +136,16 @@ def summary_lines(model, line_length=None, positions=None, show_arithmetic=False
     trainable, non_trainable = _param_counts(model)
     lines += [f"Total params: {trainable + non_trainable:,}",
               f"Trainable params: {trainable:,}",
-              f"Non-trainable params: {non_trainable:,}",
-              "_" * line_length]
+              f"Non-trainable params: {non_trainable:,}"] + totals + ["_" * line_length]
     return lines
 
 
 def print_summary(model, line_length=None, positions=None, print_fn=None,
-                  show_arithmetic=False):
+                  show_arithmetic=False, show_flops=False, show_memory=False):
     """Prints the summary, one line per call of print_fn (default: print)."""
     print_fn = print if print_fn is None else print_fn
-    for line in summary_lines(model, line_length, positions, show_arithmetic):
+    for line in summary_lines(model, line_length, positions, show_arithmetic, show_flops,
+                              show_memory):
         print_fn(line)
 
 
