@@ -29,7 +29,7 @@ setup(
             extra_compile_args=CFLAGS,
             extra_link_args=["-pthread"] + (["-fsanitize=address,undefined"]
                                             if os.environ.get("PYCNN_SANITIZE") else []),
-            libraries=["m", "dl"],      # dl: py/blas.c finds NumPy's BLAS
+            libraries=["m", "dl"],      # dl: core/blas.c finds NumPy's BLAS
         )
     ],
 )

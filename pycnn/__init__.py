@@ -27,6 +27,7 @@ from ._core import (
     tanh,
     tensor,
 )
+from . import _core
 from .autograd import (GradcheckError, enable_grad, gradcheck, is_grad_enabled, keep_grads,
                        no_grad)
 
@@ -46,7 +47,20 @@ from . import layers
 from . import display, viz
 from .explain import explain  # noqa: E402  (pycnn.explain(t) ≡ t.explain())
 from .explain.backward import explain_backward
+from .explain.backward import explain_grad as _explain_grad
 from .viz import draw_graph
+from . import layers as _layers_module
+
+# The Python functions the C floor calls back (csrc/py/hooks.c): handed in here, once
+# the modules that define them are imported, instead of C importing them.
+_core._register_hooks(
+    activations_get=activations.get,
+    activations_serialize=activations.serialize,
+    call_accepts_training=_layers_module._call_accepts_training,
+    tensor_latex=display.tensor_latex,
+    explain=explain,
+    explain_grad=_explain_grad,
+)
 
 # models, optimizers, datasets, callbacks, metrics
 from . import callbacks, datasets, metrics, models, optimizers, utils

@@ -1,4 +1,4 @@
-"""Big array buffers are recycled across steps (py/bufpool.c), never while in use."""
+"""Big array buffers are recycled across steps (core/bufpool.c), never while in use."""
 import gc
 
 import numpy as np

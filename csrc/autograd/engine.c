@@ -8,7 +8,7 @@
  */
 #include "autograd/node.h"
 
-#include "py/bufpool.h"
+#include "core/bufpool.h"
 
 static unsigned long pc_visit_epoch = 0;
 

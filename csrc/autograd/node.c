@@ -1,7 +1,7 @@
 /* autograd/node.c — nodes: the op table, recording, gradient buffers, release. */
 #include "autograd/node.h"
 
-#include "py/bufpool.h"
+#include "core/bufpool.h"
 
 const pc_op_info pc_op_table[PC_OP_COUNT] = {
 #define X(op, name, n_in, bwd) [PC_OP_##op] = {name, n_in, bwd},
@@ -112,38 +112,4 @@ int
 pc_grad_buffer_to_overwrite(pc_node *node, int i, PyArrayObject **out, int *fresh)
 {
     return grad_buffer(node, i, 0, out, fresh);
-}
-
-void
-pc_node_release(pc_node *node)
-{
-    for (int i = 0; i < PC_MAX_SAVED; i++)
-        Py_CLEAR(node->saved[i]);
-    node->released = 1;
-}
-
-void
-pc_node_free(pc_node *node)
-{
-    if (node == NULL)
-        return;
-    pc_node_release(node);
-    if (node->parents != NULL) {
-        for (int i = 0; i < node->n_parents; i++)
-            Py_CLEAR(node->parents[i]);
-        PyMem_Free(node->parents);
-    }
-    PyMem_Free(node);
-}
-
-int
-pc_node_traverse(pc_node *node, visitproc visit, void *arg)
-{
-    if (node == NULL)
-        return 0;
-    for (int i = 0; i < node->n_parents; i++)
-        Py_VISIT(node->parents[i]);
-    for (int i = 0; i < PC_MAX_SAVED; i++)
-        Py_VISIT(node->saved[i]);
-    return 0;
 }

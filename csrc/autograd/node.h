@@ -1,14 +1,19 @@
 /* autograd/node.h — the graph of tensors.
  *
- * A Tensor is a vertex: its value (a C-contiguous NumPy array), its gradient, and,
- * when an op produced it while recording, the node out = op(parents). The node owns
- * its parents and exactly the buffers its backward reads. Backward functions ADD
- * their contribution into each parent's gradient: Backward(θ) = Σ over children.
+ * A Tensor is a vertex (core/tensor.h holds its struct and the node's memory): its
+ * value, its gradient, and, when an op produced it while recording, the node
+ * out = op(parents). This floor gives nodes their meaning: the op table generated
+ * from ops.def, recording, gradient buffers and the backward sweep. Backward
+ * functions ADD their contribution into each parent's gradient:
+ * Backward(θ) = Σ over children.
  */
 #ifndef PC_NODE_H
 #define PC_NODE_H
 
-#include "py/numpy_api.h"
+#include "core/array.h"
+#include "core/blas.h"
+#include "core/bufpool.h"
+#include "core/tensor.h"
 
 typedef enum {
 #define X(op, name, n_in, bwd) PC_OP_##op,
@@ -16,42 +21,6 @@ typedef enum {
 #undef X
     PC_OP_COUNT
 } pc_op;
-
-#define PC_MAX_SAVED 6
-#define PC_MAX_IARGS 16
-
-/* Plain values an op needs again in backward (what each means is the op's business,
- * documented beside its backward): axes, strides, pads in i[], α, ε... in f[]. */
-typedef struct {
-    double f[4];
-    pc_index i[PC_MAX_IARGS];
-    int n_i;
-} pc_op_args;
-
-typedef struct pc_node {
-    pc_op op;
-    int released;                       /* saved buffers freed by a backward pass */
-    int n_parents;
-    PyObject **parents;                 /* owned refs to the input Tensors */
-    PyObject *saved[PC_MAX_SAVED];      /* owned: exactly what backward reads */
-    pc_op_args args;
-} pc_node;
-
-/* The Tensor object (its Python type lives in py/tensor.c). */
-typedef struct {
-    PyObject_HEAD
-    PyArrayObject *data;                /* owned; C-contiguous, aligned, float32/float64 */
-    PyObject *grad;                     /* owned Tensor or NULL */
-    pc_node *node;                      /* owned; NULL for a leaf */
-    PyObject *name;                     /* owned str or NULL */
-    int requires_grad;
-    int retain_grad;                    /* keep .grad of a non-leaf after backward */
-    unsigned long visit;                /* engine's traversal mark */
-} TensorObject;
-
-extern PyTypeObject Tensor_Type;
-#define pc_tensor_check(o) PyObject_TypeCheck((o), &Tensor_Type)
-#define PC_DATA(t) (((TensorObject *)(t))->data)
 
 /* Adds this node's contribution to each parent's .grad: 0, or -1 with an exception set. */
 typedef int (*pc_backward_fn)(pc_node *node, PyArrayObject *dout);
@@ -72,9 +41,6 @@ extern const pc_op_info pc_op_table[PC_OP_COUNT];
 int pc_grad_enabled(void);
 int pc_set_grad_enabled(int enabled);           /* returns the previous state */
 
-/* Wraps y (steals nothing; new ref) as a leaf Tensor, or NULL with an exception. */
-PyObject *pc_tensor_wrap(PyArrayObject *y, int requires_grad);
-
 /* 1 when an op over these inputs must record a node (recording on, some input
  * requires grad), else 0. Bindings skip saving work when this is 0. */
 int pc_needs_record(int n_parents, PyObject *const *parents);
@@ -93,10 +59,6 @@ int pc_grad_buffer(pc_node *node, int i, PyArrayObject **out);
  * *fresh is set to 1 (else 0): the caller must then write every element with `=`
  * (a GEMM into it, say) instead of adding. Saves zero-filling what is overwritten. */
 int pc_grad_buffer_to_overwrite(pc_node *node, int i, PyArrayObject **out, int *fresh);
-
-void pc_node_release(pc_node *node);            /* drop the saved buffers */
-void pc_node_free(pc_node *node);               /* drop everything */
-int pc_node_traverse(pc_node *node, visitproc visit, void *arg);
 
 /* Backward from root: seed (root's shape) is added to root's gradient, then every
  * node is visited once in reverse topological order. 0, or -1 with an exception. */

@@ -1,5 +1,6 @@
-/* autograd/ops_activation.c — backward of leaky_relu, elu, swish, softmax, log_softmax,
- * naive_normalize and maxout. Node args: see ops_activation.h. */
+/* autograd/ops_activation.c — leaky_relu, elu, swish, softmax, log_softmax,
+ * naive_normalize and maxout: each recorder right above its backward.
+ * Node args: see ops_activation.h. */
 #include "autograd/ops_activation.h"
 
 #include "autograd/ops_elementwise.h"       /* PC_GIL_THRESHOLD */
@@ -35,6 +36,38 @@ pc_axis_kernels_for(pc_op op)
     return axis_kernels[op].forward_f32 != NULL ? &axis_kernels[op] : NULL;
 }
 
+static PyArrayObject *
+new_like(PyObject *t)
+{
+    PyArrayObject *x = PC_DATA(t);
+    return pc_new_array(PyArray_NDIM(x), PyArray_SHAPE(x), PyArray_TYPE(x));
+}
+
+PyObject *
+pc_scaled_activation(pc_op op, PyObject *x, double alpha)
+{
+    const pc_scaled_kernels *k = pc_scaled_kernels_for(op);
+    PyArrayObject *y = new_like(x);
+    pc_op_args a = {{alpha}};
+    PyObject *result;
+    npy_intp n;
+
+    if (y == NULL)
+        return NULL;
+    n = PyArray_SIZE(y);
+    NPY_BEGIN_THREADS_DEF;
+    if (n > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (PyArray_TYPE(y) == NPY_FLOAT32)
+        k->forward_f32(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n, (float)a.f[0]);
+    else
+        k->forward_f64(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n, a.f[0]);
+    NPY_END_THREADS;
+    result = pc_record(op, y, 1, &x, &a, 0, NULL);
+    Py_DECREF(y);
+    return result;
+}
+
 /* y = f(x; α), α = args.f[0]; saves nothing: dx += f'(x; α) dy reads x */
 int
 pc_grad_scaled_activation(pc_node *node, PyArrayObject *dout)
@@ -57,6 +90,31 @@ pc_grad_scaled_activation(pc_node *node, PyArrayObject *dout)
         k->backward_f64(PyArray_DATA(x), PyArray_DATA(dout), PyArray_DATA(dx), n, alpha);
     NPY_END_THREADS;
     return 0;
+}
+
+PyObject *
+pc_swish(PyObject *x, PyObject *beta)
+{
+    PyArrayObject *y = new_like(x);
+    PyObject *result, *parents[2] = {x, beta};
+    npy_intp n;
+
+    if (y == NULL)
+        return NULL;
+    n = PyArray_SIZE(y);
+    NPY_BEGIN_THREADS_DEF;
+    if (n > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (PyArray_TYPE(y) == NPY_FLOAT32)
+        pc_swish_forward_f32(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n,
+                             *(float *)PyArray_DATA(PC_DATA(beta)));
+    else
+        pc_swish_forward_f64(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n,
+                             *(double *)PyArray_DATA(PC_DATA(beta)));
+    NPY_END_THREADS;
+    result = pc_record(PC_OP_SWISH, y, 2, parents, NULL, 0, NULL);
+    Py_DECREF(y);
+    return result;
 }
 
 /* y = x σ(βx), parents (x, β), β of one element; saves nothing.
@@ -87,6 +145,30 @@ pc_grad_swish(pc_node *node, PyArrayObject *dout)
     return 0;
 }
 
+PyObject *
+pc_along_axis(pc_op op, PyObject *z, pc_index outer, pc_index K, pc_index inner)
+{
+    const pc_axis_kernels *k = pc_axis_kernels_for(op);
+    PyArrayObject *y = new_like(z);
+    pc_op_args a = {.i = {outer, K, inner}, .n_i = 3};
+    PyObject *result, *saved;
+
+    if (y == NULL)
+        return NULL;
+    NPY_BEGIN_THREADS_DEF;
+    if (PyArray_SIZE(y) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (PyArray_TYPE(y) == NPY_FLOAT32)
+        k->forward_f32(PyArray_DATA(PC_DATA(z)), PyArray_DATA(y), a.i[0], a.i[1], a.i[2]);
+    else
+        k->forward_f64(PyArray_DATA(PC_DATA(z)), PyArray_DATA(y), a.i[0], a.i[1], a.i[2]);
+    NPY_END_THREADS;
+    saved = (PyObject *)y;
+    result = pc_record(op, y, 1, &z, &a, k->reads_output, &saved);
+    Py_DECREF(y);
+    return result;
+}
+
 /* softmax, log_softmax (saved[0] = the output y) and naive_normalize (reads z) along
  * an axis; args.i = outer, K, inner */
 int
@@ -112,6 +194,30 @@ pc_grad_along_axis(pc_node *node, PyArrayObject *dout)
                         a[2]);
     NPY_END_THREADS;
     return 0;
+}
+
+PyObject *
+pc_maxout(PyObject *x, int axis, pc_index outer, pc_index pieces, pc_index inner)
+{
+    PyArrayObject *xd = PC_DATA(x), *y;
+    pc_op_args a = {.i = {outer, PyArray_DIM(xd, axis) / pieces, pieces, inner}, .n_i = 4};
+    npy_intp shape[PC_MAX_NDIM];
+    PyObject *result;
+
+    for (int d = 0; d < PyArray_NDIM(xd); d++)
+        shape[d] = PyArray_DIM(xd, d);
+    shape[axis] = a.i[1];
+    if ((y = pc_new_array(PyArray_NDIM(xd), shape, PyArray_TYPE(xd))) == NULL)
+        return NULL;
+    NPY_BEGIN_THREADS_DEF;
+    if (PyArray_SIZE(xd) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    PC_DISPATCH(PyArray_TYPE(y), pc_maxout_forward, PyArray_DATA(xd), PyArray_DATA(y),
+                a.i[0], a.i[1], a.i[2], a.i[3]);
+    NPY_END_THREADS;
+    result = pc_record(PC_OP_MAXOUT, y, 1, &x, &a, 0, NULL);
+    Py_DECREF(y);
+    return result;
 }
 
 /* y_u = max over the pieces of group u; saves nothing: the winner is found again from x.

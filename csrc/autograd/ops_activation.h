@@ -1,5 +1,4 @@
-/* autograd/ops_activation.h — kernel tables of the activations, shared by the forward
- * bindings (py/activation.c) and the backward functions (ops_activation.c).
+/* autograd/ops_activation.h — the activation recorders and their kernel tables.
  *
  * Node args: leaky_relu, elu: f[0] = α.  swish: parents (x, β), β a one-element tensor.
  * softmax, log_softmax, naive_normalize: i[0..2] = outer, K, inner (the axis in the middle).
@@ -32,5 +31,17 @@ typedef struct {
 /* NULL when op is not of that family */
 const pc_scaled_kernels *pc_scaled_kernels_for(pc_op op);
 const pc_axis_kernels *pc_axis_kernels_for(pc_op op);
+
+/* The recorders take Tensors whose arguments py/activation.c has checked; each returns
+ * a new ref or NULL with an exception set. */
+/* y = f(x; α) for leaky_relu, elu */
+PyObject *pc_scaled_activation(pc_op op, PyObject *x, double alpha);
+/* y = x σ(βx); beta a one-element Tensor of x's dtype */
+PyObject *pc_swish(PyObject *x, PyObject *beta);
+/* softmax, log_softmax, naive_normalize of z seen as (outer, K, inner) along K */
+PyObject *pc_along_axis(pc_op op, PyObject *z, pc_index outer, pc_index K, pc_index inner);
+/* maxout over `axis` (0 <= axis < ndim, its size a multiple of pieces), x seen as
+ * (outer, axis, inner) */
+PyObject *pc_maxout(PyObject *x, int axis, pc_index outer, pc_index pieces, pc_index inner);
 
 #endif

@@ -1,4 +1,6 @@
-/* autograd/ops_conv.c — backward of conv2d (im2col + GEMM).
+/* autograd/ops_conv.c — conv2d: the recorder pc_conv2d, which picks the route (Winograd,
+ * direct, im2col + GEMM) and runs its forward, and the backward of each route
+ * (Winograd's transforms, forward and backward, are in ops_conv_winograd.c).
  *
  *   conv2d   y = act(cols(x) · Wm + b)    x (N, H, W, C), W (KH, KW, C, F) as
  *            Wm (K = KH·KW·C, F), y (N, OH, OW, F) as (N·OH·OW, F), b (F,)
@@ -44,6 +46,120 @@ int
 pc_conv_is_pointwise(const pc_window2d *g)
 {
     return g->KH == 1 && g->KW == 1 && g->SH == 1 && g->SW == 1 && g->PT == 0 && g->PL == 0;
+}
+
+/* cols(x) · Wm → y, chunk by chunk; the workspace is allocated once per call */
+static int
+conv_forward_gemms(const pc_window2d *g, PyArrayObject *x, PyArrayObject *wm,
+                   PyArrayObject *y2d)
+{
+    npy_intp K = PyArray_DIM(wm, 0), per = g->OH * g->OW, chunk = pc_conv_chunk(g);
+    npy_intp dims[2] = {chunk * per, K};
+    PyArrayObject *cols = NULL, *x2d = NULL;
+    int status = -1;
+    NPY_BEGIN_THREADS_DEF;
+
+    if (pc_conv_is_pointwise(g)) {
+        if ((x2d = pc_matrix_view(x, K)) != NULL)
+            status = pc_matmul(x2d, 0, wm, 0, y2d, 0);
+        Py_XDECREF(x2d);
+        return status;
+    }
+    if ((cols = pc_new_array(2, dims, PyArray_TYPE(x))) == NULL)
+        return -1;
+    for (npy_intp n0 = 0; n0 < g->N; n0 += chunk) {
+        npy_intp n1 = n0 + chunk < g->N ? n0 + chunk : g->N;
+        PyArrayObject *c = pc_row_slice(cols, 0, (n1 - n0) * per);
+        PyArrayObject *rows = pc_row_slice(y2d, n0 * per, n1 * per);
+        int bad = c == NULL || rows == NULL;
+        if (!bad) {
+            NPY_BEGIN_THREADS;
+            PC_DISPATCH(PyArray_TYPE(x), pc_im2col, PyArray_DATA(x), PyArray_DATA(c), g, n0, n1);
+            NPY_END_THREADS;
+            bad = pc_matmul(c, 0, wm, 0, rows, 0) < 0;
+        }
+        /* Ctrl-C between chunks: a long convolution stops within one chunk's time
+         * (fit's own SIGINT handler only flags it, and the batch completes) */
+        bad = bad || PyErr_CheckSignals() < 0;
+        Py_XDECREF(c);
+        Py_XDECREF(rows);
+        if (bad)
+            goto done;
+    }
+    status = 0;
+done:
+    Py_DECREF(cols);
+    return status;
+}
+
+PyObject *
+pc_conv2d(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *geometry, int act)
+{
+    PyArrayObject *xa = PC_DATA(x), *wa = PC_DATA(w), *y = NULL, *y2d = NULL, *wm = NULL;
+    PyArrayObject *v = NULL, *u = NULL;        /* Winograd's transforms, kept for backward */
+    PyArrayObject *xp = NULL;                   /* the direct route's padded x, likewise */
+    PyObject *result = NULL;
+    int fused = 0;                  /* the bias and activation already applied */
+    pc_window2d g = *geometry;
+    npy_intp F = PyArray_DIM(wa, 3);
+
+    {
+        npy_intp dims[4] = {g.N, g.OH, g.OW, F};
+        if ((y = pc_new_array(4, dims, PyArray_TYPE(xa))) == NULL)
+            goto done;
+    }
+    if (pc_conv_use_winograd(&g, F)) {
+        PyObject *parents[3] = {x, w, b};
+        int keep = ((TensorObject *)w)->requires_grad && pc_needs_record(b != NULL ? 3 : 2,
+                                                                          parents);
+        if (pc_conv_winograd_forward(&g, xa, wa, b != NULL ? PC_DATA(b) : NULL, act, y,
+                                     keep ? &v : NULL, keep ? &u : NULL) < 0)
+            goto done;
+        fused = 1;
+    }
+    else if (pc_conv_use_direct(&g, F)) {         /* bias and activation included */
+        /* over a padded copy of x (1/F of y's size) every window lies inside; the
+         * kernel gradient reads the same copy */
+        pc_window2d gp;
+        NPY_BEGIN_THREADS_DEF;
+        if (pc_conv_direct_padded(&g, &gp)) {
+            npy_intp dims[4] = {g.N, gp.H, gp.W, g.C};
+            if ((xp = pc_new_array(4, dims, PyArray_TYPE(xa))) == NULL)
+                goto done;
+        }
+        fused = 1;
+        NPY_BEGIN_THREADS;
+        if (xp != NULL)
+            pc_conv_direct_pad(PyArray_DATA(xa), PyArray_DATA(xp), &g, &gp,
+                               (size_t)PyArray_ITEMSIZE(xa));
+        PC_DISPATCH(PyArray_TYPE(xa), pc_conv_direct_forward,
+                    PyArray_DATA(xp != NULL ? xp : xa), PyArray_DATA(wa),
+                    b != NULL ? PyArray_DATA(PC_DATA(b)) : NULL, PyArray_DATA(y),
+                    xp != NULL ? &gp : &g, F, act);
+        NPY_END_THREADS;
+    }
+    else if ((y2d = pc_matrix_view(y, F)) == NULL || (wm = pc_matrix_view(wa, F)) == NULL ||
+             conv_forward_gemms(&g, xa, wm, y2d) < 0)
+        goto done;
+    if (!fused)
+        pc_dense_epilogue(y, b != NULL ? PC_DATA(b) : NULL, F, act);
+    {
+        PyObject *parents[3] = {x, w, b};
+        PyObject *saved[3] = {act != PC_ACT_LINEAR ? (PyObject *)y : NULL,
+                              xp != NULL && ((TensorObject *)w)->requires_grad
+                                  ? (PyObject *)xp : (PyObject *)v,
+                              (PyObject *)u};
+        pc_op_args args = {.i = {g.SH, g.SW, g.PT, g.PL, act, g.OH, g.OW}, .n_i = 7};
+        result = pc_record(PC_OP_CONV2D, y, b != NULL ? 3 : 2, parents, &args, 3, saved);
+    }
+done:
+    Py_XDECREF(v);
+    Py_XDECREF(u);
+    Py_XDECREF(xp);
+    Py_XDECREF(y);
+    Py_XDECREF(y2d);
+    Py_XDECREF(wm);
+    return result;
 }
 
 static void

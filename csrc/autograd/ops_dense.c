@@ -1,4 +1,5 @@
-/* autograd/ops_dense.c — backward of the fully connected op.
+/* autograd/ops_dense.c — the fully connected op: its recorder pc_dense (GEMM, then
+ * the bias + activation epilogue) and its backward.
  *
  *   dense   y = act(z), z = x·W + b     x: (M, IN) (leading dims flattened),
  *                                       W: (IN, N), b: (N,) optional
@@ -37,6 +38,38 @@ pc_dense_epilogue(PyArrayObject *y, PyArrayObject *b, npy_intp N, int act)
         NPY_BEGIN_THREADS;
     PC_DISPATCH(PyArray_TYPE(y), pc_bias_act_forward, PyArray_DATA(y), bias, M, N, act);
     NPY_END_THREADS;
+}
+
+PyObject *
+pc_dense(PyObject *x, PyObject *w, PyObject *b, int act)
+{
+    PyArrayObject *xa = PC_DATA(x), *wa = PC_DATA(w), *y = NULL, *x2d = NULL, *y2d = NULL;
+    npy_intp in = PyArray_DIM(wa, 0), N = PyArray_DIM(wa, 1);
+    npy_intp dims[PC_MAX_NDIM];
+    int nd = PyArray_NDIM(xa);
+    PyObject *result = NULL, *saved = NULL;
+
+    for (int d = 0; d < nd; d++)
+        dims[d] = PyArray_DIM(xa, d);
+    dims[nd - 1] = N;
+    if ((y = pc_new_array(nd, dims, PyArray_TYPE(wa))) == NULL ||
+        (x2d = pc_matrix_view(xa, in)) == NULL || (y2d = pc_matrix_view(y, N)) == NULL ||
+        pc_matmul(x2d, 0, wa, 0, y2d, 0) < 0)
+        goto done;
+    pc_dense_epilogue(y, b != NULL ? PC_DATA(b) : NULL, N, act);
+    if (act != PC_ACT_LINEAR)
+        saved = (PyObject *)y;                          /* act' reads the output */
+    {
+        PyObject *parents[3] = {x, w, b};
+        pc_op_args args = {.i = {act}, .n_i = 1};
+        result = pc_record(PC_OP_DENSE, y, b != NULL ? 3 : 2, parents, &args, saved != NULL,
+                           &saved);
+    }
+done:
+    Py_XDECREF(y);
+    Py_XDECREF(x2d);
+    Py_XDECREF(y2d);
+    return result;
 }
 
 PyArrayObject *

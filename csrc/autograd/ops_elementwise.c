@@ -1,4 +1,5 @@
-/* autograd/ops_elementwise.c — backward of casts, unary and broadcasting binary maps. */
+/* autograd/ops_elementwise.c — casts, unary and broadcasting binary maps: each
+ * recorder (pc_binary, pc_unary, pc_cast) right above its backward. */
 #include "autograd/ops_elementwise.h"
 
 #define BIN(name)                                                                        \
@@ -56,6 +57,61 @@ pc_iter_broadcast(pc_iter *it, int ndim, const npy_intp *out_shape, int n_ops,
     pc_iter_coalesce(it);
 }
 
+/* The output shape of a ⋆ b under NumPy broadcasting; ValueError naming op and both
+ * shapes when they cannot broadcast. 0 or -1. */
+static int
+broadcast_shapes(pc_op op, PyArrayObject *a, PyArrayObject *b, int *ndim, npy_intp *shape)
+{
+    int na = PyArray_NDIM(a), nb = PyArray_NDIM(b);
+    *ndim = na > nb ? na : nb;
+    for (int d = 0; d < *ndim; d++) {
+        npy_intp ea = d < *ndim - na ? 1 : PyArray_DIM(a, d - (*ndim - na));
+        npy_intp eb = d < *ndim - nb ? 1 : PyArray_DIM(b, d - (*ndim - nb));
+        if (ea != eb && ea != 1 && eb != 1)
+            return pc_shape_mismatch("%s: shapes %R and %R cannot broadcast%s",
+                                     pc_op_table[op].name, a, b, "");
+        shape[d] = ea == 1 ? eb : ea;
+    }
+    return 0;
+}
+
+PyObject *
+pc_binary(pc_op op, PyObject *a, PyObject *b)
+{
+    const pc_binary_kernels *k = pc_binary_kernels_for(op);
+    PyObject *result = NULL;
+    PyArrayObject *y = NULL;
+    npy_intp shape[PC_MAX_NDIM];
+    int ndim;
+    pc_iter it;
+
+    if (broadcast_shapes(op, PC_DATA(a), PC_DATA(b), &ndim, shape) < 0)
+        return NULL;
+    if ((y = pc_new_array(ndim, shape, PyArray_TYPE(PC_DATA(a)))) == NULL)
+        return NULL;
+    /* operands: 0 = a, 1 = b, 2 unused, 3 = y (its own contiguous strides) */
+    {
+        PyArrayObject *iter_ops[4] = {PC_DATA(a), PC_DATA(b), NULL, y};
+        pc_iter_broadcast(&it, ndim, shape, 4, iter_ops);
+    }
+    NPY_BEGIN_THREADS_DEF;
+    if (PyArray_SIZE(y) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (PyArray_TYPE(y) == NPY_FLOAT32)
+        pc_strided_loop_f32(&it, PyArray_DATA(PC_DATA(a)), PyArray_DATA(PC_DATA(b)), NULL,
+                            PyArray_DATA(y), k->forward_f32);
+    else
+        pc_strided_loop_f64(&it, PyArray_DATA(PC_DATA(a)), PyArray_DATA(PC_DATA(b)), NULL,
+                            PyArray_DATA(y), k->forward_f64);
+    NPY_END_THREADS;
+    {
+        PyObject *parents[2] = {a, b};
+        result = pc_record(op, y, 2, parents, NULL, 0, NULL);
+    }
+    Py_DECREF(y);
+    return result;
+}
+
 /* y = a ⋆ b with broadcasting. Saves nothing: a and b are the parents.
  * da += ∂y/∂a · dy, summed over the axes a was broadcast along (its zero strides
  * make the kernel's accumulation that sum); likewise db. */
@@ -88,6 +144,33 @@ pc_grad_binary(pc_node *node, PyArrayObject *dout)
     return 0;
 }
 
+PyObject *
+pc_unary(pc_op op, PyObject *x)
+{
+    const pc_unary_kernels *k = pc_unary_kernels_for(op);
+    PyObject *result, *saved;
+    PyArrayObject *y;
+    npy_intp n;
+
+    y = pc_new_array(PyArray_NDIM(PC_DATA(x)), PyArray_SHAPE(PC_DATA(x)),
+                     PyArray_TYPE(PC_DATA(x)));
+    if (y == NULL)
+        return NULL;
+    n = PyArray_SIZE(y);
+    NPY_BEGIN_THREADS_DEF;
+    if (n > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (PyArray_TYPE(y) == NPY_FLOAT32)
+        k->forward_f32(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n);
+    else
+        k->forward_f64(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n);
+    NPY_END_THREADS;
+    saved = (PyObject *)y;                      /* backward reads the output */
+    result = pc_record(op, y, 1, &x, NULL, 1, &saved);
+    Py_DECREF(y);
+    return result;
+}
+
 /* y = f(x); saved[0] = y (sigmoid, tanh, exp and sqrt read the output).
  * dx += f'(x) · dy */
 int
@@ -111,6 +194,41 @@ pc_grad_unary(pc_node *node, PyArrayObject *dout)
     else
         k->backward_f64(PyArray_DATA(x), PyArray_DATA(y), PyArray_DATA(dout), PyArray_DATA(dx), n);
     NPY_END_THREADS;
+    return 0;
+}
+
+PyObject *
+pc_cast(PyObject *t, int typenum)
+{
+    PyArrayObject *x = PC_DATA(t), *y;
+    PyObject *out;
+
+    if (PyArray_TYPE(x) == typenum)
+        return Py_NewRef(t);
+    y = pc_new_array(PyArray_NDIM(x), PyArray_SHAPE(x), typenum);
+    if (y == NULL)
+        return NULL;
+    if (typenum == NPY_FLOAT64)
+        pc_cast_f32_to_f64(PyArray_DATA(x), PyArray_DATA(y), PyArray_SIZE(x));
+    else
+        pc_cast_f64_to_f32(PyArray_DATA(x), PyArray_DATA(y), PyArray_SIZE(x));
+    out = pc_record(PC_OP_CAST, y, 1, &t, NULL, 0, NULL);
+    Py_DECREF(y);
+    return out;
+}
+
+int
+pc_promote_pair(PyObject **a, PyObject **b)
+{
+    PyObject **low;
+    PyObject *cast;
+
+    if (PyArray_TYPE(PC_DATA(*a)) == PyArray_TYPE(PC_DATA(*b)))
+        return 0;
+    low = PyArray_TYPE(PC_DATA(*a)) == NPY_FLOAT32 ? a : b;
+    if ((cast = pc_cast(*low, NPY_FLOAT64)) == NULL)
+        return -1;
+    Py_SETREF(*low, cast);
     return 0;
 }
 

@@ -1,5 +1,4 @@
-/* autograd/ops_elementwise.h — kernel tables for the element-wise ops, shared by the
- * forward bindings (py/elementwise.c) and the backward functions (ops_elementwise.c). */
+/* autograd/ops_elementwise.h — the element-wise recorders and their kernel tables. */
 #ifndef PC_OPS_ELEMENTWISE_H
 #define PC_OPS_ELEMENTWISE_H
 
@@ -26,6 +25,19 @@ const pc_unary_kernels *pc_unary_kernels_for(pc_op op);
  * (NumPy broadcasting): operand k gets stride 0 on the axes it is broadcast along. */
 void pc_iter_broadcast(pc_iter *it, int ndim, const npy_intp *out_shape, int n_ops,
                        PyArrayObject *const *ops);
+
+/* y = a ⋆ b for a binary element-wise op over Tensors a and b of one dtype, with
+ * broadcasting (ValueError naming op and both shapes when they cannot). New ref or NULL. */
+PyObject *pc_binary(pc_op op, PyObject *a, PyObject *b);
+/* y = f(x) for a unary element-wise op over Tensor x (new ref or NULL) */
+PyObject *pc_unary(pc_op op, PyObject *x);
+
+/* y = (typenum)t, recorded so the gradient flows back in t's dtype (new ref) */
+PyObject *pc_cast(PyObject *t, int typenum);
+
+/* Brings Tensors a and b (owned refs, replaced in place) to one dtype: float64 if
+ * either is, like NumPy. 0, or -1 with an exception set. */
+int pc_promote_pair(PyObject **a, PyObject **b);
 
 /* Above this many elements a kernel runs with the GIL released. */
 #define PC_GIL_THRESHOLD 16384

@@ -1,5 +1,30 @@
-/* autograd/ops_index.c — backward of indexing, y = x[key] (py/index.c). */
-#include "autograd/node.h"
+/* autograd/ops_index.c — indexing, y = x[key]: the recorder above the backward
+ * (py/index.c normalises and checks the key). */
+#include "autograd/ops_index.h"
+
+
+PyObject *
+pc_getitem_view(PyObject *x, PyObject *view, PyObject *key, int advanced)
+{
+    pc_op_args args = {{0}, {0}, 1};
+    PyArrayObject *y;
+    PyObject *result;
+
+    y = (PyArrayObject *)PyArray_FromAny(view, NULL, 0, 0,
+                                         NPY_ARRAY_CARRAY | NPY_ARRAY_FORCECAST, NULL);
+    if (y == NULL)
+        return NULL;
+    if (PyArray_NDIM(y) > PC_MAX_NDIM) {
+        PyErr_Format(PyExc_ValueError, "getitem: the result would have %d axes, at most %d "
+                     "are supported", PyArray_NDIM(y), PC_MAX_NDIM);
+        Py_DECREF(y);
+        return NULL;
+    }
+    args.i[0] = advanced;
+    result = pc_record(PC_OP_GETITEM, y, 1, &x, &args, 1, &key);
+    Py_DECREF(y);
+    return result;
+}
 
 /* y = x[key]; saved[0] = the normalised key (a tuple), args.i[0] = 1 when it holds
  * integer or boolean arrays. Basic index: dx[key] is a view of dx, so dx[key] += dy.

@@ -1,4 +1,4 @@
-/* autograd/ops_layers.c — backward of the light layer ops.
+/* autograd/ops_layers.c — the light layer ops, recorder above backward.
  *
  *   dropout    y = x · m, m = 0 or 1/(1 − rate)      saved[0] = m     dx += dy · m
  *   upsample   see ops_pool.c
@@ -6,6 +6,35 @@
 #include "autograd/ops_layers.h"
 
 #include "kernels/random.h"
+
+/* y = x · m with m = 0 (probability rate) or 1/(1 − rate), m drawn from rng */
+PyObject *
+pc_dropout(PyObject *x, double rate, pc_rng *rng)
+{
+    PyArrayObject *xa = PC_DATA(x), *m = NULL, *y = NULL;
+    PyObject *result = NULL;
+    npy_intp n = PyArray_SIZE(xa);
+    NPY_BEGIN_THREADS_DEF;
+
+    if ((m = pc_new_array(PyArray_NDIM(xa), PyArray_SHAPE(xa), PyArray_TYPE(xa))) == NULL ||
+        (y = pc_new_array(PyArray_NDIM(xa), PyArray_SHAPE(xa), PyArray_TYPE(xa))) == NULL)
+        goto done;
+    /* the generator is shared state: drawn under the GIL, so threads take turns */
+    PC_DISPATCH(PyArray_TYPE(xa), pc_dropout_mask, rng, PyArray_DATA(m), n, rate);
+    if (n > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    PC_DISPATCH(PyArray_TYPE(xa), pc_dropout_forward, PyArray_DATA(xa), PyArray_DATA(m),
+                PyArray_DATA(y), n);
+    NPY_END_THREADS;
+    {
+        PyObject *saved = (PyObject *)m;
+        result = pc_record(PC_OP_DROPOUT, y, 1, &x, NULL, 1, &saved);
+    }
+done:
+    Py_XDECREF(m);
+    Py_XDECREF(y);
+    return result;
+}
 
 int
 pc_grad_dropout(pc_node *node, PyArrayObject *dout)

@@ -1,11 +1,10 @@
-/* autograd/ops_layers.h — what the layer ops' backward functions share
- * (ops_dense.c, ops_conv.c, ops_pool.c, ops_layers.c) and hand to their bindings. */
+/* autograd/ops_layers.h — the layer ops' recorders and what their backward functions
+ * share (ops_dense.c, ops_conv.c, ops_conv_winograd.c, ops_pool.c, ops_layers.c). */
 #ifndef PC_OPS_LAYERS_H
 #define PC_OPS_LAYERS_H
 
 #include "autograd/ops_elementwise.h"
-#include "py/blas.h"
-#include "py/convert.h"
+#include "core/blas.h"
 
 /* pc_grad_buffer, also telling whether the buffer was just created (all zeros), so
  * that a GEMM may overwrite it rather than add through a temporary. */
@@ -24,6 +23,15 @@ PyArrayObject *pc_dense_dz(pc_node *node, PyArrayObject *dout, int act, PyArrayO
 /* Forward of the bias and activation in place on y (M·N values), GIL released when big */
 void pc_dense_epilogue(PyArrayObject *y, PyArrayObject *b, npy_intp N, int act);
 
+/* y = act(x·W + b) as one node; x (…, IN) in W's dtype, W (IN, N), b (N,) or NULL.
+ * New ref or NULL. */
+PyObject *pc_dense(PyObject *x, PyObject *w, PyObject *b, int act);
+
+/* y = x · m with m = 0 (probability rate) or 1/(1 − rate), m drawn from rng (under
+ * the GIL: the generator is shared state); 0 ≤ rate < 1 checked by the binding */
+#include "kernels/random.h"
+PyObject *pc_dropout(PyObject *x, double rate, pc_rng *rng);
+
 /* ---- convolution (ops_conv.c) ---- */
 #include "kernels/window.h"
 
@@ -37,6 +45,19 @@ npy_intp pc_conv_chunk(const pc_window2d *g);
 
 /* 1 when the patch matrix is x itself: a 1×1 kernel, stride 1, no padding */
 int pc_conv_is_pointwise(const pc_window2d *g);
+
+/* y (N, OH, OW, F) = act(conv(x, w) + b) as one node, by the route the geometry picks;
+ * x, w, b (or NULL) Tensors of one dtype whose shapes match the geometry (checked by
+ * the binding, which also derived OH, OW, PT, PL). New ref or NULL. */
+PyObject *pc_conv2d(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *g, int act);
+
+/* ---- pooling and upsampling (ops_pool.c) ---- */
+
+/* y = max (is_max) or mean over each window of x (N, H, W, C), one node; the geometry
+ * checked and derived by the binding. New ref or NULL. */
+PyObject *pc_pool2d(PyObject *x, const pc_window2d *g, int is_max);
+/* y (dims: N, H·SH, W·SW, C) = x repeated SH×SW times (nearest), one node */
+PyObject *pc_upsampling2d(PyObject *x, const pc_window2d *g, const npy_intp dims[4]);
 
 /* ---- Winograd F(2×2, 3×3) convolution (ops_conv_winograd.c, kernels/winograd.h) ---- */
 

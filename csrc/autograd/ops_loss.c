@@ -1,6 +1,7 @@
-/* autograd/ops_loss.c — backward of every loss: the row losses (squared errors, categorical,
- * binary and multi-label cross-entropy), sparse categorical cross-entropy, and YOLO.
- * Node args: see ops_loss.h. Each adds into y_pred's gradient only. */
+/* autograd/ops_loss.c — every loss, recorder right above backward: the row losses
+ * (squared errors, categorical, binary and multi-label cross-entropy), sparse
+ * categorical cross-entropy, and YOLO. Node args: see ops_loss.h. Each backward adds
+ * into y_pred's gradient only. */
 #include "autograd/ops_loss.h"
 
 #include "autograd/ops_elementwise.h"       /* PC_GIL_THRESHOLD */
@@ -48,6 +49,62 @@ pc_yolo_dims_from_args(const pc_op_args *a)
     return (pc_yolo_dims){a->i[0], a->i[1], a->i[3], a->i[4], a->f[1], a->f[2], a->f[3]};
 }
 
+/* The loss Tensor: per itself for 'none', else Σ per · scale as a 0-d array; records
+ * the node (parents y_pred, y_true) with the reduction in a->i[2], a->f[0]. */
+static PyObject *
+record_loss(pc_op op, PyArrayObject *per, int reduction, pc_index count, PyObject *pred,
+            PyObject *truth, pc_op_args *a)
+{
+    PyObject *parents[2] = {pred, truth}, *result;
+    PyArrayObject *out;
+    pc_index n = PyArray_SIZE(per);
+
+    a->f[0] = reduction == PC_REDUCE_MEAN ? (count > 0 ? 1.0 / (double)count : 0.0) : 1.0;
+    a->i[2] = reduction == PC_REDUCE_NONE;
+    if (reduction == PC_REDUCE_NONE)
+        return pc_record(op, per, 2, parents, a, 0, NULL);
+    if ((out = pc_new_array(0, NULL, PyArray_TYPE(per))) == NULL)
+        return NULL;
+    if (PyArray_TYPE(per) == NPY_FLOAT32)
+        *(float *)PyArray_DATA(out) = pc_loss_total_f32(PyArray_DATA(per), n, (float)a->f[0]);
+    else
+        *(double *)PyArray_DATA(out) = pc_loss_total_f64(PyArray_DATA(per), n, a->f[0]);
+    result = pc_record(op, out, 2, parents, a, 0, NULL);
+    Py_DECREF(out);
+    return result;
+}
+
+PyObject *
+pc_row_loss(pc_op op, PyObject *pred, PyObject *truth, int reduction)
+{
+    const pc_row_loss_kernels *k = pc_row_loss_kernels_for(op);
+    PyArrayObject *p = PC_DATA(pred), *per;
+    pc_op_args a = {{0}};
+    PyObject *result;
+
+    /* rows: the first axis (a sample) for squared_error, else every axis but the last */
+    a.i[1] = k->rows_are_samples ? (PyArray_DIM(p, 0) ? PyArray_SIZE(p) / PyArray_DIM(p, 0) : 0)
+                                 : PyArray_DIM(p, PyArray_NDIM(p) - 1);
+    per = pc_new_array(k->rows_are_samples ? 1 : PyArray_NDIM(p) - 1, PyArray_SHAPE(p),
+                       PyArray_TYPE(p));
+    if (per == NULL)
+        return NULL;
+    a.i[0] = PyArray_SIZE(per);
+    NPY_BEGIN_THREADS_DEF;
+    if (PyArray_SIZE(p) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (PyArray_TYPE(p) == NPY_FLOAT32)
+        k->forward_f32(PyArray_DATA(p), PyArray_DATA(PC_DATA(truth)), PyArray_DATA(per),
+                       a.i[0], a.i[1]);
+    else
+        k->forward_f64(PyArray_DATA(p), PyArray_DATA(PC_DATA(truth)), PyArray_DATA(per),
+                       a.i[0], a.i[1]);
+    NPY_END_THREADS;
+    result = record_loss(op, per, reduction, a.i[0], pred, truth, &a);
+    Py_DECREF(per);
+    return result;
+}
+
 /* dp += G_r ∂per[r]/∂p for the row losses; G_r = dout[r·gs] · scale */
 int
 pc_grad_row_loss(pc_node *node, PyArrayObject *dout)
@@ -71,6 +128,37 @@ pc_grad_row_loss(pc_node *node, PyArrayObject *dout)
                         PyArray_DATA(dp), a->i[0], a->i[1]);
     NPY_END_THREADS;
     return 0;
+}
+
+PyObject *
+pc_sparse_loss(pc_op op, PyObject *pred, PyObject *labels, int reduction, pc_index count,
+               const pc_index *ignore)
+{
+    const pc_sparse_loss_kernels *k = pc_sparse_loss_kernels_for(op);
+    PyArrayObject *p = PC_DATA(pred), *per;
+    pc_op_args a = {{0}};
+    PyObject *result;
+
+    a.i[1] = PyArray_DIM(p, PyArray_NDIM(p) - 1);
+    a.i[0] = PyArray_SIZE(PC_DATA(labels));
+    if (ignore != NULL)
+        a.i[3] = 1, a.i[4] = *ignore;
+    per = pc_new_array(PyArray_NDIM(p) - 1, PyArray_SHAPE(p), PyArray_TYPE(p));
+    if (per == NULL)
+        return NULL;
+    NPY_BEGIN_THREADS_DEF;
+    if (PyArray_SIZE(p) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (PyArray_TYPE(p) == NPY_FLOAT32)
+        k->forward_f32(PyArray_DATA(p), PyArray_DATA(PC_DATA(labels)), PyArray_DATA(per),
+                       a.i[0], a.i[1], ignore);
+    else
+        k->forward_f64(PyArray_DATA(p), PyArray_DATA(PC_DATA(labels)), PyArray_DATA(per),
+                       a.i[0], a.i[1], ignore);
+    NPY_END_THREADS;
+    result = record_loss(op, per, reduction, count, pred, labels, &a);
+    Py_DECREF(per);
+    return result;
 }
 
 /* dp += G_r ∂per[r]/∂p for sparse categorical cross-entropy; ignored rows add nothing */
@@ -97,6 +185,73 @@ pc_grad_sparse_loss(pc_node *node, PyArrayObject *dout)
                         a->f[0], PyArray_DATA(dp), a->i[0], a->i[1], ignore);
     NPY_END_THREADS;
     return 0;
+}
+
+/* The loss over the parts in mask, recorded as one yolo_loss node (new ref) */
+static PyObject *
+yolo_part(PyArrayObject *parts, int mask, int reduction, PyObject *pred, PyObject *truth,
+          pc_op_args a)
+{
+    pc_index N = PyArray_DIM(parts, 0);
+    PyArrayObject *per = pc_new_array(1, PyArray_SHAPE(parts), PyArray_TYPE(parts));
+    PyObject *result;
+
+    if (per == NULL)
+        return NULL;
+    PC_DISPATCH(PyArray_TYPE(parts), pc_yolo_select, PyArray_DATA(parts), N, mask,
+                PyArray_DATA(per));
+    a.i[5] = mask;
+    result = record_loss(PC_OP_YOLO_LOSS, per, reduction, N, pred, truth, &a);
+    Py_DECREF(per);
+    return result;
+}
+
+/* The total (all parts), or (total, (coord_xy, coord_wh, obj, noobj, cls)) (new ref) */
+static PyObject *
+yolo_result(PyArrayObject *parts, int return_parts, int reduction, PyObject *pred,
+            PyObject *truth, pc_op_args a)
+{
+    PyObject *total, *each = NULL, *result = NULL;
+
+    total = yolo_part(parts, (1 << PC_YOLO_PARTS) - 1, reduction, pred, truth, a);
+    if (total == NULL || !return_parts)
+        return total;
+    if ((each = PyTuple_New(PC_YOLO_PARTS)) == NULL)
+        goto done;
+    for (int t = 0; t < PC_YOLO_PARTS; t++) {
+        PyObject *part = yolo_part(parts, 1 << t, reduction, pred, truth, a);
+        if (part == NULL)
+            goto done;
+        PyTuple_SET_ITEM(each, t, part);
+    }
+    result = PyTuple_Pack(2, total, each);
+done:
+    Py_DECREF(total);
+    Py_XDECREF(each);
+    return result;
+}
+
+PyObject *
+pc_yolo_loss(PyObject *pred, PyObject *truth, const pc_op_args *args, int reduction,
+             int return_parts)
+{
+    pc_yolo_dims d = pc_yolo_dims_from_args(args);
+    PyArrayObject *p = PC_DATA(pred), *parts;
+    npy_intp shape[2];
+    PyObject *result;
+
+    shape[0] = d.N, shape[1] = PC_YOLO_PARTS;
+    if ((parts = pc_new_array(2, shape, PyArray_TYPE(p))) == NULL)
+        return NULL;
+    NPY_BEGIN_THREADS_DEF;
+    if (PyArray_SIZE(p) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    PC_DISPATCH(PyArray_TYPE(p), pc_yolo_forward, PyArray_DATA(p),
+                PyArray_DATA(PC_DATA(truth)), PyArray_DATA(parts), &d);
+    NPY_END_THREADS;
+    result = yolo_result(parts, return_parts, reduction, pred, truth, *args);
+    Py_DECREF(parts);
+    return result;
 }
 
 /* dpred += G_n ∂(the selected parts of image n)/∂pred; the responsible boxes are found

@@ -1,5 +1,4 @@
-/* autograd/ops_loss.h — kernel tables of the losses, shared by the forward bindings
- * (py/loss.c) and the backward functions (ops_loss.c).
+/* autograd/ops_loss.h — the loss recorders and their kernel tables.
  *
  * Every loss node has parents (y_pred, y_true), y_true a constant Tensor (no gradient
  * flows to it), and saves nothing: backward reads both parents. Node args:
@@ -48,5 +47,21 @@ const pc_sparse_loss_kernels *pc_sparse_loss_kernels_for(pc_op op);
 
 /* The yolo_loss node's dimensions, read back from its args */
 pc_yolo_dims pc_yolo_dims_from_args(const pc_op_args *a);
+
+/* reduction='none' (one loss per row), 'sum', 'mean' */
+enum { PC_REDUCE_NONE, PC_REDUCE_SUM, PC_REDUCE_MEAN };
+
+/* The recorders take y_pred (pred) and a constant y_true Tensor of its dtype whose
+ * shapes py/loss.c has checked; each returns a new ref or NULL with an exception. */
+/* a row loss (squared errors, categorical, binary, multi-label; y_true like y_pred) */
+PyObject *pc_row_loss(pc_op op, PyObject *pred, PyObject *truth, int reduction);
+/* sparse categorical cross-entropy over valid labels; count = the rows counted (not
+ * ignored); ignore NULL or the ignore_index */
+PyObject *pc_sparse_loss(pc_op op, PyObject *pred, PyObject *labels, int reduction,
+                         pc_index count, const pc_index *ignore);
+/* yolo_loss with args i[0] = N, i[1] = S, i[3] = B, i[4] = C, f[1..3] (see above): the
+ * total, or (total, (coord_xy, coord_wh, obj, noobj, cls)) when return_parts */
+PyObject *pc_yolo_loss(PyObject *pred, PyObject *truth, const pc_op_args *args,
+                       int reduction, int return_parts);
 
 #endif

@@ -1,6 +1,6 @@
 /* autograd/ops_matmul.c — the batched matrix product and its backward.
  *
- * Every product runs in NumPy's BLAS through pc_matmul (py/blas.h): 2-D views of
+ * Every product runs in NumPy's BLAS through pc_matmul (core/blas.h): 2-D views of
  * the operands' buffers, transposed views instead of transposed copies.
  *   y = a · b   ->   da += dy · bᵀ,   db += aᵀ · dy
  * summed over the batch axes an operand was broadcast along (its matrix is then
@@ -8,9 +8,7 @@
  */
 #include "autograd/ops_matmul.h"
 
-#include "py/args.h"
-#include "py/blas.h"
-#include "py/convert.h"
+#include "core/blas.h"
 
 /* ValueError "matmul: shapes (..) and (..) <why>"; returns -1 */
 static int
@@ -154,6 +152,33 @@ pc_matmul_batched(const pc_matmul_layout *L, pc_mm_operand p, pc_mm_operand q,
         if (d < 0)
             return 0;
     }
+}
+
+PyObject *
+pc_matmul_tensors(PyObject *a, PyObject *b)
+{
+    PyArrayObject *y = NULL;
+    PyObject *result = NULL;
+    pc_matmul_layout L;
+
+    if (pc_matmul_layout_init(&L, PC_DATA(a), PC_DATA(b)) < 0)
+        return NULL;
+    if ((y = pc_zeros_array(L.y_ndim, L.y_shape, PyArray_TYPE(PC_DATA(a)))) == NULL)
+        return NULL;
+    {
+        pc_mm_operand ma = {PC_DATA(a), PC_MM_A, L.M, L.K, 0};
+        pc_mm_operand mb = {PC_DATA(b), PC_MM_B, L.K, L.N, 0};
+        pc_mm_operand my = {y, PC_MM_Y, L.M, L.N, 0};
+        if (pc_matmul_batched(&L, ma, mb, my, 0) < 0)
+            goto done;
+    }
+    {
+        PyObject *parents[2] = {a, b};
+        result = pc_record(PC_OP_MATMUL, y, 2, parents, NULL, 0, NULL);
+    }
+done:
+    Py_DECREF(y);
+    return result;
 }
 
 /* y = a · b (batched)  ->  da += dy · bᵀ,  db += aᵀ · dy */

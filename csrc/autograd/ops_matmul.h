@@ -1,5 +1,4 @@
-/* autograd/ops_matmul.h — the layout of a (batched) matrix product, shared by the
- * binding (py/matmul.c) and the backward (ops_matmul.c). */
+/* autograd/ops_matmul.h — the (batched) matrix product: its layout and its recorder. */
 #ifndef PC_OPS_MATMUL_H
 #define PC_OPS_MATMUL_H
 
@@ -36,5 +35,9 @@ typedef struct {
 
 int pc_matmul_batched(const pc_matmul_layout *L, pc_mm_operand p, pc_mm_operand q,
                       pc_mm_operand out, int accumulate);
+
+/* y = a @ b (Tensors of one dtype) as np.matmul, recorded with parents (a, b); shape
+ * errors as pc_matmul_layout_init. New ref or NULL. */
+PyObject *pc_matmul_tensors(PyObject *a, PyObject *b);
 
 #endif

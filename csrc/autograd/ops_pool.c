@@ -1,4 +1,4 @@
-/* autograd/ops_pool.c — backward of pooling and upsampling (kernels/pool.h).
+/* autograd/ops_pool.c — pooling and upsampling, recorder above backward (kernels/pool.h).
  *
  *   max_pool2d   saved[0] = arg (int32, y's shape): where each maximum came from
  *   avg_pool2d   both: args.i = {KH, KW, SH, SW, PT, PL, OH, OW}
@@ -43,6 +43,41 @@ window_backward(pc_node *node, PyArrayObject *dout, const pc_window2d *g,
     return 0;
 }
 
+PyObject *
+pc_pool2d(PyObject *x, const pc_window2d *geometry, int is_max)
+{
+    PyArrayObject *xa = PC_DATA(x), *y = NULL, *arg = NULL;
+    PyObject *result = NULL, *saved = NULL;
+    pc_window2d g = *geometry;
+    NPY_BEGIN_THREADS_DEF;
+
+    {
+        npy_intp dims[4] = {g.N, g.OH, g.OW, g.C};
+        if ((y = pc_new_array(4, dims, PyArray_TYPE(xa))) == NULL ||
+            (is_max && (arg = pc_new_array(4, dims, NPY_INT32)) == NULL))
+            goto done;
+    }
+    if (PyArray_SIZE(xa) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (is_max)
+        PC_DISPATCH(PyArray_TYPE(xa), pc_max_pool_forward, PyArray_DATA(xa), PyArray_DATA(y),
+                    PyArray_DATA(arg), &g);
+    else
+        PC_DISPATCH(PyArray_TYPE(xa), pc_avg_pool_forward, PyArray_DATA(xa), PyArray_DATA(y),
+                    &g);
+    NPY_END_THREADS;
+    saved = (PyObject *)arg;
+    {
+        pc_op_args args = {.i = {g.KH, g.KW, g.SH, g.SW, g.PT, g.PL, g.OH, g.OW}, .n_i = 8};
+        result = pc_record(is_max ? PC_OP_MAX_POOL2D : PC_OP_AVG_POOL2D, y, 1, &x, &args,
+                           is_max, &saved);
+    }
+done:
+    Py_XDECREF(y);
+    Py_XDECREF(arg);
+    return result;
+}
+
 int
 pc_grad_max_pool2d(pc_node *node, PyArrayObject *dout)
 {
@@ -72,6 +107,28 @@ pc_grad_avg_pool2d(pc_node *node, PyArrayObject *dout)
 {
     pc_window2d g = window_of(node);
     return window_backward(node, dout, &g, pc_avg_pool_backward_f32, pc_avg_pool_backward_f64);
+}
+
+PyObject *
+pc_upsampling2d(PyObject *x, const pc_window2d *geometry, const npy_intp dims[4])
+{
+    PyArrayObject *xa = PC_DATA(x), *y;
+    pc_window2d g = *geometry;
+    PyObject *result;
+    NPY_BEGIN_THREADS_DEF;
+
+    if ((y = pc_new_array(4, dims, PyArray_TYPE(xa))) == NULL)
+        return NULL;
+    if (PyArray_SIZE(y) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    PC_DISPATCH(PyArray_TYPE(xa), pc_upsample_forward, PyArray_DATA(xa), PyArray_DATA(y), &g);
+    NPY_END_THREADS;
+    {
+        pc_op_args a = {.i = {g.SH, g.SW}, .n_i = 2};
+        result = pc_record(PC_OP_UPSAMPLING2D, y, 1, &x, &a, 0, NULL);
+    }
+    Py_DECREF(y);
+    return result;
 }
 
 int

@@ -1,4 +1,5 @@
-/* autograd/ops_reduce.c — backward of sum, mean and max over a set of axes.
+/* autograd/ops_reduce.c — sum, mean and max over a set of axes: the recorder pc_reduce
+ * above the backwards.
  *
  * Node layout: parents[0] = x; args.i[0] = the axis mask (PC_AXIS_BIT), args.f[0]
  * = scale (1 for sum, 1/count for mean); max saves argmax (NPY_INTP, y's shape),
@@ -24,6 +25,50 @@ pc_reduce_iter(pc_iter *it, int ndim, const npy_intp *shape, pc_index mask)
         for (int d = 0; d < ndim; d++)
             it->stride[k][d] = 0;
     pc_iter_coalesce(it);
+}
+
+/* the kernel, with the GIL released over large inputs */
+static void
+run_reduce(pc_op op, PyArrayObject *x, PyArrayObject *y, PyArrayObject *argmax,
+           pc_index mask, double scale)
+{
+    pc_iter it;
+    pc_reduce_iter(&it, PyArray_NDIM(x), PyArray_SHAPE(x), mask);
+    NPY_BEGIN_THREADS_DEF;
+    if (PyArray_SIZE(x) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (op == PC_OP_MAX)
+        PC_DISPATCH(PyArray_TYPE(x), pc_max_forward, &it, PyArray_DATA(x), PyArray_DATA(y),
+                    PyArray_DATA(argmax), PyArray_SIZE(y));
+    else
+        PC_DISPATCH(PyArray_TYPE(x), pc_sum_forward, &it, PyArray_DATA(x), PyArray_DATA(y),
+                    PyArray_SIZE(y), scale);
+    NPY_END_THREADS;
+}
+
+PyObject *
+pc_reduce(pc_op op, PyObject *x, pc_index mask, int ndim, const npy_intp *shape,
+          npy_intp count)
+{
+    PyArrayObject *xa = PC_DATA(x), *y = NULL, *argmax = NULL;
+    pc_op_args args = {{0}, {0}, 1};
+    PyObject *result = NULL;
+
+    if ((y = pc_new_array(ndim, shape, PyArray_TYPE(xa))) == NULL)
+        goto done;
+    if (op == PC_OP_MAX && (argmax = pc_new_array(ndim, shape, NPY_INTP)) == NULL)
+        goto done;
+    args.i[0] = mask;
+    args.f[0] = op == PC_OP_MEAN ? (count > 0 ? 1.0 / (double)count : Py_NAN) : 1.0;
+    run_reduce(op, xa, y, argmax, mask, args.f[0]);
+    {
+        PyObject *saved = (PyObject *)argmax;
+        result = pc_record(op, y, 1, &x, &args, argmax != NULL, &saved);
+    }
+done:
+    Py_XDECREF(y);
+    Py_XDECREF(argmax);
+    return result;
 }
 
 /* y = scale · Σ_axes x  ->  dx += scale · dy, broadcast back over the reduced axes */

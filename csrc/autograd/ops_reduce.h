@@ -1,5 +1,4 @@
-/* autograd/ops_reduce.h — what the reduction bindings (py/reduce.c) share with their
- * backward functions (ops_reduce.c). */
+/* autograd/ops_reduce.h — the reductions' recorder and axis-mask iteration. */
 #ifndef PC_OPS_REDUCE_H
 #define PC_OPS_REDUCE_H
 
@@ -12,5 +11,11 @@
 /* The iteration of reduce.h over x's shape: operand 0 walks x contiguously,
  * operand 1 walks y with stride 0 along every axis set in `mask`. */
 void pc_reduce_iter(pc_iter *it, int ndim, const npy_intp *shape, pc_index mask);
+
+/* y (ndim, shape: x's with the axes in mask dropped or kept as 1) = sum / mean / max
+ * of x over the axes in mask, count elements each; recorded with args.i[0] = mask,
+ * args.f[0] = scale (1, or 1/count for mean); max saves argmax. New ref or NULL. */
+PyObject *pc_reduce(pc_op op, PyObject *x, pc_index mask, int ndim, const npy_intp *shape,
+                    npy_intp count);
 
 #endif

@@ -6,7 +6,6 @@
 #include "autograd/ops_shape.h"
 
 #include "autograd/ops_elementwise.h"
-#include "py/convert.h"
 
 void
 pc_transpose_iter(pc_iter *it, int ndim, const npy_intp *x_shape, const npy_intp *perm,
@@ -39,6 +38,21 @@ pc_concat_blocks(PyArrayObject *x, int axis, pc_index *A, pc_index *lx)
     }
 }
 
+/* y = x with the given dims, sharing x's contiguous buffer (see ops_shape.h) */
+PyObject *
+pc_reshape_to(pc_op op, PyObject *x, int ndim, npy_intp *dims)
+{
+    PyArray_Dims newshape = {dims, ndim};
+    PyArrayObject *y = (PyArrayObject *)PyArray_Newshape(PC_DATA(x), &newshape, NPY_CORDER);
+    PyObject *result;
+
+    if (y == NULL)
+        return NULL;
+    result = pc_record(op, y, 1, &x, NULL, 0, NULL);
+    Py_DECREF(y);
+    return result;
+}
+
 /* y = x with another shape, same flat buffer  ->  dx += dy, element by element */
 int
 pc_grad_reshape(pc_node *node, PyArrayObject *dout)
@@ -57,6 +71,38 @@ pc_grad_reshape(pc_node *node, PyArrayObject *dout)
                 n, n, 0);
     NPY_END_THREADS;
     return 0;
+}
+
+PyObject *
+pc_transpose(PyObject *x, PyArrayObject *perm)
+{
+    PyArrayObject *xa = PC_DATA(x), *y;
+    int ndim = PyArray_NDIM(xa);
+    npy_intp shape[PC_MAX_NDIM];
+    PyObject *result;
+    pc_iter it;
+
+    for (int d = 0; d < ndim; d++)
+        shape[d] = PyArray_DIM(xa, ((npy_intp *)PyArray_DATA(perm))[d]);
+    if ((y = pc_new_array(ndim, shape, PyArray_TYPE(xa))) == NULL)
+        return NULL;
+    pc_transpose_iter(&it, ndim, PyArray_SHAPE(xa), PyArray_DATA(perm), 0, 3);
+    NPY_BEGIN_THREADS_DEF;
+    if (PyArray_SIZE(xa) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (PyArray_TYPE(xa) == NPY_FLOAT32)
+        pc_strided_loop_f32(&it, PyArray_DATA(xa), NULL, NULL, PyArray_DATA(y),
+                            pc_copy_rows_f32);
+    else
+        pc_strided_loop_f64(&it, PyArray_DATA(xa), NULL, NULL, PyArray_DATA(y),
+                            pc_copy_rows_f64);
+    NPY_END_THREADS;
+    {
+        PyObject *saved = (PyObject *)perm;
+        result = pc_record(PC_OP_TRANSPOSE, y, 1, &x, NULL, 1, &saved);
+    }
+    Py_DECREF(y);
+    return result;
 }
 
 /* y = x.transpose(perm); saved[0] = perm (NPY_INTP)  ->  dx += dy through the same
@@ -83,6 +129,34 @@ pc_grad_transpose(pc_node *node, PyArrayObject *dout)
                             pc_accumulate_f64);
     NPY_END_THREADS;
     return 0;
+}
+
+PyObject *
+pc_join(pc_op op, PyObject *const *ts, int n, int axis, int ndim, const npy_intp *shape)
+{
+    PyArrayObject *y;
+    pc_index A, lx, ly, off = 0;
+    pc_op_args args = {{0}, {0}, 1};
+    PyObject *result;
+
+    if ((y = pc_new_array(ndim, shape, PyArray_TYPE(PC_DATA(ts[0])))) == NULL)
+        return NULL;
+    pc_concat_blocks(y, axis, &A, &ly);
+    NPY_BEGIN_THREADS_DEF;
+    if (PyArray_SIZE(y) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    for (int i = 0; i < n; i++) {
+        PyArrayObject *x = PC_DATA(ts[i]);
+        pc_concat_blocks(x, axis, &A, &lx);
+        PC_DISPATCH(PyArray_TYPE(y), pc_block_copy, PyArray_DATA(x), PyArray_DATA(y), A, lx,
+                    ly, off);
+        off += lx;
+    }
+    NPY_END_THREADS;
+    args.i[0] = axis;
+    result = pc_record(op, y, n, ts, &args, 0, NULL);
+    Py_DECREF(y);
+    return result;
 }
 
 /* y = concat(x_0, x_1, ...) along args.i[0] (stack: along a new axis there)

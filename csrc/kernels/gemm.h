@@ -1,7 +1,7 @@
 /* gemm.h — matrix products on the BLAS NumPy ships, called from kernels without the
- * GIL. Pure C: the binding floor (py/blas.c) finds that library's CBLAS ?gemm entry
+ * GIL. Pure C: the array floor (core/blas.c) finds that library's CBLAS ?gemm entry
  * points when the module loads and installs them here; until then, or when it finds
- * none, pc_gemm_ready() is 0 and callers take np.matmul (py/blas.h) instead.
+ * none, pc_gemm_ready() is 0 and callers take np.matmul (core/blas.h) instead.
  *
  * pc_gemm_batched runs a batch of equal-shaped products (Winograd's 16 per chunk of
  * images) on pycnn's thread pool. Every call it makes is a piece of at most

@@ -1,10 +1,10 @@
 /* py/activation.c — bindings of pycnn.leaky_relu, elu, swish, softmax, log_softmax,
- * naive_normalize and maxout. Each is one kernel call and one recorded node. */
+ * naive_normalize and maxout: argument parsing and checks, then the recorder of
+ * autograd/ops_activation.c. */
 #include "py/bindings.h"
 #include "py/args.h"
 
 #include "autograd/ops_activation.h"
-#include "autograd/ops_elementwise.h"       /* PC_GIL_THRESHOLD */
 
 /* Views x as (outer, K, inner) around `axis` (negative counts from the end).
  * 0, or -1 with ValueError naming op, the axis and the number of dimensions. */
@@ -29,24 +29,14 @@ split_axis(PyArrayObject *x, Py_ssize_t axis, const char *op, pc_index *outer, p
     return 0;
 }
 
-static PyArrayObject *
-new_like(PyObject *t)
-{
-    PyArrayObject *x = PC_DATA(t);
-    return pc_new_array(PyArray_NDIM(x), PyArray_SHAPE(x), PyArray_TYPE(x));
-}
-
 /* leaky_relu(x, alpha=0.1), elu(x, alpha=1.0): y = f(x; α) */
 static PyObject *
 scaled_op(pc_op op, double alpha_default, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"x", "alpha", NULL};
-    const pc_scaled_kernels *k = pc_scaled_kernels_for(op);
     PyObject *x_obj, *x = NULL, *result = NULL;
-    PyArrayObject *y = NULL;
     PyObject *alpha = NULL;
     pc_op_args a = {{alpha_default}};
-    npy_intp n;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O", kwlist, &x_obj, &alpha))
         return NULL;
@@ -54,21 +44,9 @@ scaled_op(pc_op op, double alpha_default, PyObject *args, PyObject *kwargs)
         return NULL;
     if ((x = pc_as_tensor(x_obj, -1, pc_op_table[op].name)) == NULL)      /* new ref */
         goto done;
-    if ((y = new_like(x)) == NULL)
-        goto done;
-    n = PyArray_SIZE(y);
-    NPY_BEGIN_THREADS_DEF;
-    if (n > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(y) == NPY_FLOAT32)
-        k->forward_f32(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n, (float)a.f[0]);
-    else
-        k->forward_f64(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n, a.f[0]);
-    NPY_END_THREADS;
-    result = pc_record(op, y, 1, &x, &a, 0, NULL);
+    result = pc_scaled_activation(op, x, a.f[0]);
 done:
     Py_XDECREF(x);
-    Py_XDECREF(y);
     return result;
 }
 
@@ -91,8 +69,6 @@ py_swish(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
     static char *kwlist[] = {"x", "beta", NULL};
     PyObject *x_obj, *beta_obj = NULL, *one = NULL, *x = NULL, *beta = NULL;
     PyObject *result = NULL;
-    PyArrayObject *y = NULL;
-    npy_intp n;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O", kwlist, &x_obj, &beta_obj))
         return NULL;
@@ -117,28 +93,11 @@ py_swish(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
         Py_XDECREF(shape);
         goto done;
     }
-    if ((y = new_like(x)) == NULL)
-        goto done;
-    n = PyArray_SIZE(y);
-    NPY_BEGIN_THREADS_DEF;
-    if (n > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(y) == NPY_FLOAT32)
-        pc_swish_forward_f32(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n,
-                             *(float *)PyArray_DATA(PC_DATA(beta)));
-    else
-        pc_swish_forward_f64(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n,
-                             *(double *)PyArray_DATA(PC_DATA(beta)));
-    NPY_END_THREADS;
-    {
-        PyObject *parents[2] = {x, beta};
-        result = pc_record(PC_OP_SWISH, y, 2, parents, NULL, 0, NULL);
-    }
+    result = pc_swish(x, beta);
 done:
     Py_XDECREF(x);
     Py_XDECREF(beta);
     Py_XDECREF(one);
-    Py_XDECREF(y);
     return result;
 }
 
@@ -147,10 +106,8 @@ static PyObject *
 axis_op(pc_op op, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"z", "axis", NULL};
-    const pc_axis_kernels *k = pc_axis_kernels_for(op);
     const char *name = pc_op_table[op].name;
     PyObject *z_obj, *z = NULL, *result = NULL;
-    PyArrayObject *y = NULL;
     pc_op_args a = {{0}};
     PyObject *axis_obj = NULL;
     Py_ssize_t axis = -1;
@@ -163,24 +120,9 @@ axis_op(pc_op op, PyObject *args, PyObject *kwargs)
         goto done;
     if (split_axis(PC_DATA(z), axis, name, &a.i[0], &a.i[1], &a.i[2]) < 0)
         goto done;
-    a.n_i = 3;
-    if ((y = new_like(z)) == NULL)
-        goto done;
-    NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(y) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(y) == NPY_FLOAT32)
-        k->forward_f32(PyArray_DATA(PC_DATA(z)), PyArray_DATA(y), a.i[0], a.i[1], a.i[2]);
-    else
-        k->forward_f64(PyArray_DATA(PC_DATA(z)), PyArray_DATA(y), a.i[0], a.i[1], a.i[2]);
-    NPY_END_THREADS;
-    {
-        PyObject *saved = (PyObject *)y;
-        result = pc_record(op, y, 1, &z, &a, k->reads_output, &saved);
-    }
+    result = pc_along_axis(op, z, a.i[0], a.i[1], a.i[2]);
 done:
     Py_XDECREF(z);
-    Py_XDECREF(y);
     return result;
 }
 
@@ -208,8 +150,6 @@ py_maxout(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"x", "pieces", "axis", NULL};
     PyObject *x_obj, *x = NULL, *result = NULL;
-    PyArrayObject *y = NULL;
-    npy_intp shape[PC_MAX_NDIM];
     pc_op_args a = {{0}};
     PyObject *pieces_obj, *axis_obj = NULL;
     Py_ssize_t pieces, axis = -1;
@@ -232,23 +172,10 @@ py_maxout(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
                      pieces);
         goto done;
     }
-    a.i[1] = features / pieces, a.i[2] = pieces, a.n_i = 4;
     ndim = PyArray_NDIM(PC_DATA(x));
-    for (int d = 0; d < ndim; d++)
-        shape[d] = PyArray_DIM(PC_DATA(x), d);
-    shape[axis < 0 ? axis + ndim : axis] = a.i[1];
-    if ((y = pc_new_array(ndim, shape, PyArray_TYPE(PC_DATA(x)))) == NULL)
-        goto done;
-    NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(PC_DATA(x)) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(y), pc_maxout_forward, PyArray_DATA(PC_DATA(x)), PyArray_DATA(y),
-                a.i[0], a.i[1], a.i[2], a.i[3]);
-    NPY_END_THREADS;
-    result = pc_record(PC_OP_MAXOUT, y, 1, &x, &a, 0, NULL);
+    result = pc_maxout(x, (int)(axis < 0 ? axis + ndim : axis), a.i[0], pieces, a.i[3]);
 done:
     Py_XDECREF(x);
-    Py_XDECREF(y);
     return result;
 }
 

@@ -5,6 +5,7 @@
  */
 #include "py/layer.h"
 #include "py/args.h"
+#include "py/bindings.h"
 
 /* base.objs[]: the function applied, and its second argument (alpha, axis) or NULL */
 enum { OBJ_FN, OBJ_ARG, OBJ_NAME };
@@ -17,18 +18,6 @@ typedef struct {
 
 static PyTypeObject Activation_Type, LeakyReLU_Type, ELU_Type, Softmax_Type, Reshape_Type;
 
-
-/* pycnn._core.<name> (new ref) */
-static PyObject *
-core_function(const char *name)
-{
-    PyObject *core = PyImport_ImportModule("pycnn._core"), *fn;
-    if (core == NULL)
-        return NULL;
-    fn = PyObject_GetAttrString(core, name);
-    Py_DECREF(core);
-    return fn;
-}
 
 static PyObject *
 FunctionLayer_call(FunctionLayerObject *self, PyObject *args, PyObject *kwargs)
@@ -90,19 +79,16 @@ Activation_init(FunctionLayerObject *self, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"activation", PC_LAYER_KWLIST, NULL};
     PyObject *activation, *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
-    PyObject *mod, *fn = NULL, *keras_name = NULL;
+    PyObject *fn = NULL, *keras_name = NULL;
     int trainable = 1;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$" PC_LAYER_KWFMT ":Activation", kwlist,
                                      &activation, &input_shape, &name, &trainable, &dtype))
         return -1;
-    if ((mod = PyImport_ImportModule("pycnn.activations")) == NULL)
-        return -1;
-    fn = pc_call_method(mod, "get", activation);
+    fn = pc_call_hook(PC_HOOK_ACTIVATIONS_GET, activation);
     if (fn != NULL)
         keras_name = PyUnicode_Check(activation) ? Py_NewRef(activation)
-                     : pc_call_method(mod, "serialize", fn);
-    Py_DECREF(mod);
+                     : pc_call_hook(PC_HOOK_ACTIVATIONS_SERIALIZE, fn);
     if (keras_name == NULL) {
         Py_XDECREF(fn);
         return -1;
@@ -145,7 +131,7 @@ LeakyReLU_init(FunctionLayerObject *self, PyObject *args, PyObject *kwargs)
         : slope != NULL ? parse_alpha(slope, "LeakyReLU") : PyFloat_FromDouble(0.1);
     if (a == NULL)
         return -1;
-    status = function_layer_init(self, core_function("leaky_relu"), a, input_shape, name,
+    status = function_layer_init(self, pc_core_function("leaky_relu"), a, input_shape, name,
                                  trainable, dtype);
     Py_DECREF(a);
     return status;
@@ -164,7 +150,7 @@ ELU_init(FunctionLayerObject *self, PyObject *args, PyObject *kwargs)
     a = alpha != NULL ? parse_alpha(alpha, "ELU") : PyFloat_FromDouble(1.0);
     if (a == NULL)
         return -1;
-    status = function_layer_init(self, core_function("elu"), a, input_shape, name, trainable,
+    status = function_layer_init(self, pc_core_function("elu"), a, input_shape, name, trainable,
                                  dtype);
     Py_DECREF(a);
     return status;
@@ -187,7 +173,7 @@ Softmax_init(FunctionLayerObject *self, PyObject *args, PyObject *kwargs)
     a = axis != NULL ? PyNumber_Index(axis) : PyLong_FromLong(-1);
     if (a == NULL)
         return -1;
-    status = function_layer_init(self, core_function("softmax"), a, input_shape, name,
+    status = function_layer_init(self, pc_core_function("softmax"), a, input_shape, name,
                                  trainable, dtype);
     Py_DECREF(a);
     return status;
@@ -230,7 +216,7 @@ Reshape_init(FunctionLayerObject *self, PyObject *args, PyObject *kwargs)
         }
         self->target_ndim = (int)n;
     }
-    return function_layer_init(self, core_function("reshape"), NULL, input_shape, name,
+    return function_layer_init(self, pc_core_function("reshape"), NULL, input_shape, name,
                                trainable, dtype);
 }
 

@@ -1,15 +1,9 @@
-/* py/args.h — small argument-checking helpers shared by the core bindings (tensor,
- * losses, shape ops), so that every "shapes do not match" message is built one way. */
+/* py/args.h — small argument-parsing helpers shared by the bindings: numbers and
+ * integers named in their TypeErrors (shape errors are core/array.h's). */
 #ifndef PC_ARGS_H
 #define PC_ARGS_H
 
 #include "py/convert.h"
-
-/* Raises ValueError(fmt % (op, shape of a, shape of b, detail)) and returns -1.
- * fmt takes exactly, in this order: %s (op), %R (a's shape), %R (b's shape), %s
- * (detail, "" for none); e.g. "%s: y_true shape %R does not match y_pred shape %R%s". */
-int pc_shape_mismatch(const char *fmt, const char *op, PyArrayObject *a, PyArrayObject *b,
-                      const char *detail);
 
 /* *out = float(obj) for an argument named `arg` of `op`; a non-number raises
  * TypeError("Dropout: rate must be a number, got 'half'"). 0, or -1 with it set. */

@@ -25,9 +25,6 @@ extern PyMethodDef pc_matmul_functions[];       /* py/matmul.c */
 PyObject *pc_reduce_method(pc_op op, PyObject *self, PyObject *args, PyObject *kwargs);
 /* t.reshape(2, 3) / t.reshape((2, 3)); t.transpose(*axes); t.T; t[key]; len(t) */
 PyObject *pc_reshape_method(PyObject *self, PyObject *args);
-/* y = x viewed with dims (x's own C-contiguous buffer), recorded as op (reshape or
- * flatten, both backpropagating through pc_grad_reshape); new ref or NULL */
-PyObject *pc_reshape_to(pc_op op, PyObject *x, int ndim, npy_intp *dims);
 PyObject *pc_flatten(PyObject *module, PyObject *x);
 PyObject *pc_transpose_method(PyObject *self, PyObject *args);
 PyObject *pc_transpose_all(PyObject *self, void *closure);
@@ -50,7 +47,25 @@ int pc_normalize_axis(const char *op, Py_ssize_t axis, int ndim, PyArrayObject *
     "(in C order) of its group; tied elements get none, as in PyTorch's max(dim).\n"     \
     "NaN is the maximum of any group that holds one, as in NumPy."
 extern PyMethodDef pc_optim_functions[];        /* py/optim.c */
-extern PyMethodDef pc_bufpool_functions[];      /* py/bufpool.c */
+extern PyMethodDef pc_hooks_functions[];        /* py/hooks.c */
+
+/* The Python callables C calls back (py/hooks.c), registered by pycnn/__init__.py */
+typedef enum {
+    PC_HOOK_ACTIVATIONS_GET,            /* pycnn.activations.get */
+    PC_HOOK_ACTIVATIONS_SERIALIZE,      /* pycnn.activations.serialize */
+    PC_HOOK_CALL_ACCEPTS_TRAINING,      /* pycnn.layers._call_accepts_training */
+    PC_HOOK_TENSOR_LATEX,               /* pycnn.display.tensor_latex */
+    PC_HOOK_EXPLAIN,                    /* pycnn.explain.explain */
+    PC_HOOK_EXPLAIN_GRAD,               /* pycnn.explain.backward.explain_grad */
+    PC_HOOK_COUNT
+} pc_hook;
+/* hook(arg) (new ref), or NULL with RuntimeError when it was never registered */
+PyObject *pc_call_hook(pc_hook which, PyObject *arg);
+
+/* pycnn._core.<name> as a new function object (new ref), from the module's own method
+ * tables (py/module.c); NULL with AttributeError when there is none */
+PyObject *pc_core_function(const char *name);
+extern PyMethodDef pc_bufpool_functions[];      /* core/bufpool.c */
 extern PyMethodDef pc_threads_functions[];      /* py/threads.c */
 
 #endif

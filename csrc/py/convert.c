@@ -1,8 +1,7 @@
 /* py/convert.c — see convert.h. */
 #include "py/convert.h"
 
-#include "kernels/elementwise.h"
-#include "py/bufpool.h"
+#include "core/bufpool.h"
 
 /* NumPy's ValueError about the data (ragged nested lists...) gets the op's name in
  * front; the original stays attached as __cause__. */
@@ -123,68 +122,4 @@ pc_parse_dtype(PyObject *dtype, const char *op)
     }
     Py_DECREF(descr);
     return typenum;
-}
-
-PyArrayObject *
-pc_new_array(int ndim, const npy_intp *shape, int typenum)
-{
-    return pc_pool_array(ndim, shape, typenum, 0);
-}
-
-PyArrayObject *
-pc_zeros_array(int ndim, const npy_intp *shape, int typenum)
-{
-    return pc_pool_array(ndim, shape, typenum, 1);
-}
-
-PyObject *
-pc_shape_tuple(int ndim, const npy_intp *shape)
-{
-    PyObject *t = PyTuple_New(ndim);
-    if (t == NULL)
-        return NULL;
-    for (int d = 0; d < ndim; d++) {
-        PyObject *v = PyLong_FromSsize_t(shape[d]);
-        if (v == NULL) {
-            Py_DECREF(t);
-            return NULL;
-        }
-        PyTuple_SET_ITEM(t, d, v);
-    }
-    return t;
-}
-
-PyObject *
-pc_cast(PyObject *t, int typenum)
-{
-    PyArrayObject *x = PC_DATA(t), *y;
-    PyObject *out;
-
-    if (PyArray_TYPE(x) == typenum)
-        return Py_NewRef(t);
-    y = pc_new_array(PyArray_NDIM(x), PyArray_SHAPE(x), typenum);
-    if (y == NULL)
-        return NULL;
-    if (typenum == NPY_FLOAT64)
-        pc_cast_f32_to_f64(PyArray_DATA(x), PyArray_DATA(y), PyArray_SIZE(x));
-    else
-        pc_cast_f64_to_f32(PyArray_DATA(x), PyArray_DATA(y), PyArray_SIZE(x));
-    out = pc_record(PC_OP_CAST, y, 1, &t, NULL, 0, NULL);
-    Py_DECREF(y);
-    return out;
-}
-
-int
-pc_promote_pair(PyObject **a, PyObject **b)
-{
-    PyObject **low;
-    PyObject *cast;
-
-    if (PyArray_TYPE(PC_DATA(*a)) == PyArray_TYPE(PC_DATA(*b)))
-        return 0;
-    low = PyArray_TYPE(PC_DATA(*a)) == NPY_FLOAT32 ? a : b;
-    if ((cast = pc_cast(*low, NPY_FLOAT64)) == NULL)
-        return -1;
-    Py_SETREF(*low, cast);
-    return 0;
 }

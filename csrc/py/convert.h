@@ -3,11 +3,7 @@
 #ifndef PC_CONVERT_H
 #define PC_CONVERT_H
 
-#include "autograd/node.h"
-
-/* Calls fn##_f32 or fn##_f64 by the dtype (already checked to be one of the two). */
-#define PC_DISPATCH(typenum, fn, ...) \
-    ((typenum) == NPY_FLOAT32 ? fn##_f32(__VA_ARGS__) : fn##_f64(__VA_ARGS__))
+#include "autograd/ops_elementwise.h"
 
 /* A C-contiguous, aligned, writeable float32/float64 array holding obj's values
  * (new ref). typenum -1 picks the default: float32/float64 NumPy data keeps its
@@ -23,20 +19,5 @@ PyObject *pc_as_tensor(PyObject *obj, int typenum, const char *op);
 /* The dtype argument of tensor(), astype(): None (→ -1), 'float32', np.float64...
  * Returns NPY_FLOAT32/NPY_FLOAT64, -1 for None, -2 with TypeError otherwise. */
 int pc_parse_dtype(PyObject *dtype, const char *op);
-
-/* A new uninitialised / zero-filled C-contiguous array (new ref); big ones reuse
- * the buffers of freed arrays of the same size (py/bufpool.c). */
-PyArrayObject *pc_new_array(int ndim, const npy_intp *shape, int typenum);
-PyArrayObject *pc_zeros_array(int ndim, const npy_intp *shape, int typenum);
-
-/* Shape as a Python tuple (new ref), for messages: "(2, 3)" */
-PyObject *pc_shape_tuple(int ndim, const npy_intp *shape);
-
-/* y = (typenum)t, recorded so the gradient flows back in t's dtype (new ref) */
-PyObject *pc_cast(PyObject *t, int typenum);
-
-/* Brings a and b (owned refs, replaced in place) to one dtype: float64 if either
- * is, like NumPy. 0, or -1 with an exception set. */
-int pc_promote_pair(PyObject **a, PyObject **b);
 
 #endif

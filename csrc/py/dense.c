@@ -10,6 +10,7 @@
  */
 #include "py/layer.h"
 
+#include "autograd/ops_activation.h"
 #include "autograd/ops_layers.h"
 #include "kernels/dense.h"
 
@@ -24,14 +25,14 @@ typedef struct {
 
 static PyTypeObject Dense_Type, Maxout_Type;
 
-/* y = the node over x (a Tensor in W's dtype), W, b (NULL: no bias) */
+/* y = the dense node over x (a Tensor in W's dtype), W, b (NULL: no bias), after
+ * checking that x's last dimension is W's input size */
 static PyObject *
 dense_node(DenseObject *self, PyObject *x, PyObject *w, PyObject *b)
 {
-    PyObject *name = pc_layer_name(&self->base), *result = NULL, *saved = NULL;
-    PyArrayObject *xa = PC_DATA(x), *wa = PC_DATA(w), *y = NULL, *x2d = NULL, *y2d = NULL;
-    npy_intp in = PyArray_DIM(wa, 0), N = PyArray_DIM(wa, 1);
-    npy_intp dims[PC_MAX_NDIM];
+    PyObject *name = pc_layer_name(&self->base);
+    PyArrayObject *xa = PC_DATA(x);
+    npy_intp in = PyArray_DIM(PC_DATA(w), 0);
     int nd = PyArray_NDIM(xa);
 
     if (nd < 2 || PyArray_DIM(xa, nd - 1) != in) {
@@ -43,39 +44,16 @@ dense_node(DenseObject *self, PyObject *x, PyObject *w, PyObject *b)
         Py_XDECREF(s);
         return NULL;
     }
-    for (int d = 0; d < nd; d++)
-        dims[d] = PyArray_DIM(xa, d);
-    dims[nd - 1] = N;
-    if ((y = pc_new_array(nd, dims, PyArray_TYPE(wa))) == NULL ||
-        (x2d = pc_matrix_view(xa, in)) == NULL || (y2d = pc_matrix_view(y, N)) == NULL ||
-        pc_matmul(x2d, 0, wa, 0, y2d, 0) < 0)
-        goto done;
-    pc_dense_epilogue(y, b != NULL ? PC_DATA(b) : NULL, N, self->act);
-    if (self->act != PC_ACT_LINEAR)
-        saved = (PyObject *)y;                          /* act' reads the output */
-    {
-        PyObject *parents[3] = {x, w, b};
-        pc_op_args args = {.i = {self->act}, .n_i = 1};
-        result = pc_record(PC_OP_DENSE, y, b != NULL ? 3 : 2, parents, &args, saved != NULL,
-                           &saved);
-    }
-done:
-    Py_XDECREF(y);
-    Py_XDECREF(x2d);
-    Py_XDECREF(y2d);
-    return result;
+    return pc_dense(x, w, b, self->act);
 }
 
-/* pycnn.maxout(z, pieces): groups of `pieces` consecutive features, max of each */
+/* groups of `pieces` consecutive features of y's last axis, max of each */
 static PyObject *
-maxout(PyObject *z, npy_intp pieces)
+maxout(PyObject *y, npy_intp pieces)
 {
-    PyObject *core = PyImport_ImportModule("pycnn._core"), *y;
-    if (core == NULL)
-        return NULL;
-    y = PyObject_CallMethod(core, "maxout", "On", z, (Py_ssize_t)pieces);
-    Py_DECREF(core);
-    return y;
+    PyArrayObject *ya = PC_DATA(y);
+    int last = PyArray_NDIM(ya) - 1;
+    return pc_maxout(y, last, PyArray_SIZE(ya) / PyArray_DIM(ya, last), pieces, 1);
 }
 
 static PyObject *

@@ -8,6 +8,8 @@
  */
 #include "py/bindings.h"
 
+#include "autograd/ops_index.h"
+
 /* An int, slice, None or Ellipsis: NumPy answers it with a view */
 static int
 is_basic_index(PyObject *item)
@@ -87,9 +89,8 @@ index_error(PyArrayObject *x, PyObject *key)
 PyObject *
 pc_getitem(PyObject *self, PyObject *key)
 {
-    PyArrayObject *x = PC_DATA(self), *y = NULL;
+    PyArrayObject *x = PC_DATA(self);
     PyObject *norm = NULL, *view = NULL, *result = NULL;
-    pc_op_args args = {{0}, {0}, 1};
     int advanced;
 
     if ((norm = normalize_key(key, &advanced)) == NULL)
@@ -98,21 +99,10 @@ pc_getitem(PyObject *self, PyObject *key)
         index_error(x, key);
         goto done;
     }
-    y = (PyArrayObject *)PyArray_FromAny(view, NULL, 0, 0,
-                                         NPY_ARRAY_CARRAY | NPY_ARRAY_FORCECAST, NULL);
-    if (y == NULL)
-        goto done;
-    if (PyArray_NDIM(y) > PC_MAX_NDIM) {
-        PyErr_Format(PyExc_ValueError, "getitem: the result would have %d axes, at most %d "
-                     "are supported", PyArray_NDIM(y), PC_MAX_NDIM);
-        goto done;
-    }
-    args.i[0] = advanced;
-    result = pc_record(PC_OP_GETITEM, y, 1, &self, &args, 1, &norm);
+    result = pc_getitem_view(self, view, norm, advanced);
 done:
     Py_XDECREF(norm);
     Py_XDECREF(view);
-    Py_XDECREF(y);
     return result;
 }
 

@@ -6,6 +6,7 @@
  * override build/call/compute_output_shape/get_config as in Keras; add_weight
  * creates their weights from the seeded initializers.
  */
+#include "py/bindings.h"
 #include "py/layer.h"
 
 PyObject *
@@ -410,19 +411,14 @@ static int
 call_takes_training(LayerObject *self, PyObject *meth)
 {
     if (self->call_training < 0) {
-        PyObject *attr = PyObject_GetAttrString((PyObject *)Py_TYPE(self), "call"), *mod, *r;
+        PyObject *attr = PyObject_GetAttrString((PyObject *)Py_TYPE(self), "call"), *r;
         if (attr == NULL)
             return -1;
         if (Py_IS_TYPE(attr, &PyMethodDescr_Type)) {
             self->call_training = 1;
         }
         else {
-            if ((mod = PyImport_ImportModule("pycnn.layers")) == NULL) {
-                Py_DECREF(attr);
-                return -1;
-            }
-            r = pc_call_method(mod, "_call_accepts_training", meth);
-            Py_DECREF(mod);
+            r = pc_call_hook(PC_HOOK_CALL_ACCEPTS_TRAINING, meth);
             self->call_training = r != NULL ? PyObject_IsTrue(r) : -1;
             Py_XDECREF(r);
         }

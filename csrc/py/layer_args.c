@@ -1,6 +1,7 @@
 /* py/layer_args.c — argument parsing shared by the layer types: shapes, int pairs
  * (kernel_size, strides, pool_size), padding, data_format, activations. Errors name
  * the layer type and the value. */
+#include "py/bindings.h"
 #include "py/layer.h"
 
 #include "kernels/dense.h"
@@ -135,17 +136,6 @@ fused_code(const char *name)
     return -1;
 }
 
-static PyObject *
-activations_call(const char *fn, PyObject *arg)
-{
-    PyObject *mod = PyImport_ImportModule("pycnn.activations"), *r;
-    if (mod == NULL)
-        return NULL;
-    r = pc_call_method(mod, fn, arg);
-    Py_DECREF(mod);
-    return r;
-}
-
 int
 pc_resolve_activation(PyObject *activation, const char *who, int *act, PyObject **post,
                       PyObject **keras_name)
@@ -161,7 +151,7 @@ pc_resolve_activation(PyObject *activation, const char *who, int *act, PyObject 
             *keras_name = Py_NewRef(activation);
             return 0;
         }
-        if ((*post = activations_call("get", activation)) == NULL) {
+        if ((*post = pc_call_hook(PC_HOOK_ACTIVATIONS_GET, activation)) == NULL) {
             PyObject *type, *value, *tb;
             PyErr_Fetch(&type, &value, &tb);
             PyErr_Format(PyExc_ValueError, "%s: unknown activation %R (%S)", who, activation,

@@ -1,5 +1,6 @@
 /* py/layers_misc.c — the layers without weights that move or mask values:
- * Dropout (and pycnn.dropout) and Flatten.
+ * Dropout (and pycnn.dropout) and Flatten: arguments and checks; the recorders
+ * are in autograd (pc_dropout in ops_layers.c, pc_reshape_to in ops_shape.c).
  *
  * Legend: N = batch; x, y = input, output; m = the dropout mask.
  */
@@ -8,37 +9,9 @@
 #include "py/bindings.h"
 
 #include "autograd/ops_layers.h"
+#include "autograd/ops_shape.h"
 
 /* ---- dropout ------------------------------------------------------------------------ */
-
-/* y = x · m with m = 0 (probability rate) or 1/(1 − rate), m drawn from rng */
-static PyObject *
-dropout_apply(PyObject *x, double rate, pc_rng *rng)
-{
-    PyArrayObject *xa = PC_DATA(x), *m = NULL, *y = NULL;
-    PyObject *result = NULL;
-    npy_intp n = PyArray_SIZE(xa);
-    NPY_BEGIN_THREADS_DEF;
-
-    if ((m = pc_new_array(PyArray_NDIM(xa), PyArray_SHAPE(xa), PyArray_TYPE(xa))) == NULL ||
-        (y = pc_new_array(PyArray_NDIM(xa), PyArray_SHAPE(xa), PyArray_TYPE(xa))) == NULL)
-        goto done;
-    /* the generator is shared state: drawn under the GIL, so threads take turns */
-    PC_DISPATCH(PyArray_TYPE(xa), pc_dropout_mask, rng, PyArray_DATA(m), n, rate);
-    if (n > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(xa), pc_dropout_forward, PyArray_DATA(xa), PyArray_DATA(m),
-                PyArray_DATA(y), n);
-    NPY_END_THREADS;
-    {
-        PyObject *saved = (PyObject *)m;
-        result = pc_record(PC_OP_DROPOUT, y, 1, &x, NULL, 1, &saved);
-    }
-done:
-    Py_XDECREF(m);
-    Py_XDECREF(y);
-    return result;
-}
 
 static int
 check_rate(PyObject *rate_obj, const char *who, double *rate)
@@ -82,7 +55,7 @@ py_dropout(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
         return x;
     if (seed != Py_None)
         pc_rng_seed(&rng, (uint64_t)PyLong_AsUnsignedLongLongMask(seed));
-    y = dropout_apply(x, rate, seed != Py_None ? &rng : pc_global_rng());
+    y = pc_dropout(x, rate, seed != Py_None ? &rng : pc_global_rng());
     Py_DECREF(x);
     return y;
 }
@@ -134,7 +107,7 @@ Dropout_call(DropoutObject *self, PyObject *args, PyObject *kwargs)
         return NULL;
     if (!training || self->rate == 0.0)
         return x;                                   /* identity at inference */
-    y = dropout_apply(x, self->rate, self->seeded ? &self->rng : pc_global_rng());
+    y = pc_dropout(x, self->rate, self->seeded ? &self->rng : pc_global_rng());
     Py_DECREF(x);
     return y;
 }

@@ -1,16 +1,14 @@
 /* py/loss.c — bindings of the losses (pycnn.losses calls these): squared errors,
  * categorical, binary, multi-label and sparse categorical cross-entropy, YOLO.
- * Each is one kernel call and one recorded node with parents (y_pred, y_true).
+ * Each parses its arguments, checks shapes and labels, then calls its recorder in
+ * autograd/ops_loss.c (one node with parents (y_pred, y_true)).
  * Legend: R rows of K values (see kernels/loss.h); N images (YOLO). */
 #include "py/args.h"
 #include "py/bindings.h"
 
 #include <math.h>
 
-#include "autograd/ops_elementwise.h"       /* PC_GIL_THRESHOLD */
 #include "autograd/ops_loss.h"
-
-enum { REDUCE_NONE, REDUCE_SUM, REDUCE_MEAN };
 
 /* 'mean' (Keras' 'sum_over_batch_size' too), 'sum' or 'none'; -1 with ValueError */
 static int
@@ -19,9 +17,9 @@ parse_reduction(PyObject *obj, const char *op)
     static const char *names[] = {"none", "sum", "mean", "sum_over_batch_size"};
     for (int i = 0; obj != NULL && PyUnicode_Check(obj) && i < 4; i++)
         if (PyUnicode_CompareWithASCIIString(obj, names[i]) == 0)
-            return i < 3 ? i : REDUCE_MEAN;
+            return i < 3 ? i : PC_REDUCE_MEAN;
     if (obj == NULL)
-        return REDUCE_MEAN;
+        return PC_REDUCE_MEAN;
     PyErr_Format(PyExc_ValueError, "%s: reduction must be 'mean', 'sum' or 'none', got %R", op,
                  obj);
     return -1;
@@ -59,31 +57,6 @@ prediction(PyObject *obj, const char *op)
     return p;
 }
 
-/* The loss Tensor: per itself for 'none', else Σ per · scale as a 0-d array; records
- * the node (parents y_pred, y_true) with the reduction in a->i[2], a->f[0]. */
-static PyObject *
-record_loss(pc_op op, PyArrayObject *per, int reduction, pc_index count, PyObject *pred,
-            PyObject *truth, pc_op_args *a)
-{
-    PyObject *parents[2] = {pred, truth}, *result;
-    PyArrayObject *out;
-    pc_index n = PyArray_SIZE(per);
-
-    a->f[0] = reduction == REDUCE_MEAN ? (count > 0 ? 1.0 / (double)count : 0.0) : 1.0;
-    a->i[2] = reduction == REDUCE_NONE;
-    if (reduction == REDUCE_NONE)
-        return pc_record(op, per, 2, parents, a, 0, NULL);
-    if ((out = pc_new_array(0, NULL, PyArray_TYPE(per))) == NULL)
-        return NULL;
-    if (PyArray_TYPE(per) == NPY_FLOAT32)
-        *(float *)PyArray_DATA(out) = pc_loss_total_f32(PyArray_DATA(per), n, (float)a->f[0]);
-    else
-        *(double *)PyArray_DATA(out) = pc_loss_total_f64(PyArray_DATA(per), n, a->f[0]);
-    result = pc_record(op, out, 2, parents, a, 0, NULL);
-    Py_DECREF(out);
-    return result;
-}
-
 /* squared errors and the categorical / binary / multi-label cross-entropies: y_true and
  * y_pred of one shape. op_logits is the from_logits variant, or PC_OP_COUNT if none. */
 static PyObject *
@@ -92,10 +65,8 @@ row_loss(pc_op op, pc_op op_logits, PyObject *args, PyObject *kwargs)
     static char *kw_logits[] = {"y_true", "y_pred", "from_logits", "reduction", NULL};
     static char *kw_plain[] = {"y_true", "y_pred", "reduction", NULL};
     PyObject *t_obj, *p_obj, *red_obj = NULL, *pred = NULL, *truth = NULL, *result = NULL;
-    PyArrayObject *p, *per = NULL;
-    const pc_row_loss_kernels *k;
+    PyArrayObject *p;
     const char *name = pc_op_table[op].name;
-    pc_op_args a = {{0}};
     int from_logits = 0, reduction, ok;
 
     ok = op_logits == PC_OP_COUNT
@@ -107,7 +78,6 @@ row_loss(pc_op op, pc_op op_logits, PyObject *args, PyObject *kwargs)
         return NULL;
     if (from_logits)
         op = op_logits;
-    k = pc_row_loss_kernels_for(op);
     if ((pred = prediction(p_obj, name)) == NULL)
         goto done;
     p = PC_DATA(pred);
@@ -117,29 +87,10 @@ row_loss(pc_op op, pc_op op_logits, PyObject *args, PyObject *kwargs)
         shape_error(name, PC_DATA(truth), p, "");
         goto done;
     }
-    /* rows: the first axis (a sample) for squared_error, else every axis but the last */
-    a.i[1] = k->rows_are_samples ? (PyArray_DIM(p, 0) ? PyArray_SIZE(p) / PyArray_DIM(p, 0) : 0)
-                                 : PyArray_DIM(p, PyArray_NDIM(p) - 1);
-    per = pc_new_array(k->rows_are_samples ? 1 : PyArray_NDIM(p) - 1, PyArray_SHAPE(p),
-                       PyArray_TYPE(p));
-    if (per == NULL)
-        goto done;
-    a.i[0] = PyArray_SIZE(per);
-    NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(p) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(p) == NPY_FLOAT32)
-        k->forward_f32(PyArray_DATA(p), PyArray_DATA(PC_DATA(truth)), PyArray_DATA(per),
-                       a.i[0], a.i[1]);
-    else
-        k->forward_f64(PyArray_DATA(p), PyArray_DATA(PC_DATA(truth)), PyArray_DATA(per),
-                       a.i[0], a.i[1]);
-    NPY_END_THREADS;
-    result = record_loss(op, per, reduction, a.i[0], pred, truth, &a);
+    result = pc_row_loss(op, pred, truth, reduction);
 done:
     Py_XDECREF(pred);
     Py_XDECREF(truth);
-    Py_XDECREF(per);
     return result;
 }
 
@@ -242,10 +193,9 @@ py_sparse_categorical_crossentropy(PyObject *Py_UNUSED(m), PyObject *args, PyObj
                              NULL};
     PyObject *t_obj, *p_obj, *ign_obj = Py_None, *red_obj = NULL;
     PyObject *pred = NULL, *labels = NULL, *result = NULL;
-    PyArrayObject *p, *per = NULL;
+    PyArrayObject *p;
     pc_op op = PC_OP_SPARSE_CATEGORICAL_CROSSENTROPY;
     const char *name = pc_op_table[op].name;
-    const pc_sparse_loss_kernels *k;
     pc_op_args a = {{0}};
     const pc_index *ignore;
     pc_index count, bad;
@@ -257,7 +207,6 @@ py_sparse_categorical_crossentropy(PyObject *Py_UNUSED(m), PyObject *args, PyObj
         return NULL;
     if (from_logits)
         op = PC_OP_SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS;
-    k = pc_sparse_loss_kernels_for(op);
     if (parse_ignore_index(ign_obj, &a, name) < 0)
         return NULL;
     ignore = a.i[3] ? &a.i[4] : NULL;
@@ -274,68 +223,10 @@ py_sparse_categorical_crossentropy(PyObject *Py_UNUSED(m), PyObject *args, PyObj
         label_error(name, PC_DATA(labels), bad, a.i[1]);
         goto done;
     }
-    per = pc_new_array(PyArray_NDIM(p) - 1, PyArray_SHAPE(p), PyArray_TYPE(p));
-    if (per == NULL)
-        goto done;
-    NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(p) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(p) == NPY_FLOAT32)
-        k->forward_f32(PyArray_DATA(p), PyArray_DATA(PC_DATA(labels)), PyArray_DATA(per),
-                       a.i[0], a.i[1], ignore);
-    else
-        k->forward_f64(PyArray_DATA(p), PyArray_DATA(PC_DATA(labels)), PyArray_DATA(per),
-                       a.i[0], a.i[1], ignore);
-    NPY_END_THREADS;
-    result = record_loss(op, per, reduction, count, pred, labels, &a);
+    result = pc_sparse_loss(op, pred, labels, reduction, count, a.i[3] ? &a.i[4] : NULL);
 done:
     Py_XDECREF(pred);
     Py_XDECREF(labels);
-    Py_XDECREF(per);
-    return result;
-}
-
-/* The loss over the parts in mask, recorded as one yolo_loss node (new ref) */
-static PyObject *
-yolo_part(PyArrayObject *parts, int mask, int reduction, PyObject *pred, PyObject *truth,
-          pc_op_args a)
-{
-    pc_index N = PyArray_DIM(parts, 0);
-    PyArrayObject *per = pc_new_array(1, PyArray_SHAPE(parts), PyArray_TYPE(parts));
-    PyObject *result;
-
-    if (per == NULL)
-        return NULL;
-    PC_DISPATCH(PyArray_TYPE(parts), pc_yolo_select, PyArray_DATA(parts), N, mask,
-                PyArray_DATA(per));
-    a.i[5] = mask;
-    result = record_loss(PC_OP_YOLO_LOSS, per, reduction, N, pred, truth, &a);
-    Py_DECREF(per);
-    return result;
-}
-
-/* The total (all parts), or (total, (coord_xy, coord_wh, obj, noobj, cls)) (new ref) */
-static PyObject *
-yolo_result(PyArrayObject *parts, int return_parts, int reduction, PyObject *pred,
-            PyObject *truth, pc_op_args a)
-{
-    PyObject *total, *each = NULL, *result = NULL;
-
-    total = yolo_part(parts, (1 << PC_YOLO_PARTS) - 1, reduction, pred, truth, a);
-    if (total == NULL || !return_parts)
-        return total;
-    if ((each = PyTuple_New(PC_YOLO_PARTS)) == NULL)
-        goto done;
-    for (int t = 0; t < PC_YOLO_PARTS; t++) {
-        PyObject *part = yolo_part(parts, 1 << t, reduction, pred, truth, a);
-        if (part == NULL)
-            goto done;
-        PyTuple_SET_ITEM(each, t, part);
-    }
-    result = PyTuple_Pack(2, total, each);
-done:
-    Py_DECREF(total);
-    Py_XDECREF(each);
     return result;
 }
 
@@ -369,12 +260,11 @@ py_yolo_loss(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
     static char *kwlist[] = {"y_true", "y_pred", "S", "B", "C", "lambda_coord",
                              "lambda_noobj", "reduction", "return_parts", NULL};
     PyObject *t_obj, *p_obj, *red_obj = NULL, *pred = NULL, *truth = NULL, *result = NULL;
-    PyArrayObject *p, *parts = NULL;
+    PyArrayObject *p;
     Py_ssize_t S = 7, B = 2, C = 20;
     pc_op_args a = {{0}};
     pc_yolo_dims d;
     int reduction, return_parts = 0;
-    npy_intp shape[2];
 
     a.f[1] = 5.0, a.f[2] = 0.5, a.f[3] = 1e-6;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|nnnddOp", kwlist, &t_obj, &p_obj, &S,
@@ -395,20 +285,10 @@ py_yolo_loss(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
     d = pc_yolo_dims_from_args(&a);
     if (yolo_check_shapes(p, PC_DATA(truth), &d) < 0)
         goto done;
-    shape[0] = d.N, shape[1] = PC_YOLO_PARTS;
-    if ((parts = pc_new_array(2, shape, PyArray_TYPE(p))) == NULL)
-        goto done;
-    NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(p) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(p), pc_yolo_forward, PyArray_DATA(p),
-                PyArray_DATA(PC_DATA(truth)), PyArray_DATA(parts), &d);
-    NPY_END_THREADS;
-    result = yolo_result(parts, return_parts, reduction, pred, truth, a);
+    result = pc_yolo_loss(pred, truth, &a, reduction, return_parts);
 done:
     Py_XDECREF(pred);
     Py_XDECREF(truth);
-    Py_XDECREF(parts);
     return result;
 }
 

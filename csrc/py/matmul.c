@@ -1,7 +1,7 @@
 /* py/matmul.c — binding of the matrix product: a @ b (either operand may be a NumPy
  * array or a list) and pycnn.matmul(a, b), with np.matmul's shapes: (M, K) @ (K, N),
  * batched (..., M, K) @ (..., K, N) with broadcasting batch axes, 1-D operands as a
- * row / a column. Every product runs in NumPy's BLAS (py/blas.h). */
+ * row / a column. The recorder is pc_matmul_tensors (autograd/ops_matmul.c). */
 #include "py/bindings.h"
 
 #include "autograd/ops_matmul.h"
@@ -20,32 +20,15 @@ PyObject *
 pc_matmul_op(PyObject *a_obj, PyObject *b_obj)
 {
     PyObject *a = NULL, *b = NULL, *result = NULL;
-    PyArrayObject *y = NULL;
-    pc_matmul_layout L;
 
     if ((a = pc_as_tensor(a_obj, operand_dtype(a_obj, b_obj), "matmul")) == NULL ||
         (b = pc_as_tensor(b_obj, operand_dtype(b_obj, a), "matmul")) == NULL ||
         pc_promote_pair(&a, &b) < 0)
         goto done;
-    if (pc_matmul_layout_init(&L, PC_DATA(a), PC_DATA(b)) < 0)
-        goto done;
-    if ((y = pc_zeros_array(L.y_ndim, L.y_shape, PyArray_TYPE(PC_DATA(a)))) == NULL)
-        goto done;
-    {
-        pc_mm_operand ma = {PC_DATA(a), PC_MM_A, L.M, L.K, 0};
-        pc_mm_operand mb = {PC_DATA(b), PC_MM_B, L.K, L.N, 0};
-        pc_mm_operand my = {y, PC_MM_Y, L.M, L.N, 0};
-        if (pc_matmul_batched(&L, ma, mb, my, 0) < 0)
-            goto done;
-    }
-    {
-        PyObject *parents[2] = {a, b};
-        result = pc_record(PC_OP_MATMUL, y, 2, parents, NULL, 0, NULL);
-    }
+    result = pc_matmul_tensors(a, b);
 done:
     Py_XDECREF(a);
     Py_XDECREF(b);
-    Py_XDECREF(y);
     return result;
 }
 

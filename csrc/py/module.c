@@ -2,8 +2,11 @@
  * multi-phase init, NumPy imported once in the exec slot. */
 #define PC_NUMPY_IMPORT_HERE
 #include "py/bindings.h"
-#include "py/blas.h"
+#include "core/blas.h"
 #include "py/layer.h"
+#include "py/tensor.h"
+
+#include <string.h>
 
 static PyObject *
 py_set_grad_enabled(PyObject *Py_UNUSED(m), PyObject *flag)
@@ -76,10 +79,25 @@ static PyMethodDef *const function_tables[] = {
     pc_activation_functions,
     pc_loss_functions,
     pc_optim_functions,
+    pc_hooks_functions,
     pc_bufpool_functions,
     pc_threads_functions,
     pc_blas_functions,
 };
+
+PyObject *
+pc_core_function(const char *name)
+{
+    static PyObject *module_name = NULL;        /* "pycnn._core", as m_module */
+    if (module_name == NULL && (module_name = PyUnicode_FromString("pycnn._core")) == NULL)
+        return NULL;
+    for (size_t i = 0; i < sizeof(function_tables) / sizeof(function_tables[0]); i++)
+        for (PyMethodDef *def = function_tables[i]; def->ml_name != NULL; def++)
+            if (strcmp(def->ml_name, name) == 0)
+                return PyCFunction_NewEx(def, NULL, module_name);
+    PyErr_Format(PyExc_AttributeError, "pycnn._core has no function %s", name);
+    return NULL;
+}
 
 static int
 pycnn_exec(PyObject *m)
@@ -87,12 +105,8 @@ pycnn_exec(PyObject *m)
     if (PyArray_ImportNumPyAPI() < 0)
         return -1;
     pc_blas_init();
-    if (PyType_Ready(&Tensor_Type) < 0)
+    if (pc_tensor_type_ready() < 0)
         return -1;
-    /* ndarray ⋆ Tensor defers to Tensor's reflected operators */
-    if (PyDict_SetItemString(Tensor_Type.tp_dict, "__array_ufunc__", Py_None) < 0)
-        return -1;
-    PyType_Modified(&Tensor_Type);
     if (PyModule_AddObjectRef(m, "Tensor", (PyObject *)&Tensor_Type) < 0)
         return -1;
     if (pc_layer_exec(m) < 0 || pc_dense_exec(m) < 0 || pc_layers_misc_exec(m) < 0 ||

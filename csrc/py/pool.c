@@ -1,5 +1,6 @@
 /* py/pool.c — MaxPooling2D, AveragePooling2D, UpSampling2D and the functional
- * pycnn.max_pool2d / avg_pool2d. Legend: kernels/window.h and kernels/pool.h.
+ * pycnn.max_pool2d / avg_pool2d: arguments and geometry checks; the recorders are in
+ * autograd/ops_pool.c. Legend: kernels/window.h and kernels/pool.h.
  */
 #include "py/layer.h"
 
@@ -37,43 +38,17 @@ pool_geometry(const char *who, PyArrayObject *x, const pc_index pool[2],
     return 0;
 }
 
-/* y = max or mean over each window of x (a Tensor); one node */
+/* y = max or mean over each window of x (a Tensor); geometry checked here, the node
+ * recorded by pc_pool2d */
 static PyObject *
 pool_node(const char *who, PyObject *x, const pc_index pool[2], const pc_index strides[2],
           int same, int is_max)
 {
-    PyArrayObject *xa = PC_DATA(x), *y = NULL, *arg = NULL;
-    PyObject *result = NULL, *saved = NULL;
     pc_window2d g;
-    NPY_BEGIN_THREADS_DEF;
 
-    if (pool_geometry(who, xa, pool, strides, same, &g) < 0)
+    if (pool_geometry(who, PC_DATA(x), pool, strides, same, &g) < 0)
         return NULL;
-    {
-        npy_intp dims[4] = {g.N, g.OH, g.OW, g.C};
-        if ((y = pc_new_array(4, dims, PyArray_TYPE(xa))) == NULL ||
-            (is_max && (arg = pc_new_array(4, dims, NPY_INT32)) == NULL))
-            goto done;
-    }
-    if (PyArray_SIZE(xa) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    if (is_max)
-        PC_DISPATCH(PyArray_TYPE(xa), pc_max_pool_forward, PyArray_DATA(xa), PyArray_DATA(y),
-                    PyArray_DATA(arg), &g);
-    else
-        PC_DISPATCH(PyArray_TYPE(xa), pc_avg_pool_forward, PyArray_DATA(xa), PyArray_DATA(y),
-                    &g);
-    NPY_END_THREADS;
-    saved = (PyObject *)arg;
-    {
-        pc_op_args args = {.i = {g.KH, g.KW, g.SH, g.SW, g.PT, g.PL, g.OH, g.OW}, .n_i = 8};
-        result = pc_record(is_max ? PC_OP_MAX_POOL2D : PC_OP_AVG_POOL2D, y, 1, &x, &args,
-                           is_max, &saved);
-    }
-done:
-    Py_XDECREF(y);
-    Py_XDECREF(arg);
-    return result;
+    return pc_pool2d(x, &g, is_max);
 }
 
 /* max_pool2d / avg_pool2d (x, pool_size, strides=None, padding='valid') */
@@ -276,8 +251,7 @@ UpSampling2D_call(UpSamplingObject *self, PyObject *args, PyObject *kwargs)
     static char *kwlist[] = {"inputs", "training", NULL};
     PyObject *inputs, *training = Py_False, *x = NULL, *result = NULL;
     PyObject *name = pc_layer_name(&self->base);
-    PyArrayObject *xa, *y = NULL;
-    NPY_BEGIN_THREADS_DEF;
+    PyArrayObject *xa;
 
     if (pc_layer_check_init(&self->base) < 0)
         return NULL;
@@ -304,19 +278,9 @@ UpSampling2D_call(UpSamplingObject *self, PyObject *args, PyObject *kwargs)
                      (Py_ssize_t)g.W, (Py_ssize_t)g.SH, (Py_ssize_t)g.SW);
         goto done;
     }
-    if ((y = pc_new_array(4, dims, PyArray_TYPE(xa))) == NULL)
-        goto done;
-    if (PyArray_SIZE(y) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(xa), pc_upsample_forward, PyArray_DATA(xa), PyArray_DATA(y), &g);
-    NPY_END_THREADS;
-    {
-        pc_op_args a = {.i = {g.SH, g.SW}, .n_i = 2};
-        result = pc_record(PC_OP_UPSAMPLING2D, y, 1, &x, &a, 0, NULL);
-    }
+    result = pc_upsampling2d(x, &g, dims);
 done:
     Py_XDECREF(x);
-    Py_XDECREF(y);
     return result;
 }
 

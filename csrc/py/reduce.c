@@ -63,36 +63,16 @@ refuse_empty_max(PyArrayObject *x, PyObject *axis)
     return -1;
 }
 
-/* the kernel, with the GIL released over large inputs */
-static void
-run_reduce(pc_op op, PyArrayObject *x, PyArrayObject *y, PyArrayObject *argmax,
-           pc_index mask, double scale)
-{
-    pc_iter it;
-    pc_reduce_iter(&it, PyArray_NDIM(x), PyArray_SHAPE(x), mask);
-    NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(x) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    if (op == PC_OP_MAX)
-        PC_DISPATCH(PyArray_TYPE(x), pc_max_forward, &it, PyArray_DATA(x), PyArray_DATA(y),
-                    PyArray_DATA(argmax), PyArray_SIZE(y));
-    else
-        PC_DISPATCH(PyArray_TYPE(x), pc_sum_forward, &it, PyArray_DATA(x), PyArray_DATA(y),
-                    PyArray_SIZE(y), scale);
-    NPY_END_THREADS;
-}
-
-/* y = sum / mean / max of x over `axis`. Node: args.i[0] = axis mask, args.f[0] =
- * scale (1, or 1/count for mean); max saves argmax (see ops_reduce.c). */
+/* y = sum / mean / max of x over `axis`: the axes parsed and y's shape derived here,
+ * the node recorded by pc_reduce (autograd/ops_reduce.c). */
 static PyObject *
 reduce(pc_op op, PyObject *x_obj, PyObject *axis, int keepdims)
 {
     const char *name = pc_op_table[op].name;
     PyObject *x = NULL, *result = NULL;
-    PyArrayObject *xa, *y = NULL, *argmax = NULL;
-    npy_intp shape[PC_MAX_NDIM], count = 1;
+    PyArrayObject *xa;
+    npy_intp shape[PC_MAX_NDIM], count = 1, out_size = 1;
     pc_index mask;
-    pc_op_args args = {{0}, {0}, 1};
     int ndim = 0;
 
     if ((x = pc_as_tensor(x_obj, -1, name)) == NULL)                /* new ref */
@@ -103,28 +83,16 @@ reduce(pc_op op, PyObject *x_obj, PyObject *axis, int keepdims)
     for (int d = 0; d < PyArray_NDIM(xa); d++) {
         if (mask & PC_AXIS_BIT(d))
             count *= PyArray_DIM(xa, d);
+        else
+            out_size *= PyArray_DIM(xa, d);
         if (!(mask & PC_AXIS_BIT(d)) || keepdims)
             shape[ndim++] = (mask & PC_AXIS_BIT(d)) ? 1 : PyArray_DIM(xa, d);
     }
-    if ((y = pc_new_array(ndim, shape, PyArray_TYPE(xa))) == NULL)
+    if (op == PC_OP_MAX && count == 0 && out_size > 0 && refuse_empty_max(xa, axis) < 0)
         goto done;
-    if (op == PC_OP_MAX) {
-        if (count == 0 && PyArray_SIZE(y) > 0 && refuse_empty_max(xa, axis) < 0)
-            goto done;
-        if ((argmax = pc_new_array(ndim, shape, NPY_INTP)) == NULL)
-            goto done;
-    }
-    args.i[0] = mask;
-    args.f[0] = op == PC_OP_MEAN ? (count > 0 ? 1.0 / (double)count : Py_NAN) : 1.0;
-    run_reduce(op, xa, y, argmax, mask, args.f[0]);
-    {
-        PyObject *saved = (PyObject *)argmax;
-        result = pc_record(op, y, 1, &x, &args, argmax != NULL, &saved);
-    }
+    result = pc_reduce(op, x, mask, ndim, shape, count);
 done:
     Py_XDECREF(x);
-    Py_XDECREF(y);
-    Py_XDECREF(argmax);
     return result;
 }
 

@@ -94,21 +94,6 @@ parse_shape(PyArrayObject *x, PyObject *shape, npy_intp *dims)
     return (int)n;
 }
 
-/* y = x with the given dims, sharing x's contiguous buffer (see bindings.h) */
-PyObject *
-pc_reshape_to(pc_op op, PyObject *x, int ndim, npy_intp *dims)
-{
-    PyArray_Dims newshape = {dims, ndim};
-    PyArrayObject *y = (PyArrayObject *)PyArray_Newshape(PC_DATA(x), &newshape, NPY_CORDER);
-    PyObject *result;
-
-    if (y == NULL)
-        return NULL;
-    result = pc_record(op, y, 1, &x, NULL, 0, NULL);
-    Py_DECREF(y);
-    return result;
-}
-
 /* reshape(x, shape): shape a tuple/list, or (from t.reshape(2, 3)) the args tuple */
 static PyObject *
 reshape(PyObject *x_obj, PyObject *shape)
@@ -213,9 +198,8 @@ static PyObject *
 transpose(PyObject *x_obj, PyObject *axes)
 {
     PyObject *x = NULL, *seq = NULL, *result = NULL;
-    PyArrayObject *xa, *y = NULL, *perm = NULL;
-    npy_intp ndim, shape[PC_MAX_NDIM];
-    pc_iter it;
+    PyArrayObject *xa, *perm = NULL;
+    npy_intp ndim;
 
     if ((x = pc_as_tensor(x_obj, -1, "transpose")) == NULL)
         goto done;
@@ -227,30 +211,11 @@ transpose(PyObject *x_obj, PyObject *axes)
     if ((perm = pc_new_array(1, &ndim, NPY_INTP)) == NULL ||
         parse_perm(xa, seq, PyArray_DATA(perm)) < 0)
         goto done;
-    for (int d = 0; d < ndim; d++)
-        shape[d] = PyArray_DIM(xa, ((npy_intp *)PyArray_DATA(perm))[d]);
-    if ((y = pc_new_array((int)ndim, shape, PyArray_TYPE(xa))) == NULL)
-        goto done;
-    pc_transpose_iter(&it, (int)ndim, PyArray_SHAPE(xa), PyArray_DATA(perm), 0, 3);
-    NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(xa) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(xa) == NPY_FLOAT32)
-        pc_strided_loop_f32(&it, PyArray_DATA(xa), NULL, NULL, PyArray_DATA(y),
-                            pc_copy_rows_f32);
-    else
-        pc_strided_loop_f64(&it, PyArray_DATA(xa), NULL, NULL, PyArray_DATA(y),
-                            pc_copy_rows_f64);
-    NPY_END_THREADS;
-    {
-        PyObject *saved = (PyObject *)perm;
-        result = pc_record(PC_OP_TRANSPOSE, y, 1, &x, NULL, 1, &saved);
-    }
+    result = pc_transpose(x, perm);
 done:
     Py_XDECREF(x);
     Py_XDECREF(seq);
     Py_XDECREF(perm);
-    Py_XDECREF(y);
     return result;
 }
 
@@ -369,11 +334,8 @@ join(pc_op op, PyObject *tensors, Py_ssize_t axis)
 {
     const char *name = pc_op_table[op].name;
     PyObject *seq = NULL, **ts = NULL, *result = NULL;
-    PyArrayObject *y = NULL;
     npy_intp shape[PC_MAX_NDIM];
     Py_ssize_t n = 0;
-    pc_index A, lx, ly, off = 0;
-    pc_op_args args = {{0}, {0}, 1};
     char msg[80];
     int ndim;
 
@@ -395,28 +357,12 @@ join(pc_op op, PyObject *tensors, Py_ssize_t axis)
     }
     if (join_inputs(op, seq, ts, n) < 0 || (ndim = join_shape(op, ts, n, &axis, shape)) < 0)
         goto done;
-    if ((y = pc_new_array(ndim, shape, PyArray_TYPE(PC_DATA(ts[0])))) == NULL)
-        goto done;
-    pc_concat_blocks(y, (int)axis, &A, &ly);
-    NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(y) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyArrayObject *x = PC_DATA(ts[i]);
-        pc_concat_blocks(x, (int)axis, &A, &lx);
-        PC_DISPATCH(PyArray_TYPE(y), pc_block_copy, PyArray_DATA(x), PyArray_DATA(y), A, lx,
-                    ly, off);
-        off += lx;
-    }
-    NPY_END_THREADS;
-    args.i[0] = axis;
-    result = pc_record(op, y, (int)n, ts, &args, 0, NULL);
+    result = pc_join(op, ts, (int)n, (int)axis, ndim, shape);
 done:
     for (Py_ssize_t i = 0; ts != NULL && i < n; i++)
         Py_XDECREF(ts[i]);
     PyMem_Free(ts);
     Py_XDECREF(seq);
-    Py_XDECREF(y);
     return result;
 }
 

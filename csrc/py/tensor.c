@@ -1,36 +1,14 @@
-/* py/tensor.c — the Tensor type: construction, methods, operators, backward
- * (its attributes live in py/tensor_attrs.c).
+/* py/tensor.c — the Tensor type's Python face: construction, methods, operators,
+ * backward (its attributes live in py/tensor_attrs.c). The struct, allocation and
+ * GC slots are core/tensor.c's; pc_tensor_type_ready() fills in the slots defined
+ * here and readies the type.
  *
  * A Tensor holds a C-contiguous float32/float64 NumPy array (np.asarray(t) is the
- * same memory), its gradient, and the node that produced it. It is a GC type, and
- * its dealloc runs inside CPython's trashcan so that dropping a chain of a million
- * ops that was never backpropagated does not recurse a million C frames deep.
+ * same memory), its gradient, and the node that produced it.
  */
 #include "py/args.h"
 #include "py/bindings.h"
 #include "py/tensor.h"
-
-PyObject *
-pc_tensor_wrap(PyArrayObject *y, int requires_grad)
-{
-    TensorObject *t;
-    if (PyArray_NDIM(y) > PC_MAX_NDIM) {
-        PyErr_Format(PyExc_ValueError, "tensor: %d dimensions, at most %d are supported",
-                     PyArray_NDIM(y), PC_MAX_NDIM);
-        return NULL;
-    }
-    if ((t = PyObject_GC_New(TensorObject, &Tensor_Type)) == NULL)
-        return NULL;
-    t->data = (PyArrayObject *)Py_NewRef(y);
-    t->grad = NULL;
-    t->node = NULL;
-    t->name = NULL;
-    t->requires_grad = requires_grad;
-    t->retain_grad = 0;
-    t->visit = 0;
-    PyObject_GC_Track(t);
-    return (PyObject *)t;
-}
 
 /* tensor(data, dtype=None, requires_grad=False, name=None): a new leaf. A
  * C-contiguous float32/float64 array is wrapped without copying. */
@@ -72,37 +50,6 @@ static PyObject *
 py_tensor(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
 {
     return tensor_make(args, kwargs);
-}
-
-static int
-Tensor_traverse(TensorObject *self, visitproc visit, void *arg)
-{
-    Py_VISIT(self->data);
-    Py_VISIT(self->grad);
-    Py_VISIT(self->name);
-    return pc_node_traverse(self->node, visit, arg);
-}
-
-static int
-Tensor_clear(TensorObject *self)
-{
-    pc_node *node = self->node;
-    self->node = NULL;
-    pc_node_free(node);
-    Py_CLEAR(self->grad);
-    Py_CLEAR(self->name);
-    return 0;
-}
-
-static void
-Tensor_dealloc(TensorObject *self)
-{
-    PyObject_GC_UnTrack(self);
-    Py_TRASHCAN_BEGIN(self, Tensor_dealloc)
-    Tensor_clear(self);
-    Py_CLEAR(self->data);
-    PyObject_GC_Del(self);
-    Py_TRASHCAN_END
 }
 
 /* ---- methods -------------------------------------------------------------------- */
@@ -260,34 +207,23 @@ Tensor_astype(TensorObject *self, PyObject *dtype)
     return pc_cast((PyObject *)self, typenum);
 }
 
-/* Jupyter and teaching hooks live in Python (pycnn.display, pycnn.explain). */
-static PyObject *
-call_python_hook(const char *module, const char *function, PyObject *self)
-{
-    PyObject *mod = PyImport_ImportModule(module), *result;
-    if (mod == NULL)
-        return NULL;
-    result = PyObject_CallMethod(mod, function, "O", self);
-    Py_DECREF(mod);
-    return result;
-}
-
+/* Jupyter and teaching hooks live in Python (pycnn.display, pycnn.explain; py/hooks.c). */
 static PyObject *
 Tensor_repr_latex(TensorObject *self, PyObject *Py_UNUSED(ignored))
 {
-    return call_python_hook("pycnn.display", "tensor_latex", (PyObject *)self);
+    return pc_call_hook(PC_HOOK_TENSOR_LATEX, (PyObject *)self);
 }
 
 static PyObject *
 Tensor_explain(TensorObject *self, PyObject *Py_UNUSED(ignored))
 {
-    return call_python_hook("pycnn.explain", "explain", (PyObject *)self);
+    return pc_call_hook(PC_HOOK_EXPLAIN, (PyObject *)self);
 }
 
 static PyObject *
 Tensor_explain_grad(TensorObject *self, PyObject *Py_UNUSED(ignored))
 {
-    return call_python_hook("pycnn.explain.backward", "explain_grad", (PyObject *)self);
+    return pc_call_hook(PC_HOOK_EXPLAIN_GRAD, (PyObject *)self);
 }
 
 static PyObject *
@@ -467,28 +403,30 @@ done:
     return result;
 }
 
-PyTypeObject Tensor_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pycnn.Tensor",
-    .tp_doc = PyDoc_STR(
+int
+pc_tensor_type_ready(void)
+{
+    Tensor_Type.tp_doc = PyDoc_STR(
         "Tensor(data, dtype=None, requires_grad=False, name=None)\n\n"
         "An n-dimensional array of float32 (the default) or float64 numbers that records\n"
         "the operations applied to it, so that backward() can compute gradients.\n"
         "Mixing float32 and float64 promotes to float64, like NumPy; Python numbers take\n"
-        "the tensor's dtype."),
-    .tp_basicsize = sizeof(TensorObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_new = Tensor_new,
-    .tp_dealloc = (destructor)Tensor_dealloc,
-    .tp_traverse = (traverseproc)Tensor_traverse,
-    .tp_clear = (inquiry)Tensor_clear,
-    .tp_repr = (reprfunc)Tensor_repr,
-    .tp_getset = pc_tensor_getset,
-    .tp_methods = Tensor_methods,
-    .tp_as_number = &Tensor_as_number,
-    .tp_as_mapping = &Tensor_as_mapping,
-    .tp_as_sequence = &Tensor_as_sequence,
-};
+        "the tensor's dtype.");
+    Tensor_Type.tp_new = Tensor_new;
+    Tensor_Type.tp_repr = (reprfunc)Tensor_repr;
+    Tensor_Type.tp_getset = pc_tensor_getset;
+    Tensor_Type.tp_methods = Tensor_methods;
+    Tensor_Type.tp_as_number = &Tensor_as_number;
+    Tensor_Type.tp_as_mapping = &Tensor_as_mapping;
+    Tensor_Type.tp_as_sequence = &Tensor_as_sequence;
+    if (PyType_Ready(&Tensor_Type) < 0)
+        return -1;
+    /* ndarray ⋆ Tensor defers to Tensor's reflected operators */
+    if (PyDict_SetItemString(Tensor_Type.tp_dict, "__array_ufunc__", Py_None) < 0)
+        return -1;
+    PyType_Modified(&Tensor_Type);
+    return 0;
+}
 
 PyMethodDef pc_tensor_functions[] = {
     {"tensor", (PyCFunction)(void (*)(void))py_tensor, METH_VARARGS | METH_KEYWORDS,

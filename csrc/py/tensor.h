@@ -8,4 +8,8 @@
 /* shape, ndim, size, dtype, requires_grad, grad, name, op, parents, is_leaf, T */
 extern PyGetSetDef pc_tensor_getset[];
 
+/* Fills Tensor_Type's Python-facing slots (core/tensor.c defines the type with its
+ * GC slots) and readies it; 0, or -1 with an exception set. Module exec slot. */
+int pc_tensor_type_ready(void);
+
 #endif

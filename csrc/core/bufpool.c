@@ -1,4 +1,4 @@
-/* py/bufpool.c — recycled data buffers for the big arrays pycnn allocates.
+/* core/bufpool.c — recycled data buffers for the big arrays pycnn allocates.
  *
  * A training step allocates the same large arrays every step: activations, their
  * gradients, im2col workspaces. Straight from malloc, each one of 128 KiB or more is
@@ -11,9 +11,9 @@
  * The array does not own its data: its base is a capsule that gives the buffer back
  * to the pool when the last view of the array is gone.
  */
-#include "py/bufpool.h"
+#include "core/bufpool.h"
 
-#include "py/convert.h"
+#include "core/array.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,9 +1,9 @@
-/* py/bufpool.h — big arrays whose data buffers are recycled across training steps
+/* core/bufpool.h — big arrays whose data buffers are recycled across training steps
  * (see bufpool.c for why). */
 #ifndef PC_BUFPOOL_H
 #define PC_BUFPOOL_H
 
-#include "py/numpy_api.h"
+#include "core/numpy_api.h"
 
 /* A new C-contiguous, 64-byte aligned array (new ref), zero-filled when `zero`.
  * Buffers of 64 KiB or more come from (and return to) the pool; smaller ones are

@@ -1,5 +1,5 @@
-/* py/blas.c — see blas.h. */
-#include "py/blas.h"
+/* core/blas.c — see blas.h. */
+#include "core/blas.h"
 
 #include <string.h>
 #ifdef __linux__
@@ -9,7 +9,7 @@
 #endif
 
 #include "kernels/gemm.h"
-#include "py/bufpool.h"
+#include "core/bufpool.h"
 
 /* np.matmul, looked up once. Not np.dot (PyArray_MatrixProduct2): dot memsets its
  * output before the GEMM, one extra pass over every result (7 MB for the patch

@@ -1,4 +1,4 @@
-/* py/numpy_api.h — the only file that includes NumPy's headers.
+/* core/numpy_api.h — the only file that includes NumPy's headers.
  * module.c defines PC_NUMPY_IMPORT_HERE before including it; every other file
  * shares the API table through PY_ARRAY_UNIQUE_SYMBOL. */
 #ifndef PC_NUMPY_API_H

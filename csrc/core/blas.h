@@ -1,4 +1,4 @@
-/* py/blas.h — matrix products through the BLAS NumPy already ships.
+/* core/blas.h — matrix products through the BLAS NumPy already ships.
  * pc_matmul calls that library's CBLAS ?gemm itself (found by pc_blas_init), without the
  * GIL and cut into pieces on pycnn's pool when that pays (kernels/gemm.h), whenever the
  * operands are plain C- or Fortran-contiguous float matrices of out's dtype; a
@@ -7,7 +7,7 @@
 #ifndef PC_BLAS_H
 #define PC_BLAS_H
 
-#include "py/numpy_api.h"
+#include "core/numpy_api.h"
 
 /* out (=|+=) op(a) · op(b), 2-D; op(m) = mᵀ when its trans flag is set.
  * out must be C-contiguous with the product's shape and dtype. accumulate = 1 adds
