@@ -392,3 +392,90 @@ class Doctor(Callback):
 
 
 __all__ += ["Doctor"]
+
+
+class LivePlot(Callback):
+    """Learning curves redrawn in place during ``fit`` in Jupyter: the loss and each
+    metric per epoch (training solid, validation dashed), and optionally the filters of
+    one Conv2D ``layer`` and its feature maps for a fixed ``image``. In a terminal (no
+    notebook) it draws nothing and the progress bar (``verbose``) is what you see.
+
+    ``every``: redraw after this many epochs. ``self.figures`` counts the redraws."""
+
+    def __init__(self, metrics=None, layer=None, image=None, every=1, force=False):
+        super().__init__()
+        from .progbar import in_notebook
+        self.metrics, self.layer, self.image, self.every = metrics, layer, image, every
+        self.active = force or in_notebook()
+        self.history = {}
+        self.figures = 0
+        self._handle = None
+
+    def on_train_begin(self, logs=None):
+        self.history, self.epochs = {}, []
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        self.epochs.append(epoch + 1)
+        if self.active and (len(self.epochs) % self.every == 0):
+            self._redraw()
+
+    def figure(self):
+        """The current picture (a matplotlib Figure)."""
+        import matplotlib.pyplot as plt
+        names = self.metrics or [k for k in self.history if not k.startswith("val_")]
+        extra = 2 if self.layer is not None else 0
+        fig, axes = plt.subplots(1, len(names) + extra, squeeze=False,
+                                 figsize=(3.6 * (len(names) + extra), 3))
+        for ax, name in zip(axes[0], names):
+            ax.plot(self.epochs, self.history.get(name, []), "-o", ms=3, label=name)
+            if "val_" + name in self.history:
+                ax.plot(self.epochs, self.history["val_" + name], "--o", ms=3,
+                        label="val_" + name)
+            ax.set_xlabel("epoch")
+            ax.set_title(f"{name}: {self.history[name][-1]:.4g}" if self.history.get(name)
+                         else name, fontsize=9)
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=7)
+        if self.layer is not None:
+            self._draw_layer(axes[0][len(names)], axes[0][len(names) + 1])
+        fig.tight_layout()
+        return fig
+
+    def _draw_layer(self, ax_filters, ax_maps):
+        layer = self.layer if not isinstance(self.layer, str) else \
+            self.model.get_layer(self.layer)
+        kernel = np.asarray(layer.get_weights()[0])[:, :, 0, :]
+        tiles = np.concatenate([np.pad(kernel[:, :, i], 1, constant_values=np.nan)
+                                for i in range(min(8, kernel.shape[-1]))], axis=1)
+        bound = float(np.nanmax(np.abs(tiles))) or 1.0
+        ax_filters.imshow(tiles, cmap="RdBu_r", vmin=-bound, vmax=bound)
+        ax_filters.set_title(f"{layer.name}: filters", fontsize=9)
+        ax_filters.axis("off")
+        ax_maps.axis("off")
+        if self.image is not None:
+            from .inside import _forward
+            from .autograd import no_grad
+            with no_grad():
+                (out,), _, _ = _forward(self.model, np.asarray(self.image)[None]
+                                        if np.ndim(self.image) == 3 else self.image, [layer])
+            maps = out.numpy()[0]
+            strip = np.concatenate([np.pad(maps[:, :, i], 1, constant_values=np.nan)
+                                    for i in range(min(8, maps.shape[-1]))], axis=1)
+            ax_maps.imshow(strip, cmap="viridis")
+            ax_maps.set_title("feature maps of the image", fontsize=9)
+
+    def _redraw(self):
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+        fig = self.figure()
+        if self._handle is None:
+            self._handle = display(fig, display_id=True)
+        else:
+            self._handle.update(fig)
+        plt.close(fig)
+        self.figures += 1
+
+
+__all__ += ["LivePlot"]
