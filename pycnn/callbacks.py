@@ -319,7 +319,7 @@ class ProgbarLogger(Callback):
 class Doctor(Callback):
     """The training doctor during ``fit`` (see ``pycnn.doctor``): at the first batch, the
     initial loss against ln C and the update/weight ratio of that step; at every batch,
-    a NaN/Inf loss stops training with the reason. Given a sample ``x``, ``y``, it also
+    a NaN/Inf loss is reported with the reason and training stops (after that epoch). Given a sample ``x``, ``y``, it also
     runs every check of ``model.diagnose`` before training starts (``overfit=True`` adds
     the overfit-20-examples check). Findings are printed (``print_fn``) and kept in
     ``self.findings``."""
@@ -352,9 +352,11 @@ class Doctor(Callback):
         from .doctor import RATIO_HIGH, RATIO_LOW, Finding, _weight_name
         loss = float((logs or {}).get("loss", float("nan")))
         if not math.isfinite(loss):
-            self._report([Finding("NaN/Inf", "problem", f"the loss became {loss} at batch "
-                                  f"{batch + 1}: training stopped (lower the learning rate, "
-                                  f"check the inputs for NaN, or clip the gradients)", loss)])
+            if not self.model.stop_training:      # said once; fit stops after this epoch
+                self._report([Finding("NaN/Inf", "problem", f"the loss became {loss} at batch "
+                                      f"{batch + 1}: training stops (lower the learning "
+                                      f"rate, check the inputs for NaN, or clip the "
+                                      f"gradients)", loss)])
             self.model.stop_training = True
             self._first = False
             return

@@ -520,9 +520,11 @@ def draw_boxes(image, boxes, labels=None, ax=None, box_format="cxcywh", normaliz
         color = colors[k % len(colors)]
         # pixel centres sit at integer coordinates in imshow: edges are at -0.5
         ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), bw, bh, fill=False, lw=2, edgecolor=color))
-        if labels is not None:
-            ax.text(x0 - 0.5, y0 - 1, str(labels[k]), color=color, fontsize=8,
-                    va="bottom")
+        if labels is not None:               # above the box, or inside it at the top edge
+            inside = y0 - 0.5 < 0.06 * h
+            ax.text(x0, y0 if inside else y0 - 1, str(labels[k]), color=color, fontsize=9,
+                    va="top" if inside else "bottom", clip_on=True,
+                    bbox=dict(facecolor="black", alpha=0.4, pad=1, lw=0) if inside else None)
     ax.axis("off")
     return ax
 

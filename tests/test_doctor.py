@@ -113,7 +113,7 @@ def test_doctor_callback_watches_fit(digits):
     history = m2.fit(xn, y, epochs=3, batch_size=32, shuffle=False, verbose=0,
                      callbacks=[doctor])
     nan = [f for f in doctor.findings if f.check == "NaN/Inf"]
-    assert nan and "at batch 2: training stopped" in nan[0].message
+    assert len(nan) == 1 and "at batch 2: training stops" in nan[0].message
     assert len(history.epoch) == 1
     sample = pycnn.callbacks.Doctor(x[:32], y[:32], print_fn=lambda s: None)
     mlp().fit(x, y, epochs=1, verbose=0, callbacks=[sample])

@@ -66,7 +66,7 @@ fcn.summary()
 fcn.compile(optimizer=Adam(learning_rate=0.005), loss='sparse_categorical_crossentropy',
             metrics=['accuracy'])
 history = fcn.fit(x_train, m_train, batch_size=16, epochs=15, verbose=2,
-                  validation_data=(x_test, m_test))
+                  validation_split=0.125)   # held out from training, not the test set
 
 # %%
 history.plot();
@@ -79,7 +79,8 @@ history.plot();
 # %%
 probs = fcn.predict(x_test[:6])
 pred = probs.argmax(axis=-1)
-print("pixel accuracy on the test images:", float((fcn.predict(x_test).argmax(-1) == m_test).mean()))
+pixel_accuracy = float((fcn.predict(x_test).argmax(-1) == m_test).mean())
+print(f"pixel accuracy on the test images: {pixel_accuracy:.1%}")
 image_grid(x_test[:6], titles=["image"] * 6, ncols=6)
 image_grid(np.concatenate([m_test[:6], pred]), titles=["truth"] * 6 + ["prediction"] * 6, ncols=6,
            **LABELS);
