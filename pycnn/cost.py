@@ -89,7 +89,7 @@ def cost_columns(model, shapes, show_flops, show_memory):
 
 # ---- measured: time per layer against the GEMM peak -------------------------------------
 
-def gemm_peak(n=512, repeats=5, dtype=np.float32):
+def gemm_peak(n=512, repeats=20, dtype=np.float32):
     """GFLOP/s of this machine's matrix product (pycnn.matmul, n×n by n×n), the best of
     ``repeats`` runs: 2·n³ floating-point operations each."""
     from . import _core
@@ -114,7 +114,7 @@ class Profile:
     def __repr__(self):
         w = max([len("Layer (type)")] + [len(f"{r['name']} ({r['kind']})") for r in self.rows])
         lines = [f"profile of one batch of {self.batch}; GEMM peak {self.peak:.1f} GFLOP/s "
-                 f"(pycnn.matmul 512×512, best of 5)",
+                 f"(pycnn.matmul 512×512, best of 20)",
                  f"{'Layer (type)':<{w}} {'forward ms':>10} {'backward ms':>11} "
                  f"{'mult-adds':>13} {'GFLOP/s':>8} {'of peak':>8}"]
         for r in self.rows:

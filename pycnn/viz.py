@@ -62,7 +62,7 @@ def _band(error):
 class GraphNode:
     """One tensor of the graph: ``key`` (its place in the walk), label, op and numbers."""
 
-    def __init__(self, key, tensor, show_values, show_grads, grad=None):
+    def __init__(self, key, tensor, show_values, show_grads, grad=None, tensor_grad=True):
         self.key = key
         self.tensor = tensor
         self.op = tensor.op
@@ -73,7 +73,7 @@ class GraphNode:
         else:
             self.kind = self.op
         self.value = _numbers(tensor.numpy()) if show_values else None
-        if grad is None and tensor.grad is not None:
+        if grad is None and tensor_grad and tensor.grad is not None:
             grad = tensor.grad.numpy()
         self.grad = (None if grad is None else _numbers(grad)) if show_grads else None
         self.show_grads = show_grads
@@ -110,15 +110,15 @@ class Graph:
     """
 
     def __init__(self, root, show_values=True, show_grads=True, grads=None, highlight=(),
-                 marked=(), engine="pycnn"):
+                 marked=(), engine="pycnn", grads_only=False):
         if engine not in ("pycnn", "graphviz"):
             raise ValueError(f"draw_graph: engine must be 'pycnn' or 'graphviz', got "
                              f"{engine!r}")
         self.engine = engine
         tensors, parents = walk(root)
         grads = grads or {}
-        self.nodes = [GraphNode(k, t, show_values, show_grads, grads.get(id(t)))
-                      for k, t in enumerate(tensors)]
+        self.nodes = [GraphNode(k, t, show_values, show_grads, grads.get(id(t)),
+                                tensor_grad=not grads_only) for k, t in enumerate(tensors)]
         self.edges = [(p, node.key) for node in self.nodes for p in parents[node.key]]
         self._parents = dict(enumerate(parents))
         self.highlight = {k for k, t in enumerate(tensors) if any(t is h for h in highlight)}
@@ -349,7 +349,7 @@ def backward_step_graph(E, steps, i):
         for p, _, _, total in s.contributions:
             grads[id(p)] = total
     parents = [p for p, _, _, _ in steps[i].contributions]
-    return Graph(E, grads=grads, highlight=[steps[i].tensor], marked=parents)
+    return Graph(E, grads=grads, highlight=[steps[i].tensor], marked=parents, grads_only=True)
 
 
 def _html_escape(s):

@@ -368,7 +368,8 @@ def _explanation(E, theta, grad=None):
         th = labels[id(theta)]
         over = (r"c \in \mathrm{children}(" + _sym(n, th) + ")" if n.tex
                 else f"{{c ∈ children({th})}}")
-        lines = [n.text(f"chain rule for {th} {_shape(theta.shape)}: ") + f"{_d(n, th)} = " +
+        size = f" {_shape(theta.shape)}" if theta.ndim else ""
+        lines = [n.text(f"chain rule for {th}{size}: ") + f"{_d(n, th)} = " +
                  n.sum(over, f"{_d(n, 'c')}{n.dot}" +
                        (rf"\frac{{\partial c}}{{\partial {_sym(n, th)}}}" if n.tex
                         else f"∂c/∂{th}"))]
