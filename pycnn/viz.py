@@ -360,8 +360,8 @@ def _html_escape(s):
 # ---- plots --------------------------------------------------------------------------
 
 def _pyplot():
-    import matplotlib.pyplot as plt               # imported on first plot only
-    return plt
+    from ._optional import require                # imported on first plot only
+    return require("matplotlib.pyplot", "pycnn.viz's plots")
 
 
 def activation_curve(fn, x):
@@ -497,7 +497,8 @@ def draw_boxes(image, boxes, labels=None, ax=None, box_format="cxcywh", normaliz
         labels: optional K strings written at each box's corner.
     """
     plt = _pyplot()
-    from matplotlib.patches import Rectangle
+    from ._optional import require
+    Rectangle = require("matplotlib.patches", "pycnn.viz.draw_boxes").Rectangle
     image = np.asarray(image)
     if image.ndim == 3 and image.shape[-1] == 1:
         image = image[..., 0]
@@ -647,12 +648,17 @@ def grad_cam(model, x, layer, class_index=None, alpha=0.5):
 
 
 def confusion_matrix(y_true, y_pred, class_names=None, normalize=False, cmap="Blues"):
-    """``metrics.confusion_matrix`` drawn: true classes down, predictions across, each
+    """``metrics.confusion_matrix`` drawn: true classes down, predictions across (labels,
+    one-hot or probability rows: the arg-max is the class), each
     cell's count written in it (row fractions with ``normalize=True``). Returns the
     Figure; ``fig.counts`` is the matrix."""
     from .metrics import confusion_matrix as counts_of
     plt = _pyplot()
-    counts = counts_of(y_true, y_pred, None if class_names is None else len(class_names))
+    t, p = (np.asarray(v.numpy() if hasattr(v, "numpy") else v) for v in (y_true, y_pred))
+    t = t.argmax(axis=-1) if t.ndim == 2 and t.shape[1] > 1 else t.reshape(-1)
+    p = p.argmax(axis=-1) if p.ndim == 2 and p.shape[1] > 1 else p.reshape(-1)
+    n = len(class_names) if class_names else int(max(t.max(initial=0), p.max(initial=0))) + 1
+    counts = counts_of(t.astype(np.int64), p.astype(np.int64), n)
     shown = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1) if normalize else counts
     n = counts.shape[0]
     names = class_names or [str(i) for i in range(n)]

@@ -58,6 +58,31 @@ def _one(op, low=0.2, high=0.9):
     return build
 
 
+def _layer(make):
+    """A layer (in training mode: the augmentations act then) on a (1, 6, 6, 2) leaf."""
+    def build():
+        x = leaf((1, 6, 6, 2))
+        w = pycnn.tensor(RNG.uniform(0.5, 1.5, make()(x, training=True).shape),
+                         dtype="float64")
+        return make()(x, training=True) * w, [x]
+    return build
+
+
+def _with_parent(build):
+    """The graph, with the first op's input (a crop, not a leaf) among the θ explained."""
+    out, thetas = build()
+    return out, thetas + [out.parents[0].parents[0]]
+
+
+def _norm(cls):
+    x = leaf((3, 4, 4, 2))
+    layer = cls(dtype="float64")
+    layer.build(x.shape)
+    w = pycnn.tensor(RNG.uniform(0.5, 1.5, (3, 4, 4, 2)), dtype="float64")
+    return layer(x, training=True) * w, [x] + list(layer.trainable_weights)
+
+
+L_ = pycnn.layers
 L = pycnn.losses
 BUILDERS = {
     "astype": _one(lambda a: a.astype("float32").astype("float64")),
@@ -104,6 +129,14 @@ BUILDERS = {
     "conv2d": _conv,
     "max_pool2d": lambda: (lambda x: (pycnn.max_pool2d(x, 2) ** 2, [x]))(leaf((1, 4, 4, 2))),
     "avg_pool2d": lambda: (lambda x: (pycnn.avg_pool2d(x, 2) ** 2, [x]))(leaf((1, 4, 4, 2))),
+    "batch_norm": lambda: _norm(L_.BatchNormalization),
+    "layer_norm": lambda: _norm(L_.LayerNormalization),
+    "global_avg_pool2d": _layer(lambda: L_.GlobalAveragePooling2D()),
+    "global_max_pool2d": _layer(lambda: L_.GlobalMaxPooling2D()),
+    "pad2d": _layer(lambda: L_.ZeroPadding2D(1)),
+    "affine_transform": _layer(lambda: L_.RandomRotation(0.2, seed=1)),
+    "resize_bilinear": lambda: _with_parent(_layer(lambda: L_.RandomCrop(8, 8, seed=1))),
+    "contrast": _layer(lambda: L_.RandomContrast(0.5, seed=1)),
     "upsampling2d": lambda: (lambda x: (pycnn.layers.UpSampling2D(2)(x) ** 2, [x]))(
         leaf((1, 2, 2, 1))),
 }
@@ -121,7 +154,7 @@ def test_every_op_explains_its_backward_and_the_numbers_are_autograds(op):
     E = _reduce(out)
     assert any(s.op == op for s in backward_steps(E)), f"the graph has no '{op}' node"
     explanations = [explain_backward(E, wrt=t) for t in thetas]
-    E.backward()
+    E.backward(retain_grads=True)
     for t, e in zip(thetas, explanations):
         np.testing.assert_allclose(e.value, t.grad.numpy(), rtol=1e-12, atol=1e-12)
         assert e.text.splitlines()[0].startswith("chain rule for ")

@@ -133,6 +133,25 @@ _VJP = {
         lambda n, p: n.text(f"Σ over images and positions of the window of {p[0]} times "
                             "g ⊙ f'(z) at that position"),
         lambda n, p: n.text("Σ over images and positions of g ⊙ f'(z)")),
+    "batch_norm": _by_index(
+        lambda n, p: n.text("(γ/σ)·(g − mean(g) − x̂·mean(g·x̂)) over the batch and positions, "
+                            "x̂ = (x − μ)/σ (in training; γ/σ·g with the moving statistics)"),
+        lambda n, p: n.sum("n,i,j", f"g{_had(n)}" + (r"\hat{x}" if n.tex else "x̂")),
+        lambda n, p: n.sum("n,i,j", "g")),
+    "layer_norm": _by_index(
+        lambda n, p: n.text("(γ/σ)·(g − mean(g) − x̂·mean(g·x̂)) over each example's "
+                            "normalised axes, x̂ = (x − μ)/σ"),
+        lambda n, p: n.sum("n", f"g{_had(n)}" + (r"\hat{x}" if n.tex else "x̂")),
+        lambda n, p: n.sum("n", "g")),
+    "global_avg_pool2d": _words("g / (H·W) copied back to every position of its channel"),
+    "global_max_pool2d": _words("g at the maximum of each channel of {0}, 0 elsewhere"),
+    "pad2d": _words("g with the padding cut away (or the cropped border given 0)"),
+    "affine_transform": _words("g carried back along the same transform: each output pixel's "
+                               "g shared among the input pixels it interpolated"),
+    "resize_bilinear": _words("g of each output pixel shared among the four input pixels it "
+                              "interpolated, by the same weights"),
+    "contrast": _words("factor·(g − mean(g)) + mean(g) per image and channel: "
+                       "y = (x − mean)·factor + mean"),
     "max_pool2d": _words("g routed to the maximum of each window, 0 to the others"),
     "avg_pool2d": _words("g of each window spread evenly over the cells it averaged"),
     "upsampling2d": _words("g summed over each block that copied one pixel"),
