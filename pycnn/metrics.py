@@ -274,17 +274,16 @@ def get(identifier, loss_name=None, y_true_shape=None, y_pred_shape=None):
                     f"{type(identifier).__name__}")
 
 
-# ---- the task zoo's metrics: detection, points, segmentation, multi-label ------------------
-# (each topic in its own module; imported last, as _mask_metrics subclasses Metric)
+# ---- the task zoo's metrics: detection, points, segmentation, multi-label, YOLO's parts ----
+# (each topic in its own module; imported last, as some subclass Metric)
 from ._box_metrics import (average_precision, batched_non_max_suppression, iou,  # noqa: E402
                            mean_average_precision, non_max_suppression)
 from ._mask_metrics import MeanIoU, PixelAccuracy, confusion_matrix, pixel_accuracy  # noqa: E402
 from ._multilabel_metrics import multilabel_precision_recall_f1  # noqa: E402
 from ._point_metrics import mean_point_error, pck  # noqa: E402
+from ._yolo_metrics import YOLO_PARTS, YoloLossPart, yolo_loss_parts  # noqa: E402
 
 __all__ += ["iou", "non_max_suppression", "batched_non_max_suppression", "average_precision",
             "mean_average_precision", "MeanIoU", "PixelAccuracy", "pixel_accuracy",
-            "confusion_matrix", "pck", "mean_point_error", "multilabel_precision_recall_f1"]
-from ._yolo_metrics import YOLO_PARTS, YoloLossPart, yolo_loss_parts  # noqa: E402
-
-__all__ += ["YoloLossPart", "yolo_loss_parts", "YOLO_PARTS"]
+            "confusion_matrix", "pck", "mean_point_error", "multilabel_precision_recall_f1",
+            "YoloLossPart", "yolo_loss_parts", "YOLO_PARTS"]
