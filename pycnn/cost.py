@@ -61,18 +61,36 @@ def _dtype(layer):
     return weights[0].dtype if weights else np.float32
 
 
-def cost_columns(model, shapes, show_flops, show_memory):
-    """The extra header names and, per layer, the extra fields; and the totals lines."""
+def layer_io_shapes(model):
+    """{id(layer): (input shape, output shape)}: from the graph's nodes (a layer's first
+    call) for a graph model, else along a Sequential's chain."""
+    nodes = getattr(model, "_nodes", None)
+    if nodes:
+        out = {}
+        for n in nodes:
+            shapes = n.input_shapes
+            out.setdefault(id(n.operation), (shapes[0] if len(shapes) == 1 else
+                                             (shapes or [n.output_shape])[0], n.output_shape))
+        return out
+    shapes = [model.input_shape] + list(model._output_shapes)
+    return {id(layer): (shapes[i], shapes[i + 1]) for i, layer in enumerate(model.layers)}
+
+
+def cost_columns(model, layers, show_flops, show_memory):
+    """The extra header names and, per layer of ``layers`` (the summary's rows), the extra
+    fields; and the totals lines."""
     header, per_layer = [], []
     macs_total, memory_total = 0, 0
-    for i, layer in enumerate(model.layers):
+    io = layer_io_shapes(model)
+    for layer in layers:
         fields = []
+        shape_in, shape_out = io[id(layer)]
         if show_flops:
-            m = layer_macs(layer, shapes[i], shapes[i + 1])
+            m = layer_macs(layer, shape_in, shape_out)
             macs_total += int(m)
             fields.append(repr(m) if int(m) else "0")
         if show_memory:
-            mem = activation_memory(shapes[i + 1], _dtype(layer))
+            mem = activation_memory(shape_out, _dtype(layer))
             memory_total += int(mem)
             fields.append(repr(mem))
         per_layer.append(fields)

@@ -120,8 +120,8 @@ def summary_lines(model, line_length=None, positions=None, show_arithmetic=False
     totals = []
     if show_flops or show_memory:
         from .cost import cost_columns
-        shapes = [model.input_shape] + list(model._output_shapes)
-        extra_header, extra, totals = cost_columns(model, shapes, show_flops, show_memory)
+        extra_header, extra, totals = cost_columns(model, model.layers, show_flops,
+                                                   show_memory)
         for k, name in enumerate(extra_header):
             widest = max([len(name)] + [len(fields[k]) for fields in extra]) + 2
             positions = list(positions) + [positions[-1] + widest]
