@@ -13,9 +13,9 @@ Every count is an ``int`` (it compares and computes like one) whose ``repr`` —
     >>> conv2d_params(3, 3, 1, 32) + dense_params(784, 512)
     402240
 """
-import operator
+import operator as _operator
 
-import numpy as np
+import numpy as _np
 
 __all__ = ["Count", "conv_output_size", "same_padding", "dense_params", "conv2d_params",
            "compare_dense_conv", "DenseConvComparison", "receptive_field", "ReceptiveField"]
@@ -44,7 +44,7 @@ class Count(int):
 
 def _positive(value, what):
     try:
-        value = operator.index(value)
+        value = _operator.index(value)
     except TypeError:
         raise TypeError(f"{what} must be an int, got {value!r}") from None
     if value < 1:
@@ -78,7 +78,7 @@ def conv_output_size(n, kernel, stride=1, padding="valid"):
         before, after = (0, 0) if padding.lower() == "valid" else same_padding(n, kernel, stride)
     else:
         try:
-            before = after = operator.index(padding)
+            before = after = _operator.index(padding)
         except TypeError:
             raise ValueError(f"padding must be 'valid', 'same' or an int, got {padding!r}") \
                 from None
@@ -235,18 +235,18 @@ class ReceptiveField:
         layer = _layer(self.model, self.layer)
         if x is None:
             shape = tuple(self.model.input_shape[1:])
-            x = np.random.default_rng(seed).standard_normal((samples,) + shape)
-        x = np.asarray(x)
-        total = np.zeros(x.shape[1:3])
+            x = _np.random.default_rng(seed).standard_normal((samples,) + shape)
+        x = _np.asarray(x)
+        total = _np.zeros(x.shape[1:3])
         for i in range(x.shape[0]):
             (out,), _, t = _forward(self.model, x[i:i + 1], [layer], requires_grad=True)
             if out.ndim != 4:
                 raise ValueError(f"effective receptive field: {layer.name} has no spatial "
                                  f"output (shape {tuple(out.shape)})")
-            mask = np.zeros(out.shape, dtype=out.dtype)
+            mask = _np.zeros(out.shape, dtype=out.dtype)
             mask[0, out.shape[1] // 2, out.shape[2] // 2, :] = 1
             (out * _core.tensor(mask)).sum().backward()
-            total += np.abs(t.grad.numpy()[0]).sum(axis=-1)
+            total += _np.abs(t.grad.numpy()[0]).sum(axis=-1)
         return total / total.sum() if total.sum() > 0 else total
 
     def centre_unit(self):
@@ -266,9 +266,9 @@ class ReceptiveField:
         from matplotlib.patches import Rectangle
         erf = self.effective(x)
         fig, axes = plt.subplots(1, 2, figsize=(7, 3.4))
-        background = image if image is not None else (np.asarray(x)[0] if x is not None
-                                                      else np.zeros(erf.shape))
-        background = np.asarray(background)
+        background = image if image is not None else (_np.asarray(x)[0] if x is not None
+                                                      else _np.zeros(erf.shape))
+        background = _np.asarray(background)
         if background.ndim == 3 and background.shape[-1] == 1:
             background = background[..., 0]
         cy, cx = self.centre_unit()
@@ -289,12 +289,12 @@ class ReceptiveField:
     def effective_size(self, erf, mass=0.95):
         """Side of the smallest square around the centre unit's field centre that holds
         ``mass`` of the effective field ``erf``."""
-        erf = np.asarray(erf)
+        erf = _np.asarray(erf)
         cy, cx = self.centre_unit()
         total = erf.sum()
-        rows, cols = np.arange(erf.shape[0])[:, None], np.arange(erf.shape[1])[None, :]
+        rows, cols = _np.arange(erf.shape[0])[:, None], _np.arange(erf.shape[1])[None, :]
         for side in range(1, max(erf.shape) + 1):
-            inside = (np.abs(rows - cy) < side / 2 + 1e-9) & (np.abs(cols - cx) < side / 2 + 1e-9)
+            inside = (_np.abs(rows - cy) < side / 2 + 1e-9) & (_np.abs(cols - cx) < side / 2 + 1e-9)
             if erf[inside].sum() >= mass * total:
                 return side
         return max(erf.shape)

@@ -14,13 +14,13 @@ of each batch — Keras' names, arguments and defaults.
 
 Epochs are counted from 0 in the hooks (as Keras); logs are dicts of floats.
 """
-import math
-import os
-import warnings
+import math as _math
+import os as _os
+import warnings as _warnings
 
-import numpy as np
+import numpy as _np
 
-from .progbar import Progbar
+from .progbar import Progbar as _Progbar
 
 __all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "ModelCheckpoint",
            "LambdaCallback", "ProgbarLogger"]
@@ -124,7 +124,7 @@ class History(Callback):
             raise ValueError("History.plot: nothing recorded yet (fit for at least one epoch)")
         fig, axes = plt.subplots(1, len(names), figsize=figsize or (4.5 * len(names), 3.5),
                                  squeeze=False)
-        epochs = np.asarray(self.epoch) + 1
+        epochs = _np.asarray(self.epoch) + 1
         for ax, name in zip(axes[0], names):
             if name not in self.history:
                 raise ValueError(f"History.plot: no metric {name!r} (recorded: "
@@ -149,8 +149,8 @@ def _monitor_op(monitor, mode, cls):
         mode = "max" if any(k in monitor for k in ("acc", "auc", "precision", "recall", "f1")) \
             else "min"
     if mode == "max":
-        return np.greater, -math.inf, 1
-    return np.less, math.inf, -1
+        return _np.greater, -_math.inf, 1
+    return _np.less, _math.inf, -1
 
 
 class EarlyStopping(Callback):
@@ -189,8 +189,8 @@ class EarlyStopping(Callback):
     def on_epoch_end(self, epoch, logs=None):
         current = (logs or {}).get(self.monitor)
         if current is None:
-            warnings.warn(f"EarlyStopping: monitored value {self.monitor!r} is not in the logs "
-                          f"(available: {', '.join(logs or {})})", RuntimeWarning, stacklevel=2)
+            _warnings.warn(f"EarlyStopping: monitored value {self.monitor!r} is not in the logs "
+                           f"(available: {', '.join(logs or {})})", RuntimeWarning, stacklevel=2)
             return
         if epoch < self.start_from_epoch:
             return
@@ -235,7 +235,7 @@ class ModelCheckpoint(Callback):
         if save_freq != "epoch":
             raise ValueError(f"ModelCheckpoint: only save_freq='epoch' is supported, got "
                              f"{save_freq!r}")
-        self.filepath = os.fspath(filepath)
+        self.filepath = _os.fspath(filepath)
         self.monitor = monitor
         self.verbose = verbose
         self.save_best_only = bool(save_best_only)
@@ -256,8 +256,8 @@ class ModelCheckpoint(Callback):
         if self.save_best_only:
             current = logs.get(self.monitor)
             if current is None:
-                warnings.warn(f"ModelCheckpoint: can save best model only with {self.monitor!r} "
-                              f"in the logs; skipping", RuntimeWarning, stacklevel=2)
+                _warnings.warn(f"ModelCheckpoint: can save best model only with {self.monitor!r} "
+                               f"in the logs; skipping", RuntimeWarning, stacklevel=2)
                 return
             if not self._better(current, self.best):
                 if self.verbose > 0:
@@ -311,7 +311,7 @@ class ProgbarLogger(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         if self.verbose:
             print(f"Epoch {epoch + 1}/{self.params.get('epochs', '?')}")
-        self.progbar = Progbar(self.params.get("steps") or 1, verbose=self.verbose)
+        self.progbar = _Progbar(self.params.get("steps") or 1, verbose=self.verbose)
         self.seen = 0
 
     def on_train_batch_end(self, batch, logs=None):
@@ -354,13 +354,13 @@ class Doctor(Callback):
     def on_train_batch_begin(self, batch, logs=None):
         if self._first:
             from .doctor import _kernels
-            self._before = [(w, np.array(w.numpy(), dtype=np.float64))
+            self._before = [(w, _np.array(w.numpy(), dtype=_np.float64))
                             for w in _kernels(self.model)]
 
     def on_train_batch_end(self, batch, logs=None):
         from .doctor import RATIO_HIGH, RATIO_LOW, Finding, _weight_name
         loss = float((logs or {}).get("loss", float("nan")))
-        if not math.isfinite(loss):
+        if not _math.isfinite(loss):
             if not self.model.stop_training:      # said once; fit stops after this epoch
                 self._report([Finding("NaN/Inf", "problem", f"the loss became {loss} at batch "
                                       f"{batch + 1}: training stops (lower the learning "
@@ -376,7 +376,7 @@ class Doctor(Callback):
         units = self.model.output_shape[-1]
         name = (self.model.loss_name or "").lower()
         if "categorical" in name and units > 1:
-            expected = math.log(units)
+            expected = _math.log(units)
             status = "ok" if abs(loss - expected) <= 0.25 * expected + 0.05 else "problem"
             found.append(Finding("initial loss", status, f"first batch {loss:.4g}; an untrained "
                                  f"{units}-class network gives ln({units}) = {expected:.4g}"
@@ -385,10 +385,10 @@ class Doctor(Callback):
                                  loss))
         ratios = []
         for w, w0 in self._before or []:
-            norm = np.linalg.norm(w0)
+            norm = _np.linalg.norm(w0)
             if norm:
                 ratios.append((_weight_name(self.model, w),
-                               float(np.linalg.norm(np.asarray(w.numpy(), np.float64) - w0)
+                               float(_np.linalg.norm(_np.asarray(w.numpy(), _np.float64) - w0)
                                      / norm)))
         off = [(n, r) for n, r in ratios if not RATIO_LOW <= r <= RATIO_HIGH]
         if ratios:
@@ -397,7 +397,7 @@ class Doctor(Callback):
                                  f"‖Δw‖/‖w‖ of the first step: {text}" +
                                  (" — far from ~1e-3: adjust the learning rate" if off else
                                   " (about 1e-3 is healthy)"),
-                                 float(np.median([r for _, r in ratios]))))
+                                 float(_np.median([r for _, r in ratios]))))
         self._report(found)
         self._before = None
 
@@ -457,10 +457,10 @@ class LivePlot(Callback):
     def _draw_layer(self, ax_filters, ax_maps):
         layer = self.layer if not isinstance(self.layer, str) else \
             self.model.get_layer(self.layer)
-        kernel = np.asarray(layer.get_weights()[0])[:, :, 0, :]
-        tiles = np.concatenate([np.pad(kernel[:, :, i], 1, constant_values=np.nan)
+        kernel = _np.asarray(layer.get_weights()[0])[:, :, 0, :]
+        tiles = _np.concatenate([_np.pad(kernel[:, :, i], 1, constant_values=_np.nan)
                                 for i in range(min(8, kernel.shape[-1]))], axis=1)
-        bound = float(np.nanmax(np.abs(tiles))) or 1.0
+        bound = float(_np.nanmax(_np.abs(tiles))) or 1.0
         ax_filters.imshow(tiles, cmap="RdBu_r", vmin=-bound, vmax=bound)
         ax_filters.set_title(f"{layer.name}: filters", fontsize=9)
         ax_filters.axis("off")
@@ -469,10 +469,10 @@ class LivePlot(Callback):
             from .inside import _forward
             from .autograd import no_grad
             with no_grad():
-                (out,), _, _ = _forward(self.model, np.asarray(self.image)[None]
-                                        if np.ndim(self.image) == 3 else self.image, [layer])
+                (out,), _, _ = _forward(self.model, _np.asarray(self.image)[None]
+                                        if _np.ndim(self.image) == 3 else self.image, [layer])
             maps = out.numpy()[0]
-            strip = np.concatenate([np.pad(maps[:, :, i], 1, constant_values=np.nan)
+            strip = _np.concatenate([_np.pad(maps[:, :, i], 1, constant_values=_np.nan)
                                     for i in range(min(8, maps.shape[-1]))], axis=1)
             ax_maps.imshow(strip, cmap="viridis")
             ax_maps.set_title("feature maps of the image", fontsize=9)

@@ -9,12 +9,12 @@ against the machine's GEMM peak (``model.profile(x)``).
 Bias additions, activations and pooling are not multiply-adds and count 0 (as in the
 usual "MACs" tables); their memory is counted like every output's.
 """
-import math
-import time
+import math as _math
+import time as _time
 
-import numpy as np
+import numpy as _np
 
-from .arithmetic import Count
+from .arithmetic import Count as _Count
 
 __all__ = ["layer_macs", "activation_memory", "gemm_peak", "profile", "Profile"]
 
@@ -29,24 +29,24 @@ def layer_macs(layer, input_shape, output_shape):
     weights = layer.get_weights() if hasattr(layer, "get_weights") else []
     if kind == "Dense" and weights:
         n_in, units = weights[0].shape
-        rows = int(np.prod(_shape(input_shape)[:-1], dtype=np.int64)) if len(
+        rows = int(_np.prod(_shape(input_shape)[:-1], dtype=_np.int64)) if len(
             _shape(input_shape)) > 1 else 1
         lead = f"{rows} · " if rows > 1 else ""
-        return Count(rows * n_in * units, f"{lead}{n_in}·{units} = {rows * n_in * units:,}")
+        return _Count(rows * n_in * units, f"{lead}{n_in}·{units} = {rows * n_in * units:,}")
     if kind == "Conv2D" and weights:
         kh, kw, c_in, filters = weights[0].shape
         oh, ow = _shape(output_shape)[:2]
         total = oh * ow * filters * kh * kw * c_in
-        return Count(total, f"{oh}·{ow}·{filters} · ({kh}·{kw}·{c_in}) = {total:,}")
-    return Count(0, "0")
+        return _Count(total, f"{oh}·{ow}·{filters} · ({kh}·{kw}·{c_in}) = {total:,}")
+    return _Count(0, "0")
 
 
 def activation_memory(output_shape, dtype="float32"):
     """Bytes of one example's output of a layer (a ``Count`` with its formula)."""
-    size = int(np.prod(_shape(output_shape), dtype=np.int64))
-    item = np.dtype(dtype).itemsize
+    size = int(_np.prod(_shape(output_shape), dtype=_np.int64))
+    item = _np.dtype(dtype).itemsize
     dims = "·".join(str(d) for d in _shape(output_shape))
-    return Count(size * item, f"{dims} · {item} B = {_bytes(size * item)}")
+    return _Count(size * item, f"{dims} · {item} B = {_bytes(size * item)}")
 
 
 def _bytes(n):
@@ -58,7 +58,7 @@ def _bytes(n):
 
 def _dtype(layer):
     weights = getattr(layer, "weights", [])
-    return weights[0].dtype if weights else np.float32
+    return weights[0].dtype if weights else _np.float32
 
 
 def layer_io_shapes(model):
@@ -107,18 +107,18 @@ def cost_columns(model, layers, show_flops, show_memory):
 
 # ---- measured: time per layer against the GEMM peak -------------------------------------
 
-def gemm_peak(n=512, repeats=20, dtype=np.float32):
+def gemm_peak(n=512, repeats=20, dtype=_np.float32):
     """GFLOP/s of this machine's matrix product (pycnn.matmul, n×n by n×n), the best of
     ``repeats`` runs: 2·n³ floating-point operations each."""
     from . import _core
-    a = _core.tensor(np.random.default_rng(0).standard_normal((n, n)).astype(dtype))
-    b = _core.tensor(np.random.default_rng(1).standard_normal((n, n)).astype(dtype))
+    a = _core.tensor(_np.random.default_rng(0).standard_normal((n, n)).astype(dtype))
+    b = _core.tensor(_np.random.default_rng(1).standard_normal((n, n)).astype(dtype))
     _core.matmul(a, b)                              # warm the pool and the caches
-    best = math.inf
+    best = _math.inf
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = _time.perf_counter()
         _core.matmul(a, b)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, _time.perf_counter() - start)
     return 2 * n ** 3 / best / 1e9
 
 
@@ -155,36 +155,36 @@ def profile(model, x, repeats=3, peak=None):
     input made a leaf, so its backward is timed alone."""
     from . import _core
     from .inside import model_layers
-    x = model._as_x(x, "profile") if hasattr(model, "_as_x") else np.asarray(x)
+    x = model._as_x(x, "profile")[0] if hasattr(model, "_as_x") else _np.asarray(x)
     peak = gemm_peak() if peak is None else float(peak)
     layers = model_layers(model)
     shapes = [tuple(x.shape)]
     inputs, rows = [], []
-    h = np.asarray(x)
+    h = _np.asarray(x)
     for layer in layers:                           # forward, layer by layer
-        best, out = math.inf, None
+        best, out = _math.inf, None
         for _ in range(repeats):
             leaf = _core.tensor(h)
             leaf.requires_grad = True
-            start = time.perf_counter()
+            start = _time.perf_counter()
             out = layer(leaf, training=True)
-            best = min(best, time.perf_counter() - start)
+            best = min(best, _time.perf_counter() - start)
         inputs.append(h)
-        h = np.array(out.numpy())
+        h = _np.array(out.numpy())
         shapes.append(tuple(out.shape))
         rows.append({"name": layer.name, "kind": type(layer).__name__, "forward": best})
     for i, layer in enumerate(layers):             # backward, layer by layer
-        best = math.inf
-        seed = np.ones(shapes[i + 1], dtype=inputs[i].dtype)
+        best = _math.inf
+        seed = _np.ones(shapes[i + 1], dtype=inputs[i].dtype)
         for _ in range(repeats):
             leaf = _core.tensor(inputs[i])
             leaf.requires_grad = True
             out = layer(leaf, training=True)
             for w in getattr(layer, "trainable_weights", []):
                 w.grad = None
-            start = time.perf_counter()
+            start = _time.perf_counter()
             out.backward(seed)
-            best = min(best, time.perf_counter() - start)
+            best = min(best, _time.perf_counter() - start)
         for w in getattr(layer, "trainable_weights", []):
             w.grad = None
         macs = int(layer_macs(layer, (None,) + shapes[i][1:], (None,) + shapes[i + 1][1:]))

@@ -15,14 +15,14 @@ training, each reported in plain words with the number that triggered it.
 The model is left exactly as it was: weights and optimizer state are restored after the
 steps the checks take. ``callbacks.Doctor`` watches a ``fit`` the same way.
 """
-import copy
-import html
-import math
+import copy as _copy
+import html as _html
+import math as _math
 
-import numpy as np
+import numpy as _np
 
 from . import _core
-from .autograd import no_grad
+from .autograd import no_grad as _no_grad
 
 __all__ = ["diagnose", "Diagnosis", "Finding"]
 
@@ -71,33 +71,44 @@ class Diagnosis:
     def _repr_html_(self):
         colours = {"ok": "#2ca02c", "warning": "#d68910", "problem": "#d62728"}
         rows = "".join(f"<tr><td style='color:{colours[f.status]}'>{MARK[f.status]}</td>"
-                       f"<td><b>{html.escape(f.check)}</b></td>"
-                       f"<td style='text-align:left'>{html.escape(f.message)}</td></tr>"
+                       f"<td><b>{_html.escape(f.check)}</b></td>"
+                       f"<td style='text-align:left'>{_html.escape(f.message)}</td></tr>"
                        for f in self.findings)
         return f"<table class='pycnn-doctor'>{rows}</table>"
 
 
 # ---- what the checks need ---------------------------------------------------------------
 
+def _train_step(model, x, y):
+    """One training step on one batch (the trainer's lists of inputs and targets)."""
+    return float(model._train_batch([x], [y])[0])
+
+
+def _evaluate(model, x, y):
+    """(loss, predictions) of one batch, without training."""
+    loss, _, preds = model._test_batch([x], [y])
+    return float(loss), preds[0]
+
+
 def _classes_and_expected_loss(model, y_pred):
     """(C, expected initial loss, how it is written) for the cross-entropies, else None."""
     name = (model.loss_name or "").lower()
     C = y_pred.shape[-1]
     if "sparse_categorical" in name or "categorical_crossentropy" in name:
-        return C, math.log(C), f"ln({C}) = {math.log(C):.4g}"
+        return C, _math.log(C), f"ln({C}) = {_math.log(C):.4g}"
     if "binary" in name or "multilabel" in name:
-        per = math.log(2) * (C if "multilabel" in name else 1)
+        per = _math.log(2) * (C if "multilabel" in name else 1)
         return C, per, ("ln 2 = 0.6931" if "binary" in name
                         else f"{C}·ln 2 = {per:.4g}")
     return None
 
 
 def _accuracy(y, y_pred):
-    y, y_pred = np.asarray(y), np.asarray(y_pred)
+    y, y_pred = _np.asarray(y), _np.asarray(y_pred)
     if y_pred.shape[-1] == 1:
-        return float(np.mean((y_pred.reshape(-1) > 0.5) == (y.reshape(-1) > 0.5)))
+        return float(_np.mean((y_pred.reshape(-1) > 0.5) == (y.reshape(-1) > 0.5)))
     labels = y.argmax(-1) if y.ndim == y_pred.ndim else y.reshape(-1)
-    return float(np.mean(y_pred.argmax(-1) == labels))
+    return float(_np.mean(y_pred.argmax(-1) == labels))
 
 
 def _kernels(model):
@@ -122,7 +133,7 @@ class _Restore:
     def __enter__(self):
         self.weights = self.model.get_weights()
         self.optimizer = self.model.optimizer
-        fresh = copy.copy(self.optimizer)             # same hyperparameters, no state
+        fresh = _copy.copy(self.optimizer)             # same hyperparameters, no state
         fresh._slots, fresh.iterations = {}, 0
         self.model.optimizer = fresh
         return self
@@ -149,9 +160,9 @@ def _activation_kind(layer):
 # ---- the checks --------------------------------------------------------------------------
 
 def _check_initial_loss(model, x, y):
-    loss, y_pred = model._test_batch(x, y)
+    loss, y_pred = _evaluate(model, x, y)
     expected = _classes_and_expected_loss(model, y_pred)
-    if not math.isfinite(loss):
+    if not _math.isfinite(loss):
         return Finding("initial loss", "problem", f"the loss is {loss} before any training: "
                        f"look for NaN/Inf in the inputs or weights", loss), y_pred
     if expected is None:
@@ -175,18 +186,18 @@ def _check_overfit(model, x, y, steps):
     xs, ys = x[:n], y[:n]
     first = last = None
     for step in range(1, steps + 1):
-        loss, _ = model._train_batch(xs, ys)
+        loss = _train_step(model, xs, ys)
         first = loss if first is None else first
         last = loss
-        if not math.isfinite(loss):
+        if not _math.isfinite(loss):
             break
         if step % 5 == 0 or step == steps:
-            _, y_pred = model._test_batch(xs, ys)
+            _, y_pred = _evaluate(model, xs, ys)
             if _accuracy(ys, y_pred) == 1.0:
                 return Finding("overfit 20 examples", "ok", f"100% training accuracy on {n} "
                                f"examples after {step} steps (loss {first:.4g} → {last:.4g})",
                                step)
-    _, y_pred = model._test_batch(xs, ys)
+    _, y_pred = _evaluate(model, xs, ys)
     acc = _accuracy(ys, y_pred)
     return Finding("overfit 20 examples", "problem", f"could not fit {n} examples in {steps} "
                    f"steps: loss {first:.4g} → {last:.4g}, accuracy {acc:.0%}. A network "
@@ -196,16 +207,16 @@ def _check_overfit(model, x, y, steps):
 
 def _check_update_ratio(model, x, y):
     kernels = _kernels(model)
-    before = [np.array(w.numpy(), dtype=np.float64) for w in kernels]
-    model._train_batch(x, y)
+    before = [_np.array(w.numpy(), dtype=_np.float64) for w in kernels]
+    _train_step(model, x, y)
     findings = []
     ratios = []
     for w, w0 in zip(kernels, before):
-        norm = np.linalg.norm(w0)
-        ratio = np.linalg.norm(np.asarray(w.numpy(), np.float64) - w0) / norm if norm else 0.0
+        norm = _np.linalg.norm(w0)
+        ratio = _np.linalg.norm(_np.asarray(w.numpy(), _np.float64) - w0) / norm if norm else 0.0
         ratios.append((_weight_name(model, w), ratio))
     for name, ratio in ratios:
-        if not math.isfinite(ratio):
+        if not _math.isfinite(ratio):
             findings.append(Finding("update/weight ratio", "problem", f"{name}: the update "
                                     f"is not finite", ratio))
         elif ratio > RATIO_HIGH:
@@ -221,7 +232,7 @@ def _check_update_ratio(model, x, y):
         text = ", ".join(f"{n} {r:.1e}" for n, r in ratios)
         findings.append(Finding("update/weight ratio", "ok", f"‖Δw‖/‖w‖ after one step: "
                                 f"{text} (about 1e-3 is healthy)",
-                                float(np.median([r for _, r in ratios]))))
+                                float(_np.median([r for _, r in ratios]))))
     return findings
 
 
@@ -233,15 +244,15 @@ def _check_activations(model, x):
         if layer.name not in outputs:
             continue
         out = outputs[layer.name]
-        if not np.all(np.isfinite(out)):
-            bad = int(np.size(out) - np.count_nonzero(np.isfinite(out)))
+        if not _np.all(_np.isfinite(out)):
+            bad = int(_np.size(out) - _np.count_nonzero(_np.isfinite(out)))
             findings.append(Finding("NaN/Inf", "problem", f"{layer.name}'s output holds "
                                     f"{bad} NaN/Inf values (of {out.size})", bad))
             continue
         kind = _activation_kind(layer)
         if kind == "relu":
             units = out.reshape(-1, out.shape[-1])           # examples × positions, units
-            dead = int(np.sum(np.all(units <= 0, axis=0)))
+            dead = int(_np.sum(_np.all(units <= 0, axis=0)))
             frac = dead / units.shape[1]
             status = "problem" if frac > DEAD_LIMIT else "ok"
             what = "channels" if out.ndim == 4 else "units"
@@ -252,8 +263,8 @@ def _check_activations(model, x):
                             "negative bias, or too high a learning rate earlier)")
             findings.append(Finding("dead ReLUs", status, message, frac))
         elif kind in ("sigmoid", "tanh"):
-            edge = (np.abs(out - 0.5) > 0.49) if kind == "sigmoid" else (np.abs(out) > 0.99)
-            frac = float(np.mean(edge))
+            edge = (_np.abs(out - 0.5) > 0.49) if kind == "sigmoid" else (_np.abs(out) > 0.99)
+            frac = float(_np.mean(edge))
             status = "problem" if frac > SATURATION_LIMIT else "ok"
             message = (f"{layer.name}: {frac:.0%} of the {kind} outputs are within 0.01 of "
                        f"{'0 or 1' if kind == 'sigmoid' else '±1'}")
@@ -268,18 +279,18 @@ def _check_gradients(model, x, y):
     weights = model.trainable_weights
     for w in weights:
         w.grad = None
-    t = _core.tensor(np.asarray(x))
+    t = _core.tensor(_np.asarray(x))
     loss = model._compute_loss(y, model(t, training=True))
     loss.backward()
     norms = []
     for w in weights:
-        g = None if w.grad is None else np.asarray(w.grad.numpy(), np.float64)
-        norms.append((_weight_name(model, w), 0.0 if g is None else float(np.linalg.norm(g)),
-                      g is not None and not np.all(np.isfinite(g))))
+        g = None if w.grad is None else _np.asarray(w.grad.numpy(), _np.float64)
+        norms.append((_weight_name(model, w), 0.0 if g is None else float(_np.linalg.norm(g)),
+                      g is not None and not _np.all(_np.isfinite(g))))
         w.grad = None
     findings = []
-    if any(bad for _, _, bad in norms) or not all(math.isfinite(n) for _, n, _ in norms):
-        names = [n for n, v, bad in norms if bad or not math.isfinite(v)]
+    if any(bad for _, _, bad in norms) or not all(_math.isfinite(n) for _, n, _ in norms):
+        names = [n for n, v, bad in norms if bad or not _math.isfinite(v)]
         findings.append(Finding("NaN/Inf", "problem", f"the gradients of {', '.join(names)} "
                                 f"hold NaN/Inf", len(names)))
         return findings
@@ -308,7 +319,7 @@ def _check_gradients(model, x, y):
 
 def _check_weights(model):
     bad = [_weight_name(model, w) for w in model.weights
-           if not np.all(np.isfinite(np.asarray(w.numpy())))]
+           if not _np.all(_np.isfinite(_np.asarray(w.numpy())))]
     if bad:
         return [Finding("NaN/Inf", "problem", f"the weights of {', '.join(bad)} hold NaN/Inf",
                         len(bad))]
@@ -320,7 +331,11 @@ def diagnose(model, x, y, overfit=True, overfit_steps=150, batch_size=64):
     lists each finding in plain words with its number). The model must be compiled;
     its weights and optimizer are restored afterwards."""
     model._check_compiled("diagnose")
-    x, y = model._as_xy(x, y, "diagnose")
+    xs, ys = model._as_xy(x, y, "diagnose")
+    if len(xs) != 1 or len(ys) != 1:
+        raise ValueError(f"diagnose: one input and one output for now; {model.name} has "
+                         f"{len(xs)} inputs and {len(ys)} targets")
+    x, y = xs[0], ys[0]
     if len(x) == 0:
         raise ValueError("diagnose: no examples")
     xs, ys = x[:batch_size], y[:batch_size]

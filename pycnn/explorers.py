@@ -15,12 +15,12 @@ changes values from Python (what a slider does); ``.numbers``, ``.text`` and
 ``.figure()`` always describe the current values. In Jupyter with ipywidgets it shows
 as live widgets (``widget()``); elsewhere as its text (and ``_repr_html_``).
 """
-import html
+import html as _html
 
-import numpy as np
+import numpy as _np
 
 from . import _core
-from .display import fmt
+from .display import fmt as _fmt
 
 __all__ = ["Explorer", "Slider", "Choice", "Toggle", "cross_entropy"]
 
@@ -136,8 +136,8 @@ class Explorer:
     __repr__ = __str__
 
     def _repr_html_(self):
-        return (f"<div><b>{html.escape(self.title)}</b><pre class='pycnn-explorer-text'>"
-                f"{html.escape(self.text)}</pre></div>")
+        return (f"<div><b>{_html.escape(self.title)}</b><pre class='pycnn-explorer-text'>"
+                f"{_html.escape(self.text)}</pre></div>")
 
     def figure(self):
         """The picture for the current values (a matplotlib Figure), or None."""
@@ -172,7 +172,7 @@ class Explorer:
                         w.value = self.values[n]
             finally:
                 busy.pop()
-            text.value = "<pre>" + html.escape(self.text) + "</pre>"
+            text.value = "<pre>" + _html.escape(self.text) + "</pre>"
             if self._draw is not None:
                 import matplotlib.pyplot as plt
                 from IPython.display import display
@@ -184,7 +184,7 @@ class Explorer:
         for n, w in controls.items():
             w.observe(lambda change, n=n: refresh(n, change), names="value")
         refresh()
-        box = widgets.VBox([widgets.HTML(f"<b>{html.escape(self.title)}</b>"),
+        box = widgets.VBox([widgets.HTML(f"<b>{_html.escape(self.title)}</b>"),
                             widgets.HBox(list(controls.values()),
                                          layout=widgets.Layout(flex_flow="row wrap")),
                             text, plot])
@@ -202,7 +202,7 @@ class Explorer:
 
 def _num(x, digits=4):
     """A number as the explorers write it: 4 significant digits, a real minus sign."""
-    return fmt(float(x), digits).replace("-", "−")
+    return _fmt(float(x), digits).replace("-", "−")
 
 
 def _neg(x):
@@ -212,7 +212,7 @@ def _neg(x):
 
 
 def _leaf(values):
-    t = _core.tensor(np.asarray(values, dtype=np.float64))
+    t = _core.tensor(_np.asarray(values, dtype=_np.float64))
     t.requires_grad = True
     return t
 
@@ -222,10 +222,10 @@ def _leaf(values):
 def _ce_compute(p, kind, y):
     if kind == "categorical":
         # the true class has probability p; the other two share 1 − p equally
-        probs = np.array([[p, (1 - p) / 2, (1 - p) / 2]])
-        truth = np.array([[1.0, 0.0, 0.0]])
+        probs = _np.array([[p, (1 - p) / 2, (1 - p) / 2]])
+        truth = _np.array([[1.0, 0.0, 0.0]])
     else:
-        probs, truth = np.array([[p]]), np.array([[float(y)]])
+        probs, truth = _np.array([[p]]), _np.array([[float(y)]])
     from . import losses
     pred = _leaf(probs)
     loss_fn = (losses.categorical_crossentropy if kind == "categorical"
@@ -257,14 +257,14 @@ def _vec(a):
 
 def _ce_draw(fig, v, r):
     ax = fig.add_subplot(1, 1, 1)
-    ps = np.linspace(0.01, 0.99, 199)
+    ps = _np.linspace(0.01, 0.99, 199)
     if v["kind"] == "categorical" or int(v["y"]) == 1:
-        ax.plot(ps, -np.log(ps), label="E = −ln p")
+        ax.plot(ps, -_np.log(ps), label="E = −ln p")
     else:
-        ax.plot(ps, -np.log(1 - ps), label="E = −ln(1 − p)")
+        ax.plot(ps, -_np.log(1 - ps), label="E = −ln(1 − p)")
     ax.plot([v["p"]], [r["E"]], "o", color="tab:red")
     slope = -1 / v["p"] if v["kind"] == "categorical" else r["dE_dp"]
-    xs = np.array([v["p"] - 0.15, v["p"] + 0.15])
+    xs = _np.array([v["p"] - 0.15, v["p"] + 0.15])
     ax.plot(xs, r["E"] + slope * (xs - v["p"]), "--", color="tab:red",
             label=f"slope dE/dp = {_num(slope)}")
     ax.set_xlim(0, 1)
@@ -296,13 +296,13 @@ _LABELS = ("cat", "dog", "car", "tree")
 
 def _ml_compute(**v):
     from . import losses
-    p = np.array([[v[f"p_{k}"] for k in _LABELS]])
-    y = np.array([[np.nan if v[f"y_{k}"] == "?" else float(v[f"y_{k}"]) for k in _LABELS]])
+    p = _np.array([[v[f"p_{k}"] for k in _LABELS]])
+    y = _np.array([[_np.nan if v[f"y_{k}"] == "?" else float(v[f"y_{k}"]) for k in _LABELS]])
     pred = _leaf(p)
     E = losses.multilabel_crossentropy(y, pred).sum()
     E.backward()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(np.isnan(y), 0.0, -(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    with _np.errstate(divide="ignore", invalid="ignore"):
+        terms = _np.where(_np.isnan(y), 0.0, -(y * _np.log(p) + (1 - y) * _np.log(1 - p)))
     return {"E": E.item(), "terms": terms[0], "grad": pred.grad.numpy()[0].copy(),
             "y": y[0], "p": p[0]}
 
@@ -311,24 +311,24 @@ def _ml_lines(v, r):
     lines = ["E = Σ_k [−y_k ln p_k − (1 − y_k) ln(1 − p_k)] over the known labels ('?' adds 0)"]
     for k, name in enumerate(_LABELS):
         y, p = r["y"][k], r["p"][k]
-        if np.isnan(y):
+        if _np.isnan(y):
             lines.append(f"{name}: y = ?   p = {_num(p)}   term 0 (unknown: no loss, "
                          f"∂E/∂p = {_num(r['grad'][k])})")
         else:
             written = f"−ln {_num(p)}" if y == 1 else f"−ln(1 − {_num(p)})"
             lines.append(f"{name}: y = {int(y)}   p = {_num(p)}   term {written} = "
                          f"{_num(r['terms'][k])}   ∂E/∂p = {_num(r['grad'][k])}")
-    known = " + ".join(_num(t) for t, y in zip(r["terms"], r["y"]) if not np.isnan(y)) or "0"
+    known = " + ".join(_num(t) for t, y in zip(r["terms"], r["y"]) if not _np.isnan(y)) or "0"
     lines.append(f"E = {known} = {_num(r['E'])}")
     return lines
 
 
 def _ml_draw(fig, v, r):
     ax = fig.add_subplot(1, 1, 1)
-    colours = ["0.7" if np.isnan(y) else "tab:blue" for y in r["y"]]
+    colours = ["0.7" if _np.isnan(y) else "tab:blue" for y in r["y"]]
     ax.bar(range(len(_LABELS)), r["terms"], color=colours)
     for k, y in enumerate(r["y"]):
-        ax.text(k, r["terms"][k] + 0.05, "?" if np.isnan(y) else f"y={int(y)}",
+        ax.text(k, r["terms"][k] + 0.05, "?" if _np.isnan(y) else f"y={int(y)}",
                 ha="center", fontsize=8)
     ax.set_xticks(range(len(_LABELS)), _LABELS)
     ax.set_ylabel("loss term")
@@ -365,15 +365,15 @@ def _iou(a, b):
 
 def _yolo_compute(x, y, w, h, conf1, conf2, p_class):
     from . import losses
-    truth = np.zeros((1, 1, 1, 7))
+    truth = _np.zeros((1, 1, 1, 7))
     truth[0, 0, 0] = list(_YOLO_TRUTH) + [1.0, 1.0, 0.0]
     box2 = (0.45, 0.55, 0.2, 0.2)
-    pred = np.zeros((1, 1, 1, 12))
+    pred = _np.zeros((1, 1, 1, 12))
     pred[0, 0, 0] = [x, y, w, h, conf1, *box2, conf2, p_class, 1 - p_class]
     total, parts = losses.yolo_loss(truth, _leaf(pred), S=1, B=2, C=2, return_parts=True)
     ious = [_iou((x, y, w, h), _YOLO_TRUTH), _iou(box2, _YOLO_TRUTH)]
     return {"total": total.item(), "parts": {k: float(v.item()) for k, v in parts.items()},
-            "iou": ious, "responsible": int(np.argmax(ious)), "box2": box2}
+            "iou": ious, "responsible": int(_np.argmax(ious)), "box2": box2}
 
 
 def _yolo_lines(v, r):
@@ -438,7 +438,7 @@ def _act_fn(name, alpha, beta):
 def _act_compute(function, x, alpha, beta):
     from .viz import activation_curve
     fn = _act_fn(function, alpha, beta)
-    y, dy = activation_curve(fn, np.array([x]))
+    y, dy = activation_curve(fn, _np.array([x]))
     return {"y": float(y[0]), "dy": float(dy[0])}
 
 
@@ -458,7 +458,7 @@ def _act_lines(v, r):
 def _act_draw(fig, v, r):
     from .viz import activation_curve
     ax = fig.add_subplot(1, 1, 1)
-    xs = np.linspace(-4, 4, 161)
+    xs = _np.linspace(-4, 4, 161)
     y, dy = activation_curve(_act_fn(v["function"], v["alpha"], v["beta"]), xs)
     ax.plot(xs, y, label="y")
     ax.plot(xs, dy, "--", label="dy/dx")
@@ -487,8 +487,8 @@ def activations(function="leaky_relu", x=-1.0, alpha=0.1, beta=1.0):
 def _presets():
     from . import filters
     return {"sobel_x": filters.sobel_x(), "sobel_y": filters.sobel_y(),
-            "identity": np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], float),
-            "box blur": np.full((3, 3), 1 / 9), "sharpen": np.array([[0, -1, 0], [-1, 5, -1],
+            "identity": _np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], float),
+            "box blur": _np.full((3, 3), 1 / 9), "sharpen": _np.array([[0, -1, 0], [-1, 5, -1],
                                                                     [0, -1, 0]], float)}
 
 
@@ -496,7 +496,7 @@ def digit(index=0, scale=3):
     """One of the 8×8 digits scaled up (each pixel a scale×scale block), values 0..1."""
     from .datasets import digits
     (x, _), _ = digits.load_data()
-    return np.kron(x[index].astype(np.float64), np.ones((scale, scale)))
+    return _np.kron(x[index].astype(_np.float64), _np.ones((scale, scale)))
 
 
 _KERNEL = [f"k{u}{v}" for u in range(3) for v in range(3)]
@@ -510,20 +510,20 @@ def _conv_geometry(H, K, S, P, D):
 
 def _conv_compute(**v):
     image = digit(int(v["digit"]))
-    K = np.array([v[k] for k in _KERNEL]).reshape(3, 3)
+    K = _np.array([v[k] for k in _KERNEL]).reshape(3, 3)
     S, P, D = int(v["stride"]), int(v["padding"]), int(v["dilation"])
     H = image.shape[0]
     span, out = _conv_geometry(H, 3, S, P, D)
     if out < 1:
         return {"out": out, "H": H, "span": span, "image": image, "K": K}
-    dilated = np.zeros((span, span))
+    dilated = _np.zeros((span, span))
     dilated[::D, ::D] = K                            # dilation: zeros between the taps
-    padded = np.pad(image, P)
+    padded = _np.pad(image, P)
     y = _core.conv2d(_core.tensor(padded[None, :, :, None]),
                      _core.tensor(dilated[:, :, None, None]), strides=S).numpy()[0, :, :, 0]
     i, j = min(int(v["row"]), out - 1), min(int(v["col"]), out - 1)
-    rows, cols = i * S + D * np.arange(3), j * S + D * np.arange(3)
-    window = padded[np.ix_(rows, cols)]
+    rows, cols = i * S + D * _np.arange(3), j * S + D * _np.arange(3)
+    window = padded[_np.ix_(rows, cols)]
     return {"out": out, "H": H, "span": span, "image": image, "padded": padded, "K": K,
             "y": y, "i": i, "j": j, "rows": rows, "cols": cols, "window": window,
             "value": float(y[i, j])}
@@ -560,7 +560,7 @@ def _conv_draw(fig, v, r):
         a1.add_patch(Rectangle((P - 0.5, P - 0.5), r["H"], r["H"], fill=False,
                                edgecolor="tab:blue", lw=1, ls="--"))
     a1.set_title(f"input {r['H']}×{r['H']} (+ padding {P})", fontsize=8)
-    bound = float(np.abs(r["y"]).max()) or 1.0
+    bound = float(_np.abs(r["y"]).max()) or 1.0
     a2.imshow(r["y"], cmap="RdBu_r", vmin=-bound, vmax=bound)
     a2.add_patch(Rectangle((r["j"] - 0.5, r["i"] - 0.5), 1, 1, fill=False, edgecolor="k", lw=2))
     a2.set_title(f"output {r['out']}×{r['out']}", fontsize=8)
@@ -573,8 +573,8 @@ def _conv_link(name, value, values):
     if name == "preset" and value != "custom":
         return dict(zip(_KERNEL, _presets()[value].reshape(-1).tolist()))
     if name in _KERNEL:
-        K = np.array([values[k] for k in _KERNEL]).reshape(3, 3)
-        match = [n for n, p in _presets().items() if np.allclose(p, K)]
+        K = _np.array([values[k] for k in _KERNEL]).reshape(3, 3)
+        match = [n for n, p in _presets().items() if _np.allclose(p, K)]
         return {"preset": match[0] if match else "custom"}
     return {}
 
@@ -587,7 +587,7 @@ def convolution(preset="sobel_x", stride=1, padding=0, dilation=1, row=5, col=5,
     the window of output (row, col) with its products, by pycnn.conv2d."""
     values = {"preset": preset, "stride": stride, "padding": padding, "dilation": dilation,
               "row": row, "col": col, "digit": digit}
-    base = _presets()[preset] if preset != "custom" else np.zeros((3, 3))
+    base = _presets()[preset] if preset != "custom" else _np.zeros((3, 3))
     values.update(dict(zip(_KERNEL, base.reshape(-1).tolist())))
     values.update(kernel)
     controls = {"preset": Choice(list(_presets()) + ["custom"], "kernel"),
@@ -614,9 +614,9 @@ class SobelLearner:
         from . import filters, layers, models, set_seed
         set_seed(seed)
         # the 8×8 digits as they are: scaled-up (blocky) ones leave the kernel ill-determined
-        images = np.stack([digit(i, scale=1) for i in range(n_images)])[..., None]
-        images = images.astype(np.float32)
-        self.target_kernel = filters.sobel_x().astype(np.float32)
+        images = _np.stack([digit(i, scale=1) for i in range(n_images)])[..., None]
+        images = images.astype(_np.float32)
+        self.target_kernel = filters.sobel_x().astype(_np.float32)
         self.x = images
         self.y = _core.conv2d(_core.tensor(images), _core.tensor(
             self.target_kernel[:, :, None, None]), padding="same").numpy()
@@ -637,9 +637,9 @@ class SobelLearner:
         return self
 
     def __repr__(self):
-        k = np.array2string(self.kernel, precision=2, suppress_small=True)
+        k = _np.array2string(self.kernel, precision=2, suppress_small=True)
         return (f"learning Sobel-x: step {self.steps}, loss {self.losses[-1]:.4g}, "
-                f"largest weight error {np.abs(self.kernel - self.target_kernel).max():.3g}\n"
+                f"largest weight error {_np.abs(self.kernel - self.target_kernel).max():.3g}\n"
                 f"kernel =\n{k}")
 
     def figure(self):
@@ -648,7 +648,7 @@ class SobelLearner:
         for ax, k, title in ((axes[0], self.kernel, f"learned (step {self.steps})"),
                              (axes[1], self.target_kernel, "Sobel x")):
             ax.imshow(k, cmap="RdBu_r", vmin=-2.5, vmax=2.5)
-            for (a, b), val in np.ndenumerate(k):
+            for (a, b), val in _np.ndenumerate(k):
                 ax.text(b, a, f"{val:.2f}", ha="center", va="center", fontsize=8)
             ax.set_title(title, fontsize=9)
             ax.axis("off")
@@ -668,7 +668,7 @@ class SobelLearner:
         def show(change=None):
             if change is not None and change["new"] > change["old"]:
                 self.train(steps_per_frame * (change["new"] - change["old"]))
-            text.value = "<pre>" + html.escape(repr(self)) + "</pre>"
+            text.value = "<pre>" + _html.escape(repr(self)) + "</pre>"
             with plot:
                 plot.clear_output(wait=True)
                 fig = self.figure()

@@ -13,10 +13,10 @@ is a softmax). Works on a Sequential by running its layers in turn, and on any g
 model (functional) through the sub-model ``Model(model.inputs, [layer.output, ...])``,
 so every layer's output comes from one forward pass and its gradient from one backward.
 """
-import numpy as np
+import numpy as _np
 
 from . import _core
-from .autograd import keep_grads, no_grad
+from .autograd import keep_grads as _keep_grads, no_grad as _no_grad
 
 __all__ = ["layer_outputs", "saliency_map", "grad_cam_map", "most_confident_mistakes",
            "model_layers"]
@@ -28,7 +28,7 @@ def model_layers(model):
 
 
 def _as_batch(model, x, who):
-    x = np.asarray(x.numpy() if isinstance(x, _core.Tensor) else x)
+    x = _np.asarray(x.numpy() if isinstance(x, _core.Tensor) else x)
     shape = getattr(model, "input_shape", None)
     if shape is not None and isinstance(shape, tuple) and x.ndim == len(shape) - 1:
         x = x[None]                                  # one example without its batch axis
@@ -39,14 +39,14 @@ def _as_batch(model, x, who):
 
 def _dtype(model):
     weights = getattr(model, "weights", [])
-    return weights[0].dtype if weights else np.float32
+    return weights[0].dtype if weights else _np.float32
 
 
 def _forward(model, x, wanted, requires_grad=False):
     """(outputs of the ``wanted`` layers, the model's output), from one forward pass.
     With ``requires_grad`` the input is a leaf that requires grad and every tensor of
     the pass keeps its graph."""
-    t = _core.tensor(np.asarray(x, dtype=_dtype(model)))
+    t = _core.tensor(_np.asarray(x, dtype=_dtype(model)))
     if requires_grad:
         t.requires_grad = True
     layers = model_layers(model)
@@ -80,15 +80,15 @@ def layer_outputs(model, x):
     """{layer name: output array} for every layer, for the batch (or one example) x."""
     x = _as_batch(model, x, "layer_outputs")
     layers = model_layers(model)
-    with no_grad():
+    with _no_grad():
         outs, _, _ = _forward(model, x, layers)
-    return {layer.name: np.asarray(o.numpy()).copy() for layer, o in zip(layers, outs)}
+    return {layer.name: _np.asarray(o.numpy()).copy() for layer, o in zip(layers, outs)}
 
 
 def _class_index(out, class_index):
     scores = out.numpy()[0]
     if class_index is None:
-        return int(np.argmax(scores))
+        return int(_np.argmax(scores))
     if not 0 <= int(class_index) < scores.shape[-1]:
         raise ValueError(f"class_index {class_index} is outside the model's "
                          f"{scores.shape[-1]} outputs")
@@ -96,7 +96,7 @@ def _class_index(out, class_index):
 
 
 def _score(out, c):
-    mask = np.zeros(out.shape, dtype=out.dtype)
+    mask = _np.zeros(out.shape, dtype=out.dtype)
     mask.reshape(out.shape[0], -1)[0, c] = 1
     return (out * _core.tensor(mask)).sum()
 
@@ -109,7 +109,7 @@ def saliency_map(model, x, class_index=None):
     _, out, t = _forward(model, x, [], requires_grad=True)
     c = _class_index(out, class_index)
     _score(out, c).backward()
-    g = np.abs(t.grad.numpy()[0])
+    g = _np.abs(t.grad.numpy()[0])
     return (g.max(axis=-1) if g.ndim == 3 else g), c
 
 
@@ -120,7 +120,7 @@ def grad_cam_map(model, x, layer, class_index=None):
     Returns ``(heatmap (H, W), coarse map (h, w), class_index)``."""
     layer = _layer(model, layer)
     x = _as_batch(model, x, "grad_cam")[:1]
-    with keep_grads():
+    with _keep_grads():
         (A,), out, _ = _forward(model, x, [layer], requires_grad=True)
         if A.ndim != 4:
             raise ValueError(f"grad_cam: {layer.name} gives shape {tuple(A.shape)}; Grad-CAM "
@@ -128,9 +128,9 @@ def grad_cam_map(model, x, layer, class_index=None):
         A.retain_grad()
         c = _class_index(out, class_index)
         _score(out, c).backward()
-    a, g = A.numpy()[0].astype(np.float64), A.grad.numpy()[0].astype(np.float64)
+    a, g = A.numpy()[0].astype(_np.float64), A.grad.numpy()[0].astype(_np.float64)
     alpha = g.mean(axis=(0, 1))
-    cam = np.maximum((a * alpha).sum(axis=-1), 0)
+    cam = _np.maximum((a * alpha).sum(axis=-1), 0)
     if cam.max() > 0:
         cam = cam / cam.max()
     return _resize(cam, x.shape[1], x.shape[2]), cam, c
@@ -139,10 +139,10 @@ def grad_cam_map(model, x, layer, class_index=None):
 def _resize(m, H, W):
     """Bilinear resize of a 2-D map to (H, W), pixel centres aligned."""
     h, w = m.shape
-    ys = np.clip((np.arange(H) + 0.5) * h / H - 0.5, 0, h - 1)
-    xs = np.clip((np.arange(W) + 0.5) * w / W - 0.5, 0, w - 1)
-    y0, x0 = np.floor(ys).astype(int), np.floor(xs).astype(int)
-    y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
+    ys = _np.clip((_np.arange(H) + 0.5) * h / H - 0.5, 0, h - 1)
+    xs = _np.clip((_np.arange(W) + 0.5) * w / W - 0.5, 0, w - 1)
+    y0, x0 = _np.floor(ys).astype(int), _np.floor(xs).astype(int)
+    y1, x1 = _np.minimum(y0 + 1, h - 1), _np.minimum(x0 + 1, w - 1)
     fy, fx = (ys - y0)[:, None], (xs - x0)[None, :]
     top = m[y0][:, x0] * (1 - fx) + m[y0][:, x1] * fx
     bottom = m[y1][:, x0] * (1 - fx) + m[y1][:, x1] * fx
@@ -153,13 +153,13 @@ def most_confident_mistakes(model, x, y, n=8):
     """The ``n`` wrong predictions with the highest predicted probability:
     ``(indices, true labels, predicted labels, their probabilities)``. ``y`` holds
     class indices or one-hot rows."""
-    y = np.asarray(y)
+    y = _np.asarray(y)
     labels = y.argmax(axis=-1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1)
-    probs = np.asarray(model.predict(x))
+    probs = _np.asarray(model.predict(x))
     if probs.shape[0] != labels.shape[0]:
         raise ValueError(f"mistakes: {probs.shape[0]} predictions but {labels.shape[0]} labels")
     pred = probs.argmax(axis=-1)
-    wrong = np.flatnonzero(pred != labels)
+    wrong = _np.flatnonzero(pred != labels)
     confidence = probs[wrong, pred[wrong]]
-    order = wrong[np.argsort(-confidence, kind="stable")][:n]
+    order = wrong[_np.argsort(-confidence, kind="stable")][:n]
     return order, labels[order], pred[order], probs[order, pred[order]]

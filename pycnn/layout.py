@@ -17,9 +17,9 @@ One engine for the graph of tensors (``viz.draw_graph``) and the graph of layers
     >>> lay = layered([Box(0, ["a"]), Box(1, ["b"])], [(0, 1)])
     >>> svg = lay.svg()
 """
-import html
+import html as _html
 
-import numpy as np
+import numpy as _np
 
 __all__ = ["Box", "Layout", "layered"]
 
@@ -73,8 +73,8 @@ class Layout:
                        f'stroke-width="1.2" marker-end="url(#pycnn-arrow)"/>')
         for b in self.boxes:
             x0, y0 = b.x - b.w / 2, b.y - b.h / 2
-            tip = f"<title>{html.escape(b.title)}</title>" if b.title else ""
-            out.append(f'<g class="pycnn-node" data-key="{html.escape(str(b.key))}">{tip}'
+            tip = f"<title>{_html.escape(b.title)}</title>" if b.title else ""
+            out.append(f'<g class="pycnn-node" data-key="{_html.escape(str(b.key))}">{tip}'
                        f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{b.w:.1f}" height="{b.h:.1f}" '
                        f'rx="6" fill="{b.fill}" stroke="{b.stroke}" '
                        f'stroke-width="{b.stroke_width}"/>')
@@ -82,7 +82,7 @@ class Layout:
                 weight = ' font-weight="bold"' if i == 0 else ""
                 ty = y0 + PAD_Y + LINE * (i + 0.75)
                 out.append(f'<text x="{x0 + PAD_X:.1f}" y="{ty:.1f}"{weight} '
-                           f'xml:space="preserve">{html.escape(line)}</text>')
+                           f'xml:space="preserve">{_html.escape(line)}</text>')
             out.append("</g>")
         out.append("</svg>")
         return "\n".join(out)
@@ -227,7 +227,7 @@ def layered(boxes, edges, direction="down", sweeps=4):
     for sweep in range(8):
         neighbours = up if sweep % 2 == 0 else down
         for row in (rows if sweep % 2 == 0 else rows[::-1]):
-            wanted = [np.mean([x[m] for m in neighbours[node]]) if neighbours.get(node)
+            wanted = [_np.mean([x[m] for m in neighbours[node]]) if neighbours.get(node)
                       else x[node] for node in row]
             _place(row, wanted, x, width)
     left = min((x[n] - width(n) / 2 for row in rows for n in row), default=0.0)
@@ -266,7 +266,7 @@ def _by_barycentre(row, fixed, neighbours):
 
     def key(node):
         ns = [index[m] for m in neighbours.get(node, []) if m in index]
-        return (np.mean(ns) if ns else current[node], current[node])
+        return (_np.mean(ns) if ns else current[node], current[node])
     return sorted(row, key=key)
 
 

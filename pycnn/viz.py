@@ -11,15 +11,15 @@ finite differences. Plot helpers draw activation curves with their derivatives t
 by pycnn's autograd, image and feature-map grids, learned filters and bounding boxes;
 learning curves are ``History.plot()``. matplotlib is imported only when a plot is asked.
 """
-import shutil
-import subprocess
+import shutil as _shutil
+import subprocess as _subprocess
 
-import numpy as np
+import numpy as _np
 
 from . import _core
-from .autograd import walk
-from .display import fmt
-from .layout import Box, layered
+from .autograd import walk as _walk
+from .display import fmt as _fmt
+from .layout import Box as _Box, layered as _layered
 
 __all__ = [
     "Graph", "draw_graph", "plot_activation", "plot_activations", "image_grid",
@@ -32,26 +32,26 @@ SMALL = 4          # a tensor with at most this many numbers shows them; larger 
 COLORS = {"parameter": "#cfe2f3", "constant": "#eeeeee", "op": "#fff2cc"}
 # cs231n's reading of a gradient check's relative error
 ERROR_BANDS = [(1e-7, "#a8dba8", "fine"), (1e-4, "#e6f0a3", "fine at a kink"),
-               (1e-2, "#ffd591", "suspicious"), (np.inf, "#f4a6a6", "wrong")]
+               (1e-2, "#ffd591", "suspicious"), (_np.inf, "#f4a6a6", "wrong")]
 
 
 # ---- the graph of tensors -----------------------------------------------------------
 
 def _numbers(a):
     """``[1, 2.5]`` for a small array, ``‖·‖ = 3.162 (mean 0.5)`` for a large one."""
-    a = np.asarray(a)
+    a = _np.asarray(a)
     if a.size <= SMALL:
         if a.ndim == 0:
-            return fmt(a)
-        return "[" + ", ".join(fmt(v) for v in a.reshape(-1)) + "]"
-    return f"‖·‖ = {fmt(np.linalg.norm(a.reshape(-1)))} (mean {fmt(a.mean())})"
+            return _fmt(a)
+        return "[" + ", ".join(_fmt(v) for v in a.reshape(-1)) + "]"
+    return f"‖·‖ = {_fmt(_np.linalg.norm(a.reshape(-1)))} (mean {_fmt(a.mean())})"
 
 
 def relative_error(analytic, numeric):
     """cs231n's max_i |a_i − n_i| / max(|a_i|, |n_i|) (0 where both are 0)."""
-    a, n = np.asarray(analytic, np.float64), np.asarray(numeric, np.float64)
-    scale = np.maximum(np.abs(a), np.abs(n))
-    err = np.where(scale > 0, np.abs(a - n) / np.where(scale > 0, scale, 1), 0.0)
+    a, n = _np.asarray(analytic, _np.float64), _np.asarray(numeric, _np.float64)
+    scale = _np.maximum(_np.abs(a), _np.abs(n))
+    err = _np.where(scale > 0, _np.abs(a - n) / _np.where(scale > 0, scale, 1), 0.0)
     return float(err.max()) if err.size else 0.0
 
 
@@ -115,7 +115,7 @@ class Graph:
             raise ValueError(f"draw_graph: engine must be 'pycnn' or 'graphviz', got "
                              f"{engine!r}")
         self.engine = engine
-        tensors, parents = walk(root)
+        tensors, parents = _walk(root)
         grads = grads or {}
         self.nodes = [GraphNode(k, t, show_values, show_grads, grads.get(id(t)),
                                 tensor_grad=not grads_only) for k, t in enumerate(tensors)]
@@ -137,9 +137,9 @@ class Graph:
                 stroke, width = "#d62728", 3.0
             elif n.key in self.marked:
                 stroke, width = "#2ca02c", 2.5
-            boxes.append(Box(n.key, n.lines(), fill=n.fill(), stroke=stroke,
+            boxes.append(_Box(n.key, n.lines(), fill=n.fill(), stroke=stroke,
                              stroke_width=width, title=n.label))
-        return layered(boxes, self.edges, direction="up")
+        return _layered(boxes, self.edges, direction="up")
 
     def svg(self):
         """The picture as SVG text, drawn by pycnn (no Graphviz)."""
@@ -177,11 +177,11 @@ class Graph:
                 return graphviz.Source(self.source).pipe(format=format)
             except graphviz.ExecutableNotFound:
                 pass
-        dot = shutil.which("dot")
+        dot = _shutil.which("dot")
         if dot is None:
             raise RuntimeError("draw_graph: Graphviz's `dot` program is not installed; "
                                "graph.svg() is pycnn's own drawing, str(graph) the text tree")
-        done = subprocess.run([dot, f"-T{format}"], input=self.source.encode(),
+        done = _subprocess.run([dot, f"-T{format}"], input=self.source.encode(),
                               capture_output=True, timeout=60, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"draw_graph: dot failed: {done.stderr.decode(errors='replace')}")
@@ -193,7 +193,7 @@ class Graph:
         if self.engine == "graphviz":
             try:
                 return self.pipe("svg").decode()
-            except (RuntimeError, OSError, subprocess.SubprocessError):
+            except (RuntimeError, OSError, _subprocess.SubprocessError):
                 pass
         return self.svg()
     def _repr_html_(self):
@@ -288,24 +288,24 @@ def _leaf_errors(E, fn, eps):
         raise ValueError(f"draw_graph: gradcheck needs a scalar result, this one has shape "
                          f"{tuple(E.shape)}")
     _, grads, _, _ = _sweep(E)
-    tensors, _ = walk(E)
+    tensors, _ = _walk(E)
     errors = {}
     from .autograd import no_grad
     for key, t in enumerate(tensors):
         if t.op is not None or not t.requires_grad:
             continue
-        if t.dtype != np.float64:
+        if t.dtype != _np.float64:
             raise TypeError(f"draw_graph: gradcheck needs float64 leaves ({t.name or f't{key}'}"
                             f" is {t.dtype}): finite differences in float32 are too coarse")
         flat = t.numpy().reshape(-1)                 # the leaf's own memory, nudged in place
-        numeric = np.empty(flat.size)
+        numeric = _np.empty(flat.size)
         with no_grad():
             for j in range(flat.size):
                 old = flat[j]
                 flat[j] = old + eps
-                plus = float(np.asarray(fn()).reshape(-1)[0])
+                plus = float(_np.asarray(fn()).reshape(-1)[0])
                 flat[j] = old - eps
-                minus = float(np.asarray(fn()).reshape(-1)[0])
+                minus = float(_np.asarray(fn()).reshape(-1)[0])
                 flat[j] = old
                 numeric[j] = (plus - minus) / (2 * eps)
         errors[key] = relative_error(grads[id(t)].reshape(-1), numeric)
@@ -370,13 +370,13 @@ def activation_curve(fn, x):
     The derivative is autograd's: ``y.backward(ones)`` leaves dy_i/dx_i in ``x.grad``
     because y_i depends on x_i only.
     """
-    xt = _core.tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
+    xt = _core.tensor(_np.asarray(x, dtype=_np.float64), requires_grad=True)
     y = fn(xt)
     if not isinstance(y, _core.Tensor) or y.shape != xt.shape:
         raise ValueError(f"activation_curve: fn must map a tensor of shape {xt.shape} to one "
                          f"of the same shape, got {getattr(y, 'shape', type(y).__name__)}")
-    y.backward(np.ones(xt.shape))
-    grad = np.zeros(xt.shape) if xt.grad is None else xt.grad.numpy()
+    y.backward(_np.ones(xt.shape))
+    grad = _np.zeros(xt.shape) if xt.grad is None else xt.grad.numpy()
     return y.numpy().copy(), grad.copy()
 
 
@@ -386,7 +386,7 @@ def plot_activation(fn, x=None, ax=None, label=None, derivative=True):
     Returns the matplotlib Axes.
     """
     plt = _pyplot()
-    x = np.linspace(-5, 5, 401) if x is None else np.asarray(x, dtype=np.float64)
+    x = _np.linspace(-5, 5, 401) if x is None else _np.asarray(x, dtype=_np.float64)
     y, dy = activation_curve(fn, x)
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 3))
@@ -426,7 +426,7 @@ def image_grid(images, titles=None, ncols=8, cmap="gray", size=1.4, vmin=None, v
     Returns the matplotlib Figure.
     """
     plt = _pyplot()
-    images = np.asarray(images)
+    images = _np.asarray(images)
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
     if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] not in (3, 4)):
@@ -456,7 +456,7 @@ def feature_maps(maps, ncols=8, cmap="viridis", titles=None, size=1.4, symmetric
     responses such as edge filters' with ``cmap="RdBu_r"``); otherwise each channel is
     scaled to its own range.
     """
-    maps = np.asarray(maps)
+    maps = _np.asarray(maps)
     if maps.ndim == 4:
         if maps.shape[0] != 1:
             raise ValueError(f"feature_maps: pass one example, got a batch of {maps.shape[0]}")
@@ -464,8 +464,8 @@ def feature_maps(maps, ncols=8, cmap="viridis", titles=None, size=1.4, symmetric
     if maps.ndim != 3:
         raise ValueError(f"feature_maps: expected (H, W, C) or (1, H, W, C), got {maps.shape}")
     titles = titles if titles is not None else [f"channel {c}" for c in range(maps.shape[-1])]
-    bound = (float(np.abs(maps).max()) or 1.0) if symmetric else None
-    return image_grid(np.moveaxis(maps, -1, 0), titles=titles, ncols=ncols, cmap=cmap, size=size,
+    bound = (float(_np.abs(maps).max()) or 1.0) if symmetric else None
+    return image_grid(_np.moveaxis(maps, -1, 0), titles=titles, ncols=ncols, cmap=cmap, size=size,
                       vmin=-bound if symmetric else None, vmax=bound)
 
 
@@ -475,12 +475,12 @@ def filter_grid(kernel, input_channel=0, ncols=8, cmap="RdBu_r", size=1.2):
     Each filter's slice for ``input_channel`` is shown on a symmetric colour scale, so
     positive weights are red and negative blue in every panel.
     """
-    kernel = np.asarray(kernel)
+    kernel = _np.asarray(kernel)
     if kernel.ndim != 4:
         raise ValueError(f"filter_grid: expected a (KH, KW, C_in, filters) kernel, "
                          f"got {kernel.shape}")
-    maps = np.moveaxis(kernel[:, :, input_channel, :], -1, 0)
-    bound = float(np.abs(maps).max()) or 1.0
+    maps = _np.moveaxis(kernel[:, :, input_channel, :], -1, 0)
+    bound = float(_np.abs(maps).max()) or 1.0
     return image_grid(maps, titles=[f"filter {i}" for i in range(maps.shape[0])], ncols=ncols,
                       cmap=cmap, size=size, vmin=-bound, vmax=bound)
 
@@ -499,10 +499,10 @@ def draw_boxes(image, boxes, labels=None, ax=None, box_format="cxcywh", normaliz
     plt = _pyplot()
     from ._optional import require
     Rectangle = require("matplotlib.patches", "pycnn.viz.draw_boxes").Rectangle
-    image = np.asarray(image)
+    image = _np.asarray(image)
     if image.ndim == 3 and image.shape[-1] == 1:
         image = image[..., 0]
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    boxes = _np.asarray(boxes, dtype=_np.float64).reshape(-1, 4)
     if box_format not in ("cxcywh", "xyxy"):
         raise ValueError(f"draw_boxes: box_format must be 'cxcywh' or 'xyxy', got {box_format!r}")
     if labels is not None and len(labels) != len(boxes):
@@ -511,7 +511,7 @@ def draw_boxes(image, boxes, labels=None, ax=None, box_format="cxcywh", normaliz
         _, ax = plt.subplots(figsize=(3, 3))
     ax.imshow(image, cmap=cmap)
     h, w = image.shape[:2]
-    scale = np.array([w, h, w, h]) if normalized else np.ones(4)
+    scale = _np.array([w, h, w, h]) if normalized else _np.ones(4)
     colors = colors or ["tab:red", "tab:blue", "tab:green", "tab:orange", "tab:purple"]
     for k, box in enumerate(boxes * scale):
         if box_format == "cxcywh":
@@ -533,7 +533,7 @@ def draw_boxes(image, boxes, labels=None, ax=None, box_format="cxcywh", normaliz
 # ---- any model, opened up (the numbers come from pycnn.inside) -------------------------
 
 def _image(x):
-    x = np.asarray(x)
+    x = _np.asarray(x)
     if x.ndim == 4:
         x = x[0]
     return x[..., 0] if x.ndim == 3 and x.shape[-1] == 1 else x
@@ -545,7 +545,7 @@ def activations(model, x, max_channels=8, cmap="viridis", size=1.1):
     arrays by layer name (``pycnn.inside.layer_outputs``)."""
     from .inside import layer_outputs
     plt = _pyplot()
-    outputs = layer_outputs(model, np.asarray(x)[:1] if np.asarray(x).ndim == 4 else x)
+    outputs = layer_outputs(model, _np.asarray(x)[:1] if _np.asarray(x).ndim == 4 else x)
     names = list(outputs)
     ncols = max_channels + 1
     fig, axes = plt.subplots(len(names) + 1, ncols, squeeze=False,
@@ -565,10 +565,10 @@ def activations(model, x, max_channels=8, cmap="viridis", size=1.1):
         else:
             flat = out.reshape(-1)
             bar = fig.add_subplot(axes.shape[0], 1, row + 1)
-            bar.bar(np.arange(flat.size), flat, color="tab:blue", width=0.8)
+            bar.bar(_np.arange(flat.size), flat, color="tab:blue", width=0.8)
             bar.set_xlim(-0.5, flat.size - 0.5)
             bar.set_yticks([])
-            bar.set_xticks([] if flat.size > 20 else np.arange(flat.size))
+            bar.set_xticks([] if flat.size > 20 else _np.arange(flat.size))
             bar.tick_params(labelsize=6)
             pos = bar.get_position()
             left = axes[row, 1].get_position().x0
@@ -584,12 +584,12 @@ def filters(layer, input_channel=0, ncols=8):
     if type(layer).__name__ != "Conv2D" or not weights:
         raise ValueError(f"filters: {getattr(layer, 'name', layer)!r} is not a built Conv2D "
                          f"layer (its kernels are what is drawn)")
-    kernel = np.asarray(weights[0])
+    kernel = _np.asarray(weights[0])
     if input_channel == "rgb":
         if kernel.shape[2] != 3:
             raise ValueError(f"filters: rgb needs 3 input channels, {layer.name} has "
                              f"{kernel.shape[2]}")
-        k = np.moveaxis(kernel, -1, 0)
+        k = _np.moveaxis(kernel, -1, 0)
         lo, hi = k.min(), k.max()
         fig = image_grid((k - lo) / (hi - lo or 1), ncols=ncols,
                          titles=[f"filter {i}" for i in range(k.shape[0])])
@@ -654,12 +654,12 @@ def confusion_matrix(y_true, y_pred, class_names=None, normalize=False, cmap="Bl
     Figure; ``fig.counts`` is the matrix."""
     from .metrics import confusion_matrix as counts_of
     plt = _pyplot()
-    t, p = (np.asarray(v.numpy() if hasattr(v, "numpy") else v) for v in (y_true, y_pred))
+    t, p = (_np.asarray(v.numpy() if hasattr(v, "numpy") else v) for v in (y_true, y_pred))
     t = t.argmax(axis=-1) if t.ndim == 2 and t.shape[1] > 1 else t.reshape(-1)
     p = p.argmax(axis=-1) if p.ndim == 2 and p.shape[1] > 1 else p.reshape(-1)
     n = len(class_names) if class_names else int(max(t.max(initial=0), p.max(initial=0))) + 1
-    counts = counts_of(t.astype(np.int64), p.astype(np.int64), n)
-    shown = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1) if normalize else counts
+    counts = counts_of(t.astype(_np.int64), p.astype(_np.int64), n)
+    shown = counts / _np.maximum(counts.sum(axis=1, keepdims=True), 1) if normalize else counts
     n = counts.shape[0]
     names = class_names or [str(i) for i in range(n)]
     fig, ax = plt.subplots(figsize=(1.0 + 0.45 * n, 0.8 + 0.45 * n))
@@ -674,8 +674,8 @@ def confusion_matrix(y_true, y_pred, class_names=None, normalize=False, cmap="Bl
     ax.set_yticks(range(n), names, fontsize=8)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    accuracy = np.trace(counts) / max(counts.sum(), 1)
-    ax.set_title(f"accuracy {accuracy:.1%} ({int(np.trace(counts))} of {int(counts.sum())})",
+    accuracy = _np.trace(counts) / max(counts.sum(), 1)
+    ax.set_title(f"accuracy {accuracy:.1%} ({int(_np.trace(counts))} of {int(counts.sum())})",
                  fontsize=9)
     fig.tight_layout()
     fig.counts = counts
@@ -694,7 +694,7 @@ def mistakes(model, x, y, n=8, class_names=None, ncols=8):
         ax.axis("off")
         ax.text(0.5, 0.5, "no mistakes", ha="center", va="center")
     else:
-        fig = image_grid(np.asarray(x)[idx], ncols=ncols,
+        fig = image_grid(_np.asarray(x)[idx], ncols=ncols,
                          titles=[f"{name(t)} → {name(p)} ({q:.0%})"
                                  for t, p, q in zip(true, pred, prob)])
     fig.indices = idx

@@ -19,11 +19,11 @@ or one inside ``with pycnn.keep_grads():``, which keep it) but no ``.grad`` at a
 ``RULES`` holds, for every op of ``csrc/autograd/ops.def``, how its local derivative is
 written; the tests check that no op is missing.
 """
-import numpy as np
+import numpy as _np
 
 from .. import _core
-from ..autograd import topological_order, walk
-from .render import Explanation, Notation, _shape
+from ..autograd import topological_order as _topological_order, walk as _walk
+from .render import Explanation as _Explanation, Notation as _Notation, _shape
 
 __all__ = ["explain_backward", "explain_grad", "backward_steps", "BackwardStep", "RULES"]
 
@@ -181,7 +181,7 @@ _LOSS_PRED = {
 def _loss_rule(formula):
     def writer(n, i, p):
         if i == 0:
-            return n.text(formula(Notation(False))) if n.tex else formula(n)
+            return n.text(formula(_Notation(False))) if n.tex else formula(n)
         return n.text("the loss row differentiated with respect to the target")
     return writer
 
@@ -211,7 +211,7 @@ class BackwardStep:
         self.contributions = contributions
 
     def text(self, notation=None):
-        n = notation or Notation(False)
+        n = notation or _Notation(False)
         head = (f"step {self.index + 1}: {self.label} = {self.op}" if self.op
                 else f"step {self.index + 1}: {self.label} (a leaf)")
         lines = [n.text(head + ", its gradient complete: ") +
@@ -229,7 +229,7 @@ class BackwardStep:
 
 def _labels(root):
     """Labels as draw_graph writes them: the tensor's name, else t<k> in walk order."""
-    tensors, _ = walk(root)
+    tensors, _ = _walk(root)
     return {id(t): (t.name or f"t{k}") for k, t in enumerate(tensors)}
 
 
@@ -238,8 +238,8 @@ def _seed(E, grad):
         if E.size != 1:
             raise ValueError(f"explain_backward: E has shape {_shape(E.shape)}; pass grad= "
                              f"(∂E/∂E of that shape) or explain a scalar loss")
-        return np.ones(E.shape, dtype=E.dtype)
-    g = np.asarray(grad, dtype=E.dtype)
+        return _np.ones(E.shape, dtype=E.dtype)
+    g = _np.asarray(grad, dtype=E.dtype)
     if g.shape != tuple(E.shape):
         raise ValueError(f"explain_backward: grad has shape {g.shape} but E has shape "
                          f"{tuple(E.shape)}")
@@ -255,13 +255,13 @@ def _sweep(E, grad=None):
                            "it computed under no_grad, or from inputs without "
                            "requires_grad=True?)")
     labels = _labels(E)
-    order = topological_order(E)
+    order = _topological_order(E)
     grads = {id(E): _seed(E, grad)}
     shares, steps = {}, []
     for t in reversed(order):
         g = grads.get(id(t))
         if g is None:
-            g = np.zeros(t.shape, dtype=t.dtype)      # no path to E carries a gradient
+            g = _np.zeros(t.shape, dtype=t.dtype)      # no path to E carries a gradient
             grads[id(t)] = g
         contributions = []
         if t.op is not None:
@@ -271,7 +271,7 @@ def _sweep(E, grad=None):
                 if share is None or not p.requires_grad or id(p) in seen:
                     continue                          # a parent used twice: one total share
                 seen.add(id(p))
-                share = np.array(share)
+                share = _np.array(share)
                 shares[(id(t), id(p))] = share
                 grads[id(p)] = grads[id(p)] + share if id(p) in grads else share.copy()
                 contributions.append((p, labels[id(p)], share, grads[id(p)].copy()))
@@ -298,7 +298,7 @@ def _sym(n, label):
 
 def _vec(n, a):
     """A tensor's numbers: all of them up to SHOWN, else the first ones and a norm."""
-    a = np.asarray(a, dtype=np.float64)
+    a = _np.asarray(a, dtype=_np.float64)
     if a.ndim == 0 or a.size == 1:
         return n.num(a.reshape(-1)[0]) if a.size else "[]"
     flat = a.reshape(-1)
@@ -306,7 +306,7 @@ def _vec(n, a):
         inner = ", ".join(n.num(v) for v in flat)
         return rf"\left[{inner}\right]" if n.tex else f"[{inner}]"
     head = ", ".join(n.num(v) for v in flat[:SHOWN - 1])
-    norm = n.num(np.linalg.norm(flat))
+    norm = n.num(_np.linalg.norm(flat))
     if n.tex:
         return rf"\left[{head}, \ldots\right]_{{{_shape(a.shape)}}}\ (\lVert\cdot\rVert = {norm})"
     return f"[{head}, …] {_shape(a.shape)} (‖·‖ = {norm})"
@@ -314,7 +314,7 @@ def _vec(n, a):
 
 def _products(n, g, local, share):
     """g·local element by element, written out when short, then the result."""
-    g, local = np.asarray(g, np.float64), np.asarray(local, np.float64)
+    g, local = _np.asarray(g, _np.float64), _np.asarray(local, _np.float64)
     if g.size <= SHOWN and g.shape == local.shape and g.size > 1:
         terms = ", ".join(f"{n.neg(a)}{n.dot}{n.neg(b)}" for a, b in
                           zip(g.reshape(-1), local.reshape(-1)))
@@ -365,7 +365,7 @@ def _local_derivative(child, i):
     theta = child.parents[i]
     if tuple(theta.shape) != tuple(child.shape):
         return None
-    return np.asarray(child._vjp(np.ones(child.shape, dtype=child.dtype))[i])
+    return _np.asarray(child._vjp(_np.ones(child.shape, dtype=child.dtype))[i])
 
 
 def _explanation(E, theta, grad=None):
@@ -378,12 +378,12 @@ def _explanation(E, theta, grad=None):
     if not theta.requires_grad:
         raise ValueError(f"explain_backward: {labels[id(theta)]} does not require grad, so "
                          f"backward gives it no gradient")
-    order = {id(t): k for k, t in enumerate(walk(E)[0])}
+    order = {id(t): k for k, t in enumerate(_walk(E)[0])}
     children = sorted((s.tensor for s in steps if (id(s.tensor), id(theta)) in shares),
                       key=lambda c: -order[id(c)])        # the one nearest the inputs first
-    total = grads.get(id(theta), np.zeros(theta.shape))
+    total = grads.get(id(theta), _np.zeros(theta.shape))
     out = []
-    for n in (Notation(True), Notation(False)):
+    for n in (_Notation(True), _Notation(False)):
         th = labels[id(theta)]
         over = (r"c \in \mathrm{children}(" + _sym(n, th) + ")" if n.tex
                 else f"{{c ∈ children({th})}}")
@@ -406,7 +406,7 @@ def _explanation(E, theta, grad=None):
                          f"{_d(n, th)} = " + " + ".join(parts) + tail)
         out.append(lines)
     value = total.reshape(()).item() if total.size == 1 and theta.ndim == 0 else total.copy()
-    return Explanation(out[0], out[1], value)
+    return _Explanation(out[0], out[1], value)
 
 
 def explain_backward(E, wrt, grad=None):
