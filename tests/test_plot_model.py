@@ -85,3 +85,21 @@ def test_branches_and_merges_are_laid_out_in_layers():
     long = next(p for p, e in zip(lay.paths, lay.edges) if e == (0, 3))
     assert len(long) == 4                                   # routed past dense_a, dense_b
     assert "input:  (None, 8), (None, 8)" in _texts(lay.svg())
+
+
+def test_a_functional_residual_block_branches_and_merges():
+    x = pycnn.Input((16, 16, 1))
+    c1 = L.Conv2D(8, 3, padding="same", activation="relu")(x)
+    c2 = L.Conv2D(8, 3, padding="same")(c1)
+    merged = pycnn.layers.add([c1, c2])
+    out = L.Dense(10, activation="softmax")(L.Flatten()(merged))
+    model = pycnn.Model(x, out)
+    boxes, edges = model_graph(model)
+    kinds = [b[2] for b in boxes]
+    assert kinds == ["InputLayer", "Conv2D", "Conv2D", "Add", "Flatten", "Dense"]
+    assert sorted(edges) == [(0, 1), (1, 2), (1, 3), (2, 3), (3, 4), (4, 5)]
+    assert boxes[3][3] == [(None, 16, 16, 8), (None, 16, 16, 8)]
+    lay = plot_model(model).layout
+    y = {b.key: b.y for b in lay.boxes}
+    assert y[1] < y[2] < y[3]                       # the skip from conv 1 passes conv 2
+    assert "input:  (None, 16, 16, 8), (None, 16, 16, 8)" in _texts(lay.svg())
