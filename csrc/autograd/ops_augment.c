@@ -9,7 +9,7 @@
 #include "autograd/ops_augment.h"
 
 #include "autograd/ops_elementwise.h"       /* PC_GIL_THRESHOLD */
-#include "py/convert.h"
+#include "core/array.h"
 
 static pc_affine
 affine_of(PyArrayObject *x, PyArrayObject *t, int interpolation, int fill_mode, double fill)

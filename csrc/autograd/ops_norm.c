@@ -12,7 +12,7 @@
 
 #include "autograd/ops_elementwise.h"       /* PC_GIL_THRESHOLD */
 #include "kernels/norm.h"
-#include "py/convert.h"
+#include "core/array.h"
 
 enum { ARG_A, ARG_C, ARG_B, ARG_BATCH_STATS, ARG_GAMMA, ARG_BETA };
 enum { ARG_M = ARG_A, ARG_K = ARG_C };

@@ -8,7 +8,7 @@
 #include "autograd/ops_spatial.h"
 
 #include "autograd/ops_elementwise.h"       /* PC_GIL_THRESHOLD */
-#include "py/convert.h"
+#include "core/array.h"
 
 /* N, P = H·W, C of x (N, H, W, C) */
 static void
