@@ -76,7 +76,8 @@ def _keras_layer(keras, spec):
     if spec.kind == "Reshape":
         return kl.Reshape(tuple(c["target_shape"]), **common)
     if spec.kind == "UpSampling2D":
-        return kl.UpSampling2D(_pair(c.get("size", 2)), interpolation="nearest", **common)
+        return kl.UpSampling2D(_pair(c.get("size", 2)),
+                               interpolation=c.get("interpolation", "nearest"), **common)
     if spec.kind == "BatchNormalization":
         inits = {key: _keras_initializer(keras, c.get(key, default), default)
                  for key, default in _BN_INITIALIZERS.items()}
@@ -199,9 +200,10 @@ def _from_keras_configs(keras, klayer):
     elif kind == "Reshape":
         out["target_shape"] = tuple(c["target_shape"])
     elif kind == "UpSampling2D":
-        if c.get("interpolation", "nearest") != "nearest":
-            raise ConversionError(f"cannot convert {where}: pycnn upsamples by nearest neighbour")
-        out["size"] = _pair(c["size"])
+        if c.get("interpolation", "nearest") not in ("nearest", "bilinear"):
+            raise ConversionError(f"cannot convert {where}: pycnn upsamples by 'nearest' or "
+                                  f"'bilinear', not {c['interpolation']!r}")
+        out.update(size=_pair(c["size"]), interpolation=c.get("interpolation", "nearest"))
     elif kind == "BatchNormalization":
         for key in ("renorm", "synchronized"):
             if c.get(key):

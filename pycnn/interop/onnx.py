@@ -132,9 +132,13 @@ def _onnx_layer(g, spec, opset):
     elif spec.kind == "UpSampling2D":
         sh, sw = _pair(c.get("size", 2))
         scales = [1, 1, sh, sw] if g.layout == "NCHW" else [1, sh, sw, 1]
-        # asymmetric + floor: output pixel i reads input pixel ⌊i/s⌋, a plain repetition
-        g.node("Resize", [g.x, "", g.const(f"{name}/scales", np.array(scales, f32))], name,
-               mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+        scales = g.const(f"{name}/scales", np.array(scales, f32))
+        if c.get("interpolation", "nearest") == "bilinear":   # torch's align_corners=False
+            g.node("Resize", [g.x, "", scales], name, mode="linear",
+                   coordinate_transformation_mode="half_pixel")
+        else:   # asymmetric + floor: output pixel i reads input pixel ⌊i/s⌋, a repetition
+            g.node("Resize", [g.x, "", scales], name, mode="nearest",
+                   coordinate_transformation_mode="asymmetric", nearest_mode="floor")
     elif spec.kind == "BatchNormalization":
         _onnx_batch_norm(g, spec, w)
     elif spec.kind == "Rescaling":

@@ -139,17 +139,22 @@ class Reshape(nn.Module):
 
 
 class UpSampling2D(nn.Module):
-    """Nearest neighbour on NHWC: each pixel repeated size[0] times down and size[1] across."""
+    """On NHWC: nearest neighbour (each pixel repeated size[0] times down and size[1]
+    across) or bilinear (F.interpolate with align_corners=False, as Keras' resize)."""
 
-    def __init__(self, size):
+    def __init__(self, size, interpolation="nearest"):
         super().__init__()
-        self.size = tuple(size)
+        self.size, self.interpolation = tuple(size), interpolation
 
     def forward(self, x):
+        if self.interpolation == "bilinear":
+            y = F.interpolate(x.permute(0, 3, 1, 2), mode="bilinear", align_corners=False,
+                              size=(x.shape[1] * self.size[0], x.shape[2] * self.size[1]))
+            return y.permute(0, 2, 3, 1)
         return x.repeat_interleave(self.size[0], dim=1).repeat_interleave(self.size[1], dim=2)
 
     def extra_repr(self):
-        return f"size={self.size}"
+        return f"size={self.size}, interpolation={self.interpolation!r}"
 
 
 class BatchNorm(nn.Module):
@@ -273,7 +278,7 @@ def _module(spec):
     if spec.kind == "Reshape":
         return Reshape(c["target_shape"])
     if spec.kind == "UpSampling2D":
-        return UpSampling2D(_pair(c.get("size", 2)))
+        return UpSampling2D(_pair(c.get("size", 2)), c.get("interpolation", "nearest"))
     if spec.kind == "Rescaling":
         return Rescaling(c["scale"], c.get("offset", 0.0))
     if spec.kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
