@@ -22,13 +22,14 @@ from ._core import (ELU, Activation, AveragePooling2D, BatchNormalization, Conv2
                     Dense, Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, Layer,
                     LayerNormalization, LeakyReLU, MaxPooling2D, Maxout, RandomContrast,
                     RandomCrop, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
-                    Rescaling, Reshape, Softmax, UpSampling2D, ZeroPadding2D)
+                    Rescaling, Reshape, Softmax, SpatialDropout2D, UpSampling2D,
+                    ZeroPadding2D)
 
 __all__ = ["Layer", "Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Dropout", "Flatten",
            "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "Maxout", "UpSampling2D",
            "BatchNormalization", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "ZeroPadding2D",
            "Cropping2D", "LayerNormalization", "Rescaling", "RandomFlip", "RandomTranslation",
-           "RandomRotation", "RandomZoom", "RandomCrop", "RandomContrast"]
+           "RandomRotation", "RandomZoom", "RandomCrop", "RandomContrast", "SpatialDropout2D"]
 
 
 def _call_accepts_training(call):

@@ -70,7 +70,14 @@ def _keras_layer(keras, spec):
                                       None if strides is None else _pair(strides),
                                       padding=c.get("padding", "valid"), **common)
     if spec.kind == "Dropout":
-        return kl.Dropout(float(c["rate"]), seed=c.get("seed"), **common)
+        noise = c.get("noise_shape")
+        noise = None if noise is None else tuple(noise)
+        return kl.Dropout(float(c["rate"]), noise_shape=noise, seed=c.get("seed"), **common)
+    if spec.kind == "SpatialDropout2D":
+        layer = kl.SpatialDropout2D(float(c["rate"]), seed=c.get("seed"), name=spec.name,
+                                    dtype=common["dtype"])   # takes no trainable= argument
+        layer.trainable = common["trainable"]
+        return layer
     if spec.kind == "Flatten":
         return kl.Flatten(**common)
     if spec.kind == "Reshape":
@@ -194,8 +201,10 @@ def _from_keras_configs(keras, klayer):
         out.update(pool_size=_pair(c["pool_size"]), strides=_pair(c["strides"] or c["pool_size"]),
                    padding=c["padding"])
     elif kind == "Dropout":
-        if c.get("noise_shape") is not None:
-            raise ConversionError(f"cannot convert {where}: pycnn's Dropout has no noise_shape")
+        noise = c.get("noise_shape")
+        out.update(rate=float(c["rate"]), seed=c.get("seed"),
+                   noise_shape=None if noise is None else tuple(noise))
+    elif kind == "SpatialDropout2D":
         out.update(rate=float(c["rate"]), seed=c.get("seed"))
     elif kind == "Reshape":
         out["target_shape"] = tuple(c["target_shape"])

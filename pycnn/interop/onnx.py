@@ -123,7 +123,7 @@ def _onnx_layer(g, spec, opset):
         raise ConversionError(f"cannot convert layer '{name}' (RandomCrop) to ONNX: at inference "
                               f"it returns its input {spec.in_shape}, while the layers after it "
                               f"expect its declared {spec.out_shape}")
-    elif spec.kind == "Dropout" or spec.kind in AUGMENTATION_KINDS:
+    elif spec.kind in ("Dropout", "SpatialDropout2D") or spec.kind in AUGMENTATION_KINDS:
         g.node("Identity", [g.x], name)  # dropout and augmentation: the identity at inference
     elif spec.kind in ("Flatten", "Reshape"):
         target = [-1] if spec.kind == "Flatten" else list(c["target_shape"])

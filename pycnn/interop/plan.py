@@ -30,7 +30,8 @@ def _require(name, purpose, pip=_PIP):
 _COMMON_KINDS = ("Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Dropout", "Flatten",
                  "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "UpSampling2D",
                  "BatchNormalization", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
-                 "ZeroPadding2D", "Cropping2D", "LayerNormalization", "Rescaling")
+                 "ZeroPadding2D", "Cropping2D", "LayerNormalization", "Rescaling",
+                 "SpatialDropout2D")
 # The augmentation layers act only in training: Keras has them all; an ONNX graph is an
 # inference graph, where they are the identity; torch.nn has no counterparts.
 AUGMENTATION_KINDS = ("RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom",

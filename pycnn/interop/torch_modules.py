@@ -208,6 +208,25 @@ class LayerNorm(nn.Module):
         return f"{self.shape}, eps={self.eps}"
 
 
+class NoiseDropout(nn.Module):
+    """Inverted dropout with one draw per element of noise_shape (None: the input's size),
+    broadcast over the input, in train() mode; the identity in eval()."""
+
+    def __init__(self, rate, noise_shape):
+        super().__init__()
+        self.rate, self.noise_shape = rate, tuple(noise_shape)
+
+    def forward(self, x):
+        if not self.training or self.rate == 0:
+            return x
+        shape = [x.shape[d] if n is None else n for d, n in enumerate(self.noise_shape)]
+        keep = torch.rand(shape, dtype=x.dtype, device=x.device) >= self.rate
+        return x * keep.to(x.dtype) / (1 - self.rate)
+
+    def extra_repr(self):
+        return f"rate={self.rate}, noise_shape={self.noise_shape}"
+
+
 class Rescaling(nn.Module):
     """x · scale + offset, scale and offset broadcast against x (kept as buffers)."""
 
@@ -271,6 +290,10 @@ def _module(spec):
         strides = pool if c.get("strides") is None else _pair(c["strides"])
         return Pool2D("max" if spec.kind == "MaxPooling2D" else "avg", pool, strides,
                       c.get("padding", "valid"))
+    if spec.kind == "Dropout" and c.get("noise_shape") is not None:
+        return NoiseDropout(float(c["rate"]), c["noise_shape"])
+    if spec.kind == "SpatialDropout2D":     # (N, 1, 1, C): whole channels
+        return NoiseDropout(float(c["rate"]), (None, 1, 1, None))
     if spec.kind == "Dropout":
         return nn.Dropout(float(c["rate"]))
     if spec.kind == "Flatten":
