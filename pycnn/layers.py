@@ -20,16 +20,17 @@ import inspect
 
 from ._core import (ELU, Activation, AveragePooling2D, BatchNormalization, Conv2D, Cropping2D,
                     Dense, Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, Layer,
-                    LayerNormalization, LeakyReLU, MaxPooling2D, Maxout, RandomContrast,
-                    RandomCrop, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
-                    Rescaling, Reshape, Softmax, SpatialDropout2D, UpSampling2D,
+                    LayerNormalization, LeakyReLU, MaxPooling2D, Maxout, Normalization,
+                    RandomContrast, RandomCrop, RandomFlip, RandomRotation, RandomTranslation,
+                    RandomZoom, Rescaling, Reshape, Softmax, SpatialDropout2D, UpSampling2D,
                     ZeroPadding2D)
 
 __all__ = ["Layer", "Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Dropout", "Flatten",
            "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "Maxout", "UpSampling2D",
            "BatchNormalization", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "ZeroPadding2D",
            "Cropping2D", "LayerNormalization", "Rescaling", "RandomFlip", "RandomTranslation",
-           "RandomRotation", "RandomZoom", "RandomCrop", "RandomContrast", "SpatialDropout2D"]
+           "RandomRotation", "RandomZoom", "RandomCrop", "RandomContrast", "SpatialDropout2D",
+           "Normalization"]
 
 
 def _call_accepts_training(call):

@@ -87,7 +87,8 @@ def atomic_write(path, write):
 
 def _write_array(archive, name, array):
     buffer = io.BytesIO()
-    np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    # np.require keeps a 0-d array 0-d (np.ascontiguousarray would make it (1,))
+    np.lib.format.write_array(buffer, np.require(array, requirements="C"), allow_pickle=False)
     archive.writestr(name, buffer.getvalue())
 
 

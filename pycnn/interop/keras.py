@@ -103,6 +103,10 @@ def _keras_layer(keras, spec):
         kwargs = {k: v for k, v in c.items() if k not in ("name", "trainable", "dtype",
                                                           "input_shape")}
         return getattr(kl, spec.kind)(**kwargs, **common)
+    if spec.kind == "Normalization":
+        return kl.Normalization(axis=tuple(c["axis"]), mean=c.get("mean"),
+                                variance=c.get("variance"), invert=bool(c.get("invert")),
+                                **common)
     if spec.kind == "Rescaling":
         return kl.Rescaling(c["scale"], offset=c.get("offset", 0.0), **common)
     if spec.kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
@@ -234,6 +238,13 @@ def _from_keras_configs(keras, klayer):
     elif kind in AUGMENTATION_KINDS:
         out.update({k: v for k, v in c.items()
                     if k not in ("name", "trainable", "dtype", "data_format")})
+    elif kind == "Normalization":
+        axis = c.get("axis")
+        if not isinstance(axis, (list, tuple)) or len(axis) != 1:
+            raise ConversionError(f"cannot convert {where}: pycnn normalises along one axis, "
+                                  f"not {axis!r}")
+        out.update(axis=int(axis[0]), invert=bool(c.get("invert")), mean=c.get("mean"),
+                   variance=c.get("variance"))
     elif kind == "Rescaling":
         out.update(scale=c["scale"], offset=c.get("offset", 0.0))
     elif kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):

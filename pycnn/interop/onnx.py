@@ -5,7 +5,7 @@ import tempfile
 import numpy as np
 
 from .plan import (AUGMENTATION_KINDS, ConversionError, _pair, _plan, _require, borders,
-                   normalised_axes, same_padding, to_nchw_kernel)
+                   normalised_axes, normalization_constants, same_padding, to_nchw_kernel)
 
 
 class _OnnxGraph:
@@ -141,6 +141,18 @@ def _onnx_layer(g, spec, opset):
                    coordinate_transformation_mode="asymmetric", nearest_mode="floor")
     elif spec.kind == "BatchNormalization":
         _onnx_batch_norm(g, spec, w)
+    elif spec.kind == "Normalization":
+        axis, mean, sd = normalization_constants(spec)
+        shape = [1] * (len(spec.in_shape) + 1)
+        shape[axis] = -1
+        mean, sd = mean.reshape(shape), sd.reshape(shape)
+        g.to("NHWC", name)
+        if c.get("invert"):
+            g.node("Mul", [g.x, g.const(f"{name}/sd", sd)], name)
+            g.node("Add", [g.x, g.const(f"{name}/mean", mean)], name)
+        else:
+            g.node("Sub", [g.x, g.const(f"{name}/mean", mean)], name)
+            g.node("Div", [g.x, g.const(f"{name}/sd", sd)], name)
     elif spec.kind == "Rescaling":
         g.to("NHWC", name)      # a per-channel scale broadcasts along the last axis
         g.node("Mul", [g.x, g.const(f"{name}/scale", np.asarray(c["scale"], f32))], name)

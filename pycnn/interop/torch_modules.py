@@ -13,8 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .plan import (_pair, borders, normalised_axes, same_padding, to_nchw_kernel,
-                   torch_state_keys)
+from .plan import (_pair, borders, normalization_constants, normalised_axes, same_padding,
+                   to_nchw_kernel, torch_state_keys)
 
 _ACTIVATIONS = {
     "linear": lambda p: nn.Identity(),
@@ -227,6 +227,22 @@ class NoiseDropout(nn.Module):
         return f"rate={self.rate}, noise_shape={self.noise_shape}"
 
 
+class Normalization(nn.Module):
+    """(x − mean) / sd along `axis`, or mean + x · sd with invert (sd = max(√var, 1e-7)),
+    the statistics kept as buffers."""
+
+    def __init__(self, axis, rank, mean, sd, invert):
+        super().__init__()
+        shape = [1] * rank
+        shape[axis] = -1
+        self.register_buffer("mean", torch.from_numpy(mean).reshape(shape))
+        self.register_buffer("sd", torch.from_numpy(sd).reshape(shape))
+        self.invert = invert
+
+    def forward(self, x):
+        return self.mean + x * self.sd if self.invert else (x - self.mean) / self.sd
+
+
 class Rescaling(nn.Module):
     """x · scale + offset, scale and offset broadcast against x (kept as buffers)."""
 
@@ -302,6 +318,9 @@ def _module(spec):
         return Reshape(c["target_shape"])
     if spec.kind == "UpSampling2D":
         return UpSampling2D(_pair(c.get("size", 2)), c.get("interpolation", "nearest"))
+    if spec.kind == "Normalization":
+        axis, mean, sd = normalization_constants(spec)
+        return Normalization(axis, len(spec.in_shape) + 1, mean, sd, bool(c.get("invert")))
     if spec.kind == "Rescaling":
         return Rescaling(c["scale"], c.get("offset", 0.0))
     if spec.kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
@@ -323,7 +342,7 @@ def _module(spec):
 def build(spec):
     """The module for one planned layer (see plan._plan), with the layer's weights copied."""
     module = _module(spec)
-    if spec.weights:
+    if spec.weights and spec.kind != "Normalization":   # its statistics are buffers already
         dtype = torch.from_numpy(spec.weights[0]).dtype
         module.to(dtype)
         with torch.no_grad():
