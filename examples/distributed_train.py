@@ -26,18 +26,17 @@ import gc
 import json
 import os
 import socket
-import sys
 import tempfile
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-
-import pycnn  # noqa: E402
-from pycnn import interop  # noqa: E402
-from pycnn.layers import Conv2D, Dense, Flatten, MaxPooling2D  # noqa: E402
-from pycnn.models import Sequential  # noqa: E402
+# the installed pycnn (pip install pycnn[interop], or the editable install `make test` makes):
+# never the source tree, whose pycnn/ has no built extension after a plain `pip install .`
+import pycnn
+from pycnn import interop
+from pycnn.layers import Conv2D, Dense, Flatten, MaxPooling2D
+from pycnn.models import Sequential
 
 
 def load_digits():

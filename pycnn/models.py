@@ -220,15 +220,11 @@ class Sequential:
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """A new model with the layers that get_config() described (fresh weights)."""
-        from . import layers as layers_module
+        from .saving import _resolve_class
         model = cls(name=config.get("name"))
         for entry in config.get("layers", []):
-            class_name = entry.get("class_name")
-            layer_cls = (custom_objects or {}).get(class_name) \
-                or getattr(layers_module, class_name, None)
-            if layer_cls is None:
-                raise ValueError(f"Sequential.from_config: unknown layer class {class_name!r}; "
-                                 f"pass it in custom_objects={{'{class_name}': cls}}")
+            layer_cls = _resolve_class("layer", entry.get("class_name"), custom_objects,
+                                       "Sequential.from_config")
             model.add(layer_cls.from_config(entry.get("config", {})))
         if config.get("build_input_shape") is not None and not model.built:
             model.build(tuple(config["build_input_shape"]))
@@ -524,8 +520,9 @@ def _batch_result(model, loss, y, y_pred, return_dict):
     return loss if len(logs) == 1 else list(logs.values())
 
 
-def load_model(filepath, custom_objects=None, compile=True):
-    """The model that ``model.save(filepath)`` wrote (see pycnn.saving.load_model)."""
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """The model that ``model.save(filepath)`` wrote, or a Keras ``.keras`` / ``.h5`` file
+    (see pycnn.saving.load_model)."""
     from .saving import load_model as _load
-    return _load(filepath, custom_objects=custom_objects, compile=compile)
+    return _load(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
 

@@ -207,8 +207,8 @@ def draw_graph(tensor, show_values=True, show_grads=True):
 # ---- plots --------------------------------------------------------------------------
 
 def _pyplot():
-    import matplotlib.pyplot as plt               # imported on first plot only
-    return plt
+    from ._optional import require                # imported on first plot only
+    return require("matplotlib.pyplot", "pycnn.viz's plots")
 
 
 def activation_curve(fn, x):
@@ -344,7 +344,8 @@ def draw_boxes(image, boxes, labels=None, ax=None, box_format="cxcywh", normaliz
         labels: optional K strings written at each box's corner.
     """
     plt = _pyplot()
-    from matplotlib.patches import Rectangle
+    from ._optional import require
+    Rectangle = require("matplotlib.patches", "pycnn.viz.draw_boxes").Rectangle
     image = np.asarray(image)
     if image.ndim == 3 and image.shape[-1] == 1:
         image = image[..., 0]

@@ -213,6 +213,50 @@ def rmsprop_step(w, g, v, lr, rho=0.9, epsilon=1e-7, momentum=0.0, m=None, cente
     return w - increment, v, m, mg
 
 
+def nadam_step(w, g, m, v, t, u_product, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    """Returns the new (w, m, v, u_product); u_product = Π_{s<t} u_s before the step."""
+    u_t = beta_1 * (1 - 0.5 * 0.96 ** t)
+    u_next = beta_1 * (1 - 0.5 * 0.96 ** (t + 1))
+    u_product = u_product * u_t
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * g * g
+    m_hat = u_next * m / (1 - u_product * u_next) + (1 - u_t) * g / (1 - u_product)
+    v_hat = v / (1 - beta_2 ** t)
+    return w - lr * m_hat / (np.sqrt(v_hat) + epsilon), m, v, u_product
+
+
+def adagrad_step(w, g, acc, lr, epsilon=1e-7):
+    """Returns the new (w, acc)."""
+    acc = acc + g * g
+    return w - lr * g / np.sqrt(acc + epsilon), acc
+
+
+def adadelta_step(w, g, ag, ad, lr, rho=0.95, epsilon=1e-7):
+    """Returns the new (w, ag, ad)."""
+    ag = rho * ag + (1 - rho) * g * g
+    delta = -np.sqrt(ad + epsilon) * g / np.sqrt(ag + epsilon)
+    ad = rho * ad + (1 - rho) * delta * delta
+    return w + lr * delta, ag, ad
+
+
+def lion_step(w, g, m, lr, beta_1=0.9, beta_2=0.99):
+    """Returns the new (w, m)."""
+    w = w - lr * np.sign(beta_1 * m + (1 - beta_1) * g)
+    return w, beta_2 * m + (1 - beta_2) * g
+
+
+def clip_gradients(grads, clipnorm=None, clipvalue=None, global_clipnorm=None):
+    """Keras' _clip_gradients: one of the three, on a list of gradients."""
+    if clipnorm is not None:
+        return [g * clipnorm / max(np.sqrt(np.sum(g * g)), clipnorm) for g in grads]
+    if global_clipnorm is not None:
+        norm = np.sqrt(sum(np.sum(g * g) for g in grads))
+        return [g * global_clipnorm / max(norm, global_clipnorm) for g in grads]
+    if clipvalue is not None:
+        return [np.clip(g, -clipvalue, clipvalue) for g in grads]
+    return list(grads)
+
+
 # ---- normalisation -------------------------------------------------------------------
 
 

@@ -438,6 +438,11 @@ bad("dense_units_huge_times_input", (ValueError, OverflowError, MemoryError), r"
 bad("dense_unknown_activation", ValueError, r"relux", lambda: L.Dense(3, activation="relux"))
 bad("dense_unknown_initializer", ValueError, r"glorot_unifrm",
     lambda: L.Dense(3, kernel_initializer="glorot_unifrm"))
+# found by tools/fuzz_atheris.py: a config dict without class_name read a NULL pointer
+bad("dense_initializer_dict_without_class_name", ValueError, r"bias_initializer \{'~': None\}",
+    lambda: L.Dense(3, bias_initializer={"~": None}))
+bad("conv2d_initializer_dict_without_class_name", ValueError, r"kernel_initializer",
+    lambda: L.Conv2D(3, 2, kernel_initializer={"config": {"value": 1.0}}))
 bad("dense_input_features_mismatch", ValueError, r"dense.*4.*5|dense.*5.*4",
     lambda: _built(L.Dense(3), (2, 4))(np.ones((2, 5))))
 bad("dense_0d_input", ValueError, r"dense|Dense", lambda: L.Dense(3)(T(1.0)))

@@ -334,3 +334,100 @@ def test_dense_layer_matches_numpy(batch, n_in, units, act, dtype, data):
     y = layer(pycnn.tensor(x))
     assert y.shape == (batch, units)
     close(y.numpy(), want, dtype, scale=10 * n_in)
+
+
+# ---- files and buffers from someone else: structure-aware mutations ----------------------
+# Not byte flips (tests/test_interrupt_and_persistence.py has those, and the zip's CRC catches
+# most): each example edits the STRUCTURE of a valid file — a node of the manifest's JSON tree
+# set to any JSON value, deleted or nested deep; a weight's .npy header rewritten with any
+# shape, dtype, order and version and its data cut or padded; zip entries dropped, added,
+# deflated. The contract (tests/fuzz_targets.py): a working model, or ValueError naming the
+# file. `make fuzz` also runs the coverage-guided atheris fuzzer on the same targets.
+import json as _json          # noqa: E402
+import zipfile as _zipfile    # noqa: E402
+
+import fuzz_targets           # noqa: E402
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-2 ** 70, 2 ** 70)
+    | st.sampled_from([0, 1, -1, 2, 3, 10 ** 9, 2 ** 63])
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.sampled_from(["Dense", "Conv2D", "Sequential", "inspect", "__class__", "os", "relu",
+                       "same", "float32", "object", "weights/0000.npy", "", "adam", "m"])
+    | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=12)
+
+
+@pytest.fixture(scope="module")
+def seeds(tmp_path_factory):
+    return fuzz_targets.seed_files(str(tmp_path_factory.mktemp("fuzz_seeds")))
+
+
+def _manifest_name(ext):
+    return "pycnn.json" if ext == ".pycnn" else "config.json"
+
+
+@FUZZ
+@given(ext=st.sampled_from([".pycnn", ".keras"]), data=st.data())
+def test_mutated_manifests_load_or_raise_value_error(seeds, tmp_path_factory, ext, data):
+    src = seeds[ext]
+    entry = _manifest_name(ext)
+    with _zipfile.ZipFile(src) as z:
+        manifest = _json.loads(z.read(entry))
+    paths = fuzz_targets.json_paths(manifest)
+    edits = data.draw(st.integers(1, 3), label="edits")
+    for _ in range(edits):
+        paths = fuzz_targets.json_paths(manifest)
+        path = data.draw(st.sampled_from(paths), label="path")
+        action = data.draw(st.sampled_from(["set", "set", "delete", "nest"]) if path
+                           else st.just("set"), label="action")
+        new = data.draw(st.integers(1, 200) if action == "nest" else JSON_VALUES, label="new")
+        manifest = fuzz_targets.json_edit(manifest, path, action, new)
+    text = _json.dumps(manifest, allow_nan=True).encode()
+    dst = str(tmp_path_factory.mktemp("m") / f"mutated{ext}")
+    fuzz_targets.rewrite_zip(src, dst, {entry: text})
+    fuzz_targets.load_file(dst)
+
+
+DESCRS = st.sampled_from(["<f4", "<f8", ">f4", "<f2", "<i8", "|u1", "|b1", "|O", "<c16", "|V8",
+                          "|S3", "<U2", [("a", "<f4")], "<M8[s]"])
+
+
+@FUZZ
+@given(data=st.data())
+def test_mutated_npy_headers_and_zip_entries_load_or_raise_value_error(seeds, tmp_path_factory,
+                                                                       data):
+    src = seeds[".pycnn"]
+    with _zipfile.ZipFile(src) as z:
+        names = [n for n in z.namelist() if n.endswith(".npy")]
+        target = data.draw(st.sampled_from(names), label="entry")
+        original = z.read(target)
+    body = original[len(original) - np.lib.format.read_array(
+        __import__("io").BytesIO(original)).nbytes:]
+    shape = data.draw(st.one_of(
+        st.just(np.lib.format.read_array(__import__("io").BytesIO(original)).shape),
+        st.lists(st.integers(0, 2 ** 40), max_size=4).map(tuple),
+        st.lists(st.integers(0, 6), max_size=4).map(tuple)), label="shape")
+    header = fuzz_targets.npy_header(shape, data.draw(DESCRS, label="descr"),
+                                     data.draw(st.booleans(), label="fortran"),
+                                     data.draw(st.sampled_from([(1, 0), (2, 0)]), label="v"))
+    cut = data.draw(st.integers(-len(body), 64), label="cut")
+    payload = header + (body[:len(body) + cut] if cut < 0 else body + bytes(cut))
+    drop = data.draw(st.lists(st.sampled_from(names), max_size=1), label="drop")
+    extra = data.draw(st.lists(st.tuples(st.sampled_from(["pycnn.json", "weights/9999.npy",
+                                                          target]),
+                                         st.binary(max_size=64)), max_size=1), label="extra")
+    compress = data.draw(st.lists(st.sampled_from(names + ["pycnn.json"]), max_size=2),
+                         label="deflate")
+    dst = str(tmp_path_factory.mktemp("h") / "mutated.pycnn")
+    fuzz_targets.rewrite_zip(src, dst, {target: payload}, drop=drop, extra=extra,
+                             compress=compress)
+    fuzz_targets.load_file(dst)
+
+
+@FUZZ
+@given(data=st.binary(min_size=0, max_size=256))
+def test_tensors_from_arbitrary_buffers_hold_their_values_or_raise(data):
+    fuzz_targets.tensor_from_bytes(data)

@@ -190,8 +190,12 @@ def test_truncated_corrupted_and_foreign_files_raise(data, tmp_path):
         z.writestr("hello.txt", "not a model")
     with pytest.raises(ValueError, match="a zip archive but not a pycnn file"):
         load_model(bad)
-    np.savez(tmp_path / "arrays.npz", a=np.zeros(3))
+    with open(tmp_path / "arrays.pycnn", "wb") as f:
+        np.savez(f, a=np.zeros(3))
     with pytest.raises(ValueError, match="not a pycnn file"):
+        load_model(tmp_path / "arrays.pycnn")
+    with pytest.raises(ValueError, match="none of the extensions pycnn reads and writes: "
+                                         "\\.pycnn, \\.keras, \\.h5"):
         load_model(tmp_path / "arrays.npz")
     with zipfile.ZipFile(bad, "w") as z:
         z.writestr("pycnn.json", "{broken")

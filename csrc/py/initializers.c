@@ -40,9 +40,9 @@ static const struct {
 
 /* index into initializers[] for a name, -1 when unknown (no exception) */
 static int
-initializer_index(PyObject *name)
+initializer_index(PyObject *name)        /* name may be NULL: a config dict without class_name */
 {
-    const char *s = PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
+    const char *s = name != NULL && PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
     if (s == NULL) {
         PyErr_Clear();
         return -1;

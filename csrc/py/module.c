@@ -64,6 +64,8 @@ static PyMethodDef *const function_tables[] = {
     pc_bufpool_functions,
     pc_threads_functions,
     pc_blas_functions,
+    pc_boxes_functions,
+    pc_shapes_functions,
 };
 
 PyObject *

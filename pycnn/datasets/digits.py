@@ -23,7 +23,7 @@ def _load_all():
     spec = importlib.util.find_spec("sklearn")
     if spec is None:
         raise ImportError("pycnn.datasets.digits needs scikit-learn, which ships the digits "
-                          "file: pip install scikit-learn")
+                          "file, and is not installed: pip install pycnn[notebook]")
     # Read sklearn's own file without importing sklearn (which takes about a second)
     path = os.path.join(spec.submodule_search_locations[0], "datasets", "data",
                         "digits.csv.gz")

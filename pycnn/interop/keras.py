@@ -1,18 +1,32 @@
 """Keras 3: ``to_keras`` (a plain copy: pycnn keeps Keras' layouts) and ``from_keras``."""
+import importlib.util
+import os
 import re
+import sys
 
 from .plan import (_ACTIVATIONS, _PIP, AUGMENTATION_KINDS, ConversionError, _pair, _plan,
                    _require, borders)
 
 
+def _choose_backend():
+    """Keras' default backend is TensorFlow; ``pip install pycnn[interop]`` brings torch.
+    Before keras is first imported, with KERAS_BACKEND unset and no TensorFlow installed,
+    this picks torch when it is there (what pycnn's tests run Keras on)."""
+    if "keras" in sys.modules or os.environ.get("KERAS_BACKEND"):
+        return
+    if importlib.util.find_spec("tensorflow") is None and importlib.util.find_spec("torch"):
+        os.environ["KERAS_BACKEND"] = "torch"
+
+
 def _import_keras():
+    _choose_backend()
     try:
         keras = _require("keras", "this converter")
     except ModuleNotFoundError as exc:  # keras is there, the backend it was told to use is not
         raise ImportError(
             f"Keras is installed but its backend cannot be imported ({exc}); choose one that is "
-            "installed, e.g. KERAS_BACKEND=torch with `pip install torch==2.13.0`, before "
-            "keras is first imported") from exc
+            "installed, e.g. KERAS_BACKEND=torch with `pip install pycnn[interop]` (which "
+            "brings torch), before keras is first imported") from exc
     if int(keras.__version__.split(".")[0]) < 3:
         raise ImportError(f"this converter needs Keras 3, found {keras.__version__}: {_PIP}")
     return keras

@@ -1,0 +1,788 @@
+"""Keras' own files, written and read for real: ``.keras`` (Keras 3), ``.h5`` (Keras' legacy
+HDF5 model and weights files) and ``.weights.h5`` (Keras 3's weights files).
+
+    model.save("digits.keras")                  # keras.saving.load_model opens it
+    model = pycnn.models.load_model("digits.keras")     # ... and files Keras wrote
+    model.save("digits.h5")                     # the legacy HDF5 model file
+    model.save_weights("digits.weights.h5")     # keras_model.load_weights reads it
+
+The formats, as Keras 3 writes them:
+
+    x.keras             a zip: metadata.json {"keras_version", "date_saved"}, config.json
+                        {"module": "keras", "class_name": "Sequential", "config": {"layers":
+                        [InputLayer, Dense, ...]}, "compile_config": ...}, and model.weights.h5
+    model.weights.h5    HDF5: layers/<snake_case(class)>[_n]/vars/<i> per layer in model order
+                        (dense, dense_1, ...: numbered per class, never by layer name), each
+                        `vars` group naming its layer; vars/ (the model's), optimizer/vars/
+    x.h5 (legacy)       HDF5: attrs model_config (JSON) and training_config; model_weights/
+                        with attrs layer_names, and per layer <layer>/<model>/<layer>/kernel
+                        listed in its group's attr weight_names
+
+Layers both libraries have convert (Dense, Conv2D, the pools, Dropout, Flatten, Reshape,
+Activation, LeakyReLU, ELU, Softmax, UpSampling2D; see pycnn.interop). Weights are the same
+arrays in the same layout, copied bit for bit. A compiled model's optimizer (SGD, Adam,
+RMSprop) travels in .keras and .weights.h5 files as Keras keeps it: iterations, learning
+rate and every slot array (Adam's momentum and velocity, ...); the legacy .h5 carries the
+compile settings but starts the optimizer afresh.
+
+Reading trusts nothing in the file (as pycnn.saving does for its own): config JSON is
+size- and depth-limited, class names resolve only through the table of Keras layers pycnn
+has (a Lambda layer, which holds Python bytecode, is refused whatever ``safe_mode`` says:
+pycnn never runs code from a file), every dataset's shape and dtype is checked against the
+architecture before it is read, and the weights entry may be no larger than the weights it
+must hold. Every damaged or hostile file raises ValueError naming the file and the entry.
+Needs h5py (``pip install pycnn[hdf5]``, also in ``[interop]``).
+"""
+import datetime
+import io
+import json
+import os
+import re
+import zipfile
+
+import numpy as np
+
+from . import saving
+from .interop.plan import _ACTIVATIONS, ConversionError, _plan
+
+__all__ = ["save_keras", "load_keras", "save_h5", "load_h5", "save_weights_h5",
+           "load_weights_h5", "KERAS_FORMAT_VERSION"]
+
+KERAS_FORMAT_VERSION = "3.15.1"     # the Keras release these files are checked against
+CONFIG, METADATA, WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
+# the HDF5 file around the arrays: superblock, groups, attributes (Keras' are ~2 KB a layer)
+_H5_OVERHEAD = 1 << 20
+_H5_PER_LAYER = 64 << 10
+
+
+def _h5py():
+    from ._optional import require
+    return require("h5py", "reading or writing a Keras file (.keras, .h5)")
+
+
+def _snake(name):
+    """Keras' naming.to_snake_case: 'MaxPooling2D' -> 'max_pooling2d', 'LeakyReLU' ->
+    'leaky_re_lu'."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _state_paths(class_names):
+    """The weights-file path of each layer: layers/dense, layers/dense_1, ... (Keras'
+    _get_unique_name over snake_case class names, in model order)."""
+    used, paths = {}, []
+    for name in class_names:
+        base = _snake(name)
+        if base in used:
+            used[base] += 1
+            paths.append(f"layers/{base}_{used[base]}")
+        else:
+            used[base] = 0
+            paths.append(f"layers/{base}")
+    return paths
+
+
+# ---- pycnn -> Keras config ----------------------------------------------------------------
+
+def _policy(dtype):
+    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": dtype},
+            "registered_name": None}
+
+
+def _keras_activation(spec):
+    name, parameter = spec.activation
+    if name == "leaky_relu":
+        # Keras' 'leaky_relu' string means slope 0.2; pycnn's (the lecture's) is 0.1
+        raise ConversionError(f"cannot save layer '{spec.name}' ({spec.kind}) to a Keras file: "
+                              f"its activation leaky_relu has slope 0.1, which Keras can only "
+                              f"name with code of its own; use a LeakyReLU layer instead")
+    return name
+
+
+def _keras_layer_config(spec):
+    """(class_name, config) of the Keras layer for one pycnn layer (interop's _Spec)."""
+    c = spec.config
+    out = {"name": spec.name, "trainable": bool(c.get("trainable", True)),
+           "dtype": _policy(c.get("dtype", "float32"))}
+    kind = spec.kind
+    if kind in ("Dense", "Conv2D"):
+        if kind == "Dense":
+            out["units"] = int(c["units"])
+        else:
+            out.update(filters=int(c["filters"]), kernel_size=list(c["kernel_size"]),
+                       strides=list(c.get("strides", (1, 1))), padding=c.get("padding", "valid"),
+                       data_format="channels_last", dilation_rate=[1, 1], groups=1)
+        out.update(activation=_keras_activation(spec), use_bias=bool(c.get("use_bias", True)),
+                   kernel_initializer=c.get("kernel_initializer", "glorot_uniform"),
+                   bias_initializer=c.get("bias_initializer", "zeros"),
+                   kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                   kernel_constraint=None, bias_constraint=None)
+    elif kind in ("MaxPooling2D", "AveragePooling2D"):
+        strides = c.get("strides") or c.get("pool_size", (2, 2))
+        out.update(pool_size=list(c.get("pool_size", (2, 2))), padding=c.get("padding", "valid"),
+                   strides=list(strides), data_format="channels_last")
+    elif kind == "Dropout":
+        out.update(rate=float(c["rate"]), seed=c.get("seed"), noise_shape=None)
+    elif kind == "Flatten":
+        out["data_format"] = "channels_last"
+    elif kind == "Reshape":
+        out["target_shape"] = list(c["target_shape"])
+    elif kind == "UpSampling2D":
+        out.update(size=list(c.get("size", (2, 2))), data_format="channels_last",
+                   interpolation="nearest")
+    elif kind == "LeakyReLU":
+        out["negative_slope"] = spec.activation[1]
+    elif kind == "ELU":
+        out["alpha"] = spec.activation[1]
+    elif kind == "Softmax":
+        out["axis"] = spec.activation[1]
+    else:                                                   # Activation
+        out["activation"] = _keras_activation(spec)
+    return kind, out
+
+
+def _layer_entry(class_name, config, in_shape, legacy):
+    if legacy:
+        return {"class_name": class_name, "config": config}
+    return {"module": "keras.layers", "class_name": class_name, "config": config,
+            "registered_name": None, "build_config": {"input_shape": [None, *in_shape]}}
+
+
+_KERAS_OPTIMIZERS = {"SGD": ("learning_rate", "momentum", "nesterov"),
+                     "Adam": ("learning_rate", "beta_1", "beta_2", "epsilon", "amsgrad"),
+                     "RMSprop": ("learning_rate", "rho", "momentum", "epsilon", "centered")}
+
+
+def _keras_compile_config(model):
+    """Keras' compile_config for the model, or None when Keras could not rebuild it (a loss
+    or metric of your own, an optimizer Keras lacks)."""
+    from . import losses
+    if not getattr(model, "compiled", False) or model.optimizer is None:
+        return None
+    opt = model.optimizer.get_config()
+    kind = type(model.optimizer).__name__
+    if kind not in _KERAS_OPTIMIZERS:
+        return None
+    loss = model.loss
+    if isinstance(loss, losses.Loss):
+        loss = losses.serialize(loss)
+        default = type(model.loss)().get_config()
+        if loss["config"] != default:
+            return None                      # a configured loss object: no Keras string for it
+        loss = _snake(type(model.loss).__name__)
+    if not isinstance(loss, str) or loss not in losses._FUNCTIONS:
+        return None
+    metrics = [m for m in model._metric_ids]
+    if not all(isinstance(m, str) for m in metrics):
+        return None
+    config = {k: opt[k] for k in _KERAS_OPTIMIZERS[kind] if k in opt}
+    config.update(name=kind.lower(), weight_decay=None, clipnorm=opt.get("clipnorm"),
+                  global_clipnorm=opt.get("global_clipnorm"), clipvalue=opt.get("clipvalue"),
+                  use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
+                  loss_scale_factor=None, gradient_accumulation_steps=None)
+    return {"optimizer": {"module": "keras.optimizers", "class_name": kind, "config": config,
+                          "registered_name": None},
+            "loss": loss, "loss_weights": None, "metrics": metrics or None,
+            "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1,
+            "jit_compile": False}
+
+
+def _model_config(model, legacy=False):
+    """Keras' config of a Sequential model and the plan (layers with their weights)."""
+    plan = _plan(model, "Keras")
+    first = plan[0]
+    dtype = first.config.get("dtype", "float32")
+    batch_shape = [None, *first.in_shape]
+    layers = [{"class_name": "InputLayer",
+               "config": {"batch_shape": batch_shape, "dtype": dtype, "sparse": False,
+                          "ragged": False, "name": "input_layer", "optional": False}}]
+    if not legacy:
+        layers[0].update(module="keras.layers", registered_name=None)
+    for spec in plan:
+        kind, config = _keras_layer_config(spec)
+        layers.append(_layer_entry(kind, config, spec.in_shape, legacy))
+    config = {"name": model.name, "trainable": True, "dtype": _policy(dtype),
+              "layers": layers, "build_input_shape": batch_shape}
+    top = {"class_name": "Sequential", "config": config}
+    if not legacy:
+        top = {"module": "keras", **top, "registered_name": None,
+               "build_config": {"input_shape": batch_shape}}
+    return top, plan
+
+
+def _slot_order(optimizer, n):
+    """(trainable weight index, pycnn slot name) of each Keras optimizer variable after
+    iterations and learning_rate, in Keras' order (Adam interleaves momentum and velocity per
+    weight, then the amsgrad maxima; RMSprop lists each kind for all weights in turn)."""
+    kind = type(optimizer).__name__
+    if kind == "Adam":
+        order = [(i, slot) for i in range(n) for slot in ("m", "v")]
+        return order + ([(i, "vhat") for i in range(n)] if optimizer.amsgrad else [])
+    if kind == "SGD":
+        return [(i, "momentum") for i in range(n)] if optimizer.momentum != 0 else []
+    if kind == "RMSprop":
+        names = ["velocity"] + (["momentum"] if optimizer.momentum > 0 else []) + (
+            ["average_gradient"] if optimizer.centered else [])
+        return [(i, slot) for slot in names for i in range(n)]
+    return None
+
+
+def _write_state(h5, plan, model):
+    """Keras 3's weights file: layers/<path>/vars/<i>, vars/, and optimizer/vars/ (iterations,
+    learning rate, then the slot arrays in Keras' order) when the model is compiled."""
+    for path, spec in zip(_state_paths([s.kind for s in plan]), plan):
+        group = h5.create_group(path).create_group("vars")
+        group.attrs["name"] = spec.name
+        for i, w in enumerate(spec.weights):
+            group.create_dataset(str(i), data=w)
+    h5.create_group("vars").attrs["name"] = model.name
+    optimizer = model.optimizer if getattr(model, "compiled", False) else None
+    trainable = model.trainable_weights
+    order = None if optimizer is None else _slot_order(optimizer, len(trainable))
+    if order is None:
+        return
+    group = h5.create_group("optimizer").create_group("vars")
+    group.attrs["name"] = type(optimizer).__name__.lower()
+    group.create_dataset("0", data=np.asarray(optimizer.iterations, np.int64))
+    group.create_dataset("1", data=np.asarray(optimizer.learning_rate, np.float32))
+    for k, (i, slot) in enumerate(order, start=2):
+        value = optimizer.get_slots(trainable[i]).get(slot)
+        group.create_dataset(str(k), data=np.zeros_like(np.asarray(trainable[i]))
+                             if value is None else value)
+
+
+def _read_optimizer_state(h5, model, where):
+    """Keras' optimizer variables into the compiled model's optimizer: iterations and, when
+    Keras had built its optimizer (it had trained), every slot array, each checked first."""
+    optimizer = model.optimizer
+    trainable = model.trainable_weights
+    order = _slot_order(optimizer, len(trainable))
+    if order is None or "optimizer/vars" not in h5:
+        return
+    group = h5["optimizer/vars"]
+    if len(group) not in (2, 2 + len(order)):
+        raise where.error(f"{len(group)} optimizer variables; a {type(optimizer).__name__} of "
+                          f"this model has 2 (not yet built) or {2 + len(order)}")
+    iterations = group["0"]
+    if iterations.shape != () or iterations.dtype.kind not in "iu":
+        raise where.error("the iteration count is not an integer scalar")
+    slots = [{} for _ in trainable]
+    for k, (i, slot) in enumerate(order, start=2):
+        if len(group) > 2:
+            slots[i][slot] = _check_and_read(group[str(k)], np.asarray(trainable[i]),
+                                             where.at(f"{where.entry}/{k}"))
+    state = {"iterations": max(int(iterations[()]), 0), "slots": slots}
+    optimizer.set_state(trainable, state)
+
+
+def _h5_bytes(write):
+    h5py = _h5py()
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as h5:
+        write(h5)
+    return buffer.getvalue()
+
+
+def save_keras(model, filepath):
+    """Writes model as a Keras 3 ``.keras`` file, atomically."""
+    _h5py()
+    config, plan = _model_config(model)
+    compile_config = _keras_compile_config(model)
+    if compile_config is not None:
+        config["compile_config"] = compile_config
+    weights = _h5_bytes(lambda h5: _write_state(h5, plan, model))
+    metadata = {"keras_version": KERAS_FORMAT_VERSION,
+                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
+
+    def write(f):
+        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as archive:
+            archive.writestr(METADATA, json.dumps(metadata))
+            archive.writestr(CONFIG, json.dumps(config))
+            archive.writestr(WEIGHTS, weights)
+    saving.atomic_write(filepath, write)
+
+
+def save_weights_h5(model, filepath):
+    """Writes the weights as Keras 3's ``.weights.h5`` (keras_model.load_weights reads it)."""
+    _, plan = _model_config(model)
+    data = _h5_bytes(lambda h5: _write_state(h5, plan, model))
+    saving.atomic_write(filepath, lambda f: f.write(data))
+
+
+def _write_legacy(h5, model, plan, include_config):
+    """Keras' legacy HDF5 layout (legacy_h5_format.save_model_to_hdf5)."""
+    if include_config:
+        config, _ = _model_config(model, legacy=True)
+        h5.attrs["model_config"] = json.dumps(config).encode("utf8")
+        compile_config = _keras_compile_config(model)
+        if compile_config is not None:
+            training = {k: v for k, v in compile_config.items() if k != "optimizer"}
+            training["optimizer_config"] = {"class_name": compile_config["optimizer"][
+                "class_name"], "config": compile_config["optimizer"]["config"]}
+            h5.attrs["training_config"] = json.dumps(training).encode("utf8")
+        h5.attrs["backend"] = b"tensorflow"
+        h5.attrs["keras_version"] = KERAS_FORMAT_VERSION.encode("utf8")
+        group = h5.create_group("model_weights")
+    else:
+        group = h5
+    names = [spec.name for spec in plan]
+    group.attrs["layer_names"] = np.array([n.encode("utf8") for n in names])
+    group.attrs["backend"] = b"tensorflow"
+    group.attrs["keras_version"] = KERAS_FORMAT_VERSION.encode("utf8")
+    for spec in sorted(plan, key=lambda s: s.name):
+        layer = group.create_group(spec.name)
+        weight_names = [f"{model.name}/{spec.name}/{w}".encode("utf8")
+                        for w in ("kernel", "bias")[:len(spec.weights)]]
+        layer.attrs["weight_names"] = np.array(weight_names) if weight_names else np.array([])
+        for name, w in zip(weight_names, spec.weights):
+            layer.create_dataset(name.decode("utf8"), data=w)
+    group.create_group("top_level_model_weights").attrs["weight_names"] = np.array([])
+
+
+def save_h5(model, filepath, weights_only=False):
+    """Writes Keras' legacy HDF5 model file (or, weights_only, its weights file)."""
+    _, plan = _model_config(model)
+    data = _h5_bytes(lambda h5: _write_legacy(h5, model, plan, not weights_only))
+    saving.atomic_write(filepath, lambda f: f.write(data))
+
+
+# ---- Keras config -> pycnn ----------------------------------------------------------------
+# The Keras layers pycnn reads: a table, never a lookup by name in a module.
+_KERAS_LAYERS = frozenset(["Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Dropout",
+                           "Flatten", "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax",
+                           "UpSampling2D", "ReLU", "InputLayer"])
+_KERAS_ACTIVATION_NAMES = {"silu": "swish", "pycnn>leaky_relu": "leaky_relu"}
+_PYCNN_INITIALIZERS = {"glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "zeros",
+                       "ones"}
+
+
+class _Where:
+    """What an error names: the file and the entry."""
+
+    def __init__(self, path, entry):
+        self.path, self.entry = path, entry
+
+    def error(self, message):
+        return ValueError(f"{self.path}: {self.entry}: {message}")
+
+    def at(self, entry):
+        return _Where(self.path, entry)
+
+    def run(self, fn, *args):
+        """fn(*args), with whatever a hostile config makes it raise as a ValueError naming
+        the file and the entry."""
+        try:
+            return fn(*args)
+        except saving._CONFIG_ERRORS as e:
+            if isinstance(e, ValueError) and self.path in str(e):
+                raise
+            raise self.error(f"not a config pycnn can use ({type(e).__name__}: {e})") from e
+
+
+def _dtype_name(value, where):
+    if isinstance(value, dict):
+        value = (value.get("config") or {}).get("name")
+    if value is None:
+        return "float32"
+    if value not in ("float32", "float64"):
+        raise where.error(f"pycnn computes in float32 or float64, not {value!r}")
+    return value
+
+
+def _activation_name(value, where):
+    if isinstance(value, dict):                     # a registered function: {"config": name}
+        value = value.get("config") if value.get("class_name") == "function" else \
+            value.get("class_name")
+    value = "linear" if value is None else value
+    value = _KERAS_ACTIVATION_NAMES.get(value, value)
+    if value == "leaky_relu":
+        return "leaky_relu@0.2"     # Keras' string means slope 0.2: becomes a LeakyReLU layer
+    if not isinstance(value, str) or value not in _ACTIVATIONS:
+        raise where.error(f"activation {value!r} has no pycnn counterpart (pycnn has "
+                          f"{', '.join(_ACTIVATIONS)})")
+    return value
+
+
+def _initializer(value, default):
+    if isinstance(value, dict):
+        value = _snake(str(value.get("class_name", "")))
+    return value if value in _PYCNN_INITIALIZERS else default
+
+
+def _pair(value, where, key):
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = [value, value]
+    if (not isinstance(value, (list, tuple)) or len(value) != 2
+            or not all(type(v) is int and v > 0 for v in value)):
+        raise where.error(f"{key} {value!r} is not two positive integers")
+    return tuple(value)
+
+
+def _pycnn_configs(kind, c, where):
+    """pycnn (class name, config) pairs for one Keras layer config (two when Keras' leaky
+    relu activation splits off into a LeakyReLU layer)."""
+    if kind == "Lambda":
+        raise where.error("a Lambda layer holds Python code; pycnn never runs code from a "
+                          "file (safe_mode or not): rebuild that part of the model in pycnn")
+    if kind not in _KERAS_LAYERS:
+        raise where.error(f"Keras layer class {kind!r} has no pycnn counterpart (pycnn reads "
+                          f"{', '.join(sorted(_KERAS_LAYERS))})")
+    if not isinstance(c, dict) or not isinstance(c.get("name"), str):
+        raise where.error(f"the {kind} layer's config is not a dict with a name")
+    for key in ("kernel_regularizer", "bias_regularizer", "activity_regularizer",
+                "kernel_constraint", "bias_constraint"):
+        if c.get(key) is not None:
+            raise where.error(f"layer {c['name']!r}: pycnn has no {key}")
+    if c.get("data_format", "channels_last") not in (None, "channels_last"):
+        raise where.error(f"layer {c['name']!r}: pycnn is channels_last only")
+    out = {"name": c["name"], "trainable": bool(c.get("trainable", True)),
+           "dtype": _dtype_name(c.get("dtype"), where)}
+    split = None
+    try:
+        if kind in ("Dense", "Conv2D", "Activation"):
+            act = _activation_name(c.get("activation"), where)
+            if act == "leaky_relu@0.2":
+                split, act = ("LeakyReLU", {"name": f"{c['name']}_leaky_relu", "alpha": 0.2,
+                                            "dtype": out["dtype"]}), "linear"
+            out["activation"] = act
+        if kind in ("Dense", "Conv2D"):
+            out.update(use_bias=bool(c.get("use_bias", True)),
+                       kernel_initializer=_initializer(c.get("kernel_initializer"),
+                                                       "glorot_uniform"),
+                       bias_initializer=_initializer(c.get("bias_initializer"), "zeros"))
+            if kind == "Dense":
+                out["units"] = int(c["units"])
+            else:
+                if _pair(c.get("dilation_rate", 1), where, "dilation_rate") != (1, 1) or \
+                        c.get("groups", 1) != 1:
+                    raise where.error(f"layer {c['name']!r}: pycnn has no dilated or grouped "
+                                      f"convolution")
+                out.update(filters=int(c["filters"]),
+                           kernel_size=_pair(c["kernel_size"], where, "kernel_size"),
+                           strides=_pair(c.get("strides", 1), where, "strides"),
+                           padding=c.get("padding", "valid"))
+        elif kind in ("MaxPooling2D", "AveragePooling2D"):
+            pool = _pair(c.get("pool_size", 2), where, "pool_size")
+            out.update(pool_size=pool, strides=_pair(c.get("strides") or pool, where, "strides"),
+                       padding=c.get("padding", "valid"))
+        elif kind == "Dropout":
+            if c.get("noise_shape") is not None:
+                raise where.error(f"layer {c['name']!r}: pycnn's Dropout has no noise_shape")
+            out.update(rate=float(c["rate"]), seed=c.get("seed"))
+        elif kind == "Reshape":
+            out["target_shape"] = tuple(int(d) for d in c["target_shape"])
+        elif kind == "UpSampling2D":
+            if c.get("interpolation", "nearest") != "nearest":
+                raise where.error(f"layer {c['name']!r}: pycnn upsamples by nearest neighbour")
+            out["size"] = _pair(c.get("size", 2), where, "size")
+        elif kind == "LeakyReLU":
+            out["alpha"] = float(c.get("negative_slope", c.get("alpha", 0.3)))
+        elif kind == "ELU":
+            out["alpha"] = float(c.get("alpha", 1.0))
+        elif kind == "Softmax":
+            axis = c.get("axis", -1)
+            out["axis"] = int(axis[0] if isinstance(axis, list) and len(axis) == 1 else axis)
+        elif kind == "ReLU":
+            if any(c.get(k) for k in ("max_value", "negative_slope", "threshold")):
+                raise where.error(f"layer {c['name']!r}: pycnn's relu has no max_value, "
+                                  f"negative_slope or threshold")
+            kind, out["activation"] = "Activation", "relu"
+    except (KeyError, TypeError, ValueError) as e:
+        if isinstance(e, ValueError) and where.path in str(e):
+            raise
+        raise where.error(f"the {kind} layer's config is not Keras' ({type(e).__name__}: "
+                          f"{e})") from None
+    return [(kind, out)] + ([split] if split else [])
+
+
+def _input_shape(config, where):
+    """The batch shape a Keras Sequential config declares (InputLayer or build_input_shape)."""
+    layers = config.get("layers")
+    shape = None
+    if layers and isinstance(layers[0], dict) and layers[0].get("class_name") == "InputLayer":
+        c = layers[0].get("config") or {}
+        shape = c.get("batch_shape") or c.get("batch_input_shape")
+    shape = shape or config.get("build_input_shape")
+    if (not isinstance(shape, list) or not shape or len(shape) > 8
+            or not all(d is None or (type(d) is int and d >= 0) for d in shape[1:])):
+        raise where.error(f"the model's input shape {shape!r} is missing or not a batch shape")
+    return tuple(shape[1:])
+
+
+def _build_model(config, where):
+    """A pycnn Sequential from Keras' model config, and the weighted layers' order: a list of
+    (pycnn layer, number of Keras layers before it) for the Keras layers that hold weights."""
+    from . import layers as pycnn_layers
+    from .models import Sequential
+    if not isinstance(config, dict) or config.get("class_name") != "Sequential":
+        kind = config.get("class_name") if isinstance(config, dict) else type(config).__name__
+        raise where.error(f"model class {kind!r}: pycnn reads Keras Sequential models")
+    inner = config.get("config")
+    if not isinstance(inner, dict) or not isinstance(inner.get("layers"), list):
+        raise where.error("the Sequential config has no layer list")
+    input_shape = _input_shape(inner, where)
+    entries = [e for e in inner["layers"]
+               if not (isinstance(e, dict) and e.get("class_name") == "InputLayer")]
+    pieces = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise where.error(f"layers[{i}] is not a layer entry")
+        pieces.append((entry.get("class_name"),
+                       _pycnn_configs(entry.get("class_name"), entry.get("config"),
+                                      where.at(f"{where.entry}: layers[{i}]"))))
+    model = Sequential(name=inner.get("name") if isinstance(inner.get("name"), str) else None)
+    keras_layers = []
+    for kind, configs in pieces:
+        first = None
+        for pycnn_kind, c in configs:
+            try:
+                if not model.layers:
+                    c = {**c, "input_shape": input_shape}
+                layer = saving._resolve_class("layer", pycnn_kind).from_config(c)
+                model.add(layer)
+            except saving._CONFIG_ERRORS as e:
+                if isinstance(e, ValueError) and where.path in str(e):
+                    raise
+                raise where.error(f"layer {c.get('name')!r} cannot be built "
+                                  f"({type(e).__name__}: {e})") from e
+            first = first or layer
+        keras_layers.append((kind, first))
+    if not model.built:
+        model.build((None,) + input_shape)
+    return model, keras_layers
+
+
+def _compile_from_keras(model, config, custom_objects, where):
+    """Compiles model as Keras' compile_config says, when pycnn has what it names."""
+    from . import optimizers
+    if not isinstance(config, dict):
+        return
+    opt = config.get("optimizer") or config.get("optimizer_config")
+    loss = config.get("loss")
+    if isinstance(opt, dict):
+        kind = opt.get("class_name")
+        if kind not in _KERAS_OPTIMIZERS:
+            raise where.error(f"optimizer {kind!r} has no pycnn counterpart; load with "
+                              f"compile=False")
+        keys = _KERAS_OPTIMIZERS[kind] + ("clipnorm", "clipvalue", "global_clipnorm")
+        oc = opt.get("config") if isinstance(opt.get("config"), dict) else {}
+        opt = optimizers.deserialize({"class_name": kind,
+                                      "config": {k: oc[k] for k in keys if k in oc}})
+    else:
+        opt = "rmsprop"
+    if isinstance(loss, dict):
+        name = _snake(str(loss.get("class_name")))
+        loss = name if not (loss.get("config") or {}).get("from_logits") else None
+    if loss is not None:
+        loss = saving._resolve_name("loss", loss, custom_objects, where.path + ": " + where.entry)
+    metrics = config.get("metrics") or []
+    if not isinstance(metrics, list):
+        raise where.error("metrics is not a list")
+    metrics = [m if m in ("accuracy", "acc") else
+               saving._resolve_name("metric", m, custom_objects, f"{where.path}: {where.entry}")
+               for m in metrics if isinstance(m, (str, dict)) and not isinstance(m, dict)]
+    model.compile(optimizer=opt, loss=loss, metrics=metrics)
+
+
+def _check_and_read(dataset, expected, where):
+    """The dataset's array, once its shape and dtype are the weight's (nothing read before)."""
+    shape, dtype = tuple(expected.shape), expected.dtype
+    got_dtype = dataset.dtype
+    if tuple(dataset.shape) != shape or got_dtype.kind != "f" or got_dtype.itemsize not in (4, 8):
+        raise where.error(f"holds {got_dtype} {tuple(dataset.shape)}, the architecture needs "
+                          f"{dtype} {shape}")
+    array = np.empty(shape, dtype=got_dtype)
+    dataset.read_direct(array) if array.size else None
+    return array.astype(dtype, copy=False)
+
+
+def _h5_errors():
+    """What h5py raises on a damaged file (its own errors derive from these)."""
+    return (OSError, KeyError, ValueError, RuntimeError, TypeError, AttributeError)
+
+
+def _read_state(h5, model, keras_layers, where):
+    """Keras 3 weights (layers/<path>/vars/<i>) into model, each dataset checked first."""
+    paths = _state_paths([kind for kind, _ in keras_layers])
+    values = []
+    for path, (kind, layer) in zip(paths, keras_layers):
+        expected = layer.get_weights()
+        here = where.at(f"{where.entry}: {path}/vars")
+        try:
+            group = h5[path + "/vars"] if expected or path + "/vars" in h5 else None
+        except _h5_errors() as e:
+            raise here.error(f"missing or unreadable ({type(e).__name__}: {e})") from None
+        count = len(group) if group is not None else 0
+        if count != len(expected):
+            raise here.error(f"holds {count} arrays, the {kind} layer {layer.name!r} has "
+                             f"{len(expected)}")
+        for i, w in enumerate(expected):
+            try:
+                dataset = group[str(i)]
+                values.append(_check_and_read(dataset, w, here.at(f"{here.entry}/{i}")))
+            except _h5_errors() as e:
+                if isinstance(e, ValueError) and where.path in str(e):
+                    raise
+                raise here.error(f"array {i} unreadable ({type(e).__name__}: {e})") from None
+    model.set_weights(values)
+
+
+def _weights_budget(model):
+    """The most bytes a weights file of this architecture can need: its weights, up to three
+    optimizer slots of each (Adam with amsgrad, centered RMSprop with momentum: the most any
+    Keras optimizer keeps), and the HDF5 structure."""
+    total = sum(int(np.asarray(w).nbytes) for w in model.get_weights())
+    return 4 * total + _H5_OVERHEAD + _H5_PER_LAYER * len(model.layers)
+
+
+def load_keras(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """The pycnn model a ``.keras`` file holds (written by Keras 3 or by pycnn)."""
+    h5py = _h5py()
+    with saving._Archive(filepath, what="Keras file") as archive:
+        path = archive.path
+        try:
+            data = archive.read_bytes(CONFIG, saving.MAX_MANIFEST_BYTES)
+        except KeyError:
+            raise ValueError(f"{path}: a zip archive but not a Keras file (no {CONFIG})") \
+                from None
+        config = saving.parse_json(data, path, CONFIG, what="Keras file")
+        where = _Where(path, CONFIG)
+        model, keras_layers = where.run(_build_model, config, where)
+        if compile and isinstance(config, dict) and config.get("compile_config"):
+            here = where.at(f"{CONFIG}: compile_config")
+            here.run(_compile_from_keras, model, config["compile_config"], custom_objects, here)
+        archive.budget = _weights_budget(model)
+        try:
+            weights = archive.read_bytes(WEIGHTS, archive.budget)
+        except KeyError:
+            raise ValueError(f"{path}: a Keras file without {WEIGHTS} (saved with another "
+                             f"weights format?)") from None
+        try:
+            h5 = h5py.File(io.BytesIO(weights), "r")
+        except _h5_errors() as e:
+            raise ValueError(f"{path}: corrupted Keras file ({WEIGHTS}: {e})") from None
+        with h5:
+            _read_state(h5, model, keras_layers, _Where(path, WEIGHTS))
+            if model.compiled:
+                _read_optimizer_state(h5, model, _Where(path, f"{WEIGHTS}: optimizer/vars"))
+    return model
+
+
+def _open_h5(filepath, budget=None):
+    h5py = _h5py()
+    path = os.fspath(filepath)
+    if budget is not None and os.path.getsize(path) > budget:
+        raise ValueError(f"{path}: {os.path.getsize(path)} bytes, more than the {budget} the "
+                         f"model's weights and the HDF5 structure around them need")
+    try:
+        return path, h5py.File(path, "r")
+    except FileNotFoundError:
+        raise
+    except _h5_errors() as e:
+        raise ValueError(f"{path}: not an HDF5 file, or truncated ({e})") from None
+
+
+def _attr_text(group, name, where):
+    value = group.attrs.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("utf8", "replace")
+    if not isinstance(value, str):
+        raise where.error(f"attribute {name} is not text")
+    return value
+
+
+def _attr_list(group, name):
+    """An attribute list as Keras writes it (chunked into name0, name1, ... when large)."""
+    if name in group.attrs:
+        chunks = [group.attrs[name]]
+    else:
+        chunks, i = [], 0
+        while f"{name}{i}" in group.attrs:
+            chunks.append(group.attrs[f"{name}{i}"])
+            i += 1
+    return [v.decode("utf8") if isinstance(v, bytes) else str(v)
+            for chunk in chunks for v in np.atleast_1d(chunk)]
+
+
+def _read_legacy_weights(group, model, keras_layers, where):
+    """Legacy weights (model_weights/<layer>/... listed in weight_names) into model."""
+    weighted = [(kind, layer) for kind, layer in keras_layers if layer.get_weights()]
+    names = []
+    for name in _attr_list(group, "layer_names"):
+        if name in group and _attr_list(group[name], "weight_names"):
+            names.append(name)
+    if len(names) != len(weighted):
+        raise where.error(f"{len(names)} layers with weights, the architecture has "
+                          f"{len(weighted)}")
+    values = []
+    for name, (kind, layer) in zip(names, weighted):
+        expected = layer.get_weights()
+        here = where.at(f"{where.entry}/{name}")
+        weight_names = _attr_list(group[name], "weight_names")
+        if len(weight_names) != len(expected):
+            raise here.error(f"lists {len(weight_names)} weights, the {kind} layer "
+                             f"{layer.name!r} has {len(expected)}")
+        for weight_name, w in zip(weight_names, expected):
+            try:
+                values.append(_check_and_read(group[name][weight_name], w,
+                                              here.at(f"{here.entry}/{weight_name}")))
+            except _h5_errors() as e:
+                if isinstance(e, ValueError) and where.path in str(e):
+                    raise
+                raise here.error(f"weight {weight_name!r} unreadable ({type(e).__name__}: "
+                                 f"{e})") from None
+    model.set_weights(values)
+
+
+def load_h5(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """The pycnn model a legacy Keras ``.h5`` model file holds."""
+    path, h5 = _open_h5(filepath)
+    with h5:
+        where = _Where(path, "model_config")
+        try:
+            text = _attr_text(h5, "model_config", where)
+        except _h5_errors() as e:
+            raise where.error(f"unreadable ({e})") from None
+        if text is None:
+            raise ValueError(f"{path}: an HDF5 file without a model_config (a weights file? "
+                             f"build the model and call load_weights)")
+        config = saving.parse_json(text.encode("utf8"), path, "model_config",
+                                   what="Keras file")
+        model, keras_layers = where.run(_build_model, config, where)
+        if os.path.getsize(path) > _weights_budget(model):
+            raise ValueError(f"{path}: {os.path.getsize(path)} bytes, more than the model's "
+                             f"weights and the HDF5 structure around them need")
+        if compile:
+            training = _attr_text(h5, "training_config", where.at("training_config"))
+            if training:
+                here = where.at("training_config")
+                here.run(_compile_from_keras, model, saving.parse_json(
+                    training.encode("utf8"), path, "training_config", what="Keras file"),
+                    custom_objects, here)
+        try:
+            group = h5["model_weights"]
+        except _h5_errors():
+            raise ValueError(f"{path}: corrupted Keras file (no model_weights)") from None
+        _read_legacy_weights(group, model, keras_layers, _Where(path, "model_weights"))
+    return model
+
+
+def load_weights_h5(model, filepath):
+    """Reads Keras weights into model: ``.weights.h5`` (Keras 3) or a legacy ``.h5``."""
+    if not model.built:
+        raise ValueError(f"load_weights: build the model {model.name!r} first (give the "
+                         f"first layer an input_shape, or call build())")
+    _plan(model, "Keras")       # the layers must be ones Keras has
+    keras_layers = [(type(layer).__name__, layer) for layer in model.layers]
+    path, h5 = _open_h5(filepath, _weights_budget(model))
+    with h5:
+        if "layers" in h5 or "vars" in h5:
+            _read_state(h5, model, keras_layers, _Where(path, "weights"))
+            if getattr(model, "compiled", False):
+                _read_optimizer_state(h5, model, _Where(path, "optimizer/vars"))
+        else:
+            group = h5["model_weights"] if "model_weights" in h5 else h5
+            _read_legacy_weights(group, model, keras_layers, _Where(path, "model_weights"))

@@ -1,0 +1,230 @@
+"""Keras' files for real: pycnn writes .keras / .h5 / .weights.h5 that Keras 3 opens, and
+reads the ones Keras wrote. Round trips pycnn -> file -> Keras 3 (torch backend) -> file ->
+pycnn give bit-identical weights and equal predictions; Keras' own predictions on the same
+weights agree to float32 rounding."""
+import json
+import os
+import sys
+import zipfile
+
+os.environ["KERAS_BACKEND"] = "torch"
+
+import numpy as np
+import pytest
+
+import pycnn
+from pycnn.layers import Conv2D, Dense, Dropout, Flatten, LeakyReLU, MaxPooling2D
+from pycnn.models import Sequential, load_model
+
+h5py = pytest.importorskip("h5py", reason="Keras files need h5py: pip install pycnn[hdf5]")
+
+
+@pytest.fixture(scope="module")
+def keras():
+    pytest.importorskip("torch", reason="Keras runs on torch here: pip install torch==2.13.0")
+    return pytest.importorskip("keras", reason="Keras 3 is optional: pip install pycnn[interop]")
+
+
+def lecture_mlp(seed=0):
+    pycnn.set_seed(seed)
+    return Sequential([Dense(512, activation="relu", input_shape=(784,)), Dropout(0.2),
+                       Dense(512, activation="relu"), Dropout(0.2),
+                       Dense(10, activation="softmax")])
+
+
+def lecture_cnn(seed=1):
+    pycnn.set_seed(seed)
+    return Sequential([Conv2D(32, 3, activation="relu", input_shape=(8, 8, 1)), MaxPooling2D(),
+                       Conv2D(64, 3, activation="relu", padding="same"), MaxPooling2D(),
+                       Flatten(), Dropout(0.2), Dense(10, activation="softmax")])
+
+
+def _x(model, n=6):
+    return np.random.default_rng(3).random((n,) + tuple(model.input_shape[1:]),
+                                           dtype=np.float32)
+
+
+def _same_weights(a, b):
+    wa, wb = a.get_weights(), b.get_weights()
+    assert len(wa) == len(wb)
+    for u, v in zip(wa, wb):
+        assert u.dtype == v.dtype and u.shape == v.shape
+        assert u.tobytes() == v.tobytes()
+
+
+@pytest.mark.parametrize("build", [lecture_mlp, lecture_cnn], ids=["mlp", "cnn"])
+@pytest.mark.parametrize("ext", [".keras", ".h5"])
+def test_round_trip_through_keras(keras, tmp_path, build, ext):
+    model = build()
+    model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
+    x = _x(model)
+    first = tmp_path / f"pycnn{ext}"
+    model.save(first)
+    kmodel = keras.saving.load_model(first)
+    assert [l.name for l in kmodel.layers] == [l.name for l in model.layers]
+    np.testing.assert_allclose(kmodel.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    for kw, w in zip(kmodel.get_weights(), model.get_weights()):
+        assert np.asarray(kw).tobytes() == w.tobytes()
+    second = tmp_path / f"keras{ext}"
+    kmodel.save(second)
+    back = load_model(second)
+    _same_weights(back, model)
+    np.testing.assert_array_equal(back.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert back.get_config()["layers"] == model.get_config()["layers"]
+    assert back.loss == "categorical_crossentropy" and back.metrics_names == ["loss", "accuracy"]
+    assert type(back.optimizer).__name__ == "Adam"
+
+
+def test_trained_optimizer_state_travels_both_ways(keras, tmp_path):
+    model = lecture_cnn()
+    model.compile(pycnn.optimizers.Adam(0.01), "categorical_crossentropy")
+    x, y = _x(model, 16), np.eye(10, dtype=np.float32)[np.arange(16) % 10]
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    model.save(tmp_path / "a.keras")
+    kmodel = keras.saving.load_model(tmp_path / "a.keras")
+    assert int(kmodel.optimizer.iterations) == model.optimizer.iterations == 4
+    kvars = kmodel.optimizer.variables
+    assert np.asarray(kvars[2]).tobytes() == \
+        model.optimizer.get_slots(model.trainable_weights[0])["m"].tobytes()
+    kmodel.save(tmp_path / "b.keras")
+    back = load_model(tmp_path / "b.keras")
+    assert back.optimizer.iterations == 4
+    for a, b in zip(model.trainable_weights, back.trainable_weights):
+        for slot in ("m", "v"):
+            np.testing.assert_array_equal(back.optimizer.get_slots(b)[slot],
+                                          model.optimizer.get_slots(a)[slot])
+    for m in (model, back):          # the same next step from the same state
+        pycnn.set_seed(9)
+        m.train_on_batch(x[:8], y[:8])
+    _same_weights(back, model)
+
+
+def test_weights_files_both_ways(keras, tmp_path):
+    model = lecture_cnn()
+    kmodel = pycnn.interop.to_keras(lecture_cnn(seed=2))     # other weights, same layers
+    assert kmodel.get_weights()[0].tobytes() != model.get_weights()[0].tobytes()
+    model.save_weights(tmp_path / "p.weights.h5")
+    kmodel.load_weights(tmp_path / "p.weights.h5")
+    for kw, w in zip(kmodel.get_weights(), model.get_weights()):
+        assert np.asarray(kw).tobytes() == w.tobytes()
+    kother = pycnn.interop.to_keras(lecture_mlp(seed=3))
+    kother.save_weights(tmp_path / "k.weights.h5")
+    fresh = lecture_mlp(seed=4)
+    fresh.load_weights(tmp_path / "k.weights.h5")
+    for kw, w in zip(kother.get_weights(), fresh.get_weights()):
+        assert np.asarray(kw).tobytes() == w.tobytes()
+    model.save_weights(tmp_path / "legacy.h5")                 # Keras 2's weights file
+    with pytest.raises(ValueError):
+        kother.load_weights(tmp_path / "legacy.h5")            # another model: Keras refuses
+    kcnn = pycnn.interop.to_keras(lecture_cnn(seed=5))
+    kcnn.load_weights(tmp_path / "legacy.h5")
+    for kw, w in zip(kcnn.get_weights(), model.get_weights()):
+        assert np.asarray(kw).tobytes() == w.tobytes()
+    again = lecture_cnn(seed=6)
+    again.load_weights(tmp_path / "legacy.h5")
+    _same_weights(again, model)
+    with pytest.raises(ValueError, match=r"legacy.h5: model_weights/conv2d_\d+/\S+/kernel: holds "
+                                         r"float32 \(3, 3, 1, 32\), the architecture needs "
+                                         r"float32 \(784, 512\)"):
+        lecture_mlp().load_weights(tmp_path / "legacy.h5")
+
+
+def test_files_keras_wrote_load_with_keras_predictions(keras, tmp_path):
+    """A model built in Keras (not converted from pycnn): its layers, Keras' leaky_relu
+    string (slope 0.2, split into a LeakyReLU layer), a ReLU layer, same padding."""
+    L = keras.layers
+    kmodel = keras.Sequential([
+        keras.Input((10, 10, 3)), L.Conv2D(6, 3, padding="same", activation="leaky_relu"),
+        L.ReLU(), L.AveragePooling2D(2), L.Conv2D(4, (2, 3), strides=2, activation="tanh"),
+        L.Flatten(), L.Dense(7, activation="sigmoid"), L.LeakyReLU(negative_slope=0.05),
+        L.Dense(3), L.Softmax()], name="from_keras")
+    x = np.random.default_rng(0).random((4, 10, 10, 3), dtype=np.float32)
+    for ext in (".keras", ".h5"):
+        path = tmp_path / f"k{ext}"
+        kmodel.save(path)
+        model = load_model(path, compile=False)
+        assert model.name == "from_keras"
+        assert type(model.layers[1]).__name__ == "LeakyReLU"
+        np.testing.assert_allclose(model.predict(x, verbose=0), kmodel.predict(x, verbose=0),
+                                   rtol=1e-5, atol=1e-6)
+
+
+def test_keras_layers_pycnn_lacks_are_refused_naming_file_and_layer(keras, tmp_path):
+    L = keras.layers
+    kmodel = keras.Sequential([keras.Input((4,)), L.Dense(3), L.BatchNormalization()])
+    kmodel.save(tmp_path / "bn.keras")
+    with pytest.raises(ValueError, match="bn.keras.*'BatchNormalization' has no pycnn"):
+        load_model(tmp_path / "bn.keras")
+    lam = keras.Sequential([keras.Input((4,)), L.Lambda(lambda t: t * 2)])
+    lam.save(tmp_path / "lambda.keras")
+    for safe_mode in (True, False):
+        with pytest.raises(ValueError, match="lambda.keras: config.json: layers\\[0\\]: a "
+                                             "Lambda layer holds Python code"):
+            load_model(tmp_path / "lambda.keras", safe_mode=safe_mode)
+    with pytest.raises(pycnn.interop.ConversionError, match="slope 0.1"):
+        Sequential([Dense(3, activation="leaky_relu", input_shape=(2,))]).save(
+            tmp_path / "leaky.keras")
+    assert not (tmp_path / "leaky.keras").exists()
+
+
+def _rewrite(src, dst, entry, change):
+    with zipfile.ZipFile(src) as z, zipfile.ZipFile(dst, "w") as out:
+        for info in z.infolist():
+            data = z.read(info.filename)
+            out.writestr(info.filename, change(data) if info.filename == entry else data)
+
+
+def test_damaged_and_hostile_keras_files_raise_value_error(tmp_path):
+    import io
+    model = lecture_cnn()
+    good = tmp_path / "good.keras"
+    model.save(good)
+    cases = {}
+    cases["truncated"] = (good.read_bytes()[:400], "not a Keras model file, or truncated")
+
+    def big_kernel(data):               # the first kernel declared (100000, 100000)
+        bio = io.BytesIO(data)
+        with h5py.File(bio, "a") as h5:
+            del h5["layers/conv2d/vars/0"]
+            h5["layers/conv2d/vars"].create_dataset("0", shape=(100000, 100000),
+                                                    dtype="f4", chunks=(1000, 1000),
+                                                    compression="gzip")
+        return bio.getvalue()
+    for name, entry, change, says in (
+            ("big", "model.weights.h5", big_kernel,
+             r"model.weights.h5: layers/conv2d/vars/0: holds float32 \(100000, 100000\)"),
+            ("padded", "model.weights.h5", lambda d: d + bytes(50 << 20), "more than the"),
+            ("garbage", "model.weights.h5", lambda d: b"x" * len(d), "model.weights.h5"),
+            ("deep", "config.json", lambda d: b"[" * 100000 + b"]" * 100000,
+             "config.json nests deeper"),
+            ("functional", "config.json",
+             lambda d: json.dumps({**json.loads(d), "class_name": "os"}).encode(),
+             "model class 'os'"),
+            ("layer", "config.json", lambda d: d.replace(b'"Dense"', b'"__import__"'),
+             "'__import__' has no pycnn counterpart")):
+        path = tmp_path / f"{name}.keras"
+        _rewrite(good, path, entry, change)
+        cases[name] = (path, says)
+    (tmp_path / "truncated.keras").write_bytes(cases["truncated"][0])
+    cases["truncated"] = (tmp_path / "truncated.keras", cases["truncated"][1])
+    for name, (path, says) in cases.items():
+        with pytest.raises(ValueError, match=str(path)) as info:
+            load_model(path)
+        assert __import__("re").search(says, str(info.value)), (name, str(info.value))
+
+
+def test_other_extensions_are_refused_naming_the_supported_ones(tmp_path):
+    model = lecture_mlp()
+    for bad in ("m.npz", "m", "m.json", "m.keras.zip"):
+        with pytest.raises(ValueError, match=r"\.pycnn, \.keras, \.h5"):
+            model.save(tmp_path / bad)
+        with pytest.raises(ValueError, match=r"\.pycnn, \.weights\.h5, \.h5"):
+            model.save_weights(tmp_path / bad)
+    assert os.listdir(tmp_path) == []
+
+
+def test_missing_h5py_names_the_extra(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "h5py", None)
+    with pytest.raises(ImportError, match=r"pip install pycnn\[hdf5\]"):
+        lecture_mlp().save(tmp_path / "m.keras")
