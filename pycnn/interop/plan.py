@@ -3,9 +3,9 @@ against the target (kind, activation, weights present) and described by a ``_Spe
 anything is built or written; the layout helpers the converters share; and importing an
 optional library with an ImportError that names the pip command.
 """
-import importlib
+import importlib as _importlib
 
-import numpy as np
+import numpy as _np
 
 _PIP = "pip install pycnn[interop]"
 
@@ -18,7 +18,7 @@ class ConversionError(ValueError):
 def _require(name, purpose, pip=_PIP):
     """Import an optional library, or ImportError naming the pip command that installs it."""
     try:
-        return importlib.import_module(name)
+        return _importlib.import_module(name)
     except ModuleNotFoundError as exc:
         if exc.name != name:
             raise
@@ -140,7 +140,7 @@ def _plan(model, target, input_shape=None):
     for layer in layers:
         kind = _kind(layer, target)
         where = f"layer '{layer.name}' ({kind}) to {target}"
-        weights = [np.asarray(w) for w in layer.get_weights()]
+        weights = [_np.asarray(w) for w in layer.get_weights()]
         if kind in ("Dense", "Conv2D", "Maxout", "BatchNormalization") and not weights \
                 or kind == "LayerNormalization" and not layer.built:
             raise ValueError(f"cannot convert {where}: it has no weights yet; build the model "
@@ -186,11 +186,11 @@ def normalization_constants(spec):
     axis = int(c["axis"][0] if isinstance(c["axis"], (list, tuple)) else c["axis"]) % rank
     features = spec.in_shape[axis - 1]
     if c.get("mean") is not None:
-        mean, var = (np.broadcast_to(np.asarray(c[k], np.float64), (features,))
+        mean, var = (_np.broadcast_to(_np.asarray(c[k], _np.float64), (features,))
                      for k in ("mean", "variance"))
     else:
-        mean, var = (np.asarray(w, np.float64) for w in spec.weights[:2])
-    return axis, mean.astype(np.float32), np.maximum(np.sqrt(var), 1e-7).astype(np.float32)
+        mean, var = (_np.asarray(w, _np.float64) for w in spec.weights[:2])
+    return axis, mean.astype(_np.float32), _np.maximum(_np.sqrt(var), 1e-7).astype(_np.float32)
 
 
 def normalised_axes(spec):
