@@ -1,16 +1,16 @@
-"""_torch.nn modules for `pycnn.interop.to_torch` (imported only by it: this file imports torch).
+"""torch.nn modules for `pycnn.interop.to_torch` (imported only by it: this file imports torch).
 
 Every module takes and returns channels-last (N, H, W, C) tensors, as pycnn's layers do.
 Convolutions and pools run on `x.permute(0, 3, 1, 2)`, an NCHW *view* with channels_last
 strides that torch convolves without a copy, and permute back; so Flatten sees pycnn's order.
-Classes live at module level so that a converted model pickles (_torch.multiprocessing).
+Classes live at module level so that a converted model pickles (torch.multiprocessing).
 """
 import math as _math
 
 import numpy as _np
 
 import torch as _torch
-import _torch.nn.functional as _F
+import torch.nn.functional as _F
 from torch import nn as _nn
 
 from .plan import (_pair, borders, normalization_constants, normalised_axes, same_padding,
@@ -35,7 +35,7 @@ def activation(spec):
 
 
 def _same_pads(x, kernel, strides):
-    """_F.pad's (left, right, top, bottom) for Keras' 'same' at this input's H, W (NCHW x)."""
+    """F.pad's (left, right, top, bottom) for Keras' 'same' at this input's H, W (NCHW x)."""
     (top, bottom), (left, right) = (same_padding(n, k, s) for n, k, s in
                                     zip(x.shape[2:], kernel, strides))
     return left, right, top, bottom
@@ -140,7 +140,7 @@ class Reshape(_nn.Module):
 
 class UpSampling2D(_nn.Module):
     """On NHWC: nearest neighbour (each pixel repeated size[0] times down and size[1]
-    across) or bilinear (_F.interpolate with align_corners=False, as Keras' resize)."""
+    across) or bilinear (F.interpolate with align_corners=False, as Keras' resize)."""
 
     def __init__(self, size, interpolation="nearest"):
         super().__init__()
@@ -159,7 +159,7 @@ class UpSampling2D(_nn.Module):
 
 class BatchNorm(_nn.Module):
     """Keras' BatchNormalization along `axis` of the (channels-last) input. The output is
-    _F.batch_norm's (batch statistics with the biased variance in train() mode, the running
+    F.batch_norm's (batch statistics with the biased variance in train() mode, the running
     ones in eval()); the running statistics move by Keras' rule, running · momentum + batch ·
     (1 − momentum) with the BIASED batch variance — torch's own BatchNorm2d would use
     momentum 1 − m and the unbiased variance — so training in torch continues pycnn's."""
@@ -192,8 +192,8 @@ class BatchNorm(_nn.Module):
 
 
 class LayerNorm(_nn.Module):
-    """_F.layer_norm over the trailing `shape` (γ = weight and β = bias each optional, as
-    Keras' scale and center; torch's _nn.LayerNorm has them both or neither)."""
+    """F.layer_norm over the trailing `shape` (γ = weight and β = bias each optional, as
+    Keras' scale and center; torch's nn.LayerNorm has them both or neither)."""
 
     def __init__(self, shape, epsilon, center, scale):
         super().__init__()
