@@ -84,13 +84,21 @@ def _keras_layer(keras, spec):
                                       None if strides is None else _pair(strides),
                                       padding=c.get("padding", "valid"), **common)
     if spec.kind == "Dropout":
-        return kl.Dropout(float(c["rate"]), seed=c.get("seed"), **common)
+        noise = c.get("noise_shape")
+        noise = None if noise is None else tuple(noise)
+        return kl.Dropout(float(c["rate"]), noise_shape=noise, seed=c.get("seed"), **common)
+    if spec.kind == "SpatialDropout2D":
+        layer = kl.SpatialDropout2D(float(c["rate"]), seed=c.get("seed"), name=spec.name,
+                                    dtype=common["dtype"])   # takes no trainable= argument
+        layer.trainable = common["trainable"]
+        return layer
     if spec.kind == "Flatten":
         return kl.Flatten(**common)
     if spec.kind == "Reshape":
         return kl.Reshape(tuple(c["target_shape"]), **common)
     if spec.kind == "UpSampling2D":
-        return kl.UpSampling2D(_pair(c.get("size", 2)), interpolation="nearest", **common)
+        return kl.UpSampling2D(_pair(c.get("size", 2)),
+                               interpolation=c.get("interpolation", "nearest"), **common)
     if spec.kind == "BatchNormalization":
         inits = {key: _keras_initializer(keras, c.get(key, default), default)
                  for key, default in _BN_INITIALIZERS.items()}
@@ -109,6 +117,10 @@ def _keras_layer(keras, spec):
         kwargs = {k: v for k, v in c.items() if k not in ("name", "trainable", "dtype",
                                                           "input_shape")}
         return getattr(kl, spec.kind)(**kwargs, **common)
+    if spec.kind == "Normalization":
+        return kl.Normalization(axis=tuple(c["axis"]), mean=c.get("mean"),
+                                variance=c.get("variance"), invert=bool(c.get("invert")),
+                                **common)
     if spec.kind == "Rescaling":
         return kl.Rescaling(c["scale"], offset=c.get("offset", 0.0), **common)
     if spec.kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
@@ -207,15 +219,18 @@ def _from_keras_configs(keras, klayer):
         out.update(pool_size=_pair(c["pool_size"]), strides=_pair(c["strides"] or c["pool_size"]),
                    padding=c["padding"])
     elif kind == "Dropout":
-        if c.get("noise_shape") is not None:
-            raise ConversionError(f"cannot convert {where}: pycnn's Dropout has no noise_shape")
+        noise = c.get("noise_shape")
+        out.update(rate=float(c["rate"]), seed=c.get("seed"),
+                   noise_shape=None if noise is None else tuple(noise))
+    elif kind == "SpatialDropout2D":
         out.update(rate=float(c["rate"]), seed=c.get("seed"))
     elif kind == "Reshape":
         out["target_shape"] = tuple(c["target_shape"])
     elif kind == "UpSampling2D":
-        if c.get("interpolation", "nearest") != "nearest":
-            raise ConversionError(f"cannot convert {where}: pycnn upsamples by nearest neighbour")
-        out["size"] = _pair(c["size"])
+        if c.get("interpolation", "nearest") not in ("nearest", "bilinear"):
+            raise ConversionError(f"cannot convert {where}: pycnn upsamples by 'nearest' or "
+                                  f"'bilinear', not {c['interpolation']!r}")
+        out.update(size=_pair(c["size"]), interpolation=c.get("interpolation", "nearest"))
     elif kind == "BatchNormalization":
         for key in ("renorm", "synchronized"):
             if c.get(key):
@@ -237,6 +252,13 @@ def _from_keras_configs(keras, klayer):
     elif kind in AUGMENTATION_KINDS:
         out.update({k: v for k, v in c.items()
                     if k not in ("name", "trainable", "dtype", "data_format")})
+    elif kind == "Normalization":
+        axis = c.get("axis")
+        if not isinstance(axis, (list, tuple)) or len(axis) != 1:
+            raise ConversionError(f"cannot convert {where}: pycnn normalises along one axis, "
+                                  f"not {axis!r}")
+        out.update(axis=int(axis[0]), invert=bool(c.get("invert")), mean=c.get("mean"),
+                   variance=c.get("variance"))
     elif kind == "Rescaling":
         out.update(scale=c["scale"], offset=c.get("offset", 0.0))
     elif kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):

@@ -5,7 +5,7 @@ import tempfile as _tempfile
 import numpy as _np
 
 from .plan import (AUGMENTATION_KINDS, ConversionError, _pair, _plan, _require, borders,
-                   normalised_axes, same_padding, to_nchw_kernel)
+                   normalised_axes, normalization_constants, same_padding, to_nchw_kernel)
 
 
 class _OnnxGraph:
@@ -123,7 +123,7 @@ def _onnx_layer(g, spec, opset):
         raise ConversionError(f"cannot convert layer '{name}' (RandomCrop) to ONNX: at inference "
                               f"it returns its input {spec.in_shape}, while the layers after it "
                               f"expect its declared {spec.out_shape}")
-    elif spec.kind == "Dropout" or spec.kind in AUGMENTATION_KINDS:
+    elif spec.kind in ("Dropout", "SpatialDropout2D") or spec.kind in AUGMENTATION_KINDS:
         g.node("Identity", [g.x], name)  # dropout and augmentation: the identity at inference
     elif spec.kind in ("Flatten", "Reshape"):
         target = [-1] if spec.kind == "Flatten" else list(c["target_shape"])
@@ -132,11 +132,27 @@ def _onnx_layer(g, spec, opset):
     elif spec.kind == "UpSampling2D":
         sh, sw = _pair(c.get("size", 2))
         scales = [1, 1, sh, sw] if g.layout == "NCHW" else [1, sh, sw, 1]
-        # asymmetric + floor: output pixel i reads input pixel ⌊i/s⌋, a plain repetition
-        g.node("Resize", [g.x, "", g.const(f"{name}/scales", _np.array(scales, f32))], name,
-               mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+        scales = g.const(f"{name}/scales", _np.array(scales, f32))
+        if c.get("interpolation", "nearest") == "bilinear":   # torch's align_corners=False
+            g.node("Resize", [g.x, "", scales], name, mode="linear",
+                   coordinate_transformation_mode="half_pixel")
+        else:   # asymmetric + floor: output pixel i reads input pixel ⌊i/s⌋, a repetition
+            g.node("Resize", [g.x, "", scales], name, mode="nearest",
+                   coordinate_transformation_mode="asymmetric", nearest_mode="floor")
     elif spec.kind == "BatchNormalization":
         _onnx_batch_norm(g, spec, w)
+    elif spec.kind == "Normalization":
+        axis, mean, sd = normalization_constants(spec)
+        shape = [1] * (len(spec.in_shape) + 1)
+        shape[axis] = -1
+        mean, sd = mean.reshape(shape), sd.reshape(shape)
+        g.to("NHWC", name)
+        if c.get("invert"):
+            g.node("Mul", [g.x, g.const(f"{name}/sd", sd)], name)
+            g.node("Add", [g.x, g.const(f"{name}/mean", mean)], name)
+        else:
+            g.node("Sub", [g.x, g.const(f"{name}/mean", mean)], name)
+            g.node("Div", [g.x, g.const(f"{name}/sd", sd)], name)
     elif spec.kind == "Rescaling":
         g.to("NHWC", name)      # a per-channel scale broadcasts along the last axis
         g.node("Mul", [g.x, g.const(f"{name}/scale", _np.asarray(c["scale"], f32))], name)

@@ -39,6 +39,8 @@ def load_torch_state(model, module):
     state = {(k[len("module."):] if k.startswith("module.") else k): v for k, v in state.items()}
     updates = []
     for spec in _plan(model, "PyTorch"):
+        if spec.kind == "Normalization":    # adapted statistics: buffers torch never trains
+            continue
         arrays = []
         for suffix, current in zip(torch_state_keys(spec), spec.weights):
             key = f"{spec.name}.{suffix}"
