@@ -13,6 +13,7 @@ from ._core import (
     add,
     divide,
     exp,
+    from_dlpack,
     log,
     maximum,
     minimum,

@@ -66,5 +66,6 @@ PyObject *pc_call_hook(pc_hook which, PyObject *arg);
 PyObject *pc_core_function(const char *name);
 extern PyMethodDef pc_bufpool_functions[];      /* core/bufpool.c */
 extern PyMethodDef pc_threads_functions[];      /* py/threads.c */
+extern PyMethodDef pc_interop_functions[];      /* py/tensor_interop.c: from_dlpack */
 
 #endif

@@ -63,6 +63,7 @@ static PyMethodDef *const function_tables[] = {
     pc_hooks_functions,
     pc_bufpool_functions,
     pc_threads_functions,
+    pc_interop_functions,
     pc_blas_functions,
 };
 
