@@ -114,6 +114,34 @@ def affine_backward(dout, cache):
     return dx, dw, db
 
 
+def spatial_batchnorm_forward(x, gamma, beta, eps=1e-3):
+    """Training-mode batch norm of x (N, C, H, W) over N, H, W per channel (the course code)."""
+    mu = x.mean(axis=(0, 2, 3), keepdims=True)
+    var = x.var(axis=(0, 2, 3), keepdims=True)
+    inv = 1.0 / np.sqrt(var + eps)
+    xhat = (x - mu) * inv
+    return gamma.reshape(1, -1, 1, 1) * xhat + beta.reshape(1, -1, 1, 1), (xhat, inv, gamma)
+
+
+def spatial_batchnorm_backward(dout, cache):
+    xhat, inv, gamma = cache
+    n = dout.size // dout.shape[1]
+    dbeta = dout.sum(axis=(0, 2, 3))
+    dgamma = (dout * xhat).sum(axis=(0, 2, 3))
+    g = gamma.reshape(1, -1, 1, 1) * inv / n
+    dx = g * (n * dout - dbeta.reshape(1, -1, 1, 1) - xhat * dgamma.reshape(1, -1, 1, 1))
+    return dx, dgamma, dbeta
+
+
+def global_avg_pool_forward(x):
+    """x (N, C, H, W) -> (N, C)"""
+    return x.mean(axis=(2, 3)), x.shape
+
+
+def global_avg_pool_backward(dout, shape):
+    return np.broadcast_to(dout[:, :, None, None] / (shape[2] * shape[3]), shape).copy()
+
+
 def relu_forward(x):
     return np.maximum(0, x), x
 

@@ -199,6 +199,63 @@ def row_pool(pycnn, torch, rng, n, hw=28, c=32):
                 "numpy_ref": npref})
 
 
+# ---- BatchNormalization and global average pooling (the ResNet shapes) ---------------
+
+
+def _nhwc_pair(rng, shape, out_shape):
+    """x (NHWC) and a seed of out_shape, with their NCHW copies"""
+    x = rng.standard_normal(shape).astype(np.float32)
+    seed = rng.standard_normal(out_shape).astype(np.float32)
+    nchw = (lambda a: np.ascontiguousarray(a.transpose(0, 3, 1, 2)) if a.ndim == 4 else a)
+    return x, seed, nchw(x), nchw(seed)
+
+
+def row_batchnorm(pycnn, torch, rng, n, hw, c):
+    x, seed, x_nchw, seed_nchw = _nhwc_pair(rng, (n, hw, hw, c), (n, hw, hw, c))
+
+    def build_pc():
+        (BatchNormalization,) = _pycnn_layers(pycnn, "BatchNormalization")
+        layer = BatchNormalization()
+        layer.build(x.shape)
+        return _pycnn_step(pycnn, layer, x, seed)
+
+    bn = torch.nn.BatchNorm2d(c, eps=1e-3, momentum=0.01)
+    bn_cl = torch.nn.BatchNorm2d(c, eps=1e-3, momentum=0.01).to(memory_format=torch.channels_last)
+    gamma, beta = np.ones(c, np.float32), np.zeros(c, np.float32)
+
+    def npref():
+        out, cache = ref.spatial_batchnorm_forward(x_nchw, gamma, beta)
+        ref.spatial_batchnorm_backward(seed_nchw, cache)
+
+    return Row(f"batchnorm_{n}_{hw}x{hw}x{c}",
+               f"BatchNormalization training on ({n},{hw},{hw},{c}), fwd+bwd",
+               {"pycnn": _safe(build_pc), **_torch_columns(torch, bn, bn_cl, x_nchw, seed_nchw),
+                "numpy_ref": npref})
+
+
+def row_global_avg_pool(pycnn, torch, rng, n, hw, c):
+    x, seed, x_nchw, _ = _nhwc_pair(rng, (n, hw, hw, c), (n, c))
+
+    def build_pc():
+        (GlobalAveragePooling2D,) = _pycnn_layers(pycnn, "GlobalAveragePooling2D")
+        return _pycnn_step(pycnn, GlobalAveragePooling2D(), x, seed)
+
+    gap = torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten())
+    seed_t = torch.from_numpy(seed)
+
+    def npref():
+        out, shape = ref.global_avg_pool_forward(x_nchw)
+        ref.global_avg_pool_backward(seed, shape)
+
+    return Row(f"global_avg_pool_{n}_{hw}x{hw}x{c}",
+               f"GlobalAveragePooling2D on ({n},{hw},{hw},{c}), fwd+bwd",
+               {"pycnn": _safe(build_pc),
+                "torch": _torch_step(torch, gap, torch.from_numpy(x_nchw), seed_t),
+                "torch_cl": _torch_step(torch, gap, torch.from_numpy(x_nchw).to(
+                    memory_format=torch.channels_last), seed_t),
+                "numpy_ref": npref})
+
+
 # ---- GEMM efficiency: forward only, against NumPy's own float32 matmul ---------------
 
 
@@ -267,6 +324,10 @@ def layer_rows(pycnn, torch, rng, quick=False):
         rows.append(row_conv(pycnn, torch, rng, n, 28, 1, 32))
         rows.append(row_conv(pycnn, torch, rng, n, 14, 32, 64))
     rows += [row_pool(pycnn, torch, rng, n) for n in batches]
+    for n in batches:
+        rows.append(row_batchnorm(pycnn, torch, rng, n, 28, 32))
+        rows.append(row_batchnorm(pycnn, torch, rng, n, 14, 64))
+        rows.append(row_global_avg_pool(pycnn, torch, rng, n, 7, 128))
     return rows
 
 

@@ -8,6 +8,9 @@ of each batch — Keras' names, arguments and defaults.
   ``{epoch:02d}`` and any log key, ``{val_loss:.2f}``.
 - ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``.
 - ``ProgbarLogger``: the progress bar that ``fit(verbose=1|2)`` adds by itself.
+- ``ReduceLROnPlateau``, ``LearningRateScheduler``: the learning rate by the epoch.
+- ``CSVLogger``, ``TensorBoard``: the logs to a CSV file, or to TensorBoard event files.
+- ``TerminateOnNaN``: stop at the first NaN or infinite loss.
 
 Epochs are counted from 0 in the hooks (as Keras); logs are dicts of floats.
 """
@@ -41,8 +44,13 @@ class Callback:
     def on_train_end(self, logs=None): pass
     def on_epoch_begin(self, epoch, logs=None): pass
     def on_epoch_end(self, epoch, logs=None): pass
-    def on_train_batch_begin(self, batch, logs=None): pass
-    def on_train_batch_end(self, batch, logs=None): pass
+    def on_batch_begin(self, batch, logs=None): pass
+    def on_batch_end(self, batch, logs=None): pass
+
+    # Keras' aliases: a callback may override on_batch_begin/end instead
+    def on_train_batch_begin(self, batch, logs=None): self.on_batch_begin(batch, logs=logs)
+    def on_train_batch_end(self, batch, logs=None): self.on_batch_end(batch, logs=logs)
+
     def on_test_begin(self, logs=None): pass
     def on_test_end(self, logs=None): pass
     def on_test_batch_begin(self, batch, logs=None): pass
@@ -138,7 +146,7 @@ def _monitor_op(monitor, mode, cls):
     if mode not in ("auto", "min", "max"):
         raise ValueError(f"{cls}: mode must be 'auto', 'min' or 'max', got {mode!r}")
     if mode == "auto":
-        mode = "max" if any(k in monitor for k in ("acc", "auc", "precision", "recall")) \
+        mode = "max" if any(k in monitor for k in ("acc", "auc", "precision", "recall", "f1")) \
             else "min"
     if mode == "max":
         return np.greater, -math.inf, 1
@@ -315,3 +323,12 @@ class ProgbarLogger(Callback):
         if self.progbar is not None:
             self.progbar.update(self.progbar.target, logs or {}, finalize=True)
             self.progbar = None
+
+
+# ---- Keras' other callbacks, one topic per module (imported last: they subclass Callback)
+from ._log_callbacks import CSVLogger, TensorBoard  # noqa: E402
+from ._lr_callbacks import LearningRateScheduler, ReduceLROnPlateau  # noqa: E402
+from ._run_callbacks import TerminateOnNaN  # noqa: E402
+
+__all__ += ["ReduceLROnPlateau", "LearningRateScheduler", "CSVLogger", "TensorBoard",
+            "TerminateOnNaN"]

@@ -88,15 +88,26 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
     return _in_top_k(_sparse_labels(y_true, y_pred), y_pred, k)
 
 
+def _same_rank(y_true, y_pred):
+    """Keras' rank alignment (squeeze_or_expand_to_same_rank): ranks that differ by a
+    trailing 1 compare element by element, not as an (n, n) broadcast — a rank-1 side
+    gains the axis, a higher one loses it."""
+    for a, b, swap in ((y_true, y_pred, False), (y_pred, y_true, True)):
+        if a.ndim == b.ndim + 1 and a.shape[-1] == 1:
+            a, b = (a, b[..., None]) if b.ndim == 1 else (a[..., 0], b)
+            return (b, a) if swap else (a, b)
+    return y_true, y_pred
+
+
 def mean_squared_error(y_true, y_pred):
     """mean over the last axis of (y_true − y_pred)²                       per sample"""
-    y_true, y_pred = _arrays(y_true, y_pred)
+    y_true, y_pred = _same_rank(*_arrays(y_true, y_pred))
     return np.mean(np.square(y_true - y_pred), axis=-1)
 
 
 def mean_absolute_error(y_true, y_pred):
     """mean over the last axis of |y_true − y_pred|                        per sample"""
-    y_true, y_pred = _arrays(y_true, y_pred)
+    y_true, y_pred = _same_rank(*_arrays(y_true, y_pred))
     return np.mean(np.abs(y_true - y_pred), axis=-1)
 
 
@@ -171,8 +182,9 @@ class MeanMetricWrapper(Mean):
 
 
 def _wrapper_class(fn, default_name, doc):
-    def __init__(self, name=default_name, **kwargs):
+    def __init__(self, name=default_name, dtype=None, **kwargs):
         MeanMetricWrapper.__init__(self, fn, name=name, **kwargs)
+        self.dtype = dtype          # Keras' argument; the running mean is float64
     cls_name = "".join(part.capitalize() for part in default_name.split("_"))
     return type(cls_name, (MeanMetricWrapper,), {"__init__": __init__, "__doc__": doc})
 
@@ -184,13 +196,31 @@ CategoricalAccuracy = _wrapper_class(categorical_accuracy, "categorical_accuracy
 SparseCategoricalAccuracy = _wrapper_class(sparse_categorical_accuracy,
                                            "sparse_categorical_accuracy",
                                            "Running accuracy against integer labels.")
-TopKCategoricalAccuracy = _wrapper_class(top_k_categorical_accuracy,
-                                         "top_k_categorical_accuracy",
-                                         "Running top-k accuracy (k=5) against one-hot labels.")
+
+
+class TopKCategoricalAccuracy(MeanMetricWrapper):
+    """Running top-k accuracy against one-hot labels: how often the true class is among the
+    k highest scores. Args (Keras'): k=5, name='top_k_categorical_accuracy', dtype=None."""
+
+    def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"TopKCategoricalAccuracy: k must be an integer >= 1, got {k!r}")
+        super().__init__(top_k_categorical_accuracy, name=name, k=int(k))
+        self.k = int(k)
+        self.dtype = dtype
+
+
 MeanSquaredError = _wrapper_class(mean_squared_error, "mean_squared_error",
                                   "Running mean squared error.")
 MeanAbsoluteError = _wrapper_class(mean_absolute_error, "mean_absolute_error",
                                    "Running mean absolute error.")
+
+# ---- metrics that count outcomes at thresholds (imported here: they subclass Metric) -----
+from ._classification_metrics import AUC, F1Score, FBetaScore, Precision, Recall  # noqa: E402
+
+__all__ += ["Precision", "Recall", "AUC", "FBetaScore", "F1Score"]
+_CLASSES = {"precision": Precision, "recall": Recall, "auc": AUC, "f1_score": F1Score,
+            "fbeta_score": FBetaScore}
 
 _FUNCTIONS = {f.__name__: f for f in (
     binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
@@ -231,12 +261,30 @@ def get(identifier, loss_name=None, y_true_shape=None, y_pred_shape=None):
         if identifier in ("accuracy", "acc"):
             fn = resolve_accuracy(loss_name, y_true_shape, y_pred_shape)
             return MeanMetricWrapper(fn, name=identifier)
+        if identifier in _CLASSES:
+            return _CLASSES[identifier]()
         fn = _FUNCTIONS.get(identifier)
         if fn is None:
             raise ValueError(f"metrics.get: unknown metric {identifier!r} (known: 'accuracy', "
-                             f"{', '.join(repr(k) for k in sorted(_FUNCTIONS))})")
+                             f"{', '.join(repr(k) for k in sorted([*_FUNCTIONS, *_CLASSES]))})")
         return MeanMetricWrapper(fn, name=identifier)
     if callable(identifier):
         return MeanMetricWrapper(identifier, name=getattr(identifier, "__name__", "metric"))
     raise TypeError(f"metrics.get: expected a name, a function or a Metric, got "
                     f"{type(identifier).__name__}")
+
+
+# ---- the task zoo's metrics: detection, points, segmentation, multi-label ------------------
+# (each topic in its own module; imported last, as _mask_metrics subclasses Metric)
+from ._box_metrics import (average_precision, batched_non_max_suppression, iou,  # noqa: E402
+                           mean_average_precision, non_max_suppression)
+from ._mask_metrics import MeanIoU, PixelAccuracy, confusion_matrix, pixel_accuracy  # noqa: E402
+from ._multilabel_metrics import multilabel_precision_recall_f1  # noqa: E402
+from ._point_metrics import mean_point_error, pck  # noqa: E402
+
+__all__ += ["iou", "non_max_suppression", "batched_non_max_suppression", "average_precision",
+            "mean_average_precision", "MeanIoU", "PixelAccuracy", "pixel_accuracy",
+            "confusion_matrix", "pck", "mean_point_error", "multilabel_precision_recall_f1"]
+from ._yolo_metrics import YOLO_PARTS, YoloLossPart, yolo_loss_parts  # noqa: E402
+
+__all__ += ["YoloLossPart", "yolo_loss_parts", "YOLO_PARTS"]

@@ -32,6 +32,7 @@ def layer_arithmetic(layer, input_shape):
 
     Dense:  (inputs + 1) · units           (784 + 1) · 512 = 401920
     Conv2D: (kh·kw·c_in + 1) · filters     (3·3·1 + 1) · 32 = 320
+    BatchNormalization: 4 · C (γ, β and the moving mean and variance, 2 · C non-trainable)
     (without a bias the "+ 1" goes).
     """
     count = int(layer.count_params())
@@ -54,6 +55,10 @@ def layer_arithmetic(layer, input_shape):
             if int(value) == count:
                 return value.formula
         return f"{kh}·{kw}·{c_in} · {config['filters']} = {count}"
+    if kind == "BatchNormalization" and input_shape:
+        c = input_shape[int(config["axis"])]
+        per = 2 + bool(config.get("scale", True)) + bool(config.get("center", True))
+        return f"{per} · {c} = {count} (2 · {c} non-trainable)"
     return ""
 
 

@@ -1,7 +1,7 @@
 """Small helpers Keras users expect under ``keras.utils``."""
 import numpy as np
 
-__all__ = ["to_categorical"]
+__all__ = ["to_categorical", "yolo_decode"]
 
 
 def to_categorical(y, num_classes=None, dtype="float32"):
@@ -25,3 +25,57 @@ def to_categorical(y, num_classes=None, dtype="float32"):
         raise ValueError(f"to_categorical: class indices must be in [0, {num_classes}), got "
                          f"values from {int(y.min())} to {int(y.max())}")
     return np.eye(num_classes, dtype=dtype)[y]
+
+
+def yolo_decode(y_pred, S=7, B=2, C=20, score_threshold=0.0, box_format="xyxy"):
+    """The boxes a YOLO v1 grid predicts: per image, every cell's B boxes with their
+    class and score, in image fractions (multiply by the image size for pixels).
+
+    Cell (row, col) box j holds (x, y, w, h, confidence): its centre is
+    ((col + x) / S, (row + y) / S), its size (w, h) clamped at 0 (as ``yolo_loss`` reads
+    them). The cell's C class probabilities p give each box its class argmax p and its
+    score confidence · max p — YOLO v1's class-specific confidence
+    Pr(class | object) · Pr(object) · IoU. Boxes scoring at most ``score_threshold`` are
+    dropped; follow with ``pycnn.metrics.batched_non_max_suppression`` per image.
+
+    Args:
+        y_pred: (N, S, S, B·5 + C) network outputs.
+        box_format: ``"xyxy"`` (x1, y1, x2, y2) or ``"cxcywh"``.
+
+    Returns:
+        ``(boxes, scores, classes)``: three lists with one array per image, (m, 4)
+        float32, (m,) float32 and (m,) int64, best score first — the per-image lists
+        ``pycnn.metrics.mean_average_precision`` takes.
+    """
+    p = np.asarray(y_pred)
+    S, B, C = int(S), int(B), int(C)
+    if p.ndim != 4 or p.shape[1:] != (S, S, B * 5 + C):
+        raise ValueError(f"yolo_decode: y_pred must have shape (N, {S}, {S}, {B * 5 + C}) for "
+                         f"S={S}, B={B}, C={C}, got {p.shape}")
+    if box_format not in ("xyxy", "cxcywh"):
+        raise ValueError(f"yolo_decode: box_format must be 'xyxy' or 'cxcywh', got "
+                         f"{box_format!r}")
+    n = len(p)
+    cells = p[..., :B * 5].reshape(n, S, S, B, 5).astype(np.float64)
+    probs = p[..., B * 5:].astype(np.float64)
+    row, col = np.meshgrid(np.arange(S), np.arange(S), indexing="ij")
+    cx = (col[None, :, :, None] + cells[..., 0]) / S
+    cy = (row[None, :, :, None] + cells[..., 1]) / S
+    w, h = np.maximum(cells[..., 2], 0), np.maximum(cells[..., 3], 0)
+    classes = np.broadcast_to(np.argmax(probs, axis=-1)[..., None], cx.shape) if C else \
+        np.zeros(cx.shape, np.int64)
+    scores = cells[..., 4] * (np.max(probs, axis=-1)[..., None] if C else 1.0)
+    if box_format == "xyxy":
+        boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=-1)
+    else:
+        boxes = np.stack([cx, cy, w, h], axis=-1)
+    boxes, scores, classes = boxes.reshape(n, -1, 4), scores.reshape(n, -1), \
+        classes.reshape(n, -1)
+    out_boxes, out_scores, out_classes = [], [], []
+    for i in range(n):                      # per image: its kept boxes, best first
+        keep = np.nonzero(scores[i] > score_threshold)[0]
+        keep = keep[np.argsort(-scores[i, keep], kind="stable")]
+        out_boxes.append(boxes[i, keep].astype(np.float32))
+        out_scores.append(scores[i, keep].astype(np.float32))
+        out_classes.append(classes[i, keep].astype(np.int64))
+    return out_boxes, out_scores, out_classes

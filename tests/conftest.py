@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 
@@ -5,3 +7,26 @@ import pytest
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope="module")
+def torch():
+    """The PyTorch oracle (skips where it is not installed)."""
+    return pytest.importorskip("torch", reason="PyTorch is optional: pip install torch==2.13.0")
+
+
+@pytest.fixture(scope="module")
+def keras(torch):
+    """The Keras 3 oracle on its torch backend (KERAS_BACKEND=torch before keras is imported)."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    return pytest.importorskip("keras", reason="Keras 3 is optional: pip install pycnn[interop]")
+
+
+@pytest.fixture
+def fresh_session():
+    """A new naming session (dense_1, ...) and pycnn.set_seed(0) around the test."""
+    import pycnn
+    pycnn.clear_session()
+    pycnn.set_seed(0)
+    yield
+    pycnn.clear_session()

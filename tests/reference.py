@@ -211,3 +211,172 @@ def rmsprop_step(w, g, v, lr, rho=0.9, epsilon=1e-7, momentum=0.0, m=None, cente
         m = momentum * m + increment
         return w - m, v, m, mg
     return w - increment, v, m, mg
+
+
+def nadam_step(w, g, m, v, t, u_product, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    """Returns the new (w, m, v, u_product); u_product = Π_{s<t} u_s before the step."""
+    u_t = beta_1 * (1 - 0.5 * 0.96 ** t)
+    u_next = beta_1 * (1 - 0.5 * 0.96 ** (t + 1))
+    u_product = u_product * u_t
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * g * g
+    m_hat = u_next * m / (1 - u_product * u_next) + (1 - u_t) * g / (1 - u_product)
+    v_hat = v / (1 - beta_2 ** t)
+    return w - lr * m_hat / (np.sqrt(v_hat) + epsilon), m, v, u_product
+
+
+def adagrad_step(w, g, acc, lr, epsilon=1e-7):
+    """Returns the new (w, acc)."""
+    acc = acc + g * g
+    return w - lr * g / np.sqrt(acc + epsilon), acc
+
+
+def adadelta_step(w, g, ag, ad, lr, rho=0.95, epsilon=1e-7):
+    """Returns the new (w, ag, ad)."""
+    ag = rho * ag + (1 - rho) * g * g
+    delta = -np.sqrt(ad + epsilon) * g / np.sqrt(ag + epsilon)
+    ad = rho * ad + (1 - rho) * delta * delta
+    return w + lr * delta, ag, ad
+
+
+def lion_step(w, g, m, lr, beta_1=0.9, beta_2=0.99):
+    """Returns the new (w, m)."""
+    w = w - lr * np.sign(beta_1 * m + (1 - beta_1) * g)
+    return w, beta_2 * m + (1 - beta_2) * g
+
+
+def clip_gradients(grads, clipnorm=None, clipvalue=None, global_clipnorm=None):
+    """Keras' _clip_gradients: one of the three, on a list of gradients."""
+    if clipnorm is not None:
+        return [g * clipnorm / max(np.sqrt(np.sum(g * g)), clipnorm) for g in grads]
+    if global_clipnorm is not None:
+        norm = np.sqrt(sum(np.sum(g * g) for g in grads))
+        return [g * global_clipnorm / max(norm, global_clipnorm) for g in grads]
+    if clipvalue is not None:
+        return [np.clip(g, -clipvalue, clipvalue) for g in grads]
+    return list(grads)
+
+
+# ---- normalisation -------------------------------------------------------------------
+
+
+def _along(v, ndim, axis):
+    shape = [1] * ndim
+    shape[axis] = -1
+    return np.reshape(v, shape)
+
+
+def batch_norm(x, gamma=None, beta=None, axis=-1, epsilon=1e-3, mean=None, var=None):
+    """y = γ·(x − μ)/√(σ² + ε) + β per feature along `axis`; μ, σ² are the batch's mean and
+    BIASED variance over every other axis unless given (the moving statistics)."""
+    x = np.asarray(x, np.float64)
+    axis %= x.ndim
+    others = tuple(d for d in range(x.ndim) if d != axis)
+    if mean is None:
+        mean, var = x.mean(axis=others), x.var(axis=others)
+    y = (x - _along(mean, x.ndim, axis)) / np.sqrt(_along(var, x.ndim, axis) + epsilon)
+    if gamma is not None:
+        y = y * _along(gamma, x.ndim, axis)
+    return y if beta is None else y + _along(beta, x.ndim, axis)
+
+
+def layer_norm(x, gamma=None, beta=None, axes=(-1,), epsilon=1e-3):
+    """y = γ·(x − μ)/√(σ² + ε) + β with μ, σ² (biased) of each sample over `axes`."""
+    x = np.asarray(x, np.float64)
+    axes = tuple(a % x.ndim for a in axes)
+    mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    y = (x - mean) / np.sqrt(var + epsilon)
+    y = y if gamma is None else y * gamma
+    return y if beta is None else y + beta
+
+
+def batch_norm_moving(moving_mean, moving_var, x, axis=-1, momentum=0.99):
+    """Keras' update: moving = moving·momentum + batch·(1 − momentum), biased batch variance."""
+    x = np.asarray(x, np.float64)
+    others = tuple(d for d in range(x.ndim) if d != axis % x.ndim)
+    return (moving_mean * momentum + x.mean(axis=others) * (1 - momentum),
+            moving_var * momentum + x.var(axis=others) * (1 - momentum))
+
+
+# ---- whole-image pooling, zero padding, cropping ---------------------------------------
+
+
+def global_pool2d(x, mode="avg", keepdims=False):
+    """Mean or max of each channel of x (N, H, W, C) over H and W."""
+    x = np.asarray(x, np.float64)
+    return x.mean(axis=(1, 2), keepdims=keepdims) if mode == "avg" else \
+        x.max(axis=(1, 2), keepdims=keepdims)
+
+
+def zero_padding2d(x, padding):
+    """padding ((top, bottom), (left, right)): zeros around each image."""
+    return np.pad(np.asarray(x, np.float64), ((0, 0), padding[0], padding[1], (0, 0)))
+
+
+def cropping2d(x, cropping):
+    (top, bottom), (left, right) = cropping
+    x = np.asarray(x, np.float64)
+    return x[:, top:x.shape[1] - bottom, left:x.shape[2] - right, :]
+
+
+# ---- augmentation: affine transform, bilinear resize, contrast ---------------------------
+
+
+def _fix_index(i, n, mode):
+    """SciPy's map_coordinates index rules (as Keras' backends): reflect, wrap, nearest,
+    constant (clipped here; the caller masks it)."""
+    if mode == "wrap":
+        return i % n
+    if mode == "reflect":
+        s = 2 * n
+        return (np.abs((2 * i + 1 + s) % (2 * s) - s) - 1) // 2
+    return np.clip(i, 0, n - 1)
+
+
+def affine_transform(x, t, interpolation="bilinear", fill_mode="reflect", fill_value=0.0):
+    """x (N, H, W, C); t (N, 6) = (a0, a1, a2, b0, b1, b2): output (i, j) reads column
+    a0·j + a1·i + a2, row b0·j + b1·i + b2."""
+    x = np.asarray(x, np.float64)
+    n, h, w, c = x.shape
+    i, j = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+    out = np.zeros_like(x)
+    for k in range(n):
+        a0, a1, a2, b0, b1, b2 = t[k]
+        col, row = a0 * j + a1 * i + a2, b0 * j + b1 * i + b2
+        if interpolation == "nearest":
+            rnodes, cnodes = [(np.round(row), 1.0)], [(np.round(col), 1.0)]
+        else:
+            r0, c0 = np.floor(row), np.floor(col)
+            rnodes = [(r0, 1 - (row - r0)), (r0 + 1, row - r0)]
+            cnodes = [(c0, 1 - (col - c0)), (c0 + 1, col - c0)]
+        for ri, rw in rnodes:
+            for ci, cw in cnodes:
+                ri_, ci_ = ri.astype(np.int64), ci.astype(np.int64)
+                v = x[k][_fix_index(ri_, h, fill_mode), _fix_index(ci_, w, fill_mode)]
+                if fill_mode == "constant":
+                    inside = (ri_ >= 0) & (ri_ < h) & (ci_ >= 0) & (ci_ < w)
+                    v = np.where(inside[..., None], v, fill_value)
+                out[k] += np.asarray(rw * cw)[..., None] * v
+    return out
+
+
+def resize_bilinear(x, oh, ow):
+    """torch's interpolate(mode='bilinear', align_corners=False) on NHWC."""
+    x = np.asarray(x, np.float64)
+
+    def axis(out, size):
+        src = np.maximum((np.arange(out) + 0.5) * size / out - 0.5, 0)
+        i0 = np.minimum(np.floor(src).astype(int), size - 1)
+        return i0, np.minimum(i0 + 1, size - 1), src - i0
+
+    r0, r1, wr = axis(oh, x.shape[1])
+    c0, c1, wc = axis(ow, x.shape[2])
+    top = x[:, r0][:, :, c0] * (1 - wc)[:, None] + x[:, r0][:, :, c1] * wc[:, None]
+    bottom = x[:, r1][:, :, c0] * (1 - wc)[:, None] + x[:, r1][:, :, c1] * wc[:, None]
+    return top * (1 - wr)[:, None, None] + bottom * wr[:, None, None]
+
+
+def contrast(x, f, lo, hi):
+    x = np.asarray(x, np.float64)
+    m = x.mean(axis=(1, 2), keepdims=True)
+    return np.clip((x - m) * np.reshape(f, (-1, 1, 1, 1)) + m, lo, hi)

@@ -1,12 +1,17 @@
-"""pycnn.datasets: digits (scikit-learn's file), mnist (IDX / npz files the tests write),
-shapes (synthetic)."""
+"""pycnn.datasets: digits (scikit-learn's file), mnist (IDX / npz files the tests write, and
+the bundled test set), shapes (synthetic)."""
 import gzip
+import hashlib
 import os
+import pathlib
+import warnings
 
 import numpy as np
 import pytest
 
 from pycnn.datasets import digits, mnist, shapes
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 # ---- digits ---------------------------------------------------------------------------
 
@@ -111,14 +116,82 @@ def test_mnist_search_order_env_then_home(tmp_path, rng, monkeypatch):
                   other)
 
 
-def test_mnist_missing_files_say_where_to_put_them(tmp_path, monkeypatch):
-    monkeypatch.setenv("PYCNN_DATA", str(tmp_path / "nowhere"))
+def test_mnist_missing_files_say_where_to_put_them(tmp_path):
     with pytest.raises(FileNotFoundError) as err:
-        mnist.load_data()
+        mnist.load_data(tmp_path / "nowhere")        # an explicit path: no fallback
     message = str(err.value)
     assert "never downloads" in message
     assert str(tmp_path / "nowhere") in message
     assert "train-images-idx3-ubyte[.gz]" in message and "mnist.npz" in message
+
+
+# the official counts of the 10,000 test images (shared/data/mnist/README.md)
+MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def test_mnist_bundled_files_are_the_unmodified_official_test_set():
+    sums = {"t10k-images-idx3-ubyte.gz":
+            "167310007f03058885c7e95e6c0b19c20de5c7fd3031f4cbdadc9014a523d80b",
+            "t10k-labels-idx1-ubyte.gz":
+            "fc607395669ec21321ea83e4b82c0544b7e8e63ff5b34337c06bc0a17cc0da3c"}
+    for name, digest in sums.items():
+        with open(os.path.join(mnist.BUNDLED_DIR, name), "rb") as f:
+            assert hashlib.sha256(f.read()).hexdigest() == digest, name
+    readme = open(os.path.join(mnist.BUNDLED_DIR, "README.md"), encoding="utf-8").read()
+    assert "CC BY-SA 3.0" in readme and "unmodified" in readme
+    notice = (ROOT / "NOTICE").read_text(encoding="utf-8")
+    assert "Yann LeCun, Corinna Cortes" in notice and "CC BY-SA 3.0" in notice
+
+
+def test_mnist_bundled_files_are_package_data():
+    """Wheels and sdists carry the files: pyproject's package-data globs match them."""
+    tomllib = pytest.importorskip("tomllib")
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    globs = config["tool"]["setuptools"]["package-data"]["pycnn.datasets"]
+    package = ROOT / "pycnn" / "datasets"
+    shipped = {p.relative_to(package).as_posix() for g in globs for p in package.glob(g)}
+    assert shipped == {"data/mnist/t10k-images-idx3-ubyte.gz",
+                       "data/mnist/t10k-labels-idx1-ubyte.gz", "data/mnist/README.md"}
+
+
+def test_mnist_falls_back_to_the_bundled_split_and_says_so_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYCNN_DATA", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(mnist, "_told_bundled", False)
+    with pytest.warns(mnist.BundledMNISTWarning, match="8,000 train / 2,000 test") as record:
+        (x_train, y_train), (x_test, y_test) = mnist.load_data()
+    assert str(tmp_path / "nowhere") in str(record[0].message)
+    assert x_train.shape == (8000, 28, 28) and y_train.shape == (8000,)
+    assert x_test.shape == (2000, 28, 28) and y_test.shape == (2000,)
+    assert x_train.dtype == y_train.dtype == np.uint8
+    # the documented rule: image i is a test image iff i % 5 == 4, file order kept
+    images = mnist.read_idx(os.path.join(mnist.BUNDLED_DIR, "t10k-images-idx3-ubyte.gz"))
+    labels = mnist.read_idx(os.path.join(mnist.BUNDLED_DIR, "t10k-labels-idx1-ubyte.gz"))
+    np.testing.assert_array_equal(x_test, images[4::5])
+    np.testing.assert_array_equal(y_train, np.delete(labels, np.s_[4::5]))
+    counts = np.bincount(y_train, minlength=10) + np.bincount(y_test, minlength=10)
+    assert counts.tolist() == MNIST_TEST_COUNTS
+    assert np.bincount(y_test).min() >= 150          # every digit is in the test part
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")               # the second call is quiet
+        (again, _), _ = mnist.load_data()
+    np.testing.assert_array_equal(again, x_train)
+    again[0, 0, 0] = 7                               # a copy: the cache stays intact
+    assert mnist.load_bundled()[0][0][0, 0, 0] == x_train[0, 0, 0]
+
+
+def test_mnist_full_files_win_over_the_bundled_ones(tmp_path, rng, monkeypatch):
+    arrays = small_mnist(rng)
+    write_mnist(tmp_path / "env", arrays, compress=True)
+    monkeypatch.setenv("PYCNN_DATA", str(tmp_path / "env"))
+    monkeypatch.setattr(mnist, "_told_bundled", False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert_loaded(mnist.load_data(), arrays)
+    os.remove(tmp_path / "env" / (mnist.IDX_FILES["y_test"] + ".gz"))    # incomplete set
+    with pytest.warns(mnist.BundledMNISTWarning):
+        (x_train, _), _ = mnist.load_data()
+    assert x_train.shape == (8000, 28, 28)
 
 
 def test_mnist_truncated_and_foreign_files_raise(tmp_path, rng):

@@ -9,7 +9,8 @@ matplotlib.use("Agg")
 
 def test_demo_runs_every_section_and_saves_its_figures(tmp_path, capsys):
     """Few epochs, so it is quick: the accuracy targets are tested in test_models."""
-    demo.main(["--output", str(tmp_path), "--mlp-epochs", "2", "--cnn-epochs", "1"])
+    demo.main(["--output", str(tmp_path), "--mnist-epochs", "1", "--mlp-epochs", "2",
+               "--cnn-epochs", "1"])
     out = capsys.readouterr().out
     for heading in ("1. Tensors", "2. The lecture's MLP", "3. An MLP", "4. A CNN", "Results"):
         assert heading in out
@@ -18,8 +19,12 @@ def test_demo_runs_every_section_and_saves_its_figures(tmp_path, capsys):
            "401920" in out
     assert "(3·3·1 + 1) · 32 = 320" in out
     assert "Epoch 2/2" in out and "MLP test accuracy: " in out and "Whole demo: " in out
+    assert "Lecture MLP on MNIST test accuracy: " in out
+    assert "MNIST: 8,000 training and 2,000 test images of 28×28 pixels (the official test " \
+           "set bundled with pycnn" in out or "MNIST: 60,000 training" in out
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "learning_curves_cnn.png", "learning_curves_mlp.png", "sobel_feature_maps.png"]
+        "learning_curves_cnn.png", "learning_curves_mlp.png", "learning_curves_mnist_mlp.png",
+        "sobel_feature_maps.png"]
     assert all(p.stat().st_size > 10_000 for p in tmp_path.iterdir())
 
 

@@ -132,6 +132,17 @@ int pc_conv2d_exec(PyObject *m);
 int pc_pool_exec(PyObject *m);
 int pc_layers_misc_exec(PyObject *m);
 int pc_activation_layers_exec(PyObject *m);
+int pc_norm_exec(PyObject *m);
+int pc_spatial_exec(PyObject *m);
+int pc_layer_norm_exec(PyObject *m);
+int pc_preprocessing_exec(PyObject *m);
+int pc_augment_exec(PyObject *m);
+int pc_augment_crop_exec(PyObject *m);
+
+/* Keras arguments pycnn accepts only at their defaults (None / False): ValueError naming
+ * the first that is set (values[i] is the argument names[i] of `who`). 0 or -1. */
+int pc_check_unsupported(PyObject *const *values, const char *const *names, int n,
+                         const char *who);
 
 /* obj.method(arg) — arg passed as one argument even when it is a tuple (new ref) */
 PyObject *pc_call_method(PyObject *obj, const char *method, PyObject *arg);

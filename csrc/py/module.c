@@ -65,6 +65,8 @@ static PyMethodDef *const function_tables[] = {
     pc_threads_functions,
     pc_interop_functions,
     pc_blas_functions,
+    pc_boxes_functions,
+    pc_shapes_functions,
 };
 
 PyObject *
@@ -92,7 +94,10 @@ pycnn_exec(PyObject *m)
     if (PyModule_AddObjectRef(m, "Tensor", (PyObject *)&Tensor_Type) < 0)
         return -1;
     if (pc_layer_exec(m) < 0 || pc_dense_exec(m) < 0 || pc_layers_misc_exec(m) < 0 ||
-        pc_conv2d_exec(m) < 0 || pc_pool_exec(m) < 0 || pc_activation_layers_exec(m) < 0)
+        pc_conv2d_exec(m) < 0 || pc_pool_exec(m) < 0 || pc_activation_layers_exec(m) < 0 ||
+        pc_norm_exec(m) < 0 || pc_spatial_exec(m) < 0 ||
+        pc_layer_norm_exec(m) < 0 || pc_preprocessing_exec(m) < 0 || pc_augment_exec(m) < 0 ||
+        pc_augment_crop_exec(m) < 0)
         return -1;
     for (size_t i = 0; i < sizeof(function_tables) / sizeof(function_tables[0]); i++)
         if (PyModule_AddFunctions(m, function_tables[i]) < 0)

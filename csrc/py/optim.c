@@ -1,15 +1,23 @@
 /* py/optim.c — bindings of the optimizer steps (kernels/optim.c): sgd_step, adam_step,
- * rmsprop_step. Each updates a weight and its slot buffers in place; pycnn/optimizers.py
- * allocates the slots once per weight and calls these once per weight per step.
+ * rmsprop_step, nadam_step, adagrad_step, adadelta_step, lion_step, ema_step. Each
+ * updates a weight and its slot buffers in place; pycnn/optimizers.py allocates the
+ * slots once per weight and calls these once per weight per step.
  *
  * A weight or slot is a Tensor or a C-contiguous, aligned, writeable float32/float64
  * ndarray; its own memory is updated. The gradient may be anything pc_as_array takes
  * and is converted to the weight's dtype. All must have the weight's shape.
+ *
+ * Every step also takes the keyword-only arguments of what all optimizers do around
+ * their own formula (kernels/optim.h): grad_scale=1.0 (clipnorm / global_clipnorm),
+ * clipvalue=0.0 (none), decay=0.0 (weight_decay·learning_rate), ema=None (the moving
+ * average slot) and ema_momentum=0.0.
  */
 #include "py/bindings.h"
 
 #include "autograd/ops_elementwise.h"
 #include "kernels/optim.h"
+
+#include <math.h>
 
 static int
 shape_mismatch(const char *op, const char *what, PyArrayObject *a, PyArrayObject *w)
@@ -88,134 +96,411 @@ gradient_array(PyObject *o, PyArrayObject *w, const char *op)
     return g;
 }
 
-/* sgd_step(w, g, m, learning_rate, momentum, nesterov) */
-static PyObject *
-py_sgd_step(PyObject *Py_UNUSED(mod), PyObject *args)
+/* The keyword-only arguments every step takes, after its own */
+#define COMMON_KEYWORDS "grad_scale", "clipvalue", "decay", "ema", "ema_momentum"
+#define COMMON_FORMAT "$dddOd"
+#define COMMON_TARGETS(s) &(s).c.grad_scale, &(s).c.clipvalue, &(s).c.decay, &(s).ema_obj, \
+    &(s).c.ema_momentum
+#define MAX_SLOTS 3
+
+/* One step's buffers, checked: the weight, its slots, the gradient, the common part */
+typedef struct {
+    const char *op;
+    pc_optim_common c;
+    PyObject *ema_obj;                  /* borrowed: None or the moving-average slot */
+    PyArrayObject *w;                   /* borrowed */
+    PyArrayObject *slot[MAX_SLOTS];     /* borrowed; NULL for an optional slot given None */
+    PyArrayObject *ema;                 /* borrowed, or NULL */
+    PyArrayObject *g;                   /* new ref: the gradient in w's dtype */
+} step_buffers;
+
+static step_buffers
+step_defaults(const char *op)
 {
-    PyObject *w_obj, *g_obj, *m_obj, *result = NULL;
-    PyArrayObject *w, *m, *g = NULL;
+    step_buffers s = {op, pc_optim_plain, Py_None, NULL, {NULL}, NULL, NULL};
+    return s;
+}
+
+static int
+bad_number(const char *op, const char *what, double value, const char *expected)
+{
+    PyObject *v = PyFloat_FromDouble(value);
+    if (v != NULL)
+        PyErr_Format(PyExc_ValueError, "%s: %s must be %s, got %R", op, what, expected, v);
+    Py_XDECREF(v);
+    return -1;
+}
+
+static int
+check_common(step_buffers *s)
+{
+    const pc_optim_common *c = &s->c;
+    if (!(c->grad_scale >= 0.0) && !isnan(c->grad_scale))        /* NaN propagates */
+        return bad_number(s->op, "grad_scale", c->grad_scale, ">= 0");
+    if (!(c->clipvalue >= 0.0))
+        return bad_number(s->op, "clipvalue", c->clipvalue, ">= 0 (0: no clipping)");
+    if (!isfinite(c->decay))
+        return bad_number(s->op, "decay", c->decay, "finite");
+    if (!(c->ema_momentum >= 0.0 && c->ema_momentum <= 1.0))
+        return bad_number(s->op, "ema_momentum", c->ema_momentum, "in [0, 1]");
+    return optional_slot(s->ema_obj, s->w, s->op, "the moving-average slot ema", &s->ema);
+}
+
+/* Checks the weight, the n slots (slot i may be None when bit i of `optional` is set),
+ * the common arguments and the gradient, in that order: 0, or -1 with an exception
+ * (s->g is then NULL or released by the caller's Py_XDECREF). */
+static int
+step_buffers_check(step_buffers *s, PyObject *w_obj, PyObject *g_obj, int n,
+                   PyObject *const slot_objs[], const char *const names[], unsigned optional)
+{
+    if ((s->w = inplace_buffer(w_obj, NULL, s->op, "the weight")) == NULL)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        if (optional & (1u << i)) {
+            if (optional_slot(slot_objs[i], s->w, s->op, names[i], &s->slot[i]) < 0)
+                return -1;
+        }
+        else if ((s->slot[i] = inplace_buffer(slot_objs[i], s->w, s->op, names[i])) == NULL)
+            return -1;
+    }
+    if (check_common(s) < 0)
+        return -1;
+    s->g = gradient_array(g_obj, s->w, s->op);
+    return s->g == NULL ? -1 : 0;
+}
+
+static int
+check_step(const char *op, Py_ssize_t t)
+{
+    if (t < 1) {
+        PyErr_Format(PyExc_ValueError, "%s: step t must be >= 1, got %zd", op, t);
+        return -1;
+    }
+    return 0;
+}
+
+/* The kernels' arguments from checked step_buffers */
+#define W_DATA(s) PyArray_DATA((s).w)
+#define G_DATA(s) PyArray_DATA((s).g)
+#define SLOT_DATA(s, i) ((s).slot[i] != NULL ? PyArray_DATA((s).slot[i]) : NULL)
+#define EMA_DATA(s) ((s).ema != NULL ? PyArray_DATA((s).ema) : NULL)
+#define SIZE(s) PyArray_SIZE((s).w)
+#define IS_F32(s) (PyArray_TYPE((s).w) == NPY_FLOAT32)
+
+/* sgd_step(w, g, m, learning_rate, momentum, nesterov, *common) */
+static PyObject *
+py_sgd_step(PyObject *Py_UNUSED(mod), PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"w", "g", "m", "learning_rate", "momentum", "nesterov",
+                               COMMON_KEYWORDS, NULL};
+    static const char *const names[] = {"the momentum slot"};
+    PyObject *w_obj, *g_obj, *slots[1], *result = NULL;
     double lr, momentum;
     int nesterov;
+    step_buffers s = step_defaults("sgd_step");
 
-    if (!PyArg_ParseTuple(args, "OOOddp:sgd_step", &w_obj, &g_obj, &m_obj, &lr, &momentum,
-                          &nesterov))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOddp|" COMMON_FORMAT ":sgd_step",
+                                     keywords, &w_obj, &g_obj, &slots[0], &lr, &momentum,
+                                     &nesterov, COMMON_TARGETS(s)))
         return NULL;
-    if ((w = inplace_buffer(w_obj, NULL, "sgd_step", "the weight")) == NULL)
+    if (step_buffers_check(&s, w_obj, g_obj, 1, slots, names, 1u) < 0)
         goto done;
-    if (optional_slot(m_obj, w, "sgd_step", "the momentum slot", &m) < 0)
-        goto done;
-    if (m == NULL && momentum != 0.0) {
+    if (s.slot[0] == NULL && momentum != 0.0) {
         PyObject *mu = PyFloat_FromDouble(momentum);
         if (mu != NULL)
             PyErr_Format(PyExc_ValueError, "sgd_step: momentum %R needs a momentum slot", mu);
         Py_XDECREF(mu);
         goto done;
     }
-    if ((g = gradient_array(g_obj, w, "sgd_step")) == NULL)
-        goto done;
     NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(w) > PC_GIL_THRESHOLD)
+    if (SIZE(s) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(w) == NPY_FLOAT32)
-        pc_sgd_step_f32(PyArray_DATA(w), PyArray_DATA(g), m ? PyArray_DATA(m) : NULL,
-                        PyArray_SIZE(w), (float)lr, (float)momentum, nesterov);
+    if (IS_F32(s))
+        pc_sgd_step_f32(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), EMA_DATA(s), SIZE(s), &s.c,
+                        (float)lr, (float)momentum, nesterov);
     else
-        pc_sgd_step_f64(PyArray_DATA(w), PyArray_DATA(g), m ? PyArray_DATA(m) : NULL,
-                        PyArray_SIZE(w), lr, momentum, nesterov);
+        pc_sgd_step_f64(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), EMA_DATA(s), SIZE(s), &s.c, lr,
+                        momentum, nesterov);
     NPY_END_THREADS;
     result = Py_NewRef(Py_None);
 done:
-    Py_XDECREF(g);
+    Py_XDECREF(s.g);
     return result;
 }
 
-/* adam_step(w, g, m, v, vhat, learning_rate, beta_1, beta_2, epsilon, t) */
+/* adam_step(w, g, m, v, vhat, learning_rate, beta_1, beta_2, epsilon, t, *common) */
 static PyObject *
-py_adam_step(PyObject *Py_UNUSED(mod), PyObject *args)
+py_adam_step(PyObject *Py_UNUSED(mod), PyObject *args, PyObject *kwargs)
 {
-    PyObject *w_obj, *g_obj, *m_obj, *v_obj, *vhat_obj, *result = NULL;
-    PyArrayObject *w, *m, *v, *vhat, *g = NULL;
+    static char *keywords[] = {"w", "g", "m", "v", "vhat", "learning_rate", "beta_1",
+                               "beta_2", "epsilon", "t", COMMON_KEYWORDS, NULL};
+    static const char *const names[] = {"the first-moment slot m", "the second-moment slot v",
+                                        "the AMSGrad slot vhat"};
+    PyObject *w_obj, *g_obj, *slots[3], *result = NULL;
     double lr, beta_1, beta_2, epsilon;
     Py_ssize_t t;
+    step_buffers s = step_defaults("adam_step");
 
-    if (!PyArg_ParseTuple(args, "OOOOOddddn:adam_step", &w_obj, &g_obj, &m_obj, &v_obj,
-                          &vhat_obj, &lr, &beta_1, &beta_2, &epsilon, &t))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOddddn|" COMMON_FORMAT ":adam_step",
+                                     keywords, &w_obj, &g_obj, &slots[0], &slots[1], &slots[2],
+                                     &lr, &beta_1, &beta_2, &epsilon, &t, COMMON_TARGETS(s)))
         return NULL;
-    if (t < 1) {
-        PyErr_Format(PyExc_ValueError, "adam_step: step t must be >= 1, got %zd", t);
+    if (check_step("adam_step", t) < 0 ||
+        step_buffers_check(&s, w_obj, g_obj, 3, slots, names, 1u << 2) < 0)
+        goto done;
+    NPY_BEGIN_THREADS_DEF;
+    if (SIZE(s) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (IS_F32(s))
+        pc_adam_step_f32(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), SLOT_DATA(s, 1),
+                         SLOT_DATA(s, 2), EMA_DATA(s), SIZE(s), &s.c, (float)lr, (float)beta_1,
+                         (float)beta_2, (float)epsilon, t);
+    else
+        pc_adam_step_f64(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), SLOT_DATA(s, 1),
+                         SLOT_DATA(s, 2), EMA_DATA(s), SIZE(s), &s.c, lr, beta_1, beta_2,
+                         epsilon, t);
+    NPY_END_THREADS;
+    result = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(s.g);
+    return result;
+}
+
+/* rmsprop_step(w, g, v, m, mg, learning_rate, rho, momentum, epsilon, *common) */
+static PyObject *
+py_rmsprop_step(PyObject *Py_UNUSED(mod), PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"w", "g", "v", "m", "mg", "learning_rate", "rho", "momentum",
+                               "epsilon", COMMON_KEYWORDS, NULL};
+    static const char *const names[] = {"the velocity slot v", "the momentum slot m",
+                                        "the average-gradient slot mg"};
+    PyObject *w_obj, *g_obj, *slots[3], *result = NULL;
+    double lr, rho, momentum, epsilon;
+    step_buffers s = step_defaults("rmsprop_step");
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOdddd|" COMMON_FORMAT ":rmsprop_step",
+                                     keywords, &w_obj, &g_obj, &slots[0], &slots[1], &slots[2],
+                                     &lr, &rho, &momentum, &epsilon, COMMON_TARGETS(s)))
+        return NULL;
+    if (step_buffers_check(&s, w_obj, g_obj, 3, slots, names, (1u << 1) | (1u << 2)) < 0)
+        goto done;
+    NPY_BEGIN_THREADS_DEF;
+    if (SIZE(s) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (IS_F32(s))
+        pc_rmsprop_step_f32(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), SLOT_DATA(s, 1),
+                            SLOT_DATA(s, 2), EMA_DATA(s), SIZE(s), &s.c, (float)lr, (float)rho,
+                            (float)momentum, (float)epsilon);
+    else
+        pc_rmsprop_step_f64(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), SLOT_DATA(s, 1),
+                            SLOT_DATA(s, 2), EMA_DATA(s), SIZE(s), &s.c, lr, rho, momentum,
+                            epsilon);
+    NPY_END_THREADS;
+    result = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(s.g);
+    return result;
+}
+
+/* nadam_step(w, g, m, v, learning_rate, beta_1, beta_2, epsilon, t, u_product, *common) */
+static PyObject *
+py_nadam_step(PyObject *Py_UNUSED(mod), PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"w", "g", "m", "v", "learning_rate", "beta_1", "beta_2",
+                               "epsilon", "t", "u_product", COMMON_KEYWORDS, NULL};
+    static const char *const names[] = {"the first-moment slot m", "the second-moment slot v"};
+    PyObject *w_obj, *g_obj, *slots[2], *result = NULL;
+    double lr, beta_1, beta_2, epsilon, u_product;
+    Py_ssize_t t;
+    step_buffers s = step_defaults("nadam_step");
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOddddnd|" COMMON_FORMAT ":nadam_step",
+                                     keywords, &w_obj, &g_obj, &slots[0], &slots[1], &lr,
+                                     &beta_1, &beta_2, &epsilon, &t, &u_product,
+                                     COMMON_TARGETS(s)))
+        return NULL;
+    if (check_step("nadam_step", t) < 0 ||
+        step_buffers_check(&s, w_obj, g_obj, 2, slots, names, 0u) < 0)
+        goto done;
+    NPY_BEGIN_THREADS_DEF;
+    if (SIZE(s) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (IS_F32(s))
+        pc_nadam_step_f32(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), SLOT_DATA(s, 1), EMA_DATA(s),
+                          SIZE(s), &s.c, (float)lr, (float)beta_1, (float)beta_2,
+                          (float)epsilon, t, (float)u_product);
+    else
+        pc_nadam_step_f64(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), SLOT_DATA(s, 1), EMA_DATA(s),
+                          SIZE(s), &s.c, lr, beta_1, beta_2, epsilon, t, u_product);
+    NPY_END_THREADS;
+    result = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(s.g);
+    return result;
+}
+
+/* adagrad_step(w, g, accumulator, learning_rate, epsilon, *common) */
+static PyObject *
+py_adagrad_step(PyObject *Py_UNUSED(mod), PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"w", "g", "accumulator", "learning_rate", "epsilon",
+                               COMMON_KEYWORDS, NULL};
+    static const char *const names[] = {"the accumulator slot"};
+    PyObject *w_obj, *g_obj, *slots[1], *result = NULL;
+    double lr, epsilon;
+    step_buffers s = step_defaults("adagrad_step");
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOdd|" COMMON_FORMAT ":adagrad_step",
+                                     keywords, &w_obj, &g_obj, &slots[0], &lr, &epsilon,
+                                     COMMON_TARGETS(s)))
+        return NULL;
+    if (step_buffers_check(&s, w_obj, g_obj, 1, slots, names, 0u) < 0)
+        goto done;
+    NPY_BEGIN_THREADS_DEF;
+    if (SIZE(s) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (IS_F32(s))
+        pc_adagrad_step_f32(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), EMA_DATA(s), SIZE(s), &s.c,
+                            (float)lr, (float)epsilon);
+    else
+        pc_adagrad_step_f64(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), EMA_DATA(s), SIZE(s), &s.c,
+                            lr, epsilon);
+    NPY_END_THREADS;
+    result = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(s.g);
+    return result;
+}
+
+/* adadelta_step(w, g, accumulated_grad, accumulated_delta_var, learning_rate, rho,
+ *               epsilon, *common) */
+static PyObject *
+py_adadelta_step(PyObject *Py_UNUSED(mod), PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"w", "g", "accumulated_grad", "accumulated_delta_var",
+                               "learning_rate", "rho", "epsilon", COMMON_KEYWORDS, NULL};
+    static const char *const names[] = {"the accumulated_grad slot",
+                                        "the accumulated_delta_var slot"};
+    PyObject *w_obj, *g_obj, *slots[2], *result = NULL;
+    double lr, rho, epsilon;
+    step_buffers s = step_defaults("adadelta_step");
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOddd|" COMMON_FORMAT ":adadelta_step",
+                                     keywords, &w_obj, &g_obj, &slots[0], &slots[1], &lr, &rho,
+                                     &epsilon, COMMON_TARGETS(s)))
+        return NULL;
+    if (step_buffers_check(&s, w_obj, g_obj, 2, slots, names, 0u) < 0)
+        goto done;
+    NPY_BEGIN_THREADS_DEF;
+    if (SIZE(s) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (IS_F32(s))
+        pc_adadelta_step_f32(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), SLOT_DATA(s, 1),
+                             EMA_DATA(s), SIZE(s), &s.c, (float)lr, (float)rho, (float)epsilon);
+    else
+        pc_adadelta_step_f64(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), SLOT_DATA(s, 1),
+                             EMA_DATA(s), SIZE(s), &s.c, lr, rho, epsilon);
+    NPY_END_THREADS;
+    result = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(s.g);
+    return result;
+}
+
+/* lion_step(w, g, m, learning_rate, beta_1, beta_2, *common) */
+static PyObject *
+py_lion_step(PyObject *Py_UNUSED(mod), PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"w", "g", "m", "learning_rate", "beta_1", "beta_2",
+                               COMMON_KEYWORDS, NULL};
+    static const char *const names[] = {"the momentum slot m"};
+    PyObject *w_obj, *g_obj, *slots[1], *result = NULL;
+    double lr, beta_1, beta_2;
+    step_buffers s = step_defaults("lion_step");
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOddd|" COMMON_FORMAT ":lion_step",
+                                     keywords, &w_obj, &g_obj, &slots[0], &lr, &beta_1,
+                                     &beta_2, COMMON_TARGETS(s)))
+        return NULL;
+    if (step_buffers_check(&s, w_obj, g_obj, 1, slots, names, 0u) < 0)
+        goto done;
+    NPY_BEGIN_THREADS_DEF;
+    if (SIZE(s) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (IS_F32(s))
+        pc_lion_step_f32(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), EMA_DATA(s), SIZE(s), &s.c,
+                         (float)lr, (float)beta_1, (float)beta_2);
+    else
+        pc_lion_step_f64(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), EMA_DATA(s), SIZE(s), &s.c, lr,
+                         beta_1, beta_2);
+    NPY_END_THREADS;
+    result = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(s.g);
+    return result;
+}
+
+/* ema_step(w, ema, ema_momentum): the moving average alone (w is read, not written) */
+static PyObject *
+py_ema_step(PyObject *Py_UNUSED(mod), PyObject *args)
+{
+    PyObject *w_obj, *ema_obj;
+    PyArrayObject *w, *ema;
+    double momentum;
+
+    if (!PyArg_ParseTuple(args, "OOd:ema_step", &w_obj, &ema_obj, &momentum))
+        return NULL;
+    if ((w = inplace_buffer(w_obj, NULL, "ema_step", "the weight")) == NULL ||
+        (ema = inplace_buffer(ema_obj, w, "ema_step", "the moving-average slot ema")) == NULL)
+        return NULL;
+    if (!(momentum >= 0.0 && momentum <= 1.0)) {
+        bad_number("ema_step", "ema_momentum", momentum, "in [0, 1]");
         return NULL;
     }
-    if ((w = inplace_buffer(w_obj, NULL, "adam_step", "the weight")) == NULL ||
-        (m = inplace_buffer(m_obj, w, "adam_step", "the first-moment slot m")) == NULL ||
-        (v = inplace_buffer(v_obj, w, "adam_step", "the second-moment slot v")) == NULL ||
-        optional_slot(vhat_obj, w, "adam_step", "the AMSGrad slot vhat", &vhat) < 0)
-        goto done;
-    if ((g = gradient_array(g_obj, w, "adam_step")) == NULL)
-        goto done;
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(w) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
     if (PyArray_TYPE(w) == NPY_FLOAT32)
-        pc_adam_step_f32(PyArray_DATA(w), PyArray_DATA(g), PyArray_DATA(m), PyArray_DATA(v),
-                         vhat ? PyArray_DATA(vhat) : NULL, PyArray_SIZE(w), (float)lr,
-                         (float)beta_1, (float)beta_2, (float)epsilon, t);
+        pc_ema_step_f32(PyArray_DATA(w), PyArray_DATA(ema), PyArray_SIZE(w), (float)momentum);
     else
-        pc_adam_step_f64(PyArray_DATA(w), PyArray_DATA(g), PyArray_DATA(m), PyArray_DATA(v),
-                         vhat ? PyArray_DATA(vhat) : NULL, PyArray_SIZE(w), lr, beta_1,
-                         beta_2, epsilon, t);
+        pc_ema_step_f64(PyArray_DATA(w), PyArray_DATA(ema), PyArray_SIZE(w), momentum);
     NPY_END_THREADS;
-    result = Py_NewRef(Py_None);
-done:
-    Py_XDECREF(g);
-    return result;
+    Py_RETURN_NONE;
 }
 
-/* rmsprop_step(w, g, v, m, mg, learning_rate, rho, momentum, epsilon) */
-static PyObject *
-py_rmsprop_step(PyObject *Py_UNUSED(mod), PyObject *args)
-{
-    PyObject *w_obj, *g_obj, *v_obj, *m_obj, *mg_obj, *result = NULL;
-    PyArrayObject *w, *v, *m, *mg, *g = NULL;
-    double lr, rho, momentum, epsilon;
-
-    if (!PyArg_ParseTuple(args, "OOOOOdddd:rmsprop_step", &w_obj, &g_obj, &v_obj, &m_obj,
-                          &mg_obj, &lr, &rho, &momentum, &epsilon))
-        return NULL;
-    if ((w = inplace_buffer(w_obj, NULL, "rmsprop_step", "the weight")) == NULL ||
-        (v = inplace_buffer(v_obj, w, "rmsprop_step", "the velocity slot v")) == NULL ||
-        optional_slot(m_obj, w, "rmsprop_step", "the momentum slot m", &m) < 0 ||
-        optional_slot(mg_obj, w, "rmsprop_step", "the average-gradient slot mg", &mg) < 0)
-        goto done;
-    if ((g = gradient_array(g_obj, w, "rmsprop_step")) == NULL)
-        goto done;
-    NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(w) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(w) == NPY_FLOAT32)
-        pc_rmsprop_step_f32(PyArray_DATA(w), PyArray_DATA(g), PyArray_DATA(v),
-                            m ? PyArray_DATA(m) : NULL, mg ? PyArray_DATA(mg) : NULL,
-                            PyArray_SIZE(w), (float)lr, (float)rho, (float)momentum,
-                            (float)epsilon);
-    else
-        pc_rmsprop_step_f64(PyArray_DATA(w), PyArray_DATA(g), PyArray_DATA(v),
-                            m ? PyArray_DATA(m) : NULL, mg ? PyArray_DATA(mg) : NULL,
-                            PyArray_SIZE(w), lr, rho, momentum, epsilon);
-    NPY_END_THREADS;
-    result = Py_NewRef(Py_None);
-done:
-    Py_XDECREF(g);
-    return result;
-}
+#define COMMON_DOC "; keyword-only grad_scale=1.0, clipvalue=0.0, decay=0.0 (weight_decay·lr), " \
+    "ema=None (moving-average slot), ema_momentum=0.0"
 
 PyMethodDef pc_optim_functions[] = {
-    {"sgd_step", py_sgd_step, METH_VARARGS,
-     "sgd_step(w, g, m, learning_rate, momentum, nesterov): Keras' SGD update of w (and the "
-     "momentum slot m, None when momentum is 0), in place"},
-    {"adam_step", py_adam_step, METH_VARARGS,
-     "adam_step(w, g, m, v, vhat, learning_rate, beta_1, beta_2, epsilon, t): Keras' Adam "
-     "update at step t >= 1 (vhat: AMSGrad slot or None), in place"},
-    {"rmsprop_step", py_rmsprop_step, METH_VARARGS,
-     "rmsprop_step(w, g, v, m, mg, learning_rate, rho, momentum, epsilon): Keras' RMSprop "
-     "update (m: momentum slot or None, mg: centered slot or None), in place"},
+    {"sgd_step", (PyCFunction)(void (*)(void))py_sgd_step, METH_VARARGS | METH_KEYWORDS,
+     "sgd_step(w, g, m, learning_rate, momentum, nesterov, *, ...): Keras' SGD update of w "
+     "(and the momentum slot m, None when momentum is 0), in place" COMMON_DOC},
+    {"adam_step", (PyCFunction)(void (*)(void))py_adam_step, METH_VARARGS | METH_KEYWORDS,
+     "adam_step(w, g, m, v, vhat, learning_rate, beta_1, beta_2, epsilon, t, *, ...): Keras' "
+     "Adam (AdamW with decay) update at step t >= 1 (vhat: AMSGrad slot or None), in place"
+     COMMON_DOC},
+    {"rmsprop_step", (PyCFunction)(void (*)(void))py_rmsprop_step,
+     METH_VARARGS | METH_KEYWORDS,
+     "rmsprop_step(w, g, v, m, mg, learning_rate, rho, momentum, epsilon, *, ...): Keras' "
+     "RMSprop update (m: momentum slot or None, mg: centered slot or None), in place"
+     COMMON_DOC},
+    {"nadam_step", (PyCFunction)(void (*)(void))py_nadam_step, METH_VARARGS | METH_KEYWORDS,
+     "nadam_step(w, g, m, v, learning_rate, beta_1, beta_2, epsilon, t, u_product, *, ...): "
+     "Keras' Nadam update at step t >= 1; u_product = the product of the momentum schedule "
+     "up to and with step t, in place" COMMON_DOC},
+    {"adagrad_step", (PyCFunction)(void (*)(void))py_adagrad_step,
+     METH_VARARGS | METH_KEYWORDS,
+     "adagrad_step(w, g, accumulator, learning_rate, epsilon, *, ...): Keras' Adagrad "
+     "update, in place" COMMON_DOC},
+    {"adadelta_step", (PyCFunction)(void (*)(void))py_adadelta_step,
+     METH_VARARGS | METH_KEYWORDS,
+     "adadelta_step(w, g, accumulated_grad, accumulated_delta_var, learning_rate, rho, "
+     "epsilon, *, ...): Keras' Adadelta update, in place" COMMON_DOC},
+    {"lion_step", (PyCFunction)(void (*)(void))py_lion_step, METH_VARARGS | METH_KEYWORDS,
+     "lion_step(w, g, m, learning_rate, beta_1, beta_2, *, ...): Keras' Lion update, in "
+     "place" COMMON_DOC},
+    {"ema_step", py_ema_step, METH_VARARGS,
+     "ema_step(w, ema, ema_momentum): ema = μ·ema + (1 − μ)·w in place, for a weight that "
+     "got no gradient this step"},
     {NULL, NULL, 0, NULL},
 };

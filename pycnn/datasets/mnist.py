@@ -1,4 +1,4 @@
-"""MNIST from the files you already have — never downloaded.
+"""MNIST, offline: the full set from files you have, else the 10,000 images pycnn ships.
 
 Looks, in order, in ``path`` (a folder, or the ``mnist.npz`` file itself), else in
 ``$PYCNN_DATA``, else in ``~/.pycnn/datasets`` — each folder and its ``mnist/`` subfolder —
@@ -8,17 +8,28 @@ for either the four IDX files of Yann LeCun's page, gzipped or not::
     t10k-images-idx3-ubyte[.gz]   t10k-labels-idx1-ubyte[.gz]
 
 or Keras' ``mnist.npz`` (arrays x_train, y_train, x_test, y_test; read without pickle).
+Found: Keras' split, 60,000 training and 10,000 test images.
+
+Not found (and no ``path`` given): the official 10,000-image MNIST *test* set that ships
+inside pycnn (``pycnn/datasets/data/mnist/``, unmodified, CC BY-SA 3.0: see NOTICE), split
+8,000 / 2,000 by a fixed rule — image i of the file is a test image when i % 5 == 4, a
+training image otherwise (every digit keeps about its share in both parts; both halves of
+the file, the cleaner first 5,000 and the harder last 5,000, feed both parts). A warning
+says so, once per process. Nothing is ever downloaded.
 
     >>> (x_train, y_train), (x_test, y_test) = pycnn.datasets.mnist.load_data()
-    >>> x_train.shape, x_train.dtype        # ((60000, 28, 28), dtype('uint8'))
+    >>> x_train.shape, x_train.dtype        # ((8000, 28, 28), dtype('uint8')) bundled
 """
+import functools
 import gzip
 import os
+import warnings
 import zipfile
 
 import numpy as np
 
-__all__ = ["load_data", "read_idx", "search_dirs", "IDX_FILES"]
+__all__ = ["load_data", "load_bundled", "read_idx", "search_dirs", "IDX_FILES", "BUNDLED_DIR",
+           "BUNDLED_TEST_EVERY", "BundledMNISTWarning"]
 
 IDX_FILES = {
     "x_train": "train-images-idx3-ubyte",
@@ -27,6 +38,12 @@ IDX_FILES = {
     "y_test": "t10k-labels-idx1-ubyte",
 }
 NPZ_FILE = "mnist.npz"
+BUNDLED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "mnist")
+BUNDLED_TEST_EVERY = 5          # image i of the bundled file is a test image iff i % 5 == 4
+
+
+class BundledMNISTWarning(UserWarning):
+    """load_data() returned the bundled 8,000 / 2,000 split, not the full MNIST."""
 
 # IDX type byte -> big-endian NumPy dtype (the format's whole list)
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -118,18 +135,38 @@ def _check(arrays, where):
              arrays["y_test"].astype(np.uint8, copy=False)))
 
 
-def load_data(path=None):
-    """MNIST as ``(x_train, y_train), (x_test, y_test)``: images uint8 (n, 28, 28),
-    labels uint8 (n,) — like ``keras.datasets.mnist.load_data()``, from local files only.
+@functools.lru_cache(maxsize=1)
+def _bundled_arrays():
+    """The bundled 10,000 images and labels, read once, read-only."""
+    images = read_idx(os.path.join(BUNDLED_DIR, IDX_FILES["x_test"] + ".gz"))
+    labels = read_idx(os.path.join(BUNDLED_DIR, IDX_FILES["y_test"] + ".gz"))
+    if images.shape != (10000, 28, 28) or labels.shape != (10000,):
+        raise ValueError(f"mnist: the bundled files in {BUNDLED_DIR} hold images {images.shape} "
+                         f"and labels {labels.shape}, not the 10,000 MNIST test images "
+                         f"(a damaged installation?)")
+    for a in (images, labels):
+        a.setflags(write=False)
+    return images, labels
 
-    Raises FileNotFoundError naming every folder searched and the file names expected.
+
+def load_bundled():
+    """The MNIST test set that ships with pycnn, split 8,000 / 2,000:
+    ``(x_train, y_train), (x_test, y_test)``, uint8, images (n, 28, 28).
+
+    The split is fixed (no seed): image i of the file goes to the test part when
+    ``i % BUNDLED_TEST_EVERY == BUNDLED_TEST_EVERY - 1`` (i % 5 == 4), to the training
+    part otherwise; both keep the file's order.
     """
-    if path is not None and os.path.isfile(path):
-        if not os.fspath(path).endswith(".npz"):
-            raise ValueError(f"mnist.load_data: {path} is a file but not an .npz; pass the "
-                             f"folder holding the IDX files instead")
-        return _check(_load_npz(path), path)
-    dirs = search_dirs(path)
+    images, labels = _bundled_arrays()
+    test = np.arange(len(labels)) % BUNDLED_TEST_EVERY == BUNDLED_TEST_EVERY - 1
+    return (images[~test], labels[~test]), (images[test], labels[test])
+
+
+_told_bundled = False
+
+
+def _full_files(dirs):
+    """The full set from the first folder that holds it, else None."""
     for folder in dirs:
         found = {key: _find(folder, name) for key, name in IDX_FILES.items()}
         if all(found.values()):
@@ -137,11 +174,42 @@ def load_data(path=None):
         npz = os.path.join(folder, NPZ_FILE)
         if os.path.isfile(npz):
             return _check(_load_npz(npz), npz)
+    return None
+
+
+def load_data(path=None):
+    """MNIST as ``(x_train, y_train), (x_test, y_test)``: images uint8 (n, 28, 28),
+    labels uint8 (n,) — like ``keras.datasets.mnist.load_data()``, from local files only.
+
+    With the full files found (see the module docstring): 60,000 / 10,000, Keras' split.
+    Otherwise the bundled 10,000 test images split 8,000 / 2,000 (``load_bundled``), with a
+    ``BundledMNISTWarning`` the first time. With ``path`` given, only ``path`` is searched
+    and missing files raise FileNotFoundError naming the files expected.
+    """
+    global _told_bundled
+    if path is not None and os.path.isfile(path):
+        if not os.fspath(path).endswith(".npz"):
+            raise ValueError(f"mnist.load_data: {path} is a file but not an .npz; pass the "
+                             f"folder holding the IDX files instead")
+        return _check(_load_npz(path), path)
+    dirs = search_dirs(path)
+    full = _full_files(dirs)
+    if full is not None:
+        return full
+    if path is None:
+        if not _told_bundled:
+            _told_bundled = True
+            warnings.warn(
+                "mnist.load_data: the full MNIST files are not in "
+                f"{' or '.join(dirs) or '$PYCNN_DATA or ~/.pycnn/datasets'}; returning the "
+                "10,000 MNIST test images bundled with pycnn, split 8,000 train / 2,000 test "
+                "(image i is a test image when i % 5 == 4). For Keras' 60,000 / 10,000 split "
+                "put the four IDX files or mnist.npz there.", BundledMNISTWarning, stacklevel=2)
+        return load_bundled()
     names = ", ".join(f"{n}[.gz]" for n in IDX_FILES.values())
     raise FileNotFoundError(
         "mnist.load_data: no MNIST files found; pycnn never downloads. Put the four IDX files "
         f"({names}) or Keras' {NPZ_FILE} into one of: {', '.join(dirs)} "
-        "(or set $PYCNN_DATA, or pass path=). They are published at "
-        "https://yann.lecun.com/exdb/mnist/ and as "
+        "(or set $PYCNN_DATA, or pass path=; without path= the bundled 10,000 images are "
+        "used). They are published at https://yann.lecun.com/exdb/mnist/ and as "
         "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz")
-

@@ -14,17 +14,36 @@ Targets:
 - ``'mask'``: (n, H, W) uint8 per-pixel classes: 0 = background, 1 + k = CLASSES[k].
 - ``'boxes'``: (n, max_objects, 6) float32 rows ``(class, x_center, y_center, w, h,
   present)`` in image fractions; absent objects have present = 0 and class = -1.
-- ``'all'``: a dict with the three above.
+- ``'multilabel'``: (n, C) float32 multi-label targets: 1 where the image holds at least one
+  shape of class k, else 0.
+- ``'keypoints'``: (n, max_objects, 4, 2) float32 corner points (x, y) in image
+  fractions, per object: a rectangle's four corners (top-left, top-right, bottom-right,
+  bottom-left); a triangle's apex, bottom-right and bottom-left corners and NaN; a
+  circle has no corner (all NaN); absent objects are NaN.
+- ``'all'``: a dict with all of the above.
+
+``ignore_border=b`` marks every mask pixel within b pixels of another class as
+``IGNORE`` (255), the "don't care" label of ``sparse_categorical_crossentropy(...,
+ignore_index=shapes.IGNORE)``.
+
+Two more generators make one object per image for point regression:
+``load_landmarks`` (a triangle of any shape and its three vertices) and ``load_poses``
+(a stick figure and its ``JOINTS``). ``encode_yolo`` turns box rows into the YOLO grid.
+The pixel loops are C (``csrc/kernels/shapes.c``).
 
     >>> (x_train, y_train), (x_test, y_test) = pycnn.datasets.shapes.load_data()
     >>> x_train.shape, y_train.shape        # ((512, 32, 32, 1), (512, 4, 4, 8))
 """
 import numpy as np
 
-__all__ = ["load_data", "generate", "CLASSES", "TARGETS"]
+from .. import _core
+
+__all__ = ["load_data", "generate", "encode_yolo", "load_landmarks", "load_poses", "CLASSES",
+           "TARGETS", "JOINTS", "BONES", "IGNORE"]
 
 CLASSES = ("rectangle", "circle", "triangle")
-TARGETS = ("yolo", "mask", "boxes", "all")
+TARGETS = ("yolo", "mask", "boxes", "multilabel", "keypoints", "all")
+IGNORE = 255                    # the mask label of "don't care" border pixels
 
 
 def _check_args(n, image_size, grid_size, max_objects):
@@ -60,44 +79,60 @@ def _layout(rng, n, size, grid, max_objects):
 
 
 def _rasterise(layout, n, size):
-    """Images (n, H, W) and masks (n, H, W): one vectorised pass per object slot."""
+    """Images (n, H, W) float64 and masks (n, H, W) uint8, drawn in C (kernels/shapes.c)."""
     present, label, cx, cy, w, h, brightness = layout
-    centres = np.arange(size, dtype=np.float64) + 0.5
-    images = np.zeros((n, size, size))
-    masks = np.zeros((n, size, size), np.uint8)
-    for k in range(present.shape[1]):           # a few object slots, not pixels
-        dx = centres[None, None, :] - cx[:, k, None, None]
-        dy = centres[None, :, None] - cy[:, k, None, None]
-        hw, hh = w[:, k, None, None] / 2, h[:, k, None, None] / 2
-        rectangle = (np.abs(dx) <= hw) & (np.abs(dy) <= hh)
-        circle = dx * dx + dy * dy <= hw * hw
-        # apex at the top, base at the bottom: half-width grows linearly going down
-        triangle = (np.abs(dy) <= hh) & (np.abs(dx) <= hw * (dy + hh) / (2 * hh))
-        kind = label[:, k, None, None]
-        inside = np.where(kind == 0, rectangle, np.where(kind == 1, circle, triangle))
-        inside &= present[:, k, None, None]
-        images = np.where(inside, brightness[:, k, None, None], images)
-        masks = np.where(inside, (label[:, k, None, None] + 1).astype(np.uint8), masks)
-    return images, masks
+    geometry = np.stack([cx, cy, w, h, brightness], axis=-1)
+    return _core._shapes_draw(present.astype(np.uint8), label.astype(np.intp), geometry,
+                              size, size)
 
 
-def _yolo_targets(layout, n, size, grid):
-    present, label, cx, cy, w, h, _ = layout
-    cell = size / grid
-    y = np.zeros((n, grid, grid, 5 + len(CLASSES)), np.float32)
-    img, slot = np.nonzero(present)
-    col = np.minimum((cx[img, slot] // cell).astype(np.intp), grid - 1)
-    row = np.minimum((cy[img, slot] // cell).astype(np.intp), grid - 1)
-    y[img, row, col, 0] = cx[img, slot] / cell - col
-    y[img, row, col, 1] = cy[img, slot] / cell - row
-    y[img, row, col, 2] = w[img, slot] / size
-    y[img, row, col, 3] = h[img, slot] / size
+def encode_yolo(boxes, grid_size, num_classes=len(CLASSES)):
+    """YOLO v1 grid targets from box rows: (n, K, 6) rows ``(class, x_center, y_center, w, h,
+    present)`` in image fractions (the ``'boxes'`` target) → (n, S, S, 5 + C) float32.
+
+    The cell holding a box's centre gets ``(x, y, w, h, 1, one-hot class)`` with x, y the
+    centre's offset inside the cell; the other cells are zeros. Two boxes in one cell:
+    the later row wins (the generator never makes them).
+    """
+    boxes = np.asarray(boxes, dtype=np.float64)
+    if boxes.ndim != 3 or boxes.shape[2] != 6:
+        raise ValueError(f"encode_yolo: boxes must have shape (n, K, 6), got {boxes.shape}")
+    grid = int(grid_size)
+    n = len(boxes)
+    y = np.zeros((n, grid, grid, 5 + int(num_classes)), np.float32)
+    img, slot = np.nonzero(boxes[..., 5] > 0.5)
+    cls, cx, cy, w, h = (boxes[img, slot, i] for i in range(5))
+    if np.any((cls < 0) | (cls >= num_classes) | (cls != np.round(cls))):
+        raise ValueError(f"encode_yolo: classes must be integers in [0, {num_classes})")
+    if np.any((cx < 0) | (cx > 1) | (cy < 0) | (cy > 1)):
+        raise ValueError("encode_yolo: box centres must lie in the image, [0, 1]")
+    col = np.minimum((cx * grid).astype(np.intp), grid - 1)
+    row = np.minimum((cy * grid).astype(np.intp), grid - 1)
+    y[img, row, col, 0] = cx * grid - col
+    y[img, row, col, 1] = cy * grid - row
+    y[img, row, col, 2] = w
+    y[img, row, col, 3] = h
     y[img, row, col, 4] = 1.0
-    y[img, row, col, 5 + label[img, slot]] = 1.0
+    y[img, row, col, 5 + cls.astype(np.intp)] = 1.0
     return y
 
 
-def generate(n, image_size=32, grid_size=4, max_objects=3, noise=0.05, seed=0):
+def _keypoints(layout, size):
+    """(n, K, 4, 2) corner points in image fractions, NaN where there is no corner."""
+    present, label, cx, cy, w, h, _ = layout
+    hw, hh = w / 2, h / 2
+    corners = np.stack([np.stack([cx - hw, cy - hh], -1), np.stack([cx + hw, cy - hh], -1),
+                        np.stack([cx + hw, cy + hh], -1), np.stack([cx - hw, cy + hh], -1)],
+                       axis=2)
+    triangle = np.stack([np.stack([cx, cy - hh], -1), corners[:, :, 2], corners[:, :, 3],
+                         np.full(cx.shape + (2,), np.nan)], axis=2)
+    points = np.where((label == 2)[..., None, None], triangle, corners) / size
+    points[(label == 1) | ~present] = np.nan
+    return points.astype(np.float32)
+
+
+def generate(n, image_size=32, grid_size=4, max_objects=3, noise=0.05, seed=0,
+             ignore_border=0):
     """n images and all their targets: (images (n, H, W, 1) float32, dict of targets)."""
     _check_args(n, image_size, grid_size, max_objects)
     n, size, grid, k = int(n), int(image_size), int(grid_size), int(max_objects)
@@ -107,14 +142,20 @@ def generate(n, image_size=32, grid_size=4, max_objects=3, noise=0.05, seed=0):
     images = np.clip(images + rng.normal(0.0, noise, size=images.shape), 0.0, 1.0)
     present, label, cx, cy, w, h, _ = layout
     boxes = np.stack([np.where(present, label, -1), cx / size, cy / size, w / size,
-                      h / size, present], axis=-1).astype(np.float32)
+                      h / size, present], axis=-1)
     boxes[~present, 1:5] = 0.0
-    targets = {"yolo": _yolo_targets(layout, n, size, grid), "mask": masks, "boxes": boxes}
+    labels = np.zeros((n, len(CLASSES)), np.float32)
+    labels[np.nonzero(present)[0], label[present]] = 1.0
+    if ignore_border:
+        masks = _core._mask_border(masks, int(ignore_border), IGNORE)
+    targets = {"yolo": encode_yolo(boxes, grid), "mask": masks,
+               "boxes": boxes.astype(np.float32), "multilabel": labels,
+               "keypoints": _keypoints(layout, size)}
     return images[..., None].astype(np.float32), targets
 
 
 def load_data(n_train=512, n_test=128, image_size=32, grid_size=4, max_objects=3,
-              noise=0.05, target="yolo", seed=0):
+              noise=0.05, target="yolo", seed=0, ignore_border=0):
     """Synthetic shapes as ``(x_train, y_train), (x_test, y_test)``.
 
     Args:
@@ -122,7 +163,10 @@ def load_data(n_train=512, n_test=128, image_size=32, grid_size=4, max_objects=3
         image_size: H = W in pixels; grid_size: S of the S×S YOLO grid.
         max_objects: each image holds 1..max_objects shapes (one per grid cell at most).
         noise: standard deviation of the Gaussian pixel noise.
-        target: 'yolo', 'mask', 'boxes' or 'all' (see the module docstring).
+        target: 'yolo', 'mask', 'boxes', 'multilabel', 'keypoints' or 'all' (see the module
+            docstring).
+        ignore_border: mask pixels within this many pixels of another class get the
+            label IGNORE (255); 0 keeps every pixel.
         seed: the same seed gives the same images; train and test come from
             independent streams of it.
 
@@ -134,6 +178,118 @@ def load_data(n_train=512, n_test=128, image_size=32, grid_size=4, max_objects=3
     train_seed, test_seed = np.random.SeedSequence(seed).spawn(2)
     parts = []
     for n, s in ((n_train, train_seed), (n_test, test_seed)):
-        x, targets = generate(n, image_size, grid_size, max_objects, noise, s)
+        x, targets = generate(n, image_size, grid_size, max_objects, noise, s, ignore_border)
         parts.append((x, targets if target == "all" else targets[target]))
     return parts[0], parts[1]
+
+
+# ---- one object per image, for point regression -----------------------------------------
+
+def _split(n_train, n_test, seed, make):
+    """(x_train, y_train), (x_test, y_test) from make(n, rng), on independent streams."""
+    for n in (n_train, n_test):
+        if int(n) < 0:
+            raise ValueError(f"shapes: the number of images must be >= 0, got {n}")
+    streams = np.random.SeedSequence(seed).spawn(2)
+    return tuple(make(int(n), np.random.default_rng(s))
+                 for n, s in ((n_train, streams[0]), (n_test, streams[1])))
+
+
+def _finish(images, rng, noise):
+    images = np.clip(images + rng.normal(0.0, noise, size=images.shape), 0.0, 1.0)
+    return images[..., None].astype(np.float32)
+
+
+def _check_size(image_size, smallest, op):
+    if int(image_size) < smallest:
+        raise ValueError(f"shapes.{op}: image_size must be at least {smallest}, got {image_size}")
+    return int(image_size)
+
+
+def load_landmarks(n_train=512, n_test=128, image_size=32, noise=0.05, seed=0):
+    """Facial-landmark-style data: one filled triangle of any shape per image, and its
+    three vertices as the targets.
+
+    Returns:
+        ``(x_train, y_train), (x_test, y_test)`` with x (n, H, W, 1) float32 in [0, 1] and
+        y (n, 6) float32 ``(x_0, y_0, x_1, y_1, x_2, y_2)`` in image fractions: vertex 0
+        is the highest one (smallest y), then the others clockwise on screen, so every
+        triangle has one labelling.
+    """
+    size = _check_size(image_size, 8, "load_landmarks")
+
+    def make(n, rng):
+        centre = rng.uniform(0.35, 0.65, (n, 1, 2)) * size
+        angle = rng.uniform(0, 2 * np.pi, (n, 1)) + np.arange(3) * 2 * np.pi / 3 \
+            + rng.uniform(-0.5, 0.5, (n, 3))
+        radius = rng.uniform(0.22, 0.38, (n, 3)) * size
+        points = centre + radius[..., None] * np.stack([np.cos(angle), np.sin(angle)], -1)
+        points = np.clip(points, 0.5, size - 0.5)
+        # one labelling per triangle: the top vertex first, then clockwise on screen
+        # (increasing angle about the centroid, y pointing down)
+        rel = points - points.mean(axis=1, keepdims=True)
+        order = np.argsort(np.arctan2(rel[..., 1], rel[..., 0]), axis=1)
+        points = np.take_along_axis(points, order[..., None], axis=1)
+        first = np.argmin(points[..., 1], axis=1)
+        rotate = (first[:, None] + np.arange(3)) % 3
+        points = np.take_along_axis(points, rotate[..., None], axis=1)
+        brightness = rng.uniform(0.6, 1.0, (n, 1))
+        images, _ = _core._triangles_draw(np.concatenate([points.reshape(n, 6), brightness], 1),
+                                          size, size)
+        return _finish(images, rng, noise), (points.reshape(n, 6) / size).astype(np.float32)
+
+    return _split(n_train, n_test, seed, make)
+
+
+JOINTS = ("head", "neck", "pelvis", "left_hand", "right_hand", "left_knee", "right_knee",
+          "left_foot", "right_foot")
+BONES = (("head", "neck"), ("neck", "pelvis"), ("neck", "left_hand"), ("neck", "right_hand"),
+         ("pelvis", "left_knee"), ("left_knee", "left_foot"), ("pelvis", "right_knee"),
+         ("right_knee", "right_foot"))
+
+
+def _limb(start, length, angle):
+    """start + length · (sin angle, cos angle): angle 0 points down, > 0 to the right."""
+    return start + length[:, None] * np.stack([np.sin(angle), np.cos(angle)], axis=-1)
+
+
+def load_poses(n_train=512, n_test=128, image_size=32, noise=0.05, seed=0):
+    """Pose-estimation data: one stick figure per image (a head, a trunk, two arms, two
+    legs bent at the knee, in random posture, size and place), and its ``JOINTS``.
+
+    "left" is the limb on the image's left (x smaller), so the labels are unambiguous.
+
+    Returns:
+        ``(x_train, y_train), (x_test, y_test)`` with x (n, H, W, 1) float32 in [0, 1] and
+        y (n, 9, 2) float32 joint positions (x, y) in image fractions, in JOINTS order.
+    """
+    size = _check_size(image_size, 16, "load_poses")
+
+    def make(n, rng):
+        u = lambda lo, hi: rng.uniform(lo, hi, n)              # noqa: E731
+        height = u(0.6, 0.85) * size
+        pelvis = np.stack([u(0.4, 0.6) * size, u(0.5, 0.6) * size], axis=-1)
+        lean = u(-0.3, 0.3)
+        neck = _limb(pelvis, 0.36 * height, np.pi + lean)
+        head = _limb(neck, 0.13 * height, np.pi + lean + u(-0.3, 0.3))
+        hands = [_limb(neck, 0.32 * height, s * u(0.35, 2.4)) for s in (-1, 1)]
+        knees = [_limb(pelvis, 0.26 * height, s * u(0.1, 0.7)) for s in (-1, 1)]
+        feet = [_limb(k, 0.24 * height, s * u(-0.1, 0.5)) for k, s in zip(knees, (-1, 1))]
+        joints = np.stack([head, neck, pelvis, *hands, *knees, *feet], axis=1)   # (n, 9, 2)
+        head_r = 0.08 * height
+        limb_r = np.full(n, max(0.7, size / 40))
+        # move the whole figure inside the image (with its head's and limbs' thickness)
+        margin = (head_r + 1.0)[:, None]
+        low = joints.min(axis=1) - margin
+        high = joints.max(axis=1) + margin
+        joints += (np.maximum(0, -low) - np.maximum(0, high - size))[:, None]
+        index = {name: i for i, name in enumerate(JOINTS)}
+        brightness = u(0.6, 1.0)
+        bones = [np.concatenate([joints[:, index[a]], joints[:, index[b]], limb_r[:, None],
+                                 brightness[:, None]], axis=1) for a, b in BONES]
+        skull = np.concatenate([joints[:, 0], joints[:, 0], head_r[:, None],
+                                brightness[:, None]], axis=1)
+        images = _core._segments_draw(np.stack(bones + [skull], axis=1), size, size)
+        return _finish(images, rng, noise), (joints / size).astype(np.float32)
+
+    return _split(n_train, n_test, seed, make)

@@ -4,7 +4,8 @@ import os
 import re
 import sys
 
-from .plan import _ACTIVATIONS, _PIP, ConversionError, _pair, _plan, _require
+from .plan import (_ACTIVATIONS, _PIP, AUGMENTATION_KINDS, ConversionError, _pair, _plan,
+                   _require, borders)
 
 
 def _choose_backend():
@@ -57,6 +58,11 @@ def _keras_initializer(keras, value, default):
     return value
 
 
+_BN_INITIALIZERS = {"beta_initializer": "zeros", "gamma_initializer": "ones",
+                    "moving_mean_initializer": "zeros", "moving_variance_initializer": "ones"}
+_LN_INITIALIZERS = {"beta_initializer": "zeros", "gamma_initializer": "ones"}
+
+
 def _keras_layer(keras, spec):
     c, kl = spec.config, keras.layers
     common = dict(name=spec.name, trainable=bool(c.get("trainable", True)),
@@ -85,6 +91,32 @@ def _keras_layer(keras, spec):
         return kl.Reshape(tuple(c["target_shape"]), **common)
     if spec.kind == "UpSampling2D":
         return kl.UpSampling2D(_pair(c.get("size", 2)), interpolation="nearest", **common)
+    if spec.kind == "BatchNormalization":
+        inits = {key: _keras_initializer(keras, c.get(key, default), default)
+                 for key, default in _BN_INITIALIZERS.items()}
+        return kl.BatchNormalization(axis=int(c["axis"]), momentum=float(c["momentum"]),
+                                     epsilon=float(c["epsilon"]), center=bool(c["center"]),
+                                     scale=bool(c["scale"]), **inits, **common)
+    if spec.kind == "LayerNormalization":
+        inits = {key: _keras_initializer(keras, c.get(key, default), default)
+                 for key, default in _LN_INITIALIZERS.items()}
+        axis = c["axis"]
+        return kl.LayerNormalization(axis=list(axis) if isinstance(axis, (list, tuple)) else
+                                     int(axis), epsilon=float(c["epsilon"]),
+                                     center=bool(c["center"]), scale=bool(c["scale"]), **inits,
+                                     **common)
+    if spec.kind in AUGMENTATION_KINDS:
+        kwargs = {k: v for k, v in c.items() if k not in ("name", "trainable", "dtype",
+                                                          "input_shape")}
+        return getattr(kl, spec.kind)(**kwargs, **common)
+    if spec.kind == "Rescaling":
+        return kl.Rescaling(c["scale"], offset=c.get("offset", 0.0), **common)
+    if spec.kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
+        return getattr(kl, spec.kind)(keepdims=bool(c.get("keepdims", False)), **common)
+    if spec.kind == "ZeroPadding2D":
+        return kl.ZeroPadding2D(borders(c["padding"]), **common)
+    if spec.kind == "Cropping2D":
+        return kl.Cropping2D(borders(c["cropping"]), **common)
     if spec.kind == "LeakyReLU":
         return kl.LeakyReLU(negative_slope=spec.activation[1], **common)
     if spec.kind == "ELU":
@@ -143,7 +175,8 @@ def _from_keras_configs(keras, klayer):
     kind, c = type(klayer).__name__, klayer.get_config()
     where = f"Keras layer '{klayer.name}' ({kind}) to pycnn"
     for key in ("kernel_regularizer", "bias_regularizer", "activity_regularizer",
-                "kernel_constraint", "bias_constraint"):
+                "kernel_constraint", "bias_constraint", "beta_regularizer", "gamma_regularizer",
+                "beta_constraint", "gamma_constraint"):
         if c.get(key) is not None:
             raise ConversionError(f"cannot convert {where}: pycnn has no {key}")
     if c.get("data_format", "channels_last") != "channels_last":
@@ -183,6 +216,35 @@ def _from_keras_configs(keras, klayer):
         if c.get("interpolation", "nearest") != "nearest":
             raise ConversionError(f"cannot convert {where}: pycnn upsamples by nearest neighbour")
         out["size"] = _pair(c["size"])
+    elif kind == "BatchNormalization":
+        for key in ("renorm", "synchronized"):
+            if c.get(key):
+                raise ConversionError(f"cannot convert {where}: pycnn has no {key}=True")
+        if not isinstance(c["axis"], int):
+            raise ConversionError(f"cannot convert {where}: pycnn normalises along one axis, "
+                                  f"not {c['axis']!r}")
+        out.update(axis=c["axis"], momentum=float(c["momentum"]), epsilon=float(c["epsilon"]),
+                   center=bool(c["center"]), scale=bool(c["scale"]),
+                   **{key: _snake(c.get(key), default) for key, default in _BN_INITIALIZERS.items()})
+    elif kind == "LayerNormalization":
+        if c.get("rms_scaling"):
+            raise ConversionError(f"cannot convert {where}: pycnn has no rms_scaling=True")
+        axis = c["axis"]
+        out.update(axis=list(axis) if isinstance(axis, (list, tuple)) else int(axis),
+                   epsilon=float(c["epsilon"]), center=bool(c["center"]),
+                   scale=bool(c["scale"]),
+                   **{key: _snake(c.get(key), default) for key, default in _LN_INITIALIZERS.items()})
+    elif kind in AUGMENTATION_KINDS:
+        out.update({k: v for k, v in c.items()
+                    if k not in ("name", "trainable", "dtype", "data_format")})
+    elif kind == "Rescaling":
+        out.update(scale=c["scale"], offset=c.get("offset", 0.0))
+    elif kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
+        out["keepdims"] = bool(c.get("keepdims", False))
+    elif kind == "ZeroPadding2D":
+        out["padding"] = borders(c["padding"])
+    elif kind == "Cropping2D":
+        out["cropping"] = borders(c["cropping"])
     elif kind == "LeakyReLU":
         out["alpha"] = float(c["negative_slope"])
     elif kind == "ELU":

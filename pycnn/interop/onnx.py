@@ -4,7 +4,8 @@ import tempfile
 
 import numpy as np
 
-from .plan import _pair, _plan, _require, same_padding, to_nchw_kernel
+from .plan import (AUGMENTATION_KINDS, ConversionError, _pair, _plan, _require, borders,
+                   normalised_axes, same_padding, to_nchw_kernel)
 
 
 class _OnnxGraph:
@@ -61,6 +62,31 @@ def _onnx_pads(spec, kernel, strides):
     return [top, left, bottom, right]
 
 
+def _onnx_batch_norm(g, spec, w):
+    """ONNX's BatchNormalization (inference: the moving statistics) normalises axis 1: a 4-D
+    channels-last input goes to NCHW like a convolution's; any other axis is moved to 1 and back."""
+    c, name = spec.config, spec.name
+    rank = len(spec.in_shape) + 1
+    axis = int(c["axis"]) % rank
+    channels = spec.in_shape[axis - 1]
+    gamma = w.pop(0) if c.get("scale", True) else np.ones(channels, np.float32)
+    beta = w.pop(0) if c.get("center", True) else np.zeros(channels, np.float32)
+    perm = None
+    if rank == 4 and axis == 3:
+        g.to("NCHW", name)
+    else:
+        g.to("NHWC", name)
+        if axis != 1:
+            perm = [0, axis] + [d for d in range(1, rank) if d != axis]
+            g.node("Transpose", [g.x], f"{name}/to_channels_first", perm=perm)
+    inputs = [g.x] + [g.const(f"{name}/{key}", v) for key, v in
+                      zip(("gamma", "beta", "moving_mean", "moving_variance"), [gamma, beta] + w)]
+    g.node("BatchNormalization", inputs, name, epsilon=float(c["epsilon"]))
+    if perm is not None:
+        g.node("Transpose", [g.x], f"{name}/from_channels_first",
+               perm=[int(d) for d in np.argsort(perm)])
+
+
 def _onnx_layer(g, spec, opset):
     c, name, f32 = spec.config, spec.name, np.float32
     w = [np.asarray(a, dtype=f32) for a in spec.weights]
@@ -93,8 +119,12 @@ def _onnx_layer(g, spec, opset):
         g.node("MaxPool" if spec.kind == "MaxPooling2D" else "AveragePool", [g.to("NCHW", name)],
                name, kernel_shape=list(pool), strides=list(strides),
                pads=_onnx_pads(spec, pool, strides), **extra)
-    elif spec.kind == "Dropout":
-        g.node("Identity", [g.x], name)  # dropout is the identity at inference
+    elif spec.kind == "RandomCrop" and spec.in_shape != spec.out_shape:
+        raise ConversionError(f"cannot convert layer '{name}' (RandomCrop) to ONNX: at inference "
+                              f"it returns its input {spec.in_shape}, while the layers after it "
+                              f"expect its declared {spec.out_shape}")
+    elif spec.kind == "Dropout" or spec.kind in AUGMENTATION_KINDS:
+        g.node("Identity", [g.x], name)  # dropout and augmentation: the identity at inference
     elif spec.kind in ("Flatten", "Reshape"):
         target = [-1] if spec.kind == "Flatten" else list(c["target_shape"])
         shape = g.const(f"{name}/shape", np.array([0] + target, np.int64))  # 0: keep the batch
@@ -105,6 +135,44 @@ def _onnx_layer(g, spec, opset):
         # asymmetric + floor: output pixel i reads input pixel ⌊i/s⌋, a plain repetition
         g.node("Resize", [g.x, "", g.const(f"{name}/scales", np.array(scales, f32))], name,
                mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    elif spec.kind == "BatchNormalization":
+        _onnx_batch_norm(g, spec, w)
+    elif spec.kind == "Rescaling":
+        g.to("NHWC", name)      # a per-channel scale broadcasts along the last axis
+        g.node("Mul", [g.x, g.const(f"{name}/scale", np.asarray(c["scale"], f32))], name)
+        g.node("Add", [g.x, g.const(f"{name}/offset", np.asarray(c.get("offset", 0.0), f32))],
+               name)
+    elif spec.kind == "LayerNormalization":
+        if opset < 17:
+            raise ConversionError(f"cannot convert layer '{name}' (LayerNormalization) to ONNX "
+                                  f"opset {opset}: its LayerNormalization operator needs >= 17")
+        axes = normalised_axes(spec)
+        shape = [spec.in_shape[a - 1] for a in axes]
+        gamma = w.pop(0) if c.get("scale", True) else np.ones(shape, f32)
+        inputs = [g.to("NHWC", name), g.const(f"{name}/gamma", gamma.reshape(shape))]
+        if c.get("center", True):
+            inputs.append(g.const(f"{name}/beta", w.pop(0).reshape(shape)))
+        g.node("LayerNormalization", inputs, name, axis=axes[0], epsilon=float(c["epsilon"]))
+    elif spec.kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
+        op = "ReduceMax" if spec.kind == "GlobalMaxPooling2D" else "ReduceMean"
+        keep = int(bool(c.get("keepdims", False)))
+        g.to("NHWC", name)
+        if opset >= 18:  # axes moved from an attribute to an input in opset 18
+            g.node(op, [g.x, g.const(f"{name}/axes", np.array([1, 2], np.int64))], name,
+                   keepdims=keep)
+        else:
+            g.node(op, [g.x], name, axes=[1, 2], keepdims=keep)
+    elif spec.kind == "ZeroPadding2D":
+        (top, bottom), (left, right) = borders(c["padding"])
+        pads = np.array([0, top, left, 0, 0, bottom, right, 0], np.int64)
+        g.node("Pad", [g.to("NHWC", name), g.const(f"{name}/pads", pads)], name)
+    elif spec.kind == "Cropping2D":
+        (top, bottom), (left, right) = borders(c["cropping"])
+        h, w_ = spec.in_shape[0], spec.in_shape[1]
+        g.node("Slice", [g.to("NHWC", name),
+                         g.const(f"{name}/starts", np.array([top, left], np.int64)),
+                         g.const(f"{name}/ends", np.array([h - bottom, w_ - right], np.int64)),
+                         g.const(f"{name}/axes", np.array([1, 2], np.int64))], name)
     if spec.activation is not None:
         _onnx_activation(g, spec.activation, name)
     g.rank = len(spec.out_shape) + 1

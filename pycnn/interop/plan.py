@@ -28,13 +28,23 @@ def _require(name, purpose, pip=_PIP):
 # ------------------------------------------------------------------ the plan: layers, checked
 # pycnn layer class -> the kinds each target converts.
 _COMMON_KINDS = ("Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Dropout", "Flatten",
-                 "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "UpSampling2D")
+                 "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "UpSampling2D",
+                 "BatchNormalization", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
+                 "ZeroPadding2D", "Cropping2D", "LayerNormalization", "Rescaling")
+# The augmentation layers act only in training: Keras has them all; an ONNX graph is an
+# inference graph, where they are the identity; torch.nn has no counterparts.
+AUGMENTATION_KINDS = ("RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom",
+                      "RandomCrop", "RandomContrast")
 _TARGET_KINDS = {
-    "Keras": frozenset(_COMMON_KINDS),
+    "Keras": frozenset(_COMMON_KINDS + AUGMENTATION_KINDS),
     "PyTorch": frozenset(_COMMON_KINDS + ("Maxout",)),
-    "ONNX": frozenset(_COMMON_KINDS + ("Maxout",)),
+    "ONNX": frozenset(_COMMON_KINDS + ("Maxout",) + AUGMENTATION_KINDS),
 }
-_WHY_NOT = {("Maxout", "Keras"): "Keras has no Maxout layer"}
+_WHY_NOT = {("Maxout", "Keras"): "Keras has no Maxout layer",
+            **{(kind, "PyTorch"): f"torch.nn has no {kind} (it would train without the "
+                                  "augmentation); convert the model without its augmentation "
+                                  "layers, e.g. Sequential(model.layers[k:])"
+               for kind in AUGMENTATION_KINDS}}
 # Activation names every target computes; the number is the default parameter
 # (pycnn's leaky_relu is the lecture's max(0.1·x, x); softmax's is the axis).
 _ACTIVATIONS = {"linear": None, "relu": None, "sigmoid": None, "tanh": None, "softmax": -1,
@@ -50,6 +60,14 @@ class _Spec:
     def __init__(self, **fields):
         for key, value in fields.items():
             setattr(self, key, value)
+
+
+def borders(value):
+    """((top, bottom), (left, right)) from ZeroPadding2D's padding / Cropping2D's cropping."""
+    if isinstance(value, int):
+        return (value, value), (value, value)
+    return tuple((int(v), int(v)) if isinstance(v, int) else (int(v[0]), int(v[1]))
+                 for v in value)
 
 
 def _pair(value):
@@ -122,7 +140,8 @@ def _plan(model, target, input_shape=None):
         kind = _kind(layer, target)
         where = f"layer '{layer.name}' ({kind}) to {target}"
         weights = [np.asarray(w) for w in layer.get_weights()]
-        if kind in ("Dense", "Conv2D", "Maxout") and not weights:
+        if kind in ("Dense", "Conv2D", "Maxout", "BatchNormalization") and not weights \
+                or kind == "LayerNormalization" and not layer.built:
             raise ValueError(f"cannot convert {where}: it has no weights yet; build the model "
                              "(call it on a batch, or give the first layer input_shape=…)")
         config = layer.get_config()
@@ -146,6 +165,23 @@ def same_padding(n, kernel, stride):
 def to_nchw_kernel(kind, kernel):
     """A Keras-layout kernel in torch's layout (Dense (units, in); Conv2D (filters, c_in, kh, kw))."""
     return kernel.T if kind != "Conv2D" else kernel.transpose(3, 2, 0, 1)
+
+
+def torch_state_keys(spec):
+    """The torch state-dict names of spec.weights, in order (BatchNormalization: weight = γ,
+    bias = β, running_mean, running_var, each present as in the pycnn layer)."""
+    if spec.kind in ("BatchNormalization", "LayerNormalization"):
+        c = spec.config
+        return ((["weight"] if c.get("scale", True) else []) +
+                (["bias"] if c.get("center", True) else []) +
+                (["running_mean", "running_var"] if spec.kind == "BatchNormalization" else []))
+    return ["weight", "bias"][:len(spec.weights)]
+
+
+def normalised_axes(spec):
+    """LayerNormalization's axes, counted with the batch axis and sorted."""
+    axis, rank = spec.config["axis"], len(spec.in_shape) + 1
+    return sorted(int(a) % rank for a in (axis if isinstance(axis, (list, tuple)) else [axis]))
 
 
 def _from_nchw_kernel(kind, weight):

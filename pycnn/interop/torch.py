@@ -5,7 +5,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .plan import _PIP, _from_nchw_kernel, _plan, _require
+from .plan import _PIP, _from_nchw_kernel, _plan, _require, torch_state_keys
 
 
 def _import_torch():
@@ -40,14 +40,15 @@ def load_torch_state(model, module):
     updates = []
     for spec in _plan(model, "PyTorch"):
         arrays = []
-        for suffix, current in zip(("weight", "bias"), spec.weights):
+        for suffix, current in zip(torch_state_keys(spec), spec.weights):
             key = f"{spec.name}.{suffix}"
             if key not in state:
                 raise ValueError(f"load_torch_state: no tensor '{key}' for layer '{spec.name}' "
                                  f"({spec.kind}); the module has {sorted(state)}")
             value = state[key]
             value = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
-            value = _from_nchw_kernel(spec.kind, value) if suffix == "weight" else value
+            if suffix == "weight" and spec.kind in ("Dense", "Conv2D", "Maxout"):
+                value = _from_nchw_kernel(spec.kind, value)
             if value.shape != current.shape:
                 raise ValueError(f"load_torch_state: '{key}' has shape {value.shape} in pycnn's "
                                  f"layout but layer '{spec.name}' expects {current.shape}")

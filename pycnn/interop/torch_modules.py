@@ -7,11 +7,14 @@ Classes live at module level so that a converted model pickles (torch.multiproce
 """
 import math
 
+import numpy as np
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .plan import _pair, same_padding, to_nchw_kernel
+from .plan import (_pair, borders, normalised_axes, same_padding, to_nchw_kernel,
+                   torch_state_keys)
 
 _ACTIVATIONS = {
     "linear": lambda p: nn.Identity(),
@@ -149,6 +152,103 @@ class UpSampling2D(nn.Module):
         return f"size={self.size}"
 
 
+class BatchNorm(nn.Module):
+    """Keras' BatchNormalization along `axis` of the (channels-last) input. The output is
+    F.batch_norm's (batch statistics with the biased variance in train() mode, the running
+    ones in eval()); the running statistics move by Keras' rule, running · momentum + batch ·
+    (1 − momentum) with the BIASED batch variance — torch's own BatchNorm2d would use
+    momentum 1 − m and the unbiased variance — so training in torch continues pycnn's."""
+
+    def __init__(self, channels, axis, momentum, epsilon, center, scale):
+        super().__init__()
+        self.axis, self.momentum, self.eps = axis, momentum, epsilon
+        self.weight = nn.Parameter(torch.ones(channels)) if scale else None
+        self.bias = nn.Parameter(torch.zeros(channels)) if center else None
+        self.register_buffer("running_mean", torch.zeros(channels))
+        self.register_buffer("running_var", torch.ones(channels))
+
+    def forward(self, x):
+        x1 = x.movedim(self.axis, 1)
+        if self.training:
+            with torch.no_grad():
+                dims = [d for d in range(x1.dim()) if d != 1]
+                var, mean = torch.var_mean(x1, dim=dims, correction=0)
+                self.running_mean.mul_(self.momentum).add_(mean, alpha=1 - self.momentum)
+                self.running_var.mul_(self.momentum).add_(var, alpha=1 - self.momentum)
+            y = F.batch_norm(x1, None, None, self.weight, self.bias, True, 0.0, self.eps)
+        else:
+            y = F.batch_norm(x1, self.running_mean, self.running_var, self.weight, self.bias,
+                             False, 0.0, self.eps)
+        return y.movedim(1, self.axis)
+
+    def extra_repr(self):
+        return f"{self.running_mean.numel()}, axis={self.axis}, momentum={self.momentum}, " \
+               f"eps={self.eps}"
+
+
+class LayerNorm(nn.Module):
+    """F.layer_norm over the trailing `shape` (γ = weight and β = bias each optional, as
+    Keras' scale and center; torch's nn.LayerNorm has them both or neither)."""
+
+    def __init__(self, shape, epsilon, center, scale):
+        super().__init__()
+        self.shape, self.eps = tuple(shape), epsilon
+        self.weight = nn.Parameter(torch.ones(self.shape)) if scale else None
+        self.bias = nn.Parameter(torch.zeros(self.shape)) if center else None
+
+    def forward(self, x):
+        return F.layer_norm(x, self.shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.shape}, eps={self.eps}"
+
+
+class Rescaling(nn.Module):
+    """x · scale + offset, scale and offset broadcast against x (kept as buffers)."""
+
+    def __init__(self, scale, offset):
+        super().__init__()
+        self.register_buffer("scale", torch.as_tensor(np.asarray(scale, np.float32)))
+        self.register_buffer("offset", torch.as_tensor(np.asarray(offset, np.float32)))
+
+    def forward(self, x):
+        return x * self.scale + self.offset
+
+
+class GlobalPool2D(nn.Module):
+    """Mean or max of each channel over H, W of NHWC input; (N, C) or (N, 1, 1, C)."""
+
+    def __init__(self, kind, keepdims):
+        super().__init__()
+        self.kind, self.keepdims = kind, keepdims
+
+    def forward(self, x):
+        if self.kind == "max":
+            return x.amax(dim=(1, 2), keepdim=self.keepdims)
+        return x.mean(dim=(1, 2), keepdim=self.keepdims)
+
+    def extra_repr(self):
+        return f"{self.kind}, keepdims={self.keepdims}"
+
+
+class Border2D(nn.Module):
+    """Zero padding (crop=False) or cropping of H and W of NHWC input by
+    ((top, bottom), (left, right))."""
+
+    def __init__(self, amounts, crop):
+        super().__init__()
+        self.amounts, self.crop = tuple(amounts), crop
+
+    def forward(self, x):
+        (top, bottom), (left, right) = self.amounts
+        if self.crop:
+            return x[:, top:x.shape[1] - bottom, left:x.shape[2] - right, :]
+        return F.pad(x, (0, 0, left, right, top, bottom))
+
+    def extra_repr(self):
+        return f"{'cropping' if self.crop else 'padding'}={self.amounts}"
+
+
 def _module(spec):
     c = spec.config
     if spec.kind == "Dense":
@@ -174,6 +274,21 @@ def _module(spec):
         return Reshape(c["target_shape"])
     if spec.kind == "UpSampling2D":
         return UpSampling2D(_pair(c.get("size", 2)))
+    if spec.kind == "Rescaling":
+        return Rescaling(c["scale"], c.get("offset", 0.0))
+    if spec.kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
+        return GlobalPool2D("max" if spec.kind == "GlobalMaxPooling2D" else "avg",
+                            bool(c.get("keepdims", False)))
+    if spec.kind in ("ZeroPadding2D", "Cropping2D"):
+        crop = spec.kind == "Cropping2D"
+        return Border2D(borders(c["cropping" if crop else "padding"]), crop)
+    if spec.kind == "LayerNormalization":
+        shape = [spec.in_shape[a - 1] for a in normalised_axes(spec)]
+        return LayerNorm(shape, float(c["epsilon"]), bool(c["center"]), bool(c["scale"]))
+    if spec.kind == "BatchNormalization":
+        axis = int(c["axis"]) % (len(spec.in_shape) + 1)      # counting the batch axis
+        return BatchNorm(spec.in_shape[axis - 1], axis, float(c["momentum"]),
+                         float(c["epsilon"]), bool(c["center"]), bool(c["scale"]))
     return activation(spec.activation)  # Activation, LeakyReLU, ELU, Softmax
 
 
@@ -184,8 +299,10 @@ def build(spec):
         dtype = torch.from_numpy(spec.weights[0]).dtype
         module.to(dtype)
         with torch.no_grad():
-            module.weight.copy_(torch.from_numpy(to_nchw_kernel(spec.kind, spec.weights[0]).copy()))
-            if len(spec.weights) > 1:
-                module.bias.copy_(torch.from_numpy(spec.weights[1].reshape(-1)))
+            for key, value in zip(torch_state_keys(spec), spec.weights):
+                if key == "weight" and spec.kind in ("Dense", "Conv2D", "Maxout"):
+                    value = to_nchw_kernel(spec.kind, value)
+                getattr(module, key).copy_(torch.from_numpy(np.ascontiguousarray(value)).reshape(
+                    getattr(module, key).shape))
     module.requires_grad_(bool(spec.config.get("trainable", True)))
     return module

@@ -1,0 +1,218 @@
+/* autograd/ops_norm.c — batch and layer normalisation: each recorder right above its
+ * fused backward (kernels/norm.h).
+ *
+ *   batch_norm   parents: x, then γ and β when present
+ *                saved[0] = mean, saved[1] = inv = 1/√(var + ε)   (C,) each
+ *                args.i = {A, C, B, batch_stats, parent of γ (or −1), parent of β (or −1)}
+ *                x is viewed as (A, C, B) around the normalised axis
+ *   layer_norm   parents as batch_norm; saved mean, inv (M,) per row of x viewed (M, K)
+ *                args.i = {M, K, −, −, parent of γ (or −1), parent of β (or −1)}
+ */
+#include "autograd/ops_norm.h"
+
+#include "autograd/ops_elementwise.h"       /* PC_GIL_THRESHOLD */
+#include "kernels/norm.h"
+#include "py/convert.h"
+
+enum { ARG_A, ARG_C, ARG_B, ARG_BATCH_STATS, ARG_GAMMA, ARG_BETA };
+enum { ARG_M = ARG_A, ARG_K = ARG_C };
+
+/* parents[] = x, then γ and β when present; their indices into args */
+static int
+norm_parents(PyObject *x, PyObject *gamma, PyObject *beta, PyObject *parents[3],
+             pc_op_args *args)
+{
+    int n = 0;
+    parents[n++] = x;
+    args->i[ARG_GAMMA] = args->i[ARG_BETA] = -1;
+    if (gamma != NULL) {
+        args->i[ARG_GAMMA] = n;
+        parents[n++] = gamma;
+    }
+    if (beta != NULL) {
+        args->i[ARG_BETA] = n;
+        parents[n++] = beta;
+    }
+    args->n_i = 6;
+    return n;
+}
+
+/* x's shape around `axis`: A = Π before, C, B = Π after */
+static void
+split_at_axis(PyArrayObject *x, int axis, pc_index *A, pc_index *C, pc_index *B)
+{
+    *A = *B = 1;
+    for (int d = 0; d < axis; d++)
+        *A *= PyArray_DIM(x, d);
+    *C = PyArray_DIM(x, axis);
+    for (int d = axis + 1; d < PyArray_NDIM(x); d++)
+        *B *= PyArray_DIM(x, d);
+}
+
+/* a new (C,) array of x's dtype (new ref) */
+static PyArrayObject *
+channel_array(PyArrayObject *x, pc_index C)
+{
+    npy_intp dims[1] = {C};
+    return pc_new_array(1, dims, PyArray_TYPE(x));
+}
+
+static PyArrayObject *
+norm_workspace(pc_index A, pc_index C, pc_index B)
+{
+    npy_intp dims[1] = {pc_norm_workspace(A, C, B)};
+    return pc_new_array(1, dims, NPY_FLOAT64);
+}
+
+PyObject *
+pc_batch_norm(PyObject *x, PyObject *gamma, PyObject *beta, PyArrayObject *moving_mean,
+              PyArrayObject *moving_var, int axis, double epsilon, double momentum,
+              int batch_stats)
+{
+    PyArrayObject *xa = PC_DATA(x), *mean = NULL, *var = NULL, *inv = NULL, *scale = NULL;
+    PyArrayObject *shift = NULL, *work = NULL, *y = NULL;
+    PyObject *result = NULL, *parents[3];
+    void *g = gamma != NULL ? PyArray_DATA(PC_DATA(gamma)) : NULL;
+    void *b = beta != NULL ? PyArray_DATA(PC_DATA(beta)) : NULL;
+    pc_index A, C, B;
+    int typenum = PyArray_TYPE(xa);
+    NPY_BEGIN_THREADS_DEF;
+
+    split_at_axis(xa, axis, &A, &C, &B);
+    if ((inv = channel_array(xa, C)) == NULL || (scale = channel_array(xa, C)) == NULL ||
+        (shift = channel_array(xa, C)) == NULL ||
+        (y = pc_new_array(PyArray_NDIM(xa), PyArray_SHAPE(xa), typenum)) == NULL)
+        goto done;
+    if (batch_stats) {
+        if ((mean = channel_array(xa, C)) == NULL || (var = channel_array(xa, C)) == NULL ||
+            (work = norm_workspace(A, C, B)) == NULL)
+            goto done;
+    }
+    else {          /* a copy: the backward must see these statistics, not later ones */
+        if ((mean = (PyArrayObject *)PyArray_NewCopy(moving_mean, NPY_CORDER)) == NULL)
+            goto done;
+        var = (PyArrayObject *)Py_NewRef(moving_var);
+    }
+    if (PyArray_SIZE(xa) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (batch_stats)
+        PC_DISPATCH(typenum, pc_batch_norm_moments, PyArray_DATA(xa), A, C, B,
+                    PyArray_DATA(work), PyArray_DATA(mean), PyArray_DATA(var));
+    PC_DISPATCH(typenum, pc_batch_norm_coefficients, PyArray_DATA(mean), PyArray_DATA(var), g,
+                b, epsilon, C, PyArray_DATA(inv), PyArray_DATA(scale), PyArray_DATA(shift));
+    PC_DISPATCH(typenum, pc_channel_affine_forward, PyArray_DATA(xa), PyArray_DATA(scale),
+                PyArray_DATA(shift), A, C, B, PyArray_DATA(y));
+    if (batch_stats)
+        PC_DISPATCH(typenum, pc_batch_norm_update_moving, PyArray_DATA(moving_mean),
+                    PyArray_DATA(moving_var), PyArray_DATA(mean), PyArray_DATA(var), C,
+                    momentum);
+    NPY_END_THREADS;
+    {
+        pc_op_args args = {.i = {A, C, B, batch_stats}};
+        PyObject *saved[2] = {(PyObject *)mean, (PyObject *)inv};
+        int n_parents = norm_parents(x, gamma, beta, parents, &args);
+        result = pc_record(PC_OP_BATCH_NORM, y, n_parents, parents, &args, 2, saved);
+    }
+done:
+    Py_XDECREF(mean);
+    Py_XDECREF(var);
+    Py_XDECREF(inv);
+    Py_XDECREF(scale);
+    Py_XDECREF(shift);
+    Py_XDECREF(work);
+    Py_XDECREF(y);
+    return result;
+}
+
+/* d of parent i (NULL when it has none or wants none); 0 or -1 */
+static int
+optional_grad(pc_node *node, pc_index i, PyArrayObject **out)
+{
+    *out = NULL;
+    return i < 0 ? 0 : pc_grad_buffer(node, (int)i, out);
+}
+
+int
+pc_grad_batch_norm(pc_node *node, PyArrayObject *dout)
+{
+    const pc_index *a = node->args.i;
+    PyArrayObject *x = PC_DATA(node->parents[0]), *dx, *dgamma, *dbeta, *work;
+    PyArrayObject *mean = (PyArrayObject *)node->saved[0], *inv = (PyArrayObject *)node->saved[1];
+    void *g = a[ARG_GAMMA] >= 0 ? PyArray_DATA(PC_DATA(node->parents[a[ARG_GAMMA]])) : NULL;
+    NPY_BEGIN_THREADS_DEF;
+
+    if (pc_grad_buffer(node, 0, &dx) < 0 || optional_grad(node, a[ARG_GAMMA], &dgamma) < 0 ||
+        optional_grad(node, a[ARG_BETA], &dbeta) < 0)
+        return -1;
+    if (dx == NULL && dgamma == NULL && dbeta == NULL)
+        return 0;
+    if ((work = norm_workspace(a[ARG_A], a[ARG_C], a[ARG_B])) == NULL)
+        return -1;
+    if (PyArray_SIZE(dout) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    PC_DISPATCH(PyArray_TYPE(dout), pc_batch_norm_backward, PyArray_DATA(x), PyArray_DATA(dout),
+                a[ARG_A], a[ARG_C], a[ARG_B], PyArray_DATA(mean), PyArray_DATA(inv), g,
+                (int)a[ARG_BATCH_STATS], PyArray_DATA(work), dx ? PyArray_DATA(dx) : NULL,
+                dgamma ? PyArray_DATA(dgamma) : NULL, dbeta ? PyArray_DATA(dbeta) : NULL);
+    NPY_END_THREADS;
+    Py_DECREF(work);
+    return 0;
+}
+
+PyObject *
+pc_layer_norm(PyObject *x, PyObject *gamma, PyObject *beta, pc_index K, double epsilon)
+{
+    PyArrayObject *xa = PC_DATA(x), *y = NULL, *mean = NULL, *inv = NULL;
+    PyObject *result = NULL, *parents[3];
+    pc_index M = PyArray_SIZE(xa) / K;
+    NPY_BEGIN_THREADS_DEF;
+
+    if ((y = pc_new_array(PyArray_NDIM(xa), PyArray_SHAPE(xa), PyArray_TYPE(xa))) == NULL ||
+        (mean = channel_array(xa, M)) == NULL || (inv = channel_array(xa, M)) == NULL)
+        goto done;
+    if (PyArray_SIZE(xa) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    PC_DISPATCH(PyArray_TYPE(xa), pc_layer_norm_forward, PyArray_DATA(xa), M, K,
+                gamma != NULL ? PyArray_DATA(PC_DATA(gamma)) : NULL,
+                beta != NULL ? PyArray_DATA(PC_DATA(beta)) : NULL, epsilon, PyArray_DATA(y),
+                PyArray_DATA(mean), PyArray_DATA(inv));
+    NPY_END_THREADS;
+    {
+        pc_op_args args = {.i = {M, K}};
+        PyObject *saved[2] = {(PyObject *)mean, (PyObject *)inv};
+        int n_parents = norm_parents(x, gamma, beta, parents, &args);
+        result = pc_record(PC_OP_LAYER_NORM, y, n_parents, parents, &args, 2, saved);
+    }
+done:
+    Py_XDECREF(y);
+    Py_XDECREF(mean);
+    Py_XDECREF(inv);
+    return result;
+}
+
+int
+pc_grad_layer_norm(pc_node *node, PyArrayObject *dout)
+{
+    const pc_index *a = node->args.i;
+    PyArrayObject *x = PC_DATA(node->parents[0]), *dx, *dgamma, *dbeta, *work;
+    PyArrayObject *mean = (PyArrayObject *)node->saved[0], *inv = (PyArrayObject *)node->saved[1];
+    void *g = a[ARG_GAMMA] >= 0 ? PyArray_DATA(PC_DATA(node->parents[a[ARG_GAMMA]])) : NULL;
+    NPY_BEGIN_THREADS_DEF;
+
+    if (pc_grad_buffer(node, 0, &dx) < 0 || optional_grad(node, a[ARG_GAMMA], &dgamma) < 0 ||
+        optional_grad(node, a[ARG_BETA], &dbeta) < 0)
+        return -1;
+    if (dx == NULL && dgamma == NULL && dbeta == NULL)
+        return 0;
+    if ((work = norm_workspace(a[ARG_M], a[ARG_K], 1)) == NULL)
+        return -1;
+    if (PyArray_SIZE(dout) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    PC_DISPATCH(PyArray_TYPE(dout), pc_layer_norm_backward, PyArray_DATA(x), PyArray_DATA(dout),
+                a[ARG_M], a[ARG_K], PyArray_DATA(mean), PyArray_DATA(inv), g,
+                PyArray_DATA(work), dx ? PyArray_DATA(dx) : NULL,
+                dgamma ? PyArray_DATA(dgamma) : NULL, dbeta ? PyArray_DATA(dbeta) : NULL);
+    NPY_END_THREADS;
+    Py_DECREF(work);
+    return 0;
+}

@@ -1,0 +1,132 @@
+/* autograd/ops_spatial.c — whole-image pooling and zero padding / cropping
+ * (kernels/spatial.h): each recorder right above its backward.
+ *
+ *   global_avg_pool2d  parent x (N, H, W, C); y (N, C) or (N, 1, 1, C)
+ *   global_max_pool2d  the same; saved[0] = arg (N, C) intp: the pixel of each maximum
+ *   pad2d              args.i = {PT, PB, PL, PR} (negative: cropped)
+ */
+#include "autograd/ops_spatial.h"
+
+#include "autograd/ops_elementwise.h"       /* PC_GIL_THRESHOLD */
+#include "py/convert.h"
+
+/* N, P = H·W, C of x (N, H, W, C) */
+static void
+image_sizes(PyArrayObject *x, pc_index *N, pc_index *P, pc_index *C)
+{
+    *N = PyArray_DIM(x, 0);
+    *P = PyArray_DIM(x, 1) * PyArray_DIM(x, 2);
+    *C = PyArray_DIM(x, 3);
+}
+
+PyObject *
+pc_global_pool2d(PyObject *x, int is_max, int keepdims)
+{
+    PyArrayObject *xa = PC_DATA(x), *y = NULL, *arg = NULL;
+    PyObject *result = NULL, *saved = NULL;
+    pc_index N, P, C;
+    NPY_BEGIN_THREADS_DEF;
+
+    image_sizes(xa, &N, &P, &C);
+    {
+        npy_intp dims[4] = {N, 1, 1, C}, flat[2] = {N, C};
+        if ((y = keepdims ? pc_new_array(4, dims, PyArray_TYPE(xa))
+                          : pc_new_array(2, flat, PyArray_TYPE(xa))) == NULL ||
+            (is_max && (arg = pc_new_array(2, flat, NPY_INTP)) == NULL))
+            goto done;
+    }
+    if (PyArray_SIZE(xa) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    if (is_max)
+        PC_DISPATCH(PyArray_TYPE(xa), pc_global_max_pool_forward, PyArray_DATA(xa),
+                    PyArray_DATA(y), PyArray_DATA(arg), N, P, C);
+    else
+        PC_DISPATCH(PyArray_TYPE(xa), pc_global_avg_pool_forward, PyArray_DATA(xa),
+                    PyArray_DATA(y), N, P, C);
+    NPY_END_THREADS;
+    saved = (PyObject *)arg;
+    result = pc_record(is_max ? PC_OP_GLOBAL_MAX_POOL2D : PC_OP_GLOBAL_AVG_POOL2D, y, 1, &x,
+                       NULL, is_max, &saved);
+done:
+    Py_XDECREF(y);
+    Py_XDECREF(arg);
+    return result;
+}
+
+int
+pc_grad_global_avg_pool2d(pc_node *node, PyArrayObject *dout)
+{
+    PyArrayObject *dx;
+    pc_index N, P, C;
+    NPY_BEGIN_THREADS_DEF;
+
+    if (pc_grad_buffer(node, 0, &dx) < 0)
+        return -1;
+    if (dx == NULL)
+        return 0;
+    image_sizes(PC_DATA(node->parents[0]), &N, &P, &C);
+    if (PyArray_SIZE(dx) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    PC_DISPATCH(PyArray_TYPE(dout), pc_global_avg_pool_backward, PyArray_DATA(dout),
+                PyArray_DATA(dx), N, P, C);
+    NPY_END_THREADS;
+    return 0;
+}
+
+int
+pc_grad_global_max_pool2d(pc_node *node, PyArrayObject *dout)
+{
+    PyArrayObject *dx, *arg = (PyArrayObject *)node->saved[0];
+    pc_index N, P, C;
+
+    if (pc_grad_buffer(node, 0, &dx) < 0)
+        return -1;
+    if (dx == NULL)
+        return 0;
+    image_sizes(PC_DATA(node->parents[0]), &N, &P, &C);
+    PC_DISPATCH(PyArray_TYPE(dout), pc_global_max_pool_backward, PyArray_DATA(dout),
+                PyArray_DATA(arg), PyArray_DATA(dx), N, P, C);
+    return 0;
+}
+
+PyObject *
+pc_pad2d(PyObject *x, const pc_pad_geometry *g)
+{
+    PyArrayObject *xa = PC_DATA(x), *y;
+    npy_intp dims[4] = {g->N, g->OH, g->OW, g->C};
+    pc_op_args args = {.i = {g->PT, g->PB, g->PL, g->PR}, .n_i = 4};
+    PyObject *result;
+    NPY_BEGIN_THREADS_DEF;
+
+    if ((y = pc_new_array(4, dims, PyArray_TYPE(xa))) == NULL)
+        return NULL;
+    if (PyArray_SIZE(y) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    PC_DISPATCH(PyArray_TYPE(xa), pc_pad2d_forward, PyArray_DATA(xa), PyArray_DATA(y), g);
+    NPY_END_THREADS;
+    result = pc_record(PC_OP_PAD2D, y, 1, &x, &args, 0, NULL);
+    Py_DECREF(y);
+    return result;
+}
+
+int
+pc_grad_pad2d(pc_node *node, PyArrayObject *dout)
+{
+    PyArrayObject *x = PC_DATA(node->parents[0]), *dx;
+    const pc_index *a = node->args.i;
+    pc_pad_geometry g = {.N = PyArray_DIM(x, 0), .H = PyArray_DIM(x, 1), .W = PyArray_DIM(x, 2),
+                  .C = PyArray_DIM(x, 3), .PT = a[0], .PB = a[1], .PL = a[2], .PR = a[3],
+                  .OH = PyArray_DIM(dout, 1), .OW = PyArray_DIM(dout, 2)};
+    NPY_BEGIN_THREADS_DEF;
+
+    if (pc_grad_buffer(node, 0, &dx) < 0)
+        return -1;
+    if (dx == NULL)
+        return 0;
+    if (PyArray_SIZE(dout) > PC_GIL_THRESHOLD)
+        NPY_BEGIN_THREADS;
+    PC_DISPATCH(PyArray_TYPE(dout), pc_pad2d_backward, PyArray_DATA(dout), PyArray_DATA(dx),
+                &g);
+    NPY_END_THREADS;
+    return 0;
+}
