@@ -383,8 +383,9 @@ pc_tensor_type_ready(void)
         "NumPy on tensors: a ufunc or function pycnn has as an op records it (np.exp(t) is\n"
         "pycnn.exp(t), np.add(t, 1) is t + 1, np.sum(t, axis=0) is t.sum(axis=0)); any other\n"
         "(np.sin, comparisons, out=/where=/dtype= calls) runs in NumPy on the arrays and\n"
-        "returns ndarrays. t < 1, t == u: element-wise boolean ndarrays, no gradient;\n"
-        "tensors hash by identity. DLPack: torch.from_dlpack(t), np.from_dlpack(t) and\n"
+        "returns ndarrays. t < u, t == 1: element-wise boolean ndarrays, no gradient;\n"
+        "tensors hash by identity and t == u between two tensors is identity (np.equal(t,\n"
+        "u) compares them element-wise). DLPack: torch.from_dlpack(t), np.from_dlpack(t) and\n"
         "pycnn.from_dlpack(x) share memory.");
     Tensor_Type.tp_new = Tensor_new;
     Tensor_Type.tp_repr = (reprfunc)Tensor_repr;

@@ -11,9 +11,11 @@
  *   on the graph, differentiable. Anything else (np.sin, np.sort, comparisons, a call
  *   with out=, where=, dtype= ...) runs in NumPy on the tensors' arrays (the same
  *   memory, no copy) and returns NumPy's result: ndarrays, no gradient.
- * Comparisons (<, <=, >, >=, ==, !=) are element-wise and return boolean ndarrays (no
- * gradient, as in every framework); a Tensor stays hashable by identity (as in PyTorch),
- * so tensors remain usable as dict keys and set members.
+ * Comparisons (<, <=, >, >=, and == / != with a number or an array) are element-wise
+ * and return boolean ndarrays (no gradient, as in every framework). A Tensor hashes by
+ * identity and tensor == tensor IS identity, so the two agree: `w in model.weights`,
+ * list.index, dict keys and sets of tensors work; np.equal(t, u) compares two tensors
+ * element-wise.
  */
 #include "py/args.h"
 #include "py/bindings.h"
@@ -347,6 +349,10 @@ Tensor_richcompare(PyObject *self, PyObject *other, int op)
     /* a value no array library would compare (None, a string, a layer): not equal */
     if (!pc_tensor_check(other) && !PyArray_Check(other) && !PyNumber_Check(other) &&
         !PyList_Check(other) && !PyTuple_Check(other) && !PyArray_IsScalar(other, Generic))
+        Py_RETURN_NOTIMPLEMENTED;
+    /* tensor == tensor is identity, consistent with the identity hash: `w in weights`,
+     * list.index and dict keys keep working; np.equal(t, u) is the element-wise one */
+    if ((op == Py_EQ || op == Py_NE) && pc_tensor_check(self) && pc_tensor_check(other))
         Py_RETURN_NOTIMPLEMENTED;
     if (!pc_tensor_check(self)) {           /* reflected: other is the Tensor */
         /* a < b is b > a: Py_LT, Py_LE, Py_EQ, Py_NE, Py_GT, Py_GE swapped */
