@@ -48,6 +48,10 @@ class MeanIoU(Metric):
             ``axis``, turned into classes by arg-max. Keras' default is class indices
             for both, so with ``compile(metrics=[MeanIoU(K, sparse_y_pred=False)])`` a
             softmax output is arg-maxed.
+
+    Differences from Keras: a label or prediction outside [0, K) raises ValueError
+    (Keras drops it silently), and fractional ``sample_weight`` counts as given (Keras'
+    int32 confusion matrix truncates it).
     """
 
     def __init__(self, num_classes, name=None, dtype=None, ignore_class=None,
@@ -72,12 +76,18 @@ class MeanIoU(Metric):
             y_true = np.argmax(y_true, axis=self.axis)
         if not self.sparse_y_pred:
             y_pred = np.argmax(y_pred, axis=self.axis)
-        y_true, y_pred = y_true.reshape(-1), y_pred.reshape(-1)
-        if y_true.shape != y_pred.shape:
+        if y_true.size != y_pred.size:
             raise ValueError(f"MeanIoU: {y_true.size} labels but {y_pred.size} predictions "
                              f"(scores? use sparse_y_pred=False)")
-        weight = None if sample_weight is None else \
-            np.broadcast_to(np.asarray(sample_weight, np.float64), y_true.shape).reshape(-1)
+        weight = None
+        if sample_weight is not None:
+            weight = np.asarray(sample_weight, np.float64)
+            try:
+                weight = np.broadcast_to(weight, y_pred.shape).reshape(-1)
+            except ValueError:
+                raise ValueError(f"MeanIoU: sample_weight of shape {weight.shape} does not fit "
+                                 f"predictions of shape {y_pred.shape}") from None
+        y_true, y_pred = y_true.reshape(-1), y_pred.reshape(-1)
         if self.ignore_class is not None:
             keep = y_true != self.ignore_class
             y_true, y_pred = y_true[keep], y_pred[keep]

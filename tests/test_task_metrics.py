@@ -104,6 +104,15 @@ def test_mean_iou_matches_keras():
                                           rel=1e-6)
     np.testing.assert_allclose(ours.total_cm, keras.ops.convert_to_numpy(theirs.total_cm))
     assert ours.name == theirs.name
+    # scores arg-maxed along the last axis, and per-pixel weights (integers: Keras keeps
+    # its confusion matrix in int32 and truncates fractional weights, pycnn does not)
+    ours = metrics.MeanIoU(3, sparse_y_pred=False)
+    theirs = keras.metrics.MeanIoU(3, sparse_y_pred=False)
+    t, p, w = rng.integers(0, 3, (4, 5)), rng.random((4, 5, 3)), rng.integers(0, 4, (4, 5))
+    ours.update_state(t, p, sample_weight=w)
+    theirs.update_state(t, p, sample_weight=w)
+    assert ours.result() == pytest.approx(float(keras.ops.convert_to_numpy(theirs.result())),
+                                          rel=1e-5)
 
 
 def test_pixel_accuracy():

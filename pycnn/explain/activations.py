@@ -4,7 +4,7 @@ leaky_relu's and elu's α and swish's β are read back from the numbers; softmax
 log_softmax, naive normalisation and maxout are explained along the axis whose
 reference reproduces the result.
 """
-import numpy as np
+import numpy as _np
 
 from .elementwise import _elementwise
 from .render import ELEMENTS, _join, _values
@@ -15,7 +15,7 @@ from .render import ELEMENTS, _join, _values
 def _slope(x, y, fn):
     """The α with y = α · fn(x) on the elements where x ≤ 0 (None when there are none)."""
     mask = (x < 0) & (fn(x) != 0)
-    return float(np.median(y[mask] / fn(x[mask]))) if mask.any() else None
+    return float(_np.median(y[mask] / fn(x[mask]))) if mask.any() else None
 
 
 def _piecewise(negative, general):
@@ -23,7 +23,7 @@ def _piecewise(negative, general):
     def explainer(t, n):
         x = _values(t.parents[0]).reshape(-1)
         y = _values(t).reshape(-1)
-        fn = {"leaky_relu": lambda v: v, "elu": np.expm1}[t.op]
+        fn = {"leaky_relu": lambda v: v, "elu": _np.expm1}[t.op]
         alpha = _slope(x, y, fn)
         a = n.num(alpha) if alpha is not None else (r"\alpha" if n.tex else "α")
         lines = [n.text(f"{t.op}, element by element: ") + general(n)]
@@ -66,13 +66,13 @@ def _rows(t, reference):
     """(z, y) as rows along the op's axis, found as the axis whose reference matches."""
     z, y = _values(t.parents[0]), _values(t)
     for axis in [-1] + list(range(z.ndim - 1)):
-        with np.errstate(all="ignore"):
+        with _np.errstate(all="ignore"):
             ref = reference(z, axis)
-        if ref.shape == y.shape and np.allclose(ref, y, rtol=1e-4, atol=1e-6, equal_nan=True):
+        if ref.shape == y.shape and _np.allclose(ref, y, rtol=1e-4, atol=1e-6, equal_nan=True):
             break
     else:
         axis = -1
-    z, y = np.moveaxis(np.atleast_1d(z), axis, -1), np.moveaxis(np.atleast_1d(y), axis, -1)
+    z, y = _np.moveaxis(_np.atleast_1d(z), axis, -1), _np.moveaxis(_np.atleast_1d(y), axis, -1)
     return z.reshape(-1, z.shape[-1]), y.reshape(-1, y.shape[-1]), axis
 
 
@@ -83,7 +83,7 @@ def _which_row(n, rows, axis):
 
 
 def _softmax_reference(z, axis=-1):
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    e = _np.exp(z - z.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 
 
@@ -98,8 +98,8 @@ def _shift_text(n, m):
 def _explain_softmax(t, n):
     z, p, axis = _rows(t, _softmax_reference)
     z0, p0 = z[0], p[0]
-    m = float(z0.max()) if np.abs(z0).max() > 50 else 0.0
-    e = np.exp(z0 - m)
+    m = float(z0.max()) if _np.abs(z0).max() > 50 else 0.0
+    e = _np.exp(z0 - m)
     zk = lambda v: n.exp(v - m)                                       # noqa: E731
     lines = [n.text("softmax: ") + n.sub("p", "k") + " = " +
              n.frac("e^{z_k}" if n.tex else "e^z_k", n.sum("j", "e^{z_j}" if n.tex else "e^z_j"))]
@@ -122,9 +122,9 @@ def _explain_softmax(t, n):
 
 
 def _explain_log_softmax(t, n):
-    z, y, axis = _rows(t, lambda z, a: np.log(_softmax_reference(z, a)))
+    z, y, axis = _rows(t, lambda z, a: _np.log(_softmax_reference(z, a)))
     z0, y0 = z[0], y[0]
-    lse = float(np.log(np.exp(z0 - z0.max()).sum()) + z0.max())
+    lse = float(_np.log(_np.exp(z0 - z0.max()).sum()) + z0.max())
     ln = r"\ln" if n.tex else "ln"
     lines = [n.text("log_softmax: ") + f"{ln} {n.sub('p', 'k')} = {n.sub('z', 'k')} {n.minus} "
              f"{ln} " + n.sum("j", "e^{z_j}" if n.tex else "e^z_j")]
@@ -153,7 +153,7 @@ def _explain_naive_normalize(t, n):
     for k in range(min(ELEMENTS, z0.size)):
         lines.append(f"{n.sub('p', k + 1)} = {n.frac(n.num(z0[k]), n.num(z0.sum()))} = "
                      f"{n.num(p0[k])}")
-    bad = [n.num(v) for v in p0 if v < 0 or v > 1 or not np.isfinite(v)]
+    bad = [n.num(v) for v in p0 if v < 0 or v > 1 or not _np.isfinite(v)]
     if bad:
         lines.append(n.text("not a probability: " + ", ".join(bad) +
                             " lies outside [0, 1] — softmax exponentiates first"))
@@ -164,8 +164,8 @@ def _explain_maxout(t, n):
     x, y = _values(t.parents[0]), _values(t)
     axis = next((a for a in range(-1, -x.ndim - 1, -1) if x.shape[a] != y.shape[a]), -1)
     pieces = x.shape[axis] // y.shape[axis]
-    x0 = np.moveaxis(x, axis, -1).reshape(-1, x.shape[axis])[0]
-    y0 = np.moveaxis(y, axis, -1).reshape(-1, y.shape[axis])[0]
+    x0 = _np.moveaxis(x, axis, -1).reshape(-1, x.shape[axis])[0]
+    y0 = _np.moveaxis(y, axis, -1).reshape(-1, y.shape[axis])[0]
     mx = r"\max" if n.tex else "max"
     lines = [n.text(f"maxout, {pieces} pieces per unit: ") + f"{n.sub('y', 'j')} = {mx} " +
              n.text("of the j-th group of consecutive inputs")]

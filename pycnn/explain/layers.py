@@ -4,7 +4,7 @@ A layer's activation, strides and padding are not stored on its tensor: the acti
 and geometry that reproduce the numbers are found by trying the few that fit
 (_activation_candidates, _find_geometry).
 """
-import numpy as np
+import numpy as _np
 
 from .activations import _softmax_reference as _softmax_rows
 from .render import ELEMENTS, _explain_other, _join, _values
@@ -13,9 +13,9 @@ from .render import ELEMENTS, _explain_other, _join, _values
 
 _ACTIVATIONS = {
     "linear": lambda z: z,
-    "relu": lambda z: np.maximum(z, 0),
-    "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
-    "tanh": np.tanh,
+    "relu": lambda z: _np.maximum(z, 0),
+    "sigmoid": lambda z: 1 / (1 + _np.exp(-z)),
+    "tanh": _np.tanh,
     "softmax": _softmax_rows,
 }
 
@@ -32,14 +32,14 @@ def _activation_candidates(y):
 
 def _explain_dense(t, n):
     x, w = (_values(p) for p in t.parents[:2])
-    b = _values(t.parents[2]) if len(t.parents) > 2 else np.zeros(w.shape[1])
+    b = _values(t.parents[2]) if len(t.parents) > 2 else _np.zeros(w.shape[1])
     y = _values(t)
     if x.ndim != 2 or w.ndim != 2 or y.shape != (x.shape[0], w.shape[1]):
         return _explain_other(t, n)
     z = x @ w + b
-    with np.errstate(all="ignore"):
+    with _np.errstate(all="ignore"):
         name = next((k for k, f in _activation_candidates(y)
-                     if np.allclose(f(z), y, rtol=1e-4, atol=1e-5)), None)
+                     if _np.allclose(f(z), y, rtol=1e-4, atol=1e-5)), None)
     if name == "linear":
         f = ""                                     # no activation: no parentheses either
     else:
@@ -86,11 +86,11 @@ def _geometries(n_in, n_out, k):
 def _window(x, i, j, kh, kw, geometry, fill=0.0):
     """x[n=0] around output (i, j): (kh, kw, C), ``fill`` where padding lies."""
     (sh, ph, _), (sw, pw, _) = geometry
-    rows, cols = i * sh - ph + np.arange(kh), j * sw - pw + np.arange(kw)
+    rows, cols = i * sh - ph + _np.arange(kh), j * sw - pw + _np.arange(kw)
     inside = ((rows >= 0) & (rows < x.shape[1]))[:, None] & ((cols >= 0) & (cols < x.shape[2]))
-    window = np.full((kh, kw, x.shape[3]), fill)
-    window[inside] = x[0][np.clip(rows, 0, x.shape[1] - 1)[:, None],
-                          np.clip(cols, 0, x.shape[2] - 1)[None, :]][inside]
+    window = _np.full((kh, kw, x.shape[3]), fill)
+    window[inside] = x[0][_np.clip(rows, 0, x.shape[1] - 1)[:, None],
+                          _np.clip(cols, 0, x.shape[2] - 1)[None, :]][inside]
     return window
 
 
@@ -103,15 +103,15 @@ def _find_geometry(x, y, kh, kw, value_at, fill=0.0):
     for gh in _geometries(x.shape[1], y.shape[1], kh):
         for gw in _geometries(x.shape[2], y.shape[2], kw):
             if gh[2] == gw[2] and all(
-                    np.isclose(value_at(_window(x, a, c, kh, kw, (gh, gw), fill)), y[0, a, c, 0],
-                               rtol=1e-4, atol=1e-5) for a, c in probes):
+                    _np.isclose(value_at(_window(x, a, c, kh, kw, (gh, gw), fill)), y[0, a, c, 0],
+                                rtol=1e-4, atol=1e-5) for a, c in probes):
                 return (gh, gw), i, j
     return None, i, j
 
 
 def _explain_conv2d(t, n):
     x, k = (_values(p) for p in t.parents[:2])
-    b = _values(t.parents[2]) if len(t.parents) > 2 else np.zeros(k.shape[3])
+    b = _values(t.parents[2]) if len(t.parents) > 2 else _np.zeros(k.shape[3])
     y = _values(t)
     kh, kw, cin, cout = k.shape
     found = None
@@ -149,10 +149,10 @@ def _explain_conv2d(t, n):
 def _explain_pool(t, n):
     x, y = _values(t.parents[0]), _values(t)
     # padding takes no part in a pool (Keras): NaN marks it, nanmax/nanmean skip it
-    reduce = np.nanmax if t.op == "max_pool2d" else np.nanmean
+    reduce = _np.nanmax if t.op == "max_pool2d" else _np.nanmean
     for p in range(1, x.shape[1] + 1):
         for q in (p, *range(1, x.shape[2] + 1)):
-            geometry, i, j = _find_geometry(x, y, p, q, lambda w: reduce(w[:, :, 0]), np.nan)
+            geometry, i, j = _find_geometry(x, y, p, q, lambda w: reduce(w[:, :, 0]), _np.nan)
             if geometry:
                 break
         else:
@@ -160,8 +160,8 @@ def _explain_pool(t, n):
         break
     else:
         return _explain_other(t, n)
-    window = _window(x, i, j, p, q, geometry, np.nan)[:, :, 0]
-    window = window[~np.isnan(window)]
+    window = _window(x, i, j, p, q, geometry, _np.nan)[:, :, 0]
+    window = window[~_np.isnan(window)]
     (sh, _, padding), (sw, _, _) = geometry
     kind = "max" if t.op == "max_pool2d" else "average"
     fn = (r"\max" if n.tex else "max") if kind == "max" else (r"\mathrm{mean}" if n.tex
@@ -176,7 +176,7 @@ def _explain_pool(t, n):
 def _explain_upsampling(t, n):
     x, y = _values(t.parents[0]), _values(t)
     fh, fw = y.shape[1] // x.shape[1], y.shape[2] // x.shape[2]
-    i, j = np.unravel_index(np.argmax(np.abs(x[0, :, :, 0])), x.shape[1:3])
+    i, j = _np.unravel_index(_np.argmax(_np.abs(x[0, :, :, 0])), x.shape[1:3])
     block = y[0, i * fh:(i + 1) * fh, j * fw:(j + 1) * fw, 0]
     where = f"_{{{i},{j}}}" if n.tex else f"[{i}, {j}]"
     return [n.text(f"up-sampling by ({fh}, {fw}), nearest neighbour: each value is copied "
