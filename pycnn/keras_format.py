@@ -210,6 +210,11 @@ def _keras_compile_config(model):
 
 def _model_config(model, legacy=False):
     """Keras' config of a Sequential model and the plan (layers with their weights)."""
+    from .models import Sequential
+    if not isinstance(model, Sequential):
+        raise _ConversionError(f"cannot save model '{getattr(model, 'name', '?')}' "
+                               f"({type(model).__name__}) to a Keras file: pycnn writes Keras "
+                               f"files of Sequential models (save a functional model as .pycnn)")
     plan = _plan(model, "Keras")
     first = plan[0]
     dtype = first.config.get("dtype", "float32")

@@ -14,6 +14,7 @@ import pytest
 
 import pycnn
 from pycnn.layers import Conv2D, Dense, Dropout, Flatten, LeakyReLU, MaxPooling2D
+from pycnn import interop
 from pycnn.models import Sequential, load_model
 
 h5py = pytest.importorskip("h5py", reason="Keras files need h5py: pip install pycnn[hdf5]")
@@ -102,13 +103,13 @@ def test_trained_optimizer_state_travels_both_ways(keras, tmp_path):
 
 def test_weights_files_both_ways(keras, tmp_path):
     model = lecture_cnn()
-    kmodel = pycnn.interop.to_keras(lecture_cnn(seed=2))     # other weights, same layers
+    kmodel = interop.to_keras(lecture_cnn(seed=2))     # other weights, same layers
     assert kmodel.get_weights()[0].tobytes() != model.get_weights()[0].tobytes()
     model.save_weights(tmp_path / "p.weights.h5")
     kmodel.load_weights(tmp_path / "p.weights.h5")
     for kw, w in zip(kmodel.get_weights(), model.get_weights()):
         assert np.asarray(kw).tobytes() == w.tobytes()
-    kother = pycnn.interop.to_keras(lecture_mlp(seed=3))
+    kother = interop.to_keras(lecture_mlp(seed=3))
     kother.save_weights(tmp_path / "k.weights.h5")
     fresh = lecture_mlp(seed=4)
     fresh.load_weights(tmp_path / "k.weights.h5")
@@ -117,7 +118,7 @@ def test_weights_files_both_ways(keras, tmp_path):
     model.save_weights(tmp_path / "legacy.h5")                 # Keras 2's weights file
     with pytest.raises(ValueError):
         kother.load_weights(tmp_path / "legacy.h5")            # another model: Keras refuses
-    kcnn = pycnn.interop.to_keras(lecture_cnn(seed=5))
+    kcnn = interop.to_keras(lecture_cnn(seed=5))
     kcnn.load_weights(tmp_path / "legacy.h5")
     for kw, w in zip(kcnn.get_weights(), model.get_weights()):
         assert np.asarray(kw).tobytes() == w.tobytes()
@@ -163,7 +164,7 @@ def test_keras_layers_pycnn_lacks_are_refused_naming_file_and_layer(keras, tmp_p
         with pytest.raises(ValueError, match="lambda.keras: config.json: layers\\[0\\]: a "
                                              "Lambda layer holds Python code"):
             load_model(tmp_path / "lambda.keras", safe_mode=safe_mode)
-    with pytest.raises(pycnn.interop.ConversionError, match="slope 0.1"):
+    with pytest.raises(interop.ConversionError, match="slope 0.1"):
         Sequential([Dense(3, activation="leaky_relu", input_shape=(2,))]).save(
             tmp_path / "leaky.keras")
     assert not (tmp_path / "leaky.keras").exists()
@@ -260,3 +261,18 @@ def test_every_layer_both_have_round_trips_through_keras(keras, tmp_path):
     _same_weights(back, model)
     np.testing.assert_array_equal(back.predict(x, verbose=0), model.predict(x, verbose=0))
     assert [type(l).__name__ for l in back.layers] == [type(l).__name__ for l in model.layers]
+
+
+def test_a_functional_model_is_refused_before_anything_is_written(tmp_path):
+    from pycnn.models import Input, Model
+    x = Input((4,))
+    model = Model(x, Dense(3)(Dense(5, activation="relu")(x)))
+    for name in ("f.keras", "f.h5", "f.weights.h5"):
+        save = model.save_weights if name.endswith(".weights.h5") else model.save
+        with pytest.raises(interop.ConversionError, match="pycnn writes Keras files of "
+                                                                 "Sequential models"):
+            save(tmp_path / name)
+    assert os.listdir(tmp_path) == []
+    model.save(tmp_path / "f.pycnn")                        # pycnn's own format keeps it
+    assert [type(l).__name__ for l in load_model(tmp_path / "f.pycnn").layers] == \
+        ["InputLayer", "Dense", "Dense"]
