@@ -61,7 +61,7 @@ bench: build $(TEST_STAMP)
 clean:
 	rm -rf build $(VENV) pycnn/*.so pycnn/.built *.egg-info
 
-# ---- robustness (issue 8) --------------------------------------------------------------
+# ---- robustness -------------------------------------------------------------------------
 #   make sanitize   the test suite against an ASan+UBSan build (LeakSanitizer on pycnn's
 #                   own allocations), in its own tree under build/sanitize
 #   make valgrind   a subset of the suite under memcheck (PYTHONMALLOC=malloc)

@@ -7,28 +7,13 @@ its backward, reached through a Keras-like Python floor.
     >>> a = pycnn.tensor([[1, 2], [3, 4]], requires_grad=True)
     >>> (a * a).sum().backward()
 """
-from ._core import (
-    Tensor,
-    abs,
-    add,
-    divide,
-    exp,
-    from_dlpack,
-    log,
-    maximum,
-    minimum,
-    multiply,
-    negative,
-    power,
-    relu,
-    sigmoid,
-    sqrt,
-    square,
-    subtract,
-    tanh,
-    tensor,
-)
+from ._core import Tensor, from_dlpack, tensor
 from . import _core
+
+# every element-wise op of ops.def (pycnn.add ... pycnn.relu, pycnn.softplus, pycnn.gelu),
+# by the name the op registry gives it: a new row needs no import line here
+globals().update({op["function"]: getattr(_core, op["function"])
+                  for op in _core.op_registry() if op["family"] == "elementwise"})
 from .autograd import GradcheckError, enable_grad, gradcheck, is_grad_enabled, no_grad
 
 __version__ = "0.1.0"

@@ -16,7 +16,12 @@ elu             x if x > 0 else α(e^x − 1)                      α = 1.0
 swish           x · σ(βx)                                       β may be a trainable Tensor
 softmax         e^(z_k − max z) / Σ_j e^(z_j − max z)           along axis −1
 log_softmax     z_k − log Σ_j e^z_j  (log-sum-exp)              exact at ±1000
+softplus        ln(1 + e^x)                                     no overflow
+gelu            x Φ(x), Φ the standard normal CDF               exact (approximate=False)
 ==============  ==============================================  =========================
+
+Besides the functions defined here, every element-wise op that ``ops.def`` marks as an
+activation (its ``activation`` column, ``_core.op_registry()``) is known by its name.
 
 ``maxout(x, pieces)`` and ``naive_normalize(z)`` live in ``pycnn`` too, but take no
 part in name resolution: maxout needs ``pieces`` (use the ``Maxout`` layer), and
@@ -28,11 +33,10 @@ naive_normalize exists only to show why softmax is needed.
     1.0
 """
 from . import _core
-from ._core import (elu, leaky_relu, log_softmax, maxout, naive_normalize, relu, sigmoid,
-                    softmax, swish, tanh)
+from ._core import elu, leaky_relu, log_softmax, maxout, naive_normalize, softmax, swish
 
-__all__ = ["get", "serialize", "linear", "relu", "sigmoid", "tanh", "leaky_relu", "elu",
-           "swish", "softmax", "log_softmax", "maxout", "naive_normalize"]
+__all__ = ["get", "serialize", "linear", "leaky_relu", "elu", "swish", "softmax",
+           "log_softmax", "maxout", "naive_normalize"]
 
 
 def linear(x):
@@ -40,8 +44,13 @@ def linear(x):
     return x if isinstance(x, _core.Tensor) else _core.tensor(x)
 
 
-_BY_NAME = {f.__name__: f for f in (linear, relu, sigmoid, tanh, leaky_relu, elu, swish,
-                                    softmax, log_softmax)}
+# the element-wise ops ops.def marks as activations (relu, sigmoid, tanh, softplus, gelu...)
+_ELEMENTWISE = {op["function"]: getattr(_core, op["function"])
+                for op in _core.op_registry() if op["activation"]}
+globals().update(_ELEMENTWISE)
+__all__ += sorted(_ELEMENTWISE)
+_BY_NAME = {**{f.__name__: f for f in (linear, leaky_relu, elu, swish, softmax, log_softmax)},
+            **_ELEMENTWISE}
 _ALIASES = {"silu": swish}      # Keras 3 calls swish silu as well
 
 

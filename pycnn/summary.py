@@ -205,7 +205,7 @@ def _memory(count_bytes):
 
 def _weights_bytes(weights):
     unique = {id(w): w for w in weights}.values()
-    return sum(int(np.prod(w.shape)) * np.dtype(w.dtype).itemsize for w in unique)
+    return sum(int(_np.prod(w.shape)) * _np.dtype(w.dtype).itemsize for w in unique)
 
 
 def _wrap(text, width):
@@ -319,8 +319,8 @@ def graph_summary_lines(model, line_length=None, positions=None, expand_nested=F
     for layer in layers:
         add(layer, 0, nodes)
     trainable, non_trainable = model.trainable_weights, model.non_trainable_weights
-    t_count = sum(int(np.prod(w.shape)) for w in trainable)
-    n_count = sum(int(np.prod(w.shape)) for w in non_trainable)
+    t_count = sum(int(_np.prod(w.shape)) for w in trainable)
+    n_count = sum(int(_np.prod(w.shape)) for w in non_trainable)
     t_bytes, n_bytes = _weights_bytes(trainable), _weights_bytes(non_trainable)
     return ([f'Model: "{model.name}"'] + _table_lines(header, align, rows, widths, line_length)
             + [f" Total params: {t_count + n_count:,} ({_memory(t_bytes + n_bytes)})",
@@ -334,7 +334,7 @@ def summary_html(model):
     from .models import Sequential
     if not isinstance(model, Sequential):
         return ("<pre style='font-family:monospace'>" +
-                html.escape("\n".join(graph_summary_lines(model, line_length=108))) + "</pre>")
+                _html.escape("\n".join(graph_summary_lines(model, line_length=108))) + "</pre>")
     if not model.built:
         return (f"<p><b>{_html.escape(model.name)}</b>: {len(model.layers)} layers, not built "
                 f"yet (no input shape)</p>")

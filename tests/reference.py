@@ -1,5 +1,7 @@
 """Plain-NumPy twins of pycnn's ops: the references the C kernels are tested against.
 Each topic keeps its own section."""
+import math
+
 import numpy as np
 
 # ---- core: element-wise ----------------------------------------------------------
@@ -13,7 +15,31 @@ def relu(x):
     return np.maximum(x, 0.0)
 
 
-# ---- layers: convolution and pooling (issue 4) ---------------------------------------------
+def softplus(x):
+    return np.log1p(np.exp(x))
+
+
+_erf = np.vectorize(math.erf, otypes=[float])
+
+
+def gelu(x):
+    return 0.5 * x * (1.0 + _erf(np.asarray(x, dtype=np.float64) / math.sqrt(2.0)))
+
+
+# Every element-wise op of ops.def by its name there (tests/test_op_registry.py runs each
+# against its twin; an op missing here fails that test), and those whose inputs must be
+# positive (both inputs, for the binary ones).
+ELEMENTWISE = {
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
+    "pow": np.power, "maximum": np.maximum, "minimum": np.minimum,
+    "neg": np.negative, "abs": np.abs, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
+    "square": np.square, "sigmoid": sigmoid, "tanh": np.tanh, "relu": relu,
+    "softplus": softplus, "gelu": gelu,
+}
+POSITIVE = {"div", "pow", "log", "sqrt"}
+
+
+# ---- layers: convolution and pooling -----------------------------------------------------
 # Written from the definitions, one output pixel at a time: slow, obvious, independent of
 # the C path (no im2col, no GEMM).
 
@@ -81,7 +107,7 @@ def max_grad(x, axis=None, keepdims=False):
     mask = np.zeros_like(groups)
     np.put_along_axis(mask, first[..., None], 1.0, axis=-1)
     return np.moveaxis(mask.reshape(moved.shape), range(x.ndim), kept + list(axes))
-# ---- activations and losses (issue 3) ----------------------------------------------
+# ---- activations and losses ------------------------------------------------------
 
 
 def leaky_relu(x, alpha=0.1):

@@ -1,5 +1,7 @@
 """Activations beyond the core maps: leaky_relu, elu, swish (trainable β), softmax,
 log_softmax, naive_normalize, maxout, and resolving activations by name."""
+import os
+
 import numpy as np
 import pytest
 
@@ -224,6 +226,8 @@ def test_agrees_with_pytorch(rng):
         (pycnn.swish, F.silu),
         (lambda t: pycnn.softmax(t, axis=0), lambda t: F.softmax(t, dim=0)),
         (pycnn.log_softmax, lambda t: F.log_softmax(t, dim=-1)),
+        (pycnn.softplus, F.softplus),
+        (pycnn.gelu, F.gelu),                   # torch's default: approximate='none'
     ]
     seed = rng.standard_normal(x.shape)
     for ours, theirs in cases:
@@ -233,6 +237,21 @@ def test_agrees_with_pytorch(rng):
         b.backward(torch.tensor(seed))
         np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), rtol=1e-10, atol=1e-15)
+
+
+@pytest.mark.filterwarnings(  # Keras 3.15 on torch calls np.array(tensor)
+    "ignore:__array__ implementation doesn.t accept a copy keyword:DeprecationWarning")
+def test_softplus_and_gelu_match_keras_defaults(rng):
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    x = np.concatenate([rng.standard_normal(20) * 4, [-30.0, -5.0, 0.0, 5.0, 30.0]])
+    x = x.astype(np.float32)
+    for name in ("softplus", "gelu"):       # keras.activations.gelu: approximate=False
+        theirs = keras.ops.convert_to_numpy(keras.activations.get(name)(x))
+        ours = pycnn.activations.get(name)(pycnn.tensor(x)).numpy()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=2e-6)
+    layer = pycnn.layers.Dense(3, activation="gelu")
+    assert layer.get_config()["activation"] == "gelu"
 
 
 def test_an_axis_beyond_int_range_is_out_of_range_not_an_overflow():

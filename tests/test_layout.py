@@ -82,3 +82,26 @@ def test_every_op_has_a_name():
     names = _core.op_names()
     assert len(names) == len(set(names)), "duplicate op names in ops.def"
     assert all(names)
+
+
+def test_c_functions_and_types_have_text_signatures():
+    """Shift-Tab in Jupyter shows the arguments: every public C function and type of
+    pycnn._core carries a text signature (docstring 'name(args)\\n--\\n\\n...')."""
+    import inspect
+
+    import pycnn
+    from pycnn import _core
+    missing = []
+    for name in dir(_core):
+        obj = getattr(_core, name)
+        if name.startswith("_") or not callable(obj):
+            continue
+        try:
+            inspect.signature(obj)
+        except ValueError:
+            missing.append(name)
+    assert missing == []
+    assert str(inspect.signature(pycnn.layers.Dense)).startswith(
+        "(units, activation=None, use_bias=True, kernel_initializer='glorot_uniform'")
+    assert str(inspect.signature(pycnn.softplus)) == "(x)"
+    assert str(inspect.signature(pycnn.leaky_relu)) == "(x, alpha=0.1)"

@@ -4,9 +4,8 @@
 #include "core/bufpool.h"
 
 const pc_op_info pc_op_table[PC_OP_COUNT] = {
-#define X(op, name, n_in, bwd) [PC_OP_##op] = {name, n_in, bwd},
+#define OP(op, name, n_in, bwd, family, inputs) [PC_OP_##op] = {name, n_in, bwd, family, inputs},
 #include "autograd/ops.def"
-#undef X
 };
 
 static _Thread_local int pc_no_grad_depth = 0;  /* per thread, like torch.no_grad */

@@ -1,5 +1,10 @@
 /* autograd/node.h — the graph of tensors.
  *
+ * The autograd floor (csrc/autograd) records and differentiates: ops.def is the one op
+ * table; ops_<topic>.c holds each op's recorder pc_<op>() (which runs the forward kernel
+ * and records a node) right above its backward pc_grad_<op>(); engine.c walks the graph
+ * once, iteratively, in reverse topological order. It calls only core and kernels.
+ *
  * A Tensor is a vertex (core/tensor.h holds its struct and the node's memory): its
  * value, its gradient, and, when an op produced it while recording, the node
  * out = op(parents). This floor gives nodes their meaning: the op table generated
@@ -16,26 +21,29 @@
 #include "core/tensor.h"
 
 typedef enum {
-#define X(op, name, n_in, bwd) PC_OP_##op,
+#define OP(op, name, n_in, bwd, family, inputs) PC_OP_##op,
 #include "autograd/ops.def"
-#undef X
     PC_OP_COUNT
 } pc_op;
 
 /* Adds this node's contribution to each parent's .grad: 0, or -1 with an exception set. */
 typedef int (*pc_backward_fn)(pc_node *node, PyArrayObject *dout);
 
+/* One row of ops.def: the op's name, how many inputs (-1: any), its backward, its
+ * family ("elementwise", "activation", "loss", "layer"...) and the names of the inputs
+ * a gradient flows to, space-separated. */
 typedef struct {
     const char *name;
     int n_inputs;
     pc_backward_fn backward;
+    const char *family;
+    const char *inputs;
 } pc_op_info;
 
 extern const pc_op_info pc_op_table[PC_OP_COUNT];
 
-#define X(op, name, n_in, bwd) int bwd(pc_node *node, PyArrayObject *dout);
+#define OP(op, name, n_in, bwd, family, inputs) int bwd(pc_node *node, PyArrayObject *dout);
 #include "autograd/ops.def"
-#undef X
 
 /* Recording is on unless `with pycnn.no_grad()` (per thread). */
 int pc_grad_enabled(void);

@@ -5,24 +5,25 @@
 
 #include "autograd/ops_elementwise.h"       /* PC_GIL_THRESHOLD */
 
-#define SCALED(name)                                                                     \
+#define SCALED_KERNELS(name)                                                             \
     {pc_##name##_forward_f32, pc_##name##_forward_f64, pc_##name##_backward_f32,         \
      pc_##name##_backward_f64}
 static const pc_scaled_kernels scaled_kernels[PC_OP_COUNT] = {
-    [PC_OP_LEAKY_RELU] = SCALED(leaky_relu),
-    [PC_OP_ELU] = SCALED(elu),
+#define OP(...)
+#define SCALED(op, name, kernel, alpha, doc) [PC_OP_##op] = SCALED_KERNELS(kernel),
+#include "autograd/ops.def"
 };
-#undef SCALED
+#undef SCALED_KERNELS
 
-#define AXIS(name, reads_output)                                                         \
+#define AXIS_KERNELS(name, reads_output)                                                 \
     {pc_##name##_forward_f32, pc_##name##_forward_f64, pc_##name##_backward_f32,         \
      pc_##name##_backward_f64, reads_output}
 static const pc_axis_kernels axis_kernels[PC_OP_COUNT] = {
-    [PC_OP_SOFTMAX] = AXIS(softmax, 1),
-    [PC_OP_LOG_SOFTMAX] = AXIS(log_softmax, 1),
-    [PC_OP_NAIVE_NORMALIZE] = AXIS(naive_normalize, 0),
+#define OP(...)
+#define AXIS(op, name, kernel, reads_output, doc) [PC_OP_##op] = AXIS_KERNELS(kernel, reads_output),
+#include "autograd/ops.def"
 };
-#undef AXIS
+#undef AXIS_KERNELS
 
 const pc_scaled_kernels *
 pc_scaled_kernels_for(pc_op op)
@@ -48,7 +49,7 @@ pc_scaled_activation(pc_op op, PyObject *x, double alpha)
 {
     const pc_scaled_kernels *k = pc_scaled_kernels_for(op);
     PyArrayObject *y = new_like(x);
-    pc_op_args a = {{alpha}};
+    pc_op_args a = {.scaled = {alpha}};
     PyObject *result;
     npy_intp n;
 
@@ -58,24 +59,22 @@ pc_scaled_activation(pc_op op, PyObject *x, double alpha)
     NPY_BEGIN_THREADS_DEF;
     if (n > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(y) == NPY_FLOAT32)
-        k->forward_f32(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n, (float)a.f[0]);
-    else
-        k->forward_f64(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n, a.f[0]);
+    PC_DISPATCH(PyArray_TYPE(y), k->forward, PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n,
+                a.scaled.alpha);
     NPY_END_THREADS;
     result = pc_record(op, y, 1, &x, &a, 0, NULL);
     Py_DECREF(y);
     return result;
 }
 
-/* y = f(x; α), α = args.f[0]; saves nothing: dx += f'(x; α) dy reads x */
+/* y = f(x; α), α = args.scaled.alpha; saves nothing: dx += f'(x; α) dy reads x */
 int
 pc_grad_scaled_activation(pc_node *node, PyArrayObject *dout)
 {
     const pc_scaled_kernels *k = pc_scaled_kernels_for(node->op);
     PyArrayObject *x = PC_DATA(node->parents[0]), *dx;
     npy_intp n = PyArray_SIZE(x);
-    double alpha = node->args.f[0];
+    double alpha = node->args.scaled.alpha;
 
     if (pc_grad_buffer(node, 0, &dx) < 0)
         return -1;
@@ -84,10 +83,8 @@ pc_grad_scaled_activation(pc_node *node, PyArrayObject *dout)
     NPY_BEGIN_THREADS_DEF;
     if (n > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(x) == NPY_FLOAT32)
-        k->backward_f32(PyArray_DATA(x), PyArray_DATA(dout), PyArray_DATA(dx), n, (float)alpha);
-    else
-        k->backward_f64(PyArray_DATA(x), PyArray_DATA(dout), PyArray_DATA(dx), n, alpha);
+    PC_DISPATCH(PyArray_TYPE(x), k->backward, PyArray_DATA(x), PyArray_DATA(dout),
+                PyArray_DATA(dx), n, alpha);
     NPY_END_THREADS;
     return 0;
 }
@@ -105,12 +102,8 @@ pc_swish(PyObject *x, PyObject *beta)
     NPY_BEGIN_THREADS_DEF;
     if (n > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(y) == NPY_FLOAT32)
-        pc_swish_forward_f32(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n,
-                             *(float *)PyArray_DATA(PC_DATA(beta)));
-    else
-        pc_swish_forward_f64(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n,
-                             *(double *)PyArray_DATA(PC_DATA(beta)));
+    PC_DISPATCH(PyArray_TYPE(y), pc_swish_forward, PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n,
+                pc_value_at(PC_DATA(beta), 0));
     NPY_END_THREADS;
     result = pc_record(PC_OP_SWISH, y, 2, parents, NULL, 0, NULL);
     Py_DECREF(y);
@@ -133,24 +126,19 @@ pc_grad_swish(pc_node *node, PyArrayObject *dout)
     NPY_BEGIN_THREADS_DEF;
     if (n > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(x) == NPY_FLOAT32)
-        pc_swish_backward_f32(PyArray_DATA(x), PyArray_DATA(dout),
-                              dx ? PyArray_DATA(dx) : NULL, dbeta ? PyArray_DATA(dbeta) : NULL,
-                              n, *(float *)PyArray_DATA(beta));
-    else
-        pc_swish_backward_f64(PyArray_DATA(x), PyArray_DATA(dout),
-                              dx ? PyArray_DATA(dx) : NULL, dbeta ? PyArray_DATA(dbeta) : NULL,
-                              n, *(double *)PyArray_DATA(beta));
+    PC_DISPATCH(PyArray_TYPE(x), pc_swish_backward, PyArray_DATA(x), PyArray_DATA(dout),
+                dx ? PyArray_DATA(dx) : NULL, dbeta ? PyArray_DATA(dbeta) : NULL, n,
+                pc_value_at(beta, 0));
     NPY_END_THREADS;
     return 0;
 }
 
 PyObject *
-pc_along_axis(pc_op op, PyObject *z, pc_index outer, pc_index K, pc_index inner)
+pc_along_axis(pc_op op, PyObject *z, int axis, pc_index outer, pc_index K, pc_index inner)
 {
     const pc_axis_kernels *k = pc_axis_kernels_for(op);
     PyArrayObject *y = new_like(z);
-    pc_op_args a = {.i = {outer, K, inner}, .n_i = 3};
+    pc_op_args a = {.along_axis = {outer, K, inner, axis}};
     PyObject *result, *saved;
 
     if (y == NULL)
@@ -158,10 +146,8 @@ pc_along_axis(pc_op op, PyObject *z, pc_index outer, pc_index K, pc_index inner)
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(y) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(y) == NPY_FLOAT32)
-        k->forward_f32(PyArray_DATA(PC_DATA(z)), PyArray_DATA(y), a.i[0], a.i[1], a.i[2]);
-    else
-        k->forward_f64(PyArray_DATA(PC_DATA(z)), PyArray_DATA(y), a.i[0], a.i[1], a.i[2]);
+    PC_DISPATCH(PyArray_TYPE(y), k->forward, PyArray_DATA(PC_DATA(z)), PyArray_DATA(y), outer, K,
+                inner);
     NPY_END_THREADS;
     saved = (PyObject *)y;
     result = pc_record(op, y, 1, &z, &a, k->reads_output, &saved);
@@ -177,7 +163,7 @@ pc_grad_along_axis(pc_node *node, PyArrayObject *dout)
     const pc_axis_kernels *k = pc_axis_kernels_for(node->op);
     PyArrayObject *z = PC_DATA(node->parents[0]), *dz;
     PyArrayObject *read = k->reads_output ? (PyArrayObject *)node->saved[0] : z;
-    const pc_index *a = node->args.i;
+    const pc_op_args *a = &node->args;
 
     if (pc_grad_buffer(node, 0, &dz) < 0)
         return -1;
@@ -186,12 +172,8 @@ pc_grad_along_axis(pc_node *node, PyArrayObject *dout)
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(z) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(z) == NPY_FLOAT32)
-        k->backward_f32(PyArray_DATA(read), PyArray_DATA(dout), PyArray_DATA(dz), a[0], a[1],
-                        a[2]);
-    else
-        k->backward_f64(PyArray_DATA(read), PyArray_DATA(dout), PyArray_DATA(dz), a[0], a[1],
-                        a[2]);
+    PC_DISPATCH(PyArray_TYPE(z), k->backward, PyArray_DATA(read), PyArray_DATA(dout),
+                PyArray_DATA(dz), a->along_axis.outer, a->along_axis.k, a->along_axis.inner);
     NPY_END_THREADS;
     return 0;
 }
@@ -200,20 +182,21 @@ PyObject *
 pc_maxout(PyObject *x, int axis, pc_index outer, pc_index pieces, pc_index inner)
 {
     PyArrayObject *xd = PC_DATA(x), *y;
-    pc_op_args a = {.i = {outer, PyArray_DIM(xd, axis) / pieces, pieces, inner}, .n_i = 4};
+    int ax = axis < 0 ? axis + PyArray_NDIM(xd) : axis;
+    pc_op_args a = {.maxout = {outer, PyArray_DIM(xd, ax) / pieces, pieces, inner, axis}};
     npy_intp shape[PC_MAX_NDIM];
     PyObject *result;
 
     for (int d = 0; d < PyArray_NDIM(xd); d++)
         shape[d] = PyArray_DIM(xd, d);
-    shape[axis] = a.i[1];
+    shape[ax] = a.maxout.units;
     if ((y = pc_new_array(PyArray_NDIM(xd), shape, PyArray_TYPE(xd))) == NULL)
         return NULL;
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(xd) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
     PC_DISPATCH(PyArray_TYPE(y), pc_maxout_forward, PyArray_DATA(xd), PyArray_DATA(y),
-                a.i[0], a.i[1], a.i[2], a.i[3]);
+                outer, a.maxout.units, pieces, inner);
     NPY_END_THREADS;
     result = pc_record(PC_OP_MAXOUT, y, 1, &x, &a, 0, NULL);
     Py_DECREF(y);
@@ -226,7 +209,7 @@ int
 pc_grad_maxout(pc_node *node, PyArrayObject *dout)
 {
     PyArrayObject *x = PC_DATA(node->parents[0]), *dx;
-    const pc_index *a = node->args.i;
+    const pc_op_args *a = &node->args;
 
     if (pc_grad_buffer(node, 0, &dx) < 0)
         return -1;
@@ -235,12 +218,9 @@ pc_grad_maxout(pc_node *node, PyArrayObject *dout)
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(x) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(x) == NPY_FLOAT32)
-        pc_maxout_backward_f32(PyArray_DATA(x), PyArray_DATA(dout), PyArray_DATA(dx), a[0], a[1],
-                               a[2], a[3]);
-    else
-        pc_maxout_backward_f64(PyArray_DATA(x), PyArray_DATA(dout), PyArray_DATA(dx), a[0], a[1],
-                               a[2], a[3]);
+    PC_DISPATCH(PyArray_TYPE(x), pc_maxout_backward, PyArray_DATA(x), PyArray_DATA(dout),
+                PyArray_DATA(dx), a->maxout.outer, a->maxout.units, a->maxout.pieces,
+                a->maxout.inner);
     NPY_END_THREADS;
     return 0;
 }

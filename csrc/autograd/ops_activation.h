@@ -1,8 +1,8 @@
 /* autograd/ops_activation.h — the activation recorders and their kernel tables.
  *
- * Node args: leaky_relu, elu: f[0] = α.  swish: parents (x, β), β a one-element tensor.
- * softmax, log_softmax, naive_normalize: i[0..2] = outer, K, inner (the axis in the middle).
- * maxout: i[0..3] = outer, U, P (pieces), inner. */
+ * Node args (pc_op_args): leaky_relu, elu: .scaled.alpha.  swish: parents (x, β), β a
+ * one-element tensor. softmax, log_softmax, naive_normalize: .along_axis (outer, K, inner
+ * around the axis in the middle). maxout: .maxout (outer, U units, P pieces, inner). */
 #ifndef PC_OPS_ACTIVATION_H
 #define PC_OPS_ACTIVATION_H
 
@@ -38,10 +38,12 @@ const pc_axis_kernels *pc_axis_kernels_for(pc_op op);
 PyObject *pc_scaled_activation(pc_op op, PyObject *x, double alpha);
 /* y = x σ(βx); beta a one-element Tensor of x's dtype */
 PyObject *pc_swish(PyObject *x, PyObject *beta);
-/* softmax, log_softmax, naive_normalize of z seen as (outer, K, inner) along K */
-PyObject *pc_along_axis(pc_op op, PyObject *z, pc_index outer, pc_index K, pc_index inner);
-/* maxout over `axis` (0 <= axis < ndim, its size a multiple of pieces), x seen as
- * (outer, axis, inner) */
+/* softmax, log_softmax, naive_normalize of z along axis (in range; negative counts from
+ * the end, and is kept as given for op_args), z seen as (outer, K, inner) */
+PyObject *pc_along_axis(pc_op op, PyObject *z, int axis, pc_index outer, pc_index K,
+                        pc_index inner);
+/* maxout over `axis` (in range, as for pc_along_axis; its size a multiple of pieces), x
+ * seen as (outer, axis, inner) */
 PyObject *pc_maxout(PyObject *x, int axis, pc_index outer, pc_index pieces, pc_index inner);
 
 #endif

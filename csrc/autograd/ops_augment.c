@@ -1,15 +1,14 @@
 /* autograd/ops_augment.c — augmentation transforms and bilinear resizing
  * (kernels/augment.h): each recorder right above its backward. x is parent 0.
  *
- *   affine_transform  saved[0] = t (N, 6) float64; args.i = {interpolation, fill_mode},
- *                     args.f[0] = fill_value
+ *   affine_transform  saved[0] = t (N, 6) float64; args.affine_transform =
+ *                     {interpolation, fill_mode, fill_value}
  *   resize_bilinear   y's shape gives OH, OW
- *   contrast          saved[0] = mean (N, C), saved[1] = f (N,) float64; args.f = {lo, hi}
+ *   contrast          saved[0] = mean (N, C), saved[1] = f (N,) float64; args.contrast = {lo, hi}
  */
 #include "autograd/ops_augment.h"
 
 #include "autograd/ops_elementwise.h"       /* PC_GIL_THRESHOLD */
-#include "py/convert.h"
 
 static pc_affine
 affine_of(PyArrayObject *x, PyArrayObject *t, int interpolation, int fill_mode, double fill)
@@ -25,7 +24,7 @@ pc_affine_transform(PyObject *x, PyArrayObject *t, int interpolation, int fill_m
 {
     PyArrayObject *xa = PC_DATA(x), *y;
     pc_affine g = affine_of(xa, t, interpolation, fill_mode, fill_value);
-    pc_op_args args = {.i = {interpolation, fill_mode}, .n_i = 2, .f = {fill_value}};
+    pc_op_args args = {.affine_transform = {interpolation, fill_mode, fill_value}};
     PyObject *saved = (PyObject *)t, *result;
     NPY_BEGIN_THREADS_DEF;
 
@@ -46,7 +45,9 @@ pc_grad_affine_transform(pc_node *node, PyArrayObject *dout)
 {
     PyArrayObject *dx;
     pc_affine g = affine_of(PC_DATA(node->parents[0]), (PyArrayObject *)node->saved[0],
-                            (int)node->args.i[0], (int)node->args.i[1], node->args.f[0]);
+                            node->args.affine_transform.interpolation,
+                            node->args.affine_transform.fill_mode,
+                            node->args.affine_transform.fill_value);
     NPY_BEGIN_THREADS_DEF;
 
     if (pc_grad_buffer(node, 0, &dx) < 0)
@@ -105,7 +106,7 @@ pc_contrast(PyObject *x, PyArrayObject *f, double lo, double hi)
 {
     PyArrayObject *xa = PC_DATA(x), *y = NULL, *mean = NULL;
     npy_intp dims[2] = {PyArray_DIM(xa, 0), PyArray_DIM(xa, 3)};
-    pc_op_args args = {.f = {lo, hi}};
+    pc_op_args args = {.contrast = {lo, hi}};
     PyObject *result = NULL;
     NPY_BEGIN_THREADS_DEF;
 
@@ -143,8 +144,8 @@ pc_grad_contrast(pc_node *node, PyArrayObject *dout)
         NPY_BEGIN_THREADS;
     PC_DISPATCH(PyArray_TYPE(dout), pc_contrast_backward, PyArray_DATA(x), PyArray_DATA(dout),
                 PyArray_DATA(mean), PyArray_DATA(f), PyArray_DIM(x, 0),
-                PyArray_DIM(x, 1) * PyArray_DIM(x, 2), PyArray_DIM(x, 3), node->args.f[0],
-                node->args.f[1], PyArray_DATA(dx));
+                PyArray_DIM(x, 1) * PyArray_DIM(x, 2), PyArray_DIM(x, 3), node->args.contrast.lo,
+                node->args.contrast.hi, PyArray_DATA(dx));
     NPY_END_THREADS;
     return 0;
 }

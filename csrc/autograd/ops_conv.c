@@ -7,7 +7,7 @@
  *   parents x, W[, b]; saved[0] = y when act ≠ linear, saved[1], saved[2] = the
  *   Winograd transforms V and U when the kernel wants a gradient (ops_conv_winograd.c),
  *   or saved[1] = the direct route's zero-padded x, for the same gradient;
- *   args.i = {SH, SW, PT, PL, act, OH, OW}.
+ *   args.conv2d = {SH, SW, PT, PL, OH, OW, act, same}.
  *
  * From dz = dy · act'(y) (N·OH·OW, F):
  *   db += Σ_rows dz,   dWm += colsᵀ · dz,   dx += col2im(dz · Wmᵀ),
@@ -93,7 +93,7 @@ done:
 }
 
 PyObject *
-pc_conv2d(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *geometry, int act)
+pc_conv2d(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *geometry, int same, int act)
 {
     PyArrayObject *xa = PC_DATA(x), *wa = PC_DATA(w), *y = NULL, *y2d = NULL, *wm = NULL;
     PyArrayObject *v = NULL, *u = NULL;        /* Winograd's transforms, kept for backward */
@@ -149,7 +149,7 @@ pc_conv2d(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *geometry, in
                               xp != NULL && ((TensorObject *)w)->requires_grad
                                   ? (PyObject *)xp : (PyObject *)v,
                               (PyObject *)u};
-        pc_op_args args = {.i = {g.SH, g.SW, g.PT, g.PL, act, g.OH, g.OW}, .n_i = 7};
+        pc_op_args args = {.conv2d = {g.SH, g.SW, g.PT, g.PL, g.OH, g.OW, act, same}};
         result = pc_record(PC_OP_CONV2D, y, b != NULL ? 3 : 2, parents, &args, 3, saved);
     }
 done:
@@ -169,8 +169,8 @@ geometry_of(pc_node *node, pc_window2d *g)
     *g = (pc_window2d){
         .N = PyArray_DIM(x, 0), .H = PyArray_DIM(x, 1), .W = PyArray_DIM(x, 2),
         .C = PyArray_DIM(x, 3), .KH = PyArray_DIM(w, 0), .KW = PyArray_DIM(w, 1),
-        .SH = node->args.i[0], .SW = node->args.i[1], .PT = node->args.i[2],
-        .PL = node->args.i[3], .OH = node->args.i[5], .OW = node->args.i[6]};
+        .SH = node->args.conv2d.sh, .SW = node->args.conv2d.sw, .PT = node->args.conv2d.pt,
+        .PL = node->args.conv2d.pl, .OH = node->args.conv2d.oh, .OW = node->args.conv2d.ow};
 }
 
 /* one chunk of images [n0, n1): dWm (+)= colsᵀ·dz, then dx += col2im(dz·Wmᵀ); the
@@ -274,7 +274,7 @@ direct_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout, int ke
     PyArrayObject *y = (PyArrayObject *)node->saved[0], *dx = NULL, *dw, *db = NULL;
     PyArrayObject *dy = NULL, *acc = NULL, *xp = NULL;    /* xp: borrowed */
     npy_intp F = PyArray_DIM(w, 3), size = pc_conv_direct_workspace(g, F);
-    int act = kernel_only ? PC_ACT_LINEAR : (int)node->args.i[4], status = -1;
+    int act = kernel_only ? PC_ACT_LINEAR : node->args.conv2d.act, status = -1;
     pc_window2d gp;
     NPY_BEGIN_THREADS_DEF;
 
@@ -318,7 +318,7 @@ winograd_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout)
     /* saved[1]: the tiles V (1-D), or the direct route's padded x (4-D) when the forward
      * took that route under another pc_conv_algorithm */
     PyArrayObject *kept_v = (PyArrayObject *)node->saved[1];
-    int dx_fresh, dw_fresh, status, act = (int)node->args.i[4];
+    int dx_fresh, dw_fresh, status, act = node->args.conv2d.act;
 
     if (kept_v != NULL && PyArray_NDIM(kept_v) != 1)
         kept_v = NULL;
@@ -356,7 +356,7 @@ pc_grad_conv2d(pc_node *node, PyArrayObject *dout)
         return direct_backward(&g, node, dout, 0);
     if (pc_conv_use_winograd(&g, F))
         return winograd_backward(&g, node, dout);
-    dz = pc_dense_dz(node, dout, (int)node->args.i[4], (PyArrayObject *)node->saved[0],
+    dz = pc_dense_dz(node, dout, node->args.conv2d.act, (PyArrayObject *)node->saved[0],
                      node->n_parents > 2 ? 2 : -1, F);
     if (dz != NULL && (dz2d = pc_matrix_view(dz, F)) != NULL &&
         (!direct || direct_backward(&g, node, dz, 1) == 0))

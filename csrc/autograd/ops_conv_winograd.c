@@ -262,12 +262,8 @@ pc_conv_winograd_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject 
         for (npy_intp i = 0; dbsum != NULL && i < (n1 - n0) * F; i++)
             dbsum[i % F] += in.db[i];
     }
-    for (npy_intp f = 0; db != NULL && f < F; f++) {
-        if (type == NPY_FLOAT32)
-            ((float *)PyArray_DATA(db))[f] += (float)dbsum[f];
-        else
-            ((double *)PyArray_DATA(db))[f] += dbsum[f];
-    }
+    for (npy_intp f = 0; db != NULL && f < F; f++)
+        pc_value_store(db, f, dbsum[f], 1);
     if (du != NULL)
         PC_DISPATCH(type, pc_wino_weights_backward, PyArray_DATA(du), PyArray_DATA(dw), C, F,
                     !dw_fresh);

@@ -4,7 +4,7 @@
  *   dense   y = act(z), z = x·W + b     x: (M, IN) (leading dims flattened),
  *                                       W: (IN, N), b: (N,) optional
  *
- * parents: x, W[, b]; saved[0] = y when act ≠ linear; args.i[0] = act.
+ * parents: x, W[, b]; saved[0] = y when act ≠ linear; args.dense.act.
  * From dz = dy · act'(y):  dx += dz·Wᵀ,  dW += xᵀ·dz,  db += Σ_m dz[m, :].
  */
 #include "autograd/ops_layers.h"
@@ -61,7 +61,7 @@ pc_dense(PyObject *x, PyObject *w, PyObject *b, int act)
         saved = (PyObject *)y;                          /* act' reads the output */
     {
         PyObject *parents[3] = {x, w, b};
-        pc_op_args args = {.i = {act}, .n_i = 1};
+        pc_op_args args = {.dense = {act}};
         result = pc_record(PC_OP_DENSE, y, b != NULL ? 3 : 2, parents, &args, saved != NULL,
                            &saved);
     }
@@ -139,7 +139,7 @@ done:
 int
 pc_grad_dense(pc_node *node, PyArrayObject *dout)
 {
-    int act = (int)node->args.i[0];
+    int act = node->args.dense.act;
     npy_intp N = PyArray_DIM(PC_DATA(node->parents[1]), 1);
     PyArrayObject *dz, *dz2d = NULL;
     int status = -1;

@@ -6,10 +6,9 @@
     {pc_##name##_forward_f32, pc_##name##_backward_a_f32, pc_##name##_backward_b_f32,    \
      pc_##name##_forward_f64, pc_##name##_backward_a_f64, pc_##name##_backward_b_f64}
 static const pc_binary_kernels binary_kernels[PC_OP_COUNT] = {
-    [PC_OP_ADD] = BIN(add),         [PC_OP_SUB] = BIN(sub),
-    [PC_OP_MUL] = BIN(mul),         [PC_OP_DIV] = BIN(div),
-    [PC_OP_POW] = BIN(pow),         [PC_OP_MAXIMUM] = BIN(maximum),
-    [PC_OP_MINIMUM] = BIN(minimum),
+#define OP(...)
+#define BINARY(op, name, kernel, pyname, doc) [PC_OP_##op] = BIN(kernel),
+#include "autograd/ops.def"
 };
 #undef BIN
 
@@ -17,11 +16,9 @@ static const pc_binary_kernels binary_kernels[PC_OP_COUNT] = {
     {pc_##name##_forward_f32, pc_##name##_forward_f64, pc_##name##_backward_f32,         \
      pc_##name##_backward_f64}
 static const pc_unary_kernels unary_kernels[PC_OP_COUNT] = {
-    [PC_OP_NEG] = UN(neg),          [PC_OP_ABS] = UN(abs),
-    [PC_OP_EXP] = UN(exp),          [PC_OP_LOG] = UN(log),
-    [PC_OP_SQRT] = UN(sqrt),        [PC_OP_SQUARE] = UN(square),
-    [PC_OP_SIGMOID] = UN(sigmoid),  [PC_OP_TANH] = UN(tanh),
-    [PC_OP_RELU] = UN(relu),
+#define OP(...)
+#define UNARY(op, name, kernel, pyname, doc, activation) [PC_OP_##op] = UN(kernel),
+#include "autograd/ops.def"
 };
 #undef UN
 
@@ -97,12 +94,8 @@ pc_binary(pc_op op, PyObject *a, PyObject *b)
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(y) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(y) == NPY_FLOAT32)
-        pc_strided_loop_f32(&it, PyArray_DATA(PC_DATA(a)), PyArray_DATA(PC_DATA(b)), NULL,
-                            PyArray_DATA(y), k->forward_f32);
-    else
-        pc_strided_loop_f64(&it, PyArray_DATA(PC_DATA(a)), PyArray_DATA(PC_DATA(b)), NULL,
-                            PyArray_DATA(y), k->forward_f64);
+    PC_DISPATCH_ROWS(PyArray_TYPE(y), pc_strided_loop, k->forward, &it,
+                     PyArray_DATA(PC_DATA(a)), PyArray_DATA(PC_DATA(b)), NULL, PyArray_DATA(y));
     NPY_END_THREADS;
     {
         PyObject *parents[2] = {a, b};
@@ -133,12 +126,14 @@ pc_grad_binary(pc_node *node, PyArrayObject *dout)
         NPY_BEGIN_THREADS_DEF;
         if (PyArray_SIZE(dout) > PC_GIL_THRESHOLD)
             NPY_BEGIN_THREADS;
-        if (PyArray_TYPE(dout) == NPY_FLOAT32)
-            pc_strided_loop_f32(&it, PyArray_DATA(dout), PyArray_DATA(a), PyArray_DATA(b),
-                                PyArray_DATA(d), w == 0 ? k->backward_a_f32 : k->backward_b_f32);
+        if (w == 0)
+            PC_DISPATCH_ROWS(PyArray_TYPE(dout), pc_strided_loop, k->backward_a, &it,
+                             PyArray_DATA(dout), PyArray_DATA(a), PyArray_DATA(b),
+                             PyArray_DATA(d));
         else
-            pc_strided_loop_f64(&it, PyArray_DATA(dout), PyArray_DATA(a), PyArray_DATA(b),
-                                PyArray_DATA(d), w == 0 ? k->backward_a_f64 : k->backward_b_f64);
+            PC_DISPATCH_ROWS(PyArray_TYPE(dout), pc_strided_loop, k->backward_b, &it,
+                             PyArray_DATA(dout), PyArray_DATA(a), PyArray_DATA(b),
+                             PyArray_DATA(d));
         NPY_END_THREADS;
     }
     return 0;
@@ -160,10 +155,7 @@ pc_unary(pc_op op, PyObject *x)
     NPY_BEGIN_THREADS_DEF;
     if (n > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(y) == NPY_FLOAT32)
-        k->forward_f32(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n);
-    else
-        k->forward_f64(PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n);
+    PC_DISPATCH(PyArray_TYPE(y), k->forward, PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n);
     NPY_END_THREADS;
     saved = (PyObject *)y;                      /* backward reads the output */
     result = pc_record(op, y, 1, &x, NULL, 1, &saved);
@@ -189,10 +181,8 @@ pc_grad_unary(pc_node *node, PyArrayObject *dout)
     NPY_BEGIN_THREADS_DEF;
     if (n > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(x) == NPY_FLOAT32)
-        k->backward_f32(PyArray_DATA(x), PyArray_DATA(y), PyArray_DATA(dout), PyArray_DATA(dx), n);
-    else
-        k->backward_f64(PyArray_DATA(x), PyArray_DATA(y), PyArray_DATA(dout), PyArray_DATA(dx), n);
+    PC_DISPATCH(PyArray_TYPE(x), k->backward, PyArray_DATA(x), PyArray_DATA(y),
+                PyArray_DATA(dout), PyArray_DATA(dx), n);
     NPY_END_THREADS;
     return 0;
 }

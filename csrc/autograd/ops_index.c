@@ -6,7 +6,7 @@
 PyObject *
 pc_getitem_view(PyObject *x, PyObject *view, PyObject *key, int advanced)
 {
-    pc_op_args args = {{0}, {0}, 1};
+    pc_op_args args = {.getitem = {advanced}};
     PyArrayObject *y;
     PyObject *result;
 
@@ -20,13 +20,12 @@ pc_getitem_view(PyObject *x, PyObject *view, PyObject *key, int advanced)
         Py_DECREF(y);
         return NULL;
     }
-    args.i[0] = advanced;
     result = pc_record(PC_OP_GETITEM, y, 1, &x, &args, 1, &key);
     Py_DECREF(y);
     return result;
 }
 
-/* y = x[key]; saved[0] = the normalised key (a tuple), args.i[0] = 1 when it holds
+/* y = x[key]; saved[0] = the normalised key (a tuple), args.getitem.advanced = 1 when it holds
  * integer or boolean arrays. Basic index: dx[key] is a view of dx, so dx[key] += dy.
  * Advanced index: np.add.at(dx, key, dy), which adds once per repeated index
  * (dx[key] += dy would keep only the last of repeated indices). */
@@ -41,7 +40,7 @@ pc_grad_getitem(pc_node *node, PyArrayObject *dout)
         return -1;
     if (dx == NULL)
         return 0;
-    if (node->args.i[0]) {
+    if (node->args.getitem.advanced) {
         if ((np = PyImport_ImportModule("numpy")) == NULL ||
             (add = PyObject_GetAttrString(np, "add")) == NULL)
             goto done;

@@ -28,7 +28,8 @@ pc_dropout(PyObject *x, double rate, pc_rng *rng)
     NPY_END_THREADS;
     {
         PyObject *saved = (PyObject *)m;
-        result = pc_record(PC_OP_DROPOUT, y, 1, &x, NULL, 1, &saved);
+        pc_op_args args = {.dropout = {rate}};
+        result = pc_record(PC_OP_DROPOUT, y, 1, &x, &args, 1, &saved);
     }
 done:
     Py_XDECREF(m);

@@ -49,13 +49,14 @@ int pc_conv_is_pointwise(const pc_window2d *g);
 /* y (N, OH, OW, F) = act(conv(x, w) + b) as one node, by the route the geometry picks;
  * x, w, b (or NULL) Tensors of one dtype whose shapes match the geometry (checked by
  * the binding, which also derived OH, OW, PT, PL). New ref or NULL. */
-PyObject *pc_conv2d(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *g, int act);
+PyObject *pc_conv2d(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *g, int same,
+                    int act);
 
 /* ---- pooling and upsampling (ops_pool.c) ---- */
 
 /* y = max (is_max) or mean over each window of x (N, H, W, C), one node; the geometry
  * checked and derived by the binding. New ref or NULL. */
-PyObject *pc_pool2d(PyObject *x, const pc_window2d *g, int is_max);
+PyObject *pc_pool2d(PyObject *x, const pc_window2d *g, int same, int is_max);
 /* y (dims: N, H·SH, W·SW, C) = x repeated SH×SW times (nearest), one node */
 PyObject *pc_upsampling2d(PyObject *x, const pc_window2d *g, const npy_intp dims[4]);
 

@@ -10,14 +10,9 @@
     {pc_##name##_forward_f32, pc_##name##_forward_f64, pc_##name##_backward_f32,         \
      pc_##name##_backward_f64, samples}
 static const pc_row_loss_kernels row_kernels[PC_OP_COUNT] = {
-    [PC_OP_SQUARED_ERROR] = ROW(squared_error, 1),
-    [PC_OP_MEAN_SQUARED_ERROR] = ROW(mean_squared_error, 0),
-    [PC_OP_CATEGORICAL_CROSSENTROPY] = ROW(categorical_crossentropy, 0),
-    [PC_OP_CATEGORICAL_CROSSENTROPY_FROM_LOGITS] = ROW(categorical_crossentropy_from_logits, 0),
-    [PC_OP_BINARY_CROSSENTROPY] = ROW(binary_crossentropy, 0),
-    [PC_OP_BINARY_CROSSENTROPY_FROM_LOGITS] = ROW(binary_crossentropy_from_logits, 0),
-    [PC_OP_MULTILABEL_CROSSENTROPY] = ROW(multilabel_crossentropy, 0),
-    [PC_OP_MULTILABEL_CROSSENTROPY_FROM_LOGITS] = ROW(multilabel_crossentropy_from_logits, 0),
+#define OP(...)
+#define ROW_LOSS(op, name, kernel, samples) [PC_OP_##op] = ROW(kernel, samples),
+#include "autograd/ops.def"
 };
 #undef ROW
 
@@ -31,9 +26,9 @@ pc_row_loss_kernels_for(pc_op op)
     {pc_##name##_forward_f32, pc_##name##_forward_f64, pc_##name##_backward_f32,         \
      pc_##name##_backward_f64}
 static const pc_sparse_loss_kernels sparse_kernels[PC_OP_COUNT] = {
-    [PC_OP_SPARSE_CATEGORICAL_CROSSENTROPY] = SPARSE(sparse_categorical_crossentropy),
-    [PC_OP_SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS] =
-        SPARSE(sparse_categorical_crossentropy_from_logits),
+#define OP(...)
+#define SPARSE_LOSS(op, name, kernel) [PC_OP_##op] = SPARSE(kernel),
+#include "autograd/ops.def"
 };
 #undef SPARSE
 
@@ -46,11 +41,13 @@ pc_sparse_loss_kernels_for(pc_op op)
 pc_yolo_dims
 pc_yolo_dims_from_args(const pc_op_args *a)
 {
-    return (pc_yolo_dims){a->i[0], a->i[1], a->i[3], a->i[4], a->f[1], a->f[2], a->f[3]};
+    return (pc_yolo_dims){a->yolo.n, a->yolo.s, a->yolo.b, a->yolo.c, a->yolo.lambda_coord,
+                          a->yolo.lambda_noobj, a->yolo.eps};
 }
 
 /* The loss Tensor: per itself for 'none', else Σ per · scale as a 0-d array; records
- * the node (parents y_pred, y_true) with the reduction in a->i[2], a->f[0]. */
+ * the node (parents y_pred, y_true) with the reduction in a->loss (per_row, scale,
+ * reduction: the members every loss struct of pc_op_args starts with). */
 static PyObject *
 record_loss(pc_op op, PyArrayObject *per, int reduction, pc_index count, PyObject *pred,
             PyObject *truth, pc_op_args *a)
@@ -59,16 +56,15 @@ record_loss(pc_op op, PyArrayObject *per, int reduction, pc_index count, PyObjec
     PyArrayObject *out;
     pc_index n = PyArray_SIZE(per);
 
-    a->f[0] = reduction == PC_REDUCE_MEAN ? (count > 0 ? 1.0 / (double)count : 0.0) : 1.0;
-    a->i[2] = reduction == PC_REDUCE_NONE;
+    a->loss.scale = reduction == PC_REDUCE_MEAN ? (count > 0 ? 1.0 / (double)count : 0.0) : 1.0;
+    a->loss.per_row = reduction == PC_REDUCE_NONE;
+    a->loss.reduction = reduction;
     if (reduction == PC_REDUCE_NONE)
         return pc_record(op, per, 2, parents, a, 0, NULL);
     if ((out = pc_new_array(0, NULL, PyArray_TYPE(per))) == NULL)
         return NULL;
-    if (PyArray_TYPE(per) == NPY_FLOAT32)
-        *(float *)PyArray_DATA(out) = pc_loss_total_f32(PyArray_DATA(per), n, (float)a->f[0]);
-    else
-        *(double *)PyArray_DATA(out) = pc_loss_total_f64(PyArray_DATA(per), n, a->f[0]);
+    pc_value_store(out, 0, PC_DISPATCH(PyArray_TYPE(per), pc_loss_total, PyArray_DATA(per), n,
+                                       a->loss.scale), 0);
     result = pc_record(op, out, 2, parents, a, 0, NULL);
     Py_DECREF(out);
     return result;
@@ -83,24 +79,20 @@ pc_row_loss(pc_op op, PyObject *pred, PyObject *truth, int reduction)
     PyObject *result;
 
     /* rows: the first axis (a sample) for squared_error, else every axis but the last */
-    a.i[1] = k->rows_are_samples ? (PyArray_DIM(p, 0) ? PyArray_SIZE(p) / PyArray_DIM(p, 0) : 0)
+    a.loss.k = k->rows_are_samples ? (PyArray_DIM(p, 0) ? PyArray_SIZE(p) / PyArray_DIM(p, 0) : 0)
                                  : PyArray_DIM(p, PyArray_NDIM(p) - 1);
     per = pc_new_array(k->rows_are_samples ? 1 : PyArray_NDIM(p) - 1, PyArray_SHAPE(p),
                        PyArray_TYPE(p));
     if (per == NULL)
         return NULL;
-    a.i[0] = PyArray_SIZE(per);
+    a.loss.rows = PyArray_SIZE(per);
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(p) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(p) == NPY_FLOAT32)
-        k->forward_f32(PyArray_DATA(p), PyArray_DATA(PC_DATA(truth)), PyArray_DATA(per),
-                       a.i[0], a.i[1]);
-    else
-        k->forward_f64(PyArray_DATA(p), PyArray_DATA(PC_DATA(truth)), PyArray_DATA(per),
-                       a.i[0], a.i[1]);
+    PC_DISPATCH(PyArray_TYPE(p), k->forward, PyArray_DATA(p), PyArray_DATA(PC_DATA(truth)),
+                PyArray_DATA(per), a.loss.rows, a.loss.k);
     NPY_END_THREADS;
-    result = record_loss(op, per, reduction, a.i[0], pred, truth, &a);
+    result = record_loss(op, per, reduction, a.loss.rows, pred, truth, &a);
     Py_DECREF(per);
     return result;
 }
@@ -120,12 +112,9 @@ pc_grad_row_loss(pc_node *node, PyArrayObject *dout)
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(p) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(p) == NPY_FLOAT32)
-        k->backward_f32(PyArray_DATA(p), PyArray_DATA(y), PyArray_DATA(dout), a->i[2],
-                        (float)a->f[0], PyArray_DATA(dp), a->i[0], a->i[1]);
-    else
-        k->backward_f64(PyArray_DATA(p), PyArray_DATA(y), PyArray_DATA(dout), a->i[2], a->f[0],
-                        PyArray_DATA(dp), a->i[0], a->i[1]);
+    PC_DISPATCH(PyArray_TYPE(p), k->backward, PyArray_DATA(p), PyArray_DATA(y),
+                PyArray_DATA(dout), a->loss.per_row, a->loss.scale, PyArray_DATA(dp),
+                a->loss.rows, a->loss.k);
     NPY_END_THREADS;
     return 0;
 }
@@ -139,22 +128,18 @@ pc_sparse_loss(pc_op op, PyObject *pred, PyObject *labels, int reduction, pc_ind
     pc_op_args a = {{0}};
     PyObject *result;
 
-    a.i[1] = PyArray_DIM(p, PyArray_NDIM(p) - 1);
-    a.i[0] = PyArray_SIZE(PC_DATA(labels));
+    a.loss.k = PyArray_DIM(p, PyArray_NDIM(p) - 1);
+    a.loss.rows = PyArray_SIZE(PC_DATA(labels));
     if (ignore != NULL)
-        a.i[3] = 1, a.i[4] = *ignore;
+        a.loss.has_ignore = 1, a.loss.ignore = *ignore;
     per = pc_new_array(PyArray_NDIM(p) - 1, PyArray_SHAPE(p), PyArray_TYPE(p));
     if (per == NULL)
         return NULL;
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(p) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(p) == NPY_FLOAT32)
-        k->forward_f32(PyArray_DATA(p), PyArray_DATA(PC_DATA(labels)), PyArray_DATA(per),
-                       a.i[0], a.i[1], ignore);
-    else
-        k->forward_f64(PyArray_DATA(p), PyArray_DATA(PC_DATA(labels)), PyArray_DATA(per),
-                       a.i[0], a.i[1], ignore);
+    PC_DISPATCH(PyArray_TYPE(p), k->forward, PyArray_DATA(p), PyArray_DATA(PC_DATA(labels)),
+                PyArray_DATA(per), a.loss.rows, a.loss.k, ignore);
     NPY_END_THREADS;
     result = record_loss(op, per, reduction, count, pred, labels, &a);
     Py_DECREF(per);
@@ -167,7 +152,7 @@ pc_grad_sparse_loss(pc_node *node, PyArrayObject *dout)
 {
     PyArrayObject *p = PC_DATA(node->parents[0]), *labels = PC_DATA(node->parents[1]), *dp;
     const pc_op_args *a = &node->args;
-    const pc_index *ignore = a->i[3] ? &a->i[4] : NULL;
+    const pc_index *ignore = a->loss.has_ignore ? &a->loss.ignore : NULL;
     const pc_sparse_loss_kernels *k = pc_sparse_loss_kernels_for(node->op);
 
     if (pc_grad_buffer(node, 0, &dp) < 0)
@@ -177,12 +162,10 @@ pc_grad_sparse_loss(pc_node *node, PyArrayObject *dout)
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(p) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(p) == NPY_FLOAT32)
-        k->backward_f32(PyArray_DATA(p), PyArray_DATA(labels), PyArray_DATA(dout), a->i[2],
-                        (float)a->f[0], PyArray_DATA(dp), a->i[0], a->i[1], ignore);
-    else
-        k->backward_f64(PyArray_DATA(p), PyArray_DATA(labels), PyArray_DATA(dout), a->i[2],
-                        a->f[0], PyArray_DATA(dp), a->i[0], a->i[1], ignore);
+    PC_DISPATCH(PyArray_TYPE(p), k->backward, PyArray_DATA(p), PyArray_DATA(labels),
+                PyArray_DATA(dout), a->loss.per_row, a->loss.scale, PyArray_DATA(dp),
+                a->loss.rows, a->loss.k,
+                ignore);
     NPY_END_THREADS;
     return 0;
 }
@@ -200,7 +183,7 @@ yolo_part(PyArrayObject *parts, int mask, int reduction, PyObject *pred, PyObjec
         return NULL;
     PC_DISPATCH(PyArray_TYPE(parts), pc_yolo_select, PyArray_DATA(parts), N, mask,
                 PyArray_DATA(per));
-    a.i[5] = mask;
+    a.yolo.parts = mask;
     result = record_loss(PC_OP_YOLO_LOSS, per, reduction, N, pred, truth, &a);
     Py_DECREF(per);
     return result;
@@ -262,7 +245,7 @@ pc_grad_yolo_loss(pc_node *node, PyArrayObject *dout)
     PyArrayObject *p = PC_DATA(node->parents[0]), *t = PC_DATA(node->parents[1]), *dp;
     const pc_op_args *a = &node->args;
     pc_yolo_dims d = pc_yolo_dims_from_args(a);
-    int mask = (int)a->i[5];
+    int mask = a->yolo.parts;
 
     if (pc_grad_buffer(node, 0, &dp) < 0)
         return -1;
@@ -271,12 +254,9 @@ pc_grad_yolo_loss(pc_node *node, PyArrayObject *dout)
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(p) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(p) == NPY_FLOAT32)
-        pc_yolo_backward_f32(PyArray_DATA(p), PyArray_DATA(t), PyArray_DATA(dout), a->i[2],
-                             (float)a->f[0], mask, PyArray_DATA(dp), &d);
-    else
-        pc_yolo_backward_f64(PyArray_DATA(p), PyArray_DATA(t), PyArray_DATA(dout), a->i[2],
-                             a->f[0], mask, PyArray_DATA(dp), &d);
+    PC_DISPATCH(PyArray_TYPE(p), pc_yolo_backward, PyArray_DATA(p), PyArray_DATA(t),
+                PyArray_DATA(dout), a->yolo.per_row, a->yolo.scale, mask, PyArray_DATA(dp),
+                &d);
     NPY_END_THREADS;
     return 0;
 }

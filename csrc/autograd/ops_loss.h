@@ -1,14 +1,11 @@
 /* autograd/ops_loss.h — the loss recorders and their kernel tables.
  *
  * Every loss node has parents (y_pred, y_true), y_true a constant Tensor (no gradient
- * flows to it), and saves nothing: backward reads both parents. Node args:
- *   i[0] = R rows, i[1] = K values per row, i[2] = gs (1 for reduction 'none', where
- *   the output holds one loss per row; 0 for 'sum'/'mean', a scalar), f[0] = scale
- *   (1/count for 'mean', else 1).
- *   sparse_*: i[3] = 1 when i[4] holds an ignore_index, else 0.
- *   yolo_loss: i[0] = N, i[1] = S, i[3] = B, i[4] = C, i[5] = the parts summed (bit
- *   mask: 1 coord_xy, 2 coord_wh, 4 obj, 8 noobj, 16 cls), f[1] = λ_coord,
- *   f[2] = λ_noobj, f[3] = ε inside the square roots. */
+ * flows to it), and saves nothing: backward reads both parents. Node args (pc_op_args,
+ * core/tensor.h): .loss for the row and sparse losses (R rows of K values, per_row 1 for
+ * reduction 'none', where the output holds one loss per row, scale 1/count for 'mean',
+ * else 1; the sparse ones' ignore_index), .yolo for yolo_loss (N, S, B, C, the parts
+ * summed, λ_coord, λ_noobj, ε inside the square roots). */
 #ifndef PC_OPS_LOSS_H
 #define PC_OPS_LOSS_H
 
@@ -59,7 +56,7 @@ PyObject *pc_row_loss(pc_op op, PyObject *pred, PyObject *truth, int reduction);
  * ignored); ignore NULL or the ignore_index */
 PyObject *pc_sparse_loss(pc_op op, PyObject *pred, PyObject *labels, int reduction,
                          pc_index count, const pc_index *ignore);
-/* yolo_loss with args i[0] = N, i[1] = S, i[3] = B, i[4] = C, f[1..3] (see above): the
+/* yolo_loss with args->yolo's N, S, B, C, λ_coord, λ_noobj, ε set (see above): the
  * total, or (total, (coord_xy, coord_wh, obj, noobj, cls)) when return_parts */
 PyObject *pc_yolo_loss(PyObject *pred, PyObject *truth, const pc_op_args *args,
                        int reduction, int return_parts);

@@ -3,19 +3,16 @@
  *
  *   batch_norm   parents: x, then γ and β when present
  *                saved[0] = mean, saved[1] = inv = 1/√(var + ε)   (C,) each
- *                args.i = {A, C, B, batch_stats, parent of γ (or −1), parent of β (or −1)}
+ *                args.norm = {A, C, B, batch_stats, parent of γ (or −1), parent of β (or −1)}
  *                x is viewed as (A, C, B) around the normalised axis
  *   layer_norm   parents as batch_norm; saved mean, inv (M,) per row of x viewed (M, K)
- *                args.i = {M, K, −, −, parent of γ (or −1), parent of β (or −1)}
+ *                args.norm = {M, K (in a, c), −, −, parent of γ (or −1), of β (or −1)}
  */
 #include "autograd/ops_norm.h"
 
 #include "autograd/ops_elementwise.h"       /* PC_GIL_THRESHOLD */
 #include "kernels/norm.h"
-#include "py/convert.h"
 
-enum { ARG_A, ARG_C, ARG_B, ARG_BATCH_STATS, ARG_GAMMA, ARG_BETA };
-enum { ARG_M = ARG_A, ARG_K = ARG_C };
 
 /* parents[] = x, then γ and β when present; their indices into args */
 static int
@@ -24,16 +21,15 @@ norm_parents(PyObject *x, PyObject *gamma, PyObject *beta, PyObject *parents[3],
 {
     int n = 0;
     parents[n++] = x;
-    args->i[ARG_GAMMA] = args->i[ARG_BETA] = -1;
+    args->norm.gamma = args->norm.beta = -1;
     if (gamma != NULL) {
-        args->i[ARG_GAMMA] = n;
+        args->norm.gamma = n;
         parents[n++] = gamma;
     }
     if (beta != NULL) {
-        args->i[ARG_BETA] = n;
+        args->norm.beta = n;
         parents[n++] = beta;
     }
-    args->n_i = 6;
     return n;
 }
 
@@ -108,7 +104,7 @@ pc_batch_norm(PyObject *x, PyObject *gamma, PyObject *beta, PyArrayObject *movin
                     momentum);
     NPY_END_THREADS;
     {
-        pc_op_args args = {.i = {A, C, B, batch_stats}};
+        pc_op_args args = {.norm = {A, C, B, batch_stats, -1, -1}};
         PyObject *saved[2] = {(PyObject *)mean, (PyObject *)inv};
         int n_parents = norm_parents(x, gamma, beta, parents, &args);
         result = pc_record(PC_OP_BATCH_NORM, y, n_parents, parents, &args, 2, saved);
@@ -135,24 +131,24 @@ optional_grad(pc_node *node, pc_index i, PyArrayObject **out)
 int
 pc_grad_batch_norm(pc_node *node, PyArrayObject *dout)
 {
-    const pc_index *a = node->args.i;
+    const struct pc_norm_args *a = &node->args.norm;
     PyArrayObject *x = PC_DATA(node->parents[0]), *dx, *dgamma, *dbeta, *work;
     PyArrayObject *mean = (PyArrayObject *)node->saved[0], *inv = (PyArrayObject *)node->saved[1];
-    void *g = a[ARG_GAMMA] >= 0 ? PyArray_DATA(PC_DATA(node->parents[a[ARG_GAMMA]])) : NULL;
+    void *g = a->gamma >= 0 ? PyArray_DATA(PC_DATA(node->parents[a->gamma])) : NULL;
     NPY_BEGIN_THREADS_DEF;
 
-    if (pc_grad_buffer(node, 0, &dx) < 0 || optional_grad(node, a[ARG_GAMMA], &dgamma) < 0 ||
-        optional_grad(node, a[ARG_BETA], &dbeta) < 0)
+    if (pc_grad_buffer(node, 0, &dx) < 0 || optional_grad(node, a->gamma, &dgamma) < 0 ||
+        optional_grad(node, a->beta, &dbeta) < 0)
         return -1;
     if (dx == NULL && dgamma == NULL && dbeta == NULL)
         return 0;
-    if ((work = norm_workspace(a[ARG_A], a[ARG_C], a[ARG_B])) == NULL)
+    if ((work = norm_workspace(a->a, a->c, a->b)) == NULL)
         return -1;
     if (PyArray_SIZE(dout) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
     PC_DISPATCH(PyArray_TYPE(dout), pc_batch_norm_backward, PyArray_DATA(x), PyArray_DATA(dout),
-                a[ARG_A], a[ARG_C], a[ARG_B], PyArray_DATA(mean), PyArray_DATA(inv), g,
-                (int)a[ARG_BATCH_STATS], PyArray_DATA(work), dx ? PyArray_DATA(dx) : NULL,
+                a->a, a->c, a->b, PyArray_DATA(mean), PyArray_DATA(inv), g,
+                a->batch_stats, PyArray_DATA(work), dx ? PyArray_DATA(dx) : NULL,
                 dgamma ? PyArray_DATA(dgamma) : NULL, dbeta ? PyArray_DATA(dbeta) : NULL);
     NPY_END_THREADS;
     Py_DECREF(work);
@@ -178,7 +174,7 @@ pc_layer_norm(PyObject *x, PyObject *gamma, PyObject *beta, pc_index K, double e
                 PyArray_DATA(mean), PyArray_DATA(inv));
     NPY_END_THREADS;
     {
-        pc_op_args args = {.i = {M, K}};
+        pc_op_args args = {.norm = {M, K, 1, 0, -1, -1}};
         PyObject *saved[2] = {(PyObject *)mean, (PyObject *)inv};
         int n_parents = norm_parents(x, gamma, beta, parents, &args);
         result = pc_record(PC_OP_LAYER_NORM, y, n_parents, parents, &args, 2, saved);
@@ -193,23 +189,23 @@ done:
 int
 pc_grad_layer_norm(pc_node *node, PyArrayObject *dout)
 {
-    const pc_index *a = node->args.i;
+    const struct pc_norm_args *a = &node->args.norm;
     PyArrayObject *x = PC_DATA(node->parents[0]), *dx, *dgamma, *dbeta, *work;
     PyArrayObject *mean = (PyArrayObject *)node->saved[0], *inv = (PyArrayObject *)node->saved[1];
-    void *g = a[ARG_GAMMA] >= 0 ? PyArray_DATA(PC_DATA(node->parents[a[ARG_GAMMA]])) : NULL;
+    void *g = a->gamma >= 0 ? PyArray_DATA(PC_DATA(node->parents[a->gamma])) : NULL;
     NPY_BEGIN_THREADS_DEF;
 
-    if (pc_grad_buffer(node, 0, &dx) < 0 || optional_grad(node, a[ARG_GAMMA], &dgamma) < 0 ||
-        optional_grad(node, a[ARG_BETA], &dbeta) < 0)
+    if (pc_grad_buffer(node, 0, &dx) < 0 || optional_grad(node, a->gamma, &dgamma) < 0 ||
+        optional_grad(node, a->beta, &dbeta) < 0)
         return -1;
     if (dx == NULL && dgamma == NULL && dbeta == NULL)
         return 0;
-    if ((work = norm_workspace(a[ARG_M], a[ARG_K], 1)) == NULL)
+    if ((work = norm_workspace(a->a, a->c, 1)) == NULL)
         return -1;
     if (PyArray_SIZE(dout) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
     PC_DISPATCH(PyArray_TYPE(dout), pc_layer_norm_backward, PyArray_DATA(x), PyArray_DATA(dout),
-                a[ARG_M], a[ARG_K], PyArray_DATA(mean), PyArray_DATA(inv), g,
+                a->a, a->c, PyArray_DATA(mean), PyArray_DATA(inv), g,
                 PyArray_DATA(work), dx ? PyArray_DATA(dx) : NULL,
                 dgamma ? PyArray_DATA(dgamma) : NULL, dbeta ? PyArray_DATA(dbeta) : NULL);
     NPY_END_THREADS;

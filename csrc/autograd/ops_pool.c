@@ -1,30 +1,31 @@
 /* autograd/ops_pool.c — pooling and upsampling, recorder above backward (kernels/pool.h).
  *
  *   max_pool2d   saved[0] = arg (int32, y's shape): where each maximum came from
- *   avg_pool2d   both: args.i = {KH, KW, SH, SW, PT, PL, OH, OW}
- *   upsampling2d args.i = {SH, SW}
+ *   avg_pool2d   both: args.pool2d = {KH, KW, SH, SW, PT, PL, OH, OW, same}
+ *   upsampling2d args.upsampling2d = {SH, SW}
  * x is parent 0 for all three; its shape gives N, H, W, C.
  */
 #include "autograd/ops_layers.h"
 
 #include "kernels/pool.h"
 
-/* x's N, H, W, C with the window in args.i[first...] */
+/* x's N, H, W, C with the window of args.pool2d */
 static pc_window2d
 window_of(pc_node *node)
 {
     PyArrayObject *x = PC_DATA(node->parents[0]);
-    const pc_index *a = node->args.i;
+    const pc_op_args *a = &node->args;
     return (pc_window2d){.N = PyArray_DIM(x, 0), .H = PyArray_DIM(x, 1), .W = PyArray_DIM(x, 2),
-                         .C = PyArray_DIM(x, 3), .KH = a[0], .KW = a[1], .SH = a[2], .SW = a[3],
-                         .PT = a[4], .PL = a[5], .OH = a[6], .OW = a[7]};
+                         .C = PyArray_DIM(x, 3), .KH = a->pool2d.kh, .KW = a->pool2d.kw,
+                         .SH = a->pool2d.sh, .SW = a->pool2d.sw, .PT = a->pool2d.pt,
+                         .PL = a->pool2d.pl, .OH = a->pool2d.oh, .OW = a->pool2d.ow};
 }
 
 /* dx += kernel(dy) for the window-geometry kernels (average pooling, upsampling) */
 static int
 window_backward(pc_node *node, PyArrayObject *dout, const pc_window2d *g,
-                void (*f32)(const float *, float *, const pc_window2d *),
-                void (*f64)(const double *, double *, const pc_window2d *))
+                void (*kernel_f32)(const float *, float *, const pc_window2d *),
+                void (*kernel_f64)(const double *, double *, const pc_window2d *))
 {
     PyArrayObject *dx;
     NPY_BEGIN_THREADS_DEF;
@@ -35,16 +36,13 @@ window_backward(pc_node *node, PyArrayObject *dout, const pc_window2d *g,
         return 0;
     if (PyArray_SIZE(dout) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(dout) == NPY_FLOAT32)
-        f32(PyArray_DATA(dout), PyArray_DATA(dx), g);
-    else
-        f64(PyArray_DATA(dout), PyArray_DATA(dx), g);
+    PC_DISPATCH(PyArray_TYPE(dout), kernel, PyArray_DATA(dout), PyArray_DATA(dx), g);
     NPY_END_THREADS;
     return 0;
 }
 
 PyObject *
-pc_pool2d(PyObject *x, const pc_window2d *geometry, int is_max)
+pc_pool2d(PyObject *x, const pc_window2d *geometry, int same, int is_max)
 {
     PyArrayObject *xa = PC_DATA(x), *y = NULL, *arg = NULL;
     PyObject *result = NULL, *saved = NULL;
@@ -68,7 +66,7 @@ pc_pool2d(PyObject *x, const pc_window2d *geometry, int is_max)
     NPY_END_THREADS;
     saved = (PyObject *)arg;
     {
-        pc_op_args args = {.i = {g.KH, g.KW, g.SH, g.SW, g.PT, g.PL, g.OH, g.OW}, .n_i = 8};
+        pc_op_args args = {.pool2d = {g.KH, g.KW, g.SH, g.SW, g.PT, g.PL, g.OH, g.OW, same}};
         result = pc_record(is_max ? PC_OP_MAX_POOL2D : PC_OP_AVG_POOL2D, y, 1, &x, &args,
                            is_max, &saved);
     }
@@ -124,7 +122,7 @@ pc_upsampling2d(PyObject *x, const pc_window2d *geometry, const npy_intp dims[4]
     PC_DISPATCH(PyArray_TYPE(xa), pc_upsample_forward, PyArray_DATA(xa), PyArray_DATA(y), &g);
     NPY_END_THREADS;
     {
-        pc_op_args a = {.i = {g.SH, g.SW}, .n_i = 2};
+        pc_op_args a = {.upsampling2d = {g.SH, g.SW}};
         result = pc_record(PC_OP_UPSAMPLING2D, y, 1, &x, &a, 0, NULL);
     }
     Py_DECREF(y);
@@ -136,6 +134,7 @@ pc_grad_upsampling2d(pc_node *node, PyArrayObject *dout)
 {
     PyArrayObject *x = PC_DATA(node->parents[0]);
     pc_window2d g = {.N = PyArray_DIM(x, 0), .H = PyArray_DIM(x, 1), .W = PyArray_DIM(x, 2),
-                     .C = PyArray_DIM(x, 3), .SH = node->args.i[0], .SW = node->args.i[1]};
+                     .C = PyArray_DIM(x, 3), .SH = node->args.upsampling2d.sh,
+                     .SW = node->args.upsampling2d.sw};
     return window_backward(node, dout, &g, pc_upsample_backward_f32, pc_upsample_backward_f64);
 }

@@ -1,8 +1,8 @@
 /* autograd/ops_reduce.c — sum, mean and max over a set of axes: the recorder pc_reduce
  * above the backwards.
  *
- * Node layout: parents[0] = x; args.i[0] = the axis mask (PC_AXIS_BIT), args.f[0]
- * = scale (1 for sum, 1/count for mean); max saves argmax (NPY_INTP, y's shape),
+ * Node layout: parents[0] = x; args.reduce.mask = the axis mask (PC_AXIS_BIT),
+ * .scale (1 for sum, 1/count for mean); max saves argmax (NPY_INTP, y's shape),
  * the flat index into x of the first maximal element of each output.
  */
 #include "autograd/ops_reduce.h"
@@ -47,20 +47,20 @@ run_reduce(pc_op op, PyArrayObject *x, PyArrayObject *y, PyArrayObject *argmax,
 }
 
 PyObject *
-pc_reduce(pc_op op, PyObject *x, pc_index mask, int ndim, const npy_intp *shape,
+pc_reduce(pc_op op, PyObject *x, pc_index mask, int keepdims, int ndim, const npy_intp *shape,
           npy_intp count)
 {
     PyArrayObject *xa = PC_DATA(x), *y = NULL, *argmax = NULL;
-    pc_op_args args = {{0}, {0}, 1};
+    pc_op_args args = {.reduce = {mask, 1.0, keepdims}};
     PyObject *result = NULL;
 
     if ((y = pc_new_array(ndim, shape, PyArray_TYPE(xa))) == NULL)
         goto done;
     if (op == PC_OP_MAX && (argmax = pc_new_array(ndim, shape, NPY_INTP)) == NULL)
         goto done;
-    args.i[0] = mask;
-    args.f[0] = op == PC_OP_MEAN ? (count > 0 ? 1.0 / (double)count : Py_NAN) : 1.0;
-    run_reduce(op, xa, y, argmax, mask, args.f[0]);
+    if (op == PC_OP_MEAN)
+        args.reduce.scale = count > 0 ? 1.0 / (double)count : Py_NAN;
+    run_reduce(op, xa, y, argmax, mask, args.reduce.scale);
     {
         PyObject *saved = (PyObject *)argmax;
         result = pc_record(op, y, 1, &x, &args, argmax != NULL, &saved);
@@ -82,14 +82,12 @@ pc_grad_sum(pc_node *node, PyArrayObject *dout)
         return -1;
     if (dx == NULL)
         return 0;
-    pc_reduce_iter(&it, PyArray_NDIM(x), PyArray_SHAPE(x), node->args.i[0]);
+    pc_reduce_iter(&it, PyArray_NDIM(x), PyArray_SHAPE(x), node->args.reduce.mask);
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(x) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(x) == NPY_FLOAT32)
-        pc_sum_backward_f32(&it, PyArray_DATA(dout), PyArray_DATA(dx), node->args.f[0]);
-    else
-        pc_sum_backward_f64(&it, PyArray_DATA(dout), PyArray_DATA(dx), node->args.f[0]);
+    PC_DISPATCH(PyArray_TYPE(x), pc_sum_backward, &it, PyArray_DATA(dout), PyArray_DATA(dx),
+                node->args.reduce.scale);
     NPY_END_THREADS;
     return 0;
 }
@@ -104,11 +102,7 @@ pc_grad_max(pc_node *node, PyArrayObject *dout)
         return -1;
     if (dx == NULL)
         return 0;
-    if (PyArray_TYPE(dx) == NPY_FLOAT32)
-        pc_max_backward_f32(PyArray_DATA(argmax), PyArray_DATA(dout), PyArray_DATA(dx),
-                            PyArray_SIZE(dout));
-    else
-        pc_max_backward_f64(PyArray_DATA(argmax), PyArray_DATA(dout), PyArray_DATA(dx),
-                            PyArray_SIZE(dout));
+    PC_DISPATCH(PyArray_TYPE(dx), pc_max_backward, PyArray_DATA(argmax), PyArray_DATA(dout),
+                PyArray_DATA(dx), PyArray_SIZE(dout));
     return 0;
 }

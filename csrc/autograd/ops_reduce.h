@@ -13,9 +13,9 @@
 void pc_reduce_iter(pc_iter *it, int ndim, const npy_intp *shape, pc_index mask);
 
 /* y (ndim, shape: x's with the axes in mask dropped or kept as 1) = sum / mean / max
- * of x over the axes in mask, count elements each; recorded with args.i[0] = mask,
- * args.f[0] = scale (1, or 1/count for mean); max saves argmax. New ref or NULL. */
-PyObject *pc_reduce(pc_op op, PyObject *x, pc_index mask, int ndim, const npy_intp *shape,
-                    npy_intp count);
+ * of x over the axes in mask, count elements each; recorded with args.reduce = {mask,
+ * scale (1, or 1/count for mean), keepdims}; max saves argmax. New ref or NULL. */
+PyObject *pc_reduce(pc_op op, PyObject *x, pc_index mask, int keepdims, int ndim,
+                    const npy_intp *shape, npy_intp count);
 
 #endif

@@ -90,12 +90,8 @@ pc_transpose(PyObject *x, PyArrayObject *perm)
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(xa) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(xa) == NPY_FLOAT32)
-        pc_strided_loop_f32(&it, PyArray_DATA(xa), NULL, NULL, PyArray_DATA(y),
-                            pc_copy_rows_f32);
-    else
-        pc_strided_loop_f64(&it, PyArray_DATA(xa), NULL, NULL, PyArray_DATA(y),
-                            pc_copy_rows_f64);
+    PC_DISPATCH_ROWS(PyArray_TYPE(xa), pc_strided_loop, pc_copy_rows, &it, PyArray_DATA(xa),
+                     NULL, NULL, PyArray_DATA(y));
     NPY_END_THREADS;
     {
         PyObject *saved = (PyObject *)perm;
@@ -121,12 +117,8 @@ pc_grad_transpose(pc_node *node, PyArrayObject *dout)
     NPY_BEGIN_THREADS_DEF;
     if (PyArray_SIZE(x) > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(x) == NPY_FLOAT32)
-        pc_strided_loop_f32(&it, PyArray_DATA(dout), NULL, NULL, PyArray_DATA(dx),
-                            pc_accumulate_f32);
-    else
-        pc_strided_loop_f64(&it, PyArray_DATA(dout), NULL, NULL, PyArray_DATA(dx),
-                            pc_accumulate_f64);
+    PC_DISPATCH_ROWS(PyArray_TYPE(x), pc_strided_loop, pc_accumulate, &it, PyArray_DATA(dout),
+                     NULL, NULL, PyArray_DATA(dx));
     NPY_END_THREADS;
     return 0;
 }
@@ -136,7 +128,7 @@ pc_join(pc_op op, PyObject *const *ts, int n, int axis, int ndim, const npy_intp
 {
     PyArrayObject *y;
     pc_index A, lx, ly, off = 0;
-    pc_op_args args = {{0}, {0}, 1};
+    pc_op_args args = {.join = {axis}};
     PyObject *result;
 
     if ((y = pc_new_array(ndim, shape, PyArray_TYPE(PC_DATA(ts[0])))) == NULL)
@@ -153,18 +145,17 @@ pc_join(pc_op op, PyObject *const *ts, int n, int axis, int ndim, const npy_intp
         off += lx;
     }
     NPY_END_THREADS;
-    args.i[0] = axis;
     result = pc_record(op, y, n, ts, &args, 0, NULL);
     Py_DECREF(y);
     return result;
 }
 
-/* y = concat(x_0, x_1, ...) along args.i[0] (stack: along a new axis there)
+/* y = concat(x_0, x_1, ...) along args.join.axis (stack: along a new axis there)
  *   ->  dx_p += the slab of dy that x_p was copied into */
 int
 pc_grad_concat(pc_node *node, PyArrayObject *dout)
 {
-    int axis = (int)node->args.i[0];
+    int axis = (int)node->args.join.axis;
     pc_index A, ly, lx, off = 0;
 
     pc_concat_blocks(dout, axis, &A, &ly);

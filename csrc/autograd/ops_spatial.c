@@ -3,12 +3,11 @@
  *
  *   global_avg_pool2d  parent x (N, H, W, C); y (N, C) or (N, 1, 1, C)
  *   global_max_pool2d  the same; saved[0] = arg (N, C) intp: the pixel of each maximum
- *   pad2d              args.i = {PT, PB, PL, PR} (negative: cropped)
+ *   pad2d              args.pad2d = {PT, PB, PL, PR} (negative: cropped)
  */
 #include "autograd/ops_spatial.h"
 
 #include "autograd/ops_elementwise.h"       /* PC_GIL_THRESHOLD */
-#include "py/convert.h"
 
 /* N, P = H·W, C of x (N, H, W, C) */
 static void
@@ -94,7 +93,7 @@ pc_pad2d(PyObject *x, const pc_pad_geometry *g)
 {
     PyArrayObject *xa = PC_DATA(x), *y;
     npy_intp dims[4] = {g->N, g->OH, g->OW, g->C};
-    pc_op_args args = {.i = {g->PT, g->PB, g->PL, g->PR}, .n_i = 4};
+    pc_op_args args = {.pad2d = {g->PT, g->PB, g->PL, g->PR}};
     PyObject *result;
     NPY_BEGIN_THREADS_DEF;
 
@@ -113,9 +112,10 @@ int
 pc_grad_pad2d(pc_node *node, PyArrayObject *dout)
 {
     PyArrayObject *x = PC_DATA(node->parents[0]), *dx;
-    const pc_index *a = node->args.i;
+    const pc_op_args *a = &node->args;
     pc_pad_geometry g = {.N = PyArray_DIM(x, 0), .H = PyArray_DIM(x, 1), .W = PyArray_DIM(x, 2),
-                  .C = PyArray_DIM(x, 3), .PT = a[0], .PB = a[1], .PL = a[2], .PR = a[3],
+                  .C = PyArray_DIM(x, 3), .PT = a->pad2d.pt, .PB = a->pad2d.pb,
+                  .PL = a->pad2d.pl, .PR = a->pad2d.pr,
                   .OH = PyArray_DIM(dout, 1), .OW = PyArray_DIM(dout, 2)};
     NPY_BEGIN_THREADS_DEF;
 

@@ -11,6 +11,34 @@
 #define PC_DISPATCH(typenum, fn, ...) \
     ((typenum) == NPY_FLOAT32 ? fn##_f32(__VA_ARGS__) : fn##_f64(__VA_ARGS__))
 
+/* The same for the strided driver (kernels/strided.h), whose last argument, the row
+ * function, is per dtype too: fn##_f32(..., row##_f32) or fn##_f64(..., row##_f64). */
+#define PC_DISPATCH_ROWS(typenum, fn, row, ...)                                          \
+    ((typenum) == NPY_FLOAT32 ? fn##_f32(__VA_ARGS__, row##_f32)                        \
+                              : fn##_f64(__VA_ARGS__, row##_f64))
+
+/* Element i of a float32/float64 array, as a double (exact for either dtype) */
+static inline double
+pc_value_at(PyArrayObject *a, npy_intp i)
+{
+    return PyArray_TYPE(a) == NPY_FLOAT32 ? (double)((const float *)PyArray_DATA(a))[i]
+                                          : ((const double *)PyArray_DATA(a))[i];
+}
+
+/* a[i] = v, or a[i] += v when add: rounded once to a's dtype (v first, for float32) */
+static inline void
+pc_value_store(PyArrayObject *a, npy_intp i, double v, int add)
+{
+    if (PyArray_TYPE(a) == NPY_FLOAT32) {
+        float *p = (float *)PyArray_DATA(a) + i;
+        *p = add ? *p + (float)v : (float)v;
+    }
+    else {
+        double *p = (double *)PyArray_DATA(a) + i;
+        *p = add ? *p + v : v;
+    }
+}
+
 /* A new uninitialised / zero-filled C-contiguous array (new ref); big ones reuse
  * the buffers of freed arrays of the same size (core/bufpool.c). */
 PyArrayObject *pc_new_array(int ndim, const npy_intp *shape, int typenum);

@@ -285,11 +285,11 @@ py_cblas_library(PyObject *Py_UNUSED(m), PyObject *Py_UNUSED(ignored))
 
 PyMethodDef pc_blas_functions[] = {
     {"_gemm_backend", (PyCFunction)(void (*)(void))py_gemm_backend, METH_FASTCALL,
-     "_gemm_backend(name=None) -> previous name. 'cblas': the kernels call the CBLAS\n"
+     "_gemm_backend(name=None)\n--\n\nReturns previous name. 'cblas': the kernels call the CBLAS\n"
      "?gemm of NumPy's BLAS directly, without the GIL (Winograd's batched products on\n"
      "pycnn's threads); 'matmul': they call np.matmul. Without an argument, only reports.\n"
      "For tests and benchmarks."},
     {"_cblas_library", py_cblas_library, METH_NOARGS,
-     "_cblas_library() -> (library path, sgemm symbol) found at import, or None"},
+     "_cblas_library()\n--\n\nReturns (library path, sgemm symbol) found at import, or None. "},
     {NULL, NULL, 0, NULL},
 };

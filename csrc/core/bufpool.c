@@ -173,8 +173,8 @@ py_buffer_pool_clear(PyObject *Py_UNUSED(m), PyObject *Py_UNUSED(ignored))
 
 PyMethodDef pc_bufpool_functions[] = {
     {"_buffer_pool", py_buffer_pool, METH_NOARGS,
-     "_buffer_pool() -> dict: freed array buffers kept for reuse (count, bytes, limits)"},
+     "_buffer_pool()\n--\n\nReturns dict. freed array buffers kept for reuse (count, bytes, limits)"},
     {"_buffer_pool_clear", py_buffer_pool_clear, METH_NOARGS,
-     "_buffer_pool_clear(): give every pooled buffer back to the system"},
+     "_buffer_pool_clear()\n--\n\ngive every pooled buffer back to the system"},
     {NULL, NULL, 0, NULL},
 };

@@ -1,6 +1,11 @@
 /* core/tensor.h — the Tensor object and the node it may own, as data: allocation,
  * wrapping an array, and the garbage-collector support (traverse, clear, dealloc).
  *
+ * The array floor (csrc/core) is what the graph needs of NumPy and nothing more: the
+ * one NumPy include (numpy_api.h), this Tensor struct, array allocation and the dtype
+ * dispatch PC_DISPATCH (array.h), the buffer pool (bufpool.h) and NumPy's CBLAS found
+ * at import with pc_matmul (blas.h). It calls only the kernels.
+ *
  * A Tensor is a vertex of the graph: its value (a C-contiguous float32/float64 NumPy
  * array), its gradient, and, when an op produced it while recording, the node
  * out = op(parents). The node owns its parents and exactly the buffers its backward
@@ -21,14 +26,48 @@
 #include "core/numpy_api.h"
 
 #define PC_MAX_SAVED 6
-#define PC_MAX_IARGS 16
-
-/* Plain values an op needs again in backward (what each means is the op's business,
- * documented beside its backward): axes, strides, pads in i[], α, ε... in f[]. */
-typedef struct {
-    double f[4];
-    pc_index i[PC_MAX_IARGS];
-    int n_i;
+/* The plain values an op needs again in backward, by name, one struct per op family
+ * (which one a node holds is its op's business; Tensor.op_args shows them to Python
+ * under Keras' names). The two loss structs share their first four members, which the
+ * loss recorders write for every loss. */
+typedef union {
+    struct { double alpha; } scaled;                            /* leaky_relu, elu */
+    struct { pc_index outer, k, inner, axis; } along_axis;      /* softmax family */
+    struct { pc_index outer, units, pieces, inner, axis; } maxout;
+    struct { pc_index mask; double scale; int keepdims; } reduce;   /* sum, mean, max */
+    struct { pc_index axis; } join;                             /* concat, stack */
+    struct { int advanced; } getitem;
+    struct {                                                    /* row and sparse losses */
+        pc_index rows, k;       /* R rows of K values */
+        int per_row;            /* 1: reduction 'none' (one loss per row) */
+        double scale;           /* 1/count for 'mean', else 1 */
+        int reduction;          /* PC_REDUCE_NONE / _SUM / _MEAN (autograd/ops_loss.h) */
+        int has_ignore;         /* sparse: ignore holds an ignore_index */
+        pc_index ignore;
+    } loss;
+    struct {                                                    /* yolo_loss */
+        pc_index n, s;
+        int per_row;
+        double scale;
+        int reduction;
+        pc_index b, c;
+        int parts;              /* the parts summed, a bit mask: 1 coord_xy, 2 coord_wh,
+                                   4 obj, 8 noobj, 16 cls */
+        double lambda_coord, lambda_noobj, eps;
+    } yolo;
+    struct { int act; } dense;                                  /* act: a pc_act */
+    struct { pc_index sh, sw, pt, pl, oh, ow; int act, same; } conv2d;
+    struct { pc_index kh, kw, sh, sw, pt, pl, oh, ow; int same; } pool2d;
+    struct { pc_index sh, sw; } upsampling2d;
+    struct { double rate; } dropout;
+    struct pc_norm_args {           /* batch_norm: x as (A, C, B); layer_norm: (M, K) in a, c */
+        pc_index a, c, b;
+        int batch_stats;            /* batch_norm: normalised by the batch's own statistics */
+        int gamma, beta;            /* which parent γ and β are, or −1 */
+    } norm;
+    struct { pc_index pt, pb, pl, pr; } pad2d;          /* negative: cropped */
+    struct { int interpolation, fill_mode; double fill_value; } affine_transform;
+    struct { double lo, hi; } contrast;
 } pc_op_args;
 
 typedef struct pc_node {

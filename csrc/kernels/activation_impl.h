@@ -40,7 +40,7 @@ void
 SFX(pc_swish_forward)(const T *x, T *y, pc_index n, T beta)
 {
     for (pc_index i = 0; i < n; i++)
-        y[i] = x[i] * SFX(pc_stable_sigmoid)(beta * x[i]);
+        y[i] = x[i] * SFX(pc_sigmoid_scalar)(beta * x[i]);
 }
 /* with s = σ(βx):  dx += dy (s + βx s(1 − s))        accumulates into dx (may be NULL)
  *                  dβ += Σ dy x² s(1 − s)            accumulates into *dbeta (may be NULL) */
@@ -49,7 +49,7 @@ SFX(pc_swish_backward)(const T *x, const T *dy, T *dx, T *dbeta, pc_index n, T b
 {
     ACC db = 0;
     for (pc_index i = 0; i < n; i++) {
-        T s = SFX(pc_stable_sigmoid)(beta * x[i]);
+        T s = SFX(pc_sigmoid_scalar)(beta * x[i]);
         T ds = s * ((T)1 - s);
         if (dx != NULL)
             dx[i] += dy[i] * (s + beta * x[i] * ds);

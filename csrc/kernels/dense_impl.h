@@ -1,15 +1,7 @@
-/* dense_impl.h — template body, no include guard. Needs T, ACC, SFX(name), EXP, TANH.
+/* dense_impl.h — template body, no include guard. Needs T, ACC, SFX(name), EXP, FABS, TANH.
  * Instantiated twice by dense.c (float, double). Legend: see dense.h. */
 
-/* sigmoid without overflow: only ever exponentiates a non-positive number */
-static inline T
-SFX(sigmoid_one)(T z)
-{
-    if (z >= 0)
-        return (T)1 / ((T)1 + EXP(-z));
-    T e = EXP(z);
-    return e / ((T)1 + e);
-}
+#include "scalar_impl.h"
 
 typedef struct {
     const T *y, *dy, *b;
@@ -38,7 +30,7 @@ SFX(bias_act_rows)(void *ctx, pc_index m0, pc_index m1)
             break;
         case PC_ACT_SIGMOID:
             for (pc_index j = 0; j < N; j++)
-                row[j] = SFX(sigmoid_one)(row[j]);
+                row[j] = SFX(pc_sigmoid_scalar)(row[j]);
             break;
         case PC_ACT_TANH:
             for (pc_index j = 0; j < N; j++)

@@ -11,5 +11,6 @@
 #define SQRT sqrtf
 #define TANH pc_vtanhf
 #define FABS fabsf
+#define ERFC erfcf
 #define POW powf
 #define T_MAX 3.402823466e+38F

@@ -8,5 +8,6 @@
 #define SQRT sqrt
 #define TANH tanh
 #define FABS fabs
+#define ERFC erfc
 #define POW pow
 #define T_MAX 1.7976931348623157e+308

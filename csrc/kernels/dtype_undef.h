@@ -8,5 +8,6 @@
 #undef SQRT
 #undef TANH
 #undef FABS
+#undef ERFC
 #undef POW
 #undef T_MAX

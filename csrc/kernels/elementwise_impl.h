@@ -1,6 +1,8 @@
 /* elementwise_impl.h — template body, no include guard. Needs T, ACC, SFX(name), EXP...
  * Instantiated twice by elementwise.c (float, double). Legend: see elementwise.h. */
 
+#include "scalar_impl.h"
+
 /* ---- the N-d driver ------------------------------------------------------------ */
 
 /* Odometer over every axis but the innermost, which `fn` walks as one strided row.
@@ -152,10 +154,8 @@ SFX(pc_square_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
 void
 SFX(pc_sigmoid_forward)(const T *x, T *y, pc_index n)
 {
-    for (pc_index i = 0; i < n; i++) {
-        T e = EXP(-FABS(x[i]));         /* e^-|x|; both cases computed, one kept: */
-        y[i] = x[i] >= 0 ? (T)1 / ((T)1 + e) : e / ((T)1 + e);     /* no branch */
-    }
+    for (pc_index i = 0; i < n; i++)
+        y[i] = SFX(pc_sigmoid_scalar)(x[i]);
 }
 void
 SFX(pc_sigmoid_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
@@ -195,6 +195,43 @@ SFX(pc_relu_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
     for (pc_index i = 0; i < n; i++) {
         T g = dy[i];                    /* loaded unconditionally: the loop vectorizes */
         dx[i] += x[i] > 0 ? g : (T)0;
+    }
+}
+
+/* softplus: y = ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|)     dx += dy σ(x)
+ * (Keras' and torch's softplus). The second form never overflows: e^-|x| ≤ 1. */
+void
+SFX(pc_softplus_forward)(const T *x, T *y, pc_index n)
+{
+    for (pc_index i = 0; i < n; i++)
+        y[i] = (x[i] > 0 ? x[i] : (T)0) + LOG1P(EXP(-FABS(x[i])));
+}
+void
+SFX(pc_softplus_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
+{
+    (void)y;
+    for (pc_index i = 0; i < n; i++)
+        dx[i] += dy[i] * SFX(pc_sigmoid_scalar)(x[i]);
+}
+
+/* gelu (exact, Keras' default approximate=False and torch's approximate='none'):
+ *   y = x Φ(x),  Φ(x) = ½ erfc(−x/√2)            dx += dy (Φ(x) + x φ(x)),
+ *   φ(x) = e^(−x²/2) / √(2π). erfc keeps Φ accurate far into the negative tail, where
+ *   1 + erf(x/√2) would cancel to 0. */
+void
+SFX(pc_gelu_forward)(const T *x, T *y, pc_index n)
+{
+    for (pc_index i = 0; i < n; i++)
+        y[i] = x[i] * (T)0.5 * ERFC(-x[i] * (T)0.70710678118654752440);
+}
+void
+SFX(pc_gelu_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
+{
+    (void)y;
+    for (pc_index i = 0; i < n; i++) {
+        T cdf = (T)0.5 * ERFC(-x[i] * (T)0.70710678118654752440);
+        T pdf = EXP((T)-0.5 * x[i] * x[i]) * (T)0.39894228040143267794;
+        dx[i] += dy[i] * (cdf + x[i] * pdf);
     }
 }
 

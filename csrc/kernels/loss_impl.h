@@ -174,7 +174,7 @@ static inline T
 SFX(pc_bce_grad)(T v, T y, int from_logits)
 {
     if (from_logits)
-        return SFX(pc_stable_sigmoid)(v) - y;                   /* σ(z) − y */
+        return SFX(pc_sigmoid_scalar)(v) - y;                   /* σ(z) − y */
     return SFX(pc_in_clip)(v) ? (v - y) / (v * ((T)1 - v)) : (T)0;   /* −y/p + (1−y)/(1−p) */
 }
 

@@ -1,4 +1,10 @@
-/* pc_types.h — the index type and limits shared by every floor. Pure C. */
+/* pc_types.h — the index type and limits shared by every floor. Pure C.
+ *
+ * The kernel floor (csrc/kernels) is pure C11: no Python.h, no NumPy. Pointers, sizes
+ * and strides in, numbers out; each topic is <topic>.h (both prototypes spelled out),
+ * <topic>.c (instantiation only) and <topic>_impl.h, one body included twice for float
+ * and double (dtype_f32.h / dtype_f64.h). Backward kernels accumulate (+=); nothing here
+ * allocates behind the caller's back. */
 #ifndef PC_TYPES_H
 #define PC_TYPES_H
 

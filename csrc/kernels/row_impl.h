@@ -1,6 +1,8 @@
 /* row_impl.h — template body, no include guard: static inline helpers shared by the
  * activation and loss kernels (included by activation_impl.h and loss_impl.h).
- * Needs T, ACC, SFX(name), EXP, LOG. A "row" is K values `stride` elements apart. */
+ * Needs T, ACC, SFX(name), EXP, LOG, FABS. A "row" is K values `stride` elements apart. */
+
+#include "scalar_impl.h"
 
 /* max_k z_k; 0 for an empty row (K = 0), which then reads nothing */
 static inline T
@@ -24,14 +26,4 @@ SFX(pc_row_log_sum_exp_shifted)(const T *z, pc_index K, pc_index stride, T m)
     for (pc_index k = 0; k < K; k++)
         s += EXP(z[k * stride] - m);
     return LOG((T)s);
-}
-
-/* σ(v) = 1 / (1 + e^−v) without overflow: only a non-positive number is exponentiated */
-static inline T
-SFX(pc_stable_sigmoid)(T v)
-{
-    if (v >= 0)
-        return (T)1 / ((T)1 + EXP(-v));
-    T e = EXP(v);
-    return e / ((T)1 + e);
 }

@@ -36,31 +36,28 @@ scaled_op(pc_op op, double alpha_default, PyObject *args, PyObject *kwargs)
     static char *kwlist[] = {"x", "alpha", NULL};
     PyObject *x_obj, *x = NULL, *result = NULL;
     PyObject *alpha = NULL;
-    pc_op_args a = {{alpha_default}};
+    double a = alpha_default;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O", kwlist, &x_obj, &alpha))
         return NULL;
-    if (alpha != NULL && pc_parse_real(alpha, pc_op_table[op].name, "alpha", &a.f[0]) < 0)
+    if (alpha != NULL && pc_parse_real(alpha, pc_op_table[op].name, "alpha", &a) < 0)
         return NULL;
     if ((x = pc_as_tensor(x_obj, -1, pc_op_table[op].name)) == NULL)      /* new ref */
         goto done;
-    result = pc_scaled_activation(op, x, a.f[0]);
+    result = pc_scaled_activation(op, x, a);
 done:
     Py_XDECREF(x);
     return result;
 }
 
-static PyObject *
-py_leaky_relu(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
-{
-    return scaled_op(PC_OP_LEAKY_RELU, 0.1, args, kwargs);
-}
-
-static PyObject *
-py_elu(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
-{
-    return scaled_op(PC_OP_ELU, 1.0, args, kwargs);
-}
+/* pycnn.leaky_relu, pycnn.elu: one function per SCALED row of ops.def */
+#define OP(...)
+#define SCALED(op, name, kernel, alpha, doc)                                             \
+    static PyObject *py_##op(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)   \
+    {                                                                                    \
+        return scaled_op(PC_OP_##op, alpha, args, kwargs);                               \
+    }
+#include "autograd/ops.def"
 
 /* swish(x, beta=1.0): y = x σ(βx); β a number or a one-element Tensor (trainable) */
 static PyObject *
@@ -108,9 +105,9 @@ axis_op(pc_op op, PyObject *args, PyObject *kwargs)
     static char *kwlist[] = {"z", "axis", NULL};
     const char *name = pc_op_table[op].name;
     PyObject *z_obj, *z = NULL, *result = NULL;
-    pc_op_args a = {{0}};
     PyObject *axis_obj = NULL;
     Py_ssize_t axis = -1;
+    pc_index outer, K, inner;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O", kwlist, &z_obj, &axis_obj))
         return NULL;
@@ -118,31 +115,22 @@ axis_op(pc_op op, PyObject *args, PyObject *kwargs)
         return NULL;
     if ((z = pc_as_tensor(z_obj, -1, name)) == NULL)
         goto done;
-    if (split_axis(PC_DATA(z), axis, name, &a.i[0], &a.i[1], &a.i[2]) < 0)
+    if (split_axis(PC_DATA(z), axis, name, &outer, &K, &inner) < 0)
         goto done;
-    result = pc_along_axis(op, z, a.i[0], a.i[1], a.i[2]);
+    result = pc_along_axis(op, z, (int)axis, outer, K, inner);
 done:
     Py_XDECREF(z);
     return result;
 }
 
-static PyObject *
-py_softmax(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
-{
-    return axis_op(PC_OP_SOFTMAX, args, kwargs);
-}
-
-static PyObject *
-py_log_softmax(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
-{
-    return axis_op(PC_OP_LOG_SOFTMAX, args, kwargs);
-}
-
-static PyObject *
-py_naive_normalize(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
-{
-    return axis_op(PC_OP_NAIVE_NORMALIZE, args, kwargs);
-}
+/* pycnn.softmax, log_softmax, naive_normalize: one function per AXIS row of ops.def */
+#define OP(...)
+#define AXIS(op, name, kernel, reads_output, doc)                                        \
+    static PyObject *py_##op(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)   \
+    {                                                                                    \
+        return axis_op(PC_OP_##op, args, kwargs);                                        \
+    }
+#include "autograd/ops.def"
 
 /* maxout(x, pieces, axis=-1): the axis of U·pieces features becomes U group maxima */
 static PyObject *
@@ -150,11 +138,9 @@ py_maxout(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"x", "pieces", "axis", NULL};
     PyObject *x_obj, *x = NULL, *result = NULL;
-    pc_op_args a = {{0}};
     PyObject *pieces_obj, *axis_obj = NULL;
     Py_ssize_t pieces, axis = -1;
-    pc_index features;
-    int ndim;
+    pc_index outer, features, inner;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|O", kwlist, &x_obj, &pieces_obj,
                                      &axis_obj))
@@ -164,7 +150,7 @@ py_maxout(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
         return NULL;
     if ((x = pc_as_tensor(x_obj, -1, "maxout")) == NULL)
         goto done;
-    if (split_axis(PC_DATA(x), axis, "maxout", &a.i[0], &features, &a.i[3]) < 0)
+    if (split_axis(PC_DATA(x), axis, "maxout", &outer, &features, &inner) < 0)
         goto done;
     if (pieces < 1 || features % pieces != 0) {
         PyErr_Format(PyExc_ValueError, "maxout: pieces must be a positive divisor of the %zd "
@@ -172,8 +158,7 @@ py_maxout(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
                      pieces);
         goto done;
     }
-    ndim = PyArray_NDIM(PC_DATA(x));
-    result = pc_maxout(x, (int)(axis < 0 ? axis + ndim : axis), a.i[0], pieces, a.i[3]);
+    result = pc_maxout(x, (int)axis, outer, pieces, inner);
 done:
     Py_XDECREF(x);
     return result;
@@ -181,23 +166,17 @@ done:
 
 #define KW(f) (PyCFunction)(void (*)(void))(f), METH_VARARGS | METH_KEYWORDS
 PyMethodDef pc_activation_functions[] = {
-    {"leaky_relu", KW(py_leaky_relu),
-     "leaky_relu(x, alpha=0.1): x for x > 0, alpha*x otherwise (the lecture's 0.1; Keras' "
-     "LeakyReLU layer defaults to 0.3). The slope at 0 is alpha."},
-    {"elu", KW(py_elu), "elu(x, alpha=1.0): x for x > 0, alpha*(e^x - 1) otherwise"},
+#define OP(...)
+#define SCALED(op, name, kernel, alpha, doc)                                             \
+    {name, KW(py_##op), name "(x, alpha=" #alpha ")\n--\n\n" doc},
+#define AXIS(op, name, kernel, reads_output, doc)                                        \
+    {name, KW(py_##op), name "(z, axis=-1)\n--\n\n" doc},
+#include "autograd/ops.def"
     {"swish", KW(py_swish),
-     "swish(x, beta=1.0): x * sigmoid(beta*x); beta may be a one-element Tensor with "
+     "swish(x, beta=1.0)\n--\n\nx * sigmoid(beta*x); beta may be a one-element Tensor with "
      "requires_grad=True (trainable beta), which then receives a gradient"},
-    {"softmax", KW(py_softmax),
-     "softmax(z, axis=-1): e^z / sum(e^z) along axis, with the max subtracted first "
-     "(no overflow; 0 < p < 1 and sum(p) = 1 for finite z)"},
-    {"log_softmax", KW(py_log_softmax),
-     "log_softmax(z, axis=-1): z - logsumexp(z) along axis; exact for logits of +-1000"},
-    {"naive_normalize", KW(py_naive_normalize),
-     "naive_normalize(z, axis=-1): z / sum(z) along axis -- why softmax exists: "
-     "[1, -1, 2] -> [0.5, -0.5, 1.0] is no probability distribution"},
     {"maxout", KW(py_maxout),
-     "maxout(x, pieces, axis=-1): max over groups of `pieces` consecutive features "
+     "maxout(x, pieces, axis=-1)\n--\n\nmax over groups of `pieces` consecutive features "
      "(features u*pieces ... u*pieces+pieces-1 form group u); at ties the first piece wins"},
     {NULL, NULL, 0, NULL},
 };

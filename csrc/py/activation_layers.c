@@ -55,10 +55,10 @@ FunctionLayer_get_config(FunctionLayerObject *self, PyObject *Py_UNUSED(ignored)
 
 static PyMethodDef FunctionLayer_methods[] = {
     {"call", (PyCFunction)(void (*)(void))FunctionLayer_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=False): the function applied to the inputs"},
+     "call(inputs, training=False)\n--\n\nthe function applied to the inputs"},
     {"compute_output_shape", (PyCFunction)pc_layer_identity_shape, METH_O,
-     "compute_output_shape(input_shape): the same shape"},
-    {"get_config", (PyCFunction)FunctionLayer_get_config, METH_NOARGS, "get_config()"},
+     "compute_output_shape(input_shape)\n--\n\nthe same shape"},
+    {"get_config", (PyCFunction)FunctionLayer_get_config, METH_NOARGS, "get_config()\n--\n\n"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -317,10 +317,10 @@ Reshape_get_config(FunctionLayerObject *self, PyObject *Py_UNUSED(ignored))
 
 static PyMethodDef Reshape_methods[] = {
     {"call", (PyCFunction)(void (*)(void))Reshape_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=False): (batch, ...) -> (batch,) + target_shape"},
+     "call(inputs, training=False)\n--\n\n(batch, ...) -> (batch,) + target_shape"},
     {"compute_output_shape", (PyCFunction)Reshape_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape): (batch,) + target_shape, -1 resolved"},
-    {"get_config", (PyCFunction)Reshape_get_config, METH_NOARGS, "get_config(): target_shape"},
+     "compute_output_shape(input_shape)\n--\n\n(batch,) + target_shape, -1 resolved"},
+    {"get_config", (PyCFunction)Reshape_get_config, METH_NOARGS, "get_config()\n--\n\ntarget_shape"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -335,7 +335,7 @@ static PyMethodDef Reshape_methods[] = {
         .tp_init = (initproc)init,                                                       \
         .tp_methods = methods,                                                           \
     };
-#define COMMON_KW "*, input_shape=None, name=None, trainable=True, dtype=None)\n\n"
+#define COMMON_KW "*, input_shape=None, name=None, trainable=True, dtype=None)\n--\n\n"
 FUNCTION_LAYER_TYPE(Activation, Activation_init, FunctionLayer_methods,
                     "Activation(activation, " COMMON_KW
                     "Applies an activation: a Keras name ('relu', 'softmax', ...; see\n"

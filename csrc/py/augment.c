@@ -338,10 +338,10 @@ Affine_get_config(AffineAugmentObject *self, PyObject *Py_UNUSED(ignored))
 
 static PyMethodDef Affine_methods[] = {
     {"call", (PyCFunction)(void (*)(void))Affine_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=None): a random transform per image when training, else inputs"},
+     "call(inputs, training=None)\n--\n\na random transform per image when training, else inputs"},
     {"compute_output_shape", (PyCFunction)pc_layer_identity_shape, METH_O,
-     "compute_output_shape(input_shape): the same shape"},
-    {"get_config", (PyCFunction)Affine_get_config, METH_NOARGS, "get_config(): Keras' keys"},
+     "compute_output_shape(input_shape)\n--\n\nthe same shape"},
+    {"get_config", (PyCFunction)Affine_get_config, METH_NOARGS, "get_config()\n--\n\nKeras' keys"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -366,25 +366,25 @@ static PyMethodDef Affine_methods[] = {
 
 AFFINE_TYPE(RandomFlip,
     "RandomFlip(mode='horizontal_and_vertical', seed=None, data_format=None, *,\n"
-    "           input_shape=None, name=None, trainable=True, dtype=None)\n\n"
+    "           input_shape=None, name=None, trainable=True, dtype=None)\n--\n\n"
     "With training=True each image is flipped with probability 1/2: left-right\n"
     "('horizontal'), top-bottom ('vertical') or, as Keras 3 does, both at once by one\n"
     "draw ('horizontal_and_vertical'). Otherwise the input is returned.");
 AFFINE_TYPE(RandomTranslation,
     "RandomTranslation(height_factor, width_factor, fill_mode='reflect',\n"
     "                  interpolation='bilinear', seed=None, fill_value=0.0,\n"
-    "                  data_format=None, *, input_shape=None, name=None, ...)\n\n"
+    "                  data_format=None, *, input_shape=None, name=None, **kwargs)\n--\n\n"
     "Shifts each image by U(lower, upper)·H rows and ·W columns; a factor f means\n"
     "(-f, f), a pair (lower, upper), each in [-1, 1]. " FILL_DOC);
 AFFINE_TYPE(RandomRotation,
     "RandomRotation(factor, fill_mode='reflect', interpolation='bilinear', seed=None,\n"
-    "               fill_value=0.0, data_format=None, *, input_shape=None, name=None, ...)\n\n"
+    "               fill_value=0.0, data_format=None, *, input_shape=None, name=None, **kwargs)\n--\n\n"
     "Rotates each image about its centre by U(lower, upper)·360 degrees (counter-\n"
     "clockwise for positive angles); factor f means (-f, f). " FILL_DOC);
 AFFINE_TYPE(RandomZoom,
     "RandomZoom(height_factor, width_factor=None, fill_mode='reflect',\n"
     "           interpolation='bilinear', seed=None, fill_value=0.0, data_format=None,\n"
-    "           *, input_shape=None, name=None, ...)\n\n"
+    "           *, input_shape=None, name=None, **kwargs)\n--\n\n"
     "Scales the sampling grid of each image about its centre by 1 + U(lower, upper)\n"
     "(positive: zoom out, negative: zoom in, as Keras); width_factor=None keeps the\n"
     "aspect ratio (the same draw). Factors in (-1, 1]. " FILL_DOC);

@@ -117,11 +117,11 @@ RandomCrop_get_config(RandomCropObject *self, PyObject *Py_UNUSED(ignored))
 
 static PyMethodDef RandomCrop_methods[] = {
     {"call", (PyCFunction)(void (*)(void))RandomCrop_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=None): a random (height, width) window when training"},
+     "call(inputs, training=None)\n--\n\na random (height, width) window when training"},
     {"compute_output_shape", (PyCFunction)RandomCrop_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape): (batch, height, width, channels)"},
+     "compute_output_shape(input_shape)\n--\n\n(batch, height, width, channels)"},
     {"get_config", (PyCFunction)RandomCrop_get_config, METH_NOARGS,
-     "get_config(): height, width, seed"},
+     "get_config()\n--\n\nheight, width, seed"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -130,7 +130,7 @@ static PyTypeObject RandomCrop_Type = {
     .tp_name = "pycnn.layers.RandomCrop",
     .tp_doc = PyDoc_STR(
         "RandomCrop(height, width, seed=None, data_format=None, *, input_shape=None,\n"
-        "           name=None, trainable=True, dtype=None)\n\n"
+        "           name=None, trainable=True, dtype=None)\n--\n\n"
         "With training=True: a random height x width window, the same for the whole batch,\n"
         "when the images are larger in both directions; otherwise, as Keras 3 does, the\n"
         "height x width window from where the centred window of that aspect ratio starts\n"
@@ -229,11 +229,11 @@ RandomContrast_get_config(RandomContrastObject *self, PyObject *Py_UNUSED(ignore
 
 static PyMethodDef RandomContrast_methods[] = {
     {"call", (PyCFunction)(void (*)(void))RandomContrast_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=None): a random contrast per image when training"},
+     "call(inputs, training=None)\n--\n\na random contrast per image when training"},
     {"compute_output_shape", (PyCFunction)pc_layer_identity_shape, METH_O,
-     "compute_output_shape(input_shape): the same shape"},
+     "compute_output_shape(input_shape)\n--\n\nthe same shape"},
     {"get_config", (PyCFunction)RandomContrast_get_config, METH_NOARGS,
-     "get_config(): factor, value_range, seed"},
+     "get_config()\n--\n\nfactor, value_range, seed"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -242,7 +242,7 @@ static PyTypeObject RandomContrast_Type = {
     .tp_name = "pycnn.layers.RandomContrast",
     .tp_doc = PyDoc_STR(
         "RandomContrast(factor, value_range=(0, 255), seed=None, data_format=None, *,\n"
-        "               input_shape=None, name=None, trainable=True, dtype=None)\n\n"
+        "               input_shape=None, name=None, trainable=True, dtype=None)\n--\n\n"
         "With training=True, per image: y = clip((x - mean) * f + mean, *value_range), the\n"
         "mean per channel over the pixels, f ~ U(1 - lower, 1 + upper). factor: a pair\n"
         "(lower, upper) in [0, 1], or a number f meaning (0, f) — Keras 3's rule, so a\n"

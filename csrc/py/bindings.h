@@ -66,6 +66,9 @@ PyObject *pc_call_hook(pc_hook which, PyObject *arg);
 /* The registered object itself (borrowed), or NULL (no exception) when there is none */
 PyObject *pc_hook_object(pc_hook which);
 
+/* Tensor.op_args: the node's arguments by their Keras names, {} for a leaf (new ref) */
+PyObject *pc_op_args_dict(const pc_node *node);
+
 /* pycnn._core.<name> as a new function object (new ref), from the module's own method
  * tables (py/module.c); NULL with AttributeError when there is none */
 PyObject *pc_core_function(const char *name);

@@ -76,7 +76,7 @@ conv2d_node(const char *who, PyObject *x, PyObject *w, PyObject *b, const pc_ind
     if (conv_geometry(who, PC_DATA(x), PC_DATA(w), b != NULL ? PC_DATA(b) : NULL, strides,
                       same, &g) < 0)
         return NULL;
-    return pc_conv2d(x, w, b, &g, act);
+    return pc_conv2d(x, w, b, &g, same, act);
 }
 
 /* Tensors for (x, kernel, bias) in one dtype: float64 when any of them is (new refs) */
@@ -267,12 +267,12 @@ static PyGetSetDef Conv2D_getset[] = {
 
 static PyMethodDef Conv2D_methods[] = {
     {"call", (PyCFunction)(void (*)(void))Conv2D_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=False): the convolution node on built weights"},
+     "call(inputs, training=False)\n--\n\nthe convolution node on built weights"},
     {"build", (PyCFunction)Conv2D_build, METH_O,
-     "build(input_shape): kernel (kh, kw, input_shape[-1], filters), bias (filters,)"},
+     "build(input_shape)\n--\n\nkernel (kh, kw, input_shape[-1], filters), bias (filters,)"},
     {"compute_output_shape", (PyCFunction)Conv2D_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape): (batch, out_h, out_w, filters)"},
-    {"get_config", (PyCFunction)Conv2D_get_config, METH_NOARGS, "get_config(): Keras keys"},
+     "compute_output_shape(input_shape)\n--\n\n(batch, out_h, out_w, filters)"},
+    {"get_config", (PyCFunction)Conv2D_get_config, METH_NOARGS, "get_config()\n--\n\nKeras keys"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -283,7 +283,7 @@ static PyTypeObject Conv2D_Type = {
         "Conv2D(filters, kernel_size, strides=(1, 1), padding='valid', data_format=None,\n"
         "       activation=None, use_bias=True, kernel_initializer='glorot_uniform',\n"
         "       bias_initializer='zeros', *, input_shape=None, name=None, trainable=True,\n"
-        "       dtype=None)\n\n"
+        "       dtype=None)\n--\n\n"
         "2-D convolution (cross-correlation, like every framework) over channels_last\n"
         "inputs (batch, H, W, C) -> (batch, OH, OW, filters); kernel (kh, kw, C, filters),\n"
         "(kh·kw·C + 1)·filters parameters. valid: O = floor((I - k)/s) + 1; same:\n"
@@ -325,13 +325,13 @@ py_set_conv_algorithm(PyObject *Py_UNUSED(m), PyObject *arg)
 
 static PyMethodDef conv_functions[] = {
     {"_set_conv_algorithm", (PyCFunction)py_set_conv_algorithm, METH_O,
-     "_set_conv_algorithm(name) -> previous: 'auto' (Winograd F(2x2, 3x3) for 3x3 stride-1\n"
+     "_set_conv_algorithm(name)\n--\n\nReturns previous. 'auto' (Winograd F(2x2, 3x3) for 3x3 stride-1\n"
      "windows with >= 8 channels and filters; direct, without a patch matrix, for patches\n"
      "of <= 32 values kh*kw*C; im2col + GEMM otherwise), 'im2col', 'winograd' (still\n"
      "only for 3x3 stride-1 windows) or 'direct' (still only for short patches). For\n"
      "tests and benchmarks."},
     {"conv2d", (PyCFunction)(void (*)(void))py_conv2d, METH_VARARGS | METH_KEYWORDS,
-     "conv2d(x, kernel, bias=None, strides=1, padding='valid') -> Tensor\n\n"
+     "conv2d(x, kernel, bias=None, strides=1, padding='valid')\n--\n\nReturns Tensor.\n\n"
      "x (N, H, W, C), kernel (kh, kw, C, F), bias (F,) -> (N, OH, OW, F); the same node\n"
      "as Conv2D (cross-correlation, Keras' 'same' padding)."},
     {NULL, NULL, 0, NULL},

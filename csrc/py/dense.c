@@ -255,12 +255,12 @@ static PyGetSetDef Dense_getset[] = {
 
 static PyMethodDef Dense_methods[] = {
     {"call", (PyCFunction)(void (*)(void))Dense_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=False): the layer's node on built weights"},
+     "call(inputs, training=False)\n--\n\nthe layer's node on built weights"},
     {"build", (PyCFunction)Dense_build, METH_O,
-     "build(input_shape): create kernel (input_shape[-1], units) and bias (units,)"},
+     "build(input_shape)\n--\n\ncreate kernel (input_shape[-1], units) and bias (units,)"},
     {"compute_output_shape", (PyCFunction)Dense_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape): input_shape[:-1] + (units,)"},
-    {"get_config", (PyCFunction)Dense_get_config, METH_NOARGS, "get_config(): Keras keys"},
+     "compute_output_shape(input_shape)\n--\n\ninput_shape[:-1] + (units,)"},
+    {"get_config", (PyCFunction)Dense_get_config, METH_NOARGS, "get_config()\n--\n\nKeras keys"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -270,7 +270,7 @@ static PyTypeObject Dense_Type = {
     .tp_doc = PyDoc_STR(
         "Dense(units, activation=None, use_bias=True, kernel_initializer='glorot_uniform',\n"
         "      bias_initializer='zeros', *, input_shape=None, name=None, trainable=True,\n"
-        "      dtype=None)\n\n"
+        "      dtype=None)\n--\n\n"
         "Fully connected layer: y = activation(x·W + b), W of shape (in, units), b (units,);\n"
         "(in + 1)·units parameters. Input (batch, ..., in) -> output (batch, ..., units).\n"
         "GEMM, bias and relu/sigmoid/tanh run as one node (one backward).\n\n"
@@ -289,7 +289,7 @@ static PyTypeObject Maxout_Type = {
     .tp_doc = PyDoc_STR(
         "Maxout(units, pieces=2, use_bias=True, kernel_initializer='glorot_uniform',\n"
         "       bias_initializer='zeros', *, input_shape=None, name=None, trainable=True,\n"
-        "       dtype=None)\n\n"
+        "       dtype=None)\n--\n\n"
         "k = pieces affine maps, then their maximum: z = x·W + b with W (in, units·k),\n"
         "y[:, u] = max_j z[:, u·k + j]; (in + 1)·units·k parameters. The gradient goes to\n"
         "the first maximal piece. Two nodes: dense (GEMM + bias), then maxout."),

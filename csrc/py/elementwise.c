@@ -46,60 +46,33 @@ pc_unary_op(pc_op op, PyObject *x_obj)
     return result;
 }
 
-#define BINARY_FN(lname, OP)                                                            \
-    static PyObject *py_##lname(PyObject *Py_UNUSED(m), PyObject *const *args,           \
-                                Py_ssize_t nargs)                                        \
+/* pycnn.add(a, b) ... pycnn.relu(x): one function per BINARY / UNARY row of ops.def */
+#define OP(...)
+#define BINARY(op, name, kernel, pyname, doc)                                            \
+    static PyObject *py_##op(PyObject *Py_UNUSED(m), PyObject *const *args,              \
+                             Py_ssize_t nargs)                                           \
     {                                                                                    \
         if (nargs != 2) {                                                                \
-            PyErr_Format(PyExc_TypeError, #lname "() takes 2 arguments (%zd given)",     \
+            PyErr_Format(PyExc_TypeError, pyname "() takes 2 arguments (%zd given)",     \
                          nargs);                                                         \
             return NULL;                                                                 \
         }                                                                                \
-        return pc_binary_op(PC_OP_##OP, args[0], args[1]);                               \
+        return pc_binary_op(PC_OP_##op, args[0], args[1]);                               \
     }
-#define UNARY_FN(lname, OP)                                                             \
-    static PyObject *py_##lname(PyObject *Py_UNUSED(m), PyObject *x)                     \
+#define UNARY(op, name, kernel, pyname, doc, activation)                                 \
+    static PyObject *py_##op(PyObject *Py_UNUSED(m), PyObject *x)                        \
     {                                                                                    \
-        return pc_unary_op(PC_OP_##OP, x);                                               \
+        return pc_unary_op(PC_OP_##op, x);                                               \
     }
-BINARY_FN(add, ADD)
-BINARY_FN(subtract, SUB)
-BINARY_FN(multiply, MUL)
-BINARY_FN(divide, DIV)
-BINARY_FN(power, POW)
-BINARY_FN(maximum, MAXIMUM)
-BINARY_FN(minimum, MINIMUM)
-UNARY_FN(negative, NEG)
-UNARY_FN(abs, ABS)
-UNARY_FN(exp, EXP)
-UNARY_FN(log, LOG)
-UNARY_FN(sqrt, SQRT)
-UNARY_FN(square, SQUARE)
-UNARY_FN(sigmoid, SIGMOID)
-UNARY_FN(tanh, TANH)
-UNARY_FN(relu, RELU)
-#undef BINARY_FN
-#undef UNARY_FN
+#include "autograd/ops.def"
 
 PyMethodDef pc_elementwise_functions[] = {
-    {"add", (PyCFunction)(void (*)(void))py_add, METH_FASTCALL, "add(a, b): a + b, broadcasting"},
-    {"subtract", (PyCFunction)(void (*)(void))py_subtract, METH_FASTCALL, "subtract(a, b): a - b"},
-    {"multiply", (PyCFunction)(void (*)(void))py_multiply, METH_FASTCALL, "multiply(a, b): a * b"},
-    {"divide", (PyCFunction)(void (*)(void))py_divide, METH_FASTCALL, "divide(a, b): a / b"},
-    {"power", (PyCFunction)(void (*)(void))py_power, METH_FASTCALL, "power(a, b): a ** b"},
-    {"maximum", (PyCFunction)(void (*)(void))py_maximum, METH_FASTCALL,
-     "maximum(a, b): element-wise max; at ties the gradient goes to a"},
-    {"minimum", (PyCFunction)(void (*)(void))py_minimum, METH_FASTCALL,
-     "minimum(a, b): element-wise min; at ties the gradient goes to a"},
-    {"negative", py_negative, METH_O, "negative(x): -x"},
-    {"abs", py_abs, METH_O, "abs(x): |x|; the gradient at 0 is 0"},
-    {"exp", py_exp, METH_O, "exp(x): e^x"},
-    {"log", py_log, METH_O, "log(x): natural logarithm"},
-    {"sqrt", py_sqrt, METH_O, "sqrt(x): square root"},
-    {"square", py_square, METH_O, "square(x): x^2"},
-    {"sigmoid", py_sigmoid, METH_O,
-     "sigmoid(x): 1 / (1 + e^-x), computed without overflow (exactly 0 and 1 at -/+1000)"},
-    {"tanh", py_tanh, METH_O, "tanh(x): hyperbolic tangent"},
-    {"relu", py_relu, METH_O, "relu(x): max(x, 0); the gradient at 0 is 0"},
+#define OP(...)
+#define BINARY(op, name, kernel, pyname, doc)                                            \
+    {pyname, (PyCFunction)(void (*)(void))py_##op, METH_FASTCALL,                        \
+     pyname "(a, b)\n--\n\n" doc},
+#define UNARY(op, name, kernel, pyname, doc, activation)                                 \
+    {pyname, py_##op, METH_O, pyname "(x)\n--\n\n" doc},
+#include "autograd/ops.def"
     {NULL, NULL, 0, NULL},
 };

@@ -78,6 +78,6 @@ py_register_hooks(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
 PyMethodDef pc_hooks_functions[] = {
     {"_register_hooks", (PyCFunction)(void (*)(void))py_register_hooks,
      METH_VARARGS | METH_KEYWORDS,
-     "_register_hooks(**callables): the Python functions C calls back (pycnn/__init__.py)"},
+     "_register_hooks(**callables)\n--\n\nthe Python functions C calls back (pycnn/__init__.py)"},
     {NULL, NULL, 0, NULL},
 };

@@ -337,12 +337,12 @@ pc_auto_name(PyTypeObject *type)
 
 static PyMethodDef initializer_functions[] = {
     {"set_seed", py_set_seed, METH_O,
-     "set_seed(n): seed the generator of weight initializers and dropout masks, so a\n"
+     "set_seed(n)\n--\n\nseed the generator of weight initializers and dropout masks, so a\n"
      "model's initial weights and its dropout masks are reproducible"},
     {"clear_session", py_clear_session, METH_NOARGS,
-     "clear_session(): restart automatic layer names (dense_1, dense_2, ...) from 1"},
+     "clear_session()\n--\n\nrestart automatic layer names (dense_1, dense_2, ...) from 1"},
     {"initialize", (PyCFunction)(void (*)(void))py_initialize, METH_VARARGS | METH_KEYWORDS,
-     "initialize(identifier, shape, dtype='float32'): a NumPy array filled by a Keras\n"
+     "initialize(identifier, shape, dtype='float32')\n--\n\na NumPy array filled by a Keras\n"
      "initializer ('glorot_uniform', 'he_normal', 'zeros', ...) from the seeded generator"},
     {NULL, NULL, 0, NULL},
 };

@@ -399,21 +399,21 @@ static PyMethodDef Layer_methods[] = {
      "_adopt_dtype(dtype): use this dtype for the weights unless one was given"},
     {"__reduce__", (PyCFunction)Layer_reduce, METH_NOARGS, "layers are not copied (TypeError)"},
     {"build", (PyCFunction)Layer_build, METH_O,
-     "build(input_shape): create the weights for inputs of this shape (batch first)"},
+     "build(input_shape)\n--\n\ncreate the weights for inputs of this shape (batch first)"},
     {"call", (PyCFunction)(void (*)(void))Layer_call_method, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=False): the computation (subclasses define it)"},
+     "call(inputs, training=False)\n--\n\nthe computation (subclasses define it)"},
     {"compute_output_shape", (PyCFunction)Layer_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape) -> output shape, batch first"},
+     "compute_output_shape(input_shape)\n--\n\nReturns output shape, batch first. "},
     {"count_params", (PyCFunction)pc_layer_count_params, METH_NOARGS,
-     "count_params(): number of weights (0 before build)"},
+     "count_params()\n--\n\nnumber of weights (0 before build)"},
     {"get_weights", (PyCFunction)pc_layer_get_weights, METH_NOARGS,
-     "get_weights(): copies of the weights as NumPy arrays, in Keras order and layout"},
+     "get_weights()\n--\n\ncopies of the weights as NumPy arrays, in Keras order and layout"},
     {"set_weights", (PyCFunction)pc_layer_set_weights, METH_O,
-     "set_weights(arrays): load values into the weights (same count and shapes)"},
+     "set_weights(arrays)\n--\n\nload values into the weights (same count and shapes)"},
     {"get_config", (PyCFunction)Layer_get_config, METH_NOARGS,
-     "get_config(): JSON-safe dict of the constructor arguments (Keras keys)"},
+     "get_config()\n--\n\nJSON-safe dict of the constructor arguments (Keras keys)"},
     {"from_config", (PyCFunction)Layer_from_config, METH_O | METH_CLASS,
-     "from_config(config): a new layer from get_config()'s dict"},
+     "from_config(config)\n--\n\na new layer from get_config()'s dict"},
     PC_LAYER_CALL_METHODS
     {"add_weight", (PyCFunction)(void (*)(void))pc_layer_add_weight_method, METH_VARARGS | METH_KEYWORDS,
      "add_weight(shape, initializer='glorot_uniform', dtype=None, trainable=True, name=None)\n"
@@ -425,7 +425,7 @@ PyTypeObject Layer_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "pycnn.layers.Layer",
     .tp_doc = PyDoc_STR(
-        "Layer(input_shape=None, name=None, trainable=True, dtype=None)\n\n"
+        "Layer(input_shape=None, name=None, trainable=True, dtype=None)\n--\n\n"
         "Base of every layer, as in Keras: layer(x, training=False) builds the weights on\n"
         "the first call (build(x.shape)), then returns call(x). Subclass it in Python and\n"
         "define build (with add_weight) and call; weights are Tensors with\n"

@@ -263,13 +263,13 @@ static PyGetSetDef LayerNorm_getset[] = {
 
 static PyMethodDef LayerNorm_methods[] = {
     {"build", (PyCFunction)LayerNorm_build, METH_O,
-     "build(input_shape): gamma, beta of the shape of the normalised axes"},
+     "build(input_shape)\n--\n\ngamma, beta of the shape of the normalised axes"},
     {"call", (PyCFunction)(void (*)(void))LayerNorm_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=None): normalise each sample over `axis`"},
+     "call(inputs, training=None)\n--\n\nnormalise each sample over `axis`"},
     {"compute_output_shape", (PyCFunction)LayerNorm_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape): the same shape"},
+     "compute_output_shape(input_shape)\n--\n\nthe same shape"},
     {"get_config", (PyCFunction)LayerNorm_get_config, METH_NOARGS,
-     "get_config(): axis, epsilon, center, scale, the initializers"},
+     "get_config()\n--\n\naxis, epsilon, center, scale, the initializers"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -279,7 +279,7 @@ static PyTypeObject LayerNormalization_Type = {
     .tp_doc = PyDoc_STR(
         "LayerNormalization(axis=-1, epsilon=0.001, center=True, scale=True,\n"
         "                   beta_initializer='zeros', gamma_initializer='ones', *,\n"
-        "                   input_shape=None, name=None, trainable=True, dtype=None)\n\n"
+        "                   input_shape=None, name=None, trainable=True, dtype=None)\n--\n\n"
         "y = gamma * (x - mean) / sqrt(var + epsilon) + beta with the mean and (biased)\n"
         "variance of each sample over `axis` (an int or a list of the trailing axes), the\n"
         "same in training and inference: torch.nn.LayerNorm(shape of those axes,\n"

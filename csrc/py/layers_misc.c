@@ -122,10 +122,10 @@ Dropout_get_config(DropoutObject *self, PyObject *Py_UNUSED(ignored))
 
 static PyMethodDef Dropout_methods[] = {
     {"call", (PyCFunction)(void (*)(void))Dropout_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=False): x · mask / (1 − rate) when training, else x"},
+     "call(inputs, training=False)\n--\n\nx · mask / (1 − rate) when training, else x"},
     {"compute_output_shape", (PyCFunction)pc_layer_identity_shape, METH_O,
-     "compute_output_shape(input_shape): the same shape"},
-    {"get_config", (PyCFunction)Dropout_get_config, METH_NOARGS, "get_config(): rate, seed"},
+     "compute_output_shape(input_shape)\n--\n\nthe same shape"},
+    {"get_config", (PyCFunction)Dropout_get_config, METH_NOARGS, "get_config()\n--\n\nrate, seed"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -133,7 +133,7 @@ static PyTypeObject Dropout_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "pycnn.layers.Dropout",
     .tp_doc = PyDoc_STR(
-        "Dropout(rate, seed=None, *, input_shape=None, name=None, trainable=True, dtype=None)\n\n"
+        "Dropout(rate, seed=None, *, input_shape=None, name=None, trainable=True, dtype=None)\n--\n\n"
         "Inverted dropout: with training=True each input is zeroed with probability rate\n"
         "and the survivors are scaled by 1/(1 - rate), so that nothing changes at inference,\n"
         "where the layer is the identity. Masks come from pycnn.set_seed's generator, or\n"
@@ -213,10 +213,10 @@ Flatten_get_config(LayerObject *self, PyObject *Py_UNUSED(ignored))
 
 static PyMethodDef Flatten_methods[] = {
     {"call", (PyCFunction)(void (*)(void))Flatten_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=False): (N, ...) -> (N, product of the rest)"},
+     "call(inputs, training=False)\n--\n\n(N, ...) -> (N, product of the rest)"},
     {"compute_output_shape", (PyCFunction)Flatten_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape): (batch, product of the other dimensions)"},
-    {"get_config", (PyCFunction)Flatten_get_config, METH_NOARGS, "get_config()"},
+     "compute_output_shape(input_shape)\n--\n\n(batch, product of the other dimensions)"},
+    {"get_config", (PyCFunction)Flatten_get_config, METH_NOARGS, "get_config()\n--\n\n"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -224,7 +224,7 @@ static PyTypeObject Flatten_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "pycnn.layers.Flatten",
     .tp_doc = PyDoc_STR(
-        "Flatten(data_format=None, *, input_shape=None, name=None, trainable=True, dtype=None)\n\n"
+        "Flatten(data_format=None, *, input_shape=None, name=None, trainable=True, dtype=None)\n--\n\n"
         "Per sample, all values in one row: (N, H, W, C) -> (N, H·W·C), in C order (the\n"
         "channels vary fastest), sharing the input's memory."),
     .tp_basicsize = sizeof(LayerObject),
@@ -236,7 +236,7 @@ static PyTypeObject Flatten_Type = {
 
 static PyMethodDef misc_functions[] = {
     {"dropout", (PyCFunction)(void (*)(void))py_dropout, METH_VARARGS | METH_KEYWORDS,
-     "dropout(x, rate, training=True, seed=None) -> Tensor\n\n"
+     "dropout(x, rate, training=True, seed=None)\n--\n\nReturns Tensor.\n\n"
      "Inverted dropout: zero each value with probability rate, scale the rest by\n"
      "1/(1 - rate); x itself when training is False. An int seed gives the same mask\n"
      "on every call (like Keras' stateless seeds); None draws from pycnn.set_seed's\n"

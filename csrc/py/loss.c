@@ -146,8 +146,7 @@ sparse_labels(PyObject *obj, PyArrayObject *p, const char *op)
 static void
 label_error(const char *op, PyArrayObject *labels, pc_index row, pc_index K)
 {
-    double v = PyArray_TYPE(labels) == NPY_FLOAT32 ? ((float *)PyArray_DATA(labels))[row]
-                                                   : ((double *)PyArray_DATA(labels))[row];
+    double v = pc_value_at(labels, row);
     int integral = isfinite(v) && fabs(v) < 1e18 && v == (double)(long long)v;
     PyObject *value = integral ? PyLong_FromLongLong((long long)v) : PyFloat_FromDouble(v);
     npy_intp idx[PC_MAX_NDIM];
@@ -165,9 +164,9 @@ label_error(const char *op, PyArrayObject *labels, pc_index row, pc_index K)
     Py_XDECREF(where);
 }
 
-/* ignore_index: None, or an integer (NumPy's too) stored in a->i[4] with a->i[3] = 1 */
+/* ignore_index: None, or an integer (NumPy's too) stored in *ignore with *has = 1 */
 static int
-parse_ignore_index(PyObject *obj, pc_op_args *a, const char *op)
+parse_ignore_index(PyObject *obj, int *has, pc_index *ignore, const char *op)
 {
     PyObject *index;
     if (obj == Py_None)
@@ -179,9 +178,9 @@ parse_ignore_index(PyObject *obj, pc_op_args *a, const char *op)
     }
     if ((index = PyNumber_Index(obj)) == NULL)
         return -1;
-    a->i[3] = 1, a->i[4] = PyLong_AsSsize_t(index);
+    *has = 1, *ignore = PyLong_AsSsize_t(index);
     Py_DECREF(index);
-    return a->i[4] == -1 && PyErr_Occurred() ? -1 : 0;
+    return *ignore == -1 && PyErr_Occurred() ? -1 : 0;
 }
 
 /* sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_index=None,
@@ -196,10 +195,9 @@ py_sparse_categorical_crossentropy(PyObject *Py_UNUSED(m), PyObject *args, PyObj
     PyArrayObject *p;
     pc_op op = PC_OP_SPARSE_CATEGORICAL_CROSSENTROPY;
     const char *name = pc_op_table[op].name;
-    pc_op_args a = {{0}};
+    pc_index count, bad, ignore_index = 0, rows, K;
     const pc_index *ignore;
-    pc_index count, bad;
-    int from_logits = 0, reduction;
+    int from_logits = 0, reduction, has_ignore = 0;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|pO$O", kwlist, &t_obj, &p_obj,
                                      &from_logits, &ign_obj, &red_obj) ||
@@ -207,23 +205,23 @@ py_sparse_categorical_crossentropy(PyObject *Py_UNUSED(m), PyObject *args, PyObj
         return NULL;
     if (from_logits)
         op = PC_OP_SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS;
-    if (parse_ignore_index(ign_obj, &a, name) < 0)
+    if (parse_ignore_index(ign_obj, &has_ignore, &ignore_index, name) < 0)
         return NULL;
-    ignore = a.i[3] ? &a.i[4] : NULL;
+    ignore = has_ignore ? &ignore_index : NULL;
     if ((pred = prediction(p_obj, name)) == NULL)
         goto done;
     p = PC_DATA(pred);
     if ((labels = sparse_labels(t_obj, p, name)) == NULL)
         goto done;
-    a.i[1] = PyArray_DIM(p, PyArray_NDIM(p) - 1);
-    a.i[0] = PyArray_SIZE(PC_DATA(labels));
+    K = PyArray_DIM(p, PyArray_NDIM(p) - 1);
+    rows = PyArray_SIZE(PC_DATA(labels));
     bad = PC_DISPATCH(PyArray_TYPE(p), pc_sparse_labels_check, PyArray_DATA(PC_DATA(labels)),
-                      a.i[0], a.i[1], ignore, &count);
+                      rows, K, ignore, &count);
     if (bad >= 0) {
-        label_error(name, PC_DATA(labels), bad, a.i[1]);
+        label_error(name, PC_DATA(labels), bad, K);
         goto done;
     }
-    result = pc_sparse_loss(op, pred, labels, reduction, count, a.i[3] ? &a.i[4] : NULL);
+    result = pc_sparse_loss(op, pred, labels, reduction, count, ignore);
 done:
     Py_XDECREF(pred);
     Py_XDECREF(labels);
@@ -266,9 +264,10 @@ py_yolo_loss(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
     pc_yolo_dims d;
     int reduction, return_parts = 0;
 
-    a.f[1] = 5.0, a.f[2] = 0.5, a.f[3] = 1e-6;
+    a.yolo.lambda_coord = 5.0, a.yolo.lambda_noobj = 0.5, a.yolo.eps = 1e-6;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|nnnddOp", kwlist, &t_obj, &p_obj, &S,
-                                     &B, &C, &a.f[1], &a.f[2], &red_obj, &return_parts) ||
+                                     &B, &C, &a.yolo.lambda_coord, &a.yolo.lambda_noobj,
+                                     &red_obj, &return_parts) ||
         (reduction = parse_reduction(red_obj, "yolo_loss")) < 0)
         return NULL;
     if (S < 1 || B < 1 || C < 0) {
@@ -281,7 +280,7 @@ py_yolo_loss(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
     p = PC_DATA(pred);
     if ((truth = constant_truth(t_obj, PyArray_TYPE(p), "yolo_loss")) == NULL)
         goto done;
-    a.i[0] = PyArray_DIM(p, 0), a.i[1] = S, a.i[3] = B, a.i[4] = C;
+    a.yolo.n = PyArray_DIM(p, 0), a.yolo.s = S, a.yolo.b = B, a.yolo.c = C;
     d = pc_yolo_dims_from_args(&a);
     if (yolo_check_shapes(p, PC_DATA(truth), &d) < 0)
         goto done;
@@ -295,24 +294,24 @@ done:
 #define KW(f) (PyCFunction)(void (*)(void))(f), METH_VARARGS | METH_KEYWORDS
 PyMethodDef pc_loss_functions[] = {
     {"_squared_error", KW(py_squared_error),
-     "_squared_error(y_true, y_pred, *, reduction='mean'); see pycnn.losses"},
+     "_squared_error(y_true, y_pred, *, reduction='mean')\n--\n\nsee pycnn.losses"},
     {"_mean_squared_error", KW(py_mean_squared_error),
-     "_mean_squared_error(y_true, y_pred, *, reduction='mean'); see pycnn.losses"},
+     "_mean_squared_error(y_true, y_pred, *, reduction='mean')\n--\n\nsee pycnn.losses"},
     {"_categorical_crossentropy", KW(py_categorical_crossentropy),
-     "_categorical_crossentropy(y_true, y_pred, from_logits=False, *, reduction='mean'); "
+     "_categorical_crossentropy(y_true, y_pred, from_logits=False, *, reduction='mean')\n--\n\n"
      "see pycnn.losses"},
     {"_sparse_categorical_crossentropy", KW(py_sparse_categorical_crossentropy),
      "_sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_index=None, "
-     "*, reduction='mean'); see pycnn.losses"},
+     "*, reduction='mean')\n--\n\nsee pycnn.losses"},
     {"_binary_crossentropy", KW(py_binary_crossentropy),
-     "_binary_crossentropy(y_true, y_pred, from_logits=False, *, reduction='mean'); "
+     "_binary_crossentropy(y_true, y_pred, from_logits=False, *, reduction='mean')\n--\n\n"
      "see pycnn.losses"},
     {"_multilabel_crossentropy", KW(py_multilabel_crossentropy),
-     "_multilabel_crossentropy(y_true, y_pred, from_logits=False, *, reduction='mean'); "
+     "_multilabel_crossentropy(y_true, y_pred, from_logits=False, *, reduction='mean')\n--\n\n"
      "see pycnn.losses"},
     {"_yolo_loss", KW(py_yolo_loss),
      "_yolo_loss(y_true, y_pred, S=7, B=2, C=20, lambda_coord=5.0, lambda_noobj=0.5, "
-     "reduction='mean', return_parts=False); see pycnn.losses"},
+     "reduction='mean', return_parts=False)\n--\n\nsee pycnn.losses"},
     {NULL, NULL, 0, NULL},
 };
 #undef KW

@@ -44,7 +44,7 @@ py_matmul(PyObject *Py_UNUSED(m), PyObject *const *args, Py_ssize_t nargs)
 
 PyMethodDef pc_matmul_functions[] = {
     {"matmul", (PyCFunction)(void (*)(void))py_matmul, METH_FASTCALL,
-     "matmul(a, b): the matrix product a @ b, as np.matmul.\n\n"
+     "matmul(a, b)\n--\n\nthe matrix product a @ b, as np.matmul.\n\n"
      "(M, K) @ (K, N) -> (M, N); (..., M, K) @ (..., K, N) -> (..., M, N) with the batch\n"
      "axes broadcast; a 1-D a is a row and a 1-D b a column (that axis is dropped).\n"
      "Backward: da += dy @ b^T, db += a^T @ dy, summed over broadcast batch axes."},

@@ -1,5 +1,13 @@
 /* py/module.c — pycnn._core: the function tables and types of every binding file,
- * multi-phase init, NumPy imported once in the exec slot. */
+ * multi-phase init, NumPy imported once in the exec slot.
+ *
+ * The binding floor (csrc/py) is what Python sees: one Python type or function family
+ * per file. Each function parses its arguments, checks shapes and raises clear
+ * exceptions naming the op and the numbers, then calls the op's recorder pc_<op>() in
+ * csrc/autograd; it records nothing itself. It calls only the floors below it
+ * (autograd, core, kernels); the few Python functions it needs back are handed in by
+ * pycnn/__init__.py (py/hooks.c), and the op registry (_core.op_registry()) is read
+ * from ops.def. */
 #define PC_NUMPY_IMPORT_HERE
 #include "py/bindings.h"
 #include "core/blas.h"
@@ -40,12 +48,72 @@ py_op_names(PyObject *Py_UNUSED(m), PyObject *Py_UNUSED(ignored))
     return t;
 }
 
+/* What op_registry() adds to pc_op_table: the backward's C name, and for the rows of a
+ * kernel family the kernel stem (pc_<kernel>_forward_f32...) and the pycnn function */
+static const char *const backward_names[PC_OP_COUNT] = {
+#define OP(op, name, n_in, bwd, family, inputs) [PC_OP_##op] = #bwd,
+#include "autograd/ops.def"
+};
+
+static const struct {
+    const char *kernel, *function;
+    int activation;
+} op_kernels[PC_OP_COUNT] = {
+#define OP(...)
+#define UNARY(op, name, kernel, pyname, doc, act) [PC_OP_##op] = {#kernel, pyname, act},
+#define BINARY(op, name, kernel, pyname, doc) [PC_OP_##op] = {#kernel, pyname, 0},
+#define SCALED(op, name, kernel, alpha, doc) [PC_OP_##op] = {#kernel, name, 0},
+#define AXIS(op, name, kernel, reads_output, doc) [PC_OP_##op] = {#kernel, name, 0},
+#define ROW_LOSS(op, name, kernel, samples) [PC_OP_##op] = {#kernel, NULL, 0},
+#define SPARSE_LOSS(op, name, kernel) [PC_OP_##op] = {#kernel, NULL, 0},
+#include "autograd/ops.def"
+};
+
+/* {name, family, arity, differentiable_inputs, backward, kernel, function, activation}
+ * for op i */
+static PyObject *
+registry_entry(int i)
+{
+    const pc_op_info *info = &pc_op_table[i];
+    PyObject *inputs = PyUnicode_FromString(info->inputs), *names = NULL, *entry = NULL;
+
+    if (inputs != NULL && (names = PyUnicode_Split(inputs, NULL, -1)) != NULL)
+        entry = Py_BuildValue("{s:s,s:s,s:i,s:O,s:s,s:z,s:z,s:O}", "name", info->name,
+                              "family", info->family, "arity", info->n_inputs,
+                              "differentiable_inputs", names, "backward", backward_names[i],
+                              "kernel", op_kernels[i].kernel, "function",
+                              op_kernels[i].function, "activation",
+                              op_kernels[i].activation ? Py_True : Py_False);
+    Py_XDECREF(inputs);
+    Py_XDECREF(names);
+    return entry;
+}
+
+static PyObject *
+py_op_registry(PyObject *Py_UNUSED(m), PyObject *Py_UNUSED(ignored))
+{
+    PyObject *list = PyList_New(PC_OP_COUNT);
+    for (int i = 0; list != NULL && i < PC_OP_COUNT; i++) {
+        PyObject *entry = registry_entry(i);
+        if (entry == NULL)
+            Py_CLEAR(list);
+        else
+            PyList_SET_ITEM(list, i, entry);
+    }
+    return list;
+}
+
 static PyMethodDef module_functions[] = {
     {"_set_grad_enabled", py_set_grad_enabled, METH_O,
      "_set_grad_enabled(flag) -> previous flag (for pycnn.no_grad)"},
     {"is_grad_enabled", py_is_grad_enabled, METH_NOARGS,
-     "is_grad_enabled(): False inside `with pycnn.no_grad()`"},
-    {"op_names", py_op_names, METH_NOARGS, "op_names(): every op of ops.def, in order"},
+     "is_grad_enabled()\n--\n\nFalse inside `with pycnn.no_grad()`"},
+    {"op_names", py_op_names, METH_NOARGS, "op_names()\n--\n\nevery op of ops.def, in order"},
+    {"op_registry", py_op_registry, METH_NOARGS,
+     "op_registry()\n--\n\none dict per op of ops.def, in order: name, family, arity (-1: any\n"
+     "number), differentiable_inputs, backward (its C function), kernel (the kernel stem,\n"
+     "or None), function (the pycnn function recording it, or None) and activation (a\n"
+     "name pycnn.activations.get resolves through the registry)"},
     {NULL, NULL, 0, NULL},
 };
 

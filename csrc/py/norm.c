@@ -294,13 +294,13 @@ static PyGetSetDef BatchNorm_getset[] = {
 
 static PyMethodDef BatchNorm_methods[] = {
     {"build", (PyCFunction)BatchNorm_build, METH_O,
-     "build(input_shape): gamma, beta, moving_mean, moving_variance of shape (C,)"},
+     "build(input_shape)\n--\n\ngamma, beta, moving_mean, moving_variance of shape (C,)"},
     {"call", (PyCFunction)(void (*)(void))BatchNorm_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=None, mask=None): batch statistics when training, else moving"},
+     "call(inputs, training=None, mask=None)\n--\n\nbatch statistics when training, else moving"},
     {"compute_output_shape", (PyCFunction)BatchNorm_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape): the same shape"},
+     "compute_output_shape(input_shape)\n--\n\nthe same shape"},
     {"get_config", (PyCFunction)BatchNorm_get_config, METH_NOARGS,
-     "get_config(): axis, momentum, epsilon, center, scale, the initializers"},
+     "get_config()\n--\n\naxis, momentum, epsilon, center, scale, the initializers"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -311,7 +311,7 @@ static PyTypeObject BatchNormalization_Type = {
         "BatchNormalization(axis=-1, momentum=0.99, epsilon=0.001, center=True, scale=True,\n"
         "                   beta_initializer='zeros', gamma_initializer='ones',\n"
         "                   moving_mean_initializer='zeros', moving_variance_initializer='ones',\n"
-        "                   *, input_shape=None, name=None, trainable=True, dtype=None)\n\n"
+        "                   *, input_shape=None, name=None, trainable=True, dtype=None)\n--\n\n"
         "y = gamma * (x - mean) / sqrt(var + epsilon) + beta, per feature along `axis`.\n"
         "training=True: mean and (biased) var of this batch over every other axis, and\n"
         "moving = moving * momentum + batch * (1 - momentum) for moving_mean and\n"

@@ -48,7 +48,7 @@ pool_node(const char *who, PyObject *x, const pc_index pool[2], const pc_index s
 
     if (pool_geometry(who, PC_DATA(x), pool, strides, same, &g) < 0)
         return NULL;
-    return pc_pool2d(x, &g, is_max);
+    return pc_pool2d(x, &g, same, is_max);
 }
 
 /* max_pool2d / avg_pool2d (x, pool_size, strides=None, padding='valid') */
@@ -172,17 +172,17 @@ Pool_get_config(PoolObject *self, PyObject *Py_UNUSED(ignored))
 
 static PyMethodDef Pool_methods[] = {
     {"call", (PyCFunction)(void (*)(void))Pool_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=False): pool each window"},
+     "call(inputs, training=False)\n--\n\npool each window"},
     {"compute_output_shape", (PyCFunction)Pool_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape): (batch, out_h, out_w, channels)"},
+     "compute_output_shape(input_shape)\n--\n\n(batch, out_h, out_w, channels)"},
     {"get_config", (PyCFunction)Pool_get_config, METH_NOARGS,
-     "get_config(): pool_size, strides, padding, data_format"},
+     "get_config()\n--\n\npool_size, strides, padding, data_format"},
     {NULL, NULL, 0, NULL},
 };
 
 #define POOL_DOC(cls, what)                                                               \
     cls "(pool_size=(2, 2), strides=None, padding='valid', data_format=None, *,\n"       \
-    "      input_shape=None, name=None, trainable=True, dtype=None)\n\n" what            \
+    "      input_shape=None, name=None, trainable=True, dtype=None)\n--\n\n" what        \
     " over each pool_size window of channels_last inputs, channel by channel;\n"          \
     "strides default to pool_size. valid: O = floor((I - k)/s) + 1; same: O = ceil(I/s),\n" \
     "windows over the padding use only real pixels. No weights."
@@ -314,11 +314,11 @@ UpSampling2D_get_config(UpSamplingObject *self, PyObject *Py_UNUSED(ignored))
 
 static PyMethodDef UpSampling2D_methods[] = {
     {"call", (PyCFunction)(void (*)(void))UpSampling2D_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=False): repeat rows and columns"},
+     "call(inputs, training=False)\n--\n\nrepeat rows and columns"},
     {"compute_output_shape", (PyCFunction)UpSampling2D_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape): (batch, H·size[0], W·size[1], channels)"},
+     "compute_output_shape(input_shape)\n--\n\n(batch, H·size[0], W·size[1], channels)"},
     {"get_config", (PyCFunction)UpSampling2D_get_config, METH_NOARGS,
-     "get_config(): size, data_format, interpolation"},
+     "get_config()\n--\n\nsize, data_format, interpolation"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -327,7 +327,7 @@ static PyTypeObject UpSampling2D_Type = {
     .tp_name = "pycnn.layers.UpSampling2D",
     .tp_doc = PyDoc_STR(
         "UpSampling2D(size=(2, 2), data_format=None, interpolation='nearest', *,\n"
-        "             input_shape=None, name=None, trainable=True, dtype=None)\n\n"
+        "             input_shape=None, name=None, trainable=True, dtype=None)\n--\n\n"
         "Nearest-neighbour upsampling: each pixel becomes a size[0]×size[1] block,\n"
         "(N, H, W, C) -> (N, H·size[0], W·size[1], C). Backward sums each block."),
     .tp_basicsize = sizeof(UpSamplingObject),
@@ -339,10 +339,10 @@ static PyTypeObject UpSampling2D_Type = {
 
 static PyMethodDef pool_functions[] = {
     {"max_pool2d", (PyCFunction)(void (*)(void))py_max_pool2d, METH_VARARGS | METH_KEYWORDS,
-     "max_pool2d(x, pool_size, strides=None, padding='valid') -> Tensor\n\n"
+     "max_pool2d(x, pool_size, strides=None, padding='valid')\n--\n\nReturns Tensor.\n\n"
      "The MaxPooling2D node: the gradient goes to the first maximal element of a window."},
     {"avg_pool2d", (PyCFunction)(void (*)(void))py_avg_pool2d, METH_VARARGS | METH_KEYWORDS,
-     "avg_pool2d(x, pool_size, strides=None, padding='valid') -> Tensor\n\n"
+     "avg_pool2d(x, pool_size, strides=None, padding='valid')\n--\n\nReturns Tensor.\n\n"
      "The AveragePooling2D node: 'same' windows average their real pixels only."},
     {NULL, NULL, 0, NULL},
 };

@@ -91,10 +91,10 @@ Rescaling_get_config(RescalingObject *self, PyObject *Py_UNUSED(ignored))
 
 static PyMethodDef Rescaling_methods[] = {
     {"call", (PyCFunction)(void (*)(void))Rescaling_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=None): inputs · scale + offset"},
+     "call(inputs, training=None)\n--\n\ninputs · scale + offset"},
     {"compute_output_shape", (PyCFunction)pc_layer_identity_shape, METH_O,
-     "compute_output_shape(input_shape): the same shape"},
-    {"get_config", (PyCFunction)Rescaling_get_config, METH_NOARGS, "get_config(): scale, offset"},
+     "compute_output_shape(input_shape)\n--\n\nthe same shape"},
+    {"get_config", (PyCFunction)Rescaling_get_config, METH_NOARGS, "get_config()\n--\n\nscale, offset"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -103,7 +103,7 @@ static PyTypeObject Rescaling_Type = {
     .tp_name = "pycnn.layers.Rescaling",
     .tp_doc = PyDoc_STR(
         "Rescaling(scale, offset=0.0, *, input_shape=None, name=None, trainable=True,\n"
-        "          dtype=None)\n\n"
+        "          dtype=None)\n--\n\n"
         "y = x * scale + offset, scale and offset numbers or arrays broadcast against the\n"
         "input (per channel: shape (C,)). Rescaling(1/255) maps pixels to [0, 1],\n"
         "Rescaling(1/127.5, offset=-1) to [-1, 1]. No weights."),

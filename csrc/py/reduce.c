@@ -90,7 +90,7 @@ reduce(pc_op op, PyObject *x_obj, PyObject *axis, int keepdims)
     }
     if (op == PC_OP_MAX && count == 0 && out_size > 0 && refuse_empty_max(xa, axis) < 0)
         goto done;
-    result = pc_reduce(op, x, mask, ndim, shape, count);
+    result = pc_reduce(op, x, mask, keepdims, ndim, shape, count);
 done:
     Py_XDECREF(x);
     return result;
@@ -140,10 +140,10 @@ py_max(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
 
 PyMethodDef pc_reduce_functions[] = {
     {"sum", (PyCFunction)(void (*)(void))py_sum, METH_VARARGS | METH_KEYWORDS,
-     "sum(x, axis=None, keepdims=False)" PC_DOC_REDUCE("sum")},
+     "sum(x, axis=None, keepdims=False)\n--\n\n" PC_DOC_REDUCE("sum")},
     {"mean", (PyCFunction)(void (*)(void))py_mean, METH_VARARGS | METH_KEYWORDS,
-     "mean(x, axis=None, keepdims=False)" PC_DOC_REDUCE("mean")},
+     "mean(x, axis=None, keepdims=False)\n--\n\n" PC_DOC_REDUCE("mean")},
     {"max", (PyCFunction)(void (*)(void))py_max, METH_VARARGS | METH_KEYWORDS,
-     "max(x, axis=None, keepdims=False)" PC_DOC_REDUCE("maximum") PC_DOC_MAX_GRAD},
+     "max(x, axis=None, keepdims=False)\n--\n\n" PC_DOC_REDUCE("maximum") PC_DOC_MAX_GRAD},
     {NULL, NULL, 0, NULL},
 };

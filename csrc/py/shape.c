@@ -394,17 +394,17 @@ py_stack(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
 
 PyMethodDef pc_shape_functions[] = {
     {"reshape", (PyCFunction)(void (*)(void))py_reshape, METH_VARARGS | METH_KEYWORDS,
-     "reshape(x, shape): the same numbers in another shape (one size may be -1);\n"
+     "reshape(x, shape)\n--\n\nthe same numbers in another shape (one size may be -1);\n"
      "the result shares x's memory"},
     {"flatten", pc_flatten, METH_O,
-     "flatten(x): all the numbers in one axis, in C (row-major) order:\n"
+     "flatten(x)\n--\n\nall the numbers in one axis, in C (row-major) order:\n"
      "flatten([[1, 2], [3, 4]]) = [1, 2, 3, 4]"},
     {"transpose", (PyCFunction)(void (*)(void))py_transpose, METH_VARARGS | METH_KEYWORDS,
-     "transpose(x, axes=None): permute the axes (reverse them when axes is None)"},
+     "transpose(x, axes=None)\n--\n\npermute the axes (reverse them when axes is None)"},
     {"concat", (PyCFunction)(void (*)(void))py_concat, METH_VARARGS | METH_KEYWORDS,
-     "concat(tensors, axis=0): join tensors along an existing axis; every other axis\n"
+     "concat(tensors, axis=0)\n--\n\njoin tensors along an existing axis; every other axis\n"
      "must match. concat([a, b], axis=1) puts (2, 3) and (2, 3) side by side: (2, 6)"},
     {"stack", (PyCFunction)(void (*)(void))py_stack, METH_VARARGS | METH_KEYWORDS,
-     "stack(tensors, axis=0): join tensors of one shape along a new axis"},
+     "stack(tensors, axis=0)\n--\n\njoin tensors of one shape along a new axis"},
     {NULL, NULL, 0, NULL},
 };

@@ -185,12 +185,14 @@ py_mask_border(PyObject *Py_UNUSED(m), PyObject *args)
 
 PyMethodDef pc_shapes_functions[] = {
     {"_shapes_draw", py_shapes_draw, METH_VARARGS,
-     "_shapes_draw(present, label, geometry, H, W) -> (image, mask): filled rectangles,\n"
+     "_shapes_draw(present, label, geometry, H, W)\n--\n\nReturns (image, mask). filled rectangles,\n"
      "circles and triangles (pycnn.datasets.shapes)"},
     {"_triangles_draw", py_triangles_draw, METH_VARARGS,
-     "_triangles_draw(triangles (N, 7), H, W) -> (image, mask): triangles by their vertices"},
+     "_triangles_draw(triangles, H, W)\n--\n\n"
+     "Returns (image, mask): triangles (N, 7) by their vertices"},
     {"_segments_draw", py_segments_draw, METH_VARARGS,
-     "_segments_draw(segments (N, S, 6), H, W) -> image: thick segments (stick figures)"},
+     "_segments_draw(segments, H, W)\n--\n\n"
+     "Returns image: thick segments (N, S, 6) (stick figures)"},
     {"_mask_border", py_mask_border, METH_VARARGS,
      "_mask_border(mask, border, ignore) -> mask whose pixels within `border` of another\n"
      "class are `ignore`"},

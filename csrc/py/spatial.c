@@ -107,17 +107,18 @@ GlobalPool_get_config(GlobalPoolObject *self, PyObject *Py_UNUSED(ignored))
 
 static PyMethodDef GlobalPool_methods[] = {
     {"call", (PyCFunction)(void (*)(void))GlobalPool_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=False): pool each image to one value per channel"},
+     "call(inputs, training=False)\n--\n\npool each image to one value per channel"},
     {"compute_output_shape", (PyCFunction)GlobalPool_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape): (batch, channels), or (batch, 1, 1, channels)"},
+     "compute_output_shape(input_shape)\n--\n\n(batch, channels), or (batch, 1, 1, channels)"},
     {"get_config", (PyCFunction)GlobalPool_get_config, METH_NOARGS,
-     "get_config(): data_format, keepdims"},
+     "get_config()\n--\n\ndata_format, keepdims"},
     {NULL, NULL, 0, NULL},
 };
 
 #define GLOBAL_DOC(cls, what)                                                              \
     cls "(data_format=None, keepdims=False, *, input_shape=None, name=None,\n"            \
-    "      trainable=True, dtype=None)\n\n" what " of each channel over the whole image:\n" \
+    "      trainable=True, dtype=None)\n--\n\n" what " of each channel over the whole\n"   \
+    "image: " \
     "(N, H, W, C) -> (N, C), or (N, 1, 1, C) with keepdims=True. No weights."
 
 static PyTypeObject GlobalAveragePooling2D_Type = {
@@ -309,11 +310,11 @@ Pad_get_config(PadObject *self, PyObject *Py_UNUSED(ignored))
 
 static PyMethodDef Pad_methods[] = {
     {"call", (PyCFunction)(void (*)(void))Pad_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=False): add (or remove) rows and columns at the borders"},
+     "call(inputs, training=False)\n--\n\nadd (or remove) rows and columns at the borders"},
     {"compute_output_shape", (PyCFunction)Pad_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape): (batch, rows, columns, channels)"},
+     "compute_output_shape(input_shape)\n--\n\n(batch, rows, columns, channels)"},
     {"get_config", (PyCFunction)Pad_get_config, METH_NOARGS,
-     "get_config(): padding or cropping ((top, bottom), (left, right)), data_format"},
+     "get_config()\n--\n\npadding or cropping ((top, bottom), (left, right)), data_format"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -322,7 +323,7 @@ static PyTypeObject ZeroPadding2D_Type = {
     .tp_name = "pycnn.layers.ZeroPadding2D",
     .tp_doc = PyDoc_STR(
         "ZeroPadding2D(padding=(1, 1), data_format=None, *, input_shape=None, name=None,\n"
-        "              trainable=True, dtype=None)\n\n"
+        "              trainable=True, dtype=None)\n--\n\n"
         "Rows and columns of zeros around each image. padding: n (all sides), (rows,\n"
         "columns) (symmetric) or ((top, bottom), (left, right)). (N, H, W, C) ->\n"
         "(N, H + top + bottom, W + left + right, C). Backward: the gradient of the inner\n"
@@ -339,7 +340,7 @@ static PyTypeObject Cropping2D_Type = {
     .tp_name = "pycnn.layers.Cropping2D",
     .tp_doc = PyDoc_STR(
         "Cropping2D(cropping=((0, 0), (0, 0)), data_format=None, *, input_shape=None,\n"
-        "           name=None, trainable=True, dtype=None)\n\n"
+        "           name=None, trainable=True, dtype=None)\n--\n\n"
         "Removes rows and columns at the borders of each image; cropping as ZeroPadding2D's\n"
         "padding. (N, H, W, C) -> (N, H - top - bottom, W - left - right, C). Backward:\n"
         "the gradient lands in the kept part, zeros at the cropped borders."),

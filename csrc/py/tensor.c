@@ -123,10 +123,7 @@ Tensor_backward(TensorObject *self, PyObject *args, PyObject *kwargs)
                               PyArray_TYPE(self->data));
         if (seed == NULL)
             return NULL;
-        if (PyArray_TYPE(seed) == NPY_FLOAT32)
-            *(float *)PyArray_DATA(seed) = 1.0f;
-        else
-            *(double *)PyArray_DATA(seed) = 1.0;
+        pc_value_store(seed, 0, 1.0, 0);
     }
     else {
         if ((seed = pc_as_array(grad, PyArray_TYPE(self->data), "backward")) == NULL)
@@ -228,37 +225,37 @@ Tensor_flatten(PyObject *self, PyObject *Py_UNUSED(ignored))
 
 static PyMethodDef Tensor_methods[] = {
     {"numpy", (PyCFunction)Tensor_numpy, METH_NOARGS,
-     "numpy(): the NumPy array holding the values (the same memory)"},
+     "numpy()\n--\n\nthe NumPy array holding the values (the same memory)"},
     {"__array__", (PyCFunction)(void (*)(void))Tensor_array, METH_VARARGS | METH_KEYWORDS,
      "np.asarray(t) is the tensor's own memory"},
     {"backward", (PyCFunction)(void (*)(void))Tensor_backward, METH_VARARGS | METH_KEYWORDS,
-     "backward(grad=None, retain_graph=False): accumulate dE/dθ into .grad of every tensor "
+     "backward(grad=None, retain_graph=False)\n--\n\naccumulate dE/dθ into .grad of every tensor "
      "that requires grad, walking the graph once in reverse topological order"},
     {"detach", (PyCFunction)Tensor_detach, METH_NOARGS,
-     "detach(): a leaf sharing this tensor's memory, cut from the graph"},
+     "detach()\n--\n\na leaf sharing this tensor's memory, cut from the graph"},
     {"retain_grad", (PyCFunction)Tensor_retain_grad, METH_NOARGS,
-     "retain_grad(): keep .grad of this non-leaf tensor after backward"},
-    {"item", (PyCFunction)Tensor_item, METH_NOARGS, "item(): the single value as a float"},
-    {"tolist", (PyCFunction)Tensor_tolist, METH_NOARGS, "tolist(): nested Python lists"},
+     "retain_grad()\n--\n\nkeep .grad of this non-leaf tensor after backward"},
+    {"item", (PyCFunction)Tensor_item, METH_NOARGS, "item()\n--\n\nthe single value as a float"},
+    {"tolist", (PyCFunction)Tensor_tolist, METH_NOARGS, "tolist()\n--\n\nnested Python lists"},
     {"astype", (PyCFunction)Tensor_astype, METH_O,
-     "astype(dtype): cast to float32 or float64 (differentiable)"},
+     "astype(dtype)\n--\n\ncast to float32 or float64 (differentiable)"},
     {"sum", (PyCFunction)(void (*)(void))Tensor_sum, METH_VARARGS | METH_KEYWORDS,
-     "sum(axis=None, keepdims=False)" PC_DOC_REDUCE("sum")},
+     "sum(axis=None, keepdims=False)\n--\n\n" PC_DOC_REDUCE("sum")},
     {"mean", (PyCFunction)(void (*)(void))Tensor_mean, METH_VARARGS | METH_KEYWORDS,
-     "mean(axis=None, keepdims=False)" PC_DOC_REDUCE("mean")},
+     "mean(axis=None, keepdims=False)\n--\n\n" PC_DOC_REDUCE("mean")},
     {"max", (PyCFunction)(void (*)(void))Tensor_max, METH_VARARGS | METH_KEYWORDS,
-     "max(axis=None, keepdims=False)" PC_DOC_REDUCE("maximum") PC_DOC_MAX_GRAD},
+     "max(axis=None, keepdims=False)\n--\n\n" PC_DOC_REDUCE("maximum") PC_DOC_MAX_GRAD},
     {"reshape", (PyCFunction)pc_reshape_method, METH_VARARGS,
-     "reshape(*shape): the same numbers in another shape, t.reshape(2, 3) or\n"
+     "reshape(*shape)\n--\n\nthe same numbers in another shape, t.reshape(2, 3) or\n"
      "t.reshape((2, 3)); one size may be -1. Shares this tensor's memory."},
     {"flatten", (PyCFunction)Tensor_flatten, METH_NOARGS,
-     "flatten(): all the numbers in one axis, in C (row-major) order"},
+     "flatten()\n--\n\nall the numbers in one axis, in C (row-major) order"},
     {"transpose", (PyCFunction)pc_transpose_method, METH_VARARGS,
-     "transpose(*axes): permute the axes, t.transpose(1, 0) or t.transpose((1, 0));\n"
+     "transpose(*axes)\n--\n\npermute the axes, t.transpose(1, 0) or t.transpose((1, 0));\n"
      "no axes reverses them (t.T)"},
     {"_repr_latex_", (PyCFunction)Tensor_repr_latex, METH_NOARGS, "LaTeX for Jupyter"},
     {"explain", (PyCFunction)Tensor_explain, METH_NOARGS,
-     "explain(): the formula that produced this tensor, with its numbers"},
+     "explain()\n--\n\nthe formula that produced this tensor, with its numbers"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -375,7 +372,7 @@ int
 pc_tensor_type_ready(void)
 {
     Tensor_Type.tp_doc = PyDoc_STR(
-        "Tensor(data, dtype=None, requires_grad=False, name=None)\n\n"
+        "Tensor(data, dtype=None, requires_grad=False, name=None)\n--\n\n"
         "An n-dimensional array of float32 (the default) or float64 numbers that records\n"
         "the operations applied to it, so that backward() can compute gradients.\n"
         "Mixing float32 and float64 promotes to float64, like NumPy; Python numbers take\n"
@@ -403,7 +400,7 @@ pc_tensor_type_ready(void)
 
 PyMethodDef pc_tensor_functions[] = {
     {"tensor", (PyCFunction)(void (*)(void))py_tensor, METH_VARARGS | METH_KEYWORDS,
-     "tensor(data, dtype=None, requires_grad=False, name=None) -> Tensor\n\n"
+     "tensor(data, dtype=None, requires_grad=False, name=None)\n--\n\nReturns Tensor.\n\n"
      "Lists, numbers and integer data become float32; float32/float64 arrays keep their\n"
      "dtype and, when C-contiguous and writeable, their memory."},
     {NULL, NULL, 0, NULL},

@@ -1,5 +1,6 @@
 /* py/tensor_attrs.c — the Tensor's attributes: shape, ndim, size, dtype,
- * requires_grad, grad, name, and the graph it was produced by (op, parents, is_leaf),
+ * requires_grad, grad, name, and the graph it was produced by (op, op_args, parents,
+ * is_leaf),
  * plus .T. The type itself, its methods and operators live in py/tensor.c.
  */
 #include "py/args.h"
@@ -134,6 +135,12 @@ Tensor_get_is_leaf(TensorObject *self, void *Py_UNUSED(c))
     return PyBool_FromLong(self->node == NULL);
 }
 
+static PyObject *
+Tensor_get_op_args(TensorObject *self, void *Py_UNUSED(c))
+{
+    return pc_op_args_dict(self->node);
+}
+
 PyGetSetDef pc_tensor_getset[] = {
     {"shape", (getter)Tensor_get_shape, NULL, "the shape, a tuple", NULL},
     {"ndim", (getter)Tensor_get_ndim, NULL, "number of dimensions", NULL},
@@ -146,6 +153,9 @@ PyGetSetDef pc_tensor_getset[] = {
     {"name", (getter)Tensor_get_name, (setter)Tensor_set_name, "an optional label", NULL},
     {"op", (getter)Tensor_get_op, NULL,
      "name of the operation that produced this tensor, None for a leaf", NULL},
+    {"op_args", (getter)Tensor_get_op_args, NULL,
+     "the arguments of that operation by their Keras names (strides, padding, activation,\n"
+     "alpha, axis...), a new dict; {} for a leaf", NULL},
     {"parents", (getter)Tensor_get_parents, NULL, "the input tensors of that operation", NULL},
     {"is_leaf", (getter)Tensor_get_is_leaf, NULL, "True when no recorded op produced it", NULL},
     {"T", (getter)pc_transpose_all, NULL, "the tensor with its axes reversed (a copy)", NULL},

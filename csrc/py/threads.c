@@ -53,12 +53,12 @@ py_get_num_threads(PyObject *Py_UNUSED(m), PyObject *Py_UNUSED(ignored))
 
 PyMethodDef pc_threads_functions[] = {
     {"set_num_threads", py_set_num_threads, METH_O,
-     "set_num_threads(n): the threads pycnn's own loops (im2col, col2im, pooling, the\n"
+     "set_num_threads(n)\n--\n\nthe threads pycnn's own loops (im2col, col2im, pooling, the\n"
      "bias and activation passes) may use, 1 to 256; the GEMMs are NumPy's BLAS, which\n"
      "threadpoolctl limits (threadpool_limits(n) limits pycnn too). The default is\n"
      "PYCNN_NUM_THREADS, else OMP_NUM_THREADS, else the CPUs this process may run on.\n"
      "Results are the same for every thread count."},
     {"get_num_threads", py_get_num_threads, METH_NOARGS,
-     "get_num_threads() -> int: the threads pycnn's own loops may use (set_num_threads)"},
+     "get_num_threads()\n--\n\nReturns int. the threads pycnn's own loops may use (set_num_threads)"},
     {NULL, NULL, 0, NULL},
 };

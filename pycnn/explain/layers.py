@@ -1,33 +1,20 @@
 """Explainers of the layers (ops.def: layers): Dense, Conv2D, the pools, UpSampling2D.
 
-A layer's activation, strides and padding are not stored on its tensor: the activation
-and geometry that reproduce the numbers are found by trying the few that fit
-(_activation_candidates, _find_geometry).
+A layer's activation, strides, padding and window come from its tensor's ``op_args``
+(the node's named arguments).
 """
 import numpy as _np
 
-from .activations import _softmax_reference as _softmax_rows
 from .render import ELEMENTS, _explain_other, _join, _values
 
-# ---- the Dense layer: y = f(x W + b), the activation recognised from the numbers ----
+# ---- the Dense layer: y = f(x W + b) -----------------------------------------------
 
 _ACTIVATIONS = {
     "linear": lambda z: z,
     "relu": lambda z: _np.maximum(z, 0),
     "sigmoid": lambda z: 1 / (1 + _np.exp(-z)),
     "tanh": _np.tanh,
-    "softmax": _softmax_rows,
 }
-
-
-def _activation_candidates(y):
-    """The activations to try, most telling first: exact zeros and no negative value
-    point to a ReLU (a linear map would rarely give either)."""
-    names = list(_ACTIVATIONS)
-    if (y >= 0).all() and (y == 0).any():
-        names.remove("relu")
-        names.insert(0, "relu")
-    return [(k, _ACTIVATIONS[k]) for k in names]
 
 
 def _explain_dense(t, n):
@@ -37,13 +24,11 @@ def _explain_dense(t, n):
     if x.ndim != 2 or w.ndim != 2 or y.shape != (x.shape[0], w.shape[1]):
         return _explain_other(t, n)
     z = x @ w + b
-    with _np.errstate(all="ignore"):
-        name = next((k for k, f in _activation_candidates(y)
-                     if _np.allclose(f(z), y, rtol=1e-4, atol=1e-5)), None)
+    name = t.op_args["activation"]
     if name == "linear":
         f = ""                                     # no activation: no parentheses either
     else:
-        f = (r"\mathrm{" + name + "}" if n.tex else name) if name else "f"
+        f = r"\mathrm{" + name + "}" if n.tex else name
 
     def apply(body):
         return f + n.paren(body) if f else body
@@ -68,19 +53,18 @@ EXPLAINERS = {"dense": _explain_dense}
 
 # ---- convolution and pooling: one output value and the window it reads ------------
 #
-# Strides and padding are not stored on the tensor; the geometry that reproduces the
-# output's size and value is found by trying the few that fit (Keras' 'same' puts the
-# odd extra row/column of padding at the bottom/right, so the top/left pad is ⌊total/2⌋).
+# Keras' 'same' puts the odd extra row/column of padding at the bottom/right, so the
+# top/left pad is ⌊total/2⌋.
 
-def _geometries(n_in, n_out, k):
-    """(stride, pad_before, padding name) along one axis that give n_out from n_in."""
-    out = []
-    for s in range(1, max(k, 1) + 3):
-        if n_in >= k and (n_in - k) // s + 1 == n_out:
-            out.append((s, 0, "valid"))
-        if -(-n_in // s) == n_out:
-            out.append((s, max((n_out - 1) * s + k - n_in, 0) // 2, "same"))
-    return out
+def _geometry(t, kh, kw):
+    """((stride, pad_before, padding) for rows, the same for columns) from op_args."""
+    x, y = _values(t.parents[0]), _values(t)
+    (sh, sw), padding = t.op_args["strides"], t.op_args["padding"]
+
+    def axis(n_in, n_out, k, s):
+        pad = max((n_out - 1) * s + k - n_in, 0) // 2 if padding == "same" else 0
+        return s, pad, padding
+    return axis(x.shape[1], y.shape[1], kh, sh), axis(x.shape[2], y.shape[2], kw, sw)
 
 
 def _window(x, i, j, kh, kw, geometry, fill=0.0):
@@ -94,39 +78,16 @@ def _window(x, i, j, kh, kw, geometry, fill=0.0):
     return window
 
 
-def _find_geometry(x, y, kh, kw, value_at, fill=0.0):
-    """The (row, column) geometry whose value_at(window) matches y, channel 0, at the
-    corners and the centre of the output (one position alone can be ambiguous)."""
-    last_i, last_j = y.shape[1] - 1, y.shape[2] - 1
-    i, j = y.shape[1] // 2, y.shape[2] // 2
-    probes = [(i, j), (0, 0), (last_i, last_j), (0, last_j), (last_i, 0)]
-    for gh in _geometries(x.shape[1], y.shape[1], kh):
-        for gw in _geometries(x.shape[2], y.shape[2], kw):
-            if gh[2] == gw[2] and all(
-                    _np.isclose(value_at(_window(x, a, c, kh, kw, (gh, gw), fill)), y[0, a, c, 0],
-                                rtol=1e-4, atol=1e-5) for a, c in probes):
-                return (gh, gw), i, j
-    return None, i, j
-
-
 def _explain_conv2d(t, n):
     x, k = (_values(p) for p in t.parents[:2])
     b = _values(t.parents[2]) if len(t.parents) > 2 else _np.zeros(k.shape[3])
     y = _values(t)
     kh, kw, cin, cout = k.shape
-    found = None
-    for name, f in _activation_candidates(y):
-        if name == "softmax":
-            continue
-        geometry, i, j = _find_geometry(x, y, kh, kw,
-                                        lambda w, f=f: f(b[0] + (w * k[:, :, :, 0]).sum()))
-        if geometry:
-            found = (name, f, geometry)
-            break
-    if found is None:
-        return _explain_other(t, n)
-    name, f, ((sh, _, padding), (sw, _, _)) = found
-    window = _window(x, i, j, kh, kw, found[2])
+    name = t.op_args["activation"]
+    geometry = _geometry(t, kh, kw)
+    (sh, _, padding), (sw, _, _) = geometry
+    i, j = y.shape[1] // 2, y.shape[2] // 2
+    window = _window(x, i, j, kh, kw, geometry)
     z = b[0] + (window * k[:, :, :, 0]).sum()
     fn = "" if name == "linear" else (r"\mathrm{" + name + "}" if n.tex else name)
     sub = (lambda s: f"_{{{s}}}") if n.tex else (lambda s: f"[{s}]")
@@ -149,17 +110,9 @@ def _explain_conv2d(t, n):
 def _explain_pool(t, n):
     x, y = _values(t.parents[0]), _values(t)
     # padding takes no part in a pool (Keras): NaN marks it, nanmax/nanmean skip it
-    reduce = _np.nanmax if t.op == "max_pool2d" else _np.nanmean
-    for p in range(1, x.shape[1] + 1):
-        for q in (p, *range(1, x.shape[2] + 1)):
-            geometry, i, j = _find_geometry(x, y, p, q, lambda w: reduce(w[:, :, 0]), _np.nan)
-            if geometry:
-                break
-        else:
-            continue
-        break
-    else:
-        return _explain_other(t, n)
+    p, q = t.op_args["pool_size"]
+    geometry = _geometry(t, p, q)
+    i, j = y.shape[1] // 2, y.shape[2] // 2
     window = _window(x, i, j, p, q, geometry, _np.nan)[:, :, 0]
     window = window[~_np.isnan(window)]
     (sh, _, padding), (sw, _, _) = geometry
@@ -175,7 +128,7 @@ def _explain_pool(t, n):
 
 def _explain_upsampling(t, n):
     x, y = _values(t.parents[0]), _values(t)
-    fh, fw = y.shape[1] // x.shape[1], y.shape[2] // x.shape[2]
+    fh, fw = t.op_args["size"]
     i, j = _np.unravel_index(_np.argmax(_np.abs(x[0, :, :, 0])), x.shape[1:3])
     block = y[0, i * fh:(i + 1) * fh, j * fw:(j + 1) * fw, 0]
     where = f"_{{{i},{j}}}" if n.tex else f"[{i}, {j}]"

@@ -1,0 +1,134 @@
+/* py/op_args.c — Tensor.op_args: the arguments of the op that produced a tensor, as a
+ * dict under the names a Keras user reads (strides, padding, activation, alpha, axis...),
+ * built from the node's named pc_op_args (core/tensor.h). {} for a leaf and for ops
+ * without arguments. pycnn.explain reads these instead of guessing them from numbers. */
+#include "py/bindings.h"
+
+#include <string.h>
+
+#include "autograd/ops_loss.h"
+#include "kernels/dense.h"
+
+static const char *
+activation_name(int act)
+{
+    switch (act) {
+    case PC_ACT_RELU:
+        return "relu";
+    case PC_ACT_SIGMOID:
+        return "sigmoid";
+    case PC_ACT_TANH:
+        return "tanh";
+    default:
+        return "linear";
+    }
+}
+
+static const char *
+reduction_name(int reduction)
+{
+    return reduction == PC_REDUCE_NONE ? "none" : reduction == PC_REDUCE_SUM ? "sum" : "mean";
+}
+
+/* the reduced axes of a mask over ndim axes, as a tuple */
+static PyObject *
+axes_of(pc_index mask, int ndim)
+{
+    PyObject *axes = PyList_New(0), *tuple = NULL;
+    for (int d = 0; axes != NULL && d < ndim; d++) {
+        PyObject *v;
+        if (!(mask & ((pc_index)1 << d)))
+            continue;
+        if ((v = PyLong_FromLong(d)) == NULL || PyList_Append(axes, v) < 0) {
+            Py_XDECREF(v);
+            Py_CLEAR(axes);
+            break;
+        }
+        Py_DECREF(v);
+    }
+    if (axes != NULL)
+        tuple = PyList_AsTuple(axes);
+    Py_XDECREF(axes);
+    return tuple;
+}
+
+static PyObject *
+loss_args(const pc_node *node)
+{
+    const pc_op_args *a = &node->args;
+    if (node->op == PC_OP_YOLO_LOSS)
+        return Py_BuildValue("{s:n,s:n,s:n,s:d,s:d,s:s,s:i}", "S", (Py_ssize_t)a->yolo.s, "B",
+                             (Py_ssize_t)a->yolo.b, "C", (Py_ssize_t)a->yolo.c, "lambda_coord",
+                             a->yolo.lambda_coord, "lambda_noobj", a->yolo.lambda_noobj,
+                             "reduction", reduction_name(a->yolo.reduction), "parts",
+                             a->yolo.parts);
+    if (node->op == PC_OP_SPARSE_CATEGORICAL_CROSSENTROPY ||
+        node->op == PC_OP_SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS) {
+        PyObject *ignore = a->loss.has_ignore ? PyLong_FromSsize_t(a->loss.ignore)
+                                              : Py_NewRef(Py_None);
+        PyObject *d = ignore == NULL ? NULL
+            : Py_BuildValue("{s:s,s:O}", "reduction", reduction_name(a->loss.reduction),
+                            "ignore_index", ignore);
+        Py_XDECREF(ignore);
+        return d;
+    }
+    return Py_BuildValue("{s:s}", "reduction", reduction_name(a->loss.reduction));
+}
+
+PyObject *
+pc_op_args_dict(const pc_node *node)
+{
+    const pc_op_args *a;
+    int ndim;
+
+    if (node == NULL)
+        return PyDict_New();
+    a = &node->args;
+    ndim = PyArray_NDIM(PC_DATA(node->parents[0]));
+    switch (node->op) {
+    case PC_OP_LEAKY_RELU:
+    case PC_OP_ELU:
+        return Py_BuildValue("{s:d}", "alpha", a->scaled.alpha);
+    case PC_OP_SOFTMAX:
+    case PC_OP_LOG_SOFTMAX:
+    case PC_OP_NAIVE_NORMALIZE:
+        return Py_BuildValue("{s:n}", "axis", (Py_ssize_t)a->along_axis.axis);
+    case PC_OP_MAXOUT:
+        return Py_BuildValue("{s:n,s:n}", "pieces", (Py_ssize_t)a->maxout.pieces, "axis",
+                             (Py_ssize_t)a->maxout.axis);
+    case PC_OP_SUM:
+    case PC_OP_MEAN:
+    case PC_OP_MAX: {
+        PyObject *axes = axes_of(a->reduce.mask, ndim), *d;
+        d = axes == NULL ? NULL : Py_BuildValue("{s:O,s:O}", "axis", axes, "keepdims",
+                                                a->reduce.keepdims ? Py_True : Py_False);
+        Py_XDECREF(axes);
+        return d;
+    }
+    case PC_OP_CONCAT:
+    case PC_OP_STACK:
+        return Py_BuildValue("{s:n}", "axis", (Py_ssize_t)a->join.axis);
+    case PC_OP_DENSE:
+        return Py_BuildValue("{s:s}", "activation", activation_name(a->dense.act));
+    case PC_OP_CONV2D:
+        return Py_BuildValue("{s:(nn),s:s,s:s}", "strides", (Py_ssize_t)a->conv2d.sh,
+                             (Py_ssize_t)a->conv2d.sw, "padding",
+                             a->conv2d.same ? "same" : "valid", "activation",
+                             activation_name(a->conv2d.act));
+    case PC_OP_MAX_POOL2D:
+    case PC_OP_AVG_POOL2D:
+        return Py_BuildValue("{s:(nn),s:(nn),s:s}", "pool_size", (Py_ssize_t)a->pool2d.kh,
+                             (Py_ssize_t)a->pool2d.kw, "strides", (Py_ssize_t)a->pool2d.sh,
+                             (Py_ssize_t)a->pool2d.sw, "padding",
+                             a->pool2d.same ? "same" : "valid");
+    case PC_OP_UPSAMPLING2D:
+        return Py_BuildValue("{s:(nn)}", "size", (Py_ssize_t)a->upsampling2d.sh,
+                             (Py_ssize_t)a->upsampling2d.sw);
+    case PC_OP_DROPOUT:
+        return Py_BuildValue("{s:d}", "rate", a->dropout.rate);
+    default:
+        if (strcmp(pc_op_table[node->op].family, "loss") == 0)
+            return loss_args(node);
+        return PyDict_New();
+    }
+}
