@@ -235,3 +235,18 @@ def test_from_dlpack_wraps_torch_memory_and_computes_as_torch_does():
     assert np.shares_memory(pycnn.from_dlpack(n).numpy(), n)
     with pytest.raises(TypeError, match="from_dlpack: list has no __dlpack__"):
         pycnn.from_dlpack([1.0, 2.0])
+
+
+def test_every_one_input_elementwise_op_of_the_registry_is_a_method():
+    rows = [r for r in pycnn._core.op_registry()
+            if r["family"] == "elementwise" and r["arity"] == 1]
+    assert {"exp", "relu", "softplus", "gelu"} <= {r["function"] for r in rows}
+    x = data(positive=True)
+    for row in rows:
+        t, u = pycnn.tensor(x, requires_grad=True), pycnn.tensor(x, requires_grad=True)
+        got, want = getattr(t, row["function"])(), getattr(pycnn, row["function"])(u)
+        assert got.op == want.op == row["name"], row
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+        got.sum().backward()
+        want.sum().backward()
+        np.testing.assert_array_equal(t.grad, u.grad)

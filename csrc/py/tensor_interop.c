@@ -556,9 +556,9 @@ static PyMethodDef interop_methods[] = {
 
 PyMethodDef pc_interop_functions[] = {
     {"from_dlpack", KW(py_from_dlpack),
-     "from_dlpack(x, requires_grad=False) -> Tensor on x's memory (no copy for C-contiguous\n"
-     "writeable float32/float64 CPU data), x any object with __dlpack__ (PyTorch, JAX,\n"
-     "NumPy)"},
+     "from_dlpack(x, requires_grad=False)\n--\n\n"
+     "A Tensor on x's memory (no copy for C-contiguous writeable float32/float64 CPU\n"
+     "data), x any object with __dlpack__ (PyTorch, JAX, NumPy)"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -569,6 +569,44 @@ pc_tensor_interop_ready(PyTypeObject *type)
     /* defining tp_richcompare would leave the type unhashable: identity, as before */
     type->tp_hash = PyBaseObject_Type.tp_hash;
     return 0;
+}
+
+/* t.<fn>() for every one-input element-wise op of the op registry that has no method of
+ * its own yet (t.softplus(), t.gelu(), and whatever row ops.def gains): the module
+ * function, bound to the tensor (PyInstanceMethod: t.f() calls f(t)) */
+static int
+registry_methods(PyTypeObject *type)
+{
+    PyObject *fn = pc_core_function("op_registry"), *rows = NULL;
+    int status = -1;
+    if (fn == NULL || (rows = PyObject_CallNoArgs(fn)) == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(rows); i++) {
+        PyObject *row = PyList_GET_ITEM(rows, i);
+        PyObject *family = PyDict_GetItemString(row, "family");
+        PyObject *arity = PyDict_GetItemString(row, "arity");
+        PyObject *name = PyDict_GetItemString(row, "function");
+        PyObject *function, *method;
+        const char *s;
+        if (family == NULL || arity == NULL || name == NULL || !PyUnicode_Check(name) ||
+            PyUnicode_CompareWithASCIIString(family, "elementwise") != 0 ||
+            PyLong_AsLong(arity) != 1 || PyDict_GetItem(type->tp_dict, name) != NULL)
+            continue;
+        if ((s = PyUnicode_AsUTF8(name)) == NULL || (function = pc_core_function(s)) == NULL)
+            goto done;
+        method = PyInstanceMethod_New(function);
+        Py_DECREF(function);
+        if (method == NULL || PyDict_SetItem(type->tp_dict, name, method) < 0) {
+            Py_XDECREF(method);
+            goto done;
+        }
+        Py_DECREF(method);
+    }
+    status = PyErr_Occurred() ? -1 : 0;
+done:
+    Py_XDECREF(fn);
+    Py_XDECREF(rows);
+    return status;
 }
 
 int
@@ -582,6 +620,8 @@ pc_tensor_interop_methods(PyTypeObject *type)
         }
         Py_DECREF(descr);
     }
+    if (registry_methods(type) < 0)
+        return -1;
     PyType_Modified(type);
     return 0;
 }
