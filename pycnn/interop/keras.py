@@ -164,14 +164,16 @@ _PYCNN_INITIALIZERS = {"glorot_uniform", "glorot_normal", "he_normal", "he_unifo
                        "ones"}
 
 
-def _from_keras_activation(keras, fn, where):
-    """pycnn's activation name for a Keras activation function; 'leaky_relu@0.2' for Keras' own."""
-    name = keras.activations.serialize(fn)
-    name = name.get("config") if isinstance(name, dict) else name
-    name = _KERAS_ACTIVATION_NAMES.get(name, name)
-    if name == "leaky_relu" and keras.activations.serialize(fn) == "leaky_relu":
+def _from_keras_activation(serialized, where):
+    """pycnn's activation name for a Keras activation as its config holds it (a name, or a
+    registered function's {'class_name': 'function', 'config': name}); 'leaky_relu@0.2' for
+    Keras' own leaky_relu."""
+    name = serialized.get("config") if isinstance(serialized, dict) else serialized
+    name = "linear" if name is None else name
+    if name == "leaky_relu" and serialized == "leaky_relu":
         return "leaky_relu@0.2"  # Keras' string means slope 0.2: becomes a LeakyReLU layer
-    if name not in _ACTIVATIONS:
+    name = _KERAS_ACTIVATION_NAMES.get(name, name) if isinstance(name, str) else name
+    if not isinstance(name, str) or name not in _ACTIVATIONS:
         raise ConversionError(f"cannot convert {where}: activation {name!r} has no counterpart")
     return name
 
@@ -186,6 +188,13 @@ def _from_keras_configs(keras, klayer):
     """pycnn (class name, config) pairs for one Keras layer (two when an activation splits off)."""
     kind, c = type(klayer).__name__, klayer.get_config()
     where = f"Keras layer '{klayer.name}' ({kind}) to pycnn"
+    return pycnn_configs(kind, c, klayer.dtype, where)
+
+
+def pycnn_configs(kind, c, dtype, where):
+    """pycnn (class name, config) pairs for a Keras layer of class `kind` whose get_config()
+    is `c` (a Keras object's, or a .keras file's: pycnn.keras_format reads files through
+    this), or ConversionError naming `where`."""
     for key in ("kernel_regularizer", "bias_regularizer", "activity_regularizer",
                 "kernel_constraint", "bias_constraint", "beta_regularizer", "gamma_regularizer",
                 "beta_constraint", "gamma_constraint"):
@@ -193,13 +202,13 @@ def _from_keras_configs(keras, klayer):
             raise ConversionError(f"cannot convert {where}: pycnn has no {key}")
     if c.get("data_format", "channels_last") != "channels_last":
         raise ConversionError(f"cannot convert {where}: pycnn is channels_last only")
-    if klayer.dtype not in ("float32", "float64"):
+    if dtype not in ("float32", "float64"):
         raise ConversionError(f"cannot convert {where}: pycnn computes in float32 or float64, "
-                              f"not {klayer.dtype}")
-    out = {"name": c["name"], "trainable": bool(c.get("trainable", True)), "dtype": klayer.dtype}
+                              f"not {dtype}")
+    out = {"name": c["name"], "trainable": bool(c.get("trainable", True)), "dtype": dtype}
     split = None
     if kind in ("Dense", "Conv2D", "Activation"):
-        act = _from_keras_activation(keras, klayer.activation, where)
+        act = _from_keras_activation(c.get("activation"), where)
         if act == "leaky_relu@0.2":
             split, act = ("LeakyReLU", {"name": f"{c['name']}_leaky_relu", "alpha": 0.2}), "linear"
         out["activation"] = act
