@@ -218,10 +218,15 @@ def test_keras_functional_to_pycnn(keras):
             _list(model.predict(xs, verbose=0)))
 
 
-def test_unconvertible_node_is_refused_before_building(keras):
+def test_unconvertible_node_is_refused_before_building(keras, ort, tmp_path):
     pycnn.clear_session()
     x = pycnn.Input((4,))
     y = Dense(2, name="d")(x)
     model = pycnn.Model(x, y * 2.0)
     with pytest.raises(ConversionError, match="TensorOp"):
         interop.to_keras(model)
+    with pytest.raises(ConversionError, match="TensorOp"):
+        interop.to_torch(model)
+    with pytest.raises(ConversionError, match="TensorOp"):
+        interop.to_onnx(model, tmp_path / "m.onnx")
+    assert list(tmp_path.iterdir()) == []
