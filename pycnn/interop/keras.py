@@ -4,6 +4,7 @@ import os as _os
 import re as _re
 import sys as _sys
 
+from .graph import from_keras_graph, is_functional, to_keras_graph
 from .plan import (_ACTIVATIONS, _PIP, AUGMENTATION_KINDS, ConversionError, _pair, _plan,
                    _require, borders)
 
@@ -139,7 +140,8 @@ def _keras_layer(keras, spec):
 
 
 def to_keras(model, input_shape=None):
-    """A `keras.Sequential` with the same layers, names, configuration and weights (Keras 3).
+    """A `keras.Sequential` with the same layers, names, configuration and weights (Keras 3);
+    for a functional pycnn model, a functional `keras.Model` with the same graph (graph.py).
 
     Args:
         model: a pycnn Sequential whose weights exist (built).
@@ -149,6 +151,8 @@ def to_keras(model, input_shape=None):
             layer is made.
     """
     keras = _import_keras()
+    if is_functional(model):
+        return to_keras_graph(keras, model, lambda spec: _keras_layer(keras, spec), to_keras)
     plan = _plan(model, "Keras", input_shape)
     layers = [keras.Input(shape=plan[0].in_shape, dtype=plan[0].config.get("dtype", "float32"))]
     layers += [_keras_layer(keras, spec) for spec in plan]
@@ -290,7 +294,8 @@ def pycnn_configs(kind, c, dtype, where):
 
 
 def from_keras(keras_model):
-    """A pycnn Sequential with the layers, names, configuration and weights of a Keras Sequential.
+    """A pycnn Sequential with the layers, names, configuration and weights of a Keras Sequential
+    (a functional pycnn Model from a functional keras.Model: graph.py).
 
     Raises ConversionError, before any pycnn layer is made, when a Keras layer has no pycnn
     counterpart (a dilated convolution, a GELU activation, a regularizer, ...).
@@ -298,8 +303,13 @@ def from_keras(keras_model):
     keras = _import_keras()
     from .. import layers as pycnn_layers
     from ..models import Sequential
+    if not isinstance(keras_model, keras.Sequential) and isinstance(keras_model, keras.Model) \
+            and hasattr(keras_model, "_nodes_by_depth"):
+        return from_keras_graph(keras, keras_model, lambda kl: _from_keras_configs(keras, kl),
+                                from_keras)
     if not isinstance(keras_model, keras.Sequential):
-        raise TypeError(f"from_keras takes a keras.Sequential, got {type(keras_model).__name__}")
+        raise TypeError(f"from_keras takes a keras.Sequential or a functional keras.Model, got "
+                        f"{type(keras_model).__name__}")
     if not keras_model.built:
         raise ValueError(f"Keras model '{keras_model.name}' is not built: give it keras.Input(...) "
                          "or call it on a batch first")

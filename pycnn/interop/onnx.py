@@ -4,6 +4,7 @@ import tempfile as _tempfile
 
 import numpy as _np
 
+from .graph import is_functional, to_onnx_graph
 from .plan import (AUGMENTATION_KINDS, ConversionError, _pair, _plan, _require, borders,
                    normalised_axes, normalization_constants, same_padding, to_nchw_kernel)
 
@@ -197,7 +198,9 @@ def _onnx_layer(g, spec, opset):
 def to_onnx(model, path, opset=17, input_name="input", output_name="output", input_shape=None):
     """Write `model` as an ONNX file (float32) built with `onnx.helper`; returns the ModelProto.
 
-    The batch dimension is dynamic ('batch'); the input is NHWC like pycnn's. The file is checked
+    The batch dimension is dynamic ('batch'); the input is NHWC like pycnn's. A functional
+    model's graph inputs and outputs carry model.input_names / output_names (input_name and
+    output_name when it has one of each); merges become Add/Sub/Mul/Max/Min/Concat (graph.py). The file is checked
     with `onnx.checker` and written to a temporary file that is then renamed, so a failed
     conversion (e.g. an unconvertible layer, raised before anything is built) writes nothing.
     """
@@ -206,19 +209,23 @@ def to_onnx(model, path, opset=17, input_name="input", output_name="output", inp
     if not 13 <= int(opset) <= onnx.defs.onnx_opset_version():
         raise ValueError(f"to_onnx: opset {opset} is outside the supported range 13 to "
                          f"{onnx.defs.onnx_opset_version()}")
-    plan = _plan(model, "ONNX", input_shape)
-    g = _OnnxGraph(helper, numpy_helper, input_name, plan[0].in_shape)
-    for spec in plan:
-        _onnx_layer(g, spec, int(opset))
-    g.to("NHWC", "output")
-    g.nodes.append(helper.make_node("Identity", [g.x], [output_name], name=output_name))
-    graph = helper.make_graph(
-        g.nodes, getattr(model, "name", None) or "pycnn_model",
-        [helper.make_tensor_value_info(input_name, TensorProto.FLOAT,
-                                       ["batch", *plan[0].in_shape])],
-        [helper.make_tensor_value_info(output_name, TensorProto.FLOAT,
-                                       ["batch", *plan[-1].out_shape])],
-        initializer=g.initializers)
+    if is_functional(model):
+        nodes, initializers, inputs, outputs = to_onnx_graph(model, opset, input_name,
+                                                             output_name)
+    else:
+        plan = _plan(model, "ONNX", input_shape)
+        g = _OnnxGraph(helper, numpy_helper, input_name, plan[0].in_shape)
+        for spec in plan:
+            _onnx_layer(g, spec, int(opset))
+        g.to("NHWC", "output")
+        g.nodes.append(helper.make_node("Identity", [g.x], [output_name], name=output_name))
+        nodes, initializers = g.nodes, g.initializers
+        inputs = [helper.make_tensor_value_info(input_name, TensorProto.FLOAT,
+                                                ["batch", *plan[0].in_shape])]
+        outputs = [helper.make_tensor_value_info(output_name, TensorProto.FLOAT,
+                                                 ["batch", *plan[-1].out_shape])]
+    graph = helper.make_graph(nodes, getattr(model, "name", None) or "pycnn_model", inputs,
+                              outputs, initializer=initializers)
     from .. import __version__
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", int(opset))],
                               producer_name="pycnn", producer_version=__version__)
