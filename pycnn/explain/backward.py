@@ -86,6 +86,9 @@ _ELEMENTWISE = {
                                 else f"σ({p[0]})·(1 − σ({p[0]}))"),
     "tanh": lambda n, i, p: (rf"1 - \tanh^2({p[0]})" if n.tex else f"1 − tanh²({p[0]})"),
     "relu": lambda n, i, p: (rf"[{p[0]} > 0]" if n.tex else f"[{p[0]} > 0]"),
+    "softplus": lambda n, i, p: (rf"\sigma({p[0]})" if n.tex else f"σ({p[0]})"),
+    "gelu": lambda n, i, p: (rf"\Phi({p[0]}) + {p[0]}\,\varphi({p[0]})" if n.tex
+                             else f"Φ({p[0]}) + {p[0]}·φ({p[0]})"),
     "leaky_relu": lambda n, i, p: n.text(f"1 where {p[0]} > 0, else α"),
     "elu": lambda n, i, p: n.text(f"1 where {p[0]} > 0, else α·e^{p[0]}"),
     "swish": _by_index(lambda n, p: (rf"\sigma(\beta {p[0]}) + \beta {p[0]}\,\sigma(\beta {p[0]})"
