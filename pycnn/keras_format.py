@@ -38,6 +38,7 @@ import io as _io
 import json as _json
 import os as _os
 import re as _re
+from types import SimpleNamespace as _SimpleNamespace
 import zipfile as _zipfile
 
 import numpy as _np
@@ -208,13 +209,78 @@ def _keras_compile_config(model):
             "jit_compile": False}
 
 
+def _merge_config(layer, kind):
+    """Keras' config of a merge layer (Add, Concatenate, ...)."""
+    out = {"name": layer.name, "trainable": bool(layer.trainable),
+           "dtype": _policy(layer.get_config().get("dtype", "float32"))}
+    if kind == "Concatenate":
+        out["axis"] = int(layer.axis)
+    return out
+
+
+def _functional_config(model):
+    """Keras' config of a functional model (Keras 3's Functional: the layers in model
+    order, each with its inbound nodes) and the plan in that order: one entry per layer,
+    InputLayers and merges included (each takes a layers/<path> of the weights file)."""
+    from .interop.graph import MERGE_KINDS, graph_plan
+    from .models.graph import flatten
+    steps = graph_plan(model, "Keras")       # every node checked before anything is written
+    for step in steps:
+        if step.kind == "Model":
+            raise _ConversionError(f"cannot save layer '{step.layer.name}' (a nested model) "
+                                   f"to a Keras file: pycnn writes functional models of "
+                                   f"layers; build the outer model from the inner one's layers")
+    first = {}
+    for node in model._nodes:
+        first.setdefault(id(node.operation), node)
+    specs = {id(s.layer): s for s in steps if s.call == 0}
+    own = model.get_config()
+    layers, plan = [], []
+    for op, mine in zip(model._graph.layers, own["layers"]):
+        step = specs.get(id(op))
+        if step is None:                     # an InputLayer
+            kind, config = "InputLayer", dict(mine["config"])
+            entry = {"module": "keras.layers", "class_name": kind, "config": config,
+                     "registered_name": None}
+            plan.append(_SimpleNamespace(kind=kind, name=op.name, weights=[]))
+        else:
+            shapes = [list(t.shape) for t in flatten(first[id(op)].arguments[0])]
+            if step.kind in MERGE_KINDS:
+                kind, config = step.kind, _merge_config(op, step.kind)
+                plan.append(_SimpleNamespace(kind=kind, name=op.name, weights=[]))
+            else:
+                kind, config = _keras_layer_config(step.spec)
+                plan.append(step.spec)
+                shapes = shapes[:1]
+            entry = {"module": "keras.layers", "class_name": kind, "config": config,
+                     "registered_name": None,
+                     "build_config": {"input_shape": shapes if step.kind in MERGE_KINDS
+                                      else shapes[0]}}
+        entry.update(name=op.name, inbound_nodes=mine["inbound_nodes"])
+        layers.append(entry)
+    config = {"name": model.name, "trainable": bool(model.trainable), "layers": layers,
+              "input_layers": own["input_layers"], "output_layers": own["output_layers"]}
+    return {"module": "keras.src.models.functional", "class_name": "Functional",
+            "config": config, "registered_name": "Functional",
+            "build_config": {"input_shape": None}}, plan
+
+
 def _model_config(model, legacy=False):
-    """Keras' config of a Sequential model and the plan (layers with their weights)."""
+    """Keras' config of a Sequential or functional model and the plan (layers with their
+    weights)."""
+    from .interop.graph import is_functional
     from .models import Sequential
+    if is_functional(model) and not legacy:
+        return _functional_config(model)
     if not isinstance(model, Sequential):
         raise _ConversionError(f"cannot save model '{getattr(model, 'name', '?')}' "
+                               f"({type(model).__name__}) to a legacy Keras .h5 file: pycnn "
+                               f"writes those of Sequential models (save a functional model as "
+                               f".keras or .pycnn)" if legacy or is_functional(model) else
+                               f"cannot save model '{getattr(model, 'name', '?')}' "
                                f"({type(model).__name__}) to a Keras file: pycnn writes Keras "
-                               f"files of Sequential models (save a functional model as .pycnn)")
+                               f"files of Sequential and functional models (save a subclassed "
+                               f"model as .pycnn)")
     plan = _plan(model, "Keras")
     first = plan[0]
     dtype = first.config.get("dtype", "float32")
@@ -367,7 +433,7 @@ def _write_legacy(h5, model, plan, include_config):
 
 def save_h5(model, filepath, weights_only=False):
     """Writes Keras' legacy HDF5 model file (or, weights_only, its weights file)."""
-    _, plan = _model_config(model)
+    _, plan = _model_config(model, legacy=True)
     data = _h5_bytes(lambda h5: _write_legacy(h5, model, plan, not weights_only))
     saving.atomic_write(filepath, lambda f: f.write(data))
 
@@ -446,11 +512,13 @@ def _input_shape(config, where):
 def _build_model(config, where):
     """A pycnn Sequential from Keras' model config, and the weighted layers' order: a list of
     (pycnn layer, number of Keras layers before it) for the Keras layers that hold weights."""
-    from . import layers as pycnn_layers
     from .models import Sequential
+    if isinstance(config, dict) and config.get("class_name") in ("Functional", "Model"):
+        return _build_functional(config, where)
     if not isinstance(config, dict) or config.get("class_name") != "Sequential":
         kind = config.get("class_name") if isinstance(config, dict) else type(config).__name__
-        raise where.error(f"model class {kind!r}: pycnn reads Keras Sequential models")
+        raise where.error(f"model class {kind!r}: pycnn reads Keras Sequential and "
+                          f"functional models")
     inner = config.get("config")
     if not isinstance(inner, dict) or not isinstance(inner.get("layers"), list):
         raise where.error("the Sequential config has no layer list")
@@ -484,6 +552,94 @@ def _build_model(config, where):
     if not model.built:
         model.build((None,) + input_shape)
     return model, keras_layers
+
+
+def _check_tensor_refs(value, where, depth=0):
+    """A node argument: a Keras tensor reference or a (short, shallow) list of them."""
+    if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+        history = (value.get("config") or {}).get("keras_history")
+        if not (isinstance(history, list) and len(history) == 3 and isinstance(history[0], str)
+                and all(type(k) is int and k >= 0 for k in history[1:])):
+            raise where.error(f"keras_history {history!r} is not [layer name, node, tensor]")
+        return
+    if isinstance(value, list) and depth == 0:
+        for v in value:
+            _check_tensor_refs(v, where, 1)
+        return
+    raise where.error(f"a node argument {value!r:.80} is not a Keras tensor or a list of them")
+
+
+def _build_functional(config, where):
+    """A pycnn functional model from Keras' Functional config, and its layers in the
+    config's (Keras' model) order as (Keras class name, pycnn layer)."""
+    from .interop.graph import MERGE_KINDS
+    from .models.functional import Functional
+    inner = config.get("config")
+    if not isinstance(inner, dict) or not isinstance(inner.get("layers"), list):
+        raise where.error("the Functional config has no layer list")
+    entries, kinds = [], []
+    for i, entry in enumerate(inner["layers"]):
+        here = where.at(f"{where.entry}: layers[{i}]")
+        if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
+            raise here.error("not a layer entry")
+        kind, c = entry.get("class_name"), entry["config"]
+        nodes = entry.get("inbound_nodes") or []
+        if not isinstance(nodes, list):
+            raise here.error("inbound_nodes is not a list")
+        for node in nodes:
+            args = node.get("args") if isinstance(node, dict) else None
+            kwargs = node.get("kwargs") or {} if isinstance(node, dict) else {}
+            if not isinstance(args, list) or len(args) != 1 or not isinstance(kwargs, dict):
+                raise here.error("a node is not {'args': [tensors], 'kwargs': {}}")
+            if any(v is not None for v in kwargs.values()):
+                raise here.error(f"the {kind} layer is called with keyword arguments "
+                                 f"{sorted(kwargs)}; pycnn reads calls on tensors only")
+            _check_tensor_refs(args[0], here)
+        nodes = [{"args": node["args"], "kwargs": {}} for node in nodes]
+        if kind == "InputLayer":
+            shape = c.get("batch_shape") or c.get("batch_input_shape")
+            if (not isinstance(shape, list) or not shape or len(shape) > 8 or not all(
+                    d is None or (type(d) is int and d >= 0) for d in shape[1:])):
+                raise here.error(f"the input shape {shape!r} is not a batch shape")
+            pycnn_kind = kind
+            pycnn_config = {"batch_shape": shape, "name": c.get("name"),
+                            "dtype": _dtype_name(c.get("dtype"), here)}
+        elif kind in MERGE_KINDS:
+            pycnn_kind = kind
+            pycnn_config = {"name": c.get("name"), "trainable": bool(c.get("trainable", True)),
+                            "dtype": _dtype_name(c.get("dtype"), here)}
+            if kind == "Concatenate":
+                pycnn_config["axis"] = int(c.get("axis", -1))
+        elif kind in ("Functional", "Sequential", "Model"):
+            raise here.error(f"a nested {kind} model ({c.get('name')!r}): pycnn reads "
+                             f"functional models of layers")
+        else:
+            pieces = _pycnn_configs(kind, c, here)
+            if len(pieces) != 1:
+                raise here.error(f"the {kind} layer {c.get('name')!r} becomes "
+                                 f"{len(pieces)} pycnn layers (its leaky_relu activation); "
+                                 f"pycnn reads that in Sequential models only")
+            pycnn_kind, pycnn_config = pieces[0]
+        if not isinstance(pycnn_config.get("name"), str):
+            raise here.error(f"the {kind} layer has no name")
+        entries.append({"class_name": pycnn_kind, "config": pycnn_config,
+                        "name": pycnn_config["name"], "inbound_nodes": nodes})
+        kinds.append(kind)
+    own = {"name": inner.get("name") if isinstance(inner.get("name"), str) else None,
+           "trainable": bool(inner.get("trainable", True)), "layers": entries,
+           "input_layers": inner.get("input_layers"),
+           "output_layers": inner.get("output_layers")}
+    try:
+        model = Functional.from_config(own)
+    except saving._CONFIG_ERRORS as e:
+        raise where.error(f"the functional graph cannot be built ({type(e).__name__}: "
+                          f"{e})") from e
+    by_name = {layer.name: layer for layer in model._graph.layers}
+    missing = [e["name"] for e in entries if e["name"] not in by_name]
+    if missing:
+        raise where.error(f"layers {missing} are not part of the graph from the inputs to "
+                          f"the outputs")
+    return model, [(kind, by_name[e["name"]]) for kind, e in zip(kinds, entries)]
 
 
 def _compile_from_keras(model, config, custom_objects, where):
@@ -536,7 +692,8 @@ def _h5_errors():
 
 
 def _read_state(h5, model, keras_layers, where):
-    """Keras 3 weights (layers/<path>/vars/<i>) into model, each dataset checked first."""
+    """Keras 3 weights (layers/<path>/vars/<i>) into model's layers, every dataset checked
+    before any layer is set."""
     paths = _state_paths([kind for kind, _ in keras_layers])
     values = []
     for path, (kind, layer) in zip(paths, keras_layers):
@@ -550,15 +707,18 @@ def _read_state(h5, model, keras_layers, where):
         if count != len(expected):
             raise here.error(f"holds {count} arrays, the {kind} layer {layer.name!r} has "
                              f"{len(expected)}")
+        values.append([])
         for i, w in enumerate(expected):
             try:
                 dataset = group[str(i)]
-                values.append(_check_and_read(dataset, w, here.at(f"{here.entry}/{i}")))
+                values[-1].append(_check_and_read(dataset, w, here.at(f"{here.entry}/{i}")))
             except _h5_errors() as e:
                 if isinstance(e, ValueError) and where.path in str(e):
                     raise
                 raise here.error(f"array {i} unreadable ({type(e).__name__}: {e})") from None
-    model.set_weights(values)
+    for (kind, layer), arrays in zip(keras_layers, values):
+        if arrays:
+            layer.set_weights(arrays)
 
 
 def _weights_budget(model):
@@ -708,10 +868,19 @@ def load_weights_h5(model, filepath):
     if not model.built:
         raise ValueError(f"load_weights: build the model {model.name!r} first (give the "
                          f"first layer an input_shape, or call build())")
-    _plan(model, "Keras")       # the layers must be ones Keras has
-    keras_layers = [(type(layer).__name__, layer) for layer in model.layers]
+    from .interop.graph import is_functional
+    functional = is_functional(model)
+    if functional:              # Keras' layers of the graph, InputLayers and merges included
+        _, plan = _functional_config(model)
+        keras_layers = [(spec.kind, layer) for spec, layer in zip(plan, model._graph.layers)]
+    else:
+        _plan(model, "Keras")   # the layers must be ones Keras has
+        keras_layers = [(type(layer).__name__, layer) for layer in model.layers]
     path, h5 = _open_h5(filepath, _weights_budget(model))
     with h5:
+        if functional and not ("layers" in h5 or "vars" in h5):
+            raise ValueError(f"{path}: not a Keras 3 weights file (layers/...); pycnn reads "
+                             f"legacy .h5 weights into Sequential models only")
         if "layers" in h5 or "vars" in h5:
             _read_state(h5, model, keras_layers, _Where(path, "weights"))
             if getattr(model, "compiled", False):

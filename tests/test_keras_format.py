@@ -263,16 +263,128 @@ def test_every_layer_both_have_round_trips_through_keras(keras, tmp_path):
     assert [type(l).__name__ for l in back.layers] == [type(l).__name__ for l in model.layers]
 
 
-def test_a_functional_model_is_refused_before_anything_is_written(tmp_path):
-    from pycnn.models import Input, Model
-    x = Input((4,))
-    model = Model(x, Dense(3)(Dense(5, activation="relu")(x)))
-    for name in ("f.keras", "f.h5", "f.weights.h5"):
-        save = model.save_weights if name.endswith(".weights.h5") else model.save
-        with pytest.raises(interop.ConversionError, match="pycnn writes Keras files of "
-                                                                 "Sequential models"):
-            save(tmp_path / name)
+def test_a_functional_model_keeps_out_of_legacy_h5_and_weights_travel(keras, tmp_path):
+    model = two_in_two_out()
+    for save in (model.save, model.save_weights):
+        with pytest.raises(interop.ConversionError, match="legacy Keras .h5"):
+            save(tmp_path / "f.h5")
     assert os.listdir(tmp_path) == []
-    model.save(tmp_path / "f.pycnn")                        # pycnn's own format keeps it
-    assert [type(l).__name__ for l in load_model(tmp_path / "f.pycnn").layers] == \
-        ["InputLayer", "Dense", "Dense"]
+    model.save_weights(tmp_path / "p.weights.h5")         # Keras 3's weights file
+    kmodel = interop.to_keras(two_in_two_out(seed=7))
+    kmodel.load_weights(tmp_path / "p.weights.h5")
+    for kw, w in zip(kmodel.get_weights(), model.get_weights()):
+        assert np.asarray(kw).tobytes() == w.tobytes()
+    kother = interop.to_keras(two_in_two_out(seed=8))
+    kother.save_weights(tmp_path / "k.weights.h5")
+    model.load_weights(tmp_path / "k.weights.h5")
+    for kw, w in zip(kother.get_weights(), model.get_weights()):
+        assert np.asarray(kw).tobytes() == w.tobytes()
+    model.save(tmp_path / "f.pycnn")                        # pycnn's own format keeps it too
+    assert load_model(tmp_path / "f.pycnn").get_config() == model.get_config()
+
+
+# ---- functional models ------------------------------------------------------------------------
+
+def residual_block(seed=5):
+    """Conv2D + Add: the residual block, as a functional model."""
+    from pycnn.layers import Add
+    pycnn.set_seed(seed)
+    x = pycnn.Input((8, 8, 3), name="image")
+    h = Conv2D(3, 3, padding="same", activation="relu", name="conv_a")(x)
+    h = Conv2D(3, 3, padding="same", name="conv_b")(h)
+    h = Add(name="residual")([x, h])
+    h = MaxPooling2D()(Conv2D(4, 3, activation="relu")(h))
+    y = Dense(5, activation="softmax")(Flatten()(h))
+    return pycnn.Model(x, y, name="residual_block")
+
+
+def two_in_two_out(seed=6):
+    """Two inputs, two outputs, Concatenate, and a Dense layer shared by three calls."""
+    from pycnn.layers import Concatenate
+    pycnn.set_seed(seed)
+    image, extra = pycnn.Input((6, 6, 1), name="image"), pycnn.Input((4,), name="extra")
+    shared = Dense(4, activation="tanh", name="shared")
+    h = Flatten()(MaxPooling2D()(Conv2D(2, 3, activation="relu")(image)))
+    h = Concatenate(name="join")([h, shared(extra)])
+    label = Dense(3, activation="softmax", name="label")(h)
+    score = Dense(1, name="score")(shared(shared(extra)))
+    return pycnn.Model([image, extra], [label, score], name="two_heads")
+
+
+def _inputs(model, n=5):
+    rng = np.random.default_rng(4)
+    return [rng.random((n,) + tuple(t.shape[1:]), dtype=np.float32) for t in model.inputs]
+
+
+def _predict(model, x):
+    out = model.predict(x if len(x) > 1 else x[0], verbose=0)
+    return [np.asarray(o) for o in (out if isinstance(out, (list, tuple)) else [out])]
+
+
+@pytest.mark.parametrize("build", [residual_block, two_in_two_out], ids=["residual", "two_heads"])
+def test_functional_round_trip_through_keras(keras, tmp_path, build):
+    model = build()
+    x = _inputs(model)
+    model.save(tmp_path / "pycnn.keras")
+    kmodel = keras.saving.load_model(tmp_path / "pycnn.keras")
+    assert type(kmodel).__name__ == "Functional"
+    assert [l.name for l in kmodel.layers] == [l.name for l in model._graph.layers]
+    for k, p in zip(_predict(kmodel, x), _predict(model, x)):
+        np.testing.assert_allclose(k, p, rtol=1e-5, atol=1e-6)
+    for kw, w in zip(kmodel.get_weights(), model.get_weights()):
+        assert np.asarray(kw).tobytes() == w.tobytes()
+    kmodel.save(tmp_path / "keras.keras")
+    back = load_model(tmp_path / "keras.keras")
+    assert type(back).__name__ == "Functional" and back.name == model.name
+    _same_weights(back, model)
+    for b, p in zip(_predict(back, x), _predict(model, x)):
+        np.testing.assert_array_equal(b, p)
+    assert back.get_config()["layers"] == model.get_config()["layers"]
+
+
+def test_functional_model_keras_built_reads_with_shared_layer(keras, tmp_path):
+    """A model written by Keras itself (not first by pycnn): its weights land on the layers
+    its weights file names, the shared layer once."""
+    a, b = keras.Input((4, 4, 2), name="a"), keras.Input((3,), name="b")
+    s = keras.layers.Add()([a, keras.layers.Conv2D(2, 3, padding="same")(a)])
+    d = keras.layers.Dense(3, name="d")
+    cat = keras.layers.Concatenate()([keras.layers.Flatten()(s), d(b)])
+    kmodel = keras.Model([a, b], [keras.layers.Dense(2)(cat), d(d(b))])
+    kmodel.save(tmp_path / "k.keras")
+    model = load_model(tmp_path / "k.keras")
+    assert len(model.get_layer("d")._inbound_nodes) == 3
+    for kw, w in zip(kmodel.get_weights(), model.get_weights()):
+        assert np.asarray(kw).tobytes() == w.tobytes()
+    x = _inputs(model)
+    for k, p in zip(_predict(kmodel, x), _predict(model, x)):
+        np.testing.assert_allclose(k, p, rtol=1e-5, atol=1e-6)
+
+
+def test_functional_refusals_name_the_layer_and_write_nothing(tmp_path):
+    x = pycnn.Input((4,), name="x")
+    arithmetic = pycnn.Model(x, Dense(2, name="d")(x) * 2.0)
+    with pytest.raises(interop.ConversionError, match="Keras"):
+        arithmetic.save(tmp_path / "op.keras")
+    inner = residual_block()
+    outer_in = pycnn.Input((8, 8, 3))
+    nested = pycnn.Model(outer_in, inner(outer_in), name="outer")
+    with pytest.raises(interop.ConversionError, match="residual_block.*nested model"):
+        nested.save(tmp_path / "nested.keras")
+    with pytest.raises(interop.ConversionError, match="legacy Keras .h5"):
+        residual_block().save(tmp_path / "legacy.h5")
+    assert os.listdir(tmp_path) == []
+
+
+def test_functional_hostile_graph_is_refused(keras, tmp_path):
+    model = two_in_two_out()
+    model.save(tmp_path / "good.keras")
+    with zipfile.ZipFile(tmp_path / "good.keras") as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    config = json.loads(files["config.json"])
+    config["config"]["layers"][-1]["inbound_nodes"][0]["args"] = ["import os"]
+    bad = tmp_path / "bad.keras"
+    with zipfile.ZipFile(bad, "w") as z:
+        for n, data in files.items():
+            z.writestr(n, json.dumps(config) if n == "config.json" else data)
+    with pytest.raises(ValueError, match="bad.keras.*not a Keras tensor"):
+        load_model(bad)
