@@ -10,16 +10,25 @@ The formats, as Keras 3 writes them:
 
     x.keras             a zip: metadata.json {"keras_version", "date_saved"}, config.json
                         {"module": "keras", "class_name": "Sequential", "config": {"layers":
-                        [InputLayer, Dense, ...]}, "compile_config": ...}, and model.weights.h5
+                        [InputLayer, Dense, ...]}, "compile_config": ...}, and model.weights.h5;
+                        a functional model's config is {"class_name": "Functional", "config":
+                        {"layers": [each with "name" and "inbound_nodes"], "input_layers",
+                        "output_layers"}} (pycnn's Functional.get_config with Keras' layers)
     model.weights.h5    HDF5: layers/<snake_case(class)>[_n]/vars/<i> per layer in model order
                         (dense, dense_1, ...: numbered per class, never by layer name), each
-                        `vars` group naming its layer; vars/ (the model's), optimizer/vars/
+                        `vars` group naming its layer; a functional model's InputLayers and
+                        merge layers take their paths too (input_layer, add, ...), a shared
+                        layer one; vars/ (the model's), optimizer/vars/
     x.h5 (legacy)       HDF5: attrs model_config (JSON) and training_config; model_weights/
                         with attrs layer_names, and per layer <layer>/<model>/<layer>/kernel
                         listed in its group's attr weight_names
 
 Layers both libraries have convert (Dense, Conv2D, the pools, Dropout, Flatten, Reshape,
-Activation, LeakyReLU, ELU, Softmax, UpSampling2D; see pycnn.interop). Weights are the same
+Activation, LeakyReLU, ELU, Softmax, UpSampling2D; see pycnn.interop), in Sequential models
+and in functional ones (several inputs and outputs, the merge layers Add, Concatenate, ...,
+shared layers) in .keras and .weights.h5 files; a nested model, arithmetic on symbolic
+tensors (TensorOp) or a legacy .h5 of a functional model is refused by name before anything
+is written (a multi-output model's losses stay behind: compile it again). Weights are the same
 arrays in the same layout, copied bit for bit. A compiled model's optimizer (SGD, Adam,
 RMSprop) travels in .keras and .weights.h5 files as Keras keeps it: iterations, learning
 rate and every slot array (Adam's momentum and velocity, ...); the legacy .h5 carries the
