@@ -18,13 +18,14 @@ define ``build`` (creating weights with ``add_weight``) and ``call``.
 """
 import inspect
 
-from ._core import (ELU, Activation, AveragePooling2D, BatchNormalization, Conv2D, Cropping2D,
+from ._core import (ELU, Activation, AveragePooling2D, BatchNormalization, Conv2D, Conv2DTranspose,
+                    Cropping2D,
                     Dense, Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, Layer,
                     LayerNormalization, LeakyReLU, MaxPooling2D, Maxout, RandomContrast,
                     RandomCrop, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
                     Rescaling, Reshape, Softmax, UpSampling2D, ZeroPadding2D)
 
-__all__ = ["Layer", "Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Dropout", "Flatten",
+__all__ = ["Layer", "Dense", "Conv2D", "Conv2DTranspose", "MaxPooling2D", "AveragePooling2D", "Dropout", "Flatten",
            "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "Maxout", "UpSampling2D",
            "BatchNormalization", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "ZeroPadding2D",
            "Cropping2D", "LayerNormalization", "Rescaling", "RandomFlip", "RandomTranslation",

@@ -75,6 +75,38 @@ def conv2d(x, kernel, bias=None, strides=(1, 1), padding="valid"):
     return y if bias is None else y + bias
 
 
+def _transpose_axis(n, k, s, padding, op):
+    """Keras 3's transposed-conv axis (backend_utils, JAX's form): the full output
+    (n − 1)·s + k is padded by k − 1 − left on the left; returns (out, start) where
+    out = (n − 1)·s + k + op (valid) or n·s / (n − 1)·s + k % 2 + op (same) and start the
+    full output's index of out's first element."""
+    if padding == "valid":
+        op = max(k, s) - k if op is None else op
+        return (n - 1) * s + k + op, 0
+    total = s + k - 2 if op is None else k + k % 2 - 2 + op
+    left = min(total // 2 + total % 2, k - 1)
+    out = n * s if op is None else (n - 1) * s + k % 2 + op
+    return out, k - 1 - left
+
+
+def conv2d_transpose(x, kernel, bias=None, strides=(1, 1), padding="valid", output_padding=None):
+    """Scatter form: x[n, i, j, :] · kernel[a, c, f, :] lands at (i·sh + a, j·sw + c) of the
+    full output; the window Keras keeps is then cut out of it (zeros past its end)."""
+    n, h, w, _ = x.shape
+    kh, kw, f, _ = kernel.shape
+    op = (None, None) if output_padding is None else output_padding
+    oh, top = _transpose_axis(h, kh, strides[0], padding, op[0])
+    ow, left = _transpose_axis(w, kw, strides[1], padding, op[1])
+    full = np.zeros((n, max((h - 1) * strides[0] + kh, top + oh),
+                     max((w - 1) * strides[1] + kw, left + ow), f))
+    for i in range(h):
+        for j in range(w):
+            full[:, i * strides[0]:i * strides[0] + kh, j * strides[1]:j * strides[1] + kw] += \
+                np.einsum("nc,abfc->nabf", x[:, i, j], kernel)
+    y = full[:, top:top + oh, left:left + ow]
+    return y if bias is None else y + bias
+
+
 def pool2d(x, pool_size, strides=None, padding="valid", mode="max"):
     """Max or average over each window; 'same' windows ignore the padding (TensorFlow's rule:
     the average divides by the number of real pixels in the window)."""

@@ -40,4 +40,28 @@ pc_window_geometry(pc_window2d *g, int same)
     return 0;
 }
 
+/* One axis of a transposed convolution, Keras 3's rule (backend_utils.py, the same on
+ * every backend): input length I = in, kernel K = k, stride S = s, output_padding op
+ * (< 0: None). The output y (O = out) relates to the input x as a conv2d's input to its
+ * output, with P = pad rows of padding before y's first row (the windows may hang
+ * past its end):
+ *   valid: O = (I − 1)·S + K + op, op defaulting to max(K, S) − K;     P = 0
+ *   same:  O = I·S (op None), else (I − 1)·S + K mod 2 + op;
+ *          L = S + K − 2 (op None), else K + K mod 2 − 2 + op;
+ *          P = K − 1 − min(⌈L/2⌉, K − 1)                                   */
+static inline void
+pc_window_transpose_length(pc_index in, pc_index k, pc_index s, int same, pc_index op,
+                           pc_index *out, pc_index *pad)
+{
+    if (!same) {
+        *out = (in - 1) * s + k + (op >= 0 ? op : (k > s ? k : s) - k);
+        *pad = 0;
+        return;
+    }
+    pc_index len = op < 0 ? s + k - 2 : k + k % 2 - 2 + op;
+    pc_index left = len / 2 + len % 2;
+    *out = op < 0 ? in * s : (in - 1) * s + k % 2 + op;
+    *pad = k - 1 - (left < k - 1 ? left : k - 1);
+}
+
 #endif

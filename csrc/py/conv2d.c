@@ -79,9 +79,8 @@ conv2d_node(const char *who, PyObject *x, PyObject *w, PyObject *b, const pc_ind
     return pc_conv2d(x, w, b, &g, same, act);
 }
 
-/* Tensors for (x, kernel, bias) in one dtype: float64 when any of them is (new refs) */
-static int
-conv_operands(PyObject *objs[3], PyObject *ts[3])
+int
+pc_conv_operands(PyObject *objs[3], PyObject *ts[3])
 {
     int typenum = NPY_FLOAT32;
     for (int i = 0; i < 3; i++) {
@@ -118,7 +117,7 @@ py_conv2d(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
     if ((strides_obj != NULL && pc_parse_pair(strides_obj, "conv2d", "strides", strides) < 0) ||
         (padding != NULL && (same = pc_parse_padding(padding, "conv2d")) < 0))
         return NULL;
-    if (conv_operands(objs, ts) == 0)
+    if (pc_conv_operands(objs, ts) == 0)
         result = conv2d_node("conv2d", ts[0], ts[1], ts[2], strides, same, PC_ACT_LINEAR);
     for (int i = 0; i < 3; i++)
         Py_XDECREF(ts[i]);
@@ -195,35 +194,40 @@ Conv2D_call(Conv2DObject *self, PyObject *args, PyObject *kwargs)
     return y;
 }
 
-static PyObject *
-Conv2D_build(Conv2DObject *self, PyObject *input_shape)
+PyObject *
+pc_conv_layer_build(LayerObject *base, PyObject *input_shape, const pc_index ksize[2],
+                    npy_intp filters, int filters_at, int use_bias)
 {
     npy_intp dims[4], wshape[4];
 
-    if (pc_layer_check_init(&self->base) < 0)
+    if (pc_layer_check_init(base) < 0)
         return NULL;
-
-    if (self->base.built)
+    if (base->built)
         Py_RETURN_NONE;
-    if (pc_layer_image_shape(&self->base, input_shape, dims) < 0)
+    if (pc_layer_image_shape(base, input_shape, dims) < 0)
         return NULL;
     if (dims[3] < 0) {
         PyErr_Format(PyExc_ValueError, "%U: the number of input channels must be known, got "
-                     "input shape %R", pc_layer_name(&self->base), input_shape);
+                     "input shape %R", pc_layer_name(base), input_shape);
         return NULL;
     }
-    wshape[0] = self->kernel_size[0], wshape[1] = self->kernel_size[1];
-    wshape[2] = dims[3], wshape[3] = self->filters;
-    if (pc_layer_add_weight(&self->base, "kernel", 4, wshape,
-                            self->base.objs[PC_OBJ_KERNEL_INIT], 1,
-                            pc_layer_dtype(&self->base)) == NULL ||
-        (self->use_bias &&
-         pc_layer_add_weight(&self->base, "bias", 1, wshape + 3,
-                             self->base.objs[PC_OBJ_BIAS_INIT], 1,
-                             pc_layer_dtype(&self->base)) == NULL))
+    wshape[0] = ksize[0], wshape[1] = ksize[1];
+    wshape[filters_at] = filters, wshape[5 - filters_at] = dims[3];
+    if (pc_layer_add_weight(base, "kernel", 4, wshape, base->objs[PC_OBJ_KERNEL_INIT], 1,
+                            pc_layer_dtype(base)) == NULL ||
+        (use_bias && pc_layer_add_weight(base, "bias", 1, &filters,
+                                         base->objs[PC_OBJ_BIAS_INIT], 1,
+                                         pc_layer_dtype(base)) == NULL))
         return NULL;
-    self->base.built = 1;
+    base->built = 1;
     Py_RETURN_NONE;
+}
+
+static PyObject *
+Conv2D_build(Conv2DObject *self, PyObject *input_shape)
+{
+    return pc_conv_layer_build(&self->base, input_shape, self->kernel_size, self->filters, 3,
+                               self->use_bias);
 }
 
 /* (N, H, W, C) → (N, OH, OW, filters) by window.h's rule; None stays None */
