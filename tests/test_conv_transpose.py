@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import pycnn
+from pycnn import interop
 import reference as ref
 from helpers import check_op
 from pycnn.layers import Conv2DTranspose
@@ -159,3 +160,64 @@ def test_op_args_name_its_arguments():
                                output_padding=(1, 0))
     assert y.op_args == {"strides": (2, 2), "padding": "same", "output_padding": (1, 0),
                          "activation": "linear"}
+
+
+def up_net():
+    """Every Conv2DTranspose geometry kind in one model: valid with the default
+    output_padding past the full output, 'same' cropping at the top, an explicit
+    output_padding, a linear one without bias."""
+    pycnn.clear_session()
+    pycnn.set_seed(3)
+    model = pycnn.models.Sequential([
+        Conv2DTranspose(4, 3, strides=2, padding="same", activation="relu",
+                        input_shape=(5, 4, 3)),
+        Conv2DTranspose(3, (1, 2), strides=(3, 2), padding="valid", activation="tanh"),
+        Conv2DTranspose(2, 4, strides=2, padding="same", output_padding=1, use_bias=False),
+        pycnn.layers.Flatten(),
+    ], name="up_net")
+    rng = np.random.default_rng(9)   # biases too, so the zero-extended borders show them
+    model.set_weights([rng.uniform(-0.5, 0.5, w.shape).astype(np.float32)
+                       for w in model.get_weights()])
+    return model
+
+
+def test_interop_keras_round_trip(keras):
+    model = up_net()
+    x = np.random.default_rng(6).standard_normal((3, 5, 4, 3)).astype(np.float32)
+    kmodel = interop.to_keras(model)
+    assert [type(l).__name__ for l in kmodel.layers][:3] == ["Conv2DTranspose"] * 3
+    assert kmodel.count_params() == model.count_params()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert np.max(np.abs(kmodel.predict(x, verbose=0) - model.predict(x, verbose=0))) <= 1e-5
+    back = interop.from_keras(kmodel)
+    for a, b in zip(model.layers, back.layers):
+        assert a.get_config() == b.get_config()
+        for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
+            assert np.array_equal(wa, wb)
+
+
+def test_interop_torch_and_back(torch):
+    model = up_net()
+    x = np.random.default_rng(7).standard_normal((3, 5, 4, 3)).astype(np.float32)
+    module = interop.to_torch(model).eval()
+    with torch.no_grad():
+        got = module(torch.from_numpy(x)).numpy()
+    assert np.max(np.abs(got - model.predict(x, verbose=0))) <= 1e-5
+    with torch.no_grad():
+        for p in module.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+        got = module(torch.from_numpy(x)).numpy()
+    interop.load_torch_state(model, module)
+    assert np.max(np.abs(got - model.predict(x, verbose=0))) <= 1e-5
+
+
+def test_interop_onnx(tmp_path):
+    pytest.importorskip("onnx", reason="onnx is optional: pip install pycnn[interop]")
+    ort = pytest.importorskip("onnxruntime", reason="optional: pip install pycnn[interop]")
+    model, path = up_net(), tmp_path / "up.onnx"
+    interop.to_onnx(model, path, opset=17)
+    session = ort.InferenceSession(str(path))
+    x = np.random.default_rng(8).standard_normal((2, 5, 4, 3)).astype(np.float32)
+    got = session.run(None, {"input": x})[0]
+    assert np.max(np.abs(got - model.predict(x, verbose=0))) <= 1e-5

@@ -5,7 +5,7 @@ import tempfile
 import numpy as np
 
 from .plan import (AUGMENTATION_KINDS, ConversionError, _pair, _plan, _require, borders,
-                   normalised_axes, same_padding, to_nchw_kernel)
+                   normalised_axes, same_padding, to_nchw_kernel, transpose_window)
 
 
 class _OnnxGraph:
@@ -112,6 +112,25 @@ def _onnx_layer(g, spec, opset):
             inputs.append(g.const(f"{name}/bias", w[1]))
         g.node("Conv", inputs, name, kernel_shape=list(kernel_size), strides=list(strides),
                pads=_onnx_pads(spec, kernel_size, strides))
+    elif spec.kind == "Conv2DTranspose":
+        kernel_size, strides = _pair(c["kernel_size"]), _pair(c.get("strides", 1))
+        op = c.get("output_padding")
+        inputs = [g.to("NCHW", name),
+                  g.const(f"{name}/kernel", to_nchw_kernel("Conv2DTranspose", w[0]))]
+        if len(w) > 1:
+            inputs.append(g.const(f"{name}/bias", w[1]))
+        # ONNX: out = s·(n − 1) + k + output_padding − pad_begin − pad_end; Keras' window
+        # starts `start` into the full output and may run `extra` past its end
+        pads, extra = [0, 0, 0, 0], [0, 0]
+        for axis in (0, 1):
+            n, k, s = spec.in_shape[axis], kernel_size[axis], strides[axis]
+            out, start = transpose_window(n, k, s, c.get("padding", "valid"),
+                                          None if op is None else _pair(op)[axis])
+            beyond = start + out - ((n - 1) * s + k)
+            pads[axis], pads[2 + axis] = start, max(-beyond, 0)
+            extra[axis] = max(beyond, 0)
+        g.node("ConvTranspose", inputs, name, kernel_shape=list(kernel_size),
+               strides=list(strides), pads=pads, output_padding=extra)
     elif spec.kind in ("MaxPooling2D", "AveragePooling2D"):
         pool = _pair(c.get("pool_size", 2))
         strides = pool if c.get("strides") is None else _pair(c["strides"])

@@ -13,8 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .plan import (_pair, borders, normalised_axes, same_padding, to_nchw_kernel,
-                   torch_state_keys)
+from .plan import (KERNEL_KINDS, _pair, borders, normalised_axes, same_padding, to_nchw_kernel,
+                   torch_state_keys, transpose_window)
 
 _ACTIVATIONS = {
     "linear": lambda p: nn.Identity(),
@@ -94,6 +94,33 @@ class Conv2D(nn.Conv2d):
 
     def extra_repr(self):
         return super().extra_repr() + (", padding='same'" if self.same else "")
+
+
+class Conv2DTranspose(nn.ConvTranspose2d):
+    """Transposed convolution on NHWC input with Keras 3's output size: torch's full
+    (H − 1)·s + k output, then cut (or zero-extended) to Keras' window (plan.transpose_window)."""
+
+    def __init__(self, in_channels, filters, kernel_size, strides, padding, output_padding,
+                 use_bias, act):
+        super().__init__(in_channels, filters, kernel_size, stride=strides, bias=use_bias)
+        self.padding_mode_keras, self.output_padding_keras = padding, output_padding
+        self.activation = activation(act)
+
+    def forward(self, x):
+        n = x.shape[1:3]
+        # without the bias first: Keras adds it after the cut, also to the zero extension
+        y = F.conv_transpose2d(x.permute(0, 3, 1, 2), self.weight, None, self.stride)
+        pads = []
+        for axis in (1, 0):     # F.pad: last axis first; negative amounts crop
+            op = None if self.output_padding_keras is None else self.output_padding_keras[axis]
+            out, start = transpose_window(n[axis], self.kernel_size[axis], self.stride[axis],
+                                          self.padding_mode_keras, op)
+            pads += [-start, start + out - y.shape[2 + axis]]
+        y = F.pad(y, pads).permute(0, 2, 3, 1)
+        return self.activation(y if self.bias is None else y + self.bias)
+
+    def extra_repr(self):
+        return super().extra_repr() + f", padding='{self.padding_mode_keras}'"
 
 
 class Pool2D(nn.Module):
@@ -261,6 +288,12 @@ def _module(spec):
         return Conv2D(spec.in_shape[-1], int(c["filters"]), _pair(c["kernel_size"]),
                       _pair(c.get("strides", 1)), c.get("padding", "valid"),
                       bool(c.get("use_bias", True)), spec.activation)
+    if spec.kind == "Conv2DTranspose":
+        op = c.get("output_padding")
+        return Conv2DTranspose(spec.in_shape[-1], int(c["filters"]), _pair(c["kernel_size"]),
+                               _pair(c.get("strides", 1)), c.get("padding", "valid"),
+                               None if op is None else _pair(op),
+                               bool(c.get("use_bias", True)), spec.activation)
     if spec.kind in ("MaxPooling2D", "AveragePooling2D"):
         pool = _pair(c.get("pool_size", 2))
         strides = pool if c.get("strides") is None else _pair(c["strides"])
@@ -300,7 +333,7 @@ def build(spec):
         module.to(dtype)
         with torch.no_grad():
             for key, value in zip(torch_state_keys(spec), spec.weights):
-                if key == "weight" and spec.kind in ("Dense", "Conv2D", "Maxout"):
+                if key == "weight" and spec.kind in KERNEL_KINDS:
                     value = to_nchw_kernel(spec.kind, value)
                 getattr(module, key).copy_(torch.from_numpy(np.ascontiguousarray(value)).reshape(
                     getattr(module, key).shape))
