@@ -112,7 +112,8 @@ def _keras_layer_config(spec):
         else:
             out.update(filters=int(c["filters"]), kernel_size=list(c["kernel_size"]),
                        strides=list(c.get("strides", (1, 1))), padding=c.get("padding", "valid"),
-                       data_format="channels_last", dilation_rate=[1, 1], groups=1)
+                       data_format="channels_last",
+                       dilation_rate=list(c.get("dilation_rate", (1, 1))), groups=1)
         out.update(activation=_keras_activation(spec), use_bias=bool(c.get("use_bias", True)),
                    kernel_initializer=c.get("kernel_initializer", "glorot_uniform"),
                    bias_initializer=c.get("bias_initializer", "zeros"),
@@ -454,14 +455,14 @@ def _pycnn_configs(kind, c, where):
             if kind == "Dense":
                 out["units"] = int(c["units"])
             else:
-                if _pair(c.get("dilation_rate", 1), where, "dilation_rate") != (1, 1) or \
-                        c.get("groups", 1) != 1:
-                    raise where.error(f"layer {c['name']!r}: pycnn has no dilated or grouped "
-                                      f"convolution")
+                if c.get("groups", 1) != 1:
+                    raise where.error(f"layer {c['name']!r}: pycnn has no grouped convolution")
                 out.update(filters=int(c["filters"]),
                            kernel_size=_pair(c["kernel_size"], where, "kernel_size"),
                            strides=_pair(c.get("strides", 1), where, "strides"),
-                           padding=c.get("padding", "valid"))
+                           padding=c.get("padding", "valid"),
+                           dilation_rate=_pair(c.get("dilation_rate", 1), where,
+                                               "dilation_rate"))
         elif kind in ("MaxPooling2D", "AveragePooling2D"):
             pool = _pair(c.get("pool_size", 2), where, "pool_size")
             out.update(pool_size=pool, strides=_pair(c.get("strides") or pool, where, "strides"),

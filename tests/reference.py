@@ -61,8 +61,15 @@ def _geometry(h, w, kh, kw, strides, padding):
     return oh, ow, (pt, pb), (pl, pr)
 
 
-def conv2d(x, kernel, bias=None, strides=(1, 1), padding="valid"):
-    """y[n, i, j, f] = b[f] + Σ x[n, i·sh − pt + a, j·sw − pl + c, ch] · kernel[a, c, ch, f]."""
+def conv2d(x, kernel, bias=None, strides=(1, 1), padding="valid", dilation_rate=(1, 1)):
+    """y[n, i, j, f] = b[f] + Σ x[n, i·sh − pt + a, j·sw − pl + c, ch] · kernel[a, c, ch, f];
+    a dilated kernel is the kernel with dilation_rate − 1 zero rows/columns between taps."""
+    dh, dw = dilation_rate
+    if (dh, dw) != (1, 1):
+        kh, kw, c, f = kernel.shape
+        spread = np.zeros(((kh - 1) * dh + 1, (kw - 1) * dw + 1, c, f))
+        spread[::dh, ::dw] = kernel
+        kernel = spread
     n, h, w, _ = x.shape
     kh, kw, _, f = kernel.shape
     oh, ow, ph, pw = _geometry(h, w, kh, kw, strides, padding)

@@ -289,7 +289,7 @@ def test_op_args_name_what_the_op_was_called_with():
     x = pycnn.tensor(np.ones((1, 6, 6, 2)), requires_grad=True)
     assert x.op_args == {}
     assert pycnn.conv2d(x, np.ones((3, 3, 2, 4)), strides=(2, 1), padding="same").op_args == {
-        "strides": (2, 1), "padding": "same", "activation": "linear"}
+        "strides": (2, 1), "padding": "same", "dilation_rate": (1, 1), "activation": "linear"}
     assert pycnn.layers.Conv2D(3, 3, activation="relu")(x).op_args["activation"] == "relu"
     assert pycnn.avg_pool2d(x, 3, strides=2).op_args == {
         "pool_size": (3, 3), "strides": (2, 2), "padding": "valid"}

@@ -111,10 +111,11 @@ pc_op_args_dict(const pc_node *node)
     case PC_OP_DENSE:
         return Py_BuildValue("{s:s}", "activation", activation_name(a->dense.act));
     case PC_OP_CONV2D:
-        return Py_BuildValue("{s:(nn),s:s,s:s}", "strides", (Py_ssize_t)a->conv2d.sh,
+        return Py_BuildValue("{s:(nn),s:s,s:(nn),s:s}", "strides", (Py_ssize_t)a->conv2d.sh,
                              (Py_ssize_t)a->conv2d.sw, "padding",
-                             a->conv2d.same ? "same" : "valid", "activation",
-                             activation_name(a->conv2d.act));
+                             a->conv2d.same ? "same" : "valid", "dilation_rate",
+                             (Py_ssize_t)a->conv2d.gh + 1, (Py_ssize_t)a->conv2d.gw + 1,
+                             "activation", activation_name(a->conv2d.act));
     case PC_OP_CONV2D_TRANSPOSE: {
         const struct pc_conv2d_transpose_args *t = &a->conv2d_transpose;
         PyObject *op = t->oph < 0 ? Py_NewRef(Py_None)

@@ -82,7 +82,8 @@ def _keras_layer(keras, spec):
                                       _pair(c.get("strides", 1)), padding=c.get("padding", "valid"),
                                       output_padding=None if op is None else _pair(op), **common)
         return kl.Conv2D(int(c["filters"]), _pair(c["kernel_size"]), _pair(c.get("strides", 1)),
-                         padding=c.get("padding", "valid"), **common)
+                         padding=c.get("padding", "valid"),
+                         dilation_rate=_pair(c.get("dilation_rate", 1)), **common)
     if spec.kind in ("MaxPooling2D", "AveragePooling2D"):
         strides = c.get("strides")
         return getattr(kl, spec.kind)(_pair(c.get("pool_size", 2)),
@@ -203,11 +204,16 @@ def _from_keras_configs(keras, klayer):
         if kind == "Dense":
             out["units"] = int(c["units"])
         else:
-            if _pair(c.get("dilation_rate", 1)) != (1, 1) or c.get("groups", 1) != 1:
-                raise ConversionError(f"cannot convert {where}: pycnn has no dilated or grouped "
+            if c.get("groups", 1) != 1:
+                raise ConversionError(f"cannot convert {where}: pycnn has no grouped "
                                       "convolution")
+            if kind == "Conv2DTranspose" and _pair(c.get("dilation_rate", 1)) != (1, 1):
+                raise ConversionError(f"cannot convert {where}: pycnn's Conv2DTranspose has no "
+                                      "dilation_rate")
             out.update(filters=int(c["filters"]), kernel_size=_pair(c["kernel_size"]),
                        strides=_pair(c["strides"]), padding=c["padding"])
+            if kind == "Conv2D":
+                out["dilation_rate"] = _pair(c.get("dilation_rate", 1))
             if kind == "Conv2DTranspose":
                 op = c.get("output_padding")
                 out["output_padding"] = None if op is None else _pair(op)

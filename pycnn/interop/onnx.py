@@ -110,8 +110,10 @@ def _onnx_layer(g, spec, opset):
         inputs = [g.to("NCHW", name), g.const(f"{name}/kernel", to_nchw_kernel("Conv2D", w[0]))]
         if len(w) > 1:
             inputs.append(g.const(f"{name}/bias", w[1]))
+        dilation = _pair(c.get("dilation_rate", 1))
+        span = [(k - 1) * d + 1 for k, d in zip(kernel_size, dilation)]
         g.node("Conv", inputs, name, kernel_shape=list(kernel_size), strides=list(strides),
-               pads=_onnx_pads(spec, kernel_size, strides))
+               dilations=list(dilation), pads=_onnx_pads(spec, span, strides))
     elif spec.kind == "Conv2DTranspose":
         kernel_size, strides = _pair(c["kernel_size"]), _pair(c.get("strides", 1))
         op = c.get("output_padding")

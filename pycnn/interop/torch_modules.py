@@ -75,8 +75,10 @@ class Maxout(nn.Linear):
 class Conv2D(nn.Conv2d):
     """Cross-correlation on NHWC input; 'same' pads like Keras (odd extra at bottom/right)."""
 
-    def __init__(self, in_channels, filters, kernel_size, strides, padding, use_bias, act):
-        super().__init__(in_channels, filters, kernel_size, stride=strides, bias=use_bias)
+    def __init__(self, in_channels, filters, kernel_size, strides, padding, use_bias, act,
+                 dilation=(1, 1)):
+        super().__init__(in_channels, filters, kernel_size, stride=strides, bias=use_bias,
+                         dilation=dilation)
         # The input arrives as a channels_last view; a channels_last kernel keeps torch on its
         # NHWC path, and its strides equal those of its gradient, as DDP's buckets expect.
         # Spelled out: .contiguous(memory_format=...) keeps a one-channel kernel's old strides.
@@ -89,7 +91,8 @@ class Conv2D(nn.Conv2d):
     def forward(self, x):
         x = x.permute(0, 3, 1, 2)
         if self.same:
-            x = F.pad(x, _same_pads(x, self.kernel_size, self.stride))
+            span = [(k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation)]
+            x = F.pad(x, _same_pads(x, span, self.stride))
         return self.activation(super().forward(x).permute(0, 2, 3, 1))
 
     def extra_repr(self):
@@ -287,7 +290,8 @@ def _module(spec):
     if spec.kind == "Conv2D":
         return Conv2D(spec.in_shape[-1], int(c["filters"]), _pair(c["kernel_size"]),
                       _pair(c.get("strides", 1)), c.get("padding", "valid"),
-                      bool(c.get("use_bias", True)), spec.activation)
+                      bool(c.get("use_bias", True)), spec.activation,
+                      _pair(c.get("dilation_rate", 1)))
     if spec.kind == "Conv2DTranspose":
         op = c.get("output_padding")
         return Conv2DTranspose(spec.in_shape[-1], int(c["filters"]), _pair(c["kernel_size"]),
