@@ -32,20 +32,26 @@ from . import layers
 from . import display, viz
 from .explain import explain  # noqa: E402  (pycnn.explain(t) ≡ t.explain())
 from .viz import draw_graph
-from . import layers as _layers_module
+
+from .layers import base as _layer_base  # noqa: E402
 
 # The Python functions the C floor calls back (csrc/py/hooks.c): handed in here, once
 # the modules that define them are imported, instead of C importing them.
 _core._register_hooks(
     activations_get=activations.get,
     activations_serialize=activations.serialize,
-    call_accepts_training=_layers_module._call_accepts_training,
+    call_accepts_training=_layer_base._call_accepts_training,
     tensor_latex=display.tensor_latex,
     explain=explain,
 )
 
 # models, optimizers, datasets, callbacks, metrics
 from . import callbacks, datasets, metrics, models, optimizers, utils
+# the graph of layers: symbolic inputs, functional / Sequential / subclassed models
+from .models import Input, Model, Sequential
+_core._register_hooks(keras_tensor=models.graph.KerasTensor,
+                      symbolic_call=models.graph.symbolic_call,
+                      activity_loss=_layer_base._activity_loss)
 # output sizes and parameter counts with their formulas, Sobel kernels, initializers by name
 from . import arithmetic, filters, initializers
 # pycnn's own thread pool
@@ -53,6 +59,10 @@ from ._core import get_num_threads, set_num_threads
 from . import _threadpool
 
 _threadpool.register()      # threadpoolctl, when installed, sees and limits the pool
+# the Keras namespace, so `import pycnn as keras` runs Keras 3 code: keras.ops, keras.random,
+# keras.regularizers, keras.saving and keras.Sequential
+from . import ops, random, regularizers, saving
+from .models import Sequential
 
 _core_set_seed, _core_clear_session = set_seed, clear_session
 

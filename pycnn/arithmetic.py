@@ -13,7 +13,7 @@ Every count is an ``int`` (it compares and computes like one) whose ``repr`` —
     >>> conv2d_params(3, 3, 1, 32) + dense_params(784, 512)
     402240
 """
-import operator
+import operator as _operator
 
 __all__ = ["Count", "conv_output_size", "same_padding", "dense_params", "conv2d_params",
            "compare_dense_conv", "DenseConvComparison"]
@@ -42,7 +42,7 @@ class Count(int):
 
 def _positive(value, what):
     try:
-        value = operator.index(value)
+        value = _operator.index(value)
     except TypeError:
         raise TypeError(f"{what} must be an int, got {value!r}") from None
     if value < 1:
@@ -76,7 +76,7 @@ def conv_output_size(n, kernel, stride=1, padding="valid"):
         before, after = (0, 0) if padding.lower() == "valid" else same_padding(n, kernel, stride)
     else:
         try:
-            before = after = operator.index(padding)
+            before = after = _operator.index(padding)
         except TypeError:
             raise ValueError(f"padding must be 'valid', 'same' or an int, got {padding!r}") \
                 from None

@@ -3,10 +3,10 @@
 Forward(θ) = f(Parents(θ)) runs as each op is called; Backward(θ) = Σ over the
 children c of θ of ∂E/∂c · ∂c/∂θ runs in C when ``t.backward()`` is called.
 """
-import contextlib
-import functools
+import contextlib as _contextlib
+import functools as _functools
 
-import numpy as np
+import numpy as _np
 
 from . import _core
 
@@ -15,7 +15,7 @@ __all__ = ["no_grad", "enable_grad", "is_grad_enabled", "gradcheck", "GradcheckE
 is_grad_enabled = _core.is_grad_enabled
 
 
-class no_grad(contextlib.ContextDecorator):
+class no_grad(_contextlib.ContextDecorator):
     """``with pycnn.no_grad():`` — ops record no graph (per thread), as in PyTorch.
 
     Also usable as a decorator.
@@ -43,8 +43,8 @@ class GradcheckError(AssertionError):
 
 
 def _as_float64_leaf(x, i):
-    t = x if isinstance(x, _core.Tensor) else _core.tensor(np.asarray(x, dtype=np.float64))
-    if t.dtype != np.float64:
+    t = x if isinstance(x, _core.Tensor) else _core.tensor(_np.asarray(x, dtype=_np.float64))
+    if t.dtype != _np.float64:
         raise TypeError(f"gradcheck: input {i} is {t.dtype}; finite differences need float64 "
                         f"(pass pycnn.tensor(x, dtype='float64'))")
     if not t.is_leaf:
@@ -64,26 +64,26 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     Returns True, or raises GradcheckError naming the input, the element, the
     analytic and numeric values and their relative error.
     """
-    if isinstance(inputs, (_core.Tensor, np.ndarray)):
+    if isinstance(inputs, (_core.Tensor, _np.ndarray)):
         inputs = (inputs,)
     leaves = [_as_float64_leaf(x, i) for i, x in enumerate(inputs)]
     out = fn(*leaves)
     if not isinstance(out, _core.Tensor):
         raise TypeError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
-    r = np.random.default_rng(seed).standard_normal(out.shape)
+    r = _np.random.default_rng(seed).standard_normal(out.shape)
     for t in leaves:
         t.grad = None
     out.backward(r)
-    analytic = [np.zeros(t.shape) if t.grad is None else t.grad.numpy().copy() for t in leaves]
+    analytic = [_np.zeros(t.shape) if t.grad is None else t.grad.numpy().copy() for t in leaves]
 
     def energy():
         with no_grad():
-            return float(np.sum(r * fn(*leaves).numpy()))
+            return float(_np.sum(r * fn(*leaves).numpy()))
 
     for i, t in enumerate(leaves):
         x = t.numpy()                   # the tensor's own memory: nudged in place
         flat = x.reshape(-1)
-        numeric = np.empty(flat.shape)
+        numeric = _np.empty(flat.shape)
         for j in range(flat.size):      # one nudge per element: each calls the C ops
             old = flat[j]
             flat[j] = old + eps
@@ -93,10 +93,10 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
             flat[j] = old
             numeric[j] = (plus - minus) / (2 * eps)
         got = analytic[i].reshape(-1)
-        bad = np.abs(got - numeric) > atol + rtol * np.abs(numeric)
+        bad = _np.abs(got - numeric) > atol + rtol * _np.abs(numeric)
         if bad.any():
-            j = int(np.argmax(np.abs(got - numeric) * bad))
-            index = np.unravel_index(j, x.shape) if x.ndim else ()
+            j = int(_np.argmax(_np.abs(got - numeric) * bad))
+            index = _np.unravel_index(j, x.shape) if x.ndim else ()
             rel = abs(got[j] - numeric[j]) / max(abs(numeric[j]), 1e-300)
             raise GradcheckError(
                 f"gradcheck: input {i} (shape {x.shape}), element {tuple(int(k) for k in index)}: "

@@ -14,13 +14,13 @@ of each batch — Keras' names, arguments and defaults.
 
 Epochs are counted from 0 in the hooks (as Keras); logs are dicts of floats.
 """
-import math
-import os
-import warnings
+import math as _math
+import os as _os
+import warnings as _warnings
 
-import numpy as np
+import numpy as _np
 
-from .progbar import Progbar
+from .progbar import Progbar as _Progbar
 
 __all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "ModelCheckpoint",
            "LambdaCallback", "ProgbarLogger"]
@@ -124,7 +124,7 @@ class History(Callback):
             raise ValueError("History.plot: nothing recorded yet (fit for at least one epoch)")
         fig, axes = plt.subplots(1, len(names), figsize=figsize or (4.5 * len(names), 3.5),
                                  squeeze=False)
-        epochs = np.asarray(self.epoch) + 1
+        epochs = _np.asarray(self.epoch) + 1
         for ax, name in zip(axes[0], names):
             if name not in self.history:
                 raise ValueError(f"History.plot: no metric {name!r} (recorded: "
@@ -149,8 +149,8 @@ def _monitor_op(monitor, mode, cls):
         mode = "max" if any(k in monitor for k in ("acc", "auc", "precision", "recall", "f1")) \
             else "min"
     if mode == "max":
-        return np.greater, -math.inf, 1
-    return np.less, math.inf, -1
+        return _np.greater, -_math.inf, 1
+    return _np.less, _math.inf, -1
 
 
 class EarlyStopping(Callback):
@@ -189,8 +189,8 @@ class EarlyStopping(Callback):
     def on_epoch_end(self, epoch, logs=None):
         current = (logs or {}).get(self.monitor)
         if current is None:
-            warnings.warn(f"EarlyStopping: monitored value {self.monitor!r} is not in the logs "
-                          f"(available: {', '.join(logs or {})})", RuntimeWarning, stacklevel=2)
+            _warnings.warn(f"EarlyStopping: monitored value {self.monitor!r} is not in the logs "
+                           f"(available: {', '.join(logs or {})})", RuntimeWarning, stacklevel=2)
             return
         if epoch < self.start_from_epoch:
             return
@@ -235,7 +235,7 @@ class ModelCheckpoint(Callback):
         if save_freq != "epoch":
             raise ValueError(f"ModelCheckpoint: only save_freq='epoch' is supported, got "
                              f"{save_freq!r}")
-        self.filepath = os.fspath(filepath)
+        self.filepath = _os.fspath(filepath)
         self.monitor = monitor
         self.verbose = verbose
         self.save_best_only = bool(save_best_only)
@@ -256,8 +256,8 @@ class ModelCheckpoint(Callback):
         if self.save_best_only:
             current = logs.get(self.monitor)
             if current is None:
-                warnings.warn(f"ModelCheckpoint: can save best model only with {self.monitor!r} "
-                              f"in the logs; skipping", RuntimeWarning, stacklevel=2)
+                _warnings.warn(f"ModelCheckpoint: can save best model only with {self.monitor!r} "
+                               f"in the logs; skipping", RuntimeWarning, stacklevel=2)
                 return
             if not self._better(current, self.best):
                 if self.verbose > 0:
@@ -311,7 +311,7 @@ class ProgbarLogger(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         if self.verbose:
             print(f"Epoch {epoch + 1}/{self.params.get('epochs', '?')}")
-        self.progbar = Progbar(self.params.get("steps") or 1, verbose=self.verbose)
+        self.progbar = _Progbar(self.params.get("steps") or 1, verbose=self.verbose)
         self.seen = 0
 
     def on_train_batch_end(self, batch, logs=None):

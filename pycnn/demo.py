@@ -12,13 +12,13 @@
 
 Everything is seeded (``pycnn.set_seed``), so two runs print the same numbers.
 """
-import argparse
-import contextlib
-import os
-import sys
-import time
+import argparse as _argparse
+import contextlib as _contextlib
+import os as _os
+import sys as _sys
+import time as _time
 
-import numpy as np
+import numpy as _np
 
 import pycnn
 from pycnn import filters
@@ -63,8 +63,8 @@ def lecture_mlp(epochs):
     print(f"\nMNIST: {len(x_train):,} training and {len(x_test):,} test images of 28×28 pixels"
           + (" (the official test set bundled with pycnn, split 8,000 / 2,000)"
              if len(x_train) == 8000 else ""))
-    x_train = x_train.reshape(len(x_train), 784).astype(np.float32) / np.float32(255)
-    x_test = x_test.reshape(len(x_test), 784).astype(np.float32) / np.float32(255)
+    x_train = x_train.reshape(len(x_train), 784).astype(_np.float32) / _np.float32(255)
+    x_test = x_test.reshape(len(x_test), 784).astype(_np.float32) / _np.float32(255)
     model.compile(optimizer=pycnn.optimizers.RMSprop(), loss="categorical_crossentropy",
                   metrics=["accuracy"])
     history = model.fit(x_train, to_categorical(y_train, 10), batch_size=128, epochs=epochs,
@@ -117,14 +117,14 @@ def train_cnn(data, epochs):
 def upsample(image, factor):
     """Bilinear upsampling of a 2-D image by matrices: U · image · Uᵀ."""
     n = image.shape[0]
-    positions = (np.arange(n * factor) + 0.5) / factor - 0.5
-    lower = np.clip(np.floor(positions).astype(int), 0, n - 1)
-    upper = np.clip(lower + 1, 0, n - 1)
-    weight = np.clip(positions - lower, 0.0, 1.0)
-    u = np.zeros((n * factor, n))
-    u[np.arange(n * factor), lower] += 1.0 - weight
-    u[np.arange(n * factor), upper] += weight
-    return (u @ image @ u.T).astype(np.float32)
+    positions = (_np.arange(n * factor) + 0.5) / factor - 0.5
+    lower = _np.clip(_np.floor(positions).astype(int), 0, n - 1)
+    upper = _np.clip(lower + 1, 0, n - 1)
+    weight = _np.clip(positions - lower, 0.0, 1.0)
+    u = _np.zeros((n * factor, n))
+    u[_np.arange(n * factor), lower] += 1.0 - weight
+    u[_np.arange(n * factor), upper] += weight
+    return (u @ image @ u.T).astype(_np.float32)
 
 
 def save_figures(out, histories, digit):
@@ -136,7 +136,7 @@ def save_figures(out, histories, digit):
     for name, (history, title) in histories.items():
         fig = history.plot()[0].figure
         fig.suptitle(title, y=1.02)
-        paths.append(os.path.join(out, f"learning_curves_{name}.png"))
+        paths.append(_os.path.join(out, f"learning_curves_{name}.png"))
         fig.savefig(paths[-1], dpi=110, bbox_inches="tight")
         plt.close(fig)
 
@@ -148,23 +148,23 @@ def save_figures(out, histories, digit):
     panels = [(image, "the digit (upsampled 4×)", "gray"),
               (gx, "Sobel x: vertical edges (red: brighter left)", "RdBu_r"),
               (gy, "Sobel y: horizontal edges (red: brighter above)", "RdBu_r"),
-              (np.hypot(gx, gy), "edge strength √(gx² + gy²)", "magma")]
+              (_np.hypot(gx, gy), "edge strength √(gx² + gy²)", "magma")]
     for ax, (data, title, cmap) in zip(axes, panels):
-        limit = np.abs(data).max() or 1.0
+        limit = _np.abs(data).max() or 1.0
         ax.imshow(data, cmap=cmap, vmin=-limit if cmap == "RdBu_r" else None,
                   vmax=limit if cmap == "RdBu_r" else None)
         ax.set_title(title, fontsize=9)
         ax.axis("off")
     fig.tight_layout()
-    paths.append(os.path.join(out, "sobel_feature_maps.png"))
+    paths.append(_os.path.join(out, "sobel_feature_maps.png"))
     fig.savefig(paths[-1], dpi=110, bbox_inches="tight")
     plt.close(fig)
     return paths
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m pycnn.demo", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _argparse.ArgumentParser(prog="python -m pycnn.demo", description=__doc__,
+                                      formatter_class=_argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", default="demo_output",
                         help="folder for the PNG files (default: demo_output)")
     parser.add_argument("--mnist-epochs", type=int, default=6,
@@ -174,7 +174,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=SEED,
                         help=f"seed of weights, dropout and shuffling (default: {SEED})")
     args = parser.parse_args(argv)
-    start = time.time()
+    start = _time.time()
     pycnn.clear_session()               # names from dense_1, as in the lecture
     pycnn.set_seed(args.seed)
     with _one_blas_thread():
@@ -189,7 +189,7 @@ def _one_blas_thread():
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
-        return contextlib.nullcontext()
+        return _contextlib.nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
 
 
@@ -202,12 +202,12 @@ def run(args, start):
     _, mlp_history, mlp_accuracy = train_mlp(data, args.mlp_epochs)
     _, cnn_history, cnn_accuracy = train_cnn(data, args.cnn_epochs)
 
-    os.makedirs(args.output, exist_ok=True)
+    _os.makedirs(args.output, exist_ok=True)
     histories = {"mnist_mlp": (mnist_history, "The lecture's MLP on MNIST"),
                  "mlp": (mlp_history, "MLP on the 8×8 digits"),
                  "cnn": (cnn_history, "CNN on the 8×8 digits")}
     paths = save_figures(args.output, histories, data[1][0][0, :, :, 0])
-    elapsed = time.time() - start
+    elapsed = _time.time() - start
 
     section("Results")
     results = (("Lecture MLP on MNIST", mnist_accuracy, MNIST_TARGET),
@@ -216,11 +216,11 @@ def run(args, start):
         verdict = "target met" if accuracy >= target else "BELOW TARGET"
         print(f"{name} test accuracy: {accuracy:.2%}   (target ≥ {target:.0%}: {verdict})")
     print(f"Whole demo: {elapsed:.1f} s")
-    print(f"Figures in {os.path.abspath(args.output)}/:")
+    print(f"Figures in {_os.path.abspath(args.output)}/:")
     for path in paths:
-        print(f"  {os.path.basename(path)}")
+        print(f"  {_os.path.basename(path)}")
     return 0 if all(accuracy >= target for _, accuracy, target in results) else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    _sys.exit(main())

@@ -12,9 +12,9 @@ layout is Keras' channels_last, so a small H×W×C image shows as its C matrices
 Numbers are written with up to 4 significant digits (``fmt``); integers without a
 decimal point, so the lecture's examples read exactly as on the slides.
 """
-import math
+import math as _math
 
-import numpy as np
+import numpy as _np
 
 __all__ = ["tensor_latex", "matrix_latex", "fmt", "fmt_latex", "summary_text"]
 
@@ -25,9 +25,9 @@ EDGE = 3                   # rows/columns kept at each edge of a summarised matr
 def fmt(x, digits=4):
     """One number as text: ``1``, ``-0.5``, ``0.5108``, ``1.234e+05``, ``inf``, ``nan``."""
     x = float(x)
-    if math.isnan(x):
+    if _math.isnan(x):
         return "nan"
-    if math.isinf(x):
+    if _math.isinf(x):
         return "inf" if x > 0 else "-inf"
     if x == int(x) and abs(x) < 1e6:
         return str(int(x))
@@ -56,7 +56,7 @@ def _elided(n, edge=EDGE):
 
 def matrix_latex(a, digits=4, env="bmatrix", max_rows=2 * EDGE + 1, max_cols=2 * EDGE + 1):
     """A 0-, 1- or 2-D array as a LaTeX matrix (a vector is one row), large ones elided."""
-    a = np.asarray(a)
+    a = _np.asarray(a)
     if a.ndim == 0:
         return fmt_latex(a, digits)
     if a.ndim == 1:
@@ -77,10 +77,10 @@ def matrix_latex(a, digits=4, env="bmatrix", max_rows=2 * EDGE + 1, max_cols=2 *
 
 def summary_text(a):
     """``shape (28, 28), float32: min 0, max 1, mean 0.1307, std 0.3081`` (finite values)."""
-    a = np.asarray(a)
+    a = _np.asarray(a)
     shape = "(" + ", ".join(str(n) for n in a.shape) + ("," if a.ndim == 1 else "") + ")"
     head = f"shape {shape}, {a.dtype}"
-    finite = a[np.isfinite(a)]
+    finite = a[_np.isfinite(a)]
     if finite.size == 0:
         return head + ": no finite values"
     stats = (f"min {fmt(finite.min())}, max {fmt(finite.max())}, "
@@ -109,7 +109,7 @@ def tensor_latex(t, max_elements=MAX_ELEMENTS, digits=4):
     Up to ``max_elements`` numbers are written out; 2-D tensors beyond that show their
     corners; larger tensors of other ranks show shape, dtype and statistics.
     """
-    a = np.asarray(t)
+    a = _np.asarray(t)
     head = _head(t)
     dims = rf"\quad {{\scriptstyle {_shape_latex(a.shape)}}}" if a.ndim >= 1 else ""
     if a.ndim <= 2:
@@ -117,7 +117,7 @@ def tensor_latex(t, max_elements=MAX_ELEMENTS, digits=4):
         return f"$${head}{matrix_latex(a, digits, max_rows=limit, max_cols=limit)}{dims}$$"
     if a.size <= max_elements:                 # small (N,) H, W, C: one matrix per channel
         parts = []
-        for index in np.ndindex(*a.shape[:-3], a.shape[-1]):
+        for index in _np.ndindex(*a.shape[:-3], a.shape[-1]):
             *lead, c = index
             label = ", ".join([str(i) for i in lead] + [":", ":", str(c)])
             plane = a[(*lead, slice(None), slice(None), c)]

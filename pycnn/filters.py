@@ -11,27 +11,27 @@ transpose) finds horizontal edges, positive where the image is brighter above.
     >>> layer.build((None, 28, 28, 1))
     >>> layer.set_weights([to_kernel(sobel_x(), sobel_y())])
 """
-import numpy as np
+import numpy as _np
 
 __all__ = ["sobel_x", "sobel_y", "to_kernel"]
 
 
 def sobel_x():
     """The vertical-edge detector [[1, 0, −1], [2, 0, −2], [1, 0, −1]], float32 (3, 3)."""
-    return np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], dtype=np.float32)
+    return _np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], dtype=_np.float32)
 
 
 def sobel_y():
     """The horizontal-edge detector, sobel_x transposed: [[1, 2, 1], [0, 0, 0], [−1, −2, −1]]."""
-    return np.ascontiguousarray(sobel_x().T)
+    return _np.ascontiguousarray(sobel_x().T)
 
 
 def to_kernel(*filters):
     """Stack 2-D filters (kh, kw) into a Conv2D kernel (kh, kw, 1, len(filters)), float32."""
     if not filters:
         raise ValueError("to_kernel: give at least one 2-D filter")
-    arrays = [np.asarray(f, dtype=np.float32) for f in filters]
+    arrays = [_np.asarray(f, dtype=_np.float32) for f in filters]
     if any(a.ndim != 2 or a.shape != arrays[0].shape for a in arrays):
         raise ValueError(f"to_kernel: filters must be 2-D and of one shape, got "
                          f"{[a.shape for a in arrays]}")
-    return np.stack(arrays, axis=-1)[:, :, None, :]
+    return _np.stack(arrays, axis=-1)[:, :, None, :]

@@ -33,17 +33,17 @@ architecture before it is read, and the weights entry may be no larger than the 
 must hold. Every damaged or hostile file raises ValueError naming the file and the entry.
 Needs h5py (``pip install pycnn[hdf5]``, also in ``[interop]``).
 """
-import datetime
-import io
-import json
-import os
-import re
-import zipfile
+import datetime as _datetime
+import io as _io
+import json as _json
+import os as _os
+import re as _re
+import zipfile as _zipfile
 
-import numpy as np
+import numpy as _np
 
 from . import saving
-from .interop.plan import _ACTIVATIONS, ConversionError, _plan
+from .interop.plan import _ACTIVATIONS, ConversionError as _ConversionError, _plan
 
 __all__ = ["save_keras", "load_keras", "save_h5", "load_h5", "save_weights_h5",
            "load_weights_h5", "KERAS_FORMAT_VERSION"]
@@ -63,9 +63,9 @@ def _h5py():
 def _snake(name):
     """Keras' naming.to_snake_case: 'MaxPooling2D' -> 'max_pooling2d', 'LeakyReLU' ->
     'leaky_re_lu'."""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+    name = _re.sub(r"\W+", "", name)
+    name = _re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return _re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def _state_paths(class_names):
@@ -94,7 +94,7 @@ def _keras_activation(spec):
     name, parameter = spec.activation
     if name == "leaky_relu":
         # Keras' 'leaky_relu' string means slope 0.2; pycnn's (the lecture's) is 0.1
-        raise ConversionError(f"cannot save layer '{spec.name}' ({spec.kind}) to a Keras file: "
+        raise _ConversionError(f"cannot save layer '{spec.name}' ({spec.kind}) to a Keras file: "
                               f"its activation leaky_relu has slope 0.1, which Keras can only "
                               f"name with code of its own; use a LeakyReLU layer instead")
     return name
@@ -245,11 +245,11 @@ def _write_state(h5, plan, model):
         return
     group = h5.create_group("optimizer").create_group("vars")
     group.attrs["name"] = type(optimizer).__name__.lower()
-    group.create_dataset("0", data=np.asarray(optimizer.iterations, np.int64))
-    group.create_dataset("1", data=np.asarray(optimizer.learning_rate, np.float32))
+    group.create_dataset("0", data=_np.asarray(optimizer.iterations, _np.int64))
+    group.create_dataset("1", data=_np.asarray(optimizer.learning_rate, _np.float32))
     for k, (i, slot) in enumerate(order, start=2):
         value = optimizer.get_slots(trainable[i]).get(slot)
-        group.create_dataset(str(k), data=np.zeros_like(np.asarray(trainable[i]))
+        group.create_dataset(str(k), data=_np.zeros_like(_np.asarray(trainable[i]))
                              if value is None else value)
 
 
@@ -271,7 +271,7 @@ def _read_optimizer_state(h5, model, where):
     slots = [{} for _ in trainable]
     for k, (i, slot) in enumerate(order, start=2):
         if len(group) > 2:
-            slots[i][slot] = _check_and_read(group[str(k)], np.asarray(trainable[i]),
+            slots[i][slot] = _check_and_read(group[str(k)], _np.asarray(trainable[i]),
                                              where.at(f"{where.entry}/{k}"))
     state = {"iterations": max(int(iterations[()]), 0), "slots": slots}
     optimizer.set_state(trainable, state)
@@ -279,7 +279,7 @@ def _read_optimizer_state(h5, model, where):
 
 def _h5_bytes(write):
     h5py = _h5py()
-    buffer = io.BytesIO()
+    buffer = _io.BytesIO()
     with h5py.File(buffer, "w") as h5:
         write(h5)
     return buffer.getvalue()
@@ -294,12 +294,12 @@ def save_keras(model, filepath):
         config["compile_config"] = compile_config
     weights = _h5_bytes(lambda h5: _write_state(h5, plan, model))
     metadata = {"keras_version": KERAS_FORMAT_VERSION,
-                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
+                "date_saved": _datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
 
     def write(f):
-        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as archive:
-            archive.writestr(METADATA, json.dumps(metadata))
-            archive.writestr(CONFIG, json.dumps(config))
+        with _zipfile.ZipFile(f, "w", compression=_zipfile.ZIP_STORED) as archive:
+            archive.writestr(METADATA, _json.dumps(metadata))
+            archive.writestr(CONFIG, _json.dumps(config))
             archive.writestr(WEIGHTS, weights)
     saving.atomic_write(filepath, write)
 
@@ -315,30 +315,30 @@ def _write_legacy(h5, model, plan, include_config):
     """Keras' legacy HDF5 layout (legacy_h5_format.save_model_to_hdf5)."""
     if include_config:
         config, _ = _model_config(model, legacy=True)
-        h5.attrs["model_config"] = json.dumps(config).encode("utf8")
+        h5.attrs["model_config"] = _json.dumps(config).encode("utf8")
         compile_config = _keras_compile_config(model)
         if compile_config is not None:
             training = {k: v for k, v in compile_config.items() if k != "optimizer"}
             training["optimizer_config"] = {"class_name": compile_config["optimizer"][
                 "class_name"], "config": compile_config["optimizer"]["config"]}
-            h5.attrs["training_config"] = json.dumps(training).encode("utf8")
+            h5.attrs["training_config"] = _json.dumps(training).encode("utf8")
         h5.attrs["backend"] = b"tensorflow"
         h5.attrs["keras_version"] = KERAS_FORMAT_VERSION.encode("utf8")
         group = h5.create_group("model_weights")
     else:
         group = h5
     names = [spec.name for spec in plan]
-    group.attrs["layer_names"] = np.array([n.encode("utf8") for n in names])
+    group.attrs["layer_names"] = _np.array([n.encode("utf8") for n in names])
     group.attrs["backend"] = b"tensorflow"
     group.attrs["keras_version"] = KERAS_FORMAT_VERSION.encode("utf8")
     for spec in sorted(plan, key=lambda s: s.name):
         layer = group.create_group(spec.name)
         weight_names = [f"{model.name}/{spec.name}/{w}".encode("utf8")
                         for w in ("kernel", "bias")[:len(spec.weights)]]
-        layer.attrs["weight_names"] = np.array(weight_names) if weight_names else np.array([])
+        layer.attrs["weight_names"] = _np.array(weight_names) if weight_names else _np.array([])
         for name, w in zip(weight_names, spec.weights):
             layer.create_dataset(name.decode("utf8"), data=w)
-    group.create_group("top_level_model_weights").attrs["weight_names"] = np.array([])
+    group.create_group("top_level_model_weights").attrs["weight_names"] = _np.array([])
 
 
 def save_h5(model, filepath, weights_only=False):
@@ -593,7 +593,7 @@ def _check_and_read(dataset, expected, where):
     if tuple(dataset.shape) != shape or got_dtype.kind != "f" or got_dtype.itemsize not in (4, 8):
         raise where.error(f"holds {got_dtype} {tuple(dataset.shape)}, the architecture needs "
                           f"{dtype} {shape}")
-    array = np.empty(shape, dtype=got_dtype)
+    array = _np.empty(shape, dtype=got_dtype)
     dataset.read_direct(array) if array.size else None
     return array.astype(dtype, copy=False)
 
@@ -633,7 +633,7 @@ def _weights_budget(model):
     """The most bytes a weights file of this architecture can need: its weights, up to three
     optimizer slots of each (Adam with amsgrad, centered RMSprop with momentum: the most any
     Keras optimizer keeps), and the HDF5 structure."""
-    total = sum(int(np.asarray(w).nbytes) for w in model.get_weights())
+    total = sum(int(_np.asarray(w).nbytes) for w in model.get_weights())
     return 4 * total + _H5_OVERHEAD + _H5_PER_LAYER * len(model.layers)
 
 
@@ -660,7 +660,7 @@ def load_keras(filepath, custom_objects=None, compile=True, safe_mode=True):
             raise ValueError(f"{path}: a Keras file without {WEIGHTS} (saved with another "
                              f"weights format?)") from None
         try:
-            h5 = h5py.File(io.BytesIO(weights), "r")
+            h5 = h5py.File(_io.BytesIO(weights), "r")
         except _h5_errors() as e:
             raise ValueError(f"{path}: corrupted Keras file ({WEIGHTS}: {e})") from None
         with h5:
@@ -672,9 +672,9 @@ def load_keras(filepath, custom_objects=None, compile=True, safe_mode=True):
 
 def _open_h5(filepath, budget=None):
     h5py = _h5py()
-    path = os.fspath(filepath)
-    if budget is not None and os.path.getsize(path) > budget:
-        raise ValueError(f"{path}: {os.path.getsize(path)} bytes, more than the {budget} the "
+    path = _os.fspath(filepath)
+    if budget is not None and _os.path.getsize(path) > budget:
+        raise ValueError(f"{path}: {_os.path.getsize(path)} bytes, more than the {budget} the "
                          f"model's weights and the HDF5 structure around them need")
     try:
         return path, h5py.File(path, "r")
@@ -705,7 +705,7 @@ def _attr_list(group, name):
             chunks.append(group.attrs[f"{name}{i}"])
             i += 1
     return [v.decode("utf8") if isinstance(v, bytes) else str(v)
-            for chunk in chunks for v in np.atleast_1d(chunk)]
+            for chunk in chunks for v in _np.atleast_1d(chunk)]
 
 
 def _read_legacy_weights(group, model, keras_layers, where):
@@ -753,8 +753,8 @@ def load_h5(filepath, custom_objects=None, compile=True, safe_mode=True):
         config = saving.parse_json(text.encode("utf8"), path, "model_config",
                                    what="Keras file")
         model, keras_layers = where.run(_build_model, config, where)
-        if os.path.getsize(path) > _weights_budget(model):
-            raise ValueError(f"{path}: {os.path.getsize(path)} bytes, more than the model's "
+        if _os.path.getsize(path) > _weights_budget(model):
+            raise ValueError(f"{path}: {_os.path.getsize(path)} bytes, more than the model's "
                              f"weights and the HDF5 structure around them need")
         if compile:
             training = _attr_text(h5, "training_config", where.at("training_config"))

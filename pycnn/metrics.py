@@ -12,7 +12,7 @@ sparse_categorical_accuracy, categorical_crossentropy → categorical_accuracy; 
 other loss it is chosen from the shapes (one output unit → binary; labels of lower rank
 than the predictions, or a last dimension of 1 against several classes → sparse).
 """
-import numpy as np
+import numpy as _np
 
 __all__ = ["binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
            "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
@@ -23,7 +23,7 @@ __all__ = ["binary_accuracy", "categorical_accuracy", "sparse_categorical_accura
 
 
 def _arrays(y_true, y_pred):
-    return np.asarray(y_true), np.asarray(y_pred)
+    return _np.asarray(y_true), _np.asarray(y_pred)
 
 
 def _sparse_labels(y_true, y_pred):
@@ -33,7 +33,7 @@ def _sparse_labels(y_true, y_pred):
     if y_true.shape != y_pred.shape[:-1]:
         raise ValueError(f"sparse accuracy: labels of shape {y_true.shape} do not fit "
                          f"predictions of shape {y_pred.shape} (expected {y_pred.shape[:-1]})")
-    return y_true.astype(np.int64)
+    return y_true.astype(_np.int64)
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
@@ -41,16 +41,16 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
 
     A label given as NaN is unknown (the lecture's multi-label "?"): it is left out
     of the mean (a sample with no known label scores NaN)."""
-    y_true, y_pred = _arrays(y_true, y_pred)
+    y_true, y_pred = _same_rank(*_arrays(y_true, y_pred))
     if y_true.shape != y_pred.shape and y_true.shape == y_pred.shape[:-1]:
         y_true = y_true[..., None]
     hits = (y_pred > threshold) == (y_true > 0.5)
     if hits.ndim == 1:
-        return hits.astype(np.float64)
-    known = ~np.isnan(y_true) if y_true.dtype.kind == "f" else np.ones(hits.shape, bool)
-    known = np.broadcast_to(known, hits.shape)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.sum(hits & known, axis=-1) / np.sum(known, axis=-1)
+        return hits.astype(_np.float64)
+    known = ~_np.isnan(y_true) if y_true.dtype.kind == "f" else _np.ones(hits.shape, bool)
+    known = _np.broadcast_to(known, hits.shape)
+    with _np.errstate(invalid="ignore", divide="ignore"):
+        return _np.sum(hits & known, axis=-1) / _np.sum(known, axis=-1)
 
 
 def categorical_accuracy(y_true, y_pred):
@@ -60,26 +60,26 @@ def categorical_accuracy(y_true, y_pred):
         raise ValueError(f"categorical_accuracy: one-hot labels of shape {y_true.shape} do not "
                          f"match predictions of shape {y_pred.shape} (integer labels? use "
                          f"sparse_categorical_accuracy)")
-    return (np.argmax(y_pred, axis=-1) == np.argmax(y_true, axis=-1)).astype(np.float64)
+    return (_np.argmax(y_pred, axis=-1) == _np.argmax(y_true, axis=-1)).astype(_np.float64)
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
     """[ argmax y_pred == y_true ]  (integer labels)                       per sample"""
     y_true, y_pred = _arrays(y_true, y_pred)
     labels = _sparse_labels(y_true, y_pred)
-    return (np.argmax(y_pred, axis=-1) == labels).astype(np.float64)
+    return (_np.argmax(y_pred, axis=-1) == labels).astype(_np.float64)
 
 
 def _in_top_k(labels, y_pred, k):
     # the label is in the top k when fewer than k classes score strictly higher
-    label_score = np.take_along_axis(y_pred, labels[..., None], axis=-1)
-    return (np.sum(y_pred > label_score, axis=-1) < k).astype(np.float64)
+    label_score = _np.take_along_axis(y_pred, labels[..., None], axis=-1)
+    return (_np.sum(y_pred > label_score, axis=-1) < k).astype(_np.float64)
 
 
 def top_k_categorical_accuracy(y_true, y_pred, k=5):
     """[ the true class is among the k highest scores ]  (one-hot labels)  per sample"""
     y_true, y_pred = _arrays(y_true, y_pred)
-    return _in_top_k(np.argmax(y_true, axis=-1), y_pred, k)
+    return _in_top_k(_np.argmax(y_true, axis=-1), y_pred, k)
 
 
 def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
@@ -102,13 +102,13 @@ def _same_rank(y_true, y_pred):
 def mean_squared_error(y_true, y_pred):
     """mean over the last axis of (y_true − y_pred)²                       per sample"""
     y_true, y_pred = _same_rank(*_arrays(y_true, y_pred))
-    return np.mean(np.square(y_true - y_pred), axis=-1)
+    return _np.mean(_np.square(y_true - y_pred), axis=-1)
 
 
 def mean_absolute_error(y_true, y_pred):
     """mean over the last axis of |y_true − y_pred|                        per sample"""
     y_true, y_pred = _same_rank(*_arrays(y_true, y_pred))
-    return np.mean(np.abs(y_true - y_pred), axis=-1)
+    return _np.mean(_np.abs(y_true - y_pred), axis=-1)
 
 
 mse = MSE = mean_squared_error
@@ -150,13 +150,13 @@ class Mean(Metric):
         self.reset_state()
 
     def update_state(self, values, sample_weight=None):
-        values = np.asarray(values, dtype=np.float64)
+        values = _np.asarray(values, dtype=_np.float64)
         if sample_weight is None:
             self.total += float(values.sum())
             self.count += values.size
         else:
-            weight = np.broadcast_to(np.asarray(sample_weight, np.float64), values.shape)
-            self.total += float(np.sum(values * weight))
+            weight = _np.broadcast_to(_np.asarray(sample_weight, _np.float64), values.shape)
+            self.total += float(_np.sum(values * weight))
             self.count += float(weight.sum())
 
     def result(self):
@@ -203,7 +203,7 @@ class TopKCategoricalAccuracy(MeanMetricWrapper):
     k highest scores. Args (Keras'): k=5, name='top_k_categorical_accuracy', dtype=None."""
 
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        if isinstance(k, bool) or not isinstance(k, (int, _np.integer)) or k < 1:
             raise ValueError(f"TopKCategoricalAccuracy: k must be an integer >= 1, got {k!r}")
         super().__init__(top_k_categorical_accuracy, name=name, k=int(k))
         self.k = int(k)

@@ -8,15 +8,15 @@ notebook keeps only the final line); any other stream (a file, a pipe, a test's 
 output) gets only the final line of each bar. verbose=2 prints one line per bar at its
 end: ``469/469 - 2s - loss: 0.2934 - accuracy: 0.9148 - 2s/epoch - 4ms/step``.
 """
-import sys
-import time
+import sys as _sys
+import time as _time
 
 __all__ = ["Progbar", "in_notebook"]
 
 
 def in_notebook():
     """True inside a Jupyter kernel (IPython's ZMQ shell)."""
-    ipython = sys.modules.get("IPython")
+    ipython = _sys.modules.get("IPython")
     if ipython is None:
         return False
     try:
@@ -78,7 +78,7 @@ class Progbar:
         self.unit_name = unit_name
         self._file = file
         self._display = display
-        self._start = time.time()
+        self._start = _time.time()
         self._last_update = 0.0
         self._total_width = 0
         self._handle = None
@@ -87,7 +87,7 @@ class Progbar:
 
     @property
     def file(self):
-        return self._file if self._file is not None else sys.stdout
+        return self._file if self._file is not None else _sys.stdout
 
     def _mode(self):
         if self._display != "auto":
@@ -125,7 +125,7 @@ class Progbar:
             finalize = current >= self.target
         if self.verbose == 0 or self.finalized:
             return
-        now = time.time()
+        now = _time.time()
         if self.verbose == 2:
             if finalize:
                 self._write_final_verbose2(current, now)

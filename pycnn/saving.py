@@ -19,14 +19,14 @@ flushed, fsync'ed and then renamed over the target (``os.replace``, atomic on PO
 Windows): a crash mid-save leaves the previous file as it was. A truncated, corrupted
 or foreign file raises ValueError saying so.
 """
-import io
-import json
-import os
-import tempfile
-import zipfile
-import zlib
+import io as _io
+import json as _json
+import os as _os
+import tempfile as _tempfile
+import zipfile as _zipfile
+import zlib as _zlib
 
-import numpy as np
+import numpy as _np
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "atomic_write"]
 
@@ -41,47 +41,47 @@ WEIGHTS_FORMAT = "pycnn.weights"
 def _file_mode(path):
     """The mode the saved file gets: the old file's, else what open() would give."""
     try:
-        return os.stat(path).st_mode & 0o7777
+        return _os.stat(path).st_mode & 0o7777
     except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
+        umask = _os.umask(0)
+        _os.umask(umask)
         return 0o666 & ~umask
 
 
 def _fsync_dir(folder):
     try:
-        fd = os.open(folder, os.O_RDONLY)
+        fd = _os.open(folder, _os.O_RDONLY)
     except OSError:                     # e.g. Windows: directories cannot be opened
         return
     try:
-        os.fsync(fd)
+        _os.fsync(fd)
     except OSError:
         pass
     finally:
-        os.close(fd)
+        _os.close(fd)
 
 
 def atomic_write(path, write):
     """Calls write(binary_file) on a temporary file beside path, then renames it over
     path. On any exception (or Ctrl-C) the temporary file is removed and path is left
     untouched."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
+    path = _os.fspath(path)
+    folder = _os.path.dirname(_os.path.abspath(path))
+    if not _os.path.isdir(folder):
         raise FileNotFoundError(f"save: the folder {folder!r} does not exist")
     mode = _file_mode(path)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=folder)
+    fd, tmp = _tempfile.mkstemp(prefix="." + _os.path.basename(path) + ".", suffix=".tmp",
+                                dir=folder)
     try:
-        with os.fdopen(fd, "wb") as f:
+        with _os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+            _os.fsync(f.fileno())
+        _os.chmod(tmp, mode)
+        _os.replace(tmp, path)
     except BaseException:
         try:
-            os.unlink(tmp)
+            _os.unlink(tmp)
         except FileNotFoundError:
             pass
         raise
@@ -89,8 +89,8 @@ def atomic_write(path, write):
 
 
 def _write_array(archive, name, array):
-    buffer = io.BytesIO()
-    np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    buffer = _io.BytesIO()
+    _np.lib.format.write_array(buffer, _np.ascontiguousarray(array), allow_pickle=False)
     archive.writestr(name, buffer.getvalue())
 
 
@@ -108,21 +108,42 @@ def _compile_config(model):
         return None
     from . import optimizers
     from . import losses
-    try:
-        loss = losses.serialize(model._loss_fn)
-    except ValueError:              # your own function: stored by name (custom_objects)
-        loss = model.loss_name
-    metrics = []
-    for m in model._metric_ids:
-        metrics.append(m if isinstance(m, str) else getattr(m, "name", None)
-                       or getattr(m, "__name__", None))
-    return {"optimizer": optimizers.serialize(model.optimizer), "loss": loss,
-            "metrics": metrics}
+
+    def one_loss(loss):
+        fn = model._one_loss(loss)
+        try:
+            return losses.serialize(fn)
+        except ValueError:          # your own function: stored by name (custom_objects)
+            return getattr(fn, "__name__", None) or getattr(fn, "name", None)
+
+    loss = model.loss
+    if isinstance(loss, (list, tuple)):
+        loss = [one_loss(v) for v in loss]
+    elif isinstance(loss, dict):
+        loss = {k: one_loss(v) for k, v in loss.items()}
+    else:
+        loss = one_loss(loss)
+
+    def metric(m):
+        return m if isinstance(m, str) else getattr(m, "name", None) or \
+            getattr(m, "__name__", None)
+    metrics = model._metric_ids
+    if isinstance(metrics, dict):
+        metrics = {k: [metric(x) for x in v] if isinstance(v, (list, tuple)) else metric(v)
+                   for k, v in metrics.items()}
+    else:
+        metrics = [[metric(x) for x in m] if isinstance(m, (list, tuple)) else metric(m)
+                   for m in model._metric_list(metrics)]
+    config = {"optimizer": optimizers.serialize(model.optimizer), "loss": loss,
+              "metrics": metrics}
+    if getattr(model, "loss_weights", None) is not None:
+        config["loss_weights"] = model.loss_weights
+    return config
 
 
 def _write_archive(f, manifest, arrays):
-    with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as archive:
-        archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
+    with _zipfile.ZipFile(f, "w", compression=_zipfile.ZIP_STORED) as archive:
+        archive.writestr(MANIFEST, _json.dumps(manifest, indent=1))
         for entry, array in arrays:
             _write_array(archive, entry, array)
 
@@ -135,13 +156,20 @@ WEIGHTS_EXTENSIONS = (".pycnn", ".weights.h5", ".h5")
 
 def _format(filepath, what, known):
     """'pycnn', 'keras', 'weights.h5' or 'h5' from the path's extension, else ValueError."""
-    name = os.fspath(filepath).lower()
+    name = _os.fspath(filepath).lower()
     for ext in sorted(known, key=len, reverse=True):
         if name.endswith(ext):
             return ext[1:]
-    raise ValueError(f"{what}: {os.fspath(filepath)!r} has none of the extensions pycnn "
+    raise ValueError(f"{what}: {_os.fspath(filepath)!r} has none of the extensions pycnn "
                      f"reads and writes: {', '.join(known)} (pycnn's own format, Keras 3, "
                      f"Keras' HDF5)")
+
+
+def _model_config(model):
+    """{'class_name', 'config', 'registered_name', 'build_config'}: the same entry a layer
+    gets in a model config (pycnn.models.serialization.serialize_layer)."""
+    from .models.serialization import serialize_layer
+    return serialize_layer(model)
 
 
 def save_model(model, filepath, include_optimizer=True):
@@ -164,8 +192,7 @@ def save_model(model, filepath, include_optimizer=True):
     entries, arrays = _weight_entries(model)
     files = [(e["file"], a) for e, a in zip(entries, arrays)]
     manifest = {"format": MODEL_FORMAT, "format_version": FORMAT_VERSION,
-                "model_config": {"class_name": type(model).__name__,
-                                 "config": model.get_config()},
+                "model_config": _model_config(model),
                 "compile_config": _compile_config(model), "weights": entries,
                 "optimizer_slots": [], "optimizer_iterations": 0}
     if include_optimizer and model.compiled and model.optimizer is not None:
@@ -174,8 +201,8 @@ def save_model(model, filepath, include_optimizer=True):
             for slot, array in sorted(model.optimizer.get_slots(w).items()):
                 name = f"optimizer/{i:04d}_{slot}.npy"
                 manifest["optimizer_slots"].append({"weight": i, "slot": slot, "file": name,
-                                                     "shape": list(np.shape(array)),
-                                                     "dtype": str(np.asarray(array).dtype)})
+                                                     "shape": list(_np.shape(array)),
+                                                     "dtype": str(_np.asarray(array).dtype)})
                 files.append((name, array))
     atomic_write(filepath, lambda f: _write_archive(f, manifest, files))
 
@@ -236,8 +263,8 @@ def parse_json(data, path, name, max_depth=MAX_MANIFEST_DEPTH, what="pycnn file"
     UTF-8 JSON or nests deeper than max_depth (json.loads itself would raise
     RecursionError ~1,000 levels down)."""
     try:
-        value = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        value = _json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, _json.JSONDecodeError) as e:
         raise ValueError(f"{path}: corrupted {what} (unreadable {name}: {e})") from None
     except RecursionError:
         raise ValueError(f"{path}: corrupted {what} ({name} nests deeper than "
@@ -258,7 +285,7 @@ def declared_nbytes(shape, dtype, path, name, what="pycnn file"):
             or not all(type(d) is int and d >= 0 for d in shape)):
         raise ValueError(f"{path}: corrupted {what} ({name}: the manifest's shape {shape!r} is "
                          f"not a list of at most 32 non-negative integers)")
-    n = np.dtype(dtype).itemsize
+    n = _np.dtype(dtype).itemsize
     for d in shape:
         n *= d
     return n
@@ -269,14 +296,14 @@ class _Archive:
     and the entry. ``budget`` bounds the uncompressed bytes all reads together may take."""
 
     def __init__(self, filepath, what="pycnn file"):
-        self.path = os.fspath(filepath)
+        self.path = _os.fspath(filepath)
         self.what = what
         self.budget = MAX_MANIFEST_BYTES
         try:
-            self.zip = zipfile.ZipFile(self.path, "r")
+            self.zip = _zipfile.ZipFile(self.path, "r")
         except FileNotFoundError:
             raise
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, ValueError) as e:
+        except (_zipfile.BadZipFile, OSError, EOFError, NotImplementedError, ValueError) as e:
             # NotImplementedError: a damaged header names a zip version zipfile lacks
             raise ValueError(f"{self.path}: not a {what[:-5]} model file, or truncated "
                              f"({e})") from None
@@ -334,8 +361,8 @@ class _Archive:
         try:
             with self.zip.open(info) as f:
                 data = f.read(limit + 1)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
-                zlib.error) as e:
+        except (_zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
+                _zlib.error) as e:
             raise self._failed(name, e) from None
         if len(data) != info.file_size:
             raise ValueError(f"{self.path}: corrupted {self.what} ({name} holds {len(data)} bytes, "
@@ -353,11 +380,11 @@ class _Archive:
         info = self.info(name)
         try:
             with self.zip.open(info) as f:
-                version = np.lib.format.read_magic(f)
+                version = _np.lib.format.read_magic(f)
                 if version == (1, 0):
-                    header = np.lib.format.read_array_header_1_0(f, MAX_NPY_HEADER)
+                    header = _np.lib.format.read_array_header_1_0(f, MAX_NPY_HEADER)
                 elif version == (2, 0):
-                    header = np.lib.format.read_array_header_2_0(f, MAX_NPY_HEADER)
+                    header = _np.lib.format.read_array_header_2_0(f, MAX_NPY_HEADER)
                 else:
                     raise ValueError(f"unsupported .npy version {version}")
                 shape_h, fortran, dtype_h = header
@@ -371,8 +398,8 @@ class _Archive:
                                      f"the data are {-extra} bytes short of the {nbytes} its "
                                      f"header declares")
                 self._charge(name, info.file_size)
-                array = np.empty(shape_h, dtype=dtype_h, order="F" if fortran else "C")
-                view = memoryview(array.reshape(-1, order="A").view(np.uint8))
+                array = _np.empty(shape_h, dtype=dtype_h, order="F" if fortran else "C")
+                view = memoryview(array.reshape(-1, order="A").view(_np.uint8))
                 done = 0
                 while done < nbytes:
                     chunk = f.read(min(_READ_CHUNK, nbytes - done))
@@ -382,10 +409,10 @@ class _Archive:
                     done += len(chunk)
                 if f.read(1):
                     raise ValueError("trailing bytes after the data")
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
-                zlib.error, SyntaxError, TypeError) as e:
+        except (_zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
+                _zlib.error, SyntaxError, TypeError) as e:
             raise self._failed(name, e) from None
-        return np.ascontiguousarray(array)
+        return _np.ascontiguousarray(array)
 
     def declare(self):
         """Sets the budget to what the manifest declares: its weights' and optimizer slots'
@@ -480,20 +507,28 @@ def _builtins(kind):
     if kind == "model":
         from . import models
         return {name: getattr(models, name) for name in models.__all__
-                if isinstance(getattr(models, name), type)}
+                if isinstance(getattr(models, name), type)
+                and issubclass(getattr(models, name), models.Model)}
     raise ValueError(f"_resolve_class: unknown kind {kind!r}")
 
 
-def _resolve_class(kind, name, custom_objects=None, where="load_model"):
+def _resolve_class(kind, name, custom_objects=None, where="load_model", registered_name=None):
     """The class (or function) a file names for a `kind` ('layer', 'loss', 'optimizer',
     'metric', 'model'): from custom_objects, the registered ones, or pycnn's own.
 
     Raises:
         ValueError: any other name, naming the known ones.
     """
+    from .models.serialization import get_registered_object
     custom = custom_objects or {}
     if isinstance(name, str):
-        for table in (custom, _REGISTERED.get(kind, {}), _builtins(kind)):
+        if name in custom:
+            return custom[name]
+        if kind in ("layer", "model"):      # scopes and @register_pycnn_serializable
+            found = get_registered_object(name, None, registered_name)
+            if found is not None:
+                return found
+        for table in (_REGISTERED.get(kind, {}), _builtins(kind)):
             if name in table:
                 return table[name]
     known = sorted(_builtins(kind)) + sorted(_REGISTERED.get(kind, {}))
@@ -512,40 +547,70 @@ def _resolve_name(kind, name, custom_objects, where):
     return name
 
 
-def _compile_args(config, custom_objects, where):
-    """The compile() arguments a compile_config describes, every name resolved and checked
-    (nothing is built yet, so a bad config costs nothing)."""
-    if not isinstance(config, dict):
-        raise ValueError(f"{where}: compile_config is not a dict")
-    loss = config.get("loss")
+def _loss_arg(loss, custom_objects, where):
+    """One loss of a compile_config, resolved: a name, or (class, config) to build."""
     if isinstance(loss, dict):
         loss_cls = _resolve_class("loss", loss.get("class_name"), custom_objects, where)
         if not isinstance(loss.get("config") or {}, dict):
             raise ValueError(f"{where}: the loss config is not a dict")
-        loss = (loss_cls, loss.get("config") or {})
-    elif isinstance(loss, str):
-        loss = _resolve_name("loss", loss, custom_objects, where)
-    elif loss is not None:
+        return (loss_cls, loss.get("config") or {})
+    if isinstance(loss, str):
+        return _resolve_name("loss", loss, custom_objects, where)
+    if loss is not None:
         raise ValueError(f"{where}: the loss is {type(loss).__name__}, not a name or a config")
+    return None
+
+
+def _metric_arg(m, custom_objects, where):
+    if isinstance(m, list):
+        return [_metric_arg(x, custom_objects, where) for x in m]
+    return m if m in ("accuracy", "acc") else _resolve_name("metric", m, custom_objects, where)
+
+
+def _compile_args(config, custom_objects, where):
+    """The compile() arguments a compile_config describes, every name resolved and checked
+    (nothing is built yet, so a bad config costs nothing). Losses, metrics and
+    loss_weights may be given per output, as lists or dicts."""
+    if not isinstance(config, dict):
+        raise ValueError(f"{where}: compile_config is not a dict")
+    loss = config.get("loss")
+    if isinstance(loss, list):
+        loss = [_loss_arg(v, custom_objects, where) for v in loss]
+    elif isinstance(loss, dict) and "class_name" not in loss:
+        loss = {k: _loss_arg(v, custom_objects, where) for k, v in loss.items()}
+    else:
+        loss = _loss_arg(loss, custom_objects, where)
     metrics = config.get("metrics") or []
-    if not isinstance(metrics, list):
-        raise ValueError(f"{where}: metrics is not a list")
-    metrics = [m if m in ("accuracy", "acc") else _resolve_name("metric", m, custom_objects,
-                                                                  where)
-               for m in metrics]
+    if isinstance(metrics, dict):
+        metrics = {k: _metric_arg(v, custom_objects, where) for k, v in metrics.items()}
+    elif isinstance(metrics, list):
+        metrics = [_metric_arg(m, custom_objects, where) for m in metrics]
+    else:
+        raise ValueError(f"{where}: metrics is not a list or a dict")
+    weights = config.get("loss_weights")
+    if weights is not None and not isinstance(weights, (list, dict, int, float)):
+        raise ValueError(f"{where}: loss_weights is not a list, a dict or a number")
     optimizer = config.get("optimizer")
     if not isinstance(optimizer, dict) or not isinstance(optimizer.get("config", {}), dict):
         raise ValueError(f"{where}: the optimizer is not a config dict")
     _resolve_class("optimizer", optimizer.get("class_name"), custom_objects, where)
-    return optimizer, loss, metrics
+    return optimizer, loss, metrics, weights
 
 
 def _compile_from_args(model, args):
     from . import optimizers
-    optimizer, loss, metrics = args
-    if isinstance(loss, tuple):
-        loss = loss[0].from_config(loss[1])
-    model.compile(optimizer=optimizers.deserialize(optimizer), loss=loss, metrics=metrics)
+    optimizer, loss, metrics, weights = args
+
+    def build(one):
+        return one[0].from_config(one[1]) if isinstance(one, tuple) else one
+    if isinstance(loss, list):
+        loss = [build(v) for v in loss]
+    elif isinstance(loss, dict):
+        loss = {k: build(v) for k, v in loss.items()}
+    else:
+        loss = build(loss)
+    model.compile(optimizer=optimizers.deserialize(optimizer), loss=loss, metrics=metrics,
+                  loss_weights=weights)
 
 
 def _restore_optimizer(model, archive):
@@ -585,6 +650,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         load = keras_format.load_keras if kind == "keras" else keras_format.load_h5
         return load(filepath, custom_objects=custom_objects, compile=compile,
                     safe_mode=safe_mode)
+    from .models.serialization import deserialize_layer
     with _open(filepath) as archive:
         manifest = archive.manifest
         where = f"{archive.path}: {MANIFEST}"
@@ -595,14 +661,14 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         if not isinstance(model_config, dict) or not isinstance(
                 model_config.get("config", {}), dict):
             raise ValueError(f"{where}: model_config is not a dict with a config dict")
-        cls = _resolve_class("model", model_config.get("class_name"), custom_objects, where)
+        _resolve_class("model", model_config.get("class_name"), custom_objects, where,
+                       model_config.get("registered_name"))
         compile_args = None
         if compile and manifest.get("compile_config"):
             compile_args = _compile_args(manifest["compile_config"], custom_objects, where)
         _check_architecture_size(archive, model_config, custom_objects, where)
         try:
-            model = cls.from_config(model_config.get("config", {}),
-                                    custom_objects=custom_objects)
+            model = deserialize_layer(model_config, custom_objects=custom_objects)
         except _CONFIG_ERRORS as e:
             raise ValueError(f"{where}: model_config cannot be built ({type(e).__name__}: "
                              f"{e})") from e
@@ -662,7 +728,7 @@ def _check_architecture_size(archive, model_config, custom_objects, where):
         kind, c = entry.get("class_name"), entry.get("config", {})
         cls = _resolve_class("layer", kind, custom_objects, where)
         try:
-            itemsize = np.dtype(c.get("dtype", "float32")).itemsize
+            itemsize = _np.dtype(c.get("dtype", "float32")).itemsize
             needed += _weight_elements(kind, c, shape) * itemsize
             shape = tuple(cls.from_config(c).compute_output_shape(shape))
         except _CONFIG_ERRORS + (MemoryError,) as e:
@@ -675,7 +741,7 @@ def _check_architecture_size(archive, model_config, custom_objects, where):
 
 def _check_weight_shapes(archive, model, entries):
     """The manifest's weights against the model's, before any array is read."""
-    expected = [tuple(np.shape(w)) for w in model.weights]
+    expected = [tuple(_np.shape(w)) for w in model.weights]
     for i, (entry, shape) in enumerate(zip(entries, expected)):
         if tuple(entry["shape"]) != shape:
             raise ValueError(f"{archive.path}: corrupted {archive.what} ({entry['file']}: the "
@@ -697,7 +763,7 @@ def load_weights(model, filepath):
         raise ValueError(f"load_weights: build the model {model.name!r} first (give the "
                          f"first layer an input_shape, or call build())")
     with _open(filepath) as archive:
-        expected = [tuple(np.shape(w)) for w in model.weights]
+        expected = [tuple(_np.shape(w)) for w in model.weights]
         got = [tuple(e["shape"]) for e in archive.weight_entries()]
         if expected != got:
             raise ValueError(f"load_weights: {archive.path} holds {len(got)} weights of shapes "
@@ -705,3 +771,12 @@ def load_weights(model, filepath):
                              f"shapes {expected}")
         weights = archive.weights()
     model.set_weights(weights)
+
+
+# The registry through which saved configs name classes (pycnn/models/serialization.py)
+from .models.serialization import (custom_object_scope, get_custom_objects,  # noqa: E402
+                                   get_registered_name, get_registered_object,
+                                   register_keras_serializable, register_pycnn_serializable)
+
+__all__ += ["register_pycnn_serializable", "register_keras_serializable", "get_custom_objects",
+            "custom_object_scope", "get_registered_name", "get_registered_object"]

@@ -1,5 +1,7 @@
-"""model.summary(): Keras 2's table, optionally with the arithmetic behind each count,
-and the same table as HTML for Jupyter.
+"""model.summary(): for a Sequential, Keras 2's table (the lecture's), optionally with the
+arithmetic behind each count, and the same table as HTML for Jupyter; for functional and
+subclassed models, Keras 3's table (box drawing, a "Connected to" column when the graph
+is not a chain, memory sizes), laid out as Keras 3 lays it out (``graph_summary_lines``).
 
     Model: "sequential_1"
     _________________________________________________________________
@@ -17,11 +19,12 @@ and the same table as HTML for Jupyter.
 Rows are laid out exactly as Keras 2 does (``print_row``: each field cut at its column's
 end, one space kept before the next), trailing spaces included.
 """
-import html
+import html as _html
 
-import numpy as np
+import numpy as _np
 
-__all__ = ["print_summary", "summary_lines", "summary_html", "layer_arithmetic"]
+__all__ = ["print_summary", "summary_lines", "graph_summary_lines", "summary_html",
+           "layer_arithmetic"]
 
 HEADER = ["Layer (type)", "Output Shape", "Param #"]
 ARITHMETIC_HEADER = "Arithmetic"
@@ -74,8 +77,8 @@ def _rows(model, with_arithmetic):
 
 
 def _param_counts(model):
-    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-    non_trainable = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
+    trainable = sum(int(_np.prod(w.shape)) for w in model.trainable_weights)
+    non_trainable = sum(int(_np.prod(w.shape)) for w in model.non_trainable_weights)
     return trainable, non_trainable
 
 
@@ -133,27 +136,217 @@ def summary_lines(model, line_length=None, positions=None, show_arithmetic=False
 
 
 def print_summary(model, line_length=None, positions=None, print_fn=None,
-                  show_arithmetic=False):
+                  show_arithmetic=False, expand_nested=False, show_trainable=False):
     """Prints the summary, one line per call of print_fn (default: print)."""
+    from .models import Sequential
     print_fn = print if print_fn is None else print_fn
-    for line in summary_lines(model, line_length, positions, show_arithmetic):
+    if isinstance(model, Sequential) and not expand_nested and not show_trainable:
+        lines = summary_lines(model, line_length, positions, show_arithmetic)
+    else:
+        lines = graph_summary_lines(model, line_length, positions, expand_nested,
+                                    show_trainable)
+    for line in lines:
         print_fn(line)
 
 
+# ---- Keras 3's table -----------------------------------------------------------------------
+
+def _sequential_like(model):
+    """Keras 3 drops "Connected to" for chains: one node per depth, one input each."""
+    nodes = model._nodes
+    if not nodes:
+        return True
+    by_depth = model.__dict__["_graph"].map.nodes_by_depth
+    for group in by_depth.values():
+        if len(group) > 1 or (len(group) == 1 and len(group[0].input_tensors) > 1):
+            return False
+    mine = {id(n) for n in nodes}
+    for layer in model.layers:
+        if sum(id(n) in mine for n in layer.__dict__.get("_inbound_nodes", ())) > 1:
+            return False
+    return True
+
+
+def _shape_text(layer, nodes):
+    own = [n for n in layer.__dict__.get("_inbound_nodes", ()) if nodes is None or id(n) in nodes]
+    if not own:
+        own = layer.__dict__.get("_inbound_nodes", ())
+    if not own:             # built by a call on data (a subclassed model): Keras' rule
+        shape = layer.__dict__.get("_build_input_shape")
+        if shape is None or not getattr(type(layer), "_keras_build_config", True):
+            return "?"
+        try:
+            out = layer.compute_output_shape(shape)
+        except (NotImplementedError, ValueError, TypeError):
+            return "?"
+        return f"({', '.join(str(d) for d in out)})" if isinstance(out, tuple) else "?"
+    shapes = [f"({', '.join(str(d) for d in t.shape)})" for t in own[-1].output_tensors]
+    return shapes[0] if len(shapes) == 1 else "[" + ", ".join(shapes) + "]"
+
+
+def _connections(layer, nodes):
+    parts = []
+    for node in layer.__dict__.get("_inbound_nodes", ()):
+        if nodes is not None and id(node) not in nodes:
+            continue
+        for t in node.input_tensors:
+            h = t._keras_history
+            parts.append(f"{h.operation.name}[{h.node_index}][{h.tensor_index}]")
+    return ", ".join(parts) or "-"
+
+
+def _memory(count_bytes):
+    for unit in ["B", "KB", "MB", "GB", "TB", "PB"]:
+        if count_bytes / 1024 < 1:
+            return f"{count_bytes:.2f} {unit}"
+        count_bytes /= 1024
+    return f"{count_bytes:.2f} PB"
+
+
+def _weights_bytes(weights):
+    unique = {id(w): w for w in weights}.values()
+    return sum(int(_np.prod(w.shape)) * _np.dtype(w.dtype).itemsize for w in unique)
+
+
+def _wrap(text, width):
+    """rich's wrapping of a cell: words greedily, a word longer than the width alone on
+    its line and cut with an ellipsis."""
+    body = text.lstrip(" ")
+    lines, line = [], text[:len(text) - len(body)]       # a nested row's indent stays
+    for word in body.split(" "):
+        candidate = line + word if not line.strip() else line + " " + word
+        if len(candidate) <= width:
+            line = candidate
+            continue
+        if line.strip():
+            lines.append(line)
+        line = word
+    lines.append(line)
+    return [ln if len(ln) <= width else ln[:width - 1] + "…" for ln in lines]
+
+
+def _reduce_evenly(excess, widths):
+    """rich's ratio_reduce with equal ratios: what a fixed-width table loses per column."""
+    out, remaining, ratio_left = [], excess, len(widths)
+    for w in widths:
+        cut = min(w, round(remaining / ratio_left))
+        out.append(w - cut)
+        remaining -= cut
+        ratio_left -= 1
+    return out
+
+
+def _table_lines(header, align, rows, col_widths, line_length):
+    cells = [w + 2 for w in col_widths]                 # one space of padding each side
+    room = line_length - (len(cells) + 1)
+    if sum(cells) > room:
+        cells = _reduce_evenly(sum(cells) - room, cells)
+    inner = [c - 2 for c in cells]
+
+    def render(fields, heavy):
+        wrapped = [_wrap(str(f), w) for f, w in zip(fields, inner)]
+        height = max(len(c) for c in wrapped)
+        out = []
+        bar = "┃" if heavy else "│"
+        for i in range(height):
+            parts = []
+            for c, w, a in zip(wrapped, inner, align):
+                text = c[i] if i < len(c) else ""
+                parts.append(" " + (text.rjust(w) if a == "right" else
+                                    text.center(w) if a == "center" else text.ljust(w)) + " ")
+            out.append(bar + bar.join(parts) + bar)
+        return out
+
+    def rule(left, mid, right, fill):
+        return left + mid.join(fill * c for c in cells) + right
+    lines = [rule("┏", "┳", "┓", "━")] + render(header, True) + [rule("┡", "╇", "┩", "━")]
+    for i, row in enumerate(rows):
+        if i:
+            lines.append(rule("├", "┼", "┤", "─"))
+        lines += render(row, False)
+    lines.append(rule("└", "┴", "┘", "─"))
+    return lines
+
+
+def graph_summary_lines(model, line_length=None, positions=None, expand_nested=False,
+                        show_trainable=False):
+    """Keras 3's summary of a functional or subclassed model, as a list of lines."""
+    import shutil
+    g = model.__dict__.get("_graph")
+    chain = g is None or _sequential_like(model)
+    layers = model.layers if g is not None else model._layers
+    nodes = {id(n) for n in model._nodes} if g is not None else None
+    if chain:
+        default, positions = 88, positions or [0.45, 0.80, 1.0]
+        header, align = ["Layer (type)", "Output Shape", "Param #"], ["left", "left", "right"]
+    else:
+        default, positions = 108, positions or [0.3, 0.56, 0.74, 1.0]
+        header = ["Layer (type)", "Output Shape", "Param #", "Connected to"]
+        align = ["left", "left", "right", "left"]
+    if show_trainable:
+        default += 12
+        positions = [p * 0.90 for p in positions] + [1.0]
+        header, align = header + ["Trainable"], align + ["center"]
+    line_length = line_length or min(default, shutil.get_terminal_size().columns - 4)
+    widths, current = [], 0
+    for pos in positions:
+        width = int(pos * line_length) - current
+        if width < 4:
+            raise ValueError("summary: insufficient line_length to print the summary")
+        widths.append(width)
+        current += width
+
+    def fields(layer, prefix, level_nodes):
+        built = getattr(layer, "built", True)
+        params = f"{int(layer.count_params()):,}" if built else "0 (unbuilt)"
+        row = [f"{prefix}{layer.name} ({type(layer).__name__})", _shape_text(layer, level_nodes),
+               params]
+        if not chain:
+            row.append(_connections(layer, level_nodes))
+        if show_trainable:
+            row.append(("Y" if layer.trainable else "N") if layer.weights else "-")
+        return row
+
+    rows = []
+
+    def add(layer, level, level_nodes):
+        rows.append(fields(layer, "   " * level + "└ " if level else "", level_nodes))
+        inner = getattr(layer, "layers", None)
+        if expand_nested and inner and hasattr(layer, "_nodes"):
+            sub = {id(n) for n in layer._nodes} or None
+            for sublayer in inner:
+                add(sublayer, level + 1, sub)
+    for layer in layers:
+        add(layer, 0, nodes)
+    trainable, non_trainable = model.trainable_weights, model.non_trainable_weights
+    t_count = sum(int(_np.prod(w.shape)) for w in trainable)
+    n_count = sum(int(_np.prod(w.shape)) for w in non_trainable)
+    t_bytes, n_bytes = _weights_bytes(trainable), _weights_bytes(non_trainable)
+    return ([f'Model: "{model.name}"'] + _table_lines(header, align, rows, widths, line_length)
+            + [f" Total params: {t_count + n_count:,} ({_memory(t_bytes + n_bytes)})",
+               f" Trainable params: {t_count:,} ({_memory(t_bytes)})",
+               f" Non-trainable params: {n_count:,} ({_memory(n_bytes)})"])
+
+
 def summary_html(model):
-    """The summary as an HTML table (Sequential._repr_html_), with the arithmetic."""
+    """The summary as an HTML table (Sequential._repr_html_), with the arithmetic; for
+    other models Keras 3's table in a <pre> block."""
+    from .models import Sequential
+    if not isinstance(model, Sequential):
+        return ("<pre style='font-family:monospace'>" +
+                _html.escape("\n".join(graph_summary_lines(model, line_length=108))) + "</pre>")
     if not model.built:
-        return (f"<p><b>{html.escape(model.name)}</b>: {len(model.layers)} layers, not built "
+        return (f"<p><b>{_html.escape(model.name)}</b>: {len(model.layers)} layers, not built "
                 f"yet (no input shape)</p>")
     rows = _rows(model, with_arithmetic=True)
     trainable, non_trainable = _param_counts(model)
-    head = "".join(f"<th style='text-align:left'>{html.escape(h)}</th>"
+    head = "".join(f"<th style='text-align:left'>{_html.escape(h)}</th>"
                    for h in HEADER + [ARITHMETIC_HEADER])
     body = "".join(
-        "<tr>" + "".join(f"<td style='text-align:{a}'>{html.escape(str(v))}</td>"
+        "<tr>" + "".join(f"<td style='text-align:{a}'>{_html.escape(str(v))}</td>"
                          for v, a in zip(row, ("left", "left", "right", "left"))) + "</tr>"
         for row in rows)
-    return (f"<div><b>Model: \"{html.escape(model.name)}\"</b>"
+    return (f"<div><b>Model: \"{_html.escape(model.name)}\"</b>"
             f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
             f"<p>Total params: {trainable + non_trainable:,}<br>"
             f"Trainable params: {trainable:,}<br>"

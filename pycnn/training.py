@@ -1,11 +1,11 @@
 """The pieces of a training loop that Sequential.fit arranges: mini-batches, the
 validation split, Ctrl-C that waits for the batch to finish, and Keras' fused softmax
 cross-entropy."""
-import inspect
-import signal
-import threading
+import inspect as _inspect
+import signal as _signal
+import threading as _threading
 
-import numpy as np
+import numpy as _np
 
 __all__ = ["DeferredInterrupt", "batches", "check_batch_size", "split_validation",
            "fused_from_logits"]
@@ -24,16 +24,16 @@ class DeferredInterrupt:
         self.pending = True
 
     def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
+        if _threading.current_thread() is _threading.main_thread():
             try:
-                self._previous = signal.signal(signal.SIGINT, self._handler)
+                self._previous = _signal.signal(_signal.SIGINT, self._handler)
             except ValueError:          # not the main interpreter
                 self._previous = None
         return self
 
     def __exit__(self, *exc):
         if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+            _signal.signal(_signal.SIGINT, self._previous)
         return False
 
 
@@ -45,7 +45,7 @@ def batches(n, batch_size, order):
 def check_batch_size(batch_size, who):
     """batch_size as an int (None → 32, as Keras), or ValueError naming `who`."""
     batch_size = 32 if batch_size is None else batch_size
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, _np.integer)) \
             or batch_size < 1:
         raise ValueError(f"{who}: batch_size must be a positive int, got {batch_size!r}")
     return int(batch_size)
@@ -86,7 +86,7 @@ def fused_from_logits(loss_fn, loss_name, last_layer, y_pred):
     from . import losses
     fn = getattr(losses, loss_name, None)
     try:
-        if fn is None or "from_logits" not in inspect.signature(fn).parameters:
+        if fn is None or "from_logits" not in _inspect.signature(fn).parameters:
             return None
     except (TypeError, ValueError):
         return None

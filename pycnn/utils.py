@@ -1,7 +1,13 @@
-"""Small helpers Keras users expect under ``keras.utils``."""
-import numpy as np
+"""Small helpers Keras users expect under ``keras.utils`` (``to_categorical``, ``normalize``,
+``set_random_seed``), and ``yolo_decode``."""
+import random as _python_random
 
-__all__ = ["to_categorical", "yolo_decode"]
+import numpy as _np
+
+from . import _core
+from . import ops as _ops
+
+__all__ = ["to_categorical", "normalize", "set_random_seed", "yolo_decode"]
 
 
 def to_categorical(y, num_classes=None, dtype="float32"):
@@ -13,10 +19,10 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     Returns:
         An array of shape y.shape + (num_classes,).
     """
-    y = np.asarray(y)
-    if y.size and (y.dtype.kind not in "iub" and not np.all(y == np.round(y))):
+    y = _np.asarray(y)
+    if y.size and (y.dtype.kind not in "iub" and not _np.all(y == _np.round(y))):
         raise ValueError("to_categorical: y must hold integer class indices")
-    y = y.astype(np.int64)
+    y = y.astype(_np.int64)
     if y.ndim > 1 and y.shape[-1] == 1:
         y = y[..., 0]
     if num_classes is None:
@@ -24,7 +30,7 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     if y.size and (y.min() < 0 or y.max() >= num_classes):
         raise ValueError(f"to_categorical: class indices must be in [0, {num_classes}), got "
                          f"values from {int(y.min())} to {int(y.max())}")
-    return np.eye(num_classes, dtype=dtype)[y]
+    return _np.eye(num_classes, dtype=dtype)[y]
 
 
 def yolo_decode(y_pred, S=7, B=2, C=20, score_threshold=0.0, box_format="xyxy"):
@@ -47,7 +53,7 @@ def yolo_decode(y_pred, S=7, B=2, C=20, score_threshold=0.0, box_format="xyxy"):
         float32, (m,) float32 and (m,) int64, best score first — the per-image lists
         ``pycnn.metrics.mean_average_precision`` takes.
     """
-    p = np.asarray(y_pred)
+    p = _np.asarray(y_pred)
     S, B, C = int(S), int(B), int(C)
     if p.ndim != 4 or p.shape[1:] != (S, S, B * 5 + C):
         raise ValueError(f"yolo_decode: y_pred must have shape (N, {S}, {S}, {B * 5 + C}) for "
@@ -56,26 +62,53 @@ def yolo_decode(y_pred, S=7, B=2, C=20, score_threshold=0.0, box_format="xyxy"):
         raise ValueError(f"yolo_decode: box_format must be 'xyxy' or 'cxcywh', got "
                          f"{box_format!r}")
     n = len(p)
-    cells = p[..., :B * 5].reshape(n, S, S, B, 5).astype(np.float64)
-    probs = p[..., B * 5:].astype(np.float64)
-    row, col = np.meshgrid(np.arange(S), np.arange(S), indexing="ij")
+    cells = p[..., :B * 5].reshape(n, S, S, B, 5).astype(_np.float64)
+    probs = p[..., B * 5:].astype(_np.float64)
+    row, col = _np.meshgrid(_np.arange(S), _np.arange(S), indexing="ij")
     cx = (col[None, :, :, None] + cells[..., 0]) / S
     cy = (row[None, :, :, None] + cells[..., 1]) / S
-    w, h = np.maximum(cells[..., 2], 0), np.maximum(cells[..., 3], 0)
-    classes = np.broadcast_to(np.argmax(probs, axis=-1)[..., None], cx.shape) if C else \
-        np.zeros(cx.shape, np.int64)
-    scores = cells[..., 4] * (np.max(probs, axis=-1)[..., None] if C else 1.0)
+    w, h = _np.maximum(cells[..., 2], 0), _np.maximum(cells[..., 3], 0)
+    classes = _np.broadcast_to(_np.argmax(probs, axis=-1)[..., None], cx.shape) if C else \
+        _np.zeros(cx.shape, _np.int64)
+    scores = cells[..., 4] * (_np.max(probs, axis=-1)[..., None] if C else 1.0)
     if box_format == "xyxy":
-        boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=-1)
+        boxes = _np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=-1)
     else:
-        boxes = np.stack([cx, cy, w, h], axis=-1)
+        boxes = _np.stack([cx, cy, w, h], axis=-1)
     boxes, scores, classes = boxes.reshape(n, -1, 4), scores.reshape(n, -1), \
         classes.reshape(n, -1)
     out_boxes, out_scores, out_classes = [], [], []
     for i in range(n):                      # per image: its kept boxes, best first
-        keep = np.nonzero(scores[i] > score_threshold)[0]
-        keep = keep[np.argsort(-scores[i, keep], kind="stable")]
-        out_boxes.append(boxes[i, keep].astype(np.float32))
-        out_scores.append(scores[i, keep].astype(np.float32))
-        out_classes.append(classes[i, keep].astype(np.int64))
+        keep = _np.nonzero(scores[i] > score_threshold)[0]
+        keep = keep[_np.argsort(-scores[i, keep], kind="stable")]
+        out_boxes.append(boxes[i, keep].astype(_np.float32))
+        out_scores.append(scores[i, keep].astype(_np.float32))
+        out_classes.append(classes[i, keep].astype(_np.int64))
     return out_boxes, out_scores, out_classes
+
+
+def normalize(x, axis=-1, order=2):
+    """x divided by its ``order``-norm along ``axis``, as Keras' ``utils.normalize``.
+
+    A NumPy array (or list) gives a NumPy array; a norm of 0 is taken as 1, so zero vectors
+    stay zero. A pycnn Tensor gives a differentiable Tensor, x / max(‖x‖, 1e-7) (Keras'
+    ``ops.normalize``, order >= 1).
+    """
+    if isinstance(x, _core.Tensor):
+        return _ops.normalize(x, axis=axis, order=order)
+    x = _np.asarray(x)
+    norm = _np.atleast_1d(_np.linalg.norm(x, order, axis))
+    norm[norm == 0] = 1
+    return x / _np.expand_dims(norm, axis if axis is not None else -1)
+
+
+def set_random_seed(seed):
+    """Seed every generator a pycnn run draws from: Python's ``random``, NumPy's global one,
+    and pycnn's own (weights, dropout masks, ``fit``'s shuffling, ``pycnn.random``), as
+    Keras' ``utils.set_random_seed`` does for its backends."""
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ValueError(f"set_random_seed: seed must be an int, got {seed!r}")
+    from . import set_seed          # the package's set_seed also seeds fit's shuffling
+    _python_random.seed(seed)
+    _np.random.seed(seed % 2 ** 32)
+    set_seed(seed)

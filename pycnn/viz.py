@@ -8,13 +8,13 @@ derivatives taken by pycnn's autograd, image and feature-map grids, learned filt
 and bounding boxes; learning curves are ``History.plot()``. matplotlib is imported
 only when a plot is asked.
 """
-import shutil
-import subprocess
+import shutil as _shutil
+import subprocess as _subprocess
 
-import numpy as np
+import numpy as _np
 
 from . import _core
-from .display import fmt
+from .display import fmt as _fmt
 
 __all__ = [
     "Graph", "draw_graph", "plot_activation", "plot_activations", "image_grid",
@@ -28,12 +28,12 @@ SMALL = 4          # a tensor with at most this many numbers shows them; larger 
 
 def _numbers(a):
     """``[1, 2.5]`` for a small array, ``‖·‖ = 3.162 (mean 0.5)`` for a large one."""
-    a = np.asarray(a)
+    a = _np.asarray(a)
     if a.size <= SMALL:
         if a.ndim == 0:
-            return fmt(a)
-        return "[" + ", ".join(fmt(v) for v in a.reshape(-1)) + "]"
-    return f"‖·‖ = {fmt(np.linalg.norm(a.reshape(-1)))} (mean {fmt(a.mean())})"
+            return _fmt(a)
+        return "[" + ", ".join(_fmt(v) for v in a.reshape(-1)) + "]"
+    return f"‖·‖ = {_fmt(_np.linalg.norm(a.reshape(-1)))} (mean {_fmt(a.mean())})"
 
 
 class GraphNode:
@@ -124,12 +124,12 @@ class Graph:
                 return graphviz.Source(self.source).pipe(format=format)
             except graphviz.ExecutableNotFound:
                 pass
-        dot = shutil.which("dot")
+        dot = _shutil.which("dot")
         if dot is None:
             raise RuntimeError("draw_graph: Graphviz's `dot` program is not installed; "
                                "str(graph) is the text tree, graph.source the DOT text")
-        done = subprocess.run([dot, f"-T{format}"], input=self.source.encode(),
-                              capture_output=True, timeout=60, check=False)
+        done = _subprocess.run([dot, f"-T{format}"], input=self.source.encode(),
+                               capture_output=True, timeout=60, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"draw_graph: dot failed: {done.stderr.decode(errors='replace')}")
         return done.stdout
@@ -138,7 +138,7 @@ class Graph:
         """SVG for Jupyter when Graphviz is installed; None lets Jupyter show the text."""
         try:
             return self.pipe("svg").decode()
-        except (RuntimeError, OSError, subprocess.SubprocessError):
+        except (RuntimeError, OSError, _subprocess.SubprocessError):
             return None
 
     # text tree ------------------------------------------------------------------------
@@ -217,13 +217,13 @@ def activation_curve(fn, x):
     The derivative is autograd's: ``y.backward(ones)`` leaves dy_i/dx_i in ``x.grad``
     because y_i depends on x_i only.
     """
-    xt = _core.tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
+    xt = _core.tensor(_np.asarray(x, dtype=_np.float64), requires_grad=True)
     y = fn(xt)
     if not isinstance(y, _core.Tensor) or y.shape != xt.shape:
         raise ValueError(f"activation_curve: fn must map a tensor of shape {xt.shape} to one "
                          f"of the same shape, got {getattr(y, 'shape', type(y).__name__)}")
-    y.backward(np.ones(xt.shape))
-    grad = np.zeros(xt.shape) if xt.grad is None else xt.grad.numpy()
+    y.backward(_np.ones(xt.shape))
+    grad = _np.zeros(xt.shape) if xt.grad is None else xt.grad.numpy()
     return y.numpy().copy(), grad.copy()
 
 
@@ -233,7 +233,7 @@ def plot_activation(fn, x=None, ax=None, label=None, derivative=True):
     Returns the matplotlib Axes.
     """
     plt = _pyplot()
-    x = np.linspace(-5, 5, 401) if x is None else np.asarray(x, dtype=np.float64)
+    x = _np.linspace(-5, 5, 401) if x is None else _np.asarray(x, dtype=_np.float64)
     y, dy = activation_curve(fn, x)
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 3))
@@ -273,7 +273,7 @@ def image_grid(images, titles=None, ncols=8, cmap="gray", size=1.4, vmin=None, v
     Returns the matplotlib Figure.
     """
     plt = _pyplot()
-    images = np.asarray(images)
+    images = _np.asarray(images)
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
     if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] not in (3, 4)):
@@ -303,7 +303,7 @@ def feature_maps(maps, ncols=8, cmap="viridis", titles=None, size=1.4, symmetric
     responses such as edge filters' with ``cmap="RdBu_r"``); otherwise each channel is
     scaled to its own range.
     """
-    maps = np.asarray(maps)
+    maps = _np.asarray(maps)
     if maps.ndim == 4:
         if maps.shape[0] != 1:
             raise ValueError(f"feature_maps: pass one example, got a batch of {maps.shape[0]}")
@@ -311,8 +311,8 @@ def feature_maps(maps, ncols=8, cmap="viridis", titles=None, size=1.4, symmetric
     if maps.ndim != 3:
         raise ValueError(f"feature_maps: expected (H, W, C) or (1, H, W, C), got {maps.shape}")
     titles = titles if titles is not None else [f"channel {c}" for c in range(maps.shape[-1])]
-    bound = (float(np.abs(maps).max()) or 1.0) if symmetric else None
-    return image_grid(np.moveaxis(maps, -1, 0), titles=titles, ncols=ncols, cmap=cmap, size=size,
+    bound = (float(_np.abs(maps).max()) or 1.0) if symmetric else None
+    return image_grid(_np.moveaxis(maps, -1, 0), titles=titles, ncols=ncols, cmap=cmap, size=size,
                       vmin=-bound if symmetric else None, vmax=bound)
 
 
@@ -322,12 +322,12 @@ def filter_grid(kernel, input_channel=0, ncols=8, cmap="RdBu_r", size=1.2):
     Each filter's slice for ``input_channel`` is shown on a symmetric colour scale, so
     positive weights are red and negative blue in every panel.
     """
-    kernel = np.asarray(kernel)
+    kernel = _np.asarray(kernel)
     if kernel.ndim != 4:
         raise ValueError(f"filter_grid: expected a (KH, KW, C_in, filters) kernel, "
                          f"got {kernel.shape}")
-    maps = np.moveaxis(kernel[:, :, input_channel, :], -1, 0)
-    bound = float(np.abs(maps).max()) or 1.0
+    maps = _np.moveaxis(kernel[:, :, input_channel, :], -1, 0)
+    bound = float(_np.abs(maps).max()) or 1.0
     return image_grid(maps, titles=[f"filter {i}" for i in range(maps.shape[0])], ncols=ncols,
                       cmap=cmap, size=size, vmin=-bound, vmax=bound)
 
@@ -346,10 +346,10 @@ def draw_boxes(image, boxes, labels=None, ax=None, box_format="cxcywh", normaliz
     plt = _pyplot()
     from ._optional import require
     Rectangle = require("matplotlib.patches", "pycnn.viz.draw_boxes").Rectangle
-    image = np.asarray(image)
+    image = _np.asarray(image)
     if image.ndim == 3 and image.shape[-1] == 1:
         image = image[..., 0]
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    boxes = _np.asarray(boxes, dtype=_np.float64).reshape(-1, 4)
     if box_format not in ("cxcywh", "xyxy"):
         raise ValueError(f"draw_boxes: box_format must be 'cxcywh' or 'xyxy', got {box_format!r}")
     if labels is not None and len(labels) != len(boxes):
@@ -358,7 +358,7 @@ def draw_boxes(image, boxes, labels=None, ax=None, box_format="cxcywh", normaliz
         _, ax = plt.subplots(figsize=(3, 3))
     ax.imshow(image, cmap=cmap)
     h, w = image.shape[:2]
-    scale = np.array([w, h, w, h]) if normalized else np.ones(4)
+    scale = _np.array([w, h, w, h]) if normalized else _np.ones(4)
     colors = colors or ["tab:red", "tab:blue", "tab:green", "tab:orange", "tab:purple"]
     for k, box in enumerate(boxes * scale):
         if box_format == "cxcywh":

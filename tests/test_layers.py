@@ -303,7 +303,8 @@ def test_dense_config_has_keras_keys():
     assert config == {"name": "dense_1", "trainable": True, "dtype": "float32",
                       "input_shape": (784,), "units": 5, "activation": "relu",
                       "use_bias": True, "kernel_initializer": "glorot_uniform",
-                      "bias_initializer": "zeros"}
+                      "bias_initializer": "zeros", "kernel_regularizer": None,
+                      "bias_regularizer": None, "activity_regularizer": None}
 
 
 # ---- initializers and the seed -------------------------------------------------------------

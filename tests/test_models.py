@@ -46,13 +46,6 @@ def lecture_model():
     return model
 
 
-@pytest.fixture
-def fresh_session():
-    pycnn.clear_session()
-    yield
-    pycnn.clear_session()
-
-
 @pytest.fixture(scope="module")
 def digit_data():
     (x, y), (xt, yt) = digits.load_data(seed=0)
@@ -435,3 +428,47 @@ def test_to_categorical():
         to_categorical([0, 3], 3)
     with pytest.raises(ValueError, match="integer class indices"):
         to_categorical([0.5])
+
+
+# ---- Sequential on the graph of layers ----------------------------------------------------
+
+def test_sequential_with_input_first_is_a_graph_with_one_path(fresh_session):
+    model = Sequential([pycnn.Input((28, 28, 1)), Conv2D(4, 3, activation="relu"),
+                        MaxPooling2D(2), Flatten(), Dense(10, activation="softmax")])
+    assert model.built and model.input_shape == (None, 28, 28, 1)
+    assert [l.name for l in model.layers] == ["conv2d_1", "max_pooling2d_1", "flatten_1",
+                                              "dense_1"]          # no InputLayer, as Keras
+    assert model._output_shapes == [(None, 26, 26, 4), (None, 13, 13, 4), (None, 676),
+                                    (None, 10)]
+    assert [n.operation.name for n in model._nodes] == ["input_layer_1", "conv2d_1",
+                                                        "max_pooling2d_1", "flatten_1",
+                                                        "dense_1"]
+    assert model.inputs[0].shape == (None, 28, 28, 1) and model.outputs[0].shape == (None, 10)
+    assert model.layers[1].input is model.layers[0].output
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert lines[3] == "=" * 65 and lines[4].startswith("conv2d_1 (Conv2D)            (None, 26, ")
+
+
+def test_sequential_builds_on_first_call_and_rebuilds_on_add_and_pop(fresh_session):
+    model = Sequential([Dense(4), Dense(2)])
+    assert not model.built and model.inputs is None
+    y = model(np.ones((3, 5), np.float32))
+    assert y.shape == (3, 2) and model.built and model.input_shape == (None, 5)
+    first = model.layers[0]
+    model.add(Dense(7))
+    assert model.output_shape == (None, 7) and len(first.inbound_nodes) == 1
+    assert model.predict(np.ones((2, 5))).shape == (2, 7)
+    popped = model.pop()
+    assert popped.name == "dense_3" and model.output_shape == (None, 2)
+    assert model.layers[-1].output is model.outputs[0]
+    with pytest.raises(ValueError, match="InputLayer can only come first"):
+        model.add(pycnn.layers.InputLayer(shape=(5,)))
+
+
+def test_sequential_config_with_an_input_round_trips(fresh_session):
+    model = Sequential([pycnn.Input((6,)), Dense(3)])
+    config = model.get_config()
+    assert config["build_input_shape"] == [None, 6]
+    clone = Sequential.from_config(config)
+    assert clone.built and clone.input_shape == (None, 6) and clone.count_params() == 21

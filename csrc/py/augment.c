@@ -183,7 +183,8 @@ Affine_init(AffineAugmentObject *self, PyObject *args, PyObject *kwargs)
     PyObject *fill_mode = NULL, *interp = NULL, *fill_value = NULL;
     PyObject *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
     int kind = kind_of(self), trainable = 1, ok;
-    const char *who = Py_TYPE(self)->tp_name + strlen("pycnn.layers.");
+    const char *full = Py_TYPE(self)->tp_name, *dot = strrchr(full, '.');
+    const char *who = dot != NULL ? dot + 1 : full;  /* a Python subclass's name has no dot */
 
     if (kind == KIND_FLIP)
         ok = PyArg_ParseTupleAndKeywords(args, kwargs, "|OOO$" PC_LAYER_KWFMT, flip_kw, &mode,

@@ -56,10 +56,15 @@ typedef enum {
     PC_HOOK_CALL_ACCEPTS_TRAINING,      /* pycnn.layers._call_accepts_training */
     PC_HOOK_TENSOR_LATEX,               /* pycnn.display.tensor_latex */
     PC_HOOK_EXPLAIN,                    /* pycnn.explain.explain */
+    PC_HOOK_KERAS_TENSOR,               /* pycnn.models.graph.KerasTensor (a type) */
+    PC_HOOK_SYMBOLIC_CALL,              /* pycnn.models.graph.symbolic_call */
+    PC_HOOK_ACTIVITY_LOSS,              /* pycnn.layers.base._activity_loss */
     PC_HOOK_COUNT
 } pc_hook;
 /* hook(arg) (new ref), or NULL with RuntimeError when it was never registered */
 PyObject *pc_call_hook(pc_hook which, PyObject *arg);
+/* The registered object itself (borrowed), or NULL (no exception) when there is none */
+PyObject *pc_hook_object(pc_hook which);
 
 /* Tensor.op_args: the node's arguments by their Keras names, {} for a leaf (new ref) */
 PyObject *pc_op_args_dict(const pc_node *node);

@@ -2,7 +2,9 @@
  *
  * A few C paths need Python code of the package: resolving an activation by name
  * (pycnn.activations.get / serialize), inspecting a Python call() for training=
- * (pycnn.layers._call_accepts_training), and the teaching hooks t._repr_latex_() and
+ * (pycnn.layers._call_accepts_training), the graph of layers (a layer called on a
+ * pycnn.Input's KerasTensor goes to pycnn.models.graph.symbolic_call; activity
+ * regularizers to pycnn.layers.base._activity_loss), and the teaching hooks t._repr_latex_() and
  * t.explain() (pycnn.display.tensor_latex, pycnn.explain.explain). Instead of
  * importing those modules at run time (an upward import into the package, and an
  * import cycle during pycnn's own import), pycnn/__init__.py hands the callables in
@@ -18,6 +20,9 @@ static const char *const hook_names[PC_HOOK_COUNT] = {
     [PC_HOOK_CALL_ACCEPTS_TRAINING] = "call_accepts_training",
     [PC_HOOK_TENSOR_LATEX] = "tensor_latex",
     [PC_HOOK_EXPLAIN] = "explain",
+    [PC_HOOK_KERAS_TENSOR] = "keras_tensor",
+    [PC_HOOK_SYMBOLIC_CALL] = "symbolic_call",
+    [PC_HOOK_ACTIVITY_LOSS] = "activity_loss",
 };
 
 static PyObject *hooks[PC_HOOK_COUNT];          /* owned; live as long as the process */
@@ -32,6 +37,12 @@ pc_call_hook(pc_hook which, PyObject *arg)
         return NULL;
     }
     return PyObject_CallOneArg(hooks[which], arg);
+}
+
+PyObject *
+pc_hook_object(pc_hook which)
+{
+    return hooks[which];
 }
 
 /* _register_hooks(**callables): each keyword one of hook_names */

@@ -276,6 +276,8 @@ Layer_get_non_trainable_weights(LayerObject *self, void *Py_UNUSED(c))
 }
 
 static PyGetSetDef Layer_getset[] = {
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict,
+     "the instance's attributes (the Python floor keeps the graph's bookkeeping there)", NULL},
     {"name", (getter)Layer_get_name, (setter)Layer_set_name,
      "the layer's name: given, or automatic per type (dense_1, dense_2, ...)", NULL},
     {"trainable", (getter)Layer_get_trainable, (setter)Layer_set_trainable,
@@ -379,7 +381,22 @@ Layer_reduce(LayerObject *self, PyObject *Py_UNUSED(ignored))
     return NULL;
 }
 
+/* _adopt_dtype(dtype): the weights' dtype when the constructor fixed none (the graph
+ * builds a layer from a symbolic input's dtype, as a first call adopts the data's) */
+static PyObject *
+Layer_adopt_dtype(LayerObject *self, PyObject *dtype)
+{
+    int typenum = pc_parse_dtype(dtype, "Layer._adopt_dtype");
+    if (typenum == -2)
+        return NULL;
+    if (self->dtype < 0 && !self->built)
+        self->dtype = typenum;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef Layer_methods[] = {
+    {"_adopt_dtype", (PyCFunction)Layer_adopt_dtype, METH_O,
+     "_adopt_dtype(dtype): use this dtype for the weights unless one was given"},
     {"__reduce__", (PyCFunction)Layer_reduce, METH_NOARGS, "layers are not copied (TypeError)"},
     {"build", (PyCFunction)Layer_build, METH_O,
      "build(input_shape)\n--\n\ncreate the weights for inputs of this shape (batch first)"},
@@ -397,109 +414,12 @@ static PyMethodDef Layer_methods[] = {
      "get_config()\n--\n\nJSON-safe dict of the constructor arguments (Keras keys)"},
     {"from_config", (PyCFunction)Layer_from_config, METH_O | METH_CLASS,
      "from_config(config)\n--\n\na new layer from get_config()'s dict"},
+    PC_LAYER_CALL_METHODS
     {"add_weight", (PyCFunction)(void (*)(void))pc_layer_add_weight_method, METH_VARARGS | METH_KEYWORDS,
      "add_weight(shape, initializer='glorot_uniform', dtype=None, trainable=True, name=None)\n"
      "-> a new weight Tensor named '<layer>/<name>'"},
     {NULL, NULL, 0, NULL},
 };
-
-/* ---- __call__ ---------------------------------------------------------------------- */
-
-/* Whether self.call accepts training= : C layers do; a Python call() is inspected
- * once (pycnn.layers._call_accepts_training). */
-static int
-call_takes_training(LayerObject *self, PyObject *meth)
-{
-    if (self->call_training < 0) {
-        PyObject *attr = PyObject_GetAttrString((PyObject *)Py_TYPE(self), "call"), *r;
-        if (attr == NULL)
-            return -1;
-        if (Py_IS_TYPE(attr, &PyMethodDescr_Type)) {
-            self->call_training = 1;
-        }
-        else {
-            r = pc_call_hook(PC_HOOK_CALL_ACCEPTS_TRAINING, meth);
-            self->call_training = r != NULL ? PyObject_IsTrue(r) : -1;
-            Py_XDECREF(r);
-        }
-        Py_DECREF(attr);
-    }
-    return self->call_training;
-}
-
-/* Sequences of tensors pass as they are (a subclass may take several inputs) */
-static PyObject *
-call_inputs(LayerObject *self, PyObject *inputs)
-{
-    if (pc_tensor_check(inputs) ||
-        ((PyList_Check(inputs) || PyTuple_Check(inputs)) && PySequence_Size(inputs) > 0 &&
-         pc_tensor_check(PySequence_Fast_GET_ITEM(inputs, 0))))
-        return Py_NewRef(inputs);
-    return pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(pc_layer_name(self)));
-}
-
-/* x.shape, or for several tensors the list of their shapes (what Keras' build gets) */
-static PyObject *
-input_shapes(PyObject *x)
-{
-    PyObject *shapes;
-    if (pc_tensor_check(x))
-        return PyObject_GetAttrString(x, "shape");
-    if ((shapes = PySequence_List(x)) == NULL)
-        return NULL;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(shapes); i++) {
-        PyObject *item = PyList_GET_ITEM(shapes, i);
-        PyObject *shape = pc_tensor_check(item) ? PyObject_GetAttrString(item, "shape")
-                                                : Py_NewRef(Py_None);
-        if (shape == NULL) {
-            Py_DECREF(shapes);
-            return NULL;
-        }
-        PyList_SET_ITEM(shapes, i, shape);          /* steals; drops the item */
-        Py_DECREF(item);
-    }
-    return shapes;
-}
-
-static PyObject *
-Layer_tp_call(LayerObject *self, PyObject *args, PyObject *kwargs)
-{
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *training = Py_False, *x = NULL, *meth = NULL, *r = NULL;
-    int takes;
-
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:__call__", kwlist, &inputs, &training))
-        return NULL;
-    if (pc_layer_name(self) == NULL || (x = call_inputs(self, inputs)) == NULL)
-        return NULL;
-    if (!self->built) {
-        PyObject *shape;
-        if (self->dtype < 0 && pc_tensor_check(x))
-            self->dtype = PyArray_TYPE(PC_DATA(x));
-        shape = input_shapes(x);
-        r = shape != NULL ? pc_call_method((PyObject *)self, "build", shape) : NULL;
-        Py_XDECREF(shape);
-        if (r == NULL)
-            goto done;
-        Py_CLEAR(r);
-        self->built = 1;
-    }
-    if ((meth = PyObject_GetAttrString((PyObject *)self, "call")) == NULL ||
-        (takes = call_takes_training(self, meth)) < 0)
-        goto done;
-    if (takes) {
-        PyObject *argv[3] = {NULL, x, training}, *names = Py_BuildValue("(s)", "training");
-        if (names != NULL)
-            r = PyObject_Vectorcall(meth, argv + 1, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, names);
-        Py_XDECREF(names);
-    }
-    else
-        r = PyObject_CallOneArg(meth, x);
-done:
-    Py_XDECREF(x);
-    Py_XDECREF(meth);
-    return r;
-}
 
 PyTypeObject Layer_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
@@ -518,7 +438,7 @@ PyTypeObject Layer_Type = {
     .tp_traverse = (traverseproc)Layer_traverse,
     .tp_clear = (inquiry)Layer_clear,
     .tp_repr = (reprfunc)Layer_repr,
-    .tp_call = (ternaryfunc)Layer_tp_call,
+    .tp_call = (ternaryfunc)pc_layer_tp_call,
     .tp_getset = Layer_getset,
     .tp_methods = Layer_methods,
     .tp_dictoffset = offsetof(LayerObject, dict),

@@ -124,6 +124,20 @@ PyObject *pc_layer_get_bias(LayerObject *self, void *closure);
 /* The one generator of initializers and dropout masks (pycnn.set_seed) */
 pc_rng *pc_global_rng(void);
 
+/* The call protocol (py/layer_call.c): __call__ of every layer, and the static methods
+ * through which models enter the call context */
+PyObject *pc_layer_tp_call(LayerObject *self, PyObject *args, PyObject *kwargs);
+PyObject *pc_layer_enter_call(PyObject *cls, PyObject *training);
+PyObject *pc_layer_exit_call(PyObject *cls, PyObject *token);
+PyObject *pc_layer_call_state(PyObject *cls, PyObject *ignored);
+#define PC_LAYER_CALL_METHODS                                                               \
+    {"_enter_call", (PyCFunction)pc_layer_enter_call, METH_O | METH_STATIC,                 \
+     "_enter_call(training) -> token: a model's call enters the layers' call context"},     \
+    {"_exit_call", (PyCFunction)pc_layer_exit_call, METH_O | METH_STATIC,                   \
+     "_exit_call(token): leaves it"},                                                       \
+    {"_call_state", (PyCFunction)pc_layer_call_state, METH_NOARGS | METH_STATIC,            \
+     "_call_state() -> (generation, depth, training or None)"},
+
 /* Bindings of the layer family's functions and types (module.c) */
 int pc_initializers_exec(PyObject *m);
 int pc_layer_exec(PyObject *m);

@@ -5,11 +5,11 @@ Handwritten Digits", 1,797 images of 43 writers), split into train and test like
     >>> (x_train, y_train), (x_test, y_test) = pycnn.datasets.digits.load_data()
     >>> x_train.shape, y_train.shape        # ((1437, 8, 8), (1437,))
 """
-import functools
-import importlib.util
-import os
+import functools as _functools
+import importlib.util as _importlib_util
+import os as _os
 
-import numpy as np
+import numpy as _np
 
 __all__ = ["load_data", "IMAGE_SHAPE", "NUM_CLASSES"]
 
@@ -17,24 +17,24 @@ IMAGE_SHAPE = (8, 8)
 NUM_CLASSES = 10
 
 
-@functools.lru_cache(maxsize=1)
+@_functools.lru_cache(maxsize=1)
 def _load_all():
     """(images uint8 (1797, 8, 8) with values 0..16, labels uint8 (1797,)), read once."""
-    spec = importlib.util.find_spec("sklearn")
+    spec = _importlib_util.find_spec("sklearn")
     if spec is None:
         raise ImportError("pycnn.datasets.digits needs scikit-learn, which ships the digits "
                           "file, and is not installed: pip install pycnn[notebook]")
     # Read sklearn's own file without importing sklearn (which takes about a second)
-    path = os.path.join(spec.submodule_search_locations[0], "datasets", "data",
-                        "digits.csv.gz")
-    if os.path.exists(path):
-        table = np.loadtxt(path, delimiter=",", dtype=np.float64)
+    path = _os.path.join(spec.submodule_search_locations[0], "datasets", "data",
+                         "digits.csv.gz")
+    if _os.path.exists(path):
+        table = _np.loadtxt(path, delimiter=",", dtype=_np.float64)
     else:                                       # another layout: ask sklearn itself
         from sklearn.datasets import load_digits
         bunch = load_digits()
-        table = np.column_stack([bunch.data, bunch.target])
-    images = table[:, :64].astype(np.uint8).reshape(-1, 8, 8)
-    labels = table[:, 64].astype(np.uint8)
+        table = _np.column_stack([bunch.data, bunch.target])
+    images = table[:, :64].astype(_np.uint8).reshape(-1, 8, 8)
+    labels = table[:, 64].astype(_np.uint8)
     images.setflags(write=False)
     labels.setflags(write=False)
     return images, labels
@@ -60,17 +60,17 @@ def load_data(test_split=0.2, seed=0, scale=True):
     if not 0.0 < test_split < 1.0:
         raise ValueError(f"digits.load_data: test_split must be in (0, 1), got {test_split}")
     images, labels = _load_all()
-    rng = np.random.default_rng(seed)
+    rng = _np.random.default_rng(seed)
     train, test = [], []
     for digit in range(NUM_CLASSES):            # ten classes, not a loop over pixels
-        idx = rng.permutation(np.flatnonzero(labels == digit))
+        idx = rng.permutation(_np.flatnonzero(labels == digit))
         n_test = int(round(test_split * idx.size))
         test.append(idx[:n_test])
         train.append(idx[n_test:])
-    train = rng.permutation(np.concatenate(train))
-    test = rng.permutation(np.concatenate(test))
+    train = rng.permutation(_np.concatenate(train))
+    test = rng.permutation(_np.concatenate(test))
     if scale:
-        x = images.astype(np.float32) / np.float32(16.0)
+        x = images.astype(_np.float32) / _np.float32(16.0)
     else:
         x = images.copy()
     return (x[train], labels[train]), (x[test], labels[test])

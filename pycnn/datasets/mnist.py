@@ -20,13 +20,13 @@ says so, once per process. Nothing is ever downloaded.
     >>> (x_train, y_train), (x_test, y_test) = pycnn.datasets.mnist.load_data()
     >>> x_train.shape, x_train.dtype        # ((8000, 28, 28), dtype('uint8')) bundled
 """
-import functools
-import gzip
-import os
-import warnings
-import zipfile
+import functools as _functools
+import gzip as _gzip
+import os as _os
+import warnings as _warnings
+import zipfile as _zipfile
 
-import numpy as np
+import numpy as _np
 
 __all__ = ["load_data", "load_bundled", "read_idx", "search_dirs", "IDX_FILES", "BUNDLED_DIR",
            "BUNDLED_TEST_EVERY", "BundledMNISTWarning"]
@@ -38,7 +38,7 @@ IDX_FILES = {
     "y_test": "t10k-labels-idx1-ubyte",
 }
 NPZ_FILE = "mnist.npz"
-BUNDLED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "mnist")
+BUNDLED_DIR = _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "data", "mnist")
 BUNDLED_TEST_EVERY = 5          # image i of the bundled file is a test image iff i % 5 == 4
 
 
@@ -54,7 +54,7 @@ def _read_bytes(path):
         raw = f.read()
     if raw[:2] == b"\x1f\x8b":                  # gzip magic, whatever the file is called
         try:
-            raw = gzip.decompress(raw)
+            raw = _gzip.decompress(raw)
         except (OSError, EOFError) as e:
             raise ValueError(f"{path}: corrupted or truncated gzip data ({e})") from None
     return raw
@@ -75,46 +75,46 @@ def read_idx(path):
     if len(raw) < header:
         raise ValueError(f"{path}: truncated IDX header ({len(raw)} bytes for {ndim} "
                          f"dimensions)")
-    shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
-    dtype = np.dtype(_IDX_TYPES[raw[2]])
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    shape = tuple(int(d) for d in _np.frombuffer(raw, ">u4", count=ndim, offset=4))
+    dtype = _np.dtype(_IDX_TYPES[raw[2]])
+    expected = int(_np.prod(shape, dtype=_np.int64)) * dtype.itemsize
     if len(raw) - header != expected:
         raise ValueError(f"{path}: IDX shape {shape} needs {expected} data bytes but the file "
                          f"holds {len(raw) - header} (truncated or not MNIST)")
-    data = np.frombuffer(raw, dtype, offset=header).reshape(shape)
+    data = _np.frombuffer(raw, dtype, offset=header).reshape(shape)
     return data.astype(dtype.newbyteorder("="))     # native order, own memory
 
 
 def search_dirs(path=None):
     """The folders load_data looks in, in order."""
     if path is not None:
-        bases = [os.fspath(path)]
+        bases = [_os.fspath(path)]
     else:
-        bases = [p for p in (os.environ.get("PYCNN_DATA"),
-                             os.path.join(os.path.expanduser("~"), ".pycnn", "datasets")) if p]
+        bases = [p for p in (_os.environ.get("PYCNN_DATA"),
+                             _os.path.join(_os.path.expanduser("~"), ".pycnn", "datasets")) if p]
     dirs = []
     for base in bases:
-        dirs += [base, os.path.join(base, "mnist")]
+        dirs += [base, _os.path.join(base, "mnist")]
     return dirs
 
 
 def _find(folder, name):
     for candidate in (name, name + ".gz"):
-        full = os.path.join(folder, candidate)
-        if os.path.isfile(full):
+        full = _os.path.join(folder, candidate)
+        if _os.path.isfile(full):
             return full
     return None
 
 
 def _load_npz(path):
     try:
-        f = np.load(path, allow_pickle=False)
-        if not isinstance(f, np.lib.npyio.NpzFile):
+        f = _np.load(path, allow_pickle=False)
+        if not isinstance(f, _np.lib.npyio.NpzFile):
             raise ValueError("a single .npy array, not an .npz archive")
         with f:
             arrays = {k: f[k] for k in IDX_FILES if k in f.files}
             held = f.files
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as e:
+    except (OSError, EOFError, ValueError, _zipfile.BadZipFile) as e:
         raise ValueError(f"{path}: cannot read as mnist.npz ({e})") from None
     missing = [k for k in IDX_FILES if k not in arrays]
     if missing:
@@ -129,17 +129,17 @@ def _check(arrays, where):
         if x.ndim != 3 or y.ndim != 1 or x.shape[0] != y.shape[0]:
             raise ValueError(f"{where}: {part} images {x.shape} and labels {y.shape} do not "
                              f"pair up (expected (n, 28, 28) and (n,))")
-    return ((arrays["x_train"].astype(np.uint8, copy=False),
-             arrays["y_train"].astype(np.uint8, copy=False)),
-            (arrays["x_test"].astype(np.uint8, copy=False),
-             arrays["y_test"].astype(np.uint8, copy=False)))
+    return ((arrays["x_train"].astype(_np.uint8, copy=False),
+             arrays["y_train"].astype(_np.uint8, copy=False)),
+            (arrays["x_test"].astype(_np.uint8, copy=False),
+             arrays["y_test"].astype(_np.uint8, copy=False)))
 
 
-@functools.lru_cache(maxsize=1)
+@_functools.lru_cache(maxsize=1)
 def _bundled_arrays():
     """The bundled 10,000 images and labels, read once, read-only."""
-    images = read_idx(os.path.join(BUNDLED_DIR, IDX_FILES["x_test"] + ".gz"))
-    labels = read_idx(os.path.join(BUNDLED_DIR, IDX_FILES["y_test"] + ".gz"))
+    images = read_idx(_os.path.join(BUNDLED_DIR, IDX_FILES["x_test"] + ".gz"))
+    labels = read_idx(_os.path.join(BUNDLED_DIR, IDX_FILES["y_test"] + ".gz"))
     if images.shape != (10000, 28, 28) or labels.shape != (10000,):
         raise ValueError(f"mnist: the bundled files in {BUNDLED_DIR} hold images {images.shape} "
                          f"and labels {labels.shape}, not the 10,000 MNIST test images "
@@ -158,7 +158,7 @@ def load_bundled():
     part otherwise; both keep the file's order.
     """
     images, labels = _bundled_arrays()
-    test = np.arange(len(labels)) % BUNDLED_TEST_EVERY == BUNDLED_TEST_EVERY - 1
+    test = _np.arange(len(labels)) % BUNDLED_TEST_EVERY == BUNDLED_TEST_EVERY - 1
     return (images[~test], labels[~test]), (images[test], labels[test])
 
 
@@ -171,8 +171,8 @@ def _full_files(dirs):
         found = {key: _find(folder, name) for key, name in IDX_FILES.items()}
         if all(found.values()):
             return _check({key: read_idx(p) for key, p in found.items()}, folder)
-        npz = os.path.join(folder, NPZ_FILE)
-        if os.path.isfile(npz):
+        npz = _os.path.join(folder, NPZ_FILE)
+        if _os.path.isfile(npz):
             return _check(_load_npz(npz), npz)
     return None
 
@@ -187,8 +187,8 @@ def load_data(path=None):
     and missing files raise FileNotFoundError naming the files expected.
     """
     global _told_bundled
-    if path is not None and os.path.isfile(path):
-        if not os.fspath(path).endswith(".npz"):
+    if path is not None and _os.path.isfile(path):
+        if not _os.fspath(path).endswith(".npz"):
             raise ValueError(f"mnist.load_data: {path} is a file but not an .npz; pass the "
                              f"folder holding the IDX files instead")
         return _check(_load_npz(path), path)
@@ -199,7 +199,7 @@ def load_data(path=None):
     if path is None:
         if not _told_bundled:
             _told_bundled = True
-            warnings.warn(
+            _warnings.warn(
                 "mnist.load_data: the full MNIST files are not in "
                 f"{' or '.join(dirs) or '$PYCNN_DATA or ~/.pycnn/datasets'}; returning the "
                 "10,000 MNIST test images bundled with pycnn, split 8,000 train / 2,000 test "

@@ -34,7 +34,7 @@ The pixel loops are C (``csrc/kernels/shapes.c``).
     >>> (x_train, y_train), (x_test, y_test) = pycnn.datasets.shapes.load_data()
     >>> x_train.shape, y_train.shape        # ((512, 32, 32, 1), (512, 4, 4, 8))
 """
-import numpy as np
+import numpy as _np
 
 from .. import _core
 
@@ -61,19 +61,19 @@ def _layout(rng, n, size, grid, max_objects):
     """Where each object goes: (present, class, cx, cy, w, h, brightness), each (n, K)."""
     cell = size / grid
     count = rng.integers(1, max_objects + 1, size=n)
-    present = np.arange(max_objects)[None, :] < count[:, None]
+    present = _np.arange(max_objects)[None, :] < count[:, None]
     # distinct cells per image: the first K of a random order of the S·S cells
-    cells = np.argsort(rng.random((n, grid * grid)), axis=1)[:, :max_objects]
-    row, col = np.divmod(cells, grid)
+    cells = _np.argsort(rng.random((n, grid * grid)), axis=1)[:, :max_objects]
+    row, col = _np.divmod(cells, grid)
     label = rng.integers(0, len(CLASSES), size=(n, max_objects))
     w = rng.uniform(0.7, 1.3, size=(n, max_objects)) * cell
     # rectangles get their own aspect ratio; circles and triangles are as tall as wide
-    h = np.where(label == 0, rng.uniform(0.6, 1.3, size=(n, max_objects)) * cell, w)
+    h = _np.where(label == 0, rng.uniform(0.6, 1.3, size=(n, max_objects)) * cell, w)
     cx = (col + rng.uniform(0.2, 0.8, size=(n, max_objects))) * cell
     cy = (row + rng.uniform(0.2, 0.8, size=(n, max_objects))) * cell
     # keep each shape inside the image; its centre stays in its own cell (w/2 < cell)
-    cx = np.clip(cx, w / 2, size - w / 2)
-    cy = np.clip(cy, h / 2, size - h / 2)
+    cx = _np.clip(cx, w / 2, size - w / 2)
+    cy = _np.clip(cy, h / 2, size - h / 2)
     brightness = rng.uniform(0.6, 1.0, size=(n, max_objects))
     return present, label, cx, cy, w, h, brightness
 
@@ -81,8 +81,8 @@ def _layout(rng, n, size, grid, max_objects):
 def _rasterise(layout, n, size):
     """Images (n, H, W) float64 and masks (n, H, W) uint8, drawn in C (kernels/shapes.c)."""
     present, label, cx, cy, w, h, brightness = layout
-    geometry = np.stack([cx, cy, w, h, brightness], axis=-1)
-    return _core._shapes_draw(present.astype(np.uint8), label.astype(np.intp), geometry,
+    geometry = _np.stack([cx, cy, w, h, brightness], axis=-1)
+    return _core._shapes_draw(present.astype(_np.uint8), label.astype(_np.intp), geometry,
                               size, size)
 
 
@@ -94,26 +94,26 @@ def encode_yolo(boxes, grid_size, num_classes=len(CLASSES)):
     centre's offset inside the cell; the other cells are zeros. Two boxes in one cell:
     the later row wins (the generator never makes them).
     """
-    boxes = np.asarray(boxes, dtype=np.float64)
+    boxes = _np.asarray(boxes, dtype=_np.float64)
     if boxes.ndim != 3 or boxes.shape[2] != 6:
         raise ValueError(f"encode_yolo: boxes must have shape (n, K, 6), got {boxes.shape}")
     grid = int(grid_size)
     n = len(boxes)
-    y = np.zeros((n, grid, grid, 5 + int(num_classes)), np.float32)
-    img, slot = np.nonzero(boxes[..., 5] > 0.5)
+    y = _np.zeros((n, grid, grid, 5 + int(num_classes)), _np.float32)
+    img, slot = _np.nonzero(boxes[..., 5] > 0.5)
     cls, cx, cy, w, h = (boxes[img, slot, i] for i in range(5))
-    if np.any((cls < 0) | (cls >= num_classes) | (cls != np.round(cls))):
+    if _np.any((cls < 0) | (cls >= num_classes) | (cls != _np.round(cls))):
         raise ValueError(f"encode_yolo: classes must be integers in [0, {num_classes})")
-    if np.any((cx < 0) | (cx > 1) | (cy < 0) | (cy > 1)):
+    if _np.any((cx < 0) | (cx > 1) | (cy < 0) | (cy > 1)):
         raise ValueError("encode_yolo: box centres must lie in the image, [0, 1]")
-    col = np.minimum((cx * grid).astype(np.intp), grid - 1)
-    row = np.minimum((cy * grid).astype(np.intp), grid - 1)
+    col = _np.minimum((cx * grid).astype(_np.intp), grid - 1)
+    row = _np.minimum((cy * grid).astype(_np.intp), grid - 1)
     y[img, row, col, 0] = cx * grid - col
     y[img, row, col, 1] = cy * grid - row
     y[img, row, col, 2] = w
     y[img, row, col, 3] = h
     y[img, row, col, 4] = 1.0
-    y[img, row, col, 5 + cls.astype(np.intp)] = 1.0
+    y[img, row, col, 5 + cls.astype(_np.intp)] = 1.0
     return y
 
 
@@ -121,14 +121,14 @@ def _keypoints(layout, size):
     """(n, K, 4, 2) corner points in image fractions, NaN where there is no corner."""
     present, label, cx, cy, w, h, _ = layout
     hw, hh = w / 2, h / 2
-    corners = np.stack([np.stack([cx - hw, cy - hh], -1), np.stack([cx + hw, cy - hh], -1),
-                        np.stack([cx + hw, cy + hh], -1), np.stack([cx - hw, cy + hh], -1)],
+    corners = _np.stack([_np.stack([cx - hw, cy - hh], -1), _np.stack([cx + hw, cy - hh], -1),
+                        _np.stack([cx + hw, cy + hh], -1), _np.stack([cx - hw, cy + hh], -1)],
                        axis=2)
-    triangle = np.stack([np.stack([cx, cy - hh], -1), corners[:, :, 2], corners[:, :, 3],
-                         np.full(cx.shape + (2,), np.nan)], axis=2)
-    points = np.where((label == 2)[..., None, None], triangle, corners) / size
-    points[(label == 1) | ~present] = np.nan
-    return points.astype(np.float32)
+    triangle = _np.stack([_np.stack([cx, cy - hh], -1), corners[:, :, 2], corners[:, :, 3],
+                         _np.full(cx.shape + (2,), _np.nan)], axis=2)
+    points = _np.where((label == 2)[..., None, None], triangle, corners) / size
+    points[(label == 1) | ~present] = _np.nan
+    return points.astype(_np.float32)
 
 
 def generate(n, image_size=32, grid_size=4, max_objects=3, noise=0.05, seed=0,
@@ -136,22 +136,22 @@ def generate(n, image_size=32, grid_size=4, max_objects=3, noise=0.05, seed=0,
     """n images and all their targets: (images (n, H, W, 1) float32, dict of targets)."""
     _check_args(n, image_size, grid_size, max_objects)
     n, size, grid, k = int(n), int(image_size), int(grid_size), int(max_objects)
-    rng = np.random.default_rng(seed)
+    rng = _np.random.default_rng(seed)
     layout = _layout(rng, n, size, grid, k)
     images, masks = _rasterise(layout, n, size)
-    images = np.clip(images + rng.normal(0.0, noise, size=images.shape), 0.0, 1.0)
+    images = _np.clip(images + rng.normal(0.0, noise, size=images.shape), 0.0, 1.0)
     present, label, cx, cy, w, h, _ = layout
-    boxes = np.stack([np.where(present, label, -1), cx / size, cy / size, w / size,
+    boxes = _np.stack([_np.where(present, label, -1), cx / size, cy / size, w / size,
                       h / size, present], axis=-1)
     boxes[~present, 1:5] = 0.0
-    labels = np.zeros((n, len(CLASSES)), np.float32)
-    labels[np.nonzero(present)[0], label[present]] = 1.0
+    labels = _np.zeros((n, len(CLASSES)), _np.float32)
+    labels[_np.nonzero(present)[0], label[present]] = 1.0
     if ignore_border:
         masks = _core._mask_border(masks, int(ignore_border), IGNORE)
     targets = {"yolo": encode_yolo(boxes, grid), "mask": masks,
-               "boxes": boxes.astype(np.float32), "multilabel": labels,
+               "boxes": boxes.astype(_np.float32), "multilabel": labels,
                "keypoints": _keypoints(layout, size)}
-    return images[..., None].astype(np.float32), targets
+    return images[..., None].astype(_np.float32), targets
 
 
 def load_data(n_train=512, n_test=128, image_size=32, grid_size=4, max_objects=3,
@@ -175,7 +175,7 @@ def load_data(n_train=512, n_test=128, image_size=32, grid_size=4, max_objects=3
     """
     if target not in TARGETS:
         raise ValueError(f"shapes.load_data: target must be one of {TARGETS}, got {target!r}")
-    train_seed, test_seed = np.random.SeedSequence(seed).spawn(2)
+    train_seed, test_seed = _np.random.SeedSequence(seed).spawn(2)
     parts = []
     for n, s in ((n_train, train_seed), (n_test, test_seed)):
         x, targets = generate(n, image_size, grid_size, max_objects, noise, s, ignore_border)
@@ -190,14 +190,14 @@ def _split(n_train, n_test, seed, make):
     for n in (n_train, n_test):
         if int(n) < 0:
             raise ValueError(f"shapes: the number of images must be >= 0, got {n}")
-    streams = np.random.SeedSequence(seed).spawn(2)
-    return tuple(make(int(n), np.random.default_rng(s))
+    streams = _np.random.SeedSequence(seed).spawn(2)
+    return tuple(make(int(n), _np.random.default_rng(s))
                  for n, s in ((n_train, streams[0]), (n_test, streams[1])))
 
 
 def _finish(images, rng, noise):
-    images = np.clip(images + rng.normal(0.0, noise, size=images.shape), 0.0, 1.0)
-    return images[..., None].astype(np.float32)
+    images = _np.clip(images + rng.normal(0.0, noise, size=images.shape), 0.0, 1.0)
+    return images[..., None].astype(_np.float32)
 
 
 def _check_size(image_size, smallest, op):
@@ -223,15 +223,15 @@ def load_landmarks(n_train=512, n_test=128, image_size=32, noise=0.05, seed=0):
         # roughly upright, as faces in a photo: vertex 0 within ±0.6 rad of straight up,
         # the others a third of a turn on each (±0.3 rad), so the labels never swap
         centre = rng.uniform(0.38, 0.62, (n, 1, 2)) * size
-        angle = -np.pi / 2 + rng.uniform(-0.6, 0.6, (n, 1)) \
-            + np.arange(3) * 2 * np.pi / 3 + rng.uniform(-0.3, 0.3, (n, 3))
+        angle = -_np.pi / 2 + rng.uniform(-0.6, 0.6, (n, 1)) \
+            + _np.arange(3) * 2 * _np.pi / 3 + rng.uniform(-0.3, 0.3, (n, 3))
         radius = rng.uniform(0.22, 0.36, (n, 3)) * size
-        points = centre + radius[..., None] * np.stack([np.cos(angle), np.sin(angle)], -1)
-        points = np.clip(points, 0.5, size - 0.5)
+        points = centre + radius[..., None] * _np.stack([_np.cos(angle), _np.sin(angle)], -1)
+        points = _np.clip(points, 0.5, size - 0.5)
         brightness = rng.uniform(0.6, 1.0, (n, 1))
-        images, _ = _core._triangles_draw(np.concatenate([points.reshape(n, 6), brightness], 1),
+        images, _ = _core._triangles_draw(_np.concatenate([points.reshape(n, 6), brightness], 1),
                                           size, size)
-        return _finish(images, rng, noise), (points.reshape(n, 6) / size).astype(np.float32)
+        return _finish(images, rng, noise), (points.reshape(n, 6) / size).astype(_np.float32)
 
     return _split(n_train, n_test, seed, make)
 
@@ -245,7 +245,7 @@ BONES = (("head", "neck"), ("neck", "pelvis"), ("neck", "left_hand"), ("neck", "
 
 def _limb(start, length, angle):
     """start + length · (sin angle, cos angle): angle 0 points down, > 0 to the right."""
-    return start + length[:, None] * np.stack([np.sin(angle), np.cos(angle)], axis=-1)
+    return start + length[:, None] * _np.stack([_np.sin(angle), _np.cos(angle)], axis=-1)
 
 
 def load_poses(n_train=512, n_test=128, image_size=32, noise=0.05, seed=0):
@@ -263,28 +263,28 @@ def load_poses(n_train=512, n_test=128, image_size=32, noise=0.05, seed=0):
     def make(n, rng):
         u = lambda lo, hi: rng.uniform(lo, hi, n)              # noqa: E731
         height = u(0.6, 0.85) * size
-        pelvis = np.stack([u(0.4, 0.6) * size, u(0.5, 0.6) * size], axis=-1)
+        pelvis = _np.stack([u(0.4, 0.6) * size, u(0.5, 0.6) * size], axis=-1)
         lean = u(-0.3, 0.3)
-        neck = _limb(pelvis, 0.36 * height, np.pi + lean)
-        head = _limb(neck, 0.13 * height, np.pi + lean + u(-0.3, 0.3))
+        neck = _limb(pelvis, 0.36 * height, _np.pi + lean)
+        head = _limb(neck, 0.13 * height, _np.pi + lean + u(-0.3, 0.3))
         hands = [_limb(neck, 0.32 * height, s * u(0.35, 2.4)) for s in (-1, 1)]
         knees = [_limb(pelvis, 0.26 * height, s * u(0.1, 0.7)) for s in (-1, 1)]
         feet = [_limb(k, 0.24 * height, s * u(-0.1, 0.5)) for k, s in zip(knees, (-1, 1))]
-        joints = np.stack([head, neck, pelvis, *hands, *knees, *feet], axis=1)   # (n, 9, 2)
+        joints = _np.stack([head, neck, pelvis, *hands, *knees, *feet], axis=1)   # (n, 9, 2)
         head_r = 0.08 * height
-        limb_r = np.full(n, max(0.7, size / 40))
+        limb_r = _np.full(n, max(0.7, size / 40))
         # move the whole figure inside the image (with its head's and limbs' thickness)
         margin = (head_r + 1.0)[:, None]
         low = joints.min(axis=1) - margin
         high = joints.max(axis=1) + margin
-        joints += (np.maximum(0, -low) - np.maximum(0, high - size))[:, None]
+        joints += (_np.maximum(0, -low) - _np.maximum(0, high - size))[:, None]
         index = {name: i for i, name in enumerate(JOINTS)}
         brightness = u(0.6, 1.0)
-        bones = [np.concatenate([joints[:, index[a]], joints[:, index[b]], limb_r[:, None],
+        bones = [_np.concatenate([joints[:, index[a]], joints[:, index[b]], limb_r[:, None],
                                  brightness[:, None]], axis=1) for a, b in BONES]
-        skull = np.concatenate([joints[:, 0], joints[:, 0], head_r[:, None],
+        skull = _np.concatenate([joints[:, 0], joints[:, 0], head_r[:, None],
                                 brightness[:, None]], axis=1)
-        images = _core._segments_draw(np.stack(bones + [skull], axis=1), size, size)
-        return _finish(images, rng, noise), (joints / size).astype(np.float32)
+        images = _core._segments_draw(_np.stack(bones + [skull], axis=1), size, size)
+        return _finish(images, rng, noise), (joints / size).astype(_np.float32)
 
     return _split(n_train, n_test, seed, make)

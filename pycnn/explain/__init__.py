@@ -16,11 +16,11 @@ of code. The explainers live in one module per section of ``csrc/autograd/ops.de
 Batches show their first few rows, then how the rows combine (mean or sum); the last
 number on the last line is always the tensor's own value, computed by pycnn in C.
 """
-import numpy as np
+import numpy as _np
 
 from .. import _core
 from . import activations, elementwise, layers, losses, reductions
-from .render import Explanation, Notation, _explain_leaf, _explain_other
+from .render import Explanation, Notation as _Notation, _explain_leaf, _explain_other
 
 __all__ = ["explain", "Explanation", "EXPLAINERS"]
 
@@ -33,15 +33,15 @@ def _lines(explainer, t):
     """(LaTeX lines, text lines). Numbers that do not fit an explainer's formula (an empty
     batch, a shape it does not know) get the generic description instead of an error:
     explaining must never be what breaks a student's session."""
-    with np.errstate(all="ignore"):
+    with _np.errstate(all="ignore"):
         try:
-            return (explainer(t, Notation(True)), explainer(t, Notation(False)))
+            return (explainer(t, _Notation(True)), explainer(t, _Notation(False)))
         except (ValueError, IndexError, ZeroDivisionError) as error:
             if explainer is _explain_other:
                 raise
             lines = _lines(_explain_other, t)
             note = f"({t.op}'s own derivation does not apply here: {error})"
-            return (lines[0] + [Notation(True).text(note)], lines[1] + [note])
+            return (lines[0] + [_Notation(True).text(note)], lines[1] + [note])
 
 
 def explain(t, *args, **kwargs):
@@ -77,7 +77,7 @@ def _recording_leaf(a):
     """A leaf that requires grad for lists, float arrays and Tensors; a unchanged else."""
     if isinstance(a, _core.Tensor):
         leaf = a.detach()
-    elif isinstance(a, list) or (isinstance(a, np.ndarray) and a.dtype.kind == "f"):
+    elif isinstance(a, list) or (isinstance(a, _np.ndarray) and a.dtype.kind == "f"):
         leaf = _core.tensor(a)
     else:
         return a

@@ -4,7 +4,7 @@ leaky_relu's and elu's α, the axis of softmax, log_softmax and naive normalisat
 maxout's pieces and axis come from the tensor's ``op_args``; swish's β is its second
 parent.
 """
-import numpy as np
+import numpy as _np
 
 from .elementwise import _elementwise
 from .render import ELEMENTS, _join, _values
@@ -56,7 +56,7 @@ EXPLAINERS = {
 def _rows(t):
     """(z, y) as rows along the op's axis (op_args)."""
     z, y, axis = _values(t.parents[0]), _values(t), t.op_args["axis"]
-    z, y = np.moveaxis(np.atleast_1d(z), axis, -1), np.moveaxis(np.atleast_1d(y), axis, -1)
+    z, y = _np.moveaxis(_np.atleast_1d(z), axis, -1), _np.moveaxis(_np.atleast_1d(y), axis, -1)
     return z.reshape(-1, z.shape[-1]), y.reshape(-1, y.shape[-1]), axis
 
 
@@ -67,7 +67,7 @@ def _which_row(n, rows, axis):
 
 
 def _softmax_reference(z, axis=-1):
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    e = _np.exp(z - z.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 
 
@@ -82,8 +82,8 @@ def _shift_text(n, m):
 def _explain_softmax(t, n):
     z, p, axis = _rows(t)
     z0, p0 = z[0], p[0]
-    m = float(z0.max()) if np.abs(z0).max() > 50 else 0.0
-    e = np.exp(z0 - m)
+    m = float(z0.max()) if _np.abs(z0).max() > 50 else 0.0
+    e = _np.exp(z0 - m)
     zk = lambda v: n.exp(v - m)                                       # noqa: E731
     lines = [n.text("softmax: ") + n.sub("p", "k") + " = " +
              n.frac("e^{z_k}" if n.tex else "e^z_k", n.sum("j", "e^{z_j}" if n.tex else "e^z_j"))]
@@ -108,7 +108,7 @@ def _explain_softmax(t, n):
 def _explain_log_softmax(t, n):
     z, y, axis = _rows(t)
     z0, y0 = z[0], y[0]
-    lse = float(np.log(np.exp(z0 - z0.max()).sum()) + z0.max())
+    lse = float(_np.log(_np.exp(z0 - z0.max()).sum()) + z0.max())
     ln = r"\ln" if n.tex else "ln"
     lines = [n.text("log_softmax: ") + f"{ln} {n.sub('p', 'k')} = {n.sub('z', 'k')} {n.minus} "
              f"{ln} " + n.sum("j", "e^{z_j}" if n.tex else "e^z_j")]
@@ -137,7 +137,7 @@ def _explain_naive_normalize(t, n):
     for k in range(min(ELEMENTS, z0.size)):
         lines.append(f"{n.sub('p', k + 1)} = {n.frac(n.num(z0[k]), n.num(z0.sum()))} = "
                      f"{n.num(p0[k])}")
-    bad = [n.num(v) for v in p0 if v < 0 or v > 1 or not np.isfinite(v)]
+    bad = [n.num(v) for v in p0 if v < 0 or v > 1 or not _np.isfinite(v)]
     if bad:
         lines.append(n.text("not a probability: " + ", ".join(bad) +
                             " lies outside [0, 1] — softmax exponentiates first"))
@@ -147,8 +147,8 @@ def _explain_naive_normalize(t, n):
 def _explain_maxout(t, n):
     x, y = _values(t.parents[0]), _values(t)
     axis, pieces = t.op_args["axis"], t.op_args["pieces"]
-    x0 = np.moveaxis(x, axis, -1).reshape(-1, x.shape[axis])[0]
-    y0 = np.moveaxis(y, axis, -1).reshape(-1, y.shape[axis])[0]
+    x0 = _np.moveaxis(x, axis, -1).reshape(-1, x.shape[axis])[0]
+    y0 = _np.moveaxis(y, axis, -1).reshape(-1, y.shape[axis])[0]
     mx = r"\max" if n.tex else "max"
     lines = [n.text(f"maxout, {pieces} pieces per unit: ") + f"{n.sub('y', 'j')} = {mx} " +
              n.text("of the j-th group of consecutive inputs")]

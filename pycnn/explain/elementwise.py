@@ -1,7 +1,7 @@
 """Explainers of the element-wise ops (ops.def: core casts and element-wise maps): each
 element's formula with its numbers, broadcasting as NumPy does.
 """
-import numpy as np
+import numpy as _np
 
 from .render import ELEMENTS, _shape, _values
 
@@ -11,7 +11,7 @@ def _elementwise(formula, general):
     formula(n, *numbers) writes f at one element; general(n) the formula with symbols.
     """
     def explainer(t, n):
-        operands = [np.broadcast_to(_values(p), t.shape).reshape(-1) for p in t.parents]
+        operands = [_np.broadcast_to(_values(p), t.shape).reshape(-1) for p in t.parents]
         y = _values(t).reshape(-1)
         where = f" (broadcast to {_shape(t.shape)})" if len(operands) > 1 else ""
         lines = [n.text(f"{t.op}, element by element{where}: ") + general(n)]

@@ -3,7 +3,7 @@
 A layer's activation, strides, padding and window come from its tensor's ``op_args``
 (the node's named arguments).
 """
-import numpy as np
+import numpy as _np
 
 from .render import ELEMENTS, _explain_other, _join, _values
 
@@ -11,15 +11,15 @@ from .render import ELEMENTS, _explain_other, _join, _values
 
 _ACTIVATIONS = {
     "linear": lambda z: z,
-    "relu": lambda z: np.maximum(z, 0),
-    "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
-    "tanh": np.tanh,
+    "relu": lambda z: _np.maximum(z, 0),
+    "sigmoid": lambda z: 1 / (1 + _np.exp(-z)),
+    "tanh": _np.tanh,
 }
 
 
 def _explain_dense(t, n):
     x, w = (_values(p) for p in t.parents[:2])
-    b = _values(t.parents[2]) if len(t.parents) > 2 else np.zeros(w.shape[1])
+    b = _values(t.parents[2]) if len(t.parents) > 2 else _np.zeros(w.shape[1])
     y = _values(t)
     if x.ndim != 2 or w.ndim != 2 or y.shape != (x.shape[0], w.shape[1]):
         return _explain_other(t, n)
@@ -70,17 +70,17 @@ def _geometry(t, kh, kw):
 def _window(x, i, j, kh, kw, geometry, fill=0.0):
     """x[n=0] around output (i, j): (kh, kw, C), ``fill`` where padding lies."""
     (sh, ph, _), (sw, pw, _) = geometry
-    rows, cols = i * sh - ph + np.arange(kh), j * sw - pw + np.arange(kw)
+    rows, cols = i * sh - ph + _np.arange(kh), j * sw - pw + _np.arange(kw)
     inside = ((rows >= 0) & (rows < x.shape[1]))[:, None] & ((cols >= 0) & (cols < x.shape[2]))
-    window = np.full((kh, kw, x.shape[3]), fill)
-    window[inside] = x[0][np.clip(rows, 0, x.shape[1] - 1)[:, None],
-                          np.clip(cols, 0, x.shape[2] - 1)[None, :]][inside]
+    window = _np.full((kh, kw, x.shape[3]), fill)
+    window[inside] = x[0][_np.clip(rows, 0, x.shape[1] - 1)[:, None],
+                          _np.clip(cols, 0, x.shape[2] - 1)[None, :]][inside]
     return window
 
 
 def _explain_conv2d(t, n):
     x, k = (_values(p) for p in t.parents[:2])
-    b = _values(t.parents[2]) if len(t.parents) > 2 else np.zeros(k.shape[3])
+    b = _values(t.parents[2]) if len(t.parents) > 2 else _np.zeros(k.shape[3])
     y = _values(t)
     kh, kw, cin, cout = k.shape
     name = t.op_args["activation"]
@@ -113,8 +113,8 @@ def _explain_pool(t, n):
     p, q = t.op_args["pool_size"]
     geometry = _geometry(t, p, q)
     i, j = y.shape[1] // 2, y.shape[2] // 2
-    window = _window(x, i, j, p, q, geometry, np.nan)[:, :, 0]
-    window = window[~np.isnan(window)]
+    window = _window(x, i, j, p, q, geometry, _np.nan)[:, :, 0]
+    window = window[~_np.isnan(window)]
     (sh, _, padding), (sw, _, _) = geometry
     kind = "max" if t.op == "max_pool2d" else "average"
     fn = (r"\max" if n.tex else "max") if kind == "max" else (r"\mathrm{mean}" if n.tex
@@ -129,7 +129,7 @@ def _explain_pool(t, n):
 def _explain_upsampling(t, n):
     x, y = _values(t.parents[0]), _values(t)
     fh, fw = t.op_args["size"]
-    i, j = np.unravel_index(np.argmax(np.abs(x[0, :, :, 0])), x.shape[1:3])
+    i, j = _np.unravel_index(_np.argmax(_np.abs(x[0, :, :, 0])), x.shape[1:3])
     block = y[0, i * fh:(i + 1) * fh, j * fw:(j + 1) * fw, 0]
     where = f"_{{{i},{j}}}" if n.tex else f"[{i}, {j}]"
     return [n.text(f"up-sampling by ({fh}, {fw}), nearest neighbour: each value is copied "

@@ -4,7 +4,7 @@ numbers), then the reduction.
 A loss node's parents are (y_pred, y_true); its value is the per-sample vector
 ('none'), or their mean or sum. Which reduction it was is read from the numbers.
 """
-import numpy as np
+import numpy as _np
 
 from .activations import _softmax_reference as _softmax_rows
 from .render import ROWS, _join, _shape, _values
@@ -16,8 +16,8 @@ def _loss_rows(t, rows_are_samples=False):
     """(y_pred, y_true) as float64 rows: one row per sample (the first axis) for the
     squared errors, else one row per vector along the last axis."""
     pred, true = (_values(p) for p in t.parents)
-    pred = np.atleast_1d(pred)
-    width = int(np.prod(pred.shape[1:])) if rows_are_samples else pred.shape[-1]
+    pred = _np.atleast_1d(pred)
+    width = int(_np.prod(pred.shape[1:])) if rows_are_samples else pred.shape[-1]
     return pred.reshape(-1, width), true.reshape(pred.size // width, -1)
 
 
@@ -32,11 +32,11 @@ def _reduce(t, n, per, counted=None):
     m = counted.size
     if m == 1:
         return []
-    if np.isclose(v, counted.mean(), rtol=1e-4, atol=1e-7):
+    if _np.isclose(v, counted.mean(), rtol=1e-4, atol=1e-7):
         return [f"E = {n.over('N')} {n.sum('i', 'E_i' if not n.tex else 'E_{i}')} = "
                 f"{n.frac(terms, str(m))} = {n.num(v)}" +
                 (n.text(f"  (N = {m})") if n.tex else f"   (N = {m})")]
-    if np.isclose(v, counted.sum(), rtol=1e-4, atol=1e-7):
+    if _np.isclose(v, counted.sum(), rtol=1e-4, atol=1e-7):
         return [f"E = {n.sum('i', 'E_i' if not n.tex else 'E_{i}')} = {terms} = {n.num(v)}"]
     return [f"E = {n.num(v)}"]
 
@@ -77,13 +77,13 @@ def _explain_categorical(t, n):
     pred, true = _loss_rows(t)
     logits = t.op.endswith("from_logits")
     p = _softmax_rows(pred) if logits else pred / pred.sum(axis=-1, keepdims=True)
-    q = np.clip(p, EPSILON, 1 - EPSILON)
-    per = -(true * np.log(q)).sum(axis=-1)
+    q = _np.clip(p, EPSILON, 1 - EPSILON)
+    per = -(true * _np.log(q)).sum(axis=-1)
     lines = [n.text("categorical cross-entropy: ") + "E = " + n.minus +
              n.sum("k", f"{n.sub('y', 'k')}{n.dot}" + (r"\ln p_k" if n.tex else "ln p_k"))]
     if logits:
         lines += _from_logits_line(n, "softmax", pred[0], p[0])
-    elif not np.allclose(pred.sum(axis=-1), 1, atol=1e-6):
+    elif not _np.allclose(pred.sum(axis=-1), 1, atol=1e-6):
         lines.append(n.text("the rows of y_pred do not sum to 1: p is divided by its sum "
                             "first, as Keras does"))
     lines += _sample_lines(n, t, per, lambda i: _crossentropy_terms(n, true[i], q[i]), len(per))
@@ -95,10 +95,10 @@ def _explain_sparse(t, n):
     labels = labels.reshape(-1)
     logits = t.op.endswith("from_logits")
     p = _softmax_rows(pred) if logits else pred / pred.sum(axis=-1, keepdims=True)
-    valid = (labels >= 0) & (labels < pred.shape[-1]) & (labels == np.floor(labels))
-    rows = np.arange(len(labels))
-    q = np.clip(p[rows, np.where(valid, labels, 0).astype(int)], EPSILON, 1 - EPSILON)
-    per = np.where(valid, -np.log(q), 0.0)
+    valid = (labels >= 0) & (labels < pred.shape[-1]) & (labels == _np.floor(labels))
+    rows = _np.arange(len(labels))
+    q = _np.clip(p[rows, _np.where(valid, labels, 0).astype(int)], EPSILON, 1 - EPSILON)
+    per = _np.where(valid, -_np.log(q), 0.0)
     lines = [n.text("sparse categorical cross-entropy, label j: ") +
              f"E = {n.minus}" + (r"\ln p_j" if n.tex else "ln p_j")]
     if logits:
@@ -121,7 +121,7 @@ def _explain_sparse(t, n):
 def _binary_terms(n, y, p, known):
     """[−y ln p − (1 − y) ln(1 − p)] for each known label k."""
     out = []
-    for k in np.flatnonzero(known):
+    for k in _np.flatnonzero(known):
         out.append(f"{n.minus}{n.num(y[k])}{n.dot}{n.ln(p[k])} {n.minus} "
                    f"(1 {n.minus} {n.num(y[k])}){n.dot}" +
                    (r"\ln" if n.tex else "ln") + n.paren(f"1 {n.minus} {n.num(p[k])}"))
@@ -131,11 +131,11 @@ def _binary_terms(n, y, p, known):
 def _explain_binary(t, n, multilabel=False):
     pred, true = _loss_rows(t)
     logits = t.op.endswith("from_logits")
-    p = 1 / (1 + np.exp(-pred)) if logits else pred
-    q = np.clip(p, EPSILON, 1 - EPSILON)
-    known = ~np.isnan(true)
-    y = np.where(known, true, 0.0)
-    each = np.where(known, -(y * np.log(q) + (1 - y) * np.log(1 - q)), 0.0)
+    p = 1 / (1 + _np.exp(-pred)) if logits else pred
+    q = _np.clip(p, EPSILON, 1 - EPSILON)
+    known = ~_np.isnan(true)
+    y = _np.where(known, true, 0.0)
+    each = _np.where(known, -(y * _np.log(q) + (1 - y) * _np.log(1 - q)), 0.0)
     width = pred.shape[-1]
     per = each.sum(axis=-1) if multilabel else each.mean(axis=-1)
     formula = (f"{n.minus}y{n.dot}" + (r"\ln p" if n.tex else "ln p") +
@@ -209,7 +209,7 @@ def _explain_yolo(t, n):
     value = float(t.numpy().sum())
     with _core_no_grad():
         total, parts = losses.yolo_loss(true, pred, S=S, B=B, C=C, return_parts=True)
-        weighted = np.isclose(float(total), value, rtol=1e-4, atol=1e-6)
+        weighted = _np.isclose(float(total), value, rtol=1e-4, atol=1e-6)
         if not weighted:          # other λ: show the unweighted sums, λ as symbols
             total, parts = losses.yolo_loss(true, pred, S=S, B=B, C=C, lambda_coord=1.0,
                                             lambda_noobj=1.0, return_parts=True)

@@ -1,7 +1,7 @@
 """Explainers of the reductions and the matrix product (ops.def: core reductions,
 structure, matrix products): every term written out.
 """
-import numpy as np
+import numpy as _np
 
 from .render import ELEMENTS, _explain_other, _join, _values
 
@@ -38,7 +38,7 @@ def _explain_matmul(t, n):
              + n.sub("C", "ij") + " = " + n.sum("k", n.sub("A", "ik") + " " +
                                                 n.sub("B", "kj"))]
     shown = 0
-    for i, j in np.ndindex(*c.shape):
+    for i, j in _np.ndindex(*c.shape):
         if shown == ELEMENTS:
             lines.append(n.text(f"… and {c.size - ELEMENTS} more elements"))
             break

@@ -2,9 +2,9 @@
 writes one line as LaTeX or as text, number and list helpers, and the two explanations
 any tensor has (a leaf; an op without its own explainer).
 """
-import numpy as np
+import numpy as _np
 
-from ..display import fmt, fmt_latex, matrix_latex
+from ..display import fmt as _fmt, fmt_latex as _fmt_latex, matrix_latex as _matrix_latex
 
 ROWS = 3           # rows of a batch written out in full
 ELEMENTS = 4       # elements of an element-wise result written out
@@ -50,7 +50,7 @@ class Notation:
 
     def num(self, x):
         """A number; negative ones in parentheses are the caller's business (``neg``)."""
-        return fmt_latex(x) if self.tex else fmt(x).replace("-", "−")
+        return _fmt_latex(x) if self.tex else _fmt(x).replace("-", "−")
 
     def neg(self, x):
         """A number as an operand: ``(−1)`` when negative."""
@@ -84,9 +84,9 @@ class Notation:
         return rf"\sum_{{{index}}} {body}" if self.tex else f"Σ_{index} {body}"
 
     def vector(self, a):
-        a = np.asarray(a)
+        a = _np.asarray(a)
         if self.tex:
-            return matrix_latex(a)
+            return _matrix_latex(a)
         return "[" + ", ".join(self.num(v) for v in a.reshape(-1)) + "]"
 
     def paren(self, s):
@@ -111,7 +111,7 @@ def _shape(shape):
 
 
 def _values(t):
-    return np.asarray(t.numpy(), dtype=np.float64)
+    return _np.asarray(t.numpy(), dtype=_np.float64)
 
 
 # ---- leaves and ops without their own explainer ------------------------------------

@@ -31,4 +31,5 @@ from .onnx import to_onnx
 from .plan import ConversionError, same_padding, to_nchw_kernel  # noqa: F401
 from .torch import load_torch_state, to_torch
 
-__all__ = ["ConversionError", "to_keras", "from_keras", "to_torch", "load_torch_state", "to_onnx"]
+__all__ = ["ConversionError", "to_keras", "from_keras", "to_torch", "load_torch_state", "to_onnx",
+           "same_padding", "to_nchw_kernel"]

@@ -1,8 +1,8 @@
 """Keras 3: ``to_keras`` (a plain copy: pycnn keeps Keras' layouts) and ``from_keras``."""
-import importlib.util
-import os
-import re
-import sys
+import importlib.util as _importlib_util
+import os as _os
+import re as _re
+import sys as _sys
 
 from .plan import (_ACTIVATIONS, _PIP, AUGMENTATION_KINDS, ConversionError, _pair, _plan,
                    _require, borders)
@@ -12,10 +12,10 @@ def _choose_backend():
     """Keras' default backend is TensorFlow; ``pip install pycnn[interop]`` brings torch.
     Before keras is first imported, with KERAS_BACKEND unset and no TensorFlow installed,
     this picks torch when it is there (what pycnn's tests run Keras on)."""
-    if "keras" in sys.modules or os.environ.get("KERAS_BACKEND"):
+    if "keras" in _sys.modules or _os.environ.get("KERAS_BACKEND"):
         return
-    if importlib.util.find_spec("tensorflow") is None and importlib.util.find_spec("torch"):
-        os.environ["KERAS_BACKEND"] = "torch"
+    if _importlib_util.find_spec("tensorflow") is None and _importlib_util.find_spec("torch"):
+        _os.environ["KERAS_BACKEND"] = "torch"
 
 
 def _import_keras():
@@ -172,7 +172,7 @@ def _from_keras_activation(keras, fn, where):
 
 def _snake(initializer, default):
     if isinstance(initializer, dict):
-        initializer = re.sub(r"(?<!^)(?=[A-Z])", "_", initializer.get("class_name", "")).lower()
+        initializer = _re.sub(r"(?<!^)(?=[A-Z])", "_", initializer.get("class_name", "")).lower()
     return initializer if initializer in _PYCNN_INITIALIZERS else default
 
 

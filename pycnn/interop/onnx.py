@@ -1,8 +1,8 @@
 """ONNX: ``to_onnx`` writes the plan as an ONNX graph built with ``onnx.helper``."""
-import os
-import tempfile
+import os as _os
+import tempfile as _tempfile
 
-import numpy as np
+import numpy as _np
 
 from .plan import (AUGMENTATION_KINDS, ConversionError, _pair, _plan, _require, borders,
                    normalised_axes, same_padding, to_nchw_kernel, transpose_window)
@@ -25,7 +25,7 @@ class _OnnxGraph:
         return out
 
     def const(self, name, array):
-        self.initializers.append(self.numpy_helper.from_array(np.ascontiguousarray(array), name))
+        self.initializers.append(self.numpy_helper.from_array(_np.ascontiguousarray(array), name))
         return name
 
     def to(self, layout, name):
@@ -69,8 +69,8 @@ def _onnx_batch_norm(g, spec, w):
     rank = len(spec.in_shape) + 1
     axis = int(c["axis"]) % rank
     channels = spec.in_shape[axis - 1]
-    gamma = w.pop(0) if c.get("scale", True) else np.ones(channels, np.float32)
-    beta = w.pop(0) if c.get("center", True) else np.zeros(channels, np.float32)
+    gamma = w.pop(0) if c.get("scale", True) else _np.ones(channels, _np.float32)
+    beta = w.pop(0) if c.get("center", True) else _np.zeros(channels, _np.float32)
     perm = None
     if rank == 4 and axis == 3:
         g.to("NCHW", name)
@@ -84,12 +84,12 @@ def _onnx_batch_norm(g, spec, w):
     g.node("BatchNormalization", inputs, name, epsilon=float(c["epsilon"]))
     if perm is not None:
         g.node("Transpose", [g.x], f"{name}/from_channels_first",
-               perm=[int(d) for d in np.argsort(perm)])
+               perm=[int(d) for d in _np.argsort(perm)])
 
 
 def _onnx_layer(g, spec, opset):
-    c, name, f32 = spec.config, spec.name, np.float32
-    w = [np.asarray(a, dtype=f32) for a in spec.weights]
+    c, name, f32 = spec.config, spec.name, _np.float32
+    w = [_np.asarray(a, dtype=f32) for a in spec.weights]
     if spec.kind in ("Dense", "Maxout"):
         g.to("NHWC", name)
         kernel = w[0].reshape(w[0].shape[0], -1)  # Maxout: (in, units·pieces), grouped per unit
@@ -98,10 +98,10 @@ def _onnx_layer(g, spec, opset):
             g.node("Add", [g.x, g.const(f"{name}/bias", w[1].reshape(-1))], name)
         if spec.kind == "Maxout":
             units, pieces = int(c["units"]), int(c["pieces"])
-            shape = g.const(f"{name}/pieces_shape", np.array([0, units, pieces], np.int64))
+            shape = g.const(f"{name}/pieces_shape", _np.array([0, units, pieces], _np.int64))
             g.node("Reshape", [g.x, shape], name)
             if opset >= 18:  # axes moved from an attribute to an input in opset 18
-                g.node("ReduceMax", [g.x, g.const(f"{name}/axes", np.array([2], np.int64))],
+                g.node("ReduceMax", [g.x, g.const(f"{name}/axes", _np.array([2], _np.int64))],
                        name, keepdims=0)
             else:
                 g.node("ReduceMax", [g.x], name, axes=[2], keepdims=0)
@@ -148,20 +148,20 @@ def _onnx_layer(g, spec, opset):
         g.node("Identity", [g.x], name)  # dropout and augmentation: the identity at inference
     elif spec.kind in ("Flatten", "Reshape"):
         target = [-1] if spec.kind == "Flatten" else list(c["target_shape"])
-        shape = g.const(f"{name}/shape", np.array([0] + target, np.int64))  # 0: keep the batch
+        shape = g.const(f"{name}/shape", _np.array([0] + target, _np.int64))  # 0: keep the batch
         g.node("Reshape", [g.to("NHWC", name), shape], name)
     elif spec.kind == "UpSampling2D":
         sh, sw = _pair(c.get("size", 2))
         scales = [1, 1, sh, sw] if g.layout == "NCHW" else [1, sh, sw, 1]
         # asymmetric + floor: output pixel i reads input pixel ⌊i/s⌋, a plain repetition
-        g.node("Resize", [g.x, "", g.const(f"{name}/scales", np.array(scales, f32))], name,
+        g.node("Resize", [g.x, "", g.const(f"{name}/scales", _np.array(scales, f32))], name,
                mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
     elif spec.kind == "BatchNormalization":
         _onnx_batch_norm(g, spec, w)
     elif spec.kind == "Rescaling":
         g.to("NHWC", name)      # a per-channel scale broadcasts along the last axis
-        g.node("Mul", [g.x, g.const(f"{name}/scale", np.asarray(c["scale"], f32))], name)
-        g.node("Add", [g.x, g.const(f"{name}/offset", np.asarray(c.get("offset", 0.0), f32))],
+        g.node("Mul", [g.x, g.const(f"{name}/scale", _np.asarray(c["scale"], f32))], name)
+        g.node("Add", [g.x, g.const(f"{name}/offset", _np.asarray(c.get("offset", 0.0), f32))],
                name)
     elif spec.kind == "LayerNormalization":
         if opset < 17:
@@ -169,7 +169,7 @@ def _onnx_layer(g, spec, opset):
                                   f"opset {opset}: its LayerNormalization operator needs >= 17")
         axes = normalised_axes(spec)
         shape = [spec.in_shape[a - 1] for a in axes]
-        gamma = w.pop(0) if c.get("scale", True) else np.ones(shape, f32)
+        gamma = w.pop(0) if c.get("scale", True) else _np.ones(shape, f32)
         inputs = [g.to("NHWC", name), g.const(f"{name}/gamma", gamma.reshape(shape))]
         if c.get("center", True):
             inputs.append(g.const(f"{name}/beta", w.pop(0).reshape(shape)))
@@ -179,21 +179,21 @@ def _onnx_layer(g, spec, opset):
         keep = int(bool(c.get("keepdims", False)))
         g.to("NHWC", name)
         if opset >= 18:  # axes moved from an attribute to an input in opset 18
-            g.node(op, [g.x, g.const(f"{name}/axes", np.array([1, 2], np.int64))], name,
+            g.node(op, [g.x, g.const(f"{name}/axes", _np.array([1, 2], _np.int64))], name,
                    keepdims=keep)
         else:
             g.node(op, [g.x], name, axes=[1, 2], keepdims=keep)
     elif spec.kind == "ZeroPadding2D":
         (top, bottom), (left, right) = borders(c["padding"])
-        pads = np.array([0, top, left, 0, 0, bottom, right, 0], np.int64)
+        pads = _np.array([0, top, left, 0, 0, bottom, right, 0], _np.int64)
         g.node("Pad", [g.to("NHWC", name), g.const(f"{name}/pads", pads)], name)
     elif spec.kind == "Cropping2D":
         (top, bottom), (left, right) = borders(c["cropping"])
         h, w_ = spec.in_shape[0], spec.in_shape[1]
         g.node("Slice", [g.to("NHWC", name),
-                         g.const(f"{name}/starts", np.array([top, left], np.int64)),
-                         g.const(f"{name}/ends", np.array([h - bottom, w_ - right], np.int64)),
-                         g.const(f"{name}/axes", np.array([1, 2], np.int64))], name)
+                         g.const(f"{name}/starts", _np.array([top, left], _np.int64)),
+                         g.const(f"{name}/ends", _np.array([h - bottom, w_ - right], _np.int64)),
+                         g.const(f"{name}/axes", _np.array([1, 2], _np.int64))], name)
     if spec.activation is not None:
         _onnx_activation(g, spec.activation, name)
     g.rank = len(spec.out_shape) + 1
@@ -228,20 +228,20 @@ def to_onnx(model, path, opset=17, input_name="input", output_name="output", inp
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", int(opset))],
                               producer_name="pycnn", producer_version=__version__)
     onnx.checker.check_model(proto, full_check=True)
-    _write_atomically(os.fspath(path), proto.SerializeToString())
+    _write_atomically(_os.fspath(path), proto.SerializeToString())
     return proto
 
 
 def _write_atomically(path, data):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".onnx", dir=directory)
+    directory = _os.path.dirname(_os.path.abspath(path))
+    fd, tmp = _tempfile.mkstemp(prefix=".tmp-", suffix=".onnx", dir=directory)
     try:
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a model file is for sharing
-        with os.fdopen(fd, "wb") as f:
+        _os.chmod(tmp, 0o644)  # mkstemp makes 0600; a model file is for sharing
+        with _os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+            _os.fsync(f.fileno())
+        _os.replace(tmp, path)
     except BaseException:
-        os.unlink(tmp)
+        _os.unlink(tmp)
         raise

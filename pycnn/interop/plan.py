@@ -3,9 +3,9 @@ against the target (kind, activation, weights present) and described by a ``_Spe
 anything is built or written; the layout helpers the converters share; and importing an
 optional library with an ImportError that names the pip command.
 """
-import importlib
+import importlib as _importlib
 
-import numpy as np
+import numpy as _np
 
 _PIP = "pip install pycnn[interop]"
 
@@ -18,7 +18,7 @@ class ConversionError(ValueError):
 def _require(name, purpose, pip=_PIP):
     """Import an optional library, or ImportError naming the pip command that installs it."""
     try:
-        return importlib.import_module(name)
+        return _importlib.import_module(name)
     except ModuleNotFoundError as exc:
         if exc.name != name:
             raise
@@ -139,7 +139,7 @@ def _plan(model, target, input_shape=None):
     for layer in layers:
         kind = _kind(layer, target)
         where = f"layer '{layer.name}' ({kind}) to {target}"
-        weights = [np.asarray(w) for w in layer.get_weights()]
+        weights = [_np.asarray(w) for w in layer.get_weights()]
         if kind in ("Dense", "Conv2D", "Conv2DTranspose", "Maxout", "BatchNormalization") \
                 and not weights \
                 or kind == "LayerNormalization" and not layer.built:

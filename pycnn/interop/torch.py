@@ -1,16 +1,16 @@
 """PyTorch: ``to_torch`` builds the modules of ``torch_modules`` from the plan, and
 ``load_torch_state`` copies trained weights back. torch itself is imported when called."""
-import importlib
-from collections import OrderedDict
+import importlib as _importlib
+from collections import OrderedDict as _OrderedDict
 
-import numpy as np
+import numpy as _np
 
 from .plan import KERNEL_KINDS, _PIP, _from_nchw_kernel, _plan, _require, torch_state_keys
 
 
 def _import_torch():
     _require("torch", "this converter", f"{_PIP} torch==2.13.0")
-    return importlib.import_module("pycnn.interop.torch_modules")
+    return _importlib.import_module("pycnn.interop.torch_modules")
 
 
 def to_torch(model, input_shape=None):
@@ -23,7 +23,7 @@ def to_torch(model, input_shape=None):
     """
     torch_modules = _import_torch()
     plan = _plan(model, "PyTorch", input_shape)
-    return torch_modules.Sequential(OrderedDict((s.name, torch_modules.build(s)) for s in plan),
+    return torch_modules.Sequential(_OrderedDict((s.name, torch_modules.build(s)) for s in plan),
                                    input_shape=plan[0].in_shape)
 
 
@@ -46,13 +46,13 @@ def load_torch_state(model, module):
                 raise ValueError(f"load_torch_state: no tensor '{key}' for layer '{spec.name}' "
                                  f"({spec.kind}); the module has {sorted(state)}")
             value = state[key]
-            value = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
+            value = _np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
             if suffix == "weight" and spec.kind in KERNEL_KINDS:
                 value = _from_nchw_kernel(spec.kind, value)
             if value.shape != current.shape:
                 raise ValueError(f"load_torch_state: '{key}' has shape {value.shape} in pycnn's "
                                  f"layout but layer '{spec.name}' expects {current.shape}")
-            arrays.append(np.ascontiguousarray(value, dtype=current.dtype))
+            arrays.append(_np.ascontiguousarray(value, dtype=current.dtype))
         if arrays:
             updates.append((spec.layer, arrays))
     for layer, arrays in updates:

@@ -5,27 +5,27 @@ Convolutions and pools run on `x.permute(0, 3, 1, 2)`, an NCHW *view* with chann
 strides that torch convolves without a copy, and permute back; so Flatten sees pycnn's order.
 Classes live at module level so that a converted model pickles (torch.multiprocessing).
 """
-import math
+import math as _math
 
-import numpy as np
+import numpy as _np
 
-import torch
-import torch.nn.functional as F
-from torch import nn
+import torch as _torch
+import torch.nn.functional as _F
+from torch import nn as _nn
 
 from .plan import (KERNEL_KINDS, _pair, borders, normalised_axes, same_padding, to_nchw_kernel,
                    torch_state_keys, transpose_window)
 
 _ACTIVATIONS = {
-    "linear": lambda p: nn.Identity(),
-    "relu": lambda p: nn.ReLU(),
-    "sigmoid": lambda p: nn.Sigmoid(),
-    "tanh": lambda p: nn.Tanh(),
-    "softmax": lambda p: nn.Softmax(dim=p),
-    "log_softmax": lambda p: nn.LogSoftmax(dim=p),
-    "leaky_relu": lambda p: nn.LeakyReLU(negative_slope=p),
-    "elu": lambda p: nn.ELU(alpha=p),
-    "swish": lambda p: nn.SiLU(),  # x·σ(x)
+    "linear": lambda p: _nn.Identity(),
+    "relu": lambda p: _nn.ReLU(),
+    "sigmoid": lambda p: _nn.Sigmoid(),
+    "tanh": lambda p: _nn.Tanh(),
+    "softmax": lambda p: _nn.Softmax(dim=p),
+    "log_softmax": lambda p: _nn.LogSoftmax(dim=p),
+    "leaky_relu": lambda p: _nn.LeakyReLU(negative_slope=p),
+    "elu": lambda p: _nn.ELU(alpha=p),
+    "swish": lambda p: _nn.SiLU(),  # x·σ(x)
 }
 
 
@@ -41,7 +41,7 @@ def _same_pads(x, kernel, strides):
     return left, right, top, bottom
 
 
-class Sequential(nn.Sequential):
+class Sequential(_nn.Sequential):
     """The converted model: children named like the pycnn layers; input (N, *input_shape)."""
 
     def __init__(self, layers, input_shape):
@@ -49,7 +49,7 @@ class Sequential(nn.Sequential):
         self.input_shape = tuple(input_shape)
 
 
-class Dense(nn.Linear):
+class Dense(_nn.Linear):
     """y = act(x Wᵀ + b) on the last axis; weight (units, in) is the Keras kernel transposed."""
 
     def __init__(self, in_features, units, use_bias, act):
@@ -60,7 +60,7 @@ class Dense(nn.Linear):
         return self.activation(super().forward(x))
 
 
-class Maxout(nn.Linear):
+class Maxout(_nn.Linear):
     """units outputs, each the max of `pieces` affine maps: features u·pieces … u·pieces+pieces−1."""
 
     def __init__(self, in_features, units, pieces, use_bias):
@@ -72,7 +72,7 @@ class Maxout(nn.Linear):
         return z.unflatten(-1, (self.units, self.pieces)).amax(dim=-1)
 
 
-class Conv2D(nn.Conv2d):
+class Conv2D(_nn.Conv2d):
     """Cross-correlation on NHWC input; 'same' pads like Keras (odd extra at bottom/right)."""
 
     def __init__(self, in_channels, filters, kernel_size, strides, padding, use_bias, act,
@@ -83,7 +83,7 @@ class Conv2D(nn.Conv2d):
         # NHWC path, and its strides equal those of its gradient, as DDP's buckets expect.
         # Spelled out: .contiguous(memory_format=...) keeps a one-channel kernel's old strides.
         oc, ic, kh, kw = self.weight.shape
-        nhwc = torch.empty_strided(self.weight.shape, (kh * kw * ic, 1, kw * ic, ic))
+        nhwc = _torch.empty_strided(self.weight.shape, (kh * kw * ic, 1, kw * ic, ic))
         self.weight.data = nhwc.copy_(self.weight.data)
         self.same = padding == "same"
         self.activation = activation(act)
@@ -92,14 +92,14 @@ class Conv2D(nn.Conv2d):
         x = x.permute(0, 3, 1, 2)
         if self.same:
             span = [(k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation)]
-            x = F.pad(x, _same_pads(x, span, self.stride))
+            x = _F.pad(x, _same_pads(x, span, self.stride))
         return self.activation(super().forward(x).permute(0, 2, 3, 1))
 
     def extra_repr(self):
         return super().extra_repr() + (", padding='same'" if self.same else "")
 
 
-class Conv2DTranspose(nn.ConvTranspose2d):
+class Conv2DTranspose(_nn.ConvTranspose2d):
     """Transposed convolution on NHWC input with Keras 3's output size: torch's full
     (H − 1)·s + k output, then cut (or zero-extended) to Keras' window (plan.transpose_window)."""
 
@@ -112,21 +112,21 @@ class Conv2DTranspose(nn.ConvTranspose2d):
     def forward(self, x):
         n = x.shape[1:3]
         # without the bias first: Keras adds it after the cut, also to the zero extension
-        y = F.conv_transpose2d(x.permute(0, 3, 1, 2), self.weight, None, self.stride)
+        y = _F.conv_transpose2d(x.permute(0, 3, 1, 2), self.weight, None, self.stride)
         pads = []
-        for axis in (1, 0):     # F.pad: last axis first; negative amounts crop
+        for axis in (1, 0):     # _F.pad: last axis first; negative amounts crop
             op = None if self.output_padding_keras is None else self.output_padding_keras[axis]
             out, start = transpose_window(n[axis], self.kernel_size[axis], self.stride[axis],
                                           self.padding_mode_keras, op)
             pads += [-start, start + out - y.shape[2 + axis]]
-        y = F.pad(y, pads).permute(0, 2, 3, 1)
+        y = _F.pad(y, pads).permute(0, 2, 3, 1)
         return self.activation(y if self.bias is None else y + self.bias)
 
     def extra_repr(self):
         return super().extra_repr() + f", padding='{self.padding_mode_keras}'"
 
 
-class Pool2D(nn.Module):
+class Pool2D(_nn.Module):
     """Max or average pooling on NHWC input; 'same' pads like Keras: with −∞ for the max, and
     the padding left out of the average (each window divides by its count of real pixels)."""
 
@@ -139,14 +139,14 @@ class Pool2D(nn.Module):
         pads = _same_pads(x, self.pool_size, self.strides) if self.padding == "same" else None
         if self.kind == "max":
             if pads:
-                x = F.pad(x, pads, value=-math.inf)
-            y = F.max_pool2d(x, self.pool_size, self.strides)
+                x = _F.pad(x, pads, value=-_math.inf)
+            y = _F.max_pool2d(x, self.pool_size, self.strides)
         elif pads and any(pads):
-            ones = F.pad(torch.ones_like(x[:1, :1]), pads)
-            y = (F.avg_pool2d(F.pad(x, pads), self.pool_size, self.strides)
-                 / F.avg_pool2d(ones, self.pool_size, self.strides))
+            ones = _F.pad(_torch.ones_like(x[:1, :1]), pads)
+            y = (_F.avg_pool2d(_F.pad(x, pads), self.pool_size, self.strides)
+                 / _F.avg_pool2d(ones, self.pool_size, self.strides))
         else:
-            y = F.avg_pool2d(x, self.pool_size, self.strides)
+            y = _F.avg_pool2d(x, self.pool_size, self.strides)
         return y.permute(0, 2, 3, 1)
 
     def extra_repr(self):
@@ -154,7 +154,7 @@ class Pool2D(nn.Module):
                 f"padding={self.padding!r}")
 
 
-class Reshape(nn.Module):
+class Reshape(_nn.Module):
     """Per-sample reshape: (N, ...) -> (N, *target_shape)."""
 
     def __init__(self, target_shape):
@@ -168,7 +168,7 @@ class Reshape(nn.Module):
         return f"target_shape={self.target_shape}"
 
 
-class UpSampling2D(nn.Module):
+class UpSampling2D(_nn.Module):
     """Nearest neighbour on NHWC: each pixel repeated size[0] times down and size[1] across."""
 
     def __init__(self, size):
@@ -182,7 +182,7 @@ class UpSampling2D(nn.Module):
         return f"size={self.size}"
 
 
-class BatchNorm(nn.Module):
+class BatchNorm(_nn.Module):
     """Keras' BatchNormalization along `axis` of the (channels-last) input. The output is
     F.batch_norm's (batch statistics with the biased variance in train() mode, the running
     ones in eval()); the running statistics move by Keras' rule, running · momentum + batch ·
@@ -192,23 +192,23 @@ class BatchNorm(nn.Module):
     def __init__(self, channels, axis, momentum, epsilon, center, scale):
         super().__init__()
         self.axis, self.momentum, self.eps = axis, momentum, epsilon
-        self.weight = nn.Parameter(torch.ones(channels)) if scale else None
-        self.bias = nn.Parameter(torch.zeros(channels)) if center else None
-        self.register_buffer("running_mean", torch.zeros(channels))
-        self.register_buffer("running_var", torch.ones(channels))
+        self.weight = _nn.Parameter(_torch.ones(channels)) if scale else None
+        self.bias = _nn.Parameter(_torch.zeros(channels)) if center else None
+        self.register_buffer("running_mean", _torch.zeros(channels))
+        self.register_buffer("running_var", _torch.ones(channels))
 
     def forward(self, x):
         x1 = x.movedim(self.axis, 1)
         if self.training:
-            with torch.no_grad():
+            with _torch.no_grad():
                 dims = [d for d in range(x1.dim()) if d != 1]
-                var, mean = torch.var_mean(x1, dim=dims, correction=0)
+                var, mean = _torch.var_mean(x1, dim=dims, correction=0)
                 self.running_mean.mul_(self.momentum).add_(mean, alpha=1 - self.momentum)
                 self.running_var.mul_(self.momentum).add_(var, alpha=1 - self.momentum)
-            y = F.batch_norm(x1, None, None, self.weight, self.bias, True, 0.0, self.eps)
+            y = _F.batch_norm(x1, None, None, self.weight, self.bias, True, 0.0, self.eps)
         else:
-            y = F.batch_norm(x1, self.running_mean, self.running_var, self.weight, self.bias,
-                             False, 0.0, self.eps)
+            y = _F.batch_norm(x1, self.running_mean, self.running_var, self.weight, self.bias,
+                              False, 0.0, self.eps)
         return y.movedim(1, self.axis)
 
     def extra_repr(self):
@@ -216,36 +216,36 @@ class BatchNorm(nn.Module):
                f"eps={self.eps}"
 
 
-class LayerNorm(nn.Module):
+class LayerNorm(_nn.Module):
     """F.layer_norm over the trailing `shape` (γ = weight and β = bias each optional, as
     Keras' scale and center; torch's nn.LayerNorm has them both or neither)."""
 
     def __init__(self, shape, epsilon, center, scale):
         super().__init__()
         self.shape, self.eps = tuple(shape), epsilon
-        self.weight = nn.Parameter(torch.ones(self.shape)) if scale else None
-        self.bias = nn.Parameter(torch.zeros(self.shape)) if center else None
+        self.weight = _nn.Parameter(_torch.ones(self.shape)) if scale else None
+        self.bias = _nn.Parameter(_torch.zeros(self.shape)) if center else None
 
     def forward(self, x):
-        return F.layer_norm(x, self.shape, self.weight, self.bias, self.eps)
+        return _F.layer_norm(x, self.shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
         return f"{self.shape}, eps={self.eps}"
 
 
-class Rescaling(nn.Module):
+class Rescaling(_nn.Module):
     """x · scale + offset, scale and offset broadcast against x (kept as buffers)."""
 
     def __init__(self, scale, offset):
         super().__init__()
-        self.register_buffer("scale", torch.as_tensor(np.asarray(scale, np.float32)))
-        self.register_buffer("offset", torch.as_tensor(np.asarray(offset, np.float32)))
+        self.register_buffer("scale", _torch.as_tensor(_np.asarray(scale, _np.float32)))
+        self.register_buffer("offset", _torch.as_tensor(_np.asarray(offset, _np.float32)))
 
     def forward(self, x):
         return x * self.scale + self.offset
 
 
-class GlobalPool2D(nn.Module):
+class GlobalPool2D(_nn.Module):
     """Mean or max of each channel over H, W of NHWC input; (N, C) or (N, 1, 1, C)."""
 
     def __init__(self, kind, keepdims):
@@ -261,7 +261,7 @@ class GlobalPool2D(nn.Module):
         return f"{self.kind}, keepdims={self.keepdims}"
 
 
-class Border2D(nn.Module):
+class Border2D(_nn.Module):
     """Zero padding (crop=False) or cropping of H and W of NHWC input by
     ((top, bottom), (left, right))."""
 
@@ -273,7 +273,7 @@ class Border2D(nn.Module):
         (top, bottom), (left, right) = self.amounts
         if self.crop:
             return x[:, top:x.shape[1] - bottom, left:x.shape[2] - right, :]
-        return F.pad(x, (0, 0, left, right, top, bottom))
+        return _F.pad(x, (0, 0, left, right, top, bottom))
 
     def extra_repr(self):
         return f"{'cropping' if self.crop else 'padding'}={self.amounts}"
@@ -304,9 +304,9 @@ def _module(spec):
         return Pool2D("max" if spec.kind == "MaxPooling2D" else "avg", pool, strides,
                       c.get("padding", "valid"))
     if spec.kind == "Dropout":
-        return nn.Dropout(float(c["rate"]))
+        return _nn.Dropout(float(c["rate"]))
     if spec.kind == "Flatten":
-        return nn.Flatten()
+        return _nn.Flatten()
     if spec.kind == "Reshape":
         return Reshape(c["target_shape"])
     if spec.kind == "UpSampling2D":
@@ -333,13 +333,13 @@ def build(spec):
     """The module for one planned layer (see plan._plan), with the layer's weights copied."""
     module = _module(spec)
     if spec.weights:
-        dtype = torch.from_numpy(spec.weights[0]).dtype
+        dtype = _torch.from_numpy(spec.weights[0]).dtype
         module.to(dtype)
-        with torch.no_grad():
+        with _torch.no_grad():
             for key, value in zip(torch_state_keys(spec), spec.weights):
                 if key == "weight" and spec.kind in KERNEL_KINDS:
                     value = to_nchw_kernel(spec.kind, value)
-                getattr(module, key).copy_(torch.from_numpy(np.ascontiguousarray(value)).reshape(
+                getattr(module, key).copy_(_torch.from_numpy(_np.ascontiguousarray(value)).reshape(
                     getattr(module, key).shape))
     module.requires_grad_(bool(spec.config.get("trainable", True)))
     return module

@@ -1,0 +1,54 @@
+"""Layers with Keras' names, arguments, defaults and weight layouts; the compute is C.
+
+    >>> import numpy as np
+    >>> from pycnn.layers import Dense, Conv2D, MaxPooling2D, Flatten, Dropout
+    >>> layer = Dense(512, activation='relu', input_shape=(784,))
+    >>> y = layer(np.zeros((32, 784), np.float32))   # builds: kernel (784, 512), bias (512,)
+    >>> y.shape
+    (32, 512)
+    >>> layer.count_params()                         # (784 + 1) · 512
+    401920
+
+Every layer: ``layer(x, training=None)``, ``name`` (``dense_1``, ``dense_2``, … counted per
+type; ``pycnn.clear_session()`` restarts), ``trainable``, ``built``, ``build(input_shape)``,
+``compute_output_shape(input_shape)``, ``count_params()``, ``weights``,
+``trainable_weights``, ``non_trainable_weights``, ``get_weights()`` / ``set_weights()``,
+``get_config()`` / ``from_config()``, ``add_weight``, ``add_loss`` / ``losses``, and in a
+graph ``input`` / ``output``. Subclass :class:`Layer` in Python to write your own: define
+``build`` (creating weights with ``add_weight``) and ``call`` (base.py says how the
+protocol is shared by the C layer types and Python subclasses).
+
+Merge layers (merging.py): ``Add``, ``Subtract``, ``Multiply``, ``Average``, ``Maximum``,
+``Minimum``, ``Concatenate`` and ``add(...)``, ``concatenate(...)``, ...; ``InputLayer``
+(``pycnn.Input``) starts a graph.
+"""
+from .base import Layer
+from .core import (ELU, Activation, AveragePooling2D, BatchNormalization, Conv2D,
+                   Conv2DTranspose, Cropping2D,
+                   Dense, Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D,
+                   LayerNormalization, LeakyReLU, MaxPooling2D, Maxout, RandomContrast,
+                   RandomCrop, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
+                   Rescaling, Reshape, Softmax, UpSampling2D, ZeroPadding2D)
+from .input_layer import InputLayer
+from .merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract,
+                      TensorOp, add, average, concatenate, maximum, minimum, multiply,
+                      subtract)
+
+__all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv2D", "Conv2DTranspose", "MaxPooling2D",
+           "AveragePooling2D", "Dropout", "Flatten", "Reshape", "Activation", "LeakyReLU",
+           "ELU", "Softmax", "Maxout", "UpSampling2D", "BatchNormalization",
+           "GlobalAveragePooling2D", "GlobalMaxPooling2D", "ZeroPadding2D", "Cropping2D",
+           "LayerNormalization", "Rescaling", "RandomFlip", "RandomTranslation",
+           "RandomRotation", "RandomZoom", "RandomCrop", "RandomContrast", "Add", "Subtract", "Multiply",
+           "Average", "Maximum", "Minimum", "Concatenate", "TensorOp", "add", "subtract",
+           "multiply", "average", "maximum", "minimum", "concatenate"]
+
+
+def Input(*args, **kwargs):
+    """pycnn.layers.Input ≡ pycnn.Input (see pycnn.models.graph.Input)."""
+    from ..models.graph import Input as _input
+    return _input(*args, **kwargs)
+
+
+# The submodules are the implementation; the package shows only the layers (__all__).
+del base, core, input_layer, merging  # noqa: F821
