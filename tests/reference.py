@@ -26,6 +26,23 @@ def gelu(x):
     return 0.5 * x * (1.0 + _erf(np.asarray(x, dtype=np.float64) / math.sqrt(2.0)))
 
 
+def softsign(x):
+    return x / (1.0 + np.abs(x))
+
+
+def hard_sigmoid(x):
+    return np.minimum(np.maximum(x + 3.0, 0.0), 6.0) / 6.0
+
+
+def relu6(x):
+    return np.minimum(np.maximum(x, 0.0), 6.0)
+
+
+def selu(x):
+    alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+    return scale * np.where(x > 0, x, alpha * (np.exp(np.minimum(x, 0.0)) - 1.0))
+
+
 # Every element-wise op of ops.def by its name there (tests/test_op_registry.py runs each
 # against its twin; an op missing here fails that test), and those whose inputs must be
 # positive (both inputs, for the binary ones).
@@ -34,7 +51,8 @@ ELEMENTWISE = {
     "pow": np.power, "maximum": np.maximum, "minimum": np.minimum,
     "neg": np.negative, "abs": np.abs, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
     "square": np.square, "sigmoid": sigmoid, "tanh": np.tanh, "relu": relu,
-    "softplus": softplus, "gelu": gelu,
+    "softplus": softplus, "gelu": gelu, "softsign": softsign, "hard_sigmoid": hard_sigmoid,
+    "relu6": relu6, "selu": selu,
 }
 POSITIVE = {"div", "pow", "log", "sqrt"}
 
