@@ -297,3 +297,30 @@ def test_keras_activation_names_match_keras_and_torch(rng, name, torch_name):
 def test_hard_sigmoid_is_keras_3s_not_keras_2s():
     y = pycnn.hard_sigmoid(pycnn.tensor([-3.0, -1.5, 0.0, 2.5, 3.0])).numpy()
     np.testing.assert_allclose(y, [0.0, 0.25, 0.5, 2.5 / 6 + 0.5, 1.0])
+
+
+@pytest.mark.filterwarnings(  # Keras 3.15 on torch calls np.array(tensor)
+    "ignore:__array__ implementation doesn.t accept a copy keyword:DeprecationWarning")
+def test_new_activation_names_convert_to_keras_torch_and_onnx(tmp_path):
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("keras")
+    from pycnn import interop
+    pycnn.clear_session()
+    pycnn.set_seed(3)
+    model = pycnn.models.Sequential(
+        [pycnn.layers.Dense(6, activation=a, input_shape=(5,) if i == 0 else None)
+         for i, a in enumerate(("softsign", "hard_sigmoid", "relu6", "selu"))])
+    x = (np.random.default_rng(4).standard_normal((7, 5)) * 4).astype(np.float32)
+    want = model.predict(x, verbose=0)
+    kmodel = interop.to_keras(model)
+    assert np.max(np.abs(kmodel.predict(x, verbose=0) - want)) <= 1e-5
+    assert [l.get_config()["activation"] for l in interop.from_keras(kmodel).layers] == \
+        ["softsign", "hard_sigmoid", "relu6", "selu"]
+    with torch.no_grad():
+        got = interop.to_torch(model)(torch.from_numpy(x)).numpy()
+    assert np.max(np.abs(got - want)) <= 1e-5
+    ort = pytest.importorskip("onnxruntime")
+    interop.to_onnx(model, tmp_path / "a.onnx", opset=17)
+    got = ort.InferenceSession(str(tmp_path / "a.onnx")).run(None, {"input": x})[0]
+    assert np.max(np.abs(got - want)) <= 1e-5

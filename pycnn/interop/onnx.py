@@ -49,8 +49,15 @@ def _onnx_activation(g, activation, name):
     elif act == "swish":  # x·σ(x); opset 17 has no Swish operator
         x = g.x
         g.node("Mul", [x, g.node("Sigmoid", [x], name)], name)
+    elif act == "hard_sigmoid":     # ONNX's is clip(αx + β, 0, 1): Keras 3's with α = 1/6
+        g.node("HardSigmoid", [g.x], name, alpha=1.0 / 6.0, beta=0.5)
+    elif act == "relu6":
+        x = g.x
+        g.node("Clip", [x, g.const(f"{name}/zero", _np.float32(0.0)),
+                        g.const(f"{name}/six", _np.float32(6.0))], name)
     elif act != "linear":
-        g.node({"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh"}[act], [g.x], name)
+        g.node({"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softsign": "Softsign",
+                "selu": "Selu"}[act], [g.x], name)
 
 
 def _onnx_pads(spec, kernel, strides):

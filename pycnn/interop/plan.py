@@ -48,7 +48,8 @@ _WHY_NOT = {("Maxout", "Keras"): "Keras has no Maxout layer",
 # Activation names every target computes; the number is the default parameter
 # (pycnn's leaky_relu is the lecture's max(0.1·x, x); softmax's is the axis).
 _ACTIVATIONS = {"linear": None, "relu": None, "sigmoid": None, "tanh": None, "softmax": -1,
-                "log_softmax": -1, "leaky_relu": 0.1, "elu": 1.0, "swish": None}
+                "log_softmax": -1, "leaky_relu": 0.1, "elu": 1.0, "swish": None,
+                "softsign": None, "hard_sigmoid": None, "relu6": None, "selu": None}
 
 
 class _Spec:

@@ -26,6 +26,10 @@ _ACTIVATIONS = {
     "leaky_relu": lambda p: _nn.LeakyReLU(negative_slope=p),
     "elu": lambda p: _nn.ELU(alpha=p),
     "swish": lambda p: _nn.SiLU(),  # x·σ(x)
+    "softsign": lambda p: _nn.Softsign(),
+    "hard_sigmoid": lambda p: _nn.Hardsigmoid(),    # relu6(x + 3) / 6, as Keras 3
+    "relu6": lambda p: _nn.ReLU6(),
+    "selu": lambda p: _nn.SELU(),
 }
 
 
