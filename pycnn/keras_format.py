@@ -106,14 +106,19 @@ def _keras_layer_config(spec):
     out = {"name": spec.name, "trainable": bool(c.get("trainable", True)),
            "dtype": _policy(c.get("dtype", "float32"))}
     kind = spec.kind
-    if kind in ("Dense", "Conv2D"):
+    if kind in ("Dense", "Conv2D", "Conv2DTranspose"):
         if kind == "Dense":
             out["units"] = int(c["units"])
         else:
             out.update(filters=int(c["filters"]), kernel_size=list(c["kernel_size"]),
                        strides=list(c.get("strides", (1, 1))), padding=c.get("padding", "valid"),
                        data_format="channels_last",
-                       dilation_rate=list(c.get("dilation_rate", (1, 1))), groups=1)
+                       dilation_rate=list(c.get("dilation_rate", (1, 1))))
+            if kind == "Conv2D":
+                out["groups"] = 1
+            else:
+                op = c.get("output_padding")
+                out["output_padding"] = None if op is None else list(op)
         out.update(activation=_keras_activation(spec), use_bias=bool(c.get("use_bias", True)),
                    kernel_initializer=c.get("kernel_initializer", "glorot_uniform"),
                    bias_initializer=c.get("bias_initializer", "zeros"),
@@ -350,7 +355,7 @@ def save_h5(model, filepath, weights_only=False):
 
 # ---- Keras config -> pycnn ----------------------------------------------------------------
 # The Keras layers pycnn reads: a table, never a lookup by name in a module.
-_KERAS_LAYERS = frozenset(["Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Dropout",
+_KERAS_LAYERS = frozenset(["Dense", "Conv2D", "Conv2DTranspose", "MaxPooling2D", "AveragePooling2D", "Dropout",
                            "Flatten", "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax",
                            "UpSampling2D", "ReLU", "InputLayer"])
 _KERAS_ACTIVATION_NAMES = {"silu": "swish", "pycnn>leaky_relu": "leaky_relu"}
@@ -441,13 +446,13 @@ def _pycnn_configs(kind, c, where):
            "dtype": _dtype_name(c.get("dtype"), where)}
     split = None
     try:
-        if kind in ("Dense", "Conv2D", "Activation"):
+        if kind in ("Dense", "Conv2D", "Conv2DTranspose", "Activation"):
             act = _activation_name(c.get("activation"), where)
             if act == "leaky_relu@0.2":
                 split, act = ("LeakyReLU", {"name": f"{c['name']}_leaky_relu", "alpha": 0.2,
                                             "dtype": out["dtype"]}), "linear"
             out["activation"] = act
-        if kind in ("Dense", "Conv2D"):
+        if kind in ("Dense", "Conv2D", "Conv2DTranspose"):
             out.update(use_bias=bool(c.get("use_bias", True)),
                        kernel_initializer=_initializer(c.get("kernel_initializer"),
                                                        "glorot_uniform"),
@@ -463,6 +468,16 @@ def _pycnn_configs(kind, c, where):
                            padding=c.get("padding", "valid"),
                            dilation_rate=_pair(c.get("dilation_rate", 1), where,
                                                "dilation_rate"))
+                if kind == "Conv2DTranspose":
+                    op = c.get("output_padding")
+                    if op is not None:      # 0 allowed: not _pair's positive ints
+                        op = [op, op] if isinstance(op, int) else op
+                        if not (isinstance(op, (list, tuple)) and len(op) == 2
+                                and all(type(v) is int and v >= 0 for v in op)):
+                            raise where.error(f"output_padding {op!r} is not two integers "
+                                              ">= 0")
+                        op = tuple(op)
+                    out["output_padding"] = op
         elif kind in ("MaxPooling2D", "AveragePooling2D"):
             pool = _pair(c.get("pool_size", 2), where, "pool_size")
             out.update(pool_size=pool, strides=_pair(c.get("strides") or pool, where, "strides"),

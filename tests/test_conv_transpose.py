@@ -221,3 +221,17 @@ def test_interop_onnx(tmp_path):
     x = np.random.default_rng(8).standard_normal((2, 5, 4, 3)).astype(np.float32)
     got = session.run(None, {"input": x})[0]
     assert np.max(np.abs(got - model.predict(x, verbose=0))) <= 1e-5
+
+
+def test_keras_file_round_trip(tmp_path, keras):
+    """A .keras file Keras 3 itself loads, and pycnn reads back, output_padding included."""
+    model = up_net()
+    x = np.random.default_rng(10).standard_normal((2, 5, 4, 3)).astype(np.float32)
+    model.save(tmp_path / "up.keras")
+    back = pycnn.models.load_model(tmp_path / "up.keras")
+    assert [l.get_config() for l in back.layers] == [l.get_config() for l in model.layers]
+    np.testing.assert_array_equal(back.predict(x, verbose=0), model.predict(x, verbose=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = keras.saving.load_model(tmp_path / "up.keras")
+        assert np.max(np.abs(theirs.predict(x, verbose=0) - model.predict(x, verbose=0))) <= 1e-5
