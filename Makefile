@@ -19,7 +19,7 @@ SOURCES := $(shell find csrc -name '*.c' -o -name '*.h' -o -name '*.def')
 # on it): exactly this CPU build (a plain `torch` pulls a multi-GB CUDA build).
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test bench fuzz sanitize valgrind race build clean
+.PHONY: demo test bench fuzz sanitize valgrind race build clean browser-deps
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml setup.py
 # what the tests need besides: the extras' requirements, without building pycnn again
 $(TEST_STAMP): $(STAMP)
 	$(PIP) install --quiet "$(TORCH)"
-	$(PIP) install --quiet $$($(PY) tools/extras.py test interop bench)
+	$(PIP) install --quiet $$($(PY) tools/extras.py test interop bench browser)
 	touch $(TEST_STAMP)
 
 $(FUZZ_STAMP): $(TEST_STAMP)
@@ -48,7 +48,13 @@ build: pycnn/.built
 demo: build
 	$(PY) -m pycnn.demo
 
-test: build $(TEST_STAMP)
+# tests/test_browser.py drives Debian's Chromium through chromium-driver (installed when
+# missing; it fails with the reason where they cannot be installed)
+browser-deps:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	    (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
+
+test: build $(TEST_STAMP) browser-deps
 	$(PY) -m pytest -q
 
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE may be set on this machine for old OpenBLAS

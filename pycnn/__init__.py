@@ -14,7 +14,8 @@ from . import _core
 # by the name the op registry gives it: a new row needs no import line here
 globals().update({op["function"]: getattr(_core, op["function"])
                   for op in _core.op_registry() if op["family"] == "elementwise"})
-from .autograd import GradcheckError, enable_grad, gradcheck, is_grad_enabled, no_grad
+from .autograd import (GradcheckError, enable_grad, gradcheck, is_grad_enabled, keep_grads,
+                       no_grad)
 
 __version__ = "0.1.0"
 
@@ -31,6 +32,8 @@ from . import layers
 # teaching tools: LaTeX display, formulas with their numbers, graph drawing
 from . import display, viz
 from .explain import explain  # noqa: E402  (pycnn.explain(t) ≡ t.explain())
+from .explain.backward import explain_backward
+from .explain.backward import explain_grad as _explain_grad
 from .viz import draw_graph
 
 from .layers import base as _layer_base  # noqa: E402
@@ -43,6 +46,7 @@ _core._register_hooks(
     call_accepts_training=_layer_base._call_accepts_training,
     tensor_latex=display.tensor_latex,
     explain=explain,
+    explain_grad=_explain_grad,
 )
 
 # models, optimizers, datasets, callbacks, metrics

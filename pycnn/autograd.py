@@ -10,7 +10,8 @@ import numpy as _np
 
 from . import _core
 
-__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "gradcheck", "GradcheckError"]
+__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "keep_grads", "gradcheck",
+           "GradcheckError", "walk", "topological_order"]
 
 is_grad_enabled = _core.is_grad_enabled
 
@@ -36,6 +37,62 @@ class enable_grad(no_grad):
     def __enter__(self):
         self._previous = _core._set_grad_enabled(True)
         return self
+
+
+class keep_grads(_contextlib.ContextDecorator):
+    """``with pycnn.keep_grads():`` — every ``backward()`` in the block keeps every node's
+    ``.grad`` (not only the leaves') and the graph, as ``backward(retain_grads=True)``
+    does: what ``draw_graph`` shows on every node and ``explain_backward`` reads. Per
+    thread; outside the block backward stays memory-lean (intermediate gradients are
+    freed as soon as they are spent, PyTorch's convention).
+    """
+
+    def __enter__(self):
+        self._previous = _core._set_keep_grads(True)
+        return self
+
+    def __exit__(self, *exc):
+        _core._set_keep_grads(self._previous)
+        return False
+
+
+def walk(root):
+    """The tensors of the graph behind ``root``, root first (depth-first, parents in
+    order), and for each its parents' positions in that list: ``(tensors, parents)``.
+
+    Iterative, so a chain of any length is fine. ``draw_graph`` and ``explain_backward``
+    number the tensors the same way (``t0`` is the root).
+    """
+    tensors, keys, stack = [], {}, [root]
+    while stack:
+        t = stack.pop()
+        if id(t) in keys:
+            continue
+        keys[id(t)] = len(tensors)
+        tensors.append(t)
+        stack.extend(reversed(t.parents))
+    return tensors, [[keys[id(p)] for p in t.parents] for t in tensors]
+
+
+def topological_order(root):
+    """The tensors ``backward`` visits — those that require grad — parents before
+    children, ``root`` last (the engine's order; reversed, it is the backward sweep)."""
+    order, done, stack = [], set(), [(root, 0)]
+    on_stack = {id(root)}
+    while stack:
+        t, i = stack[-1]
+        parents = t.parents
+        if i < len(parents):
+            stack[-1] = (t, i + 1)
+            p = parents[i]
+            if p.requires_grad and id(p) not in done and id(p) not in on_stack:
+                on_stack.add(id(p))
+                stack.append((p, 0))
+            continue
+        stack.pop()
+        done.add(id(t))
+        order.append(t)
+    return order
 
 
 class GradcheckError(AssertionError):

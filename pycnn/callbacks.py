@@ -325,6 +325,173 @@ class ProgbarLogger(Callback):
             self.progbar = None
 
 
+class Doctor(Callback):
+    """The training doctor during ``fit`` (see ``pycnn.doctor``): at the first batch, the
+    initial loss against ln C and the update/weight ratio of that step; at every batch,
+    a NaN/Inf loss is reported with the reason and training stops (after that epoch).
+    Given a sample ``x``, ``y``, it also runs every check of ``model.diagnose`` before training starts (``overfit=True`` adds
+    the overfit-20-examples check). Findings are printed (``print_fn``) and kept in
+    ``self.findings``."""
+
+    def __init__(self, x=None, y=None, overfit=False, print_fn=print):
+        super().__init__()
+        if (x is None) != (y is None):
+            raise ValueError("Doctor: give both x and y (a sample to examine), or neither")
+        self.x, self.y, self.overfit, self.print_fn = x, y, overfit, print_fn
+        self.findings = []
+
+    def _report(self, findings):
+        self.findings += findings
+        for f in findings:
+            self.print_fn(f"doctor: {f!r}")
+
+    def on_train_begin(self, logs=None):
+        from .doctor import diagnose
+        self.findings, self._first, self._before = [], True, None
+        if self.x is not None:
+            self._report(diagnose(self.model, self.x, self.y, overfit=self.overfit).findings)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._first:
+            from .doctor import _kernels
+            self._before = [(w, _np.array(w.numpy(), dtype=_np.float64))
+                            for w in _kernels(self.model)]
+
+    def on_train_batch_end(self, batch, logs=None):
+        from .doctor import RATIO_HIGH, RATIO_LOW, Finding, _weight_name
+        loss = float((logs or {}).get("loss", float("nan")))
+        if not _math.isfinite(loss):
+            if not self.model.stop_training:      # said once; fit stops after this epoch
+                self._report([Finding("NaN/Inf", "problem", f"the loss became {loss} at batch "
+                                      f"{batch + 1}: training stops (lower the learning "
+                                      f"rate, check the inputs for NaN, or clip the "
+                                      f"gradients)", loss)])
+            self.model.stop_training = True
+            self._first = False
+            return
+        if not self._first:
+            return
+        self._first = False
+        found = []
+        units = self.model.output_shape[-1]
+        name = (self.model.loss_name or "").lower()
+        if "categorical" in name and units > 1:
+            expected = _math.log(units)
+            status = "ok" if abs(loss - expected) <= 0.25 * expected + 0.05 else "problem"
+            found.append(Finding("initial loss", status, f"first batch {loss:.4g}; an untrained "
+                                 f"{units}-class network gives ln({units}) = {expected:.4g}"
+                                 + ("" if status == "ok" else ": the output layer starts "
+                                    "too confident, or the loss does not fit the output"),
+                                 loss))
+        ratios = []
+        for w, w0 in self._before or []:
+            norm = _np.linalg.norm(w0)
+            if norm:
+                ratios.append((_weight_name(self.model, w),
+                               float(_np.linalg.norm(_np.asarray(w.numpy(), _np.float64) - w0)
+                                     / norm)))
+        off = [(n, r) for n, r in ratios if not RATIO_LOW <= r <= RATIO_HIGH]
+        if ratios:
+            text = ", ".join(f"{n} {r:.1e}" for n, r in (off or ratios))
+            found.append(Finding("update/weight ratio", "warning" if off else "ok",
+                                 f"‖Δw‖/‖w‖ of the first step: {text}" +
+                                 (" — far from ~1e-3: adjust the learning rate" if off else
+                                  " (about 1e-3 is healthy)"),
+                                 float(_np.median([r for _, r in ratios]))))
+        self._report(found)
+        self._before = None
+
+
+__all__ += ["Doctor"]
+
+
+class LivePlot(Callback):
+    """Learning curves redrawn in place during ``fit`` in Jupyter: the loss and each
+    metric per epoch (training solid, validation dashed), and optionally the filters of
+    one Conv2D ``layer`` and its feature maps for a fixed ``image``. In a terminal (no
+    notebook) it draws nothing and the progress bar (``verbose``) is what you see.
+
+    ``every``: redraw after this many epochs. ``self.figures`` counts the redraws."""
+
+    def __init__(self, metrics=None, layer=None, image=None, every=1, force=False):
+        super().__init__()
+        from .progbar import in_notebook
+        self.metrics, self.layer, self.image, self.every = metrics, layer, image, every
+        self.active = force or in_notebook()
+        self.history = {}
+        self.figures = 0
+        self._handle = None
+
+    def on_train_begin(self, logs=None):
+        self.history, self.epochs = {}, []
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        self.epochs.append(epoch + 1)
+        if self.active and (len(self.epochs) % self.every == 0):
+            self._redraw()
+
+    def figure(self):
+        """The current picture (a matplotlib Figure)."""
+        import matplotlib.pyplot as plt
+        names = self.metrics or [k for k in self.history if not k.startswith("val_")]
+        extra = 2 if self.layer is not None else 0
+        fig, axes = plt.subplots(1, len(names) + extra, squeeze=False,
+                                 figsize=(3.6 * (len(names) + extra), 3))
+        for ax, name in zip(axes[0], names):
+            ax.plot(self.epochs, self.history.get(name, []), "-o", ms=3, label=name)
+            if "val_" + name in self.history:
+                ax.plot(self.epochs, self.history["val_" + name], "--o", ms=3,
+                        label="val_" + name)
+            ax.set_xlabel("epoch")
+            ax.set_title(f"{name}: {self.history[name][-1]:.4g}" if self.history.get(name)
+                         else name, fontsize=9)
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=7)
+        if self.layer is not None:
+            self._draw_layer(axes[0][len(names)], axes[0][len(names) + 1])
+        fig.tight_layout()
+        return fig
+
+    def _draw_layer(self, ax_filters, ax_maps):
+        layer = self.layer if not isinstance(self.layer, str) else \
+            self.model.get_layer(self.layer)
+        kernel = _np.asarray(layer.get_weights()[0])[:, :, 0, :]
+        tiles = _np.concatenate([_np.pad(kernel[:, :, i], 1, constant_values=_np.nan)
+                                for i in range(min(8, kernel.shape[-1]))], axis=1)
+        bound = float(_np.nanmax(_np.abs(tiles))) or 1.0
+        ax_filters.imshow(tiles, cmap="RdBu_r", vmin=-bound, vmax=bound)
+        ax_filters.set_title(f"{layer.name}: filters", fontsize=9)
+        ax_filters.axis("off")
+        ax_maps.axis("off")
+        if self.image is not None:
+            from .inside import _forward
+            from .autograd import no_grad
+            with no_grad():
+                (out,), _, _ = _forward(self.model, _np.asarray(self.image)[None]
+                                        if _np.ndim(self.image) == 3 else self.image, [layer])
+            maps = out.numpy()[0]
+            strip = _np.concatenate([_np.pad(maps[:, :, i], 1, constant_values=_np.nan)
+                                    for i in range(min(8, maps.shape[-1]))], axis=1)
+            ax_maps.imshow(strip, cmap="viridis")
+            ax_maps.set_title("feature maps of the image", fontsize=9)
+
+    def _redraw(self):
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+        fig = self.figure()
+        if self._handle is None:
+            self._handle = display(fig, display_id=True)
+        else:
+            self._handle.update(fig)
+        plt.close(fig)
+        self.figures += 1
+
+
+__all__ += ["LivePlot"]
+
+
 # ---- Keras' other callbacks, one topic per module (imported last: they subclass Callback)
 from ._log_callbacks import CSVLogger, TensorBoard  # noqa: E402
 from ._lr_callbacks import LearningRateScheduler, ReduceLROnPlateau  # noqa: E402

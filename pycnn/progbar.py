@@ -150,11 +150,11 @@ class Progbar:
     def _write_final_verbose2(self, current, now):
         elapsed = now - self._start
         digits = len(str(self.target))
-        info = f"{current:{digits}d}/{self.target} - {elapsed:.0f}s"
+        # Keras 3: "45/45 - 0s - 3ms/step - loss: 0.2500"
+        info = f"{current:{digits}d}/{self.target} - {elapsed:.0f}s -" + _format_time(
+            elapsed / max(current, 1), self.unit_name)
         for name, value in self._values.items():
             info += f" - {name}:" + _format_value(value)
-        info += f" - {elapsed:.0f}s/epoch -" + _format_time(elapsed / max(current, 1),
-                                                             self.unit_name)
         self.file.write(info + "\n")
         self.file.flush()
         self.finalized = True

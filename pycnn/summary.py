@@ -102,8 +102,11 @@ def _check_built(model):
                          f"input_shape in the first layer for automatic build.")
 
 
-def summary_lines(model, line_length=None, positions=None, show_arithmetic=False):
-    """The summary as a list of lines (what print_summary prints)."""
+def summary_lines(model, line_length=None, positions=None, show_arithmetic=False,
+                  show_flops=False, show_memory=False):
+    """The summary as a list of lines (what print_summary prints). ``show_flops`` and
+    ``show_memory`` add each layer's multiply-adds and activation memory per example,
+    with their arithmetic (``pycnn.cost``), and their totals."""
     _check_built(model)
     rows = _rows(model, show_arithmetic)
     header = list(HEADER)
@@ -117,6 +120,17 @@ def summary_lines(model, line_length=None, positions=None, show_arithmetic=False
         positions = positions or [0.45, 0.85, 1.0]
     if positions[-1] <= 1:
         positions = [int(line_length * p) for p in positions]
+    totals = []
+    if show_flops or show_memory:
+        from .cost import cost_columns
+        extra_header, extra, totals = cost_columns(model, model.layers, show_flops,
+                                                   show_memory)
+        for k, name in enumerate(extra_header):
+            widest = max([len(name)] + [len(fields[k]) for fields in extra]) + 2
+            positions = list(positions) + [positions[-1] + widest]
+        header += extra_header
+        rows = [tuple(row) + tuple(fields) for row, fields in zip(rows, extra)]
+        line_length = positions[-1]
     if len(positions) != len(header):
         raise ValueError(f"summary: positions must give {len(header)} column ends, got "
                          f"{len(positions)}")
@@ -130,19 +144,24 @@ def summary_lines(model, line_length=None, positions=None, show_arithmetic=False
     trainable, non_trainable = _param_counts(model)
     lines += [f"Total params: {trainable + non_trainable:,}",
               f"Trainable params: {trainable:,}",
-              f"Non-trainable params: {non_trainable:,}",
-              "_" * line_length]
+              f"Non-trainable params: {non_trainable:,}"] + totals + ["_" * line_length]
     return lines
 
 
 def print_summary(model, line_length=None, positions=None, print_fn=None,
-                  show_arithmetic=False, expand_nested=False, show_trainable=False):
+                  show_arithmetic=False, expand_nested=False, show_trainable=False,
+                  show_flops=False, show_memory=False):
     """Prints the summary, one line per call of print_fn (default: print)."""
     from .models import Sequential
     print_fn = print if print_fn is None else print_fn
     if isinstance(model, Sequential) and not expand_nested and not show_trainable:
-        lines = summary_lines(model, line_length, positions, show_arithmetic)
+        lines = summary_lines(model, line_length, positions, show_arithmetic, show_flops,
+                              show_memory)
     else:
+        if show_flops or show_memory:
+            raise ValueError("summary: show_flops / show_memory are shown in the Sequential "
+                             "table; use pycnn.cost.cost_columns(model, layers, ...) for a "
+                             "graph model")
         lines = graph_summary_lines(model, line_length, positions, expand_nested,
                                     show_trainable)
     for line in lines:

@@ -7,7 +7,8 @@ import numpy as _np
 from . import _core
 from . import ops as _ops
 
-__all__ = ["to_categorical", "normalize", "set_random_seed", "yolo_decode"]
+__all__ = ["to_categorical", "normalize", "set_random_seed", "yolo_decode", "plot_model",
+           "model_graph"]
 
 
 def to_categorical(y, num_classes=None, dtype="float32"):
@@ -31,6 +32,107 @@ def to_categorical(y, num_classes=None, dtype="float32"):
         raise ValueError(f"to_categorical: class indices must be in [0, {num_classes}), got "
                          f"values from {int(y.min())} to {int(y.max())}")
     return _np.eye(num_classes, dtype=dtype)[y]
+
+
+# ---- plot_model: the graph of layers, laid out by pycnn (no pydot, no Graphviz) -------
+
+def _shape_text(shape):
+    if isinstance(shape, list):
+        return ", ".join(_shape_text(s) for s in shape)
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + \
+        ("," if len(shape) == 1 else "") + ")"
+
+
+def model_graph(model):
+    """The layers of ``model`` as ``(boxes, edges)``: each box ``(key, name, class name,
+    input shape, output shape)`` and each edge ``(from_key, to_key)``.
+
+    A graph model (functional, or any model whose ``_nodes`` lists its calls) gives one
+    box per layer and an edge per connection, branches and merges included; a plain
+    Sequential gives its input and its chain of layers.
+    """
+    nodes = list(getattr(model, "_nodes", None) or [])
+    if nodes:
+        keys, boxes, edges = {}, [], []
+        for node in nodes:                         # execution order: parents come first
+            op = node.operation
+            if id(op) not in keys:
+                keys[id(op)] = len(boxes)
+                shapes = node.input_shapes
+                boxes.append((len(boxes), op.name, type(op).__name__,
+                              shapes[0] if len(shapes) == 1 else list(shapes) or None,
+                              node.output_shape))
+            for parent in node.parent_nodes:
+                edge = (keys[id(parent.operation)], keys[id(op)])
+                if edge not in edges:
+                    edges.append(edge)
+        return boxes, edges
+    if not getattr(model, "built", False):
+        raise ValueError(f"plot_model: {model.name} is not built yet; build it (an input "
+                         f"shape, build(), or a first fit/predict) so its shapes are known")
+    shapes = [model.input_shape] + list(model._output_shapes)
+    boxes = [(0, "input", "InputLayer", shapes[0], shapes[0])]
+    boxes += [(i + 1, layer.name, type(layer).__name__, shapes[i], shapes[i + 1])
+              for i, layer in enumerate(model.layers)]
+    return boxes, [(i, i + 1) for i in range(len(boxes) - 1)]
+
+
+class ModelPlot:
+    """What ``plot_model`` returns: SVG in Jupyter (``_repr_svg_``), ``svg()``,
+    ``save(path)``, and ``layout`` (the boxes and arrows)."""
+
+    def __init__(self, layout):
+        self.layout = layout
+
+    def svg(self):
+        return self.layout.svg()
+
+    def _repr_svg_(self):
+        return self.svg()
+
+    def _repr_html_(self):
+        return f"<div class='pycnn-graph'>{self.svg()}</div>"
+
+    def save(self, path, dpi=100):
+        self.layout.save(path, dpi=dpi)
+
+
+def plot_model(model, to_file=None, show_shapes=True, show_layer_names=True, dpi=100,
+               rankdir="TB", **kwargs):
+    """Draw the graph of layers, input on top (Keras' ``plot_model``), with pycnn's own
+    layout (``pycnn.layout``): no pydot, no Graphviz.
+
+    Args:
+        model: a Sequential, functional or subclassed model (built).
+        to_file: ``None`` (just return the picture), or a path: ``.svg`` is written as
+            pycnn draws it, ``.png`` (and any format matplotlib writes) through matplotlib.
+        show_shapes: write each layer's input and output shapes.
+        show_layer_names: write each layer's name before its class.
+        dpi: resolution of a PNG.
+        rankdir: ``"TB"`` (top to bottom, Keras' default) or ``"BT"``.
+        **kwargs: Keras' other options (``show_dtype``, ``expand_nested``,
+            ``show_layer_activations``, ...) are accepted and ignored.
+
+    Returns:
+        a ``ModelPlot``: it shows as SVG in Jupyter.
+    """
+    from .layout import Box, layered
+    if rankdir not in ("TB", "BT"):
+        raise ValueError(f"plot_model: rankdir must be 'TB' or 'BT', got {rankdir!r}")
+    entries, edges = model_graph(model)
+    boxes = []
+    for key, name, kind, shape_in, shape_out in entries:
+        lines = [f"{name} ({kind})" if show_layer_names else kind]
+        if show_shapes:
+            if kind != "InputLayer" and shape_in is not None:
+                lines.append(f"input:  {_shape_text(shape_in)}")
+            lines.append(f"output: {_shape_text(shape_out)}")
+        fill = "#cfe2f3" if kind == "InputLayer" else "#fff2cc"
+        boxes.append(Box(key, lines, fill=fill, title=name))
+    picture = ModelPlot(layered(boxes, edges, direction="down" if rankdir == "TB" else "up"))
+    if to_file is not None:
+        picture.save(to_file, dpi=dpi)
+    return picture
 
 
 def yolo_decode(y_pred, S=7, B=2, C=20, score_threshold=0.0, box_format="xyxy"):

@@ -230,5 +230,5 @@ def test_verbose_2_line_only_at_the_end():
     bar.update(2, {"loss": 0.5})
     assert out.getvalue() == ""
     bar.update(4, {"loss": 0.25})
-    assert re.fullmatch(r"4/4 - \d+s - loss: 0.2500 - \d+s/epoch - \d+(us|ms|s)/step\n",
+    assert re.fullmatch(r"4/4 - \d+s - \d+(us|ms|s)/step - loss: 0.2500\n",
                         out.getvalue()), out.getvalue()

@@ -93,26 +93,119 @@ def test_input_used_twice_gives_two_edges_and_deep_graphs_do_not_recurse():
     assert len(draw_graph(t, show_values=False).nodes) == 6001
 
 
-def test_svg_comes_from_the_dot_program(graph, tmp_path, monkeypatch):
+def test_graphviz_draws_when_asked_and_installed(graph, tmp_path, monkeypatch):
     """A stand-in `dot` echoes what it was asked; the real one, when installed, draws."""
+    e = graph[0]
     if shutil.which("dot") is not None:
-        assert "<svg" in graph[1]._repr_svg_()
+        assert "<svg" in graph[1].pipe("svg").decode()
     fake = tmp_path / "dot"
     fake.write_text('#!/bin/sh\necho "<svg>$1 $(wc -l)</svg>"\n')
     fake.chmod(0o755)
     monkeypatch.setattr(shutil, "which", lambda name: str(fake) if name == "dot" else None)
     monkeypatch.setitem(__import__("sys").modules, "graphviz", None)
     lines = graph[1].source.count("\n")
-    assert graph[1]._repr_svg_().split() == ["<svg>-Tsvg", f"{lines}</svg>"]
+    by_dot = draw_graph(e, engine="graphviz")
+    assert by_dot._repr_svg_().split() == ["<svg>-Tsvg", f"{lines}</svg>"]
     assert graph[1].pipe("png").startswith(b"<svg>-Tpng")
+    assert graph[1]._repr_svg_() == graph[1].svg()           # the default is pycnn's own
+    with pytest.raises(ValueError, match="engine"):
+        draw_graph(e, engine="neato")
 
 
-def test_no_svg_without_graphviz(graph, monkeypatch):
+def test_pycnn_draws_the_svg_without_graphviz(graph, monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     monkeypatch.setitem(__import__("sys").modules, "graphviz", None)
-    assert graph[1]._repr_svg_() is None
+    svg = draw_graph(graph[0], engine="graphviz")._repr_svg_()    # falls back to pycnn's
+    assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
+    import xml.etree.ElementTree as ET
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    texts = [t.text for t in root.iter(ns + "text")]
+    for line in ["e = add", "c = mul", "a (parameter)", "value [3, -2]", "shape (2,)"]:
+        assert line in texts
+    assert len(root.findall(f"{ns}g[@class='pycnn-node']")) == 5
+    assert len(root.findall(f"{ns}path")) == 5                # five arrows
     with pytest.raises(RuntimeError, match="dot"):
         graph[1].pipe()
+
+
+def test_layout_puts_every_parent_below_its_child_without_overlaps(graph):
+    lay = graph[1].layout()
+    box = {b.key: b for b in lay.boxes}
+    for parent, child in graph[1].edges:
+        assert box[parent].y > box[child].y                     # the loss on top
+    boxes = list(box.values())
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            apart_x = abs(a.x - b.x) >= (a.w + b.w) / 2
+            apart_y = abs(a.y - b.y) >= (a.h + b.h) / 2
+            assert apart_x or apart_y, f"boxes {a.key} and {b.key} overlap"
+        assert a.x - a.w / 2 >= 0 and a.x + a.w / 2 <= lay.width
+        assert a.y - a.h / 2 >= 0 and a.y + a.h / 2 <= lay.height
+
+
+def test_layout_refuses_a_cycle_and_routes_long_edges_through_waypoints():
+    from pycnn.layout import Box, layered
+    with pytest.raises(ValueError, match="cycle"):
+        layered([Box(0, ["a"]), Box(1, ["b"])], [(0, 1), (1, 0)])
+    lay = layered([Box(k, [f"n{k}"]) for k in range(4)], [(0, 1), (1, 2), (2, 3), (0, 3)])
+    long = next(p for p, e in zip(lay.paths, lay.edges) if e == (0, 3))
+    assert len(long) == 4                          # tail, two waypoints, head
+
+
+def test_save_writes_svg_and_png(graph, tmp_path):
+    graph[1].save(tmp_path / "g.svg")
+    assert (tmp_path / "g.svg").read_text().startswith("<svg")
+    graph[1].save(tmp_path / "g.png")
+    assert (tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_every_node_shows_its_gradient_when_kept():
+    a = pycnn.tensor([1.0, 2.0], requires_grad=True, name="a")
+    e = (pycnn.sigmoid(a * 3.0) + a).sum()
+    e.backward(retain_grads=True)
+    g = draw_graph(e)
+    assert all(n.grad is not None for n in g.nodes if n.kind != "constant")
+
+
+def test_gradcheck_overlay_colours_leaves_by_relative_error():
+    from pycnn.viz import relative_error
+    w = pycnn.tensor([0.5, -1.5], dtype="float64", requires_grad=True, name="w")
+    x = pycnn.tensor([2.0, 3.0], dtype="float64", name="x")
+
+    def loss():
+        return (pycnn.tanh(w * x) * w).sum()
+    g = draw_graph(loss(), gradcheck=loss)
+    node = {n.label: n for n in g.nodes}
+    assert node["w"].error < 1e-7 and node["w"].fill() == "#a8dba8"
+    assert "gradcheck" in " ".join(node["w"].lines()) and node["x"].error is None
+    # a planted wrong gradient: the recomputation differs from the graph (w·2 vs w·x)
+    wrong = draw_graph(loss(), gradcheck=lambda: (pycnn.tanh(w * 2.0) * w).sum())
+    bad = {n.label: n for n in wrong.nodes}["w"]
+    assert bad.error > 1e-2 and bad.fill() == "#f4a6a6" and "(wrong)" in bad.lines()[-1]
+    assert relative_error([1.0, 0.0], [1.0, 0.0]) == 0.0
+    assert relative_error([1.0], [1.1]) == pytest.approx(0.1 / 1.1)
+    w32 = pycnn.tensor([1.0], requires_grad=True)
+    with pytest.raises(TypeError, match="float64"):
+        draw_graph((w32 * w32).sum(), gradcheck=lambda: (w32 * w32).sum())
+
+
+def test_step_graph_outlines_the_node_and_its_parents():
+    from pycnn.explain.backward import backward_steps
+    from pycnn.viz import backward_step_graph
+    a = pycnn.tensor([1.0, 2.0], requires_grad=True, name="a")
+    h = a * a
+    h.name = "h"
+    e = h.sum()
+    steps = backward_steps(e)
+    g = backward_step_graph(e, steps, 1)                    # h adds into a
+    node = {n.label: n for n in g.nodes}
+    assert node["h"].key in g.highlight and node["a"].key in g.marked
+    assert node["a"].grad == "[2, 4]" and node["h"].grad == "[1, 1]"
+    e.backward(retain_grads=True)                           # .grad everywhere now, but
+    first = {n.label: n for n in backward_step_graph(e, steps, 0).nodes}
+    assert first["a"].grad is None                          # step 1 has not reached a
+    assert 'stroke="#d62728"' in g.svg()
 
 
 def test_activation_curve_derivative_is_autograd():

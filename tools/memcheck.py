@@ -24,7 +24,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SKIP = {"build", ".venv", ".git", ".hypothesis", ".pytest_cache", "__pycache__",
         "demo_output", ".ipynb_checkpoints"}
 # Tests that measure time or RSS, or run notebooks, say nothing under instrumentation.
-DESELECT = ["--ignore=tests/test_memory.py", "--ignore=tests/test_notebooks.py"]
+DESELECT = ["--ignore=tests/test_memory.py", "--ignore=tests/test_notebooks.py",
+            "--ignore=tests/test_browser.py"]     # kernels and a browser in subprocesses
 OURS = re.compile(r"pycnn/_core\.cpython|\bcsrc/")
 
 

@@ -104,8 +104,36 @@ pc_keep_alive(PyObject *obj)
     return pc_keepalive != NULL ? PyList_Append(pc_keepalive, obj) : 0;
 }
 
+/* `with pycnn.keep_grads():` (per thread): every backward in the block keeps every
+ * node's gradient and the graph, as backward(retain_grads=True) does. */
+static _Thread_local int pc_keep_grads_depth = 0;
+
 int
-pc_backward(PyObject *root_obj, PyArrayObject *seed, int retain_graph)
+pc_keep_grads(void)
+{
+    return pc_keep_grads_depth > 0;
+}
+
+/* The root of the last backward that kept its gradients (a new ref, or NULL): where
+ * t.explain_grad() starts when it is not told which E to explain. */
+static PyObject *pc_kept_root = NULL;
+
+PyObject *
+pc_last_kept_root(void)
+{
+    return pc_kept_root != NULL ? Py_NewRef(pc_kept_root) : Py_NewRef(Py_None);
+}
+
+int
+pc_set_keep_grads(int keep)
+{
+    int previous = pc_keep_grads_depth > 0;
+    pc_keep_grads_depth = keep ? 1 : 0;
+    return previous;
+}
+
+int
+pc_backward(PyObject *root_obj, PyArrayObject *seed, int retain_graph, int retain_grads)
 {
     TensorObject *root = (TensorObject *)root_obj;
     TensorObject **order = NULL;
@@ -120,6 +148,10 @@ pc_backward(PyObject *root_obj, PyArrayObject *seed, int retain_graph)
                         "requires_grad=True?)");
         return -1;
     }
+    if (pc_keep_grads())
+        retain_grads = 1;
+    if (retain_grads)
+        retain_graph = 1;               /* teaching mode: explain_backward reads the graph */
     if ((n = topo_order(root, &order)) < 0)
         return -1;
     for (Py_ssize_t i = 0; i < n; i++) {          /* refuse a freed graph before any work */
@@ -153,9 +185,11 @@ pc_backward(PyObject *root_obj, PyArrayObject *seed, int retain_graph)
             goto done;
         if (!retain_graph)
             pc_node_release(node);
-        if (!t->retain_grad)
+        if (!t->retain_grad && !retain_grads)
             Py_CLEAR(t->grad);          /* a non-leaf's gradient is spent */
     }
+    if (retain_grads)
+        Py_XSETREF(pc_kept_root, Py_NewRef(root_obj));
     status = 0;
 done:
     if (keep != NULL) {
@@ -166,4 +200,61 @@ done:
         Py_DECREF(order[i]);
     PyMem_Free(order);
     return status;
+}
+
+/* One node's share alone: each parent's ∂E/∂parent contribution dout · ∂t/∂parent, as
+ * t's backward computes it, without touching any .grad (the parents' gradients are set
+ * aside while the node's backward writes fresh ones, then put back). dout has t's
+ * shape and dtype (the caller checks). Returns a new tuple,
+ * one entry per parent: a new array, or None for a parent that does not require grad. */
+PyObject *
+pc_node_vjp(PyObject *t_obj, PyArrayObject *dout)
+{
+    TensorObject *t = (TensorObject *)t_obj;
+    pc_node *node = t->node;
+    PyObject **kept = NULL, *result = NULL, *keep = NULL, *outer_keep = pc_keepalive;
+    int n, failed;
+
+    if (node == NULL) {
+        PyErr_SetString(PyExc_ValueError, "vjp: this tensor is a leaf: no op computed it");
+        return NULL;
+    }
+    if (node->released) {
+        PyErr_Format(PyExc_RuntimeError,
+                     "vjp: the graph through '%s' was already freed by a backward; call "
+                     "backward(retain_grads=True) (or backward inside `with "
+                     "pycnn.keep_grads():`) to keep it", pc_op_table[node->op].name);
+        return NULL;
+    }
+    n = node->n_parents;
+    if ((kept = PyMem_Calloc(n > 0 ? n : 1, sizeof(*kept))) == NULL)
+        return PyErr_NoMemory();
+    for (int i = 0; i < n; i++) {       /* set aside; a parent used twice is set aside once */
+        TensorObject *p = (TensorObject *)node->parents[i];
+        kept[i] = p->grad;
+        p->grad = NULL;
+    }
+    if ((keep = PyList_New(0)) == NULL)
+        goto restore;
+    pc_keepalive = keep;
+    failed = pc_op_table[node->op].backward(node, dout) < 0;
+    pc_keepalive = outer_keep;
+    if (failed)
+        goto restore;
+    if ((result = PyTuple_New(n)) == NULL)
+        goto restore;
+    for (int i = 0; i < n; i++) {
+        TensorObject *p = (TensorObject *)node->parents[i];
+        PyObject *g = p->grad != NULL ? (PyObject *)PC_DATA(p->grad) : Py_None;
+        PyTuple_SET_ITEM(result, i, Py_NewRef(g));
+    }
+restore:
+    for (int i = n - 1; i >= 0; i--) {  /* reverse: the first set-aside of a twice-used
+                                         * parent holds its real gradient */
+        TensorObject *p = (TensorObject *)node->parents[i];
+        Py_XSETREF(p->grad, kept[i]);
+    }
+    Py_XDECREF(keep);
+    PyMem_Free(kept);
+    return result;
 }

@@ -70,7 +70,16 @@ int pc_grad_buffer_to_overwrite(pc_node *node, int i, PyArrayObject **out, int *
 
 /* Backward from root: seed (root's shape) is added to root's gradient, then every
  * node is visited once in reverse topological order. 0, or -1 with an exception. */
-int pc_backward(PyObject *root, PyArrayObject *seed, int retain_graph);
+int pc_backward(PyObject *root, PyArrayObject *seed, int retain_graph, int retain_grads);
+
+/* `with pycnn.keep_grads():` — per thread; pc_set_keep_grads returns the previous state */
+int pc_keep_grads(void);
+int pc_set_keep_grads(int keep);
+PyObject *pc_last_kept_root(void);              /* new ref: a Tensor or None */
+
+/* (∂E/∂parent contribution of t's node alone, per parent) for dout = ∂E/∂t, leaving
+ * every .grad as it was: a new tuple of arrays / None, or NULL with an exception. */
+PyObject *pc_node_vjp(PyObject *t, PyArrayObject *dout);
 
 /* Keeps obj alive until the running node's backward returns (engine.c); 0 or -1. */
 int pc_keep_alive(PyObject *obj);

@@ -59,6 +59,7 @@ typedef enum {
     PC_HOOK_KERAS_TENSOR,               /* pycnn.models.graph.KerasTensor (a type) */
     PC_HOOK_SYMBOLIC_CALL,              /* pycnn.models.graph.symbolic_call */
     PC_HOOK_ACTIVITY_LOSS,              /* pycnn.layers.base._activity_loss */
+    PC_HOOK_EXPLAIN_GRAD,               /* pycnn.explain.backward.explain_grad */
     PC_HOOK_COUNT
 } pc_hook;
 /* hook(arg) (new ref), or NULL with RuntimeError when it was never registered */

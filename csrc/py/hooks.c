@@ -5,7 +5,8 @@
  * (pycnn.layers._call_accepts_training), the graph of layers (a layer called on a
  * pycnn.Input's KerasTensor goes to pycnn.models.graph.symbolic_call; activity
  * regularizers to pycnn.layers.base._activity_loss), and the teaching hooks t._repr_latex_() and
- * t.explain() (pycnn.display.tensor_latex, pycnn.explain.explain). Instead of
+ * t.explain(), t.explain_grad() (pycnn.display.tensor_latex, pycnn.explain.explain,
+ * pycnn.explain.backward.explain_grad). Instead of
  * importing those modules at run time (an upward import into the package, and an
  * import cycle during pycnn's own import), pycnn/__init__.py hands the callables in
  * through _core._register_hooks(...) once its submodules are imported. C's own
@@ -23,6 +24,7 @@ static const char *const hook_names[PC_HOOK_COUNT] = {
     [PC_HOOK_KERAS_TENSOR] = "keras_tensor",
     [PC_HOOK_SYMBOLIC_CALL] = "symbolic_call",
     [PC_HOOK_ACTIVITY_LOSS] = "activity_loss",
+    [PC_HOOK_EXPLAIN_GRAD] = "explain_grad",
 };
 
 static PyObject *hooks[PC_HOOK_COUNT];          /* owned; live as long as the process */

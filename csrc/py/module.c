@@ -32,6 +32,21 @@ py_is_grad_enabled(PyObject *Py_UNUSED(m), PyObject *Py_UNUSED(ignored))
 }
 
 static PyObject *
+py_set_keep_grads(PyObject *Py_UNUSED(m), PyObject *flag)
+{
+    int on = PyObject_IsTrue(flag);
+    if (on < 0)
+        return NULL;
+    return PyBool_FromLong(pc_set_keep_grads(on));
+}
+
+static PyObject *
+py_last_kept_root(PyObject *Py_UNUSED(m), PyObject *Py_UNUSED(ignored))
+{
+    return pc_last_kept_root();
+}
+
+static PyObject *
 py_op_names(PyObject *Py_UNUSED(m), PyObject *Py_UNUSED(ignored))
 {
     PyObject *t = PyTuple_New(PC_OP_COUNT);
@@ -108,6 +123,10 @@ static PyMethodDef module_functions[] = {
      "_set_grad_enabled(flag) -> previous flag (for pycnn.no_grad)"},
     {"is_grad_enabled", py_is_grad_enabled, METH_NOARGS,
      "is_grad_enabled()\n--\n\nFalse inside `with pycnn.no_grad()`"},
+    {"_set_keep_grads", py_set_keep_grads, METH_O,
+     "_set_keep_grads(flag)\n--\n\nReturns the previous flag (for pycnn.keep_grads)"},
+    {"_last_kept_root", py_last_kept_root, METH_NOARGS,
+     "_last_kept_root()\n--\n\nthe root of the last backward that kept every gradient, or None"},
     {"op_names", py_op_names, METH_NOARGS, "op_names()\n--\n\nevery op of ops.def, in order"},
     {"op_registry", py_op_registry, METH_NOARGS,
      "op_registry()\n--\n\none dict per op of ops.def, in order: name, family, arity (-1: any\n"

@@ -101,13 +101,13 @@ Tensor_array(TensorObject *self, PyObject *args, PyObject *kwargs)
 static PyObject *
 Tensor_backward(TensorObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"grad", "retain_graph", NULL};
+    static char *kwlist[] = {"grad", "retain_graph", "retain_grads", NULL};
     PyObject *grad = Py_None;
     PyArrayObject *seed = NULL;
-    int retain_graph = 0, status;
+    int retain_graph = 0, retain_grads = 0, status;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|Op:backward", kwlist, &grad,
-                                     &retain_graph))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|Opp:backward", kwlist, &grad,
+                                     &retain_graph, &retain_grads))
         return NULL;
     if (grad == Py_None) {
         if (PyArray_SIZE(self->data) != 1) {
@@ -135,11 +135,29 @@ Tensor_backward(TensorObject *self, PyObject *args, PyObject *kwargs)
             return NULL;
         }
     }
-    status = pc_backward((PyObject *)self, seed, retain_graph);
+    status = pc_backward((PyObject *)self, seed, retain_graph, retain_grads);
     Py_DECREF(seed);
     if (status < 0)
         return NULL;
     Py_RETURN_NONE;
+}
+
+/* t._vjp(dout): the contribution of t's op alone to each parent's gradient */
+static PyObject *
+Tensor_vjp(TensorObject *self, PyObject *dout_obj)
+{
+    PyArrayObject *dout;
+    PyObject *result = NULL;
+
+    if ((dout = pc_as_array(dout_obj, PyArray_TYPE(self->data), "vjp")) == NULL)
+        return NULL;
+    if (!PyArray_SAMESHAPE(dout, self->data))
+        pc_shape_mismatch("%s: dout has shape %R but the tensor has shape %R%s", "vjp", dout,
+                          self->data, "");
+    else
+        result = pc_node_vjp((PyObject *)self, dout);
+    Py_DECREF(dout);
+    return result;
 }
 
 static PyObject *
@@ -200,6 +218,12 @@ Tensor_explain(TensorObject *self, PyObject *Py_UNUSED(ignored))
 }
 
 static PyObject *
+Tensor_explain_grad(TensorObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return pc_call_hook(PC_HOOK_EXPLAIN_GRAD, (PyObject *)self);
+}
+
+static PyObject *
 Tensor_sum(PyObject *self, PyObject *args, PyObject *kwargs)
 {
     return pc_reduce_method(PC_OP_SUM, self, args, kwargs);
@@ -229,8 +253,13 @@ static PyMethodDef Tensor_methods[] = {
     {"__array__", (PyCFunction)(void (*)(void))Tensor_array, METH_VARARGS | METH_KEYWORDS,
      "np.asarray(t) is the tensor's own memory"},
     {"backward", (PyCFunction)(void (*)(void))Tensor_backward, METH_VARARGS | METH_KEYWORDS,
-     "backward(grad=None, retain_graph=False)\n--\n\naccumulate dE/dθ into .grad of every tensor "
-     "that requires grad, walking the graph once in reverse topological order"},
+     "backward(grad=None, retain_graph=False, retain_grads=False)\n--\n\naccumulate dE/dθ into\n"
+     ".grad of every tensor that requires grad, walking the graph once in reverse\n"
+     "topological order. retain_grads=True (or `with pycnn.keep_grads():`) keeps every\n"
+     "node's .grad and the graph, for draw_graph and explain_backward."},
+    {"_vjp", (PyCFunction)Tensor_vjp, METH_O,
+     "_vjp(dout)\n--\n\nthis op's contribution dout·∂t/∂parent to each parent's gradient\n"
+     "(a tuple, None for parents that do not require grad); no .grad is changed"},
     {"detach", (PyCFunction)Tensor_detach, METH_NOARGS,
      "detach()\n--\n\na leaf sharing this tensor's memory, cut from the graph"},
     {"retain_grad", (PyCFunction)Tensor_retain_grad, METH_NOARGS,
@@ -256,6 +285,9 @@ static PyMethodDef Tensor_methods[] = {
     {"_repr_latex_", (PyCFunction)Tensor_repr_latex, METH_NOARGS, "LaTeX for Jupyter"},
     {"explain", (PyCFunction)Tensor_explain, METH_NOARGS,
      "explain()\n--\n\nthe formula that produced this tensor, with its numbers"},
+    {"explain_grad", (PyCFunction)Tensor_explain_grad, METH_NOARGS,
+     "explain_grad()\n--\n\nthe chain rule that gave this tensor's .grad, with its numbers\n"
+     "(after a backward that kept the gradients: retain_grads=True or keep_grads())"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -193,5 +193,7 @@ scores = pycnn.tensor(rng.normal(size=masks.shape + (K,)), requires_grad=True)
 seg_loss = pycnn.losses.sparse_categorical_crossentropy(masks, scores, from_logits=True)
 print("output", scores.shape, " target", masks.shape, " loss", round(seg_loss.item(), 4),
       f"(≈ ln {K} = {np.log(K):.4f} for random scores)")
-image_grid(np.concatenate([shape_images[:4, ..., 0], masks[:4] / (K - 1)]),
-           titles=["image"] * 4 + ["mask"] * 4, ncols=4);
+image_grid(shape_images[:4, ..., 0], titles=["image"] * 4, ncols=4)
+# one fixed colour per class in every panel (vmin/vmax fixed: no per-panel scaling)
+image_grid(masks[:4], titles=["mask"] * 4, ncols=4, cmap="viridis", vmin=0, vmax=K - 1)
+print("mask colours, dark to light: background, " + ", ".join(shapes.CLASSES))

@@ -128,6 +128,15 @@ print("dE/dβ by autograd:", beta.grad.item())
 print("by hand, Σ x² σ(x)(1 − σ(x)):", float((xs.numpy() ** 2 * s * (1 - s)).sum()))
 
 # %% [markdown]
+# **Explore**: choose a function and set α (leaky ReLU, ELU) or β (swish); the
+# derivative is pycnn's backward.
+
+# %%
+from pycnn import explorers
+
+explorers.activations("elu", x=-1.0, alpha=1.0)
+
+# %% [markdown]
 # ## All of them, side by side
 
 # %%

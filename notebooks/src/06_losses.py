@@ -91,13 +91,32 @@ for probs in ([0.3, 0.6, 0.1], [0.05, 0.9, 0.05], [0.8, 0.1, 0.1], [0.001, 0.998
     print(f"p = {probs}:  E = −ln {probs[1]} = {-np.log(probs[1]):.4f}")
 
 # %% [markdown]
+# **Explore**: drag $p$ and watch $-\ln p$, the loss and its gradient (pycnn's loss and
+# backward, in C). Without a kernel, `explorers.cross_entropy(p=0.3)` prints the same
+# numbers.
+
+# %%
+from pycnn import explorers
+
+explorers.cross_entropy(p=0.6)
+
+# %% [markdown]
 # ## Three kinds of classification
 #
-# | kind | output | loss per example |
+# | kind | output layer | loss |
 # |---|---|---|
-# | binary | one probability $p = \sigma(z)$ | $-y \ln p - (1 - y) \ln (1 - p)$ |
-# | multi-class | softmax over $K$ classes | $-\sum_k y_k \ln p_k$ |
-# | multi-label | $K$ independent sigmoids | $\sum_k \left[-y_k \ln p_k - (1 - y_k) \ln(1 - p_k)\right]$, unknown labels left out |
+# | binary | one sigmoid unit, $p = \sigma(z)$ | `binary_crossentropy` |
+# | multi-class | softmax over $K$ classes | `categorical_crossentropy` |
+# | multi-label | $K$ independent sigmoids | `multilabel_crossentropy` |
+#
+# with, per example,
+#
+# $$\text{binary:}\quad E = -y \ln p - (1 - y) \ln (1 - p)$$
+#
+# $$\text{multi-class:}\quad E = -\sum_k y_k \ln p_k$$
+#
+# $$\text{multi-label:}\quad E = \sum_{k \text{ known}} \left[-y_k \ln p_k - (1 - y_k)
+# \ln(1 - p_k)\right] \quad (\text{unknown labels, ``?'', left out})$$
 #
 # **Binary**, $y = 1$, $p = 0.7$:
 
@@ -131,6 +150,13 @@ print("by hand:", round(float(terms[known].sum()), 4), "  pycnn:", round(E.item(
 E.backward()
 print("gradient:", p_ml.grad.numpy(), " (the ? gets exactly 0)")
 E.explain()
+
+# %% [markdown]
+# **Explore**: four labels, each known (0 or 1) or unknown ("?"): an unknown label adds
+# nothing to the loss and gets no gradient.
+
+# %%
+explorers.multilabel()
 
 # %% [markdown]
 # ## YOLO v1
@@ -192,12 +218,12 @@ rows, cols = np.nonzero(obj)
 true_boxes = to_image(truth[rows, cols, :4], rows, cols)
 pred_boxes = to_image(pred[rows, cols, :4], rows, cols)
 names = [shapes.CLASSES[k] for k in truth[rows, cols, 5:].argmax(1)]
-fig, axes = plt.subplots(1, 2, figsize=(6, 3))
+fig, axes = plt.subplots(1, 2, figsize=(10, 5))
 draw_boxes(images[0], true_boxes, labels=names, ax=axes[0])
 draw_boxes(images[0], pred_boxes, labels=[f"{c:.1f}" for c in pred[rows, cols, 4]], ax=axes[1],
            colors=["tab:orange"])
 for ax, title in zip(axes, ["truth", "prediction (box 0, confidence)"]):
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=11)
     for k in range(1, S):
         ax.axhline(k * images.shape[1] / S - 0.5, color="w", lw=0.5)
         ax.axvline(k * images.shape[2] / S - 0.5, color="w", lw=0.5)
@@ -211,3 +237,10 @@ E.backward()
 print("gradient shape:", y_pred.grad.shape, " largest |gradient|:", float(np.abs(y_pred.grad.numpy()).max()))
 pycnn.gradcheck(lambda p: pycnn.losses.yolo_loss(truth[None].astype(np.float64), p, S=S, B=B, C=C),
                 [pred[None].astype(np.float64)])
+
+# %% [markdown]
+# **Explore**: move and resize box 1 — its IoU with the truth decides which predictor
+# is responsible, and the five terms follow.
+
+# %%
+explorers.yolo()

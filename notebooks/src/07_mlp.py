@@ -92,7 +92,7 @@ mlp.summary(show_arithmetic=True)
 # %%
 mlp.compile(loss='categorical_crossentropy', optimizer=RMSprop(), metrics=['accuracy'])
 history = mlp.fit(x_train, y_train_1hot, batch_size=32, epochs=20, verbose=2,
-                  validation_data=(x_test, y_test_1hot))
+                  validation_split=0.1)   # the last 10% of the training set
 
 # %%
 score = mlp.evaluate(x_test, y_test_1hot, verbose=0)

@@ -83,6 +83,17 @@ print(repr(pycnn.arithmetic.conv_output_size(28, 3, padding='same')))
 print(repr(pycnn.arithmetic.conv_output_size(28, 3, stride=2)))
 
 # %% [markdown]
+# **Explore**: a kernel (Sobel presets, or your own values), stride, padding and
+# dilation; the output size $\lfloor (H + 2P - D(K - 1) - 1)/S \rfloor + 1$ (with
+# $D = 1$: $(H + 2P - K)/S + 1$) with its numbers, and the window of one output position
+# slid over a digit.
+
+# %%
+from pycnn import explorers
+
+explorers.convolution(preset="sobel_x", stride=1, padding=1)
+
+# %% [markdown]
 # ## Parameter sharing and sparsity of connections
 #
 # A convolution uses **the same** $k_h k_w C_{in}$ weights at every position
@@ -118,7 +129,7 @@ cnn.summary(show_arithmetic=True)
 cnn.compile(optimizer=Adam(learning_rate=0.003), loss='sparse_categorical_crossentropy',
             metrics=['accuracy'])
 history = cnn.fit(x_train4, y_train, batch_size=32, epochs=12, verbose=2,
-                  validation_data=(x_test4, y_test))
+                  validation_split=0.1)   # held out from training, not the test set
 loss, accuracy = cnn.evaluate(x_test4, y_test, verbose=0)
 print(f"test accuracy {accuracy:.2%}")
 
@@ -142,3 +153,14 @@ filter_grid(learned, ncols=8);
 # %%
 first = cnn.layers[0](x)
 feature_maps(first.numpy(), ncols=8, size=1.1);
+
+# %% [markdown]
+# ## Learning the Sobel kernel
+#
+# Sobel's kernel was designed by hand. Can gradient descent find it? A single 3×3
+# convolution, trained to reproduce Sobel-x's output on the digits, converges to it
+# (press play in Jupyter to watch the weights move):
+
+# %%
+learner = explorers.learn_sobel(steps=150)
+learner

@@ -76,7 +76,8 @@ def _shift_text(n, m):
     return (n.text("large logits: computed as ") +
             (rf"\frac{{e^{{z_k - m}}}}{{\sum_j e^{{z_j - m}}}},\ m = \max_j z_j = {n.num(m)}"
              if n.tex else f"e^(z_k − m) / Σ_j e^(z_j − m), m = max_j z_j = {n.num(m)}") +
-            n.text(" (e^1000 would overflow in floating point; the ratio is unchanged)"))
+            n.text(" (") + n.exp(m) +
+            n.text(" would overflow in floating point; the ratio is unchanged)"))
 
 
 def _explain_softmax(t, n):

@@ -322,13 +322,27 @@ class Model(Trainer, _Layer):
 
     # ---- description and persistence --------------------------------------------------------
     def summary(self, line_length=None, positions=None, print_fn=None, show_arithmetic=False,
-                expand_nested=False, show_trainable=False):
+                expand_nested=False, show_trainable=False, show_flops=False, show_memory=False):
         """Prints the table of layers: Keras 2's for a Sequential (the lecture's), Keras 3's
-        with a "Connected to" column for a functional model."""
+        with a "Connected to" column for a functional model. ``show_flops`` and
+        ``show_memory`` add each layer's multiply-adds and activation memory per example
+        (pycnn.cost) to the Sequential table."""
         from ..summary import print_summary
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       show_arithmetic=show_arithmetic, expand_nested=expand_nested,
-                      show_trainable=show_trainable)
+                      show_trainable=show_trainable, show_flops=show_flops,
+                      show_memory=show_memory)
+
+    # ---- seeing inside (pycnn.doctor, pycnn.cost) ----------------------------------
+    def diagnose(self, x, y, **kwargs):
+        """The training doctor's checks on a sample (``pycnn.doctor.diagnose``)."""
+        from ..doctor import diagnose
+        return diagnose(self, x, y, **kwargs)
+
+    def profile(self, x, **kwargs):
+        """Forward and backward time per layer against the GEMM peak (``pycnn.cost``)."""
+        from ..cost import profile
+        return profile(self, x, **kwargs)
 
     def _repr_html_(self):
         from ..summary import summary_html
