@@ -7,7 +7,7 @@ its backward, reached through a Keras-like Python floor.
     >>> a = pycnn.tensor([[1, 2], [3, 4]], requires_grad=True)
     >>> (a * a).sum().backward()
 """
-from ._core import Tensor, tensor
+from ._core import Tensor, from_dlpack, tensor
 from . import _core
 
 # every element-wise op of ops.def (pycnn.add ... pycnn.relu, pycnn.softplus, pycnn.gelu),

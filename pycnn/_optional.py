@@ -3,8 +3,9 @@ that installs them.
 
 The core install (``pip install pycnn``) needs only NumPy. The extras:
 
-    pycnn[notebook]   matplotlib, scikit-learn, ipywidgets, JupyterLab: the notebooks, the
-                      README's snippets, plots (History.plot, pycnn.viz), the digits data
+    pycnn[notebook]   matplotlib, scikit-learn, ipywidgets, JupyterLab, h5py: the notebooks,
+                      the README's snippets, plots (History.plot, pycnn.viz), the digits
+                      data, model.save("x.keras")
     pycnn[demo]       matplotlib and scikit-learn: what ``python -m pycnn.demo`` imports
     pycnn[hdf5]       h5py: Keras' files (.keras, .h5, .weights.h5)
     pycnn[interop]    Keras 3 with its torch backend, h5py, ONNX: pycnn.interop

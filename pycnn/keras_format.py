@@ -43,7 +43,8 @@ import zipfile as _zipfile
 import numpy as _np
 
 from . import saving
-from .interop.plan import _ACTIVATIONS, ConversionError as _ConversionError, _plan
+from .interop.plan import _TARGET_KINDS, ConversionError as _ConversionError, _plan
+from .interop.plan import borders as _borders
 
 __all__ = ["save_keras", "load_keras", "save_h5", "load_h5", "save_weights_h5",
            "load_weights_h5", "KERAS_FORMAT_VERSION"]
@@ -100,6 +101,12 @@ def _keras_activation(spec):
     return name
 
 
+_PASS_THROUGH = frozenset(["BatchNormalization", "LayerNormalization", "Rescaling",
+                           "GlobalAveragePooling2D", "GlobalMaxPooling2D", "RandomFlip",
+                           "RandomTranslation", "RandomRotation", "RandomZoom", "RandomCrop",
+                           "RandomContrast"])
+
+
 def _keras_layer_config(spec):
     """(class_name, config) of the Keras layer for one pycnn layer (interop's _Spec)."""
     c = spec.config
@@ -137,14 +144,27 @@ def _keras_layer_config(spec):
     elif kind == "UpSampling2D":
         out.update(size=list(c.get("size", (2, 2))), data_format="channels_last",
                    interpolation="nearest")
+    elif kind in _PASS_THROUGH:
+        # the arguments have Keras' names and meanings (BatchNormalization's axis, momentum,
+        # epsilon, center, scale and initializers; RandomFlip's mode, seed ...)
+        out.update({k: list(v) if isinstance(v, tuple) else v for k, v in c.items()
+                    if k not in ("name", "trainable", "dtype", "input_shape")})
+        if kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
+            out["data_format"] = "channels_last"
+    elif kind in ("ZeroPadding2D", "Cropping2D"):
+        key = "padding" if kind == "ZeroPadding2D" else "cropping"
+        out.update({key: [list(b) for b in _borders(c[key])], "data_format": "channels_last"})
     elif kind == "LeakyReLU":
         out["negative_slope"] = spec.activation[1]
     elif kind == "ELU":
         out["alpha"] = spec.activation[1]
     elif kind == "Softmax":
         out["axis"] = spec.activation[1]
-    else:                                                   # Activation
+    elif kind == "Activation":
         out["activation"] = _keras_activation(spec)
+    elif kind != "Flatten":
+        raise _ConversionError(f"cannot save layer '{spec.name}' ({kind}) to a Keras file: "
+                              f"pycnn.keras_format does not write {kind} yet")
     return kind, out
 
 
@@ -196,6 +216,11 @@ def _keras_compile_config(model):
 
 def _model_config(model, legacy=False):
     """Keras' config of a Sequential model and the plan (layers with their weights)."""
+    from .models import Sequential
+    if not isinstance(model, Sequential):
+        raise _ConversionError(f"cannot save model '{getattr(model, 'name', '?')}' "
+                               f"({type(model).__name__}) to a Keras file: pycnn writes Keras "
+                               f"files of Sequential models (save a functional model as .pycnn)")
     plan = _plan(model, "Keras")
     first = plan[0]
     dtype = first.config.get("dtype", "float32")
@@ -354,13 +379,10 @@ def save_h5(model, filepath, weights_only=False):
 
 
 # ---- Keras config -> pycnn ----------------------------------------------------------------
-# The Keras layers pycnn reads: a table, never a lookup by name in a module.
-_KERAS_LAYERS = frozenset(["Dense", "Conv2D", "Conv2DTranspose", "MaxPooling2D", "AveragePooling2D", "Dropout",
-                           "Flatten", "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax",
-                           "UpSampling2D", "ReLU", "InputLayer"])
-_KERAS_ACTIVATION_NAMES = {"silu": "swish", "pycnn>leaky_relu": "leaky_relu"}
-_PYCNN_INITIALIZERS = {"glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "zeros",
-                       "ones"}
+# The Keras layers pycnn reads: a table (the ones pycnn.interop converts), never a lookup by
+# name in a module. Their configs map through pycnn.interop.keras.pycnn_configs, the same
+# code from_keras runs on live Keras layers.
+_KERAS_LAYERS = frozenset(_TARGET_KINDS["Keras"] | {"ReLU"})
 
 
 class _Where:
@@ -389,45 +411,13 @@ class _Where:
 def _dtype_name(value, where):
     if isinstance(value, dict):
         value = (value.get("config") or {}).get("name")
-    if value is None:
-        return "float32"
-    if value not in ("float32", "float64"):
-        raise where.error(f"pycnn computes in float32 or float64, not {value!r}")
-    return value
-
-
-def _activation_name(value, where):
-    if isinstance(value, dict):                     # a registered function: {"config": name}
-        value = value.get("config") if value.get("class_name") == "function" else \
-            value.get("class_name")
-    value = "linear" if value is None else value
-    value = _KERAS_ACTIVATION_NAMES.get(value, value)
-    if value == "leaky_relu":
-        return "leaky_relu@0.2"     # Keras' string means slope 0.2: becomes a LeakyReLU layer
-    if not isinstance(value, str) or value not in _ACTIVATIONS:
-        raise where.error(f"activation {value!r} has no pycnn counterpart (pycnn has "
-                          f"{', '.join(_ACTIVATIONS)})")
-    return value
-
-
-def _initializer(value, default):
-    if isinstance(value, dict):
-        value = _snake(str(value.get("class_name", "")))
-    return value if value in _PYCNN_INITIALIZERS else default
-
-
-def _pair(value, where, key):
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = [value, value]
-    if (not isinstance(value, (list, tuple)) or len(value) != 2
-            or not all(type(v) is int and v > 0 for v in value)):
-        raise where.error(f"{key} {value!r} is not two positive integers")
-    return tuple(value)
+    return "float32" if value is None else value
 
 
 def _pycnn_configs(kind, c, where):
     """pycnn (class name, config) pairs for one Keras layer config (two when Keras' leaky
     relu activation splits off into a LeakyReLU layer)."""
+    from .interop.keras import pycnn_configs
     if kind == "Lambda":
         raise where.error("a Lambda layer holds Python code; pycnn never runs code from a "
                           "file (safe_mode or not): rebuild that part of the model in pycnn")
@@ -436,80 +426,13 @@ def _pycnn_configs(kind, c, where):
                           f"{', '.join(sorted(_KERAS_LAYERS))})")
     if not isinstance(c, dict) or not isinstance(c.get("name"), str):
         raise where.error(f"the {kind} layer's config is not a dict with a name")
-    for key in ("kernel_regularizer", "bias_regularizer", "activity_regularizer",
-                "kernel_constraint", "bias_constraint"):
-        if c.get(key) is not None:
-            raise where.error(f"layer {c['name']!r}: pycnn has no {key}")
-    if c.get("data_format", "channels_last") not in (None, "channels_last"):
-        raise where.error(f"layer {c['name']!r}: pycnn is channels_last only")
-    out = {"name": c["name"], "trainable": bool(c.get("trainable", True)),
-           "dtype": _dtype_name(c.get("dtype"), where)}
-    split = None
     try:
-        if kind in ("Dense", "Conv2D", "Conv2DTranspose", "Activation"):
-            act = _activation_name(c.get("activation"), where)
-            if act == "leaky_relu@0.2":
-                split, act = ("LeakyReLU", {"name": f"{c['name']}_leaky_relu", "alpha": 0.2,
-                                            "dtype": out["dtype"]}), "linear"
-            out["activation"] = act
-        if kind in ("Dense", "Conv2D", "Conv2DTranspose"):
-            out.update(use_bias=bool(c.get("use_bias", True)),
-                       kernel_initializer=_initializer(c.get("kernel_initializer"),
-                                                       "glorot_uniform"),
-                       bias_initializer=_initializer(c.get("bias_initializer"), "zeros"))
-            if kind == "Dense":
-                out["units"] = int(c["units"])
-            else:
-                if c.get("groups", 1) != 1:
-                    raise where.error(f"layer {c['name']!r}: pycnn has no grouped convolution")
-                out.update(filters=int(c["filters"]),
-                           kernel_size=_pair(c["kernel_size"], where, "kernel_size"),
-                           strides=_pair(c.get("strides", 1), where, "strides"),
-                           padding=c.get("padding", "valid"),
-                           dilation_rate=_pair(c.get("dilation_rate", 1), where,
-                                               "dilation_rate"))
-                if kind == "Conv2DTranspose":
-                    op = c.get("output_padding")
-                    if op is not None:      # 0 allowed: not _pair's positive ints
-                        op = [op, op] if isinstance(op, int) else op
-                        if not (isinstance(op, (list, tuple)) and len(op) == 2
-                                and all(type(v) is int and v >= 0 for v in op)):
-                            raise where.error(f"output_padding {op!r} is not two integers "
-                                              ">= 0")
-                        op = tuple(op)
-                    out["output_padding"] = op
-        elif kind in ("MaxPooling2D", "AveragePooling2D"):
-            pool = _pair(c.get("pool_size", 2), where, "pool_size")
-            out.update(pool_size=pool, strides=_pair(c.get("strides") or pool, where, "strides"),
-                       padding=c.get("padding", "valid"))
-        elif kind == "Dropout":
-            if c.get("noise_shape") is not None:
-                raise where.error(f"layer {c['name']!r}: pycnn's Dropout has no noise_shape")
-            out.update(rate=float(c["rate"]), seed=c.get("seed"))
-        elif kind == "Reshape":
-            out["target_shape"] = tuple(int(d) for d in c["target_shape"])
-        elif kind == "UpSampling2D":
-            if c.get("interpolation", "nearest") != "nearest":
-                raise where.error(f"layer {c['name']!r}: pycnn upsamples by nearest neighbour")
-            out["size"] = _pair(c.get("size", 2), where, "size")
-        elif kind == "LeakyReLU":
-            out["alpha"] = float(c.get("negative_slope", c.get("alpha", 0.3)))
-        elif kind == "ELU":
-            out["alpha"] = float(c.get("alpha", 1.0))
-        elif kind == "Softmax":
-            axis = c.get("axis", -1)
-            out["axis"] = int(axis[0] if isinstance(axis, list) and len(axis) == 1 else axis)
-        elif kind == "ReLU":
-            if any(c.get(k) for k in ("max_value", "negative_slope", "threshold")):
-                raise where.error(f"layer {c['name']!r}: pycnn's relu has no max_value, "
-                                  f"negative_slope or threshold")
-            kind, out["activation"] = "Activation", "relu"
-    except (KeyError, TypeError, ValueError) as e:
-        if isinstance(e, ValueError) and where.path in str(e):
-            raise
+        return pycnn_configs(kind, c, _dtype_name(c.get("dtype"), where), f"layer {c['name']!r}")
+    except _ConversionError as e:
+        raise where.error(str(e)) from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
         raise where.error(f"the {kind} layer's config is not Keras' ({type(e).__name__}: "
                           f"{e})") from None
-    return [(kind, out)] + ([split] if split else [])
 
 
 def _input_shape(config, where):

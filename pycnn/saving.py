@@ -90,7 +90,8 @@ def atomic_write(path, write):
 
 def _write_array(archive, name, array):
     buffer = _io.BytesIO()
-    _np.lib.format.write_array(buffer, _np.ascontiguousarray(array), allow_pickle=False)
+    # _np.require keeps a 0-d array 0-d (np.ascontiguousarray would make it (1,))
+    _np.lib.format.write_array(buffer, _np.require(array, requirements="C"), allow_pickle=False)
     archive.writestr(name, buffer.getvalue())
 
 
@@ -412,7 +413,7 @@ class _Archive:
         except (_zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
                 _zlib.error, SyntaxError, TypeError) as e:
             raise self._failed(name, e) from None
-        return _np.ascontiguousarray(array)
+        return _np.require(array, requirements="C")    # 0-d stays 0-d
 
     def declare(self):
         """Sets the budget to what the manifest declares: its weights' and optimizer slots'

@@ -19,7 +19,9 @@ def torch():
 def keras(torch):
     """The Keras 3 oracle on its torch backend (KERAS_BACKEND=torch before keras is imported)."""
     os.environ.setdefault("KERAS_BACKEND", "torch")
-    return pytest.importorskip("keras", reason="Keras 3 is optional: pip install pycnn[interop]")
+    keras = pytest.importorskip("keras", reason="Keras 3 is optional: pip install pycnn[interop]")
+    yield keras
+    keras.backend.clear_session()   # Keras' automatic names (seed_generator_3...) restart
 
 
 @pytest.fixture

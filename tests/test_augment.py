@@ -269,3 +269,53 @@ def test_bad_inputs_name_the_layer():
         RandomRotation(0.1, name="rot")(np.zeros((3, 4), np.float32), training=True)
     with pytest.raises(ValueError, match="crop: expected a 4-D input"):
         RandomCrop(2, 2, name="crop")(np.zeros((1, 0, 3, 1), np.float32), training=True)
+
+
+# ---- UpSampling2D(interpolation='bilinear'): the same resize kernel --------------------------
+
+
+@pytest.mark.parametrize("size", [(2, 2), (3, 1), (1, 4)])
+def test_bilinear_upsampling_matches_reference_keras_and_torch(size, keras, torch):
+    from pycnn.layers import UpSampling2D
+    x = images(h=3, w=4)
+    layer = UpSampling2D(size, interpolation="bilinear")
+    y = layer(x).numpy()
+    want = reference.resize_bilinear(x, 3 * size[0], 4 * size[1])
+    np.testing.assert_allclose(y, want, atol=1e-3)
+    k = keras.ops.convert_to_numpy(keras.layers.UpSampling2D(size, interpolation="bilinear")(x))
+    assert np.abs(y - k).max() < 1e-3
+    assert layer.get_config()["interpolation"] == "bilinear"
+    assert tuple(layer.compute_output_shape((None, 3, 4, 3))) == (None,) + y.shape[1:]
+    assert pycnn.gradcheck(lambda x: UpSampling2D(size, interpolation="bilinear")(x),
+                           [x[:1, :, :, :2].astype(np.float64)])
+    t = pycnn.tensor(x, requires_grad=True)
+    dy = np.random.default_rng(1).normal(size=y.shape).astype(np.float32)
+    layer(t).backward(dy)
+    tx = torch.from_numpy(x).requires_grad_()
+    torch.nn.functional.interpolate(tx.permute(0, 3, 1, 2), size=y.shape[1:3], mode="bilinear"
+                                    ).permute(0, 2, 3, 1).backward(torch.from_numpy(dy))
+    assert np.abs(t.grad.numpy() - tx.grad.numpy()).max() < 1e-4
+
+
+def test_bilinear_upsampling_interop(tmp_path, keras, torch):
+    from pycnn.interop import from_keras, to_keras, to_onnx, to_torch
+    from pycnn.layers import UpSampling2D
+    model = Sequential([Conv2D(2, 3, input_shape=(5, 5, 1)),
+                        UpSampling2D((2, 3), interpolation="bilinear"), Flatten()])
+    x = images(n=3, h=5, w=5, c=1) / 255
+    want = model.predict(x, verbose=0)
+    k = to_keras(model)
+    assert np.abs(keras.ops.convert_to_numpy(k(x)) - want).max() < 1e-5
+    np.testing.assert_array_equal(from_keras(k).predict(x, verbose=0), want)
+    assert np.abs(to_torch(model)(torch.from_numpy(x)).detach().numpy() - want).max() < 1e-5
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    to_onnx(model, tmp_path / "u.onnx")
+    got = ort.InferenceSession(str(tmp_path / "u.onnx")).run(None, {"input": x})[0]
+    assert np.abs(got - want).max() < 1e-5
+
+
+def test_upsampling_refuses_other_interpolations():
+    from pycnn.layers import UpSampling2D
+    with pytest.raises(ValueError, match="interpolation must be 'nearest' or 'bilinear'"):
+        UpSampling2D(interpolation="bicubic")

@@ -632,8 +632,10 @@ bad("model_save_missing_folder", FileNotFoundError, r"the folder '/nonexistent/d
     lambda: _model().save("/nonexistent/dir/model.pycnn"))
 bad("model_load_missing_file", FileNotFoundError, r"nope.pycnn",
     lambda: load_model("/nonexistent/nope.pycnn"))
-bad("model_load_directory", ValueError, r"not a pycnn model file", lambda: load_model("/"))
-
+bad("model_load_directory", ValueError, r"'/' has none of the extensions pycnn reads and writes",
+    lambda: load_model("/"))
+bad("model_load_directory_named_pycnn", ValueError, r"\.pycnn: not a pycnn model file",
+    lambda: load_model(__import__("tempfile").mkdtemp(suffix=".pycnn")))
 
 def _expect_shape(got, shape):
     got = tuple(got.shape) if hasattr(got, "shape") else tuple(got)

@@ -14,6 +14,7 @@ import pytest
 
 import pycnn
 from pycnn.layers import Conv2D, Dense, Dropout, Flatten, LeakyReLU, MaxPooling2D
+from pycnn import interop
 from pycnn.models import Sequential, load_model
 
 h5py = pytest.importorskip("h5py", reason="Keras files need h5py: pip install pycnn[hdf5]")
@@ -102,13 +103,13 @@ def test_trained_optimizer_state_travels_both_ways(keras, tmp_path):
 
 def test_weights_files_both_ways(keras, tmp_path):
     model = lecture_cnn()
-    kmodel = pycnn.interop.to_keras(lecture_cnn(seed=2))     # other weights, same layers
+    kmodel = interop.to_keras(lecture_cnn(seed=2))     # other weights, same layers
     assert kmodel.get_weights()[0].tobytes() != model.get_weights()[0].tobytes()
     model.save_weights(tmp_path / "p.weights.h5")
     kmodel.load_weights(tmp_path / "p.weights.h5")
     for kw, w in zip(kmodel.get_weights(), model.get_weights()):
         assert np.asarray(kw).tobytes() == w.tobytes()
-    kother = pycnn.interop.to_keras(lecture_mlp(seed=3))
+    kother = interop.to_keras(lecture_mlp(seed=3))
     kother.save_weights(tmp_path / "k.weights.h5")
     fresh = lecture_mlp(seed=4)
     fresh.load_weights(tmp_path / "k.weights.h5")
@@ -117,7 +118,7 @@ def test_weights_files_both_ways(keras, tmp_path):
     model.save_weights(tmp_path / "legacy.h5")                 # Keras 2's weights file
     with pytest.raises(ValueError):
         kother.load_weights(tmp_path / "legacy.h5")            # another model: Keras refuses
-    kcnn = pycnn.interop.to_keras(lecture_cnn(seed=5))
+    kcnn = interop.to_keras(lecture_cnn(seed=5))
     kcnn.load_weights(tmp_path / "legacy.h5")
     for kw, w in zip(kcnn.get_weights(), model.get_weights()):
         assert np.asarray(kw).tobytes() == w.tobytes()
@@ -152,17 +153,18 @@ def test_files_keras_wrote_load_with_keras_predictions(keras, tmp_path):
 
 def test_keras_layers_pycnn_lacks_are_refused_naming_file_and_layer(keras, tmp_path):
     L = keras.layers
-    kmodel = keras.Sequential([keras.Input((4,)), L.Dense(3), L.BatchNormalization()])
-    kmodel.save(tmp_path / "bn.keras")
-    with pytest.raises(ValueError, match="bn.keras.*'BatchNormalization' has no pycnn"):
-        load_model(tmp_path / "bn.keras")
+    kmodel = keras.Sequential([keras.Input((4,)), L.Dense(3), L.GaussianNoise(0.1)])
+    kmodel.save(tmp_path / "noise.keras")
+    with pytest.raises(ValueError, match="noise.keras: config.json: layers\\[1\\]: Keras layer "
+                                         "class 'GaussianNoise' has no pycnn counterpart"):
+        load_model(tmp_path / "noise.keras")
     lam = keras.Sequential([keras.Input((4,)), L.Lambda(lambda t: t * 2)])
     lam.save(tmp_path / "lambda.keras")
     for safe_mode in (True, False):
         with pytest.raises(ValueError, match="lambda.keras: config.json: layers\\[0\\]: a "
                                              "Lambda layer holds Python code"):
             load_model(tmp_path / "lambda.keras", safe_mode=safe_mode)
-    with pytest.raises(pycnn.interop.ConversionError, match="slope 0.1"):
+    with pytest.raises(interop.ConversionError, match="slope 0.1"):
         Sequential([Dense(3, activation="leaky_relu", input_shape=(2,))]).save(
             tmp_path / "leaky.keras")
     assert not (tmp_path / "leaky.keras").exists()
@@ -228,3 +230,49 @@ def test_missing_h5py_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "h5py", None)
     with pytest.raises(ImportError, match=r"pip install pycnn\[hdf5\]"):
         lecture_mlp().save(tmp_path / "m.keras")
+
+
+def test_every_layer_both_have_round_trips_through_keras(keras, tmp_path):
+    """The normalisation, padding, global pooling, rescaling and augmentation layers too."""
+    from pycnn import layers as L
+    pycnn.set_seed(4)
+    model = Sequential([
+        L.Rescaling(1 / 255.0, offset=-0.5, input_shape=(12, 12, 3)), L.RandomFlip(seed=3),
+        L.RandomTranslation(0.1, 0.1, seed=4), L.RandomRotation(0.1, seed=5),
+        L.RandomZoom(0.1, seed=6), L.RandomContrast(0.2, seed=7),
+        L.ZeroPadding2D(((1, 2), (0, 1))), L.Conv2D(4, 3, activation="relu"),
+        L.BatchNormalization(momentum=0.9, epsilon=1e-3), L.Cropping2D(1),
+        L.LayerNormalization(epsilon=1e-4), L.AveragePooling2D(2, padding="same"),
+        L.GlobalMaxPooling2D(keepdims=True), L.Flatten(), L.Dense(6), L.ELU(0.5),
+        L.LeakyReLU(0.2), L.Dense(3), L.Softmax()])
+    x = np.random.default_rng(0).random((5, 12, 12, 3), dtype=np.float32) * 255
+    bn = model.layers[8]
+    bn.set_weights([w + np.arange(w.size, dtype=w.dtype).reshape(w.shape) / 7
+                    for w in bn.get_weights()])                 # non-trivial moving stats
+    model.save(tmp_path / "all.keras")
+    kmodel = keras.saving.load_model(tmp_path / "all.keras")
+    assert [type(l).__name__ for l in kmodel.layers] == [type(l).__name__ for l in model.layers]
+    np.testing.assert_allclose(kmodel.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-4, atol=1e-5)
+    for kw, w in zip(kmodel.get_weights(), model.get_weights()):
+        assert np.asarray(kw).tobytes() == w.tobytes()
+    kmodel.save(tmp_path / "back.keras")
+    back = load_model(tmp_path / "back.keras")
+    _same_weights(back, model)
+    np.testing.assert_array_equal(back.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert [type(l).__name__ for l in back.layers] == [type(l).__name__ for l in model.layers]
+
+
+def test_a_functional_model_is_refused_before_anything_is_written(tmp_path):
+    from pycnn.models import Input, Model
+    x = Input((4,))
+    model = Model(x, Dense(3)(Dense(5, activation="relu")(x)))
+    for name in ("f.keras", "f.h5", "f.weights.h5"):
+        save = model.save_weights if name.endswith(".weights.h5") else model.save
+        with pytest.raises(interop.ConversionError, match="pycnn writes Keras files of "
+                                                                 "Sequential models"):
+            save(tmp_path / name)
+    assert os.listdir(tmp_path) == []
+    model.save(tmp_path / "f.pycnn")                        # pycnn's own format keeps it
+    assert [type(l).__name__ for l in load_model(tmp_path / "f.pycnn").layers] == \
+        ["InputLayer", "Dense", "Dense"]

@@ -117,10 +117,12 @@ def says(fn, text):
         raise AssertionError(f"{fn} did not raise")
 says(history.plot, "History.plot needs matplotlib, which is not installed: "
                    "pip install pycnn[notebook]")
-says(pycnn.datasets.digits.load_data, "pip install pycnn[notebook]")
+from pycnn.datasets import digits
+says(digits.load_data, "pip install pycnn[notebook]")
 says(lambda: model.save(path[:-6] + ".keras"), "needs h5py, which is not installed: "
                                                "pip install pycnn[hdf5]")
-says(lambda: pycnn.interop.to_keras(model), "pip install pycnn[interop]")
+from pycnn import interop
+says(lambda: interop.to_keras(model), "pip install pycnn[interop]")
 print("ok")
 """
 

@@ -133,8 +133,8 @@ def test_upsampling_config_and_errors():
     config = UpSampling2D(3).get_config()
     assert config["size"] == (3, 3) and config["interpolation"] == "nearest"
     assert UpSampling2D.from_config(config).get_config() == config
-    with pytest.raises(ValueError, match="only interpolation='nearest'"):
-        UpSampling2D(interpolation="bilinear")
+    with pytest.raises(ValueError, match="interpolation must be 'nearest' or 'bilinear'"):
+        UpSampling2D(interpolation="bicubic")       # bilinear: tests/test_augment.py
     with pytest.raises(ValueError, match="UpSampling2D: size must be positive integers"):
         UpSampling2D(0)
     with pytest.raises(ValueError, match=r"up_sampling2d_\d+: expected a 4-D input"):

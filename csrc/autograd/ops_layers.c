@@ -7,20 +7,30 @@
 
 #include "kernels/random.h"
 
-/* y = x · m with m = 0 (probability rate) or 1/(1 − rate), m drawn from rng */
+/* y = x · m with m = 0 (probability rate) or 1/(1 − rate), m drawn from rng: one draw
+ * per element of noise (x's shape when NULL), broadcast over x (Keras' noise_shape) */
 PyObject *
-pc_dropout(PyObject *x, double rate, pc_rng *rng)
+pc_dropout(PyObject *x, double rate, pc_rng *rng, const npy_intp *noise)
 {
-    PyArrayObject *xa = PC_DATA(x), *m = NULL, *y = NULL;
+    PyArrayObject *xa = PC_DATA(x), *m = NULL, *y = NULL, *small = NULL;
     PyObject *result = NULL;
     npy_intp n = PyArray_SIZE(xa);
+    int nd = PyArray_NDIM(xa), typenum = PyArray_TYPE(xa);
     NPY_BEGIN_THREADS_DEF;
 
-    if ((m = pc_new_array(PyArray_NDIM(xa), PyArray_SHAPE(xa), PyArray_TYPE(xa))) == NULL ||
-        (y = pc_new_array(PyArray_NDIM(xa), PyArray_SHAPE(xa), PyArray_TYPE(xa))) == NULL)
+    if ((m = pc_new_array(nd, PyArray_SHAPE(xa), typenum)) == NULL ||
+        (y = pc_new_array(nd, PyArray_SHAPE(xa), typenum)) == NULL ||
+        (noise != NULL && (small = pc_new_array(nd, noise, typenum)) == NULL))
         goto done;
     /* the generator is shared state: drawn under the GIL, so threads take turns */
-    PC_DISPATCH(PyArray_TYPE(xa), pc_dropout_mask, rng, PyArray_DATA(m), n, rate);
+    if (small == NULL)
+        PC_DISPATCH(typenum, pc_dropout_mask, rng, PyArray_DATA(m), n, rate);
+    else {
+        PC_DISPATCH(typenum, pc_dropout_mask, rng, PyArray_DATA(small), PyArray_SIZE(small),
+                    rate);
+        if (PyArray_CopyInto(m, small) < 0)     /* broadcasts the smaller mask */
+            goto done;
+    }
     if (n > PC_GIL_THRESHOLD)
         NPY_BEGIN_THREADS;
     PC_DISPATCH(PyArray_TYPE(xa), pc_dropout_forward, PyArray_DATA(xa), PyArray_DATA(m),
@@ -34,6 +44,7 @@ pc_dropout(PyObject *x, double rate, pc_rng *rng)
 done:
     Py_XDECREF(m);
     Py_XDECREF(y);
+    Py_XDECREF(small);
     return result;
 }
 

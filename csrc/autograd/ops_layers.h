@@ -28,9 +28,11 @@ void pc_dense_epilogue(PyArrayObject *y, PyArrayObject *b, npy_intp N, int act);
 PyObject *pc_dense(PyObject *x, PyObject *w, PyObject *b, int act);
 
 /* y = x · m with m = 0 (probability rate) or 1/(1 − rate), m drawn from rng (under
- * the GIL: the generator is shared state); 0 ≤ rate < 1 checked by the binding */
+ * the GIL: the generator is shared state); 0 ≤ rate < 1 checked by the binding.
+ * noise: NULL (a draw per element) or a shape of x's rank that broadcasts to x's, one
+ * draw per element of it (Keras' noise_shape; SpatialDropout2D's (N, 1, 1, C)). */
 #include "kernels/random.h"
-PyObject *pc_dropout(PyObject *x, double rate, pc_rng *rng);
+PyObject *pc_dropout(PyObject *x, double rate, pc_rng *rng, const npy_intp *noise);
 
 /* ---- convolution (ops_conv.c) ---- */
 #include "kernels/window.h"

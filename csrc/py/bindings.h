@@ -75,6 +75,7 @@ PyObject *pc_op_args_dict(const pc_node *node);
 PyObject *pc_core_function(const char *name);
 extern PyMethodDef pc_bufpool_functions[];      /* core/bufpool.c */
 extern PyMethodDef pc_threads_functions[];      /* py/threads.c */
+extern PyMethodDef pc_interop_functions[];      /* py/tensor_interop.c: from_dlpack */
 extern PyMethodDef pc_boxes_functions[];        /* py/boxes.c */
 extern PyMethodDef pc_shapes_functions[];       /* py/shapes.c */
 

@@ -1,5 +1,6 @@
 /* py/layers_misc.c — the layers without weights that move or mask values:
- * Dropout (and pycnn.dropout) and Flatten: arguments and checks; the recorders
+ * Dropout (with noise_shape), SpatialDropout2D (and pycnn.dropout), Flatten and Reshape:
+ * arguments and checks; the recorders
  * are in autograd (pc_dropout in ops_layers.c, pc_reshape_to in ops_shape.c).
  *
  * Legend: N = batch; x, y = input, output; m = the dropout mask.
@@ -55,7 +56,7 @@ py_dropout(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
         return x;
     if (seed != Py_None)
         pc_rng_seed(&rng, (uint64_t)PyLong_AsUnsignedLongLongMask(seed));
-    y = pc_dropout(x, rate, seed != Py_None ? &rng : pc_global_rng());
+    y = pc_dropout(x, rate, seed != Py_None ? &rng : pc_global_rng(), NULL);
     Py_DECREF(x);
     return y;
 }
@@ -65,30 +66,106 @@ typedef struct {
     double rate;
     int seeded;
     pc_rng rng;                 /* its own stream when seeded, as Keras' SeedGenerator */
+    int noise_ndim;             /* noise_shape given: its rank (0: none) */
+    npy_intp noise[PC_MAX_NDIM];    /* -1 where None: the input's size there */
 } DropoutObject;
 
-enum { OBJ_RATE, OBJ_SEED };    /* base.objs[]: the arguments as given, for get_config */
+enum { OBJ_RATE, OBJ_SEED, OBJ_NOISE };     /* base.objs[]: as given, for get_config */
+
+static PyTypeObject SpatialDropout2D_Type;
 
 static int
-Dropout_init(DropoutObject *self, PyObject *args, PyObject *kwargs)
+is_spatial(DropoutObject *self)
 {
-    static char *kwlist[] = {"rate", "seed", PC_LAYER_KWLIST, NULL};
-    PyObject *rate, *seed = Py_None, *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
-    int trainable = 1;
+    return PyType_IsSubtype(Py_TYPE(self), &SpatialDropout2D_Type);
+}
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O$" PC_LAYER_KWFMT ":Dropout", kwlist,
-                                     &rate, &seed, &input_shape, &name, &trainable, &dtype))
-        return -1;
-    if (check_rate(rate, "Dropout", &self->rate) < 0 || check_seed(seed, "Dropout") < 0)
+/* What Dropout and SpatialDropout2D share after their own arguments */
+static int
+dropout_init_common(DropoutObject *self, const char *who, PyObject *rate, PyObject *seed)
+{
+    if (check_rate(rate, who, &self->rate) < 0 || check_seed(seed, who) < 0)
         return -1;
     self->seeded = seed != Py_None;
     if (self->seeded)
         pc_rng_seed(&self->rng, (uint64_t)PyLong_AsUnsignedLongLongMask(seed));
     Py_XSETREF(self->base.objs[OBJ_RATE], PyFloat_FromDouble(self->rate));
     Py_XSETREF(self->base.objs[OBJ_SEED], Py_NewRef(seed));
-    if (self->base.objs[OBJ_RATE] == NULL)
+    return self->base.objs[OBJ_RATE] != NULL ? 0 : -1;
+}
+
+static int
+Dropout_init(DropoutObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"rate", "noise_shape", "seed", PC_LAYER_KWLIST, NULL};
+    static char *spatial_kw[] = {"rate", "data_format", "seed", PC_LAYER_KWLIST, NULL};
+    PyObject *rate, *noise = Py_None, *seed = Py_None, *input_shape = Py_None;
+    PyObject *name = Py_None, *dtype = Py_None;
+    int spatial = is_spatial(self), trainable = 1;
+    const char *who = spatial ? "SpatialDropout2D" : "Dropout";
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|OO$" PC_LAYER_KWFMT,
+                                     spatial ? spatial_kw : kwlist, &rate, &noise, &seed,
+                                     &input_shape, &name, &trainable, &dtype))
         return -1;
+    if (dropout_init_common(self, who, rate, seed) < 0 ||
+        (spatial && pc_check_channels_last(noise, who) < 0))
+        return -1;
+    self->noise_ndim = 0;
+    if (!spatial && noise != Py_None) {
+        if (pc_layer_parse_shape(noise, who, 1, &self->noise_ndim, self->noise) < 0)
+            return -1;
+        for (int d = 0; d < self->noise_ndim; d++)
+            if (self->noise[d] == 0) {
+                PyErr_Format(PyExc_ValueError, "%s: noise_shape %R has a zero dimension", who,
+                             noise);
+                return -1;
+            }
+        Py_XSETREF(self->base.objs[OBJ_NOISE],
+                   pc_layer_shape_tuple(self->noise_ndim, self->noise));
+        if (self->base.objs[OBJ_NOISE] == NULL)
+            return -1;
+    }
     return pc_layer_init_common(&self->base, input_shape, name, trainable, dtype);
+}
+
+/* The mask's shape for x: noise_shape with None filled in, or SpatialDropout2D's
+ * (N, 1, 1, C); NULL (a draw per value) without one. -1 with ValueError when it does
+ * not broadcast to x. */
+static int
+noise_dims(DropoutObject *self, PyArrayObject *x, npy_intp dims[PC_MAX_NDIM], int *has)
+{
+    PyObject *name = pc_layer_name(&self->base), *s;
+    int nd = PyArray_NDIM(x), ok = 1;
+
+    *has = self->noise_ndim > 0 || is_spatial(self);
+    if (!*has)
+        return 0;
+    if (is_spatial(self)) {
+        ok = nd == 4;
+        if (ok) {
+            dims[0] = PyArray_DIM(x, 0), dims[1] = dims[2] = 1, dims[3] = PyArray_DIM(x, 3);
+            return 0;
+        }
+    }
+    else if ((ok = self->noise_ndim == nd))
+        for (int d = 0; d < nd; d++) {
+            dims[d] = self->noise[d] < 0 ? PyArray_DIM(x, d) : self->noise[d];
+            ok = ok && (dims[d] == PyArray_DIM(x, d) || dims[d] == 1);
+        }
+    if (ok)
+        return 0;
+    if ((s = pc_shape_tuple(nd, PyArray_SHAPE(x))) == NULL)
+        return -1;
+    if (is_spatial(self))
+        PyErr_Format(PyExc_ValueError, "%U: expected a 4-D input (batch, height, width, "
+                     "channels), got shape %R", name, s);
+    else
+        PyErr_Format(PyExc_ValueError, "%U: noise_shape %R does not broadcast to the input's "
+                     "shape %R (each entry must be None, 1 or the input's size)", name,
+                     self->base.objs[OBJ_NOISE], s);
+    Py_DECREF(s);
+    return -1;
 }
 
 static PyObject *
@@ -96,7 +173,8 @@ Dropout_call(DropoutObject *self, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"inputs", "training", NULL};
     PyObject *inputs, *x, *y;
-    int training = 0;
+    npy_intp dims[PC_MAX_NDIM];
+    int training = 0, has_noise;
 
     if (pc_layer_check_init(&self->base) < 0)
         return NULL;
@@ -105,9 +183,14 @@ Dropout_call(DropoutObject *self, PyObject *args, PyObject *kwargs)
         return NULL;
     if ((x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(pc_layer_name(&self->base)))) == NULL)
         return NULL;
+    if (noise_dims(self, PC_DATA(x), dims, &has_noise) < 0) {
+        Py_DECREF(x);
+        return NULL;
+    }
     if (!training || self->rate == 0.0)
         return x;                                   /* identity at inference */
-    y = pc_dropout(x, self->rate, self->seeded ? &self->rng : pc_global_rng());
+    y = pc_dropout(x, self->rate, self->seeded ? &self->rng : pc_global_rng(),
+                   has_noise ? dims : NULL);
     Py_DECREF(x);
     return y;
 }
@@ -115,9 +198,14 @@ Dropout_call(DropoutObject *self, PyObject *args, PyObject *kwargs)
 static PyObject *
 Dropout_get_config(DropoutObject *self, PyObject *Py_UNUSED(ignored))
 {
-    return pc_layer_config(&self->base, Py_BuildValue("{s:O,s:O}", "rate",
-                                                      self->base.objs[OBJ_RATE], "seed",
-                                                      self->base.objs[OBJ_SEED]));
+    PyObject **o = self->base.objs;
+    if (is_spatial(self))
+        return pc_layer_config(&self->base, Py_BuildValue(
+            "{s:O,s:O,s:s}", "rate", o[OBJ_RATE], "seed", o[OBJ_SEED], "data_format",
+            "channels_last"));
+    return pc_layer_config(&self->base, Py_BuildValue(
+        "{s:O,s:O,s:O}", "rate", o[OBJ_RATE], "seed", o[OBJ_SEED], "noise_shape",
+        o[OBJ_NOISE] != NULL ? o[OBJ_NOISE] : Py_None));
 }
 
 static PyMethodDef Dropout_methods[] = {
@@ -133,16 +221,34 @@ static PyTypeObject Dropout_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "pycnn.layers.Dropout",
     .tp_doc = PyDoc_STR(
-        "Dropout(rate, seed=None, *, input_shape=None, name=None, trainable=True, dtype=None)\n--\n\n"
+        "Dropout(rate, noise_shape=None, seed=None, *, input_shape=None, name=None,\n"
+        "        trainable=True, dtype=None)\n--\n\n"
         "Inverted dropout: with training=True each input is zeroed with probability rate\n"
         "and the survivors are scaled by 1/(1 - rate), so that nothing changes at inference,\n"
-        "where the layer is the identity. Masks come from pycnn.set_seed's generator, or\n"
-        "from the layer's own stream when seed is given."),
+        "where the layer is the identity. noise_shape (None entries: the input's size)\n"
+        "draws one mask value per element of that shape and broadcasts it, e.g.\n"
+        "(None, 1, 1, None) drops whole channels. Masks come from pycnn.set_seed's\n"
+        "generator, or from the layer's own stream when seed is given."),
     .tp_basicsize = sizeof(DropoutObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
     .tp_base = &Layer_Type,
     .tp_init = (initproc)Dropout_init,
     .tp_methods = Dropout_methods,
+};
+
+static PyTypeObject SpatialDropout2D_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "pycnn.layers.SpatialDropout2D",
+    .tp_doc = PyDoc_STR(
+        "SpatialDropout2D(rate, data_format=None, seed=None, *, input_shape=None, name=None,\n"
+        "                 trainable=True, dtype=None)\n\n"
+        "Dropout of whole feature maps: with training=True each channel of each image is\n"
+        "zeroed with probability rate (one draw per (image, channel), noise shape\n"
+        "(N, 1, 1, C)), the kept ones scaled by 1/(1 - rate); the identity at inference."),
+    .tp_basicsize = sizeof(DropoutObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
+    .tp_base = &Dropout_Type,
+    .tp_init = (initproc)Dropout_init,
 };
 
 /* ---- flatten and reshape ---------------------------------------------------------------- */
@@ -247,7 +353,8 @@ static PyMethodDef misc_functions[] = {
 int
 pc_layers_misc_exec(PyObject *m)
 {
-    if (pc_add_type(m, &Dropout_Type) < 0 || pc_add_type(m, &Flatten_Type) < 0)
+    if (pc_add_type(m, &Dropout_Type) < 0 || pc_add_type(m, &SpatialDropout2D_Type) < 0 ||
+        pc_add_type(m, &Flatten_Type) < 0)
         return -1;
     return PyModule_AddFunctions(m, misc_functions);
 }

@@ -150,6 +150,7 @@ static PyMethodDef *const function_tables[] = {
     pc_hooks_functions,
     pc_bufpool_functions,
     pc_threads_functions,
+    pc_interop_functions,
     pc_blas_functions,
     pc_boxes_functions,
     pc_shapes_functions,

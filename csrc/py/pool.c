@@ -4,6 +4,7 @@
  */
 #include "py/layer.h"
 
+#include "autograd/ops_augment.h"
 #include "autograd/ops_layers.h"
 #include "kernels/pool.h"
 
@@ -217,6 +218,7 @@ static PyTypeObject AveragePooling2D_Type = {
 typedef struct {
     LayerObject base;
     pc_index size[2];
+    int bilinear;               /* interpolation='bilinear': Keras' resize, else repeat */
 } UpSamplingObject;
 
 static int
@@ -235,11 +237,14 @@ UpSampling2D_init(UpSamplingObject *self, PyObject *args, PyObject *kwargs)
     if ((size != NULL && pc_parse_pair(size, "UpSampling2D", "size", self->size) < 0) ||
         pc_check_channels_last(data_format, "UpSampling2D") < 0)
         return -1;
-    if (interpolation != NULL &&
+    self->bilinear = interpolation != NULL && PyUnicode_Check(interpolation) &&
+                     PyUnicode_CompareWithASCIIString(interpolation, "bilinear") == 0;
+    if (interpolation != NULL && !self->bilinear &&
         !(PyUnicode_Check(interpolation) &&
           PyUnicode_CompareWithASCIIString(interpolation, "nearest") == 0)) {
-        PyErr_Format(PyExc_ValueError, "UpSampling2D: only interpolation='nearest' is "
-                     "implemented, got %R", interpolation);
+        PyErr_Format(PyExc_ValueError, "UpSampling2D: interpolation must be 'nearest' or "
+                     "'bilinear' (pycnn has no 'bicubic' or 'lanczos'), got %R",
+                     interpolation);
         return -1;
     }
     return pc_layer_init_common(&self->base, input_shape, name, trainable, dtype);
@@ -278,7 +283,10 @@ UpSampling2D_call(UpSamplingObject *self, PyObject *args, PyObject *kwargs)
                      (Py_ssize_t)g.W, (Py_ssize_t)g.SH, (Py_ssize_t)g.SW);
         goto done;
     }
-    result = pc_upsampling2d(x, &g, dims);
+    if (self->bilinear)     /* torch's interpolate(align_corners=False), as Keras' resize */
+        result = pc_resize_bilinear(x, dims[1], dims[2]);
+    else
+        result = pc_upsampling2d(x, &g, dims);
 done:
     Py_XDECREF(x);
     return result;
@@ -309,7 +317,7 @@ UpSampling2D_get_config(UpSamplingObject *self, PyObject *Py_UNUSED(ignored))
 {
     return pc_layer_config(&self->base, Py_BuildValue(
         "{s:(nn),s:s,s:s}", "size", self->size[0], self->size[1], "data_format",
-        "channels_last", "interpolation", "nearest"));
+        "channels_last", "interpolation", self->bilinear ? "bilinear" : "nearest"));
 }
 
 static PyMethodDef UpSampling2D_methods[] = {
@@ -328,8 +336,9 @@ static PyTypeObject UpSampling2D_Type = {
     .tp_doc = PyDoc_STR(
         "UpSampling2D(size=(2, 2), data_format=None, interpolation='nearest', *,\n"
         "             input_shape=None, name=None, trainable=True, dtype=None)\n--\n\n"
-        "Nearest-neighbour upsampling: each pixel becomes a size[0]×size[1] block,\n"
-        "(N, H, W, C) -> (N, H·size[0], W·size[1], C). Backward sums each block."),
+        "(N, H, W, C) -> (N, H·size[0], W·size[1], C). 'nearest': each pixel becomes a\n"
+        "size[0]×size[1] block (backward sums each block); 'bilinear': Keras' resize, i.e.\n"
+        "torch's interpolate(mode='bilinear', align_corners=False)."),
     .tp_basicsize = sizeof(UpSamplingObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
     .tp_base = &Layer_Type,

@@ -408,7 +408,14 @@ pc_tensor_type_ready(void)
         "An n-dimensional array of float32 (the default) or float64 numbers that records\n"
         "the operations applied to it, so that backward() can compute gradients.\n"
         "Mixing float32 and float64 promotes to float64, like NumPy; Python numbers take\n"
-        "the tensor's dtype.");
+        "the tensor's dtype.\n\n"
+        "NumPy on tensors: a ufunc or function pycnn has as an op records it (np.exp(t) is\n"
+        "pycnn.exp(t), np.add(t, 1) is t + 1, np.sum(t, axis=0) is t.sum(axis=0)); any other\n"
+        "(np.sin, comparisons, out=/where=/dtype= calls) runs in NumPy on the arrays and\n"
+        "returns ndarrays. t < u, t == 1: element-wise boolean ndarrays, no gradient;\n"
+        "tensors hash by identity and t == u between two tensors is identity (np.equal(t,\n"
+        "u) compares them element-wise). DLPack: torch.from_dlpack(t), np.from_dlpack(t) and\n"
+        "pycnn.from_dlpack(x) share memory.");
     Tensor_Type.tp_new = Tensor_new;
     Tensor_Type.tp_repr = (reprfunc)Tensor_repr;
     Tensor_Type.tp_getset = pc_tensor_getset;
@@ -416,13 +423,11 @@ pc_tensor_type_ready(void)
     Tensor_Type.tp_as_number = &Tensor_as_number;
     Tensor_Type.tp_as_mapping = &Tensor_as_mapping;
     Tensor_Type.tp_as_sequence = &Tensor_as_sequence;
-    if (PyType_Ready(&Tensor_Type) < 0)
+    if (pc_tensor_interop_ready(&Tensor_Type) < 0 || PyType_Ready(&Tensor_Type) < 0)
         return -1;
-    /* ndarray ⋆ Tensor defers to Tensor's reflected operators */
-    if (PyDict_SetItemString(Tensor_Type.tp_dict, "__array_ufunc__", Py_None) < 0)
-        return -1;
-    PyType_Modified(&Tensor_Type);
-    return 0;
+    /* __array_ufunc__, __array_function__, __dlpack__, t.exp() ... (py/tensor_interop.c):
+     * ndarray ⋆ Tensor reaches pycnn's op through __array_ufunc__ */
+    return pc_tensor_interop_methods(&Tensor_Type);
 }
 
 PyMethodDef pc_tensor_functions[] = {

@@ -12,4 +12,9 @@ extern PyGetSetDef pc_tensor_getset[];
  * GC slots) and readies it; 0, or -1 with an exception set. Module exec slot. */
 int pc_tensor_type_ready(void);
 
+/* py/tensor_interop.c: the comparison and hash slots (before PyType_Ready), and the
+ * NumPy-protocol, DLPack and op methods (after it); 0, or -1 with an exception set. */
+int pc_tensor_interop_ready(PyTypeObject *type);
+int pc_tensor_interop_methods(PyTypeObject *type);
+
 #endif

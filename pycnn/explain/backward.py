@@ -86,8 +86,9 @@ _ELEMENTWISE = {
                                 else f"σ({p[0]})·(1 − σ({p[0]}))"),
     "tanh": lambda n, i, p: (rf"1 - \tanh^2({p[0]})" if n.tex else f"1 − tanh²({p[0]})"),
     "relu": lambda n, i, p: (rf"[{p[0]} > 0]" if n.tex else f"[{p[0]} > 0]"),
-    "softplus": lambda n, i, p: rf"\sigma({p[0]})" if n.tex else f"σ({p[0]})",
-    "gelu": lambda n, i, p: n.text(f"Φ({p[0]}) + {p[0]}·φ({p[0]})"),
+    "softplus": lambda n, i, p: (rf"\sigma({p[0]})" if n.tex else f"σ({p[0]})"),
+    "gelu": lambda n, i, p: (rf"\Phi({p[0]}) + {p[0]}\,\varphi({p[0]})" if n.tex
+                             else f"Φ({p[0]}) + {p[0]}·φ({p[0]})"),
     "softsign": lambda n, i, p: n.frac("1", f"(1 + |{p[0]}|)^2" if n.tex else f"(1 + |{p[0]}|)²"),
     "hard_sigmoid": lambda n, i, p: n.text(f"1/6 where −3 < {p[0]} < 3, else 0"),
     "relu6": lambda n, i, p: n.text(f"1 where 0 < {p[0]} < 6, else 0"),

@@ -9,6 +9,12 @@ engines that already scale, and takes the trained weights back for inspection in
     load_torch_state(model, module)  copies a torch module's (or state_dict's) weights back
     to_onnx(model, path, opset=17)   an ONNX file: named input/output, dynamic batch dimension
 
+Functional models (``pycnn.Model(inputs, outputs)``) convert node by node (graph.py): a
+functional keras.Model and back, a torch module whose forward walks the nodes (forward(*inputs)),
+an ONNX graph with one input/output per model input/output; several inputs and outputs, the
+merge layers and shared layers (one Keras layer / torch module / set of initializers) included;
+a nested model converts to Keras only.
+
 Layouts. pycnn keeps Keras' (channels_last; Dense kernel (in, units); Conv2D kernel
 (kh, kw, c_in, filters)), so Keras is a plain copy. Torch and ONNX convolve in NCHW with kernels
 (filters, c_in, kh, kw): the converted models transpose the kernels once and permute the

@@ -4,6 +4,7 @@ import os as _os
 import re as _re
 import sys as _sys
 
+from .graph import from_keras_graph, is_functional, to_keras_graph
 from .plan import (_ACTIVATIONS, _PIP, AUGMENTATION_KINDS, ConversionError, _pair, _plan,
                    _require, borders)
 
@@ -90,13 +91,21 @@ def _keras_layer(keras, spec):
                                       None if strides is None else _pair(strides),
                                       padding=c.get("padding", "valid"), **common)
     if spec.kind == "Dropout":
-        return kl.Dropout(float(c["rate"]), seed=c.get("seed"), **common)
+        noise = c.get("noise_shape")
+        noise = None if noise is None else tuple(noise)
+        return kl.Dropout(float(c["rate"]), noise_shape=noise, seed=c.get("seed"), **common)
+    if spec.kind == "SpatialDropout2D":
+        layer = kl.SpatialDropout2D(float(c["rate"]), seed=c.get("seed"), name=spec.name,
+                                    dtype=common["dtype"])   # takes no trainable= argument
+        layer.trainable = common["trainable"]
+        return layer
     if spec.kind == "Flatten":
         return kl.Flatten(**common)
     if spec.kind == "Reshape":
         return kl.Reshape(tuple(c["target_shape"]), **common)
     if spec.kind == "UpSampling2D":
-        return kl.UpSampling2D(_pair(c.get("size", 2)), interpolation="nearest", **common)
+        return kl.UpSampling2D(_pair(c.get("size", 2)),
+                               interpolation=c.get("interpolation", "nearest"), **common)
     if spec.kind == "BatchNormalization":
         inits = {key: _keras_initializer(keras, c.get(key, default), default)
                  for key, default in _BN_INITIALIZERS.items()}
@@ -115,6 +124,10 @@ def _keras_layer(keras, spec):
         kwargs = {k: v for k, v in c.items() if k not in ("name", "trainable", "dtype",
                                                           "input_shape")}
         return getattr(kl, spec.kind)(**kwargs, **common)
+    if spec.kind == "Normalization":
+        return kl.Normalization(axis=tuple(c["axis"]), mean=c.get("mean"),
+                                variance=c.get("variance"), invert=bool(c.get("invert")),
+                                **common)
     if spec.kind == "Rescaling":
         return kl.Rescaling(c["scale"], offset=c.get("offset", 0.0), **common)
     if spec.kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
@@ -133,7 +146,8 @@ def _keras_layer(keras, spec):
 
 
 def to_keras(model, input_shape=None):
-    """A `keras.Sequential` with the same layers, names, configuration and weights (Keras 3).
+    """A `keras.Sequential` with the same layers, names, configuration and weights (Keras 3);
+    for a functional pycnn model, a functional `keras.Model` with the same graph (graph.py).
 
     Args:
         model: a pycnn Sequential whose weights exist (built).
@@ -143,6 +157,8 @@ def to_keras(model, input_shape=None):
             layer is made.
     """
     keras = _import_keras()
+    if is_functional(model):
+        return to_keras_graph(keras, model, lambda spec: _keras_layer(keras, spec), to_keras)
     plan = _plan(model, "Keras", input_shape)
     layers = [keras.Input(shape=plan[0].in_shape, dtype=plan[0].config.get("dtype", "float32"))]
     layers += [_keras_layer(keras, spec) for spec in plan]
@@ -158,14 +174,16 @@ _PYCNN_INITIALIZERS = {"glorot_uniform", "glorot_normal", "he_normal", "he_unifo
                        "ones"}
 
 
-def _from_keras_activation(keras, fn, where):
-    """pycnn's activation name for a Keras activation function; 'leaky_relu@0.2' for Keras' own."""
-    name = keras.activations.serialize(fn)
-    name = name.get("config") if isinstance(name, dict) else name
-    name = _KERAS_ACTIVATION_NAMES.get(name, name)
-    if name == "leaky_relu" and keras.activations.serialize(fn) == "leaky_relu":
+def _from_keras_activation(serialized, where):
+    """pycnn's activation name for a Keras activation as its config holds it (a name, or a
+    registered function's {'class_name': 'function', 'config': name}); 'leaky_relu@0.2' for
+    Keras' own leaky_relu."""
+    name = serialized.get("config") if isinstance(serialized, dict) else serialized
+    name = "linear" if name is None else name
+    if name == "leaky_relu" and serialized == "leaky_relu":
         return "leaky_relu@0.2"  # Keras' string means slope 0.2: becomes a LeakyReLU layer
-    if name not in _ACTIVATIONS:
+    name = _KERAS_ACTIVATION_NAMES.get(name, name) if isinstance(name, str) else name
+    if not isinstance(name, str) or name not in _ACTIVATIONS:
         raise ConversionError(f"cannot convert {where}: activation {name!r} has no counterpart")
     return name
 
@@ -180,6 +198,13 @@ def _from_keras_configs(keras, klayer):
     """pycnn (class name, config) pairs for one Keras layer (two when an activation splits off)."""
     kind, c = type(klayer).__name__, klayer.get_config()
     where = f"Keras layer '{klayer.name}' ({kind}) to pycnn"
+    return pycnn_configs(kind, c, klayer.dtype, where)
+
+
+def pycnn_configs(kind, c, dtype, where):
+    """pycnn (class name, config) pairs for a Keras layer of class `kind` whose get_config()
+    is `c` (a Keras object's, or a .keras file's: pycnn.keras_format reads files through
+    this), or ConversionError naming `where`."""
     for key in ("kernel_regularizer", "bias_regularizer", "activity_regularizer",
                 "kernel_constraint", "bias_constraint", "beta_regularizer", "gamma_regularizer",
                 "beta_constraint", "gamma_constraint"):
@@ -187,13 +212,13 @@ def _from_keras_configs(keras, klayer):
             raise ConversionError(f"cannot convert {where}: pycnn has no {key}")
     if c.get("data_format", "channels_last") != "channels_last":
         raise ConversionError(f"cannot convert {where}: pycnn is channels_last only")
-    if klayer.dtype not in ("float32", "float64"):
+    if dtype not in ("float32", "float64"):
         raise ConversionError(f"cannot convert {where}: pycnn computes in float32 or float64, "
-                              f"not {klayer.dtype}")
-    out = {"name": c["name"], "trainable": bool(c.get("trainable", True)), "dtype": klayer.dtype}
+                              f"not {dtype}")
+    out = {"name": c["name"], "trainable": bool(c.get("trainable", True)), "dtype": dtype}
     split = None
     if kind in ("Dense", "Conv2D", "Conv2DTranspose", "Activation"):
-        act = _from_keras_activation(keras, klayer.activation, where)
+        act = _from_keras_activation(c.get("activation"), where)
         if act == "leaky_relu@0.2":
             split, act = ("LeakyReLU", {"name": f"{c['name']}_leaky_relu", "alpha": 0.2}), "linear"
         out["activation"] = act
@@ -221,15 +246,18 @@ def _from_keras_configs(keras, klayer):
         out.update(pool_size=_pair(c["pool_size"]), strides=_pair(c["strides"] or c["pool_size"]),
                    padding=c["padding"])
     elif kind == "Dropout":
-        if c.get("noise_shape") is not None:
-            raise ConversionError(f"cannot convert {where}: pycnn's Dropout has no noise_shape")
+        noise = c.get("noise_shape")
+        out.update(rate=float(c["rate"]), seed=c.get("seed"),
+                   noise_shape=None if noise is None else tuple(noise))
+    elif kind == "SpatialDropout2D":
         out.update(rate=float(c["rate"]), seed=c.get("seed"))
     elif kind == "Reshape":
         out["target_shape"] = tuple(c["target_shape"])
     elif kind == "UpSampling2D":
-        if c.get("interpolation", "nearest") != "nearest":
-            raise ConversionError(f"cannot convert {where}: pycnn upsamples by nearest neighbour")
-        out["size"] = _pair(c["size"])
+        if c.get("interpolation", "nearest") not in ("nearest", "bilinear"):
+            raise ConversionError(f"cannot convert {where}: pycnn upsamples by 'nearest' or "
+                                  f"'bilinear', not {c['interpolation']!r}")
+        out.update(size=_pair(c["size"]), interpolation=c.get("interpolation", "nearest"))
     elif kind == "BatchNormalization":
         for key in ("renorm", "synchronized"):
             if c.get(key):
@@ -251,6 +279,13 @@ def _from_keras_configs(keras, klayer):
     elif kind in AUGMENTATION_KINDS:
         out.update({k: v for k, v in c.items()
                     if k not in ("name", "trainable", "dtype", "data_format")})
+    elif kind == "Normalization":
+        axis = c.get("axis")
+        if not isinstance(axis, (list, tuple)) or len(axis) != 1:
+            raise ConversionError(f"cannot convert {where}: pycnn normalises along one axis, "
+                                  f"not {axis!r}")
+        out.update(axis=int(axis[0]), invert=bool(c.get("invert")), mean=c.get("mean"),
+                   variance=c.get("variance"))
     elif kind == "Rescaling":
         out.update(scale=c["scale"], offset=c.get("offset", 0.0))
     elif kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
@@ -273,7 +308,8 @@ def _from_keras_configs(keras, klayer):
 
 
 def from_keras(keras_model):
-    """A pycnn Sequential with the layers, names, configuration and weights of a Keras Sequential.
+    """A pycnn Sequential with the layers, names, configuration and weights of a Keras Sequential
+    (a functional pycnn Model from a functional keras.Model: graph.py).
 
     Raises ConversionError, before any pycnn layer is made, when a Keras layer has no pycnn
     counterpart (a dilated convolution, a GELU activation, a regularizer, ...).
@@ -281,8 +317,13 @@ def from_keras(keras_model):
     keras = _import_keras()
     from .. import layers as pycnn_layers
     from ..models import Sequential
+    if not isinstance(keras_model, keras.Sequential) and isinstance(keras_model, keras.Model) \
+            and hasattr(keras_model, "_nodes_by_depth"):
+        return from_keras_graph(keras, keras_model, lambda kl: _from_keras_configs(keras, kl),
+                                from_keras)
     if not isinstance(keras_model, keras.Sequential):
-        raise TypeError(f"from_keras takes a keras.Sequential, got {type(keras_model).__name__}")
+        raise TypeError(f"from_keras takes a keras.Sequential or a functional keras.Model, got "
+                        f"{type(keras_model).__name__}")
     if not keras_model.built:
         raise ValueError(f"Keras model '{keras_model.name}' is not built: give it keras.Input(...) "
                          "or call it on a batch first")

@@ -4,8 +4,10 @@ import tempfile as _tempfile
 
 import numpy as _np
 
+from .graph import is_functional, to_onnx_graph
 from .plan import (AUGMENTATION_KINDS, ConversionError, _pair, _plan, _require, borders,
-                   normalised_axes, same_padding, to_nchw_kernel, transpose_window)
+                   normalised_axes, normalization_constants, same_padding, to_nchw_kernel,
+                   transpose_window)
 
 
 class _OnnxGraph:
@@ -151,7 +153,7 @@ def _onnx_layer(g, spec, opset):
         raise ConversionError(f"cannot convert layer '{name}' (RandomCrop) to ONNX: at inference "
                               f"it returns its input {spec.in_shape}, while the layers after it "
                               f"expect its declared {spec.out_shape}")
-    elif spec.kind == "Dropout" or spec.kind in AUGMENTATION_KINDS:
+    elif spec.kind in ("Dropout", "SpatialDropout2D") or spec.kind in AUGMENTATION_KINDS:
         g.node("Identity", [g.x], name)  # dropout and augmentation: the identity at inference
     elif spec.kind in ("Flatten", "Reshape"):
         target = [-1] if spec.kind == "Flatten" else list(c["target_shape"])
@@ -160,11 +162,27 @@ def _onnx_layer(g, spec, opset):
     elif spec.kind == "UpSampling2D":
         sh, sw = _pair(c.get("size", 2))
         scales = [1, 1, sh, sw] if g.layout == "NCHW" else [1, sh, sw, 1]
-        # asymmetric + floor: output pixel i reads input pixel ⌊i/s⌋, a plain repetition
-        g.node("Resize", [g.x, "", g.const(f"{name}/scales", _np.array(scales, f32))], name,
-               mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+        scales = g.const(f"{name}/scales", _np.array(scales, f32))
+        if c.get("interpolation", "nearest") == "bilinear":   # torch's align_corners=False
+            g.node("Resize", [g.x, "", scales], name, mode="linear",
+                   coordinate_transformation_mode="half_pixel")
+        else:   # asymmetric + floor: output pixel i reads input pixel ⌊i/s⌋, a repetition
+            g.node("Resize", [g.x, "", scales], name, mode="nearest",
+                   coordinate_transformation_mode="asymmetric", nearest_mode="floor")
     elif spec.kind == "BatchNormalization":
         _onnx_batch_norm(g, spec, w)
+    elif spec.kind == "Normalization":
+        axis, mean, sd = normalization_constants(spec)
+        shape = [1] * (len(spec.in_shape) + 1)
+        shape[axis] = -1
+        mean, sd = mean.reshape(shape), sd.reshape(shape)
+        g.to("NHWC", name)
+        if c.get("invert"):
+            g.node("Mul", [g.x, g.const(f"{name}/sd", sd)], name)
+            g.node("Add", [g.x, g.const(f"{name}/mean", mean)], name)
+        else:
+            g.node("Sub", [g.x, g.const(f"{name}/mean", mean)], name)
+            g.node("Div", [g.x, g.const(f"{name}/sd", sd)], name)
     elif spec.kind == "Rescaling":
         g.to("NHWC", name)      # a per-channel scale broadcasts along the last axis
         g.node("Mul", [g.x, g.const(f"{name}/scale", _np.asarray(c["scale"], f32))], name)
@@ -209,7 +227,9 @@ def _onnx_layer(g, spec, opset):
 def to_onnx(model, path, opset=17, input_name="input", output_name="output", input_shape=None):
     """Write `model` as an ONNX file (float32) built with `onnx.helper`; returns the ModelProto.
 
-    The batch dimension is dynamic ('batch'); the input is NHWC like pycnn's. The file is checked
+    The batch dimension is dynamic ('batch'); the input is NHWC like pycnn's. A functional
+    model's graph inputs and outputs carry model.input_names / output_names (input_name and
+    output_name when it has one of each); merges become Add/Sub/Mul/Max/Min/Concat (graph.py). The file is checked
     with `onnx.checker` and written to a temporary file that is then renamed, so a failed
     conversion (e.g. an unconvertible layer, raised before anything is built) writes nothing.
     """
@@ -218,19 +238,23 @@ def to_onnx(model, path, opset=17, input_name="input", output_name="output", inp
     if not 13 <= int(opset) <= onnx.defs.onnx_opset_version():
         raise ValueError(f"to_onnx: opset {opset} is outside the supported range 13 to "
                          f"{onnx.defs.onnx_opset_version()}")
-    plan = _plan(model, "ONNX", input_shape)
-    g = _OnnxGraph(helper, numpy_helper, input_name, plan[0].in_shape)
-    for spec in plan:
-        _onnx_layer(g, spec, int(opset))
-    g.to("NHWC", "output")
-    g.nodes.append(helper.make_node("Identity", [g.x], [output_name], name=output_name))
-    graph = helper.make_graph(
-        g.nodes, getattr(model, "name", None) or "pycnn_model",
-        [helper.make_tensor_value_info(input_name, TensorProto.FLOAT,
-                                       ["batch", *plan[0].in_shape])],
-        [helper.make_tensor_value_info(output_name, TensorProto.FLOAT,
-                                       ["batch", *plan[-1].out_shape])],
-        initializer=g.initializers)
+    if is_functional(model):
+        nodes, initializers, inputs, outputs = to_onnx_graph(model, opset, input_name,
+                                                             output_name)
+    else:
+        plan = _plan(model, "ONNX", input_shape)
+        g = _OnnxGraph(helper, numpy_helper, input_name, plan[0].in_shape)
+        for spec in plan:
+            _onnx_layer(g, spec, int(opset))
+        g.to("NHWC", "output")
+        g.nodes.append(helper.make_node("Identity", [g.x], [output_name], name=output_name))
+        nodes, initializers = g.nodes, g.initializers
+        inputs = [helper.make_tensor_value_info(input_name, TensorProto.FLOAT,
+                                                ["batch", *plan[0].in_shape])]
+        outputs = [helper.make_tensor_value_info(output_name, TensorProto.FLOAT,
+                                                 ["batch", *plan[-1].out_shape])]
+    graph = helper.make_graph(nodes, getattr(model, "name", None) or "pycnn_model", inputs,
+                              outputs, initializer=initializers)
     from .. import __version__
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", int(opset))],
                               producer_name="pycnn", producer_version=__version__)

@@ -30,7 +30,8 @@ def _require(name, purpose, pip=_PIP):
 _COMMON_KINDS = ("Dense", "Conv2D", "Conv2DTranspose", "MaxPooling2D", "AveragePooling2D", "Dropout", "Flatten",
                  "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "UpSampling2D",
                  "BatchNormalization", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
-                 "ZeroPadding2D", "Cropping2D", "LayerNormalization", "Rescaling")
+                 "ZeroPadding2D", "Cropping2D", "LayerNormalization", "Rescaling",
+                 "SpatialDropout2D", "Normalization")
 # The augmentation layers act only in training: Keras has them all; an ONNX graph is an
 # inference graph, where they are the identity; torch.nn has no counterparts.
 AUGMENTATION_KINDS = ("RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom",
@@ -195,6 +196,20 @@ def torch_state_keys(spec):
                 (["bias"] if c.get("center", True) else []) +
                 (["running_mean", "running_var"] if spec.kind == "BatchNormalization" else []))
     return ["weight", "bias"][:len(spec.weights)]
+
+
+def normalization_constants(spec):
+    """Normalization's (axis counted with the batch, mean, sd = max(√variance, 1e-7)), the
+    statistics per feature as float32."""
+    c, rank = spec.config, len(spec.in_shape) + 1
+    axis = int(c["axis"][0] if isinstance(c["axis"], (list, tuple)) else c["axis"]) % rank
+    features = spec.in_shape[axis - 1]
+    if c.get("mean") is not None:
+        mean, var = (_np.broadcast_to(_np.asarray(c[k], _np.float64), (features,))
+                     for k in ("mean", "variance"))
+    else:
+        mean, var = (_np.asarray(w, _np.float64) for w in spec.weights[:2])
+    return axis, mean.astype(_np.float32), _np.maximum(_np.sqrt(var), 1e-7).astype(_np.float32)
 
 
 def normalised_axes(spec):

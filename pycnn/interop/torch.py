@@ -5,6 +5,7 @@ from collections import OrderedDict as _OrderedDict
 
 import numpy as _np
 
+from .graph import MERGE_KINDS, graph_plan, is_functional, weighted_specs
 from .plan import KERNEL_KINDS, _PIP, _from_nchw_kernel, _plan, _require, torch_state_keys
 
 
@@ -14,7 +15,9 @@ def _import_torch():
 
 
 def to_torch(model, input_shape=None):
-    """A `torch.nn.Sequential` computing what `model` computes, on the same NHWC input.
+    """A `torch.nn.Sequential` computing what `model` computes, on the same NHWC input; for a
+    functional model a `torch_graph.Graph` (an nn.ModuleDict of the layers whose forward walks
+    the nodes; forward(*inputs) in model.inputs order).
 
     Its children carry the pycnn layer names (`dense_1.weight`, `conv2d_1.bias`, ...), kernels in
     torch's layout. Convolutions and pools permute to NCHW views and back inside, so Flatten keeps
@@ -22,9 +25,29 @@ def to_torch(model, input_shape=None):
     in `module.train()` mode. Trained weights go back with `load_torch_state(model, module)`.
     """
     torch_modules = _import_torch()
+    if is_functional(model):
+        return _to_torch_graph(model, torch_modules)
     plan = _plan(model, "PyTorch", input_shape)
     return torch_modules.Sequential(_OrderedDict((s.name, torch_modules.build(s)) for s in plan),
                                    input_shape=plan[0].in_shape)
+
+
+def _to_torch_graph(model, torch_modules):
+    """A torch_graph.Graph walking the nodes of a functional model; a shared layer is one
+    module."""
+    torch_graph = _importlib.import_module("pycnn.interop.torch_graph")
+    steps = graph_plan(model, "PyTorch")
+    modules, walk = _OrderedDict(), []
+    for step in steps:
+        name = step.layer.name
+        if step.call == 0:
+            if step.kind in MERGE_KINDS:
+                modules[name] = torch_graph.Merge(step.kind, getattr(step.layer, "axis", -1))
+            else:
+                modules[name] = torch_modules.build(step.spec)
+        walk.append((name, step.kind in MERGE_KINDS, step.inputs, step.outputs[0]))
+    return torch_graph.Graph(modules, walk, [id(t) for t in model.inputs],
+                             [id(t) for t in model.outputs], [t.shape for t in model.inputs])
 
 
 def load_torch_state(model, module):
@@ -38,7 +61,9 @@ def load_torch_state(model, module):
     state = module.state_dict() if hasattr(module, "state_dict") else dict(module)
     state = {(k[len("module."):] if k.startswith("module.") else k): v for k, v in state.items()}
     updates = []
-    for spec in _plan(model, "PyTorch"):
+    for spec in weighted_specs(model, "PyTorch"):
+        if spec.kind == "Normalization":    # adapted statistics: buffers torch never trains
+            continue
         arrays = []
         for suffix, current in zip(torch_state_keys(spec), spec.weights):
             key = f"{spec.name}.{suffix}"

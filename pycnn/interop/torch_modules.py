@@ -13,8 +13,8 @@ import torch as _torch
 import torch.nn.functional as _F
 from torch import nn as _nn
 
-from .plan import (KERNEL_KINDS, _pair, borders, normalised_axes, same_padding, to_nchw_kernel,
-                   torch_state_keys, transpose_window)
+from .plan import (KERNEL_KINDS, _pair, borders, normalization_constants, normalised_axes, same_padding,
+                   to_nchw_kernel, torch_state_keys, transpose_window)
 
 _ACTIVATIONS = {
     "linear": lambda p: _nn.Identity(),
@@ -173,17 +173,22 @@ class Reshape(_nn.Module):
 
 
 class UpSampling2D(_nn.Module):
-    """Nearest neighbour on NHWC: each pixel repeated size[0] times down and size[1] across."""
+    """On NHWC: nearest neighbour (each pixel repeated size[0] times down and size[1]
+    across) or bilinear (F.interpolate with align_corners=False, as Keras' resize)."""
 
-    def __init__(self, size):
+    def __init__(self, size, interpolation="nearest"):
         super().__init__()
-        self.size = tuple(size)
+        self.size, self.interpolation = tuple(size), interpolation
 
     def forward(self, x):
+        if self.interpolation == "bilinear":
+            y = _F.interpolate(x.permute(0, 3, 1, 2), mode="bilinear", align_corners=False,
+                              size=(x.shape[1] * self.size[0], x.shape[2] * self.size[1]))
+            return y.permute(0, 2, 3, 1)
         return x.repeat_interleave(self.size[0], dim=1).repeat_interleave(self.size[1], dim=2)
 
     def extra_repr(self):
-        return f"size={self.size}"
+        return f"size={self.size}, interpolation={self.interpolation!r}"
 
 
 class BatchNorm(_nn.Module):
@@ -235,6 +240,41 @@ class LayerNorm(_nn.Module):
 
     def extra_repr(self):
         return f"{self.shape}, eps={self.eps}"
+
+
+class NoiseDropout(_nn.Module):
+    """Inverted dropout with one draw per element of noise_shape (None: the input's size),
+    broadcast over the input, in train() mode; the identity in eval()."""
+
+    def __init__(self, rate, noise_shape):
+        super().__init__()
+        self.rate, self.noise_shape = rate, tuple(noise_shape)
+
+    def forward(self, x):
+        if not self.training or self.rate == 0:
+            return x
+        shape = [x.shape[d] if n is None else n for d, n in enumerate(self.noise_shape)]
+        keep = _torch.rand(shape, dtype=x.dtype, device=x.device) >= self.rate
+        return x * keep.to(x.dtype) / (1 - self.rate)
+
+    def extra_repr(self):
+        return f"rate={self.rate}, noise_shape={self.noise_shape}"
+
+
+class Normalization(_nn.Module):
+    """(x − mean) / sd along `axis`, or mean + x · sd with invert (sd = max(√var, 1e-7)),
+    the statistics kept as buffers."""
+
+    def __init__(self, axis, rank, mean, sd, invert):
+        super().__init__()
+        shape = [1] * rank
+        shape[axis] = -1
+        self.register_buffer("mean", _torch.from_numpy(mean).reshape(shape))
+        self.register_buffer("sd", _torch.from_numpy(sd).reshape(shape))
+        self.invert = invert
+
+    def forward(self, x):
+        return self.mean + x * self.sd if self.invert else (x - self.mean) / self.sd
 
 
 class Rescaling(_nn.Module):
@@ -307,6 +347,10 @@ def _module(spec):
         strides = pool if c.get("strides") is None else _pair(c["strides"])
         return Pool2D("max" if spec.kind == "MaxPooling2D" else "avg", pool, strides,
                       c.get("padding", "valid"))
+    if spec.kind == "Dropout" and c.get("noise_shape") is not None:
+        return NoiseDropout(float(c["rate"]), c["noise_shape"])
+    if spec.kind == "SpatialDropout2D":     # (N, 1, 1, C): whole channels
+        return NoiseDropout(float(c["rate"]), (None, 1, 1, None))
     if spec.kind == "Dropout":
         return _nn.Dropout(float(c["rate"]))
     if spec.kind == "Flatten":
@@ -314,7 +358,10 @@ def _module(spec):
     if spec.kind == "Reshape":
         return Reshape(c["target_shape"])
     if spec.kind == "UpSampling2D":
-        return UpSampling2D(_pair(c.get("size", 2)))
+        return UpSampling2D(_pair(c.get("size", 2)), c.get("interpolation", "nearest"))
+    if spec.kind == "Normalization":
+        axis, mean, sd = normalization_constants(spec)
+        return Normalization(axis, len(spec.in_shape) + 1, mean, sd, bool(c.get("invert")))
     if spec.kind == "Rescaling":
         return Rescaling(c["scale"], c.get("offset", 0.0))
     if spec.kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
@@ -336,7 +383,7 @@ def _module(spec):
 def build(spec):
     """The module for one planned layer (see plan._plan), with the layer's weights copied."""
     module = _module(spec)
-    if spec.weights:
+    if spec.weights and spec.kind != "Normalization":   # its statistics are buffers already
         dtype = _torch.from_numpy(spec.weights[0]).dtype
         module.to(dtype)
         with _torch.no_grad():

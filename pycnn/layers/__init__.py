@@ -26,9 +26,10 @@ from .base import Layer
 from .core import (ELU, Activation, AveragePooling2D, BatchNormalization, Conv2D,
                    Conv2DTranspose, Cropping2D,
                    Dense, Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D,
-                   LayerNormalization, LeakyReLU, MaxPooling2D, Maxout, RandomContrast,
-                   RandomCrop, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
-                   Rescaling, Reshape, Softmax, UpSampling2D, ZeroPadding2D)
+                   LayerNormalization, LeakyReLU, MaxPooling2D, Maxout, Normalization,
+                   RandomContrast, RandomCrop, RandomFlip, RandomRotation, RandomTranslation,
+                   RandomZoom, Rescaling, Reshape, Softmax, SpatialDropout2D, UpSampling2D,
+                   ZeroPadding2D)
 from .input_layer import InputLayer
 from .merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract,
                       TensorOp, add, average, concatenate, maximum, minimum, multiply,
@@ -39,7 +40,8 @@ __all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv2D", "Conv2DTranspose",
            "ELU", "Softmax", "Maxout", "UpSampling2D", "BatchNormalization",
            "GlobalAveragePooling2D", "GlobalMaxPooling2D", "ZeroPadding2D", "Cropping2D",
            "LayerNormalization", "Rescaling", "RandomFlip", "RandomTranslation",
-           "RandomRotation", "RandomZoom", "RandomCrop", "RandomContrast", "Add", "Subtract", "Multiply",
+           "RandomRotation", "RandomZoom", "RandomCrop", "RandomContrast", "SpatialDropout2D",
+           "Normalization", "Add", "Subtract", "Multiply",
            "Average", "Maximum", "Minimum", "Concatenate", "TensorOp", "add", "subtract",
            "multiply", "average", "maximum", "minimum", "concatenate"]
 

@@ -13,7 +13,8 @@ __all__ = ["Dense", "Conv2D", "Conv2DTranspose", "Maxout", "MaxPooling2D", "Aver
            "Flatten", "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "UpSampling2D",
            "BatchNormalization", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "ZeroPadding2D",
            "Cropping2D", "LayerNormalization", "Rescaling", "RandomFlip", "RandomTranslation",
-           "RandomRotation", "RandomZoom", "RandomCrop", "RandomContrast"]
+           "RandomRotation", "RandomZoom", "RandomCrop", "RandomContrast", "SpatialDropout2D",
+           "Normalization"]
 
 
 class _Regularized:
@@ -117,3 +118,5 @@ RandomRotation = _native(_core.RandomRotation)
 RandomZoom = _native(_core.RandomZoom)
 RandomCrop = _native(_core.RandomCrop)
 RandomContrast = _native(_core.RandomContrast)
+SpatialDropout2D = _native(_core.SpatialDropout2D, build_config=False)
+Normalization = _native(_core.Normalization)
