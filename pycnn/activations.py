@@ -18,6 +18,12 @@ softmax         e^(z_k − max z) / Σ_j e^(z_j − max z)           along axis 
 log_softmax     z_k − log Σ_j e^z_j  (log-sum-exp)              exact at ±1000
 softplus        ln(1 + e^x)                                     no overflow
 gelu            x Φ(x), Φ the standard normal CDF               exact (approximate=False)
+softsign        x / (1 + |x|)
+hard_sigmoid    relu6(x + 3) / 6                                Keras 3's (Keras 2: x/5 + ½)
+relu6           min(max(x, 0), 6)
+selu            λx if x > 0 else λα(e^x − 1)                    α ≈ 1.6733, λ ≈ 1.0507
+exponential     e^x                                             the element-wise exp
+silu            x · σ(x)                                        swish with β = 1
 ==============  ==============================================  =========================
 
 Besides the functions defined here, every element-wise op that ``ops.def`` marks as an
@@ -51,7 +57,8 @@ globals().update(_ELEMENTWISE)
 __all__ += sorted(_ELEMENTWISE)
 _BY_NAME = {**{f.__name__: f for f in (linear, leaky_relu, elu, swish, softmax, log_softmax)},
             **_ELEMENTWISE}
-_ALIASES = {"silu": swish}      # Keras 3 calls swish silu as well
+_ALIASES = {"silu": swish,      # Keras 3 calls swish silu as well
+            "exponential": _core.exp}
 
 
 def get(identifier):

@@ -123,13 +123,19 @@ def _keras_layer_config(spec):
     out = {"name": spec.name, "trainable": bool(c.get("trainable", True)),
            "dtype": _policy(c.get("dtype", "float32"))}
     kind = spec.kind
-    if kind in ("Dense", "Conv2D"):
+    if kind in ("Dense", "Conv2D", "Conv2DTranspose"):
         if kind == "Dense":
             out["units"] = int(c["units"])
         else:
             out.update(filters=int(c["filters"]), kernel_size=list(c["kernel_size"]),
                        strides=list(c.get("strides", (1, 1))), padding=c.get("padding", "valid"),
-                       data_format="channels_last", dilation_rate=[1, 1], groups=1)
+                       data_format="channels_last",
+                       dilation_rate=list(c.get("dilation_rate", (1, 1))))
+            if kind == "Conv2D":
+                out["groups"] = 1
+            else:
+                op = c.get("output_padding")
+                out["output_padding"] = None if op is None else list(op)
         out.update(activation=_keras_activation(spec), use_bias=bool(c.get("use_bias", True)),
                    kernel_initializer=c.get("kernel_initializer", "glorot_uniform"),
                    bias_initializer=c.get("bias_initializer", "zeros"),

@@ -697,7 +697,7 @@ def _weight_elements(kind, config, shape):
     bias = 1 if config.get("use_bias", True) else 0
     if kind == "Dense":
         return (int(shape[-1]) + bias) * int(config["units"])
-    if kind == "Conv2D":
+    if kind in ("Conv2D", "Conv2DTranspose"):
         kh, kw = config["kernel_size"] if isinstance(config["kernel_size"], (list, tuple)) \
             else (config["kernel_size"],) * 2
         return (int(kh) * int(kw) * int(shape[-1]) + bias) * int(config["filters"])

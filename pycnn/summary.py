@@ -51,7 +51,7 @@ def layer_arithmetic(layer, input_shape):
             if int(value) == count:
                 return value.formula
         return f"{c_in} · {config['units']} = {count}"
-    if kind == "Conv2D" and c_in is not None:
+    if kind in ("Conv2D", "Conv2DTranspose") and c_in is not None:
         kh, kw = config["kernel_size"]
         if config.get("use_bias", True):
             value = arithmetic.conv2d_params(int(kh), int(kw), int(c_in), int(config["filters"]))

@@ -26,6 +26,23 @@ def gelu(x):
     return 0.5 * x * (1.0 + _erf(np.asarray(x, dtype=np.float64) / math.sqrt(2.0)))
 
 
+def softsign(x):
+    return x / (1.0 + np.abs(x))
+
+
+def hard_sigmoid(x):
+    return np.minimum(np.maximum(x + 3.0, 0.0), 6.0) / 6.0
+
+
+def relu6(x):
+    return np.minimum(np.maximum(x, 0.0), 6.0)
+
+
+def selu(x):
+    alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+    return scale * np.where(x > 0, x, alpha * (np.exp(np.minimum(x, 0.0)) - 1.0))
+
+
 # Every element-wise op of ops.def by its name there (tests/test_op_registry.py runs each
 # against its twin; an op missing here fails that test), and those whose inputs must be
 # positive (both inputs, for the binary ones).
@@ -34,7 +51,8 @@ ELEMENTWISE = {
     "pow": np.power, "maximum": np.maximum, "minimum": np.minimum,
     "neg": np.negative, "abs": np.abs, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
     "square": np.square, "sigmoid": sigmoid, "tanh": np.tanh, "relu": relu,
-    "softplus": softplus, "gelu": gelu,
+    "softplus": softplus, "gelu": gelu, "softsign": softsign, "hard_sigmoid": hard_sigmoid,
+    "relu6": relu6, "selu": selu,
 }
 POSITIVE = {"div", "pow", "log", "sqrt"}
 
@@ -61,8 +79,15 @@ def _geometry(h, w, kh, kw, strides, padding):
     return oh, ow, (pt, pb), (pl, pr)
 
 
-def conv2d(x, kernel, bias=None, strides=(1, 1), padding="valid"):
-    """y[n, i, j, f] = b[f] + Σ x[n, i·sh − pt + a, j·sw − pl + c, ch] · kernel[a, c, ch, f]."""
+def conv2d(x, kernel, bias=None, strides=(1, 1), padding="valid", dilation_rate=(1, 1)):
+    """y[n, i, j, f] = b[f] + Σ x[n, i·sh − pt + a, j·sw − pl + c, ch] · kernel[a, c, ch, f];
+    a dilated kernel is the kernel with dilation_rate − 1 zero rows/columns between taps."""
+    dh, dw = dilation_rate
+    if (dh, dw) != (1, 1):
+        kh, kw, c, f = kernel.shape
+        spread = np.zeros(((kh - 1) * dh + 1, (kw - 1) * dw + 1, c, f))
+        spread[::dh, ::dw] = kernel
+        kernel = spread
     n, h, w, _ = x.shape
     kh, kw, _, f = kernel.shape
     oh, ow, ph, pw = _geometry(h, w, kh, kw, strides, padding)
@@ -72,6 +97,38 @@ def conv2d(x, kernel, bias=None, strides=(1, 1), padding="valid"):
         for j in range(ow):
             patch = xp[:, i * strides[0]:i * strides[0] + kh, j * strides[1]:j * strides[1] + kw, :]
             y[:, i, j, :] = np.tensordot(patch, kernel, axes=([1, 2, 3], [0, 1, 2]))
+    return y if bias is None else y + bias
+
+
+def _transpose_axis(n, k, s, padding, op):
+    """Keras 3's transposed-conv axis (backend_utils, JAX's form): the full output
+    (n − 1)·s + k is padded by k − 1 − left on the left; returns (out, start) where
+    out = (n − 1)·s + k + op (valid) or n·s / (n − 1)·s + k % 2 + op (same) and start the
+    full output's index of out's first element."""
+    if padding == "valid":
+        op = max(k, s) - k if op is None else op
+        return (n - 1) * s + k + op, 0
+    total = s + k - 2 if op is None else k + k % 2 - 2 + op
+    left = min(total // 2 + total % 2, k - 1)
+    out = n * s if op is None else (n - 1) * s + k % 2 + op
+    return out, k - 1 - left
+
+
+def conv2d_transpose(x, kernel, bias=None, strides=(1, 1), padding="valid", output_padding=None):
+    """Scatter form: x[n, i, j, :] · kernel[a, c, f, :] lands at (i·sh + a, j·sw + c) of the
+    full output; the window Keras keeps is then cut out of it (zeros past its end)."""
+    n, h, w, _ = x.shape
+    kh, kw, f, _ = kernel.shape
+    op = (None, None) if output_padding is None else output_padding
+    oh, top = _transpose_axis(h, kh, strides[0], padding, op[0])
+    ow, left = _transpose_axis(w, kw, strides[1], padding, op[1])
+    full = np.zeros((n, max((h - 1) * strides[0] + kh, top + oh),
+                     max((w - 1) * strides[1] + kw, left + ow), f))
+    for i in range(h):
+        for j in range(w):
+            full[:, i * strides[0]:i * strides[0] + kh, j * strides[1]:j * strides[1] + kw] += \
+                np.einsum("nc,abfc->nabf", x[:, i, j], kernel)
+    y = full[:, top:top + oh, left:left + ow]
     return y if bias is None else y + bias
 
 

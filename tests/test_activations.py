@@ -261,3 +261,66 @@ def test_an_axis_beyond_int_range_is_out_of_range_not_an_overflow():
         pycnn.softmax(pycnn.tensor(np.ones((2, 3))), axis=2**40)
     with pytest.raises(ValueError, match=r"maxout: axis -1099511627776 is out of range"):
         pycnn.maxout(pycnn.tensor(np.ones((2, 4))), 2, axis=-2**40)
+
+
+@pytest.mark.filterwarnings(  # Keras 3.15 on torch calls np.array(tensor)
+    "ignore:__array__ implementation doesn.t accept a copy keyword:DeprecationWarning")
+@pytest.mark.parametrize("name, torch_name", [
+    ("softsign", "softsign"), ("hard_sigmoid", None), ("relu6", "relu6"), ("selu", "selu"),
+    ("exponential", "exp"), ("silu", "silu"), ("linear", None)])
+def test_keras_activation_names_match_keras_and_torch(rng, name, torch_name):
+    """Each name Keras users type: the same values as keras.activations.get(name) and the
+    torch function, the same gradient as torch's, and usable as Dense/Conv2D(activation=)."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    torch = pytest.importorskip("torch")
+    x = np.concatenate([rng.standard_normal(30) * 4, [-7.0, -3.5, -1e-3, 1e-3, 2.9, 6.5, 9.0]])
+    ours = pycnn.activations.get(name)
+    theirs = keras.ops.convert_to_numpy(keras.activations.get(name)(x))
+    np.testing.assert_allclose(ours(pycnn.tensor(x)).numpy(), theirs, rtol=1e-12, atol=1e-15)
+    if torch_name is not None:
+        t, tt = pycnn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        seed = rng.standard_normal(x.shape)
+        ours(t).backward(seed)
+        fn = getattr(torch.nn.functional, torch_name, None) or getattr(torch, torch_name)
+        fn(tt).backward(torch.tensor(seed))
+        np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), rtol=1e-10, atol=1e-15)
+    assert pycnn.gradcheck(lambda v: ours(v), [x[np.abs(np.abs(x) - 3) > 0.01][:12]])
+    for layer in (pycnn.layers.Dense(3, activation=name),
+                  pycnn.layers.Conv2D(2, 1, activation=name)):
+        assert layer.get_config()["activation"] == name
+        y = layer(np.ones((1, 2, 2, 3)) if isinstance(layer, pycnn.layers.Conv2D)
+                  else np.ones((2, 3)))
+        assert y.shape[-1] in (2, 3)
+
+
+def test_hard_sigmoid_is_keras_3s_not_keras_2s():
+    y = pycnn.hard_sigmoid(pycnn.tensor([-3.0, -1.5, 0.0, 2.5, 3.0])).numpy()
+    np.testing.assert_allclose(y, [0.0, 0.25, 0.5, 2.5 / 6 + 0.5, 1.0])
+
+
+@pytest.mark.filterwarnings(  # Keras 3.15 on torch calls np.array(tensor)
+    "ignore:__array__ implementation doesn.t accept a copy keyword:DeprecationWarning")
+def test_new_activation_names_convert_to_keras_torch_and_onnx(tmp_path):
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("keras")
+    from pycnn import interop
+    pycnn.clear_session()
+    pycnn.set_seed(3)
+    model = pycnn.models.Sequential(
+        [pycnn.layers.Dense(6, activation=a, input_shape=(5,) if i == 0 else None)
+         for i, a in enumerate(("softsign", "hard_sigmoid", "relu6", "selu"))])
+    x = (np.random.default_rng(4).standard_normal((7, 5)) * 4).astype(np.float32)
+    want = model.predict(x, verbose=0)
+    kmodel = interop.to_keras(model)
+    assert np.max(np.abs(kmodel.predict(x, verbose=0) - want)) <= 1e-5
+    assert [l.get_config()["activation"] for l in interop.from_keras(kmodel).layers] == \
+        ["softsign", "hard_sigmoid", "relu6", "selu"]
+    with torch.no_grad():
+        got = interop.to_torch(model)(torch.from_numpy(x)).numpy()
+    assert np.max(np.abs(got - want)) <= 1e-5
+    ort = pytest.importorskip("onnxruntime")
+    interop.to_onnx(model, tmp_path / "a.onnx", opset=17)
+    got = ort.InferenceSession(str(tmp_path / "a.onnx")).run(None, {"input": x})[0]
+    assert np.max(np.abs(got - want)) <= 1e-5

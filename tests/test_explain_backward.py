@@ -93,6 +93,12 @@ BUILDERS = {
     "abs": _one(abs, -1, 1), "exp": _one(pycnn.exp), "log": _one(pycnn.log),
     "sqrt": _one(pycnn.sqrt), "square": _one(pycnn.square), "sigmoid": _one(pycnn.sigmoid), "softplus": _one(pycnn.softplus), "gelu": _one(pycnn.gelu),
     "tanh": _one(pycnn.tanh), "relu": _one(pycnn.relu, -1, 1),
+    "softplus": _one(pycnn.softplus), "gelu": _one(pycnn.gelu, -1, 1),
+    "softsign": _one(pycnn.softsign, -1, 1), "hard_sigmoid": _one(pycnn.hard_sigmoid, -1, 1),
+    "relu6": _one(pycnn.relu6, -1, 1), "selu": _one(pycnn.selu, -1, 1),
+    "conv2d_transpose": lambda: (lambda x, k, b: (
+        pycnn.relu(pycnn.conv2d_transpose(x, k, b, strides=2, padding="same")).sum(),
+        [x, k, b]))(leaf((1, 3, 3, 2), -1, 1), leaf((3, 3, 2, 2), -1, 1), leaf((2,), -1, 1)),
     "sum": _one(lambda a: a.sum(axis=0) * 2), "mean": _one(lambda a: a.mean(axis=1) * 2),
     "max": _one(lambda a: a.max(axis=1) * 2),
     "reshape": _one(lambda a: a.reshape(3, 2) * pycnn.tensor(np.arange(6.0).reshape(3, 2))),

@@ -169,6 +169,14 @@ CASES = {
                    normal((2, 5, 5, 2), (3, 3, 2, 3), (3,)),
                    lambda: pycnn.conv2d(np.ones((1, 4, 4, 2)), np.ones((3, 3, 1, 2))),
                    ValueError, r"conv2d: input has 2 channels but kernel expects 1"),
+    "conv2d_transpose": Case(
+        lambda x, w, b: pycnn.conv2d_transpose(x, w, b, strides=2, padding="same",
+                                               output_padding=1),
+        lambda x, w, b: ref.conv2d_transpose(x, w, b, strides=(2, 2), padding="same",
+                                             output_padding=(1, 1)),
+        normal((2, 3, 4, 2), (3, 3, 3, 2), (3,)),
+        lambda: pycnn.conv2d_transpose(np.ones((1, 4, 4, 2)), np.ones((3, 3, 2, 1))),
+        ValueError, r"conv2d_transpose: expected .* same channels"),
     "max_pool2d": Case(lambda x: pycnn.max_pool2d(x, 2),
                        lambda x: ref.pool2d(x, (2, 2), mode="max"), normal((2, 4, 4, 3)),
                        lambda: pycnn.max_pool2d(np.ones((1, 2, 2, 1)), 3), ValueError,
@@ -281,7 +289,7 @@ def test_op_args_name_what_the_op_was_called_with():
     x = pycnn.tensor(np.ones((1, 6, 6, 2)), requires_grad=True)
     assert x.op_args == {}
     assert pycnn.conv2d(x, np.ones((3, 3, 2, 4)), strides=(2, 1), padding="same").op_args == {
-        "strides": (2, 1), "padding": "same", "activation": "linear"}
+        "strides": (2, 1), "padding": "same", "dilation_rate": (1, 1), "activation": "linear"}
     assert pycnn.layers.Conv2D(3, 3, activation="relu")(x).op_args["activation"] == "relu"
     assert pycnn.avg_pool2d(x, 3, strides=2).op_args == {
         "pool_size": (3, 3), "strides": (2, 2), "padding": "valid"}

@@ -149,7 +149,8 @@ pc_conv2d(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *geometry, in
                               xp != NULL && ((TensorObject *)w)->requires_grad
                                   ? (PyObject *)xp : (PyObject *)v,
                               (PyObject *)u};
-        pc_op_args args = {.conv2d = {g.SH, g.SW, g.PT, g.PL, g.OH, g.OW, act, same}};
+        pc_op_args args = {.conv2d = {g.SH, g.SW, g.PT, g.PL, g.OH, g.OW, act, same, g.GH,
+                                      g.GW}};
         result = pc_record(PC_OP_CONV2D, y, b != NULL ? 3 : 2, parents, &args, 3, saved);
     }
 done:
@@ -170,7 +171,8 @@ geometry_of(pc_node *node, pc_window2d *g)
         .N = PyArray_DIM(x, 0), .H = PyArray_DIM(x, 1), .W = PyArray_DIM(x, 2),
         .C = PyArray_DIM(x, 3), .KH = PyArray_DIM(w, 0), .KW = PyArray_DIM(w, 1),
         .SH = node->args.conv2d.sh, .SW = node->args.conv2d.sw, .PT = node->args.conv2d.pt,
-        .PL = node->args.conv2d.pl, .OH = node->args.conv2d.oh, .OW = node->args.conv2d.ow};
+        .PL = node->args.conv2d.pl, .OH = node->args.conv2d.oh, .OW = node->args.conv2d.ow,
+        .GH = node->args.conv2d.gh, .GW = node->args.conv2d.gw};
 }
 
 /* one chunk of images [n0, n1): dWm (+)= colsᵀ·dz, then dx += col2im(dz·Wmᵀ); the
@@ -258,7 +260,9 @@ done:
 int
 pc_conv_use_direct(const pc_window2d *g, npy_intp F)
 {
-    int fits = g->KH * g->KW * g->C <= PC_CONV_DIRECT_MAX_K && F <= PC_CONV_DIRECT_MAX_F;
+    /* dilated windows only through im2col: the direct kernels read contiguous taps */
+    int fits = g->KH * g->KW * g->C <= PC_CONV_DIRECT_MAX_K && F <= PC_CONV_DIRECT_MAX_F &&
+               g->GH == 0 && g->GW == 0;
     if (pc_conv_algorithm != PC_CONV_AUTO)
         return fits && pc_conv_algorithm == PC_CONV_DIRECT;
     return fits && !pc_conv_is_pointwise(g);

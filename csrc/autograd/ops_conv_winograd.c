@@ -31,7 +31,8 @@ int pc_conv_algorithm = PC_CONV_AUTO;
 int
 pc_conv_use_winograd(const pc_window2d *g, npy_intp F)
 {
-    int fits = g->KH == 3 && g->KW == 3 && g->SH == 1 && g->SW == 1;
+    int fits = g->KH == 3 && g->KW == 3 && g->SH == 1 && g->SW == 1 && g->GH == 0 &&
+               g->GW == 0;             /* F(2×2, 3×3) tiles hold adjacent taps only */
     if (pc_conv_algorithm != PC_CONV_AUTO)
         return fits && pc_conv_algorithm == PC_CONV_WINOGRAD;
     return fits && g->C >= WINO_MIN_CHANNELS && F >= WINO_MIN_FILTERS && g->OH >= 2 &&

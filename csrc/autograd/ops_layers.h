@@ -54,6 +54,13 @@ int pc_conv_is_pointwise(const pc_window2d *g);
 PyObject *pc_conv2d(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *g, int same,
                     int act);
 
+/* y (N, g.H, g.W, F) = act(conv2d_transpose(x, w) + b) as one node (ops_conv_transpose.c):
+ * g is the geometry of the conv2d from y to x (g.C = F, g.OH, g.OW = x's H, W), w
+ * (KH, KW, F, C); checked and derived by the binding, as are args->conv2d_transpose
+ * (which the node keeps). New ref or NULL. */
+PyObject *pc_conv2d_transpose(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *g,
+                              const pc_op_args *args);
+
 /* ---- pooling and upsampling (ops_pool.c) ---- */
 
 /* y = max (is_max) or mean over each window of x (N, H, W, C), one node; the geometry

@@ -12,8 +12,8 @@
 
 #include "window.h"
 
-/* cols[((n−n0)·OH + oh)·OW + ow, (kh·KW + kw)·C + c] = x[n, oh·SH − PT + kh, ow·SW − PL + kw, c],
- * 0 where that falls in the padding                                    overwrites cols */
+/* cols[((n−n0)·OH + oh)·OW + ow, (kh·KW + kw)·C + c] = x[n, oh·SH − PT + kh·DH, ow·SW − PL + kw·DW, c]
+ * (DH, DW = GH + 1, GW + 1: the dilation), 0 where that falls in the padding  overwrites cols */
 void pc_im2col_f32(const float *x, float *cols, const pc_window2d *g, pc_index n0, pc_index n1);
 void pc_im2col_f64(const double *x, double *cols, const pc_window2d *g, pc_index n0,
                    pc_index n1);

@@ -25,7 +25,7 @@ SFX(copy_row)(T *restrict dst, const T *restrict src, pc_index n)
 }
 
 /* cols rows of the output rows r = (n − n0)·OH + oh in [r0, r1). A whole kernel row
- * (KW·C values) is one memcpy when it lies inside the image. */
+ * (KW·C values) is one memcpy when it lies inside the image and is not dilated. */
 static PC_NO_MEMCPY_IDIOM void
 SFX(im2col_rows)(void *ctx, pc_index r0, pc_index r1)
 {
@@ -33,29 +33,30 @@ SFX(im2col_rows)(void *ctx, pc_index r0, pc_index r1)
     const pc_window2d *g = job->g;
     const T *x = job->src;
     const pc_index C = g->C, KWC = g->KW * C, K = g->KH * KWC;
+    const pc_index DH = g->GH + 1, DW = g->GW + 1;
     T *row = job->dst + r0 * g->OW * K;
     for (pc_index r = r0; r < r1; r++) {
         const pc_index n = job->n0 + r / g->OH, oh = r % g->OH;
         for (pc_index ow = 0; ow < g->OW; ow++, row += K) {
             const pc_index iw0 = ow * g->SW - g->PL;
             for (pc_index kh = 0; kh < g->KH; kh++) {
-                const pc_index ih = oh * g->SH - g->PT + kh;
+                const pc_index ih = oh * g->SH - g->PT + kh * DH;
                 T *dst = row + kh * KWC;
                 const pc_index at = ((n * g->H + ih) * g->W + iw0) * C;  /* x[n, ih, iw0] */
                 if (ih < 0 || ih >= g->H) {
                     memset(dst, 0, (size_t)KWC * sizeof(T));
                     continue;
                 }
-                if (iw0 >= 0 && iw0 + g->KW <= g->W) {
+                if (DW == 1 && iw0 >= 0 && iw0 + g->KW <= g->W) {
                     SFX(copy_row)(dst, x + at, KWC);
                     continue;
                 }
                 for (pc_index kw = 0; kw < g->KW; kw++) {
-                    const pc_index iw = iw0 + kw;
+                    const pc_index iw = iw0 + kw * DW;
                     if (iw < 0 || iw >= g->W)
                         memset(dst + kw * C, 0, (size_t)C * sizeof(T));
                     else
-                        memcpy(dst + kw * C, x + at + kw * C, (size_t)C * sizeof(T));
+                        memcpy(dst + kw * C, x + at + kw * DW * C, (size_t)C * sizeof(T));
                 }
             }
         }
@@ -78,17 +79,27 @@ SFX(col2im_images)(void *ctx, pc_index i0, pc_index i1)
     const pc_window2d *g = job->g;
     T *dx = job->dst;
     const pc_index C = g->C, KWC = g->KW * C, K = g->KH * KWC;
+    const pc_index DH = g->GH + 1, DW = g->GW + 1;
     const T *row = job->src + i0 * g->OH * g->OW * K;
     for (pc_index n = job->n0 + i0; n < job->n0 + i1; n++)
         for (pc_index oh = 0; oh < g->OH; oh++)
             for (pc_index ow = 0; ow < g->OW; ow++, row += K) {
                 const pc_index iw0 = ow * g->SW - g->PL;
                 for (pc_index kh = 0; kh < g->KH; kh++) {
-                    const pc_index ih = oh * g->SH - g->PT + kh;
+                    const pc_index ih = oh * g->SH - g->PT + kh * DH;
                     if (ih < 0 || ih >= g->H)
                         continue;
                     const T *src = row + kh * KWC;
                     const pc_index at = ((n * g->H + ih) * g->W + iw0) * C;  /* dx[n, ih, iw0] */
+                    if (DW > 1) {                   /* taps DW pixels apart */
+                        for (pc_index kw = 0; kw < g->KW; kw++) {
+                            const pc_index iw = iw0 + kw * DW;
+                            if (iw >= 0 && iw < g->W)
+                                for (pc_index c = 0; c < C; c++)
+                                    dx[at + kw * DW * C + c] += src[kw * C + c];
+                        }
+                        continue;
+                    }
                     const pc_index kw0 = iw0 < 0 ? -iw0 : 0;
                     const pc_index kw1 = iw0 + g->KW > g->W ? g->W - iw0 : g->KW;
                     for (pc_index i = kw0 * C; i < kw1 * C; i++)

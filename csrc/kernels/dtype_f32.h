@@ -8,6 +8,7 @@
 #define EXP pc_vexpf
 #define LOG logf
 #define LOG1P log1pf
+#define EXPM1 expm1f
 #define SQRT sqrtf
 #define TANH pc_vtanhf
 #define FABS fabsf

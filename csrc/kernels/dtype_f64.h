@@ -5,6 +5,7 @@
 #define EXP exp
 #define LOG log
 #define LOG1P log1p
+#define EXPM1 expm1
 #define SQRT sqrt
 #define TANH tanh
 #define FABS fabs

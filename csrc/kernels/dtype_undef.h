@@ -5,6 +5,7 @@
 #undef EXP
 #undef LOG
 #undef LOG1P
+#undef EXPM1
 #undef SQRT
 #undef TANH
 #undef FABS

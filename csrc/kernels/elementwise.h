@@ -95,6 +95,30 @@ void pc_gelu_backward_f32(const float *x, const float *y, const float *dy, float
                           pc_index n);
 void pc_gelu_backward_f64(const double *x, const double *y, const double *dy, double *dx,
                           pc_index n);
+void pc_softsign_forward_f32(const float *x, float *y, pc_index n);
+void pc_softsign_forward_f64(const double *x, double *y, pc_index n);
+void pc_softsign_backward_f32(const float *x, const float *y, const float *dy, float *dx,
+                              pc_index n);
+void pc_softsign_backward_f64(const double *x, const double *y, const double *dy, double *dx,
+                              pc_index n);
+void pc_hard_sigmoid_forward_f32(const float *x, float *y, pc_index n);
+void pc_hard_sigmoid_forward_f64(const double *x, double *y, pc_index n);
+void pc_hard_sigmoid_backward_f32(const float *x, const float *y, const float *dy, float *dx,
+                                  pc_index n);
+void pc_hard_sigmoid_backward_f64(const double *x, const double *y, const double *dy, double *dx,
+                                  pc_index n);
+void pc_relu6_forward_f32(const float *x, float *y, pc_index n);
+void pc_relu6_forward_f64(const double *x, double *y, pc_index n);
+void pc_relu6_backward_f32(const float *x, const float *y, const float *dy, float *dx,
+                           pc_index n);
+void pc_relu6_backward_f64(const double *x, const double *y, const double *dy, double *dx,
+                           pc_index n);
+void pc_selu_forward_f32(const float *x, float *y, pc_index n);
+void pc_selu_forward_f64(const double *x, double *y, pc_index n);
+void pc_selu_backward_f32(const float *x, const float *y, const float *dy, float *dx,
+                          pc_index n);
+void pc_selu_backward_f64(const double *x, const double *y, const double *dy, double *dx,
+                          pc_index n);
 
 /* Binary maps as strided rows. forward: (a, b, -, y); backward_a: (dy, a, b, da);
  * backward_b: (dy, a, b, db). */

@@ -235,6 +235,75 @@ SFX(pc_gelu_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
     }
 }
 
+/* softsign: y = x / (1 + |x|)                                 dx += dy / (1 + |x|)² */
+void
+SFX(pc_softsign_forward)(const T *x, T *y, pc_index n)
+{
+    for (pc_index i = 0; i < n; i++)
+        y[i] = x[i] / ((T)1 + FABS(x[i]));
+}
+void
+SFX(pc_softsign_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
+{
+    (void)y;
+    for (pc_index i = 0; i < n; i++) {
+        T d = (T)1 + FABS(x[i]);
+        dx[i] += dy[i] / (d * d);
+    }
+}
+
+/* hard_sigmoid, Keras 3's: y = relu6(x + 3) / 6 = clip(x/6 + ½, 0, 1)
+ *                                              dx += dy / 6 for −3 < x < 3, else 0 */
+void
+SFX(pc_hard_sigmoid_forward)(const T *x, T *y, pc_index n)
+{
+    for (pc_index i = 0; i < n; i++) {
+        T v = x[i] / (T)6 + (T)0.5;
+        y[i] = v < 0 ? (T)0 : v > 1 ? (T)1 : v;
+    }
+}
+void
+SFX(pc_hard_sigmoid_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
+{
+    (void)y;
+    for (pc_index i = 0; i < n; i++)
+        dx[i] += x[i] > -3 && x[i] < 3 ? dy[i] / (T)6 : (T)0;
+}
+
+/* relu6: y = min(max(x, 0), 6)             dx += dy for 0 < x < 6; 0 at the kinks */
+void
+SFX(pc_relu6_forward)(const T *x, T *y, pc_index n)
+{
+    for (pc_index i = 0; i < n; i++)
+        y[i] = x[i] < 0 ? (T)0 : x[i] > 6 ? (T)6 : x[i];
+}
+void
+SFX(pc_relu6_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
+{
+    (void)y;
+    for (pc_index i = 0; i < n; i++)
+        dx[i] += x[i] > 0 && x[i] < 6 ? dy[i] : (T)0;
+}
+
+/* selu: y = λ x for x > 0, λ α (e^x − 1) otherwise, with Klambauer et al.'s
+ * α = 1.6732632423543772, λ = 1.0507009873554805 (Keras', torch's)
+ *                                              dx += dy λ (x > 0 ? 1 : α e^x) */
+void
+SFX(pc_selu_forward)(const T *x, T *y, pc_index n)
+{
+    for (pc_index i = 0; i < n; i++)
+        y[i] = x[i] > 0 ? (T)1.0507009873554805 * x[i]
+                        : (T)(1.0507009873554805 * 1.6732632423543772) * EXPM1(x[i]);
+}
+void
+SFX(pc_selu_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
+{
+    (void)y;
+    for (pc_index i = 0; i < n; i++)
+        dx[i] += dy[i] * (x[i] > 0 ? (T)1.0507009873554805
+                                   : (T)(1.0507009873554805 * 1.6732632423543772) * EXP(x[i]));
+}
+
 /* ---- binary maps as strided rows: forward (a, b, -, y), backward (dy, a, b, d) ------ */
 
 /* add: y = a + b                   da += dy, db += dy */

@@ -4,7 +4,8 @@
  *
  * Legend (kernels/window.h): x (N, H, W, C) channels_last; kernel (KH, KW, C, F);
  * y (N, OH, OW, F); K = KH·KW·C patch length. Cross-correlation, like every framework:
- * y[n, i, j, f] = b[f] + Σ_{kh, kw, c} x[n, i·SH − PT + kh, j·SW − PL + kw, c] · W[kh, kw, c, f].
+ * y[n, i, j, f] = b[f] + Σ_{kh, kw, c} x[n, i·SH − PT + kh·DH, j·SW − PL + kw·DW, c] · W[kh, kw, c, f]
+ * with the dilation DH, DW (1: adjacent taps; larger goes through im2col only).
  */
 #include "py/layer.h"
 
@@ -14,7 +15,7 @@
 /* Shapes, channels and window checked; errors start with `who` */
 static int
 conv_geometry(const char *who, PyArrayObject *x, PyArrayObject *w, PyArrayObject *b,
-              const pc_index strides[2], int same, pc_window2d *g)
+              const pc_index strides[2], const pc_index dilation[2], int same, pc_window2d *g)
 {
     PyObject *s = NULL;
     if (PyArray_NDIM(x) != 4 || PyArray_NDIM(w) != 4) {
@@ -29,7 +30,8 @@ conv_geometry(const char *who, PyArrayObject *x, PyArrayObject *w, PyArrayObject
     }
     *g = (pc_window2d){.N = PyArray_DIM(x, 0), .H = PyArray_DIM(x, 1), .W = PyArray_DIM(x, 2),
                        .C = PyArray_DIM(x, 3), .KH = PyArray_DIM(w, 0), .KW = PyArray_DIM(w, 1),
-                       .SH = strides[0], .SW = strides[1]};
+                       .SH = strides[0], .SW = strides[1], .GH = dilation[0] - 1,
+                       .GW = dilation[1] - 1};
     if (PyArray_DIM(w, 2) != g->C) {
         PyErr_Format(PyExc_ValueError, "%s: input has %zd channels but kernel expects %zd", who,
                      (Py_ssize_t)g->C, (Py_ssize_t)PyArray_DIM(w, 2));
@@ -57,9 +59,18 @@ conv_geometry(const char *who, PyArrayObject *x, PyArrayObject *w, PyArrayObject
         return -1;
     }
     if (pc_window_geometry(g, same) < 0) {
-        PyErr_Format(PyExc_ValueError, "%s: kernel %zdx%zd is larger than the %zdx%zd input "
-                     "(padding='valid'); use padding='same' or a smaller kernel", who,
-                     (Py_ssize_t)g->KH, (Py_ssize_t)g->KW, (Py_ssize_t)g->H, (Py_ssize_t)g->W);
+        if (g->GH > 0 || g->GW > 0)
+            PyErr_Format(PyExc_ValueError, "%s: kernel %zdx%zd dilated by (%zd, %zd) spans "
+                         "%zdx%zd pixels, more than the %zdx%zd input (padding='valid')", who,
+                         (Py_ssize_t)g->KH, (Py_ssize_t)g->KW, (Py_ssize_t)g->GH + 1,
+                         (Py_ssize_t)g->GW + 1, (Py_ssize_t)pc_window_span(g->KH, g->GH),
+                         (Py_ssize_t)pc_window_span(g->KW, g->GW), (Py_ssize_t)g->H,
+                         (Py_ssize_t)g->W);
+        else
+            PyErr_Format(PyExc_ValueError, "%s: kernel %zdx%zd is larger than the %zdx%zd input "
+                         "(padding='valid'); use padding='same' or a smaller kernel", who,
+                         (Py_ssize_t)g->KH, (Py_ssize_t)g->KW, (Py_ssize_t)g->H,
+                         (Py_ssize_t)g->W);
         return -1;
     }
     return 0;
@@ -69,19 +80,18 @@ conv_geometry(const char *who, PyArrayObject *x, PyArrayObject *w, PyArrayObject
  * checked here (errors start with `who`), the op recorded by pc_conv2d. */
 static PyObject *
 conv2d_node(const char *who, PyObject *x, PyObject *w, PyObject *b, const pc_index strides[2],
-            int same, int act)
+            const pc_index dilation[2], int same, int act)
 {
     pc_window2d g;
 
     if (conv_geometry(who, PC_DATA(x), PC_DATA(w), b != NULL ? PC_DATA(b) : NULL, strides,
-                      same, &g) < 0)
+                      dilation, same, &g) < 0)
         return NULL;
     return pc_conv2d(x, w, b, &g, same, act);
 }
 
-/* Tensors for (x, kernel, bias) in one dtype: float64 when any of them is (new refs) */
-static int
-conv_operands(PyObject *objs[3], PyObject *ts[3])
+int
+pc_conv_operands(PyObject *objs[3], PyObject *ts[3])
 {
     int typenum = NPY_FLOAT32;
     for (int i = 0; i < 3; i++) {
@@ -102,24 +112,27 @@ conv_operands(PyObject *objs[3], PyObject *ts[3])
     return 0;
 }
 
-/* pycnn.conv2d(x, kernel, bias=None, strides=1, padding='valid') */
+/* pycnn.conv2d(x, kernel, bias=None, strides=1, padding='valid', dilation_rate=1) */
 static PyObject *
 py_conv2d(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"x", "kernel", "bias", "strides", "padding", NULL};
+    static char *kwlist[] = {"x", "kernel", "bias", "strides", "padding", "dilation_rate", NULL};
     PyObject *objs[3] = {NULL, NULL, Py_None}, *strides_obj = NULL, *padding = NULL;
-    PyObject *ts[3] = {NULL, NULL, NULL}, *result = NULL;
-    pc_index strides[2] = {1, 1};
+    PyObject *dilation_obj = NULL, *ts[3] = {NULL, NULL, NULL}, *result = NULL;
+    pc_index strides[2] = {1, 1}, dilation[2] = {1, 1};
     int same = 0;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|OOO:conv2d", kwlist, &objs[0], &objs[1],
-                                     &objs[2], &strides_obj, &padding))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|OOOO:conv2d", kwlist, &objs[0], &objs[1],
+                                     &objs[2], &strides_obj, &padding, &dilation_obj))
         return NULL;
     if ((strides_obj != NULL && pc_parse_pair(strides_obj, "conv2d", "strides", strides) < 0) ||
-        (padding != NULL && (same = pc_parse_padding(padding, "conv2d")) < 0))
+        (padding != NULL && (same = pc_parse_padding(padding, "conv2d")) < 0) ||
+        (dilation_obj != NULL &&
+         pc_parse_pair(dilation_obj, "conv2d", "dilation_rate", dilation) < 0))
         return NULL;
-    if (conv_operands(objs, ts) == 0)
-        result = conv2d_node("conv2d", ts[0], ts[1], ts[2], strides, same, PC_ACT_LINEAR);
+    if (pc_conv_operands(objs, ts) == 0)
+        result = conv2d_node("conv2d", ts[0], ts[1], ts[2], strides, dilation, same,
+                             PC_ACT_LINEAR);
     for (int i = 0; i < 3; i++)
         Py_XDECREF(ts[i]);
     return result;
@@ -128,7 +141,7 @@ py_conv2d(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
 typedef struct {
     LayerObject base;
     npy_intp filters;
-    pc_index kernel_size[2], strides[2];
+    pc_index kernel_size[2], strides[2], dilation[2];
     int same, use_bias, act;
 } Conv2DObject;
 
@@ -136,26 +149,38 @@ static int
 Conv2D_init(Conv2DObject *self, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"filters", "kernel_size", "strides", "padding", "data_format",
-                             "activation", "use_bias", "kernel_initializer", "bias_initializer",
-                             PC_LAYER_KWLIST, NULL};
+                             "dilation_rate", "activation", "use_bias", "kernel_initializer",
+                             "bias_initializer", PC_LAYER_KWLIST, NULL};
     PyObject *filters, *ksize, *strides = NULL, *padding = NULL, *data_format = Py_None;
+    PyObject *dilation = NULL;
     PyObject *activation = Py_None, *kinit = NULL, *binit = NULL;
     PyObject *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
     int use_bias = 1, trainable = 1, status = -1;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|OOOOpOO$" PC_LAYER_KWFMT ":Conv2D",
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|OOOOOpOO$" PC_LAYER_KWFMT ":Conv2D",
                                      kwlist, &filters, &ksize, &strides, &padding, &data_format,
-                                     &activation, &use_bias, &kinit, &binit, &input_shape,
-                                     &name, &trainable, &dtype))
+                                     &dilation, &activation, &use_bias, &kinit, &binit,
+                                     &input_shape, &name, &trainable, &dtype))
         return -1;
     if ((self->filters = pc_parse_positive(filters, "Conv2D", "filters")) < 0)
         return -1;
-    self->strides[0] = self->strides[1] = 1;
+    self->strides[0] = self->strides[1] = self->dilation[0] = self->dilation[1] = 1;
     if (pc_parse_pair(ksize, "Conv2D", "kernel_size", self->kernel_size) < 0 ||
         (strides != NULL && pc_parse_pair(strides, "Conv2D", "strides", self->strides) < 0) ||
         (padding != NULL && (self->same = pc_parse_padding(padding, "Conv2D")) < 0) ||
+        (dilation != NULL &&
+         pc_parse_pair(dilation, "Conv2D", "dilation_rate", self->dilation) < 0) ||
         pc_check_channels_last(data_format, "Conv2D") < 0)
         return -1;
+    if ((self->strides[0] > 1 || self->strides[1] > 1) &&
+        (self->dilation[0] > 1 || self->dilation[1] > 1)) {       /* Keras' rule and words */
+        PyErr_Format(PyExc_ValueError, "Conv2D: `strides > 1` not supported in conjunction "
+                     "with `dilation_rate > 1`. Received: strides=(%zd, %zd) and "
+                     "dilation_rate=(%zd, %zd)", (Py_ssize_t)self->strides[0],
+                     (Py_ssize_t)self->strides[1], (Py_ssize_t)self->dilation[0],
+                     (Py_ssize_t)self->dilation[1]);
+        return -1;
+    }
     kinit = kinit != NULL ? Py_NewRef(kinit) : PyUnicode_FromString("glorot_uniform");
     binit = binit != NULL ? Py_NewRef(binit) : PyUnicode_FromString("zeros");
     self->use_bias = use_bias;
@@ -188,42 +213,48 @@ Conv2D_call(Conv2DObject *self, PyObject *args, PyObject *kwargs)
     }
     if ((x = pc_layer_input(&self->base, inputs)) == NULL)
         return NULL;
-    y = conv2d_node(PyUnicode_AsUTF8(name), x, w, b, self->strides, self->same, self->act);
+    y = conv2d_node(PyUnicode_AsUTF8(name), x, w, b, self->strides, self->dilation, self->same,
+                    self->act);
     Py_DECREF(x);
     if (y != NULL && self->base.objs[PC_OBJ_POST] != NULL)
         Py_SETREF(y, PyObject_CallOneArg(self->base.objs[PC_OBJ_POST], y));
     return y;
 }
 
-static PyObject *
-Conv2D_build(Conv2DObject *self, PyObject *input_shape)
+PyObject *
+pc_conv_layer_build(LayerObject *base, PyObject *input_shape, const pc_index ksize[2],
+                    npy_intp filters, int filters_at, int use_bias)
 {
     npy_intp dims[4], wshape[4];
 
-    if (pc_layer_check_init(&self->base) < 0)
+    if (pc_layer_check_init(base) < 0)
         return NULL;
-
-    if (self->base.built)
+    if (base->built)
         Py_RETURN_NONE;
-    if (pc_layer_image_shape(&self->base, input_shape, dims) < 0)
+    if (pc_layer_image_shape(base, input_shape, dims) < 0)
         return NULL;
     if (dims[3] < 0) {
         PyErr_Format(PyExc_ValueError, "%U: the number of input channels must be known, got "
-                     "input shape %R", pc_layer_name(&self->base), input_shape);
+                     "input shape %R", pc_layer_name(base), input_shape);
         return NULL;
     }
-    wshape[0] = self->kernel_size[0], wshape[1] = self->kernel_size[1];
-    wshape[2] = dims[3], wshape[3] = self->filters;
-    if (pc_layer_add_weight(&self->base, "kernel", 4, wshape,
-                            self->base.objs[PC_OBJ_KERNEL_INIT], 1,
-                            pc_layer_dtype(&self->base)) == NULL ||
-        (self->use_bias &&
-         pc_layer_add_weight(&self->base, "bias", 1, wshape + 3,
-                             self->base.objs[PC_OBJ_BIAS_INIT], 1,
-                             pc_layer_dtype(&self->base)) == NULL))
+    wshape[0] = ksize[0], wshape[1] = ksize[1];
+    wshape[filters_at] = filters, wshape[5 - filters_at] = dims[3];
+    if (pc_layer_add_weight(base, "kernel", 4, wshape, base->objs[PC_OBJ_KERNEL_INIT], 1,
+                            pc_layer_dtype(base)) == NULL ||
+        (use_bias && pc_layer_add_weight(base, "bias", 1, &filters,
+                                         base->objs[PC_OBJ_BIAS_INIT], 1,
+                                         pc_layer_dtype(base)) == NULL))
         return NULL;
-    self->base.built = 1;
+    base->built = 1;
     Py_RETURN_NONE;
+}
+
+static PyObject *
+Conv2D_build(Conv2DObject *self, PyObject *input_shape)
+{
+    return pc_conv_layer_build(&self->base, input_shape, self->kernel_size, self->filters, 3,
+                               self->use_bias);
 }
 
 /* (N, H, W, C) → (N, OH, OW, filters) by window.h's rule; None stays None */
@@ -231,11 +262,13 @@ static PyObject *
 Conv2D_compute_output_shape(Conv2DObject *self, PyObject *input_shape)
 {
     npy_intp dims[4];
+    pc_index span[2] = {pc_window_span(self->kernel_size[0], self->dilation[0] - 1),
+                        pc_window_span(self->kernel_size[1], self->dilation[1] - 1)};
 
     if (pc_layer_check_init(&self->base) < 0)
         return NULL;
-    if (pc_layer_window_dims(&self->base, input_shape, "kernel", self->kernel_size,
-                             self->strides, self->same, dims) < 0)
+    if (pc_layer_window_dims(&self->base, input_shape, "kernel", span, self->strides,
+                             self->same, dims) < 0)
         return NULL;
     dims[3] = self->filters;
     return pc_layer_shape_tuple(4, dims);
@@ -251,10 +284,10 @@ Conv2D_get_config(Conv2DObject *self, PyObject *Py_UNUSED(ignored))
     k = pc_initializer_serialize(self->base.objs[PC_OBJ_KERNEL_INIT]);
     b = pc_initializer_serialize(self->base.objs[PC_OBJ_BIAS_INIT]);
     return pc_layer_config(&self->base, Py_BuildValue(
-        "{s:n,s:(nn),s:(nn),s:s,s:s,s:O,s:O,s:N,s:N}", "filters", self->filters,
+        "{s:n,s:(nn),s:(nn),s:s,s:s,s:(nn),s:O,s:O,s:N,s:N}", "filters", self->filters,
         "kernel_size", self->kernel_size[0], self->kernel_size[1], "strides", self->strides[0],
         self->strides[1], "padding", self->same ? "same" : "valid", "data_format",
-        "channels_last", "activation", self->base.objs[PC_OBJ_ACTIVATION], "use_bias",
+        "channels_last", "dilation_rate", self->dilation[0], self->dilation[1], "activation", self->base.objs[PC_OBJ_ACTIVATION], "use_bias",
         self->use_bias ? Py_True : Py_False, "kernel_initializer", k, "bias_initializer", b));
 }
 
@@ -281,9 +314,9 @@ static PyTypeObject Conv2D_Type = {
     .tp_name = "pycnn.layers.Conv2D",
     .tp_doc = PyDoc_STR(
         "Conv2D(filters, kernel_size, strides=(1, 1), padding='valid', data_format=None,\n"
-        "       activation=None, use_bias=True, kernel_initializer='glorot_uniform',\n"
-        "       bias_initializer='zeros', *, input_shape=None, name=None, trainable=True,\n"
-        "       dtype=None)\n--\n\n"
+        "       dilation_rate=(1, 1), activation=None, use_bias=True,\n"
+        "       kernel_initializer='glorot_uniform', bias_initializer='zeros', *,\n"
+        "       input_shape=None, name=None, trainable=True, dtype=None)\n--\n\n"
         "2-D convolution (cross-correlation, like every framework) over channels_last\n"
         "inputs (batch, H, W, C) -> (batch, OH, OW, filters); kernel (kh, kw, C, filters),\n"
         "(kh·kw·C + 1)·filters parameters. valid: O = floor((I - k)/s) + 1; same:\n"
@@ -331,7 +364,8 @@ static PyMethodDef conv_functions[] = {
      "only for 3x3 stride-1 windows) or 'direct' (still only for short patches). For\n"
      "tests and benchmarks."},
     {"conv2d", (PyCFunction)(void (*)(void))py_conv2d, METH_VARARGS | METH_KEYWORDS,
-     "conv2d(x, kernel, bias=None, strides=1, padding='valid')\n--\n\nReturns Tensor.\n\n"
+     "conv2d(x, kernel, bias=None, strides=1, padding='valid', dilation_rate=1)\n--\n\n"
+     "Returns Tensor.\n\n"
      "x (N, H, W, C), kernel (kh, kw, C, F), bias (F,) -> (N, OH, OW, F); the same node\n"
      "as Conv2D (cross-correlation, Keras' 'same' padding)."},
     {NULL, NULL, 0, NULL},

@@ -143,6 +143,16 @@ int pc_initializers_exec(PyObject *m);
 int pc_layer_exec(PyObject *m);
 int pc_dense_exec(PyObject *m);
 int pc_conv2d_exec(PyObject *m);
+int pc_conv2d_transpose_exec(PyObject *m);
+/* Tensors for (x, kernel, bias) of the conv functions in one dtype: float64 when any of
+ * them is; objs[i] NULL or None gives ts[i] = NULL (new refs). 0 or -1. */
+int pc_conv_operands(PyObject *objs[3], PyObject *ts[3]);
+/* build() of the conv layers: kernel (kh, kw, ·, ·) with `filters` at index filters_at
+ * (3: Conv2D's (kh, kw, C, F); 2: Conv2DTranspose's (kh, kw, F, C)) and the input's
+ * channels in the other, then bias (filters,) when use_bias. None or NULL. */
+PyObject *pc_conv_layer_build(LayerObject *base, PyObject *input_shape,
+                              const pc_index ksize[2], npy_intp filters, int filters_at,
+                              int use_bias);
 int pc_pool_exec(PyObject *m);
 int pc_layers_misc_exec(PyObject *m);
 int pc_activation_layers_exec(PyObject *m);

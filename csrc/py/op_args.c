@@ -111,10 +111,20 @@ pc_op_args_dict(const pc_node *node)
     case PC_OP_DENSE:
         return Py_BuildValue("{s:s}", "activation", activation_name(a->dense.act));
     case PC_OP_CONV2D:
-        return Py_BuildValue("{s:(nn),s:s,s:s}", "strides", (Py_ssize_t)a->conv2d.sh,
+        return Py_BuildValue("{s:(nn),s:s,s:(nn),s:s}", "strides", (Py_ssize_t)a->conv2d.sh,
                              (Py_ssize_t)a->conv2d.sw, "padding",
-                             a->conv2d.same ? "same" : "valid", "activation",
-                             activation_name(a->conv2d.act));
+                             a->conv2d.same ? "same" : "valid", "dilation_rate",
+                             (Py_ssize_t)a->conv2d.gh + 1, (Py_ssize_t)a->conv2d.gw + 1,
+                             "activation", activation_name(a->conv2d.act));
+    case PC_OP_CONV2D_TRANSPOSE: {
+        const struct pc_conv2d_transpose_args *t = &a->conv2d_transpose;
+        PyObject *op = t->oph < 0 ? Py_NewRef(Py_None)
+                       : Py_BuildValue("(nn)", (Py_ssize_t)t->oph, (Py_ssize_t)t->opw);
+        return op == NULL ? NULL
+               : Py_BuildValue("{s:(nn),s:s,s:N,s:s}", "strides", (Py_ssize_t)t->sh,
+                               (Py_ssize_t)t->sw, "padding", t->same ? "same" : "valid",
+                               "output_padding", op, "activation", activation_name(t->act));
+    }
     case PC_OP_MAX_POOL2D:
     case PC_OP_AVG_POOL2D:
         return Py_BuildValue("{s:(nn),s:(nn),s:s}", "pool_size", (Py_ssize_t)a->pool2d.kh,

@@ -89,6 +89,10 @@ _ELEMENTWISE = {
     "softplus": lambda n, i, p: (rf"\sigma({p[0]})" if n.tex else f"σ({p[0]})"),
     "gelu": lambda n, i, p: (rf"\Phi({p[0]}) + {p[0]}\,\varphi({p[0]})" if n.tex
                              else f"Φ({p[0]}) + {p[0]}·φ({p[0]})"),
+    "softsign": lambda n, i, p: n.frac("1", f"(1 + |{p[0]}|)^2" if n.tex else f"(1 + |{p[0]}|)²"),
+    "hard_sigmoid": lambda n, i, p: n.text(f"1/6 where −3 < {p[0]} < 3, else 0"),
+    "relu6": lambda n, i, p: n.text(f"1 where 0 < {p[0]} < 6, else 0"),
+    "selu": lambda n, i, p: n.text(f"λ where {p[0]} > 0, else λ·α·e^{p[0]}"),
     "leaky_relu": lambda n, i, p: n.text(f"1 where {p[0]} > 0, else α"),
     "elu": lambda n, i, p: n.text(f"1 where {p[0]} > 0, else α·e^{p[0]}"),
     "swish": _by_index(lambda n, p: (rf"\sigma(\beta {p[0]}) + \beta {p[0]}\,\sigma(\beta {p[0]})"
@@ -135,6 +139,13 @@ _VJP = {
                             "every window it fell in"),
         lambda n, p: n.text(f"Σ over images and positions of the window of {p[0]} times "
                             "g ⊙ f'(z) at that position"),
+        lambda n, p: n.text("Σ over images and positions of g ⊙ f'(z)")),
+    "conv2d_transpose": _by_index(
+        lambda n, p: n.text(f"g ⊙ f'(z) gathered through the kernel {p[1]} (an ordinary "
+                            "convolution of g): each input pixel sums the window of g it "
+                            "was spread over"),
+        lambda n, p: n.text(f"Σ over images and positions of {p[0]} times the window of "
+                            "g ⊙ f'(z) it was spread over"),
         lambda n, p: n.text("Σ over images and positions of g ⊙ f'(z)")),
     "batch_norm": _by_index(
         lambda n, p: n.text("(γ/σ)·(g − mean(g) − x̂·mean(g·x̂)) over the batch and positions, "

@@ -68,7 +68,7 @@ def _keras_layer(keras, spec):
     c, kl = spec.config, keras.layers
     common = dict(name=spec.name, trainable=bool(c.get("trainable", True)),
                   dtype=c.get("dtype", "float32"))
-    if spec.kind in ("Dense", "Conv2D"):
+    if spec.kind in ("Dense", "Conv2D", "Conv2DTranspose"):
         common.update(activation=_keras_activation(keras, spec.activation),
                       use_bias=bool(c.get("use_bias", True)),
                       kernel_initializer=_keras_initializer(
@@ -77,8 +77,14 @@ def _keras_layer(keras, spec):
                           keras, c.get("bias_initializer", "zeros"), "zeros"))
         if spec.kind == "Dense":
             return kl.Dense(int(c["units"]), **common)
+        if spec.kind == "Conv2DTranspose":
+            op = c.get("output_padding")
+            return kl.Conv2DTranspose(int(c["filters"]), _pair(c["kernel_size"]),
+                                      _pair(c.get("strides", 1)), padding=c.get("padding", "valid"),
+                                      output_padding=None if op is None else _pair(op), **common)
         return kl.Conv2D(int(c["filters"]), _pair(c["kernel_size"]), _pair(c.get("strides", 1)),
-                         padding=c.get("padding", "valid"), **common)
+                         padding=c.get("padding", "valid"),
+                         dilation_rate=_pair(c.get("dilation_rate", 1)), **common)
     if spec.kind in ("MaxPooling2D", "AveragePooling2D"):
         strides = c.get("strides")
         return getattr(kl, spec.kind)(_pair(c.get("pool_size", 2)),
@@ -211,23 +217,31 @@ def pycnn_configs(kind, c, dtype, where):
                               f"not {dtype}")
     out = {"name": c["name"], "trainable": bool(c.get("trainable", True)), "dtype": dtype}
     split = None
-    if kind in ("Dense", "Conv2D", "Activation"):
+    if kind in ("Dense", "Conv2D", "Conv2DTranspose", "Activation"):
         act = _from_keras_activation(c.get("activation"), where)
         if act == "leaky_relu@0.2":
             split, act = ("LeakyReLU", {"name": f"{c['name']}_leaky_relu", "alpha": 0.2}), "linear"
         out["activation"] = act
-    if kind in ("Dense", "Conv2D"):
+    if kind in ("Dense", "Conv2D", "Conv2DTranspose"):
         out.update(use_bias=bool(c["use_bias"]),
                    kernel_initializer=_snake(c.get("kernel_initializer"), "glorot_uniform"),
                    bias_initializer=_snake(c.get("bias_initializer"), "zeros"))
         if kind == "Dense":
             out["units"] = int(c["units"])
         else:
-            if _pair(c.get("dilation_rate", 1)) != (1, 1) or c.get("groups", 1) != 1:
-                raise ConversionError(f"cannot convert {where}: pycnn has no dilated or grouped "
+            if c.get("groups", 1) != 1:
+                raise ConversionError(f"cannot convert {where}: pycnn has no grouped "
                                       "convolution")
+            if kind == "Conv2DTranspose" and _pair(c.get("dilation_rate", 1)) != (1, 1):
+                raise ConversionError(f"cannot convert {where}: pycnn's Conv2DTranspose has no "
+                                      "dilation_rate")
             out.update(filters=int(c["filters"]), kernel_size=_pair(c["kernel_size"]),
                        strides=_pair(c["strides"]), padding=c["padding"])
+            if kind == "Conv2D":
+                out["dilation_rate"] = _pair(c.get("dilation_rate", 1))
+            if kind == "Conv2DTranspose":
+                op = c.get("output_padding")
+                out["output_padding"] = None if op is None else _pair(op)
     elif kind in ("MaxPooling2D", "AveragePooling2D"):
         out.update(pool_size=_pair(c["pool_size"]), strides=_pair(c["strides"] or c["pool_size"]),
                    padding=c["padding"])

@@ -6,7 +6,8 @@ import numpy as _np
 
 from .graph import is_functional, to_onnx_graph
 from .plan import (AUGMENTATION_KINDS, ConversionError, _pair, _plan, _require, borders,
-                   normalised_axes, normalization_constants, same_padding, to_nchw_kernel)
+                   normalised_axes, normalization_constants, same_padding, to_nchw_kernel,
+                   transpose_window)
 
 
 class _OnnxGraph:
@@ -50,8 +51,15 @@ def _onnx_activation(g, activation, name):
     elif act == "swish":  # x·σ(x); opset 17 has no Swish operator
         x = g.x
         g.node("Mul", [x, g.node("Sigmoid", [x], name)], name)
+    elif act == "hard_sigmoid":     # ONNX's is clip(αx + β, 0, 1): Keras 3's with α = 1/6
+        g.node("HardSigmoid", [g.x], name, alpha=1.0 / 6.0, beta=0.5)
+    elif act == "relu6":
+        x = g.x
+        g.node("Clip", [x, g.const(f"{name}/zero", _np.float32(0.0)),
+                        g.const(f"{name}/six", _np.float32(6.0))], name)
     elif act != "linear":
-        g.node({"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh"}[act], [g.x], name)
+        g.node({"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softsign": "Softsign",
+                "selu": "Selu"}[act], [g.x], name)
 
 
 def _onnx_pads(spec, kernel, strides):
@@ -111,8 +119,29 @@ def _onnx_layer(g, spec, opset):
         inputs = [g.to("NCHW", name), g.const(f"{name}/kernel", to_nchw_kernel("Conv2D", w[0]))]
         if len(w) > 1:
             inputs.append(g.const(f"{name}/bias", w[1]))
+        dilation = _pair(c.get("dilation_rate", 1))
+        span = [(k - 1) * d + 1 for k, d in zip(kernel_size, dilation)]
         g.node("Conv", inputs, name, kernel_shape=list(kernel_size), strides=list(strides),
-               pads=_onnx_pads(spec, kernel_size, strides))
+               dilations=list(dilation), pads=_onnx_pads(spec, span, strides))
+    elif spec.kind == "Conv2DTranspose":
+        kernel_size, strides = _pair(c["kernel_size"]), _pair(c.get("strides", 1))
+        op = c.get("output_padding")
+        inputs = [g.to("NCHW", name),
+                  g.const(f"{name}/kernel", to_nchw_kernel("Conv2DTranspose", w[0]))]
+        if len(w) > 1:
+            inputs.append(g.const(f"{name}/bias", w[1]))
+        # ONNX: out = s·(n − 1) + k + output_padding − pad_begin − pad_end; Keras' window
+        # starts `start` into the full output and may run `extra` past its end
+        pads, extra = [0, 0, 0, 0], [0, 0]
+        for axis in (0, 1):
+            n, k, s = spec.in_shape[axis], kernel_size[axis], strides[axis]
+            out, start = transpose_window(n, k, s, c.get("padding", "valid"),
+                                          None if op is None else _pair(op)[axis])
+            beyond = start + out - ((n - 1) * s + k)
+            pads[axis], pads[2 + axis] = start, max(-beyond, 0)
+            extra[axis] = max(beyond, 0)
+        g.node("ConvTranspose", inputs, name, kernel_shape=list(kernel_size),
+               strides=list(strides), pads=pads, output_padding=extra)
     elif spec.kind in ("MaxPooling2D", "AveragePooling2D"):
         pool = _pair(c.get("pool_size", 2))
         strides = pool if c.get("strides") is None else _pair(c["strides"])

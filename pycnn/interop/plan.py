@@ -27,7 +27,7 @@ def _require(name, purpose, pip=_PIP):
 
 # ------------------------------------------------------------------ the plan: layers, checked
 # pycnn layer class -> the kinds each target converts.
-_COMMON_KINDS = ("Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Dropout", "Flatten",
+_COMMON_KINDS = ("Dense", "Conv2D", "Conv2DTranspose", "MaxPooling2D", "AveragePooling2D", "Dropout", "Flatten",
                  "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "UpSampling2D",
                  "BatchNormalization", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
                  "ZeroPadding2D", "Cropping2D", "LayerNormalization", "Rescaling",
@@ -49,7 +49,8 @@ _WHY_NOT = {("Maxout", "Keras"): "Keras has no Maxout layer",
 # Activation names every target computes; the number is the default parameter
 # (pycnn's leaky_relu is the lecture's max(0.1·x, x); softmax's is the axis).
 _ACTIVATIONS = {"linear": None, "relu": None, "sigmoid": None, "tanh": None, "softmax": -1,
-                "log_softmax": -1, "leaky_relu": 0.1, "elu": 1.0, "swish": None}
+                "log_softmax": -1, "leaky_relu": 0.1, "elu": 1.0, "swish": None,
+                "softsign": None, "hard_sigmoid": None, "relu6": None, "selu": None}
 
 
 class _Spec:
@@ -83,7 +84,7 @@ def _activation(kind, config, where):
         return "elu", float(config["alpha"])
     if kind == "Softmax":
         return "softmax", int(config.get("axis", -1))
-    if kind not in ("Dense", "Conv2D", "Activation"):
+    if kind not in ("Dense", "Conv2D", "Conv2DTranspose", "Activation"):
         return None
     name = config.get("activation")
     name = "linear" if name is None else name
@@ -141,7 +142,8 @@ def _plan(model, target, input_shape=None):
         kind = _kind(layer, target)
         where = f"layer '{layer.name}' ({kind}) to {target}"
         weights = [_np.asarray(w) for w in layer.get_weights()]
-        if kind in ("Dense", "Conv2D", "Maxout", "BatchNormalization") and not weights \
+        if kind in ("Dense", "Conv2D", "Conv2DTranspose", "Maxout", "BatchNormalization") \
+                and not weights \
                 or kind == "LayerNormalization" and not layer.built:
             raise ValueError(f"cannot convert {where}: it has no weights yet; build the model "
                              "(call it on a batch, or give the first layer input_shape=…)")
@@ -163,9 +165,26 @@ def same_padding(n, kernel, stride):
     return total // 2, total - total // 2
 
 
+KERNEL_KINDS = ("Dense", "Conv2D", "Conv2DTranspose", "Maxout")   # a kernel torch lays out anew
+
+
 def to_nchw_kernel(kind, kernel):
-    """A Keras-layout kernel in torch's layout (Dense (units, in); Conv2D (filters, c_in, kh, kw))."""
-    return kernel.T if kind != "Conv2D" else kernel.transpose(3, 2, 0, 1)
+    """A Keras-layout kernel in torch's layout (Dense (units, in); Conv2D (filters, c_in, kh, kw);
+    Conv2DTranspose (c_in, filters, kh, kw) from Keras' (kh, kw, filters, c_in): the same
+    permutation, and ONNX's ConvTranspose wants it too)."""
+    return kernel.T if kind not in ("Conv2D", "Conv2DTranspose") else kernel.transpose(3, 2, 0, 1)
+
+
+def transpose_window(n, kernel, stride, padding, output_padding):
+    """Conv2DTranspose along one axis, Keras 3's rule: (out, start) — the output length and
+    where it starts in the full (n − 1)·s + k output a stride-s transposed convolution
+    without padding gives (the output may run past its end: zeros there)."""
+    if padding == "valid":
+        op = max(kernel, stride) - kernel if output_padding is None else output_padding
+        return (n - 1) * stride + kernel + op, 0
+    total = stride + kernel - 2 if output_padding is None else kernel + kernel % 2 - 2 + output_padding
+    out = n * stride if output_padding is None else (n - 1) * stride + kernel % 2 + output_padding
+    return out, kernel - 1 - min(total // 2 + total % 2, kernel - 1)
 
 
 def torch_state_keys(spec):
@@ -200,4 +219,4 @@ def normalised_axes(spec):
 
 
 def _from_nchw_kernel(kind, weight):
-    return weight.T if kind != "Conv2D" else weight.transpose(2, 3, 1, 0)
+    return weight.T if kind not in ("Conv2D", "Conv2DTranspose") else weight.transpose(2, 3, 1, 0)

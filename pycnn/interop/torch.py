@@ -6,7 +6,7 @@ from collections import OrderedDict as _OrderedDict
 import numpy as _np
 
 from .graph import MERGE_KINDS, graph_plan, is_functional, weighted_specs
-from .plan import _PIP, _from_nchw_kernel, _plan, _require, torch_state_keys
+from .plan import KERNEL_KINDS, _PIP, _from_nchw_kernel, _plan, _require, torch_state_keys
 
 
 def _import_torch():
@@ -72,7 +72,7 @@ def load_torch_state(model, module):
                                  f"({spec.kind}); the module has {sorted(state)}")
             value = state[key]
             value = _np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
-            if suffix == "weight" and spec.kind in ("Dense", "Conv2D", "Maxout"):
+            if suffix == "weight" and spec.kind in KERNEL_KINDS:
                 value = _from_nchw_kernel(spec.kind, value)
             if value.shape != current.shape:
                 raise ValueError(f"load_torch_state: '{key}' has shape {value.shape} in pycnn's "

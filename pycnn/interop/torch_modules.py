@@ -13,8 +13,8 @@ import torch as _torch
 import torch.nn.functional as _F
 from torch import nn as _nn
 
-from .plan import (_pair, borders, normalization_constants, normalised_axes, same_padding,
-                   to_nchw_kernel, torch_state_keys)
+from .plan import (KERNEL_KINDS, _pair, borders, normalization_constants, normalised_axes, same_padding,
+                   to_nchw_kernel, torch_state_keys, transpose_window)
 
 _ACTIVATIONS = {
     "linear": lambda p: _nn.Identity(),
@@ -26,6 +26,10 @@ _ACTIVATIONS = {
     "leaky_relu": lambda p: _nn.LeakyReLU(negative_slope=p),
     "elu": lambda p: _nn.ELU(alpha=p),
     "swish": lambda p: _nn.SiLU(),  # x·σ(x)
+    "softsign": lambda p: _nn.Softsign(),
+    "hard_sigmoid": lambda p: _nn.Hardsigmoid(),    # relu6(x + 3) / 6, as Keras 3
+    "relu6": lambda p: _nn.ReLU6(),
+    "selu": lambda p: _nn.SELU(),
 }
 
 
@@ -75,8 +79,10 @@ class Maxout(_nn.Linear):
 class Conv2D(_nn.Conv2d):
     """Cross-correlation on NHWC input; 'same' pads like Keras (odd extra at bottom/right)."""
 
-    def __init__(self, in_channels, filters, kernel_size, strides, padding, use_bias, act):
-        super().__init__(in_channels, filters, kernel_size, stride=strides, bias=use_bias)
+    def __init__(self, in_channels, filters, kernel_size, strides, padding, use_bias, act,
+                 dilation=(1, 1)):
+        super().__init__(in_channels, filters, kernel_size, stride=strides, bias=use_bias,
+                         dilation=dilation)
         # The input arrives as a channels_last view; a channels_last kernel keeps torch on its
         # NHWC path, and its strides equal those of its gradient, as DDP's buckets expect.
         # Spelled out: .contiguous(memory_format=...) keeps a one-channel kernel's old strides.
@@ -89,11 +95,39 @@ class Conv2D(_nn.Conv2d):
     def forward(self, x):
         x = x.permute(0, 3, 1, 2)
         if self.same:
-            x = _F.pad(x, _same_pads(x, self.kernel_size, self.stride))
+            span = [(k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation)]
+            x = _F.pad(x, _same_pads(x, span, self.stride))
         return self.activation(super().forward(x).permute(0, 2, 3, 1))
 
     def extra_repr(self):
         return super().extra_repr() + (", padding='same'" if self.same else "")
+
+
+class Conv2DTranspose(_nn.ConvTranspose2d):
+    """Transposed convolution on NHWC input with Keras 3's output size: torch's full
+    (H − 1)·s + k output, then cut (or zero-extended) to Keras' window (plan.transpose_window)."""
+
+    def __init__(self, in_channels, filters, kernel_size, strides, padding, output_padding,
+                 use_bias, act):
+        super().__init__(in_channels, filters, kernel_size, stride=strides, bias=use_bias)
+        self.padding_mode_keras, self.output_padding_keras = padding, output_padding
+        self.activation = activation(act)
+
+    def forward(self, x):
+        n = x.shape[1:3]
+        # without the bias first: Keras adds it after the cut, also to the zero extension
+        y = _F.conv_transpose2d(x.permute(0, 3, 1, 2), self.weight, None, self.stride)
+        pads = []
+        for axis in (1, 0):     # _F.pad: last axis first; negative amounts crop
+            op = None if self.output_padding_keras is None else self.output_padding_keras[axis]
+            out, start = transpose_window(n[axis], self.kernel_size[axis], self.stride[axis],
+                                          self.padding_mode_keras, op)
+            pads += [-start, start + out - y.shape[2 + axis]]
+        y = _F.pad(y, pads).permute(0, 2, 3, 1)
+        return self.activation(y if self.bias is None else y + self.bias)
+
+    def extra_repr(self):
+        return super().extra_repr() + f", padding='{self.padding_mode_keras}'"
 
 
 class Pool2D(_nn.Module):
@@ -300,7 +334,14 @@ def _module(spec):
     if spec.kind == "Conv2D":
         return Conv2D(spec.in_shape[-1], int(c["filters"]), _pair(c["kernel_size"]),
                       _pair(c.get("strides", 1)), c.get("padding", "valid"),
-                      bool(c.get("use_bias", True)), spec.activation)
+                      bool(c.get("use_bias", True)), spec.activation,
+                      _pair(c.get("dilation_rate", 1)))
+    if spec.kind == "Conv2DTranspose":
+        op = c.get("output_padding")
+        return Conv2DTranspose(spec.in_shape[-1], int(c["filters"]), _pair(c["kernel_size"]),
+                               _pair(c.get("strides", 1)), c.get("padding", "valid"),
+                               None if op is None else _pair(op),
+                               bool(c.get("use_bias", True)), spec.activation)
     if spec.kind in ("MaxPooling2D", "AveragePooling2D"):
         pool = _pair(c.get("pool_size", 2))
         strides = pool if c.get("strides") is None else _pair(c["strides"])
@@ -347,7 +388,7 @@ def build(spec):
         module.to(dtype)
         with _torch.no_grad():
             for key, value in zip(torch_state_keys(spec), spec.weights):
-                if key == "weight" and spec.kind in ("Dense", "Conv2D", "Maxout"):
+                if key == "weight" and spec.kind in KERNEL_KINDS:
                     value = to_nchw_kernel(spec.kind, value)
                 getattr(module, key).copy_(_torch.from_numpy(_np.ascontiguousarray(value)).reshape(
                     getattr(module, key).shape))

@@ -23,7 +23,8 @@ Merge layers (merging.py): ``Add``, ``Subtract``, ``Multiply``, ``Average``, ``M
 (``pycnn.Input``) starts a graph.
 """
 from .base import Layer
-from .core import (ELU, Activation, AveragePooling2D, BatchNormalization, Conv2D, Cropping2D,
+from .core import (ELU, Activation, AveragePooling2D, BatchNormalization, Conv2D,
+                   Conv2DTranspose, Cropping2D,
                    Dense, Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D,
                    LayerNormalization, LeakyReLU, MaxPooling2D, Maxout, Normalization,
                    RandomContrast, RandomCrop, RandomFlip, RandomRotation, RandomTranslation,
@@ -34,7 +35,7 @@ from .merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Sub
                       TensorOp, add, average, concatenate, maximum, minimum, multiply,
                       subtract)
 
-__all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv2D", "MaxPooling2D",
+__all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv2D", "Conv2DTranspose", "MaxPooling2D",
            "AveragePooling2D", "Dropout", "Flatten", "Reshape", "Activation", "LeakyReLU",
            "ELU", "Softmax", "Maxout", "UpSampling2D", "BatchNormalization",
            "GlobalAveragePooling2D", "GlobalMaxPooling2D", "ZeroPadding2D", "Cropping2D",

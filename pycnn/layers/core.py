@@ -9,7 +9,7 @@ penalties enter ``layer.losses`` and so the training loss.
 from .. import _core
 from .base import Layer, get_regularizer, serialize_regularizer
 
-__all__ = ["Dense", "Conv2D", "Maxout", "MaxPooling2D", "AveragePooling2D", "Dropout",
+__all__ = ["Dense", "Conv2D", "Conv2DTranspose", "Maxout", "MaxPooling2D", "AveragePooling2D", "Dropout",
            "Flatten", "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "UpSampling2D",
            "BatchNormalization", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "ZeroPadding2D",
            "Cropping2D", "LayerNormalization", "Rescaling", "RandomFlip", "RandomTranslation",
@@ -60,16 +60,26 @@ class Dense(_Regularized, _core.Dense, Layer):
         return self._regularizer_config(_core.Dense.get_config(self))
 
 
-class Conv2D(_Regularized, _core.Conv2D, Layer):
-    __doc__ = _core.Conv2D.__doc__
+def _regularized_conv(c_type):
+    """The public class of a C convolution type: its arguments plus Keras' regularizers."""
 
     def __init__(self, *args, kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, **kwargs):
-        _core.Conv2D.__init__(self, *args, **kwargs)
+        c_type.__init__(self, *args, **kwargs)
         self._set_regularizers(kernel_regularizer, bias_regularizer, activity_regularizer)
 
     def get_config(self):
-        return self._regularizer_config(_core.Conv2D.get_config(self))
+        return self._regularizer_config(c_type.get_config(self))
+
+    cls = type(c_type.__name__, (_Regularized, c_type, Layer),
+               {"__doc__": c_type.__doc__, "__module__": __name__, "__init__": __init__,
+                "get_config": get_config})
+    cls.__qualname__ = c_type.__name__
+    return cls
+
+
+Conv2D = _regularized_conv(_core.Conv2D)
+Conv2DTranspose = _regularized_conv(_core.Conv2DTranspose)
 
 
 def _native(c_type, build_config=True):
