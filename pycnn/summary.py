@@ -158,12 +158,8 @@ def print_summary(model, line_length=None, positions=None, print_fn=None,
         lines = summary_lines(model, line_length, positions, show_arithmetic, show_flops,
                               show_memory)
     else:
-        if show_flops or show_memory:
-            raise ValueError("summary: show_flops / show_memory are shown in the Sequential "
-                             "table; use pycnn.cost.cost_columns(model, layers, ...) for a "
-                             "graph model")
         lines = graph_summary_lines(model, line_length, positions, expand_nested,
-                                    show_trainable)
+                                    show_trainable, show_flops, show_memory)
     for line in lines:
         print_fn(line)
 
@@ -288,8 +284,10 @@ def _table_lines(header, align, rows, col_widths, line_length):
 
 
 def graph_summary_lines(model, line_length=None, positions=None, expand_nested=False,
-                        show_trainable=False):
-    """Keras 3's summary of a functional or subclassed model, as a list of lines."""
+                        show_trainable=False, show_flops=False, show_memory=False):
+    """Keras 3's summary of a functional or subclassed model, as a list of lines;
+    ``show_flops`` / ``show_memory`` add pycnn's columns of multiply-adds and activation
+    memory per example (``pycnn.cost``), after Keras' columns, and their totals."""
     import shutil
     g = model.__dict__.get("_graph")
     chain = g is None or _sequential_like(model)
@@ -326,10 +324,11 @@ def graph_summary_lines(model, line_length=None, positions=None, expand_nested=F
             row.append(("Y" if layer.trainable else "N") if layer.weights else "-")
         return row
 
-    rows = []
+    rows, placed = [], []
 
     def add(layer, level, level_nodes):
         rows.append(fields(layer, "   " * level + "└ " if level else "", level_nodes))
+        placed.append((layer, level))
         inner = getattr(layer, "layers", None)
         if expand_nested and inner and hasattr(layer, "_nodes"):
             sub = {id(n) for n in layer._nodes} or None
@@ -337,6 +336,17 @@ def graph_summary_lines(model, line_length=None, positions=None, expand_nested=F
                 add(sublayer, level + 1, sub)
     for layer in layers:
         add(layer, 0, nodes)
+    totals = []
+    if show_flops or show_memory:
+        from .cost import cost_columns
+        extra_header, extra, totals = cost_columns(model, [p[0] for p in placed], show_flops,
+                                                   show_memory, [p[1] for p in placed])
+        for k, name in enumerate(extra_header):
+            width = max([len(name)] + [len(f[k]) for f in extra]) + 4
+            widths.append(width)
+            line_length += width
+        header, align = header + extra_header, align + ["right"] * len(extra_header)
+        rows = [row + f for row, f in zip(rows, extra)]
     trainable, non_trainable = model.trainable_weights, model.non_trainable_weights
     t_count = sum(int(_np.prod(w.shape)) for w in trainable)
     n_count = sum(int(_np.prod(w.shape)) for w in non_trainable)
@@ -344,7 +354,8 @@ def graph_summary_lines(model, line_length=None, positions=None, expand_nested=F
     return ([f'Model: "{model.name}"'] + _table_lines(header, align, rows, widths, line_length)
             + [f" Total params: {t_count + n_count:,} ({_memory(t_bytes + n_bytes)})",
                f" Trainable params: {t_count:,} ({_memory(t_bytes)})",
-               f" Non-trainable params: {n_count:,} ({_memory(n_bytes)})"])
+               f" Non-trainable params: {n_count:,} ({_memory(n_bytes)})"]
+            + [" " + t for t in totals])
 
 
 def summary_html(model):
