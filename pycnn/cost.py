@@ -248,8 +248,9 @@ _ACTIVE = []
 
 
 class _Trace:
-    def __init__(self, keep_values):
+    def __init__(self, keep_values, keep_outputs=False):
         self.calls, self.stack, self.keep = [], [], keep_values
+        self.keep_outputs = keep_outputs
         self.alive = []                       # the tensors seen, so their ids stay unique
 
     def call(self, cls, layer, args, kwargs):
@@ -272,6 +273,8 @@ class _Trace:
         outs = _leaves(out)
         c.output_shapes = [(None,) + tuple(t.shape)[1:] for t in outs]
         c.output_ids = [id(t) for t in outs]
+        if self.keep_outputs:
+            c.outputs = outs
         self.alive += ins + outs
         return out
 
@@ -297,14 +300,18 @@ def _probe_inputs(model):
     return xs
 
 
-def trace_calls(model, x=None, keep_values=False, training=False):
+def trace_calls(model, x=None, keep_values=False, training=False, grad=False):
     """Every layer call of one forward pass of ``model`` on ``x`` (default: one example
-    of zeros), nested models' calls included, in the order they ran: a list of
-    :class:`Call`. The model is left as it was (no gradient is recorded; losses added
-    during the pass are dropped)."""
+    of zeros; or a list of Tensors, used as they are), nested models' calls included,
+    in the order they ran: a list of :class:`Call`. The model is left as it was (losses
+    added during the pass are dropped). With ``grad`` the pass records its graph and
+    each call keeps its output Tensors (``call.outputs``), to backpropagate from."""
+    import contextlib
     from . import _core
     from .autograd import no_grad
-    if x is None:
+    if isinstance(x, list) and x and all(isinstance(a, _core.Tensor) for a in x):
+        xs = x
+    elif x is None:
         xs = _probe_inputs(model)
     elif isinstance(x, list) and x and all(isinstance(a, _np.ndarray) for a in x):
         xs = x                                      # already the list of input arrays
@@ -312,13 +319,13 @@ def trace_calls(model, x=None, keep_values=False, training=False):
         xs = model._as_x(x, "trace") if hasattr(model, "_as_x") else [_np.asarray(x)]
     layers = _all_layers(model)
     originals = [type(layer) for layer in layers]
-    trace = _Trace(keep_values)
+    trace = _Trace(keep_values, keep_outputs=grad)
     token = _core.Layer._enter_call(False)
     try:
         for layer, cls in zip(layers, originals):
             layer.__class__ = _tracing_class(cls)
         _ACTIVE.append(trace)
-        with no_grad():
+        with (contextlib.nullcontext() if grad else no_grad()):
             arg = model._model_inputs(xs) if hasattr(model, "_model_inputs") else (
                 xs[0] if len(xs) == 1 else xs)
             model(arg, training=training)
