@@ -183,6 +183,7 @@ class Call:
         self.layer, self.depth, self.parent = layer, depth, parent
         self.input_shapes, self.output_shapes, self.args = [], [], None
         self.input_ids, self.output_ids, self.kwargs = [], [], {}
+        self.outputs = []
 
     def __repr__(self):
         return (f"<Call {self.layer.name} depth {self.depth}: {self.input_shapes} -> "
@@ -249,7 +250,7 @@ _ACTIVE = []
 
 class _Trace:
     def __init__(self, keep_values, keep_outputs=False):
-        self.calls, self.stack, self.keep = [], [], keep_values
+        self.calls, self.stack, self.keep, self.output = [], [], keep_values, None
         self.keep_outputs = keep_outputs
         self.alive = []                       # the tensors seen, so their ids stay unique
 
@@ -300,12 +301,14 @@ def _probe_inputs(model):
     return xs
 
 
-def trace_calls(model, x=None, keep_values=False, training=False, grad=False):
+def trace_calls(model, x=None, keep_values=False, training=False, grad=False,
+                keep_outputs=False):
     """Every layer call of one forward pass of ``model`` on ``x`` (default: one example
     of zeros; or a list of Tensors, used as they are), nested models' calls included,
     in the order they ran: a list of :class:`Call`. The model is left as it was (losses
     added during the pass are dropped). With ``grad`` the pass records its graph and
-    each call keeps its output Tensors (``call.outputs``), to backpropagate from."""
+    each call keeps its output Tensors (``call.outputs``), to backpropagate from
+    (``keep_outputs`` keeps them without the graph)."""
     import contextlib
     from . import _core
     from .autograd import no_grad
@@ -319,7 +322,7 @@ def trace_calls(model, x=None, keep_values=False, training=False, grad=False):
         xs = model._as_x(x, "trace") if hasattr(model, "_as_x") else [_np.asarray(x)]
     layers = _all_layers(model)
     originals = [type(layer) for layer in layers]
-    trace = _Trace(keep_values, keep_outputs=grad)
+    trace = _Trace(keep_values, keep_outputs=grad or keep_outputs)
     token = _core.Layer._enter_call(False)
     try:
         for layer, cls in zip(layers, originals):
@@ -328,14 +331,21 @@ def trace_calls(model, x=None, keep_values=False, training=False, grad=False):
         with (contextlib.nullcontext() if grad else no_grad()):
             arg = model._model_inputs(xs) if hasattr(model, "_model_inputs") else (
                 xs[0] if len(xs) == 1 else xs)
-            model(arg, training=training)
+            trace.output = model(arg, training=training)
     finally:
         _ACTIVE.pop()
         for layer, cls in zip(layers, originals):
             layer.__class__ = cls
         _core.Layer._exit_call(token)
         _core.Layer._exit_call(_core.Layer._enter_call(None))
-    return trace.calls
+    calls = _Calls(trace.calls)
+    calls.output = trace.output
+    return calls
+
+
+class _Calls(list):
+    """trace_calls' list of calls; ``output`` is what the model returned."""
+    output = None
 
 
 def call_costs(calls):
