@@ -287,7 +287,8 @@ def graph_summary_lines(model, line_length=None, positions=None, expand_nested=F
                         show_trainable=False, show_flops=False, show_memory=False):
     """Keras 3's summary of a functional or subclassed model, as a list of lines;
     ``show_flops`` / ``show_memory`` add pycnn's columns of multiply-adds and activation
-    memory per example (``pycnn.cost``), after Keras' columns, and their totals."""
+    memory per example (``pycnn.cost``), after Keras' columns (beyond ``line_length``, so
+    that the formulas are not cut), and their totals."""
     import shutil
     g = model.__dict__.get("_graph")
     chain = g is None or _sequential_like(model)
