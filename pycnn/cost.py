@@ -324,17 +324,23 @@ def trace_calls(model, x=None, keep_values=False, training=False, grad=False,
     originals = [type(layer) for layer in layers]
     trace = _Trace(keep_values, keep_outputs=grad or keep_outputs)
     token = _core.Layer._enter_call(False)
+    swapped = []
     try:
         for layer, cls in zip(layers, originals):
-            layer.__class__ = _tracing_class(cls)
+            try:
+                layer.__class__ = _tracing_class(cls)
+            except TypeError:            # a C type used directly: its calls go unseen
+                continue
+            swapped.append((layer, cls))
         _ACTIVE.append(trace)
         with (contextlib.nullcontext() if grad else no_grad()):
             arg = model._model_inputs(xs) if hasattr(model, "_model_inputs") else (
                 xs[0] if len(xs) == 1 else xs)
             trace.output = model(arg, training=training)
     finally:
-        _ACTIVE.pop()
-        for layer, cls in zip(layers, originals):
+        if _ACTIVE and _ACTIVE[-1] is trace:
+            _ACTIVE.pop()
+        for layer, cls in swapped:
             layer.__class__ = cls
         _core.Layer._exit_call(token)
         _core.Layer._exit_call(_core.Layer._enter_call(None))

@@ -185,3 +185,20 @@ def test_profile_runs_a_graph_model_call_by_call(fresh_session):
     assert p.rows[names.index("inner")]["macs"] == 3 * 8 * 8 * 4 * 3 * 3 * 2
     for a, b in zip(weights, model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_failing_trace_leaves_every_layer_its_own_class(fresh_session):
+    class Boom(pycnn.layers.Layer):
+        armed = False
+
+        def call(self, x):
+            if Boom.armed:
+                raise ValueError("boom: planted")
+            return x
+    dense, boom = L.Dense(3), Boom()
+    model = pycnn.models.Sequential([L.Input((4,)), dense, boom])
+    Boom.armed = True
+    with pytest.raises(ValueError, match="boom: planted"):
+        pycnn.cost.trace_calls(model, np.zeros((1, 4), np.float32))
+    assert type(dense) is L.Dense and type(boom) is Boom
+    np.testing.assert_array_equal(dense(np.ones((1, 4), np.float32)).numpy().shape, (1, 3))
