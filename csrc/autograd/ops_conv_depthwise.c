@@ -1,0 +1,221 @@
+/* autograd/ops_conv_depthwise.c — depthwise_conv2d (Keras' DepthwiseConv2D) and conv2d
+ * with groups > 1, forward and backward.
+ *
+ *   depthwise_conv2d  y = act(depthwise(x, W) + b)    x (N, H, W, C), W (KH, KW, C, M),
+ *                     y (N, OH, OW, C·M), channel o = c·M + m; b (C·M,)
+ *   parents x, W[, b]; saved[0] = y when act ≠ linear; args.conv2d as conv2d's.
+ *
+ * conv2d with G groups (W (KH, KW, C/G, F), filters [j·F/G, (j+1)·F/G) see channels
+ * [j·C/G, (j+1)·C/G)): with C/G = 1 its kernel IS a depthwise kernel with M = F/C (the
+ * same memory), so it runs the depthwise kernels above; otherwise each group's channels,
+ * filters and output gradient are copied out (kernels/conv_depthwise.h column copies)
+ * and go through im2col + GEMM (ops_conv.c), whose GEMMs and im2col are threaded; the
+ * groups run in order, so results do not depend on the thread count.
+ *
+ * From dz = dy · act'(y):  db += Σ dz;  dx, dW by the depthwise kernel or, per group,
+ *   dW_j = cols(x_j)ᵀ · dz_j,  dx_j += col2im(dz_j · W_jᵀ)
+ */
+#include "autograd/ops_layers.h"
+
+#include "kernels/conv_depthwise.h"
+#include "kernels/dense.h"
+
+/* y = act(depthwise(x, w) + b), M = y's channels / x's, GIL released */
+static void
+depthwise_forward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *w, PyArrayObject *b,
+                  int act, PyArrayObject *y, npy_intp M)
+{
+    NPY_BEGIN_THREADS_DEF;
+    NPY_BEGIN_THREADS;
+    PC_DISPATCH(PyArray_TYPE(x), pc_conv_depthwise_forward, PyArray_DATA(x), PyArray_DATA(w),
+                b != NULL ? PyArray_DATA(b) : NULL, PyArray_DATA(y), g, M, act);
+    NPY_END_THREADS;
+}
+
+PyObject *
+pc_depthwise_conv2d(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *g, int same,
+                    int act)
+{
+    PyArrayObject *wa = PC_DATA(w), *y = NULL;
+    PyObject *result = NULL;
+    npy_intp M = PyArray_DIM(wa, 3), dims[4] = {g->N, g->OH, g->OW, g->C * M};
+
+    if ((y = pc_new_array(4, dims, PyArray_TYPE(wa))) == NULL)
+        return NULL;
+    depthwise_forward(g, PC_DATA(x), wa, b != NULL ? PC_DATA(b) : NULL, act, y, M);
+    {
+        PyObject *parents[3] = {x, w, b};
+        PyObject *saved[1] = {act != PC_ACT_LINEAR ? (PyObject *)y : NULL};
+        pc_op_args args = {.conv2d = {g->SH, g->SW, g->PT, g->PL, g->OH, g->OW, act, same,
+                                      g->GH, g->GW, 1}};
+        result = pc_record(PC_OP_DEPTHWISE_CONV2D, y, b != NULL ? 3 : 2, parents, &args, 1,
+                           saved);
+    }
+    Py_DECREF(y);
+    return result;
+}
+
+/* The backward of a depthwise node, or of a conv2d node with C/G = 1 (M = F/C): dz
+ * (with db), then dx and dW in one pass of the kernel */
+static int
+depthwise_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout, npy_intp M)
+{
+    PyArrayObject *x = PC_DATA(node->parents[0]), *w = PC_DATA(node->parents[1]);
+    PyArrayObject *dz = NULL, *dzc = NULL, *acc = NULL, *dx, *dw;
+    npy_intp size = pc_conv_depthwise_workspace(g, M);
+    int status = -1;
+    NPY_BEGIN_THREADS_DEF;
+
+    dz = pc_dense_dz(node, dout, node->args.conv2d.act, (PyArrayObject *)node->saved[0],
+                     node->n_parents > 2 ? 2 : -1, g->C * M);
+    if (dz == NULL || pc_grad_buffer(node, 0, &dx) < 0 || pc_grad_buffer(node, 1, &dw) < 0)
+        goto done;
+    if (dx == NULL && dw == NULL) {
+        status = 0;
+        goto done;
+    }
+    if ((dzc = (PyArrayObject *)PyArray_GETCONTIGUOUS(dz)) == NULL ||
+        (dw != NULL && (acc = pc_new_array(1, &size, NPY_FLOAT64)) == NULL))
+        goto done;
+    NPY_BEGIN_THREADS;
+    PC_DISPATCH(PyArray_TYPE(x), pc_conv_depthwise_backward, PyArray_DATA(x), PyArray_DATA(w),
+                PyArray_DATA(dzc), dx != NULL ? PyArray_DATA(dx) : NULL,
+                dw != NULL ? PyArray_DATA(dw) : NULL, g, M,
+                acc != NULL ? (double *)PyArray_DATA(acc) : NULL);
+    NPY_END_THREADS;
+    status = 0;
+done:
+    Py_XDECREF(dz);
+    Py_XDECREF(dzc);
+    Py_XDECREF(acc);
+    return status;
+}
+
+int
+pc_grad_depthwise_conv2d(pc_node *node, PyArrayObject *dout)
+{
+    pc_window2d g;
+    pc_conv_node_geometry(node, &g);
+    return depthwise_backward(&g, node, dout, PyArray_DIM(PC_DATA(node->parents[1]), 3));
+}
+
+/* A C-contiguous copy of columns [off, off + width) of a, seen as (rows, ld), with the
+ * given shape (new ref) */
+static PyArrayObject *
+columns_of(PyArrayObject *a, npy_intp ld, npy_intp off, npy_intp width, int nd,
+           const npy_intp *shape)
+{
+    PyArrayObject *out = pc_new_array(nd, shape, PyArray_TYPE(a));
+    if (out != NULL)
+        pc_columns_gather(PyArray_DATA(a), PyArray_DATA(out), PyArray_SIZE(a) / ld, ld, off,
+                          width, (size_t)PyArray_ITEMSIZE(a));
+    return out;
+}
+
+/* y[..., j·Fg : (j+1)·Fg] = cols(x_j) · W_j for group j, gg: the geometry of one group */
+static int
+group_forward(const pc_window2d *gg, npy_intp j, PyArrayObject *x, PyArrayObject *w,
+              PyArrayObject *y, npy_intp F, npy_intp Fg)
+{
+    const pc_window2d *g = gg;
+    npy_intp C = PyArray_DIM(x, 3), xs[4] = {g->N, g->H, g->W, g->C};
+    npy_intp ws[2] = {g->KH * g->KW * g->C, Fg}, ys[2] = {g->N * g->OH * g->OW, Fg};
+    PyArrayObject *xg = columns_of(x, C, j * g->C, g->C, 4, xs);
+    PyArrayObject *wg = xg != NULL ? columns_of(w, F, j * Fg, Fg, 2, ws) : NULL;
+    PyArrayObject *yg = wg != NULL ? pc_new_array(2, ys, PyArray_TYPE(x)) : NULL;
+    int status = -1;
+
+    if (yg != NULL && pc_conv_gemm_forward(gg, xg, wg, yg) == 0) {
+        pc_columns_scatter(PyArray_DATA(yg), PyArray_DATA(y), ys[0], F, j * Fg, Fg,
+                           (size_t)PyArray_ITEMSIZE(y));
+        status = 0;
+    }
+    Py_XDECREF(xg);
+    Py_XDECREF(wg);
+    Py_XDECREF(yg);
+    return status;
+}
+
+int
+pc_conv_grouped_forward(const pc_window2d *g, npy_intp groups, PyArrayObject *x,
+                        PyArrayObject *w, PyArrayObject *b, int act, PyArrayObject *y)
+{
+    npy_intp F = PyArray_DIM(w, 3), Cg = g->C / groups;
+    pc_window2d gg = *g;
+
+    if (Cg == 1) {
+        depthwise_forward(g, x, w, b, act, y, F / g->C);
+        return 0;
+    }
+    gg.C = Cg;
+    for (npy_intp j = 0; j < groups; j++)
+        if (group_forward(&gg, j, x, w, y, F, F / groups) < 0 || PyErr_CheckSignals() < 0)
+            return -1;
+    pc_dense_epilogue(y, b, F, act);
+    return 0;
+}
+
+/* group j's dx_j and dW_j from dz (rows, F), added into the slices of dx and dw */
+static int
+group_backward(const pc_window2d *gg, npy_intp j, PyArrayObject *x, PyArrayObject *w,
+               PyArrayObject *dz, PyArrayObject *dx, PyArrayObject *dw, npy_intp F,
+               npy_intp Fg)
+{
+    const pc_window2d *g = gg;
+    npy_intp C = PyArray_DIM(x, 3), xs[4] = {g->N, g->H, g->W, g->C};
+    npy_intp ws[2] = {g->KH * g->KW * g->C, Fg}, zs[2] = {g->N * g->OH * g->OW, Fg};
+    PyArrayObject *wg = NULL, *dzg = NULL, *xg = NULL, *dxg = NULL, *dwg = NULL;
+    int status = -1, type = PyArray_TYPE(x);
+
+    if ((wg = columns_of(w, F, j * Fg, Fg, 2, ws)) == NULL ||
+        (dzg = columns_of(dz, F, j * Fg, Fg, 2, zs)) == NULL ||
+        (dw != NULL && (xg = columns_of(x, C, j * g->C, g->C, 4, xs)) == NULL) ||
+        (dx != NULL && (dxg = pc_zeros_array(4, xs, type)) == NULL) ||
+        (dw != NULL && (dwg = pc_new_array(2, ws, type)) == NULL))
+        goto done;
+    /* without dw the patch matrix of x_j is never built: x_j is not read */
+    if (pc_conv_gemm_backward(gg, xg != NULL ? xg : dxg, wg, dzg, dxg, 0, dwg, 1) < 0)
+        goto done;
+    if (dxg != NULL)
+        PC_DISPATCH(type, pc_columns_scatter_add, PyArray_DATA(dxg), PyArray_DATA(dx),
+                    PyArray_SIZE(dx) / C, C, j * g->C, g->C);
+    if (dwg != NULL)
+        PC_DISPATCH(type, pc_columns_scatter_add, PyArray_DATA(dwg), PyArray_DATA(dw),
+                    ws[0], F, j * Fg, Fg);
+    status = 0;
+done:
+    Py_XDECREF(wg);
+    Py_XDECREF(dzg);
+    Py_XDECREF(xg);
+    Py_XDECREF(dxg);
+    Py_XDECREF(dwg);
+    return status;
+}
+
+int
+pc_conv_grouped_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout)
+{
+    PyArrayObject *x = PC_DATA(node->parents[0]), *w = PC_DATA(node->parents[1]);
+    PyArrayObject *dz = NULL, *dzc = NULL, *dx, *dw;
+    npy_intp groups = node->args.conv2d.groups, F = PyArray_DIM(w, 3), Cg = g->C / groups;
+    pc_window2d gg = *g;
+    int status = -1;
+
+    if (Cg == 1)
+        return depthwise_backward(g, node, dout, F / g->C);
+    dz = pc_dense_dz(node, dout, node->args.conv2d.act, (PyArrayObject *)node->saved[0],
+                     node->n_parents > 2 ? 2 : -1, F);
+    if (dz == NULL || pc_grad_buffer(node, 0, &dx) < 0 || pc_grad_buffer(node, 1, &dw) < 0 ||
+        (dzc = (PyArrayObject *)PyArray_GETCONTIGUOUS(dz)) == NULL)
+        goto done;
+    gg.C = Cg;
+    for (npy_intp j = 0; j < groups && (dx != NULL || dw != NULL); j++)
+        if (group_backward(&gg, j, x, w, dzc, dx, dw, F, F / groups) < 0 ||
+            PyErr_CheckSignals() < 0)
+            goto done;
+    status = 0;
+done:
+    Py_XDECREF(dz);
+    Py_XDECREF(dzc);
+    return status;
+}
