@@ -9,15 +9,19 @@
  * [j·C/G, (j+1)·C/G)): with C/G = 1 its kernel IS a depthwise kernel with M = F/C (the
  * same memory), so it runs the depthwise kernels above; otherwise each group's channels,
  * filters and output gradient are copied out (kernels/conv_depthwise.h column copies)
- * and go through im2col + GEMM (ops_conv.c), whose GEMMs and im2col are threaded; the
- * groups run in order, so results do not depend on the thread count.
+ * and go through the route an ordinary conv2d of that group's geometry takes (Winograd,
+ * direct or im2col + GEMM, each threaded inside); the groups run in order, so results
+ * do not depend on the thread count.
  *
  * From dz = dy · act'(y):  db += Σ dz;  dx, dW by the depthwise kernel or, per group,
- *   dW_j = cols(x_j)ᵀ · dz_j,  dx_j += col2im(dz_j · W_jᵀ)
+ *   dW_j, dx_j by the group's route (im2col: colsᵀ·dz_j and col2im(dz_j·W_jᵀ))
  */
 #include "autograd/ops_layers.h"
 
+#include <string.h>
+
 #include "kernels/conv_depthwise.h"
+#include "kernels/conv_direct.h"
 #include "kernels/dense.h"
 
 /* y = act(depthwise(x, w) + b), M = y's channels / x's, GIL released */
@@ -112,22 +116,60 @@ columns_of(PyArrayObject *a, npy_intp ld, npy_intp off, npy_intp width, int nd,
     return out;
 }
 
-/* y[..., j·Fg : (j+1)·Fg] = cols(x_j) · W_j for group j, gg: the geometry of one group */
+/* y_j = x_j ⋆ W_j of one group (gg: its geometry, Fg filters), by the route an ordinary
+ * conv2d of that geometry would take: Winograd, direct (over a padded copy of x_j) or
+ * im2col + GEMM; no bias or activation                                  overwrites yg */
+static int
+group_route_forward(const pc_window2d *gg, PyArrayObject *xg, PyArrayObject *wg,
+                    PyArrayObject *yg, npy_intp Fg)
+{
+    PyArrayObject *wm = NULL, *y2d = NULL, *xp = NULL;
+    pc_window2d gp;
+    int status = -1;
+    NPY_BEGIN_THREADS_DEF;
+
+    if (pc_conv_use_winograd(gg, Fg))
+        return pc_conv_winograd_forward(gg, xg, wg, NULL, PC_ACT_LINEAR, yg, NULL, NULL);
+    if (pc_conv_use_direct(gg, Fg)) {
+        if (pc_conv_direct_padded(gg, &gp)) {
+            npy_intp dims[4] = {gg->N, gp.H, gp.W, gg->C};
+            if ((xp = pc_new_array(4, dims, PyArray_TYPE(xg))) == NULL)
+                return -1;
+        }
+        NPY_BEGIN_THREADS;
+        if (xp != NULL)
+            pc_conv_direct_pad(PyArray_DATA(xg), PyArray_DATA(xp), gg, &gp,
+                               (size_t)PyArray_ITEMSIZE(xg));
+        PC_DISPATCH(PyArray_TYPE(xg), pc_conv_direct_forward,
+                    PyArray_DATA(xp != NULL ? xp : xg), PyArray_DATA(wg), NULL,
+                    PyArray_DATA(yg), xp != NULL ? &gp : gg, Fg, PC_ACT_LINEAR);
+        NPY_END_THREADS;
+        Py_XDECREF(xp);
+        return 0;
+    }
+    if ((wm = pc_matrix_view(wg, Fg)) != NULL && (y2d = pc_matrix_view(yg, Fg)) != NULL)
+        status = pc_conv_gemm_forward(gg, xg, wm, y2d);
+    Py_XDECREF(wm);
+    Py_XDECREF(y2d);
+    return status;
+}
+
+/* y[..., j·Fg : (j+1)·Fg] = x_j ⋆ W_j for group j, gg: the geometry of one group */
 static int
 group_forward(const pc_window2d *gg, npy_intp j, PyArrayObject *x, PyArrayObject *w,
               PyArrayObject *y, npy_intp F, npy_intp Fg)
 {
     const pc_window2d *g = gg;
     npy_intp C = PyArray_DIM(x, 3), xs[4] = {g->N, g->H, g->W, g->C};
-    npy_intp ws[2] = {g->KH * g->KW * g->C, Fg}, ys[2] = {g->N * g->OH * g->OW, Fg};
+    npy_intp ws[4] = {g->KH, g->KW, g->C, Fg}, ys[4] = {g->N, g->OH, g->OW, Fg};
     PyArrayObject *xg = columns_of(x, C, j * g->C, g->C, 4, xs);
-    PyArrayObject *wg = xg != NULL ? columns_of(w, F, j * Fg, Fg, 2, ws) : NULL;
-    PyArrayObject *yg = wg != NULL ? pc_new_array(2, ys, PyArray_TYPE(x)) : NULL;
+    PyArrayObject *wg = xg != NULL ? columns_of(w, F, j * Fg, Fg, 4, ws) : NULL;
+    PyArrayObject *yg = wg != NULL ? pc_new_array(4, ys, PyArray_TYPE(x)) : NULL;
     int status = -1;
 
-    if (yg != NULL && pc_conv_gemm_forward(gg, xg, wg, yg) == 0) {
-        pc_columns_scatter(PyArray_DATA(yg), PyArray_DATA(y), ys[0], F, j * Fg, Fg,
-                           (size_t)PyArray_ITEMSIZE(y));
+    if (yg != NULL && group_route_forward(gg, xg, wg, yg, Fg) == 0) {
+        pc_columns_scatter(PyArray_DATA(yg), PyArray_DATA(y), PyArray_SIZE(yg) / Fg, F, j * Fg,
+                           Fg, (size_t)PyArray_ITEMSIZE(y));
         status = 0;
     }
     Py_XDECREF(xg);
@@ -155,7 +197,45 @@ pc_conv_grouped_forward(const pc_window2d *g, npy_intp groups, PyArrayObject *x,
     return 0;
 }
 
-/* group j's dx_j and dW_j from dz (rows, F), added into the slices of dx and dw */
+/* dx_j (+)= and dW_j = the gradients of one group from dz_j, by the forward's route:
+ * Winograd, the direct kernel, or im2col + GEMM                         dwg overwritten */
+static int
+group_route_backward(const pc_window2d *gg, PyArrayObject *xg, PyArrayObject *wg,
+                     PyArrayObject *dzg, PyArrayObject *dxg, PyArrayObject *dwg, npy_intp Fg)
+{
+    PyArrayObject *wm = NULL, *dz2d = NULL, *dwm = NULL, *acc = NULL;
+    npy_intp size = pc_conv_direct_workspace(gg, Fg);
+    int status = -1;
+    NPY_BEGIN_THREADS_DEF;
+
+    if (pc_conv_use_winograd(gg, Fg))
+        return pc_conv_winograd_backward(gg, xg, wg, dzg, NULL, PC_ACT_LINEAR, dxg, dwg, 1,
+                                         NULL, NULL, NULL);
+    if (pc_conv_use_direct(gg, Fg)) {               /* dwg: zeros, the kernel adds */
+        if (dwg != NULL && (acc = pc_new_array(1, &size, NPY_FLOAT64)) == NULL)
+            return -1;
+        if (dwg != NULL)
+            memset(PyArray_DATA(dwg), 0, (size_t)PyArray_NBYTES(dwg));
+        NPY_BEGIN_THREADS;
+        PC_DISPATCH(PyArray_TYPE(xg), pc_conv_direct_backward, PyArray_DATA(xg),
+                    PyArray_DATA(wg), NULL, PyArray_DATA(dzg),
+                    dxg != NULL ? PyArray_DATA(dxg) : NULL,
+                    dwg != NULL ? PyArray_DATA(dwg) : NULL, NULL, gg, Fg, PC_ACT_LINEAR,
+                    acc != NULL ? (double *)PyArray_DATA(acc) : NULL);
+        NPY_END_THREADS;
+        Py_XDECREF(acc);
+        return 0;
+    }
+    if ((wm = pc_matrix_view(wg, Fg)) != NULL && (dz2d = pc_matrix_view(dzg, Fg)) != NULL &&
+        (dwg == NULL || (dwm = pc_matrix_view(dwg, Fg)) != NULL))
+        status = pc_conv_gemm_backward(gg, xg, wm, dz2d, dxg, 0, dwm, 1);
+    Py_XDECREF(wm);
+    Py_XDECREF(dz2d);
+    Py_XDECREF(dwm);
+    return status;
+}
+
+/* group j's dx_j and dW_j from dz (N, OH, OW, F), added into the slices of dx and dw */
 static int
 group_backward(const pc_window2d *gg, npy_intp j, PyArrayObject *x, PyArrayObject *w,
                PyArrayObject *dz, PyArrayObject *dx, PyArrayObject *dw, npy_intp F,
@@ -163,25 +243,23 @@ group_backward(const pc_window2d *gg, npy_intp j, PyArrayObject *x, PyArrayObjec
 {
     const pc_window2d *g = gg;
     npy_intp C = PyArray_DIM(x, 3), xs[4] = {g->N, g->H, g->W, g->C};
-    npy_intp ws[2] = {g->KH * g->KW * g->C, Fg}, zs[2] = {g->N * g->OH * g->OW, Fg};
+    npy_intp ws[4] = {g->KH, g->KW, g->C, Fg}, zs[4] = {g->N, g->OH, g->OW, Fg};
     PyArrayObject *wg = NULL, *dzg = NULL, *xg = NULL, *dxg = NULL, *dwg = NULL;
     int status = -1, type = PyArray_TYPE(x);
 
-    if ((wg = columns_of(w, F, j * Fg, Fg, 2, ws)) == NULL ||
-        (dzg = columns_of(dz, F, j * Fg, Fg, 2, zs)) == NULL ||
-        (dw != NULL && (xg = columns_of(x, C, j * g->C, g->C, 4, xs)) == NULL) ||
+    if ((wg = columns_of(w, F, j * Fg, Fg, 4, ws)) == NULL ||
+        (dzg = columns_of(dz, F, j * Fg, Fg, 4, zs)) == NULL ||
+        (xg = columns_of(x, C, j * g->C, g->C, 4, xs)) == NULL ||
         (dx != NULL && (dxg = pc_zeros_array(4, xs, type)) == NULL) ||
-        (dw != NULL && (dwg = pc_new_array(2, ws, type)) == NULL))
-        goto done;
-    /* without dw the patch matrix of x_j is never built: x_j is not read */
-    if (pc_conv_gemm_backward(gg, xg != NULL ? xg : dxg, wg, dzg, dxg, 0, dwg, 1) < 0)
+        (dw != NULL && (dwg = pc_new_array(4, ws, type)) == NULL) ||
+        group_route_backward(gg, xg, wg, dzg, dxg, dwg, Fg) < 0)
         goto done;
     if (dxg != NULL)
         PC_DISPATCH(type, pc_columns_scatter_add, PyArray_DATA(dxg), PyArray_DATA(dx),
                     PyArray_SIZE(dx) / C, C, j * g->C, g->C);
     if (dwg != NULL)
         PC_DISPATCH(type, pc_columns_scatter_add, PyArray_DATA(dwg), PyArray_DATA(dw),
-                    ws[0], F, j * Fg, Fg);
+                    PyArray_SIZE(dwg) / Fg, F, j * Fg, Fg);
     status = 0;
 done:
     Py_XDECREF(wg);

@@ -61,7 +61,7 @@ PyObject *pc_conv2d(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *g,
  * A conv2d with groups G > 1 (x (N, H, W, C), w (KH, KW, C/G, F)): with C/G = 1 it is a
  * depthwise convolution (its kernel is a (KH, KW, C, F/C) depthwise kernel in memory) and
  * runs the direct depthwise kernel; otherwise group by group on channel slices, each
- * through im2col + GEMM. */
+ * through the route its geometry picks. */
 
 /* y (N, OH, OW, C·M) = act(depthwise(x, w) + b) as one node; w (KH, KW, C, M), b (C·M,)
  * or NULL; checked by the binding. New ref or NULL. */
