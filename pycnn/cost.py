@@ -13,6 +13,7 @@ additions, comparisons, copies and the transcendental functions (exp, tanh) are 
 counted, and each layer's formula says what it does instead, so a 0 is a 0 and not a
 layer we know nothing about:
 
+- Conv2D with groups: each filter reads C_in/groups channels; Conv1D: L·filters · (K·C_in).
 - Conv2DTranspose: every input value meets the whole kernel, H·W·C_in · (KH·KW·filters);
   DepthwiseConv2D: OH·OW·C_in·multiplier · (KH·KW); SeparableConv2D: depthwise + pointwise.
 - BatchNormalization at inference folds into a·x + b per value: 1 per value;
@@ -98,10 +99,16 @@ def layer_macs(layer, input_shape, output_shape, children=None):
         total = rows * n_in * units
         return _Count(total, f"{lead}{n_in}·{units} = {total:,}")
     if kind == "Conv2D" and weights:
-        kh, kw, c_in, filters = weights[0].shape
+        kh, kw, c_in, filters = weights[0].shape         # c_in per group
         oh, ow = y[:2]
         total = oh * ow * filters * kh * kw * c_in
-        return _Count(total, f"{oh}·{ow}·{filters} · ({kh}·{kw}·{c_in}) = {total:,}")
+        groups = int(layer.get_config().get("groups", 1) or 1)
+        note = f" ({groups} groups of {c_in} channels)" if groups > 1 else ""
+        return _Count(total, f"{oh}·{ow}·{filters} · ({kh}·{kw}·{c_in}){note} = {total:,}")
+    if kind == "Conv1D" and weights:
+        k, c_in, filters = weights[0].shape
+        n = y[0]
+        return _count(n * filters * k * c_in, f"{n}·{filters} · ({k}·{c_in})")
     if kind == "Conv2DTranspose" and weights:
         kh, kw, filters, c_in = weights[0].shape
         h, w = x[:2]

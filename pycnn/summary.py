@@ -51,6 +51,12 @@ def layer_arithmetic(layer, input_shape):
             if int(value) == count:
                 return value.formula
         return f"{c_in} · {config['units']} = {count}"
+    if kind == "Conv2D" and c_in is not None and int(config.get("groups", 1) or 1) > 1:
+        kh, kw = config["kernel_size"]
+        per = int(c_in) // int(config["groups"])
+        bias = " + 1" if config.get("use_bias", True) else ""
+        return (f"({kh}·{kw}·{per}{bias}) · {config['filters']} = {count} "
+                f"({config['groups']} groups of {per} channels)")
     if kind in ("Conv2D", "Conv2DTranspose") and c_in is not None:
         kh, kw = config["kernel_size"]
         if config.get("use_bias", True):
@@ -58,6 +64,25 @@ def layer_arithmetic(layer, input_shape):
             if int(value) == count:
                 return value.formula
         return f"{kh}·{kw}·{c_in} · {config['filters']} = {count}"
+    if kind == "DepthwiseConv2D" and c_in is not None:
+        kh, kw = config["kernel_size"]
+        m = int(config.get("depth_multiplier", 1))
+        bias = 1 if config.get("use_bias", True) else 0
+        text = f"({kh}·{kw} + 1)" if bias else f"{kh}·{kw}"
+        return f"{text} · {c_in}·{m} = {count}"
+    if kind == "SeparableConv2D" and c_in is not None:
+        kh, kw = config["kernel_size"]
+        m, f = int(config.get("depth_multiplier", 1)), int(config["filters"])
+        bias = f" + {f}" if config.get("use_bias", True) else ""
+        return f"{kh}·{kw}·{c_in}·{m} + {c_in}·{m}·{f}{bias} = {count}"
+    if kind == "Conv1D" and c_in is not None:
+        k = config["kernel_size"]
+        k = k[0] if isinstance(k, (tuple, list)) else k
+        groups = int(config.get("groups", 1) or 1)
+        per = int(c_in) // groups
+        if config.get("use_bias", True):
+            return f"({k}·{per} + 1) · {config['filters']} = {count}"
+        return f"{k}·{per} · {config['filters']} = {count}"
     if kind == "BatchNormalization" and input_shape:
         c = input_shape[int(config["axis"])]
         per = 2 + bool(config.get("scale", True)) + bool(config.get("center", True))

@@ -202,3 +202,19 @@ def test_a_failing_trace_leaves_every_layer_its_own_class(fresh_session):
         pycnn.cost.trace_calls(model, np.zeros((1, 4), np.float32))
     assert type(dense) is L.Dense and type(boom) is Boom
     np.testing.assert_array_equal(dense(np.ones((1, 4), np.float32)).numpy().shape, (1, 3))
+
+
+def test_depthwise_separable_grouped_and_1d_convolutions(fresh_session):
+    from pycnn.summary import layer_arithmetic
+    cases = [(L.DepthwiseConv2D(3, depth_multiplier=2), (8, 8, 3), "(3·3 + 1) · 3·2 = 60",
+              6 * 6 * 6 * 9),
+             (L.SeparableConv2D(5, 3, depth_multiplier=2), (8, 8, 3),
+              "3·3·3·2 + 3·2·5 + 5 = 89", 6 * 6 * 6 * 9 + 6 * 6 * 5 * 6),
+             (L.Conv1D(4, 3), (10, 2), "(3·2 + 1) · 4 = 28", 8 * 4 * 3 * 2),
+             (L.Conv2D(6, 3, groups=3), (8, 8, 3), "(3·3·1 + 1) · 6 = 60 (3 groups of 1 "
+              "channels)", 6 * 6 * 6 * 9)]
+    for layer, shape, params, macs in cases:
+        out = layer(np.zeros((1,) + shape, np.float32))
+        assert layer_arithmetic(layer, (None,) + shape) == params
+        assert int(params.split(" = ")[1].split()[0]) == layer.count_params()
+        assert layer_macs(layer, (None,) + shape, (None,) + tuple(out.shape[1:])) == macs

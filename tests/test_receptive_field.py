@@ -207,3 +207,15 @@ def test_the_plot_draws_the_theoretical_box_on_a_functional_model():
     fig = rf.plot(np.random.default_rng(0).standard_normal((2, 12, 12, 1)))
     box = fig.axes[0].patches[0]
     assert (box.get_x(), box.get_y(), box.get_width()) == (4.5, 4.5, 3)      # unit 5: pixels 5..7
+
+
+def test_depthwise_and_dilated_convolutions():
+    i = pycnn.Input((20, 20, 2))
+    x = L.DepthwiseConv2D(3, name="dw")(i)                        # 3
+    x = L.Conv2D(2, 3, dilation_rate=2, name="dilated")(x)        # 3 + (5 − 1)·1 = 7
+    x = L.SeparableConv2D(2, 3, strides=2, name="sep")(x)         # 7 + 2 = 9, jump 2
+    model = pycnn.Model(i, x)
+    rf = receptive_field(model, "sep")
+    assert rf.size == (9, 9) and rf.stride == (2, 2) and rf.offset == (4.0, 4.0)
+    _assert_measured_inside(receptive_field(model, "dilated"), exact=False)
+    _assert_measured_inside(rf, exact=False)
