@@ -22,7 +22,6 @@ import math as _math
 import numpy as _np
 
 from . import _core
-from .autograd import no_grad as _no_grad
 
 __all__ = ["diagnose", "Diagnosis", "Finding"]
 

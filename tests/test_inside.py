@@ -147,8 +147,22 @@ def test_filters_draws_a_conv_layers_kernels(trained):
     model, _, _ = trained
     fig = viz.filters(model.layers[0])
     assert len([a for a in fig.axes if a.images]) == 8
-    with pytest.raises(ValueError, match="not a built Conv2D"):
+    with pytest.raises(ValueError, match="not a built convolution"):
         viz.filters(model.layers[4])
+    dw = L.DepthwiseConv2D(3, depth_multiplier=2)
+    dw.build((None, 8, 8, 3))
+    fig = viz.filters(dw)
+    panels = [a for a in fig.axes if a.images]
+    assert len(panels) == 6 and "depthwise kernels" in fig._suptitle.get_text()
+    k = dw.get_weights()[0]
+    np.testing.assert_array_equal(panels[3].images[0].get_array(), k[:, :, 1, 1])  # c 1, m 1
+    up = L.Conv2DTranspose(5, 3)
+    up.build((None, 8, 8, 2))
+    fig = viz.filters(up, input_channel=1)
+    panels = [a for a in fig.axes if a.images]
+    assert len(panels) == 5
+    np.testing.assert_array_equal(panels[4].images[0].get_array(),
+                                  up.get_weights()[0][:, :, 4, 1])
 
 
 def test_any_model_opened_up_subclassed_with_a_skip_and_functional_with_a_shared_layer():
