@@ -507,7 +507,7 @@ def receptive_field(model, layer=None):
     its last call.
     """
     from .cost import trace_calls, _probe_inputs
-    from .inside import _layer, model_layers
+    from .inside import _layer
     if not getattr(model, "built", True):
         raise ValueError(f"receptive_field: {model.name} is not built yet")
     from . import _core
@@ -522,8 +522,8 @@ def receptive_field(model, layer=None):
             raise ValueError(f"receptive_field: {model.name} has no convolution or pooling")
         layer = spatial[-1]
     elif isinstance(layer, (str, int)):
-        layer = _layer(model, layer) if isinstance(layer, str) else model_layers(model)[layer] \
-            if type(model.layers[0]).__name__ == "InputLayer" else model.layers[layer]
+        layer = _layer(model, layer)        # a name, or an index into model.layers
+    # a layer object may also be one inside a nested model: any layer the pass calls
     mine = [i for i, c in enumerate(calls) if c.layer is layer]
     if not mine:
         raise ValueError(f"{getattr(layer, 'name', layer)!r} is not a layer of {model.name}"

@@ -162,6 +162,9 @@ def test_shared_layers_and_nested_models():
     rf = receptive_field(model, "inner")
     assert rf.size == (9, 9)
     assert [r["name"] for r in rf.rows] == ["shared", "shared (call 2)", "inner/five"]
+    assert receptive_field(model, inner.get_layer("five")).size == (9, 9)   # inside it
+    with pytest.raises(ValueError, match="no call of it"):
+        receptive_field(model, L.Conv2D(1, 3))
     last = receptive_field(model, "last")
     assert last.size == (11, 11) and last.offset == (1.0, 1.0)
     _assert_measured_inside(rf)
