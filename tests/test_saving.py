@@ -115,11 +115,17 @@ def test_save_and_load_weights(data, tmp_path):
 # ---- nothing saved is lost ----------------------------------------------------------------
 
 
-def test_failed_save_leaves_the_old_file_intact(data, tmp_path, monkeypatch):
+@pytest.fixture
+def saved(data, tmp_path):
+    """A trained model, the path it was saved to, and that file's bytes."""
     model = trained(data)
     path = tmp_path / "model.pycnn"
     model.save(path)
-    before = path.read_bytes()
+    return model, path, path.read_bytes()
+
+
+def test_failed_save_leaves_the_old_file_intact(data, saved, tmp_path, monkeypatch):
+    model, path, before = saved
     calls = []
 
     def fail_midway(archive, name, array):
@@ -137,12 +143,9 @@ def test_failed_save_leaves_the_old_file_intact(data, tmp_path, monkeypatch):
     load_model(path)
 
 
-def test_crash_mid_save_leaves_the_old_file_intact(data, tmp_path):
+def test_crash_mid_save_leaves_the_old_file_intact(saved, tmp_path):
     """A real crash: the process dies (os._exit) halfway through writing."""
-    model = trained(data)
-    path = tmp_path / "model.pycnn"
-    model.save(path)
-    before = path.read_bytes()
+    _, path, before = saved
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     script = f"""
 import os, sys
@@ -167,11 +170,8 @@ model.save({str(path)!r})
     load_model(path)
 
 
-def test_truncated_corrupted_and_foreign_files_raise(data, tmp_path):
-    model = trained(data)
-    path = tmp_path / "model.pycnn"
-    model.save(path)
-    good = path.read_bytes()
+def test_truncated_corrupted_and_foreign_files_raise(saved, tmp_path):
+    _, path, good = saved
     bad = tmp_path / "bad.pycnn"
     for cut in (len(good) // 2, 100, 0):
         bad.write_bytes(good[:cut])
