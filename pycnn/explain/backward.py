@@ -17,7 +17,8 @@ explanation needs the graph (before ``backward``, or after ``backward(retain_gra
 or one inside ``with pycnn.keep_grads():``, which keep it) but no ``.grad`` at all.
 
 ``RULES`` holds, for every op of ``csrc/autograd/ops.def``, how its local derivative is
-written; the tests check that no op is missing.
+written; the tests check that no op is missing. An element-wise op with no rule written
+here gets one from its ops.def row (its docstring).
 """
 import numpy as _np
 
@@ -200,9 +201,22 @@ def _loss_rule(formula):
     return writer
 
 
+def _from_ops_def(row):
+    """The rule of an element-wise op written nowhere above, from its ops.def row: its
+    docstring says what it computes; the numbers still come from its C backward."""
+    doc = getattr(_core, row["function"]).__doc__.split("\n\n", 1)[-1].strip()
+    args = ", ".join("ab"[:row["arity"]]) if row["arity"] == 2 else "x"
+
+    def writer(n, i, p):
+        return n.text(f"∂/∂{p[i]} of {row['function']}({args}) = {doc}")
+    return writer
+
+
 RULES = {op: _ew(f) for op, f in _ELEMENTWISE.items()}
 RULES.update({op: _vjp(f) for op, f in _VJP.items()})
 RULES.update({op: _vjp(_loss_rule(f)) for op, f in _LOSS_PRED.items()})
+RULES.update({row["name"]: _ew(_from_ops_def(row)) for row in _core.op_registry()
+              if row["family"] == "elementwise" and row["name"] not in RULES})
 
 
 # ---- the sweep: every node's ∂E/∂t and its contribution to each parent --------------
