@@ -33,12 +33,14 @@ from .core import (ELU, Activation, AveragePooling2D, BatchNormalization, Conv2D
                    RandomContrast, RandomCrop, RandomFlip, RandomRotation, RandomTranslation,
                    RandomZoom, Rescaling, Reshape, Softmax, SpatialDropout2D, UpSampling2D,
                    ZeroPadding2D)
+from .convolutional import Conv1D, DepthwiseConv2D, SeparableConv2D
 from .input_layer import InputLayer
 from .merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract,
                       TensorOp, add, average, concatenate, maximum, minimum, multiply,
                       subtract)
 
-__all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv2D", "Conv2DTranspose", "MaxPooling2D",
+__all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv1D", "Conv2D", "Conv2DTranspose",
+           "DepthwiseConv2D", "SeparableConv2D", "MaxPooling2D",
            "AveragePooling2D", "Dropout", "Flatten", "Reshape", "Activation", "LeakyReLU",
            "ELU", "Softmax", "Maxout", "UpSampling2D", "BatchNormalization",
            "GlobalAveragePooling2D", "GlobalMaxPooling2D", "ZeroPadding2D", "Cropping2D",
@@ -52,7 +54,7 @@ __all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv2D", "Conv2DTranspose",
 # Every other module of this package is a layer file: what its __all__ names is exported
 # here, so a new layer is a new file and no line in this one.
 for _info in sorted(_pkgutil.iter_modules(__path__), key=lambda m: m.name):
-    if _info.name not in ("base", "core", "input_layer", "merging"):
+    if _info.name not in ("base", "convolutional", "core", "input_layer", "merging"):
         _module = _importlib.import_module(f"{__name__}.{_info.name}")
         globals().update({_n: getattr(_module, _n) for _n in _module.__all__})
         __all__ += [_n for _n in _module.__all__ if _n not in __all__]
@@ -66,5 +68,5 @@ def Input(*args, **kwargs):
 
 
 # The submodules are the implementation; the package shows only the layers (__all__).
-del base, core, input_layer, merging  # noqa: F821
+del base, convolutional, core, input_layer, merging  # noqa: F821
 globals().pop("_info", None), globals().pop("_module", None)
