@@ -170,6 +170,14 @@ model.save({str(path)!r})
     load_model(path)
 
 
+def refused(path, name, text, match):
+    """A zip holding only `name` (with `text`) at path: load_model raises ValueError(match)."""
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(name, text)
+    with pytest.raises(ValueError, match=match):
+        load_model(path)
+
+
 def test_truncated_corrupted_and_foreign_files_raise(saved, tmp_path):
     _, path, good = saved
     bad = tmp_path / "bad.pycnn"
@@ -186,10 +194,7 @@ def test_truncated_corrupted_and_foreign_files_raise(saved, tmp_path):
     bad.write_bytes(bytes(corrupted))
     with pytest.raises(ValueError, match="corrupted pycnn file \\(weights/0000.npy"):
         load_model(bad)
-    with zipfile.ZipFile(bad, "w") as z:
-        z.writestr("hello.txt", "not a model")
-    with pytest.raises(ValueError, match="a zip archive but not a pycnn file"):
-        load_model(bad)
+    refused(bad, "hello.txt", "not a model", "a zip archive but not a pycnn file")
     with open(tmp_path / "arrays.pycnn", "wb") as f:
         np.savez(f, a=np.zeros(3))
     with pytest.raises(ValueError, match="not a pycnn file"):
@@ -197,14 +202,9 @@ def test_truncated_corrupted_and_foreign_files_raise(saved, tmp_path):
     with pytest.raises(ValueError, match="none of the extensions pycnn reads and writes: "
                                          "\\.pycnn, \\.keras, \\.h5"):
         load_model(tmp_path / "arrays.npz")
-    with zipfile.ZipFile(bad, "w") as z:
-        z.writestr("pycnn.json", "{broken")
-    with pytest.raises(ValueError, match="unreadable pycnn.json"):
-        load_model(bad)
-    with zipfile.ZipFile(bad, "w") as z:
-        z.writestr("pycnn.json", '{"format": "pycnn.model", "format_version": 99}')
-    with pytest.raises(ValueError, match="format version 99 is newer"):
-        load_model(bad)
+    refused(bad, "pycnn.json", "{broken", "unreadable pycnn.json")
+    refused(bad, "pycnn.json", '{"format": "pycnn.model", "format_version": 99}',
+            "format version 99 is newer")
     with pytest.raises(FileNotFoundError):
         load_model(tmp_path / "missing.pycnn")
 
