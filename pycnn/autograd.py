@@ -114,7 +114,7 @@ def numerical_grad(energy, x, eps=1e-6):
     element of the float64 array ``x`` is nudged in place (and put back) and ``energy()``,
     a float that reads x, is called twice. Returns an array of x's shape."""
     flat = x.reshape(-1)
-    if not _np.shares_memory(flat, x):
+    if flat.size and not _np.shares_memory(flat, x):
         raise ValueError("numerical_grad: x must be contiguous, to be nudged in place")
     numeric = _np.empty(flat.shape)
     for j in range(flat.size):      # one nudge per element: each calls the C ops
