@@ -189,6 +189,9 @@ def compare_dense_conv(input_shape=(28, 28, 1), filters=32, kernel_size=3, strid
 # is shown) and where they disagree on the offset the fields are not centred alike: the
 # result says so in ``notes``. Transposed convolutions and upsampling give a field that
 # depends on the position modulo the stride; the interval shown holds every unit's.
+# A layer class of your own may set ``_field_rule = "pointwise"`` (each output pixel
+# from the same input pixel) or ``"whole"``; without one, a layer that keeps the size is
+# assumed pointwise and the result's notes say so.
 
 from fractions import Fraction as _Fraction
 
@@ -197,7 +200,7 @@ _SPATIAL = {"Conv2D": ("kernel_size", "strides"), "MaxPooling2D": ("pool_size", 
             "DepthwiseConv2D": ("kernel_size", "strides"),
             "SeparableConv2D": ("kernel_size", "strides")}
 _WHOLE = {"Flatten", "Reshape", "GlobalAveragePooling2D", "GlobalMaxPooling2D"}
-_POINTWISE = {"Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "BatchNormalization",
+_POINTWISE = {"Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax", "BatchNormalization",
               "LayerNormalization", "Dropout", "SpatialDropout2D", "Rescaling",
               "Normalization", "RandomFlip", "RandomTranslation", "RandomRotation",
               "RandomZoom", "RandomContrast", "Dense", "Maxout"}
@@ -263,6 +266,9 @@ def _layer_rule(layer, in_shape, out_shape):
     """(kind of rule, details) for one call: 'window' with (kernel, strides, pad, spans,
     ratio, period), 'pointwise', 'whole', 'merge', or 'unknown' with a note."""
     kind = type(layer).__name__
+    own = getattr(type(layer), "_field_rule", None)     # a layer class may say which
+    if own in ("pointwise", "whole"):
+        return own, None
     config = _config(layer)
     spatial_in = in_shape is not None and len(in_shape) == 4
     spatial_out = out_shape is not None and len(out_shape) == 4

@@ -24,7 +24,9 @@ layer we know nothing about:
   inference), activations: their formula says which.
 - A nested model: the sum of its layers'. A shared layer: the sum of its calls'.
 - A layer with no formula (your own Layer subclass, a TensorOp) shows "?" and the totals
-  name it; they never count it as 0.
+  name it; they never count it as 0. A layer class can give its own: a method
+  ``_macs(self, input_shapes, output_shapes)`` (shapes without the batch axis) returning
+  ``(count, "formula")``, a ``Count``, or None.
 
 The costs come from tracing one forward pass of a single example (zeros of the input
 shape): every layer call, nested ones included, with its input and output shapes. A
@@ -91,6 +93,13 @@ def layer_macs(layer, input_shape, output_shape, children=None):
     ins, outs = [_shape(s) for s in _shapes(input_shape)], [_shape(s)
                                                             for s in _shapes(output_shape)]
     x, y = (ins[0] if ins else ()), (outs[0] if outs else ())
+    hook = getattr(type(layer), "_macs", None)
+    if hook is not None:                    # the layer's class knows its own count
+        found = hook(layer, ins, outs)
+        if found is None or isinstance(found, _Count):
+            return found
+        total, formula = found
+        return _count(total, formula)
     weights = layer.get_weights() if hasattr(layer, "get_weights") else []
     if kind in ("Dense", "Maxout") and weights:
         n_in, units = weights[0].shape[0], int(_np.prod(weights[0].shape[1:]))
@@ -129,6 +138,8 @@ def layer_macs(layer, input_shape, output_shape, children=None):
         what = {"BatchNormalization": "a·x + b per value at inference",
                 "Normalization": "(x − μ)/σ per value", "Rescaling": "x·scale + offset"}[kind]
         return _count(_n(y), f"{_dots(y)} ({what})")
+    if kind == "PReLU":
+        return _count(_n(y), f"{_dots(y)} (α·x where x < 0)")
     if kind == "LayerNormalization":
         return _count(3 * _n(y), f"3 · {_dots(y)} ((x − μ)², ·1/σ, γ·x̂ + β)")
     if kind == "Multiply" and len(ins) > 1:

@@ -134,6 +134,17 @@ def test_a_layer_without_a_formula_says_so_and_is_not_counted_as_zero(fresh_sess
     assert ("Total mult-adds per example: 12 (not counted, no formula: twice (Doubler))"
             in "\n".join(lines))
 
+    class Scaled(Doubler):                      # a class that gives its own count
+        def _macs(self, input_shapes, output_shapes):
+            n = int(np.prod(output_shapes[0]))
+            return n, f"{n} (x·2)"
+    j = pycnn.Input((4,))
+    model = pycnn.Model(j, L.Dense(3, name="d2")(Scaled(name="scaled")(j)))
+    lines = []
+    model.summary(show_flops=True, line_length=160, print_fn=lines.append)
+    assert "4 (x·2) = 4" in next(line for line in lines if line.startswith("│ scaled"))
+    assert "Total mult-adds per example: 16" in "\n".join(lines)
+
 
 def test_a_subclassed_model_is_traced_for_its_costs(fresh_session):
     class Net(pycnn.Model):
@@ -170,6 +181,8 @@ def test_layer_formulas_for_the_other_kinds():
     ln = L.LayerNormalization()
     ln.build((None, 6))
     assert layer_macs(ln, (None, 6), (None, 6)) == 18
+    assert repr(layer_macs(L.PReLU(), (None, 4, 4, 2), (None, 4, 4, 2))) == \
+        "4·4·2 (α·x where x < 0) = 32"
     assert layer_macs(L.Layer(), (None, 6), (None, 6)) is None
 
 

@@ -222,3 +222,21 @@ def test_depthwise_and_dilated_convolutions():
     assert rf.size == (9, 9) and rf.stride == (2, 2) and rf.offset == (4.0, 4.0)
     _assert_measured_inside(receptive_field(model, "dilated"), exact=False)
     _assert_measured_inside(rf, exact=False)
+
+
+def test_a_layer_of_your_own_is_assumed_pointwise_and_the_notes_say_so():
+    class Twice(pycnn.layers.Layer):
+        def call(self, x):
+            return x * 2.0
+
+    class Spread(Twice):
+        _field_rule = "whole"
+    i = pycnn.Input((10, 10, 1))
+    x = Twice(name="twice")(L.Conv2D(1, 3, name="c")(i))
+    model = pycnn.Model(i, L.Conv2D(1, 3, name="after")(x))
+    rf = receptive_field(model, "after")
+    assert rf.size == (5, 5)
+    assert any("no receptive-field rule for twice (Twice)" in n for n in rf.notes)
+    i = pycnn.Input((10, 10, 1))
+    model = pycnn.Model(i, L.Conv2D(1, 3, name="after")(Spread(name="spread")(i)))
+    assert receptive_field(model, "after").whole == "spread (Spread)"
