@@ -66,8 +66,8 @@ LEGEND = [Patch(facecolor=PALETTE[k], edgecolor="0.5", label=NAMES[k]) for k in 
 
 def show_masks(rows, n=6):
     """One row of panels per (name, images or class maps); the masks in the fixed colours."""
-    fig, axes = plt.subplots(len(rows), n, figsize=(1.35 * n + 1.2, 1.35 * len(rows)),
-                             squeeze=False)
+    width = 1.35 * n + 1.1                                    # 1.1 inch for the legend
+    fig, axes = plt.subplots(len(rows), n, figsize=(width, 1.35 * len(rows)), squeeze=False)
     for r, (name, panels) in enumerate(rows):
         for c in range(n):
             ax = axes[r, c]
@@ -79,7 +79,7 @@ def show_masks(rows, n=6):
             ax.set_yticks([])
         axes[r, 0].set_ylabel(name, fontsize=9)
     fig.legend(handles=LEGEND, loc="center right", fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0, 1 - 1.3 / (1.35 * n + 1.2), 1))
+    fig.tight_layout(rect=(0, 0, 1 - 1.1 / width, 1))
     return fig
 
 
