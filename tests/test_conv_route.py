@@ -25,7 +25,7 @@ def supports(route, c, k, stride, dilation):
     if route == "im2col":
         return True
     if route == "direct":
-        return k * k * c <= 32 and dilation == 1
+        return k * k * c <= 160 and dilation == 1
     return k == 3 and stride == 1 and dilation == 1
 
 
@@ -72,12 +72,14 @@ def test_the_model_keeps_the_measured_choices():
     """The boundaries measured before the model (benchmarks/NOTES.md)"""
     c = sweep.ConvCase
     assert route_of(c(32, 28, 1, 32))[0] == "direct"        # the lecture CNN's conv 1
-    assert route_of(c(32, 28, 1, 6, 5))[0] == "direct"          # LeNet-5's conv 1
+    assert route_of(c(32, 28, 1, 6, 5))[0] == "im2col"          # 6 filters: no vector block
+    assert route_of(c(32, 28, 3, 16))[0] == "im2col"            # 16 likewise (12× slower)
     assert route_of(c(32, 14, 32, 64))[0] == "winograd"         # the lecture CNN's conv 2
     assert route_of(c(32, 28, 8, 32))[0] == "winograd"          # wins from 8 channels
-    assert route_of(c(32, 28, 4, 32))[0] == "im2col"            # ties at 4 (no Winograd)
+    assert route_of(c(32, 28, 4, 32))[0] != "winograd"          # ties at 4
     assert route_of(c(32, 28, 32, 64, k=1))[0] == "im2col"      # x is the patch matrix
-    assert route_of(c(8, 224, 3, 64, k=7, stride=2))[0] == "im2col"   # K = 147
+    assert route_of(c(8, 224, 3, 64, k=7, stride=2))[0] == "direct"   # the stem, K = 147
+    assert route_of(c(32, 28, 16, 32, stride=2))[0] == "im2col"       # K = 144, 16 channels
     assert route_of(c(32, 28, 32, 32, dilation=2))[0] == "im2col"
 
 
@@ -87,7 +89,8 @@ SAMPLE = [sweep.ConvCase(2, hw, c, f, k, s, d, p) for hw, c, f, k, s, d, p in [
     (7, 1, 8, 3, 1, 1, "same"), (6, 3, 5, 3, 2, 1, "same"), (9, 1, 4, 5, 1, 1, "valid"),
     (8, 2, 3, 3, 1, 2, "same"), (7, 8, 9, 3, 1, 1, "same"), (6, 9, 8, 3, 1, 1, "valid"),
     (9, 3, 4, 7, 2, 1, "same"), (5, 4, 6, 1, 2, 1, "valid"), (5, 32, 2, 1, 1, 1, "same"),
-    (10, 4, 5, 5, 1, 2, "valid")]]
+    (10, 4, 5, 5, 1, 2, "valid"), (7, 1, 33, 3, 1, 1, "same"), (9, 3, 32, 7, 2, 1, "same"),
+    (11, 2, 40, 5, 2, 1, "valid"), (6, 16, 32, 3, 2, 1, "same")]]
 
 
 @pytest.mark.parametrize("case", SAMPLE, ids=lambda c: c.key)
@@ -112,6 +115,8 @@ def test_every_route_agrees_with_the_reference(case, rng):
         if algo == "auto":
             auto_route = route
     assert "im2col" in outs and auto_route in outs
+    if case.c <= 3 and case.f % 32 == 0 and case.dilation == 1:     # whole vector blocks
+        assert auto_route == "direct"
     # bit for bit; with an input gradient the automatic direct route takes dz first, then
     # the kernel gradient direct but dx (dz·Wmᵀ and col2im) and the bias gradient as
     # im2col does (faster for dx than the direct kernel's sums)
@@ -135,3 +140,37 @@ def test_conv_route_rejects_bad_geometry():
         _core._conv_route((1, 2, 2, 1), (3, 3, 1, 2))
     with pytest.raises(TypeError):
         _core._conv_route((1, 5, 5, "a"), (3, 3, 1, 2))
+
+
+# ---- the direct route over long patches (the 7×7 stem: K = 147 ≤ PC_CONV_DIRECT_MAX_K) ----
+
+def test_long_patch_direct_gradcheck(rng):
+    x = rng.standard_normal((2, 9, 8, 3))
+    k, b = rng.standard_normal((7, 7, 3, 32)) * 0.1, rng.standard_normal(32)
+    assert _core._conv_route(x.shape, k.shape, 2, "same")[0] == "direct"
+    for algo in ("direct", "auto"):     # auto: dx by GEMM and col2im
+        with algorithm(algo):
+            assert pycnn.gradcheck(lambda x, k, b: pycnn.conv2d(x, k, b, strides=2,
+                                                                padding="same"), [x, k, b])
+
+
+def test_long_patch_direct_is_thread_count_independent(rng):
+    x = rng.standard_normal((70, 12, 12, 3)).astype(np.float32)
+    k = rng.standard_normal((7, 7, 3, 64)).astype(np.float32)
+    seed = rng.standard_normal((70, 6, 6, 64)).astype(np.float32)
+    assert _core._conv_route(x.shape, k.shape, 2, "same")[0] == "direct"
+    runs, before = [], pycnn.get_num_threads()
+    try:
+        for threads in (1, 2, 3):
+            pycnn.set_num_threads(threads)
+            kt = pycnn.tensor(k, requires_grad=True)
+            y = pycnn.conv2d(x, kt, strides=2, padding="same")    # the stem: no dx
+            y.backward(seed)
+            runs.append((y.numpy(), kt.grad.numpy()))
+    finally:
+        pycnn.set_num_threads(before)
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            np.testing.assert_array_equal(a, b)
+    y_ref = R.conv2d(x.astype(np.float64), k.astype(np.float64), None, (2, 2), "same")
+    np.testing.assert_allclose(runs[0][0], y_ref, rtol=1e-4, atol=1e-4)
