@@ -81,6 +81,7 @@ def test_the_model_keeps_the_measured_choices():
     assert route_of(c(8, 224, 3, 64, k=7, stride=2))[0] == "direct"   # the stem, K = 147
     assert route_of(c(32, 28, 16, 32, stride=2))[0] == "im2col"       # K = 144, 16 channels
     assert route_of(c(32, 28, 32, 32, dilation=2))[0] == "im2col"
+    assert route_of(c(64, 28, 3, 4096, k=7))[0] == "im2col"     # 370 MB of partial sums
 
 
 # a sample of the grid at small sizes: the auto route is bit for bit the forced route it

@@ -43,6 +43,9 @@
  * to the next, so there the model is not trusted yet */
 #define DIRECT_LONG_K 32
 #define DIRECT_LONG_MAX_C 4
+/* The direct backward's per-block partial sums (pc_conv_direct_workspace doubles) stay
+ * under 64 MiB: past that (thousands of filters) im2col's workspace is the smaller */
+#define DIRECT_MAX_WORKSPACE (1 << 23)
 
 static const char *const route_names[PC_ROUTE_COUNT] = {"im2col", "direct", "winograd"};
 
@@ -105,7 +108,8 @@ auto_eligible(int route, const pc_window2d *g, npy_intp F)
         return 0;
     if (route == PC_ROUTE_DIRECT)       /* x itself is the patch matrix: one GEMM */
         return !pc_conv_is_pointwise(g) &&
-               (g->KH * g->KW * g->C <= DIRECT_LONG_K || g->C <= DIRECT_LONG_MAX_C);
+               (g->KH * g->KW * g->C <= DIRECT_LONG_K || g->C <= DIRECT_LONG_MAX_C) &&
+               pc_conv_direct_workspace(g, F) <= DIRECT_MAX_WORKSPACE;
     if (route == PC_ROUTE_WINOGRAD)
         return g->C >= WINO_MIN_CHANNELS && F >= WINO_MIN_FILTERS && g->OH >= 2 && g->OW >= 2;
     return 1;
