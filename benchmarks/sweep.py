@@ -246,7 +246,7 @@ def torch_net(torch, name, input_shape):
                              nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                              nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(),
                              nn.Conv2d(128, 128, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                             nn.Flatten(), nn.Linear(128 * 8 * 8, 10))
+                             nn.Flatten(), nn.Linear(128 * (input_shape[0] // 4) * (input_shape[1] // 4), 10))
 
     class Block(nn.Module):
         def __init__(self, cin, cout, stride):
