@@ -21,6 +21,9 @@ the rows issue 17 names. Every row is timed in three modes:
 FLOPs are the direct convolution's 2·N·OH·OW·KH·KW·C·F per pass (forward 1 pass,
 train 3, train_nodx 2), as cuDNN and oneDNN count them, whatever the route.
 
+The base layer's rows over batch and image size also give a table of time per GFLOP
+(cost against the work).
+
 Timing: the columns of a row run interleaved (benchmarks/harness.py), and each
 reports the *fastest* of its blocks: on a shared machine the minimum is the figure
 least inflated by other jobs (the load average is printed beside the table).
@@ -373,7 +376,8 @@ def run(thread_counts=(1, 2), reps=5, quick=False, only="", log=print):
                              "images": (predict_images if mode == "predict" else 0),
                              "times": {k: min(v["reps"]) for k, v in res.items()},
                              "medians": {k: v["median"] for k, v in res.items()},
-                             "load": _load()}
+                             "load": _load(),
+                             "case": dataclasses.asdict(case) if kind == "conv" else None}
                 log(f"  {key}: " + ", ".join(f"{k} {min(v['reps']) * 1e3:.3f} ms"
                                              for k, v in res.items()))
             out["by_threads"][n] = {"sgemm_gflops": peak, "rows": rows}
@@ -452,7 +456,30 @@ def render(results):
     lines += ["", "NumPy sgemm GFLOP/s in this run: " + ", ".join(
         f"{b['sgemm_gflops']:.1f} at {n} thread(s)" for n, b in results["by_threads"].items()),
         ""]
-    return lines
+    return lines + _scaling(results)
+
+
+def _scaling(results):
+    """Time per unit of work of the base layer (3×3 'same' 32→32) against batch and image
+    size: flat columns mean cost linear in the work"""
+    out = ["### Cost against the work: 3×3 'same' 32→32 over batch and image size", "",
+           "ms per direct-convolution GFLOP (flat down a column = cost linear in the work; "
+           "a step shows where the working set leaves a cache).", "",
+           "| batch | image | mode | threads | pycnn ms/GFLOP | PyTorch ms/GFLOP |",
+           "|---:|---:|---|---|---:|---:|"]
+    rows = []
+    for n, block in results["by_threads"].items():
+        for r in block["rows"].values():
+            c = r.get("case")
+            if c and (c["c"], c["f"], c["k"], c["stride"], c["dilation"], c["padding"]) == \
+                    (32, 32, 3, 1, 1, "same") and r["times"].get("pycnn"):
+                rows.append((r["mode"], c["hw"], c["n"], n, r))
+    for mode, hw, batch, n, r in sorted(rows, key=lambda t: (t[0], t[3], t[1], t[2])):
+        gflop = r["flops"] / 1e9
+        best = _best_torch(r["times"])
+        out.append(f"| {batch} | {hw}×{hw} | {mode} | {n} | {r['times']['pycnn'] * 1e3 / gflop:.2f} "
+                   f"| {'—' if best is None else f'{best * 1e3 / gflop:.2f}'} |")
+    return out + [""] if rows else []
 
 
 def main(argv=None):

@@ -210,9 +210,11 @@ def test_sweep_net_rows_run_and_the_section_renders(rng):
         assert set(cols) == {"pycnn", "torch", "torch_cl"}
         for fn in cols.values():
             fn()
+    base = dataclasses.asdict(sweep.ConvCase(4, 28, 32, 32))
     row = lambda pc, flops, images=0: {       # noqa: E731
         "title": "t", "kind": "conv", "mode": "fwd", "flops": flops, "images": images,
-        "times": {"pycnn": pc, "torch": 2e-3, "torch_cl": 1e-3}, "medians": {}, "load": 0.5}
+        "times": {"pycnn": pc, "torch": 2e-3, "torch_cl": 1e-3}, "medians": {}, "load": 0.5,
+        "case": base if flops else None}
     results = {"reps": 3, "load_start": 0.1, "load_end": 0.2, "by_threads": {
         1: {"sgemm_gflops": 100.0, "rows": {"a/fwd": row(2e-3, 1e8), "b/fwd": row(0.5e-3, 0),
                                              "c/predict": row(1e-3, 0, 64)}}}}
@@ -221,3 +223,4 @@ def test_sweep_net_rows_run_and_the_section_renders(rng):
     assert "64000 img/s" in text
     # geometric mean of 2, 0.5 and 1
     assert "geometric mean pycnn / PyTorch 1.00 over 3 rows; worst: a/fwd 2.00" in text
+    assert "| 4 | 28×28 | fwd | 1 | 20.00 | 10.00 |" in text     # ms per GFLOP
