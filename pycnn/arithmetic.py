@@ -433,7 +433,8 @@ class ReceptiveField:
 
     def plot(self, x=None, image=None):
         """The image with the theoretical field of the centre unit (a square of side
-        ``size``) and the effective field measured on ``x`` (a heat map)."""
+        ``size``; dashed and cut at the image's edges when it reaches past them) and the
+        effective field measured on ``x`` (a heat map)."""
         import matplotlib.pyplot as plt
         from matplotlib.patches import Rectangle
         erf = self.effective(x)
@@ -445,15 +446,21 @@ class ReceptiveField:
         if background.ndim == 3 and background.shape[-1] == 1:
             background = background[..., 0]
         (top, bottom), (left, right) = self.centre_bounds()
+        H, W = erf.shape
+        # the field may reach past the image (padding): drawn cut at its edges
+        box = (max(top, 0), min(bottom, H - 1), max(left, 0), min(right, W - 1))
+        past = box != (top, bottom, left, right)
         for ax, title in zip(axes, ("theoretical", "effective (backprop)")):
             ax.imshow(background, cmap="gray")
             ax.axis("off")
-            ax.set_title(f"{title}: " + (f"{fmt_pair(self.size)} px" if ax is axes[0] else
+            ax.set_title(f"{title}: " + ((f"{fmt_pair(self.size)} px" +
+                                          (", past the image" if past else ""))
+                                         if ax is axes[0] else
                                           f"95% within {self.effective_size(erf)} px"),
                          fontsize=9)
-            ax.add_patch(Rectangle((left - 0.5, top - 0.5), right - left + 1,
-                                   bottom - top + 1, fill=False, lw=2,
-                                   edgecolor="tab:red"))
+            ax.add_patch(Rectangle((box[2] - 0.5, box[0] - 0.5), box[3] - box[2] + 1,
+                                   box[1] - box[0] + 1, fill=False,
+                                   lw=2, edgecolor="tab:red", ls="--" if past else "-"))
         axes[1].imshow(erf, cmap="magma", alpha=0.75)
         fig.suptitle(f"receptive field of one unit of {self.layer.name}", fontsize=10)
         fig.tight_layout()

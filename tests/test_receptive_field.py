@@ -240,3 +240,18 @@ def test_a_layer_of_your_own_is_assumed_pointwise_and_the_notes_say_so():
     i = pycnn.Input((10, 10, 1))
     model = pycnn.Model(i, L.Conv2D(1, 3, name="after")(Spread(name="spread")(i)))
     assert receptive_field(model, "after").whole == "spread (Spread)"
+
+
+def test_a_field_larger_than_the_image_is_drawn_cut_at_its_edges():
+    import matplotlib
+    matplotlib.use("Agg")
+    i = pycnn.Input((6, 6, 1))
+    x = i
+    for k in range(4):
+        x = L.Conv2D(1, 3, padding="same", name=f"c{k}")(x)       # 9 px on a 6-px image
+    rf = receptive_field(pycnn.Model(i, x))
+    assert rf.size == (9, 9) and rf.centre_bounds() == ((-1.0, 7.0), (-1.0, 7.0))
+    fig = rf.plot()
+    box = fig.axes[0].patches[0]
+    assert (box.get_x(), box.get_y(), box.get_width(), box.get_height()) == (-0.5, -0.5, 6, 6)
+    assert box.get_linestyle() == "--" and "past the image" in fig.axes[0].get_title()
