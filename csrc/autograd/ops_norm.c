@@ -10,9 +10,7 @@
  */
 #include "autograd/ops_norm.h"
 
-#include "autograd/ops_elementwise.h"       /* PC_GIL_THRESHOLD */
 #include "kernels/norm.h"
-
 
 /* parents[] = x, then γ and β when present; their indices into args */
 static int
@@ -128,29 +126,55 @@ optional_grad(pc_node *node, pc_index i, PyArrayObject **out)
     return i < 0 ? 0 : pc_grad_buffer(node, (int)i, out);
 }
 
+/* What both backwards read: x, the saved statistics, γ, and the gradient buffers */
+typedef struct {
+    PyArrayObject *x, *mean, *inv;      /* borrowed */
+    void *gamma;                        /* γ's data, or NULL without γ */
+    void *dx, *dgamma, *dbeta;          /* the buffers' data, NULL where none is wanted */
+} norm_grads;
+
+static void *
+data_or_null(PyArrayObject *a)
+{
+    return a != NULL ? PyArray_DATA(a) : NULL;
+}
+
+/* Fills *n from the node: 1 when any gradient is wanted, 0 when none, -1 on error */
+static int
+norm_grads_of(pc_node *node, norm_grads *n)
+{
+    const struct pc_norm_args *a = &node->args.norm;
+    PyArrayObject *dx, *dgamma, *dbeta;
+
+    n->x = PC_DATA(node->parents[0]);
+    n->mean = (PyArrayObject *)node->saved[0];
+    n->inv = (PyArrayObject *)node->saved[1];
+    n->gamma = a->gamma >= 0 ? PyArray_DATA(PC_DATA(node->parents[a->gamma])) : NULL;
+    if (pc_grad_buffer(node, 0, &dx) < 0 || optional_grad(node, a->gamma, &dgamma) < 0 ||
+        optional_grad(node, a->beta, &dbeta) < 0)
+        return -1;
+    n->dx = data_or_null(dx);
+    n->dgamma = data_or_null(dgamma);
+    n->dbeta = data_or_null(dbeta);
+    return dx != NULL || dgamma != NULL || dbeta != NULL;
+}
+
 int
 pc_grad_batch_norm(pc_node *node, PyArrayObject *dout)
 {
     const struct pc_norm_args *a = &node->args.norm;
-    PyArrayObject *x = PC_DATA(node->parents[0]), *dx, *dgamma, *dbeta, *work;
-    PyArrayObject *mean = (PyArrayObject *)node->saved[0], *inv = (PyArrayObject *)node->saved[1];
-    void *g = a->gamma >= 0 ? PyArray_DATA(PC_DATA(node->parents[a->gamma])) : NULL;
-    NPY_BEGIN_THREADS_DEF;
+    PyArrayObject *work;
+    norm_grads n;
+    int wanted = norm_grads_of(node, &n);
 
-    if (pc_grad_buffer(node, 0, &dx) < 0 || optional_grad(node, a->gamma, &dgamma) < 0 ||
-        optional_grad(node, a->beta, &dbeta) < 0)
-        return -1;
-    if (dx == NULL && dgamma == NULL && dbeta == NULL)
-        return 0;
+    if (wanted <= 0)
+        return wanted;
     if ((work = norm_workspace(a->a, a->c, a->b)) == NULL)
         return -1;
-    if (PyArray_SIZE(dout) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(dout), pc_batch_norm_backward, PyArray_DATA(x), PyArray_DATA(dout),
-                a->a, a->c, a->b, PyArray_DATA(mean), PyArray_DATA(inv), g,
-                a->batch_stats, PyArray_DATA(work), dx ? PyArray_DATA(dx) : NULL,
-                dgamma ? PyArray_DATA(dgamma) : NULL, dbeta ? PyArray_DATA(dbeta) : NULL);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), pc_batch_norm_backward,
+                      PyArray_DATA(n.x), PyArray_DATA(dout), a->a, a->c, a->b,
+                      PyArray_DATA(n.mean), PyArray_DATA(n.inv), n.gamma, a->batch_stats,
+                      PyArray_DATA(work), n.dx, n.dgamma, n.dbeta);
     Py_DECREF(work);
     return 0;
 }
@@ -161,18 +185,14 @@ pc_layer_norm(PyObject *x, PyObject *gamma, PyObject *beta, pc_index K, double e
     PyArrayObject *xa = PC_DATA(x), *y = NULL, *mean = NULL, *inv = NULL;
     PyObject *result = NULL, *parents[3];
     pc_index M = PyArray_SIZE(xa) / K;
-    NPY_BEGIN_THREADS_DEF;
 
     if ((y = pc_new_array(PyArray_NDIM(xa), PyArray_SHAPE(xa), PyArray_TYPE(xa))) == NULL ||
         (mean = channel_array(xa, M)) == NULL || (inv = channel_array(xa, M)) == NULL)
         goto done;
-    if (PyArray_SIZE(xa) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(xa), pc_layer_norm_forward, PyArray_DATA(xa), M, K,
-                gamma != NULL ? PyArray_DATA(PC_DATA(gamma)) : NULL,
-                beta != NULL ? PyArray_DATA(PC_DATA(beta)) : NULL, epsilon, PyArray_DATA(y),
-                PyArray_DATA(mean), PyArray_DATA(inv));
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(xa), PyArray_TYPE(xa), pc_layer_norm_forward, PyArray_DATA(xa),
+                      M, K, gamma != NULL ? PyArray_DATA(PC_DATA(gamma)) : NULL,
+                      beta != NULL ? PyArray_DATA(PC_DATA(beta)) : NULL, epsilon, PyArray_DATA(y),
+                      PyArray_DATA(mean), PyArray_DATA(inv));
     {
         pc_op_args args = {.norm = {M, K, 1, 0, -1, -1}};
         PyObject *saved[2] = {(PyObject *)mean, (PyObject *)inv};
@@ -190,25 +210,18 @@ int
 pc_grad_layer_norm(pc_node *node, PyArrayObject *dout)
 {
     const struct pc_norm_args *a = &node->args.norm;
-    PyArrayObject *x = PC_DATA(node->parents[0]), *dx, *dgamma, *dbeta, *work;
-    PyArrayObject *mean = (PyArrayObject *)node->saved[0], *inv = (PyArrayObject *)node->saved[1];
-    void *g = a->gamma >= 0 ? PyArray_DATA(PC_DATA(node->parents[a->gamma])) : NULL;
-    NPY_BEGIN_THREADS_DEF;
+    PyArrayObject *work;
+    norm_grads n;
+    int wanted = norm_grads_of(node, &n);
 
-    if (pc_grad_buffer(node, 0, &dx) < 0 || optional_grad(node, a->gamma, &dgamma) < 0 ||
-        optional_grad(node, a->beta, &dbeta) < 0)
-        return -1;
-    if (dx == NULL && dgamma == NULL && dbeta == NULL)
-        return 0;
+    if (wanted <= 0)
+        return wanted;
     if ((work = norm_workspace(a->a, a->c, 1)) == NULL)
         return -1;
-    if (PyArray_SIZE(dout) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(dout), pc_layer_norm_backward, PyArray_DATA(x), PyArray_DATA(dout),
-                a->a, a->c, PyArray_DATA(mean), PyArray_DATA(inv), g,
-                PyArray_DATA(work), dx ? PyArray_DATA(dx) : NULL,
-                dgamma ? PyArray_DATA(dgamma) : NULL, dbeta ? PyArray_DATA(dbeta) : NULL);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), pc_layer_norm_backward,
+                      PyArray_DATA(n.x), PyArray_DATA(dout), a->a, a->c, PyArray_DATA(n.mean),
+                      PyArray_DATA(n.inv), n.gamma, PyArray_DATA(work), n.dx, n.dgamma,
+                      n.dbeta);
     Py_DECREF(work);
     return 0;
 }
