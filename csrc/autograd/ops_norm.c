@@ -6,7 +6,7 @@
  *                args.norm = {A, C, B, batch_stats, parent of γ (or −1), parent of β (or −1)}
  *                x is viewed as (A, C, B) around the normalised axis
  *   layer_norm   parents as batch_norm; saved mean, inv (M,) per row of x viewed (M, K)
- *                args.norm = {M, K (in a, c), −, −, parent of γ (or −1), of β (or −1)}
+ *                args.norm = {M, K (in a, c), 1, −, parent of γ (or −1), of β (or −1)}
  */
 #include "autograd/ops_norm.h"
 
@@ -126,9 +126,11 @@ optional_grad(pc_node *node, pc_index i, PyArrayObject **out)
     return i < 0 ? 0 : pc_grad_buffer(node, (int)i, out);
 }
 
-/* What both backwards read: x, the saved statistics, γ, and the gradient buffers */
+/* What both backwards read: x, the saved statistics, γ, the gradient buffers and a
+ * float64 workspace for the per-channel sums */
 typedef struct {
     PyArrayObject *x, *mean, *inv;      /* borrowed */
+    PyArrayObject *work;                /* new ref when norm_grads_of returns 1 */
     void *gamma;                        /* γ's data, or NULL without γ */
     void *dx, *dgamma, *dbeta;          /* the buffers' data, NULL where none is wanted */
 } norm_grads;
@@ -139,7 +141,8 @@ data_or_null(PyArrayObject *a)
     return a != NULL ? PyArray_DATA(a) : NULL;
 }
 
-/* Fills *n from the node: 1 when any gradient is wanted, 0 when none, -1 on error */
+/* Fills *n from the node: 1 when any gradient is wanted (n->work is then allocated),
+ * 0 when none, -1 on error */
 static int
 norm_grads_of(pc_node *node, norm_grads *n)
 {
@@ -156,26 +159,25 @@ norm_grads_of(pc_node *node, norm_grads *n)
     n->dx = data_or_null(dx);
     n->dgamma = data_or_null(dgamma);
     n->dbeta = data_or_null(dbeta);
-    return dx != NULL || dgamma != NULL || dbeta != NULL;
+    if (dx == NULL && dgamma == NULL && dbeta == NULL)
+        return 0;
+    return (n->work = norm_workspace(a->a, a->c, a->b)) == NULL ? -1 : 1;
 }
 
 int
 pc_grad_batch_norm(pc_node *node, PyArrayObject *dout)
 {
     const struct pc_norm_args *a = &node->args.norm;
-    PyArrayObject *work;
     norm_grads n;
     int wanted = norm_grads_of(node, &n);
 
     if (wanted <= 0)
         return wanted;
-    if ((work = norm_workspace(a->a, a->c, a->b)) == NULL)
-        return -1;
     PC_DISPATCH_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), pc_batch_norm_backward,
                       PyArray_DATA(n.x), PyArray_DATA(dout), a->a, a->c, a->b,
                       PyArray_DATA(n.mean), PyArray_DATA(n.inv), n.gamma, a->batch_stats,
-                      PyArray_DATA(work), n.dx, n.dgamma, n.dbeta);
-    Py_DECREF(work);
+                      PyArray_DATA(n.work), n.dx, n.dgamma, n.dbeta);
+    Py_DECREF(n.work);
     return 0;
 }
 
@@ -210,18 +212,15 @@ int
 pc_grad_layer_norm(pc_node *node, PyArrayObject *dout)
 {
     const struct pc_norm_args *a = &node->args.norm;
-    PyArrayObject *work;
     norm_grads n;
     int wanted = norm_grads_of(node, &n);
 
     if (wanted <= 0)
         return wanted;
-    if ((work = norm_workspace(a->a, a->c, 1)) == NULL)
-        return -1;
     PC_DISPATCH_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), pc_layer_norm_backward,
                       PyArray_DATA(n.x), PyArray_DATA(dout), a->a, a->c, PyArray_DATA(n.mean),
-                      PyArray_DATA(n.inv), n.gamma, PyArray_DATA(work), n.dx, n.dgamma,
+                      PyArray_DATA(n.inv), n.gamma, PyArray_DATA(n.work), n.dx, n.dgamma,
                       n.dbeta);
-    Py_DECREF(work);
+    Py_DECREF(n.work);
     return 0;
 }
