@@ -22,16 +22,10 @@ static PyTypeObject Activation_Type, LeakyReLU_Type, ELU_Type, Softmax_Type, Res
 static PyObject *
 FunctionLayer_call(FunctionLayerObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *training = Py_False, *x, *y, *name = pc_layer_name(&self->base);
+    PyObject *x, *y;
     PyObject *argv[2];
 
-    if (pc_layer_check_init(&self->base) < 0)
-        return NULL;
-
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
-        return NULL;
-    if (name == NULL || (x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(name))) == NULL)
+    if ((x = pc_layer_call_input(&self->base, args, kwargs, 0, NULL)) == NULL)
         return NULL;
     argv[0] = x;
     argv[1] = self->base.objs[OBJ_ARG];
@@ -254,18 +248,12 @@ reshape_dims(FunctionLayerObject *self, npy_intp batch, npy_intp per, PyObject *
 static PyObject *
 Reshape_call(FunctionLayerObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *training = Py_False, *x, *shape = NULL, *newshape = NULL, *y = NULL;
+    PyObject *x, *shape = NULL, *newshape = NULL, *y = NULL;
     PyObject *name = pc_layer_name(&self->base);
     npy_intp dims[PC_MAX_NDIM + 1], per = 1;
     PyArrayObject *xa;
 
-    if (pc_layer_check_init(&self->base) < 0)
-        return NULL;
-
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
-        return NULL;
-    if (name == NULL || (x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(name))) == NULL)
+    if ((x = pc_layer_call_input(&self->base, args, kwargs, 0, NULL)) == NULL)
         return NULL;
     xa = PC_DATA(x);
     if (PyArray_NDIM(xa) < 1) {

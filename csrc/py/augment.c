@@ -41,16 +41,15 @@ int
 pc_augment_input(AugmentObject *self, PyObject *args, PyObject *kwargs, PyObject **x,
                  int *training)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *train = Py_None, *name = pc_layer_name(&self->base), *s;
+    PyObject *train, *name = pc_layer_name(&self->base), *s;
     PyArrayObject *xa;
 
-    if (pc_layer_check_init(&self->base) < 0 || name == NULL)
+    if ((*x = pc_layer_call_input(&self->base, args, kwargs, 1, &train)) == NULL)
         return -1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &train) ||
-        (*training = PyObject_IsTrue(train)) < 0 ||
-        (*x = pc_layer_input(&self->base, inputs)) == NULL)
+    if ((*training = PyObject_IsTrue(train)) < 0) {
+        Py_CLEAR(*x);
         return -1;
+    }
     xa = PC_DATA(*x);
     if (PyArray_NDIM(xa) == 4 && PyArray_DIM(xa, 1) >= 1 && PyArray_DIM(xa, 2) >= 1 &&
         PyArray_DIM(xa, 3) >= 1)

@@ -34,6 +34,23 @@ pc_layer_input(LayerObject *self, PyObject *x)
 }
 
 PyObject *
+pc_layer_call_input(LayerObject *self, PyObject *args, PyObject *kwargs, int in_layer_dtype,
+                    PyObject **training)
+{
+    static char *kwlist[] = {"inputs", "training", NULL};
+    PyObject *inputs, *train = Py_None, *name = pc_layer_name(self);
+
+    if (pc_layer_check_init(self) < 0 || name == NULL)
+        return NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &train))
+        return NULL;
+    if (training != NULL)
+        *training = train;
+    return in_layer_dtype ? pc_layer_input(self, inputs)
+                          : pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(name));
+}
+
+PyObject *
 pc_layer_weight(LayerObject *self, Py_ssize_t i)
 {
     return i < PyList_GET_SIZE(self->trainable_ws) ? PyList_GET_ITEM(self->trainable_ws, i)

@@ -49,6 +49,12 @@ PyObject *pc_layer_name(LayerObject *self);
 int pc_layer_dtype(LayerObject *self);
 /* x as a Tensor in the layer's dtype (cast, differentiably, when it differs). New ref. */
 PyObject *pc_layer_input(LayerObject *self, PyObject *x);
+/* The start of a C layer's call(inputs, training=None): checks the layer was initialised,
+ * parses the two arguments and returns inputs as a Tensor (new ref): of the layer's dtype
+ * (pc_layer_input) when in_layer_dtype, else of any float dtype. NULL with an exception.
+ * *training (may be NULL: ignored) gets the training argument, borrowed, None if absent. */
+PyObject *pc_layer_call_input(LayerObject *self, PyObject *args, PyObject *kwargs,
+                              int in_layer_dtype, PyObject **training);
 /* Every weight, trainable ones first (new list) */
 PyObject *pc_layer_all_weights(LayerObject *self);
 /* The weight methods of Layer (py/layer_weights.c) */

@@ -271,13 +271,10 @@ Flatten_init(LayerObject *self, PyObject *args, PyObject *kwargs)
 static PyObject *
 Flatten_call(LayerObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *training = Py_False, *x, *y;
+    PyObject *x, *y;
     npy_intp dims[2], n;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
-        return NULL;
-    if ((x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(pc_layer_name(self)))) == NULL)
+    if ((x = pc_layer_call_input(self, args, kwargs, 0, NULL)) == NULL)
         return NULL;
     if (PyArray_NDIM(PC_DATA(x)) < 1) {
         PyErr_Format(PyExc_ValueError, "%U: input must have a batch dimension, got a scalar",

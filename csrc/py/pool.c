@@ -133,15 +133,9 @@ Pool_init(PoolObject *self, PyObject *args, PyObject *kwargs)
 static PyObject *
 Pool_call(PoolObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *training = Py_False, *x, *y, *name = pc_layer_name(&self->base);
+    PyObject *x, *y, *name = pc_layer_name(&self->base);
 
-    if (pc_layer_check_init(&self->base) < 0)
-        return NULL;
-
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
-        return NULL;
-    if (name == NULL || (x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(name))) == NULL)
+    if ((x = pc_layer_call_input(&self->base, args, kwargs, 0, NULL)) == NULL)
         return NULL;
     y = pool_node(PyUnicode_AsUTF8(name), x, self->pool, self->strides, self->same,
                   is_max_pool(self));
@@ -253,17 +247,11 @@ UpSampling2D_init(UpSamplingObject *self, PyObject *args, PyObject *kwargs)
 static PyObject *
 UpSampling2D_call(UpSamplingObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *training = Py_False, *x = NULL, *result = NULL;
+    PyObject *x = NULL, *result = NULL;
     PyObject *name = pc_layer_name(&self->base);
     PyArrayObject *xa;
 
-    if (pc_layer_check_init(&self->base) < 0)
-        return NULL;
-
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
-        return NULL;
-    if (name == NULL || (x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(name))) == NULL)
+    if ((x = pc_layer_call_input(&self->base, args, kwargs, 0, NULL)) == NULL)
         return NULL;
     xa = PC_DATA(x);
     if (PyArray_NDIM(xa) != 4) {

@@ -66,16 +66,11 @@ Rescaling_init(RescalingObject *self, PyObject *args, PyObject *kwargs)
 static PyObject *
 Rescaling_call(RescalingObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *training = Py_None, *x = NULL, *s = NULL, *o = NULL, *xs = NULL;
+    PyObject *x = NULL, *s = NULL, *o = NULL, *xs = NULL;
     PyObject *y = NULL, *name = pc_layer_name(&self->base);
     int typenum = pc_layer_dtype(&self->base);
 
-    if (pc_layer_check_init(&self->base) < 0 || name == NULL)
-        return NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
-        return NULL;
-    if ((x = pc_layer_input(&self->base, inputs)) == NULL ||
+    if ((x = pc_layer_call_input(&self->base, args, kwargs, 1, NULL)) == NULL ||
         (s = pc_as_tensor(self->base.objs[OBJ_SCALE], typenum, PyUnicode_AsUTF8(name))) == NULL ||
         (o = pc_as_tensor(self->base.objs[OBJ_OFFSET], typenum, PyUnicode_AsUTF8(name))) == NULL ||
         (xs = PyNumber_Multiply(x, s)) == NULL)

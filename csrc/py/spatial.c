@@ -25,14 +25,9 @@ check_image(PyObject *name, PyArrayObject *x)
 static PyObject *
 image_input(LayerObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *training = Py_False, *x, *name = pc_layer_name(self);
+    PyObject *x, *name = pc_layer_name(self);
 
-    if (pc_layer_check_init(self) < 0 || name == NULL)
-        return NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
-        return NULL;
-    if ((x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(name))) == NULL)
+    if ((x = pc_layer_call_input(self, args, kwargs, 0, NULL)) == NULL)
         return NULL;
     if (check_image(name, PC_DATA(x)) < 0)
         Py_CLEAR(x);
