@@ -3,7 +3,7 @@
  *
  *   affine_transform  saved[0] = t (N, 6) float64; args.affine_transform =
  *                     {interpolation, fill_mode, fill_value}
- *   resize_bilinear   y's shape gives OH, OW
+ *   resize_bilinear   args.resize = {OH, OW}, y's height and width
  *   contrast          saved[0] = mean (N, C), saved[1] = f (N,) float64; args.contrast = {lo, hi}
  */
 #include "autograd/ops_augment.h"
@@ -65,7 +65,10 @@ pc_resize_bilinear(PyObject *x, pc_index OH, pc_index OW)
     PC_DISPATCH_NOGIL(PyArray_SIZE(y), PyArray_TYPE(xa), pc_resize_bilinear_forward,
                       PyArray_DATA(xa), PyArray_DATA(y), dims[0], PyArray_DIM(xa, 1),
                       PyArray_DIM(xa, 2), dims[3], OH, OW);
-    result = pc_record(PC_OP_RESIZE_BILINEAR, y, 1, &x, NULL, 0, NULL);
+    {
+        pc_op_args args = {.resize = {OH, OW}};
+        result = pc_record(PC_OP_RESIZE_BILINEAR, y, 1, &x, &args, 0, NULL);
+    }
     Py_DECREF(y);
     return result;
 }

@@ -3,10 +3,12 @@
  *
  *   batch_norm   parents: x, then γ and β when present
  *                saved[0] = mean, saved[1] = inv = 1/√(var + ε)   (C,) each
- *                args.norm = {A, C, B, batch_stats, parent of γ (or −1), parent of β (or −1)}
+ *                args.norm = {A, C, B, batch_stats, parent of γ (or −1), parent of β (or −1),
+ *                             axis, epsilon, momentum}
  *                x is viewed as (A, C, B) around the normalised axis
  *   layer_norm   parents as batch_norm; saved mean, inv (M,) per row of x viewed (M, K)
- *                args.norm = {M, K (in a, c), 1, −, parent of γ (or −1), of β (or −1)}
+ *                args.norm = {M, K (in a, c), 1, −, parent of γ (or −1), of β (or −1),
+ *                             first normalised axis, epsilon, −}
  */
 #include "autograd/ops_norm.h"
 
@@ -102,7 +104,7 @@ pc_batch_norm(PyObject *x, PyObject *gamma, PyObject *beta, PyArrayObject *movin
                     momentum);
     NPY_END_THREADS;
     {
-        pc_op_args args = {.norm = {A, C, B, batch_stats, -1, -1}};
+        pc_op_args args = {.norm = {A, C, B, batch_stats, -1, -1, axis, epsilon, momentum}};
         PyObject *saved[2] = {(PyObject *)mean, (PyObject *)inv};
         int n_parents = norm_parents(x, gamma, beta, parents, &args);
         result = pc_record(PC_OP_BATCH_NORM, y, n_parents, parents, &args, 2, saved);
@@ -182,11 +184,14 @@ pc_grad_batch_norm(pc_node *node, PyArrayObject *dout)
 }
 
 PyObject *
-pc_layer_norm(PyObject *x, PyObject *gamma, PyObject *beta, pc_index K, double epsilon)
+pc_layer_norm(PyObject *x, PyObject *gamma, PyObject *beta, int first, double epsilon)
 {
     PyArrayObject *xa = PC_DATA(x), *y = NULL, *mean = NULL, *inv = NULL;
     PyObject *result = NULL, *parents[3];
-    pc_index M = PyArray_SIZE(xa) / K;
+    pc_index M = 1, K = 1;          /* x viewed (M, K): the axes before first, and the rest */
+
+    for (int d = 0; d < PyArray_NDIM(xa); d++)
+        *(d < first ? &M : &K) *= PyArray_DIM(xa, d);
 
     if ((y = pc_new_array(PyArray_NDIM(xa), PyArray_SHAPE(xa), PyArray_TYPE(xa))) == NULL ||
         (mean = channel_array(xa, M)) == NULL || (inv = channel_array(xa, M)) == NULL)
@@ -196,7 +201,7 @@ pc_layer_norm(PyObject *x, PyObject *gamma, PyObject *beta, pc_index K, double e
                       beta != NULL ? PyArray_DATA(PC_DATA(beta)) : NULL, epsilon, PyArray_DATA(y),
                       PyArray_DATA(mean), PyArray_DATA(inv));
     {
-        pc_op_args args = {.norm = {M, K, 1, 0, -1, -1}};
+        pc_op_args args = {.norm = {M, K, 1, 0, -1, -1, first, epsilon, 0.0}};
         PyObject *saved[2] = {(PyObject *)mean, (PyObject *)inv};
         int n_parents = norm_parents(x, gamma, beta, parents, &args);
         result = pc_record(PC_OP_LAYER_NORM, y, n_parents, parents, &args, 2, saved);

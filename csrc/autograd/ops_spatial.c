@@ -3,6 +3,7 @@
  *
  *   global_avg_pool2d  parent x (N, H, W, C); y (N, C) or (N, 1, 1, C)
  *   global_max_pool2d  the same; saved[0] = arg (N, C) intp: the pixel of each maximum
+ *                      (both: args.global_pool2d = {keepdims})
  *   pad2d              args.pad2d = {PT, PB, PL, PR} (negative: cropped)
  */
 #include "autograd/ops_spatial.h"
@@ -39,8 +40,11 @@ pc_global_pool2d(PyObject *x, int is_max, int keepdims)
         PC_DISPATCH_NOGIL(PyArray_SIZE(xa), PyArray_TYPE(xa), pc_global_avg_pool_forward,
                           PyArray_DATA(xa), PyArray_DATA(y), N, P, C);
     saved = (PyObject *)arg;
-    result = pc_record(is_max ? PC_OP_GLOBAL_MAX_POOL2D : PC_OP_GLOBAL_AVG_POOL2D, y, 1, &x,
-                       NULL, is_max, &saved);
+    {
+        pc_op_args args = {.global_pool2d = {keepdims}};
+        result = pc_record(is_max ? PC_OP_GLOBAL_MAX_POOL2D : PC_OP_GLOBAL_AVG_POOL2D, y, 1,
+                           &x, &args, is_max, &saved);
+    }
 done:
     Py_XDECREF(y);
     Py_XDECREF(arg);

@@ -208,7 +208,7 @@ LayerNorm_call(LayerNormObject *self, PyObject *args, PyObject *kwargs)
         goto done;
     }
     y = pc_layer_norm(x, self->scale ? pc_layer_weight(&self->base, 0) : NULL,
-                      self->center ? pc_layer_weight(&self->base, self->scale) : NULL, K,
+                      self->center ? pc_layer_weight(&self->base, self->scale) : NULL, first,
                       self->epsilon);
 done:
     Py_XDECREF(s);
