@@ -1,7 +1,8 @@
 /* py/op_args.c — Tensor.op_args: the arguments of the op that produced a tensor, as a
  * dict under the names a Keras user reads (strides, padding, activation, alpha, axis...),
  * built from the node's named pc_op_args (core/tensor.h). {} for a leaf and for ops
- * without arguments (element-wise, shape and index ops). pycnn.explain reads these instead of guessing them from numbers. */
+ * without arguments (element-wise, shape and index ops). pycnn.explain reads these
+ * instead of guessing them from numbers. */
 #include "py/bindings.h"
 
 #include <string.h>
