@@ -336,24 +336,18 @@ Affine_get_config(AffineAugmentObject *self, PyObject *Py_UNUSED(ignored))
 }
 
 static PyMethodDef Affine_methods[] = {
-    {"call", (PyCFunction)(void (*)(void))Affine_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=None)\n--\n\na random transform per image when training, else inputs"},
-    {"compute_output_shape", (PyCFunction)pc_layer_identity_shape, METH_O,
-     "compute_output_shape(input_shape)\n--\n\nthe same shape"},
-    {"get_config", (PyCFunction)Affine_get_config, METH_NOARGS, "get_config()\n--\n\nKeras' keys"},
+    PC_LAYER_CALL(Affine_call,
+                  "call(inputs, training=None)\n--\n\na random transform per image when "
+                  "training, else inputs"),
+    PC_LAYER_OUTPUT_SHAPE(pc_layer_identity_shape, "the same shape"),
+    PC_LAYER_GET_CONFIG(Affine_get_config, "Keras' keys"),
     {NULL, NULL, 0, NULL},
 };
 
 #define AFFINE_TYPE(cls, doc)                                                             \
     static PyTypeObject cls##_Type = {                                                    \
-        PyVarObject_HEAD_INIT(NULL, 0)                                                    \
-        .tp_name = "pycnn.layers." #cls,                                                  \
+        PC_LAYER_TYPE(#cls, AffineAugmentObject, Affine_init, Affine_methods),             \
         .tp_doc = PyDoc_STR(doc),                                                         \
-        .tp_basicsize = sizeof(AffineAugmentObject),                                      \
-        .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,   /* GC inherited */      \
-        .tp_base = &Layer_Type,                                                           \
-        .tp_init = (initproc)Affine_init,                                                 \
-        .tp_methods = Affine_methods,                                                     \
     }
 
 #define FILL_DOC                                                                          \

@@ -254,19 +254,16 @@ static PyGetSetDef Dense_getset[] = {
 };
 
 static PyMethodDef Dense_methods[] = {
-    {"call", (PyCFunction)(void (*)(void))Dense_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=False)\n--\n\nthe layer's node on built weights"},
-    {"build", (PyCFunction)Dense_build, METH_O,
-     "build(input_shape)\n--\n\ncreate kernel (input_shape[-1], units) and bias (units,)"},
-    {"compute_output_shape", (PyCFunction)Dense_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape)\n--\n\ninput_shape[:-1] + (units,)"},
-    {"get_config", (PyCFunction)Dense_get_config, METH_NOARGS, "get_config()\n--\n\nKeras keys"},
+    PC_LAYER_CALL(Dense_call,
+                  "call(inputs, training=False)\n--\n\nthe layer's node on built weights"),
+    PC_LAYER_BUILD(Dense_build, "create kernel (input_shape[-1], units) and bias (units,)"),
+    PC_LAYER_OUTPUT_SHAPE(Dense_compute_output_shape, "input_shape[:-1] + (units,)"),
+    PC_LAYER_GET_CONFIG(Dense_get_config, "Keras keys"),
     {NULL, NULL, 0, NULL},
 };
 
 static PyTypeObject Dense_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pycnn.layers.Dense",
+    PC_LAYER_TYPE("Dense", DenseObject, Dense_init, Dense_methods),
     .tp_doc = PyDoc_STR(
         "Dense(units, activation=None, use_bias=True, kernel_initializer='glorot_uniform',\n"
         "      bias_initializer='zeros', *, input_shape=None, name=None, trainable=True,\n"
@@ -275,17 +272,12 @@ static PyTypeObject Dense_Type = {
         "(in + 1)·units parameters. Input (batch, ..., in) -> output (batch, ..., units).\n"
         "GEMM, bias and relu/sigmoid/tanh run as one node (one backward).\n\n"
         "    >>> Dense(512, activation='relu', input_shape=(784,)).build((None, 784))"),
-    .tp_basicsize = sizeof(DenseObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,    /* GC inherited */
-    .tp_base = &Layer_Type,
-    .tp_init = (initproc)Dense_init,
     .tp_getset = Dense_getset,
-    .tp_methods = Dense_methods,
 };
 
 static PyTypeObject Maxout_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pycnn.layers.Maxout",
+    /* Layer's subtype, not Dense's: isinstance() stays Keras-like */
+    PC_LAYER_TYPE("Maxout", DenseObject, Maxout_init, Dense_methods),
     .tp_doc = PyDoc_STR(
         "Maxout(units, pieces=2, use_bias=True, kernel_initializer='glorot_uniform',\n"
         "       bias_initializer='zeros', *, input_shape=None, name=None, trainable=True,\n"
@@ -293,12 +285,7 @@ static PyTypeObject Maxout_Type = {
         "k = pieces affine maps, then their maximum: z = x·W + b with W (in, units·k),\n"
         "y[:, u] = max_j z[:, u·k + j]; (in + 1)·units·k parameters. The gradient goes to\n"
         "the first maximal piece. Two nodes: dense (GEMM + bias), then maxout."),
-    .tp_basicsize = sizeof(DenseObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,    /* GC inherited */
-    .tp_base = &Layer_Type,                 /* not a Dense: isinstance() stays Keras-like */
-    .tp_init = (initproc)Maxout_init,
     .tp_getset = Dense_getset,
-    .tp_methods = Dense_methods,
 };
 
 int

@@ -33,6 +33,35 @@ typedef struct {
 extern PyTypeObject Layer_Type;
 #define pc_layer_check(o) PyObject_TypeCheck((o), &Layer_Type)
 
+/* The rows of a C layer's method table for the Keras protocol: the calling convention
+ * and (but for call, whose training default varies) the signature line Jupyter shows
+ * live here once; doc is what follows the signature. */
+#define PC_LAYER_CALL(fn, signature_and_doc)                                             \
+    {"call", (PyCFunction)(void (*)(void))(fn), METH_VARARGS | METH_KEYWORDS,            \
+     signature_and_doc}
+#define PC_LAYER_BUILD(fn, doc)                                                          \
+    {"build", (PyCFunction)(fn), METH_O, "build(input_shape)\n--\n\n" doc}
+#define PC_LAYER_OUTPUT_SHAPE(fn, doc)                                                   \
+    {"compute_output_shape", (PyCFunction)(fn), METH_O,                                  \
+     "compute_output_shape(input_shape)\n--\n\n" doc}
+#define PC_LAYER_GET_CONFIG(fn, doc)                                                     \
+    {"get_config", (PyCFunction)(fn), METH_NOARGS, "get_config()\n--\n\n" doc}
+
+/* The fields every C layer type shares: subclassable from Python, derived from Layer
+ * (whose GC support it inherits), its object struct, __init__ and method table:
+ *   static PyTypeObject Dropout_Type = {
+ *       PC_LAYER_TYPE("Dropout", DropoutObject, Dropout_init, Dropout_methods),
+ *       .tp_doc = PyDoc_STR("Dropout(rate, ...)\n--\n\n..."),
+ *   };                                                                                */
+#define PC_LAYER_TYPE(name, object, init, methods)                                       \
+    PyVarObject_HEAD_INIT(NULL, 0)                                                       \
+    .tp_name = "pycnn.layers." name,                                                     \
+    .tp_basicsize = sizeof(object),                                                      \
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,                                \
+    .tp_base = &Layer_Type,                                                              \
+    .tp_init = (initproc)(init),                                                         \
+    .tp_methods = (methods)
+
 /* The keyword arguments every layer constructor accepts, after its own. */
 #define PC_LAYER_KWLIST "input_shape", "name", "trainable", "dtype"
 #define PC_LAYER_KWFMT "OOpO"

@@ -166,12 +166,9 @@ Pool_get_config(PoolObject *self, PyObject *Py_UNUSED(ignored))
 }
 
 static PyMethodDef Pool_methods[] = {
-    {"call", (PyCFunction)(void (*)(void))Pool_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=False)\n--\n\npool each window"},
-    {"compute_output_shape", (PyCFunction)Pool_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape)\n--\n\n(batch, out_h, out_w, channels)"},
-    {"get_config", (PyCFunction)Pool_get_config, METH_NOARGS,
-     "get_config()\n--\n\npool_size, strides, padding, data_format"},
+    PC_LAYER_CALL(Pool_call, "call(inputs, training=False)\n--\n\npool each window"),
+    PC_LAYER_OUTPUT_SHAPE(Pool_compute_output_shape, "(batch, out_h, out_w, channels)"),
+    PC_LAYER_GET_CONFIG(Pool_get_config, "pool_size, strides, padding, data_format"),
     {NULL, NULL, 0, NULL},
 };
 
@@ -183,28 +180,16 @@ static PyMethodDef Pool_methods[] = {
     "windows over the padding use only real pixels. No weights."
 
 static PyTypeObject MaxPooling2D_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pycnn.layers.MaxPooling2D",
+    PC_LAYER_TYPE("MaxPooling2D", PoolObject, Pool_init, Pool_methods),
     .tp_doc = PyDoc_STR(POOL_DOC("MaxPooling2D", "The maximum") "\nBackward: the whole "
                         "gradient of an output goes to the FIRST maximal element of its\n"
                         "window (scanning rows, then columns); tied elements get none."),
-    .tp_basicsize = sizeof(PoolObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
-    .tp_base = &Layer_Type,
-    .tp_init = (initproc)Pool_init,
-    .tp_methods = Pool_methods,
 };
 
 static PyTypeObject AveragePooling2D_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pycnn.layers.AveragePooling2D",
+    PC_LAYER_TYPE("AveragePooling2D", PoolObject, Pool_init, Pool_methods),
     .tp_doc = PyDoc_STR(POOL_DOC("AveragePooling2D", "The mean") "\nBackward: each real "
                         "pixel of a window gets the output's gradient / (real pixels)."),
-    .tp_basicsize = sizeof(PoolObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
-    .tp_base = &Layer_Type,
-    .tp_init = (initproc)Pool_init,
-    .tp_methods = Pool_methods,
 };
 
 /* ---- nearest-neighbour upsampling ------------------------------------------------------- */
@@ -309,29 +294,22 @@ UpSampling2D_get_config(UpSamplingObject *self, PyObject *Py_UNUSED(ignored))
 }
 
 static PyMethodDef UpSampling2D_methods[] = {
-    {"call", (PyCFunction)(void (*)(void))UpSampling2D_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=False)\n--\n\nrepeat rows and columns"},
-    {"compute_output_shape", (PyCFunction)UpSampling2D_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape)\n--\n\n(batch, H·size[0], W·size[1], channels)"},
-    {"get_config", (PyCFunction)UpSampling2D_get_config, METH_NOARGS,
-     "get_config()\n--\n\nsize, data_format, interpolation"},
+    PC_LAYER_CALL(UpSampling2D_call,
+                  "call(inputs, training=False)\n--\n\nrepeat rows and columns"),
+    PC_LAYER_OUTPUT_SHAPE(UpSampling2D_compute_output_shape,
+                          "(batch, H·size[0], W·size[1], channels)"),
+    PC_LAYER_GET_CONFIG(UpSampling2D_get_config, "size, data_format, interpolation"),
     {NULL, NULL, 0, NULL},
 };
 
 static PyTypeObject UpSampling2D_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pycnn.layers.UpSampling2D",
+    PC_LAYER_TYPE("UpSampling2D", UpSamplingObject, UpSampling2D_init, UpSampling2D_methods),
     .tp_doc = PyDoc_STR(
         "UpSampling2D(size=(2, 2), data_format=None, interpolation='nearest', *,\n"
         "             input_shape=None, name=None, trainable=True, dtype=None)\n--\n\n"
         "(N, H, W, C) -> (N, H·size[0], W·size[1], C). 'nearest': each pixel becomes a\n"
         "size[0]×size[1] block (backward sums each block); 'bilinear': Keras' resize, i.e.\n"
         "torch's interpolate(mode='bilinear', align_corners=False)."),
-    .tp_basicsize = sizeof(UpSamplingObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
-    .tp_base = &Layer_Type,
-    .tp_init = (initproc)UpSampling2D_init,
-    .tp_methods = UpSampling2D_methods,
 };
 
 static PyMethodDef pool_functions[] = {
