@@ -417,7 +417,7 @@ static PyMethodDef Layer_methods[] = {
     {"__reduce__", (PyCFunction)Layer_reduce, METH_NOARGS, "layers are not copied (TypeError)"},
     {"build", (PyCFunction)Layer_build, METH_O,
      "build(input_shape)\n--\n\ncreate the weights for inputs of this shape (batch first)"},
-    {"call", (PyCFunction)(void (*)(void))Layer_call_method, METH_VARARGS | METH_KEYWORDS,
+    {"call", PC_KW(Layer_call_method),
      "call(inputs, training=False)\n--\n\nthe computation (subclasses define it)"},
     {"compute_output_shape", (PyCFunction)Layer_compute_output_shape, METH_O,
      "compute_output_shape(input_shape)\n--\n\nReturns output shape, batch first. "},
@@ -432,7 +432,7 @@ static PyMethodDef Layer_methods[] = {
     {"from_config", (PyCFunction)Layer_from_config, METH_O | METH_CLASS,
      "from_config(config)\n--\n\na new layer from get_config()'s dict"},
     PC_LAYER_CALL_METHODS
-    {"add_weight", (PyCFunction)(void (*)(void))pc_layer_add_weight_method, METH_VARARGS | METH_KEYWORDS,
+    {"add_weight", PC_KW(pc_layer_add_weight_method),
      "add_weight(shape, initializer='glorot_uniform', dtype=None, trainable=True, name=None)\n"
      "-> a new weight Tensor named '<layer>/<name>'"},
     {NULL, NULL, 0, NULL},

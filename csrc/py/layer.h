@@ -37,8 +37,7 @@ extern PyTypeObject Layer_Type;
  * and (but for call, whose training default varies) the signature line Jupyter shows
  * live here once; doc is what follows the signature. */
 #define PC_LAYER_CALL(fn, signature_and_doc)                                             \
-    {"call", (PyCFunction)(void (*)(void))(fn), METH_VARARGS | METH_KEYWORDS,            \
-     signature_and_doc}
+    {"call", PC_KW(fn), signature_and_doc}
 #define PC_LAYER_BUILD(fn, doc)                                                          \
     {"build", (PyCFunction)(fn), METH_O, "build(input_shape)\n--\n\n" doc}
 #define PC_LAYER_OUTPUT_SHAPE(fn, doc)                                                   \

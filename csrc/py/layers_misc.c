@@ -325,7 +325,7 @@ static PyTypeObject Flatten_Type = {
 };
 
 static PyMethodDef misc_functions[] = {
-    {"dropout", (PyCFunction)(void (*)(void))py_dropout, METH_VARARGS | METH_KEYWORDS,
+    {"dropout", PC_KW(py_dropout),
      "dropout(x, rate, training=True, seed=None)\n--\n\nReturns Tensor.\n\n"
      "Inverted dropout: zero each value with probability rate, scale the rest by\n"
      "1/(1 - rate); x itself when training is False. An int seed gives the same mask\n"

@@ -398,31 +398,28 @@ py_ema_step(PyObject *Py_UNUSED(mod), PyObject *args)
     "ema=None (moving-average slot), ema_momentum=0.0"
 
 PyMethodDef pc_optim_functions[] = {
-    {"sgd_step", (PyCFunction)(void (*)(void))py_sgd_step, METH_VARARGS | METH_KEYWORDS,
+    {"sgd_step", PC_KW(py_sgd_step),
      "sgd_step(w, g, m, learning_rate, momentum, nesterov, **kwargs)\n--\n\nKeras' SGD update of w "
      "(and the momentum slot m, None when momentum is 0), in place" COMMON_DOC},
-    {"adam_step", (PyCFunction)(void (*)(void))py_adam_step, METH_VARARGS | METH_KEYWORDS,
+    {"adam_step", PC_KW(py_adam_step),
      "adam_step(w, g, m, v, vhat, learning_rate, beta_1, beta_2, epsilon, t, **kwargs)\n--\n\nKeras' "
      "Adam (AdamW with decay) update at step t >= 1 (vhat: AMSGrad slot or None), in place"
      COMMON_DOC},
-    {"rmsprop_step", (PyCFunction)(void (*)(void))py_rmsprop_step,
-     METH_VARARGS | METH_KEYWORDS,
+    {"rmsprop_step", PC_KW(py_rmsprop_step),
      "rmsprop_step(w, g, v, m, mg, learning_rate, rho, momentum, epsilon, **kwargs)\n--\n\nKeras' "
      "RMSprop update (m: momentum slot or None, mg: centered slot or None), in place"
      COMMON_DOC},
-    {"nadam_step", (PyCFunction)(void (*)(void))py_nadam_step, METH_VARARGS | METH_KEYWORDS,
+    {"nadam_step", PC_KW(py_nadam_step),
      "nadam_step(w, g, m, v, learning_rate, beta_1, beta_2, epsilon, t, u_product, **kwargs)\n--\n\n"
      "Keras' Nadam update at step t >= 1; u_product = the product of the momentum schedule "
      "up to and with step t, in place" COMMON_DOC},
-    {"adagrad_step", (PyCFunction)(void (*)(void))py_adagrad_step,
-     METH_VARARGS | METH_KEYWORDS,
+    {"adagrad_step", PC_KW(py_adagrad_step),
      "adagrad_step(w, g, accumulator, learning_rate, epsilon, **kwargs)\n--\n\nKeras' Adagrad "
      "update, in place" COMMON_DOC},
-    {"adadelta_step", (PyCFunction)(void (*)(void))py_adadelta_step,
-     METH_VARARGS | METH_KEYWORDS,
+    {"adadelta_step", PC_KW(py_adadelta_step),
      "adadelta_step(w, g, accumulated_grad, accumulated_delta_var, learning_rate, rho, "
      "epsilon, **kwargs)\n--\n\nKeras' Adadelta update, in place" COMMON_DOC},
-    {"lion_step", (PyCFunction)(void (*)(void))py_lion_step, METH_VARARGS | METH_KEYWORDS,
+    {"lion_step", PC_KW(py_lion_step),
      "lion_step(w, g, m, learning_rate, beta_1, beta_2, **kwargs)\n--\n\nKeras' Lion update, in "
      "place" COMMON_DOC},
     {"ema_step", py_ema_step, METH_VARARGS,

@@ -313,10 +313,10 @@ static PyTypeObject UpSampling2D_Type = {
 };
 
 static PyMethodDef pool_functions[] = {
-    {"max_pool2d", (PyCFunction)(void (*)(void))py_max_pool2d, METH_VARARGS | METH_KEYWORDS,
+    {"max_pool2d", PC_KW(py_max_pool2d),
      "max_pool2d(x, pool_size, strides=None, padding='valid')\n--\n\nReturns Tensor.\n\n"
      "The MaxPooling2D node: the gradient goes to the first maximal element of a window."},
-    {"avg_pool2d", (PyCFunction)(void (*)(void))py_avg_pool2d, METH_VARARGS | METH_KEYWORDS,
+    {"avg_pool2d", PC_KW(py_avg_pool2d),
      "avg_pool2d(x, pool_size, strides=None, padding='valid')\n--\n\nReturns Tensor.\n\n"
      "The AveragePooling2D node: 'same' windows average their real pixels only."},
     {NULL, NULL, 0, NULL},
