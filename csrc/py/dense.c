@@ -177,52 +177,51 @@ dense_init_common(DenseObject *self, const char *who, PyObject *units, PyObject 
     return 0;
 }
 
+/* Dense(units, activation=None, ...) and Maxout(units, pieces=2, ...): the same
+ * constructor but for its second argument */
 static int
-Dense_init(DenseObject *self, PyObject *args, PyObject *kwargs)
+dense_layer_init(DenseObject *self, PyObject *args, PyObject *kwargs, int maxout)
 {
-    static char *kwlist[] = {"units", "activation", "use_bias", "kernel_initializer",
-                             "bias_initializer", PC_LAYER_KWLIST, NULL};
-    PyObject *units, *activation = Py_None, *input_shape = Py_None, *name = Py_None;
-    PyObject *dtype = Py_None, *kinit = NULL, *binit = NULL;
+    static char *dense_kw[] = {"units", "activation", "use_bias", "kernel_initializer",
+                               "bias_initializer", PC_LAYER_KWLIST, NULL};
+    static char *maxout_kw[] = {"units", "pieces", "use_bias", "kernel_initializer",
+                                "bias_initializer", PC_LAYER_KWLIST, NULL};
+    const char *who = maxout ? "Maxout" : "Dense";
+    PyObject *units, *second = NULL, *input_shape = Py_None, *name = Py_None;
+    PyObject *dtype = Py_None, *kinit = NULL, *binit = NULL, *pieces = NULL;
     int use_bias = 1, trainable = 1, status = -1;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|OpOO$" PC_LAYER_KWFMT ":Dense", kwlist,
-                                     &units, &activation, &use_bias, &kinit, &binit,
-                                     &input_shape, &name, &trainable, &dtype))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs,
+                                     maxout ? "O|OpOO$" PC_LAYER_KWFMT ":Maxout"
+                                            : "O|OpOO$" PC_LAYER_KWFMT ":Dense",
+                                     maxout ? maxout_kw : dense_kw, &units, &second, &use_bias,
+                                     &kinit, &binit, &input_shape, &name, &trainable, &dtype))
+        return -1;
+    if (maxout && (pieces = second != NULL ? Py_NewRef(second) : PyLong_FromLong(2)) == NULL)
         return -1;
     kinit = kinit != NULL ? Py_NewRef(kinit) : PyUnicode_FromString("glorot_uniform");
     binit = binit != NULL ? Py_NewRef(binit) : PyUnicode_FromString("zeros");
     if (kinit != NULL && binit != NULL &&
-        dense_init_common(self, "Dense", units, NULL, activation, use_bias, kinit, binit) == 0)
+        dense_init_common(self, who, units, pieces,
+                          !maxout && second != NULL ? second : Py_None, use_bias, kinit,
+                          binit) == 0)
         status = pc_layer_init_common(&self->base, input_shape, name, trainable, dtype);
+    Py_XDECREF(pieces);
     Py_XDECREF(kinit);
     Py_XDECREF(binit);
     return status;
 }
 
 static int
+Dense_init(DenseObject *self, PyObject *args, PyObject *kwargs)
+{
+    return dense_layer_init(self, args, kwargs, 0);
+}
+
+static int
 Maxout_init(DenseObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"units", "pieces", "use_bias", "kernel_initializer",
-                             "bias_initializer", PC_LAYER_KWLIST, NULL};
-    PyObject *units, *pieces = NULL, *input_shape = Py_None, *name = Py_None;
-    PyObject *dtype = Py_None, *kinit = NULL, *binit = NULL;
-    int use_bias = 1, trainable = 1, status = -1;
-
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|OpOO$" PC_LAYER_KWFMT ":Maxout", kwlist,
-                                     &units, &pieces, &use_bias, &kinit, &binit, &input_shape,
-                                     &name, &trainable, &dtype))
-        return -1;
-    pieces = pieces != NULL ? Py_NewRef(pieces) : PyLong_FromLong(2);
-    kinit = kinit != NULL ? Py_NewRef(kinit) : PyUnicode_FromString("glorot_uniform");
-    binit = binit != NULL ? Py_NewRef(binit) : PyUnicode_FromString("zeros");
-    if (pieces != NULL && kinit != NULL && binit != NULL &&
-        dense_init_common(self, "Maxout", units, pieces, Py_None, use_bias, kinit, binit) == 0)
-        status = pc_layer_init_common(&self->base, input_shape, name, trainable, dtype);
-    Py_XDECREF(pieces);
-    Py_XDECREF(kinit);
-    Py_XDECREF(binit);
-    return status;
+    return dense_layer_init(self, args, kwargs, 1);
 }
 
 PyObject *
