@@ -5,21 +5,7 @@ import pytest
 
 from benchmarks import harness, report, rows
 from benchmarks import numpy_ref as ref
-
-
-def numerical_grad(f, x, eps=1e-6):
-    g = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"])
-    for _ in it:
-        i = it.multi_index
-        old = x[i]
-        x[i] = old + eps
-        fp = f()
-        x[i] = old - eps
-        fm = f()
-        x[i] = old
-        g[i] = (fp - fm) / (2 * eps)
-    return g
+from pycnn.autograd import numerical_grad
 
 
 def test_im2col_col2im_are_adjoint(rng):
