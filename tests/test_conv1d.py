@@ -169,7 +169,7 @@ def test_summary_and_config_round_trip(keras):
      r"groups. Received groups=3, but the input has 4 channels"),
     (lambda: Conv1D(0, 3), ValueError, r"Conv1D: .*filters=0"),
     (lambda: Conv1D(2, (3, 3)), ValueError, r"Conv1D: the `kernel_size` argument must be a "
-                                            r"tuple of 1 integers"),
+                                            r"tuple of 1 positive integers. Received kernel_size=\(3, 3\)"),
     (lambda: Conv1D(2, 3, padding="full"), ValueError, r"Conv1D: the `padding` argument"),
     (lambda: Conv1D(2, 3, strides=2, dilation_rate=2), ValueError,
      r"Conv1D: `strides > 1` not supported in conjunction with `dilation_rate > 1`"),
