@@ -201,18 +201,29 @@ def test_summaries_and_configs_match_keras(keras):
     assert model.layers[0].depthwise_kernel is model.layers[0].kernel
 
 
-def test_trains():
+def test_trains_and_saves(tmp_path):
     rng = np.random.default_rng(8)
     x, y = rng.standard_normal((16, 8, 8, 3)).astype("float32"), rng.integers(0, 2, 16)
     model = pycnn.models.Sequential([
-        pycnn.Input((8, 8, 3)), DepthwiseConv2D(3, padding="same", activation="relu",
-                                                depthwise_regularizer=pycnn.regularizers.L2(1e-3)),
+        pycnn.Input((8, 8, 3)), DepthwiseConv2D(3, padding="same", activation="relu"),
         SeparableConv2D(4, 3, strides=2, activation="relu"),
         pycnn.layers.Flatten(), pycnn.layers.Dense(2)])
     model.compile("adam", pycnn.losses.SparseCategoricalCrossentropy(from_logits=True))
     history = model.fit(x, y, epochs=3, batch_size=8, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
-    assert len(model.losses) == 1
+    reg = DepthwiseConv2D(3, depthwise_regularizer=pycnn.regularizers.L2(0.5),
+                          bias_regularizer=pycnn.regularizers.L1(0.25), dtype="float64")
+    reg(x[:1].astype("float64"))
+    k, b = reg.get_weights()
+    b = np.arange(3.0) - 1
+    reg.set_weights([k, b])
+    np.testing.assert_allclose(sum(float(loss.numpy()) for loss in reg.losses),
+                               0.5 * (k ** 2).sum() + 0.25 * np.abs(b).sum())
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    back = pycnn.models.load_model(path)
+    np.testing.assert_allclose(back.predict(x, verbose=0), model.predict(x, verbose=0),
+                               atol=1e-6)
 
 
 @pytest.mark.parametrize("call, exc, match", [
