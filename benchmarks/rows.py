@@ -366,7 +366,8 @@ def row_conv1d(pycnn, torch, rng, n, steps, c, filters, k=5):
                                torch.nn.Conv1d(c, filters, k))
     w = (rng.standard_normal((filters, c, 1, k)) * 0.1).astype(np.float32)
     bias = np.zeros(filters, np.float32)
-    x4 = np.ascontiguousarray(np.pad(x, ((0, 0), (k - 1, 0), (0, 0))).transpose(0, 2, 1))[:, :, None]
+    x4 = np.pad(x, ((0, 0), (k - 1, 0), (0, 0))).transpose(0, 2, 1)
+    x4 = np.ascontiguousarray(x4)[:, :, None]
     seed4 = np.ascontiguousarray(seed.transpose(0, 2, 1))[:, :, None]
 
     def npref():                # the course's conv over one-row images

@@ -17,8 +17,9 @@ from pycnn.layers import Conv1D
 from pycnn.layers.convolutional import conv1d
 
 # (C, filters, kernel, strides, padding, dilation, groups)
-GEOMETRIES = [(3, 4, 3, 1, "valid", 1, 1), (3, 4, 3, 2, "same", 1, 1), (4, 6, 2, 1, "causal", 1, 2),
-              (4, 4, 3, 1, "causal", 2, 1), (6, 6, 5, 3, "causal", 1, 3), (2, 4, 3, 1, "same", 3, 2),
+GEOMETRIES = [(3, 4, 3, 1, "valid", 1, 1), (3, 4, 3, 2, "same", 1, 1),
+              (4, 6, 2, 1, "causal", 1, 2), (4, 4, 3, 1, "causal", 2, 1),
+              (6, 6, 5, 3, "causal", 1, 3), (2, 4, 3, 1, "same", 3, 2),
               (4, 8, 1, 1, "valid", 1, 4), (8, 8, 3, 1, "same", 1, 8)]
 IDS = [f"c{c}-f{f}-k{k}-s{s}-{p}-d{d}-g{g}" for c, f, k, s, p, d, g in GEOMETRIES]
 
@@ -168,8 +169,9 @@ def test_summary_and_config_round_trip(keras):
      r"conv1d_\d+: the number of input channels must be evenly divisible by the number of "
      r"groups. Received groups=3, but the input has 4 channels"),
     (lambda: Conv1D(0, 3), ValueError, r"Conv1D: .*filters=0"),
-    (lambda: Conv1D(2, (3, 3)), ValueError, r"Conv1D: the `kernel_size` argument must be a "
-                                            r"tuple of 1 positive integers. Received kernel_size=\(3, 3\)"),
+    (lambda: Conv1D(2, (3, 3)), ValueError,
+     r"Conv1D: the `kernel_size` argument must be a tuple of 1 positive integers. "
+     r"Received kernel_size=\(3, 3\)"),
     (lambda: Conv1D(2, 3, padding="full"), ValueError, r"Conv1D: the `padding` argument"),
     (lambda: Conv1D(2, 3, strides=2, dilation_rate=2), ValueError,
      r"Conv1D: `strides > 1` not supported in conjunction with `dilation_rate > 1`"),

@@ -17,10 +17,14 @@ from helpers import check_op, switched
 from pycnn.layers import Conv2D
 
 # (C, F, groups, kernel, strides, padding, dilation)
-GEOMETRIES = [(4, 6, 2, (3, 3), (1, 1), "valid", (1, 1)), (6, 6, 3, (3, 3), (2, 2), "same", (1, 1)),
-              (4, 8, 4, (3, 3), (1, 1), "same", (1, 1)), (6, 4, 2, (1, 1), (1, 1), "valid", (1, 1)),
-              (4, 4, 2, (2, 3), (2, 1), "same", (1, 1)), (4, 8, 2, (3, 3), (1, 1), "same", (2, 2)),
-              (3, 6, 3, (3, 2), (1, 1), "valid", (1, 2)), (16, 16, 2, (3, 3), (1, 1), "same", (1, 1))]
+GEOMETRIES = [(4, 6, 2, (3, 3), (1, 1), "valid", (1, 1)),
+              (6, 6, 3, (3, 3), (2, 2), "same", (1, 1)),
+              (4, 8, 4, (3, 3), (1, 1), "same", (1, 1)),
+              (6, 4, 2, (1, 1), (1, 1), "valid", (1, 1)),
+              (4, 4, 2, (2, 3), (2, 1), "same", (1, 1)),
+              (4, 8, 2, (3, 3), (1, 1), "same", (2, 2)),
+              (3, 6, 3, (3, 2), (1, 1), "valid", (1, 2)),
+              (16, 16, 2, (3, 3), (1, 1), "same", (1, 1))]
 IDS = [f"c{c}-f{f}-g{g}-k{k[0]}x{k[1]}-s{s[0]}-{p}-d{d[0]}x{d[1]}"
        for c, f, g, k, s, p, d in GEOMETRIES]
 ROUTES = ["auto", "im2col", "winograd", "direct"]

@@ -447,8 +447,8 @@ static PyTypeObject Conv2D_Type = {
         "inputs (batch, H, W, C) -> (batch, OH, OW, filters); kernel (kh, kw, C, filters),\n"
         "(kh·kw·C + 1)·filters parameters. groups=G splits the channels and filters into G\n"
         "groups, filter group j seeing channel group j only: kernel (kh, kw, C/G, filters),\n"
-        "(kh·kw·C/G + 1)·filters parameters; G = C is a depthwise convolution. valid: O = floor((I - k)/s) + 1; same:\n"
-        "O = ceil(I/s), the odd extra padding row/column at the bottom/right like Keras.\n"
+        "(kh·kw·C/G + 1)·filters parameters; G = C is a depthwise convolution.\n"
+        "valid: O = floor((I - k)/s) + 1; same: O = ceil(I/s), the odd extra padding row/column at the bottom/right like Keras.\n"
         "im2col + one GEMM (NumPy's BLAS) + bias + activation, one node; 3x3 stride-1\n"
         "windows go through Winograd's F(2x2, 3x3) instead (2.25x fewer multiplications).\n\n"
         "    >>> Conv2D(32, 3, activation='relu').build((None, 28, 28, 1))  # 320 params"),
