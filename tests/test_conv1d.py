@@ -24,16 +24,6 @@ GEOMETRIES = [(3, 4, 3, 1, "valid", 1, 1), (3, 4, 3, 2, "same", 1, 1),
 IDS = [f"c{c}-f{f}-k{k}-s{s}-{p}-d{d}-g{g}" for c, f, k, s, p, d, g in GEOMETRIES]
 
 
-@pytest.fixture(scope="module")
-def torch():
-    return pytest.importorskip("torch", reason="PyTorch is optional: pip install torch==2.13.0")
-
-
-@pytest.fixture(scope="module")
-def keras(torch):
-    return pytest.importorskip("keras", reason="Keras 3 is optional: pip install pycnn[interop]")
-
-
 def _layer(c, f, k, s, p, d, g, **kwargs):
     layer = Conv1D(f, k, strides=s, padding=p, dilation_rate=d, groups=g, dtype="float64",
                    **kwargs)
