@@ -150,6 +150,13 @@ BUILDERS = {
         leaf((1, 2, 2, 1))),
 }
 
+# An element-wise op of ops.def with no graph above gets the plain one (its inputs in
+# [0.2, 0.9] and [1, 2]: both branches of a kink at 0 are the layer tests' business).
+BUILDERS.update({row["name"]: (_one if row["arity"] == 1 else _two)(getattr(pycnn,
+                                                                            row["function"]))
+                 for row in _core.op_registry()
+                 if row["family"] == "elementwise" and row["name"] not in BUILDERS})
+
 
 def _reduce(out):
     return out if out.size == 1 else out.sum()

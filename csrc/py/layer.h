@@ -143,6 +143,7 @@ int pc_initializers_exec(PyObject *m);
 int pc_layer_exec(PyObject *m);
 int pc_dense_exec(PyObject *m);
 int pc_conv2d_exec(PyObject *m);
+int pc_conv_route_exec(PyObject *m);          /* py/conv_route.c */
 int pc_conv2d_transpose_exec(PyObject *m);
 /* Tensors for (x, kernel, bias) of the conv functions in one dtype: float64 when any of
  * them is; objs[i] NULL or None gives ts[i] = NULL (new refs). 0 or -1. */

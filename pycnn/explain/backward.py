@@ -17,7 +17,8 @@ explanation needs the graph (before ``backward``, or after ``backward(retain_gra
 or one inside ``with pycnn.keep_grads():``, which keep it) but no ``.grad`` at all.
 
 ``RULES`` holds, for every op of ``csrc/autograd/ops.def``, how its local derivative is
-written; the tests check that no op is missing.
+written; the tests check that no op is missing. An element-wise op with no rule written
+here gets one from its ops.def row (its docstring).
 """
 import numpy as _np
 
@@ -49,6 +50,13 @@ def _vjp(f):
 def _by_index(*writers):
     """A rule whose formula depends on which parent θ is (a in a·b, b in a·b)."""
     return lambda n, i, p: writers[min(i, len(writers) - 1)](n, p)
+
+
+def _conv(to_input, to_kernel):
+    """A convolution's rule: to_input(names) and to_kernel(names) say in words what the input
+    and the kernel receive; the bias receives Σ over images and positions of g ⊙ f'(z)."""
+    return _by_index(lambda n, p: n.text(to_input(p)), lambda n, p: n.text(to_kernel(p)),
+                     lambda n, p: n.text("Σ over images and positions of g ⊙ f'(z)"))
 
 
 def _g(n):
@@ -133,27 +141,22 @@ _VJP = {
     "dense": _by_index(lambda n, p: f"(g{_had(n)}f'(z)){n.dot}{_T(n, p[1])}",
                        lambda n, p: f"{_T(n, p[0])}{n.dot}(g{_had(n)}f'(z))",
                        lambda n, p: n.sum("n", f"g{_had(n)}f'(z)")),
-    "conv2d": _by_index(
-        lambda n, p: n.text(f"g ⊙ f'(z) carried back through the kernel {p[1]} (the "
-                            "transposed convolution): each input pixel collects g·K from "
-                            "every window it fell in"),
-        lambda n, p: n.text(f"Σ over images and positions of the window of {p[0]} times "
-                            "g ⊙ f'(z) at that position"),
-        lambda n, p: n.text("Σ over images and positions of g ⊙ f'(z)")),
-    "depthwise_conv2d": _by_index(
-        lambda n, p: n.text(f"g ⊙ f'(z) carried back through the kernel {p[1]}, channel by "
-                            "channel: each input pixel of channel c collects g·K of channels "
-                            "c·M … c·M + M − 1 from every window it fell in"),
-        lambda n, p: n.text(f"Σ over images and positions of channel c of the window of "
-                            f"{p[0]} times g ⊙ f'(z) of channel c·M + m at that position"),
-        lambda n, p: n.text("Σ over images and positions of g ⊙ f'(z)")),
-    "conv2d_transpose": _by_index(
-        lambda n, p: n.text(f"g ⊙ f'(z) gathered through the kernel {p[1]} (an ordinary "
-                            "convolution of g): each input pixel sums the window of g it "
-                            "was spread over"),
-        lambda n, p: n.text(f"Σ over images and positions of {p[0]} times the window of "
-                            "g ⊙ f'(z) it was spread over"),
-        lambda n, p: n.text("Σ over images and positions of g ⊙ f'(z)")),
+    "conv2d": _conv(
+        lambda p: f"g ⊙ f'(z) carried back through the kernel {p[1]} (the transposed "
+                  "convolution): each input pixel collects g·K from every window it fell in",
+        lambda p: f"Σ over images and positions of the window of {p[0]} times g ⊙ f'(z) at "
+                  "that position"),
+    "depthwise_conv2d": _conv(
+        lambda p: f"g ⊙ f'(z) carried back through the kernel {p[1]}, channel by channel: "
+                  "each input pixel of channel c collects g·K of channels c·M … c·M + M − 1 "
+                  "from every window it fell in",
+        lambda p: f"Σ over images and positions of channel c of the window of {p[0]} times "
+                  "g ⊙ f'(z) of channel c·M + m at that position"),
+    "conv2d_transpose": _conv(
+        lambda p: f"g ⊙ f'(z) gathered through the kernel {p[1]} (an ordinary convolution "
+                  "of g): each input pixel sums the window of g it was spread over",
+        lambda p: f"Σ over images and positions of {p[0]} times the window of g ⊙ f'(z) it "
+                  "was spread over"),
     "batch_norm": _by_index(
         lambda n, p: n.text("(γ/σ)·(g − mean(g) − x̂·mean(g·x̂)) over the batch and positions, "
                             "x̂ = (x − μ)/σ (in training; γ/σ·g with the moving statistics)"),
@@ -207,9 +210,22 @@ def _loss_rule(formula):
     return writer
 
 
+def _from_ops_def(row):
+    """The rule of an element-wise op written nowhere above, from its ops.def row: its
+    docstring says what it computes; the numbers still come from its C backward."""
+    doc = getattr(_core, row["function"]).__doc__.split("\n\n", 1)[-1].strip()
+    args = ", ".join("ab"[:row["arity"]]) if row["arity"] == 2 else "x"
+
+    def writer(n, i, p):
+        return n.text(f"∂/∂{p[i]} of {row['function']}({args}) = {doc}")
+    return writer
+
+
 RULES = {op: _ew(f) for op, f in _ELEMENTWISE.items()}
 RULES.update({op: _vjp(f) for op, f in _VJP.items()})
 RULES.update({op: _vjp(_loss_rule(f)) for op, f in _LOSS_PRED.items()})
+RULES.update({row["name"]: _ew(_from_ops_def(row)) for row in _core.op_registry()
+              if row["family"] == "elementwise" and row["name"] not in RULES})
 
 
 # ---- the sweep: every node's ∂E/∂t and its contribution to each parent --------------
