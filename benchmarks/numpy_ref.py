@@ -80,6 +80,25 @@ def conv_backward(dout, cache):
     return dx, dw, db
 
 
+def grouped_conv_forward(x, w, b, groups, pad=1, stride=1):
+    """Conv2D(groups=G) as a student writes it: conv_forward on each group's channels and
+    filters (w (F, C/G, HH, WW)); G = C is a depthwise convolution."""
+    cg, fg = x.shape[1] // groups, w.shape[0] // groups
+    outs, caches = [], []
+    for g in range(groups):
+        out, cache = conv_forward(x[:, g * cg:(g + 1) * cg], w[g * fg:(g + 1) * fg],
+                                  b[g * fg:(g + 1) * fg], pad, stride)
+        outs.append(out)
+        caches.append(cache)
+    return np.concatenate(outs, axis=1), caches
+
+
+def grouped_conv_backward(dout, caches):
+    fg = dout.shape[1] // len(caches)
+    grads = [conv_backward(dout[:, g * fg:(g + 1) * fg], cache) for g, cache in enumerate(caches)]
+    return tuple(np.concatenate(parts, axis=axis) for parts, axis in zip(zip(*grads), (1, 0, 0)))
+
+
 def max_pool_forward(x):
     """2×2 stride-2 max pooling by reshaping (H and W even)."""
     N, C, H, W = x.shape

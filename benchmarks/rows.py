@@ -258,6 +258,133 @@ def row_global_avg_pool(pycnn, torch, rng, n, hw, c):
                 "numpy_ref": npref})
 
 
+# ---- the MobileNet convolutions (28×28 MNIST: 14×14×32 and 7×7×64 after the stem) ------
+
+
+def _torch_conv_columns(torch, make, x_nchw, seed_nchw):
+    """make() -> a torch module; NCHW and channels_last copies with the same weights"""
+    module = make()
+    module_cl = make().to(memory_format=torch.channels_last)
+    module_cl.load_state_dict(module.state_dict())
+    return _torch_columns(torch, module, module_cl, x_nchw, seed_nchw)
+
+
+def row_depthwise(pycnn, torch, rng, n, hw, c, strides=1):
+    out = -(-hw // strides)
+    x, seed, x_nchw, seed_nchw = _nhwc_pair(rng, (n, hw, hw, c), (n, out, out, c))
+
+    def build_pc():
+        (DepthwiseConv2D,) = _pycnn_layers(pycnn, "DepthwiseConv2D")
+        layer = DepthwiseConv2D(3, strides=strides, padding="same")
+        layer.build(x.shape)
+        return _pycnn_step(pycnn, layer, x, seed)
+
+    w = (rng.standard_normal((c, 1, 3, 3)) * 0.1).astype(np.float32)
+    bias = np.zeros(c, np.float32)
+
+    def npref():                # 'same' = pad 1 for stride 1 and 2 at these even sizes
+        xin = x_nchw if strides == 1 else np.pad(x_nchw, ((0, 0), (0, 0), (0, 1), (0, 1)))
+        out_, caches = ref.grouped_conv_forward(xin, w, bias, c, pad=1 if strides == 1 else 0,
+                                                stride=strides)
+        ref.grouped_conv_backward(seed_nchw, caches)
+
+    def make():                 # torch pads symmetrically; Keras' stride-2 'same' pads 0/1
+        pad = 1 if strides == 1 else 0
+        conv = torch.nn.Conv2d(c, c, 3, strides, padding=pad, groups=c)
+        return conv if strides == 1 else torch.nn.Sequential(torch.nn.ZeroPad2d((0, 1, 0, 1)),
+                                                             conv)
+
+    return Row(f"depthwise_{n}_{hw}x{hw}x{c}_s{strides}",
+               f"DepthwiseConv2D 3×3 same stride {strides} on ({n},{hw},{hw},{c}), fwd+bwd",
+               {"pycnn": _safe(build_pc), **_torch_conv_columns(torch, make, x_nchw, seed_nchw),
+                "numpy_ref": npref})
+
+
+def row_separable(pycnn, torch, rng, n, hw, c, filters):
+    x, seed, x_nchw, seed_nchw = _nhwc_pair(rng, (n, hw, hw, c), (n, hw, hw, filters))
+
+    def build_pc():
+        (SeparableConv2D,) = _pycnn_layers(pycnn, "SeparableConv2D")
+        layer = SeparableConv2D(filters, 3, padding="same")
+        layer.build(x.shape)
+        return _pycnn_step(pycnn, layer, x, seed)
+
+    dw = (rng.standard_normal((c, 1, 3, 3)) * 0.1).astype(np.float32)
+    pw = (rng.standard_normal((filters, c, 1, 1)) * 0.1).astype(np.float32)
+    zeros_c, bias = np.zeros(c, np.float32), np.zeros(filters, np.float32)
+
+    def npref():
+        z, caches = ref.grouped_conv_forward(x_nchw, dw, zeros_c, c)
+        y, cache = ref.conv_forward(z, pw, bias, pad=0)
+        dz, _, _ = ref.conv_backward(seed_nchw, cache)
+        ref.grouped_conv_backward(dz, caches)
+
+    def make():
+        return torch.nn.Sequential(torch.nn.Conv2d(c, c, 3, padding=1, groups=c, bias=False),
+                                   torch.nn.Conv2d(c, filters, 1))
+
+    return Row(f"separable_{n}_{hw}x{hw}x{c}_{filters}",
+               f"SeparableConv2D ({n},{hw},{hw},{c})→{filters} 3×3 same, fwd+bwd",
+               {"pycnn": _safe(build_pc), **_torch_conv_columns(torch, make, x_nchw, seed_nchw),
+                "numpy_ref": npref})
+
+
+def row_grouped_conv(pycnn, torch, rng, n, hw, c, filters, groups):
+    x, seed, x_nchw, seed_nchw = _nhwc_pair(rng, (n, hw, hw, c), (n, hw, hw, filters))
+
+    def build_pc():
+        (Conv2D,) = _pycnn_layers(pycnn, "Conv2D")
+        layer = Conv2D(filters, 3, padding="same", groups=groups)
+        layer.build(x.shape)
+        return _pycnn_step(pycnn, layer, x, seed)
+
+    w = (rng.standard_normal((filters, c // groups, 3, 3)) * 0.1).astype(np.float32)
+    bias = np.zeros(filters, np.float32)
+
+    def npref():
+        out, caches = ref.grouped_conv_forward(x_nchw, w, bias, groups)
+        ref.grouped_conv_backward(seed_nchw, caches)
+
+    return Row(f"grouped_conv_{n}_{hw}x{hw}x{c}_{filters}_g{groups}",
+               f"Conv2D(groups={groups}) ({n},{hw},{hw},{c})→{filters} 3×3 same, fwd+bwd",
+               {"pycnn": _safe(build_pc),
+                **_torch_conv_columns(torch, lambda: torch.nn.Conv2d(c, filters, 3, padding=1,
+                                                                     groups=groups),
+                                      x_nchw, seed_nchw),
+                "numpy_ref": npref})
+
+
+def row_conv1d(pycnn, torch, rng, n, steps, c, filters, k=5):
+    x = rng.standard_normal((n, steps, c)).astype(np.float32)
+    seed = rng.standard_normal((n, steps, filters)).astype(np.float32)
+
+    def build_pc():
+        (Conv1D,) = _pycnn_layers(pycnn, "Conv1D")
+        layer = Conv1D(filters, k, padding="causal")
+        layer.build(x.shape)
+        return _pycnn_step(pycnn, layer, x, seed)
+
+    conv = torch.nn.Sequential(torch.nn.ConstantPad1d((k - 1, 0), 0.0),
+                               torch.nn.Conv1d(c, filters, k))
+    w = (rng.standard_normal((filters, c, 1, k)) * 0.1).astype(np.float32)
+    bias = np.zeros(filters, np.float32)
+    x4 = np.pad(x, ((0, 0), (k - 1, 0), (0, 0))).transpose(0, 2, 1)
+    x4 = np.ascontiguousarray(x4)[:, :, None]
+    seed4 = np.ascontiguousarray(seed.transpose(0, 2, 1))[:, :, None]
+
+    def npref():                # the course's conv over one-row images
+        out, cache = ref.conv_forward(x4, w, bias, pad=0)
+        ref.conv_backward(seed4, cache)
+
+    return Row(f"conv1d_{n}_{steps}x{c}_{filters}",
+               f"Conv1D ({n},{steps},{c})→{filters} k={k} causal, fwd+bwd",
+               {"pycnn": _safe(build_pc),
+                "torch": _torch_step(torch, conv, torch.from_numpy(
+                    np.ascontiguousarray(x.transpose(0, 2, 1))),
+                    torch.from_numpy(np.ascontiguousarray(seed.transpose(0, 2, 1)))),
+                "numpy_ref": npref})
+
+
 # ---- GEMM efficiency: forward only, against NumPy's own float32 matmul ---------------
 
 
@@ -330,6 +457,13 @@ def layer_rows(pycnn, torch, rng, quick=False):
         rows.append(row_batchnorm(pycnn, torch, rng, n, 28, 32))
         rows.append(row_batchnorm(pycnn, torch, rng, n, 14, 64))
         rows.append(row_global_avg_pool(pycnn, torch, rng, n, 7, 128))
+    for n in batches:           # a MobileNet on 28×28 MNIST, after its stride-2 stem
+        rows.append(row_depthwise(pycnn, torch, rng, n, 14, 32))
+        rows.append(row_depthwise(pycnn, torch, rng, n, 14, 64, strides=2))
+        rows.append(row_depthwise(pycnn, torch, rng, n, 7, 128))
+        rows.append(row_separable(pycnn, torch, rng, n, 14, 32, 64))
+        rows.append(row_grouped_conv(pycnn, torch, rng, n, 14, 32, 64, 4))
+        rows.append(row_conv1d(pycnn, torch, rng, n, 100, 16, 32))
     return rows
 
 

@@ -133,7 +133,7 @@ def _keras_layer_config(spec):
                        data_format="channels_last",
                        dilation_rate=list(c.get("dilation_rate", (1, 1))))
             if kind == "Conv2D":
-                out["groups"] = 1
+                out["groups"] = int(c.get("groups", 1))
             else:
                 op = c.get("output_padding")
                 out["output_padding"] = None if op is None else list(op)
@@ -142,6 +142,10 @@ def _keras_layer_config(spec):
                    bias_initializer=c.get("bias_initializer", "zeros"),
                    kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                    kernel_constraint=None, bias_constraint=None)
+    elif kind in ("Conv1D", "DepthwiseConv2D", "SeparableConv2D"):
+        out.update({k: list(v) if isinstance(v, tuple) else v for k, v in c.items()
+                    if k not in ("name", "trainable", "dtype", "input_shape", "activation")})
+        out["activation"] = _keras_activation(spec)
     elif kind in ("MaxPooling2D", "AveragePooling2D"):
         strides = c.get("strides") or c.get("pool_size", (2, 2))
         out.update(pool_size=list(c.get("pool_size", (2, 2))), padding=c.get("padding", "valid"),
@@ -441,8 +445,9 @@ def _write_legacy(h5, model, plan, include_config):
     group.attrs["keras_version"] = KERAS_FORMAT_VERSION.encode("utf8")
     for spec in sorted(plan, key=lambda s: s.name):
         layer = group.create_group(spec.name)
-        weight_names = [f"{model.name}/{spec.name}/{w}".encode("utf8")
-                        for w in ("kernel", "bias")[:len(spec.weights)]]
+        # each weight's own last name: kernel, bias; depthwise_kernel, pointwise_kernel, ...
+        weight_names = [f"{model.name}/{spec.name}/{t.name.rsplit('/', 1)[-1]}".encode("utf8")
+                        for t in spec.layer.weights[:len(spec.weights)]]
         layer.attrs["weight_names"] = _np.array(weight_names) if weight_names else _np.array([])
         for name, w in zip(weight_names, spec.weights):
             layer.create_dataset(name.decode("utf8"), data=w)

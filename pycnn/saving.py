@@ -697,10 +697,14 @@ def _weight_elements(kind, config, shape):
     bias = 1 if config.get("use_bias", True) else 0
     if kind == "Dense":
         return (int(shape[-1]) + bias) * int(config["units"])
-    if kind in ("Conv2D", "Conv2DTranspose"):
-        kh, kw = config["kernel_size"] if isinstance(config["kernel_size"], (list, tuple)) \
-            else (config["kernel_size"],) * 2
-        return (int(kh) * int(kw) * int(shape[-1]) + bias) * int(config["filters"])
+    if kind in ("Conv1D", "Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D"):
+        taps = int(_np.prod(config["kernel_size"]))    # an int (Conv1D's k) or a tuple
+        c_in, m = int(shape[-1]), int(config.get("depth_multiplier", 1))
+        if kind == "DepthwiseConv2D":
+            return (taps + bias) * c_in * m
+        if kind == "SeparableConv2D":
+            return taps * c_in * m + (c_in * m + bias) * int(config["filters"])
+        return (taps * c_in // int(config.get("groups", 1)) + bias) * int(config["filters"])
     return 0
 
 

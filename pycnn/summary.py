@@ -35,6 +35,8 @@ def layer_arithmetic(layer, input_shape):
 
     Dense:  (inputs + 1) · units           (784 + 1) · 512 = 401920
     Conv2D: (kh·kw·c_in + 1) · filters     (3·3·1 + 1) · 32 = 320
+    (groups g: c_in/g; DepthwiseConv2D (kh·kw + 1) · c_in·M; SeparableConv2D
+    kh·kw·c_in·M + (c_in·M + 1) · filters; Conv1D (k·c_in + 1) · filters)
     BatchNormalization: 4 · C (γ, β and the moving mean and variance, 2 · C non-trainable)
     (without a bias the "+ 1" goes).
     """
@@ -51,12 +53,9 @@ def layer_arithmetic(layer, input_shape):
             if int(value) == count:
                 return value.formula
         return f"{c_in} · {config['units']} = {count}"
-    if kind == "Conv2D" and c_in is not None and int(config.get("groups", 1) or 1) > 1:
-        kh, kw = config["kernel_size"]
-        per = int(c_in) // int(config["groups"])
-        bias = " + 1" if config.get("use_bias", True) else ""
-        return (f"({kh}·{kw}·{per}{bias}) · {config['filters']} = {count} "
-                f"({config['groups']} groups of {per} channels)")
+    if kind in ("Conv1D", "DepthwiseConv2D", "SeparableConv2D") or \
+            kind == "Conv2D" and config.get("groups", 1) > 1:
+        return _conv_arithmetic(kind, config, c_in, count) if c_in is not None else ""
     if kind in ("Conv2D", "Conv2DTranspose") and c_in is not None:
         kh, kw = config["kernel_size"]
         if config.get("use_bias", True):
@@ -88,6 +87,21 @@ def layer_arithmetic(layer, input_shape):
         per = 2 + bool(config.get("scale", True)) + bool(config.get("center", True))
         return f"{per} · {c} = {count} (2 · {c} non-trainable)"
     return ""
+
+
+def _conv_arithmetic(kind, config, c_in, count):
+    """Grouped, depthwise, separable and 1-D convolutions: their kernels' sizes (+ bias)."""
+    taps = "·".join(str(k) for k in config["kernel_size"])
+    bias = " + 1" if config.get("use_bias", True) else ""
+    m = config.get("depth_multiplier", 1)
+    if kind == "DepthwiseConv2D":
+        return f"({taps}{bias}) · {c_in}·{m} = {count}" if bias else \
+            f"{taps} · {c_in}·{m} = {count}"
+    if kind == "SeparableConv2D":
+        return f"{taps}·{c_in}·{m} + ({c_in}·{m}{bias}) · {config['filters']} = {count}"
+    groups = config.get("groups", 1)
+    per_group = f"{c_in}/{groups}" if groups > 1 else f"{c_in}"
+    return f"({taps}·{per_group}{bias}) · {config['filters']} = {count}"
 
 
 def _rows(model, with_arithmetic):

@@ -140,6 +140,41 @@ def test_per_op_row_runs_every_column(rng):
         fn()
 
 
+def test_grouped_reference_matches_pycnn(rng):
+    """The course-style grouped convolution (numpy_ref) the depthwise/grouped rows compare
+    with computes what pycnn does: forward and all three gradients."""
+    import pycnn
+    x = rng.standard_normal((2, 4, 6, 6))                     # NCHW
+    w, b = rng.standard_normal((8, 2, 3, 3)), rng.standard_normal(8)
+    dout = rng.standard_normal((2, 8, 6, 6))
+    out, caches = ref.grouped_conv_forward(x, w, b, 2)
+    dx, dw, db = ref.grouped_conv_backward(dout, caches)
+    xt = pycnn.tensor(x.transpose(0, 2, 3, 1), requires_grad=True)
+    wt = pycnn.tensor(w.transpose(2, 3, 1, 0), requires_grad=True)
+    bt = pycnn.tensor(b, requires_grad=True)
+    y = pycnn.conv2d(xt, wt, bt, padding="same", groups=2)
+    y.backward(dout.transpose(0, 2, 3, 1))
+    np.testing.assert_allclose(out, y.numpy().transpose(0, 3, 1, 2), atol=1e-12)
+    np.testing.assert_allclose(dx, xt.grad.numpy().transpose(0, 3, 1, 2), atol=1e-12)
+    np.testing.assert_allclose(dw, wt.grad.numpy().transpose(3, 2, 0, 1), atol=1e-12)
+    np.testing.assert_allclose(db, bt.grad.numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("make", [
+    lambda p, t, r: rows.row_depthwise(p, t, r, 2, 6, 4),
+    lambda p, t, r: rows.row_depthwise(p, t, r, 2, 6, 4, strides=2),
+    lambda p, t, r: rows.row_separable(p, t, r, 2, 6, 4, 8),
+    lambda p, t, r: rows.row_grouped_conv(p, t, r, 2, 6, 4, 8, 2),
+    lambda p, t, r: rows.row_conv1d(p, t, r, 2, 10, 4, 6)], ids=["dw", "dw_s2", "sep", "grp", "1d"])
+def test_mobilenet_rows_run_every_column_once(rng, make):
+    torch = pytest.importorskip("torch")
+    import pycnn
+    row = make(pycnn, torch, rng)
+    assert all(callable(fn) for fn in row.impls.values()), row.impls
+    for fn in row.impls.values():
+        fn()
+
+
 # ---- the shape sweep (benchmarks/sweep.py): its machinery on tiny rows, nothing timed ----
 
 def test_sweep_grid_covers_the_axes_issue_17_names():

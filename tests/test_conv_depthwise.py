@@ -191,18 +191,29 @@ def test_summaries_and_configs_match_keras(keras):
     assert model.layers[0].depthwise_kernel is model.layers[0].kernel
 
 
-def test_trains():
+def test_trains_and_saves(tmp_path):
     rng = np.random.default_rng(8)
     x, y = rng.standard_normal((16, 8, 8, 3)).astype("float32"), rng.integers(0, 2, 16)
     model = pycnn.models.Sequential([
-        pycnn.Input((8, 8, 3)), DepthwiseConv2D(3, padding="same", activation="relu",
-                                                depthwise_regularizer=pycnn.regularizers.L2(1e-3)),
+        pycnn.Input((8, 8, 3)), DepthwiseConv2D(3, padding="same", activation="relu"),
         SeparableConv2D(4, 3, strides=2, activation="relu"),
         pycnn.layers.Flatten(), pycnn.layers.Dense(2)])
     model.compile("adam", pycnn.losses.SparseCategoricalCrossentropy(from_logits=True))
     history = model.fit(x, y, epochs=3, batch_size=8, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
-    assert len(model.losses) == 1
+    reg = DepthwiseConv2D(3, depthwise_regularizer=pycnn.regularizers.L2(0.5),
+                          bias_regularizer=pycnn.regularizers.L1(0.25), dtype="float64")
+    reg(x[:1].astype("float64"))
+    k, b = reg.get_weights()
+    b = np.arange(3.0) - 1
+    reg.set_weights([k, b])
+    np.testing.assert_allclose(sum(float(loss.numpy()) for loss in reg.losses),
+                               0.5 * (k ** 2).sum() + 0.25 * np.abs(b).sum())
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    back = pycnn.models.load_model(path)
+    np.testing.assert_allclose(back.predict(x, verbose=0), model.predict(x, verbose=0),
+                               atol=1e-6)
 
 
 @pytest.mark.parametrize("call, exc, match", [
@@ -238,3 +249,17 @@ def test_trains():
 def test_bad_input_raises_clear_errors(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_summary_arithmetic_shows_each_kernel():
+    from pycnn.summary import layer_arithmetic
+    cases = [(pycnn.layers.Conv2D(16, 3, groups=4), (None, 8, 8, 8), "(3·3·8/4 + 1) · 16 = 304"),
+             (DepthwiseConv2D(3, depth_multiplier=2), (None, 8, 8, 8), "(3·3 + 1) · 8·2 = 160"),
+             (DepthwiseConv2D(3, use_bias=False), (None, 8, 8, 8), "3·3 · 8·1 = 72"),
+             (SeparableConv2D(5, 3, use_bias=False), (None, 8, 8, 8),
+              "3·3·8·1 + (8·1) · 5 = 112"),
+             (pycnn.layers.Conv1D(6, 3, groups=2), (None, 10, 4), "(3·4/2 + 1) · 6 = 42")]
+    for layer, shape, expected in cases:
+        layer.build(shape)
+        assert layer_arithmetic(layer, shape) == expected
+        assert expected.endswith(f"= {layer.count_params()}")

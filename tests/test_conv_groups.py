@@ -17,10 +17,14 @@ from helpers import check_op, switched
 from pycnn.layers import Conv2D
 
 # (C, F, groups, kernel, strides, padding, dilation)
-GEOMETRIES = [(4, 6, 2, (3, 3), (1, 1), "valid", (1, 1)), (6, 6, 3, (3, 3), (2, 2), "same", (1, 1)),
-              (4, 8, 4, (3, 3), (1, 1), "same", (1, 1)), (6, 4, 2, (1, 1), (1, 1), "valid", (1, 1)),
-              (4, 4, 2, (2, 3), (2, 1), "same", (1, 1)), (4, 8, 2, (3, 3), (1, 1), "same", (2, 2)),
-              (3, 6, 3, (3, 2), (1, 1), "valid", (1, 2)), (16, 16, 2, (3, 3), (1, 1), "same", (1, 1))]
+GEOMETRIES = [(4, 6, 2, (3, 3), (1, 1), "valid", (1, 1)),
+              (6, 6, 3, (3, 3), (2, 2), "same", (1, 1)),
+              (4, 8, 4, (3, 3), (1, 1), "same", (1, 1)),
+              (6, 4, 2, (1, 1), (1, 1), "valid", (1, 1)),
+              (4, 4, 2, (2, 3), (2, 1), "same", (1, 1)),
+              (4, 8, 2, (3, 3), (1, 1), "same", (2, 2)),
+              (3, 6, 3, (3, 2), (1, 1), "valid", (1, 2)),
+              (16, 16, 2, (3, 3), (1, 1), "same", (1, 1))]
 IDS = [f"c{c}-f{f}-g{g}-k{k[0]}x{k[1]}-s{s[0]}-{p}-d{d[0]}x{d[1]}"
        for c, f, g, k, s, p, d in GEOMETRIES]
 ROUTES = ["auto", "im2col", "winograd", "direct"]
@@ -161,3 +165,23 @@ def test_summary_and_config_round_trip(keras):
 def test_bad_input_raises_clear_errors(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_many_image_chunks_match_torch(torch):
+    """20 images of 28×28 with 16 channels per group: the patch matrix comes in two
+    chunks (PC_CONV_CHUNK), forward and backward."""
+    rng = np.random.default_rng(6)
+    x, w = rng.standard_normal((20, 28, 28, 32)), rng.standard_normal((3, 3, 16, 8))
+    xt, wt = pycnn.tensor(x, requires_grad=True), pycnn.tensor(w, requires_grad=True)
+    with switched(_set, "im2col"):
+        y = pycnn.conv2d(xt, wt, padding="same", groups=2)
+        (y * y).sum().backward()
+    tx = torch.from_numpy(x.transpose(0, 3, 1, 2)).requires_grad_(True)
+    tw = torch.from_numpy(w.transpose(3, 2, 0, 1)).requires_grad_(True)
+    ty = torch.nn.functional.conv2d(tx, tw, padding=1, groups=2)
+    (ty * ty).sum().backward()
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy().transpose(0, 2, 3, 1), atol=1e-10)
+    np.testing.assert_allclose(xt.grad.numpy(), tx.grad.numpy().transpose(0, 2, 3, 1),
+                               atol=1e-9)
+    np.testing.assert_allclose(wt.grad.numpy(), tw.grad.numpy().transpose(2, 3, 1, 0),
+                               rtol=1e-10, atol=1e-8)

@@ -48,47 +48,66 @@ pc_conv_is_pointwise(const pc_window2d *g)
     return g->KH == 1 && g->KW == 1 && g->SH == 1 && g->SW == 1 && g->PT == 0 && g->PL == 0;
 }
 
-/* cols(x) · Wm → y, chunk by chunk; the workspace is allocated once per call */
 int
-pc_conv_gemm_forward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *wm,
-                   PyArrayObject *y2d)
+pc_conv_for_chunks(const pc_window2d *g, npy_intp K, int typenum, pc_conv_chunk_fn fn,
+                   void *ctx)
 {
-    npy_intp K = PyArray_DIM(wm, 0), per = g->OH * g->OW, chunk = pc_conv_chunk(g);
-    npy_intp dims[2] = {chunk * per, K};
-    PyArrayObject *cols = NULL, *x2d = NULL;
+    npy_intp per = g->OH * g->OW, chunk = pc_conv_chunk(g), dims[2] = {chunk * per, K};
+    PyArrayObject *work = pc_new_array(2, dims, typenum);
+    int status = work != NULL ? 0 : -1;
+
+    for (npy_intp n0 = 0; status == 0 && n0 < g->N; n0 += chunk) {
+        npy_intp n1 = n0 + chunk < g->N ? n0 + chunk : g->N;
+        PyArrayObject *rows = pc_row_slice(work, 0, (n1 - n0) * per);
+        status = rows == NULL || fn(ctx, rows, n0, n1) < 0 || PyErr_CheckSignals() < 0 ? -1 : 0;
+        Py_XDECREF(rows);
+    }
+    Py_XDECREF(work);
+    return status;
+}
+
+typedef struct {
+    const pc_window2d *g;
+    PyArrayObject *x, *wm, *dz2d, *dx, *dwm, *y2d;
+    int dw_fresh;
+} conv_chunk_job;
+
+/* y rows of images [n0, n1) = cols · Wm, cols = im2col(x) in work */
+static int
+conv_chunk_forward(void *ctx, PyArrayObject *cols, npy_intp n0, npy_intp n1)
+{
+    const conv_chunk_job *job = ctx;
+    npy_intp per = job->g->OH * job->g->OW;
+    PyArrayObject *rows = pc_row_slice(job->y2d, n0 * per, n1 * per);
     int status = -1;
     NPY_BEGIN_THREADS_DEF;
 
-    if (pc_conv_is_pointwise(g)) {
-        if ((x2d = pc_matrix_view(x, K)) != NULL)
-            status = pc_matmul(x2d, 0, wm, 0, y2d, 0);
-        Py_XDECREF(x2d);
-        return status;
+    if (rows != NULL) {
+        NPY_BEGIN_THREADS;
+        PC_DISPATCH(PyArray_TYPE(job->x), pc_im2col, PyArray_DATA(job->x), PyArray_DATA(cols),
+                    job->g, n0, n1);
+        NPY_END_THREADS;
+        status = pc_matmul(cols, 0, job->wm, 0, rows, 0);
     }
-    if ((cols = pc_new_array(2, dims, PyArray_TYPE(x))) == NULL)
-        return -1;
-    for (npy_intp n0 = 0; n0 < g->N; n0 += chunk) {
-        npy_intp n1 = n0 + chunk < g->N ? n0 + chunk : g->N;
-        PyArrayObject *c = pc_row_slice(cols, 0, (n1 - n0) * per);
-        PyArrayObject *rows = pc_row_slice(y2d, n0 * per, n1 * per);
-        int bad = c == NULL || rows == NULL;
-        if (!bad) {
-            NPY_BEGIN_THREADS;
-            PC_DISPATCH(PyArray_TYPE(x), pc_im2col, PyArray_DATA(x), PyArray_DATA(c), g, n0, n1);
-            NPY_END_THREADS;
-            bad = pc_matmul(c, 0, wm, 0, rows, 0) < 0;
-        }
-        /* Ctrl-C between chunks: a long convolution stops within one chunk's time
-         * (fit's own SIGINT handler only flags it, and the batch completes) */
-        bad = bad || PyErr_CheckSignals() < 0;
-        Py_XDECREF(c);
-        Py_XDECREF(rows);
-        if (bad)
-            goto done;
-    }
-    status = 0;
-done:
-    Py_DECREF(cols);
+    Py_XDECREF(rows);
+    return status;
+}
+
+/* cols(x) · Wm → y, chunk by chunk; the pointwise case is x itself */
+int
+pc_conv_gemm_forward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *wm,
+                     PyArrayObject *y2d)
+{
+    conv_chunk_job job = {.g = g, .x = x, .wm = wm, .y2d = y2d};
+    npy_intp K = PyArray_DIM(wm, 0);
+    PyArrayObject *x2d;
+    int status = -1;
+
+    if (!pc_conv_is_pointwise(g))
+        return pc_conv_for_chunks(g, K, PyArray_TYPE(x), conv_chunk_forward, &job);
+    if ((x2d = pc_matrix_view(x, K)) != NULL)
+        status = pc_matmul(x2d, 0, wm, 0, y2d, 0);
+    Py_XDECREF(x2d);
     return status;
 }
 
@@ -183,29 +202,37 @@ pc_conv_node_geometry(const pc_node *node, pc_window2d *g)
 }
 
 /* one chunk of images [n0, n1): dWm (+)= colsᵀ·dz, then dx += col2im(dz·Wmᵀ); the
- * patch matrix and its gradient take turns in one workspace */
+ * patch matrix and its gradient take turns in the workspace */
 static int
-conv_chunk_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *wm,
-                    PyArrayObject *dz_rows, PyArrayObject *work, PyArrayObject *dx,
-                    PyArrayObject *dwm, int dw_add, npy_intp n0, npy_intp n1)
+conv_chunk_backward(void *ctx, PyArrayObject *work, npy_intp n0, npy_intp n1)
 {
+    const conv_chunk_job *job = ctx;
+    const pc_window2d *g = job->g;
+    npy_intp per = g->OH * g->OW;
+    PyArrayObject *dz_rows = pc_row_slice(job->dz2d, n0 * per, n1 * per);
+    int type = PyArray_TYPE(job->x), status = -1;
     NPY_BEGIN_THREADS_DEF;
-    if (dwm != NULL) {
+
+    if (dz_rows == NULL)
+        return -1;
+    if (job->dwm != NULL) {
         NPY_BEGIN_THREADS;
-        PC_DISPATCH(PyArray_TYPE(x), pc_im2col, PyArray_DATA(x), PyArray_DATA(work), g, n0, n1);
+        PC_DISPATCH(type, pc_im2col, PyArray_DATA(job->x), PyArray_DATA(work), g, n0, n1);
         NPY_END_THREADS;
-        if (pc_matmul(work, 1, dz_rows, 0, dwm, dw_add) < 0)
-            return -1;
+        if (pc_matmul(work, 1, dz_rows, 0, job->dwm, !(job->dw_fresh && n0 == 0)) < 0)
+            goto done;
     }
-    if (dx != NULL) {
-        if (pc_matmul(dz_rows, 0, wm, 1, work, 0) < 0)
-            return -1;
+    if (job->dx != NULL) {
+        if (pc_matmul(dz_rows, 0, job->wm, 1, work, 0) < 0)
+            goto done;
         NPY_BEGIN_THREADS;
-        PC_DISPATCH(PyArray_TYPE(x), pc_col2im, PyArray_DATA(work), PyArray_DATA(dx), g, n0,
-                    n1);
+        PC_DISPATCH(type, pc_col2im, PyArray_DATA(work), PyArray_DATA(job->dx), g, n0, n1);
         NPY_END_THREADS;
     }
-    return 0;
+    status = 0;
+done:
+    Py_DECREF(dz_rows);
+    return status;
 }
 
 /* dx += col2im(dz·Wmᵀ), and dWm += colsᵀ·dz unless skip_dw, chunk by chunk */
@@ -239,38 +266,19 @@ pc_conv_gemm_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *wm,
                       PyArrayObject *dz2d, PyArrayObject *dx, int dx_fresh, PyArrayObject *dwm,
                       int dw_fresh)
 {
-    PyArrayObject *work = NULL, *x2d = NULL, *dx2d = NULL;
-    npy_intp K = g->KH * g->KW * g->C, per = g->OH * g->OW;
-    npy_intp chunk = pc_conv_chunk(g), dims[2] = {chunk * per, K};
+    conv_chunk_job job = {.g = g, .x = x, .wm = wm, .dz2d = dz2d, .dx = dx, .dwm = dwm,
+                          .dw_fresh = dw_fresh};
+    PyArrayObject *x2d = NULL, *dx2d = NULL;
+    npy_intp K = g->KH * g->KW * g->C;
     int status = -1;
 
-    if (pc_conv_is_pointwise(g)) {
-        if ((x2d = pc_matrix_view(x, K)) == NULL ||
-            (dwm != NULL && pc_matmul(x2d, 1, dz2d, 0, dwm, !dw_fresh) < 0) ||
-            (dx != NULL && ((dx2d = pc_matrix_view(dx, K)) == NULL ||
-                            pc_matmul(dz2d, 0, wm, 1, dx2d, !dx_fresh) < 0)))
-            goto done;
+    if (!pc_conv_is_pointwise(g))
+        return pc_conv_for_chunks(g, K, PyArray_TYPE(x), conv_chunk_backward, &job);
+    if ((x2d = pc_matrix_view(x, K)) != NULL &&
+        (dwm == NULL || pc_matmul(x2d, 1, dz2d, 0, dwm, !dw_fresh) == 0) &&
+        (dx == NULL || ((dx2d = pc_matrix_view(dx, K)) != NULL &&
+                        pc_matmul(dz2d, 0, wm, 1, dx2d, !dx_fresh) == 0)))
         status = 0;
-        goto done;
-    }
-    if ((work = pc_new_array(2, dims, PyArray_TYPE(x))) == NULL)
-        goto done;
-    for (npy_intp n0 = 0; n0 < g->N; n0 += chunk) {
-        npy_intp n1 = n0 + chunk < g->N ? n0 + chunk : g->N, r = (n1 - n0) * per;
-        PyArrayObject *dz_rows = pc_row_slice(dz2d, n0 * per, n1 * per);
-        PyArrayObject *w = pc_row_slice(work, 0, r);
-        int bad = dz_rows == NULL || w == NULL ||
-                  conv_chunk_backward(g, x, wm, dz_rows, w, dx, dwm, !(dw_fresh && n0 == 0), n0,
-                                      n1) < 0 ||
-                  PyErr_CheckSignals() < 0;         /* Ctrl-C between chunks */
-        Py_XDECREF(dz_rows);
-        Py_XDECREF(w);
-        if (bad)
-            goto done;
-    }
-    status = 0;
-done:
-    Py_XDECREF(work);
     Py_XDECREF(x2d);
     Py_XDECREF(dx2d);
     return status;

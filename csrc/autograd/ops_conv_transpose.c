@@ -17,41 +17,29 @@
 #include "kernels/conv.h"
 #include "kernels/dense.h"
 
-/* y (zeros) += col2im(x · Wmᵀ), chunk by chunk; g: the conv geometry from y to x */
+typedef struct {
+    const pc_window2d *g;
+    PyArrayObject *x2d, *wm, *y, *dz, *dx2d, *dwm;
+    int dx_add, dw_fresh;
+} transpose_job;
+
+/* y (zeros) += col2im(x_rows · Wmᵀ) for the images [n0, n1), cols: the workspace */
 static int
-transpose_forward_gemms(const pc_window2d *g, PyArrayObject *x, PyArrayObject *wm,
-                        PyArrayObject *y)
+transpose_chunk_forward(void *ctx, PyArrayObject *cols, npy_intp n0, npy_intp n1)
 {
-    npy_intp K = PyArray_DIM(wm, 0), per = g->OH * g->OW, chunk = pc_conv_chunk(g);
-    npy_intp dims[2] = {chunk * per, K};
-    PyArrayObject *work = NULL, *x2d = NULL;
-    int status = -1;
+    const transpose_job *job = ctx;
+    npy_intp per = job->g->OH * job->g->OW;
+    PyArrayObject *rows = pc_row_slice(job->x2d, n0 * per, n1 * per);
+    int status = rows != NULL ? pc_matmul(rows, 0, job->wm, 1, cols, 0) : -1;
     NPY_BEGIN_THREADS_DEF;
 
-    if ((x2d = pc_matrix_view(x, PyArray_DIM(wm, 1))) == NULL ||
-        (work = pc_new_array(2, dims, PyArray_TYPE(x))) == NULL)
-        goto done;
-    for (npy_intp n0 = 0; n0 < g->N; n0 += chunk) {
-        npy_intp n1 = n0 + chunk < g->N ? n0 + chunk : g->N;
-        PyArrayObject *cols = pc_row_slice(work, 0, (n1 - n0) * per);
-        PyArrayObject *rows = pc_row_slice(x2d, n0 * per, n1 * per);
-        int bad = cols == NULL || rows == NULL || pc_matmul(rows, 0, wm, 1, cols, 0) < 0;
-        if (!bad) {
-            NPY_BEGIN_THREADS;
-            PC_DISPATCH(PyArray_TYPE(x), pc_col2im, PyArray_DATA(cols), PyArray_DATA(y), g, n0,
-                        n1);
-            NPY_END_THREADS;
-        }
-        bad = bad || PyErr_CheckSignals() < 0;        /* Ctrl-C between chunks */
-        Py_XDECREF(cols);
-        Py_XDECREF(rows);
-        if (bad)
-            goto done;
+    if (status == 0) {
+        NPY_BEGIN_THREADS;
+        PC_DISPATCH(PyArray_TYPE(cols), pc_col2im, PyArray_DATA(cols), PyArray_DATA(job->y),
+                    job->g, n0, n1);
+        NPY_END_THREADS;
     }
-    status = 0;
-done:
-    Py_XDECREF(work);
-    Py_XDECREF(x2d);
+    Py_XDECREF(rows);
     return status;
 }
 
@@ -65,8 +53,14 @@ pc_conv2d_transpose(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *g,
     int act = args->conv2d_transpose.act;
     npy_intp dims[4] = {g->N, g->H, g->W, F};
 
+    transpose_job job = {.g = g};
+
     if ((y = pc_zeros_array(4, dims, PyArray_TYPE(xa))) == NULL ||
-        (wm = pc_matrix_view(wa, C)) == NULL || transpose_forward_gemms(g, xa, wm, y) < 0)
+        (wm = pc_matrix_view(wa, C)) == NULL || (job.x2d = pc_matrix_view(xa, C)) == NULL)
+        goto done;
+    job.wm = wm, job.y = y;
+    if (pc_conv_for_chunks(g, PyArray_DIM(wm, 0), PyArray_TYPE(xa), transpose_chunk_forward,
+                           &job) < 0)
         goto done;
     pc_dense_epilogue(y, b != NULL ? PC_DATA(b) : NULL, F, act);
     {
@@ -78,25 +72,35 @@ pc_conv2d_transpose(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *g,
 done:
     Py_XDECREF(y);
     Py_XDECREF(wm);
+    Py_XDECREF(job.x2d);
     return result;
 }
 
-/* one chunk of images [n0, n1): work = im2col(dz); dx_rows (+)= work · Wm;
- * dWm (+)= workᵀ · x_rows */
+/* one chunk of images [n0, n1): work = im2col(dz); dx rows (+)= work · Wm;
+ * dWm (+)= workᵀ · x rows */
 static int
-transpose_chunk_backward(const pc_window2d *g, PyArrayObject *dz, PyArrayObject *wm,
-                         PyArrayObject *work, PyArrayObject *x_rows, PyArrayObject *dx_rows,
-                         int dx_add, PyArrayObject *dwm, int dw_add, npy_intp n0, npy_intp n1)
+transpose_chunk_backward(void *ctx, PyArrayObject *work, npy_intp n0, npy_intp n1)
 {
+    const transpose_job *job = ctx;
+    npy_intp per = job->g->OH * job->g->OW;
+    PyArrayObject *x_rows = pc_row_slice(job->x2d, n0 * per, n1 * per);
+    PyArrayObject *dx_rows = job->dx2d != NULL ? pc_row_slice(job->dx2d, n0 * per, n1 * per)
+                                               : NULL;
+    int status = -1;
     NPY_BEGIN_THREADS_DEF;
-    NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(dz), pc_im2col, PyArray_DATA(dz), PyArray_DATA(work), g, n0, n1);
-    NPY_END_THREADS;
-    if (dx_rows != NULL && pc_matmul(work, 0, wm, 0, dx_rows, dx_add) < 0)
-        return -1;
-    if (dwm != NULL && pc_matmul(work, 1, x_rows, 0, dwm, dw_add) < 0)
-        return -1;
-    return 0;
+
+    if (x_rows != NULL && (job->dx2d == NULL || dx_rows != NULL)) {
+        NPY_BEGIN_THREADS;
+        PC_DISPATCH(PyArray_TYPE(job->dz), pc_im2col, PyArray_DATA(job->dz), PyArray_DATA(work),
+                    job->g, n0, n1);
+        NPY_END_THREADS;
+        status = (dx_rows != NULL && pc_matmul(work, 0, job->wm, 0, dx_rows, job->dx_add) < 0) ||
+                 (job->dwm != NULL && pc_matmul(work, 1, x_rows, 0, job->dwm,
+                                                !(job->dw_fresh && n0 == 0)) < 0) ? -1 : 0;
+    }
+    Py_XDECREF(x_rows);
+    Py_XDECREF(dx_rows);
+    return status;
 }
 
 static void
@@ -117,9 +121,9 @@ static int
 transpose_weights_input_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dz)
 {
     PyArrayObject *x = PC_DATA(node->parents[0]), *w = PC_DATA(node->parents[1]);
-    PyArrayObject *dx, *dw, *wm = NULL, *dwm = NULL, *work = NULL, *x2d = NULL, *dx2d = NULL;
-    npy_intp C = PyArray_DIM(w, 3), K = g->KH * g->KW * g->C, per = g->OH * g->OW;
-    npy_intp chunk = pc_conv_chunk(g), dims[2] = {chunk * per, K};
+    PyArrayObject *dx, *dw, *wm = NULL;
+    transpose_job job = {.g = g, .dz = dz};
+    npy_intp C = PyArray_DIM(w, 3);
     int dx_fresh, dw_fresh, status = -1;
 
     if (pc_grad_buffer_fresh(node, 0, &dx, &dx_fresh) < 0 ||
@@ -127,33 +131,17 @@ transpose_weights_input_backward(const pc_window2d *g, pc_node *node, PyArrayObj
         return -1;
     if (dx == NULL && dw == NULL)
         return 0;
-    if ((wm = pc_matrix_view(w, C)) == NULL || (x2d = pc_matrix_view(x, C)) == NULL ||
-        (dw != NULL && (dwm = pc_matrix_view(dw, C)) == NULL) ||
-        (dx != NULL && (dx2d = pc_matrix_view(dx, C)) == NULL) ||
-        (work = pc_new_array(2, dims, PyArray_TYPE(x))) == NULL)
-        goto done;
-    for (npy_intp n0 = 0; n0 < g->N; n0 += chunk) {
-        npy_intp n1 = n0 + chunk < g->N ? n0 + chunk : g->N, r = (n1 - n0) * per;
-        PyArrayObject *cols = pc_row_slice(work, 0, r);
-        PyArrayObject *x_rows = pc_row_slice(x2d, n0 * per, n1 * per);
-        PyArrayObject *dx_rows = dx2d != NULL ? pc_row_slice(dx2d, n0 * per, n1 * per) : NULL;
-        int bad = cols == NULL || x_rows == NULL || (dx2d != NULL && dx_rows == NULL) ||
-                  transpose_chunk_backward(g, dz, wm, cols, x_rows, dx_rows, !dx_fresh, dwm,
-                                           !(dw_fresh && n0 == 0), n0, n1) < 0 ||
-                  PyErr_CheckSignals() < 0;           /* Ctrl-C between chunks */
-        Py_XDECREF(cols);
-        Py_XDECREF(x_rows);
-        Py_XDECREF(dx_rows);
-        if (bad)
-            goto done;
-    }
-    status = 0;
-done:
+    job.dx_add = !dx_fresh, job.dw_fresh = dw_fresh;
+    if ((wm = job.wm = pc_matrix_view(w, C)) != NULL &&
+        (job.x2d = pc_matrix_view(x, C)) != NULL &&
+        (dw == NULL || (job.dwm = pc_matrix_view(dw, C)) != NULL) &&
+        (dx == NULL || (job.dx2d = pc_matrix_view(dx, C)) != NULL))
+        status = pc_conv_for_chunks(g, g->KH * g->KW * g->C, PyArray_TYPE(x),
+                                    transpose_chunk_backward, &job);
     Py_XDECREF(wm);
-    Py_XDECREF(dwm);
-    Py_XDECREF(work);
-    Py_XDECREF(x2d);
-    Py_XDECREF(dx2d);
+    Py_XDECREF(job.x2d);
+    Py_XDECREF(job.dwm);
+    Py_XDECREF(job.dx2d);
     return status;
 }
 

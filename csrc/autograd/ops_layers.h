@@ -48,6 +48,15 @@ npy_intp pc_conv_chunk(const pc_window2d *g);
 /* The window of a conv2d or depthwise_conv2d node, from its x, kernel and args.conv2d */
 void pc_conv_node_geometry(const pc_node *node, pc_window2d *g);
 
+/* The chunk loop of every patch-matrix GEMM (conv2d and conv2d_transpose, forward and
+ * backward): fn(ctx, work, n0, n1) for the images [n0, n1) of each chunk in order, work
+ * the first (n1 − n0)·OH·OW rows of one (chunk·OH·OW, K) workspace of `typenum` allocated
+ * here; Ctrl-C is checked between chunks (a long convolution stops within one chunk's
+ * time; fit's own SIGINT handler only flags it). 0, or -1 with an exception. */
+typedef int (*pc_conv_chunk_fn)(void *ctx, PyArrayObject *work, npy_intp n0, npy_intp n1);
+int pc_conv_for_chunks(const pc_window2d *g, npy_intp K, int typenum, pc_conv_chunk_fn fn,
+                       void *ctx);
+
 /* 1 when the patch matrix is x itself: a 1×1 kernel, stride 1, no padding */
 int pc_conv_is_pointwise(const pc_window2d *g);
 

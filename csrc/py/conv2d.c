@@ -9,6 +9,8 @@
  */
 #include "py/layer.h"
 
+#include <string.h>
+
 #include "autograd/ops_layers.h"
 #include "kernels/dense.h"
 
@@ -246,6 +248,47 @@ py_depthwise_conv2d(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
     return conv_function("depthwise_conv2d", 1, args, kwargs);
 }
 
+int
+pc_conv_layer_window(const char *who, PyObject *filters, PyObject *ksize, PyObject *strides,
+                     PyObject *padding, PyObject *dilation, PyObject *data_format,
+                     pc_conv_window_args *out)
+{
+    *out = (pc_conv_window_args){.strides = {1, 1}, .dilation = {1, 1}};
+    if ((out->filters = pc_parse_positive(filters, who, "filters")) < 0 ||
+        pc_parse_pair(ksize, who, "kernel_size", out->kernel_size) < 0 ||
+        (strides != NULL && pc_parse_pair(strides, who, "strides", out->strides) < 0) ||
+        (padding != NULL && (out->same = pc_parse_padding(padding, who)) < 0) ||
+        (dilation != NULL && pc_parse_pair(dilation, who, "dilation_rate", out->dilation) < 0) ||
+        pc_check_channels_last(data_format, who) < 0)
+        return -1;
+    if ((out->strides[0] > 1 || out->strides[1] > 1) &&
+        (out->dilation[0] > 1 || out->dilation[1] > 1)) {       /* Keras' rule and words */
+        PyErr_Format(PyExc_ValueError, "%s: `strides > 1` not supported in conjunction "
+                     "with `dilation_rate > 1`. Received: strides=(%zd, %zd) and "
+                     "dilation_rate=(%zd, %zd)", who, (Py_ssize_t)out->strides[0],
+                     (Py_ssize_t)out->strides[1], (Py_ssize_t)out->dilation[0],
+                     (Py_ssize_t)out->dilation[1]);
+        return -1;
+    }
+    return 0;
+}
+
+int
+pc_conv_layer_finish(LayerObject *base, const char *who, PyObject *activation,
+                     PyObject *kinit, PyObject *binit, int *act, PyObject *input_shape,
+                     PyObject *name, int trainable, PyObject *dtype)
+{
+    int status = -1;
+    kinit = kinit != NULL ? Py_NewRef(kinit) : PyUnicode_FromString("glorot_uniform");
+    binit = binit != NULL ? Py_NewRef(binit) : PyUnicode_FromString("zeros");
+    if (kinit != NULL && binit != NULL &&
+        pc_kernel_layer_args(base, who, activation, kinit, binit, act) == 0)
+        status = pc_layer_init_common(base, input_shape, name, trainable, dtype);
+    Py_XDECREF(kinit);
+    Py_XDECREF(binit);
+    return status;
+}
+
 typedef struct {
     LayerObject base;
     npy_intp filters, groups;
@@ -263,15 +306,20 @@ Conv2D_init(Conv2DObject *self, PyObject *args, PyObject *kwargs)
     PyObject *dilation = NULL, *groups = NULL;
     PyObject *activation = Py_None, *kinit = NULL, *binit = NULL;
     PyObject *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
-    int use_bias = 1, trainable = 1, status = -1;
+    pc_conv_window_args a;
+    int use_bias = 1, trainable = 1;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|OOOOOOpOO$" PC_LAYER_KWFMT ":Conv2D",
                                      kwlist, &filters, &ksize, &strides, &padding, &data_format,
                                      &dilation, &groups, &activation, &use_bias, &kinit, &binit,
-                                     &input_shape, &name, &trainable, &dtype))
+                                     &input_shape, &name, &trainable, &dtype) ||
+        pc_conv_layer_window("Conv2D", filters, ksize, strides, padding, dilation, data_format,
+                             &a) < 0)
         return -1;
-    if ((self->filters = pc_parse_positive(filters, "Conv2D", "filters")) < 0)
-        return -1;
+    self->filters = a.filters, self->same = a.same;
+    memcpy(self->kernel_size, a.kernel_size, sizeof a.kernel_size);
+    memcpy(self->strides, a.strides, sizeof a.strides);
+    memcpy(self->dilation, a.dilation, sizeof a.dilation);
     self->groups = 1;
     if (groups != NULL && (self->groups = pc_parse_positive(groups, "Conv2D", "groups")) < 0)
         return -1;
@@ -281,32 +329,9 @@ Conv2D_init(Conv2DObject *self, PyObject *args, PyObject *kwargs)
                      (Py_ssize_t)self->groups, (Py_ssize_t)self->filters);
         return -1;
     }
-    self->strides[0] = self->strides[1] = self->dilation[0] = self->dilation[1] = 1;
-    if (pc_parse_pair(ksize, "Conv2D", "kernel_size", self->kernel_size) < 0 ||
-        (strides != NULL && pc_parse_pair(strides, "Conv2D", "strides", self->strides) < 0) ||
-        (padding != NULL && (self->same = pc_parse_padding(padding, "Conv2D")) < 0) ||
-        (dilation != NULL &&
-         pc_parse_pair(dilation, "Conv2D", "dilation_rate", self->dilation) < 0) ||
-        pc_check_channels_last(data_format, "Conv2D") < 0)
-        return -1;
-    if ((self->strides[0] > 1 || self->strides[1] > 1) &&
-        (self->dilation[0] > 1 || self->dilation[1] > 1)) {       /* Keras' rule and words */
-        PyErr_Format(PyExc_ValueError, "Conv2D: `strides > 1` not supported in conjunction "
-                     "with `dilation_rate > 1`. Received: strides=(%zd, %zd) and "
-                     "dilation_rate=(%zd, %zd)", (Py_ssize_t)self->strides[0],
-                     (Py_ssize_t)self->strides[1], (Py_ssize_t)self->dilation[0],
-                     (Py_ssize_t)self->dilation[1]);
-        return -1;
-    }
-    kinit = kinit != NULL ? Py_NewRef(kinit) : PyUnicode_FromString("glorot_uniform");
-    binit = binit != NULL ? Py_NewRef(binit) : PyUnicode_FromString("zeros");
     self->use_bias = use_bias;
-    if (kinit != NULL && binit != NULL &&
-        pc_kernel_layer_args(&self->base, "Conv2D", activation, kinit, binit, &self->act) == 0)
-        status = pc_layer_init_common(&self->base, input_shape, name, trainable, dtype);
-    Py_XDECREF(kinit);
-    Py_XDECREF(binit);
-    return status;
+    return pc_conv_layer_finish(&self->base, "Conv2D", activation, kinit, binit, &self->act,
+                                input_shape, name, trainable, dtype);
 }
 
 static PyObject *
@@ -447,8 +472,8 @@ static PyTypeObject Conv2D_Type = {
         "inputs (batch, H, W, C) -> (batch, OH, OW, filters); kernel (kh, kw, C, filters),\n"
         "(kh·kw·C + 1)·filters parameters. groups=G splits the channels and filters into G\n"
         "groups, filter group j seeing channel group j only: kernel (kh, kw, C/G, filters),\n"
-        "(kh·kw·C/G + 1)·filters parameters; G = C is a depthwise convolution. valid: O = floor((I - k)/s) + 1; same:\n"
-        "O = ceil(I/s), the odd extra padding row/column at the bottom/right like Keras.\n"
+        "(kh·kw·C/G + 1)·filters parameters; G = C is a depthwise convolution.\n"
+        "valid: O = floor((I - k)/s) + 1; same: O = ceil(I/s), the odd extra padding row/column at the bottom/right like Keras.\n"
         "im2col + one GEMM (NumPy's BLAS) + bias + activation, one node; 3x3 stride-1\n"
         "windows go through Winograd's F(2x2, 3x3) instead (2.25x fewer multiplications).\n\n"
         "    >>> Conv2D(32, 3, activation='relu').build((None, 28, 28, 1))  # 320 params"),

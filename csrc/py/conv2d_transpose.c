@@ -8,6 +8,8 @@
  */
 #include "py/layer.h"
 
+#include <string.h>
+
 #include "autograd/ops_layers.h"
 #include "kernels/dense.h"
 
@@ -144,42 +146,30 @@ Conv2DTranspose_init(Conv2DTransposeObject *self, PyObject *args, PyObject *kwar
     PyObject *data_format = Py_None, *dilation = NULL, *activation = Py_None;
     PyObject *kinit = NULL, *binit = NULL;
     PyObject *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
-    pc_index rate[2] = {1, 1};
-    int use_bias = 1, trainable = 1, status = -1;
+    pc_conv_window_args a;
+    int use_bias = 1, trainable = 1;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|OOOOOOpOO$" PC_LAYER_KWFMT
                                      ":Conv2DTranspose", kwlist, &filters, &ksize, &strides,
                                      &padding, &op, &data_format, &dilation, &activation,
                                      &use_bias, &kinit, &binit, &input_shape, &name,
-                                     &trainable, &dtype))
+                                     &trainable, &dtype) ||
+        pc_conv_layer_window("Conv2DTranspose", filters, ksize, strides, padding, dilation,
+                             data_format, &a) < 0)
         return -1;
-    if ((self->filters = pc_parse_positive(filters, "Conv2DTranspose", "filters")) < 0)
-        return -1;
-    self->strides[0] = self->strides[1] = 1;
-    if (pc_parse_pair(ksize, "Conv2DTranspose", "kernel_size", self->kernel_size) < 0 ||
-        (strides != NULL &&
-         pc_parse_pair(strides, "Conv2DTranspose", "strides", self->strides) < 0) ||
-        (padding != NULL && (self->same = pc_parse_padding(padding, "Conv2DTranspose")) < 0) ||
-        parse_output_padding(op, "Conv2DTranspose", self->strides, self->output_padding) < 0 ||
-        (dilation != NULL &&
-         pc_parse_pair(dilation, "Conv2DTranspose", "dilation_rate", rate) < 0) ||
-        pc_check_channels_last(data_format, "Conv2DTranspose") < 0)
-        return -1;
-    if (rate[0] != 1 || rate[1] != 1) {
+    self->filters = a.filters, self->same = a.same;
+    memcpy(self->kernel_size, a.kernel_size, sizeof a.kernel_size);
+    memcpy(self->strides, a.strides, sizeof a.strides);
+    if (a.dilation[0] != 1 || a.dilation[1] != 1) {
         PyErr_Format(PyExc_ValueError, "Conv2DTranspose: dilation_rate %R is not supported "
                      "(only 1)", dilation);
         return -1;
     }
-    kinit = kinit != NULL ? Py_NewRef(kinit) : PyUnicode_FromString("glorot_uniform");
-    binit = binit != NULL ? Py_NewRef(binit) : PyUnicode_FromString("zeros");
+    if (parse_output_padding(op, "Conv2DTranspose", self->strides, self->output_padding) < 0)
+        return -1;
     self->use_bias = use_bias;
-    if (kinit != NULL && binit != NULL &&
-        pc_kernel_layer_args(&self->base, "Conv2DTranspose", activation, kinit, binit,
-                             &self->act) == 0)
-        status = pc_layer_init_common(&self->base, input_shape, name, trainable, dtype);
-    Py_XDECREF(kinit);
-    Py_XDECREF(binit);
-    return status;
+    return pc_conv_layer_finish(&self->base, "Conv2DTranspose", activation, kinit, binit,
+                                &self->act, input_shape, name, trainable, dtype);
 }
 
 static PyObject *

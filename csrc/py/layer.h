@@ -182,6 +182,25 @@ int pc_conv2d_transpose_exec(PyObject *m);
 /* Tensors for (x, kernel, bias) of the conv functions in one dtype: float64 when any of
  * them is; objs[i] NULL or None gives ts[i] = NULL (new refs). 0 or -1. */
 int pc_conv_operands(PyObject *objs[3], PyObject *ts[3]);
+/* The window arguments the conv layers share (Conv2D, Conv2DTranspose), as parsed by
+ * pc_conv_layer_window: filters, kernel_size, strides, padding, dilation_rate (NULL
+ * objects: the defaults 1, 'valid', 1), data_format (None or 'channels_last'), with
+ * Keras' rule and words for strides > 1 with dilation_rate > 1. 0, or -1 with ValueError
+ * naming `who`. */
+typedef struct {
+    npy_intp filters;
+    pc_index kernel_size[2], strides[2], dilation[2];
+    int same;
+} pc_conv_window_args;
+int pc_conv_layer_window(const char *who, PyObject *filters, PyObject *ksize, PyObject *strides,
+                         PyObject *padding, PyObject *dilation, PyObject *data_format,
+                         pc_conv_window_args *out);
+/* The rest of a conv layer's __init__: the initializers (NULL: 'glorot_uniform' and
+ * 'zeros'), the activation (*act: the fused pc_act) and the common layer arguments.
+ * 0 or -1. */
+int pc_conv_layer_finish(LayerObject *base, const char *who, PyObject *activation,
+                         PyObject *kinit, PyObject *binit, int *act, PyObject *input_shape,
+                         PyObject *name, int trainable, PyObject *dtype);
 /* build() of the conv layers: kernel (kh, kw, ·, ·) with `filters` at index filters_at
  * (3: Conv2D's (kh, kw, C, F); 2: Conv2DTranspose's (kh, kw, F, C)) and the input's
  * channels (/ groups) in the other, then bias (filters,) when use_bias. None or NULL. */

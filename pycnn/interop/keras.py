@@ -64,6 +64,27 @@ _BN_INITIALIZERS = {"beta_initializer": "zeros", "gamma_initializer": "ones",
 _LN_INITIALIZERS = {"beta_initializer": "zeros", "gamma_initializer": "ones"}
 
 
+_CONV_INITIALIZERS = {"Conv1D": ("kernel_initializer", "bias_initializer"),
+                      "DepthwiseConv2D": ("depthwise_initializer", "bias_initializer"),
+                      "SeparableConv2D": ("depthwise_initializer", "pointwise_initializer",
+                                          "bias_initializer")}
+
+
+def _keras_conv_layer(keras, spec, common):
+    """Conv1D, DepthwiseConv2D, SeparableConv2D: their configs carry Keras' own keys."""
+    c = spec.config
+    keep = ("kernel_size", "strides", "padding", "dilation_rate", "filters", "groups",
+            "depth_multiplier")
+    kwargs = {k: (tuple(c[k]) if isinstance(c[k], (list, tuple)) else c[k])
+              for k in keep if k in c}
+    kwargs.update({key: _keras_initializer(keras, c.get(key, default), default)
+                   for key in _CONV_INITIALIZERS[spec.kind]
+                   for default in ("zeros" if key == "bias_initializer" else "glorot_uniform",)})
+    return getattr(keras.layers, spec.kind)(activation=_keras_activation(keras, spec.activation),
+                                            use_bias=bool(c.get("use_bias", True)), **kwargs,
+                                            **common)
+
+
 def _keras_layer(keras, spec):
     c, kl = spec.config, keras.layers
     common = dict(name=spec.name, trainable=bool(c.get("trainable", True)),
@@ -87,7 +108,10 @@ def _keras_layer(keras, spec):
                                       output_padding=None if op is None else _pair(op), **common)
         return kl.Conv2D(int(c["filters"]), _pair(c["kernel_size"]), _pair(c.get("strides", 1)),
                          padding=c.get("padding", "valid"),
-                         dilation_rate=_pair(c.get("dilation_rate", 1)), **common)
+                         dilation_rate=_pair(c.get("dilation_rate", 1)),
+                         groups=int(c.get("groups", 1)), **common)
+    if spec.kind in ("Conv1D", "DepthwiseConv2D", "SeparableConv2D"):
+        return _keras_conv_layer(keras, spec, common)
     if spec.kind in ("MaxPooling2D", "AveragePooling2D"):
         strides = c.get("strides")
         return getattr(kl, spec.kind)(_pair(c.get("pool_size", 2)),
@@ -210,7 +234,8 @@ def pycnn_configs(kind, c, dtype, where):
     this), or ConversionError naming `where`."""
     for key in ("kernel_regularizer", "bias_regularizer", "activity_regularizer",
                 "kernel_constraint", "bias_constraint", "beta_regularizer", "gamma_regularizer",
-                "beta_constraint", "gamma_constraint"):
+                "beta_constraint", "gamma_constraint", "depthwise_regularizer",
+                "pointwise_regularizer", "depthwise_constraint", "pointwise_constraint"):
         if c.get(key) is not None:
             raise ConversionError(f"cannot convert {where}: pycnn has no {key}")
     if c.get("data_format", "channels_last") != "channels_last":
@@ -220,7 +245,8 @@ def pycnn_configs(kind, c, dtype, where):
                               f"not {dtype}")
     out = {"name": c["name"], "trainable": bool(c.get("trainable", True)), "dtype": dtype}
     split = None
-    if kind in ("Dense", "Conv2D", "Conv2DTranspose", "Activation"):
+    if kind in ("Dense", "Conv2D", "Conv2DTranspose", "Activation", "Conv1D", "DepthwiseConv2D",
+                "SeparableConv2D"):
         act = _from_keras_activation(c.get("activation"), where)
         if act == "leaky_relu@0.2":
             split, act = ("LeakyReLU", {"name": f"{c['name']}_leaky_relu", "alpha": 0.2}), "linear"
@@ -232,19 +258,26 @@ def pycnn_configs(kind, c, dtype, where):
         if kind == "Dense":
             out["units"] = int(c["units"])
         else:
-            if c.get("groups", 1) != 1:
-                raise ConversionError(f"cannot convert {where}: pycnn has no grouped "
-                                      "convolution")
             if kind == "Conv2DTranspose" and _pair(c.get("dilation_rate", 1)) != (1, 1):
                 raise ConversionError(f"cannot convert {where}: pycnn's Conv2DTranspose has no "
                                       "dilation_rate")
             out.update(filters=int(c["filters"]), kernel_size=_pair(c["kernel_size"]),
                        strides=_pair(c["strides"]), padding=c["padding"])
             if kind == "Conv2D":
-                out["dilation_rate"] = _pair(c.get("dilation_rate", 1))
+                out.update(dilation_rate=_pair(c.get("dilation_rate", 1)),
+                           groups=int(c.get("groups", 1)))
             if kind == "Conv2DTranspose":
                 op = c.get("output_padding")
                 out["output_padding"] = None if op is None else _pair(op)
+    elif kind in ("Conv1D", "DepthwiseConv2D", "SeparableConv2D"):
+        rank = 1 if kind == "Conv1D" else 2
+        out.update({k: tuple(int(v) for v in (c[k] if isinstance(c[k], (list, tuple))
+                                              else (c[k],) * rank))
+                    for k in ("kernel_size", "strides", "dilation_rate")})
+        out.update({k: int(c[k]) for k in ("filters", "groups", "depth_multiplier") if k in c})
+        out.update(padding=c["padding"], use_bias=bool(c["use_bias"]),
+                   **{key: _snake(c.get(key), "zeros" if key == "bias_initializer"
+                                  else "glorot_uniform") for key in _CONV_INITIALIZERS[kind]})
     elif kind in ("MaxPooling2D", "AveragePooling2D"):
         out.update(pool_size=_pair(c["pool_size"]), strides=_pair(c["strides"] or c["pool_size"]),
                    padding=c["padding"])

@@ -71,6 +71,16 @@ def _onnx_pads(spec, kernel, strides):
     return [top, left, bottom, right]
 
 
+def _onnx_conv(g, spec, inputs, name, groups):
+    """ONNX Conv of a 2-D convolution layer's window on the NCHW running tensor."""
+    c = spec.config
+    kernel_size, strides = _pair(c["kernel_size"]), _pair(c.get("strides", 1))
+    dilation = _pair(c.get("dilation_rate", 1))
+    span = [(k - 1) * d + 1 for k, d in zip(kernel_size, dilation)]
+    g.node("Conv", inputs, name, kernel_shape=list(kernel_size), strides=list(strides),
+           dilations=list(dilation), pads=_onnx_pads(spec, span, strides), group=groups)
+
+
 def _onnx_batch_norm(g, spec, w):
     """ONNX's BatchNormalization (inference: the moving statistics) normalises axis 1: a 4-D
     channels-last input goes to NCHW like a convolution's; any other axis is moved to 1 and back."""
@@ -117,15 +127,34 @@ def _onnx_layer(g, spec, opset):
                        name, keepdims=0)
             else:
                 g.node("ReduceMax", [g.x], name, axes=[2], keepdims=0)
-    elif spec.kind == "Conv2D":
-        kernel_size, strides = _pair(c["kernel_size"]), _pair(c.get("strides", 1))
-        inputs = [g.to("NCHW", name), g.const(f"{name}/kernel", to_nchw_kernel("Conv2D", w[0]))]
+    elif spec.kind in ("Conv2D", "DepthwiseConv2D"):     # depthwise: Conv with group = C
+        kind = spec.kind
+        groups = spec.in_shape[-1] if kind == "DepthwiseConv2D" else int(c.get("groups", 1))
+        inputs = [g.to("NCHW", name), g.const(f"{name}/kernel", to_nchw_kernel(kind, w[0]))]
         if len(w) > 1:
             inputs.append(g.const(f"{name}/bias", w[1]))
-        dilation = _pair(c.get("dilation_rate", 1))
-        span = [(k - 1) * d + 1 for k, d in zip(kernel_size, dilation)]
-        g.node("Conv", inputs, name, kernel_shape=list(kernel_size), strides=list(strides),
-               dilations=list(dilation), pads=_onnx_pads(spec, span, strides))
+        _onnx_conv(g, spec, inputs, name, groups)
+    elif spec.kind == "SeparableConv2D":                 # depthwise Conv, then a 1×1 Conv
+        inputs = [g.to("NCHW", name),
+                  g.const(f"{name}/depthwise_kernel", to_nchw_kernel("DepthwiseConv2D", w[0]))]
+        _onnx_conv(g, spec, inputs, f"{name}/depthwise", spec.in_shape[-1])
+        inputs = [g.x, g.const(f"{name}/pointwise_kernel", to_nchw_kernel("Conv2D", w[1]))]
+        if len(w) > 2:
+            inputs.append(g.const(f"{name}/bias", w[2]))
+        g.node("Conv", inputs, name, kernel_shape=[1, 1])
+    elif spec.kind == "Conv1D":                          # (N, steps, C) → (N, C, steps)
+        k, s, d = (int(_np.ravel(c[key])[0]) for key in ("kernel_size", "strides",
+                                                          "dilation_rate"))
+        span, padding = (k - 1) * d + 1, c.get("padding", "valid")
+        pads = [span - 1, 0] if padding == "causal" else \
+            list(same_padding(spec.in_shape[0], span, s)) if padding == "same" else [0, 0]
+        inputs = [g.node("Transpose", [g.x], f"{name}/to_NCL", perm=[0, 2, 1]),
+                  g.const(f"{name}/kernel", to_nchw_kernel("Conv1D", w[0]))]
+        if len(w) > 1:
+            inputs.append(g.const(f"{name}/bias", w[1]))
+        g.node("Conv", inputs, name, kernel_shape=[k], strides=[s], dilations=[d], pads=pads,
+               group=int(c.get("groups", 1)))
+        g.node("Transpose", [g.x], f"{name}/to_NLC", perm=[0, 2, 1])
     elif spec.kind == "Conv2DTranspose":
         kernel_size, strides = _pair(c["kernel_size"]), _pair(c.get("strides", 1))
         op = c.get("output_padding")

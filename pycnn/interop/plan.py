@@ -27,7 +27,8 @@ def _require(name, purpose, pip=_PIP):
 
 # ------------------------------------------------------------------ the plan: layers, checked
 # pycnn layer class -> the kinds each target converts.
-_COMMON_KINDS = ("Dense", "Conv2D", "Conv2DTranspose", "MaxPooling2D", "AveragePooling2D", "Dropout", "Flatten",
+_COMMON_KINDS = ("Dense", "Conv1D", "Conv2D", "Conv2DTranspose", "DepthwiseConv2D",
+                 "SeparableConv2D", "MaxPooling2D", "AveragePooling2D", "Dropout", "Flatten",
                  "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "UpSampling2D",
                  "BatchNormalization", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
                  "ZeroPadding2D", "Cropping2D", "LayerNormalization", "Rescaling",
@@ -51,6 +52,10 @@ _WHY_NOT = {("Maxout", "Keras"): "Keras has no Maxout layer",
 _ACTIVATIONS = {"linear": None, "relu": None, "sigmoid": None, "tanh": None, "softmax": -1,
                 "log_softmax": -1, "leaky_relu": 0.1, "elu": 1.0, "swish": None,
                 "softsign": None, "hard_sigmoid": None, "relu6": None, "selu": None}
+
+
+# the convolution layers: a kernel, an activation, a bias (CONV_KINDS[:2] have filters/groups)
+CONV_KINDS = ("Conv2D", "Conv1D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D")
 
 
 # A layer class may carry its conversions itself instead of a branch in every converter
@@ -113,7 +118,7 @@ def _activation(kind, config, where):
         return "elu", float(config["alpha"])
     if kind == "Softmax":
         return "softmax", int(config.get("axis", -1))
-    if kind not in ("Dense", "Conv2D", "Conv2DTranspose", "Activation"):
+    if kind not in ("Dense", "Activation") + CONV_KINDS:
         return None
     name = config.get("activation")
     name = "linear" if name is None else name
@@ -171,7 +176,7 @@ def _plan(model, target, input_shape=None):
         kind = _kind(layer, target)
         where = f"layer '{layer.name}' ({kind}) to {target}"
         weights = [_np.asarray(w) for w in layer.get_weights()]
-        if kind in ("Dense", "Conv2D", "Conv2DTranspose", "Maxout", "BatchNormalization") \
+        if kind in ("Dense", "Maxout", "BatchNormalization") + CONV_KINDS \
                 and not weights \
                 or not layer.built and (kind == "LayerNormalization" or
                                         layer_hook(kind, _HOOKS[target]) is not None):
@@ -195,14 +200,31 @@ def same_padding(n, kernel, stride):
     return total // 2, total - total // 2
 
 
-KERNEL_KINDS = ("Dense", "Conv2D", "Conv2DTranspose", "Maxout")   # a kernel torch lays out anew
+# a kernel torch lays out anew (SeparableConv2D: both of its kernels)
+KERNEL_KINDS = ("Dense", "Conv1D", "Conv2D", "Conv2DTranspose", "DepthwiseConv2D",
+                "SeparableConv2D", "Maxout")
 
 
 def to_nchw_kernel(kind, kernel):
-    """A Keras-layout kernel in torch's layout (Dense (units, in); Conv2D (filters, c_in, kh, kw);
-    Conv2DTranspose (c_in, filters, kh, kw) from Keras' (kh, kw, filters, c_in): the same
-    permutation, and ONNX's ConvTranspose wants it too)."""
+    """A Keras-layout kernel in torch's layout (Dense (units, in); Conv2D (filters, c_in/g, kh,
+    kw); Conv2DTranspose (c_in, filters, kh, kw) from Keras' (kh, kw, filters, c_in): the same
+    permutation, and ONNX's ConvTranspose wants it too; Conv1D (filters, c_in/g, k) from
+    (k, c_in/g, filters); DepthwiseConv2D (C·M, 1, kh, kw) from (kh, kw, C, M): torch's and
+    ONNX's groups=C kernel, output channel c·M + m as in Keras). `kind` names the kernel
+    (kernel_kind: a SeparableConv2D has a depthwise and a Conv2D one)."""
+    if kind == "DepthwiseConv2D":
+        kh, kw, c, m = kernel.shape
+        return kernel.reshape(kh, kw, 1, c * m).transpose(3, 2, 0, 1)
+    if kind == "Conv1D":
+        return kernel.transpose(2, 1, 0)
     return kernel.T if kind not in ("Conv2D", "Conv2DTranspose") else kernel.transpose(3, 2, 0, 1)
+
+
+def kernel_kind(kind, key):
+    """The layout of the kernel stored under torch state key `key` of a layer of `kind`."""
+    if kind == "SeparableConv2D":
+        return "DepthwiseConv2D" if key == "depthwise_weight" else "Conv2D"
+    return kind
 
 
 def transpose_window(n, kernel, stride, padding, output_padding):
@@ -220,6 +242,8 @@ def transpose_window(n, kernel, stride, padding, output_padding):
 def torch_state_keys(spec):
     """The torch state-dict names of spec.weights, in order (BatchNormalization: weight = γ,
     bias = β, running_mean, running_var, each present as in the pycnn layer)."""
+    if spec.kind == "SeparableConv2D":
+        return ["depthwise_weight", "pointwise_weight", "bias"][:len(spec.weights)]
     if spec.kind in ("BatchNormalization", "LayerNormalization"):
         c = spec.config
         return ((["weight"] if c.get("scale", True) else []) +
@@ -248,5 +272,11 @@ def normalised_axes(spec):
     return sorted(int(a) % rank for a in (axis if isinstance(axis, (list, tuple)) else [axis]))
 
 
-def _from_nchw_kernel(kind, weight):
+def _from_nchw_kernel(kind, weight, shape):
+    """The inverse of to_nchw_kernel, for a pycnn kernel of `shape`."""
+    if kind == "DepthwiseConv2D":
+        weight = weight.transpose(2, 3, 1, 0)
+        return weight.reshape(shape) if weight.size == _np.prod(shape) else weight
+    if kind == "Conv1D":
+        return weight.transpose(2, 1, 0)
     return weight.T if kind not in ("Conv2D", "Conv2DTranspose") else weight.transpose(2, 3, 1, 0)

@@ -6,7 +6,8 @@ from collections import OrderedDict as _OrderedDict
 import numpy as _np
 
 from .graph import MERGE_KINDS, graph_plan, is_functional, weighted_specs
-from .plan import KERNEL_KINDS, _PIP, _from_nchw_kernel, _plan, _require, torch_state_keys
+from .plan import (KERNEL_KINDS, _PIP, _from_nchw_kernel, _plan, _require, kernel_kind,
+                   torch_state_keys)
 
 
 def _import_torch():
@@ -72,8 +73,8 @@ def load_torch_state(model, module):
                                  f"({spec.kind}); the module has {sorted(state)}")
             value = state[key]
             value = _np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
-            if suffix == "weight" and spec.kind in KERNEL_KINDS:
-                value = _from_nchw_kernel(spec.kind, value)
+            if suffix.endswith("weight") and spec.kind in KERNEL_KINDS:
+                value = _from_nchw_kernel(kernel_kind(spec.kind, suffix), value, current.shape)
             if value.shape != current.shape:
                 raise ValueError(f"load_torch_state: '{key}' has shape {value.shape} in pycnn's "
                                  f"layout but layer '{spec.name}' expects {current.shape}")

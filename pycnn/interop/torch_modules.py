@@ -13,8 +13,9 @@ import torch as _torch
 import torch.nn.functional as _F
 from torch import nn as _nn
 
-from .plan import (KERNEL_KINDS, _pair, borders, normalization_constants, normalised_axes, same_padding,
-                   layer_hook, to_nchw_kernel, torch_state_keys, transpose_window)
+from .plan import (KERNEL_KINDS, _pair, borders, kernel_kind, layer_hook,
+                   normalization_constants, normalised_axes, same_padding, to_nchw_kernel,
+                   torch_state_keys, transpose_window)
 
 _ACTIVATIONS = {
     "linear": lambda p: _nn.Identity(),
@@ -80,9 +81,9 @@ class Conv2D(_nn.Conv2d):
     """Cross-correlation on NHWC input; 'same' pads like Keras (odd extra at bottom/right)."""
 
     def __init__(self, in_channels, filters, kernel_size, strides, padding, use_bias, act,
-                 dilation=(1, 1)):
+                 dilation=(1, 1), groups=1):
         super().__init__(in_channels, filters, kernel_size, stride=strides, bias=use_bias,
-                         dilation=dilation)
+                         dilation=dilation, groups=groups)
         # The input arrives as a channels_last view; a channels_last kernel keeps torch on its
         # NHWC path, and its strides equal those of its gradient, as DDP's buckets expect.
         # Spelled out: .contiguous(memory_format=...) keeps a one-channel kernel's old strides.
@@ -101,6 +102,64 @@ class Conv2D(_nn.Conv2d):
 
     def extra_repr(self):
         return super().extra_repr() + (", padding='same'" if self.same else "")
+
+
+class Conv1D(_nn.Conv1d):
+    """Conv1D on (N, steps, C) input: 'same' pads like Keras, 'causal' (k − 1)·d zeros before
+    the first step only."""
+
+    def __init__(self, in_channels, filters, kernel_size, strides, padding, use_bias, act,
+                 dilation, groups):
+        super().__init__(in_channels, filters, kernel_size, stride=strides, bias=use_bias,
+                         dilation=dilation, groups=groups)
+        self.padding_keras = padding
+        self.activation = activation(act)
+
+    def forward(self, x):
+        x = x.permute(0, 2, 1)
+        span = (self.kernel_size[0] - 1) * self.dilation[0] + 1
+        if self.padding_keras == "causal":
+            x = _F.pad(x, (span - 1, 0))
+        elif self.padding_keras == "same":
+            x = _F.pad(x, same_padding(x.shape[2], span, self.stride[0]))
+        return self.activation(super().forward(x).permute(0, 2, 1))
+
+    def extra_repr(self):
+        return super().extra_repr() + f", padding='{self.padding_keras}'"
+
+
+class SeparableConv2D(_nn.Module):
+    """Keras' SeparableConv2D on NHWC input: a depthwise convolution (groups = C, kernel
+    depthwise_weight (C·M, 1, kh, kw)), then a 1×1 one (pointwise_weight (filters, C·M, 1, 1)),
+    the bias and the activation at the end."""
+
+    def __init__(self, in_channels, filters, kernel_size, strides, padding, depth_multiplier,
+                 use_bias, act, dilation):
+        super().__init__()
+        cm = in_channels * depth_multiplier
+        self.depthwise_weight = _nn.Parameter(_torch.empty(cm, 1, *kernel_size))
+        self.pointwise_weight = _nn.Parameter(_torch.empty(filters, cm, 1, 1))
+        self.bias = _nn.Parameter(_torch.zeros(filters)) if use_bias else None
+        _nn.init.kaiming_uniform_(self.depthwise_weight, a=_math.sqrt(5))
+        _nn.init.kaiming_uniform_(self.pointwise_weight, a=_math.sqrt(5))
+        self.kernel_size, self.stride, self.dilation = kernel_size, strides, dilation
+        self.groups, self.same = in_channels, padding == "same"
+        self.activation = activation(act)
+
+    def forward(self, x):
+        x = x.permute(0, 3, 1, 2)
+        if self.same:
+            span = [(k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation)]
+            x = _F.pad(x, _same_pads(x, span, self.stride))
+        z = _F.conv2d(x, self.depthwise_weight, None, self.stride, dilation=self.dilation,
+                      groups=self.groups)
+        y = _F.conv2d(z, self.pointwise_weight, self.bias)
+        return self.activation(y.permute(0, 2, 3, 1))
+
+    def extra_repr(self):
+        return (f"{self.groups}, {self.pointwise_weight.shape[0]}, kernel_size="
+                f"{tuple(self.kernel_size)}, stride={tuple(self.stride)}"
+                + (", padding='same'" if self.same else ""))
 
 
 class Conv2DTranspose(_nn.ConvTranspose2d):
@@ -338,7 +397,23 @@ def _module(spec):
         return Conv2D(spec.in_shape[-1], int(c["filters"]), _pair(c["kernel_size"]),
                       _pair(c.get("strides", 1)), c.get("padding", "valid"),
                       bool(c.get("use_bias", True)), spec.activation,
-                      _pair(c.get("dilation_rate", 1)))
+                      _pair(c.get("dilation_rate", 1)), int(c.get("groups", 1)))
+    if spec.kind == "DepthwiseConv2D":       # torch's groups = C convolution
+        channels = spec.in_shape[-1]
+        return Conv2D(channels, channels * int(c["depth_multiplier"]), _pair(c["kernel_size"]),
+                      _pair(c.get("strides", 1)), c.get("padding", "valid"),
+                      bool(c.get("use_bias", True)), spec.activation,
+                      _pair(c.get("dilation_rate", 1)), channels)
+    if spec.kind == "SeparableConv2D":
+        return SeparableConv2D(spec.in_shape[-1], int(c["filters"]), _pair(c["kernel_size"]),
+                               _pair(c.get("strides", 1)), c.get("padding", "valid"),
+                               int(c["depth_multiplier"]), bool(c.get("use_bias", True)),
+                               spec.activation, _pair(c.get("dilation_rate", 1)))
+    if spec.kind == "Conv1D":
+        k, s, d = (int(_np.ravel(c[key])[0]) for key in ("kernel_size", "strides",
+                                                          "dilation_rate"))
+        return Conv1D(spec.in_shape[-1], int(c["filters"]), k, s, c.get("padding", "valid"),
+                      bool(c.get("use_bias", True)), spec.activation, d, int(c.get("groups", 1)))
     if spec.kind == "Conv2DTranspose":
         op = c.get("output_padding")
         return Conv2DTranspose(spec.in_shape[-1], int(c["filters"]), _pair(c["kernel_size"]),
@@ -391,8 +466,8 @@ def build(spec):
         module.to(dtype)
         with _torch.no_grad():
             for key, value in zip(torch_state_keys(spec), spec.weights):
-                if key == "weight" and spec.kind in KERNEL_KINDS:
-                    value = to_nchw_kernel(spec.kind, value)
+                if key.endswith("weight") and spec.kind in KERNEL_KINDS:
+                    value = to_nchw_kernel(kernel_kind(spec.kind, key), value)
                 getattr(module, key).copy_(_torch.from_numpy(_np.ascontiguousarray(value)).reshape(
                     getattr(module, key).shape))
     module.requires_grad_(bool(spec.config.get("trainable", True)))

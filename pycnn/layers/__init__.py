@@ -18,6 +18,10 @@ graph ``input`` / ``output``. Subclass :class:`Layer` in Python to write your ow
 ``build`` (creating weights with ``add_weight``) and ``call`` (base.py says how the
 protocol is shared by the C layer types and Python subclasses).
 
+Convolutions: ``Conv2D`` (``groups=``), ``Conv2DTranspose``, ``DepthwiseConv2D``,
+``SeparableConv2D`` and ``Conv1D`` (padding 'valid', 'same' or 'causal'), with Keras' weight
+layouts (convolutional.py holds the last three).
+
 Merge layers (merging.py): ``Add``, ``Subtract``, ``Multiply``, ``Average``, ``Maximum``,
 ``Minimum``, ``Concatenate`` and ``add(...)``, ``concatenate(...)``, ...; ``InputLayer``
 (``pycnn.Input``) starts a graph.

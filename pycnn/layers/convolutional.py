@@ -83,6 +83,17 @@ def _channels(input_shape, rank, who, name):
     return int(shape[-1])
 
 
+def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, groups=1,
+           activation=None):
+    """Conv1D's op: x (N, steps, C) Tensor, kernel (k, C/groups, F) Tensor → (N, out, F), as
+    the conv2d node over (N, 1, steps, C) with kernel (1, k, C/groups, F) (reshape views,
+    whose gradients reshape back)."""
+    n, steps, c = x.shape
+    y = _core.conv2d(x.reshape((n, 1, steps, c)), kernel.reshape((1,) + tuple(kernel.shape)),
+                     bias, (1, strides), padding, (1, dilation_rate), activation, groups)
+    return y.reshape((y.shape[0], y.shape[2], y.shape[3]))
+
+
 class _Conv(Layer):
     """What the three layers share: activation, bias, strides/padding/dilation checks."""
 
@@ -310,15 +321,11 @@ class Conv1D(_Conv):
             if self.use_bias else None
 
     def call(self, inputs):
-        shape = inputs.shape
-        if len(shape) != 3:
+        if len(inputs.shape) != 3:
             raise ValueError(f"{self.name}: expected an input of rank 3 (batch, steps, "
-                             f"channels), got shape {tuple(shape)}")
-        x = inputs.reshape((shape[0], 1, shape[1], shape[2]))
-        k = self.kernel.reshape((1,) + tuple(self.kernel.shape))
-        y = _core.conv2d(x, k, self.bias, (1, self.strides[0]), self.padding,
-                         (1, self.dilation_rate[0]), self.activation, self.groups)
-        return y.reshape((y.shape[0], y.shape[2], y.shape[3]))
+                             f"channels), got shape {tuple(inputs.shape)}")
+        return conv1d(inputs, self.kernel, self.bias, self.strides[0], self.padding,
+                      self.dilation_rate[0], self.groups, self.activation)
 
     def get_config(self):
         config = self._base_config()
