@@ -27,7 +27,7 @@ concatenate = concat        # the Keras / NumPy spelling
 from ._core import elu, leaky_relu, log_softmax, maxout, naive_normalize, softmax, swish
 from . import activations, losses
 # layers and their functional forms (set_seed and clear_session are wrapped at the end)
-from ._core import avg_pool2d, clear_session, conv2d, conv2d_transpose, dropout, max_pool2d, set_seed
+from ._core import avg_pool2d, clear_session, conv2d, conv2d_transpose, depthwise_conv2d, dropout, max_pool2d, set_seed
 from . import layers
 # teaching tools: LaTeX display, formulas with their numbers, graph drawing
 from . import display, viz

@@ -79,9 +79,17 @@ def _geometry(h, w, kh, kw, strides, padding):
     return oh, ow, (pt, pb), (pl, pr)
 
 
-def conv2d(x, kernel, bias=None, strides=(1, 1), padding="valid", dilation_rate=(1, 1)):
+def conv2d(x, kernel, bias=None, strides=(1, 1), padding="valid", dilation_rate=(1, 1),
+           groups=1):
     """y[n, i, j, f] = b[f] + Σ x[n, i·sh − pt + a, j·sw − pl + c, ch] · kernel[a, c, ch, f];
-    a dilated kernel is the kernel with dilation_rate − 1 zero rows/columns between taps."""
+    a dilated kernel is the kernel with dilation_rate − 1 zero rows/columns between taps.
+    groups = G: filter group j (F/G filters) sees channel group j (C/G channels) only."""
+    if groups > 1:
+        cg, fg = x.shape[-1] // groups, kernel.shape[-1] // groups
+        y = np.concatenate([conv2d(x[..., j * cg:(j + 1) * cg],
+                                   kernel[..., j * fg:(j + 1) * fg], None, strides, padding,
+                                   dilation_rate) for j in range(groups)], axis=-1)
+        return y if bias is None else y + bias
     dh, dw = dilation_rate
     if (dh, dw) != (1, 1):
         kh, kw, c, f = kernel.shape
@@ -98,6 +106,35 @@ def conv2d(x, kernel, bias=None, strides=(1, 1), padding="valid", dilation_rate=
             patch = xp[:, i * strides[0]:i * strides[0] + kh, j * strides[1]:j * strides[1] + kw, :]
             y[:, i, j, :] = np.tensordot(patch, kernel, axes=([1, 2, 3], [0, 1, 2]))
     return y if bias is None else y + bias
+
+
+def depthwise_conv2d(x, kernel, bias=None, strides=(1, 1), padding="valid",
+                     dilation_rate=(1, 1)):
+    """Keras' DepthwiseConv2D: y[..., c·M + m] = Σ x[..., c] ⋆ kernel[:, :, c, m], channel by
+    channel (kernel (kh, kw, C, M))."""
+    kh, kw, c, m = kernel.shape
+    y = np.concatenate([conv2d(x[..., ch:ch + 1], kernel[:, :, ch:ch + 1, :], None, strides,
+                               padding, dilation_rate) for ch in range(c)], axis=-1)
+    return y if bias is None else y + bias
+
+
+def separable_conv2d(x, depthwise_kernel, pointwise_kernel, bias=None, strides=(1, 1),
+                     padding="valid", dilation_rate=(1, 1)):
+    """Keras' SeparableConv2D: the depthwise convolution, then a 1×1 convolution (bias once,
+    at the end)."""
+    z = depthwise_conv2d(x, depthwise_kernel, None, strides, padding, dilation_rate)
+    return conv2d(z, pointwise_kernel, bias)
+
+
+def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, groups=1):
+    """Keras' Conv1D on (N, steps, C), kernel (k, C/G, F): a conv2d over one row; 'causal'
+    pads (k − 1)·d zeros on the left and is then 'valid'."""
+    if padding == "causal":
+        x = np.pad(x, ((0, 0), ((kernel.shape[0] - 1) * dilation_rate, 0), (0, 0)))
+        padding = "valid"
+    y = conv2d(x[:, None], kernel[None], bias, (1, strides), padding, (1, dilation_rate),
+               groups)
+    return y[:, 0]
 
 
 def _transpose_axis(n, k, s, padding, op):

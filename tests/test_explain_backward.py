@@ -96,6 +96,9 @@ BUILDERS = {
     "softplus": _one(pycnn.softplus), "gelu": _one(pycnn.gelu, -1, 1),
     "softsign": _one(pycnn.softsign, -1, 1), "hard_sigmoid": _one(pycnn.hard_sigmoid, -1, 1),
     "relu6": _one(pycnn.relu6, -1, 1), "selu": _one(pycnn.selu, -1, 1),
+    "depthwise_conv2d": lambda: (lambda x, k, b: (
+        pycnn.relu(pycnn.depthwise_conv2d(x, k, b, strides=2, padding="same")).sum(),
+        [x, k, b]))(leaf((1, 4, 4, 2), -1, 1), leaf((3, 3, 2, 2), -1, 1), leaf((4,), -1, 1)),
     "conv2d_transpose": lambda: (lambda x, k, b: (
         pycnn.relu(pycnn.conv2d_transpose(x, k, b, strides=2, padding="same")).sum(),
         [x, k, b]))(leaf((1, 3, 3, 2), -1, 1), leaf((3, 3, 2, 2), -1, 1), leaf((2,), -1, 1)),

@@ -177,6 +177,12 @@ CASES = {
         normal((2, 3, 4, 2), (3, 3, 3, 2), (3,)),
         lambda: pycnn.conv2d_transpose(np.ones((1, 4, 4, 2)), np.ones((3, 3, 2, 1))),
         ValueError, r"conv2d_transpose: expected .* same channels"),
+    "depthwise_conv2d": Case(
+        lambda x, w, b: pycnn.depthwise_conv2d(x, w, b, strides=2, padding="same"),
+        lambda x, w, b: ref.depthwise_conv2d(x, w, b, strides=(2, 2), padding="same"),
+        normal((2, 5, 5, 3), (3, 3, 3, 2), (6,)),
+        lambda: pycnn.depthwise_conv2d(np.ones((1, 4, 4, 2)), np.ones((3, 3, 3, 1))),
+        ValueError, r"depthwise_conv2d: input has 2 channels but kernel expects 3"),
     "max_pool2d": Case(lambda x: pycnn.max_pool2d(x, 2),
                        lambda x: ref.pool2d(x, (2, 2), mode="max"), normal((2, 4, 4, 3)),
                        lambda: pycnn.max_pool2d(np.ones((1, 2, 2, 1)), 3), ValueError,
@@ -289,7 +295,10 @@ def test_op_args_name_what_the_op_was_called_with():
     x = pycnn.tensor(np.ones((1, 6, 6, 2)), requires_grad=True)
     assert x.op_args == {}
     assert pycnn.conv2d(x, np.ones((3, 3, 2, 4)), strides=(2, 1), padding="same").op_args == {
-        "strides": (2, 1), "padding": "same", "dilation_rate": (1, 1), "activation": "linear"}
+        "strides": (2, 1), "padding": "same", "dilation_rate": (1, 1), "groups": 1,
+        "activation": "linear"}
+    assert pycnn.depthwise_conv2d(x, np.ones((3, 3, 2, 2)), padding="same").op_args == {
+        "strides": (1, 1), "padding": "same", "dilation_rate": (1, 1), "activation": "linear"}
     assert pycnn.layers.Conv2D(3, 3, activation="relu")(x).op_args["activation"] == "relu"
     assert pycnn.avg_pool2d(x, 3, strides=2).op_args == {
         "pool_size": (3, 3), "strides": (2, 2), "padding": "valid"}

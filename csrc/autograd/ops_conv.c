@@ -49,8 +49,8 @@ pc_conv_is_pointwise(const pc_window2d *g)
 }
 
 /* cols(x) · Wm → y, chunk by chunk; the workspace is allocated once per call */
-static int
-conv_forward_gemms(const pc_window2d *g, PyArrayObject *x, PyArrayObject *wm,
+int
+pc_conv_gemm_forward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *wm,
                    PyArrayObject *y2d)
 {
     npy_intp K = PyArray_DIM(wm, 0), per = g->OH * g->OW, chunk = pc_conv_chunk(g);
@@ -93,7 +93,8 @@ done:
 }
 
 PyObject *
-pc_conv2d(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *geometry, int same, int act)
+pc_conv2d(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *geometry, int same, int act,
+          npy_intp groups)
 {
     PyArrayObject *xa = PC_DATA(x), *wa = PC_DATA(w), *y = NULL, *y2d = NULL, *wm = NULL;
     PyArrayObject *v = NULL, *u = NULL;        /* Winograd's transforms, kept for backward */
@@ -108,7 +109,13 @@ pc_conv2d(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *geometry, in
         if ((y = pc_new_array(4, dims, PyArray_TYPE(xa))) == NULL)
             goto done;
     }
-    if (pc_conv_use_winograd(&g, F)) {
+    if (groups > 1) {                  /* group by group (ops_conv_depthwise.c) */
+        if (pc_conv_grouped_forward(&g, groups, xa, wa, b != NULL ? PC_DATA(b) : NULL, act,
+                                    y) < 0)
+            goto done;
+        fused = 1;
+    }
+    else if (pc_conv_use_winograd(&g, F)) {
         PyObject *parents[3] = {x, w, b};
         int keep = ((TensorObject *)w)->requires_grad && pc_needs_record(b != NULL ? 3 : 2,
                                                                           parents);
@@ -139,7 +146,7 @@ pc_conv2d(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *geometry, in
         NPY_END_THREADS;
     }
     else if ((y2d = pc_matrix_view(y, F)) == NULL || (wm = pc_matrix_view(wa, F)) == NULL ||
-             conv_forward_gemms(&g, xa, wm, y2d) < 0)
+             pc_conv_gemm_forward(&g, xa, wm, y2d) < 0)
         goto done;
     if (!fused)
         pc_dense_epilogue(y, b != NULL ? PC_DATA(b) : NULL, F, act);
@@ -150,7 +157,7 @@ pc_conv2d(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *geometry, in
                                   ? (PyObject *)xp : (PyObject *)v,
                               (PyObject *)u};
         pc_op_args args = {.conv2d = {g.SH, g.SW, g.PT, g.PL, g.OH, g.OW, act, same, g.GH,
-                                      g.GW}};
+                                      g.GW, groups}};
         result = pc_record(PC_OP_CONV2D, y, b != NULL ? 3 : 2, parents, &args, 3, saved);
     }
 done:
@@ -163,8 +170,8 @@ done:
     return result;
 }
 
-static void
-geometry_of(pc_node *node, pc_window2d *g)
+void
+pc_conv_node_geometry(const pc_node *node, pc_window2d *g)
 {
     PyArrayObject *x = PC_DATA(node->parents[0]), *w = PC_DATA(node->parents[1]);
     *g = (pc_window2d){
@@ -201,17 +208,13 @@ conv_chunk_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *wm,
     return 0;
 }
 
-/* dx += col2im(dz·Wmᵀ), and dWm += colsᵀ·dz unless skip_dw, chunk by chunk; the
- * pointwise case is x itself */
+/* dx += col2im(dz·Wmᵀ), and dWm += colsᵀ·dz unless skip_dw, chunk by chunk */
 static int
 conv_weights_input_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dz2d,
                             int skip_dw)
 {
-    PyArrayObject *x = PC_DATA(node->parents[0]), *w = PC_DATA(node->parents[1]);
-    PyArrayObject *dx, *dw, *wm = NULL, *dwm = NULL, *work = NULL;
-    PyArrayObject *x2d = NULL, *dx2d = NULL;
-    npy_intp F = PyArray_DIM(w, 3), K = g->KH * g->KW * g->C, per = g->OH * g->OW;
-    npy_intp chunk = pc_conv_chunk(g), dims[2] = {chunk * per, K};
+    PyArrayObject *w = PC_DATA(node->parents[1]), *dx, *dw, *wm = NULL, *dwm = NULL;
+    npy_intp F = PyArray_DIM(w, 3);
     int dx_fresh, dw_fresh, status = -1;
 
     if (pc_grad_buffer_fresh(node, 0, &dx, &dx_fresh) < 0 ||
@@ -221,8 +224,26 @@ conv_weights_input_backward(const pc_window2d *g, pc_node *node, PyArrayObject *
         dw = NULL, dw_fresh = 0;
     if (dx == NULL && dw == NULL)
         return 0;
-    if ((wm = pc_matrix_view(w, F)) == NULL || (dw != NULL && (dwm = pc_matrix_view(dw, F)) == NULL))
-        goto done;
+    if ((wm = pc_matrix_view(w, F)) != NULL &&
+        (dw == NULL || (dwm = pc_matrix_view(dw, F)) != NULL))
+        status = pc_conv_gemm_backward(g, PC_DATA(node->parents[0]), wm, dz2d, dx, dx_fresh,
+                                       dwm, dw_fresh);
+    Py_XDECREF(wm);
+    Py_XDECREF(dwm);
+    return status;
+}
+
+/* the same on arrays (ops_layers.h); the pointwise case is x itself */
+int
+pc_conv_gemm_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *wm,
+                      PyArrayObject *dz2d, PyArrayObject *dx, int dx_fresh, PyArrayObject *dwm,
+                      int dw_fresh)
+{
+    PyArrayObject *work = NULL, *x2d = NULL, *dx2d = NULL;
+    npy_intp K = g->KH * g->KW * g->C, per = g->OH * g->OW;
+    npy_intp chunk = pc_conv_chunk(g), dims[2] = {chunk * per, K};
+    int status = -1;
+
     if (pc_conv_is_pointwise(g)) {
         if ((x2d = pc_matrix_view(x, K)) == NULL ||
             (dwm != NULL && pc_matmul(x2d, 1, dz2d, 0, dwm, !dw_fresh) < 0) ||
@@ -249,8 +270,6 @@ conv_weights_input_backward(const pc_window2d *g, pc_node *node, PyArrayObject *
     }
     status = 0;
 done:
-    Py_XDECREF(wm);
-    Py_XDECREF(dwm);
     Py_XDECREF(work);
     Py_XDECREF(x2d);
     Py_XDECREF(dx2d);
@@ -350,7 +369,9 @@ pc_grad_conv2d(pc_node *node, PyArrayObject *dout)
     PyArrayObject *dz, *dz2d = NULL;
     int direct, status = -1;
 
-    geometry_of(node, &g);
+    pc_conv_node_geometry(node, &g);
+    if (node->args.conv2d.groups > 1)
+        return pc_conv_grouped_backward(&g, node, dout);
     /* direct: all of it without an input gradient (or when forced); with one, dz first,
      * then the kernel gradient direct and dx through the patch-matrix GEMM (dz·Wmᵀ) and
      * col2im, which is faster for dx than the direct kernel's horizontal sums */

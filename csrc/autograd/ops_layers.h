@@ -45,6 +45,9 @@ PyArrayObject *pc_row_slice(PyArrayObject *a, npy_intp r0, npy_intp r1);
 #define PC_CONV_CHUNK (1 << 21)
 npy_intp pc_conv_chunk(const pc_window2d *g);
 
+/* The window of a conv2d or depthwise_conv2d node, from its x, kernel and args.conv2d */
+void pc_conv_node_geometry(const pc_node *node, pc_window2d *g);
+
 /* 1 when the patch matrix is x itself: a 1×1 kernel, stride 1, no padding */
 int pc_conv_is_pointwise(const pc_window2d *g);
 
@@ -52,7 +55,36 @@ int pc_conv_is_pointwise(const pc_window2d *g);
  * x, w, b (or NULL) Tensors of one dtype whose shapes match the geometry (checked by
  * the binding, which also derived OH, OW, PT, PL). New ref or NULL. */
 PyObject *pc_conv2d(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *g, int same,
-                    int act);
+                    int act, npy_intp groups);
+
+/* ---- grouped and depthwise convolution (ops_conv_depthwise.c, kernels/conv_depthwise.h) ----
+ * A conv2d with groups G > 1 (x (N, H, W, C), w (KH, KW, C/G, F)): with C/G = 1 it is a
+ * depthwise convolution (its kernel is a (KH, KW, C, F/C) depthwise kernel in memory) and
+ * runs the direct depthwise kernel; otherwise group by group on channel slices, each
+ * through the route its geometry picks. */
+
+/* y (N, OH, OW, C·M) = act(depthwise(x, w) + b) as one node; w (KH, KW, C, M), b (C·M,)
+ * or NULL; checked by the binding. New ref or NULL. */
+PyObject *pc_depthwise_conv2d(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *g,
+                              int same, int act);
+
+/* y = act(conv2d(x, w; groups) + b) for groups > 1, written into y (N, OH, OW, F);
+ * 0, or -1 with an exception */
+int pc_conv_grouped_forward(const pc_window2d *g, npy_intp groups, PyArrayObject *x,
+                            PyArrayObject *w, PyArrayObject *b, int act, PyArrayObject *y);
+
+/* The backward of a conv2d node with groups > 1 */
+int pc_conv_grouped_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout);
+
+/* For the grouped route, ops_conv.c's im2col + GEMM pieces on plain arrays:
+ *   forward:  y2d (N·OH·OW, F) = cols(x) · wm, wm (KH·KW·C, F)            overwrites
+ *   backward: dx += col2im(dz·wmᵀ) when dx ≠ NULL, dwm (=|+=) colsᵀ·dz when dwm ≠ NULL
+ *             (overwritten when *_fresh) */
+int pc_conv_gemm_forward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *wm,
+                         PyArrayObject *y2d);
+int pc_conv_gemm_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *wm,
+                          PyArrayObject *dz2d, PyArrayObject *dx, int dx_fresh,
+                          PyArrayObject *dwm, int dw_fresh);
 
 /* y (N, g.H, g.W, F) = act(conv2d_transpose(x, w) + b) as one node (ops_conv_transpose.c):
  * g is the geometry of the conv2d from y to x (g.C = F, g.OH, g.OW = x's H, W), w

@@ -56,7 +56,11 @@ typedef union {
         double lambda_coord, lambda_noobj, eps;
     } yolo;
     struct { int act; } dense;                                  /* act: a pc_act */
-    struct { pc_index sh, sw, pt, pl, oh, ow; int act, same; pc_index gh, gw; } conv2d;
+    struct {                    /* conv2d, depthwise_conv2d; groups: conv2d's (0 or 1: none) */
+        pc_index sh, sw, pt, pl, oh, ow;
+        int act, same;
+        pc_index gh, gw, groups;
+    } conv2d;
     struct pc_conv2d_transpose_args {   /* oh, ow: y's size; oph, opw: output_padding, −1: None */
         pc_index sh, sw, pt, pl, oh, ow, oph, opw;
         int act, same;

@@ -220,7 +220,7 @@ static PyObject *
 Conv2DTranspose_build(Conv2DTransposeObject *self, PyObject *input_shape)
 {
     return pc_conv_layer_build(&self->base, input_shape, self->kernel_size, self->filters, 2,
-                               self->use_bias);
+                               self->use_bias, 1);
 }
 
 /* (N, H, W, C) → (N, OH, OW, filters) by Keras' rule; None stays None */

@@ -149,10 +149,10 @@ int pc_conv2d_transpose_exec(PyObject *m);
 int pc_conv_operands(PyObject *objs[3], PyObject *ts[3]);
 /* build() of the conv layers: kernel (kh, kw, ·, ·) with `filters` at index filters_at
  * (3: Conv2D's (kh, kw, C, F); 2: Conv2DTranspose's (kh, kw, F, C)) and the input's
- * channels in the other, then bias (filters,) when use_bias. None or NULL. */
+ * channels (/ groups) in the other, then bias (filters,) when use_bias. None or NULL. */
 PyObject *pc_conv_layer_build(LayerObject *base, PyObject *input_shape,
                               const pc_index ksize[2], npy_intp filters, int filters_at,
-                              int use_bias);
+                              int use_bias, npy_intp groups);
 int pc_pool_exec(PyObject *m);
 int pc_layers_misc_exec(PyObject *m);
 int pc_activation_layers_exec(PyObject *m);

@@ -111,6 +111,14 @@ pc_op_args_dict(const pc_node *node)
     case PC_OP_DENSE:
         return Py_BuildValue("{s:s}", "activation", activation_name(a->dense.act));
     case PC_OP_CONV2D:
+        return Py_BuildValue("{s:(nn),s:s,s:(nn),s:n,s:s}", "strides", (Py_ssize_t)a->conv2d.sh,
+                             (Py_ssize_t)a->conv2d.sw, "padding",
+                             a->conv2d.same == 2 ? "causal" : a->conv2d.same ? "same" : "valid",
+                             "dilation_rate",
+                             (Py_ssize_t)a->conv2d.gh + 1, (Py_ssize_t)a->conv2d.gw + 1,
+                             "groups", (Py_ssize_t)(a->conv2d.groups > 1 ? a->conv2d.groups : 1),
+                             "activation", activation_name(a->conv2d.act));
+    case PC_OP_DEPTHWISE_CONV2D:
         return Py_BuildValue("{s:(nn),s:s,s:(nn),s:s}", "strides", (Py_ssize_t)a->conv2d.sh,
                              (Py_ssize_t)a->conv2d.sw, "padding",
                              a->conv2d.same ? "same" : "valid", "dilation_rate",

@@ -140,6 +140,13 @@ _VJP = {
         lambda n, p: n.text(f"Σ over images and positions of the window of {p[0]} times "
                             "g ⊙ f'(z) at that position"),
         lambda n, p: n.text("Σ over images and positions of g ⊙ f'(z)")),
+    "depthwise_conv2d": _by_index(
+        lambda n, p: n.text(f"g ⊙ f'(z) carried back through the kernel {p[1]}, channel by "
+                            "channel: each input pixel of channel c collects g·K of channels "
+                            "c·M … c·M + M − 1 from every window it fell in"),
+        lambda n, p: n.text(f"Σ over images and positions of channel c of the window of "
+                            f"{p[0]} times g ⊙ f'(z) of channel c·M + m at that position"),
+        lambda n, p: n.text("Σ over images and positions of g ⊙ f'(z)")),
     "conv2d_transpose": _by_index(
         lambda n, p: n.text(f"g ⊙ f'(z) gathered through the kernel {p[1]} (an ordinary "
                             "convolution of g): each input pixel sums the window of g it "

@@ -84,15 +84,19 @@ def _explain_conv2d(t, n):
     y = _values(t)
     kh, kw, cin, cout = k.shape
     name = t.op_args["activation"]
+    groups = t.op_args.get("groups", 1)
     geometry = _geometry(t, kh, kw)
     (sh, _, padding), (sw, _, _) = geometry
     i, j = y.shape[1] // 2, y.shape[2] // 2
-    window = _window(x, i, j, kh, kw, geometry)
+    window = _window(x, i, j, kh, kw, geometry)[:, :, :cin]   # output 0 sees group 0
     z = b[0] + (window * k[:, :, :, 0]).sum()
     fn = "" if name == "linear" else (r"\mathrm{" + name + "}" if n.tex else name)
     sub = (lambda s: f"_{{{s}}}") if n.tex else (lambda s: f"[{s}]")
-    lines = [n.text(f"convolution (cross-correlation), kernel {kh}×{kw}, {cin} → {cout} "
-                    f"channels, stride ({sh}, {sw}), padding '{padding}':"),
+    grouped = (f" in {groups} groups (filter group g sees channel group g: {cin} "
+               f"channels each)" if groups > 1 else "")
+    lines = [n.text(f"convolution (cross-correlation), kernel {kh}×{kw}, "
+                    f"{cin * groups} → {cout} channels{grouped}, stride ({sh}, {sw}), "
+                    f"padding '{padding}':"),
              f"y{sub('i,j,o')} = " + (fn + "(" if fn else "") + f"b{sub('o')} + " +
              n.sum("u,v,c", f"x{sub('is+u, js+v, c')}" + (" " if n.tex else "·") +
                                      f"K{sub('u,v,c,o')}") + (")" if fn else "")]
@@ -100,6 +104,36 @@ def _explain_conv2d(t, n):
                         f"{kh * kw * cin} products with the window it reads:"))
     terms = [f"{n.neg(w)}{n.dot}{n.neg(kv)}" for w, kv in
              zip(window.reshape(-1), k[:, :, :, 0].reshape(-1))]
+    value = f"{n.num(b[0])} + {_join(terms, ' + ', n, limit=10)}"
+    if fn:
+        value = f"{fn}({value}) = {fn}({n.num(z)})"
+    lines.append(f"y{sub(f'{i},{j},0')} = {value} = {n.num(y[0, i, j, 0])}")
+    return lines
+
+
+def _explain_depthwise(t, n):
+    x, k = (_values(p) for p in t.parents[:2])
+    kh, kw, cin, m = k.shape
+    b = _values(t.parents[2]) if len(t.parents) > 2 else _np.zeros(cin * m)
+    y = _values(t)
+    name = t.op_args["activation"]
+    geometry = _geometry(t, kh, kw)
+    (sh, _, padding), (sw, _, _) = geometry
+    i, j = y.shape[1] // 2, y.shape[2] // 2
+    window = _window(x, i, j, kh, kw, geometry)[:, :, 0]
+    z = b[0] + (window * k[:, :, 0, 0]).sum()
+    fn = "" if name == "linear" else (r"\mathrm{" + name + "}" if n.tex else name)
+    sub = (lambda s: f"_{{{s}}}") if n.tex else (lambda s: f"[{s}]")
+    lines = [n.text(f"depthwise convolution, kernel {kh}×{kw}, each of the {cin} channels "
+                    f"with its own {m} filter(s) → {cin * m} channels (channel c·{m} + m), "
+                    f"stride ({sh}, {sw}), padding '{padding}':"),
+             f"y{sub(f'i,j,c·{m}+m')} = " + (fn + "(" if fn else "") + f"b{sub(f'c·{m}+m')} + "
+             + n.sum("u,v", f"x{sub('is+u, js+v, c')}" + (" " if n.tex else "·") +
+                     f"K{sub('u,v,c,m')}") + (")" if fn else "")]
+    lines.append(n.text(f"image 1, output ({i}, {j}), channel 0 — {kh * kw} products with "
+                        f"channel 0 of the window it reads:"))
+    terms = [f"{n.neg(w)}{n.dot}{n.neg(kv)}" for w, kv in
+             zip(window.reshape(-1), k[:, :, 0, 0].reshape(-1))]
     value = f"{n.num(b[0])} + {_join(terms, ' + ', n, limit=10)}"
     if fn:
         value = f"{fn}({value}) = {fn}({n.num(z)})"
@@ -141,6 +175,7 @@ def _explain_upsampling(t, n):
 
 EXPLAINERS.update({
     "conv2d": _explain_conv2d,
+    "depthwise_conv2d": _explain_depthwise,
     "max_pool2d": _explain_pool,
     "avg_pool2d": _explain_pool,
     "upsampling2d": _explain_upsampling,

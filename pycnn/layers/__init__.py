@@ -30,12 +30,14 @@ from .core import (ELU, Activation, AveragePooling2D, BatchNormalization, Conv2D
                    RandomContrast, RandomCrop, RandomFlip, RandomRotation, RandomTranslation,
                    RandomZoom, Rescaling, Reshape, Softmax, SpatialDropout2D, UpSampling2D,
                    ZeroPadding2D)
+from .convolutional import Conv1D, DepthwiseConv2D, SeparableConv2D
 from .input_layer import InputLayer
 from .merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract,
                       TensorOp, add, average, concatenate, maximum, minimum, multiply,
                       subtract)
 
-__all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv2D", "Conv2DTranspose", "MaxPooling2D",
+__all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv1D", "Conv2D", "Conv2DTranspose",
+           "DepthwiseConv2D", "SeparableConv2D", "MaxPooling2D",
            "AveragePooling2D", "Dropout", "Flatten", "Reshape", "Activation", "LeakyReLU",
            "ELU", "Softmax", "Maxout", "UpSampling2D", "BatchNormalization",
            "GlobalAveragePooling2D", "GlobalMaxPooling2D", "ZeroPadding2D", "Cropping2D",
@@ -53,4 +55,4 @@ def Input(*args, **kwargs):
 
 
 # The submodules are the implementation; the package shows only the layers (__all__).
-del base, core, input_layer, merging  # noqa: F821
+del base, convolutional, core, input_layer, merging  # noqa: F821
