@@ -35,6 +35,8 @@ def layer_arithmetic(layer, input_shape):
 
     Dense:  (inputs + 1) · units           (784 + 1) · 512 = 401920
     Conv2D: (kh·kw·c_in + 1) · filters     (3·3·1 + 1) · 32 = 320
+    DepthwiseConv2D: (kh·kw + 1) · c_in·m  one kh×kw filter per channel (m = depth_multiplier)
+    SeparableConv2D: kh·kw·c_in·m + (c_in·m + 1) · filters   depthwise, then pointwise 1×1
     BatchNormalization: 4 · C (γ, β and the moving mean and variance, 2 · C non-trainable)
     (without a bias the "+ 1" goes).
     """
@@ -58,6 +60,19 @@ def layer_arithmetic(layer, input_shape):
             if int(value) == count:
                 return value.formula
         return f"{kh}·{kw}·{c_in} · {config['filters']} = {count}"
+    if kind == "DepthwiseConv2D" and c_in is not None:
+        kh, kw = config["kernel_size"]
+        m = int(config["depth_multiplier"])
+        mult = f"{c_in}·{m}" if m != 1 else f"{c_in}"
+        if config.get("use_bias", True):
+            return f"({kh}·{kw} + 1) · {mult} = {count}"
+        return f"{kh}·{kw} · {mult} = {count}"
+    if kind == "SeparableConv2D" and c_in is not None:
+        kh, kw = config["kernel_size"]
+        m = int(config["depth_multiplier"])
+        mid = f"{c_in}·{m}" if m != 1 else f"{c_in}"
+        bias = " + 1" if config.get("use_bias", True) else ""
+        return f"{kh}·{kw}·{mid} + ({mid}{bias}) · {config['filters']} = {count}"
     if kind == "BatchNormalization" and input_shape:
         c = input_shape[int(config["axis"])]
         per = 2 + bool(config.get("scale", True)) + bool(config.get("center", True))

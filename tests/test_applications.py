@@ -132,6 +132,44 @@ def test_resnet_projects_exactly_where_the_shape_changes():
         assert model.get_layer(name).get_config()["strides"] == (2, 2)
 
 
+def test_mobilenet_counts_are_depthwise_plus_pointwise():
+    stem, filters, strides = 16, (32, 64, 128), (1, 2, 2)
+    model = A.MobileNet(filters=filters, strides=strides, stem_filters=stem)
+    expected = {"conv1": conv(3, 1, stem, False), "conv1_bn": bn(stem)}
+    c, side = stem, 28
+    for i, (f, s) in enumerate(zip(filters, strides), start=1):
+        side = -(-side // s)
+        expected[f"conv_dw_{i}"] = 3 * 3 * c               # one 3×3 filter per channel
+        expected[f"conv_dw_{i}_bn"] = bn(c)
+        expected[f"conv_pw_{i}"] = conv(1, c, f, False)     # 1×1: C_in · C_out
+        expected[f"conv_pw_{i}_bn"] = bn(f)
+        assert model.get_layer(f"conv_pw_{i}").output.shape == (None, side, side, f)
+        c = f
+    expected["predictions"] = dense(c, 10)
+    assert {l.name: l.count_params() for l in model.layers if l.weights} == expected
+    assert sum(int(np.prod(w.shape)) for w in model.non_trainable_weights) == \
+        2 * (stem + stem + 32 + 32 + 64 + 64 + 128)
+    rows = {r["name"]: r["formula"] for r in param_arithmetic(model).rows}
+    assert rows["conv_dw_2"] == "3·3 · 32 = 288"
+    assert rows["conv_pw_2"] == "1·1·32 · 64 = 2048"
+
+
+@pytest.mark.parametrize("layer,formula", [
+    (lambda L: L.DepthwiseConv2D(3), "(3·3 + 1) · 4 = 40"),
+    (lambda L: L.DepthwiseConv2D(3, depth_multiplier=2, use_bias=False), "3·3 · 4·2 = 72"),
+    (lambda L: L.SeparableConv2D(8, 3), "3·3·4 + (4 + 1) · 8 = 76"),
+    (lambda L: L.SeparableConv2D(8, (3, 1), depth_multiplier=2, use_bias=False),
+     "3·1·4·2 + (4·2) · 8 = 88"),
+])
+def test_the_separable_layers_show_their_arithmetic(layer, formula):
+    model = pycnn.Sequential([pycnn.Input((6, 6, 4)), layer(pycnn.layers)])
+    assert param_arithmetic(model).rows[0]["formula"] == formula
+    assert model.count_params() == int(formula.rsplit("= ", 1)[1])
+    lines = []
+    model.summary(show_arithmetic=True, print_fn=lines.append)
+    assert any(line.rstrip().endswith(formula) for line in lines)
+
+
 def test_unet_counts_shapes_and_skips():
     f1, f2, fb, k = 16, 32, 64, 11
     model = A.UNet(classes=k, filters=(f1, f2), bottleneck_filters=fb)
@@ -188,6 +226,8 @@ def test_param_arithmetic_shows_each_formula_and_the_totals():
     (lambda: A.ResNet(filters=(8, 16), blocks=(1,)), "ResNet: blocks must give"),
     (lambda: A.ResNet(blocks=(1, 0, 1)), "ResNet: every entry of blocks"),
     (lambda: A.ResNet(classes=0), "ResNet: classes"),
+    (lambda: A.ResNet(bn_momentum=1.0), "ResNet: bn_momentum"),
+    (lambda: A.MobileNet(strides=(1, 3, 2)), "MobileNet: strides must give 1 or 2"),
     (lambda: A.UNet(input_shape=(30, 30, 1)), "UNet: height and width must be divisible"),
     (lambda: A.UNet(filters=(16, "32")), "UNet: every entry of filters"),
 ])
@@ -246,6 +286,8 @@ BUILDERS = {
     "vgg": lambda: A.VGG(filters=(8, 16), dense_units=32),
     "resnet": lambda: A.ResNet(filters=(8, 16, 32), blocks=(1, 2, 1)),
     "resnet_no_bn": lambda: A.ResNet(filters=(8, 16), blocks=(2, 1), batch_normalization=False),
+    "resnet_pooled": lambda: A.ResNet(filters=(8, 16), blocks=(1, 1), stem_pooling=True),
+    "mobilenet": lambda: A.MobileNet(filters=(8, 16), strides=(2, 2), stem_filters=8),
     "unet": lambda: A.UNet(classes=3, filters=(8, 16), bottleneck_filters=16,
                            batch_normalization=True),
 }

@@ -1,0 +1,281 @@
+# %% [markdown]
+# # 10 · Architectures: LeNet-5, VGG, ResNet, MobileNet, U-Net
+#
+# The lecture's CNN is convolutions, pools and a dense classifier. The networks that
+# followed it changed how those pieces are arranged — and each change shows in its
+# **parameter arithmetic**. For a layer reading $C_{in}$ channels:
+#
+# | layer | parameters |
+# |---|---|
+# | `Conv2D` $k \times k$, $C_{out}$ filters | $(k \cdot k \cdot C_{in} + 1) \cdot C_{out}$ (the $+1$ is the bias) |
+# | `Dense`, $n_{in} \to n_{out}$ | $(n_{in} + 1) \cdot n_{out}$ |
+# | `BatchNormalization` of $C$ channels | $4 \cdot C$: $\gamma, \beta$ trained; the moving mean and variance, $2 \cdot C$, **not trained** |
+# | `DepthwiseConv2D` $k \times k$ | $k \cdot k \cdot C_{in}$ (+ $C_{in}$ with a bias): one filter per channel |
+# | `Conv2DTranspose` $k \times k$, $C_{out}$ filters | $(k \cdot k \cdot C_{in} + 1) \cdot C_{out}$, like `Conv2D` |
+#
+# Every model here comes from `pycnn.applications` (the names of `keras.applications`),
+# is trained on real MNIST as it ships with pycnn, and is scored on 2,000 test images it
+# never saw.
+
+# %%
+import time
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+import pycnn
+from pycnn import applications, metrics
+from pycnn.arithmetic import param_arithmetic
+from pycnn.callbacks import LambdaCallback
+from pycnn.datasets import mnist
+from pycnn.layers import RandomRotation, RandomTranslation
+from pycnn.optimizers import Adam
+from pycnn.optimizers.schedules import CosineDecay
+from pycnn.viz import image_grid
+
+pycnn.set_seed(0)
+np.set_printoptions(precision=3, suppress=True)
+
+# %% [markdown]
+# ## The data: MNIST as it ships with pycnn
+#
+# Without the full MNIST files, `mnist.load_data()` returns the 10,000 official MNIST
+# test images that ship inside pycnn, split 8,000 / 2,000 by a fixed rule (it says so
+# with a warning). The last 1,000 training images are held out for **validation** —
+# choosing epochs and comparing curves on them, never on the test images.
+
+# %%
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    (x_train, y_train), (x_test, y_test) = mnist.load_data()
+for w in caught:
+    print("note:", w.message)
+x_train = (x_train[..., None] / 255.0).astype(np.float32)     # (N, 28, 28, 1) in [0, 1]
+x_test = (x_test[..., None] / 255.0).astype(np.float32)
+x_fit, y_fit = x_train[:-1000], y_train[:-1000]
+x_val, y_val = x_train[-1000:], y_train[-1000:]
+print("fit", x_fit.shape, " validation", x_val.shape, " test", x_test.shape)
+image_grid(x_fit[:10], titles=[str(d) for d in y_fit[:10]], ncols=10, cmap="gray_r", size=1.0);
+
+# %% [markdown]
+# One function trains every classifier the same way: Adam with a cosine-decaying learning
+# rate, batches of 128, the same seed for the initial weights and for the shuffling; it
+# records the wall-clock time and the test accuracy.
+
+# %%
+results = {}
+
+
+def train(name, build, epochs, learning_rate=3e-3, augment=False, callbacks=()):
+    """Build (seeded), train on x_fit, validate on x_val, score on x_test; returns the
+    model and its History."""
+    pycnn.set_seed(0)
+    model = net = build()
+    if augment:         # random shifts and rotations, applied only while training
+        inputs = pycnn.Input((28, 28, 1))
+        shifted = RandomTranslation(0.1, 0.1, fill_mode="constant", seed=1)(inputs)
+        turned = RandomRotation(0.04, fill_mode="constant", seed=2)(shifted)
+        model = pycnn.Model(inputs, net(turned), name=net.name + "_augmented")
+    steps = epochs * -(-len(x_fit) // 128)
+    model.compile(optimizer=Adam(CosineDecay(learning_rate, steps)),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    start = time.perf_counter()
+    history = model.fit(x_fit, y_fit, batch_size=128, epochs=epochs, verbose=0,
+                        validation_data=(x_val, y_val), callbacks=list(callbacks))
+    seconds = time.perf_counter() - start
+    test_accuracy = model.evaluate(x_test, y_test, verbose=0)[1]
+    results[name] = dict(params=net.count_params(), seconds=seconds, epochs=epochs,
+                         val=history.history["val_accuracy"][-1], test=test_accuracy)
+    print(f"{name}: {epochs} epochs in {seconds:.1f} s; validation accuracy "
+          f"{results[name]['val']:.2%}, test accuracy {test_accuracy:.2%}")
+    return net, history
+
+# %% [markdown]
+# ## LeNet-5 (LeCun et al., 1998)
+#
+# Two 5×5 convolutions, each followed by a 2×2 subsampling (average pooling), then three
+# dense layers, with tanh as in the paper. C1 uses `'same'` padding: the paper fed 32×32
+# images, MNIST's are 28×28. The arithmetic column is the formula behind every count.
+
+# %%
+lenet = applications.LeNet5()
+lenet.summary(show_arithmetic=True)
+
+# %% [markdown]
+# 84 % of its 61,706 weights are in C5, the first dense layer: $(5 \cdot 5 \cdot 16 + 1)
+# \cdot 120 = 48{,}120$. The convolutions, which do the seeing, hold 2,572.
+
+# %%
+lenet, lenet_history = train("LeNet-5", applications.LeNet5, epochs=LENET_EPOCHS)
+
+# %% [markdown]
+# ## VGG (Simonyan & Zisserman, 2014)
+#
+# Only 3×3 convolutions, in blocks; each block ends with a 2×2 max pool that halves the
+# resolution, and the next block doubles the filters. Two stacked 3×3 convolutions see a
+# 5×5 window with $2 \cdot 9 C^2$ weights instead of $25 C^2$, and put a ReLU in between.
+
+# %%
+vgg = applications.VGG(filters=(16, 32), convs_per_block=2, dense_units=64)
+vgg.summary(show_arithmetic=True)
+vgg, vgg_history = train("VGG", lambda: applications.VGG(filters=(16, 32), convs_per_block=2,
+                                                         dense_units=64), epochs=VGG_EPOCHS)
+
+# %% [markdown]
+# ## ResNet (He et al., 2015) and BatchNormalization
+#
+# A **residual block** learns a correction $F(x)$ to its input, $y = \mathrm{relu}(F(x) +
+# \mathrm{shortcut}(x))$: the gradient flows back through the addition unchanged, so deep
+# stacks still train. The shortcut is the identity where $F$ keeps the shape; where $F$
+# halves the resolution and doubles the channels (stride 2), a 1×1 convolution with stride
+# 2 — a **projection** — makes the shapes agree. This needs a graph, not a chain: the
+# functional API with `Add`.
+#
+# Every convolution is followed by **BatchNormalization**: in training it normalises each
+# channel with the batch's mean and variance, $\hat x = (x - \mu_B)/\sqrt{\sigma_B^2 +
+# \epsilon}$, then scales and shifts, $y = \gamma \hat x + \beta$; it also keeps moving
+# averages of $\mu_B$ and $\sigma_B^2$ for inference. So 4 parameters per channel, 2 of
+# them not trained by the gradient; the convolution before it needs no bias ($\beta$ is
+# the bias, and subtracting $\mu_B$ would remove any constant anyway).
+
+# %%
+def resnet(batch_normalization=True):
+    return applications.ResNet(filters=RESNET_FILTERS, blocks=(1,) * len(RESNET_FILTERS),
+                               stem_pooling=True, batch_normalization=batch_normalization)
+
+
+net = resnet()
+net.summary(line_length=108)
+
+# %% [markdown]
+# The same count, layer by layer, with the arithmetic. The projections
+# (`conv3_block1_0_conv`, `conv4_block1_0_conv`) appear exactly where a stage halves the
+# resolution; `conv2_block1` keeps the shape and adds its input unchanged.
+
+# %%
+table = param_arithmetic(net)
+print(table)
+print("non-trainable = 2 · (sum of the channels of every BatchNormalization) =",
+      2 * sum(layer.input.shape[-1] for layer in net.layers
+              if type(layer).__name__ == "BatchNormalization"))
+pycnn.utils.plot_model(net, show_shapes=True, dpi=70)
+
+# %% [markdown]
+# ### BatchNormalization's effect on the learning curve
+#
+# The same net without any BatchNormalization (its convolutions get their biases back),
+# the same seed, the same data, optimizer, learning rate and number of epochs. The loss
+# is recorded after every batch.
+
+# %%
+curves = {}
+for label, with_bn in (("with BatchNorm", True), ("without BatchNorm", False)):
+    losses = []
+    record = LambdaCallback(on_batch_end=lambda batch, logs: losses.append(logs["loss"]))
+    model, history = train(f"ResNet, {label}", lambda: resnet(with_bn),
+                           epochs=RESNET_EPOCHS, callbacks=[record])
+    curves[label] = (losses, history)
+    if with_bn:
+        resnet_model = model
+
+fig, (ax_loss, ax_val) = plt.subplots(1, 2, figsize=(11, 3.6))
+for label, (losses, history) in curves.items():
+    steps = np.arange(1, len(losses) + 1)
+    ax_loss.plot(steps, losses, label=label)
+    epochs = np.arange(1, len(history.history["val_accuracy"]) + 1)
+    ax_val.plot(epochs, history.history["val_accuracy"], marker="o", label=label)
+ax_loss.set(xlabel="batch (running mean over the epoch)", ylabel="training loss",
+            title="training loss, batch by batch", yscale="log")
+ax_val.set(xlabel="epoch", ylabel="accuracy", title="validation accuracy (1,000 held-out images)")
+ax_val.xaxis.get_major_locator().set_params(integer=True)
+for ax in (ax_loss, ax_val):
+    ax.legend()
+    ax.grid(alpha=0.3)
+plt.tight_layout()
+
+# %% [markdown]
+# MOBILENET_SECTION
+
+# %% [markdown]
+# ## The best of them, trained longer and on shifted, rotated digits
+#
+# With 7,000 training images a net soon knows them by heart. Random shifts by up to
+# 10 % and rotations by up to ±14° (`RandomTranslation`, `RandomRotation`: active only in
+# training) give it new digits every epoch.
+
+# %%
+best, best_history = train(BEST_NAME, BEST_BUILD, epochs=BEST_EPOCHS, augment=True)
+best_history.plot();
+
+# %%
+probabilities = best.predict(x_test, verbose=0)
+predicted = probabilities.argmax(axis=1)
+wrong = np.flatnonzero(predicted != y_test)
+print(f"{len(wrong)} of {len(y_test)} test images wrong: accuracy "
+      f"{1 - len(wrong) / len(y_test):.2%}")
+image_grid(x_test[wrong[:12]], titles=[f"{y} → {p}" for y, p in
+                                       zip(y_test[wrong[:12]], predicted[wrong[:12]])],
+           ncols=12, cmap="gray_r", size=1.0);
+
+# %% [markdown]
+# ## U-Net (Ronneberger et al., 2015): a class for every pixel
+#
+# A segmentation task made from MNIST: every pixel of a digit's stroke is labelled with
+# the digit (1 + digit: classes 1…10), every other pixel is background (class 0). To
+# label a stroke pixel the net must know *which digit* the whole stroke is — context from
+# far away — and *exactly where* the stroke is. The U-Net's encoder pools down to 7×7
+# for the context; its decoder goes back up with `Conv2DTranspose` (stride 2, a learned
+# up-sampling) and `Concatenate`s the encoder's map of the same size — the skip
+# connections that bring back the detail the pools threw away.
+
+# %%
+K = 11
+def masks(images, digits):
+    stroke = images[..., 0] > 0.5
+    return np.where(stroke, digits[:, None, None] + 1, 0).astype(np.int64)
+
+
+m_fit, m_val, m_test = masks(x_fit, y_fit), masks(x_val, y_val), masks(x_test, y_test)
+PALETTE = np.vstack([[0.08, 0.08, 0.08], plt.get_cmap("tab10")(np.arange(10))[:, :3]])
+unet = applications.UNet(classes=K, filters=UNET_FILTERS, bottleneck_filters=UNET_BOTTLENECK)
+unet.summary(line_length=108)
+print(param_arithmetic(unet))
+
+# %%
+pycnn.set_seed(0)
+n_seg = UNET_IMAGES
+steps = UNET_EPOCHS * -(-n_seg // 64)
+unet.compile(optimizer=Adam(CosineDecay(3e-3, steps)), loss="sparse_categorical_crossentropy",
+             metrics=[metrics.MeanIoU(K, sparse_y_pred=False)])
+start = time.perf_counter()
+unet_history = unet.fit(x_fit[:n_seg], m_fit[:n_seg], batch_size=64, epochs=UNET_EPOCHS,
+                        verbose=2, validation_data=(x_val[:500], m_val[:500]))
+unet_seconds = time.perf_counter() - start
+
+predicted_masks = unet.predict(x_test, verbose=0).argmax(axis=-1)
+miou = metrics.MeanIoU(K)
+miou.update_state(m_test, predicted_masks)
+pixel_accuracy = metrics.pixel_accuracy(m_test, predicted_masks)
+print(f"U-Net, {UNET_EPOCHS} epochs on {n_seg} images in {unet_seconds:.1f} s: test pixel "
+      f"accuracy {pixel_accuracy:.2%}, mean IoU {miou.result():.3f}")
+print("IoU per class (background, digits 0…9):", np.round(miou.result_per_class(), 3))
+
+# %%
+image_grid(x_test[:10], titles=[str(d) for d in y_test[:10]], ncols=10, cmap="gray_r", size=1.0)
+image_grid(PALETTE[m_test[:10]], titles=["truth"] * 10, ncols=10, size=1.0)
+image_grid(PALETTE[predicted_masks[:10]], titles=["U-Net"] * 10, ncols=10, size=1.0);
+
+# %% [markdown]
+# ## Summary
+#
+# Parameters, training time on this machine and accuracy on the 2,000 test images, every
+# classifier trained with the same optimizer, schedule, batch size and seed:
+
+# %%
+print(f"{'model':34s} {'params':>8s} {'epochs':>6s} {'time':>7s} {'val':>7s} {'test':>7s}")
+for name, r in results.items():
+    print(f"{name:34s} {r['params']:8,d} {r['epochs']:6d} {r['seconds']:6.1f}s "
+          f"{r['val']:7.2%} {r['test']:7.2%}")
+best_name = max(results, key=lambda n: results[n]["test"])
+print(f"\nbest: {best_name}, {results[best_name]['test']:.2%} on the test images")
