@@ -71,8 +71,9 @@ def layer_arithmetic(layer, input_shape):
         kh, kw = config["kernel_size"]
         m = int(config["depth_multiplier"])
         mid = f"{c_in}·{m}" if m != 1 else f"{c_in}"
-        bias = " + 1" if config.get("use_bias", True) else ""
-        return f"{kh}·{kw}·{mid} + ({mid}{bias}) · {config['filters']} = {count}"
+        if config.get("use_bias", True):
+            return f"{kh}·{kw}·{mid} + ({mid} + 1) · {config['filters']} = {count}"
+        return f"{kh}·{kw}·{mid} + {mid} · {config['filters']} = {count}"
     if kind == "BatchNormalization" and input_shape:
         c = input_shape[int(config["axis"])]
         per = 2 + bool(config.get("scale", True)) + bool(config.get("center", True))
