@@ -29,7 +29,7 @@ from pycnn import applications, metrics
 from pycnn.arithmetic import param_arithmetic
 from pycnn.callbacks import LambdaCallback
 from pycnn.datasets import mnist
-from pycnn.layers import RandomRotation, RandomTranslation
+from pycnn.layers import RandomRotation, RandomTranslation, RandomZoom
 from pycnn.optimizers import Adam
 from pycnn.optimizers.schedules import CosineDecay
 from pycnn.viz import image_grid
@@ -59,36 +59,41 @@ print("fit", x_fit.shape, " validation", x_val.shape, " test", x_test.shape)
 image_grid(x_fit[:10], titles=[str(d) for d in y_fit[:10]], ncols=10, cmap="gray_r", size=1.0);
 
 # %% [markdown]
-# One function trains every classifier the same way: Adam with a cosine-decaying learning
-# rate, batches of 128, the same seed for the initial weights and for the shuffling; it
-# records the wall-clock time and the test accuracy.
+# One function trains every classifier the same way: Adam with a learning rate decaying
+# from $3 \cdot 10^{-3}$ to 0 along a cosine, batches of 128, the same seed for the initial
+# weights and for the shuffling; it records the wall-clock time and the test accuracy.
 
 # %%
 results = {}
 
 
-def train(name, build, epochs, learning_rate=3e-3, augment=False, callbacks=()):
-    """Build (seeded), train on x_fit, validate on x_val, score on x_test; returns the
-    model and its History."""
+def train(name, build, epochs, learning_rate=3e-3, augment=False, callbacks=(), final=False):
+    """Build (seeded), train, score on x_test; returns the model and its History.
+    Trains on x_fit and validates on x_val; with final=True trains on all 8,000 training
+    images (x_fit and x_val) and validates on none."""
     pycnn.set_seed(0)
     model = net = build()
-    if augment:         # random shifts and rotations, applied only while training
+    if augment:         # random shifts, rotations and zooms, applied only while training
         inputs = pycnn.Input((28, 28, 1))
-        shifted = RandomTranslation(0.1, 0.1, fill_mode="constant", seed=1)(inputs)
-        turned = RandomRotation(0.04, fill_mode="constant", seed=2)(shifted)
-        model = pycnn.Model(inputs, net(turned), name=net.name + "_augmented")
-    steps = epochs * -(-len(x_fit) // 128)
+        x = RandomTranslation(0.1, 0.1, fill_mode="constant", seed=1)(inputs)
+        x = RandomRotation(0.04, fill_mode="constant", seed=2)(x)
+        x = RandomZoom(0.1, fill_mode="constant", seed=3)(x)
+        model = pycnn.Model(inputs, net(x), name=net.name + "_augmented")
+    x, y = (x_train, y_train) if final else (x_fit, y_fit)
+    steps = epochs * -(-len(x) // 128)
     model.compile(optimizer=Adam(CosineDecay(learning_rate, steps)),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     start = time.perf_counter()
-    history = model.fit(x_fit, y_fit, batch_size=128, epochs=epochs, verbose=0,
-                        validation_data=(x_val, y_val), callbacks=list(callbacks))
+    history = model.fit(x, y, batch_size=128, epochs=epochs, verbose=0, callbacks=list(callbacks),
+                        validation_data=None if final else (x_val, y_val))
     seconds = time.perf_counter() - start
     test_accuracy = model.evaluate(x_test, y_test, verbose=0)[1]
-    results[name] = dict(params=net.count_params(), seconds=seconds, epochs=epochs,
-                         val=history.history["val_accuracy"][-1], test=test_accuracy)
-    print(f"{name}: {epochs} epochs in {seconds:.1f} s; validation accuracy "
-          f"{results[name]['val']:.2%}, test accuracy {test_accuracy:.2%}")
+    val = float("nan") if final else history.history["val_accuracy"][-1]
+    results[name] = dict(params=net.count_params(), seconds=seconds, epochs=epochs, val=val,
+                         test=test_accuracy)
+    scored = "" if final else f"validation accuracy {val:.2%}, "
+    print(f"{name}: {epochs} epochs on {len(x)} images in {seconds:.1f} s; {scored}"
+          f"test accuracy {test_accuracy:.2%}")
     return net, history
 
 # %% [markdown]
@@ -146,17 +151,20 @@ small_vgg, vgg_history = train("VGG", vgg, epochs=3)
 
 # %%
 def resnet(batch_normalization=True):
-    return applications.ResNet(filters=(16, 32), blocks=(1,) * len((16, 32)),
-                               stem_pooling=True, batch_normalization=batch_normalization)
+    """Stem conv 3×3 (16) and a 2×2 max pool to 14×14; a block of 16 channels at 14×14,
+    a block of 32 at 7×7; global average pooling, the classifier."""
+    return applications.ResNet(filters=(16, 32), blocks=(1, 1), stem_pooling=True,
+                               batch_normalization=batch_normalization)
 
 
 net = resnet()
 net.summary(line_length=108)
 
 # %% [markdown]
-# The same count, layer by layer, with the arithmetic. The projections
-# (`conv3_block1_0_conv`, `conv4_block1_0_conv`) appear exactly where a stage halves the
-# resolution; `conv2_block1` keeps the shape and adds its input unchanged.
+# The same count, layer by layer, with the arithmetic. The projection
+# (`conv3_block1_0_conv`, 1×1 with stride 2) appears exactly where the second stage halves
+# the resolution and doubles the channels; `conv2_block1` keeps the shape and adds its
+# input unchanged.
 
 # %%
 table = param_arithmetic(net)
@@ -220,7 +228,7 @@ print(f"SeparableConv2D 3×3, {c_in} → {c_out}: {param_arithmetic(separable).r
 
 
 def mobilenet():
-    return applications.MobileNet(filters=(32, 64, 128), strides=(1, 2, 2), stem_filters=16,
+    return applications.MobileNet(filters=(32, 64, 128), strides=(2, 2, 1), stem_filters=16,
                                   stem_strides=2)
 
 
@@ -228,14 +236,23 @@ mobilenet().summary(show_arithmetic=True)
 mobile, mobile_history = train("MobileNet", mobilenet, epochs=3)
 
 # %% [markdown]
-# ## The best of them, trained longer and on shifted, rotated digits
+# ## The best of them, trained longer on shifted, rotated and zoomed digits
 #
 # With 7,000 training images a net soon knows them by heart. Random shifts by up to
-# 10 % and rotations by up to ±14° (`RandomTranslation`, `RandomRotation`: active only in
-# training) give it new digits every epoch.
+# 10 %, rotations by up to ±14° and zooms by up to ±10 % (`RandomTranslation`,
+# `RandomRotation`, `RandomZoom`: active only in training) give it new digits every epoch,
+# and Dropout before and after its dense layer keeps it from leaning on a few units. This
+# recipe — the VGG, 16 epochs — was chosen on the validation images; the final run trains
+# on all 8,000 training images, validation ones included, and is scored once on the test
+# images.
 
 # %%
-best, best_history = train("VGG, augmented, 12 epochs", vgg, epochs=12, augment=True)
+def vgg_dropout():
+    return applications.VGG(filters=(32, 64), convs_per_block=1, dense_units=128, dropout=0.25)
+
+
+best, best_history = train("VGG + dropout, augmented, all 8,000", vgg_dropout, epochs=16,
+                           augment=True, final=True)
 best_history.plot();
 
 # %%
@@ -251,61 +268,73 @@ image_grid(x_test[wrong[:12]], titles=[f"{y} → {p}" for y, p in
 # %% [markdown]
 # ## U-Net (Ronneberger et al., 2015): a class for every pixel
 #
-# A segmentation task made from MNIST: every pixel of a digit's stroke is labelled with
-# the digit (1 + digit: classes 1…10), every other pixel is background (class 0). To
-# label a stroke pixel the net must know *which digit* the whole stroke is — context from
-# far away — and *exactly where* the stroke is. The U-Net's encoder pools down to 7×7
-# for the context; its decoder goes back up with `Conv2DTranspose` (stride 2, a learned
-# up-sampling) and `Concatenate`s the encoder's map of the same size — the skip
-# connections that bring back the detail the pools threw away.
+# A segmentation task made from MNIST: find the digit's stroke in a **noisy** image. The
+# label of a pixel is 1 where the clean digit's intensity exceeds 0.5, 0 elsewhere; the
+# input is the digit under strong Gaussian noise ($\sigma = 0.35$), so no threshold on
+# one pixel can tell stroke from noise — the net must look at the neighbourhood. The
+# U-Net's encoder pools down to 7×7 for that context; its decoder goes back up with
+# `Conv2DTranspose` (stride 2, a learned up-sampling) and `Concatenate`s the encoder's map
+# of the same size — the skip connections that bring back the exact positions the pools
+# threw away. The score is the pixel accuracy and the mean IoU of the two classes.
 
 # %%
-K = 11
-def masks(images, digits):
-    stroke = images[..., 0] > 0.5
-    return np.where(stroke, digits[:, None, None] + 1, 0).astype(np.int64)
+rng = np.random.default_rng(0)
+def noisy(images):
+    return np.clip(images + rng.normal(0, 0.35, images.shape), 0, 1).astype(np.float32)
 
 
-m_fit, m_val, m_test = masks(x_fit, y_fit), masks(x_val, y_val), masks(x_test, y_test)
-PALETTE = np.vstack([[0.08, 0.08, 0.08], plt.get_cmap("tab10")(np.arange(10))[:, :3]])
-unet = applications.UNet(classes=K, filters=(8, 16), bottleneck_filters=32)
+def stroke(images):
+    return (images[..., 0] > 0.5).astype(np.int64)
+
+
+n_seg = 2000
+s_fit, m_fit = noisy(x_fit[:n_seg]), stroke(x_fit[:n_seg])
+s_val, m_val = noisy(x_val[:500]), stroke(x_val[:500])
+s_test, m_test = noisy(x_test), stroke(x_test)
+unet = applications.UNet(classes=2, filters=(8, 16), bottleneck_filters=32)
 unet.summary(line_length=108)
 print(param_arithmetic(unet))
 
 # %%
 pycnn.set_seed(0)
-n_seg = 2000
-steps = 3 * -(-n_seg // 64)
-unet.compile(optimizer=Adam(CosineDecay(3e-3, steps)), loss="sparse_categorical_crossentropy",
-             metrics=[metrics.MeanIoU(K, sparse_y_pred=False)])
+unet.compile(optimizer=Adam(3e-3), loss="sparse_categorical_crossentropy",
+             metrics=[metrics.MeanIoU(2, sparse_y_pred=False)])
 start = time.perf_counter()
-unet_history = unet.fit(x_fit[:n_seg], m_fit[:n_seg], batch_size=64, epochs=3,
-                        verbose=2, validation_data=(x_val[:500], m_val[:500]))
+unet_history = unet.fit(s_fit, m_fit, batch_size=32, epochs=3, verbose=2,
+                        validation_data=(s_val, m_val))
 unet_seconds = time.perf_counter() - start
 
-predicted_masks = unet.predict(x_test, verbose=0).argmax(axis=-1)
-miou = metrics.MeanIoU(K)
-miou.update_state(m_test, predicted_masks)
-pixel_accuracy = metrics.pixel_accuracy(m_test, predicted_masks)
-print(f"U-Net, {3} epochs on {n_seg} images in {unet_seconds:.1f} s: test pixel "
-      f"accuracy {pixel_accuracy:.2%}, mean IoU {miou.result():.3f}")
-print("IoU per class (background, digits 0…9):", np.round(miou.result_per_class(), 3))
+
+def scores(predicted):
+    miou = metrics.MeanIoU(2)
+    miou.update_state(m_test, predicted)
+    return metrics.pixel_accuracy(m_test, predicted), miou.result()
+
+
+predicted_masks = unet.predict(s_test, verbose=0).argmax(axis=-1)
+for name, predicted in (("threshold 0.5 on the noisy pixel", (s_test[..., 0] > 0.5).astype(int)),
+                        ("U-Net", predicted_masks)):
+    accuracy, miou = scores(predicted)
+    print(f"{name:33s} test pixel accuracy {accuracy:.2%}, mean IoU {miou:.3f}")
+print(f"(U-Net: 3 epochs on {n_seg} images in {unet_seconds:.1f} s)")
 
 # %%
-image_grid(x_test[:10], titles=[str(d) for d in y_test[:10]], ncols=10, cmap="gray_r", size=1.0)
-image_grid(PALETTE[m_test[:10]], titles=["truth"] * 10, ncols=10, size=1.0)
-image_grid(PALETTE[predicted_masks[:10]], titles=["U-Net"] * 10, ncols=10, size=1.0);
+image_grid(s_test[:10], titles=["noisy input"] * 10, ncols=10, cmap="gray_r", size=1.0)
+image_grid(m_test[:10], titles=["truth"] * 10, ncols=10, cmap="gray_r", size=1.0)
+image_grid(predicted_masks[:10], titles=["U-Net"] * 10, ncols=10, cmap="gray_r", size=1.0);
 
 # %% [markdown]
 # ## Summary
 #
 # Parameters, training time on this machine and accuracy on the 2,000 test images, every
-# classifier trained with the same optimizer, schedule, batch size and seed:
+# classifier trained with the same optimizer, schedule, batch size and seed (the last one
+# longer, on augmented digits and on all 8,000 training images):
 
 # %%
-print(f"{'model':34s} {'params':>8s} {'epochs':>6s} {'time':>7s} {'val':>7s} {'test':>7s}")
+print(f"{'model':38s} {'params':>8s} {'epochs':>6s} {'time':>7s} {'val':>7s} {'test':>7s}")
 for name, r in results.items():
-    print(f"{name:34s} {r['params']:8,d} {r['epochs']:6d} {r['seconds']:6.1f}s "
-          f"{r['val']:7.2%} {r['test']:7.2%}")
+    val = "—" if np.isnan(r["val"]) else f"{r['val']:.2%}"
+    print(f"{name:38s} {r['params']:8,d} {r['epochs']:6d} {r['seconds']:6.1f}s "
+          f"{val:>7s} {r['test']:7.2%}")
 best_name = max(results, key=lambda n: results[n]["test"])
 print(f"\nbest: {best_name}, {results[best_name]['test']:.2%} on the test images")
