@@ -179,16 +179,28 @@ pycnn.utils.plot_model(net, show_shapes=True, dpi=70)
 #
 # The same net without any BatchNormalization (its convolutions get their biases back),
 # the same seed, the same data, optimizer, learning rate and number of epochs. The loss
-# is recorded after every batch.
+# is recorded after every batch: `logs["loss"]` is $m_b$, the mean over the $N_b$ images
+# of the epoch so far, so batch $b$'s own loss is $(N_b m_b - N_{b-1} m_{b-1}) / (N_b -
+# N_{b-1})$ (shown smoothed over 10 batches).
 
 # %%
+def batch_losses(means, n=len(x_fit), batch_size=128):
+    """Each batch's own loss from the running means (batch index, mean) of fit's logs."""
+    out, previous = [], 0.0
+    for b, m in means:
+        seen, before = min((b + 1) * batch_size, n), b * batch_size
+        out.append((seen * m - before * (previous if b else 0.0)) / (seen - before))
+        previous = m
+    return np.convolve(out, np.ones(10) / 10, mode="valid")
+
+
 curves = {}
 for label, with_bn in (("with BatchNorm", True), ("without BatchNorm", False)):
-    losses = []
-    record = LambdaCallback(on_batch_end=lambda batch, logs: losses.append(logs["loss"]))
+    means = []
+    record = LambdaCallback(on_batch_end=lambda batch, logs: means.append((batch, logs["loss"])))
     model, history = train(f"ResNet, {label}", lambda: resnet(with_bn),
                            epochs=3, callbacks=[record])
-    curves[label] = (losses, history)
+    curves[label] = (batch_losses(means), history)
     if with_bn:
         resnet_model = model
 
@@ -198,7 +210,7 @@ for label, (losses, history) in curves.items():
     ax_loss.plot(steps, losses, label=label)
     epochs = np.arange(1, len(history.history["val_accuracy"]) + 1)
     ax_val.plot(epochs, history.history["val_accuracy"], marker="o", label=label)
-ax_loss.set(xlabel="batch (running mean over the epoch)", ylabel="training loss",
+ax_loss.set(xlabel="batch", ylabel="training loss (10-batch mean)",
             title="training loss, batch by batch", yscale="log")
 ax_val.set(xlabel="epoch", ylabel="accuracy", title="validation accuracy (1,000 held-out images)")
 ax_val.xaxis.get_major_locator().set_params(integer=True)
