@@ -4,6 +4,7 @@
 #                the demo imports)
 #   make test    build everything and run the test suite (adds torch, Keras, the test tools)
 #   make bench   benchmarks against PyTorch and a plain-NumPy reference -> BENCHMARKS.md
+#   make bench-quick  the shape sweep's quick subset, printed
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -19,7 +20,7 @@ SOURCES := $(shell find csrc -name '*.c' -o -name '*.h' -o -name '*.def')
 # on it): exactly this CPU build (a plain `torch` pulls a multi-GB CUDA build).
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test bench fuzz sanitize valgrind race build clean browser-deps
+.PHONY: demo test bench bench-quick fuzz sanitize valgrind race build clean browser-deps
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +64,10 @@ test: build $(TEST_STAMP) browser-deps
 # (e.g. BENCH_ARGS="--only conv --no-train"; see python -m benchmarks --help).
 bench: build $(TEST_STAMP)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) -m benchmarks $(BENCH_ARGS)
+
+# The shape sweep's quick subset (benchmarks/sweep.py), printed; BENCHMARKS.md untouched
+bench-quick: build $(TEST_STAMP)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) -m benchmarks.sweep --quick --reps 3 $(BENCH_ARGS)
 
 clean:
 	rm -rf build $(VENV) pycnn/*.so pycnn/.built *.egg-info

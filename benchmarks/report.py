@@ -1,6 +1,8 @@
 """Renders the results of one run as BENCHMARKS.md (tables, targets, machine, notes)."""
 import pathlib
 
+from . import sweep
+
 COLUMNS = [("pycnn", "pycnn"), ("torch", "PyTorch NCHW"), ("torch_cl", "PyTorch ch.-last"),
            ("numpy_ref", "NumPy ref")]
 
@@ -222,6 +224,8 @@ def render(results, notes_path=None):
                   "and SGD loop (NCHW, `CrossEntropyLoss`, `loss.item()` every step); the NumPy "
                   "reference the course code. Peak RSS includes the interpreter, imports and "
                   "the data.", ""] + _train_table(results["training"], threads) + [""]
+    if results.get("sweep"):
+        lines += sweep.render(results["sweep"])
     if any("pycnn" in r["missing"] for rows in layer_rows.values() for r in rows.values()):
         lines += ["¹ the pycnn feature for this row had not landed when this was run.", ""]
     if notes_path is not None and pathlib.Path(notes_path).exists():

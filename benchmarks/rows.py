@@ -36,9 +36,9 @@ def _pycnn_layers(pycnn, *names):
     return [getattr(layers, n) for n in names]
 
 
-def _pycnn_step(pycnn, layer, x_np, seed_np):
-    """pycnn forward + backward through one layer; x requires grad."""
-    x = pycnn.tensor(x_np, requires_grad=True)
+def _pycnn_step(pycnn, layer, x_np, seed_np, input_grad=True):
+    """pycnn forward + backward through one layer; x requires grad (unless not input_grad)."""
+    x = pycnn.tensor(x_np, requires_grad=input_grad)
     weights = list(layer.weights)
 
     def step():
@@ -47,17 +47,19 @@ def _pycnn_step(pycnn, layer, x_np, seed_np):
         x.grad = None
         for w in weights:
             w.grad = None
+        return y
     return step
 
 
-def _torch_step(torch, module, x_t, seed_t):
-    x = x_t.detach().requires_grad_(True)
+def _torch_step(torch, module, x_t, seed_t, input_grad=True):
+    x = x_t.detach().requires_grad_(input_grad)
 
     def step():
         y = module(x)
         y.backward(seed_t)
         x.grad = None
         module.zero_grad(set_to_none=True)
+        return y
     return step
 
 

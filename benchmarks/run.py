@@ -1,12 +1,13 @@
 """Runs the whole suite and writes BENCHMARKS.md.
 
     python -m benchmarks [--threads 1 2] [--reps 7] [--train-reps 5] [--quick]
-                         [--only SUBSTRING] [--no-train] [--out BENCHMARKS.md] [--json FILE]
+                         [--only SUBSTRING] [--no-train] [--no-sweep] [--out BENCHMARKS.md]
+                         [--json FILE]
 
 In-process rows (per-op overhead, layers, GEMM efficiency) time pycnn, PyTorch and
 the NumPy reference side by side in this process, with the same thread count for
 each; each training run is a subprocess of its own (benchmarks/train.py) so that its
-peak RSS is separable.
+peak RSS is separable. Then the shape sweep (benchmarks/sweep.py), its own section.
 """
 import argparse
 import datetime
@@ -18,7 +19,7 @@ import sys
 
 import numpy as np
 
-from . import harness, report, rows
+from . import harness, report, rows, sweep
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -90,6 +91,7 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="small batches only (smoke test)")
     p.add_argument("--only", default="", help="run only rows whose key contains this")
     p.add_argument("--no-train", action="store_true", help="skip the training subprocesses")
+    p.add_argument("--no-sweep", action="store_true", help="skip the shape sweep")
     p.add_argument("--load-note", default=os.environ.get("PYCNN_BENCH_LOAD_NOTE", ""),
                    help="a sentence about other load on the machine, printed in the report")
     p.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
@@ -103,6 +105,8 @@ def main(argv=None):
                "load_note": args.load_note}
     results["in_process"] = run_in_process(args.threads, args.reps, args.quick, args.only)
     results["training"] = {} if args.no_train else run_training(args.threads, args.train_reps)
+    results["sweep"] = None if args.no_sweep else sweep.run(args.threads, max(args.reps - 2, 3),
+                                                            args.quick, args.only)
     results["load_average_end"] = harness.machine_info()["load_average"]
     results["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(
         timespec="seconds")

@@ -11,35 +11,40 @@ import numpy as _np
 from . import _core
 
 __all__ = ["no_grad", "enable_grad", "is_grad_enabled", "keep_grads", "gradcheck",
-           "GradcheckError", "walk", "topological_order"]
+           "numerical_grad", "GradcheckError", "walk", "topological_order"]
 
 is_grad_enabled = _core.is_grad_enabled
 
 
-class no_grad(_contextlib.ContextDecorator):
+class _Switch(_contextlib.ContextDecorator):
+    """Sets one per-thread switch of the C core (``_set`` returns the previous value) to
+    ``_VALUE`` for the block, and puts the previous value back after it."""
+
+    def __enter__(self):
+        self._previous = self._set(self._VALUE)
+        return self
+
+    def __exit__(self, *exc):
+        self._set(self._previous)
+        return False
+
+
+class no_grad(_Switch):
     """``with pycnn.no_grad():`` — ops record no graph (per thread), as in PyTorch.
 
     Also usable as a decorator.
     """
 
-    def __enter__(self):
-        self._previous = _core._set_grad_enabled(False)
-        return self
-
-    def __exit__(self, *exc):
-        _core._set_grad_enabled(self._previous)
-        return False
+    _set, _VALUE = staticmethod(_core._set_grad_enabled), False
 
 
 class enable_grad(no_grad):
     """``with pycnn.enable_grad():`` — record again inside a ``no_grad`` block."""
 
-    def __enter__(self):
-        self._previous = _core._set_grad_enabled(True)
-        return self
+    _VALUE = True
 
 
-class keep_grads(_contextlib.ContextDecorator):
+class keep_grads(_Switch):
     """``with pycnn.keep_grads():`` — every ``backward()`` in the block keeps every node's
     ``.grad`` (not only the leaves') and the graph, as ``backward(retain_grads=True)``
     does: what ``draw_graph`` shows on every node and ``explain_backward`` reads. Per
@@ -47,13 +52,7 @@ class keep_grads(_contextlib.ContextDecorator):
     freed as soon as they are spent, PyTorch's convention).
     """
 
-    def __enter__(self):
-        self._previous = _core._set_keep_grads(True)
-        return self
-
-    def __exit__(self, *exc):
-        _core._set_keep_grads(self._previous)
-        return False
+    _set, _VALUE = staticmethod(_core._set_keep_grads), True
 
 
 def walk(root):
@@ -110,6 +109,25 @@ def _as_float64_leaf(x, i):
     return t
 
 
+def numerical_grad(energy, x, eps=1e-6):
+    """∂E/∂x by central differences, (E(x + eps) − E(x − eps)) / (2 eps) per element: each
+    element of the float64 array ``x`` is nudged in place (and put back) and ``energy()``,
+    a float that reads x, is called twice. Returns an array of x's shape."""
+    flat = x.reshape(-1)
+    if flat.size and not _np.shares_memory(flat, x):
+        raise ValueError("numerical_grad: x must be contiguous, to be nudged in place")
+    numeric = _np.empty(flat.shape)
+    for j in range(flat.size):      # one nudge per element: each calls the C ops
+        old = flat[j]
+        flat[j] = old + eps
+        plus = energy()
+        flat[j] = old - eps
+        minus = energy()
+        flat[j] = old
+        numeric[j] = (plus - minus) / (2 * eps)
+    return numeric.reshape(x.shape)
+
+
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     """Compare autograd's gradients with central finite differences, in float64.
 
@@ -139,16 +157,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
 
     for i, t in enumerate(leaves):
         x = t.numpy()                   # the tensor's own memory: nudged in place
-        flat = x.reshape(-1)
-        numeric = _np.empty(flat.shape)
-        for j in range(flat.size):      # one nudge per element: each calls the C ops
-            old = flat[j]
-            flat[j] = old + eps
-            plus = energy()
-            flat[j] = old - eps
-            minus = energy()
-            flat[j] = old
-            numeric[j] = (plus - minus) / (2 * eps)
+        numeric = numerical_grad(energy, x, eps).reshape(-1)
         got = analytic[i].reshape(-1)
         bad = _np.abs(got - numeric) > atol + rtol * _np.abs(numeric)
         if bad.any():

@@ -93,11 +93,9 @@ def train_mlp(data, epochs):
     return model, history, accuracy
 
 
-def train_cnn(data, epochs):
-    section("4. A CNN on the digits: Conv2D → MaxPooling2D → Conv2D → MaxPooling2D → "
-            "Flatten → Dense")
-    (x_train, y_train), (x_test, y_test) = data
-    model = Sequential([
+def digits_cnn():
+    """The demo's CNN for the 8×8 digits, untrained."""
+    return Sequential([
         Conv2D(32, (3, 3), padding="same", activation="relu", input_shape=(8, 8, 1)),
         MaxPooling2D((2, 2)),
         Conv2D(64, (3, 3), padding="same", activation="relu"),
@@ -105,6 +103,13 @@ def train_cnn(data, epochs):
         Flatten(),
         Dense(10, activation="softmax"),
     ])
+
+
+def train_cnn(data, epochs):
+    section("4. A CNN on the digits: Conv2D → MaxPooling2D → Conv2D → MaxPooling2D → "
+            "Flatten → Dense")
+    (x_train, y_train), (x_test, y_test) = data
+    model = digits_cnn()
     model.summary(show_arithmetic=True)
     model.compile(optimizer=pycnn.optimizers.Adam(learning_rate=0.003),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])

@@ -34,7 +34,8 @@ import numpy as _np
 
 from . import _core
 from . import random as _random
-from ._configurable import Configurable as _Configurable, snake_case as _snake_case
+from ._configurable import (Configurable as _Configurable, deserialize_from as _deserialize_from,
+                            snake_case as _snake_case)
 
 __all__ = ["Initializer", "Constant", "Zeros", "Ones", "Identity", "RandomNormal",
            "RandomUniform", "TruncatedNormal", "VarianceScaling", "GlorotUniform",
@@ -153,48 +154,48 @@ class _RandomInitializer(Initializer):
         return fn(_shape(shape), dtype=_dtype(dtype), seed=self.seed, **kwargs).numpy()
 
 
-class RandomNormal(_RandomInitializer):
+class _Distribution(_RandomInitializer):
+    """A draw from one pycnn.random distribution whose keyword arguments are the
+    constructor's arguments before seed (``_ARGS``), in the config in that order."""
+
+    _ARGS = ()
+
+    def __call__(self, shape, dtype=None):
+        return self._draw(self._distribution, shape, dtype,
+                          **{k: getattr(self, k) for k in self._ARGS})
+
+    def get_config(self):
+        return {**{k: getattr(self, k) for k in self._ARGS}, **super().get_config()}
+
+
+class RandomNormal(_Distribution):
     """N(mean, stddev²)."""
 
+    _ARGS, _distribution = ("mean", "stddev"), staticmethod(_random.normal)
+
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         self.mean, self.stddev = mean, stddev
         super().__init__(seed)
 
-    def __call__(self, shape, dtype=None):
-        return self._draw(_random.normal, shape, dtype, mean=self.mean, stddev=self.stddev)
 
-    def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
-
-
-class TruncatedNormal(_RandomInitializer):
+class TruncatedNormal(_Distribution):
     """N(mean, stddev²) with values beyond two stddev redrawn."""
 
+    _ARGS, _distribution = ("mean", "stddev"), staticmethod(_random.truncated_normal)
+
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         self.mean, self.stddev = mean, stddev
         super().__init__(seed)
 
-    def __call__(self, shape, dtype=None):
-        return self._draw(_random.truncated_normal, shape, dtype, mean=self.mean,
-                          stddev=self.stddev)
 
-    def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
-
-
-class RandomUniform(_RandomInitializer):
+class RandomUniform(_Distribution):
     """U[minval, maxval)."""
+
+    _ARGS, _distribution = ("minval", "maxval"), staticmethod(_random.uniform)
 
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         self.minval, self.maxval = minval, maxval
         super().__init__(seed)
-
-    def __call__(self, shape, dtype=None):
-        return self._draw(_random.uniform, shape, dtype, minval=self.minval,
-                          maxval=self.maxval)
-
-    def get_config(self):
-        return {"minval": self.minval, "maxval": self.maxval, **super().get_config()}
 
 
 class VarianceScaling(_RandomInitializer):
@@ -328,15 +329,8 @@ def serialize(initializer):
 def deserialize(config, custom_objects=None):
     """The initializer a serialized dict (or a bare {'class_name', 'config'}) describes;
     ``custom_objects`` maps further class names to classes."""
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"initializers.deserialize: expected a dict with 'class_name', got "
-                         f"{config!r}")
-    classes = {**_CLASSES, **(custom_objects or {})}
-    name = config["class_name"]
-    if name not in classes:
-        raise ValueError(f"initializers.deserialize: unknown initializer {name!r}; known: "
-                         f"{', '.join(sorted(c.__name__ for c in _CLASS_LIST))}")
-    return classes[name].from_config(config.get("config") or {})
+    return _deserialize_from(config, _CLASSES, custom_objects, "initializers.deserialize",
+                             "initializer", ", ".join(sorted(c.__name__ for c in _CLASS_LIST)))
 
 
 def get(identifier):

@@ -53,7 +53,8 @@ import zipfile as _zipfile
 import numpy as _np
 
 from . import saving
-from .interop.plan import _TARGET_KINDS, ConversionError as _ConversionError, _plan
+from .interop.plan import (_TARGET_KINDS, ConversionError as _ConversionError, _plan,
+                           hooked_kinds as _hooked_kinds, layer_hook as _layer_hook)
 from .interop.plan import borders as _borders
 
 __all__ = ["save_keras", "load_keras", "save_h5", "load_h5", "save_weights_h5",
@@ -172,6 +173,8 @@ def _keras_layer_config(spec):
         out["axis"] = spec.activation[1]
     elif kind == "Activation":
         out["activation"] = _keras_activation(spec)
+    elif _layer_hook(kind, "_keras_config") is not None:
+        out.update(_layer_hook(kind, "_keras_config")(c))
     elif kind != "Flatten":
         raise _ConversionError(f"cannot save layer '{spec.name}' ({kind}) to a Keras file: "
                               f"pycnn.keras_format does not write {kind} yet")
@@ -456,8 +459,13 @@ def save_h5(model, filepath, weights_only=False):
 # ---- Keras config -> pycnn ----------------------------------------------------------------
 # The Keras layers pycnn reads: a table (the ones pycnn.interop converts), never a lookup by
 # name in a module. Their configs map through pycnn.interop.keras.pycnn_configs, the same
-# code from_keras runs on live Keras layers.
+# code from_keras runs on live Keras layers; with them the layers that carry their own
+# Keras mapping (pycnn.interop.plan.layer_hook).
 _KERAS_LAYERS = frozenset(_TARGET_KINDS["Keras"] | {"ReLU"})
+
+
+def _keras_layers():
+    return _KERAS_LAYERS | _hooked_kinds("_from_keras_config")
 
 
 class _Where:
@@ -496,9 +504,9 @@ def _pycnn_configs(kind, c, where):
     if kind == "Lambda":
         raise where.error("a Lambda layer holds Python code; pycnn never runs code from a "
                           "file (safe_mode or not): rebuild that part of the model in pycnn")
-    if kind not in _KERAS_LAYERS:
+    if kind not in _keras_layers():
         raise where.error(f"Keras layer class {kind!r} has no pycnn counterpart (pycnn reads "
-                          f"{', '.join(sorted(_KERAS_LAYERS))})")
+                          f"{', '.join(sorted(_keras_layers()))})")
     if not isinstance(c, dict) or not isinstance(c.get("name"), str):
         raise where.error(f"the {kind} layer's config is not a dict with a name")
     try:

@@ -21,7 +21,7 @@ as in Keras. The gradient of |w| at w = 0 is 0.
 import numpy as _np
 
 from . import _core
-from ._configurable import Configurable as _Configurable
+from ._configurable import Configurable as _Configurable, deserialize_from as _deserialize_from
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "l1", "l2", "l1_l2",
            "orthogonal_regularizer", "get", "serialize", "deserialize"]
@@ -72,30 +72,35 @@ class L1L2(Regularizer):
         return {"l1": self.l1, "l2": self.l2}
 
 
-class L1(Regularizer):
+class _OneTerm(Regularizer):
+    """factor · Σ term(w), the factor being the one argument named ``_ARG``."""
+
+    def __init__(self, factor):
+        setattr(self, self._ARG, _float_arg(factor, self._ARG, type(self).__name__))
+
+    def __call__(self, x):
+        return _core.multiply(_core.sum(self._term(_weight(x))), getattr(self, self._ARG))
+
+    def get_config(self):
+        return {self._ARG: getattr(self, self._ARG)}
+
+
+class L1(_OneTerm):
     """l1 · Σ |w| (l1 = 0.01 by default)."""
 
+    _ARG, _term = "l1", staticmethod(_core.abs)
+
     def __init__(self, l1=0.01):
-        self.l1 = _float_arg(l1, "l1", "L1")
-
-    def __call__(self, x):
-        return _core.multiply(_core.sum(_core.abs(_weight(x))), self.l1)
-
-    def get_config(self):
-        return {"l1": self.l1}
+        super().__init__(l1)
 
 
-class L2(Regularizer):
+class L2(_OneTerm):
     """l2 · Σ w² (l2 = 0.01 by default)."""
 
+    _ARG, _term = "l2", staticmethod(_core.square)
+
     def __init__(self, l2=0.01):
-        self.l2 = _float_arg(l2, "l2", "L2")
-
-    def __call__(self, x):
-        return _core.multiply(_core.sum(_core.square(_weight(x))), self.l2)
-
-    def get_config(self):
-        return {"l2": self.l2}
+        super().__init__(l2)
 
 
 class OrthogonalRegularizer(Regularizer):
@@ -151,15 +156,9 @@ def serialize(regularizer):
 
 def deserialize(config, custom_objects=None):
     """The regularizer a serialized dict (or a bare {'class_name', 'config'}) describes."""
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"regularizers.deserialize: expected a dict with 'class_name', got "
-                         f"{config!r}")
-    classes = {**_CLASSES, **(custom_objects or {})}
-    name = config["class_name"]
-    if name not in classes:
-        raise ValueError(f"regularizers.deserialize: unknown regularizer {name!r}; known: "
-                         f"L1, L2, L1L2, OrthogonalRegularizer (or l1, l2, l1_l2)")
-    return classes[name].from_config(config.get("config") or {})
+    return _deserialize_from(config, _CLASSES, custom_objects, "regularizers.deserialize",
+                             "regularizer",
+                             "L1, L2, L1L2, OrthogonalRegularizer (or l1, l2, l1_l2)")
 
 
 def get(identifier):

@@ -24,6 +24,13 @@ def keras(torch):
     keras.backend.clear_session()   # Keras' automatic names (seed_generator_3...) restart
 
 
+@pytest.fixture(scope="module")
+def ort():
+    """onnxruntime, the ONNX oracle (skips where onnx or onnxruntime is not installed)."""
+    pytest.importorskip("onnx", reason="onnx is optional: pip install pycnn[interop]")
+    return pytest.importorskip("onnxruntime", reason="optional: pip install pycnn[interop]")
+
+
 @pytest.fixture
 def fresh_session():
     """A new naming session (dense_1, ...) and pycnn.set_seed(0) around the test."""

@@ -43,3 +43,39 @@ def switched(setter, value):
         yield
     finally:
         setter(previous)
+
+
+def assert_round_trips(model, x, tmp_path, atol=1e-5, torch=None, saving=True, opsets=(None,)):
+    """The model's predictions on x survive every way out of pycnn and back:
+      * pycnn's own file (saving=True): save_model/load_model, bit-identical;
+      * Keras 3: to_keras agrees within atol, from_keras of that is bit-identical to pycnn;
+      * PyTorch (when the `torch` module is given): to_torch in eval mode agrees within atol;
+      * ONNX (skipped without onnx/onnxruntime): to_onnx at each opset agrees within atol.
+    Returns (pycnn's prediction, the Keras model, the model read back from it)."""
+    import pytest
+    from pycnn.interop import from_keras, to_keras, to_onnx, to_torch
+    from pycnn.saving import load_model, save_model
+    want = model.predict(x, verbose=0)
+    if saving:
+        save_model(model, tmp_path / "round.pycnn")
+        np.testing.assert_array_equal(load_model(tmp_path / "round.pycnn").predict(x, verbose=0),
+                                      want)
+    k = to_keras(model)
+    assert np.abs(np.asarray(k.predict(x, verbose=0)) - want).max() < atol
+    back = from_keras(k)
+    np.testing.assert_array_equal(back.predict(x, verbose=0), want)
+    if torch is not None:
+        with torch.no_grad():
+            got = to_torch(model).eval()(torch.from_numpy(x)).numpy()
+        assert np.abs(got - want).max() < atol
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    for opset in opsets:
+        path = tmp_path / f"round{opset or ''}.onnx"
+        if opset is None:
+            to_onnx(model, path)
+        else:
+            to_onnx(model, path, opset=opset)
+        got = ort.InferenceSession(str(path)).run(None, {"input": x})[0]
+        assert np.abs(got - want).max() < atol
+    return want, k, back

@@ -43,6 +43,11 @@ def selu(x):
     return scale * np.where(x > 0, x, alpha * (np.exp(np.minimum(x, 0.0)) - 1.0))
 
 
+def prelu(x, alpha):
+    """PReLU: x where x > 0, else alpha · x (alpha broadcasts against x)."""
+    return np.where(x > 0, x, alpha * x)
+
+
 # Every element-wise op of ops.def by its name there (tests/test_op_registry.py runs each
 # against its twin; an op missing here fails that test), and those whose inputs must be
 # positive (both inputs, for the binary ones).
@@ -52,7 +57,7 @@ ELEMENTWISE = {
     "neg": np.negative, "abs": np.abs, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
     "square": np.square, "sigmoid": sigmoid, "tanh": np.tanh, "relu": relu,
     "softplus": softplus, "gelu": gelu, "softsign": softsign, "hard_sigmoid": hard_sigmoid,
-    "relu6": relu6, "selu": selu,
+    "relu6": relu6, "selu": selu, "prelu": prelu,
 }
 POSITIVE = {"div", "pow", "log", "sqrt"}
 

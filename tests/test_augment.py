@@ -15,6 +15,7 @@ from pycnn.layers import (Conv2D, Flatten, RandomContrast, RandomCrop, RandomFli
 from pycnn.models import Sequential
 
 import reference
+from helpers import assert_round_trips
 
 pytestmark = [pytest.mark.usefixtures("fresh_session"),
               pytest.mark.filterwarnings(  # Keras 3.15 on torch calls np.array(tensor)
@@ -213,8 +214,7 @@ def augmented_model():
 
 
 def test_in_a_model_fit_saving_and_interop(tmp_path, keras):
-    from pycnn.interop import ConversionError, from_keras, to_keras, to_onnx, to_torch
-    from pycnn.saving import load_model, save_model
+    from pycnn.interop import ConversionError, to_onnx, to_torch
     model = augmented_model()
     model.compile(optimizer="sgd", loss="mse")
     x = images(n=8, h=8, w=8, c=2) / 255
@@ -222,22 +222,11 @@ def test_in_a_model_fit_saving_and_interop(tmp_path, keras):
     lines = []
     model.summary(print_fn=lines.append)
     assert "Total params: 38" in "\n".join(lines)
-    want = model.predict(x, verbose=0)
-    save_model(model, tmp_path / "a.pycnn")
-    np.testing.assert_array_equal(load_model(tmp_path / "a.pycnn").predict(x, verbose=0), want)
-    k = to_keras(model)
-    assert np.abs(keras.ops.convert_to_numpy(k(x, training=False)) - want).max() < 1e-5
-    back = from_keras(k)
-    assert [type(l).__name__ for l in back.layers] == [type(l).__name__ for l in model.layers]
-    np.testing.assert_array_equal(back.predict(x, verbose=0), want)
     with pytest.raises(ConversionError, match=r"random_flip_1' \(RandomFlip\) to PyTorch: "
                                               r"torch.nn has no RandomFlip"):
         to_torch(model)
-    pytest.importorskip("onnx")
-    ort = pytest.importorskip("onnxruntime")
-    to_onnx(model, tmp_path / "a.onnx")
-    got = ort.InferenceSession(str(tmp_path / "a.onnx")).run(None, {"input": x})[0]
-    assert np.abs(got - want).max() < 1e-5
+    _, _, back = assert_round_trips(model, x, tmp_path)
+    assert [type(l).__name__ for l in back.layers] == [type(l).__name__ for l in model.layers]
     cropping = Sequential([RandomCrop(4, 4, input_shape=(8, 8, 2)), Flatten()])
     with pytest.raises(ConversionError, match="RandomCrop.*returns its input"):
         to_onnx(cropping, tmp_path / "c.onnx")
@@ -298,21 +287,11 @@ def test_bilinear_upsampling_matches_reference_keras_and_torch(size, keras, torc
 
 
 def test_bilinear_upsampling_interop(tmp_path, keras, torch):
-    from pycnn.interop import from_keras, to_keras, to_onnx, to_torch
     from pycnn.layers import UpSampling2D
     model = Sequential([Conv2D(2, 3, input_shape=(5, 5, 1)),
                         UpSampling2D((2, 3), interpolation="bilinear"), Flatten()])
-    x = images(n=3, h=5, w=5, c=1) / 255
-    want = model.predict(x, verbose=0)
-    k = to_keras(model)
-    assert np.abs(keras.ops.convert_to_numpy(k(x)) - want).max() < 1e-5
-    np.testing.assert_array_equal(from_keras(k).predict(x, verbose=0), want)
-    assert np.abs(to_torch(model)(torch.from_numpy(x)).detach().numpy() - want).max() < 1e-5
-    pytest.importorskip("onnx")
-    ort = pytest.importorskip("onnxruntime")
-    to_onnx(model, tmp_path / "u.onnx")
-    got = ort.InferenceSession(str(tmp_path / "u.onnx")).run(None, {"input": x})[0]
-    assert np.abs(got - want).max() < 1e-5
+    assert_round_trips(model, images(n=3, h=5, w=5, c=1) / 255, tmp_path, torch=torch,
+                       saving=False)
 
 
 def test_upsampling_refuses_other_interpolations():

@@ -5,21 +5,7 @@ import pytest
 
 from benchmarks import harness, report, rows
 from benchmarks import numpy_ref as ref
-
-
-def numerical_grad(f, x, eps=1e-6):
-    g = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"])
-    for _ in it:
-        i = it.multi_index
-        old = x[i]
-        x[i] = old + eps
-        fp = f()
-        x[i] = old - eps
-        fm = f()
-        x[i] = old
-        g[i] = (fp - fm) / (2 * eps)
-    return g
+from pycnn.autograd import numerical_grad
 
 
 def test_im2col_col2im_are_adjoint(rng):
@@ -152,3 +138,75 @@ def test_per_op_row_runs_every_column(rng):
     assert set(row.impls) == {"pycnn", "torch", "numpy_ref"}
     for fn in row.impls.values():
         fn()
+
+
+# ---- the shape sweep (benchmarks/sweep.py): its machinery on tiny rows, nothing timed ----
+
+def test_sweep_grid_covers_the_axes_issue_17_names():
+    from benchmarks import sweep
+    grid = sweep.conv_grid()
+    assert {c.k for c in grid} >= {1, 3, 5, 7}
+    assert {c.stride for c in grid} == {1, 2} and {c.dilation for c in grid} == {1, 2}
+    assert {c.padding for c in grid} == {"same", "valid"}
+    assert min(c.c for c in grid) == 1 and max(c.c for c in grid) == 256
+    assert min(c.hw for c in grid) == 7 and max(c.hw for c in grid) == 224
+    assert min(c.n for c in grid) == 1 and max(c.n for c in grid) == 256
+    assert len({c.key for c in grid}) == len(grid)
+    keys = [k for k, *_ in sweep.all_rows()]
+    assert {"lenet5/step", "vgg/step", "resnet/step", "vgg/predict"} <= set(keys)
+    assert {k.split("/")[-1] for k in keys if k.startswith("conv")} == set(sweep.MODES)
+    assert set(sweep.conv_grid(quick=True)) and len(sweep.all_rows(quick=True)) < len(keys)
+
+
+@pytest.mark.parametrize("case", [
+    dict(n=2, hw=7, c=3, f=4, k=3, stride=2, padding="same"),
+    dict(n=1, hw=9, c=2, f=3, k=5, dilation=2, padding="valid")])
+@pytest.mark.parametrize("mode", ["fwd", "train", "train_nodx"])
+def test_sweep_conv_row_columns_compute_the_same_convolution(case, mode, rng):
+    """pycnn and both PyTorch layouts get the same x, weights and seed: equal outputs
+    (where Keras' 'same' padding is symmetric), the pass count in the FLOPs"""
+    torch = pytest.importorskip("torch")
+    import pycnn
+    from benchmarks import sweep
+    c = sweep.ConvCase(**case)
+    cols = sweep.conv_columns(pycnn, torch, c, mode, rng)
+    assert set(cols) == {"pycnn", "torch", "torch_cl"}
+    outs = {k: fn() for k, fn in cols.items()}
+    o = c.out_hw()
+    y = np.asarray(outs["pycnn"].numpy())
+    assert y.shape == (c.n, o, o, c.f)
+    for k in ("torch", "torch_cl"):
+        yt = outs[k].detach().numpy().transpose(0, 2, 3, 1)
+        assert yt.shape == y.shape
+        if c.pad_total() % 2 == 0:
+            np.testing.assert_allclose(yt, y, rtol=1e-4, atol=1e-4)
+    assert c.flops(mode) == 2.0 * c.n * o * o * c.k * c.k * c.c * c.f * sweep.MODES[mode]
+
+
+def test_sweep_net_rows_run_and_the_section_renders(rng):
+    torch = pytest.importorskip("torch")
+    import dataclasses
+    import pycnn
+    from benchmarks import sweep
+    for name, kind in [(n, "step") for n in sweep.NETS] + [("lenet5", "predict")]:
+        net = dataclasses.replace(sweep.NETS[name], batch=2)
+        if name != "lenet5":            # its Dense sizes need 28×28; the others any size
+            net = dataclasses.replace(net, input_shape=(8, 8, 3))
+        cols = sweep.net_columns(pycnn, torch, net, kind, rng, predict_images=3)
+        assert set(cols) == {"pycnn", "torch", "torch_cl"}
+        for fn in cols.values():
+            fn()
+    base = dataclasses.asdict(sweep.ConvCase(4, 28, 32, 32))
+    row = lambda pc, flops, images=0: {       # noqa: E731
+        "title": "t", "kind": "conv", "mode": "fwd", "flops": flops, "images": images,
+        "times": {"pycnn": pc, "torch": 2e-3, "torch_cl": 1e-3}, "medians": {}, "load": 0.5,
+        "case": base if flops else None}
+    results = {"reps": 3, "load_start": 0.1, "load_end": 0.2, "by_threads": {
+        1: {"sgemm_gflops": 100.0, "rows": {"a/fwd": row(2e-3, 1e8), "b/fwd": row(0.5e-3, 0),
+                                             "c/predict": row(1e-3, 0, 64)}}}}
+    text = "\n".join(sweep.render(results))
+    assert "| t | fwd | 1 | 2.000 | 2.000 | 1.000 | 2.00 | 50.0 | 0.50 | 0.5 |" in text
+    assert "64000 img/s" in text
+    # geometric mean of 2, 0.5 and 1
+    assert "geometric mean pycnn / PyTorch 1.00 over 3 rows; worst: a/fwd 2.00" in text
+    assert "| 4 | 28×28 | fwd | 1 | 20.00 | 10.00 |" in text     # ms per GFLOP

@@ -157,7 +157,7 @@ def test_set_conv_algorithm_rejects_unknown_names():
     assert _core._set_conv_algorithm("auto") == "auto"
 
 
-# ---- direct convolution (patches of at most 32 values) --------------------------------
+# ---- direct convolution (patches of at most 160 values) -------------------------------
 
 # (N, H, W, C, KH, KW, F, strides, padding): one to three channels, strides, even kernels,
 # filter counts around the vector widths (4, 8, 16, 32 per register block), a batch
@@ -245,9 +245,10 @@ def test_direct_gradcheck(act, rng):
 
 
 def test_auto_takes_direct_for_short_patches(rng):
-    """Forward direct for K ≤ 32; kernel gradient direct when the input wants none"""
+    """Forward direct for short patches over ≥ 32 filters (the cost model, test_conv_route.py);
+    kernel gradient direct when the input wants none"""
     x = rng.standard_normal((3, 7, 7, 3)).astype(np.float32)
-    k = rng.standard_normal((3, 3, 3, 16)).astype(np.float32)
+    k = rng.standard_normal((3, 3, 3, 32)).astype(np.float32)
     runs = {}
     for algo in ("auto", "direct", "im2col"):
         with algorithm(algo):
@@ -287,7 +288,7 @@ def test_route_gradients_do_not_depend_on_thread_count(algo, c, rng):
 
 
 def test_forced_direct_leaves_long_patches_to_im2col(rng):
-    x, k = rng.standard_normal((2, 6, 6, 4)), rng.standard_normal((3, 3, 4, 3))    # K = 36
+    x, k = rng.standard_normal((2, 6, 6, 18)), rng.standard_normal((3, 3, 18, 3))  # K = 162
     with algorithm("direct"):
         y = pycnn.conv2d(x, k, padding="same").numpy()
     np.testing.assert_allclose(y, R.conv2d(x, k, None, (1, 1), "same"), rtol=1e-12, atol=1e-12)

@@ -23,16 +23,6 @@ GEOMETRIES = [((3, 3), (1, 1), "same", (1, 1), 1), ((3, 3), (2, 2), "same", (1, 
 IDS = [f"k{k[0]}x{k[1]}-s{s[0]}x{s[1]}-{p}-d{d[0]}x{d[1]}-m{m}" for k, s, p, d, m in GEOMETRIES]
 
 
-@pytest.fixture(scope="module")
-def torch():
-    return pytest.importorskip("torch", reason="PyTorch is optional: pip install torch==2.13.0")
-
-
-@pytest.fixture(scope="module")
-def keras(torch):
-    return pytest.importorskip("keras", reason="Keras 3 is optional: pip install pycnn[interop]")
-
-
 @pytest.mark.parametrize("kernel, strides, padding, dilation, m", GEOMETRIES, ids=IDS)
 def test_forward_matches_reference_and_gradcheck(kernel, strides, padding, dilation, m):
     check_op(lambda x, w, b: pycnn.depthwise_conv2d(x, w, b, strides, padding, dilation),

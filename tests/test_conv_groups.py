@@ -27,16 +27,6 @@ ROUTES = ["auto", "im2col", "winograd", "direct"]
 _set = pycnn._core._set_conv_algorithm
 
 
-@pytest.fixture(scope="module")
-def torch():
-    return pytest.importorskip("torch", reason="PyTorch is optional: pip install torch==2.13.0")
-
-
-@pytest.fixture(scope="module")
-def keras(torch):
-    return pytest.importorskip("keras", reason="Keras 3 is optional: pip install pycnn[interop]")
-
-
 @pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("c, f, groups, kernel, strides, padding, dilation", GEOMETRIES, ids=IDS)
 def test_every_route_matches_reference_and_gradcheck(route, c, f, groups, kernel, strides,

@@ -25,16 +25,6 @@ GEOMETRIES = [((3, 3), (1, 1), "valid", None), ((3, 3), (1, 1), "same", None),
 IDS = [f"k{k[0]}x{k[1]}-s{s[0]}x{s[1]}-{p}-op{o}" for k, s, p, o in GEOMETRIES]
 
 
-@pytest.fixture(scope="module")
-def torch():
-    return pytest.importorskip("torch", reason="PyTorch is optional: pip install torch==2.13.0")
-
-
-@pytest.fixture(scope="module")
-def keras(torch):
-    return pytest.importorskip("keras", reason="Keras 3 is optional: pip install pycnn[interop]")
-
-
 @pytest.mark.parametrize("kernel, strides, padding, op", GEOMETRIES, ids=IDS)
 def test_forward_matches_reference_and_gradcheck(kernel, strides, padding, op):
     check_op(lambda x, w, b: pycnn.conv2d_transpose(x, w, b, strides, padding, op),

@@ -150,6 +150,13 @@ BUILDERS = {
         leaf((1, 2, 2, 1))),
 }
 
+# An element-wise op of ops.def with no graph above gets the plain one (its inputs in
+# [0.2, 0.9] and [1, 2]: both branches of a kink at 0 are the layer tests' business).
+BUILDERS.update({row["name"]: (_one if row["arity"] == 1 else _two)(getattr(pycnn,
+                                                                            row["function"]))
+                 for row in _core.op_registry()
+                 if row["family"] == "elementwise" and row["name"] not in BUILDERS})
+
 
 def _reduce(out):
     return out if out.size == 1 else out.sum()
@@ -171,6 +178,24 @@ def test_every_op_explains_its_backward_and_the_numbers_are_autograds(op):
         assert e._repr_latex_().startswith(r"$$\begin{aligned}")
     child_lines = [ln for e in explanations for ln in e.text.splitlines() if f"= {op}(" in ln]
     assert child_lines, f"no explanation names the '{op}' child"
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_and_pad2d_rules_follow_the_op_args(training):
+    x = leaf((3, 4, 4, 2))
+    layer = L_.BatchNormalization(dtype="float64")
+    w = pycnn.tensor(RNG.uniform(0.5, 1.5, (3, 4, 4, 2)), dtype="float64")
+    E = (layer(x, training=training) * w).sum()
+    e = explain_backward(E, wrt=x)
+    E.backward()
+    np.testing.assert_allclose(e.value, x.grad.numpy(), rtol=1e-12, atol=1e-12)
+    assert ("batch's own statistics" in e.text) is training
+    assert ("moving statistics μ, σ are constants" in e.text) is not training
+    make = (lambda: L_.ZeroPadding2D(1)) if training else (lambda: L_.Cropping2D(1))
+    E = _reduce(_layer(make)()[0])
+    text = explain_backward(E, wrt=E.parents[0].parents[0].parents[0]).text
+    assert ("padding cut away" in text) is training
+    assert ("inside the cropped border" in text) is not training
 
 
 def test_elementwise_products_are_written_out_with_numbers():

@@ -27,22 +27,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ATOL = 1e-5  # float32 agreement asked of every converter
 
 
-@pytest.fixture(scope="module")
-def torch():
-    return pytest.importorskip("torch", reason="PyTorch is optional: pip install torch==2.13.0")
-
-
-@pytest.fixture(scope="module")
-def keras(torch):
-    return pytest.importorskip("keras", reason="Keras 3 is optional: pip install pycnn[interop]")
-
-
-@pytest.fixture(scope="module")
-def ort():
-    pytest.importorskip("onnx", reason="onnx is optional: pip install pycnn[interop]")
-    return pytest.importorskip("onnxruntime", reason="optional: pip install pycnn[interop]")
-
-
 def lecture_mlp():
     """The lecture's MLP, exactly as typed in class."""
     pycnn.clear_session()

@@ -20,22 +20,6 @@ pytestmark = pytest.mark.filterwarnings(  # Keras 3.15 on torch calls np.array(t
 ATOL = 1e-5
 
 
-@pytest.fixture(scope="module")
-def torch():
-    return pytest.importorskip("torch", reason="PyTorch is optional: pip install torch==2.13.0")
-
-
-@pytest.fixture(scope="module")
-def keras(torch):
-    return pytest.importorskip("keras", reason="Keras 3 is optional: pip install pycnn[interop]")
-
-
-@pytest.fixture(scope="module")
-def ort():
-    pytest.importorskip("onnx", reason="onnx is optional: pip install pycnn[interop]")
-    return pytest.importorskip("onnxruntime", reason="optional: pip install pycnn[interop]")
-
-
 def residual():
     """Conv -> Conv + skip (Add) -> pool -> Dense: the convolutions stay NCHW in ONNX."""
     pycnn.clear_session()

@@ -52,12 +52,16 @@ def run(body):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def report(name, got):
+def assert_flat(name, body):
+    """Runs body in a fresh interpreter; its RSS grew less than LIMIT_MB and no Tensor outlived it."""
+    got = run(body)
     print(f"{name}: RSS growth {got['growth_mb']:.3f} MB, live tensors {got['tensor_growth']:+d}")
+    assert got["growth_mb"] < LIMIT_MB
+    assert got["tensor_growth"] <= 0
 
 
 def test_20000_small_graphs_forward_backward_do_not_grow_rss():
-    got = run("""
+    assert_flat("graphs", """
         rng = np.random.default_rng(0)
         w = pycnn.tensor(rng.standard_normal((8, 8)), requires_grad=True)
         b = pycnn.tensor(rng.standard_normal(8), requires_grad=True)
@@ -72,14 +76,11 @@ def test_20000_small_graphs_forward_backward_do_not_grow_rss():
                 b.grad = None
         measure(step, 2000, 20000)
     """)
-    report("graphs", got)
-    assert got["growth_mb"] < LIMIT_MB
-    assert got["tensor_growth"] <= 0
 
 
 def test_error_paths_do_not_leak():
     """Every raised error unwinds its references (the bad-input paths, 20,000 times)."""
-    got = run("""
+    assert_flat("errors", """
         t = pycnn.tensor(np.ones((2, 3)), requires_grad=True)
         bad = [lambda: t + np.ones(4), lambda: pycnn.exp("x"), lambda: pycnn.tensor([[1], [1, 2]]),
                lambda: (t * 2).backward(np.ones(3)), lambda: t.astype("int8"),
@@ -101,13 +102,10 @@ def test_error_paths_do_not_leak():
                 raise AssertionError(i)
         measure(step, 2000, 20000)
     """)
-    report("errors", got)
-    assert got["growth_mb"] < LIMIT_MB
-    assert got["tensor_growth"] <= 0
 
 
 def test_graphs_dropped_without_backward_are_freed():
-    got = run("""
+    assert_flat("dropped", """
         x = pycnn.tensor(np.ones(256), requires_grad=True)
 
         def step(i):
@@ -117,13 +115,10 @@ def test_graphs_dropped_without_backward_are_freed():
             keep = y.detach()
         measure(step, 200, 2000)
     """)
-    report("dropped", got)
-    assert got["growth_mb"] < LIMIT_MB
-    assert got["tensor_growth"] <= 0
 
 
 def test_5000_train_on_batch_steps_do_not_grow_rss():
-    got = run("""
+    assert_flat("train_on_batch", """
         from pycnn import layers as L
         from pycnn.models import Sequential
         pycnn.set_seed(0)
@@ -142,6 +137,3 @@ def test_5000_train_on_batch_steps_do_not_grow_rss():
                 model.predict_on_batch(x)
         measure(step, 500, 5000)
     """)
-    report("train_on_batch", got)
-    assert got["growth_mb"] < LIMIT_MB
-    assert got["tensor_growth"] <= 0

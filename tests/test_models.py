@@ -9,6 +9,7 @@ import pytest
 import pycnn
 from pycnn.callbacks import LambdaCallback
 from pycnn.datasets import digits
+from pycnn.demo import digits_cnn
 from pycnn.layers import Conv2D, Dense, Dropout, Flatten, MaxPooling2D
 from pycnn.models import Sequential
 from pycnn.utils import to_categorical
@@ -200,13 +201,7 @@ def test_cnn_reaches_the_target_on_the_digits(fresh_session):
     threadpoolctl = pytest.importorskip("threadpoolctl")
     (x, y), (xt, yt) = digits.load_data(seed=0)
     pycnn.set_seed(7)
-    model = Sequential([
-        Conv2D(32, (3, 3), padding="same", activation="relu", input_shape=(8, 8, 1)),
-        MaxPooling2D((2, 2)),
-        Conv2D(64, (3, 3), padding="same", activation="relu"),
-        MaxPooling2D((2, 2)),
-        Flatten(),
-        Dense(10, activation="softmax")])
+    model = digits_cnn()
     assert model.output_shape == (None, 10)
     assert [s for s in model._output_shapes] == [(None, 8, 8, 32), (None, 4, 4, 32),
                                                  (None, 4, 4, 64), (None, 2, 2, 64),

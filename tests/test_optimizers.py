@@ -31,54 +31,53 @@ def run(opt, weights, grads):
     return [w.numpy().copy() for w in weights]
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("momentum,nesterov", [(0.0, False), (0.9, False), (0.9, True)])
-def test_sgd_matches_keras_formula(rng, dtype, momentum, nesterov):
+def assert_matches_twin(rng, dtype, opt, twin, state, slots=None):
+    """opt, run STEPS steps on fresh weights, leaves each weight (in its own dtype) where the
+    float64 NumPy twin takes it: twin(w, g, t, *state) -> (w, *state), state(w) its start.
+    slots {name: k}: opt's slot `name` equals the twin's state[k] at the end.
+    Returns (the weights reached, the weights at the start)."""
     weights = make_weights(rng, dtype)
     start = [w.numpy().astype(np.float64) for w in weights]
     grads = gradient_sequence(rng, dtype)
-    got = run(optimizers.SGD(0.05, momentum=momentum, nesterov=nesterov), weights, grads)
+    got = run(opt, weights, grads)
     for i, w in enumerate(start):
-        m = np.zeros_like(w)
-        for step in grads:
-            w, m = ref.sgd_step(w, step[i].astype(np.float64), m, 0.05, momentum, nesterov)
+        s = state(w)
+        for t, step in enumerate(grads, start=1):
+            w, *s = twin(w, step[i].astype(np.float64), t, *s)
         np.testing.assert_allclose(got[i], w, **TOL[dtype])
         assert got[i].dtype == dtype
+        for name, k in (slots or {}).items():
+            np.testing.assert_allclose(opt.get_slots(weights[i])[name], s[k], **TOL[dtype])
+    return got, start
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("momentum,nesterov", [(0.0, False), (0.9, False), (0.9, True)])
+def test_sgd_matches_keras_formula(rng, dtype, momentum, nesterov):
+    assert_matches_twin(rng, dtype, optimizers.SGD(0.05, momentum=momentum, nesterov=nesterov),
+                        lambda w, g, t, m: ref.sgd_step(w, g, m, 0.05, momentum, nesterov),
+                        lambda w: [np.zeros_like(w)])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("amsgrad", [False, True])
 def test_adam_matches_keras_formula(rng, dtype, amsgrad):
-    weights = make_weights(rng, dtype)
-    start = [w.numpy().astype(np.float64) for w in weights]
-    grads = gradient_sequence(rng, dtype)
     opt = optimizers.Adam(learning_rate=0.01, amsgrad=amsgrad)
-    got = run(opt, weights, grads)
+    assert_matches_twin(rng, dtype, opt,
+                        lambda w, g, t, m, v, vhat: ref.adam_step(w, g, m, v, t, 0.01, vhat=vhat),
+                        lambda w: [np.zeros_like(w), np.zeros_like(w),
+                                   np.zeros_like(w) if amsgrad else None], slots={"m": 0})
     assert opt.iterations == STEPS
-    for i, w in enumerate(start):
-        m, v = np.zeros_like(w), np.zeros_like(w)
-        vhat = np.zeros_like(w) if amsgrad else None
-        for t, step in enumerate(grads, start=1):
-            w, m, v, vhat = ref.adam_step(w, step[i].astype(np.float64), m, v, t, 0.01,
-                                          vhat=vhat)
-        np.testing.assert_allclose(got[i], w, **TOL[dtype])
-        np.testing.assert_allclose(opt.get_slots(weights[i])["m"], m, **TOL[dtype])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("momentum,centered", [(0.0, False), (0.5, False), (0.0, True),
                                                (0.5, True)])
 def test_rmsprop_matches_keras_formula(rng, dtype, momentum, centered):
-    weights = make_weights(rng, dtype)
-    start = [w.numpy().astype(np.float64) for w in weights]
-    grads = gradient_sequence(rng, dtype)
-    got = run(optimizers.RMSprop(0.01, momentum=momentum, centered=centered), weights, grads)
-    for i, w in enumerate(start):
-        v, m, mg = np.zeros_like(w), np.zeros_like(w), np.zeros_like(w)
-        for step in grads:
-            w, v, m, mg = ref.rmsprop_step(w, step[i].astype(np.float64), v, 0.01,
-                                           momentum=momentum, m=m, centered=centered, mg=mg)
-        np.testing.assert_allclose(got[i], w, **TOL[dtype])
+    assert_matches_twin(rng, dtype, optimizers.RMSprop(0.01, momentum=momentum, centered=centered),
+                        lambda w, g, t, v, m, mg: ref.rmsprop_step(
+                            w, g, v, 0.01, momentum=momentum, m=m, centered=centered, mg=mg),
+                        lambda w: [np.zeros_like(w), np.zeros_like(w), np.zeros_like(w)])
 
 
 def test_slots_are_allocated_once(rng):
@@ -177,58 +176,30 @@ def test_kernel_bindings_check_buffers():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_nadam_matches_keras_formula(rng, dtype):
-    weights = make_weights(rng, dtype)
-    start = [w.numpy().astype(np.float64) for w in weights]
-    grads = gradient_sequence(rng, dtype)
-    opt = optimizers.Nadam(learning_rate=0.01)
-    got = run(opt, weights, grads)
-    for i, w in enumerate(start):
-        m, v, u = np.zeros_like(w), np.zeros_like(w), 1.0
-        for t, step in enumerate(grads, start=1):
-            w, m, v, u = ref.nadam_step(w, step[i].astype(np.float64), m, v, t, u, 0.01)
-        np.testing.assert_allclose(got[i], w, **TOL[dtype])
-        np.testing.assert_allclose(opt.get_slots(weights[i])["v"], v, **TOL[dtype])
+    assert_matches_twin(rng, dtype, optimizers.Nadam(learning_rate=0.01),
+                        lambda w, g, t, m, v, u: ref.nadam_step(w, g, m, v, t, u, 0.01),
+                        lambda w: [np.zeros_like(w), np.zeros_like(w), 1.0], slots={"v": 1})
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_adagrad_matches_keras_formula(rng, dtype):
-    weights = make_weights(rng, dtype)
-    start = [w.numpy().astype(np.float64) for w in weights]
-    grads = gradient_sequence(rng, dtype)
-    opt = optimizers.Adagrad(0.05, initial_accumulator_value=0.2)
-    got = run(opt, weights, grads)
-    for i, w in enumerate(start):
-        acc = np.full_like(w, 0.2)
-        for step in grads:
-            w, acc = ref.adagrad_step(w, step[i].astype(np.float64), acc, 0.05)
-        np.testing.assert_allclose(got[i], w, **TOL[dtype])
-        np.testing.assert_allclose(opt.get_slots(weights[i])["accumulator"], acc, **TOL[dtype])
+    assert_matches_twin(rng, dtype, optimizers.Adagrad(0.05, initial_accumulator_value=0.2),
+                        lambda w, g, t, acc: ref.adagrad_step(w, g, acc, 0.05),
+                        lambda w: [np.full_like(w, 0.2)], slots={"accumulator": 0})
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_adadelta_matches_keras_formula(rng, dtype):
-    weights = make_weights(rng, dtype)
-    start = [w.numpy().astype(np.float64) for w in weights]
-    grads = gradient_sequence(rng, dtype)
-    got = run(optimizers.Adadelta(1.0, rho=0.9), weights, grads)
-    for i, w in enumerate(start):
-        ag, ad = np.zeros_like(w), np.zeros_like(w)
-        for step in grads:
-            w, ag, ad = ref.adadelta_step(w, step[i].astype(np.float64), ag, ad, 1.0, rho=0.9)
-        np.testing.assert_allclose(got[i], w, **TOL[dtype])
+    assert_matches_twin(rng, dtype, optimizers.Adadelta(1.0, rho=0.9),
+                        lambda w, g, t, ag, ad: ref.adadelta_step(w, g, ag, ad, 1.0, rho=0.9),
+                        lambda w: [np.zeros_like(w), np.zeros_like(w)])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_lion_matches_keras_formula(rng, dtype):
-    weights = make_weights(rng, dtype)
-    start = [w.numpy().astype(np.float64) for w in weights]
-    grads = gradient_sequence(rng, dtype)
-    got = run(optimizers.Lion(0.01), weights, grads)
-    for i, w in enumerate(start):
-        m = np.zeros_like(w)
-        for step in grads:
-            w, m = ref.lion_step(w, step[i].astype(np.float64), m, 0.01)
-        np.testing.assert_allclose(got[i], w, **TOL[dtype])
+    got, start = assert_matches_twin(rng, dtype, optimizers.Lion(0.01),
+                                     lambda w, g, t, m: ref.lion_step(w, g, m, 0.01),
+                                     lambda w: [np.zeros_like(w)])
     # every coordinate moved by a multiple of lr: the step is a sign
     moved = (got[0] - start[0]) / 0.01
     np.testing.assert_allclose(moved, np.round(moved), atol=1e-3)

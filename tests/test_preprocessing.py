@@ -11,7 +11,7 @@ import pycnn
 from pycnn.layers import Conv2D, Flatten, Rescaling
 from pycnn.models import Sequential
 
-from helpers import check_op
+from helpers import assert_round_trips, check_op
 
 pytestmark = pytest.mark.filterwarnings(  # Keras 3.15 on torch calls np.array(tensor)
     "ignore:__array__ implementation doesn.t accept a copy keyword:DeprecationWarning")
@@ -29,8 +29,6 @@ def test_rescaling_forward_gradcheck_and_keras(scale, offset, keras):
 
 
 def test_rescaling_config_saving_and_interop(tmp_path, keras, torch):
-    from pycnn.interop import from_keras, to_keras, to_onnx, to_torch
-    from pycnn.saving import load_model, save_model
     pycnn.set_seed(0)
     model = Sequential([Rescaling(1 / 127.5, offset=-1.0, input_shape=(5, 5, 3)), Conv2D(2, 3),
                         Rescaling([2.0, 0.5]), Flatten()])
@@ -38,18 +36,7 @@ def test_rescaling_config_saving_and_interop(tmp_path, keras, torch):
     assert config["scale"] == 1 / 127.5 and config["offset"] == -1.0
     assert Rescaling.from_config(config).get_config() == config
     x = np.random.default_rng(1).uniform(0, 255, (3, 5, 5, 3)).astype(np.float32)
-    want = model.predict(x, verbose=0)
-    save_model(model, tmp_path / "r.pycnn")
-    np.testing.assert_array_equal(load_model(tmp_path / "r.pycnn").predict(x, verbose=0), want)
-    k = to_keras(model)
-    assert np.abs(keras.ops.convert_to_numpy(k(x)) - want).max() < 1e-4
-    np.testing.assert_array_equal(from_keras(k).predict(x, verbose=0), want)
-    assert np.abs(to_torch(model)(torch.from_numpy(x)).detach().numpy() - want).max() < 1e-4
-    pytest.importorskip("onnx")
-    ort = pytest.importorskip("onnxruntime")
-    to_onnx(model, tmp_path / "r.onnx")
-    got = ort.InferenceSession(str(tmp_path / "r.onnx")).run(None, {"input": x})[0]
-    assert np.abs(got - want).max() < 1e-4
+    assert_round_trips(model, x, tmp_path, atol=1e-4, torch=torch)
 
 
 def test_rescaling_errors():
@@ -112,8 +99,6 @@ def test_normalization_given_statistics_gradcheck_and_keras(invert, keras):
 
 
 def test_normalization_config_saving_and_interop(tmp_path, keras, torch):
-    from pycnn.interop import from_keras, to_keras, to_onnx, to_torch
-    from pycnn.saving import load_model, save_model
     x = np.random.default_rng(2).normal(5, 3, (6, 4, 4, 2)).astype(np.float32)
     norm = Normalization(input_shape=(4, 4, 2))
     norm.adapt(x)
@@ -123,18 +108,7 @@ def test_normalization_config_saving_and_interop(tmp_path, keras, torch):
     config = model.layers[-1].get_config()
     assert config["axis"] == (-1,) and config["invert"] is True
     assert Normalization.from_config(config).get_config() == config
-    want = model.predict(x, verbose=0)
-    save_model(model, tmp_path / "n.pycnn")
-    np.testing.assert_array_equal(load_model(tmp_path / "n.pycnn").predict(x, verbose=0), want)
-    k = to_keras(model)
-    assert np.abs(keras.ops.convert_to_numpy(k(x)) - want).max() < 1e-4
-    np.testing.assert_array_equal(from_keras(k).predict(x, verbose=0), want)
-    assert np.abs(to_torch(model)(torch.from_numpy(x)).detach().numpy() - want).max() < 1e-4
-    pytest.importorskip("onnx")
-    ort = pytest.importorskip("onnxruntime")
-    to_onnx(model, tmp_path / "n.onnx")
-    got = ort.InferenceSession(str(tmp_path / "n.onnx")).run(None, {"input": x})[0]
-    assert np.abs(got - want).max() < 1e-4
+    assert_round_trips(model, x, tmp_path, atol=1e-4, torch=torch)
 
 
 def test_normalization_errors():

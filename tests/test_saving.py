@@ -115,11 +115,17 @@ def test_save_and_load_weights(data, tmp_path):
 # ---- nothing saved is lost ----------------------------------------------------------------
 
 
-def test_failed_save_leaves_the_old_file_intact(data, tmp_path, monkeypatch):
+@pytest.fixture
+def saved(data, tmp_path):
+    """A trained model, the path it was saved to, and that file's bytes."""
     model = trained(data)
     path = tmp_path / "model.pycnn"
     model.save(path)
-    before = path.read_bytes()
+    return model, path, path.read_bytes()
+
+
+def test_failed_save_leaves_the_old_file_intact(data, saved, tmp_path, monkeypatch):
+    model, path, before = saved
     calls = []
 
     def fail_midway(archive, name, array):
@@ -137,12 +143,9 @@ def test_failed_save_leaves_the_old_file_intact(data, tmp_path, monkeypatch):
     load_model(path)
 
 
-def test_crash_mid_save_leaves_the_old_file_intact(data, tmp_path):
+def test_crash_mid_save_leaves_the_old_file_intact(saved, tmp_path):
     """A real crash: the process dies (os._exit) halfway through writing."""
-    model = trained(data)
-    path = tmp_path / "model.pycnn"
-    model.save(path)
-    before = path.read_bytes()
+    _, path, before = saved
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     script = f"""
 import os, sys
@@ -167,11 +170,16 @@ model.save({str(path)!r})
     load_model(path)
 
 
-def test_truncated_corrupted_and_foreign_files_raise(data, tmp_path):
-    model = trained(data)
-    path = tmp_path / "model.pycnn"
-    model.save(path)
-    good = path.read_bytes()
+def refused(path, name, text, match):
+    """A zip holding only `name` (with `text`) at path: load_model raises ValueError(match)."""
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(name, text)
+    with pytest.raises(ValueError, match=match):
+        load_model(path)
+
+
+def test_truncated_corrupted_and_foreign_files_raise(saved, tmp_path):
+    _, path, good = saved
     bad = tmp_path / "bad.pycnn"
     for cut in (len(good) // 2, 100, 0):
         bad.write_bytes(good[:cut])
@@ -186,10 +194,7 @@ def test_truncated_corrupted_and_foreign_files_raise(data, tmp_path):
     bad.write_bytes(bytes(corrupted))
     with pytest.raises(ValueError, match="corrupted pycnn file \\(weights/0000.npy"):
         load_model(bad)
-    with zipfile.ZipFile(bad, "w") as z:
-        z.writestr("hello.txt", "not a model")
-    with pytest.raises(ValueError, match="a zip archive but not a pycnn file"):
-        load_model(bad)
+    refused(bad, "hello.txt", "not a model", "a zip archive but not a pycnn file")
     with open(tmp_path / "arrays.pycnn", "wb") as f:
         np.savez(f, a=np.zeros(3))
     with pytest.raises(ValueError, match="not a pycnn file"):
@@ -197,14 +202,9 @@ def test_truncated_corrupted_and_foreign_files_raise(data, tmp_path):
     with pytest.raises(ValueError, match="none of the extensions pycnn reads and writes: "
                                          "\\.pycnn, \\.keras, \\.h5"):
         load_model(tmp_path / "arrays.npz")
-    with zipfile.ZipFile(bad, "w") as z:
-        z.writestr("pycnn.json", "{broken")
-    with pytest.raises(ValueError, match="unreadable pycnn.json"):
-        load_model(bad)
-    with zipfile.ZipFile(bad, "w") as z:
-        z.writestr("pycnn.json", '{"format": "pycnn.model", "format_version": 99}')
-    with pytest.raises(ValueError, match="format version 99 is newer"):
-        load_model(bad)
+    refused(bad, "pycnn.json", "{broken", "unreadable pycnn.json")
+    refused(bad, "pycnn.json", '{"format": "pycnn.model", "format_version": 99}',
+            "format version 99 is newer")
     with pytest.raises(FileNotFoundError):
         load_model(tmp_path / "missing.pycnn")
 

@@ -14,7 +14,7 @@ from pycnn.layers import (Conv2D, Cropping2D, Dense, GlobalAveragePooling2D, Glo
 from pycnn.models import Sequential
 
 import reference
-from helpers import check_op
+from helpers import assert_round_trips, check_op
 
 pytestmark = [pytest.mark.usefixtures("fresh_session"),
               pytest.mark.filterwarnings(  # Keras 3.15 on torch calls np.array(tensor)
@@ -22,24 +22,22 @@ pytestmark = [pytest.mark.usefixtures("fresh_session"),
                   "DeprecationWarning")]
 
 
+def global_pool_case(kind, keepdims):
+    """GlobalAveragePooling2D ("avg") or GlobalMaxPooling2D ("max"); keepdims=False is the
+    default, so the constructor is then called without it."""
+    cls, reduce = {"avg": (GlobalAveragePooling2D, "mean"),
+                   "max": (GlobalMaxPooling2D, "amax")}[kind]
+    kwargs = {"keepdims": True} if keepdims else {}
+    return (lambda: cls(**kwargs),
+            lambda x: reference.global_pool2d(x, kind, keepdims),
+            lambda kl: getattr(kl, cls.__name__)(**kwargs),
+            lambda t: getattr(t, reduce)(dim=(1, 2), keepdim=keepdims))
+
+
 # (layer factory, NumPy twin, Keras factory, torch function on NHWC)
 CASES = {
-    "gap": (lambda: GlobalAveragePooling2D(),
-            lambda x: reference.global_pool2d(x, "avg"),
-            lambda kl: kl.GlobalAveragePooling2D(),
-            lambda t: t.mean(dim=(1, 2))),
-    "gap_keepdims": (lambda: GlobalAveragePooling2D(keepdims=True),
-                     lambda x: reference.global_pool2d(x, "avg", True),
-                     lambda kl: kl.GlobalAveragePooling2D(keepdims=True),
-                     lambda t: t.mean(dim=(1, 2), keepdim=True)),
-    "gmp": (lambda: GlobalMaxPooling2D(),
-            lambda x: reference.global_pool2d(x, "max"),
-            lambda kl: kl.GlobalMaxPooling2D(),
-            lambda t: t.amax(dim=(1, 2))),
-    "gmp_keepdims": (lambda: GlobalMaxPooling2D(keepdims=True),
-                     lambda x: reference.global_pool2d(x, "max", True),
-                     lambda kl: kl.GlobalMaxPooling2D(keepdims=True),
-                     lambda t: t.amax(dim=(1, 2), keepdim=True)),
+    **{f"g{kind[0]}p{'_keepdims' * keep}": global_pool_case(kind, keep)
+       for kind in ("avg", "max") for keep in (False, True)},
     "pad": (lambda: ZeroPadding2D(((1, 2), (0, 3))),
             lambda x: reference.zero_padding2d(x, ((1, 2), (0, 3))),
             lambda kl: kl.ZeroPadding2D(((1, 2), (0, 3))),
@@ -148,22 +146,11 @@ def test_summary_config_and_saving(tmp_path):
 
 
 def test_interop_keras_torch_onnx(tmp_path, keras, torch):
-    from pycnn.interop import from_keras, to_keras, to_onnx, to_torch
     model = border_model()
     x = np.random.default_rng(1).normal(size=(3, 6, 6, 2)).astype(np.float32)
-    want = model.predict(x, verbose=0)
-    k = to_keras(model)
-    assert np.abs(keras.ops.convert_to_numpy(k(x)) - want).max() < 1e-5
-    back = from_keras(k)
+    _, _, back = assert_round_trips(model, x, tmp_path, torch=torch, saving=False,
+                                    opsets=(17, 18))
     assert [l.get_config() for l in back.layers] == [l.get_config() for l in model.layers]
-    np.testing.assert_array_equal(back.predict(x, verbose=0), want)
-    assert np.abs(to_torch(model)(torch.from_numpy(x)).detach().numpy() - want).max() < 1e-5
-    pytest.importorskip("onnx")
-    ort = pytest.importorskip("onnxruntime")
-    for opset in (17, 18):
-        to_onnx(model, tmp_path / "b.onnx", opset=opset)
-        got = ort.InferenceSession(str(tmp_path / "b.onnx")).run(None, {"input": x})[0]
-        assert np.abs(got - want).max() < 1e-5
 
 
 @pytest.mark.parametrize("make, match", [

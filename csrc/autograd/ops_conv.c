@@ -276,17 +276,6 @@ done:
     return status;
 }
 
-int
-pc_conv_use_direct(const pc_window2d *g, npy_intp F)
-{
-    /* dilated windows only through im2col: the direct kernels read contiguous taps */
-    int fits = g->KH * g->KW * g->C <= PC_CONV_DIRECT_MAX_K && F <= PC_CONV_DIRECT_MAX_F &&
-               g->GH == 0 && g->GW == 0;
-    if (pc_conv_algorithm != PC_CONV_AUTO)
-        return fits && pc_conv_algorithm == PC_CONV_DIRECT;
-    return fits && !pc_conv_is_pointwise(g);
-}
-
 /* The direct route's backward from dout: the activation's derivative and the bias
  * gradient are folded into the kernel (kernels/conv_direct.h). kernel_only: dout is
  * already dz, and only the kernel's gradient is wanted */

@@ -11,7 +11,8 @@
  *
  * 2.25× fewer multiplications than im2col + GEMM, and the GEMMs' inner dimension is
  * C or F instead of 9·C. Used for 3×3 stride-1 windows whose channels and filters
- * are numerous enough for the GEMMs to dominate the transforms (pc_conv_use_winograd);
+ * are numerous enough for the GEMMs to dominate the transforms (the cost model in
+ * ops_conv_route.c);
  * the geometry alone decides, so forward and backward always agree.
  */
 #include "autograd/ops_layers.h"
@@ -21,23 +22,8 @@
 
 int pc_conv_algorithm = PC_CONV_AUTO;
 
-/* Below these the tile transforms cost more than the multiplications saved
- * (benchmarks/NOTES.md) */
-#define WINO_MIN_CHANNELS 8
-#define WINO_MIN_FILTERS 8
 /* One chunk's V and M together hold about this many values */
 #define WINO_CHUNK (1 << 19)
-
-int
-pc_conv_use_winograd(const pc_window2d *g, npy_intp F)
-{
-    int fits = g->KH == 3 && g->KW == 3 && g->SH == 1 && g->SW == 1 && g->GH == 0 &&
-               g->GW == 0;             /* F(2×2, 3×3) tiles hold adjacent taps only */
-    if (pc_conv_algorithm != PC_CONV_AUTO)
-        return fits && pc_conv_algorithm == PC_CONV_WINOGRAD;
-    return fits && g->C >= WINO_MIN_CHANNELS && F >= WINO_MIN_FILTERS && g->OH >= 2 &&
-           g->OW >= 2;
-}
 
 /* Images per chunk */
 static npy_intp

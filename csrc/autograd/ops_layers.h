@@ -110,12 +110,19 @@ PyObject *pc_upsampling2d(PyObject *x, const pc_window2d *g, const npy_intp dims
 enum { PC_CONV_AUTO, PC_CONV_IM2COL, PC_CONV_WINOGRAD, PC_CONV_DIRECT };
 extern int pc_conv_algorithm;
 
-/* 1 when conv2d of this geometry goes straight from the image (kernels/conv_direct.h):
- * short patches (K ≤ PC_CONV_DIRECT_MAX_K) and at most PC_CONV_DIRECT_MAX_F filters,
- * unless x itself is the patch matrix */
+/* The routes, what each supports, what it costs, and the choice (ops_conv_route.c):
+ * the cheapest supported route by a cost model, or the forced one where it applies */
+enum { PC_ROUTE_IM2COL, PC_ROUTE_DIRECT, PC_ROUTE_WINOGRAD, PC_ROUTE_COUNT };
+const char *pc_conv_route_name(int route);
+/* 1 when route computes conv2d of this geometry with F filters */
+int pc_conv_route_supports(int route, const pc_window2d *g, npy_intp F);
+/* the model's cost (≈ ns on one core), or -1 when the route does not support it */
+double pc_conv_route_cost(int route, const pc_window2d *g, npy_intp F);
+/* the route conv2d takes, forward and backward */
+int pc_conv_route(const pc_window2d *g, npy_intp F);
+
+/* 1 when conv2d of this geometry goes straight from the image (kernels/conv_direct.h) */
 int pc_conv_use_direct(const pc_window2d *g, npy_intp F);
-
-
 /* 1 when conv2d of this geometry with F filters goes through Winograd */
 int pc_conv_use_winograd(const pc_window2d *g, npy_intp F);
 

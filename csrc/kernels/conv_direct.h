@@ -14,7 +14,7 @@
 
 #include "window.h"
 
-#define PC_CONV_DIRECT_MAX_K 32
+#define PC_CONV_DIRECT_MAX_K 160
 #define PC_CONV_DIRECT_MAX_F 4096           /* filters: one pixel's gradient on the stack */
 #define PC_CONV_DIRECT_BLOCKS 64            /* image blocks of the kernel gradient */
 

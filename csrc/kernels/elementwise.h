@@ -206,6 +206,18 @@ void pc_minimum_backward_a_f64(pc_index n, const double *dy, pc_index sdy, const
                                pc_index sa, const double *b, pc_index sb, double *da, pc_index sda);
 void pc_minimum_backward_b_f64(pc_index n, const double *dy, pc_index sdy, const double *a,
                                pc_index sa, const double *b, pc_index sb, double *db, pc_index sdb);
+void pc_prelu_forward_f32(pc_index n, const float *a, pc_index sa, const float *b, pc_index sb,
+                          const float *unused, pc_index su, float *y, pc_index sy);
+void pc_prelu_backward_a_f32(pc_index n, const float *dy, pc_index sdy, const float *a,
+                             pc_index sa, const float *b, pc_index sb, float *da, pc_index sda);
+void pc_prelu_backward_b_f32(pc_index n, const float *dy, pc_index sdy, const float *a,
+                             pc_index sa, const float *b, pc_index sb, float *db, pc_index sdb);
+void pc_prelu_forward_f64(pc_index n, const double *a, pc_index sa, const double *b, pc_index sb,
+                          const double *unused, pc_index su, double *y, pc_index sy);
+void pc_prelu_backward_a_f64(pc_index n, const double *dy, pc_index sdy, const double *a,
+                             pc_index sa, const double *b, pc_index sb, double *da, pc_index sda);
+void pc_prelu_backward_b_f64(pc_index n, const double *dy, pc_index sdy, const double *a,
+                             pc_index sa, const double *b, pc_index sb, double *db, pc_index sdb);
 
 /* out[i*so] += p0[i*s0]: the strided accumulate that sums over zero-stride axes
  * (reductions, and gradients of broadcast operands). */

@@ -493,3 +493,32 @@ SFX(pc_minimum_backward_b)(pc_index n, const T *dy, pc_index sdy, const T *a, pc
         db[i * sdb] += b[i * sb] < a[i * sa] ? g : (T)0;
     }
 }
+
+/* prelu: y = a where a > 0, else b·a          b: the slope α, broadcast against a (PReLU).
+ * The gradient at a = 0 is α, as PyTorch's and ONNX's PRelu (a > 0 ? 1 : α).
+ *   ∂y/∂a = a > 0 ? 1 : b      ∂y/∂b = a > 0 ? 0 : a             both accumulate */
+void
+SFX(pc_prelu_forward)(pc_index n, const T *a, pc_index sa, const T *b, pc_index sb,
+                      const T *unused, pc_index su, T *y, pc_index sy)
+{
+    (void)unused, (void)su;
+    for (pc_index i = 0; i < n; i++) {
+        T ai = a[i * sa];
+        y[i * sy] = ai > 0 ? ai : b[i * sb] * ai;        /* NaN: b·NaN = NaN */
+    }
+}
+void
+SFX(pc_prelu_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
+                         const T *b, pc_index sb, T *da, pc_index sda)
+{
+    for (pc_index i = 0; i < n; i++)
+        da[i * sda] += a[i * sa] > 0 ? dy[i * sdy] : dy[i * sdy] * b[i * sb];
+}
+void
+SFX(pc_prelu_backward_b)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
+                         const T *b, pc_index sb, T *db, pc_index sdb)
+{
+    (void)b, (void)sb;
+    for (pc_index i = 0; i < n; i++)
+        db[i * sdb] += a[i * sa] > 0 ? (T)0 : dy[i * sdy] * a[i * sa];
+}

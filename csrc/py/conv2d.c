@@ -486,11 +486,11 @@ py_set_conv_algorithm(PyObject *Py_UNUSED(m), PyObject *arg)
 
 static PyMethodDef conv_functions[] = {
     {"_set_conv_algorithm", (PyCFunction)py_set_conv_algorithm, METH_O,
-     "_set_conv_algorithm(name)\n--\n\nReturns previous. 'auto' (Winograd F(2x2, 3x3) for 3x3 stride-1\n"
-     "windows with >= 8 channels and filters; direct, without a patch matrix, for patches\n"
-     "of <= 32 values kh*kw*C; im2col + GEMM otherwise), 'im2col', 'winograd' (still\n"
-     "only for 3x3 stride-1 windows) or 'direct' (still only for short patches). For\n"
-     "tests and benchmarks."},
+     "_set_conv_algorithm(name)\n--\n\nReturns previous. 'auto' (the cheapest route by a cost\n"
+     "model, autograd/ops_conv_route.c; _conv_route tells which: Winograd F(2x2, 3x3),\n"
+     "direct without a patch matrix, or im2col + GEMM), 'im2col', 'winograd' (still\n"
+     "only for 3x3 stride-1 windows) or 'direct' (still only for patches of <= 160\n"
+     "values kh*kw*C). For tests and benchmarks."},
     {"conv2d", (PyCFunction)(void (*)(void))py_conv2d, METH_VARARGS | METH_KEYWORDS,
      "conv2d(x, kernel, bias=None, strides=1, padding='valid', dilation_rate=1,\n"
      "       activation=None, groups=1)\n--\n\n"

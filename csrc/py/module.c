@@ -181,7 +181,7 @@ pycnn_exec(PyObject *m)
     if (PyModule_AddObjectRef(m, "Tensor", (PyObject *)&Tensor_Type) < 0)
         return -1;
     if (pc_layer_exec(m) < 0 || pc_dense_exec(m) < 0 || pc_layers_misc_exec(m) < 0 ||
-        pc_conv2d_exec(m) < 0 || pc_conv2d_transpose_exec(m) < 0 || pc_pool_exec(m) < 0 || pc_activation_layers_exec(m) < 0 ||
+        pc_conv2d_exec(m) < 0 || pc_conv_route_exec(m) < 0 || pc_conv2d_transpose_exec(m) < 0 || pc_pool_exec(m) < 0 || pc_activation_layers_exec(m) < 0 ||
         pc_norm_exec(m) < 0 || pc_spatial_exec(m) < 0 ||
         pc_layer_norm_exec(m) < 0 || pc_preprocessing_exec(m) < 0 || pc_augment_exec(m) < 0 ||
         pc_augment_crop_exec(m) < 0)

@@ -79,14 +79,15 @@ y_train_1hot = np.eye(num_classes, dtype=np.float32)[y_train]
 y_test_1hot = np.eye(num_classes, dtype=np.float32)[y_test]
 print("x_train", x_train.shape, " y_train", y_train_1hot.shape)
 
+# %% [markdown]
+# The same architecture can be given to `Sequential` as a list of layers instead of
+# `add` calls, as Keras allows too:
+
 # %%
 pycnn.clear_session()
-mlp = Sequential()
-mlp.add(Dense(128, activation='relu', input_shape=(64,)))
-mlp.add(Dropout(0.2))
-mlp.add(Dense(128, activation='relu'))
-mlp.add(Dropout(0.2))
-mlp.add(Dense(num_classes, activation='softmax'))
+mlp = Sequential([Dense(128, activation='relu', input_shape=(64,)), Dropout(0.2),
+                  Dense(128, activation='relu'), Dropout(0.2),
+                  Dense(num_classes, activation='softmax')])
 mlp.summary(show_arithmetic=True)
 
 # %%

@@ -17,7 +17,8 @@ explanation needs the graph (before ``backward``, or after ``backward(retain_gra
 or one inside ``with pycnn.keep_grads():``, which keep it) but no ``.grad`` at all.
 
 ``RULES`` holds, for every op of ``csrc/autograd/ops.def``, how its local derivative is
-written; the tests check that no op is missing.
+written; the tests check that no op is missing. An element-wise op with no rule written
+here gets one from its ops.def row (its docstring).
 """
 import numpy as _np
 
@@ -49,6 +50,13 @@ def _vjp(f):
 def _by_index(*writers):
     """A rule whose formula depends on which parent θ is (a in a·b, b in a·b)."""
     return lambda n, i, p: writers[min(i, len(writers) - 1)](n, p)
+
+
+def _conv(to_input, to_kernel):
+    """A convolution's rule: to_input(names) and to_kernel(names) say in words what the input
+    and the kernel receive; the bias receives Σ over images and positions of g ⊙ f'(z)."""
+    return _by_index(lambda n, p: n.text(to_input(p)), lambda n, p: n.text(to_kernel(p)),
+                     lambda n, p: n.text("Σ over images and positions of g ⊙ f'(z)"))
 
 
 def _g(n):
@@ -133,30 +141,25 @@ _VJP = {
     "dense": _by_index(lambda n, p: f"(g{_had(n)}f'(z)){n.dot}{_T(n, p[1])}",
                        lambda n, p: f"{_T(n, p[0])}{n.dot}(g{_had(n)}f'(z))",
                        lambda n, p: n.sum("n", f"g{_had(n)}f'(z)")),
-    "conv2d": _by_index(
-        lambda n, p: n.text(f"g ⊙ f'(z) carried back through the kernel {p[1]} (the "
-                            "transposed convolution): each input pixel collects g·K from "
-                            "every window it fell in"),
-        lambda n, p: n.text(f"Σ over images and positions of the window of {p[0]} times "
-                            "g ⊙ f'(z) at that position"),
-        lambda n, p: n.text("Σ over images and positions of g ⊙ f'(z)")),
-    "depthwise_conv2d": _by_index(
-        lambda n, p: n.text(f"g ⊙ f'(z) carried back through the kernel {p[1]}, channel by "
-                            "channel: each input pixel of channel c collects g·K of channels "
-                            "c·M … c·M + M − 1 from every window it fell in"),
-        lambda n, p: n.text(f"Σ over images and positions of channel c of the window of "
-                            f"{p[0]} times g ⊙ f'(z) of channel c·M + m at that position"),
-        lambda n, p: n.text("Σ over images and positions of g ⊙ f'(z)")),
-    "conv2d_transpose": _by_index(
-        lambda n, p: n.text(f"g ⊙ f'(z) gathered through the kernel {p[1]} (an ordinary "
-                            "convolution of g): each input pixel sums the window of g it "
-                            "was spread over"),
-        lambda n, p: n.text(f"Σ over images and positions of {p[0]} times the window of "
-                            "g ⊙ f'(z) it was spread over"),
-        lambda n, p: n.text("Σ over images and positions of g ⊙ f'(z)")),
+    "conv2d": _conv(
+        lambda p: f"g ⊙ f'(z) carried back through the kernel {p[1]} (the transposed "
+                  "convolution): each input pixel collects g·K from every window it fell in",
+        lambda p: f"Σ over images and positions of the window of {p[0]} times g ⊙ f'(z) at "
+                  "that position"),
+    "depthwise_conv2d": _conv(
+        lambda p: f"g ⊙ f'(z) carried back through the kernel {p[1]}, channel by channel: "
+                  "each input pixel of channel c collects g·K of channels c·M … c·M + M − 1 "
+                  "from every window it fell in",
+        lambda p: f"Σ over images and positions of channel c of the window of {p[0]} times "
+                  "g ⊙ f'(z) of channel c·M + m at that position"),
+    "conv2d_transpose": _conv(
+        lambda p: f"g ⊙ f'(z) gathered through the kernel {p[1]} (an ordinary convolution "
+                  "of g): each input pixel sums the window of g it was spread over",
+        lambda p: f"Σ over images and positions of {p[0]} times the window of g ⊙ f'(z) it "
+                  "was spread over"),
     "batch_norm": _by_index(
         lambda n, p: n.text("(γ/σ)·(g − mean(g) − x̂·mean(g·x̂)) over the batch and positions, "
-                            "x̂ = (x − μ)/σ (in training; γ/σ·g with the moving statistics)"),
+                            "x̂ = (x − μ)/σ (normalised by the batch's own statistics)"),
         lambda n, p: n.sum("n,i,j", f"g{_had(n)}" + (r"\hat{x}" if n.tex else "x̂")),
         lambda n, p: n.sum("n,i,j", "g")),
     "layer_norm": _by_index(
@@ -166,7 +169,7 @@ _VJP = {
         lambda n, p: n.sum("n", "g")),
     "global_avg_pool2d": _words("g / (H·W) copied back to every position of its channel"),
     "global_max_pool2d": _words("g at the maximum of each channel of {0}, 0 elsewhere"),
-    "pad2d": _words("g with the padding cut away (or the cropped border given 0)"),
+    "pad2d": _words("g with the padding cut away"),
     "affine_transform": _words("g carried back along the same transform: each output pixel's "
                                "g shared among the input pixels it interpolated"),
     "resize_bilinear": _words("g of each output pixel shared among the four input pixels it "
@@ -207,9 +210,22 @@ def _loss_rule(formula):
     return writer
 
 
+def _from_ops_def(row):
+    """The rule of an element-wise op written nowhere above, from its ops.def row: its
+    docstring says what it computes; the numbers still come from its C backward."""
+    doc = getattr(_core, row["function"]).__doc__.split("\n\n", 1)[-1].strip()
+    args = ", ".join("ab"[:row["arity"]]) if row["arity"] == 2 else "x"
+
+    def writer(n, i, p):
+        return n.text(f"∂/∂{p[i]} of {row['function']}({args}) = {doc}")
+    return writer
+
+
 RULES = {op: _ew(f) for op, f in _ELEMENTWISE.items()}
 RULES.update({op: _vjp(f) for op, f in _VJP.items()})
 RULES.update({op: _vjp(_loss_rule(f)) for op, f in _LOSS_PRED.items()})
+RULES.update({row["name"]: _ew(_from_ops_def(row)) for row in _core.op_registry()
+              if row["family"] == "elementwise" and row["name"] not in RULES})
 
 
 # ---- the sweep: every node's ∂E/∂t and its contribution to each parent --------------
@@ -345,9 +361,22 @@ def _products(n, g, local, share):
     return _vec(n, share)
 
 
+# Rules that read the node's arguments (Tensor.op_args): which statistics batch
+# normalisation used, whether pad2d padded or cropped.
+_BY_ARGS = {
+    "batch_norm": lambda a: None if a["training"] else _vjp(_by_index(
+        lambda n, p: n.text("(γ/σ)·g: the moving statistics μ, σ are constants here"),
+        lambda n, p: n.sum("n,i,j", f"g{_had(n)}" + (r"\hat{x}" if n.tex else "x̂")),
+        lambda n, p: n.sum("n,i,j", "g"))),
+    "pad2d": lambda a: None if "padding" in a else _vjp(_words(
+        "g put back inside the cropped border, 0 on the border")),
+}
+
+
 def _child_lines(n, k, child, theta, labels, g, share):
-    kind, writer = RULES.get(child.op, ("vjp", lambda n, i, p: n.text(f"the backward of "
-                                                                       f"{child.op}")))
+    kind, writer = ((child.op in _BY_ARGS and _BY_ARGS[child.op](child.op_args)) or
+                    RULES.get(child.op, ("vjp", lambda n, i, p: n.text(
+                        f"the backward of {child.op}"))))
     names = [_sym(n, labels.get(id(p), "?")) for p in child.parents]
     i = next(j for j, p in enumerate(child.parents) if p is theta)
     c = _sym(n, labels[id(child)])

@@ -102,13 +102,19 @@ def _explain_conv2d(t, n):
                                      f"K{sub('u,v,c,o')}") + (")" if fn else "")]
     lines.append(n.text(f"image 1, output ({i}, {j}), channel 0 — "
                         f"{kh * kw * cin} products with the window it reads:"))
+    lines.append(_products(n, sub, fn, b[0], window, k[:, :, :, 0], z, y[0, i, j, 0], i, j))
+    return lines
+
+
+def _products(n, sub, fn, bias, window, kernel, z, y, i, j):
+    """Output (i, j) of channel 0 written out: the bias plus the products of the window
+    with the kernel, through the activation fn (z before it) when there is one, = y."""
     terms = [f"{n.neg(w)}{n.dot}{n.neg(kv)}" for w, kv in
-             zip(window.reshape(-1), k[:, :, :, 0].reshape(-1))]
-    value = f"{n.num(b[0])} + {_join(terms, ' + ', n, limit=10)}"
+             zip(window.reshape(-1), kernel.reshape(-1))]
+    value = f"{n.num(bias)} + {_join(terms, ' + ', n, limit=10)}"
     if fn:
         value = f"{fn}({value}) = {fn}({n.num(z)})"
-    lines.append(f"y{sub(f'{i},{j},0')} = {value} = {n.num(y[0, i, j, 0])}")
-    return lines
+    return f"y{sub(f'{i},{j},0')} = {value} = {n.num(y)}"
 
 
 def _explain_depthwise(t, n):
@@ -132,12 +138,7 @@ def _explain_depthwise(t, n):
                      f"K{sub('u,v,c,m')}") + (")" if fn else "")]
     lines.append(n.text(f"image 1, output ({i}, {j}), channel 0 — {kh * kw} products with "
                         f"channel 0 of the window it reads:"))
-    terms = [f"{n.neg(w)}{n.dot}{n.neg(kv)}" for w, kv in
-             zip(window.reshape(-1), k[:, :, 0, 0].reshape(-1))]
-    value = f"{n.num(b[0])} + {_join(terms, ' + ', n, limit=10)}"
-    if fn:
-        value = f"{fn}({value}) = {fn}({n.num(z)})"
-    lines.append(f"y{sub(f'{i},{j},0')} = {value} = {n.num(y[0, i, j, 0])}")
+    lines.append(_products(n, sub, fn, b[0], window, k[:, :, 0, 0], z, y[0, i, j, 0], i, j))
     return lines
 
 

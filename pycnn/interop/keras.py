@@ -6,7 +6,7 @@ import sys as _sys
 
 from .graph import from_keras_graph, is_functional, to_keras_graph
 from .plan import (_ACTIVATIONS, _PIP, AUGMENTATION_KINDS, ConversionError, _pair, _plan,
-                   _require, borders)
+                   _require, borders, layer_hook)
 
 
 def _choose_backend():
@@ -68,6 +68,9 @@ def _keras_layer(keras, spec):
     c, kl = spec.config, keras.layers
     common = dict(name=spec.name, trainable=bool(c.get("trainable", True)),
                   dtype=c.get("dtype", "float32"))
+    hook = layer_hook(spec.kind, "_keras_config")
+    if hook is not None:                    # the layer carries its Keras arguments
+        return getattr(kl, spec.kind)(**hook(c), **common)
     if spec.kind in ("Dense", "Conv2D", "Conv2DTranspose"):
         common.update(activation=_keras_activation(keras, spec.activation),
                       use_bias=bool(c.get("use_bias", True)),
@@ -302,6 +305,8 @@ def pycnn_configs(kind, c, dtype, where):
         out["axis"] = c["axis"] if isinstance(c["axis"], int) else int(c["axis"][0])
     elif kind == "ReLU" and all(not c.get(k) for k in ("max_value", "negative_slope", "threshold")):
         kind, out["activation"] = "Activation", "relu"
+    elif layer_hook(kind, "_from_keras_config") is not None:
+        out.update(layer_hook(kind, "_from_keras_config")(c, where))
     elif kind not in ("Flatten", "Activation"):
         raise ConversionError(f"cannot convert {where}: pycnn has no {kind} counterpart")
     return [(kind, out)] + ([split] if split else [])

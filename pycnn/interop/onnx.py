@@ -6,7 +6,7 @@ import numpy as _np
 
 from .graph import is_functional, to_onnx_graph
 from .plan import (AUGMENTATION_KINDS, ConversionError, _pair, _plan, _require, borders,
-                   normalised_axes, normalization_constants, same_padding, to_nchw_kernel,
+                   layer_hook, normalised_axes, normalization_constants, same_padding, to_nchw_kernel,
                    transpose_window)
 
 
@@ -99,7 +99,10 @@ def _onnx_batch_norm(g, spec, w):
 def _onnx_layer(g, spec, opset):
     c, name, f32 = spec.config, spec.name, _np.float32
     w = [_np.asarray(a, dtype=f32) for a in spec.weights]
-    if spec.kind in ("Dense", "Maxout"):
+    hook = layer_hook(spec.kind, "_onnx_nodes")
+    if hook is not None:                    # the layer writes its own nodes
+        hook(g, spec, w, opset)
+    elif spec.kind in ("Dense", "Maxout"):
         g.to("NHWC", name)
         kernel = w[0].reshape(w[0].shape[0], -1)  # Maxout: (in, units·pieces), grouped per unit
         g.node("MatMul", [g.x, g.const(f"{name}/kernel", kernel)], name)

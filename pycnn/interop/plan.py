@@ -53,6 +53,35 @@ _ACTIVATIONS = {"linear": None, "relu": None, "sigmoid": None, "tanh": None, "so
                 "softsign": None, "hard_sigmoid": None, "relu6": None, "selu": None}
 
 
+# A layer class may carry its conversions itself instead of a branch in every converter
+# (pycnn/layers/prelu.py does): a converter asks the class first. The methods, static, each
+# taking the layer's config or its _Spec:
+#   _keras_config(config) -> the Keras layer's arguments (Keras names), for to_keras and
+#                            the .keras/.h5 writer; the Keras class has the pycnn class's name
+#   _from_keras_config(keras_config, where) -> the pycnn arguments, for from_keras and the
+#                            file reader (ConversionError naming `where` if it cannot)
+#   _torch_module(spec) -> a torch.nn.Module on channels-last input whose parameters are
+#                            named as torch_state_keys says (weight, bias), for to_torch
+#   _onnx_nodes(g, spec, weights, opset) -> appends the layer's nodes to the _OnnxGraph g
+# A target converts the class when it has that target's method.
+_HOOKS = {"Keras": "_keras_config", "PyTorch": "_torch_module", "ONNX": "_onnx_nodes"}
+
+
+def layer_hook(kind, method):
+    """The conversion `method` the pycnn layer class named `kind` carries, or None; `kind`
+    is looked up in the table pycnn.layers.__all__, never as any name of the module."""
+    from .. import layers as pycnn_layers
+    if not isinstance(kind, str) or kind not in pycnn_layers.__all__:
+        return None
+    return getattr(getattr(pycnn_layers, kind), method, None)
+
+
+def hooked_kinds(method):
+    """The names of the pycnn layer classes that carry the conversion `method`."""
+    from .. import layers as pycnn_layers
+    return frozenset(k for k in pycnn_layers.__all__ if layer_hook(k, method) is not None)
+
+
 class _Spec:
     """One layer as the converters see it: kind, config, weights, shapes without the batch."""
 
@@ -103,7 +132,7 @@ def _kind(layer, target):
     if getattr(pycnn_layers, name, None) is not cls:
         raise ConversionError(f"cannot convert {where}: only pycnn's own layer classes convert "
                               "(a subclass may compute something else)")
-    if name not in _TARGET_KINDS[target]:
+    if name not in _TARGET_KINDS[target] and layer_hook(name, _HOOKS[target]) is None:
         why = _WHY_NOT.get((name, target), f"{target} has no {name} counterpart")
         raise ConversionError(f"cannot convert {where}: {why}")
     return name
@@ -144,7 +173,8 @@ def _plan(model, target, input_shape=None):
         weights = [_np.asarray(w) for w in layer.get_weights()]
         if kind in ("Dense", "Conv2D", "Conv2DTranspose", "Maxout", "BatchNormalization") \
                 and not weights \
-                or kind == "LayerNormalization" and not layer.built:
+                or not layer.built and (kind == "LayerNormalization" or
+                                        layer_hook(kind, _HOOKS[target]) is not None):
             raise ValueError(f"cannot convert {where}: it has no weights yet; build the model "
                              "(call it on a batch, or give the first layer input_shape=…)")
         config = layer.get_config()

@@ -14,7 +14,7 @@ import torch.nn.functional as _F
 from torch import nn as _nn
 
 from .plan import (KERNEL_KINDS, _pair, borders, normalization_constants, normalised_axes, same_padding,
-                   to_nchw_kernel, torch_state_keys, transpose_window)
+                   layer_hook, to_nchw_kernel, torch_state_keys, transpose_window)
 
 _ACTIVATIONS = {
     "linear": lambda p: _nn.Identity(),
@@ -325,6 +325,9 @@ class Border2D(_nn.Module):
 
 def _module(spec):
     c = spec.config
+    hook = layer_hook(spec.kind, "_torch_module")
+    if hook is not None:                    # the layer builds its own module
+        return hook(spec)
     if spec.kind == "Dense":
         return Dense(spec.in_shape[-1], int(c["units"]), bool(c.get("use_bias", True)),
                      spec.activation)

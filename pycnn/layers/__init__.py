@@ -22,6 +22,9 @@ Merge layers (merging.py): ``Add``, ``Subtract``, ``Multiply``, ``Average``, ``M
 ``Minimum``, ``Concatenate`` and ``add(...)``, ``concatenate(...)``, ...; ``InputLayer``
 (``pycnn.Input``) starts a graph.
 """
+import importlib as _importlib
+import pkgutil as _pkgutil
+
 from .base import Layer
 from .core import (ELU, Activation, AveragePooling2D, BatchNormalization, Conv2D,
                    Conv2DTranspose, Cropping2D,
@@ -48,6 +51,16 @@ __all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv1D", "Conv2D", "Conv2DT
            "multiply", "average", "maximum", "minimum", "concatenate"]
 
 
+# Every other module of this package is a layer file: what its __all__ names is exported
+# here, so a new layer is a new file and no line in this one.
+for _info in sorted(_pkgutil.iter_modules(__path__), key=lambda m: m.name):
+    if _info.name not in ("base", "convolutional", "core", "input_layer", "merging"):
+        _module = _importlib.import_module(f"{__name__}.{_info.name}")
+        globals().update({_n: getattr(_module, _n) for _n in _module.__all__})
+        __all__ += [_n for _n in _module.__all__ if _n not in __all__]
+        del globals()[_info.name]
+
+
 def Input(*args, **kwargs):
     """pycnn.layers.Input ≡ pycnn.Input (see pycnn.models.graph.Input)."""
     from ..models.graph import Input as _input
@@ -56,3 +69,4 @@ def Input(*args, **kwargs):
 
 # The submodules are the implementation; the package shows only the layers (__all__).
 del base, convolutional, core, input_layer, merging  # noqa: F821
+globals().pop("_info", None), globals().pop("_module", None)

@@ -19,6 +19,7 @@ import math as _math
 
 import numpy as _np
 
+from .._configurable import Configurable as _Configurable
 from ._checks import positive as _positive, real as _real
 
 __all__ = ["LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay",
@@ -38,23 +39,15 @@ def _out(value):
     return float(value) if value.ndim == 0 else value
 
 
-class LearningRateSchedule:
+class LearningRateSchedule(_Configurable):
     """Base class: ``__call__(step)`` returns the learning rate at that step; subclasses
-    give ``get_config`` so the schedule can be saved with its optimizer."""
+    give ``get_config`` so the schedule can be saved with its optimizer (the repr leaves
+    out its name)."""
+
+    _NOT_SHOWN = ("name",)
 
     def __call__(self, step):
         raise NotImplementedError(f"{type(self).__name__} must implement __call__(step)")
-
-    def get_config(self):
-        raise NotImplementedError(f"{type(self).__name__} must implement get_config()")
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
-        return f"{type(self).__name__}({args})"
 
     def __eq__(self, other):
         return type(self) is type(other) and self.get_config() == other.get_config()
