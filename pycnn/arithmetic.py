@@ -18,7 +18,8 @@ import operator as _operator
 import numpy as _np
 
 __all__ = ["Count", "conv_output_size", "same_padding", "dense_params", "conv2d_params",
-           "compare_dense_conv", "DenseConvComparison", "receptive_field", "ReceptiveField"]
+           "compare_dense_conv", "DenseConvComparison", "receptive_field", "ReceptiveField",
+           "param_arithmetic", "ParamArithmetic"]
 
 
 class Count(int):
@@ -647,3 +648,61 @@ def _union(name, ins, notes):
 
 def _union_formula(ins, out):
     return f"∪({', '.join(fmt_pair(f.size) for f in ins)}) = {fmt_pair(out.size)}"
+
+
+# ---- the parameter count of a whole model, layer by layer ------------------------------
+
+class ParamArithmetic:
+    """What :func:`param_arithmetic` found: ``rows`` of dicts (``name``, ``kind``,
+    ``input_shape``, ``params``, ``trainable``, ``non_trainable``, ``formula``) for every
+    layer with weights, and the totals; ``repr`` prints them as a table."""
+
+    def __init__(self, model_name, rows):
+        self.model_name, self.rows = model_name, rows
+        self.trainable = sum(r["trainable"] for r in rows)
+        self.non_trainable = sum(r["non_trainable"] for r in rows)
+        self.total = self.trainable + self.non_trainable
+
+    def __repr__(self):
+        head = ("layer (type)", "input shape", "params", "arithmetic")
+        table = [head] + [(f"{r['name']} ({r['kind']})", str(r["input_shape"]),
+                           f"{r['params']:,}", r["formula"]) for r in self.rows]
+        widths = [max(len(row[i]) for row in table) for i in range(4)]
+        lines = [f'parameters of "{self.model_name}", layer by layer']
+        for k, row in enumerate(table):
+            lines.append("  ".join(cell.rjust(widths[i]) if i == 2 else cell.ljust(widths[i])
+                                   for i, cell in enumerate(row)).rstrip())
+            if k == 0:
+                lines.append("-" * len(lines[-1]))
+        lines.append(f"total {self.total:,} = {self.trainable:,} trainable + "
+                     f"{self.non_trainable:,} non-trainable")
+        return "\n".join(lines)
+
+
+def param_arithmetic(model):
+    """Every layer's parameter count with the formula behind it, for any built model
+    (Sequential or functional): (k·k·C_in + 1)·C_out for a convolution, (n_in + 1)·n_out
+    for Dense, 4·C for BatchNormalization of which 2·C (the moving mean and variance) are
+    not trained. The formulas are the ones ``summary(show_arithmetic=True)`` prints.
+
+    Raises ValueError when the model is not built (its layers have no input shapes yet).
+    """
+    from .summary import layer_arithmetic
+    if not getattr(model, "built", False):
+        raise ValueError(f"param_arithmetic: model {model.name!r} is not built; give its "
+                         f"first layer an input shape or call it on data first")
+    rows = []
+    for layer in model.layers:
+        if not layer.weights:
+            continue
+        source = layer.input
+        shape = tuple(source.shape) if hasattr(source, "shape") else \
+            tuple(tuple(s.shape) for s in source)
+        trainable = sum(int(_np.prod(w.shape)) for w in layer.trainable_weights)
+        non_trainable = sum(int(_np.prod(w.shape)) for w in layer.non_trainable_weights)
+        rows.append({"name": layer.name, "kind": type(layer).__name__, "input_shape": shape,
+                     "params": trainable + non_trainable, "trainable": trainable,
+                     "non_trainable": non_trainable,
+                     "formula": layer_arithmetic(layer, shape) or
+                     f"{trainable + non_trainable:,}"})
+    return ParamArithmetic(model.name, rows)

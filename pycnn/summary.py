@@ -35,8 +35,9 @@ def layer_arithmetic(layer, input_shape):
 
     Dense:  (inputs + 1) · units           (784 + 1) · 512 = 401920
     Conv2D: (kh·kw·c_in + 1) · filters     (3·3·1 + 1) · 32 = 320
-    (groups g: c_in/g; DepthwiseConv2D (kh·kw + 1) · c_in·M; SeparableConv2D
-    kh·kw·c_in·M + (c_in·M + 1) · filters; Conv1D (k·c_in + 1) · filters)
+    (groups g: c_in/g; Conv1D (k·c_in + 1) · filters)
+    DepthwiseConv2D: (kh·kw + 1) · c_in·m  one kh×kw filter per channel (m = depth_multiplier)
+    SeparableConv2D: kh·kw·c_in·m + (c_in·m + 1) · filters   depthwise, then pointwise 1×1
     BatchNormalization: 4 · C (γ, β and the moving mean and variance, 2 · C non-trainable)
     (without a bias the "+ 1" goes).
     """
@@ -63,25 +64,6 @@ def layer_arithmetic(layer, input_shape):
             if int(value) == count:
                 return value.formula
         return f"{kh}·{kw}·{c_in} · {config['filters']} = {count}"
-    if kind == "DepthwiseConv2D" and c_in is not None:
-        kh, kw = config["kernel_size"]
-        m = int(config.get("depth_multiplier", 1))
-        bias = 1 if config.get("use_bias", True) else 0
-        text = f"({kh}·{kw} + 1)" if bias else f"{kh}·{kw}"
-        return f"{text} · {c_in}·{m} = {count}"
-    if kind == "SeparableConv2D" and c_in is not None:
-        kh, kw = config["kernel_size"]
-        m, f = int(config.get("depth_multiplier", 1)), int(config["filters"])
-        bias = f" + {f}" if config.get("use_bias", True) else ""
-        return f"{kh}·{kw}·{c_in}·{m} + {c_in}·{m}·{f}{bias} = {count}"
-    if kind == "Conv1D" and c_in is not None:
-        k = config["kernel_size"]
-        k = k[0] if isinstance(k, (tuple, list)) else k
-        groups = int(config.get("groups", 1) or 1)
-        per = int(c_in) // groups
-        if config.get("use_bias", True):
-            return f"({k}·{per} + 1) · {config['filters']} = {count}"
-        return f"{k}·{per} · {config['filters']} = {count}"
     if kind == "BatchNormalization" and input_shape:
         c = input_shape[int(config["axis"])]
         per = 2 + bool(config.get("scale", True)) + bool(config.get("center", True))
@@ -93,12 +75,13 @@ def _conv_arithmetic(kind, config, c_in, count):
     """Grouped, depthwise, separable and 1-D convolutions: their kernels' sizes (+ bias)."""
     taps = "·".join(str(k) for k in config["kernel_size"])
     bias = " + 1" if config.get("use_bias", True) else ""
-    m = config.get("depth_multiplier", 1)
+    m = int(config.get("depth_multiplier", 1))
+    mid = f"{c_in}·{m}" if m != 1 else f"{c_in}"      # the depthwise output channels
     if kind == "DepthwiseConv2D":
-        return f"({taps}{bias}) · {c_in}·{m} = {count}" if bias else \
-            f"{taps} · {c_in}·{m} = {count}"
+        return f"({taps}{bias}) · {mid} = {count}" if bias else f"{taps} · {mid} = {count}"
     if kind == "SeparableConv2D":
-        return f"{taps}·{c_in}·{m} + ({c_in}·{m}{bias}) · {config['filters']} = {count}"
+        pointwise = f"({mid}{bias})" if bias else mid
+        return f"{taps}·{mid} + {pointwise} · {config['filters']} = {count}"
     groups = config.get("groups", 1)
     per_group = f"{c_in}/{groups}" if groups > 1 else f"{c_in}"
     return f"({taps}·{per_group}{bias}) · {config['filters']} = {count}"

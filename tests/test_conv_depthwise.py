@@ -255,9 +255,9 @@ def test_summary_arithmetic_shows_each_kernel():
     from pycnn.summary import layer_arithmetic
     cases = [(pycnn.layers.Conv2D(16, 3, groups=4), (None, 8, 8, 8), "(3·3·8/4 + 1) · 16 = 304"),
              (DepthwiseConv2D(3, depth_multiplier=2), (None, 8, 8, 8), "(3·3 + 1) · 8·2 = 160"),
-             (DepthwiseConv2D(3, use_bias=False), (None, 8, 8, 8), "3·3 · 8·1 = 72"),
+             (DepthwiseConv2D(3, use_bias=False), (None, 8, 8, 8), "3·3 · 8 = 72"),
              (SeparableConv2D(5, 3, use_bias=False), (None, 8, 8, 8),
-              "3·3·8·1 + (8·1) · 5 = 112"),
+              "3·3·8 + 8 · 5 = 112"),
              (pycnn.layers.Conv1D(6, 3, groups=2), (None, 10, 4), "(3·4/2 + 1) · 6 = 42")]
     for layer, shape, expected in cases:
         layer.build(shape)

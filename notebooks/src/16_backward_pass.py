@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 10 · The backward pass, step by step
+# # 16 · The backward pass, step by step
 #
 # Notebook 3 built the graph of tensors and let `backward()` fill in the gradients. Here
 # we watch it work. The lecture's rule, for every tensor θ of the graph:
