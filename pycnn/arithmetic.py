@@ -179,30 +179,185 @@ def compare_dense_conv(input_shape=(28, 28, 1), filters=32, kernel_size=3, strid
 #     start_l = start_{l−1} + ((k' − 1)/2 − p)·j_{l−1}   centre of the first unit's field
 # (pixel centres at 0, 1, ..., H − 1). Layers that map a pixel to itself (activations,
 # dropout, normalisation) change nothing; Flatten and Dense see the whole input.
+#
+# On a graph (branches, merges, shared layers, nested models) the same rule runs along
+# every path: each tensor carries, per axis, the interval [lo, hi] of input pixels its
+# first unit sees and its jump j (unit q sees [lo + q·j, hi + q·j]). A merge's unit sees
+# the union of what its inputs' units see; the convention is the smallest interval that
+# holds them (exact when they overlap, as in residual and Inception blocks). Where the
+# paths disagree on the jump the union's size depends on the position (the first unit's
+# is shown) and where they disagree on the offset the fields are not centred alike: the
+# result says so in ``notes``. Transposed convolutions and upsampling give a field that
+# depends on the position modulo the stride; the interval shown holds every unit's.
+# A layer class of your own may set ``_field_rule = "pointwise"`` (each output pixel
+# from the same input pixel) or ``"whole"``; without one, a layer that keeps the size is
+# assumed pointwise and the result's notes say so.
+
+from fractions import Fraction as _Fraction
 
 _SPATIAL = {"Conv2D": ("kernel_size", "strides"), "MaxPooling2D": ("pool_size", "strides"),
             "AveragePooling2D": ("pool_size", "strides"),
             "DepthwiseConv2D": ("kernel_size", "strides"),
             "SeparableConv2D": ("kernel_size", "strides")}
-_WHOLE = {"Flatten", "Dense", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "Reshape"}
+_WHOLE = {"Flatten", "Reshape", "GlobalAveragePooling2D", "GlobalMaxPooling2D"}
+_POINTWISE = {"Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax", "BatchNormalization",
+              "LayerNormalization", "Dropout", "SpatialDropout2D", "Rescaling",
+              "Normalization", "RandomFlip", "RandomTranslation", "RandomRotation",
+              "RandomZoom", "RandomContrast", "Dense", "Maxout"}
+_MERGES = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"}
 
 
 def _pair(v):
     return tuple(int(a) for a in v) if isinstance(v, (tuple, list)) else (int(v), int(v))
 
 
-class ReceptiveField:
-    """What :func:`receptive_field` found: ``rows`` (one per layer: name, class, kernel,
-    stride, size, jump, start — each an (along height, along width) pair), and for the
-    last one ``size``, ``stride``, ``offset``; ``effective(x)`` measures the field by
-    backpropagation and ``plot(x)`` draws both."""
+def _num(v):
+    v = _Fraction(v)
+    return int(v) if v.denominator == 1 else float(v)
 
-    def __init__(self, model, layer, rows, whole):
+
+class _Field:
+    """Per axis (height, width): lo, hi (the first unit's field, pixel centres, both
+    included) and the jump j, as Fractions."""
+    __slots__ = ("lo", "hi", "j")
+
+    def __init__(self, lo, hi, j):
+        self.lo, self.hi, self.j = tuple(lo), tuple(hi), tuple(j)
+
+    @classmethod
+    def pixel(cls):
+        return cls((_Fraction(0),) * 2, (_Fraction(0),) * 2, (_Fraction(1),) * 2)
+
+    @property
+    def size(self):
+        return tuple(_num(self.hi[a] - self.lo[a] + 1) for a in (0, 1))
+
+    @property
+    def start(self):
+        return tuple(float((self.lo[a] + self.hi[a]) / 2) for a in (0, 1))
+
+    @property
+    def jump(self):
+        return tuple(_num(v) for v in self.j)
+
+
+def _window(field, spans, out_jump_ratio, period):
+    """The field after a layer whose output unit q (0 ≤ q < period, per axis) reads the
+    input units spans[a](q) = (first, last); out_jump_ratio[a] = j_out / j_in."""
+    lo, hi, j = [], [], []
+    for a in (0, 1):
+        jo = field.j[a] * out_jump_ratio[a]
+        los, his = [], []
+        for q in range(period[a]):
+            first, last = spans[a](q)
+            los.append(field.lo[a] + first * field.j[a] - q * jo)
+            his.append(field.hi[a] + last * field.j[a] - q * jo)
+        lo.append(min(los))
+        hi.append(max(his))
+        j.append(jo)
+    return _Field(lo, hi, j)
+
+
+def _config(layer):
+    return layer.get_config() if hasattr(layer, "get_config") else {}
+
+
+def _layer_rule(layer, in_shape, out_shape):
+    """(kind of rule, details) for one call: 'window' with (kernel, strides, pad, spans,
+    ratio, period), 'pointwise', 'whole', 'merge', or 'unknown' with a note."""
+    kind = type(layer).__name__
+    own = getattr(type(layer), "_field_rule", None)     # a layer class may say which
+    if own in ("pointwise", "whole"):
+        return own, None
+    config = _config(layer)
+    spatial_in = in_shape is not None and len(in_shape) == 4
+    spatial_out = out_shape is not None and len(out_shape) == 4
+    if kind in _MERGES:
+        return "merge", None
+    if not spatial_out:
+        return "whole", None
+    if kind in _SPATIAL and spatial_in:
+        k = _pair(config[_SPATIAL[kind][0]])
+        s = _pair(config.get(_SPATIAL[kind][1]) or config[_SPATIAL[kind][0]])
+        d = _pair(config.get("dilation_rate", 1))
+        keff = tuple(d[a] * (k[a] - 1) + 1 for a in (0, 1))
+        same = str(config.get("padding", "valid")).lower() == "same"
+        pad = tuple(same_padding(int(in_shape[1 + a]), keff[a], s[a])[0] if same else 0
+                    for a in (0, 1))
+        spans = [lambda q, a=a: (q * s[a] - pad[a], q * s[a] - pad[a] + keff[a] - 1)
+                 for a in (0, 1)]
+        return "window", (keff, s, pad, spans, s, (1, 1))
+    if kind == "Conv2DTranspose" and spatial_in:
+        k, s = _pair(config["kernel_size"]), _pair(config["strides"])
+        d = _pair(config.get("dilation_rate", 1))
+        keff = tuple(d[a] * (k[a] - 1) + 1 for a in (0, 1))
+        crop = []
+        for a in (0, 1):
+            full = (int(in_shape[1 + a]) - 1) * s[a] + keff[a]
+            total = max(full - int(out_shape[1 + a]), 0)
+            crop.append(total // 2 if str(config.get("padding")).lower() == "same" else 0)
+        spans = [lambda q, a=a: (-((-(q + crop[a] - keff[a] + 1)) // s[a]),
+                                 (q + crop[a]) // s[a]) for a in (0, 1)]
+        return "window", (keff, tuple(_Fraction(1, v) for v in s), tuple(crop), spans,
+                          tuple(_Fraction(1, v) for v in s), s)
+    if kind == "UpSampling2D" and spatial_in:
+        u = _pair(config.get("size", 2))
+        if str(config.get("interpolation", "nearest")) == "nearest":
+            spans = [lambda q, a=a: (q // u[a], q // u[a]) for a in (0, 1)]
+        else:                                   # bilinear, half-pixel centres
+            def spans_for(a):
+                def span(q):
+                    first = int(_np.floor((q + 0.5) / u[a] - 0.5))
+                    return first, first + 1
+                return span
+            spans = [spans_for(0), spans_for(1)]
+        ratio = tuple(_Fraction(1, v) for v in u)
+        return "window", ((1, 1), ratio, (0, 0), spans, ratio, u)
+    if kind in ("ZeroPadding2D", "Cropping2D") and spatial_in:
+        key = "padding" if kind == "ZeroPadding2D" else "cropping"
+        value = config[key]
+        before = tuple(int(v[0]) if isinstance(v, (tuple, list)) else int(v) for v in value)
+        shift = tuple(-b if kind == "ZeroPadding2D" else b for b in before)
+        spans = [lambda q, a=a: (q + shift[a], q + shift[a]) for a in (0, 1)]
+        return "window", ((1, 1), (1, 1), tuple(-v for v in shift), spans, (1, 1), (1, 1))
+    if kind in _WHOLE or not spatial_in:
+        return "whole", None
+    if kind in _POINTWISE or kind == "InputLayer":
+        return "pointwise", None
+    if tuple(in_shape[1:3]) == tuple(out_shape[1:3]):
+        return "unknown", (f"no receptive-field rule for {layer.name} ({kind}): assumed to "
+                           f"map each pixel to itself (its output keeps the input's size)")
+    return "unknown-whole", (f"no receptive-field rule for {layer.name} ({kind}), which "
+                             f"changes the size {tuple(in_shape[1:3])} → "
+                             f"{tuple(out_shape[1:3])}: the field after it is unknown")
+
+
+class ReceptiveField:
+    """What :func:`receptive_field` found: ``rows`` (one per layer call on the paths
+    that reach ``layer``: name, class, kernel, stride, size, jump, start — each an
+    (along height, along width) pair), and for ``layer`` itself ``size``, ``stride``,
+    ``offset``; ``notes`` says where the paths disagree or a rule is assumed;
+    ``effective(x)`` measures the field by backpropagation and ``plot(x)`` draws both."""
+
+    def __init__(self, model, layer, rows, whole, notes=(), field=None, output_shape=None,
+                 call_index=None):
         self.model, self.layer, self.rows, self.whole = model, layer, rows, whole
-        last = rows[-1] if rows else None
-        self.size = last["size"] if last else (1, 1)
-        self.stride = last["jump"] if last else (1, 1)
-        self.offset = last["start"] if last else (0.0, 0.0)
+        self.notes = list(notes)
+        self._field, self._output_shape, self._call = field, output_shape, call_index
+        if field is not None:
+            self.size, self.stride, self.offset = field.size, field.jump, field.start
+        else:
+            last = rows[-1] if rows else None
+            self.size = last["size"] if last else (1, 1)
+            self.stride = last["jump"] if last else (1, 1)
+            self.offset = last["start"] if last else (0.0, 0.0)
+
+    @property
+    def bounds(self):
+        """((top, bottom), (left, right)): the pixels (centres, both included) the first
+        output unit sees; unit (q_h, q_w) sees them shifted by q·stride."""
+        f = self._field
+        return tuple((float(f.lo[a]), float(f.hi[a])) for a in (0, 1))
 
     def __repr__(self):
         def both(v):
@@ -215,38 +370,51 @@ class ReceptiveField:
         for row in self.rows:
             name = f"{row['name']} ({row['kind']})"
             if row.get("formula"):
-                lines.append(f"{name:<{w}} {both(row['kernel']):>5} {both(row['strides']):>5} "
+                lines.append(f"{name:<{w}} {both(row.get('kernel', ('', ''))):>5} "
+                             f"{both(row.get('strides', ('', ''))):>5} "
                              f"{row['formula']:>22} {both(row['jump']):>12} "
                              f"{both(row['start']):>7}")
             else:
                 lines.append(f"{name:<{w}} {'':>5} {'':>5} {both(row['size']):>22} "
                              f"{both(row['jump']):>12} {both(row['start']):>7}")
+        lines += [f"note: {n}" for n in self.notes]
         if self.whole:
             lines.append(f"{self.whole} and after: every output sees the whole input")
         return "\n".join(lines)
 
-    def effective(self, x=None, samples=4, seed=0):
+    def effective(self, x=None, samples=4, seed=0, input_index=0):
         """The effective receptive field (Luo et al. 2016): |∂ unit / ∂x| of the
         ``layer``'s output unit at the centre (summed over its channels), averaged over
-        ``x`` (a batch) or ``samples`` standard-normal inputs. Returns an (H, W) map that
-        sums to 1."""
+        ``x`` (a batch) or ``samples`` standard-normal inputs. Works on any model (the
+        gradient flows back along every path); for a model with several inputs, the
+        field on input ``input_index``. Returns an (H, W) map that sums to 1."""
         from . import _core
-        from .inside import _forward, _layer
-        layer = _layer(self.model, self.layer)
+        from .cost import trace_calls, _probe_inputs
+        probe = _probe_inputs(self.model)
         if x is None:
-            shape = tuple(self.model.input_shape[1:])
-            x = _np.random.default_rng(seed).standard_normal((samples,) + shape)
-        x = _np.asarray(x)
-        total = _np.zeros(x.shape[1:3])
-        for i in range(x.shape[0]):
-            (out,), _, t = _forward(self.model, x[i:i + 1], [layer], requires_grad=True)
+            rng = _np.random.default_rng(seed)
+            xs = [rng.standard_normal((samples,) + p.shape[1:]) for p in probe]
+        else:
+            xs = [_np.asarray(a) for a in (x if isinstance(x, (list, tuple)) else [x])]
+        dtype = probe[0].dtype
+        total = _np.zeros(xs[input_index].shape[1:3])
+        for i in range(xs[0].shape[0]):
+            leaves = []
+            for a in xs:
+                t = _core.tensor(_np.asarray(a[i:i + 1], dtype=dtype))
+                t.requires_grad = True
+                leaves.append(t)
+            calls = trace_calls(self.model, leaves, grad=True)
+            out = calls[self._call].outputs[0]
             if out.ndim != 4:
-                raise ValueError(f"effective receptive field: {layer.name} has no spatial "
-                                 f"output (shape {tuple(out.shape)})")
+                raise ValueError(f"effective receptive field: {self.layer.name} has no "
+                                 f"spatial output (shape {tuple(out.shape)})")
             mask = _np.zeros(out.shape, dtype=out.dtype)
             mask[0, out.shape[1] // 2, out.shape[2] // 2, :] = 1
             (out * _core.tensor(mask)).sum().backward()
-            total += _np.abs(t.grad.numpy()[0]).sum(axis=-1)
+            g = leaves[input_index].grad
+            if g is not None:
+                total += _np.abs(g.numpy()[0]).sum(axis=-1)
         return total / total.sum() if total.sum() > 0 else total
 
     def centre_unit(self):
@@ -254,33 +422,45 @@ class ReceptiveField:
         shape = self._output_hw()
         return tuple(self.offset[a] + (shape[a] // 2) * self.stride[a] for a in (0, 1))
 
+    def centre_bounds(self):
+        """((top, bottom), (left, right)): the theoretical field of the centre unit."""
+        shape = self._output_hw()
+        return tuple(tuple(b + (shape[a] // 2) * float(self._field.j[a])
+                           for b in self.bounds[a]) for a in (0, 1))
+
     def _output_hw(self):
-        shapes = _input_shapes(self.model)
-        layer = self.layer
-        return tuple(_output_shape_of(self.model, layer, shapes)[1:3])
+        return tuple(self._output_shape[1:3])
 
     def plot(self, x=None, image=None):
         """The image with the theoretical field of the centre unit (a square of side
-        ``size``) and the effective field measured on ``x`` (a heat map)."""
+        ``size``; dashed and cut at the image's edges when it reaches past them) and the
+        effective field measured on ``x`` (a heat map)."""
         import matplotlib.pyplot as plt
         from matplotlib.patches import Rectangle
         erf = self.effective(x)
         fig, axes = plt.subplots(1, 2, figsize=(7, 3.4))
-        background = image if image is not None else (_np.asarray(x)[0] if x is not None
+        first = x[0] if isinstance(x, (list, tuple)) else x
+        background = image if image is not None else (_np.asarray(first)[0] if x is not None
                                                       else _np.zeros(erf.shape))
         background = _np.asarray(background)
         if background.ndim == 3 and background.shape[-1] == 1:
             background = background[..., 0]
-        cy, cx = self.centre_unit()
+        (top, bottom), (left, right) = self.centre_bounds()
+        H, W = erf.shape
+        # the field may reach past the image (padding): drawn cut at its edges
+        box = (max(top, 0), min(bottom, H - 1), max(left, 0), min(right, W - 1))
+        past = box != (top, bottom, left, right)
         for ax, title in zip(axes, ("theoretical", "effective (backprop)")):
             ax.imshow(background, cmap="gray")
             ax.axis("off")
-            ax.set_title(f"{title}: " + (f"{fmt_pair(self.size)} px" if ax is axes[0] else
+            ax.set_title(f"{title}: " + ((f"{fmt_pair(self.size)} px" +
+                                          (", past the image" if past else ""))
+                                         if ax is axes[0] else
                                           f"95% within {self.effective_size(erf)} px"),
                          fontsize=9)
-            ax.add_patch(Rectangle((cx - self.size[1] / 2, cy - self.size[0] / 2),
-                                   self.size[1], self.size[0], fill=False, lw=2,
-                                   edgecolor="tab:red"))
+            ax.add_patch(Rectangle((box[2] - 0.5, box[0] - 0.5), box[3] - box[2] + 1,
+                                   box[1] - box[0] + 1, fill=False,
+                                   lw=2, edgecolor="tab:red", ls="--" if past else "-"))
         axes[1].imshow(erf, cmap="magma", alpha=0.75)
         fig.suptitle(f"receptive field of one unit of {self.layer.name}", fontsize=10)
         fig.tight_layout()
@@ -303,85 +483,167 @@ class ReceptiveField:
 def fmt_pair(v):
     """(3, 3) → '3', (3, 5) → '3×5'; halves as .5."""
     def one(a):
-        return str(int(a)) if float(a) == int(a) else f"{a:g}"
+        if a == "":
+            return ""
+        return str(int(a)) if float(a) == int(a) else f"{float(a):g}"
     return one(v[0]) if v[0] == v[1] else f"{one(v[0])}×{one(v[1])}"
 
 
-def _input_shapes(model):
-    """{id(layer): its input shape (batch first)} for every layer."""
-    nodes = getattr(model, "_nodes", None)
-    if nodes:
-        return {id(n.operation): n.input_shapes[0] for n in nodes if n.input_shapes}
-    shapes = [model.input_shape] + list(model._output_shapes)
-    return {id(layer): shapes[i] for i, layer in enumerate(model.layers)}
-
-
-def _output_shape_of(model, layer, shapes):
-    nodes = getattr(model, "_nodes", None)
-    if nodes:
-        return next(n.output_shape for n in nodes if n.operation is layer)
-    i = list(model.layers).index(layer)
-    return list(model._output_shapes)[i]
+def _call_names(calls):
+    """A row name per call: nested calls prefixed by their model ('inner/conv'), a
+    shared layer's later calls numbered."""
+    names, seen = [], {}
+    for c in calls:
+        prefix = ""
+        p = c.parent
+        while p is not None:
+            prefix = calls[p].layer.name + "/" + prefix
+            p = calls[p].parent
+        key = (c.parent, id(c.layer))
+        seen[key] = seen.get(key, 0) + 1
+        name = prefix + c.layer.name
+        names.append(name if seen[key] == 1 else f"{name} (call {seen[key]})")
+    return names
 
 
 def receptive_field(model, layer=None):
     """The theoretical receptive field of ``layer`` (a name, index or layer; default the
-    last spatial one) of a built model: per layer its kernel k, stride s, field size r,
-    jump j and the centre of its first unit's field, each with its formula.
+    last spatial one) of a built model — Sequential, functional (branches, merges,
+    shared layers, nested models) or subclassed: per layer call on the paths that reach
+    it, its kernel k, stride s, field size r, jump j and the centre of its first unit's
+    field, each with its formula. A merge's field is the union of its inputs' (the
+    smallest interval holding them); ``notes`` says where paths disagree.
 
-    Returns a :class:`ReceptiveField`; ``.size`` is the last row's r (three 3×3
+    Returns a :class:`ReceptiveField`; ``.size`` is the layer's r (three 3×3
     convolutions: 7), ``.effective(x)`` measures the field by backpropagating from one
-    output unit, ``.plot(x)`` draws both on the image.
+    output unit, ``.plot(x)`` draws both on the image. A shared layer's field is that of
+    its last call.
     """
-    from .inside import _layer, model_layers
+    from .cost import trace_calls, _probe_inputs
+    from .inside import _layer
     if not getattr(model, "built", True):
         raise ValueError(f"receptive_field: {model.name} is not built yet")
-    layers = model_layers(model)
-    shapes = _input_shapes(model)
+    from . import _core
+    inputs = [_core.tensor(p) for p in _probe_inputs(model)]
+    input_ids = {id(t) for t in inputs}
+    calls = trace_calls(model, inputs)
+    leaf = [i for i in range(len(calls))
+            if not any(c.parent == i for c in calls[i + 1:])]
     if layer is None:
-        spatial = [l for l in layers if type(l).__name__ in _SPATIAL]
+        spatial = [calls[i].layer for i in leaf if type(calls[i].layer).__name__ in _SPATIAL]
         if not spatial:
             raise ValueError(f"receptive_field: {model.name} has no convolution or pooling")
         layer = spatial[-1]
-    layer = _layer(model, layer)
-    r, j, start = (1, 1), (1, 1), (0.0, 0.0)
-    rows, whole = [], None
-    for l in layers:
-        kind = type(l).__name__
-        if kind in _WHOLE:
-            whole = whole or f"{l.name} ({kind})"
-            if l is layer:
-                break
-            continue
-        if whole:
-            continue
-        if kind in _SPATIAL:
-            config = l.get_config()
-            k, s = _pair(config[_SPATIAL[kind][0]]), _pair(config[_SPATIAL[kind][1]] or
-                                                           config[_SPATIAL[kind][0]])
-            d = _pair(config.get("dilation_rate", 1))
-            n = shapes[id(l)][1:3]
-            pad = []
-            for a in (0, 1):
-                keff = d[a] * (k[a] - 1) + 1
-                if str(config.get("padding", "valid")).lower() == "same":
-                    pad.append(same_padding(int(n[a]), keff, s[a])[0])
-                else:
-                    pad.append(0)
-            keff = tuple(d[a] * (k[a] - 1) + 1 for a in (0, 1))
-            new_r = tuple(r[a] + (keff[a] - 1) * j[a] for a in (0, 1))
-            formula = (f"{fmt_pair(r)} + ({fmt_pair(keff)} − 1)·{fmt_pair(j)} = "
-                       f"{fmt_pair(new_r)}")
-            start = tuple(start[a] + ((keff[a] - 1) / 2 - pad[a]) * j[a] for a in (0, 1))
-            r, j = new_r, tuple(j[a] * s[a] for a in (0, 1))
-            rows.append({"name": l.name, "kind": kind, "kernel": keff, "strides": s,
-                         "size": r, "jump": j, "start": start, "formula": formula})
-        elif kind == "UpSampling2D":
-            size = _pair(l.get_config().get("size", 2))
-            j = tuple(j[a] / size[a] for a in (0, 1))
-            rows.append({"name": l.name, "kind": kind, "size": r, "jump": j, "start": start})
+    elif isinstance(layer, (str, int)):
+        layer = _layer(model, layer)        # a name, or an index into model.layers
+    # a layer object may also be one inside a nested model: any layer the pass calls
+    mine = [i for i, c in enumerate(calls) if c.layer is layer]
+    if not mine:
+        raise ValueError(f"{getattr(layer, 'name', layer)!r} is not a layer of {model.name}"
+                         f" (no call of it in a forward pass)")
+    target = mine[-1]
+    names = _call_names(calls)
+    fields, made_by, notes = {}, {}, []       # tensor id → _Field or None (whole)
+    rows_of, whole_at = {}, {}
+    previous = None
+    for i in leaf:
+        c = calls[i]
+        kind = type(c.layer).__name__
+        ins = []
+        for tid, shape in zip(c.input_ids, c.input_shapes):
+            if tid in fields:
+                ins.append((tid, fields[tid], shape))
+            elif tid in input_ids or previous is None:  # a model input: a pixel sees itself
+                ins.append((tid, _Field.pixel(), shape))
+            else:
+                notes.append(f"an input of {names[i]} comes from an operation outside the "
+                             f"layers: assumed to be {names[previous]}'s output")
+                ins.append((tid, fields[calls[previous].output_ids[0]], shape))
+                made_by[tid] = previous
+        in_shape = ins[0][2] if ins else None
+        out_shape = c.output_shapes[0] if c.output_shapes else None
+        rule, detail = _layer_rule(c.layer, in_shape, out_shape)
+        row = {"name": names[i], "kind": kind}
+        parents = [made_by.get(tid) for tid, _, _ in ins]
+        whole = next((whole_at[p] for p in parents if p is not None and p in whole_at), None)
+        if whole is None and any(f is None for _, f, _ in ins):
+            whole = f"{names[i]} ({kind})"
+        if whole is not None or rule in ("whole", "unknown-whole"):
+            out = None
+            whole = whole or f"{names[i]} ({kind})"
+            if rule == "unknown-whole":
+                notes.append(detail)
+            whole_at[i] = whole
+        elif rule == "merge":
+            out = _union(names[i], [f for _, f, _ in ins], notes)
+            row.update(formula=_union_formula([f for _, f, _ in ins], out))
+        elif rule == "window":
+            keff, s, pad, spans, ratio, period = detail
+            f = ins[0][1]
+            out = _window(f, spans, ratio, period)
+            row.update(kernel=keff, strides=tuple(_num(v) for v in s),
+                       formula=f"{fmt_pair(f.size)} + ({fmt_pair(keff)} − 1)·"
+                               f"{fmt_pair(f.jump)} = {fmt_pair(out.size)}"
+                       if all(p == 1 for p in period) else
+                       f"{fmt_pair(f.size)} → {fmt_pair(out.size)} (every unit's)")
+            if any(p > 1 for p in period):
+                notes.append(f"{names[i]} ({kind}): the field depends on the unit's "
+                             f"position modulo {fmt_pair(period)}; the interval shown holds "
+                             f"every unit's")
         else:
-            rows.append({"name": l.name, "kind": kind, "size": r, "jump": j, "start": start})
-        if l is layer:
-            break
-    return ReceptiveField(model, layer, rows, whole)
+            out = ins[0][1] if ins else _Field.pixel()
+            if rule == "unknown":
+                notes.append(detail)
+        for tid in c.output_ids:
+            fields[tid] = out
+            made_by[tid] = i
+        if out is not None:
+            row.update(size=out.size, jump=out.jump, start=out.start)
+        rows_of[i] = (row, [p for p in parents if p is not None])
+        previous = i
+    # the target: a leaf call, or a nested model whose output some leaf made
+    tid = calls[target].output_ids[0]
+    end = made_by.get(tid)
+    wanted, stack = set(), [end] if end is not None else []
+    while stack:
+        k = stack.pop()
+        if k in wanted:
+            continue
+        wanted.add(k)
+        stack += rows_of[k][1]
+    rows = [rows_of[k][0] for k in sorted(wanted) if "size" in rows_of[k][0]]
+    whole = whole_at.get(end)
+    field = fields.get(tid)
+    kept = [n for n in dict.fromkeys(notes)
+            if any(rows_of[k][0]["name"] in n for k in wanted)]
+    return ReceptiveField(model, layer, rows, whole, kept, field,
+                          calls[target].output_shapes[0], target)
+
+
+def _union(name, ins, notes):
+    lo = tuple(min(f.lo[a] for f in ins) for a in (0, 1))
+    hi = tuple(max(f.hi[a] for f in ins) for a in (0, 1))
+    jumps = {f.j for f in ins}
+    if len(jumps) > 1:
+        notes.append(f"{name}: its inputs' paths disagree on the jump "
+                     f"({' vs '.join(fmt_pair(tuple(_num(v) for v in j)) for j in jumps)}): "
+                     f"the union's size depends on the position; the first unit's is shown")
+    starts = {f.start for f in ins}
+    if len(starts) > 1:
+        notes.append(f"{name}: its inputs' fields are not centred alike (starts "
+                     f"{' vs '.join(fmt_pair(s) for s in sorted(starts))}): the union is the "
+                     f"interval that holds them")
+    for a in (0, 1):
+        ordered = sorted(ins, key=lambda f: f.lo[a])
+        reach = ordered[0].hi[a]
+        for f in ordered[1:]:
+            if f.lo[a] > reach + 1:
+                notes.append(f"{name}: its inputs' fields do not overlap: the union has a "
+                             f"gap the interval shown covers")
+                break
+            reach = max(reach, f.hi[a])
+    return _Field(lo, hi, ins[0].j)
+
+
+def _union_formula(ins, out):
+    return f"∪({', '.join(fmt_pair(f.size) for f in ins)}) = {fmt_pair(out.size)}"

@@ -373,16 +373,26 @@ class Doctor(Callback):
             return
         self._first = False
         found = []
-        units = self.model.output_shape[-1]
-        name = (self.model.loss_name or "").lower()
-        if "categorical" in name and units > 1:
+        model = self.model
+        shapes = model.output_shape if isinstance(model.output_shape, list) else \
+            [model.output_shape]
+        specs = model._outputs_spec(len(shapes))
+        for spec, shape in zip(specs, shapes):
+            name = (spec.loss_name or "").lower()
+            units = shape[-1]
+            value = loss if len(shapes) == 1 else (logs or {}).get(f"{spec.name}_loss")
+            if value is None or "categorical" not in name or not units or units < 2:
+                continue
+            value = float(value)
+            who = f"output {spec.name!r}: " if len(shapes) > 1 else ""
             expected = _math.log(units)
-            status = "ok" if abs(loss - expected) <= 0.25 * expected + 0.05 else "problem"
-            found.append(Finding("initial loss", status, f"first batch {loss:.4g}; an untrained "
-                                 f"{units}-class network gives ln({units}) = {expected:.4g}"
+            status = "ok" if abs(value - expected) <= 0.25 * expected + 0.05 else "problem"
+            found.append(Finding("initial loss", status, f"{who}first batch {value:.4g}; an "
+                                 f"untrained {units}-class network gives ln({units}) = "
+                                 f"{expected:.4g}"
                                  + ("" if status == "ok" else ": the output layer starts "
                                     "too confident, or the loss does not fit the output"),
-                                 loss))
+                                 value))
         ratios = []
         for w, w0 in self._before or []:
             norm = _np.linalg.norm(w0)

@@ -1,13 +1,36 @@
 """What each layer costs: multiply-adds and activation memory with their arithmetic
 (``model.summary(show_flops=True, show_memory=True)``), and measured time per layer
-against the machine's GEMM peak (``model.profile(x)``).
+against the machine's GEMM peak (``model.profile(x)``), for every kind of model:
+Sequential, functional (several inputs and outputs, branches, shared layers, nested
+models) and subclassed.
 
     Dense:   inputs · units multiply-adds per example          784·512 = 401,408
     Conv2D:  OH·OW·filters · (KH·KW·C_in) per example          26·26·32 · (3·3·1) = 194,688
-    memory:  the layer's output, per example                   512 · 4 B = 2,048 B
+    memory:  the layer's output, per example                   512 · 4 B = 2 KiB
 
-Bias additions, activations and pooling are not multiply-adds and count 0 (as in the
-usual "MACs" tables); their memory is counted like every output's.
+The convention: a multiply-add is one multiplication (its product accumulated or not);
+additions, comparisons, copies and the transcendental functions (exp, tanh) are not
+counted, and each layer's formula says what it does instead, so a 0 is a 0 and not a
+layer we know nothing about:
+
+- Conv2D with groups: each filter reads C_in/groups channels; Conv1D: L·filters · (K·C_in).
+- Conv2DTranspose: every input value meets the whole kernel, H·W·C_in · (KH·KW·filters);
+  DepthwiseConv2D: OH·OW·C_in·multiplier · (KH·KW); SeparableConv2D: depthwise + pointwise.
+- BatchNormalization at inference folds into a·x + b per value: 1 per value;
+  LayerNormalization: (x − μ)², ·1/σ, γ·x̂ + β: 3 per value; Normalization, Rescaling: 1.
+- Multiply: (k − 1) per value for k inputs; Average: one ·1/k per value; Add, Subtract,
+  Maximum, Minimum, Concatenate, pooling (AveragePooling: one ·1/(k·k) per output),
+  reshaping, padding, cropping, nearest UpSampling, dropout and augmentation (identity at
+  inference), activations: their formula says which.
+- A nested model: the sum of its layers'. A shared layer: the sum of its calls'.
+- A layer with no formula (your own Layer subclass, a TensorOp) shows "?" and the totals
+  name it; they never count it as 0. A layer class can give its own: a method
+  ``_macs(self, input_shapes, output_shapes)`` (shapes without the batch axis) returning
+  ``(count, "formula")``, a ``Count``, or None.
+
+The costs come from tracing one forward pass of a single example (zeros of the input
+shape): every layer call, nested ones included, with its input and output shapes. A
+subclassed model is traced the same way, so its summary has them too.
 """
 import math as _math
 import time as _time
@@ -16,37 +39,141 @@ import numpy as _np
 
 from .arithmetic import Count as _Count
 
-__all__ = ["layer_macs", "activation_memory", "gemm_peak", "profile", "Profile"]
+__all__ = ["layer_macs", "activation_memory", "gemm_peak", "profile", "Profile",
+           "trace_calls", "Call", "cost_columns"]
 
 
 def _shape(shape):
     return tuple(int(d) for d in shape if d is not None)
 
 
-def layer_macs(layer, input_shape, output_shape):
-    """Multiply-adds of one example through ``layer`` (a ``Count`` with its formula)."""
+def _shapes(struct):
+    """A shape, or a list of shapes, as a list of shapes."""
+    if struct and isinstance(struct, (tuple, list)) and all(
+            isinstance(s, (tuple, list)) for s in struct):
+        return [tuple(s) for s in struct]
+    return [tuple(struct)] if struct is not None else []
+
+
+def _dots(shape):
+    return "·".join(str(d) for d in shape) or "1"
+
+
+def _n(shape):
+    return int(_np.prod(shape, dtype=_np.int64)) if shape else 1
+
+
+def _count(total, formula):
+    return _Count(int(total), f"{formula} = {int(total):,}")
+
+
+def _zero(why):
+    return _Count(0, f"0 ({why})")
+
+
+_COPIES = {"Flatten": "a reshape", "Reshape": "a reshape", "ZeroPadding2D": "padding",
+           "Cropping2D": "cropping", "InputLayer": "the input",
+           "Concatenate": "a copy", "Dropout": "identity at inference",
+           "SpatialDropout2D": "identity at inference", "Activation": "elementwise",
+           "ReLU": "elementwise", "LeakyReLU": "elementwise", "ELU": "elementwise",
+           "Softmax": "exp and a division", "MaxPooling2D": "comparisons",
+           "GlobalMaxPooling2D": "comparisons", "Maximum": "comparisons",
+           "Minimum": "comparisons", "Add": "additions", "Subtract": "subtractions",
+           "RandomFlip": "identity at inference", "RandomTranslation": "identity at inference",
+           "RandomRotation": "identity at inference", "RandomZoom": "identity at inference",
+           "RandomContrast": "identity at inference", "RandomCrop": "a crop at inference"}
+
+
+def layer_macs(layer, input_shape, output_shape, children=None):
+    """Multiply-adds of one example through ``layer`` (a ``Count`` with its formula), or
+    None when pycnn has no formula for it. ``input_shape``/``output_shape``: a shape or a
+    list of shapes (the batch axis None or left out); ``children``: for a nested model,
+    the Counts of the calls it made."""
     kind = type(layer).__name__
+    ins, outs = [_shape(s) for s in _shapes(input_shape)], [_shape(s)
+                                                            for s in _shapes(output_shape)]
+    x, y = (ins[0] if ins else ()), (outs[0] if outs else ())
+    hook = getattr(type(layer), "_macs", None)
+    if hook is not None:                    # the layer's class knows its own count
+        found = hook(layer, ins, outs)
+        if found is None or isinstance(found, _Count):
+            return found
+        total, formula = found
+        return _count(total, formula)
     weights = layer.get_weights() if hasattr(layer, "get_weights") else []
-    if kind == "Dense" and weights:
-        n_in, units = weights[0].shape
-        rows = int(_np.prod(_shape(input_shape)[:-1], dtype=_np.int64)) if len(
-            _shape(input_shape)) > 1 else 1
-        lead = f"{rows} · " if rows > 1 else ""
-        return _Count(rows * n_in * units, f"{lead}{n_in}·{units} = {rows * n_in * units:,}")
+    if kind in ("Dense", "Maxout") and weights:
+        n_in, units = weights[0].shape[0], int(_np.prod(weights[0].shape[1:]))
+        rows = _n(x[:-1])
+        lead = f"{_dots(x[:-1])} · " if rows > 1 else ""
+        total = rows * n_in * units
+        return _Count(total, f"{lead}{n_in}·{units} = {total:,}")
     if kind == "Conv2D" and weights:
-        kh, kw, c_in, filters = weights[0].shape
-        oh, ow = _shape(output_shape)[:2]
+        kh, kw, c_in, filters = weights[0].shape         # c_in per group
+        oh, ow = y[:2]
         total = oh * ow * filters * kh * kw * c_in
-        return _Count(total, f"{oh}·{ow}·{filters} · ({kh}·{kw}·{c_in}) = {total:,}")
-    return _Count(0, "0")
+        groups = int(layer.get_config().get("groups", 1) or 1)
+        note = f" ({groups} groups of {c_in} channels)" if groups > 1 else ""
+        return _Count(total, f"{oh}·{ow}·{filters} · ({kh}·{kw}·{c_in}){note} = {total:,}")
+    if kind == "Conv1D" and weights:
+        k, c_in, filters = weights[0].shape
+        n = y[0]
+        return _count(n * filters * k * c_in, f"{n}·{filters} · ({k}·{c_in})")
+    if kind == "Conv2DTranspose" and weights:
+        kh, kw, filters, c_in = weights[0].shape
+        h, w = x[:2]
+        return _count(h * w * c_in * kh * kw * filters,
+                      f"{h}·{w}·{c_in} · ({kh}·{kw}·{filters})")
+    if kind == "DepthwiseConv2D" and weights:
+        kh, kw, c_in, mult = weights[0].shape
+        oh, ow = y[:2]
+        return _count(oh * ow * c_in * mult * kh * kw, f"{oh}·{ow}·{c_in * mult} · ({kh}·{kw})")
+    if kind == "SeparableConv2D" and len(weights) >= 2:
+        kh, kw, c_in, mult = weights[0].shape
+        filters = weights[1].shape[-1]
+        oh, ow = y[:2]
+        dw, pw = oh * ow * c_in * mult * kh * kw, oh * ow * filters * c_in * mult
+        return _count(dw + pw, f"{oh}·{ow}·{c_in * mult}·({kh}·{kw}) + "
+                               f"{oh}·{ow}·{filters}·{c_in * mult}")
+    if kind in ("BatchNormalization", "Normalization", "Rescaling"):
+        what = {"BatchNormalization": "a·x + b per value at inference",
+                "Normalization": "(x − μ)/σ per value", "Rescaling": "x·scale + offset"}[kind]
+        return _count(_n(y), f"{_dots(y)} ({what})")
+    if kind == "PReLU":
+        return _count(_n(y), f"{_dots(y)} (α·x where x < 0)")
+    if kind == "LayerNormalization":
+        return _count(3 * _n(y), f"3 · {_dots(y)} ((x − μ)², ·1/σ, γ·x̂ + β)")
+    if kind == "Multiply" and len(ins) > 1:
+        return _count((len(ins) - 1) * _n(y), f"{len(ins) - 1} · {_dots(y)}")
+    if kind == "Average" and ins:
+        return _count(_n(y), f"{_dots(y)} (·1/{len(ins)} per value)")
+    if kind == "AveragePooling2D" and y:
+        return _count(_n(y), f"{_dots(y)} (·1/(k·k) per output)")
+    if kind == "GlobalAveragePooling2D" and y:
+        return _count(_n(y), f"{_dots(y)} (·1/(H·W) per channel)")
+    if kind == "UpSampling2D":
+        if str(layer.get_config().get("interpolation", "nearest")) == "nearest":
+            return _zero("a copy")
+        return _count(4 * _n(y), f"4 · {_dots(y)} (4 weighted neighbours per output)")
+    if kind in _COPIES:
+        return _zero(_COPIES[kind])
+    if children is not None:
+        known = [c for c in children if c is not None]
+        if len(known) < len(children):
+            return None
+        total = sum(int(c) for c in known)
+        return _Count(total, f"Σ of its {len(known)} layer calls = {total:,}")
+    return None
 
 
 def activation_memory(output_shape, dtype="float32"):
-    """Bytes of one example's output of a layer (a ``Count`` with its formula)."""
-    size = int(_np.prod(_shape(output_shape), dtype=_np.int64))
+    """Bytes of one example's output of a layer (a ``Count`` with its formula); a list
+    of shapes (several outputs) adds them."""
     item = _np.dtype(dtype).itemsize
-    dims = "·".join(str(d) for d in _shape(output_shape))
-    return _Count(size * item, f"{dims} · {item} B = {_bytes(size * item)}")
+    shapes = [_shape(s) for s in _shapes(output_shape)]
+    size = sum(_n(s) for s in shapes)
+    dims = " + ".join(_dots(s) for s in shapes)
+    return _Count(size * item, f"{dims} · {item} B = {_bytes(size * item)}"
+                  if len(shapes) < 2 else f"({dims}) · {item} B = {_bytes(size * item)}")
 
 
 def _bytes(n):
@@ -61,47 +188,269 @@ def _dtype(layer):
     return weights[0].dtype if weights else _np.float32
 
 
-def layer_io_shapes(model):
-    """{id(layer): (input shape, output shape)}: from the graph's nodes (a layer's first
-    call) for a graph model, else along a Sequential's chain."""
-    nodes = getattr(model, "_nodes", None)
-    if nodes:
-        out = {}
-        for n in nodes:
-            shapes = n.input_shapes
-            out.setdefault(id(n.operation), (shapes[0] if len(shapes) == 1 else
-                                             (shapes or [n.output_shape])[0], n.output_shape))
+# ---- tracing: every layer call of one forward pass -----------------------------------------
+
+class Call:
+    """One layer call seen by :func:`trace_calls`: ``layer``, ``depth`` (0 for the
+    model's own layers, 1 inside a nested model, ...), ``parent`` (index of the call it
+    happened in, or None), ``input_shapes`` / ``output_shapes`` (batch axis None),
+    ``args`` (the call's arguments with each tensor replaced by a NumPy copy, when
+    values are kept), ``input_ids`` / ``output_ids`` (which tensors went in and out)."""
+
+    def __init__(self, layer, depth, parent):
+        self.layer, self.depth, self.parent = layer, depth, parent
+        self.input_shapes, self.output_shapes, self.args = [], [], None
+        self.input_ids, self.output_ids, self.kwargs = [], [], {}
+        self.outputs = []
+
+    def __repr__(self):
+        return (f"<Call {self.layer.name} depth {self.depth}: {self.input_shapes} -> "
+                f"{self.output_shapes}>")
+
+
+def _leaves(struct):
+    from . import _core
+    if isinstance(struct, _core.Tensor):
+        return [struct]
+    if isinstance(struct, dict):
+        return [t for v in struct.values() for t in _leaves(v)]
+    if isinstance(struct, (list, tuple)):
+        return [t for v in struct for t in _leaves(v)]
+    return []
+
+
+def _map(struct, fn):
+    from . import _core
+    if isinstance(struct, _core.Tensor):
+        return fn(struct)
+    if isinstance(struct, dict):
+        return {k: _map(v, fn) for k, v in struct.items()}
+    if isinstance(struct, (list, tuple)):
+        return type(struct)(_map(v, fn) for v in struct)
+    return struct
+
+
+def _all_layers(model):
+    """Every sublayer of ``model``, nested ones too, each once."""
+    seen, out = set(), []
+
+    def walk(layer):
+        for sub in getattr(layer, "layers", None) or []:
+            if id(sub) not in seen and sub is not model:
+                seen.add(id(sub))
+                out.append(sub)
+                walk(sub)
+    walk(model)
+    return out
+
+
+_TRACING = {}
+
+
+def _tracing_class(cls):
+    """A subclass of ``cls`` whose __call__ reports to the active trace."""
+    if cls in _TRACING:
+        return _TRACING[cls]
+
+    def __call__(self, *args, **kwargs):
+        trace = _ACTIVE[-1] if _ACTIVE else None
+        if trace is None:
+            return cls.__call__(self, *args, **kwargs)
+        return trace.call(cls, self, args, kwargs)
+    sub = type(cls.__name__, (cls,), {"__call__": __call__, "__module__": cls.__module__,
+                                      "__qualname__": cls.__qualname__})
+    _TRACING[cls] = sub
+    return sub
+
+
+_ACTIVE = []
+
+
+class _Trace:
+    def __init__(self, keep_values, keep_outputs=False):
+        self.calls, self.stack, self.keep, self.output = [], [], keep_values, None
+        self.keep_outputs = keep_outputs
+        self.alive = []                       # the tensors seen, so their ids stay unique
+
+    def call(self, cls, layer, args, kwargs):
+        c = Call(layer, len(self.stack), self.stack[-1] if self.stack else None)
+        ins = _leaves((args, kwargs))
+        c.input_shapes = [(None,) + tuple(t.shape)[1:] for t in ins]
+        c.input_ids = [id(t) for t in ins]
+        if self.keep:
+            c.args = _map(args, lambda t: _np.array(t.numpy()))
+            c.kwargs = {k: v for k, v in kwargs.items() if k != "training"}
+            c.kwargs = _map(c.kwargs, lambda t: _np.array(t.numpy()))
+        self.calls.append(c)
+        self.stack.append(len(self.calls) - 1)
+        start = _time.perf_counter()
+        try:
+            out = cls.__call__(layer, *args, **kwargs)
+        finally:
+            self.stack.pop()
+        c.seconds = _time.perf_counter() - start
+        outs = _leaves(out)
+        c.output_shapes = [(None,) + tuple(t.shape)[1:] for t in outs]
+        c.output_ids = [id(t) for t in outs]
+        if self.keep_outputs:
+            c.outputs = outs
+        self.alive += ins + outs
         return out
-    shapes = [model.input_shape] + list(model._output_shapes)
-    return {id(layer): (shapes[i], shapes[i + 1]) for i, layer in enumerate(model.layers)}
 
 
-def cost_columns(model, layers, show_flops, show_memory):
-    """The extra header names and, per layer of ``layers`` (the summary's rows), the extra
-    fields; and the totals lines."""
+def _probe_inputs(model):
+    """Zeros of one example of each model input (the shapes must be known)."""
+    g = model.__dict__.get("_graph")
+    if g is not None:
+        shapes = [tuple(t.shape) for t in g.inputs]
+    else:
+        shape = model.__dict__.get("_build_input_shape") or getattr(model, "input_shape", None)
+        shapes = _shapes(shape)
+    if not shapes:
+        raise ValueError(f"{model.name}: the input shape is unknown; build the model (or "
+                         f"call it on data) first")
+    for s in shapes:
+        if any(d is None for d in s[1:]):
+            raise ValueError(f"{model.name}: the input shape {s} has unknown sizes, so the "
+                             f"costs per layer depend on the input; use model.profile(x) "
+                             f"with real data")
+    dtype = _dtype(model)
+    xs = [_np.zeros((1,) + tuple(int(d) for d in s[1:]), dtype) for s in shapes]
+    return xs
+
+
+def trace_calls(model, x=None, keep_values=False, training=False, grad=False,
+                keep_outputs=False):
+    """Every layer call of one forward pass of ``model`` on ``x`` (default: one example
+    of zeros; or a list of Tensors, used as they are), nested models' calls included,
+    in the order they ran: a list of :class:`Call`. The model is left as it was (losses
+    added during the pass are dropped). With ``grad`` the pass records its graph and
+    each call keeps its output Tensors (``call.outputs``), to backpropagate from
+    (``keep_outputs`` keeps them without the graph)."""
+    import contextlib
+    from . import _core
+    from .autograd import no_grad
+    if isinstance(x, list) and x and all(isinstance(a, _core.Tensor) for a in x):
+        xs = x
+    elif x is None:
+        xs = _probe_inputs(model)
+    elif isinstance(x, list) and x and all(isinstance(a, _np.ndarray) for a in x):
+        xs = x                                      # already the list of input arrays
+    else:
+        xs = model._as_x(x, "trace") if hasattr(model, "_as_x") else [_np.asarray(x)]
+    layers = _all_layers(model)
+    originals = [type(layer) for layer in layers]
+    trace = _Trace(keep_values, keep_outputs=grad or keep_outputs)
+    token = _core.Layer._enter_call(False)
+    swapped = []
+    try:
+        for layer, cls in zip(layers, originals):
+            try:
+                layer.__class__ = _tracing_class(cls)
+            except TypeError:            # a C type used directly: its calls go unseen
+                continue
+            swapped.append((layer, cls))
+        _ACTIVE.append(trace)
+        with (contextlib.nullcontext() if grad else no_grad()):
+            arg = model._model_inputs(xs) if hasattr(model, "_model_inputs") else (
+                xs[0] if len(xs) == 1 else xs)
+            trace.output = model(arg, training=training)
+    finally:
+        if _ACTIVE and _ACTIVE[-1] is trace:
+            _ACTIVE.pop()
+        for layer, cls in swapped:
+            layer.__class__ = cls
+        _core.Layer._exit_call(token)
+        _core.Layer._exit_call(_core.Layer._enter_call(None))
+    calls = _Calls(trace.calls)
+    calls.output = trace.output
+    return calls
+
+
+class _Calls(list):
+    """trace_calls' list of calls; ``output`` is what the model returned."""
+    output = None
+
+
+def call_costs(calls):
+    """Per call: (multiply-adds Count or None, activation memory Count); a nested
+    model's are the sums of the calls made inside it."""
+    macs, memory = [None] * len(calls), [None] * len(calls)
+    for i in reversed(range(len(calls))):          # children before their parents
+        c = calls[i]
+        children = [k for k in range(i + 1, len(calls)) if calls[k].parent == i]
+        macs[i] = layer_macs(c.layer, c.input_shapes, c.output_shapes,
+                             [macs[k] for k in children] if children else None)
+        if children:                                # a nested model keeps its layers'
+            total = sum(int(memory[k]) for k in children)
+            memory[i] = _Count(total, f"Σ of its {len(children)} layer outputs = "
+                                      f"{_bytes(total)}")
+        else:
+            memory[i] = activation_memory(c.output_shapes, _dtype(c.layer))
+    return macs, memory
+
+
+def _combine(counts, what):
+    """Several calls of one layer: their sum, each shown."""
+    if len(counts) == 1:
+        return counts[0]
+    total = sum(int(c) for c in counts)
+    parts = " + ".join(f"{int(c):,}" for c in counts)
+    return _Count(total, f"{len(counts)} calls: {parts} = "
+                         f"{_bytes(total) if what == 'memory' else f'{total:,}'}")
+
+
+def cost_columns(model, layers, show_flops, show_memory, levels=None):
+    """The extra header names and, per layer of ``layers`` (the summary's rows; a nested
+    row's ``levels`` entry is its depth), the extra fields; and the totals lines."""
+    calls = trace_calls(model)
+    macs, memory = call_costs(calls)
+    levels = levels or [0] * len(layers)
     header, per_layer = [], []
-    macs_total, memory_total = 0, 0
-    io = layer_io_shapes(model)
-    for layer in layers:
+    macs_total, memory_total, unknown = 0, 0, []
+    for layer, level in zip(layers, levels):
+        mine = [i for i, c in enumerate(calls) if c.layer is layer and c.depth == level]
         fields = []
-        shape_in, shape_out = io[id(layer)]
         if show_flops:
-            m = layer_macs(layer, shape_in, shape_out)
-            macs_total += int(m)
-            fields.append(repr(m) if int(m) else "0")
+            if type(layer).__name__ == "InputLayer":
+                m = _zero("the input")
+            elif not mine:
+                m = _zero("not called")
+            elif any(macs[i] is None for i in mine):
+                m = None
+            else:
+                m = _combine([macs[i] for i in mine], "macs")
+            if m is None:
+                fields.append(f"? (no formula for {type(layer).__name__})")
+                if level == 0:
+                    unknown.append(f"{layer.name} ({type(layer).__name__})")
+            else:
+                fields.append(repr(m) if int(m) or "(" in m.formula else "0")
+                macs_total += int(m) if level == 0 else 0
         if show_memory:
-            mem = activation_memory(shape_out, _dtype(layer))
-            memory_total += int(mem)
+            if type(layer).__name__ == "InputLayer":
+                out = getattr(layer, "output", None)
+                mem = activation_memory(out.shape, _dtype(model)) if out is not None \
+                    else _zero("the input")
+            elif not mine:
+                mem = _zero("not called")
+            else:
+                mem = _combine([memory[i] for i in mine], "memory")
+            memory_total += int(mem) if level == 0 else 0
             fields.append(repr(mem))
         per_layer.append(fields)
     totals = []
     if show_flops:
         header.append("Mult-adds")
-        totals.append(f"Total mult-adds per example: {macs_total:,}")
+        line = f"Total mult-adds per example: {macs_total:,}"
+        if unknown:
+            line += f" (not counted, no formula: {', '.join(unknown)})"
+        totals.append(line)
     if show_memory:
         header.append("Activation memory")
+        short = f"{_bytes(memory_total)}; " if memory_total >= 1024 else ""
         totals.append(f"Activation memory per example: {memory_total:,} B "
-                      f"({_bytes(memory_total)}; training keeps them for backward)")
+                      f"({short}training keeps them for backward)")
     return header, per_layer, totals
 
 
@@ -138,59 +487,87 @@ class Profile:
         for r in self.rows:
             rate = f"{r['gflops']:.2f}" if r["macs"] else "—"
             share = f"{r['of_peak']:.0%}" if r["macs"] else "—"
+            macs = f"{r['macs']:,}" if r.get("known", True) else "?"
             lines.append(f"{r['name'] + ' (' + r['kind'] + ')':<{w}} "
                          f"{r['forward'] * 1e3:>10.3f} {r['backward'] * 1e3:>11.3f} "
-                         f"{r['macs']:>13,} {rate:>8} {share:>8}")
+                         f"{macs:>13} {rate:>8} {share:>8}")
         fw = sum(r["forward"] for r in self.rows) * 1e3
         bw = sum(r["backward"] for r in self.rows) * 1e3
         lines.append(f"{'total':<{w}} {fw:>10.3f} {bw:>11.3f}")
         return "\n".join(lines)
 
 
-def profile(model, x, repeats=3, peak=None):
-    """Forward and backward time of every layer on the batch ``x`` (each the best of
-    ``repeats``), with the GFLOP/s each reaches: 2 · mult-adds · batch · (1 forward,
-    2 backward: the input's and the weights' gradients) per second, against ``peak``
-    (measured by ``gemm_peak()`` when not given). Each layer runs on a copy of its
-    input made a leaf, so its backward is timed alone."""
+def _leaf_args(struct):
+    """The recorded arguments with each array made a fresh leaf Tensor that requires grad."""
     from . import _core
-    from .inside import model_layers
-    x = model._as_x(x, "profile")[0] if hasattr(model, "_as_x") else _np.asarray(x)
+    if isinstance(struct, _np.ndarray):
+        t = _core.tensor(struct)
+        t.requires_grad = True
+        return t
+    if isinstance(struct, dict):
+        return {k: _leaf_args(v) for k, v in struct.items()}
+    if isinstance(struct, (list, tuple)):
+        return type(struct)(_leaf_args(v) for v in struct)
+    return struct
+
+
+def _scalar(out):
+    """Σ of every output: a scalar whose backward seeds each output with ones."""
+    outs = _leaves(out)
+    total = outs[0].sum()
+    for o in outs[1:]:
+        total = total + o.sum()
+    return total
+
+
+def profile(model, x, repeats=3, peak=None):
+    """Forward and backward time of every layer call on the batch ``x`` (each the best
+    of ``repeats``), with the GFLOP/s each reaches: 2 · mult-adds · batch · (1 forward,
+    2 backward: the input's and the weights' gradients) per second, against ``peak``
+    (measured by ``gemm_peak()`` when not given). The calls are the model's own (a
+    nested model is one row), found by tracing one forward pass, so any model works:
+    Sequential, functional (branches, several inputs, shared layers: a row per call)
+    and subclassed. Each call runs again on copies of its inputs made leaves, so its
+    backward is timed alone."""
+    x = model._as_x(x, "profile") if hasattr(model, "_as_x") else [_np.asarray(x)]
     peak = gemm_peak() if peak is None else float(peak)
-    layers = model_layers(model)
-    shapes = [tuple(x.shape)]
-    inputs, rows = [], []
-    h = _np.asarray(x)
-    for layer in layers:                           # forward, layer by layer
-        best, out = _math.inf, None
+    saved = model.get_weights()         # training-mode calls move BatchNorm's statistics
+    try:
+        calls = trace_calls(model, x, keep_values=True, training=True)
+        return _profile_calls(calls, peak, len(x[0]), repeats)
+    finally:
+        model.set_weights(saved)
+
+
+def _profile_calls(calls, peak, batch, repeats):
+    macs, _ = call_costs(calls)
+    rows, seen = [], {}
+    for c, m in zip(calls, macs):
+        if c.depth != 0:
+            continue
+        layer = c.layer
+        seen[id(layer)] = seen.get(id(layer), 0) + 1
+        name = layer.name if seen[id(layer)] == 1 else f"{layer.name} (call {seen[id(layer)]})"
+        forward, backward = _math.inf, _math.inf
         for _ in range(repeats):
-            leaf = _core.tensor(h)
-            leaf.requires_grad = True
+            args, kwargs = _leaf_args(c.args), _leaf_args(c.kwargs)
             start = _time.perf_counter()
-            out = layer(leaf, training=True)
-            best = min(best, _time.perf_counter() - start)
-        inputs.append(h)
-        h = _np.array(out.numpy())
-        shapes.append(tuple(out.shape))
-        rows.append({"name": layer.name, "kind": type(layer).__name__, "forward": best})
-    for i, layer in enumerate(layers):             # backward, layer by layer
-        best = _math.inf
-        seed = _np.ones(shapes[i + 1], dtype=inputs[i].dtype)
-        for _ in range(repeats):
-            leaf = _core.tensor(inputs[i])
-            leaf.requires_grad = True
-            out = layer(leaf, training=True)
+            out = layer(*args, training=True, **kwargs)
+            forward = min(forward, _time.perf_counter() - start)
             for w in getattr(layer, "trainable_weights", []):
                 w.grad = None
+            loss = _scalar(out)
             start = _time.perf_counter()
-            out.backward(seed)
-            best = min(best, _time.perf_counter() - start)
+            if loss.requires_grad:
+                loss.backward()
+            backward = min(backward, _time.perf_counter() - start)
         for w in getattr(layer, "trainable_weights", []):
             w.grad = None
-        macs = int(layer_macs(layer, (None,) + shapes[i][1:], (None,) + shapes[i + 1][1:]))
-        macs_batch = macs * shapes[i][0]
-        seconds = rows[i]["forward"] + best
-        gflops = 2 * macs_batch * 3 / seconds / 1e9 if macs else 0.0
-        rows[i].update(backward=best, macs=macs_batch, gflops=gflops,
-                       of_peak=gflops / peak if peak else 0.0)
-    return Profile(rows, peak, shapes[0][0])
+        per_example = int(m) if m is not None else 0
+        macs_batch = per_example * batch
+        seconds = forward + backward
+        gflops = 2 * macs_batch * 3 / seconds / 1e9 if macs_batch else 0.0
+        rows.append({"name": name, "kind": type(layer).__name__, "forward": forward,
+                     "backward": backward, "macs": macs_batch, "known": m is not None,
+                     "gflops": gflops, "of_peak": gflops / peak if peak else 0.0})
+    return Profile(rows, peak, batch)

@@ -22,7 +22,6 @@ import math as _math
 import numpy as _np
 
 from . import _core
-from .autograd import no_grad as _no_grad
 
 __all__ = ["diagnose", "Diagnosis", "Finding"]
 
@@ -78,21 +77,38 @@ class Diagnosis:
 
 
 # ---- what the checks need ---------------------------------------------------------------
+#
+# Every check takes the lists the trainer takes: ``xs`` (one array per model input) and
+# ``ys`` (one per output), so a functional model with several inputs and outputs is
+# examined output by output (its findings name the output).
 
-def _train_step(model, x, y):
+def _train_step(model, xs, ys):
     """One training step on one batch (the trainer's lists of inputs and targets)."""
-    return float(model._train_batch([x], [y])[0])
+    return float(model._train_batch(xs, ys)[0])
 
 
-def _evaluate(model, x, y):
-    """(loss, predictions) of one batch, without training."""
-    loss, _, preds = model._test_batch([x], [y])
-    return float(loss), preds[0]
+def _outputs(model, ys):
+    """(name, loss name, y index) of each output compiled with a loss."""
+    specs = model._outputs_spec(len(ys))
+    return [(s.name, s.loss_name or "", i) for i, s in enumerate(specs) if s.loss_fn is not None]
 
 
-def _classes_and_expected_loss(model, y_pred):
+def _evaluate(model, xs, ys):
+    """(total loss, [each output's loss, or None], [predictions]) of one batch, without
+    training."""
+    loss, parts, preds = model._test_batch(xs, ys)
+    per = [None] * len(ys)
+    if len(ys) == 1:
+        per[0] = float(loss)
+    else:
+        for (_, _, i), value in zip(_outputs(model, ys), parts):
+            per[i] = float(value)
+    return float(loss), per, preds
+
+
+def _classes_and_expected_loss(loss_name, y_pred):
     """(C, expected initial loss, how it is written) for the cross-entropies, else None."""
-    name = (model.loss_name or "").lower()
+    name = (loss_name or "").lower()
     C = y_pred.shape[-1]
     if "sparse_categorical" in name or "categorical_crossentropy" in name:
         return C, _math.log(C), f"ln({C}) = {_math.log(C):.4g}"
@@ -101,6 +117,11 @@ def _classes_and_expected_loss(model, y_pred):
         return C, per, ("ln 2 = 0.6931" if "binary" in name
                         else f"{C}·ln 2 = {per:.4g}")
     return None
+
+
+def _is_classification(loss_name):
+    name = (loss_name or "").lower()
+    return "crossentropy" in name or "hinge" in name
 
 
 def _accuracy(y, y_pred):
@@ -159,31 +180,64 @@ def _activation_kind(layer):
 
 # ---- the checks --------------------------------------------------------------------------
 
-def _check_initial_loss(model, x, y):
-    loss, y_pred = _evaluate(model, x, y)
-    expected = _classes_and_expected_loss(model, y_pred)
-    if not _math.isfinite(loss):
-        return Finding("initial loss", "problem", f"the loss is {loss} before any training: "
-                       f"look for NaN/Inf in the inputs or weights", loss), y_pred
-    if expected is None:
-        return Finding("initial loss", "ok", f"{loss:.4g} (no reference value for the loss "
-                       f"{model.loss_name!r})", loss), y_pred
-    C, value, written = expected
-    if abs(loss - value) <= 0.25 * value + 0.05:
-        return Finding("initial loss", "ok", f"{loss:.4g} ≈ {written}, what an untrained "
-                       f"network guessing uniformly gives", loss), y_pred
-    hint = ("the output layer's weights or biases start too large (the network is "
-            "confidently wrong before it has learned anything), or the loss does not fit "
-            "the output" if loss > value else
-            "lower than chance before training: are the labels leaking into the inputs, or "
-            "is the model already trained?")
-    return Finding("initial loss", "problem", f"{loss:.4g}, but an untrained {C}-class "
-                   f"network should give {written}: {hint}", loss), y_pred
+def _check_initial_loss(model, xs, ys):
+    total, per, preds = _evaluate(model, xs, ys)
+    outputs = _outputs(model, ys)
+    several = len(ys) > 1
+    if not _math.isfinite(total):
+        bad = [name for name, _, i in outputs if per[i] is not None and
+               not _math.isfinite(per[i])] if several else []
+        where = f" (output {', '.join(bad)})" if bad else ""
+        return [Finding("initial loss", "problem", f"the loss is {total}{where} before any "
+                        f"training: look for NaN/Inf in the inputs or weights", total)]
+    findings = []
+    for name, loss_name, i in outputs:
+        loss = per[i]
+        who = f"output {name!r}: " if several else ""
+        expected = _classes_and_expected_loss(loss_name, preds[i])
+        if expected is None:
+            findings.append(Finding("initial loss", "ok", f"{who}{loss:.4g} (no reference "
+                                    f"value for the loss {loss_name!r})", loss))
+            continue
+        C, value, written = expected
+        if abs(loss - value) <= 0.25 * value + 0.05:
+            findings.append(Finding("initial loss", "ok", f"{who}{loss:.4g} ≈ {written}, what "
+                                    f"an untrained network guessing uniformly gives", loss))
+            continue
+        hint = ("the output layer's weights or biases start too large (the network is "
+                "confidently wrong before it has learned anything), or the loss does not "
+                "fit the output" if loss > value else
+                "lower than chance before training: are the labels leaking into the inputs, "
+                "or is the model already trained?")
+        what = (f"{C}-class network" if "categorical" in loss_name.lower() else
+                "network's binary output" if C == 1 else f"network's {C} binary outputs")
+        findings.append(Finding("initial loss", "problem", f"{who}{loss:.4g}, but an untrained "
+                                f"{what} should give {written}: {hint}", loss))
+    return findings
 
 
-def _check_overfit(model, x, y, steps):
-    n = min(20, len(x))
-    xs, ys = x[:n], y[:n]
+def _fitted(model, xs, ys, first_parts):
+    """(every output fitted, [what each output reached])."""
+    _, per, preds = _evaluate(model, xs, ys)
+    done, parts = True, []
+    for name, loss_name, i in _outputs(model, ys):
+        if _is_classification(loss_name):
+            acc = _accuracy(ys[i], preds[i])
+            done = done and acc == 1.0
+            parts.append((name, f"accuracy {acc:.0%}", acc))
+        else:                                   # a regression output: its loss near 0
+            start = first_parts[i] if first_parts[i] else 1.0
+            ratio = per[i] / start if start else 0.0
+            done = done and ratio <= 0.05
+            parts.append((name, f"loss {per[i]:.3g} ({ratio:.0%} of its start)", ratio))
+    return done, parts
+
+
+def _check_overfit(model, xs, ys, steps):
+    n = min(20, len(xs[0]))
+    xs, ys = [x[:n] for x in xs], [y[:n] for y in ys]
+    several = len(ys) > 1
+    _, first_parts, _ = _evaluate(model, xs, ys)
     first = last = None
     for step in range(1, steps + 1):
         loss = _train_step(model, xs, ys)
@@ -192,23 +246,31 @@ def _check_overfit(model, x, y, steps):
         if not _math.isfinite(loss):
             break
         if step % 5 == 0 or step == steps:
-            _, y_pred = _evaluate(model, xs, ys)
-            if _accuracy(ys, y_pred) == 1.0:
-                return Finding("overfit 20 examples", "ok", f"100% training accuracy on {n} "
-                               f"examples after {step} steps (loss {first:.4g} → {last:.4g})",
-                               step)
-    _, y_pred = _evaluate(model, xs, ys)
-    acc = _accuracy(ys, y_pred)
+            done, _ = _fitted(model, xs, ys, first_parts)
+            if done:
+                what = ("100% training accuracy" if all(
+                    _is_classification(ln) for _, ln, _ in _outputs(model, ys))
+                    else "every output fitted")
+                return Finding("overfit 20 examples", "ok", f"{what} on {n} examples after "
+                               f"{step} steps (loss {first:.4g} → {last:.4g})", step)
+    _, parts = _fitted(model, xs, ys, first_parts)
+    if several:
+        reached = "; ".join(f"output {name!r} {text}" for name, text, _ in parts)
+    else:
+        reached = parts[0][1] if parts else ""
+    value = min((v for _, t, v in parts if t.startswith("accuracy")), default=None)
+    if value is None:
+        value = max((v for _, _, v in parts), default=float("nan"))
     return Finding("overfit 20 examples", "problem", f"could not fit {n} examples in {steps} "
-                   f"steps: loss {first:.4g} → {last:.4g}, accuracy {acc:.0%}. A network "
-                   f"that cannot memorise 20 examples has a bug: the labels, the loss, dead "
-                   f"units, or a learning rate far too small", acc)
+                   f"steps: loss {first:.4g} → {last:.4g}, {reached}. A network that cannot "
+                   f"memorise 20 examples has a bug: the labels, the loss, dead units, or a "
+                   f"learning rate far too small", value)
 
 
-def _check_update_ratio(model, x, y):
+def _check_update_ratio(model, xs, ys):
     kernels = _kernels(model)
     before = [_np.array(w.numpy(), dtype=_np.float64) for w in kernels]
-    _train_step(model, x, y)
+    _train_step(model, xs, ys)
     findings = []
     ratios = []
     for w, w0 in zip(kernels, before):
@@ -236,17 +298,29 @@ def _check_update_ratio(model, x, y):
     return findings
 
 
-def _check_activations(model, x):
-    from .inside import layer_outputs
-    outputs = layer_outputs(model, x)
+def _layer_outputs(model, xs):
+    """[(row name, layer, output array)] of every layer call (nested models' layers
+    included, a shared layer once per call), from one traced forward pass."""
+    from .arithmetic import _call_names
+    from .cost import trace_calls
+    tensors = [_core.tensor(x) for x in xs]
+    calls = trace_calls(model, tensors, keep_outputs=True)
+    names = _call_names(calls)
+    out = []
+    for i, c in enumerate(calls):
+        if any(k.parent == i for k in calls[i + 1:]) or not c.outputs:
+            continue                                # a nested model: its layers speak
+        out.append((names[i], c.layer, _np.asarray(c.outputs[0].numpy())))
+    return out
+
+
+def _check_activations(model, xs):
     findings = []
-    for layer in model.layers:
-        if layer.name not in outputs:
-            continue
-        out = outputs[layer.name]
+    x = xs[0]
+    for name, layer, out in _layer_outputs(model, xs):
         if not _np.all(_np.isfinite(out)):
             bad = int(_np.size(out) - _np.count_nonzero(_np.isfinite(out)))
-            findings.append(Finding("NaN/Inf", "problem", f"{layer.name}'s output holds "
+            findings.append(Finding("NaN/Inf", "problem", f"{name}'s output holds "
                                     f"{bad} NaN/Inf values (of {out.size})", bad))
             continue
         kind = _activation_kind(layer)
@@ -256,7 +330,7 @@ def _check_activations(model, x):
             frac = dead / units.shape[1]
             status = "problem" if frac > DEAD_LIMIT else "ok"
             what = "channels" if out.ndim == 4 else "units"
-            message = (f"{layer.name}: {dead} of {units.shape[1]} ReLU {what} ({frac:.0%}) "
+            message = (f"{name}: {dead} of {units.shape[1]} ReLU {what} ({frac:.0%}) "
                        f"output 0 for all {len(x)} examples")
             if status == "problem":
                 message += (": dead ReLUs get no gradient and cannot recover (a large "
@@ -266,7 +340,7 @@ def _check_activations(model, x):
             edge = (_np.abs(out - 0.5) > 0.49) if kind == "sigmoid" else (_np.abs(out) > 0.99)
             frac = float(_np.mean(edge))
             status = "problem" if frac > SATURATION_LIMIT else "ok"
-            message = (f"{layer.name}: {frac:.0%} of the {kind} outputs are within 0.01 of "
+            message = (f"{name}: {frac:.0%} of the {kind} outputs are within 0.01 of "
                        f"{'0 or 1' if kind == 'sigmoid' else '±1'}")
             if status == "problem":
                 message += (f": saturated units pass almost no gradient ({kind}'(z) ≈ 0); "
@@ -275,12 +349,11 @@ def _check_activations(model, x):
     return findings
 
 
-def _check_gradients(model, x, y):
+def _check_gradients(model, xs, ys):
     weights = model.trainable_weights
     for w in weights:
         w.grad = None
-    t = _core.tensor(_np.asarray(x))
-    loss = model._compute_loss(y, model(t, training=True))
+    loss, _ = model._total_loss(ys, model._forward(xs, training=True))
     loss.backward()
     norms = []
     for w in weights:
@@ -328,28 +401,28 @@ def _check_weights(model):
 
 def diagnose(model, x, y, overfit=True, overfit_steps=150, batch_size=64):
     """Run every check on (a sample of) ``x``, ``y``; returns a ``Diagnosis`` (its repr
-    lists each finding in plain words with its number). The model must be compiled;
-    its weights and optimizer are restored afterwards."""
+    lists each finding in plain words with its number). ``x`` and ``y`` as ``fit``
+    takes them: a model with several inputs or outputs takes lists (or dicts by name),
+    and its initial-loss and overfit findings name the output. The model must be
+    compiled; its weights and optimizer are restored afterwards."""
     model._check_compiled("diagnose")
     xs, ys = model._as_xy(x, y, "diagnose")
-    if len(xs) != 1 or len(ys) != 1:
-        raise ValueError(f"diagnose: one input and one output for now; {model.name} has "
-                         f"{len(xs)} inputs and {len(ys)} targets")
-    x, y = xs[0], ys[0]
-    if len(x) == 0:
+    if len(xs[0]) == 0:
         raise ValueError("diagnose: no examples")
-    xs, ys = x[:batch_size], y[:batch_size]
+    if len(ys) != len(model._outputs_spec(len(ys))):
+        raise ValueError(f"diagnose: {model.name} has {len(model._outputs_spec(len(ys)))} "
+                         f"outputs but {len(ys)} targets were given")
+    bx, by = [a[:batch_size] for a in xs], [a[:batch_size] for a in ys]
     findings = _check_weights(model)
     with _Restore(model):
-        first, _ = _check_initial_loss(model, xs, ys)
-        findings.append(first)
-        findings += _check_activations(model, xs)
-        findings += _check_gradients(model, xs, ys)
+        findings += _check_initial_loss(model, bx, by)
+        findings += _check_activations(model, bx)
+        findings += _check_gradients(model, bx, by)
     with _Restore(model):
-        findings += _check_update_ratio(model, xs, ys)
+        findings += _check_update_ratio(model, bx, by)
     if overfit:
         with _Restore(model):
-            findings.append(_check_overfit(model, x, y, overfit_steps))
+            findings.append(_check_overfit(model, xs, ys, overfit_steps))
     if not any(f.check == "NaN/Inf" for f in findings):
         findings.append(Finding("NaN/Inf", "ok", "no NaN or Inf in the weights, the "
                                 "activations, the loss or the gradients"))

@@ -9,9 +9,9 @@ The numbers (``viz`` draws them):
 ``most_confident_mistakes(model, x, y, n)``  the wrong predictions the model was surest of
 
 "score_c" is the model's output for class c (the softmax probability when the last layer
-is a softmax). Works on a Sequential by running its layers in turn, and on any graph
-model (functional) through the sub-model ``Model(model.inputs, [layer.output, ...])``,
-so every layer's output comes from one forward pass and its gradient from one backward.
+is a softmax). Works on any model (Sequential, functional, subclassed): one forward pass is traced
+layer call by layer call, so every layer's output comes from it and its gradient from
+one backward.
 """
 import numpy as _np
 
@@ -43,29 +43,28 @@ def _dtype(model):
 
 
 def _forward(model, x, wanted, requires_grad=False):
-    """(outputs of the ``wanted`` layers, the model's output), from one forward pass.
-    With ``requires_grad`` the input is a leaf that requires grad and every tensor of
-    the pass keeps its graph."""
+    """(outputs of the ``wanted`` layers, the model's output, the input leaf), from one
+    forward pass traced call by call (pycnn.cost.trace_calls), so any model works:
+    Sequential, functional (a shared layer gives its last call's output) and
+    subclassed. With ``requires_grad`` the input is a leaf that requires grad and every
+    tensor of the pass keeps its graph."""
+    from .cost import trace_calls
     t = _core.tensor(_np.asarray(x, dtype=_dtype(model)))
     if requires_grad:
         t.requires_grad = True
-    layers = model_layers(model)
-    if getattr(model, "_nodes", None):               # a graph model: one sub-model
-        from . import models
-        sub = models.Model(model.inputs, [layer.output for layer in wanted] +
-                           list(model.outputs))
-        out = sub(t, training=False)
-        out = list(out) if isinstance(out, (list, tuple)) else [out]
-        return out[:len(wanted)], out[len(wanted)], t
     if hasattr(model, "_ensure_built"):
-        model._ensure_built(t)
-    found, ids = {}, {id(layer) for layer in wanted}
-    h = t
-    for layer in layers:                             # a Sequential: the layers in turn
-        h = layer(h, training=False)
-        if id(layer) in ids:
-            found[id(layer)] = h
-    return [found[id(layer)] for layer in wanted], h, t
+        model._ensure_built([x])
+    calls = trace_calls(model, [t], grad=requires_grad, keep_outputs=True)
+    found = {}
+    for c in calls:
+        if c.outputs:
+            found[id(c.layer)] = c.outputs[0]
+    out = calls.output
+    out = out[0] if isinstance(out, (list, tuple)) else out
+    missing = [layer.name for layer in wanted if id(layer) not in found]
+    if missing:
+        raise ValueError(f"{model.name}: {', '.join(missing)} never ran in a forward pass")
+    return [found[id(layer)] for layer in wanted], out, t
 
 
 def _layer(model, layer):

@@ -6,7 +6,7 @@ A terminal (or any stream that is a tty) gets the line rewritten in place with `
 a Jupyter notebook gets one output that is updated through a display handle (so a saved
 notebook keeps only the final line); any other stream (a file, a pipe, a test's captured
 output) gets only the final line of each bar. verbose=2 prints one line per bar at its
-end: ``469/469 - 2s - loss: 0.2934 - accuracy: 0.9148 - 2s/epoch - 4ms/step``.
+end, as Keras 3: ``469/469 - 2s - 4ms/step - loss: 0.2934 - accuracy: 0.9148``.
 """
 import sys as _sys
 import time as _time

@@ -51,6 +51,12 @@ def layer_arithmetic(layer, input_shape):
             if int(value) == count:
                 return value.formula
         return f"{c_in} · {config['units']} = {count}"
+    if kind == "Conv2D" and c_in is not None and int(config.get("groups", 1) or 1) > 1:
+        kh, kw = config["kernel_size"]
+        per = int(c_in) // int(config["groups"])
+        bias = " + 1" if config.get("use_bias", True) else ""
+        return (f"({kh}·{kw}·{per}{bias}) · {config['filters']} = {count} "
+                f"({config['groups']} groups of {per} channels)")
     if kind in ("Conv2D", "Conv2DTranspose") and c_in is not None:
         kh, kw = config["kernel_size"]
         if config.get("use_bias", True):
@@ -58,6 +64,25 @@ def layer_arithmetic(layer, input_shape):
             if int(value) == count:
                 return value.formula
         return f"{kh}·{kw}·{c_in} · {config['filters']} = {count}"
+    if kind == "DepthwiseConv2D" and c_in is not None:
+        kh, kw = config["kernel_size"]
+        m = int(config.get("depth_multiplier", 1))
+        bias = 1 if config.get("use_bias", True) else 0
+        text = f"({kh}·{kw} + 1)" if bias else f"{kh}·{kw}"
+        return f"{text} · {c_in}·{m} = {count}"
+    if kind == "SeparableConv2D" and c_in is not None:
+        kh, kw = config["kernel_size"]
+        m, f = int(config.get("depth_multiplier", 1)), int(config["filters"])
+        bias = f" + {f}" if config.get("use_bias", True) else ""
+        return f"{kh}·{kw}·{c_in}·{m} + {c_in}·{m}·{f}{bias} = {count}"
+    if kind == "Conv1D" and c_in is not None:
+        k = config["kernel_size"]
+        k = k[0] if isinstance(k, (tuple, list)) else k
+        groups = int(config.get("groups", 1) or 1)
+        per = int(c_in) // groups
+        if config.get("use_bias", True):
+            return f"({k}·{per} + 1) · {config['filters']} = {count}"
+        return f"{k}·{per} · {config['filters']} = {count}"
     if kind == "BatchNormalization" and input_shape:
         c = input_shape[int(config["axis"])]
         per = 2 + bool(config.get("scale", True)) + bool(config.get("center", True))
@@ -158,12 +183,8 @@ def print_summary(model, line_length=None, positions=None, print_fn=None,
         lines = summary_lines(model, line_length, positions, show_arithmetic, show_flops,
                               show_memory)
     else:
-        if show_flops or show_memory:
-            raise ValueError("summary: show_flops / show_memory are shown in the Sequential "
-                             "table; use pycnn.cost.cost_columns(model, layers, ...) for a "
-                             "graph model")
         lines = graph_summary_lines(model, line_length, positions, expand_nested,
-                                    show_trainable)
+                                    show_trainable, show_flops, show_memory)
     for line in lines:
         print_fn(line)
 
@@ -288,8 +309,11 @@ def _table_lines(header, align, rows, col_widths, line_length):
 
 
 def graph_summary_lines(model, line_length=None, positions=None, expand_nested=False,
-                        show_trainable=False):
-    """Keras 3's summary of a functional or subclassed model, as a list of lines."""
+                        show_trainable=False, show_flops=False, show_memory=False):
+    """Keras 3's summary of a functional or subclassed model, as a list of lines;
+    ``show_flops`` / ``show_memory`` add pycnn's columns of multiply-adds and activation
+    memory per example (``pycnn.cost``), after Keras' columns (beyond ``line_length``, so
+    that the formulas are not cut), and their totals."""
     import shutil
     g = model.__dict__.get("_graph")
     chain = g is None or _sequential_like(model)
@@ -326,10 +350,11 @@ def graph_summary_lines(model, line_length=None, positions=None, expand_nested=F
             row.append(("Y" if layer.trainable else "N") if layer.weights else "-")
         return row
 
-    rows = []
+    rows, placed = [], []
 
     def add(layer, level, level_nodes):
         rows.append(fields(layer, "   " * level + "└ " if level else "", level_nodes))
+        placed.append((layer, level))
         inner = getattr(layer, "layers", None)
         if expand_nested and inner and hasattr(layer, "_nodes"):
             sub = {id(n) for n in layer._nodes} or None
@@ -337,6 +362,17 @@ def graph_summary_lines(model, line_length=None, positions=None, expand_nested=F
                 add(sublayer, level + 1, sub)
     for layer in layers:
         add(layer, 0, nodes)
+    totals = []
+    if show_flops or show_memory:
+        from .cost import cost_columns
+        extra_header, extra, totals = cost_columns(model, [p[0] for p in placed], show_flops,
+                                                   show_memory, [p[1] for p in placed])
+        for k, name in enumerate(extra_header):
+            width = max([len(name)] + [len(f[k]) for f in extra]) + 4
+            widths.append(width)
+            line_length += width
+        header, align = header + extra_header, align + ["right"] * len(extra_header)
+        rows = [row + f for row, f in zip(rows, extra)]
     trainable, non_trainable = model.trainable_weights, model.non_trainable_weights
     t_count = sum(int(_np.prod(w.shape)) for w in trainable)
     n_count = sum(int(_np.prod(w.shape)) for w in non_trainable)
@@ -344,7 +380,8 @@ def graph_summary_lines(model, line_length=None, positions=None, expand_nested=F
     return ([f'Model: "{model.name}"'] + _table_lines(header, align, rows, widths, line_length)
             + [f" Total params: {t_count + n_count:,} ({_memory(t_bytes + n_bytes)})",
                f" Trainable params: {t_count:,} ({_memory(t_bytes)})",
-               f" Non-trainable params: {n_count:,} ({_memory(n_bytes)})"])
+               f" Non-trainable params: {n_count:,} ({_memory(n_bytes)})"]
+            + [" " + t for t in totals])
 
 
 def summary_html(model):

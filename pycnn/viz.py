@@ -578,13 +578,25 @@ def activations(model, x, max_channels=8, cmap="viridis", size=1.1):
 
 
 def filters(layer, input_channel=0, ncols=8):
-    """A Conv2D layer's learned kernels (one panel per filter, input channel
-    ``input_channel``; RGB when the layer reads 3 channels and ``input_channel="rgb"``)."""
+    """A convolution's learned kernels (one panel per filter, input channel
+    ``input_channel``; RGB when the layer reads 3 channels and ``input_channel="rgb"``).
+    Conv2D; Conv2DTranspose (its kernel (kh, kw, filters, C_in) read as C_in → filters);
+    DepthwiseConv2D and SeparableConv2D (the depthwise kernels: one per input channel
+    and multiplier, each reading its own channel, so ``input_channel`` is not used)."""
     weights = layer.get_weights() if hasattr(layer, "get_weights") else []
-    if type(layer).__name__ != "Conv2D" or not weights:
-        raise ValueError(f"filters: {getattr(layer, 'name', layer)!r} is not a built Conv2D "
-                         f"layer (its kernels are what is drawn)")
+    kind = type(layer).__name__
+    if kind not in ("Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D") \
+            or not weights:
+        raise ValueError(f"filters: {getattr(layer, 'name', layer)!r} is not a built "
+                         f"convolution (Conv2D, Conv2DTranspose, DepthwiseConv2D, "
+                         f"SeparableConv2D): its kernels are what is drawn")
     kernel = _np.asarray(weights[0])
+    if kind == "Conv2DTranspose":
+        kernel = _np.swapaxes(kernel, 2, 3)             # (kh, kw, C_in, filters)
+    elif kind in ("DepthwiseConv2D", "SeparableConv2D"):
+        kh, kw, c, m = kernel.shape                     # channel c's m kernels
+        kernel = kernel.reshape(kh, kw, 1, c * m)
+        input_channel = 0 if input_channel != "rgb" else input_channel
     if input_channel == "rgb":
         if kernel.shape[2] != 3:
             raise ValueError(f"filters: rgb needs 3 input channels, {layer.name} has "
@@ -595,8 +607,9 @@ def filters(layer, input_channel=0, ncols=8):
                          titles=[f"filter {i}" for i in range(k.shape[0])])
     else:
         fig = filter_grid(kernel, input_channel=input_channel, ncols=ncols)
-    fig.suptitle(f"{layer.name}: {kernel.shape[0]}×{kernel.shape[1]} kernels, "
-                 f"input channel {input_channel}", fontsize=9)
+    what = ("depthwise kernels, each on its own channel" if kind in
+            ("DepthwiseConv2D", "SeparableConv2D") else f"kernels, input channel {input_channel}")
+    fig.suptitle(f"{layer.name}: {kernel.shape[0]}×{kernel.shape[1]} {what}", fontsize=9)
     fig.tight_layout()
     return fig
 

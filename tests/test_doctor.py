@@ -120,3 +120,82 @@ def test_doctor_callback_watches_fit(digits):
     assert {"dead ReLUs", "gradient norms"} <= {f.check for f in sample.findings}
     with pytest.raises(ValueError, match="both x and y"):
         pycnn.callbacks.Doctor(x)
+
+
+def two_output_model(seed=0):
+    """Digits in, two outputs: the class (softmax, 10) and 'is it odd?' (sigmoid), over a
+    shared trunk with a second input branch."""
+    pycnn.set_seed(seed)
+    pixels, extra = pycnn.Input((64,), name="pixels"), pycnn.Input((3,), name="extra")
+    trunk = L.Dense(32, activation="relu", name="trunk")(pixels)
+    side = L.Dense(8, activation="relu", name="side")(extra)
+    h = L.Concatenate(name="join")([trunk, side])
+    digit = L.Dense(10, activation="softmax", name="digit")(h)
+    odd = L.Dense(1, activation="sigmoid", name="odd")(h)
+    m = pycnn.Model([pixels, extra], [digit, odd])
+    m.compile("adam", {"digit": "sparse_categorical_crossentropy",
+                       "odd": "binary_crossentropy"})
+    return m
+
+
+def _two_output_data(digits):
+    x, y = digits
+    extra = np.random.default_rng(1).standard_normal((len(x), 3)).astype("float32")
+    return [x, extra], [y, (y % 2).astype("float32").reshape(-1, 1)]
+
+
+def test_a_healthy_two_output_model_passes(digits):
+    xs, ys = _two_output_data(digits)
+    d = two_output_model().diagnose(xs, ys)
+    assert d.problems == [], repr(d)
+    first = d["initial loss"]
+    assert [f.message.split(":")[0] for f in first] == ["output 'digit'", "output 'odd'"]
+    assert "ln(10) = 2.303" in first[0].message and "ln 2 = 0.6931" in first[1].message
+
+
+def test_the_doctor_names_the_output_and_the_number_of_a_planted_fault(digits):
+    xs, ys = _two_output_data(digits)
+    m = two_output_model()
+    kernel, bias = m.get_layer("odd").get_weights()
+    m.get_layer("odd").set_weights([kernel, bias + 8.0])     # 'odd' sure of "yes" at start
+    kernel, bias = m.get_layer("side").get_weights()
+    m.get_layer("side").set_weights([kernel, bias - 100.0])  # the side branch dead
+    weights = m.get_weights()
+    d = m.diagnose(xs, ys, overfit=False)
+    digit, odd = d["initial loss"]
+    assert digit.status == "ok"
+    assert odd.status == "problem" and odd.message.startswith("output 'odd': ")
+    assert odd.value > 3.0 and f"{odd.value:.4g}" in odd.message
+    assert "should give ln 2 = 0.6931" in odd.message
+    dead = [f for f in d["dead ReLUs"] if f.status == "problem"]
+    assert len(dead) == 1 and dead[0].message.startswith("side: 8 of 8 ReLU units (100%)")
+    assert dead[0].value == 1.0
+    for a, b in zip(weights, m.get_weights()):                # left as it was
+        np.testing.assert_array_equal(a, b)
+
+
+def test_overfitting_names_the_output_that_cannot_fit(digits):
+    xs, ys = _two_output_data(digits)
+    d = two_output_model().diagnose(xs, ys, overfit_steps=150)
+    assert d["overfit 20 examples"].status == "ok", repr(d)
+    m = two_output_model()
+    m.get_layer("digit").trainable = False                    # this output cannot learn
+    m.compile("adam", {"digit": "sparse_categorical_crossentropy",
+                       "odd": "binary_crossentropy"})
+    d = m.diagnose(xs, ys, overfit_steps=40)
+    f = d["overfit 20 examples"]
+    assert f.status == "problem" and "output 'digit' accuracy" in f.message
+    assert f"accuracy {f.value:.0%}" in f.message
+
+
+def test_the_doctor_callback_checks_each_output_at_the_first_batch(digits):
+    xs, ys = _two_output_data(digits)
+    m = two_output_model()
+    kernel, bias = m.get_layer("digit").get_weights()
+    m.get_layer("digit").set_weights([kernel * 40.0, bias])
+    said = []
+    doctor = pycnn.callbacks.Doctor(print_fn=said.append)
+    m.fit(xs, ys, epochs=1, batch_size=32, verbose=0, callbacks=[doctor])
+    initial = [f for f in doctor.findings if f.check == "initial loss"]
+    assert len(initial) == 1 and initial[0].status == "problem"
+    assert initial[0].message.startswith("output 'digit': first batch ")

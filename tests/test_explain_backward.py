@@ -180,6 +180,24 @@ def test_every_op_explains_its_backward_and_the_numbers_are_autograds(op):
     assert child_lines, f"no explanation names the '{op}' child"
 
 
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_and_pad2d_rules_follow_the_op_args(training):
+    x = leaf((3, 4, 4, 2))
+    layer = L_.BatchNormalization(dtype="float64")
+    w = pycnn.tensor(RNG.uniform(0.5, 1.5, (3, 4, 4, 2)), dtype="float64")
+    E = (layer(x, training=training) * w).sum()
+    e = explain_backward(E, wrt=x)
+    E.backward()
+    np.testing.assert_allclose(e.value, x.grad.numpy(), rtol=1e-12, atol=1e-12)
+    assert ("batch's own statistics" in e.text) is training
+    assert ("moving statistics μ, σ are constants" in e.text) is not training
+    make = (lambda: L_.ZeroPadding2D(1)) if training else (lambda: L_.Cropping2D(1))
+    E = _reduce(_layer(make)()[0])
+    text = explain_backward(E, wrt=E.parents[0].parents[0].parents[0]).text
+    assert ("padding cut away" in text) is training
+    assert ("inside the cropped border" in text) is not training
+
+
 def test_elementwise_products_are_written_out_with_numbers():
     w = pycnn.tensor([1.0, 2.0], dtype="float64", requires_grad=True, name="w")
     x = pycnn.tensor([3.0, 4.0], dtype="float64", name="x")

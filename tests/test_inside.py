@@ -147,5 +147,50 @@ def test_filters_draws_a_conv_layers_kernels(trained):
     model, _, _ = trained
     fig = viz.filters(model.layers[0])
     assert len([a for a in fig.axes if a.images]) == 8
-    with pytest.raises(ValueError, match="not a built Conv2D"):
+    with pytest.raises(ValueError, match="not a built convolution"):
         viz.filters(model.layers[4])
+    dw = L.DepthwiseConv2D(3, depth_multiplier=2)
+    dw.build((None, 8, 8, 3))
+    fig = viz.filters(dw)
+    panels = [a for a in fig.axes if a.images]
+    assert len(panels) == 6 and "depthwise kernels" in fig._suptitle.get_text()
+    k = dw.get_weights()[0]
+    np.testing.assert_array_equal(panels[3].images[0].get_array(), k[:, :, 1, 1])  # c 1, m 1
+    up = L.Conv2DTranspose(5, 3)
+    up.build((None, 8, 8, 2))
+    fig = viz.filters(up, input_channel=1)
+    panels = [a for a in fig.axes if a.images]
+    assert len(panels) == 5
+    np.testing.assert_array_equal(panels[4].images[0].get_array(),
+                                  up.get_weights()[0][:, :, 4, 1])
+
+
+def test_any_model_opened_up_subclassed_with_a_skip_and_functional_with_a_shared_layer():
+    class Net(pycnn.Model):
+        def __init__(self):
+            super().__init__()
+            self.a = L.Conv2D(3, 3, padding="same", activation="relu")
+            self.b = L.Conv2D(3, 3, padding="same")
+            self.add, self.pool = L.Add(), L.GlobalAveragePooling2D()
+            self.out = L.Dense(4, activation="softmax")
+
+        def call(self, x):
+            h = self.a(x)
+            return self.out(self.pool(self.add([h, self.b(h)])))
+    x = np.random.default_rng(0).standard_normal((2, 8, 8, 1)).astype("float32")
+    net = Net()
+    net(x)
+    outs = inside.layer_outputs(net, x)
+    h = net.a(x).numpy()
+    np.testing.assert_allclose(outs[net.add.name], h + net.b(h).numpy(), rtol=1e-6)
+    heat, coarse, c = inside.grad_cam_map(net, x[:1], net.add)
+    assert heat.shape == (8, 8) and coarse.max() == pytest.approx(1.0)
+    sal, _ = inside.saliency_map(net, x[:1])
+    assert sal.shape == (8, 8) and sal.max() > 0
+    shared = L.Dense(5, activation="tanh", name="shared")
+    i = pycnn.Input((5,))
+    model = pycnn.Model(i, L.Dense(3, activation="softmax", name="head")(shared(shared(i))))
+    v = np.random.default_rng(1).standard_normal((4, 5)).astype("float32")
+    outs = inside.layer_outputs(model, v)
+    once = shared(v).numpy()
+    np.testing.assert_allclose(outs["shared"], shared(once).numpy(), rtol=1e-6)  # last call

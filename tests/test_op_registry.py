@@ -322,3 +322,23 @@ def test_op_args_name_what_the_op_was_called_with():
     assert pycnn.leaky_relu(x).op_args == {"alpha": 0.1}
     with pytest.raises(AttributeError):
         x.op_args = {}
+
+
+def test_op_args_of_normalisation_spatial_and_augmentation_ops():
+    L = pycnn.layers
+    x = pycnn.tensor(np.random.default_rng(0).random((2, 6, 6, 3)), requires_grad=True)
+    assert L.BatchNormalization(momentum=0.9, epsilon=0.01)(x, training=True).op_args == {
+        "axis": 3, "epsilon": 0.01, "momentum": 0.9, "training": True}
+    assert L.BatchNormalization(axis=1)(x).op_args["training"] is False
+    assert L.LayerNormalization(epsilon=0.1)(x).op_args == {"axis": (3,), "epsilon": 0.1}
+    assert L.LayerNormalization(axis=[1, 2, 3])(x).op_args["axis"] == (1, 2, 3)
+    assert L.GlobalAveragePooling2D()(x).op_args == {"keepdims": False}
+    assert L.GlobalMaxPooling2D(keepdims=True)(x).op_args == {"keepdims": True}
+    assert L.ZeroPadding2D(((1, 0), (2, 3)))(x).op_args == {"padding": ((1, 0), (2, 3))}
+    assert L.Cropping2D(((1, 0), (2, 1)))(x).op_args == {"cropping": ((1, 0), (2, 1))}
+    assert L.UpSampling2D(2, interpolation="bilinear")(x).op_args == {"height": 12, "width": 12}
+    assert L.RandomContrast(0.5, value_range=(0, 1), seed=1)(x, training=True).op_args == {
+        "value_range": (0.0, 1.0)}
+    assert L.RandomRotation(0.2, fill_mode="constant", fill_value=0.5, interpolation="nearest",
+                            seed=1)(x, training=True).op_args == {
+        "interpolation": "nearest", "fill_mode": "constant", "fill_value": 0.5}

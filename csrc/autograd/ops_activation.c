@@ -3,7 +3,6 @@
  * Node args: see ops_activation.h. */
 #include "autograd/ops_activation.h"
 
-#include "autograd/ops_elementwise.h"       /* PC_GIL_THRESHOLD */
 
 #define SCALED_KERNELS(name)                                                             \
     {pc_##name##_forward_f32, pc_##name##_forward_f64, pc_##name##_backward_f32,         \
@@ -56,12 +55,8 @@ pc_scaled_activation(pc_op op, PyObject *x, double alpha)
     if (y == NULL)
         return NULL;
     n = PyArray_SIZE(y);
-    NPY_BEGIN_THREADS_DEF;
-    if (n > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(y), k->forward, PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n,
-                a.scaled.alpha);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(n, PyArray_TYPE(y), k->forward, PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n,
+                      a.scaled.alpha);
     result = pc_record(op, y, 1, &x, &a, 0, NULL);
     Py_DECREF(y);
     return result;
@@ -80,12 +75,8 @@ pc_grad_scaled_activation(pc_node *node, PyArrayObject *dout)
         return -1;
     if (dx == NULL)
         return 0;
-    NPY_BEGIN_THREADS_DEF;
-    if (n > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(x), k->backward, PyArray_DATA(x), PyArray_DATA(dout),
-                PyArray_DATA(dx), n, alpha);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(n, PyArray_TYPE(x), k->backward, PyArray_DATA(x), PyArray_DATA(dout),
+                      PyArray_DATA(dx), n, alpha);
     return 0;
 }
 
@@ -99,12 +90,8 @@ pc_swish(PyObject *x, PyObject *beta)
     if (y == NULL)
         return NULL;
     n = PyArray_SIZE(y);
-    NPY_BEGIN_THREADS_DEF;
-    if (n > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(y), pc_swish_forward, PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n,
-                pc_value_at(PC_DATA(beta), 0));
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(n, PyArray_TYPE(y), pc_swish_forward, PyArray_DATA(PC_DATA(x)),
+                      PyArray_DATA(y), n, pc_value_at(PC_DATA(beta), 0));
     result = pc_record(PC_OP_SWISH, y, 2, parents, NULL, 0, NULL);
     Py_DECREF(y);
     return result;
@@ -123,13 +110,9 @@ pc_grad_swish(pc_node *node, PyArrayObject *dout)
         return -1;
     if (dx == NULL && dbeta == NULL)
         return 0;
-    NPY_BEGIN_THREADS_DEF;
-    if (n > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(x), pc_swish_backward, PyArray_DATA(x), PyArray_DATA(dout),
-                dx ? PyArray_DATA(dx) : NULL, dbeta ? PyArray_DATA(dbeta) : NULL, n,
-                pc_value_at(beta, 0));
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(n, PyArray_TYPE(x), pc_swish_backward, PyArray_DATA(x), PyArray_DATA(dout),
+                      dx ? PyArray_DATA(dx) : NULL, dbeta ? PyArray_DATA(dbeta) : NULL, n,
+                      pc_value_at(beta, 0));
     return 0;
 }
 
@@ -143,12 +126,8 @@ pc_along_axis(pc_op op, PyObject *z, int axis, pc_index outer, pc_index K, pc_in
 
     if (y == NULL)
         return NULL;
-    NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(y) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(y), k->forward, PyArray_DATA(PC_DATA(z)), PyArray_DATA(y), outer, K,
-                inner);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(y), PyArray_TYPE(y), k->forward, PyArray_DATA(PC_DATA(z)),
+                      PyArray_DATA(y), outer, K, inner);
     saved = (PyObject *)y;
     result = pc_record(op, y, 1, &z, &a, k->reads_output, &saved);
     Py_DECREF(y);
@@ -169,12 +148,9 @@ pc_grad_along_axis(pc_node *node, PyArrayObject *dout)
         return -1;
     if (dz == NULL)
         return 0;
-    NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(z) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(z), k->backward, PyArray_DATA(read), PyArray_DATA(dout),
-                PyArray_DATA(dz), a->along_axis.outer, a->along_axis.k, a->along_axis.inner);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(z), PyArray_TYPE(z), k->backward, PyArray_DATA(read),
+                      PyArray_DATA(dout), PyArray_DATA(dz), a->along_axis.outer, a->along_axis.k,
+                      a->along_axis.inner);
     return 0;
 }
 
@@ -192,12 +168,8 @@ pc_maxout(PyObject *x, int axis, pc_index outer, pc_index pieces, pc_index inner
     shape[ax] = a.maxout.units;
     if ((y = pc_new_array(PyArray_NDIM(xd), shape, PyArray_TYPE(xd))) == NULL)
         return NULL;
-    NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(xd) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(y), pc_maxout_forward, PyArray_DATA(xd), PyArray_DATA(y),
-                outer, a.maxout.units, pieces, inner);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(xd), PyArray_TYPE(y), pc_maxout_forward, PyArray_DATA(xd),
+                      PyArray_DATA(y), outer, a.maxout.units, pieces, inner);
     result = pc_record(PC_OP_MAXOUT, y, 1, &x, &a, 0, NULL);
     Py_DECREF(y);
     return result;
@@ -215,12 +187,8 @@ pc_grad_maxout(pc_node *node, PyArrayObject *dout)
         return -1;
     if (dx == NULL)
         return 0;
-    NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(x) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(x), pc_maxout_backward, PyArray_DATA(x), PyArray_DATA(dout),
-                PyArray_DATA(dx), a->maxout.outer, a->maxout.units, a->maxout.pieces,
-                a->maxout.inner);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(x), PyArray_TYPE(x), pc_maxout_backward, PyArray_DATA(x),
+                      PyArray_DATA(dout), PyArray_DATA(dx), a->maxout.outer, a->maxout.units,
+                      a->maxout.pieces, a->maxout.inner);
     return 0;
 }

@@ -3,12 +3,11 @@
  *
  *   affine_transform  saved[0] = t (N, 6) float64; args.affine_transform =
  *                     {interpolation, fill_mode, fill_value}
- *   resize_bilinear   y's shape gives OH, OW
+ *   resize_bilinear   args.resize = {OH, OW}, y's height and width
  *   contrast          saved[0] = mean (N, C), saved[1] = f (N,) float64; args.contrast = {lo, hi}
  */
 #include "autograd/ops_augment.h"
 
-#include "autograd/ops_elementwise.h"       /* PC_GIL_THRESHOLD */
 
 static pc_affine
 affine_of(PyArrayObject *x, PyArrayObject *t, int interpolation, int fill_mode, double fill)
@@ -26,15 +25,11 @@ pc_affine_transform(PyObject *x, PyArrayObject *t, int interpolation, int fill_m
     pc_affine g = affine_of(xa, t, interpolation, fill_mode, fill_value);
     pc_op_args args = {.affine_transform = {interpolation, fill_mode, fill_value}};
     PyObject *saved = (PyObject *)t, *result;
-    NPY_BEGIN_THREADS_DEF;
 
     if ((y = pc_new_array(4, PyArray_SHAPE(xa), PyArray_TYPE(xa))) == NULL)
         return NULL;
-    if (PyArray_SIZE(xa) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(xa), pc_affine_transform_forward, PyArray_DATA(xa),
-                PyArray_DATA(y), &g);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(xa), PyArray_TYPE(xa), pc_affine_transform_forward,
+                      PyArray_DATA(xa), PyArray_DATA(y), &g);
     result = pc_record(PC_OP_AFFINE_TRANSFORM, y, 1, &x, &args, 1, &saved);
     Py_DECREF(y);
     return result;
@@ -48,17 +43,13 @@ pc_grad_affine_transform(pc_node *node, PyArrayObject *dout)
                             node->args.affine_transform.interpolation,
                             node->args.affine_transform.fill_mode,
                             node->args.affine_transform.fill_value);
-    NPY_BEGIN_THREADS_DEF;
 
     if (pc_grad_buffer(node, 0, &dx) < 0)
         return -1;
     if (dx == NULL)
         return 0;
-    if (PyArray_SIZE(dout) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(dout), pc_affine_transform_backward, PyArray_DATA(dout),
-                PyArray_DATA(dx), &g);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), pc_affine_transform_backward,
+                      PyArray_DATA(dout), PyArray_DATA(dx), &g);
     return 0;
 }
 
@@ -68,16 +59,16 @@ pc_resize_bilinear(PyObject *x, pc_index OH, pc_index OW)
     PyArrayObject *xa = PC_DATA(x), *y;
     npy_intp dims[4] = {PyArray_DIM(xa, 0), OH, OW, PyArray_DIM(xa, 3)};
     PyObject *result;
-    NPY_BEGIN_THREADS_DEF;
 
     if ((y = pc_new_array(4, dims, PyArray_TYPE(xa))) == NULL)
         return NULL;
-    if (PyArray_SIZE(y) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(xa), pc_resize_bilinear_forward, PyArray_DATA(xa), PyArray_DATA(y),
-                dims[0], PyArray_DIM(xa, 1), PyArray_DIM(xa, 2), dims[3], OH, OW);
-    NPY_END_THREADS;
-    result = pc_record(PC_OP_RESIZE_BILINEAR, y, 1, &x, NULL, 0, NULL);
+    PC_DISPATCH_NOGIL(PyArray_SIZE(y), PyArray_TYPE(xa), pc_resize_bilinear_forward,
+                      PyArray_DATA(xa), PyArray_DATA(y), dims[0], PyArray_DIM(xa, 1),
+                      PyArray_DIM(xa, 2), dims[3], OH, OW);
+    {
+        pc_op_args args = {.resize = {OH, OW}};
+        result = pc_record(PC_OP_RESIZE_BILINEAR, y, 1, &x, &args, 0, NULL);
+    }
     Py_DECREF(y);
     return result;
 }
@@ -86,18 +77,15 @@ int
 pc_grad_resize_bilinear(pc_node *node, PyArrayObject *dout)
 {
     PyArrayObject *x = PC_DATA(node->parents[0]), *dx;
-    NPY_BEGIN_THREADS_DEF;
 
     if (pc_grad_buffer(node, 0, &dx) < 0)
         return -1;
     if (dx == NULL)
         return 0;
-    if (PyArray_SIZE(dout) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(dout), pc_resize_bilinear_backward, PyArray_DATA(dout),
-                PyArray_DATA(dx), PyArray_DIM(x, 0), PyArray_DIM(x, 1), PyArray_DIM(x, 2),
-                PyArray_DIM(x, 3), PyArray_DIM(dout, 1), PyArray_DIM(dout, 2));
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), pc_resize_bilinear_backward,
+                      PyArray_DATA(dout), PyArray_DATA(dx), PyArray_DIM(x, 0), PyArray_DIM(x, 1),
+                      PyArray_DIM(x, 2), PyArray_DIM(x, 3), PyArray_DIM(dout, 1),
+                      PyArray_DIM(dout, 2));
     return 0;
 }
 
@@ -108,17 +96,13 @@ pc_contrast(PyObject *x, PyArrayObject *f, double lo, double hi)
     npy_intp dims[2] = {PyArray_DIM(xa, 0), PyArray_DIM(xa, 3)};
     pc_op_args args = {.contrast = {lo, hi}};
     PyObject *result = NULL;
-    NPY_BEGIN_THREADS_DEF;
 
     if ((y = pc_new_array(4, PyArray_SHAPE(xa), PyArray_TYPE(xa))) == NULL ||
         (mean = pc_new_array(2, dims, PyArray_TYPE(xa))) == NULL)
         goto done;
-    if (PyArray_SIZE(xa) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(xa), pc_contrast_forward, PyArray_DATA(xa), PyArray_DATA(y),
-                PyArray_DATA(mean), PyArray_DATA(f), dims[0],
-                PyArray_DIM(xa, 1) * PyArray_DIM(xa, 2), dims[1], lo, hi);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(xa), PyArray_TYPE(xa), pc_contrast_forward, PyArray_DATA(xa),
+                      PyArray_DATA(y), PyArray_DATA(mean), PyArray_DATA(f), dims[0],
+                      PyArray_DIM(xa, 1) * PyArray_DIM(xa, 2), dims[1], lo, hi);
     {
         PyObject *saved[2] = {(PyObject *)mean, (PyObject *)f};
         result = pc_record(PC_OP_CONTRAST, y, 1, &x, &args, 2, saved);
@@ -134,18 +118,14 @@ pc_grad_contrast(pc_node *node, PyArrayObject *dout)
 {
     PyArrayObject *x = PC_DATA(node->parents[0]), *dx;
     PyArrayObject *mean = (PyArrayObject *)node->saved[0], *f = (PyArrayObject *)node->saved[1];
-    NPY_BEGIN_THREADS_DEF;
 
     if (pc_grad_buffer(node, 0, &dx) < 0)
         return -1;
     if (dx == NULL)
         return 0;
-    if (PyArray_SIZE(dout) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(dout), pc_contrast_backward, PyArray_DATA(x), PyArray_DATA(dout),
-                PyArray_DATA(mean), PyArray_DATA(f), PyArray_DIM(x, 0),
-                PyArray_DIM(x, 1) * PyArray_DIM(x, 2), PyArray_DIM(x, 3), node->args.contrast.lo,
-                node->args.contrast.hi, PyArray_DATA(dx));
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), pc_contrast_backward,
+                      PyArray_DATA(x), PyArray_DATA(dout), PyArray_DATA(mean), PyArray_DATA(f),
+                      PyArray_DIM(x, 0), PyArray_DIM(x, 1) * PyArray_DIM(x, 2), PyArray_DIM(x, 3),
+                      node->args.contrast.lo, node->args.contrast.hi, PyArray_DATA(dx));
     return 0;
 }

@@ -31,13 +31,10 @@ pc_dense_epilogue(PyArrayObject *y, PyArrayObject *b, npy_intp N, int act)
 {
     npy_intp M = N > 0 ? PyArray_SIZE(y) / N : 0;
     void *bias = b != NULL ? PyArray_DATA(b) : NULL;
-    NPY_BEGIN_THREADS_DEF;
     if (b == NULL && act == PC_ACT_LINEAR)
         return;
-    if (PyArray_SIZE(y) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(y), pc_bias_act_forward, PyArray_DATA(y), bias, M, N, act);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(y), PyArray_TYPE(y), pc_bias_act_forward, PyArray_DATA(y), bias,
+                      M, N, act);
 }
 
 PyObject *

@@ -91,12 +91,9 @@ pc_binary(pc_op op, PyObject *a, PyObject *b)
         PyArrayObject *iter_ops[4] = {PC_DATA(a), PC_DATA(b), NULL, y};
         pc_iter_broadcast(&it, ndim, shape, 4, iter_ops);
     }
-    NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(y) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH_ROWS(PyArray_TYPE(y), pc_strided_loop, k->forward, &it,
-                     PyArray_DATA(PC_DATA(a)), PyArray_DATA(PC_DATA(b)), NULL, PyArray_DATA(y));
-    NPY_END_THREADS;
+    PC_DISPATCH_ROWS_NOGIL(PyArray_SIZE(y), PyArray_TYPE(y), pc_strided_loop, k->forward, &it,
+                           PyArray_DATA(PC_DATA(a)), PyArray_DATA(PC_DATA(b)), NULL,
+                           PyArray_DATA(y));
     {
         PyObject *parents[2] = {a, b};
         result = pc_record(op, y, 2, parents, NULL, 0, NULL);
@@ -123,18 +120,14 @@ pc_grad_binary(pc_node *node, PyArrayObject *dout)
             continue;
         ops[0] = dout, ops[1] = a, ops[2] = b, ops[3] = d;
         pc_iter_broadcast(&it, PyArray_NDIM(dout), PyArray_SHAPE(dout), 4, ops);
-        NPY_BEGIN_THREADS_DEF;
-        if (PyArray_SIZE(dout) > PC_GIL_THRESHOLD)
-            NPY_BEGIN_THREADS;
         if (w == 0)
-            PC_DISPATCH_ROWS(PyArray_TYPE(dout), pc_strided_loop, k->backward_a, &it,
-                             PyArray_DATA(dout), PyArray_DATA(a), PyArray_DATA(b),
-                             PyArray_DATA(d));
+            PC_DISPATCH_ROWS_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), pc_strided_loop,
+                                   k->backward_a, &it, PyArray_DATA(dout), PyArray_DATA(a),
+                                   PyArray_DATA(b), PyArray_DATA(d));
         else
-            PC_DISPATCH_ROWS(PyArray_TYPE(dout), pc_strided_loop, k->backward_b, &it,
-                             PyArray_DATA(dout), PyArray_DATA(a), PyArray_DATA(b),
-                             PyArray_DATA(d));
-        NPY_END_THREADS;
+            PC_DISPATCH_ROWS_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), pc_strided_loop,
+                                   k->backward_b, &it, PyArray_DATA(dout), PyArray_DATA(a),
+                                   PyArray_DATA(b), PyArray_DATA(d));
     }
     return 0;
 }
@@ -152,11 +145,8 @@ pc_unary(pc_op op, PyObject *x)
     if (y == NULL)
         return NULL;
     n = PyArray_SIZE(y);
-    NPY_BEGIN_THREADS_DEF;
-    if (n > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(y), k->forward, PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(n, PyArray_TYPE(y), k->forward, PyArray_DATA(PC_DATA(x)), PyArray_DATA(y),
+                      n);
     saved = (PyObject *)y;                      /* backward reads the output */
     result = pc_record(op, y, 1, &x, NULL, 1, &saved);
     Py_DECREF(y);
@@ -178,12 +168,8 @@ pc_grad_unary(pc_node *node, PyArrayObject *dout)
         return -1;
     if (dx == NULL)
         return 0;
-    NPY_BEGIN_THREADS_DEF;
-    if (n > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(x), k->backward, PyArray_DATA(x), PyArray_DATA(y),
-                PyArray_DATA(dout), PyArray_DATA(dx), n);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(n, PyArray_TYPE(x), k->backward, PyArray_DATA(x), PyArray_DATA(y),
+                      PyArray_DATA(dout), PyArray_DATA(dx), n);
     return 0;
 }
 

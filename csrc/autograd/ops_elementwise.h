@@ -39,7 +39,4 @@ PyObject *pc_cast(PyObject *t, int typenum);
  * either is, like NumPy. 0, or -1 with an exception set. */
 int pc_promote_pair(PyObject **a, PyObject **b);
 
-/* Above this many elements a kernel runs with the GIL released. */
-#define PC_GIL_THRESHOLD 16384
-
 #endif

@@ -16,7 +16,6 @@ pc_dropout(PyObject *x, double rate, pc_rng *rng, const npy_intp *noise)
     PyObject *result = NULL;
     npy_intp n = PyArray_SIZE(xa);
     int nd = PyArray_NDIM(xa), typenum = PyArray_TYPE(xa);
-    NPY_BEGIN_THREADS_DEF;
 
     if ((m = pc_new_array(nd, PyArray_SHAPE(xa), typenum)) == NULL ||
         (y = pc_new_array(nd, PyArray_SHAPE(xa), typenum)) == NULL ||
@@ -31,11 +30,8 @@ pc_dropout(PyObject *x, double rate, pc_rng *rng, const npy_intp *noise)
         if (PyArray_CopyInto(m, small) < 0)     /* broadcasts the smaller mask */
             goto done;
     }
-    if (n > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(xa), pc_dropout_forward, PyArray_DATA(xa), PyArray_DATA(m),
-                PyArray_DATA(y), n);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(n, PyArray_TYPE(xa), pc_dropout_forward, PyArray_DATA(xa), PyArray_DATA(m),
+                      PyArray_DATA(y), n);
     {
         PyObject *saved = (PyObject *)m;
         pc_op_args args = {.dropout = {rate}};
@@ -53,16 +49,12 @@ pc_grad_dropout(pc_node *node, PyArrayObject *dout)
 {
     PyArrayObject *m = (PyArrayObject *)node->saved[0], *dx;
     npy_intp n = PyArray_SIZE(dout);
-    NPY_BEGIN_THREADS_DEF;
 
     if (pc_grad_buffer(node, 0, &dx) < 0)
         return -1;
     if (dx == NULL)
         return 0;
-    if (n > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(dout), pc_dropout_backward, PyArray_DATA(dout), PyArray_DATA(m),
-                PyArray_DATA(dx), n);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(n, PyArray_TYPE(dout), pc_dropout_backward, PyArray_DATA(dout),
+                      PyArray_DATA(m), PyArray_DATA(dx), n);
     return 0;
 }

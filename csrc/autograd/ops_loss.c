@@ -4,7 +4,6 @@
  * into y_pred's gradient only. */
 #include "autograd/ops_loss.h"
 
-#include "autograd/ops_elementwise.h"       /* PC_GIL_THRESHOLD */
 
 #define ROW(name, samples)                                                               \
     {pc_##name##_forward_f32, pc_##name##_forward_f64, pc_##name##_backward_f32,         \
@@ -86,12 +85,8 @@ pc_row_loss(pc_op op, PyObject *pred, PyObject *truth, int reduction)
     if (per == NULL)
         return NULL;
     a.loss.rows = PyArray_SIZE(per);
-    NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(p) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(p), k->forward, PyArray_DATA(p), PyArray_DATA(PC_DATA(truth)),
-                PyArray_DATA(per), a.loss.rows, a.loss.k);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(p), PyArray_TYPE(p), k->forward, PyArray_DATA(p),
+                      PyArray_DATA(PC_DATA(truth)), PyArray_DATA(per), a.loss.rows, a.loss.k);
     result = record_loss(op, per, reduction, a.loss.rows, pred, truth, &a);
     Py_DECREF(per);
     return result;
@@ -109,13 +104,9 @@ pc_grad_row_loss(pc_node *node, PyArrayObject *dout)
         return -1;
     if (dp == NULL)
         return 0;
-    NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(p) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(p), k->backward, PyArray_DATA(p), PyArray_DATA(y),
-                PyArray_DATA(dout), a->loss.per_row, a->loss.scale, PyArray_DATA(dp),
-                a->loss.rows, a->loss.k);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(p), PyArray_TYPE(p), k->backward, PyArray_DATA(p),
+                      PyArray_DATA(y), PyArray_DATA(dout), a->loss.per_row, a->loss.scale,
+                      PyArray_DATA(dp), a->loss.rows, a->loss.k);
     return 0;
 }
 
@@ -135,12 +126,9 @@ pc_sparse_loss(pc_op op, PyObject *pred, PyObject *labels, int reduction, pc_ind
     per = pc_new_array(PyArray_NDIM(p) - 1, PyArray_SHAPE(p), PyArray_TYPE(p));
     if (per == NULL)
         return NULL;
-    NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(p) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(p), k->forward, PyArray_DATA(p), PyArray_DATA(PC_DATA(labels)),
-                PyArray_DATA(per), a.loss.rows, a.loss.k, ignore);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(p), PyArray_TYPE(p), k->forward, PyArray_DATA(p),
+                      PyArray_DATA(PC_DATA(labels)), PyArray_DATA(per), a.loss.rows, a.loss.k,
+                      ignore);
     result = record_loss(op, per, reduction, count, pred, labels, &a);
     Py_DECREF(per);
     return result;
@@ -159,14 +147,9 @@ pc_grad_sparse_loss(pc_node *node, PyArrayObject *dout)
         return -1;
     if (dp == NULL)
         return 0;
-    NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(p) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(p), k->backward, PyArray_DATA(p), PyArray_DATA(labels),
-                PyArray_DATA(dout), a->loss.per_row, a->loss.scale, PyArray_DATA(dp),
-                a->loss.rows, a->loss.k,
-                ignore);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(p), PyArray_TYPE(p), k->backward, PyArray_DATA(p),
+                      PyArray_DATA(labels), PyArray_DATA(dout), a->loss.per_row, a->loss.scale,
+                      PyArray_DATA(dp), a->loss.rows, a->loss.k, ignore);
     return 0;
 }
 
@@ -226,12 +209,8 @@ pc_yolo_loss(PyObject *pred, PyObject *truth, const pc_op_args *args, int reduct
     shape[0] = d.N, shape[1] = PC_YOLO_PARTS;
     if ((parts = pc_new_array(2, shape, PyArray_TYPE(p))) == NULL)
         return NULL;
-    NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(p) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(p), pc_yolo_forward, PyArray_DATA(p),
-                PyArray_DATA(PC_DATA(truth)), PyArray_DATA(parts), &d);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(p), PyArray_TYPE(p), pc_yolo_forward, PyArray_DATA(p),
+                      PyArray_DATA(PC_DATA(truth)), PyArray_DATA(parts), &d);
     result = yolo_result(parts, return_parts, reduction, pred, truth, *args);
     Py_DECREF(parts);
     return result;
@@ -251,12 +230,8 @@ pc_grad_yolo_loss(pc_node *node, PyArrayObject *dout)
         return -1;
     if (dp == NULL)
         return 0;
-    NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(p) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(p), pc_yolo_backward, PyArray_DATA(p), PyArray_DATA(t),
-                PyArray_DATA(dout), a->yolo.per_row, a->yolo.scale, mask, PyArray_DATA(dp),
-                &d);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(p), PyArray_TYPE(p), pc_yolo_backward, PyArray_DATA(p),
+                      PyArray_DATA(t), PyArray_DATA(dout), a->yolo.per_row, a->yolo.scale, mask,
+                      PyArray_DATA(dp), &d);
     return 0;
 }

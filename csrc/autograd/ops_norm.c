@@ -3,16 +3,16 @@
  *
  *   batch_norm   parents: x, then γ and β when present
  *                saved[0] = mean, saved[1] = inv = 1/√(var + ε)   (C,) each
- *                args.norm = {A, C, B, batch_stats, parent of γ (or −1), parent of β (or −1)}
+ *                args.norm = {A, C, B, batch_stats, parent of γ (or −1), parent of β (or −1),
+ *                             axis, epsilon, momentum}
  *                x is viewed as (A, C, B) around the normalised axis
  *   layer_norm   parents as batch_norm; saved mean, inv (M,) per row of x viewed (M, K)
- *                args.norm = {M, K (in a, c), −, −, parent of γ (or −1), of β (or −1)}
+ *                args.norm = {M, K (in a, c), 1, −, parent of γ (or −1), of β (or −1),
+ *                             first normalised axis, epsilon, −}
  */
 #include "autograd/ops_norm.h"
 
-#include "autograd/ops_elementwise.h"       /* PC_GIL_THRESHOLD */
 #include "kernels/norm.h"
-
 
 /* parents[] = x, then γ and β when present; their indices into args */
 static int
@@ -104,7 +104,7 @@ pc_batch_norm(PyObject *x, PyObject *gamma, PyObject *beta, PyArrayObject *movin
                     momentum);
     NPY_END_THREADS;
     {
-        pc_op_args args = {.norm = {A, C, B, batch_stats, -1, -1}};
+        pc_op_args args = {.norm = {A, C, B, batch_stats, -1, -1, axis, epsilon, momentum}};
         PyObject *saved[2] = {(PyObject *)mean, (PyObject *)inv};
         int n_parents = norm_parents(x, gamma, beta, parents, &args);
         result = pc_record(PC_OP_BATCH_NORM, y, n_parents, parents, &args, 2, saved);
@@ -128,53 +128,80 @@ optional_grad(pc_node *node, pc_index i, PyArrayObject **out)
     return i < 0 ? 0 : pc_grad_buffer(node, (int)i, out);
 }
 
+/* What both backwards read: x, the saved statistics, γ, the gradient buffers and a
+ * float64 workspace for the per-channel sums */
+typedef struct {
+    PyArrayObject *x, *mean, *inv;      /* borrowed */
+    PyArrayObject *work;                /* new ref when norm_grads_of returns 1 */
+    void *gamma;                        /* γ's data, or NULL without γ */
+    void *dx, *dgamma, *dbeta;          /* the buffers' data, NULL where none is wanted */
+} norm_grads;
+
+static void *
+data_or_null(PyArrayObject *a)
+{
+    return a != NULL ? PyArray_DATA(a) : NULL;
+}
+
+/* Fills *n from the node: 1 when any gradient is wanted (n->work is then allocated),
+ * 0 when none, -1 on error */
+static int
+norm_grads_of(pc_node *node, norm_grads *n)
+{
+    const struct pc_norm_args *a = &node->args.norm;
+    PyArrayObject *dx, *dgamma, *dbeta;
+
+    n->x = PC_DATA(node->parents[0]);
+    n->mean = (PyArrayObject *)node->saved[0];
+    n->inv = (PyArrayObject *)node->saved[1];
+    n->gamma = a->gamma >= 0 ? PyArray_DATA(PC_DATA(node->parents[a->gamma])) : NULL;
+    if (pc_grad_buffer(node, 0, &dx) < 0 || optional_grad(node, a->gamma, &dgamma) < 0 ||
+        optional_grad(node, a->beta, &dbeta) < 0)
+        return -1;
+    n->dx = data_or_null(dx);
+    n->dgamma = data_or_null(dgamma);
+    n->dbeta = data_or_null(dbeta);
+    if (dx == NULL && dgamma == NULL && dbeta == NULL)
+        return 0;
+    return (n->work = norm_workspace(a->a, a->c, a->b)) == NULL ? -1 : 1;
+}
+
 int
 pc_grad_batch_norm(pc_node *node, PyArrayObject *dout)
 {
     const struct pc_norm_args *a = &node->args.norm;
-    PyArrayObject *x = PC_DATA(node->parents[0]), *dx, *dgamma, *dbeta, *work;
-    PyArrayObject *mean = (PyArrayObject *)node->saved[0], *inv = (PyArrayObject *)node->saved[1];
-    void *g = a->gamma >= 0 ? PyArray_DATA(PC_DATA(node->parents[a->gamma])) : NULL;
-    NPY_BEGIN_THREADS_DEF;
+    norm_grads n;
+    int wanted = norm_grads_of(node, &n);
 
-    if (pc_grad_buffer(node, 0, &dx) < 0 || optional_grad(node, a->gamma, &dgamma) < 0 ||
-        optional_grad(node, a->beta, &dbeta) < 0)
-        return -1;
-    if (dx == NULL && dgamma == NULL && dbeta == NULL)
-        return 0;
-    if ((work = norm_workspace(a->a, a->c, a->b)) == NULL)
-        return -1;
-    if (PyArray_SIZE(dout) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(dout), pc_batch_norm_backward, PyArray_DATA(x), PyArray_DATA(dout),
-                a->a, a->c, a->b, PyArray_DATA(mean), PyArray_DATA(inv), g,
-                a->batch_stats, PyArray_DATA(work), dx ? PyArray_DATA(dx) : NULL,
-                dgamma ? PyArray_DATA(dgamma) : NULL, dbeta ? PyArray_DATA(dbeta) : NULL);
-    NPY_END_THREADS;
-    Py_DECREF(work);
+    if (wanted <= 0)
+        return wanted;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), pc_batch_norm_backward,
+                      PyArray_DATA(n.x), PyArray_DATA(dout), a->a, a->c, a->b,
+                      PyArray_DATA(n.mean), PyArray_DATA(n.inv), n.gamma, a->batch_stats,
+                      PyArray_DATA(n.work), n.dx, n.dgamma, n.dbeta);
+    Py_DECREF(n.work);
     return 0;
 }
 
 PyObject *
-pc_layer_norm(PyObject *x, PyObject *gamma, PyObject *beta, pc_index K, double epsilon)
+pc_layer_norm(PyObject *x, PyObject *gamma, PyObject *beta, int first, double epsilon)
 {
     PyArrayObject *xa = PC_DATA(x), *y = NULL, *mean = NULL, *inv = NULL;
     PyObject *result = NULL, *parents[3];
-    pc_index M = PyArray_SIZE(xa) / K;
-    NPY_BEGIN_THREADS_DEF;
+    pc_index M = 1, K = 1;          /* x viewed (M, K): the axes before first, and the rest */
+
+    for (int d = 0; d < PyArray_NDIM(xa); d++)
+        *(d < first ? &M : &K) *= PyArray_DIM(xa, d);
 
     if ((y = pc_new_array(PyArray_NDIM(xa), PyArray_SHAPE(xa), PyArray_TYPE(xa))) == NULL ||
         (mean = channel_array(xa, M)) == NULL || (inv = channel_array(xa, M)) == NULL)
         goto done;
-    if (PyArray_SIZE(xa) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(xa), pc_layer_norm_forward, PyArray_DATA(xa), M, K,
-                gamma != NULL ? PyArray_DATA(PC_DATA(gamma)) : NULL,
-                beta != NULL ? PyArray_DATA(PC_DATA(beta)) : NULL, epsilon, PyArray_DATA(y),
-                PyArray_DATA(mean), PyArray_DATA(inv));
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(xa), PyArray_TYPE(xa), pc_layer_norm_forward, PyArray_DATA(xa),
+                      M, K, gamma != NULL ? PyArray_DATA(PC_DATA(gamma)) : NULL,
+                      beta != NULL ? PyArray_DATA(PC_DATA(beta)) : NULL, epsilon, PyArray_DATA(y),
+                      PyArray_DATA(mean), PyArray_DATA(inv));
     {
-        pc_op_args args = {.norm = {M, K, 1, 0, -1, -1}};
+        pc_op_args args = {.norm = {M, K, 1, 0, -1, -1, first, epsilon, 0.0}};
         PyObject *saved[2] = {(PyObject *)mean, (PyObject *)inv};
         int n_parents = norm_parents(x, gamma, beta, parents, &args);
         result = pc_record(PC_OP_LAYER_NORM, y, n_parents, parents, &args, 2, saved);
@@ -190,25 +217,15 @@ int
 pc_grad_layer_norm(pc_node *node, PyArrayObject *dout)
 {
     const struct pc_norm_args *a = &node->args.norm;
-    PyArrayObject *x = PC_DATA(node->parents[0]), *dx, *dgamma, *dbeta, *work;
-    PyArrayObject *mean = (PyArrayObject *)node->saved[0], *inv = (PyArrayObject *)node->saved[1];
-    void *g = a->gamma >= 0 ? PyArray_DATA(PC_DATA(node->parents[a->gamma])) : NULL;
-    NPY_BEGIN_THREADS_DEF;
+    norm_grads n;
+    int wanted = norm_grads_of(node, &n);
 
-    if (pc_grad_buffer(node, 0, &dx) < 0 || optional_grad(node, a->gamma, &dgamma) < 0 ||
-        optional_grad(node, a->beta, &dbeta) < 0)
-        return -1;
-    if (dx == NULL && dgamma == NULL && dbeta == NULL)
-        return 0;
-    if ((work = norm_workspace(a->a, a->c, 1)) == NULL)
-        return -1;
-    if (PyArray_SIZE(dout) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(dout), pc_layer_norm_backward, PyArray_DATA(x), PyArray_DATA(dout),
-                a->a, a->c, PyArray_DATA(mean), PyArray_DATA(inv), g,
-                PyArray_DATA(work), dx ? PyArray_DATA(dx) : NULL,
-                dgamma ? PyArray_DATA(dgamma) : NULL, dbeta ? PyArray_DATA(dbeta) : NULL);
-    NPY_END_THREADS;
-    Py_DECREF(work);
+    if (wanted <= 0)
+        return wanted;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), pc_layer_norm_backward,
+                      PyArray_DATA(n.x), PyArray_DATA(dout), a->a, a->c, PyArray_DATA(n.mean),
+                      PyArray_DATA(n.inv), n.gamma, PyArray_DATA(n.work), n.dx, n.dgamma,
+                      n.dbeta);
+    Py_DECREF(n.work);
     return 0;
 }

@@ -16,10 +16,10 @@ PyObject *pc_batch_norm(PyObject *x, PyObject *gamma, PyObject *beta,
                         PyArrayObject *moving_mean, PyArrayObject *moving_var, int axis,
                         double epsilon, double momentum, int batch_stats);
 
-/* y = γ·(x − mean)/√(var + ε) + β with mean and var of each run of K consecutive values
- * of x (the trailing axes being normalised), one node. gamma, beta: Tensors of K values
- * or NULL, x's dtype; K ≥ 1 divides x's size (checked by the caller). New ref or NULL. */
-PyObject *pc_layer_norm(PyObject *x, PyObject *gamma, PyObject *beta, pc_index K,
+/* y = γ·(x − mean)/√(var + ε) + β with mean and var over x's axes first.. (the trailing
+ * axes, K values per sample), one node. gamma, beta: Tensors of K values or NULL, x's
+ * dtype; 1 ≤ first < ndim (checked by the caller). New ref or NULL. */
+PyObject *pc_layer_norm(PyObject *x, PyObject *gamma, PyObject *beta, int first,
                         double epsilon);
 
 #endif

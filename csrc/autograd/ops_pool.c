@@ -28,16 +28,13 @@ window_backward(pc_node *node, PyArrayObject *dout, const pc_window2d *g,
                 void (*kernel_f64)(const double *, double *, const pc_window2d *))
 {
     PyArrayObject *dx;
-    NPY_BEGIN_THREADS_DEF;
 
     if (pc_grad_buffer(node, 0, &dx) < 0)
         return -1;
     if (dx == NULL)
         return 0;
-    if (PyArray_SIZE(dout) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(dout), kernel, PyArray_DATA(dout), PyArray_DATA(dx), g);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), kernel, PyArray_DATA(dout),
+                      PyArray_DATA(dx), g);
     return 0;
 }
 
@@ -47,7 +44,6 @@ pc_pool2d(PyObject *x, const pc_window2d *geometry, int same, int is_max)
     PyArrayObject *xa = PC_DATA(x), *y = NULL, *arg = NULL;
     PyObject *result = NULL, *saved = NULL;
     pc_window2d g = *geometry;
-    NPY_BEGIN_THREADS_DEF;
 
     {
         npy_intp dims[4] = {g.N, g.OH, g.OW, g.C};
@@ -55,15 +51,12 @@ pc_pool2d(PyObject *x, const pc_window2d *geometry, int same, int is_max)
             (is_max && (arg = pc_new_array(4, dims, NPY_INT32)) == NULL))
             goto done;
     }
-    if (PyArray_SIZE(xa) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
     if (is_max)
-        PC_DISPATCH(PyArray_TYPE(xa), pc_max_pool_forward, PyArray_DATA(xa), PyArray_DATA(y),
-                    PyArray_DATA(arg), &g);
+        PC_DISPATCH_NOGIL(PyArray_SIZE(xa), PyArray_TYPE(xa), pc_max_pool_forward,
+                          PyArray_DATA(xa), PyArray_DATA(y), PyArray_DATA(arg), &g);
     else
-        PC_DISPATCH(PyArray_TYPE(xa), pc_avg_pool_forward, PyArray_DATA(xa), PyArray_DATA(y),
-                    &g);
-    NPY_END_THREADS;
+        PC_DISPATCH_NOGIL(PyArray_SIZE(xa), PyArray_TYPE(xa), pc_avg_pool_forward,
+                          PyArray_DATA(xa), PyArray_DATA(y), &g);
     saved = (PyObject *)arg;
     {
         pc_op_args args = {.pool2d = {g.KH, g.KW, g.SH, g.SW, g.PT, g.PL, g.OH, g.OW, same}};
@@ -82,21 +75,17 @@ pc_grad_max_pool2d(pc_node *node, PyArrayObject *dout)
     pc_window2d g = window_of(node);
     PyArrayObject *arg = (PyArrayObject *)node->saved[0], *dx;
     int fresh;
-    NPY_BEGIN_THREADS_DEF;
 
     if (pc_grad_buffer_to_overwrite(node, 0, &dx, &fresh) < 0)  /* fresh: not zeroed */
         return -1;
     if (dx == NULL)
         return 0;
-    if (PyArray_SIZE(dout) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
     if (fresh)
-        PC_DISPATCH(PyArray_TYPE(dout), pc_max_pool_backward_overwrite, PyArray_DATA(dout),
-                    PyArray_DATA(arg), PyArray_DATA(dx), &g);
+        PC_DISPATCH_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), pc_max_pool_backward_overwrite,
+                          PyArray_DATA(dout), PyArray_DATA(arg), PyArray_DATA(dx), &g);
     else
-        PC_DISPATCH(PyArray_TYPE(dout), pc_max_pool_backward, PyArray_DATA(dout),
-                    PyArray_DATA(arg), PyArray_DATA(dx), &g);
-    NPY_END_THREADS;
+        PC_DISPATCH_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), pc_max_pool_backward,
+                          PyArray_DATA(dout), PyArray_DATA(arg), PyArray_DATA(dx), &g);
     return 0;
 }
 
@@ -113,14 +102,11 @@ pc_upsampling2d(PyObject *x, const pc_window2d *geometry, const npy_intp dims[4]
     PyArrayObject *xa = PC_DATA(x), *y;
     pc_window2d g = *geometry;
     PyObject *result;
-    NPY_BEGIN_THREADS_DEF;
 
     if ((y = pc_new_array(4, dims, PyArray_TYPE(xa))) == NULL)
         return NULL;
-    if (PyArray_SIZE(y) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(xa), pc_upsample_forward, PyArray_DATA(xa), PyArray_DATA(y), &g);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(y), PyArray_TYPE(xa), pc_upsample_forward, PyArray_DATA(xa),
+                      PyArray_DATA(y), &g);
     {
         pc_op_args a = {.upsampling2d = {g.SH, g.SW}};
         result = pc_record(PC_OP_UPSAMPLING2D, y, 1, &x, &a, 0, NULL);

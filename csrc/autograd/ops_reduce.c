@@ -34,16 +34,12 @@ run_reduce(pc_op op, PyArrayObject *x, PyArrayObject *y, PyArrayObject *argmax,
 {
     pc_iter it;
     pc_reduce_iter(&it, PyArray_NDIM(x), PyArray_SHAPE(x), mask);
-    NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(x) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
     if (op == PC_OP_MAX)
-        PC_DISPATCH(PyArray_TYPE(x), pc_max_forward, &it, PyArray_DATA(x), PyArray_DATA(y),
-                    PyArray_DATA(argmax), PyArray_SIZE(y));
+        PC_DISPATCH_NOGIL(PyArray_SIZE(x), PyArray_TYPE(x), pc_max_forward, &it, PyArray_DATA(x),
+                          PyArray_DATA(y), PyArray_DATA(argmax), PyArray_SIZE(y));
     else
-        PC_DISPATCH(PyArray_TYPE(x), pc_sum_forward, &it, PyArray_DATA(x), PyArray_DATA(y),
-                    PyArray_SIZE(y), scale);
-    NPY_END_THREADS;
+        PC_DISPATCH_NOGIL(PyArray_SIZE(x), PyArray_TYPE(x), pc_sum_forward, &it, PyArray_DATA(x),
+                          PyArray_DATA(y), PyArray_SIZE(y), scale);
 }
 
 PyObject *
@@ -83,12 +79,8 @@ pc_grad_sum(pc_node *node, PyArrayObject *dout)
     if (dx == NULL)
         return 0;
     pc_reduce_iter(&it, PyArray_NDIM(x), PyArray_SHAPE(x), node->args.reduce.mask);
-    NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(x) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(x), pc_sum_backward, &it, PyArray_DATA(dout), PyArray_DATA(dx),
-                node->args.reduce.scale);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(x), PyArray_TYPE(x), pc_sum_backward, &it, PyArray_DATA(dout),
+                      PyArray_DATA(dx), node->args.reduce.scale);
     return 0;
 }
 

@@ -64,12 +64,8 @@ pc_grad_reshape(pc_node *node, PyArrayObject *dout)
         return -1;
     if (dx == NULL)
         return 0;
-    NPY_BEGIN_THREADS_DEF;
-    if (n > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(dx), pc_block_accumulate, PyArray_DATA(dout), PyArray_DATA(dx), 1,
-                n, n, 0);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(n, PyArray_TYPE(dx), pc_block_accumulate, PyArray_DATA(dout),
+                      PyArray_DATA(dx), 1, n, n, 0);
     return 0;
 }
 
@@ -87,12 +83,8 @@ pc_transpose(PyObject *x, PyArrayObject *perm)
     if ((y = pc_new_array(ndim, shape, PyArray_TYPE(xa))) == NULL)
         return NULL;
     pc_transpose_iter(&it, ndim, PyArray_SHAPE(xa), PyArray_DATA(perm), 0, 3);
-    NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(xa) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH_ROWS(PyArray_TYPE(xa), pc_strided_loop, pc_copy_rows, &it, PyArray_DATA(xa),
-                     NULL, NULL, PyArray_DATA(y));
-    NPY_END_THREADS;
+    PC_DISPATCH_ROWS_NOGIL(PyArray_SIZE(xa), PyArray_TYPE(xa), pc_strided_loop, pc_copy_rows, &it,
+                           PyArray_DATA(xa), NULL, NULL, PyArray_DATA(y));
     {
         PyObject *saved = (PyObject *)perm;
         result = pc_record(PC_OP_TRANSPOSE, y, 1, &x, NULL, 1, &saved);
@@ -114,12 +106,8 @@ pc_grad_transpose(pc_node *node, PyArrayObject *dout)
     if (dx == NULL)
         return 0;
     pc_transpose_iter(&it, PyArray_NDIM(x), PyArray_SHAPE(x), PyArray_DATA(perm), 3, 0);
-    NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(x) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH_ROWS(PyArray_TYPE(x), pc_strided_loop, pc_accumulate, &it, PyArray_DATA(dout),
-                     NULL, NULL, PyArray_DATA(dx));
-    NPY_END_THREADS;
+    PC_DISPATCH_ROWS_NOGIL(PyArray_SIZE(x), PyArray_TYPE(x), pc_strided_loop, pc_accumulate, &it,
+                           PyArray_DATA(dout), NULL, NULL, PyArray_DATA(dx));
     return 0;
 }
 
@@ -165,12 +153,8 @@ pc_grad_concat(pc_node *node, PyArrayObject *dout)
         if (pc_grad_buffer(node, p, &dx) < 0)
             return -1;
         if (dx != NULL) {
-            NPY_BEGIN_THREADS_DEF;
-            if (A * lx > PC_GIL_THRESHOLD)
-                NPY_BEGIN_THREADS;
-            PC_DISPATCH(PyArray_TYPE(dx), pc_block_accumulate, PyArray_DATA(dout),
-                        PyArray_DATA(dx), A, lx, ly, off);
-            NPY_END_THREADS;
+            PC_DISPATCH_NOGIL(A * lx, PyArray_TYPE(dx), pc_block_accumulate, PyArray_DATA(dout),
+                              PyArray_DATA(dx), A, lx, ly, off);
         }
         off += lx;
     }

@@ -3,11 +3,11 @@
  *
  *   global_avg_pool2d  parent x (N, H, W, C); y (N, C) or (N, 1, 1, C)
  *   global_max_pool2d  the same; saved[0] = arg (N, C) intp: the pixel of each maximum
+ *                      (both: args.global_pool2d = {keepdims})
  *   pad2d              args.pad2d = {PT, PB, PL, PR} (negative: cropped)
  */
 #include "autograd/ops_spatial.h"
 
-#include "autograd/ops_elementwise.h"       /* PC_GIL_THRESHOLD */
 
 /* N, P = H·W, C of x (N, H, W, C) */
 static void
@@ -24,7 +24,6 @@ pc_global_pool2d(PyObject *x, int is_max, int keepdims)
     PyArrayObject *xa = PC_DATA(x), *y = NULL, *arg = NULL;
     PyObject *result = NULL, *saved = NULL;
     pc_index N, P, C;
-    NPY_BEGIN_THREADS_DEF;
 
     image_sizes(xa, &N, &P, &C);
     {
@@ -34,18 +33,18 @@ pc_global_pool2d(PyObject *x, int is_max, int keepdims)
             (is_max && (arg = pc_new_array(2, flat, NPY_INTP)) == NULL))
             goto done;
     }
-    if (PyArray_SIZE(xa) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
     if (is_max)
-        PC_DISPATCH(PyArray_TYPE(xa), pc_global_max_pool_forward, PyArray_DATA(xa),
-                    PyArray_DATA(y), PyArray_DATA(arg), N, P, C);
+        PC_DISPATCH_NOGIL(PyArray_SIZE(xa), PyArray_TYPE(xa), pc_global_max_pool_forward,
+                          PyArray_DATA(xa), PyArray_DATA(y), PyArray_DATA(arg), N, P, C);
     else
-        PC_DISPATCH(PyArray_TYPE(xa), pc_global_avg_pool_forward, PyArray_DATA(xa),
-                    PyArray_DATA(y), N, P, C);
-    NPY_END_THREADS;
+        PC_DISPATCH_NOGIL(PyArray_SIZE(xa), PyArray_TYPE(xa), pc_global_avg_pool_forward,
+                          PyArray_DATA(xa), PyArray_DATA(y), N, P, C);
     saved = (PyObject *)arg;
-    result = pc_record(is_max ? PC_OP_GLOBAL_MAX_POOL2D : PC_OP_GLOBAL_AVG_POOL2D, y, 1, &x,
-                       NULL, is_max, &saved);
+    {
+        pc_op_args args = {.global_pool2d = {keepdims}};
+        result = pc_record(is_max ? PC_OP_GLOBAL_MAX_POOL2D : PC_OP_GLOBAL_AVG_POOL2D, y, 1,
+                           &x, &args, is_max, &saved);
+    }
 done:
     Py_XDECREF(y);
     Py_XDECREF(arg);
@@ -57,18 +56,14 @@ pc_grad_global_avg_pool2d(pc_node *node, PyArrayObject *dout)
 {
     PyArrayObject *dx;
     pc_index N, P, C;
-    NPY_BEGIN_THREADS_DEF;
 
     if (pc_grad_buffer(node, 0, &dx) < 0)
         return -1;
     if (dx == NULL)
         return 0;
     image_sizes(PC_DATA(node->parents[0]), &N, &P, &C);
-    if (PyArray_SIZE(dx) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(dout), pc_global_avg_pool_backward, PyArray_DATA(dout),
-                PyArray_DATA(dx), N, P, C);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(dx), PyArray_TYPE(dout), pc_global_avg_pool_backward,
+                      PyArray_DATA(dout), PyArray_DATA(dx), N, P, C);
     return 0;
 }
 
@@ -95,14 +90,11 @@ pc_pad2d(PyObject *x, const pc_pad_geometry *g)
     npy_intp dims[4] = {g->N, g->OH, g->OW, g->C};
     pc_op_args args = {.pad2d = {g->PT, g->PB, g->PL, g->PR}};
     PyObject *result;
-    NPY_BEGIN_THREADS_DEF;
 
     if ((y = pc_new_array(4, dims, PyArray_TYPE(xa))) == NULL)
         return NULL;
-    if (PyArray_SIZE(y) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(xa), pc_pad2d_forward, PyArray_DATA(xa), PyArray_DATA(y), g);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(y), PyArray_TYPE(xa), pc_pad2d_forward, PyArray_DATA(xa),
+                      PyArray_DATA(y), g);
     result = pc_record(PC_OP_PAD2D, y, 1, &x, &args, 0, NULL);
     Py_DECREF(y);
     return result;
@@ -117,16 +109,12 @@ pc_grad_pad2d(pc_node *node, PyArrayObject *dout)
                   .C = PyArray_DIM(x, 3), .PT = a->pad2d.pt, .PB = a->pad2d.pb,
                   .PL = a->pad2d.pl, .PR = a->pad2d.pr,
                   .OH = PyArray_DIM(dout, 1), .OW = PyArray_DIM(dout, 2)};
-    NPY_BEGIN_THREADS_DEF;
 
     if (pc_grad_buffer(node, 0, &dx) < 0)
         return -1;
     if (dx == NULL)
         return 0;
-    if (PyArray_SIZE(dout) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(dout), pc_pad2d_backward, PyArray_DATA(dout), PyArray_DATA(dx),
-                &g);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), pc_pad2d_backward,
+                      PyArray_DATA(dout), PyArray_DATA(dx), &g);
     return 0;
 }

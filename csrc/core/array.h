@@ -17,6 +17,29 @@
     ((typenum) == NPY_FLOAT32 ? fn##_f32(__VA_ARGS__, row##_f32)                        \
                               : fn##_f64(__VA_ARGS__, row##_f64))
 
+/* Above this many elements a kernel runs with the GIL released. */
+#define PC_GIL_THRESHOLD 16384
+
+/* PC_DISPATCH / PC_DISPATCH_ROWS with the GIL released when the work is large (n elements
+ * > PC_GIL_THRESHOLD): the kernel call of every recorder and backward. The arguments are
+ * evaluated without the GIL, so they must not touch Python objects beyond PyArray_* macros. */
+#define PC_DISPATCH_NOGIL(n, typenum, fn, ...)                                           \
+    do {                                                                                 \
+        NPY_BEGIN_THREADS_DEF;                                                           \
+        if ((n) > PC_GIL_THRESHOLD)                                                      \
+            NPY_BEGIN_THREADS;                                                           \
+        PC_DISPATCH(typenum, fn, __VA_ARGS__);                                           \
+        NPY_END_THREADS;                                                                 \
+    } while (0)
+#define PC_DISPATCH_ROWS_NOGIL(n, typenum, fn, row, ...)                                 \
+    do {                                                                                 \
+        NPY_BEGIN_THREADS_DEF;                                                           \
+        if ((n) > PC_GIL_THRESHOLD)                                                      \
+            NPY_BEGIN_THREADS;                                                           \
+        PC_DISPATCH_ROWS(typenum, fn, row, __VA_ARGS__);                                 \
+        NPY_END_THREADS;                                                                 \
+    } while (0)
+
 /* Element i of a float32/float64 array, as a double (exact for either dtype) */
 static inline double
 pc_value_at(PyArrayObject *a, npy_intp i)

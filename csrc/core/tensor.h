@@ -72,10 +72,14 @@ typedef union {
         pc_index a, c, b;
         int batch_stats;            /* batch_norm: normalised by the batch's own statistics */
         int gamma, beta;            /* which parent γ and β are, or −1 */
+        int axis;                   /* batch_norm: the axis; layer_norm: the first one */
+        double epsilon, momentum;   /* as called (momentum: batch_norm's only) */
     } norm;
+    struct { int keepdims; } global_pool2d;
     struct { pc_index pt, pb, pl, pr; } pad2d;          /* negative: cropped */
     struct { int interpolation, fill_mode; double fill_value; } affine_transform;
-    struct { double lo, hi; } contrast;
+    struct { double lo, hi; } contrast;                 /* value_range */
+    struct { pc_index oh, ow; } resize;
 } pc_op_args;
 
 typedef struct pc_node {

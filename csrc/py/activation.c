@@ -164,20 +164,18 @@ done:
     return result;
 }
 
-#define KW(f) (PyCFunction)(void (*)(void))(f), METH_VARARGS | METH_KEYWORDS
 PyMethodDef pc_activation_functions[] = {
 #define OP(...)
 #define SCALED(op, name, kernel, alpha, doc)                                             \
-    {name, KW(py_##op), name "(x, alpha=" #alpha ")\n--\n\n" doc},
+    {name, PC_KW(py_##op), name "(x, alpha=" #alpha ")\n--\n\n" doc},
 #define AXIS(op, name, kernel, reads_output, doc)                                        \
-    {name, KW(py_##op), name "(z, axis=-1)\n--\n\n" doc},
+    {name, PC_KW(py_##op), name "(z, axis=-1)\n--\n\n" doc},
 #include "autograd/ops.def"
-    {"swish", KW(py_swish),
+    {"swish", PC_KW(py_swish),
      "swish(x, beta=1.0)\n--\n\nx * sigmoid(beta*x); beta may be a one-element Tensor with "
      "requires_grad=True (trainable beta), which then receives a gradient"},
-    {"maxout", KW(py_maxout),
+    {"maxout", PC_KW(py_maxout),
      "maxout(x, pieces, axis=-1)\n--\n\nmax over groups of `pieces` consecutive features "
      "(features u*pieces ... u*pieces+pieces-1 form group u); at ties the first piece wins"},
     {NULL, NULL, 0, NULL},
 };
-#undef KW

@@ -22,16 +22,10 @@ static PyTypeObject Activation_Type, LeakyReLU_Type, ELU_Type, Softmax_Type, Res
 static PyObject *
 FunctionLayer_call(FunctionLayerObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *training = Py_False, *x, *y, *name = pc_layer_name(&self->base);
+    PyObject *x, *y;
     PyObject *argv[2];
 
-    if (pc_layer_check_init(&self->base) < 0)
-        return NULL;
-
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
-        return NULL;
-    if (name == NULL || (x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(name))) == NULL)
+    if ((x = pc_layer_call_input(&self->base, args, kwargs, 0, NULL)) == NULL)
         return NULL;
     argv[0] = x;
     argv[1] = self->base.objs[OBJ_ARG];
@@ -54,11 +48,10 @@ FunctionLayer_get_config(FunctionLayerObject *self, PyObject *Py_UNUSED(ignored)
 }
 
 static PyMethodDef FunctionLayer_methods[] = {
-    {"call", (PyCFunction)(void (*)(void))FunctionLayer_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=False)\n--\n\nthe function applied to the inputs"},
-    {"compute_output_shape", (PyCFunction)pc_layer_identity_shape, METH_O,
-     "compute_output_shape(input_shape)\n--\n\nthe same shape"},
-    {"get_config", (PyCFunction)FunctionLayer_get_config, METH_NOARGS, "get_config()\n--\n\n"},
+    PC_LAYER_CALL(FunctionLayer_call,
+                  "call(inputs, training=False)\n--\n\nthe function applied to the inputs"),
+    PC_LAYER_OUTPUT_SHAPE(pc_layer_identity_shape, "the same shape"),
+    PC_LAYER_GET_CONFIG(FunctionLayer_get_config, ""),
     {NULL, NULL, 0, NULL},
 };
 
@@ -254,18 +247,12 @@ reshape_dims(FunctionLayerObject *self, npy_intp batch, npy_intp per, PyObject *
 static PyObject *
 Reshape_call(FunctionLayerObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *training = Py_False, *x, *shape = NULL, *newshape = NULL, *y = NULL;
+    PyObject *x, *shape = NULL, *newshape = NULL, *y = NULL;
     PyObject *name = pc_layer_name(&self->base);
     npy_intp dims[PC_MAX_NDIM + 1], per = 1;
     PyArrayObject *xa;
 
-    if (pc_layer_check_init(&self->base) < 0)
-        return NULL;
-
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
-        return NULL;
-    if (name == NULL || (x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(name))) == NULL)
+    if ((x = pc_layer_call_input(&self->base, args, kwargs, 0, NULL)) == NULL)
         return NULL;
     xa = PC_DATA(x);
     if (PyArray_NDIM(xa) < 1) {
@@ -316,24 +303,17 @@ Reshape_get_config(FunctionLayerObject *self, PyObject *Py_UNUSED(ignored))
 }
 
 static PyMethodDef Reshape_methods[] = {
-    {"call", (PyCFunction)(void (*)(void))Reshape_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=False)\n--\n\n(batch, ...) -> (batch,) + target_shape"},
-    {"compute_output_shape", (PyCFunction)Reshape_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape)\n--\n\n(batch,) + target_shape, -1 resolved"},
-    {"get_config", (PyCFunction)Reshape_get_config, METH_NOARGS, "get_config()\n--\n\ntarget_shape"},
+    PC_LAYER_CALL(Reshape_call,
+                  "call(inputs, training=False)\n--\n\n(batch, ...) -> (batch,) + target_shape"),
+    PC_LAYER_OUTPUT_SHAPE(Reshape_compute_output_shape, "(batch,) + target_shape, -1 resolved"),
+    PC_LAYER_GET_CONFIG(Reshape_get_config, "target_shape"),
     {NULL, NULL, 0, NULL},
 };
 
 #define FUNCTION_LAYER_TYPE(cls, init, methods, doc)                                      \
     static PyTypeObject cls##_Type = {                                                   \
-        PyVarObject_HEAD_INIT(NULL, 0)                                                   \
-        .tp_name = "pycnn.layers." #cls,                                                 \
+        PC_LAYER_TYPE(#cls, FunctionLayerObject, init, methods),                          \
         .tp_doc = PyDoc_STR(doc),                                                        \
-        .tp_basicsize = sizeof(FunctionLayerObject),                                     \
-        .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,  /* GC inherited */        \
-        .tp_base = &Layer_Type,                                                          \
-        .tp_init = (initproc)init,                                                       \
-        .tp_methods = methods,                                                           \
     };
 #define COMMON_KW "*, input_shape=None, name=None, trainable=True, dtype=None)\n--\n\n"
 FUNCTION_LAYER_TYPE(Activation, Activation_init, FunctionLayer_methods,

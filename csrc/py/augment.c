@@ -41,16 +41,15 @@ int
 pc_augment_input(AugmentObject *self, PyObject *args, PyObject *kwargs, PyObject **x,
                  int *training)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *train = Py_None, *name = pc_layer_name(&self->base), *s;
+    PyObject *train, *name = pc_layer_name(&self->base), *s;
     PyArrayObject *xa;
 
-    if (pc_layer_check_init(&self->base) < 0 || name == NULL)
+    if ((*x = pc_layer_call_input(&self->base, args, kwargs, 1, &train)) == NULL)
         return -1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &train) ||
-        (*training = PyObject_IsTrue(train)) < 0 ||
-        (*x = pc_layer_input(&self->base, inputs)) == NULL)
+    if ((*training = PyObject_IsTrue(train)) < 0) {
+        Py_CLEAR(*x);
         return -1;
+    }
     xa = PC_DATA(*x);
     if (PyArray_NDIM(xa) == 4 && PyArray_DIM(xa, 1) >= 1 && PyArray_DIM(xa, 2) >= 1 &&
         PyArray_DIM(xa, 3) >= 1)
@@ -337,24 +336,18 @@ Affine_get_config(AffineAugmentObject *self, PyObject *Py_UNUSED(ignored))
 }
 
 static PyMethodDef Affine_methods[] = {
-    {"call", (PyCFunction)(void (*)(void))Affine_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=None)\n--\n\na random transform per image when training, else inputs"},
-    {"compute_output_shape", (PyCFunction)pc_layer_identity_shape, METH_O,
-     "compute_output_shape(input_shape)\n--\n\nthe same shape"},
-    {"get_config", (PyCFunction)Affine_get_config, METH_NOARGS, "get_config()\n--\n\nKeras' keys"},
+    PC_LAYER_CALL(Affine_call,
+                  "call(inputs, training=None)\n--\n\na random transform per image when "
+                  "training, else inputs"),
+    PC_LAYER_OUTPUT_SHAPE(pc_layer_identity_shape, "the same shape"),
+    PC_LAYER_GET_CONFIG(Affine_get_config, "Keras' keys"),
     {NULL, NULL, 0, NULL},
 };
 
 #define AFFINE_TYPE(cls, doc)                                                             \
     static PyTypeObject cls##_Type = {                                                    \
-        PyVarObject_HEAD_INIT(NULL, 0)                                                    \
-        .tp_name = "pycnn.layers." #cls,                                                  \
+        PC_LAYER_TYPE(#cls, AffineAugmentObject, Affine_init, Affine_methods),             \
         .tp_doc = PyDoc_STR(doc),                                                         \
-        .tp_basicsize = sizeof(AffineAugmentObject),                                      \
-        .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,   /* GC inherited */      \
-        .tp_base = &Layer_Type,                                                           \
-        .tp_init = (initproc)Affine_init,                                                 \
-        .tp_methods = Affine_methods,                                                     \
     }
 
 #define FILL_DOC                                                                          \

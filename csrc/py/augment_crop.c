@@ -116,18 +116,16 @@ RandomCrop_get_config(RandomCropObject *self, PyObject *Py_UNUSED(ignored))
 }
 
 static PyMethodDef RandomCrop_methods[] = {
-    {"call", (PyCFunction)(void (*)(void))RandomCrop_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=None)\n--\n\na random (height, width) window when training"},
-    {"compute_output_shape", (PyCFunction)RandomCrop_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape)\n--\n\n(batch, height, width, channels)"},
-    {"get_config", (PyCFunction)RandomCrop_get_config, METH_NOARGS,
-     "get_config()\n--\n\nheight, width, seed"},
+    PC_LAYER_CALL(RandomCrop_call,
+                  "call(inputs, training=None)\n--\n\na random (height, width) window when "
+                  "training"),
+    PC_LAYER_OUTPUT_SHAPE(RandomCrop_compute_output_shape, "(batch, height, width, channels)"),
+    PC_LAYER_GET_CONFIG(RandomCrop_get_config, "height, width, seed"),
     {NULL, NULL, 0, NULL},
 };
 
 static PyTypeObject RandomCrop_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pycnn.layers.RandomCrop",
+    PC_LAYER_TYPE("RandomCrop", RandomCropObject, RandomCrop_init, RandomCrop_methods),
     .tp_doc = PyDoc_STR(
         "RandomCrop(height, width, seed=None, data_format=None, *, input_shape=None,\n"
         "           name=None, trainable=True, dtype=None)\n--\n\n"
@@ -136,11 +134,6 @@ static PyTypeObject RandomCrop_Type = {
         "height x width window from where the centred window of that aspect ratio starts\n"
         "(cut by the image), resized bilinearly to height x width. With training=False\n"
         "the input is returned unchanged, as Keras 3 does."),
-    .tp_basicsize = sizeof(RandomCropObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
-    .tp_base = &Layer_Type,
-    .tp_init = (initproc)RandomCrop_init,
-    .tp_methods = RandomCrop_methods,
 };
 
 /* ---- RandomContrast -------------------------------------------------------------------- */
@@ -228,18 +221,16 @@ RandomContrast_get_config(RandomContrastObject *self, PyObject *Py_UNUSED(ignore
 }
 
 static PyMethodDef RandomContrast_methods[] = {
-    {"call", (PyCFunction)(void (*)(void))RandomContrast_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=None)\n--\n\na random contrast per image when training"},
-    {"compute_output_shape", (PyCFunction)pc_layer_identity_shape, METH_O,
-     "compute_output_shape(input_shape)\n--\n\nthe same shape"},
-    {"get_config", (PyCFunction)RandomContrast_get_config, METH_NOARGS,
-     "get_config()\n--\n\nfactor, value_range, seed"},
+    PC_LAYER_CALL(RandomContrast_call,
+                  "call(inputs, training=None)\n--\n\na random contrast per image when training"),
+    PC_LAYER_OUTPUT_SHAPE(pc_layer_identity_shape, "the same shape"),
+    PC_LAYER_GET_CONFIG(RandomContrast_get_config, "factor, value_range, seed"),
     {NULL, NULL, 0, NULL},
 };
 
 static PyTypeObject RandomContrast_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pycnn.layers.RandomContrast",
+    PC_LAYER_TYPE("RandomContrast", RandomContrastObject, RandomContrast_init,
+                  RandomContrast_methods),
     .tp_doc = PyDoc_STR(
         "RandomContrast(factor, value_range=(0, 255), seed=None, data_format=None, *,\n"
         "               input_shape=None, name=None, trainable=True, dtype=None)\n--\n\n"
@@ -247,11 +238,6 @@ static PyTypeObject RandomContrast_Type = {
         "mean per channel over the pixels, f ~ U(1 - lower, 1 + upper). factor: a pair\n"
         "(lower, upper) in [0, 1], or a number f meaning (0, f) — Keras 3's rule, so a\n"
         "number only raises the contrast. training=False returns the input."),
-    .tp_basicsize = sizeof(RandomContrastObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
-    .tp_base = &Layer_Type,
-    .tp_init = (initproc)RandomContrast_init,
-    .tp_methods = RandomContrast_methods,
 };
 
 int

@@ -5,6 +5,10 @@
 
 #include "autograd/ops_elementwise.h"
 
+/* The function and flags of a PyMethodDef row taking (args, kwargs): the cast from
+ * PyCFunctionWithKeywords that every such row needs, written once. */
+#define PC_KW(f) (PyCFunction)(void (*)(void))(f), METH_VARARGS | METH_KEYWORDS
+
 /* A C-contiguous, aligned, writeable float32/float64 array holding obj's values
  * (new ref). typenum -1 picks the default: float32/float64 NumPy data keeps its
  * dtype, everything else (Python lists and numbers, integer and bool data) becomes

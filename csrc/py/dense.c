@@ -177,52 +177,51 @@ dense_init_common(DenseObject *self, const char *who, PyObject *units, PyObject 
     return 0;
 }
 
+/* Dense(units, activation=None, ...) and Maxout(units, pieces=2, ...): the same
+ * constructor but for its second argument */
 static int
-Dense_init(DenseObject *self, PyObject *args, PyObject *kwargs)
+dense_layer_init(DenseObject *self, PyObject *args, PyObject *kwargs, int maxout)
 {
-    static char *kwlist[] = {"units", "activation", "use_bias", "kernel_initializer",
-                             "bias_initializer", PC_LAYER_KWLIST, NULL};
-    PyObject *units, *activation = Py_None, *input_shape = Py_None, *name = Py_None;
-    PyObject *dtype = Py_None, *kinit = NULL, *binit = NULL;
+    static char *dense_kw[] = {"units", "activation", "use_bias", "kernel_initializer",
+                               "bias_initializer", PC_LAYER_KWLIST, NULL};
+    static char *maxout_kw[] = {"units", "pieces", "use_bias", "kernel_initializer",
+                                "bias_initializer", PC_LAYER_KWLIST, NULL};
+    const char *who = maxout ? "Maxout" : "Dense";
+    PyObject *units, *second = NULL, *input_shape = Py_None, *name = Py_None;
+    PyObject *dtype = Py_None, *kinit = NULL, *binit = NULL, *pieces = NULL;
     int use_bias = 1, trainable = 1, status = -1;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|OpOO$" PC_LAYER_KWFMT ":Dense", kwlist,
-                                     &units, &activation, &use_bias, &kinit, &binit,
-                                     &input_shape, &name, &trainable, &dtype))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs,
+                                     maxout ? "O|OpOO$" PC_LAYER_KWFMT ":Maxout"
+                                            : "O|OpOO$" PC_LAYER_KWFMT ":Dense",
+                                     maxout ? maxout_kw : dense_kw, &units, &second, &use_bias,
+                                     &kinit, &binit, &input_shape, &name, &trainable, &dtype))
+        return -1;
+    if (maxout && (pieces = second != NULL ? Py_NewRef(second) : PyLong_FromLong(2)) == NULL)
         return -1;
     kinit = kinit != NULL ? Py_NewRef(kinit) : PyUnicode_FromString("glorot_uniform");
     binit = binit != NULL ? Py_NewRef(binit) : PyUnicode_FromString("zeros");
     if (kinit != NULL && binit != NULL &&
-        dense_init_common(self, "Dense", units, NULL, activation, use_bias, kinit, binit) == 0)
+        dense_init_common(self, who, units, pieces,
+                          !maxout && second != NULL ? second : Py_None, use_bias, kinit,
+                          binit) == 0)
         status = pc_layer_init_common(&self->base, input_shape, name, trainable, dtype);
+    Py_XDECREF(pieces);
     Py_XDECREF(kinit);
     Py_XDECREF(binit);
     return status;
 }
 
 static int
+Dense_init(DenseObject *self, PyObject *args, PyObject *kwargs)
+{
+    return dense_layer_init(self, args, kwargs, 0);
+}
+
+static int
 Maxout_init(DenseObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"units", "pieces", "use_bias", "kernel_initializer",
-                             "bias_initializer", PC_LAYER_KWLIST, NULL};
-    PyObject *units, *pieces = NULL, *input_shape = Py_None, *name = Py_None;
-    PyObject *dtype = Py_None, *kinit = NULL, *binit = NULL;
-    int use_bias = 1, trainable = 1, status = -1;
-
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|OpOO$" PC_LAYER_KWFMT ":Maxout", kwlist,
-                                     &units, &pieces, &use_bias, &kinit, &binit, &input_shape,
-                                     &name, &trainable, &dtype))
-        return -1;
-    pieces = pieces != NULL ? Py_NewRef(pieces) : PyLong_FromLong(2);
-    kinit = kinit != NULL ? Py_NewRef(kinit) : PyUnicode_FromString("glorot_uniform");
-    binit = binit != NULL ? Py_NewRef(binit) : PyUnicode_FromString("zeros");
-    if (pieces != NULL && kinit != NULL && binit != NULL &&
-        dense_init_common(self, "Maxout", units, pieces, Py_None, use_bias, kinit, binit) == 0)
-        status = pc_layer_init_common(&self->base, input_shape, name, trainable, dtype);
-    Py_XDECREF(pieces);
-    Py_XDECREF(kinit);
-    Py_XDECREF(binit);
-    return status;
+    return dense_layer_init(self, args, kwargs, 1);
 }
 
 PyObject *
@@ -254,19 +253,16 @@ static PyGetSetDef Dense_getset[] = {
 };
 
 static PyMethodDef Dense_methods[] = {
-    {"call", (PyCFunction)(void (*)(void))Dense_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=False)\n--\n\nthe layer's node on built weights"},
-    {"build", (PyCFunction)Dense_build, METH_O,
-     "build(input_shape)\n--\n\ncreate kernel (input_shape[-1], units) and bias (units,)"},
-    {"compute_output_shape", (PyCFunction)Dense_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape)\n--\n\ninput_shape[:-1] + (units,)"},
-    {"get_config", (PyCFunction)Dense_get_config, METH_NOARGS, "get_config()\n--\n\nKeras keys"},
+    PC_LAYER_CALL(Dense_call,
+                  "call(inputs, training=False)\n--\n\nthe layer's node on built weights"),
+    PC_LAYER_BUILD(Dense_build, "create kernel (input_shape[-1], units) and bias (units,)"),
+    PC_LAYER_OUTPUT_SHAPE(Dense_compute_output_shape, "input_shape[:-1] + (units,)"),
+    PC_LAYER_GET_CONFIG(Dense_get_config, "Keras keys"),
     {NULL, NULL, 0, NULL},
 };
 
 static PyTypeObject Dense_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pycnn.layers.Dense",
+    PC_LAYER_TYPE("Dense", DenseObject, Dense_init, Dense_methods),
     .tp_doc = PyDoc_STR(
         "Dense(units, activation=None, use_bias=True, kernel_initializer='glorot_uniform',\n"
         "      bias_initializer='zeros', *, input_shape=None, name=None, trainable=True,\n"
@@ -275,17 +271,12 @@ static PyTypeObject Dense_Type = {
         "(in + 1)·units parameters. Input (batch, ..., in) -> output (batch, ..., units).\n"
         "GEMM, bias and relu/sigmoid/tanh run as one node (one backward).\n\n"
         "    >>> Dense(512, activation='relu', input_shape=(784,)).build((None, 784))"),
-    .tp_basicsize = sizeof(DenseObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,    /* GC inherited */
-    .tp_base = &Layer_Type,
-    .tp_init = (initproc)Dense_init,
     .tp_getset = Dense_getset,
-    .tp_methods = Dense_methods,
 };
 
 static PyTypeObject Maxout_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pycnn.layers.Maxout",
+    /* Layer's subtype, not Dense's: isinstance() stays Keras-like */
+    PC_LAYER_TYPE("Maxout", DenseObject, Maxout_init, Dense_methods),
     .tp_doc = PyDoc_STR(
         "Maxout(units, pieces=2, use_bias=True, kernel_initializer='glorot_uniform',\n"
         "       bias_initializer='zeros', *, input_shape=None, name=None, trainable=True,\n"
@@ -293,12 +284,7 @@ static PyTypeObject Maxout_Type = {
         "k = pieces affine maps, then their maximum: z = x·W + b with W (in, units·k),\n"
         "y[:, u] = max_j z[:, u·k + j]; (in + 1)·units·k parameters. The gradient goes to\n"
         "the first maximal piece. Two nodes: dense (GEMM + bias), then maxout."),
-    .tp_basicsize = sizeof(DenseObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,    /* GC inherited */
-    .tp_base = &Layer_Type,                 /* not a Dense: isinstance() stays Keras-like */
-    .tp_init = (initproc)Maxout_init,
     .tp_getset = Dense_getset,
-    .tp_methods = Dense_methods,
 };
 
 int

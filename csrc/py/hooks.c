@@ -78,8 +78,7 @@ py_register_hooks(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
 }
 
 PyMethodDef pc_hooks_functions[] = {
-    {"_register_hooks", (PyCFunction)(void (*)(void))py_register_hooks,
-     METH_VARARGS | METH_KEYWORDS,
+    {"_register_hooks", PC_KW(py_register_hooks),
      "_register_hooks(**callables)\n--\n\nthe Python functions C calls back (pycnn/__init__.py)"},
     {NULL, NULL, 0, NULL},
 };

@@ -341,7 +341,7 @@ static PyMethodDef initializer_functions[] = {
      "model's initial weights and its dropout masks are reproducible"},
     {"clear_session", py_clear_session, METH_NOARGS,
      "clear_session()\n--\n\nrestart automatic layer names (dense_1, dense_2, ...) from 1"},
-    {"initialize", (PyCFunction)(void (*)(void))py_initialize, METH_VARARGS | METH_KEYWORDS,
+    {"initialize", PC_KW(py_initialize),
      "initialize(identifier, shape, dtype='float32')\n--\n\na NumPy array filled by a Keras\n"
      "initializer ('glorot_uniform', 'he_normal', 'zeros', ...) from the seeded generator"},
     {NULL, NULL, 0, NULL},

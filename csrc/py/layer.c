@@ -34,6 +34,23 @@ pc_layer_input(LayerObject *self, PyObject *x)
 }
 
 PyObject *
+pc_layer_call_input(LayerObject *self, PyObject *args, PyObject *kwargs, int in_layer_dtype,
+                    PyObject **training)
+{
+    static char *kwlist[] = {"inputs", "training", NULL};
+    PyObject *inputs, *train = Py_None, *name = pc_layer_name(self);
+
+    if (pc_layer_check_init(self) < 0 || name == NULL)
+        return NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &train))
+        return NULL;
+    if (training != NULL)
+        *training = train;
+    return in_layer_dtype ? pc_layer_input(self, inputs)
+                          : pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(name));
+}
+
+PyObject *
 pc_layer_weight(LayerObject *self, Py_ssize_t i)
 {
     return i < PyList_GET_SIZE(self->trainable_ws) ? PyList_GET_ITEM(self->trainable_ws, i)
@@ -400,7 +417,7 @@ static PyMethodDef Layer_methods[] = {
     {"__reduce__", (PyCFunction)Layer_reduce, METH_NOARGS, "layers are not copied (TypeError)"},
     {"build", (PyCFunction)Layer_build, METH_O,
      "build(input_shape)\n--\n\ncreate the weights for inputs of this shape (batch first)"},
-    {"call", (PyCFunction)(void (*)(void))Layer_call_method, METH_VARARGS | METH_KEYWORDS,
+    {"call", PC_KW(Layer_call_method),
      "call(inputs, training=False)\n--\n\nthe computation (subclasses define it)"},
     {"compute_output_shape", (PyCFunction)Layer_compute_output_shape, METH_O,
      "compute_output_shape(input_shape)\n--\n\nReturns output shape, batch first. "},
@@ -415,7 +432,7 @@ static PyMethodDef Layer_methods[] = {
     {"from_config", (PyCFunction)Layer_from_config, METH_O | METH_CLASS,
      "from_config(config)\n--\n\na new layer from get_config()'s dict"},
     PC_LAYER_CALL_METHODS
-    {"add_weight", (PyCFunction)(void (*)(void))pc_layer_add_weight_method, METH_VARARGS | METH_KEYWORDS,
+    {"add_weight", PC_KW(pc_layer_add_weight_method),
      "add_weight(shape, initializer='glorot_uniform', dtype=None, trainable=True, name=None)\n"
      "-> a new weight Tensor named '<layer>/<name>'"},
     {NULL, NULL, 0, NULL},

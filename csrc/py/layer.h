@@ -33,6 +33,34 @@ typedef struct {
 extern PyTypeObject Layer_Type;
 #define pc_layer_check(o) PyObject_TypeCheck((o), &Layer_Type)
 
+/* The rows of a C layer's method table for the Keras protocol: the calling convention
+ * and (but for call, whose training default varies) the signature line Jupyter shows
+ * live here once; doc is what follows the signature. */
+#define PC_LAYER_CALL(fn, signature_and_doc)                                             \
+    {"call", PC_KW(fn), signature_and_doc}
+#define PC_LAYER_BUILD(fn, doc)                                                          \
+    {"build", (PyCFunction)(fn), METH_O, "build(input_shape)\n--\n\n" doc}
+#define PC_LAYER_OUTPUT_SHAPE(fn, doc)                                                   \
+    {"compute_output_shape", (PyCFunction)(fn), METH_O,                                  \
+     "compute_output_shape(input_shape)\n--\n\n" doc}
+#define PC_LAYER_GET_CONFIG(fn, doc)                                                     \
+    {"get_config", (PyCFunction)(fn), METH_NOARGS, "get_config()\n--\n\n" doc}
+
+/* The fields every C layer type shares: subclassable from Python, derived from Layer
+ * (whose GC support it inherits), its object struct, __init__ and method table:
+ *   static PyTypeObject Dropout_Type = {
+ *       PC_LAYER_TYPE("Dropout", DropoutObject, Dropout_init, Dropout_methods),
+ *       .tp_doc = PyDoc_STR("Dropout(rate, ...)\n--\n\n..."),
+ *   };                                                                                */
+#define PC_LAYER_TYPE(name, object, init, methods)                                       \
+    PyVarObject_HEAD_INIT(NULL, 0)                                                       \
+    .tp_name = "pycnn.layers." name,                                                     \
+    .tp_basicsize = sizeof(object),                                                      \
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,                                \
+    .tp_base = &Layer_Type,                                                              \
+    .tp_init = (initproc)(init),                                                         \
+    .tp_methods = (methods)
+
 /* The keyword arguments every layer constructor accepts, after its own. */
 #define PC_LAYER_KWLIST "input_shape", "name", "trainable", "dtype"
 #define PC_LAYER_KWFMT "OOpO"
@@ -49,6 +77,12 @@ PyObject *pc_layer_name(LayerObject *self);
 int pc_layer_dtype(LayerObject *self);
 /* x as a Tensor in the layer's dtype (cast, differentiably, when it differs). New ref. */
 PyObject *pc_layer_input(LayerObject *self, PyObject *x);
+/* The start of a C layer's call(inputs, training=None): checks the layer was initialised,
+ * parses the two arguments and returns inputs as a Tensor (new ref): of the layer's dtype
+ * (pc_layer_input) when in_layer_dtype, else of any float dtype. NULL with an exception.
+ * *training (may be NULL: ignored) gets the training argument, borrowed, None if absent. */
+PyObject *pc_layer_call_input(LayerObject *self, PyObject *args, PyObject *kwargs,
+                              int in_layer_dtype, PyObject **training);
 /* Every weight, trainable ones first (new list) */
 PyObject *pc_layer_all_weights(LayerObject *self);
 /* The weight methods of Layer (py/layer_weights.c) */

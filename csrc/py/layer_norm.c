@@ -208,7 +208,7 @@ LayerNorm_call(LayerNormObject *self, PyObject *args, PyObject *kwargs)
         goto done;
     }
     y = pc_layer_norm(x, self->scale ? pc_layer_weight(&self->base, 0) : NULL,
-                      self->center ? pc_layer_weight(&self->base, self->scale) : NULL, K,
+                      self->center ? pc_layer_weight(&self->base, self->scale) : NULL, first,
                       self->epsilon);
 done:
     Py_XDECREF(s);
@@ -262,20 +262,16 @@ static PyGetSetDef LayerNorm_getset[] = {
 };
 
 static PyMethodDef LayerNorm_methods[] = {
-    {"build", (PyCFunction)LayerNorm_build, METH_O,
-     "build(input_shape)\n--\n\ngamma, beta of the shape of the normalised axes"},
-    {"call", (PyCFunction)(void (*)(void))LayerNorm_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=None)\n--\n\nnormalise each sample over `axis`"},
-    {"compute_output_shape", (PyCFunction)LayerNorm_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape)\n--\n\nthe same shape"},
-    {"get_config", (PyCFunction)LayerNorm_get_config, METH_NOARGS,
-     "get_config()\n--\n\naxis, epsilon, center, scale, the initializers"},
+    PC_LAYER_BUILD(LayerNorm_build, "gamma, beta of the shape of the normalised axes"),
+    PC_LAYER_CALL(LayerNorm_call,
+                  "call(inputs, training=None)\n--\n\nnormalise each sample over `axis`"),
+    PC_LAYER_OUTPUT_SHAPE(LayerNorm_compute_output_shape, "the same shape"),
+    PC_LAYER_GET_CONFIG(LayerNorm_get_config, "axis, epsilon, center, scale, the initializers"),
     {NULL, NULL, 0, NULL},
 };
 
 static PyTypeObject LayerNormalization_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pycnn.layers.LayerNormalization",
+    PC_LAYER_TYPE("LayerNormalization", LayerNormObject, LayerNorm_init, LayerNorm_methods),
     .tp_doc = PyDoc_STR(
         "LayerNormalization(axis=-1, epsilon=0.001, center=True, scale=True,\n"
         "                   beta_initializer='zeros', gamma_initializer='ones', *,\n"
@@ -284,11 +280,6 @@ static PyTypeObject LayerNormalization_Type = {
         "variance of each sample over `axis` (an int or a list of the trailing axes), the\n"
         "same in training and inference: torch.nn.LayerNorm(shape of those axes,\n"
         "eps=epsilon). gamma, beta have the shape of the normalised axes. One node."),
-    .tp_basicsize = sizeof(LayerNormObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
-    .tp_base = &Layer_Type,
-    .tp_init = (initproc)LayerNorm_init,
-    .tp_methods = LayerNorm_methods,
     .tp_getset = LayerNorm_getset,
 };
 

@@ -209,17 +209,15 @@ Dropout_get_config(DropoutObject *self, PyObject *Py_UNUSED(ignored))
 }
 
 static PyMethodDef Dropout_methods[] = {
-    {"call", (PyCFunction)(void (*)(void))Dropout_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=False)\n--\n\nx · mask / (1 − rate) when training, else x"},
-    {"compute_output_shape", (PyCFunction)pc_layer_identity_shape, METH_O,
-     "compute_output_shape(input_shape)\n--\n\nthe same shape"},
-    {"get_config", (PyCFunction)Dropout_get_config, METH_NOARGS, "get_config()\n--\n\nrate, seed"},
+    PC_LAYER_CALL(Dropout_call, "call(inputs, training=False)\n--\n\n"
+                                "x · mask / (1 − rate) when training, else x"),
+    PC_LAYER_OUTPUT_SHAPE(pc_layer_identity_shape, "the same shape"),
+    PC_LAYER_GET_CONFIG(Dropout_get_config, "rate, seed"),
     {NULL, NULL, 0, NULL},
 };
 
 static PyTypeObject Dropout_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pycnn.layers.Dropout",
+    PC_LAYER_TYPE("Dropout", DropoutObject, Dropout_init, Dropout_methods),
     .tp_doc = PyDoc_STR(
         "Dropout(rate, noise_shape=None, seed=None, *, input_shape=None, name=None,\n"
         "        trainable=True, dtype=None)\n--\n\n"
@@ -229,11 +227,6 @@ static PyTypeObject Dropout_Type = {
         "draws one mask value per element of that shape and broadcasts it, e.g.\n"
         "(None, 1, 1, None) drops whole channels. Masks come from pycnn.set_seed's\n"
         "generator, or from the layer's own stream when seed is given."),
-    .tp_basicsize = sizeof(DropoutObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
-    .tp_base = &Layer_Type,
-    .tp_init = (initproc)Dropout_init,
-    .tp_methods = Dropout_methods,
 };
 
 static PyTypeObject SpatialDropout2D_Type = {
@@ -271,13 +264,10 @@ Flatten_init(LayerObject *self, PyObject *args, PyObject *kwargs)
 static PyObject *
 Flatten_call(LayerObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *training = Py_False, *x, *y;
+    PyObject *x, *y;
     npy_intp dims[2], n;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
-        return NULL;
-    if ((x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(pc_layer_name(self)))) == NULL)
+    if ((x = pc_layer_call_input(self, args, kwargs, 0, NULL)) == NULL)
         return NULL;
     if (PyArray_NDIM(PC_DATA(x)) < 1) {
         PyErr_Format(PyExc_ValueError, "%U: input must have a batch dimension, got a scalar",
@@ -318,30 +308,24 @@ Flatten_get_config(LayerObject *self, PyObject *Py_UNUSED(ignored))
 }
 
 static PyMethodDef Flatten_methods[] = {
-    {"call", (PyCFunction)(void (*)(void))Flatten_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=False)\n--\n\n(N, ...) -> (N, product of the rest)"},
-    {"compute_output_shape", (PyCFunction)Flatten_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape)\n--\n\n(batch, product of the other dimensions)"},
-    {"get_config", (PyCFunction)Flatten_get_config, METH_NOARGS, "get_config()\n--\n\n"},
+    PC_LAYER_CALL(Flatten_call,
+                  "call(inputs, training=False)\n--\n\n(N, ...) -> (N, product of the rest)"),
+    PC_LAYER_OUTPUT_SHAPE(Flatten_compute_output_shape,
+                          "(batch, product of the other dimensions)"),
+    PC_LAYER_GET_CONFIG(Flatten_get_config, ""),
     {NULL, NULL, 0, NULL},
 };
 
 static PyTypeObject Flatten_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pycnn.layers.Flatten",
+    PC_LAYER_TYPE("Flatten", LayerObject, Flatten_init, Flatten_methods),
     .tp_doc = PyDoc_STR(
         "Flatten(data_format=None, *, input_shape=None, name=None, trainable=True, dtype=None)\n--\n\n"
         "Per sample, all values in one row: (N, H, W, C) -> (N, H·W·C), in C order (the\n"
         "channels vary fastest), sharing the input's memory."),
-    .tp_basicsize = sizeof(LayerObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
-    .tp_base = &Layer_Type,
-    .tp_init = (initproc)Flatten_init,
-    .tp_methods = Flatten_methods,
 };
 
 static PyMethodDef misc_functions[] = {
-    {"dropout", (PyCFunction)(void (*)(void))py_dropout, METH_VARARGS | METH_KEYWORDS,
+    {"dropout", PC_KW(py_dropout),
      "dropout(x, rate, training=True, seed=None)\n--\n\nReturns Tensor.\n\n"
      "Inverted dropout: zero each value with probability rate, scale the rest by\n"
      "1/(1 - rate); x itself when training is False. An int seed gives the same mask\n"

@@ -291,27 +291,25 @@ done:
     return result;
 }
 
-#define KW(f) (PyCFunction)(void (*)(void))(f), METH_VARARGS | METH_KEYWORDS
 PyMethodDef pc_loss_functions[] = {
-    {"_squared_error", KW(py_squared_error),
+    {"_squared_error", PC_KW(py_squared_error),
      "_squared_error(y_true, y_pred, *, reduction='mean')\n--\n\nsee pycnn.losses"},
-    {"_mean_squared_error", KW(py_mean_squared_error),
+    {"_mean_squared_error", PC_KW(py_mean_squared_error),
      "_mean_squared_error(y_true, y_pred, *, reduction='mean')\n--\n\nsee pycnn.losses"},
-    {"_categorical_crossentropy", KW(py_categorical_crossentropy),
+    {"_categorical_crossentropy", PC_KW(py_categorical_crossentropy),
      "_categorical_crossentropy(y_true, y_pred, from_logits=False, *, reduction='mean')\n--\n\n"
      "see pycnn.losses"},
-    {"_sparse_categorical_crossentropy", KW(py_sparse_categorical_crossentropy),
+    {"_sparse_categorical_crossentropy", PC_KW(py_sparse_categorical_crossentropy),
      "_sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_index=None, "
      "*, reduction='mean')\n--\n\nsee pycnn.losses"},
-    {"_binary_crossentropy", KW(py_binary_crossentropy),
+    {"_binary_crossentropy", PC_KW(py_binary_crossentropy),
      "_binary_crossentropy(y_true, y_pred, from_logits=False, *, reduction='mean')\n--\n\n"
      "see pycnn.losses"},
-    {"_multilabel_crossentropy", KW(py_multilabel_crossentropy),
+    {"_multilabel_crossentropy", PC_KW(py_multilabel_crossentropy),
      "_multilabel_crossentropy(y_true, y_pred, from_logits=False, *, reduction='mean')\n--\n\n"
      "see pycnn.losses"},
-    {"_yolo_loss", KW(py_yolo_loss),
+    {"_yolo_loss", PC_KW(py_yolo_loss),
      "_yolo_loss(y_true, y_pred, S=7, B=2, C=20, lambda_coord=5.0, lambda_noobj=0.5, "
      "reduction='mean', return_parts=False)\n--\n\nsee pycnn.losses"},
     {NULL, NULL, 0, NULL},
 };
-#undef KW

@@ -293,20 +293,18 @@ static PyGetSetDef BatchNorm_getset[] = {
 };
 
 static PyMethodDef BatchNorm_methods[] = {
-    {"build", (PyCFunction)BatchNorm_build, METH_O,
-     "build(input_shape)\n--\n\ngamma, beta, moving_mean, moving_variance of shape (C,)"},
-    {"call", (PyCFunction)(void (*)(void))BatchNorm_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=None, mask=None)\n--\n\nbatch statistics when training, else moving"},
-    {"compute_output_shape", (PyCFunction)BatchNorm_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape)\n--\n\nthe same shape"},
-    {"get_config", (PyCFunction)BatchNorm_get_config, METH_NOARGS,
-     "get_config()\n--\n\naxis, momentum, epsilon, center, scale, the initializers"},
+    PC_LAYER_BUILD(BatchNorm_build, "gamma, beta, moving_mean, moving_variance of shape (C,)"),
+    PC_LAYER_CALL(BatchNorm_call,
+                  "call(inputs, training=None, mask=None)\n--\n\nbatch statistics when training, "
+                  "else moving"),
+    PC_LAYER_OUTPUT_SHAPE(BatchNorm_compute_output_shape, "the same shape"),
+    PC_LAYER_GET_CONFIG(BatchNorm_get_config,
+                        "axis, momentum, epsilon, center, scale, the initializers"),
     {NULL, NULL, 0, NULL},
 };
 
 static PyTypeObject BatchNormalization_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pycnn.layers.BatchNormalization",
+    PC_LAYER_TYPE("BatchNormalization", BatchNormObject, BatchNorm_init, BatchNorm_methods),
     .tp_doc = PyDoc_STR(
         "BatchNormalization(axis=-1, momentum=0.99, epsilon=0.001, center=True, scale=True,\n"
         "                   beta_initializer='zeros', gamma_initializer='ones',\n"
@@ -320,11 +318,6 @@ static PyTypeObject BatchNormalization_Type = {
         "PyTorch's BatchNorm2d(momentum=m) is momentum=1 - m here; its running_var moves\n"
         "toward the UNBIASED batch variance (n/(n-1) times Keras'), its normalisation uses\n"
         "the biased one as here; its eps defaults to 1e-5, Keras' to 1e-3."),
-    .tp_basicsize = sizeof(BatchNormObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
-    .tp_base = &Layer_Type,
-    .tp_init = (initproc)BatchNorm_init,
-    .tp_methods = BatchNorm_methods,
     .tp_getset = BatchNorm_getset,
 };
 

@@ -1,12 +1,14 @@
 /* py/op_args.c — Tensor.op_args: the arguments of the op that produced a tensor, as a
  * dict under the names a Keras user reads (strides, padding, activation, alpha, axis...),
  * built from the node's named pc_op_args (core/tensor.h). {} for a leaf and for ops
- * without arguments. pycnn.explain reads these instead of guessing them from numbers. */
+ * without arguments (element-wise, shape and index ops). pycnn.explain reads these
+ * instead of guessing them from numbers. */
 #include "py/bindings.h"
 
 #include <string.h>
 
 #include "autograd/ops_loss.h"
+#include "kernels/augment.h"
 #include "kernels/dense.h"
 
 static const char *
@@ -50,6 +52,38 @@ axes_of(pc_index mask, int ndim)
         tuple = PyList_AsTuple(axes);
     Py_XDECREF(axes);
     return tuple;
+}
+
+/* axes first..ndim-1, as a tuple */
+static PyObject *
+trailing_axes(int first, int ndim)
+{
+    return axes_of(~(((pc_index)1 << first) - 1), ndim);
+}
+
+static const char *
+interpolation_name(int interpolation)
+{
+    return interpolation == PC_INTERP_BILINEAR ? "bilinear" : "nearest";
+}
+
+static const char *
+fill_mode_name(int fill_mode)
+{
+    static const char *const names[] = {"reflect", "wrap", "nearest", "constant"};
+    return fill_mode >= 0 && fill_mode < 4 ? names[fill_mode] : "?";
+}
+
+/* pad2d: {"padding": ((top, bottom), (left, right))}, or "cropping" with the amounts
+ * removed when every amount is a crop (the op's negative pads) */
+static PyObject *
+pad_args(const pc_op_args *a)
+{
+    pc_index t = a->pad2d.pt, b = a->pad2d.pb, l = a->pad2d.pl, r = a->pad2d.pr;
+    int crop = t <= 0 && b <= 0 && l <= 0 && r <= 0 && (t < 0 || b < 0 || l < 0 || r < 0);
+    int s = crop ? -1 : 1;
+    return Py_BuildValue("{s:((nn)(nn))}", crop ? "cropping" : "padding", (Py_ssize_t)(s * t),
+                         (Py_ssize_t)(s * b), (Py_ssize_t)(s * l), (Py_ssize_t)(s * r));
 }
 
 static PyObject *
@@ -144,6 +178,30 @@ pc_op_args_dict(const pc_node *node)
                              (Py_ssize_t)a->upsampling2d.sw);
     case PC_OP_DROPOUT:
         return Py_BuildValue("{s:d}", "rate", a->dropout.rate);
+    case PC_OP_BATCH_NORM:
+        return Py_BuildValue("{s:i,s:d,s:d,s:O}", "axis", a->norm.axis, "epsilon",
+                             a->norm.epsilon, "momentum", a->norm.momentum, "training",
+                             a->norm.batch_stats ? Py_True : Py_False);
+    case PC_OP_LAYER_NORM: {
+        PyObject *axes = trailing_axes(a->norm.axis, ndim);
+        return axes == NULL ? NULL : Py_BuildValue("{s:N,s:d}", "axis", axes, "epsilon",
+                                                   a->norm.epsilon);
+    }
+    case PC_OP_GLOBAL_AVG_POOL2D:
+    case PC_OP_GLOBAL_MAX_POOL2D:
+        return Py_BuildValue("{s:O}", "keepdims", a->global_pool2d.keepdims ? Py_True : Py_False);
+    case PC_OP_PAD2D:
+        return pad_args(a);
+    case PC_OP_AFFINE_TRANSFORM:
+        return Py_BuildValue("{s:s,s:s,s:d}", "interpolation",
+                             interpolation_name(a->affine_transform.interpolation), "fill_mode",
+                             fill_mode_name(a->affine_transform.fill_mode), "fill_value",
+                             a->affine_transform.fill_value);
+    case PC_OP_RESIZE_BILINEAR:
+        return Py_BuildValue("{s:n,s:n}", "height", (Py_ssize_t)a->resize.oh, "width",
+                             (Py_ssize_t)a->resize.ow);
+    case PC_OP_CONTRAST:
+        return Py_BuildValue("{s:(dd)}", "value_range", a->contrast.lo, a->contrast.hi);
     default:
         if (strcmp(pc_op_table[node->op].family, "loss") == 0)
             return loss_args(node);

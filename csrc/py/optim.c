@@ -14,7 +14,6 @@
  */
 #include "py/bindings.h"
 
-#include "autograd/ops_elementwise.h"
 #include "kernels/optim.h"
 
 #include <math.h>
@@ -180,12 +179,42 @@ check_step(const char *op, Py_ssize_t t)
 }
 
 /* The kernels' arguments from checked step_buffers */
-#define W_DATA(s) PyArray_DATA((s).w)
-#define G_DATA(s) PyArray_DATA((s).g)
 #define SLOT_DATA(s, i) ((s).slot[i] != NULL ? PyArray_DATA((s).slot[i]) : NULL)
 #define EMA_DATA(s) ((s).ema != NULL ? PyArray_DATA((s).ema) : NULL)
 #define SIZE(s) PyArray_SIZE((s).w)
-#define IS_F32(s) (PyArray_TYPE((s).w) == NPY_FLOAT32)
+
+/* fn##_f32 / fn##_f64 (w, g, ...) on checked buffers, GIL released over large weights.
+ * The hyper-parameters are passed as doubles: a float32 kernel's prototype rounds them
+ * to float, as a cast would. */
+#define RUN_STEP(s, fn, ...)                                                             \
+    PC_DISPATCH_NOGIL(SIZE(s), PyArray_TYPE((s).w), fn, PyArray_DATA((s).w),             \
+                      PyArray_DATA((s).g), __VA_ARGS__)
+
+/* The end of every step: releases the gradient; None when the step ran (s->g was
+ * set by a successful check), NULL with the check's exception otherwise. */
+static PyObject *
+step_done(step_buffers *s)
+{
+    if (s->g == NULL)
+        return NULL;
+    Py_CLEAR(s->g);
+    Py_RETURN_NONE;
+}
+
+/* momentum != 0 needs the momentum slot: 0, or -1 with an exception and s->g released */
+static int
+sgd_momentum_check(step_buffers *s, double momentum)
+{
+    PyObject *mu;
+
+    if (s->slot[0] != NULL || momentum == 0.0)
+        return 0;
+    if ((mu = PyFloat_FromDouble(momentum)) != NULL)
+        PyErr_Format(PyExc_ValueError, "sgd_step: momentum %R needs a momentum slot", mu);
+    Py_XDECREF(mu);
+    Py_CLEAR(s->g);
+    return -1;
+}
 
 /* sgd_step(w, g, m, learning_rate, momentum, nesterov, *common) */
 static PyObject *
@@ -194,7 +223,7 @@ py_sgd_step(PyObject *Py_UNUSED(mod), PyObject *args, PyObject *kwargs)
     static char *keywords[] = {"w", "g", "m", "learning_rate", "momentum", "nesterov",
                                COMMON_KEYWORDS, NULL};
     static const char *const names[] = {"the momentum slot"};
-    PyObject *w_obj, *g_obj, *slots[1], *result = NULL;
+    PyObject *w_obj, *g_obj, *slots[1];
     double lr, momentum;
     int nesterov;
     step_buffers s = step_defaults("sgd_step");
@@ -203,29 +232,11 @@ py_sgd_step(PyObject *Py_UNUSED(mod), PyObject *args, PyObject *kwargs)
                                      keywords, &w_obj, &g_obj, &slots[0], &lr, &momentum,
                                      &nesterov, COMMON_TARGETS(s)))
         return NULL;
-    if (step_buffers_check(&s, w_obj, g_obj, 1, slots, names, 1u) < 0)
-        goto done;
-    if (s.slot[0] == NULL && momentum != 0.0) {
-        PyObject *mu = PyFloat_FromDouble(momentum);
-        if (mu != NULL)
-            PyErr_Format(PyExc_ValueError, "sgd_step: momentum %R needs a momentum slot", mu);
-        Py_XDECREF(mu);
-        goto done;
-    }
-    NPY_BEGIN_THREADS_DEF;
-    if (SIZE(s) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    if (IS_F32(s))
-        pc_sgd_step_f32(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), EMA_DATA(s), SIZE(s), &s.c,
-                        (float)lr, (float)momentum, nesterov);
-    else
-        pc_sgd_step_f64(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), EMA_DATA(s), SIZE(s), &s.c, lr,
-                        momentum, nesterov);
-    NPY_END_THREADS;
-    result = Py_NewRef(Py_None);
-done:
-    Py_XDECREF(s.g);
-    return result;
+    if (step_buffers_check(&s, w_obj, g_obj, 1, slots, names, 1u) == 0 &&
+        sgd_momentum_check(&s, momentum) == 0)
+        RUN_STEP(s, pc_sgd_step, SLOT_DATA(s, 0), EMA_DATA(s), SIZE(s), &s.c, lr, momentum,
+                 nesterov);
+    return step_done(&s);
 }
 
 /* adam_step(w, g, m, v, vhat, learning_rate, beta_1, beta_2, epsilon, t, *common) */
@@ -236,7 +247,7 @@ py_adam_step(PyObject *Py_UNUSED(mod), PyObject *args, PyObject *kwargs)
                                "beta_2", "epsilon", "t", COMMON_KEYWORDS, NULL};
     static const char *const names[] = {"the first-moment slot m", "the second-moment slot v",
                                         "the AMSGrad slot vhat"};
-    PyObject *w_obj, *g_obj, *slots[3], *result = NULL;
+    PyObject *w_obj, *g_obj, *slots[3];
     double lr, beta_1, beta_2, epsilon;
     Py_ssize_t t;
     step_buffers s = step_defaults("adam_step");
@@ -245,25 +256,11 @@ py_adam_step(PyObject *Py_UNUSED(mod), PyObject *args, PyObject *kwargs)
                                      keywords, &w_obj, &g_obj, &slots[0], &slots[1], &slots[2],
                                      &lr, &beta_1, &beta_2, &epsilon, &t, COMMON_TARGETS(s)))
         return NULL;
-    if (check_step("adam_step", t) < 0 ||
-        step_buffers_check(&s, w_obj, g_obj, 3, slots, names, 1u << 2) < 0)
-        goto done;
-    NPY_BEGIN_THREADS_DEF;
-    if (SIZE(s) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    if (IS_F32(s))
-        pc_adam_step_f32(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), SLOT_DATA(s, 1),
-                         SLOT_DATA(s, 2), EMA_DATA(s), SIZE(s), &s.c, (float)lr, (float)beta_1,
-                         (float)beta_2, (float)epsilon, t);
-    else
-        pc_adam_step_f64(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), SLOT_DATA(s, 1),
-                         SLOT_DATA(s, 2), EMA_DATA(s), SIZE(s), &s.c, lr, beta_1, beta_2,
-                         epsilon, t);
-    NPY_END_THREADS;
-    result = Py_NewRef(Py_None);
-done:
-    Py_XDECREF(s.g);
-    return result;
+    if (check_step("adam_step", t) == 0 &&
+        step_buffers_check(&s, w_obj, g_obj, 3, slots, names, 1u << 2) == 0)
+        RUN_STEP(s, pc_adam_step, SLOT_DATA(s, 0), SLOT_DATA(s, 1), SLOT_DATA(s, 2), EMA_DATA(s),
+                 SIZE(s), &s.c, lr, beta_1, beta_2, epsilon, t);
+    return step_done(&s);
 }
 
 /* rmsprop_step(w, g, v, m, mg, learning_rate, rho, momentum, epsilon, *common) */
@@ -274,7 +271,7 @@ py_rmsprop_step(PyObject *Py_UNUSED(mod), PyObject *args, PyObject *kwargs)
                                "epsilon", COMMON_KEYWORDS, NULL};
     static const char *const names[] = {"the velocity slot v", "the momentum slot m",
                                         "the average-gradient slot mg"};
-    PyObject *w_obj, *g_obj, *slots[3], *result = NULL;
+    PyObject *w_obj, *g_obj, *slots[3];
     double lr, rho, momentum, epsilon;
     step_buffers s = step_defaults("rmsprop_step");
 
@@ -282,24 +279,10 @@ py_rmsprop_step(PyObject *Py_UNUSED(mod), PyObject *args, PyObject *kwargs)
                                      keywords, &w_obj, &g_obj, &slots[0], &slots[1], &slots[2],
                                      &lr, &rho, &momentum, &epsilon, COMMON_TARGETS(s)))
         return NULL;
-    if (step_buffers_check(&s, w_obj, g_obj, 3, slots, names, (1u << 1) | (1u << 2)) < 0)
-        goto done;
-    NPY_BEGIN_THREADS_DEF;
-    if (SIZE(s) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    if (IS_F32(s))
-        pc_rmsprop_step_f32(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), SLOT_DATA(s, 1),
-                            SLOT_DATA(s, 2), EMA_DATA(s), SIZE(s), &s.c, (float)lr, (float)rho,
-                            (float)momentum, (float)epsilon);
-    else
-        pc_rmsprop_step_f64(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), SLOT_DATA(s, 1),
-                            SLOT_DATA(s, 2), EMA_DATA(s), SIZE(s), &s.c, lr, rho, momentum,
-                            epsilon);
-    NPY_END_THREADS;
-    result = Py_NewRef(Py_None);
-done:
-    Py_XDECREF(s.g);
-    return result;
+    if (step_buffers_check(&s, w_obj, g_obj, 3, slots, names, (1u << 1) | (1u << 2)) == 0)
+        RUN_STEP(s, pc_rmsprop_step, SLOT_DATA(s, 0), SLOT_DATA(s, 1), SLOT_DATA(s, 2),
+                 EMA_DATA(s), SIZE(s), &s.c, lr, rho, momentum, epsilon);
+    return step_done(&s);
 }
 
 /* nadam_step(w, g, m, v, learning_rate, beta_1, beta_2, epsilon, t, u_product, *common) */
@@ -309,7 +292,7 @@ py_nadam_step(PyObject *Py_UNUSED(mod), PyObject *args, PyObject *kwargs)
     static char *keywords[] = {"w", "g", "m", "v", "learning_rate", "beta_1", "beta_2",
                                "epsilon", "t", "u_product", COMMON_KEYWORDS, NULL};
     static const char *const names[] = {"the first-moment slot m", "the second-moment slot v"};
-    PyObject *w_obj, *g_obj, *slots[2], *result = NULL;
+    PyObject *w_obj, *g_obj, *slots[2];
     double lr, beta_1, beta_2, epsilon, u_product;
     Py_ssize_t t;
     step_buffers s = step_defaults("nadam_step");
@@ -319,24 +302,11 @@ py_nadam_step(PyObject *Py_UNUSED(mod), PyObject *args, PyObject *kwargs)
                                      &beta_1, &beta_2, &epsilon, &t, &u_product,
                                      COMMON_TARGETS(s)))
         return NULL;
-    if (check_step("nadam_step", t) < 0 ||
-        step_buffers_check(&s, w_obj, g_obj, 2, slots, names, 0u) < 0)
-        goto done;
-    NPY_BEGIN_THREADS_DEF;
-    if (SIZE(s) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    if (IS_F32(s))
-        pc_nadam_step_f32(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), SLOT_DATA(s, 1), EMA_DATA(s),
-                          SIZE(s), &s.c, (float)lr, (float)beta_1, (float)beta_2,
-                          (float)epsilon, t, (float)u_product);
-    else
-        pc_nadam_step_f64(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), SLOT_DATA(s, 1), EMA_DATA(s),
-                          SIZE(s), &s.c, lr, beta_1, beta_2, epsilon, t, u_product);
-    NPY_END_THREADS;
-    result = Py_NewRef(Py_None);
-done:
-    Py_XDECREF(s.g);
-    return result;
+    if (check_step("nadam_step", t) == 0 &&
+        step_buffers_check(&s, w_obj, g_obj, 2, slots, names, 0u) == 0)
+        RUN_STEP(s, pc_nadam_step, SLOT_DATA(s, 0), SLOT_DATA(s, 1), EMA_DATA(s), SIZE(s), &s.c,
+                 lr, beta_1, beta_2, epsilon, t, u_product);
+    return step_done(&s);
 }
 
 /* adagrad_step(w, g, accumulator, learning_rate, epsilon, *common) */
@@ -346,7 +316,7 @@ py_adagrad_step(PyObject *Py_UNUSED(mod), PyObject *args, PyObject *kwargs)
     static char *keywords[] = {"w", "g", "accumulator", "learning_rate", "epsilon",
                                COMMON_KEYWORDS, NULL};
     static const char *const names[] = {"the accumulator slot"};
-    PyObject *w_obj, *g_obj, *slots[1], *result = NULL;
+    PyObject *w_obj, *g_obj, *slots[1];
     double lr, epsilon;
     step_buffers s = step_defaults("adagrad_step");
 
@@ -354,22 +324,9 @@ py_adagrad_step(PyObject *Py_UNUSED(mod), PyObject *args, PyObject *kwargs)
                                      keywords, &w_obj, &g_obj, &slots[0], &lr, &epsilon,
                                      COMMON_TARGETS(s)))
         return NULL;
-    if (step_buffers_check(&s, w_obj, g_obj, 1, slots, names, 0u) < 0)
-        goto done;
-    NPY_BEGIN_THREADS_DEF;
-    if (SIZE(s) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    if (IS_F32(s))
-        pc_adagrad_step_f32(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), EMA_DATA(s), SIZE(s), &s.c,
-                            (float)lr, (float)epsilon);
-    else
-        pc_adagrad_step_f64(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), EMA_DATA(s), SIZE(s), &s.c,
-                            lr, epsilon);
-    NPY_END_THREADS;
-    result = Py_NewRef(Py_None);
-done:
-    Py_XDECREF(s.g);
-    return result;
+    if (step_buffers_check(&s, w_obj, g_obj, 1, slots, names, 0u) == 0)
+        RUN_STEP(s, pc_adagrad_step, SLOT_DATA(s, 0), EMA_DATA(s), SIZE(s), &s.c, lr, epsilon);
+    return step_done(&s);
 }
 
 /* adadelta_step(w, g, accumulated_grad, accumulated_delta_var, learning_rate, rho,
@@ -381,7 +338,7 @@ py_adadelta_step(PyObject *Py_UNUSED(mod), PyObject *args, PyObject *kwargs)
                                "learning_rate", "rho", "epsilon", COMMON_KEYWORDS, NULL};
     static const char *const names[] = {"the accumulated_grad slot",
                                         "the accumulated_delta_var slot"};
-    PyObject *w_obj, *g_obj, *slots[2], *result = NULL;
+    PyObject *w_obj, *g_obj, *slots[2];
     double lr, rho, epsilon;
     step_buffers s = step_defaults("adadelta_step");
 
@@ -389,22 +346,10 @@ py_adadelta_step(PyObject *Py_UNUSED(mod), PyObject *args, PyObject *kwargs)
                                      keywords, &w_obj, &g_obj, &slots[0], &slots[1], &lr, &rho,
                                      &epsilon, COMMON_TARGETS(s)))
         return NULL;
-    if (step_buffers_check(&s, w_obj, g_obj, 2, slots, names, 0u) < 0)
-        goto done;
-    NPY_BEGIN_THREADS_DEF;
-    if (SIZE(s) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    if (IS_F32(s))
-        pc_adadelta_step_f32(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), SLOT_DATA(s, 1),
-                             EMA_DATA(s), SIZE(s), &s.c, (float)lr, (float)rho, (float)epsilon);
-    else
-        pc_adadelta_step_f64(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), SLOT_DATA(s, 1),
-                             EMA_DATA(s), SIZE(s), &s.c, lr, rho, epsilon);
-    NPY_END_THREADS;
-    result = Py_NewRef(Py_None);
-done:
-    Py_XDECREF(s.g);
-    return result;
+    if (step_buffers_check(&s, w_obj, g_obj, 2, slots, names, 0u) == 0)
+        RUN_STEP(s, pc_adadelta_step, SLOT_DATA(s, 0), SLOT_DATA(s, 1), EMA_DATA(s), SIZE(s), &s.c,
+                 lr, rho, epsilon);
+    return step_done(&s);
 }
 
 /* lion_step(w, g, m, learning_rate, beta_1, beta_2, *common) */
@@ -414,7 +359,7 @@ py_lion_step(PyObject *Py_UNUSED(mod), PyObject *args, PyObject *kwargs)
     static char *keywords[] = {"w", "g", "m", "learning_rate", "beta_1", "beta_2",
                                COMMON_KEYWORDS, NULL};
     static const char *const names[] = {"the momentum slot m"};
-    PyObject *w_obj, *g_obj, *slots[1], *result = NULL;
+    PyObject *w_obj, *g_obj, *slots[1];
     double lr, beta_1, beta_2;
     step_buffers s = step_defaults("lion_step");
 
@@ -422,22 +367,9 @@ py_lion_step(PyObject *Py_UNUSED(mod), PyObject *args, PyObject *kwargs)
                                      keywords, &w_obj, &g_obj, &slots[0], &lr, &beta_1,
                                      &beta_2, COMMON_TARGETS(s)))
         return NULL;
-    if (step_buffers_check(&s, w_obj, g_obj, 1, slots, names, 0u) < 0)
-        goto done;
-    NPY_BEGIN_THREADS_DEF;
-    if (SIZE(s) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    if (IS_F32(s))
-        pc_lion_step_f32(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), EMA_DATA(s), SIZE(s), &s.c,
-                         (float)lr, (float)beta_1, (float)beta_2);
-    else
-        pc_lion_step_f64(W_DATA(s), G_DATA(s), SLOT_DATA(s, 0), EMA_DATA(s), SIZE(s), &s.c, lr,
-                         beta_1, beta_2);
-    NPY_END_THREADS;
-    result = Py_NewRef(Py_None);
-done:
-    Py_XDECREF(s.g);
-    return result;
+    if (step_buffers_check(&s, w_obj, g_obj, 1, slots, names, 0u) == 0)
+        RUN_STEP(s, pc_lion_step, SLOT_DATA(s, 0), EMA_DATA(s), SIZE(s), &s.c, lr, beta_1, beta_2);
+    return step_done(&s);
 }
 
 /* ema_step(w, ema, ema_momentum): the moving average alone (w is read, not written) */
@@ -457,14 +389,8 @@ py_ema_step(PyObject *Py_UNUSED(mod), PyObject *args)
         bad_number("ema_step", "ema_momentum", momentum, "in [0, 1]");
         return NULL;
     }
-    NPY_BEGIN_THREADS_DEF;
-    if (PyArray_SIZE(w) > PC_GIL_THRESHOLD)
-        NPY_BEGIN_THREADS;
-    if (PyArray_TYPE(w) == NPY_FLOAT32)
-        pc_ema_step_f32(PyArray_DATA(w), PyArray_DATA(ema), PyArray_SIZE(w), (float)momentum);
-    else
-        pc_ema_step_f64(PyArray_DATA(w), PyArray_DATA(ema), PyArray_SIZE(w), momentum);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(w), PyArray_TYPE(w), pc_ema_step, PyArray_DATA(w),
+                      PyArray_DATA(ema), PyArray_SIZE(w), momentum);
     Py_RETURN_NONE;
 }
 
@@ -472,31 +398,28 @@ py_ema_step(PyObject *Py_UNUSED(mod), PyObject *args)
     "ema=None (moving-average slot), ema_momentum=0.0"
 
 PyMethodDef pc_optim_functions[] = {
-    {"sgd_step", (PyCFunction)(void (*)(void))py_sgd_step, METH_VARARGS | METH_KEYWORDS,
+    {"sgd_step", PC_KW(py_sgd_step),
      "sgd_step(w, g, m, learning_rate, momentum, nesterov, **kwargs)\n--\n\nKeras' SGD update of w "
      "(and the momentum slot m, None when momentum is 0), in place" COMMON_DOC},
-    {"adam_step", (PyCFunction)(void (*)(void))py_adam_step, METH_VARARGS | METH_KEYWORDS,
+    {"adam_step", PC_KW(py_adam_step),
      "adam_step(w, g, m, v, vhat, learning_rate, beta_1, beta_2, epsilon, t, **kwargs)\n--\n\nKeras' "
      "Adam (AdamW with decay) update at step t >= 1 (vhat: AMSGrad slot or None), in place"
      COMMON_DOC},
-    {"rmsprop_step", (PyCFunction)(void (*)(void))py_rmsprop_step,
-     METH_VARARGS | METH_KEYWORDS,
+    {"rmsprop_step", PC_KW(py_rmsprop_step),
      "rmsprop_step(w, g, v, m, mg, learning_rate, rho, momentum, epsilon, **kwargs)\n--\n\nKeras' "
      "RMSprop update (m: momentum slot or None, mg: centered slot or None), in place"
      COMMON_DOC},
-    {"nadam_step", (PyCFunction)(void (*)(void))py_nadam_step, METH_VARARGS | METH_KEYWORDS,
+    {"nadam_step", PC_KW(py_nadam_step),
      "nadam_step(w, g, m, v, learning_rate, beta_1, beta_2, epsilon, t, u_product, **kwargs)\n--\n\n"
      "Keras' Nadam update at step t >= 1; u_product = the product of the momentum schedule "
      "up to and with step t, in place" COMMON_DOC},
-    {"adagrad_step", (PyCFunction)(void (*)(void))py_adagrad_step,
-     METH_VARARGS | METH_KEYWORDS,
+    {"adagrad_step", PC_KW(py_adagrad_step),
      "adagrad_step(w, g, accumulator, learning_rate, epsilon, **kwargs)\n--\n\nKeras' Adagrad "
      "update, in place" COMMON_DOC},
-    {"adadelta_step", (PyCFunction)(void (*)(void))py_adadelta_step,
-     METH_VARARGS | METH_KEYWORDS,
+    {"adadelta_step", PC_KW(py_adadelta_step),
      "adadelta_step(w, g, accumulated_grad, accumulated_delta_var, learning_rate, rho, "
      "epsilon, **kwargs)\n--\n\nKeras' Adadelta update, in place" COMMON_DOC},
-    {"lion_step", (PyCFunction)(void (*)(void))py_lion_step, METH_VARARGS | METH_KEYWORDS,
+    {"lion_step", PC_KW(py_lion_step),
      "lion_step(w, g, m, learning_rate, beta_1, beta_2, **kwargs)\n--\n\nKeras' Lion update, in "
      "place" COMMON_DOC},
     {"ema_step", py_ema_step, METH_VARARGS,

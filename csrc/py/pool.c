@@ -133,15 +133,9 @@ Pool_init(PoolObject *self, PyObject *args, PyObject *kwargs)
 static PyObject *
 Pool_call(PoolObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *training = Py_False, *x, *y, *name = pc_layer_name(&self->base);
+    PyObject *x, *y, *name = pc_layer_name(&self->base);
 
-    if (pc_layer_check_init(&self->base) < 0)
-        return NULL;
-
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
-        return NULL;
-    if (name == NULL || (x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(name))) == NULL)
+    if ((x = pc_layer_call_input(&self->base, args, kwargs, 0, NULL)) == NULL)
         return NULL;
     y = pool_node(PyUnicode_AsUTF8(name), x, self->pool, self->strides, self->same,
                   is_max_pool(self));
@@ -172,12 +166,9 @@ Pool_get_config(PoolObject *self, PyObject *Py_UNUSED(ignored))
 }
 
 static PyMethodDef Pool_methods[] = {
-    {"call", (PyCFunction)(void (*)(void))Pool_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=False)\n--\n\npool each window"},
-    {"compute_output_shape", (PyCFunction)Pool_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape)\n--\n\n(batch, out_h, out_w, channels)"},
-    {"get_config", (PyCFunction)Pool_get_config, METH_NOARGS,
-     "get_config()\n--\n\npool_size, strides, padding, data_format"},
+    PC_LAYER_CALL(Pool_call, "call(inputs, training=False)\n--\n\npool each window"),
+    PC_LAYER_OUTPUT_SHAPE(Pool_compute_output_shape, "(batch, out_h, out_w, channels)"),
+    PC_LAYER_GET_CONFIG(Pool_get_config, "pool_size, strides, padding, data_format"),
     {NULL, NULL, 0, NULL},
 };
 
@@ -189,28 +180,16 @@ static PyMethodDef Pool_methods[] = {
     "windows over the padding use only real pixels. No weights."
 
 static PyTypeObject MaxPooling2D_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pycnn.layers.MaxPooling2D",
+    PC_LAYER_TYPE("MaxPooling2D", PoolObject, Pool_init, Pool_methods),
     .tp_doc = PyDoc_STR(POOL_DOC("MaxPooling2D", "The maximum") "\nBackward: the whole "
                         "gradient of an output goes to the FIRST maximal element of its\n"
                         "window (scanning rows, then columns); tied elements get none."),
-    .tp_basicsize = sizeof(PoolObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
-    .tp_base = &Layer_Type,
-    .tp_init = (initproc)Pool_init,
-    .tp_methods = Pool_methods,
 };
 
 static PyTypeObject AveragePooling2D_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pycnn.layers.AveragePooling2D",
+    PC_LAYER_TYPE("AveragePooling2D", PoolObject, Pool_init, Pool_methods),
     .tp_doc = PyDoc_STR(POOL_DOC("AveragePooling2D", "The mean") "\nBackward: each real "
                         "pixel of a window gets the output's gradient / (real pixels)."),
-    .tp_basicsize = sizeof(PoolObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
-    .tp_base = &Layer_Type,
-    .tp_init = (initproc)Pool_init,
-    .tp_methods = Pool_methods,
 };
 
 /* ---- nearest-neighbour upsampling ------------------------------------------------------- */
@@ -253,17 +232,11 @@ UpSampling2D_init(UpSamplingObject *self, PyObject *args, PyObject *kwargs)
 static PyObject *
 UpSampling2D_call(UpSamplingObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *training = Py_False, *x = NULL, *result = NULL;
+    PyObject *x = NULL, *result = NULL;
     PyObject *name = pc_layer_name(&self->base);
     PyArrayObject *xa;
 
-    if (pc_layer_check_init(&self->base) < 0)
-        return NULL;
-
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
-        return NULL;
-    if (name == NULL || (x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(name))) == NULL)
+    if ((x = pc_layer_call_input(&self->base, args, kwargs, 0, NULL)) == NULL)
         return NULL;
     xa = PC_DATA(x);
     if (PyArray_NDIM(xa) != 4) {
@@ -321,36 +294,29 @@ UpSampling2D_get_config(UpSamplingObject *self, PyObject *Py_UNUSED(ignored))
 }
 
 static PyMethodDef UpSampling2D_methods[] = {
-    {"call", (PyCFunction)(void (*)(void))UpSampling2D_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=False)\n--\n\nrepeat rows and columns"},
-    {"compute_output_shape", (PyCFunction)UpSampling2D_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape)\n--\n\n(batch, H·size[0], W·size[1], channels)"},
-    {"get_config", (PyCFunction)UpSampling2D_get_config, METH_NOARGS,
-     "get_config()\n--\n\nsize, data_format, interpolation"},
+    PC_LAYER_CALL(UpSampling2D_call,
+                  "call(inputs, training=False)\n--\n\nrepeat rows and columns"),
+    PC_LAYER_OUTPUT_SHAPE(UpSampling2D_compute_output_shape,
+                          "(batch, H·size[0], W·size[1], channels)"),
+    PC_LAYER_GET_CONFIG(UpSampling2D_get_config, "size, data_format, interpolation"),
     {NULL, NULL, 0, NULL},
 };
 
 static PyTypeObject UpSampling2D_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pycnn.layers.UpSampling2D",
+    PC_LAYER_TYPE("UpSampling2D", UpSamplingObject, UpSampling2D_init, UpSampling2D_methods),
     .tp_doc = PyDoc_STR(
         "UpSampling2D(size=(2, 2), data_format=None, interpolation='nearest', *,\n"
         "             input_shape=None, name=None, trainable=True, dtype=None)\n--\n\n"
         "(N, H, W, C) -> (N, H·size[0], W·size[1], C). 'nearest': each pixel becomes a\n"
         "size[0]×size[1] block (backward sums each block); 'bilinear': Keras' resize, i.e.\n"
         "torch's interpolate(mode='bilinear', align_corners=False)."),
-    .tp_basicsize = sizeof(UpSamplingObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
-    .tp_base = &Layer_Type,
-    .tp_init = (initproc)UpSampling2D_init,
-    .tp_methods = UpSampling2D_methods,
 };
 
 static PyMethodDef pool_functions[] = {
-    {"max_pool2d", (PyCFunction)(void (*)(void))py_max_pool2d, METH_VARARGS | METH_KEYWORDS,
+    {"max_pool2d", PC_KW(py_max_pool2d),
      "max_pool2d(x, pool_size, strides=None, padding='valid')\n--\n\nReturns Tensor.\n\n"
      "The MaxPooling2D node: the gradient goes to the first maximal element of a window."},
-    {"avg_pool2d", (PyCFunction)(void (*)(void))py_avg_pool2d, METH_VARARGS | METH_KEYWORDS,
+    {"avg_pool2d", PC_KW(py_avg_pool2d),
      "avg_pool2d(x, pool_size, strides=None, padding='valid')\n--\n\nReturns Tensor.\n\n"
      "The AveragePooling2D node: 'same' windows average their real pixels only."},
     {NULL, NULL, 0, NULL},

@@ -66,16 +66,11 @@ Rescaling_init(RescalingObject *self, PyObject *args, PyObject *kwargs)
 static PyObject *
 Rescaling_call(RescalingObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *training = Py_None, *x = NULL, *s = NULL, *o = NULL, *xs = NULL;
+    PyObject *x = NULL, *s = NULL, *o = NULL, *xs = NULL;
     PyObject *y = NULL, *name = pc_layer_name(&self->base);
     int typenum = pc_layer_dtype(&self->base);
 
-    if (pc_layer_check_init(&self->base) < 0 || name == NULL)
-        return NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
-        return NULL;
-    if ((x = pc_layer_input(&self->base, inputs)) == NULL ||
+    if ((x = pc_layer_call_input(&self->base, args, kwargs, 1, NULL)) == NULL ||
         (s = pc_as_tensor(self->base.objs[OBJ_SCALE], typenum, PyUnicode_AsUTF8(name))) == NULL ||
         (o = pc_as_tensor(self->base.objs[OBJ_OFFSET], typenum, PyUnicode_AsUTF8(name))) == NULL ||
         (xs = PyNumber_Multiply(x, s)) == NULL)
@@ -100,28 +95,20 @@ Rescaling_get_config(RescalingObject *self, PyObject *Py_UNUSED(ignored))
 }
 
 static PyMethodDef Rescaling_methods[] = {
-    {"call", (PyCFunction)(void (*)(void))Rescaling_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=None)\n--\n\ninputs · scale + offset"},
-    {"compute_output_shape", (PyCFunction)pc_layer_identity_shape, METH_O,
-     "compute_output_shape(input_shape)\n--\n\nthe same shape"},
-    {"get_config", (PyCFunction)Rescaling_get_config, METH_NOARGS, "get_config()\n--\n\nscale, offset"},
+    PC_LAYER_CALL(Rescaling_call, "call(inputs, training=None)\n--\n\ninputs · scale + offset"),
+    PC_LAYER_OUTPUT_SHAPE(pc_layer_identity_shape, "the same shape"),
+    PC_LAYER_GET_CONFIG(Rescaling_get_config, "scale, offset"),
     {NULL, NULL, 0, NULL},
 };
 
 static PyTypeObject Rescaling_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pycnn.layers.Rescaling",
+    PC_LAYER_TYPE("Rescaling", RescalingObject, Rescaling_init, Rescaling_methods),
     .tp_doc = PyDoc_STR(
         "Rescaling(scale, offset=0.0, *, input_shape=None, name=None, trainable=True,\n"
         "          dtype=None)\n--\n\n"
         "y = x * scale + offset, scale and offset numbers or arrays broadcast against the\n"
         "input (per channel: shape (C,)). Rescaling(1/255) maps pixels to [0, 1],\n"
         "Rescaling(1/127.5, offset=-1) to [-1, 1]. No weights."),
-    .tp_basicsize = sizeof(RescalingObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
-    .tp_base = &Layer_Type,
-    .tp_init = (initproc)Rescaling_init,
-    .tp_methods = Rescaling_methods,
 };
 
 /* ---- Normalization ----------------------------------------------------------------------- */
@@ -519,22 +506,20 @@ Normalization_get_config(NormalizationObject *self, PyObject *Py_UNUSED(ignored)
 }
 
 static PyMethodDef Normalization_methods[] = {
-    {"build", (PyCFunction)Normalization_build, METH_O,
-     "build(input_shape): the non-trainable mean, variance (features,) and count weights"},
+    PC_LAYER_BUILD(Normalization_build,
+                   "the non-trainable mean, variance (features,) and count weights"),
     {"adapt", (PyCFunction)Normalization_adapt, METH_O,
-     "adapt(data): mean and variance of an array, or of an iterable of batches, per feature"},
-    {"call", (PyCFunction)(void (*)(void))Normalization_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=None): (x - mean) / max(sqrt(variance), 1e-7)"},
-    {"compute_output_shape", (PyCFunction)pc_layer_identity_shape, METH_O,
-     "compute_output_shape(input_shape): the same shape"},
-    {"get_config", (PyCFunction)Normalization_get_config, METH_NOARGS,
-     "get_config(): axis, invert, mean, variance"},
+     "adapt(data)\n--\n\nmean and variance of an array, or of an iterable of batches, per "
+     "feature"},
+    PC_LAYER_CALL(Normalization_call,
+                  "call(inputs, training=None)\n--\n\n(x - mean) / max(sqrt(variance), 1e-7)"),
+    PC_LAYER_OUTPUT_SHAPE(pc_layer_identity_shape, "the same shape"),
+    PC_LAYER_GET_CONFIG(Normalization_get_config, "axis, invert, mean, variance"),
     {NULL, NULL, 0, NULL},
 };
 
 static PyTypeObject Normalization_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pycnn.layers.Normalization",
+    PC_LAYER_TYPE("Normalization", NormalizationObject, Normalization_init, Normalization_methods),
     .tp_doc = PyDoc_STR(
         "Normalization(axis=-1, mean=None, variance=None, invert=False, *, input_shape=None,\n"
         "              name=None, trainable=True, dtype=None)\n\n"
@@ -543,11 +528,6 @@ static PyTypeObject Normalization_Type = {
         "are given (numbers or per-feature lists) or learnt by adapt(data) from an array or\n"
         "an iterable of batches, into the non-trainable weights mean, variance and count\n"
         "(the values per feature adapt() saw; Keras leaves it 0 after one array)."),
-    .tp_basicsize = sizeof(NormalizationObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
-    .tp_base = &Layer_Type,
-    .tp_init = (initproc)Normalization_init,
-    .tp_methods = Normalization_methods,
 };
 
 int

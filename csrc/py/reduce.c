@@ -139,11 +139,11 @@ py_max(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
 }
 
 PyMethodDef pc_reduce_functions[] = {
-    {"sum", (PyCFunction)(void (*)(void))py_sum, METH_VARARGS | METH_KEYWORDS,
+    {"sum", PC_KW(py_sum),
      "sum(x, axis=None, keepdims=False)\n--\n\n" PC_DOC_REDUCE("sum")},
-    {"mean", (PyCFunction)(void (*)(void))py_mean, METH_VARARGS | METH_KEYWORDS,
+    {"mean", PC_KW(py_mean),
      "mean(x, axis=None, keepdims=False)\n--\n\n" PC_DOC_REDUCE("mean")},
-    {"max", (PyCFunction)(void (*)(void))py_max, METH_VARARGS | METH_KEYWORDS,
+    {"max", PC_KW(py_max),
      "max(x, axis=None, keepdims=False)\n--\n\n" PC_DOC_REDUCE("maximum") PC_DOC_MAX_GRAD},
     {NULL, NULL, 0, NULL},
 };

@@ -393,18 +393,18 @@ py_stack(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
 }
 
 PyMethodDef pc_shape_functions[] = {
-    {"reshape", (PyCFunction)(void (*)(void))py_reshape, METH_VARARGS | METH_KEYWORDS,
+    {"reshape", PC_KW(py_reshape),
      "reshape(x, shape)\n--\n\nthe same numbers in another shape (one size may be -1);\n"
      "the result shares x's memory"},
     {"flatten", pc_flatten, METH_O,
      "flatten(x)\n--\n\nall the numbers in one axis, in C (row-major) order:\n"
      "flatten([[1, 2], [3, 4]]) = [1, 2, 3, 4]"},
-    {"transpose", (PyCFunction)(void (*)(void))py_transpose, METH_VARARGS | METH_KEYWORDS,
+    {"transpose", PC_KW(py_transpose),
      "transpose(x, axes=None)\n--\n\npermute the axes (reverse them when axes is None)"},
-    {"concat", (PyCFunction)(void (*)(void))py_concat, METH_VARARGS | METH_KEYWORDS,
+    {"concat", PC_KW(py_concat),
      "concat(tensors, axis=0)\n--\n\njoin tensors along an existing axis; every other axis\n"
      "must match. concat([a, b], axis=1) puts (2, 3) and (2, 3) side by side: (2, 6)"},
-    {"stack", (PyCFunction)(void (*)(void))py_stack, METH_VARARGS | METH_KEYWORDS,
+    {"stack", PC_KW(py_stack),
      "stack(tensors, axis=0)\n--\n\njoin tensors of one shape along a new axis"},
     {NULL, NULL, 0, NULL},
 };

@@ -25,14 +25,9 @@ check_image(PyObject *name, PyArrayObject *x)
 static PyObject *
 image_input(LayerObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *training = Py_False, *x, *name = pc_layer_name(self);
+    PyObject *x, *name = pc_layer_name(self);
 
-    if (pc_layer_check_init(self) < 0 || name == NULL)
-        return NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
-        return NULL;
-    if ((x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(name))) == NULL)
+    if ((x = pc_layer_call_input(self, args, kwargs, 0, NULL)) == NULL)
         return NULL;
     if (check_image(name, PC_DATA(x)) < 0)
         Py_CLEAR(x);
@@ -106,12 +101,11 @@ GlobalPool_get_config(GlobalPoolObject *self, PyObject *Py_UNUSED(ignored))
 }
 
 static PyMethodDef GlobalPool_methods[] = {
-    {"call", (PyCFunction)(void (*)(void))GlobalPool_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=False)\n--\n\npool each image to one value per channel"},
-    {"compute_output_shape", (PyCFunction)GlobalPool_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape)\n--\n\n(batch, channels), or (batch, 1, 1, channels)"},
-    {"get_config", (PyCFunction)GlobalPool_get_config, METH_NOARGS,
-     "get_config()\n--\n\ndata_format, keepdims"},
+    PC_LAYER_CALL(GlobalPool_call,
+                  "call(inputs, training=False)\n--\n\npool each image to one value per channel"),
+    PC_LAYER_OUTPUT_SHAPE(GlobalPool_compute_output_shape,
+                          "(batch, channels), or (batch, 1, 1, channels)"),
+    PC_LAYER_GET_CONFIG(GlobalPool_get_config, "data_format, keepdims"),
     {NULL, NULL, 0, NULL},
 };
 
@@ -122,27 +116,15 @@ static PyMethodDef GlobalPool_methods[] = {
     "(N, H, W, C) -> (N, C), or (N, 1, 1, C) with keepdims=True. No weights."
 
 static PyTypeObject GlobalAveragePooling2D_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pycnn.layers.GlobalAveragePooling2D",
+    PC_LAYER_TYPE("GlobalAveragePooling2D", GlobalPoolObject, GlobalPool_init, GlobalPool_methods),
     .tp_doc = PyDoc_STR(GLOBAL_DOC("GlobalAveragePooling2D", "The mean")
                         "\nBackward: every pixel gets the output's gradient / (H·W)."),
-    .tp_basicsize = sizeof(GlobalPoolObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
-    .tp_base = &Layer_Type,
-    .tp_init = (initproc)GlobalPool_init,
-    .tp_methods = GlobalPool_methods,
 };
 
 static PyTypeObject GlobalMaxPooling2D_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pycnn.layers.GlobalMaxPooling2D",
+    PC_LAYER_TYPE("GlobalMaxPooling2D", GlobalPoolObject, GlobalPool_init, GlobalPool_methods),
     .tp_doc = PyDoc_STR(GLOBAL_DOC("GlobalMaxPooling2D", "The maximum")
                         "\nBackward: the whole gradient goes to the FIRST maximal pixel."),
-    .tp_basicsize = sizeof(GlobalPoolObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
-    .tp_base = &Layer_Type,
-    .tp_init = (initproc)GlobalPool_init,
-    .tp_methods = GlobalPool_methods,
 };
 
 /* ---- zero padding and cropping ------------------------------------------------------- */
@@ -309,18 +291,17 @@ Pad_get_config(PadObject *self, PyObject *Py_UNUSED(ignored))
 }
 
 static PyMethodDef Pad_methods[] = {
-    {"call", (PyCFunction)(void (*)(void))Pad_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=False)\n--\n\nadd (or remove) rows and columns at the borders"},
-    {"compute_output_shape", (PyCFunction)Pad_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape)\n--\n\n(batch, rows, columns, channels)"},
-    {"get_config", (PyCFunction)Pad_get_config, METH_NOARGS,
-     "get_config()\n--\n\npadding or cropping ((top, bottom), (left, right)), data_format"},
+    PC_LAYER_CALL(Pad_call,
+                  "call(inputs, training=False)\n--\n\nadd (or remove) rows and columns at the "
+                  "borders"),
+    PC_LAYER_OUTPUT_SHAPE(Pad_compute_output_shape, "(batch, rows, columns, channels)"),
+    PC_LAYER_GET_CONFIG(Pad_get_config,
+                        "padding or cropping ((top, bottom), (left, right)), data_format"),
     {NULL, NULL, 0, NULL},
 };
 
 static PyTypeObject ZeroPadding2D_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pycnn.layers.ZeroPadding2D",
+    PC_LAYER_TYPE("ZeroPadding2D", PadObject, Pad_init, Pad_methods),
     .tp_doc = PyDoc_STR(
         "ZeroPadding2D(padding=(1, 1), data_format=None, *, input_shape=None, name=None,\n"
         "              trainable=True, dtype=None)\n--\n\n"
@@ -328,27 +309,16 @@ static PyTypeObject ZeroPadding2D_Type = {
         "columns) (symmetric) or ((top, bottom), (left, right)). (N, H, W, C) ->\n"
         "(N, H + top + bottom, W + left + right, C). Backward: the gradient of the inner\n"
         "part goes back, the border's is dropped."),
-    .tp_basicsize = sizeof(PadObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
-    .tp_base = &Layer_Type,
-    .tp_init = (initproc)Pad_init,
-    .tp_methods = Pad_methods,
 };
 
 static PyTypeObject Cropping2D_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pycnn.layers.Cropping2D",
+    PC_LAYER_TYPE("Cropping2D", PadObject, Pad_init, Pad_methods),
     .tp_doc = PyDoc_STR(
         "Cropping2D(cropping=((0, 0), (0, 0)), data_format=None, *, input_shape=None,\n"
         "           name=None, trainable=True, dtype=None)\n--\n\n"
         "Removes rows and columns at the borders of each image; cropping as ZeroPadding2D's\n"
         "padding. (N, H, W, C) -> (N, H - top - bottom, W - left - right, C). Backward:\n"
         "the gradient lands in the kept part, zeros at the cropped borders."),
-    .tp_basicsize = sizeof(PadObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
-    .tp_base = &Layer_Type,
-    .tp_init = (initproc)Pad_init,
-    .tp_methods = Pad_methods,
 };
 
 int

@@ -250,9 +250,9 @@ Tensor_flatten(PyObject *self, PyObject *Py_UNUSED(ignored))
 static PyMethodDef Tensor_methods[] = {
     {"numpy", (PyCFunction)Tensor_numpy, METH_NOARGS,
      "numpy()\n--\n\nthe NumPy array holding the values (the same memory)"},
-    {"__array__", (PyCFunction)(void (*)(void))Tensor_array, METH_VARARGS | METH_KEYWORDS,
+    {"__array__", PC_KW(Tensor_array),
      "np.asarray(t) is the tensor's own memory"},
-    {"backward", (PyCFunction)(void (*)(void))Tensor_backward, METH_VARARGS | METH_KEYWORDS,
+    {"backward", PC_KW(Tensor_backward),
      "backward(grad=None, retain_graph=False, retain_grads=False)\n--\n\naccumulate dE/dθ into\n"
      ".grad of every tensor that requires grad, walking the graph once in reverse\n"
      "topological order. retain_grads=True (or `with pycnn.keep_grads():`) keeps every\n"
@@ -268,11 +268,11 @@ static PyMethodDef Tensor_methods[] = {
     {"tolist", (PyCFunction)Tensor_tolist, METH_NOARGS, "tolist()\n--\n\nnested Python lists"},
     {"astype", (PyCFunction)Tensor_astype, METH_O,
      "astype(dtype)\n--\n\ncast to float32 or float64 (differentiable)"},
-    {"sum", (PyCFunction)(void (*)(void))Tensor_sum, METH_VARARGS | METH_KEYWORDS,
+    {"sum", PC_KW(Tensor_sum),
      "sum(axis=None, keepdims=False)\n--\n\n" PC_DOC_REDUCE("sum")},
-    {"mean", (PyCFunction)(void (*)(void))Tensor_mean, METH_VARARGS | METH_KEYWORDS,
+    {"mean", PC_KW(Tensor_mean),
      "mean(axis=None, keepdims=False)\n--\n\n" PC_DOC_REDUCE("mean")},
-    {"max", (PyCFunction)(void (*)(void))Tensor_max, METH_VARARGS | METH_KEYWORDS,
+    {"max", PC_KW(Tensor_max),
      "max(axis=None, keepdims=False)\n--\n\n" PC_DOC_REDUCE("maximum") PC_DOC_MAX_GRAD},
     {"reshape", (PyCFunction)pc_reshape_method, METH_VARARGS,
      "reshape(*shape)\n--\n\nthe same numbers in another shape, t.reshape(2, 3) or\n"
@@ -431,7 +431,7 @@ pc_tensor_type_ready(void)
 }
 
 PyMethodDef pc_tensor_functions[] = {
-    {"tensor", (PyCFunction)(void (*)(void))py_tensor, METH_VARARGS | METH_KEYWORDS,
+    {"tensor", PC_KW(py_tensor),
      "tensor(data, dtype=None, requires_grad=False, name=None)\n--\n\nReturns Tensor.\n\n"
      "Lists, numbers and integer data become float32; float32/float64 arrays keep their\n"
      "dtype and, when C-contiguous and writeable, their memory."},

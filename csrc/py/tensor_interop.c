@@ -521,12 +521,11 @@ done:
     return result;
 }
 
-#define KW(f) (PyCFunction)(void (*)(void))(f), METH_VARARGS | METH_KEYWORDS
 
 static PyMethodDef interop_methods[] = {
-    {"__array_ufunc__", KW(Tensor_array_ufunc),
+    {"__array_ufunc__", PC_KW(Tensor_array_ufunc),
      "NumPy ufuncs pycnn has (add, multiply, exp, ...) record that op; others run in NumPy"},
-    {"__array_function__", KW(Tensor_array_function),
+    {"__array_function__", PC_KW(Tensor_array_function),
      "np.sum / mean / max / transpose / reshape / concatenate / stack record; others run "
      "in NumPy"},
     {"exp", Tensor_exp, METH_NOARGS, "exp(): e^t, as pycnn.exp(t)"},
@@ -538,16 +537,16 @@ static PyMethodDef interop_methods[] = {
     {"relu", Tensor_relu, METH_NOARGS, "relu(): max(t, 0), as pycnn.relu(t)"},
     {"abs", Tensor_abs_method, METH_NOARGS, "abs(): |t|, as pycnn.abs(t)"},
     {"negative", Tensor_negative, METH_NOARGS, "negative(): -t"},
-    {"leaky_relu", KW(Tensor_leaky_relu), "leaky_relu(alpha=0.1), as pycnn.leaky_relu(t)"},
-    {"elu", KW(Tensor_elu), "elu(alpha=1.0), as pycnn.elu(t)"},
-    {"swish", KW(Tensor_swish), "swish(beta=1.0), as pycnn.swish(t)"},
-    {"softmax", KW(Tensor_softmax), "softmax(axis=-1), as pycnn.softmax(t)"},
-    {"log_softmax", KW(Tensor_log_softmax), "log_softmax(axis=-1), as pycnn.log_softmax(t)"},
-    {"argmax", KW(Tensor_argmax),
+    {"leaky_relu", PC_KW(Tensor_leaky_relu), "leaky_relu(alpha=0.1), as pycnn.leaky_relu(t)"},
+    {"elu", PC_KW(Tensor_elu), "elu(alpha=1.0), as pycnn.elu(t)"},
+    {"swish", PC_KW(Tensor_swish), "swish(beta=1.0), as pycnn.swish(t)"},
+    {"softmax", PC_KW(Tensor_softmax), "softmax(axis=-1), as pycnn.softmax(t)"},
+    {"log_softmax", PC_KW(Tensor_log_softmax), "log_softmax(axis=-1), as pycnn.log_softmax(t)"},
+    {"argmax", PC_KW(Tensor_argmax),
      "argmax(axis=None, keepdims=False): indices of the maxima (NumPy's; no gradient)"},
-    {"argmin", KW(Tensor_argmin),
+    {"argmin", PC_KW(Tensor_argmin),
      "argmin(axis=None, keepdims=False): indices of the minima (NumPy's; no gradient)"},
-    {"__dlpack__", KW(Tensor_dlpack),
+    {"__dlpack__", PC_KW(Tensor_dlpack),
      "__dlpack__(*, stream=None, max_version=None, dl_device=None, copy=None): the\n"
      "tensor's memory as a DLPack capsule (torch.from_dlpack(t), np.from_dlpack(t))"},
     {"__dlpack_device__", Tensor_dlpack_device, METH_NOARGS, "(1, 0): the CPU"},
@@ -555,7 +554,7 @@ static PyMethodDef interop_methods[] = {
 };
 
 PyMethodDef pc_interop_functions[] = {
-    {"from_dlpack", KW(py_from_dlpack),
+    {"from_dlpack", PC_KW(py_from_dlpack),
      "from_dlpack(x, requires_grad=False)\n--\n\n"
      "A Tensor on x's memory (no copy for C-contiguous writeable float32/float64 CPU\n"
      "data), x any object with __dlpack__ (PyTorch, JAX, NumPy)"},

@@ -116,7 +116,7 @@ explorers.cross_entropy(p=0.6)
 # $$\text{multi-class:}\quad E = -\sum_k y_k \ln p_k$$
 #
 # $$\text{multi-label:}\quad E = \sum_{k \text{ known}} \left[-y_k \ln p_k - (1 - y_k)
-# \ln(1 - p_k)\right] \quad (\text{unknown labels, ``?'', left out})$$
+# \ln(1 - p_k)\right] \quad (\text{unknown labels, “?”, left out})$$
 #
 # **Binary**, $y = 1$, $p = 0.7$:
 

@@ -145,7 +145,7 @@ my_train_1hot = np.eye(num_classes, dtype=np.float32)[my_train]
 my_test_1hot = np.eye(num_classes, dtype=np.float32)[my_test]
 model.compile(loss='categorical_crossentropy', optimizer=RMSprop(), metrics=['accuracy'])
 mnist_history = model.fit(mx_train, my_train_1hot, batch_size=128, epochs=5, verbose=2,
-                          validation_data=(mx_test, my_test_1hot))
+                          validation_split=0.1)   # held out from training, not the test set
 
 # %%
 score = model.evaluate(mx_test, my_test_1hot, verbose=0)

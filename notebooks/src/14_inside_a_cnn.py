@@ -91,6 +91,33 @@ rf
 rf.plot(x_test[:4]);
 
 # %% [markdown]
+# ### Branches and merges
+#
+# The same tools open up a functional model. An Inception-like block runs a 1×1, a
+# 3×3 and a 5×5 convolution side by side and concatenates them; a merged unit sees the
+# **union** of what its inputs see (pycnn gives the smallest interval holding them, and
+# says so when the paths disagree on the stride or the centre). By hand: 1 ∪ 3 ∪ 5 = 5
+# pixels, then a 3×3 convolution of stride 2 adds (3 − 1)·1: 7 pixels, jump 2. The
+# summary counts each branch's multiply-adds; the Concatenate only copies.
+
+# %%
+inputs = pycnn.Input((8, 8, 1), name="image")
+branches = [L.Conv2D(4, k, padding="same", activation="relu", name=f"conv{k}x{k}")(inputs)
+            for k in (1, 3, 5)]
+block = L.Concatenate(name="concat")(branches)
+down = L.Conv2D(8, 3, strides=2, activation="relu", name="down")(block)
+head = L.Dense(10, activation="softmax", name="classes")(L.GlobalAveragePooling2D()(down))
+inception = pycnn.Model(inputs, head, name="inception_block")
+inception.summary(show_flops=True, line_length=100)
+
+# %%
+rf_block = pycnn.arithmetic.receptive_field(inception, "down")
+rf_block
+
+# %%
+rf_block.plot(x_test[:4]);
+
+# %% [markdown]
 # ## What it gets wrong
 
 # %%

@@ -84,6 +84,28 @@ fast = mlp(pycnn.optimizers.SGD(learning_rate=50.0))
 fast.diagnose(x, y, overfit=False)
 
 # %% [markdown]
+# ## Several outputs
+#
+# A functional model with two inputs (the pixels and three extra numbers) and two
+# outputs (the digit, softmax over 10; "is it odd?", one sigmoid) is examined output by
+# output: each initial loss against its own reference ($\ln 10$ and $\ln 2$), and the
+# findings name the output. Here the sigmoid's bias starts at +8 (the untrained network
+# is sure every digit is odd):
+
+# %%
+pycnn.set_seed(0)
+pixels, extra = pycnn.Input((64,), name="pixels"), pycnn.Input((3,), name="extra")
+h = L.Concatenate()([L.Dense(32, activation="relu")(pixels),
+                     L.Dense(8, activation="relu")(extra)])
+two = pycnn.Model([pixels, extra], [L.Dense(10, activation="softmax", name="digit")(h),
+                                    L.Dense(1, activation="sigmoid", name="odd")(h)])
+two.compile("adam", {"digit": "sparse_categorical_crossentropy", "odd": "binary_crossentropy"})
+kernel, bias = two.get_layer("odd").get_weights()
+two.get_layer("odd").set_weights([kernel, bias + 8.0])
+extras = np.random.default_rng(0).standard_normal((len(x), 3)).astype("float32")
+two.diagnose([x / 16, extras], [y, (y % 2).reshape(-1, 1).astype("float32")], overfit=False)
+
+# %% [markdown]
 # ## The doctor during fit
 #
 # `callbacks.Doctor()` checks the first batch (loss, update ratio) and stops training

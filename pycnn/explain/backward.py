@@ -159,7 +159,7 @@ _VJP = {
                   "was spread over"),
     "batch_norm": _by_index(
         lambda n, p: n.text("(γ/σ)·(g − mean(g) − x̂·mean(g·x̂)) over the batch and positions, "
-                            "x̂ = (x − μ)/σ (in training; γ/σ·g with the moving statistics)"),
+                            "x̂ = (x − μ)/σ (normalised by the batch's own statistics)"),
         lambda n, p: n.sum("n,i,j", f"g{_had(n)}" + (r"\hat{x}" if n.tex else "x̂")),
         lambda n, p: n.sum("n,i,j", "g")),
     "layer_norm": _by_index(
@@ -169,7 +169,7 @@ _VJP = {
         lambda n, p: n.sum("n", "g")),
     "global_avg_pool2d": _words("g / (H·W) copied back to every position of its channel"),
     "global_max_pool2d": _words("g at the maximum of each channel of {0}, 0 elsewhere"),
-    "pad2d": _words("g with the padding cut away (or the cropped border given 0)"),
+    "pad2d": _words("g with the padding cut away"),
     "affine_transform": _words("g carried back along the same transform: each output pixel's "
                                "g shared among the input pixels it interpolated"),
     "resize_bilinear": _words("g of each output pixel shared among the four input pixels it "
@@ -361,9 +361,22 @@ def _products(n, g, local, share):
     return _vec(n, share)
 
 
+# Rules that read the node's arguments (Tensor.op_args): which statistics batch
+# normalisation used, whether pad2d padded or cropped.
+_BY_ARGS = {
+    "batch_norm": lambda a: None if a["training"] else _vjp(_by_index(
+        lambda n, p: n.text("(γ/σ)·g: the moving statistics μ, σ are constants here"),
+        lambda n, p: n.sum("n,i,j", f"g{_had(n)}" + (r"\hat{x}" if n.tex else "x̂")),
+        lambda n, p: n.sum("n,i,j", "g"))),
+    "pad2d": lambda a: None if "padding" in a else _vjp(_words(
+        "g put back inside the cropped border, 0 on the border")),
+}
+
+
 def _child_lines(n, k, child, theta, labels, g, share):
-    kind, writer = RULES.get(child.op, ("vjp", lambda n, i, p: n.text(f"the backward of "
-                                                                       f"{child.op}")))
+    kind, writer = ((child.op in _BY_ARGS and _BY_ARGS[child.op](child.op_args)) or
+                    RULES.get(child.op, ("vjp", lambda n, i, p: n.text(
+                        f"the backward of {child.op}"))))
     names = [_sym(n, labels.get(id(p), "?")) for p in child.parents]
     i = next(j for j, p in enumerate(child.parents) if p is theta)
     c = _sym(n, labels[id(child)])

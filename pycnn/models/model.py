@@ -325,8 +325,9 @@ class Model(Trainer, _Layer):
                 expand_nested=False, show_trainable=False, show_flops=False, show_memory=False):
         """Prints the table of layers: Keras 2's for a Sequential (the lecture's), Keras 3's
         with a "Connected to" column for a functional model. ``show_flops`` and
-        ``show_memory`` add each layer's multiply-adds and activation memory per example
-        (pycnn.cost) to the Sequential table."""
+        ``show_memory`` add each layer's multiply-adds and activation memory per example,
+        with their arithmetic (pycnn.cost), to either table: any model, traced on one
+        example."""
         from ..summary import print_summary
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       show_arithmetic=show_arithmetic, expand_nested=expand_nested,
