@@ -19,7 +19,7 @@ import sys
 
 import numpy as np
 
-from . import harness, report, rows, sweep
+from . import canon, harness, report, rows, sweep
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -51,8 +51,9 @@ def run_in_process(thread_counts, reps, quick, only):
         print(f"[{n} thread(s)] in-process rows", flush=True)
         rng = np.random.default_rng(0)
         with harness.threads(n, torch=torch, pycnn=pycnn):
-            out[n] = {"layers": _measure_rows(rows.layer_rows(pycnn, torch, rng, quick), reps,
-                                              only, n),
+            layer_rows = (rows.layer_rows(pycnn, torch, rng, quick)
+                          + canon.canon_rows(pycnn, torch, rng, quick))
+            out[n] = {"layers": _measure_rows(layer_rows, reps, only, n),
                       "gemm": _measure_rows(rows.gemm_rows(pycnn, torch, rng, quick), reps,
                                             only, n)}
     return out

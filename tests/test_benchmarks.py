@@ -245,3 +245,96 @@ def test_sweep_net_rows_run_and_the_section_renders(rng):
     # geometric mean of 2, 0.5 and 1
     assert "geometric mean pycnn / PyTorch 1.00 over 3 rows; worst: a/fwd 2.00" in text
     assert "| 4 | 28×28 | fwd | 1 | 20.00 | 10.00 |" in text     # ms per GFLOP
+
+
+# ---- the issue-16 layer rows (benchmarks/canon.py): every column computes the same thing ----
+
+def _canon_tiny(canon):
+    """each deterministic row of canon_rows, on a tiny input of the same kind"""
+    return [(canon.row_layernorm, (2, 5, 6)), (canon.row_global_max_pool, (2, 4, 5)),
+            (canon.row_zero_padding, (2, 4, 3)), (canon.row_cropping, (2, 7, 3)),
+            (canon.row_upsampling, (2, 3, 4, "nearest")),
+            (canon.row_upsampling, (2, 3, 4, "bilinear")),
+            (canon.row_rescaling, (2, 5, 1)), (canon.row_normalization, (2, 5, 2)),
+            (canon.row_conv_transpose, (2, 4, 3, 5, 2)),
+            (canon.row_conv_transpose, (2, 5, 3, 4, 3)),
+            (canon.row_dilated_conv, (2, 6, 3, 4))] + [
+        (canon.row_activation, (2, 4, 3, a)) for a in canon.ACTIVATIONS] + [
+        (canon.row_augmentation, (2, 6, 2, kind, (f, f)))        # the draw pinned
+        for kind, f in (("translation", 0.2), ("rotation", 0.1), ("zoom", -0.3),
+                        ("zoom", 0.25))]
+
+
+def _canon_outputs(row):
+    """{column: NHWC (or 2-D) output}: one forward + backward of each column"""
+    assert set(row.impls) == {"pycnn", "torch", "torch_cl"}
+    assert all(callable(f) for f in row.impls.values()), row.impls
+    out = {}
+    for k, fn in row.impls.items():
+        y = fn()
+        y = np.asarray(y.numpy()) if k == "pycnn" else y.detach().numpy()
+        out[k] = y.transpose(0, 2, 3, 1) if k != "pycnn" and y.ndim == 4 else y
+    return out
+
+
+def test_canon_rows_columns_compute_the_same_layer(rng):
+    torch = pytest.importorskip("torch")
+    import pycnn
+    from benchmarks import canon
+    for make, args in _canon_tiny(canon):
+        row = make(pycnn, torch, rng, *args)
+        out = _canon_outputs(row)
+        for k in ("torch", "torch_cl"):
+            assert out[k].shape == out["pycnn"].shape, (row.key, k)
+            np.testing.assert_allclose(out[k], out["pycnn"], rtol=1e-4, atol=1e-5,
+                                       err_msg=f"{row.key} {k}")
+
+
+def test_canon_random_rows_draw_the_same_kind_of_output(rng):
+    """dropout, flip and contrast keep their randomness: each column's output is one of
+    the outputs the layer can give (dropped or scaled, flipped or not, one contrast factor
+    per image in the range)"""
+    torch = pytest.importorskip("torch")
+    import pycnn
+    from benchmarks import canon
+    for spatial in (False, True):
+        row = canon.row_dropout(pycnn, torch, rng, 4, 6, 8, rate=0.5, spatial=spatial)
+        for k, y in _canon_outputs(row).items():
+            kept = y != 0
+            assert 0 < kept.mean() < 1, (row.key, k)
+            if spatial:                 # one draw per (image, channel)
+                assert np.all(kept == kept[:, :1, :1, :]), k
+    for k, y in _canon_outputs(canon.row_dropout(pycnn, torch, np.random.default_rng(3),
+                                                 2, 4, 3, rate=0.5)).items():
+        x, _ = canon._data(np.random.default_rng(3), (2, 4, 4, 3), (2, 4, 4, 3))
+        np.testing.assert_allclose(y[y != 0], 2 * x[y != 0], rtol=1e-6, err_msg=k)
+
+    x, _ = canon._data(np.random.default_rng(5), (16, 5, 5, 2), (16, 5, 5, 2))
+    for k, y in _canon_outputs(canon.row_augmentation(pycnn, torch, np.random.default_rng(5),
+                                                      16, 5, 2, "flip")).items():
+        flipped = [np.array_equal(y[i], x[i, :, ::-1]) for i in range(16)]
+        same = [np.array_equal(y[i], x[i]) for i in range(16)]
+        assert all(f or s for f, s in zip(flipped, same)) and any(flipped) and any(same), k
+
+    x, _ = canon._data(np.random.default_rng(6), (8, 6, 6, 2), (8, 6, 6, 2), uniform=True)
+    row = canon.row_augmentation(pycnn, torch, np.random.default_rng(6), 8, 6, 2, "contrast",
+                                 factor=(0.5, 0.5))
+    for k, y in _canon_outputs(row).items():
+        m = x.mean(axis=(1, 2), keepdims=True)
+        inside = (y > 0) & (y < 1)                       # not clipped
+        f = np.where(inside, (y - m) / (x - m), np.nan).reshape(8, -1)
+        lo, hi = np.nanmin(f, axis=1), np.nanmax(f, axis=1)
+        assert np.all(hi - lo < 1e-3) and np.all((lo > 0.5 - 1e-4) & (hi < 1.5 + 1e-4)), k
+        assert hi.max() - lo.min() > 1e-2, k             # the factor differs between images
+
+
+def test_canon_rows_are_in_the_bench_with_one_key_each():
+    torch = pytest.importorskip("torch")
+    import pycnn
+    from benchmarks import canon
+    keys = [r.key for r in canon.canon_rows(pycnn, torch, np.random.default_rng(0), quick=True)]
+    assert len(keys) == len(set(keys)) and all(k.startswith("canon_") for k in keys)
+    assert len(keys) == 14 + len(canon.ACTIVATIONS) + len(canon.AUGMENTATIONS)
+    import inspect
+    from benchmarks import run
+    assert "canon.canon_rows" in inspect.getsource(run.run_in_process)

@@ -24,6 +24,25 @@ pc_iter_coalesce(pc_iter *it)
             it->stride[k][0] = 0;
         return;
     }
+    /* axes of extent 1 iterate once: drop them, or their stride (0 or anything) would
+     * keep the axes either side from merging, e.g. (N, H, W, 1) walked as N·H·W rows of 1 */
+    int kept = 0;
+    for (int d = 0; d < it->ndim; d++) {
+        if (it->shape[d] == 1)
+            continue;
+        it->shape[kept] = it->shape[d];
+        for (int k = 0; k < PC_ITER_OPS; k++)
+            it->stride[k][kept] = it->stride[k][d];
+        kept++;
+    }
+    if (kept == 0) {
+        it->ndim = 1;
+        it->shape[0] = 1;
+        for (int k = 0; k < PC_ITER_OPS; k++)
+            it->stride[k][0] = 0;
+        return;
+    }
+    it->ndim = kept;
     for (int d = 1; d < it->ndim; d++) {
         int ok = 1;
         for (int k = 0; k < PC_ITER_OPS; k++)
