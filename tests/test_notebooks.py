@@ -23,12 +23,16 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 PATHS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 LIMIT = 120                 # seconds a notebook may take, start to finish
+# 10_architectures trains seven networks (the best one for 16 epochs on the 8,000 bundled
+# MNIST images, to reach 99 %): about 120 s on an idle 2-core machine
+LIMITS = {"10_architectures": 300}
 KERNEL = "pycnn-test-python"
 
 
 def test_each_source_has_its_notebook():
     sources = sorted(p.stem for p in (NOTEBOOKS / "src").glob("[0-9][0-9]_*.py"))
     assert sources == [p.stem for p in PATHS]
+    assert set(LIMITS) <= set(sources), "a time limit for a notebook that does not exist"
 
 
 @pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
@@ -74,12 +78,13 @@ def kernel_env(tmp_path_factory):
 @pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
 def test_notebook_runs_top_to_bottom(path, kernel_env):
     nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=LIMIT, kernel_name=KERNEL,
+    limit = LIMITS.get(path.stem, LIMIT)
+    client = nbclient.NotebookClient(nb, timeout=limit, kernel_name=KERNEL,
                                      resources={"metadata": {"path": str(NOTEBOOKS)}})
     start = time.perf_counter()
     client.execute()                 # raises CellExecutionError naming the failing cell
     elapsed = time.perf_counter() - start
-    assert elapsed < LIMIT, f"{path.name} took {elapsed:.0f} s (limit {LIMIT} s)"
+    assert elapsed < limit, f"{path.name} took {elapsed:.0f} s (limit {limit} s)"
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
     assert not errors
