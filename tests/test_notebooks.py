@@ -22,10 +22,14 @@ import pycnn  # noqa: E402
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 PATHS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-LIMIT = 120                 # seconds a notebook may take, start to finish
+# Seconds a notebook may take, start to finish. Each runs in 2-12 s on an idle 2-core
+# machine, but now and then one waits ~90-120 s with its kernel and nbclient both idle (a
+# reply not read; seen with ipykernel 6.31 and 7.4, cause not found): the limit leaves room
+# for one such wait so that it does not fail the suite, and still catches a runaway notebook.
+LIMIT = 300
 # 10_architectures trains seven networks (the best one for 16 epochs on the 8,000 bundled
-# MNIST images, to reach 99 %): about 120 s on an idle 2-core machine
-LIMITS = {"10_architectures": 300}
+# MNIST images, to reach 99 %): about 120 s on an idle machine
+LIMITS = {"10_architectures": 420}
 KERNEL = "pycnn-test-python"
 
 
