@@ -80,13 +80,10 @@ conv_chunk_forward(void *ctx, PyArrayObject *cols, npy_intp n0, npy_intp n1)
     npy_intp per = job->g->OH * job->g->OW;
     PyArrayObject *rows = pc_row_slice(job->y2d, n0 * per, n1 * per);
     int status = -1;
-    NPY_BEGIN_THREADS_DEF;
 
     if (rows != NULL) {
-        NPY_BEGIN_THREADS;
-        PC_DISPATCH(PyArray_TYPE(job->x), pc_im2col, PyArray_DATA(job->x), PyArray_DATA(cols),
-                    job->g, n0, n1);
-        NPY_END_THREADS;
+        PC_DISPATCH_NOGIL(PyArray_SIZE(cols), PyArray_TYPE(job->x), pc_im2col,
+                          PyArray_DATA(job->x), PyArray_DATA(cols), job->g, n0, n1);
         status = pc_matmul(cols, 0, job->wm, 0, rows, 0);
     }
     Py_XDECREF(rows);
@@ -111,15 +108,60 @@ pc_conv_gemm_forward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *wm,
     return status;
 }
 
+int
+pc_conv_route_forward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *w,
+                      PyArrayObject *b, int act, PyArrayObject *y, PyArrayObject **v,
+                      PyArrayObject **u, PyArrayObject **xp_kept)
+{
+    npy_intp F = PyArray_DIM(w, 3);
+    PyArrayObject *xp = NULL, *y2d = NULL, *wm = NULL;
+    pc_window2d gp;
+    int status = -1;
+    NPY_BEGIN_THREADS_DEF;
+
+    if (pc_conv_use_winograd(g, F))
+        return pc_conv_winograd_forward(g, x, w, b, act, y, v, u);
+    if (pc_conv_use_direct(g, F)) {             /* bias and activation included */
+        /* over a padded copy of x (1/F of y's size) every window lies inside; the
+         * kernel gradient reads the same copy */
+        if (pc_conv_direct_padded(g, &gp)) {
+            npy_intp dims[4] = {g->N, gp.H, gp.W, g->C};
+            if ((xp = pc_new_array(4, dims, PyArray_TYPE(x))) == NULL)
+                return -1;
+        }
+        NPY_BEGIN_THREADS;
+        if (xp != NULL)
+            pc_conv_direct_pad(PyArray_DATA(x), PyArray_DATA(xp), g, &gp,
+                               (size_t)PyArray_ITEMSIZE(x));
+        PC_DISPATCH(PyArray_TYPE(x), pc_conv_direct_forward, PyArray_DATA(xp != NULL ? xp : x),
+                    PyArray_DATA(w), b != NULL ? PyArray_DATA(b) : NULL, PyArray_DATA(y),
+                    xp != NULL ? &gp : g, F, act);
+        NPY_END_THREADS;
+        if (xp_kept != NULL)
+            *xp_kept = xp;
+        else
+            Py_XDECREF(xp);
+        return 0;
+    }
+    if ((y2d = pc_matrix_view(y, F)) != NULL && (wm = pc_matrix_view(w, F)) != NULL &&
+        pc_conv_gemm_forward(g, x, wm, y2d) == 0) {
+        pc_dense_epilogue(y, b, F, act);
+        status = 0;
+    }
+    Py_XDECREF(y2d);
+    Py_XDECREF(wm);
+    return status;
+}
+
 PyObject *
 pc_conv2d(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *geometry, int same, int act,
           npy_intp groups)
 {
-    PyArrayObject *xa = PC_DATA(x), *wa = PC_DATA(w), *y = NULL, *y2d = NULL, *wm = NULL;
+    PyArrayObject *xa = PC_DATA(x), *wa = PC_DATA(w), *ba = b != NULL ? PC_DATA(b) : NULL;
+    PyArrayObject *y = NULL;
     PyArrayObject *v = NULL, *u = NULL;        /* Winograd's transforms, kept for backward */
     PyArrayObject *xp = NULL;                   /* the direct route's padded x, likewise */
-    PyObject *result = NULL;
-    int fused = 0;                  /* the bias and activation already applied */
+    PyObject *result = NULL, *parents[3] = {x, w, b};
     pc_window2d g = *geometry;
     npy_intp F = PyArray_DIM(wa, 3);
 
@@ -129,48 +171,17 @@ pc_conv2d(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *geometry, in
             goto done;
     }
     if (groups > 1) {                  /* group by group (ops_conv_depthwise.c) */
-        if (pc_conv_grouped_forward(&g, groups, xa, wa, b != NULL ? PC_DATA(b) : NULL, act,
-                                    y) < 0)
+        if (pc_conv_grouped_forward(&g, groups, xa, wa, ba, act, y) < 0)
             goto done;
-        fused = 1;
     }
-    else if (pc_conv_use_winograd(&g, F)) {
-        PyObject *parents[3] = {x, w, b};
+    else {
         int keep = ((TensorObject *)w)->requires_grad && pc_needs_record(b != NULL ? 3 : 2,
                                                                           parents);
-        if (pc_conv_winograd_forward(&g, xa, wa, b != NULL ? PC_DATA(b) : NULL, act, y,
-                                     keep ? &v : NULL, keep ? &u : NULL) < 0)
+        if (pc_conv_route_forward(&g, xa, wa, ba, act, y, keep ? &v : NULL, keep ? &u : NULL,
+                                  &xp) < 0)
             goto done;
-        fused = 1;
     }
-    else if (pc_conv_use_direct(&g, F)) {         /* bias and activation included */
-        /* over a padded copy of x (1/F of y's size) every window lies inside; the
-         * kernel gradient reads the same copy */
-        pc_window2d gp;
-        NPY_BEGIN_THREADS_DEF;
-        if (pc_conv_direct_padded(&g, &gp)) {
-            npy_intp dims[4] = {g.N, gp.H, gp.W, g.C};
-            if ((xp = pc_new_array(4, dims, PyArray_TYPE(xa))) == NULL)
-                goto done;
-        }
-        fused = 1;
-        NPY_BEGIN_THREADS;
-        if (xp != NULL)
-            pc_conv_direct_pad(PyArray_DATA(xa), PyArray_DATA(xp), &g, &gp,
-                               (size_t)PyArray_ITEMSIZE(xa));
-        PC_DISPATCH(PyArray_TYPE(xa), pc_conv_direct_forward,
-                    PyArray_DATA(xp != NULL ? xp : xa), PyArray_DATA(wa),
-                    b != NULL ? PyArray_DATA(PC_DATA(b)) : NULL, PyArray_DATA(y),
-                    xp != NULL ? &gp : &g, F, act);
-        NPY_END_THREADS;
-    }
-    else if ((y2d = pc_matrix_view(y, F)) == NULL || (wm = pc_matrix_view(wa, F)) == NULL ||
-             pc_conv_gemm_forward(&g, xa, wm, y2d) < 0)
-        goto done;
-    if (!fused)
-        pc_dense_epilogue(y, b != NULL ? PC_DATA(b) : NULL, F, act);
     {
-        PyObject *parents[3] = {x, w, b};
         PyObject *saved[3] = {act != PC_ACT_LINEAR ? (PyObject *)y : NULL,
                               xp != NULL && ((TensorObject *)w)->requires_grad
                                   ? (PyObject *)xp : (PyObject *)v,
@@ -184,8 +195,6 @@ done:
     Py_XDECREF(u);
     Py_XDECREF(xp);
     Py_XDECREF(y);
-    Py_XDECREF(y2d);
-    Py_XDECREF(wm);
     return result;
 }
 
@@ -211,23 +220,20 @@ conv_chunk_backward(void *ctx, PyArrayObject *work, npy_intp n0, npy_intp n1)
     npy_intp per = g->OH * g->OW;
     PyArrayObject *dz_rows = pc_row_slice(job->dz2d, n0 * per, n1 * per);
     int type = PyArray_TYPE(job->x), status = -1;
-    NPY_BEGIN_THREADS_DEF;
 
     if (dz_rows == NULL)
         return -1;
     if (job->dwm != NULL) {
-        NPY_BEGIN_THREADS;
-        PC_DISPATCH(type, pc_im2col, PyArray_DATA(job->x), PyArray_DATA(work), g, n0, n1);
-        NPY_END_THREADS;
+        PC_DISPATCH_NOGIL(PyArray_SIZE(work), type, pc_im2col, PyArray_DATA(job->x),
+                          PyArray_DATA(work), g, n0, n1);
         if (pc_matmul(work, 1, dz_rows, 0, job->dwm, !(job->dw_fresh && n0 == 0)) < 0)
             goto done;
     }
     if (job->dx != NULL) {
         if (pc_matmul(dz_rows, 0, job->wm, 1, work, 0) < 0)
             goto done;
-        NPY_BEGIN_THREADS;
-        PC_DISPATCH(type, pc_col2im, PyArray_DATA(work), PyArray_DATA(job->dx), g, n0, n1);
-        NPY_END_THREADS;
+        PC_DISPATCH_NOGIL(PyArray_SIZE(work), type, pc_col2im, PyArray_DATA(work),
+                          PyArray_DATA(job->dx), g, n0, n1);
     }
     status = 0;
 done:

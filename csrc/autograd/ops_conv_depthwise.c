@@ -29,11 +29,9 @@ static void
 depthwise_forward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *w, PyArrayObject *b,
                   int act, PyArrayObject *y, npy_intp M)
 {
-    NPY_BEGIN_THREADS_DEF;
-    NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(x), pc_conv_depthwise_forward, PyArray_DATA(x), PyArray_DATA(w),
-                b != NULL ? PyArray_DATA(b) : NULL, PyArray_DATA(y), g, M, act);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(y), PyArray_TYPE(x), pc_conv_depthwise_forward,
+                      PyArray_DATA(x), PyArray_DATA(w), b != NULL ? PyArray_DATA(b) : NULL,
+                      PyArray_DATA(y), g, M, act);
 }
 
 PyObject *
@@ -68,7 +66,6 @@ depthwise_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout, npy
     PyArrayObject *dz = NULL, *dzc = NULL, *acc = NULL, *dx, *dw;
     npy_intp size = pc_conv_depthwise_workspace(g, M);
     int status = -1;
-    NPY_BEGIN_THREADS_DEF;
 
     dz = pc_dense_dz(node, dout, node->args.conv2d.act, (PyArrayObject *)node->saved[0],
                      node->n_parents > 2 ? 2 : -1, g->C * M);
@@ -81,12 +78,10 @@ depthwise_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout, npy
     if ((dzc = (PyArrayObject *)PyArray_GETCONTIGUOUS(dz)) == NULL ||
         (dw != NULL && (acc = pc_new_array(1, &size, NPY_FLOAT64)) == NULL))
         goto done;
-    NPY_BEGIN_THREADS;
-    PC_DISPATCH(PyArray_TYPE(x), pc_conv_depthwise_backward, PyArray_DATA(x), PyArray_DATA(w),
-                PyArray_DATA(dzc), dx != NULL ? PyArray_DATA(dx) : NULL,
-                dw != NULL ? PyArray_DATA(dw) : NULL, g, M,
-                acc != NULL ? (double *)PyArray_DATA(acc) : NULL);
-    NPY_END_THREADS;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(dzc), PyArray_TYPE(x), pc_conv_depthwise_backward,
+                      PyArray_DATA(x), PyArray_DATA(w), PyArray_DATA(dzc),
+                      dx != NULL ? PyArray_DATA(dx) : NULL, dw != NULL ? PyArray_DATA(dw) : NULL,
+                      g, M, acc != NULL ? (double *)PyArray_DATA(acc) : NULL);
     status = 0;
 done:
     Py_XDECREF(dz);
@@ -116,44 +111,6 @@ columns_of(PyArrayObject *a, npy_intp ld, npy_intp off, npy_intp width, int nd,
     return out;
 }
 
-/* y_j = x_j ⋆ W_j of one group (gg: its geometry, Fg filters), by the route an ordinary
- * conv2d of that geometry would take: Winograd, direct (over a padded copy of x_j) or
- * im2col + GEMM; no bias or activation                                  overwrites yg */
-static int
-group_route_forward(const pc_window2d *gg, PyArrayObject *xg, PyArrayObject *wg,
-                    PyArrayObject *yg, npy_intp Fg)
-{
-    PyArrayObject *wm = NULL, *y2d = NULL, *xp = NULL;
-    pc_window2d gp;
-    int status = -1;
-    NPY_BEGIN_THREADS_DEF;
-
-    if (pc_conv_use_winograd(gg, Fg))
-        return pc_conv_winograd_forward(gg, xg, wg, NULL, PC_ACT_LINEAR, yg, NULL, NULL);
-    if (pc_conv_use_direct(gg, Fg)) {
-        if (pc_conv_direct_padded(gg, &gp)) {
-            npy_intp dims[4] = {gg->N, gp.H, gp.W, gg->C};
-            if ((xp = pc_new_array(4, dims, PyArray_TYPE(xg))) == NULL)
-                return -1;
-        }
-        NPY_BEGIN_THREADS;
-        if (xp != NULL)
-            pc_conv_direct_pad(PyArray_DATA(xg), PyArray_DATA(xp), gg, &gp,
-                               (size_t)PyArray_ITEMSIZE(xg));
-        PC_DISPATCH(PyArray_TYPE(xg), pc_conv_direct_forward,
-                    PyArray_DATA(xp != NULL ? xp : xg), PyArray_DATA(wg), NULL,
-                    PyArray_DATA(yg), xp != NULL ? &gp : gg, Fg, PC_ACT_LINEAR);
-        NPY_END_THREADS;
-        Py_XDECREF(xp);
-        return 0;
-    }
-    if ((wm = pc_matrix_view(wg, Fg)) != NULL && (y2d = pc_matrix_view(yg, Fg)) != NULL)
-        status = pc_conv_gemm_forward(gg, xg, wm, y2d);
-    Py_XDECREF(wm);
-    Py_XDECREF(y2d);
-    return status;
-}
-
 /* y[..., j·Fg : (j+1)·Fg] = x_j ⋆ W_j for group j, gg: the geometry of one group */
 static int
 group_forward(const pc_window2d *gg, npy_intp j, PyArrayObject *x, PyArrayObject *w,
@@ -167,7 +124,10 @@ group_forward(const pc_window2d *gg, npy_intp j, PyArrayObject *x, PyArrayObject
     PyArrayObject *yg = wg != NULL ? pc_new_array(4, ys, PyArray_TYPE(x)) : NULL;
     int status = -1;
 
-    if (yg != NULL && group_route_forward(gg, xg, wg, yg, Fg) == 0) {
+    /* by the route an ordinary conv2d of the group's geometry takes; bias and
+     * activation come once, over all of y */
+    if (yg != NULL &&
+        pc_conv_route_forward(gg, xg, wg, NULL, PC_ACT_LINEAR, yg, NULL, NULL, NULL) == 0) {
         pc_columns_scatter(PyArray_DATA(yg), PyArray_DATA(y), PyArray_SIZE(yg) / Fg, F, j * Fg,
                            Fg, (size_t)PyArray_ITEMSIZE(y));
         status = 0;

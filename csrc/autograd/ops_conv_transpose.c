@@ -31,14 +31,10 @@ transpose_chunk_forward(void *ctx, PyArrayObject *cols, npy_intp n0, npy_intp n1
     npy_intp per = job->g->OH * job->g->OW;
     PyArrayObject *rows = pc_row_slice(job->x2d, n0 * per, n1 * per);
     int status = rows != NULL ? pc_matmul(rows, 0, job->wm, 1, cols, 0) : -1;
-    NPY_BEGIN_THREADS_DEF;
 
-    if (status == 0) {
-        NPY_BEGIN_THREADS;
-        PC_DISPATCH(PyArray_TYPE(cols), pc_col2im, PyArray_DATA(cols), PyArray_DATA(job->y),
-                    job->g, n0, n1);
-        NPY_END_THREADS;
-    }
+    if (status == 0)
+        PC_DISPATCH_NOGIL(PyArray_SIZE(cols), PyArray_TYPE(cols), pc_col2im,
+                          PyArray_DATA(cols), PyArray_DATA(job->y), job->g, n0, n1);
     Py_XDECREF(rows);
     return status;
 }
@@ -87,13 +83,10 @@ transpose_chunk_backward(void *ctx, PyArrayObject *work, npy_intp n0, npy_intp n
     PyArrayObject *dx_rows = job->dx2d != NULL ? pc_row_slice(job->dx2d, n0 * per, n1 * per)
                                                : NULL;
     int status = -1;
-    NPY_BEGIN_THREADS_DEF;
 
     if (x_rows != NULL && (job->dx2d == NULL || dx_rows != NULL)) {
-        NPY_BEGIN_THREADS;
-        PC_DISPATCH(PyArray_TYPE(job->dz), pc_im2col, PyArray_DATA(job->dz), PyArray_DATA(work),
-                    job->g, n0, n1);
-        NPY_END_THREADS;
+        PC_DISPATCH_NOGIL(PyArray_SIZE(work), PyArray_TYPE(job->dz), pc_im2col,
+                          PyArray_DATA(job->dz), PyArray_DATA(work), job->g, n0, n1);
         status = (dx_rows != NULL && pc_matmul(work, 0, job->wm, 0, dx_rows, job->dx_add) < 0) ||
                  (job->dwm != NULL && pc_matmul(work, 1, x_rows, 0, job->dwm,
                                                 !(job->dw_fresh && n0 == 0)) < 0) ? -1 : 0;

@@ -85,6 +85,15 @@ int pc_conv_grouped_forward(const pc_window2d *g, npy_intp groups, PyArrayObject
 /* The backward of a conv2d node with groups > 1 */
 int pc_conv_grouped_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout);
 
+/* y = act(x ⋆ w + b) on plain arrays by the route the cost model picks for g (F = w's
+ * last dim): Winograd (its transforms returned in *v, *u when those are not NULL), the
+ * direct kernel over a padded copy of x (returned in *xp when xp is not NULL and a copy
+ * was made), or im2col + GEMM and the bias/activation pass. b may be NULL. The one route
+ * switch of conv2d's forward and of each group's. 0, or -1 with an exception. */
+int pc_conv_route_forward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *w,
+                          PyArrayObject *b, int act, PyArrayObject *y, PyArrayObject **v,
+                          PyArrayObject **u, PyArrayObject **xp);
+
 /* For the grouped route, ops_conv.c's im2col + GEMM pieces on plain arrays:
  *   forward:  y2d (N·OH·OW, F) = cols(x) · wm, wm (KH·KW·C, F)            overwrites
  *   backward: dx += col2im(dz·wmᵀ) when dx ≠ NULL, dwm (=|+=) colsᵀ·dz when dwm ≠ NULL
