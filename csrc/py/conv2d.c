@@ -348,11 +348,8 @@ Conv2D_call(Conv2DObject *self, PyObject *args, PyObject *kwargs)
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
         return NULL;
-    if (w == NULL || (self->use_bias && b == NULL)) {
-        PyErr_Format(PyExc_RuntimeError, "%U: call() before build(); call the layer itself, "
-                     "layer(x), to build it on its first input", name);
-        return NULL;
-    }
+    if (w == NULL || (self->use_bias && b == NULL))
+        return pc_layer_not_built(&self->base);
     if ((x = pc_layer_input(&self->base, inputs)) == NULL)
         return NULL;
     y = conv2d_node(PyUnicode_AsUTF8(name), x, w, b, self->strides, self->dilation, self->same,

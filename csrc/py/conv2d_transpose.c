@@ -187,11 +187,8 @@ Conv2DTranspose_call(Conv2DTransposeObject *self, PyObject *args, PyObject *kwar
     name = pc_layer_name(&self->base);
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
         return NULL;
-    if (w == NULL || (self->use_bias && b == NULL)) {
-        PyErr_Format(PyExc_RuntimeError, "%U: call() before build(); call the layer itself, "
-                     "layer(x), to build it on its first input", name);
-        return NULL;
-    }
+    if (w == NULL || (self->use_bias && b == NULL))
+        return pc_layer_not_built(&self->base);
     if ((x = pc_layer_input(&self->base, inputs)) == NULL)
         return NULL;
     {

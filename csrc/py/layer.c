@@ -51,6 +51,14 @@ pc_layer_call_input(LayerObject *self, PyObject *args, PyObject *kwargs, int in_
 }
 
 PyObject *
+pc_layer_not_built(LayerObject *self)
+{
+    PyErr_Format(PyExc_RuntimeError, "%U: call() before build(); call the layer itself, "
+                 "layer(x), to build it on its first input", pc_layer_name(self));
+    return NULL;
+}
+
+PyObject *
 pc_layer_weight(LayerObject *self, Py_ssize_t i)
 {
     return i < PyList_GET_SIZE(self->trainable_ws) ? PyList_GET_ITEM(self->trainable_ws, i)

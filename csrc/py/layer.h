@@ -83,6 +83,9 @@ PyObject *pc_layer_input(LayerObject *self, PyObject *x);
  * *training (may be NULL: ignored) gets the training argument, borrowed, None if absent. */
 PyObject *pc_layer_call_input(LayerObject *self, PyObject *args, PyObject *kwargs,
                               int in_layer_dtype, PyObject **training);
+/* Raises RuntimeError "<name>: call() before build(); ..." and returns NULL: what call()
+ * says when the layer's weights or statistics do not exist yet */
+PyObject *pc_layer_not_built(LayerObject *self);
 /* Every weight, trainable ones first (new list) */
 PyObject *pc_layer_all_weights(LayerObject *self);
 /* The weight methods of Layer (py/layer_weights.c) */

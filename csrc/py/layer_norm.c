@@ -182,11 +182,8 @@ LayerNorm_call(LayerNormObject *self, PyObject *args, PyObject *kwargs)
         return NULL;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
         return NULL;
-    if (self->K == 0) {
-        PyErr_Format(PyExc_RuntimeError, "%U: call() before build(); call the layer itself, "
-                     "layer(x), to build it on its first input", name);
-        return NULL;
-    }
+    if (self->K == 0)
+        return pc_layer_not_built(&self->base);
     if ((x = pc_layer_input(&self->base, inputs)) == NULL)
         return NULL;
     xa = PC_DATA(x);

@@ -211,11 +211,8 @@ BatchNorm_call(BatchNormObject *self, PyObject *args, PyObject *kwargs)
                      pc_layer_name(&self->base));
         return NULL;
     }
-    if (PyList_GET_SIZE(nt) != 2) {
-        PyErr_Format(PyExc_RuntimeError, "%U: call() before build(); call the layer itself, "
-                     "layer(x), to build it on its first input", pc_layer_name(&self->base));
-        return NULL;
-    }
+    if (PyList_GET_SIZE(nt) != 2)
+        return pc_layer_not_built(&self->base);
     if ((train = PyObject_IsTrue(training)) < 0)
         return NULL;
     gamma = self->scale ? pc_layer_weight(&self->base, 0) : NULL;
