@@ -65,6 +65,21 @@ def test_build_by_hand_sets_built_and_is_not_repeated():
     assert layer.compute_output_shape((None, 4)) == (None, 4)       # inferred by the probe
 
 
+@pytest.mark.parametrize("make, shape", [
+    (Scale, (None, 4)),
+    (lambda: pycnn.layers.Conv1D(4, 3), (None, 11, 3)),
+    (lambda: pycnn.layers.DepthwiseConv2D(3), (None, 7, 7, 3)),
+    (lambda: pycnn.layers.SeparableConv2D(4, 3), (None, 7, 7, 3)),
+    (lambda: pycnn.layers.Conv2D(4, 3), (None, 7, 7, 3)),
+])
+def test_a_second_build_by_hand_adds_no_weights(make, shape):
+    layer = make()
+    layer.build(shape)
+    first = [w.name for w in layer.weights]
+    layer.build(shape)
+    assert [w.name for w in layer.weights] == first
+
+
 def test_add_weight_keras_signature_and_names():
     class W(Layer):
         def build(self, input_shape):

@@ -102,6 +102,8 @@ def serialize_regularizer(reg):
 def _wrap_build(build):
     @_functools.wraps(build)
     def build_wrapper(self, *args, **kwargs):
+        if _core.Layer.built.__get__(self):       # built already: weights exist, as in C
+            return None
         result = build(self, *args, **kwargs)
         _core.Layer.built.__set__(self, True)
         return result
