@@ -5,6 +5,7 @@ For an op `fn` (taking pycnn Tensors) and its plain-NumPy twin `ref`:
   * float64 central-difference gradcheck passes.
 """
 import contextlib
+import warnings
 
 import numpy as np
 
@@ -79,3 +80,24 @@ def assert_round_trips(model, x, tmp_path, atol=1e-5, torch=None, saving=True, o
         got = ort.InferenceSession(str(path)).run(None, {"input": x})[0]
         assert np.abs(got - want).max() < atol
     return want, k, back
+
+
+def same_weights(ours, theirs, rng, input_shape):
+    """Builds a pycnn layer and its Keras twin on input_shape and gives both the same random
+    weights, after asserting that their weights have the same shapes."""
+    ours.build(input_shape)
+    theirs.build(input_shape)
+    assert [tuple(w.shape) for w in theirs.get_weights()] == \
+        [tuple(w.shape) for w in ours.get_weights()]
+    weights = [rng.standard_normal(w.shape) for w in ours.get_weights()]
+    ours.set_weights(weights)
+    theirs.set_weights(weights)
+    return weights
+
+
+def keras_output(keras, layer, x):
+    """A Keras layer's output on x as NumPy (its "inconsistencies across backends" notes
+    silenced)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return keras.ops.convert_to_numpy(layer(x))

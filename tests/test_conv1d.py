@@ -3,7 +3,6 @@ over one-row images, kernel (k, C/groups, filters) as Keras stores it; the NumPy
 gradchecks on every route, PyTorch's conv1d and Keras 3's Conv1D on the same weights (outputs,
 shapes, parameter counts), Keras' messages."""
 import os
-import warnings
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
@@ -12,7 +11,7 @@ import pytest
 
 import pycnn
 import reference as ref
-from helpers import check_op, switched
+from helpers import check_op, keras_output, same_weights, switched
 from pycnn.layers import Conv1D
 from pycnn.layers.convolutional import conv1d
 
@@ -111,15 +110,8 @@ def test_matches_keras(keras, c, f, k, s, p, d, g):
     ours = _layer(c, f, k, s, p, d, g, activation="relu")
     theirs = keras.layers.Conv1D(f, k, strides=s, padding=p, dilation_rate=d, groups=g,
                                  activation="relu", dtype="float64")
-    theirs.build((None, 11, c))
-    assert [tuple(w.shape) for w in theirs.get_weights()] == \
-        [tuple(w.shape) for w in ours.get_weights()]
-    weights = [rng.standard_normal(w.shape) for w in ours.get_weights()]
-    ours.set_weights(weights)
-    theirs.set_weights(weights)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        expected = keras.ops.convert_to_numpy(theirs(x))
+    same_weights(ours, theirs, rng, (None, 11, c))
+    expected = keras_output(keras, theirs, x)
     assert np.max(np.abs(ours(x).numpy() - expected)) <= 1e-12
     assert ours.compute_output_shape((None, 11, c)) == \
         tuple(theirs.compute_output_shape((None, 11, c)))

@@ -3,7 +3,6 @@ autograd/ops_conv_depthwise.c, kernels/conv_depthwise.h): the NumPy twins, float
 results independent of the thread count, and PyTorch (conv2d with groups = C) and Keras 3
 (torch backend) as oracles on the same weights, for outputs and summaries."""
 import os
-import warnings
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
@@ -12,7 +11,7 @@ import pytest
 
 import pycnn
 import reference as ref
-from helpers import check_op
+from helpers import check_op, keras_output, same_weights
 from pycnn.layers import DepthwiseConv2D, SeparableConv2D
 
 # (kernel, strides, padding, dilation, depth_multiplier)
@@ -97,16 +96,6 @@ def test_matches_torch_conv2d_with_groups_equal_channels(torch, kernel, strides,
     assert np.max(np.abs(y - expected.transpose(0, 2, 3, 1))) <= 1e-12
 
 
-def _same_weights(ours, theirs, rng, shape):
-    ours.build(shape)
-    theirs.build(shape)
-    assert [tuple(w.shape) for w in theirs.get_weights()] == \
-        [tuple(w.shape) for w in ours.get_weights()]
-    weights = [rng.standard_normal(w.shape) for w in ours.get_weights()]
-    ours.set_weights(weights)
-    theirs.set_weights(weights)
-
-
 @pytest.mark.parametrize("kernel, strides, padding, dilation, m", GEOMETRIES, ids=IDS)
 def test_depthwise_layer_matches_keras(keras, kernel, strides, padding, dilation, m):
     rng = np.random.default_rng(5)
@@ -115,10 +104,8 @@ def test_depthwise_layer_matches_keras(keras, kernel, strides, padding, dilation
                   activation="relu", dtype="float64")
     ours, theirs = DepthwiseConv2D(kernel, **kwargs), keras.layers.DepthwiseConv2D(kernel,
                                                                                    **kwargs)
-    _same_weights(ours, theirs, rng, (None, 7, 6, 3))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        expected = keras.ops.convert_to_numpy(theirs(x))
+    same_weights(ours, theirs, rng, (None, 7, 6, 3))
+    expected = keras_output(keras, theirs, x)
     got = ours(x).numpy()
     assert got.shape == expected.shape
     assert np.max(np.abs(got - expected)) <= 1e-12
@@ -136,10 +123,8 @@ def test_separable_layer_matches_keras_and_reference(keras, kernel, strides, pad
                   activation="tanh", dtype="float64")
     ours, theirs = SeparableConv2D(5, kernel, **kwargs), keras.layers.SeparableConv2D(
         5, kernel, **kwargs)
-    _same_weights(ours, theirs, rng, (None, 7, 6, 3))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        expected = keras.ops.convert_to_numpy(theirs(x))
+    same_weights(ours, theirs, rng, (None, 7, 6, 3))
+    expected = keras_output(keras, theirs, x)
     got = ours(x).numpy()
     dk, pk, b = ours.get_weights()
     np.testing.assert_allclose(got, np.tanh(ref.separable_conv2d(x, dk, pk, b, strides, padding,

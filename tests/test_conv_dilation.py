@@ -12,7 +12,7 @@ import pytest
 
 import pycnn
 import reference as ref
-from helpers import check_op, switched
+from helpers import check_op, keras_output, same_weights, switched
 from pycnn import interop
 from pycnn.layers import Conv2D
 
@@ -56,15 +56,9 @@ def test_matches_keras_and_torch(shape, kernel, dilation, padding):
                   activation="relu", dtype="float64")
     theirs = keras.layers.Conv2D(kernel[-1], kernel[:2], padding=padding, dilation_rate=dilation,
                                  activation="relu", dtype="float64")
-    ours.build((None,) + shape[1:])
-    theirs.build((None,) + shape[1:])
-    weights = [rng.standard_normal(w.shape) for w in ours.get_weights()]
-    ours.set_weights(weights)
-    theirs.set_weights(weights)
+    weights = same_weights(ours, theirs, rng, (None,) + shape[1:])
     got = ours(x).numpy()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        expected = keras.ops.convert_to_numpy(theirs(x))
+    expected = keras_output(keras, theirs, x)
     assert got.shape == expected.shape and np.max(np.abs(got - expected)) <= 1e-12
     if padding == "valid":              # torch's own padding is symmetric: 'valid' only
         t = torch.nn.functional.conv2d(torch.from_numpy(x.transpose(0, 3, 1, 2)),

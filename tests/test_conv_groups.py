@@ -4,7 +4,6 @@ the route of their own geometry (Winograd, direct, im2col + GEMM) on channel sli
 twin and float64 gradchecks on every route, thread-count independence, PyTorch's
 conv2d(groups=) and Keras 3's Conv2D(groups=) on the same weights, Keras' messages."""
 import os
-import warnings
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
@@ -13,7 +12,7 @@ import pytest
 
 import pycnn
 import reference as ref
-from helpers import check_op, switched
+from helpers import check_op, keras_output, same_weights, switched
 from pycnn.layers import Conv2D
 
 # (C, F, groups, kernel, strides, padding, dilation)
@@ -110,16 +109,8 @@ def test_layer_matches_keras(keras, c, f, groups, kernel, strides, padding, dila
     kwargs = dict(strides=strides, padding=padding, dilation_rate=dilation, groups=groups,
                   activation="relu", dtype="float64")
     ours, theirs = Conv2D(f, kernel, **kwargs), keras.layers.Conv2D(f, kernel, **kwargs)
-    ours.build((None, 7, 6, c))
-    theirs.build((None, 7, 6, c))
-    assert [tuple(w.shape) for w in theirs.get_weights()] == \
-        [tuple(w.shape) for w in ours.get_weights()]
-    weights = [rng.standard_normal(w.shape) for w in ours.get_weights()]
-    ours.set_weights(weights)
-    theirs.set_weights(weights)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        expected = keras.ops.convert_to_numpy(theirs(x))
+    same_weights(ours, theirs, rng, (None, 7, 6, c))
+    expected = keras_output(keras, theirs, x)
     assert np.max(np.abs(ours(x).numpy() - expected)) <= 1e-12
     assert ours.count_params() == theirs.count_params()
     assert ours.compute_output_shape((None, 7, 6, c)) == \

@@ -12,7 +12,7 @@ import pytest
 import pycnn
 from pycnn import interop
 import reference as ref
-from helpers import check_op
+from helpers import check_op, keras_output, same_weights
 from pycnn.layers import Conv2DTranspose
 
 # (kernel, strides, padding, output_padding): stride 1/2/3, 'valid'/'same', with and
@@ -59,15 +59,8 @@ def test_layer_matches_keras_on_the_same_weights(keras, kernel, strides, padding
                            activation="relu", dtype="float64")
     theirs = keras.layers.Conv2DTranspose(4, kernel, strides=strides, padding=padding,
                                           output_padding=op, activation="relu", dtype="float64")
-    ours.build((None, 5, 4, 3))
-    theirs.build((None, 5, 4, 3))
-    assert [w.shape for w in theirs.get_weights()] == [w.shape for w in ours.get_weights()]
-    weights = [rng.standard_normal(w.shape) for w in ours.get_weights()]
-    ours.set_weights(weights)
-    theirs.set_weights(weights)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")      # Keras' "inconsistencies across backends" note
-        expected = keras.ops.convert_to_numpy(theirs(x))
+    same_weights(ours, theirs, rng, (None, 5, 4, 3))
+    expected = keras_output(keras, theirs, x)
     got = ours(x).numpy()
     assert got.shape == expected.shape
     assert ours.compute_output_shape((None, 5, 4, 3)) == \
