@@ -16,24 +16,11 @@ import math
 
 import numpy as np
 
-from .rows import Row, _pycnn_layers, _pycnn_step, _safe
+from .rows import Row, _pycnn_layers, _pycnn_step, _safe, _torch_step
 
 
 def _nchw(a):
     return np.ascontiguousarray(a.transpose(0, 3, 1, 2)) if a.ndim == 4 else a
-
-
-def _torch_step(torch, fn, x_t, seed_t, params=()):
-    x = x_t.detach().requires_grad_(True)
-
-    def step():
-        y = fn(x)
-        y.backward(seed_t)
-        x.grad = None
-        for p in params:
-            p.grad = None
-        return y
-    return step
 
 
 def _columns(pycnn, torch, build_layer, fn, x, seed, params=()):
@@ -45,8 +32,8 @@ def _columns(pycnn, torch, build_layer, fn, x, seed, params=()):
     st = torch.from_numpy(_nchw(seed))
     st_cl = st.to(memory_format=cl) if st.dim() == 4 else st
     return {"pycnn": _safe(lambda: _pycnn_step(pycnn, build_layer(), x, seed)),
-            "torch": _torch_step(torch, fn, xt, st, params),
-            "torch_cl": _torch_step(torch, fn, xt.to(memory_format=cl), st_cl, params)}
+            "torch": _torch_step(torch, fn, xt, st, params=params),
+            "torch_cl": _torch_step(torch, fn, xt.to(memory_format=cl), st_cl, params=params)}
 
 
 def _shape(s):
@@ -196,7 +183,7 @@ def _cl_copy(torch, module):
 def _cl_step(torch, fn, x, seed, params):
     cl = torch.channels_last
     return _torch_step(torch, fn, torch.from_numpy(_nchw(x)).to(memory_format=cl),
-                       torch.from_numpy(_nchw(seed)).to(memory_format=cl), params)
+                       torch.from_numpy(_nchw(seed)).to(memory_format=cl), params=params)
 
 
 def row_conv_transpose(pycnn, torch, rng, n, hw, c_in, filters, k):

@@ -51,14 +51,20 @@ def _pycnn_step(pycnn, layer, x_np, seed_np, input_grad=True):
     return step
 
 
-def _torch_step(torch, module, x_t, seed_t, input_grad=True):
+def _torch_step(torch, fn, x_t, seed_t, input_grad=True, params=None):
+    """PyTorch forward + backward through fn (a module, or a function of the tensor whose
+    weights are params; a module's are its parameters()); x requires grad unless not
+    input_grad."""
     x = x_t.detach().requires_grad_(input_grad)
+    if params is None:
+        params = list(fn.parameters()) if isinstance(fn, torch.nn.Module) else []
 
     def step():
-        y = module(x)
+        y = fn(x)
         y.backward(seed_t)
         x.grad = None
-        module.zero_grad(set_to_none=True)
+        for p in params:
+            p.grad = None
         return y
     return step
 
