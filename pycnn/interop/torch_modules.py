@@ -39,10 +39,11 @@ def activation(spec):
     return _ACTIVATIONS[name](param)
 
 
-def _same_pads(x, kernel, strides):
-    """F.pad's (left, right, top, bottom) for Keras' 'same' at this input's H, W (NCHW x)."""
-    (top, bottom), (left, right) = (same_padding(n, k, s) for n, k, s in
-                                    zip(x.shape[2:], kernel, strides))
+def _same_pads(x, kernel, strides, dilation=(1, 1)):
+    """F.pad's (left, right, top, bottom) for Keras' 'same' at this input's H, W (NCHW x),
+    for a kernel of these sizes dilated by dilation (spanning (k − 1)·d + 1 pixels)."""
+    (top, bottom), (left, right) = (same_padding(n, (k - 1) * d + 1, s) for n, k, s, d in
+                                    zip(x.shape[2:], kernel, strides, dilation))
     return left, right, top, bottom
 
 
@@ -96,8 +97,7 @@ class Conv2D(_nn.Conv2d):
     def forward(self, x):
         x = x.permute(0, 3, 1, 2)
         if self.same:
-            span = [(k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation)]
-            x = _F.pad(x, _same_pads(x, span, self.stride))
+            x = _F.pad(x, _same_pads(x, self.kernel_size, self.stride, self.dilation))
         return self.activation(super().forward(x).permute(0, 2, 3, 1))
 
     def extra_repr(self):
@@ -149,8 +149,7 @@ class SeparableConv2D(_nn.Module):
     def forward(self, x):
         x = x.permute(0, 3, 1, 2)
         if self.same:
-            span = [(k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation)]
-            x = _F.pad(x, _same_pads(x, span, self.stride))
+            x = _F.pad(x, _same_pads(x, self.kernel_size, self.stride, self.dilation))
         z = _F.conv2d(x, self.depthwise_weight, None, self.stride, dilation=self.dilation,
                       groups=self.groups)
         y = _F.conv2d(z, self.pointwise_weight, self.bias)
