@@ -337,22 +337,12 @@ Conv2D_init(Conv2DObject *self, PyObject *args, PyObject *kwargs)
 static PyObject *
 Conv2D_call(Conv2DObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *training = Py_False, *x, *y;
-    PyObject *w = pc_layer_weight(&self->base, 0);
-    PyObject *b = self->use_bias ? pc_layer_weight(&self->base, 1) : NULL;
-    PyObject *name = pc_layer_name(&self->base);
+    PyObject *w, *b, *y;
+    PyObject *x = pc_layer_call_weighted(&self->base, args, kwargs, self->use_bias, &w, &b);
 
-    if (pc_layer_check_init(&self->base) < 0)
+    if (x == NULL)
         return NULL;
-
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
-        return NULL;
-    if (w == NULL || (self->use_bias && b == NULL))
-        return pc_layer_not_built(&self->base);
-    if ((x = pc_layer_input(&self->base, inputs)) == NULL)
-        return NULL;
-    y = conv2d_node(PyUnicode_AsUTF8(name), x, w, b, self->strides, self->dilation, self->same,
+    y = conv2d_node(PyUnicode_AsUTF8(pc_layer_name(&self->base)), x, w, b, self->strides, self->dilation, self->same,
                     self->act, self->groups);
     Py_DECREF(x);
     if (y != NULL && self->base.objs[PC_OBJ_POST] != NULL)

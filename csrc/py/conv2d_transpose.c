@@ -175,27 +175,16 @@ Conv2DTranspose_init(Conv2DTransposeObject *self, PyObject *args, PyObject *kwar
 static PyObject *
 Conv2DTranspose_call(Conv2DTransposeObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *training = Py_False, *x, *y;
-    PyObject *w, *b;
-    PyObject *name;
+    PyObject *w, *b, *y;
+    PyObject *x = pc_layer_call_weighted(&self->base, args, kwargs, self->use_bias, &w, &b);
 
-    if (pc_layer_check_init(&self->base) < 0)
-        return NULL;
-    w = pc_layer_weight(&self->base, 0);
-    b = self->use_bias ? pc_layer_weight(&self->base, 1) : NULL;
-    name = pc_layer_name(&self->base);
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
-        return NULL;
-    if (w == NULL || (self->use_bias && b == NULL))
-        return pc_layer_not_built(&self->base);
-    if ((x = pc_layer_input(&self->base, inputs)) == NULL)
+    if (x == NULL)
         return NULL;
     {
         pc_op_args a = {.conv2d_transpose = {
             .sh = self->strides[0], .sw = self->strides[1], .oph = self->output_padding[0],
             .opw = self->output_padding[1], .act = self->act, .same = self->same}};
-        y = transpose_node(PyUnicode_AsUTF8(name), x, w, b, &a);
+        y = transpose_node(PyUnicode_AsUTF8(pc_layer_name(&self->base)), x, w, b, &a);
     }
     Py_DECREF(x);
     if (y != NULL && self->base.objs[PC_OBJ_POST] != NULL)

@@ -59,19 +59,10 @@ maxout(PyObject *y, npy_intp pieces)
 static PyObject *
 Dense_call(DenseObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *training = Py_False, *x, *y;
-    PyObject *w = pc_layer_weight(&self->base, 0);
-    PyObject *b = self->use_bias ? pc_layer_weight(&self->base, 1) : NULL;
+    PyObject *w, *b, *y;
+    PyObject *x = pc_layer_call_weighted(&self->base, args, kwargs, self->use_bias, &w, &b);
 
-    if (pc_layer_check_init(&self->base) < 0)
-        return NULL;
-
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
-        return NULL;
-    if (w == NULL || (self->use_bias && b == NULL))
-        return pc_layer_not_built(&self->base);
-    if ((x = pc_layer_input(&self->base, inputs)) == NULL)
+    if (x == NULL)
         return NULL;
     y = dense_node(self, x, w, b);
     Py_DECREF(x);

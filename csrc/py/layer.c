@@ -51,6 +51,23 @@ pc_layer_call_input(LayerObject *self, PyObject *args, PyObject *kwargs, int in_
 }
 
 PyObject *
+pc_layer_call_weighted(LayerObject *self, PyObject *args, PyObject *kwargs, int use_bias,
+                       PyObject **w, PyObject **b)
+{
+    static char *kwlist[] = {"inputs", "training", NULL};
+    PyObject *inputs, *training = Py_False;
+
+    if (pc_layer_check_init(self) < 0 ||
+        !PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
+        return NULL;
+    *w = pc_layer_weight(self, 0);
+    *b = use_bias ? pc_layer_weight(self, 1) : NULL;
+    if (*w == NULL || (use_bias && *b == NULL))
+        return pc_layer_not_built(self);
+    return pc_layer_input(self, inputs);
+}
+
+PyObject *
 pc_layer_not_built(LayerObject *self)
 {
     PyErr_Format(PyExc_RuntimeError, "%U: call() before build(); call the layer itself, "

@@ -83,6 +83,13 @@ PyObject *pc_layer_input(LayerObject *self, PyObject *x);
  * *training (may be NULL: ignored) gets the training argument, borrowed, None if absent. */
 PyObject *pc_layer_call_input(LayerObject *self, PyObject *args, PyObject *kwargs,
                               int in_layer_dtype, PyObject **training);
+/* The start of a weighted C layer's call(inputs, training=None) (Dense, Conv2D,
+ * Conv2DTranspose): checks the layer was initialised, parses the arguments, checks it was
+ * built (weight 0, and weight 1 when use_bias) and returns inputs as a Tensor of the
+ * layer's dtype (new ref); *w and *b get the weights, borrowed (*b NULL without a bias).
+ * NULL with an exception. */
+PyObject *pc_layer_call_weighted(LayerObject *self, PyObject *args, PyObject *kwargs,
+                                 int use_bias, PyObject **w, PyObject **b);
 /* Raises RuntimeError "<name>: call() before build(); ..." and returns NULL: what call()
  * says when the layer's weights or statistics do not exist yet */
 PyObject *pc_layer_not_built(LayerObject *self);
