@@ -398,24 +398,24 @@ class ReceptiveField:
         else:
             xs = [_np.asarray(a) for a in (x if isinstance(x, (list, tuple)) else [x])]
         dtype = probe[0].dtype
-        total = _np.zeros(xs[input_index].shape[1:3])
-        for i in range(xs[0].shape[0]):
-            leaves = []
-            for a in xs:
-                t = _core.tensor(_np.asarray(a[i:i + 1], dtype=dtype))
-                t.requires_grad = True
-                leaves.append(t)
-            calls = trace_calls(self.model, leaves, grad=True)
-            out = calls[self._call].outputs[0]
-            if out.ndim != 4:
-                raise ValueError(f"effective receptive field: {self.layer.name} has no "
-                                 f"spatial output (shape {tuple(out.shape)})")
-            mask = _np.zeros(out.shape, dtype=out.dtype)
-            mask[0, out.shape[1] // 2, out.shape[2] // 2, :] = 1
-            (out * _core.tensor(mask)).sum().backward()
-            g = leaves[input_index].grad
-            if g is not None:
-                total += _np.abs(g.numpy()[0]).sum(axis=-1)
+        # one pass over the whole batch: in inference no sample sees another, so row i of
+        # the input gradient is sample i's own |∂ unit_i / ∂x_i|
+        leaves = []
+        for a in xs:
+            t = _core.tensor(_np.asarray(a, dtype=dtype))
+            t.requires_grad = True
+            leaves.append(t)
+        calls = trace_calls(self.model, leaves, grad=True)
+        out = calls[self._call].outputs[0]
+        if out.ndim != 4:
+            raise ValueError(f"effective receptive field: {self.layer.name} has no "
+                             f"spatial output (shape {tuple(out.shape)})")
+        mask = _np.zeros(out.shape, dtype=out.dtype)
+        mask[:, out.shape[1] // 2, out.shape[2] // 2, :] = 1
+        (out * _core.tensor(mask)).sum().backward()
+        g = leaves[input_index].grad
+        total = _np.zeros(xs[input_index].shape[1:3]) if g is None else \
+            _np.abs(g.numpy()).sum(axis=(0, -1))
         return total / total.sum() if total.sum() > 0 else total
 
     def centre_unit(self):
