@@ -335,12 +335,21 @@ pc_auto_name(PyTypeObject *type)
     return name;
 }
 
+static PyObject *
+py_initializer_config(PyObject *Py_UNUSED(m), PyObject *init)
+{
+    return pc_initializer_serialize(init);
+}
+
 static PyMethodDef initializer_functions[] = {
     {"set_seed", py_set_seed, METH_O,
      "set_seed(n)\n--\n\nseed the generator of weight initializers and dropout masks, so a\n"
      "model's initial weights and its dropout masks are reproducible"},
     {"clear_session", py_clear_session, METH_NOARGS,
      "clear_session()\n--\n\nrestart automatic layer names (dense_1, dense_2, ...) from 1"},
+    {"_initializer_config", py_initializer_config, METH_O,
+     "_initializer_config(initializer)\n--\n\nas a layer's get_config writes an initializer: a\n"
+     "name or dict as given, a function by its name, else {'class_name', 'config'}"},
     {"initialize", PC_KW(py_initialize),
      "initialize(identifier, shape, dtype='float32')\n--\n\na NumPy array filled by a Keras\n"
      "initializer ('glorot_uniform', 'he_normal', 'zeros', ...) from the seeded generator"},

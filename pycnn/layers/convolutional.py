@@ -48,16 +48,6 @@ def _positive(value, arg, who):
     return value
 
 
-def _initializer_config(init):
-    """As Conv2D's config writes an initializer: a name or dict as given, else
-    {'class_name', 'config'}."""
-    if isinstance(init, (str, dict)):
-        return init
-    if not hasattr(init, "get_config"):
-        return init.__name__
-    return {"class_name": type(init).__name__, "config": init.get_config()}
-
-
 def _no_constraints(who, **constraints):
     bad = sorted(k for k, v in constraints.items() if v is not None)
     if bad:
@@ -180,8 +170,8 @@ class DepthwiseConv2D(_Conv):
             "strides": self.strides, "padding": self.padding, "data_format": self.data_format,
             "dilation_rate": self.dilation_rate,
             "activation": _activations.serialize(self.activation), "use_bias": self.use_bias,
-            "depthwise_initializer": _initializer_config(self.depthwise_initializer),
-            "bias_initializer": _initializer_config(self.bias_initializer),
+            "depthwise_initializer": _core._initializer_config(self.depthwise_initializer),
+            "bias_initializer": _core._initializer_config(self.bias_initializer),
             "depthwise_regularizer": serialize_regularizer(self.depthwise_regularizer),
             "bias_regularizer": serialize_regularizer(self.bias_regularizer),
             "activity_regularizer": serialize_regularizer(self.activity_regularizer),
@@ -255,9 +245,9 @@ class SeparableConv2D(_Conv):
             "kernel_size": self.kernel_size, "strides": self.strides, "padding": self.padding,
             "data_format": self.data_format, "dilation_rate": self.dilation_rate,
             "activation": _activations.serialize(self.activation), "use_bias": self.use_bias,
-            "depthwise_initializer": _initializer_config(self.depthwise_initializer),
-            "pointwise_initializer": _initializer_config(self.pointwise_initializer),
-            "bias_initializer": _initializer_config(self.bias_initializer),
+            "depthwise_initializer": _core._initializer_config(self.depthwise_initializer),
+            "pointwise_initializer": _core._initializer_config(self.pointwise_initializer),
+            "bias_initializer": _core._initializer_config(self.bias_initializer),
             "depthwise_regularizer": serialize_regularizer(self.depthwise_regularizer),
             "pointwise_regularizer": serialize_regularizer(self.pointwise_regularizer),
             "bias_regularizer": serialize_regularizer(self.bias_regularizer),
@@ -334,8 +324,8 @@ class Conv1D(_Conv):
             "padding": self.padding, "data_format": self.data_format,
             "dilation_rate": self.dilation_rate, "groups": self.groups,
             "activation": _activations.serialize(self.activation), "use_bias": self.use_bias,
-            "kernel_initializer": _initializer_config(self.kernel_initializer),
-            "bias_initializer": _initializer_config(self.bias_initializer),
+            "kernel_initializer": _core._initializer_config(self.kernel_initializer),
+            "bias_initializer": _core._initializer_config(self.bias_initializer),
             "kernel_regularizer": serialize_regularizer(self.kernel_regularizer),
             "bias_regularizer": serialize_regularizer(self.bias_regularizer),
             "activity_regularizer": serialize_regularizer(self.activity_regularizer),
