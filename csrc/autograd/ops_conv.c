@@ -116,12 +116,12 @@ pc_conv_route_forward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *w,
     npy_intp F = PyArray_DIM(w, 3);
     PyArrayObject *xp = NULL, *y2d = NULL, *wm = NULL;
     pc_window2d gp;
-    int status = -1;
+    int route = pc_conv_route(g, F), status = -1;
     NPY_BEGIN_THREADS_DEF;
 
-    if (pc_conv_use_winograd(g, F))
+    if (route == PC_ROUTE_WINOGRAD)
         return pc_conv_winograd_forward(g, x, w, b, act, y, v, u);
-    if (pc_conv_use_direct(g, F)) {             /* bias and activation included */
+    if (route == PC_ROUTE_DIRECT) {             /* bias and activation included */
         /* over a padded copy of x (1/F of y's size) every window lies inside; the
          * kernel gradient reads the same copy */
         if (pc_conv_direct_padded(g, &gp)) {
@@ -370,7 +370,7 @@ pc_grad_conv2d(pc_node *node, PyArrayObject *dout)
     pc_window2d g;
     npy_intp F = PyArray_DIM(PC_DATA(node->parents[1]), 3);
     PyArrayObject *dz, *dz2d = NULL;
-    int direct, status = -1;
+    int route, direct, status = -1;
 
     pc_conv_node_geometry(node, &g);
     if (node->args.conv2d.groups > 1)
@@ -378,11 +378,12 @@ pc_grad_conv2d(pc_node *node, PyArrayObject *dout)
     /* direct: all of it without an input gradient (or when forced); with one, dz first,
      * then the kernel gradient direct and dx through the patch-matrix GEMM (dz·Wmᵀ) and
      * col2im, which is faster for dx than the direct kernel's horizontal sums */
-    direct = pc_conv_use_direct(&g, F);
+    route = pc_conv_route(&g, F);
+    direct = route == PC_ROUTE_DIRECT;
     if (direct && (pc_conv_algorithm == PC_CONV_DIRECT ||
                    !((TensorObject *)node->parents[0])->requires_grad))
         return direct_backward(&g, node, dout, 0);
-    if (pc_conv_use_winograd(&g, F))
+    if (route == PC_ROUTE_WINOGRAD)
         return winograd_backward(&g, node, dout);
     dz = pc_dense_dz(node, dout, node->args.conv2d.act, (PyArrayObject *)node->saved[0],
                      node->n_parents > 2 ? 2 : -1, F);

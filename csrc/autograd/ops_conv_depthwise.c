@@ -165,13 +165,13 @@ group_route_backward(const pc_window2d *gg, PyArrayObject *xg, PyArrayObject *wg
 {
     PyArrayObject *wm = NULL, *dz2d = NULL, *dwm = NULL, *acc = NULL;
     npy_intp size = pc_conv_direct_workspace(gg, Fg);
-    int status = -1;
+    int route = pc_conv_route(gg, Fg), status = -1;
     NPY_BEGIN_THREADS_DEF;
 
-    if (pc_conv_use_winograd(gg, Fg))
+    if (route == PC_ROUTE_WINOGRAD)
         return pc_conv_winograd_backward(gg, xg, wg, dzg, NULL, PC_ACT_LINEAR, dxg, dwg, 1,
                                          NULL, NULL, NULL);
-    if (pc_conv_use_direct(gg, Fg)) {               /* dwg: zeros, the kernel adds */
+    if (route == PC_ROUTE_DIRECT) {                 /* dwg: zeros, the kernel adds */
         if (dwg != NULL && (acc = pc_new_array(1, &size, NPY_FLOAT64)) == NULL)
             return -1;
         if (dwg != NULL)

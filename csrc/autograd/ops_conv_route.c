@@ -141,15 +141,3 @@ pc_conv_route(const pc_window2d *g, npy_intp F)
     }
     return best;
 }
-
-int
-pc_conv_use_direct(const pc_window2d *g, npy_intp F)
-{
-    return pc_conv_route(g, F) == PC_ROUTE_DIRECT;
-}
-
-int
-pc_conv_use_winograd(const pc_window2d *g, npy_intp F)
-{
-    return pc_conv_route(g, F) == PC_ROUTE_WINOGRAD;
-}

@@ -139,11 +139,6 @@ double pc_conv_route_cost(int route, const pc_window2d *g, npy_intp F);
 /* the route conv2d takes, forward and backward */
 int pc_conv_route(const pc_window2d *g, npy_intp F);
 
-/* 1 when conv2d of this geometry goes straight from the image (kernels/conv_direct.h) */
-int pc_conv_use_direct(const pc_window2d *g, npy_intp F);
-/* 1 when conv2d of this geometry with F filters goes through Winograd */
-int pc_conv_use_winograd(const pc_window2d *g, npy_intp F);
-
 /* y (N, OH, OW, F) = act(x ⋆ w + b), overwritten; b may be NULL. With keep_v and
  * keep_u, also hands back (new refs) the input tiles' transforms V and the kernel's U,
  * which the backward then reuses instead of rebuilding them */
