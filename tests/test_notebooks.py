@@ -22,10 +22,9 @@ import pycnn  # noqa: E402
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 PATHS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-# Seconds a notebook may take, start to finish. Each runs in 2-12 s on an idle 2-core
-# machine, but now and then one waits ~90-120 s with its kernel and nbclient both idle (a
-# reply not read; seen with ipykernel 6.31 and 7.4, cause not found): the limit leaves room
-# for one such wait so that it does not fail the suite, and still catches a runaway notebook.
+# Seconds a notebook may take, start to finish (each runs in 2-12 s on an idle 2-core
+# machine): room for load and for the bounded first-reply wait below, and still a catch
+# for a runaway notebook.
 LIMIT = 300
 # 10_architectures trains seven networks (the best one for 16 epochs on the 8,000 bundled
 # MNIST images, to reach 99 %): about 120 s on an idle machine
@@ -83,10 +82,11 @@ def kernel_env(tmp_path_factory):
 def test_notebook_runs_top_to_bottom(path, kernel_env):
     nb = nbformat.read(path, as_version=4)
     limit = LIMITS.get(path.stem, LIMIT)
-    # The stall noted at LIMIT lasts exactly nbclient's `timeout` (a fresh clone measured
-    # "took 301 s (limit 300 s)"): it is the wait for the reply to nbclient's first
-    # kernel_info request, which goes on without it. `timeout` bounds that wait alone;
-    # `timeout_func` gives each cell the notebook's limit.
+    # Now and then the reply to nbclient's first kernel_info request is never read (the
+    # kernel and nbclient both idle; seen with ipykernel 6.31 and 7.4): nbclient waits its
+    # whole `timeout` and then runs the notebook anyway (a fresh clone measured "took 301 s
+    # (limit 300 s)" for a 2 s notebook). `timeout` bounds that wait alone; `timeout_func`
+    # gives each cell the notebook's limit.
     client = nbclient.NotebookClient(nb, timeout=15, timeout_func=lambda cell: limit,
                                      kernel_name=KERNEL,
                                      resources={"metadata": {"path": str(NOTEBOOKS)}})
