@@ -91,7 +91,7 @@ BUILDERS = {
     "pow": _two(lambda a, b: a ** b), "maximum": _two(pycnn.maximum),
     "minimum": _two(pycnn.minimum), "neg": _one(lambda a: -a),
     "abs": _one(abs, -1, 1), "exp": _one(pycnn.exp), "log": _one(pycnn.log),
-    "sqrt": _one(pycnn.sqrt), "square": _one(pycnn.square), "sigmoid": _one(pycnn.sigmoid), "softplus": _one(pycnn.softplus), "gelu": _one(pycnn.gelu),
+    "sqrt": _one(pycnn.sqrt), "square": _one(pycnn.square), "sigmoid": _one(pycnn.sigmoid),
     "tanh": _one(pycnn.tanh), "relu": _one(pycnn.relu, -1, 1),
     "softplus": _one(pycnn.softplus), "gelu": _one(pycnn.gelu, -1, 1),
     "softsign": _one(pycnn.softsign, -1, 1), "hard_sigmoid": _one(pycnn.hard_sigmoid, -1, 1),
