@@ -5,6 +5,8 @@ For an op `fn` (taking pycnn Tensors) and its plain-NumPy twin `ref`:
   * float64 central-difference gradcheck passes.
 """
 import contextlib
+import queue
+import time
 import warnings
 
 import numpy as np
@@ -101,3 +103,40 @@ def keras_output(keras, layer, x):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return keras.ops.convert_to_numpy(layer(x))
+
+
+def _in_slices(get_msg, most=1.0):
+    """`get_msg` of a kernel channel, waiting at most `most` seconds per poll of its socket.
+
+    Now and then the wake-up for a message on a channel's ZeroMQ socket is missed (the
+    kernel and nbclient both idle; seen with ipykernel 6.31 and 7.4, pyzmq 27). pyzmq's
+    asyncio poll then sleeps out its whole timeout before its final poll finds the message
+    and nbclient goes on as if nothing happened: CI measured "08_convolution.ipynb took
+    306 s (limit 300 s)" for a notebook of 5 s, because nbclient waits for a cell's reply
+    in one poll as long as the cell's timeout. Polling in slices bounds each missed
+    wake-up to `most` seconds; a message that never comes still times out as before.
+    """
+    async def get_msg_in_slices(timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = most if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                return await get_msg(timeout=min(most, left))
+            except queue.Empty:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+    return get_msg_in_slices
+
+
+def notebook_client(nb, **kwargs):
+    """An nbclient.NotebookClient (same arguments) whose kernel channels poll in slices."""
+    import nbclient
+
+    class Client(nbclient.NotebookClient):
+        async def async_start_new_kernel_client(self):
+            kc = await super().async_start_new_kernel_client()
+            for channel in (kc.shell_channel, kc.iopub_channel):
+                channel.get_msg = _in_slices(channel.get_msg)
+            return kc
+
+    return Client(nb, **kwargs)

@@ -15,6 +15,8 @@ from pycnn.layers import Dense
 from pycnn.models import Sequential, load_model
 from pycnn.progbar import Progbar
 
+from helpers import notebook_client
+
 
 @pytest.fixture(scope="module")
 def data():
@@ -202,7 +204,7 @@ def test_progress_bar_updates_in_place_in_jupyter(data, tmp_path):
     """A real kernel: the bar is one display output, updated, whose final text is the
     last line; nothing of it goes to the stream."""
     nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("nbclient")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     code = (f"import sys; sys.path.insert(0, {root!r})\n"
             "import numpy as np, pycnn\n"
@@ -212,7 +214,7 @@ def test_progress_bar_updates_in_place_in_jupyter(data, tmp_path):
             "m.compile('sgd', 'sparse_categorical_crossentropy', metrics=['accuracy'])\n"
             "h = m.fit(np.ones((64, 4)), np.zeros(64), batch_size=8, epochs=2)\n")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
-    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    notebook_client(nb, timeout=120, kernel_name="python3").execute()
     outputs = nb.cells[0].outputs
     streams = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     bars = [o for o in outputs if o.output_type == "display_data"]

@@ -6,6 +6,7 @@ same pycnn and packages as pytest), with matplotlib's Agg backend and a time lim
 The stored notebooks carry no outputs and are exactly what `notebooks/build.py`
 makes of their sources in `notebooks/src/`.
 """
+import datetime
 import json
 import os
 import pathlib
@@ -18,13 +19,13 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
 import pycnn  # noqa: E402
+from helpers import notebook_client  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 PATHS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 # Seconds a notebook may take, start to finish (each runs in 2-12 s on an idle 2-core
-# machine): room for load and for the bounded first-reply wait below, and still a catch
-# for a runaway notebook.
+# machine): room for load, and still a catch for a runaway notebook.
 LIMIT = 300
 # 10_architectures trains seven networks (the best one for 16 epochs on the 8,000 bundled
 # MNIST images, to reach 99 %): about 120 s on an idle machine
@@ -78,26 +79,33 @@ def kernel_env(tmp_path_factory):
     os.environ.update(saved)
 
 
+def _slowest_cells(nb, n=3):
+    """'cell 4: 2.1 s, ...': the cells that took longest, by nbclient's own timestamps."""
+    took = []
+    for index, cell in enumerate(nb.cells):
+        stamps = cell.get("metadata", {}).get("execution", {})
+        if "iopub.status.busy" in stamps and "shell.execute_reply" in stamps:
+            start, end = (datetime.datetime.fromisoformat(stamps[k].replace("Z", "+00:00"))
+                          for k in ("iopub.status.busy", "shell.execute_reply"))
+            took.append(((end - start).total_seconds(), index))
+    return ", ".join(f"cell {i}: {t:.1f} s" for t, i in sorted(took, reverse=True)[:n])
+
+
 @pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
 def test_notebook_runs_top_to_bottom(path, kernel_env):
     nb = nbformat.read(path, as_version=4)
     limit = LIMITS.get(path.stem, LIMIT)
-    # Now and then the reply to nbclient's first kernel_info request is never read (the
-    # kernel and nbclient both idle; seen with ipykernel 6.31 and 7.4): nbclient waits its
-    # whole `timeout` and then runs the notebook anyway (a fresh clone measured "took 301 s
-    # (limit 300 s)" for a 2 s notebook). `timeout` bounds that wait alone; `timeout_func`
-    # gives each cell the notebook's limit.
-    client = nbclient.NotebookClient(nb, timeout=15, timeout_func=lambda cell: limit,
-                                     kernel_name=KERNEL,
-                                     resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client = notebook_client(nb, timeout=limit, kernel_name=KERNEL,
+                             resources={"metadata": {"path": str(NOTEBOOKS)}})
     start = time.perf_counter()
     client.execute()                 # raises CellExecutionError naming the failing cell
     elapsed = time.perf_counter() - start
-    assert elapsed < limit, f"{path.name} took {elapsed:.0f} s (limit {limit} s)"
+    assert elapsed < limit, \
+        f"{path.name} took {elapsed:.0f} s (limit {limit} s); slowest {_slowest_cells(nb)}"
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
     assert not errors
-    print(f"{path.name}: {elapsed:.1f} s")
+    print(f"{path.name}: {elapsed:.1f} s ({_slowest_cells(nb)})")
 
 
 def test_kernel_is_this_interpreter_with_this_pycnn(kernel_env):
@@ -105,6 +113,6 @@ def test_kernel_is_this_interpreter_with_this_pycnn(kernel_env):
     nb.cells.append(nbformat.v4.new_code_cell(
         "import sys, pycnn, matplotlib; print(sys.executable); print(pycnn.__file__); "
         "print(matplotlib.get_backend().lower())"))
-    nbclient.NotebookClient(nb, timeout=60, kernel_name=KERNEL).execute()
+    notebook_client(nb, timeout=60, kernel_name=KERNEL).execute()
     printed = nb.cells[0].outputs[0]["text"].split()
     assert printed == [sys.executable, pycnn.__file__, "agg"]
