@@ -94,7 +94,9 @@ def test_multi_input_multi_output_fit_evaluate_predict_save(digit_data, tmp_path
     digit, p_big = model.predict([x[:7], extra[:7]])
     assert digit.shape == (7, 10) and p_big.shape == (7, 1)
     out = model.predict_on_batch([x[:3], extra[:3]])
-    np.testing.assert_allclose(out[0], digit[:3], rtol=1e-6)
+    # float32 through BLAS with 3 rows instead of 7: OpenBLAS may take another kernel
+    # (seen: 2e-6 relative on AVX-512), so equal to float32 rounding, not bit for bit
+    np.testing.assert_allclose(out[0], digit[:3], rtol=1e-5, atol=1e-9)
     model.save(tmp_path / "two.pycnn")
     loaded = load_model(tmp_path / "two.pycnn")
     for a, b in zip(loaded.predict([x[:7], extra[:7]]), (digit, p_big)):
