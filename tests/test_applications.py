@@ -255,7 +255,7 @@ def test_a_resnet_with_batchnorm_learns_mnist_from_a_small_subset(mnist_subset):
                   metrics=["accuracy"])
     before = model.evaluate(xt, yt, verbose=0)[1]
     # 4 epochs: after 3 the moving statistics (momentum 0.9, 96 steps) still lag, and the
-    # test accuracy with them ranged 0.58-0.83 over seeds 0-3 on a Zen 5 machine; after 4,
+    # test accuracy with them ranged 0.58-0.83 over seeds 0-3 on an AVX-512 machine; after 4,
     # 0.75-0.88 (training accuracy 0.89-0.91)
     history = model.fit(x, y, batch_size=32, epochs=4, verbose=0)
     after = model.evaluate(xt, yt, verbose=0)[1]

@@ -1,6 +1,6 @@
 """Which layer converts where, and how close the real thing computes it: one table.
 
-    python tools/interop_matrix.py [--dtype float32|float64] [--markdown]
+    python tools/interop_matrix.py [--dtype float32|float64]   (prints a Markdown table)
 
 For each layer of the CNN canon (one layer after an Input, random weights, biases and
 BatchNorm statistics moved off their initial values), the model goes through
