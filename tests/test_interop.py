@@ -274,6 +274,50 @@ def test_onnx_export(ort, tmp_path, which):
         assert max_diff(got, predict(model, x)) <= ATOL
 
 
+# ---------------------------------------------------------------- activations by name
+def activation_model(name):
+    """Dense(activation=name) then Activation(name): both places a name converts from."""
+    pycnn.clear_session()
+    pycnn.set_seed(5)
+    return Sequential([Dense(6, activation=name, input_shape=(4,)), Activation(name),
+                       Dense(3)], name=f"act_{name}")
+
+
+# every activation name pycnn knows, Keras 3's aliases included (silu = swish, exponential)
+NAMED_ACTIVATIONS = sorted(set(pycnn.activations._BY_NAME) | set(pycnn.activations._ALIASES))
+
+
+@pytest.mark.parametrize("name", NAMED_ACTIVATIONS)
+def test_named_activation_converts_everywhere(keras, torch, ort, tmp_path, name):
+    model = activation_model(name)
+    # wide inputs reach softplus' and gelu's tails; exp of exp stays finite on smaller ones
+    x = (0.5 if name == "exponential" else 3.0) * batch((4,), n=7, seed=1)
+    want = predict(model, x)
+    assert np.all(np.isfinite(want))
+    kmodel = interop.to_keras(model)
+    assert max_diff(kmodel.predict(x, verbose=0), want) <= ATOL * max(1.0, np.abs(want).max())
+    back = interop.from_keras(kmodel)
+    assert max_diff(predict(back, x), want) <= ATOL * max(1.0, np.abs(want).max())
+    with torch.no_grad():
+        got = interop.to_torch(model).eval()(torch.from_numpy(x)).numpy()
+    assert max_diff(got, want) <= ATOL * max(1.0, np.abs(want).max())
+    path = tmp_path / f"{name}.onnx"
+    interop.to_onnx(model, path)
+    got = ort.InferenceSession(str(path)).run(None, {"input": x})[0]
+    assert max_diff(got, want) <= ATOL * max(1.0, np.abs(want).max())
+
+
+def test_keras_gelu_means_the_exact_form(keras):
+    # Keras' 'gelu' string is x·Φ(x) (approximate=False), as pycnn's; the tanh form differs
+    # by up to ~5e-4, so a converter that picked the wrong one fails here
+    x = np.linspace(-4, 4, 81).astype(np.float32)
+    exact = keras.ops.convert_to_numpy(keras.activations.get("gelu")(x))
+    np.testing.assert_allclose(np.asarray(pycnn.activations.get("gelu")(pycnn.Tensor(x))),
+                               exact, rtol=0, atol=2e-6)
+    approx = keras.ops.convert_to_numpy(keras.activations.gelu(x, approximate=True))
+    assert np.abs(approx - exact).max() > 1e-4
+
+
 # ---------------------------------------------------------------- refusals
 def test_maxout_has_no_keras_counterpart(keras):
     pycnn.clear_session()
@@ -319,8 +363,8 @@ def test_layer_without_counterpart_fails_before_anything_is_written(torch, keras
 
 def test_keras_layer_without_pycnn_counterpart(keras):
     kmodel = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="fine"),
-                               keras.layers.Dense(3, activation="gelu", name="gelu_dense")])
-    with pytest.raises(ConversionError, match=r"'gelu_dense' \(Dense\) to pycnn.*'gelu'"):
+                               keras.layers.Dense(3, activation="mish", name="mish_dense")])
+    with pytest.raises(ConversionError, match=r"'mish_dense' \(Dense\) to pycnn.*'mish'"):
         interop.from_keras(kmodel)
     kmodel = keras.Sequential([keras.Input((4,)), keras.layers.GaussianNoise(0.1, name="noise")])
     with pytest.raises(ConversionError, match=r"'noise' \(GaussianNoise\) to pycnn"):

@@ -350,7 +350,7 @@ def from_keras(keras_model):
     (a functional pycnn Model from a functional keras.Model: graph.py).
 
     Raises ConversionError, before any pycnn layer is made, when a Keras layer has no pycnn
-    counterpart (a dilated convolution, a GELU activation, a regularizer, ...).
+    counterpart (a GaussianNoise layer, a mish activation, a regularizer, ...).
     """
     keras = _import_keras()
     from .. import layers as pycnn_layers

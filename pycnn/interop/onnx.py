@@ -48,7 +48,7 @@ def _onnx_activation(g, activation, name):
         g.node("LeakyRelu", [g.x], name, alpha=param)
     elif act == "elu":
         g.node("Elu", [g.x], name, alpha=param)
-    elif act == "swish":  # x·σ(x); opset 17 has no Swish operator
+    elif act in ("swish", "silu"):  # x·σ(x); opset 17 has no Swish operator
         x = g.x
         g.node("Mul", [x, g.node("Sigmoid", [x], name)], name)
     elif act == "hard_sigmoid":     # ONNX's is clip(αx + β, 0, 1): Keras 3's with α = 1/6
@@ -57,9 +57,16 @@ def _onnx_activation(g, activation, name):
         x = g.x
         g.node("Clip", [x, g.const(f"{name}/zero", _np.float32(0.0)),
                         g.const(f"{name}/six", _np.float32(6.0))], name)
+    elif act == "gelu":     # x·Φ(x) = x · (1 + erf(x/√2)) / 2; ONNX's Gelu needs opset 20
+        x = g.x
+        erf = g.node("Erf", [g.node("Mul", [x, g.const(f"{name}/rsqrt2",
+                                                     _np.float32(_np.sqrt(0.5)))], name)], name)
+        one_plus = g.node("Add", [erf, g.const(f"{name}/one", _np.float32(1.0))], f"{name}/1+erf")
+        half_x = g.node("Mul", [x, g.const(f"{name}/half", _np.float32(0.5))], f"{name}/x/2")
+        g.node("Mul", [half_x, one_plus], f"{name}/gelu")
     elif act != "linear":
         g.node({"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softsign": "Softsign",
-                "selu": "Selu"}[act], [g.x], name)
+                "selu": "Selu", "softplus": "Softplus", "exponential": "Exp"}[act], [g.x], name)
 
 
 def _onnx_pads(spec, kernel, strides):

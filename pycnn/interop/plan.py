@@ -51,7 +51,8 @@ _WHY_NOT = {("Maxout", "Keras"): "Keras has no Maxout layer",
 # (pycnn's leaky_relu is the lecture's max(0.1·x, x); softmax's is the axis).
 _ACTIVATIONS = {"linear": None, "relu": None, "sigmoid": None, "tanh": None, "softmax": -1,
                 "log_softmax": -1, "leaky_relu": 0.1, "elu": 1.0, "swish": None,
-                "softsign": None, "hard_sigmoid": None, "relu6": None, "selu": None}
+                "silu": None, "softsign": None, "hard_sigmoid": None, "relu6": None, "selu": None,
+                "gelu": None, "softplus": None, "exponential": None}
 
 
 # the convolution layers: a kernel, an activation, a bias (CONV_KINDS[:2] have filters/groups)

@@ -27,11 +27,22 @@ _ACTIVATIONS = {
     "leaky_relu": lambda p: _nn.LeakyReLU(negative_slope=p),
     "elu": lambda p: _nn.ELU(alpha=p),
     "swish": lambda p: _nn.SiLU(),  # x·σ(x)
+    "silu": lambda p: _nn.SiLU(),
+    "gelu": lambda p: _nn.GELU(),   # x·Φ(x), exact (approximate='none'), as Keras' default
+    "softplus": lambda p: _nn.Softplus(),   # log(1 + eˣ); x itself past x > 20, as pycnn's
+    "exponential": lambda p: Exp(),
     "softsign": lambda p: _nn.Softsign(),
     "hard_sigmoid": lambda p: _nn.Hardsigmoid(),    # relu6(x + 3) / 6, as Keras 3
     "relu6": lambda p: _nn.ReLU6(),
     "selu": lambda p: _nn.SELU(),
 }
+
+
+class Exp(_nn.Module):
+    """eˣ element-wise: Keras' 'exponential' activation (torch.nn has no module for it)."""
+
+    def forward(self, x):
+        return _torch.exp(x)
 
 
 def activation(spec):
