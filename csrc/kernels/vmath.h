@@ -27,24 +27,62 @@ pc_pow2if(int32_t k)
     return f;
 }
 
-/* e^x = 2^n · e^r  with n = round(x / ln 2), r = x − n·ln 2 ∈ [−ln2/2, ln2/2];
- * e^r by Cephes' degree-7 polynomial; 2^n applied in two halves so that results
+/* c[0] x^(n−1) + c[1] x^(n−2) + … + c[n−1] by Horner's rule; n is a constant at every
+ * call, so the loop unrolls completely and the caller's loop still vectorizes */
+static inline float
+pc_vhornerf(float x, const float *c, int n)
+{
+    float p = c[0];
+    for (int k = 1; k < n; k++)
+        p = p * x + c[k];
+    return p;
+}
+
+/* Cephes' coefficients: e^r = 1 + r + r² EXP_P(r) on [−ln2/2, ln2/2]; ln(1 + f) =
+ * f − f²/2 + f³ LOG_P(f) on [√½ − 1, √2 − 1]; tanh x = x + x³ TANH_P(x²) on |x| < 0.625;
+ * erf u = u ERF_T(u²) on |u| < 1; erfc u = e^(−u²) (1/u) ERFC_P(1/u²) on [1, 2),
+ * ERFC_R(1/u²) on [2, 14) */
+static const float PC_EXP_P[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
+                                  4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
+static const float PC_LOG_P[9] = {7.0376836292e-2f,  -1.1514610310e-1f, 1.1676998740e-1f,
+                                  -1.2420140846e-1f, 1.4249322787e-1f,  -1.6668057665e-1f,
+                                  2.0000714765e-1f,  -2.4999993993e-1f, 3.3333331174e-1f};
+static const float PC_TANH_P[5] = {-5.70498872745e-3f, 2.06390887954e-2f, -5.37397155531e-2f,
+                                   1.33314422036e-1f, -3.33332819422e-1f};
+static const float PC_ERF_T[7] = {7.853861353153693e-5f,  -8.010193625184903e-4f,
+                                  5.188327685732524e-3f,  -2.685381193529856e-2f,
+                                  1.128358514861418e-1f,  -3.761262582423300e-1f,
+                                  1.128379165726710e+0f};
+static const float PC_ERFC_P[9] = {2.326819970068386e-2f,  -1.387039388740657e-1f,
+                                   3.687424674597105e-1f,  -5.824733027278666e-1f,
+                                   6.210004621745983e-1f,  -4.944515323274145e-1f,
+                                   3.404879937665872e-1f,  -2.741127028184656e-1f,
+                                   5.638259427386472e-1f};
+static const float PC_ERFC_R[8] = {-1.047766399936249e+1f, 1.297719955372516e+1f,
+                                   -7.495518717768503e+0f, 2.921019019210786e+0f,
+                                   -1.015265279202700e+0f, 4.218463358204948e-1f,
+                                   -2.820767439740514e-1f, 5.641895067754075e-1f};
+
+/* e^r − 1 for r = x − n·ln 2 ∈ [−ln2/2, ln2/2], n = round(x / ln 2) stored in *fn (a
+ * float holding an integer): r + r² EXP_P(r), Cephes' degree-7 polynomial. */
+static inline float
+pc_vexpm1_reducedf(float x, float *fn)
+{
+    const float magic = 12582912.0f;                  /* 1.5 · 2^23: round to nearest */
+    float n = (x * 1.44269504088896341f + magic) - magic;
+    float r = x - n * 0.693359375f;                    /* ln 2 in two parts (Cody–Waite) */
+    r = r - n * -2.12194440e-4f;
+    *fn = n;
+    return pc_vhornerf(r, PC_EXP_P, 6) * (r * r) + r;
+}
+
+/* e^x = 2^n · e^r (pc_vexpm1_reducedf); 2^n applied in two halves so that results
  * between FLT_MIN and the smallest denormal round instead of flushing to 0. */
 static inline float
 pc_vexpf(float x)
 {
-    const float magic = 12582912.0f;                  /* 1.5 · 2^23: round to nearest */
-    float xc = x > 88.8f ? 88.8f : (x < -104.0f ? -104.0f : x);
-    float fn = (xc * 1.44269504088896341f + magic) - magic;
-    float r = xc - fn * 0.693359375f;                  /* ln 2 in two parts (Cody–Waite) */
-    r = r - fn * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * (r * r) + r + 1.0f;
+    float fn;
+    float p = pc_vexpm1_reducedf(x > 88.8f ? 88.8f : (x < -104.0f ? -104.0f : x), &fn) + 1.0f;
     int32_t n = (int32_t)fn;
     int32_t n1 = n / 2;
     float y = p * pc_pow2if(n1) * pc_pow2if(n - n1);
@@ -60,11 +98,7 @@ pc_vtanhf(float x)
 {
     float ax = fabsf(x);
     float z = x * x;
-    float p = -5.70498872745e-3f;
-    p = p * z + 2.06390887954e-2f;
-    p = p * z - 5.37397155531e-2f;
-    p = p * z + 1.33314422036e-1f;
-    p = p * z - 3.33332819422e-1f;
+    float p = pc_vhornerf(z, PC_TANH_P, 5);
     float small = p * z * ax + ax;
     float e = pc_vexpf(2.0f * (ax < 9.1f ? ax : 9.1f));
     float big = ax < 9.1f ? 1.0f - 2.0f / (e + 1.0f) : 1.0f;
@@ -72,24 +106,14 @@ pc_vtanhf(float x)
     return x != x ? x : y;
 }
 
-/* e^x − 1 = 2^n (e^r − 1) + (2^n − 1) with n, r as in pc_vexpf: e^r − 1 is the same
- * polynomial without its leading 1, so small x keep every bit (no 1 + x − 1 cancel).
+/* e^x − 1 = 2^n (e^r − 1) + (2^n − 1) with n, r as in pc_vexpf: e^r − 1 is the
+ * reduced polynomial without the leading 1 of e^x, so small x keep every bit (no 1 + x − 1 cancel).
  * Above x = 10, e^x − 1 is e^x rounded, minus 1; below −30 it rounds to −1. */
 static inline float
 pc_vexpm1f(float x)
 {
-    const float magic = 12582912.0f;
-    float xc = x > 10.0f ? 10.0f : (x < -30.0f ? -30.0f : x);
-    float fn = (xc * 1.44269504088896341f + magic) - magic;
-    float r = xc - fn * 0.693359375f;
-    r = r - fn * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    float em1 = p * (r * r) + r;                       /* e^r − 1 */
+    float fn;
+    float em1 = pc_vexpm1_reducedf(x > 10.0f ? 10.0f : (x < -30.0f ? -30.0f : x), &fn);
     float s = pc_pow2if((int32_t)fn);
     float y = s * em1 + (s - 1.0f);
     y = x > 10.0f ? pc_vexpf(x) - 1.0f : y;
@@ -117,15 +141,7 @@ pc_vlog1pf(float x)
     m = lo ? m + m - 1.0f : m - 1.0f;
     m = e == 0 ? x : m;
     float z = m * m;
-    float p = 7.0376836292e-2f;
-    p = p * m - 1.1514610310e-1f;
-    p = p * m + 1.1676998740e-1f;
-    p = p * m - 1.2420140846e-1f;
-    p = p * m + 1.4249322787e-1f;
-    p = p * m - 1.6668057665e-1f;
-    p = p * m + 2.0000714765e-1f;
-    p = p * m - 2.4999993993e-1f;
-    p = p * m + 3.3333331174e-1f;
+    float p = pc_vhornerf(m, PC_LOG_P, 9);
     float fe = (float)e;
     float y = p * m * z;
     y = y + fe * -2.12194440e-4f;
@@ -180,33 +196,12 @@ pc_vscaled_normcdff(float x, float s)
     float u = x * 0.70710678118654752f;
     float au = fabsf(u);
     float z = u * u;
-    float t = 7.853861353153693e-5f;
-    t = t * z - 8.010193625184903e-4f;
-    t = t * z + 5.188327685732524e-3f;
-    t = t * z - 2.685381193529856e-2f;
-    t = t * z + 1.128358514861418e-1f;
-    t = t * z - 3.761262582423300e-1f;
-    t = t * z + 1.128379165726710e+0f;
+    float t = pc_vhornerf(z, PC_ERF_T, 7);
     float mid = s * (0.5f + 0.5f * (u * t));
     float q = 1.0f / (au > 1.0f ? au : 1.0f);
     float y = q * q;
-    float pp = 2.326819970068386e-2f;
-    pp = pp * y - 1.387039388740657e-1f;
-    pp = pp * y + 3.687424674597105e-1f;
-    pp = pp * y - 5.824733027278666e-1f;
-    pp = pp * y + 6.210004621745983e-1f;
-    pp = pp * y - 4.944515323274145e-1f;
-    pp = pp * y + 3.404879937665872e-1f;
-    pp = pp * y - 2.741127028184656e-1f;
-    pp = pp * y + 5.638259427386472e-1f;
-    float pr = -1.047766399936249e+1f;
-    pr = pr * y + 1.297719955372516e+1f;
-    pr = pr * y - 7.495518717768503e+0f;
-    pr = pr * y + 2.921019019210786e+0f;
-    pr = pr * y - 1.015265279202700e+0f;
-    pr = pr * y + 4.218463358204948e-1f;
-    pr = pr * y - 2.820767439740514e-1f;
-    pr = pr * y + 5.641895067754075e-1f;
+    float pp = pc_vhornerf(y, PC_ERFC_P, 9);
+    float pr = pc_vhornerf(y, PC_ERFC_R, 8);
     float tail = (0.5f * q * (au < 2.0f ? pp : pr));
     float phi = x < 0.0f ? (s * tail) * pc_vgaussf(x) : s * (1.0f - tail * pc_vgaussf(x));
     phi = au < 1.0f ? mid : phi;
