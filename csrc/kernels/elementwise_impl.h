@@ -90,6 +90,11 @@ SFX(pc_accumulate)(pc_index n, const T *p0, pc_index s0, const T *p1, pc_index s
         out[0] += (T)acc;
         return;
     }
+    if (so == 1 && s0 == 1) {
+        for (pc_index i = 0; i < n; i++)       /* contiguous: vectorizes */
+            out[i] += p0[i];
+        return;
+    }
     for (pc_index i = 0; i < n; i++)
         out[i * so] += p0[i * s0];
 }
@@ -348,14 +353,51 @@ SFX(pc_selu_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
 
 /* ---- binary maps as strided rows: forward (a, b, -, y), backward (dy, a, b, d) ------ */
 
+/* The row loops of the arithmetic maps: out[i*so] (+)= op(p[i*sp], q[i*sq]). The two common
+ * rows get loops of their own that GCC vectorizes: all unit strides, and q one broadcast
+ * value (a tensor times or plus a scalar, as Rescaling). `op` is a constant at every
+ * call and inlines. */
+static inline void
+SFX(binary_row)(pc_index n, const T *p, pc_index sp, const T *q, pc_index sq, T *out,
+                pc_index so, int accumulate, T (*op)(T, T))
+{
+    if (sp == 1 && so == 1 && sq == 0) {
+        const T qv = q[0];
+        if (accumulate)
+            for (pc_index i = 0; i < n; i++)
+                out[i] += op(p[i], qv);
+        else
+            for (pc_index i = 0; i < n; i++)
+                out[i] = op(p[i], qv);
+        return;
+    }
+    if (sp == 1 && so == 1 && sq == 1) {
+        if (accumulate)
+            for (pc_index i = 0; i < n; i++)
+                out[i] += op(p[i], q[i]);
+        else
+            for (pc_index i = 0; i < n; i++)
+                out[i] = op(p[i], q[i]);
+        return;
+    }
+    for (pc_index i = 0; i < n; i++) {
+        T v = op(p[i * sp], q[i * sq]);
+        out[i * so] = accumulate ? out[i * so] + v : v;
+    }
+}
+static inline T SFX(add_op)(T a, T b) { return a + b; }
+static inline T SFX(sub_op)(T a, T b) { return a - b; }
+static inline T SFX(mul_op)(T a, T b) { return a * b; }
+static inline T SFX(div_op)(T a, T b) { return a / b; }
+
+
 /* add: y = a + b                   da += dy, db += dy */
 void
 SFX(pc_add_forward)(pc_index n, const T *a, pc_index sa, const T *b, pc_index sb,
                     const T *unused, pc_index su, T *y, pc_index sy)
 {
     (void)unused, (void)su;
-    for (pc_index i = 0; i < n; i++)
-        y[i * sy] = a[i * sa] + b[i * sb];
+    SFX(binary_row)(n, a, sa, b, sb, y, sy, 0, SFX(add_op));
 }
 void
 SFX(pc_add_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
@@ -376,8 +418,7 @@ SFX(pc_sub_forward)(pc_index n, const T *a, pc_index sa, const T *b, pc_index sb
                     const T *unused, pc_index su, T *y, pc_index sy)
 {
     (void)unused, (void)su;
-    for (pc_index i = 0; i < n; i++)
-        y[i * sy] = a[i * sa] - b[i * sb];
+    SFX(binary_row)(n, a, sa, b, sb, y, sy, 0, SFX(sub_op));
 }
 void
 SFX(pc_sub_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
@@ -400,24 +441,21 @@ SFX(pc_mul_forward)(pc_index n, const T *a, pc_index sa, const T *b, pc_index sb
                     const T *unused, pc_index su, T *y, pc_index sy)
 {
     (void)unused, (void)su;
-    for (pc_index i = 0; i < n; i++)
-        y[i * sy] = a[i * sa] * b[i * sb];
+    SFX(binary_row)(n, a, sa, b, sb, y, sy, 0, SFX(mul_op));
 }
 void
 SFX(pc_mul_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
                        const T *b, pc_index sb, T *da, pc_index sda)
 {
     (void)a, (void)sa;
-    for (pc_index i = 0; i < n; i++)
-        da[i * sda] += dy[i * sdy] * b[i * sb];
+    SFX(binary_row)(n, dy, sdy, b, sb, da, sda, 1, SFX(mul_op));
 }
 void
 SFX(pc_mul_backward_b)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
                        const T *b, pc_index sb, T *db, pc_index sdb)
 {
     (void)b, (void)sb;
-    for (pc_index i = 0; i < n; i++)
-        db[i * sdb] += dy[i * sdy] * a[i * sa];
+    SFX(binary_row)(n, dy, sdy, a, sa, db, sdb, 1, SFX(mul_op));
 }
 
 /* div: y = a / b                   da += dy / b, db -= dy a / b² */
@@ -426,16 +464,14 @@ SFX(pc_div_forward)(pc_index n, const T *a, pc_index sa, const T *b, pc_index sb
                     const T *unused, pc_index su, T *y, pc_index sy)
 {
     (void)unused, (void)su;
-    for (pc_index i = 0; i < n; i++)
-        y[i * sy] = a[i * sa] / b[i * sb];
+    SFX(binary_row)(n, a, sa, b, sb, y, sy, 0, SFX(div_op));
 }
 void
 SFX(pc_div_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
                        const T *b, pc_index sb, T *da, pc_index sda)
 {
     (void)a, (void)sa;
-    for (pc_index i = 0; i < n; i++)
-        da[i * sda] += dy[i * sdy] / b[i * sb];
+    SFX(binary_row)(n, dy, sdy, b, sb, da, sda, 1, SFX(div_op));
 }
 void
 SFX(pc_div_backward_b)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
