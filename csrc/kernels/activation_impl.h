@@ -1,5 +1,6 @@
 /* activation_impl.h — template body, no include guard. Needs T, ACC, SFX(name), EXP, LOG,
- * EXPM1. Instantiated twice by activation.c (float, double). Legend: see activation.h. */
+ * EXPM1, and parallel.h, simd.h (swish is split over the thread pool). Instantiated twice by
+ * activation.c (float, double). Legend: see activation.h. */
 
 #include "row_impl.h"
 
