@@ -324,3 +324,46 @@ def test_new_activation_names_convert_to_keras_torch_and_onnx(tmp_path):
     interop.to_onnx(model, tmp_path / "a.onnx", opset=17)
     got = ort.InferenceSession(str(tmp_path / "a.onnx")).run(None, {"input": x})[0]
     assert np.max(np.abs(got - want)) <= 1e-5
+
+
+# ---- element-wise activations split over the thread pool ------------------------------
+
+@pytest.mark.parametrize("name", ["gelu", "softplus", "selu", "relu6", "hard_sigmoid", "silu",
+                                  "elu", "leaky_relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_activations_are_bit_identical_at_any_thread_count(name, dtype, rng):
+    """arrays far above the pool's block size (32768) and of an odd length: the blocks must
+    cover every element once, and each element comes out the same for 1, 2 and 3 threads"""
+    x = (rng.standard_normal(200003) * 4).astype(dtype)
+    x[::1001] = [0.0, 6.0, -3.0, 3.0] * 50       # the kinks of relu6 and hard_sigmoid
+    seed = rng.standard_normal(x.shape).astype(dtype)
+    act = pycnn.activations.get(name)
+    before = pycnn.get_num_threads()
+    results = []
+    try:
+        for threads in (1, 2, 3):
+            pycnn.set_num_threads(threads)
+            t = pycnn.tensor(x, requires_grad=True)
+            y = act(t)
+            y.backward(seed)
+            results.append((y.numpy(), t.grad.numpy()))
+    finally:
+        pycnn.set_num_threads(before)
+    for y, g in results[1:]:
+        np.testing.assert_array_equal(y, results[0][0])
+        np.testing.assert_array_equal(g, results[0][1])
+    # and the split did not skip or repeat a block: the same as the one-block small calls
+    small = np.concatenate([act(pycnn.tensor(x[i:i + 1000])).numpy()
+                            for i in range(0, x.size, 1000)])
+    np.testing.assert_array_equal(results[0][0], small)
+
+
+@pytest.mark.parametrize("name, lo, hi", [("relu6", 0.0, 6.0), ("hard_sigmoid", -3.0, 3.0)])
+def test_clipped_slopes_are_zero_outside_and_at_the_kinks(name, lo, hi):
+    lo, hi = np.float32(lo), np.float32(hi)
+    x = np.array([lo - 1, lo, np.nextafter(lo, hi), 0.5 * (lo + hi), np.nextafter(hi, lo), hi,
+                  hi + 1, np.nan], np.float32)
+    t = pycnn.tensor(x, requires_grad=True)
+    pycnn.activations.get(name)(t).backward(np.full(x.shape, 6.0, np.float32))
+    slope = 6.0 if name == "relu6" else 1.0
+    np.testing.assert_array_equal(t.grad.numpy(), [0, 0, slope, slope, slope, 0, 0, 0])

@@ -145,8 +145,8 @@ pc_unary(pc_op op, PyObject *x)
     if (y == NULL)
         return NULL;
     n = PyArray_SIZE(y);
-    PC_DISPATCH_NOGIL(n, PyArray_TYPE(y), k->forward, PyArray_DATA(PC_DATA(x)), PyArray_DATA(y),
-                      n);
+    PC_DISPATCH_ROWS_NOGIL(n, PyArray_TYPE(y), pc_unary_forward_split, k->forward,
+                           PyArray_DATA(PC_DATA(x)), PyArray_DATA(y), n);
     saved = (PyObject *)y;                      /* backward reads the output */
     result = pc_record(op, y, 1, &x, NULL, 1, &saved);
     Py_DECREF(y);
@@ -168,8 +168,9 @@ pc_grad_unary(pc_node *node, PyArrayObject *dout)
         return -1;
     if (dx == NULL)
         return 0;
-    PC_DISPATCH_NOGIL(n, PyArray_TYPE(x), k->backward, PyArray_DATA(x), PyArray_DATA(y),
-                      PyArray_DATA(dout), PyArray_DATA(dx), n);
+    PC_DISPATCH_ROWS_NOGIL(n, PyArray_TYPE(x), pc_unary_backward_split, k->backward,
+                           PyArray_DATA(x), PyArray_DATA(y), PyArray_DATA(dout), PyArray_DATA(dx),
+                           n);
     return 0;
 }
 

@@ -11,10 +11,10 @@ typedef struct {
 } pc_binary_kernels;
 
 typedef struct {
-    void (*forward_f32)(const float *, float *, pc_index);
-    void (*forward_f64)(const double *, double *, pc_index);
-    void (*backward_f32)(const float *, const float *, const float *, float *, pc_index);
-    void (*backward_f64)(const double *, const double *, const double *, double *, pc_index);
+    pc_unary_forward_fn_f32 forward_f32;
+    pc_unary_forward_fn_f64 forward_f64;
+    pc_unary_backward_fn_f32 backward_f32;
+    pc_unary_backward_fn_f64 backward_f64;
 } pc_unary_kernels;
 
 /* NULL when op is not a binary (resp. unary) element-wise op */

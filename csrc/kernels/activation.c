@@ -2,15 +2,13 @@
 #include <math.h>
 
 #include "activation.h"
+#include "parallel.h"
+#include "simd.h"
 
 #include "dtype_f32.h"
-#define EXPM1 expm1f
 #include "activation_impl.h"
-#undef EXPM1
 #include "dtype_undef.h"
 
 #include "dtype_f64.h"
-#define EXPM1 expm1
 #include "activation_impl.h"
-#undef EXPM1
 #include "dtype_undef.h"

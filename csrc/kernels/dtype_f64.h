@@ -1,4 +1,6 @@
-/* dtype_f64.h — instantiate a *_impl.h template for double. Undo with dtype_undef.h. */
+/* dtype_f64.h — instantiate a *_impl.h template for double. Undo with dtype_undef.h.
+ * libm throughout; GAUSS and SCALED_NORMCDF are vmath.h's one-line libm forms. */
+#include "vmath.h"
 #define T double
 #define ACC double
 #define SFX(name) name##_f64
@@ -9,6 +11,7 @@
 #define SQRT sqrt
 #define TANH tanh
 #define FABS fabs
-#define ERFC erfc
+#define GAUSS pc_gauss
+#define SCALED_NORMCDF pc_scaled_normcdf
 #define POW pow
 #define T_MAX 1.7976931348623157e+308

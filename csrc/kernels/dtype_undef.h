@@ -9,6 +9,7 @@
 #undef SQRT
 #undef TANH
 #undef FABS
-#undef ERFC
+#undef GAUSS
+#undef SCALED_NORMCDF
 #undef POW
 #undef T_MAX

@@ -2,6 +2,8 @@
 #include <math.h>
 
 #include "elementwise.h"
+#include "parallel.h"
+#include "simd.h"
 
 #include "dtype_f32.h"
 #include "elementwise_impl.h"

@@ -27,6 +27,22 @@ void pc_strided_loop_f32(const pc_iter *it, const float *p0, const float *p1, co
 void pc_strided_loop_f64(const pc_iter *it, const double *p0, const double *p1,
                          const double *p2, double *out, pc_strided_fn_f64 fn);
 
+/* A unary forward y = f(x) and backward dx += f'(x) dy over contiguous (n,) buffers. */
+typedef void (*pc_unary_forward_fn_f32)(const float *x, float *y, pc_index n);
+typedef void (*pc_unary_forward_fn_f64)(const double *x, double *y, pc_index n);
+typedef void (*pc_unary_backward_fn_f32)(const float *x, const float *y, const float *dy,
+                                         float *dx, pc_index n);
+typedef void (*pc_unary_backward_fn_f64)(const double *x, const double *y, const double *dy,
+                                         double *dx, pc_index n);
+/* fn over (n,), split into blocks over the thread pool (kernels/parallel.h) */
+void pc_unary_forward_split_f32(const float *x, float *y, pc_index n, pc_unary_forward_fn_f32 fn);
+void pc_unary_forward_split_f64(const double *x, double *y, pc_index n,
+                                pc_unary_forward_fn_f64 fn);
+void pc_unary_backward_split_f32(const float *x, const float *y, const float *dy, float *dx,
+                                 pc_index n, pc_unary_backward_fn_f32 fn);
+void pc_unary_backward_split_f64(const double *x, const double *y, const double *dy, double *dx,
+                                 pc_index n, pc_unary_backward_fn_f64 fn);
+
 /* Unary maps: y = f(x) (overwrites); backward dx += dy * f'(x) (accumulates).
  * Backward kernels get both x and the saved output y; each reads what it needs. */
 void pc_neg_forward_f32(const float *x, float *y, pc_index n);

@@ -38,6 +38,45 @@ SFX(pc_strided_loop)(const pc_iter *it, const T *p0, const T *p1, const T *p2, T
     }
 }
 
+/* ---- a unary map split over the thread pool ------------------------------------ */
+
+/* Contiguous blocks of ≥ PC_PARALLEL_GRAIN elements, one kernel call per block: each
+ * element is computed by the same code for any split, so results do not depend on
+ * the thread count. */
+typedef struct {
+    SFX(pc_unary_forward_fn) forward;
+    SFX(pc_unary_backward_fn) backward;
+    const T *x, *y, *dy;
+    T *out;
+} SFX(unary_job);
+
+static void
+SFX(unary_forward_block)(void *ctx, pc_index i0, pc_index i1)
+{
+    const SFX(unary_job) *j = ctx;
+    j->forward(j->x + i0, j->out + i0, i1 - i0);
+}
+void
+SFX(pc_unary_forward_split)(const T *x, T *y, pc_index n, SFX(pc_unary_forward_fn) fn)
+{
+    SFX(unary_job) j = {.forward = fn, .x = x, .out = y};
+    pc_parallel_for(n, PC_PARALLEL_GRAIN, SFX(unary_forward_block), &j);
+}
+
+static void
+SFX(unary_backward_block)(void *ctx, pc_index i0, pc_index i1)
+{
+    const SFX(unary_job) *j = ctx;
+    j->backward(j->x + i0, j->y + i0, j->dy + i0, j->out + i0, i1 - i0);
+}
+void
+SFX(pc_unary_backward_split)(const T *x, const T *y, const T *dy, T *dx, pc_index n,
+                             SFX(pc_unary_backward_fn) fn)
+{
+    SFX(unary_job) j = {.backward = fn, .x = x, .y = y, .dy = dy, .out = dx};
+    pc_parallel_for(n, PC_PARALLEL_GRAIN, SFX(unary_backward_block), &j);
+}
+
 /* out[i*so] += p0[i*s0]            accumulates; so == 0 sums the whole row */
 void
 SFX(pc_accumulate)(pc_index n, const T *p0, pc_index s0, const T *p1, pc_index s1,
@@ -49,6 +88,11 @@ SFX(pc_accumulate)(pc_index n, const T *p0, pc_index s0, const T *p1, pc_index s
         for (pc_index i = 0; i < n; i++)
             acc += p0[i * s0];
         out[0] += (T)acc;
+        return;
+    }
+    if (so == 1 && s0 == 1) {
+        for (pc_index i = 0; i < n; i++)       /* contiguous: vectorizes */
+            out[i] += p0[i];
         return;
     }
     for (pc_index i = 0; i < n; i++)
@@ -90,13 +134,13 @@ SFX(pc_abs_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
 }
 
 /* exp: y = e^x                     dx += dy * y   (takes the output y) */
-void
+PC_SIMD_CLONES void
 SFX(pc_exp_forward)(const T *x, T *y, pc_index n)
 {
     for (pc_index i = 0; i < n; i++)
         y[i] = EXP(x[i]);
 }
-void
+PC_SIMD_CLONES void
 SFX(pc_exp_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
 {
     (void)x;
@@ -151,13 +195,13 @@ SFX(pc_square_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
 
 /* sigmoid: y = 1 / (1 + e^-x)      dx += dy * y (1 - y)   (takes the output y)
  * Only ever exponentiates a non-positive number, so x = ±1000 gives exactly 0 and 1. */
-void
+PC_SIMD_CLONES void
 SFX(pc_sigmoid_forward)(const T *x, T *y, pc_index n)
 {
     for (pc_index i = 0; i < n; i++)
         y[i] = SFX(pc_sigmoid_scalar)(x[i]);
 }
-void
+PC_SIMD_CLONES void
 SFX(pc_sigmoid_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
 {
     (void)x;
@@ -166,13 +210,13 @@ SFX(pc_sigmoid_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
 }
 
 /* tanh: y = tanh x                 dx += dy (1 - y²)   (takes the output y) */
-void
+PC_SIMD_CLONES void
 SFX(pc_tanh_forward)(const T *x, T *y, pc_index n)
 {
     for (pc_index i = 0; i < n; i++)
         y[i] = TANH(x[i]);
 }
-void
+PC_SIMD_CLONES void
 SFX(pc_tanh_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
 {
     (void)x;
@@ -200,13 +244,13 @@ SFX(pc_relu_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
 
 /* softplus: y = ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|)     dx += dy σ(x)
  * (Keras' and torch's softplus). The second form never overflows: e^-|x| ≤ 1. */
-void
+PC_SIMD_CLONES void
 SFX(pc_softplus_forward)(const T *x, T *y, pc_index n)
 {
     for (pc_index i = 0; i < n; i++)
         y[i] = (x[i] > 0 ? x[i] : (T)0) + LOG1P(EXP(-FABS(x[i])));
 }
-void
+PC_SIMD_CLONES void
 SFX(pc_softplus_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
 {
     (void)y;
@@ -216,22 +260,21 @@ SFX(pc_softplus_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n
 
 /* gelu (exact, Keras' default approximate=False and torch's approximate='none'):
  *   y = x Φ(x),  Φ(x) = ½ erfc(−x/√2)            dx += dy (Φ(x) + x φ(x)),
- *   φ(x) = e^(−x²/2) / √(2π). erfc keeps Φ accurate far into the negative tail, where
- *   1 + erf(x/√2) would cancel to 0. */
-void
+ *   φ(x) = e^(−x²/2) / √(2π). SCALED_NORMCDF(x, s) = s·Φ(x) goes through erfc, which keeps it accurate
+ *   far into the negative tail, where 1 + erf(x/√2) would cancel to 0. */
+PC_SIMD_CLONES void
 SFX(pc_gelu_forward)(const T *x, T *y, pc_index n)
 {
     for (pc_index i = 0; i < n; i++)
-        y[i] = x[i] * (T)0.5 * ERFC(-x[i] * (T)0.70710678118654752440);
+        y[i] = SCALED_NORMCDF(x[i], x[i]);
 }
-void
+PC_SIMD_CLONES void
 SFX(pc_gelu_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
 {
     (void)y;
     for (pc_index i = 0; i < n; i++) {
-        T cdf = (T)0.5 * ERFC(-x[i] * (T)0.70710678118654752440);
-        T pdf = EXP((T)-0.5 * x[i] * x[i]) * (T)0.39894228040143267794;
-        dx[i] += dy[i] * (cdf + x[i] * pdf);
+        T pdf = GAUSS(x[i]) * (T)0.39894228040143267794;
+        dx[i] += dy[i] * (SCALED_NORMCDF(x[i], (T)1) + x[i] * pdf);
     }
 }
 
@@ -254,7 +297,7 @@ SFX(pc_softsign_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n
 
 /* hard_sigmoid, Keras 3's: y = relu6(x + 3) / 6 = clip(x/6 + ½, 0, 1)
  *                                              dx += dy / 6 for −3 < x < 3, else 0 */
-void
+PC_SIMD_CLONES void
 SFX(pc_hard_sigmoid_forward)(const T *x, T *y, pc_index n)
 {
     for (pc_index i = 0; i < n; i++) {
@@ -262,40 +305,44 @@ SFX(pc_hard_sigmoid_forward)(const T *x, T *y, pc_index n)
         y[i] = v < 0 ? (T)0 : v > 1 ? (T)1 : v;
     }
 }
-void
+PC_SIMD_CLONES void
 SFX(pc_hard_sigmoid_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
 {
     (void)y;
-    for (pc_index i = 0; i < n; i++)
-        dx[i] += x[i] > -3 && x[i] < 3 ? dy[i] / (T)6 : (T)0;
+    for (pc_index i = 0; i < n; i++) {
+        T g = dy[i] / (T)6;             /* computed unconditionally: the loop vectorizes */
+        dx[i] += (x[i] > -3) & (x[i] < 3) ? g : (T)0;
+    }
 }
 
 /* relu6: y = min(max(x, 0), 6)             dx += dy for 0 < x < 6; 0 at the kinks */
-void
+PC_SIMD_CLONES void
 SFX(pc_relu6_forward)(const T *x, T *y, pc_index n)
 {
     for (pc_index i = 0; i < n; i++)
         y[i] = x[i] < 0 ? (T)0 : x[i] > 6 ? (T)6 : x[i];
 }
-void
+PC_SIMD_CLONES void
 SFX(pc_relu6_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
 {
     (void)y;
-    for (pc_index i = 0; i < n; i++)
-        dx[i] += x[i] > 0 && x[i] < 6 ? dy[i] : (T)0;
+    for (pc_index i = 0; i < n; i++) {
+        T g = dy[i];                    /* loaded unconditionally, no &&: the loop vectorizes */
+        dx[i] += (x[i] > 0) & (x[i] < 6) ? g : (T)0;
+    }
 }
 
 /* selu: y = λ x for x > 0, λ α (e^x − 1) otherwise, with Klambauer et al.'s
  * α = 1.6732632423543772, λ = 1.0507009873554805 (Keras', torch's)
  *                                              dx += dy λ (x > 0 ? 1 : α e^x) */
-void
+PC_SIMD_CLONES void
 SFX(pc_selu_forward)(const T *x, T *y, pc_index n)
 {
     for (pc_index i = 0; i < n; i++)
         y[i] = x[i] > 0 ? (T)1.0507009873554805 * x[i]
                         : (T)(1.0507009873554805 * 1.6732632423543772) * EXPM1(x[i]);
 }
-void
+PC_SIMD_CLONES void
 SFX(pc_selu_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
 {
     (void)y;
@@ -306,14 +353,51 @@ SFX(pc_selu_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
 
 /* ---- binary maps as strided rows: forward (a, b, -, y), backward (dy, a, b, d) ------ */
 
+/* The row loops of the arithmetic maps: out[i*so] (+)= op(p[i*sp], q[i*sq]). The two common
+ * rows get loops of their own that GCC vectorizes: all unit strides, and q one broadcast
+ * value (a tensor times or plus a scalar, as Rescaling). `op` is a constant at every
+ * call and inlines. */
+static inline void
+SFX(binary_row)(pc_index n, const T *p, pc_index sp, const T *q, pc_index sq, T *out,
+                pc_index so, int accumulate, T (*op)(T, T))
+{
+    if (sp == 1 && so == 1 && sq == 0) {
+        const T qv = q[0];
+        if (accumulate)
+            for (pc_index i = 0; i < n; i++)
+                out[i] += op(p[i], qv);
+        else
+            for (pc_index i = 0; i < n; i++)
+                out[i] = op(p[i], qv);
+        return;
+    }
+    if (sp == 1 && so == 1 && sq == 1) {
+        if (accumulate)
+            for (pc_index i = 0; i < n; i++)
+                out[i] += op(p[i], q[i]);
+        else
+            for (pc_index i = 0; i < n; i++)
+                out[i] = op(p[i], q[i]);
+        return;
+    }
+    for (pc_index i = 0; i < n; i++) {
+        T v = op(p[i * sp], q[i * sq]);
+        out[i * so] = accumulate ? out[i * so] + v : v;
+    }
+}
+static inline T SFX(add_op)(T a, T b) { return a + b; }
+static inline T SFX(sub_op)(T a, T b) { return a - b; }
+static inline T SFX(mul_op)(T a, T b) { return a * b; }
+static inline T SFX(div_op)(T a, T b) { return a / b; }
+
+
 /* add: y = a + b                   da += dy, db += dy */
 void
 SFX(pc_add_forward)(pc_index n, const T *a, pc_index sa, const T *b, pc_index sb,
                     const T *unused, pc_index su, T *y, pc_index sy)
 {
     (void)unused, (void)su;
-    for (pc_index i = 0; i < n; i++)
-        y[i * sy] = a[i * sa] + b[i * sb];
+    SFX(binary_row)(n, a, sa, b, sb, y, sy, 0, SFX(add_op));
 }
 void
 SFX(pc_add_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
@@ -334,8 +418,7 @@ SFX(pc_sub_forward)(pc_index n, const T *a, pc_index sa, const T *b, pc_index sb
                     const T *unused, pc_index su, T *y, pc_index sy)
 {
     (void)unused, (void)su;
-    for (pc_index i = 0; i < n; i++)
-        y[i * sy] = a[i * sa] - b[i * sb];
+    SFX(binary_row)(n, a, sa, b, sb, y, sy, 0, SFX(sub_op));
 }
 void
 SFX(pc_sub_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
@@ -358,24 +441,21 @@ SFX(pc_mul_forward)(pc_index n, const T *a, pc_index sa, const T *b, pc_index sb
                     const T *unused, pc_index su, T *y, pc_index sy)
 {
     (void)unused, (void)su;
-    for (pc_index i = 0; i < n; i++)
-        y[i * sy] = a[i * sa] * b[i * sb];
+    SFX(binary_row)(n, a, sa, b, sb, y, sy, 0, SFX(mul_op));
 }
 void
 SFX(pc_mul_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
                        const T *b, pc_index sb, T *da, pc_index sda)
 {
     (void)a, (void)sa;
-    for (pc_index i = 0; i < n; i++)
-        da[i * sda] += dy[i * sdy] * b[i * sb];
+    SFX(binary_row)(n, dy, sdy, b, sb, da, sda, 1, SFX(mul_op));
 }
 void
 SFX(pc_mul_backward_b)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
                        const T *b, pc_index sb, T *db, pc_index sdb)
 {
     (void)b, (void)sb;
-    for (pc_index i = 0; i < n; i++)
-        db[i * sdb] += dy[i * sdy] * a[i * sa];
+    SFX(binary_row)(n, dy, sdy, a, sa, db, sdb, 1, SFX(mul_op));
 }
 
 /* div: y = a / b                   da += dy / b, db -= dy a / b² */
@@ -384,16 +464,14 @@ SFX(pc_div_forward)(pc_index n, const T *a, pc_index sa, const T *b, pc_index sb
                     const T *unused, pc_index su, T *y, pc_index sy)
 {
     (void)unused, (void)su;
-    for (pc_index i = 0; i < n; i++)
-        y[i * sy] = a[i * sa] / b[i * sb];
+    SFX(binary_row)(n, a, sa, b, sb, y, sy, 0, SFX(div_op));
 }
 void
 SFX(pc_div_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
                        const T *b, pc_index sb, T *da, pc_index sda)
 {
     (void)a, (void)sa;
-    for (pc_index i = 0; i < n; i++)
-        da[i * sda] += dy[i * sdy] / b[i * sb];
+    SFX(binary_row)(n, dy, sdy, b, sb, da, sda, 1, SFX(div_op));
 }
 void
 SFX(pc_div_backward_b)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
@@ -511,14 +589,18 @@ void
 SFX(pc_prelu_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
                          const T *b, pc_index sb, T *da, pc_index sda)
 {
-    for (pc_index i = 0; i < n; i++)
-        da[i * sda] += a[i * sa] > 0 ? dy[i * sdy] : dy[i * sdy] * b[i * sb];
+    for (pc_index i = 0; i < n; i++) {
+        T g = dy[i * sdy];
+        da[i * sda] += a[i * sa] > 0 ? g : g * b[i * sb];
+    }
 }
 void
 SFX(pc_prelu_backward_b)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
                          const T *b, pc_index sb, T *db, pc_index sdb)
 {
     (void)b, (void)sb;
-    for (pc_index i = 0; i < n; i++)
-        db[i * sdb] += a[i * sa] > 0 ? (T)0 : dy[i * sdy] * a[i * sa];
+    for (pc_index i = 0; i < n; i++) {
+        T ga = dy[i * sdy] * a[i * sa];
+        db[i * sdb] += a[i * sa] > 0 ? (T)0 : ga;
+    }
 }
