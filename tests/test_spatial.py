@@ -10,7 +10,7 @@ import pytest
 
 import pycnn
 from pycnn.layers import (Conv2D, Cropping2D, Dense, GlobalAveragePooling2D, GlobalMaxPooling2D,
-                          ZeroPadding2D)
+                          SpatialDropout2D, UpSampling2D, ZeroPadding2D)
 from pycnn.models import Sequential
 
 import reference
@@ -107,9 +107,9 @@ def test_results_do_not_depend_on_the_thread_count():
             pycnn.set_num_threads(threads)
             row = []
             for layer in (GlobalAveragePooling2D(), GlobalMaxPooling2D(), ZeroPadding2D(2),
-                          Cropping2D(3)):
+                          Cropping2D(3), UpSampling2D(2), SpatialDropout2D(0.3, seed=7)):
                 t = pycnn.tensor(x, requires_grad=True)
-                y = layer(t)
+                y = layer(t, training=True)
                 y.backward(np.ones(y.shape, np.float32))
                 row += [y.numpy(), t.grad.numpy()]
             out.append(row)
@@ -117,6 +117,31 @@ def test_results_do_not_depend_on_the_thread_count():
         pycnn.set_num_threads(previous)
     for a, b in zip(*out):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("make", [GlobalAveragePooling2D, GlobalMaxPooling2D,
+                                  lambda: ZeroPadding2D(((1, 2), (0, 3))),
+                                  lambda: Cropping2D(((1, 0), (2, 1))), lambda: UpSampling2D((2, 3)),
+                                  lambda: SpatialDropout2D(0.5, seed=2)])
+@pytest.mark.parametrize("shape", [(3, 5, 7, 3), (40, 9, 11, 37)])   # one block, many
+def test_backward_writes_a_fresh_gradient_then_adds_into_it(make, shape):
+    """x used twice: the first backward writes x.grad (a buffer that held garbage), the
+    second adds into it; on ones with a ones seed both terms are exact"""
+    x = pycnn.tensor(np.ones(shape, np.float32), requires_grad=True)
+    layer = make()
+    y1, y2 = layer(x, training=True), layer(x, training=True)
+    (y1 + y2).backward(np.ones(y1.shape, np.float32))
+    t = pycnn.tensor(np.ones(shape, np.float32), requires_grad=True)
+    once = []
+    for y in (y1, y2):
+        t.grad = None
+        z = y.numpy()                                           # the forward of each use
+        if isinstance(layer, SpatialDropout2D):                 # dx = dy · m = y on ones
+            once.append(z)
+        else:
+            layer(t, training=True).backward(np.ones(z.shape, np.float32))
+            once.append(t.grad.numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), once[0] + once[1])
 
 
 def border_model():

@@ -21,23 +21,6 @@ window_of(pc_node *node)
                          .PL = a->pool2d.pl, .OH = a->pool2d.oh, .OW = a->pool2d.ow};
 }
 
-/* dx += kernel(dy) for the window-geometry kernels (average pooling, upsampling) */
-static int
-window_backward(pc_node *node, PyArrayObject *dout, const pc_window2d *g,
-                void (*kernel_f32)(const float *, float *, const pc_window2d *),
-                void (*kernel_f64)(const double *, double *, const pc_window2d *))
-{
-    PyArrayObject *dx;
-
-    if (pc_grad_buffer(node, 0, &dx) < 0)
-        return -1;
-    if (dx == NULL)
-        return 0;
-    PC_DISPATCH_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), kernel, PyArray_DATA(dout),
-                      PyArray_DATA(dx), g);
-    return 0;
-}
-
 PyObject *
 pc_pool2d(PyObject *x, const pc_window2d *geometry, int same, int is_max)
 {
@@ -93,7 +76,15 @@ int
 pc_grad_avg_pool2d(pc_node *node, PyArrayObject *dout)
 {
     pc_window2d g = window_of(node);
-    return window_backward(node, dout, &g, pc_avg_pool_backward_f32, pc_avg_pool_backward_f64);
+    PyArrayObject *dx;
+
+    if (pc_grad_buffer(node, 0, &dx) < 0)
+        return -1;
+    if (dx == NULL)
+        return 0;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), pc_avg_pool_backward,
+                      PyArray_DATA(dout), PyArray_DATA(dx), &g);
+    return 0;
 }
 
 PyObject *
@@ -122,5 +113,14 @@ pc_grad_upsampling2d(pc_node *node, PyArrayObject *dout)
     pc_window2d g = {.N = PyArray_DIM(x, 0), .H = PyArray_DIM(x, 1), .W = PyArray_DIM(x, 2),
                      .C = PyArray_DIM(x, 3), .SH = node->args.upsampling2d.sh,
                      .SW = node->args.upsampling2d.sw};
-    return window_backward(node, dout, &g, pc_upsample_backward_f32, pc_upsample_backward_f64);
+    PyArrayObject *dx;
+    int fresh;
+
+    if (pc_grad_buffer_to_overwrite(node, 0, &dx, &fresh) < 0)  /* fresh: not zeroed */
+        return -1;
+    if (dx == NULL)
+        return 0;
+    PC_DISPATCH_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), pc_upsample_backward,
+                      PyArray_DATA(dout), PyArray_DATA(dx), &g, fresh);
+    return 0;
 }

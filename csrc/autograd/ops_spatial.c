@@ -56,14 +56,15 @@ pc_grad_global_avg_pool2d(pc_node *node, PyArrayObject *dout)
 {
     PyArrayObject *dx;
     pc_index N, P, C;
+    int fresh;
 
-    if (pc_grad_buffer(node, 0, &dx) < 0)
+    if (pc_grad_buffer_to_overwrite(node, 0, &dx, &fresh) < 0)     /* fresh: not zeroed */
         return -1;
     if (dx == NULL)
         return 0;
     image_sizes(PC_DATA(node->parents[0]), &N, &P, &C);
     PC_DISPATCH_NOGIL(PyArray_SIZE(dx), PyArray_TYPE(dout), pc_global_avg_pool_backward,
-                      PyArray_DATA(dout), PyArray_DATA(dx), N, P, C);
+                      PyArray_DATA(dout), PyArray_DATA(dx), N, P, C, fresh);
     return 0;
 }
 
@@ -72,14 +73,19 @@ pc_grad_global_max_pool2d(pc_node *node, PyArrayObject *dout)
 {
     PyArrayObject *dx, *arg = (PyArrayObject *)node->saved[0];
     pc_index N, P, C;
+    int fresh;
 
-    if (pc_grad_buffer(node, 0, &dx) < 0)
+    if (pc_grad_buffer_to_overwrite(node, 0, &dx, &fresh) < 0)     /* fresh: not zeroed */
         return -1;
     if (dx == NULL)
         return 0;
     image_sizes(PC_DATA(node->parents[0]), &N, &P, &C);
-    PC_DISPATCH(PyArray_TYPE(dout), pc_global_max_pool_backward, PyArray_DATA(dout),
-                PyArray_DATA(arg), PyArray_DATA(dx), N, P, C);
+    if (fresh)              /* writes all of dx */
+        PC_DISPATCH_NOGIL(PyArray_SIZE(dx), PyArray_TYPE(dout), pc_global_max_pool_backward,
+                          PyArray_DATA(dout), PyArray_DATA(arg), PyArray_DATA(dx), N, P, C, 1);
+    else                    /* N·C updates */
+        PC_DISPATCH(PyArray_TYPE(dout), pc_global_max_pool_backward, PyArray_DATA(dout),
+                    PyArray_DATA(arg), PyArray_DATA(dx), N, P, C, 0);
     return 0;
 }
 
@@ -109,12 +115,13 @@ pc_grad_pad2d(pc_node *node, PyArrayObject *dout)
                   .C = PyArray_DIM(x, 3), .PT = a->pad2d.pt, .PB = a->pad2d.pb,
                   .PL = a->pad2d.pl, .PR = a->pad2d.pr,
                   .OH = PyArray_DIM(dout, 1), .OW = PyArray_DIM(dout, 2)};
+    int fresh;
 
-    if (pc_grad_buffer(node, 0, &dx) < 0)
+    if (pc_grad_buffer_to_overwrite(node, 0, &dx, &fresh) < 0)     /* fresh: not zeroed */
         return -1;
     if (dx == NULL)
         return 0;
-    PC_DISPATCH_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), pc_pad2d_backward,
-                      PyArray_DATA(dout), PyArray_DATA(dx), &g);
+    PC_DISPATCH_NOGIL(PyArray_SIZE(dx), PyArray_TYPE(dout), pc_pad2d_backward,
+                      PyArray_DATA(dout), PyArray_DATA(dx), &g, fresh);
     return 0;
 }

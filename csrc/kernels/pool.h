@@ -4,7 +4,7 @@
  * strides SH, SW. Windows that overlap the 'same' padding only look at real pixels:
  * the max ignores the padding, the average divides by the number of real pixels
  * (TensorFlow/Keras). Every window holds at least one real pixel.
- * Pooling runs on the thread pool (parallel.h), split by rows of y.
+ * Pooling runs on the thread pool (parallel.h), split by rows of y; upsampling by rows of x.
  */
 #ifndef PC_POOL_H
 #define PC_POOL_H
@@ -42,8 +42,10 @@ void pc_avg_pool_backward_f64(const double *dy, double *dx, const pc_window2d *g
  * g: N, H, W, C of x and the factors SH, SW.                              overwrites */
 void pc_upsample_forward_f32(const float *x, float *y, const pc_window2d *g);
 void pc_upsample_forward_f64(const double *x, double *y, const pc_window2d *g);
-/* dx[n, h, w, c] += Σ of dy over its SH×SW block                          accumulates */
-void pc_upsample_backward_f32(const float *dy, float *dx, const pc_window2d *g);
-void pc_upsample_backward_f64(const double *dy, double *dx, const pc_window2d *g);
+/* dx[n, h, w, c] += Σ of dy over its SH×SW block (rows (r, s) in order); with
+ * overwrite 1, dx = that sum (a fresh buffer that holds garbage)  accumulates / overwrites */
+void pc_upsample_backward_f32(const float *dy, float *dx, const pc_window2d *g, int overwrite);
+void pc_upsample_backward_f64(const double *dy, double *dx, const pc_window2d *g,
+                              int overwrite);
 
 #endif

@@ -19,6 +19,7 @@ typedef struct {
     int32_t *arg;               /* max pooling: where each maximum lies */
     const pc_window2d *g;
     pc_index per;               /* rows of y per item: 1 (split by rows) or OH (by images) */
+    int overwrite;              /* upsampling backward: dx = … instead of dx += … */
 } SFX(pool_job);
 
 /* body over the rows (n, oh) of y on the thread pool, split by rows or, for backward
@@ -246,37 +247,58 @@ SFX(pc_avg_pool_backward)(const T *dy, T *dx, const pc_window2d *g)
     SFX(pool_parallel)(&job, SFX(avg_pool_backward_rows), g->SH < g->KH);
 }
 
-void
-SFX(pc_upsample_forward)(const T *x, T *y, const pc_window2d *g)
+/* rows (n, h) of x: y's SH rows that repeat it */
+static void
+SFX(upsample_forward_rows)(void *ctx, pc_index r0, pc_index r1)
 {
-    const pc_index C = g->C, OW = g->W * g->SW;
-    T *row = y;
-    for (pc_index n = 0; n < g->N; n++)
-        for (pc_index h = 0; h < g->H; h++)
-            for (pc_index r = 0; r < g->SH; r++, row += OW * C) {
-                if (r > 0) {                    /* the same row again */
-                    memcpy(row, row - OW * C, (size_t)(OW * C) * sizeof(T));
-                    continue;
-                }
-                for (pc_index w = 0; w < g->W; w++)
-                    for (pc_index s = 0; s < g->SW; s++)
-                        memcpy(row + (w * g->SW + s) * C, x + ((n * g->H + h) * g->W + w) * C,
-                               (size_t)C * sizeof(T));
-            }
+    const SFX(pool_job) *job = ctx;
+    const pc_window2d *g = job->g;
+    const pc_index C = g->C, OWC = g->W * g->SW * C;
+    for (pc_index row = r0; row < r1; row++) {
+        T *y = job->dst + row * g->SH * OWC;
+        const T *x = job->src + row * g->W * C;
+        for (pc_index w = 0; w < g->W; w++)
+            for (pc_index s = 0; s < g->SW; s++)
+                memcpy(y + (w * g->SW + s) * C, x + w * C, (size_t)C * sizeof(T));
+        for (pc_index r = 1; r < g->SH; r++)        /* the same row again */
+            memcpy(y + r * OWC, y, (size_t)OWC * sizeof(T));
+    }
 }
 
 void
-SFX(pc_upsample_backward)(const T *dy, T *dx, const pc_window2d *g)
+SFX(pc_upsample_forward)(const T *x, T *y, const pc_window2d *g)
 {
-    const pc_index C = g->C, OW = g->W * g->SW;
-    const T *row = dy;
-    for (pc_index n = 0; n < g->N; n++)
-        for (pc_index h = 0; h < g->H; h++)
-            for (pc_index r = 0; r < g->SH; r++, row += OW * C)
-                for (pc_index w = 0; w < g->W; w++) {
-                    T *dxp = dx + ((n * g->H + h) * g->W + w) * C;
-                    for (pc_index s = 0; s < g->SW; s++)
-                        for (pc_index c = 0; c < C; c++)
-                            dxp[c] += row[(w * g->SW + s) * C + c];
-                }
+    SFX(pool_job) job = {.src = x, .dst = y, .g = g};
+    pc_parallel_for(g->N * g->H, pc_parallel_grain(g->SH * g->SW * g->W * g->C),
+                    SFX(upsample_forward_rows), &job);
+}
+
+/* rows (n, h) of dx: each dx[n, h, w, c] adds its SH×SW block of dy in the order
+ * (r, s), onto 0 when overwriting (a fresh buffer) */
+PC_SIMD_CLONES static void
+SFX(upsample_backward_rows)(void *ctx, pc_index r0, pc_index r1)
+{
+    const SFX(pool_job) *job = ctx;
+    const pc_window2d *g = job->g;
+    const pc_index C = g->C, OWC = g->W * g->SW * C;
+    for (pc_index row = r0; row < r1; row++) {
+        T *restrict dx = job->dst + row * g->W * C;
+        if (job->overwrite)
+            memset(dx, 0, (size_t)(g->W * C) * sizeof(T));
+        for (pc_index r = 0; r < g->SH; r++) {
+            const T *restrict dy = job->src + (row * g->SH + r) * OWC;
+            for (pc_index w = 0; w < g->W; w++)
+                for (pc_index s = 0; s < g->SW; s++)
+                    for (pc_index c = 0; c < C; c++)
+                        dx[w * C + c] += dy[(w * g->SW + s) * C + c];
+        }
+    }
+}
+
+void
+SFX(pc_upsample_backward)(const T *dy, T *dx, const pc_window2d *g, int overwrite)
+{
+    SFX(pool_job) job = {.src = dy, .dst = dx, .g = g, .overwrite = overwrite};
+    pc_parallel_for(g->N * g->H, pc_parallel_grain(g->SH * g->SW * g->W * g->C),
+                    SFX(upsample_backward_rows), &job);
 }

@@ -3,6 +3,7 @@
 
 #include "spatial.h"
 #include "parallel.h"
+#include "simd.h"
 
 #include "dtype_f32.h"
 #include "spatial_impl.h"

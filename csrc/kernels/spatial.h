@@ -20,22 +20,32 @@ void pc_global_avg_pool_forward_f32(const float *x, float *y, pc_index N, pc_ind
                                     pc_index C);
 void pc_global_avg_pool_forward_f64(const double *x, double *y, pc_index N, pc_index P,
                                     pc_index C);
-/* dx[n, p, c] += dy[n, c] / P                                           accumulates */
+/* Backward kernels take `overwrite`: 0 adds into dx (dx += …); 1 writes every dx
+ * element once (dx = …), for a fresh gradient buffer that holds garbage. */
+
+/* dx[n, p, c] (+)= dy[n, c] / P */
 void pc_global_avg_pool_backward_f32(const float *dy, float *dx, pc_index N, pc_index P,
-                                     pc_index C);
+                                     pc_index C, int overwrite);
 void pc_global_avg_pool_backward_f64(const double *dy, double *dx, pc_index N, pc_index P,
-                                     pc_index C);
+                                     pc_index C, int overwrite);
 
 /* y = max over each image's pixels, arg = its pixel index               overwrites */
 void pc_global_max_pool_forward_f32(const float *x, float *y, pc_index *arg, pc_index N,
                                     pc_index P, pc_index C);
 void pc_global_max_pool_forward_f64(const double *x, double *y, pc_index *arg, pc_index N,
                                     pc_index P, pc_index C);
-/* dx[n, arg[n, c], c] += dy[n, c]                                       accumulates */
+/* dx[n, arg[n, c], c] (+)= dy[n, c]; overwriting, every other dx element is 0 */
 void pc_global_max_pool_backward_f32(const float *dy, const pc_index *arg, float *dx,
-                                     pc_index N, pc_index P, pc_index C);
+                                     pc_index N, pc_index P, pc_index C, int overwrite);
 void pc_global_max_pool_backward_f64(const double *dy, const pc_index *arg, double *dx,
-                                     pc_index N, pc_index P, pc_index C);
+                                     pc_index N, pc_index P, pc_index C, int overwrite);
+
+/* y[n, p, c] (+)= x[n, p, c] · s[n, c], s (N, C): SpatialDropout2D's one mask value per
+ * (image, channel), forward (overwrite 1) and backward */
+void pc_channel_scale_f32(const float *x, const float *s, float *y, pc_index N, pc_index P,
+                          pc_index C, int overwrite);
+void pc_channel_scale_f64(const double *x, const double *s, double *y, pc_index N,
+                          pc_index P, pc_index C, int overwrite);
 
 /* Pads (≥ 0) and crops (< 0) of pad2d: top, bottom, left, right */
 typedef struct {
@@ -47,8 +57,10 @@ typedef struct {
 /* y = x moved by (PT, PL), zeros where no x pixel lands                  overwrites */
 void pc_pad2d_forward_f32(const float *x, float *y, const pc_pad_geometry *g);
 void pc_pad2d_forward_f64(const double *x, double *y, const pc_pad_geometry *g);
-/* dx[n, h, w, c] += dy[n, h + PT, w + PL, c] where that lies in y        accumulates */
-void pc_pad2d_backward_f32(const float *dy, float *dx, const pc_pad_geometry *g);
-void pc_pad2d_backward_f64(const double *dy, double *dx, const pc_pad_geometry *g);
+/* dx[n, h, w, c] (+)= dy[n, h + PT, w + PL, c] where that lies in y (else 0) */
+void pc_pad2d_backward_f32(const float *dy, float *dx, const pc_pad_geometry *g,
+                           int overwrite);
+void pc_pad2d_backward_f64(const double *dy, double *dx, const pc_pad_geometry *g,
+                           int overwrite);
 
 #endif
