@@ -117,37 +117,6 @@ SFX(dwc_pixel)(T *out, const T *src, const T *w, const pc_index *off, const pc_i
         SFX(dwc_block)(out + c, src + c, w + c, off, woff, taps, C - c, add);
 }
 
-/* forward, fast route: y[n, oh, ow, :] = Σ_taps x[n, ih, iw, :] · w[kh, kw, :] for
- * output rows r = n·OH + oh in [r0, r1), then bias and activation           overwrites */
-static void
-SFX(dwc_forward_fast)(void *ctx, pc_index r0, pc_index r1)
-{
-    const SFX(dwc_job) *job = ctx;
-    const pc_window2d *g = job->g;
-    const pc_index C = g->C;
-    pc_index off[DWC_MAX_TAPS], woff[DWC_MAX_TAPS];
-    for (pc_index r = r0; r < r1; r++) {
-        const pc_index n = r / g->OH, oh = r % g->OH;
-        T *yrow = job->y + r * g->OW * C;
-        for (pc_index ow = 0; ow < g->OW; ow++) {
-            int taps = 0;
-            for (pc_index kh = 0; kh < g->KH; kh++) {
-                const pc_index ih = SFX(dwc_in_row)(g, oh, kh);
-                for (pc_index kw = 0; kw < g->KW && ih >= 0; kw++) {
-                    const pc_index iw = SFX(dwc_in_col)(g, ow, kw);
-                    if (iw >= 0) {
-                        off[taps] = (ih * g->W + iw) * C;
-                        woff[taps++] = (kh * g->KW + kw) * C;
-                    }
-                }
-            }
-            SFX(dwc_pixel)(yrow + ow * C, job->x + n * g->H * g->W * C, job->w, off, woff,
-                           taps, C, 0);
-        }
-        SFX(pc_bias_act_forward)(yrow, job->b, g->OW, C, job->act);
-    }
-}
-
 /* The output index o with o·S = t (t = i + pad − k·dilation), or −1 if there is none */
 static inline pc_index
 SFX(dwc_out_index)(pc_index t, pc_index S, pc_index O)
@@ -157,38 +126,66 @@ SFX(dwc_out_index)(pc_index t, pc_index S, pc_index O)
     return t / S < O ? t / S : -1;
 }
 
-/* dx, fast route, as a gather over the taps that read each input pixel:
- *   dx[n, ih, iw, :] += Σ dz[n, oh, ow, :] · w[kh, kw, :] over ih = oh·SH − PT + kh·DH,
- *   iw = ow·SW − PL + kw·DW; input rows r = n·H + ih in [r0, r1)            accumulates */
+/* Fast route, the taps of pixel (a, b) listed as offsets into the source image (off)
+ * and into w (woff); returns how many:
+ *   forward (dx = 0): the input pixels (ih, iw) that output pixel (a, b) reads;
+ *   dx (dx = 1): the output pixels (oh, ow) that read input pixel (a, b), the
+ *   transposed stencil ih = oh·SH − PT + kh·DH, iw = ow·SW − PL + kw·DW */
+static inline int
+SFX(dwc_list_taps)(const pc_window2d *g, pc_index a, pc_index b, int dx, pc_index *off,
+                   pc_index *woff)
+{
+    const pc_index width = dx ? g->OW : g->W;
+    int taps = 0;
+    for (pc_index kh = 0; kh < g->KH; kh++) {
+        const pc_index r = dx ? SFX(dwc_out_index)(a + g->PT - kh * (g->GH + 1), g->SH, g->OH)
+                              : SFX(dwc_in_row)(g, a, kh);
+        for (pc_index kw = 0; kw < g->KW && r >= 0; kw++) {
+            const pc_index c = dx ? SFX(dwc_out_index)(b + g->PL - kw * (g->GW + 1), g->SW,
+                                                       g->OW)
+                                  : SFX(dwc_in_col)(g, b, kw);
+            if (c >= 0) {
+                off[taps] = (r * width + c) * g->C;
+                woff[taps++] = (kh * g->KW + kw) * g->C;
+            }
+        }
+    }
+    return taps;
+}
+
+/* Fast route, rows [r0, r1) of the forward (dx = 0: r = n·OH + oh, overwrites, then
+ * bias and activation) or of dx (dx = 1: input rows r = n·H + ih, accumulates):
+ *   y[n, oh, ow, :] = Σ_taps x[n, ih, iw, :] · w[kh, kw, :]
+ *   dx[n, ih, iw, :] += Σ_taps dz[n, oh, ow, :] · w[kh, kw, :] */
+static void
+SFX(dwc_rows_fast)(const SFX(dwc_job) *job, pc_index r0, pc_index r1, int dx)
+{
+    const pc_window2d *g = job->g;
+    const pc_index C = g->C, H = dx ? g->H : g->OH, W = dx ? g->W : g->OW;
+    const pc_index image = dx ? g->OH * g->OW * C : g->H * g->W * C;
+    pc_index off[DWC_MAX_TAPS], woff[DWC_MAX_TAPS];
+    for (pc_index r = r0; r < r1; r++) {
+        const T *src = (dx ? job->dz : job->x) + (r / H) * image;
+        T *row = (dx ? job->dx : job->y) + r * W * C;
+        for (pc_index b = 0; b < W; b++) {
+            const int taps = SFX(dwc_list_taps)(g, r % H, b, dx, off, woff);
+            SFX(dwc_pixel)(row + b * C, src, job->w, off, woff, taps, C, dx);
+        }
+        if (!dx)
+            SFX(pc_bias_act_forward)(row, job->b, W, C, job->act);
+    }
+}
+
+static void
+SFX(dwc_forward_fast)(void *ctx, pc_index r0, pc_index r1)
+{
+    SFX(dwc_rows_fast)(ctx, r0, r1, 0);
+}
+
 static void
 SFX(dwc_dx_fast)(void *ctx, pc_index r0, pc_index r1)
 {
-    const SFX(dwc_job) *job = ctx;
-    const pc_window2d *g = job->g;
-    const pc_index C = g->C;
-    pc_index off[DWC_MAX_TAPS], woff[DWC_MAX_TAPS];
-    for (pc_index r = r0; r < r1; r++) {
-        const pc_index n = r / g->H, ih = r % g->H;
-        T *dxrow = job->dx + r * g->W * C;
-        for (pc_index iw = 0; iw < g->W; iw++) {
-            int taps = 0;
-            for (pc_index kh = 0; kh < g->KH; kh++) {
-                const pc_index oh = SFX(dwc_out_index)(ih + g->PT - kh * (g->GH + 1), g->SH,
-                                                       g->OH);
-                for (pc_index kw = 0; kw < g->KW && oh >= 0; kw++) {
-                    const pc_index ow = SFX(dwc_out_index)(iw + g->PL - kw * (g->GW + 1),
-                                                           g->SW, g->OW);
-                    if (ow >= 0) {
-                        off[taps] = (oh * g->OW + ow) * C;
-                        woff[taps++] = (kh * g->KW + kw) * C;
-                    }
-                }
-            }
-            if (taps > 0)
-                SFX(dwc_pixel)(dxrow + iw * C, job->dz + n * g->OH * g->OW * C, job->w, off,
-                               woff, taps, C, 1);
-        }
-    }
+    SFX(dwc_rows_fast)(ctx, r0, r1, 1);
 }
 
 /* acc[i] += Σ_{j < cols} xs[j·xstep + i] · dzs[j·C + i], i < nc ≤ DWC_CB; the sum
