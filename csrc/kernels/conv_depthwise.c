@@ -9,14 +9,9 @@
 #include "parallel.h"
 #include "simd.h"
 
-#ifdef PC_HAVE_AVX2_FMA
-#define PC_CONV_DEPTHWISE_DISPATCH(fn, ...)                                          \
-    do {                                                                               \
-        if (pc_cpu_avx2_fma()) {                                                       \
-            fn(__VA_ARGS__);                                                           \
-            return;                                                                    \
-        }                                                                              \
-    } while (0)
+#ifdef PC_HAVE_AVX2_FMA                 /* hand over to the AVX2 + FMA build */
+#define PC_CONV_DEPTHWISE_DISPATCH(fn, ...) \
+    if (pc_cpu_avx2_fma()) { fn(__VA_ARGS__); return; } else (void)0
 #else
 #define PC_CONV_DEPTHWISE_DISPATCH(fn, ...) ((void)0)
 #endif
