@@ -62,15 +62,35 @@ def _run(x, w, b, threads):
         pycnn.set_num_threads(previous)
 
 
-def test_bit_identical_for_any_thread_count():
+# M = 2 runs the plain route; M = 1 over 37 channels the fast one (two register blocks
+# and a tail), dx split over input rows
+@pytest.mark.parametrize("c, m", [(16, 2), (37, 1)])
+def test_bit_identical_for_any_thread_count(c, m):
     rng = np.random.default_rng(3)
-    x = rng.standard_normal((37, 12, 12, 16)).astype(np.float32)
-    w = rng.standard_normal((3, 3, 16, 2)).astype(np.float32)
-    b = rng.standard_normal(32).astype(np.float32)
+    x = rng.standard_normal((37, 11, 12, c)).astype(np.float32)
+    w = rng.standard_normal((3, 3, c, m)).astype(np.float32)
+    b = rng.standard_normal(c * m).astype(np.float32)
     one = _run(x, w, b, 1)
     for threads in (2, 3, 4):
-        for a, c in zip(one, _run(x, w, b, threads)):
-            assert np.array_equal(a, c)
+        for a, r in zip(one, _run(x, w, b, threads)):
+            assert np.array_equal(a, r)
+
+
+# One filter per channel (M = 1) over 19 channels: the fast route's 16-channel register
+# block and a 3-channel tail (kernels/conv_depthwise_impl.h); the 9×9 window (81 taps) is
+# past the fast route's 64 taps and runs the plain one
+FAST_GEOMETRIES = [((3, 3), (1, 1), "same", (1, 1)), ((3, 3), (2, 2), "same", (1, 1)),
+                   ((3, 2), (2, 1), "valid", (1, 2)), ((5, 5), (1, 1), "same", (2, 2)),
+                   ((9, 9), (1, 1), "same", (1, 1))]
+
+
+@pytest.mark.parametrize("kernel, strides, padding, dilation", FAST_GEOMETRIES,
+                         ids=[f"k{k[0]}x{k[1]}-s{s[0]}x{s[1]}-{p}-d{d[0]}x{d[1]}"
+                              for k, s, p, d in FAST_GEOMETRIES])
+def test_one_filter_per_channel_with_a_channel_tail(kernel, strides, padding, dilation):
+    check_op(lambda x, w, b: pycnn.depthwise_conv2d(x, w, b, strides, padding, dilation),
+             lambda x, w, b: ref.depthwise_conv2d(x, w, b, strides, padding, dilation),
+             [(1, 7, 6, 19), kernel + (19, 1), (19,)])
 
 
 @pytest.mark.parametrize("kernel, strides, padding, dilation, m", GEOMETRIES, ids=IDS)

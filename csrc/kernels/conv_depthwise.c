@@ -1,10 +1,20 @@
 /* conv_depthwise.c — instantiation of conv_depthwise_impl.h, and the dtype-free column
- * copies of grouped convolutions (memcpy per row). */
+ * copies of grouped convolutions (memcpy per row). The same kernels built for AVX2 +
+ * FMA live in conv_depthwise_avx2.c; the exported functions here hand over to them when
+ * the CPU has both (simd.h). */
 #include <string.h>
 
 #include "conv_depthwise.h"
 #include "dense.h"
 #include "parallel.h"
+#include "simd.h"
+
+#ifdef PC_HAVE_AVX2_FMA                 /* hand over to the AVX2 + FMA build */
+#define PC_CONV_DEPTHWISE_DISPATCH(fn, ...) \
+    if (pc_cpu_avx2_fma()) { fn(__VA_ARGS__); return; } else (void)0
+#else
+#define PC_CONV_DEPTHWISE_DISPATCH(fn, ...) ((void)0)
+#endif
 
 #include "dtype_f32.h"
 #include "conv_depthwise_impl.h"

@@ -49,6 +49,20 @@ void pc_conv_depthwise_backward_f64(const double *x, const double *w, const doub
                                     double *dx, double *dw, const pc_window2d *g, pc_index M,
                                     double *acc);
 
+/* The same two kernels built for AVX2 + FMA (conv_depthwise_avx2.c, simd.h); the ones
+ * above hand over to them when the CPU has both (multiply-adds then round once, so
+ * results differ from the baseline build in the last bits) */
+void pc_conv_depthwise_forward_avx2_f32(const float *x, const float *w, const float *b,
+                                        float *y, const pc_window2d *g, pc_index M, int act);
+void pc_conv_depthwise_forward_avx2_f64(const double *x, const double *w, const double *b,
+                                        double *y, const pc_window2d *g, pc_index M, int act);
+void pc_conv_depthwise_backward_avx2_f32(const float *x, const float *w, const float *dz,
+                                         float *dx, float *dw, const pc_window2d *g,
+                                         pc_index M, double *acc);
+void pc_conv_depthwise_backward_avx2_f64(const double *x, const double *w, const double *dz,
+                                         double *dx, double *dw, const pc_window2d *g,
+                                         pc_index M, double *acc);
+
 /* Column slices of a row-major (rows, ld) matrix, for grouped convolutions run group by
  * group: channels [off, off + width) of NHWC pixels, or filters of a kernel matrix.
  *   gather:       dst (rows, width) = src[:, off:off + width]; item: bytes per value

@@ -1,7 +1,15 @@
-/* conv_depthwise_impl.h — template body, no include guard. Needs T, ACC, SFX(name).
- * Instantiated twice by conv_depthwise.c (float, double). Legend: conv_depthwise.h.
- * The inner loops run over a pixel's channels with unit stride (M = 1: the common
- * depthwise layer, y[c] += x[c]·w[c]); restrict tells the compiler they never overlap. */
+/* conv_depthwise_impl.h — template body, no include guard. Needs T, ACC, SFX(name) and
+ * PC_CONV_DEPTHWISE_DISPATCH. Instantiated twice by conv_depthwise.c (float, double) and
+ * twice more by conv_depthwise_avx2.c. Legend: conv_depthwise.h.
+ * Two routes: the fast one (M = 1, the common depthwise layer, windows of at most
+ * DWC_MAX_TAPS taps) sums a pixel's taps for DWC_CB channels in registers (forward, and
+ * dx as a gather over the taps reading each input pixel) and dw per tap over an output
+ * row; the plain one (any M) walks every pixel's taps and is the fast route's twin.
+ * The inner loops run over a pixel's channels with unit stride; restrict tells the
+ * compiler they never overlap. */
+
+#define DWC_CB 16                /* channels summed in registers: 16 floats = 2 AVX */
+#define DWC_MAX_TAPS 64          /* KH·KW of the fast route (offsets on the stack) */
 
 typedef struct {
     const T *x, *w, *b, *dz;
@@ -27,16 +35,18 @@ SFX(dwc_in_col)(const pc_window2d *g, pc_index ow, pc_index kw)
     return iw >= 0 && iw < g->W ? iw : -1;
 }
 
-/* yo[o] += Σ xp[o / M] · wp[o], o < C·M                                   accumulates */
+/* Whether the fast route runs: one filter per channel, a window that fits the offsets */
+static inline int
+SFX(dwc_fast)(const pc_window2d *g, pc_index M)
+{
+    return M == 1 && g->KH * g->KW <= DWC_MAX_TAPS;
+}
+
+/* yo[c·M + m] += xp[c] · wp[c·M + m], c < C, m < M                         accumulates */
 static inline void
 SFX(dwc_tap)(T *restrict yo, const T *restrict xp, const T *restrict wp, pc_index C,
              pc_index M)
 {
-    if (M == 1) {
-        for (pc_index c = 0; c < C; c++)
-            yo[c] += xp[c] * wp[c];
-        return;
-    }
     for (pc_index c = 0; c < C; c++) {
         const T v = xp[c];
         for (pc_index m = 0; m < M; m++)
@@ -44,7 +54,8 @@ SFX(dwc_tap)(T *restrict yo, const T *restrict xp, const T *restrict wp, pc_inde
     }
 }
 
-/* output rows r = n·OH + oh in [r0, r1): every pixel's taps, then bias and activation */
+/* The plain route (any M, any window): output rows r = n·OH + oh in [r0, r1), every
+ * pixel's taps one by one into y, then bias and activation */
 static void
 SFX(dwc_forward_rows)(void *ctx, pc_index r0, pc_index r1)
 {
@@ -74,14 +85,169 @@ SFX(dwc_forward_rows)(void *ctx, pc_index r0, pc_index r1)
     }
 }
 
+/* The fast route (M = 1, at most DWC_MAX_TAPS taps): a pixel's taps are listed once
+ * (offsets into the source image and into w), then summed for DWC_CB channels at a
+ * time in registers:
+ *   out[i] (+)= Σ_t src[off[t] + i] · w[woff[t] + i], i < nc ≤ DWC_CB    add: accumulates */
+static inline void
+SFX(dwc_block)(T *restrict out, const T *restrict src, const T *restrict w,
+               const pc_index *off, const pc_index *woff, int taps, pc_index nc, int add)
+{
+    T a[DWC_CB];
+    for (pc_index i = 0; i < nc; i++)
+        a[i] = 0;
+    for (int t = 0; t < taps; t++) {
+        const T *restrict s = src + off[t], *restrict k = w + woff[t];
+        for (pc_index i = 0; i < nc; i++)
+            a[i] += s[i] * k[i];
+    }
+    for (pc_index i = 0; i < nc; i++)
+        out[i] = add ? out[i] + a[i] : a[i];
+}
+
+/* out (C,) (+)= the listed taps over all C channels: full blocks, then the tail */
+static inline void
+SFX(dwc_pixel)(T *out, const T *src, const T *w, const pc_index *off, const pc_index *woff,
+               int taps, pc_index C, int add)
+{
+    pc_index c = 0;
+    for (; c + DWC_CB <= C; c += DWC_CB)
+        SFX(dwc_block)(out + c, src + c, w + c, off, woff, taps, DWC_CB, add);
+    if (c < C)
+        SFX(dwc_block)(out + c, src + c, w + c, off, woff, taps, C - c, add);
+}
+
+/* The output index o with o·S = t (t = i + pad − k·dilation), or −1 if there is none */
+static inline pc_index
+SFX(dwc_out_index)(pc_index t, pc_index S, pc_index O)
+{
+    if (t < 0 || (S > 1 && t % S != 0))
+        return -1;
+    return t / S < O ? t / S : -1;
+}
+
+/* Fast route, the taps of pixel (a, b) listed as offsets into the source image (off)
+ * and into w (woff); returns how many:
+ *   forward (dx = 0): the input pixels (ih, iw) that output pixel (a, b) reads;
+ *   dx (dx = 1): the output pixels (oh, ow) that read input pixel (a, b), the
+ *   transposed stencil ih = oh·SH − PT + kh·DH, iw = ow·SW − PL + kw·DW */
+static inline int
+SFX(dwc_list_taps)(const pc_window2d *g, pc_index a, pc_index b, int dx, pc_index *off,
+                   pc_index *woff)
+{
+    const pc_index width = dx ? g->OW : g->W;
+    int taps = 0;
+    for (pc_index kh = 0; kh < g->KH; kh++) {
+        const pc_index r = dx ? SFX(dwc_out_index)(a + g->PT - kh * (g->GH + 1), g->SH, g->OH)
+                              : SFX(dwc_in_row)(g, a, kh);
+        for (pc_index kw = 0; kw < g->KW && r >= 0; kw++) {
+            const pc_index c = dx ? SFX(dwc_out_index)(b + g->PL - kw * (g->GW + 1), g->SW,
+                                                       g->OW)
+                                  : SFX(dwc_in_col)(g, b, kw);
+            if (c >= 0) {
+                off[taps] = (r * width + c) * g->C;
+                woff[taps++] = (kh * g->KW + kw) * g->C;
+            }
+        }
+    }
+    return taps;
+}
+
+/* Fast route, rows [r0, r1) of the forward (dx = 0: r = n·OH + oh, overwrites, then
+ * bias and activation) or of dx (dx = 1: input rows r = n·H + ih, accumulates):
+ *   y[n, oh, ow, :] = Σ_taps x[n, ih, iw, :] · w[kh, kw, :]
+ *   dx[n, ih, iw, :] += Σ_taps dz[n, oh, ow, :] · w[kh, kw, :] */
+static void
+SFX(dwc_rows_fast)(const SFX(dwc_job) *job, pc_index r0, pc_index r1, int dx)
+{
+    const pc_window2d *g = job->g;
+    const pc_index C = g->C, H = dx ? g->H : g->OH, W = dx ? g->W : g->OW;
+    const pc_index image = dx ? g->OH * g->OW * C : g->H * g->W * C;
+    pc_index off[DWC_MAX_TAPS], woff[DWC_MAX_TAPS];
+    for (pc_index r = r0; r < r1; r++) {
+        const T *src = (dx ? job->dz : job->x) + (r / H) * image;
+        T *row = (dx ? job->dx : job->y) + r * W * C;
+        for (pc_index b = 0; b < W; b++) {
+            const int taps = SFX(dwc_list_taps)(g, r % H, b, dx, off, woff);
+            SFX(dwc_pixel)(row + b * C, src, job->w, off, woff, taps, C, dx);
+        }
+        if (!dx)
+            SFX(pc_bias_act_forward)(row, job->b, W, C, job->act);
+    }
+}
+
+static void
+SFX(dwc_forward_fast)(void *ctx, pc_index r0, pc_index r1)
+{
+    SFX(dwc_rows_fast)(ctx, r0, r1, 0);
+}
+
+static void
+SFX(dwc_dx_fast)(void *ctx, pc_index r0, pc_index r1)
+{
+    SFX(dwc_rows_fast)(ctx, r0, r1, 1);
+}
+
+/* acc[i] += Σ_{j < cols} xs[j·xstep + i] · dzs[j·C + i], i < nc ≤ DWC_CB; the sum
+ * over one output row in T (registers), added to the double partial sums   accumulates */
+static inline void
+SFX(dwc_dot_block)(double *restrict acc, const T *restrict xs, const T *restrict dzs,
+                   pc_index cols, pc_index xstep, pc_index C, pc_index nc)
+{
+    T a[DWC_CB];
+    for (pc_index i = 0; i < nc; i++)
+        a[i] = 0;
+    for (pc_index j = 0; j < cols; j++) {
+        const T *restrict xp = xs + j * xstep, *restrict dp = dzs + j * C;
+        for (pc_index i = 0; i < nc; i++)
+            a[i] += xp[i] * dp[i];
+    }
+    for (pc_index i = 0; i < nc; i++)
+        acc[i] += (double)a[i];
+}
+
+/* dw partial sums of image n, fast route: acc (KH·KW, C) +=
+ *   Σ_{oh, ow} x[n, ih, iw, :] · dz[n, oh, ow, :], per tap over the columns ow whose
+ *   iw is inside the image                                                  accumulates */
+static void
+SFX(dwc_dw_image_fast)(const SFX(dwc_job) *job, pc_index n, double *acc)
+{
+    const pc_window2d *g = job->g;
+    const pc_index C = g->C;
+    for (pc_index oh = 0; oh < g->OH; oh++)
+        for (pc_index kh = 0; kh < g->KH; kh++) {
+            const pc_index ih = SFX(dwc_in_row)(g, oh, kh);
+            if (ih < 0)
+                continue;
+            const T *xrow = job->x + (n * g->H + ih) * g->W * C;
+            const T *dzrow = job->dz + (n * g->OH + oh) * g->OW * C;
+            for (pc_index kw = 0; kw < g->KW; kw++) {
+                pc_index lo = 0, hi = g->OW, c = 0;
+                double *at = acc + (kh * g->KW + kw) * C;
+                while (lo < hi && SFX(dwc_in_col)(g, lo, kw) < 0)
+                    lo++;
+                while (hi > lo && SFX(dwc_in_col)(g, hi - 1, kw) < 0)
+                    hi--;
+                if (lo == hi)
+                    continue;
+                const T *xs = xrow + SFX(dwc_in_col)(g, lo, kw) * C, *dzs = dzrow + lo * C;
+                for (; c + DWC_CB <= C; c += DWC_CB)
+                    SFX(dwc_dot_block)(at + c, xs + c, dzs + c, hi - lo, g->SW * C, C, DWC_CB);
+                if (c < C)
+                    SFX(dwc_dot_block)(at + c, xs + c, dzs + c, hi - lo, g->SW * C, C, C - c);
+            }
+        }
+}
+
 void
 SFX(pc_conv_depthwise_forward)(const T *x, const T *w, const T *b, T *y, const pc_window2d *g,
                                pc_index M, int act)
 {
     SFX(dwc_job) job = {.x = x, .w = w, .b = b, .y = y, .g = g, .M = M, .act = act};
-    pc_parallel_for(g->N * g->OH,
-                    pc_parallel_grain(g->OW * g->C * M * g->KH * g->KW),
-                    SFX(dwc_forward_rows), &job);
+    PC_CONV_DEPTHWISE_DISPATCH(SFX(pc_conv_depthwise_forward_avx2), x, w, b, y, g, M, act);
+    pc_parallel_for(g->N * g->OH, pc_parallel_grain(g->OW * g->C * M * g->KH * g->KW),
+                    SFX(dwc_fast)(g, M) ? SFX(dwc_forward_fast) : SFX(dwc_forward_rows),
+                    &job);
 }
 
 /* dxp[c] += Σ_m dzo[c·M + m] · wp[c·M + m]                                accumulates */
@@ -89,11 +255,6 @@ static inline void
 SFX(dwc_tap_dx)(T *restrict dxp, const T *restrict dzo, const T *restrict wp, pc_index C,
                 pc_index M)
 {
-    if (M == 1) {
-        for (pc_index c = 0; c < C; c++)
-            dxp[c] += dzo[c] * wp[c];
-        return;
-    }
     for (pc_index c = 0; c < C; c++) {
         T s = 0;
         for (pc_index m = 0; m < M; m++)
@@ -102,16 +263,11 @@ SFX(dwc_tap_dx)(T *restrict dxp, const T *restrict dzo, const T *restrict wp, pc
     }
 }
 
-/* acc[o] += xp[o / M] · dzo[o]                                            accumulates */
+/* acc[c·M + m] += xp[c] · dzo[c·M + m]                                    accumulates */
 static inline void
 SFX(dwc_tap_dw)(double *restrict acc, const T *restrict xp, const T *restrict dzo,
                 pc_index C, pc_index M)
 {
-    if (M == 1) {
-        for (pc_index c = 0; c < C; c++)
-            acc[c] += (double)xp[c] * (double)dzo[c];
-        return;
-    }
     for (pc_index c = 0; c < C; c++) {
         const double v = (double)xp[c];
         for (pc_index m = 0; m < M; m++)
@@ -119,8 +275,8 @@ SFX(dwc_tap_dw)(double *restrict acc, const T *restrict xp, const T *restrict dz
     }
 }
 
-/* image n's output pixels, each tap's share to dx (when wanted) and to acc (when not
- * NULL: the (KH·KW, C·M) partial sums of dw) */
+/* The plain route: image n's output pixels, each tap's share to dx (when job->dx is
+ * not NULL) and to acc (when not NULL: the (KH·KW, C·M) partial sums of dw) */
 static void
 SFX(dwc_backward_image)(const SFX(dwc_job) *job, pc_index n, double *acc)
 {
@@ -147,7 +303,7 @@ SFX(dwc_backward_image)(const SFX(dwc_job) *job, pc_index n, double *acc)
         }
 }
 
-/* dx of images [n0, n1): each image's dx is its own */
+/* dx of images [n0, n1), plain route: each image's dx is its own */
 static void
 SFX(dwc_dx_images)(void *ctx, pc_index n0, pc_index n1)
 {
@@ -155,7 +311,8 @@ SFX(dwc_dx_images)(void *ctx, pc_index n0, pc_index n1)
         SFX(dwc_backward_image)(ctx, n, NULL);
 }
 
-/* blocks [b0, b1) of images: block b's dw partial sums into acc[b], and its images' dx */
+/* blocks [b0, b1) of images: block b's dw partial sums into acc[b] (and, on the plain
+ * route with job->dx set, its images' dx) */
 static void
 SFX(dwc_dw_blocks)(void *ctx, pc_index b0, pc_index b1)
 {
@@ -167,7 +324,10 @@ SFX(dwc_dw_blocks)(void *ctx, pc_index b0, pc_index b1)
         for (pc_index i = 0; i < size; i++)
             acc[i] = 0;
         for (pc_index n = b * g->N / job->blocks; n < (b + 1) * g->N / job->blocks; n++)
-            SFX(dwc_backward_image)(job, n, acc);
+            if (SFX(dwc_fast)(g, job->M))
+                SFX(dwc_dw_image_fast)(job, n, acc);
+            else
+                SFX(dwc_backward_image)(job, n, acc);
     }
 }
 
@@ -177,17 +337,23 @@ SFX(pc_conv_depthwise_backward)(const T *x, const T *w, const T *dz, T *dx, T *d
 {
     const pc_index size = g->KH * g->KW * g->C * M;
     const pc_index blocks = g->N < PC_CONV_DEPTHWISE_BLOCKS ? g->N : PC_CONV_DEPTHWISE_BLOCKS;
+    const int fast = SFX(dwc_fast)(g, M);
     SFX(dwc_job) job = {.x = x, .w = w, .dz = dz, .dx = dx, .g = g, .M = M,
                         .blocks = blocks, .acc = acc};
-    const pc_index per_image = g->OH * g->OW * g->KH * g->KW * g->C * M;
+    const pc_index per_pixel = g->KH * g->KW * g->C * M;
 
-    if (dw == NULL) {
-        if (dx != NULL)
-            pc_parallel_for(g->N, pc_parallel_grain(per_image), SFX(dwc_dx_images), &job);
+    PC_CONV_DEPTHWISE_DISPATCH(SFX(pc_conv_depthwise_backward_avx2), x, w, dz, dx, dw, g, M,
+                               acc);
+    if (dx != NULL && fast)             /* input rows; the plain route: whole images */
+        pc_parallel_for(g->N * g->H, pc_parallel_grain(g->W * per_pixel), SFX(dwc_dx_fast),
+                        &job);
+    else if (dx != NULL && dw == NULL)
+        pc_parallel_for(g->N, pc_parallel_grain(g->OH * g->OW * per_pixel),
+                        SFX(dwc_dx_images), &job);
+    if (dw == NULL || blocks < 1)
         return;
-    }
-    if (blocks < 1)
-        return;
+    if (fast)
+        job.dx = NULL;                  /* done above; the plain route adds it with dw */
     pc_parallel_for(blocks, 1, SFX(dwc_dw_blocks), &job);
     for (pc_index i = 0; i < size; i++) {       /* the blocks in order: thread-count free */
         double s = 0;
@@ -197,6 +363,7 @@ SFX(pc_conv_depthwise_backward)(const T *x, const T *w, const T *dz, T *dx, T *d
     }
 }
 
+#ifndef PC_CONV_DEPTHWISE_ISA              /* built once, not again for AVX2 */
 /* dst[:, off:off + width] += src */
 void
 SFX(pc_columns_scatter_add)(const T *src, T *dst, pc_index rows, pc_index ld, pc_index off,
@@ -209,3 +376,7 @@ SFX(pc_columns_scatter_add)(const T *src, T *dst, pc_index rows, pc_index ld, pc
             d[i] += s[i];
     }
 }
+#endif
+
+#undef DWC_CB
+#undef DWC_MAX_TAPS
