@@ -46,6 +46,24 @@ int pc_normalize_axis(const char *op, Py_ssize_t axis, int ndim, PyArrayObject *
     "\nBackward: the whole gradient of each output goes to the FIRST maximal element\n"  \
     "(in C order) of its group; tied elements get none, as in PyTorch's max(dim).\n"     \
     "NaN is the maximum of any group that holds one, as in NumPy."
+/* The sum, mean and max rows of a method table: the module functions (first = "x, ")
+ * and the Tensor methods (first = "") share their signatures and docstrings. */
+#define PC_REDUCE_ROWS(first, sum_fn, mean_fn, max_fn)                                    \
+    {"sum", PC_KW(sum_fn),                                                               \
+     "sum(" first "axis=None, keepdims=False)\n--\n\n" PC_DOC_REDUCE("sum")},              \
+    {"mean", PC_KW(mean_fn),                                                             \
+     "mean(" first "axis=None, keepdims=False)\n--\n\n" PC_DOC_REDUCE("mean")},            \
+    {"max", PC_KW(max_fn),                                                               \
+     "max(" first "axis=None, keepdims=False)\n--\n\n" PC_DOC_REDUCE("maximum")            \
+     PC_DOC_MAX_GRAD}
+/* A keyword function or method whose whole body is one call, which may use self (the
+ * module or the object), args and kwargs: PC_CALL_BINDING(py_sum, f(PC_OP_SUM, args, kwargs)) */
+#define PC_CALL_BINDING(fn, call)                                                         \
+    static PyObject *fn(PyObject *self, PyObject *args, PyObject *kwargs)                \
+    {                                                                                    \
+        (void)self;                                                                      \
+        return call;                                                                     \
+    }
 extern PyMethodDef pc_optim_functions[];        /* py/optim.c */
 extern PyMethodDef pc_hooks_functions[];        /* py/hooks.c */
 

@@ -184,11 +184,9 @@ PyObject *pc_layer_call_state(PyObject *cls, PyObject *ignored);
 
 /* Bindings of the layer family's functions and types (module.c) */
 int pc_initializers_exec(PyObject *m);
-int pc_layer_exec(PyObject *m);
-int pc_dense_exec(PyObject *m);
-int pc_conv2d_exec(PyObject *m);
-int pc_conv_route_exec(PyObject *m);          /* py/conv_route.c */
-int pc_conv2d_transpose_exec(PyObject *m);
+#define LAYER_FILE(stem) int pc_##stem##_exec(PyObject *m);
+#include "py/layer_files.def"
+#undef LAYER_FILE
 /* Tensors for (x, kernel, bias) of the conv functions in one dtype: float64 when any of
  * them is; objs[i] NULL or None gives ts[i] = NULL (new refs). 0 or -1. */
 int pc_conv_operands(PyObject *objs[3], PyObject *ts[3]);
@@ -217,15 +215,6 @@ int pc_conv_layer_finish(LayerObject *base, const char *who, PyObject *activatio
 PyObject *pc_conv_layer_build(LayerObject *base, PyObject *input_shape,
                               const pc_index ksize[2], npy_intp filters, int filters_at,
                               int use_bias, npy_intp groups);
-int pc_pool_exec(PyObject *m);
-int pc_layers_misc_exec(PyObject *m);
-int pc_activation_layers_exec(PyObject *m);
-int pc_norm_exec(PyObject *m);
-int pc_spatial_exec(PyObject *m);
-int pc_layer_norm_exec(PyObject *m);
-int pc_preprocessing_exec(PyObject *m);
-int pc_augment_exec(PyObject *m);
-int pc_augment_crop_exec(PyObject *m);
 
 /* Keras arguments pycnn accepts only at their defaults (None / False): ValueError naming
  * the first that is set (values[i] is the argument names[i] of `who`). 0 or -1. */

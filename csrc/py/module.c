@@ -180,12 +180,11 @@ pycnn_exec(PyObject *m)
         return -1;
     if (PyModule_AddObjectRef(m, "Tensor", (PyObject *)&Tensor_Type) < 0)
         return -1;
-    if (pc_layer_exec(m) < 0 || pc_dense_exec(m) < 0 || pc_layers_misc_exec(m) < 0 ||
-        pc_conv2d_exec(m) < 0 || pc_conv_route_exec(m) < 0 || pc_conv2d_transpose_exec(m) < 0 || pc_pool_exec(m) < 0 || pc_activation_layers_exec(m) < 0 ||
-        pc_norm_exec(m) < 0 || pc_spatial_exec(m) < 0 ||
-        pc_layer_norm_exec(m) < 0 || pc_preprocessing_exec(m) < 0 || pc_augment_exec(m) < 0 ||
-        pc_augment_crop_exec(m) < 0)
+#define LAYER_FILE(stem)                                                                    \
+    if (pc_##stem##_exec(m) < 0)                                                            \
         return -1;
+#include "py/layer_files.def"
+#undef LAYER_FILE
     for (size_t i = 0; i < sizeof(function_tables) / sizeof(function_tables[0]); i++)
         if (PyModule_AddFunctions(m, function_tables[i]) < 0)
             return -1;

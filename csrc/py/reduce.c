@@ -120,30 +120,11 @@ reduce_function(pc_op op, PyObject *args, PyObject *kwargs)
     return reduce(op, x, axis, keepdims);
 }
 
-static PyObject *
-py_sum(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
-{
-    return reduce_function(PC_OP_SUM, args, kwargs);
-}
-
-static PyObject *
-py_mean(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
-{
-    return reduce_function(PC_OP_MEAN, args, kwargs);
-}
-
-static PyObject *
-py_max(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
-{
-    return reduce_function(PC_OP_MAX, args, kwargs);
-}
+PC_CALL_BINDING(py_sum, reduce_function(PC_OP_SUM, args, kwargs))
+PC_CALL_BINDING(py_mean, reduce_function(PC_OP_MEAN, args, kwargs))
+PC_CALL_BINDING(py_max, reduce_function(PC_OP_MAX, args, kwargs))
 
 PyMethodDef pc_reduce_functions[] = {
-    {"sum", PC_KW(py_sum),
-     "sum(x, axis=None, keepdims=False)\n--\n\n" PC_DOC_REDUCE("sum")},
-    {"mean", PC_KW(py_mean),
-     "mean(x, axis=None, keepdims=False)\n--\n\n" PC_DOC_REDUCE("mean")},
-    {"max", PC_KW(py_max),
-     "max(x, axis=None, keepdims=False)\n--\n\n" PC_DOC_REDUCE("maximum") PC_DOC_MAX_GRAD},
+    PC_REDUCE_ROWS("x, ", py_sum, py_mean, py_max),
     {NULL, NULL, 0, NULL},
 };

@@ -380,17 +380,8 @@ join_function(pc_op op, PyObject *args, PyObject *kwargs)
     return join(op, tensors, axis);
 }
 
-static PyObject *
-py_concat(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
-{
-    return join_function(PC_OP_CONCAT, args, kwargs);
-}
-
-static PyObject *
-py_stack(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwargs)
-{
-    return join_function(PC_OP_STACK, args, kwargs);
-}
+PC_CALL_BINDING(py_concat, join_function(PC_OP_CONCAT, args, kwargs))
+PC_CALL_BINDING(py_stack, join_function(PC_OP_STACK, args, kwargs))
 
 PyMethodDef pc_shape_functions[] = {
     {"reshape", PC_KW(py_reshape),

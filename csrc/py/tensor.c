@@ -223,23 +223,9 @@ Tensor_explain_grad(TensorObject *self, PyObject *Py_UNUSED(ignored))
     return pc_call_hook(PC_HOOK_EXPLAIN_GRAD, (PyObject *)self);
 }
 
-static PyObject *
-Tensor_sum(PyObject *self, PyObject *args, PyObject *kwargs)
-{
-    return pc_reduce_method(PC_OP_SUM, self, args, kwargs);
-}
-
-static PyObject *
-Tensor_mean(PyObject *self, PyObject *args, PyObject *kwargs)
-{
-    return pc_reduce_method(PC_OP_MEAN, self, args, kwargs);
-}
-
-static PyObject *
-Tensor_max(PyObject *self, PyObject *args, PyObject *kwargs)
-{
-    return pc_reduce_method(PC_OP_MAX, self, args, kwargs);
-}
+PC_CALL_BINDING(Tensor_sum, pc_reduce_method(PC_OP_SUM, self, args, kwargs))
+PC_CALL_BINDING(Tensor_mean, pc_reduce_method(PC_OP_MEAN, self, args, kwargs))
+PC_CALL_BINDING(Tensor_max, pc_reduce_method(PC_OP_MAX, self, args, kwargs))
 
 static PyObject *
 Tensor_flatten(PyObject *self, PyObject *Py_UNUSED(ignored))
@@ -268,12 +254,7 @@ static PyMethodDef Tensor_methods[] = {
     {"tolist", (PyCFunction)Tensor_tolist, METH_NOARGS, "tolist()\n--\n\nnested Python lists"},
     {"astype", (PyCFunction)Tensor_astype, METH_O,
      "astype(dtype)\n--\n\ncast to float32 or float64 (differentiable)"},
-    {"sum", PC_KW(Tensor_sum),
-     "sum(axis=None, keepdims=False)\n--\n\n" PC_DOC_REDUCE("sum")},
-    {"mean", PC_KW(Tensor_mean),
-     "mean(axis=None, keepdims=False)\n--\n\n" PC_DOC_REDUCE("mean")},
-    {"max", PC_KW(Tensor_max),
-     "max(axis=None, keepdims=False)\n--\n\n" PC_DOC_REDUCE("maximum") PC_DOC_MAX_GRAD},
+    PC_REDUCE_ROWS("", Tensor_sum, Tensor_mean, Tensor_max),
     {"reshape", (PyCFunction)pc_reshape_method, METH_VARARGS,
      "reshape(*shape)\n--\n\nthe same numbers in another shape, t.reshape(2, 3) or\n"
      "t.reshape((2, 3)); one size may be -1. Shares this tensor's memory."},

@@ -30,35 +30,23 @@ import importlib as _importlib
 import pkgutil as _pkgutil
 
 from .base import Layer
-from .core import (ELU, Activation, AveragePooling2D, BatchNormalization, Conv2D,
-                   Conv2DTranspose, Cropping2D,
-                   Dense, Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D,
-                   LayerNormalization, LeakyReLU, MaxPooling2D, Maxout, Normalization,
-                   RandomContrast, RandomCrop, RandomFlip, RandomRotation, RandomTranslation,
-                   RandomZoom, Rescaling, Reshape, Softmax, SpatialDropout2D, UpSampling2D,
-                   ZeroPadding2D)
 from .convolutional import Conv1D, DepthwiseConv2D, SeparableConv2D
 from .input_layer import InputLayer
 from .merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract,
                       TensorOp, add, average, concatenate, maximum, minimum, multiply,
                       subtract)
 
-__all__ = ["Layer", "InputLayer", "Input", "Dense", "Conv1D", "Conv2D", "Conv2DTranspose",
-           "DepthwiseConv2D", "SeparableConv2D", "MaxPooling2D",
-           "AveragePooling2D", "Dropout", "Flatten", "Reshape", "Activation", "LeakyReLU",
-           "ELU", "Softmax", "Maxout", "UpSampling2D", "BatchNormalization",
-           "GlobalAveragePooling2D", "GlobalMaxPooling2D", "ZeroPadding2D", "Cropping2D",
-           "LayerNormalization", "Rescaling", "RandomFlip", "RandomTranslation",
-           "RandomRotation", "RandomZoom", "RandomCrop", "RandomContrast", "SpatialDropout2D",
-           "Normalization", "Add", "Subtract", "Multiply",
-           "Average", "Maximum", "Minimum", "Concatenate", "TensorOp", "add", "subtract",
-           "multiply", "average", "maximum", "minimum", "concatenate"]
+__all__ = ["Layer", "InputLayer", "Input", "Conv1D", "DepthwiseConv2D", "SeparableConv2D",
+           "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
+           "TensorOp", "add", "subtract", "multiply", "average", "maximum", "minimum",
+           "concatenate"]
 
 
-# Every other module of this package is a layer file: what its __all__ names is exported
-# here, so a new layer is a new file and no line in this one.
+# core (the C layer types, from its _NATIVE table) and every other module of this package
+# that is a layer file: what its __all__ names is exported here, so a new layer is a row in
+# core._NATIVE or a new file, and no line in this one.
 for _info in sorted(_pkgutil.iter_modules(__path__), key=lambda m: m.name):
-    if _info.name not in ("base", "convolutional", "core", "input_layer", "merging"):
+    if _info.name not in ("base", "convolutional", "input_layer", "merging"):
         _module = _importlib.import_module(f"{__name__}.{_info.name}")
         globals().update({_n: getattr(_module, _n) for _n in _module.__all__})
         __all__ += [_n for _n in _module.__all__ if _n not in __all__]
@@ -72,5 +60,5 @@ def Input(*args, **kwargs):
 
 
 # The submodules are the implementation; the package shows only the layers (__all__).
-del base, convolutional, core, input_layer, merging  # noqa: F821
+del base, convolutional, input_layer, merging  # noqa: F821
 globals().pop("_info", None), globals().pop("_module", None)

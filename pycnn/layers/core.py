@@ -9,12 +9,7 @@ penalties enter ``layer.losses`` and so the training loss.
 from .. import _core
 from .base import Layer, get_regularizer, serialize_regularizer
 
-__all__ = ["Dense", "Conv2D", "Conv2DTranspose", "Maxout", "MaxPooling2D", "AveragePooling2D", "Dropout",
-           "Flatten", "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "UpSampling2D",
-           "BatchNormalization", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "ZeroPadding2D",
-           "Cropping2D", "LayerNormalization", "Rescaling", "RandomFlip", "RandomTranslation",
-           "RandomRotation", "RandomZoom", "RandomCrop", "RandomContrast", "SpatialDropout2D",
-           "Normalization"]
+__all__ = ["Dense", "Conv2D", "Conv2DTranspose"]  # and the _NATIVE rows, added below
 
 
 class _Regularized:
@@ -94,29 +89,39 @@ def _native(c_type, build_config=True):
     return cls
 
 
-Maxout = _native(_core.Maxout)
-MaxPooling2D = _native(_core.MaxPooling2D, build_config=False)
-AveragePooling2D = _native(_core.AveragePooling2D, build_config=False)
-Dropout = _native(_core.Dropout, build_config=False)
-Flatten = _native(_core.Flatten)
-Reshape = _native(_core.Reshape, build_config=False)
-Activation = _native(_core.Activation, build_config=False)
-LeakyReLU = _native(_core.LeakyReLU, build_config=False)
-ELU = _native(_core.ELU, build_config=False)
-Softmax = _native(_core.Softmax, build_config=False)
-UpSampling2D = _native(_core.UpSampling2D)
-BatchNormalization = _native(_core.BatchNormalization)
-GlobalAveragePooling2D = _native(_core.GlobalAveragePooling2D, build_config=False)
-GlobalMaxPooling2D = _native(_core.GlobalMaxPooling2D, build_config=False)
-ZeroPadding2D = _native(_core.ZeroPadding2D)
-Cropping2D = _native(_core.Cropping2D)
-LayerNormalization = _native(_core.LayerNormalization)
-Rescaling = _native(_core.Rescaling)
-RandomFlip = _native(_core.RandomFlip)
-RandomTranslation = _native(_core.RandomTranslation)
-RandomRotation = _native(_core.RandomRotation)
-RandomZoom = _native(_core.RandomZoom)
-RandomCrop = _native(_core.RandomCrop)
-RandomContrast = _native(_core.RandomContrast)
-SpatialDropout2D = _native(_core.SpatialDropout2D, build_config=False)
-Normalization = _native(_core.Normalization)
+# The C layer types whose public class is _native(c_type): name -> whether Keras writes a
+# 'build_config' for it (False for the layers that build in __init__). A new plain C layer
+# type is one row here.
+_NATIVE = {
+    "Maxout": True,
+    "MaxPooling2D": False,
+    "AveragePooling2D": False,
+    "Dropout": False,
+    "Flatten": True,
+    "Reshape": False,
+    "Activation": False,
+    "LeakyReLU": False,
+    "ELU": False,
+    "Softmax": False,
+    "UpSampling2D": True,
+    "BatchNormalization": True,
+    "GlobalAveragePooling2D": False,
+    "GlobalMaxPooling2D": False,
+    "ZeroPadding2D": True,
+    "Cropping2D": True,
+    "LayerNormalization": True,
+    "Rescaling": True,
+    "RandomFlip": True,
+    "RandomTranslation": True,
+    "RandomRotation": True,
+    "RandomZoom": True,
+    "RandomCrop": True,
+    "RandomContrast": True,
+    "SpatialDropout2D": False,
+    "Normalization": True,
+}
+
+for _name, _build_config in _NATIVE.items():
+    globals()[_name] = _native(getattr(_core, _name), build_config=_build_config)
+__all__ += list(_NATIVE)
+del _name, _build_config
