@@ -7,9 +7,7 @@
 /* what a chunk of rows sums (norm_impl.h) */
 enum { NORM_SUM_X, NORM_SUM_DEV2, NORM_SUM_DY };
 
-/* a run's float lanes (two SSE vectors), and the channels-last rows summed in T before
- * their sums go into the double ones */
-#define NORM_LANES 8
+/* channels-last rows summed in T before their sums go into the double ones */
 #define NORM_BLOCK 64
 
 /* Rows (indices of A) per chunk: about PC_PARALLEL_GRAIN values, at least one row.
@@ -29,8 +27,8 @@ pc_norm_chunks(pc_index A, pc_index C, pc_index B)
 }
 
 /* In doubles: the chunks' partial sums (chunks, 2, C) in double, room for as many in
- * T (one block of rows' sums per chunk), then two (C,) sums in double and three (C,)
- * coefficients in T */
+ * T (layer norm: one block of rows' column sums per chunk), then two (C,) sums in double
+ * and three (C,) coefficients in T */
 pc_index
 pc_norm_workspace(pc_index A, pc_index C, pc_index B)
 {

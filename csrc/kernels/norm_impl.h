@@ -1,46 +1,59 @@
 /* norm_impl.h — template body of norm.h's kernels, no include guard.
  * Needs T, ACC, SFX(name), SQRT (dtype_f32.h / dtype_f64.h) and norm.c's
- * pc_norm_rows / pc_norm_chunks, NORM_LANES, NORM_BLOCK and the NORM_SUM_* codes.
+ * pc_norm_rows / pc_norm_chunks, NORM_BLOCK and the NORM_SUM_* codes.
  * Legend: norm.h.
  * Precision: a run of contiguous values (B of one channel, K of one row) is summed in T
- * over NORM_LANES lanes; a channels-last column over blocks of NORM_BLOCK rows in T. Those
+ * in vector lanes; a channels-last column over blocks of NORM_BLOCK rows in T. Those
  * partial sums are then added in ACC (double), so no float sum runs over many values.
  * The elementwise passes compute in T.
  */
 
-/* ---- sums along one run of n contiguous values, in NORM_LANES lanes of T ------------ */
+/* ---- sums along one run of n contiguous values, in vector lanes of T ---------------
+ * GCC vector extensions of 16 bytes (one SSE2 register: 4 floats, 2 doubles; wider ones
+ * would live on the stack in the baseline build), two accumulators for the latency */
 
-/* the lanes added in a fixed order */
+typedef T SFX(nvec) __attribute__((vector_size(16)));
+/* the same, for unaligned loads through any T pointer */
+typedef T SFX(nuvec) __attribute__((vector_size(16), aligned(sizeof(T)), may_alias));
+#define NORM_VL ((pc_index)(sizeof(SFX(nvec)) / sizeof(T)))
+#define NORM_LOAD(p) (*(const SFX(nuvec) *)(p))
+
+/* the lanes of a + b added pairwise in a fixed order */
 static inline T
-SFX(norm_lanes_total)(const T *a)
+SFX(norm_lanes_total)(SFX(nvec) a, SFX(nvec) b)
 {
-    T t = 0;
-    for (int l = 0; l < NORM_LANES; l++)
-        t += a[l];
-    return t;
+    a += b;
+    for (pc_index w = NORM_VL / 2; w >= 1; w /= 2)
+        for (pc_index l = 0; l < w; l++)
+            a[l] += a[l + w];
+    return a[0];
 }
 
 /* Σ x (SUM_X) or Σ (x − m)² (SUM_DEV2) */
 static inline T
 SFX(norm_run_sum)(const T *restrict x, pc_index n, T m, int what)
 {
-    T a[NORM_LANES] = {0};
+    SFX(nvec) a = {0}, b = {0};
+    T t = 0;
     pc_index i = 0;
     if (what == NORM_SUM_X) {
-        for (; i + NORM_LANES <= n; i += NORM_LANES)
-            for (int l = 0; l < NORM_LANES; l++)
-                a[l] += x[i + l];
+        for (; i + 2 * NORM_VL <= n; i += 2 * NORM_VL) {
+            a += NORM_LOAD(x + i);
+            b += NORM_LOAD(x + i + NORM_VL);
+        }
         for (; i < n; i++)
-            a[0] += x[i];
+            t += x[i];
     }
     else {
-        for (; i + NORM_LANES <= n; i += NORM_LANES)
-            for (int l = 0; l < NORM_LANES; l++)
-                a[l] += (x[i + l] - m) * (x[i + l] - m);
+        for (; i + 2 * NORM_VL <= n; i += 2 * NORM_VL) {
+            SFX(nvec) d = NORM_LOAD(x + i) - m, e = NORM_LOAD(x + i + NORM_VL) - m;
+            a += d * d;
+            b += e * e;
+        }
         for (; i < n; i++)
-            a[0] += (x[i] - m) * (x[i] - m);
+            t += (x[i] - m) * (x[i] - m);
     }
-    return SFX(norm_lanes_total)(a);
+    return SFX(norm_lanes_total)(a, b) + t;
 }
 
 /* with g = dy · w (w NULL: g = dy):  *s1 = Σ g,  *s2 = Σ g · (x − m) */
@@ -48,30 +61,27 @@ static inline void
 SFX(norm_run_dot)(const T *restrict dy, const T *restrict w, const T *restrict x, pc_index n,
                   T m, T *s1, T *s2)
 {
-    T a1[NORM_LANES] = {0}, a2[NORM_LANES] = {0};
+    SFX(nvec) a1 = {0}, b1 = {0}, a2 = {0}, b2 = {0};
+    T t1 = 0, t2 = 0;
     pc_index i = 0;
-    if (w == NULL) {
-        for (; i + NORM_LANES <= n; i += NORM_LANES)
-            for (int l = 0; l < NORM_LANES; l++) {
-                a1[l] += dy[i + l];
-                a2[l] += dy[i + l] * (x[i + l] - m);
-            }
-    }
-    else {
-        for (; i + NORM_LANES <= n; i += NORM_LANES)
-            for (int l = 0; l < NORM_LANES; l++) {
-                T g = dy[i + l] * w[i + l];
-                a1[l] += g;
-                a2[l] += g * (x[i + l] - m);
-            }
+    for (; i + 2 * NORM_VL <= n; i += 2 * NORM_VL) {
+        SFX(nvec) g = NORM_LOAD(dy + i), h = NORM_LOAD(dy + i + NORM_VL);
+        if (w != NULL) {
+            g *= NORM_LOAD(w + i);
+            h *= NORM_LOAD(w + i + NORM_VL);
+        }
+        a1 += g;
+        b1 += h;
+        a2 += g * (NORM_LOAD(x + i) - m);
+        b2 += h * (NORM_LOAD(x + i + NORM_VL) - m);
     }
     for (; i < n; i++) {
         T g = w != NULL ? dy[i] * w[i] : dy[i];
-        a1[0] += g;
-        a2[0] += g * (x[i] - m);
+        t1 += g;
+        t2 += g * (x[i] - m);
     }
-    *s1 = SFX(norm_lanes_total)(a1);
-    *s2 = SFX(norm_lanes_total)(a2);
+    *s1 = SFX(norm_lanes_total)(a1, b1) + t1;
+    *s2 = SFX(norm_lanes_total)(a2, b2) + t2;
 }
 
 /* ---- per-channel sums over chunks of rows (a row = one index of A: C·B values) ---- */
@@ -81,36 +91,79 @@ typedef struct {
     const T *mean;              /* NORM_SUM_DEV2, NORM_SUM_DY: the centre (C,) */
     pc_index A, C, B, rows;     /* rows per chunk */
     ACC *part;                  /* (chunks, 2, C): this chunk's sums */
-    T *block;                   /* (chunks, 2, C): B = 1, the sums of one block of rows */
     int what;
 } SFX(norm_sum_job);
 
-/* B = 1 (channels_last), rows r0..r1−1 of C values: b1[c] += x | (x − m)² | dy, and for
- * SUM_DY also b2[c] += dy · (x − m); loops over c that vectorise */
+/* B = 1 (channels_last), rows r0..r1−1 of C values, columns c0..c0+w−1 (w = 2 vectors,
+ * or 1 for the last < 2 vectors' worth): per column a1 = Σ x | (x − m)² | dy, and for
+ * SUM_DY a2 = Σ dy · (x − m), kept in registers over the rows, then added to s1, s2 */
 static inline void
-SFX(norm_columns)(const SFX(norm_sum_job) *j, pc_index r0, pc_index r1, T *restrict b1,
-                  T *restrict b2)
+SFX(norm_columns)(const SFX(norm_sum_job) *j, pc_index r0, pc_index r1, pc_index c0,
+                  pc_index w, int what, ACC *s1, ACC *s2)
 {
-    const T *restrict m = j->mean;
     pc_index C = j->C;
-    for (pc_index r = r0; r < r1; r++) {
-        const T *restrict x = j->x + r * C;
-        if (j->what == NORM_SUM_X) {
-            for (pc_index c = 0; c < C; c++)
-                b1[c] += x[c];
+    if (w == 2 * NORM_VL) {
+        SFX(nvec) a1 = {0}, b1 = {0}, a2 = {0}, b2 = {0}, ma = {0}, mb = {0};
+        if (what != NORM_SUM_X) {
+            ma = NORM_LOAD(j->mean + c0);
+            mb = NORM_LOAD(j->mean + c0 + NORM_VL);
         }
-        else if (j->what == NORM_SUM_DEV2) {
-            for (pc_index c = 0; c < C; c++)
-                b1[c] += (x[c] - m[c]) * (x[c] - m[c]);
-        }
-        else {
-            const T *restrict dy = j->dy + r * C;
-            for (pc_index c = 0; c < C; c++) {
-                b1[c] += dy[c];
-                b2[c] += dy[c] * (x[c] - m[c]);
+        for (pc_index r = r0; r < r1; r++) {
+            const T *x = j->x + r * C + c0;
+            SFX(nvec) xa = NORM_LOAD(x), xb = NORM_LOAD(x + NORM_VL);
+            if (what == NORM_SUM_X) {
+                a1 += xa;
+                b1 += xb;
+            }
+            else if (what == NORM_SUM_DEV2) {
+                a1 += (xa - ma) * (xa - ma);
+                b1 += (xb - mb) * (xb - mb);
+            }
+            else {
+                const T *dy = j->dy + r * C + c0;
+                SFX(nvec) ga = NORM_LOAD(dy), gb = NORM_LOAD(dy + NORM_VL);
+                a1 += ga;
+                b1 += gb;
+                a2 += ga * (xa - ma);
+                b2 += gb * (xb - mb);
             }
         }
+        for (pc_index l = 0; l < NORM_VL; l++) {
+            s1[c0 + l] += (ACC)a1[l];
+            s1[c0 + NORM_VL + l] += (ACC)b1[l];
+            s2[c0 + l] += (ACC)a2[l];
+            s2[c0 + NORM_VL + l] += (ACC)b2[l];
+        }
+        return;
     }
+    for (pc_index c = c0; c < c0 + w; c++) {    /* fewer columns: one at a time */
+        T m = what != NORM_SUM_X ? j->mean[c] : 0, a1 = 0, a2 = 0;
+        for (pc_index r = r0; r < r1; r++) {
+            T xv = j->x[r * C + c];
+            if (what == NORM_SUM_X)
+                a1 += xv;
+            else if (what == NORM_SUM_DEV2)
+                a1 += (xv - m) * (xv - m);
+            else {
+                a1 += j->dy[r * C + c];
+                a2 += j->dy[r * C + c] * (xv - m);
+            }
+        }
+        s1[c] += (ACC)a1;
+        s2[c] += (ACC)a2;
+    }
+}
+
+/* rows r0..r1−1 (B = 1), every column */
+static inline void
+SFX(norm_column_block)(const SFX(norm_sum_job) *j, pc_index r0, pc_index r1, int what,
+                       ACC *s1, ACC *s2)
+{
+    pc_index c = 0;
+    for (; c + 2 * NORM_VL <= j->C; c += 2 * NORM_VL)
+        SFX(norm_columns)(j, r0, r1, c, 2 * NORM_VL, what, s1, s2);
+    if (c < j->C)
+        SFX(norm_columns)(j, r0, r1, c, j->C - c, what, s1, s2);
 }
 
 /* B > 1, row r: one run of B values per channel */
@@ -138,7 +191,6 @@ SFX(norm_sum_chunks)(void *ctx, pc_index k0, pc_index k1)
     pc_index C = j->C;
     for (pc_index k = k0; k < k1; k++) {
         ACC *s = j->part + k * 2 * C;           /* s1 = s, s2 = s + C */
-        T *b = j->block + k * 2 * C;
         pc_index r1 = (k + 1) * j->rows < j->A ? (k + 1) * j->rows : j->A;
         for (pc_index c = 0; c < 2 * C; c++)
             s[c] = 0;
@@ -148,11 +200,13 @@ SFX(norm_sum_chunks)(void *ctx, pc_index k0, pc_index k1)
             continue;
         }
         for (pc_index r = k * j->rows; r < r1; r += NORM_BLOCK) {
-            for (pc_index c = 0; c < 2 * C; c++)
-                b[c] = 0;
-            SFX(norm_columns)(j, r, r + NORM_BLOCK < r1 ? r + NORM_BLOCK : r1, b, b + C);
-            for (pc_index c = 0; c < 2 * C; c++)
-                s[c] += (ACC)b[c];
+            pc_index e = r + NORM_BLOCK < r1 ? r + NORM_BLOCK : r1;
+            if (j->what == NORM_SUM_X)             /* constant `what`s, for the inlining */
+                SFX(norm_column_block)(j, r, e, NORM_SUM_X, s, s + C);
+            else if (j->what == NORM_SUM_DEV2)
+                SFX(norm_column_block)(j, r, e, NORM_SUM_DEV2, s, s + C);
+            else
+                SFX(norm_column_block)(j, r, e, NORM_SUM_DY, s, s + C);
         }
     }
 }
@@ -175,15 +229,13 @@ SFX(norm_sums)(SFX(norm_sum_job) *j, ACC *s1, ACC *s2)
     }
 }
 
-/* the job over workspace `work` (norm.c's layout: part, block, then the (C,) arrays) */
+/* the job over workspace `work` (norm.c's layout: part, then the (C,) arrays) */
 static SFX(norm_sum_job)
 SFX(norm_sum_job_of)(const T *x, const T *dy, const T *mean, pc_index A, pc_index C,
                      pc_index B, ACC *work, int what)
 {
-    pc_index chunks = pc_norm_chunks(A, C, B);
     SFX(norm_sum_job) j = {.x = x, .dy = dy, .mean = mean, .A = A, .C = C, .B = B,
-                           .rows = pc_norm_rows(C, B), .part = work,
-                           .block = (T *)(work + chunks * 2 * C), .what = what};
+                           .rows = pc_norm_rows(C, B), .part = work, .what = what};
     return j;
 }
 
