@@ -646,3 +646,17 @@ def test_input_gradient_written_over_a_recycled_buffer_is_right(rng):
     np.testing.assert_array_equal(grads[0], grads[1])
     np.testing.assert_array_equal(grads[2], grads[3])
     assert np.isfinite(grads[0]).all() and np.isfinite(grads[2]).all()
+
+
+@pytest.mark.parametrize("dtype, atol", [("float32", 1e-3), ("float64", 1e-9)])
+def test_moments_merged_over_chunks_do_not_cancel(rng, dtype, atol):
+    """The variance comes from each chunk's squares about its own mean, merged: a mean
+    of 1000 over a unit spread (three chunks, the last one short) loses nothing."""
+    layer = BatchNormalization(dtype=dtype, momentum=0.0)
+    x = (1000 + rng.normal(size=(40000, 2))).astype(dtype)
+    y = layer(x, training=True).numpy()
+    np.testing.assert_allclose(y, reference.batch_norm(x, axis=-1), atol=atol)
+    np.testing.assert_allclose(layer.moving_variance.numpy(), x.astype(np.float64).var(axis=0),
+                               rtol=atol)
+    np.testing.assert_allclose(layer.moving_mean.numpy(), x.astype(np.float64).mean(axis=0),
+                               rtol=1e-7)

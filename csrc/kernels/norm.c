@@ -5,7 +5,7 @@
 #include "parallel.h"
 
 /* what a chunk of rows sums (norm_impl.h) */
-enum { NORM_SUM_X, NORM_SUM_DEV2, NORM_SUM_DY };
+enum { NORM_SUM_X, NORM_SUM_DEV2, NORM_SUM_DY, NORM_SUM_MOMENTS };
 
 /* channels-last rows summed in T before their sums go into the double ones */
 #define NORM_BLOCK 64
@@ -27,8 +27,8 @@ pc_norm_chunks(pc_index A, pc_index C, pc_index B)
 }
 
 /* In doubles: the chunks' partial sums (chunks, 2, C) in double, room for as many in
- * T (layer norm: one block of rows' column sums per chunk), then two (C,) sums in double
- * and three (C,) coefficients in T */
+ * T (the moments: each chunk's mean; layer norm: one block of rows' column sums per
+ * chunk), then two (C,) sums in double and three (C,) coefficients in T */
 pc_index
 pc_norm_workspace(pc_index A, pc_index C, pc_index B)
 {

@@ -91,6 +91,7 @@ typedef struct {
     const T *mean;              /* NORM_SUM_DEV2, NORM_SUM_DY: the centre (C,) */
     pc_index A, C, B, rows;     /* rows per chunk */
     ACC *part;                  /* (chunks, 2, C): this chunk's sums */
+    T *centre;                  /* NORM_SUM_MOMENTS: (chunks, C) the chunks' means */
     int what;
 } SFX(norm_sum_job);
 
@@ -184,6 +185,35 @@ SFX(norm_runs)(const SFX(norm_sum_job) *j, pc_index r, ACC *s1, ACC *s2)
     }
 }
 
+/* chunk k's sums of `what` about centre m: s1 (C,) (and s2 for SUM_DY), overwritten */
+static inline void
+SFX(norm_chunk_sums)(const SFX(norm_sum_job) *j, pc_index k, int what, const T *m, ACC *s1,
+                     ACC *s2)
+{
+    SFX(norm_sum_job) jk = *j;
+    pc_index C = j->C, r1 = (k + 1) * j->rows < j->A ? (k + 1) * j->rows : j->A;
+    jk.what = what;
+    jk.mean = m;
+    for (pc_index c = 0; c < C; c++)
+        s1[c] = s2[c] = 0;
+    if (j->B > 1) {
+        for (pc_index r = k * j->rows; r < r1; r++)
+            SFX(norm_runs)(&jk, r, s1, s2);
+        return;
+    }
+    for (pc_index r = k * j->rows; r < r1; r += NORM_BLOCK) {
+        pc_index e = r + NORM_BLOCK < r1 ? r + NORM_BLOCK : r1;
+        if (what == NORM_SUM_X)                 /* constant `what`s, for the inlining */
+            SFX(norm_column_block)(&jk, r, e, NORM_SUM_X, s1, s2);
+        else if (what == NORM_SUM_DEV2)
+            SFX(norm_column_block)(&jk, r, e, NORM_SUM_DEV2, s1, s2);
+        else
+            SFX(norm_column_block)(&jk, r, e, NORM_SUM_DY, s1, s2);
+    }
+}
+
+/* part[k] = chunk k's (s1, s2); for NORM_SUM_MOMENTS (Σ x, Σ (x − m_k)²) with m_k the
+ * chunk's own mean (j->centre[k]), the chunk read twice while it is in cache */
 static void
 SFX(norm_sum_chunks)(void *ctx, pc_index k0, pc_index k1)
 {
@@ -191,23 +221,17 @@ SFX(norm_sum_chunks)(void *ctx, pc_index k0, pc_index k1)
     pc_index C = j->C;
     for (pc_index k = k0; k < k1; k++) {
         ACC *s = j->part + k * 2 * C;           /* s1 = s, s2 = s + C */
-        pc_index r1 = (k + 1) * j->rows < j->A ? (k + 1) * j->rows : j->A;
-        for (pc_index c = 0; c < 2 * C; c++)
-            s[c] = 0;
-        if (j->B > 1) {
-            for (pc_index r = k * j->rows; r < r1; r++)
-                SFX(norm_runs)(j, r, s, s + C);
+        if (j->what != NORM_SUM_MOMENTS) {
+            SFX(norm_chunk_sums)(j, k, j->what, j->mean, s, s + C);
             continue;
         }
-        for (pc_index r = k * j->rows; r < r1; r += NORM_BLOCK) {
-            pc_index e = r + NORM_BLOCK < r1 ? r + NORM_BLOCK : r1;
-            if (j->what == NORM_SUM_X)             /* constant `what`s, for the inlining */
-                SFX(norm_column_block)(j, r, e, NORM_SUM_X, s, s + C);
-            else if (j->what == NORM_SUM_DEV2)
-                SFX(norm_column_block)(j, r, e, NORM_SUM_DEV2, s, s + C);
-            else
-                SFX(norm_column_block)(j, r, e, NORM_SUM_DY, s, s + C);
-        }
+        pc_index r1 = (k + 1) * j->rows < j->A ? (k + 1) * j->rows : j->A;
+        ACC nk = (ACC)(r1 - k * j->rows) * (ACC)j->B;
+        T *mk = j->centre + k * C;
+        SFX(norm_chunk_sums)(j, k, NORM_SUM_X, NULL, s, s + C);
+        for (pc_index c = 0; c < C; c++)
+            mk[c] = (T)(s[c] / nk);
+        SFX(norm_chunk_sums)(j, k, NORM_SUM_DEV2, mk, s + C, s + C);
     }
 }
 
@@ -229,13 +253,15 @@ SFX(norm_sums)(SFX(norm_sum_job) *j, ACC *s1, ACC *s2)
     }
 }
 
-/* the job over workspace `work` (norm.c's layout: part, then the (C,) arrays) */
+/* the job over workspace `work` (norm.c's layout: part, centre, then the (C,) arrays) */
 static SFX(norm_sum_job)
 SFX(norm_sum_job_of)(const T *x, const T *dy, const T *mean, pc_index A, pc_index C,
                      pc_index B, ACC *work, int what)
 {
     SFX(norm_sum_job) j = {.x = x, .dy = dy, .mean = mean, .A = A, .C = C, .B = B,
-                           .rows = pc_norm_rows(C, B), .part = work, .what = what};
+                           .rows = pc_norm_rows(C, B), .part = work,
+                           .centre = (T *)(work + pc_norm_chunks(A, C, B) * 2 * C),
+                           .what = what};
     return j;
 }
 
@@ -318,21 +344,35 @@ SFX(norm_map)(const SFX(norm_map_job) *j, pc_index A)
 
 /* ---- the kernels ------------------------------------------------------------------ */
 
+/* One read of x: chunk k's Σ x = S_k and Σ (x − m_k)² = Q_k about its own mean m_k
+ * (n_k values), then, with mean = Σ S_k / n and e_k = m_k − mean,
+ *   Σ (x − mean)² = Σ_k Q_k + 2·e_k·(S_k − n_k·m_k) + n_k·e_k²
+ * (exact; the middle term is what rounding m_k to T leaves). No cancellation: each
+ * chunk's squares are taken about a centre inside its data. */
 void
 SFX(pc_batch_norm_moments)(const T *x, pc_index A, pc_index C, pc_index B, ACC *work,
                            T *mean, T *var)
 {
-    ACC *s = work + pc_norm_chunks(A, C, B) * 4 * C, n = (ACC)A * (ACC)B;
-    SFX(norm_sum_job) j = SFX(norm_sum_job_of)(x, NULL, NULL, A, C, B, work, NORM_SUM_X);
+    pc_index chunks = pc_norm_chunks(A, C, B), rows = pc_norm_rows(C, B);
+    ACC n = (ACC)A * (ACC)B;
+    SFX(norm_sum_job) j = SFX(norm_sum_job_of)(x, NULL, NULL, A, C, B, work,
+                                               NORM_SUM_MOMENTS);
 
-    SFX(norm_sums)(&j, s, NULL);
-    for (pc_index c = 0; c < C; c++)
-        mean[c] = (T)(s[c] / n);
-    j.what = NORM_SUM_DEV2;         /* two passes: Σ(x − mean)² does not cancel */
-    j.mean = mean;
-    SFX(norm_sums)(&j, s, NULL);
-    for (pc_index c = 0; c < C; c++)
-        var[c] = (T)(s[c] / n);
+    pc_parallel_for(chunks, 1, SFX(norm_sum_chunks), &j);
+    for (pc_index c = 0; c < C; c++) {          /* the chunks in order: thread-independent */
+        ACC sum = 0, q = 0, m;
+        for (pc_index k = 0; k < chunks; k++)
+            sum += work[k * 2 * C + c];
+        m = sum / n;
+        for (pc_index k = 0; k < chunks; k++) {
+            pc_index r1 = (k + 1) * rows < A ? (k + 1) * rows : A;
+            ACC nk = (ACC)(r1 - k * rows) * (ACC)B, mk = (ACC)j.centre[k * C + c];
+            ACC e = mk - m, sk = work[k * 2 * C + c];
+            q += work[k * 2 * C + C + c] + 2 * e * (sk - nk * mk) + nk * e * e;
+        }
+        mean[c] = (T)m;
+        var[c] = (T)(q / n);
+    }
 }
 
 void
