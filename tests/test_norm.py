@@ -500,3 +500,163 @@ def test_layer_norm_errors():
         LayerNormalization(epsilon=-1)
     with pytest.raises(ValueError, match="axis 5 does not name distinct non-batch axes"):
         LayerNormalization(axis=5).build((None, 3))
+
+
+# ---- the vectorised kernels' routes: vector widths, tails, blocks and chunks ----------------
+
+
+def batch_norm_backward_twin(x, dy, gamma, axis, epsilon=1e-3):
+    """NumPy twin of the training-mode backward: (dx, dγ, dβ) in float64."""
+    x, dy = x.astype(np.float64), dy.astype(np.float64)
+    axes = tuple(d for d in range(x.ndim) if d != axis % x.ndim)
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+    mean = x.mean(axis=axes, keepdims=True)
+    inv = 1 / np.sqrt(x.var(axis=axes, keepdims=True) + epsilon)
+    xh = (x - mean) * inv
+    dx = gamma.reshape(shape) * inv * (dy - dy.mean(axis=axes, keepdims=True)
+                                       - xh * (dy * xh).mean(axis=axes, keepdims=True))
+    return dx, (dy * xh).sum(axis=axes), dy.sum(axis=axes)
+
+
+def layer_norm_backward_twin(x, dy, gamma, epsilon=1e-3):
+    """NumPy twin of LayerNormalization(axis=-1)'s backward: (dx, dγ, dβ) in float64."""
+    x, dy = x.astype(np.float64), dy.astype(np.float64)
+    inv = 1 / np.sqrt(x.var(axis=-1, keepdims=True) + epsilon)
+    xh = (x - x.mean(axis=-1, keepdims=True)) * inv
+    g = dy * gamma
+    dx = inv * (g - g.mean(axis=-1, keepdims=True) - xh * (g * xh).mean(axis=-1, keepdims=True))
+    rows = tuple(range(x.ndim - 1))
+    return dx, (dy * xh).sum(axis=rows), dy.sum(axis=rows)
+
+
+# channels-last C below, at and past the vector widths (4 doubles, 8 floats a column
+# group) with tails; enough rows for several 64-row blocks and 32768-value chunks; and
+# axis=1 runs of B values with tails
+BN_ROUTES = [(-1, (300, 1)), (-1, (300, 3)), (-1, (130, 8)), (-1, (70, 19)),
+             (-1, (40, 30, 37)), (1, (5, 13, 11)), (1, (3, 4, 2, 9)), (1, (6, 1, 35))]
+
+
+@pytest.mark.parametrize("axis, shape", BN_ROUTES)
+@pytest.mark.parametrize("dtype, tol", [("float32", 1e-4), ("float64", 1e-10)])
+def test_batch_norm_routes_match_the_twins(rng, axis, shape, dtype, tol):
+    layer = random_bn(rng, shape, axis, dtype)
+    gamma = layer.gamma.numpy().astype(np.float64)
+    beta = layer.beta.numpy().astype(np.float64)
+    x = rng.normal(2, 3, shape).astype(dtype)
+    dy = rng.normal(size=shape).astype(dtype)
+    t = pycnn.tensor(x, requires_grad=True)
+    y = layer(t, training=True)
+    y.backward(dy)
+    np.testing.assert_allclose(y.numpy(), reference.batch_norm(x.astype(np.float64), gamma,
+                                                               beta, axis), atol=tol * 10)
+    dx, dgamma, dbeta = batch_norm_backward_twin(x, dy, gamma, axis)
+    scale = np.abs(dx).max()
+    np.testing.assert_allclose(t.grad.numpy(), dx, atol=tol * scale)
+    np.testing.assert_allclose(layer.gamma.grad.numpy(), dgamma, rtol=tol, atol=tol * x.size)
+    np.testing.assert_allclose(layer.beta.grad.numpy(), dbeta, rtol=tol, atol=tol * x.size)
+    # a second backward into the same .grad adds (the first wrote a fresh buffer)
+    layer(t, training=True).backward(dy)
+    np.testing.assert_allclose(t.grad.numpy(), 2 * dx, atol=2 * tol * scale)
+
+
+@pytest.mark.parametrize("shape", [(300, 1), (70, 19), (9, 5, 7, 35), (40, 30, 37), (3, 2, 128),
+                                   (4, 6)])
+@pytest.mark.parametrize("dtype, tol", [("float32", 1e-4), ("float64", 1e-10)])
+def test_layer_norm_routes_match_the_twins(rng, shape, dtype, tol):
+    layer = random_ln(rng, shape, -1, dtype)
+    gamma = layer.gamma.numpy().astype(np.float64)
+    x = rng.normal(2, 3, shape).astype(dtype)
+    dy = rng.normal(size=shape).astype(dtype)
+    t = pycnn.tensor(x, requires_grad=True)
+    y = layer(t)
+    y.backward(dy)
+    np.testing.assert_allclose(y.numpy(), reference.layer_norm(x.astype(np.float64), gamma,
+                                                               layer.beta.numpy()), atol=tol * 10)
+    dx, dgamma, dbeta = layer_norm_backward_twin(x, dy, gamma)
+    scale = np.abs(dx).max()
+    np.testing.assert_allclose(t.grad.numpy(), dx, atol=tol * scale)
+    np.testing.assert_allclose(layer.gamma.grad.numpy(), dgamma, rtol=tol, atol=tol * x.size)
+    np.testing.assert_allclose(layer.beta.grad.numpy(), dbeta, rtol=tol, atol=tol * x.size)
+    layer(t).backward(dy)
+    np.testing.assert_allclose(t.grad.numpy(), 2 * dx, atol=2 * tol * scale)
+
+
+def test_inference_input_gradient_is_the_scale_also_for_one_long_channel(rng):
+    """C = 1 maps the whole array as one run: dx = γ/√(var + ε) · dy."""
+    layer = random_bn(rng, (1000, 1), -1, "float64")
+    x = rng.normal(size=(1000, 1))
+    dy = rng.normal(size=(1000, 1))
+    t = pycnn.tensor(x, requires_grad=True)
+    layer(t, training=False).backward(dy)
+    gamma, _, _, mv = layer.get_weights()
+    np.testing.assert_allclose(t.grad.numpy(), gamma / np.sqrt(mv + 1e-3) * dy, rtol=1e-12)
+
+
+def test_a_nan_stays_in_its_channel_and_row(rng):
+    x = rng.normal(size=(100, 21)).astype(np.float32)
+    x[37, 5] = np.nan
+    y = random_bn(rng, x.shape)(x, training=True).numpy()
+    assert np.isnan(y[:, 5]).all()
+    assert np.isfinite(np.delete(y, 5, axis=1)).all()
+    y = random_ln(rng, x.shape)(x).numpy()
+    assert np.isnan(y[37]).all()
+    assert np.isfinite(np.delete(y, 37, axis=0)).all()
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda rng, s: random_ln(rng, s), (40, 30, 37)),              # several chunks of rows
+    (lambda rng, s: random_bn(rng, s, 1), (20, 13, 7, 19)),         # axis=1: runs of B values
+    (lambda rng, s: random_bn(rng, s), (50000, 1))])                 # C = 1: one long run
+def test_layer_norm_and_other_routes_do_not_depend_on_the_thread_count(make, shape):
+    rng = np.random.default_rng(5)
+    x = rng.normal(1, 2, shape).astype(np.float32)
+    dy = rng.normal(size=shape).astype(np.float32)
+    results = []
+    previous = pycnn.get_num_threads()
+    try:
+        for threads in (1, 2):
+            pycnn.set_num_threads(threads)
+            layer = make(np.random.default_rng(0), shape)
+            t = pycnn.tensor(x, requires_grad=True)
+            y = layer(t, training=True)
+            y.backward(dy)
+            results.append([y.numpy(), t.grad.numpy()] + [w.grad.numpy() for w in
+                                                          (layer.gamma, layer.beta)])
+    finally:
+        pycnn.set_num_threads(previous)
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_input_gradient_written_over_a_recycled_buffer_is_right(rng):
+    """dx comes uninitialised from the buffer pool and is written, not added to."""
+    x = rng.normal(size=(64, 9, 9, 24)).astype(np.float32)         # > 64 KiB: pooled
+    dy = rng.normal(size=x.shape).astype(np.float32)
+    grads = []
+    for layer in (random_bn(rng, x.shape), random_ln(rng, x.shape)):
+        for garbage in (False, True):
+            if garbage:                     # leave big buffers full of junk in the pool
+                junk = [pycnn.tensor(np.full(x.shape, 1e30, np.float32)) * 2.0
+                        for _ in range(4)]
+                del junk
+            t = pycnn.tensor(x, requires_grad=True)
+            layer(t, training=True).backward(dy)
+            grads.append(t.grad.numpy().copy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+    np.testing.assert_array_equal(grads[2], grads[3])
+    assert np.isfinite(grads[0]).all() and np.isfinite(grads[2]).all()
+
+
+@pytest.mark.parametrize("dtype, atol", [("float32", 1e-3), ("float64", 1e-9)])
+def test_moments_merged_over_chunks_do_not_cancel(rng, dtype, atol):
+    """The variance comes from each chunk's squares about its own mean, merged: a mean
+    of 1000 over a unit spread (three chunks, the last one short) loses nothing."""
+    layer = BatchNormalization(dtype=dtype, momentum=0.0)
+    x = (1000 + rng.normal(size=(40000, 2))).astype(dtype)
+    y = layer(x, training=True).numpy()
+    np.testing.assert_allclose(y, reference.batch_norm(x, axis=-1), atol=atol)
+    np.testing.assert_allclose(layer.moving_variance.numpy(), x.astype(np.float64).var(axis=0),
+                               rtol=atol)
+    np.testing.assert_allclose(layer.moving_mean.numpy(), x.astype(np.float64).mean(axis=0),
+                               rtol=1e-7)

@@ -135,6 +135,7 @@ typedef struct {
     PyArrayObject *work;                /* new ref when norm_grads_of returns 1 */
     void *gamma;                        /* γ's data, or NULL without γ */
     void *dx, *dgamma, *dbeta;          /* the buffers' data, NULL where none is wanted */
+    int dx_fresh;                       /* dx was just created, uninitialised: write it */
 } norm_grads;
 
 static void *
@@ -155,7 +156,8 @@ norm_grads_of(pc_node *node, norm_grads *n)
     n->mean = (PyArrayObject *)node->saved[0];
     n->inv = (PyArrayObject *)node->saved[1];
     n->gamma = a->gamma >= 0 ? PyArray_DATA(PC_DATA(node->parents[a->gamma])) : NULL;
-    if (pc_grad_buffer(node, 0, &dx) < 0 || optional_grad(node, a->gamma, &dgamma) < 0 ||
+    if (pc_grad_buffer_to_overwrite(node, 0, &dx, &n->dx_fresh) < 0 ||
+        optional_grad(node, a->gamma, &dgamma) < 0 ||
         optional_grad(node, a->beta, &dbeta) < 0)
         return -1;
     n->dx = data_or_null(dx);
@@ -178,7 +180,7 @@ pc_grad_batch_norm(pc_node *node, PyArrayObject *dout)
     PC_DISPATCH_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), pc_batch_norm_backward,
                       PyArray_DATA(n.x), PyArray_DATA(dout), a->a, a->c, a->b,
                       PyArray_DATA(n.mean), PyArray_DATA(n.inv), n.gamma, a->batch_stats,
-                      PyArray_DATA(n.work), n.dx, n.dgamma, n.dbeta);
+                      PyArray_DATA(n.work), n.dx, n.dx_fresh, n.dgamma, n.dbeta);
     Py_DECREF(n.work);
     return 0;
 }
@@ -224,8 +226,8 @@ pc_grad_layer_norm(pc_node *node, PyArrayObject *dout)
         return wanted;
     PC_DISPATCH_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), pc_layer_norm_backward,
                       PyArray_DATA(n.x), PyArray_DATA(dout), a->a, a->c, PyArray_DATA(n.mean),
-                      PyArray_DATA(n.inv), n.gamma, PyArray_DATA(n.work), n.dx, n.dgamma,
-                      n.dbeta);
+                      PyArray_DATA(n.inv), n.gamma, PyArray_DATA(n.work), n.dx, n.dx_fresh,
+                      n.dgamma, n.dbeta);
     Py_DECREF(n.work);
     return 0;
 }

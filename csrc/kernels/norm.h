@@ -11,7 +11,10 @@
  *
  * Reductions are cut along A into chunks whose size depends on the shape only; each
  * chunk's partial sums go to its own row of the workspace, which is then summed in
- * chunk order — so results are the same for any thread count.
+ * chunk order — so results are the same for any thread count. Inside a chunk the sums
+ * run in the dtype (T) over short stretches (a run of B or K values in 8 lanes, or 64
+ * channels-last rows), each then added in double; the elementwise passes compute in T.
+ * dx_fresh: dx is uninitialised and written with `=` (else accumulated into).
  * Workspace: pc_norm_workspace(A, C, B) doubles, given by the caller.
  */
 #ifndef PC_NORM_H
@@ -55,15 +58,16 @@ void pc_batch_norm_update_moving_f64(double *moving_mean, double *moving_var,
  *   dβ += s1        dγ += s2
  *   batch_stats:  dx += γ·inv · (dy − s1/n − x̂ · s2/n)    (mean and inv depend on x)
  *   else:         dx += γ·inv · dy                         (moving statistics: constants)
- * Any of dx, dgamma, dbeta may be NULL (not wanted).                    accumulates */
+ * Any of dx, dgamma, dbeta may be NULL (not wanted).
+ *                                          accumulates (dx: overwrites when dx_fresh) */
 void pc_batch_norm_backward_f32(const float *x, const float *dy, pc_index A, pc_index C,
                                 pc_index B, const float *mean, const float *inv,
                                 const float *gamma, int batch_stats, double *work, float *dx,
-                                float *dgamma, float *dbeta);
+                                int dx_fresh, float *dgamma, float *dbeta);
 void pc_batch_norm_backward_f64(const double *x, const double *dy, pc_index A, pc_index C,
                                 pc_index B, const double *mean, const double *inv,
                                 const double *gamma, int batch_stats, double *work,
-                                double *dx, double *dgamma, double *dbeta);
+                                double *dx, int dx_fresh, double *dgamma, double *dbeta);
 
 /* ---- layer normalisation: each row of x (M, K) normalised over its K values ----------
  *   mean[r], inv[r] = 1/√(var[r] + ε) of row r; y = γ[k]·x̂ + β[k], x̂ = (x − mean)·inv
@@ -79,12 +83,15 @@ void pc_layer_norm_forward_f64(const double *x, pc_index M, pc_index K, const do
                                double *inv);
 
 /* With g = dy·γ per row:  dx += inv · (g − mean_k(g) − x̂ · mean_k(g·x̂))
- *   dγ[k] += Σ_r dy·x̂,  dβ[k] += Σ_r dy.  dx, dgamma, dbeta may be NULL.  accumulates */
+ *   dγ[k] += Σ_r dy·x̂,  dβ[k] += Σ_r dy.  dx, dgamma, dbeta may be NULL.
+ *                                          accumulates (dx: overwrites when dx_fresh) */
 void pc_layer_norm_backward_f32(const float *x, const float *dy, pc_index M, pc_index K,
                                 const float *mean, const float *inv, const float *gamma,
-                                double *work, float *dx, float *dgamma, float *dbeta);
+                                double *work, float *dx, int dx_fresh, float *dgamma,
+                                float *dbeta);
 void pc_layer_norm_backward_f64(const double *x, const double *dy, pc_index M, pc_index K,
                                 const double *mean, const double *inv, const double *gamma,
-                                double *work, double *dx, double *dgamma, double *dbeta);
+                                double *work, double *dx, int dx_fresh, double *dgamma,
+                                double *dbeta);
 
 #endif
