@@ -200,20 +200,27 @@ SFX(resize_images)(void *ctx, pc_index n0, pc_index n1, int backward)
                 wq[0] = 1 - wq1;
                 wq[1] = wq1;
                 pc_index out = ((n * j->OH + i) * j->OW + o) * C;
-                if (!backward)
-                    for (pc_index c = 0; c < C; c++)
-                        j->dst[out + c] = 0;
+                T w[4];
+                pc_index in[4];
                 for (int a = 0; a < 2; a++)
                     for (int b = 0; b < 2; b++) {
-                        T w = (T)(wr[a] * wq[b]);
-                        pc_index in = ((n * H + r[a]) * W + q[b]) * C;
-                        if (backward)
-                            for (pc_index c = 0; c < C; c++)
-                                j->dst[in + c] += w * j->src[out + c];
-                        else
-                            for (pc_index c = 0; c < C; c++)
-                                j->dst[out + c] += w * j->src[in + c];
+                        w[2 * a + b] = (T)(wr[a] * wq[b]);
+                        in[2 * a + b] = ((n * H + r[a]) * W + q[b]) * C;
                     }
+                if (backward)   /* node by node: nodes coincide at the last row/column */
+                    for (int k = 0; k < 4; k++) {
+                        T *dx = j->dst + in[k];
+                        const T *dy = j->src + out;
+                        for (pc_index c = 0; c < C; c++)
+                            dx[c] += w[k] * dy[c];
+                    }
+                else {          /* y = Σ_k w[k]·x_k, in node order */
+                    const T *x0 = j->src + in[0], *x1 = j->src + in[1], *x2 = j->src + in[2],
+                            *x3 = j->src + in[3];
+                    T *y = j->dst + out;
+                    for (pc_index c = 0; c < C; c++)
+                        y[c] = w[0] * x0[c] + w[1] * x1[c] + w[2] * x2[c] + w[3] * x3[c];
+                }
             }
         }
 }
