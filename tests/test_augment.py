@@ -132,6 +132,21 @@ def test_random_crop_training_window_is_one_for_the_batch():
     assert len(hits) == 1
 
 
+@pytest.mark.parametrize("target", [(3, 4), (7, 9), (9, 4), (10, 12)])
+def test_random_crop_inference_returns_the_input_as_keras_does(target, keras):
+    """Keras 3 (3.15) RandomCrop.transform_images crops only when training: at inference the
+    input comes back unchanged, at its own size, although compute_output_shape reports
+    (batch, height, width, channels) for either mode. pycnn does both the same."""
+    x = images(h=7, w=9)
+    layer, k_layer = RandomCrop(*target), keras.layers.RandomCrop(*target)
+    y = layer(x, training=False).numpy()
+    k = keras.ops.convert_to_numpy(k_layer(x, training=False))
+    assert k.shape == x.shape and y.shape == x.shape
+    np.testing.assert_array_equal(y, k)
+    assert tuple(layer.compute_output_shape((None, 7, 9, 3))) == \
+        tuple(k_layer.compute_output_shape((None, 7, 9, 3))) == (None, *target, 3)
+
+
 @pytest.mark.parametrize("target", [(9, 4), (3, 12), (7, 9), (7, 5), (10, 10), (2, 9)])
 def test_random_crop_centred_and_resized_path_matches_keras(target, keras):
     x = images()

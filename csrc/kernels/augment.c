@@ -2,6 +2,7 @@
  * augment_impl.h. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "augment.h"
 #include "parallel.h"
@@ -33,6 +34,8 @@ typedef struct {
 static inline pc_index
 pc_fix_index(pc_index i, pc_index n, int mode)
 {
+    if (i >= 0 && i < n)                /* inside: every mode keeps it */
+        return i;
     if (mode == PC_FILL_WRAP)
         return pc_mod(i, n);
     if (mode == PC_FILL_REFLECT) {      /* mirror(2i + 1, 2n + 1), then (m − 1) // 2 */
@@ -46,10 +49,16 @@ pc_fix_index(pc_index i, pc_index n, int mode)
 static inline int
 pc_nodes(double u, pc_index n, int interpolation, int mode, pc_node1d out[2])
 {
-    double f = interpolation == PC_INTERP_NEAREST ? nearbyint(u) : floor(u);
+    /* ⌊u⌋ by truncation corrected for negatives where u is near the image */
+    double lim = 4.0 * (double)n + 4.0, f;
+    if (interpolation == PC_INTERP_NEAREST)
+        f = nearbyint(u);
+    else if (u >= -lim && u <= lim)
+        f = (double)(pc_index)u - ((double)(pc_index)u > u);
+    else
+        f = floor(u);
     /* far outside the image every index folds back or is invalid alike: keep it finite */
-    pc_index i = f < -4.0 * (double)n - 4.0 ? -4 * n - 4
-                 : f > 4.0 * (double)n + 4.0 ? 4 * n + 4 : (pc_index)f;
+    pc_index i = f < -lim ? -4 * n - 4 : f > lim ? 4 * n + 4 : (pc_index)f;
     int count = interpolation == PC_INTERP_NEAREST ? 1 : 2;
     for (int k = 0; k < count; k++) {
         pc_index ik = i + k;

@@ -15,45 +15,155 @@ typedef struct {
 
 /* ---- affine transform ---------------------------------------------------------------- */
 
-/* the nodes of output pixel (i, j) of image n, by row and by column */
+/* The 1 (nearest) or 4 (bilinear) input pixels an output pixel reads: offset[k] into
+ * the image (N·H·W·C layout, pixel-major), −1 where the node is outside the image in
+ * constant mode (it reads fill_value); w[k] = row weight · column weight */
+typedef struct {
+    int count;
+    T w[4];
+    pc_index offset[4];
+} SFX(affine_taps);
+
 static inline void
-SFX(affine_nodes)(const pc_affine *g, pc_index n, pc_index i, pc_index j, pc_node1d rows[2],
-                  pc_node1d cols[2], int *nr, int *nc)
+SFX(affine_taps_of)(const pc_node1d *rows, const pc_node1d *cols, int nodes, pc_index W,
+                    pc_index C, SFX(affine_taps) *taps)
 {
+    taps->count = nodes * nodes;
+    for (int a = 0; a < nodes; a++)
+        for (int b = 0; b < nodes; b++) {
+            taps->w[a * nodes + b] = (T)(rows[a].weight * cols[b].weight);
+            taps->offset[a * nodes + b] = rows[a].valid && cols[b].valid
+                                          ? (rows[a].index * W + cols[b].index) * C : -1;
+        }
+}
+
+/* y[c] = Σ_k w[k]·x_k[c] (x_k = fill_value outside); nearest: y = the pixel, copied */
+static inline void
+SFX(affine_pixel_forward)(const SFX(affine_taps) *tp, const T *x, T fill, pc_index C, T *y)
+{
+    if (tp->count == 1) {
+        if (tp->offset[0] < 0)
+            for (pc_index c = 0; c < C; c++)
+                y[c] = fill;
+        else
+            memcpy(y, x + tp->offset[0], (size_t)C * sizeof(T));
+        return;
+    }
+    for (pc_index c = 0; c < C; c++) {
+        T s = 0;
+        for (int k = 0; k < 4; k++)
+            s += tp->w[k] * (tp->offset[k] >= 0 ? x[tp->offset[k] + c] : fill);
+        y[c] = s;
+    }
+}
+
+/* dx_k[c] += w[k]·dy[c] for every node inside the image (fill_value is a constant) */
+static inline void
+SFX(affine_pixel_backward)(const SFX(affine_taps) *tp, const T *dy, pc_index C, T *dx)
+{
+    for (int k = 0; k < tp->count; k++) {
+        T w = tp->w[k], *d;
+        if (tp->offset[k] < 0 || w == 0)
+            continue;
+        d = dx + tp->offset[k];
+        for (pc_index c = 0; c < C; c++)
+            d[c] += w * dy[c];
+    }
+}
+
+/* A separable nearest map (flips, whole-pixel shifts): output row i copies input row
+ * rows[2i] through the column nodes, or fill_value where a node is outside (constant);
+ * backward: dx(row, column) += dy(i, j) */
+static void
+SFX(affine_nearest_rows)(const SFX(augment_job) *job, pc_index image, const pc_node1d *rows,
+                         const pc_node1d *cols, T fill, int backward)
+{
+    pc_index H = job->g->H, W = job->g->W, C = job->g->C;
+    for (pc_index i = 0; i < H; i++) {
+        const pc_node1d *r = rows + 2 * i;
+        pc_index in = image + r->index * W * C, out = image + i * W * C;
+        for (pc_index j = 0; j < W; j++) {
+            const pc_node1d *q = cols + 2 * j;
+            pc_index a = in + q->index * C, b = out + j * C;
+            int valid = r->valid && q->valid;
+            if (backward) {
+                if (valid)
+                    for (pc_index c = 0; c < C; c++)
+                        job->dst[a + c] += job->src[b + c];
+            }
+            else
+                for (pc_index c = 0; c < C; c++)
+                    job->dst[b + c] = valid ? job->src[a + c] : fill;
+        }
+    }
+}
+
+/* Image n through its map, forward (y from x) or backward (dx += from dy). A separable
+ * map (a1 = b0 = 0: flips, translations, zooms) takes its row nodes from the H rows and
+ * its column nodes from the W columns, computed once (nodes: 2·(H + W) scratch, NULL:
+ * per pixel as for any map); the taps are the same either way. */
+static void
+SFX(affine_image)(const SFX(augment_job) *job, pc_index n, pc_node1d *nodes, int backward)
+{
+    const pc_affine *g = job->g;
     const double *t = g->t + 6 * n;
-    double u = t[0] * (double)j + t[1] * (double)i + t[2];     /* column */
-    double v = t[3] * (double)j + t[4] * (double)i + t[5];     /* row */
-    *nr = pc_nodes(v, g->H, g->interpolation, g->fill_mode, rows);
-    *nc = pc_nodes(u, g->W, g->interpolation, g->fill_mode, cols);
+    pc_index H = g->H, W = g->W, C = g->C, image = n * H * W * C;
+    int count = g->interpolation == PC_INTERP_NEAREST ? 1 : 2;
+    int separable = nodes != NULL && t[1] == 0 && t[3] == 0;
+    pc_node1d *rows = nodes, *cols = nodes + 2 * H, pr[2], pq[2];
+    T fill = (T)g->fill_value;
+
+    if (separable) {
+        for (pc_index i = 0; i < H; i++)
+            pc_nodes(t[4] * (double)i + t[5], H, g->interpolation, g->fill_mode, rows + 2 * i);
+        for (pc_index j = 0; j < W; j++)
+            pc_nodes(t[0] * (double)j + t[2], W, g->interpolation, g->fill_mode, cols + 2 * j);
+        if (count == 1) {       /* nearest: y(i, j) = x(row i, column j), a permutation */
+            SFX(affine_nearest_rows)(job, image, rows, cols, fill, backward);
+            return;
+        }
+    }
+    for (pc_index i = 0; i < H; i++)
+        for (pc_index j = 0; j < W; j++) {
+            SFX(affine_taps) taps;
+            pc_index out = image + (i * W + j) * C;
+            const pc_node1d *r = rows + 2 * i, *q = cols + 2 * j;
+            if (!separable) {       /* column a0·j + a1·i + a2, row b0·j + b1·i + b2 */
+                pc_nodes(t[3] * (double)j + t[4] * (double)i + t[5], H, g->interpolation,
+                         g->fill_mode, pr);
+                pc_nodes(t[0] * (double)j + t[1] * (double)i + t[2], W, g->interpolation,
+                         g->fill_mode, pq);
+                r = pr, q = pq;
+            }
+            SFX(affine_taps_of)(r, q, count, W, C, &taps);
+            if (backward)
+                SFX(affine_pixel_backward)(&taps, job->src + out, C, job->dst + image);
+            else
+                SFX(affine_pixel_forward)(&taps, job->src + image, fill, C, job->dst + out);
+        }
+}
+
+static void
+SFX(affine_images)(void *ctx, pc_index n0, pc_index n1, int backward)
+{
+    const SFX(augment_job) *job = ctx;
+    /* the separable route's scratch; without it every map goes per pixel */
+    pc_node1d *nodes = malloc(2 * (size_t)(job->g->H + job->g->W) * sizeof *nodes);
+    for (pc_index n = n0; n < n1; n++)
+        SFX(affine_image)(job, n, nodes, backward);
+    free(nodes);
 }
 
 static void
 SFX(affine_forward_images)(void *ctx, pc_index n0, pc_index n1)
 {
-    const SFX(augment_job) *job = ctx;
-    const pc_affine *g = job->g;
-    pc_index H = g->H, W = g->W, C = g->C;
-    for (pc_index n = n0; n < n1; n++)
-        for (pc_index i = 0; i < H; i++)
-            for (pc_index j = 0; j < W; j++) {
-                pc_node1d rows[2], cols[2];
-                int nr, nc;
-                T *y = job->dst + ((n * H + i) * W + j) * C;
-                SFX(affine_nodes)(g, n, i, j, rows, cols, &nr, &nc);
-                for (pc_index c = 0; c < C; c++)
-                    y[c] = 0;
-                for (int a = 0; a < nr; a++)
-                    for (int b = 0; b < nc; b++) {
-                        T w = (T)(rows[a].weight * cols[b].weight);
-                        const T *x = job->src + ((n * H + rows[a].index) * W + cols[b].index) * C;
-                        if (rows[a].valid && cols[b].valid)
-                            for (pc_index c = 0; c < C; c++)
-                                y[c] += w * x[c];
-                        else
-                            for (pc_index c = 0; c < C; c++)
-                                y[c] += w * (T)g->fill_value;
-                    }
-            }
+    SFX(affine_images)(ctx, n0, n1, 0);
+}
+
+static void
+SFX(affine_backward_images)(void *ctx, pc_index n0, pc_index n1)
+{
+    SFX(affine_images)(ctx, n0, n1, 1);
 }
 
 void
@@ -62,31 +172,6 @@ SFX(pc_affine_transform_forward)(const T *x, T *y, const pc_affine *g)
     SFX(augment_job) job = {.src = x, .dst = y, .g = g};
     pc_parallel_for(g->N, pc_parallel_grain(4 * g->H * g->W * g->C),
                     SFX(affine_forward_images), &job);
-}
-
-static void
-SFX(affine_backward_images)(void *ctx, pc_index n0, pc_index n1)
-{
-    const SFX(augment_job) *job = ctx;
-    const pc_affine *g = job->g;
-    pc_index H = g->H, W = g->W, C = g->C;
-    for (pc_index n = n0; n < n1; n++)
-        for (pc_index i = 0; i < H; i++)
-            for (pc_index j = 0; j < W; j++) {
-                pc_node1d rows[2], cols[2];
-                int nr, nc;
-                const T *dy = job->src + ((n * H + i) * W + j) * C;
-                SFX(affine_nodes)(g, n, i, j, rows, cols, &nr, &nc);
-                for (int a = 0; a < nr; a++)
-                    for (int b = 0; b < nc; b++) {
-                        T w = (T)(rows[a].weight * cols[b].weight);
-                        T *dx = job->dst + ((n * H + rows[a].index) * W + cols[b].index) * C;
-                        if (!rows[a].valid || !cols[b].valid || w == 0)
-                            continue;       /* the fill value is a constant */
-                        for (pc_index c = 0; c < C; c++)
-                            dx[c] += w * dy[c];
-                    }
-            }
 }
 
 void
@@ -115,20 +200,27 @@ SFX(resize_images)(void *ctx, pc_index n0, pc_index n1, int backward)
                 wq[0] = 1 - wq1;
                 wq[1] = wq1;
                 pc_index out = ((n * j->OH + i) * j->OW + o) * C;
-                if (!backward)
-                    for (pc_index c = 0; c < C; c++)
-                        j->dst[out + c] = 0;
+                T w[4];
+                pc_index in[4];
                 for (int a = 0; a < 2; a++)
                     for (int b = 0; b < 2; b++) {
-                        T w = (T)(wr[a] * wq[b]);
-                        pc_index in = ((n * H + r[a]) * W + q[b]) * C;
-                        if (backward)
-                            for (pc_index c = 0; c < C; c++)
-                                j->dst[in + c] += w * j->src[out + c];
-                        else
-                            for (pc_index c = 0; c < C; c++)
-                                j->dst[out + c] += w * j->src[in + c];
+                        w[2 * a + b] = (T)(wr[a] * wq[b]);
+                        in[2 * a + b] = ((n * H + r[a]) * W + q[b]) * C;
                     }
+                if (backward)   /* node by node: nodes coincide at the last row/column */
+                    for (int k = 0; k < 4; k++) {
+                        T *dx = j->dst + in[k];
+                        const T *dy = j->src + out;
+                        for (pc_index c = 0; c < C; c++)
+                            dx[c] += w[k] * dy[c];
+                    }
+                else {          /* y = Σ_k w[k]·x_k, in node order */
+                    const T *x0 = j->src + in[0], *x1 = j->src + in[1], *x2 = j->src + in[2],
+                            *x3 = j->src + in[3];
+                    T *y = j->dst + out;
+                    for (pc_index c = 0; c < C; c++)
+                        y[c] = w[0] * x0[c] + w[1] * x1[c] + w[2] * x2[c] + w[3] * x3[c];
+                }
             }
         }
 }
