@@ -390,7 +390,6 @@ static inline T SFX(sub_op)(T a, T b) { return a - b; }
 static inline T SFX(mul_op)(T a, T b) { return a * b; }
 static inline T SFX(div_op)(T a, T b) { return a / b; }
 
-
 /* add: y = a + b                   da += dy, db += dy */
 void
 SFX(pc_add_forward)(pc_index n, const T *a, pc_index sa, const T *b, pc_index sb,

@@ -203,7 +203,8 @@ pc_vscaled_normcdff(float x, float s)
     float pp = pc_vhornerf(y, PC_ERFC_P, 9);
     float pr = pc_vhornerf(y, PC_ERFC_R, 8);
     float tail = (0.5f * q * (au < 2.0f ? pp : pr));
-    float phi = x < 0.0f ? (s * tail) * pc_vgaussf(x) : s * (1.0f - tail * pc_vgaussf(x));
+    float g = pc_vgaussf(x);                        /* once: both sides of the select use it */
+    float phi = x < 0.0f ? (s * tail) * g : s * (1.0f - tail * g);
     phi = au < 1.0f ? mid : phi;
     return x != x ? x : phi;
 }
