@@ -23,6 +23,17 @@ box_array(PyObject *obj, int typenum, const char *op, const char *what)
     return a;
 }
 
+/* A kernel's byte workspace of n flags, any content (at least one byte, so n = 0 is no
+ * failure); NULL with MemoryError */
+static unsigned char *
+flag_workspace(npy_intp n)
+{
+    unsigned char *w = PyMem_Malloc(n > 0 ? (size_t)n : 1);
+    if (w == NULL)
+        PyErr_NoMemory();
+    return w;
+}
+
 /* Two box arrays of one dtype (float64 if either is): 0, or -1 with an exception set
  * (*a and *b NULL then) */
 static int
@@ -118,12 +129,9 @@ py_nms(PyObject *Py_UNUSED(m), PyObject *args)
         (cls = index_array(ocls, N, PY_SSIZE_T_MIN, PY_SSIZE_T_MAX, "non_max_suppression",
                            "classes")) == NULL)
         goto done;
-    if ((keep = (PyArrayObject *)PyArray_EMPTY(1, &N, NPY_INTP, 0)) == NULL)
+    if ((keep = (PyArrayObject *)PyArray_EMPTY(1, &N, NPY_INTP, 0)) == NULL ||
+        (suppressed = flag_workspace(N)) == NULL)
         goto done;
-    if ((suppressed = PyMem_Malloc(N > 0 ? (size_t)N : 1)) == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
     Py_BEGIN_ALLOW_THREADS
     kept = PC_DISPATCH(PyArray_TYPE(boxes), pc_nms, PyArray_DATA(boxes),
                        cls == NULL ? NULL : (const pc_index *)PyArray_DATA(cls),
@@ -180,12 +188,9 @@ py_match_detections(PyObject *Py_UNUSED(m), PyObject *args)
     if ((image = index_array(oimage, ND, 0, NI, op, "det_image")) == NULL ||
         (order = index_array(oorder, ND, 0, ND, op, "order")) == NULL)
         goto done;
-    if ((tp = (PyArrayObject *)PyArray_EMPTY(1, &ND, NPY_BOOL, 0)) == NULL)
+    if ((tp = (PyArrayObject *)PyArray_EMPTY(1, &ND, NPY_BOOL, 0)) == NULL ||
+        (matched = flag_workspace(NT)) == NULL)
         goto done;
-    if ((matched = PyMem_Malloc(NT > 0 ? (size_t)NT : 1)) == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
     Py_BEGIN_ALLOW_THREADS
     PC_DISPATCH(PyArray_TYPE(det), pc_match_detections, PyArray_DATA(det),
                 (const pc_index *)PyArray_DATA(image), (const pc_index *)PyArray_DATA(order), ND,

@@ -16,13 +16,20 @@
 
 #include <string.h>
 
+/* set(truth of flag) for a per-thread switch; returns its previous state as a bool */
 static PyObject *
-py_set_grad_enabled(PyObject *Py_UNUSED(m), PyObject *flag)
+set_switch(int (*set)(int), PyObject *flag)
 {
     int on = PyObject_IsTrue(flag);
     if (on < 0)
         return NULL;
-    return PyBool_FromLong(pc_set_grad_enabled(on));
+    return PyBool_FromLong(set(on));
+}
+
+static PyObject *
+py_set_grad_enabled(PyObject *Py_UNUSED(m), PyObject *flag)
+{
+    return set_switch(pc_set_grad_enabled, flag);
 }
 
 static PyObject *
@@ -34,10 +41,7 @@ py_is_grad_enabled(PyObject *Py_UNUSED(m), PyObject *Py_UNUSED(ignored))
 static PyObject *
 py_set_keep_grads(PyObject *Py_UNUSED(m), PyObject *flag)
 {
-    int on = PyObject_IsTrue(flag);
-    if (on < 0)
-        return NULL;
-    return PyBool_FromLong(pc_set_keep_grads(on));
+    return set_switch(pc_set_keep_grads, flag);
 }
 
 static PyObject *

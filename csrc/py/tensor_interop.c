@@ -401,35 +401,18 @@ call_core(const char *name, PyObject *self, PyObject *args, PyObject *kwargs)
     return result;
 }
 
-static PyObject *
-Tensor_leaky_relu(PyObject *self, PyObject *args, PyObject *kwargs)
-{
-    return call_core("leaky_relu", self, args, kwargs);
-}
-
-static PyObject *
-Tensor_elu(PyObject *self, PyObject *args, PyObject *kwargs)
-{
-    return call_core("elu", self, args, kwargs);
-}
-
-static PyObject *
-Tensor_swish(PyObject *self, PyObject *args, PyObject *kwargs)
-{
-    return call_core("swish", self, args, kwargs);
-}
-
-static PyObject *
-Tensor_softmax(PyObject *self, PyObject *args, PyObject *kwargs)
-{
-    return call_core("softmax", self, args, kwargs);
-}
-
-static PyObject *
-Tensor_log_softmax(PyObject *self, PyObject *args, PyObject *kwargs)
-{
-    return call_core("log_softmax", self, args, kwargs);
-}
+/* t.leaky_relu(...) = pycnn.leaky_relu(t, ...), and so on: one method per name */
+#define CORE_METHOD(fname)                                                               \
+    static PyObject *Tensor_##fname(PyObject *self, PyObject *args, PyObject *kwargs)    \
+    {                                                                                    \
+        return call_core(#fname, self, args, kwargs);                                    \
+    }
+CORE_METHOD(leaky_relu)
+CORE_METHOD(elu)
+CORE_METHOD(swish)
+CORE_METHOD(softmax)
+CORE_METHOD(log_softmax)
+#undef CORE_METHOD
 
 /* argmax / argmin(axis=None, keepdims=False): NumPy's, on the values (indices have no
  * gradient); an int64 ndarray, or a Python int for axis=None */
