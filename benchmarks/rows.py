@@ -36,19 +36,23 @@ def _pycnn_layers(pycnn, *names):
     return [getattr(layers, n) for n in names]
 
 
+def _backward_step(fn, x, seed, params):
+    """One timed step, the same for pycnn and PyTorch: y = fn(x), y.backward(seed), then the
+    gradients of x and params cleared so the next step starts from none."""
+    def step():
+        y = fn(x)
+        y.backward(seed)
+        x.grad = None
+        for p in params:
+            p.grad = None
+        return y
+    return step
+
+
 def _pycnn_step(pycnn, layer, x_np, seed_np, input_grad=True):
     """pycnn forward + backward through one layer; x requires grad (unless not input_grad)."""
     x = pycnn.tensor(x_np, requires_grad=input_grad)
-    weights = list(layer.weights)
-
-    def step():
-        y = layer(x, training=True)
-        y.backward(seed_np)
-        x.grad = None
-        for w in weights:
-            w.grad = None
-        return y
-    return step
+    return _backward_step(lambda t: layer(t, training=True), x, seed_np, list(layer.weights))
 
 
 def _torch_step(torch, fn, x_t, seed_t, input_grad=True, params=None):
@@ -58,15 +62,7 @@ def _torch_step(torch, fn, x_t, seed_t, input_grad=True, params=None):
     x = x_t.detach().requires_grad_(input_grad)
     if params is None:
         params = list(fn.parameters()) if isinstance(fn, torch.nn.Module) else []
-
-    def step():
-        y = fn(x)
-        y.backward(seed_t)
-        x.grad = None
-        for p in params:
-            p.grad = None
-        return y
-    return step
+    return _backward_step(fn, x, seed_t, params)
 
 
 def _torch_columns(torch, module, module_cl, x_nchw, seed_nchw):
