@@ -12,7 +12,7 @@ import warnings as _warnings
 
 import numpy as _np
 
-from .callbacks import Callback as _Callback, _monitor_op
+from .callbacks import Callback as _Callback, _Monitoring
 
 __all__ = ["ReduceLROnPlateau", "LearningRateScheduler"]
 
@@ -25,7 +25,7 @@ def _optimizer_of(model, who):
     return optimizer
 
 
-class ReduceLROnPlateau(_Callback):
+class ReduceLROnPlateau(_Monitoring):
     """Reduce the learning rate when a metric has stopped improving.
 
     Improvement: better than the best so far by more than ``min_delta`` ('auto' mode
@@ -45,14 +45,12 @@ class ReduceLROnPlateau(_Callback):
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0, got "
                              f"factor={factor}")
-        self.monitor = monitor
+        self._watch(monitor, mode, min_delta, "ReduceLROnPlateau")
         self.factor = factor
         self.patience = int(patience)
         self.verbose = verbose
         self.cooldown = int(cooldown)
         self.min_lr = float(min_lr)
-        self._better, self._initial, sign = _monitor_op(monitor, mode, "ReduceLROnPlateau")
-        self.min_delta = abs(float(min_delta)) * sign
         self._reset()
 
     def _reset(self):
@@ -89,7 +87,7 @@ class ReduceLROnPlateau(_Callback):
         if self.in_cooldown():
             self.cooldown_counter -= 1
             self.wait = 0
-        if bool(self._better(current - self.min_delta, self.best)):
+        if self._is_improvement(current, self.best):
             self.best = current
             self.wait = 0
         elif not self.in_cooldown():

@@ -153,7 +153,21 @@ def _monitor_op(monitor, mode, cls):
     return _np.less, _math.inf, -1
 
 
-class EarlyStopping(Callback):
+class _Monitoring(Callback):
+    """A callback watching one logged value: ``monitor``, the better-than comparison of
+    ``mode``, its initial best, and ``min_delta`` signed so that an improvement is
+    ``_is_improvement(current, best)``."""
+
+    def _watch(self, monitor, mode, min_delta, who):
+        self.monitor = monitor
+        self._better, self._initial, sign = _monitor_op(monitor, mode, who)
+        self.min_delta = abs(float(min_delta)) * sign
+
+    def _is_improvement(self, current, reference):
+        return bool(self._better(current - self.min_delta, reference))
+
+
+class EarlyStopping(_Monitoring):
     """Stops training when the monitored value has not improved for ``patience`` epochs.
 
     Improvement: better than the best so far by more than ``min_delta``; 'auto' mode
@@ -166,14 +180,12 @@ class EarlyStopping(Callback):
     def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, verbose=0, mode="auto",
                  baseline=None, restore_best_weights=False, start_from_epoch=0):
         super().__init__()
-        self.monitor = monitor
+        self._watch(monitor, mode, min_delta, "EarlyStopping")
         self.patience = int(patience)
         self.verbose = verbose
         self.baseline = baseline
         self.restore_best_weights = bool(restore_best_weights)
         self.start_from_epoch = int(start_from_epoch)
-        self._better, self._initial, sign = _monitor_op(monitor, mode, "EarlyStopping")
-        self.min_delta = abs(float(min_delta)) * sign
         self.on_train_begin()
 
     def on_train_begin(self, logs=None):
@@ -182,9 +194,6 @@ class EarlyStopping(Callback):
         self.best = self._initial
         self.best_weights = None
         self.best_epoch = 0
-
-    def _is_improvement(self, current, reference):
-        return bool(self._better(current - self.min_delta, reference))
 
     def on_epoch_end(self, epoch, logs=None):
         current = (logs or {}).get(self.monitor)
