@@ -3,6 +3,9 @@ import os
 import numpy as np
 import pytest
 
+# The Keras 3 oracle runs on its torch backend in every test: set before keras is imported
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
 
 @pytest.fixture
 def rng():

@@ -10,8 +10,18 @@ import time
 import warnings
 
 import numpy as np
+import pytest
 
 import pycnn
+
+
+# A test module of layers checked against Keras 3: `pytestmark = KERAS_LAYER_MARKS` gives each
+# test a fresh naming session (the fresh_session fixture) and silences Keras 3.15 on torch
+# calling np.array(tensor) without copy=.
+KERAS_LAYER_MARKS = [pytest.mark.usefixtures("fresh_session"),
+                     pytest.mark.filterwarnings(
+                         "ignore:__array__ implementation doesn.t accept a copy keyword:"
+                         "DeprecationWarning")]
 
 
 def random_inputs(shapes, rng, low=-2.0, high=2.0, positive=False):

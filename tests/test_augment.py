@@ -2,9 +2,6 @@
 NumPy twins of the transforms, Keras 3 on the same (deterministic) factors, the random
 draws, float64 gradchecks, configs, seeds, interop and the errors."""
 import math
-import os
-
-os.environ.setdefault("KERAS_BACKEND", "torch")
 
 import numpy as np
 import pytest
@@ -15,12 +12,9 @@ from pycnn.layers import (Conv2D, Flatten, RandomContrast, RandomCrop, RandomFli
 from pycnn.models import Sequential
 
 import reference
-from helpers import assert_round_trips
+from helpers import KERAS_LAYER_MARKS, assert_round_trips
 
-pytestmark = [pytest.mark.usefixtures("fresh_session"),
-              pytest.mark.filterwarnings(  # Keras 3.15 on torch calls np.array(tensor)
-                  "ignore:__array__ implementation doesn.t accept a copy keyword:"
-                  "DeprecationWarning")]
+pytestmark = KERAS_LAYER_MARKS
 
 FILLS = ["reflect", "wrap", "nearest", "constant"]
 

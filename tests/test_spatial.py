@@ -1,10 +1,6 @@
 """GlobalAveragePooling2D, GlobalMaxPooling2D, ZeroPadding2D, Cropping2D (kernels/spatial.c,
 autograd/ops_spatial.c, py/spatial.c): NumPy twins, float64 gradchecks, Keras 3 and torch on
 the same input, configs, saving, summary, interop and the errors."""
-import os
-
-os.environ.setdefault("KERAS_BACKEND", "torch")
-
 import numpy as np
 import pytest
 
@@ -14,12 +10,9 @@ from pycnn.layers import (Conv2D, Cropping2D, Dense, GlobalAveragePooling2D, Glo
 from pycnn.models import Sequential
 
 import reference
-from helpers import assert_round_trips, check_op
+from helpers import KERAS_LAYER_MARKS, assert_round_trips, check_op
 
-pytestmark = [pytest.mark.usefixtures("fresh_session"),
-              pytest.mark.filterwarnings(  # Keras 3.15 on torch calls np.array(tensor)
-                  "ignore:__array__ implementation doesn.t accept a copy keyword:"
-                  "DeprecationWarning")]
+pytestmark = KERAS_LAYER_MARKS
 
 
 def global_pool_case(kind, keepdims):
