@@ -504,7 +504,6 @@ done:
     return result;
 }
 
-
 static PyMethodDef interop_methods[] = {
     {"__array_ufunc__", PC_KW(Tensor_array_ufunc),
      "NumPy ufuncs pycnn has (add, multiply, exp, ...) record that op; others run in NumPy"},
