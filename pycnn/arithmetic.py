@@ -300,7 +300,8 @@ def _upsample_window(config, in_shape, out_shape):
 
 
 def _border_window(key, sign):
-    """ZeroPadding2D's padding (sign −1: the field moves back) or Cropping2D's cropping."""
+    """A border layer's window: config[key] pixels added (sign −1: the field moves back) or
+    cut (sign 1) before the first pixel of each axis."""
     def window(config, in_shape, out_shape):
         before = tuple(int(v[0]) if isinstance(v, (tuple, list)) else int(v)
                        for v in config[key])

@@ -27,7 +27,7 @@ layer we know nothing about:
   name it; they never count it as 0. Every layer class gives its own, as pycnn's do
   (beside the layer, pycnn/layers/): a method ``_macs(self, input_shapes, output_shapes)``
   (shapes without the batch axis) returning ``(count, "formula")``, a ``Count``, or None;
-  ``free(why)`` and ``per_value(what)`` below make the common ones.
+  ``free(why)``, ``per_value(what)`` and ``from_weights(count)`` below make the common ones.
 
 The costs come from tracing one forward pass of a single example (zeros of the input
 shape): every layer call, nested ones included, with its input and output shapes. A
@@ -40,7 +40,7 @@ import numpy as _np
 
 from .arithmetic import Count as _Count
 
-__all__ = ["layer_macs", "free", "per_value", "activation_memory", "gemm_peak", "profile",
+__all__ = ["layer_macs", "free", "per_value", "from_weights", "activation_memory", "gemm_peak", "profile",
            "Profile", "trace_calls", "Call", "cost_columns"]
 
 
@@ -90,6 +90,19 @@ def per_value(what, times=1, needs_output=False):
             return None
         lead = f"{times} · " if times != 1 else ""
         return _count(times * _n(y), f"{lead}{_dots(y)} ({what})")
+    return _macs
+
+
+def from_weights(count=None, needs=1):
+    """A layer class's ``_macs`` from ``count(layer, weight shapes, input shapes, output
+    shapes)``; None until the layer has ``needs`` weights (it is not built). A decorator,
+    also as ``@from_weights(needs=2)``."""
+    if count is None:
+        return lambda fn: from_weights(fn, needs)
+
+    def _macs(layer, ins, outs):
+        shapes = [tuple(w.shape) for w in layer.weights]
+        return count(layer, shapes, ins, outs) if len(shapes) >= needs else None
     return _macs
 
 

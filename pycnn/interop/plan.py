@@ -98,7 +98,8 @@ class _Spec:
 
 
 def borders(value):
-    """((top, bottom), (left, right)) from ZeroPadding2D's padding / Cropping2D's cropping."""
+    """((top, bottom), (left, right)) from a border layer's padding or cropping (an int, or
+    per axis an int or a (before, after) pair)."""
     if isinstance(value, int):
         return (value, value), (value, value)
     return tuple((int(v), int(v)) if isinstance(v, int) else (int(v[0]), int(v[1]))

@@ -13,6 +13,7 @@ Constraints are not supported (a ``*_constraint`` other than None is a ValueErro
 """
 from .. import _core
 from .. import activations as _activations
+from ..cost import from_weights as _from_weights
 from .base import Layer, get_regularizer, serialize_regularizer
 
 __all__ = ["Conv1D", "DepthwiseConv2D", "SeparableConv2D"]
@@ -166,12 +167,10 @@ class DepthwiseConv2D(_Conv):
     _weight_names = ("depthwise", "bias")
     _field_rule = "kernel"
 
-    def _macs(self, ins, outs):
+    @_from_weights
+    def _macs(self, shapes, ins, outs):
         """OH·OW·C_in·M · (KH·KW): one kh×kw filter per output channel."""
-        weights = self.get_weights()
-        if not weights:
-            return None
-        kh, kw, c_in, mult = weights[0].shape
+        kh, kw, c_in, mult = shapes[0]
         oh, ow = outs[0][:2]
         return oh * ow * c_in * mult * kh * kw, f"{oh}·{ow}·{c_in * mult} · ({kh}·{kw})"
 
@@ -231,13 +230,10 @@ class SeparableConv2D(_Conv):
     _weight_names = ("depthwise", "pointwise", "bias")
     _field_rule = "kernel"
 
-    def _macs(self, ins, outs):
+    @_from_weights(needs=2)
+    def _macs(self, shapes, ins, outs):
         """depthwise OH·OW·C_in·M·(KH·KW) + pointwise OH·OW·filters·C_in·M."""
-        weights = self.get_weights()
-        if len(weights) < 2:
-            return None
-        kh, kw, c_in, mult = weights[0].shape
-        filters = weights[1].shape[-1]
+        (kh, kw, c_in, mult), filters = shapes[0], shapes[1][-1]
         oh, ow = outs[0][:2]
         dw, pw = oh * ow * c_in * mult * kh * kw, oh * ow * filters * c_in * mult
         return dw + pw, (f"{oh}·{ow}·{c_in * mult}·({kh}·{kw}) + "
@@ -301,12 +297,10 @@ class Conv1D(_Conv):
     """
 
     _weight_names = ("kernel", "bias")
-    def _macs(self, ins, outs):
+    @_from_weights
+    def _macs(self, shapes, ins, outs):
         """L·filters · (K·C_in/groups)."""
-        weights = self.get_weights()
-        if not weights:
-            return None
-        k, c_in, filters = weights[0].shape
+        k, c_in, filters = shapes[0]
         n = outs[0][0]
         return n * filters * k * c_in, f"{n}·{filters} · ({k}·{c_in})"
 

@@ -18,7 +18,7 @@ import numpy as _np
 
 from .. import _core
 from ..arithmetic import Count as _Count
-from ..cost import free as _free, per_value as _per_value
+from ..cost import free as _free, from_weights as _from_weights, per_value as _per_value
 from .base import Layer, get_regularizer, serialize_regularizer
 
 __all__ = ["Dense", "Conv2D", "Conv2DTranspose"]  # and the _native rows, added below
@@ -52,6 +52,17 @@ class _Regularized:
         return config
 
 
+@_from_weights
+def _dense_macs(layer, shapes, ins, outs):
+    """Dense, Maxout: inputs · units (· pieces) per row of the input."""
+    x = ins[0] if ins else ()
+    n_in, units = shapes[0][0], int(_np.prod(shapes[0][1:]))
+    rows = int(_np.prod(x[:-1], dtype=_np.int64)) if x[:-1] else 1
+    lead = f"{'·'.join(str(d) for d in x[:-1])} · " if rows > 1 else ""
+    total = rows * n_in * units
+    return _Count(total, f"{lead}{n_in}·{units} = {total:,}")
+
+
 class Dense(_Regularized, _core.Dense, Layer):
     __doc__ = _core.Dense.__doc__
 
@@ -77,8 +88,7 @@ class Dense(_Regularized, _core.Dense, Layer):
     def _keras_config(config):
         return {"units": int(config["units"]), **_kernel_args(config)}
 
-    def _macs(self, ins, outs):
-        return _dense_macs(self, ins)
+    _macs = _dense_macs
 
 
 def _regularized_conv(c_type, **traits):
@@ -129,25 +139,10 @@ def _conv2d_transpose_keras(config):
             **_kernel_args(config)}
 
 
-def _dense_macs(layer, ins):
-    """Dense, Maxout: inputs · units (· pieces) per row of the input."""
-    weights = layer.get_weights()
-    if not weights:
-        return None
-    x = ins[0] if ins else ()
-    n_in, units = weights[0].shape[0], int(_np.prod(weights[0].shape[1:]))
-    rows = int(_np.prod(x[:-1], dtype=_np.int64)) if x[:-1] else 1
-    lead = f"{'·'.join(str(d) for d in x[:-1])} · " if rows > 1 else ""
-    total = rows * n_in * units
-    return _Count(total, f"{lead}{n_in}·{units} = {total:,}")
-
-
-def _conv2d_macs(layer, ins, outs):
+@_from_weights
+def _conv2d_macs(layer, shapes, ins, outs):
     """OH·OW·filters · (KH·KW·C_in/groups)."""
-    weights = layer.get_weights()
-    if not weights:
-        return None
-    kh, kw, c_in, filters = weights[0].shape         # c_in per group
+    kh, kw, c_in, filters = shapes[0]               # c_in per group
     oh, ow = outs[0][:2]
     total = oh * ow * filters * kh * kw * c_in
     groups = int(layer.get_config().get("groups", 1) or 1)
@@ -155,14 +150,12 @@ def _conv2d_macs(layer, ins, outs):
     return _Count(total, f"{oh}·{ow}·{filters} · ({kh}·{kw}·{c_in}){note} = {total:,}")
 
 
-def _conv2d_transpose_macs(layer, ins, outs):
+@_from_weights
+def _conv2d_transpose_macs(layer, shapes, ins, outs):
     """Every input value meets the whole kernel: H·W·C_in · (KH·KW·filters)."""
-    weights = layer.get_weights()
-    if not weights:
-        return None
-    kh, kw, filters, c_in = weights[0].shape
+    kh, kw, filters, c_in = shapes[0]
     h, w = ins[0][:2]
-    return (h * w * c_in * kh * kw * filters, f"{h}·{w}·{c_in} · ({kh}·{kw}·{filters})")
+    return h * w * c_in * kh * kw * filters, f"{h}·{w}·{c_in} · ({kh}·{kw}·{filters})"
 
 
 Conv2D = _regularized_conv(_core.Conv2D, _keras_config=staticmethod(_conv2d_keras),
@@ -173,18 +166,21 @@ Conv2DTranspose = _regularized_conv(_core.Conv2DTranspose,
 
 
 
-def _native(c_type, build_config=True, keras=None, activation=None, **traits):
+def _native(c_type, build_config=True, keras=None, from_keras=None, activation=None,
+            **traits):
     """The public layer class of a C layer type without extra arguments, with its traits as
     class attributes. build_config: whether Keras writes a 'build_config' for it in a model
     config (not for the layers it builds in __init__); keras: config -> its Keras arguments
-    (none: Keras files refuse it by name); activation: config -> (name, parameter) of the
-    activation it applies; traits: _macs, _field_rule, _needs_build."""
+    (none: Keras files refuse it by name); from_keras: (Keras config, where) -> its pycnn
+    arguments, for a layer pycnn.interop.keras does not read itself; activation: config ->
+    (name, parameter) of the activation it applies; traits: _macs, _field_rule, _needs_build
+    and a converter's _torch_module, _onnx_nodes (pycnn.interop.plan)."""
     attrs = {"__doc__": c_type.__doc__, "__module__": __name__, "_pycnn_native": True,
              "_keras_build_config": build_config, **traits}
-    if keras is not None:
-        attrs["_keras_config"] = staticmethod(keras)
-    if activation is not None:
-        attrs["_activation_of"] = staticmethod(activation)
+    for attr, fn in (("_keras_config", keras), ("_from_keras_config", from_keras),
+                     ("_activation_of", activation)):
+        if fn is not None:
+            attrs[attr] = staticmethod(fn)
     cls = type(c_type.__name__, (c_type, Layer), attrs)
     cls.__qualname__ = c_type.__name__
     return cls
@@ -238,8 +234,10 @@ _AT_INFERENCE = _free("identity at inference")
 
 
 # The C layer types whose public class is _native(c_type, ...): one row each, all that
-# pycnn's Python side needs of a new plain C layer type.
-Maxout = _native(_core.Maxout, _macs=lambda self, ins, outs: _dense_macs(self, ins),
+# pycnn's Python side needs of a new plain C layer type (pycnn.layers exports what
+# __all__ names; a converter converts it once its registry or a trait says how, and
+# refuses it by name until then).
+Maxout = _native(_core.Maxout, _macs=_dense_macs,
                  _field_rule="pointwise", _needs_build=True)
 MaxPooling2D = _native(_core.MaxPooling2D, False, keras=_keras_pool,
                        _macs=_free("comparisons"), _field_rule="kernel")
