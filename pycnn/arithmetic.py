@@ -190,9 +190,11 @@ def compare_dense_conv(input_shape=(28, 28, 1), filters=32, kernel_size=3, strid
 # is shown) and where they disagree on the offset the fields are not centred alike: the
 # result says so in ``notes``. Transposed convolutions and upsampling give a field that
 # depends on the position modulo the stride; the interval shown holds every unit's.
+#
 # Each layer class says which rule it follows, in its ``_field_rule`` (pycnn's beside
-# the layer, in pycnn/layers/): "pointwise" (each output pixel from the same input pixel),
-# "whole" (every output sees the whole input), "merge", or the window of "kernel" (a
+# the layer, in pycnn/layers/): "pointwise" (each output pixel from the same input pixel;
+# an output that is not an image sees the whole input), "whole" (every output sees the
+# whole input), "merge", or the window of "kernel" (a
 # convolution or pooling: kernel_size or pool_size, strides, dilation_rate, padding),
 # "transpose" (Conv2DTranspose's), "upsample", "pad" or "crop". Without one, a layer that
 # keeps the size is assumed pointwise and the result's notes say so.
