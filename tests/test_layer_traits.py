@@ -122,3 +122,83 @@ def test_a_layer_converts_only_once_built_when_its_class_says_so():
     with pytest.raises(ValueError, match="has no weights yet"):
         plan._plan(Sequential([L.LayerNormalization()]), "ONNX", (4, 3))
     assert [s.kind for s in plan._plan(Sequential([L.Flatten()]), "ONNX", (4, 3))] == ["Flatten"]
+
+
+# One example of every layer class a converter's registry (KINDS) lists: each converts and
+# computes what pycnn computes, so a registry cannot name a layer its code does not build.
+_IMAGE = (6, 6, 3)
+_EXAMPLES = {
+    "Dense": (lambda: L.Dense(4, activation="tanh"), (5,)),
+    "Maxout": (lambda: L.Maxout(3, 2), (5,)),
+    "Conv1D": (lambda: L.Conv1D(4, 3, padding="causal"), (10, 3)),
+    "Conv2D": (lambda: L.Conv2D(4, 3, padding="same", strides=2), _IMAGE),
+    "Conv2DTranspose": (lambda: L.Conv2DTranspose(2, 3, strides=2, padding="same"), _IMAGE),
+    "DepthwiseConv2D": (lambda: L.DepthwiseConv2D(3, depth_multiplier=2), _IMAGE),
+    "SeparableConv2D": (lambda: L.SeparableConv2D(4, 3, padding="same"), _IMAGE),
+    "MaxPooling2D": (lambda: L.MaxPooling2D(2), _IMAGE),
+    "AveragePooling2D": (lambda: L.AveragePooling2D(3, strides=1, padding="valid"), _IMAGE),
+    "Dropout": (lambda: L.Dropout(0.3), _IMAGE),
+    "SpatialDropout2D": (lambda: L.SpatialDropout2D(0.3), _IMAGE),
+    "Flatten": (lambda: L.Flatten(), _IMAGE),
+    "Reshape": (lambda: L.Reshape((36, 3)), _IMAGE),
+    "Activation": (lambda: L.Activation("sigmoid"), _IMAGE),
+    "LeakyReLU": (lambda: L.LeakyReLU(0.3), _IMAGE),
+    "ELU": (lambda: L.ELU(0.5), _IMAGE),
+    "Softmax": (lambda: L.Softmax(), _IMAGE),
+    "UpSampling2D": (lambda: L.UpSampling2D(2), _IMAGE),
+    "BatchNormalization": (lambda: L.BatchNormalization(), _IMAGE),
+    "LayerNormalization": (lambda: L.LayerNormalization(), _IMAGE),
+    "Normalization": (lambda: L.Normalization(mean=0.5, variance=2.0), _IMAGE),
+    "Rescaling": (lambda: L.Rescaling(0.5, offset=0.25), _IMAGE),
+    "GlobalAveragePooling2D": (lambda: L.GlobalAveragePooling2D(), _IMAGE),
+    "GlobalMaxPooling2D": (lambda: L.GlobalMaxPooling2D(keepdims=True), _IMAGE),
+    "ZeroPadding2D": (lambda: L.ZeroPadding2D(((1, 2), (0, 1))), _IMAGE),
+    "Cropping2D": (lambda: L.Cropping2D(((1, 2), (0, 1))), _IMAGE),
+    "RandomFlip": (lambda: L.RandomFlip(seed=1), _IMAGE),
+    "RandomTranslation": (lambda: L.RandomTranslation(0.1, 0.1, seed=1), _IMAGE),
+    "RandomRotation": (lambda: L.RandomRotation(0.1, seed=1), _IMAGE),
+    "RandomZoom": (lambda: L.RandomZoom(0.1, seed=1), _IMAGE),
+    "RandomCrop": (lambda: L.RandomCrop(6, 6, seed=1), _IMAGE),
+    "RandomContrast": (lambda: L.RandomContrast(0.2, seed=1), _IMAGE),
+}
+
+
+def _one_layer(kind):
+    assert kind in _EXAMPLES, f"{kind} is in a converter's registry: give it an example here"
+    make, shape = _EXAMPLES[kind]
+    pycnn.clear_session()
+    model = Sequential([make()])
+    model.build((None,) + shape)
+    x = np.random.default_rng(1).standard_normal((2,) + shape).astype(np.float32)
+    return model, x, np.asarray(model(x, training=False))
+
+
+def _registry(target):
+    return sorted(plan.target_kinds(target))
+
+
+@pytest.mark.parametrize("kind", _registry("PyTorch"))
+def test_every_kind_the_torch_registry_lists_converts(torch, kind):
+    from pycnn.interop import to_torch
+    model, x, want = _one_layer(kind)
+    module = to_torch(model).eval()
+    with torch.no_grad():
+        got = module(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", _registry("ONNX"))
+def test_every_kind_the_onnx_registry_lists_converts(ort, tmp_path, kind):
+    from pycnn.interop import to_onnx
+    model, x, want = _one_layer(kind)
+    to_onnx(model, tmp_path / "m.onnx")
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(session.run(None, {"input": x})[0], want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", _registry("Keras"))
+def test_every_kind_the_keras_registry_lists_converts(keras, kind):
+    from pycnn.interop import to_keras
+    model, x, want = _one_layer(kind)
+    got = keras.ops.convert_to_numpy(to_keras(model)(x, training=False))
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
