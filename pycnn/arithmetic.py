@@ -190,22 +190,16 @@ def compare_dense_conv(input_shape=(28, 28, 1), filters=32, kernel_size=3, strid
 # is shown) and where they disagree on the offset the fields are not centred alike: the
 # result says so in ``notes``. Transposed convolutions and upsampling give a field that
 # depends on the position modulo the stride; the interval shown holds every unit's.
-# A layer class of your own may set ``_field_rule = "pointwise"`` (each output pixel
-# from the same input pixel) or ``"whole"``; without one, a layer that keeps the size is
-# assumed pointwise and the result's notes say so.
+#
+# Each layer class says which rule it follows, in its ``_field_rule`` (pycnn's beside
+# the layer, in pycnn/layers/): "pointwise" (each output pixel from the same input pixel;
+# an output that is not an image sees the whole input), "whole" (every output sees the
+# whole input), "merge", or the window of "kernel" (a
+# convolution or pooling: kernel_size or pool_size, strides, dilation_rate, padding),
+# "transpose" (Conv2DTranspose's), "upsample", "pad" or "crop". Without one, a layer that
+# keeps the size is assumed pointwise and the result's notes say so.
 
 from fractions import Fraction as _Fraction
-
-_SPATIAL = {"Conv2D": ("kernel_size", "strides"), "MaxPooling2D": ("pool_size", "strides"),
-            "AveragePooling2D": ("pool_size", "strides"),
-            "DepthwiseConv2D": ("kernel_size", "strides"),
-            "SeparableConv2D": ("kernel_size", "strides")}
-_WHOLE = {"Flatten", "Reshape", "GlobalAveragePooling2D", "GlobalMaxPooling2D"}
-_POINTWISE = {"Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax", "BatchNormalization",
-              "LayerNormalization", "Dropout", "SpatialDropout2D", "Rescaling",
-              "Normalization", "RandomFlip", "RandomTranslation", "RandomRotation",
-              "RandomZoom", "RandomContrast", "Dense", "Maxout"}
-_MERGES = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"}
 
 
 def _pair(v):
@@ -263,68 +257,87 @@ def _config(layer):
     return layer.get_config() if hasattr(layer, "get_config") else {}
 
 
+def _kernel_window(config, in_shape, out_shape):
+    """A convolution's or pooling's window: k' = d·(k − 1) + 1, stride s, 'same' padding."""
+    k = _pair(config.get("kernel_size") or config["pool_size"])
+    s = _pair(config.get("strides") or k)
+    d = _pair(config.get("dilation_rate", 1))
+    keff = tuple(d[a] * (k[a] - 1) + 1 for a in (0, 1))
+    same = str(config.get("padding", "valid")).lower() == "same"
+    pad = tuple(same_padding(int(in_shape[1 + a]), keff[a], s[a])[0] if same else 0
+                for a in (0, 1))
+    spans = [lambda q, a=a: (q * s[a] - pad[a], q * s[a] - pad[a] + keff[a] - 1)
+             for a in (0, 1)]
+    return keff, s, pad, spans, s, (1, 1)
+
+
+def _transpose_window(config, in_shape, out_shape):
+    k, s = _pair(config["kernel_size"]), _pair(config["strides"])
+    d = _pair(config.get("dilation_rate", 1))
+    keff = tuple(d[a] * (k[a] - 1) + 1 for a in (0, 1))
+    crop = []
+    for a in (0, 1):
+        full = (int(in_shape[1 + a]) - 1) * s[a] + keff[a]
+        total = max(full - int(out_shape[1 + a]), 0)
+        crop.append(total // 2 if str(config.get("padding")).lower() == "same" else 0)
+    spans = [lambda q, a=a: (-((-(q + crop[a] - keff[a] + 1)) // s[a]),
+                             (q + crop[a]) // s[a]) for a in (0, 1)]
+    return (keff, tuple(_Fraction(1, v) for v in s), tuple(crop), spans,
+            tuple(_Fraction(1, v) for v in s), s)
+
+
+def _upsample_window(config, in_shape, out_shape):
+    u = _pair(config.get("size", 2))
+    if str(config.get("interpolation", "nearest")) == "nearest":
+        spans = [lambda q, a=a: (q // u[a], q // u[a]) for a in (0, 1)]
+    else:                                   # bilinear, half-pixel centres
+        def spans_for(a):
+            def span(q):
+                first = int(_np.floor((q + 0.5) / u[a] - 0.5))
+                return first, first + 1
+            return span
+        spans = [spans_for(0), spans_for(1)]
+    ratio = tuple(_Fraction(1, v) for v in u)
+    return (1, 1), ratio, (0, 0), spans, ratio, u
+
+
+def _border_window(key, sign):
+    """A border layer's window: config[key] pixels added (sign −1: the field moves back) or
+    cut (sign 1) before the first pixel of each axis."""
+    def window(config, in_shape, out_shape):
+        before = tuple(int(v[0]) if isinstance(v, (tuple, list)) else int(v)
+                       for v in config[key])
+        shift = tuple(sign * b for b in before)
+        spans = [lambda q, a=a: (q + shift[a], q + shift[a]) for a in (0, 1)]
+        return (1, 1), (1, 1), tuple(-v for v in shift), spans, (1, 1), (1, 1)
+    return window
+
+
+# the window rules a layer class names in its _field_rule
+_WINDOWS = {"kernel": _kernel_window, "transpose": _transpose_window,
+            "upsample": _upsample_window, "pad": _border_window("padding", -1),
+            "crop": _border_window("cropping", 1)}
+
+
 def _layer_rule(layer, in_shape, out_shape):
     """(kind of rule, details) for one call: 'window' with (kernel, strides, pad, spans,
     ratio, period), 'pointwise', 'whole', 'merge', or 'unknown' with a note."""
     kind = type(layer).__name__
-    own = getattr(type(layer), "_field_rule", None)     # a layer class may say which
-    if own in ("pointwise", "whole"):
-        return own, None
-    config = _config(layer)
+    own = getattr(type(layer), "_field_rule", None)     # the layer class says which
     spatial_in = in_shape is not None and len(in_shape) == 4
     spatial_out = out_shape is not None and len(out_shape) == 4
-    if kind in _MERGES:
-        return "merge", None
+    if own in ("whole", "merge"):
+        return own, None
     if not spatial_out:
         return "whole", None
-    if kind in _SPATIAL and spatial_in:
-        k = _pair(config[_SPATIAL[kind][0]])
-        s = _pair(config.get(_SPATIAL[kind][1]) or config[_SPATIAL[kind][0]])
-        d = _pair(config.get("dilation_rate", 1))
-        keff = tuple(d[a] * (k[a] - 1) + 1 for a in (0, 1))
-        same = str(config.get("padding", "valid")).lower() == "same"
-        pad = tuple(same_padding(int(in_shape[1 + a]), keff[a], s[a])[0] if same else 0
-                    for a in (0, 1))
-        spans = [lambda q, a=a: (q * s[a] - pad[a], q * s[a] - pad[a] + keff[a] - 1)
-                 for a in (0, 1)]
-        return "window", (keff, s, pad, spans, s, (1, 1))
-    if kind == "Conv2DTranspose" and spatial_in:
-        k, s = _pair(config["kernel_size"]), _pair(config["strides"])
-        d = _pair(config.get("dilation_rate", 1))
-        keff = tuple(d[a] * (k[a] - 1) + 1 for a in (0, 1))
-        crop = []
-        for a in (0, 1):
-            full = (int(in_shape[1 + a]) - 1) * s[a] + keff[a]
-            total = max(full - int(out_shape[1 + a]), 0)
-            crop.append(total // 2 if str(config.get("padding")).lower() == "same" else 0)
-        spans = [lambda q, a=a: (-((-(q + crop[a] - keff[a] + 1)) // s[a]),
-                                 (q + crop[a]) // s[a]) for a in (0, 1)]
-        return "window", (keff, tuple(_Fraction(1, v) for v in s), tuple(crop), spans,
-                          tuple(_Fraction(1, v) for v in s), s)
-    if kind == "UpSampling2D" and spatial_in:
-        u = _pair(config.get("size", 2))
-        if str(config.get("interpolation", "nearest")) == "nearest":
-            spans = [lambda q, a=a: (q // u[a], q // u[a]) for a in (0, 1)]
-        else:                                   # bilinear, half-pixel centres
-            def spans_for(a):
-                def span(q):
-                    first = int(_np.floor((q + 0.5) / u[a] - 0.5))
-                    return first, first + 1
-                return span
-            spans = [spans_for(0), spans_for(1)]
-        ratio = tuple(_Fraction(1, v) for v in u)
-        return "window", ((1, 1), ratio, (0, 0), spans, ratio, u)
-    if kind in ("ZeroPadding2D", "Cropping2D") and spatial_in:
-        key = "padding" if kind == "ZeroPadding2D" else "cropping"
-        value = config[key]
-        before = tuple(int(v[0]) if isinstance(v, (tuple, list)) else int(v) for v in value)
-        shift = tuple(-b if kind == "ZeroPadding2D" else b for b in before)
-        spans = [lambda q, a=a: (q + shift[a], q + shift[a]) for a in (0, 1)]
-        return "window", ((1, 1), (1, 1), tuple(-v for v in shift), spans, (1, 1), (1, 1))
-    if kind in _WHOLE or not spatial_in:
+    if own == "pointwise":
+        return own, None
+    if own in _WINDOWS:
+        if not spatial_in:
+            return "whole", None
+        return "window", _WINDOWS[own](_config(layer), in_shape, out_shape)
+    if not spatial_in:
         return "whole", None
-    if kind in _POINTWISE or kind == "InputLayer":
-        return "pointwise", None
     if tuple(in_shape[1:3]) == tuple(out_shape[1:3]):
         return "unknown", (f"no receptive-field rule for {layer.name} ({kind}): assumed to "
                            f"map each pixel to itself (its output keeps the input's size)")
@@ -531,7 +544,8 @@ def receptive_field(model, layer=None):
     leaf = [i for i in range(len(calls))
             if not any(c.parent == i for c in calls[i + 1:])]
     if layer is None:
-        spatial = [calls[i].layer for i in leaf if type(calls[i].layer).__name__ in _SPATIAL]
+        spatial = [calls[i].layer for i in leaf
+                   if getattr(type(calls[i].layer), "_field_rule", None) == "kernel"]
         if not spatial:
             raise ValueError(f"receptive_field: {model.name} has no convolution or pooling")
         layer = spatial[-1]

@@ -24,9 +24,10 @@ layer we know nothing about:
   inference), activations: their formula says which.
 - A nested model: the sum of its layers'. A shared layer: the sum of its calls'.
 - A layer with no formula (your own Layer subclass, a TensorOp) shows "?" and the totals
-  name it; they never count it as 0. A layer class can give its own: a method
-  ``_macs(self, input_shapes, output_shapes)`` (shapes without the batch axis) returning
-  ``(count, "formula")``, a ``Count``, or None.
+  name it; they never count it as 0. Every layer class gives its own, as pycnn's do
+  (beside the layer, pycnn/layers/): a method ``_macs(self, input_shapes, output_shapes)``
+  (shapes without the batch axis) returning ``(count, "formula")``, a ``Count``, or None;
+  ``free(why)``, ``per_value(what)`` and ``from_weights(count)`` below make the common ones.
 
 The costs come from tracing one forward pass of a single example (zeros of the input
 shape): every layer call, nested ones included, with its input and output shapes. A
@@ -39,8 +40,8 @@ import numpy as _np
 
 from .arithmetic import Count as _Count
 
-__all__ = ["layer_macs", "activation_memory", "gemm_peak", "profile", "Profile",
-           "trace_calls", "Call", "cost_columns"]
+__all__ = ["layer_macs", "free", "per_value", "from_weights", "activation_memory", "gemm_peak", "profile",
+           "Profile", "trace_calls", "Call", "cost_columns"]
 
 
 def _shape(shape):
@@ -71,28 +72,48 @@ def _zero(why):
     return _Count(0, f"0 ({why})")
 
 
-_COPIES = {"Flatten": "a reshape", "Reshape": "a reshape", "ZeroPadding2D": "padding",
-           "Cropping2D": "cropping", "InputLayer": "the input",
-           "Concatenate": "a copy", "Dropout": "identity at inference",
-           "SpatialDropout2D": "identity at inference", "Activation": "elementwise",
-           "ReLU": "elementwise", "LeakyReLU": "elementwise", "ELU": "elementwise",
-           "Softmax": "exp and a division", "MaxPooling2D": "comparisons",
-           "GlobalMaxPooling2D": "comparisons", "Maximum": "comparisons",
-           "Minimum": "comparisons", "Add": "additions", "Subtract": "subtractions",
-           "RandomFlip": "identity at inference", "RandomTranslation": "identity at inference",
-           "RandomRotation": "identity at inference", "RandomZoom": "identity at inference",
-           "RandomContrast": "identity at inference", "RandomCrop": "a crop at inference"}
+def free(why):
+    """A layer class's ``_macs`` for a layer that multiplies nothing: 0 with the reason
+    ('a reshape', 'comparisons', 'identity at inference', ...)."""
+    def _macs(layer, ins, outs):
+        return _zero(why)
+    return _macs
+
+
+def per_value(what, times=1, needs_output=False):
+    """A layer class's ``_macs`` for ``times`` multiply-adds per output value, ``what``
+    saying which ('x·scale + offset'); with ``needs_output``, None when the output shape
+    has no axes."""
+    def _macs(layer, ins, outs):
+        y = outs[0] if outs else ()
+        if needs_output and not y:
+            return None
+        lead = f"{times} · " if times != 1 else ""
+        return _count(times * _n(y), f"{lead}{_dots(y)} ({what})")
+    return _macs
+
+
+def from_weights(count=None, needs=1):
+    """A layer class's ``_macs`` from ``count(layer, weight shapes, input shapes, output
+    shapes)``; None until the layer has ``needs`` weights (it is not built). A decorator,
+    also as ``@from_weights(needs=2)``."""
+    if count is None:
+        return lambda fn: from_weights(fn, needs)
+
+    def _macs(layer, ins, outs):
+        shapes = [tuple(w.shape) for w in layer.weights]
+        return count(layer, shapes, ins, outs) if len(shapes) >= needs else None
+    return _macs
 
 
 def layer_macs(layer, input_shape, output_shape, children=None):
     """Multiply-adds of one example through ``layer`` (a ``Count`` with its formula), or
     None when pycnn has no formula for it. ``input_shape``/``output_shape``: a shape or a
     list of shapes (the batch axis None or left out); ``children``: for a nested model,
-    the Counts of the calls it made."""
-    kind = type(layer).__name__
+    the Counts of the calls it made. The formula is the layer class's own ``_macs``
+    (every pycnn layer carries one; ``free`` and ``per_value`` make the common ones)."""
     ins, outs = [_shape(s) for s in _shapes(input_shape)], [_shape(s)
                                                             for s in _shapes(output_shape)]
-    x, y = (ins[0] if ins else ()), (outs[0] if outs else ())
     hook = getattr(type(layer), "_macs", None)
     if hook is not None:                    # the layer's class knows its own count
         found = hook(layer, ins, outs)
@@ -100,62 +121,6 @@ def layer_macs(layer, input_shape, output_shape, children=None):
             return found
         total, formula = found
         return _count(total, formula)
-    weights = layer.get_weights() if hasattr(layer, "get_weights") else []
-    if kind in ("Dense", "Maxout") and weights:
-        n_in, units = weights[0].shape[0], int(_np.prod(weights[0].shape[1:]))
-        rows = _n(x[:-1])
-        lead = f"{_dots(x[:-1])} · " if rows > 1 else ""
-        total = rows * n_in * units
-        return _Count(total, f"{lead}{n_in}·{units} = {total:,}")
-    if kind == "Conv2D" and weights:
-        kh, kw, c_in, filters = weights[0].shape         # c_in per group
-        oh, ow = y[:2]
-        total = oh * ow * filters * kh * kw * c_in
-        groups = int(layer.get_config().get("groups", 1) or 1)
-        note = f" ({groups} groups of {c_in} channels)" if groups > 1 else ""
-        return _Count(total, f"{oh}·{ow}·{filters} · ({kh}·{kw}·{c_in}){note} = {total:,}")
-    if kind == "Conv1D" and weights:
-        k, c_in, filters = weights[0].shape
-        n = y[0]
-        return _count(n * filters * k * c_in, f"{n}·{filters} · ({k}·{c_in})")
-    if kind == "Conv2DTranspose" and weights:
-        kh, kw, filters, c_in = weights[0].shape
-        h, w = x[:2]
-        return _count(h * w * c_in * kh * kw * filters,
-                      f"{h}·{w}·{c_in} · ({kh}·{kw}·{filters})")
-    if kind == "DepthwiseConv2D" and weights:
-        kh, kw, c_in, mult = weights[0].shape
-        oh, ow = y[:2]
-        return _count(oh * ow * c_in * mult * kh * kw, f"{oh}·{ow}·{c_in * mult} · ({kh}·{kw})")
-    if kind == "SeparableConv2D" and len(weights) >= 2:
-        kh, kw, c_in, mult = weights[0].shape
-        filters = weights[1].shape[-1]
-        oh, ow = y[:2]
-        dw, pw = oh * ow * c_in * mult * kh * kw, oh * ow * filters * c_in * mult
-        return _count(dw + pw, f"{oh}·{ow}·{c_in * mult}·({kh}·{kw}) + "
-                               f"{oh}·{ow}·{filters}·{c_in * mult}")
-    if kind in ("BatchNormalization", "Normalization", "Rescaling"):
-        what = {"BatchNormalization": "a·x + b per value at inference",
-                "Normalization": "(x − μ)/σ per value", "Rescaling": "x·scale + offset"}[kind]
-        return _count(_n(y), f"{_dots(y)} ({what})")
-    if kind == "PReLU":
-        return _count(_n(y), f"{_dots(y)} (α·x where x < 0)")
-    if kind == "LayerNormalization":
-        return _count(3 * _n(y), f"3 · {_dots(y)} ((x − μ)², ·1/σ, γ·x̂ + β)")
-    if kind == "Multiply" and len(ins) > 1:
-        return _count((len(ins) - 1) * _n(y), f"{len(ins) - 1} · {_dots(y)}")
-    if kind == "Average" and ins:
-        return _count(_n(y), f"{_dots(y)} (·1/{len(ins)} per value)")
-    if kind == "AveragePooling2D" and y:
-        return _count(_n(y), f"{_dots(y)} (·1/(k·k) per output)")
-    if kind == "GlobalAveragePooling2D" and y:
-        return _count(_n(y), f"{_dots(y)} (·1/(H·W) per channel)")
-    if kind == "UpSampling2D":
-        if str(layer.get_config().get("interpolation", "nearest")) == "nearest":
-            return _zero("a copy")
-        return _count(4 * _n(y), f"4 · {_dots(y)} (4 weighted neighbours per output)")
-    if kind in _COPIES:
-        return _zero(_COPIES[kind])
     if children is not None:
         known = [c for c in children if c is not None]
         if len(known) < len(children):

@@ -53,9 +53,8 @@ import zipfile as _zipfile
 import numpy as _np
 
 from . import saving
-from .interop.plan import (_TARGET_KINDS, ConversionError as _ConversionError, _plan,
+from .interop.plan import (ConversionError as _ConversionError, _plan,
                            hooked_kinds as _hooked_kinds, layer_hook as _layer_hook)
-from .interop.plan import borders as _borders
 
 __all__ = ["save_keras", "load_keras", "save_h5", "load_h5", "save_weights_h5",
            "load_weights_h5", "KERAS_FORMAT_VERSION"]
@@ -112,76 +111,21 @@ def _keras_activation(spec):
     return name
 
 
-_PASS_THROUGH = frozenset(["BatchNormalization", "LayerNormalization", "Rescaling",
-                           "GlobalAveragePooling2D", "GlobalMaxPooling2D", "RandomFlip",
-                           "RandomTranslation", "RandomRotation", "RandomZoom", "RandomCrop",
-                           "RandomContrast"])
-
-
 def _keras_layer_config(spec):
-    """(class_name, config) of the Keras layer for one pycnn layer (interop's _Spec)."""
+    """(class_name, config) of the Keras layer for one pycnn layer (interop's _Spec): the
+    layer class's own Keras arguments (its ``_keras_config``; the Keras class has the pycnn
+    class's name), the activation, when it has one, as the plan resolved it."""
     c = spec.config
     out = {"name": spec.name, "trainable": bool(c.get("trainable", True)),
            "dtype": _policy(c.get("dtype", "float32"))}
     kind = spec.kind
-    if kind in ("Dense", "Conv2D", "Conv2DTranspose"):
-        if kind == "Dense":
-            out["units"] = int(c["units"])
-        else:
-            out.update(filters=int(c["filters"]), kernel_size=list(c["kernel_size"]),
-                       strides=list(c.get("strides", (1, 1))), padding=c.get("padding", "valid"),
-                       data_format="channels_last",
-                       dilation_rate=list(c.get("dilation_rate", (1, 1))))
-            if kind == "Conv2D":
-                out["groups"] = int(c.get("groups", 1))
-            else:
-                op = c.get("output_padding")
-                out["output_padding"] = None if op is None else list(op)
-        out.update(activation=_keras_activation(spec), use_bias=bool(c.get("use_bias", True)),
-                   kernel_initializer=c.get("kernel_initializer", "glorot_uniform"),
-                   bias_initializer=c.get("bias_initializer", "zeros"),
-                   kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                   kernel_constraint=None, bias_constraint=None)
-    elif kind in ("Conv1D", "DepthwiseConv2D", "SeparableConv2D"):
-        out.update({k: list(v) if isinstance(v, tuple) else v for k, v in c.items()
-                    if k not in ("name", "trainable", "dtype", "input_shape", "activation")})
-        out["activation"] = _keras_activation(spec)
-    elif kind in ("MaxPooling2D", "AveragePooling2D"):
-        strides = c.get("strides") or c.get("pool_size", (2, 2))
-        out.update(pool_size=list(c.get("pool_size", (2, 2))), padding=c.get("padding", "valid"),
-                   strides=list(strides), data_format="channels_last")
-    elif kind == "Dropout":
-        out.update(rate=float(c["rate"]), seed=c.get("seed"), noise_shape=None)
-    elif kind == "Flatten":
-        out["data_format"] = "channels_last"
-    elif kind == "Reshape":
-        out["target_shape"] = list(c["target_shape"])
-    elif kind == "UpSampling2D":
-        out.update(size=list(c.get("size", (2, 2))), data_format="channels_last",
-                   interpolation="nearest")
-    elif kind in _PASS_THROUGH:
-        # the arguments have Keras' names and meanings (BatchNormalization's axis, momentum,
-        # epsilon, center, scale and initializers; RandomFlip's mode, seed ...)
-        out.update({k: list(v) if isinstance(v, tuple) else v for k, v in c.items()
-                    if k not in ("name", "trainable", "dtype", "input_shape")})
-        if kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
-            out["data_format"] = "channels_last"
-    elif kind in ("ZeroPadding2D", "Cropping2D"):
-        key = "padding" if kind == "ZeroPadding2D" else "cropping"
-        out.update({key: [list(b) for b in _borders(c[key])], "data_format": "channels_last"})
-    elif kind == "LeakyReLU":
-        out["negative_slope"] = spec.activation[1]
-    elif kind == "ELU":
-        out["alpha"] = spec.activation[1]
-    elif kind == "Softmax":
-        out["axis"] = spec.activation[1]
-    elif kind == "Activation":
-        out["activation"] = _keras_activation(spec)
-    elif _layer_hook(kind, "_keras_config") is not None:
-        out.update(_layer_hook(kind, "_keras_config")(c))
-    elif kind != "Flatten":
+    hook = _layer_hook(kind, "_keras_config")
+    if hook is None:
         raise _ConversionError(f"cannot save layer '{spec.name}' ({kind}) to a Keras file: "
                               f"pycnn.keras_format does not write {kind} yet")
+    out.update(hook(c))
+    if "activation" in out:
+        out["activation"] = _keras_activation(spec)
     return kind, out
 
 
@@ -462,15 +406,13 @@ def save_h5(model, filepath, weights_only=False):
 
 
 # ---- Keras config -> pycnn ----------------------------------------------------------------
-# The Keras layers pycnn reads: a table (the ones pycnn.interop converts), never a lookup by
+# The Keras layers pycnn reads: a table (pycnn.interop.keras.FROM_KINDS), never a lookup by
 # name in a module. Their configs map through pycnn.interop.keras.pycnn_configs, the same
 # code from_keras runs on live Keras layers; with them the layers that carry their own
 # Keras mapping (pycnn.interop.plan.layer_hook).
-_KERAS_LAYERS = frozenset(_TARGET_KINDS["Keras"] | {"ReLU"})
-
-
 def _keras_layers():
-    return _KERAS_LAYERS | _hooked_kinds("_from_keras_config")
+    from .interop.keras import FROM_KINDS
+    return FROM_KINDS | _hooked_kinds("_from_keras_config")
 
 
 class _Where:

@@ -85,13 +85,28 @@ def _keras_conv_layer(keras, spec, common):
                                             **common)
 
 
+# The registry pycnn.interop.plan reads: the pycnn layer classes _keras_layer builds (a
+# layer class carrying _keras_config converts too: the Keras class of its name with those
+# arguments), and why the others Keras lacks are refused.
+KINDS = frozenset((
+    "Dense", "Conv1D", "Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D",
+    "MaxPooling2D", "AveragePooling2D", "Dropout", "SpatialDropout2D", "Flatten", "Reshape",
+    "Activation", "LeakyReLU", "ELU", "Softmax", "UpSampling2D", "BatchNormalization",
+    "LayerNormalization", "Normalization", "Rescaling", "GlobalAveragePooling2D",
+    "GlobalMaxPooling2D", "ZeroPadding2D", "Cropping2D")
+    + AUGMENTATION_KINDS)
+REFUSED = {"Maxout": "Keras has no Maxout layer"}
+# the Keras layer classes pycnn_configs reads (with those whose pycnn class carries
+# _from_keras_config)
+FROM_KINDS = KINDS | {"ReLU"}
+
+
 def _keras_layer(keras, spec):
     c, kl = spec.config, keras.layers
     common = dict(name=spec.name, trainable=bool(c.get("trainable", True)),
                   dtype=c.get("dtype", "float32"))
-    hook = layer_hook(spec.kind, "_keras_config")
-    if hook is not None:                    # the layer carries its Keras arguments
-        return getattr(kl, spec.kind)(**hook(c), **common)
+    if spec.kind not in KINDS:              # the layer carries its Keras arguments
+        return getattr(kl, spec.kind)(**layer_hook(spec.kind, "_keras_config")(c), **common)
     if spec.kind in ("Dense", "Conv2D", "Conv2DTranspose"):
         common.update(activation=_keras_activation(keras, spec.activation),
                       use_bias=bool(c.get("use_bias", True)),

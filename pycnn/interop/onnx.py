@@ -10,6 +10,17 @@ from .plan import (AUGMENTATION_KINDS, ConversionError, _pair, _plan, _require, 
                    transpose_window)
 
 
+# The registry pycnn.interop.plan reads: the pycnn layer classes _onnx_layer writes (a
+# layer class carrying _onnx_nodes converts too).
+KINDS = frozenset((
+    "Dense", "Conv1D", "Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D",
+    "MaxPooling2D", "AveragePooling2D", "Dropout", "SpatialDropout2D", "Flatten", "Reshape",
+    "Activation", "LeakyReLU", "ELU", "Softmax", "UpSampling2D", "BatchNormalization",
+    "LayerNormalization", "Normalization", "Rescaling", "GlobalAveragePooling2D",
+    "GlobalMaxPooling2D", "ZeroPadding2D", "Cropping2D", "Maxout") + AUGMENTATION_KINDS)
+REFUSED = {}
+
+
 class _OnnxGraph:
     """Nodes and initializers of one graph; tracks whether the running tensor is NHWC or NCHW
     so that consecutive convolutions and pools share one pair of transposes."""

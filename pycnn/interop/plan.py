@@ -26,27 +26,28 @@ def _require(name, purpose, pip=_PIP):
 
 
 # ------------------------------------------------------------------ the plan: layers, checked
-# pycnn layer class -> the kinds each target converts.
-_COMMON_KINDS = ("Dense", "Conv1D", "Conv2D", "Conv2DTranspose", "DepthwiseConv2D",
-                 "SeparableConv2D", "MaxPooling2D", "AveragePooling2D", "Dropout", "Flatten",
-                 "Reshape", "Activation", "LeakyReLU", "ELU", "Softmax", "UpSampling2D",
-                 "BatchNormalization", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
-                 "ZeroPadding2D", "Cropping2D", "LayerNormalization", "Rescaling",
-                 "SpatialDropout2D", "Normalization")
 # The augmentation layers act only in training: Keras has them all; an ONNX graph is an
 # inference graph, where they are the identity; torch.nn has no counterparts.
 AUGMENTATION_KINDS = ("RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom",
                       "RandomCrop", "RandomContrast")
-_TARGET_KINDS = {
-    "Keras": frozenset(_COMMON_KINDS + AUGMENTATION_KINDS),
-    "PyTorch": frozenset(_COMMON_KINDS + ("Maxout",)),
-    "ONNX": frozenset(_COMMON_KINDS + ("Maxout",) + AUGMENTATION_KINDS),
-}
-_WHY_NOT = {("Maxout", "Keras"): "Keras has no Maxout layer",
-            **{(kind, "PyTorch"): f"torch.nn has no {kind} (it would train without the "
-                                  "augmentation); convert the model without its augmentation "
-                                  "layers, e.g. Sequential(model.layers[k:])"
-               for kind in AUGMENTATION_KINDS}}
+# Which layers a target converts is its converter's own registry: KINDS (the layer classes
+# its code builds) and REFUSED (kind -> why not, where the reason is worth more than "has
+# no counterpart"), beside that code; a layer class carrying the target's method (_HOOKS)
+# converts too.
+_CONVERTERS = {"Keras": "keras", "PyTorch": "torch", "ONNX": "onnx"}
+
+
+def _registry(target):
+    """The converter module of `target`, holding KINDS and REFUSED (none imports its
+    engine at import)."""
+    return _importlib.import_module(f"{__package__}.{_CONVERTERS[target]}")
+
+
+def target_kinds(target):
+    """The pycnn layer classes (names) `target`'s converter builds itself."""
+    return _registry(target).KINDS
+
+
 # Activation names every target computes; the number is the default parameter
 # (pycnn's leaky_relu is the lecture's max(0.1·x, x); softmax's is the axis).
 _ACTIVATIONS = {"linear": None, "relu": None, "sigmoid": None, "tanh": None, "softmax": -1,
@@ -55,15 +56,12 @@ _ACTIVATIONS = {"linear": None, "relu": None, "sigmoid": None, "tanh": None, "so
                 "gelu": None, "softplus": None, "exponential": None}
 
 
-# the convolution layers: a kernel, an activation, a bias (CONV_KINDS[:2] have filters/groups)
-CONV_KINDS = ("Conv2D", "Conv1D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D")
-
-
 # A layer class may carry its conversions itself instead of a branch in every converter
-# (pycnn/layers/prelu.py does): a converter asks the class first. The methods, static, each
-# taking the layer's config or its _Spec:
+# (pycnn/layers/prelu.py does): a converter asks the class when the kind is not in its own
+# KINDS. The methods, static, each taking the layer's config or its _Spec:
 #   _keras_config(config) -> the Keras layer's arguments (Keras names), for to_keras and
-#                            the .keras/.h5 writer; the Keras class has the pycnn class's name
+#                            the .keras/.h5 writer, which asks every layer for it; the Keras
+#                            class has the pycnn class's name
 #   _from_keras_config(keras_config, where) -> the pycnn arguments, for from_keras and the
 #                            file reader (ConversionError naming `where` if it cannot)
 #   _torch_module(spec) -> a torch.nn.Module on channels-last input whose parameters are
@@ -100,7 +98,8 @@ class _Spec:
 
 
 def borders(value):
-    """((top, bottom), (left, right)) from ZeroPadding2D's padding / Cropping2D's cropping."""
+    """((top, bottom), (left, right)) from a border layer's padding or cropping (an int, or
+    per axis an int or a (before, after) pair)."""
     if isinstance(value, int):
         return (value, value), (value, value)
     return tuple((int(v), int(v)) if isinstance(v, int) else (int(v[0]), int(v[1]))
@@ -111,22 +110,19 @@ def _pair(value):
     return tuple(int(v) for v in value) if isinstance(value, (tuple, list)) else (int(value),) * 2
 
 
-def _activation(kind, config, where):
-    """(name, parameter) of the activation a layer applies, or ConversionError."""
-    if kind == "LeakyReLU":
-        return "leaky_relu", float(config["alpha"])
-    if kind == "ELU":
-        return "elu", float(config["alpha"])
-    if kind == "Softmax":
-        return "softmax", int(config.get("axis", -1))
-    if kind not in ("Dense", "Activation") + CONV_KINDS:
+def _activation(layer, config, where):
+    """(name, parameter) of the activation a layer applies (its class's _activation_of:
+    None, or (name, parameter or None for the default)), or ConversionError."""
+    of = getattr(type(layer), "_activation_of", None)
+    found = None if of is None else of(config)
+    if found is None:
         return None
-    name = config.get("activation")
+    name, parameter = found
     name = "linear" if name is None else name
     if not isinstance(name, str) or name not in _ACTIVATIONS:
         raise ConversionError(f"cannot convert {where}: activation {name!r} has no counterpart "
                               f"(convertible: {', '.join(_ACTIVATIONS)})")
-    return name, _ACTIVATIONS[name]
+    return name, _ACTIVATIONS[name] if parameter is None else parameter
 
 
 def _kind(layer, target):
@@ -138,8 +134,9 @@ def _kind(layer, target):
     if getattr(pycnn_layers, name, None) is not cls:
         raise ConversionError(f"cannot convert {where}: only pycnn's own layer classes convert "
                               "(a subclass may compute something else)")
-    if name not in _TARGET_KINDS[target] and layer_hook(name, _HOOKS[target]) is None:
-        why = _WHY_NOT.get((name, target), f"{target} has no {name} counterpart")
+    registry = _registry(target)
+    if name not in registry.KINDS and layer_hook(name, _HOOKS[target]) is None:
+        why = registry.REFUSED.get(name, f"{target} has no {name} counterpart")
         raise ConversionError(f"cannot convert {where}: {why}")
     return name
 
@@ -177,16 +174,13 @@ def _plan(model, target, input_shape=None):
         kind = _kind(layer, target)
         where = f"layer '{layer.name}' ({kind}) to {target}"
         weights = [_np.asarray(w) for w in layer.get_weights()]
-        if kind in ("Dense", "Maxout", "BatchNormalization") + CONV_KINDS \
-                and not weights \
-                or not layer.built and (kind == "LayerNormalization" or
-                                        layer_hook(kind, _HOOKS[target]) is not None):
+        if getattr(type(layer), "_needs_build", False) and not layer.built:
             raise ValueError(f"cannot convert {where}: it has no weights yet; build the model "
                              "(call it on a batch, or give the first layer input_shape=…)")
         config = layer.get_config()
         out_shape = tuple(layer.compute_output_shape((None,) + shape))[1:]
         plan.append(_Spec(layer=layer, kind=kind, name=layer.name, config=config,
-                          activation=_activation(kind, config, where), weights=weights,
+                          activation=_activation(layer, config, where), weights=weights,
                           in_shape=shape, out_shape=tuple(int(d) for d in out_shape)))
         shape = plan[-1].out_shape
     return plan

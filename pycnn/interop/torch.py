@@ -6,8 +6,22 @@ from collections import OrderedDict as _OrderedDict
 import numpy as _np
 
 from .graph import MERGE_KINDS, graph_plan, is_functional, weighted_specs
-from .plan import (KERNEL_KINDS, _PIP, _from_nchw_kernel, _plan, _require, kernel_kind,
-                   torch_state_keys)
+from .plan import (AUGMENTATION_KINDS, KERNEL_KINDS, _PIP, _from_nchw_kernel, _plan, _require,
+                   kernel_kind, torch_state_keys)
+
+
+# The registry pycnn.interop.plan reads: the pycnn layer classes torch_modules._module
+# builds (a layer class carrying _torch_module converts too), and why the augmentation
+# layers are refused.
+KINDS = frozenset((
+    "Dense", "Conv1D", "Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D",
+    "MaxPooling2D", "AveragePooling2D", "Dropout", "SpatialDropout2D", "Flatten", "Reshape",
+    "Activation", "LeakyReLU", "ELU", "Softmax", "UpSampling2D", "BatchNormalization",
+    "LayerNormalization", "Normalization", "Rescaling", "GlobalAveragePooling2D",
+    "GlobalMaxPooling2D", "ZeroPadding2D", "Cropping2D", "Maxout"))
+REFUSED = {kind: f"torch.nn has no {kind} (it would train without the augmentation); convert "
+                 "the model without its augmentation layers, e.g. Sequential(model.layers[k:])"
+           for kind in AUGMENTATION_KINDS}
 
 
 def _import_torch():

@@ -42,9 +42,9 @@ __all__ = ["Layer", "InputLayer", "Input", "Conv1D", "DepthwiseConv2D", "Separab
            "concatenate"]
 
 
-# core (the C layer types, from its _NATIVE table) and every other module of this package
+# core (the C layer types, one _native row each) and every other module of this package
 # that is a layer file: what its __all__ names is exported here, so a new layer is a row in
-# core._NATIVE or a new file, and no line in this one.
+# core or a new file, and no line in this one.
 for _info in sorted(_pkgutil.iter_modules(__path__), key=lambda m: m.name):
     if _info.name not in ("base", "convolutional", "input_layer", "merging"):
         _module = _importlib.import_module(f"{__name__}.{_info.name}")

@@ -13,6 +13,7 @@ Constraints are not supported (a ``*_constraint`` other than None is a ValueErro
 """
 from .. import _core
 from .. import activations as _activations
+from ..cost import from_weights as _from_weights
 from .base import Layer, get_regularizer, serialize_regularizer
 
 __all__ = ["Conv1D", "DepthwiseConv2D", "SeparableConv2D"]
@@ -106,11 +107,46 @@ class _Conv(Layer):
         self.activation = _activations.get(activation)
         self.use_bias = bool(use_bias)
 
-    def _base_config(self):
+    def _weight_args(self, **weights):
+        """weights: name -> (initializer, regularizer, constraint) of each weight of the
+        class's _weight_names, kept as <name>_initializer, <name>_regularizer."""
+        who = type(self).__name__
+        _no_constraints(who, **{f"{w}_constraint": c for w, (_, _, c) in weights.items()})
+        for w, (initializer, regularizer, _) in weights.items():
+            setattr(self, f"{w}_initializer", initializer)
+            setattr(self, f"{w}_regularizer", get_regularizer(regularizer, who))
+
+    def _config(self, *keys):
+        """The config: the base, the attributes `keys`, the activation and bias, then per
+        weight its initializer and regularizer, the activity regularizer, no constraints."""
         config = _core.Layer.get_config(self)
         if self.activity_regularizer is not None:
             config["activity_regularizer"] = serialize_regularizer(self.activity_regularizer)
+        config.update({k: getattr(self, k) for k in keys})
+        config.update(activation=_activations.serialize(self.activation), use_bias=self.use_bias)
+        names = self._weight_names
+        config.update({f"{w}_initializer": _core._initializer_config(
+            getattr(self, f"{w}_initializer")) for w in names})
+        config.update({f"{w}_regularizer": serialize_regularizer(
+            getattr(self, f"{w}_regularizer")) for w in names})
+        config["activity_regularizer"] = serialize_regularizer(self.activity_regularizer)
+        config.update({f"{w}_constraint": None for w in names})
         return config
+
+    # ---- what the rest of pycnn asks of a layer (pycnn/layers/core.py says which) --------
+    _needs_build = True
+
+    @staticmethod
+    def _activation_of(config):
+        return config.get("activation"), None
+
+    @staticmethod
+    def _keras_config(config):
+        """Keras' arguments: the config's own keys (Keras' names), the activation last."""
+        out = {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()
+               if k not in ("name", "trainable", "dtype", "input_shape", "activation")}
+        out["activation"] = config.get("activation")
+        return out
 
 
 class DepthwiseConv2D(_Conv):
@@ -128,6 +164,16 @@ class DepthwiseConv2D(_Conv):
         >>> DepthwiseConv2D(3, padding='same').build((None, 28, 28, 32))  # 320 params
     """
 
+    _weight_names = ("depthwise", "bias")
+    _field_rule = "kernel"
+
+    @_from_weights
+    def _macs(self, shapes, ins, outs):
+        """OH·OW·C_in·M · (KH·KW): one kh×kw filter per output channel."""
+        kh, kw, c_in, mult = shapes[0]
+        oh, ow = outs[0][:2]
+        return oh * ow * c_in * mult * kh * kw, f"{oh}·{ow}·{c_in * mult} · ({kh}·{kw})"
+
     def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1,
                  data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True,
                  depthwise_initializer="glorot_uniform", bias_initializer="zeros",
@@ -138,12 +184,9 @@ class DepthwiseConv2D(_Conv):
         self._common(2, kernel_size, strides, padding, data_format, dilation_rate, activation,
                      use_bias, ("valid", "same"))
         self.depth_multiplier = _positive(depth_multiplier, "depth_multiplier", who)
-        _no_constraints(who, depthwise_constraint=depthwise_constraint,
-                        bias_constraint=bias_constraint)
-        self.depthwise_initializer = depthwise_initializer
-        self.bias_initializer = bias_initializer
-        self.depthwise_regularizer = get_regularizer(depthwise_regularizer, who)
-        self.bias_regularizer = get_regularizer(bias_regularizer, who)
+        self._weight_args(
+            depthwise=(depthwise_initializer, depthwise_regularizer, depthwise_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint))
 
     def build(self, input_shape):
         c = _channels(input_shape, 2, type(self).__name__, self.name)
@@ -164,19 +207,8 @@ class DepthwiseConv2D(_Conv):
                                       self.padding, self.dilation_rate, self.activation)
 
     def get_config(self):
-        config = self._base_config()
-        config.update({
-            "depth_multiplier": self.depth_multiplier, "kernel_size": self.kernel_size,
-            "strides": self.strides, "padding": self.padding, "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate,
-            "activation": _activations.serialize(self.activation), "use_bias": self.use_bias,
-            "depthwise_initializer": _core._initializer_config(self.depthwise_initializer),
-            "bias_initializer": _core._initializer_config(self.bias_initializer),
-            "depthwise_regularizer": serialize_regularizer(self.depthwise_regularizer),
-            "bias_regularizer": serialize_regularizer(self.bias_regularizer),
-            "activity_regularizer": serialize_regularizer(self.activity_regularizer),
-            "depthwise_constraint": None, "bias_constraint": None})
-        return config
+        return self._config("depth_multiplier", "kernel_size", "strides", "padding",
+                            "data_format", "dilation_rate")
 
 
 class SeparableConv2D(_Conv):
@@ -195,6 +227,18 @@ class SeparableConv2D(_Conv):
         >>> SeparableConv2D(64, 3, padding='same').build((None, 14, 14, 32))  # 2400 params
     """
 
+    _weight_names = ("depthwise", "pointwise", "bias")
+    _field_rule = "kernel"
+
+    @_from_weights(needs=2)
+    def _macs(self, shapes, ins, outs):
+        """depthwise OH·OW·C_in·M·(KH·KW) + pointwise OH·OW·filters·C_in·M."""
+        (kh, kw, c_in, mult), filters = shapes[0], shapes[1][-1]
+        oh, ow = outs[0][:2]
+        dw, pw = oh * ow * c_in * mult * kh * kw, oh * ow * filters * c_in * mult
+        return dw + pw, (f"{oh}·{ow}·{c_in * mult}·({kh}·{kw}) + "
+                         f"{oh}·{ow}·{filters}·{c_in * mult}")
+
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
                  data_format=None, dilation_rate=(1, 1), depth_multiplier=1, activation=None,
                  use_bias=True, depthwise_initializer="glorot_uniform",
@@ -208,15 +252,10 @@ class SeparableConv2D(_Conv):
                      use_bias, ("valid", "same"))
         self.filters = _positive(filters, "filters", who)
         self.depth_multiplier = _positive(depth_multiplier, "depth_multiplier", who)
-        _no_constraints(who, depthwise_constraint=depthwise_constraint,
-                        pointwise_constraint=pointwise_constraint,
-                        bias_constraint=bias_constraint)
-        self.depthwise_initializer = depthwise_initializer
-        self.pointwise_initializer = pointwise_initializer
-        self.bias_initializer = bias_initializer
-        self.depthwise_regularizer = get_regularizer(depthwise_regularizer, who)
-        self.pointwise_regularizer = get_regularizer(pointwise_regularizer, who)
-        self.bias_regularizer = get_regularizer(bias_regularizer, who)
+        self._weight_args(
+            depthwise=(depthwise_initializer, depthwise_regularizer, depthwise_constraint),
+            pointwise=(pointwise_initializer, pointwise_regularizer, pointwise_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint))
 
     def build(self, input_shape):
         c = _channels(input_shape, 2, type(self).__name__, self.name)
@@ -239,22 +278,8 @@ class SeparableConv2D(_Conv):
         return _core.conv2d(z, self.pointwise_kernel, self.bias, activation=self.activation)
 
     def get_config(self):
-        config = self._base_config()
-        config.update({
-            "depth_multiplier": self.depth_multiplier, "filters": self.filters,
-            "kernel_size": self.kernel_size, "strides": self.strides, "padding": self.padding,
-            "data_format": self.data_format, "dilation_rate": self.dilation_rate,
-            "activation": _activations.serialize(self.activation), "use_bias": self.use_bias,
-            "depthwise_initializer": _core._initializer_config(self.depthwise_initializer),
-            "pointwise_initializer": _core._initializer_config(self.pointwise_initializer),
-            "bias_initializer": _core._initializer_config(self.bias_initializer),
-            "depthwise_regularizer": serialize_regularizer(self.depthwise_regularizer),
-            "pointwise_regularizer": serialize_regularizer(self.pointwise_regularizer),
-            "bias_regularizer": serialize_regularizer(self.bias_regularizer),
-            "activity_regularizer": serialize_regularizer(self.activity_regularizer),
-            "depthwise_constraint": None, "pointwise_constraint": None,
-            "bias_constraint": None})
-        return config
+        return self._config("depth_multiplier", "filters", "kernel_size", "strides", "padding",
+                            "data_format", "dilation_rate")
 
 
 class Conv1D(_Conv):
@@ -270,6 +295,14 @@ class Conv1D(_Conv):
 
         >>> Conv1D(16, 5, padding='causal').build((None, 100, 8))  # 656 params
     """
+
+    _weight_names = ("kernel", "bias")
+    @_from_weights
+    def _macs(self, shapes, ins, outs):
+        """L·filters · (K·C_in/groups)."""
+        k, c_in, filters = shapes[0]
+        n = outs[0][0]
+        return n * filters * k * c_in, f"{n}·{filters} · ({k}·{c_in})"
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
                  dilation_rate=1, groups=1, activation=None, use_bias=True,
@@ -289,12 +322,8 @@ class Conv1D(_Conv):
                              f"number of groups. Received: groups={groups}, "
                              f"filters={self.filters}.")
         self.groups = groups
-        _no_constraints(who, kernel_constraint=kernel_constraint,
-                        bias_constraint=bias_constraint)
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
-        self.kernel_regularizer = get_regularizer(kernel_regularizer, who)
-        self.bias_regularizer = get_regularizer(bias_regularizer, who)
+        self._weight_args(kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+                          bias=(bias_initializer, bias_regularizer, bias_constraint))
 
     def build(self, input_shape):
         c = _channels(input_shape, 1, type(self).__name__, self.name)
@@ -318,16 +347,5 @@ class Conv1D(_Conv):
                       self.dilation_rate[0], self.groups, self.activation)
 
     def get_config(self):
-        config = self._base_config()
-        config.update({
-            "filters": self.filters, "kernel_size": self.kernel_size, "strides": self.strides,
-            "padding": self.padding, "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate, "groups": self.groups,
-            "activation": _activations.serialize(self.activation), "use_bias": self.use_bias,
-            "kernel_initializer": _core._initializer_config(self.kernel_initializer),
-            "bias_initializer": _core._initializer_config(self.bias_initializer),
-            "kernel_regularizer": serialize_regularizer(self.kernel_regularizer),
-            "bias_regularizer": serialize_regularizer(self.bias_regularizer),
-            "activity_regularizer": serialize_regularizer(self.activity_regularizer),
-            "kernel_constraint": None, "bias_constraint": None})
-        return config
+        return self._config("filters", "kernel_size", "strides", "padding", "data_format",
+                            "dilation_rate", "groups")

@@ -1,5 +1,6 @@
 """InputLayer: where a graph starts. ``pycnn.Input(shape)`` makes one and returns its
 symbolic output (a KerasTensor of shape (batch_size,) + shape)."""
+from ..cost import free as _free
 from .base import Layer
 
 __all__ = ["InputLayer"]
@@ -14,6 +15,8 @@ class InputLayer(Layer):
 
     _pycnn_native = True        # its config is written below, not captured
     _keras_build_config = False
+    _macs = _free("the input")
+    _field_rule = "pointwise"
 
     def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
                  input_tensor=None, name=None, ragged=None, optional=False, **kwargs):

@@ -14,6 +14,7 @@ the layer and call it. Shapes must agree (Concatenate: everywhere but along axis
 otherwise ValueError naming the layer and the shapes, raised when the graph is built.
 """
 from .. import _core
+from ..cost import free as _free
 from .base import Layer
 
 __all__ = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
@@ -25,12 +26,24 @@ def _fmt(shapes):
     return ", ".join(str(tuple(s)) for s in shapes)
 
 
+def _size(shape):
+    n = 1
+    for d in shape:
+        n *= int(d)
+    return n
+
+
+def _dots(shape):
+    return "·".join(str(d) for d in shape) or "1"
+
+
 class _Merge(Layer):
     """Elementwise merges: inputs of one shape (batch dims may be unknown)."""
 
     _min_inputs = 2
     _max_inputs = None
     _pycnn_native = True
+    _field_rule = "merge"       # a unit sees the union of what its inputs' units see
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -86,6 +99,8 @@ def _fold(op, xs):
 class Add(_Merge):
     """Add()([a, b, ...]) = a + b + ...; every input gets the whole gradient."""
 
+    _macs = _free("additions")
+
     def _merge(self, xs):
         return _fold(_core.add, xs)
 
@@ -94,6 +109,7 @@ class Subtract(_Merge):
     """Subtract()([a, b]) = a - b."""
 
     _max_inputs = 2
+    _macs = _free("subtractions")
 
     def _merge(self, xs):
         return _core.subtract(xs[0], xs[1])
@@ -102,12 +118,26 @@ class Subtract(_Merge):
 class Multiply(_Merge):
     """Multiply()([a, b, ...]) = a · b · ... element-wise."""
 
+    def _macs(self, ins, outs):
+        """(k − 1) products per value for k inputs."""
+        if len(ins) < 2:
+            return None
+        y = outs[0] if outs else ()
+        return (len(ins) - 1) * _size(y), f"{len(ins) - 1} · {_dots(y)}"
+
     def _merge(self, xs):
         return _fold(_core.multiply, xs)
 
 
 class Average(_Merge):
     """Average()([a, b, ...]) = (a + b + ...) / n."""
+
+    def _macs(self, ins, outs):
+        """One ·1/k per value."""
+        if not ins:
+            return None
+        y = outs[0] if outs else ()
+        return _size(y), f"{_dots(y)} (·1/{len(ins)} per value)"
 
     def _merge(self, xs):
         return _core.multiply(_fold(_core.add, xs), 1.0 / len(xs))
@@ -116,6 +146,8 @@ class Average(_Merge):
 class Maximum(_Merge):
     """Maximum()([a, b, ...]) = element-wise max; the gradient goes to the larger input."""
 
+    _macs = _free("comparisons")
+
     def _merge(self, xs):
         return _fold(_core.maximum, xs)
 
@@ -123,12 +155,16 @@ class Maximum(_Merge):
 class Minimum(_Merge):
     """Minimum()([a, b, ...]) = element-wise min."""
 
+    _macs = _free("comparisons")
+
     def _merge(self, xs):
         return _fold(_core.minimum, xs)
 
 
 class Concatenate(_Merge):
     """Concatenate(axis=-1)([a, b, ...]): joined along axis; the other sizes must agree."""
+
+    _macs = _free("a copy")
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)

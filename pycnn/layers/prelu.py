@@ -11,13 +11,15 @@ axes by the broadcasting backward). The gradient at x = 0 is α, as PyTorch's an
 PRelu; Keras composes relu(x) − α·relu(−x), whose gradient there is 0.
 
 This file is the whole layer on the Python side: it also says how the layer converts
-(pycnn.interop.plan.layer_hook finds the methods below), and pycnn.layers exports what
-``__all__`` names.
+(pycnn.interop.plan.layer_hook finds the methods below), what it costs and its
+receptive-field rule (pycnn/layers/core.py lists these class attributes), and
+pycnn.layers exports what ``__all__`` names.
 """
 import numpy as _np
 
 from .. import _core
 from .. import initializers as _initializers
+from ..cost import per_value as _per_value
 from .base import Layer, get_regularizer as _get_regularizer, \
     serialize_regularizer as _serialize_regularizer
 
@@ -41,6 +43,9 @@ class PReLU(Layer):
     """
 
     _pycnn_native = True                # get_config below says the arguments
+    _macs = _per_value("α·x where x < 0")
+    _field_rule = "pointwise"
+    _needs_build = True
 
     def __init__(self, alpha_initializer="zeros", alpha_regularizer=None,
                  alpha_constraint=None, shared_axes=None, **kwargs):
