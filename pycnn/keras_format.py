@@ -124,6 +124,8 @@ def _keras_layer_config(spec):
         raise _ConversionError(f"cannot save layer '{spec.name}' ({kind}) to a Keras file: "
                               f"pycnn.keras_format does not write {kind} yet")
     out.update(hook(c))
+    if _layer_hook(kind, "_keras_trainable") is False:
+        del out["trainable"]
     if "activation" in out:
         out["activation"] = _keras_activation(spec)
     return kind, out
@@ -645,10 +647,12 @@ def _compile_from_keras(model, config, custom_objects, where):
 
 
 def _check_and_read(dataset, expected, where):
-    """The dataset's array, once its shape and dtype are the weight's (nothing read before)."""
+    """The dataset's array, once its shape and dtype are the weight's (nothing read before);
+    integers are read as the weight's float dtype (Keras keeps Normalization's count in int32)."""
     shape, dtype = tuple(expected.shape), expected.dtype
     got_dtype = dataset.dtype
-    if tuple(dataset.shape) != shape or got_dtype.kind != "f" or got_dtype.itemsize not in (4, 8):
+    if tuple(dataset.shape) != shape or got_dtype.kind not in "fiu" or \
+            got_dtype.itemsize not in ((4, 8) if got_dtype.kind == "f" else (1, 2, 4, 8)):
         raise where.error(f"holds {got_dtype} {tuple(dataset.shape)}, the architecture needs "
                           f"{dtype} {shape}")
     array = _np.empty(shape, dtype=got_dtype)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import pycnn
-from pycnn.layers import Conv2D, Dense, Dropout, Flatten, LeakyReLU, MaxPooling2D
+from pycnn.layers import Conv2D, Dense, Dropout, Flatten, MaxPooling2D
 from pycnn import interop
 from pycnn.models import Sequential, load_model
 
@@ -261,6 +261,36 @@ def test_every_layer_both_have_round_trips_through_keras(keras, tmp_path):
     _same_weights(back, model)
     np.testing.assert_array_equal(back.predict(x, verbose=0), model.predict(x, verbose=0))
     assert [type(l).__name__ for l in back.layers] == [type(l).__name__ for l in model.layers]
+
+
+def test_bilinear_upsampling_spatial_dropout_and_normalization_travel_through_keras(
+        keras, tmp_path):
+    """What these layers hold reaches Keras and comes back: UpSampling2D's interpolation,
+    SpatialDropout2D (whose Keras class takes no trainable argument), Normalization with
+    adapted weights (mean, variance and count, which Keras keeps in int32) or fixed values."""
+    from pycnn import layers as L
+    pycnn.set_seed(5)
+    x = np.random.default_rng(1).random((4, 6, 6, 3), dtype=np.float32) * 3
+    adapted = L.Normalization()
+    adapted.adapt(x)
+    model = Sequential([L.Input((6, 6, 3)), adapted, L.UpSampling2D(2, interpolation="bilinear"),
+                        L.SpatialDropout2D(0.3, seed=2),
+                        L.Normalization(mean=[1.0, 2.0, 3.0], variance=[1.0, 4.0, 9.0]),
+                        L.Conv2D(2, 3)])
+    model.save(tmp_path / "m.keras")
+    kmodel = keras.saving.load_model(tmp_path / "m.keras")
+    assert [type(l).__name__ for l in kmodel.layers] == [type(l).__name__ for l in model.layers]
+    assert kmodel.layers[1].get_config()["interpolation"] == "bilinear"
+    np.testing.assert_allclose(np.asarray(kmodel.layers[0].count), x.shape[0] * 36)
+    np.testing.assert_allclose(kmodel.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-5)
+    kmodel.save(tmp_path / "back.keras")
+    for path in ("m.keras", "back.keras"):
+        back = load_model(tmp_path / path)
+        assert back.layers[1].get_config()["interpolation"] == "bilinear"
+        for bw, w in zip(back.get_weights(), model.get_weights()):
+            np.testing.assert_array_equal(bw, w)
+        np.testing.assert_array_equal(back.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
 def test_a_functional_model_keeps_out_of_legacy_h5_and_weights_travel(keras, tmp_path):

@@ -173,8 +173,9 @@ def _native(c_type, build_config=True, keras=None, from_keras=None, activation=N
     config (not for the layers it builds in __init__); keras: config -> its Keras arguments
     (none: Keras files refuse it by name); from_keras: (Keras config, where) -> its pycnn
     arguments, for a layer pycnn.interop.keras does not read itself; activation: config ->
-    (name, parameter) of the activation it applies; traits: _macs, _field_rule, _needs_build
-    and a converter's _torch_module, _onnx_nodes (pycnn.interop.plan)."""
+    (name, parameter) of the activation it applies; traits: _macs, _field_rule, _needs_build,
+    _keras_trainable (False: the Keras class takes no trainable argument) and a converter's
+    _torch_module, _onnx_nodes (pycnn.interop.plan)."""
     attrs = {"__doc__": c_type.__doc__, "__module__": __name__, "_pycnn_native": True,
              "_keras_build_config": build_config, **traits}
     for attr, fn in (("_keras_config", keras), ("_from_keras_config", from_keras),
@@ -220,7 +221,12 @@ def _keras_dropout(config):
 
 def _keras_upsampling(config):
     return {"size": list(config.get("size", (2, 2))), "data_format": "channels_last",
-            "interpolation": "nearest"}
+            "interpolation": str(config.get("interpolation", "nearest"))}
+
+
+def _keras_spatial_dropout(config):
+    return {"rate": float(config["rate"]), "seed": config.get("seed"),
+            "data_format": "channels_last"}
 
 
 def _upsampling_macs(layer, ins, outs):
@@ -298,10 +304,11 @@ RandomZoom = _native(_core.RandomZoom, keras=_keras_as_is(), _macs=_AT_INFERENCE
 RandomCrop = _native(_core.RandomCrop, keras=_keras_as_is(), _macs=_free("a crop at inference"))
 RandomContrast = _native(_core.RandomContrast, keras=_keras_as_is(), _macs=_AT_INFERENCE,
                          _field_rule="pointwise")
-SpatialDropout2D = _native(_core.SpatialDropout2D, False, _macs=_AT_INFERENCE,
-                           _field_rule="pointwise")
-Normalization = _native(_core.Normalization, _macs=_per_value("(x − μ)/σ per value"),
-                        _field_rule="pointwise")
+SpatialDropout2D = _native(_core.SpatialDropout2D, False, keras=_keras_spatial_dropout,
+                           _keras_trainable=False,   # Keras' takes no trainable argument
+                           _macs=_AT_INFERENCE, _field_rule="pointwise")
+Normalization = _native(_core.Normalization, keras=_keras_as_is(),
+                        _macs=_per_value("(x − μ)/σ per value"), _field_rule="pointwise")
 
 __all__ += [_name for _name, _value in list(globals().items())
             if isinstance(_value, type) and "_pycnn_native" in _value.__dict__
