@@ -33,38 +33,53 @@ pc_layer_input(LayerObject *self, PyObject *x)
     return t;
 }
 
+/* call(inputs, training=None) parsed once the layer is known to be initialised;
+ * *inputs and *training (None when absent) are borrowed. 0 or -1. */
+static int
+parse_call(LayerObject *self, PyObject *args, PyObject *kwargs, PyObject **inputs,
+           PyObject **training)
+{
+    static char *kwlist[] = {"inputs", "training", NULL};
+    PyObject *name = pc_layer_name(self);
+
+    *training = Py_None;
+    if (pc_layer_check_init(self) < 0 || name == NULL)
+        return -1;
+    return PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, inputs, training) ? 0
+                                                                                          : -1;
+}
+
 PyObject *
 pc_layer_call_input(LayerObject *self, PyObject *args, PyObject *kwargs, int in_layer_dtype,
                     PyObject **training)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *train = Py_None, *name = pc_layer_name(self);
+    PyObject *inputs, *train;
 
-    if (pc_layer_check_init(self) < 0 || name == NULL)
-        return NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &train))
+    if (parse_call(self, args, kwargs, &inputs, &train) < 0)
         return NULL;
     if (training != NULL)
         *training = train;
     return in_layer_dtype ? pc_layer_input(self, inputs)
-                          : pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(name));
+                          : pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(pc_layer_name(self)));
+}
+
+PyObject *
+pc_layer_call_built(LayerObject *self, PyObject *args, PyObject *kwargs, int built)
+{
+    PyObject *inputs, *training;
+
+    if (parse_call(self, args, kwargs, &inputs, &training) < 0)
+        return NULL;
+    return built ? pc_layer_input(self, inputs) : pc_layer_not_built(self);
 }
 
 PyObject *
 pc_layer_call_weighted(LayerObject *self, PyObject *args, PyObject *kwargs, int use_bias,
                        PyObject **w, PyObject **b)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *training = Py_False;
-
-    if (pc_layer_check_init(self) < 0 ||
-        !PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
-        return NULL;
     *w = pc_layer_weight(self, 0);
     *b = use_bias ? pc_layer_weight(self, 1) : NULL;
-    if (*w == NULL || (use_bias && *b == NULL))
-        return pc_layer_not_built(self);
-    return pc_layer_input(self, inputs);
+    return pc_layer_call_built(self, args, kwargs, *w != NULL && (!use_bias || *b != NULL));
 }
 
 PyObject *

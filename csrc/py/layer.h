@@ -4,6 +4,14 @@
  * A layer owns its weights (Tensors with requires_grad) in creation order, split
  * into trainable and non-trainable lists like Keras; `weights` is their
  * concatenation. Its __call__ builds it on the first input, then runs `call`.
+ *
+ * A C layer type is: its object struct (LayerObject base first); __init__ parsing its
+ * own arguments then PC_LAYER_KWARGS into pc_layer_init_common; call() starting with
+ * pc_layer_call_input (or pc_layer_call_weighted) and ending in a recorder;
+ * compute_output_shape (PC_LAYER_SAME_SHAPE when the shape is kept); get_config as
+ * pc_layer_config(base, Py_BuildValue(own keys)); its method table of PC_LAYER_* rows and
+ * its PC_LAYER_TYPE; the file's exec function, one row of py/layer_files.def.
+ * py/preprocessing.c's Rescaling is the smallest whole example.
  */
 #ifndef PC_LAYER_H
 #define PC_LAYER_H
@@ -96,6 +104,9 @@ PyObject *pc_layer_input(LayerObject *self, PyObject *x);
  * *training (may be NULL: ignored) gets the training argument, borrowed, None if absent. */
 PyObject *pc_layer_call_input(LayerObject *self, PyObject *args, PyObject *kwargs,
                               int in_layer_dtype, PyObject **training);
+/* The same for a layer that must be built first: RuntimeError (pc_layer_not_built) unless
+ * `built`, else inputs in the layer's dtype (new ref). NULL with an exception. */
+PyObject *pc_layer_call_built(LayerObject *self, PyObject *args, PyObject *kwargs, int built);
 /* The start of a weighted C layer's call(inputs, training=None) (Dense, Conv2D,
  * Conv2DTranspose): checks the layer was initialised, parses the arguments, checks it was
  * built (weight 0, and weight 1 when use_bias) and returns inputs as a Tensor of the

@@ -170,20 +170,12 @@ LayerNorm_build(LayerNormObject *self, PyObject *input_shape)
 static PyObject *
 LayerNorm_call(LayerNormObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *training = Py_None, *x, *y = NULL, *s = NULL;
-    PyObject *name = pc_layer_name(&self->base);
+    PyObject *x, *y = NULL, *s = NULL, *name = pc_layer_name(&self->base);
     PyArrayObject *xa;
     npy_intp K = 1;
     int first;
 
-    if (pc_layer_check_init(&self->base) < 0 || name == NULL)
-        return NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
-        return NULL;
-    if (self->K == 0)
-        return pc_layer_not_built(&self->base);
-    if ((x = pc_layer_input(&self->base, inputs)) == NULL)
+    if ((x = pc_layer_call_built(&self->base, args, kwargs, self->K != 0)) == NULL)
         return NULL;
     xa = PC_DATA(x);
     if ((s = pc_shape_tuple(PyArray_NDIM(xa), PyArray_SHAPE(xa))) == NULL)
