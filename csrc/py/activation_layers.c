@@ -240,22 +240,13 @@ static PyObject *
 Reshape_call(FunctionLayerObject *self, PyObject *args, PyObject *kwargs)
 {
     PyObject *x, *shape = NULL, *newshape = NULL, *y = NULL;
-    PyObject *name = pc_layer_name(&self->base);
-    npy_intp dims[PC_MAX_NDIM + 1], per = 1;
-    PyArrayObject *xa;
+    npy_intp dims[PC_MAX_NDIM + 1], per;
 
     if ((x = pc_layer_call_input(&self->base, args, kwargs, 0, NULL)) == NULL)
         return NULL;
-    xa = PC_DATA(x);
-    if (PyArray_NDIM(xa) < 1) {
-        PyErr_Format(PyExc_ValueError, "%U: input must have a batch dimension, got a scalar",
-                     name);
-        goto done;
-    }
-    for (int d = 1; d < PyArray_NDIM(xa); d++)
-        per *= PyArray_DIM(xa, d);
-    if ((shape = PyObject_GetAttrString(x, "shape")) == NULL ||
-        reshape_dims(self, PyArray_DIM(xa, 0), per, shape, dims) < 0 ||
+    if ((per = pc_layer_input_sample_size(&self->base, PC_DATA(x))) < 0 ||
+        (shape = PyObject_GetAttrString(x, "shape")) == NULL ||
+        reshape_dims(self, PyArray_DIM(PC_DATA(x), 0), per, shape, dims) < 0 ||
         (newshape = pc_layer_shape_tuple(self->target_ndim + 1, dims)) == NULL)
         goto done;
     {
@@ -272,14 +263,11 @@ done:
 static PyObject *
 Reshape_compute_output_shape(FunctionLayerObject *self, PyObject *input_shape)
 {
-    npy_intp in[PC_MAX_NDIM], dims[PC_MAX_NDIM + 1], per = 1;
+    npy_intp in[PC_MAX_NDIM], dims[PC_MAX_NDIM + 1];
     int nd;
 
-    if (pc_layer_input_dims(&self->base, input_shape, 1, &nd, in) < 0)
-        return NULL;
-    for (int d = 1; d < nd; d++)
-        per = in[d] < 0 || per < 0 ? -1 : per * in[d];
-    if (reshape_dims(self, in[0], per, input_shape, dims) < 0)
+    if (pc_layer_input_dims(&self->base, input_shape, 1, &nd, in) < 0 ||
+        reshape_dims(self, in[0], pc_layer_sample_size(nd, in), input_shape, dims) < 0)
         return NULL;
     return pc_layer_shape_tuple(self->target_ndim + 1, dims);
 }

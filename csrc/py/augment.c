@@ -46,7 +46,7 @@ pc_augment_input(AugmentObject *self, PyObject *args, PyObject *kwargs, PyObject
     if ((*x = pc_layer_call_input(&self->base, args, kwargs, 1, &train)) == NULL)
         return -1;
     if ((*training = PyObject_IsTrue(train)) < 0 ||
-        pc_layer_check_image(&self->base, PC_DATA(*x)) < 0) {
+        pc_check_image(PyUnicode_AsUTF8(pc_layer_name(&self->base)), PC_DATA(*x)) < 0) {
         Py_CLEAR(*x);
         return -1;
     }

@@ -117,9 +117,9 @@ PyObject *pc_layer_call_weighted(LayerObject *self, PyObject *args, PyObject *kw
 /* y after the layer's activation when it is not fused into the node (base.objs[PC_OBJ_POST]
  * of Dense, Conv2D, Conv2DTranspose): y itself otherwise. Steals y (NULL passes on). */
 PyObject *pc_layer_post_activation(LayerObject *self, PyObject *y);
-/* x (a Tensor) is (N, H, W, C) with pixels and channels: 0, else -1 with ValueError
- * naming the layer */
-int pc_layer_check_image(LayerObject *self, PyArrayObject *x);
+/* x (a Tensor's array) is (N, H, W, C) with pixels and channels: 0, else -1 with
+ * ValueError naming `who` (the layer's name or the function) */
+int pc_check_image(const char *who, PyArrayObject *x);
 /* Raises RuntimeError "<name>: call() before build(); ..." and returns NULL: what call()
  * says when the layer's weights or statistics do not exist yet */
 PyObject *pc_layer_not_built(LayerObject *self);
@@ -160,6 +160,12 @@ int pc_layer_image_shape(LayerObject *self, PyObject *input_shape, npy_intp dims
 int pc_layer_window_dims(LayerObject *self, PyObject *input_shape, const char *what,
                          const pc_index window[2], const pc_index strides[2], int same,
                          npy_intp dims[4]);
+/* Values per sample of a shape (batch first): the product of dims[1:], -1 when one of
+ * them is unknown (-1) */
+npy_intp pc_layer_sample_size(int ndim, const npy_intp *dims);
+/* The same for x (a Tensor), which must have a batch axis: -1 with ValueError naming the
+ * layer when it is a scalar */
+npy_intp pc_layer_input_sample_size(LayerObject *self, PyArrayObject *x);
 /* compute_output_shape of the layers that keep the shape: input_shape, checked */
 PyObject *pc_layer_identity_shape(LayerObject *self, PyObject *input_shape);
 /* Tuple of dims, None for -1 (new ref) */

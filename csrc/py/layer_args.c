@@ -313,17 +313,35 @@ pc_layer_image_shape(LayerObject *self, PyObject *input_shape, npy_intp dims[4])
     return 0;
 }
 
+npy_intp
+pc_layer_sample_size(int ndim, const npy_intp *dims)
+{
+    npy_intp n = 1;
+    for (int d = 1; d < ndim; d++)
+        n = dims[d] < 0 || n < 0 ? -1 : n * dims[d];
+    return n;
+}
+
+npy_intp
+pc_layer_input_sample_size(LayerObject *self, PyArrayObject *x)
+{
+    if (PyArray_NDIM(x) >= 1)
+        return pc_layer_sample_size(PyArray_NDIM(x), PyArray_SHAPE(x));
+    PyErr_Format(PyExc_ValueError, "%U: input must have a batch dimension, got a scalar",
+                 pc_layer_name(self));
+    return -1;
+}
+
 int
-pc_layer_check_image(LayerObject *self, PyArrayObject *x)
+pc_check_image(const char *who, PyArrayObject *x)
 {
     PyObject *s;
     if (PyArray_NDIM(x) == 4 && PyArray_DIM(x, 1) >= 1 && PyArray_DIM(x, 2) >= 1 &&
         PyArray_DIM(x, 3) >= 1)
         return 0;
     if ((s = pc_shape_tuple(PyArray_NDIM(x), PyArray_SHAPE(x))) != NULL)
-        PyErr_Format(PyExc_ValueError, "%U: expected a 4-D input (batch, height, width, "
-                     "channels) with pixels and channels, got shape %R", pc_layer_name(self),
-                     s);
+        PyErr_Format(PyExc_ValueError, "%s: expected a 4-D input (batch, height, width, "
+                     "channels) with pixels and channels, got shape %R", who, s);
     Py_XDECREF(s);
     return -1;
 }

@@ -259,23 +259,15 @@ Flatten_init(LayerObject *self, PyObject *args, PyObject *kwargs)
 static PyObject *
 Flatten_call(LayerObject *self, PyObject *args, PyObject *kwargs)
 {
-    PyObject *x, *y;
-    npy_intp dims[2], n;
+    PyObject *x, *y = NULL;
+    npy_intp dims[2];
 
     if ((x = pc_layer_call_input(self, args, kwargs, 0, NULL)) == NULL)
         return NULL;
-    if (PyArray_NDIM(PC_DATA(x)) < 1) {
-        PyErr_Format(PyExc_ValueError, "%U: input must have a batch dimension, got a scalar",
-                     pc_layer_name(self));
-        Py_DECREF(x);
-        return NULL;
+    if ((dims[1] = pc_layer_input_sample_size(self, PC_DATA(x))) >= 0) {
+        dims[0] = PyArray_DIM(PC_DATA(x), 0);
+        y = pc_reshape_to(PC_OP_FLATTEN, x, 2, dims);
     }
-    dims[0] = PyArray_DIM(PC_DATA(x), 0);
-    n = 1;
-    for (int d = 1; d < PyArray_NDIM(PC_DATA(x)); d++)
-        n *= PyArray_DIM(PC_DATA(x), d);
-    dims[1] = n;
-    y = pc_reshape_to(PC_OP_FLATTEN, x, 2, dims);
     Py_DECREF(x);
     return y;
 }
@@ -290,9 +282,7 @@ Flatten_compute_output_shape(LayerObject *self, PyObject *input_shape)
                              dims) < 0)
         return NULL;
     out[0] = dims[0];
-    out[1] = 1;
-    for (int d = 1; d < nd; d++)
-        out[1] = (dims[d] < 0 || out[1] < 0) ? -1 : out[1] * dims[d];
+    out[1] = pc_layer_sample_size(nd, dims);
     return pc_layer_shape_tuple(2, out);
 }
 

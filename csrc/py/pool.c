@@ -13,15 +13,8 @@ static int
 pool_geometry(const char *who, PyArrayObject *x, const pc_index pool[2],
               const pc_index strides[2], int same, pc_window2d *g)
 {
-    PyObject *s = NULL;
-    if (PyArray_NDIM(x) != 4 || PyArray_DIM(x, 1) < 1 || PyArray_DIM(x, 2) < 1 ||
-        PyArray_DIM(x, 3) < 1) {
-        if ((s = pc_shape_tuple(PyArray_NDIM(x), PyArray_SHAPE(x))) != NULL)
-            PyErr_Format(PyExc_ValueError, "%s: expected a 4-D input (batch, height, width, "
-                         "channels) with pixels and channels, got shape %R", who, s);
-        Py_XDECREF(s);
+    if (pc_check_image(who, x) < 0)
         return -1;
-    }
     *g = (pc_window2d){.N = PyArray_DIM(x, 0), .H = PyArray_DIM(x, 1), .W = PyArray_DIM(x, 2),
                        .C = PyArray_DIM(x, 3), .KH = pool[0], .KW = pool[1], .SH = strides[0],
                        .SW = strides[1]};

@@ -12,7 +12,7 @@ image_input(LayerObject *self, PyObject *args, PyObject *kwargs)
 {
     PyObject *x = pc_layer_call_input(self, args, kwargs, 0, NULL);
 
-    if (x != NULL && pc_layer_check_image(self, PC_DATA(x)) < 0)
+    if (x != NULL && pc_check_image(PyUnicode_AsUTF8(pc_layer_name(self)), PC_DATA(x)) < 0)
         Py_CLEAR(x);
     return x;
 }
