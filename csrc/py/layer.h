@@ -7,7 +7,7 @@
  *
  * A C layer type is: its object struct (LayerObject base first); __init__ parsing its
  * own arguments then PC_LAYER_KWARGS into pc_layer_init_common; call() starting with
- * pc_layer_call_input (or pc_layer_call_weighted) and ending in a recorder;
+ * pc_layer_call_input (pc_layer_call_built, pc_layer_call_weighted) and ending in a recorder;
  * compute_output_shape (PC_LAYER_SAME_SHAPE when the shape is kept); get_config as
  * pc_layer_config(base, Py_BuildValue(own keys)); its method table of PC_LAYER_* rows and
  * its PC_LAYER_TYPE; the file's exec function, one row of py/layer_files.def.
