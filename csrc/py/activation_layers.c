@@ -50,33 +50,35 @@ FunctionLayer_get_config(FunctionLayerObject *self, PyObject *Py_UNUSED(ignored)
 static PyMethodDef FunctionLayer_methods[] = {
     PC_LAYER_CALL(FunctionLayer_call,
                   "call(inputs, training=False)\n--\n\nthe function applied to the inputs"),
-    PC_LAYER_OUTPUT_SHAPE(pc_layer_identity_shape, "the same shape"),
+    PC_LAYER_SAME_SHAPE,
     PC_LAYER_GET_CONFIG(FunctionLayer_get_config, ""),
     {NULL, NULL, 0, NULL},
 };
 
-/* Keeps fn (stolen) and its argument (borrowed, may be NULL), then the common arguments */
+/* Keeps fn (stolen; NULL passes its error on) and its second argument (stolen; NULL: it
+ * has none), then the common arguments */
 static int
 function_layer_init(FunctionLayerObject *self, PyObject *fn, PyObject *arg,
-                    PyObject *input_shape, PyObject *name, int trainable, PyObject *dtype)
+                    const pc_layer_kwargs *common)
 {
-    if (fn == NULL)
+    if (fn == NULL) {
+        Py_XDECREF(arg);
         return -1;
+    }
     Py_XSETREF(self->base.objs[OBJ_FN], fn);
-    Py_XSETREF(self->base.objs[OBJ_ARG], Py_XNewRef(arg));
-    return pc_layer_init_common(&self->base, input_shape, name, trainable, dtype);
+    Py_XSETREF(self->base.objs[OBJ_ARG], arg);
+    return pc_layer_init_common(&self->base, common);
 }
 
 static int
 Activation_init(FunctionLayerObject *self, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"activation", PC_LAYER_KWLIST, NULL};
-    PyObject *activation, *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
-    PyObject *fn = NULL, *keras_name = NULL;
-    int trainable = 1;
+    PyObject *activation, *fn = NULL, *keras_name = NULL;
+    pc_layer_kwargs common = PC_LAYER_KWARGS_DEFAULTS;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$" PC_LAYER_KWFMT ":Activation", kwlist,
-                                     &activation, &input_shape, &name, &trainable, &dtype))
+                                     &activation, PC_LAYER_KWARGS(common)))
         return -1;
     fn = pc_call_hook(PC_HOOK_ACTIVATIONS_GET, activation);
     if (fn != NULL)
@@ -87,7 +89,7 @@ Activation_init(FunctionLayerObject *self, PyObject *args, PyObject *kwargs)
         return -1;
     }
     Py_XSETREF(self->base.objs[OBJ_NAME], keras_name);
-    return function_layer_init(self, fn, NULL, input_shape, name, trainable, dtype);
+    return function_layer_init(self, fn, NULL, &common);
 }
 
 /* alpha: a finite float */
@@ -109,12 +111,11 @@ static int
 LeakyReLU_init(FunctionLayerObject *self, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"alpha", "negative_slope", PC_LAYER_KWLIST, NULL};
-    PyObject *alpha = NULL, *slope = NULL, *input_shape = Py_None, *name = Py_None;
-    PyObject *dtype = Py_None, *a;
-    int trainable = 1, status;
+    PyObject *alpha = NULL, *slope = NULL, *a;
+    pc_layer_kwargs common = PC_LAYER_KWARGS_DEFAULTS;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OO$" PC_LAYER_KWFMT ":LeakyReLU", kwlist,
-                                     &alpha, &slope, &input_shape, &name, &trainable, &dtype))
+                                     &alpha, &slope, PC_LAYER_KWARGS(common)))
         return -1;
     if (alpha != NULL && slope != NULL) {
         PyErr_SetString(PyExc_TypeError, "LeakyReLU: give alpha or negative_slope, not both");
@@ -124,40 +125,34 @@ LeakyReLU_init(FunctionLayerObject *self, PyObject *args, PyObject *kwargs)
         : slope != NULL ? parse_alpha(slope, "LeakyReLU") : PyFloat_FromDouble(0.1);
     if (a == NULL)
         return -1;
-    status = function_layer_init(self, pc_core_function("leaky_relu"), a, input_shape, name,
-                                 trainable, dtype);
-    Py_DECREF(a);
-    return status;
+    return function_layer_init(self, pc_core_function("leaky_relu"), a, &common);
 }
 
 static int
 ELU_init(FunctionLayerObject *self, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"alpha", PC_LAYER_KWLIST, NULL};
-    PyObject *alpha = NULL, *input_shape = Py_None, *name = Py_None, *dtype = Py_None, *a;
-    int trainable = 1, status;
+    PyObject *alpha = NULL, *a;
+    pc_layer_kwargs common = PC_LAYER_KWARGS_DEFAULTS;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O$" PC_LAYER_KWFMT ":ELU", kwlist, &alpha,
-                                     &input_shape, &name, &trainable, &dtype))
+                                     PC_LAYER_KWARGS(common)))
         return -1;
     a = alpha != NULL ? parse_alpha(alpha, "ELU") : PyFloat_FromDouble(1.0);
     if (a == NULL)
         return -1;
-    status = function_layer_init(self, pc_core_function("elu"), a, input_shape, name, trainable,
-                                 dtype);
-    Py_DECREF(a);
-    return status;
+    return function_layer_init(self, pc_core_function("elu"), a, &common);
 }
 
 static int
 Softmax_init(FunctionLayerObject *self, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"axis", PC_LAYER_KWLIST, NULL};
-    PyObject *axis = NULL, *input_shape = Py_None, *name = Py_None, *dtype = Py_None, *a;
-    int trainable = 1, status;
+    PyObject *axis = NULL, *a;
+    pc_layer_kwargs common = PC_LAYER_KWARGS_DEFAULTS;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O$" PC_LAYER_KWFMT ":Softmax", kwlist,
-                                     &axis, &input_shape, &name, &trainable, &dtype))
+                                     &axis, PC_LAYER_KWARGS(common)))
         return -1;
     if (axis != NULL && !PyIndex_Check(axis)) {
         PyErr_Format(PyExc_TypeError, "Softmax: axis must be an int, got %R", axis);
@@ -166,10 +161,7 @@ Softmax_init(FunctionLayerObject *self, PyObject *args, PyObject *kwargs)
     a = axis != NULL ? PyNumber_Index(axis) : PyLong_FromLong(-1);
     if (a == NULL)
         return -1;
-    status = function_layer_init(self, pc_core_function("softmax"), a, input_shape, name,
-                                 trainable, dtype);
-    Py_DECREF(a);
-    return status;
+    return function_layer_init(self, pc_core_function("softmax"), a, &common);
 }
 
 /* ---- Reshape --------------------------------------------------------------------------- */
@@ -178,11 +170,12 @@ static int
 Reshape_init(FunctionLayerObject *self, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"target_shape", PC_LAYER_KWLIST, NULL};
-    PyObject *target, *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
-    int trainable = 1, inferred = 0;
+    PyObject *target;
+    pc_layer_kwargs common = PC_LAYER_KWARGS_DEFAULTS;
+    int inferred = 0;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$" PC_LAYER_KWFMT ":Reshape", kwlist,
-                                     &target, &input_shape, &name, &trainable, &dtype))
+                                     &target, PC_LAYER_KWARGS(common)))
         return -1;
     if (PyIndex_Check(target) || (!PyTuple_Check(target) && !PyList_Check(target))) {
         PyErr_Format(PyExc_TypeError, "Reshape: target_shape must be a tuple of ints (without "
@@ -209,8 +202,7 @@ Reshape_init(FunctionLayerObject *self, PyObject *args, PyObject *kwargs)
         }
         self->target_ndim = (int)n;
     }
-    return function_layer_init(self, pc_core_function("reshape"), NULL, input_shape, name,
-                               trainable, dtype);
+    return function_layer_init(self, pc_core_function("reshape"), NULL, &common);
 }
 
 /* (batch,) + target_shape with -1 resolved from the per-sample size `per` (unknown: -1).
@@ -248,22 +240,13 @@ static PyObject *
 Reshape_call(FunctionLayerObject *self, PyObject *args, PyObject *kwargs)
 {
     PyObject *x, *shape = NULL, *newshape = NULL, *y = NULL;
-    PyObject *name = pc_layer_name(&self->base);
-    npy_intp dims[PC_MAX_NDIM + 1], per = 1;
-    PyArrayObject *xa;
+    npy_intp dims[PC_MAX_NDIM + 1], per;
 
     if ((x = pc_layer_call_input(&self->base, args, kwargs, 0, NULL)) == NULL)
         return NULL;
-    xa = PC_DATA(x);
-    if (PyArray_NDIM(xa) < 1) {
-        PyErr_Format(PyExc_ValueError, "%U: input must have a batch dimension, got a scalar",
-                     name);
-        goto done;
-    }
-    for (int d = 1; d < PyArray_NDIM(xa); d++)
-        per *= PyArray_DIM(xa, d);
-    if ((shape = PyObject_GetAttrString(x, "shape")) == NULL ||
-        reshape_dims(self, PyArray_DIM(xa, 0), per, shape, dims) < 0 ||
+    if ((per = pc_layer_input_sample_size(&self->base, PC_DATA(x))) < 0 ||
+        (shape = PyObject_GetAttrString(x, "shape")) == NULL ||
+        reshape_dims(self, PyArray_DIM(PC_DATA(x), 0), per, shape, dims) < 0 ||
         (newshape = pc_layer_shape_tuple(self->target_ndim + 1, dims)) == NULL)
         goto done;
     {
@@ -280,17 +263,11 @@ done:
 static PyObject *
 Reshape_compute_output_shape(FunctionLayerObject *self, PyObject *input_shape)
 {
-    npy_intp in[PC_MAX_NDIM], dims[PC_MAX_NDIM + 1], per = 1;
+    npy_intp in[PC_MAX_NDIM], dims[PC_MAX_NDIM + 1];
     int nd;
 
-    if (pc_layer_check_init(&self->base) < 0)
-        return NULL;
-    if (pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(pc_layer_name(&self->base)), 1, &nd,
-                             in) < 0)
-        return NULL;
-    for (int d = 1; d < nd; d++)
-        per = in[d] < 0 || per < 0 ? -1 : per * in[d];
-    if (reshape_dims(self, in[0], per, input_shape, dims) < 0)
+    if (pc_layer_input_dims(&self->base, input_shape, 1, &nd, in) < 0 ||
+        reshape_dims(self, in[0], pc_layer_sample_size(nd, in), input_shape, dims) < 0)
         return NULL;
     return pc_layer_shape_tuple(self->target_ndim + 1, dims);
 }

@@ -41,25 +41,16 @@ int
 pc_augment_input(AugmentObject *self, PyObject *args, PyObject *kwargs, PyObject **x,
                  int *training)
 {
-    PyObject *train, *name = pc_layer_name(&self->base), *s;
-    PyArrayObject *xa;
+    PyObject *train;
 
     if ((*x = pc_layer_call_input(&self->base, args, kwargs, 1, &train)) == NULL)
         return -1;
-    if ((*training = PyObject_IsTrue(train)) < 0) {
+    if ((*training = PyObject_IsTrue(train)) < 0 ||
+        pc_check_image(PyUnicode_AsUTF8(pc_layer_name(&self->base)), PC_DATA(*x)) < 0) {
         Py_CLEAR(*x);
         return -1;
     }
-    xa = PC_DATA(*x);
-    if (PyArray_NDIM(xa) == 4 && PyArray_DIM(xa, 1) >= 1 && PyArray_DIM(xa, 2) >= 1 &&
-        PyArray_DIM(xa, 3) >= 1)
-        return 0;
-    if ((s = pc_shape_tuple(PyArray_NDIM(xa), PyArray_SHAPE(xa))) != NULL)
-        PyErr_Format(PyExc_ValueError, "%U: expected a 4-D input (batch, height, width, "
-                     "channels) with pixels and channels, got shape %R", name, s);
-    Py_XDECREF(s);
-    Py_CLEAR(*x);
-    return -1;
+    return 0;
 }
 
 /* one end of a factor: a number within [min, max] (min excluded when min_open) */
@@ -180,24 +171,23 @@ Affine_init(AffineAugmentObject *self, PyObject *args, PyObject *kwargs)
                              "data_format", PC_LAYER_KWLIST, NULL};
     PyObject *f0 = NULL, *f1 = Py_None, *mode = NULL, *seed = Py_None, *df = Py_None;
     PyObject *fill_mode = NULL, *interp = NULL, *fill_value = NULL;
-    PyObject *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
-    int kind = kind_of(self), trainable = 1, ok;
+    pc_layer_kwargs common = PC_LAYER_KWARGS_DEFAULTS;
+    int kind = kind_of(self), ok;
     const char *full = Py_TYPE(self)->tp_name, *dot = strrchr(full, '.');
     const char *who = dot != NULL ? dot + 1 : full;  /* a Python subclass's name has no dot */
 
     if (kind == KIND_FLIP)
         ok = PyArg_ParseTupleAndKeywords(args, kwargs, "|OOO$" PC_LAYER_KWFMT, flip_kw, &mode,
-                                         &seed, &df, &input_shape, &name, &trainable, &dtype);
+                                         &seed, &df, PC_LAYER_KWARGS(common));
     else if (kind == KIND_ROTATION)
         ok = PyArg_ParseTupleAndKeywords(args, kwargs, "O|OOOOO$" PC_LAYER_KWFMT, rot_kw, &f0,
                                          &fill_mode, &interp, &seed, &fill_value, &df,
-                                         &input_shape, &name, &trainable, &dtype);
+                                         PC_LAYER_KWARGS(common));
     else
         ok = PyArg_ParseTupleAndKeywords(args, kwargs, kind == KIND_ZOOM
                                          ? "O|OOOOOO$" PC_LAYER_KWFMT : "OO|OOOOO$" PC_LAYER_KWFMT,
                                          two_kw, &f0, &f1, &fill_mode, &interp, &seed,
-                                         &fill_value, &df, &input_shape, &name, &trainable,
-                                         &dtype);
+                                         &fill_value, &df, PC_LAYER_KWARGS(common));
     if (!ok || pc_augment_data_format(df, who) < 0 || pc_augment_seed(&self->a, seed, who) < 0)
         return -1;
     if (kind == KIND_FLIP) {
@@ -211,7 +201,7 @@ Affine_init(AffineAugmentObject *self, PyObject *args, PyObject *kwargs)
         }
         self->flip = i + 1;     /* 1, 2, 3: the FLIP_* bits */
         Py_XSETREF(self->a.base.objs[OBJ_MODE], m);
-        return pc_layer_init_common(&self->a.base, input_shape, name, trainable, dtype);
+        return pc_layer_init_common(&self->a.base, &common);
     }
     {
         PyObject *fm = fill_mode != NULL ? Py_NewRef(fill_mode) : PyUnicode_FromString("reflect");
@@ -242,7 +232,7 @@ Affine_init(AffineAugmentObject *self, PyObject *args, PyObject *kwargs)
     }
     Py_XSETREF(self->a.base.objs[OBJ_F0], Py_NewRef(f0));
     Py_XSETREF(self->a.base.objs[OBJ_F1], Py_NewRef(f1));
-    return pc_layer_init_common(&self->a.base, input_shape, name, trainable, dtype);
+    return pc_layer_init_common(&self->a.base, &common);
 }
 
 /* t[6] of image n for this layer's kind, drawn now (Keras' formulas) */
@@ -339,7 +329,7 @@ static PyMethodDef Affine_methods[] = {
     PC_LAYER_CALL(Affine_call,
                   "call(inputs, training=None)\n--\n\na random transform per image when "
                   "training, else inputs"),
-    PC_LAYER_OUTPUT_SHAPE(pc_layer_identity_shape, "the same shape"),
+    PC_LAYER_SAME_SHAPE,
     PC_LAYER_GET_CONFIG(Affine_get_config, "Keras' keys"),
     {NULL, NULL, 0, NULL},
 };
@@ -385,8 +375,7 @@ AFFINE_TYPE(RandomZoom,
 int
 pc_augment_exec(PyObject *m)
 {
-    if (pc_add_type(m, &RandomFlip_Type) < 0 || pc_add_type(m, &RandomTranslation_Type) < 0 ||
-        pc_add_type(m, &RandomRotation_Type) < 0)
-        return -1;
-    return pc_add_type(m, &RandomZoom_Type);
+    static PyTypeObject *const types[] = {&RandomFlip_Type, &RandomTranslation_Type,
+                                          &RandomRotation_Type, &RandomZoom_Type, NULL};
+    return pc_add_layer_file(m, types, NULL);
 }

@@ -28,19 +28,17 @@ RandomCrop_init(RandomCropObject *self, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"height", "width", "seed", "data_format", PC_LAYER_KWLIST, NULL};
     PyObject *h, *w, *seed = Py_None, *df = Py_None;
-    PyObject *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
-    int trainable = 1;
+    pc_layer_kwargs common = PC_LAYER_KWARGS_DEFAULTS;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|OO$" PC_LAYER_KWFMT ":RandomCrop",
-                                     kwlist, &h, &w, &seed, &df, &input_shape, &name,
-                                     &trainable, &dtype))
+                                     kwlist, &h, &w, &seed, &df, PC_LAYER_KWARGS(common)))
         return -1;
     if ((self->height = pc_parse_positive(h, "RandomCrop", "height")) < 0 ||
         (self->width = pc_parse_positive(w, "RandomCrop", "width")) < 0 ||
         pc_augment_data_format(df, "RandomCrop") < 0 ||
         pc_augment_seed(&self->a, seed, "RandomCrop") < 0)
         return -1;
-    return pc_layer_init_common(&self->a.base, input_shape, name, trainable, dtype);
+    return pc_layer_init_common(&self->a.base, &common);
 }
 
 /* x cropped to rows [h0, h0 + ch), columns [w0, w0 + cw) */
@@ -97,8 +95,7 @@ static PyObject *
 RandomCrop_compute_output_shape(RandomCropObject *self, PyObject *input_shape)
 {
     npy_intp dims[4];
-    if (pc_layer_check_init(&self->a.base) < 0 ||
-        pc_layer_image_shape(&self->a.base, input_shape, dims) < 0)
+    if (pc_layer_image_shape(&self->a.base, input_shape, dims) < 0)
         return NULL;
     dims[1] = self->height;
     dims[2] = self->width;
@@ -150,13 +147,12 @@ RandomContrast_init(RandomContrastObject *self, PyObject *args, PyObject *kwargs
     static char *kwlist[] = {"factor", "value_range", "seed", "data_format", PC_LAYER_KWLIST,
                              NULL};
     PyObject *factor, *range = NULL, *seed = Py_None, *df = Py_None;
-    PyObject *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
+    pc_layer_kwargs common = PC_LAYER_KWARGS_DEFAULTS;
     const char *who = "RandomContrast";
-    int trainable = 1;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|OOO$" PC_LAYER_KWFMT ":RandomContrast",
-                                     kwlist, &factor, &range, &seed, &df, &input_shape, &name,
-                                     &trainable, &dtype))
+                                     kwlist, &factor, &range, &seed, &df,
+                                     PC_LAYER_KWARGS(common)))
         return -1;
     if (pc_augment_factor(factor, who, "factor", 0, 1, 0, 0, self->factor) < 0 ||
         pc_augment_data_format(df, who) < 0 || pc_augment_seed(&self->a, seed, who) < 0)
@@ -179,7 +175,7 @@ RandomContrast_init(RandomContrastObject *self, PyObject *args, PyObject *kwargs
             return -1;
         }
     }
-    return pc_layer_init_common(&self->a.base, input_shape, name, trainable, dtype);
+    return pc_layer_init_common(&self->a.base, &common);
 }
 
 static PyObject *
@@ -223,7 +219,7 @@ RandomContrast_get_config(RandomContrastObject *self, PyObject *Py_UNUSED(ignore
 static PyMethodDef RandomContrast_methods[] = {
     PC_LAYER_CALL(RandomContrast_call,
                   "call(inputs, training=None)\n--\n\na random contrast per image when training"),
-    PC_LAYER_OUTPUT_SHAPE(pc_layer_identity_shape, "the same shape"),
+    PC_LAYER_SAME_SHAPE,
     PC_LAYER_GET_CONFIG(RandomContrast_get_config, "factor, value_range, seed"),
     {NULL, NULL, 0, NULL},
 };
@@ -243,7 +239,6 @@ static PyTypeObject RandomContrast_Type = {
 int
 pc_augment_crop_exec(PyObject *m)
 {
-    if (pc_add_type(m, &RandomCrop_Type) < 0)
-        return -1;
-    return pc_add_type(m, &RandomContrast_Type);
+    static PyTypeObject *const types[] = {&RandomCrop_Type, &RandomContrast_Type, NULL};
+    return pc_add_layer_file(m, types, NULL);
 }

@@ -273,22 +273,6 @@ pc_conv_layer_window(const char *who, PyObject *filters, PyObject *ksize, PyObje
     return 0;
 }
 
-int
-pc_conv_layer_finish(LayerObject *base, const char *who, PyObject *activation,
-                     PyObject *kinit, PyObject *binit, int *act, PyObject *input_shape,
-                     PyObject *name, int trainable, PyObject *dtype)
-{
-    int status = -1;
-    kinit = kinit != NULL ? Py_NewRef(kinit) : PyUnicode_FromString("glorot_uniform");
-    binit = binit != NULL ? Py_NewRef(binit) : PyUnicode_FromString("zeros");
-    if (kinit != NULL && binit != NULL &&
-        pc_kernel_layer_args(base, who, activation, kinit, binit, act) == 0)
-        status = pc_layer_init_common(base, input_shape, name, trainable, dtype);
-    Py_XDECREF(kinit);
-    Py_XDECREF(binit);
-    return status;
-}
-
 typedef struct {
     LayerObject base;
     npy_intp filters, groups;
@@ -305,14 +289,14 @@ Conv2D_init(Conv2DObject *self, PyObject *args, PyObject *kwargs)
     PyObject *filters, *ksize, *strides = NULL, *padding = NULL, *data_format = Py_None;
     PyObject *dilation = NULL, *groups = NULL;
     PyObject *activation = Py_None, *kinit = NULL, *binit = NULL;
-    PyObject *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
+    pc_layer_kwargs common = PC_LAYER_KWARGS_DEFAULTS;
     pc_conv_window_args a;
-    int use_bias = 1, trainable = 1;
+    int use_bias = 1;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|OOOOOOpOO$" PC_LAYER_KWFMT ":Conv2D",
                                      kwlist, &filters, &ksize, &strides, &padding, &data_format,
                                      &dilation, &groups, &activation, &use_bias, &kinit, &binit,
-                                     &input_shape, &name, &trainable, &dtype) ||
+                                     PC_LAYER_KWARGS(common)) ||
         pc_conv_layer_window("Conv2D", filters, ksize, strides, padding, dilation, data_format,
                              &a) < 0)
         return -1;
@@ -330,8 +314,8 @@ Conv2D_init(Conv2DObject *self, PyObject *args, PyObject *kwargs)
         return -1;
     }
     self->use_bias = use_bias;
-    return pc_conv_layer_finish(&self->base, "Conv2D", activation, kinit, binit, &self->act,
-                                input_shape, name, trainable, dtype);
+    return pc_kernel_layer_finish(&self->base, "Conv2D", activation, kinit, binit, &self->act,
+                                  &common);
 }
 
 static PyObject *
@@ -345,9 +329,7 @@ Conv2D_call(Conv2DObject *self, PyObject *args, PyObject *kwargs)
     y = conv2d_node(PyUnicode_AsUTF8(pc_layer_name(&self->base)), x, w, b, self->strides, self->dilation, self->same,
                     self->act, self->groups);
     Py_DECREF(x);
-    if (y != NULL && self->base.objs[PC_OBJ_POST] != NULL)
-        Py_SETREF(y, PyObject_CallOneArg(self->base.objs[PC_OBJ_POST], y));
-    return y;
+    return pc_layer_post_activation(&self->base, y);
 }
 
 PyObject *
@@ -401,8 +383,6 @@ Conv2D_compute_output_shape(Conv2DObject *self, PyObject *input_shape)
     pc_index span[2] = {pc_window_span(self->kernel_size[0], self->dilation[0] - 1),
                         pc_window_span(self->kernel_size[1], self->dilation[1] - 1)};
 
-    if (pc_layer_check_init(&self->base) < 0)
-        return NULL;
     if (pc_layer_window_dims(&self->base, input_shape, "kernel", span, self->strides,
                              self->same, dims) < 0)
         return NULL;
@@ -413,19 +393,12 @@ Conv2D_compute_output_shape(Conv2DObject *self, PyObject *input_shape)
 static PyObject *
 Conv2D_get_config(Conv2DObject *self, PyObject *Py_UNUSED(ignored))
 {
-    PyObject *k, *b;
-
-    if (pc_layer_check_init(&self->base) < 0)
-        return NULL;
-    k = pc_initializer_serialize(self->base.objs[PC_OBJ_KERNEL_INIT]);
-    b = pc_initializer_serialize(self->base.objs[PC_OBJ_BIAS_INIT]);
-    return pc_layer_config(&self->base, Py_BuildValue(
-        "{s:n,s:(nn),s:(nn),s:s,s:s,s:(nn),s:n,s:O,s:O,s:N,s:N}", "filters", self->filters,
-        "kernel_size", self->kernel_size[0], self->kernel_size[1], "strides", self->strides[0],
+    return pc_kernel_layer_config(&self->base, Py_BuildValue(
+        "{s:n,s:(nn),s:(nn),s:s,s:s,s:(nn),s:n}", "filters", self->filters, "kernel_size",
+        self->kernel_size[0], self->kernel_size[1], "strides", self->strides[0],
         self->strides[1], "padding", self->same ? "same" : "valid", "data_format",
         "channels_last", "dilation_rate", self->dilation[0], self->dilation[1], "groups",
-        self->groups, "activation", self->base.objs[PC_OBJ_ACTIVATION], "use_bias",
-        self->use_bias ? Py_True : Py_False, "kernel_initializer", k, "bias_initializer", b));
+        self->groups), 1, self->use_bias);
 }
 
 static PyGetSetDef Conv2D_getset[] = {
@@ -437,19 +410,16 @@ static PyGetSetDef Conv2D_getset[] = {
 };
 
 static PyMethodDef Conv2D_methods[] = {
-    {"call", (PyCFunction)(void (*)(void))Conv2D_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=False)\n--\n\nthe convolution node on built weights"},
-    {"build", (PyCFunction)Conv2D_build, METH_O,
-     "build(input_shape)\n--\n\nkernel (kh, kw, input_shape[-1], filters), bias (filters,)"},
-    {"compute_output_shape", (PyCFunction)Conv2D_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape)\n--\n\n(batch, out_h, out_w, filters)"},
-    {"get_config", (PyCFunction)Conv2D_get_config, METH_NOARGS, "get_config()\n--\n\nKeras keys"},
+    PC_LAYER_CALL(Conv2D_call,
+                  "call(inputs, training=False)\n--\n\nthe convolution node on built weights"),
+    PC_LAYER_BUILD(Conv2D_build, "kernel (kh, kw, input_shape[-1], filters), bias (filters,)"),
+    PC_LAYER_OUTPUT_SHAPE(Conv2D_compute_output_shape, "(batch, out_h, out_w, filters)"),
+    PC_LAYER_GET_CONFIG(Conv2D_get_config, "Keras keys"),
     {NULL, NULL, 0, NULL},
 };
 
 static PyTypeObject Conv2D_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pycnn.layers.Conv2D",
+    PC_LAYER_TYPE("Conv2D", Conv2DObject, Conv2D_init, Conv2D_methods),
     .tp_doc = PyDoc_STR(
         "Conv2D(filters, kernel_size, strides=(1, 1), padding='valid', data_format=None,\n"
         "       dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,\n"
@@ -464,12 +434,7 @@ static PyTypeObject Conv2D_Type = {
         "im2col + one GEMM (NumPy's BLAS) + bias + activation, one node; 3x3 stride-1\n"
         "windows go through Winograd's F(2x2, 3x3) instead (2.25x fewer multiplications).\n\n"
         "    >>> Conv2D(32, 3, activation='relu').build((None, 28, 28, 1))  # 320 params"),
-    .tp_basicsize = sizeof(Conv2DObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
-    .tp_base = &Layer_Type,
-    .tp_init = (initproc)Conv2D_init,
     .tp_getset = Conv2D_getset,
-    .tp_methods = Conv2D_methods,
 };
 
 /* pycnn._core._set_conv_algorithm(name) -> the previous name */
@@ -522,7 +487,6 @@ static PyMethodDef conv_functions[] = {
 int
 pc_conv2d_exec(PyObject *m)
 {
-    if (pc_add_type(m, &Conv2D_Type) < 0)
-        return -1;
-    return PyModule_AddFunctions(m, conv_functions);
+    static PyTypeObject *const types[] = {&Conv2D_Type, NULL};
+    return pc_add_layer_file(m, types, conv_functions);
 }

@@ -145,15 +145,14 @@ Conv2DTranspose_init(Conv2DTransposeObject *self, PyObject *args, PyObject *kwar
     PyObject *filters, *ksize, *strides = NULL, *padding = NULL, *op = Py_None;
     PyObject *data_format = Py_None, *dilation = NULL, *activation = Py_None;
     PyObject *kinit = NULL, *binit = NULL;
-    PyObject *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
+    pc_layer_kwargs common = PC_LAYER_KWARGS_DEFAULTS;
     pc_conv_window_args a;
-    int use_bias = 1, trainable = 1;
+    int use_bias = 1;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|OOOOOOpOO$" PC_LAYER_KWFMT
                                      ":Conv2DTranspose", kwlist, &filters, &ksize, &strides,
                                      &padding, &op, &data_format, &dilation, &activation,
-                                     &use_bias, &kinit, &binit, &input_shape, &name,
-                                     &trainable, &dtype) ||
+                                     &use_bias, &kinit, &binit, PC_LAYER_KWARGS(common)) ||
         pc_conv_layer_window("Conv2DTranspose", filters, ksize, strides, padding, dilation,
                              data_format, &a) < 0)
         return -1;
@@ -168,8 +167,8 @@ Conv2DTranspose_init(Conv2DTransposeObject *self, PyObject *args, PyObject *kwar
     if (parse_output_padding(op, "Conv2DTranspose", self->strides, self->output_padding) < 0)
         return -1;
     self->use_bias = use_bias;
-    return pc_conv_layer_finish(&self->base, "Conv2DTranspose", activation, kinit, binit,
-                                &self->act, input_shape, name, trainable, dtype);
+    return pc_kernel_layer_finish(&self->base, "Conv2DTranspose", activation, kinit, binit,
+                                  &self->act, &common);
 }
 
 static PyObject *
@@ -187,9 +186,7 @@ Conv2DTranspose_call(Conv2DTransposeObject *self, PyObject *args, PyObject *kwar
         y = transpose_node(PyUnicode_AsUTF8(pc_layer_name(&self->base)), x, w, b, &a);
     }
     Py_DECREF(x);
-    if (y != NULL && self->base.objs[PC_OBJ_POST] != NULL)
-        Py_SETREF(y, PyObject_CallOneArg(self->base.objs[PC_OBJ_POST], y));
-    return y;
+    return pc_layer_post_activation(&self->base, y);
 }
 
 static PyObject *
@@ -206,8 +203,7 @@ Conv2DTranspose_compute_output_shape(Conv2DTransposeObject *self, PyObject *inpu
     npy_intp dims[4];
     pc_index unused;
 
-    if (pc_layer_check_init(&self->base) < 0 ||
-        pc_layer_image_shape(&self->base, input_shape, dims) < 0)
+    if (pc_layer_image_shape(&self->base, input_shape, dims) < 0)
         return NULL;
     for (int d = 1; d <= 2; d++)
         if (dims[d] >= 0)
@@ -221,22 +217,15 @@ Conv2DTranspose_compute_output_shape(Conv2DTransposeObject *self, PyObject *inpu
 static PyObject *
 Conv2DTranspose_get_config(Conv2DTransposeObject *self, PyObject *Py_UNUSED(ignored))
 {
-    PyObject *k, *b, *op;
-
-    if (pc_layer_check_init(&self->base) < 0)
-        return NULL;
-    k = pc_initializer_serialize(self->base.objs[PC_OBJ_KERNEL_INIT]);
-    b = pc_initializer_serialize(self->base.objs[PC_OBJ_BIAS_INIT]);
-    op = self->output_padding[0] < 0 ? Py_NewRef(Py_None)
-         : Py_BuildValue("(nn)", (Py_ssize_t)self->output_padding[0],
-                         (Py_ssize_t)self->output_padding[1]);
-    return pc_layer_config(&self->base, Py_BuildValue(
-        "{s:n,s:(nn),s:(nn),s:s,s:N,s:s,s:(ii),s:O,s:O,s:N,s:N}", "filters", self->filters,
-        "kernel_size", self->kernel_size[0], self->kernel_size[1], "strides", self->strides[0],
+    PyObject *op = self->output_padding[0] < 0
+                       ? Py_NewRef(Py_None)
+                       : Py_BuildValue("(nn)", (Py_ssize_t)self->output_padding[0],
+                                       (Py_ssize_t)self->output_padding[1]);
+    return pc_kernel_layer_config(&self->base, Py_BuildValue(
+        "{s:n,s:(nn),s:(nn),s:s,s:N,s:s,s:(ii)}", "filters", self->filters, "kernel_size",
+        self->kernel_size[0], self->kernel_size[1], "strides", self->strides[0],
         self->strides[1], "padding", self->same ? "same" : "valid", "output_padding", op,
-        "data_format", "channels_last", "dilation_rate", 1, 1, "activation",
-        self->base.objs[PC_OBJ_ACTIVATION], "use_bias", self->use_bias ? Py_True : Py_False,
-        "kernel_initializer", k, "bias_initializer", b));
+        "data_format", "channels_last", "dilation_rate", 1, 1), 1, self->use_bias);
 }
 
 static PyGetSetDef Conv2DTranspose_getset[] = {
@@ -247,20 +236,18 @@ static PyGetSetDef Conv2DTranspose_getset[] = {
 };
 
 static PyMethodDef Conv2DTranspose_methods[] = {
-    {"call", (PyCFunction)(void (*)(void))Conv2DTranspose_call, METH_VARARGS | METH_KEYWORDS,
-     "call(inputs, training=False)\n--\n\nthe transposed convolution node on built weights"},
-    {"build", (PyCFunction)Conv2DTranspose_build, METH_O,
-     "build(input_shape)\n--\n\nkernel (kh, kw, filters, input_shape[-1]), bias (filters,)"},
-    {"compute_output_shape", (PyCFunction)Conv2DTranspose_compute_output_shape, METH_O,
-     "compute_output_shape(input_shape)\n--\n\n(batch, out_h, out_w, filters)"},
-    {"get_config", (PyCFunction)Conv2DTranspose_get_config, METH_NOARGS,
-     "get_config()\n--\n\nKeras keys"},
+    PC_LAYER_CALL(Conv2DTranspose_call, "call(inputs, training=False)\n--\n\nthe transposed "
+                                        "convolution node on built weights"),
+    PC_LAYER_BUILD(Conv2DTranspose_build,
+                   "kernel (kh, kw, filters, input_shape[-1]), bias (filters,)"),
+    PC_LAYER_OUTPUT_SHAPE(Conv2DTranspose_compute_output_shape, "(batch, out_h, out_w, filters)"),
+    PC_LAYER_GET_CONFIG(Conv2DTranspose_get_config, "Keras keys"),
     {NULL, NULL, 0, NULL},
 };
 
 static PyTypeObject Conv2DTranspose_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pycnn.layers.Conv2DTranspose",
+    PC_LAYER_TYPE("Conv2DTranspose", Conv2DTransposeObject, Conv2DTranspose_init,
+                  Conv2DTranspose_methods),
     .tp_doc = PyDoc_STR(
         "Conv2DTranspose(filters, kernel_size, strides=(1, 1), padding='valid',\n"
         "                output_padding=None, data_format=None, dilation_rate=(1, 1),\n"
@@ -274,12 +261,7 @@ static PyTypeObject Conv2DTranspose_Type = {
         "(or (I-1)·s + k mod 2 + op with output_padding). One node: x·Wᵀ, col2im, bias,\n"
         "activation.\n\n"
         "    >>> Conv2DTranspose(8, 3, strides=2, padding='same')  # 14x14 -> 28x28"),
-    .tp_basicsize = sizeof(Conv2DTransposeObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,     /* GC inherited */
-    .tp_base = &Layer_Type,
-    .tp_init = (initproc)Conv2DTranspose_init,
     .tp_getset = Conv2DTranspose_getset,
-    .tp_methods = Conv2DTranspose_methods,
 };
 
 static PyMethodDef conv_transpose_functions[] = {
@@ -295,7 +277,6 @@ static PyMethodDef conv_transpose_functions[] = {
 int
 pc_conv2d_transpose_exec(PyObject *m)
 {
-    if (pc_add_type(m, &Conv2DTranspose_Type) < 0)
-        return -1;
-    return PyModule_AddFunctions(m, conv_transpose_functions);
+    static PyTypeObject *const types[] = {&Conv2DTranspose_Type, NULL};
+    return pc_add_layer_file(m, types, conv_transpose_functions);
 }

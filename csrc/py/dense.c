@@ -68,29 +68,25 @@ Dense_call(DenseObject *self, PyObject *args, PyObject *kwargs)
     Py_DECREF(x);
     if (y != NULL && self->pieces)
         Py_SETREF(y, maxout(y, self->pieces));
-    if (y != NULL && self->base.objs[PC_OBJ_POST] != NULL)
-        Py_SETREF(y, PyObject_CallOneArg(self->base.objs[PC_OBJ_POST], y));
-    return y;
+    return pc_layer_post_activation(&self->base, y);
 }
 
 static PyObject *
 Dense_build(DenseObject *self, PyObject *input_shape)
 {
-    PyObject *name = pc_layer_name(&self->base);
     npy_intp dims[PC_MAX_NDIM], wshape[2];
     int nd, typenum = pc_layer_dtype(&self->base);
 
     if (pc_layer_check_init(&self->base) < 0)
         return NULL;
-
     if (self->base.built)
         Py_RETURN_NONE;
-    if (name == NULL || pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(name), 2, &nd,
-                                             dims) < 0)
+    if (pc_layer_input_dims(&self->base, input_shape, 2, &nd, dims) < 0)
         return NULL;
     if (dims[nd - 1] <= 0) {
         PyErr_Format(PyExc_ValueError, "%U: the last dimension of the input must be known "
-                     "and positive, got input shape %R", name, input_shape);
+                     "and positive, got input shape %R", pc_layer_name(&self->base),
+                     input_shape);
         return NULL;
     }
     wshape[0] = dims[nd - 1];
@@ -108,19 +104,15 @@ Dense_build(DenseObject *self, PyObject *input_shape)
 static PyObject *
 Dense_compute_output_shape(DenseObject *self, PyObject *input_shape)
 {
-    PyObject *name = pc_layer_name(&self->base), *w = pc_layer_weight(&self->base, 0);
+    PyObject *w = pc_layer_weight(&self->base, 0);
     npy_intp dims[PC_MAX_NDIM];
     int nd;
 
-    if (pc_layer_check_init(&self->base) < 0)
-        return NULL;
-
-    if (name == NULL || pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(name), 2, &nd,
-                                             dims) < 0)
+    if (pc_layer_input_dims(&self->base, input_shape, 2, &nd, dims) < 0)
         return NULL;
     if (w != NULL && dims[nd - 1] >= 0 && dims[nd - 1] != PyArray_DIM(PC_DATA(w), 0)) {
         PyErr_Format(PyExc_ValueError, "%U: input shape %R does not end in the kernel's "
-                     "%zd input features", name, input_shape,
+                     "%zd input features", pc_layer_name(&self->base), input_shape,
                      (Py_ssize_t)PyArray_DIM(PC_DATA(w), 0));
         return NULL;
     }
@@ -131,38 +123,10 @@ Dense_compute_output_shape(DenseObject *self, PyObject *input_shape)
 static PyObject *
 Dense_get_config(DenseObject *self, PyObject *Py_UNUSED(ignored))
 {
-    PyObject *k, *b;
-
-    if (pc_layer_check_init(&self->base) < 0)
-        return NULL;
-    k = pc_initializer_serialize(self->base.objs[PC_OBJ_KERNEL_INIT]);
-    b = pc_initializer_serialize(self->base.objs[PC_OBJ_BIAS_INIT]);
-    if (self->pieces)
-        return pc_layer_config(&self->base, Py_BuildValue(
-            "{s:n,s:n,s:O,s:N,s:N}", "units", self->units, "pieces", self->pieces,
-            "use_bias", self->use_bias ? Py_True : Py_False, "kernel_initializer", k,
-            "bias_initializer", b));
-    return pc_layer_config(&self->base, Py_BuildValue(
-        "{s:n,s:O,s:O,s:N,s:N}", "units", self->units, "activation",
-        self->base.objs[PC_OBJ_ACTIVATION], "use_bias", self->use_bias ? Py_True : Py_False,
-        "kernel_initializer", k, "bias_initializer", b));
-}
-
-/* What Dense and Maxout share after their own arguments are parsed */
-static int
-dense_init_common(DenseObject *self, const char *who, PyObject *units, PyObject *pieces,
-                  PyObject *activation, int use_bias, PyObject *kinit, PyObject *binit)
-{
-    npy_intp u = pc_parse_positive(units, who, "units"), k = 0;
-
-    if (u < 0 || (pieces != NULL && (k = pc_parse_positive(pieces, who, "pieces")) < 0))
-        return -1;
-    if (pc_kernel_layer_args(&self->base, who, activation, kinit, binit, &self->act) < 0)
-        return -1;
-    self->units = u;
-    self->pieces = k;
-    self->use_bias = use_bias;
-    return 0;
+    PyObject *own = self->pieces
+                        ? Py_BuildValue("{s:n,s:n}", "units", self->units, "pieces", self->pieces)
+                        : Py_BuildValue("{s:n}", "units", self->units);
+    return pc_kernel_layer_config(&self->base, own, !self->pieces, self->use_bias);
 }
 
 /* Dense(units, activation=None, ...) and Maxout(units, pieces=2, ...): the same
@@ -175,29 +139,23 @@ dense_layer_init(DenseObject *self, PyObject *args, PyObject *kwargs, int maxout
     static char *maxout_kw[] = {"units", "pieces", "use_bias", "kernel_initializer",
                                 "bias_initializer", PC_LAYER_KWLIST, NULL};
     const char *who = maxout ? "Maxout" : "Dense";
-    PyObject *units, *second = NULL, *input_shape = Py_None, *name = Py_None;
-    PyObject *dtype = Py_None, *kinit = NULL, *binit = NULL, *pieces = NULL;
-    int use_bias = 1, trainable = 1, status = -1;
+    PyObject *units, *second = NULL, *kinit = NULL, *binit = NULL;
+    pc_layer_kwargs common = PC_LAYER_KWARGS_DEFAULTS;
+    int use_bias = 1;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs,
                                      maxout ? "O|OpOO$" PC_LAYER_KWFMT ":Maxout"
                                             : "O|OpOO$" PC_LAYER_KWFMT ":Dense",
                                      maxout ? maxout_kw : dense_kw, &units, &second, &use_bias,
-                                     &kinit, &binit, &input_shape, &name, &trainable, &dtype))
+                                     &kinit, &binit, PC_LAYER_KWARGS(common)))
         return -1;
-    if (maxout && (pieces = second != NULL ? Py_NewRef(second) : PyLong_FromLong(2)) == NULL)
+    self->pieces = maxout ? 2 : 0;
+    if ((self->units = pc_parse_positive(units, who, "units")) < 0 ||
+        (maxout && second != NULL && (self->pieces = pc_parse_positive(second, who, "pieces")) < 0))
         return -1;
-    kinit = kinit != NULL ? Py_NewRef(kinit) : PyUnicode_FromString("glorot_uniform");
-    binit = binit != NULL ? Py_NewRef(binit) : PyUnicode_FromString("zeros");
-    if (kinit != NULL && binit != NULL &&
-        dense_init_common(self, who, units, pieces,
-                          !maxout && second != NULL ? second : Py_None, use_bias, kinit,
-                          binit) == 0)
-        status = pc_layer_init_common(&self->base, input_shape, name, trainable, dtype);
-    Py_XDECREF(pieces);
-    Py_XDECREF(kinit);
-    Py_XDECREF(binit);
-    return status;
+    self->use_bias = use_bias;
+    return pc_kernel_layer_finish(&self->base, who, !maxout && second != NULL ? second : Py_None,
+                                  kinit, binit, &self->act, &common);
 }
 
 static int
@@ -278,7 +236,6 @@ static PyTypeObject Maxout_Type = {
 int
 pc_dense_exec(PyObject *m)
 {
-    if (pc_add_type(m, &Dense_Type) < 0)
-        return -1;
-    return pc_add_type(m, &Maxout_Type);
+    static PyTypeObject *const types[] = {&Dense_Type, &Maxout_Type, NULL};
+    return pc_add_layer_file(m, types, NULL);
 }

@@ -33,38 +33,61 @@ pc_layer_input(LayerObject *self, PyObject *x)
     return t;
 }
 
+/* call(inputs, training=None) parsed once the layer is known to be initialised;
+ * *inputs and *training (None when absent) are borrowed. 0 or -1. */
+static int
+parse_call(LayerObject *self, PyObject *args, PyObject *kwargs, PyObject **inputs,
+           PyObject **training)
+{
+    static char *kwlist[] = {"inputs", "training", NULL};
+    PyObject *name = pc_layer_name(self);
+
+    *training = Py_None;
+    if (pc_layer_check_init(self) < 0 || name == NULL)
+        return -1;
+    return PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, inputs, training) ? 0
+                                                                                          : -1;
+}
+
 PyObject *
 pc_layer_call_input(LayerObject *self, PyObject *args, PyObject *kwargs, int in_layer_dtype,
                     PyObject **training)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *train = Py_None, *name = pc_layer_name(self);
+    PyObject *inputs, *train;
 
-    if (pc_layer_check_init(self) < 0 || name == NULL)
-        return NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &train))
+    if (parse_call(self, args, kwargs, &inputs, &train) < 0)
         return NULL;
     if (training != NULL)
         *training = train;
     return in_layer_dtype ? pc_layer_input(self, inputs)
-                          : pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(name));
+                          : pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(pc_layer_name(self)));
+}
+
+PyObject *
+pc_layer_call_built(LayerObject *self, PyObject *args, PyObject *kwargs, int built)
+{
+    PyObject *inputs, *training;
+
+    if (parse_call(self, args, kwargs, &inputs, &training) < 0)
+        return NULL;
+    return built ? pc_layer_input(self, inputs) : pc_layer_not_built(self);
 }
 
 PyObject *
 pc_layer_call_weighted(LayerObject *self, PyObject *args, PyObject *kwargs, int use_bias,
                        PyObject **w, PyObject **b)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *training = Py_False;
-
-    if (pc_layer_check_init(self) < 0 ||
-        !PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
-        return NULL;
     *w = pc_layer_weight(self, 0);
     *b = use_bias ? pc_layer_weight(self, 1) : NULL;
-    if (*w == NULL || (use_bias && *b == NULL))
-        return pc_layer_not_built(self);
-    return pc_layer_input(self, inputs);
+    return pc_layer_call_built(self, args, kwargs, *w != NULL && (!use_bias || *b != NULL));
+}
+
+PyObject *
+pc_layer_post_activation(LayerObject *self, PyObject *y)
+{
+    if (y != NULL && self->objs[PC_OBJ_POST] != NULL)
+        Py_SETREF(y, PyObject_CallOneArg(self->objs[PC_OBJ_POST], y));
+    return y;
 }
 
 PyObject *
@@ -103,10 +126,10 @@ Layer_new(PyTypeObject *type, PyObject *Py_UNUSED(args), PyObject *Py_UNUSED(kwa
 }
 
 int
-pc_layer_init_common(LayerObject *self, PyObject *input_shape, PyObject *name, int trainable,
-                     PyObject *dtype)
+pc_layer_init_common(LayerObject *self, const pc_layer_kwargs *common)
 {
     const char *who = Py_TYPE(self)->tp_name;
+    PyObject *input_shape = common->input_shape, *name = common->name;
     int typenum;
 
     if (name != NULL && name != Py_None && !PyUnicode_Check(name)) {
@@ -114,7 +137,7 @@ pc_layer_init_common(LayerObject *self, PyObject *input_shape, PyObject *name, i
                      Py_TYPE(name)->tp_name);
         return -1;
     }
-    if ((typenum = pc_parse_dtype(dtype, who)) == -2)
+    if ((typenum = pc_parse_dtype(common->dtype, who)) == -2)
         return -1;
     if (input_shape != NULL && input_shape != Py_None) {
         npy_intp dims[PC_MAX_NDIM];
@@ -135,7 +158,7 @@ pc_layer_init_common(LayerObject *self, PyObject *input_shape, PyObject *name, i
         Py_XSETREF(self->name, Py_NewRef(name));
     else if (self->name == NULL && pc_layer_name(self) == NULL)
         return -1;
-    self->trainable = trainable;
+    self->trainable = common->trainable;
     self->dtype = typenum;
     self->initialized = 1;
     return 0;
@@ -155,13 +178,12 @@ static int
 Layer_init(LayerObject *self, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {PC_LAYER_KWLIST, NULL};
-    PyObject *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
-    int trainable = 1;
+    pc_layer_kwargs common = PC_LAYER_KWARGS_DEFAULTS;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$" PC_LAYER_KWFMT ":Layer", kwlist,
-                                     &input_shape, &name, &trainable, &dtype))
+                                     PC_LAYER_KWARGS(common)))
         return -1;
-    return pc_layer_init_common(self, input_shape, name, trainable, dtype);
+    return pc_layer_init_common(self, &common);
 }
 
 static int
@@ -245,6 +267,18 @@ Layer_set_name(LayerObject *self, PyObject *value, void *Py_UNUSED(c))
     return 0;
 }
 
+/* The value assigned to a boolean attribute `what` (0 or 1), else -1 with an exception
+ * (AttributeError when it is deleted) */
+static int
+flag_value(PyObject *value, const char *what)
+{
+    if (value == NULL) {
+        PyErr_Format(PyExc_AttributeError, "%s cannot be deleted", what);
+        return -1;
+    }
+    return PyObject_IsTrue(value);
+}
+
 static PyObject *
 Layer_get_trainable(LayerObject *self, void *Py_UNUSED(c))
 {
@@ -256,12 +290,9 @@ Layer_get_trainable(LayerObject *self, void *Py_UNUSED(c))
 static int
 Layer_set_trainable(LayerObject *self, PyObject *value, void *Py_UNUSED(c))
 {
-    int flag = value != NULL ? PyObject_IsTrue(value) : -1;
-    if (flag < 0) {
-        if (value == NULL)
-            PyErr_SetString(PyExc_AttributeError, "trainable cannot be deleted");
+    int flag = flag_value(value, "trainable");
+    if (flag < 0)
         return -1;
-    }
     self->trainable = flag;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(self->trainable_ws); i++)
         ((TensorObject *)PyList_GET_ITEM(self->trainable_ws, i))->requires_grad = flag;
@@ -277,12 +308,9 @@ Layer_get_built(LayerObject *self, void *Py_UNUSED(c))
 static int
 Layer_set_built(LayerObject *self, PyObject *value, void *Py_UNUSED(c))
 {
-    int flag = value != NULL ? PyObject_IsTrue(value) : -1;
-    if (flag < 0) {
-        if (value == NULL)
-            PyErr_SetString(PyExc_AttributeError, "built cannot be deleted");
+    int flag = flag_value(value, "built");
+    if (flag < 0)
         return -1;
-    }
     self->built = flag;
     return 0;
 }

@@ -4,6 +4,14 @@
  * A layer owns its weights (Tensors with requires_grad) in creation order, split
  * into trainable and non-trainable lists like Keras; `weights` is their
  * concatenation. Its __call__ builds it on the first input, then runs `call`.
+ *
+ * A C layer type is: its object struct (LayerObject base first); __init__ parsing its
+ * own arguments then PC_LAYER_KWARGS into pc_layer_init_common; call() starting with
+ * pc_layer_call_input (pc_layer_call_built, pc_layer_call_weighted) and ending in a recorder;
+ * compute_output_shape (PC_LAYER_SAME_SHAPE when the shape is kept); get_config as
+ * pc_layer_config(base, Py_BuildValue(own keys)); its method table of PC_LAYER_* rows and
+ * its PC_LAYER_TYPE; the file's exec function, one row of py/layer_files.def.
+ * py/preprocessing.c's Rescaling is the smallest whole example.
  */
 #ifndef PC_LAYER_H
 #define PC_LAYER_H
@@ -45,6 +53,8 @@ extern PyTypeObject Layer_Type;
      "compute_output_shape(input_shape)\n--\n\n" doc}
 #define PC_LAYER_GET_CONFIG(fn, doc)                                                     \
     {"get_config", (PyCFunction)(fn), METH_NOARGS, "get_config()\n--\n\n" doc}
+/* compute_output_shape of a layer whose output has its input's shape */
+#define PC_LAYER_SAME_SHAPE PC_LAYER_OUTPUT_SHAPE(pc_layer_identity_shape, "the same shape")
 
 /* The fields every C layer type shares: subclassable from Python, derived from Layer
  * (whose GC support it inherits), its object struct, __init__ and method table:
@@ -61,12 +71,23 @@ extern PyTypeObject Layer_Type;
     .tp_init = (initproc)(init),                                                         \
     .tp_methods = (methods)
 
-/* The keyword arguments every layer constructor accepts, after its own. */
+/* The keyword arguments every layer constructor accepts, after its own: their names,
+ * their PyArg format and where they are parsed to. A tp_init reads them as
+ *   pc_layer_kwargs common = PC_LAYER_KWARGS_DEFAULTS;
+ *   PyArg_ParseTupleAndKeywords(args, kwargs, "O|O$" PC_LAYER_KWFMT ":Dropout", kwlist,
+ *                               &rate, &seed, PC_LAYER_KWARGS(common))
+ * and ends with pc_layer_init_common(&self->base, &common). */
 #define PC_LAYER_KWLIST "input_shape", "name", "trainable", "dtype"
 #define PC_LAYER_KWFMT "OOpO"
+typedef struct {
+    PyObject *input_shape, *name;       /* borrowed */
+    int trainable;
+    PyObject *dtype;                    /* borrowed */
+} pc_layer_kwargs;
+#define PC_LAYER_KWARGS_DEFAULTS {Py_None, Py_None, 1, Py_None}
+#define PC_LAYER_KWARGS(k) &(k).input_shape, &(k).name, &(k).trainable, &(k).dtype
 /* Applies them (common part of every tp_init). 0, or -1 with an exception. */
-int pc_layer_init_common(LayerObject *self, PyObject *input_shape, PyObject *name,
-                         int trainable, PyObject *dtype);
+int pc_layer_init_common(LayerObject *self, const pc_layer_kwargs *common);
 
 /* 0 when the layer's __init__ ran (a subclass's __init__ must call super().__init__),
  * else -1 with RuntimeError: the C fields of an uninitialised layer are not usable */
@@ -83,6 +104,9 @@ PyObject *pc_layer_input(LayerObject *self, PyObject *x);
  * *training (may be NULL: ignored) gets the training argument, borrowed, None if absent. */
 PyObject *pc_layer_call_input(LayerObject *self, PyObject *args, PyObject *kwargs,
                               int in_layer_dtype, PyObject **training);
+/* The same for a layer that must be built first: RuntimeError (pc_layer_not_built) unless
+ * `built`, else inputs in the layer's dtype (new ref). NULL with an exception. */
+PyObject *pc_layer_call_built(LayerObject *self, PyObject *args, PyObject *kwargs, int built);
 /* The start of a weighted C layer's call(inputs, training=None) (Dense, Conv2D,
  * Conv2DTranspose): checks the layer was initialised, parses the arguments, checks it was
  * built (weight 0, and weight 1 when use_bias) and returns inputs as a Tensor of the
@@ -90,6 +114,12 @@ PyObject *pc_layer_call_input(LayerObject *self, PyObject *args, PyObject *kwarg
  * NULL with an exception. */
 PyObject *pc_layer_call_weighted(LayerObject *self, PyObject *args, PyObject *kwargs,
                                  int use_bias, PyObject **w, PyObject **b);
+/* y after the layer's activation when it is not fused into the node (base.objs[PC_OBJ_POST]
+ * of Dense, Conv2D, Conv2DTranspose): y itself otherwise. Steals y (NULL passes on). */
+PyObject *pc_layer_post_activation(LayerObject *self, PyObject *y);
+/* x (a Tensor's array) is (N, H, W, C) with pixels and channels: 0, else -1 with
+ * ValueError naming `who` (the layer's name or the function) */
+int pc_check_image(const char *who, PyArrayObject *x);
 /* Raises RuntimeError "<name>: call() before build(); ..." and returns NULL: what call()
  * says when the layer's weights or statistics do not exist yet */
 PyObject *pc_layer_not_built(LayerObject *self);
@@ -118,14 +148,24 @@ PyObject *pc_initializer_serialize(PyObject *init);
  * ValueError names `who`. 0 or -1. */
 int pc_layer_parse_shape(PyObject *shape, const char *who, int min_ndim, int *ndim,
                          npy_intp *dims);
-/* input_shape (batch, H, W, C) → dims (-1 for None); ValueError naming the layer unless
- * it has 4 entries and channels ≠ 0. 0 or -1. */
+/* The input_shape argument of a layer's build / compute_output_shape → dims (-1 for
+ * None), at least min_ndim of them: RuntimeError when the layer was not initialised,
+ * errors naming the layer. 0 or -1. */
+int pc_layer_input_dims(LayerObject *self, PyObject *input_shape, int min_ndim, int *ndim,
+                        npy_intp *dims);
+/* The same for an image shape: (batch, H, W, C) with channels ≠ 0, else ValueError. */
 int pc_layer_image_shape(LayerObject *self, PyObject *input_shape, npy_intp dims[4]);
 /* The same, then H and W replaced by the output sizes of a sliding window (what:
  * "kernel" / "pool" for the message). 0 or -1. */
 int pc_layer_window_dims(LayerObject *self, PyObject *input_shape, const char *what,
                          const pc_index window[2], const pc_index strides[2], int same,
                          npy_intp dims[4]);
+/* Values per sample of a shape (batch first): the product of dims[1:], -1 when one of
+ * them is unknown (-1) */
+npy_intp pc_layer_sample_size(int ndim, const npy_intp *dims);
+/* The same for x (a Tensor), which must have a batch axis: -1 with ValueError naming the
+ * layer when it is a scalar */
+npy_intp pc_layer_input_sample_size(LayerObject *self, PyArrayObject *x);
 /* compute_output_shape of the layers that keep the shape: input_shape, checked */
 PyObject *pc_layer_identity_shape(LayerObject *self, PyObject *input_shape);
 /* Tuple of dims, None for -1 (new ref) */
@@ -161,6 +201,16 @@ enum { PC_OBJ_ACTIVATION, PC_OBJ_POST, PC_OBJ_KERNEL_INIT, PC_OBJ_BIAS_INIT };
 /* Checks and keeps their activation and initializers; *act: the fused pc_act */
 int pc_kernel_layer_args(LayerObject *self, const char *who, PyObject *activation,
                          PyObject *kinit, PyObject *binit, int *act);
+/* The rest of their __init__: the initializers (NULL: 'glorot_uniform' and 'zeros'),
+ * the activation (*act: the fused pc_act) and the common layer arguments. 0 or -1. */
+int pc_kernel_layer_finish(LayerObject *self, const char *who, PyObject *activation,
+                           PyObject *kinit, PyObject *binit, int *act,
+                           const pc_layer_kwargs *common);
+/* Their get_config: the common keys, `own` (stolen; NULL passes its error on), then
+ * activation (when with_activation), use_bias, kernel_initializer, bias_initializer.
+ * RuntimeError when the layer was not initialised. New dict or NULL. */
+PyObject *pc_kernel_layer_config(LayerObject *self, PyObject *own, int with_activation,
+                                 int use_bias);
 /* Their `kernel` and `bias` attributes: weight 0 and 1, or None */
 PyObject *pc_layer_get_kernel(LayerObject *self, void *closure);
 PyObject *pc_layer_get_bias(LayerObject *self, void *closure);
@@ -203,12 +253,6 @@ typedef struct {
 int pc_conv_layer_window(const char *who, PyObject *filters, PyObject *ksize, PyObject *strides,
                          PyObject *padding, PyObject *dilation, PyObject *data_format,
                          pc_conv_window_args *out);
-/* The rest of a conv layer's __init__: the initializers (NULL: 'glorot_uniform' and
- * 'zeros'), the activation (*act: the fused pc_act) and the common layer arguments.
- * 0 or -1. */
-int pc_conv_layer_finish(LayerObject *base, const char *who, PyObject *activation,
-                         PyObject *kinit, PyObject *binit, int *act, PyObject *input_shape,
-                         PyObject *name, int trainable, PyObject *dtype);
 /* build() of the conv layers: kernel (kh, kw, ·, ·) with `filters` at index filters_at
  * (3: Conv2D's (kh, kw, C, F); 2: Conv2DTranspose's (kh, kw, F, C)) and the input's
  * channels (/ groups) in the other, then bias (filters,) when use_bias. None or NULL. */
@@ -226,5 +270,8 @@ PyObject *pc_call_method(PyObject *obj, const char *method, PyObject *arg);
 
 /* Adds a ready type to the module */
 int pc_add_type(PyObject *m, PyTypeObject *type);
+/* What a layer file's exec function adds to the module: its types (a NULL-terminated
+ * list) and its functions (NULL: none). 0 or -1. */
+int pc_add_layer_file(PyObject *m, PyTypeObject *const *types, PyMethodDef *functions);
 
 #endif

@@ -202,6 +202,44 @@ pc_kernel_layer_args(LayerObject *self, const char *who, PyObject *activation,
     return 0;
 }
 
+int
+pc_kernel_layer_finish(LayerObject *self, const char *who, PyObject *activation,
+                       PyObject *kinit, PyObject *binit, int *act, const pc_layer_kwargs *common)
+{
+    int status = -1;
+    kinit = kinit != NULL ? Py_NewRef(kinit) : PyUnicode_FromString("glorot_uniform");
+    binit = binit != NULL ? Py_NewRef(binit) : PyUnicode_FromString("zeros");
+    if (kinit != NULL && binit != NULL &&
+        pc_kernel_layer_args(self, who, activation, kinit, binit, act) == 0)
+        status = pc_layer_init_common(self, common);
+    Py_XDECREF(kinit);
+    Py_XDECREF(binit);
+    return status;
+}
+
+PyObject *
+pc_kernel_layer_config(LayerObject *self, PyObject *own, int with_activation, int use_bias)
+{
+    PyObject *k = NULL, *b = NULL;
+    int status = -1;
+    if (own == NULL)
+        return NULL;
+    if (pc_layer_check_init(self) == 0 &&
+        (!with_activation ||
+         PyDict_SetItemString(own, "activation", self->objs[PC_OBJ_ACTIVATION]) == 0) &&
+        PyDict_SetItemString(own, "use_bias", use_bias ? Py_True : Py_False) == 0 &&
+        (k = pc_initializer_serialize(self->objs[PC_OBJ_KERNEL_INIT])) != NULL &&
+        (b = pc_initializer_serialize(self->objs[PC_OBJ_BIAS_INIT])) != NULL &&
+        PyDict_SetItemString(own, "kernel_initializer", k) == 0 &&
+        PyDict_SetItemString(own, "bias_initializer", b) == 0)
+        status = 0;
+    Py_XDECREF(k);
+    Py_XDECREF(b);
+    if (status < 0)
+        Py_CLEAR(own);
+    return pc_layer_config(self, own);
+}
+
 PyObject *
 pc_call_method(PyObject *obj, const char *method, PyObject *arg)
 {
@@ -222,14 +260,41 @@ pc_add_type(PyObject *m, PyTypeObject *type)
     return PyModule_AddObjectRef(m, dot != NULL ? dot + 1 : type->tp_name, (PyObject *)type);
 }
 
+int
+pc_add_layer_file(PyObject *m, PyTypeObject *const *types, PyMethodDef *functions)
+{
+    for (; *types != NULL; types++)
+        if (pc_add_type(m, *types) < 0)
+            return -1;
+    return functions != NULL ? PyModule_AddFunctions(m, functions) : 0;
+}
+
+/* input_shape → dims with errors naming the layer (no initialisation check) */
+static int
+layer_shape_dims(LayerObject *self, PyObject *input_shape, int min_ndim, int *nd,
+                 npy_intp *dims)
+{
+    PyObject *name = pc_layer_name(self);
+    if (name == NULL)
+        return -1;
+    return pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(name), min_ndim, nd, dims);
+}
+
+int
+pc_layer_input_dims(LayerObject *self, PyObject *input_shape, int min_ndim, int *nd,
+                    npy_intp *dims)
+{
+    if (pc_layer_check_init(self) < 0)
+        return -1;
+    return layer_shape_dims(self, input_shape, min_ndim, nd, dims);
+}
 
 PyObject *
 pc_layer_identity_shape(LayerObject *self, PyObject *input_shape)
 {
     npy_intp dims[PC_MAX_NDIM];
     int nd;
-    if (pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(pc_layer_name(self)), 1, &nd,
-                             dims) < 0)
+    if (layer_shape_dims(self, input_shape, 1, &nd, dims) < 0)
         return NULL;
     return pc_layer_shape_tuple(nd, dims);
 }
@@ -237,17 +302,48 @@ pc_layer_identity_shape(LayerObject *self, PyObject *input_shape)
 int
 pc_layer_image_shape(LayerObject *self, PyObject *input_shape, npy_intp dims[4])
 {
-    PyObject *name = pc_layer_name(self);
     int nd;
-    if (name == NULL ||
-        pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(name), 1, &nd, dims) < 0)
+    if (pc_layer_input_dims(self, input_shape, 1, &nd, dims) < 0)
         return -1;
     if (nd != 4 || dims[3] == 0) {
         PyErr_Format(PyExc_ValueError, "%U: expected an input shape (batch, height, width, "
-                     "channels), got %R", name, input_shape);
+                     "channels), got %R", pc_layer_name(self), input_shape);
         return -1;
     }
     return 0;
+}
+
+npy_intp
+pc_layer_sample_size(int ndim, const npy_intp *dims)
+{
+    npy_intp n = 1;
+    for (int d = 1; d < ndim; d++)
+        n = dims[d] < 0 || n < 0 ? -1 : n * dims[d];
+    return n;
+}
+
+npy_intp
+pc_layer_input_sample_size(LayerObject *self, PyArrayObject *x)
+{
+    if (PyArray_NDIM(x) >= 1)
+        return pc_layer_sample_size(PyArray_NDIM(x), PyArray_SHAPE(x));
+    PyErr_Format(PyExc_ValueError, "%U: input must have a batch dimension, got a scalar",
+                 pc_layer_name(self));
+    return -1;
+}
+
+int
+pc_check_image(const char *who, PyArrayObject *x)
+{
+    PyObject *s;
+    if (PyArray_NDIM(x) == 4 && PyArray_DIM(x, 1) >= 1 && PyArray_DIM(x, 2) >= 1 &&
+        PyArray_DIM(x, 3) >= 1)
+        return 0;
+    if ((s = pc_shape_tuple(PyArray_NDIM(x), PyArray_SHAPE(x))) != NULL)
+        PyErr_Format(PyExc_ValueError, "%s: expected a 4-D input (batch, height, width, "
+                     "channels) with pixels and channels, got shape %R", who, s);
+    Py_XDECREF(s);
+    return -1;
 }
 
 int

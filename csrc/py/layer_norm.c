@@ -92,14 +92,14 @@ LayerNorm_init(LayerNormObject *self, PyObject *args, PyObject *kwargs)
                                               "gamma_constraint"};
     PyObject *axis = NULL, *epsilon = NULL, *binit = NULL, *ginit = NULL;
     PyObject *off[5] = {Py_False, Py_None, Py_None, Py_None, Py_None};
-    PyObject *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
-    int center = 1, scale = 1, trainable = 1;
+    pc_layer_kwargs common = PC_LAYER_KWARGS_DEFAULTS;
+    int center = 1, scale = 1;
     const char *who = "LayerNormalization";
 
     if (!PyArg_ParseTupleAndKeywords(
             args, kwargs, "|OOppOOOOOOO$" PC_LAYER_KWFMT ":LayerNormalization", kwlist, &axis,
             &epsilon, &center, &scale, &off[0], &binit, &ginit, &off[1], &off[2], &off[3],
-            &off[4], &input_shape, &name, &trainable, &dtype))
+            &off[4], PC_LAYER_KWARGS(common)))
         return -1;
     self->epsilon = 1e-3;
     self->n_axes = 1;
@@ -131,27 +131,26 @@ LayerNorm_init(LayerNormObject *self, PyObject *args, PyObject *kwargs)
         return -1;
     self->center = center;
     self->scale = scale;
-    return pc_layer_init_common(&self->base, input_shape, name, trainable, dtype);
+    return pc_layer_init_common(&self->base, &common);
 }
 
 static PyObject *
 LayerNorm_build(LayerNormObject *self, PyObject *input_shape)
 {
-    PyObject *name = pc_layer_name(&self->base);
     npy_intp dims[PC_MAX_NDIM], K = 1;
     int nd, first, typenum = pc_layer_dtype(&self->base);
 
-    if (pc_layer_check_init(&self->base) < 0 || name == NULL)
+    if (pc_layer_check_init(&self->base) < 0)
         return NULL;
     if (self->base.built)
         Py_RETURN_NONE;
-    if (pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(name), 2, &nd, dims) < 0 ||
+    if (pc_layer_input_dims(&self->base, input_shape, 2, &nd, dims) < 0 ||
         (first = trailing_axes(self, nd, input_shape)) < 0)
         return NULL;
     for (int d = first; d < nd; d++) {
         if (dims[d] <= 0) {
             PyErr_Format(PyExc_ValueError, "%U: the normalised axes must have known positive "
-                         "sizes, got input shape %R", name, input_shape);
+                         "sizes, got input shape %R", pc_layer_name(&self->base), input_shape);
             return NULL;
         }
         K *= dims[d];
@@ -171,20 +170,12 @@ LayerNorm_build(LayerNormObject *self, PyObject *input_shape)
 static PyObject *
 LayerNorm_call(LayerNormObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *training = Py_None, *x, *y = NULL, *s = NULL;
-    PyObject *name = pc_layer_name(&self->base);
+    PyObject *x, *y = NULL, *s = NULL, *name = pc_layer_name(&self->base);
     PyArrayObject *xa;
     npy_intp K = 1;
     int first;
 
-    if (pc_layer_check_init(&self->base) < 0 || name == NULL)
-        return NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:call", kwlist, &inputs, &training))
-        return NULL;
-    if (self->K == 0)
-        return pc_layer_not_built(&self->base);
-    if ((x = pc_layer_input(&self->base, inputs)) == NULL)
+    if ((x = pc_layer_call_built(&self->base, args, kwargs, self->K != 0)) == NULL)
         return NULL;
     xa = PC_DATA(x);
     if ((s = pc_shape_tuple(PyArray_NDIM(xa), PyArray_SHAPE(xa))) == NULL)
@@ -216,11 +207,9 @@ done:
 static PyObject *
 LayerNorm_compute_output_shape(LayerNormObject *self, PyObject *input_shape)
 {
-    PyObject *name = pc_layer_name(&self->base);
     npy_intp dims[PC_MAX_NDIM];
     int nd;
-    if (pc_layer_check_init(&self->base) < 0 || name == NULL ||
-        pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(name), 2, &nd, dims) < 0 ||
+    if (pc_layer_input_dims(&self->base, input_shape, 2, &nd, dims) < 0 ||
         trailing_axes(self, nd, input_shape) < 0)
         return NULL;
     return pc_layer_shape_tuple(nd, dims);

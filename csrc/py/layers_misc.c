@@ -99,14 +99,14 @@ Dropout_init(DropoutObject *self, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"rate", "noise_shape", "seed", PC_LAYER_KWLIST, NULL};
     static char *spatial_kw[] = {"rate", "data_format", "seed", PC_LAYER_KWLIST, NULL};
-    PyObject *rate, *noise = Py_None, *seed = Py_None, *input_shape = Py_None;
-    PyObject *name = Py_None, *dtype = Py_None;
-    int spatial = is_spatial(self), trainable = 1;
+    PyObject *rate, *noise = Py_None, *seed = Py_None;
+    pc_layer_kwargs common = PC_LAYER_KWARGS_DEFAULTS;
+    int spatial = is_spatial(self);
     const char *who = spatial ? "SpatialDropout2D" : "Dropout";
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|OO$" PC_LAYER_KWFMT,
                                      spatial ? spatial_kw : kwlist, &rate, &noise, &seed,
-                                     &input_shape, &name, &trainable, &dtype))
+                                     PC_LAYER_KWARGS(common)))
         return -1;
     if (dropout_init_common(self, who, rate, seed) < 0 ||
         (spatial && pc_check_channels_last(noise, who) < 0))
@@ -126,7 +126,7 @@ Dropout_init(DropoutObject *self, PyObject *args, PyObject *kwargs)
         if (self->base.objs[OBJ_NOISE] == NULL)
             return -1;
     }
-    return pc_layer_init_common(&self->base, input_shape, name, trainable, dtype);
+    return pc_layer_init_common(&self->base, &common);
 }
 
 /* The mask's shape for x: noise_shape with None filled in, or SpatialDropout2D's
@@ -171,19 +171,14 @@ noise_dims(DropoutObject *self, PyArrayObject *x, npy_intp dims[PC_MAX_NDIM], in
 static PyObject *
 Dropout_call(DropoutObject *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kwlist[] = {"inputs", "training", NULL};
-    PyObject *inputs, *x, *y;
+    PyObject *train, *x, *y;
     npy_intp dims[PC_MAX_NDIM];
-    int training = 0, has_noise;
+    int training, has_noise;
 
-    if (pc_layer_check_init(&self->base) < 0)
+    if ((x = pc_layer_call_input(&self->base, args, kwargs, 0, &train)) == NULL)
         return NULL;
-
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|p:call", kwlist, &inputs, &training))
-        return NULL;
-    if ((x = pc_as_tensor(inputs, -1, PyUnicode_AsUTF8(pc_layer_name(&self->base)))) == NULL)
-        return NULL;
-    if (noise_dims(self, PC_DATA(x), dims, &has_noise) < 0) {
+    if ((training = PyObject_IsTrue(train)) < 0 ||
+        noise_dims(self, PC_DATA(x), dims, &has_noise) < 0) {
         Py_DECREF(x);
         return NULL;
     }
@@ -211,7 +206,7 @@ Dropout_get_config(DropoutObject *self, PyObject *Py_UNUSED(ignored))
 static PyMethodDef Dropout_methods[] = {
     PC_LAYER_CALL(Dropout_call, "call(inputs, training=False)\n--\n\n"
                                 "x · mask / (1 − rate) when training, else x"),
-    PC_LAYER_OUTPUT_SHAPE(pc_layer_identity_shape, "the same shape"),
+    PC_LAYER_SAME_SHAPE,
     PC_LAYER_GET_CONFIG(Dropout_get_config, "rate, seed"),
     {NULL, NULL, 0, NULL},
 };
@@ -250,37 +245,29 @@ static int
 Flatten_init(LayerObject *self, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"data_format", PC_LAYER_KWLIST, NULL};
-    PyObject *data_format = Py_None, *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
-    int trainable = 1;
+    PyObject *data_format = Py_None;
+    pc_layer_kwargs common = PC_LAYER_KWARGS_DEFAULTS;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O$" PC_LAYER_KWFMT ":Flatten", kwlist,
-                                     &data_format, &input_shape, &name, &trainable, &dtype))
+                                     &data_format, PC_LAYER_KWARGS(common)))
         return -1;
     if (pc_check_channels_last(data_format, "Flatten") < 0)
         return -1;
-    return pc_layer_init_common(self, input_shape, name, trainable, dtype);
+    return pc_layer_init_common(self, &common);
 }
 
 static PyObject *
 Flatten_call(LayerObject *self, PyObject *args, PyObject *kwargs)
 {
-    PyObject *x, *y;
-    npy_intp dims[2], n;
+    PyObject *x, *y = NULL;
+    npy_intp dims[2];
 
     if ((x = pc_layer_call_input(self, args, kwargs, 0, NULL)) == NULL)
         return NULL;
-    if (PyArray_NDIM(PC_DATA(x)) < 1) {
-        PyErr_Format(PyExc_ValueError, "%U: input must have a batch dimension, got a scalar",
-                     pc_layer_name(self));
-        Py_DECREF(x);
-        return NULL;
+    if ((dims[1] = pc_layer_input_sample_size(self, PC_DATA(x))) >= 0) {
+        dims[0] = PyArray_DIM(PC_DATA(x), 0);
+        y = pc_reshape_to(PC_OP_FLATTEN, x, 2, dims);
     }
-    dims[0] = PyArray_DIM(PC_DATA(x), 0);
-    n = 1;
-    for (int d = 1; d < PyArray_NDIM(PC_DATA(x)); d++)
-        n *= PyArray_DIM(PC_DATA(x), d);
-    dims[1] = n;
-    y = pc_reshape_to(PC_OP_FLATTEN, x, 2, dims);
     Py_DECREF(x);
     return y;
 }
@@ -295,9 +282,7 @@ Flatten_compute_output_shape(LayerObject *self, PyObject *input_shape)
                              dims) < 0)
         return NULL;
     out[0] = dims[0];
-    out[1] = 1;
-    for (int d = 1; d < nd; d++)
-        out[1] = (dims[d] < 0 || out[1] < 0) ? -1 : out[1] * dims[d];
+    out[1] = pc_layer_sample_size(nd, dims);
     return pc_layer_shape_tuple(2, out);
 }
 
@@ -337,8 +322,7 @@ static PyMethodDef misc_functions[] = {
 int
 pc_layers_misc_exec(PyObject *m)
 {
-    if (pc_add_type(m, &Dropout_Type) < 0 || pc_add_type(m, &SpatialDropout2D_Type) < 0 ||
-        pc_add_type(m, &Flatten_Type) < 0)
-        return -1;
-    return PyModule_AddFunctions(m, misc_functions);
+    static PyTypeObject *const types[] = {&Dropout_Type, &SpatialDropout2D_Type, &Flatten_Type,
+                                          NULL};
+    return pc_add_layer_file(m, types, misc_functions);
 }

@@ -69,8 +69,8 @@ BatchNorm_init(BatchNormObject *self, PyObject *args, PyObject *kwargs)
     PyObject *binit = NULL, *ginit = NULL, *minit = NULL, *vinit = NULL;
     PyObject *off[7] = {Py_None, Py_None, Py_None, Py_None, Py_False, Py_None, Py_False};
     PyObject *renorm_momentum = Py_None;
-    PyObject *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
-    int center = 1, scale = 1, trainable = 1;
+    pc_layer_kwargs common = PC_LAYER_KWARGS_DEFAULTS;
+    int center = 1, scale = 1;
     Py_ssize_t ax = -1;
     const char *who = "BatchNormalization";
 
@@ -78,7 +78,7 @@ BatchNorm_init(BatchNormObject *self, PyObject *args, PyObject *kwargs)
             args, kwargs, "|OOOppOOOOOOOOOOOO$" PC_LAYER_KWFMT ":BatchNormalization", kwlist,
             &axis, &momentum, &epsilon, &center, &scale, &binit, &ginit, &minit, &vinit,
             &off[0], &off[1], &off[2], &off[3], &off[4], &off[5], &renorm_momentum, &off[6],
-            &input_shape, &name, &trainable, &dtype))
+            PC_LAYER_KWARGS(common)))
         return -1;
     self->momentum = 0.99;
     self->epsilon = 1e-3;
@@ -120,27 +120,26 @@ BatchNorm_init(BatchNormObject *self, PyObject *args, PyObject *kwargs)
     self->axis = (int)ax;
     self->center = center;
     self->scale = scale;
-    return pc_layer_init_common(&self->base, input_shape, name, trainable, dtype);
+    return pc_layer_init_common(&self->base, &common);
 }
 
 static PyObject *
 BatchNorm_build(BatchNormObject *self, PyObject *input_shape)
 {
-    PyObject *name = pc_layer_name(&self->base);
     npy_intp dims[PC_MAX_NDIM];
     int nd, axis, typenum = pc_layer_dtype(&self->base);
 
-    if (pc_layer_check_init(&self->base) < 0 || name == NULL)
+    if (pc_layer_check_init(&self->base) < 0)
         return NULL;
     if (self->base.built)
         Py_RETURN_NONE;
-    if (pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(name), 2, &nd, dims) < 0 ||
-        (axis = resolve_axis(self->axis, nd, name, input_shape)) < 0)
+    if (pc_layer_input_dims(&self->base, input_shape, 2, &nd, dims) < 0 ||
+        (axis = resolve_axis(self->axis, nd, pc_layer_name(&self->base), input_shape)) < 0)
         return NULL;
     if (dims[axis] <= 0) {
         PyErr_Format(PyExc_ValueError, "%U: the size of axis %d must be known and positive "
-                     "(it is the number of features normalised), got input shape %R", name,
-                     self->axis, input_shape);
+                     "(it is the number of features normalised), got input shape %R",
+                     pc_layer_name(&self->base), self->axis, input_shape);
         return NULL;
     }
     if ((self->scale && pc_layer_add_weight(&self->base, "gamma", 1, dims + axis,
@@ -234,13 +233,11 @@ BatchNorm_call(BatchNormObject *self, PyObject *args, PyObject *kwargs)
 static PyObject *
 BatchNorm_compute_output_shape(BatchNormObject *self, PyObject *input_shape)
 {
-    PyObject *name = pc_layer_name(&self->base);
     npy_intp dims[PC_MAX_NDIM];
     int nd;
 
-    if (pc_layer_check_init(&self->base) < 0 || name == NULL ||
-        pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(name), 2, &nd, dims) < 0 ||
-        resolve_axis(self->axis, nd, name, input_shape) < 0)
+    if (pc_layer_input_dims(&self->base, input_shape, 2, &nd, dims) < 0 ||
+        resolve_axis(self->axis, nd, pc_layer_name(&self->base), input_shape) < 0)
         return NULL;
     return pc_layer_shape_tuple(nd, dims);
 }

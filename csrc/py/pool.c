@@ -13,15 +13,8 @@ static int
 pool_geometry(const char *who, PyArrayObject *x, const pc_index pool[2],
               const pc_index strides[2], int same, pc_window2d *g)
 {
-    PyObject *s = NULL;
-    if (PyArray_NDIM(x) != 4 || PyArray_DIM(x, 1) < 1 || PyArray_DIM(x, 2) < 1 ||
-        PyArray_DIM(x, 3) < 1) {
-        if ((s = pc_shape_tuple(PyArray_NDIM(x), PyArray_SHAPE(x))) != NULL)
-            PyErr_Format(PyExc_ValueError, "%s: expected a 4-D input (batch, height, width, "
-                         "channels) with pixels and channels, got shape %R", who, s);
-        Py_XDECREF(s);
+    if (pc_check_image(who, x) < 0)
         return -1;
-    }
     *g = (pc_window2d){.N = PyArray_DIM(x, 0), .H = PyArray_DIM(x, 1), .W = PyArray_DIM(x, 2),
                        .C = PyArray_DIM(x, 3), .KH = pool[0], .KW = pool[1], .SH = strides[0],
                        .SW = strides[1]};
@@ -111,13 +104,11 @@ Pool_init(PoolObject *self, PyObject *args, PyObject *kwargs)
     static char *kwlist[] = {"pool_size", "strides", "padding", "data_format", PC_LAYER_KWLIST,
                              NULL};
     PyObject *pool = NULL, *strides = Py_None, *padding = NULL, *data_format = Py_None;
-    PyObject *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
+    pc_layer_kwargs common = PC_LAYER_KWARGS_DEFAULTS;
     const char *who = is_max_pool(self) ? "MaxPooling2D" : "AveragePooling2D";
-    int trainable = 1;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OOOO$" PC_LAYER_KWFMT, kwlist, &pool,
-                                     &strides, &padding, &data_format, &input_shape, &name,
-                                     &trainable, &dtype))
+                                     &strides, &padding, &data_format, PC_LAYER_KWARGS(common)))
         return -1;
     self->pool[0] = self->pool[1] = 2;
     if ((pool != NULL && pc_parse_pair(pool, who, "pool_size", self->pool) < 0) ||
@@ -127,7 +118,7 @@ Pool_init(PoolObject *self, PyObject *args, PyObject *kwargs)
     self->strides[0] = self->pool[0], self->strides[1] = self->pool[1];
     if (strides != Py_None && pc_parse_pair(strides, who, "strides", self->strides) < 0)
         return -1;
-    return pc_layer_init_common(&self->base, input_shape, name, trainable, dtype);
+    return pc_layer_init_common(&self->base, &common);
 }
 
 static PyObject *
@@ -148,8 +139,6 @@ Pool_compute_output_shape(PoolObject *self, PyObject *input_shape)
 {
     npy_intp dims[4];
 
-    if (pc_layer_check_init(&self->base) < 0)
-        return NULL;
     if (pc_layer_window_dims(&self->base, input_shape, "pool", self->pool, self->strides,
                              self->same, dims) < 0)
         return NULL;
@@ -205,12 +194,11 @@ UpSampling2D_init(UpSamplingObject *self, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"size", "data_format", "interpolation", PC_LAYER_KWLIST, NULL};
     PyObject *size = NULL, *data_format = Py_None, *interpolation = NULL;
-    PyObject *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
-    int trainable = 1;
+    pc_layer_kwargs common = PC_LAYER_KWARGS_DEFAULTS;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OOO$" PC_LAYER_KWFMT ":UpSampling2D",
-                                     kwlist, &size, &data_format, &interpolation, &input_shape,
-                                     &name, &trainable, &dtype))
+                                     kwlist, &size, &data_format, &interpolation,
+                                     PC_LAYER_KWARGS(common)))
         return -1;
     self->size[0] = self->size[1] = 2;
     if ((size != NULL && pc_parse_pair(size, "UpSampling2D", "size", self->size) < 0) ||
@@ -226,7 +214,7 @@ UpSampling2D_init(UpSamplingObject *self, PyObject *args, PyObject *kwargs)
                      interpolation);
         return -1;
     }
-    return pc_layer_init_common(&self->base, input_shape, name, trainable, dtype);
+    return pc_layer_init_common(&self->base, &common);
 }
 
 static PyObject *
@@ -270,8 +258,6 @@ UpSampling2D_compute_output_shape(UpSamplingObject *self, PyObject *input_shape)
 {
     npy_intp dims[4];
 
-    if (pc_layer_check_init(&self->base) < 0)
-        return NULL;
     if (pc_layer_image_shape(&self->base, input_shape, dims) < 0)
         return NULL;
     for (int d = 1; d <= 2; d++) {
@@ -325,8 +311,7 @@ static PyMethodDef pool_functions[] = {
 int
 pc_pool_exec(PyObject *m)
 {
-    if (pc_add_type(m, &MaxPooling2D_Type) < 0 || pc_add_type(m, &AveragePooling2D_Type) < 0 ||
-        pc_add_type(m, &UpSampling2D_Type) < 0)
-        return -1;
-    return PyModule_AddFunctions(m, pool_functions);
+    static PyTypeObject *const types[] = {&MaxPooling2D_Type, &AveragePooling2D_Type,
+                                          &UpSampling2D_Type, NULL};
+    return pc_add_layer_file(m, types, pool_functions);
 }

@@ -43,12 +43,11 @@ static int
 Rescaling_init(RescalingObject *self, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"scale", "offset", PC_LAYER_KWLIST, NULL};
-    PyObject *scale, *offset = NULL, *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
-    PyObject *s, *o;
-    int trainable = 1;
+    PyObject *scale, *offset = NULL, *s, *o;
+    pc_layer_kwargs common = PC_LAYER_KWARGS_DEFAULTS;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O$" PC_LAYER_KWFMT ":Rescaling", kwlist,
-                                     &scale, &offset, &input_shape, &name, &trainable, &dtype))
+                                     &scale, &offset, PC_LAYER_KWARGS(common)))
         return -1;
     if ((s = json_number_or_list(scale, "Rescaling", "scale")) == NULL)
         return -1;
@@ -60,7 +59,7 @@ Rescaling_init(RescalingObject *self, PyObject *args, PyObject *kwargs)
     }
     Py_XSETREF(self->base.objs[OBJ_SCALE], s);
     Py_XSETREF(self->base.objs[OBJ_OFFSET], o);
-    return pc_layer_init_common(&self->base, input_shape, name, trainable, dtype);
+    return pc_layer_init_common(&self->base, &common);
 }
 
 static PyObject *
@@ -96,7 +95,7 @@ Rescaling_get_config(RescalingObject *self, PyObject *Py_UNUSED(ignored))
 
 static PyMethodDef Rescaling_methods[] = {
     PC_LAYER_CALL(Rescaling_call, "call(inputs, training=None)\n--\n\ninputs · scale + offset"),
-    PC_LAYER_OUTPUT_SHAPE(pc_layer_identity_shape, "the same shape"),
+    PC_LAYER_SAME_SHAPE,
     PC_LAYER_GET_CONFIG(Rescaling_get_config, "scale, offset"),
     {NULL, NULL, 0, NULL},
 };
@@ -129,15 +128,15 @@ static int
 Normalization_init(NormalizationObject *self, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"axis", "mean", "variance", "invert", PC_LAYER_KWLIST, NULL};
-    PyObject *axis = NULL, *mean = Py_None, *variance = Py_None, *m = NULL, *v = NULL;
-    PyObject *input_shape = Py_None, *name = Py_None, *dtype = Py_None, *ax_obj;
+    PyObject *axis = NULL, *mean = Py_None, *variance = Py_None, *m = NULL, *v = NULL, *ax_obj;
+    pc_layer_kwargs common = PC_LAYER_KWARGS_DEFAULTS;
     const char *who = "Normalization";
-    int invert = 0, trainable = 1;
+    int invert = 0;
     Py_ssize_t ax = -1;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OOOp$" PC_LAYER_KWFMT ":Normalization",
-                                     kwlist, &axis, &mean, &variance, &invert, &input_shape,
-                                     &name, &trainable, &dtype))
+                                     kwlist, &axis, &mean, &variance, &invert,
+                                     PC_LAYER_KWARGS(common)))
         return -1;
     if (axis != NULL && (PyTuple_Check(axis) || PyList_Check(axis)) &&
         PySequence_Size(axis) == 1)
@@ -170,7 +169,7 @@ Normalization_init(NormalizationObject *self, PyObject *args, PyObject *kwargs)
     self->axis = (int)(ax < -PC_MAX_NDIM || ax >= PC_MAX_NDIM ? PC_MAX_NDIM : ax);
     self->invert = invert;
     self->fixed = mean != Py_None;
-    return pc_layer_init_common(&self->base, input_shape, name, trainable, dtype);
+    return pc_layer_init_common(&self->base, &common);
 }
 
 /* the feature axis within ndim (not the batch's), else -1 with ValueError */
@@ -188,20 +187,19 @@ feature_axis(NormalizationObject *self, int ndim, PyObject *shape)
 static PyObject *
 Normalization_build(NormalizationObject *self, PyObject *input_shape)
 {
-    PyObject *name = pc_layer_name(&self->base);
     npy_intp dims[PC_MAX_NDIM], scalar[1];
     int nd, a, typenum = pc_layer_dtype(&self->base);
 
-    if (pc_layer_check_init(&self->base) < 0 || name == NULL)
+    if (pc_layer_check_init(&self->base) < 0)
         return NULL;
     if (self->base.built)
         Py_RETURN_NONE;
-    if (pc_layer_parse_shape(input_shape, PyUnicode_AsUTF8(name), 2, &nd, dims) < 0 ||
+    if (pc_layer_input_dims(&self->base, input_shape, 2, &nd, dims) < 0 ||
         (a = feature_axis(self, nd, input_shape)) < 0)
         return NULL;
     if (dims[a] <= 0) {
         PyErr_Format(PyExc_ValueError, "%U: the feature axis must have a known positive size, "
-                     "got input shape %R", name, input_shape);
+                     "got input shape %R", pc_layer_name(&self->base), input_shape);
         return NULL;
     }
     if (!self->fixed) {
@@ -513,7 +511,7 @@ static PyMethodDef Normalization_methods[] = {
      "feature"},
     PC_LAYER_CALL(Normalization_call,
                   "call(inputs, training=None)\n--\n\n(x - mean) / max(sqrt(variance), 1e-7)"),
-    PC_LAYER_OUTPUT_SHAPE(pc_layer_identity_shape, "the same shape"),
+    PC_LAYER_SAME_SHAPE,
     PC_LAYER_GET_CONFIG(Normalization_get_config, "axis, invert, mean, variance"),
     {NULL, NULL, 0, NULL},
 };
@@ -533,7 +531,6 @@ static PyTypeObject Normalization_Type = {
 int
 pc_preprocessing_exec(PyObject *m)
 {
-    if (pc_add_type(m, &Rescaling_Type) < 0)
-        return -1;
-    return pc_add_type(m, &Normalization_Type);
+    static PyTypeObject *const types[] = {&Rescaling_Type, &Normalization_Type, NULL};
+    return pc_add_layer_file(m, types, NULL);
 }

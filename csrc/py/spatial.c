@@ -6,30 +6,13 @@
 
 #include "autograd/ops_spatial.h"
 
-/* x (a Tensor) is (N, H, W, C) with pixels and channels; ValueError names the layer */
-static int
-check_image(PyObject *name, PyArrayObject *x)
-{
-    PyObject *s;
-    if (PyArray_NDIM(x) == 4 && PyArray_DIM(x, 1) >= 1 && PyArray_DIM(x, 2) >= 1 &&
-        PyArray_DIM(x, 3) >= 1)
-        return 0;
-    if ((s = pc_shape_tuple(PyArray_NDIM(x), PyArray_SHAPE(x))) != NULL)
-        PyErr_Format(PyExc_ValueError, "%U: expected a 4-D input (batch, height, width, "
-                     "channels) with pixels and channels, got shape %R", name, s);
-    Py_XDECREF(s);
-    return -1;
-}
-
 /* The layer's input as a Tensor, checked to be an image batch (new ref) */
 static PyObject *
 image_input(LayerObject *self, PyObject *args, PyObject *kwargs)
 {
-    PyObject *x, *name = pc_layer_name(self);
+    PyObject *x = pc_layer_call_input(self, args, kwargs, 0, NULL);
 
-    if ((x = pc_layer_call_input(self, args, kwargs, 0, NULL)) == NULL)
-        return NULL;
-    if (check_image(name, PC_DATA(x)) < 0)
+    if (x != NULL && pc_check_image(PyUnicode_AsUTF8(pc_layer_name(self)), PC_DATA(x)) < 0)
         Py_CLEAR(x);
     return x;
 }
@@ -53,17 +36,18 @@ static int
 GlobalPool_init(GlobalPoolObject *self, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"data_format", "keepdims", PC_LAYER_KWLIST, NULL};
-    PyObject *data_format = Py_None, *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
+    PyObject *data_format = Py_None;
+    pc_layer_kwargs common = PC_LAYER_KWARGS_DEFAULTS;
     const char *who = is_global_max(self) ? "GlobalMaxPooling2D" : "GlobalAveragePooling2D";
-    int keepdims = 0, trainable = 1;
+    int keepdims = 0;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|Op$" PC_LAYER_KWFMT, kwlist, &data_format,
-                                     &keepdims, &input_shape, &name, &trainable, &dtype))
+                                     &keepdims, PC_LAYER_KWARGS(common)))
         return -1;
     if (pc_check_channels_last(data_format, who) < 0)
         return -1;
     self->keepdims = keepdims;
-    return pc_layer_init_common(&self->base, input_shape, name, trainable, dtype);
+    return pc_layer_init_common(&self->base, &common);
 }
 
 static PyObject *
@@ -81,8 +65,7 @@ static PyObject *
 GlobalPool_compute_output_shape(GlobalPoolObject *self, PyObject *input_shape)
 {
     npy_intp dims[4];
-    if (pc_layer_check_init(&self->base) < 0 ||
-        pc_layer_image_shape(&self->base, input_shape, dims) < 0)
+    if (pc_layer_image_shape(&self->base, input_shape, dims) < 0)
         return NULL;
     if (!self->keepdims) {
         dims[1] = dims[3];
@@ -199,13 +182,13 @@ Pad_init(PadObject *self, PyObject *args, PyObject *kwargs)
     static char *pad_kw[] = {"padding", "data_format", PC_LAYER_KWLIST, NULL};
     static char *crop_kw[] = {"cropping", "data_format", PC_LAYER_KWLIST, NULL};
     PyObject *amount = NULL, *data_format = Py_None;
-    PyObject *input_shape = Py_None, *name = Py_None, *dtype = Py_None;
-    int crop = is_crop(self), trainable = 1;
+    pc_layer_kwargs common = PC_LAYER_KWARGS_DEFAULTS;
+    int crop = is_crop(self);
     const char *who = crop ? "Cropping2D" : "ZeroPadding2D";
 
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OO$" PC_LAYER_KWFMT,
                                      crop ? crop_kw : pad_kw, &amount, &data_format,
-                                     &input_shape, &name, &trainable, &dtype))
+                                     PC_LAYER_KWARGS(common)))
         return -1;
     for (int i = 0; i < 4; i++)
         self->amount[i] = crop ? 0 : 1;
@@ -213,7 +196,7 @@ Pad_init(PadObject *self, PyObject *args, PyObject *kwargs)
                                          self->amount) < 0) ||
         pc_check_channels_last(data_format, who) < 0)
         return -1;
-    return pc_layer_init_common(&self->base, input_shape, name, trainable, dtype);
+    return pc_layer_init_common(&self->base, &common);
 }
 
 /* The output rows/columns for H, W (−1: unknown); -1 with ValueError when a crop leaves
@@ -274,8 +257,7 @@ static PyObject *
 Pad_compute_output_shape(PadObject *self, PyObject *input_shape)
 {
     npy_intp dims[4];
-    if (pc_layer_check_init(&self->base) < 0 ||
-        pc_layer_image_shape(&self->base, input_shape, dims) < 0 ||
+    if (pc_layer_image_shape(&self->base, input_shape, dims) < 0 ||
         pad_output(self, dims[1], dims[2], &dims[1], &dims[2]) < 0)
         return NULL;
     return pc_layer_shape_tuple(4, dims);
@@ -324,9 +306,8 @@ static PyTypeObject Cropping2D_Type = {
 int
 pc_spatial_exec(PyObject *m)
 {
-    if (pc_add_type(m, &GlobalAveragePooling2D_Type) < 0 ||
-        pc_add_type(m, &GlobalMaxPooling2D_Type) < 0 ||
-        pc_add_type(m, &ZeroPadding2D_Type) < 0)
-        return -1;
-    return pc_add_type(m, &Cropping2D_Type);
+    static PyTypeObject *const types[] = {&GlobalAveragePooling2D_Type,
+                                          &GlobalMaxPooling2D_Type, &ZeroPadding2D_Type,
+                                          &Cropping2D_Type, NULL};
+    return pc_add_layer_file(m, types, NULL);
 }
