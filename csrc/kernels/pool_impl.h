@@ -20,6 +20,7 @@ typedef struct {
     const pc_window2d *g;
     pc_index per;               /* rows of y per item: 1 (split by rows) or OH (by images) */
     int overwrite;              /* upsampling backward: dx = … instead of dx += … */
+    int backward;               /* average pooling: dx += … from dy instead of y = … from x */
 } SFX(pool_job);
 
 /* body over the rows (n, oh) of y on the thread pool, split by rows or, for backward
@@ -183,8 +184,13 @@ SFX(pc_max_pool_backward_overwrite)(const T *dy, const int32_t *arg, T *dx,
     SFX(pool_parallel)(&job, SFX(max_pool_backward_overwrite_rows), g->SH < g->KH);
 }
 
+/* Average pooling over the rows [i0, i1) of y, both directions: each window's real
+ * pixels and inv = 1 / their count are found once here.
+ *   forward:  y[window] = inv · Σ x over the window                      overwrites
+ *   backward: dx[pixel] += inv · dy[window] for every pixel of it       accumulates
+ */
 PC_SIMD_CLONES static void
-SFX(avg_pool_forward_rows)(void *ctx, pc_index i0, pc_index i1)
+SFX(avg_pool_rows)(void *ctx, pc_index i0, pc_index i1)
 {
     const SFX(pool_job) *job = ctx;
     const pc_window2d *g = job->g;
@@ -193,9 +199,19 @@ SFX(avg_pool_forward_rows)(void *ctx, pc_index i0, pc_index i1)
         const pc_index n = row / g->OH, oh = row % g->OH;
         for (pc_index ow = 0; ow < g->OW; ow++) {
             pc_index h0, h1, w0, w1;
-            T *yo = job->dst + (row * g->OW + ow) * C;
             SFX(window_bounds)(g, oh, ow, &h0, &h1, &w0, &w1);
             const T inv = (T)1 / (T)((h1 - h0) * (w1 - w0));
+            if (job->backward) {
+                const T *dyo = job->src + (row * g->OW + ow) * C;
+                for (pc_index ih = h0; ih < h1; ih++)
+                    for (pc_index iw = w0; iw < w1; iw++) {
+                        T *dxp = job->dst + ((n * g->H + ih) * g->W + iw) * C;
+                        for (pc_index c = 0; c < C; c++)
+                            dxp[c] += dyo[c] * inv;
+                    }
+                continue;
+            }
+            T *yo = job->dst + (row * g->OW + ow) * C;
             for (pc_index c = 0; c < C; c++)
                 yo[c] = 0;
             for (pc_index ih = h0; ih < h1; ih++)
@@ -214,37 +230,14 @@ void
 SFX(pc_avg_pool_forward)(const T *x, T *y, const pc_window2d *g)
 {
     SFX(pool_job) job = {.src = x, .dst = y, .g = g};
-    SFX(pool_parallel)(&job, SFX(avg_pool_forward_rows), 0);
-}
-
-PC_SIMD_CLONES static void
-SFX(avg_pool_backward_rows)(void *ctx, pc_index i0, pc_index i1)
-{
-    const SFX(pool_job) *job = ctx;
-    const pc_window2d *g = job->g;
-    const pc_index C = g->C;
-    for (pc_index row = i0 * job->per; row < i1 * job->per; row++) {
-        const pc_index n = row / g->OH, oh = row % g->OH;
-        for (pc_index ow = 0; ow < g->OW; ow++) {
-            pc_index h0, h1, w0, w1;
-            const T *dyo = job->src + (row * g->OW + ow) * C;
-            SFX(window_bounds)(g, oh, ow, &h0, &h1, &w0, &w1);
-            const T inv = (T)1 / (T)((h1 - h0) * (w1 - w0));
-            for (pc_index ih = h0; ih < h1; ih++)
-                for (pc_index iw = w0; iw < w1; iw++) {
-                    T *dxp = job->dst + ((n * g->H + ih) * g->W + iw) * C;
-                    for (pc_index c = 0; c < C; c++)
-                        dxp[c] += dyo[c] * inv;
-                }
-        }
-    }
+    SFX(pool_parallel)(&job, SFX(avg_pool_rows), 0);
 }
 
 void
 SFX(pc_avg_pool_backward)(const T *dy, T *dx, const pc_window2d *g)
 {
-    SFX(pool_job) job = {.src = dy, .dst = dx, .g = g};
-    SFX(pool_parallel)(&job, SFX(avg_pool_backward_rows), g->SH < g->KH);
+    SFX(pool_job) job = {.src = dy, .dst = dx, .g = g, .backward = 1};
+    SFX(pool_parallel)(&job, SFX(avg_pool_rows), g->SH < g->KH);
 }
 
 /* rows (n, h) of x: y's SH rows that repeat it */
