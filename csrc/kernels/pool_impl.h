@@ -20,7 +20,6 @@ typedef struct {
     const pc_window2d *g;
     pc_index per;               /* rows of y per item: 1 (split by rows) or OH (by images) */
     int overwrite;              /* upsampling backward: dx = … instead of dx += … */
-    int backward;               /* average pooling: dx += … from dy instead of y = … from x */
 } SFX(pool_job);
 
 /* body over the rows (n, oh) of y on the thread pool, split by rows or, for backward
@@ -188,11 +187,10 @@ SFX(pc_max_pool_backward_overwrite)(const T *dy, const int32_t *arg, T *dx,
  * pixels and inv = 1 / their count are found once here.
  *   forward:  y[window] = inv · Σ x over the window                      overwrites
  *   backward: dx[pixel] += inv · dy[window] for every pixel of it       accumulates
- */
-PC_SIMD_CLONES static void
-SFX(avg_pool_rows)(void *ctx, pc_index i0, pc_index i1)
+ * backward is a constant in each of the two callers below: each is its own loop. */
+PC_ALWAYS_INLINE void
+SFX(avg_pool_rows)(const SFX(pool_job) *job, pc_index i0, pc_index i1, const int backward)
 {
-    const SFX(pool_job) *job = ctx;
     const pc_window2d *g = job->g;
     const pc_index C = g->C;
     for (pc_index row = i0 * job->per; row < i1 * job->per; row++) {
@@ -201,7 +199,7 @@ SFX(avg_pool_rows)(void *ctx, pc_index i0, pc_index i1)
             pc_index h0, h1, w0, w1;
             SFX(window_bounds)(g, oh, ow, &h0, &h1, &w0, &w1);
             const T inv = (T)1 / (T)((h1 - h0) * (w1 - w0));
-            if (job->backward) {
+            if (backward) {
                 const T *dyo = job->src + (row * g->OW + ow) * C;
                 for (pc_index ih = h0; ih < h1; ih++)
                     for (pc_index iw = w0; iw < w1; iw++) {
@@ -226,18 +224,30 @@ SFX(avg_pool_rows)(void *ctx, pc_index i0, pc_index i1)
     }
 }
 
+PC_SIMD_CLONES static void
+SFX(avg_pool_forward_rows)(void *ctx, pc_index i0, pc_index i1)
+{
+    SFX(avg_pool_rows)(ctx, i0, i1, 0);
+}
+
+PC_SIMD_CLONES static void
+SFX(avg_pool_backward_rows)(void *ctx, pc_index i0, pc_index i1)
+{
+    SFX(avg_pool_rows)(ctx, i0, i1, 1);
+}
+
 void
 SFX(pc_avg_pool_forward)(const T *x, T *y, const pc_window2d *g)
 {
     SFX(pool_job) job = {.src = x, .dst = y, .g = g};
-    SFX(pool_parallel)(&job, SFX(avg_pool_rows), 0);
+    SFX(pool_parallel)(&job, SFX(avg_pool_forward_rows), 0);
 }
 
 void
 SFX(pc_avg_pool_backward)(const T *dy, T *dx, const pc_window2d *g)
 {
-    SFX(pool_job) job = {.src = dy, .dst = dx, .g = g, .backward = 1};
-    SFX(pool_parallel)(&job, SFX(avg_pool_rows), g->SH < g->KH);
+    SFX(pool_job) job = {.src = dy, .dst = dx, .g = g};
+    SFX(pool_parallel)(&job, SFX(avg_pool_backward_rows), g->SH < g->KH);
 }
 
 /* rows (n, h) of x: y's SH rows that repeat it */
