@@ -14,12 +14,10 @@
 #include "kernels/yolo.h"
 
 typedef struct {
-    void (*forward_f32)(const float *, const float *, float *, pc_index, pc_index);
-    void (*forward_f64)(const double *, const double *, double *, pc_index, pc_index);
-    void (*backward_f32)(const float *, const float *, const float *, pc_index, float, float *,
-                         pc_index, pc_index);
-    void (*backward_f64)(const double *, const double *, const double *, pc_index, double,
-                         double *, pc_index, pc_index);
+    pc_row_loss_forward_f32_fn *forward_f32;
+    pc_row_loss_forward_f64_fn *forward_f64;
+    pc_row_loss_backward_f32_fn *backward_f32;
+    pc_row_loss_backward_f64_fn *backward_f64;
     int rows_are_samples;       /* a row is a whole sample (squared_error), not the last axis */
 } pc_row_loss_kernels;
 
@@ -29,14 +27,10 @@ const pc_row_loss_kernels *pc_row_loss_kernels_for(pc_op op);
 /* sparse categorical cross-entropy (plain and from_logits): ignore is NULL or the
  * ignore_index, so one call serves both variants in either dtype */
 typedef struct {
-    void (*forward_f32)(const float *, const float *, float *, pc_index, pc_index,
-                        const pc_index *);
-    void (*forward_f64)(const double *, const double *, double *, pc_index, pc_index,
-                        const pc_index *);
-    void (*backward_f32)(const float *, const float *, const float *, pc_index, float, float *,
-                         pc_index, pc_index, const pc_index *);
-    void (*backward_f64)(const double *, const double *, const double *, pc_index, double,
-                         double *, pc_index, pc_index, const pc_index *);
+    pc_sparse_loss_forward_f32_fn *forward_f32;
+    pc_sparse_loss_forward_f64_fn *forward_f64;
+    pc_sparse_loss_backward_f32_fn *backward_f32;
+    pc_sparse_loss_backward_f64_fn *backward_f64;
 } pc_sparse_loss_kernels;
 
 /* NULL when op is not one of the two sparse categorical cross-entropies */

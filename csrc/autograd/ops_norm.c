@@ -14,11 +14,13 @@
 
 #include "kernels/norm.h"
 
-/* parents[] = x, then γ and β when present; their indices into args */
-static int
-norm_parents(PyObject *x, PyObject *gamma, PyObject *beta, PyObject *parents[3],
-             pc_op_args *args)
+/* Records the node of op (batch_norm or layer_norm) with output y: parents x, then γ
+ * and β when present (their indices go into args), saved mean and inv (new ref) */
+static PyObject *
+record_norm(pc_op op, PyArrayObject *y, PyObject *x, PyObject *gamma, PyObject *beta,
+            pc_op_args *args, PyArrayObject *mean, PyArrayObject *inv)
 {
+    PyObject *parents[3], *saved[2] = {(PyObject *)mean, (PyObject *)inv};
     int n = 0;
     parents[n++] = x;
     args->norm.gamma = args->norm.beta = -1;
@@ -30,7 +32,7 @@ norm_parents(PyObject *x, PyObject *gamma, PyObject *beta, PyObject *parents[3],
         args->norm.beta = n;
         parents[n++] = beta;
     }
-    return n;
+    return pc_record(op, y, n, parents, args, 2, saved);
 }
 
 /* x's shape around `axis`: A = Π before, C, B = Π after */
@@ -67,7 +69,7 @@ pc_batch_norm(PyObject *x, PyObject *gamma, PyObject *beta, PyArrayObject *movin
 {
     PyArrayObject *xa = PC_DATA(x), *mean = NULL, *var = NULL, *inv = NULL, *scale = NULL;
     PyArrayObject *shift = NULL, *work = NULL, *y = NULL;
-    PyObject *result = NULL, *parents[3];
+    PyObject *result = NULL;
     void *g = gamma != NULL ? PyArray_DATA(PC_DATA(gamma)) : NULL;
     void *b = beta != NULL ? PyArray_DATA(PC_DATA(beta)) : NULL;
     pc_index A, C, B;
@@ -105,9 +107,7 @@ pc_batch_norm(PyObject *x, PyObject *gamma, PyObject *beta, PyArrayObject *movin
     NPY_END_THREADS;
     {
         pc_op_args args = {.norm = {A, C, B, batch_stats, -1, -1, axis, epsilon, momentum}};
-        PyObject *saved[2] = {(PyObject *)mean, (PyObject *)inv};
-        int n_parents = norm_parents(x, gamma, beta, parents, &args);
-        result = pc_record(PC_OP_BATCH_NORM, y, n_parents, parents, &args, 2, saved);
+        result = record_norm(PC_OP_BATCH_NORM, y, x, gamma, beta, &args, mean, inv);
     }
 done:
     Py_XDECREF(mean);
@@ -128,68 +128,56 @@ optional_grad(pc_node *node, pc_index i, PyArrayObject **out)
     return i < 0 ? 0 : pc_grad_buffer(node, (int)i, out);
 }
 
-/* What both backwards read: x, the saved statistics, γ, the gradient buffers and a
- * float64 workspace for the per-channel sums */
-typedef struct {
-    PyArrayObject *x, *mean, *inv;      /* borrowed */
-    PyArrayObject *work;                /* new ref when norm_grads_of returns 1 */
-    void *gamma;                        /* γ's data, or NULL without γ */
-    void *dx, *dgamma, *dbeta;          /* the buffers' data, NULL where none is wanted */
-    int dx_fresh;                       /* dx was just created, uninitialised: write it */
-} norm_grads;
-
 static void *
 data_or_null(PyArrayObject *a)
 {
     return a != NULL ? PyArray_DATA(a) : NULL;
 }
 
-/* Fills *n from the node: 1 when any gradient is wanted (n->work is then allocated),
- * 0 when none, -1 on error */
+/* Both backwards: the gradient buffers wanted (dx, dγ, dβ), a float64 workspace for the
+ * per-channel (batch_norm) or per-column (layer_norm) sums, then node->op's kernel */
 static int
-norm_grads_of(pc_node *node, norm_grads *n)
+norm_backward(pc_node *node, PyArrayObject *dout)
 {
     const struct pc_norm_args *a = &node->args.norm;
-    PyArrayObject *dx, *dgamma, *dbeta;
+    PyArrayObject *x = PC_DATA(node->parents[0]), *mean = (PyArrayObject *)node->saved[0];
+    PyArrayObject *inv = (PyArrayObject *)node->saved[1], *dx, *dgamma, *dbeta, *work;
+    void *gamma = a->gamma >= 0 ? PyArray_DATA(PC_DATA(node->parents[a->gamma])) : NULL;
+    int dx_fresh;                       /* dx was just created, uninitialised: write it */
 
-    n->x = PC_DATA(node->parents[0]);
-    n->mean = (PyArrayObject *)node->saved[0];
-    n->inv = (PyArrayObject *)node->saved[1];
-    n->gamma = a->gamma >= 0 ? PyArray_DATA(PC_DATA(node->parents[a->gamma])) : NULL;
-    if (pc_grad_buffer_to_overwrite(node, 0, &dx, &n->dx_fresh) < 0 ||
-        optional_grad(node, a->gamma, &dgamma) < 0 ||
-        optional_grad(node, a->beta, &dbeta) < 0)
+    if (pc_grad_buffer_to_overwrite(node, 0, &dx, &dx_fresh) < 0 ||
+        optional_grad(node, a->gamma, &dgamma) < 0 || optional_grad(node, a->beta, &dbeta) < 0)
         return -1;
-    n->dx = data_or_null(dx);
-    n->dgamma = data_or_null(dgamma);
-    n->dbeta = data_or_null(dbeta);
     if (dx == NULL && dgamma == NULL && dbeta == NULL)
         return 0;
-    return (n->work = norm_workspace(a->a, a->c, a->b)) == NULL ? -1 : 1;
+    if ((work = norm_workspace(a->a, a->c, a->b)) == NULL)
+        return -1;
+    if (node->op == PC_OP_BATCH_NORM)
+        PC_DISPATCH_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), pc_batch_norm_backward,
+                          PyArray_DATA(x), PyArray_DATA(dout), a->a, a->c, a->b,
+                          PyArray_DATA(mean), PyArray_DATA(inv), gamma, a->batch_stats,
+                          PyArray_DATA(work), data_or_null(dx), dx_fresh, data_or_null(dgamma),
+                          data_or_null(dbeta));
+    else
+        PC_DISPATCH_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), pc_layer_norm_backward,
+                          PyArray_DATA(x), PyArray_DATA(dout), a->a, a->c, PyArray_DATA(mean),
+                          PyArray_DATA(inv), gamma, PyArray_DATA(work), data_or_null(dx),
+                          dx_fresh, data_or_null(dgamma), data_or_null(dbeta));
+    Py_DECREF(work);
+    return 0;
 }
 
 int
 pc_grad_batch_norm(pc_node *node, PyArrayObject *dout)
 {
-    const struct pc_norm_args *a = &node->args.norm;
-    norm_grads n;
-    int wanted = norm_grads_of(node, &n);
-
-    if (wanted <= 0)
-        return wanted;
-    PC_DISPATCH_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), pc_batch_norm_backward,
-                      PyArray_DATA(n.x), PyArray_DATA(dout), a->a, a->c, a->b,
-                      PyArray_DATA(n.mean), PyArray_DATA(n.inv), n.gamma, a->batch_stats,
-                      PyArray_DATA(n.work), n.dx, n.dx_fresh, n.dgamma, n.dbeta);
-    Py_DECREF(n.work);
-    return 0;
+    return norm_backward(node, dout);
 }
 
 PyObject *
 pc_layer_norm(PyObject *x, PyObject *gamma, PyObject *beta, int first, double epsilon)
 {
     PyArrayObject *xa = PC_DATA(x), *y = NULL, *mean = NULL, *inv = NULL;
-    PyObject *result = NULL, *parents[3];
+    PyObject *result = NULL;
     pc_index M = 1, K = 1;          /* x viewed (M, K): the axes before first, and the rest */
 
     for (int d = 0; d < PyArray_NDIM(xa); d++)
@@ -204,9 +192,7 @@ pc_layer_norm(PyObject *x, PyObject *gamma, PyObject *beta, int first, double ep
                       PyArray_DATA(mean), PyArray_DATA(inv));
     {
         pc_op_args args = {.norm = {M, K, 1, 0, -1, -1, first, epsilon, 0.0}};
-        PyObject *saved[2] = {(PyObject *)mean, (PyObject *)inv};
-        int n_parents = norm_parents(x, gamma, beta, parents, &args);
-        result = pc_record(PC_OP_LAYER_NORM, y, n_parents, parents, &args, 2, saved);
+        result = record_norm(PC_OP_LAYER_NORM, y, x, gamma, beta, &args, mean, inv);
     }
 done:
     Py_XDECREF(y);
@@ -218,16 +204,5 @@ done:
 int
 pc_grad_layer_norm(pc_node *node, PyArrayObject *dout)
 {
-    const struct pc_norm_args *a = &node->args.norm;
-    norm_grads n;
-    int wanted = norm_grads_of(node, &n);
-
-    if (wanted <= 0)
-        return wanted;
-    PC_DISPATCH_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), pc_layer_norm_backward,
-                      PyArray_DATA(n.x), PyArray_DATA(dout), a->a, a->c, PyArray_DATA(n.mean),
-                      PyArray_DATA(n.inv), n.gamma, PyArray_DATA(n.work), n.dx, n.dx_fresh,
-                      n.dgamma, n.dbeta);
-    Py_DECREF(n.work);
-    return 0;
+    return norm_backward(node, dout);
 }

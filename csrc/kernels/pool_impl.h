@@ -183,19 +183,33 @@ SFX(pc_max_pool_backward_overwrite)(const T *dy, const int32_t *arg, T *dx,
     SFX(pool_parallel)(&job, SFX(max_pool_backward_overwrite_rows), g->SH < g->KH);
 }
 
-PC_SIMD_CLONES static void
-SFX(avg_pool_forward_rows)(void *ctx, pc_index i0, pc_index i1)
+/* Average pooling over the rows [i0, i1) of y, both directions: each window's real
+ * pixels and inv = 1 / their count are found once here.
+ *   forward:  y[window] = inv · Σ x over the window                      overwrites
+ *   backward: dx[pixel] += inv · dy[window] for every pixel of it       accumulates
+ * backward is a constant in each of the two callers below: each is its own loop. */
+PC_ALWAYS_INLINE void
+SFX(avg_pool_rows)(const SFX(pool_job) *job, pc_index i0, pc_index i1, const int backward)
 {
-    const SFX(pool_job) *job = ctx;
     const pc_window2d *g = job->g;
     const pc_index C = g->C;
     for (pc_index row = i0 * job->per; row < i1 * job->per; row++) {
         const pc_index n = row / g->OH, oh = row % g->OH;
         for (pc_index ow = 0; ow < g->OW; ow++) {
             pc_index h0, h1, w0, w1;
-            T *yo = job->dst + (row * g->OW + ow) * C;
             SFX(window_bounds)(g, oh, ow, &h0, &h1, &w0, &w1);
             const T inv = (T)1 / (T)((h1 - h0) * (w1 - w0));
+            if (backward) {
+                const T *dyo = job->src + (row * g->OW + ow) * C;
+                for (pc_index ih = h0; ih < h1; ih++)
+                    for (pc_index iw = w0; iw < w1; iw++) {
+                        T *dxp = job->dst + ((n * g->H + ih) * g->W + iw) * C;
+                        for (pc_index c = 0; c < C; c++)
+                            dxp[c] += dyo[c] * inv;
+                    }
+                continue;
+            }
+            T *yo = job->dst + (row * g->OW + ow) * C;
             for (pc_index c = 0; c < C; c++)
                 yo[c] = 0;
             for (pc_index ih = h0; ih < h1; ih++)
@@ -210,34 +224,23 @@ SFX(avg_pool_forward_rows)(void *ctx, pc_index i0, pc_index i1)
     }
 }
 
-void
-SFX(pc_avg_pool_forward)(const T *x, T *y, const pc_window2d *g)
+PC_SIMD_CLONES static void
+SFX(avg_pool_forward_rows)(void *ctx, pc_index i0, pc_index i1)
 {
-    SFX(pool_job) job = {.src = x, .dst = y, .g = g};
-    SFX(pool_parallel)(&job, SFX(avg_pool_forward_rows), 0);
+    SFX(avg_pool_rows)(ctx, i0, i1, 0);
 }
 
 PC_SIMD_CLONES static void
 SFX(avg_pool_backward_rows)(void *ctx, pc_index i0, pc_index i1)
 {
-    const SFX(pool_job) *job = ctx;
-    const pc_window2d *g = job->g;
-    const pc_index C = g->C;
-    for (pc_index row = i0 * job->per; row < i1 * job->per; row++) {
-        const pc_index n = row / g->OH, oh = row % g->OH;
-        for (pc_index ow = 0; ow < g->OW; ow++) {
-            pc_index h0, h1, w0, w1;
-            const T *dyo = job->src + (row * g->OW + ow) * C;
-            SFX(window_bounds)(g, oh, ow, &h0, &h1, &w0, &w1);
-            const T inv = (T)1 / (T)((h1 - h0) * (w1 - w0));
-            for (pc_index ih = h0; ih < h1; ih++)
-                for (pc_index iw = w0; iw < w1; iw++) {
-                    T *dxp = job->dst + ((n * g->H + ih) * g->W + iw) * C;
-                    for (pc_index c = 0; c < C; c++)
-                        dxp[c] += dyo[c] * inv;
-                }
-        }
-    }
+    SFX(avg_pool_rows)(ctx, i0, i1, 1);
+}
+
+void
+SFX(pc_avg_pool_forward)(const T *x, T *y, const pc_window2d *g)
+{
+    SFX(pool_job) job = {.src = x, .dst = y, .g = g};
+    SFX(pool_parallel)(&job, SFX(avg_pool_forward_rows), 0);
 }
 
 void

@@ -18,6 +18,15 @@
 #define PC_SIMD_CLONES
 #endif
 
+/* PC_ALWAYS_INLINE: for a static inline body that PC_SIMD_CLONES functions specialise by
+ * a constant argument. Left to itself GCC did not inline it into the clones the same way
+ * (average pooling's backward ran 5–15% slower than with a body of its own). */
+#ifdef __GNUC__
+#define PC_ALWAYS_INLINE static inline __attribute__((always_inline))
+#else
+#define PC_ALWAYS_INLINE static inline
+#endif
+
 #ifdef PC_HAVE_AVX2_FMA
 static inline int
 pc_cpu_avx2_fma(void)
