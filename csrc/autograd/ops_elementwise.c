@@ -154,7 +154,7 @@ pc_unary(pc_op op, PyObject *x)
 }
 
 /* y = f(x); saved[0] = y (sigmoid, tanh, exp and sqrt read the output).
- * dx += f'(x) · dy */
+ * dx += f'(x) · dy, or dx = f'(x) · dy into a fresh gradient buffer */
 int
 pc_grad_unary(pc_node *node, PyArrayObject *dout)
 {
@@ -163,14 +163,15 @@ pc_grad_unary(pc_node *node, PyArrayObject *dout)
     PyArrayObject *y = (PyArrayObject *)node->saved[0];
     PyArrayObject *dx;
     npy_intp n = PyArray_SIZE(x);
+    int fresh;
 
-    if (pc_grad_buffer(node, 0, &dx) < 0)
+    if (pc_grad_buffer_to_overwrite(node, 0, &dx, &fresh) < 0)     /* fresh: not zeroed */
         return -1;
     if (dx == NULL)
         return 0;
     PC_DISPATCH_ROWS_NOGIL(n, PyArray_TYPE(x), pc_unary_backward_split, k->backward,
                            PyArray_DATA(x), PyArray_DATA(y), PyArray_DATA(dout), PyArray_DATA(dx),
-                           n);
+                           n, !fresh);
     return 0;
 }
 
