@@ -58,7 +58,7 @@ static const float PC_ERFCX_Q[11] = {-2.921510860e-02f, 1.404466629e-01f, -2.355
 
 /* e^r − 1 for r = x + lo − n·ln 2 ∈ [−ln2/2, ln2/2], n = round((x + lo) / ln 2) stored
  * in *fn (a float holding an integer): r + r² EXP_P(r), Cephes' degree-7 polynomial.
- * lo is a small correction to x (0 for a plain x): x − n·ln2_hi is exact, lo joins after. */
+ * lo is a small correction to x (−0 for a plain x): x − n·ln2_hi is exact, lo joins after. */
 static inline float
 pc_vexpm1_reducedf(float x, float lo, float *fn)
 {
@@ -71,26 +71,27 @@ pc_vexpm1_reducedf(float x, float lo, float *fn)
     return pc_vhornerf(r, PC_EXP_P, 6) * (r * r) + r;
 }
 
-/* e^(x + lo) = 2^n · e^r (pc_vexpm1_reducedf) for a small lo; 2^n applied in two halves
- * so that results between FLT_MIN and the smallest denormal round instead of flushing to 0. */
+/* e^(x + lo) = 2^n · e^r (pc_vexpm1_reducedf) for x ∈ [−104, 88.8] and a small lo; 2^n
+ * applied in two halves so that results between FLT_MIN and the smallest denormal round
+ * instead of flushing to 0. The ends of that range give the edges by themselves: 2^n
+ * overflows to inf for x > 88.72 (e^r ≥ 1 there), e^r 2^−150 rounds to 0 below −103.97,
+ * and NaN stays NaN through every step. */
 static inline float
-pc_vexp_sumf(float x, float lo)
+pc_vexp_rangef(float x, float lo)
 {
     float fn;
-    float p = pc_vexpm1_reducedf(x > 88.8f ? 88.8f : (x < -104.0f ? -104.0f : x), lo, &fn) + 1.0f;
+    float p = pc_vexpm1_reducedf(x, lo, &fn) + 1.0f;
     int32_t n = (int32_t)fn;
-    int32_t n1 = n / 2;
-    float y = p * pc_pow2if(n1) * pc_pow2if(n - n1);
-    y = x > 88.72283905f ? INFINITY : y;
-    y = x < -103.972077f ? 0.0f : y;
-    return x != x ? x : y;                             /* NaN in, NaN out */
+    int32_t n1 = n >> 1;                               /* n1, n − n1 ∈ [−75, 64] */
+    return p * pc_pow2if(n1) * pc_pow2if(n - n1);
 }
 
-/* e^x */
+/* e^x: x clamped to [−104, 88.8]; lo = −0, which x + lo and r + lo fold away (the
+ * identity for every x, ±0 too) */
 static inline float
 pc_vexpf(float x)
 {
-    return pc_vexp_sumf(x, 0.0f);
+    return pc_vexp_rangef(x > 88.8f ? 88.8f : (x < -104.0f ? -104.0f : x), -0.0f);
 }
 
 /* tanh x: odd polynomial (Cephes tanhf) for |x| < 0.625, else sign(x)·(1 − 2/(e^{2|x|} + 1));
@@ -115,7 +116,7 @@ static inline float
 pc_vexpm1f(float x)
 {
     float fn;
-    float em1 = pc_vexpm1_reducedf(x > 10.0f ? 10.0f : (x < -30.0f ? -30.0f : x), 0.0f, &fn);
+    float em1 = pc_vexpm1_reducedf(x > 10.0f ? 10.0f : (x < -30.0f ? -30.0f : x), -0.0f, &fn);
     float s = pc_pow2if((int32_t)fn);
     float y = s * em1 + (s - 1.0f);
     y = x > 10.0f ? pc_vexpf(x) - 1.0f : y;
@@ -156,27 +157,29 @@ pc_vlog1pf(float x)
     return x != x ? x : y;
 }
 
-/* e^(−x²/2) without the rounding error of x²: x² = p + e exactly, then one e^(p' + e')
- * with p' = −p/2, e' = −e/2 (pc_vexp_sumf). With FMA, p = x² rounded and e = fma(x, x, −p);
- * without, |x| = h + l with h its top 12 bits, so p = h² is exact and e = l(|x| + h). */
+/* e^(−x²/2) without the rounding error of x²: −x²/2 = p + e exactly, then one e^(p + e)
+ * (pc_vexp_rangef). With FMA, p = −x²/2 rounded and e = fma(−|x|/2, |x|, −p); without,
+ * |x| = hi + l with hi its top 12 bits, so p = −hi²/2 is exact and e = −l(|x| + hi)/2. */
 static inline float
 pc_vgaussf(float x)
 {
-    float ax = fabsf(x);            /* ±inf and x² > FLT_MAX: p = inf, e NaN, result 0 */
+    float ax = fabsf(x);       /* not clamped: that made GCC compute the exp twice and select */
 #ifdef __FMA__
-    float p = ax * ax;
-    float e = fmaf(ax, ax, -p);
+    float h = -0.5f * ax;                              /* exact */
+    float p = h * ax;
+    float e = fmaf(h, ax, -p);
 #else
     int32_t bits;
     memcpy(&bits, &ax, sizeof bits);
     bits &= (int32_t)0xfffff000;
-    float h;
-    memcpy(&h, &bits, sizeof h);
-    float p = h * h;
-    float e = (ax - h) * (ax + h);
+    float hi;
+    memcpy(&hi, &bits, sizeof hi);
+    float p = -0.5f * (hi * hi);
+    float e = -0.5f * ((ax - hi) * (ax + hi));
 #endif
-    float y = pc_vexp_sumf(-0.5f * p, -0.5f * e);
-    return x != x ? x : y;
+    /* below −104 the result is 0, and e may be NaN there (x² = inf): both replaced */
+    int low = p < -104.0f;
+    return pc_vexp_rangef(low ? -104.0f : p, low ? 0.0f : e);     /* NaN stays NaN */
 }
 
 /* float64: e^(−x²/2) and s·Φ(x), Φ(x) = ½ erfc(−x/√2), straight from libm */
@@ -198,15 +201,14 @@ pc_scaled_normcdf(double x, double s)
  * cancellation (Q ≤ ½). e^(−x²/2) comes from x itself (pc_vgaussf), not from the
  * rounded u, which keeps the far tail accurate, and it is multiplied in last: x·Φ(x)
  * (gelu) stays a normal float down to x ≈ −13.2 although Φ(x) alone is denormal there.
- * NaN stays NaN. */
+ * NaN stays NaN (through t). */
 static inline float
 pc_vscaled_normcdff(float x, float s)
 {
     float t = 1.0f / (1.0f + 0.282842712474619010f * fabsf(x));   /* 0.4/√2 */
     float half = 0.5f * (t * pc_vhornerf(t, PC_ERFCX_Q, 11));
     float g = pc_vgaussf(x);
-    float phi = x < 0.0f ? (s * half) * g : s * (1.0f - half * g);
-    return x != x ? x : phi;
+    return x < 0.0f ? (s * half) * g : s * (1.0f - half * g);      /* NaN: t is NaN */
 }
 
 #endif
