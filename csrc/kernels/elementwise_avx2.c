@@ -18,7 +18,6 @@
 #include "dtype_f32.h"
 #undef SFX
 #define SFX(name) name##_avx2_f32
-#include "scalar_impl.h"
 #include "unary_impl.h"
 #include "dtype_undef.h"
 #else

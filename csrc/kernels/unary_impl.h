@@ -1,5 +1,5 @@
 /* unary_impl.h — template body, no include guard: the element-wise unary maps and swish.
- * Needs T, ACC, SFX(name), EXP..., scalar_impl.h's helpers, parallel.h and
+ * Needs T, ACC, SFX(name), EXP..., parallel.h and
  * PC_UNARY_HANDOVER(fn, args...): a statement that may run fn's wider build instead and
  * return (elementwise.c, float), or nothing. Instantiated by elementwise.c (float, double)
  * and, float only, by elementwise_avx2.c and elementwise_avx512.c, which compile it for
@@ -75,7 +75,15 @@ PC_UNARY_BACKWARD(square)
 
 /* sigmoid: y = 1 / (1 + e^-x)      dx += dy * y (1 - y)   (takes the output y)
  * Only ever exponentiates a non-positive number, so x = ±1000 gives exactly 0 and 1. */
-static inline T SFX(sigmoid_value)(T x) { return SFX(pc_sigmoid_scalar)(x); }
+/* scalar_impl.h's σ written with one division, (x ≥ 0 ? 1 : e)/(1 + e), e = e^−|x|: the
+ * same bits, but GCC divides twice for that form's two quotients, and a vector division
+ * is the slowest instruction here */
+static inline T
+SFX(sigmoid_value)(T x)
+{
+    T e = EXP(-FABS(x));
+    return (x >= 0 ? (T)1 : e) / ((T)1 + e);
+}
 PC_UNARY_FORWARD(sigmoid)
 static inline T SFX(sigmoid_grad)(T x, T y, T g) { (void)x; return g * y * ((T)1 - y); }
 PC_UNARY_BACKWARD(sigmoid)
@@ -101,7 +109,7 @@ static inline T
 SFX(softplus_grad)(T x, T y, T g)
 {
     (void)y;
-    return g * SFX(pc_sigmoid_scalar)(x);
+    return g * SFX(sigmoid_value)(x);
 }
 PC_UNARY_BACKWARD(softplus)
 
@@ -196,8 +204,9 @@ SFX(swish_forward_block)(void *ctx, pc_index i0, pc_index i1)
 {
     const SFX(swish_job) *j = ctx;
     const T *x = j->x;
+    T *y = j->y, beta = j->beta;
     for (pc_index i = i0; i < i1; i++)
-        j->y[i] = x[i] * SFX(pc_sigmoid_scalar)(j->beta * x[i]);
+        y[i] = x[i] * SFX(sigmoid_value)(beta * x[i]);
 }
 void
 SFX(pc_swish_forward)(const T *x, T *y, pc_index n, T beta)
@@ -218,12 +227,12 @@ SFX(swish_backward_block)(void *ctx, pc_index i0, pc_index i1)
     T beta = j->beta, *dx = j->y;
     if (j->add)
         for (pc_index i = i0; i < i1; i++) {
-            T s = SFX(pc_sigmoid_scalar)(beta * x[i]);
+            T s = SFX(sigmoid_value)(beta * x[i]);
             dx[i] += dy[i] * (s + beta * x[i] * (s * ((T)1 - s)));
         }
     else
         for (pc_index i = i0; i < i1; i++) {
-            T s = SFX(pc_sigmoid_scalar)(beta * x[i]);
+            T s = SFX(sigmoid_value)(beta * x[i]);
             dx[i] = dy[i] * (s + beta * x[i] * (s * ((T)1 - s)));
         }
 }
@@ -238,7 +247,7 @@ SFX(pc_swish_backward)(const T *x, const T *dy, T *dx, T *dbeta, pc_index n, T b
     if (dbeta != NULL) {
         ACC db = 0;
         for (pc_index i = 0; i < n; i++) {
-            T s = SFX(pc_sigmoid_scalar)(beta * x[i]);
+            T s = SFX(sigmoid_value)(beta * x[i]);
             db += (ACC)dy[i] * x[i] * x[i] * (s * ((T)1 - s));
         }
         *dbeta += (T)db;
