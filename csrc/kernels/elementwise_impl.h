@@ -144,14 +144,18 @@ static inline T SFX(sub_op)(T a, T b) { return a - b; }
 static inline T SFX(mul_op)(T a, T b) { return a * b; }
 static inline T SFX(div_op)(T a, T b) { return a / b; }
 
+/* The forward of add, sub, mul and div, y = a ⋆ b: binary_row with NAME_op */
+#define PC_ARITH_FORWARD(name)                                                           \
+    void SFX(pc_##name##_forward)(pc_index n, const T *a, pc_index sa, const T *b,       \
+                                  pc_index sb, const T *unused, pc_index su, T *y,       \
+                                  pc_index sy)                                           \
+    {                                                                                    \
+        (void)unused, (void)su;                                                          \
+        SFX(binary_row)(n, a, sa, b, sb, y, sy, 0, SFX(name##_op));                      \
+    }
+
 /* add: y = a + b                   da += dy, db += dy */
-void
-SFX(pc_add_forward)(pc_index n, const T *a, pc_index sa, const T *b, pc_index sb,
-                    const T *unused, pc_index su, T *y, pc_index sy)
-{
-    (void)unused, (void)su;
-    SFX(binary_row)(n, a, sa, b, sb, y, sy, 0, SFX(add_op));
-}
+PC_ARITH_FORWARD(add)
 void
 SFX(pc_add_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
                        const T *b, pc_index sb, T *da, pc_index sda)
@@ -166,13 +170,7 @@ SFX(pc_add_backward_b)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_ind
 }
 
 /* sub: y = a - b                   da += dy, db -= dy */
-void
-SFX(pc_sub_forward)(pc_index n, const T *a, pc_index sa, const T *b, pc_index sb,
-                    const T *unused, pc_index su, T *y, pc_index sy)
-{
-    (void)unused, (void)su;
-    SFX(binary_row)(n, a, sa, b, sb, y, sy, 0, SFX(sub_op));
-}
+PC_ARITH_FORWARD(sub)
 void
 SFX(pc_sub_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
                        const T *b, pc_index sb, T *da, pc_index sda)
@@ -189,13 +187,7 @@ SFX(pc_sub_backward_b)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_ind
 }
 
 /* mul: y = a b                     da += dy b, db += dy a */
-void
-SFX(pc_mul_forward)(pc_index n, const T *a, pc_index sa, const T *b, pc_index sb,
-                    const T *unused, pc_index su, T *y, pc_index sy)
-{
-    (void)unused, (void)su;
-    SFX(binary_row)(n, a, sa, b, sb, y, sy, 0, SFX(mul_op));
-}
+PC_ARITH_FORWARD(mul)
 void
 SFX(pc_mul_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
                        const T *b, pc_index sb, T *da, pc_index sda)
@@ -212,13 +204,7 @@ SFX(pc_mul_backward_b)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_ind
 }
 
 /* div: y = a / b                   da += dy / b, db -= dy a / b² */
-void
-SFX(pc_div_forward)(pc_index n, const T *a, pc_index sa, const T *b, pc_index sb,
-                    const T *unused, pc_index su, T *y, pc_index sy)
-{
-    (void)unused, (void)su;
-    SFX(binary_row)(n, a, sa, b, sb, y, sy, 0, SFX(div_op));
-}
+PC_ARITH_FORWARD(div)
 void
 SFX(pc_div_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
                        const T *b, pc_index sb, T *da, pc_index sda)
@@ -235,6 +221,8 @@ SFX(pc_div_backward_b)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_ind
         db[i * sdb] -= dy[i * sdy] * a[i * sa] / (bi * bi);
     }
 }
+
+#undef PC_ARITH_FORWARD
 
 /* pow: y = a^b                     da += dy b a^(b-1), db += dy a^b ln a
  * (for a = 0 the exponent's gradient is taken as 0, as PyTorch does) */
