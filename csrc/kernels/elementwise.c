@@ -8,16 +8,17 @@
 #include "parallel.h"
 #include "simd.h"
 
-/* float: the unary maps hand over to their AVX-512 or AVX2 build when the CPU has it */
+/* float: the unary maps hand over to their AVX-512 (when `wide`) or AVX2 build when the
+ * CPU has it */
 #ifdef PC_HAVE_AVX2_FMA
-#define PC_UNARY_HANDOVER(fn, ...)                                                       \
+#define PC_UNARY_HANDOVER(fn, wide, ...)                                                 \
     do {                                                                                 \
         int isa_ = pc_unary_isa();                                                       \
-        if (isa_ == PC_ISA_AVX512) {                                                     \
+        if (isa_ == PC_ISA_AVX512 && (wide)) {                                           \
             fn##_avx512_f32(__VA_ARGS__);                                                \
             return;                                                                      \
         }                                                                                \
-        if (isa_ == PC_ISA_AVX2) {                                                       \
+        if (isa_ >= PC_ISA_AVX2) {                                                       \
             fn##_avx2_f32(__VA_ARGS__);                                                  \
             return;                                                                      \
         }                                                                                \
