@@ -3,6 +3,8 @@
  * Node args: see ops_activation.h. */
 #include "autograd/ops_activation.h"
 
+#include "kernels/elementwise.h"
+
 
 #define SCALED_KERNELS(name)                                                             \
     {pc_##name##_forward_f32, pc_##name##_forward_f64, pc_##name##_backward_f32,         \
@@ -98,21 +100,24 @@ pc_swish(PyObject *x, PyObject *beta)
 }
 
 /* y = x σ(βx), parents (x, β), β of one element; saves nothing.
- * dx += dy (s + βx s(1 − s)), dβ += Σ dy x² s(1 − s) with s = σ(βx) */
+ * dx (+)= dy (s + βx s(1 − s)) (= into a fresh buffer), dβ += Σ dy x² s(1 − s) with
+ * s = σ(βx) */
 int
 pc_grad_swish(pc_node *node, PyArrayObject *dout)
 {
     PyArrayObject *x = PC_DATA(node->parents[0]), *beta = PC_DATA(node->parents[1]);
     PyArrayObject *dx, *dbeta;
     npy_intp n = PyArray_SIZE(x);
+    int fresh;
 
-    if (pc_grad_buffer(node, 0, &dx) < 0 || pc_grad_buffer(node, 1, &dbeta) < 0)
+    if (pc_grad_buffer_to_overwrite(node, 0, &dx, &fresh) < 0      /* fresh: not zeroed */
+        || pc_grad_buffer(node, 1, &dbeta) < 0)
         return -1;
     if (dx == NULL && dbeta == NULL)
         return 0;
     PC_DISPATCH_NOGIL(n, PyArray_TYPE(x), pc_swish_backward, PyArray_DATA(x), PyArray_DATA(dout),
                       dx ? PyArray_DATA(dx) : NULL, dbeta ? PyArray_DATA(dbeta) : NULL, n,
-                      pc_value_at(beta, 0));
+                      pc_value_at(beta, 0), !fresh);
     return 0;
 }
 

@@ -154,7 +154,7 @@ pc_unary(pc_op op, PyObject *x)
 }
 
 /* y = f(x); saved[0] = y (sigmoid, tanh, exp and sqrt read the output).
- * dx += f'(x) · dy */
+ * dx += f'(x) · dy, or dx = f'(x) · dy into a fresh gradient buffer */
 int
 pc_grad_unary(pc_node *node, PyArrayObject *dout)
 {
@@ -163,14 +163,15 @@ pc_grad_unary(pc_node *node, PyArrayObject *dout)
     PyArrayObject *y = (PyArrayObject *)node->saved[0];
     PyArrayObject *dx;
     npy_intp n = PyArray_SIZE(x);
+    int fresh;
 
-    if (pc_grad_buffer(node, 0, &dx) < 0)
+    if (pc_grad_buffer_to_overwrite(node, 0, &dx, &fresh) < 0)     /* fresh: not zeroed */
         return -1;
     if (dx == NULL)
         return 0;
     PC_DISPATCH_ROWS_NOGIL(n, PyArray_TYPE(x), pc_unary_backward_split, k->backward,
                            PyArray_DATA(x), PyArray_DATA(y), PyArray_DATA(dout), PyArray_DATA(dx),
-                           n);
+                           n, !fresh);
     return 0;
 }
 
@@ -209,26 +210,22 @@ pc_promote_pair(PyObject **a, PyObject **b)
     return 0;
 }
 
-/* y = (dtype)x; dx += (dtype of x)dy */
+/* y = (dtype)x; dx += (dtype of x)dy. A cast to x's own dtype (none is recorded, but
+ * the gradient would be the same) is reshape's: dx += dy element by element. */
 int
 pc_grad_cast(pc_node *node, PyArrayObject *dout)
 {
     PyArrayObject *dx;
-    npy_intp n = PyArray_SIZE(dout);
 
+    if (PyArray_TYPE(PC_DATA(node->parents[0])) == PyArray_TYPE(dout))
+        return pc_grad_reshape(node, dout);
     if (pc_grad_buffer(node, 0, &dx) < 0)
         return -1;
     if (dx == NULL)
         return 0;
-    if (PyArray_TYPE(dx) == NPY_FLOAT32 && PyArray_TYPE(dout) == NPY_FLOAT64)
-        pc_cast_acc_f64_to_f32(PyArray_DATA(dout), PyArray_DATA(dx), n);
-    else if (PyArray_TYPE(dx) == NPY_FLOAT64 && PyArray_TYPE(dout) == NPY_FLOAT32)
-        pc_cast_acc_f32_to_f64(PyArray_DATA(dout), PyArray_DATA(dx), n);
-    else {
-        PyObject *sum = PyNumber_InPlaceAdd((PyObject *)dx, (PyObject *)dout);
-        if (sum == NULL)
-            return -1;
-        Py_DECREF(sum);
-    }
+    if (PyArray_TYPE(dx) == NPY_FLOAT32)
+        pc_cast_acc_f64_to_f32(PyArray_DATA(dout), PyArray_DATA(dx), PyArray_SIZE(dout));
+    else
+        pc_cast_acc_f32_to_f64(PyArray_DATA(dout), PyArray_DATA(dx), PyArray_SIZE(dout));
     return 0;
 }

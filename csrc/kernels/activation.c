@@ -2,7 +2,6 @@
 #include <math.h>
 
 #include "activation.h"
-#include "parallel.h"
 #include "simd.h"
 
 #include "dtype_f32.h"

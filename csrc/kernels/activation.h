@@ -1,5 +1,5 @@
 /* activation.h — activation kernels beyond the core element-wise maps: leaky_relu, elu,
- * swish (trainable β), softmax, log_softmax, naive_normalize, maxout.
+ * softmax, log_softmax, naive_normalize, maxout (swish: elementwise.h).
  *
  * Legend: n = flat length; x, z = input, y = output; dx, dz, dy = their gradients.
  * Axis ops see the array as (outer, K, inner) with the axis of length K in the middle
@@ -18,10 +18,6 @@ void pc_leaky_relu_backward_f32(const float *x, const float *dy, float *dx, pc_i
                                 float alpha);
 void pc_elu_forward_f32(const float *x, float *y, pc_index n, float alpha);
 void pc_elu_backward_f32(const float *x, const float *dy, float *dx, pc_index n, float alpha);
-/* swish: x σ(βx); backward fills dx and/or *dbeta (either may be NULL) */
-void pc_swish_forward_f32(const float *x, float *y, pc_index n, float beta);
-void pc_swish_backward_f32(const float *x, const float *dy, float *dx, float *dbeta, pc_index n,
-                           float beta);
 /* along an axis: (outer, K, inner) */
 void pc_softmax_forward_f32(const float *z, float *y, pc_index outer, pc_index K, pc_index inner);
 void pc_softmax_backward_f32(const float *y, const float *dy, float *dz, pc_index outer, pc_index K,
@@ -47,10 +43,6 @@ void pc_leaky_relu_backward_f64(const double *x, const double *dy, double *dx, p
                                 double alpha);
 void pc_elu_forward_f64(const double *x, double *y, pc_index n, double alpha);
 void pc_elu_backward_f64(const double *x, const double *dy, double *dx, pc_index n, double alpha);
-/* swish: x σ(βx); backward fills dx and/or *dbeta (either may be NULL) */
-void pc_swish_forward_f64(const double *x, double *y, pc_index n, double beta);
-void pc_swish_backward_f64(const double *x, const double *dy, double *dx, double *dbeta, pc_index n,
-                           double beta);
 /* along an axis: (outer, K, inner) */
 void pc_softmax_forward_f64(const double *z, double *y, pc_index outer, pc_index K,
                             pc_index inner);

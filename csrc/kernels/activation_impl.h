@@ -1,6 +1,6 @@
 /* activation_impl.h — template body, no include guard. Needs T, ACC, SFX(name), EXP, LOG,
- * EXPM1, and parallel.h, simd.h (swish is split over the thread pool). Instantiated twice by
- * activation.c (float, double). Legend: see activation.h. */
+ * EXPM1 and simd.h. Instantiated twice by activation.c (float, double). Legend: see
+ * activation.h. (swish lives with the unary maps, unary_impl.h.) */
 
 #include "row_impl.h"
 
@@ -37,60 +37,6 @@ SFX(pc_elu_backward)(const T *x, const T *dy, T *dx, pc_index n, T alpha)
     for (pc_index i = 0; i < n; i++) {
         T g = dy[i];                    /* loaded unconditionally: the loop vectorizes */
         dx[i] += x[i] > 0 ? g : g * alpha * EXP(x[i]);
-    }
-}
-
-/* swish: y = x σ(βx)                                x, y: (n,)   overwrites y
- * Split over the thread pool in blocks (element-wise: the same for any thread count). */
-typedef struct {
-    const T *x, *dy;
-    T *y;
-    T beta;
-} SFX(swish_job);
-
-static PC_SIMD_CLONES void
-SFX(swish_forward_block)(void *ctx, pc_index i0, pc_index i1)
-{
-    const SFX(swish_job) *j = ctx;
-    const T *x = j->x;
-    for (pc_index i = i0; i < i1; i++)
-        j->y[i] = x[i] * SFX(pc_sigmoid_scalar)(j->beta * x[i]);
-}
-void
-SFX(pc_swish_forward)(const T *x, T *y, pc_index n, T beta)
-{
-    SFX(swish_job) j = {.x = x, .y = y, .beta = beta};
-    pc_parallel_for(n, PC_PARALLEL_GRAIN, SFX(swish_forward_block), &j);
-}
-/* with s = σ(βx):  dx += dy (s + βx s(1 − s))        accumulates into dx (may be NULL)
- *                  dβ += Σ dy x² s(1 − s)            accumulates into *dbeta (may be NULL)
- * dx block by block over the thread pool; the sum dβ in one ordered pass of its own (a
- * float64 sum in index order does not vectorize, so it runs only when dβ is wanted). */
-static PC_SIMD_CLONES void
-SFX(swish_backward_block)(void *ctx, pc_index i0, pc_index i1)
-{
-    const SFX(swish_job) *j = ctx;
-    const T *x = j->x, *dy = j->dy;
-    T beta = j->beta;
-    for (pc_index i = i0; i < i1; i++) {
-        T s = SFX(pc_sigmoid_scalar)(beta * x[i]);
-        j->y[i] += dy[i] * (s + beta * x[i] * (s * ((T)1 - s)));
-    }
-}
-void
-SFX(pc_swish_backward)(const T *x, const T *dy, T *dx, T *dbeta, pc_index n, T beta)
-{
-    if (dx != NULL) {
-        SFX(swish_job) j = {.x = x, .dy = dy, .y = dx, .beta = beta};
-        pc_parallel_for(n, PC_PARALLEL_GRAIN, SFX(swish_backward_block), &j);
-    }
-    if (dbeta != NULL) {
-        ACC db = 0;
-        for (pc_index i = 0; i < n; i++) {
-            T s = SFX(pc_sigmoid_scalar)(beta * x[i]);
-            db += (ACC)dy[i] * x[i] * x[i] * (s * ((T)1 - s));
-        }
-        *dbeta += (T)db;
     }
 }
 

@@ -1,5 +1,6 @@
 /* elementwise_impl.h — template body, no include guard. Needs T, ACC, SFX(name), EXP...
- * Instantiated twice by elementwise.c (float, double). Legend: see elementwise.h. */
+ * and parallel.h. Instantiated twice by elementwise.c (float, double). Legend: see
+ * elementwise.h. */
 
 #include "scalar_impl.h"
 
@@ -48,6 +49,7 @@ typedef struct {
     SFX(pc_unary_backward_fn) backward;
     const T *x, *y, *dy;
     T *out;
+    int add;
 } SFX(unary_job);
 
 static void
@@ -67,13 +69,13 @@ static void
 SFX(unary_backward_block)(void *ctx, pc_index i0, pc_index i1)
 {
     const SFX(unary_job) *j = ctx;
-    j->backward(j->x + i0, j->y + i0, j->dy + i0, j->out + i0, i1 - i0);
+    j->backward(j->x + i0, j->y + i0, j->dy + i0, j->out + i0, i1 - i0, j->add);
 }
 void
-SFX(pc_unary_backward_split)(const T *x, const T *y, const T *dy, T *dx, pc_index n,
+SFX(pc_unary_backward_split)(const T *x, const T *y, const T *dy, T *dx, pc_index n, int add,
                              SFX(pc_unary_backward_fn) fn)
 {
-    SFX(unary_job) j = {.backward = fn, .x = x, .y = y, .dy = dy, .out = dx};
+    SFX(unary_job) j = {.backward = fn, .x = x, .y = y, .dy = dy, .out = dx, .add = add};
     pc_parallel_for(n, PC_PARALLEL_GRAIN, SFX(unary_backward_block), &j);
 }
 
@@ -99,257 +101,9 @@ SFX(pc_accumulate)(pc_index n, const T *p0, pc_index s0, const T *p1, pc_index s
         out[i * so] += p0[i * s0];
 }
 
-/* ---- unary maps: forward overwrites y, backward accumulates into dx ---------------- */
+/* ---- unary maps and swish: unary_impl.h (also built for AVX2 and AVX-512) -------- */
 
-/* neg: y = -x                      dx += -dy */
-void
-SFX(pc_neg_forward)(const T *x, T *y, pc_index n)
-{
-    for (pc_index i = 0; i < n; i++)
-        y[i] = -x[i];
-}
-void
-SFX(pc_neg_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
-{
-    (void)x, (void)y;
-    for (pc_index i = 0; i < n; i++)
-        dx[i] -= dy[i];
-}
-
-/* abs: y = |x|                     dx += dy * sign(x); the gradient at x = 0 is 0 */
-void
-SFX(pc_abs_forward)(const T *x, T *y, pc_index n)
-{
-    for (pc_index i = 0; i < n; i++)
-        y[i] = FABS(x[i]);
-}
-void
-SFX(pc_abs_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
-{
-    (void)y;
-    for (pc_index i = 0; i < n; i++) {
-        T g = dy[i];                    /* loaded unconditionally: the loop vectorizes */
-        dx[i] += x[i] > 0 ? g : (x[i] < 0 ? -g : (T)0);
-    }
-}
-
-/* exp: y = e^x                     dx += dy * y   (takes the output y) */
-PC_SIMD_CLONES void
-SFX(pc_exp_forward)(const T *x, T *y, pc_index n)
-{
-    for (pc_index i = 0; i < n; i++)
-        y[i] = EXP(x[i]);
-}
-PC_SIMD_CLONES void
-SFX(pc_exp_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
-{
-    (void)x;
-    for (pc_index i = 0; i < n; i++)
-        dx[i] += dy[i] * y[i];
-}
-
-/* log: y = ln x                    dx += dy / x   (ln of x <= 0 is NaN/-inf, as NumPy) */
-void
-SFX(pc_log_forward)(const T *x, T *y, pc_index n)
-{
-    for (pc_index i = 0; i < n; i++)
-        y[i] = LOG(x[i]);
-}
-void
-SFX(pc_log_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
-{
-    (void)y;
-    for (pc_index i = 0; i < n; i++)
-        dx[i] += dy[i] / x[i];
-}
-
-/* sqrt: y = √x                     dx += dy / (2y)   (takes the output y) */
-void
-SFX(pc_sqrt_forward)(const T *x, T *y, pc_index n)
-{
-    for (pc_index i = 0; i < n; i++)
-        y[i] = SQRT(x[i]);
-}
-void
-SFX(pc_sqrt_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
-{
-    (void)x;
-    for (pc_index i = 0; i < n; i++)
-        dx[i] += dy[i] * (T)0.5 / y[i];
-}
-
-/* square: y = x²                   dx += 2 x dy */
-void
-SFX(pc_square_forward)(const T *x, T *y, pc_index n)
-{
-    for (pc_index i = 0; i < n; i++)
-        y[i] = x[i] * x[i];
-}
-void
-SFX(pc_square_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
-{
-    (void)y;
-    for (pc_index i = 0; i < n; i++)
-        dx[i] += (T)2 * x[i] * dy[i];
-}
-
-/* sigmoid: y = 1 / (1 + e^-x)      dx += dy * y (1 - y)   (takes the output y)
- * Only ever exponentiates a non-positive number, so x = ±1000 gives exactly 0 and 1. */
-PC_SIMD_CLONES void
-SFX(pc_sigmoid_forward)(const T *x, T *y, pc_index n)
-{
-    for (pc_index i = 0; i < n; i++)
-        y[i] = SFX(pc_sigmoid_scalar)(x[i]);
-}
-PC_SIMD_CLONES void
-SFX(pc_sigmoid_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
-{
-    (void)x;
-    for (pc_index i = 0; i < n; i++)
-        dx[i] += dy[i] * y[i] * ((T)1 - y[i]);
-}
-
-/* tanh: y = tanh x                 dx += dy (1 - y²)   (takes the output y) */
-PC_SIMD_CLONES void
-SFX(pc_tanh_forward)(const T *x, T *y, pc_index n)
-{
-    for (pc_index i = 0; i < n; i++)
-        y[i] = TANH(x[i]);
-}
-PC_SIMD_CLONES void
-SFX(pc_tanh_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
-{
-    (void)x;
-    for (pc_index i = 0; i < n; i++)
-        dx[i] += dy[i] * ((T)1 - y[i] * y[i]);
-}
-
-/* relu: y = max(x, 0)              dx += dy * [x > 0]; the gradient at x = 0 is 0
- * NaN propagates (like np.maximum and torch.relu): a diverged net must not look fine. */
-void
-SFX(pc_relu_forward)(const T *x, T *y, pc_index n)
-{
-    for (pc_index i = 0; i < n; i++)
-        y[i] = x[i] < 0 ? (T)0 : x[i];
-}
-void
-SFX(pc_relu_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
-{
-    (void)y;
-    for (pc_index i = 0; i < n; i++) {
-        T g = dy[i];                    /* loaded unconditionally: the loop vectorizes */
-        dx[i] += x[i] > 0 ? g : (T)0;
-    }
-}
-
-/* softplus: y = ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|)     dx += dy σ(x)
- * (Keras' and torch's softplus). The second form never overflows: e^-|x| ≤ 1. */
-PC_SIMD_CLONES void
-SFX(pc_softplus_forward)(const T *x, T *y, pc_index n)
-{
-    for (pc_index i = 0; i < n; i++)
-        y[i] = (x[i] > 0 ? x[i] : (T)0) + LOG1P(EXP(-FABS(x[i])));
-}
-PC_SIMD_CLONES void
-SFX(pc_softplus_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
-{
-    (void)y;
-    for (pc_index i = 0; i < n; i++)
-        dx[i] += dy[i] * SFX(pc_sigmoid_scalar)(x[i]);
-}
-
-/* gelu (exact, Keras' default approximate=False and torch's approximate='none'):
- *   y = x Φ(x),  Φ(x) = ½ erfc(−x/√2)            dx += dy (Φ(x) + x φ(x)),
- *   φ(x) = e^(−x²/2) / √(2π). SCALED_NORMCDF(x, s) = s·Φ(x) goes through erfc, which keeps it accurate
- *   far into the negative tail, where 1 + erf(x/√2) would cancel to 0. */
-PC_SIMD_CLONES void
-SFX(pc_gelu_forward)(const T *x, T *y, pc_index n)
-{
-    for (pc_index i = 0; i < n; i++)
-        y[i] = SCALED_NORMCDF(x[i], x[i]);
-}
-PC_SIMD_CLONES void
-SFX(pc_gelu_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
-{
-    (void)y;
-    for (pc_index i = 0; i < n; i++) {
-        T pdf = GAUSS(x[i]) * (T)0.39894228040143267794;
-        dx[i] += dy[i] * (SCALED_NORMCDF(x[i], (T)1) + x[i] * pdf);
-    }
-}
-
-/* softsign: y = x / (1 + |x|)                                 dx += dy / (1 + |x|)² */
-void
-SFX(pc_softsign_forward)(const T *x, T *y, pc_index n)
-{
-    for (pc_index i = 0; i < n; i++)
-        y[i] = x[i] / ((T)1 + FABS(x[i]));
-}
-void
-SFX(pc_softsign_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
-{
-    (void)y;
-    for (pc_index i = 0; i < n; i++) {
-        T d = (T)1 + FABS(x[i]);
-        dx[i] += dy[i] / (d * d);
-    }
-}
-
-/* hard_sigmoid, Keras 3's: y = relu6(x + 3) / 6 = clip(x/6 + ½, 0, 1)
- *                                              dx += dy / 6 for −3 < x < 3, else 0 */
-PC_SIMD_CLONES void
-SFX(pc_hard_sigmoid_forward)(const T *x, T *y, pc_index n)
-{
-    for (pc_index i = 0; i < n; i++) {
-        T v = x[i] / (T)6 + (T)0.5;
-        y[i] = v < 0 ? (T)0 : v > 1 ? (T)1 : v;
-    }
-}
-PC_SIMD_CLONES void
-SFX(pc_hard_sigmoid_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
-{
-    (void)y;
-    for (pc_index i = 0; i < n; i++) {
-        T g = dy[i] / (T)6;             /* computed unconditionally: the loop vectorizes */
-        dx[i] += (x[i] > -3) & (x[i] < 3) ? g : (T)0;
-    }
-}
-
-/* relu6: y = min(max(x, 0), 6)             dx += dy for 0 < x < 6; 0 at the kinks */
-PC_SIMD_CLONES void
-SFX(pc_relu6_forward)(const T *x, T *y, pc_index n)
-{
-    for (pc_index i = 0; i < n; i++)
-        y[i] = x[i] < 0 ? (T)0 : x[i] > 6 ? (T)6 : x[i];
-}
-PC_SIMD_CLONES void
-SFX(pc_relu6_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
-{
-    (void)y;
-    for (pc_index i = 0; i < n; i++) {
-        T g = dy[i];                    /* loaded unconditionally, no &&: the loop vectorizes */
-        dx[i] += (x[i] > 0) & (x[i] < 6) ? g : (T)0;
-    }
-}
-
-/* selu: y = λ x for x > 0, λ α (e^x − 1) otherwise, with Klambauer et al.'s
- * α = 1.6732632423543772, λ = 1.0507009873554805 (Keras', torch's)
- *                                              dx += dy λ (x > 0 ? 1 : α e^x) */
-PC_SIMD_CLONES void
-SFX(pc_selu_forward)(const T *x, T *y, pc_index n)
-{
-    for (pc_index i = 0; i < n; i++)
-        y[i] = x[i] > 0 ? (T)1.0507009873554805 * x[i]
-                        : (T)(1.0507009873554805 * 1.6732632423543772) * EXPM1(x[i]);
-}
-PC_SIMD_CLONES void
-SFX(pc_selu_backward)(const T *x, const T *y, const T *dy, T *dx, pc_index n)
-{
-    (void)y;
-    for (pc_index i = 0; i < n; i++)
-        dx[i] += dy[i] * (x[i] > 0 ? (T)1.0507009873554805
-                                   : (T)(1.0507009873554805 * 1.6732632423543772) * EXP(x[i]));
-}
+#include "unary_impl.h"
 
 /* ---- binary maps as strided rows: forward (a, b, -, y), backward (dy, a, b, d) ------ */
 
@@ -390,14 +144,18 @@ static inline T SFX(sub_op)(T a, T b) { return a - b; }
 static inline T SFX(mul_op)(T a, T b) { return a * b; }
 static inline T SFX(div_op)(T a, T b) { return a / b; }
 
+/* The forward of add, sub, mul and div, y = a ⋆ b: binary_row with NAME_op */
+#define PC_ARITH_FORWARD(name)                                                           \
+    void SFX(pc_##name##_forward)(pc_index n, const T *a, pc_index sa, const T *b,       \
+                                  pc_index sb, const T *unused, pc_index su, T *y,       \
+                                  pc_index sy)                                           \
+    {                                                                                    \
+        (void)unused, (void)su;                                                          \
+        SFX(binary_row)(n, a, sa, b, sb, y, sy, 0, SFX(name##_op));                      \
+    }
+
 /* add: y = a + b                   da += dy, db += dy */
-void
-SFX(pc_add_forward)(pc_index n, const T *a, pc_index sa, const T *b, pc_index sb,
-                    const T *unused, pc_index su, T *y, pc_index sy)
-{
-    (void)unused, (void)su;
-    SFX(binary_row)(n, a, sa, b, sb, y, sy, 0, SFX(add_op));
-}
+PC_ARITH_FORWARD(add)
 void
 SFX(pc_add_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
                        const T *b, pc_index sb, T *da, pc_index sda)
@@ -412,13 +170,7 @@ SFX(pc_add_backward_b)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_ind
 }
 
 /* sub: y = a - b                   da += dy, db -= dy */
-void
-SFX(pc_sub_forward)(pc_index n, const T *a, pc_index sa, const T *b, pc_index sb,
-                    const T *unused, pc_index su, T *y, pc_index sy)
-{
-    (void)unused, (void)su;
-    SFX(binary_row)(n, a, sa, b, sb, y, sy, 0, SFX(sub_op));
-}
+PC_ARITH_FORWARD(sub)
 void
 SFX(pc_sub_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
                        const T *b, pc_index sb, T *da, pc_index sda)
@@ -435,13 +187,7 @@ SFX(pc_sub_backward_b)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_ind
 }
 
 /* mul: y = a b                     da += dy b, db += dy a */
-void
-SFX(pc_mul_forward)(pc_index n, const T *a, pc_index sa, const T *b, pc_index sb,
-                    const T *unused, pc_index su, T *y, pc_index sy)
-{
-    (void)unused, (void)su;
-    SFX(binary_row)(n, a, sa, b, sb, y, sy, 0, SFX(mul_op));
-}
+PC_ARITH_FORWARD(mul)
 void
 SFX(pc_mul_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
                        const T *b, pc_index sb, T *da, pc_index sda)
@@ -458,13 +204,7 @@ SFX(pc_mul_backward_b)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_ind
 }
 
 /* div: y = a / b                   da += dy / b, db -= dy a / b² */
-void
-SFX(pc_div_forward)(pc_index n, const T *a, pc_index sa, const T *b, pc_index sb,
-                    const T *unused, pc_index su, T *y, pc_index sy)
-{
-    (void)unused, (void)su;
-    SFX(binary_row)(n, a, sa, b, sb, y, sy, 0, SFX(div_op));
-}
+PC_ARITH_FORWARD(div)
 void
 SFX(pc_div_backward_a)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_index sa,
                        const T *b, pc_index sb, T *da, pc_index sda)
@@ -481,6 +221,8 @@ SFX(pc_div_backward_b)(pc_index n, const T *dy, pc_index sdy, const T *a, pc_ind
         db[i * sdb] -= dy[i * sdy] * a[i * sa] / (bi * bi);
     }
 }
+
+#undef PC_ARITH_FORWARD
 
 /* pow: y = a^b                     da += dy b a^(b-1), db += dy a^b ln a
  * (for a = 0 the exponent's gradient is taken as 0, as PyTorch does) */

@@ -5,10 +5,11 @@
  * Branch-free straight-line code: every case (tiny, huge, NaN) is computed and then
  * selected, so GCC/Clang turn a loop over these into SIMD code. Accuracy against the
  * exact value (tests/test_vmath.py checks every 997th float): e^x, e^x − 1 and tanh x
- * within 2 ulp, ln(1 + x) within 3 ulp; x·Φ(x) within 16 ulp where ½ + ½ erf(x/√2)
- * cancels (x ≈ −1.4), a few ulp elsewhere; denormal results aside (those carry the
- * absolute error of the float format). The float64 kernels keep
- * libm: gradient checks want its last bits. Pure C.
+ * within 2 ulp, ln(1 + x) within 3 ulp, x·Φ(x) within 16 ulp (the bound the tests
+ * hold it to; its formula has no cancelling branch); denormal results aside (those carry
+ * the absolute error of the float format). Under FMA (the AVX2 and AVX-512 builds of
+ * the unary maps) e^(−x²/2) splits x² with an fma. The float64 kernels keep libm:
+ * gradient checks want its last bits. Pure C.
  */
 #ifndef PC_VMATH_H
 #define PC_VMATH_H
@@ -39,9 +40,10 @@ pc_vhornerf(float x, const float *c, int n)
 }
 
 /* Cephes' coefficients: e^r = 1 + r + r² EXP_P(r) on [−ln2/2, ln2/2]; ln(1 + f) =
- * f − f²/2 + f³ LOG_P(f) on [√½ − 1, √2 − 1]; tanh x = x + x³ TANH_P(x²) on |x| < 0.625;
- * erf u = u ERF_T(u²) on |u| < 1; erfc u = e^(−u²) (1/u) ERFC_P(1/u²) on [1, 2),
- * ERFC_R(1/u²) on [2, 14) */
+ * f − f²/2 + f³ LOG_P(f) on [√½ − 1, √2 − 1]; tanh x = x + x³ TANH_P(x²) on |x| < 0.625.
+ * ERFCX_Q: e^(u²) erfc(u) = t ERFCX_Q(t), t = 1/(1 + 0.4 u), for every u ≥ 0 (a weighted
+ * least-squares fit in t ∈ [0, 1], relative error 1.3e-8; ERFCX_Q(0) = 0.4/√π is the
+ * asymptote 1/(u√π)). */
 static const float PC_EXP_P[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
                                   4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
 static const float PC_LOG_P[9] = {7.0376836292e-2f,  -1.1514610310e-1f, 1.1676998740e-1f,
@@ -49,46 +51,47 @@ static const float PC_LOG_P[9] = {7.0376836292e-2f,  -1.1514610310e-1f, 1.167699
                                   2.0000714765e-1f,  -2.4999993993e-1f, 3.3333331174e-1f};
 static const float PC_TANH_P[5] = {-5.70498872745e-3f, 2.06390887954e-2f, -5.37397155531e-2f,
                                    1.33314422036e-1f, -3.33332819422e-1f};
-static const float PC_ERF_T[7] = {7.853861353153693e-5f,  -8.010193625184903e-4f,
-                                  5.188327685732524e-3f,  -2.685381193529856e-2f,
-                                  1.128358514861418e-1f,  -3.761262582423300e-1f,
-                                  1.128379165726710e+0f};
-static const float PC_ERFC_P[9] = {2.326819970068386e-2f,  -1.387039388740657e-1f,
-                                   3.687424674597105e-1f,  -5.824733027278666e-1f,
-                                   6.210004621745983e-1f,  -4.944515323274145e-1f,
-                                   3.404879937665872e-1f,  -2.741127028184656e-1f,
-                                   5.638259427386472e-1f};
-static const float PC_ERFC_R[8] = {-1.047766399936249e+1f, 1.297719955372516e+1f,
-                                   -7.495518717768503e+0f, 2.921019019210786e+0f,
-                                   -1.015265279202700e+0f, 4.218463358204948e-1f,
-                                   -2.820767439740514e-1f, 5.641895067754075e-1f};
+static const float PC_ERFCX_Q[11] = {-2.921510860e-02f, 1.404466629e-01f, -2.355271131e-01f,
+                                     1.375612020e-01f,  -4.689499363e-02f, 8.391631395e-02f,
+                                     1.190083250e-01f,  1.717392802e-01f,  2.076137364e-01f,
+                                     2.256758511e-01f,  2.256758362e-01f};
 
-/* e^r − 1 for r = x − n·ln 2 ∈ [−ln2/2, ln2/2], n = round(x / ln 2) stored in *fn (a
- * float holding an integer): r + r² EXP_P(r), Cephes' degree-7 polynomial. */
+/* e^r − 1 for r = x + lo − n·ln 2 ∈ [−ln2/2, ln2/2], n = round((x + lo) / ln 2) stored
+ * in *fn (a float holding an integer): r + r² EXP_P(r), Cephes' degree-7 polynomial.
+ * lo is a small correction to x (−0 for a plain x): x − n·ln2_hi is exact, lo joins after. */
 static inline float
-pc_vexpm1_reducedf(float x, float *fn)
+pc_vexpm1_reducedf(float x, float lo, float *fn)
 {
     const float magic = 12582912.0f;                  /* 1.5 · 2^23: round to nearest */
-    float n = (x * 1.44269504088896341f + magic) - magic;
+    float n = ((x + lo) * 1.44269504088896341f + magic) - magic;
     float r = x - n * 0.693359375f;                    /* ln 2 in two parts (Cody–Waite) */
     r = r - n * -2.12194440e-4f;
+    r = r + lo;
     *fn = n;
     return pc_vhornerf(r, PC_EXP_P, 6) * (r * r) + r;
 }
 
-/* e^x = 2^n · e^r (pc_vexpm1_reducedf); 2^n applied in two halves so that results
- * between FLT_MIN and the smallest denormal round instead of flushing to 0. */
+/* e^(x + lo) = 2^n · e^r (pc_vexpm1_reducedf) for x ∈ [−104, 88.8] and a small lo; 2^n
+ * applied in two halves so that results between FLT_MIN and the smallest denormal round
+ * instead of flushing to 0. The ends of that range give the edges by themselves: 2^n
+ * overflows to inf for x > 88.72 (e^r ≥ 1 there), e^r 2^−150 rounds to 0 below −103.97,
+ * and NaN stays NaN through every step. */
+static inline float
+pc_vexp_rangef(float x, float lo)
+{
+    float fn;
+    float p = pc_vexpm1_reducedf(x, lo, &fn) + 1.0f;
+    int32_t n = (int32_t)fn;
+    int32_t n1 = n >> 1;                               /* n1, n − n1 ∈ [−75, 64] */
+    return p * pc_pow2if(n1) * pc_pow2if(n - n1);
+}
+
+/* e^x: x clamped to [−104, 88.8]; lo = −0, which x + lo and r + lo fold away (the
+ * identity for every x, ±0 too) */
 static inline float
 pc_vexpf(float x)
 {
-    float fn;
-    float p = pc_vexpm1_reducedf(x > 88.8f ? 88.8f : (x < -104.0f ? -104.0f : x), &fn) + 1.0f;
-    int32_t n = (int32_t)fn;
-    int32_t n1 = n / 2;
-    float y = p * pc_pow2if(n1) * pc_pow2if(n - n1);
-    y = x > 88.72283905f ? INFINITY : y;
-    y = x < -103.972077f ? 0.0f : y;
-    return x != x ? x : y;                             /* NaN in, NaN out */
+    return pc_vexp_rangef(x > 88.8f ? 88.8f : (x < -104.0f ? -104.0f : x), -0.0f);
 }
 
 /* tanh x: odd polynomial (Cephes tanhf) for |x| < 0.625, else sign(x)·(1 − 2/(e^{2|x|} + 1));
@@ -113,7 +116,7 @@ static inline float
 pc_vexpm1f(float x)
 {
     float fn;
-    float em1 = pc_vexpm1_reducedf(x > 10.0f ? 10.0f : (x < -30.0f ? -30.0f : x), &fn);
+    float em1 = pc_vexpm1_reducedf(x > 10.0f ? 10.0f : (x < -30.0f ? -30.0f : x), -0.0f, &fn);
     float s = pc_pow2if((int32_t)fn);
     float y = s * em1 + (s - 1.0f);
     y = x > 10.0f ? pc_vexpf(x) - 1.0f : y;
@@ -154,21 +157,29 @@ pc_vlog1pf(float x)
     return x != x ? x : y;
 }
 
-/* e^(−x²/2) without the rounding error of x²: |x| = h + l with h its top 12 bits, so
- * h² is exact and x² = h² + l(|x| + h);  e^(−x²/2) = e^(−h²/2) · e^(−l(x + h)/2). */
+/* e^(−x²/2) without the rounding error of x²: −x²/2 = p + e exactly, then one e^(p + e)
+ * (pc_vexp_rangef). With FMA, p = −x²/2 rounded and e = fma(−|x|/2, |x|, −p); without,
+ * |x| = hi + l with hi its top 12 bits, so p = −hi²/2 is exact and e = −l(|x| + hi)/2. */
 static inline float
 pc_vgaussf(float x)
 {
-    float ax = fabsf(x);
-    ax = ax < 20.0f ? ax : 20.0f;                      /* e^−200 is 0 in float; inf too */
+    float ax = fabsf(x);       /* not clamped: that made GCC compute the exp twice and select */
+#ifdef __FMA__
+    float h = -0.5f * ax;                              /* exact */
+    float p = h * ax;
+    float e = fmaf(h, ax, -p);
+#else
     int32_t bits;
     memcpy(&bits, &ax, sizeof bits);
     bits &= (int32_t)0xfffff000;
-    float h;
-    memcpy(&h, &bits, sizeof h);
-    float l = ax - h;
-    float y = pc_vexpf(-0.5f * (h * h)) * pc_vexpf(-0.5f * (l * (ax + h)));
-    return x != x ? x : y;
+    float hi;
+    memcpy(&hi, &bits, sizeof hi);
+    float p = -0.5f * (hi * hi);
+    float e = -0.5f * ((ax - hi) * (ax + hi));
+#endif
+    /* below −104 the result is 0, and e may be NaN there (x² = inf): both replaced */
+    int low = p < -104.0f;
+    return pc_vexp_rangef(low ? -104.0f : p, low ? 0.0f : e);     /* NaN stays NaN */
 }
 
 /* float64: e^(−x²/2) and s·Φ(x), Φ(x) = ½ erfc(−x/√2), straight from libm */
@@ -183,30 +194,21 @@ pc_scaled_normcdf(double x, double s)
     return s * (0.5 * erfc(-x * 0.70710678118654752440));
 }
 
-/* s·Φ(x), Φ(x) = ½ erfc(−x/√2) the standard normal CDF, by Cephes' erff/erfcf, u = x/√2:
- *   |u| < 1:  Φ = ½ + ½ u T(u²)
- *   |u| ≥ 1:  Q = ½ erfc(|u|) = ½ e^(−x²/2) (1/|u|) P(1/u²) (R for |u| ≥ 2),
- *             Φ = Q for x < 0, 1 − Q for x > 0.
- * e^(−x²/2) comes from x itself (pc_vgaussf), not from the rounded u, which keeps the
- * far tail accurate, and it is multiplied in last: x·Φ(x) (gelu) stays a normal float
- * down to x ≈ −13.2 although Φ(x) alone is denormal there. NaN stays NaN. */
+/* s·Φ(x), Φ(x) = ½ erfc(−x/√2) the standard normal CDF. With u = |x|/√2,
+ *   Q = ½ erfc(u) = ½ e^(−x²/2) t ERFCX_Q(t),  t = 1/(1 + 0.4 u),
+ *   Φ = Q for x < 0, 1 − Q for x ≥ 0:
+ * one formula for every x (no branch: nothing to compute twice and select), no
+ * cancellation (Q ≤ ½). e^(−x²/2) comes from x itself (pc_vgaussf), not from the
+ * rounded u, which keeps the far tail accurate, and it is multiplied in last: x·Φ(x)
+ * (gelu) stays a normal float down to x ≈ −13.2 although Φ(x) alone is denormal there.
+ * NaN stays NaN (through t). */
 static inline float
 pc_vscaled_normcdff(float x, float s)
 {
-    float u = x * 0.70710678118654752f;
-    float au = fabsf(u);
-    float z = u * u;
-    float t = pc_vhornerf(z, PC_ERF_T, 7);
-    float mid = s * (0.5f + 0.5f * (u * t));
-    float q = 1.0f / (au > 1.0f ? au : 1.0f);
-    float y = q * q;
-    float pp = pc_vhornerf(y, PC_ERFC_P, 9);
-    float pr = pc_vhornerf(y, PC_ERFC_R, 8);
-    float tail = (0.5f * q * (au < 2.0f ? pp : pr));
-    float g = pc_vgaussf(x);                        /* once: both sides of the select use it */
-    float phi = x < 0.0f ? (s * tail) * g : s * (1.0f - tail * g);
-    phi = au < 1.0f ? mid : phi;
-    return x != x ? x : phi;
+    float t = 1.0f / (1.0f + 0.282842712474619010f * fabsf(x));   /* 0.4/√2 */
+    float half = 0.5f * (t * pc_vhornerf(t, PC_ERFCX_Q, 11));
+    float g = pc_vgaussf(x);
+    return x < 0.0f ? (s * half) * g : s * (1.0f - half * g);      /* NaN: t is NaN */
 }
 
 #endif
