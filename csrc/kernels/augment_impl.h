@@ -11,6 +11,7 @@ typedef struct {
     const pc_affine *g;
     pc_index N, H, W, C, OH, OW, P;
     double lo, hi;
+    int overwrite;              /* resize backward: dx = … (fresh buffer), not dx += … */
 } SFX(augment_job);
 
 /* ---- affine transform ---------------------------------------------------------------- */
@@ -184,45 +185,73 @@ SFX(pc_affine_transform_backward)(const T *dy, T *dx, const pc_affine *g)
 
 /* ---- bilinear resize ----------------------------------------------------------------- */
 
+#define SFX_RESIZE_BLOCK 128    /* output columns whose nodes are computed at once */
+
+/* Image n, output columns [o0, o0 + len): the column nodes once for the block, the row
+ * nodes once per row; each output pixel's weights are (T)(row weight · column weight).
+ * Forward: y = Σ_k w[k]·x_k in node order. Backward: dx_k += w[k]·dy node by node (nodes
+ * coincide at the last row/column), every pixel in (i, o) order. */
+PC_SIMD_CLONES static void
+SFX(resize_block)(const SFX(augment_job) *j, pc_index n, pc_index o0, pc_index len,
+                  int backward)
+{
+    pc_index H = j->H, W = j->W, C = j->C, q0[SFX_RESIZE_BLOCK], q1[SFX_RESIZE_BLOCK];
+    double wq1[SFX_RESIZE_BLOCK];
+    for (pc_index o = 0; o < len; o++) {
+        pc_resize_axis(o0 + o, W, j->OW, &q0[o], &q1[o], &wq1[o]);
+        q0[o] *= C;
+        q1[o] *= C;
+    }
+    for (pc_index i = 0; i < j->OH; i++) {
+        pc_index r0, r1;
+        double wr1;
+        pc_resize_axis(i, H, j->OH, &r0, &r1, &wr1);
+        const double wr0 = 1 - wr1;
+        const pc_index top = (n * H + r0) * W * C, bottom = (n * H + r1) * W * C;
+        const pc_index out = ((n * j->OH + i) * j->OW + o0) * C;
+        for (pc_index o = 0; o < len; o++) {
+            const double wq0 = 1 - wq1[o];
+            const T w0 = (T)(wr0 * wq0), w1 = (T)(wr0 * wq1[o]), w2 = (T)(wr1 * wq0),
+                    w3 = (T)(wr1 * wq1[o]);
+            const pc_index in0 = top + q0[o], in1 = top + q1[o], in2 = bottom + q0[o],
+                           in3 = bottom + q1[o];
+            if (backward) {
+                const T *restrict dy = j->src + out + o * C;
+                T *dx0 = j->dst + in0, *dx1 = j->dst + in1, *dx2 = j->dst + in2,
+                  *dx3 = j->dst + in3;
+                for (pc_index c = 0; c < C; c++)
+                    dx0[c] += w0 * dy[c];
+                for (pc_index c = 0; c < C; c++)
+                    dx1[c] += w1 * dy[c];
+                for (pc_index c = 0; c < C; c++)
+                    dx2[c] += w2 * dy[c];
+                for (pc_index c = 0; c < C; c++)
+                    dx3[c] += w3 * dy[c];
+            }
+            else {
+                const T *x0 = j->src + in0, *x1 = j->src + in1, *x2 = j->src + in2,
+                        *x3 = j->src + in3;
+                T *restrict y = j->dst + out + o * C;
+                for (pc_index c = 0; c < C; c++)
+                    y[c] = w0 * x0[c] + w1 * x1[c] + w2 * x2[c] + w3 * x3[c];
+            }
+        }
+    }
+}
+
 static void
 SFX(resize_images)(void *ctx, pc_index n0, pc_index n1, int backward)
 {
     const SFX(augment_job) *j = ctx;
-    pc_index H = j->H, W = j->W, C = j->C;
-    for (pc_index n = n0; n < n1; n++)
-        for (pc_index i = 0; i < j->OH; i++) {
-            pc_index r[2], q[2];
-            double wr1, wq1;
-            pc_resize_axis(i, H, j->OH, &r[0], &r[1], &wr1);
-            for (pc_index o = 0; o < j->OW; o++) {
-                double wr[2] = {1 - wr1, wr1}, wq[2];
-                pc_resize_axis(o, W, j->OW, &q[0], &q[1], &wq1);
-                wq[0] = 1 - wq1;
-                wq[1] = wq1;
-                pc_index out = ((n * j->OH + i) * j->OW + o) * C;
-                T w[4];
-                pc_index in[4];
-                for (int a = 0; a < 2; a++)
-                    for (int b = 0; b < 2; b++) {
-                        w[2 * a + b] = (T)(wr[a] * wq[b]);
-                        in[2 * a + b] = ((n * H + r[a]) * W + q[b]) * C;
-                    }
-                if (backward)   /* node by node: nodes coincide at the last row/column */
-                    for (int k = 0; k < 4; k++) {
-                        T *dx = j->dst + in[k];
-                        const T *dy = j->src + out;
-                        for (pc_index c = 0; c < C; c++)
-                            dx[c] += w[k] * dy[c];
-                    }
-                else {          /* y = Σ_k w[k]·x_k, in node order */
-                    const T *x0 = j->src + in[0], *x1 = j->src + in[1], *x2 = j->src + in[2],
-                            *x3 = j->src + in[3];
-                    T *y = j->dst + out;
-                    for (pc_index c = 0; c < C; c++)
-                        y[c] = w[0] * x0[c] + w[1] * x1[c] + w[2] * x2[c] + w[3] * x3[c];
-                }
-            }
-        }
+    for (pc_index n = n0; n < n1; n++) {
+        if (backward && j->overwrite)   /* this image's dx, zeroed while it is in cache */
+            memset(j->dst + n * j->H * j->W * j->C, 0,
+                   (size_t)(j->H * j->W * j->C) * sizeof(T));
+        for (pc_index o0 = 0; o0 < j->OW; o0 += SFX_RESIZE_BLOCK)
+            SFX(resize_block)(j, n, o0, j->OW - o0 < SFX_RESIZE_BLOCK ? j->OW - o0
+                                                                       : SFX_RESIZE_BLOCK,
+                              backward);
+    }
 }
 
 static void
@@ -248,12 +277,14 @@ SFX(pc_resize_bilinear_forward)(const T *x, T *y, pc_index N, pc_index H, pc_ind
 
 void
 SFX(pc_resize_bilinear_backward)(const T *dy, T *dx, pc_index N, pc_index H, pc_index W,
-                                 pc_index C, pc_index OH, pc_index OW)
+                                 pc_index C, pc_index OH, pc_index OW, int overwrite)
 {
     SFX(augment_job) j = {.src = dy, .dst = dx, .N = N, .H = H, .W = W, .C = C, .OH = OH,
-                          .OW = OW};
+                          .OW = OW, .overwrite = overwrite};
     pc_parallel_for(N, pc_parallel_grain(4 * OH * OW * C), SFX(resize_backward_images), &j);
 }
+
+#undef SFX_RESIZE_BLOCK
 
 /* ---- contrast ------------------------------------------------------------------------ */
 
