@@ -18,9 +18,10 @@ typedef struct {
 
 /* The 1 (nearest) or 4 (bilinear) input pixels an output pixel reads: offset[k] into
  * the image (N·H·W·C layout, pixel-major), −1 where the node is outside the image in
- * constant mode (it reads fill_value); w[k] = row weight · column weight */
+ * constant mode (it reads fill_value); w[k] = row weight · column weight; inner: the
+ * four bilinear nodes are x(r, q), x(r, q + 1), x(r + 1, q), x(r + 1, q + 1), all inside */
 typedef struct {
-    int count;
+    int count, inner;
     T w[4];
     pc_index offset[4];
 } SFX(affine_taps);
@@ -30,12 +31,35 @@ SFX(affine_taps_of)(const pc_node1d *rows, const pc_node1d *cols, int nodes, pc_
                     pc_index C, SFX(affine_taps) *taps)
 {
     taps->count = nodes * nodes;
+    taps->inner = 0;
     for (int a = 0; a < nodes; a++)
         for (int b = 0; b < nodes; b++) {
             taps->w[a * nodes + b] = (T)(rows[a].weight * cols[b].weight);
             taps->offset[a * nodes + b] = rows[a].valid && cols[b].valid
                                           ? (rows[a].index * W + cols[b].index) * C : -1;
         }
+}
+
+/* The bilinear taps of (row u, column v) when all four nodes lie inside the image
+ * (0 ≤ u < H − 1, 0 ≤ v < W − 1: no fill mode applies, ⌊·⌋ is a truncation), exactly
+ * as pc_nodes and affine_taps_of give them; 0 (taps untouched) otherwise */
+static inline int
+SFX(affine_inner_taps)(double u, double v, pc_index H, pc_index W, pc_index C,
+                       SFX(affine_taps) *taps)
+{
+    if (!(u >= 0 && u < (double)(H - 1) && v >= 0 && v < (double)(W - 1)))
+        return 0;
+    pc_index r = (pc_index)u, q = (pc_index)v;
+    double fr = u - (double)r, fq = v - (double)q, wr[2] = {1.0 - fr, fr},
+           wq[2] = {1.0 - fq, fq};
+    taps->count = 4;
+    taps->inner = 1;
+    for (int a = 0; a < 2; a++)
+        for (int b = 0; b < 2; b++) {
+            taps->w[2 * a + b] = (T)(wr[a] * wq[b]);
+            taps->offset[2 * a + b] = ((r + a) * W + q + b) * C;
+        }
+    return 1;
 }
 
 /* y[c] = Σ_k w[k]·x_k[c] (x_k = fill_value outside); nearest: y = the pixel, copied */
@@ -50,6 +74,19 @@ SFX(affine_pixel_forward)(const SFX(affine_taps) *tp, const T *x, T fill, pc_ind
             memcpy(y, x + tp->offset[0], (size_t)C * sizeof(T));
         return;
     }
+    if (tp->inner) {                    /* no fill to select: the same sums, unrolled */
+        const T *x0 = x + tp->offset[0], *x1 = x + tp->offset[1], *x2 = x + tp->offset[2],
+                *x3 = x + tp->offset[3];
+        for (pc_index c = 0; c < C; c++) {
+            T s = 0;
+            s += tp->w[0] * x0[c];
+            s += tp->w[1] * x1[c];
+            s += tp->w[2] * x2[c];
+            s += tp->w[3] * x3[c];
+            y[c] = s;
+        }
+        return;
+    }
     for (pc_index c = 0; c < C; c++) {
         T s = 0;
         for (int k = 0; k < 4; k++)
@@ -62,6 +99,18 @@ SFX(affine_pixel_forward)(const SFX(affine_taps) *tp, const T *x, T fill, pc_ind
 static inline void
 SFX(affine_pixel_backward)(const SFX(affine_taps) *tp, const T *dy, pc_index C, T *dx)
 {
+    const T *w = tp->w;
+    if (tp->inner && w[0] != 0 && w[1] != 0 && w[2] != 0 && w[3] != 0) {
+        T *d0 = dx + tp->offset[0], *d1 = dx + tp->offset[1], *d2 = dx + tp->offset[2],
+          *d3 = dx + tp->offset[3];         /* four distinct pixels: one add each */
+        for (pc_index c = 0; c < C; c++) {
+            d0[c] += w[0] * dy[c];
+            d1[c] += w[1] * dy[c];
+            d2[c] += w[2] * dy[c];
+            d3[c] += w[3] * dy[c];
+        }
+        return;
+    }
     for (int k = 0; k < tp->count; k++) {
         T w = tp->w[k], *d;
         if (tp->offset[k] < 0 || w == 0)
@@ -128,15 +177,17 @@ SFX(affine_image)(const SFX(augment_job) *job, pc_index n, pc_node1d *nodes, int
         for (pc_index j = 0; j < W; j++) {
             SFX(affine_taps) taps;
             pc_index out = image + (i * W + j) * C;
-            const pc_node1d *r = rows + 2 * i, *q = cols + 2 * j;
-            if (!separable) {       /* column a0·j + a1·i + a2, row b0·j + b1·i + b2 */
-                pc_nodes(t[3] * (double)j + t[4] * (double)i + t[5], H, g->interpolation,
-                         g->fill_mode, pr);
-                pc_nodes(t[0] * (double)j + t[1] * (double)i + t[2], W, g->interpolation,
-                         g->fill_mode, pq);
-                r = pr, q = pq;
+            if (separable)
+                SFX(affine_taps_of)(rows + 2 * i, cols + 2 * j, count, W, C, &taps);
+            else {                  /* column a0·j + a1·i + a2, row b0·j + b1·i + b2 */
+                double u = t[3] * (double)j + t[4] * (double)i + t[5],
+                       v = t[0] * (double)j + t[1] * (double)i + t[2];
+                if (count == 1 || !SFX(affine_inner_taps)(u, v, H, W, C, &taps)) {
+                    pc_nodes(u, H, g->interpolation, g->fill_mode, pr);
+                    pc_nodes(v, W, g->interpolation, g->fill_mode, pq);
+                    SFX(affine_taps_of)(pr, pq, count, W, C, &taps);
+                }
             }
-            SFX(affine_taps_of)(r, q, count, W, C, &taps);
             if (backward)
                 SFX(affine_pixel_backward)(&taps, job->src + out, C, job->dst + image);
             else
