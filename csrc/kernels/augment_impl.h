@@ -11,6 +11,7 @@ typedef struct {
     const pc_affine *g;
     pc_index N, H, W, C, OH, OW, P;
     double lo, hi;
+    int backward;               /* affine, resize: dx from dy rather than y from x */
     int overwrite;              /* resize backward: dx = … (fresh buffer), not dx += … */
 } SFX(augment_job);
 
@@ -196,42 +197,28 @@ SFX(affine_image)(const SFX(augment_job) *job, pc_index n, pc_node1d *nodes, int
 }
 
 static void
-SFX(affine_images)(void *ctx, pc_index n0, pc_index n1, int backward)
+SFX(affine_images)(void *ctx, pc_index n0, pc_index n1)
 {
     const SFX(augment_job) *job = ctx;
     /* the separable route's scratch; without it every map goes per pixel */
     pc_node1d *nodes = malloc(2 * (size_t)(job->g->H + job->g->W) * sizeof *nodes);
     for (pc_index n = n0; n < n1; n++)
-        SFX(affine_image)(job, n, nodes, backward);
+        SFX(affine_image)(job, n, nodes, job->backward);
     free(nodes);
-}
-
-static void
-SFX(affine_forward_images)(void *ctx, pc_index n0, pc_index n1)
-{
-    SFX(affine_images)(ctx, n0, n1, 0);
-}
-
-static void
-SFX(affine_backward_images)(void *ctx, pc_index n0, pc_index n1)
-{
-    SFX(affine_images)(ctx, n0, n1, 1);
 }
 
 void
 SFX(pc_affine_transform_forward)(const T *x, T *y, const pc_affine *g)
 {
     SFX(augment_job) job = {.src = x, .dst = y, .g = g};
-    pc_parallel_for(g->N, pc_parallel_grain(4 * g->H * g->W * g->C),
-                    SFX(affine_forward_images), &job);
+    pc_parallel_for(g->N, pc_parallel_grain(4 * g->H * g->W * g->C), SFX(affine_images), &job);
 }
 
 void
 SFX(pc_affine_transform_backward)(const T *dy, T *dx, const pc_affine *g)
 {
-    SFX(augment_job) job = {.src = dy, .dst = dx, .g = g};
-    pc_parallel_for(g->N, pc_parallel_grain(4 * g->H * g->W * g->C),
-                    SFX(affine_backward_images), &job);
+    SFX(augment_job) job = {.src = dy, .dst = dx, .g = g, .backward = 1};
+    pc_parallel_for(g->N, pc_parallel_grain(4 * g->H * g->W * g->C), SFX(affine_images), &job);
 }
 
 /* ---- bilinear resize ----------------------------------------------------------------- */
@@ -291,30 +278,18 @@ SFX(resize_block)(const SFX(augment_job) *j, pc_index n, pc_index o0, pc_index l
 }
 
 static void
-SFX(resize_images)(void *ctx, pc_index n0, pc_index n1, int backward)
+SFX(resize_images)(void *ctx, pc_index n0, pc_index n1)
 {
     const SFX(augment_job) *j = ctx;
     for (pc_index n = n0; n < n1; n++) {
-        if (backward && j->overwrite)   /* this image's dx, zeroed while it is in cache */
+        if (j->backward && j->overwrite)   /* this image's dx, zeroed while it is in cache */
             memset(j->dst + n * j->H * j->W * j->C, 0,
                    (size_t)(j->H * j->W * j->C) * sizeof(T));
         for (pc_index o0 = 0; o0 < j->OW; o0 += SFX_RESIZE_BLOCK)
             SFX(resize_block)(j, n, o0, j->OW - o0 < SFX_RESIZE_BLOCK ? j->OW - o0
                                                                        : SFX_RESIZE_BLOCK,
-                              backward);
+                              j->backward);
     }
-}
-
-static void
-SFX(resize_forward_images)(void *ctx, pc_index n0, pc_index n1)
-{
-    SFX(resize_images)(ctx, n0, n1, 0);
-}
-
-static void
-SFX(resize_backward_images)(void *ctx, pc_index n0, pc_index n1)
-{
-    SFX(resize_images)(ctx, n0, n1, 1);
 }
 
 void
@@ -323,7 +298,7 @@ SFX(pc_resize_bilinear_forward)(const T *x, T *y, pc_index N, pc_index H, pc_ind
 {
     SFX(augment_job) j = {.src = x, .dst = y, .N = N, .H = H, .W = W, .C = C, .OH = OH,
                           .OW = OW};
-    pc_parallel_for(N, pc_parallel_grain(4 * OH * OW * C), SFX(resize_forward_images), &j);
+    pc_parallel_for(N, pc_parallel_grain(4 * OH * OW * C), SFX(resize_images), &j);
 }
 
 void
@@ -331,8 +306,8 @@ SFX(pc_resize_bilinear_backward)(const T *dy, T *dx, pc_index N, pc_index H, pc_
                                  pc_index C, pc_index OH, pc_index OW, int overwrite)
 {
     SFX(augment_job) j = {.src = dy, .dst = dx, .N = N, .H = H, .W = W, .C = C, .OH = OH,
-                          .OW = OW, .overwrite = overwrite};
-    pc_parallel_for(N, pc_parallel_grain(4 * OH * OW * C), SFX(resize_backward_images), &j);
+                          .OW = OW, .backward = 1, .overwrite = overwrite};
+    pc_parallel_for(N, pc_parallel_grain(4 * OH * OW * C), SFX(resize_images), &j);
 }
 
 #undef SFX_RESIZE_BLOCK
