@@ -8,7 +8,7 @@ import pytest
 
 import pycnn
 from pycnn.layers import (Conv2D, Flatten, RandomContrast, RandomCrop, RandomFlip,
-                          RandomRotation, RandomTranslation, RandomZoom)
+                          RandomRotation, RandomTranslation, RandomZoom, UpSampling2D)
 from pycnn.models import Sequential
 
 import reference
@@ -272,9 +272,48 @@ def test_bad_inputs_name_the_layer():
 # ---- UpSampling2D(interpolation='bilinear'): the same resize kernel --------------------------
 
 
+def test_wide_bilinear_upsampling_and_a_gradient_that_exists():
+    """more than one block of 128 output columns; x used twice: the first backward writes
+    a fresh x.grad, the second adds into it"""
+    x = np.random.default_rng(2).normal(size=(1, 2, 70, 2))
+    layer = UpSampling2D((1, 2), interpolation="bilinear")
+    np.testing.assert_allclose(layer(x).numpy(), reference.resize_bilinear(x, 2, 140), atol=1e-6)
+    assert pycnn.gradcheck(lambda x: layer(x) + layer(x) * 3.0, [x])
+
+
+def _two_thread_counts(step):
+    previous = pycnn.get_num_threads()
+    try:
+        one, two = step(1), step(2)
+    finally:
+        pycnn.set_num_threads(previous)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda: UpSampling2D(2, interpolation="bilinear"), (16, 10, 70, 8)),
+    (lambda: RandomRotation(0.3, seed=1), (64, 28, 28, 1)),
+    (lambda: RandomRotation(0.3, fill_mode="constant", seed=1), (64, 28, 28, 3)),
+], ids=["bilinear_upsampling", "rotation", "rotation_constant"])
+def test_resize_and_rotation_are_bit_identical_at_any_thread_count(make, shape):
+    x = np.random.default_rng(3).normal(size=shape).astype(np.float32)
+
+    def step(threads):
+        pycnn.set_num_threads(threads)
+        layer = make()
+        t = pycnn.tensor(x, requires_grad=True)
+        y = layer(t, training=True)
+        dy = np.sin(np.arange(y.numpy().size, dtype=np.float32)).reshape(y.shape)
+        y.backward(dy)
+        first = t.grad.numpy().copy()
+        layer(t, training=True).backward(dy)        # into the gradient that exists
+        return [y.numpy().copy(), first, t.grad.numpy().copy()]
+    _two_thread_counts(step)
+
+
 @pytest.mark.parametrize("size", [(2, 2), (3, 1), (1, 4)])
 def test_bilinear_upsampling_matches_reference_keras_and_torch(size, keras, torch):
-    from pycnn.layers import UpSampling2D
     x = images(h=3, w=4)
     layer = UpSampling2D(size, interpolation="bilinear")
     y = layer(x).numpy()
@@ -296,7 +335,6 @@ def test_bilinear_upsampling_matches_reference_keras_and_torch(size, keras, torc
 
 
 def test_bilinear_upsampling_interop(tmp_path, keras, torch):
-    from pycnn.layers import UpSampling2D
     model = Sequential([Conv2D(2, 3, input_shape=(5, 5, 1)),
                         UpSampling2D((2, 3), interpolation="bilinear"), Flatten()])
     assert_round_trips(model, images(n=3, h=5, w=5, c=1) / 255, tmp_path, torch=torch,
@@ -304,6 +342,5 @@ def test_bilinear_upsampling_interop(tmp_path, keras, torch):
 
 
 def test_upsampling_refuses_other_interpolations():
-    from pycnn.layers import UpSampling2D
     with pytest.raises(ValueError, match="interpolation must be 'nearest' or 'bilinear'"):
         UpSampling2D(interpolation="bicubic")

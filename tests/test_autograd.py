@@ -143,6 +143,38 @@ def test_assigned_grad_is_copied_so_backward_never_writes_into_the_callers_array
     np.testing.assert_array_equal(other.numpy(), [5.0, 5.0])
 
 
+def test_backward_never_writes_into_the_seed_and_kept_gradients_accumulate():
+    seed = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
+    before = seed.copy()
+    x = pycnn.tensor(np.zeros((2, 2)), requires_grad=True)
+    for _ in range(2):                      # a fresh graph each time: the root's gradient
+        (x * 2.0).backward(seed)            # is dropped after its backward
+    np.testing.assert_array_equal(x.grad.numpy(), 4 * before)
+    y = x * 3.0
+    y.retain_grad()                         # kept: later backwards add into it
+    y.backward(seed, retain_graph=True)
+    y.backward(seed)
+    np.testing.assert_array_equal(y.grad.numpy(), 2 * before)
+    leaf = pycnn.tensor(np.zeros((2, 2)), requires_grad=True)
+    leaf.backward(seed)                     # a leaf root keeps its gradient
+    leaf.backward(seed)
+    np.testing.assert_array_equal(leaf.grad.numpy(), 2 * before)
+    with pycnn.keep_grads():
+        z = x * 1.0
+        z.backward(seed)
+        z.backward(seed)
+    np.testing.assert_array_equal(z.grad.numpy(), 2 * before)
+    np.testing.assert_array_equal(seed, before)
+
+
+def test_seed_that_is_a_gradient_the_backward_adds_into_is_read_before_it_changes():
+    x = pycnn.tensor(np.zeros((2, 2)), requires_grad=True)
+    x.grad = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
+    g = x.grad.numpy()                      # x.grad's own memory
+    x.transpose(1, 0).backward(g)           # x.grad += gᵀ, g read as it was
+    np.testing.assert_array_equal(x.grad.numpy(), [[2.0, 5.0], [5.0, 8.0]])
+
+
 # ---- every reduction, structure op and matrix product of the op registry (ops.def) --------
 
 def _registry_ops(*families):

@@ -71,15 +71,43 @@ nomem:
     return -1;
 }
 
-/* root.grad += seed, creating root.grad when absent */
+/* 1 when the byte ranges of arrays a and b overlap */
 static int
-seed_gradient(TensorObject *root, PyArrayObject *seed)
+arrays_overlap(PyArrayObject *a, PyArrayObject *b)
+{
+    const char *a0 = PyArray_BYTES(a), *b0 = PyArray_BYTES(b);
+    return a0 < b0 + PyArray_NBYTES(b) && b0 < a0 + PyArray_NBYTES(a);
+}
+
+/* Whether root.grad may be the seed itself rather than a copy of it: the gradient of a
+ * non-leaf root that nobody keeps is read once, by root's own backward (backward
+ * functions never write into their dout), and dropped right after, so it is never
+ * accumulated into in place. A kept gradient (a leaf's, retain_grad, retain_grads) may
+ * be, later, so it gets a copy; so does a seed whose memory overlaps a gradient this
+ * backward writes into (y.backward(x.grad)). */
+static int
+seed_can_alias(TensorObject *root, PyArrayObject *seed, int retain_grads,
+               TensorObject *const *order, Py_ssize_t n)
+{
+    if (root->grad != NULL || root->node == NULL || root->retain_grad || retain_grads)
+        return 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (order[i]->grad != NULL && arrays_overlap(PC_DATA(order[i]->grad), seed))
+            return 0;
+    return 1;
+}
+
+/* root.grad += seed, creating root.grad when absent: the seed itself when `alias`, else
+ * a copy */
+static int
+seed_gradient(TensorObject *root, PyArrayObject *seed, int alias)
 {
     PyObject *sum;
     if (root->grad == NULL) {
-        PyArrayObject *g = pc_pool_array(PyArray_NDIM(seed), PyArray_SHAPE(seed),
-                                         PyArray_TYPE(seed), 0);    /* a big seed recycles */
-        if (g == NULL || PyArray_CopyInto(g, seed) < 0) {
+        PyArrayObject *g = alias ? (PyArrayObject *)Py_NewRef(seed)
+                                 : pc_pool_array(PyArray_NDIM(seed), PyArray_SHAPE(seed),
+                                                 PyArray_TYPE(seed), 0);    /* recycled */
+        if (g == NULL || (!alias && PyArray_CopyInto(g, seed) < 0)) {
             Py_XDECREF(g);
             return -1;
         }
@@ -139,7 +167,7 @@ pc_backward(PyObject *root_obj, PyArrayObject *seed, int retain_graph, int retai
     TensorObject **order = NULL;
     PyObject *keep = NULL, *outer_keep = NULL;
     Py_ssize_t n = 0;
-    int status = -1;
+    int status = -1, alias = 0;
 
     if (!root->requires_grad) {
         PyErr_SetString(PyExc_RuntimeError,
@@ -164,7 +192,8 @@ pc_backward(PyObject *root_obj, PyArrayObject *seed, int retain_graph, int retai
             goto done;
         }
     }
-    if (seed_gradient(root, seed) < 0)
+    alias = seed_can_alias(root, seed, retain_grads, order, n);
+    if (seed_gradient(root, seed, alias) < 0)
         goto done;
     if ((keep = PyList_New(0)) == NULL)
         goto done;
@@ -192,6 +221,8 @@ pc_backward(PyObject *root_obj, PyArrayObject *seed, int retain_graph, int retai
         Py_XSETREF(pc_kept_root, Py_NewRef(root_obj));
     status = 0;
 done:
+    if (alias && root->grad != NULL && PC_DATA(root->grad) == seed)
+        Py_CLEAR(root->grad);       /* a failed backward: the caller's seed is not kept */
     if (keep != NULL) {
         pc_keepalive = outer_keep;
         Py_DECREF(keep);

@@ -77,15 +77,16 @@ int
 pc_grad_resize_bilinear(pc_node *node, PyArrayObject *dout)
 {
     PyArrayObject *x = PC_DATA(node->parents[0]), *dx;
+    int fresh;
 
-    if (pc_grad_buffer(node, 0, &dx) < 0)
+    if (pc_grad_buffer_to_overwrite(node, 0, &dx, &fresh) < 0)     /* fresh: not zeroed */
         return -1;
     if (dx == NULL)
         return 0;
     PC_DISPATCH_NOGIL(PyArray_SIZE(dout), PyArray_TYPE(dout), pc_resize_bilinear_backward,
                       PyArray_DATA(dout), PyArray_DATA(dx), PyArray_DIM(x, 0), PyArray_DIM(x, 1),
                       PyArray_DIM(x, 2), PyArray_DIM(x, 3), PyArray_DIM(dout, 1),
-                      PyArray_DIM(dout, 2));
+                      PyArray_DIM(dout, 2), fresh);
     return 0;
 }
 

@@ -51,25 +51,10 @@ done:
     return result;
 }
 
-int
-pc_grad_global_avg_pool2d(pc_node *node, PyArrayObject *dout)
-{
-    PyArrayObject *dx;
-    pc_index N, P, C;
-    int fresh;
-
-    if (pc_grad_buffer_to_overwrite(node, 0, &dx, &fresh) < 0)     /* fresh: not zeroed */
-        return -1;
-    if (dx == NULL)
-        return 0;
-    image_sizes(PC_DATA(node->parents[0]), &N, &P, &C);
-    PC_DISPATCH_NOGIL(PyArray_SIZE(dx), PyArray_TYPE(dout), pc_global_avg_pool_backward,
-                      PyArray_DATA(dout), PyArray_DATA(dx), N, P, C, fresh);
-    return 0;
-}
-
-int
-pc_grad_global_max_pool2d(pc_node *node, PyArrayObject *dout)
+/* dx of either global pool: avg spreads dy[n, c] / P over the image, max sends dy[n, c]
+ * to its pixel (N·C updates into an existing gradient, not worth the GIL) */
+static int
+grad_global_pool2d(pc_node *node, PyArrayObject *dout, int is_max)
 {
     PyArrayObject *dx, *arg = (PyArrayObject *)node->saved[0];
     pc_index N, P, C;
@@ -80,13 +65,28 @@ pc_grad_global_max_pool2d(pc_node *node, PyArrayObject *dout)
     if (dx == NULL)
         return 0;
     image_sizes(PC_DATA(node->parents[0]), &N, &P, &C);
-    if (fresh)              /* writes all of dx */
+    if (!is_max)
+        PC_DISPATCH_NOGIL(PyArray_SIZE(dx), PyArray_TYPE(dout), pc_global_avg_pool_backward,
+                          PyArray_DATA(dout), PyArray_DATA(dx), N, P, C, fresh);
+    else if (fresh)         /* writes all of dx */
         PC_DISPATCH_NOGIL(PyArray_SIZE(dx), PyArray_TYPE(dout), pc_global_max_pool_backward,
                           PyArray_DATA(dout), PyArray_DATA(arg), PyArray_DATA(dx), N, P, C, 1);
-    else                    /* N·C updates */
+    else
         PC_DISPATCH(PyArray_TYPE(dout), pc_global_max_pool_backward, PyArray_DATA(dout),
                     PyArray_DATA(arg), PyArray_DATA(dx), N, P, C, 0);
     return 0;
+}
+
+int
+pc_grad_global_avg_pool2d(pc_node *node, PyArrayObject *dout)
+{
+    return grad_global_pool2d(node, dout, 0);
+}
+
+int
+pc_grad_global_max_pool2d(pc_node *node, PyArrayObject *dout)
+{
+    return grad_global_pool2d(node, dout, 1);
 }
 
 PyObject *

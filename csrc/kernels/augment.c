@@ -6,6 +6,7 @@
 
 #include "augment.h"
 #include "parallel.h"
+#include "simd.h"
 
 /* a mod n in [0, n) for any sign of a (Python's %) */
 static inline pc_index

@@ -44,11 +44,13 @@ void pc_resize_bilinear_forward_f32(const float *x, float *y, pc_index N, pc_ind
                                     pc_index W, pc_index C, pc_index OH, pc_index OW);
 void pc_resize_bilinear_forward_f64(const double *x, double *y, pc_index N, pc_index H,
                                     pc_index W, pc_index C, pc_index OH, pc_index OW);
-/* dx += the transpose                                                   accumulates */
+/* dx (+)= the transpose: overwrite 0 adds into dx, 1 writes all of it (a fresh buffer) */
 void pc_resize_bilinear_backward_f32(const float *dy, float *dx, pc_index N, pc_index H,
-                                     pc_index W, pc_index C, pc_index OH, pc_index OW);
+                                     pc_index W, pc_index C, pc_index OH, pc_index OW,
+                                     int overwrite);
 void pc_resize_bilinear_backward_f64(const double *dy, double *dx, pc_index N, pc_index H,
-                                     pc_index W, pc_index C, pc_index OH, pc_index OW);
+                                     pc_index W, pc_index C, pc_index OH, pc_index OW,
+                                     int overwrite);
 
 /* y = clip((x − m)·f + m, lo, hi); mean (N, C) = m                       overwrites */
 void pc_contrast_forward_f32(const float *x, float *y, float *mean, const double *f,

@@ -11,15 +11,18 @@ typedef struct {
     const pc_affine *g;
     pc_index N, H, W, C, OH, OW, P;
     double lo, hi;
+    int backward;               /* affine, resize: dx from dy rather than y from x */
+    int overwrite;              /* resize backward: dx = … (fresh buffer), not dx += … */
 } SFX(augment_job);
 
 /* ---- affine transform ---------------------------------------------------------------- */
 
 /* The 1 (nearest) or 4 (bilinear) input pixels an output pixel reads: offset[k] into
  * the image (N·H·W·C layout, pixel-major), −1 where the node is outside the image in
- * constant mode (it reads fill_value); w[k] = row weight · column weight */
+ * constant mode (it reads fill_value); w[k] = row weight · column weight; inner: the
+ * four bilinear nodes are x(r, q), x(r, q + 1), x(r + 1, q), x(r + 1, q + 1), all inside */
 typedef struct {
-    int count;
+    int count, inner;
     T w[4];
     pc_index offset[4];
 } SFX(affine_taps);
@@ -29,12 +32,35 @@ SFX(affine_taps_of)(const pc_node1d *rows, const pc_node1d *cols, int nodes, pc_
                     pc_index C, SFX(affine_taps) *taps)
 {
     taps->count = nodes * nodes;
+    taps->inner = 0;
     for (int a = 0; a < nodes; a++)
         for (int b = 0; b < nodes; b++) {
             taps->w[a * nodes + b] = (T)(rows[a].weight * cols[b].weight);
             taps->offset[a * nodes + b] = rows[a].valid && cols[b].valid
                                           ? (rows[a].index * W + cols[b].index) * C : -1;
         }
+}
+
+/* The bilinear taps of (row u, column v) when all four nodes lie inside the image
+ * (0 ≤ u < H − 1, 0 ≤ v < W − 1: no fill mode applies, ⌊·⌋ is a truncation), exactly
+ * as pc_nodes and affine_taps_of give them; 0 (taps untouched) otherwise */
+static inline int
+SFX(affine_inner_taps)(double u, double v, pc_index H, pc_index W, pc_index C,
+                       SFX(affine_taps) *taps)
+{
+    if (!(u >= 0 && u < (double)(H - 1) && v >= 0 && v < (double)(W - 1)))
+        return 0;
+    pc_index r = (pc_index)u, q = (pc_index)v;
+    double fr = u - (double)r, fq = v - (double)q, wr[2] = {1.0 - fr, fr},
+           wq[2] = {1.0 - fq, fq};
+    taps->count = 4;
+    taps->inner = 1;
+    for (int a = 0; a < 2; a++)
+        for (int b = 0; b < 2; b++) {
+            taps->w[2 * a + b] = (T)(wr[a] * wq[b]);
+            taps->offset[2 * a + b] = ((r + a) * W + q + b) * C;
+        }
+    return 1;
 }
 
 /* y[c] = Σ_k w[k]·x_k[c] (x_k = fill_value outside); nearest: y = the pixel, copied */
@@ -49,6 +75,19 @@ SFX(affine_pixel_forward)(const SFX(affine_taps) *tp, const T *x, T fill, pc_ind
             memcpy(y, x + tp->offset[0], (size_t)C * sizeof(T));
         return;
     }
+    if (tp->inner) {                    /* no fill to select: the same sums, unrolled */
+        const T *x0 = x + tp->offset[0], *x1 = x + tp->offset[1], *x2 = x + tp->offset[2],
+                *x3 = x + tp->offset[3];
+        for (pc_index c = 0; c < C; c++) {
+            T s = 0;
+            s += tp->w[0] * x0[c];
+            s += tp->w[1] * x1[c];
+            s += tp->w[2] * x2[c];
+            s += tp->w[3] * x3[c];
+            y[c] = s;
+        }
+        return;
+    }
     for (pc_index c = 0; c < C; c++) {
         T s = 0;
         for (int k = 0; k < 4; k++)
@@ -61,6 +100,18 @@ SFX(affine_pixel_forward)(const SFX(affine_taps) *tp, const T *x, T fill, pc_ind
 static inline void
 SFX(affine_pixel_backward)(const SFX(affine_taps) *tp, const T *dy, pc_index C, T *dx)
 {
+    const T *w = tp->w;
+    if (tp->inner && w[0] != 0 && w[1] != 0 && w[2] != 0 && w[3] != 0) {
+        T *d0 = dx + tp->offset[0], *d1 = dx + tp->offset[1], *d2 = dx + tp->offset[2],
+          *d3 = dx + tp->offset[3];         /* four distinct pixels: one add each */
+        for (pc_index c = 0; c < C; c++) {
+            d0[c] += w[0] * dy[c];
+            d1[c] += w[1] * dy[c];
+            d2[c] += w[2] * dy[c];
+            d3[c] += w[3] * dy[c];
+        }
+        return;
+    }
     for (int k = 0; k < tp->count; k++) {
         T w = tp->w[k], *d;
         if (tp->offset[k] < 0 || w == 0)
@@ -127,15 +178,17 @@ SFX(affine_image)(const SFX(augment_job) *job, pc_index n, pc_node1d *nodes, int
         for (pc_index j = 0; j < W; j++) {
             SFX(affine_taps) taps;
             pc_index out = image + (i * W + j) * C;
-            const pc_node1d *r = rows + 2 * i, *q = cols + 2 * j;
-            if (!separable) {       /* column a0·j + a1·i + a2, row b0·j + b1·i + b2 */
-                pc_nodes(t[3] * (double)j + t[4] * (double)i + t[5], H, g->interpolation,
-                         g->fill_mode, pr);
-                pc_nodes(t[0] * (double)j + t[1] * (double)i + t[2], W, g->interpolation,
-                         g->fill_mode, pq);
-                r = pr, q = pq;
+            if (separable)
+                SFX(affine_taps_of)(rows + 2 * i, cols + 2 * j, count, W, C, &taps);
+            else {                  /* column a0·j + a1·i + a2, row b0·j + b1·i + b2 */
+                double u = t[3] * (double)j + t[4] * (double)i + t[5],
+                       v = t[0] * (double)j + t[1] * (double)i + t[2];
+                if (count == 1 || !SFX(affine_inner_taps)(u, v, H, W, C, &taps)) {
+                    pc_nodes(u, H, g->interpolation, g->fill_mode, pr);
+                    pc_nodes(v, W, g->interpolation, g->fill_mode, pq);
+                    SFX(affine_taps_of)(pr, pq, count, W, C, &taps);
+                }
             }
-            SFX(affine_taps_of)(r, q, count, W, C, &taps);
             if (backward)
                 SFX(affine_pixel_backward)(&taps, job->src + out, C, job->dst + image);
             else
@@ -144,97 +197,99 @@ SFX(affine_image)(const SFX(augment_job) *job, pc_index n, pc_node1d *nodes, int
 }
 
 static void
-SFX(affine_images)(void *ctx, pc_index n0, pc_index n1, int backward)
+SFX(affine_images)(void *ctx, pc_index n0, pc_index n1)
 {
     const SFX(augment_job) *job = ctx;
     /* the separable route's scratch; without it every map goes per pixel */
     pc_node1d *nodes = malloc(2 * (size_t)(job->g->H + job->g->W) * sizeof *nodes);
     for (pc_index n = n0; n < n1; n++)
-        SFX(affine_image)(job, n, nodes, backward);
+        SFX(affine_image)(job, n, nodes, job->backward);
     free(nodes);
-}
-
-static void
-SFX(affine_forward_images)(void *ctx, pc_index n0, pc_index n1)
-{
-    SFX(affine_images)(ctx, n0, n1, 0);
-}
-
-static void
-SFX(affine_backward_images)(void *ctx, pc_index n0, pc_index n1)
-{
-    SFX(affine_images)(ctx, n0, n1, 1);
 }
 
 void
 SFX(pc_affine_transform_forward)(const T *x, T *y, const pc_affine *g)
 {
     SFX(augment_job) job = {.src = x, .dst = y, .g = g};
-    pc_parallel_for(g->N, pc_parallel_grain(4 * g->H * g->W * g->C),
-                    SFX(affine_forward_images), &job);
+    pc_parallel_for(g->N, pc_parallel_grain(4 * g->H * g->W * g->C), SFX(affine_images), &job);
 }
 
 void
 SFX(pc_affine_transform_backward)(const T *dy, T *dx, const pc_affine *g)
 {
-    SFX(augment_job) job = {.src = dy, .dst = dx, .g = g};
-    pc_parallel_for(g->N, pc_parallel_grain(4 * g->H * g->W * g->C),
-                    SFX(affine_backward_images), &job);
+    SFX(augment_job) job = {.src = dy, .dst = dx, .g = g, .backward = 1};
+    pc_parallel_for(g->N, pc_parallel_grain(4 * g->H * g->W * g->C), SFX(affine_images), &job);
 }
 
 /* ---- bilinear resize ----------------------------------------------------------------- */
 
-static void
-SFX(resize_images)(void *ctx, pc_index n0, pc_index n1, int backward)
+#define SFX_RESIZE_BLOCK 128    /* output columns whose nodes are computed at once */
+
+/* Image n, output columns [o0, o0 + len): the column nodes once for the block, the row
+ * nodes once per row; each output pixel's weights are (T)(row weight · column weight).
+ * Forward: y = Σ_k w[k]·x_k in node order. Backward: dx_k += w[k]·dy node by node (nodes
+ * coincide at the last row/column), every pixel in (i, o) order. */
+PC_SIMD_CLONES static void
+SFX(resize_block)(const SFX(augment_job) *j, pc_index n, pc_index o0, pc_index len,
+                  int backward)
 {
-    const SFX(augment_job) *j = ctx;
-    pc_index H = j->H, W = j->W, C = j->C;
-    for (pc_index n = n0; n < n1; n++)
-        for (pc_index i = 0; i < j->OH; i++) {
-            pc_index r[2], q[2];
-            double wr1, wq1;
-            pc_resize_axis(i, H, j->OH, &r[0], &r[1], &wr1);
-            for (pc_index o = 0; o < j->OW; o++) {
-                double wr[2] = {1 - wr1, wr1}, wq[2];
-                pc_resize_axis(o, W, j->OW, &q[0], &q[1], &wq1);
-                wq[0] = 1 - wq1;
-                wq[1] = wq1;
-                pc_index out = ((n * j->OH + i) * j->OW + o) * C;
-                T w[4];
-                pc_index in[4];
-                for (int a = 0; a < 2; a++)
-                    for (int b = 0; b < 2; b++) {
-                        w[2 * a + b] = (T)(wr[a] * wq[b]);
-                        in[2 * a + b] = ((n * H + r[a]) * W + q[b]) * C;
-                    }
-                if (backward)   /* node by node: nodes coincide at the last row/column */
-                    for (int k = 0; k < 4; k++) {
-                        T *dx = j->dst + in[k];
-                        const T *dy = j->src + out;
-                        for (pc_index c = 0; c < C; c++)
-                            dx[c] += w[k] * dy[c];
-                    }
-                else {          /* y = Σ_k w[k]·x_k, in node order */
-                    const T *x0 = j->src + in[0], *x1 = j->src + in[1], *x2 = j->src + in[2],
-                            *x3 = j->src + in[3];
-                    T *y = j->dst + out;
-                    for (pc_index c = 0; c < C; c++)
-                        y[c] = w[0] * x0[c] + w[1] * x1[c] + w[2] * x2[c] + w[3] * x3[c];
-                }
+    pc_index H = j->H, W = j->W, C = j->C, q0[SFX_RESIZE_BLOCK], q1[SFX_RESIZE_BLOCK];
+    double wq1[SFX_RESIZE_BLOCK];
+    for (pc_index o = 0; o < len; o++) {
+        pc_resize_axis(o0 + o, W, j->OW, &q0[o], &q1[o], &wq1[o]);
+        q0[o] *= C;
+        q1[o] *= C;
+    }
+    for (pc_index i = 0; i < j->OH; i++) {
+        pc_index r0, r1;
+        double wr1;
+        pc_resize_axis(i, H, j->OH, &r0, &r1, &wr1);
+        const double wr0 = 1 - wr1;
+        const pc_index top = (n * H + r0) * W * C, bottom = (n * H + r1) * W * C;
+        const pc_index out = ((n * j->OH + i) * j->OW + o0) * C;
+        for (pc_index o = 0; o < len; o++) {
+            const double wq0 = 1 - wq1[o];
+            const T w0 = (T)(wr0 * wq0), w1 = (T)(wr0 * wq1[o]), w2 = (T)(wr1 * wq0),
+                    w3 = (T)(wr1 * wq1[o]);
+            const pc_index in0 = top + q0[o], in1 = top + q1[o], in2 = bottom + q0[o],
+                           in3 = bottom + q1[o];
+            if (backward) {
+                const T *restrict dy = j->src + out + o * C;
+                T *dx0 = j->dst + in0, *dx1 = j->dst + in1, *dx2 = j->dst + in2,
+                  *dx3 = j->dst + in3;
+                for (pc_index c = 0; c < C; c++)
+                    dx0[c] += w0 * dy[c];
+                for (pc_index c = 0; c < C; c++)
+                    dx1[c] += w1 * dy[c];
+                for (pc_index c = 0; c < C; c++)
+                    dx2[c] += w2 * dy[c];
+                for (pc_index c = 0; c < C; c++)
+                    dx3[c] += w3 * dy[c];
+            }
+            else {
+                const T *x0 = j->src + in0, *x1 = j->src + in1, *x2 = j->src + in2,
+                        *x3 = j->src + in3;
+                T *restrict y = j->dst + out + o * C;
+                for (pc_index c = 0; c < C; c++)
+                    y[c] = w0 * x0[c] + w1 * x1[c] + w2 * x2[c] + w3 * x3[c];
             }
         }
+    }
 }
 
 static void
-SFX(resize_forward_images)(void *ctx, pc_index n0, pc_index n1)
+SFX(resize_images)(void *ctx, pc_index n0, pc_index n1)
 {
-    SFX(resize_images)(ctx, n0, n1, 0);
-}
-
-static void
-SFX(resize_backward_images)(void *ctx, pc_index n0, pc_index n1)
-{
-    SFX(resize_images)(ctx, n0, n1, 1);
+    const SFX(augment_job) *j = ctx;
+    for (pc_index n = n0; n < n1; n++) {
+        if (j->backward && j->overwrite)   /* this image's dx, zeroed while it is in cache */
+            memset(j->dst + n * j->H * j->W * j->C, 0,
+                   (size_t)(j->H * j->W * j->C) * sizeof(T));
+        for (pc_index o0 = 0; o0 < j->OW; o0 += SFX_RESIZE_BLOCK)
+            SFX(resize_block)(j, n, o0, j->OW - o0 < SFX_RESIZE_BLOCK ? j->OW - o0
+                                                                       : SFX_RESIZE_BLOCK,
+                              j->backward);
+    }
 }
 
 void
@@ -243,17 +298,19 @@ SFX(pc_resize_bilinear_forward)(const T *x, T *y, pc_index N, pc_index H, pc_ind
 {
     SFX(augment_job) j = {.src = x, .dst = y, .N = N, .H = H, .W = W, .C = C, .OH = OH,
                           .OW = OW};
-    pc_parallel_for(N, pc_parallel_grain(4 * OH * OW * C), SFX(resize_forward_images), &j);
+    pc_parallel_for(N, pc_parallel_grain(4 * OH * OW * C), SFX(resize_images), &j);
 }
 
 void
 SFX(pc_resize_bilinear_backward)(const T *dy, T *dx, pc_index N, pc_index H, pc_index W,
-                                 pc_index C, pc_index OH, pc_index OW)
+                                 pc_index C, pc_index OH, pc_index OW, int overwrite)
 {
     SFX(augment_job) j = {.src = dy, .dst = dx, .N = N, .H = H, .W = W, .C = C, .OH = OH,
-                          .OW = OW};
-    pc_parallel_for(N, pc_parallel_grain(4 * OH * OW * C), SFX(resize_backward_images), &j);
+                          .OW = OW, .backward = 1, .overwrite = overwrite};
+    pc_parallel_for(N, pc_parallel_grain(4 * OH * OW * C), SFX(resize_images), &j);
 }
+
+#undef SFX_RESIZE_BLOCK
 
 /* ---- contrast ------------------------------------------------------------------------ */
 

@@ -13,6 +13,17 @@ typedef struct {
     const pc_pad_geometry *g;          /* pad2d */
 } SFX(spatial_job);
 
+/* fn over images [0, N) of P pixels × C channels on the thread pool: the whole-image
+ * kernels (global pooling, channel scale) */
+static void
+SFX(over_images)(pc_parallel_fn fn, const T *src, T *dst, pc_index *arg, const T *scale,
+                 pc_index N, pc_index P, pc_index C, int overwrite)
+{
+    SFX(spatial_job) j = {.src = src, .dst = dst, .arg = arg, .scale = scale, .P = P, .C = C,
+                          .overwrite = overwrite};
+    pc_parallel_for(N, pc_parallel_grain(P * C), fn, &j);
+}
+
 static void
 SFX(global_avg_forward_images)(void *ctx, pc_index n0, pc_index n1)
 {
@@ -34,8 +45,7 @@ SFX(global_avg_forward_images)(void *ctx, pc_index n0, pc_index n1)
 void
 SFX(pc_global_avg_pool_forward)(const T *x, T *y, pc_index N, pc_index P, pc_index C)
 {
-    SFX(spatial_job) j = {.src = x, .dst = y, .P = P, .C = C};
-    pc_parallel_for(N, pc_parallel_grain(P * C), SFX(global_avg_forward_images), &j);
+    SFX(over_images)(SFX(global_avg_forward_images), x, y, NULL, NULL, N, P, C, 1);
 }
 
 static void
@@ -62,8 +72,7 @@ void
 SFX(pc_global_avg_pool_backward)(const T *dy, T *dx, pc_index N, pc_index P, pc_index C,
                                  int overwrite)
 {
-    SFX(spatial_job) j = {.src = dy, .dst = dx, .P = P, .C = C, .overwrite = overwrite};
-    pc_parallel_for(N, pc_parallel_grain(P * C), SFX(global_avg_backward_images), &j);
+    SFX(over_images)(SFX(global_avg_backward_images), dy, dx, NULL, NULL, N, P, C, overwrite);
 }
 
 /* A later pixel replaces the running maximum when larger, or when it is the first NaN;
@@ -101,8 +110,7 @@ void
 SFX(pc_global_max_pool_forward)(const T *x, T *y, pc_index *arg, pc_index N, pc_index P,
                                 pc_index C)
 {
-    SFX(spatial_job) j = {.src = x, .dst = y, .arg = arg, .P = P, .C = C};
-    pc_parallel_for(N, pc_parallel_grain(P * C), SFX(global_max_forward_images), &j);
+    SFX(over_images)(SFX(global_max_forward_images), x, y, arg, NULL, N, P, C, 1);
 }
 
 /* dx written once: dy[n, c] at pixel arg[n, c], 0 at every other pixel */
@@ -127,8 +135,8 @@ SFX(pc_global_max_pool_backward)(const T *dy, const pc_index *arg, T *dx, pc_ind
                                  pc_index P, pc_index C, int overwrite)
 {
     if (overwrite) {
-        SFX(spatial_job) j = {.src = dy, .dst = dx, .arg = (pc_index *)arg, .P = P, .C = C};
-        pc_parallel_for(N, pc_parallel_grain(P * C), SFX(global_max_backward_images), &j);
+        SFX(over_images)(SFX(global_max_backward_images), dy, dx, (pc_index *)arg, NULL, N, P,
+                         C, 1);
         return;
     }
     for (pc_index n = 0; n < N; n++)        /* N·C updates: not worth a thread */
@@ -162,9 +170,7 @@ void
 SFX(pc_channel_scale)(const T *x, const T *s, T *y, pc_index N, pc_index P, pc_index C,
                       int overwrite)
 {
-    SFX(spatial_job) j = {.src = x, .dst = y, .scale = s, .P = P, .C = C,
-                          .overwrite = overwrite};
-    pc_parallel_for(N, pc_parallel_grain(P * C), SFX(channel_scale_images), &j);
+    SFX(over_images)(SFX(channel_scale_images), x, y, NULL, s, N, P, C, overwrite);
 }
 
 /* ---- pad2d: one output row (n, i) at a time; output row ↔ input row is one to one ---- */
