@@ -451,29 +451,43 @@ typedef struct {
     int dx_fresh;
 } SFX(layer_norm_job);
 
+/* Rows are taken LN_GROUP at a time, each step over the group's rows before the next:
+ * the per-row scalar work (a division, a square root) of one row then overlaps the
+ * others' instead of each row waiting for its own. */
+#define LN_GROUP 8
+
 static void
 SFX(layer_norm_forward_rows)(void *ctx, pc_index r0, pc_index r1)
 {
     const SFX(layer_norm_job) *j = ctx;
     const T *restrict gamma = j->gamma, *restrict beta = j->beta;
     pc_index K = j->K;
-    for (pc_index r = r0; r < r1; r++) {
-        const T *restrict x = j->x + r * K;
-        T *restrict y = j->y + r * K;
-        T m = (T)((ACC)SFX(norm_run_sum)(x, K, 0, NORM_SUM_X) / (ACC)K);
-        /* two passes: Σ(x − mean)² does not cancel */
-        ACC v = (ACC)SFX(norm_run_sum)(x, K, m, NORM_SUM_DEV2) / (ACC)K;
-        T i = (T)(1 / sqrt(v + j->eps));
-        if (gamma != NULL && beta != NULL)
-            for (pc_index k = 0; k < K; k++)
-                y[k] = gamma[k] * ((x[k] - m) * i) + beta[k];
-        else
-            for (pc_index k = 0; k < K; k++) {
-                T h = (x[k] - m) * i;
-                y[k] = (gamma != NULL ? gamma[k] * h : h) + (beta != NULL ? beta[k] : 0);
-            }
-        j->mean_out[r] = m;
-        j->inv_out[r] = i;
+    for (pc_index g = r0; g < r1; g += LN_GROUP) {
+        pc_index n = r1 - g < LN_GROUP ? r1 - g : LN_GROUP;
+        T m[LN_GROUP], i[LN_GROUP];
+        ACC v[LN_GROUP];
+        for (pc_index q = 0; q < n; q++)
+            m[q] = (T)((ACC)SFX(norm_run_sum)(j->x + (g + q) * K, K, 0, NORM_SUM_X) / (ACC)K);
+        for (pc_index q = 0; q < n; q++)    /* two passes: Σ(x − mean)² does not cancel */
+            v[q] = (ACC)SFX(norm_run_sum)(j->x + (g + q) * K, K, m[q], NORM_SUM_DEV2) /
+                   (ACC)K;
+        for (pc_index q = 0; q < n; q++)
+            i[q] = (T)(1 / sqrt(v[q] + j->eps));
+        for (pc_index q = 0; q < n; q++) {
+            const T *restrict x = j->x + (g + q) * K;
+            T *restrict y = j->y + (g + q) * K;
+            T mq = m[q], iq = i[q];
+            if (gamma != NULL && beta != NULL)
+                for (pc_index k = 0; k < K; k++)
+                    y[k] = gamma[k] * ((x[k] - mq) * iq) + beta[k];
+            else
+                for (pc_index k = 0; k < K; k++) {
+                    T h = (x[k] - mq) * iq;
+                    y[k] = (gamma != NULL ? gamma[k] * h : h) + (beta != NULL ? beta[k] : 0);
+                }
+            j->mean_out[g + q] = mq;
+            j->inv_out[g + q] = iq;
+        }
     }
 }
 
