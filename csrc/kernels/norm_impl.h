@@ -17,6 +17,7 @@ typedef T SFX(nvec) __attribute__((vector_size(16)));
 typedef T SFX(nuvec) __attribute__((vector_size(16), aligned(sizeof(T)), may_alias));
 #define NORM_VL ((pc_index)(sizeof(SFX(nvec)) / sizeof(T)))
 #define NORM_LOAD(p) (*(const SFX(nuvec) *)(p))
+#define NORM_PREFETCH 8
 
 /* the lanes of a + b added pairwise in a fixed order */
 static inline T
@@ -109,9 +110,19 @@ SFX(norm_columns)(const SFX(norm_sum_job) *j, pc_index r0, pc_index r1, pc_index
             ma = NORM_LOAD(j->mean + c0);
             mb = NORM_LOAD(j->mean + c0 + NORM_VL);
         }
+        /* the rows ahead, once per cache line, when rows are 4 lines or longer: the
+         * walk down a column block then strides past what the hardware prefetchers
+         * bring in time (shorter rows they follow; prefetching them too costs time) */
+        int ahead = what != NORM_SUM_DEV2 && C * (pc_index)sizeof(T) >= 256 &&
+                    (c0 * (pc_index)sizeof(T)) % 64 == 0;
         for (pc_index r = r0; r < r1; r++) {
             const T *x = j->x + r * C + c0;
             SFX(nvec) xa = NORM_LOAD(x), xb = NORM_LOAD(x + NORM_VL);
+            if (ahead && r + NORM_PREFETCH < j->A) {
+                __builtin_prefetch(x + NORM_PREFETCH * C);
+                if (what == NORM_SUM_DY)
+                    __builtin_prefetch(j->dy + (r + NORM_PREFETCH) * C + c0);
+            }
             if (what == NORM_SUM_X) {
                 a1 += xa;
                 b1 += xb;
