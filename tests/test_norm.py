@@ -431,6 +431,39 @@ def test_layer_norm_gradcheck(rng, axis, shape):
     assert pycnn.gradcheck(lambda x, b: layer(x), [x, layer.beta])
 
 
+def _layer_norm_grads(x, gamma, dy, epsilon=1e-3):
+    """dx, dγ, dβ of y = γ·x̂ + β over the last axis, in float64 (the textbook formulas)"""
+    x, dy = np.asarray(x, np.float64), np.asarray(dy, np.float64)
+    inv = 1 / np.sqrt(x.var(axis=-1, keepdims=True) + epsilon)
+    xhat = (x - x.mean(axis=-1, keepdims=True)) * inv
+    g = dy * gamma
+    dx = inv * (g - g.mean(axis=-1, keepdims=True) - xhat * (g * xhat).mean(axis=-1,
+                                                                          keepdims=True))
+    rows = tuple(range(x.ndim - 1))
+    return dx, (dy * xhat).sum(axis=rows), dy.sum(axis=rows)
+
+
+@pytest.mark.parametrize("wanted", ["all", "x", "weights"])
+def test_layer_norm_backward_many_rows(rng, wanted):
+    # 3·67 = 201 rows: several blocks of rows for the column sums, groups of rows cut short
+    shape = (3, 67, 24)
+    layer = random_ln(rng, shape, trainable=wanted != "x")
+    x = rng.normal(1, 2, shape).astype(np.float32)
+    dy = rng.normal(size=shape).astype(np.float32)
+    px = pycnn.tensor(x, requires_grad=wanted != "weights")
+    layer(px).backward(dy)
+    dx, dgamma, dbeta = _layer_norm_grads(x, layer.gamma.numpy().astype(np.float64), dy)
+    if wanted != "weights":
+        np.testing.assert_allclose(px.grad.numpy(), dx, atol=2e-5)
+    else:
+        assert px.grad is None
+    if wanted != "x":
+        np.testing.assert_allclose(layer.gamma.grad.numpy(), dgamma, rtol=1e-5, atol=1e-4)
+        np.testing.assert_allclose(layer.beta.grad.numpy(), dbeta, rtol=1e-5, atol=1e-4)
+    else:
+        assert layer.gamma.grad is None and layer.beta.grad is None
+
+
 def test_layer_norm_matches_keras_and_torch(rng, keras, torch):
     shape = (5, 4, 6, 3)
     for axis in (-1, [2, 3], [1, 2, 3]):

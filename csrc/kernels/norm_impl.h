@@ -17,6 +17,7 @@ typedef T SFX(nvec) __attribute__((vector_size(16)));
 typedef T SFX(nuvec) __attribute__((vector_size(16), aligned(sizeof(T)), may_alias));
 #define NORM_VL ((pc_index)(sizeof(SFX(nvec)) / sizeof(T)))
 #define NORM_LOAD(p) (*(const SFX(nuvec) *)(p))
+#define NORM_PREFETCH 8
 
 /* the lanes of a + b added pairwise in a fixed order */
 static inline T
@@ -109,9 +110,19 @@ SFX(norm_columns)(const SFX(norm_sum_job) *j, pc_index r0, pc_index r1, pc_index
             ma = NORM_LOAD(j->mean + c0);
             mb = NORM_LOAD(j->mean + c0 + NORM_VL);
         }
+        /* the rows ahead, once per cache line, when rows are 4 lines or longer: the
+         * walk down a column block then strides past what the hardware prefetchers
+         * bring in time (shorter rows they follow; prefetching them too costs time) */
+        int ahead = what != NORM_SUM_DEV2 && C * (pc_index)sizeof(T) >= 256 &&
+                    (c0 * (pc_index)sizeof(T)) % 64 == 0;
         for (pc_index r = r0; r < r1; r++) {
             const T *x = j->x + r * C + c0;
             SFX(nvec) xa = NORM_LOAD(x), xb = NORM_LOAD(x + NORM_VL);
+            if (ahead && r + NORM_PREFETCH < j->A) {
+                __builtin_prefetch(x + NORM_PREFETCH * C);
+                if (what == NORM_SUM_DY)
+                    __builtin_prefetch(j->dy + (r + NORM_PREFETCH) * C + c0);
+            }
             if (what == NORM_SUM_X) {
                 a1 += xa;
                 b1 += xb;
@@ -451,29 +462,43 @@ typedef struct {
     int dx_fresh;
 } SFX(layer_norm_job);
 
+/* Rows are taken LN_GROUP at a time, each step over the group's rows before the next:
+ * the per-row scalar work (a division, a square root) of one row then overlaps the
+ * others' instead of each row waiting for its own. */
+#define LN_GROUP 8
+
 static void
 SFX(layer_norm_forward_rows)(void *ctx, pc_index r0, pc_index r1)
 {
     const SFX(layer_norm_job) *j = ctx;
     const T *restrict gamma = j->gamma, *restrict beta = j->beta;
     pc_index K = j->K;
-    for (pc_index r = r0; r < r1; r++) {
-        const T *restrict x = j->x + r * K;
-        T *restrict y = j->y + r * K;
-        T m = (T)((ACC)SFX(norm_run_sum)(x, K, 0, NORM_SUM_X) / (ACC)K);
-        /* two passes: Σ(x − mean)² does not cancel */
-        ACC v = (ACC)SFX(norm_run_sum)(x, K, m, NORM_SUM_DEV2) / (ACC)K;
-        T i = (T)(1 / sqrt(v + j->eps));
-        if (gamma != NULL && beta != NULL)
-            for (pc_index k = 0; k < K; k++)
-                y[k] = gamma[k] * ((x[k] - m) * i) + beta[k];
-        else
-            for (pc_index k = 0; k < K; k++) {
-                T h = (x[k] - m) * i;
-                y[k] = (gamma != NULL ? gamma[k] * h : h) + (beta != NULL ? beta[k] : 0);
-            }
-        j->mean_out[r] = m;
-        j->inv_out[r] = i;
+    for (pc_index g = r0; g < r1; g += LN_GROUP) {
+        pc_index n = r1 - g < LN_GROUP ? r1 - g : LN_GROUP;
+        T m[LN_GROUP], i[LN_GROUP];
+        ACC v[LN_GROUP];
+        for (pc_index q = 0; q < n; q++)
+            m[q] = (T)((ACC)SFX(norm_run_sum)(j->x + (g + q) * K, K, 0, NORM_SUM_X) / (ACC)K);
+        for (pc_index q = 0; q < n; q++)    /* two passes: Σ(x − mean)² does not cancel */
+            v[q] = (ACC)SFX(norm_run_sum)(j->x + (g + q) * K, K, m[q], NORM_SUM_DEV2) /
+                   (ACC)K;
+        for (pc_index q = 0; q < n; q++)
+            i[q] = (T)(1 / sqrt(v[q] + j->eps));
+        for (pc_index q = 0; q < n; q++) {
+            const T *restrict x = j->x + (g + q) * K;
+            T *restrict y = j->y + (g + q) * K;
+            T mq = m[q], iq = i[q];
+            if (gamma != NULL && beta != NULL)
+                for (pc_index k = 0; k < K; k++)
+                    y[k] = gamma[k] * ((x[k] - mq) * iq) + beta[k];
+            else
+                for (pc_index k = 0; k < K; k++) {
+                    T h = (x[k] - mq) * iq;
+                    y[k] = (gamma != NULL ? gamma[k] * h : h) + (beta != NULL ? beta[k] : 0);
+                }
+            j->mean_out[g + q] = mq;
+            j->inv_out[g + q] = iq;
+        }
     }
 }
 
@@ -486,17 +511,16 @@ SFX(pc_layer_norm_forward)(const T *x, pc_index M, pc_index K, const T *gamma, c
     pc_parallel_for(M, pc_parallel_grain(K), SFX(layer_norm_forward_rows), &j);
 }
 
-/* row r: dx (+)= inv · (g − mean_k(g) − x̂ · mean_k(g·x̂)), g = dy·γ */
+/* row r, with a1 = mean_k(g), a2 = inv² · mean_k(g·x̂):
+ * dx (+)= inv · (g − a1) − (x − mean) · a2 = inv · (g − mean_k(g) − x̂ · mean_k(g·x̂)),
+ * g = dy·γ */
 static inline void
-SFX(layer_norm_dx_row)(const SFX(layer_norm_job) *j, pc_index r)
+SFX(layer_norm_dx_row)(const SFX(layer_norm_job) *j, pc_index r, T a1, T a2)
 {
     pc_index K = j->K;
     const T *restrict x = j->x + r * K, *restrict dy = j->dy + r * K, *restrict w = j->gamma;
     T *restrict dx = j->dx + r * K;
-    T m = j->mean[r], i = j->inv[r], a1, a2;
-    SFX(norm_run_dot)(dy, w, x, K, m, &a1, &a2);
-    a1 = (T)((ACC)a1 / (ACC)K);
-    a2 = (T)((ACC)a2 * (ACC)i * (ACC)i * (ACC)i / (ACC)K);    /* inv · mean_k(g·x̂) · inv */
+    T m = j->mean[r], i = j->inv[r];
     if (w == NULL) {
         if (j->dx_fresh)
             for (pc_index k = 0; k < K; k++)
@@ -513,43 +537,66 @@ SFX(layer_norm_dx_row)(const SFX(layer_norm_job) *j, pc_index r)
             dx[k] += i * (dy[k] * w[k] - a1) - (x[k] - m) * a2;
 }
 
-/* rows r0..r1−1 of the column sums: bg[k] += dy·x̂ (γ's), bb[k] += dy (β's) */
+/* row r into the column sums: bg[k] += dy·x̂ (γ's), bb[k] += dy (β's) */
 static inline void
-SFX(layer_norm_columns)(const SFX(layer_norm_job) *j, pc_index r0, pc_index r1,
-                        T *restrict bg, T *restrict bb)
+SFX(layer_norm_columns)(const SFX(layer_norm_job) *j, pc_index r, T *restrict bg,
+                        T *restrict bb)
 {
     pc_index K = j->K;
-    for (pc_index r = r0; r < r1; r++) {
-        const T *restrict x = j->x + r * K, *restrict dy = j->dy + r * K;
-        T m = j->mean[r], i = j->inv[r];
-        for (pc_index k = 0; k < K; k++) {
-            bg[k] += dy[k] * ((x[k] - m) * i);
-            bb[k] += dy[k];
-        }
+    const T *restrict x = j->x + r * K, *restrict dy = j->dy + r * K;
+    T m = j->mean[r], i = j->inv[r];
+    for (pc_index k = 0; k < K; k++) {
+        bg[k] += dy[k] * ((x[k] - m) * i);
+        bb[k] += dy[k];
     }
 }
 
-/* per chunk of rows: dx of its rows; part[k] = Σ dy·x̂, part[K + k] = Σ dy over them */
+/* rows g..g+n−1 (n ≤ LN_GROUP): dx, each row's sums taken before any row's dx (as in
+ * the forward, the rows' scalar steps overlap); each row then added to the column
+ * sums b (Σ dy·x̂, Σ dy; b NULL: none) right after its dx, while it is in cache */
+static inline void
+SFX(layer_norm_backward_group)(const SFX(layer_norm_job) *j, pc_index g, pc_index n, T *b)
+{
+    pc_index K = j->K;
+    T a1[LN_GROUP], a2[LN_GROUP];
+    for (pc_index q = 0; j->dx != NULL && q < n; q++) {
+        pc_index r = g + q;
+        SFX(norm_run_dot)(j->dy + r * K, j->gamma, j->x + r * K, K, j->mean[r], &a1[q],
+                          &a2[q]);
+    }
+    for (pc_index q = 0; j->dx != NULL && q < n; q++) {
+        ACC i = (ACC)j->inv[g + q];
+        a1[q] = (T)((ACC)a1[q] / (ACC)K);
+        a2[q] = (T)((ACC)a2[q] * i * i * i / (ACC)K);     /* inv · mean_k(g·x̂) · inv */
+    }
+    for (pc_index q = 0; q < n; q++) {
+        if (j->dx != NULL)
+            SFX(layer_norm_dx_row)(j, g + q, a1[q], a2[q]);
+        if (b != NULL)
+            SFX(layer_norm_columns)(j, g + q, b, b + K);
+    }
+}
+
+/* per chunk of rows: dx of its rows; part[k] = Σ dy·x̂, part[K + k] = Σ dy over them,
+ * each block of NORM_BLOCK rows summed in T, the blocks in ACC */
 static void
 SFX(layer_norm_backward_chunks)(void *ctx, pc_index c0, pc_index c1)
 {
     const SFX(layer_norm_job) *j = ctx;
     pc_index K = j->K;
     for (pc_index c = c0; c < c1; c++) {
-        ACC *s = j->part + c * 2 * K;
-        T *b = j->block + c * 2 * K;
+        ACC *s = j->part != NULL ? j->part + c * 2 * K : NULL;
+        T *b = j->part != NULL ? j->block + c * 2 * K : NULL;
         pc_index r1 = (c + 1) * j->rows < j->M ? (c + 1) * j->rows : j->M;
-        for (pc_index r = c * j->rows; j->dx != NULL && r < r1; r++)
-            SFX(layer_norm_dx_row)(j, r);
-        if (j->part == NULL)
-            continue;
-        for (pc_index k = 0; k < 2 * K; k++)
+        for (pc_index k = 0; s != NULL && k < 2 * K; k++)
             s[k] = 0;
         for (pc_index r = c * j->rows; r < r1; r += NORM_BLOCK) {
-            for (pc_index k = 0; k < 2 * K; k++)
+            pc_index e = r + NORM_BLOCK < r1 ? r + NORM_BLOCK : r1;
+            for (pc_index k = 0; b != NULL && k < 2 * K; k++)
                 b[k] = 0;
-            SFX(layer_norm_columns)(j, r, r + NORM_BLOCK < r1 ? r + NORM_BLOCK : r1, b, b + K);
-            for (pc_index k = 0; k < 2 * K; k++)
+            for (pc_index g = r; g < e; g += LN_GROUP)
+                SFX(layer_norm_backward_group)(j, g, e - g < LN_GROUP ? e - g : LN_GROUP, b);
+            for (pc_index k = 0; b != NULL && k < 2 * K; k++)
                 s[k] += (ACC)b[k];
         }
     }
