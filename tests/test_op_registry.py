@@ -270,6 +270,11 @@ def test_op_has_gradcheck_reference_and_bad_input(op, rng):
     assert out.dtype == np.float64
     np.testing.assert_allclose(out.numpy(), case.ref(*xs), rtol=1e-9, atol=1e-12)
     assert pycnn.gradcheck(case.fn, xs, **GRADCHECK.get(op["name"], {}))
+    seed = rng.standard_normal(out.shape)       # the root's gradient is the caller's array
+    before = seed.copy()                        # itself (not copied): it is only read
+    out.backward(seed)
+    np.testing.assert_array_equal(seed, before, err_msg=f"{op['name']}: backward wrote "
+                                                        f"into the seed")
     with pytest.raises(case.exc, match=case.match):
         case.bad()
 
