@@ -94,12 +94,16 @@ SFX(dwc_block)(T *restrict out, const T *restrict src, const T *restrict w,
                const pc_index *off, const pc_index *woff, int taps, pc_index nc, int add)
 {
     T a[DWC_CB];
-    for (pc_index i = 0; i < nc; i++)
+    for (pc_index i = 0; i < DWC_CB; i++)
         a[i] = 0;
     for (int t = 0; t < taps; t++) {
         const T *restrict s = src + off[t], *restrict k = w + woff[t];
-        for (pc_index i = 0; i < nc; i++)
-            a[i] += s[i] * k[i];
+        if (nc == DWC_CB)           /* a full block: fixed trip count, whole vectors */
+            for (pc_index i = 0; i < DWC_CB; i++)
+                a[i] += s[i] * k[i];
+        else
+            for (pc_index i = 0; i < nc; i++)
+                a[i] += s[i] * k[i];
     }
     for (pc_index i = 0; i < nc; i++)
         out[i] = add ? out[i] + a[i] : a[i];
@@ -153,6 +157,29 @@ SFX(dwc_list_taps)(const pc_window2d *g, pc_index a, pc_index b, int dx, pc_inde
     return taps;
 }
 
+/* Fast route: the pixels b in [lo, hi) of a row (forward: output columns; dx: input
+ * columns) whose every tap column lies inside, so that their tap lists are one list
+ * shifted by a whole pixel stride (dx: only at stride 1, else the set of taps changes
+ * with b); an empty range otherwise. Columns meeting that form one interval. */
+static inline void
+SFX(dwc_interior)(const pc_window2d *g, int dx, pc_index *lo, pc_index *hi)
+{
+    const pc_index W = dx ? g->W : g->OW;
+    *lo = *hi = 0;
+    if (dx && g->SW != 1)
+        return;
+    for (pc_index b = 0; b < W; b++) {
+        int inside = 1;
+        for (pc_index kw = 0; kw < g->KW && inside; kw++)
+            inside = (dx ? SFX(dwc_out_index)(b + g->PL - kw * (g->GW + 1), 1, g->OW)
+                         : SFX(dwc_in_col)(g, b, kw)) >= 0;
+        if (inside && *lo == *hi)
+            *lo = b, *hi = b + 1;
+        else if (inside)
+            *hi = b + 1;
+    }
+}
+
 /* Fast route, rows [r0, r1) of the forward (dx = 0: r = n·OH + oh, overwrites, then
  * bias and activation) or of dx (dx = 1: input rows r = n·H + ih, accumulates):
  *   y[n, oh, ow, :] = Σ_taps x[n, ih, iw, :] · w[kh, kw, :]
@@ -163,11 +190,21 @@ SFX(dwc_rows_fast)(const SFX(dwc_job) *job, pc_index r0, pc_index r1, int dx)
     const pc_window2d *g = job->g;
     const pc_index C = g->C, H = dx ? g->H : g->OH, W = dx ? g->W : g->OW;
     const pc_index image = dx ? g->OH * g->OW * C : g->H * g->W * C;
-    pc_index off[DWC_MAX_TAPS], woff[DWC_MAX_TAPS];
+    const pc_index step = (dx ? 1 : g->SW) * C;     /* source shift from pixel b to b + 1 */
+    pc_index off[DWC_MAX_TAPS], woff[DWC_MAX_TAPS], ioff[DWC_MAX_TAPS], iwoff[DWC_MAX_TAPS];
+    pc_index lo, hi;
+    SFX(dwc_interior)(g, dx, &lo, &hi);
     for (pc_index r = r0; r < r1; r++) {
         const T *src = (dx ? job->dz : job->x) + (r / H) * image;
         T *row = (dx ? job->dx : job->y) + r * W * C;
+        /* the interior pixels' taps: pixel lo's list, shifted (the same taps, same order) */
+        const int itaps = lo < hi ? SFX(dwc_list_taps)(g, r % H, lo, dx, ioff, iwoff) : 0;
         for (pc_index b = 0; b < W; b++) {
+            if (b >= lo && b < hi) {
+                SFX(dwc_pixel)(row + b * C, src + (b - lo) * step, job->w, ioff, iwoff, itaps,
+                               C, dx);
+                continue;
+            }
             const int taps = SFX(dwc_list_taps)(g, r % H, b, dx, off, woff);
             SFX(dwc_pixel)(row + b * C, src, job->w, off, woff, taps, C, dx);
         }
@@ -199,8 +236,12 @@ SFX(dwc_dot_block)(double *restrict acc, const T *restrict xs, const T *restrict
         a[i] = 0;
     for (pc_index j = 0; j < cols; j++) {
         const T *restrict xp = xs + j * xstep, *restrict dp = dzs + j * C;
-        for (pc_index i = 0; i < nc; i++)
-            a[i] += xp[i] * dp[i];
+        if (nc == DWC_CB)           /* a full block: fixed trip count, whole vectors */
+            for (pc_index i = 0; i < DWC_CB; i++)
+                a[i] += xp[i] * dp[i];
+        else
+            for (pc_index i = 0; i < nc; i++)
+                a[i] += xp[i] * dp[i];
     }
     for (pc_index i = 0; i < nc; i++)
         acc[i] += (double)a[i];
