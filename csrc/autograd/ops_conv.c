@@ -33,6 +33,12 @@ pc_row_slice(PyArrayObject *a, npy_intp r0, npy_intp r1)
     return v;
 }
 
+PyArrayObject *
+pc_image_rows(PyArrayObject *a, const pc_window2d *g, npy_intp n0, npy_intp n1)
+{
+    return pc_row_slice(a, n0 * g->OH * g->OW, n1 * g->OH * g->OW);
+}
+
 npy_intp
 pc_conv_chunk(const pc_window2d *g)
 {
@@ -77,8 +83,7 @@ static int
 conv_chunk_forward(void *ctx, PyArrayObject *cols, npy_intp n0, npy_intp n1)
 {
     const conv_chunk_job *job = ctx;
-    npy_intp per = job->g->OH * job->g->OW;
-    PyArrayObject *rows = pc_row_slice(job->y2d, n0 * per, n1 * per);
+    PyArrayObject *rows = pc_image_rows(job->y2d, job->g, n0, n1);
     int status = -1;
 
     if (rows != NULL) {
@@ -217,8 +222,7 @@ conv_chunk_backward(void *ctx, PyArrayObject *work, npy_intp n0, npy_intp n1)
 {
     const conv_chunk_job *job = ctx;
     const pc_window2d *g = job->g;
-    npy_intp per = g->OH * g->OW;
-    PyArrayObject *dz_rows = pc_row_slice(job->dz2d, n0 * per, n1 * per);
+    PyArrayObject *dz_rows = pc_image_rows(job->dz2d, g, n0, n1);
     int type = PyArray_TYPE(job->x), status = -1;
 
     if (dz_rows == NULL)

@@ -17,6 +17,7 @@ typedef struct {
     const pc_window2d *g;
     pc_index M, blocks;
     int act;
+    int dx_pass;                /* fast route's rows: 0 the forward, 1 the input gradient */
     double *acc;
 } SFX(dwc_job);
 
@@ -85,6 +86,19 @@ SFX(dwc_forward_rows)(void *ctx, pc_index r0, pc_index r1)
     }
 }
 
+/* a[i] += s[i] · k[i], i < nc ≤ DWC_CB; a full block with a fixed trip count, so that
+ * it is whole vectors                                                      accumulates */
+static inline void
+SFX(dwc_fma)(T *restrict a, const T *restrict s, const T *restrict k, pc_index nc)
+{
+    if (nc == DWC_CB)
+        for (pc_index i = 0; i < DWC_CB; i++)
+            a[i] += s[i] * k[i];
+    else
+        for (pc_index i = 0; i < nc; i++)
+            a[i] += s[i] * k[i];
+}
+
 /* The fast route (M = 1, at most DWC_MAX_TAPS taps): a pixel's taps are listed once
  * (offsets into the source image and into w), then summed for DWC_CB channels at a
  * time in registers:
@@ -97,13 +111,7 @@ SFX(dwc_block)(T *restrict out, const T *restrict src, const T *restrict w,
     for (pc_index i = 0; i < DWC_CB; i++)
         a[i] = 0;
     for (int t = 0; t < taps; t++) {
-        const T *restrict s = src + off[t], *restrict k = w + woff[t];
-        if (nc == DWC_CB)           /* a full block: fixed trip count, whole vectors */
-            for (pc_index i = 0; i < DWC_CB; i++)
-                a[i] += s[i] * k[i];
-        else
-            for (pc_index i = 0; i < nc; i++)
-                a[i] += s[i] * k[i];
+        SFX(dwc_fma)(a, src + off[t], w + woff[t], nc);
     }
     for (pc_index i = 0; i < nc; i++)
         out[i] = add ? out[i] + a[i] : a[i];
@@ -180,13 +188,16 @@ SFX(dwc_interior)(const pc_window2d *g, int dx, pc_index *lo, pc_index *hi)
     }
 }
 
-/* Fast route, rows [r0, r1) of the forward (dx = 0: r = n·OH + oh, overwrites, then
- * bias and activation) or of dx (dx = 1: input rows r = n·H + ih, accumulates):
+/* Fast route, rows [r0, r1) of the forward (job->dx_pass = 0: r = n·OH + oh,
+ * overwrites, then bias and activation) or of dx (dx_pass = 1: input rows r = n·H + ih,
+ * accumulates):
  *   y[n, oh, ow, :] = Σ_taps x[n, ih, iw, :] · w[kh, kw, :]
  *   dx[n, ih, iw, :] += Σ_taps dz[n, oh, ow, :] · w[kh, kw, :] */
 static void
-SFX(dwc_rows_fast)(const SFX(dwc_job) *job, pc_index r0, pc_index r1, int dx)
+SFX(dwc_rows_fast)(void *ctx, pc_index r0, pc_index r1)
 {
+    const SFX(dwc_job) *job = ctx;
+    const int dx = job->dx_pass;
     const pc_window2d *g = job->g;
     const pc_index C = g->C, H = dx ? g->H : g->OH, W = dx ? g->W : g->OW;
     const pc_index image = dx ? g->OH * g->OW * C : g->H * g->W * C;
@@ -213,18 +224,6 @@ SFX(dwc_rows_fast)(const SFX(dwc_job) *job, pc_index r0, pc_index r1, int dx)
     }
 }
 
-static void
-SFX(dwc_forward_fast)(void *ctx, pc_index r0, pc_index r1)
-{
-    SFX(dwc_rows_fast)(ctx, r0, r1, 0);
-}
-
-static void
-SFX(dwc_dx_fast)(void *ctx, pc_index r0, pc_index r1)
-{
-    SFX(dwc_rows_fast)(ctx, r0, r1, 1);
-}
-
 /* acc[i] += Σ_{j < cols} xs[j·xstep + i] · dzs[j·C + i], i < nc ≤ DWC_CB; the sum
  * over one output row in T (registers), added to the double partial sums   accumulates */
 static inline void
@@ -234,15 +233,8 @@ SFX(dwc_dot_block)(double *restrict acc, const T *restrict xs, const T *restrict
     T a[DWC_CB];
     for (pc_index i = 0; i < nc; i++)
         a[i] = 0;
-    for (pc_index j = 0; j < cols; j++) {
-        const T *restrict xp = xs + j * xstep, *restrict dp = dzs + j * C;
-        if (nc == DWC_CB)           /* a full block: fixed trip count, whole vectors */
-            for (pc_index i = 0; i < DWC_CB; i++)
-                a[i] += xp[i] * dp[i];
-        else
-            for (pc_index i = 0; i < nc; i++)
-                a[i] += xp[i] * dp[i];
-    }
+    for (pc_index j = 0; j < cols; j++)
+        SFX(dwc_fma)(a, xs + j * xstep, dzs + j * C, nc);
     for (pc_index i = 0; i < nc; i++)
         acc[i] += (double)a[i];
 }
@@ -287,7 +279,7 @@ SFX(pc_conv_depthwise_forward)(const T *x, const T *w, const T *b, T *y, const p
     SFX(dwc_job) job = {.x = x, .w = w, .b = b, .y = y, .g = g, .M = M, .act = act};
     PC_CONV_DEPTHWISE_DISPATCH(SFX(pc_conv_depthwise_forward_avx2), x, w, b, y, g, M, act);
     pc_parallel_for(g->N * g->OH, pc_parallel_grain(g->OW * g->C * M * g->KH * g->KW),
-                    SFX(dwc_fast)(g, M) ? SFX(dwc_forward_fast) : SFX(dwc_forward_rows),
+                    SFX(dwc_fast)(g, M) ? SFX(dwc_rows_fast) : SFX(dwc_forward_rows),
                     &job);
 }
 
@@ -380,13 +372,13 @@ SFX(pc_conv_depthwise_backward)(const T *x, const T *w, const T *dz, T *dx, T *d
     const pc_index blocks = g->N < PC_CONV_DEPTHWISE_BLOCKS ? g->N : PC_CONV_DEPTHWISE_BLOCKS;
     const int fast = SFX(dwc_fast)(g, M);
     SFX(dwc_job) job = {.x = x, .w = w, .dz = dz, .dx = dx, .g = g, .M = M,
-                        .blocks = blocks, .acc = acc};
+                        .blocks = blocks, .dx_pass = 1, .acc = acc};
     const pc_index per_pixel = g->KH * g->KW * g->C * M;
 
     PC_CONV_DEPTHWISE_DISPATCH(SFX(pc_conv_depthwise_backward_avx2), x, w, dz, dx, dw, g, M,
                                acc);
     if (dx != NULL && fast)             /* input rows; the plain route: whole images */
-        pc_parallel_for(g->N * g->H, pc_parallel_grain(g->W * per_pixel), SFX(dwc_dx_fast),
+        pc_parallel_for(g->N * g->H, pc_parallel_grain(g->W * per_pixel), SFX(dwc_rows_fast),
                         &job);
     else if (dx != NULL && dw == NULL)
         pc_parallel_for(g->N, pc_parallel_grain(g->OH * g->OW * per_pixel),
