@@ -7,7 +7,10 @@
  *
  * conv2d with G groups (W (KH, KW, C/G, F), filters [j·F/G, (j+1)·F/G) see channels
  * [j·C/G, (j+1)·C/G)): with C/G = 1 its kernel IS a depthwise kernel with M = F/C (the
- * same memory), so it runs the depthwise kernels above; otherwise each group's channels,
+ * same memory), so it runs the depthwise kernels above; when a group's geometry takes
+ * Winograd, all groups go through it in one pass (ops_conv.c, ops_conv_winograd.c: the
+ * transforms over all channels, the products strided GEMMs on each group's columns);
+ * otherwise each group's channels,
  * filters and output gradient are copied out (kernels/conv_depthwise.h column copies)
  * and go through the route an ordinary conv2d of that group's geometry takes (Winograd,
  * direct or im2col + GEMM, each threaded inside); the groups run in order, so results

@@ -19,6 +19,16 @@
             for (pc_index tw = 0; tw < (TW); tw++, t++)
 #endif
 
+/* The tile kernels inline into each SIMD clone of wino_range (a call out of it would
+ * run the baseline build) */
+#ifndef WINO_INLINE
+#ifdef __GNUC__
+#define WINO_INLINE inline __attribute__((always_inline))
+#else
+#define WINO_INLINE inline
+#endif
+#endif
+
 #ifndef WINO_KINDS
 #define WINO_KINDS              /* the tile kernels, once for both instantiations */
 enum { WINO_INPUT, WINO_INPUT_BACKWARD, WINO_OUTPUT, WINO_OUTPUT_BACKWARD };
@@ -146,7 +156,7 @@ SFX(wino_gather)(T s[16], const T *src, pc_index stride)
 }
 
 /* tile (n, th, tw), the chunk's t-th: its V = Bᵀ d B */
-static inline void
+static WINO_INLINE void
 SFX(wino_input_tile)(const SFX(wino_job) *job, const pc_index *at, pc_index t)
 {
     static const T zeros[WINO_BLK];
@@ -161,7 +171,7 @@ SFX(wino_input_tile)(const SFX(wino_job) *job, const pc_index *at, pc_index t)
 }
 
 /* tile t: dx += B dV Bᵀ on its patch */
-static inline void
+static WINO_INLINE void
 SFX(wino_input_backward_tile)(const SFX(wino_job) *job, const pc_index *at, pc_index t)
 {
     const pc_index stride = job->stride, C = job->g->C;
@@ -192,7 +202,7 @@ SFX(wino_input_backward_tile)(const SFX(wino_job) *job, const pc_index *at, pc_i
 
 /* tile t: y = act(Aᵀ M A + b) on its output pixels (bias and activation once the
  * image's last tile is written) */
-static inline void
+static WINO_INLINE void
 SFX(wino_output_tile)(const SFX(wino_job) *job, const pc_index *at, pc_index n, pc_index th,
                      pc_index tw, pc_index t)
 {
@@ -221,7 +231,7 @@ SFX(wino_output_tile)(const SFX(wino_job) *job, const pc_index *at, pc_index n, 
 }
 
 /* tile t: dM = A dz Aᵀ, and its pixels' share of the image's db */
-static inline void
+static WINO_INLINE void
 SFX(wino_output_backward_tile)(const SFX(wino_job) *job, const pc_index *at, pc_index n,
                               pc_index th, pc_index tw, pc_index t)
 {
