@@ -158,13 +158,15 @@ def test_bad_input_raises_clear_errors(call, exc, match):
         call()
 
 
-def test_many_image_chunks_match_torch(torch):
+@pytest.mark.parametrize("route", ["im2col", "winograd"])
+def test_many_image_chunks_match_torch(torch, route):
     """20 images of 28×28 with 16 channels per group: the patch matrix comes in two
-    chunks (PC_CONV_CHUNK), forward and backward."""
+    chunks (PC_CONV_CHUNK), Winograd's tiles in seven (all groups in one pass, their
+    products strided), forward and backward."""
     rng = np.random.default_rng(6)
     x, w = rng.standard_normal((20, 28, 28, 32)), rng.standard_normal((3, 3, 16, 8))
     xt, wt = pycnn.tensor(x, requires_grad=True), pycnn.tensor(w, requires_grad=True)
-    with switched(_set, "im2col"):
+    with switched(_set, route):
         y = pycnn.conv2d(xt, wt, padding="same", groups=2)
         (y * y).sum().backward()
     tx = torch.from_numpy(x.transpose(0, 3, 1, 2)).requires_grad_(True)

@@ -20,6 +20,7 @@
 #include "kernels/conv.h"
 #include "kernels/conv_direct.h"
 #include "kernels/dense.h"
+#include "kernels/gemm.h"
 
 PyArrayObject *
 pc_row_slice(PyArrayObject *a, npy_intp r0, npy_intp r1)
@@ -31,6 +32,12 @@ pc_row_slice(PyArrayObject *a, npy_intp r0, npy_intp r1)
     if (v != NULL && PyArray_SetBaseObject(v, Py_NewRef(a)) < 0)
         Py_CLEAR(v);
     return v;
+}
+
+PyArrayObject *
+pc_image_rows(PyArrayObject *a, const pc_window2d *g, npy_intp n0, npy_intp n1)
+{
+    return pc_row_slice(a, n0 * g->OH * g->OW, n1 * g->OH * g->OW);
 }
 
 npy_intp
@@ -77,8 +84,7 @@ static int
 conv_chunk_forward(void *ctx, PyArrayObject *cols, npy_intp n0, npy_intp n1)
 {
     const conv_chunk_job *job = ctx;
-    npy_intp per = job->g->OH * job->g->OW;
-    PyArrayObject *rows = pc_row_slice(job->y2d, n0 * per, n1 * per);
+    PyArrayObject *rows = pc_image_rows(job->y2d, job->g, n0, n1);
     int status = -1;
 
     if (rows != NULL) {
@@ -153,6 +159,18 @@ pc_conv_route_forward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *w,
     return status;
 }
 
+/* Whether a conv2d with groups > 1 runs as one Winograd pass over all its groups: when
+ * a group's own geometry takes Winograd and NumPy's CBLAS is there for the strided
+ * products (ops_conv_winograd.c); else group by group (ops_conv_depthwise.c). The
+ * geometry alone decides, so the forward and the backward agree. */
+static int
+grouped_winograd(const pc_window2d *g, npy_intp groups, npy_intp F)
+{
+    pc_window2d gg = *g;
+    gg.C = g->C / groups;
+    return gg.C > 1 && pc_gemm_ready() && pc_conv_route(&gg, F / groups) == PC_ROUTE_WINOGRAD;
+}
+
 PyObject *
 pc_conv2d(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *geometry, int same, int act,
           npy_intp groups)
@@ -170,15 +188,17 @@ pc_conv2d(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *geometry, in
         if ((y = pc_new_array(4, dims, PyArray_TYPE(xa))) == NULL)
             goto done;
     }
-    if (groups > 1) {                  /* group by group (ops_conv_depthwise.c) */
+    if (groups > 1 && !grouped_winograd(&g, groups, F)) {  /* group by group */
         if (pc_conv_grouped_forward(&g, groups, xa, wa, ba, act, y) < 0)
             goto done;
     }
     else {
         int keep = ((TensorObject *)w)->requires_grad && pc_needs_record(b != NULL ? 3 : 2,
                                                                           parents);
-        if (pc_conv_route_forward(&g, xa, wa, ba, act, y, keep ? &v : NULL, keep ? &u : NULL,
-                                  &xp) < 0)
+        if (groups > 1 ? pc_conv_winograd_forward(&g, xa, wa, ba, act, y, keep ? &v : NULL,
+                                                  keep ? &u : NULL) < 0
+                       : pc_conv_route_forward(&g, xa, wa, ba, act, y, keep ? &v : NULL,
+                                               keep ? &u : NULL, &xp) < 0)
             goto done;
     }
     {
@@ -217,8 +237,7 @@ conv_chunk_backward(void *ctx, PyArrayObject *work, npy_intp n0, npy_intp n1)
 {
     const conv_chunk_job *job = ctx;
     const pc_window2d *g = job->g;
-    npy_intp per = g->OH * g->OW;
-    PyArrayObject *dz_rows = pc_row_slice(job->dz2d, n0 * per, n1 * per);
+    PyArrayObject *dz_rows = pc_image_rows(job->dz2d, g, n0, n1);
     int type = PyArray_TYPE(job->x), status = -1;
 
     if (dz_rows == NULL)
@@ -374,7 +393,8 @@ pc_grad_conv2d(pc_node *node, PyArrayObject *dout)
 
     pc_conv_node_geometry(node, &g);
     if (node->args.conv2d.groups > 1)
-        return pc_conv_grouped_backward(&g, node, dout);
+        return grouped_winograd(&g, node->args.conv2d.groups, F)
+               ? winograd_backward(&g, node, dout) : pc_conv_grouped_backward(&g, node, dout);
     /* direct: all of it without an input gradient (or when forced); with one, dz first,
      * then the kernel gradient direct and dx through the patch-matrix GEMM (dz·Wmᵀ) and
      * col2im, which is faster for dx than the direct kernel's horizontal sums */

@@ -7,7 +7,10 @@
  *
  * conv2d with G groups (W (KH, KW, C/G, F), filters [j·F/G, (j+1)·F/G) see channels
  * [j·C/G, (j+1)·C/G)): with C/G = 1 its kernel IS a depthwise kernel with M = F/C (the
- * same memory), so it runs the depthwise kernels above; otherwise each group's channels,
+ * same memory), so it runs the depthwise kernels above; when a group's geometry takes
+ * Winograd, all groups go through it in one pass (ops_conv.c, ops_conv_winograd.c: the
+ * transforms over all channels, the products strided GEMMs on each group's columns);
+ * otherwise each group's channels,
  * filters and output gradient are copied out (kernels/conv_depthwise.h column copies)
  * and go through the route an ordinary conv2d of that group's geometry takes (Winograd,
  * direct or im2col + GEMM, each threaded inside); the groups run in order, so results
@@ -57,45 +60,48 @@ pc_depthwise_conv2d(PyObject *x, PyObject *w, PyObject *b, const pc_window2d *g,
     return result;
 }
 
-/* The backward of a depthwise node, or of a conv2d node with C/G = 1 (M = F/C): dz
- * (with db), then dx and dW in one pass of the kernel */
-static int
-depthwise_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout, npy_intp M)
+/* dz = dy · act'(y) of a conv2d or depthwise node with F output channels, C-contiguous,
+ * and db += Σ dz when the node has a bias (new ref, or NULL with an exception) */
+static PyArrayObject *
+contiguous_dz(pc_node *node, PyArrayObject *dout, npy_intp F)
 {
-    PyArrayObject *x = PC_DATA(node->parents[0]), *w = PC_DATA(node->parents[1]);
-    PyArrayObject *dz = NULL, *dzc = NULL, *acc = NULL, *dx, *dw;
-    npy_intp size = pc_conv_depthwise_workspace(g, M);
-    int status = -1;
-
-    dz = pc_dense_dz(node, dout, node->args.conv2d.act, (PyArrayObject *)node->saved[0],
-                     node->n_parents > 2 ? 2 : -1, g->C * M);
-    if (dz == NULL || pc_grad_buffer(node, 0, &dx) < 0 || pc_grad_buffer(node, 1, &dw) < 0)
-        goto done;
-    if (dx == NULL && dw == NULL) {
-        status = 0;
-        goto done;
-    }
-    if ((dzc = (PyArrayObject *)PyArray_GETCONTIGUOUS(dz)) == NULL ||
-        (dw != NULL && (acc = pc_new_array(1, &size, NPY_FLOAT64)) == NULL))
-        goto done;
-    PC_DISPATCH_NOGIL(PyArray_SIZE(dzc), PyArray_TYPE(x), pc_conv_depthwise_backward,
-                      PyArray_DATA(x), PyArray_DATA(w), PyArray_DATA(dzc),
-                      dx != NULL ? PyArray_DATA(dx) : NULL, dw != NULL ? PyArray_DATA(dw) : NULL,
-                      g, M, acc != NULL ? (double *)PyArray_DATA(acc) : NULL);
-    status = 0;
-done:
+    PyArrayObject *dz = pc_dense_dz(node, dout, node->args.conv2d.act,
+                                    (PyArrayObject *)node->saved[0],
+                                    node->n_parents > 2 ? 2 : -1, F);
+    PyArrayObject *dzc = dz != NULL ? (PyArrayObject *)PyArray_GETCONTIGUOUS(dz) : NULL;
     Py_XDECREF(dz);
-    Py_XDECREF(dzc);
-    Py_XDECREF(acc);
-    return status;
+    return dzc;
 }
 
+/* The backward of a depthwise node, or of a conv2d node with C/G = 1: dz (with db),
+ * then dx and dW in one pass of the kernel. M = dout's channels / x's (a conv2d
+ * node's F/C) */
 int
 pc_grad_depthwise_conv2d(pc_node *node, PyArrayObject *dout)
 {
+    PyArrayObject *x = PC_DATA(node->parents[0]), *w = PC_DATA(node->parents[1]);
+    npy_intp M = PyArray_DIM(dout, 3) / PyArray_DIM(x, 3), size;
+    PyArrayObject *dz = contiguous_dz(node, dout, PyArray_DIM(dout, 3)), *acc = NULL, *dx, *dw;
+    int status = -1;
     pc_window2d g;
+
     pc_conv_node_geometry(node, &g);
-    return depthwise_backward(&g, node, dout, PyArray_DIM(PC_DATA(node->parents[1]), 3));
+    size = pc_conv_depthwise_workspace(&g, M);
+
+    if (dz == NULL || pc_grad_buffer(node, 0, &dx) < 0 || pc_grad_buffer(node, 1, &dw) < 0 ||
+        (dw != NULL && (acc = pc_new_array(1, &size, NPY_FLOAT64)) == NULL))
+        goto done;
+    if (dx != NULL || dw != NULL)
+        PC_DISPATCH_NOGIL(PyArray_SIZE(dz), PyArray_TYPE(x), pc_conv_depthwise_backward,
+                          PyArray_DATA(x), PyArray_DATA(w), PyArray_DATA(dz),
+                          dx != NULL ? PyArray_DATA(dx) : NULL,
+                          dw != NULL ? PyArray_DATA(dw) : NULL, &g, M,
+                          acc != NULL ? (double *)PyArray_DATA(acc) : NULL);
+    status = 0;
+done:
+    Py_XDECREF(dz);
+    Py_XDECREF(acc);
+    return status;
 }
 
 /* A C-contiguous copy of columns [off, off + width) of a, seen as (rows, ld), with the
@@ -234,26 +240,23 @@ int
 pc_conv_grouped_backward(const pc_window2d *g, pc_node *node, PyArrayObject *dout)
 {
     PyArrayObject *x = PC_DATA(node->parents[0]), *w = PC_DATA(node->parents[1]);
-    PyArrayObject *dz = NULL, *dzc = NULL, *dx, *dw;
+    PyArrayObject *dz = NULL, *dx, *dw;
     npy_intp groups = node->args.conv2d.groups, F = PyArray_DIM(w, 3), Cg = g->C / groups;
     pc_window2d gg = *g;
     int status = -1;
 
     if (Cg == 1)
-        return depthwise_backward(g, node, dout, F / g->C);
-    dz = pc_dense_dz(node, dout, node->args.conv2d.act, (PyArrayObject *)node->saved[0],
-                     node->n_parents > 2 ? 2 : -1, F);
-    if (dz == NULL || pc_grad_buffer(node, 0, &dx) < 0 || pc_grad_buffer(node, 1, &dw) < 0 ||
-        (dzc = (PyArrayObject *)PyArray_GETCONTIGUOUS(dz)) == NULL)
+        return pc_grad_depthwise_conv2d(node, dout);
+    if ((dz = contiguous_dz(node, dout, F)) == NULL || pc_grad_buffer(node, 0, &dx) < 0 ||
+        pc_grad_buffer(node, 1, &dw) < 0)
         goto done;
     gg.C = Cg;
     for (npy_intp j = 0; j < groups && (dx != NULL || dw != NULL); j++)
-        if (group_backward(&gg, j, x, w, dzc, dx, dw, F, F / groups) < 0 ||
+        if (group_backward(&gg, j, x, w, dz, dx, dw, F, F / groups) < 0 ||
             PyErr_CheckSignals() < 0)
             goto done;
     status = 0;
 done:
     Py_XDECREF(dz);
-    Py_XDECREF(dzc);
     return status;
 }

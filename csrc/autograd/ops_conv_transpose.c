@@ -28,8 +28,7 @@ static int
 transpose_chunk_forward(void *ctx, PyArrayObject *cols, npy_intp n0, npy_intp n1)
 {
     const transpose_job *job = ctx;
-    npy_intp per = job->g->OH * job->g->OW;
-    PyArrayObject *rows = pc_row_slice(job->x2d, n0 * per, n1 * per);
+    PyArrayObject *rows = pc_image_rows(job->x2d, job->g, n0, n1);
     int status = rows != NULL ? pc_matmul(rows, 0, job->wm, 1, cols, 0) : -1;
 
     if (status == 0)
@@ -78,9 +77,8 @@ static int
 transpose_chunk_backward(void *ctx, PyArrayObject *work, npy_intp n0, npy_intp n1)
 {
     const transpose_job *job = ctx;
-    npy_intp per = job->g->OH * job->g->OW;
-    PyArrayObject *x_rows = pc_row_slice(job->x2d, n0 * per, n1 * per);
-    PyArrayObject *dx_rows = job->dx2d != NULL ? pc_row_slice(job->dx2d, n0 * per, n1 * per)
+    PyArrayObject *x_rows = pc_image_rows(job->x2d, job->g, n0, n1);
+    PyArrayObject *dx_rows = job->dx2d != NULL ? pc_image_rows(job->dx2d, job->g, n0, n1)
                                                : NULL;
     int status = -1;
 

@@ -50,27 +50,42 @@ stack_view(PyArrayObject *buf, npy_intp at, npy_intp tiles, npy_intp cols)
 }
 
 /* c[p] (=|+=) op(a[p]) · op(b[p]) for the 16 planes of C-contiguous (16, r, c) stacks,
- * op(x) = xᵀ when its trans flag is set. On NumPy's CBLAS without the GIL, the planes
- * cut into pieces on pycnn's threads (kernels/gemm.h); else one batched np.matmul. */
+ * op(x) = xᵀ when its trans flag is set; with G groups, group j's product reads and
+ * writes columns [j·c/G, (j+1)·c/G) of each of the three (a grouped convolution: its
+ * channels of V, its filters of U and M), the groups one after another. On NumPy's
+ * CBLAS without the GIL, the planes cut into pieces on pycnn's threads
+ * (kernels/gemm.h); else (G = 1 only, pc_conv_grouped_winograd) one batched np.matmul. */
 static int
 plane_products(PyArrayObject *a, int trans_a, PyArrayObject *b, int trans_b,
-               PyArrayObject *c, int accumulate)
+               PyArrayObject *c, int accumulate, npy_intp G)
 {
     const npy_intp ra = PyArray_DIM(a, 1), ca = PyArray_DIM(a, 2);
     const npy_intp rb = PyArray_DIM(b, 1), cb = PyArray_DIM(b, 2);
+    const npy_intp rc = PyArray_DIM(c, 1), cc = PyArray_DIM(c, 2);
+    const npy_intp item = PyArray_ITEMSIZE(c);
     pc_gemm_batch job = {PyArray_TYPE(c) == NPY_FLOAT64, trans_a, trans_b, accumulate, 16,
-                         trans_a ? ca : ra, trans_b ? rb : cb, trans_a ? ra : ca,
+                         trans_a ? ca / G : ra, trans_b ? rb : cb / G, trans_a ? ra : ca / G,
                          PyArray_DATA(a), ca, ra * ca, PyArray_DATA(b), cb, rb * cb,
-                         PyArray_DATA(c), PyArray_DIM(c, 2), PyArray_DIM(c, 1) * PyArray_DIM(c, 2)};
+                         PyArray_DATA(c), cc, rc * cc};
     PyArrayObject *at = NULL, *bt = NULL;
     int status = -1;
     NPY_BEGIN_THREADS_DEF;
 
-    if (pc_gemm_ready() && pc_gemm_fits(job.m, job.n, job.k)) {
+    if (pc_gemm_ready() && pc_gemm_fits(ra > rb ? ra : rb, cc, ca > cb ? ca : cb)) {
         NPY_BEGIN_THREADS;
-        pc_gemm_batched(&job);
+        for (npy_intp j = 0; j < G; j++) {
+            job.a = PyArray_BYTES(a) + j * (ca / G) * item;
+            job.b = PyArray_BYTES(b) + j * (cb / G) * item;
+            job.c = PyArray_BYTES(c) + j * (cc / G) * item;
+            pc_gemm_batched(&job);
+        }
         NPY_END_THREADS;
         return 0;
+    }
+    if (G > 1) {
+        PyErr_SetString(PyExc_RuntimeError, "conv2d: grouped Winograd products need NumPy's "
+                        "CBLAS");
+        return -1;
     }
     at = trans_a ? (PyArrayObject *)PyArray_SwapAxes(a, 1, 2) : (PyArrayObject *)Py_NewRef(a);
     bt = trans_b ? (PyArrayObject *)PyArray_SwapAxes(b, 1, 2) : (PyArrayObject *)Py_NewRef(b);
@@ -99,6 +114,7 @@ pc_conv_winograd_forward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *
 {
     const int type = PyArray_TYPE(x);
     npy_intp C = g->C, F = PyArray_DIM(w, 3), per = pc_wino_tiles_per_image(g);
+    npy_intp Cw = PyArray_DIM(w, 2), G = C / Cw;       /* Cw channels per group */
     npy_intp chunk = wino_chunk(g, F), dims[1];
     PyArrayObject *u = NULL, *vbuf = NULL, *mbuf = NULL, *v = NULL, *m = NULL;
     int status = -1;
@@ -106,7 +122,7 @@ pc_conv_winograd_forward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *
 
     /* the whole batch's V when the backward will want it, else one chunk's */
     dims[0] = 16 * (keep_v != NULL ? g->N : chunk) * per * C;
-    if ((u = transformed_weights(w, C, F)) == NULL ||
+    if ((u = transformed_weights(w, Cw, F)) == NULL ||
         (vbuf = pc_new_array(1, dims, type)) == NULL)
         goto done;
     dims[0] = 16 * chunk * per * F;
@@ -123,7 +139,7 @@ pc_conv_winograd_forward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *
         NPY_BEGIN_THREADS;
         PC_DISPATCH(type, pc_wino_input, PyArray_DATA(x), PyArray_DATA(v), g, n0, n1);
         NPY_END_THREADS;
-        if (plane_products(v, 0, u, 0, m, 0) < 0)
+        if (plane_products(v, 0, u, 0, m, 0, G) < 0)
             goto done;
         NPY_BEGIN_THREADS;
         PC_DISPATCH(type, pc_wino_output, PyArray_DATA(m), PyArray_DATA(y), g, F, n0, n1,
@@ -152,6 +168,7 @@ typedef struct {                /* what every chunk's backward reads */
     PyArrayObject *dy, *y;      /* y: NULL for a linear activation */
     int act;
     double *db;                 /* per-image bias-gradient sums of the chunk, or NULL */
+    npy_intp groups;            /* > 1: ut is U itself, read transposed */
 } wino_grad_in;
 
 static int
@@ -169,10 +186,10 @@ wino_chunk_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject *ut,
     if (du != NULL && !v_kept)
         PC_DISPATCH(type, pc_wino_input, PyArray_DATA(x), PyArray_DATA(v), g, n0, n1);
     NPY_END_THREADS;
-    if (du != NULL && plane_products(v, 1, dm, 0, du, du_add) < 0)
+    if (du != NULL && plane_products(v, 1, dm, 0, du, du_add, in->groups) < 0)
         return -1;
     if (dx != NULL) {
-        if (plane_products(dm, 0, ut, 0, work, 0) < 0)
+        if (plane_products(dm, 0, ut, in->groups > 1, work, 0, in->groups) < 0)
             return -1;
         NPY_BEGIN_THREADS;
         PC_DISPATCH(type, pc_wino_input_backward, PyArray_DATA(work), PyArray_DATA(dx), g, n0,
@@ -190,11 +207,12 @@ pc_conv_winograd_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject 
 {
     const int type = PyArray_TYPE(x);
     npy_intp C = g->C, F = PyArray_DIM(w, 3), per = pc_wino_tiles_per_image(g);
+    npy_intp Cw = PyArray_DIM(w, 2);                    /* channels per group */
     npy_intp chunk = wino_chunk(g, F), dims[3];
     PyArrayObject *u = NULL, *ut = NULL, *du = NULL, *wbuf = NULL, *mbuf = NULL;
     PyArrayObject *v = NULL, *work = NULL, *dm = NULL;
     double *dbsum = NULL;           /* Σ over images, in order: the same for any threads */
-    wino_grad_in in = {dy, y, act, NULL};
+    wino_grad_in in = {dy, y, act, NULL, C / Cw};
     int status = -1;
 
     if (dx == NULL && dw == NULL && db == NULL)
@@ -213,14 +231,17 @@ pc_conv_winograd_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject 
         in.db = dbsum + F;
     }
     dims[0] = 16 * chunk * per * C;
-    u = kept_u != NULL && PyArray_SIZE(kept_u) == 16 * C * F
-        ? (PyArrayObject *)Py_NewRef(kept_u) : transformed_weights(w, C, F);
+    u = kept_u != NULL && PyArray_SIZE(kept_u) == 16 * Cw * F
+        ? (PyArrayObject *)Py_NewRef(kept_u) : transformed_weights(w, Cw, F);
     if (u == NULL || (wbuf = pc_new_array(1, dims, type)) == NULL)
         goto done;
     /* Uᵀ plane by plane, contiguous: dV = dM·Uᵀ is then a plain product, which
      * OpenBLAS's small-matrix kernels take (a transposed operand sends it to the
-     * general kernel and its packing) */
-    if (dx != NULL) {
+     * general kernel and its packing). Groups read U itself, transposed: their
+     * slices of Uᵀ would be rows, not the columns plane_products cuts */
+    if (dx != NULL && in.groups > 1)
+        ut = (PyArrayObject *)Py_NewRef(u);
+    else if (dx != NULL) {
         PyArrayObject *view = (PyArrayObject *)PyArray_SwapAxes(u, 1, 2);
         ut = view != NULL ? (PyArrayObject *)PyArray_NewCopy(view, NPY_CORDER) : NULL;
         Py_XDECREF(view);
@@ -230,7 +251,7 @@ pc_conv_winograd_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject 
     dims[0] = 16 * chunk * per * F;
     if ((mbuf = pc_new_array(1, dims, type)) == NULL)
         goto done;
-    dims[0] = 16, dims[1] = C, dims[2] = F;
+    dims[0] = 16, dims[1] = Cw, dims[2] = F;
     if (dw != NULL && (du = pc_new_array(3, dims, type)) == NULL)
         goto done;
     for (npy_intp n0 = 0; n0 < g->N; n0 += chunk) {
@@ -252,7 +273,7 @@ pc_conv_winograd_backward(const pc_window2d *g, PyArrayObject *x, PyArrayObject 
     for (npy_intp f = 0; db != NULL && f < F; f++)
         pc_value_store(db, f, dbsum[f], 1);
     if (du != NULL)
-        PC_DISPATCH(type, pc_wino_weights_backward, PyArray_DATA(du), PyArray_DATA(dw), C, F,
+        PC_DISPATCH(type, pc_wino_weights_backward, PyArray_DATA(du), PyArray_DATA(dw), Cw, F,
                     !dw_fresh);
     status = 0;
 done:

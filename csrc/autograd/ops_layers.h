@@ -39,6 +39,10 @@ PyObject *pc_dropout(PyObject *x, double rate, pc_rng *rng, const npy_intp *nois
 
 /* rows r0 ≤ r < r1 of a C-contiguous 2-D array, as a view (new ref) */
 PyArrayObject *pc_row_slice(PyArrayObject *a, npy_intp r0, npy_intp r1);
+/* the rows of images [n0, n1) of a (N·OH·OW, ·) pixel matrix of g's output, a view
+ * (new ref) */
+PyArrayObject *pc_image_rows(PyArrayObject *a, const pc_window2d *g, npy_intp n0,
+                             npy_intp n1);
 
 /* How many images' patch rows go through one GEMM: the patch matrix of a chunk
  * stays near PC_CONV_CHUNK values, so its memory is bounded for any batch. */

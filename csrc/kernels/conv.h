@@ -12,17 +12,22 @@
 
 #include "window.h"
 
-/* cols[((n−n0)·OH + oh)·OW + ow, (kh·KW + kw)·C + c] = x[n, oh·SH − PT + kh·DH, ow·SW − PL + kw·DW, c]
- * (DH, DW = GH + 1, GW + 1: the dilation), 0 where that falls in the padding  overwrites cols */
-void pc_im2col_f32(const float *x, float *cols, const pc_window2d *g, pc_index n0, pc_index n1);
-void pc_im2col_f64(const double *x, double *cols, const pc_window2d *g, pc_index n0,
-                   pc_index n1);
+/* A kernel from one array to another over the images n0 ≤ n < n1 of g (a chunk of the
+ * batch): im2col and col2im here, Winograd's input transform and its adjoint */
+typedef void pc_chunk_kernel_f32(const float *src, float *dst, const pc_window2d *g,
+                                 pc_index n0, pc_index n1);
+typedef void pc_chunk_kernel_f64(const double *src, double *dst, const pc_window2d *g,
+                                 pc_index n0, pc_index n1);
 
-/* The adjoint of im2col: every cols entry is added back to the x position it came
- * from (padding entries are dropped)                                  accumulates dx */
-void pc_col2im_f32(const float *cols, float *dx, const pc_window2d *g, pc_index n0,
-                   pc_index n1);
-void pc_col2im_f64(const double *cols, double *dx, const pc_window2d *g, pc_index n0,
-                   pc_index n1);
+/* pc_im2col(x, cols, g, n0, n1):
+ * cols[((n−n0)·OH + oh)·OW + ow, (kh·KW + kw)·C + c] = x[n, oh·SH − PT + kh·DH, ow·SW − PL + kw·DW, c]
+ * (DH, DW = GH + 1, GW + 1: the dilation), 0 where that falls in the padding  overwrites cols */
+pc_chunk_kernel_f32 pc_im2col_f32;
+pc_chunk_kernel_f64 pc_im2col_f64;
+
+/* pc_col2im(cols, dx, g, n0, n1): the adjoint of im2col: every cols entry is added back
+ * to the x position it came from (padding entries are dropped)        accumulates dx */
+pc_chunk_kernel_f32 pc_col2im_f32;
+pc_chunk_kernel_f64 pc_col2im_f64;
 
 #endif

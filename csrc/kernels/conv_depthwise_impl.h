@@ -17,6 +17,7 @@ typedef struct {
     const pc_window2d *g;
     pc_index M, blocks;
     int act;
+    int dx_pass;                /* fast route's rows: 0 the forward, 1 the input gradient */
     double *acc;
 } SFX(dwc_job);
 
@@ -85,6 +86,19 @@ SFX(dwc_forward_rows)(void *ctx, pc_index r0, pc_index r1)
     }
 }
 
+/* a[i] += s[i] · k[i], i < nc ≤ DWC_CB; a full block with a fixed trip count, so that
+ * it is whole vectors                                                      accumulates */
+static inline void
+SFX(dwc_fma)(T *restrict a, const T *restrict s, const T *restrict k, pc_index nc)
+{
+    if (nc == DWC_CB)
+        for (pc_index i = 0; i < DWC_CB; i++)
+            a[i] += s[i] * k[i];
+    else
+        for (pc_index i = 0; i < nc; i++)
+            a[i] += s[i] * k[i];
+}
+
 /* The fast route (M = 1, at most DWC_MAX_TAPS taps): a pixel's taps are listed once
  * (offsets into the source image and into w), then summed for DWC_CB channels at a
  * time in registers:
@@ -94,12 +108,10 @@ SFX(dwc_block)(T *restrict out, const T *restrict src, const T *restrict w,
                const pc_index *off, const pc_index *woff, int taps, pc_index nc, int add)
 {
     T a[DWC_CB];
-    for (pc_index i = 0; i < nc; i++)
+    for (pc_index i = 0; i < DWC_CB; i++)
         a[i] = 0;
     for (int t = 0; t < taps; t++) {
-        const T *restrict s = src + off[t], *restrict k = w + woff[t];
-        for (pc_index i = 0; i < nc; i++)
-            a[i] += s[i] * k[i];
+        SFX(dwc_fma)(a, src + off[t], w + woff[t], nc);
     }
     for (pc_index i = 0; i < nc; i++)
         out[i] = add ? out[i] + a[i] : a[i];
@@ -153,39 +165,63 @@ SFX(dwc_list_taps)(const pc_window2d *g, pc_index a, pc_index b, int dx, pc_inde
     return taps;
 }
 
-/* Fast route, rows [r0, r1) of the forward (dx = 0: r = n·OH + oh, overwrites, then
- * bias and activation) or of dx (dx = 1: input rows r = n·H + ih, accumulates):
+/* Fast route: the pixels b in [lo, hi) of a row (forward: output columns; dx: input
+ * columns) whose every tap column lies inside, so that their tap lists are one list
+ * shifted by a whole pixel stride (dx: only at stride 1, else the set of taps changes
+ * with b); an empty range otherwise. Columns meeting that form one interval. */
+static inline void
+SFX(dwc_interior)(const pc_window2d *g, int dx, pc_index *lo, pc_index *hi)
+{
+    const pc_index W = dx ? g->W : g->OW;
+    *lo = *hi = 0;
+    if (dx && g->SW != 1)
+        return;
+    for (pc_index b = 0; b < W; b++) {
+        int inside = 1;
+        for (pc_index kw = 0; kw < g->KW && inside; kw++)
+            inside = (dx ? SFX(dwc_out_index)(b + g->PL - kw * (g->GW + 1), 1, g->OW)
+                         : SFX(dwc_in_col)(g, b, kw)) >= 0;
+        if (inside && *lo == *hi)
+            *lo = b, *hi = b + 1;
+        else if (inside)
+            *hi = b + 1;
+    }
+}
+
+/* Fast route, rows [r0, r1) of the forward (job->dx_pass = 0: r = n·OH + oh,
+ * overwrites, then bias and activation) or of dx (dx_pass = 1: input rows r = n·H + ih,
+ * accumulates):
  *   y[n, oh, ow, :] = Σ_taps x[n, ih, iw, :] · w[kh, kw, :]
  *   dx[n, ih, iw, :] += Σ_taps dz[n, oh, ow, :] · w[kh, kw, :] */
 static void
-SFX(dwc_rows_fast)(const SFX(dwc_job) *job, pc_index r0, pc_index r1, int dx)
+SFX(dwc_rows_fast)(void *ctx, pc_index r0, pc_index r1)
 {
+    const SFX(dwc_job) *job = ctx;
+    const int dx = job->dx_pass;
     const pc_window2d *g = job->g;
     const pc_index C = g->C, H = dx ? g->H : g->OH, W = dx ? g->W : g->OW;
     const pc_index image = dx ? g->OH * g->OW * C : g->H * g->W * C;
-    pc_index off[DWC_MAX_TAPS], woff[DWC_MAX_TAPS];
+    const pc_index step = (dx ? 1 : g->SW) * C;     /* source shift from pixel b to b + 1 */
+    pc_index off[DWC_MAX_TAPS], woff[DWC_MAX_TAPS], ioff[DWC_MAX_TAPS], iwoff[DWC_MAX_TAPS];
+    pc_index lo, hi;
+    SFX(dwc_interior)(g, dx, &lo, &hi);
     for (pc_index r = r0; r < r1; r++) {
         const T *src = (dx ? job->dz : job->x) + (r / H) * image;
         T *row = (dx ? job->dx : job->y) + r * W * C;
+        /* the interior pixels' taps: pixel lo's list, shifted (the same taps, same order) */
+        const int itaps = lo < hi ? SFX(dwc_list_taps)(g, r % H, lo, dx, ioff, iwoff) : 0;
         for (pc_index b = 0; b < W; b++) {
+            if (b >= lo && b < hi) {
+                SFX(dwc_pixel)(row + b * C, src + (b - lo) * step, job->w, ioff, iwoff, itaps,
+                               C, dx);
+                continue;
+            }
             const int taps = SFX(dwc_list_taps)(g, r % H, b, dx, off, woff);
             SFX(dwc_pixel)(row + b * C, src, job->w, off, woff, taps, C, dx);
         }
         if (!dx)
             SFX(pc_bias_act_forward)(row, job->b, W, C, job->act);
     }
-}
-
-static void
-SFX(dwc_forward_fast)(void *ctx, pc_index r0, pc_index r1)
-{
-    SFX(dwc_rows_fast)(ctx, r0, r1, 0);
-}
-
-static void
-SFX(dwc_dx_fast)(void *ctx, pc_index r0, pc_index r1)
-{
-    SFX(dwc_rows_fast)(ctx, r0, r1, 1);
 }
 
 /* acc[i] += Σ_{j < cols} xs[j·xstep + i] · dzs[j·C + i], i < nc ≤ DWC_CB; the sum
@@ -197,11 +233,8 @@ SFX(dwc_dot_block)(double *restrict acc, const T *restrict xs, const T *restrict
     T a[DWC_CB];
     for (pc_index i = 0; i < nc; i++)
         a[i] = 0;
-    for (pc_index j = 0; j < cols; j++) {
-        const T *restrict xp = xs + j * xstep, *restrict dp = dzs + j * C;
-        for (pc_index i = 0; i < nc; i++)
-            a[i] += xp[i] * dp[i];
-    }
+    for (pc_index j = 0; j < cols; j++)
+        SFX(dwc_fma)(a, xs + j * xstep, dzs + j * C, nc);
     for (pc_index i = 0; i < nc; i++)
         acc[i] += (double)a[i];
 }
@@ -246,7 +279,7 @@ SFX(pc_conv_depthwise_forward)(const T *x, const T *w, const T *b, T *y, const p
     SFX(dwc_job) job = {.x = x, .w = w, .b = b, .y = y, .g = g, .M = M, .act = act};
     PC_CONV_DEPTHWISE_DISPATCH(SFX(pc_conv_depthwise_forward_avx2), x, w, b, y, g, M, act);
     pc_parallel_for(g->N * g->OH, pc_parallel_grain(g->OW * g->C * M * g->KH * g->KW),
-                    SFX(dwc_fast)(g, M) ? SFX(dwc_forward_fast) : SFX(dwc_forward_rows),
+                    SFX(dwc_fast)(g, M) ? SFX(dwc_rows_fast) : SFX(dwc_forward_rows),
                     &job);
 }
 
@@ -339,13 +372,13 @@ SFX(pc_conv_depthwise_backward)(const T *x, const T *w, const T *dz, T *dx, T *d
     const pc_index blocks = g->N < PC_CONV_DEPTHWISE_BLOCKS ? g->N : PC_CONV_DEPTHWISE_BLOCKS;
     const int fast = SFX(dwc_fast)(g, M);
     SFX(dwc_job) job = {.x = x, .w = w, .dz = dz, .dx = dx, .g = g, .M = M,
-                        .blocks = blocks, .acc = acc};
+                        .blocks = blocks, .dx_pass = 1, .acc = acc};
     const pc_index per_pixel = g->KH * g->KW * g->C * M;
 
     PC_CONV_DEPTHWISE_DISPATCH(SFX(pc_conv_depthwise_backward_avx2), x, w, dz, dx, dw, g, M,
                                acc);
     if (dx != NULL && fast)             /* input rows; the plain route: whole images */
-        pc_parallel_for(g->N * g->H, pc_parallel_grain(g->W * per_pixel), SFX(dwc_dx_fast),
+        pc_parallel_for(g->N * g->H, pc_parallel_grain(g->W * per_pixel), SFX(dwc_rows_fast),
                         &job);
     else if (dx != NULL && dw == NULL)
         pc_parallel_for(g->N, pc_parallel_grain(g->OH * g->OW * per_pixel),

@@ -29,7 +29,7 @@
 #ifndef PC_WINOGRAD_H
 #define PC_WINOGRAD_H
 
-#include "window.h"
+#include "conv.h"
 
 /* Tiles per image: ⌈OH/2⌉·⌈OW/2⌉ */
 static inline pc_index
@@ -47,17 +47,15 @@ void pc_wino_weights_backward_f32(const float *du, float *dw, pc_index C, pc_ind
 void pc_wino_weights_backward_f64(const double *du, double *dw, pc_index C, pc_index F,
                                   int add);
 
-/* V[p, t, c] = (Bᵀ d B)[p] for the tiles of images [n0, n1)               overwrites V */
-void pc_wino_input_f32(const float *x, float *v, const pc_window2d *g, pc_index n0,
-                       pc_index n1);
-void pc_wino_input_f64(const double *x, double *v, const pc_window2d *g, pc_index n0,
-                       pc_index n1);
+/* pc_wino_input(x, v, g, n0, n1): V[p, t, c] = (Bᵀ d B)[p] for the tiles of images
+ * [n0, n1)                                                                overwrites V */
+pc_chunk_kernel_f32 pc_wino_input_f32;
+pc_chunk_kernel_f64 pc_wino_input_f64;
 
-/* dx += B dV Bᵀ on each tile's patch (padding dropped)                 accumulates dx */
-void pc_wino_input_backward_f32(const float *dv, float *dx, const pc_window2d *g, pc_index n0,
-                                pc_index n1);
-void pc_wino_input_backward_f64(const double *dv, double *dx, const pc_window2d *g,
-                                pc_index n0, pc_index n1);
+/* pc_wino_input_backward(dv, dx, g, n0, n1): dx += B dV Bᵀ on each tile's patch
+ * (padding dropped)                                                    accumulates dx */
+pc_chunk_kernel_f32 pc_wino_input_backward_f32;
+pc_chunk_kernel_f64 pc_wino_input_backward_f64;
 
 /* y[n, 2th + i, 2tw + j, f] = act((Aᵀ M A)[i, j] + b[f]) inside the image; b may be
  * NULL, act a pc_act (dense.h)                                            overwrites y */

@@ -19,6 +19,21 @@
             for (pc_index tw = 0; tw < (TW); tw++, t++)
 #endif
 
+/* The tile kernels inline into each SIMD clone of wino_range (a call out of it would
+ * run the baseline build) */
+#ifndef WINO_INLINE
+#ifdef __GNUC__
+#define WINO_INLINE inline __attribute__((always_inline))
+#else
+#define WINO_INLINE inline
+#endif
+#endif
+
+#ifndef WINO_KINDS
+#define WINO_KINDS              /* the tile kernels, once for both instantiations */
+enum { WINO_INPUT, WINO_INPUT_BACKWARD, WINO_OUTPUT, WINO_OUTPUT_BACKWARD };
+#endif
+
 /* One tile kernel's operands; the pool (parallel.h) splits the chunk's images */
 typedef struct {
     const T *src;
@@ -28,6 +43,9 @@ typedef struct {
     const T *b, *y;             /* output kernels: the bias; the activation's output */
     double *db;                 /* output backward: per-image bias-gradient sums */
     int act;
+    int kind;                   /* which tile kernel: WINO_INPUT … */
+    pc_index TH, TW, stride;    /* tiles per image column and row; values between the
+                                   positions p of the chunk's (16, tiles, C or F) stack */
 } SFX(wino_job);
 
 #include "act_grad_impl.h"
@@ -129,76 +147,182 @@ SFX(wino_in_block)(const T *const d[16], T *restrict v, pc_index stride, pc_inde
     }
 }
 
-PC_SIMD_CLONES static void
-SFX(wino_input_range)(void *ctx, pc_index i0, pc_index i1)
+/* s[p] = src[p·stride]: one value's 16 positions p of a (16, tiles, ·) stack */
+static inline void
+SFX(wino_gather)(T s[16], const T *src, pc_index stride)
 {
-    const SFX(wino_job) *job = ctx;
-    const pc_window2d *g = job->g;
-    const T *x = job->src;
-    T *v = job->dst;
-    const pc_index n0 = job->n0, n1 = job->n1;
+    for (int p = 0; p < 16; p++)
+        s[p] = src[p * stride];
+}
+
+/* tile (n, th, tw), the chunk's t-th: its V = Bᵀ d B */
+static WINO_INLINE void
+SFX(wino_input_tile)(const SFX(wino_job) *job, const pc_index *at, pc_index t)
+{
     static const T zeros[WINO_BLK];
-    const pc_index TH = (g->OH + 1) / 2, TW = (g->OW + 1) / 2, C = g->C;
-    const pc_index stride = (n1 - n0) * TH * TW * C;          /* between positions p */
-    WINO_FOR_EACH_TILE(job, TH, TW, i0, i1, n, th, tw, t) {
-        pc_index at[16];
-        SFX(wino_patch)(g, n, th, tw, at);
-        for (pc_index c0 = 0; c0 < C; c0 += WINO_BLK) {
-            const T *d[16];
-            for (int k = 0; k < 16; k++)
-                d[k] = at[k] < 0 ? zeros : x + at[k] + c0;
-            SFX(wino_in_block)(d, v + t * C + c0, stride,
-                               C - c0 < WINO_BLK ? C - c0 : WINO_BLK);
+    const pc_index C = job->g->C;
+    for (pc_index c0 = 0; c0 < C; c0 += WINO_BLK) {
+        const T *d[16];
+        for (int k = 0; k < 16; k++)
+            d[k] = at[k] < 0 ? zeros : job->src + at[k] + c0;
+        SFX(wino_in_block)(d, job->dst + t * C + c0, job->stride,
+                           C - c0 < WINO_BLK ? C - c0 : WINO_BLK);
+    }
+}
+
+/* tile t: dx += B dV Bᵀ on its patch */
+static WINO_INLINE void
+SFX(wino_input_backward_tile)(const SFX(wino_job) *job, const pc_index *at, pc_index t)
+{
+    const pc_index stride = job->stride, C = job->g->C;
+    for (pc_index c0 = 0; c0 < C; c0 += WINO_BLK) {
+        const pc_index len = C - c0 < WINO_BLK ? C - c0 : WINO_BLK;
+        const T *src = job->src + t * C + c0;
+        T buf[16][WINO_BLK];
+        for (pc_index c = 0; c < len; c++) {
+            T s[16], r[16];
+            SFX(wino_gather)(s, src + c, stride);
+            for (int j = 0; j < 4; j++)
+                WINO_B(s[j], s[4 + j], s[8 + j], s[12 + j], r[j], r[4 + j],
+                       r[8 + j], r[12 + j]);
+            for (int i = 0; i < 4; i++)
+                WINO_B(r[4 * i], r[4 * i + 1], r[4 * i + 2], r[4 * i + 3],
+                       buf[4 * i][c], buf[4 * i + 1][c], buf[4 * i + 2][c],
+                       buf[4 * i + 3][c]);
+        }
+        for (int k = 0; k < 16; k++) {
+            if (at[k] < 0)
+                continue;
+            T *restrict dst = job->dst + at[k] + c0;
+            for (pc_index c = 0; c < len; c++)
+                dst[c] += buf[k][c];
         }
     }
+}
+
+/* tile t: y = act(Aᵀ M A + b) on its output pixels (bias and activation once the
+ * image's last tile is written) */
+static WINO_INLINE void
+SFX(wino_output_tile)(const SFX(wino_job) *job, const pc_index *at, pc_index n, pc_index th,
+                     pc_index tw, pc_index t)
+{
+    const pc_window2d *g = job->g;
+    const pc_index stride = job->stride, F = job->F;
+    T *y = job->dst;
+    for (pc_index f0 = 0; f0 < F; f0 += WINO_BLK) {
+        const pc_index len = F - f0 < WINO_BLK ? F - f0 : WINO_BLK;
+        const T *src = job->src + t * F + f0;
+        T buf[4][WINO_BLK];
+        for (pc_index f = 0; f < len; f++) {
+            T s[16], r[8];
+            SFX(wino_gather)(s, src + f, stride);
+            for (int j = 0; j < 4; j++)
+                WINO_AT(s[j], s[4 + j], s[8 + j], s[12 + j], r[j], r[4 + j]);
+            WINO_AT(r[0], r[1], r[2], r[3], buf[0][f], buf[1][f]);
+            WINO_AT(r[4], r[5], r[6], r[7], buf[2][f], buf[3][f]);
+        }
+        for (int k = 0; k < 4; k++)
+            if (at[k] >= 0)
+                memcpy(y + at[k] + f0, buf[k], (size_t)len * sizeof(T));
+    }
+    if (th == job->TH - 1 && tw == job->TW - 1 && (job->b != NULL || job->act != PC_ACT_LINEAR))
+        SFX(pc_bias_act_forward)(y + n * g->OH * g->OW * F, job->b, g->OH * g->OW, F,
+                                 job->act);     /* the image done, still in cache */
+}
+
+/* tile t: dM = A dz Aᵀ, and its pixels' share of the image's db */
+static WINO_INLINE void
+SFX(wino_output_backward_tile)(const SFX(wino_job) *job, const pc_index *at, pc_index n,
+                              pc_index th, pc_index tw, pc_index t)
+{
+    static const T zeros[WINO_BLK];
+    const pc_index stride = job->stride, F = job->F;
+    double *db = job->db != NULL ? job->db + (n - job->n0) * F : NULL;
+    if (db != NULL && th == 0 && tw == 0)
+        memset(db, 0, (size_t)F * sizeof(double));
+    for (pc_index f0 = 0; f0 < F; f0 += WINO_BLK) {
+        const pc_index len = F - f0 < WINO_BLK ? F - f0 : WINO_BLK;
+        const T *e[4];
+        T *restrict o = job->dst + t * F + f0, dz[4][WINO_BLK];
+        for (int k = 0; k < 4; k++) {
+            e[k] = at[k] < 0 ? zeros : job->src + at[k] + f0;
+            if (at[k] < 0 || (job->y == NULL && db == NULL))
+                continue;
+            if (job->y != NULL) {                   /* dz = dy · act'(y) */
+                const T *restrict yk = job->y + at[k] + f0, *restrict ek = e[k];
+                const int act = job->act;
+                for (pc_index f = 0; f < len; f++)
+                    dz[k][f] = SFX(pc_act_grad)(ek[f], yk[f], act);
+            }
+            else
+                memcpy(dz[k], e[k], (size_t)len * sizeof(T));
+            if (db != NULL)
+                for (pc_index f = 0; f < len; f++)
+                    db[f0 + f] += dz[k][f];
+            e[k] = dz[k];
+        }
+#pragma GCC ivdep
+        for (pc_index f = 0; f < len; f++) {
+            T s[4], r[8];
+            for (int k = 0; k < 4; k++)
+                s[k] = e[k][f];
+            for (int j = 0; j < 2; j++)     /* rows: A e (4×2) */
+                WINO_A(s[j], s[2 + j], r[j], r[2 + j], r[4 + j], r[6 + j]);
+            for (int i = 0; i < 4; i++)     /* columns: (A e) Aᵀ (4×4) */
+                WINO_A(r[2 * i], r[2 * i + 1], o[4 * i * stride + f],
+                       o[(4 * i + 1) * stride + f], o[(4 * i + 2) * stride + f],
+                       o[(4 * i + 3) * stride + f]);
+        }
+    }
+}
+
+/* The tiles of the chunk's images [i0, i1), each through the job's tile kernel with
+ * its offsets: the 16 patch pixels' in x (input kernels) or the 4 output pixels' in y */
+PC_SIMD_CLONES static void
+SFX(wino_range)(void *ctx, pc_index i0, pc_index i1)
+{
+    const SFX(wino_job) *job = ctx;
+    const int input = job->kind == WINO_INPUT || job->kind == WINO_INPUT_BACKWARD;
+    WINO_FOR_EACH_TILE(job, job->TH, job->TW, i0, i1, n, th, tw, t) {
+        pc_index at[16];
+        if (input)
+            SFX(wino_patch)(job->g, n, th, tw, at);
+        else
+            SFX(wino_outputs)(job->g, job->F, n, th, tw, at);
+        switch (job->kind) {
+        case WINO_INPUT:
+            SFX(wino_input_tile)(job, at, t);
+            break;
+        case WINO_INPUT_BACKWARD:
+            SFX(wino_input_backward_tile)(job, at, t);
+            break;
+        case WINO_OUTPUT:
+            SFX(wino_output_tile)(job, at, n, th, tw, t);
+            break;
+        default:
+            SFX(wino_output_backward_tile)(job, at, n, th, tw, t);
+        }
+    }
+}
+
+/* Fills in the job's tile grid (width: values per tile and position, C or F) and runs
+ * its tile kernel over the chunk's images on the pool */
+static void
+SFX(wino_run)(SFX(wino_job) *job, pc_index width, int kind)
+{
+    job->kind = kind;
+    job->TH = (job->g->OH + 1) / 2;
+    job->TW = (job->g->OW + 1) / 2;
+    job->stride = (job->n1 - job->n0) * job->TH * job->TW * width;
+    pc_parallel_for(job->n1 - job->n0, pc_parallel_grain(16 * job->TH * job->TW * width),
+                    SFX(wino_range), job);
 }
 
 void
 SFX(pc_wino_input)(const T *x, T *v, const pc_window2d *g, pc_index n0, pc_index n1)
 {
     SFX(wino_job) job = {x, v, g, 0, n0, n1};
-    pc_parallel_for(n1 - n0, pc_parallel_grain(16 * pc_wino_tiles_per_image(g) * g->C),
-                    SFX(wino_input_range), &job);
-}
-
-PC_SIMD_CLONES static void
-SFX(wino_input_backward_range)(void *ctx, pc_index i0, pc_index i1)
-{
-    const SFX(wino_job) *job = ctx;
-    const pc_window2d *g = job->g;
-    const T *dv = job->src;
-    T *dx = job->dst;
-    const pc_index n0 = job->n0, n1 = job->n1;
-    const pc_index TH = (g->OH + 1) / 2, TW = (g->OW + 1) / 2, C = g->C;
-    const pc_index stride = (n1 - n0) * TH * TW * C;
-    WINO_FOR_EACH_TILE(job, TH, TW, i0, i1, n, th, tw, t) {
-        pc_index at[16];
-        SFX(wino_patch)(g, n, th, tw, at);
-        for (pc_index c0 = 0; c0 < C; c0 += WINO_BLK) {
-            const pc_index len = C - c0 < WINO_BLK ? C - c0 : WINO_BLK;
-            const T *src = dv + t * C + c0;
-            T buf[16][WINO_BLK];
-            for (pc_index c = 0; c < len; c++) {
-                T s[16], r[16];
-                for (int k = 0; k < 16; k++)
-                    s[k] = src[k * stride + c];
-                for (int j = 0; j < 4; j++)
-                    WINO_B(s[j], s[4 + j], s[8 + j], s[12 + j], r[j], r[4 + j],
-                           r[8 + j], r[12 + j]);
-                for (int i = 0; i < 4; i++)
-                    WINO_B(r[4 * i], r[4 * i + 1], r[4 * i + 2], r[4 * i + 3],
-                           buf[4 * i][c], buf[4 * i + 1][c], buf[4 * i + 2][c],
-                           buf[4 * i + 3][c]);
-            }
-            for (int k = 0; k < 16; k++) {
-                if (at[k] < 0)
-                    continue;
-                T *restrict dst = dx + at[k] + c0;
-                for (pc_index c = 0; c < len; c++)
-                    dst[c] += buf[k][c];
-            }
-        }
-    }
+    SFX(wino_run)(&job, g->C, WINO_INPUT);
 }
 
 void
@@ -206,45 +330,7 @@ SFX(pc_wino_input_backward)(const T *dv, T *dx, const pc_window2d *g, pc_index n
                             pc_index n1)
 {
     SFX(wino_job) job = {dv, dx, g, 0, n0, n1};
-    pc_parallel_for(n1 - n0, pc_parallel_grain(16 * pc_wino_tiles_per_image(g) * g->C),
-                    SFX(wino_input_backward_range), &job);
-}
-
-PC_SIMD_CLONES static void
-SFX(wino_output_range)(void *ctx, pc_index i0, pc_index i1)
-{
-    const SFX(wino_job) *job = ctx;
-    const pc_window2d *g = job->g;
-    const T *m = job->src;
-    T *y = job->dst;
-    const pc_index n0 = job->n0, n1 = job->n1;
-    const pc_index F = job->F;
-    const pc_index TH = (g->OH + 1) / 2, TW = (g->OW + 1) / 2;
-    const pc_index stride = (n1 - n0) * TH * TW * F;
-    WINO_FOR_EACH_TILE(job, TH, TW, i0, i1, n, th, tw, t) {
-        pc_index at[4];
-        SFX(wino_outputs)(g, F, n, th, tw, at);
-        for (pc_index f0 = 0; f0 < F; f0 += WINO_BLK) {
-            const pc_index len = F - f0 < WINO_BLK ? F - f0 : WINO_BLK;
-            const T *src = m + t * F + f0;
-            T buf[4][WINO_BLK];
-            for (pc_index f = 0; f < len; f++) {
-                T s[16], r[8];
-                for (int k = 0; k < 16; k++)
-                    s[k] = src[k * stride + f];
-                for (int j = 0; j < 4; j++)
-                    WINO_AT(s[j], s[4 + j], s[8 + j], s[12 + j], r[j], r[4 + j]);
-                WINO_AT(r[0], r[1], r[2], r[3], buf[0][f], buf[1][f]);
-                WINO_AT(r[4], r[5], r[6], r[7], buf[2][f], buf[3][f]);
-            }
-            for (int k = 0; k < 4; k++)
-                if (at[k] >= 0)
-                    memcpy(y + at[k] + f0, buf[k], (size_t)len * sizeof(T));
-        }
-        if (th == TH - 1 && tw == TW - 1 && (job->b != NULL || job->act != PC_ACT_LINEAR))
-            SFX(pc_bias_act_forward)(y + n * g->OH * g->OW * F, job->b, g->OH * g->OW, F,
-                                     job->act);     /* the image done, still in cache */
-    }
+    SFX(wino_run)(&job, g->C, WINO_INPUT_BACKWARD);
 }
 
 void
@@ -252,63 +338,7 @@ SFX(pc_wino_output)(const T *m, T *y, const pc_window2d *g, pc_index F, pc_index
                     pc_index n1, const T *b, int act)
 {
     SFX(wino_job) job = {m, y, g, F, n0, n1, .b = b, .act = act};
-    pc_parallel_for(n1 - n0, pc_parallel_grain(16 * pc_wino_tiles_per_image(g) * F),
-                    SFX(wino_output_range), &job);
-}
-
-PC_SIMD_CLONES static void
-SFX(wino_output_backward_range)(void *ctx, pc_index i0, pc_index i1)
-{
-    const SFX(wino_job) *job = ctx;
-    const pc_window2d *g = job->g;
-    const T *dy = job->src;
-    T *dm = job->dst;
-    const pc_index n0 = job->n0, n1 = job->n1;
-    const pc_index F = job->F;
-    static const T zeros[WINO_BLK];
-    const pc_index TH = (g->OH + 1) / 2, TW = (g->OW + 1) / 2;
-    const pc_index stride = (n1 - n0) * TH * TW * F;
-    WINO_FOR_EACH_TILE(job, TH, TW, i0, i1, n, th, tw, t) {
-        pc_index at[4];
-        SFX(wino_outputs)(g, F, n, th, tw, at);
-        double *db = job->db != NULL ? job->db + (n - n0) * F : NULL;
-        if (db != NULL && th == 0 && tw == 0)
-            memset(db, 0, (size_t)F * sizeof(double));
-        for (pc_index f0 = 0; f0 < F; f0 += WINO_BLK) {
-            const pc_index len = F - f0 < WINO_BLK ? F - f0 : WINO_BLK;
-            const T *e[4];
-            T *restrict o = dm + t * F + f0, dz[4][WINO_BLK];
-            for (int k = 0; k < 4; k++) {
-                e[k] = at[k] < 0 ? zeros : dy + at[k] + f0;
-                if (at[k] < 0 || (job->y == NULL && db == NULL))
-                    continue;
-                if (job->y != NULL) {                   /* dz = dy · act'(y) */
-                    const T *restrict yk = job->y + at[k] + f0, *restrict ek = e[k];
-                    const int act = job->act;
-                    for (pc_index f = 0; f < len; f++)
-                        dz[k][f] = SFX(pc_act_grad)(ek[f], yk[f], act);
-                }
-                else
-                    memcpy(dz[k], e[k], (size_t)len * sizeof(T));
-                if (db != NULL)
-                    for (pc_index f = 0; f < len; f++)
-                        db[f0 + f] += dz[k][f];
-                e[k] = dz[k];
-            }
-#pragma GCC ivdep
-            for (pc_index f = 0; f < len; f++) {
-                T s[4], r[8];
-                for (int k = 0; k < 4; k++)
-                    s[k] = e[k][f];
-                for (int j = 0; j < 2; j++)     /* rows: A e (4×2) */
-                    WINO_A(s[j], s[2 + j], r[j], r[2 + j], r[4 + j], r[6 + j]);
-                for (int i = 0; i < 4; i++)     /* columns: (A e) Aᵀ (4×4) */
-                    WINO_A(r[2 * i], r[2 * i + 1], o[4 * i * stride + f],
-                           o[(4 * i + 1) * stride + f], o[(4 * i + 2) * stride + f],
-                           o[(4 * i + 3) * stride + f]);
-            }
-        }
-    }
+    SFX(wino_run)(&job, F, WINO_OUTPUT);
 }
 
 void
@@ -316,6 +346,5 @@ SFX(pc_wino_output_backward)(const T *dy, T *dm, const pc_window2d *g, pc_index 
                              pc_index n0, pc_index n1, const T *y, int act, double *db)
 {
     SFX(wino_job) job = {dy, dm, g, F, n0, n1, .y = y, .db = db, .act = act};
-    pc_parallel_for(n1 - n0, pc_parallel_grain(16 * pc_wino_tiles_per_image(g) * F),
-                    SFX(wino_output_backward_range), &job);
+    SFX(wino_run)(&job, F, WINO_OUTPUT_BACKWARD);
 }
