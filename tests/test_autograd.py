@@ -167,6 +167,46 @@ def test_backward_never_writes_into_the_seed_and_kept_gradients_accumulate():
     np.testing.assert_array_equal(seed, before)
 
 
+def _two_backwards(lib, retain, keep):
+    """x.grad and the kept gradient (y's when retain == 'root', else t's) after two
+    backward calls through y = 3 · tanh(x) @ w, in pycnn or torch (lib)."""
+    rng = np.random.default_rng(3)
+    x0, w0, s0 = (rng.standard_normal(s) for s in ((3, 4), (4, 2), (3, 2)))
+    if lib == "torch":
+        import torch
+        x = torch.tensor(x0, requires_grad=True)
+        w, seed = torch.tensor(w0), torch.tensor(s0)
+    else:
+        x, w, seed = pycnn.tensor(x0, requires_grad=True), pycnn.tensor(w0), s0
+    with keep():
+        t = x.tanh()
+        y = (t @ w) * 3.0
+        kept = y if retain == "root" else t
+        if retain is not None:
+            kept.retain_grad()
+        y.backward(seed, retain_graph=True)
+        y.backward(seed)
+    as_array = (lambda g: g.detach().numpy()) if lib == "torch" else (lambda g: g.numpy())
+    return as_array(x.grad), as_array(kept.grad)
+
+
+@pytest.mark.parametrize("retain", ["root", "inner", "keep_grads"])
+def test_a_second_backward_sends_on_only_its_own_gradient_as_torch_does(retain):
+    """Kept gradients of non-leaves add up over backward calls, but each backward sends
+    on only its own ∂E/∂t, as torch's retain_grad does: x.grad after two calls is twice
+    one call's, whichever gradient is kept (keep_grads keeps them all)."""
+    pytest.importorskip("torch", reason="the oracle: pip install torch==2.13.0")
+    import contextlib
+    if retain == "keep_grads":
+        ours = _two_backwards("pycnn", None, pycnn.keep_grads)
+        theirs = _two_backwards("torch", "inner", contextlib.nullcontext)
+    else:
+        ours = _two_backwards("pycnn", retain, contextlib.nullcontext)
+        theirs = _two_backwards("torch", retain, contextlib.nullcontext)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
 def test_seed_that_is_a_gradient_the_backward_adds_into_is_read_before_it_changes():
     x = pycnn.tensor(np.zeros((2, 2)), requires_grad=True)
     x.grad = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)

@@ -120,6 +120,22 @@ seed_gradient(TensorObject *root, PyArrayObject *seed, int alias)
     return sum == NULL ? -1 : 0;
 }
 
+/* t.grad = *kept + this backward's t.grad (t's kept gradient, which it takes over) */
+static int
+add_kept_gradient(TensorObject *t, PyObject **kept)
+{
+    if (t->grad != NULL) {
+        PyObject *sum = PyNumber_InPlaceAdd((PyObject *)PC_DATA(*kept),
+                                            (PyObject *)PC_DATA(t->grad));
+        if (sum == NULL)
+            return -1;
+        Py_DECREF(sum);
+    }
+    Py_XSETREF(t->grad, *kept);
+    *kept = NULL;
+    return 0;
+}
+
 /* The gradient buffers a backward function writes into are borrowed, and kernels run
  * with the GIL released: another thread could meanwhile assign t.grad = None and free
  * the buffer under the kernel. While a node's backward runs, its dout and every buffer
@@ -165,7 +181,7 @@ pc_backward(PyObject *root_obj, PyArrayObject *seed, int retain_graph, int retai
 {
     TensorObject *root = (TensorObject *)root_obj;
     TensorObject **order = NULL;
-    PyObject *keep = NULL, *outer_keep = NULL;
+    PyObject *keep = NULL, *outer_keep = NULL, **kept = NULL;
     Py_ssize_t n = 0;
     int status = -1, alias = 0;
 
@@ -193,6 +209,18 @@ pc_backward(PyObject *root_obj, PyArrayObject *seed, int retain_graph, int retai
         }
     }
     alias = seed_can_alias(root, seed, retain_grads, order, n);
+    /* A non-leaf's gradient kept from an earlier backward is set aside: this backward
+     * sends on only its own ∂E/∂t (as torch does) and adds it to the kept one after. */
+    if ((kept = PyMem_Calloc(n > 0 ? n : 1, sizeof(*kept))) == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (order[i]->node != NULL && order[i]->grad != NULL) {
+            kept[i] = order[i]->grad;
+            order[i]->grad = NULL;
+        }
+    }
     if (seed_gradient(root, seed, alias) < 0)
         goto done;
     if ((keep = PyList_New(0)) == NULL)
@@ -212,6 +240,8 @@ pc_backward(PyObject *root_obj, PyArrayObject *seed, int retain_graph, int retai
                      < 0;
         if (PyList_SetSlice(keep, 0, PyList_GET_SIZE(keep), NULL) < 0 || failed)
             goto done;
+        if (kept[i] != NULL && add_kept_gradient(t, &kept[i]) < 0)
+            goto done;
         if (!retain_graph)
             pc_node_release(node);
         if (!t->retain_grad && !retain_grads)
@@ -223,6 +253,11 @@ pc_backward(PyObject *root_obj, PyArrayObject *seed, int retain_graph, int retai
 done:
     if (alias && root->grad != NULL && PC_DATA(root->grad) == seed)
         Py_CLEAR(root->grad);       /* a failed backward: the caller's seed is not kept */
+    for (Py_ssize_t i = 0; kept != NULL && i < n; i++) {
+        if (kept[i] != NULL)        /* a failed backward: the kept gradients as they were */
+            Py_XSETREF(order[i]->grad, kept[i]);
+    }
+    PyMem_Free(kept);
     if (keep != NULL) {
         pc_keepalive = outer_keep;
         Py_DECREF(keep);
